@@ -1,0 +1,27 @@
+"""Small numeric helpers shared by the engine modules."""
+
+import math
+
+
+def clamp(value: float, low: float = 0.0, high: float = 100.0) -> float:
+	return max(low, min(high, value))
+
+
+def is_number(value) -> bool:
+	if isinstance(value, bool) or value is None:
+		return False
+	try:
+		return math.isfinite(float(value))
+	except (TypeError, ValueError):
+		return False
+
+
+def linear(value: float, best: float, worst: float) -> float:
+	"""Map `value` to 100 at `best` and 0 at `worst` (either order), clamped to 0..100."""
+	if best == worst:
+		return 100.0 if value == best else 0.0
+	return clamp(100.0 * (value - worst) / (best - worst))
+
+
+def round2(value: float) -> float:
+	return round(value + 0.0, 2)

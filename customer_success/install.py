@@ -1,0 +1,156 @@
+"""Install, migrate and uninstall: roles, custom fields on ERPNext doctypes, defaults.
+
+Everything here is idempotent: `after_migrate` re-runs it on every migrate.
+"""
+
+import frappe
+from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+CSM_ROLE = "Customer Success Manager"
+CS_MANAGER_ROLE = "CS Manager"
+ROLES = (CSM_ROLE, CS_MANAGER_ROLE)
+
+TIERS = ("Strategic", "Enterprise", "Mid-Market", "SMB")
+LIFECYCLE_STAGES = ("Onboarding", "Adoption", "Value Realisation", "Renewal", "Expansion", "Churned")
+HEALTH_STATUSES = ("Green", "Yellow", "Red")
+
+
+def get_custom_fields() -> dict[str, list[dict]]:
+	"""Custom fields we add to ERPNext doctypes. Every fieldname starts with `cs_`."""
+	return {
+		"Customer": [
+			{
+				"fieldname": "cs_section",
+				"fieldtype": "Section Break",
+				"label": "Customer Success",
+				"insert_after": "customer_details",
+				"collapsible": 1,
+			},
+			{
+				"fieldname": "cs_owner",
+				"fieldtype": "Link",
+				"options": "User",
+				"label": "CS Owner (CSM)",
+				"insert_after": "cs_section",
+				"in_standard_filter": 1,
+				"search_index": 1,
+			},
+			{
+				"fieldname": "cs_tier",
+				"fieldtype": "Select",
+				"options": "\n" + "\n".join(TIERS),
+				"label": "CS Tier",
+				"insert_after": "cs_owner",
+				"in_standard_filter": 1,
+			},
+			{
+				"fieldname": "cs_lifecycle_stage",
+				"fieldtype": "Select",
+				"options": "\n" + "\n".join(LIFECYCLE_STAGES),
+				"label": "Lifecycle Stage",
+				"insert_after": "cs_tier",
+				"in_standard_filter": 1,
+			},
+			{
+				"fieldname": "cs_annual_revenue",
+				"fieldtype": "Currency",
+				"label": "Annual Revenue at Stake",
+				"insert_after": "cs_lifecycle_stage",
+				"description": "In company currency.",
+			},
+			{
+				"fieldname": "cs_column_break",
+				"fieldtype": "Column Break",
+				"insert_after": "cs_annual_revenue",
+			},
+			{
+				"fieldname": "cs_health_score",
+				"fieldtype": "Float",
+				"label": "Health Score",
+				"insert_after": "cs_column_break",
+				"read_only": 1,
+				"no_copy": 1,
+				"precision": "1",
+			},
+			{
+				"fieldname": "cs_health_status",
+				"fieldtype": "Select",
+				"options": "\n" + "\n".join(HEALTH_STATUSES),
+				"label": "Health Status",
+				"insert_after": "cs_health_score",
+				"read_only": 1,
+				"no_copy": 1,
+				"in_standard_filter": 1,
+			},
+			{
+				"fieldname": "cs_health_trend",
+				"fieldtype": "Float",
+				"label": "Health Trend (30 days)",
+				"insert_after": "cs_health_status",
+				"read_only": 1,
+				"no_copy": 1,
+				"precision": "1",
+			},
+			{
+				"fieldname": "cs_health_computed_on",
+				"fieldtype": "Datetime",
+				"label": "Health Computed On",
+				"insert_after": "cs_health_trend",
+				"read_only": 1,
+				"no_copy": 1,
+			},
+		]
+	}
+
+
+def after_install():
+	make_roles()
+	make_custom_fields()
+	make_default_settings()
+	frappe.db.commit()  # nosemgrep: the install must persist before later hooks run
+
+
+def after_migrate():
+	make_roles()
+	make_custom_fields()
+	make_default_settings()
+
+
+def before_uninstall():
+	remove_custom_fields()
+
+
+def make_roles():
+	for role in ROLES:
+		if not frappe.db.exists("Role", role):
+			frappe.get_doc(
+				{"doctype": "Role", "role_name": role, "desk_access": 1, "search_bar": 1, "notifications": 1}
+			).insert(ignore_permissions=True)
+
+
+def make_custom_fields():
+	create_custom_fields(get_custom_fields(), ignore_validate=True, update=True)
+
+
+def remove_custom_fields():
+	"""Delete exactly the custom fields this app created (and the columns behind them)."""
+	for doctype, fields in get_custom_fields().items():
+		for df in fields:
+			name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": df["fieldname"]})
+			if name:
+				frappe.delete_doc("Custom Field", name, ignore_permissions=True, force=True)
+		frappe.clear_cache(doctype=doctype)
+
+
+def make_default_settings():
+	"""Settings are a Single: fill any unset value with its default, keep what users chose."""
+	settings = frappe.get_single("Customer Success Settings")
+	changed = False
+	for df in settings.meta.fields:
+		if df.default is not None and settings.get(df.fieldname) in (None, ""):
+			settings.set(df.fieldname, df.default)
+			changed = True
+	if changed:
+		settings.flags.ignore_permissions = True
+		settings.save()
+

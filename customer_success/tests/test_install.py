@@ -1,0 +1,73 @@
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from customer_success import install
+
+
+class TestInstall(FrappeTestCase):
+	def test_roles_exist(self):
+		for role in install.ROLES:
+			self.assertTrue(frappe.db.exists("Role", role), role)
+
+	def test_custom_fields_exist_on_customer(self):
+		meta = frappe.get_meta("Customer", cached=False)
+		for df in install.get_custom_fields()["Customer"]:
+			self.assertTrue(df["fieldname"].startswith("cs_"), df["fieldname"])
+			self.assertIsNotNone(meta.get_field(df["fieldname"]), df["fieldname"])
+		self.assertTrue(frappe.db.has_column("Customer", "cs_health_score"))
+		self.assertEqual(meta.get_field("cs_owner").options, "User")
+
+	def test_install_is_idempotent(self):
+		before = frappe.db.count("Custom Field", {"dt": "Customer", "fieldname": ("like", "cs_%")})
+		install.after_migrate()
+		install.after_migrate()
+		after = frappe.db.count("Custom Field", {"dt": "Customer", "fieldname": ("like", "cs_%")})
+		self.assertEqual(before, after)
+		self.assertEqual(after, len(install.get_custom_fields()["Customer"]))
+
+	def test_uninstall_removes_only_our_fields(self):
+		from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+		create_custom_fields(
+			{"Customer": [{"fieldname": "other_app_field", "fieldtype": "Data", "label": "Other App Field"}]}
+		)
+		try:
+			install.before_uninstall()
+			self.assertEqual(frappe.db.count("Custom Field", {"dt": "Customer", "fieldname": ("like", "cs_%")}), 0)
+			self.assertFalse(frappe.db.has_column("Customer", "cs_health_score"))
+			self.assertIsNone(frappe.get_meta("Customer", cached=False).get_field("cs_owner"))
+			# someone else's customisation survives
+			self.assertTrue(frappe.db.exists("Custom Field", {"dt": "Customer", "fieldname": "other_app_field"}))
+		finally:
+			install.after_migrate()
+			name = frappe.db.get_value("Custom Field", {"dt": "Customer", "fieldname": "other_app_field"})
+			if name:
+				frappe.delete_doc("Custom Field", name, force=True)
+			frappe.db.commit()  # nosemgrep: DDL above already committed; keep the site consistent
+		self.assertTrue(frappe.db.has_column("Customer", "cs_health_score"))
+
+
+class TestHooks(FrappeTestCase):
+	def test_every_dotted_path_in_hooks_imports(self):
+		from frappe.utils import get_attr  # noqa: F401
+
+		paths = []
+		hooks = frappe.get_hooks(app_name="customer_success")
+
+		def collect(value):
+			if isinstance(value, str) and value.startswith("customer_success."):
+				paths.append(value)
+			elif isinstance(value, dict):
+				for v in value.values():
+					collect(v)
+			elif isinstance(value, list | tuple):
+				for v in value:
+					collect(v)
+
+		for key, value in hooks.items():
+			if key in ("app_name", "app_title", "app_publisher", "app_description", "app_email", "app_license"):
+				continue
+			collect(value)
+		self.assertTrue(paths)
+		for path in paths:
+			self.assertTrue(callable(frappe.get_attr(path)), path)

@@ -1,0 +1,144 @@
+"""Helpers for integration tests: the before_tests hook and factories for real ERPNext records."""
+
+from contextlib import contextmanager
+
+import frappe
+from frappe.utils import add_days, getdate, nowdate
+
+from customer_success import install
+
+TEST_PREFIX = "_CS Test"
+
+
+def before_tests():
+	"""Complete ERPNext's setup for a test company if the site has none, then our own install."""
+	frappe.clear_cache()
+	if not frappe.db.a_row_exists("Company"):
+		from erpnext.setup.utils import before_tests as erpnext_before_tests
+
+		erpnext_before_tests()
+	install.after_migrate()
+	frappe.db.commit()  # nosemgrep: tests start from a committed baseline
+
+
+@contextmanager
+def change_settings(**values):
+	"""Temporarily change Customer Success Settings; restored afterwards."""
+	settings = frappe.get_single("Customer Success Settings")
+	previous = {key: settings.get(key) for key in values}
+	settings.update(values)
+	settings.flags.ignore_permissions = True
+	settings.save()
+	try:
+		yield settings
+	finally:
+		settings.reload()
+		settings.update(previous)
+		settings.save()
+
+
+def default_company() -> str:
+	import erpnext
+
+	return erpnext.get_default_company() or frappe.db.get_value("Company", {}, "name", order_by="creation")
+
+
+def leaf(doctype: str, preferred: str | None = None) -> str:
+	"""A non-group record of a tree doctype (Customer Group, Territory, Item Group)."""
+	if preferred and frappe.db.exists(doctype, {"name": preferred, "is_group": 0}):
+		return preferred
+	name = frappe.db.get_value(doctype, {"is_group": 0}, "name", order_by="lft")
+	if name:
+		return name
+	root = frappe.db.get_value(doctype, {"is_group": 1}, "name", order_by="lft")
+	return frappe.get_doc({"doctype": doctype, _tree_name_field(doctype): f"{TEST_PREFIX} {doctype}",
+		f"parent_{frappe.scrub(doctype)}": root}).insert(ignore_permissions=True).name
+
+
+def _tree_name_field(doctype: str) -> str:
+	return {"Customer Group": "customer_group_name", "Territory": "territory_name", "Item Group": "item_group_name"}[doctype]
+
+
+def make_customer(name: str | None = None, **fields) -> "frappe.Document":
+	name = name or f"{TEST_PREFIX} Customer {frappe.generate_hash(length=6)}"
+	if frappe.db.exists("Customer", name):
+		return frappe.get_doc("Customer", name)
+	doc = frappe.get_doc(
+		{
+			"doctype": "Customer",
+			"customer_name": name,
+			"customer_type": "Company",
+			"customer_group": leaf("Customer Group", "Commercial"),
+			"territory": leaf("Territory"),
+			**fields,
+		}
+	)
+	return doc.insert(ignore_permissions=True)
+
+
+def make_item(item_code: str = f"{TEST_PREFIX} Subscription", rate: float = 1000) -> "frappe.Document":
+	if frappe.db.exists("Item", item_code):
+		return frappe.get_doc("Item", item_code)
+	return frappe.get_doc(
+		{
+			"doctype": "Item",
+			"item_code": item_code,
+			"item_name": item_code,
+			"item_group": leaf("Item Group", "Services"),
+			"stock_uom": "Nos",
+			"is_stock_item": 0,
+			"include_item_in_manufacturing": 0,
+			"standard_rate": rate,
+		}
+	).insert(ignore_permissions=True)
+
+
+def make_sales_order(customer: str, qty: float = 1, rate: float = 1000, submit: bool = True, **fields):
+	item = make_item()
+	doc = frappe.get_doc(
+		{
+			"doctype": "Sales Order",
+			"customer": customer,
+			"company": default_company(),
+			"transaction_date": fields.pop("transaction_date", nowdate()),
+			"delivery_date": fields.pop("delivery_date", add_days(nowdate(), 30)),
+			"items": [{"item_code": item.name, "qty": qty, "rate": rate}],
+			**fields,
+		}
+	)
+	doc.insert(ignore_permissions=True)
+	if submit:
+		doc.submit()
+	return doc
+
+
+def make_sales_invoice(customer: str, rate: float = 1000, posting_date=None, due_date=None, submit=True, **fields):
+	item = make_item()
+	posting_date = getdate(posting_date or nowdate())
+	doc = frappe.get_doc(
+		{
+			"doctype": "Sales Invoice",
+			"customer": customer,
+			"company": default_company(),
+			"set_posting_time": 1,
+			"posting_date": posting_date,
+			"due_date": getdate(due_date or posting_date),
+			"items": [{"item_code": item.name, "qty": 1, "rate": rate}],
+			**fields,
+		}
+	)
+	doc.insert(ignore_permissions=True)
+	if submit:
+		doc.submit()
+	return doc
+
+
+def make_user(email: str, roles: list[str]) -> "frappe.Document":
+	if frappe.db.exists("User", email):
+		user = frappe.get_doc("User", email)
+	else:
+		user = frappe.get_doc(
+			{"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0}
+		).insert(ignore_permissions=True)
+	user.add_roles(*roles)
+	return user
