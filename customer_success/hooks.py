@@ -7,7 +7,8 @@ app_license = "MIT"
 app_icon = "octicon octicon-heart"
 app_color = "green"
 
-required_apps = ["erpnext"]
+# "org/repo" form: a bare "erpnext" makes frappe ask GitHub for the org at install time.
+required_apps = ["frappe/erpnext"]
 
 export_python_type_annotations = True
 
@@ -20,3 +21,22 @@ before_tests = "customer_success.tests.utils.before_tests"
 
 # Our own records shipped with the app (filtered to ours only).
 fixtures = []
+
+app_include_js = "customer_success.bundle.js"
+
+doctype_js = {"Customer": "public/js/customer.js"}
+
+scheduler_events = {
+	"cron": {
+		# 01:30 site time: the whole book's health, chunked onto the long queue.
+		"30 1 * * *": ["customer_success.health.nightly_recompute"],
+	},
+}
+
+permission_query_conditions = {
+	"Customer Health Score": "customer_success.permissions.customer_health_score_query",
+}
+
+has_permission = {
+	"Customer Health Score": "customer_success.permissions.customer_health_score_has_permission",
+}

@@ -13,6 +13,18 @@ ROLES = (CSM_ROLE, CS_MANAGER_ROLE)
 TIERS = ("Strategic", "Enterprise", "Mid-Market", "SMB")
 LIFECYCLE_STAGES = ("Onboarding", "Adoption", "Value Realisation", "Renewal", "Expansion", "Churned")
 HEALTH_STATUSES = ("Green", "Yellow", "Red")
+SENTIMENTS = ("Very Positive", "Positive", "Neutral", "Concerned", "Critical")
+
+DEFAULT_MODEL_NAME = "Standard Health Model"
+DEFAULT_MODEL_FACTORS = (
+	("Support Load", 15),
+	("SLA Breaches", 10),
+	("Payment Behaviour", 20),
+	("Revenue Trend", 15),
+	("Engagement Recency", 15),
+	("Renewal Proximity", 10),
+	("CSM Sentiment", 15),
+)
 
 
 def get_custom_fields() -> dict[str, list[dict]]:
@@ -99,6 +111,59 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"read_only": 1,
 				"no_copy": 1,
 			},
+			{
+				"fieldname": "cs_health_inputs_section",
+				"fieldtype": "Section Break",
+				"label": "Health Inputs (set by the CSM)",
+				"insert_after": "cs_health_computed_on",
+				"collapsible": 1,
+			},
+			{
+				"fieldname": "cs_csm_sentiment",
+				"fieldtype": "Select",
+				"options": "\n" + "\n".join(SENTIMENTS),
+				"label": "CSM Sentiment",
+				"insert_after": "cs_health_inputs_section",
+				"read_only": 1,
+				"no_copy": 1,
+			},
+			{
+				"fieldname": "cs_sentiment_on",
+				"fieldtype": "Date",
+				"label": "Sentiment Recorded On",
+				"insert_after": "cs_csm_sentiment",
+				"read_only": 1,
+				"no_copy": 1,
+			},
+			{
+				"fieldname": "cs_health_inputs_column",
+				"fieldtype": "Column Break",
+				"insert_after": "cs_sentiment_on",
+			},
+			{
+				"fieldname": "cs_health_override",
+				"fieldtype": "Float",
+				"label": "Health Override Score",
+				"insert_after": "cs_health_inputs_column",
+				"read_only": 1,
+				"no_copy": 1,
+			},
+			{
+				"fieldname": "cs_override_reason",
+				"fieldtype": "Small Text",
+				"label": "Override Reason",
+				"insert_after": "cs_health_override",
+				"read_only": 1,
+				"no_copy": 1,
+			},
+			{
+				"fieldname": "cs_override_until",
+				"fieldtype": "Date",
+				"label": "Override Until",
+				"insert_after": "cs_override_reason",
+				"read_only": 1,
+				"no_copy": 1,
+			},
 		]
 	}
 
@@ -107,6 +172,7 @@ def after_install():
 	make_roles()
 	make_custom_fields()
 	make_default_settings()
+	make_default_health_model()
 	frappe.db.commit()  # nosemgrep: the install must persist before later hooks run
 
 
@@ -114,6 +180,7 @@ def after_migrate():
 	make_roles()
 	make_custom_fields()
 	make_default_settings()
+	make_default_health_model()
 
 
 def before_uninstall():
@@ -133,12 +200,21 @@ def make_custom_fields():
 
 
 def remove_custom_fields():
-	"""Delete exactly the custom fields this app created (and the columns behind them)."""
+	"""Delete exactly the custom fields this app created, and the columns behind them.
+
+	Deleting a Custom Field leaves its column in the table; we drop ours so the ERPNext
+	table is as it was before the app came.
+	"""
 	for doctype, fields in get_custom_fields().items():
 		for df in fields:
 			name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": df["fieldname"]})
 			if name:
 				frappe.delete_doc("Custom Field", name, ignore_permissions=True, force=True)
+		columns = [df["fieldname"] for df in fields if frappe.db.has_column(doctype, df["fieldname"])]
+		if columns:
+			drops = ", ".join(f"drop column `{c}`" for c in columns)  # our own constant fieldnames
+			frappe.db.sql_ddl(f"alter table `tab{doctype}` {drops}")
+			frappe.cache.hdel("table_columns", f"tab{doctype}")
 		frappe.clear_cache(doctype=doctype)
 
 
@@ -154,3 +230,27 @@ def make_default_settings():
 		settings.flags.ignore_permissions = True
 		settings.save()
 
+
+def make_default_health_model():
+	"""A sensible default model on install; left alone once any model exists (users own it)."""
+	if frappe.db.exists("Health Score Model", {"is_default": 1}):
+		return
+	if frappe.db.exists("Health Score Model", DEFAULT_MODEL_NAME):
+		model = frappe.get_doc("Health Score Model", DEFAULT_MODEL_NAME)
+		model.is_default = 1
+		model.enabled = 1
+	else:
+		model = frappe.get_doc(
+			{
+				"doctype": "Health Score Model",
+				"model_name": DEFAULT_MODEL_NAME,
+				"enabled": 1,
+				"is_default": 1,
+				"green_min": 70,
+				"red_below": 40,
+				"description": "Shipped with Customer Success: support, billing, engagement, renewal and the CSM's view.",
+				"factors": [{"factor_type": f, "weight": w, "enabled": 1} for f, w in DEFAULT_MODEL_FACTORS],
+			}
+		)
+	model.flags.ignore_permissions = True
+	model.save()

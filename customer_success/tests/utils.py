@@ -6,6 +6,7 @@ import frappe
 from frappe.utils import add_days, getdate, nowdate
 
 from customer_success import install
+from customer_success.utils import leaf
 
 TEST_PREFIX = "_CS Test"
 
@@ -41,22 +42,6 @@ def default_company() -> str:
 	import erpnext
 
 	return erpnext.get_default_company() or frappe.db.get_value("Company", {}, "name", order_by="creation")
-
-
-def leaf(doctype: str, preferred: str | None = None) -> str:
-	"""A non-group record of a tree doctype (Customer Group, Territory, Item Group)."""
-	if preferred and frappe.db.exists(doctype, {"name": preferred, "is_group": 0}):
-		return preferred
-	name = frappe.db.get_value(doctype, {"is_group": 0}, "name", order_by="lft")
-	if name:
-		return name
-	root = frappe.db.get_value(doctype, {"is_group": 1}, "name", order_by="lft")
-	return frappe.get_doc({"doctype": doctype, _tree_name_field(doctype): f"{TEST_PREFIX} {doctype}",
-		f"parent_{frappe.scrub(doctype)}": root}).insert(ignore_permissions=True).name
-
-
-def _tree_name_field(doctype: str) -> str:
-	return {"Customer Group": "customer_group_name", "Territory": "territory_name", "Item Group": "item_group_name"}[doctype]
 
 
 def make_customer(name: str | None = None, **fields) -> "frappe.Document":
@@ -112,7 +97,9 @@ def make_sales_order(customer: str, qty: float = 1, rate: float = 1000, submit: 
 	return doc
 
 
-def make_sales_invoice(customer: str, rate: float = 1000, posting_date=None, due_date=None, submit=True, **fields):
+def make_sales_invoice(
+	customer: str, rate: float = 1000, posting_date=None, due_date=None, submit=True, **fields
+):
 	item = make_item()
 	posting_date = getdate(posting_date or nowdate())
 	doc = frappe.get_doc(
@@ -142,3 +129,86 @@ def make_user(email: str, roles: list[str]) -> "frappe.Document":
 		).insert(ignore_permissions=True)
 	user.add_roles(*roles)
 	return user
+
+
+def make_issue(
+	customer: str, priority: str = "Medium", status: str = "Open", agreement_status=None, opened_days_ago=0
+):
+	"""A real Issue; its history (opening date, SLA outcome) back-dated as if it had happened."""
+	ensure_issue_priority(priority)
+	issue = frappe.get_doc(
+		{
+			"doctype": "Issue",
+			"subject": f"{TEST_PREFIX} issue",
+			"customer": customer,
+			"priority": priority,
+			"status": status,
+		}
+	).insert(ignore_permissions=True)
+	values = {"opening_date": add_days(nowdate(), -opened_days_ago)}
+	if agreement_status:
+		values["agreement_status"] = agreement_status
+	frappe.db.set_value("Issue", issue.name, values, update_modified=False)
+	return issue
+
+
+def ensure_issue_priority(priority: str):
+	if priority and not frappe.db.exists("Issue Priority", priority):
+		frappe.get_doc({"doctype": "Issue Priority", "name": priority}).insert(ignore_permissions=True)
+
+
+def make_contract(customer: str, start_date, end_date, submit: bool = True):
+	doc = frappe.get_doc(
+		{
+			"doctype": "Contract",
+			"party_type": "Customer",
+			"party_name": customer,
+			"start_date": start_date,
+			"end_date": end_date,
+			"contract_terms": "Test terms",
+		}
+	).insert(ignore_permissions=True)
+	if submit:
+		doc.submit()
+	return doc
+
+
+def make_communication(
+	customer: str, days_ago: int = 0, reference_doctype: str = "Customer", reference_name=None
+):
+	from frappe.utils import add_to_date, now_datetime
+
+	return frappe.get_doc(
+		{
+			"doctype": "Communication",
+			"communication_type": "Communication",
+			"communication_medium": "Phone",
+			"sent_or_received": "Sent",
+			"subject": f"{TEST_PREFIX} call",
+			"content": "Call",
+			"communication_date": add_to_date(now_datetime(), days=-days_ago),
+			"reference_doctype": reference_doctype,
+			"reference_name": reference_name or customer,
+		}
+	).insert(ignore_permissions=True)
+
+
+def ensure_fiscal_year(day):
+	"""Back-dated test invoices need a fiscal year; a fresh test site only has the current one."""
+	from erpnext.accounts.utils import FiscalYearError, get_fiscal_year
+
+	year = getdate(day).year
+	for y in range(year, getdate(nowdate()).year + 1):
+		try:
+			get_fiscal_year(f"{y}-06-30", company=default_company())
+		except FiscalYearError:
+			name = str(y) if not frappe.db.exists("Fiscal Year", str(y)) else f"{y} ({TEST_PREFIX})"
+			frappe.get_doc(
+				{
+					"doctype": "Fiscal Year",
+					"year": name,
+					"year_start_date": f"{y}-01-01",
+					"year_end_date": f"{y}-12-31",
+				}
+			).insert(ignore_permissions=True)
+			frappe.db.commit()  # nosemgrep: shared across test classes

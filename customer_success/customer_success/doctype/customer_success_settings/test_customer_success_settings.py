@@ -29,12 +29,18 @@ class TestCustomerSuccessSettings(FrappeTestCase):
 
 	def test_change_settings_restores(self):
 		with change_settings(renewal_window_days=30):
-			self.assertEqual(frappe.db.get_single_value("Customer Success Settings", "renewal_window_days"), 30)
+			self.assertEqual(
+				frappe.db.get_single_value("Customer Success Settings", "renewal_window_days"), 30
+			)
 		self.assertEqual(frappe.db.get_single_value("Customer Success Settings", "renewal_window_days"), 90)
 
 	def test_csm_cannot_write_settings(self):
 		from customer_success.tests.utils import make_user
 
 		make_user("cs-settings-csm@example.com", ["Customer Success Manager"])
-		self.assertTrue(frappe.has_permission("Customer Success Settings", "read", user="cs-settings-csm@example.com"))
-		self.assertFalse(frappe.has_permission("Customer Success Settings", "write", user="cs-settings-csm@example.com"))
+		self.assertTrue(
+			frappe.has_permission("Customer Success Settings", "read", user="cs-settings-csm@example.com")
+		)
+		self.assertFalse(
+			frappe.has_permission("Customer Success Settings", "write", user="cs-settings-csm@example.com")
+		)

@@ -1,0 +1,72 @@
+// Customer form: health score, its explanation, and the CSM's actions.
+frappe.ui.form.on("Customer", {
+	refresh(frm) {
+		if (frm.is_new()) return;
+		customer_success_customer.show_health(frm);
+	},
+});
+
+const customer_success_customer = {
+	show_health(frm) {
+		frappe.call({
+			method: "customer_success.api.health.get_customer_health",
+			args: { customer: frm.doc.name },
+			callback(r) {
+				const data = r.message || {};
+				if (frm.doc.cs_health_status) {
+					const colour = customer_success.health.STATUS_COLOURS[frm.doc.cs_health_status] || "gray";
+					frm.dashboard.add_indicator(
+						__("Health: {0} ({1})", [__(frm.doc.cs_health_status), format_number(frm.doc.cs_health_score, null, 0)]),
+						colour
+					);
+				}
+				if (!data.can_edit) return;
+				if (data.sentiment_stale) {
+					frm.dashboard.add_comment(
+						__("CSM sentiment from {0} is stale and no longer counts in the health score.", [frappe.datetime.str_to_user(data.sentiment_on)]),
+						"yellow",
+						true
+					);
+				}
+				customer_success_customer.add_buttons(frm, data);
+				const section = frm.dashboard.add_section("", __("Health Explanation"));
+				customer_success.health.render_explanation(section, data.score, frm.doc.name);
+			},
+		});
+	},
+
+	add_buttons(frm, data) {
+		const group = __("Customer Success");
+		const call = (method, args, freeze_message) =>
+			frappe.call({ method, args: { customer: frm.doc.name, ...args }, freeze: true, freeze_message }).then(() => frm.reload_doc());
+		frm.add_custom_button(__("Recompute Health"), () => call("customer_success.api.health.recompute_customer", {}, __("Scoring...")), group);
+		frm.add_custom_button(
+			__("Set Sentiment"),
+			() =>
+				frappe.prompt(
+					{ fieldname: "sentiment", fieldtype: "Select", label: __("Sentiment"), reqd: 1, default: data.sentiment,
+						options: ["Very Positive", "Positive", "Neutral", "Concerned", "Critical"] },
+					(v) => call("customer_success.api.health.set_sentiment", v),
+					__("CSM Sentiment")
+				),
+			group
+		);
+		frm.add_custom_button(
+			__("Override Health"),
+			() =>
+				frappe.prompt(
+					[
+						{ fieldname: "score", fieldtype: "Float", label: __("Score (0-100)"), reqd: 1 },
+						{ fieldname: "reason", fieldtype: "Small Text", label: __("Reason"), reqd: 1 },
+						{ fieldname: "until", fieldtype: "Date", label: __("Until"), reqd: 1, default: frappe.datetime.add_days(frappe.datetime.get_today(), 30) },
+					],
+					(v) => call("customer_success.api.health.set_override", v),
+					__("Override Health Score")
+				),
+			group
+		);
+		if (data.override_until) {
+			frm.add_custom_button(__("Clear Override"), () => call("customer_success.api.health.clear_override", {}), group);
+		}
+	},
+};

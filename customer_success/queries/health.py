@@ -1,0 +1,268 @@
+"""Set-based reads for health scoring: one aggregate query per source, over a range of customers.
+
+Every function takes the chunk's customer range (`lo`..`hi`, by name) and returns a dict keyed
+by customer. A chunk of thousands of customers costs the same handful of queries as one.
+"""
+
+from collections import defaultdict
+from datetime import date
+
+import frappe
+from frappe.query_builder import Case
+from frappe.query_builder.functions import Count, Max, Min, Sum
+from frappe.utils import add_days, getdate
+
+OPEN_ISSUE_STATUSES = ("Open", "Replied", "On Hold")
+
+
+def active_customers(lo: str, hi: str) -> list[dict]:
+	customer = frappe.qb.DocType("Customer")
+	return (
+		frappe.qb.from_(customer)
+		.select(
+			customer.name,
+			customer.cs_owner,
+			customer.cs_tier,
+			customer.cs_csm_sentiment,
+			customer.cs_sentiment_on,
+			customer.cs_health_override,
+			customer.cs_override_reason,
+			customer.cs_override_until,
+		)
+		.where((customer.disabled == 0) & (customer.name[lo:hi]))
+		.orderby(customer.name)
+		.run(as_dict=True)
+	)
+
+
+def customer_ranges(chunk_size: int) -> list[tuple[str, str]]:
+	"""Split the active customers into consecutive name ranges of about `chunk_size` each."""
+	customer = frappe.qb.DocType("Customer")
+	names = (
+		frappe.qb.from_(customer)
+		.select(customer.name)
+		.where(customer.disabled == 0)
+		.orderby(customer.name)
+		.run(pluck=True)
+	)
+	return [(names[i], names[min(i + chunk_size, len(names)) - 1]) for i in range(0, len(names), chunk_size)]
+
+
+def open_issue_counts(lo: str, hi: str) -> dict[str, dict[str, int]]:
+	"""{customer: {priority: open issues}}."""
+	issue = frappe.qb.DocType("Issue")
+	rows = (
+		frappe.qb.from_(issue)
+		.select(issue.customer, issue.priority, Count("*").as_("n"))
+		.where(issue.customer[lo:hi] & issue.status.isin(OPEN_ISSUE_STATUSES))
+		.groupby(issue.customer, issue.priority)
+		.run(as_dict=True)
+	)
+	result: dict[str, dict[str, int]] = defaultdict(dict)
+	for row in rows:
+		result[row.customer][row.priority or ""] = row.n
+	return result
+
+
+def sla_counts(lo: str, hi: str, since: date) -> dict[str, dict]:
+	"""{customer: {"with_sla": n, "failed": n}} for issues opened since `since`."""
+	issue = frappe.qb.DocType("Issue")
+	has_sla = Case().when(issue.agreement_status.isnotnull() & (issue.agreement_status != ""), 1).else_(0)
+	failed = Case().when(issue.agreement_status == "Failed", 1).else_(0)
+	rows = (
+		frappe.qb.from_(issue)
+		.select(issue.customer, Sum(has_sla).as_("with_sla"), Sum(failed).as_("failed"))
+		.where(issue.customer[lo:hi] & (issue.opening_date >= since))
+		.groupby(issue.customer)
+		.run(as_dict=True)
+	)
+	return {
+		row.customer: {"with_sla": int(row.with_sla or 0), "failed": int(row.failed or 0)} for row in rows
+	}
+
+
+def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days: int) -> dict[str, dict]:
+	"""Billing facts per customer in one scan of submitted Sales Invoices, in company currency.
+
+	Returns and credit notes are netted (their totals are negative). Amounts of companies whose
+	currency differs from the default company's are converted at today's rate, so customers
+	billed by several companies score on one scale.
+	"""
+	invoice = frappe.qb.DocType("Sales Invoice")
+	overdue = (invoice.due_date < today) & (invoice.outstanding_amount > 0)
+	recent_from = add_days(today, -trend_days)
+	previous_from = add_days(today, -2 * trend_days)
+	rows = (
+		frappe.qb.from_(invoice)
+		.select(
+			invoice.customer,
+			invoice.company,
+			Sum(Case().when(invoice.posting_date >= payment_since, invoice.base_grand_total).else_(0)).as_(
+				"revenue"
+			),
+			Sum(Case().when(overdue, invoice.outstanding_amount * invoice.conversion_rate).else_(0)).as_(
+				"overdue"
+			),
+			Min(Case().when(overdue, invoice.due_date)).as_("oldest_overdue_due"),
+			Sum(Case().when(invoice.posting_date > recent_from, invoice.base_net_total).else_(0)).as_(
+				"recent"
+			),
+			Sum(
+				Case()
+				.when(
+					(invoice.posting_date > previous_from) & (invoice.posting_date <= recent_from),
+					invoice.base_net_total,
+				)
+				.else_(0)
+			).as_("previous"),
+		)
+		.where(invoice.customer[lo:hi] & (invoice.docstatus == 1))
+		.groupby(invoice.customer, invoice.company)
+		.run(as_dict=True)
+	)
+	rates = company_rates({row.company for row in rows}, today)
+	facts: dict[str, dict] = {}
+	for row in rows:
+		rate = rates.get(row.company, 1.0)
+		fact = facts.setdefault(
+			row.customer,
+			{"revenue": 0.0, "overdue": 0.0, "recent": 0.0, "previous": 0.0, "oldest_overdue_due": None},
+		)
+		for key in ("revenue", "overdue", "recent", "previous"):
+			fact[key] += float(row[key] or 0) * rate
+		if row.oldest_overdue_due and (
+			fact["oldest_overdue_due"] is None or row.oldest_overdue_due < fact["oldest_overdue_due"]
+		):
+			fact["oldest_overdue_due"] = row.oldest_overdue_due
+	return facts
+
+
+def company_rates(companies: set[str], today: date) -> dict[str, float]:
+	"""Rate from each company's currency to the default company's currency."""
+	import erpnext
+	from erpnext.setup.utils import get_exchange_rate
+
+	reporting = erpnext.get_company_currency(
+		erpnext.get_default_company() or next(iter(companies), None) or ""
+	)
+	rates = {}
+	for company in companies:
+		currency = erpnext.get_company_currency(company)
+		rates[company] = (
+			1.0
+			if not reporting or currency == reporting
+			else float(get_exchange_rate(currency, reporting, today) or 1.0)
+		)
+	return rates
+
+
+def last_touch_dates(lo: str, hi: str) -> dict[str, date]:
+	"""The latest communication or event with the customer or any of its contacts."""
+	latest: dict[str, date] = {}
+
+	def keep(customer, when):
+		if customer and when:
+			day = getdate(when)
+			if customer not in latest or day > latest[customer]:
+				latest[customer] = day
+
+	comm = frappe.qb.DocType("Communication")
+	for row in (
+		frappe.qb.from_(comm)
+		.select(comm.reference_name, Max(comm.communication_date).as_("last"))
+		.where((comm.reference_doctype == "Customer") & comm.reference_name[lo:hi])
+		.groupby(comm.reference_name)
+		.run(as_dict=True)
+	):
+		keep(row.reference_name, row.last)
+
+	link = frappe.qb.DocType("Communication Link")
+	for row in (
+		frappe.qb.from_(link)
+		.join(comm)
+		.on(comm.name == link.parent)
+		.select(link.link_name, Max(comm.communication_date).as_("last"))
+		.where((link.link_doctype == "Customer") & link.link_name[lo:hi])
+		.groupby(link.link_name)
+		.run(as_dict=True)
+	):
+		keep(row.link_name, row.last)
+
+	# Communications with the customer's contacts count as touching the customer: those
+	# about a contact, and those linked to a contact's timeline (as incoming email is).
+	contact_link = frappe.qb.DocType("Dynamic Link")
+	for row in (
+		frappe.qb.from_(contact_link)
+		.join(comm)
+		.on((comm.reference_doctype == "Contact") & (comm.reference_name == contact_link.parent))
+		.select(contact_link.link_name, Max(comm.communication_date).as_("last"))
+		.where(
+			(contact_link.parenttype == "Contact")
+			& (contact_link.link_doctype == "Customer")
+			& contact_link.link_name[lo:hi]
+		)
+		.groupby(contact_link.link_name)
+		.run(as_dict=True)
+	):
+		keep(row.link_name, row.last)
+	for row in (
+		frappe.qb.from_(contact_link)
+		.join(link)
+		.on((link.link_doctype == "Contact") & (link.link_name == contact_link.parent))
+		.join(comm)
+		.on(comm.name == link.parent)
+		.select(contact_link.link_name, Max(comm.communication_date).as_("last"))
+		.where(
+			(contact_link.parenttype == "Contact")
+			& (contact_link.link_doctype == "Customer")
+			& contact_link.link_name[lo:hi]
+		)
+		.groupby(contact_link.link_name)
+		.run(as_dict=True)
+	):
+		keep(row.link_name, row.last)
+
+	event = frappe.qb.DocType("Event")
+	participant = frappe.qb.DocType("Event Participants")
+	for row in (
+		frappe.qb.from_(participant)
+		.join(event)
+		.on(event.name == participant.parent)
+		.select(participant.reference_docname, Max(event.starts_on).as_("last"))
+		.where((participant.reference_doctype == "Customer") & participant.reference_docname[lo:hi])
+		.groupby(participant.reference_docname)
+		.run(as_dict=True)
+	):
+		keep(row.reference_docname, row.last)
+	return latest
+
+
+def latest_contract_end(lo: str, hi: str) -> dict[str, date]:
+	"""The furthest end date among each customer's submitted contracts (a renewal signed early counts)."""
+	contract = frappe.qb.DocType("Contract")
+	rows = (
+		frappe.qb.from_(contract)
+		.select(contract.party_name, Max(contract.end_date).as_("end_date"))
+		.where(
+			(contract.party_type == "Customer")
+			& (contract.docstatus == 1)
+			& contract.party_name[lo:hi]
+			& contract.end_date.isnotnull()
+		)
+		.groupby(contract.party_name)
+		.run(as_dict=True)
+	)
+	return {row.party_name: getdate(row.end_date) for row in rows}
+
+
+def scores_around(lo: str, hi: str, day: date, slack_days: int = 7) -> dict[str, float]:
+	"""Each customer's latest score on or before `day` (within `slack_days`), for the trend."""
+	score = frappe.qb.DocType("Customer Health Score")
+	rows = (
+		frappe.qb.from_(score)
+		.select(score.customer, score.score, score.score_date)
+		.where(score.customer[lo:hi] & score.score_date[add_days(day, -slack_days) : day])
+		.orderby(score.score_date)
+		.run(as_dict=True)
+	)
+	return {row.customer: row.score for row in rows}  # later dates overwrite earlier ones

@@ -1,0 +1,379 @@
+import json
+from unittest.mock import patch
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, add_to_date, getdate, now_datetime, nowdate
+
+from customer_success import health
+from customer_success.api import health as api
+from customer_success.engine import health as engine
+from customer_success.tests.utils import (
+	change_settings,
+	ensure_fiscal_year,
+	make_communication,
+	make_contract,
+	make_customer,
+	make_issue,
+	make_sales_invoice,
+	make_user,
+)
+
+CSM1 = "cs-health-csm1@example.com"
+CSM2 = "cs-health-csm2@example.com"
+CS_MANAGER = "cs-health-manager@example.com"
+SALES = "cs-health-sales@example.com"
+
+
+def latest_row(customer):
+	name = frappe.db.get_value(
+		"Customer Health Score", {"customer": customer}, "name", order_by="score_date desc, name desc"
+	)
+	return frappe.get_doc("Customer Health Score", name) if name else None
+
+
+def score_row(customer, day, score):
+	return {
+		"customer": customer,
+		"model": "Standard Health Model",
+		"score_date": getdate(day),
+		"granularity": "Daily",
+		"score": score,
+		"status": "Yellow",
+		"explanation": "[]",
+	}
+
+
+def factors_of(row):
+	return {f["factor_type"]: f for f in json.loads(row.explanation)}
+
+
+class HealthTestCase(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_user(CSM1, ["Customer Success Manager"])
+		make_user(CSM2, ["Customer Success Manager"])
+		make_user(CS_MANAGER, ["CS Manager"])
+		make_user(SALES, ["Sales User"])
+		ensure_fiscal_year(add_days(nowdate(), -400))
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+
+class TestFactorsFromERPNext(HealthTestCase):
+	def test_every_factor_from_real_records(self):
+		today = getdate(nowdate())
+		customer = make_customer(cs_owner=CSM1, cs_tier="SMB").name
+		make_issue(customer, "High", agreement_status="Failed")
+		make_issue(customer, "Low", agreement_status="Fulfilled")
+		make_issue(customer, "Urgent", status="Closed", agreement_status="Fulfilled")  # closed: no load
+		overdue = make_sales_invoice(
+			customer, rate=1000, posting_date=add_days(today, -50), due_date=add_days(today, -40)
+		)
+		current = make_sales_invoice(customer, rate=3000, posting_date=today, due_date=add_days(today, 30))
+		make_communication(customer, days_ago=30)
+		make_contract(customer, add_days(today, -300), add_days(today, 45))
+		frappe.db.set_value("Customer", customer, {"cs_csm_sentiment": "Positive", "cs_sentiment_on": today})
+
+		health.recompute_customer(customer)
+		row = latest_row(customer)
+		factors = factors_of(row)
+
+		self.assertEqual(factors[engine.SUPPORT_LOAD]["raw"], 4)  # High 3 + Low 1
+		self.assertAlmostEqual(factors[engine.SUPPORT_LOAD]["sub_score"], 60)
+		self.assertAlmostEqual(factors[engine.SLA_BREACHES]["raw"], 1 / 3)  # 1 failed of the 3 with an SLA
+		revenue = overdue.base_grand_total + current.base_grand_total
+		payment = factors[engine.PAYMENT_BEHAVIOUR]["raw"]
+		self.assertAlmostEqual(payment["revenue"], revenue)
+		self.assertAlmostEqual(payment["overdue_amount"], overdue.base_grand_total)
+		self.assertEqual(payment["max_days_overdue"], 40)
+		self.assertEqual(factors[engine.REVENUE_TREND]["raw"], 1.0)  # nothing in the window before
+		self.assertEqual(factors[engine.ENGAGEMENT_RECENCY]["raw"], 30)
+		self.assertAlmostEqual(factors[engine.ENGAGEMENT_RECENCY]["sub_score"], 78.95, places=1)
+		self.assertEqual(factors[engine.RENEWAL_PROXIMITY]["raw"], 45)
+		self.assertAlmostEqual(factors[engine.RENEWAL_PROXIMITY]["sub_score"], 65)
+		self.assertEqual(factors[engine.CSM_SENTIMENT]["raw"], "Positive")
+		self.assertAlmostEqual(sum(f["contribution"] for f in factors.values()), row.score, places=1)
+		self.assertEqual(row.model, "Standard Health Model")
+		self.assertEqual(row.csm, CSM1)
+
+		cust = frappe.db.get_value(
+			"Customer",
+			customer,
+			["cs_health_score", "cs_health_status", "cs_health_computed_on"],
+			as_dict=True,
+		)
+		self.assertAlmostEqual(cust.cs_health_score, row.score, places=1)
+		self.assertEqual(cust.cs_health_status, row.status)
+		self.assertIsNotNone(cust.cs_health_computed_on)
+
+	def test_credit_notes_are_netted(self):
+		from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
+
+		customer = make_customer().name
+		invoice = make_sales_invoice(customer, rate=1000)
+		credit = make_sales_return(invoice.name)
+		credit.items[0].rate = 400  # a partial credit: 400 of the 1000 back
+		credit.insert()
+		credit.submit()
+		health.recompute_customer(customer)
+		revenue = factors_of(latest_row(customer))[engine.PAYMENT_BEHAVIOUR]["raw"]["revenue"]
+		self.assertAlmostEqual(revenue, invoice.base_grand_total + credit.base_grand_total)
+		self.assertLess(revenue, invoice.base_grand_total)
+
+	def test_cancelled_invoices_do_not_count(self):
+		customer = make_customer().name
+		invoice = make_sales_invoice(
+			customer, rate=1000, posting_date=add_days(nowdate(), -50), due_date=add_days(nowdate(), -40)
+		)
+		invoice.cancel()
+		health.recompute_customer(customer)
+		self.assertIsNone(factors_of(latest_row(customer))[engine.PAYMENT_BEHAVIOUR]["raw"])
+
+	def test_factor_without_data_is_left_out(self):
+		customer = make_customer().name
+		health.recompute_customer(customer)
+		row = latest_row(customer)
+		factors = factors_of(row)
+		self.assertIsNone(factors[engine.PAYMENT_BEHAVIOUR]["sub_score"])
+		self.assertEqual(factors[engine.PAYMENT_BEHAVIOUR]["contribution"], 0)
+		# only support load (no open tickets: 100) has data, so it carries the whole score
+		self.assertEqual(factors[engine.SUPPORT_LOAD]["effective_weight"], 100)
+		self.assertEqual(row.score, 100)
+
+	def test_contact_communication_counts_as_engagement(self):
+		customer = make_customer().name
+		contact = frappe.get_doc(
+			{
+				"doctype": "Contact",
+				"first_name": "Engaged",
+				"links": [{"link_doctype": "Customer", "link_name": customer}],
+			}
+		).insert(ignore_permissions=True)
+		# a communication about the contact
+		make_communication(customer, days_ago=9, reference_doctype="Contact", reference_name=contact.name)
+		health.recompute_customer(customer)
+		self.assertEqual(factors_of(latest_row(customer))[engine.ENGAGEMENT_RECENCY]["raw"], 9)
+		# an email linked to the contact on its timeline (as incoming mail is)
+		comm = make_communication(
+			customer, days_ago=3, reference_doctype="Issue", reference_name=make_issue(customer).name
+		)
+		comm.add_link("Contact", contact.name)
+		comm.save(ignore_permissions=True)
+		health.recompute_customer(customer)
+		self.assertEqual(factors_of(latest_row(customer))[engine.ENGAGEMENT_RECENCY]["raw"], 3)
+
+	def test_stale_sentiment_stops_counting(self):
+		customer = make_customer().name
+		frappe.db.set_value(
+			"Customer",
+			customer,
+			{"cs_csm_sentiment": "Critical", "cs_sentiment_on": add_days(nowdate(), -40)},
+		)
+		with change_settings(sentiment_validity_days=30):
+			health.recompute_customer(customer)
+		self.assertIsNone(factors_of(latest_row(customer))[engine.CSM_SENTIMENT]["raw"])
+		frappe.set_user("Administrator")
+		self.assertTrue(api.get_customer_health(customer)["sentiment_stale"])
+
+	def test_trend_against_30_days_ago(self):
+		customer = make_customer().name
+		health.recompute_customer(customer)
+		today_score = latest_row(customer).score
+		health.insert_score_rows([score_row(customer, add_days(nowdate(), -30), 40.0)])
+		health.recompute_customer(customer)
+		self.assertAlmostEqual(latest_row(customer).trend, today_score - 40.0)
+
+	def test_tier_model_is_used(self):
+		tier_model = frappe.get_doc(
+			{
+				"doctype": "Health Score Model",
+				"model_name": "_CS Test Strategic",
+				"applies_to_tier": "Strategic",
+				"green_min": 80,
+				"red_below": 50,
+				"factors": [{"factor_type": "Support Load", "weight": 100, "enabled": 1}],
+			}
+		).insert()
+		customer = make_customer(cs_tier="Strategic").name
+		health.recompute_customer(customer)
+		self.assertEqual(latest_row(customer).model, tier_model.name)
+
+
+class TestNightlyJob(HealthTestCase):
+	def test_end_to_end_idempotent(self):
+		a = make_customer(cs_owner=CSM1).name
+		b = make_customer(cs_owner=CSM2).name
+		make_issue(a, "High")
+		run = health.start_recompute(trigger="Nightly", now=True)
+		run.reload()
+		self.assertEqual(run.status, "Completed")
+		self.assertEqual(run.chunks_done, run.chunks_total)
+		self.assertGreaterEqual(run.customers_scored, 2)
+		first = {c: latest_row(c).score for c in (a, b)}
+
+		health.start_recompute(trigger="Nightly", now=True)
+		for c in (a, b):
+			self.assertEqual(
+				frappe.db.count("Customer Health Score", {"customer": c, "score_date": getdate(nowdate())}), 1
+			)
+			self.assertEqual(latest_row(c).score, first[c])
+
+	def test_failure_is_isolated_and_logged(self):
+		good = make_customer(f"_CS Test Iso A {frappe.generate_hash(length=5)}").name
+		bad = make_customer(f"_CS Test Iso B {frappe.generate_hash(length=5)}").name
+		real = health.score_customer
+
+		def flaky(customer, *args, **kwargs):
+			if customer["name"] == bad:
+				raise ValueError("corrupt data")
+			return real(customer, *args, **kwargs)
+
+		lo, hi = sorted([good, bad])
+		with patch("customer_success.health.score_customer", side_effect=flaky):
+			result = health.score_range(lo, hi)
+		self.assertEqual(result["failed"], [bad])
+		self.assertIsNotNone(latest_row(good))
+		self.assertIsNone(latest_row(bad))
+		self.assertTrue(
+			frappe.db.exists("Error Log", {"reference_doctype": "Customer", "reference_name": bad})
+		)
+
+	def test_second_start_is_skipped_while_running(self):
+		running = health.new_run("Manual", "Running", None, chunks_total=3)
+		run = health.start_recompute(trigger="Nightly", now=True)
+		self.assertEqual(run.status, "Skipped")
+		self.assertIn(str(running.name), run.message)
+		frappe.db.delete("Health Recompute Run", {"name": ("in", (running.name, run.name))})
+		frappe.db.commit()  # nosemgrep
+
+	def test_stale_run_does_not_hold_the_lock(self):
+		stale = health.new_run("Nightly", "Running", None, chunks_total=3)
+		frappe.db.set_value(
+			"Health Recompute Run",
+			stale.name,
+			"modified",
+			add_to_date(now_datetime(), hours=-7),
+			update_modified=False,
+		)
+		run = health.start_recompute(trigger="Manual", now=True)
+		self.assertEqual(frappe.db.get_value("Health Recompute Run", run.name, "status"), "Completed")
+		self.assertEqual(frappe.db.get_value("Health Recompute Run", stale.name, "status"), "Failed")
+
+	def test_nightly_switch_off(self):
+		before = frappe.db.count("Health Recompute Run")
+		with change_settings(recompute_health_nightly=0):
+			self.assertIsNone(health.nightly_recompute())
+		self.assertEqual(frappe.db.count("Health Recompute Run"), before)
+
+	def test_job_is_scheduled(self):
+		hooks = frappe.get_hooks("scheduler_events")
+		self.assertIn(
+			"customer_success.health.nightly_recompute", [m for ms in hooks["cron"].values() for m in ms]
+		)
+
+
+class TestHistory(HealthTestCase):
+	def test_pruning_keeps_one_row_per_month(self):
+		customer = make_customer().name
+		today = getdate("2026-11-15")
+		days = [add_days(today, -n) for n in range(1, 251)]
+		health.insert_score_rows([score_row(customer, d, 50.0) for d in days])
+		health.prune_history(today, retention_days=180)
+		cutoff = getdate("2026-05-01")  # first day of the month 180 days before
+		rows = frappe.get_all(
+			"Customer Health Score", filters={"customer": customer}, fields=["score_date", "granularity"]
+		)
+		old = [r for r in rows if r.score_date < cutoff]
+		recent = [r for r in rows if r.score_date >= cutoff]
+		self.assertTrue(all(r.granularity == "Monthly" for r in old))
+		self.assertEqual(len(old), len({(r.score_date.year, r.score_date.month) for r in old}))
+		self.assertEqual(len(recent), len([d for d in days if getdate(d) >= cutoff]))
+		health.prune_history(today, retention_days=180)
+		self.assertEqual(frappe.db.count("Customer Health Score", {"customer": customer}), len(rows))
+
+
+class TestOverrides(HealthTestCase):
+	def test_override_keeps_computed_score_and_lapses(self):
+		customer = make_customer(cs_owner=CSM1).name
+		make_issue(customer, "Urgent")
+		frappe.set_user(CSM1)
+		row = api.set_override(customer, 95, "Exec sponsor confirmed renewal", add_days(nowdate(), 5))
+		self.assertEqual(row["score"], 95)
+		self.assertTrue(row["is_override"])
+		self.assertNotEqual(row["computed_score"], 95)
+		frappe.set_user("Administrator")
+
+		frappe.db.set_value("Customer", customer, "cs_override_until", add_days(nowdate(), -1))
+		health.recompute_customer(customer)
+		latest = latest_row(customer)
+		self.assertFalse(latest.is_override)
+		self.assertEqual(latest.score, latest.computed_score)
+		health.lapse_expired_overrides()
+		self.assertIsNone(frappe.db.get_value("Customer", customer, "cs_override_until"))
+		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_health_override"), 0)
+
+	def test_bad_override_changes_nothing(self):
+		customer = make_customer(cs_owner=CSM1).name
+		for args in (
+			(150, "reason", add_days(nowdate(), 3)),
+			(50, "  ", add_days(nowdate(), 3)),
+			(50, "reason", add_days(nowdate(), -1)),
+			(50, "reason", add_days(nowdate(), 400)),
+		):
+			with self.assertRaises(frappe.ValidationError):
+				api.set_override(customer, *args)
+		self.assertIsNone(frappe.db.get_value("Customer", customer, "cs_override_until"))
+		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_health_override"), 0)
+
+	def test_sentiment_validation(self):
+		customer = make_customer(cs_owner=CSM1).name
+		with self.assertRaises(frappe.ValidationError):
+			api.set_sentiment(customer, "Ecstatic")
+		row = api.set_sentiment(customer, "Concerned")
+		self.assertIsNotNone(row)
+		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_csm_sentiment"), "Concerned")
+
+
+class TestPermissions(HealthTestCase):
+	def test_csm_sees_own_book_manager_sees_all_others_nothing(self):
+		mine = make_customer(cs_owner=CSM1).name
+		theirs = make_customer(cs_owner=CSM2).name
+		health.recompute_customer(mine)
+		health.recompute_customer(theirs)
+
+		frappe.set_user(CSM1)
+		visible = set(frappe.get_list("Customer Health Score", pluck="customer", limit_page_length=0))
+		self.assertIn(mine, visible)
+		self.assertNotIn(theirs, visible)
+		self.assertFalse(frappe.has_permission("Customer Health Score", "read", latest_row(theirs)))
+		with self.assertRaises(frappe.PermissionError):
+			api.set_override(theirs, 50, "not mine", add_days(nowdate(), 3))
+		with self.assertRaises(frappe.PermissionError):
+			api.recompute_customer(theirs)
+
+		frappe.set_user(CS_MANAGER)
+		visible = set(frappe.get_list("Customer Health Score", pluck="customer", limit_page_length=0))
+		self.assertTrue({mine, theirs} <= visible)
+
+		frappe.set_user(SALES)
+		self.assertFalse(frappe.has_permission("Customer Health Score", "read"))
+		with self.assertRaises(frappe.PermissionError):
+			frappe.get_list("Customer Health Score")
+		with self.assertRaises(frappe.PermissionError):
+			api.get_factor_records(mine, engine.SUPPORT_LOAD)
+
+	def test_factor_records_show_the_documents_behind(self):
+		customer = make_customer(cs_owner=CSM1).name
+		invoice = make_sales_invoice(
+			customer, rate=500, posting_date=add_days(nowdate(), -45), due_date=add_days(nowdate(), -15)
+		)
+		issue = make_issue(customer, "High", agreement_status="Failed")
+		records = api.get_factor_records(customer, engine.PAYMENT_BEHAVIOUR)
+		self.assertEqual(records["doctype"], "Sales Invoice")
+		self.assertEqual([r.name for r in records["records"]], [invoice.name])
+		records = api.get_factor_records(customer, engine.SLA_BREACHES)
+		self.assertEqual([r.name for r in records["records"]], [issue.name])

@@ -1,0 +1,33 @@
+"""Small site helpers shared by the demo, the test factories and benchmarks."""
+
+import frappe
+
+TREE_NAME_FIELDS = {
+	"Customer Group": "customer_group_name",
+	"Territory": "territory_name",
+	"Item Group": "item_group_name",
+}
+
+
+def leaf(doctype: str, preferred: str | None = None) -> str:
+	"""A non-group record of a tree doctype (Customer Group, Territory, Item Group).
+
+	Prefers `preferred` when it exists as a leaf; creates one under the root on a bare site.
+	"""
+	if preferred and frappe.db.exists(doctype, {"name": preferred, "is_group": 0}):
+		return preferred
+	name = frappe.db.get_value(doctype, {"is_group": 0}, "name", order_by="lft")
+	if name:
+		return name
+	root = frappe.db.get_value(doctype, {"is_group": 1}, "name", order_by="lft")
+	return (
+		frappe.get_doc(
+			{
+				"doctype": doctype,
+				TREE_NAME_FIELDS[doctype]: f"CS {doctype}",
+				f"parent_{frappe.scrub(doctype)}": root,
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
