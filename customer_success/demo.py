@@ -99,6 +99,11 @@ SUBJECTS = (
 	"Integration sync failed",
 	"Need help with workflow setup",
 )
+# Later parts of the product add their demo data here: dotted paths of functions called as
+# fn(registry, book) after the customers exist. Each must be idempotent (check the registry)
+# and register what it creates with `remember(registry, doc)`.
+DEMO_STEPS: tuple[str, ...] = ()
+
 TOUCHES = (
 	("Meeting", "Quarterly check-in"),
 	("Phone", "Adoption call"),
@@ -120,7 +125,7 @@ def _save_registry(registry: dict[str, list[str]]):
 	frappe.db.set_default(REGISTRY_KEY, json.dumps(registry))
 
 
-def _remember(registry, doc):
+def remember(registry, doc):
 	registry.setdefault(doc.doctype, [])
 	if doc.name not in registry[doc.doctype]:
 		registry[doc.doctype].append(doc.name)
@@ -153,6 +158,21 @@ def setup_demo(customers: int = 50):
 		_save_registry(registry)
 		frappe.db.commit()  # nosemgrep
 
+	book = {
+		"company": company,
+		"customers": profiles,
+		"csms": users,
+		"cs_manager": f"{CS_MANAGER[0]}@{DOMAIN}",
+	}
+	for step in DEMO_STEPS:
+		frappe.get_attr(step)(registry, book)
+		_save_registry(registry)
+		frappe.db.commit()  # nosemgrep
+
+	# Score the book so the workspace and forms show health straight away.
+	from customer_success.health import start_recompute
+
+	start_recompute(trigger="Manual", now=True)
 	return demo_summary()
 
 
@@ -186,7 +206,7 @@ def _make_users(registry) -> list[str]:
 					"user_type": "System User",
 				}
 			).insert(ignore_permissions=True)
-			_remember(registry, user)
+			remember(registry, user)
 		user = frappe.get_doc("User", email)
 		roles = ["CS Manager"] if prefix == CS_MANAGER[0] else ["Customer Success Manager"]
 		user.add_roles(*roles, "Sales User", "Support Team")
@@ -210,7 +230,7 @@ def _make_items(registry) -> dict[str, float]:
 					"standard_rate": rate,
 				}
 			).insert(ignore_permissions=True)
-			_remember(registry, item)
+			remember(registry, item)
 	return dict(ITEMS)
 
 
@@ -265,7 +285,7 @@ def _ensure_fiscal_years(registry, company: str, earliest):
 					"year_end_date": f"{year}-12-31",
 				}
 			).insert(ignore_permissions=True)
-			_remember(registry, fy)
+			remember(registry, fy)
 
 
 def _make_customer_book(registry, company, items, profile, rng: random.Random):
@@ -282,7 +302,7 @@ def _make_customer_book(registry, company, items, profile, rng: random.Random):
 			"cs_annual_revenue": profile["annual"],
 		}
 	).insert(ignore_permissions=True)
-	_remember(registry, customer)
+	remember(registry, customer)
 
 	contact = _make_contact(registry, customer.name, rng)
 	customer.db_set("customer_primary_contact", contact.name, update_modified=False)
@@ -315,7 +335,7 @@ def _make_contact(registry, customer: str, rng):
 			"links": [{"link_doctype": "Customer", "link_name": customer}],
 		}
 	).insert(ignore_permissions=True)
-	_remember(registry, contact)
+	remember(registry, contact)
 	return contact
 
 
@@ -338,7 +358,7 @@ def _make_sales_order(registry, company, customer, profile, items, start):
 	order.flags.ignore_permissions = True
 	order.insert()
 	order.submit()
-	_remember(registry, order)
+	remember(registry, order)
 	return order
 
 
@@ -361,7 +381,7 @@ def _make_contract(registry, customer, contact, start, order):
 	contract.flags.ignore_permissions = True
 	contract.insert()
 	contract.submit()
-	_remember(registry, contract)
+	remember(registry, contract)
 	return contract
 
 
@@ -370,7 +390,8 @@ def _make_invoices(registry, company, customer, profile, order, start, rng):
 	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
 
 	today = getdate(nowdate())
-	quarterly = order.grand_total / 4.0
+	# Bill a quarter of the subscription line each time: ERPNext refuses billing past the order line.
+	quarterly = order.items[0].amount / 4.0
 	posting_dates = [
 		getdate(add_days(start, 91 * q)) for q in range(4) if getdate(add_days(start, 91 * q)) <= today
 	]
@@ -401,7 +422,7 @@ def _make_invoices(registry, company, customer, profile, order, start, rng):
 		invoice.flags.ignore_permissions = True
 		invoice.insert()
 		invoice.submit()
-		_remember(registry, invoice)
+		remember(registry, invoice)
 		is_tail = position >= len(posting_dates) - unpaid_tail
 		not_due_yet = due_date > today
 		if is_tail or not_due_yet:
@@ -416,7 +437,7 @@ def _make_invoices(registry, company, customer, profile, order, start, rng):
 		payment.flags.ignore_permissions = True
 		payment.insert()
 		payment.submit()
-		_remember(registry, payment)
+		remember(registry, payment)
 
 
 def _make_issues(registry, company, customer, profile, rng):
@@ -438,7 +459,7 @@ def _make_issues(registry, company, customer, profile, rng):
 		)
 		issue.flags.ignore_permissions = True
 		issue.insert()
-		_remember(registry, issue)
+		remember(registry, issue)
 		# History happened before the demo existed: back-date it, and record how the SLA went.
 		breached = (profile["health"] == "at_risk" and rng.random() < 0.5) or rng.random() < 0.05
 		frappe.db.set_value(
@@ -480,7 +501,7 @@ def _make_communications(registry, customer, contact, profile, rng):
 		)
 		comm.flags.ignore_permissions = True
 		comm.insert()
-		_remember(registry, comm)
+		remember(registry, comm)
 
 
 # --- teardown ------------------------------------------------------------------------------
@@ -502,30 +523,23 @@ TEARDOWN_ORDER = (
 
 
 def teardown_demo():
-	"""Remove exactly what setup_demo made, ledger entries included."""
+	"""Remove exactly what setup_demo made, ledger entries and health history included."""
 	frappe.only_for(("System Manager", "Administrator"))
 	registry = _load_registry()
 	if not registry:
 		return {}
 	removed: dict[str, int] = {}
-	accounts = frappe.get_single("Accounts Settings")
-	previous = accounts.delete_linked_ledger_entries
+	previous = frappe.db.get_single_value("Accounts Settings", "delete_linked_ledger_entries")
 	frappe.db.set_single_value("Accounts Settings", "delete_linked_ledger_entries", 1)
 	try:
-		for doctype in (*TEARDOWN_ORDER, *[d for d in registry if d not in TEARDOWN_ORDER]):
-			names = registry.get(doctype, [])
-			for name in reversed(names):
-				if not frappe.db.exists(doctype, name):
-					continue
-				if (
-					frappe.get_meta(doctype).is_submittable
-					and frappe.db.get_value(doctype, name, "docstatus") == 1
-				):
-					doc = frappe.get_doc(doctype, name)
-					doc.flags.ignore_permissions = True
-					doc.cancel()
-				frappe.delete_doc(doctype, name, ignore_permissions=True, force=True, delete_permanently=True)
-				removed[doctype] = removed.get(doctype, 0) + 1
+		_delete_health_history(registry.get("Customer", []))
+		# Our own doctypes (added by DEMO_STEPS) depend on ERPNext records, so they go first,
+		# latest registered first; then ERPNext's records, dependants before what they depend on.
+		ours = [d for d in reversed(list(registry)) if d not in TEARDOWN_ORDER]
+		for doctype in (*ours, *TEARDOWN_ORDER):
+			for name in reversed(registry.get(doctype, [])):
+				if _delete(doctype, name):
+					removed[doctype] = removed.get(doctype, 0) + 1
 			registry.pop(doctype, None)
 			_save_registry(registry)
 			frappe.db.commit()  # nosemgrep: resumable teardown
@@ -534,3 +548,22 @@ def teardown_demo():
 	frappe.db.set_default(REGISTRY_KEY, None)
 	frappe.db.commit()  # nosemgrep
 	return removed
+
+
+def _delete(doctype: str, name: str) -> bool:
+	if not frappe.db.exists(doctype, name):
+		return False
+	if frappe.get_meta(doctype).is_submittable and frappe.db.get_value(doctype, name, "docstatus") == 1:
+		doc = frappe.get_doc(doctype, name)
+		doc.flags.ignore_permissions = True
+		doc.cancel()
+	frappe.delete_doc(doctype, name, ignore_permissions=True, force=True, delete_permanently=True)
+	return True
+
+
+def _delete_health_history(customers: list[str]):
+	"""Scores are written by the recompute, not by setup: remove them by customer, set-based."""
+	if not customers:
+		return
+	score = frappe.qb.DocType("Customer Health Score")
+	frappe.qb.from_(score).delete().where(score.customer.isin(customers)).run()

@@ -228,7 +228,9 @@ def insert_score_rows(rows: list[dict], batch: int = 2000):
 		part = rows[start : start + batch]
 		values = []
 		for row in part:
-			values.extend((*(row.get(f, SCORE_DEFAULTS.get(f)) for f in SCORE_FIELDS), now, now, user, user, 0))
+			values.extend(
+				(*(row.get(f, SCORE_DEFAULTS.get(f)) for f in SCORE_FIELDS), now, now, user, user, 0)
+			)
 		frappe.db.sql(
 			f"insert into `tabCustomer Health Score` ({column_sql}) values {', '.join([row_sql] * len(part))}",
 			values,

@@ -26,6 +26,10 @@ app_include_js = "customer_success.bundle.js"
 
 doctype_js = {"Customer": "public/js/customer.js"}
 
+override_doctype_dashboards = {
+	"Customer": "customer_success.integrations.erpnext.customer.get_dashboard_data",
+}
+
 scheduler_events = {
 	"cron": {
 		# 01:30 site time: the whole book's health, chunked onto the long queue.

@@ -57,7 +57,11 @@ class TestHooks(FrappeTestCase):
 		hooks = frappe.get_hooks(app_name="customer_success")
 
 		def collect(value):
-			if isinstance(value, str) and value.startswith("customer_success.") and not value.endswith((".js", ".css")):
+			if (
+				isinstance(value, str)
+				and value.startswith("customer_success.")
+				and not value.endswith((".js", ".css"))
+			):
 				paths.append(value)
 			elif isinstance(value, dict):
 				for v in value.values():
