@@ -1,0 +1,444 @@
+"""Benchmark: the nightly health recompute over a large synthetic book. Prints figures; asserts nothing.
+
+Run on a throw-away site (it writes a lot of rows, all named with the CSBENCH prefix, and
+removes them at the end unless --keep):
+
+    cd ~/frappe-bench/sites
+    ../env/bin/python ../apps/customer_success/benchmarks/health_recompute.py --site SITE \
+        [--customers 100000] [--naive-sample 300] [--keep] [--reuse]
+
+It builds N customers with ~10 issues, ~10 submitted invoices, ~3 communications and a
+contract each, by multi-row INSERTs (no controllers), then times:
+  1. the full recompute (reads + scoring + all writes), as the nightly job runs it, chunk by chunk;
+  2. the same phases separately (aggregate reads, pure scoring, bulk writes);
+  3. a naive per-customer loop (frappe.get_doc + per-customer queries) on a sample;
+  4. the bare aggregate scans of the same source tables with the same indexes (the floor);
+and prints customers/s for each, the ratios, and the peak memory of this process.
+"""
+
+import argparse
+import random
+import resource
+import sys
+import time
+import tracemalloc
+
+import frappe
+
+PREFIX = "CSBENCH"
+BATCH = 5000
+
+
+def log(*args):
+	print(*args, flush=True)
+
+
+def peak_rss_mb() -> float:
+	return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def insert_rows(table: str, columns: list[str], rows: list[tuple]):
+	if not rows:
+		return
+	column_sql = ", ".join(f"`{c}`" for c in columns)
+	row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+	for start in range(0, len(rows), BATCH):
+		part = rows[start : start + BATCH]
+		flat = [value for row in part for value in row]
+		frappe.db.sql(f"insert into `{table}` ({column_sql}) values {', '.join([row_sql] * len(part))}", flat)
+
+
+def build_book(n: int, seed: int = 7):
+	"""Synthetic customers and their ERPNext history, written straight into the tables."""
+	from erpnext import get_default_company
+	from frappe.utils import add_days, getdate, now_datetime, nowdate
+
+	rng = random.Random(seed)
+	company = get_default_company() or frappe.db.get_value("Company", {}, "name")
+	today = getdate(nowdate())
+	now = now_datetime()
+	common = {"creation": now, "modified": now, "owner": "Administrator", "modified_by": "Administrator"}
+	csms = [u for u in frappe.get_all("User", filters={"user_type": "System User"}, pluck="name")][:5] or [
+		"Administrator"
+	]
+	tiers = ["Strategic", "Enterprise", "Mid-Market", "SMB"]
+	group = frappe.db.get_value("Customer Group", {"is_group": 0}, "name")
+	territory = frappe.db.get_value("Territory", {"is_group": 0}, "name") or "All Territories"
+	priorities = ["Low", "Medium", "High", "Urgent"]
+
+	t0 = time.perf_counter()
+	width = len(str(n))
+	customers = [f"{PREFIX}-{i:0{width}d}" for i in range(n)]
+	for start in range(0, n, 20000):
+		chunk = customers[start : start + 20000]
+		insert_rows(
+			"tabCustomer",
+			[
+				"name",
+				"customer_name",
+				"customer_type",
+				"customer_group",
+				"territory",
+				"cs_owner",
+				"cs_tier",
+				"disabled",
+				*common,
+			],
+			[
+				(c, c, "Company", group, territory, rng.choice(csms), rng.choice(tiers), 0, *common.values())
+				for c in chunk
+			],
+		)
+		issues, invoices, comms, contracts = [], [], [], []
+		for c in chunk:
+			for k in range(rng.randint(5, 15)):
+				opened = add_days(today, -rng.randint(0, 180))
+				issues.append(
+					(
+						f"{c}-I{k}",
+						f"Synthetic issue {k}",
+						c,
+						rng.choice(["Open", "Closed", "Closed", "Replied"]),
+						rng.choice(priorities),
+						opened,
+						rng.choice(["Fulfilled", "Fulfilled", "Failed", None]),
+						0,
+						*common.values(),
+					)
+				)
+			for k in range(rng.randint(5, 15)):
+				posted = add_days(today, -rng.randint(0, 360))
+				total = float(rng.randint(500, 20000))
+				paid = rng.random() < 0.85
+				invoices.append(
+					(
+						f"{c}-S{k}",
+						c,
+						company,
+						posted,
+						add_days(posted, 30),
+						total,
+						total,
+						total * 0.9,
+						total * 0.9,
+						0.0 if paid else total,
+						1.0,
+						1,
+						0,
+						"Paid" if paid else "Unpaid",
+						*common.values(),
+					)
+				)
+			for k in range(rng.randint(1, 5)):
+				when = add_days(today, -rng.randint(0, 200))
+				comms.append(
+					(
+						f"{c}-C{k}",
+						"Synthetic call",
+						"Communication",
+						"Phone",
+						"Sent",
+						"Customer",
+						c,
+						when,
+						"Linked",
+						*common.values(),
+					)
+				)
+			start_date = add_days(today, -rng.randint(0, 700))
+			contracts.append(
+				(
+					f"{c}-K",
+					"Customer",
+					c,
+					start_date,
+					add_days(start_date, 365),
+					"terms",
+					1,
+					"Active",
+					*common.values(),
+				)
+			)
+		insert_rows(
+			"tabIssue",
+			[
+				"name",
+				"subject",
+				"customer",
+				"status",
+				"priority",
+				"opening_date",
+				"agreement_status",
+				"docstatus",
+				*common,
+			],
+			issues,
+		)
+		insert_rows(
+			"tabSales Invoice",
+			[
+				"name",
+				"customer",
+				"company",
+				"posting_date",
+				"due_date",
+				"grand_total",
+				"base_grand_total",
+				"net_total",
+				"base_net_total",
+				"outstanding_amount",
+				"conversion_rate",
+				"docstatus",
+				"is_return",
+				"status",
+				*common,
+			],
+			invoices,
+		)
+		insert_rows(
+			"tabCommunication",
+			[
+				"name",
+				"subject",
+				"communication_type",
+				"communication_medium",
+				"sent_or_received",
+				"reference_doctype",
+				"reference_name",
+				"communication_date",
+				"status",
+				*common,
+			],
+			comms,
+		)
+		insert_rows(
+			"tabContract",
+			[
+				"name",
+				"party_type",
+				"party_name",
+				"start_date",
+				"end_date",
+				"contract_terms",
+				"docstatus",
+				"status",
+				*common,
+			],
+			contracts,
+		)
+		frappe.db.commit()  # nosemgrep
+		log(f"  built {min(start + 20000, n)} / {n} customers ({time.perf_counter() - t0:.0f}s)")
+	return customers, time.perf_counter() - t0
+
+
+def counts():
+	return {
+		"customers": frappe.db.count("Customer", {"name": ("like", f"{PREFIX}-%")}),
+		"issues": frappe.db.count("Issue", {"customer": ("like", f"{PREFIX}-%")}),
+		"invoices": frappe.db.count("Sales Invoice", {"customer": ("like", f"{PREFIX}-%")}),
+		"communications": frappe.db.count("Communication", {"reference_name": ("like", f"{PREFIX}-%")}),
+	}
+
+
+def time_full_recompute():
+	"""The nightly job as it runs: every chunk in turn (here in one process, in order)."""
+	from customer_success import health
+
+	frappe.flags.in_test = True  # run the chunk jobs inline rather than on the RQ queue
+	t0 = time.perf_counter()
+	run = health.start_recompute(trigger="Manual", now=True)
+	elapsed = time.perf_counter() - t0
+	run.reload()
+	return elapsed, run
+
+
+def time_phases():
+	"""Reads, scoring and writes measured apart, over the same chunks."""
+	from frappe.utils import getdate, nowdate
+
+	from customer_success import health
+	from customer_success.queries import health as queries
+
+	today = getdate(nowdate())
+	models = health.load_models()
+	settings = frappe.get_cached_doc("Customer Success Settings")
+	reads = scoring = writes = 0.0
+	n = 0
+	tracemalloc.start()
+	for lo, hi in queries.customer_ranges(health.CHUNK_SIZE):
+		t0 = time.perf_counter()
+		customers = queries.active_customers(lo, hi)
+		facts = health.gather_facts(lo, hi, models, today, int(settings.health_trend_days or 30))
+		t1 = time.perf_counter()
+		rows = [r for c in customers if (r := health.score_customer(c, facts, models, today, 30))]
+		t2 = time.perf_counter()
+		health.write_scores(lo, hi, today, rows)
+		frappe.db.commit()  # nosemgrep
+		t3 = time.perf_counter()
+		reads, scoring, writes, n = reads + t1 - t0, scoring + t2 - t1, writes + t3 - t2, n + len(customers)
+	_, peak = tracemalloc.get_traced_memory()
+	tracemalloc.stop()
+	return {
+		"reads": reads,
+		"scoring": scoring,
+		"writes": writes,
+		"customers": n,
+		"traced_peak_mb": peak / 1e6,
+	}
+
+
+def time_naive(sample: list[str]):
+	"""What a straightforward implementation does: a document and a handful of queries per customer."""
+	from frappe.utils import getdate, nowdate
+
+	from customer_success import health
+	from customer_success.engine import health as engine
+
+	today = getdate(nowdate())
+	model = health.load_models()["default"]
+	t0 = time.perf_counter()
+	for name in sample:
+		customer = frappe.get_doc("Customer", name)
+		issues = frappe.get_all(
+			"Issue",
+			filters={"customer": name},
+			fields=["status", "priority", "agreement_status", "opening_date"],
+		)
+		invoices = frappe.get_all(
+			"Sales Invoice",
+			filters={"customer": name, "docstatus": 1},
+			fields=["base_grand_total", "base_net_total", "outstanding_amount", "due_date", "posting_date"],
+		)
+		comms = frappe.get_all(
+			"Communication",
+			filters={"reference_doctype": "Customer", "reference_name": name},
+			fields=["communication_date"],
+			order_by="communication_date desc",
+			limit=1,
+		)
+		contract = frappe.get_all(
+			"Contract",
+			filters={"party_type": "Customer", "party_name": name},
+			fields=["end_date"],
+			order_by="end_date desc",
+			limit=1,
+		)
+		load = sum(
+			engine.priority_weight(i.priority) for i in issues if i.status in ("Open", "Replied", "On Hold")
+		)
+		overdue = [i for i in invoices if i.outstanding_amount > 0 and getdate(i.due_date) < today]
+		raw = {
+			engine.SUPPORT_LOAD: load,
+			engine.PAYMENT_BEHAVIOUR: engine.payment_raw(
+				sum(i.outstanding_amount for i in overdue),
+				sum(i.base_grand_total for i in invoices),
+				max(((today - getdate(i.due_date)).days for i in overdue), default=0),
+			),
+			engine.ENGAGEMENT_RECENCY: (today - getdate(comms[0].communication_date)).days if comms else None,
+			engine.RENEWAL_PROXIMITY: (getdate(contract[0].end_date) - today).days if contract else None,
+		}
+		engine.compute_health(raw, model["specs"], model["green"], model["red"])
+		customer.db_set("cs_health_computed_on", frappe.utils.now_datetime(), update_modified=False)
+	frappe.db.rollback()
+	return time.perf_counter() - t0
+
+
+def time_bare_scans():
+	"""The same aggregates with nothing around them: the floor any implementation pays."""
+	queries = [
+		"select customer, priority, count(*) from `tabIssue` where status in ('Open','Replied','On Hold') group by customer, priority",
+		"select customer, sum(agreement_status = 'Failed'), count(agreement_status) from `tabIssue` where opening_date >= curdate() - interval 90 day group by customer",
+		"select customer, company, sum(base_grand_total), sum(outstanding_amount * conversion_rate), min(due_date), sum(base_net_total) from `tabSales Invoice` where docstatus = 1 group by customer, company",
+		"select reference_name, max(communication_date) from `tabCommunication` where reference_doctype = 'Customer' group by reference_name",
+		"select party_name, max(end_date) from `tabContract` where party_type = 'Customer' and docstatus = 1 group by party_name",
+	]
+	t0 = time.perf_counter()
+	for sql in queries:
+		frappe.db.sql(sql)
+	return time.perf_counter() - t0
+
+
+def cleanup():
+	t0 = time.perf_counter()
+	like = f"{PREFIX}-%"
+	frappe.db.sql("delete from `tabCustomer Health Score` where customer like %s", like)
+	frappe.db.sql("delete from `tabIssue` where customer like %s", like)
+	frappe.db.sql("delete from `tabSales Invoice` where customer like %s", like)
+	frappe.db.sql("delete from `tabCommunication` where reference_name like %s", like)
+	frappe.db.sql("delete from `tabContract` where party_name like %s", like)
+	frappe.db.sql("delete from `tabCustomer` where name like %s", like)
+	frappe.db.commit()  # nosemgrep
+	return time.perf_counter() - t0
+
+
+def main():
+	parser = argparse.ArgumentParser(
+		description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+	)
+	parser.add_argument("--site", required=True)
+	parser.add_argument("--customers", type=int, default=100_000)
+	parser.add_argument("--naive-sample", type=int, default=300)
+	parser.add_argument("--keep", action="store_true", help="keep the synthetic book afterwards")
+	parser.add_argument("--reuse", action="store_true", help="reuse a book left by --keep")
+	args = parser.parse_args()
+
+	frappe.init(site=args.site)
+	frappe.connect()
+	frappe.set_user("Administrator")
+	if "customer_success" not in frappe.get_installed_apps():
+		sys.exit("customer_success is not installed on this site")
+
+	log(f"== health recompute benchmark on {args.site}: {args.customers} customers")
+	if args.reuse and counts()["customers"]:
+		build_seconds = 0.0
+	else:
+		cleanup()
+		_, build_seconds = build_book(args.customers)
+	book = counts()
+	log(f"book: {book} (built in {build_seconds:.0f}s)")
+	total_customers = frappe.db.count("Customer", {"disabled": 0})
+
+	full_seconds, run = time_full_recompute()
+	full_rate = total_customers / full_seconds
+	log(
+		f"\nfull recompute (reads + scoring + writes): {full_seconds:.1f}s for {total_customers} customers "
+		f"= {full_rate:,.0f} customers/s; run {run.name}: {run.status}, scored {run.customers_scored}, failed {run.customers_failed}"
+	)
+
+	phases = time_phases()
+	log(
+		f"phases: reads {phases['reads']:.1f}s, scoring {phases['scoring']:.1f}s, writes {phases['writes']:.1f}s "
+		f"(python peak traced memory {phases['traced_peak_mb']:.0f} MB per run)"
+	)
+
+	sample = frappe.get_all(
+		"Customer",
+		filters={"name": ("like", f"{PREFIX}-%")},
+		pluck="name",
+		limit=args.naive_sample,
+		order_by="name",
+	)
+	naive_seconds = time_naive(sample)
+	naive_rate = len(sample) / naive_seconds
+	log(
+		f"naive per-customer loop: {naive_seconds:.1f}s for a sample of {len(sample)} = {naive_rate:,.0f} customers/s"
+	)
+
+	bare_seconds = time_bare_scans()
+	log(
+		f"bare aggregate scans of the same tables: {bare_seconds:.1f}s = {total_customers / bare_seconds:,.0f} customers/s"
+	)
+
+	log("\n== summary")
+	log(f"customers                 {total_customers}")
+	log(f"full recompute            {full_seconds:.1f} s  ({full_rate:,.0f}/s)")
+	log(f"vs naive loop             {full_rate / naive_rate:,.0f}x faster")
+	log(f"vs bare scans (floor)     {full_seconds / bare_seconds:.1f}x the floor")
+	log(f"peak RSS of this process  {peak_rss_mb():.0f} MB")
+
+	if not args.keep:
+		log(f"\ncleaned up in {cleanup():.0f}s")
+
+
+if __name__ == "__main__":
+	main()

@@ -1,0 +1,53 @@
+"""Figures for the Customer Success workspace's custom number cards (permission-aware)."""
+
+import frappe
+from frappe import _
+from frappe.utils import add_days, cint, nowdate
+
+
+def _renewal_window() -> int:
+	return cint(frappe.db.get_single_value("Customer Success Settings", "renewal_window_days")) or 90
+
+
+@frappe.whitelist()
+def renewals_due(filters: str | None = None) -> dict:
+	"""Customers whose latest contract ends within the renewal window (settings)."""
+	today = nowdate()
+	until = add_days(today, _renewal_window())
+	contract_filters = {"party_type": "Customer", "docstatus": 1, "end_date": ("between", (today, until))}
+	customers = frappe.get_list(
+		"Contract", filters=contract_filters, pluck="party_name", distinct=True, limit_page_length=0
+	)
+	return {
+		"value": len(set(customers)),
+		"fieldtype": "Int",
+		"route": ["List", "Contract"],
+		"route_options": {"party_type": "Customer", "docstatus": 1, "end_date": ["between", [today, until]]},
+	}
+
+
+@frappe.whitelist()
+def renewals_at_risk(filters: str | None = None) -> dict:
+	"""Of the customers renewing within the window, those whose health is not green."""
+	today = nowdate()
+	until = add_days(today, _renewal_window())
+	renewing = set(
+		frappe.get_list(
+			"Contract",
+			filters={"party_type": "Customer", "docstatus": 1, "end_date": ("between", (today, until))},
+			pluck="party_name",
+			limit_page_length=0,
+		)
+	)
+	at_risk = frappe.get_list(
+		"Customer",
+		filters={"name": ("in", list(renewing) or [""]), "cs_health_status": ("in", ("Red", "Yellow"))},
+		pluck="name",
+		limit_page_length=0,
+	)
+	return {
+		"value": len(at_risk),
+		"fieldtype": "Int",
+		"route": ["List", "Customer"],
+		"route_options": {"name": ["in", at_risk or [_("none")]]},
+	}

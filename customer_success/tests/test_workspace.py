@@ -1,0 +1,64 @@
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from customer_success.api import workspace
+from customer_success.tests.utils import make_contract, make_customer, make_user
+
+# Doctypes reached from their parent form rather than from the workspace.
+NOT_IN_WORKSPACE: set[str] = set()
+
+
+class TestWorkspace(FrappeTestCase):
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def test_every_doctype_and_report_is_linked(self):
+		ws = frappe.get_doc("Workspace", "Customer Success")
+		linked = {link.link_to for link in ws.links if link.type == "Link"}
+		doctypes = frappe.get_all(
+			"DocType", filters={"module": "Customer Success", "istable": 0}, pluck="name"
+		)
+		for doctype in doctypes:
+			if doctype not in NOT_IN_WORKSPACE:
+				self.assertIn(doctype, linked, f"{doctype} has no link in the Customer Success workspace")
+		for report in frappe.get_all("Report", filters={"module": "Customer Success"}, pluck="name"):
+			self.assertIn(report, linked, f"report {report} has no link in the workspace")
+
+	def test_cards_and_charts_exist(self):
+		ws = frappe.get_doc("Workspace", "Customer Success")
+		for row in ws.number_cards:
+			self.assertTrue(frappe.db.exists("Number Card", row.number_card_name), row.number_card_name)
+		for row in ws.charts:
+			self.assertTrue(frappe.db.exists("Dashboard Chart", row.chart_name), row.chart_name)
+
+	def test_number_cards_compute(self):
+		from frappe.desk.doctype.number_card.number_card import get_result
+
+		for name in frappe.get_all(
+			"Number Card", filters={"module": "Customer Success", "type": "Document Type"}, pluck="name"
+		):
+			card = frappe.get_doc("Number Card", name)
+			self.assertIsInstance(get_result(card.as_dict(), card.filters_json), int | float, name)
+
+	def test_renewal_cards_count_real_contracts(self):
+		from frappe.utils import add_days, nowdate
+
+		before = workspace.renewals_due()["value"]
+		renewing = make_customer().name
+		make_contract(renewing, add_days(nowdate(), -300), add_days(nowdate(), 30))
+		later = make_customer().name
+		make_contract(later, add_days(nowdate(), -10), add_days(nowdate(), 300))
+		self.assertEqual(workspace.renewals_due()["value"], before + 1)
+		at_risk_before = workspace.renewals_at_risk()["value"]
+		frappe.db.set_value("Customer", renewing, "cs_health_status", "Red")
+		self.assertEqual(workspace.renewals_at_risk()["value"], at_risk_before + 1)
+
+	def test_workspace_is_for_cs_roles(self):
+		roles = {r.role for r in frappe.get_doc("Workspace", "Customer Success").roles}
+		self.assertIn("Customer Success Manager", roles)
+		self.assertIn("CS Manager", roles)
+		user = make_user("cs-ws-nobody@example.com", ["Blogger"]).name
+		frappe.set_user(user)
+		with self.assertRaises(frappe.PermissionError):
+			workspace.renewals_due()
