@@ -102,7 +102,10 @@ SUBJECTS = (
 # Later parts of the product add their demo data here: dotted paths of functions called as
 # fn(registry, book) after the customers exist. Each must be idempotent (check the registry)
 # and register what it creates with `remember(registry, doc)`.
-DEMO_STEPS: tuple[str, ...] = ()
+DEMO_STEPS: tuple[str, ...] = (
+	"customer_success.demo_handoffs.make_demo_handoffs",
+	"customer_success.demo_plans.make_demo_plans",
+)
 
 TOUCHES = (
 	("Meeting", "Quarterly check-in"),

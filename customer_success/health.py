@@ -5,6 +5,7 @@ One function, `score_range`, scores a range of customers; the nightly job, the m
 """
 
 import json
+from contextlib import contextmanager
 from datetime import date
 
 import frappe
@@ -17,6 +18,7 @@ from customer_success.queries import health as queries
 CHUNK_SIZE = 2000
 STALE_RUN_HOURS = 6
 LOCK_NAME = "customer_success_health_recompute"
+WRITE_LOCK_NAME = "customer_success_health_write"
 
 
 # --- models --------------------------------------------------------------------------------
@@ -58,7 +60,7 @@ def lookback(models: dict, factor_type: str, param: str = "lookback_days") -> in
 def raw_values(customer: dict, facts: dict, today: date, sentiment_validity_days: int) -> dict:
 	"""The raw value of every factor for one customer, from the chunk's aggregated facts."""
 	name = customer["name"]
-	open_counts = facts["open_issues"].get(name, {})
+
 	sla = facts["sla"].get(name)
 	invoice = facts["invoices"].get(name)
 	last_touch = facts["touches"].get(name)
@@ -73,12 +75,14 @@ def raw_values(customer: dict, facts: dict, today: date, sentiment_validity_days
 		change = engine.revenue_change(invoice["recent"], invoice["previous"])
 
 	return {
-		engine.SUPPORT_LOAD: sum(engine.priority_weight(p) * n for p, n in open_counts.items()),
+		engine.SUPPORT_LOAD: facts["open_issue_load"].get(name, 0.0),
 		engine.SLA_BREACHES: (sla["failed"] / sla["with_sla"]) if sla and sla["with_sla"] else None,
 		engine.PAYMENT_BEHAVIOUR: payment,
 		engine.REVENUE_TREND: change,
 		engine.ENGAGEMENT_RECENCY: (today - last_touch).days if last_touch else None,
 		engine.RENEWAL_PROXIMITY: (contract_end - today).days if contract_end else None,
+		engine.OBJECTIVE_PROGRESS: facts["plan_progress"].get(name),
+		engine.MILESTONE_PUNCTUALITY: facts["milestone_punctuality"].get(name),
 		engine.CSM_SENTIMENT: engine.sentiment_raw(
 			customer.get("cs_csm_sentiment"),
 			getdate(customer["cs_sentiment_on"]) if customer.get("cs_sentiment_on") else None,
@@ -91,7 +95,9 @@ def raw_values(customer: dict, facts: dict, today: date, sentiment_validity_days
 def gather_facts(lo: str, hi: str, models: dict, today: date, trend_days: int) -> dict:
 	"""Every aggregate the factors need, for all customers in the range: a handful of queries."""
 	return {
-		"open_issues": queries.open_issue_counts(lo, hi),
+		"open_issue_load": queries.open_issue_load(
+			lo, hi, engine.PRIORITY_WEIGHTS, engine.DEFAULT_PRIORITY_WEIGHT
+		),
 		"sla": queries.sla_counts(lo, hi, add_days(today, -lookback(models, engine.SLA_BREACHES))),
 		"invoices": queries.invoice_facts(
 			lo,
@@ -103,14 +109,21 @@ def gather_facts(lo: str, hi: str, models: dict, today: date, trend_days: int) -
 		"touches": queries.last_touch_dates(lo, hi),
 		"contracts": queries.latest_contract_end(lo, hi),
 		"previous_scores": queries.scores_around(lo, hi, add_days(today, -trend_days)),
+		"plan_progress": queries.plan_progress(lo, hi),
+		"milestone_punctuality": queries.milestone_punctuality(lo, hi, today),
 	}
 
 
-def score_range(lo: str, hi: str, today: date | None = None, models: dict | None = None) -> dict:
+def score_range(
+	lo: str, hi: str, today: date | None = None, models: dict | None = None, serialize_writes: bool = False
+) -> dict:
 	"""Score every active customer from `lo` to `hi` (by name) and write the results.
 
 	One customer's bad data is logged to the Error Log and skipped; the rest are written.
-	Re-running the same day replaces that day's rows.
+	Re-running the same day replaces that day's rows. With `serialize_writes` (the chunk jobs,
+	which run side by side on several workers) the write phase is taken one chunk at a time and
+	committed: reads and scoring, most of the work, stay parallel, and the upserts of
+	neighbouring ranges cannot deadlock on each other's index gaps.
 	"""
 	today = getdate(today or nowdate())
 	models = models or load_models()
@@ -132,8 +145,24 @@ def score_range(lo: str, hi: str, today: date | None = None, models: dict | None
 			continue
 		if row:
 			rows.append({**row, "computed_on": computed_on})
-	write_scores(lo, hi, today, rows)
+	if serialize_writes:
+		with named_lock(WRITE_LOCK_NAME, timeout=600):
+			write_scores(lo, hi, today, rows)
+			frappe.db.commit()  # nosemgrep: release the rows before the next chunk writes
+	else:
+		write_scores(lo, hi, today, rows)
 	return {"scored": len(rows), "failed": failed}
+
+
+@contextmanager
+def named_lock(name: str, timeout: int):
+	"""A MariaDB user lock: shared by every worker on every machine that uses this database."""
+	if not frappe.db.sql("select get_lock(%s, %s)", (name, timeout))[0][0]:
+		frappe.throw(_("Could not take the lock {0} within {1} seconds.").format(name, timeout))
+	try:
+		yield
+	finally:
+		frappe.db.sql("select release_lock(%s)", name)
 
 
 def score_customer(
@@ -167,7 +196,7 @@ def score_customer(
 		"is_override": int(is_override),
 		"override_reason": customer.get("cs_override_reason") if is_override else None,
 		"override_until": override_until if is_override else None,
-		"explanation": json.dumps(result.explanation(), default=str),
+		"explanation": json.dumps(result.explanation(), default=str, separators=(",", ":")),
 	}
 
 
@@ -194,9 +223,7 @@ SCORE_FIELDS = (
 
 
 def write_scores(lo: str, hi: str, today: date, rows: list[dict]):
-	"""Replace the day's scores of the range in bulk, then copy them onto the Customers."""
-	score = frappe.qb.DocType("Customer Health Score")
-	frappe.qb.from_(score).delete().where(score.customer[lo:hi] & (score.score_date == today)).run()
+	"""Upsert the day's scores of the range in bulk, then copy them onto the Customers."""
 	insert_score_rows(rows)
 	# One statement copies the day's scores onto the customers of the range.
 	frappe.db.sql(
@@ -212,10 +239,10 @@ def write_scores(lo: str, hi: str, today: date, rows: list[dict]):
 
 
 def insert_score_rows(rows: list[dict], batch: int = 2000):
-	"""Multi-row INSERTs; ids come from the doctype's sequence inside the statement itself.
+	"""Multi-row upserts on the (customer, model, day) unique key: re-running a day updates its rows.
 
 	frappe.db.bulk_insert cannot be used: autoincrement doctypes have no column default for
-	`name`, and fetching one sequence value per row would cost a query per customer.
+	`name`, so ids come from the doctype's sequence inside the statement itself.
 	"""
 	if not rows:
 		return
@@ -224,6 +251,10 @@ def insert_score_rows(rows: list[dict], batch: int = 2000):
 	columns = (*SCORE_FIELDS, "creation", "modified", "owner", "modified_by", "docstatus")
 	column_sql = ", ".join(f"`{c}`" for c in ("name", *columns))
 	row_sql = "(nextval(`customer_health_score_id_seq`), " + ", ".join(["%s"] * len(columns)) + ")"
+	updated = [
+		c for c in (*SCORE_FIELDS, "modified", "modified_by") if c not in ("customer", "model", "score_date")
+	]
+	update_sql = ", ".join(f"`{c}` = values(`{c}`)" for c in updated)
 	for start in range(0, len(rows), batch):
 		part = rows[start : start + batch]
 		values = []
@@ -232,7 +263,8 @@ def insert_score_rows(rows: list[dict], batch: int = 2000):
 				(*(row.get(f, SCORE_DEFAULTS.get(f)) for f in SCORE_FIELDS), now, now, user, user, 0)
 			)
 		frappe.db.sql(
-			f"insert into `tabCustomer Health Score` ({column_sql}) values {', '.join([row_sql] * len(part))}",
+			f"insert into `tabCustomer Health Score` ({column_sql}) values {', '.join([row_sql] * len(part))} "
+			f"on duplicate key update {update_sql}",
 			values,
 		)
 
@@ -292,8 +324,7 @@ def start_recompute(trigger: str = "Nightly", now: bool | None = None):
 	recorded as Skipped and logged. The chunks go to the long queue, each as its own job.
 	"""
 	now = frappe.flags.in_test if now is None else now
-	frappe.db.sql("select get_lock(%s, 10)", LOCK_NAME)
-	try:
+	with named_lock(LOCK_NAME, timeout=10):
 		fail_stale_runs()
 		active = frappe.db.get_value(
 			"Health Recompute Run",
@@ -313,8 +344,6 @@ def start_recompute(trigger: str = "Nightly", now: bool | None = None):
 		ranges = queries.customer_ranges(CHUNK_SIZE)
 		run = new_run(trigger, "Running" if ranges else "Completed", None, chunks_total=len(ranges))
 		frappe.db.commit()  # nosemgrep: the run (the lock) must be visible to the chunk jobs
-	finally:
-		frappe.db.sql("select release_lock(%s)", LOCK_NAME)
 	if not ranges:
 		finish_run(run.name)
 		return run
@@ -369,7 +398,12 @@ def fail_stale_runs():
 def run_chunk(run: str, lo: str, hi: str):
 	"""One chunk of a run: score the range, count progress, and finish the run if it was the last."""
 	try:
-		result = score_range(lo, hi, today=frappe.db.get_value("Health Recompute Run", run, "score_date"))
+		result = score_range(
+			lo,
+			hi,
+			today=frappe.db.get_value("Health Recompute Run", run, "score_date"),
+			serialize_writes=True,
+		)
 	except Exception:
 		frappe.db.rollback()
 		frappe.log_error(title=_("Health recompute chunk {0} to {1} failed").format(lo, hi))

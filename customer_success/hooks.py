@@ -31,6 +31,8 @@ override_doctype_dashboards = {
 }
 
 scheduler_events = {
+	"daily": ["customer_success.plan_jobs.daily"],
+	"hourly": ["customer_success.handoffs.refresh_late_handoffs"],
 	"cron": {
 		# 01:30 site time: the whole book's health, chunked onto the long queue.
 		"30 1 * * *": ["customer_success.health.nightly_recompute"],
@@ -39,8 +41,39 @@ scheduler_events = {
 
 permission_query_conditions = {
 	"Customer Health Score": "customer_success.permissions.customer_health_score_query",
+	"Success Plan": "customer_success.permissions.success_plan_query",
+	"Success Plan Milestone": "customer_success.permissions.success_plan_milestone_query",
+	"Success Plan Check-in": "customer_success.permissions.success_plan_checkin_query",
+	"Business Review": "customer_success.permissions.business_review_query",
 }
 
 has_permission = {
 	"Customer Health Score": "customer_success.permissions.customer_health_score_has_permission",
+	"Success Plan": "customer_success.permissions.customer_record_has_permission",
+	"Success Plan Milestone": "customer_success.permissions.customer_record_has_permission",
+	"Success Plan Check-in": "customer_success.permissions.customer_record_has_permission",
+	"Business Review": "customer_success.permissions.customer_record_has_permission",
+}
+
+doc_events = {
+	"Sales Order": {
+		"on_submit": "customer_success.integrations.erpnext.sales_order.draft_handoff_on_submit",
+	},
+	# Success plan milestones that complete themselves from what happens in ERPNext.
+	"Delivery Note": {"on_submit": "customer_success.integrations.erpnext.delivery_note.on_submit"},
+	"Project": {"on_update": "customer_success.integrations.erpnext.project.on_update"},
+	"Payment Entry": {"on_submit": "customer_success.integrations.erpnext.payment_entry.on_submit"},
+	"Sales Invoice": {
+		"on_submit": "customer_success.integrations.erpnext.sales_invoice.on_paid",
+		"on_update_after_submit": "customer_success.integrations.erpnext.sales_invoice.on_paid",
+	},
+	"Issue": {"on_update": "customer_success.integrations.erpnext.issue.on_update"},
+}
+
+# Called as fn(handoff_doc) when a CSM accepts a Sales Handoff (success plans register here).
+cs_on_handoff_accepted = ["customer_success.plans.create_plan_from_handoff"]
+
+# Portal: a customer's contacts read (and print) the success plans shared with them.
+has_website_permission = {
+	"Success Plan": "customer_success.permissions.success_plan_has_website_permission",
 }

@@ -17,13 +17,15 @@ SENTIMENTS = ("Very Positive", "Positive", "Neutral", "Concerned", "Critical")
 
 DEFAULT_MODEL_NAME = "Standard Health Model"
 DEFAULT_MODEL_FACTORS = (
-	("Support Load", 15),
+	("Support Load", 10),
 	("SLA Breaches", 10),
-	("Payment Behaviour", 20),
-	("Revenue Trend", 15),
+	("Payment Behaviour", 15),
+	("Revenue Trend", 10),
 	("Engagement Recency", 15),
 	("Renewal Proximity", 10),
-	("CSM Sentiment", 15),
+	("Objective Progress", 10),
+	("Milestone Punctuality", 10),
+	("CSM Sentiment", 10),
 )
 
 
@@ -168,23 +170,79 @@ def get_custom_fields() -> dict[str, list[dict]]:
 	}
 
 
+# What our roles may do on ERPNext's own records: a CSM works the customer and reads the
+# documents health and plans are built on; other teams keep their own standard permissions.
+ROLE_PERMISSIONS = {
+	"Customer": ("read", "write", "report", "print", "email"),
+	"Contact": ("read", "write", "create", "report"),
+	"Address": ("read", "report"),
+	"Sales Order": ("read", "report", "print"),
+	"Sales Invoice": ("read", "report", "print"),
+	"Contract": ("read", "report", "print"),
+	"Issue": ("read", "report"),
+	"Opportunity": ("read", "write", "create", "report"),
+	"Quotation": ("read", "report"),
+	"Project": ("read", "report"),
+	"Event": ("read", "write", "create"),
+	"ToDo": ("read", "write", "create"),
+}
+
+
+# Indexes we add to ERPNext tables for the nightly health reads (ERPNext already indexes
+# Issue.customer, Sales Invoice.customer and Communication's reference).
+# The two covering indexes let the nightly aggregates over invoices and issues read the index
+# alone instead of every row (see benchmarks/health_recompute.py for their effect and build time).
+APP_INDEXES = (
+	("Contract", ("party_type", "party_name"), "cs_party_index"),
+	("Event Participants", ("reference_doctype", "reference_docname"), "cs_reference_index"),
+	(
+		"Sales Invoice",
+		(
+			"customer",
+			"docstatus",
+			"company",
+			"posting_date",
+			"due_date",
+			"outstanding_amount",
+			"conversion_rate",
+			"base_grand_total",
+			"base_net_total",
+		),
+		"cs_customer_billing_index",
+	),
+	(
+		"Issue",
+		("customer", "status", "priority", "opening_date", "agreement_status"),
+		"cs_customer_support_index",
+	),
+)
+
+
 def after_install():
 	make_roles()
+	make_role_permissions()
+	make_indexes()
 	make_custom_fields()
 	make_default_settings()
 	make_default_health_model()
+	make_default_plan_templates()
 	frappe.db.commit()  # nosemgrep: the install must persist before later hooks run
 
 
 def after_migrate():
 	make_roles()
+	make_role_permissions()
+	make_indexes()
 	make_custom_fields()
 	make_default_settings()
 	make_default_health_model()
+	make_default_plan_templates()
 
 
 def before_uninstall():
 	remove_custom_fields()
+	remove_role_permissions()
+	remove_indexes()
 
 
 def make_roles():
@@ -193,6 +251,40 @@ def make_roles():
 			frappe.get_doc(
 				{"doctype": "Role", "role_name": role, "desk_access": 1, "search_bar": 1, "notifications": 1}
 			).insert(ignore_permissions=True)
+
+
+def make_indexes():
+	for doctype, fields, index_name in APP_INDEXES:
+		frappe.db.add_index(doctype, list(fields), index_name)
+
+
+def remove_indexes():
+	for doctype, _fields, index_name in APP_INDEXES:
+		if frappe.db.has_index(f"tab{doctype}", index_name):
+			frappe.db.sql_ddl(f"alter table `tab{doctype}` drop index `{index_name}`")  # our constant names
+
+
+def make_role_permissions():
+	"""Grant our roles access to the ERPNext doctypes they work with (idempotent)."""
+	from frappe.permissions import add_permission, update_permission_property
+
+	for role in ROLES:
+		for doctype, ptypes in ROLE_PERMISSIONS.items():
+			if not frappe.db.exists("DocType", doctype):
+				continue
+			if not frappe.db.exists(
+				"Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0, "if_owner": 0}
+			):
+				add_permission(doctype, role, 0)
+			for ptype in ptypes:
+				update_permission_property(doctype, role, 0, ptype, 1, validate=False)
+
+
+def remove_role_permissions():
+	"""Remove the permission rules our roles were given; other roles' rules stay as they are."""
+	frappe.db.delete("Custom DocPerm", {"role": ("in", ROLES)})
+	for doctype in ROLE_PERMISSIONS:
+		frappe.clear_cache(doctype=doctype)
 
 
 def make_custom_fields():
@@ -254,3 +346,10 @@ def make_default_health_model():
 		)
 	model.flags.ignore_permissions = True
 	model.save()
+
+
+def make_default_plan_templates():
+	"""Success plan templates shipped with the app (created once, never overwritten)."""
+	from customer_success.plans import make_default_plan_templates as make_templates
+
+	make_templates()

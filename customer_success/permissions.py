@@ -50,3 +50,58 @@ def customer_health_score_has_permission(doc, ptype: str = "read", user: str | N
 	if sees_all(user):
 		return True
 	return is_csm(user) and owns_customer(doc.customer, user)
+
+
+# --- success plans, milestones, check-ins, business reviews ---------------------------------
+
+
+def _customer_records_query(doctype: str, user: str | None) -> str:
+	user = user or frappe.session.user
+	if sees_all(user):
+		return ""
+	if is_csm(user):
+		return _own_customers_condition(doctype, "customer", user)
+	return "1=0"
+
+
+def success_plan_query(user: str | None = None) -> str:
+	return _customer_records_query("Success Plan", user)
+
+
+def success_plan_milestone_query(user: str | None = None) -> str:
+	return _customer_records_query("Success Plan Milestone", user)
+
+
+def success_plan_checkin_query(user: str | None = None) -> str:
+	return _customer_records_query("Success Plan Check-in", user)
+
+
+def business_review_query(user: str | None = None) -> str:
+	return _customer_records_query("Business Review", user)
+
+
+def customer_record_has_permission(doc, ptype: str = "read", user: str | None = None) -> bool:
+	"""CSMs act on plans, milestones, check-ins and reviews of the customers they own."""
+	user = user or frappe.session.user
+	if sees_all(user):
+		return True
+	customer = doc.get("customer")
+	if not customer and doc.get("success_plan"):
+		customer = frappe.db.get_value("Success Plan", doc.success_plan, "customer")
+	return is_csm(user) and owns_customer(customer, user)
+
+
+def portal_customers(user: str | None = None) -> list[str]:
+	from customer_success.queries.plans import portal_customers as customers_of_contact
+
+	return customers_of_contact(user or frappe.session.user)
+
+
+def success_plan_has_website_permission(
+	doc, ptype: str = "read", user: str | None = None, verbose=False
+) -> bool:
+	"""A contact of the plan's customer may read and print it, once it is shared with them."""
+	user = user or frappe.session.user
+	if ptype not in ("read", "print") or user == "Guest":
+		return False
+	return bool(doc.get("share_with_customer")) and doc.get("customer") in portal_customers(user)

@@ -175,6 +175,15 @@ def get_factor_records(customer: str, factor_type: str) -> dict:
 	if factor_type == engine.RENEWAL_PROXIMITY:
 		filters = {"party_type": "Customer", "party_name": customer, "docstatus": 1}
 		return _records("Contract", filters, ["name", "start_date", "end_date", "status"], "end_date desc")
+	if factor_type == engine.OBJECTIVE_PROGRESS:
+		filters = {"customer": customer, "status": ("in", ("Agreed with Customer", "Active", "At Risk"))}
+		return _records(
+			"Success Plan", filters, ["name", "title", "status", "progress", "start_date"], "start_date desc"
+		)
+	if factor_type == engine.MILESTONE_PUNCTUALITY:
+		filters = {"customer": customer, "status": ("!=", "Skipped"), "due_date": ("<=", today)}
+		fields = ["name", "title", "status", "due_date", "completed_on"]
+		return _records("Success Plan Milestone", filters, fields, "due_date desc")
 	if factor_type == engine.CSM_SENTIMENT:
 		return {"doctype": "Customer", "records": [], "route_options": {"name": customer}}
 	frappe.throw(_("Unknown factor {0}.").format(factor_type))

@@ -51,3 +51,13 @@ def renewals_at_risk(filters: str | None = None) -> dict:
 		"route": ["List", "Customer"],
 		"route_options": {"name": ["in", at_risk or [_("none")]]},
 	}
+
+
+@frappe.whitelist()
+def renewal_plan_coverage(filters: str | None = None) -> dict:
+	"""Headline KPI: of the customers renewing in the next 6 months, the share with an agreed plan."""
+	frappe.has_permission("Success Plan", "read", throw=True)
+	from customer_success.plans import renewal_plan_coverage as coverage
+
+	kpi = coverage()
+	return {"value": kpi["share"] or 0, "fieldtype": "Percent", "route": ["List", "Success Plan"]}

@@ -7,6 +7,7 @@ it) and a required flag; the score counts every part, the gate only the required
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 MAX_USE_CASES = 3
 
@@ -163,3 +164,49 @@ def is_late(start, end, sla_hours, now) -> bool:
 		return False
 	elapsed = hours_between(start, end if end is not None else now)
 	return elapsed is not None and elapsed > sla_hours
+
+
+# --- the handoff SLA ------------------------------------------------------------------------
+
+OPEN_STATUSES = ("Draft", "Handed Over", "Returned")
+HAND_OVER_STEP = "Hand Over"
+ACCEPTANCE_STEP = "Acceptance"
+
+
+@dataclass
+class SlaState:
+	due_by: object  # a datetime, or None when nothing is due (accepted, or no SLA)
+	step: str | None  # the step the clock runs for: HAND_OVER_STEP or ACCEPTANCE_STEP
+	is_late: bool  # open and past due now
+
+
+def add_hours(start, hours):
+	return start + timedelta(hours=hours)
+
+
+def sla_state(
+	status: str,
+	order_received_on,
+	handed_over_on,
+	returned_on,
+	handoff_sla_hours: float,
+	acceptance_sla_hours: float,
+	now,
+) -> SlaState:
+	"""Which step of the handoff is due, by when, and whether it is overdue now.
+
+	Sales has `handoff_sla_hours` from the order (or from the CSM returning it) to hand over;
+	the CSM has `acceptance_sla_hours` from the hand-over to accept or return. An accepted
+	handoff has nothing due. A non-positive SLA means "no SLA" for that step.
+	"""
+	if status not in OPEN_STATUSES:
+		return SlaState(None, None, False)
+	if status == "Handed Over":
+		start, hours, step = handed_over_on, acceptance_sla_hours, ACCEPTANCE_STEP
+	else:
+		# A returned handoff restarts sales' clock from the return.
+		start = returned_on if status == "Returned" and returned_on else order_received_on
+		hours, step = handoff_sla_hours, HAND_OVER_STEP
+	if start is None or not hours or hours <= 0:
+		return SlaState(None, step, False)
+	return SlaState(add_hours(start, hours), step, is_late(start, None, hours, now))

@@ -4,7 +4,7 @@ A factor with no data for a customer (raw value ``None``) is left out and the re
 weights are re-normalised, so "we know nothing" never reads as "the customer is failing".
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 
 from customer_success.engine._num import clamp, is_number, linear, round2
@@ -239,7 +239,15 @@ class FactorResult:
 	contribution: float
 
 	def as_dict(self) -> dict:
-		return asdict(self)
+		# by hand: dataclasses.asdict deep-copies, and this runs for every factor of every customer
+		return {
+			"factor_type": self.factor_type,
+			"raw": dict(self.raw) if isinstance(self.raw, dict) else self.raw,
+			"sub_score": self.sub_score,
+			"weight": self.weight,
+			"effective_weight": self.effective_weight,
+			"contribution": self.contribution,
+		}
 
 
 @dataclass

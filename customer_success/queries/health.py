@@ -4,12 +4,11 @@ Every function takes the chunk's customer range (`lo`..`hi`, by name) and return
 by customer. A chunk of thousands of customers costs the same handful of queries as one.
 """
 
-from collections import defaultdict
 from datetime import date
 
 import frappe
 from frappe.query_builder import Case
-from frappe.query_builder.functions import Count, Max, Min, Sum
+from frappe.query_builder.functions import Avg, Count, Max, Min, Sum
 from frappe.utils import add_days, getdate
 
 OPEN_ISSUE_STATUSES = ("Open", "Replied", "On Hold")
@@ -48,20 +47,23 @@ def customer_ranges(chunk_size: int) -> list[tuple[str, str]]:
 	return [(names[i], names[min(i + chunk_size, len(names)) - 1]) for i in range(0, len(names), chunk_size)]
 
 
-def open_issue_counts(lo: str, hi: str) -> dict[str, dict[str, int]]:
-	"""{customer: {priority: open issues}}."""
+def open_issue_load(
+	lo: str, hi: str, priority_weights: dict[str, float], default_weight: float
+) -> dict[str, float]:
+	"""{customer: open issues weighted by priority}, weighed in SQL: one row per customer."""
 	issue = frappe.qb.DocType("Issue")
+	weight = Case()
+	for priority, value in priority_weights.items():
+		weight = weight.when(issue.priority == priority, value)
+	weight = weight.else_(default_weight)
 	rows = (
 		frappe.qb.from_(issue)
-		.select(issue.customer, issue.priority, Count("*").as_("n"))
+		.select(issue.customer, Sum(weight).as_("load"))
 		.where(issue.customer[lo:hi] & issue.status.isin(OPEN_ISSUE_STATUSES))
-		.groupby(issue.customer, issue.priority)
-		.run(as_dict=True)
+		.groupby(issue.customer)
+		.run()
 	)
-	result: dict[str, dict[str, int]] = defaultdict(dict)
-	for row in rows:
-		result[row.customer][row.priority or ""] = row.n
-	return result
+	return {customer: float(load) for customer, load in rows}
 
 
 def sla_counts(lo: str, hi: str, since: date) -> dict[str, dict]:
@@ -266,3 +268,47 @@ def scores_around(lo: str, hi: str, day: date, slack_days: int = 7) -> dict[str,
 		.run(as_dict=True)
 	)
 	return {row.customer: row.score for row in rows}  # later dates overwrite earlier ones
+
+
+RUNNING_PLAN_STATUSES = ("Agreed with Customer", "Active", "At Risk")
+
+
+def plan_progress(lo: str, hi: str) -> dict[str, float]:
+	"""{customer: average progress of its running (agreed, active, at-risk) success plans}."""
+	plan = frappe.qb.DocType("Success Plan")
+	rows = (
+		frappe.qb.from_(plan)
+		.select(plan.customer, Avg(plan.progress).as_("progress"))
+		.where(plan.customer[lo:hi] & plan.status.isin(RUNNING_PLAN_STATUSES) & (plan.docstatus < 2))
+		.groupby(plan.customer)
+		.run()
+	)
+	return {customer: float(progress) for customer, progress in rows if progress is not None}
+
+
+def milestone_punctuality(lo: str, hi: str, today: date) -> dict[str, float]:
+	"""{customer: share of its milestones due by today that were done on or before their due date}."""
+	milestone = frappe.qb.DocType("Success Plan Milestone")
+	on_time = (
+		Case()
+		.when(
+			(milestone.status == "Done")
+			& milestone.completed_on.isnotnull()
+			& (milestone.completed_on <= milestone.due_date),
+			1,
+		)
+		.else_(0)
+	)
+	rows = (
+		frappe.qb.from_(milestone)
+		.select(milestone.customer, Count("*").as_("due"), Sum(on_time).as_("on_time"))
+		.where(
+			milestone.customer[lo:hi]
+			& (milestone.status != "Skipped")
+			& milestone.due_date.isnotnull()
+			& (milestone.due_date <= today)
+		)
+		.groupby(milestone.customer)
+		.run()
+	)
+	return {customer: float(done or 0) / due for customer, due, done in rows if due}

@@ -17,6 +17,13 @@ COUNTED = (
 	"Customer Health Score",
 	"GL Entry",
 	"Payment Ledger Entry",
+	"Sales Handoff",
+	"Success Plan",
+	"Success Plan Milestone",
+	"Success Plan Check-in",
+	"Business Review",
+	"ToDo",
+	"Notification Log",
 )
 
 
@@ -53,6 +60,10 @@ class TestDemo(FrappeTestCase):
 		removed = demo.teardown_demo()
 		self.assertEqual(removed["Customer"], 3)
 		contacts_after = set(frappe.get_all("Contact", pluck="name"))
-		self.assertEqual(contacts_after, contacts_before, (contacts_before - contacts_after, contacts_after - contacts_before))
+		self.assertEqual(
+			contacts_after,
+			contacts_before,
+			(contacts_before - contacts_after, contacts_after - contacts_before),
+		)
 		self.assertEqual(snapshot(), before)
 		self.assertFalse(demo.is_demo_installed())

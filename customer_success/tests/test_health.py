@@ -187,6 +187,39 @@ class TestFactorsFromERPNext(HealthTestCase):
 		health.recompute_customer(customer)
 		self.assertAlmostEqual(latest_row(customer).trend, today_score - 40.0)
 
+	def test_plan_factors_from_real_plans_and_milestones(self):
+		from customer_success.tests.utils import make_success_plan
+
+		customer = make_customer().name
+		start = add_days(nowdate(), -60)
+		plan = make_success_plan(customer, start_date=start)
+		self.assertEqual(plan.progress, 50)  # baseline 10 -> target 60, now 35
+		frappe.db.set_value("Success Plan", plan.name, "status", "Active")
+		for title, due, status, completed in (
+			("Kick-off", add_days(start, 5), "Done", add_days(start, 4)),  # on time
+			("Training", add_days(start, 20), "Done", add_days(start, 30)),  # late
+			("Go-live", add_days(start, 40), "Not Started", None),  # overdue
+			("Later", add_days(nowdate(), 20), "Not Started", None),  # not due yet: not counted
+		):
+			frappe.get_doc(
+				{
+					"doctype": "Success Plan Milestone",
+					"title": title,
+					"success_plan": plan.name,
+					"customer": customer,
+					"due_date": due,
+					"status": status,
+					"completed_on": completed,
+				}
+			).insert(ignore_permissions=True)
+		health.recompute_customer(customer)
+		factors = factors_of(latest_row(customer))
+		self.assertEqual(factors[engine.OBJECTIVE_PROGRESS]["raw"], 50)
+		self.assertAlmostEqual(factors[engine.MILESTONE_PUNCTUALITY]["raw"], 1 / 3)
+		self.assertAlmostEqual(factors[engine.MILESTONE_PUNCTUALITY]["sub_score"], 33.33, places=1)
+		records = api.get_factor_records(customer, engine.MILESTONE_PUNCTUALITY)
+		self.assertEqual(len(records["records"]), 3)
+
 	def test_tier_model_is_used(self):
 		tier_model = frappe.get_doc(
 			{

@@ -38,6 +38,9 @@ class TestInstall(FrappeTestCase):
 			)
 			self.assertFalse(frappe.db.has_column("Customer", "cs_health_score"))
 			self.assertIsNone(frappe.get_meta("Customer", cached=False).get_field("cs_owner"))
+			self.assertFalse(frappe.db.exists("Custom DocPerm", {"role": ("in", install.ROLES)}))
+			for doctype, _fields, index_name in install.APP_INDEXES:
+				self.assertFalse(frappe.db.has_index(f"tab{doctype}", index_name), index_name)
 			# someone else's customisation survives
 			self.assertTrue(
 				frappe.db.exists("Custom Field", {"dt": "Customer", "fieldname": "other_app_field"})
@@ -49,6 +52,8 @@ class TestInstall(FrappeTestCase):
 				frappe.delete_doc("Custom Field", name, force=True)
 			frappe.db.commit()  # nosemgrep: DDL above already committed; keep the site consistent
 		self.assertTrue(frappe.db.has_column("Customer", "cs_health_score"))
+		for doctype, _fields, index_name in install.APP_INDEXES:
+			self.assertTrue(frappe.db.has_index(f"tab{doctype}", index_name), index_name)
 
 
 class TestHooks(FrappeTestCase):
@@ -84,3 +89,25 @@ class TestHooks(FrappeTestCase):
 		self.assertTrue(paths)
 		for path in paths:
 			self.assertTrue(callable(frappe.get_attr(path)), path)
+
+
+class TestRolePermissions(FrappeTestCase):
+	def test_csm_works_on_erpnext_records(self):
+		from customer_success.tests.utils import make_user
+
+		user = make_user("cs-perm-csm@example.com", ["Customer Success Manager"]).name
+		for doctype in ("Customer", "Issue", "Sales Invoice", "Contract"):
+			self.assertTrue(frappe.has_permission(doctype, "read", user=user), doctype)
+		self.assertTrue(frappe.has_permission("Customer", "write", user=user))
+		self.assertFalse(frappe.has_permission("Sales Invoice", "write", user=user))
+		self.assertFalse(frappe.has_permission("Sales Invoice", "create", user=user))
+
+	def test_grants_are_idempotent(self):
+		install.make_role_permissions()
+		install.make_role_permissions()
+		self.assertEqual(
+			frappe.db.count(
+				"Custom DocPerm", {"parent": "Customer", "role": install.CSM_ROLE, "permlevel": 0}
+			),
+			1,
+		)

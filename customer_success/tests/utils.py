@@ -212,3 +212,87 @@ def ensure_fiscal_year(day):
 				}
 			).insert(ignore_permissions=True)
 			frappe.db.commit()  # nosemgrep: shared across test classes
+
+
+def make_contact(customer: str, first_name: str = "Jane", designation: str = "VP Operations", **fields):
+	"""A Contact linked to the customer (email and phone included)."""
+	slug = frappe.generate_hash(length=6)
+	return frappe.get_doc(
+		{
+			"doctype": "Contact",
+			"first_name": first_name,
+			"last_name": f"Test {slug}",
+			"designation": designation,
+			"email_ids": [{"email_id": f"{first_name.lower()}.{slug}@example.com", "is_primary": 1}],
+			"phone_nos": [{"phone": "+1-555-0100", "is_primary_phone": 1}],
+			"links": [{"link_doctype": "Customer", "link_name": customer}],
+			**fields,
+		}
+	).insert(ignore_permissions=True)
+
+
+def make_address(customer: str, city: str = "Springfield"):
+	return frappe.get_doc(
+		{
+			"doctype": "Address",
+			"address_title": customer,
+			"address_type": "Billing",
+			"address_line1": "1 Main Street",
+			"city": city,
+			"country": frappe.db.get_value("Company", default_company(), "country") or "United States",
+			"links": [{"link_doctype": "Customer", "link_name": customer}],
+		}
+	).insert(ignore_permissions=True)
+
+
+def make_success_plan(customer: str, status: str = "Draft", template=None, start_date=None, **fields):
+	"""A success plan; objectives default to one measurable row, no template milestones unless given."""
+	start = getdate(start_date or nowdate())
+	doc = frappe.get_doc(
+		{
+			"doctype": "Success Plan",
+			"customer": customer,
+			"template": template,
+			"start_date": start,
+			"end_date": fields.pop("end_date", add_days(start, 180)),
+			"status": status,
+			"objectives": fields.pop(
+				"objectives",
+				[
+					{
+						"objective": "Weekly active users",
+						"unit": "%",
+						"direction": "Up",
+						"baseline": 10,
+						"target": 60,
+						"current": 35,
+					}
+				],
+			),
+			**fields,
+		}
+	)
+	return doc.insert(ignore_permissions=True)
+
+
+def make_portal_contact(customer: str, email: str) -> "frappe.Document":
+	"""A website user who is a Contact of `customer` (Contact.user + Dynamic Link)."""
+	if not frappe.db.exists("User", email):
+		frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": email,
+				"first_name": email.split("@")[0],
+				"user_type": "Website User",
+				"send_welcome_email": 0,
+			}
+		).insert(ignore_permissions=True)
+	return frappe.get_doc(
+		{
+			"doctype": "Contact",
+			"first_name": email.split("@")[0],
+			"user": email,
+			"email_ids": [{"email_id": email, "is_primary": 1}],
+			"links": [{"link_doctype": "Customer", "link_name": customer}],
+		}
+	).insert(ignore_permissions=True)

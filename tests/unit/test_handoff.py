@@ -96,3 +96,45 @@ def test_sla_lateness():
 	assert not ho.is_late(start, None, 24, start + timedelta(hours=2))
 	assert not ho.is_late(None, None, 24, start)
 	assert not ho.is_late(start, None, 0, start + timedelta(days=9))
+
+
+def test_sla_state_follows_the_step():
+	order = datetime(2026, 11, 1, 9, 0)
+	now = order + timedelta(hours=30)
+	draft = ho.sla_state("Draft", order, None, None, 24, 48, now)
+	assert draft.step == ho.HAND_OVER_STEP
+	assert draft.due_by == order + timedelta(hours=24)
+	assert draft.is_late
+
+	handed = order + timedelta(hours=20)
+	pending = ho.sla_state("Handed Over", order, handed, None, 24, 48, now)
+	assert pending.step == ho.ACCEPTANCE_STEP
+	assert pending.due_by == handed + timedelta(hours=48)
+	assert not pending.is_late
+	assert ho.sla_state("Handed Over", order, handed, None, 24, 48, handed + timedelta(hours=49)).is_late
+
+
+def test_returned_restarts_the_sales_clock():
+	order = datetime(2026, 11, 1, 9, 0)
+	returned = order + timedelta(hours=60)
+	state = ho.sla_state("Returned", order, order + timedelta(hours=10), returned, 24, 24, returned)
+	assert state.due_by == returned + timedelta(hours=24)
+	assert not state.is_late
+	assert ho.sla_state("Returned", order, None, returned, 24, 24, returned + timedelta(hours=25)).is_late
+
+
+def test_accepted_or_no_sla_is_never_late():
+	order = datetime(2026, 11, 1, 9, 0)
+	late_now = order + timedelta(days=30)
+	accepted = ho.sla_state("Accepted", order, order, None, 24, 24, late_now)
+	assert accepted.due_by is None and accepted.step is None and not accepted.is_late
+	no_sla = ho.sla_state("Draft", order, None, None, 0, 24, late_now)
+	assert no_sla.due_by is None and not no_sla.is_late
+	no_start = ho.sla_state("Draft", None, None, None, 24, 24, late_now)
+	assert no_start.due_by is None and not no_start.is_late
+
+
+def test_missing_parts_are_listed_in_order_with_their_labels():
+	result = ho.completeness(full_handoff(roi_target="", needs_and_expectations=None))
+	assert result.missing_required == ["Needs and Expectations", "ROI Target"]
+	assert not result.can_hand_over

@@ -4,7 +4,16 @@ from frappe import _
 
 # (group label, [doctypes linked to the customer by a field named `customer`])
 CONNECTIONS = [
-	(_("Customer Success"), ["Customer Health Score"]),
+	(
+		_("Customer Success"),
+		[
+			"Customer Health Score",
+			"Sales Handoff",
+			"Success Plan",
+			"Success Plan Milestone",
+			"Business Review",
+		],
+	),
 ]
 
 

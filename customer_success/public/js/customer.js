@@ -65,6 +65,14 @@ const customer_success_customer = {
 				),
 			group
 		);
+		frm.add_custom_button(
+			__("Create Success Plan"),
+			() =>
+				frappe
+					.call({ method: "customer_success.plans.create_plan", args: { customer: frm.doc.name }, freeze: true })
+					.then((r) => frappe.set_route("Form", "Success Plan", r.message)),
+			group
+		);
 		if (data.override_until) {
 			frm.add_custom_button(__("Clear Override"), () => call("customer_success.api.health.clear_override", {}), group);
 		}

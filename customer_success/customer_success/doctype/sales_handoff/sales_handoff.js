@@ -1,0 +1,149 @@
+// Sales Handoff: sales completes it, hands it over; the CSM accepts it or returns it.
+frappe.ui.form.on("Sales Handoff", {
+	setup(frm) {
+		frm.set_query("sales_order", () => ({
+			filters: { docstatus: 1, ...(frm.doc.customer ? { customer: frm.doc.customer } : {}) },
+		}));
+		frm.set_query("contract", () => ({
+			filters: { party_type: "Customer", ...(frm.doc.customer ? { party_name: frm.doc.customer } : {}) },
+		}));
+		frm.set_query("quotation", () => ({ filters: frm.doc.customer ? { party_name: frm.doc.customer } : {} }));
+		frm.set_query("opportunity", () => ({ filters: frm.doc.customer ? { party_name: frm.doc.customer } : {} }));
+		const contact_query = () => ({
+			query: "frappe.contacts.doctype.contact.contact.contact_query",
+			filters: { link_doctype: "Customer", link_name: frm.doc.customer },
+		});
+		frm.set_query("primary_contact", contact_query);
+		frm.set_query("contact", "stakeholders", contact_query);
+		frm.set_query("customer_address", () => ({
+			query: "frappe.contacts.doctype.address.address.address_query",
+			filters: { link_doctype: "Customer", link_name: frm.doc.customer },
+		}));
+		const users = () => ({ filters: { user_type: "System User", enabled: 1 } });
+		frm.set_query("sales_owner", users);
+		frm.set_query("proposed_csm", users);
+	},
+
+	refresh(frm) {
+		sales_handoff.show_status(frm);
+		sales_handoff.show_completeness(frm);
+		sales_handoff.add_buttons(frm);
+	},
+
+	sales_order(frm) {
+		if (frm.doc.sales_order) sales_handoff.get_details(frm);
+	},
+});
+
+const sales_handoff = {
+	STATUS_COLOURS: { Draft: "red", "Handed Over": "blue", Accepted: "green", Returned: "orange" },
+
+	editable_by_sales(frm) {
+		return ["Draft", "Returned"].includes(frm.doc.status);
+	},
+
+	show_status(frm) {
+		if (frm.is_new()) return;
+		if (frm.doc.is_late) {
+			frm.dashboard.add_indicator(
+				__("Overdue: {0} was due {1}", [__(frm.doc.sla_step), frappe.datetime.str_to_user(frm.doc.due_by)]),
+				"red"
+			);
+		} else if (frm.doc.due_by) {
+			frm.dashboard.add_indicator(
+				__("{0} due by {1}", [__(frm.doc.sla_step), frappe.datetime.str_to_user(frm.doc.due_by)]),
+				"blue"
+			);
+		}
+		if (frm.doc.status === "Returned" && frm.doc.return_reason) {
+			frm.dashboard.set_headline_alert(
+				`<div class="text-warning">${__("Returned by {0}: {1}", [
+					frappe.utils.escape_html(frm.doc.returned_by || ""),
+					frappe.utils.escape_html(frm.doc.return_reason),
+				])}</div>`
+			);
+		}
+	},
+
+	show_completeness(frm) {
+		if (frm.is_new()) return;
+		frm.call("get_completeness_details").then((r) => {
+			const data = r.message;
+			if (!data) return;
+			const colour = data.can_hand_over ? "green" : data.score >= 60 ? "orange" : "red";
+			const missing = data.missing_required
+				.map((m) => `<li>${frappe.utils.escape_html(m)}</li>`)
+				.join("");
+			const optional = data.missing_optional
+				.map((m) => `<li class="text-muted">${frappe.utils.escape_html(m)} (${__("optional")})</li>`)
+				.join("");
+			const section = frm.dashboard.add_section(
+				`<div class="progress" style="height: 10px; margin-bottom: 8px">
+					<div class="progress-bar bg-${colour === "orange" ? "warning" : colour === "red" ? "danger" : "success"}"
+						role="progressbar" style="width: ${data.score}%"></div>
+				</div>
+				<div>${__("Completeness: {0}%", [`<b>${data.score}</b>`])}
+				${data.can_hand_over ? ` — ${__("ready to hand over")}` : ""}</div>
+				${missing || optional ? `<div class="small">${__("Missing:")}<ul>${missing}${optional}</ul></div>` : ""}`,
+				__("Completeness")
+			);
+			return section;
+		});
+	},
+
+	add_buttons(frm) {
+		if (frm.is_new()) return;
+		const roles = frappe.user_roles;
+		const has = (...names) => names.some((r) => roles.includes(r));
+		const is_sales = has("Sales User", "Sales Manager", "System Manager") || frm.doc.owner === frappe.session.user;
+		const decides = has("Customer Success Manager", "CS Manager", "System Manager");
+
+		if (sales_handoff.editable_by_sales(frm) && frm.doc.sales_order && frm.perm[0].write) {
+			frm.add_custom_button(__("Get details from Sales Order"), () => sales_handoff.get_details(frm), __("Actions"));
+		}
+		if (sales_handoff.editable_by_sales(frm) && is_sales) {
+			frm.add_custom_button(__("Hand Over"), () => sales_handoff.run(frm, "hand_over"), null).addClass("btn-primary");
+		}
+		if (frm.doc.status === "Handed Over" && decides) {
+			frm.add_custom_button(__("Accept"), () =>
+				frappe.confirm(
+					__("Accept this handoff? {0} becomes the customer's CSM and a success plan is created.", [
+						frm.doc.proposed_csm || frappe.session.user,
+					]),
+					() => sales_handoff.run(frm, "accept")
+				)
+			).addClass("btn-primary");
+			frm.add_custom_button(__("Return to Sales"), () =>
+				frappe.prompt(
+					{ fieldname: "reason", fieldtype: "Small Text", label: __("What must sales fix?"), reqd: 1 },
+					(v) => sales_handoff.run(frm, "return_to_sales", { reason: v.reason }),
+					__("Return Handoff to Sales"),
+					__("Return")
+				)
+			);
+		}
+		const links = [
+			["Sales Order", frm.doc.sales_order],
+			["Contract", frm.doc.contract],
+			["Quotation", frm.doc.quotation],
+			["Opportunity", frm.doc.opportunity],
+			["Customer", frm.doc.customer],
+		];
+		for (const [doctype, name] of links) {
+			if (name) frm.add_custom_button(__(doctype), () => frappe.set_route("Form", doctype, name), __("View"));
+		}
+	},
+
+	get_details(frm) {
+		return frm.call({ method: "get_details_from_sales_order", doc: frm.doc, freeze: true }).then(() => {
+			frm.refresh_fields();
+			frm.dirty();
+		});
+	},
+
+	async run(frm, method, args) {
+		if (frm.is_dirty()) await frm.save();
+		await frm.call({ method, doc: frm.doc, args, freeze: true });
+		frm.reload_doc();
+	},
+};

@@ -1,0 +1,590 @@
+from unittest.mock import patch
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, add_to_date, now_datetime, nowdate
+
+from customer_success import handoffs
+from customer_success.customer_success.doctype.sales_handoff.sales_handoff import IncompleteHandoffError
+from customer_success.tests.utils import (
+	change_settings,
+	default_company,
+	make_address,
+	make_communication,
+	make_contact,
+	make_contract,
+	make_customer,
+	make_item,
+	make_sales_order,
+	make_user,
+)
+
+SALES = "cs-ho-sales@example.com"
+SALES2 = "cs-ho-sales2@example.com"
+CSM = "cs-ho-csm@example.com"
+CSM2 = "cs-ho-csm2@example.com"
+CS_MANAGER = "cs-ho-manager@example.com"
+
+ACCEPTED_CALLS = []
+HOOK_PATH = "customer_success.customer_success.doctype.sales_handoff.test_sales_handoff.record_acceptance"
+
+
+def record_acceptance(doc):
+	"""Stands in for the success-plan hook: remembers what it was called with."""
+	ACCEPTED_CALLS.append((doc.name, doc.status, doc.proposed_csm))
+	return "PLAN-FROM-TEST"
+
+
+def only_our_hook(original):
+	def get_hooks(hook=None, *args, **kwargs):
+		if hook == "cs_on_handoff_accepted":
+			return [HOOK_PATH]
+		return original(hook, *args, **kwargs)
+
+	return get_hooks
+
+
+def complete(handoff, contact=None):
+	"""Fill every part sales must complete."""
+	handoff.target_go_live = add_days(nowdate(), 60)
+	handoff.needs_and_expectations = "<p>Cut month-end close from 10 days to 3.</p>"
+	handoff.success_definition = "<p>Books closed in 3 days by Q2.</p>"
+	handoff.implementation_plan = "<p>Phase 1: GL migration; phase 2: reporting.</p>"
+	handoff.support_needs = "<p>Business-hours support, a named contact.</p>"
+	handoff.sales_feedback = "<p>Loved the dashboards; wants Excel export.</p>"
+	handoff.roi_target = "Save 2 FTE within 12 months"
+	handoff.set("stakeholders", [])
+	handoff.append(
+		"stakeholders",
+		{"contact": contact, "stakeholder_name": "Jane Champion", "is_champion": 1, "influence": "High"},
+	)
+	handoff.append(
+		"stakeholders", {"stakeholder_name": "Bob Buyer", "is_economic_buyer": 1, "influence": "High"}
+	)
+	handoff.set("use_cases", [])
+	handoff.append(
+		"use_cases",
+		{
+			"use_case": "Month-end close",
+			"metric": "Days to close",
+			"baseline": 10,
+			"target": 3,
+			"direction": "Down",
+		},
+	)
+	handoff.append(
+		"anticipated_problems", {"problem": "Data quality", "likelihood": "High", "mitigation": "Pilot"}
+	)
+	return handoff
+
+
+class HandoffTestCase(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_user(SALES, ["Sales User"])
+		make_user(SALES2, ["Sales User"])
+		make_user(CSM, ["Customer Success Manager"])
+		make_user(CSM2, ["Customer Success Manager"])
+		make_user(CS_MANAGER, ["CS Manager"])
+		make_item()
+		frappe.db.commit()  # nosemgrep: users shared by the tests below
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def new_deal(self, auto_draft=True, **customer_fields):
+		"""A customer with a contact and a submitted order; returns (customer, contact, order, handoff)."""
+		customer = make_customer(**customer_fields)
+		contact = make_contact(customer.name)
+		customer.db_set("customer_primary_contact", contact.name)
+		with change_settings(auto_draft_handoff=1 if auto_draft else 0):
+			order = make_sales_order(customer.name, qty=2, rate=500)
+		handoff = frappe.db.get_value("Sales Handoff", {"sales_order": order.name}, "name")
+		return customer, contact, order, frappe.get_doc("Sales Handoff", handoff) if handoff else None
+
+	def handed_over(self, **customer_fields):
+		customer, contact, _order, handoff = self.new_deal(**customer_fields)
+		complete(handoff, contact.name)
+		handoff.proposed_csm = CSM
+		handoff.save()
+		handoff.hand_over()
+		return customer, handoff
+
+
+class TestPrefill(HandoffTestCase):
+	def test_prefill_from_a_real_sales_order_and_its_history(self):
+		from erpnext.selling.doctype.quotation.quotation import make_sales_order as quotation_to_order
+
+		customer = make_customer(cs_owner=CSM)
+		contact = make_contact(customer.name, first_name="Priya")
+		address = make_address(customer.name)
+		opportunity = frappe.get_doc(
+			{
+				"doctype": "Opportunity",
+				"opportunity_from": "Customer",
+				"party_name": customer.name,
+				"company": default_company(),
+			}
+		).insert(ignore_permissions=True)
+		quotation = frappe.get_doc(
+			{
+				"doctype": "Quotation",
+				"quotation_to": "Customer",
+				"party_name": customer.name,
+				"company": default_company(),
+				"opportunity": opportunity.name,
+				"items": [{"item_code": make_item().name, "qty": 4, "rate": 250, "discount_percentage": 0}],
+			}
+		).insert(ignore_permissions=True)
+		quotation.submit()
+		order = quotation_to_order(quotation.name)
+		order.delivery_date = add_days(nowdate(), 30)
+		for line in order.items:
+			line.delivery_date = order.delivery_date
+		order.contact_person = contact.name
+		order.customer_address = address.name
+		order.insert(ignore_permissions=True)
+		with change_settings(auto_draft_handoff=0):
+			order.submit()
+		self.assertFalse(frappe.db.exists("Sales Handoff", {"sales_order": order.name}))
+		contract = make_contract(customer.name, nowdate(), add_days(nowdate(), 364))
+		old = make_communication(customer.name, days_ago=20)
+		new = make_communication(customer.name, days_ago=1)
+		on_order = make_communication(
+			customer.name, days_ago=3, reference_doctype="Sales Order", reference_name=order.name
+		)
+
+		name = handoffs.make_handoff_from_sales_order(order.name)
+		handoff = frappe.get_doc("Sales Handoff", name)
+
+		self.assertEqual(handoff.status, "Draft")
+		self.assertEqual(handoff.customer, customer.name)
+		self.assertEqual(handoff.primary_contact, contact.name)
+		self.assertEqual(handoff.contact_email, contact.email_id)
+		self.assertEqual(handoff.customer_address, address.name)
+		self.assertIn("1 Main Street", handoff.address_display)
+		self.assertEqual(handoff.quotation, quotation.name)
+		self.assertEqual(handoff.opportunity, opportunity.name)
+		self.assertEqual(handoff.contract, contract.name)
+		self.assertEqual(str(handoff.contract_start), str(contract.start_date))
+		self.assertEqual(str(handoff.contract_end), str(contract.end_date))
+		self.assertEqual(handoff.proposed_csm, CSM)
+		self.assertEqual(handoff.sales_owner, order.owner)
+		self.assertEqual(len(handoff.items), 1)
+		self.assertEqual(handoff.items[0].item_code, order.items[0].item_code)
+		self.assertEqual(handoff.items[0].qty, 4)
+		self.assertEqual(handoff.items[0].rate, order.items[0].rate)
+		self.assertEqual(handoff.grand_total, order.grand_total)
+		self.assertEqual(handoff.base_grand_total, order.base_grand_total)
+		self.assertEqual(len((handoff.payment_schedule or "").splitlines()), len(order.payment_schedule))
+		self.assertEqual(
+			[row.communication for row in handoff.communications], [new.name, on_order.name, old.name]
+		)
+		# prefilled parts count towards completeness; sales' own parts are still missing
+		self.assertGreater(handoff.completeness, 0)
+		self.assertIn("Needs and Expectations", handoff.missing_parts)
+		self.assertNotIn("Primary Contact", handoff.missing_parts)
+		# asking again gives the same open handoff, not a second one
+		self.assertEqual(handoffs.make_handoff_from_sales_order(order.name), name)
+
+	def test_contract_of_the_order_wins_over_a_later_one(self):
+		customer, _contact, order, _ = self.new_deal(auto_draft=False)
+		own = make_contract(customer.name, nowdate(), add_days(nowdate(), 364), submit=False)
+		own.document_type = "Sales Order"
+		own.document_name = order.name
+		own.save()
+		own.submit()
+		make_contract(customer.name, add_days(nowdate(), 10), add_days(nowdate(), 400))
+		handoff = frappe.get_doc("Sales Handoff", handoffs.make_handoff_from_sales_order(order.name))
+		self.assertEqual(handoff.contract, own.name)
+
+	def test_form_button_fills_an_unsaved_handoff(self):
+		customer, contact, order, _ = self.new_deal(auto_draft=False)
+		handoff = frappe.new_doc("Sales Handoff")
+		handoff.customer = customer.name
+		handoff.sales_order = order.name
+		handoff.get_details_from_sales_order()
+		self.assertTrue(handoff.is_new())
+		self.assertEqual(handoff.primary_contact, contact.name)
+		self.assertEqual(handoff.items[0].amount, order.items[0].amount)
+
+	def test_prefill_rejects_an_order_of_another_customer(self):
+		_c, _ct, order, _ = self.new_deal(auto_draft=False)
+		handoff = frappe.new_doc("Sales Handoff")
+		handoff.customer = make_customer().name
+		handoff.sales_order = order.name
+		with self.assertRaisesRegex(frappe.ValidationError, "not .*pick an order of this customer"):
+			handoff.get_details_from_sales_order()
+
+
+class TestAutoDraft(HandoffTestCase):
+	def test_submitting_an_order_drafts_a_handoff_and_a_todo(self):
+		customer, contact, order, handoff = self.new_deal(cs_owner=CSM)
+		self.assertIsNotNone(handoff)
+		self.assertEqual(handoff.status, "Draft")
+		self.assertEqual(handoff.customer, customer.name)
+		self.assertEqual(handoff.primary_contact, contact.name)
+		self.assertEqual(handoff.proposed_csm, CSM)
+		self.assertEqual(handoff.items[0].qty, 2)
+		self.assertIsNotNone(handoff.due_by)
+		todo = frappe.get_all(
+			"ToDo",
+			filters={"reference_type": "Sales Handoff", "reference_name": handoff.name, "status": "Open"},
+			fields=["allocated_to", "description"],
+		)
+		self.assertEqual([t.allocated_to for t in todo], [order.owner])
+		self.assertIn(order.name, todo[0].description)
+
+	def test_no_second_handoff_while_the_customer_has_an_open_one(self):
+		customer, _contact, _order, handoff = self.new_deal()
+		second = make_sales_order(customer.name)
+		self.assertFalse(frappe.db.exists("Sales Handoff", {"sales_order": second.name}))
+		self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer.name}), 1)
+		self.assertEqual(handoff.status, "Draft")
+
+	def test_setting_turns_it_off(self):
+		_c, _ct, order, handoff = self.new_deal(auto_draft=False)
+		self.assertIsNone(handoff)
+		self.assertFalse(frappe.db.exists("Sales Handoff", {"sales_order": order.name}))
+
+	def test_a_failing_draft_does_not_block_the_order(self):
+		customer = make_customer()
+		with patch.object(handoffs, "draft_handoff", side_effect=RuntimeError("boom")):
+			order = make_sales_order(customer.name)
+		self.assertEqual(frappe.db.get_value("Sales Order", order.name, "docstatus"), 1)
+		self.assertFalse(frappe.db.exists("Sales Handoff", {"customer": customer.name}))
+		self.assertTrue(frappe.db.exists("Error Log", {"method": ("like", f"%{order.name}%")}))
+
+	def test_never_two_open_handoffs_for_one_order(self):
+		customer, _contact, order, handoff = self.new_deal()
+		duplicate = frappe.new_doc("Sales Handoff")
+		duplicate.customer = customer.name
+		duplicate.sales_order = order.name
+		with self.assertRaisesRegex(frappe.DuplicateEntryError, handoff.name):
+			duplicate.insert()
+
+
+class TestGateAndLifecycle(HandoffTestCase):
+	def test_incomplete_handoff_cannot_be_handed_over_and_the_message_lists_what_is_missing(self):
+		_c, _contact, _o, handoff = self.new_deal()
+		handoff.needs_and_expectations = "<p>Faster close</p>"
+		handoff.append("stakeholders", {"stakeholder_name": "Jane", "is_champion": 1})
+		handoff.save()
+		with self.assertRaises(IncompleteHandoffError) as ctx:
+			handoff.hand_over()
+		message = str(ctx.exception)
+		for part in (
+			"Target Go-Live Date",
+			"Customer's Definition of Success",
+			"Implementation Plan and Timeline",
+			"An Economic Buyer or Decision Maker among Key Stakeholders",
+			"ROI Target",
+		):
+			self.assertIn(frappe.utils.escape_html(part), message)
+		for done in ("Needs and Expectations", "A Champion among Key Stakeholders", "Primary Contact"):
+			self.assertNotIn(f"<li>{frappe.utils.escape_html(done)}</li>", message)
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Draft")
+
+	def test_use_case_without_metric_is_named_by_row(self):
+		_c, contact, _o, handoff = self.new_deal()
+		complete(handoff, contact.name)
+		handoff.append("use_cases", {"use_case": "Reporting"})
+		handoff.save()
+		with self.assertRaisesRegex(IncompleteHandoffError, "rows 2 need a metric"):
+			handoff.hand_over()
+
+	def test_at_most_three_use_cases(self):
+		_c, contact, _o, handoff = self.new_deal()
+		complete(handoff, contact.name)
+		for i in range(3):
+			handoff.append("use_cases", {"use_case": f"Extra {i}", "metric": "m", "baseline": 1})
+		with self.assertRaisesRegex(frappe.ValidationError, "at most 3"):
+			handoff.save()
+
+	def test_complete_handoff_is_handed_over_and_the_csm_gets_a_todo(self):
+		_c, handoff = self.handed_over()
+		handoff.reload()
+		self.assertEqual(handoff.status, "Handed Over")
+		self.assertFalse(handoff.missing_parts)
+		self.assertEqual(handoff.completeness, 93)  # all but the optional deal history (no quotation)
+		self.assertEqual(handoff.handed_over_by, "Administrator")
+		self.assertEqual(handoff.sla_step, "Acceptance")
+		open_todos = frappe.get_all(
+			"ToDo",
+			filters={"reference_type": "Sales Handoff", "reference_name": handoff.name, "status": "Open"},
+			pluck="allocated_to",
+		)
+		self.assertEqual(open_todos, [CSM])  # the sales owner's drafting ToDo is closed
+
+	def test_accept_assigns_the_csm_sets_onboarding_and_calls_the_plan_hook(self):
+		customer, handoff = self.handed_over(cs_lifecycle_stage="Adoption")
+		ACCEPTED_CALLS.clear()
+		frappe.set_user(CSM)
+		handoff = frappe.get_doc("Sales Handoff", handoff.name)
+		with patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)):
+			result = handoff.accept()
+		frappe.set_user("Administrator")
+		self.assertEqual(ACCEPTED_CALLS, [(handoff.name, "Accepted", CSM)])
+		self.assertEqual(result["success_plans"], ["PLAN-FROM-TEST"])
+		handoff.reload()
+		self.assertEqual(handoff.status, "Accepted")
+		self.assertEqual(handoff.accepted_by, CSM)
+		self.assertEqual(handoff.success_plan, "PLAN-FROM-TEST")
+		self.assertIsNone(handoff.due_by)
+		self.assertEqual(
+			frappe.db.get_value("Customer", customer.name, ["cs_owner", "cs_lifecycle_stage"]),
+			(CSM, "Onboarding"),
+		)
+		self.assertFalse(
+			frappe.db.exists(
+				"ToDo", {"reference_type": "Sales Handoff", "reference_name": handoff.name, "status": "Open"}
+			)
+		)
+
+	def test_accepting_twice_or_before_hand_over_fails(self):
+		_c, handoff = self.handed_over()
+		with patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)):
+			handoff.accept()
+			with self.assertRaisesRegex(frappe.ValidationError, "already accepted"):
+				frappe.get_doc("Sales Handoff", handoff.name).accept()
+		with self.assertRaisesRegex(frappe.ValidationError, "only a handed-over handoff"):
+			frappe.get_doc("Sales Handoff", handoff.name).return_to_sales("too late")
+		_c2, _ct, _o, draft = self.new_deal()
+		with self.assertRaisesRegex(frappe.ValidationError, "must hand it over"):
+			draft.accept()
+
+	def test_accept_without_any_csm_is_refused(self):
+		_c, contact, _o, handoff = self.new_deal()
+		complete(handoff, contact.name)
+		handoff.save()
+		handoff.hand_over()
+		frappe.set_user(CS_MANAGER)  # not a CSM: cannot take the customer themself
+		with self.assertRaisesRegex(frappe.ValidationError, "Proposed CSM"):
+			frappe.get_doc("Sales Handoff", handoff.name).accept()
+
+	def test_return_needs_a_reason_then_goes_back_to_sales_with_a_todo(self):
+		_c, handoff = self.handed_over()
+		frappe.db.set_value("Sales Handoff", handoff.name, "sales_owner", SALES)
+		frappe.set_user(CSM)
+		doc = frappe.get_doc("Sales Handoff", handoff.name)
+		for empty in ("", "   ", "<p><br></p>"):
+			with self.assertRaisesRegex(frappe.ValidationError, "reason"):
+				doc.return_to_sales(empty)
+		doc.return_to_sales("No economic buyer confirmed; the go-live date is unrealistic.")
+		frappe.set_user("Administrator")
+		doc.reload()
+		self.assertEqual(doc.status, "Returned")
+		self.assertEqual(doc.return_count, 1)
+		self.assertEqual(doc.returned_by, CSM)
+		self.assertEqual(doc.sla_step, "Hand Over")
+		todo = frappe.get_all(
+			"ToDo",
+			filters={"reference_type": "Sales Handoff", "reference_name": doc.name, "status": "Open"},
+			fields=["allocated_to", "description"],
+		)
+		self.assertEqual([t.allocated_to for t in todo], [SALES])
+		self.assertIn("go-live date is unrealistic", todo[0].description)
+		self.assertTrue(frappe.db.exists("Notification Log", {"for_user": SALES, "document_name": doc.name}))
+		# sales fixes it and hands over again
+		frappe.set_user(SALES)
+		doc = frappe.get_doc("Sales Handoff", doc.name)
+		doc.target_go_live = add_days(nowdate(), 120)
+		doc.save()
+		doc.hand_over()
+		self.assertEqual(frappe.db.get_value("Sales Handoff", doc.name, "status"), "Handed Over")
+
+	def test_return_without_todos_still_notifies(self):
+		_c, handoff = self.handed_over()
+		frappe.db.set_value("Sales Handoff", handoff.name, "sales_owner", SALES)
+		with change_settings(create_todos=0):
+			frappe.set_user(CSM)
+			frappe.get_doc("Sales Handoff", handoff.name).return_to_sales("Missing stakeholders")
+			frappe.set_user("Administrator")
+		self.assertFalse(frappe.db.exists("ToDo", {"reference_name": handoff.name, "allocated_to": SALES}))
+		self.assertTrue(
+			frappe.db.exists("Notification Log", {"for_user": SALES, "document_name": handoff.name})
+		)
+
+	def test_status_cannot_be_set_by_hand(self):
+		_c, _ct, _o, handoff = self.new_deal()
+		handoff.status = "Accepted"
+		with self.assertRaisesRegex(frappe.ValidationError, "Status cannot be set by hand"):
+			handoff.save()
+
+
+class TestPermissions(HandoffTestCase):
+	def test_sales_user_creates_and_edits_until_handed_over(self):
+		customer, contact, order, _ = self.new_deal(auto_draft=False)
+		frappe.set_user(SALES)
+		self.assertTrue(frappe.has_permission("Sales Handoff", "create"))
+		handoff = frappe.new_doc("Sales Handoff")
+		handoff.customer = customer.name
+		handoff.sales_order = order.name
+		handoff.get_details_from_sales_order()
+		complete(handoff, contact.name)
+		handoff.proposed_csm = CSM
+		handoff.insert()
+		handoff.roi_target = "Save 3 FTE"
+		handoff.save()
+		handoff.hand_over()
+		handoff = frappe.get_doc("Sales Handoff", handoff.name)
+		handoff.roi_target = "Save 4 FTE"
+		with self.assertRaisesRegex(frappe.PermissionError, "only a CS Manager"):
+			handoff.save()
+		with self.assertRaises(frappe.PermissionError):
+			frappe.get_doc("Sales Handoff", handoff.name).accept()
+
+	def test_csm_reads_all_cannot_create_or_fill_in_for_sales(self):
+		_c, _ct, _o, handoff = self.new_deal()
+		frappe.set_user(CSM2)
+		self.assertFalse(frappe.has_permission("Sales Handoff", "create"))
+		self.assertTrue(frappe.has_permission("Sales Handoff", "read", handoff.name))
+		self.assertIn(handoff.name, frappe.get_list("Sales Handoff", pluck="name"))
+		doc = frappe.get_doc("Sales Handoff", handoff.name)
+		doc.roi_target = "Written by the CSM"
+		with self.assertRaisesRegex(frappe.PermissionError, "Sales completes"):
+			doc.save()
+		with self.assertRaises(frappe.PermissionError):
+			frappe.get_doc("Sales Handoff", handoff.name).hand_over()
+
+	def test_csm_cannot_smuggle_edits_through_accept(self):
+		_c, handoff = self.handed_over()
+		frappe.set_user(CSM)
+		doc = frappe.get_doc("Sales Handoff", handoff.name)
+		doc.roi_target = "Changed on the way"
+		with self.assertRaises(frappe.PermissionError):
+			doc.accept()
+
+	def test_only_cs_manager_edits_an_accepted_handoff(self):
+		_c, handoff = self.handed_over()
+		with patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)):
+			handoff.accept()
+		for user in (SALES, CSM):
+			frappe.set_user(user)
+			doc = frappe.get_doc("Sales Handoff", handoff.name)
+			doc.support_needs = f"<p>Edited by {user}</p>"
+			with self.assertRaises(frappe.PermissionError):
+				doc.save()
+		frappe.set_user(CS_MANAGER)
+		doc = frappe.get_doc("Sales Handoff", handoff.name)
+		doc.support_needs = "<p>24/7 support agreed later</p>"
+		doc.save()
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Accepted")
+
+	def test_sales_user_cannot_delete_a_handed_over_handoff(self):
+		_c, handoff = self.handed_over()
+		frappe.set_user(SALES)
+		with self.assertRaises(frappe.PermissionError):
+			frappe.delete_doc("Sales Handoff", handoff.name)
+
+
+class TestBadInputs(HandoffTestCase):
+	def test_sales_order_of_another_customer_is_refused(self):
+		_c, _ct, order, _ = self.new_deal(auto_draft=False)
+		other = make_customer()
+		handoff = frappe.new_doc("Sales Handoff")
+		handoff.customer = other.name
+		handoff.sales_order = order.name
+		with self.assertRaisesRegex(frappe.ValidationError, "pick an order of this customer"):
+			handoff.insert()
+
+	def test_draft_sales_order_is_refused(self):
+		customer = make_customer()
+		order = make_sales_order(customer.name, submit=False)
+		with self.assertRaisesRegex(frappe.ValidationError, "not submitted"):
+			frappe.get_doc(
+				{"doctype": "Sales Handoff", "customer": customer.name, "sales_order": order.name}
+			).insert()
+
+	def test_contract_of_another_customer_is_refused(self):
+		_customer, _ct, _o, handoff = self.new_deal()
+		contract = make_contract(make_customer().name, nowdate(), add_days(nowdate(), 30))
+		handoff.contract = contract.name
+		with self.assertRaisesRegex(frappe.ValidationError, "pick a contract of this customer"):
+			handoff.save()
+
+	def test_stakeholder_needs_a_name_or_contact(self):
+		_c, _ct, _o, handoff = self.new_deal()
+		handoff.append("stakeholders", {"is_champion": 1})
+		with self.assertRaisesRegex(frappe.ValidationError, "Key Stakeholders row 1"):
+			handoff.save()
+
+	def test_contract_end_before_start(self):
+		_c, _ct, _o, handoff = self.new_deal()
+		handoff.contract_start = nowdate()
+		handoff.contract_end = add_days(nowdate(), -1)
+		with self.assertRaisesRegex(frappe.ValidationError, "Contract End"):
+			handoff.save()
+
+
+class TestSla(HandoffTestCase):
+	def test_late_hand_over_is_flagged_on_save_and_counted(self):
+		_c, _ct, _o, handoff = self.new_deal()
+		handoff.db_set("order_received_on", add_to_date(now_datetime(), hours=-30))
+		handoff.reload()
+		handoff.save()
+		self.assertEqual((handoff.is_late, handoff.sla_missed, handoff.sla_step), (1, 1, "Hand Over"))
+		counts = handoffs.handoff_counts()
+		self.assertGreaterEqual(counts["overdue_hand_over"], 1)
+		self.assertEqual(
+			counts["overdue"],
+			frappe.db.count("Sales Handoff", {"is_late": 1, "status": ("!=", "Accepted")}),
+		)
+
+	def test_job_flags_and_unflags_set_based(self):
+		_c, handoff = self.handed_over()
+		self.assertEqual(handoff.is_late, 0)
+		frappe.db.set_value("Sales Handoff", handoff.name, "due_by", add_to_date(now_datetime(), hours=-1))
+		handoffs.refresh_late_handoffs()
+		self.assertEqual(
+			frappe.db.get_value("Sales Handoff", handoff.name, ["is_late", "sla_missed"]), (1, 1)
+		)
+		# a later SLA (or an accepted handoff) clears the flag; the missed SLA stays on record
+		frappe.db.set_value("Sales Handoff", handoff.name, "due_by", add_to_date(now_datetime(), hours=5))
+		handoffs.refresh_late_handoffs()
+		self.assertEqual(
+			frappe.db.get_value("Sales Handoff", handoff.name, ["is_late", "sla_missed"]), (0, 1)
+		)
+
+	def test_acceptance_after_the_sla_is_recorded_as_missed(self):
+		_c, handoff = self.handed_over()
+		frappe.db.set_value(
+			"Sales Handoff", handoff.name, "handed_over_on", add_to_date(now_datetime(), hours=-50)
+		)
+		with (
+			change_settings(acceptance_sla_hours=24),
+			patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)),
+		):
+			frappe.get_doc("Sales Handoff", handoff.name).accept()
+		values = frappe.db.get_value(
+			"Sales Handoff", handoff.name, ["sla_missed", "is_late", "hours_to_decide"], as_dict=True
+		)
+		self.assertEqual((values.sla_missed, values.is_late), (1, 0))
+		self.assertGreater(values.hours_to_decide, 49)
+
+	def test_settings_defaults(self):
+		settings = frappe.get_single("Customer Success Settings")
+		self.assertEqual(
+			(settings.auto_draft_handoff, settings.handoff_sla_hours, settings.acceptance_sla_hours),
+			(1, 24, 24),
+		)
+
+	def test_sla_hours_from_settings_set_the_due_time(self):
+		with change_settings(handoff_sla_hours=48):
+			_c, _ct, _o, handoff = self.new_deal()
+			expected = add_to_date(handoff.order_received_on, hours=48)
+			self.assertEqual(str(handoff.due_by)[:19], str(expected)[:19])
+
+
+class TestDelete(HandoffTestCase):
+	def test_deleting_a_draft_removes_its_todos_at_once(self):
+		_c, _ct, _o, handoff = self.new_deal()
+		self.assertTrue(
+			frappe.db.exists("ToDo", {"reference_type": "Sales Handoff", "reference_name": handoff.name})
+		)
+		frappe.delete_doc("Sales Handoff", handoff.name)
+		self.assertFalse(
+			frappe.db.exists("ToDo", {"reference_type": "Sales Handoff", "reference_name": handoff.name})
+		)

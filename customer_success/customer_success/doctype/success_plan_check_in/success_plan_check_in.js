@@ -1,0 +1,10 @@
+frappe.ui.form.on("Success Plan Check-in", {
+	refresh(frm) {
+		if (frm.doc.success_plan) {
+			frm.add_custom_button(__("Success Plan"), () => frappe.set_route("Form", "Success Plan", frm.doc.success_plan));
+		}
+		if (frm.doc.docstatus === 0) {
+			frm.set_intro(__("Record each objective's current value. Where a target is behind or missed, say why: is it installed, which teams use it, and how. Submit to update the plan."));
+		}
+	},
+});

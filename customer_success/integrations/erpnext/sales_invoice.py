@@ -1,0 +1,9 @@
+"""Sales Invoice paid on submit (POS, advances) or marked paid later → "first invoice paid"."""
+
+from customer_success.plans import TRIGGER_INVOICE_PAID, run_trigger_safely
+
+
+def on_paid(doc, method=None):
+	if doc.docstatus != 1 or doc.get("is_return") or (doc.outstanding_amount or 0) > 0:
+		return
+	run_trigger_safely(doc.customer, TRIGGER_INVOICE_PAID, doc, on_date=doc.posting_date)

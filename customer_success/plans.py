@@ -1,0 +1,605 @@
+"""Success plans: templates, plans from templates and handoffs, milestone triggers, summaries.
+
+Controllers, the daily job (plan_jobs.py), the ERPNext doc_events and the handoff hook all
+come through here; the maths lives in engine/plans.py and the reads in queries/plans.py.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import add_days, getdate, nowdate
+
+from customer_success.engine import plans as engine
+from customer_success.queries import plans as queries
+
+TEMPLATE = "Success Plan Template"
+PLAN = "Success Plan"
+MILESTONE = "Success Plan Milestone"
+CHECKIN = "Success Plan Check-in"
+
+DEFAULT_PLAN_DAYS = 180
+
+# Completion triggers (milestone field `completion_trigger`).
+TRIGGER_DELIVERY = "Delivery Note Submitted"
+TRIGGER_PROJECT = "Project Completed"
+TRIGGER_INVOICE_PAID = "First Invoice Paid"
+TRIGGER_ISSUES_BELOW = "Open Issues Below Threshold"
+
+
+# --- shipped templates ---------------------------------------------------------------------
+
+
+def _objective(objective, metric, unit, direction, baseline, target, owner_role, due_offset_days=0):
+	return {
+		"objective": objective,
+		"metric": metric,
+		"unit": unit,
+		"direction": direction,
+		"default_baseline": baseline,
+		"default_target": target,
+		"owner_role": owner_role,
+		"due_offset_days": due_offset_days,
+	}
+
+
+def _milestone(title, offset_days, owner_role, description, value=0, trigger="", threshold=0):
+	return {
+		"title": title,
+		"offset_days": offset_days,
+		"owner_role": owner_role,
+		"description": description,
+		"is_value_milestone": value,
+		"completion_trigger": trigger,
+		"trigger_threshold": threshold,
+	}
+
+
+DEFAULT_TEMPLATES = (
+	{
+		"template_name": "Onboarding Fast Track",
+		"focus": "Onboarding",
+		"tier": "",
+		"segment": "Any tier without a template of its own",
+		"duration_days": 120,
+		"description": "Get a new customer live and using the product within their first quarter.",
+		"objectives": [
+			_objective(
+				"Weekly active users", "Share of licensed users active weekly", "%", "Up", 0, 70, "CSM", 90
+			),
+			_objective(
+				"Core processes live",
+				"Processes running in production",
+				"processes",
+				"Up",
+				0,
+				3,
+				"Implementation",
+				60,
+			),
+			_objective(
+				"Support tickets per month", "New tickets per month", "tickets", "Down", 20, 8, "Support", 120
+			),
+		],
+		"milestones": [
+			_milestone("Kick-off call held", 7, "CSM", "Introduce the team, confirm goals and the plan."),
+			_milestone(
+				"Implementation plan agreed", 14, "Implementation", "Scope, owners and go-live date agreed."
+			),
+			_milestone(
+				"First delivery made",
+				30,
+				"Implementation",
+				"Done when the first Delivery Note is submitted.",
+				1,
+				TRIGGER_DELIVERY,
+			),
+			_milestone(
+				"First invoice paid",
+				45,
+				"Account Executive",
+				"Done when the first Sales Invoice is paid.",
+				0,
+				TRIGGER_INVOICE_PAID,
+			),
+			_milestone(
+				"Go-live",
+				60,
+				"Implementation",
+				"Done when the implementation project is completed.",
+				1,
+				TRIGGER_PROJECT,
+			),
+			_milestone(
+				"Support load settled",
+				90,
+				"Support",
+				"Done when fewer than 3 issues are open.",
+				1,
+				TRIGGER_ISSUES_BELOW,
+				3,
+			),
+		],
+	},
+	{
+		"template_name": "Value Realisation Programme",
+		"focus": "Value Realisation",
+		"tier": "Enterprise",
+		"segment": "Established customers proving return on investment",
+		"duration_days": 365,
+		"description": "Turn adoption into measured business outcomes the sponsor can show.",
+		"objectives": [
+			_objective(
+				"Handling time per ticket",
+				"Average handling time",
+				"minutes",
+				"Down",
+				40,
+				34,
+				"Customer Sponsor",
+				180,
+			),
+			_objective(
+				"Adoption across teams", "Teams using the product", "teams", "Up", 1, 5, "Customer Admin", 270
+			),
+			_objective(
+				"Reports used in management meetings",
+				"Reports reviewed monthly",
+				"reports",
+				"Up",
+				0,
+				4,
+				"CSM",
+				180,
+			),
+		],
+		"milestones": [
+			_milestone(
+				"Success criteria confirmed with sponsor",
+				14,
+				"CSM",
+				"Baselines measured and targets signed off.",
+			),
+			_milestone(
+				"Second team onboarded", 90, "Customer Admin", "Another department live on the product.", 1
+			),
+			_milestone("First business review", 90, "CSM", "Review progress against the objectives."),
+			_milestone(
+				"Measured outcome reported",
+				180,
+				"Customer Sponsor",
+				"First objective achieved and reported.",
+				1,
+			),
+			_milestone("Second business review", 180, "CSM", "Review progress and agree next steps."),
+		],
+	},
+	{
+		"template_name": "Strategic Renewal Preparation",
+		"focus": "Renewal Preparation",
+		"tier": "Strategic",
+		"segment": "Strategic accounts in their renewal year",
+		"duration_days": 365,
+		"description": "Prove value early and secure the renewal with the executive sponsor.",
+		"objectives": [
+			_objective(
+				"Executive sponsor engagement",
+				"Sponsor meetings per quarter",
+				"meetings",
+				"Up",
+				0,
+				2,
+				"CSM",
+				90,
+			),
+			_objective(
+				"Return on investment",
+				"Documented savings",
+				"% of contract value",
+				"Up",
+				0,
+				150,
+				"Customer Sponsor",
+				270,
+			),
+			_objective(
+				"Open critical issues", "Critical issues open", "issues", "Down", 5, 0, "Support", 180
+			),
+		],
+		"milestones": [
+			_milestone(
+				"Executive sponsor mapped",
+				14,
+				"Account Executive",
+				"Sponsor, champions and detractors identified.",
+			),
+			_milestone("Value review with sponsor", 120, "CSM", "Savings and outcomes presented.", 1),
+			_milestone(
+				"Support backlog cleared",
+				180,
+				"Support",
+				"Done when fewer than 2 issues are open.",
+				1,
+				TRIGGER_ISSUES_BELOW,
+				2,
+			),
+			_milestone(
+				"Renewal proposal sent", 270, "Account Executive", "Commercial proposal for the next term."
+			),
+			_milestone("Renewal signed", 330, "Account Executive", "The next term is signed.", 1),
+		],
+	},
+)
+
+
+def make_default_plan_templates():
+	"""Ship the default templates once; a template that exists (maybe edited) is left alone."""
+	for spec in DEFAULT_TEMPLATES:
+		if frappe.db.exists(TEMPLATE, spec["template_name"]):
+			continue
+		doc = frappe.get_doc({"doctype": TEMPLATE, "enabled": 1, **spec})
+		doc.flags.ignore_permissions = True
+		doc.insert()
+
+
+def template_for_tier(tier: str | None) -> str | None:
+	"""The enabled template of the customer's tier, else an enabled one with no tier."""
+	if tier:
+		name = frappe.db.get_value(TEMPLATE, {"enabled": 1, "tier": tier}, "name", order_by="creation asc")
+		if name:
+			return name
+	return frappe.db.get_value(
+		TEMPLATE, {"enabled": 1, "tier": ("in", ("", None))}, "name", order_by="creation asc"
+	)
+
+
+# --- plans from templates ------------------------------------------------------------------
+
+
+def objectives_from_template(template, start_date, end_date) -> list[dict]:
+	rows = []
+	for row in template.objectives:
+		due = (
+			engine.milestone_due_date(getdate(start_date), row.due_offset_days)
+			if row.due_offset_days
+			else end_date
+		)
+		if end_date and due and getdate(due) > getdate(end_date):
+			due = end_date
+		rows.append(
+			{
+				"objective": row.objective,
+				"metric": row.metric,
+				"unit": row.unit,
+				"direction": row.direction or engine.UP,
+				"baseline": row.default_baseline or 0,
+				"target": row.default_target or 0,
+				"current": row.default_baseline or 0,
+				"owner_role": row.owner_role,
+				"due_date": due,
+				"source": _("Template"),
+			}
+		)
+	return rows
+
+
+def default_end_date(start_date, template=None):
+	days = (template.duration_days if template else 0) or DEFAULT_PLAN_DAYS
+	return getdate(add_days(start_date, days))
+
+
+def make_milestones_from_template(plan, template) -> list[str]:
+	"""Create the template's milestones for a saved plan; dates past the plan's end are pulled in."""
+	start, end = getdate(plan.start_date), getdate(plan.end_date) if plan.end_date else None
+	names = []
+	for row in template.milestones:
+		due = engine.milestone_due_date(start, row.offset_days)
+		if end and due > end:
+			due = end
+		milestone = frappe.get_doc(
+			{
+				"doctype": MILESTONE,
+				"success_plan": plan.name,
+				"customer": plan.customer,
+				"title": row.title,
+				"description": row.description,
+				"owner_role": row.owner_role,
+				"assigned_to": plan.csm if row.owner_role in ("CSM", "", None) else None,
+				"due_date": due,
+				"is_value_milestone": row.is_value_milestone,
+				"completion_trigger": row.completion_trigger,
+				"trigger_threshold": row.trigger_threshold,
+			}
+		)
+		milestone.flags.ignore_permissions = True
+		milestone.flags.skip_plan_summary = True
+		milestone.insert()
+		names.append(milestone.name)
+	refresh_plan_summaries([plan.name])
+	return names
+
+
+@frappe.whitelist(methods=["POST"])
+def create_plan(customer: str, template: str | None = None, start_date: str | None = None) -> str:
+	"""Form action (Customer → Create Success Plan): a Draft plan from the tier's template."""
+	tier, owner = frappe.db.get_value("Customer", customer, ["cs_tier", "cs_owner"]) or (None, None)
+	plan = frappe.get_doc(
+		{
+			"doctype": PLAN,
+			"customer": customer,
+			"csm": owner,
+			"template": template or template_for_tier(tier),
+			"start_date": getdate(start_date or nowdate()),
+			"status": engine.DRAFT,
+		}
+	)
+	plan.check_permission("create")
+	plan.insert()
+	return plan.name
+
+
+# --- the handoff hook ----------------------------------------------------------------------
+
+
+def _get(obj, key, default=None):
+	value = obj.get(key) if hasattr(obj, "get") else getattr(obj, key, None)
+	return default if value is None else value
+
+
+def create_plan_from_handoff(handoff) -> str:
+	"""The customer's first success plan, from an accepted Sales Handoff (or a plain dict).
+
+	Registered under the `cs_on_handoff_accepted` hook. Objectives: the handoff's use cases
+	first, then the template's. Accepting the same handoff twice returns the same plan.
+	"""
+	customer = _get(handoff, "customer")
+	if not customer:
+		frappe.throw(_("The handoff has no Customer; set the Customer before accepting it."))
+	handoff_name = _get(handoff, "name")
+	if handoff_name:
+		existing = frappe.db.get_value(PLAN, {"sales_handoff": handoff_name}, "name")
+		if existing:
+			return existing
+
+	tier, owner = frappe.db.get_value("Customer", customer, ["cs_tier", "cs_owner"])
+	template_name = template_for_tier(tier)
+	template = frappe.get_cached_doc(TEMPLATE, template_name) if template_name else None
+	start = getdate(nowdate())
+	contract_end = _get(handoff, "contract_end")
+	end = (
+		getdate(contract_end)
+		if contract_end and getdate(contract_end) > start
+		else default_end_date(start, template)
+	)
+
+	objectives = []
+	for row in _get(handoff, "use_cases", []) or []:
+		if not _get(row, "use_case"):
+			continue
+		due = _get(row, "target_date")
+		objectives.append(
+			{
+				"objective": _get(row, "use_case"),
+				"metric": _get(row, "metric"),
+				"unit": _get(row, "unit"),
+				"direction": _get(row, "direction") or engine.UP,
+				"baseline": _get(row, "baseline", 0),
+				"target": _get(row, "target", 0),
+				"current": _get(row, "baseline", 0),
+				"due_date": min(getdate(due), end) if due else end,
+				"source": _("Sales Handoff"),
+			}
+		)
+	if template:
+		objectives += objectives_from_template(template, start, end)
+
+	plan = frappe.get_doc(
+		{
+			"doctype": PLAN,
+			"customer": customer,
+			"csm": _get(handoff, "proposed_csm") or owner,
+			"template": template_name,
+			"start_date": start,
+			"end_date": end,
+			"status": engine.DRAFT,
+			"motivation": _get(handoff, "needs_and_expectations"),
+			"success_definition": _get(handoff, "success_definition"),
+			"objectives": objectives,
+		}
+	)
+	if handoff_name and _handoff_exists(handoff_name):
+		plan.sales_handoff = handoff_name
+	plan.flags.template_objectives_applied = True
+	plan.flags.ignore_permissions = True
+	plan.insert()
+	return plan.name
+
+
+def _handoff_exists(name: str) -> bool:
+	return bool(frappe.db.exists("DocType", "Sales Handoff") and frappe.db.exists("Sales Handoff", name))
+
+
+# --- summaries -----------------------------------------------------------------------------
+
+
+def refresh_plan_summaries(plan_names: list[str] | None = None):
+	"""Copy milestone counts and time to first value onto the plans, set-based."""
+	queries.update_plan_milestone_summaries(plan_names)
+
+
+def plan_overview(plan) -> dict:
+	"""Milestones with their time to value, for the plan form, the portal and the print format."""
+	milestones = frappe.get_all(
+		MILESTONE,
+		filters={"success_plan": plan.name},
+		fields=[
+			"name",
+			"title",
+			"assigned_to",
+			"owner_role",
+			"due_date",
+			"status",
+			"completed_on",
+			"is_value_milestone",
+			"days_to_value",
+			"triggered_by_doctype",
+			"triggered_by",
+		],
+		order_by="due_date asc, creation asc",
+	)
+	start = getdate(plan.start_date) if plan.start_date else None
+	for m in milestones:
+		m.due_date = getdate(m.due_date) if m.due_date else None
+		m.completed_on = getdate(m.completed_on) if m.completed_on else None
+	return {
+		"milestones": milestones,
+		"time_to_value": engine.time_to_value(start, milestones),
+		"completion": engine.milestone_completion(milestones),
+	}
+
+
+@frappe.whitelist()
+def get_plan_overview(plan: str) -> dict:
+	doc = frappe.get_doc(PLAN, plan)
+	doc.check_permission("read")
+	return plan_overview(doc)
+
+
+# --- milestone triggers --------------------------------------------------------------------
+
+
+def complete_triggered_milestones(
+	customer: str, trigger: str, source, on_date=None, open_issues=None
+) -> list[str]:
+	"""Mark the customer's open milestones waiting for `trigger` as done, linked to `source`.
+
+	Only plans still being worked on and started on or before the event count. For the issue
+	threshold, a milestone fires when the customer's open issues are below its threshold.
+	"""
+	on_date = getdate(on_date or nowdate())
+	rows = queries.open_triggered_milestones(customer, trigger, on_date)
+	done = []
+	for row in rows:
+		if trigger == TRIGGER_ISSUES_BELOW and not engine.issue_threshold_met(
+			open_issues or 0, row.trigger_threshold
+		):
+			continue
+		milestone = frappe.get_doc(MILESTONE, row.name)
+		milestone.status = engine.DONE
+		milestone.completed_on = on_date
+		milestone.triggered_by_doctype = source.doctype
+		milestone.triggered_by = source.name
+		note = _("Completed automatically: {0} {1}.").format(_(source.doctype), source.name)
+		milestone.evidence = f"{milestone.evidence or ''}<p>{frappe.utils.escape_html(note)}</p>"
+		milestone.flags.ignore_permissions = True
+		milestone.save()
+		done.append(milestone.name)
+	return done
+
+
+def run_trigger_safely(customer: str | None, trigger: str, source, **kwargs) -> list[str]:
+	"""Never let a milestone problem block the ERPNext document that fired it."""
+	if not customer or not frappe.db.table_exists(MILESTONE):
+		return []
+	frappe.db.savepoint("cs_milestone_trigger")
+	try:
+		return complete_triggered_milestones(customer, trigger, source, **kwargs)
+	except Exception:
+		frappe.db.rollback(save_point="cs_milestone_trigger")
+		frappe.log_error(
+			title=_("Success plan milestone trigger failed for {0} {1}").format(source.doctype, source.name),
+			reference_doctype=source.doctype,
+			reference_name=source.name,
+		)
+		return []
+
+
+# --- check-ins -----------------------------------------------------------------------------
+
+
+def checkin_rows_from_plan(plan) -> list[dict]:
+	return [
+		{
+			"objective": row.objective,
+			"plan_objective": row.name,
+			"unit": row.unit,
+			"direction": row.direction,
+			"baseline": row.baseline,
+			"target": row.target,
+			"previous_value": row.current,
+			"current_value": row.current,
+		}
+		for row in plan.objectives
+	]
+
+
+# --- the renewal coverage KPI --------------------------------------------------------------
+
+
+def renewal_plan_coverage(today=None, months: int = 6) -> dict:
+	"""Of the customers whose contract ends in the next `months`, the share with an agreed plan."""
+	today = getdate(today or nowdate())
+	until = getdate(frappe.utils.add_months(today, months))
+	renewing = queries.renewing_customers(today, until)
+	agreed = queries.customers_with_agreed_plan(renewing, engine.AGREED_PLAN_STATUSES)
+	return engine.renewal_plan_coverage(renewing, agreed)
+
+
+# --- the customer portal -------------------------------------------------------------------
+
+
+def portal_plans(user: str, plan: str | None = None) -> list[dict]:
+	"""The plans shared with this website user's customer(s), with objectives and milestones.
+
+	Nothing of any other customer: the user's customers come from their Contact's links.
+	"""
+	customers = queries.portal_customers(user)
+	rows = queries.shared_plans(customers)
+	if plan:
+		rows = [r for r in rows if r.name == plan]
+	result = []
+	for row in rows:
+		doc = frappe.get_doc(PLAN, row.name)
+		overview = plan_overview(doc)
+		result.append(
+			{
+				"name": doc.name,
+				"title": doc.title,
+				"customer_name": doc.customer_name,
+				"status": doc.status,
+				"start_date": doc.start_date,
+				"end_date": doc.end_date,
+				"agreed_on": doc.agreed_on,
+				"progress": doc.progress,
+				"success_definition": doc.success_definition,
+				"objectives": [
+					{
+						"objective": o.objective,
+						"metric": o.metric,
+						"unit": o.unit,
+						"baseline": o.baseline,
+						"target": o.target,
+						"current": o.current,
+						"progress": o.progress,
+						"status": o.status,
+						"due_date": o.due_date,
+					}
+					for o in doc.objectives
+				],
+				"milestones": [
+					{
+						k: m.get(k)
+						for k in (
+							"title",
+							"due_date",
+							"status",
+							"completed_on",
+							"is_value_milestone",
+							"days_to_value",
+						)
+					}
+					for m in overview["milestones"]
+				],
+				"time_to_value": overview["time_to_value"],
+				"milestone_completion": overview["completion"],
+			}
+		)
+	return result
