@@ -311,11 +311,18 @@ def remove_custom_fields():
 
 
 def make_default_settings():
-	"""Settings are a Single: fill any unset value with its default, keep what users chose."""
+	"""Settings are a Single: give every field never stored yet its default, keep what users chose.
+
+	"Never stored" is read from the table: frappe loads a missing Check or Int as 0, so a new
+	setting added by an upgrade would otherwise keep 0 instead of its default.
+	"""
 	settings = frappe.get_single("Customer Success Settings")
+	stored = set(frappe.db.get_singles_dict("Customer Success Settings"))
 	changed = False
 	for df in settings.meta.fields:
-		if df.default is not None and settings.get(df.fieldname) in (None, ""):
+		if df.default is not None and (
+			df.fieldname not in stored or settings.get(df.fieldname) in (None, "")
+		):
 			settings.set(df.fieldname, df.default)
 			changed = True
 	if changed:

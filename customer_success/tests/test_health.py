@@ -57,6 +57,7 @@ class HealthTestCase(FrappeTestCase):
 		make_user(CS_MANAGER, ["CS Manager"])
 		make_user(SALES, ["Sales User"])
 		ensure_fiscal_year(add_days(nowdate(), -400))
+		frappe.db.commit()  # nosemgrep: the users are shared by every test of the class
 
 	def tearDown(self):
 		frappe.set_user("Administrator")
@@ -190,7 +191,18 @@ class TestFactorsFromERPNext(HealthTestCase):
 	def test_plan_factors_from_real_plans_and_milestones(self):
 		from customer_success.tests.utils import make_success_plan
 
-		customer = make_customer().name
+		frappe.get_doc(
+			{
+				"doctype": "Health Score Model",
+				"model_name": "_CS Test Plan Factors",
+				"applies_to_tier": "Enterprise",
+				"factors": [
+					{"factor_type": engine.OBJECTIVE_PROGRESS, "weight": 50, "enabled": 1},
+					{"factor_type": engine.MILESTONE_PUNCTUALITY, "weight": 50, "enabled": 1},
+				],
+			}
+		).insert()
+		customer = make_customer(cs_tier="Enterprise").name
 		start = add_days(nowdate(), -60)
 		plan = make_success_plan(customer, start_date=start)
 		self.assertEqual(plan.progress, 50)  # baseline 10 -> target 60, now 35
@@ -217,6 +229,7 @@ class TestFactorsFromERPNext(HealthTestCase):
 		self.assertEqual(factors[engine.OBJECTIVE_PROGRESS]["raw"], 50)
 		self.assertAlmostEqual(factors[engine.MILESTONE_PUNCTUALITY]["raw"], 1 / 3)
 		self.assertAlmostEqual(factors[engine.MILESTONE_PUNCTUALITY]["sub_score"], 33.33, places=1)
+		self.assertAlmostEqual(latest_row(customer).score, (50 + 33.33) / 2, places=1)
 		records = api.get_factor_records(customer, engine.MILESTONE_PUNCTUALITY)
 		self.assertEqual(len(records["records"]), 3)
 

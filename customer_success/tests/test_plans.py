@@ -87,6 +87,7 @@ class PlansTestCase(FrappeTestCase):
 		make_user(OWNER, ["Customer Success Manager"])
 		ensure_fiscal_year(add_days(nowdate(), -400))
 		plans.make_default_plan_templates()
+		frappe.db.commit()  # nosemgrep: the users are shared by every test of the class
 
 	def tearDown(self):
 		frappe.set_user("Administrator")

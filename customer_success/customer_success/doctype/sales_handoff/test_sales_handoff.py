@@ -29,10 +29,16 @@ ACCEPTED_CALLS = []
 HOOK_PATH = "customer_success.customer_success.doctype.sales_handoff.test_sales_handoff.record_acceptance"
 
 
+CREATED_PLANS = []
+
+
 def record_acceptance(doc):
-	"""Stands in for the success-plan hook: remembers what it was called with."""
+	"""Stands in for the success-plan hook: remembers what it was called with, returns a real plan."""
+	from customer_success.tests.utils import make_success_plan
+
 	ACCEPTED_CALLS.append((doc.name, doc.status, doc.proposed_csm))
-	return "PLAN-FROM-TEST"
+	CREATED_PLANS.append(make_success_plan(doc.customer).name)
+	return CREATED_PLANS[-1]
 
 
 def only_our_hook(original):
@@ -327,11 +333,11 @@ class TestGateAndLifecycle(HandoffTestCase):
 			result = handoff.accept()
 		frappe.set_user("Administrator")
 		self.assertEqual(ACCEPTED_CALLS, [(handoff.name, "Accepted", CSM)])
-		self.assertEqual(result["success_plans"], ["PLAN-FROM-TEST"])
+		self.assertEqual(result["success_plans"], [CREATED_PLANS[-1]])
 		handoff.reload()
 		self.assertEqual(handoff.status, "Accepted")
 		self.assertEqual(handoff.accepted_by, CSM)
-		self.assertEqual(handoff.success_plan, "PLAN-FROM-TEST")
+		self.assertEqual(handoff.success_plan, CREATED_PLANS[-1])
 		self.assertIsNone(handoff.due_by)
 		self.assertEqual(
 			frappe.db.get_value("Customer", customer.name, ["cs_owner", "cs_lifecycle_stage"]),
