@@ -15,7 +15,7 @@ import random
 import frappe
 from frappe.utils import add_days, add_to_date, get_datetime, getdate, nowdate
 
-from customer_success.utils import leaf
+from customer_success.utils import ensure_service_item, leaf
 
 REGISTRY_KEY = "customer_success_demo_records"
 DOMAIN = "example.com"
@@ -221,19 +221,7 @@ def _make_users(registry) -> list[str]:
 def _make_items(registry) -> dict[str, float]:
 	for code, rate in ITEMS:
 		if not frappe.db.exists("Item", code):
-			item = frappe.get_doc(
-				{
-					"doctype": "Item",
-					"item_code": code,
-					"item_name": code,
-					"item_group": leaf("Item Group", "Services"),
-					"stock_uom": "Nos",
-					"is_stock_item": 0,
-					"include_item_in_manufacturing": 0,
-					"standard_rate": rate,
-				}
-			).insert(ignore_permissions=True)
-			remember(registry, item)
+			remember(registry, frappe.get_doc("Item", ensure_service_item(code, rate)))
 	return dict(ITEMS)
 
 

@@ -31,3 +31,21 @@ def leaf(doctype: str, preferred: str | None = None) -> str:
 		.insert(ignore_permissions=True)
 		.name
 	)
+
+
+def ensure_service_item(item_code: str, rate: float) -> str:
+	"""A non-stock service item (created once); returns its code."""
+	if not frappe.db.exists("Item", item_code):
+		frappe.get_doc(
+			{
+				"doctype": "Item",
+				"item_code": item_code,
+				"item_name": item_code,
+				"item_group": leaf("Item Group", "Services"),
+				"stock_uom": "Nos",
+				"is_stock_item": 0,
+				"include_item_in_manufacturing": 0,
+				"standard_rate": rate,
+			}
+		).insert(ignore_permissions=True)
+	return item_code

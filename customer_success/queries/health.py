@@ -159,83 +159,60 @@ def company_rates(companies: set[str], today: date) -> dict[str, float]:
 
 
 def last_touch_dates(lo: str, hi: str) -> dict[str, date]:
-	"""The latest communication or event with the customer or any of its contacts."""
-	latest: dict[str, date] = {}
+	"""The latest communication or event with the customer or any of its contacts.
 
-	def keep(customer, when):
-		if customer and when:
-			day = getdate(when)
-			if customer not in latest or day > latest[customer]:
-				latest[customer] = day
-
+	Five sources, each one aggregate over the range: communications about the customer or on
+	its timeline, communications about one of its contacts or on a contact's timeline (as
+	incoming email is), and events the customer takes part in.
+	"""
 	comm = frappe.qb.DocType("Communication")
-	for row in (
-		frappe.qb.from_(comm)
-		.select(comm.reference_name, Max(comm.communication_date).as_("last"))
-		.where((comm.reference_doctype == "Customer") & comm.reference_name[lo:hi])
-		.groupby(comm.reference_name)
-		.run(as_dict=True)
-	):
-		keep(row.reference_name, row.last)
-
 	link = frappe.qb.DocType("Communication Link")
-	for row in (
+	contact = frappe.qb.DocType("Dynamic Link")
+	event = frappe.qb.DocType("Event")
+	participant = frappe.qb.DocType("Event Participants")
+	last = Max(comm.communication_date).as_("last")
+	contacts_of_range = (
+		(contact.parenttype == "Contact") & (contact.link_doctype == "Customer") & contact.link_name[lo:hi]
+	)
+	sources = (
+		frappe.qb.from_(comm)
+		.select(comm.reference_name, last)
+		.where((comm.reference_doctype == "Customer") & comm.reference_name[lo:hi])
+		.groupby(comm.reference_name),
 		frappe.qb.from_(link)
 		.join(comm)
 		.on(comm.name == link.parent)
-		.select(link.link_name, Max(comm.communication_date).as_("last"))
+		.select(link.link_name, last)
 		.where((link.link_doctype == "Customer") & link.link_name[lo:hi])
-		.groupby(link.link_name)
-		.run(as_dict=True)
-	):
-		keep(row.link_name, row.last)
-
-	# Communications with the customer's contacts count as touching the customer: those
-	# about a contact, and those linked to a contact's timeline (as incoming email is).
-	contact_link = frappe.qb.DocType("Dynamic Link")
-	for row in (
-		frappe.qb.from_(contact_link)
+		.groupby(link.link_name),
+		frappe.qb.from_(contact)
 		.join(comm)
-		.on((comm.reference_doctype == "Contact") & (comm.reference_name == contact_link.parent))
-		.select(contact_link.link_name, Max(comm.communication_date).as_("last"))
-		.where(
-			(contact_link.parenttype == "Contact")
-			& (contact_link.link_doctype == "Customer")
-			& contact_link.link_name[lo:hi]
-		)
-		.groupby(contact_link.link_name)
-		.run(as_dict=True)
-	):
-		keep(row.link_name, row.last)
-	for row in (
-		frappe.qb.from_(contact_link)
+		.on((comm.reference_doctype == "Contact") & (comm.reference_name == contact.parent))
+		.select(contact.link_name, last)
+		.where(contacts_of_range)
+		.groupby(contact.link_name),
+		frappe.qb.from_(contact)
 		.join(link)
-		.on((link.link_doctype == "Contact") & (link.link_name == contact_link.parent))
+		.on((link.link_doctype == "Contact") & (link.link_name == contact.parent))
 		.join(comm)
 		.on(comm.name == link.parent)
-		.select(contact_link.link_name, Max(comm.communication_date).as_("last"))
-		.where(
-			(contact_link.parenttype == "Contact")
-			& (contact_link.link_doctype == "Customer")
-			& contact_link.link_name[lo:hi]
-		)
-		.groupby(contact_link.link_name)
-		.run(as_dict=True)
-	):
-		keep(row.link_name, row.last)
-
-	event = frappe.qb.DocType("Event")
-	participant = frappe.qb.DocType("Event Participants")
-	for row in (
+		.select(contact.link_name, last)
+		.where(contacts_of_range)
+		.groupby(contact.link_name),
 		frappe.qb.from_(participant)
 		.join(event)
 		.on(event.name == participant.parent)
-		.select(participant.reference_docname, Max(event.starts_on).as_("last"))
+		.select(participant.reference_docname, Max(event.starts_on))
 		.where((participant.reference_doctype == "Customer") & participant.reference_docname[lo:hi])
-		.groupby(participant.reference_docname)
-		.run(as_dict=True)
-	):
-		keep(row.reference_docname, row.last)
+		.groupby(participant.reference_docname),
+	)
+	latest: dict[str, date] = {}
+	for query in sources:
+		for customer, when in query.run():
+			if customer and when:
+				day = getdate(when)
+				if customer not in latest or day > latest[customer]:
+					latest[customer] = day
 	return latest
 
 

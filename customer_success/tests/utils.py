@@ -6,7 +6,7 @@ import frappe
 from frappe.utils import add_days, getdate, nowdate
 
 from customer_success import install
-from customer_success.utils import leaf
+from customer_success.utils import ensure_service_item, leaf
 
 TEST_PREFIX = "_CS Test"
 
@@ -62,20 +62,7 @@ def make_customer(name: str | None = None, **fields) -> "frappe.Document":
 
 
 def make_item(item_code: str = f"{TEST_PREFIX} Subscription", rate: float = 1000) -> "frappe.Document":
-	if frappe.db.exists("Item", item_code):
-		return frappe.get_doc("Item", item_code)
-	return frappe.get_doc(
-		{
-			"doctype": "Item",
-			"item_code": item_code,
-			"item_name": item_code,
-			"item_group": leaf("Item Group", "Services"),
-			"stock_uom": "Nos",
-			"is_stock_item": 0,
-			"include_item_in_manufacturing": 0,
-			"standard_rate": rate,
-		}
-	).insert(ignore_permissions=True)
+	return frappe.get_doc("Item", ensure_service_item(item_code, rate))
 
 
 def make_sales_order(customer: str, qty: float = 1, rate: float = 1000, submit: bool = True, **fields):
