@@ -16,7 +16,9 @@ SEED = 5
 
 
 def make_demo_plans(registry, book):
-	if registry.get(plans.PLAN):
+	# The step ends with the business review: once that exists it has run. Plans alone are no
+	# sign, since the handoff step's accepted handoffs create plans too.
+	if registry.get("Business Review"):
 		return
 	rng = random.Random(SEED)
 	plans.make_default_plan_templates()
@@ -24,6 +26,8 @@ def make_demo_plans(registry, book):
 	profiles = book["customers"][::2]  # every other customer: about half the book
 	made = []
 	for profile in profiles:
+		if frappe.db.exists(plans.PLAN, {"customer": profile["name"]}):
+			continue  # e.g. the plan an accepted demo handoff created
 		plan = _make_plan(registry, profile, today, rng)
 		made.append((profile, plan))
 	for _profile, plan in made:
@@ -89,8 +93,11 @@ def _make_plan(registry, profile, today, rng):
 		plan.agreed_by = contact
 		plan.status = engine.AGREED
 		plan.save()
-		plan.status = engine.AT_RISK if profile["health"] == "at_risk" else engine.ACTIVE
+		plan.status = engine.ACTIVE
 		plan.save()
+		if profile["health"] == "at_risk":  # the flow reaches At Risk only from Active
+			plan.status = engine.AT_RISK
+			plan.save()
 	else:
 		plan.save()
 	plans.refresh_plan_summaries([plan.name])

@@ -323,7 +323,10 @@ def start_recompute(trigger: str = "Nightly", now: bool | None = None):
 	A run record is the lock: while one is Queued or Running (and not stale), a second start is
 	recorded as Skipped and logged. The chunks go to the long queue, each as its own job.
 	"""
-	now = frappe.flags.in_test if now is None else now
+	if now is None:
+		# Without a worker on the long queue (a site run by hand, or from `bench execute`) the
+		# chunks would wait forever: then they run here, one after another.
+		now = bool(frappe.flags.in_test) or not long_queue_has_workers()
 	with named_lock(LOCK_NAME, timeout=10):
 		fail_stale_runs()
 		active = frappe.db.get_value(
@@ -360,6 +363,15 @@ def start_recompute(trigger: str = "Nightly", now: bool | None = None):
 			hi=hi,
 		)
 	return frappe.get_doc("Health Recompute Run", run.name)
+
+
+def long_queue_has_workers() -> bool:
+	from frappe.utils.background_jobs import get_queue, get_workers
+
+	try:
+		return bool(get_workers(get_queue("long")))
+	except Exception:
+		return False  # no Redis queue reachable: nothing would run the jobs either
 
 
 def new_run(trigger: str, status: str, message: str | None, chunks_total: int = 0):

@@ -309,6 +309,35 @@ class TestNightlyJob(HealthTestCase):
 		self.assertEqual(frappe.db.get_value("Health Recompute Run", run.name, "status"), "Completed")
 		self.assertEqual(frappe.db.get_value("Health Recompute Run", stale.name, "status"), "Failed")
 
+	def test_chunks_go_to_the_long_queue_when_workers_listen(self):
+		make_customer()
+		frappe.flags.in_test = False
+		try:
+			with (
+				patch("customer_success.health.long_queue_has_workers", return_value=True),
+				patch("frappe.enqueue") as enqueue,
+			):
+				run = health.start_recompute(trigger="Nightly")
+		finally:
+			frappe.flags.in_test = True
+		self.assertEqual(run.status, "Running")
+		self.assertEqual(enqueue.call_count, run.chunks_total)
+		kwargs = enqueue.call_args.kwargs
+		self.assertEqual((kwargs["queue"], kwargs["now"], kwargs["deduplicate"]), ("long", False, True))
+		frappe.db.set_value("Health Recompute Run", run.name, "status", "Failed")
+		frappe.db.commit()  # nosemgrep: release the lock this test's run holds
+
+	def test_without_workers_the_chunks_run_inline(self):
+		customer = make_customer().name
+		frappe.flags.in_test = False
+		try:
+			with patch("customer_success.health.long_queue_has_workers", return_value=False):
+				run = health.start_recompute(trigger="Nightly")
+		finally:
+			frappe.flags.in_test = True
+		self.assertEqual(frappe.db.get_value("Health Recompute Run", run.name, "status"), "Completed")
+		self.assertIsNotNone(latest_row(customer))
+
 	def test_nightly_switch_off(self):
 		before = frappe.db.count("Health Recompute Run")
 		with change_settings(recompute_health_nightly=0):
