@@ -125,6 +125,57 @@ class TestFactorsFromERPNext(HealthTestCase):
 		self.assertAlmostEqual(revenue, invoice.base_grand_total + credit.base_grand_total)
 		self.assertLess(revenue, invoice.base_grand_total)
 
+	def test_several_companies_and_currencies_score_on_one_scale(self):
+		"""Amounts billed by a EUR company are converted to the default company's currency."""
+		import erpnext
+
+		if erpnext.get_company_currency(erpnext.get_default_company()) != "USD":
+			self.skipTest("the test converts EUR into a USD default company")
+		eur_company = "_CS Test EUR Co"
+		if not frappe.db.exists("Company", eur_company):
+			frappe.get_doc(
+				{
+					"doctype": "Company",
+					"company_name": eur_company,
+					"abbr": "CSEUR",
+					"default_currency": "EUR",
+					"country": "Germany",
+					"chart_of_accounts": "Standard",
+				}
+			).insert()
+		frappe.get_doc(
+			{
+				"doctype": "Currency Exchange",
+				"date": add_days(nowdate(), -1),
+				"from_currency": "EUR",
+				"to_currency": "USD",
+				"exchange_rate": 1.1,
+				"for_selling": 1,
+				"for_buying": 1,
+			}
+		).insert()
+		customer = make_customer().name
+		usd = make_sales_invoice(
+			customer, rate=1000, posting_date=add_days(nowdate(), -50), due_date=add_days(nowdate(), -40)
+		)
+		eur = make_sales_invoice(
+			customer,
+			rate=1000,
+			company=eur_company,
+			currency="EUR",
+			conversion_rate=1,
+			posting_date=add_days(nowdate(), -50),
+			due_date=add_days(nowdate(), -20),
+		)
+		self.assertEqual((eur.company, eur.currency), (eur_company, "EUR"))
+		health.recompute_customer(customer)
+		payment = factors_of(latest_row(customer))[engine.PAYMENT_BEHAVIOUR]["raw"]
+		self.assertAlmostEqual(payment["revenue"], usd.base_grand_total + 1.1 * eur.base_grand_total)
+		self.assertAlmostEqual(
+			payment["overdue_amount"], usd.outstanding_amount + 1.1 * eur.outstanding_amount
+		)
+		self.assertEqual(payment["max_days_overdue"], 40)
+
 	def test_cancelled_invoices_do_not_count(self):
 		customer = make_customer().name
 		invoice = make_sales_invoice(
