@@ -12,6 +12,7 @@ def _renewal_window() -> int:
 @frappe.whitelist()
 def renewals_due(filters: str | None = None) -> dict:
 	"""Customers whose latest contract ends within the renewal window (settings)."""
+	frappe.has_permission("Contract", "read", throw=True)
 	today = nowdate()
 	until = add_days(today, _renewal_window())
 	contract_filters = {"party_type": "Customer", "docstatus": 1, "end_date": ("between", (today, until))}
@@ -29,6 +30,8 @@ def renewals_due(filters: str | None = None) -> dict:
 @frappe.whitelist()
 def renewals_at_risk(filters: str | None = None) -> dict:
 	"""Of the customers renewing within the window, those whose health is not green."""
+	frappe.has_permission("Contract", "read", throw=True)
+	frappe.has_permission("Customer", "read", throw=True)
 	today = nowdate()
 	until = add_days(today, _renewal_window())
 	renewing = set(

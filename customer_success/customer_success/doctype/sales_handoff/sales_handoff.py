@@ -298,6 +298,7 @@ class SalesHandoff(Document):
 	@frappe.whitelist()
 	def get_completeness_details(self) -> dict:
 		"""Score and missing parts for the form's indicator, from the same engine as the gate."""
+		self.check_permission("read")
 		result = self.get_completeness()
 		return {
 			"score": result.score,
