@@ -183,6 +183,7 @@ def score_customer(
 	status = engine.status_for(score, model["green"], model["red"])
 	return {
 		"customer": customer["name"],
+		"customer_name": customer.get("customer_name"),
 		"csm": customer.get("cs_owner"),
 		"model": model["name"],
 		"score_date": today,
@@ -205,6 +206,7 @@ SCORE_DEFAULTS = {"score": 0.0, "computed_score": 0.0, "trend": 0.0, "is_overrid
 
 SCORE_FIELDS = (
 	"customer",
+	"customer_name",  # written here: raw inserts do not run fetch_from
 	"csm",
 	"model",
 	"score_date",

@@ -20,6 +20,7 @@ def active_customers(lo: str, hi: str) -> list[dict]:
 		frappe.qb.from_(customer)
 		.select(
 			customer.name,
+			customer.customer_name,
 			customer.cs_owner,
 			customer.cs_tier,
 			customer.cs_csm_sentiment,

@@ -100,6 +100,7 @@ class TestFactorsFromERPNext(HealthTestCase):
 		self.assertAlmostEqual(sum(f["contribution"] for f in factors.values()), row.score, places=1)
 		self.assertEqual(row.model, "Standard Health Model")
 		self.assertEqual(row.csm, CSM1)
+		self.assertEqual(row.customer_name, frappe.db.get_value("Customer", customer, "customer_name"))
 
 		cust = frappe.db.get_value(
 			"Customer",

@@ -15,10 +15,13 @@ const customer_success_customer = {
 				const data = r.message || {};
 				if (frm.doc.cs_health_status) {
 					const colour = customer_success.health.STATUS_COLOURS[frm.doc.cs_health_status] || "gray";
-					frm.dashboard.add_indicator(
-						__("Health: {0} ({1})", [__(frm.doc.cs_health_status), format_number(frm.doc.cs_health_score, null, 0)]),
-						colour
-					);
+					const headline = __("Health: {0} ({1})", [__(frm.doc.cs_health_status), format_number(frm.doc.cs_health_score, null, 0)]);
+					frm.dashboard.add_indicator(headline, colour);
+					// The dashboard sits on its own tab in v15: say it where the form opens too.
+					const trend = frm.doc.cs_health_trend
+						? __(" · {0} points over 30 days", [(frm.doc.cs_health_trend > 0 ? "+" : "") + format_number(frm.doc.cs_health_trend, null, 1)])
+						: "";
+					frm.set_intro(`${headline}${trend} · ${__("the Dashboard tab explains it")}`, colour === "orange" ? "yellow" : colour);
 				}
 				if (!data.can_edit) return;
 				if (data.sentiment_stale) {

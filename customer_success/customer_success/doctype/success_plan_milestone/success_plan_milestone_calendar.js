@@ -7,12 +7,18 @@ frappe.views.calendar["Success Plan Milestone"] = {
 		allDay: "allDay",
 		status: "status",
 	},
-	style_map: {
-		"Not Started": "default",
-		"In Progress": "warning",
-		Done: "success",
-		Overdue: "danger",
-		Skipped: "default",
+	// frappe v15 colours calendar events through get_css_class; it needs the status fetched.
+	fields: ["name", "title", "due_date", "status", "customer"],
+	get_css_class(event) {
+		return (
+			{
+				"Not Started": "default",
+				"In Progress": "warning",
+				Done: "success",
+				Overdue: "danger",
+				Skipped: "default",
+			}[event.status] || "default"
+		);
 	},
 	filters: [
 		{ fieldtype: "Link", fieldname: "customer", options: "Customer", label: __("Customer") },
