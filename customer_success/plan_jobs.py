@@ -4,6 +4,8 @@ Every step is idempotent: re-running the same day marks nothing twice, sends no 
 reminder for the same due date and raises no second check-in while one is open.
 """
 
+from contextlib import contextmanager
+
 import frappe
 from frappe import _
 from frappe.utils import add_days, getdate, nowdate
@@ -39,27 +41,53 @@ def send_reminders(today=None) -> list[str]:
 		if engine.should_remind(r.status, getdate(r.due_date), today, days_before)
 	]
 	with_todo = queries.open_todo_pairs([r.name for r in rows]) if settings.create_todos else set()
+	reminded = []
 	for row in rows:
-		message = _("Milestone {0} for {1} is due on {2}.").format(
-			row.title, row.customer, frappe.format(row.due_date, {"fieldtype": "Date"})
-		)
-		if settings.create_todos and (row.name, row.assigned_to) not in with_todo:
-			frappe.get_doc(
-				{
-					"doctype": "ToDo",
-					"allocated_to": row.assigned_to,
-					"reference_type": plans.MILESTONE,
-					"reference_name": row.name,
-					"description": message,
-					"date": row.due_date,
-					"priority": "Medium",
-					"assigned_by": "Administrator",
-				}
-			).insert(ignore_permissions=True)
-		if settings.send_email_notifications:
-			send_reminder_email(row, message)
-	queries.mark_reminded([r.name for r in rows])
-	return [r.name for r in rows]
+		# One milestone's bad data (say, an owner who was deleted) is logged; the batch goes on.
+		try:
+			with savepoint("cs_reminder"):
+				remind(row, settings, with_todo)
+			reminded.append(row.name)
+		except Exception:
+			frappe.log_error(
+				title=_("Milestone reminder failed for {0}").format(row.name),
+				reference_doctype=plans.MILESTONE,
+				reference_name=row.name,
+			)
+	queries.mark_reminded(reminded)
+	return reminded
+
+
+def remind(row, settings, with_todo: set):
+	message = _("Milestone {0} for {1} is due on {2}.").format(
+		row.title, row.customer, frappe.format(row.due_date, {"fieldtype": "Date"})
+	)
+	if settings.create_todos and (row.name, row.assigned_to) not in with_todo:
+		frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"allocated_to": row.assigned_to,
+				"reference_type": plans.MILESTONE,
+				"reference_name": row.name,
+				"description": message,
+				"date": row.due_date,
+				"priority": "Medium",
+				"assigned_by": "Administrator",
+			}
+		).insert(ignore_permissions=True)
+	if settings.send_email_notifications:
+		send_reminder_email(row, message)
+
+
+@contextmanager
+def savepoint(name: str):
+	"""Undo only this record's writes when it fails."""
+	frappe.db.savepoint(name)
+	try:
+		yield
+	except Exception:
+		frappe.db.rollback(save_point=name)
+		raise
 
 
 def send_reminder_email(row, message: str):
@@ -88,28 +116,40 @@ def raise_due_checkins(today=None) -> list[str]:
 		last = getdate(row.last_checkin) if row.last_checkin else None
 		if not engine.checkin_due(last, getdate(row.start_date), today, cadence):
 			continue
-		checkin = frappe.get_doc(
-			{
-				"doctype": plans.CHECKIN,
-				"success_plan": row.name,
-				"csm": row.csm,
-				"due_date": today,
-				"checkin_date": today,
-			}
-		)
-		checkin.flags.ignore_permissions = True
-		checkin.insert()
-		raised.append(checkin.name)
-		if settings.create_todos and row.csm:
-			frappe.get_doc(
-				{
-					"doctype": "ToDo",
-					"allocated_to": row.csm,
-					"reference_type": plans.CHECKIN,
-					"reference_name": checkin.name,
-					"description": _("Check-in due for the success plan of {0}.").format(row.customer),
-					"date": add_days(today, 7),
-					"assigned_by": "Administrator",
-				}
-			).insert(ignore_permissions=True)
+		try:
+			with savepoint("cs_checkin"):
+				raised.append(raise_checkin(row, settings, today))
+		except Exception:
+			frappe.log_error(
+				title=_("Raising a check-in failed for {0}").format(row.name),
+				reference_doctype=plans.PLAN,
+				reference_name=row.name,
+			)
 	return raised
+
+
+def raise_checkin(row, settings, today) -> str:
+	checkin = frappe.get_doc(
+		{
+			"doctype": plans.CHECKIN,
+			"success_plan": row.name,
+			"csm": row.csm,
+			"due_date": today,
+			"checkin_date": today,
+		}
+	)
+	checkin.flags.ignore_permissions = True
+	checkin.insert()
+	if settings.create_todos and row.csm:
+		frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"allocated_to": row.csm,
+				"reference_type": plans.CHECKIN,
+				"reference_name": checkin.name,
+				"description": _("Check-in due for the success plan of {0}.").format(row.customer),
+				"date": add_days(today, 7),
+				"assigned_by": "Administrator",
+			}
+		).insert(ignore_permissions=True)
+	return checkin.name

@@ -320,6 +320,27 @@ class TestJobs(PlansTestCase):
 		self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "milestones_overdue"), 1)
 		self.assertNotIn(plan.name, plan_jobs.mark_overdue(later))  # nothing left to mark
 
+	def test_a_failing_reminder_is_logged_and_the_rest_go_out(self):
+		plan = make_success_plan(make_customer().name)
+		with change_settings(milestone_reminder_days=7, create_todos=1, send_email_notifications=0):
+			bad = make_milestone(plan, add_days(nowdate(), 2), assigned_to=OWNER)
+			good = make_milestone(plan, add_days(nowdate(), 3), assigned_to=OWNER)
+			real = plan_jobs.remind
+
+			def flaky(row, *args):
+				if row.name == bad.name:
+					raise ValueError("broken milestone")
+				return real(row, *args)
+
+			with patch("customer_success.plan_jobs.remind", side_effect=flaky):
+				self.assertEqual(plan_jobs.send_reminders(), [good.name])
+		self.assertTrue(frappe.db.exists("Error Log", {"reference_name": bad.name}))
+		# the failed one is not marked as reminded, so tomorrow's run tries it again
+		self.assertIsNone(frappe.db.get_value("Success Plan Milestone", bad.name, "reminded_for_due_date"))
+		self.assertIsNotNone(
+			frappe.db.get_value("Success Plan Milestone", good.name, "reminded_for_due_date")
+		)
+
 	def test_reminders_once_per_due_date(self):
 		customer = make_customer().name
 		plan = make_success_plan(customer)
