@@ -10,13 +10,12 @@ from customer_success.api import health as api
 from customer_success.engine import health as engine
 from customer_success.tests.utils import (
 	change_settings,
-	ensure_fiscal_year,
 	make_communication,
 	make_contract,
 	make_customer,
 	make_issue,
 	make_sales_invoice,
-	make_user,
+	make_shared_users,
 )
 
 CSM1 = "cs-health-csm1@example.com"
@@ -52,12 +51,14 @@ class HealthTestCase(FrappeTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		make_user(CSM1, ["Customer Success Manager"])
-		make_user(CSM2, ["Customer Success Manager"])
-		make_user(CS_MANAGER, ["CS Manager"])
-		make_user(SALES, ["Sales User"])
-		ensure_fiscal_year(add_days(nowdate(), -400))
-		frappe.db.commit()  # nosemgrep: the users are shared by every test of the class
+		make_shared_users(
+			{
+				CSM1: ["Customer Success Manager"],
+				CSM2: ["Customer Success Manager"],
+				CS_MANAGER: ["CS Manager"],
+				SALES: ["Sales User"],
+			}
+		)
 
 	def tearDown(self):
 		frappe.set_user("Administrator")

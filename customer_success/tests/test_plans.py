@@ -10,14 +10,13 @@ from customer_success import plan_jobs, plans
 from customer_success.queries import plans as queries
 from customer_success.tests.utils import (
 	change_settings,
-	ensure_fiscal_year,
 	make_customer,
 	make_issue,
 	make_item,
 	make_portal_contact,
 	make_sales_invoice,
+	make_shared_users,
 	make_success_plan,
-	make_user,
 )
 
 CSM1 = "cs-plans-csm1@example.com"
@@ -81,13 +80,15 @@ class PlansTestCase(FrappeTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		make_user(CSM1, ["Customer Success Manager"])
-		make_user(CSM2, ["Customer Success Manager"])
-		make_user(CS_MANAGER, ["CS Manager"])
-		make_user(OWNER, ["Customer Success Manager"])
-		ensure_fiscal_year(add_days(nowdate(), -400))
 		plans.make_default_plan_templates()
-		frappe.db.commit()  # nosemgrep: the users are shared by every test of the class
+		make_shared_users(
+			{
+				CSM1: ["Customer Success Manager"],
+				CSM2: ["Customer Success Manager"],
+				CS_MANAGER: ["CS Manager"],
+				OWNER: ["Customer Success Manager"],
+			}
+		)
 
 	def tearDown(self):
 		frappe.set_user("Administrator")

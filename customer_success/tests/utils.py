@@ -283,3 +283,12 @@ def make_portal_contact(customer: str, email: str) -> "frappe.Document":
 			"links": [{"link_doctype": "Customer", "link_name": customer}],
 		}
 	).insert(ignore_permissions=True)
+
+
+def make_shared_users(users: dict[str, list[str]]):
+	"""Users a whole test class shares: created once and committed, since every test rolls back
+	its own data (and with it anything uncommitted, users included)."""
+	for email, roles in users.items():
+		make_user(email, roles)
+	ensure_fiscal_year(add_days(nowdate(), -400))
+	frappe.db.commit()  # nosemgrep: shared fixtures of the class

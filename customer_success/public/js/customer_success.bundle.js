@@ -1,5 +1,15 @@
 // Shared desk helpers for Customer Success (loaded on every desk page via app_include_js).
 frappe.provide("customer_success.health");
+frappe.provide("customer_success.plans");
+
+customer_success.plans.PLAN_COLOURS = {
+	Draft: "gray",
+	"Agreed with Customer": "blue",
+	Active: "green",
+	Achieved: "green",
+	"At Risk": "red",
+	Closed: "darkgrey",
+};
 
 customer_success.health.STATUS_COLOURS = { Green: "green", Yellow: "orange", Red: "red" };
 

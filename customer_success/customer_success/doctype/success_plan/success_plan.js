@@ -38,15 +38,6 @@ frappe.ui.form.on("Success Plan Objective", {
 
 frappe.provide("customer_success.plans");
 
-customer_success.plans.PLAN_COLOURS = {
-	Draft: "gray",
-	"Agreed with Customer": "blue",
-	Active: "green",
-	Achieved: "green",
-	"At Risk": "red",
-	Closed: "darkgrey",
-};
-
 // Mirrors engine.plans.objective_progress for instant feedback; the server recomputes on save.
 customer_success.plans.preview_progress = function (frm, cdt, cdn) {
 	const row = locals[cdt][cdn];
