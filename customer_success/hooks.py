@@ -56,6 +56,9 @@ has_permission = {
 }
 
 doc_events = {
+	"Customer": {
+		"validate": "customer_success.integrations.erpnext.customer.protect_customer_success_fields"
+	},
 	"Sales Order": {
 		"on_submit": "customer_success.integrations.erpnext.sales_order.draft_handoff_on_submit",
 	},

@@ -114,7 +114,8 @@ def clear_override(customer: str) -> dict | None:
 	frappe.db.set_value(
 		"Customer",
 		customer,
-		{"cs_health_override": None, "cs_override_reason": None, "cs_override_until": None},
+		# Float columns are NOT NULL in frappe: no override is 0 with no expiry date.
+		{"cs_health_override": 0, "cs_override_reason": None, "cs_override_until": None},
 	)
 	health.recompute_customer(customer)
 	return latest_score(customer)
@@ -161,7 +162,8 @@ def get_factor_records(customer: str, factor_type: str) -> dict:
 			"outstanding_amount": (">", 0),
 			"due_date": ("<", today),
 		}
-		fields = ["name", "posting_date", "due_date", "grand_total", "outstanding_amount", "currency"]
+		# outstanding_amount is kept in the receivable account's currency
+		fields = ["name", "posting_date", "due_date", "outstanding_amount", "party_account_currency"]
 		return _records("Sales Invoice", filters, fields, "due_date asc")
 	if factor_type == engine.REVENUE_TREND:
 		days = health.lookback(models, engine.REVENUE_TREND)

@@ -93,6 +93,16 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 	"""
 	invoice = frappe.qb.DocType("Sales Invoice")
 	overdue = (invoice.due_date < today) & (invoice.outstanding_amount > 0)
+	# outstanding_amount is in the receivable account's currency: that is the company currency
+	# already, unless the account is kept in the invoice's own (foreign) currency.
+	outstanding_in_company_currency = (
+		Case()
+		.when(
+			invoice.party_account_currency == invoice.currency,
+			invoice.outstanding_amount * invoice.conversion_rate,
+		)
+		.else_(invoice.outstanding_amount)
+	)
 	recent_from = add_days(today, -trend_days)
 	previous_from = add_days(today, -2 * trend_days)
 	rows = (
@@ -103,9 +113,7 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 			Sum(Case().when(invoice.posting_date >= payment_since, invoice.base_grand_total).else_(0)).as_(
 				"revenue"
 			),
-			Sum(Case().when(overdue, invoice.outstanding_amount * invoice.conversion_rate).else_(0)).as_(
-				"overdue"
-			),
+			Sum(Case().when(overdue, outstanding_in_company_currency).else_(0)).as_("overdue"),
 			Min(Case().when(overdue, invoice.due_date)).as_("oldest_overdue_due"),
 			Sum(Case().when(invoice.posting_date > recent_from, invoice.base_net_total).else_(0)).as_(
 				"recent"

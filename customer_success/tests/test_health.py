@@ -178,6 +178,32 @@ class TestFactorsFromERPNext(HealthTestCase):
 		)
 		self.assertEqual(payment["max_days_overdue"], 40)
 
+	def test_foreign_invoice_on_a_company_currency_receivable_is_not_converted_twice(self):
+		import erpnext
+
+		company_currency = erpnext.get_company_currency(erpnext.get_default_company())
+		foreign = "EUR" if company_currency != "EUR" else "USD"
+		# ERPNext books a foreign invoice to a company-currency receivable when this is allowed
+		frappe.db.set_single_value(
+			"Accounts Settings", "allow_multi_currency_invoices_against_single_party_account", 1
+		)
+		customer = make_customer().name
+		invoice = make_sales_invoice(
+			customer,
+			rate=1000,
+			currency=foreign,
+			conversion_rate=1.1,
+			plc_conversion_rate=1.1,
+			posting_date=add_days(nowdate(), -50),
+			due_date=add_days(nowdate(), -10),
+		)
+		self.assertEqual(invoice.party_account_currency, company_currency)
+		health.recompute_customer(customer)
+		payment = factors_of(latest_row(customer))[engine.PAYMENT_BEHAVIOUR]["raw"]
+		# the receivable is kept in company currency: outstanding is already base_grand_total
+		self.assertAlmostEqual(payment["overdue_amount"], invoice.base_grand_total)
+		self.assertAlmostEqual(payment["revenue"], invoice.base_grand_total)
+
 	def test_cancelled_invoices_do_not_count(self):
 		customer = make_customer().name
 		invoice = make_sales_invoice(
@@ -444,6 +470,18 @@ class TestOverrides(HealthTestCase):
 		self.assertIsNone(frappe.db.get_value("Customer", customer, "cs_override_until"))
 		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_health_override"), 0)
 
+	def test_clear_override(self):
+		customer = make_customer(cs_owner=CSM1).name
+		make_issue(customer, "Urgent")
+		frappe.set_user(CSM1)
+		api.set_override(customer, 95, "Sponsor confirmed", add_days(nowdate(), 5))
+		row = api.clear_override(customer)
+		frappe.set_user("Administrator")
+		self.assertFalse(row["is_override"])
+		self.assertEqual(row["score"], row["computed_score"])
+		self.assertIsNone(frappe.db.get_value("Customer", customer, "cs_override_until"))
+		self.assertIsNone(frappe.db.get_value("Customer", customer, "cs_override_reason"))
+
 	def test_bad_override_changes_nothing(self):
 		customer = make_customer(cs_owner=CSM1).name
 		for args in (
@@ -505,3 +543,43 @@ class TestPermissions(HealthTestCase):
 		self.assertEqual([r.name for r in records["records"]], [invoice.name])
 		records = api.get_factor_records(customer, engine.SLA_BREACHES)
 		self.assertEqual([r.name for r in records["records"]], [issue.name])
+
+
+class TestCustomerFieldsGuard(HealthTestCase):
+	"""A normal save (form, REST, import) cannot move customers between books or set scores."""
+
+	def save_as(self, user, customer, **values):
+		frappe.set_user(user)
+		try:
+			doc = frappe.get_doc("Customer", customer)
+			doc.update(values)
+			doc.save()
+		finally:
+			frappe.set_user("Administrator")
+
+	def test_csm_cannot_take_over_another_csms_customer(self):
+		theirs = make_customer(cs_owner=CSM2).name
+		with self.assertRaises(frappe.PermissionError):
+			self.save_as(CSM1, theirs, cs_owner=CSM1)
+		with self.assertRaises(frappe.PermissionError):
+			self.save_as(CSM1, theirs, cs_lifecycle_stage="Churned")
+		self.assertEqual(frappe.db.get_value("Customer", theirs, "cs_owner"), CSM2)
+
+	def test_scores_and_overrides_are_not_set_by_hand(self):
+		mine = make_customer(cs_owner=CSM1).name
+		with self.assertRaises(frappe.PermissionError):
+			self.save_as(CSM1, mine, cs_health_override=99, cs_override_until=add_days(nowdate(), 9))
+		with self.assertRaises(frappe.PermissionError):
+			self.save_as(CS_MANAGER, mine, cs_health_status="Green")
+		self.assertIsNone(frappe.db.get_value("Customer", mine, "cs_override_until"))
+
+	def test_who_may_change_what(self):
+		mine = make_customer(cs_owner=CSM1).name
+		self.save_as(CSM1, mine, cs_lifecycle_stage="Adoption", cs_tier="Enterprise")
+		self.assertEqual(frappe.db.get_value("Customer", mine, "cs_lifecycle_stage"), "Adoption")
+		self.save_as(CS_MANAGER, mine, cs_owner=CSM2)
+		self.assertEqual(frappe.db.get_value("Customer", mine, "cs_owner"), CSM2)
+		# unrelated edits by other teams are untouched by the guard, even with our dates on the doc
+		frappe.db.set_value("Customer", mine, "cs_sentiment_on", nowdate())
+		self.save_as(SALES, mine, customer_details="Prefers email")
+		self.assertEqual(frappe.db.get_value("Customer", mine, "customer_details"), "Prefers email")

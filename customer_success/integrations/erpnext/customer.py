@@ -1,5 +1,6 @@
-"""The Customer form's connections: our documents next to ERPNext's."""
+"""The Customer form's connections, and who may change our fields on a Customer."""
 
+import frappe
 from frappe import _
 
 # (group label, [doctypes linked to the customer by a field named `customer`])
@@ -24,3 +25,82 @@ def get_dashboard_data(data: dict) -> dict:
 	for label, doctypes in CONNECTIONS:
 		data["transactions"].append({"label": label, "items": list(doctypes)})
 	return data
+
+
+# Who may change our fields on a Customer through a normal save (form, REST, import). The app's
+# own actions and jobs write with db.set_value / SQL after their own checks, so they pass by.
+OWNER_FIELDS = ("cs_owner",)
+BOOK_FIELDS = ("cs_tier", "cs_lifecycle_stage", "cs_annual_revenue")
+APP_FIELDS = (
+	"cs_health_score",
+	"cs_health_status",
+	"cs_health_trend",
+	"cs_health_computed_on",
+	"cs_csm_sentiment",
+	"cs_sentiment_on",
+	"cs_health_override",
+	"cs_override_reason",
+	"cs_override_until",
+)
+
+
+def _comparable(df, value):
+	"""The form sends dates as strings and numbers as text: compare what they mean."""
+	from frappe.utils import cstr, flt, get_datetime, getdate
+
+	if not value:
+		return (
+			None
+			if df.fieldtype in ("Date", "Datetime")
+			else (0.0 if df.fieldtype in ("Float", "Currency") else "")
+		)
+	if df.fieldtype == "Date":
+		return getdate(value)
+	if df.fieldtype == "Datetime":
+		return get_datetime(value)
+	if df.fieldtype in ("Float", "Currency", "Int"):
+		return flt(value)
+	return cstr(value)
+
+
+def changed_fields(doc, fieldnames) -> list[str]:
+	before = doc.get_doc_before_save()
+	if not before:
+		return []
+	changed = []
+	for fieldname in fieldnames:
+		df = doc.meta.get_field(fieldname)
+		if df and _comparable(df, doc.get(fieldname)) != _comparable(df, before.get(fieldname)):
+			changed.append(fieldname)
+	return changed
+
+
+def protect_customer_success_fields(doc, method=None):
+	"""Customer validate: a CSM cannot take over another CSM's customers or set scores by hand."""
+	from customer_success.permissions import can_work_on_customer, sees_all
+
+	if doc.is_new():
+		return
+	user = frappe.session.user
+	if user == "Administrator" or "System Manager" in frappe.get_roles(user):
+		return  # administrators may repair data
+	label = lambda fieldname: _(doc.meta.get_label(fieldname))  # noqa: E731
+	for fieldname in changed_fields(doc, APP_FIELDS):
+		frappe.throw(
+			_("{0} is set by Customer Success itself; use the Customer Success actions on the form.").format(
+				label(fieldname)
+			),
+			frappe.PermissionError,
+		)
+	if changed_fields(doc, OWNER_FIELDS) and not sees_all(user):
+		frappe.throw(
+			_("Only a CS Manager can change the {0}.").format(label("cs_owner")), frappe.PermissionError
+		)
+	book = changed_fields(doc, BOOK_FIELDS)
+	if book and not can_work_on_customer(doc.name, user):
+		frappe.throw(
+			_("Only the customer's CSM or a CS Manager can change {0}.").format(
+				", ".join(label(f) for f in book)
+			),
+			frappe.PermissionError,
+		)
