@@ -173,13 +173,13 @@ def score_customer(
 		return None
 	raw = raw_values(customer, facts, today, sentiment_validity_days)
 	result = engine.compute_health(raw, model["specs"], model["green"], model["red"])
-	if result.score is None:
-		return None
 	# An override is active while it has an expiry date (the score itself may legitimately be 0).
 	override_until = getdate(customer["cs_override_until"]) if customer.get("cs_override_until") else None
 	score, is_override = engine.effective_score(
 		result.score, customer.get("cs_health_override"), override_until, today
 	)
+	if score is None:
+		return None  # no data and no override: nothing to say about this customer yet
 	status = engine.status_for(score, model["green"], model["red"])
 	return {
 		"customer": customer["name"],
@@ -240,6 +240,10 @@ def write_scores(lo: str, hi: str, today: date, rows: list[dict]):
 	)
 
 
+def _or_default(value, fieldname: str):
+	return SCORE_DEFAULTS.get(fieldname) if value is None else value
+
+
 def insert_score_rows(rows: list[dict], batch: int = 2000):
 	"""Multi-row upserts on the (customer, model, day) unique key: re-running a day updates its rows.
 
@@ -261,9 +265,7 @@ def insert_score_rows(rows: list[dict], batch: int = 2000):
 		part = rows[start : start + batch]
 		values = []
 		for row in part:
-			values.extend(
-				(*(row.get(f, SCORE_DEFAULTS.get(f)) for f in SCORE_FIELDS), now, now, user, user, 0)
-			)
+			values.extend((*(_or_default(row.get(f), f) for f in SCORE_FIELDS), now, now, user, user, 0))
 		frappe.db.sql(
 			f"insert into `tabCustomer Health Score` ({column_sql}) values {', '.join([row_sql] * len(part))} "
 			f"on duplicate key update {update_sql}",

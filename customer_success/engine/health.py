@@ -37,7 +37,7 @@ DEFAULT_PRIORITY_WEIGHT = 2.0
 
 # Each factor's parameters and their defaults; a model row may override any of them.
 DEFAULT_PARAMS: dict[str, dict[str, float]] = {
-	SUPPORT_LOAD: {"worst_value": 10.0, "lookback_days": 90},
+	SUPPORT_LOAD: {"worst_value": 10.0},  # open issues now: no window
 	SLA_BREACHES: {"worst_ratio": 0.5, "lookback_days": 90},
 	PAYMENT_BEHAVIOUR: {"worst_ratio": 0.5, "worst_days": 90, "lookback_days": 365},
 	REVENUE_TREND: {"worst_change": -0.5, "best_change": 0.2, "flat_score": 70, "lookback_days": 90},
@@ -47,7 +47,7 @@ DEFAULT_PARAMS: dict[str, dict[str, float]] = {
 	RENEWAL_PROXIMITY: {"window_days": 90, "floor_score": 30},
 	PRODUCT_USAGE: {"target_ratio": 0.8, "lookback_days": 30},
 	NPS: {"lookback_days": 365},
-	CSM_SENTIMENT: {"validity_days": 30},
+	CSM_SENTIMENT: {},  # freshness is a site setting (Customer Success Settings)
 }
 FACTOR_TYPES = tuple(DEFAULT_PARAMS)
 

@@ -183,22 +183,24 @@ def last_touch_dates(lo: str, hi: str) -> dict[str, date]:
 	contacts_of_range = (
 		(contact.parenttype == "Contact") & (contact.link_doctype == "Customer") & contact.link_name[lo:hi]
 	)
+	# Only real exchanges count: automated messages (invoices mailed, notifications) do not.
+	human = comm.communication_type == "Communication"
 	sources = (
 		frappe.qb.from_(comm)
 		.select(comm.reference_name, last)
-		.where((comm.reference_doctype == "Customer") & comm.reference_name[lo:hi])
+		.where((comm.reference_doctype == "Customer") & comm.reference_name[lo:hi] & human)
 		.groupby(comm.reference_name),
 		frappe.qb.from_(link)
 		.join(comm)
 		.on(comm.name == link.parent)
 		.select(link.link_name, last)
-		.where((link.link_doctype == "Customer") & link.link_name[lo:hi])
+		.where((link.link_doctype == "Customer") & link.link_name[lo:hi] & human)
 		.groupby(link.link_name),
 		frappe.qb.from_(contact)
 		.join(comm)
 		.on((comm.reference_doctype == "Contact") & (comm.reference_name == contact.parent))
 		.select(contact.link_name, last)
-		.where(contacts_of_range)
+		.where(contacts_of_range & human)
 		.groupby(contact.link_name),
 		frappe.qb.from_(contact)
 		.join(link)
@@ -206,7 +208,7 @@ def last_touch_dates(lo: str, hi: str) -> dict[str, date]:
 		.join(comm)
 		.on(comm.name == link.parent)
 		.select(contact.link_name, last)
-		.where(contacts_of_range)
+		.where(contacts_of_range & human)
 		.groupby(contact.link_name),
 		frappe.qb.from_(participant)
 		.join(event)

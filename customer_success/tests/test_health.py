@@ -246,6 +246,14 @@ class TestFactorsFromERPNext(HealthTestCase):
 		health.recompute_customer(customer)
 		self.assertEqual(factors_of(latest_row(customer))[engine.ENGAGEMENT_RECENCY]["raw"], 3)
 
+	def test_automated_messages_are_not_engagement(self):
+		customer = make_customer().name
+		make_communication(customer, days_ago=20)
+		automated = make_communication(customer, days_ago=1)
+		frappe.db.set_value("Communication", automated.name, "communication_type", "Automated Message")
+		health.recompute_customer(customer)
+		self.assertEqual(factors_of(latest_row(customer))[engine.ENGAGEMENT_RECENCY]["raw"], 20)
+
 	def test_stale_sentiment_stops_counting(self):
 		customer = make_customer().name
 		frappe.db.set_value(
@@ -469,6 +477,24 @@ class TestOverrides(HealthTestCase):
 		health.lapse_expired_overrides()
 		self.assertIsNone(frappe.db.get_value("Customer", customer, "cs_override_until"))
 		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_health_override"), 0)
+
+	def test_override_counts_for_a_customer_without_data(self):
+		frappe.get_doc(
+			{
+				"doctype": "Health Score Model",
+				"model_name": "_CS Test Billing Only",
+				"applies_to_tier": "SMB",
+				"factors": [{"factor_type": engine.PAYMENT_BEHAVIOUR, "weight": 100, "enabled": 1}],
+			}
+		).insert()
+		customer = make_customer(cs_owner=CSM1, cs_tier="SMB").name  # never invoiced: no data
+		health.recompute_customer(customer)
+		self.assertIsNone(latest_row(customer))
+		row = api.set_override(
+			customer, 80, "Strong sponsor, billing starts next month", add_days(nowdate(), 5)
+		)
+		self.assertEqual((row["score"], row["is_override"]), (80, 1))
+		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_health_status"), "Green")
 
 	def test_clear_override(self):
 		customer = make_customer(cs_owner=CSM1).name
