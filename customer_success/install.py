@@ -3,6 +3,8 @@
 Everything here is idempotent: `after_migrate` re-runs it on every migrate.
 """
 
+import json
+
 import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
@@ -99,7 +101,8 @@ def get_custom_fields() -> dict[str, list[dict]]:
 			{
 				"fieldname": "cs_health_trend",
 				"fieldtype": "Float",
-				"label": "Health Trend (30 days)",
+				"label": "Health Trend (Points)",
+				"description": "Change against the score of the number of days set in Customer Success Settings.",
 				"insert_after": "cs_health_status",
 				"read_only": 1,
 				"no_copy": 1,
@@ -264,27 +267,85 @@ def remove_indexes():
 			frappe.db.sql_ddl(f"alter table `tab{doctype}` drop index `{index_name}`")  # our constant names
 
 
+PERMISSION_SETUP_KEY = "customer_success_custom_perm_doctypes"
+PERM_COLUMNS = (
+	"role",
+	"permlevel",
+	"if_owner",
+	"select",
+	"read",
+	"write",
+	"create",
+	"delete",
+	"submit",
+	"cancel",
+	"amend",
+	"report",
+	"export",
+	"import",
+	"share",
+	"print",
+	"email",
+)
+
+
 def make_role_permissions():
-	"""Grant our roles access to the ERPNext doctypes they work with (idempotent)."""
+	"""Give our roles their rule on each ERPNext doctype they work with, once.
+
+	A rule is only added where our role has none: a right an administrator later revokes stays
+	revoked across migrates. Frappe copies a doctype's standard rules into Custom DocPerm when
+	the first custom rule is added; the doctypes where that happened because of us are
+	remembered, so uninstall can put them back to standard.
+	"""
 	from frappe.permissions import add_permission, update_permission_property
 
+	set_up_by_us = set(_perm_doctypes_set_up_by_us())
 	for role in ROLES:
 		for doctype, ptypes in ROLE_PERMISSIONS.items():
 			if not frappe.db.exists("DocType", doctype):
 				continue
-			if not frappe.db.exists(
+			if frappe.db.exists(
 				"Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0, "if_owner": 0}
 			):
-				add_permission(doctype, role, 0)
+				continue
+			if not frappe.db.exists("Custom DocPerm", {"parent": doctype}):
+				set_up_by_us.add(doctype)
+			add_permission(doctype, role, 0)
 			for ptype in ptypes:
 				update_permission_property(doctype, role, 0, ptype, 1, validate=False)
+	frappe.db.set_default(PERMISSION_SETUP_KEY, json.dumps(sorted(set_up_by_us)))
+
+
+def _perm_doctypes_set_up_by_us() -> list[str]:
+	return json.loads(frappe.db.get_default(PERMISSION_SETUP_KEY) or "[]")
 
 
 def remove_role_permissions():
-	"""Remove the permission rules our roles were given; other roles' rules stay as they are."""
+	"""Remove our roles' rules; a doctype whose custom rules exist only because of us goes back to
+	its standard rules, unless an administrator has changed them since."""
 	frappe.db.delete("Custom DocPerm", {"role": ("in", ROLES)})
+	for doctype in _perm_doctypes_set_up_by_us():
+		if _custom_rules(doctype) == _standard_rules(doctype):
+			frappe.db.delete("Custom DocPerm", {"parent": doctype})
+	frappe.db.set_default(PERMISSION_SETUP_KEY, None)
 	for doctype in ROLE_PERMISSIONS:
 		frappe.clear_cache(doctype=doctype)
+
+
+def _custom_rules(doctype: str) -> set[tuple]:
+	return {
+		tuple(row)
+		for row in frappe.get_all(
+			"Custom DocPerm", filters={"parent": doctype}, fields=PERM_COLUMNS, as_list=True
+		)
+	}
+
+
+def _standard_rules(doctype: str) -> set[tuple]:
+	return {
+		tuple(row)
+		for row in frappe.get_all("DocPerm", filters={"parent": doctype}, fields=PERM_COLUMNS, as_list=True)
+	}
 
 
 def make_custom_fields():

@@ -1,5 +1,8 @@
 """Daily success-plan job: overdue milestones, reminders before due dates, due check-ins.
 
+The steps run and commit one by one (see `daily`): a failing step is rolled back and logged
+and the next step still runs.
+
 Every step is idempotent: re-running the same day marks nothing twice, sends no second
 reminder for the same due date and raises no second check-in while one is open.
 """
@@ -16,10 +19,25 @@ from customer_success.queries import plans as queries
 
 
 def daily():
+	"""Each step stands alone: committed when it succeeds, rolled back and logged when it fails."""
 	today = getdate(nowdate())
-	mark_overdue(today)
-	send_reminders(today)
-	raise_due_checkins(today)
+	for step in (mark_overdue, send_reminders, raise_due_checkins):
+		run_step(step, today)
+
+
+def run_step(step, today) -> bool:
+	"""Run one step of the daily job in its own transaction; a failure does not stop the next step."""
+	try:
+		step(today)
+	except Exception:
+		# undo only this step (earlier steps are committed), then keep the error where it survives
+		frappe.db.rollback()
+		name = getattr(step, "__name__", repr(step))
+		frappe.log_error(title=_("Success plan daily job step {0} failed").format(name))
+		frappe.db.commit()  # nosemgrep: persist the error log; the next step starts clean
+		return False
+	frappe.db.commit()  # nosemgrep: each step of the daily job is its own transaction
+	return True
 
 
 def mark_overdue(today=None) -> list[str]:

@@ -417,6 +417,26 @@ def _handoff_exists(name: str) -> bool:
 	return bool(frappe.db.exists("DocType", "Sales Handoff") and frappe.db.exists("Sales Handoff", name))
 
 
+# --- guards --------------------------------------------------------------------------------
+
+
+def require_plan(doc) -> None:
+	"""Milestones and check-ins read their plan before frappe's mandatory check runs (API, Data
+	Import): without a Success Plan they would fail obscurely, so say what is missing."""
+	if not doc.get("success_plan"):
+		frappe.throw(
+			_("Set the Success Plan this {0} belongs to.").format(_(doc.doctype)),
+			frappe.MandatoryError,
+			title=_("Missing Success Plan"),
+		)
+	if not frappe.db.exists(PLAN, doc.success_plan):
+		frappe.throw(
+			_("Success Plan {0} does not exist; pick an existing Success Plan.").format(doc.success_plan),
+			frappe.LinkValidationError,
+			title=_("Missing Success Plan"),
+		)
+
+
 # --- summaries -----------------------------------------------------------------------------
 
 

@@ -53,9 +53,10 @@ def recompute_customer(customer: str) -> dict | None:
 def get_customer_health(customer: str) -> dict:
 	"""What the Customer form shows: the latest score, its explanation, override and sentiment."""
 	frappe.has_permission("Customer", "read", customer, throw=True)
+	trend_days = cint(frappe.db.get_single_value("Customer Success Settings", "health_trend_days")) or 30
 	if not can_work_on_customer(customer):
 		# Other teams see the headline on the Customer itself, not the CSM's working detail.
-		return {"score": None, "can_edit": False}
+		return {"score": None, "can_edit": False, "trend_days": trend_days}
 	values = frappe.db.get_value(
 		"Customer",
 		customer,
@@ -73,6 +74,7 @@ def get_customer_health(customer: str) -> dict:
 	return {
 		"score": latest_score(customer),
 		"can_edit": True,
+		"trend_days": trend_days,
 		"sentiment": values.cs_csm_sentiment,
 		"sentiment_on": sentiment_on,
 		"sentiment_stale": engine.is_sentiment_stale(sentiment_on, getdate(nowdate()), validity),

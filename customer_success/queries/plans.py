@@ -7,6 +7,7 @@ from frappe.query_builder import Case
 from frappe.query_builder.functions import Coalesce, Count, Date, Max, Sum
 
 from customer_success.engine import plans as engine
+from customer_success.queries.health import company_rates
 
 OPEN_ISSUE_STATUSES = ("Open", "Replied", "On Hold")
 CLOSED_ISSUE_STATUSES = ("Resolved", "Closed")
@@ -20,7 +21,9 @@ def update_plan_milestone_summaries(plan_names: list[str] | None = None):
 	"""Milestone counts and time to first value onto every given plan (all plans when None), one UPDATE."""
 	if plan_names is not None and not plan_names:
 		return
+	# only the given plans' milestones are aggregated, not the whole table on every milestone save
 	where = "where p.name in %(plans)s" if plan_names is not None else ""
+	where_milestone = "where success_plan in %(plans)s" if plan_names is not None else ""
 	# qb cannot express UPDATE ... JOIN (subquery); the only input is the parameterised plan list.
 	frappe.db.sql(
 		f"""
@@ -32,6 +35,7 @@ def update_plan_milestone_summaries(plan_names: list[str] | None = None):
 				sum(status = 'Overdue') as overdue,
 				min(case when status = 'Done' and is_value_milestone = 1 then days_to_value end) as ttv
 			from `tabSuccess Plan Milestone`
+			{where_milestone}
 			group by success_plan
 		) m on m.success_plan = p.name
 		set p.milestones_total = coalesce(m.total, 0),
@@ -65,9 +69,18 @@ def open_triggered_milestones(customer: str, trigger: str, on_date: date) -> lis
 
 
 def mark_overdue_milestones(today: date) -> list[str]:
-	"""Open milestones past their due date become Overdue in one UPDATE; returns the plans touched."""
+	"""Open milestones of open plans past their due date become Overdue in one UPDATE.
+
+	Milestones of Achieved or Closed plans keep their status. Returns the plans touched.
+	"""
 	milestone = frappe.qb.DocType("Success Plan Milestone")
-	late = milestone.status.isin((engine.NOT_STARTED, engine.IN_PROGRESS)) & (milestone.due_date < today)
+	plan = frappe.qb.DocType("Success Plan")
+	open_plans = frappe.qb.from_(plan).select(plan.name).where(plan.status.isin(engine.OPEN_PLAN_STATUSES))
+	late = (
+		milestone.status.isin((engine.NOT_STARTED, engine.IN_PROGRESS))
+		& (milestone.due_date < today)
+		& milestone.success_plan.isin(open_plans)
+	)
 	plans = frappe.qb.from_(milestone).select(milestone.success_plan).distinct().where(late).run(pluck=True)
 	if plans:
 		frappe.qb.update(milestone).set(milestone.status, engine.OVERDUE).where(late).run()
@@ -174,7 +187,7 @@ def renewing_customers(start: date, end: date) -> set[str]:
 		.distinct()
 		.where(
 			(contract.party_type == "Customer")
-			& (contract.docstatus < 2)
+			& (contract.docstatus == 1)
 			& (contract.end_date >= start)
 			& (contract.end_date <= end)
 		)
@@ -240,19 +253,22 @@ def billing_summary(customer: str, start: date, end: date) -> dict:
 	"""Invoiced in the period (submitted, returns netted) and overdue outstanding as at period end.
 
 	Outstanding at period end comes from the Payment Ledger (what was still owed on that day,
-	payments made afterwards do not count), company currency.
+	payments made afterwards do not count). Both are summed per company in that company's
+	currency (the ledger's `amount` is company currency, whatever the receivable's currency)
+	and converted to the default company's currency at the rate of the period's end.
 	"""
 	invoice = frappe.qb.DocType("Sales Invoice")
-	invoiced = (
+	invoiced_by_company = (
 		frappe.qb.from_(invoice)
-		.select(Sum(invoice.base_grand_total))
+		.select(invoice.company, Sum(invoice.base_grand_total).as_("invoiced"))
 		.where(
 			(invoice.customer == customer)
 			& (invoice.docstatus == 1)
 			& (invoice.posting_date >= start)
 			& (invoice.posting_date <= end)
 		)
-		.run()[0][0]
+		.groupby(invoice.company)
+		.run(as_dict=True)
 	)
 
 	ple = frappe.qb.DocType("Payment Ledger Entry")
@@ -260,7 +276,7 @@ def billing_summary(customer: str, start: date, end: date) -> dict:
 		frappe.qb.from_(ple)
 		.join(invoice)
 		.on(invoice.name == ple.against_voucher_no)
-		.select(ple.against_voucher_no, Sum(ple.amount).as_("outstanding"))
+		.select(ple.company, ple.against_voucher_no, Sum(ple.amount).as_("outstanding"))
 		.where(
 			(ple.party_type == "Customer")
 			& (ple.party == customer)
@@ -270,11 +286,18 @@ def billing_summary(customer: str, start: date, end: date) -> dict:
 			& (invoice.docstatus == 1)
 			& (invoice.due_date < end)
 		)
-		.groupby(ple.against_voucher_no)
+		.groupby(ple.company, ple.against_voucher_no)
 		.run(as_dict=True)
 	)
-	overdue = sum(row.outstanding for row in per_invoice if row.outstanding and row.outstanding > 0.005)
-	return {"invoiced": float(invoiced or 0), "overdue_outstanding": float(overdue)}
+	companies = {row.company for row in invoiced_by_company} | {row.company for row in per_invoice}
+	rates = company_rates(companies, end) if companies else {}
+	invoiced = sum(float(row.invoiced or 0) * rates[row.company] for row in invoiced_by_company)
+	overdue = sum(
+		float(row.outstanding) * rates[row.company]
+		for row in per_invoice
+		if row.outstanding and row.outstanding > 0.005
+	)
+	return {"invoiced": float(invoiced), "overdue_outstanding": float(overdue)}
 
 
 def health_at(customer: str, day: date) -> dict | None:

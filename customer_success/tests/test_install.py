@@ -111,3 +111,30 @@ class TestRolePermissions(FrappeTestCase):
 			),
 			1,
 		)
+
+
+class TestPermissionLifecycle(FrappeTestCase):
+	def tearDown(self):
+		install.make_role_permissions()
+		frappe.db.commit()  # nosemgrep: permission rules are site configuration
+
+	def test_migrate_does_not_regrant_a_revoked_right(self):
+		from frappe.permissions import update_permission_property
+
+		update_permission_property("Customer", install.CSM_ROLE, 0, "write", 0, validate=False)
+		install.make_role_permissions()
+		self.assertEqual(
+			frappe.db.get_value(
+				"Custom DocPerm", {"parent": "Customer", "role": install.CSM_ROLE, "permlevel": 0}, "write"
+			),
+			0,
+		)
+		update_permission_property("Customer", install.CSM_ROLE, 0, "write", 1, validate=False)
+
+	def test_uninstall_puts_a_doctype_we_customised_back_to_standard(self):
+		frappe.db.delete("Custom DocPerm", {"parent": "Project"})  # Project on its standard rules
+		install.make_role_permissions()
+		self.assertIn("Project", install._perm_doctypes_set_up_by_us())
+		self.assertTrue(frappe.db.exists("Custom DocPerm", {"parent": "Project", "role": install.CSM_ROLE}))
+		install.remove_role_permissions()
+		self.assertFalse(frappe.db.exists("Custom DocPerm", {"parent": "Project"}))

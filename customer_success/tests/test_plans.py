@@ -297,6 +297,14 @@ class TestPlanValidation(PlansTestCase):
 		self.assertEqual(plan.objectives[1].status, "Achieved")
 		self.assertEqual(plan.progress, 75)
 
+	def test_milestone_and_checkin_without_plan_say_so(self):
+		for doc in (
+			{"doctype": "Success Plan Milestone", "title": "Step", "due_date": nowdate()},
+			{"doctype": "Success Plan Check-in", "checkin_date": nowdate()},
+		):
+			with self.assertRaisesRegex(frappe.MandatoryError, "Success Plan"):
+				frappe.get_doc(doc).insert()
+
 	def test_milestone_due_outside_plan(self):
 		customer = make_customer().name
 		plan = make_success_plan(customer, start_date=nowdate(), end_date=add_days(nowdate(), 30))
@@ -320,6 +328,43 @@ class TestJobs(PlansTestCase):
 		self.assertEqual(frappe.db.get_value("Success Plan Milestone", done.name, "status"), "Done")
 		self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "milestones_overdue"), 1)
 		self.assertNotIn(plan.name, plan_jobs.mark_overdue(later))  # nothing left to mark
+
+	def test_closed_and_achieved_plans_keep_their_milestones(self):
+		later = getdate(add_days(nowdate(), 10))
+		milestones = {}
+		for status in ("Closed", "Achieved", "Active"):
+			plan = make_success_plan(make_customer().name, start_date=add_days(nowdate(), -30))
+			milestones[status] = make_milestone(plan, add_days(nowdate(), 5)).name
+			frappe.db.set_value("Success Plan", plan.name, "status", status)
+		plan_jobs.mark_overdue(later)
+		status_of = {
+			k: frappe.db.get_value("Success Plan Milestone", v, "status") for k, v in milestones.items()
+		}
+		self.assertEqual(status_of, {"Closed": "Not Started", "Achieved": "Not Started", "Active": "Overdue"})
+
+	def test_a_failing_daily_step_is_logged_and_the_next_steps_still_run(self):
+		plan = make_success_plan(make_customer().name)
+		db = frappe.local.db
+		with change_settings(milestone_reminder_days=7, create_todos=0, send_email_notifications=0):
+			soon = make_milestone(plan, add_days(nowdate(), 2), assigned_to=OWNER)
+			with (
+				patch(
+					"customer_success.plan_jobs.mark_overdue", side_effect=ValueError("broken step")
+				) as mark_overdue,
+				patch.object(db, "commit") as commit,
+				patch.object(db, "rollback") as rollback,
+			):
+				mark_overdue.__name__ = "mark_overdue"
+				plan_jobs.daily()
+		mark_overdue.assert_called_once()
+		rollback.assert_called_once()  # only the failed step is undone
+		# the error log and each of the two good steps are committed on their own
+		self.assertEqual(commit.call_count, 3)
+		self.assertTrue(frappe.db.exists("Error Log", {"method": ("like", "%mark_overdue%")}))
+		self.assertEqual(
+			getdate(frappe.db.get_value("Success Plan Milestone", soon.name, "reminded_for_due_date")),
+			getdate(soon.due_date),
+		)
 
 	def test_a_failing_reminder_is_logged_and_the_rest_go_out(self):
 		plan = make_success_plan(make_customer().name)
@@ -653,6 +698,57 @@ class TestBusinessReview(PlansTestCase):
 		html = frappe.get_print("Business Review", review.name, "Business Review")
 		self.assertIn("Weekly active users", html)
 
+	def test_amounts_of_several_companies_are_converted_to_one_currency(self):
+		import erpnext
+
+		if erpnext.get_company_currency(erpnext.get_default_company()) != "USD":
+			self.skipTest("the test converts EUR into a USD default company")
+		eur_company = "_CS Test EUR Co"
+		if not frappe.db.exists("Company", eur_company):
+			frappe.get_doc(
+				{
+					"doctype": "Company",
+					"company_name": eur_company,
+					"abbr": "CSEUR",
+					"default_currency": "EUR",
+					"country": "Germany",
+					"chart_of_accounts": "Standard",
+				}
+			).insert()
+		start, end = getdate(add_days(nowdate(), -60)), getdate(add_days(nowdate(), -5))
+		frappe.db.delete("Currency Exchange", {"from_currency": "EUR", "to_currency": "USD", "date": end})
+		frappe.get_doc(
+			{
+				"doctype": "Currency Exchange",
+				"date": end,
+				"from_currency": "EUR",
+				"to_currency": "USD",
+				"exchange_rate": 1.1,
+				"for_selling": 1,
+				"for_buying": 1,
+			}
+		).insert()
+		customer = make_customer().name
+		usd = make_sales_invoice(
+			customer, rate=1000, posting_date=add_days(nowdate(), -50), due_date=add_days(nowdate(), -40)
+		)
+		eur = make_sales_invoice(
+			customer,
+			rate=2000,
+			company=eur_company,
+			currency="EUR",
+			conversion_rate=1,
+			posting_date=add_days(nowdate(), -50),
+			due_date=add_days(nowdate(), -20),
+		)
+		self.assertEqual((eur.company, eur.currency), (eur_company, "EUR"))
+		review = frappe.get_doc(
+			{"doctype": "Business Review", "customer": customer, "period_start": start, "period_end": end}
+		).insert()
+		self.assertEqual(review.currency, "USD")
+		self.assertAlmostEqual(review.invoiced, usd.base_grand_total + 1.1 * eur.base_grand_total)
+		self.assertAlmostEqual(review.overdue_outstanding, usd.base_grand_total + 1.1 * eur.base_grand_total)
+
 	def test_bad_period_and_foreign_plan(self):
 		customer = make_customer().name
 		plan = make_success_plan(make_customer().name)
@@ -746,6 +842,10 @@ class TestRenewalCoverage(PlansTestCase):
 			{covered, uncovered, later}, ("Agreed with Customer", "Active")
 		)
 		self.assertEqual(agreed, {covered})
+		draft = make_customer().name
+		make_contract(draft, add_days(nowdate(), -200), add_days(nowdate(), 30), submit=False)
+		agree(make_success_plan(draft))
+		self.assertNotIn(draft, queries.renewing_customers(today(), add_days(nowdate(), 60)))
 		kpi = plans.renewal_plan_coverage()
 		self.assertGreaterEqual(kpi["renewing"], 2)
 		self.assertGreaterEqual(kpi["with_plan"], 1)

@@ -19,7 +19,7 @@ const customer_success_customer = {
 					frm.dashboard.add_indicator(headline, colour);
 					// The dashboard sits on its own tab in v15: say it where the form opens too.
 					const trend = frm.doc.cs_health_trend
-						? __(" · {0} points over 30 days", [(frm.doc.cs_health_trend > 0 ? "+" : "") + format_number(frm.doc.cs_health_trend, null, 1)])
+						? __(" · {0} points over {1} days", [(frm.doc.cs_health_trend > 0 ? "+" : "") + format_number(frm.doc.cs_health_trend, null, 1), data.trend_days])
 						: "";
 					frm.set_intro(`${headline}${trend} · ${__("the Dashboard tab explains it")}`, colour === "orange" ? "yellow" : colour);
 				}

@@ -19,7 +19,6 @@ class CustomerSuccessSettings(Document):
 
 	def validate(self):
 		self.validate_day_fields()
-		self.validate_webhook_url()
 
 	def validate_day_fields(self):
 		for fieldname, upper in DAY_LIMITS.items():
@@ -31,12 +30,6 @@ class CustomerSuccessSettings(Document):
 					),
 					title=_("Invalid Setting"),
 				)
-
-	def validate_webhook_url(self):
-		if self.webhook_url and not self.webhook_url.lower().startswith(("https://", "http://")):
-			frappe.throw(
-				_("Outbound Webhook URL must start with https:// or http://."), title=_("Invalid Setting")
-			)
 
 
 def get_settings():

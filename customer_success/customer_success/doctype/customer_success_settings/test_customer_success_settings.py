@@ -21,12 +21,6 @@ class TestCustomerSuccessSettings(FrappeTestCase):
 		settings.reload()
 		self.assertEqual(settings.renewal_window_days, 90)
 
-	def test_webhook_must_be_http(self):
-		settings = frappe.get_single("Customer Success Settings")
-		settings.webhook_url = "ftp://chat.example.com/hook"
-		with self.assertRaises(frappe.ValidationError):
-			settings.save()
-
 	def test_change_settings_restores(self):
 		with change_settings(renewal_window_days=30):
 			self.assertEqual(

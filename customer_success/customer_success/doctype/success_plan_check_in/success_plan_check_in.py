@@ -13,6 +13,7 @@ class SuccessPlanCheckin(Document):
 	# end: auto-generated types
 
 	def before_insert(self):
+		plans.require_plan(self)
 		plan = frappe.get_doc(plans.PLAN, self.success_plan)
 		self.csm = self.csm or plan.csm
 		self.due_date = self.due_date or nowdate()
@@ -21,6 +22,7 @@ class SuccessPlanCheckin(Document):
 				self.append("objectives", row)
 
 	def validate(self):
+		plans.require_plan(self)
 		self.customer = frappe.db.get_value(plans.PLAN, self.success_plan, "customer")
 		self.status = {0: "Due", 1: "Completed", 2: "Cancelled"}[self.docstatus]
 		self.set_progress()

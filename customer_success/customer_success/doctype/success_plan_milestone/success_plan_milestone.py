@@ -18,6 +18,7 @@ class SuccessPlanMilestone(Document):
 	# end: auto-generated types
 
 	def validate(self):
+		plans.require_plan(self)
 		plan = frappe.db.get_value(
 			plans.PLAN, self.success_plan, ["customer", "start_date", "end_date"], as_dict=True
 		)
