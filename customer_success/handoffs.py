@@ -25,6 +25,8 @@ def prefill_from_sales_order(handoff, sales_order) -> None:
 	Snapshots (order lines, totals, payment schedule, recent communications) are replaced;
 	what sales may have typed or chosen (contact, address, owners, contract) is kept when set.
 	"""
+	from customer_success.customer_success.doctype.sales_handoff.sales_handoff import can_own_customers
+
 	order = sales_order if not isinstance(sales_order, str) else frappe.get_doc("Sales Order", sales_order)
 	if order.docstatus != 1:
 		frappe.throw(
@@ -50,7 +52,9 @@ def prefill_from_sales_order(handoff, sales_order) -> None:
 	handoff.sales_order = order.name
 	handoff.company = order.company
 	handoff.sales_owner = handoff.sales_owner or order.owner
-	handoff.proposed_csm = handoff.proposed_csm or customer.cs_owner
+	if not handoff.proposed_csm and can_own_customers(customer.cs_owner):
+		# a customer's cs_owner who is no longer a CSM would block the draft: leave it to sales
+		handoff.proposed_csm = customer.cs_owner
 	handoff.order_received_on = handoff.order_received_on or order.creation
 
 	handoff.primary_contact = (
@@ -81,6 +85,13 @@ def prefill_from_sales_order(handoff, sales_order) -> None:
 	_set_deal_history(handoff, order)
 	_set_contract(handoff, order)
 	_set_communications(handoff, order)
+
+
+def refresh_order_snapshot(handoff, order) -> None:
+	"""Point the handoff at the order and copy its lines, totals and payment terms."""
+	handoff.sales_order = order.name
+	_set_order_lines(handoff, order)
+	_set_payment_terms(handoff, order)
 
 
 def _set_order_lines(handoff, order):

@@ -6,40 +6,84 @@ from frappe.utils import cint, format_datetime, now_datetime
 
 from customer_success import handoffs
 
+# Refreshed from the amended order when its open handoff moves to it (the rest is sales' work).
+ORDER_SNAPSHOT_FIELDS = {
+	"sales_order",
+	"items",
+	"currency",
+	"total",
+	"discount_amount",
+	"grand_total",
+	"base_grand_total",
+	"payment_terms_template",
+	"payment_schedule",
+}
+
 
 def draft_handoff_on_submit(doc, method=None):
 	"""Draft a Sales Handoff for the order unless the customer already has an open one.
 
-	A failure here must not stop sales from submitting the order: it is logged and the order
-	goes through without a handoff (one can be drafted by hand from the Sales Handoff form).
+	An amended order takes over the open handoff of the order it amends. A failure here must
+	not stop sales from submitting the order: it is logged and the order goes through without
+	a handoff (one can be drafted by hand from the Sales Handoff form).
 	"""
+	frappe.db.savepoint("cs_draft_handoff")
+	try:
+		_on_submit(doc)
+	except Exception:
+		frappe.db.rollback(save_point="cs_draft_handoff")
+		frappe.log_error(title=_("Could not draft a Sales Handoff for {0}").format(doc.name))
+
+
+def _on_submit(doc):
+	if doc.get("amended_from") and _move_handoff_to_amendment(doc):
+		return
 	if not cint(frappe.db.get_single_value("Customer Success Settings", "auto_draft_handoff")):
 		return
 	if frappe.db.exists("Sales Handoff", {"sales_order": doc.name}) or handoffs.open_handoff_for(
 		customer=doc.customer
 	):
 		return
-	frappe.db.savepoint("cs_draft_handoff")
-	try:
-		handoff = handoffs.draft_handoff(doc, received_on=now_datetime())
-	except Exception:
-		frappe.db.rollback(save_point="cs_draft_handoff")
-		frappe.log_error(title=_("Could not draft a Sales Handoff for {0}").format(doc.name))
-		return
+	handoff = handoffs.draft_handoff(doc, received_on=now_datetime())
 
 	from customer_success.customer_success.doctype.sales_handoff.sales_handoff import assign
 
-	due = _(" by {0}").format(format_datetime(handoff.due_by)) if handoff.due_by else ""
-	assign(
-		handoff,
-		handoff.sales_owner,
-		_("Complete the handoff of {0} ({1}) to customer success{2}.").format(
-			handoff.customer_name or handoff.customer, doc.name, due
-		),
-	)
+	customer = handoff.customer_name or handoff.customer
+	if handoff.due_by:
+		description = _("Complete the handoff of {0} ({1}) to customer success by {2}.").format(
+			customer, doc.name, format_datetime(handoff.due_by)
+		)
+	else:
+		description = _("Complete the handoff of {0} ({1}) to customer success.").format(customer, doc.name)
+	assign(handoff, handoff.sales_owner, description)
 	frappe.msgprint(
 		_("Sales Handoff {0} drafted for customer success.").format(
 			frappe.utils.get_link_to_form("Sales Handoff", handoff.name)
 		),
 		alert=True,
 	)
+
+
+def _move_handoff_to_amendment(doc) -> bool:
+	"""Point the handoff of the amended (cancelled) order at this order; True if the deal has one.
+
+	An open handoff follows the amendment with the new order lines and totals; an accepted one
+	stays as it is (the deal was already handed over), and no second handoff is drafted.
+	"""
+	name = handoffs.open_handoff_for(sales_order=doc.amended_from)
+	if not name:
+		return bool(frappe.db.exists("Sales Handoff", {"sales_order": doc.amended_from}))
+
+	handoff = frappe.get_doc("Sales Handoff", name)
+	handoffs.refresh_order_snapshot(handoff, doc)
+	# a system change, not an edit by whoever submits the amendment
+	handoff.flags.set_by_action = ORDER_SNAPSHOT_FIELDS
+	handoff.flags.ignore_permissions = True
+	handoff.save()
+	handoff.add_comment(
+		"Info",
+		_("Sales Order {0} was cancelled and amended by {1}: this handoff now follows {1}.").format(
+			doc.amended_from, doc.name
+		),
+	)
+	return True

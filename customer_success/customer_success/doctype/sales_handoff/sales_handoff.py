@@ -19,6 +19,7 @@ SALES_ROLES = {"Sales User", "Sales Manager"}
 ADMIN_ROLES = {"System Manager", CS_MANAGER_ROLE}
 HAND_OVER_ROLES = SALES_ROLES | {"System Manager"}
 DECIDE_ROLES = {CSM_ROLE, CS_MANAGER_ROLE, "System Manager"}
+CSM_ROLES = {CSM_ROLE, CS_MANAGER_ROLE}
 
 # Set by the actions and the SLA, never by hand: changing them is not "editing the handoff".
 SYSTEM_FIELDS = {
@@ -58,6 +59,13 @@ def is_handoff_admin(user: str | None = None) -> bool:
 	return user == "Administrator" or bool(ADMIN_ROLES & roles_of(user))
 
 
+def can_own_customers(user: str | None) -> bool:
+	"""An enabled user with the CSM (or CS Manager) role: someone whose book a customer can be in."""
+	if not user or not frappe.db.get_value("User", user, "enabled"):
+		return False
+	return bool(CSM_ROLES & roles_of(user))
+
+
 class SalesHandoff(Document):
 	# begin: auto-generated types
 	# end: auto-generated types
@@ -67,6 +75,7 @@ class SalesHandoff(Document):
 		self.validate_edit_rights()
 		self.validate_links_match_customer()
 		self.validate_no_open_duplicate()
+		self.validate_proposed_csm()
 		self.validate_dates()
 		self.validate_use_cases()
 		self.validate_stakeholders()
@@ -225,6 +234,15 @@ class SalesHandoff(Document):
 				title=_("Duplicate Handoff"),
 			)
 
+	def validate_proposed_csm(self):
+		"""A new or changed Proposed CSM must be able to hold the customer (checked again on accept)."""
+		if not self.proposed_csm or "proposed_csm" in (self.flags.set_by_action or ()):
+			return
+		before = self.get_doc_before_save()
+		if before and before.proposed_csm == self.proposed_csm:
+			return
+		check_csm(self.proposed_csm)
+
 	def validate_dates(self):
 		if self.contract_start and self.contract_end and self.contract_end < self.contract_start:
 			frappe.throw(
@@ -311,6 +329,7 @@ class SalesHandoff(Document):
 	@frappe.whitelist(methods=["POST"])
 	def hand_over(self) -> dict:
 		"""Sales hands the completed handoff to customer success."""
+		self.load_saved_state()
 		self.check_permission("write")
 		user = frappe.session.user
 		if not (HAND_OVER_ROLES & roles_of(user)) and self.owner != user:
@@ -372,6 +391,7 @@ class SalesHandoff(Document):
 	@frappe.whitelist(methods=["POST"])
 	def accept(self) -> dict:
 		"""The CSM takes the customer: CSM assigned, stage onboarding, first success plan created."""
+		self.load_saved_state()
 		self.check_decider("accept")
 		if self.status == ACCEPTED:
 			frappe.throw(
@@ -392,6 +412,7 @@ class SalesHandoff(Document):
 			frappe.throw(
 				_("Set the Proposed CSM before accepting: the customer needs a CSM."), title=_("No CSM")
 			)
+		check_csm(csm)
 
 		now = now_datetime()
 		self.record_decision(now)
@@ -416,6 +437,7 @@ class SalesHandoff(Document):
 	@frappe.whitelist(methods=["POST"])
 	def return_to_sales(self, reason: str) -> dict:
 		"""The CSM sends the handoff back to sales, saying what is missing or wrong."""
+		self.load_saved_state()
 		self.check_decider("return")
 		reason = (reason or "").strip()
 		if not strip_html(reason).strip():
@@ -447,6 +469,20 @@ class SalesHandoff(Document):
 			notify(self, sales, message)
 		self.add_comment("Comment", _("Returned to sales: {0}").format(reason))
 		return {"status": self.status}
+
+	def load_saved_state(self):
+		"""Work on the stored handoff, locked, not on the copy the request sent.
+
+		A form call rebuilds the document from the browser's data, so its status, owner or content
+		may say anything; the form saves unsaved edits before it calls an action.
+		"""
+		if self.is_new():
+			frappe.throw(_("Save the handoff first, then hand it over, accept or return it."))
+		self.flags.for_update = True
+		try:
+			self.load_from_db()
+		finally:
+			self.flags.for_update = False
 
 	def check_decider(self, action: str):
 		self.check_permission("write")
@@ -482,6 +518,16 @@ class IncompleteHandoffError(frappe.ValidationError):
 def sla_hours() -> tuple[int, int]:
 	settings = frappe.get_cached_doc("Customer Success Settings")
 	return cint(settings.get("handoff_sla_hours")), cint(settings.get("acceptance_sla_hours"))
+
+
+def check_csm(user: str):
+	if not can_own_customers(user):
+		frappe.throw(
+			_(
+				"Proposed CSM {0} is not an enabled user with the Customer Success Manager or CS Manager role: pick a CSM, or give {0} that role."
+			).format(user),
+			title=_("Proposed CSM"),
+		)
 
 
 def todos_enabled() -> bool:

@@ -457,11 +457,14 @@ class TestPermissions(HandoffTestCase):
 
 	def test_csm_cannot_smuggle_edits_through_accept(self):
 		_c, handoff = self.handed_over()
+		stored = frappe.db.get_value("Sales Handoff", handoff.name, "roi_target")
 		frappe.set_user(CSM)
 		doc = frappe.get_doc("Sales Handoff", handoff.name)
 		doc.roi_target = "Changed on the way"
-		with self.assertRaises(frappe.PermissionError):
-			doc.accept()
+		with patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)):
+			doc.accept()  # the action works on the stored handoff: the edit is dropped
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "roi_target"), stored)
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Accepted")
 
 	def test_only_cs_manager_edits_an_accepted_handoff(self):
 		_c, handoff = self.handed_over()
@@ -594,3 +597,187 @@ class TestDelete(HandoffTestCase):
 		self.assertFalse(
 			frappe.db.exists("ToDo", {"reference_type": "Sales Handoff", "reference_name": handoff.name})
 		)
+
+
+class TestTamperedRequest(HandoffTestCase):
+	"""A form call rebuilds the handoff from the browser's data: the actions must use the stored one."""
+
+	def stored(self, name):
+		return frappe.db.get_value(
+			"Sales Handoff",
+			name,
+			["status", "owner", "modified", "accepted_by", "return_count", "handed_over_on"],
+			as_dict=True,
+		)
+
+	def tampered(self, name, **values):
+		doc = frappe.get_doc("Sales Handoff", name)
+		doc.update(values)
+		return doc
+
+	def test_status_sent_by_the_browser_cannot_reopen_or_reaccept_an_accepted_handoff(self):
+		customer, handoff = self.handed_over()
+		frappe.db.set_value("Sales Handoff", handoff.name, "sales_owner", SALES)
+		with patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)):
+			frappe.get_doc("Sales Handoff", handoff.name).accept()
+		# the CSM's book moved on since the acceptance
+		frappe.db.set_value("Customer", customer.name, {"cs_owner": CSM2, "cs_lifecycle_stage": "Adoption"})
+		before = self.stored(handoff.name)
+
+		frappe.set_user(SALES)
+		with self.assertRaisesRegex(frappe.ValidationError, "already Accepted"):
+			self.tampered(handoff.name, status="Draft").hand_over()
+		frappe.set_user(CSM)
+		with (
+			patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)),
+			self.assertRaisesRegex(frappe.ValidationError, "already accepted"),
+		):
+			self.tampered(handoff.name, status="Handed Over").accept()
+		with self.assertRaisesRegex(frappe.ValidationError, "only a handed-over handoff"):
+			self.tampered(handoff.name, status="Handed Over").return_to_sales("Start again")
+		frappe.set_user("Administrator")
+
+		self.assertEqual(self.stored(handoff.name), before)
+		self.assertEqual(
+			frappe.db.get_value("Customer", customer.name, ["cs_owner", "cs_lifecycle_stage"]),
+			(CSM2, "Adoption"),
+		)
+
+	def test_owner_sent_by_the_browser_does_not_let_a_csm_hand_over(self):
+		_c, contact, _o, handoff = self.new_deal()
+		complete(handoff, contact.name)
+		handoff.proposed_csm = CSM
+		handoff.save()
+		before = self.stored(handoff.name)
+		frappe.set_user(CSM2)
+		with self.assertRaisesRegex(frappe.PermissionError, "whoever drafted it"):
+			self.tampered(handoff.name, owner=CSM2).hand_over()
+		frappe.set_user("Administrator")
+		self.assertEqual(self.stored(handoff.name), before)
+		self.assertEqual(before.status, "Draft")
+
+	def test_an_unsaved_handoff_has_no_actions(self):
+		customer, _contact, order, _ = self.new_deal(auto_draft=False)
+		handoff = frappe.new_doc("Sales Handoff")
+		handoff.customer = customer.name
+		handoff.sales_order = order.name
+		with self.assertRaisesRegex(frappe.ValidationError, "Save the handoff first"):
+			handoff.hand_over()
+
+
+class TestProposedCsm(HandoffTestCase):
+	def test_accept_refuses_a_proposed_csm_without_the_csm_role(self):
+		customer, handoff = self.handed_over(cs_owner=CSM2)
+		frappe.db.set_value("Sales Handoff", handoff.name, "proposed_csm", SALES)
+		frappe.set_user(CSM)
+		with (
+			patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)),
+			self.assertRaisesRegex(frappe.ValidationError, "Proposed CSM .*Customer Success Manager"),
+		):
+			frappe.get_doc("Sales Handoff", handoff.name).accept()
+		frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Handed Over")
+		self.assertEqual(frappe.db.get_value("Customer", customer.name, "cs_owner"), CSM2)
+
+	def test_saving_checks_a_new_proposed_csm(self):
+		_c, _ct, _o, handoff = self.new_deal()
+		handoff.proposed_csm = SALES
+		with self.assertRaisesRegex(frappe.ValidationError, "Proposed CSM"):
+			handoff.save()
+		handoff = frappe.get_doc("Sales Handoff", handoff.name)
+		handoff.proposed_csm = CS_MANAGER  # a CS Manager may take customers too
+		handoff.save()
+		frappe.db.set_value("User", CSM2, "enabled", 0)
+		handoff.proposed_csm = CSM2
+		with self.assertRaisesRegex(frappe.ValidationError, "not an enabled user"):
+			handoff.save()
+
+	def test_prefill_skips_a_cs_owner_who_is_no_csm(self):
+		_c, _ct, _o, handoff = self.new_deal(cs_owner=SALES)
+		self.assertIsNotNone(handoff)  # the draft is not blocked
+		self.assertFalse(handoff.proposed_csm)
+
+
+class TestSalesOrderHook(HandoffTestCase):
+	def test_a_failing_assignment_does_not_block_the_order(self):
+		from customer_success.customer_success.doctype.sales_handoff import sales_handoff
+
+		customer = make_customer()
+		with (
+			change_settings(auto_draft_handoff=1),
+			patch.object(sales_handoff, "assign", side_effect=RuntimeError("no ToDo today")),
+		):
+			order = make_sales_order(customer.name)
+		self.assertEqual(frappe.db.get_value("Sales Order", order.name, "docstatus"), 1)
+		self.assertTrue(frappe.db.exists("Error Log", {"method": ("like", f"%{order.name}%")}))
+		# the half-made draft went with the savepoint
+		self.assertFalse(frappe.db.exists("Sales Handoff", {"sales_order": order.name}))
+
+	def test_todo_is_one_translatable_sentence(self):
+		_c, _ct, order, handoff = self.new_deal()
+		description = frappe.db.get_value(
+			"ToDo", {"reference_type": "Sales Handoff", "reference_name": handoff.name}, "description"
+		)
+		self.assertIn(f"({order.name}) to customer success by ", description)
+		frappe.local.lang = "zh"
+		try:
+			_c, _ct, order, handoff = self.new_deal()
+		finally:
+			frappe.local.lang = "en"
+		description = frappe.db.get_value(
+			"ToDo", {"reference_type": "Sales Handoff", "reference_name": handoff.name}, "description"
+		)
+		self.assertIn(order.name, description)
+		self.assertTrue(description.startswith("请在 "), description)
+
+	def test_an_amended_order_takes_over_the_open_handoff(self):
+		customer, contact, order, handoff = self.new_deal()
+		complete(handoff, contact.name)
+		handoff.proposed_csm = CSM
+		handoff.save()
+		handoff.hand_over()
+		order.reload()
+		order.cancel()
+		amended = frappe.copy_doc(order)
+		amended.docstatus = 0
+		amended.amended_from = order.name
+		amended.items[0].qty = 3
+		amended.insert()
+		amended.submit()
+
+		handoff = frappe.get_doc("Sales Handoff", handoff.name)
+		self.assertEqual(handoff.sales_order, amended.name)
+		self.assertEqual(handoff.status, "Handed Over")
+		self.assertEqual(handoff.items[0].qty, 3)
+		self.assertEqual(handoff.grand_total, amended.grand_total)
+		self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer.name}), 1)
+		self.assertTrue(
+			frappe.db.exists(
+				"Comment",
+				{
+					"reference_doctype": "Sales Handoff",
+					"reference_name": handoff.name,
+					"content": ("like", f"%{amended.name}%"),
+				},
+			)
+		)
+		# no longer stuck: it saves and can be accepted
+		handoff.save()
+		with patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)):
+			handoff.accept()
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Accepted")
+
+	def test_an_amended_order_of_an_accepted_deal_gets_no_second_handoff(self):
+		customer, handoff = self.handed_over()
+		with patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)):
+			handoff.accept()
+		order = frappe.get_doc("Sales Order", handoff.sales_order)
+		order.cancel()
+		amended = frappe.copy_doc(order)
+		amended.docstatus = 0
+		amended.amended_from = order.name
+		amended.insert()
+		with change_settings(auto_draft_handoff=1):
+			amended.submit()
+		self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer.name}), 1)
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "sales_order"), order.name)
