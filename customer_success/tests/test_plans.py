@@ -11,6 +11,7 @@ from customer_success.queries import plans as queries
 from customer_success.tests.utils import (
 	change_settings,
 	make_customer,
+	make_eur_company,
 	make_issue,
 	make_item,
 	make_portal_contact,
@@ -703,31 +704,8 @@ class TestBusinessReview(PlansTestCase):
 
 		if erpnext.get_company_currency(erpnext.get_default_company()) != "USD":
 			self.skipTest("the test converts EUR into a USD default company")
-		eur_company = "_CS Test EUR Co"
-		if not frappe.db.exists("Company", eur_company):
-			frappe.get_doc(
-				{
-					"doctype": "Company",
-					"company_name": eur_company,
-					"abbr": "CSEUR",
-					"default_currency": "EUR",
-					"country": "Germany",
-					"chart_of_accounts": "Standard",
-				}
-			).insert()
 		start, end = getdate(add_days(nowdate(), -60)), getdate(add_days(nowdate(), -5))
-		frappe.db.delete("Currency Exchange", {"from_currency": "EUR", "to_currency": "USD", "date": end})
-		frappe.get_doc(
-			{
-				"doctype": "Currency Exchange",
-				"date": end,
-				"from_currency": "EUR",
-				"to_currency": "USD",
-				"exchange_rate": 1.1,
-				"for_selling": 1,
-				"for_buying": 1,
-			}
-		).insert()
+		eur_company = make_eur_company(rate_date=end)
 		customer = make_customer().name
 		usd = make_sales_invoice(
 			customer, rate=1000, posting_date=add_days(nowdate(), -50), due_date=add_days(nowdate(), -40)

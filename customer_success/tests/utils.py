@@ -292,3 +292,35 @@ def make_shared_users(users: dict[str, list[str]]):
 		make_user(email, roles)
 	ensure_fiscal_year(add_days(nowdate(), -400))
 	frappe.db.commit()  # nosemgrep: shared fixtures of the class
+
+
+EUR_COMPANY = "_CS Test EUR Co"
+
+
+def make_eur_company(rate: float = 1.1, rate_date=None) -> str:
+	"""A second company keeping its books in EUR, and a EUR -> USD rate on `rate_date`."""
+	if not frappe.db.exists("Company", EUR_COMPANY):
+		frappe.get_doc(
+			{
+				"doctype": "Company",
+				"company_name": EUR_COMPANY,
+				"abbr": "CSEUR",
+				"default_currency": "EUR",
+				"country": "Germany",
+				"chart_of_accounts": "Standard",
+			}
+		).insert()
+	rate_date = getdate(rate_date or add_days(nowdate(), -1))
+	frappe.db.delete("Currency Exchange", {"from_currency": "EUR", "to_currency": "USD", "date": rate_date})
+	frappe.get_doc(
+		{
+			"doctype": "Currency Exchange",
+			"date": rate_date,
+			"from_currency": "EUR",
+			"to_currency": "USD",
+			"exchange_rate": rate,
+			"for_selling": 1,
+			"for_buying": 1,
+		}
+	).insert()
+	return EUR_COMPANY
