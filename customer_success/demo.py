@@ -195,10 +195,14 @@ def _company() -> str:
 
 
 def _make_users(registry) -> list[str]:
+	from frappe.contacts.doctype.contact.contact import get_contact_name
+	from frappe.core.doctype.user.user import create_contact
+
 	csms = []
 	for prefix, first, last in (*CSMS, CS_MANAGER):
 		email = f"{prefix}@{DOMAIN}"
 		if not frappe.db.exists("User", email):
+			had_contact = get_contact_name(email)
 			user = frappe.get_doc(
 				{
 					"doctype": "User",
@@ -210,6 +214,13 @@ def _make_users(registry) -> list[str]:
 				}
 			).insert(ignore_permissions=True)
 			remember(registry, user)
+			if not had_contact:
+				# Frappe makes a user's Contact in a job after commit; make it now, so the demo
+				# knows it made it and teardown removes it (and never a contact that was there).
+				create_contact(user, ignore_mandatory=True)
+				contact = get_contact_name(email)
+				if contact:
+					remember(registry, frappe._dict(doctype="Contact", name=contact))
 		user = frappe.get_doc("User", email)
 		roles = ["CS Manager"] if prefix == CS_MANAGER[0] else ["Customer Success Manager"]
 		user.add_roles(*roles, "Sales User", "Support Team")

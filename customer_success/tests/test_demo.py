@@ -67,3 +67,66 @@ class TestDemo(FrappeTestCase):
 		)
 		self.assertEqual(snapshot(), before)
 		self.assertFalse(demo.is_demo_installed())
+
+	def test_teardown_keeps_users_and_contacts_that_were_there_before(self):
+		"""The demo's CSM users may exist already (made by hand, or by an earlier demo), or only their
+		contacts may: the demo uses them, and teardown leaves them alone."""
+		from frappe.contacts.doctype.contact.contact import get_contact_name
+		from frappe.core.doctype.user.user import create_contact
+
+		people = (*demo.CSMS, demo.CS_MANAGER)
+		made_users, made_contacts = [], []
+		for index, (prefix, first, last) in enumerate(people):
+			email = f"{prefix}@{demo.DOMAIN}"
+			if index == 0 and not frappe.db.exists("User", email):
+				# a contact with the CSM's address, and no user yet
+				if not get_contact_name(email):
+					contact = frappe.get_doc(
+						{
+							"doctype": "Contact",
+							"first_name": first,
+							"last_name": last,
+							"email_ids": [{"email_id": email, "is_primary": 1}],
+						}
+					).insert(ignore_permissions=True)
+					made_contacts.append(contact.name)
+				continue
+			if not frappe.db.exists("User", email):
+				frappe.get_doc(
+					{
+						"doctype": "User",
+						"email": email,
+						"first_name": first,
+						"last_name": last,
+						"send_welcome_email": 0,
+					}
+				).insert(ignore_permissions=True)
+				made_users.append(email)
+			if not get_contact_name(email):
+				create_contact(frappe.get_doc("User", email), ignore_mandatory=True)
+		frappe.db.commit()  # nosemgrep: setup_demo commits; these records must outlive its rollbacks
+		try:
+			users_before = set(frappe.get_all("User", pluck="name"))
+			contacts_before = set(frappe.get_all("Contact", pluck="name"))
+			theirs = {get_contact_name(f"{p}@{demo.DOMAIN}") for p, *_ in people} - {""}
+			self.assertLessEqual(theirs, contacts_before)
+
+			demo.setup_demo(customers=2)
+			demo.teardown_demo()
+
+			self.assertEqual(set(frappe.get_all("User", pluck="name")), users_before)
+			contacts_after = set(frappe.get_all("Contact", pluck="name"))
+			self.assertLessEqual(theirs, contacts_after, theirs - contacts_after)
+			self.assertEqual(contacts_after, contacts_before)
+		finally:
+			if demo.is_demo_installed():
+				demo.teardown_demo()
+			for email in made_users:
+				contact = get_contact_name(email)
+				frappe.delete_doc("User", email, ignore_permissions=True, force=True)
+				if contact:
+					frappe.delete_doc("Contact", contact, ignore_permissions=True, force=True)
+			for name in made_contacts:
+				if frappe.db.exists("Contact", name):
+					frappe.delete_doc("Contact", name, ignore_permissions=True, force=True)
+			frappe.db.commit()  # nosemgrep: remove exactly what this test made

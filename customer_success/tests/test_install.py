@@ -25,35 +25,43 @@ class TestInstall(FrappeTestCase):
 		self.assertEqual(before, after)
 		self.assertEqual(after, len(install.get_custom_fields()["Customer"]))
 
-	def test_uninstall_removes_only_our_fields(self):
-		from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
-
-		create_custom_fields(
-			{"Customer": [{"fieldname": "other_app_field", "fieldtype": "Data", "label": "Other App Field"}]}
-		)
-		try:
-			install.before_uninstall()
-			self.assertEqual(
-				frappe.db.count("Custom Field", {"dt": "Customer", "fieldname": ("like", "cs_%")}), 0
-			)
-			self.assertFalse(frappe.db.has_column("Customer", "cs_health_score"))
-			self.assertIsNone(frappe.get_meta("Customer", cached=False).get_field("cs_owner"))
-			self.assertFalse(frappe.db.exists("Custom DocPerm", {"role": ("in", install.ROLES)}))
-			for doctype, _fields, index_name in install.APP_INDEXES:
-				self.assertFalse(frappe.db.has_index(f"tab{doctype}", index_name), index_name)
-			# someone else's customisation survives
-			self.assertTrue(
-				frappe.db.exists("Custom Field", {"dt": "Customer", "fieldname": "other_app_field"})
-			)
-		finally:
-			install.after_migrate()
-			name = frappe.db.get_value("Custom Field", {"dt": "Customer", "fieldname": "other_app_field"})
-			if name:
-				frappe.delete_doc("Custom Field", name, force=True)
-			frappe.db.commit()  # nosemgrep: DDL above already committed; keep the site consistent
+	def test_uninstall_hook_refuses_outside_an_uninstall(self):
+		"""Called by a test or a console, the uninstall hook would erase the site's CS data: it refuses."""
+		fields_before = frappe.db.count("Custom Field", {"dt": "Customer", "fieldname": ("like", "cs_%")})
+		perms_before = frappe.db.count("Custom DocPerm", {"role": ("in", install.ROLES)})
+		self.assertFalse(frappe.flags.in_uninstall)
+		self.assertRaises(install.NotUninstallingError, install.before_uninstall)
 		self.assertTrue(frappe.db.has_column("Customer", "cs_health_score"))
+		self.assertTrue(frappe.db.has_column("Customer", "cs_owner"))
+		self.assertEqual(
+			frappe.db.count("Custom Field", {"dt": "Customer", "fieldname": ("like", "cs_%")}), fields_before
+		)
+		self.assertEqual(frappe.db.count("Custom DocPerm", {"role": ("in", install.ROLES)}), perms_before)
 		for doctype, _fields, index_name in install.APP_INDEXES:
 			self.assertTrue(frappe.db.has_index(f"tab{doctype}", index_name), index_name)
+
+	def test_field_removal_drops_the_fields_it_is_given_and_their_columns_only(self):
+		"""The column-dropping half of uninstall, on a probe field of its own (the full uninstall is
+		checked by .ci/run on its throw-away site, against the site's footprint before the install)."""
+		from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+		probe = {"ToDo": [{"fieldname": "cs_uninstall_probe", "fieldtype": "Data", "label": "CS Probe"}]}
+		other = {"ToDo": [{"fieldname": "other_app_probe", "fieldtype": "Data", "label": "Other Probe"}]}
+		create_custom_fields(probe)
+		create_custom_fields(other)
+		try:
+			self.assertTrue(frappe.db.has_column("ToDo", "cs_uninstall_probe"))
+			install.remove_custom_fields(probe)
+			self.assertFalse(frappe.db.exists("Custom Field", {"dt": "ToDo", "fieldname": "cs_uninstall_probe"}))
+			self.assertFalse(frappe.db.has_column("ToDo", "cs_uninstall_probe"))
+			self.assertIsNone(frappe.get_meta("ToDo", cached=False).get_field("cs_uninstall_probe"))
+			# someone else's customisation, and our real fields, survive
+			self.assertTrue(frappe.db.exists("Custom Field", {"dt": "ToDo", "fieldname": "other_app_probe"}))
+			self.assertTrue(frappe.db.has_column("Customer", "cs_health_score"))
+		finally:
+			install.remove_custom_fields(probe)
+			install.remove_custom_fields(other)
+			frappe.db.commit()  # nosemgrep: DDL above already committed; leave no probe behind
 
 
 class TestHooks(FrappeTestCase):
@@ -121,20 +129,11 @@ class TestPermissionLifecycle(FrappeTestCase):
 	def test_migrate_does_not_regrant_a_revoked_right(self):
 		from frappe.permissions import update_permission_property
 
+		rule = {"parent": "Customer", "role": install.CSM_ROLE, "permlevel": 0}
+		previous = frappe.db.get_value("Custom DocPerm", rule, "write")
 		update_permission_property("Customer", install.CSM_ROLE, 0, "write", 0, validate=False)
-		install.make_role_permissions()
-		self.assertEqual(
-			frappe.db.get_value(
-				"Custom DocPerm", {"parent": "Customer", "role": install.CSM_ROLE, "permlevel": 0}, "write"
-			),
-			0,
-		)
-		update_permission_property("Customer", install.CSM_ROLE, 0, "write", 1, validate=False)
-
-	def test_uninstall_puts_a_doctype_we_customised_back_to_standard(self):
-		frappe.db.delete("Custom DocPerm", {"parent": "Project"})  # Project on its standard rules
-		install.make_role_permissions()
-		self.assertIn("Project", install._perm_doctypes_set_up_by_us())
-		self.assertTrue(frappe.db.exists("Custom DocPerm", {"parent": "Project", "role": install.CSM_ROLE}))
-		install.remove_role_permissions()
-		self.assertFalse(frappe.db.exists("Custom DocPerm", {"parent": "Project"}))
+		try:
+			install.make_role_permissions()
+			self.assertEqual(frappe.db.get_value("Custom DocPerm", rule, "write"), 0)
+		finally:
+			update_permission_property("Customer", install.CSM_ROLE, 0, "write", previous, validate=False)
