@@ -1,29 +1,45 @@
 """Figures for the Customer Success workspace's custom number cards (permission-aware)."""
 
+from datetime import date
+
 import frappe
 from frappe import _
-from frappe.utils import add_days, cint, nowdate
+from frappe.utils import add_days, cint, getdate, nowdate
 
 
 def _renewal_window() -> int:
 	return cint(frappe.db.get_single_value("Customer Success Settings", "renewal_window_days")) or 90
 
 
+def _renewing_customers(today: date, until: date) -> list[str]:
+	"""Customers whose LATEST submitted contract ends between `today` and `until`.
+
+	A customer who already signed the renewal (a later contract) is not due, however soon the old
+	contract ends: the same rule the health score's renewal factor keeps. One grouped query,
+	through frappe.get_list so a user counts only the contracts they may read.
+	"""
+	rows = frappe.get_list(
+		"Contract",
+		filters={"party_type": "Customer", "docstatus": 1, "end_date": ("is", "set")},
+		fields=["party_name", "max(end_date) as latest_end"],
+		group_by="party_name",
+		order_by="party_name asc",
+		limit_page_length=0,
+	)
+	return [row.party_name for row in rows if row.latest_end and today <= getdate(row.latest_end) <= until]
+
+
 @frappe.whitelist()
 def renewals_due(filters: str | None = None) -> dict:
 	"""Customers whose latest contract ends within the renewal window (settings)."""
 	frappe.has_permission("Contract", "read", throw=True)
-	today = nowdate()
-	until = add_days(today, _renewal_window())
-	contract_filters = {"party_type": "Customer", "docstatus": 1, "end_date": ("between", (today, until))}
-	customers = frappe.get_list(
-		"Contract", filters=contract_filters, pluck="party_name", distinct=True, limit_page_length=0
-	)
+	today = getdate(nowdate())
+	due = _renewing_customers(today, getdate(add_days(today, _renewal_window())))
 	return {
-		"value": len(set(customers)),
+		"value": len(due),
 		"fieldtype": "Int",
-		"route": ["List", "Contract"],
-		"route_options": {"party_type": "Customer", "docstatus": 1, "end_date": ["between", [today, until]]},
+		"route": ["List", "Customer"],
+		"route_options": {"name": ["in", due or [_("none")]]},
 	}
 
 
@@ -32,19 +48,11 @@ def renewals_at_risk(filters: str | None = None) -> dict:
 	"""Of the customers renewing within the window, those whose health is not green."""
 	frappe.has_permission("Contract", "read", throw=True)
 	frappe.has_permission("Customer", "read", throw=True)
-	today = nowdate()
-	until = add_days(today, _renewal_window())
-	renewing = set(
-		frappe.get_list(
-			"Contract",
-			filters={"party_type": "Customer", "docstatus": 1, "end_date": ("between", (today, until))},
-			pluck="party_name",
-			limit_page_length=0,
-		)
-	)
+	today = getdate(nowdate())
+	renewing = _renewing_customers(today, getdate(add_days(today, _renewal_window())))
 	at_risk = frappe.get_list(
 		"Customer",
-		filters={"name": ("in", list(renewing) or [""]), "cs_health_status": ("in", ("Red", "Yellow"))},
+		filters={"name": ("in", renewing or [""]), "cs_health_status": ("in", ("Red", "Yellow"))},
 		pluck="name",
 		limit_page_length=0,
 	)

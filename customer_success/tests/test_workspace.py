@@ -54,6 +54,25 @@ class TestWorkspace(FrappeTestCase):
 		frappe.db.set_value("Customer", renewing, "cs_health_status", "Red")
 		self.assertEqual(workspace.renewals_at_risk()["value"], at_risk_before + 1)
 
+	def test_a_renewed_customer_is_not_due(self):
+		from frappe.utils import add_days, getdate, nowdate
+
+		from customer_success import plans
+		from customer_success.queries import plans as plan_queries
+
+		due_before = workspace.renewals_due()["value"]
+		at_risk_before = workspace.renewals_at_risk()["value"]
+		coverage_before = plans.renewal_plan_coverage()["renewing"]
+		renewed = make_customer().name
+		make_contract(renewed, add_days(nowdate(), -335), add_days(nowdate(), 30))  # ends soon
+		make_contract(renewed, add_days(nowdate(), 31), add_days(nowdate(), 395))  # already signed
+		frappe.db.set_value("Customer", renewed, "cs_health_status", "Red")
+		self.assertEqual(workspace.renewals_due()["value"], due_before)
+		self.assertEqual(workspace.renewals_at_risk()["value"], at_risk_before)
+		self.assertEqual(plans.renewal_plan_coverage()["renewing"], coverage_before)
+		window = getdate(add_days(nowdate(), 180))
+		self.assertNotIn(renewed, plan_queries.renewing_customers(getdate(nowdate()), window))
+
 	def test_workspace_is_for_cs_roles(self):
 		roles = {r.role for r in frappe.get_doc("Workspace", "Customer Success").roles}
 		self.assertIn("Customer Success Manager", roles)

@@ -28,7 +28,8 @@ def get_dashboard_data(data: dict) -> dict:
 
 
 # Who may change our fields on a Customer through a normal save (form, REST, import). The app's
-# own actions and jobs write with db.set_value / SQL after their own checks, so they pass by.
+# own actions and jobs write with db.set_value / SQL after their own checks (and without touching
+# `modified`, so a form opened before them still saves), so they pass by.
 OWNER_FIELDS = ("cs_owner",)
 BOOK_FIELDS = ("cs_tier", "cs_lifecycle_stage", "cs_annual_revenue")
 APP_FIELDS = (
@@ -76,22 +77,16 @@ def changed_fields(doc, fieldnames) -> list[str]:
 
 
 def protect_customer_success_fields(doc, method=None):
-	"""Customer validate: a CSM cannot take over another CSM's customers or set scores by hand."""
+	"""Customer validate: a CSM cannot take over another CSM's customers; scores are never set by hand."""
 	from customer_success.permissions import can_work_on_customer, sees_all
 
+	keep_app_fields(doc)
 	if doc.is_new():
 		return
 	user = frappe.session.user
 	if user == "Administrator" or "System Manager" in frappe.get_roles(user):
 		return  # administrators may repair data
 	label = lambda fieldname: _(doc.meta.get_label(fieldname))  # noqa: E731
-	for fieldname in changed_fields(doc, APP_FIELDS):
-		frappe.throw(
-			_("{0} is set by Customer Success itself; use the Customer Success actions on the form.").format(
-				label(fieldname)
-			),
-			frappe.PermissionError,
-		)
 	if changed_fields(doc, OWNER_FIELDS) and not sees_all(user):
 		frappe.throw(
 			_("Only a CS Manager can change the {0}.").format(label("cs_owner")), frappe.PermissionError
@@ -104,3 +99,22 @@ def protect_customer_success_fields(doc, method=None):
 			),
 			frappe.PermissionError,
 		)
+
+
+def keep_app_fields(doc):
+	"""The app's computed fields never come from a save, whatever the form sent: a new Customer
+	starts without them, a saved one keeps what is stored. A form opened before the nightly run
+	(or a CSM's recompute, sentiment or override) still holds the old values: its unrelated edit
+	saves, and the newest values stay. The stored row is the one frappe read `for update` just
+	before validate, so a recompute cannot slip in between."""
+	before = None if doc.is_new() else doc.get_doc_before_save()
+	if not doc.is_new() and before is None:
+		before = frappe.db.get_value(doc.doctype, doc.name, APP_FIELDS, as_dict=True, for_update=True)
+	for fieldname in APP_FIELDS:
+		df = doc.meta.get_field(fieldname)
+		if not df:
+			continue
+		if before is not None:
+			doc.set(fieldname, before.get(fieldname))
+		else:
+			doc.set(fieldname, 0 if df.fieldtype in ("Float", "Int", "Currency", "Check") else None)

@@ -12,6 +12,12 @@ frappe.ui.form.on("Health Score Model", {
 							frappe.msgprint(run.message);
 							return;
 						}
+						if (run.status === "Queued") {
+							// No worker on the long queue yet: say so, and show the waiting run.
+							frappe.msgprint(run.message);
+							frappe.set_route("Form", "Health Recompute Run", run.run);
+							return;
+						}
 						frappe.show_alert({ message: __("Recompute started: Health Recompute Run {0}", [run.run]), indicator: "green" });
 						frappe.set_route("Form", "Health Recompute Run", run.run);
 					},
