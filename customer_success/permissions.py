@@ -81,14 +81,38 @@ def business_review_query(user: str | None = None) -> str:
 
 
 def customer_record_has_permission(doc, ptype: str = "read", user: str | None = None) -> bool:
-	"""CSMs act on plans, milestones, check-ins and reviews of the customers they own."""
+	"""CSMs act on plans, milestones, check-ins and reviews of the customers they own.
+
+	The request cannot vouch for itself: a saved record is judged by the customer stored in the
+	database (and, for records of a plan, the stored plan's customer) as well as the one sent, so
+	a CSM can neither edit a colleague's record by sending their own customer nor move a record
+	to a customer they do not own.
+	"""
 	user = user or frappe.session.user
 	if sees_all(user):
 		return True
-	customer = doc.get("customer")
-	if not customer and doc.get("success_plan"):
-		customer = frappe.db.get_value("Success Plan", doc.success_plan, "customer")
-	return is_csm(user) and owns_customer(customer, user)
+	if not is_csm(user):
+		return False
+	customers = record_customers(doc)
+	return bool(customers) and all(owns_customer(customer, user) for customer in customers)
+
+
+def record_customers(doc) -> set[str]:
+	"""Every customer a plan record touches: as sent, and as stored when the record exists."""
+	has_plan = doc.doctype != "Success Plan" and frappe.get_meta(doc.doctype).has_field("success_plan")
+	plans = {doc.get("success_plan")} if has_plan else set()
+	customers = {doc.get("customer")}
+	if doc.get("name") and not doc.get("__islocal"):
+		stored = frappe.db.get_value(
+			doc.doctype, doc.name, ["customer", "success_plan"] if has_plan else ["customer"], as_dict=True
+		)
+		if stored:
+			customers.add(stored.customer)
+			plans.add(stored.get("success_plan"))
+	for plan in plans - {None, ""}:
+		customers.add(frappe.db.get_value("Success Plan", plan, "customer"))
+	# a new milestone or check-in takes its customer from its plan in validate
+	return customers - {None, ""}
 
 
 def portal_customers(user: str | None = None) -> list[str]:
@@ -100,8 +124,125 @@ def portal_customers(user: str | None = None) -> list[str]:
 def success_plan_has_website_permission(
 	doc, ptype: str = "read", user: str | None = None, verbose=False
 ) -> bool:
-	"""A contact of the plan's customer may read and print it, once it is shared with them."""
+	"""A contact of the plan's customer may read and print it, once it is shared with them.
+
+	Judged on the stored plan: a print request may carry a whole document (`doc=`), and what it
+	claims about its customer or sharing must not open someone else's plan. Which print format a
+	contact may use is checked when printing (`plans.check_customer_print_format`).
+	"""
 	user = user or frappe.session.user
-	if ptype not in ("read", "print") or user == "Guest":
+	if ptype not in ("read", "print") or user == "Guest" or not doc.get("name"):
 		return False
-	return bool(doc.get("share_with_customer")) and doc.get("customer") in portal_customers(user)
+	stored = frappe.db.get_value("Success Plan", doc.name, ["customer", "share_with_customer"], as_dict=True)
+	if not stored or not stored.share_with_customer:
+		return False
+	return stored.customer in portal_customers(user) and doc.get("customer") in (None, stored.customer)
+
+
+# --- sales handoffs --------------------------------------------------------------------------
+# Sales sees the handoffs it owns, a CSM those proposed to them or for customers in their book;
+# Sales Managers, CS Managers and System Managers see all. Only the proposed CSM or a CS Manager
+# decides (accepts or returns), never whoever handed the handoff over.
+
+SALES_ROLES = {"Sales User", "Sales Manager"}
+HANDOFF_SEE_ALL_ROLES = SEE_ALL_ROLES | {"Sales Manager"}
+CUSTOMER_HOLDER_ROLES = {CSM_ROLE, CS_MANAGER_ROLE}
+
+
+def roles_of(user: str | None = None) -> set[str]:
+	return set(frappe.get_roles(user or frappe.session.user))
+
+
+def is_cs_manager(user: str | None = None) -> bool:
+	user = user or frappe.session.user
+	return user == "Administrator" or CS_MANAGER_ROLE in roles_of(user)
+
+
+def is_sales(user: str | None = None) -> bool:
+	return bool(SALES_ROLES & roles_of(user))
+
+
+def can_own_customers(user: str | None) -> bool:
+	"""An enabled user with the CSM (or CS Manager) role: someone whose book a customer can be in."""
+	if not user or not frappe.db.get_value("User", user, "enabled"):
+		return False
+	return bool(CUSTOMER_HOLDER_ROLES & roles_of(user))
+
+
+def sees_all_handoffs(user: str | None = None) -> bool:
+	user = user or frappe.session.user
+	return user == "Administrator" or bool(HANDOFF_SEE_ALL_ROLES & roles_of(user))
+
+
+def sales_handoff_query(user: str | None = None) -> str:
+	user = user or frappe.session.user
+	if sees_all_handoffs(user):
+		return ""
+	table = "`tabSales Handoff`"
+	escaped = frappe.db.escape(user)
+	conditions = []
+	if "Sales User" in roles_of(user):
+		conditions.append(f"{table}.`owner` = {escaped} or {table}.`sales_owner` = {escaped}")
+	if is_csm(user):
+		conditions.append(f"{table}.`proposed_csm` = {escaped}")
+		conditions.append(_own_customers_condition("Sales Handoff", "customer", user))
+	return "({})".format(" or ".join(conditions)) if conditions else "1=0"
+
+
+def sales_handoff_has_permission(doc, ptype: str = "read", user: str | None = None) -> bool:
+	user = user or frappe.session.user
+	if ptype == "create" or sees_all_handoffs(user):
+		return True  # who may create at all is the role permissions' call
+	if "Sales User" in roles_of(user) and user in (doc.get("owner"), doc.get("sales_owner")):
+		return True
+	return is_csm(user) and (doc.get("proposed_csm") == user or owns_customer(doc.get("customer"), user))
+
+
+def can_hand_over_handoff(doc, user: str | None = None) -> bool:
+	"""Sales (or a System Manager) hands over; so may whoever drafted the handoff."""
+	user = user or frappe.session.user
+	return is_sales(user) or "System Manager" in roles_of(user) or doc.get("owner") == user
+
+
+def check_can_decide_handoff(doc, action: str, user: str | None = None):
+	"""Only the proposed CSM or a CS Manager accepts or returns a handoff; never who handed it over."""
+	from frappe import _
+
+	user = user or frappe.session.user
+	if user == "Administrator":
+		return
+	if doc.get("handed_over_by") == user:
+		frappe.throw(
+			_("You handed over {0}: someone else must {1} it (the proposed CSM or a CS Manager).").format(
+				doc.name, _(action)
+			),
+			frappe.PermissionError,
+			title=_("Not Allowed"),
+		)
+	if is_cs_manager(user) or (doc.get("proposed_csm") == user and is_csm(user)):
+		return
+	if doc.get("proposed_csm"):
+		message = _("Only the proposed CSM ({0}) or a CS Manager can {1} handoff {2}.").format(
+			doc.proposed_csm, _(action), doc.name
+		)
+	else:
+		message = _("Handoff {0} has no Proposed CSM: only a CS Manager can {1} it.").format(
+			doc.name, _(action)
+		)
+	frappe.throw(message, frappe.PermissionError, title=_("Not Allowed"))
+
+
+def check_can_move_customer(customer: str, csm: str, user: str | None = None):
+	"""A customer already in another CSM's book moves to a new CSM only by a CS Manager's hand."""
+	from frappe import _
+
+	user = user or frappe.session.user
+	current = frappe.db.get_value("Customer", customer, "cs_owner")
+	if current and current != csm and not is_cs_manager(user):
+		frappe.throw(
+			_("Customer {0} is already in the book of CSM {1}: only a CS Manager can move it to {2}.").format(
+				customer, current, csm
+			),
+			frappe.PermissionError,
+			title=_("Not Allowed"),
+		)

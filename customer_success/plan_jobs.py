@@ -153,7 +153,8 @@ def raise_checkin(row, settings, today) -> str:
 			"success_plan": row.name,
 			"csm": row.csm,
 			"due_date": today,
-			"checkin_date": today,
+			# held when the CSM records it; never dated ahead of the real today
+			"checkin_date": min(today, getdate(nowdate())),
 		}
 	)
 	checkin.flags.ignore_permissions = True

@@ -286,9 +286,17 @@ def default_end_date(start_date, template=None):
 	return getdate(add_days(start_date, days))
 
 
+def plan_csm(plan) -> str | None:
+	"""Who answers for the plan: its CSM, else the customer's CS Owner."""
+	return plan.csm or frappe.db.get_value("Customer", plan.customer, "cs_owner")
+
+
 def make_milestones_from_template(plan, template) -> list[str]:
 	"""Create the template's milestones for a saved plan; dates past the plan's end are pulled in."""
 	start, end = getdate(plan.start_date), getdate(plan.end_date) if plan.end_date else None
+	# Only the CSM is a person of ours for sure; a step owned by another role (sponsor, support,
+	# implementation...) would otherwise have nobody to remind, so the CSM holds it.
+	csm = plan_csm(plan)
 	names = []
 	for row in template.milestones:
 		due = engine.milestone_due_date(start, row.offset_days)
@@ -302,7 +310,7 @@ def make_milestones_from_template(plan, template) -> list[str]:
 				"title": row.title,
 				"description": row.description,
 				"owner_role": row.owner_role,
-				"assigned_to": plan.csm if row.owner_role in ("CSM", "", None) else None,
+				"assigned_to": csm,
 				"due_date": due,
 				"is_value_milestone": row.is_value_milestone,
 				"completion_trigger": row.completion_trigger,
@@ -348,7 +356,8 @@ def create_plan_from_handoff(handoff) -> str:
 	"""The customer's first success plan, from an accepted Sales Handoff (or a plain dict).
 
 	Registered under the `cs_on_handoff_accepted` hook. Objectives: the handoff's use cases
-	first, then the template's. Accepting the same handoff twice returns the same plan.
+	first, then the template's. Accepting the same handoff twice returns the same plan; a
+	customer with a running plan (not achieved or closed) keeps working from it, and gets none.
 	"""
 	customer = _get(handoff, "customer")
 	if not customer:
@@ -358,6 +367,14 @@ def create_plan_from_handoff(handoff) -> str:
 		existing = frappe.db.get_value(PLAN, {"sales_handoff": handoff_name}, "name")
 		if existing:
 			return existing
+	running = frappe.db.get_value(
+		PLAN,
+		{"customer": customer, "status": ("in", engine.OPEN_PLAN_STATUSES)},
+		"name",
+		order_by="start_date desc, creation desc",
+	)
+	if running:
+		return running
 
 	tier, owner = frappe.db.get_value("Customer", customer, ["cs_tier", "cs_owner"])
 	template_name = template_for_tier(tier)
@@ -564,6 +581,37 @@ def renewal_plan_coverage(today=None, months: int = 6) -> dict:
 
 
 # --- the customer portal -------------------------------------------------------------------
+
+# What a customer's contact may print: objectives, milestones, dates and the shared fields,
+# none of the CSM's internal notes (why they bought, pain points, owners).
+CUSTOMER_PRINT_FORMAT = "Success Plan (Customer)"
+
+
+def requested_print_formats(meta) -> set[str]:
+	"""The print format(s) a print request names; frappe falls back to the default, then Standard.
+
+	/printview and frappe.get_print use `format`, get_html_and_style `print_format`: every one
+	named counts, so a request cannot name one format to pass the check and render another.
+	"""
+	named = {frappe.form_dict.get(key) for key in ("format", "print_format")} - {None, ""}
+	return {str(v) for v in named} or {meta.default_print_format or "Standard"}
+
+
+def check_customer_print_format(plan) -> None:
+	"""Desk users print a plan with any format; a contact (website permission) only with the
+	customer-facing one."""
+	if frappe.flags.ignore_print_permissions:
+		return
+	if any(frappe.has_permission(PLAN, ptype, plan) for ptype in ("read", "print")):
+		return
+	if requested_print_formats(plan.meta) != {CUSTOMER_PRINT_FORMAT}:
+		frappe.throw(
+			_(
+				"Success plans are shared with customers in the {0} print format only; choose it to print."
+			).format(_(CUSTOMER_PRINT_FORMAT)),
+			frappe.PermissionError,
+			title=_("Print Format Not Allowed"),
+		)
 
 
 def portal_plans(user: str, plan: str | None = None) -> list[dict]:

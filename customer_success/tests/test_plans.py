@@ -794,7 +794,7 @@ class TestPermissionsAndPortal(PlansTestCase):
 		validate_print_permission(plan_a)
 		self.assertRaises(frappe.PermissionError, validate_print_permission, plan_b)
 		with offline_pdf():
-			pdf = frappe.get_print("Success Plan", plan_a.name, "Success Plan", as_pdf=True)
+			pdf = frappe.get_print("Success Plan", plan_a.name, plans.CUSTOMER_PRINT_FORMAT, as_pdf=True)
 		self.assertTrue(pdf.startswith(b"%PDF"))
 
 		frappe.set_user("cs-portal-b@example.com")

@@ -3,7 +3,7 @@
 import frappe
 from frappe import _
 
-from customer_success.plans import portal_plans
+from customer_success.plans import CUSTOMER_PRINT_FORMAT, portal_plans
 
 no_cache = 1
 
@@ -16,4 +16,5 @@ def get_context(context):
 	context.show_sidebar = True
 	context.title = _("Success Plans")
 	context.plans = portal_plans(frappe.session.user, frappe.form_dict.get("plan"))
+	context.customer_print_format = CUSTOMER_PRINT_FORMAT
 	return context

@@ -10,6 +10,9 @@ DATE_PROBLEMS = {
 	"missing_start": "Start Date is required.",
 	"end_before_start": "End Date ({1}) is before Start Date ({0}); set an End Date on or after the Start Date.",
 }
+# A plan runs for at most ten years and starts within ten years of today: anything else is a typo
+# (a year 2205 or 0024) that would throw every date computed from the plan off.
+MAX_PLAN_DAYS = 3650
 OBJECTIVE_PROBLEMS = {
 	"target_equals_baseline": "Objectives row {0} ({1}): Target equals Baseline ({2}); set a Target that differs from the Baseline.",
 	"target_below_baseline": "Objectives row {0} ({1}): the metric should go up but the Target is below the Baseline; raise the Target or set Direction to Down.",
@@ -38,6 +41,9 @@ class SuccessPlan(Document):
 	def after_insert(self):
 		if self.template and not self.flags.skip_template_milestones:
 			plans.make_milestones_from_template(self, frappe.get_cached_doc(plans.TEMPLATE, self.template))
+
+	def before_print(self, settings=None):
+		plans.check_customer_print_format(self)
 
 	def onload(self):
 		self.set_onload("allowed_statuses", engine.allowed_next_statuses(self.get_db_value("status")))
@@ -77,6 +83,25 @@ class SuccessPlan(Document):
 		if problem:
 			frappe.throw(
 				_(DATE_PROBLEMS[problem]).format(self.start_date, self.end_date), title=_("Invalid Dates")
+			)
+		today = getdate(nowdate())
+		if abs((start - today).days) > MAX_PLAN_DAYS:
+			frappe.throw(
+				_(
+					"Start Date {0} is more than {1} days away from today; check the year and set a Start Date within {1} days of today."
+				).format(frappe.format(start, {"fieldtype": "Date"}), MAX_PLAN_DAYS),
+				title=_("Invalid Dates"),
+			)
+		if end and (end - start).days > MAX_PLAN_DAYS:
+			frappe.throw(
+				_(
+					"End Date {0} is more than {1} days after Start Date {2}; set an End Date within {1} days of the start."
+				).format(
+					frappe.format(end, {"fieldtype": "Date"}),
+					MAX_PLAN_DAYS,
+					frappe.format(start, {"fieldtype": "Date"}),
+				),
+				title=_("Invalid Dates"),
 			)
 
 	def validate_status_change(self):

@@ -25,7 +25,18 @@ class SuccessPlanCheckin(Document):
 		plans.require_plan(self)
 		self.customer = frappe.db.get_value(plans.PLAN, self.success_plan, "customer")
 		self.status = {0: "Due", 1: "Completed", 2: "Cancelled"}[self.docstatus]
+		self.validate_checkin_date()
 		self.set_progress()
+
+	def validate_checkin_date(self):
+		"""A check-in records a review that took place: it cannot be dated in the future."""
+		if self.checkin_date and getdate(self.checkin_date) > getdate(nowdate()):
+			frappe.throw(
+				_(
+					"Check-in Date {0} is in the future; record the check-in on the day it takes place (today or earlier). Use Due Date to plan it."
+				).format(frappe.format(self.checkin_date, {"fieldtype": "Date"})),
+				title=_("Invalid Check-in Date"),
+			)
 
 	def set_progress(self):
 		plan = frappe.get_cached_doc(plans.PLAN, self.success_plan)

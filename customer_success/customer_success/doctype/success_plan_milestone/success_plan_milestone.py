@@ -20,12 +20,14 @@ class SuccessPlanMilestone(Document):
 	def validate(self):
 		plans.require_plan(self)
 		plan = frappe.db.get_value(
-			plans.PLAN, self.success_plan, ["customer", "start_date", "end_date"], as_dict=True
+			plans.PLAN, self.success_plan, ["name", "customer", "csm", "start_date", "end_date"], as_dict=True
 		)
 		self.customer = plan.customer
 		self.plan_start = plan.start_date
+		self.assigned_to = self.assigned_to or plans.plan_csm(plan)
 		self.validate_due_date(plan)
 		self.set_status()
+		self.validate_completed_on(plan)
 		self.set_days_to_value()
 
 	def validate_due_date(self, plan):
@@ -46,6 +48,20 @@ class SuccessPlanMilestone(Document):
 			self.completed_on = self.completed_on or today
 		else:
 			self.completed_on = None
+
+	def validate_completed_on(self, plan):
+		if self.status != engine.DONE or not plan.start_date:
+			return
+		if getdate(self.completed_on) < getdate(plan.start_date):
+			frappe.throw(
+				_(
+					"Completed On {0} is before the plan started ({1}); set a Completed On date on or after the plan's Start Date."
+				).format(
+					frappe.format(self.completed_on, {"fieldtype": "Date"}),
+					frappe.format(plan.start_date, {"fieldtype": "Date"}),
+				),
+				title=_("Invalid Completion Date"),
+			)
 
 	def set_days_to_value(self):
 		if self.status == engine.DONE and self.is_value_milestone:
