@@ -11,9 +11,14 @@ from frappe.query_builder.functions import Count
 from frappe.utils import cint, flt, fmt_money, format_date, now_datetime
 
 from customer_success.engine import handoff as engine
+from customer_success.permissions import can_own_customers
 
 RECENT_COMMUNICATIONS = 5
 OPEN_STATUSES = engine.OPEN_STATUSES
+ACCEPTED = "Accepted"
+# Lifecycle stages of a customer already past onboarding: its next order is a repeat order.
+LIVE_STAGES = ("Adoption", "Value Realisation", "Renewal", "Expansion")
+CHURNED = "Churned"
 
 
 # --- prefill -----------------------------------------------------------------------------
@@ -25,8 +30,6 @@ def prefill_from_sales_order(handoff, sales_order) -> None:
 	Snapshots (order lines, totals, payment schedule, recent communications) are replaced;
 	what sales may have typed or chosen (contact, address, owners, contract) is kept when set.
 	"""
-	from customer_success.customer_success.doctype.sales_handoff.sales_handoff import can_own_customers
-
 	order = sales_order if not isinstance(sales_order, str) else frappe.get_doc("Sales Order", sales_order)
 	if order.docstatus != 1:
 		frappe.throw(
@@ -239,6 +242,8 @@ def draft_handoff(sales_order, received_on=None):
 	"""Insert a draft handoff for a submitted order (no permission check: callers check)."""
 	handoff = frappe.new_doc("Sales Handoff")
 	handoff.order_received_on = received_on
+	# the SLA clock is the system's to set: the controller keeps it only from this flag
+	handoff.flags.order_received_on = received_on
 	prefill_from_sales_order(handoff, sales_order)
 	handoff.flags.ignore_permissions = True
 	handoff.insert()
@@ -254,6 +259,63 @@ def make_handoff_from_sales_order(sales_order: str) -> str:
 	if existing:
 		return existing
 	return draft_handoff(sales_order).name
+
+
+# --- repeat orders: news for the CSM, not a new onboarding ----------------------------------
+
+
+def is_live_customer(customer: str) -> bool:
+	"""Is the customer already live: past onboarding, or with an accepted handoff (unless churned)?
+
+	A churned customer coming back is new business again; so is one that never got this far.
+	"""
+	stage = frappe.db.get_value("Customer", customer, "cs_lifecycle_stage")
+	if stage == CHURNED:
+		return False
+	if stage in LIVE_STAGES:
+		return True
+	return bool(frappe.db.exists("Sales Handoff", {"customer": customer, "status": ACCEPTED}))
+
+
+def record_repeat_order(order) -> None:
+	"""Tell the customer's CSM about a repeat order: a timeline entry, and a ToDo (or a bell alert).
+
+	A renewal or upsell of a live customer restarts nothing; the CSM follows it up.
+	"""
+	from customer_success.customer_success.doctype.sales_handoff.sales_handoff import notify, todos_enabled
+
+	customer_name, csm = frappe.db.get_value("Customer", order.customer, ["customer_name", "cs_owner"])
+	total = fmt_money(order.grand_total, currency=order.currency)
+	frappe.get_doc(
+		{
+			"doctype": "Comment",
+			"comment_type": "Info",
+			"reference_doctype": "Customer",
+			"reference_name": order.customer,
+			"comment_email": frappe.session.user,
+			"content": _(
+				"Repeat order {0} submitted ({1}): {2} is already a live customer, so no new handoff was drafted."
+			).format(frappe.utils.get_link_to_form("Sales Order", order.name), total, customer_name),
+		}
+	).insert(ignore_permissions=True)
+	if not csm or not frappe.db.get_value("User", csm, "enabled"):
+		return
+	description = _("Repeat order {0} from {1} ({2}): follow up with the customer.").format(
+		order.name, customer_name, total
+	)
+	if todos_enabled():
+		frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"allocated_to": csm,
+				"reference_type": "Sales Order",
+				"reference_name": order.name,
+				"description": description,
+				"assigned_by": frappe.session.user,
+			}
+		).insert(ignore_permissions=True)
+	else:
+		notify(order, csm, description)
 
 
 # --- the SLA: late handoffs ----------------------------------------------------------------
@@ -282,12 +344,13 @@ def refresh_late_handoffs(now=None) -> dict[str, int]:
 def handoff_counts() -> dict[str, int]:
 	"""Open handoffs by status and how many are overdue (for the workspace)."""
 	frappe.has_permission("Sales Handoff", "read", throw=True)
-	ho = frappe.qb.DocType("Sales Handoff")
-	rows = (
-		frappe.qb.from_(ho)
-		.select(ho.status, ho.sla_step, ho.is_late, Count(ho.name).as_("n"))
-		.groupby(ho.status, ho.sla_step, ho.is_late)
-		.run(as_dict=True)
+	# get_list applies the user's row-level rules: each user counts only the handoffs they see
+	rows = frappe.get_list(
+		"Sales Handoff",
+		fields=["status", "sla_step", "is_late", "count(name) as n"],
+		group_by="status, sla_step, is_late",
+		order_by=None,
+		limit_page_length=0,
 	)
 	counts = {
 		"draft": 0,

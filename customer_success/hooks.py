@@ -36,6 +36,8 @@ scheduler_events = {
 	"cron": {
 		# 01:30 site time: the whole book's health, chunked onto the long queue.
 		"30 1 * * *": ["customer_success.health.nightly_recompute"],
+		# Every 5 minutes: retry (once) or fail the chunks of a running recompute whose job died.
+		"*/5 * * * *": ["customer_success.health.watch_recompute_runs"],
 	},
 }
 
@@ -45,6 +47,7 @@ permission_query_conditions = {
 	"Success Plan Milestone": "customer_success.permissions.success_plan_milestone_query",
 	"Success Plan Check-in": "customer_success.permissions.success_plan_checkin_query",
 	"Business Review": "customer_success.permissions.business_review_query",
+	"Sales Handoff": "customer_success.permissions.sales_handoff_query",
 }
 
 has_permission = {
@@ -53,6 +56,7 @@ has_permission = {
 	"Success Plan Milestone": "customer_success.permissions.customer_record_has_permission",
 	"Success Plan Check-in": "customer_success.permissions.customer_record_has_permission",
 	"Business Review": "customer_success.permissions.customer_record_has_permission",
+	"Sales Handoff": "customer_success.permissions.sales_handoff_has_permission",
 }
 
 doc_events = {

@@ -1,4 +1,8 @@
-"""Sales Order events: a submitted order is a closed deal, so customer success gets a handoff."""
+"""Sales Order events: a submitted order is a closed deal, so customer success hears of it.
+
+New business (a customer's first won deal, or a churned customer's return) gets a handoff; a
+repeat order (renewal, upsell) of a live customer is news for its CSM, not a new onboarding.
+"""
 
 import frappe
 from frappe import _
@@ -21,9 +25,10 @@ ORDER_SNAPSHOT_FIELDS = {
 
 
 def draft_handoff_on_submit(doc, method=None):
-	"""Draft a Sales Handoff for the order unless the customer already has an open one.
+	"""Draft a Sales Handoff for new business, or tell the CSM of a live customer's repeat order.
 
-	An amended order takes over the open handoff of the order it amends. A failure here must
+	An amended order takes over the open handoff of the order it amends. A repeat order drafts a
+	handoff only when the settings ask for it. A failure here must
 	not stop sales from submitting the order: it is logged and the order goes through without
 	a handoff (one can be drafted by hand from the Sales Handoff form).
 	"""
@@ -38,11 +43,11 @@ def draft_handoff_on_submit(doc, method=None):
 def _on_submit(doc):
 	if doc.get("amended_from") and _move_handoff_to_amendment(doc):
 		return
-	if not cint(frappe.db.get_single_value("Customer Success Settings", "auto_draft_handoff")):
-		return
-	if frappe.db.exists("Sales Handoff", {"sales_order": doc.name}) or handoffs.open_handoff_for(
-		customer=doc.customer
-	):
+	settings = frappe.get_cached_doc("Customer Success Settings")
+	repeat_order = handoffs.is_live_customer(doc.customer)
+	if not _drafts_handoff(doc, settings, repeat_order):
+		if repeat_order:
+			handoffs.record_repeat_order(doc)
 		return
 	handoff = handoffs.draft_handoff(doc, received_on=now_datetime())
 
@@ -61,6 +66,17 @@ def _on_submit(doc):
 			frappe.utils.get_link_to_form("Sales Handoff", handoff.name)
 		),
 		alert=True,
+	)
+
+
+def _drafts_handoff(doc, settings, repeat_order: bool) -> bool:
+	if not cint(settings.auto_draft_handoff):
+		return False
+	if repeat_order and not cint(settings.get("handoff_for_repeat_orders")):
+		return False
+	return not (
+		frappe.db.exists("Sales Handoff", {"sales_order": doc.name})
+		or handoffs.open_handoff_for(customer=doc.customer)
 	)
 
 

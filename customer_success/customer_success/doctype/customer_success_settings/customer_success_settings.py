@@ -11,6 +11,11 @@ DAY_LIMITS = {
 	"checkin_cadence_days": 3650,
 	"milestone_reminder_days": 365,
 }
+# Handoff SLAs in hours: 0 turns the SLA off; otherwise at least an hour, at most 30 days.
+HOUR_LIMITS = {
+	"handoff_sla_hours": 720,
+	"acceptance_sla_hours": 720,
+}
 
 
 class CustomerSuccessSettings(Document):
@@ -19,17 +24,29 @@ class CustomerSuccessSettings(Document):
 
 	def validate(self):
 		self.validate_day_fields()
+		self.validate_hour_fields()
 
 	def validate_day_fields(self):
 		for fieldname, upper in DAY_LIMITS.items():
-			value = self.get(fieldname)
-			if value is None or value < 1 or value > upper:
-				frappe.throw(
-					_("{0} must be between 1 and {1} days (it is {2}).").format(
-						_(self.meta.get_label(fieldname)), upper, value
-					),
-					title=_("Invalid Setting"),
-				)
+			self.validate_range(fieldname, upper, _("{0} must be between 1 and {1} days (it is {2})."))
+
+	def validate_hour_fields(self):
+		for fieldname, upper in HOUR_LIMITS.items():
+			if self.get(fieldname) == 0:
+				continue  # the SLA is off
+			self.validate_range(
+				fieldname,
+				upper,
+				_("{0} must be between 1 and {1} hours, or 0 to turn the SLA off (it is {2})."),
+			)
+
+	def validate_range(self, fieldname: str, upper: int, message: str):
+		value = self.get(fieldname)
+		if value is None or value < 1 or value > upper:
+			frappe.throw(
+				message.format(_(self.meta.get_label(fieldname)), upper, value),
+				title=_("Invalid Setting"),
+			)
 
 
 def get_settings():

@@ -38,3 +38,20 @@ class TestCustomerSuccessSettings(FrappeTestCase):
 		self.assertFalse(
 			frappe.has_permission("Customer Success Settings", "write", user="cs-settings-csm@example.com")
 		)
+
+	def test_sla_hours_have_bounds(self):
+		for fieldname, label in (
+			("handoff_sla_hours", "Hand Over Within (Hours)"),
+			("acceptance_sla_hours", "Accept or Return Within (Hours)"),
+		):
+			for bad in (-1, 721, 100000):
+				with self.subTest(field=fieldname, value=bad):
+					settings = frappe.get_single("Customer Success Settings")
+					settings.set(fieldname, bad)
+					with self.assertRaisesRegex(frappe.ValidationError, "between 1 and 720 hours") as ctx:
+						settings.save()
+					self.assertIn(label, str(ctx.exception))
+					self.assertEqual(frappe.db.get_single_value("Customer Success Settings", fieldname), 24)
+			for good in (0, 1, 720):  # 0 turns the SLA off
+				with self.subTest(field=fieldname, value=good), change_settings(**{fieldname: good}):
+					self.assertEqual(frappe.db.get_single_value("Customer Success Settings", fieldname), good)

@@ -96,7 +96,12 @@ const sales_handoff = {
 		const roles = frappe.user_roles;
 		const has = (...names) => names.some((r) => roles.includes(r));
 		const is_sales = has("Sales User", "Sales Manager", "System Manager") || frm.doc.owner === frappe.session.user;
-		const decides = has("Customer Success Manager", "CS Manager", "System Manager");
+		// the server decides (permissions.check_can_decide_handoff); the buttons only follow it
+		const user = frappe.session.user;
+		const decides =
+			user === "Administrator" ||
+			(frm.doc.handed_over_by !== user &&
+				(has("CS Manager") || (frm.doc.proposed_csm === user && has("Customer Success Manager"))));
 
 		if (sales_handoff.editable_by_sales(frm) && frm.doc.sales_order && frm.perm[0].write) {
 			frm.add_custom_button(__("Get details from Sales Order"), () => sales_handoff.get_details(frm), __("Actions"));

@@ -10,23 +10,24 @@ from frappe.model.document import Document
 from frappe.utils import cint, flt, get_datetime, getdate, now_datetime, strip_html
 
 from customer_success.engine import handoff as engine
-from customer_success.install import CS_MANAGER_ROLE, CSM_ROLE
+from customer_success.handoffs import is_live_customer
+from customer_success.permissions import (
+	can_hand_over_handoff,
+	can_own_customers,
+	check_can_decide_handoff,
+	check_can_move_customer,
+	is_csm,
+	is_sales,
+	sees_all,
+)
 
 DRAFT, HANDED_OVER, ACCEPTED, RETURNED = "Draft", "Handed Over", "Accepted", "Returned"
 EDITABLE_BY_SALES = (DRAFT, RETURNED)
 
-SALES_ROLES = {"Sales User", "Sales Manager"}
-ADMIN_ROLES = {"System Manager", CS_MANAGER_ROLE}
-HAND_OVER_ROLES = SALES_ROLES | {"System Manager"}
-DECIDE_ROLES = {CSM_ROLE, CS_MANAGER_ROLE, "System Manager"}
-CSM_ROLES = {CSM_ROLE, CS_MANAGER_ROLE}
-
-# Set by the actions and the SLA, never by hand: changing them is not "editing the handoff".
-SYSTEM_FIELDS = {
-	"status",
+# The handoff's SLA and history: written by the actions (Hand Over, Accept, Return) and the SLA
+# computation only. A plain save (form, REST, import; any role) keeps the stored values.
+ACTION_FIELDS = (
 	"order_received_on",
-	"completeness",
-	"missing_parts",
 	"due_by",
 	"sla_step",
 	"is_late",
@@ -37,11 +38,19 @@ SYSTEM_FIELDS = {
 	"accepted_on",
 	"accepted_by",
 	"hours_to_decide",
-	"success_plan",
 	"returned_on",
 	"returned_by",
 	"return_count",
 	"return_reason",
+	"success_plan",
+	"completeness",
+	"missing_parts",
+)
+
+# Set by the actions and the SLA, never by hand: changing them is not "editing the handoff".
+SYSTEM_FIELDS = {
+	"status",
+	*ACTION_FIELDS,
 	"customer_name",
 	"contact_display",
 	"contact_designation",
@@ -50,28 +59,13 @@ SYSTEM_FIELDS = {
 }
 
 
-def roles_of(user: str | None = None) -> set[str]:
-	return set(frappe.get_roles(user or frappe.session.user))
-
-
-def is_handoff_admin(user: str | None = None) -> bool:
-	user = user or frappe.session.user
-	return user == "Administrator" or bool(ADMIN_ROLES & roles_of(user))
-
-
-def can_own_customers(user: str | None) -> bool:
-	"""An enabled user with the CSM (or CS Manager) role: someone whose book a customer can be in."""
-	if not user or not frappe.db.get_value("User", user, "enabled"):
-		return False
-	return bool(CSM_ROLES & roles_of(user))
-
-
 class SalesHandoff(Document):
 	# begin: auto-generated types
 	# end: auto-generated types
 
 	def validate(self):
 		self.validate_status_change()
+		self.keep_action_fields()
 		self.validate_edit_rights()
 		self.validate_links_match_customer()
 		self.validate_no_open_duplicate()
@@ -83,7 +77,7 @@ class SalesHandoff(Document):
 		self.set_sla()
 
 	def on_trash(self):
-		if self.status != DRAFT and not is_handoff_admin():
+		if self.status != DRAFT and not sees_all():
 			frappe.throw(
 				_("Handoff {0} is {1}: only a CS Manager can delete it.").format(self.name, _(self.status)),
 				frappe.PermissionError,
@@ -111,6 +105,25 @@ class SalesHandoff(Document):
 				title=_("Status"),
 			)
 
+	def keep_action_fields(self):
+		"""Outside the actions, the SLA and history fields keep their stored values, silently.
+
+		A stale form or a REST client may send anything for them; a new handoff starts with none
+		(its order's receipt time comes from the order, or from the Sales Order hook).
+		"""
+		if self.flags.status_change:
+			return
+		before = None
+		if not self.is_new():
+			before = self.get_doc_before_save() or frappe.get_doc(self.doctype, self.name)
+		for fieldname in ACTION_FIELDS:
+			self.set(fieldname, before.get(fieldname) if before else None)
+		if not before:
+			self.return_count = 0
+			self.order_received_on = self.flags.order_received_on or (
+				self.sales_order and frappe.db.get_value("Sales Order", self.sales_order, "creation")
+			)
+
 	def validate_edit_rights(self):
 		"""Sales edits until hand-over; after that only a CS Manager may change the content."""
 		# Actions save with status_change set, but a client could send an edited document with
@@ -121,7 +134,7 @@ class SalesHandoff(Document):
 		if not before or not self.changed_content_fields(before):
 			return
 		user = frappe.session.user
-		if is_handoff_admin(user):
+		if sees_all(user):
 			return
 		if before.status not in EDITABLE_BY_SALES:
 			frappe.throw(
@@ -130,7 +143,7 @@ class SalesHandoff(Document):
 				),
 				frappe.PermissionError,
 			)
-		if not (SALES_ROLES & roles_of(user)) and self.owner != user:
+		if not is_sales(user) and self.owner != user:
 			frappe.throw(
 				_(
 					"Sales completes Handoff {0}; as a CSM you can accept or return it once handed over."
@@ -332,7 +345,7 @@ class SalesHandoff(Document):
 		self.load_saved_state()
 		self.check_permission("write")
 		user = frappe.session.user
-		if not (HAND_OVER_ROLES & roles_of(user)) and self.owner != user:
+		if not can_hand_over_handoff(self, user):
 			frappe.throw(
 				_("Only sales (or whoever drafted it) can hand over a handoff."), frappe.PermissionError
 			)
@@ -390,7 +403,11 @@ class SalesHandoff(Document):
 
 	@frappe.whitelist(methods=["POST"])
 	def accept(self) -> dict:
-		"""The CSM takes the customer: CSM assigned, stage onboarding, first success plan created."""
+		"""The CSM takes the customer: CSM assigned, success plan created, new business onboarded.
+
+		A customer that is already live (an earlier accepted handoff, or a stage past onboarding)
+		keeps its lifecycle stage: a repeat order is no new onboarding. A churned one starts again.
+		"""
 		self.load_saved_state()
 		self.check_decider("accept")
 		if self.status == ACCEPTED:
@@ -407,12 +424,16 @@ class SalesHandoff(Document):
 				)
 			)
 		user = frappe.session.user
-		csm = self.proposed_csm or (user if CSM_ROLE in roles_of(user) else None)
+		csm = self.proposed_csm or (user if is_csm(user) else None)
 		if not csm:
 			frappe.throw(
 				_("Set the Proposed CSM before accepting: the customer needs a CSM."), title=_("No CSM")
 			)
 		check_csm(csm)
+		check_can_move_customer(self.customer, csm, user)
+		customer_values = {"cs_owner": csm}
+		if not is_live_customer(self.customer):
+			customer_values["cs_lifecycle_stage"] = "Onboarding"
 
 		now = now_datetime()
 		self.record_decision(now)
@@ -424,7 +445,7 @@ class SalesHandoff(Document):
 		self.accepted_by = user
 		self.save_transition()
 
-		frappe.db.set_value("Customer", self.customer, {"cs_owner": csm, "cs_lifecycle_stage": "Onboarding"})
+		frappe.db.set_value("Customer", self.customer, customer_values)
 		close_assignments(self)
 		plans = run_acceptance_hooks(self)
 		if plans:
@@ -485,12 +506,9 @@ class SalesHandoff(Document):
 			self.flags.for_update = False
 
 	def check_decider(self, action: str):
+		self.check_permission("read")
+		check_can_decide_handoff(self, action)
 		self.check_permission("write")
-		if not (DECIDE_ROLES & roles_of()) and frappe.session.user != "Administrator":
-			frappe.throw(
-				_("Only a Customer Success Manager or CS Manager can {0} a handoff.").format(_(action)),
-				frappe.PermissionError,
-			)
 
 	def record_decision(self, now):
 		_handoff, acceptance_hours = sla_hours()

@@ -2,7 +2,7 @@ from unittest.mock import patch
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
-from frappe.utils import add_days, add_to_date, now_datetime, nowdate
+from frappe.utils import add_days, add_to_date, get_datetime, now_datetime, nowdate
 
 from customer_success import handoffs
 from customer_success.customer_success.doctype.sales_handoff.sales_handoff import IncompleteHandoffError
@@ -24,6 +24,9 @@ SALES2 = "cs-ho-sales2@example.com"
 CSM = "cs-ho-csm@example.com"
 CSM2 = "cs-ho-csm2@example.com"
 CS_MANAGER = "cs-ho-manager@example.com"
+SALES_MANAGER = "cs-ho-sales-manager@example.com"
+SYSTEM_MANAGER = "cs-ho-system-manager@example.com"
+SALES_AND_CS_MANAGER = "cs-ho-sales-cs-manager@example.com"
 
 ACCEPTED_CALLS = []
 HOOK_PATH = "customer_success.customer_success.doctype.sales_handoff.test_sales_handoff.record_acceptance"
@@ -93,6 +96,9 @@ class HandoffTestCase(FrappeTestCase):
 		make_user(CSM, ["Customer Success Manager"])
 		make_user(CSM2, ["Customer Success Manager"])
 		make_user(CS_MANAGER, ["CS Manager"])
+		make_user(SALES_MANAGER, ["Sales Manager"])
+		make_user(SYSTEM_MANAGER, ["System Manager"])
+		make_user(SALES_AND_CS_MANAGER, ["Sales User", "CS Manager"])
 		make_item()
 		frappe.db.commit()  # nosemgrep: users shared by the tests below
 
@@ -111,11 +117,16 @@ class HandoffTestCase(FrappeTestCase):
 		return customer, contact, order, frappe.get_doc("Sales Handoff", handoff) if handoff else None
 
 	def handed_over(self, **customer_fields):
+		"""A complete handoff, proposed to CSM and handed over by its sales owner SALES."""
 		customer, contact, _order, handoff = self.new_deal(**customer_fields)
 		complete(handoff, contact.name)
 		handoff.proposed_csm = CSM
+		handoff.sales_owner = SALES
 		handoff.save()
+		frappe.set_user(SALES)
+		handoff = frappe.get_doc("Sales Handoff", handoff.name)
 		handoff.hand_over()
+		frappe.set_user("Administrator")
 		return customer, handoff
 
 
@@ -315,7 +326,7 @@ class TestGateAndLifecycle(HandoffTestCase):
 		self.assertEqual(handoff.status, "Handed Over")
 		self.assertFalse(handoff.missing_parts)
 		self.assertEqual(handoff.completeness, 93)  # all but the optional deal history (no quotation)
-		self.assertEqual(handoff.handed_over_by, "Administrator")
+		self.assertEqual(handoff.handed_over_by, SALES)
 		self.assertEqual(handoff.sla_step, "Acceptance")
 		open_todos = frappe.get_all(
 			"ToDo",
@@ -325,7 +336,7 @@ class TestGateAndLifecycle(HandoffTestCase):
 		self.assertEqual(open_todos, [CSM])  # the sales owner's drafting ToDo is closed
 
 	def test_accept_assigns_the_csm_sets_onboarding_and_calls_the_plan_hook(self):
-		customer, handoff = self.handed_over(cs_lifecycle_stage="Adoption")
+		customer, handoff = self.handed_over()
 		ACCEPTED_CALLS.clear()
 		frappe.set_user(CSM)
 		handoff = frappe.get_doc("Sales Handoff", handoff.name)
@@ -442,8 +453,9 @@ class TestPermissions(HandoffTestCase):
 		with self.assertRaises(frappe.PermissionError):
 			frappe.get_doc("Sales Handoff", handoff.name).accept()
 
-	def test_csm_reads_all_cannot_create_or_fill_in_for_sales(self):
+	def test_proposed_csm_reads_cannot_create_or_fill_in_for_sales(self):
 		_c, _ct, _o, handoff = self.new_deal()
+		frappe.db.set_value("Sales Handoff", handoff.name, "proposed_csm", CSM2)
 		frappe.set_user(CSM2)
 		self.assertFalse(frappe.has_permission("Sales Handoff", "create"))
 		self.assertTrue(frappe.has_permission("Sales Handoff", "read", handoff.name))
@@ -649,9 +661,9 @@ class TestTamperedRequest(HandoffTestCase):
 		handoff.proposed_csm = CSM
 		handoff.save()
 		before = self.stored(handoff.name)
-		frappe.set_user(CSM2)
+		frappe.set_user(CSM)
 		with self.assertRaisesRegex(frappe.PermissionError, "whoever drafted it"):
-			self.tampered(handoff.name, owner=CSM2).hand_over()
+			self.tampered(handoff.name, owner=CSM).hand_over()
 		frappe.set_user("Administrator")
 		self.assertEqual(self.stored(handoff.name), before)
 		self.assertEqual(before.status, "Draft")
@@ -669,7 +681,7 @@ class TestProposedCsm(HandoffTestCase):
 	def test_accept_refuses_a_proposed_csm_without_the_csm_role(self):
 		customer, handoff = self.handed_over(cs_owner=CSM2)
 		frappe.db.set_value("Sales Handoff", handoff.name, "proposed_csm", SALES)
-		frappe.set_user(CSM)
+		frappe.set_user(CS_MANAGER)  # only a CS Manager may decide a handoff proposed to someone else
 		with (
 			patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)),
 			self.assertRaisesRegex(frappe.ValidationError, "Proposed CSM .*Customer Success Manager"),
@@ -796,3 +808,435 @@ class TestSalesOrderHook(HandoffTestCase):
 			amended.submit()
 		self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer.name}), 1)
 		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "sales_order"), order.name)
+
+
+class TestRepeatOrders(HandoffTestCase):
+	"""A live customer's next order (renewal, upsell) is news for its CSM, not a new onboarding."""
+
+	def repeat_order(self, customer, **settings):
+		with change_settings(auto_draft_handoff=1, **settings):
+			return make_sales_order(customer, qty=3, rate=700)
+
+	def assert_news_for_the_csm(self, customer, order, csm=CSM):
+		self.assertFalse(frappe.db.exists("Sales Handoff", {"sales_order": order.name}))
+		comment = frappe.db.get_value(
+			"Comment",
+			{"reference_doctype": "Customer", "reference_name": customer, "comment_type": "Info"},
+			"content",
+			order_by="creation desc",
+		)
+		self.assertIn(order.name, comment)
+		self.assertIn(frappe.utils.fmt_money(order.grand_total, currency=order.currency), comment)
+		todo = frappe.get_all(
+			"ToDo",
+			filters={"reference_type": "Sales Order", "reference_name": order.name, "status": "Open"},
+			fields=["allocated_to", "description"],
+		)
+		self.assertEqual([t.allocated_to for t in todo], [csm])
+		self.assertIn(order.name, todo[0].description)
+
+	def test_order_of_a_customer_past_onboarding_drafts_no_handoff(self):
+		for stage in ("Adoption", "Value Realisation", "Renewal", "Expansion"):
+			with self.subTest(stage=stage):
+				customer = make_customer(cs_owner=CSM, cs_lifecycle_stage=stage).name
+				order = self.repeat_order(customer)
+				self.assert_news_for_the_csm(customer, order)
+				self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer}), 0)
+				self.assertEqual(frappe.db.get_value("Customer", customer, "cs_lifecycle_stage"), stage)
+
+	def test_order_after_an_accepted_handoff_is_a_repeat_order(self):
+		customer, handoff = self.handed_over()
+		with patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)):
+			handoff.accept()
+		self.assertEqual(frappe.db.get_value("Customer", customer.name, "cs_lifecycle_stage"), "Onboarding")
+		order = self.repeat_order(customer.name)
+		self.assert_news_for_the_csm(customer.name, order)
+		self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer.name}), 1)
+
+	def test_without_todos_the_csm_gets_a_bell_notification(self):
+		customer = make_customer(cs_owner=CSM, cs_lifecycle_stage="Renewal").name
+		order = self.repeat_order(customer, create_todos=0)
+		self.assertFalse(frappe.db.exists("ToDo", {"reference_name": order.name}))
+		self.assertTrue(
+			frappe.db.exists(
+				"Notification Log",
+				{"for_user": CSM, "document_type": "Sales Order", "document_name": order.name},
+			)
+		)
+		self.assertTrue(
+			frappe.db.exists(
+				"Comment",
+				{
+					"reference_doctype": "Customer",
+					"reference_name": customer,
+					"content": ("like", f"%{order.name}%"),
+				},
+			)
+		)
+
+	def test_a_churned_customer_coming_back_is_new_business(self):
+		customer, handoff = self.handed_over(cs_lifecycle_stage="Churned")
+		self.assertEqual(handoff.status, "Handed Over")
+		frappe.set_user(CSM)
+		with patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)):
+			frappe.get_doc("Sales Handoff", handoff.name).accept()
+		frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value("Customer", customer.name, "cs_lifecycle_stage"), "Onboarding")
+
+	def test_setting_on_drafts_a_handoff_and_accepting_keeps_the_stage(self):
+		with change_settings(handoff_for_repeat_orders=1):
+			customer, handoff = self.handed_over(cs_owner=CSM, cs_lifecycle_stage="Renewal")
+		self.assertEqual(handoff.status, "Handed Over")
+		frappe.set_user(CSM)
+		with patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)):
+			frappe.get_doc("Sales Handoff", handoff.name).accept()
+		frappe.set_user("Administrator")
+		self.assertEqual(
+			frappe.db.get_value("Customer", customer.name, ["cs_owner", "cs_lifecycle_stage"]),
+			(CSM, "Renewal"),
+		)
+
+	def test_accepting_adds_no_second_plan_while_one_is_running(self):
+		from customer_success.tests.utils import make_success_plan
+
+		with change_settings(handoff_for_repeat_orders=1):
+			customer, handoff = self.handed_over(cs_owner=CSM, cs_lifecycle_stage="Adoption")
+		running = make_success_plan(customer.name).name
+		frappe.set_user(CSM)
+		result = frappe.get_doc("Sales Handoff", handoff.name).accept()  # the real plan hook
+		frappe.set_user("Administrator")
+		self.assertEqual(result["success_plans"], [running])
+		self.assertEqual(frappe.db.count("Success Plan", {"customer": customer.name}), 1)
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "success_plan"), running)
+
+	def test_a_closed_plan_does_not_stop_a_new_one(self):
+		from customer_success.tests.utils import make_success_plan
+
+		customer, handoff = self.handed_over()
+		old = make_success_plan(customer.name)
+		frappe.db.set_value("Success Plan", old.name, "status", "Closed")
+		frappe.set_user(CSM)
+		result = frappe.get_doc("Sales Handoff", handoff.name).accept()
+		frappe.set_user("Administrator")
+		self.assertEqual(len(result["success_plans"]), 1)
+		self.assertNotEqual(result["success_plans"][0], old.name)
+		self.assertEqual(frappe.db.count("Success Plan", {"customer": customer.name}), 2)
+
+	def test_a_failing_repeat_order_note_does_not_block_the_order(self):
+		customer = make_customer(cs_owner=CSM, cs_lifecycle_stage="Adoption").name
+		with patch.object(handoffs, "record_repeat_order", side_effect=RuntimeError("boom")):
+			order = self.repeat_order(customer)
+		self.assertEqual(frappe.db.get_value("Sales Order", order.name, "docstatus"), 1)
+		self.assertTrue(frappe.db.exists("Error Log", {"method": ("like", f"%{order.name}%")}))
+		self.assertFalse(frappe.db.exists("ToDo", {"reference_name": order.name}))
+
+
+class TestWhoDecides(HandoffTestCase):
+	"""Only the proposed CSM or a CS Manager accepts or returns; never who handed it over."""
+
+	def assert_still_handed_over(self, handoff, customer, cs_owner=None):
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Handed Over")
+		self.assertEqual(frappe.db.get_value("Customer", customer.name, "cs_owner"), cs_owner)
+
+	def test_only_the_proposed_csm_or_a_cs_manager_decides(self):
+		customer, handoff = self.handed_over()
+		frappe.db.set_value("Customer", customer.name, "cs_owner", CSM2)  # CSM2 can read it
+		refusals = {
+			CSM2: "Only the proposed CSM",
+			SYSTEM_MANAGER: "Only the proposed CSM",
+			SALES_MANAGER: "Only the proposed CSM",
+			SALES: "You handed over",
+		}
+		for user, message in refusals.items():
+			frappe.set_user(user)
+			with self.subTest(user=user):
+				with self.assertRaisesRegex(frappe.PermissionError, message):
+					frappe.get_doc("Sales Handoff", handoff.name).accept()
+				with self.assertRaisesRegex(frappe.PermissionError, message):
+					frappe.get_doc("Sales Handoff", handoff.name).return_to_sales("Not mine to return")
+		frappe.set_user("Administrator")
+		self.assert_still_handed_over(handoff, customer, CSM2)
+		frappe.set_user(CS_MANAGER)
+		frappe.get_doc("Sales Handoff", handoff.name).return_to_sales("Missing the buyer")
+		frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Returned")
+
+	def test_without_a_proposed_csm_only_a_cs_manager_decides(self):
+		customer, contact, _o, handoff = self.new_deal()
+		complete(handoff, contact.name)
+		handoff.save()
+		handoff.hand_over()
+		frappe.db.set_value("Customer", customer.name, "cs_owner", CSM)  # CSM sees it, is not proposed
+		frappe.set_user(CSM)
+		with self.assertRaisesRegex(frappe.PermissionError, "no Proposed CSM: only a CS Manager"):
+			frappe.get_doc("Sales Handoff", handoff.name).return_to_sales("Who is the CSM?")
+		frappe.set_user(CS_MANAGER)
+		frappe.get_doc("Sales Handoff", handoff.name).return_to_sales("Who is the CSM?")
+		frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Returned")
+
+	def test_who_handed_it_over_may_not_accept_or_return_it(self):
+		customer, contact, _o, handoff = self.new_deal()
+		complete(handoff, contact.name)
+		handoff.proposed_csm = CSM
+		handoff.sales_owner = SALES_AND_CS_MANAGER
+		handoff.save()
+		frappe.set_user(SALES_AND_CS_MANAGER)
+		frappe.get_doc("Sales Handoff", handoff.name).hand_over()
+		with self.assertRaisesRegex(frappe.PermissionError, "You handed over"):
+			frappe.get_doc("Sales Handoff", handoff.name).accept()
+		with self.assertRaisesRegex(frappe.PermissionError, "You handed over"):
+			frappe.get_doc("Sales Handoff", handoff.name).return_to_sales("Changed my mind")
+		frappe.set_user("Administrator")
+		self.assert_still_handed_over(handoff, customer)
+
+	def test_moving_a_customer_from_another_csm_takes_a_cs_manager(self):
+		customer, handoff = self.handed_over(cs_owner=CSM2)
+		self.assertEqual(handoff.proposed_csm, CSM)
+		frappe.set_user(CSM)
+		with (
+			patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)),
+			self.assertRaisesRegex(frappe.PermissionError, "already in the book of CSM"),
+		):
+			frappe.get_doc("Sales Handoff", handoff.name).accept()
+		frappe.set_user("Administrator")
+		self.assert_still_handed_over(handoff, customer, CSM2)
+		frappe.set_user(CS_MANAGER)
+		with patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)):
+			frappe.get_doc("Sales Handoff", handoff.name).accept()
+		frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value("Customer", customer.name, "cs_owner"), CSM)
+
+	def test_the_proposed_csm_accepts_a_customer_already_theirs(self):
+		_customer, handoff = self.handed_over(cs_owner=CSM)
+		frappe.set_user(CSM)
+		with patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)):
+			frappe.get_doc("Sales Handoff", handoff.name).accept()
+		frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "accepted_by"), CSM)
+
+
+class TestRowLevelAccess(HandoffTestCase):
+	"""Sales sees its own handoffs, a CSM those proposed to them or in their book; managers all."""
+
+	def setUp(self):
+		super().setUp()
+		# proposed to CSM, sold by SALES
+		_c, _ct, _o, self.sold_by_sales = self.new_deal()
+		frappe.db.set_value(
+			"Sales Handoff", self.sold_by_sales.name, {"sales_owner": SALES, "proposed_csm": CSM}
+		)
+		# in CSM2's book (nobody proposed), sold by SALES2
+		_c, _ct, _o, self.in_csm2_book = self.new_deal(cs_owner=CSM2)
+		frappe.db.set_value(
+			"Sales Handoff", self.in_csm2_book.name, {"sales_owner": SALES2, "proposed_csm": None}
+		)
+		# drafted by SALES2 itself, for SALES
+		customer, _ct, order, _ = self.new_deal(auto_draft=False)
+		frappe.set_user(SALES2)
+		self.drafted_by_sales2 = frappe.get_doc(
+			{"doctype": "Sales Handoff", "customer": customer.name, "sales_order": order.name}
+		).insert()
+		frappe.set_user("Administrator")
+		frappe.db.set_value("Sales Handoff", self.drafted_by_sales2.name, "sales_owner", SALES)
+		self.ours = {
+			self.sold_by_sales.name: "sold_by_sales",
+			self.in_csm2_book.name: "in_csm2_book",
+			self.drafted_by_sales2.name: "drafted_by_sales2",
+		}
+
+	EVERYTHING = {"sold_by_sales", "in_csm2_book", "drafted_by_sales2"}
+	EXPECTED = {
+		SALES: {"sold_by_sales", "drafted_by_sales2"},
+		SALES2: {"in_csm2_book", "drafted_by_sales2"},
+		CSM: {"sold_by_sales"},
+		CSM2: {"in_csm2_book"},
+		SALES_MANAGER: EVERYTHING,
+		CS_MANAGER: EVERYTHING,
+		SYSTEM_MANAGER: EVERYTHING,
+	}
+
+	def test_lists_show_each_user_only_what_they_may_see(self):
+		for user, expected in self.EXPECTED.items():
+			frappe.set_user(user)
+			with self.subTest(user=user):
+				listed = frappe.get_list("Sales Handoff", pluck="name", limit_page_length=0)
+				self.assertEqual({self.ours[n] for n in listed if n in self.ours}, expected)
+
+	def test_documents_open_and_save_only_for_those_who_see_them(self):
+		for user, expected in self.EXPECTED.items():
+			for name, label in self.ours.items():
+				with self.subTest(user=user, handoff=label):
+					self.assertEqual(
+						frappe.has_permission("Sales Handoff", "read", name, user=user), label in expected
+					)
+		frappe.set_user(SALES2)
+		doc = frappe.get_doc("Sales Handoff", self.sold_by_sales.name)
+		doc.roi_target = "Edited by another sales user"
+		with self.assertRaises(frappe.PermissionError):
+			doc.save()
+		frappe.set_user(SALES)
+		doc = frappe.get_doc("Sales Handoff", self.sold_by_sales.name)
+		doc.roi_target = "Edited by its sales owner"
+		doc.save()
+
+	def test_workspace_counts_only_what_the_user_sees(self):
+		for user in (SALES, SALES2, CSM, CSM2, CS_MANAGER):
+			frappe.set_user(user)
+			with self.subTest(user=user):
+				visible = frappe.get_list(
+					"Sales Handoff", filters={"status": "Draft"}, pluck="name", limit_page_length=0
+				)
+				self.assertEqual(handoffs.handoff_counts()["draft"], len(visible))
+		frappe.set_user(CSM2)
+		csm2_drafts = handoffs.handoff_counts()["draft"]
+		frappe.set_user("Administrator")
+		self.assertGreater(handoffs.handoff_counts()["draft"], csm2_drafts)
+
+	def test_query_escapes_the_user(self):
+		from customer_success.permissions import sales_handoff_query
+
+		user = "o'brien@example.com' or '1'='1"
+		self.assertEqual(sales_handoff_query(user), "1=0")  # no role: sees nothing
+		with patch.object(frappe, "get_roles", return_value=["Sales User", "Customer Success Manager"]):
+			condition = sales_handoff_query(user)
+		self.assertIn(frappe.db.escape(user), condition)
+		matched = frappe.db.sql(f"select count(*) from `tabSales Handoff` where {condition}")[0][0]
+		self.assertEqual(matched, 0)
+
+
+class TestActionFieldsAreKept(HandoffTestCase):
+	"""SLA and history fields change only through the actions; a plain save keeps them, silently."""
+
+	def forged(self, customer):
+		from customer_success.tests.utils import make_success_plan
+
+		past = add_to_date(now_datetime(), days=-40)
+		return {
+			"order_received_on": past,
+			"due_by": add_to_date(now_datetime(), days=30),
+			"sla_step": "Acceptance",
+			"is_late": 1,
+			"sla_missed": 1,
+			"handed_over_on": past,
+			"handed_over_by": SALES2,
+			"hours_to_hand_over": 0.5,
+			"accepted_on": past,
+			"accepted_by": CSM2,
+			"hours_to_decide": 0.25,
+			"returned_on": past,
+			"returned_by": CSM2,
+			"return_count": 9,
+			"return_reason": "Forged",
+			"success_plan": make_success_plan(customer).name,
+			"completeness": 100,
+			"missing_parts": "",
+		}
+
+	FIELDS = (
+		"order_received_on",
+		"due_by",
+		"sla_step",
+		"is_late",
+		"sla_missed",
+		"handed_over_on",
+		"handed_over_by",
+		"hours_to_hand_over",
+		"accepted_on",
+		"accepted_by",
+		"hours_to_decide",
+		"returned_on",
+		"returned_by",
+		"return_count",
+		"return_reason",
+		"success_plan",
+		"completeness",
+		"missing_parts",
+		"status",
+	)
+
+	def stored(self, name):
+		return frappe.db.get_value("Sales Handoff", name, self.FIELDS, as_dict=True)
+
+	def test_sales_user_save_keeps_them(self):
+		customer, contact, _o, handoff = self.new_deal()
+		complete(handoff, contact.name)
+		handoff.sales_owner = SALES
+		handoff.save()
+		before = self.stored(handoff.name)
+		forged = self.forged(customer.name)
+		frappe.set_user(SALES)
+		doc = frappe.get_doc("Sales Handoff", handoff.name)
+		doc.update({**forged, "roi_target": "Save 5 FTE"})
+		doc.save()  # no error: a stale form is not the user's fault
+		frappe.set_user("Administrator")
+		self.assertEqual(self.stored(handoff.name), before)
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "roi_target"), "Save 5 FTE")
+
+	def test_managers_save_keeps_them(self):
+		customer, handoff = self.handed_over()
+		forged = self.forged(customer.name)
+		for user in (CS_MANAGER, SYSTEM_MANAGER, "Administrator"):
+			with self.subTest(user=user):
+				before = self.stored(handoff.name)
+				frappe.set_user(user)
+				doc = frappe.get_doc("Sales Handoff", handoff.name)
+				doc.update({**forged, "support_needs": f"<p>Agreed with {user}</p>"})
+				doc.save()
+				frappe.set_user("Administrator")
+				self.assertEqual(self.stored(handoff.name), before)
+				self.assertIn(user, frappe.db.get_value("Sales Handoff", handoff.name, "support_needs"))
+
+	def test_rest_save_keeps_them(self):
+		from frappe.client import save
+
+		_customer, handoff = self.handed_over()
+		before = self.stored(handoff.name)
+		frappe.set_user(CS_MANAGER)
+		sent = frappe.get_doc("Sales Handoff", handoff.name).as_dict()
+		sent.update({"return_count": 4, "accepted_by": CSM2, "is_late": 1, "hours_to_decide": 1})
+		save(frappe.as_json(sent))
+		frappe.set_user("Administrator")
+		self.assertEqual(self.stored(handoff.name), before)
+
+	def test_insert_ignores_them(self):
+		for user in (SALES, CS_MANAGER):
+			with self.subTest(user=user):
+				customer, _ct, order, _ = self.new_deal(auto_draft=False)
+				forged = self.forged(customer.name)
+				frappe.set_user(user)
+				doc = frappe.get_doc(
+					{
+						"doctype": "Sales Handoff",
+						"customer": customer.name,
+						"sales_order": order.name,
+						**forged,
+					}
+				).insert()
+				frappe.set_user("Administrator")
+				values = self.stored(doc.name)
+				self.assertEqual(get_datetime(values.order_received_on), get_datetime(order.creation))
+				for fieldname in ("handed_over_on", "handed_over_by", "accepted_on", "accepted_by"):
+					self.assertIsNone(values[fieldname], fieldname)
+				for fieldname in ("returned_on", "returned_by", "return_reason", "success_plan"):
+					self.assertIsNone(values[fieldname], fieldname)
+				self.assertEqual((values.return_count, values.is_late, values.sla_missed), (0, 0, 0))
+				self.assertEqual((values.sla_step, values.status), ("Hand Over", "Draft"))
+				self.assertLess(values.completeness, 100)
+				self.assertTrue(values.missing_parts)
+				self.assertEqual(
+					get_datetime(values.due_by), add_to_date(get_datetime(order.creation), hours=24)
+				)
+
+	def test_status_by_hand_is_still_refused_on_insert(self):
+		customer, _ct, order, _ = self.new_deal(auto_draft=False)
+		frappe.set_user(SALES)
+		with self.assertRaisesRegex(frappe.ValidationError, "Status cannot be set by hand"):
+			frappe.get_doc(
+				{
+					"doctype": "Sales Handoff",
+					"customer": customer.name,
+					"sales_order": order.name,
+					"status": "Accepted",
+				}
+			).insert()
