@@ -14,7 +14,7 @@ ROLES = (CSM_ROLE, CS_MANAGER_ROLE)
 
 TIERS = ("Strategic", "Enterprise", "Mid-Market", "SMB")
 LIFECYCLE_STAGES = ("Onboarding", "Adoption", "Value Realisation", "Renewal", "Expansion", "Churned")
-HEALTH_STATUSES = ("Green", "Yellow", "Red")
+HEALTH_STATUSES = ("Green", "Yellow", "Red", "Insufficient Data")
 SENTIMENTS = ("Very Positive", "Positive", "Neutral", "Concerned", "Critical")
 
 DEFAULT_MODEL_NAME = "Standard Health Model"
@@ -84,6 +84,8 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"fieldtype": "Float",
 				"label": "Health Score",
 				"insert_after": "cs_column_break",
+				# with too little known there is no score to show, only the status
+				"depends_on": "eval:doc.cs_health_status != 'Insufficient Data'",
 				"read_only": 1,
 				"no_copy": 1,
 				"precision": "1",
@@ -104,6 +106,7 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"label": "Health Trend (Points)",
 				"description": "Change against the score of the number of days set in Customer Success Settings.",
 				"insert_after": "cs_health_status",
+				"depends_on": "eval:doc.cs_health_status != 'Insufficient Data'",
 				"read_only": 1,
 				"no_copy": 1,
 				"precision": "1",
@@ -242,7 +245,23 @@ def after_migrate():
 	make_default_plan_templates()
 
 
+class NotUninstallingError(frappe.ValidationError):
+	pass
+
+
 def before_uninstall():
+	"""Drop our fields (and their data), permission rules and indexes: only during a real uninstall.
+
+	Called from anywhere else (a test, a console) it would erase every CS owner, tier, score and
+	override on a live site, so it refuses.
+	"""
+	if not frappe.flags.in_uninstall:
+		frappe.throw(
+			frappe._(
+				"Customer Success removes its fields and their data only while the app is being uninstalled (bench uninstall-app customer_success)."
+			),
+			NotUninstallingError,
+		)
 	remove_custom_fields()
 	remove_role_permissions()
 	remove_indexes()
@@ -352,13 +371,13 @@ def make_custom_fields():
 	create_custom_fields(get_custom_fields(), ignore_validate=True, update=True)
 
 
-def remove_custom_fields():
+def remove_custom_fields(custom_fields: dict[str, list[dict]] | None = None):
 	"""Delete exactly the custom fields this app created, and the columns behind them.
 
 	Deleting a Custom Field leaves its column in the table; we drop ours so the ERPNext
 	table is as it was before the app came.
 	"""
-	for doctype, fields in get_custom_fields().items():
+	for doctype, fields in (custom_fields or get_custom_fields()).items():
 		for df in fields:
 			name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": df["fieldname"]})
 			if name:

@@ -1,14 +1,18 @@
 """Form actions for health: recompute one customer, override, sentiment, the records behind a factor."""
 
+from datetime import date
+
 import frappe
 from frappe import _
-from frappe.utils import add_days, cint, flt, getdate, nowdate
+from frappe.utils import add_days, cint, cstr, getdate, nowdate, strip_html
 
 from customer_success import health
 from customer_success.engine import health as engine
 from customer_success.permissions import can_work_on_customer
+from customer_success.queries import health as queries
 
 MAX_OVERRIDE_DAYS = 365
+MAX_REASON_LENGTH = 1000
 
 
 def _check_customer(customer: str):
@@ -31,7 +35,10 @@ def latest_score(customer: str) -> dict | None:
 			"status",
 			"trend",
 			"computed_score",
+			"computed_status",
 			"is_override",
+			"override_reason",
+			"override_until",
 			"score_date",
 			"explanation",
 			"model",
@@ -88,26 +95,59 @@ def get_customer_health(customer: str) -> dict:
 def set_override(customer: str, score: float, reason: str, until: str) -> dict | None:
 	"""Override the score until a date; the computed score keeps being recorded beside it."""
 	_check_customer(customer)
-	score = flt(score)
-	if not 0 <= score <= 100:
-		frappe.throw(_("Override score must be between 0 and 100 (it is {0}).").format(score))
-	if not (reason or "").strip():
-		frappe.throw(_("Give a reason for overriding the health score."))
-	until_date = getdate(until) if until else None
-	today = getdate(nowdate())
-	if not until_date or until_date < today:
-		frappe.throw(_("Override Until must be today or later."))
-	if until_date > getdate(add_days(today, MAX_OVERRIDE_DAYS)):
-		frappe.throw(
-			_("An override can last at most {0} days; pick an earlier date.").format(MAX_OVERRIDE_DAYS)
-		)
+	score, reason, until_date = validate_override(score, reason, until)
+	# update_modified=False: the Customer's own `modified` stays, so a form open elsewhere still saves.
 	frappe.db.set_value(
 		"Customer",
 		customer,
-		{"cs_health_override": score, "cs_override_reason": reason.strip(), "cs_override_until": until_date},
+		{"cs_health_override": score, "cs_override_reason": reason, "cs_override_until": until_date},
+		update_modified=False,
 	)
 	health.recompute_customer(customer)
 	return latest_score(customer)
+
+
+def validate_override(score, reason, until) -> tuple[float, str, date]:
+	"""Score 0..100, a reason (kept as plain text), and an expiry from today to MAX_OVERRIDE_DAYS ahead;
+	the first override is held to the same rules as any later one."""
+	try:
+		value = float(score)
+	except (TypeError, ValueError):
+		value = None
+	if value is None or not 0 <= value <= 100:
+		frappe.throw(
+			_("Override Score must be a number from 0 to 100 (it is {0}).").format(frappe.bold(score)),
+			title=_("Override Score"),
+		)
+	text = clean_reason(reason)
+	if not text:
+		frappe.throw(_("Reason is required: say why the health score is overridden."), title=_("Reason"))
+	if len(text) > MAX_REASON_LENGTH:
+		frappe.throw(
+			_("Reason is too long: keep it under {0} characters (it has {1}).").format(
+				MAX_REASON_LENGTH, len(text)
+			),
+			title=_("Reason"),
+		)
+	today = getdate(nowdate())
+	until_date = getdate(until) if until else None
+	if not until_date or until_date < today:
+		frappe.throw(_("Override Until must be today or later."), title=_("Override Until"))
+	if until_date > getdate(add_days(today, MAX_OVERRIDE_DAYS)):
+		frappe.throw(
+			_("Override Until can be at most {0} days ahead ({1}); pick an earlier date.").format(
+				MAX_OVERRIDE_DAYS, frappe.format(add_days(today, MAX_OVERRIDE_DAYS), "Date")
+			),
+			title=_("Override Until"),
+		)
+	return value, text, until_date
+
+
+def clean_reason(reason) -> str:
+	"""The reason as plain text: tags are removed, and a stray angle bracket left is escaped, since
+	the reason is shown on the Customer form and in reports."""
+	text = strip_html(cstr(reason)).strip()
+	return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 @frappe.whitelist(methods=["POST"])
@@ -118,6 +158,7 @@ def clear_override(customer: str) -> dict | None:
 		customer,
 		# Float columns are NOT NULL in frappe: no override is 0 with no expiry date.
 		{"cs_health_override": 0, "cs_override_reason": None, "cs_override_until": None},
+		update_modified=False,
 	)
 	health.recompute_customer(customer)
 	return latest_score(customer)
@@ -131,7 +172,10 @@ def set_sentiment(customer: str, sentiment: str) -> dict | None:
 			_("Sentiment must be one of: {0}.").format(", ".join(_(s) for s in engine.SENTIMENT_SCORES))
 		)
 	frappe.db.set_value(
-		"Customer", customer, {"cs_csm_sentiment": sentiment, "cs_sentiment_on": getdate(nowdate())}
+		"Customer",
+		customer,
+		{"cs_csm_sentiment": sentiment, "cs_sentiment_on": getdate(nowdate())},
+		update_modified=False,
 	)
 	health.recompute_customer(customer)
 	return latest_score(customer)
@@ -173,9 +217,7 @@ def get_factor_records(customer: str, factor_type: str) -> dict:
 		fields = ["name", "posting_date", "base_net_total", "is_return", "status"]
 		return _records("Sales Invoice", filters, fields, "posting_date desc")
 	if factor_type == engine.ENGAGEMENT_RECENCY:
-		filters = {"reference_doctype": "Customer", "reference_name": customer}
-		fields = ["name", "subject", "communication_medium", "communication_date"]
-		return _records("Communication", filters, fields, "communication_date desc", limit=10)
+		return _touch_records(customer)
 	if factor_type == engine.RENEWAL_PROXIMITY:
 		filters = {"party_type": "Customer", "party_name": customer, "docstatus": 1}
 		return _records("Contract", filters, ["name", "start_date", "end_date", "status"], "end_date desc")
@@ -191,6 +233,52 @@ def get_factor_records(customer: str, factor_type: str) -> dict:
 	if factor_type == engine.CSM_SENTIMENT:
 		return {"doctype": "Customer", "records": [], "route_options": {"name": customer}}
 	frappe.throw(_("Unknown factor {0}.").format(factor_type))
+
+
+def _touch_records(customer: str, limit: int = 50) -> dict:
+	"""Exactly the touches the engagement score counts (the same source definitions), newest first.
+
+	Each document is then read through frappe.get_list, so a user sees only what their roles allow.
+	"""
+	touches = queries.touches_of(customer, limit)
+	names = {
+		doctype: [t["name"] for t in touches if t["doctype"] == doctype]
+		for doctype in (queries.COMMUNICATION, queries.EVENT)
+	}
+	readable: dict[tuple[str, str], dict] = {}
+	if names[queries.COMMUNICATION] and frappe.has_permission("Communication", "read"):
+		for row in frappe.get_list(
+			"Communication",
+			filters={"name": ("in", names[queries.COMMUNICATION])},
+			fields=["name", "subject", "communication_medium as medium"],
+			limit_page_length=0,
+		):
+			readable[(queries.COMMUNICATION, row.name)] = row
+	if names[queries.EVENT] and frappe.has_permission("Event", "read"):
+		for row in frappe.get_list(
+			"Event",
+			filters={"name": ("in", names[queries.EVENT])},
+			fields=["name", "subject", "event_category as medium"],
+			limit_page_length=0,
+		):
+			readable[(queries.EVENT, row.name)] = row
+	records = [
+		frappe._dict(
+			name=touch["name"],
+			document_type=touch["doctype"],
+			subject=readable[(touch["doctype"], touch["name"])].subject,
+			medium=readable[(touch["doctype"], touch["name"])].medium,
+			date=touch["when"],
+		)
+		for touch in touches
+		if (touch["doctype"], touch["name"]) in readable
+	]
+	return {
+		"doctype": queries.COMMUNICATION,
+		"records": records,
+		"counted": len(touches),
+		"route_options": {"name": ("in", names[queries.COMMUNICATION] or [""])},
+	}
 
 
 def _records(doctype: str, filters: dict, fields: list[str], order_by: str, limit: int = 50) -> dict:

@@ -2,6 +2,9 @@
 
 A factor with no data for a customer (raw value ``None``) is left out and the remaining
 weights are re-normalised, so "we know nothing" never reads as "the customer is failing".
+When the factors with data carry less than a set share of the model's weight, the customer
+gets no colour at all: its status is "Insufficient Data", never a green that only says
+"nothing has gone wrong yet".
 """
 
 from dataclasses import dataclass, field
@@ -10,6 +13,14 @@ from datetime import date
 from customer_success.engine._num import clamp, is_number, linear, round2
 
 GREEN, YELLOW, RED = "Green", "Yellow", "Red"
+INSUFFICIENT_DATA = "Insufficient Data"
+STATUSES = (GREEN, YELLOW, RED, INSUFFICIENT_DATA)
+
+# Below this share (percent) of the model's enabled weight carried by factors with data, no colour.
+DEFAULT_MIN_KNOWN_SHARE = 50.0
+
+# The raw engagement value of a live customer nobody has ever been in touch with: a fact, the worst.
+NEVER_CONTACTED = "Never contacted"
 
 SUPPORT_LOAD = "Support Load"
 SLA_BREACHES = "SLA Breaches"
@@ -58,6 +69,27 @@ def params_for(factor_type: str, overrides: dict | None = None) -> dict[str, flo
 		if is_number(value):
 			merged[key] = float(value)
 	return merged
+
+
+# --- facts -> raw value, where "no data" needs a rule ------------------------------------------
+
+
+def support_load_raw(weighted_open_issues, is_live: bool, has_had_issues: bool) -> float | None:
+	"""Open issues say something only of a customer that is live or has ever raised an issue.
+
+	For anyone else (a prospect, a record nobody works with) "no open issues" is not perfect
+	support, it is nothing known: `None`, so the factor drops out.
+	"""
+	if has_had_issues:
+		return float(weighted_open_issues or 0)
+	return 0.0 if is_live else None
+
+
+def engagement_raw(last_touch: date | None, today: date, is_live: bool):
+	"""Days since the last touch; a live customer never touched is `NEVER_CONTACTED`, not missing."""
+	if last_touch is not None:
+		return (today - last_touch).days
+	return NEVER_CONTACTED if is_live else None
 
 
 # --- raw value -> sub-score, one function per factor type ----------------------------------
@@ -123,7 +155,12 @@ def score_revenue_trend(change, worst_change=-0.5, best_change=0.2, flat_score=7
 
 
 def score_engagement_recency(days_since_last_touch, good_days=14, worst_days=90, **_) -> float | None:
-	"""Days since the last communication or event; a touch scheduled in the future counts as today."""
+	"""Days since the last communication or event; a touch scheduled in the future counts as today.
+
+	A live customer never contacted (`NEVER_CONTACTED`) scores 0: the worst engagement there is.
+	"""
+	if days_since_last_touch == NEVER_CONTACTED:
+		return 0.0
 	if not is_number(days_since_last_touch):
 		return None
 	days = max(float(days_since_last_touch), 0.0)
@@ -252,9 +289,13 @@ class FactorResult:
 
 @dataclass
 class HealthResult:
+	"""`score` is what the factors with data add up to; with too little known it is kept only to
+	explain, and `status` is `INSUFFICIENT_DATA`: never show it as a score then."""
+
 	score: float | None
 	status: str | None
 	factors: list[FactorResult]
+	known_share: float = 0.0
 
 	def explanation(self) -> list[dict]:
 		return [f.as_dict() for f in self.factors]
@@ -282,10 +323,49 @@ def status_for(score: float | None, green_min: float, red_below: float) -> str |
 	return YELLOW
 
 
+def known_share(weight_with_data: float, total_weight: float) -> float:
+	"""The share (percent) of the model's enabled weight carried by factors with data."""
+	if not is_number(total_weight) or float(total_weight) <= 0:
+		return 0.0
+	return clamp(100.0 * max(float(weight_with_data or 0), 0.0) / float(total_weight))
+
+
+def enough_known(share: float, min_share=DEFAULT_MIN_KNOWN_SHARE) -> bool:
+	"""A colour needs data on at least `min_share` percent of the weight (exactly the share is enough).
+
+	Nothing known is never enough, whatever the setting; a setting outside 0..100 is clamped.
+	"""
+	minimum = clamp(float(min_share)) if is_number(min_share) else DEFAULT_MIN_KNOWN_SHARE
+	# rounded: weights of 33.33 + 16.67 must reach a 50 % threshold despite float noise
+	return float(share) > 0 and round(float(share), 6) >= minimum
+
+
+def status_for_known(score, share: float, green_min, red_below, min_share=DEFAULT_MIN_KNOWN_SHARE) -> str:
+	"""The colour of a computed score, or `INSUFFICIENT_DATA` when too little of the model is known."""
+	if score is None or not enough_known(share, min_share):
+		return INSUFFICIENT_DATA
+	return status_for(score, green_min, red_below)
+
+
+def final_status(computed_status: str | None, score, is_override: bool, green_min, red_below) -> str | None:
+	"""What users see: a CSM override is knowledge and always has a colour; else the computed status."""
+	if is_override:
+		return status_for(score, green_min, red_below)
+	return computed_status
+
+
 def compute_health(
-	raw_values: dict, factors: list[FactorSpec], green_min=70.0, red_below=40.0
+	raw_values: dict,
+	factors: list[FactorSpec],
+	green_min=70.0,
+	red_below=40.0,
+	min_known_share=DEFAULT_MIN_KNOWN_SHARE,
 ) -> HealthResult:
-	"""Score one customer: sub-score each enabled factor, re-normalise weights over those with data."""
+	"""Score one customer: sub-score each enabled factor, re-normalise weights over those with data.
+
+	With data on less than `min_known_share` percent of the enabled weight the status is
+	`INSUFFICIENT_DATA`; the score the known factors add up to is still returned, to explain.
+	"""
 	scored = []
 	for spec in factors:
 		raw = raw_values.get(spec.factor_type)
@@ -310,10 +390,12 @@ def compute_health(
 				round2(contribution),
 			)
 		)
+	share = known_share(weight_with_data, sum(float(spec.weight) for spec in factors))
 	if weight_with_data <= 0:
-		return HealthResult(None, None, results)
+		return HealthResult(None, INSUFFICIENT_DATA, results, round2(share))
 	score = round2(clamp(total))
-	return HealthResult(score, status_for(score, green_min, red_below), results)
+	status = status_for_known(score, share, green_min, red_below, min_known_share)
+	return HealthResult(score, status, results, round2(share))
 
 
 def trend(current: float | None, previous: float | None) -> float | None:

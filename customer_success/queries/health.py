@@ -5,11 +5,14 @@ by customer. A chunk of thousands of customers costs the same handful of queries
 """
 
 from datetime import date
+from typing import NamedTuple
 
 import frappe
-from frappe.query_builder import Case
+from frappe.query_builder import Case, Order
 from frappe.query_builder.functions import Avg, Count, Max, Min, Sum
 from frappe.utils import add_days, getdate
+
+from customer_success.engine.health import INSUFFICIENT_DATA
 
 OPEN_ISSUE_STATUSES = ("Open", "Replied", "On Hold")
 
@@ -48,23 +51,75 @@ def customer_ranges(chunk_size: int) -> list[tuple[str, str]]:
 	return [(names[i], names[min(i + chunk_size, len(names)) - 1]) for i in range(0, len(names), chunk_size)]
 
 
+def customer_chunks(chunk_size: int) -> list[dict]:
+	"""The ranges of `customer_ranges`, each with how many active customers it holds (one scan)."""
+	customer = frappe.qb.DocType("Customer")
+	names = (
+		frappe.qb.from_(customer)
+		.select(customer.name)
+		.where(customer.disabled == 0)
+		.orderby(customer.name)
+		.run(pluck=True)
+	)
+	return [
+		{"lo": part[0], "hi": part[-1], "customers": len(part)}
+		for part in (names[i : i + chunk_size] for i in range(0, len(names), chunk_size))
+	]
+
+
+def live_customers(lo: str, hi: str) -> set[str]:
+	"""The customers of the range with a submitted Sales Order, Sales Invoice or Contract.
+
+	One statement: the union of three grouped range scans (each on an indexed party column).
+	"""
+	order = frappe.qb.DocType("Sales Order")
+	invoice = frappe.qb.DocType("Sales Invoice")
+	contract = frappe.qb.DocType("Contract")
+	query = (
+		frappe.qb.from_(order)
+		.select(order.customer)
+		.where(order.customer[lo:hi] & (order.docstatus == 1))
+		.groupby(order.customer)
+		.union(
+			frappe.qb.from_(invoice)
+			.select(invoice.customer)
+			.where(invoice.customer[lo:hi] & (invoice.docstatus == 1))
+			.groupby(invoice.customer)
+		)
+		.union(
+			frappe.qb.from_(contract)
+			.select(contract.party_name)
+			.where(
+				(contract.party_type == "Customer") & contract.party_name[lo:hi] & (contract.docstatus == 1)
+			)
+			.groupby(contract.party_name)
+		)
+	)
+	return {name for (name,) in query.run() if name}
+
+
 def open_issue_load(
 	lo: str, hi: str, priority_weights: dict[str, float], default_weight: float
 ) -> dict[str, float]:
-	"""{customer: open issues weighted by priority}, weighed in SQL: one row per customer."""
+	"""{customer: open issues weighted by priority} for every customer that has ever had an issue.
+
+	A customer with issues, none open, maps to 0.0; one that never had an issue is absent (its
+	support load is then known only if it is live). Weighed in SQL: one row per customer.
+	"""
 	issue = frappe.qb.DocType("Issue")
 	weight = Case()
 	for priority, value in priority_weights.items():
 		weight = weight.when(issue.priority == priority, value)
 	weight = weight.else_(default_weight)
+	open_weight = Case().when(issue.status.isin(OPEN_ISSUE_STATUSES), weight).else_(0)
 	rows = (
 		frappe.qb.from_(issue)
-		.select(issue.customer, Sum(weight).as_("load"))
-		.where(issue.customer[lo:hi] & issue.status.isin(OPEN_ISSUE_STATUSES))
+		.select(issue.customer, Sum(open_weight).as_("load"))
+		.where(issue.customer[lo:hi])
 		.groupby(issue.customer)
 		.run()
 	)
-	return {customer: float(load) for customer, load in rows}
+	return {customer: float(load or 0) for customer, load in rows}
 
 
 def sla_counts(lo: str, hi: str, since: date) -> dict[str, dict]:
@@ -167,64 +222,133 @@ def company_rates(companies: set[str], today: date) -> dict[str, float]:
 	return rates
 
 
-def last_touch_dates(lo: str, hi: str) -> dict[str, date]:
-	"""The latest communication or event with the customer or any of its contacts.
+COMMUNICATION, EVENT = "Communication", "Event"
 
-	Five sources, each one aggregate over the range: communications about the customer or on
-	its timeline, communications about one of its contacts or on a contact's timeline (as
-	incoming email is), and events the customer takes part in.
+
+class TouchSource(NamedTuple):
+	"""One place a touch is found: its FROM, joins and WHERE, and the columns callers select."""
+
+	doctype: str
+	query: object  # a frappe.qb query without SELECT
+	customer: object
+	record: object
+	when: object
+	# for communications: (reference_doctype, reference_name), to know one that mirrors an event
+	reference: tuple | None = None
+
+
+def touch_sources(lo: str, hi: str) -> list[TouchSource]:
+	"""Where a touch with a customer of the range is found.
+
+	The one definition of a "touch": the score (`last_touch_dates`) and the records dialog
+	(`touches_of`) both select from these, so the two can never count different things. Five
+	sources: human communications about the customer or on its timeline, about one of its
+	contacts or on a contact's timeline (as incoming email is), and events the customer takes
+	part in.
 	"""
 	comm = frappe.qb.DocType("Communication")
 	link = frappe.qb.DocType("Communication Link")
 	contact = frappe.qb.DocType("Dynamic Link")
 	event = frappe.qb.DocType("Event")
 	participant = frappe.qb.DocType("Event Participants")
-	last = Max(comm.communication_date).as_("last")
 	contacts_of_range = (
 		(contact.parenttype == "Contact") & (contact.link_doctype == "Customer") & contact.link_name[lo:hi]
 	)
 	# Only real exchanges count: automated messages (invoices mailed, notifications) do not.
 	human = comm.communication_type == "Communication"
-	sources = (
-		frappe.qb.from_(comm)
-		.select(comm.reference_name, last)
-		.where((comm.reference_doctype == "Customer") & comm.reference_name[lo:hi] & human)
-		.groupby(comm.reference_name),
-		frappe.qb.from_(link)
-		.join(comm)
-		.on(comm.name == link.parent)
-		.select(link.link_name, last)
-		.where((link.link_doctype == "Customer") & link.link_name[lo:hi] & human)
-		.groupby(link.link_name),
-		frappe.qb.from_(contact)
-		.join(comm)
-		.on((comm.reference_doctype == "Contact") & (comm.reference_name == contact.parent))
-		.select(contact.link_name, last)
-		.where(contacts_of_range & human)
-		.groupby(contact.link_name),
-		frappe.qb.from_(contact)
-		.join(link)
-		.on((link.link_doctype == "Contact") & (link.link_name == contact.parent))
-		.join(comm)
-		.on(comm.name == link.parent)
-		.select(contact.link_name, last)
-		.where(contacts_of_range & human)
-		.groupby(contact.link_name),
-		frappe.qb.from_(participant)
-		.join(event)
-		.on(event.name == participant.parent)
-		.select(participant.reference_docname, Max(event.starts_on))
-		.where((participant.reference_doctype == "Customer") & participant.reference_docname[lo:hi])
-		.groupby(participant.reference_docname),
-	)
+	reference = (comm.reference_doctype, comm.reference_name)
+	return [
+		TouchSource(
+			COMMUNICATION,
+			frappe.qb.from_(comm).where(
+				(comm.reference_doctype == "Customer") & comm.reference_name[lo:hi] & human
+			),
+			comm.reference_name,
+			comm.name,
+			comm.communication_date,
+			reference,
+		),
+		TouchSource(
+			COMMUNICATION,
+			frappe.qb.from_(link)
+			.join(comm)
+			.on(comm.name == link.parent)
+			.where((link.link_doctype == "Customer") & link.link_name[lo:hi] & human),
+			link.link_name,
+			comm.name,
+			comm.communication_date,
+			reference,
+		),
+		TouchSource(
+			COMMUNICATION,
+			frappe.qb.from_(contact)
+			.join(comm)
+			.on((comm.reference_doctype == "Contact") & (comm.reference_name == contact.parent))
+			.where(contacts_of_range & human),
+			contact.link_name,
+			comm.name,
+			comm.communication_date,
+			reference,
+		),
+		TouchSource(
+			COMMUNICATION,
+			frappe.qb.from_(contact)
+			.join(link)
+			.on((link.link_doctype == "Contact") & (link.link_name == contact.parent))
+			.join(comm)
+			.on(comm.name == link.parent)
+			.where(contacts_of_range & human),
+			contact.link_name,
+			comm.name,
+			comm.communication_date,
+			reference,
+		),
+		TouchSource(
+			EVENT,
+			frappe.qb.from_(participant)
+			.join(event)
+			.on(event.name == participant.parent)
+			.where((participant.reference_doctype == "Customer") & participant.reference_docname[lo:hi]),
+			participant.reference_docname,
+			event.name,
+			event.starts_on,
+		),
+	]
+
+
+def last_touch_dates(lo: str, hi: str) -> dict[str, date]:
+	"""The latest touch (see `touch_sources`) with each customer of the range: one aggregate per source."""
 	latest: dict[str, date] = {}
-	for query in sources:
-		for customer, when in query.run():
-			if customer and when:
-				day = getdate(when)
-				if customer not in latest or day > latest[customer]:
-					latest[customer] = day
+	for source in touch_sources(lo, hi):
+		query = source.query.select(source.customer, Max(source.when)).groupby(source.customer)
+		for name, last in query.run():
+			if name and last:
+				day = getdate(last)
+				if name not in latest or day > latest[name]:
+					latest[name] = day
 	return latest
+
+
+def touches_of(customer: str, limit: int = 50) -> list[dict]:
+	"""The touches the score counts for one customer, newest first: [{doctype, name, when}].
+
+	A communication found through several sources is one touch, and so is the communication
+	frappe writes for each participant of an event: it is that event.
+	"""
+	found: dict[tuple[str, str], object] = {}
+	for source in touch_sources(customer, customer):
+		columns = [source.record, source.when, *(source.reference or ())]
+		rows = source.query.select(*columns).orderby(source.when, order=Order.desc).limit(limit).run()
+		for name, at, *reference in rows:
+			if not (name and at):
+				continue
+			key = (source.doctype, name)
+			if reference and reference[0] == EVENT and reference[1]:
+				key = (EVENT, reference[1])
+			if key not in found or at > found[key]:
+				found[key] = at
+	ordered = sorted(found.items(), key=lambda item: item[1], reverse=True)[:limit]
+	return [{"doctype": doctype, "name": name, "when": at} for (doctype, name), at in ordered]
 
 
 def latest_contract_end(lo: str, hi: str) -> dict[str, date]:
@@ -246,12 +370,19 @@ def latest_contract_end(lo: str, hi: str) -> dict[str, date]:
 
 
 def scores_around(lo: str, hi: str, day: date, slack_days: int = 7) -> dict[str, float]:
-	"""Each customer's latest score on or before `day` (within `slack_days`), for the trend."""
+	"""Each customer's latest score on or before `day` (within `slack_days`), for the trend.
+
+	A day with too little known (Insufficient Data) had no score to compare against.
+	"""
 	score = frappe.qb.DocType("Customer Health Score")
 	rows = (
 		frappe.qb.from_(score)
 		.select(score.customer, score.score, score.score_date)
-		.where(score.customer[lo:hi] & score.score_date[add_days(day, -slack_days) : day])
+		.where(
+			score.customer[lo:hi]
+			& score.score_date[add_days(day, -slack_days) : day]
+			& (score.status != INSUFFICIENT_DATA)
+		)
 		.orderby(score.score_date)
 		.run(as_dict=True)
 	)

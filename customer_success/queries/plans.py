@@ -180,17 +180,18 @@ def checkin_candidates() -> list[dict]:
 
 
 def renewing_customers(start: date, end: date) -> set[str]:
+	"""Customers whose LATEST submitted contract ends from `start` to `end`: one whose renewal is
+	already signed (a later contract) is not renewing, as the health score's renewal factor keeps."""
 	contract = frappe.qb.DocType("Contract")
+	latest_end = Max(contract.end_date)
 	return set(
 		frappe.qb.from_(contract)
 		.select(contract.party_name)
-		.distinct()
 		.where(
-			(contract.party_type == "Customer")
-			& (contract.docstatus == 1)
-			& (contract.end_date >= start)
-			& (contract.end_date <= end)
+			(contract.party_type == "Customer") & (contract.docstatus == 1) & contract.end_date.isnotnull()
 		)
+		.groupby(contract.party_name)
+		.having((latest_end >= start) & (latest_end <= end))
 		.run(pluck=True)
 	)
 

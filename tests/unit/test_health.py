@@ -184,9 +184,134 @@ def test_contributions_add_up_to_score():
 	assert explanation[0]["factor_type"] == h.SUPPORT_LOAD and explanation[0]["weight"] == 40
 
 
-def test_no_data_at_all_gives_no_score():
+def test_no_data_at_all_gives_no_score_and_no_colour():
 	result = h.compute_health({}, [spec(h.NPS, 100)])
-	assert result.score is None and result.status is None
+	assert result.score is None and result.status == h.INSUFFICIENT_DATA
+	assert result.known_share == 0
+
+
+# --- a score says only what is known -----------------------------------------------------
+
+
+def test_known_share():
+	assert h.known_share(50, 100) == 50
+	assert h.known_share(0, 100) == 0
+	assert h.known_share(30, 60) == 50  # weights need not add up to 100
+	assert h.known_share(10, 0) == 0
+	assert h.known_share(-5, 100) == 0
+
+
+@pytest.mark.parametrize(
+	("share", "minimum", "enough"),
+	[
+		(50, 50, True),  # exactly the threshold is enough
+		(49.99, 50, False),
+		(50.01, 50, True),
+		(100, 100, True),
+		(99.99, 100, False),
+		(0, 0, False),  # nothing known is never enough
+		(0.01, 0, True),
+		(10, 0, True),
+		(100, 150, True),  # a setting above 100 is clamped to 100
+		(30, -10, True),  # below 0 clamped to 0
+		(49.9999999999, 50, True),  # float noise of re-summed weights does not flip the colour
+		(40, None, False),  # unset setting: the default 50
+		(60, None, True),
+	],
+)
+def test_enough_known_edges(share, minimum, enough):
+	assert h.enough_known(share, minimum) is enough
+
+
+def test_status_for_known():
+	assert h.status_for_known(90, 50, 70, 40, 50) == h.GREEN
+	assert h.status_for_known(90, 49.99, 70, 40, 50) == h.INSUFFICIENT_DATA
+	assert h.status_for_known(None, 100, 70, 40, 50) == h.INSUFFICIENT_DATA
+	assert h.status_for_known(10, 80, 70, 40, 50) == h.RED
+
+
+def test_too_little_known_has_no_colour_but_keeps_its_explanation():
+	factors = [spec(h.SUPPORT_LOAD, 30), spec(h.PAYMENT_BEHAVIOUR, 40), spec(h.NPS, 30)]
+	result = h.compute_health({h.SUPPORT_LOAD: 0}, factors, min_known_share=50)
+	assert result.status == h.INSUFFICIENT_DATA
+	assert result.known_share == 30
+	assert result.score == 100  # what the known factor adds up to, kept to explain, not shown
+	by_type = {f.factor_type: f for f in result.factors}
+	assert by_type[h.SUPPORT_LOAD].effective_weight == 100
+
+
+def test_exactly_the_threshold_gets_a_colour():
+	factors = [spec(h.SUPPORT_LOAD, 50), spec(h.NPS, 50)]
+	assert h.compute_health({h.SUPPORT_LOAD: 0}, factors, min_known_share=50).status == h.GREEN
+	assert h.compute_health({h.SUPPORT_LOAD: 0}, factors, min_known_share=50.01).status == h.INSUFFICIENT_DATA
+	# the default threshold is 50 %
+	assert h.compute_health({h.SUPPORT_LOAD: 0}, factors).status == h.GREEN
+	assert h.compute_health({h.SUPPORT_LOAD: 0}, factors, min_known_share=0).status == h.GREEN
+
+
+def test_thirds_reach_a_threshold_despite_rounding():
+	factors = [spec(h.SUPPORT_LOAD, 33.33), spec(h.NPS, 16.67), spec(h.SLA_BREACHES, 50)]
+	result = h.compute_health({h.SUPPORT_LOAD: 0, h.NPS: 10}, factors, min_known_share=50)
+	assert result.status == h.GREEN
+
+
+def test_an_override_is_knowledge_and_has_a_colour():
+	assert h.final_status(h.INSUFFICIENT_DATA, 80, True, 70, 40) == h.GREEN
+	assert h.final_status(h.INSUFFICIENT_DATA, 30, True, 70, 40) == h.RED
+	assert h.final_status(h.INSUFFICIENT_DATA, 80, False, 70, 40) == h.INSUFFICIENT_DATA
+	assert h.final_status(h.YELLOW, 55, False, 70, 40) == h.YELLOW
+
+
+def test_support_load_is_known_only_for_live_customers_or_ones_with_issues():
+	assert h.support_load_raw(None, is_live=False, has_had_issues=False) is None
+	assert h.support_load_raw(None, is_live=True, has_had_issues=False) == 0
+	assert h.support_load_raw(0.0, is_live=False, has_had_issues=True) == 0  # issues, all closed
+	assert h.support_load_raw(7.0, is_live=False, has_had_issues=True) == 7
+	assert h.sub_score(h.SUPPORT_LOAD, h.support_load_raw(None, False, False)) is None
+
+
+def test_never_contacted_is_a_fact_for_a_live_customer():
+	today = date(2026, 11, 23)
+	assert h.engagement_raw(None, today, is_live=True) == h.NEVER_CONTACTED
+	assert h.engagement_raw(None, today, is_live=False) is None
+	assert h.engagement_raw(today - timedelta(days=9), today, is_live=False) == 9
+	assert h.engagement_raw(today + timedelta(days=2), today, is_live=True) == -2  # a meeting booked ahead
+	assert h.sub_score(h.ENGAGEMENT_RECENCY, h.NEVER_CONTACTED) == 0
+	assert h.sub_score(h.ENGAGEMENT_RECENCY, None) is None
+
+
+def test_a_live_customer_never_contacted_scores_the_worst_engagement():
+	factors = [spec(h.ENGAGEMENT_RECENCY, 50), spec(h.SUPPORT_LOAD, 50)]
+	today = date(2026, 11, 23)
+	raw = {
+		h.ENGAGEMENT_RECENCY: h.engagement_raw(None, today, is_live=True),
+		h.SUPPORT_LOAD: h.support_load_raw(None, is_live=True, has_had_issues=False),
+	}
+	result = h.compute_health(raw, factors)
+	assert result.score == 50 and result.status == h.YELLOW
+	assert result.explanation()[0]["raw"] == h.NEVER_CONTACTED
+	# the same customer before any order: nothing is known about it
+	raw = {
+		h.ENGAGEMENT_RECENCY: h.engagement_raw(None, today, is_live=False),
+		h.SUPPORT_LOAD: h.support_load_raw(None, is_live=False, has_had_issues=False),
+	}
+	assert h.compute_health(raw, factors).status == h.INSUFFICIENT_DATA
+
+
+@given(
+	st.lists(st.booleans(), min_size=4, max_size=4),
+	st.lists(st.integers(min_value=1, max_value=100), min_size=4, max_size=4),
+	st.floats(min_value=0, max_value=100, allow_nan=False),
+)
+def test_colour_only_with_enough_known(known, weights, minimum):
+	types = [h.SUPPORT_LOAD, h.SLA_BREACHES, h.NPS, h.OBJECTIVE_PROGRESS]
+	raw = {t: (5 if k else None) for t, k in zip(types, known, strict=True)}
+	result = h.compute_health(raw, [spec(t, w) for t, w in zip(types, weights, strict=True)], 70, 40, minimum)
+	share = 100 * sum(w for w, k in zip(weights, known, strict=True) if k) / sum(weights)
+	if share == 0 or share < minimum - 1e-6:
+		assert result.status == h.INSUFFICIENT_DATA
+	elif share > minimum + 1e-6:
+		assert result.status in (h.GREEN, h.YELLOW, h.RED)
 
 
 def test_trend_and_override():

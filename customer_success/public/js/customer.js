@@ -1,6 +1,7 @@
 // Customer form: health score, its explanation, and the CSM's actions.
 frappe.ui.form.on("Customer", {
 	refresh(frm) {
+		customer_success.health.escape_text_field(frm, "cs_override_reason");
 		if (frm.is_new()) return;
 		customer_success_customer.show_health(frm);
 	},
@@ -13,15 +14,26 @@ const customer_success_customer = {
 			args: { customer: frm.doc.name },
 			callback(r) {
 				const data = r.message || {};
-				if (frm.doc.cs_health_status) {
-					const colour = customer_success.health.STATUS_COLOURS[frm.doc.cs_health_status] || "gray";
-					const headline = __("Health: {0} ({1})", [__(frm.doc.cs_health_status), format_number(frm.doc.cs_health_score, null, 0)]);
+				const status = frm.doc.cs_health_status;
+				if (status) {
+					const colour = customer_success.health.STATUS_COLOURS[status] || "gray";
+					// No score is shown without a colour: "Insufficient Data" reads "–".
+					const headline = frappe.utils.escape_html(
+						__("Health: {0} ({1})", [__(status), customer_success.health.format_score(frm.doc.cs_health_score, status, 0)])
+					);
 					frm.dashboard.add_indicator(headline, colour);
 					// The dashboard sits on its own tab in v15: say it where the form opens too.
-					const trend = frm.doc.cs_health_trend
-						? __(" · {0} points over {1} days", [(frm.doc.cs_health_trend > 0 ? "+" : "") + format_number(frm.doc.cs_health_trend, null, 1), data.trend_days])
-						: "";
-					frm.set_intro(`${headline}${trend} · ${__("the Dashboard tab explains it")}`, colour === "orange" ? "yellow" : colour);
+					const trend =
+						customer_success.health.has_score(status) && frm.doc.cs_health_trend
+							? __(" · {0} points over {1} days", [
+									(frm.doc.cs_health_trend > 0 ? "+" : "") + format_number(frm.doc.cs_health_trend, null, 1),
+									cint(data.trend_days),
+							  ])
+							: "";
+					frm.set_intro(
+						`${headline}${frappe.utils.escape_html(trend)} · ${frappe.utils.escape_html(__("the Dashboard tab explains it"))}`,
+						colour === "orange" ? "yellow" : colour
+					);
 				}
 				if (!data.can_edit) return;
 				if (data.sentiment_stale) {

@@ -6,6 +6,9 @@ from frappe.model.document import Document
 
 from customer_success.engine import health as engine
 
+# Day parameters (look-backs, windows): at least a day, at most ten years.
+MIN_DAYS, MAX_DAYS = 1, 3650
+
 FACTOR_EXPLANATIONS = {
 	engine.SUPPORT_LOAD: "Open issues now, weighted by priority (Urgent 4, High 3, Medium 2, Low 1).",
 	engine.SLA_BREACHES: "Share of the look-back window's issues whose SLA failed.",
@@ -30,6 +33,7 @@ class HealthScoreModel(Document):
 		self.validate_weights()
 		self.validate_bands()
 		self.validate_default()
+		self.validate_tier()
 
 	def on_update(self):
 		self.unset_other_defaults()
@@ -77,10 +81,15 @@ class HealthScoreModel(Document):
 						row.idx, _(row.factor_type), key, ", ".join(known) or _("none")
 					)
 				)
-			if isinstance(value, bool) or not isinstance(value, int | float):
+			if isinstance(value, bool) or not isinstance(value, int | float) or not engine.is_number(value):
 				frappe.throw(_("Row {0}: parameter {1} must be a number.").format(row.idx, key))
-			if key.endswith("_days") and value < 1:
-				frappe.throw(_("Row {0}: parameter {1} must be at least 1 day.").format(row.idx, key))
+			if key.endswith("_days") and not (MIN_DAYS <= value <= MAX_DAYS and float(value).is_integer()):
+				frappe.throw(
+					_(
+						"Row {0}: parameter {1} of {2} must be a whole number of days from {3} to {4} (it is {5})."
+					).format(row.idx, key, _(row.factor_type), MIN_DAYS, MAX_DAYS, value),
+					title=_("Parameters"),
+				)
 		return params
 
 	def validate_weights(self):
@@ -119,6 +128,22 @@ class HealthScoreModel(Document):
 			if not other:
 				frappe.throw(_("There must be a default model: make another model the default instead."))
 
+	def validate_tier(self):
+		"""One enabled model per tier: with two, which one scores the tier's customers would be chance."""
+		if not (self.enabled and self.applies_to_tier):
+			return
+		other = frappe.db.exists(
+			self.doctype,
+			{"enabled": 1, "applies_to_tier": self.applies_to_tier, "name": ("!=", self.name or "")},
+		)
+		if other:
+			frappe.throw(
+				_(
+					"Applies to Tier: model {0} is already enabled for tier {1}. Disable that model or pick another tier."
+				).format(other, _(self.applies_to_tier)),
+				title=_("Applies to Tier"),
+			)
+
 	def unset_other_defaults(self):
 		if not self.is_default:
 			return
@@ -144,9 +169,18 @@ class HealthScoreModel(Document):
 
 @frappe.whitelist(methods=["POST"])
 def recompute_all(model: str) -> dict:
-	"""Start a recompute of every active customer in the background (the button on the model)."""
+	"""Start a recompute of every active customer on the long queue (the button on the model).
+
+	Never inline: the whole book does not run inside a web request. Without a worker on the long
+	queue the run waits, and the message says so.
+	"""
 	frappe.has_permission("Health Score Model", "write", model, throw=True)
 	from customer_success.health import start_recompute
 
-	run = start_recompute(trigger="Manual")
-	return {"run": run.name, "status": run.status, "message": run.message}
+	run = start_recompute(trigger="Manual", now=False)
+	message = run.message
+	if run.status == "Queued":
+		message = _(
+			"Health Recompute Run {0} is queued: it will run when a worker on the long queue is listening."
+		).format(run.name)
+	return {"run": run.name, "status": run.status, "message": message}

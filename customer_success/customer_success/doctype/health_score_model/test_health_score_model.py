@@ -115,3 +115,46 @@ class TestHealthScoreModel(FrappeTestCase):
 		self.assertFalse(
 			frappe.has_permission("Health Score Model", "write", user="cs-model-csm@example.com")
 		)
+
+	def test_day_parameters_are_bounded(self):
+		for value in ("0", "-5", "3651", "100000", "12.5"):
+			self.assertRaisesMessage(
+				model(
+					factors=[
+						("SLA Breaches", 50, {"parameters": f'{{"lookback_days": {value}}}'}),
+						("Support Load", 50),
+					]
+				),
+				"lookback_days",
+				"from 1 to 3650",
+			)
+		self.assertRaisesMessage(
+			model(
+				factors=[
+					("Engagement Recency", 50, {"parameters": '{"worst_days": Infinity}'}),
+					("Support Load", 50),
+				]
+			),
+			"worst_days",
+			"must be a number",
+		)
+		doc = model(
+			factors=[
+				("Engagement Recency", 50, {"parameters": '{"good_days": 1, "worst_days": 3650}'}),
+				("Support Load", 50),
+			]
+		).insert()
+		self.assertEqual(doc.factor_specs()[0].params, {"good_days": 1, "worst_days": 3650})
+
+	def test_one_enabled_model_per_tier(self):
+		model("_CS Test Tier A", applies_to_tier="Strategic").insert()
+		self.assertRaisesMessage(
+			model("_CS Test Tier B", applies_to_tier="Strategic"), "Applies to Tier", "_CS Test Tier A"
+		)
+		# a disabled second model for the tier may be kept, but not enabled beside the first
+		second = model("_CS Test Tier B", applies_to_tier="Strategic", enabled=0).insert()
+		second.enabled = 1
+		with self.assertRaises(frappe.ValidationError):
+			second.save()
+		self.assertFalse(frappe.db.get_value("Health Score Model", second.name, "enabled"))
+		model("_CS Test Tier C", applies_to_tier="Enterprise").insert()  # another tier is fine
