@@ -52,7 +52,9 @@ class TestInstall(FrappeTestCase):
 		try:
 			self.assertTrue(frappe.db.has_column("ToDo", "cs_uninstall_probe"))
 			install.remove_custom_fields(probe)
-			self.assertFalse(frappe.db.exists("Custom Field", {"dt": "ToDo", "fieldname": "cs_uninstall_probe"}))
+			self.assertFalse(
+				frappe.db.exists("Custom Field", {"dt": "ToDo", "fieldname": "cs_uninstall_probe"})
+			)
 			self.assertFalse(frappe.db.has_column("ToDo", "cs_uninstall_probe"))
 			self.assertIsNone(frappe.get_meta("ToDo", cached=False).get_field("cs_uninstall_probe"))
 			# someone else's customisation, and our real fields, survive
