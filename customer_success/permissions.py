@@ -25,6 +25,13 @@ def owns_customer(customer: str | None, user: str | None = None) -> bool:
 	return bool(customer) and frappe.db.get_value("Customer", customer, "cs_owner") == user
 
 
+def book_of(user: str | None = None) -> str | None:
+	"""The CSM whose book limits the customer figures `user` sees; None when nothing limits them
+	(a CS Manager sees the team; other roles see what their own permissions give them)."""
+	user = user or frappe.session.user
+	return user if is_csm(user) and not sees_all(user) else None
+
+
 def can_work_on_customer(customer: str, user: str | None = None) -> bool:
 	"""May this user act on the customer's success data (override, sentiment, recompute)?"""
 	user = user or frappe.session.user

@@ -571,11 +571,12 @@ def checkin_rows_from_plan(plan) -> list[dict]:
 # --- the renewal coverage KPI --------------------------------------------------------------
 
 
-def renewal_plan_coverage(today=None, months: int = 6) -> dict:
-	"""Of the customers whose contract ends in the next `months`, the share with an agreed plan."""
+def renewal_plan_coverage(today=None, months: int = 6, csm: str | None = None) -> dict:
+	"""Of the customers whose contract ends in the next `months` (of `csm`'s book, if given), the
+	share with an agreed plan."""
 	today = getdate(today or nowdate())
 	until = getdate(frappe.utils.add_months(today, months))
-	renewing = queries.renewing_customers(today, until)
+	renewing = queries.renewing_customers(today, until, csm)
 	agreed = queries.customers_with_agreed_plan(renewing, engine.AGREED_PLAN_STATUSES)
 	return engine.renewal_plan_coverage(renewing, agreed)
 

@@ -12,21 +12,12 @@ def _renewal_window() -> int:
 
 
 def _renewing_customers(today: date, until: date) -> list[str]:
-	"""Customers whose LATEST submitted contract ends between `today` and `until`.
+	"""Customers whose LATEST submitted contract ends between `today` and `until`, of the user's
+	book when the user is a CSM (the one query the renewal KPI uses too)."""
+	from customer_success.permissions import book_of
+	from customer_success.queries.plans import renewing_customers
 
-	A customer who already signed the renewal (a later contract) is not due, however soon the old
-	contract ends: the same rule the health score's renewal factor keeps. One grouped query,
-	through frappe.get_list so a user counts only the contracts they may read.
-	"""
-	rows = frappe.get_list(
-		"Contract",
-		filters={"party_type": "Customer", "docstatus": 1, "end_date": ("is", "set")},
-		fields=["party_name", "max(end_date) as latest_end"],
-		group_by="party_name",
-		order_by="party_name asc",
-		limit_page_length=0,
-	)
-	return [row.party_name for row in rows if row.latest_end and today <= getdate(row.latest_end) <= until]
+	return sorted(renewing_customers(today, until, book_of()))
 
 
 @frappe.whitelist()
@@ -68,7 +59,8 @@ def renewals_at_risk(filters: str | None = None) -> dict:
 def renewal_plan_coverage(filters: str | None = None) -> dict:
 	"""Headline KPI: of the customers renewing in the next 6 months, the share with an agreed plan."""
 	frappe.has_permission("Success Plan", "read", throw=True)
+	from customer_success.permissions import book_of
 	from customer_success.plans import renewal_plan_coverage as coverage
 
-	kpi = coverage()
+	kpi = coverage(csm=book_of())
 	return {"value": kpi["share"] or 0, "fieldtype": "Percent", "route": ["List", "Success Plan"]}

@@ -179,17 +179,24 @@ def checkin_candidates() -> list[dict]:
 # --- renewal coverage ----------------------------------------------------------------------
 
 
-def renewing_customers(start: date, end: date) -> set[str]:
+def renewing_customers(start: date, end: date, csm: str | None = None) -> set[str]:
 	"""Customers whose LATEST submitted contract ends from `start` to `end`: one whose renewal is
-	already signed (a later contract) is not renewing, as the health score's renewal factor keeps."""
+	already signed (a later contract) is not renewing, as the health score's renewal factor keeps.
+	With `csm`, only the customers of that CSM's book."""
 	contract = frappe.qb.DocType("Contract")
 	latest_end = Max(contract.end_date)
+	condition = (
+		(contract.party_type == "Customer") & (contract.docstatus == 1) & contract.end_date.isnotnull()
+	)
+	if csm:
+		customer = frappe.qb.DocType("Customer")
+		condition &= contract.party_name.isin(
+			frappe.qb.from_(customer).select(customer.name).where(customer.cs_owner == csm)
+		)
 	return set(
 		frappe.qb.from_(contract)
 		.select(contract.party_name)
-		.where(
-			(contract.party_type == "Customer") & (contract.docstatus == 1) & contract.end_date.isnotnull()
-		)
+		.where(condition)
 		.groupby(contract.party_name)
 		.having((latest_end >= start) & (latest_end <= end))
 		.run(pluck=True)

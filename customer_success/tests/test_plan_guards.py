@@ -271,6 +271,21 @@ class TestInputLimits(PlansTestCase):
 		doc.milestones[0].offset_days = 3650
 		doc.save()
 
+	def test_a_plan_that_began_long_ago_can_still_be_closed(self):
+		from frappe.utils import add_days, nowdate
+
+		plan = make_success_plan(make_customer().name, start_date=add_days(nowdate(), -30))
+		frappe.db.set_value(
+			"Success Plan",
+			plan.name,
+			{"start_date": add_days(nowdate(), -4000), "end_date": add_days(nowdate(), -3900)},
+		)
+		plan = frappe.get_doc("Success Plan", plan.name)
+		plan.title = "An old plan"
+		plan.save()  # the start date did not change: the far-past bound is not re-applied
+		plan.start_date = add_days(nowdate(), -4001)
+		self.assertRaisesRegex(frappe.ValidationError, "Start Date", plan.save)
+
 	def test_plan_dates(self):
 		customer = make_customer().name
 		with self.assertRaisesRegex(frappe.ValidationError, "more than 3650 days after Start Date"):

@@ -81,3 +81,31 @@ class TestWorkspace(FrappeTestCase):
 		frappe.set_user(user)
 		with self.assertRaises(frappe.PermissionError):
 			workspace.renewals_due()
+
+	def test_renewal_figures_count_a_csms_own_book(self):
+		from frappe.utils import add_days, nowdate
+
+		from customer_success.tests.test_plans import agree
+		from customer_success.tests.utils import make_success_plan
+
+		csm = make_user("cs-ws-book-csm@example.com", ["Customer Success Manager"]).name
+		manager = make_user("cs-ws-book-mgr@example.com", ["CS Manager"]).name
+		mine = make_customer(cs_owner=csm).name
+		theirs = make_customer().name
+		for customer in (mine, theirs):
+			make_contract(customer, add_days(nowdate(), -300), add_days(nowdate(), 30))
+			frappe.db.set_value("Customer", customer, "cs_health_status", "Red")
+		agree(make_success_plan(theirs))
+
+		frappe.set_user(manager)
+		team_due = workspace.renewals_due()
+		self.assertIn(mine, team_due["route_options"]["name"][1])
+		self.assertIn(theirs, team_due["route_options"]["name"][1])
+
+		frappe.set_user(csm)
+		due = workspace.renewals_due()
+		self.assertEqual(due["route_options"]["name"][1], [mine])
+		self.assertEqual(due["value"], 1)
+		self.assertEqual(workspace.renewals_at_risk()["value"], 1)
+		# the agreed plan is on a colleague's customer: none of her renewals has one
+		self.assertEqual(workspace.renewal_plan_coverage()["value"], 0)

@@ -85,7 +85,9 @@ class SuccessPlan(Document):
 				_(DATE_PROBLEMS[problem]).format(self.start_date, self.end_date), title=_("Invalid Dates")
 			)
 		today = getdate(nowdate())
-		if abs((start - today).days) > MAX_PLAN_DAYS:
+		# checked when the start is set, so a plan that began long ago can still be edited and closed
+		start_changed = self.is_new() or self.has_value_changed("start_date")
+		if start_changed and abs((start - today).days) > MAX_PLAN_DAYS:
 			frappe.throw(
 				_(
 					"Start Date {0} is more than {1} days away from today; check the year and set a Start Date within {1} days of today."
