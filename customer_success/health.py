@@ -20,6 +20,8 @@ CHUNK_SIZE = 2000
 STALE_RUN_HOURS = 6
 LOCK_NAME = "customer_success_health_recompute"
 WRITE_LOCK_NAME = "customer_success_health_write"
+WRITE_LOCK_TIMEOUT = 600  # a chunk waits for the chunks writing before it
+CUSTOMER_WRITE_LOCK_TIMEOUT = 60  # a CSM's action waits for one chunk's write phase, not a night
 
 
 # --- models --------------------------------------------------------------------------------
@@ -126,17 +128,20 @@ def score_range(
 	"""Score every active customer from `lo` to `hi` (by name) and write the results.
 
 	One customer's bad data is logged to the Error Log and skipped; the rest are written.
-	Re-running the same day replaces that day's rows. With `serialize_writes` (the chunk jobs,
-	which run side by side on several workers) the write phase is taken one chunk at a time and
-	committed: reads and scoring, most of the work, stay parallel, and the upserts of
-	neighbouring ranges cannot deadlock on each other's index gaps.
+	Re-running the same day replaces that day's rows, but never with older news: a customer whose
+	inputs a CSM changed, or who was scored again, after this range read its customers keeps the
+	newer result (see `write_scores`). With `serialize_writes` (the chunk jobs, which run side by
+	side on several workers) the write phase is taken under the write lock and committed: reads
+	and scoring, most of the work, stay parallel, and the upserts of neighbouring ranges cannot
+	deadlock on each other's index gaps.
 	"""
 	today = getdate(today or nowdate())
 	models = models or load_models()
 	settings = frappe.get_cached_doc("Customer Success Settings")
+	# Taken before the customers are read: the scores are as of this instant.
+	computed_on = now_datetime()
 	customers = queries.active_customers(lo, hi)
 	facts = gather_facts(lo, hi, models, today, int(settings.health_trend_days or 30))
-	computed_on = now_datetime()
 	rows, failed = [], []
 	min_share = min_known_share(settings)
 	for customer in customers:
@@ -160,19 +165,19 @@ def score_range(
 		if row:
 			rows.append({**row, "computed_on": computed_on})
 	if serialize_writes:
-		with named_lock(WRITE_LOCK_NAME, timeout=600):
-			write_scores(lo, hi, today, rows)
+		with named_lock(WRITE_LOCK_NAME, timeout=WRITE_LOCK_TIMEOUT):
+			skipped = write_scores(lo, hi, today, rows, customers, computed_on)
 			frappe.db.commit()  # nosemgrep: release the rows before the next chunk writes
 	else:
-		write_scores(lo, hi, today, rows)
-	return {"scored": len(rows), "failed": failed}
+		skipped = write_scores(lo, hi, today, rows, customers, computed_on)
+	return {"scored": len(rows), "failed": failed, "skipped": skipped}
 
 
 @contextmanager
-def named_lock(name: str, timeout: int):
+def named_lock(name: str, timeout: int, message: str | None = None):
 	"""A MariaDB user lock: shared by every worker on every machine that uses this database."""
 	if not take_lock(name, timeout):
-		frappe.throw(_("Could not take the lock {0} within {1} seconds.").format(name, timeout))
+		frappe.throw(message or _("Could not take the lock {0} within {1} seconds.").format(name, timeout))
 	try:
 		yield
 	finally:
@@ -265,20 +270,53 @@ SCORE_FIELDS = (
 )
 
 
-def write_scores(lo: str, hi: str, today: date, rows: list[dict]):
-	"""Upsert the day's scores of the range in bulk, then copy them onto the Customers."""
+def write_scores(
+	lo: str,
+	hi: str,
+	today: date,
+	rows: list[dict],
+	customers: list[dict] | None = None,
+	computed_on=None,
+) -> list[str]:
+	"""Upsert the day's scores of the range in bulk, then copy them onto the Customers.
+
+	`customers` are the inputs as read at `computed_on` (the rows' own `computed_on`). A customer
+	scored again since then (its day's row is newer) or whose health inputs changed since then (a
+	CSM's override or sentiment) is left alone: an older read never replaces newer news. Returns
+	those customers. Run under the write lock: the single-customer recompute takes it too.
+	Without `computed_on` (a benchmark timing the bare writes) every row is written.
+	"""
+	stale = changed_since(lo, hi, today, customers or [], computed_on) if computed_on else set()
+	if stale:
+		rows = [row for row in rows if row["customer"] not in stale]
 	insert_score_rows(rows)
-	# One statement copies the day's scores onto the customers of the range.
+	# One statement copies the rows just written (they carry this read's instant) onto the customers.
 	frappe.db.sql(
 		"""
 		update `tabCustomer` c
 		join `tabCustomer Health Score` s on s.customer = c.name and s.score_date = %(today)s
+			and (%(computed_on)s is null or s.computed_on = %(computed_on)s)
 		set c.cs_health_score = s.score, c.cs_health_status = s.status,
 			c.cs_health_trend = s.trend, c.cs_health_computed_on = s.computed_on
 		where c.name between %(lo)s and %(hi)s
 		""",
-		{"today": today, "lo": lo, "hi": hi},
+		{"today": today, "computed_on": computed_on, "lo": lo, "hi": hi},
 	)
+	return sorted(stale)
+
+
+def changed_since(lo: str, hi: str, today: date, customers: list[dict], computed_on) -> set[str]:
+	"""The customers of the range whose day's score is newer than `computed_on`, or whose health
+	inputs are no longer what `customers` holds. Two locking reads: they see what others committed
+	after this transaction's first read, and hold those rows until the write is committed."""
+	newer = queries.scored_after(lo, hi, today, computed_on)
+	now = queries.health_inputs(lo, hi)
+	changed = {
+		customer["name"]
+		for customer in customers
+		if now.get(customer["name"]) != tuple(customer.get(f) for f in queries.HEALTH_INPUTS)
+	}
+	return newer | changed
 
 
 def _or_default(value, fieldname: str):
@@ -383,9 +421,16 @@ def start_recompute(trigger: str = "Nightly", now: bool | None = None):
 		now = bool(frappe.flags.in_test)
 	with named_lock(LOCK_NAME, timeout=10):
 		check_runs()
-		active, active_status = frappe.db.get_value(
-			RUN, {"status": ("in", ACTIVE_RUN_STATUSES)}, ["name", "status"]
-		) or (None, None)
+		run_table = frappe.qb.DocType(RUN)
+		active_runs = (
+			frappe.qb.from_(run_table)
+			.select(run_table.name, run_table.status)
+			.where(is_active_run(run_table))
+			.orderby(run_table.name)
+			.limit(1)
+			.run()
+		)
+		active, active_status = active_runs[0] if active_runs else (None, None)
 		if active:
 			message = (
 				_("Run {0} is still queued, waiting for a worker on the long queue; this start was skipped.")
@@ -413,6 +458,11 @@ def start_recompute(trigger: str = "Nightly", now: bool | None = None):
 		for row in run.chunks:
 			run_chunk(run.name, row.range_from, row.range_to, chunk=row.chunk_index, attempt=1)
 	return frappe.get_doc(RUN, run.name)
+
+
+def is_active_run(run_table):
+	"""The runs the lock and the watchdog look after: every Queued or Running run of the site."""
+	return run_table.status.isin(ACTIVE_RUN_STATUSES)
 
 
 def long_queue_has_workers() -> bool:
@@ -517,7 +567,8 @@ def run_chunk(run: str, lo: str, hi: str, chunk: int | None = None, attempt: int
 		)
 		retry_or_fail_chunk(run, chunk, attempt)
 		return
-	record_chunk_done(run, chunk, result)
+	if not record_chunk_done(run, chunk, attempt, result):
+		return  # the watchdog gave up on this attempt meanwhile: the retry records the chunk
 	publish_run_progress(run)
 	finish_run_if_done(run)
 
@@ -533,8 +584,18 @@ def chunk_at(run, lo: str) -> int | None:
 	return rows[0] if rows else None
 
 
+# Lock order: the run's row first, then its chunks' rows, in every function that locks both, so
+# two chunks closing and a finisher never wait on each other in a circle.
+
+
+def lock_run(run) -> dict | None:
+	"""The run's row, locked until the next commit (always before any of its chunks' rows)."""
+	return frappe.db.get_value(RUN, run, ["status", "runs_inline"], as_dict=True, for_update=True)
+
+
 def lock_chunk(run, chunk: int) -> dict | None:
-	"""The chunk's row, locked until the next commit: one writer decides what becomes of it."""
+	"""The chunk's row, locked until the next commit: one writer decides what becomes of it.
+	Take the run's row first (`lock_run`)."""
 	table = frappe.qb.DocType(CHUNK)
 	rows = (
 		frappe.qb.from_(table)
@@ -548,9 +609,15 @@ def lock_chunk(run, chunk: int) -> dict | None:
 
 def claim_chunk(run, chunk: int, attempt: int) -> bool:
 	"""Mark the chunk Running for this attempt, if it is still waiting for exactly this attempt."""
+	run_row = lock_run(run)
 	row = lock_chunk(run, chunk)
-	run_status = frappe.db.get_value(RUN, run, "status")
-	if not row or row.status != "Queued" or row.attempts != attempt or run_status not in ACTIVE_RUN_STATUSES:
+	if (
+		not run_row
+		or run_row.status not in ACTIVE_RUN_STATUSES
+		or not row
+		or row.status != "Queued"
+		or row.attempts != attempt
+	):
 		frappe.db.commit()  # nosemgrep: release the row lock
 		return False
 	table = frappe.qb.DocType(CHUNK)
@@ -569,7 +636,17 @@ def claim_chunk(run, chunk: int, attempt: int) -> bool:
 	return True
 
 
-def record_chunk_done(run, chunk: int, result: dict):
+def record_chunk_done(run, chunk: int, attempt: int, result: dict) -> bool:
+	"""Close the chunk as Done, if it is still Running for exactly this attempt.
+
+	An attempt the watchdog judged dead may finish after all: its scores stand, but the chunk and
+	the run's totals belong to the retry, so nothing is counted twice.
+	"""
+	lock_run(run)
+	row = lock_chunk(run, chunk)
+	if not row or row.status != "Running" or row.attempts != attempt:
+		frappe.db.commit()  # nosemgrep: release the row locks
+		return False
 	table = frappe.qb.DocType(CHUNK)
 	(
 		frappe.qb.update(table)
@@ -577,11 +654,12 @@ def record_chunk_done(run, chunk: int, result: dict):
 		.set(table.finished_at, now_datetime())
 		.set(table.customers_scored, result["scored"])
 		.set(table.customers_failed, len(result["failed"]))
-		.where((table.parent == run) & (table.parenttype == RUN) & (table.chunk_index == chunk))
+		.where(table.name == row.name)
 		.run()
 	)
 	add_to_run(run, scored=result["scored"], failed=len(result["failed"]))
 	frappe.db.commit()  # nosemgrep: each chunk's scores and progress are durable on their own
+	return True
 
 
 def add_to_run(run, scored: int = 0, failed: int = 0, chunks_failed: int = 0):
@@ -604,6 +682,7 @@ def retry_or_fail_chunk(run, chunk: int, attempt: int | None = None) -> str | No
 
 	Returns "Retried", "Failed", or None when the chunk had moved on (done, or retried already).
 	"""
+	run_row = lock_run(run)
 	row = lock_chunk(run, chunk)
 	if not row or row.status not in OPEN_CHUNK_STATUSES or (attempt is not None and row.attempts != attempt):
 		frappe.db.commit()  # nosemgrep: release the row lock
@@ -620,7 +699,7 @@ def retry_or_fail_chunk(run, chunk: int, attempt: int | None = None) -> str | No
 			.where(table.name == row.name)
 			.run()
 		)
-		inline = bool(frappe.flags.in_test) or bool(frappe.db.get_value(RUN, run, "runs_inline"))
+		inline = bool(frappe.flags.in_test) or bool(run_row and run_row.runs_inline)
 		if inline:
 			frappe.db.commit()  # nosemgrep
 			enqueue_chunk(run, chunk, row.range_from, row.range_to, next_attempt, now=True)
@@ -659,7 +738,8 @@ def publish_run_progress(run):
 
 def finish_run_if_done(run) -> bool:
 	"""Finish the run once none of its chunks is queued or running; exactly one caller does it,
-	under the run's row lock, however many chunks close at the same moment."""
+	under the run's row lock, however many chunks close at the same moment (run row, then chunks:
+	the one lock order)."""
 	values = frappe.db.get_value(
 		RUN, run, ["status", "chunks_done", "chunks_total"], as_dict=True, for_update=True
 	)
@@ -682,14 +762,16 @@ def finish_run_if_done(run) -> bool:
 
 
 def finish_run(run):
-	"""Prune history and lapse expired overrides whatever became of the chunks, then close the run:
-	Completed, or Failed saying how many customers were not scored."""
+	"""Close the run: Completed, or Failed saying how many customers were not scored. Whatever
+	became of the chunks, the history is pruned and expired overrides lapse, in a job of their own
+	on the long queue: this is reached from the watchdog (default queue) and from the button's
+	request, which do no whole-table work."""
 	values = frappe.db.get_value(
-		RUN, run, ["score_date", "chunks_total", "chunks_failed", "customers_failed"], as_dict=True
+		RUN,
+		run,
+		["score_date", "chunks_total", "chunks_failed", "customers_failed", "runs_inline"],
+		as_dict=True,
 	)
-	today = getdate(values.score_date or nowdate())
-	prune_history(today)
-	lapse_expired_overrides(today)
 	update = {"status": "Completed", "finished_at": now_datetime()}
 	if values.chunks_failed:
 		update["status"] = "Failed"
@@ -698,6 +780,34 @@ def finish_run(run):
 		).format(values.chunks_failed, values.chunks_total, values.customers_failed)
 	frappe.db.set_value(RUN, run, update, update_modified=True)
 	frappe.db.commit()  # nosemgrep
+	enqueue_tidy_history(run, values.score_date, now=bool(frappe.flags.in_test) or bool(values.runs_inline))
+
+
+def tidy_job_id(run) -> str:
+	return f"cs-health-tidy-{run}"
+
+
+def enqueue_tidy_history(run, score_date, now: bool = False):
+	"""One tidy job per run on the long queue (deduplicated: a second finisher queues nothing)."""
+	if now:
+		tidy_history(score_date)
+		return
+	frappe.enqueue(
+		"customer_success.health.tidy_history",
+		queue="long",
+		timeout=CHUNK_TIMEOUT,
+		job_id=tidy_job_id(run),
+		deduplicate=True,
+		now=False,
+		score_date=str(score_date) if score_date else None,
+	)
+
+
+def tidy_history(score_date: str | None = None):
+	"""After a run: prune the score history and lapse expired overrides (whole-table work)."""
+	today = getdate(score_date or nowdate())
+	prune_history(today)
+	lapse_expired_overrides(today)
 
 
 # --- the watchdog ----------------------------------------------------------------------------
@@ -723,7 +833,7 @@ def check_runs():
 	watched = (
 		frappe.qb.from_(run_table)
 		.select(run_table.name)
-		.where(run_table.status.isin(ACTIVE_RUN_STATUSES) & (run_table.runs_inline == 0))
+		.where(is_active_run(run_table) & (run_table.runs_inline == 0))
 		.run(pluck=True)
 	)
 	if watched:
@@ -781,23 +891,37 @@ def live_jobs(job_ids: list[str]) -> set[str] | None:
 
 
 def fail_stale_runs():
-	"""The last resort for runs the watchdog cannot ask RQ about (scored inline, or recorded without
-	chunks): past STALE_RUN_HOURS without progress they are failed, so they do not hold the lock."""
+	"""The last resort, past STALE_RUN_HOURS without progress, so no run holds the lock for ever:
+	a run still Queued (its jobs wait in RQ, alive, but no worker on the long queue took one), and
+	a run the watchdog cannot ask RQ about (scored inline, or recorded without chunks), are failed.
+	"""
 	run = frappe.qb.DocType(RUN)
 	chunk = frappe.qb.DocType(CHUNK)
+	stale = is_active_run(run) & (run.modified < add_days(now_datetime(), -STALE_RUN_HOURS / 24))
+	(
+		frappe.qb.update(run)
+		.set(run.status, "Failed")
+		.set(run.finished_at, now_datetime())
+		.set(
+			run.message,
+			_(
+				"Marked failed: no worker on the long queue picked this run up within {0} hours. "
+				"Start a worker for the long queue (bench worker --queue long), then start the recompute again."
+			).format(STALE_RUN_HOURS),
+		)
+		.where(stale & (run.status == "Queued") & (run.runs_inline == 0))
+		.run()
+	)
 	with_chunks = frappe.qb.from_(chunk).select(chunk.parent).distinct().where(chunk.parenttype == RUN)
 	(
 		frappe.qb.update(run)
 		.set(run.status, "Failed")
 		.set(run.finished_at, now_datetime())
 		.set(run.message, _("Marked failed: no progress for {0} hours.").format(STALE_RUN_HOURS))
-		.where(
-			run.status.isin(ACTIVE_RUN_STATUSES)
-			& (run.modified < add_days(now_datetime(), -STALE_RUN_HOURS / 24))
-			& ((run.runs_inline == 1) | run.name.notin(with_chunks))
-		)
+		.where(stale & ((run.runs_inline == 1) | run.name.notin(with_chunks)))
 		.run()
 	)
+	frappe.db.commit()  # nosemgrep: release the run rows before any chunk locks its run
 
 
 def nightly_recompute():
@@ -807,6 +931,17 @@ def nightly_recompute():
 	return start_recompute(trigger="Nightly")
 
 
-def recompute_customer(customer: str) -> dict:
-	"""Score one customer now (the Customer form's button)."""
-	return score_range(customer, customer)
+def recompute_customer(customer: str, inputs: dict | None = None) -> dict:
+	"""Score one customer now (the Customer form's button), after setting the CSM's `inputs`
+	(override, sentiment) on the Customer, when given.
+
+	Under the chunks' write lock, taken before any row is written: a chunk's write phase and this
+	never wait on each other's rows in a circle, and a chunk that read the customer earlier sees
+	this newer score and leaves it alone.
+	"""
+	message = _("The health scores are being written by a recompute; try again in a minute.")
+	with named_lock(WRITE_LOCK_NAME, timeout=CUSTOMER_WRITE_LOCK_TIMEOUT, message=message):
+		if inputs:
+			# update_modified=False: the Customer's own `modified` stays, so a form open elsewhere saves.
+			frappe.db.set_value("Customer", customer, inputs, update_modified=False)
+		return score_range(customer, customer)

@@ -96,14 +96,11 @@ def set_override(customer: str, score: float, reason: str, until: str) -> dict |
 	"""Override the score until a date; the computed score keeps being recorded beside it."""
 	_check_customer(customer)
 	score, reason, until_date = validate_override(score, reason, until)
-	# update_modified=False: the Customer's own `modified` stays, so a form open elsewhere still saves.
-	frappe.db.set_value(
-		"Customer",
+	# Set and scored together under the recompute's write lock: a chunk never writes over it.
+	health.recompute_customer(
 		customer,
 		{"cs_health_override": score, "cs_override_reason": reason, "cs_override_until": until_date},
-		update_modified=False,
 	)
-	health.recompute_customer(customer)
 	return latest_score(customer)
 
 
@@ -153,14 +150,11 @@ def clean_reason(reason) -> str:
 @frappe.whitelist(methods=["POST"])
 def clear_override(customer: str) -> dict | None:
 	_check_customer(customer)
-	frappe.db.set_value(
-		"Customer",
+	health.recompute_customer(
 		customer,
 		# Float columns are NOT NULL in frappe: no override is 0 with no expiry date.
 		{"cs_health_override": 0, "cs_override_reason": None, "cs_override_until": None},
-		update_modified=False,
 	)
-	health.recompute_customer(customer)
 	return latest_score(customer)
 
 
@@ -171,13 +165,9 @@ def set_sentiment(customer: str, sentiment: str) -> dict | None:
 		frappe.throw(
 			_("Sentiment must be one of: {0}.").format(", ".join(_(s) for s in engine.SENTIMENT_SCORES))
 		)
-	frappe.db.set_value(
-		"Customer",
-		customer,
-		{"cs_csm_sentiment": sentiment, "cs_sentiment_on": getdate(nowdate())},
-		update_modified=False,
+	health.recompute_customer(
+		customer, {"cs_csm_sentiment": sentiment, "cs_sentiment_on": getdate(nowdate())}
 	)
-	health.recompute_customer(customer)
 	return latest_score(customer)
 
 

@@ -38,6 +38,42 @@ def active_customers(lo: str, hi: str) -> list[dict]:
 	)
 
 
+# The Customer fields a CSM sets that a score reads: a chunk never writes over a newer change of them.
+HEALTH_INPUTS = (
+	"cs_csm_sentiment",
+	"cs_sentiment_on",
+	"cs_health_override",
+	"cs_override_reason",
+	"cs_override_until",
+)
+
+
+def health_inputs(lo: str, hi: str) -> dict[str, tuple]:
+	"""{customer: its HEALTH_INPUTS values} of the range, as committed now: a locking read, held
+	until the caller commits."""
+	customer = frappe.qb.DocType("Customer")
+	rows = (
+		frappe.qb.from_(customer)
+		.select(customer.name, *(customer[f] for f in HEALTH_INPUTS))
+		.where(customer.name[lo:hi])
+		.for_update()
+		.run()
+	)
+	return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def scored_after(lo: str, hi: str, day: date, after) -> set[str]:
+	"""The customers of the range with a score for `day` computed after `after`: a locking read."""
+	score = frappe.qb.DocType("Customer Health Score")
+	return set(
+		frappe.qb.from_(score)
+		.select(score.customer)
+		.where(score.customer[lo:hi] & (score.score_date == day) & (score.computed_on > after))
+		.for_update()
+		.run(pluck=True)
+	)
+
+
 def customer_ranges(chunk_size: int) -> list[tuple[str, str]]:
 	"""Split the active customers into consecutive name ranges of about `chunk_size` each."""
 	customer = frappe.qb.DocType("Customer")

@@ -1,10 +1,11 @@
 """Recompute runs that survive a crash, and app writes that never block a person's save."""
 
+from contextlib import contextmanager
 from unittest.mock import patch
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
-from frappe.utils import add_days, nowdate
+from frappe.utils import add_days, add_to_date, getdate, now_datetime, nowdate
 
 from customer_success import health
 from customer_success.api import health as api
@@ -14,6 +15,7 @@ from customer_success.tests.utils import make_customer, make_issue, make_shared_
 SALES_MANAGER = "cs-runs-sales-manager@example.com"
 CSM = "cs-runs-csm@example.com"
 RUN = "Health Recompute Run"
+CHUNK = "Health Recompute Run Chunk"
 
 
 def app_values(customer: str) -> dict:
@@ -30,6 +32,17 @@ class RunsTestCase(FrappeTestCase):
 	def tearDown(self):
 		frappe.set_user("Administrator")
 		frappe.db.rollback()
+
+	@contextmanager
+	def other_connection(self):
+		"""FrappeTestCase.secondary_connection, back on this test's own connection afterwards (on its
+		first use it leaves frappe.local.db on the new connection)."""
+		own = frappe.local.db
+		try:
+			with self.secondary_connection():
+				yield
+		finally:
+			frappe.local.db = own
 
 
 class TestSavesAreNeverBlocked(RunsTestCase):
@@ -203,32 +216,78 @@ class TestOverrideInput(RunsTestCase):
 
 
 class RunTestCase(RunsTestCase):
-	"""Runs commit (they are the lock the jobs see): each test removes the runs and customers it made."""
+	"""Runs commit (they are the lock the jobs see), so each test keeps to data of its own:
+
+	- its runs cover only its own customers (names under a prefix of its own: no other customer
+	falls inside a chunk's name range);
+	- the whole-table tidying after a run (prune_history, lapse_expired_overrides) is mocked;
+	- the lock and the watchdog see only the runs it started, whatever else runs on the site;
+	- tearDown removes exactly the runs, customers and scores it made.
+	"""
 
 	def setUp(self):
-		self.runs_before = set(frappe.get_all(RUN, pluck="name"))
+		self.prefix = f"_CS Test Run {frappe.generate_hash(length=8)}"
 		self.customers: list[str] = []
-		active = frappe.get_all(RUN, filters={"status": ("in", ("Queued", "Running"))}, pluck="name")
-		self.assertFalse(active, f"runs {active} are still active on this site")
+		self.runs: list = []
+		self.other_runs: list = []
+		real_new_run = health.new_run
+
+		def new_run(*args, **kwargs):
+			run = real_new_run(*args, **kwargs)
+			self.runs.append(run.name)
+			return run
+
+		self.prune = self.start_patch("customer_success.health.prune_history")
+		self.lapse = self.start_patch("customer_success.health.lapse_expired_overrides")
+		self.start_patch("customer_success.health.new_run", side_effect=new_run)
+		self.start_patch("customer_success.health.is_active_run", side_effect=self.is_my_active_run)
+		self.start_patch("customer_success.queries.health.customer_chunks", side_effect=self.my_chunks)
+
+	def start_patch(self, target: str, **kwargs):
+		patcher = patch(target, **kwargs)
+		self.addCleanup(patcher.stop)
+		return patcher.start()
+
+	def is_my_active_run(self, table):
+		return table.status.isin(health.ACTIVE_RUN_STATUSES) & table.name.isin(
+			[str(name) for name in self.runs] or ["0"]
+		)
+
+	def my_chunks(self, chunk_size: int) -> list[dict]:
+		"""queries.customer_chunks over this test's own customers only."""
+		names = frappe.get_all(
+			"Customer",
+			filters={"name": ("in", self.customers or [""]), "disabled": 0},
+			pluck="name",
+			order_by="name asc",
+		)
+		parts = [names[i : i + chunk_size] for i in range(0, len(names), chunk_size)]
+		return [{"lo": part[0], "hi": part[-1], "customers": len(part)} for part in parts]
+
+	def new_customer(self, **fields) -> str:
+		name = make_customer(f"{self.prefix} {len(self.customers):02d}", **fields).name
+		self.customers.append(name)
+		return name
 
 	def tearDown(self):
 		frappe.flags.in_test = True
 		frappe.set_user("Administrator")
 		frappe.db.rollback()
-		mine = [name for name in frappe.get_all(RUN, pluck="name") if name not in self.runs_before]
-		if mine:
-			frappe.db.delete("Health Recompute Run Chunk", {"parent": ("in", [str(n) for n in mine])})
-			frappe.db.delete(RUN, {"name": ("in", mine)})
+		runs = [str(name) for name in self.runs + self.other_runs]
+		if runs:
+			frappe.db.delete(CHUNK, {"parent": ("in", runs)})
+			frappe.db.delete("Error Log", {"reference_doctype": RUN, "reference_name": ("in", runs)})
+			frappe.db.delete(RUN, {"name": ("in", runs)})
 		if self.customers:
 			frappe.db.delete("Customer Health Score", {"customer": ("in", self.customers)})
 			frappe.db.delete("Customer", {"name": ("in", self.customers)})
 		frappe.db.commit()  # nosemgrep: undo what the committed runs left
 
 	def customers_for_two_chunks(self):
-		"""Four customers of our own, and a chunk size that splits the book in two chunks."""
-		self.customers += [make_customer().name for _ in range(4)]
-		active = frappe.db.count("Customer", {"disabled": 0})
-		return max(active - 1, 1)
+		"""Four customers of our own, and a chunk size that splits them (and ours made before) in two."""
+		for _ in range(4):
+			self.new_customer()
+		return max(len(self.customers) - 1, 1)
 
 	def queued_run(self):
 		"""A run started as the scheduler starts it, its jobs handed to a queue that never ran them."""
@@ -254,7 +313,7 @@ class RunTestCase(RunsTestCase):
 
 	def chunk(self, run, index: int):
 		return frappe.get_all(
-			"Health Recompute Run Chunk",
+			CHUNK,
 			filters={"parent": str(run), "chunk_index": index},
 			fields=[
 				"name",
@@ -270,7 +329,7 @@ class RunTestCase(RunsTestCase):
 		)[0]
 
 	def set_chunk(self, run, index: int, **values):
-		frappe.db.set_value("Health Recompute Run Chunk", self.chunk(run, index).name, values)
+		frappe.db.set_value(CHUNK, self.chunk(run, index).name, values)
 		frappe.db.commit()  # nosemgrep: as the dead job left it
 
 
@@ -293,25 +352,15 @@ class TestRunsSurviveACrash(RunTestCase):
 		self.assertIsNotNone(frappe.db.get_value("Customer Health Score", {"customer": self.customers[0]}))
 
 	def test_a_second_failure_fails_the_run_and_the_night_still_ends(self):
-		lapsing = make_customer().name
-		self.customers.append(lapsing)
-		frappe.db.set_value(
-			"Customer",
-			lapsing,
-			{
-				"cs_health_override": 80,
-				"cs_override_reason": "old",
-				"cs_override_until": add_days(nowdate(), -1),
-			},
-			update_modified=False,
-		)
+		self.new_customer()
 		run = self.queued_run()
 		# chunk 0 was retried already and its second job died too
 		self.set_chunk(run.name, 0, status="Running", attempts=2)
 		failed = self.chunk(run.name, 0)
-		with patch("customer_success.health.prune_history", wraps=health.prune_history) as prune:
-			health.watch_recompute_runs()
-		self.assertEqual(prune.call_count, 1)
+		health.watch_recompute_runs()
+		# the history is still tidied (inline in tests; a job on the long queue otherwise)
+		self.prune.assert_called_once_with(getdate(run.score_date))
+		self.lapse.assert_called_once_with(getdate(run.score_date))
 		self.assertEqual(self.chunk(run.name, 0).status, "Failed")
 		self.assertEqual(self.chunk(run.name, 1).status, "Done")
 		run.reload()
@@ -320,7 +369,6 @@ class TestRunsSurviveACrash(RunTestCase):
 		self.assertGreaterEqual(failed.customers, 3)
 		self.assertEqual(run.customers_failed, failed.customers)
 		self.assertIn(str(failed.customers), run.message)
-		self.assertIsNone(frappe.db.get_value("Customer", lapsing, "cs_override_until"))
 		# the lock is free again
 		self.assertNotEqual(health.start_recompute(trigger="Manual", now=True).status, "Skipped")
 
@@ -388,8 +436,7 @@ class TestRecomputeAllQueues(RunTestCase):
 			recompute_all,
 		)
 
-		customer = make_customer().name
-		self.customers.append(customer)
+		customer = self.new_customer()
 		model = frappe.db.get_value("Health Score Model", {"is_default": 1})
 		frappe.flags.in_test = False  # as in a web request
 		try:
@@ -433,3 +480,265 @@ class TestRecomputeAllQueues(RunTestCase):
 		frappe.set_user(SALES_MANAGER)
 		with self.assertRaises(frappe.PermissionError):
 			recompute_all(model)
+
+
+class TestFinishingARun(RunTestCase):
+	def finished_chunks(self):
+		"""A run whose chunks are all done: the next look at it finishes it."""
+		run = self.queued_run()
+		for index in (0, 1):
+			self.set_chunk(run.name, index, status="Done")
+		frappe.db.set_value(RUN, run.name, "chunks_done", 2)
+		frappe.db.commit()  # nosemgrep: as the chunk jobs left it
+		return run
+
+	def assert_tidy_job_queued(self, run, enqueue):
+		self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Completed")
+		self.prune.assert_not_called()
+		self.lapse.assert_not_called()
+		tidy = [c for c in enqueue.call_args_list if c.args[0] == "customer_success.health.tidy_history"]
+		self.assertEqual(len(tidy), 1)
+		kwargs = tidy[0].kwargs
+		self.assertEqual(
+			(kwargs["queue"], kwargs["job_id"], kwargs["deduplicate"], kwargs["now"]),
+			("long", health.tidy_job_id(run.name), True, False),
+		)
+		self.assertEqual(getdate(kwargs["score_date"]), getdate(run.score_date))
+
+	def test_the_button_does_no_whole_table_work_in_its_request(self):
+		from customer_success.customer_success.doctype.health_score_model.health_score_model import (
+			recompute_all,
+		)
+
+		run = self.finished_chunks()
+		model = frappe.db.get_value("Health Score Model", {"is_default": 1})
+		frappe.flags.in_test = False  # as in a web request
+		try:
+			with (
+				patch("customer_success.health.long_queue_has_workers", return_value=True),
+				patch("frappe.enqueue") as enqueue,
+			):
+				result = recompute_all(model)
+		finally:
+			frappe.flags.in_test = True
+		self.assert_tidy_job_queued(run, enqueue)
+		self.assertEqual(result["status"], "Running")  # the new run started after the old one closed
+
+	def test_the_watchdog_queues_the_tidy_job(self):
+		run = self.finished_chunks()
+		frappe.flags.in_test = False  # as in the scheduler's job
+		try:
+			with patch("frappe.enqueue") as enqueue:
+				health.watch_recompute_runs()
+		finally:
+			frappe.flags.in_test = True
+		self.assert_tidy_job_queued(run, enqueue)
+
+	def test_a_run_no_worker_takes_up_is_failed(self):
+		self.new_customer()
+		frappe.flags.in_test = False
+		try:
+			with (
+				patch("customer_success.health.long_queue_has_workers", return_value=False),
+				patch("frappe.enqueue"),
+			):
+				run = health.start_recompute(trigger="Nightly")
+		finally:
+			frappe.flags.in_test = True
+		self.assertEqual(run.status, "Queued")
+		frappe.db.set_value(
+			RUN,
+			run.name,
+			"modified",
+			add_to_date(now_datetime(), hours=-(health.STALE_RUN_HOURS + 1)),
+			update_modified=False,
+		)
+		frappe.db.commit()  # nosemgrep: as the night left it
+		# its jobs still wait in RQ: alive, but no worker on the long queue takes them
+		with patch("customer_success.health.live_jobs", side_effect=lambda ids: set(ids)):
+			health.watch_recompute_runs()
+		run.reload()
+		self.assertEqual(run.status, "Failed")
+		self.assertIn("no worker on the long queue", run.message)
+		# a worker that comes later finds nothing to do, and the next night starts
+		self.assertFalse(health.claim_chunk(run.name, 0, 1))
+		self.assertNotEqual(health.start_recompute(trigger="Nightly", now=True).status, "Skipped")
+
+
+class TestChunkBookkeeping(RunTestCase):
+	def test_a_late_attempt_does_not_close_the_retried_chunk(self):
+		run = self.queued_run()
+		chunk = self.chunk(run.name, 0)
+		real = health.score_range
+
+		def watchdog_retries_meanwhile(lo, hi, *args, **kwargs):
+			result = real(lo, hi, *args, **kwargs)
+			# the watchdog judged this attempt dead and queued attempt 2
+			self.set_chunk(run.name, 0, status="Queued", attempts=2)
+			return result
+
+		with patch("customer_success.health.score_range", side_effect=watchdog_retries_meanwhile):
+			health.run_chunk(run.name, chunk.range_from, chunk.range_to, chunk=0, attempt=1)
+		after = self.chunk(run.name, 0)
+		self.assertEqual((after.status, after.attempts, after.customers_scored), ("Queued", 2, 0))
+		run.reload()
+		self.assertEqual((run.status, run.chunks_done, run.customers_scored), ("Running", 0, 0))
+
+		# attempt 2 runs and is the one counted
+		health.run_chunk(run.name, chunk.range_from, chunk.range_to, chunk=0, attempt=2)
+		run.reload()
+		self.assertEqual((run.chunks_done, run.customers_scored), (1, chunk.customers))
+
+	def test_a_retry_is_queued_before_its_commit(self):
+		"""The production branch (not inline): the new job exists before the retry is committed."""
+		run = self.queued_run()
+		self.set_chunk(run.name, 0, status="Running")  # its worker died
+		committed = []
+
+		def enqueue(method, **kwargs):
+			with self.other_connection():
+				committed.append(
+					tuple(
+						frappe.db.get_value(
+							CHUNK, {"parent": str(run.name), "chunk_index": 0}, ["status", "attempts"]
+						)
+					)
+				)
+
+		frappe.flags.in_test = False
+		try:
+			with patch("frappe.enqueue", side_effect=enqueue) as enqueued:
+				self.assertEqual(health.retry_or_fail_chunk(run.name, 0, 1), "Retried")
+		finally:
+			frappe.flags.in_test = True
+		enqueued.assert_called_once()
+		kwargs = enqueued.call_args.kwargs
+		self.assertEqual(enqueued.call_args.args[0], "customer_success.health.run_chunk")
+		self.assertEqual(
+			(kwargs["queue"], kwargs["job_id"], kwargs["deduplicate"], kwargs["now"], kwargs["attempt"]),
+			("long", health.chunk_job_id(run.name, 0, 2), True, False, 2),
+		)
+		self.assertEqual(committed, [("Running", 1)])  # queued while the retry was not yet committed
+		chunk = self.chunk(run.name, 0)
+		self.assertEqual((chunk.status, chunk.attempts, chunk.job_id), ("Queued", 2, kwargs["job_id"]))
+
+	def locks_taken(self, call) -> list[str]:
+		"""The tables `call` first locks rows of (locking reads and updates), in order."""
+		taken = []
+		real = frappe.local.db.sql
+
+		def spy(query, *args, **kwargs):
+			text = str(query).lower()
+			if text.lstrip().startswith("update") or "for update" in text:
+				for label, table in (("chunk", f"`tab{CHUNK.lower()}`"), ("run", f"`tab{RUN.lower()}`")):
+					if table in text and label not in taken:
+						taken.append(label)
+			return real(query, *args, **kwargs)
+
+		with patch.object(frappe.local.db, "sql", side_effect=spy):
+			call()
+		return taken
+
+	def test_the_run_row_is_locked_before_its_chunks(self):
+		run = self.queued_run()
+		steps = (
+			("claim", lambda: health.claim_chunk(run.name, 0, 1)),
+			("record", lambda: health.record_chunk_done(run.name, 0, 1, {"scored": 0, "failed": []})),
+			("finish", lambda: health.finish_run_if_done(run.name)),
+			("retry", lambda: health.retry_or_fail_chunk(run.name, 1, 1)),
+		)
+		for label, step in steps:
+			self.assertEqual(self.locks_taken(step)[:2], ["run", "chunk"], label)
+		self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Completed")
+
+	def test_another_run_on_the_site_is_left_alone(self):
+		other = frappe.get_doc(
+			{
+				"doctype": RUN,
+				"status": "Running",
+				"trigger": "Nightly",
+				"score_date": nowdate(),
+				"started_at": now_datetime(),
+				"chunks_total": 3,
+			}
+		).insert(ignore_permissions=True)
+		self.other_runs.append(other.name)
+		frappe.db.set_value(
+			RUN, other.name, "modified", add_to_date(now_datetime(), hours=-7), update_modified=False
+		)
+		frappe.db.commit()  # nosemgrep: as another run would be
+		run = self.queued_run()  # not Skipped: the other run is not this test's
+		with patch("customer_success.health.live_jobs", side_effect=lambda ids: set(ids)):
+			health.watch_recompute_runs()
+		self.assertEqual(frappe.db.get_value(RUN, other.name, "status"), "Running")
+		self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Running")
+
+
+class TestNoStaleWrites(RunsTestCase):
+	"""A chunk reads its customers, scores them for a while, then writes: what a CSM changed in
+	between is newer, and stays."""
+
+	def test_a_csm_change_during_a_chunk_survives(self):
+		prefix = f"_CS Test Stale {frappe.generate_hash(length=8)}"
+		overridden, touched, plain = (make_customer(f"{prefix} {c}", cs_owner=CSM).name for c in "ABC")
+		for customer in (overridden, touched, plain):
+			make_issue(customer, "High")
+		until = add_days(nowdate(), 7)
+		real = health.gather_facts
+		acted = []
+
+		def csm_acts_meanwhile(*args, **kwargs):
+			facts = real(*args, **kwargs)
+			if not acted:  # the CSM's own recompute reads its facts too
+				acted.append(True)
+				frappe.set_user(CSM)
+				try:
+					api.set_override(overridden, 42, "Sponsor left", until)
+				finally:
+					frappe.set_user("Administrator")
+				# a change not (yet) scored: the chunk's older read must not be written either
+				frappe.db.set_value(
+					"Customer",
+					touched,
+					{"cs_csm_sentiment": "Concerned", "cs_sentiment_on": nowdate()},
+					update_modified=False,
+				)
+			return facts
+
+		with patch("customer_success.health.gather_facts", side_effect=csm_acts_meanwhile):
+			result = health.score_range(f"{prefix} A", f"{prefix} C")
+
+		today = getdate(nowdate())
+		row = frappe.db.get_value(
+			"Customer Health Score",
+			{"customer": overridden, "score_date": today},
+			["score", "is_override", "override_until"],
+			as_dict=True,
+		)
+		self.assertEqual((row.score, row.is_override, row.override_until), (42, 1, getdate(until)))
+		values = frappe.db.get_value(
+			"Customer", overridden, ["cs_health_score", "cs_override_until"], as_dict=True
+		)
+		self.assertEqual((values.cs_health_score, values.cs_override_until), (42, getdate(until)))
+		self.assertIsNone(frappe.db.get_value("Customer Health Score", {"customer": touched}))
+		self.assertIsNotNone(frappe.db.get_value("Customer Health Score", {"customer": plain}))
+		self.assertEqual(result["skipped"], sorted([overridden, touched]))
+
+	def test_a_csm_action_waits_for_the_write_lock_and_changes_nothing_without_it(self):
+		customer = make_customer(cs_owner=CSM).name
+		lock = health.site_lock_name(health.WRITE_LOCK_NAME)
+		with self.other_connection():  # a chunk in its write phase
+			self.assertTrue(frappe.db.sql("select get_lock(%s, 0)", lock)[0][0])
+		try:
+			with patch("customer_success.health.CUSTOMER_WRITE_LOCK_TIMEOUT", 0):
+				with self.assertRaises(frappe.ValidationError):
+					health.recompute_customer(customer)
+				with self.assertRaises(frappe.ValidationError):
+					api.set_override(customer, 42, "Sponsor left", add_days(nowdate(), 7))
+		finally:
+			with self.other_connection():
+				frappe.db.sql("select release_lock(%s)", lock)
+		self.assertIsNone(frappe.db.get_value("Customer Health Score", {"customer": customer}))
+		self.assertIsNone(frappe.db.get_value("Customer", customer, "cs_override_until"))
+		# once the chunk is done, the action goes through
+		self.assertEqual(api.set_override(customer, 42, "Sponsor left", add_days(nowdate(), 7))["score"], 42)
