@@ -17,5 +17,5 @@ setup(
 	include_package_data=True,
 	python_requires=">=3.10",
 	install_requires=[],
-	extras_require={"test": ["pytest>=7", "hypothesis>=6"]},
+	extras_require={"test": ["pytest>=7", "hypothesis>=6", "ruff>=0.6"]},
 )

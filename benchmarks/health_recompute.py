@@ -244,7 +244,7 @@ def _worker_init(site: str):
 	frappe.init(site=site, force=True)
 	frappe.connect()
 	frappe.set_user("Administrator")
-	from customer_success import health
+	from customer_success.health import service as health
 
 	health.load_models()
 
@@ -256,7 +256,7 @@ def _worker_ready(_) -> bool:
 
 def _worker_run(jobs: list[dict]) -> float:
 	"""Run a share of the chunk jobs; return this worker's peak RSS in MB."""
-	from customer_success import health
+	from customer_success.health import service as health
 
 	for job in jobs:
 		health.run_chunk(job["run"], job["lo"], job["hi"])
@@ -272,7 +272,7 @@ def time_full_recompute(site: str, workers: int):
 	import multiprocessing
 	from unittest.mock import patch
 
-	from customer_success import health
+	from customer_success.health import service as health
 
 	with multiprocessing.get_context("spawn").Pool(
 		workers, initializer=_worker_init, initargs=(site,)
@@ -292,11 +292,11 @@ def time_full_recompute(site: str, workers: int):
 
 def time_index_build() -> float:
 	"""Drop and rebuild the indexes the app adds, as install does on an existing site."""
-	from customer_success import install
+	from customer_success.setup import indexes
 
 	t0 = time.perf_counter()
-	install.remove_indexes()
-	install.make_indexes()
+	indexes.remove_indexes()
+	indexes.make_indexes()
 	return time.perf_counter() - t0
 
 
@@ -304,8 +304,8 @@ def time_phases():
 	"""Reads, scoring and writes measured apart, over the same chunks."""
 	from frappe.utils import getdate, nowdate
 
-	from customer_success import health
-	from customer_success.queries import health as queries
+	from customer_success.health import queries
+	from customer_success.health import service as health
 
 	today = getdate(nowdate())
 	models = health.load_models()
@@ -336,8 +336,8 @@ def memory_over_chunks(chunks: int = 50) -> tuple[float, float]:
 	same ranges over again): it stays flat when nothing accumulates from one chunk to the next."""
 	import gc
 
-	from customer_success import health
-	from customer_success.queries import health as queries
+	from customer_success.health import queries
+	from customer_success.health import service as health
 
 	def rss_mb() -> float:
 		with open("/proc/self/statm") as statm:
@@ -362,8 +362,8 @@ def time_naive(sample: list[str]):
 	"""What a straightforward implementation does: a document and a handful of queries per customer."""
 	from frappe.utils import getdate, nowdate
 
-	from customer_success import health
-	from customer_success.engine import health as engine
+	from customer_success.health import engine
+	from customer_success.health import service as health
 
 	today = getdate(nowdate())
 	model = health.load_models()["default"]

@@ -13,9 +13,9 @@ required_apps = ["frappe/erpnext"]
 export_python_type_annotations = True
 
 # Install / migrate / uninstall
-after_install = "customer_success.install.after_install"
-after_migrate = "customer_success.install.after_migrate"
-before_uninstall = "customer_success.install.before_uninstall"
+after_install = "customer_success.setup.install.after_install"
+after_migrate = "customer_success.setup.install.after_migrate"
+before_uninstall = "customer_success.setup.install.before_uninstall"
 
 before_tests = "customer_success.tests.utils.before_tests"
 
@@ -31,13 +31,13 @@ override_doctype_dashboards = {
 }
 
 scheduler_events = {
-	"daily": ["customer_success.plan_jobs.daily"],
-	"hourly": ["customer_success.handoffs.refresh_late_handoffs"],
+	"daily": ["customer_success.success_plans.jobs.daily"],
+	"hourly": ["customer_success.handoff.jobs.refresh_late_handoffs"],
 	"cron": {
 		# 01:30 site time: the whole book's health, chunked onto the long queue.
-		"30 1 * * *": ["customer_success.health.nightly_recompute"],
+		"30 1 * * *": ["customer_success.health.jobs.nightly_recompute"],
 		# Every 5 minutes: retry (once) or fail the chunks of a running recompute whose job died.
-		"*/5 * * * *": ["customer_success.health.watch_recompute_runs"],
+		"*/5 * * * *": ["customer_success.health.jobs.watch_recompute_runs"],
 	},
 }
 
@@ -78,7 +78,7 @@ doc_events = {
 }
 
 # Called as fn(handoff_doc) when a CSM accepts a Sales Handoff (success plans register here).
-cs_on_handoff_accepted = ["customer_success.plans.create_plan_from_handoff"]
+cs_on_handoff_accepted = ["customer_success.success_plans.service.create_plan_from_handoff"]
 
 # Portal: a customer's contacts read (and print) the success plans shared with them.
 has_website_permission = {

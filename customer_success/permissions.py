@@ -6,7 +6,7 @@ moves its history with it.
 
 import frappe
 
-from customer_success.install import CS_MANAGER_ROLE, CSM_ROLE
+from customer_success.constants import CS_MANAGER_ROLE, CSM_ROLE
 
 SEE_ALL_ROLES = {"System Manager", CS_MANAGER_ROLE}
 
@@ -123,7 +123,7 @@ def record_customers(doc) -> set[str]:
 
 
 def portal_customers(user: str | None = None) -> list[str]:
-	from customer_success.queries.plans import portal_customers as customers_of_contact
+	from customer_success.success_plans.queries import portal_customers as customers_of_contact
 
 	return customers_of_contact(user or frappe.session.user)
 

@@ -7,6 +7,8 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.translate import clear_cache, get_translation_dict_from_file, get_translations_from_csv
 
+from customer_success.tests.utils import app_modules
+
 APP = "customer_success"
 LANG = "zh"
 PLACEHOLDER = re.compile(r"\{\d*\}")
@@ -43,7 +45,7 @@ class TestTranslations(FrappeTestCase):
 
 	def test_doctype_names_and_labels_are_covered(self):
 		translations = get_translations_from_csv(LANG, APP)
-		for doctype in frappe.get_all("DocType", filters={"module": "Customer Success"}, pluck="name"):
+		for doctype in frappe.get_all("DocType", filters={"module": ("in", app_modules())}, pluck="name"):
 			self.assertIn(doctype, translations)
 			for df in frappe.get_meta(doctype).fields:
 				if df.label:

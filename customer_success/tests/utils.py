@@ -5,7 +5,7 @@ from contextlib import contextmanager
 import frappe
 from frappe.utils import add_days, getdate, nowdate
 
-from customer_success import install
+from customer_success.setup import install
 from customer_success.utils import ensure_service_item, leaf
 
 TEST_PREFIX = "_CS Test"
@@ -20,6 +20,11 @@ def before_tests():
 		erpnext_before_tests()
 	install.after_migrate()
 	frappe.db.commit()  # nosemgrep: tests start from a committed baseline
+
+
+def app_modules() -> list[str]:
+	"""The app's Frappe modules (one per room, plus "Customer Success")."""
+	return frappe.get_all("Module Def", filters={"app_name": "customer_success"}, pluck="name")
 
 
 @contextmanager

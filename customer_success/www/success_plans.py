@@ -3,7 +3,7 @@
 import frappe
 from frappe import _
 
-from customer_success.plans import CUSTOMER_PRINT_FORMAT, portal_plans
+from customer_success.success_plans.service import CUSTOMER_PRINT_FORMAT, portal_plans
 
 no_cache = 1
 

@@ -1,6 +1,6 @@
 """Delivery Note → success plan milestones waiting for a delivery."""
 
-from customer_success.plans import TRIGGER_DELIVERY, run_trigger_safely
+from customer_success.success_plans.service import TRIGGER_DELIVERY, run_trigger_safely
 
 
 def on_submit(doc, method=None):

@@ -1,7 +1,7 @@
 """Issue → milestones that complete once the customer's open issues drop below a threshold."""
 
-from customer_success.plans import TRIGGER_ISSUES_BELOW, run_trigger_safely
-from customer_success.queries.plans import open_issue_count
+from customer_success.success_plans.queries import open_issue_count
+from customer_success.success_plans.service import TRIGGER_ISSUES_BELOW, run_trigger_safely
 
 
 def on_update(doc, method=None):

@@ -2,7 +2,7 @@
 
 import frappe
 
-from customer_success.plans import TRIGGER_INVOICE_PAID, run_trigger_safely
+from customer_success.success_plans.service import TRIGGER_INVOICE_PAID, run_trigger_safely
 
 
 def on_submit(doc, method=None):

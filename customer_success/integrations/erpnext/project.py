@@ -1,6 +1,6 @@
 """Project → milestones waiting for the customer's project to be completed."""
 
-from customer_success.plans import TRIGGER_PROJECT, run_trigger_safely
+from customer_success.success_plans.service import TRIGGER_PROJECT, run_trigger_safely
 
 
 def on_update(doc, method=None):

@@ -1,6 +1,6 @@
 """Sales Invoice paid on submit (POS, advances) or marked paid later → "first invoice paid"."""
 
-from customer_success.plans import TRIGGER_INVOICE_PAID, run_trigger_safely
+from customer_success.success_plans.service import TRIGGER_INVOICE_PAID, run_trigger_safely
 
 
 def on_paid(doc, method=None):

@@ -8,7 +8,8 @@ import frappe
 from frappe import _
 from frappe.utils import cint, format_datetime, now_datetime
 
-from customer_success import handoffs
+from customer_success.handoff import queries
+from customer_success.handoff import service as handoffs
 
 # Refreshed from the amended order when its open handoff moves to it (the rest is sales' work).
 ORDER_SNAPSHOT_FIELDS = {
@@ -51,7 +52,7 @@ def _on_submit(doc):
 		return
 	handoff = handoffs.draft_handoff(doc, received_on=now_datetime())
 
-	from customer_success.customer_success.doctype.sales_handoff.sales_handoff import assign
+	from customer_success.handoff.service import assign
 
 	customer = handoff.customer_name or handoff.customer
 	if handoff.due_by:
@@ -76,7 +77,7 @@ def _drafts_handoff(doc, settings, repeat_order: bool) -> bool:
 		return False
 	return not (
 		frappe.db.exists("Sales Handoff", {"sales_order": doc.name})
-		or handoffs.open_handoff_for(customer=doc.customer)
+		or queries.open_handoff_for(customer=doc.customer)
 	)
 
 
@@ -86,7 +87,7 @@ def _move_handoff_to_amendment(doc) -> bool:
 	An open handoff follows the amendment with the new order lines and totals; an accepted one
 	stays as it is (the deal was already handed over), and no second handoff is drafted.
 	"""
-	name = handoffs.open_handoff_for(sales_order=doc.amended_from)
+	name = queries.open_handoff_for(sales_order=doc.amended_from)
 	if not name:
 		return bool(frappe.db.exists("Sales Handoff", {"sales_order": doc.amended_from}))
 

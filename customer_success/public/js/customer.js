@@ -1,7 +1,7 @@
 // Customer form: health score, its explanation, and the CSM's actions.
 frappe.ui.form.on("Customer", {
 	refresh(frm) {
-		customer_success.health.escape_text_field(frm, "cs_override_reason");
+		customer_success.health.service.escape_text_field(frm, "cs_override_reason");
 		if (frm.is_new()) return;
 		customer_success_customer.show_health(frm);
 	},
@@ -10,21 +10,21 @@ frappe.ui.form.on("Customer", {
 const customer_success_customer = {
 	show_health(frm) {
 		frappe.call({
-			method: "customer_success.api.health.get_customer_health",
+			method: "customer_success.health.api.get_customer_health",
 			args: { customer: frm.doc.name },
 			callback(r) {
 				const data = r.message || {};
 				const status = frm.doc.cs_health_status;
 				if (status) {
-					const colour = customer_success.health.STATUS_COLOURS[status] || "gray";
+					const colour = customer_success.health.service.STATUS_COLOURS[status] || "gray";
 					// No score is shown without a colour: "Insufficient Data" reads "–".
 					const headline = frappe.utils.escape_html(
-						__("Health: {0} ({1})", [__(status), customer_success.health.format_score(frm.doc.cs_health_score, status, 0)])
+						__("Health: {0} ({1})", [__(status), customer_success.health.service.format_score(frm.doc.cs_health_score, status, 0)])
 					);
 					frm.dashboard.add_indicator(headline, colour);
 					// The dashboard sits on its own tab in v15: say it where the form opens too.
 					const trend =
-						customer_success.health.has_score(status) && frm.doc.cs_health_trend
+						customer_success.health.service.has_score(status) && frm.doc.cs_health_trend
 							? __(" · {0} points over {1} days", [
 									(frm.doc.cs_health_trend > 0 ? "+" : "") + format_number(frm.doc.cs_health_trend, null, 1),
 									cint(data.trend_days),
@@ -45,7 +45,7 @@ const customer_success_customer = {
 				}
 				customer_success_customer.add_buttons(frm, data);
 				const section = frm.dashboard.add_section("", __("Health Explanation"));
-				customer_success.health.render_explanation(section, data.score, frm.doc.name);
+				customer_success.health.service.render_explanation(section, data.score, frm.doc.name);
 			},
 		});
 	},
@@ -54,14 +54,14 @@ const customer_success_customer = {
 		const group = __("Customer Success");
 		const call = (method, args, freeze_message) =>
 			frappe.call({ method, args: { customer: frm.doc.name, ...args }, freeze: true, freeze_message }).then(() => frm.reload_doc());
-		frm.add_custom_button(__("Recompute Health"), () => call("customer_success.api.health.recompute_customer", {}, __("Scoring...")), group);
+		frm.add_custom_button(__("Recompute Health"), () => call("customer_success.health.api.recompute_customer", {}, __("Scoring...")), group);
 		frm.add_custom_button(
 			__("Set Sentiment"),
 			() =>
 				frappe.prompt(
 					{ fieldname: "sentiment", fieldtype: "Select", label: __("Sentiment"), reqd: 1, default: data.sentiment,
 						options: ["Very Positive", "Positive", "Neutral", "Concerned", "Critical"] },
-					(v) => call("customer_success.api.health.set_sentiment", v),
+					(v) => call("customer_success.health.api.set_sentiment", v),
 					__("CSM Sentiment")
 				),
 			group
@@ -75,7 +75,7 @@ const customer_success_customer = {
 						{ fieldname: "reason", fieldtype: "Small Text", label: __("Reason"), reqd: 1 },
 						{ fieldname: "until", fieldtype: "Date", label: __("Until"), reqd: 1, default: frappe.datetime.add_days(frappe.datetime.get_today(), 30) },
 					],
-					(v) => call("customer_success.api.health.set_override", v),
+					(v) => call("customer_success.health.api.set_override", v),
 					__("Override Health Score")
 				),
 			group
@@ -84,12 +84,12 @@ const customer_success_customer = {
 			__("Create Success Plan"),
 			() =>
 				frappe
-					.call({ method: "customer_success.plans.create_plan", args: { customer: frm.doc.name }, freeze: true })
+					.call({ method: "customer_success.success_plans.api.create_plan", args: { customer: frm.doc.name }, freeze: true })
 					.then((r) => frappe.set_route("Form", "Success Plan", r.message)),
 			group
 		);
 		if (data.override_until) {
-			frm.add_custom_button(__("Clear Override"), () => call("customer_success.api.health.clear_override", {}), group);
+			frm.add_custom_button(__("Clear Override"), () => call("customer_success.health.api.clear_override", {}), group);
 		}
 	},
 };

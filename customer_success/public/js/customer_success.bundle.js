@@ -1,8 +1,8 @@
 // Shared desk helpers for Customer Success (loaded on every desk page via app_include_js).
-frappe.provide("customer_success.health");
-frappe.provide("customer_success.plans");
+frappe.provide("customer_success.health.service");
+frappe.provide("customer_success.success_plans.service");
 
-customer_success.plans.PLAN_COLOURS = {
+customer_success.success_plans.service.PLAN_COLOURS = {
 	Draft: "gray",
 	"Agreed with Customer": "blue",
 	Active: "green",
@@ -11,31 +11,31 @@ customer_success.plans.PLAN_COLOURS = {
 	Closed: "darkgrey",
 };
 
-customer_success.health.INSUFFICIENT_DATA = "Insufficient Data";
-customer_success.health.NEVER_CONTACTED = "Never contacted";
-customer_success.health.STATUS_COLOURS = { Green: "green", Yellow: "orange", Red: "red", "Insufficient Data": "gray" };
+customer_success.health.service.INSUFFICIENT_DATA = "Insufficient Data";
+customer_success.health.service.NEVER_CONTACTED = "Never contacted";
+customer_success.health.service.STATUS_COLOURS = { Green: "green", Yellow: "orange", Red: "red", "Insufficient Data": "gray" };
 
 // A score is shown only with a colour: with too little known ("Insufficient Data") there is none.
-customer_success.health.has_score = function (status) {
-	return !!status && status !== customer_success.health.INSUFFICIENT_DATA;
+customer_success.health.service.has_score = function (status) {
+	return !!status && status !== customer_success.health.service.INSUFFICIENT_DATA;
 };
 
 // The score as text, or "–" when there is no score to show.
-customer_success.health.format_score = function (score, status, decimals = 1) {
-	return customer_success.health.has_score(status) ? format_number(score || 0, null, decimals) : "–";
+customer_success.health.service.format_score = function (score, status, decimals = 1) {
+	return customer_success.health.service.has_score(status) ? format_number(score || 0, null, decimals) : "–";
 };
 
 // An indicator pill for a status and its score, escaped.
-customer_success.health.status_pill = function (status, score) {
-	const colour = customer_success.health.STATUS_COLOURS[status] || "gray";
+customer_success.health.service.status_pill = function (status, score) {
+	const colour = customer_success.health.service.STATUS_COLOURS[status] || "gray";
 	const label = frappe.utils.escape_html(__(status || "No Score"));
-	const value = customer_success.health.format_score(score, status);
+	const value = customer_success.health.service.format_score(score, status);
 	return `<span class="indicator-pill ${colour}">${label} · ${value}</span>`;
 };
 
 // Long text a user typed (an override reason) as safe HTML: escaped, line breaks kept. Text the
 // server stored with its angle brackets already escaped is decoded first, so it is not shown twice escaped.
-customer_success.health.escape_text = function (text) {
+customer_success.health.service.escape_text = function (text) {
 	const plain = String(text || "")
 		.replace(/<br\s*\/?>/gi, "\n")
 		.replace(/&lt;/g, "<")
@@ -47,14 +47,14 @@ customer_success.health.escape_text = function (text) {
 };
 
 // A read-only Small Text field renders its value as HTML: show what a user typed as text instead.
-customer_success.health.escape_text_field = function (frm, fieldname) {
+customer_success.health.service.escape_text_field = function (frm, fieldname) {
 	const df = frm.get_docfield(fieldname);
 	if (!df || df.formatter) return;
-	df.formatter = (value) => customer_success.health.escape_text(value);
+	df.formatter = (value) => customer_success.health.service.escape_text(value);
 	frm.refresh_field(fieldname);
 };
 
-customer_success.health.format_raw = function (factor) {
+customer_success.health.service.format_raw = function (factor) {
 	const esc = frappe.utils.escape_html;
 	const raw = factor.raw;
 	if (raw === null || raw === undefined) return `<span class="text-muted">${esc(__("no data"))}</span>`;
@@ -63,13 +63,13 @@ customer_success.health.format_raw = function (factor) {
 			.map(([k, v]) => `${esc(__(frappe.model.unscrub(k)))}: ${typeof v === "number" ? format_number(v, null, 2) : esc(String(v))}`)
 			.join("<br>");
 	}
-	if (raw === customer_success.health.NEVER_CONTACTED) return `<strong>${esc(__("Never contacted"))}</strong>`;
+	if (raw === customer_success.health.service.NEVER_CONTACTED) return `<strong>${esc(__("Never contacted"))}</strong>`;
 	return typeof raw === "number" ? format_number(raw, null, 2) : esc(__(String(raw)));
 };
 
 // Render a score's explanation: each factor's raw value, sub-score, weight and contribution,
 // with a link to the records behind it. Everything from the database is escaped.
-customer_success.health.render_explanation = function ($wrapper, score, customer) {
+customer_success.health.service.render_explanation = function ($wrapper, score, customer) {
 	const esc = frappe.utils.escape_html;
 	$wrapper.empty();
 	if (!score || !score.explanation) {
@@ -83,7 +83,7 @@ customer_success.health.render_explanation = function ($wrapper, score, customer
 		.map(
 			(f) => `<tr>
 				<td>${esc(__(f.factor_type))}</td>
-				<td>${customer_success.health.format_raw(f)}</td>
+				<td>${customer_success.health.service.format_raw(f)}</td>
 				<td class="text-right">${f.sub_score === null ? "–" : format_number(f.sub_score, null, 1)}</td>
 				<td class="text-right">${format_number(f.weight, null, 0)}${f.sub_score === null ? "" : ` <span class="text-muted">(${format_number(f.effective_weight, null, 1)})</span>`}</td>
 				<td class="text-right">${format_number(f.contribution, null, 1)}</td>
@@ -95,19 +95,19 @@ customer_success.health.render_explanation = function ($wrapper, score, customer
 	if (score.is_override) {
 		notes.push(
 			esc(
-				customer_success.health.has_score(score.computed_status)
+				customer_success.health.service.has_score(score.computed_status)
 					? __("Overridden by the CSM; computed score {0}", [format_number(score.computed_score, null, 1)])
 					: __("Overridden by the CSM; too little is known for a computed score.")
 			)
 		);
 		if (score.override_reason) {
 			notes.push(
-				`${esc(__("Reason"))}: ${customer_success.health.escape_text(score.override_reason)}` +
+				`${esc(__("Reason"))}: ${customer_success.health.service.escape_text(score.override_reason)}` +
 					(score.override_until ? ` (${esc(__("until {0}", [frappe.datetime.str_to_user(score.override_until)]))})` : "")
 			);
 		}
 	}
-	if ((score.computed_status || score.status) === customer_success.health.INSUFFICIENT_DATA) {
+	if ((score.computed_status || score.status) === customer_success.health.service.INSUFFICIENT_DATA) {
 		notes.push(
 			esc(
 				__("Too little is known for a colour: the factors with data carry {0}% of the model's weight.", [
@@ -118,7 +118,7 @@ customer_success.health.render_explanation = function ($wrapper, score, customer
 	}
 	$wrapper.html(`
 		<div class="mb-2">
-			${customer_success.health.status_pill(score.status, score.score)}
+			${customer_success.health.service.status_pill(score.status, score.score)}
 			${notes.map((n) => `<div class="text-muted small mt-1">${n}</div>`).join("")}
 		</div>
 		<table class="table table-bordered table-sm">
@@ -130,14 +130,14 @@ customer_success.health.render_explanation = function ($wrapper, score, customer
 		</table>
 		<p class="text-muted small">${esc(__("Factors without data are left out and the other weights re-normalised."))}</p>`);
 	$wrapper.find(".cs-factor-records").on("click", (e) => {
-		customer_success.health.show_factor_records(customer || score.customer, $(e.currentTarget).attr("data-factor"));
+		customer_success.health.service.show_factor_records(customer || score.customer, $(e.currentTarget).attr("data-factor"));
 	});
 };
 
-customer_success.health.show_factor_records = function (customer, factor_type) {
+customer_success.health.service.show_factor_records = function (customer, factor_type) {
 	const esc = frappe.utils.escape_html;
 	frappe.call({
-		method: "customer_success.api.health.get_factor_records",
+		method: "customer_success.health.api.get_factor_records",
 		args: { customer, factor_type },
 		callback(r) {
 			const data = r.message;

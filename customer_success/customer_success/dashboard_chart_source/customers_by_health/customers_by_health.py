@@ -3,7 +3,7 @@
 import frappe
 from frappe import _
 
-from customer_success.engine.health import STATUSES
+from customer_success.health.engine import STATUSES
 
 
 @frappe.whitelist()

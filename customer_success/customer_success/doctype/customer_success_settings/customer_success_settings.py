@@ -1,6 +1,7 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
+from frappe.utils import cint
 
 # Fields that must be a positive number of days, with the upper bound that still makes sense.
 DAY_LIMITS = {
@@ -52,3 +53,9 @@ class CustomerSuccessSettings(Document):
 def get_settings():
 	"""The settings document, cached for the request."""
 	return frappe.get_cached_doc("Customer Success Settings")
+
+
+def handoff_sla_hours() -> tuple[int, int]:
+	"""Hours allowed to hand over and to accept or return a handoff (0: no SLA)."""
+	settings = frappe.get_cached_doc("Customer Success Settings")
+	return cint(settings.get("handoff_sla_hours")), cint(settings.get("acceptance_sla_hours"))

@@ -1,0 +1,10 @@
+"""Names used across the rooms: roles, tiers, lifecycle stages, health statuses."""
+
+CSM_ROLE = "Customer Success Manager"
+CS_MANAGER_ROLE = "CS Manager"
+ROLES = (CSM_ROLE, CS_MANAGER_ROLE)
+
+TIERS = ("Strategic", "Enterprise", "Mid-Market", "SMB")
+LIFECYCLE_STAGES = ("Onboarding", "Adoption", "Value Realisation", "Renewal", "Expansion", "Churned")
+HEALTH_STATUSES = ("Green", "Yellow", "Red", "Insufficient Data")
+SENTIMENTS = ("Very Positive", "Positive", "Neutral", "Concerned", "Critical")

@@ -1,0 +1,111 @@
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from customer_success.customer_success import api as workspace
+from customer_success.tests.utils import app_modules, make_contract, make_customer, make_user
+
+# Doctypes reached from their parent form rather than from the workspace.
+NOT_IN_WORKSPACE: set[str] = set()
+
+
+class TestWorkspace(FrappeTestCase):
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def test_every_doctype_and_report_is_linked(self):
+		ws = frappe.get_doc("Workspace", "Customer Success")
+		linked = {link.link_to for link in ws.links if link.type == "Link"}
+		doctypes = frappe.get_all(
+			"DocType", filters={"module": ("in", app_modules()), "istable": 0}, pluck="name"
+		)
+		for doctype in doctypes:
+			if doctype not in NOT_IN_WORKSPACE:
+				self.assertIn(doctype, linked, f"{doctype} has no link in the Customer Success workspace")
+		for report in frappe.get_all("Report", filters={"module": ("in", app_modules())}, pluck="name"):
+			self.assertIn(report, linked, f"report {report} has no link in the workspace")
+
+	def test_cards_and_charts_exist(self):
+		ws = frappe.get_doc("Workspace", "Customer Success")
+		for row in ws.number_cards:
+			self.assertTrue(frappe.db.exists("Number Card", row.number_card_name), row.number_card_name)
+		for row in ws.charts:
+			self.assertTrue(frappe.db.exists("Dashboard Chart", row.chart_name), row.chart_name)
+
+	def test_number_cards_compute(self):
+		from frappe.desk.doctype.number_card.number_card import get_result
+
+		for name in frappe.get_all(
+			"Number Card", filters={"module": ("in", app_modules()), "type": "Document Type"}, pluck="name"
+		):
+			card = frappe.get_doc("Number Card", name)
+			self.assertIsInstance(get_result(card.as_dict(), card.filters_json), int | float, name)
+
+	def test_renewal_cards_count_real_contracts(self):
+		from frappe.utils import add_days, nowdate
+
+		before = workspace.renewals_due()["value"]
+		renewing = make_customer().name
+		make_contract(renewing, add_days(nowdate(), -300), add_days(nowdate(), 30))
+		later = make_customer().name
+		make_contract(later, add_days(nowdate(), -10), add_days(nowdate(), 300))
+		self.assertEqual(workspace.renewals_due()["value"], before + 1)
+		at_risk_before = workspace.renewals_at_risk()["value"]
+		frappe.db.set_value("Customer", renewing, "cs_health_status", "Red")
+		self.assertEqual(workspace.renewals_at_risk()["value"], at_risk_before + 1)
+
+	def test_a_renewed_customer_is_not_due(self):
+		from frappe.utils import add_days, getdate, nowdate
+
+		from customer_success.success_plans import queries as plan_queries
+		from customer_success.success_plans import service as plans
+
+		due_before = workspace.renewals_due()["value"]
+		at_risk_before = workspace.renewals_at_risk()["value"]
+		coverage_before = plans.renewal_plan_coverage()["renewing"]
+		renewed = make_customer().name
+		make_contract(renewed, add_days(nowdate(), -335), add_days(nowdate(), 30))  # ends soon
+		make_contract(renewed, add_days(nowdate(), 31), add_days(nowdate(), 395))  # already signed
+		frappe.db.set_value("Customer", renewed, "cs_health_status", "Red")
+		self.assertEqual(workspace.renewals_due()["value"], due_before)
+		self.assertEqual(workspace.renewals_at_risk()["value"], at_risk_before)
+		self.assertEqual(plans.renewal_plan_coverage()["renewing"], coverage_before)
+		window = getdate(add_days(nowdate(), 180))
+		self.assertNotIn(renewed, plan_queries.renewing_customers(getdate(nowdate()), window))
+
+	def test_workspace_is_for_cs_roles(self):
+		roles = {r.role for r in frappe.get_doc("Workspace", "Customer Success").roles}
+		self.assertIn("Customer Success Manager", roles)
+		self.assertIn("CS Manager", roles)
+		user = make_user("cs-ws-nobody@example.com", ["Blogger"]).name
+		frappe.set_user(user)
+		with self.assertRaises(frappe.PermissionError):
+			workspace.renewals_due()
+
+	def test_renewal_figures_count_a_csms_own_book(self):
+		from frappe.utils import add_days, nowdate
+
+		from customer_success.success_plans.test_success_plans import agree
+		from customer_success.tests.utils import make_success_plan
+
+		csm = make_user("cs-ws-book-csm@example.com", ["Customer Success Manager"]).name
+		manager = make_user("cs-ws-book-mgr@example.com", ["CS Manager"]).name
+		mine = make_customer(cs_owner=csm).name
+		theirs = make_customer().name
+		for customer in (mine, theirs):
+			make_contract(customer, add_days(nowdate(), -300), add_days(nowdate(), 30))
+			frappe.db.set_value("Customer", customer, "cs_health_status", "Red")
+		agree(make_success_plan(theirs))
+
+		frappe.set_user(manager)
+		team_due = workspace.renewals_due()
+		self.assertIn(mine, team_due["route_options"]["name"][1])
+		self.assertIn(theirs, team_due["route_options"]["name"][1])
+
+		frappe.set_user(csm)
+		due = workspace.renewals_due()
+		self.assertEqual(due["route_options"]["name"][1], [mine])
+		self.assertEqual(due["value"], 1)
+		self.assertEqual(workspace.renewals_at_risk()["value"], 1)
+		# the agreed plan is on a colleague's customer: none of her renewals has one
+		self.assertEqual(workspace.renewal_plan_coverage()["value"], 0)

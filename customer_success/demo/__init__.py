@@ -1,0 +1,575 @@
+"""A believable book of business for trying the app on a site with ERPNext.
+
+    bench --site SITE execute customer_success.demo.setup_demo
+    bench --site SITE execute customer_success.demo.teardown_demo
+
+Every record the demo makes is written down in a registry (a site default), so running setup
+twice creates nothing new and teardown removes exactly what setup made, including the ledger
+entries its invoices and payments posted. Dates are relative to today, so the book stays
+current: some contracts renew soon, some invoices are overdue, some tickets breach their SLA.
+"""
+
+import json
+import random
+
+import frappe
+from frappe.utils import add_days, add_to_date, get_datetime, getdate, nowdate
+
+from customer_success.utils import ensure_service_item, leaf
+
+REGISTRY_KEY = "customer_success_demo_records"
+DOMAIN = "example.com"
+SEED = 20261123
+
+CSMS = (
+	("alice.csm", "Alice", "Lam"),
+	("bruno.csm", "Bruno", "Costa"),
+	("chen.csm", "Chen", "Wei"),
+)
+CS_MANAGER = ("morgan.csmanager", "Morgan", "Reyes")
+
+ITEMS = (
+	("CSD Platform Subscription", 12000),
+	("CSD Onboarding Services", 5000),
+	("CSD Premium Support", 3000),
+)
+
+CUSTOMER_NAMES = (
+	"Aurora Analytics",
+	"Blue Harbor Logistics",
+	"Cedar Lane Clinics",
+	"Delta Forge Manufacturing",
+	"Evergreen Foods",
+	"Falcon Ridge Energy",
+	"Granite Peak Insurance",
+	"Harbourview Hotels",
+	"Ironwood Construction",
+	"Juniper Health",
+	"Keystone Retail Group",
+	"Lighthouse Learning",
+	"Maple Grove Dairy",
+	"Northwind Traders",
+	"Oakridge Pharmaceuticals",
+	"Pinecrest Properties",
+	"Quartz Semiconductors",
+	"Redwood Media",
+	"Silverline Telecom",
+	"Tidewater Shipping",
+	"Umber Textiles",
+	"Vantage Capital",
+	"Willow Creek Farms",
+	"Xenon Labs",
+	"Yellowstone Outfitters",
+	"Zephyr Airlines",
+	"Atlas Engineering",
+	"Beacon Security",
+	"Cobalt Mining",
+	"Driftwood Furniture",
+	"Ember Cafe Chain",
+	"Fjord Fisheries",
+	"Golden Gate Legal",
+	"Helix Biotech",
+	"Indigo Fashion",
+	"Jasper Automotive",
+	"Kestrel Drones",
+	"Lumen Solar",
+	"Meridian Travel",
+	"Nimbus Cloud Services",
+	"Orchid Cosmetics",
+	"Prairie Grain Co",
+	"Quill Publishing",
+	"Riverbend Water",
+	"Sable Apparel",
+	"Terra Nova Mining",
+	"Upland Breweries",
+	"Vertex Robotics",
+	"Wavecrest Marine",
+	"Zenith Sports",
+)
+
+SUBJECTS = (
+	"Cannot export report to Excel",
+	"Login fails for new users",
+	"Invoice PDF layout broken",
+	"Slow dashboard load",
+	"API rate limit questions",
+	"Data import stuck",
+	"Permission error on save",
+	"Email notifications not arriving",
+	"Integration sync failed",
+	"Need help with workflow setup",
+)
+# Later parts of the product add their demo data here: dotted paths of functions called as
+# fn(registry, book) after the customers exist. Each must be idempotent (check the registry)
+# and register what it creates with `remember(registry, doc)`.
+DEMO_STEPS: tuple[str, ...] = (
+	"customer_success.demo.handoffs.make_demo_handoffs",
+	"customer_success.demo.plans.make_demo_plans",
+)
+
+TOUCHES = (
+	("Meeting", "Quarterly check-in"),
+	("Phone", "Adoption call"),
+	("Email", "Follow-up on training"),
+	("Meeting", "Executive sponsor sync"),
+	("Phone", "Renewal planning call"),
+)
+
+
+# --- the registry ---------------------------------------------------------------------------
+
+
+def _load_registry() -> dict[str, list[str]]:
+	raw = frappe.db.get_default(REGISTRY_KEY)
+	return json.loads(raw) if raw else {}
+
+
+def _save_registry(registry: dict[str, list[str]]):
+	frappe.db.set_default(REGISTRY_KEY, json.dumps(registry))
+
+
+def remember(registry, doc):
+	registry.setdefault(doc.doctype, [])
+	if doc.name not in registry[doc.doctype]:
+		registry[doc.doctype].append(doc.name)
+
+
+def is_demo_installed() -> bool:
+	return bool(_load_registry().get("Customer"))
+
+
+# --- setup ---------------------------------------------------------------------------------
+
+
+def setup_demo(customers: int = 50):
+	"""Create the demo book (idempotent). Returns a summary of what exists."""
+	frappe.only_for(("System Manager", "Administrator"))
+	registry = _load_registry()
+	company = _company()
+	rng = random.Random(SEED)
+	users = _make_users(registry)
+	items = _make_items(registry)
+	profiles = [_profile(rng, i, users) for i in range(min(customers, len(CUSTOMER_NAMES)))]
+	_ensure_fiscal_years(registry, company, min(p["first_start"] for p in profiles))
+	_save_registry(registry)
+	frappe.db.commit()  # nosemgrep: each step is committed so a failure midway can be resumed
+
+	for profile in profiles:
+		if profile["name"] in registry.get("Customer", []):
+			continue
+		_make_customer_book(registry, company, items, profile, rng)
+		_save_registry(registry)
+		frappe.db.commit()  # nosemgrep
+
+	book = {
+		"company": company,
+		"customers": profiles,
+		"csms": users,
+		"cs_manager": f"{CS_MANAGER[0]}@{DOMAIN}",
+	}
+	for step in DEMO_STEPS:
+		frappe.get_attr(step)(registry, book)
+		_save_registry(registry)
+		frappe.db.commit()  # nosemgrep
+
+	# Score the demo's own customers so the workspace and forms show health straight away (the
+	# site's other customers are left to the nightly run: the demo writes nothing about them).
+	from customer_success.health.service import load_models, score_range
+
+	models = load_models()
+	for name in registry.get("Customer", []):
+		score_range(name, name, models=models)
+	frappe.db.commit()  # nosemgrep
+	return demo_summary()
+
+
+def demo_summary() -> dict[str, int]:
+	return {doctype: len(names) for doctype, names in _load_registry().items()}
+
+
+def _company() -> str:
+	import erpnext
+
+	company = erpnext.get_default_company() or frappe.db.get_value("Company", {}, "name")
+	if not company:
+		frappe.throw(
+			frappe._("Complete the ERPNext setup wizard (create a company) before loading the demo.")
+		)
+	return company
+
+
+def _make_users(registry) -> list[str]:
+	from frappe.contacts.doctype.contact.contact import get_contact_name
+	from frappe.core.doctype.user.user import create_contact
+
+	csms = []
+	for prefix, first, last in (*CSMS, CS_MANAGER):
+		email = f"{prefix}@{DOMAIN}"
+		if not frappe.db.exists("User", email):
+			had_contact = get_contact_name(email)
+			user = frappe.get_doc(
+				{
+					"doctype": "User",
+					"email": email,
+					"first_name": first,
+					"last_name": last,
+					"send_welcome_email": 0,
+					"user_type": "System User",
+				}
+			).insert(ignore_permissions=True)
+			remember(registry, user)
+			if not had_contact:
+				# Frappe makes a user's Contact in a job after commit; make it now, so the demo
+				# knows it made it and teardown removes it (and never a contact that was there).
+				create_contact(user, ignore_mandatory=True)
+				contact = get_contact_name(email)
+				if contact:
+					remember(registry, frappe._dict(doctype="Contact", name=contact))
+		user = frappe.get_doc("User", email)
+		roles = ["CS Manager"] if prefix == CS_MANAGER[0] else ["Customer Success Manager"]
+		user.add_roles(*roles, "Sales User", "Support Team")
+		if prefix != CS_MANAGER[0]:
+			csms.append(email)
+	return csms
+
+
+def _make_items(registry) -> dict[str, float]:
+	for code, rate in ITEMS:
+		if not frappe.db.exists("Item", code):
+			remember(registry, frappe.get_doc("Item", ensure_service_item(code, rate)))
+	return dict(ITEMS)
+
+
+def _profile(rng: random.Random, index: int, csms: list[str]) -> dict:
+	"""Decide, reproducibly, what kind of customer number `index` is."""
+	today = getdate(nowdate())
+	health = rng.choices(("healthy", "middling", "at_risk"), weights=(50, 25, 25))[0]
+	seats = rng.choice((1, 1, 2, 3, 5, 8, 12, 20))
+	annual = seats * ITEMS[0][1]
+	days_into_term = rng.randint(20, 355)
+	term_start = add_days(today, -days_into_term)
+	terms = 2 if rng.random() < 0.55 else 1
+	first_start = getdate(add_days(term_start, -365 * (terms - 1)))
+	if annual >= 200000:
+		tier = "Strategic"
+	elif annual >= 80000:
+		tier = "Enterprise"
+	elif annual >= 25000:
+		tier = "Mid-Market"
+	else:
+		tier = "SMB"
+	return {
+		"name": CUSTOMER_NAMES[index],
+		"health": health,
+		"seats": seats,
+		"annual": annual,
+		"tier": tier,
+		"csm": csms[index % len(csms)],
+		"term_start": getdate(term_start),
+		"first_start": first_start,
+		"terms": terms,
+		"stage": "Onboarding"
+		if days_into_term < 60 and terms == 1
+		else ("Renewal" if days_into_term > 275 else "Adoption"),
+	}
+
+
+def _ensure_fiscal_years(registry, company: str, earliest):
+	from erpnext.accounts.utils import FiscalYearError, get_fiscal_year
+
+	for year in range(getdate(earliest).year, getdate(nowdate()).year + 2):
+		try:
+			get_fiscal_year(f"{year}-06-30", company=company)
+		except FiscalYearError:
+			fy = frappe.get_doc(
+				{
+					"doctype": "Fiscal Year",
+					"year": str(year)
+					if not frappe.db.exists("Fiscal Year", str(year))
+					else f"{year} (CS Demo)",
+					"year_start_date": f"{year}-01-01",
+					"year_end_date": f"{year}-12-31",
+				}
+			).insert(ignore_permissions=True)
+			remember(registry, fy)
+
+
+def _make_customer_book(registry, company, items, profile, rng: random.Random):
+	customer = frappe.get_doc(
+		{
+			"doctype": "Customer",
+			"customer_name": profile["name"],
+			"customer_type": "Company",
+			"customer_group": leaf("Customer Group", "Commercial"),
+			"territory": leaf("Territory"),
+			"cs_owner": profile["csm"],
+			"cs_tier": profile["tier"],
+			"cs_lifecycle_stage": profile["stage"],
+			"cs_annual_revenue": profile["annual"],
+		}
+	).insert(ignore_permissions=True)
+	remember(registry, customer)
+
+	contact = _make_contact(registry, customer.name, rng)
+	customer.db_set("customer_primary_contact", contact.name, update_modified=False)
+
+	for term in range(profile["terms"]):
+		start = getdate(add_days(profile["first_start"], 365 * term))
+		order = _make_sales_order(registry, company, customer.name, profile, items, start)
+		_make_contract(registry, customer.name, contact, start, order)
+		_make_invoices(registry, company, customer.name, profile, order, start, rng)
+
+	_make_issues(registry, company, customer.name, profile, rng)
+	_make_communications(registry, customer.name, contact, profile, rng)
+
+
+def _make_contact(registry, customer: str, rng):
+	first = rng.choice(
+		("Jamie", "Priya", "Lukas", "Sofia", "Mateo", "Aiko", "Noah", "Fatima", "Oliver", "Mei")
+	)
+	last = rng.choice(("Nguyen", "Schmidt", "Okafor", "Rossi", "Tanaka", "Silva", "Kowalski", "Haddad"))
+	slug = frappe.scrub(customer).replace("_", "")[:20]
+	contact = frappe.get_doc(
+		{
+			"doctype": "Contact",
+			"first_name": first,
+			"last_name": last,
+			"designation": rng.choice(("VP Operations", "Head of Finance", "IT Director", "COO")),
+			"email_ids": [{"email_id": f"{first.lower()}.{last.lower()}@{slug}.{DOMAIN}", "is_primary": 1}],
+			"phone_nos": [{"phone": f"+1-555-{rng.randint(1000, 9999)}", "is_primary_phone": 1}],
+			"is_primary_contact": 1,
+			"links": [{"link_doctype": "Customer", "link_name": customer}],
+		}
+	).insert(ignore_permissions=True)
+	remember(registry, contact)
+	return contact
+
+
+def _make_sales_order(registry, company, customer, profile, items, start):
+	lines = [{"item_code": ITEMS[0][0], "qty": profile["seats"], "rate": items[ITEMS[0][0]]}]
+	if start == profile["first_start"]:
+		lines.append({"item_code": ITEMS[1][0], "qty": 1, "rate": items[ITEMS[1][0]]})
+	if profile["tier"] in ("Strategic", "Enterprise"):
+		lines.append({"item_code": ITEMS[2][0], "qty": 1, "rate": items[ITEMS[2][0]]})
+	order = frappe.get_doc(
+		{
+			"doctype": "Sales Order",
+			"customer": customer,
+			"company": company,
+			"transaction_date": start,
+			"delivery_date": add_days(start, 14),
+			"items": [{**line, "delivery_date": add_days(start, 14)} for line in lines],
+		}
+	)
+	order.flags.ignore_permissions = True
+	order.insert()
+	order.submit()
+	remember(registry, order)
+	return order
+
+
+def _make_contract(registry, customer, contact, start, order):
+	contract = frappe.get_doc(
+		{
+			"doctype": "Contract",
+			"party_type": "Customer",
+			"party_name": customer,
+			"start_date": start,
+			"end_date": add_days(start, 364),
+			"contract_terms": "<p>Annual subscription to the platform, renewing yearly unless cancelled 30 days before the end date.</p>",
+			"is_signed": 1,
+			"signee": f"{contact.first_name} {contact.last_name}",
+			"signed_on": get_datetime(start),
+			"document_type": "Sales Order",
+			"document_name": order.name,
+		}
+	)
+	contract.flags.ignore_permissions = True
+	contract.insert()
+	contract.submit()
+	remember(registry, contract)
+	return contract
+
+
+def _make_invoices(registry, company, customer, profile, order, start, rng):
+	"""Quarterly invoices for the term up to today: paid, except what this customer lets slip."""
+	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+
+	today = getdate(nowdate())
+	# Bill a quarter of the subscription line each time: ERPNext refuses billing past the order line.
+	quarterly = order.items[0].amount / 4.0
+	posting_dates = [
+		getdate(add_days(start, 91 * q)) for q in range(4) if getdate(add_days(start, 91 * q)) <= today
+	]
+	unpaid_tail = {"healthy": 0, "middling": rng.choice((0, 1)), "at_risk": rng.choice((1, 2))}[
+		profile["health"]
+	]
+	for position, posting_date in enumerate(posting_dates):
+		due_date = getdate(add_days(posting_date, 30))
+		invoice = frappe.get_doc(
+			{
+				"doctype": "Sales Invoice",
+				"customer": customer,
+				"company": company,
+				"set_posting_time": 1,
+				"posting_date": posting_date,
+				"due_date": due_date,
+				"items": [
+					{
+						"item_code": ITEMS[0][0],
+						"qty": 1,
+						"rate": quarterly,
+						"sales_order": order.name,
+						"so_detail": order.items[0].name,
+					}
+				],
+			}
+		)
+		invoice.flags.ignore_permissions = True
+		invoice.insert()
+		invoice.submit()
+		remember(registry, invoice)
+		is_tail = position >= len(posting_dates) - unpaid_tail
+		not_due_yet = due_date > today
+		if is_tail or not_due_yet:
+			continue
+		payment = get_payment_entry("Sales Invoice", invoice.name)
+		paid_on = add_days(
+			posting_date, rng.randint(5, 28) if profile["health"] != "at_risk" else rng.randint(25, 60)
+		)
+		payment.posting_date = min(getdate(paid_on), today)
+		payment.reference_no = f"DEMO-{invoice.name}"
+		payment.reference_date = payment.posting_date
+		payment.flags.ignore_permissions = True
+		payment.insert()
+		payment.submit()
+		remember(registry, payment)
+
+
+def _make_issues(registry, company, customer, profile, rng):
+	low, high = {"healthy": (0, 2), "middling": (1, 4), "at_risk": (3, 8)}[profile["health"]]
+	priorities = [p for p in ("Low", "Medium", "High") if frappe.db.exists("Issue Priority", p)]
+	for _ in range(rng.randint(low, high)):
+		opened = add_to_date(get_datetime(nowdate()), days=-rng.randint(1, 80), hours=rng.randint(8, 17))
+		open_now = (profile["health"] == "at_risk" and rng.random() < 0.6) or rng.random() < 0.15
+		issue = frappe.get_doc(
+			{
+				"doctype": "Issue",
+				"subject": rng.choice(SUBJECTS),
+				"customer": customer,
+				"company": company,
+				"priority": rng.choice(priorities) if priorities else None,
+				"status": "Open" if open_now else "Closed",
+				"raised_by": f"support@{frappe.scrub(customer).replace('_', '')[:20]}.{DOMAIN}",
+			}
+		)
+		issue.flags.ignore_permissions = True
+		issue.insert()
+		remember(registry, issue)
+		# History happened before the demo existed: back-date it, and record how the SLA went.
+		breached = (profile["health"] == "at_risk" and rng.random() < 0.5) or rng.random() < 0.05
+		frappe.db.set_value(
+			"Issue",
+			issue.name,
+			{
+				"opening_date": opened.date(),
+				"opening_time": opened.time(),
+				"creation": opened,
+				"response_by": add_to_date(opened, hours=8),
+				"first_responded_on": add_to_date(opened, hours=20 if breached else 2),
+				"agreement_status": "Failed"
+				if breached
+				else ("First Response Due" if open_now else "Fulfilled"),
+			},
+			update_modified=False,
+		)
+
+
+def _make_communications(registry, customer, contact, profile, rng):
+	low, high = {"healthy": (0, 14), "middling": (15, 50), "at_risk": (60, 150)}[profile["health"]]
+	last_touch = rng.randint(low, high)
+	for n in range(rng.randint(1, 4)):
+		medium, subject = rng.choice(TOUCHES)
+		when = add_to_date(get_datetime(nowdate()), days=-(last_touch + 30 * n), hours=10)
+		comm = frappe.get_doc(
+			{
+				"doctype": "Communication",
+				"communication_type": "Communication",
+				"communication_medium": medium,
+				"sent_or_received": "Sent",
+				"subject": f"{subject} — {customer}",
+				"content": f"{subject} with {contact.first_name} {contact.last_name}.",
+				"communication_date": when,
+				"reference_doctype": "Customer",
+				"reference_name": customer,
+				"status": "Linked",
+			}
+		)
+		comm.flags.ignore_permissions = True
+		comm.insert()
+		remember(registry, comm)
+
+
+# --- teardown ------------------------------------------------------------------------------
+
+# Dependants before what they depend on.
+TEARDOWN_ORDER = (
+	"Payment Entry",
+	"Sales Invoice",
+	"Contract",
+	"Sales Order",
+	"Communication",
+	"Issue",
+	"Contact",
+	"Customer",
+	"Item",
+	"User",
+	"Fiscal Year",
+)
+
+
+def teardown_demo():
+	"""Remove exactly what setup_demo made, ledger entries and health history included."""
+	frappe.only_for(("System Manager", "Administrator"))
+	registry = _load_registry()
+	if not registry:
+		return {}
+	removed: dict[str, int] = {}
+	previous = frappe.db.get_single_value("Accounts Settings", "delete_linked_ledger_entries")
+	frappe.db.set_single_value("Accounts Settings", "delete_linked_ledger_entries", 1)
+	try:
+		_delete_health_history(registry.get("Customer", []))
+		# Our own doctypes (added by DEMO_STEPS) depend on ERPNext records, so they go first,
+		# latest registered first; then ERPNext's records, dependants before what they depend on.
+		ours = [d for d in reversed(list(registry)) if d not in TEARDOWN_ORDER]
+		for doctype in (*ours, *TEARDOWN_ORDER):
+			for name in reversed(registry.get(doctype, [])):
+				if _delete(doctype, name):
+					removed[doctype] = removed.get(doctype, 0) + 1
+			registry.pop(doctype, None)
+			_save_registry(registry)
+			frappe.db.commit()  # nosemgrep: resumable teardown
+	finally:
+		frappe.db.set_single_value("Accounts Settings", "delete_linked_ledger_entries", previous)
+	frappe.db.set_default(REGISTRY_KEY, None)
+	frappe.db.commit()  # nosemgrep
+	return removed
+
+
+def _delete(doctype: str, name: str) -> bool:
+	if not frappe.db.exists(doctype, name):
+		return False
+	if frappe.get_meta(doctype).is_submittable and frappe.db.get_value(doctype, name, "docstatus") == 1:
+		doc = frappe.get_doc(doctype, name)
+		doc.flags.ignore_permissions = True
+		doc.cancel()
+	frappe.delete_doc(doctype, name, ignore_permissions=True, force=True, delete_permanently=True)
+	return True
+
+
+def _delete_health_history(customers: list[str]):
+	"""Scores are written by the recompute, not by setup: remove them by customer, set-based."""
+	if not customers:
+		return
+	score = frappe.qb.DocType("Customer Health Score")
+	frappe.qb.from_(score).delete().where(score.customer.isin(customers)).run()

@@ -1,0 +1,569 @@
+"""Sales handoffs around the document: prefill from ERPNext, drafting, repeat orders, and the
+ToDos and notifications the actions send.
+
+The Sales Handoff controller owns the lifecycle; this module reads ERPNext (Sales Order,
+Quotation, Opportunity, Contract, Contact, Address, Communication) to draft a handoff.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import cint, flt, fmt_money, format_date, get_datetime, getdate
+
+from customer_success.handoff import engine, queries
+from customer_success.permissions import can_own_customers, is_sales, sees_all
+
+RECENT_COMMUNICATIONS = 5
+OPEN_STATUSES = engine.OPEN_STATUSES
+ACCEPTED = "Accepted"
+# Lifecycle stages of a customer already past onboarding: its next order is a repeat order.
+LIVE_STAGES = ("Adoption", "Value Realisation", "Renewal", "Expansion")
+CHURNED = "Churned"
+
+
+# --- prefill -----------------------------------------------------------------------------
+
+
+def prefill_from_sales_order(handoff, sales_order) -> None:
+	"""Fill a Sales Handoff (in memory) from a submitted Sales Order and what surrounds it.
+
+	Snapshots (order lines, totals, payment schedule, recent communications) are replaced;
+	what sales may have typed or chosen (contact, address, owners, contract) is kept when set.
+	"""
+	order = sales_order if not isinstance(sales_order, str) else frappe.get_doc("Sales Order", sales_order)
+	if order.docstatus != 1:
+		frappe.throw(
+			_(
+				"Sales Order {0} is not submitted: hand over closed deals only (submit the order first)."
+			).format(order.name)
+		)
+	if handoff.customer and handoff.customer != order.customer:
+		frappe.throw(
+			_("Sales Order {0} is for customer {1}, not {2}: pick an order of this customer.").format(
+				order.name, order.customer, handoff.customer
+			),
+			title=_("Wrong Customer"),
+		)
+	customer = frappe.db.get_value(
+		"Customer",
+		order.customer,
+		["customer_name", "customer_primary_contact", "customer_primary_address", "cs_owner"],
+		as_dict=True,
+	)
+	handoff.customer = order.customer
+	handoff.customer_name = customer.customer_name
+	handoff.sales_order = order.name
+	handoff.company = order.company
+	handoff.sales_owner = handoff.sales_owner or order.owner
+	if not handoff.proposed_csm and can_own_customers(customer.cs_owner):
+		# a customer's cs_owner who is no longer a CSM would block the draft: leave it to sales
+		handoff.proposed_csm = customer.cs_owner
+	handoff.order_received_on = handoff.order_received_on or order.creation
+
+	handoff.primary_contact = (
+		handoff.primary_contact or order.contact_person or customer.customer_primary_contact
+	)
+	handoff.customer_address = (
+		handoff.customer_address or order.customer_address or customer.customer_primary_address
+	)
+	if handoff.primary_contact:
+		contact = frappe.db.get_value(
+			"Contact",
+			handoff.primary_contact,
+			["full_name", "designation", "email_id", "phone", "mobile_no"],
+			as_dict=True,
+		)
+		if contact:
+			handoff.contact_display = contact.full_name
+			handoff.contact_designation = contact.designation
+			handoff.contact_email = contact.email_id
+			handoff.contact_phone = contact.phone or contact.mobile_no
+	if handoff.customer_address:
+		from frappe.contacts.doctype.address.address import get_address_display
+
+		handoff.address_display = get_address_display(handoff.customer_address)
+
+	_set_order_lines(handoff, order)
+	_set_payment_terms(handoff, order)
+	_set_deal_history(handoff, order)
+	_set_contract(handoff, order)
+	_set_communications(handoff, order)
+
+
+def refresh_order_snapshot(handoff, order) -> None:
+	"""Point the handoff at the order and copy its lines, totals and payment terms."""
+	handoff.sales_order = order.name
+	_set_order_lines(handoff, order)
+	_set_payment_terms(handoff, order)
+
+
+def _set_order_lines(handoff, order):
+	handoff.currency = order.currency
+	handoff.total = order.total
+	handoff.discount_amount = order.discount_amount
+	handoff.grand_total = order.grand_total
+	handoff.base_grand_total = order.base_grand_total
+	handoff.set("items", [])
+	for line in order.items:
+		handoff.append(
+			"items",
+			{
+				"item_code": line.item_code,
+				"item_name": line.item_name,
+				"qty": line.qty,
+				"uom": line.uom,
+				"price_list_rate": line.price_list_rate,
+				"discount_percentage": line.discount_percentage,
+				"discount_amount": line.discount_amount,
+				"rate": line.rate,
+				"amount": line.amount,
+				"currency": order.currency,
+				"delivery_date": line.delivery_date,
+			},
+		)
+
+
+def _set_payment_terms(handoff, order):
+	handoff.payment_terms_template = order.payment_terms_template
+	lines = []
+	for row in order.get("payment_schedule") or []:
+		lines.append(
+			_("{0}: {1}% ({2}){3}").format(
+				format_date(row.due_date),
+				flt(row.invoice_portion, 2),
+				fmt_money(row.payment_amount, currency=order.currency),
+				f" — {row.payment_term}" if row.payment_term else "",
+			)
+		)
+	handoff.payment_schedule = "\n".join(lines) or None
+
+
+def _set_deal_history(handoff, order):
+	quotations = [
+		line.prevdoc_docname
+		for line in order.items
+		if line.get("prevdoc_docname") and frappe.db.exists("Quotation", line.prevdoc_docname)
+	]
+	if quotations and not handoff.quotation:
+		handoff.quotation = quotations[0]
+	if handoff.quotation and not handoff.opportunity:
+		handoff.opportunity = frappe.db.get_value("Quotation", handoff.quotation, "opportunity")
+	if not handoff.opportunity:
+		handoff.opportunity = frappe.db.get_value(
+			"Opportunity",
+			{"opportunity_from": "Customer", "party_name": order.customer},
+			"name",
+			order_by="creation desc",
+		)
+
+
+def _set_contract(handoff, order):
+	if not handoff.contract:
+		handoff.contract = frappe.db.get_value(
+			"Contract",
+			{"docstatus": 1, "document_type": "Sales Order", "document_name": order.name},
+			"name",
+		) or frappe.db.get_value(
+			"Contract",
+			{"docstatus": 1, "party_type": "Customer", "party_name": order.customer},
+			"name",
+			order_by="start_date desc, creation desc",
+		)
+	if handoff.contract:
+		start, end = frappe.db.get_value("Contract", handoff.contract, ["start_date", "end_date"])
+		handoff.contract_start = handoff.contract_start or start
+		handoff.contract_end = handoff.contract_end or end
+
+
+def _set_communications(handoff, order):
+	rows = queries.recent_communications(
+		order.customer,
+		{
+			"Sales Order": [order.name],
+			"Quotation": [handoff.quotation],
+			"Opportunity": [handoff.opportunity],
+		},
+	)
+	handoff.set("communications", [])
+	for row in rows:
+		handoff.append(
+			"communications",
+			{
+				"communication": row.name,
+				"communication_date": row.communication_date,
+				"subject": row.subject,
+				"communication_medium": row.communication_medium,
+				"sent_or_received": row.sent_or_received,
+			},
+		)
+
+
+def draft_handoff(sales_order, received_on=None):
+	"""Insert a draft handoff for a submitted order (no permission check: callers check)."""
+	handoff = frappe.new_doc("Sales Handoff")
+	handoff.order_received_on = received_on
+	# the SLA clock is the system's to set: the controller keeps it only from this flag
+	handoff.flags.order_received_on = received_on
+	prefill_from_sales_order(handoff, sales_order)
+	handoff.flags.ignore_permissions = True
+	handoff.insert()
+	return handoff
+
+
+def is_live_customer(customer: str) -> bool:
+	"""Is the customer already live: past onboarding, or with an accepted handoff (unless churned)?
+
+	A churned customer coming back is new business again; so is one that never got this far.
+	"""
+	stage = frappe.db.get_value("Customer", customer, "cs_lifecycle_stage")
+	if stage == CHURNED:
+		return False
+	if stage in LIVE_STAGES:
+		return True
+	return bool(frappe.db.exists("Sales Handoff", {"customer": customer, "status": ACCEPTED}))
+
+
+def record_repeat_order(order) -> None:
+	"""Tell the customer's CSM about a repeat order: a timeline entry, and a ToDo (or a bell alert).
+
+	A renewal or upsell of a live customer restarts nothing; the CSM follows it up.
+	"""
+
+	customer_name, csm = frappe.db.get_value("Customer", order.customer, ["customer_name", "cs_owner"])
+	total = fmt_money(order.grand_total, currency=order.currency)
+	frappe.get_doc(
+		{
+			"doctype": "Comment",
+			"comment_type": "Info",
+			"reference_doctype": "Customer",
+			"reference_name": order.customer,
+			"comment_email": frappe.session.user,
+			"content": _(
+				"Repeat order {0} submitted ({1}): {2} is already a live customer, so no new handoff was drafted."
+			).format(frappe.utils.get_link_to_form("Sales Order", order.name), total, customer_name),
+		}
+	).insert(ignore_permissions=True)
+	if not csm or not frappe.db.get_value("User", csm, "enabled"):
+		return
+	description = _("Repeat order {0} from {1} ({2}): follow up with the customer.").format(
+		order.name, customer_name, total
+	)
+	if todos_enabled():
+		frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"allocated_to": csm,
+				"reference_type": "Sales Order",
+				"reference_name": order.name,
+				"description": description,
+				"assigned_by": frappe.session.user,
+			}
+		).insert(ignore_permissions=True)
+	else:
+		notify(order, csm, description)
+
+
+# --- around the actions: ToDos, notifications, hooks, form round-trips ---------------------
+
+
+def check_csm(user: str):
+	if not can_own_customers(user):
+		frappe.throw(
+			_(
+				"Proposed CSM {0} is not an enabled user with the Customer Success Manager or CS Manager role: pick a CSM, or give {0} that role."
+			).format(user),
+			title=_("Proposed CSM"),
+		)
+
+
+def todos_enabled() -> bool:
+	return bool(cint(frappe.db.get_single_value("Customer Success Settings", "create_todos")))
+
+
+def assign(doc, user: str | None, description: str) -> bool:
+	"""Put the handoff on the user's ToDo list (if settings allow); True when assigned."""
+	if not user or not todos_enabled() or not frappe.db.get_value("User", user, "enabled"):
+		return False
+	from frappe.desk.form.assign_to import add
+
+	add(
+		{"assign_to": [user], "doctype": doc.doctype, "name": doc.name, "description": description},
+		ignore_permissions=True,
+	)
+	return True
+
+
+def notify(doc, user: str | None, subject: str):
+	"""A bell notification when ToDos are switched off."""
+	if not user or user == frappe.session.user:
+		return
+	from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
+
+	enqueue_create_notification(
+		user,
+		{
+			"type": "Alert",
+			"document_type": doc.doctype,
+			"document_name": doc.name,
+			"subject": frappe.utils.escape_html(subject),
+			"from_user": frappe.session.user,
+		},
+	)
+
+
+def close_assignments(doc):
+	from frappe.desk.form.assign_to import close_all_assignments
+
+	open_todos = frappe.get_all(
+		"ToDo", filters={"reference_type": doc.doctype, "reference_name": doc.name, "status": "Open"}, limit=1
+	)
+	if open_todos:
+		close_all_assignments(doc.doctype, doc.name, ignore_permissions=True)
+
+
+def run_acceptance_hooks(doc) -> list[str]:
+	"""Call every `cs_on_handoff_accepted` hook with the accepted handoff (plans register there)."""
+	created = []
+	for path in frappe.get_hooks("cs_on_handoff_accepted"):
+		result = frappe.get_attr(path)(doc)
+		if isinstance(result, str) and result:
+			created.append(result)
+	return created
+
+
+def as_datetime(value):
+	return get_datetime(value) if value else None
+
+
+NUMBER_TYPES = ("Int", "Float", "Currency", "Percent", "Check", "Rating")
+
+
+def normalise(fieldtype: str, value):
+	"""One spelling per value, so a form round-trip ("1" vs 1.0, dates as text) is no change."""
+	if fieldtype in NUMBER_TYPES:
+		return flt(value)
+	if value in (None, ""):
+		return None
+	if fieldtype == "Date":
+		return getdate(value)
+	if fieldtype == "Datetime":
+		return get_datetime(value).replace(microsecond=0)
+	if isinstance(value, str):
+		return value.strip() or None
+	return value
+
+
+def table_rows(rows) -> list[dict]:
+	out = []
+	for row in rows or []:
+		meta = frappe.get_meta(row.doctype)
+		out.append(
+			{
+				df.fieldname: normalise(df.fieldtype, row.get(df.fieldname))
+				for df in meta.fields
+				if df.fieldtype not in ("Section Break", "Column Break", "Tab Break")
+			}
+		)
+	return out
+
+
+def changed_content_fields(doc, before, system_fields) -> list[str]:
+	"""The content fields a save changes (form round-trips such as "1" vs 1.0 are no change)."""
+	changed = []
+	set_by_action = doc.flags.set_by_action or ()
+	for df in doc.meta.fields:
+		if (
+			df.fieldname in system_fields
+			or df.fieldname in set_by_action
+			or df.fieldtype
+			in (
+				"Section Break",
+				"Column Break",
+				"Tab Break",
+			)
+		):
+			continue
+		if df.fieldtype == "Table":
+			if table_rows(doc.get(df.fieldname)) != table_rows(before.get(df.fieldname)):
+				changed.append(df.fieldname)
+		elif normalise(df.fieldtype, doc.get(df.fieldname)) != normalise(
+			df.fieldtype, before.get(df.fieldname)
+		):
+			changed.append(df.fieldname)
+	return changed
+
+
+def check_links_match_customer(doc):
+	"""The order, contract, quotation and opportunity must all be the handoff customer's."""
+	if doc.sales_order:
+		order = frappe.db.get_value("Sales Order", doc.sales_order, ["customer", "docstatus"], as_dict=True)
+		if not order:
+			frappe.throw(_("Sales Order {0} does not exist.").format(doc.sales_order))
+		if order.customer != doc.customer:
+			frappe.throw(
+				_("Sales Order {0} is for customer {1}, not {2}: pick an order of this customer.").format(
+					doc.sales_order, order.customer, doc.customer
+				),
+				title=_("Wrong Customer"),
+			)
+		if order.docstatus != 1:
+			frappe.throw(
+				_(
+					"Sales Order {0} is not submitted: hand over closed deals only (submit the order first)."
+				).format(doc.sales_order)
+			)
+	if doc.contract:
+		party = frappe.db.get_value("Contract", doc.contract, ["party_type", "party_name"], as_dict=True)
+		if party and (party.party_type != "Customer" or party.party_name != doc.customer):
+			frappe.throw(
+				_("Contract {0} is with {1}, not customer {2}: pick a contract of this customer.").format(
+					doc.contract, party.party_name, doc.customer
+				),
+				title=_("Wrong Customer"),
+			)
+	if doc.quotation:
+		quote = frappe.db.get_value("Quotation", doc.quotation, ["quotation_to", "party_name"], as_dict=True)
+		if quote and quote.quotation_to == "Customer" and quote.party_name != doc.customer:
+			frappe.throw(
+				_("Quotation {0} is for {1}, not customer {2}.").format(
+					doc.quotation, quote.party_name, doc.customer
+				),
+				title=_("Wrong Customer"),
+			)
+	if doc.opportunity:
+		opp = frappe.db.get_value(
+			"Opportunity", doc.opportunity, ["opportunity_from", "party_name"], as_dict=True
+		)
+		# An opportunity from a Lead predates the customer: nothing to compare.
+		if opp and opp.opportunity_from == "Customer" and opp.party_name != doc.customer:
+			frappe.throw(
+				_("Opportunity {0} is for {1}, not customer {2}.").format(
+					doc.opportunity, opp.party_name, doc.customer
+				),
+				title=_("Wrong Customer"),
+			)
+
+
+# --- validation the controller calls ------------------------------------------------------
+
+
+def check_no_open_duplicate(doc):
+	if not doc.sales_order or doc.status == ACCEPTED:
+		return
+	other = frappe.db.get_value(
+		"Sales Handoff",
+		{
+			"sales_order": doc.sales_order,
+			"status": ("in", engine.OPEN_STATUSES),
+			"name": ("!=", doc.name or ""),
+		},
+		"name",
+	)
+	if other:
+		frappe.throw(
+			_("Sales Order {0} already has an open handoff, {1}: complete that one instead.").format(
+				doc.sales_order, other
+			),
+			frappe.DuplicateEntryError,
+			title=_("Duplicate Handoff"),
+		)
+
+
+def check_contract_dates(doc):
+	if doc.contract_start and doc.contract_end and doc.contract_end < doc.contract_start:
+		frappe.throw(
+			_("Contract End ({0}) cannot be before Contract Start ({1}).").format(
+				doc.contract_end, doc.contract_start
+			)
+		)
+
+
+def check_use_cases(doc):
+	if len(doc.use_cases) > engine.MAX_USE_CASES:
+		frappe.throw(
+			_("List at most {0} top use cases (there are {1}): keep the ones that matter most.").format(
+				engine.MAX_USE_CASES, len(doc.use_cases)
+			),
+			title=_("Top Use Cases"),
+		)
+
+
+def set_stakeholder_names(doc):
+	for row in doc.stakeholders:
+		if not (row.stakeholder_name or "").strip() and not row.contact:
+			frappe.throw(
+				_("Key Stakeholders row {0}: enter the stakeholder's name or pick a contact.").format(row.idx)
+			)
+		if row.contact and not row.stakeholder_name:
+			row.stakeholder_name = frappe.db.get_value("Contact", row.contact, "full_name")
+
+
+def keep_action_fields(doc):
+	"""Outside the actions, the SLA and history fields keep their stored values, silently.
+
+	A stale form or a REST client may send anything for them; a new handoff starts with none
+	(its order's receipt time comes from the order, or from the Sales Order hook).
+	"""
+	if doc.flags.status_change:
+		return
+	before = None
+	if not doc.is_new():
+		before = doc.get_doc_before_save() or frappe.get_doc(doc.doctype, doc.name)
+	for fieldname in engine.ACTION_FIELDS:
+		doc.set(fieldname, before.get(fieldname) if before else None)
+	if not before:
+		doc.return_count = 0
+		doc.order_received_on = doc.flags.order_received_on or (
+			doc.sales_order and frappe.db.get_value("Sales Order", doc.sales_order, "creation")
+		)
+
+
+def check_complete(doc):
+	result = engine.completeness(doc.as_dict())
+	if result.can_hand_over:
+		return
+	missing = [_(label) for label in result.missing_required]
+	rows = engine.incomplete_use_cases(doc.as_dict())
+	if rows:
+		missing.append(
+			_("Top Use Cases rows {0} need a metric and a baseline").format(", ".join(map(str, rows)))
+		)
+	if result.too_many_use_cases:
+		missing.append(_("At most {0} top use cases").format(engine.MAX_USE_CASES))
+	frappe.throw(
+		_("Complete these parts before handing over:")
+		+ "<ul>"
+		+ "".join(f"<li>{frappe.utils.escape_html(m)}</li>" for m in missing)
+		+ "</ul>",
+		title=_("Handoff Incomplete"),
+		exc=IncompleteHandoffError,
+	)
+
+
+def check_edit_rights(doc, editable_by_sales):
+	"""Sales edits until hand-over; after that only a CS Manager may change the content."""
+	# Actions save with status_change set, but a client could send an edited document with
+	# them: content is checked whatever the route.
+	if doc.is_new() or frappe.flags.in_install or frappe.flags.in_migrate:
+		return
+	before = doc.get_doc_before_save()
+	if not before or not changed_content_fields(doc, before, engine.SYSTEM_FIELDS):
+		return
+	user = frappe.session.user
+	if sees_all(user):
+		return
+	if before.status not in editable_by_sales:
+		frappe.throw(
+			_("Handoff {0} is {1}: only a CS Manager can change it now.").format(doc.name, _(before.status)),
+			frappe.PermissionError,
+		)
+	if not is_sales(user) and doc.owner != user:
+		frappe.throw(
+			_("Sales completes Handoff {0}; as a CSM you can accept or return it once handed over.").format(
+				doc.name
+			),
+			frappe.PermissionError,
+		)
+
+
+class IncompleteHandoffError(frappe.ValidationError):
+	pass

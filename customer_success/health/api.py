@@ -1,0 +1,279 @@
+"""Form actions for health: recompute one customer, override, sentiment, the records behind a factor."""
+
+from datetime import date
+
+import frappe
+from frappe import _
+from frappe.utils import add_days, cint, cstr, getdate, nowdate, strip_html
+
+from customer_success.health import engine, queries
+from customer_success.health import service as health
+from customer_success.permissions import can_work_on_customer
+
+MAX_OVERRIDE_DAYS = 365
+MAX_REASON_LENGTH = 1000
+
+
+def _check_customer(customer: str):
+	if not customer or not frappe.db.exists("Customer", customer):
+		frappe.throw(_("Customer {0} does not exist.").format(customer or ""), frappe.DoesNotExistError)
+	if not can_work_on_customer(customer):
+		frappe.throw(
+			_("Only the customer's CSM or a CS Manager can do this for {0}.").format(customer),
+			frappe.PermissionError,
+		)
+
+
+def latest_score(customer: str) -> dict | None:
+	rows = frappe.get_all(
+		"Customer Health Score",
+		filters={"customer": customer},
+		fields=[
+			"name",
+			"score",
+			"status",
+			"trend",
+			"computed_score",
+			"computed_status",
+			"is_override",
+			"override_reason",
+			"override_until",
+			"score_date",
+			"explanation",
+			"model",
+		],
+		order_by="score_date desc, name desc",
+		limit=1,
+	)
+	return rows[0] if rows else None
+
+
+@frappe.whitelist(methods=["POST"])
+def recompute_customer(customer: str) -> dict | None:
+	_check_customer(customer)
+	health.recompute_customer(customer)
+	return latest_score(customer)
+
+
+@frappe.whitelist()
+def get_customer_health(customer: str) -> dict:
+	"""What the Customer form shows: the latest score, its explanation, override and sentiment."""
+	frappe.has_permission("Customer", "read", customer, throw=True)
+	trend_days = cint(frappe.db.get_single_value("Customer Success Settings", "health_trend_days")) or 30
+	if not can_work_on_customer(customer):
+		# Other teams see the headline on the Customer itself, not the CSM's working detail.
+		return {"score": None, "can_edit": False, "trend_days": trend_days}
+	values = frappe.db.get_value(
+		"Customer",
+		customer,
+		[
+			"cs_csm_sentiment",
+			"cs_sentiment_on",
+			"cs_health_override",
+			"cs_override_reason",
+			"cs_override_until",
+		],
+		as_dict=True,
+	)
+	validity = cint(frappe.db.get_single_value("Customer Success Settings", "sentiment_validity_days")) or 30
+	sentiment_on = getdate(values.cs_sentiment_on) if values.cs_sentiment_on else None
+	return {
+		"score": latest_score(customer),
+		"can_edit": True,
+		"trend_days": trend_days,
+		"sentiment": values.cs_csm_sentiment,
+		"sentiment_on": sentiment_on,
+		"sentiment_stale": engine.is_sentiment_stale(sentiment_on, getdate(nowdate()), validity),
+		"override": values.cs_health_override,
+		"override_reason": values.cs_override_reason,
+		"override_until": values.cs_override_until,
+	}
+
+
+@frappe.whitelist(methods=["POST"])
+def set_override(customer: str, score: float, reason: str, until: str) -> dict | None:
+	"""Override the score until a date; the computed score keeps being recorded beside it."""
+	_check_customer(customer)
+	score, reason, until_date = validate_override(score, reason, until)
+	# Set and scored together under the recompute's write lock: a chunk never writes over it.
+	health.recompute_customer(
+		customer,
+		{"cs_health_override": score, "cs_override_reason": reason, "cs_override_until": until_date},
+	)
+	return latest_score(customer)
+
+
+def validate_override(score, reason, until) -> tuple[float, str, date]:
+	"""Score 0..100, a reason (kept as plain text), and an expiry from today to MAX_OVERRIDE_DAYS ahead;
+	the first override is held to the same rules as any later one."""
+	try:
+		value = float(score)
+	except (TypeError, ValueError):
+		value = None
+	if value is None or not 0 <= value <= 100:
+		frappe.throw(
+			_("Override Score must be a number from 0 to 100 (it is {0}).").format(frappe.bold(score)),
+			title=_("Override Score"),
+		)
+	text = clean_reason(reason)
+	if not text:
+		frappe.throw(_("Reason is required: say why the health score is overridden."), title=_("Reason"))
+	if len(text) > MAX_REASON_LENGTH:
+		frappe.throw(
+			_("Reason is too long: keep it under {0} characters (it has {1}).").format(
+				MAX_REASON_LENGTH, len(text)
+			),
+			title=_("Reason"),
+		)
+	today = getdate(nowdate())
+	until_date = getdate(until) if until else None
+	if not until_date or until_date < today:
+		frappe.throw(_("Override Until must be today or later."), title=_("Override Until"))
+	if until_date > getdate(add_days(today, MAX_OVERRIDE_DAYS)):
+		frappe.throw(
+			_("Override Until can be at most {0} days ahead ({1}); pick an earlier date.").format(
+				MAX_OVERRIDE_DAYS, frappe.format(add_days(today, MAX_OVERRIDE_DAYS), "Date")
+			),
+			title=_("Override Until"),
+		)
+	return value, text, until_date
+
+
+def clean_reason(reason) -> str:
+	"""The reason as plain text: tags are removed, and a stray angle bracket left is escaped, since
+	the reason is shown on the Customer form and in reports."""
+	text = strip_html(cstr(reason)).strip()
+	return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+@frappe.whitelist(methods=["POST"])
+def clear_override(customer: str) -> dict | None:
+	_check_customer(customer)
+	health.recompute_customer(
+		customer,
+		# Float columns are NOT NULL in frappe: no override is 0 with no expiry date.
+		{"cs_health_override": 0, "cs_override_reason": None, "cs_override_until": None},
+	)
+	return latest_score(customer)
+
+
+@frappe.whitelist(methods=["POST"])
+def set_sentiment(customer: str, sentiment: str) -> dict | None:
+	_check_customer(customer)
+	if sentiment not in engine.SENTIMENT_SCORES:
+		frappe.throw(
+			_("Sentiment must be one of: {0}.").format(", ".join(_(s) for s in engine.SENTIMENT_SCORES))
+		)
+	health.recompute_customer(
+		customer, {"cs_csm_sentiment": sentiment, "cs_sentiment_on": getdate(nowdate())}
+	)
+	return latest_score(customer)
+
+
+@frappe.whitelist()
+def get_factor_records(customer: str, factor_type: str) -> dict:
+	"""The ERPNext records behind one factor of a customer's score ("what made it drop?").
+
+	Lists go through frappe.get_list, so a user sees only the records their own roles allow.
+	"""
+	_check_customer(customer)
+	today = getdate(nowdate())
+	models = health.load_models()
+	if factor_type == engine.SUPPORT_LOAD:
+		filters = {"customer": customer, "status": ("in", ("Open", "Replied", "On Hold"))}
+		return _records(
+			"Issue", filters, ["name", "subject", "priority", "status", "opening_date"], "opening_date desc"
+		)
+	if factor_type == engine.SLA_BREACHES:
+		since = add_days(today, -health.lookback(models, engine.SLA_BREACHES))
+		filters = {"customer": customer, "agreement_status": "Failed", "opening_date": (">=", since)}
+		return _records(
+			"Issue", filters, ["name", "subject", "priority", "status", "opening_date"], "opening_date desc"
+		)
+	if factor_type == engine.PAYMENT_BEHAVIOUR:
+		filters = {
+			"customer": customer,
+			"docstatus": 1,
+			"outstanding_amount": (">", 0),
+			"due_date": ("<", today),
+		}
+		# outstanding_amount is kept in the receivable account's currency
+		fields = ["name", "posting_date", "due_date", "outstanding_amount", "party_account_currency"]
+		return _records("Sales Invoice", filters, fields, "due_date asc")
+	if factor_type == engine.REVENUE_TREND:
+		days = health.lookback(models, engine.REVENUE_TREND)
+		filters = {"customer": customer, "docstatus": 1, "posting_date": (">", add_days(today, -2 * days))}
+		fields = ["name", "posting_date", "base_net_total", "is_return", "status"]
+		return _records("Sales Invoice", filters, fields, "posting_date desc")
+	if factor_type == engine.ENGAGEMENT_RECENCY:
+		return _touch_records(customer)
+	if factor_type == engine.RENEWAL_PROXIMITY:
+		filters = {"party_type": "Customer", "party_name": customer, "docstatus": 1}
+		return _records("Contract", filters, ["name", "start_date", "end_date", "status"], "end_date desc")
+	if factor_type == engine.OBJECTIVE_PROGRESS:
+		filters = {"customer": customer, "status": ("in", ("Agreed with Customer", "Active", "At Risk"))}
+		return _records(
+			"Success Plan", filters, ["name", "title", "status", "progress", "start_date"], "start_date desc"
+		)
+	if factor_type == engine.MILESTONE_PUNCTUALITY:
+		filters = {"customer": customer, "status": ("!=", "Skipped"), "due_date": ("<=", today)}
+		fields = ["name", "title", "status", "due_date", "completed_on"]
+		return _records("Success Plan Milestone", filters, fields, "due_date desc")
+	if factor_type == engine.CSM_SENTIMENT:
+		return {"doctype": "Customer", "records": [], "route_options": {"name": customer}}
+	frappe.throw(_("Unknown factor {0}.").format(factor_type))
+
+
+def _touch_records(customer: str, limit: int = 50) -> dict:
+	"""Exactly the touches the engagement score counts (the same source definitions), newest first.
+
+	Each document is then read through frappe.get_list, so a user sees only what their roles allow.
+	"""
+	touches = queries.touches_of(customer, limit)
+	names = {
+		doctype: [t["name"] for t in touches if t["doctype"] == doctype]
+		for doctype in (queries.COMMUNICATION, queries.EVENT)
+	}
+	readable: dict[tuple[str, str], dict] = {}
+	if names[queries.COMMUNICATION] and frappe.has_permission("Communication", "read"):
+		for row in frappe.get_list(
+			"Communication",
+			filters={"name": ("in", names[queries.COMMUNICATION])},
+			fields=["name", "subject", "communication_medium as medium"],
+			limit_page_length=0,
+		):
+			readable[(queries.COMMUNICATION, row.name)] = row
+	if names[queries.EVENT] and frappe.has_permission("Event", "read"):
+		for row in frappe.get_list(
+			"Event",
+			filters={"name": ("in", names[queries.EVENT])},
+			fields=["name", "subject", "event_category as medium"],
+			limit_page_length=0,
+		):
+			readable[(queries.EVENT, row.name)] = row
+	records = [
+		frappe._dict(
+			name=touch["name"],
+			document_type=touch["doctype"],
+			subject=readable[(touch["doctype"], touch["name"])].subject,
+			medium=readable[(touch["doctype"], touch["name"])].medium,
+			date=touch["when"],
+		)
+		for touch in touches
+		if (touch["doctype"], touch["name"]) in readable
+	]
+	return {
+		"doctype": queries.COMMUNICATION,
+		"records": records,
+		"counted": len(touches),
+		"route_options": {"name": ("in", names[queries.COMMUNICATION] or [""])},
+	}
+
+
+def _records(doctype: str, filters: dict, fields: list[str], order_by: str, limit: int = 50) -> dict:
+	if not frappe.has_permission(doctype, "read"):
+		return {"doctype": doctype, "records": [], "no_permission": True, "route_options": filters}
+	records = frappe.get_list(
+		doctype, filters=filters, fields=fields, order_by=order_by, limit_page_length=limit
+	)
+	return {"doctype": doctype, "records": records, "route_options": filters}

@@ -1,0 +1,416 @@
+"""Health scoring: each factor's raw value becomes a 0-100 sub-score; a model weighs them.
+
+A factor with no data for a customer (raw value ``None``) is left out and the remaining
+weights are re-normalised, so "we know nothing" never reads as "the customer is failing".
+When the factors with data carry less than a set share of the model's weight, the customer
+gets no colour at all: its status is "Insufficient Data", never a green that only says
+"nothing has gone wrong yet".
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from customer_success.numbers import clamp, is_number, linear, round2
+
+GREEN, YELLOW, RED = "Green", "Yellow", "Red"
+INSUFFICIENT_DATA = "Insufficient Data"
+STATUSES = (GREEN, YELLOW, RED, INSUFFICIENT_DATA)
+
+# Below this share (percent) of the model's enabled weight carried by factors with data, no colour.
+DEFAULT_MIN_KNOWN_SHARE = 50.0
+
+# The raw engagement value of a live customer nobody has ever been in touch with: a fact, the worst.
+NEVER_CONTACTED = "Never contacted"
+
+SUPPORT_LOAD = "Support Load"
+SLA_BREACHES = "SLA Breaches"
+PAYMENT_BEHAVIOUR = "Payment Behaviour"
+REVENUE_TREND = "Revenue Trend"
+ENGAGEMENT_RECENCY = "Engagement Recency"
+OBJECTIVE_PROGRESS = "Objective Progress"
+MILESTONE_PUNCTUALITY = "Milestone Punctuality"
+RENEWAL_PROXIMITY = "Renewal Proximity"
+PRODUCT_USAGE = "Product Usage"
+NPS = "NPS"
+CSM_SENTIMENT = "CSM Sentiment"
+
+SENTIMENT_SCORES = {
+	"Very Positive": 100.0,
+	"Positive": 75.0,
+	"Neutral": 50.0,
+	"Concerned": 25.0,
+	"Critical": 0.0,
+}
+
+# Open issues count by priority: an urgent ticket weighs as much as four low ones.
+PRIORITY_WEIGHTS = {"Urgent": 4.0, "High": 3.0, "Medium": 2.0, "Low": 1.0}
+DEFAULT_PRIORITY_WEIGHT = 2.0
+
+# Each factor's parameters and their defaults; a model row may override any of them.
+DEFAULT_PARAMS: dict[str, dict[str, float]] = {
+	SUPPORT_LOAD: {"worst_value": 10.0},  # open issues now: no window
+	SLA_BREACHES: {"worst_ratio": 0.5, "lookback_days": 90},
+	PAYMENT_BEHAVIOUR: {"worst_ratio": 0.5, "worst_days": 90, "lookback_days": 365},
+	REVENUE_TREND: {"worst_change": -0.5, "best_change": 0.2, "flat_score": 70, "lookback_days": 90},
+	ENGAGEMENT_RECENCY: {"good_days": 14, "worst_days": 90},
+	OBJECTIVE_PROGRESS: {},
+	MILESTONE_PUNCTUALITY: {},
+	RENEWAL_PROXIMITY: {"window_days": 90, "floor_score": 30},
+	PRODUCT_USAGE: {"target_ratio": 0.8, "lookback_days": 30},
+	NPS: {"lookback_days": 365},
+	CSM_SENTIMENT: {},  # freshness is a site setting (Customer Success Settings)
+}
+FACTOR_TYPES = tuple(DEFAULT_PARAMS)
+
+
+def params_for(factor_type: str, overrides: dict | None = None) -> dict[str, float]:
+	merged = dict(DEFAULT_PARAMS.get(factor_type, {}))
+	for key, value in (overrides or {}).items():
+		if is_number(value):
+			merged[key] = float(value)
+	return merged
+
+
+# --- facts -> raw value, where "no data" needs a rule ------------------------------------------
+
+
+def support_load_raw(weighted_open_issues, is_live: bool, has_had_issues: bool) -> float | None:
+	"""Open issues say something only of a customer that is live or has ever raised an issue.
+
+	For anyone else (a prospect, a record nobody works with) "no open issues" is not perfect
+	support, it is nothing known: `None`, so the factor drops out.
+	"""
+	if has_had_issues:
+		return float(weighted_open_issues or 0)
+	return 0.0 if is_live else None
+
+
+def engagement_raw(last_touch: date | None, today: date, is_live: bool):
+	"""Days since the last touch; a live customer never touched is `NEVER_CONTACTED`, not missing."""
+	if last_touch is not None:
+		return (today - last_touch).days
+	return NEVER_CONTACTED if is_live else None
+
+
+# --- raw value -> sub-score, one function per factor type ----------------------------------
+
+
+def score_support_load(weighted_open_issues, worst_value=10.0, **_) -> float | None:
+	"""Fewer (and less urgent) open tickets is healthier; `worst_value` weighted tickets scores 0."""
+	if not is_number(weighted_open_issues):
+		return None
+	return linear(max(float(weighted_open_issues), 0.0), best=0.0, worst=max(float(worst_value), 1e-9))
+
+
+def score_sla_breaches(breach_ratio, worst_ratio=0.5, **_) -> float | None:
+	"""Share of the window's tickets whose SLA failed; `None` when no ticket had an SLA."""
+	if not is_number(breach_ratio):
+		return None
+	return linear(clamp(float(breach_ratio), 0.0, 1.0), best=0.0, worst=max(float(worst_ratio), 1e-9))
+
+
+def payment_raw(overdue_amount, revenue, max_days_overdue) -> dict | None:
+	"""The raw payment facts in one place: `None` when the customer was never invoiced."""
+	overdue = max(float(overdue_amount or 0), 0.0)
+	revenue = float(revenue or 0)
+	days = max(float(max_days_overdue or 0), 0.0)
+	if revenue <= 0 and overdue <= 0:
+		return None
+	# Credit notes can push net revenue to zero or below; anything overdue then is all of it.
+	ratio = 1.0 if revenue <= 0 else min(overdue / revenue, 1.0)
+	return {"overdue_amount": overdue, "revenue": revenue, "overdue_ratio": ratio, "max_days_overdue": days}
+
+
+def score_payment_behaviour(raw, worst_ratio=0.5, worst_days=90, **_) -> float | None:
+	"""Average of how much is overdue (vs revenue) and how late the oldest overdue invoice is."""
+	if not raw:
+		return None
+	ratio_score = linear(raw["overdue_ratio"], best=0.0, worst=max(float(worst_ratio), 1e-9))
+	days_score = linear(raw["max_days_overdue"], best=0.0, worst=max(float(worst_days), 1.0))
+	return (ratio_score + days_score) / 2.0
+
+
+def revenue_change(recent, previous) -> float | None:
+	"""Relative change of the recent window vs the one before; `None` when there is nothing to compare."""
+	recent = float(recent or 0)
+	previous = float(previous or 0)
+	if previous <= 0:
+		return None if recent <= 0 else 1.0  # new revenue from nothing counts as strong growth
+	return (recent - previous) / previous
+
+
+def score_revenue_trend(change, worst_change=-0.5, best_change=0.2, flat_score=70, **_) -> float | None:
+	"""Flat revenue scores `flat_score`; a fall to `worst_change` scores 0; growth to `best_change` 100."""
+	if not is_number(change):
+		return None
+	change = float(change)
+	flat_score = clamp(float(flat_score))
+	if change >= 0:
+		if best_change <= 0:
+			return 100.0
+		return flat_score + (100.0 - flat_score) * clamp(change / best_change, 0.0, 1.0)
+	if worst_change >= 0:
+		return 0.0
+	return flat_score * (1.0 - clamp(change / worst_change, 0.0, 1.0))
+
+
+def score_engagement_recency(days_since_last_touch, good_days=14, worst_days=90, **_) -> float | None:
+	"""Days since the last communication or event; a touch scheduled in the future counts as today.
+
+	A live customer never contacted (`NEVER_CONTACTED`) scores 0: the worst engagement there is.
+	"""
+	if days_since_last_touch == NEVER_CONTACTED:
+		return 0.0
+	if not is_number(days_since_last_touch):
+		return None
+	days = max(float(days_since_last_touch), 0.0)
+	if days <= good_days:
+		return 100.0
+	return linear(days, best=float(good_days), worst=max(float(worst_days), float(good_days) + 1))
+
+
+def score_objective_progress(average_progress, **_) -> float | None:
+	if not is_number(average_progress):
+		return None
+	return clamp(float(average_progress))
+
+
+def score_milestone_punctuality(on_time_ratio, **_) -> float | None:
+	if not is_number(on_time_ratio):
+		return None
+	return clamp(100.0 * float(on_time_ratio))
+
+
+def score_renewal_proximity(days_to_renewal, window_days=90, floor_score=30, **_) -> float | None:
+	"""Outside the renewal window: 100. Inside it the score falls to `floor_score`; a lapsed contract is 0."""
+	if not is_number(days_to_renewal):
+		return None
+	days = float(days_to_renewal)
+	if days < 0:
+		return 0.0
+	window = max(float(window_days), 1.0)
+	if days >= window:
+		return 100.0
+	floor = clamp(float(floor_score))
+	return floor + (100.0 - floor) * days / window
+
+
+def score_product_usage(utilisation_ratio, target_ratio=0.8, **_) -> float | None:
+	"""Usage as a share of entitlement; reaching `target_ratio` is fully healthy."""
+	if not is_number(utilisation_ratio):
+		return None
+	return clamp(100.0 * max(float(utilisation_ratio), 0.0) / max(float(target_ratio), 1e-9))
+
+
+def score_nps(latest_score, **_) -> float | None:
+	"""Promoters (9-10) 100, passives (7-8) 70, detractors (0-6) from 0 to 40."""
+	if not is_number(latest_score):
+		return None
+	value = clamp(float(latest_score), 0.0, 10.0)
+	if value >= 9:
+		return 100.0
+	if value >= 7:
+		return 70.0
+	return 40.0 * value / 6.0
+
+
+def sentiment_raw(sentiment: str | None, recorded_on: date | None, today: date, validity_days) -> str | None:
+	"""A CSM's sentiment counts only while fresh: past `validity_days` it is stale and left out."""
+	if not sentiment or sentiment not in SENTIMENT_SCORES:
+		return None
+	if recorded_on is None:
+		return None
+	if (today - recorded_on).days > int(validity_days):
+		return None
+	return sentiment
+
+
+def is_sentiment_stale(recorded_on: date | None, today: date, validity_days) -> bool:
+	return recorded_on is not None and (today - recorded_on).days > int(validity_days)
+
+
+def score_csm_sentiment(sentiment, **_) -> float | None:
+	return SENTIMENT_SCORES.get(sentiment) if sentiment else None
+
+
+SCORERS = {
+	SUPPORT_LOAD: score_support_load,
+	SLA_BREACHES: score_sla_breaches,
+	PAYMENT_BEHAVIOUR: score_payment_behaviour,
+	REVENUE_TREND: score_revenue_trend,
+	ENGAGEMENT_RECENCY: score_engagement_recency,
+	OBJECTIVE_PROGRESS: score_objective_progress,
+	MILESTONE_PUNCTUALITY: score_milestone_punctuality,
+	RENEWAL_PROXIMITY: score_renewal_proximity,
+	PRODUCT_USAGE: score_product_usage,
+	NPS: score_nps,
+	CSM_SENTIMENT: score_csm_sentiment,
+}
+
+
+def sub_score(factor_type: str, raw, params: dict | None = None) -> float | None:
+	scorer = SCORERS.get(factor_type)
+	if scorer is None:
+		raise ValueError(f"unknown factor type {factor_type!r}")
+	result = scorer(raw, **params_for(factor_type, params))
+	return None if result is None else clamp(result)
+
+
+# --- the model ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FactorSpec:
+	factor_type: str
+	weight: float
+	params: dict = field(default_factory=dict)
+
+
+@dataclass
+class FactorResult:
+	factor_type: str
+	raw: object
+	sub_score: float | None
+	weight: float
+	effective_weight: float
+	contribution: float
+
+	def as_dict(self) -> dict:
+		# by hand: dataclasses.asdict deep-copies, and this runs for every factor of every customer
+		return {
+			"factor_type": self.factor_type,
+			"raw": dict(self.raw) if isinstance(self.raw, dict) else self.raw,
+			"sub_score": self.sub_score,
+			"weight": self.weight,
+			"effective_weight": self.effective_weight,
+			"contribution": self.contribution,
+		}
+
+
+@dataclass
+class HealthResult:
+	"""`score` is what the factors with data add up to; with too little known it is kept only to
+	explain, and `status` is `INSUFFICIENT_DATA`: never show it as a score then."""
+
+	score: float | None
+	status: str | None
+	factors: list[FactorResult]
+	known_share: float = 0.0
+
+	def explanation(self) -> list[dict]:
+		return [f.as_dict() for f in self.factors]
+
+
+def weight_problems(weights: list[float]) -> dict:
+	"""What is wrong with a model's weights: non-positive ones, and the total when it is not 100."""
+	non_positive = [i for i, w in enumerate(weights) if not is_number(w) or float(w) <= 0]
+	total = round2(sum(float(w) for w in weights if is_number(w)))
+	return {"non_positive": non_positive, "total": total, "sums_to_100": abs(total - 100.0) < 0.01}
+
+
+def bands_valid(green_min, red_below) -> bool:
+	"""Bands are ordered: 0 < red band < green band <= 100."""
+	return is_number(green_min) and is_number(red_below) and 0 < float(red_below) < float(green_min) <= 100
+
+
+def status_for(score: float | None, green_min: float, red_below: float) -> str | None:
+	if score is None:
+		return None
+	if score >= green_min:
+		return GREEN
+	if score < red_below:
+		return RED
+	return YELLOW
+
+
+def known_share(weight_with_data: float, total_weight: float) -> float:
+	"""The share (percent) of the model's enabled weight carried by factors with data."""
+	if not is_number(total_weight) or float(total_weight) <= 0:
+		return 0.0
+	return clamp(100.0 * max(float(weight_with_data or 0), 0.0) / float(total_weight))
+
+
+def enough_known(share: float, min_share=DEFAULT_MIN_KNOWN_SHARE) -> bool:
+	"""A colour needs data on at least `min_share` percent of the weight (exactly the share is enough).
+
+	Nothing known is never enough, whatever the setting; a setting outside 0..100 is clamped.
+	"""
+	minimum = clamp(float(min_share)) if is_number(min_share) else DEFAULT_MIN_KNOWN_SHARE
+	# rounded: weights of 33.33 + 16.67 must reach a 50 % threshold despite float noise
+	return float(share) > 0 and round(float(share), 6) >= minimum
+
+
+def status_for_known(score, share: float, green_min, red_below, min_share=DEFAULT_MIN_KNOWN_SHARE) -> str:
+	"""The colour of a computed score, or `INSUFFICIENT_DATA` when too little of the model is known."""
+	if score is None or not enough_known(share, min_share):
+		return INSUFFICIENT_DATA
+	return status_for(score, green_min, red_below)
+
+
+def final_status(computed_status: str | None, score, is_override: bool, green_min, red_below) -> str | None:
+	"""What users see: a CSM override is knowledge and always has a colour; else the computed status."""
+	if is_override:
+		return status_for(score, green_min, red_below)
+	return computed_status
+
+
+def compute_health(
+	raw_values: dict,
+	factors: list[FactorSpec],
+	green_min=70.0,
+	red_below=40.0,
+	min_known_share=DEFAULT_MIN_KNOWN_SHARE,
+) -> HealthResult:
+	"""Score one customer: sub-score each enabled factor, re-normalise weights over those with data.
+
+	With data on less than `min_known_share` percent of the enabled weight the status is
+	`INSUFFICIENT_DATA`; the score the known factors add up to is still returned, to explain.
+	"""
+	scored = []
+	for spec in factors:
+		raw = raw_values.get(spec.factor_type)
+		scored.append((spec, raw, sub_score(spec.factor_type, raw, spec.params)))
+	weight_with_data = sum(float(spec.weight) for spec, _, sub in scored if sub is not None)
+	results = []
+	total = 0.0
+	for spec, raw, sub in scored:
+		if sub is None or weight_with_data <= 0:
+			results.append(FactorResult(spec.factor_type, raw, None, float(spec.weight), 0.0, 0.0))
+			continue
+		effective = 100.0 * float(spec.weight) / weight_with_data
+		contribution = sub * effective / 100.0
+		total += contribution
+		results.append(
+			FactorResult(
+				spec.factor_type,
+				raw,
+				round2(sub),
+				float(spec.weight),
+				round2(effective),
+				round2(contribution),
+			)
+		)
+	share = known_share(weight_with_data, sum(float(spec.weight) for spec in factors))
+	if weight_with_data <= 0:
+		return HealthResult(None, INSUFFICIENT_DATA, results, round2(share))
+	score = round2(clamp(total))
+	status = status_for_known(score, share, green_min, red_below, min_known_share)
+	return HealthResult(score, status, results, round2(share))
+
+
+def trend(current: float | None, previous: float | None) -> float | None:
+	"""Change in points against an earlier score (30 days ago by default); `None` without both."""
+	if current is None or previous is None:
+		return None
+	return round2(float(current) - float(previous))
+
+
+def effective_score(computed: float | None, override_score, override_until: date | None, today: date):
+	"""The score users see: a CSM override wins until its expiry date (inclusive), then lapses."""
+	if is_number(override_score) and override_until is not None and today <= override_until:
+		return clamp(float(override_score)), True
+	return computed, False
+
+
+def priority_weight(priority: str | None) -> float:
+	return PRIORITY_WEIGHTS.get(priority or "", DEFAULT_PRIORITY_WEIGHT)

@@ -1,0 +1,469 @@
+"""Set-based reads for health scoring: one aggregate query per source, over a range of customers.
+
+Every function takes the chunk's customer range (`lo`..`hi`, by name) and returns a dict keyed
+by customer. A chunk of thousands of customers costs the same handful of queries as one.
+"""
+
+from datetime import date
+from typing import NamedTuple
+
+import frappe
+from frappe.query_builder import Case, Order
+from frappe.query_builder.functions import Avg, Count, Max, Min, Sum
+from frappe.utils import add_days, getdate
+
+from customer_success.health.engine import INSUFFICIENT_DATA
+
+OPEN_ISSUE_STATUSES = ("Open", "Replied", "On Hold")
+
+
+def active_customers(lo: str, hi: str) -> list[dict]:
+	customer = frappe.qb.DocType("Customer")
+	return (
+		frappe.qb.from_(customer)
+		.select(
+			customer.name,
+			customer.customer_name,
+			customer.cs_owner,
+			customer.cs_tier,
+			customer.cs_csm_sentiment,
+			customer.cs_sentiment_on,
+			customer.cs_health_override,
+			customer.cs_override_reason,
+			customer.cs_override_until,
+		)
+		.where((customer.disabled == 0) & (customer.name[lo:hi]))
+		.orderby(customer.name)
+		.run(as_dict=True)
+	)
+
+
+# The Customer fields a CSM sets that a score reads: a chunk never writes over a newer change of them.
+HEALTH_INPUTS = (
+	"cs_csm_sentiment",
+	"cs_sentiment_on",
+	"cs_health_override",
+	"cs_override_reason",
+	"cs_override_until",
+)
+
+
+def health_inputs(lo: str, hi: str) -> dict[str, tuple]:
+	"""{customer: its HEALTH_INPUTS values} of the range, as committed now: a locking read, held
+	until the caller commits."""
+	customer = frappe.qb.DocType("Customer")
+	rows = (
+		frappe.qb.from_(customer)
+		.select(customer.name, *(customer[f] for f in HEALTH_INPUTS))
+		.where(customer.name[lo:hi])
+		.for_update()
+		.run()
+	)
+	return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def scored_after(lo: str, hi: str, day: date, after) -> set[str]:
+	"""The customers of the range with a score for `day` computed after `after`: a locking read."""
+	score = frappe.qb.DocType("Customer Health Score")
+	return set(
+		frappe.qb.from_(score)
+		.select(score.customer)
+		.where(score.customer[lo:hi] & (score.score_date == day) & (score.computed_on > after))
+		.for_update()
+		.run(pluck=True)
+	)
+
+
+def customer_ranges(chunk_size: int) -> list[tuple[str, str]]:
+	"""Split the active customers into consecutive name ranges of about `chunk_size` each."""
+	customer = frappe.qb.DocType("Customer")
+	names = (
+		frappe.qb.from_(customer)
+		.select(customer.name)
+		.where(customer.disabled == 0)
+		.orderby(customer.name)
+		.run(pluck=True)
+	)
+	return [(names[i], names[min(i + chunk_size, len(names)) - 1]) for i in range(0, len(names), chunk_size)]
+
+
+def customer_chunks(chunk_size: int) -> list[dict]:
+	"""The ranges of `customer_ranges`, each with how many active customers it holds (one scan)."""
+	customer = frappe.qb.DocType("Customer")
+	names = (
+		frappe.qb.from_(customer)
+		.select(customer.name)
+		.where(customer.disabled == 0)
+		.orderby(customer.name)
+		.run(pluck=True)
+	)
+	return [
+		{"lo": part[0], "hi": part[-1], "customers": len(part)}
+		for part in (names[i : i + chunk_size] for i in range(0, len(names), chunk_size))
+	]
+
+
+def live_customers(lo: str, hi: str) -> set[str]:
+	"""The customers of the range with a submitted Sales Order, Sales Invoice or Contract.
+
+	One statement: the union of three grouped range scans (each on an indexed party column).
+	"""
+	order = frappe.qb.DocType("Sales Order")
+	invoice = frappe.qb.DocType("Sales Invoice")
+	contract = frappe.qb.DocType("Contract")
+	query = (
+		frappe.qb.from_(order)
+		.select(order.customer)
+		.where(order.customer[lo:hi] & (order.docstatus == 1))
+		.groupby(order.customer)
+		.union(
+			frappe.qb.from_(invoice)
+			.select(invoice.customer)
+			.where(invoice.customer[lo:hi] & (invoice.docstatus == 1))
+			.groupby(invoice.customer)
+		)
+		.union(
+			frappe.qb.from_(contract)
+			.select(contract.party_name)
+			.where(
+				(contract.party_type == "Customer") & contract.party_name[lo:hi] & (contract.docstatus == 1)
+			)
+			.groupby(contract.party_name)
+		)
+	)
+	return {name for (name,) in query.run() if name}
+
+
+def open_issue_load(
+	lo: str, hi: str, priority_weights: dict[str, float], default_weight: float
+) -> dict[str, float]:
+	"""{customer: open issues weighted by priority} for every customer that has ever had an issue.
+
+	A customer with issues, none open, maps to 0.0; one that never had an issue is absent (its
+	support load is then known only if it is live). Weighed in SQL: one row per customer.
+	"""
+	issue = frappe.qb.DocType("Issue")
+	weight = Case()
+	for priority, value in priority_weights.items():
+		weight = weight.when(issue.priority == priority, value)
+	weight = weight.else_(default_weight)
+	open_weight = Case().when(issue.status.isin(OPEN_ISSUE_STATUSES), weight).else_(0)
+	rows = (
+		frappe.qb.from_(issue)
+		.select(issue.customer, Sum(open_weight).as_("load"))
+		.where(issue.customer[lo:hi])
+		.groupby(issue.customer)
+		.run()
+	)
+	return {customer: float(load or 0) for customer, load in rows}
+
+
+def sla_counts(lo: str, hi: str, since: date) -> dict[str, dict]:
+	"""{customer: {"with_sla": n, "failed": n}} for issues opened since `since`."""
+	issue = frappe.qb.DocType("Issue")
+	has_sla = Case().when(issue.agreement_status.isnotnull() & (issue.agreement_status != ""), 1).else_(0)
+	failed = Case().when(issue.agreement_status == "Failed", 1).else_(0)
+	rows = (
+		frappe.qb.from_(issue)
+		.select(issue.customer, Sum(has_sla).as_("with_sla"), Sum(failed).as_("failed"))
+		.where(issue.customer[lo:hi] & (issue.opening_date >= since))
+		.groupby(issue.customer)
+		.run(as_dict=True)
+	)
+	return {
+		row.customer: {"with_sla": int(row.with_sla or 0), "failed": int(row.failed or 0)} for row in rows
+	}
+
+
+def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days: int) -> dict[str, dict]:
+	"""Billing facts per customer in one scan of submitted Sales Invoices, in company currency.
+
+	Returns and credit notes are netted (their totals are negative). Amounts of companies whose
+	currency differs from the default company's are converted at today's rate, so customers
+	billed by several companies score on one scale.
+	"""
+	invoice = frappe.qb.DocType("Sales Invoice")
+	overdue = (invoice.due_date < today) & (invoice.outstanding_amount > 0)
+	# outstanding_amount is in the receivable account's currency: that is the company currency
+	# already, unless the account is kept in the invoice's own (foreign) currency.
+	outstanding_in_company_currency = (
+		Case()
+		.when(
+			invoice.party_account_currency == invoice.currency,
+			invoice.outstanding_amount * invoice.conversion_rate,
+		)
+		.else_(invoice.outstanding_amount)
+	)
+	recent_from = add_days(today, -trend_days)
+	previous_from = add_days(today, -2 * trend_days)
+	rows = (
+		frappe.qb.from_(invoice)
+		.select(
+			invoice.customer,
+			invoice.company,
+			Sum(Case().when(invoice.posting_date >= payment_since, invoice.base_grand_total).else_(0)).as_(
+				"revenue"
+			),
+			Sum(Case().when(overdue, outstanding_in_company_currency).else_(0)).as_("overdue"),
+			Min(Case().when(overdue, invoice.due_date)).as_("oldest_overdue_due"),
+			Sum(Case().when(invoice.posting_date > recent_from, invoice.base_net_total).else_(0)).as_(
+				"recent"
+			),
+			Sum(
+				Case()
+				.when(
+					(invoice.posting_date > previous_from) & (invoice.posting_date <= recent_from),
+					invoice.base_net_total,
+				)
+				.else_(0)
+			).as_("previous"),
+		)
+		.where(invoice.customer[lo:hi] & (invoice.docstatus == 1))
+		.groupby(invoice.customer, invoice.company)
+		.run(as_dict=True)
+	)
+	rates = company_rates({row.company for row in rows}, today)
+	facts: dict[str, dict] = {}
+	for row in rows:
+		rate = rates.get(row.company, 1.0)
+		fact = facts.setdefault(
+			row.customer,
+			{"revenue": 0.0, "overdue": 0.0, "recent": 0.0, "previous": 0.0, "oldest_overdue_due": None},
+		)
+		for key in ("revenue", "overdue", "recent", "previous"):
+			fact[key] += float(row[key] or 0) * rate
+		if row.oldest_overdue_due and (
+			fact["oldest_overdue_due"] is None or row.oldest_overdue_due < fact["oldest_overdue_due"]
+		):
+			fact["oldest_overdue_due"] = row.oldest_overdue_due
+	return facts
+
+
+def company_rates(companies: set[str], today: date) -> dict[str, float]:
+	"""Rate from each company's currency to the default company's currency."""
+	import erpnext
+	from erpnext.setup.utils import get_exchange_rate
+
+	reporting = erpnext.get_company_currency(
+		erpnext.get_default_company() or next(iter(companies), None) or ""
+	)
+	rates = {}
+	for company in companies:
+		currency = erpnext.get_company_currency(company)
+		rates[company] = (
+			1.0
+			if not reporting or currency == reporting
+			else float(get_exchange_rate(currency, reporting, today) or 1.0)
+		)
+	return rates
+
+
+COMMUNICATION, EVENT = "Communication", "Event"
+
+
+class TouchSource(NamedTuple):
+	"""One place a touch is found: its FROM, joins and WHERE, and the columns callers select."""
+
+	doctype: str
+	query: object  # a frappe.qb query without SELECT
+	customer: object
+	record: object
+	when: object
+	# for communications: (reference_doctype, reference_name), to know one that mirrors an event
+	reference: tuple | None = None
+
+
+def touch_sources(lo: str, hi: str) -> list[TouchSource]:
+	"""Where a touch with a customer of the range is found.
+
+	The one definition of a "touch": the score (`last_touch_dates`) and the records dialog
+	(`touches_of`) both select from these, so the two can never count different things. Five
+	sources: human communications about the customer or on its timeline, about one of its
+	contacts or on a contact's timeline (as incoming email is), and events the customer takes
+	part in.
+	"""
+	comm = frappe.qb.DocType("Communication")
+	link = frappe.qb.DocType("Communication Link")
+	contact = frappe.qb.DocType("Dynamic Link")
+	event = frappe.qb.DocType("Event")
+	participant = frappe.qb.DocType("Event Participants")
+	contacts_of_range = (
+		(contact.parenttype == "Contact") & (contact.link_doctype == "Customer") & contact.link_name[lo:hi]
+	)
+	# Only real exchanges count: automated messages (invoices mailed, notifications) do not.
+	human = comm.communication_type == "Communication"
+	reference = (comm.reference_doctype, comm.reference_name)
+	return [
+		TouchSource(
+			COMMUNICATION,
+			frappe.qb.from_(comm).where(
+				(comm.reference_doctype == "Customer") & comm.reference_name[lo:hi] & human
+			),
+			comm.reference_name,
+			comm.name,
+			comm.communication_date,
+			reference,
+		),
+		TouchSource(
+			COMMUNICATION,
+			frappe.qb.from_(link)
+			.join(comm)
+			.on(comm.name == link.parent)
+			.where((link.link_doctype == "Customer") & link.link_name[lo:hi] & human),
+			link.link_name,
+			comm.name,
+			comm.communication_date,
+			reference,
+		),
+		TouchSource(
+			COMMUNICATION,
+			frappe.qb.from_(contact)
+			.join(comm)
+			.on((comm.reference_doctype == "Contact") & (comm.reference_name == contact.parent))
+			.where(contacts_of_range & human),
+			contact.link_name,
+			comm.name,
+			comm.communication_date,
+			reference,
+		),
+		TouchSource(
+			COMMUNICATION,
+			frappe.qb.from_(contact)
+			.join(link)
+			.on((link.link_doctype == "Contact") & (link.link_name == contact.parent))
+			.join(comm)
+			.on(comm.name == link.parent)
+			.where(contacts_of_range & human),
+			contact.link_name,
+			comm.name,
+			comm.communication_date,
+			reference,
+		),
+		TouchSource(
+			EVENT,
+			frappe.qb.from_(participant)
+			.join(event)
+			.on(event.name == participant.parent)
+			.where((participant.reference_doctype == "Customer") & participant.reference_docname[lo:hi]),
+			participant.reference_docname,
+			event.name,
+			event.starts_on,
+		),
+	]
+
+
+def last_touch_dates(lo: str, hi: str) -> dict[str, date]:
+	"""The latest touch (see `touch_sources`) with each customer of the range: one aggregate per source."""
+	latest: dict[str, date] = {}
+	for source in touch_sources(lo, hi):
+		query = source.query.select(source.customer, Max(source.when)).groupby(source.customer)
+		for name, last in query.run():
+			if name and last:
+				day = getdate(last)
+				if name not in latest or day > latest[name]:
+					latest[name] = day
+	return latest
+
+
+def touches_of(customer: str, limit: int = 50) -> list[dict]:
+	"""The touches the score counts for one customer, newest first: [{doctype, name, when}].
+
+	A communication found through several sources is one touch, and so is the communication
+	frappe writes for each participant of an event: it is that event.
+	"""
+	found: dict[tuple[str, str], object] = {}
+	for source in touch_sources(customer, customer):
+		columns = [source.record, source.when, *(source.reference or ())]
+		rows = source.query.select(*columns).orderby(source.when, order=Order.desc).limit(limit).run()
+		for name, at, *reference in rows:
+			if not (name and at):
+				continue
+			key = (source.doctype, name)
+			if reference and reference[0] == EVENT and reference[1]:
+				key = (EVENT, reference[1])
+			if key not in found or at > found[key]:
+				found[key] = at
+	ordered = sorted(found.items(), key=lambda item: item[1], reverse=True)[:limit]
+	return [{"doctype": doctype, "name": name, "when": at} for (doctype, name), at in ordered]
+
+
+def latest_contract_end(lo: str, hi: str) -> dict[str, date]:
+	"""The furthest end date among each customer's submitted contracts (a renewal signed early counts)."""
+	contract = frappe.qb.DocType("Contract")
+	rows = (
+		frappe.qb.from_(contract)
+		.select(contract.party_name, Max(contract.end_date).as_("end_date"))
+		.where(
+			(contract.party_type == "Customer")
+			& (contract.docstatus == 1)
+			& contract.party_name[lo:hi]
+			& contract.end_date.isnotnull()
+		)
+		.groupby(contract.party_name)
+		.run(as_dict=True)
+	)
+	return {row.party_name: getdate(row.end_date) for row in rows}
+
+
+def scores_around(lo: str, hi: str, day: date, slack_days: int = 7) -> dict[str, float]:
+	"""Each customer's latest score on or before `day` (within `slack_days`), for the trend.
+
+	A day with too little known (Insufficient Data) had no score to compare against.
+	"""
+	score = frappe.qb.DocType("Customer Health Score")
+	rows = (
+		frappe.qb.from_(score)
+		.select(score.customer, score.score, score.score_date)
+		.where(
+			score.customer[lo:hi]
+			& score.score_date[add_days(day, -slack_days) : day]
+			& (score.status != INSUFFICIENT_DATA)
+		)
+		.orderby(score.score_date)
+		.run(as_dict=True)
+	)
+	return {row.customer: row.score for row in rows}  # later dates overwrite earlier ones
+
+
+RUNNING_PLAN_STATUSES = ("Agreed with Customer", "Active", "At Risk")
+
+
+def plan_progress(lo: str, hi: str) -> dict[str, float]:
+	"""{customer: average progress of its running (agreed, active, at-risk) success plans}."""
+	plan = frappe.qb.DocType("Success Plan")
+	rows = (
+		frappe.qb.from_(plan)
+		.select(plan.customer, Avg(plan.progress).as_("progress"))
+		.where(plan.customer[lo:hi] & plan.status.isin(RUNNING_PLAN_STATUSES) & (plan.docstatus < 2))
+		.groupby(plan.customer)
+		.run()
+	)
+	return {customer: float(progress) for customer, progress in rows if progress is not None}
+
+
+def milestone_punctuality(lo: str, hi: str, today: date) -> dict[str, float]:
+	"""{customer: share of its milestones due by today that were done on or before their due date}."""
+	milestone = frappe.qb.DocType("Success Plan Milestone")
+	on_time = (
+		Case()
+		.when(
+			(milestone.status == "Done")
+			& milestone.completed_on.isnotnull()
+			& (milestone.completed_on <= milestone.due_date),
+			1,
+		)
+		.else_(0)
+	)
+	rows = (
+		frappe.qb.from_(milestone)
+		.select(milestone.customer, Count("*").as_("due"), Sum(on_time).as_("on_time"))
+		.where(
+			milestone.customer[lo:hi]
+			& (milestone.status != "Skipped")
+			& milestone.due_date.isnotnull()
+			& (milestone.due_date <= today)
+		)
+		.groupby(milestone.customer)
+		.run()
+	)
+	return {customer: float(done or 0) / due for customer, due, done in rows if due}

@@ -1,0 +1,946 @@
+"""Health recompute: ERPNext tables -> queries (aggregates) -> engine (scores) -> bulk writes.
+
+One function, `score_range`, scores a range of customers; the nightly job, the model's
+"Recompute All Customers" button and the Customer's "Recompute Health" button all use it.
+"""
+
+import json
+from contextlib import contextmanager
+from datetime import date
+
+import frappe
+from frappe import _
+from frappe.query_builder.functions import Concat
+from frappe.utils import add_days, get_first_day, getdate, now_datetime, nowdate
+
+from customer_success.health import engine, queries
+
+CHUNK_SIZE = 2000
+STALE_RUN_HOURS = 6
+LOCK_NAME = "customer_success_health_recompute"
+WRITE_LOCK_NAME = "customer_success_health_write"
+WRITE_LOCK_TIMEOUT = 600  # a chunk waits for the chunks writing before it
+CUSTOMER_WRITE_LOCK_TIMEOUT = 60  # a CSM's action waits for one chunk's write phase, not a night
+
+
+# --- models --------------------------------------------------------------------------------
+
+
+def load_models() -> dict:
+	"""{"default": model, "by_tier": {tier: model}} of enabled models, each with its factor specs."""
+	models = {"default": None, "by_tier": {}}
+	for name in frappe.get_all("Health Score Model", filters={"enabled": 1}, pluck="name", order_by="name"):
+		doc = frappe.get_cached_doc("Health Score Model", name)
+		entry = {"name": doc.name, "specs": doc.factor_specs(), "green": doc.green_min, "red": doc.red_below}
+		if doc.applies_to_tier:
+			models["by_tier"].setdefault(doc.applies_to_tier, entry)
+		if doc.is_default:
+			models["default"] = entry
+	return models
+
+
+def model_for(models: dict, tier: str | None) -> dict | None:
+	return models["by_tier"].get(tier or "") or models["default"]
+
+
+def lookback(models: dict, factor_type: str, param: str = "lookback_days") -> int:
+	"""The widest look-back any enabled model asks of a factor, so one query serves them all."""
+	values = [
+		engine.params_for(spec.factor_type, spec.params).get(param)
+		for entry in [models["default"], *models["by_tier"].values()]
+		if entry
+		for spec in entry["specs"]
+		if spec.factor_type == factor_type
+	]
+	values = [int(v) for v in values if v]
+	return max(values) if values else int(engine.DEFAULT_PARAMS[factor_type].get(param, 90))
+
+
+# --- scoring -------------------------------------------------------------------------------
+
+
+def raw_values(customer: dict, facts: dict, today: date, sentiment_validity_days: int) -> dict:
+	"""The raw value of every factor for one customer, from the chunk's aggregated facts."""
+	name = customer["name"]
+	is_live = name in facts["live"]
+
+	sla = facts["sla"].get(name)
+	invoice = facts["invoices"].get(name)
+	last_touch = facts["touches"].get(name)
+	contract_end = facts["contracts"].get(name)
+
+	payment = None
+	change = None
+	if invoice:
+		oldest = invoice["oldest_overdue_due"]
+		days_overdue = (today - getdate(oldest)).days if oldest else 0
+		payment = engine.payment_raw(invoice["overdue"], invoice["revenue"], days_overdue)
+		change = engine.revenue_change(invoice["recent"], invoice["previous"])
+
+	return {
+		engine.SUPPORT_LOAD: engine.support_load_raw(
+			facts["open_issue_load"].get(name), is_live, name in facts["open_issue_load"]
+		),
+		engine.SLA_BREACHES: (sla["failed"] / sla["with_sla"]) if sla and sla["with_sla"] else None,
+		engine.PAYMENT_BEHAVIOUR: payment,
+		engine.REVENUE_TREND: change,
+		engine.ENGAGEMENT_RECENCY: engine.engagement_raw(last_touch, today, is_live),
+		engine.RENEWAL_PROXIMITY: (contract_end - today).days if contract_end else None,
+		engine.OBJECTIVE_PROGRESS: facts["plan_progress"].get(name),
+		engine.MILESTONE_PUNCTUALITY: facts["milestone_punctuality"].get(name),
+		engine.CSM_SENTIMENT: engine.sentiment_raw(
+			customer.get("cs_csm_sentiment"),
+			getdate(customer["cs_sentiment_on"]) if customer.get("cs_sentiment_on") else None,
+			today,
+			sentiment_validity_days,
+		),
+	}
+
+
+def gather_facts(lo: str, hi: str, models: dict, today: date, trend_days: int) -> dict:
+	"""Every aggregate the factors need, for all customers in the range: a handful of queries."""
+	return {
+		"live": queries.live_customers(lo, hi),
+		# every customer that has ever had an issue, with its open load (0 when none is open)
+		"open_issue_load": queries.open_issue_load(
+			lo, hi, engine.PRIORITY_WEIGHTS, engine.DEFAULT_PRIORITY_WEIGHT
+		),
+		"sla": queries.sla_counts(lo, hi, add_days(today, -lookback(models, engine.SLA_BREACHES))),
+		"invoices": queries.invoice_facts(
+			lo,
+			hi,
+			today,
+			add_days(today, -lookback(models, engine.PAYMENT_BEHAVIOUR)),
+			lookback(models, engine.REVENUE_TREND),
+		),
+		"touches": queries.last_touch_dates(lo, hi),
+		"contracts": queries.latest_contract_end(lo, hi),
+		"previous_scores": queries.scores_around(lo, hi, add_days(today, -trend_days)),
+		"plan_progress": queries.plan_progress(lo, hi),
+		"milestone_punctuality": queries.milestone_punctuality(lo, hi, today),
+	}
+
+
+def score_range(
+	lo: str, hi: str, today: date | None = None, models: dict | None = None, serialize_writes: bool = False
+) -> dict:
+	"""Score every active customer from `lo` to `hi` (by name) and write the results.
+
+	One customer's bad data is logged to the Error Log and skipped; the rest are written.
+	Re-running the same day replaces that day's rows, but never with older news: a customer whose
+	inputs a CSM changed, or who was scored again, after this range read its customers keeps the
+	newer result (see `write_scores`). With `serialize_writes` (the chunk jobs, which run side by
+	side on several workers) the write phase is taken under the write lock and committed: reads
+	and scoring, most of the work, stay parallel, and the upserts of neighbouring ranges cannot
+	deadlock on each other's index gaps.
+	"""
+	today = getdate(today or nowdate())
+	models = models or load_models()
+	settings = frappe.get_cached_doc("Customer Success Settings")
+	# Taken before the customers are read: the scores are as of this instant.
+	computed_on = now_datetime()
+	customers = queries.active_customers(lo, hi)
+	facts = gather_facts(lo, hi, models, today, int(settings.health_trend_days or 30))
+	rows, failed = [], []
+	min_share = min_known_share(settings)
+	for customer in customers:
+		try:
+			row = score_customer(
+				customer,
+				facts,
+				models,
+				today,
+				int(settings.sentiment_validity_days or 30),
+				min_known_share=min_share,
+			)
+		except Exception:
+			failed.append(customer["name"])
+			frappe.log_error(
+				title=_("Health score failed for customer {0}").format(customer["name"]),
+				reference_doctype="Customer",
+				reference_name=customer["name"],
+			)
+			continue
+		if row:
+			rows.append({**row, "computed_on": computed_on})
+	if serialize_writes:
+		with named_lock(WRITE_LOCK_NAME, timeout=WRITE_LOCK_TIMEOUT):
+			skipped = write_scores(lo, hi, today, rows, customers, computed_on)
+			frappe.db.commit()  # nosemgrep: release the rows before the next chunk writes
+	else:
+		skipped = write_scores(lo, hi, today, rows, customers, computed_on)
+	return {"scored": len(rows), "failed": failed, "skipped": skipped}
+
+
+@contextmanager
+def named_lock(name: str, timeout: int, message: str | None = None):
+	"""A MariaDB user lock: shared by every worker on every machine that uses this database."""
+	if not take_lock(name, timeout):
+		frappe.throw(message or _("Could not take the lock {0} within {1} seconds.").format(name, timeout))
+	try:
+		yield
+	finally:
+		release_lock(name)
+
+
+def site_lock_name(name: str) -> str:
+	"""User locks are server-wide: the database name keeps the sites of one MariaDB server apart."""
+	return f"{name}:{frappe.conf.db_name}"
+
+
+def take_lock(name: str, timeout: int) -> bool:
+	return bool(frappe.db.sql("select get_lock(%s, %s)", (site_lock_name(name), timeout))[0][0])
+
+
+def release_lock(name: str):
+	frappe.db.sql("select release_lock(%s)", site_lock_name(name))
+
+
+def min_known_share(settings) -> float:
+	"""The site's "Minimum Known Weight for a Colour" (percent); unset means the default."""
+	value = settings.get("min_known_weight_share")
+	return engine.DEFAULT_MIN_KNOWN_SHARE if value is None or value == "" else float(value)
+
+
+def score_customer(
+	customer: dict,
+	facts: dict,
+	models: dict,
+	today: date,
+	sentiment_validity_days: int,
+	min_known_share: float = engine.DEFAULT_MIN_KNOWN_SHARE,
+) -> dict | None:
+	"""One customer's row. Too little known gives status Insufficient Data (the row is still
+	written, so a colour from an earlier day never lingers on the Customer); its score column
+	then holds what the known factors add up to, for the explanation only."""
+	model = model_for(models, customer.get("cs_tier"))
+	if not model:
+		return None
+	raw = raw_values(customer, facts, today, sentiment_validity_days)
+	result = engine.compute_health(raw, model["specs"], model["green"], model["red"], min_known_share)
+	# An override is active while it has an expiry date (the score itself may legitimately be 0).
+	override_until = getdate(customer["cs_override_until"]) if customer.get("cs_override_until") else None
+	score, is_override = engine.effective_score(
+		result.score, customer.get("cs_health_override"), override_until, today
+	)
+	status = engine.final_status(result.status, score, is_override, model["green"], model["red"])
+	known = status != engine.INSUFFICIENT_DATA
+	return {
+		"customer": customer["name"],
+		"customer_name": customer.get("customer_name"),
+		"csm": customer.get("cs_owner"),
+		"model": model["name"],
+		"score_date": today,
+		"granularity": "Daily",
+		"score": score,
+		"status": status,
+		"computed_score": result.score,
+		"computed_status": result.status,
+		# Float columns are NOT NULL in frappe: an unknown trend is stored as no change.
+		"trend": (engine.trend(score, facts["previous_scores"].get(customer["name"])) if known else None)
+		or 0.0,
+		"is_override": int(is_override),
+		"override_reason": customer.get("cs_override_reason") if is_override else None,
+		"override_until": override_until if is_override else None,
+		"explanation": json.dumps(result.explanation(), default=str, separators=(",", ":")),
+	}
+
+
+# Defaults for NOT NULL columns a caller may leave out.
+SCORE_DEFAULTS = {"score": 0.0, "computed_score": 0.0, "trend": 0.0, "is_override": 0, "granularity": "Daily"}
+
+SCORE_FIELDS = (
+	"customer",
+	"customer_name",  # written here: raw inserts do not run fetch_from
+	"csm",
+	"model",
+	"score_date",
+	"granularity",
+	"score",
+	"status",
+	"computed_score",
+	"computed_status",
+	"trend",
+	"is_override",
+	"override_reason",
+	"override_until",
+	"explanation",
+	"computed_on",
+)
+
+
+def write_scores(
+	lo: str,
+	hi: str,
+	today: date,
+	rows: list[dict],
+	customers: list[dict] | None = None,
+	computed_on=None,
+) -> list[str]:
+	"""Upsert the day's scores of the range in bulk, then copy them onto the Customers.
+
+	`customers` are the inputs as read at `computed_on` (the rows' own `computed_on`). A customer
+	scored again since then (its day's row is newer) or whose health inputs changed since then (a
+	CSM's override or sentiment) is left alone: an older read never replaces newer news. Returns
+	those customers. Run under the write lock: the single-customer recompute takes it too.
+	Without `computed_on` (a benchmark timing the bare writes) every row is written.
+	"""
+	stale = changed_since(lo, hi, today, customers or [], computed_on) if computed_on else set()
+	if stale:
+		rows = [row for row in rows if row["customer"] not in stale]
+	insert_score_rows(rows)
+	# One statement copies the rows just written (they carry this read's instant) onto the customers.
+	frappe.db.sql(
+		"""
+		update `tabCustomer` c
+		join `tabCustomer Health Score` s on s.customer = c.name and s.score_date = %(today)s
+			and (%(computed_on)s is null or s.computed_on = %(computed_on)s)
+		set c.cs_health_score = s.score, c.cs_health_status = s.status,
+			c.cs_health_trend = s.trend, c.cs_health_computed_on = s.computed_on
+		where c.name between %(lo)s and %(hi)s
+		""",
+		{"today": today, "computed_on": computed_on, "lo": lo, "hi": hi},
+	)
+	return sorted(stale)
+
+
+def changed_since(lo: str, hi: str, today: date, customers: list[dict], computed_on) -> set[str]:
+	"""The customers of the range whose day's score is newer than `computed_on`, or whose health
+	inputs are no longer what `customers` holds. Two locking reads: they see what others committed
+	after this transaction's first read, and hold those rows until the write is committed."""
+	newer = queries.scored_after(lo, hi, today, computed_on)
+	now = queries.health_inputs(lo, hi)
+	changed = {
+		customer["name"]
+		for customer in customers
+		if now.get(customer["name"]) != tuple(customer.get(f) for f in queries.HEALTH_INPUTS)
+	}
+	return newer | changed
+
+
+def _or_default(value, fieldname: str):
+	return SCORE_DEFAULTS.get(fieldname) if value is None else value
+
+
+def insert_score_rows(rows: list[dict], batch: int = 2000):
+	"""Multi-row upserts on the (customer, model, day) unique key: re-running a day updates its rows.
+
+	frappe.db.bulk_insert cannot be used: autoincrement doctypes have no column default for
+	`name`, so ids come from the doctype's sequence inside the statement itself.
+	"""
+	if not rows:
+		return
+	now = now_datetime()
+	user = frappe.session.user
+	columns = (*SCORE_FIELDS, "creation", "modified", "owner", "modified_by", "docstatus")
+	column_sql = ", ".join(f"`{c}`" for c in ("name", *columns))
+	row_sql = "(nextval(`customer_health_score_id_seq`), " + ", ".join(["%s"] * len(columns)) + ")"
+	updated = [
+		c for c in (*SCORE_FIELDS, "modified", "modified_by") if c not in ("customer", "model", "score_date")
+	]
+	update_sql = ", ".join(f"`{c}` = values(`{c}`)" for c in updated)
+	for start in range(0, len(rows), batch):
+		part = rows[start : start + batch]
+		values = []
+		for row in part:
+			values.extend((*(_or_default(row.get(f), f) for f in SCORE_FIELDS), now, now, user, user, 0))
+		frappe.db.sql(
+			f"insert into `tabCustomer Health Score` ({column_sql}) values {', '.join([row_sql] * len(part))} "
+			f"on duplicate key update {update_sql}",
+			values,
+		)
+
+
+# --- history and overrides -----------------------------------------------------------------
+
+
+def prune_history(today: date | None = None, retention_days: int | None = None):
+	"""Keep daily rows for the retention period, then one row per customer per month.
+
+	Only whole months before the cutoff are compacted, so each month is compacted once.
+	"""
+	today = getdate(today or nowdate())
+	retention_days = int(
+		retention_days
+		or frappe.db.get_single_value("Customer Success Settings", "health_history_retention_days")
+		or 180
+	)
+	cutoff = get_first_day(add_days(today, -retention_days))
+	frappe.db.sql(
+		"""
+		update `tabCustomer Health Score` s
+		join (
+			select customer, model, max(score_date) as keep_date
+			from `tabCustomer Health Score`
+			where granularity = 'Daily' and score_date < %(cutoff)s
+			group by customer, model, year(score_date), month(score_date)
+		) k on k.customer = s.customer and k.model = s.model and k.keep_date = s.score_date
+		set s.granularity = 'Monthly'
+		where s.granularity = 'Daily'
+		""",
+		{"cutoff": cutoff},
+	)
+	score = frappe.qb.DocType("Customer Health Score")
+	frappe.qb.from_(score).delete().where((score.granularity == "Daily") & (score.score_date < cutoff)).run()
+
+
+def lapse_expired_overrides(today: date | None = None):
+	customer = frappe.qb.DocType("Customer")
+	(
+		frappe.qb.update(customer)
+		.set(customer.cs_health_override, 0)
+		.set(customer.cs_override_reason, None)
+		.set(customer.cs_override_until, None)
+		.where(customer.cs_override_until < getdate(today or nowdate()))
+		.run()
+	)
+
+
+# --- runs: the lock, the chunks, the progress ------------------------------------------------
+
+RUN = "Health Recompute Run"
+CHUNK = "Health Recompute Run Chunk"
+ACTIVE_RUN_STATUSES = ("Queued", "Running")
+OPEN_CHUNK_STATUSES = ("Queued", "Running")
+MAX_CHUNK_ATTEMPTS = 2  # the first attempt and one retry
+CHUNK_TIMEOUT = 3600
+
+
+def start_recompute(trigger: str = "Nightly", now: bool | None = None):
+	"""Start a recompute of every active customer, unless one is already running.
+
+	A run record is the lock: while one is Queued or Running, a second start is recorded as
+	Skipped and logged. Each chunk is a row of the run and its own job on the long queue; before
+	deciding, the watchdog (`check_runs`) retries or fails the chunks of a run whose jobs died.
+	Only tests and explicit callers (`now=True`: the demo, a console) score inline. Anything else,
+	a web request or the scheduler, queues the chunks even when no worker listens on the long
+	queue yet: the run is then Queued until one does.
+	"""
+	if now is None:
+		now = bool(frappe.flags.in_test)
+	with named_lock(LOCK_NAME, timeout=10):
+		check_runs()
+		run_table = frappe.qb.DocType(RUN)
+		active_runs = (
+			frappe.qb.from_(run_table)
+			.select(run_table.name, run_table.status)
+			.where(is_active_run(run_table))
+			.orderby(run_table.name)
+			.limit(1)
+			.run()
+		)
+		active, active_status = active_runs[0] if active_runs else (None, None)
+		if active:
+			message = (
+				_("Run {0} is still queued, waiting for a worker on the long queue; this start was skipped.")
+				if active_status == "Queued"
+				else _("Run {0} is still in progress; this start was skipped.")
+			)
+			run = new_run(trigger, "Skipped", message.format(active))
+			frappe.logger("customer_success").info(f"health recompute skipped: run {active} in progress")
+			frappe.db.commit()  # nosemgrep: the skipped run is the record of the refused start
+			return run
+		chunks = queries.customer_chunks(CHUNK_SIZE)
+		if not chunks:
+			status = "Completed"
+		else:
+			status = "Running" if now or long_queue_has_workers() else "Queued"
+		run = new_run(trigger, status, None, chunks=chunks, inline=now)
+		frappe.db.commit()  # nosemgrep: the run (the lock) and its chunks must be visible to the jobs
+		if chunks and not now:
+			# Queued inside the lock: the watchdog never sees a chunk whose job is not queued yet.
+			for row in run.chunks:
+				enqueue_chunk(run.name, row.chunk_index, row.range_from, row.range_to, attempt=1)
+	if not chunks:
+		finish_run(run.name)
+	elif now:
+		for row in run.chunks:
+			run_chunk(run.name, row.range_from, row.range_to, chunk=row.chunk_index, attempt=1)
+	return frappe.get_doc(RUN, run.name)
+
+
+def is_active_run(run_table):
+	"""The runs the lock and the watchdog look after: every Queued or Running run of the site."""
+	return run_table.status.isin(ACTIVE_RUN_STATUSES)
+
+
+def long_queue_has_workers() -> bool:
+	from frappe.utils.background_jobs import get_queue, get_workers
+
+	try:
+		return bool(get_workers(get_queue("long")))
+	except Exception:
+		return False  # no Redis queue reachable: nothing would run the jobs either
+
+
+def new_run(
+	trigger: str,
+	status: str,
+	message: str | None,
+	chunks_total: int = 0,
+	chunks: list[dict] | None = None,
+	inline: bool = False,
+):
+	"""The run record, with one row per chunk (`chunks`: dicts of lo, hi, customers)."""
+	chunks = chunks or []
+	run = frappe.get_doc(
+		{
+			"doctype": RUN,
+			"status": status,
+			"trigger": trigger,
+			"score_date": getdate(nowdate()),
+			"started_by": frappe.session.user,
+			"started_at": now_datetime(),
+			"chunks_total": len(chunks) or chunks_total,
+			"runs_inline": int(bool(inline)),
+			"message": message,
+			"chunks": [
+				{
+					"chunk_index": index,
+					"range_from": chunk["lo"],
+					"range_to": chunk["hi"],
+					"customers": chunk["customers"],
+					"status": "Queued",
+					"attempts": 1,
+				}
+				for index, chunk in enumerate(chunks)
+			],
+		}
+	)
+	run.insert(ignore_permissions=True)
+	if chunks:
+		table = frappe.qb.DocType(CHUNK)
+		(
+			frappe.qb.update(table)
+			.set(
+				table.job_id, Concat("cs-health-", table.parent, "-", table.chunk_index, "-", table.attempts)
+			)
+			.where((table.parent == run.name) & (table.parenttype == RUN))
+			.run()
+		)
+	return run
+
+
+def chunk_job_id(run, chunk: int, attempt: int) -> str:
+	"""The RQ job id of one attempt at one chunk: the watchdog asks RQ about exactly this job."""
+	return f"cs-health-{run}-{chunk}-{attempt}"
+
+
+def enqueue_chunk(run, chunk: int, lo: str, hi: str, attempt: int, now: bool = False):
+	if now:
+		run_chunk(run, lo, hi, chunk=chunk, attempt=attempt)
+		return
+	frappe.enqueue(
+		"customer_success.health.service.run_chunk",
+		queue="long",
+		timeout=CHUNK_TIMEOUT,
+		job_id=chunk_job_id(run, chunk, attempt),
+		deduplicate=True,
+		now=False,
+		run=run,
+		lo=lo,
+		hi=hi,
+		chunk=chunk,
+		attempt=attempt,
+	)
+
+
+def run_chunk(run: str, lo: str, hi: str, chunk: int | None = None, attempt: int = 1):
+	"""One chunk of a run: score the range, record the chunk, and finish the run if it was the last.
+
+	A chunk that raises is retried once; a second failure fails the chunk with all its customers.
+	An attempt that is not the chunk's current one (the watchdog retried it meanwhile) does nothing.
+	"""
+	if chunk is None:
+		chunk = chunk_at(run, lo)  # a job queued with the range only (benchmarks, a console)
+	if chunk is None or not claim_chunk(run, chunk, attempt):
+		return
+	try:
+		result = score_range(lo, hi, today=frappe.db.get_value(RUN, run, "score_date"), serialize_writes=True)
+	except Exception:
+		frappe.db.rollback()
+		frappe.log_error(
+			title=_("Health recompute chunk {0} to {1} failed").format(lo, hi),
+			reference_doctype=RUN,
+			reference_name=run,
+		)
+		retry_or_fail_chunk(run, chunk, attempt)
+		return
+	if not record_chunk_done(run, chunk, attempt, result):
+		return  # the watchdog gave up on this attempt meanwhile: the retry records the chunk
+	publish_run_progress(run)
+	finish_run_if_done(run)
+
+
+def chunk_at(run, lo: str) -> int | None:
+	table = frappe.qb.DocType(CHUNK)
+	rows = (
+		frappe.qb.from_(table)
+		.select(table.chunk_index)
+		.where((table.parent == run) & (table.parenttype == RUN) & (table.range_from == lo))
+		.run(pluck=True)
+	)
+	return rows[0] if rows else None
+
+
+# Lock order: the run's row first, then its chunks' rows, in every function that locks both, so
+# two chunks closing and a finisher never wait on each other in a circle.
+
+
+def lock_run(run) -> dict | None:
+	"""The run's row, locked until the next commit (always before any of its chunks' rows)."""
+	return frappe.db.get_value(RUN, run, ["status", "runs_inline"], as_dict=True, for_update=True)
+
+
+def lock_chunk(run, chunk: int) -> dict | None:
+	"""The chunk's row, locked until the next commit: one writer decides what becomes of it.
+	Take the run's row first (`lock_run`)."""
+	table = frappe.qb.DocType(CHUNK)
+	rows = (
+		frappe.qb.from_(table)
+		.select(table.name, table.status, table.attempts, table.range_from, table.range_to, table.customers)
+		.where((table.parent == run) & (table.parenttype == RUN) & (table.chunk_index == chunk))
+		.for_update()
+		.run(as_dict=True)
+	)
+	return rows[0] if rows else None
+
+
+def claim_chunk(run, chunk: int, attempt: int) -> bool:
+	"""Mark the chunk Running for this attempt, if it is still waiting for exactly this attempt."""
+	run_row = lock_run(run)
+	row = lock_chunk(run, chunk)
+	if (
+		not run_row
+		or run_row.status not in ACTIVE_RUN_STATUSES
+		or not row
+		or row.status != "Queued"
+		or row.attempts != attempt
+	):
+		frappe.db.commit()  # nosemgrep: release the row lock
+		return False
+	table = frappe.qb.DocType(CHUNK)
+	frappe.qb.update(table).set(table.status, "Running").set(table.started_at, now_datetime()).where(
+		table.name == row.name
+	).run()
+	run_table = frappe.qb.DocType(RUN)
+	(
+		frappe.qb.update(run_table)
+		.set(run_table.status, "Running")
+		.set(run_table.modified, now_datetime())
+		.where(run_table.name == run)
+		.run()
+	)
+	frappe.db.commit()  # nosemgrep: the claim is what the watchdog and a duplicate job see
+	return True
+
+
+def record_chunk_done(run, chunk: int, attempt: int, result: dict) -> bool:
+	"""Close the chunk as Done, if it is still Running for exactly this attempt.
+
+	An attempt the watchdog judged dead may finish after all: its scores stand, but the chunk and
+	the run's totals belong to the retry, so nothing is counted twice.
+	"""
+	lock_run(run)
+	row = lock_chunk(run, chunk)
+	if not row or row.status != "Running" or row.attempts != attempt:
+		frappe.db.commit()  # nosemgrep: release the row locks
+		return False
+	table = frappe.qb.DocType(CHUNK)
+	(
+		frappe.qb.update(table)
+		.set(table.status, "Done")
+		.set(table.finished_at, now_datetime())
+		.set(table.customers_scored, result["scored"])
+		.set(table.customers_failed, len(result["failed"]))
+		.where(table.name == row.name)
+		.run()
+	)
+	add_to_run(run, scored=result["scored"], failed=len(result["failed"]))
+	frappe.db.commit()  # nosemgrep: each chunk's scores and progress are durable on their own
+	return True
+
+
+def add_to_run(run, scored: int = 0, failed: int = 0, chunks_failed: int = 0):
+	"""Count a closed chunk into the run's totals, atomically (chunks close side by side)."""
+	table = frappe.qb.DocType(RUN)
+	(
+		frappe.qb.update(table)
+		.set(table.chunks_done, table.chunks_done + 1)
+		.set(table.chunks_failed, table.chunks_failed + chunks_failed)
+		.set(table.customers_scored, table.customers_scored + scored)
+		.set(table.customers_failed, table.customers_failed + failed)
+		.set(table.modified, now_datetime())
+		.where(table.name == run)
+		.run()
+	)
+
+
+def retry_or_fail_chunk(run, chunk: int, attempt: int | None = None) -> str | None:
+	"""A chunk whose attempt died or raised: queue it once more, or else fail it with its customers.
+
+	Returns "Retried", "Failed", or None when the chunk had moved on (done, or retried already).
+	"""
+	run_row = lock_run(run)
+	row = lock_chunk(run, chunk)
+	if not row or row.status not in OPEN_CHUNK_STATUSES or (attempt is not None and row.attempts != attempt):
+		frappe.db.commit()  # nosemgrep: release the row lock
+		return None
+	table = frappe.qb.DocType(CHUNK)
+	if row.attempts < MAX_CHUNK_ATTEMPTS:
+		next_attempt = row.attempts + 1
+		(
+			frappe.qb.update(table)
+			.set(table.status, "Queued")
+			.set(table.attempts, next_attempt)
+			.set(table.job_id, chunk_job_id(run, chunk, next_attempt))
+			.set(table.started_at, None)
+			.where(table.name == row.name)
+			.run()
+		)
+		inline = bool(frappe.flags.in_test) or bool(run_row and run_row.runs_inline)
+		if inline:
+			frappe.db.commit()  # nosemgrep
+			enqueue_chunk(run, chunk, row.range_from, row.range_to, next_attempt, now=True)
+		else:
+			# Queued before the commit: the new job waits on this row's lock, and the watchdog sees
+			# the new attempt only once its job exists.
+			enqueue_chunk(run, chunk, row.range_from, row.range_to, next_attempt)
+			frappe.db.commit()  # nosemgrep
+		return "Retried"
+	(
+		frappe.qb.update(table)
+		.set(table.status, "Failed")
+		.set(table.finished_at, now_datetime())
+		.set(table.customers_scored, 0)
+		.set(table.customers_failed, row.customers)
+		.where(table.name == row.name)
+		.run()
+	)
+	add_to_run(run, failed=row.customers or 0, chunks_failed=1)
+	frappe.db.commit()  # nosemgrep: the failed chunk is recorded even if finishing the run fails
+	finish_run_if_done(run)
+	return "Failed"
+
+
+def publish_run_progress(run):
+	done, total, started_by = frappe.db.get_value(RUN, run, ["chunks_done", "chunks_total", "started_by"])
+	if started_by == frappe.session.user:
+		frappe.publish_progress(
+			100 * done / max(total, 1),
+			title=_("Recomputing health scores"),
+			doctype=RUN,
+			docname=run,
+			description=_("{0} of {1} chunks done").format(done, total),
+		)
+
+
+def finish_run_if_done(run) -> bool:
+	"""Finish the run once none of its chunks is queued or running; exactly one caller does it,
+	under the run's row lock, however many chunks close at the same moment (run row, then chunks:
+	the one lock order)."""
+	values = frappe.db.get_value(
+		RUN, run, ["status", "chunks_done", "chunks_total"], as_dict=True, for_update=True
+	)
+	if not values or values.status not in ACTIVE_RUN_STATUSES:
+		frappe.db.commit()  # nosemgrep: release the row lock
+		return False
+	table = frappe.qb.DocType(CHUNK)
+	still_open = (
+		frappe.qb.from_(table)
+		.select(table.name)
+		.where((table.parent == run) & (table.parenttype == RUN) & table.status.isin(OPEN_CHUNK_STATUSES))
+		.for_update()
+		.run()
+	)
+	if still_open or values.chunks_done < values.chunks_total:
+		frappe.db.commit()  # nosemgrep: release the row locks
+		return False
+	finish_run(run)
+	return True
+
+
+def finish_run(run):
+	"""Close the run: Completed, or Failed saying how many customers were not scored. Whatever
+	became of the chunks, the history is pruned and expired overrides lapse, in a job of their own
+	on the long queue: this is reached from the watchdog (default queue) and from the button's
+	request, which do no whole-table work."""
+	values = frappe.db.get_value(
+		RUN,
+		run,
+		["score_date", "chunks_total", "chunks_failed", "customers_failed", "runs_inline"],
+		as_dict=True,
+	)
+	update = {"status": "Completed", "finished_at": now_datetime()}
+	if values.chunks_failed:
+		update["status"] = "Failed"
+		update["message"] = _(
+			"{0} of {1} chunks failed twice: {2} customers were not scored. The Error Log has the details."
+		).format(values.chunks_failed, values.chunks_total, values.customers_failed)
+	frappe.db.set_value(RUN, run, update, update_modified=True)
+	frappe.db.commit()  # nosemgrep
+	enqueue_tidy_history(run, values.score_date, now=bool(frappe.flags.in_test) or bool(values.runs_inline))
+
+
+def tidy_job_id(run) -> str:
+	return f"cs-health-tidy-{run}"
+
+
+def enqueue_tidy_history(run, score_date, now: bool = False):
+	"""One tidy job per run on the long queue (deduplicated: a second finisher queues nothing)."""
+	if now:
+		tidy_history(score_date)
+		return
+	frappe.enqueue(
+		"customer_success.health.service.tidy_history",
+		queue="long",
+		timeout=CHUNK_TIMEOUT,
+		job_id=tidy_job_id(run),
+		deduplicate=True,
+		now=False,
+		score_date=str(score_date) if score_date else None,
+	)
+
+
+def tidy_history(score_date: str | None = None):
+	"""After a run: prune the score history and lapse expired overrides (whole-table work)."""
+	today = getdate(score_date or nowdate())
+	prune_history(today)
+	lapse_expired_overrides(today)
+
+
+# --- the watchdog ----------------------------------------------------------------------------
+
+
+def watch_recompute_runs():
+	"""Scheduler entry (every few minutes): find the chunks of a running run whose job died."""
+	if not take_lock(LOCK_NAME, 0):
+		return  # a start holds the lock, and checks the runs itself
+	try:
+		check_runs()
+	finally:
+		release_lock(LOCK_NAME)
+
+
+def check_runs():
+	"""A chunk of a running run whose job is neither queued nor running in RQ, and that is not
+	done, died (timeout, out of memory, a worker restart): it is retried once, then failed. A run
+	whose chunks are all done or failed is finished. Runs scored inline have no jobs to ask
+	about: only the staleness rule applies to them."""
+	run_table = frappe.qb.DocType(RUN)
+	chunk_table = frappe.qb.DocType(CHUNK)
+	watched = (
+		frappe.qb.from_(run_table)
+		.select(run_table.name)
+		.where(is_active_run(run_table) & (run_table.runs_inline == 0))
+		.run(pluck=True)
+	)
+	if watched:
+		chunks = (
+			frappe.qb.from_(chunk_table)
+			.select(chunk_table.parent, chunk_table.chunk_index, chunk_table.attempts)
+			.where(
+				chunk_table.parent.isin([str(name) for name in watched])
+				& (chunk_table.parenttype == RUN)
+				& chunk_table.status.isin(OPEN_CHUNK_STATUSES)
+			)
+			.run(as_dict=True)
+		)
+		alive = live_jobs([chunk_job_id(c.parent, c.chunk_index, c.attempts) for c in chunks])
+		if alive is None:
+			return  # RQ cannot be asked: nothing can be said about the jobs
+		for c in chunks:
+			if chunk_job_id(c.parent, c.chunk_index, c.attempts) not in alive:
+				retry_or_fail_chunk(c.parent, c.chunk_index, c.attempts)
+		for name in watched:
+			finish_run_if_done(name)
+	fail_stale_runs()
+
+
+def live_jobs(job_ids: list[str]) -> set[str] | None:
+	"""Of these job ids, the ones RQ has queued or running; None when RQ cannot be reached.
+
+	A job RQ still calls started whose worker is gone (killed, restarted) is not alive: RQ itself
+	notices that only once the job's timeout has passed.
+	"""
+	if not job_ids:
+		return set()
+	from frappe.utils.background_jobs import create_job_id, get_redis_conn
+	from rq.job import Job, JobStatus
+	from rq.worker import Worker
+
+	try:
+		connection = get_redis_conn()
+		jobs = Job.fetch_many([create_job_id(job_id) for job_id in job_ids], connection=connection)
+		workers = {worker.name for worker in Worker.all(connection=connection)}
+	except Exception:
+		frappe.log_error(title=_("Health recompute watchdog could not reach the job queue"))
+		return None
+	waiting = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
+	alive = set()
+	for job_id, job in zip(job_ids, jobs, strict=True):
+		if not job:
+			continue
+		status = job.get_status(refresh=False)
+		if status in waiting or (
+			status == JobStatus.STARTED and (not job.worker_name or job.worker_name in workers)
+		):
+			alive.add(job_id)
+	return alive
+
+
+def fail_stale_runs():
+	"""The last resort, past STALE_RUN_HOURS without progress, so no run holds the lock for ever:
+	a run still Queued (its jobs wait in RQ, alive, but no worker on the long queue took one), and
+	a run the watchdog cannot ask RQ about (scored inline, or recorded without chunks), are failed.
+	"""
+	run = frappe.qb.DocType(RUN)
+	chunk = frappe.qb.DocType(CHUNK)
+	stale = is_active_run(run) & (run.modified < add_days(now_datetime(), -STALE_RUN_HOURS / 24))
+	(
+		frappe.qb.update(run)
+		.set(run.status, "Failed")
+		.set(run.finished_at, now_datetime())
+		.set(
+			run.message,
+			_(
+				"Marked failed: no worker on the long queue picked this run up within {0} hours. "
+				"Start a worker for the long queue (bench worker --queue long), then start the recompute again."
+			).format(STALE_RUN_HOURS),
+		)
+		.where(stale & (run.status == "Queued") & (run.runs_inline == 0))
+		.run()
+	)
+	with_chunks = frappe.qb.from_(chunk).select(chunk.parent).distinct().where(chunk.parenttype == RUN)
+	(
+		frappe.qb.update(run)
+		.set(run.status, "Failed")
+		.set(run.finished_at, now_datetime())
+		.set(run.message, _("Marked failed: no progress for {0} hours.").format(STALE_RUN_HOURS))
+		.where(stale & ((run.runs_inline == 1) | run.name.notin(with_chunks)))
+		.run()
+	)
+	frappe.db.commit()  # nosemgrep: release the run rows before any chunk locks its run
+
+
+def nightly_recompute():
+	"""Scheduler entry point: the whole book, unless switched off in settings."""
+	if not frappe.db.get_single_value("Customer Success Settings", "recompute_health_nightly"):
+		return None
+	return start_recompute(trigger="Nightly")
+
+
+def recompute_customer(customer: str, inputs: dict | None = None) -> dict:
+	"""Score one customer now (the Customer form's button), after setting the CSM's `inputs`
+	(override, sentiment) on the Customer, when given.
+
+	Under the chunks' write lock, taken before any row is written: a chunk's write phase and this
+	never wait on each other's rows in a circle, and a chunk that read the customer earlier sees
+	this newer score and leaves it alone.
+	"""
+	message = _("The health scores are being written by a recompute; try again in a minute.")
+	with named_lock(WRITE_LOCK_NAME, timeout=CUSTOMER_WRITE_LOCK_TIMEOUT, message=message):
+		if inputs:
+			# update_modified=False: the Customer's own `modified` stays, so a form open elsewhere saves.
+			frappe.db.set_value("Customer", customer, inputs, update_modified=False)
+		return score_range(customer, customer)

@@ -1,0 +1,744 @@
+"""Recompute runs that survive a crash, and app writes that never block a person's save."""
+
+from contextlib import contextmanager
+from unittest.mock import patch
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, add_to_date, getdate, now_datetime, nowdate
+
+from customer_success.health import api
+from customer_success.health import service as health
+from customer_success.integrations.erpnext.customer import APP_FIELDS
+from customer_success.tests.utils import make_customer, make_issue, make_shared_users
+
+SALES_MANAGER = "cs-runs-sales-manager@example.com"
+CSM = "cs-runs-csm@example.com"
+RUN = "Health Recompute Run"
+CHUNK = "Health Recompute Run Chunk"
+
+
+def app_values(customer: str) -> dict:
+	return frappe.db.get_value("Customer", customer, list(APP_FIELDS), as_dict=True)
+
+
+class RunsTestCase(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		# ERPNext's Sales Manager reads Customers; the Sales User role beside it writes them.
+		make_shared_users({SALES_MANAGER: ["Sales Manager", "Sales User"], CSM: ["Customer Success Manager"]})
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	@contextmanager
+	def other_connection(self):
+		"""FrappeTestCase.secondary_connection, back on this test's own connection afterwards (on its
+		first use it leaves frappe.local.db on the new connection)."""
+		own = frappe.local.db
+		try:
+			with self.secondary_connection():
+				yield
+		finally:
+			frappe.local.db = own
+
+
+class TestSavesAreNeverBlocked(RunsTestCase):
+	"""A Customer form opened before an app write still saves, and keeps the newest values."""
+
+	def open_form(self, customer: str):
+		frappe.set_user(SALES_MANAGER)
+		doc = frappe.get_doc("Customer", customer)
+		frappe.set_user("Administrator")
+		return doc
+
+	def save_unrelated_edit(self, doc, note: str):
+		frappe.set_user(SALES_MANAGER)
+		try:
+			doc.customer_details = note
+			doc.save()
+		finally:
+			frappe.set_user("Administrator")
+
+	def assert_open_form_survives(self, customer: str, write, label: str):
+		doc = self.open_form(customer)
+		held = {f: doc.get(f) for f in APP_FIELDS}
+		modified = frappe.db.get_value("Customer", customer, "modified")
+		write()
+		written = app_values(customer)
+		self.assertNotEqual(held, dict(written), f"{label} changed nothing: the test proves nothing")
+		self.assertEqual(
+			frappe.db.get_value("Customer", customer, "modified"), modified, f"{label} bumped modified"
+		)
+		self.save_unrelated_edit(doc, f"after {label}")
+		self.assertEqual(frappe.db.get_value("Customer", customer, "customer_details"), f"after {label}")
+		self.assertEqual(app_values(customer), written, f"the save after {label} lost its values")
+
+	def as_csm(self, fn, *args):
+		def write():
+			frappe.set_user(CSM)
+			try:
+				fn(*args)
+			finally:
+				frappe.set_user("Administrator")
+
+		return write
+
+	def test_nightly_run_then_save(self):
+		customer = make_customer(cs_owner=CSM).name
+		make_issue(customer, "High")
+		# what the nightly chunk writes for its range (the chunk job's scoring and SQL write)
+		self.assert_open_form_survives(customer, lambda: health.score_range(customer, customer), "nightly")
+
+	def test_csm_actions_then_save(self):
+		customer = make_customer(cs_owner=CSM).name
+		make_issue(customer, "High")
+		until = add_days(nowdate(), 10)
+		self.assert_open_form_survives(customer, self.as_csm(api.recompute_customer, customer), "recompute")
+		self.assert_open_form_survives(
+			customer, self.as_csm(api.set_sentiment, customer, "Concerned"), "sentiment"
+		)
+		self.assert_open_form_survives(
+			customer, self.as_csm(api.set_override, customer, 90, "Sponsor signed", until), "override"
+		)
+		self.assert_open_form_survives(customer, self.as_csm(api.clear_override, customer), "clear")
+
+	def test_override_lapse_then_save(self):
+		customer = make_customer(cs_owner=CSM).name
+		frappe.db.set_value(
+			"Customer",
+			customer,
+			{
+				"cs_health_override": 80,
+				"cs_override_reason": "old",
+				"cs_override_until": add_days(nowdate(), -1),
+			},
+			update_modified=False,
+		)
+		self.assert_open_form_survives(customer, health.lapse_expired_overrides, "lapse")
+		self.assertIsNone(frappe.db.get_value("Customer", customer, "cs_override_until"))
+
+	def test_a_save_never_sets_app_fields(self):
+		customer = make_customer(cs_owner=CSM).name
+		make_issue(customer, "High")
+		health.recompute_customer(customer)
+		stored = app_values(customer)
+		for user in (SALES_MANAGER, CSM, "Administrator"):
+			frappe.set_user(user)
+			doc = frappe.get_doc("Customer", customer)
+			doc.update(
+				{
+					"cs_health_score": 99,
+					"cs_health_status": "Green",
+					"cs_health_override": 99,
+					"cs_override_reason": "by hand",
+					"cs_override_until": add_days(nowdate(), 9),
+					"cs_csm_sentiment": "Very Positive",
+				}
+			)
+			doc.save()  # silently: no error, the stored values stay
+			frappe.set_user("Administrator")
+			self.assertEqual(app_values(customer), stored, user)
+
+	def test_an_insert_starts_without_app_fields(self):
+		frappe.set_user(SALES_MANAGER)
+		customer = make_customer(
+			cs_health_score=99,
+			cs_health_status="Green",
+			cs_health_trend=5,
+			cs_health_override=99,
+			cs_override_reason="by hand",
+			cs_override_until=add_days(nowdate(), 9),
+			cs_csm_sentiment="Very Positive",
+			cs_sentiment_on=nowdate(),
+		).name
+		frappe.set_user("Administrator")
+		values = app_values(customer)
+		self.assertEqual(
+			(values.cs_health_score, values.cs_health_override, values.cs_health_trend), (0, 0, 0)
+		)
+		for fieldname in (
+			"cs_health_status",
+			"cs_override_reason",
+			"cs_override_until",
+			"cs_csm_sentiment",
+			"cs_sentiment_on",
+			"cs_health_computed_on",
+		):
+			self.assertFalse(values[fieldname], fieldname)
+
+	def test_owner_rules_stay(self):
+		customer = make_customer(cs_owner=CSM).name
+		doc = self.open_form(customer)
+		frappe.set_user(SALES_MANAGER)
+		doc.cs_owner = SALES_MANAGER
+		with self.assertRaises(frappe.PermissionError):
+			doc.save()
+
+
+class TestOverrideInput(RunsTestCase):
+	def test_reason_is_kept_as_plain_text(self):
+		customer = make_customer(cs_owner=CSM).name
+		row = api.set_override(
+			customer,
+			70,
+			'<b>Sponsor</b> <img src=x onerror="alert(1)">confirmed <script>x</script>',
+			nowdate(),
+		)
+		reason = frappe.db.get_value("Customer", customer, "cs_override_reason")
+		self.assertEqual(reason, "Sponsor confirmed x")
+		self.assertEqual(row["score"], 70)
+		api.set_override(customer, 0, "3 < 4 > 2", add_days(nowdate(), 365))
+		self.assertNotIn("<", frappe.db.get_value("Customer", customer, "cs_override_reason"))
+		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_health_override"), 0)
+
+	def test_first_override_is_checked_and_changes_nothing(self):
+		customer = make_customer(cs_owner=CSM).name
+		bad = (
+			(-1, "reason", nowdate()),
+			(100.5, "reason", nowdate()),
+			(50, "<p> </p>", nowdate()),
+			(50, "x" * 1001, nowdate()),
+			(50, "reason", add_days(nowdate(), -1)),
+			(50, "reason", add_days(nowdate(), 366)),
+			(50, "reason", ""),
+		)
+		for args in bad:
+			with self.assertRaises(frappe.ValidationError, msg=str(args)[:60]):
+				api.set_override(customer, *args)
+		values = app_values(customer)
+		self.assertEqual(values.cs_health_override, 0)
+		self.assertIsNone(values.cs_override_until)
+		self.assertFalse(values.cs_override_reason)
+		self.assertIsNone(frappe.db.get_value("Customer Health Score", {"customer": customer}))
+
+
+class RunTestCase(RunsTestCase):
+	"""Runs commit (they are the lock the jobs see), so each test keeps to data of its own:
+
+	- its runs cover only its own customers (names under a prefix of its own: no other customer
+	falls inside a chunk's name range);
+	- the whole-table tidying after a run (prune_history, lapse_expired_overrides) is mocked;
+	- the lock and the watchdog see only the runs it started, whatever else runs on the site;
+	- tearDown removes exactly the runs, customers and scores it made.
+	"""
+
+	def setUp(self):
+		self.prefix = f"_CS Test Run {frappe.generate_hash(length=8)}"
+		self.customers: list[str] = []
+		self.runs: list = []
+		self.other_runs: list = []
+		real_new_run = health.new_run
+
+		def new_run(*args, **kwargs):
+			run = real_new_run(*args, **kwargs)
+			self.runs.append(run.name)
+			return run
+
+		self.prune = self.start_patch("customer_success.health.service.prune_history")
+		self.lapse = self.start_patch("customer_success.health.service.lapse_expired_overrides")
+		self.start_patch("customer_success.health.service.new_run", side_effect=new_run)
+		self.start_patch("customer_success.health.service.is_active_run", side_effect=self.is_my_active_run)
+		self.start_patch("customer_success.queries.health.customer_chunks", side_effect=self.my_chunks)
+
+	def start_patch(self, target: str, **kwargs):
+		patcher = patch(target, **kwargs)
+		self.addCleanup(patcher.stop)
+		return patcher.start()
+
+	def is_my_active_run(self, table):
+		return table.status.isin(health.ACTIVE_RUN_STATUSES) & table.name.isin(
+			[str(name) for name in self.runs] or ["0"]
+		)
+
+	def my_chunks(self, chunk_size: int) -> list[dict]:
+		"""queries.customer_chunks over this test's own customers only."""
+		names = frappe.get_all(
+			"Customer",
+			filters={"name": ("in", self.customers or [""]), "disabled": 0},
+			pluck="name",
+			order_by="name asc",
+		)
+		parts = [names[i : i + chunk_size] for i in range(0, len(names), chunk_size)]
+		return [{"lo": part[0], "hi": part[-1], "customers": len(part)} for part in parts]
+
+	def new_customer(self, **fields) -> str:
+		name = make_customer(f"{self.prefix} {len(self.customers):02d}", **fields).name
+		self.customers.append(name)
+		return name
+
+	def tearDown(self):
+		frappe.flags.in_test = True
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+		runs = [str(name) for name in self.runs + self.other_runs]
+		if runs:
+			frappe.db.delete(CHUNK, {"parent": ("in", runs)})
+			frappe.db.delete("Error Log", {"reference_doctype": RUN, "reference_name": ("in", runs)})
+			frappe.db.delete(RUN, {"name": ("in", runs)})
+		if self.customers:
+			frappe.db.delete("Customer Health Score", {"customer": ("in", self.customers)})
+			frappe.db.delete("Customer", {"name": ("in", self.customers)})
+		frappe.db.commit()  # nosemgrep: undo what the committed runs left
+
+	def customers_for_two_chunks(self):
+		"""Four customers of our own, and a chunk size that splits them (and ours made before) in two."""
+		for _ in range(4):
+			self.new_customer()
+		return max(len(self.customers) - 1, 1)
+
+	def queued_run(self):
+		"""A run started as the scheduler starts it, its jobs handed to a queue that never ran them."""
+		chunk_size = self.customers_for_two_chunks()
+		frappe.flags.in_test = False
+		try:
+			with (
+				patch("customer_success.health.service.CHUNK_SIZE", chunk_size),
+				patch("customer_success.health.service.long_queue_has_workers", return_value=True),
+				patch("frappe.enqueue") as enqueue,
+			):
+				run = health.start_recompute(trigger="Nightly")
+		finally:
+			frappe.flags.in_test = True
+		self.assertEqual(run.status, "Running", run.message)
+		self.assertEqual(run.chunks_total, 2)
+		self.assertEqual(enqueue.call_count, 2)
+		self.assertEqual(
+			[c.kwargs["job_id"] for c in enqueue.call_args_list],
+			[health.chunk_job_id(run.name, 0, 1), health.chunk_job_id(run.name, 1, 1)],
+		)
+		return run
+
+	def chunk(self, run, index: int):
+		return frappe.get_all(
+			CHUNK,
+			filters={"parent": str(run), "chunk_index": index},
+			fields=[
+				"name",
+				"status",
+				"attempts",
+				"range_from",
+				"range_to",
+				"customers",
+				"customers_scored",
+				"customers_failed",
+				"job_id",
+			],
+		)[0]
+
+	def set_chunk(self, run, index: int, **values):
+		frappe.db.set_value(CHUNK, self.chunk(run, index).name, values)
+		frappe.db.commit()  # nosemgrep: as the dead job left it
+
+
+class TestRunsSurviveACrash(RunTestCase):
+	def test_a_dead_chunk_is_retried_once(self):
+		run = self.queued_run()
+		# chunk 0 was started, then its worker died: RQ has no job running it
+		self.set_chunk(run.name, 0, status="Running")
+		self.assertEqual(health.live_jobs([self.chunk(run.name, 0).job_id]), set())
+		with patch("customer_success.health.service.enqueue_chunk", wraps=health.enqueue_chunk) as enqueue:
+			health.watch_recompute_runs()
+		retried = {(c.args[1], c.args[4]) for c in enqueue.call_args_list}  # (chunk, attempt)
+		self.assertEqual(retried, {(0, 2), (1, 2)})
+		chunk = self.chunk(run.name, 0)
+		self.assertEqual((chunk.status, chunk.attempts), ("Done", 2))
+		self.assertEqual(chunk.customers_scored + chunk.customers_failed, chunk.customers)
+		run.reload()
+		self.assertEqual(run.status, "Completed")
+		self.assertEqual((run.chunks_done, run.chunks_failed), (2, 0))
+		self.assertIsNotNone(frappe.db.get_value("Customer Health Score", {"customer": self.customers[0]}))
+
+	def test_a_second_failure_fails_the_run_and_the_night_still_ends(self):
+		self.new_customer()
+		run = self.queued_run()
+		# chunk 0 was retried already and its second job died too
+		self.set_chunk(run.name, 0, status="Running", attempts=2)
+		failed = self.chunk(run.name, 0)
+		health.watch_recompute_runs()
+		# the history is still tidied (inline in tests; a job on the long queue otherwise)
+		self.prune.assert_called_once_with(getdate(run.score_date))
+		self.lapse.assert_called_once_with(getdate(run.score_date))
+		self.assertEqual(self.chunk(run.name, 0).status, "Failed")
+		self.assertEqual(self.chunk(run.name, 1).status, "Done")
+		run.reload()
+		self.assertEqual(run.status, "Failed")
+		self.assertEqual((run.chunks_done, run.chunks_failed), (2, 1))
+		self.assertGreaterEqual(failed.customers, 3)
+		self.assertEqual(run.customers_failed, failed.customers)
+		self.assertIn(str(failed.customers), run.message)
+		# the lock is free again
+		self.assertNotEqual(health.start_recompute(trigger="Manual", now=True).status, "Skipped")
+
+	def test_a_chunk_that_raises_twice_counts_all_its_customers(self):
+		run = self.queued_run()
+		first, second = self.chunk(run.name, 0), self.chunk(run.name, 1)
+		real = health.score_range
+
+		def out_of_memory(lo, hi, *args, **kwargs):
+			if lo == first.range_from:
+				raise MemoryError("out of memory")
+			return real(lo, hi, *args, **kwargs)
+
+		with patch("customer_success.health.service.score_range", side_effect=out_of_memory):
+			# the first chunk's job: it raises, is retried (inline in tests) and raises again
+			health.run_chunk(run.name, first.range_from, first.range_to, chunk=0, attempt=1)
+			self.assertEqual(
+				(self.chunk(run.name, 0).status, self.chunk(run.name, 0).attempts), ("Failed", 2)
+			)
+			self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Running")
+			health.run_chunk(run.name, second.range_from, second.range_to, chunk=1, attempt=1)
+		run.reload()
+		self.assertEqual(run.status, "Failed")
+		self.assertGreaterEqual(first.customers, 3)
+		self.assertEqual(run.customers_failed, first.customers)  # not 2, the two ends of its range
+		self.assertEqual(run.customers_scored + run.customers_failed, first.customers + second.customers)
+
+	def test_a_stale_attempt_does_nothing(self):
+		run = self.queued_run()
+		self.set_chunk(run.name, 0, status="Queued", attempts=2)
+		chunk = self.chunk(run.name, 0)
+		health.run_chunk(run.name, chunk.range_from, chunk.range_to, chunk=0, attempt=1)  # woken late
+		self.assertEqual(self.chunk(run.name, 0).status, "Queued")
+
+	def test_a_start_while_the_jobs_live_is_skipped(self):
+		run = self.queued_run()
+		with patch("customer_success.health.service.live_jobs", side_effect=lambda ids: set(ids)):
+			second = health.start_recompute(trigger="Manual", now=True)
+		self.assertEqual(second.status, "Skipped")
+		self.assertIn(str(run.name), second.message)
+		self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Running")
+
+	def test_the_lock_is_per_site(self):
+		# MariaDB user locks are server-wide: another site's recompute must not hold ours
+		other_site = f"{health.LOCK_NAME}:_another_site_db"
+		self.assertEqual(health.site_lock_name(health.LOCK_NAME), f"{health.LOCK_NAME}:{frappe.conf.db_name}")
+		with self.secondary_connection():
+			self.assertTrue(frappe.db.sql("select get_lock(%s, 0)", other_site)[0][0])
+		try:
+			self.assertTrue(health.take_lock(health.LOCK_NAME, 0))
+			health.release_lock(health.LOCK_NAME)
+		finally:
+			with self.secondary_connection():
+				frappe.db.sql("select release_lock(%s)", other_site)
+
+	def test_the_watchdog_is_scheduled(self):
+		hooks = frappe.get_hooks("scheduler_events")
+		scheduled = {m: cron for cron, methods in hooks["cron"].items() for m in methods}
+		self.assertIn("customer_success.health.jobs.watch_recompute_runs", scheduled)
+
+
+class TestRecomputeAllQueues(RunTestCase):
+	def test_without_a_long_queue_worker_the_button_queues(self):
+		from customer_success.health.doctype.health_score_model.health_score_model import (
+			recompute_all,
+		)
+
+		customer = self.new_customer()
+		model = frappe.db.get_value("Health Score Model", {"is_default": 1})
+		frappe.flags.in_test = False  # as in a web request
+		try:
+			with (
+				patch("customer_success.health.service.long_queue_has_workers", return_value=False),
+				patch("customer_success.health.service.score_range") as score_range,
+				patch("frappe.enqueue") as enqueue,
+			):
+				result = recompute_all(model)
+		finally:
+			frappe.flags.in_test = True
+		score_range.assert_not_called()
+		self.assertEqual(result["status"], "Queued")
+		self.assertIn("worker on the long queue", result["message"])
+		self.assertTrue(enqueue.call_count)
+		self.assertTrue(
+			all(c.kwargs["queue"] == "long" and not c.kwargs["now"] for c in enqueue.call_args_list)
+		)
+		self.assertIsNone(frappe.db.get_value("Customer Health Score", {"customer": customer}))
+
+		# pressed again while it waits: skipped, saying why
+		with patch("customer_success.health.service.live_jobs", side_effect=lambda ids: set(ids)):
+			again = recompute_all(model)
+		self.assertEqual(again["status"], "Skipped")
+		self.assertIn("waiting for a worker on the long queue", again["message"])
+
+		# a worker comes: the run starts with its first chunk and ends with its last
+		for c in enqueue.call_args_list:
+			health.run_chunk(
+				c.kwargs["run"], c.kwargs["lo"], c.kwargs["hi"], c.kwargs["chunk"], c.kwargs["attempt"]
+			)
+		self.assertEqual(frappe.db.get_value(RUN, result["run"], "status"), "Completed")
+		self.assertIsNotNone(frappe.db.get_value("Customer Health Score", {"customer": customer}))
+
+	def test_the_button_needs_write_on_the_model(self):
+		from customer_success.health.doctype.health_score_model.health_score_model import (
+			recompute_all,
+		)
+
+		model = frappe.db.get_value("Health Score Model", {"is_default": 1})
+		frappe.set_user(SALES_MANAGER)
+		with self.assertRaises(frappe.PermissionError):
+			recompute_all(model)
+
+
+class TestFinishingARun(RunTestCase):
+	def finished_chunks(self):
+		"""A run whose chunks are all done: the next look at it finishes it."""
+		run = self.queued_run()
+		for index in (0, 1):
+			self.set_chunk(run.name, index, status="Done")
+		frappe.db.set_value(RUN, run.name, "chunks_done", 2)
+		frappe.db.commit()  # nosemgrep: as the chunk jobs left it
+		return run
+
+	def assert_tidy_job_queued(self, run, enqueue):
+		self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Completed")
+		self.prune.assert_not_called()
+		self.lapse.assert_not_called()
+		tidy = [c for c in enqueue.call_args_list if c.args[0] == "customer_success.health.service.tidy_history"]
+		self.assertEqual(len(tidy), 1)
+		kwargs = tidy[0].kwargs
+		self.assertEqual(
+			(kwargs["queue"], kwargs["job_id"], kwargs["deduplicate"], kwargs["now"]),
+			("long", health.tidy_job_id(run.name), True, False),
+		)
+		self.assertEqual(getdate(kwargs["score_date"]), getdate(run.score_date))
+
+	def test_the_button_does_no_whole_table_work_in_its_request(self):
+		from customer_success.customer_success.doctype.health_score_model.health_score_model import (
+			recompute_all,
+		)
+
+		run = self.finished_chunks()
+		model = frappe.db.get_value("Health Score Model", {"is_default": 1})
+		frappe.flags.in_test = False  # as in a web request
+		try:
+			with (
+				patch("customer_success.health.service.long_queue_has_workers", return_value=True),
+				patch("frappe.enqueue") as enqueue,
+			):
+				result = recompute_all(model)
+		finally:
+			frappe.flags.in_test = True
+		self.assert_tidy_job_queued(run, enqueue)
+		self.assertEqual(result["status"], "Running")  # the new run started after the old one closed
+
+	def test_the_watchdog_queues_the_tidy_job(self):
+		run = self.finished_chunks()
+		frappe.flags.in_test = False  # as in the scheduler's job
+		try:
+			with patch("frappe.enqueue") as enqueue:
+				health.watch_recompute_runs()
+		finally:
+			frappe.flags.in_test = True
+		self.assert_tidy_job_queued(run, enqueue)
+
+	def test_a_run_no_worker_takes_up_is_failed(self):
+		self.new_customer()
+		frappe.flags.in_test = False
+		try:
+			with (
+				patch("customer_success.health.service.long_queue_has_workers", return_value=False),
+				patch("frappe.enqueue"),
+			):
+				run = health.start_recompute(trigger="Nightly")
+		finally:
+			frappe.flags.in_test = True
+		self.assertEqual(run.status, "Queued")
+		frappe.db.set_value(
+			RUN,
+			run.name,
+			"modified",
+			add_to_date(now_datetime(), hours=-(health.STALE_RUN_HOURS + 1)),
+			update_modified=False,
+		)
+		frappe.db.commit()  # nosemgrep: as the night left it
+		# its jobs still wait in RQ: alive, but no worker on the long queue takes them
+		with patch("customer_success.health.service.live_jobs", side_effect=lambda ids: set(ids)):
+			health.watch_recompute_runs()
+		run.reload()
+		self.assertEqual(run.status, "Failed")
+		self.assertIn("no worker on the long queue", run.message)
+		# a worker that comes later finds nothing to do, and the next night starts
+		self.assertFalse(health.claim_chunk(run.name, 0, 1))
+		self.assertNotEqual(health.start_recompute(trigger="Nightly", now=True).status, "Skipped")
+
+
+class TestChunkBookkeeping(RunTestCase):
+	def test_a_late_attempt_does_not_close_the_retried_chunk(self):
+		run = self.queued_run()
+		chunk = self.chunk(run.name, 0)
+		real = health.score_range
+
+		def watchdog_retries_meanwhile(lo, hi, *args, **kwargs):
+			result = real(lo, hi, *args, **kwargs)
+			# the watchdog judged this attempt dead and queued attempt 2
+			self.set_chunk(run.name, 0, status="Queued", attempts=2)
+			return result
+
+		with patch("customer_success.health.service.score_range", side_effect=watchdog_retries_meanwhile):
+			health.run_chunk(run.name, chunk.range_from, chunk.range_to, chunk=0, attempt=1)
+		after = self.chunk(run.name, 0)
+		self.assertEqual((after.status, after.attempts, after.customers_scored), ("Queued", 2, 0))
+		run.reload()
+		self.assertEqual((run.status, run.chunks_done, run.customers_scored), ("Running", 0, 0))
+
+		# attempt 2 runs and is the one counted
+		health.run_chunk(run.name, chunk.range_from, chunk.range_to, chunk=0, attempt=2)
+		run.reload()
+		self.assertEqual((run.chunks_done, run.customers_scored), (1, chunk.customers))
+
+	def test_a_retry_is_queued_before_its_commit(self):
+		"""The production branch (not inline): the new job exists before the retry is committed."""
+		run = self.queued_run()
+		self.set_chunk(run.name, 0, status="Running")  # its worker died
+		committed = []
+
+		def enqueue(method, **kwargs):
+			with self.other_connection():
+				committed.append(
+					tuple(
+						frappe.db.get_value(
+							CHUNK, {"parent": str(run.name), "chunk_index": 0}, ["status", "attempts"]
+						)
+					)
+				)
+
+		frappe.flags.in_test = False
+		try:
+			with patch("frappe.enqueue", side_effect=enqueue) as enqueued:
+				self.assertEqual(health.retry_or_fail_chunk(run.name, 0, 1), "Retried")
+		finally:
+			frappe.flags.in_test = True
+		enqueued.assert_called_once()
+		kwargs = enqueued.call_args.kwargs
+		self.assertEqual(enqueued.call_args.args[0], "customer_success.health.service.run_chunk")
+		self.assertEqual(
+			(kwargs["queue"], kwargs["job_id"], kwargs["deduplicate"], kwargs["now"], kwargs["attempt"]),
+			("long", health.chunk_job_id(run.name, 0, 2), True, False, 2),
+		)
+		self.assertEqual(committed, [("Running", 1)])  # queued while the retry was not yet committed
+		chunk = self.chunk(run.name, 0)
+		self.assertEqual((chunk.status, chunk.attempts, chunk.job_id), ("Queued", 2, kwargs["job_id"]))
+
+	def locks_taken(self, call) -> list[str]:
+		"""The tables `call` first locks rows of (locking reads and updates), in order."""
+		taken = []
+		real = frappe.local.db.sql
+
+		def spy(query, *args, **kwargs):
+			text = str(query).lower()
+			if text.lstrip().startswith("update") or "for update" in text:
+				for label, table in (("chunk", f"`tab{CHUNK.lower()}`"), ("run", f"`tab{RUN.lower()}`")):
+					if table in text and label not in taken:
+						taken.append(label)
+			return real(query, *args, **kwargs)
+
+		with patch.object(frappe.local.db, "sql", side_effect=spy):
+			call()
+		return taken
+
+	def test_the_run_row_is_locked_before_its_chunks(self):
+		run = self.queued_run()
+		steps = (
+			("claim", lambda: health.claim_chunk(run.name, 0, 1)),
+			("record", lambda: health.record_chunk_done(run.name, 0, 1, {"scored": 0, "failed": []})),
+			("finish", lambda: health.finish_run_if_done(run.name)),
+			("retry", lambda: health.retry_or_fail_chunk(run.name, 1, 1)),
+		)
+		for label, step in steps:
+			self.assertEqual(self.locks_taken(step)[:2], ["run", "chunk"], label)
+		self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Completed")
+
+	def test_another_run_on_the_site_is_left_alone(self):
+		other = frappe.get_doc(
+			{
+				"doctype": RUN,
+				"status": "Running",
+				"trigger": "Nightly",
+				"score_date": nowdate(),
+				"started_at": now_datetime(),
+				"chunks_total": 3,
+			}
+		).insert(ignore_permissions=True)
+		self.other_runs.append(other.name)
+		frappe.db.set_value(
+			RUN, other.name, "modified", add_to_date(now_datetime(), hours=-7), update_modified=False
+		)
+		frappe.db.commit()  # nosemgrep: as another run would be
+		run = self.queued_run()  # not Skipped: the other run is not this test's
+		with patch("customer_success.health.service.live_jobs", side_effect=lambda ids: set(ids)):
+			health.watch_recompute_runs()
+		self.assertEqual(frappe.db.get_value(RUN, other.name, "status"), "Running")
+		self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Running")
+
+
+class TestNoStaleWrites(RunsTestCase):
+	"""A chunk reads its customers, scores them for a while, then writes: what a CSM changed in
+	between is newer, and stays."""
+
+	def test_a_csm_change_during_a_chunk_survives(self):
+		prefix = f"_CS Test Stale {frappe.generate_hash(length=8)}"
+		overridden, touched, plain = (make_customer(f"{prefix} {c}", cs_owner=CSM).name for c in "ABC")
+		for customer in (overridden, touched, plain):
+			make_issue(customer, "High")
+		until = add_days(nowdate(), 7)
+		real = health.gather_facts
+		acted = []
+
+		def csm_acts_meanwhile(*args, **kwargs):
+			facts = real(*args, **kwargs)
+			if not acted:  # the CSM's own recompute reads its facts too
+				acted.append(True)
+				frappe.set_user(CSM)
+				try:
+					api.set_override(overridden, 42, "Sponsor left", until)
+				finally:
+					frappe.set_user("Administrator")
+				# a change not (yet) scored: the chunk's older read must not be written either
+				frappe.db.set_value(
+					"Customer",
+					touched,
+					{"cs_csm_sentiment": "Concerned", "cs_sentiment_on": nowdate()},
+					update_modified=False,
+				)
+			return facts
+
+		with patch("customer_success.health.service.gather_facts", side_effect=csm_acts_meanwhile):
+			result = health.score_range(f"{prefix} A", f"{prefix} C")
+
+		today = getdate(nowdate())
+		row = frappe.db.get_value(
+			"Customer Health Score",
+			{"customer": overridden, "score_date": today},
+			["score", "is_override", "override_until"],
+			as_dict=True,
+		)
+		self.assertEqual((row.score, row.is_override, row.override_until), (42, 1, getdate(until)))
+		values = frappe.db.get_value(
+			"Customer", overridden, ["cs_health_score", "cs_override_until"], as_dict=True
+		)
+		self.assertEqual((values.cs_health_score, values.cs_override_until), (42, getdate(until)))
+		self.assertIsNone(frappe.db.get_value("Customer Health Score", {"customer": touched}))
+		self.assertIsNotNone(frappe.db.get_value("Customer Health Score", {"customer": plain}))
+		self.assertEqual(result["skipped"], sorted([overridden, touched]))
+
+	def test_a_csm_action_waits_for_the_write_lock_and_changes_nothing_without_it(self):
+		customer = make_customer(cs_owner=CSM).name
+		lock = health.site_lock_name(health.WRITE_LOCK_NAME)
+		with self.other_connection():  # a chunk in its write phase
+			self.assertTrue(frappe.db.sql("select get_lock(%s, 0)", lock)[0][0])
+		try:
+			with patch("customer_success.health.service.CUSTOMER_WRITE_LOCK_TIMEOUT", 0):
+				with self.assertRaises(frappe.ValidationError):
+					health.recompute_customer(customer)
+				with self.assertRaises(frappe.ValidationError):
+					api.set_override(customer, 42, "Sponsor left", add_days(nowdate(), 7))
+		finally:
+			with self.other_connection():
+				frappe.db.sql("select release_lock(%s)", lock)
+		self.assertIsNone(frappe.db.get_value("Customer Health Score", {"customer": customer}))
+		self.assertIsNone(frappe.db.get_value("Customer", customer, "cs_override_until"))
+		# once the chunk is done, the action goes through
+		self.assertEqual(api.set_override(customer, 42, "Sponsor left", add_days(nowdate(), 7))["score"], 42)

@@ -1,0 +1,174 @@
+"""The `cs_*` fields we add to ERPNext doctypes: made on install and migrate, removed on uninstall."""
+
+import frappe
+from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+from customer_success.constants import HEALTH_STATUSES, LIFECYCLE_STAGES, SENTIMENTS, TIERS
+
+
+def get_custom_fields() -> dict[str, list[dict]]:
+	"""Custom fields we add to ERPNext doctypes. Every fieldname starts with `cs_`."""
+	return {
+		"Customer": [
+			{
+				"fieldname": "cs_section",
+				"fieldtype": "Section Break",
+				"label": "Customer Success",
+				"insert_after": "customer_details",
+				"collapsible": 1,
+			},
+			{
+				"fieldname": "cs_owner",
+				"fieldtype": "Link",
+				"options": "User",
+				"label": "CS Owner (CSM)",
+				"insert_after": "cs_section",
+				"in_standard_filter": 1,
+				"search_index": 1,
+			},
+			{
+				"fieldname": "cs_tier",
+				"fieldtype": "Select",
+				"options": "\n" + "\n".join(TIERS),
+				"label": "CS Tier",
+				"insert_after": "cs_owner",
+				"in_standard_filter": 1,
+			},
+			{
+				"fieldname": "cs_lifecycle_stage",
+				"fieldtype": "Select",
+				"options": "\n" + "\n".join(LIFECYCLE_STAGES),
+				"label": "Lifecycle Stage",
+				"insert_after": "cs_tier",
+				"in_standard_filter": 1,
+			},
+			{
+				"fieldname": "cs_annual_revenue",
+				"fieldtype": "Currency",
+				"label": "Annual Revenue at Stake",
+				"insert_after": "cs_lifecycle_stage",
+				"description": "In company currency.",
+			},
+			{
+				"fieldname": "cs_column_break",
+				"fieldtype": "Column Break",
+				"insert_after": "cs_annual_revenue",
+			},
+			{
+				"fieldname": "cs_health_score",
+				"fieldtype": "Float",
+				"label": "Health Score",
+				"insert_after": "cs_column_break",
+				# with too little known there is no score to show, only the status
+				"depends_on": "eval:doc.cs_health_status != 'Insufficient Data'",
+				"read_only": 1,
+				"no_copy": 1,
+				"precision": "1",
+			},
+			{
+				"fieldname": "cs_health_status",
+				"fieldtype": "Select",
+				"options": "\n" + "\n".join(HEALTH_STATUSES),
+				"label": "Health Status",
+				"insert_after": "cs_health_score",
+				"read_only": 1,
+				"no_copy": 1,
+				"in_standard_filter": 1,
+			},
+			{
+				"fieldname": "cs_health_trend",
+				"fieldtype": "Float",
+				"label": "Health Trend (Points)",
+				"description": "Change against the score of the number of days set in Customer Success Settings.",
+				"insert_after": "cs_health_status",
+				"depends_on": "eval:doc.cs_health_status != 'Insufficient Data'",
+				"read_only": 1,
+				"no_copy": 1,
+				"precision": "1",
+			},
+			{
+				"fieldname": "cs_health_computed_on",
+				"fieldtype": "Datetime",
+				"label": "Health Computed On",
+				"insert_after": "cs_health_trend",
+				"read_only": 1,
+				"no_copy": 1,
+			},
+			{
+				"fieldname": "cs_health_inputs_section",
+				"fieldtype": "Section Break",
+				"label": "Health Inputs (set by the CSM)",
+				"insert_after": "cs_health_computed_on",
+				"collapsible": 1,
+			},
+			{
+				"fieldname": "cs_csm_sentiment",
+				"fieldtype": "Select",
+				"options": "\n" + "\n".join(SENTIMENTS),
+				"label": "CSM Sentiment",
+				"insert_after": "cs_health_inputs_section",
+				"read_only": 1,
+				"no_copy": 1,
+			},
+			{
+				"fieldname": "cs_sentiment_on",
+				"fieldtype": "Date",
+				"label": "Sentiment Recorded On",
+				"insert_after": "cs_csm_sentiment",
+				"read_only": 1,
+				"no_copy": 1,
+			},
+			{
+				"fieldname": "cs_health_inputs_column",
+				"fieldtype": "Column Break",
+				"insert_after": "cs_sentiment_on",
+			},
+			{
+				"fieldname": "cs_health_override",
+				"fieldtype": "Float",
+				"label": "Health Override Score",
+				"insert_after": "cs_health_inputs_column",
+				"read_only": 1,
+				"no_copy": 1,
+			},
+			{
+				"fieldname": "cs_override_reason",
+				"fieldtype": "Small Text",
+				"label": "Override Reason",
+				"insert_after": "cs_health_override",
+				"read_only": 1,
+				"no_copy": 1,
+			},
+			{
+				"fieldname": "cs_override_until",
+				"fieldtype": "Date",
+				"label": "Override Until",
+				"insert_after": "cs_override_reason",
+				"read_only": 1,
+				"no_copy": 1,
+			},
+		]
+	}
+
+
+def make_custom_fields():
+	create_custom_fields(get_custom_fields(), ignore_validate=True, update=True)
+
+
+def remove_custom_fields(custom_fields: dict[str, list[dict]] | None = None):
+	"""Delete exactly the custom fields this app created, and the columns behind them.
+
+	Deleting a Custom Field leaves its column in the table; we drop ours so the ERPNext
+	table is as it was before the app came.
+	"""
+	for doctype, fields in (custom_fields or get_custom_fields()).items():
+		for df in fields:
+			name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": df["fieldname"]})
+			if name:
+				frappe.delete_doc("Custom Field", name, ignore_permissions=True, force=True)
+		columns = [df["fieldname"] for df in fields if frappe.db.has_column(doctype, df["fieldname"])]
+		if columns:
+			drops = ", ".join(f"drop column `{c}`" for c in columns)  # our own constant fieldnames
+			frappe.db.sql_ddl(f"alter table `tab{doctype}` {drops}")
+			frappe.cache.hdel("table_columns", f"tab{doctype}")
+		frappe.clear_cache(doctype=doctype)

@@ -1,0 +1,69 @@
+"""Shipped defaults, insert-if-missing: settings, the health model, the success plan templates.
+
+The model and the templates are data (setup/data/*.json): a record that exists, maybe edited by
+its users, is never overwritten.
+"""
+
+import json
+import os
+
+import frappe
+
+DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
+
+
+def load_data(name: str):
+	with open(os.path.join(DATA_DIR, name), encoding="utf-8") as f:
+		return json.load(f)
+
+
+def default_model() -> dict:
+	return load_data("health_score_model.json")
+
+
+DEFAULT_MODEL_NAME = default_model()["model_name"]
+
+
+def make_default_settings():
+	"""Settings are a Single: give every field never stored yet its default, keep what users chose.
+
+	"Never stored" is read from the table: frappe loads a missing Check or Int as 0, so a new
+	setting added by an upgrade would otherwise keep 0 instead of its default.
+	"""
+	settings = frappe.get_single("Customer Success Settings")
+	stored = set(frappe.db.get_singles_dict("Customer Success Settings"))
+	changed = False
+	for df in settings.meta.fields:
+		if df.default is not None and (
+			df.fieldname not in stored or settings.get(df.fieldname) in (None, "")
+		):
+			settings.set(df.fieldname, df.default)
+			changed = True
+	if changed:
+		settings.flags.ignore_permissions = True
+		settings.save()
+
+
+def make_default_health_model():
+	"""A sensible default model on install; left alone once any default model exists (users own it)."""
+	if frappe.db.exists("Health Score Model", {"is_default": 1}):
+		return
+	spec = default_model()
+	if frappe.db.exists("Health Score Model", spec["model_name"]):
+		model = frappe.get_doc("Health Score Model", spec["model_name"])
+		model.is_default = 1
+		model.enabled = 1
+	else:
+		model = frappe.get_doc({"doctype": "Health Score Model", **spec})
+	model.flags.ignore_permissions = True
+	model.save()
+
+
+def make_default_plan_templates():
+	"""Ship the default templates once; a template that exists (maybe edited) is left alone."""
+	for spec in load_data("success_plan_templates.json"):
+		if frappe.db.exists("Success Plan Template", spec["template_name"]):
+			continue
+		doc = frappe.get_doc({"doctype": "Success Plan Template", "enabled": 1, **spec})
+		doc.flags.ignore_permissions = True
+		doc.insert()

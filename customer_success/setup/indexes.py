@@ -1,0 +1,43 @@
+"""Indexes we add to ERPNext tables for the nightly reads; dropped on uninstall."""
+
+import frappe
+
+# Indexes we add to ERPNext tables for the nightly health reads (ERPNext already indexes
+# Issue.customer, Sales Invoice.customer and Communication's reference).
+# The two covering indexes let the nightly aggregates over invoices and issues read the index
+# alone instead of every row (see benchmarks/health_recompute.py for their effect and build time).
+APP_INDEXES = (
+	("Contract", ("party_type", "party_name"), "cs_party_index"),
+	("Event Participants", ("reference_doctype", "reference_docname"), "cs_reference_index"),
+	(
+		"Sales Invoice",
+		(
+			"customer",
+			"docstatus",
+			"company",
+			"posting_date",
+			"due_date",
+			"outstanding_amount",
+			"conversion_rate",
+			"base_grand_total",
+			"base_net_total",
+		),
+		"cs_customer_billing_index",
+	),
+	(
+		"Issue",
+		("customer", "status", "priority", "opening_date", "agreement_status"),
+		"cs_customer_support_index",
+	),
+)
+
+
+def make_indexes():
+	for doctype, fields, index_name in APP_INDEXES:
+		frappe.db.add_index(doctype, list(fields), index_name)
+
+
+def remove_indexes():
+	for doctype, _fields, index_name in APP_INDEXES:
+		if frappe.db.has_index(f"tab{doctype}", index_name):
+			frappe.db.sql_ddl(f"alter table `tab{doctype}` drop index `{index_name}`")  # our constant names

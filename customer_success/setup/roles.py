@@ -1,0 +1,132 @@
+"""Our two roles, and their permission rules on the ERPNext records a CSM works with."""
+
+import json
+
+import frappe
+
+from customer_success.constants import ROLES
+
+# What our roles may do on ERPNext's own records: a CSM works the customer and reads the
+# documents health and plans are built on; other teams keep their own standard permissions.
+ROLE_PERMISSIONS = {
+	"Customer": ("read", "write", "report", "print", "email"),
+	"Contact": ("read", "write", "create", "report"),
+	"Address": ("read", "report"),
+	"Sales Order": ("read", "report", "print"),
+	"Sales Invoice": ("read", "report", "print"),
+	"Contract": ("read", "report", "print"),
+	"Issue": ("read", "report"),
+	"Opportunity": ("read", "write", "create", "report"),
+	"Quotation": ("read", "report"),
+	"Project": ("read", "report"),
+	"Event": ("read", "write", "create"),
+	"ToDo": ("read", "write", "create"),
+}
+
+
+def make_roles():
+	for role in ROLES:
+		if not frappe.db.exists("Role", role):
+			frappe.get_doc(
+				{"doctype": "Role", "role_name": role, "desk_access": 1, "search_bar": 1, "notifications": 1}
+			).insert(ignore_permissions=True)
+
+
+PERMISSION_SETUP_KEY = "customer_success_custom_perm_doctypes"
+PERM_COLUMNS = (
+	"role",
+	"permlevel",
+	"if_owner",
+	"select",
+	"read",
+	"write",
+	"create",
+	"delete",
+	"submit",
+	"cancel",
+	"amend",
+	"report",
+	"export",
+	"import",
+	"share",
+	"print",
+	"email",
+)
+
+
+GRANTED_KEY = "customer_success_granted_rules"
+
+
+def make_role_permissions(only_new: bool = False):
+	"""Give our roles their rule on each ERPNext doctype they work with, once.
+
+	Every (role, doctype) rule given is remembered. With `only_new` (migrate) a rule is given only
+	if it never was: one an administrator changed or removed stays so across migrates, and only a
+	doctype added to ROLE_PERMISSIONS by an upgrade gets its rule. Frappe copies a doctype's
+	standard rules into Custom DocPerm when the first custom rule is added; the doctypes where that
+	happened because of us are remembered too, so uninstall can put them back to standard.
+	"""
+	from frappe.permissions import add_permission, update_permission_property
+
+	set_up_by_us = set(_perm_doctypes_set_up_by_us())
+	pairs = [f"{role}|{doctype}" for role in ROLES for doctype in ROLE_PERMISSIONS]
+	granted = _granted_rules()
+	if granted is None:
+		# a site installed before rules were remembered: every rule was given at install
+		granted = set(pairs) if only_new else set()
+	for role in ROLES:
+		for doctype, ptypes in ROLE_PERMISSIONS.items():
+			if not frappe.db.exists("DocType", doctype):
+				continue
+			if only_new and f"{role}|{doctype}" in granted:
+				continue
+			granted.add(f"{role}|{doctype}")
+			if frappe.db.exists(
+				"Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0, "if_owner": 0}
+			):
+				continue
+			if not frappe.db.exists("Custom DocPerm", {"parent": doctype}):
+				set_up_by_us.add(doctype)
+			add_permission(doctype, role, 0)
+			for ptype in ptypes:
+				update_permission_property(doctype, role, 0, ptype, 1, validate=False)
+	frappe.db.set_default(PERMISSION_SETUP_KEY, json.dumps(sorted(set_up_by_us)))
+	frappe.db.set_default(GRANTED_KEY, json.dumps(sorted(granted)))
+
+
+def _granted_rules() -> set[str] | None:
+	raw = frappe.db.get_default(GRANTED_KEY)
+	return set(json.loads(raw)) if raw else None
+
+
+def _perm_doctypes_set_up_by_us() -> list[str]:
+	return json.loads(frappe.db.get_default(PERMISSION_SETUP_KEY) or "[]")
+
+
+def remove_role_permissions():
+	"""Remove our roles' rules; a doctype whose custom rules exist only because of us goes back to
+	its standard rules, unless an administrator has changed them since."""
+	frappe.db.delete("Custom DocPerm", {"role": ("in", ROLES)})
+	for doctype in _perm_doctypes_set_up_by_us():
+		if _custom_rules(doctype) == _standard_rules(doctype):
+			frappe.db.delete("Custom DocPerm", {"parent": doctype})
+	frappe.db.set_default(PERMISSION_SETUP_KEY, None)
+	frappe.db.set_default(GRANTED_KEY, None)
+	for doctype in ROLE_PERMISSIONS:
+		frappe.clear_cache(doctype=doctype)
+
+
+def _custom_rules(doctype: str) -> set[tuple]:
+	return {
+		tuple(row)
+		for row in frappe.get_all(
+			"Custom DocPerm", filters={"parent": doctype}, fields=PERM_COLUMNS, as_list=True
+		)
+	}
+
+
+def _standard_rules(doctype: str) -> set[tuple]:
+	return {
+		tuple(row)
+		for row in frappe.get_all("DocPerm", filters={"parent": doctype}, fields=PERM_COLUMNS, as_list=True)
+	}

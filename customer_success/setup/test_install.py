@@ -1,0 +1,155 @@
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from customer_success import constants
+from customer_success.setup import custom_fields, indexes, install, roles
+
+
+class TestInstall(FrappeTestCase):
+	def test_roles_exist(self):
+		for role in constants.ROLES:
+			self.assertTrue(frappe.db.exists("Role", role), role)
+
+	def test_custom_fields_exist_on_customer(self):
+		meta = frappe.get_meta("Customer", cached=False)
+		for df in custom_fields.get_custom_fields()["Customer"]:
+			self.assertTrue(df["fieldname"].startswith("cs_"), df["fieldname"])
+			self.assertIsNotNone(meta.get_field(df["fieldname"]), df["fieldname"])
+		self.assertTrue(frappe.db.has_column("Customer", "cs_health_score"))
+		self.assertEqual(meta.get_field("cs_owner").options, "User")
+
+	def test_install_is_idempotent(self):
+		before = frappe.db.count("Custom Field", {"dt": "Customer", "fieldname": ("like", "cs_%")})
+		install.after_migrate()
+		install.after_migrate()
+		after = frappe.db.count("Custom Field", {"dt": "Customer", "fieldname": ("like", "cs_%")})
+		self.assertEqual(before, after)
+		self.assertEqual(after, len(custom_fields.get_custom_fields()["Customer"]))
+
+	def test_uninstall_hook_refuses_outside_an_uninstall(self):
+		"""Called by a test or a console, the uninstall hook would erase the site's CS data: it refuses."""
+		fields_before = frappe.db.count("Custom Field", {"dt": "Customer", "fieldname": ("like", "cs_%")})
+		perms_before = frappe.db.count("Custom DocPerm", {"role": ("in", constants.ROLES)})
+		self.assertFalse(frappe.flags.in_uninstall)
+		self.assertRaises(install.NotUninstallingError, install.before_uninstall)
+		self.assertTrue(frappe.db.has_column("Customer", "cs_health_score"))
+		self.assertTrue(frappe.db.has_column("Customer", "cs_owner"))
+		self.assertEqual(
+			frappe.db.count("Custom Field", {"dt": "Customer", "fieldname": ("like", "cs_%")}), fields_before
+		)
+		self.assertEqual(frappe.db.count("Custom DocPerm", {"role": ("in", constants.ROLES)}), perms_before)
+		for doctype, _fields, index_name in indexes.APP_INDEXES:
+			self.assertTrue(frappe.db.has_index(f"tab{doctype}", index_name), index_name)
+
+	def test_field_removal_drops_the_fields_it_is_given_and_their_columns_only(self):
+		"""The column-dropping half of uninstall, on a probe field of its own (the full uninstall is
+		checked by .ci/run on its throw-away site, against the site's footprint before the install)."""
+		from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+		probe = {"ToDo": [{"fieldname": "cs_uninstall_probe", "fieldtype": "Data", "label": "CS Probe"}]}
+		other = {"ToDo": [{"fieldname": "other_app_probe", "fieldtype": "Data", "label": "Other Probe"}]}
+		create_custom_fields(probe)
+		create_custom_fields(other)
+		try:
+			self.assertTrue(frappe.db.has_column("ToDo", "cs_uninstall_probe"))
+			custom_fields.remove_custom_fields(probe)
+			self.assertFalse(
+				frappe.db.exists("Custom Field", {"dt": "ToDo", "fieldname": "cs_uninstall_probe"})
+			)
+			self.assertFalse(frappe.db.has_column("ToDo", "cs_uninstall_probe"))
+			self.assertIsNone(frappe.get_meta("ToDo", cached=False).get_field("cs_uninstall_probe"))
+			# someone else's customisation, and our real fields, survive
+			self.assertTrue(frappe.db.exists("Custom Field", {"dt": "ToDo", "fieldname": "other_app_probe"}))
+			self.assertTrue(frappe.db.has_column("Customer", "cs_health_score"))
+		finally:
+			custom_fields.remove_custom_fields(probe)
+			custom_fields.remove_custom_fields(other)
+			frappe.db.commit()  # nosemgrep: DDL above already committed; leave no probe behind
+
+
+class TestHooks(FrappeTestCase):
+	def test_every_dotted_path_in_hooks_imports(self):
+		paths = []
+		hooks = frappe.get_hooks(app_name="customer_success")
+
+		def collect(value):
+			if (
+				isinstance(value, str)
+				and value.startswith("customer_success.")
+				and not value.endswith((".js", ".css"))
+			):
+				paths.append(value)
+			elif isinstance(value, dict):
+				for v in value.values():
+					collect(v)
+			elif isinstance(value, list | tuple):
+				for v in value:
+					collect(v)
+
+		for key, value in hooks.items():
+			if key in (
+				"app_name",
+				"app_title",
+				"app_publisher",
+				"app_description",
+				"app_email",
+				"app_license",
+			):
+				continue
+			collect(value)
+		self.assertTrue(paths)
+		for path in paths:
+			self.assertTrue(callable(frappe.get_attr(path)), path)
+
+
+class TestRolePermissions(FrappeTestCase):
+	def test_csm_works_on_erpnext_records(self):
+		from customer_success.tests.utils import make_user
+
+		user = make_user("cs-perm-csm@example.com", ["Customer Success Manager"]).name
+		for doctype in ("Customer", "Issue", "Sales Invoice", "Contract"):
+			self.assertTrue(frappe.has_permission(doctype, "read", user=user), doctype)
+		self.assertTrue(frappe.has_permission("Customer", "write", user=user))
+		self.assertFalse(frappe.has_permission("Sales Invoice", "write", user=user))
+		self.assertFalse(frappe.has_permission("Sales Invoice", "create", user=user))
+
+	def test_grants_are_idempotent(self):
+		roles.make_role_permissions()
+		roles.make_role_permissions()
+		self.assertEqual(
+			frappe.db.count(
+				"Custom DocPerm", {"parent": "Customer", "role": constants.CSM_ROLE, "permlevel": 0}
+			),
+			1,
+		)
+
+
+class TestPermissionLifecycle(FrappeTestCase):
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def test_migrate_does_not_regrant_a_revoked_right(self):
+		from frappe.permissions import update_permission_property
+
+		rule = {"parent": "Customer", "role": constants.CSM_ROLE, "permlevel": 0}
+		previous = frappe.db.get_value("Custom DocPerm", rule, "write")
+		update_permission_property("Customer", constants.CSM_ROLE, 0, "write", 0, validate=False)
+		try:
+			install.after_migrate()
+			self.assertEqual(frappe.db.get_value("Custom DocPerm", rule, "write"), 0)
+		finally:
+			update_permission_property("Customer", constants.CSM_ROLE, 0, "write", previous, validate=False)
+
+	def test_migrate_does_not_put_back_a_rule_an_admin_removed(self):
+		rule = {"parent": "Project", "role": constants.CSM_ROLE, "permlevel": 0}
+		saved = frappe.get_all("Custom DocPerm", filters=rule, fields="*")
+		self.assertTrue(saved, "install gives CSMs a rule on Project")
+		frappe.db.delete("Custom DocPerm", rule)
+		try:
+			install.after_migrate()
+			self.assertFalse(frappe.db.exists("Custom DocPerm", rule))
+		finally:
+			frappe.db.delete("Custom DocPerm", rule)
+			for row in saved:
+				frappe.get_doc({**row, "doctype": "Custom DocPerm"}).db_insert()
+			frappe.clear_cache(doctype="Project")

@@ -1,0 +1,32 @@
+"""Whitelisted success-plan functions that are not actions on one document."""
+
+import frappe
+from frappe.utils import getdate, nowdate
+
+from customer_success.success_plans import engine, service
+
+
+@frappe.whitelist(methods=["POST"])
+def create_plan(customer: str, template: str | None = None, start_date: str | None = None) -> str:
+	"""Form action (Customer → Create Success Plan): a Draft plan from the tier's template."""
+	tier, owner = frappe.db.get_value("Customer", customer, ["cs_tier", "cs_owner"]) or (None, None)
+	plan = frappe.get_doc(
+		{
+			"doctype": service.PLAN,
+			"customer": customer,
+			"csm": owner,
+			"template": template or service.template_for_tier(tier),
+			"start_date": getdate(start_date or nowdate()),
+			"status": engine.DRAFT,
+		}
+	)
+	plan.check_permission("create")
+	plan.insert()
+	return plan.name
+
+
+@frappe.whitelist()
+def get_plan_overview(plan: str) -> dict:
+	doc = frappe.get_doc(service.PLAN, plan)
+	doc.check_permission("read")
+	return service.plan_overview(doc)

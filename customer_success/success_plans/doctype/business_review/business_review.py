@@ -1,0 +1,121 @@
+import erpnext
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import getdate, now_datetime
+
+from customer_success.success_plans import engine, queries
+
+
+class BusinessReview(Document):
+	# begin: auto-generated types
+	# end: auto-generated types
+
+	def before_insert(self):
+		self.take_snapshot()
+
+	def validate(self):
+		self.validate_period()
+		self.validate_plan()
+		customer_name = frappe.db.get_value("Customer", self.customer, "customer_name") or self.customer
+		self.title = _("{0} Business Review {1} to {2}").format(
+			customer_name,
+			frappe.format(self.period_start, {"fieldtype": "Date"}),
+			frappe.format(self.period_end, {"fieldtype": "Date"}),
+		)
+
+	def validate_period(self):
+		if getdate(self.period_end) < getdate(self.period_start):
+			frappe.throw(
+				_(
+					"Period End ({0}) is before Period Start ({1}); set a Period End on or after the start."
+				).format(self.period_end, self.period_start),
+				title=_("Invalid Period"),
+			)
+
+	def validate_plan(self):
+		if self.success_plan:
+			plan_customer = frappe.db.get_value("Success Plan", self.success_plan, "customer")
+			if plan_customer != self.customer:
+				frappe.throw(
+					_("Success Plan {0} belongs to {1}, not {2}; pick a plan of this customer.").format(
+						self.success_plan, plan_customer, self.customer
+					)
+				)
+		elif not self.success_plan:
+			self.success_plan = frappe.db.get_value(
+				"Success Plan",
+				{"customer": self.customer, "status": ("!=", engine.CLOSED)},
+				"name",
+				order_by="start_date desc",
+			)
+
+	def take_snapshot(self):
+		"""Freeze the period's numbers: objectives, milestones, health, support and billing."""
+		self.validate_period()
+		self.validate_plan()
+		start, end = getdate(self.period_start), getdate(self.period_end)
+		self.set_objectives_snapshot(end)
+		self.set_milestone_snapshot(end)
+		self.set_health_snapshot(start, end)
+		issues = queries.issue_summary(self.customer, start, end)
+		self.issues_opened = issues["opened"]
+		self.issues_closed = issues["closed"]
+		self.sla_failed = issues["sla_failed"]
+		self.open_issues_at_end = issues["open_at_end"]
+		billing = queries.billing_summary(self.customer, start, end)
+		self.invoiced = billing["invoiced"]
+		self.overdue_outstanding = billing["overdue_outstanding"]
+		company = erpnext.get_default_company()
+		self.currency = frappe.get_cached_value("Company", company, "default_currency") if company else None
+		self.snapshot_on = now_datetime()
+
+	def set_objectives_snapshot(self, end):
+		self.set("objectives", [])
+		self.plan_progress = 0
+		if not self.success_plan:
+			return
+		plan = frappe.get_doc("Success Plan", self.success_plan)
+		start = getdate(plan.start_date)
+		for row in plan.objectives:
+			progress = engine.objective_progress(row.baseline, row.target, row.current, row.direction)
+			due = row.due_date or plan.end_date
+			self.append(
+				"objectives",
+				{
+					"objective": row.objective,
+					"metric": row.metric,
+					"unit": row.unit,
+					"direction": row.direction,
+					"baseline": row.baseline,
+					"current": row.current,
+					"target": row.target,
+					"progress": progress or 0,
+					"status": engine.objective_status(progress, start, getdate(due) if due else None, end),
+				},
+			)
+		self.plan_progress = plan.progress
+
+	def set_milestone_snapshot(self, end):
+		counts = queries.milestone_counts(self.success_plan, end) if self.success_plan else {}
+		self.milestones_total = counts.get("total", 0)
+		self.milestones_done = counts.get("done", 0)
+		self.milestones_overdue = counts.get("overdue", 0)
+		total = self.milestones_total
+		self.milestone_completion = round(100.0 * self.milestones_done / total, 2) if total else 0
+
+	def set_health_snapshot(self, start, end):
+		at_start = queries.health_at(self.customer, start)
+		at_end = queries.health_at(self.customer, end)
+		self.health_start = at_start.score if at_start else 0
+		self.health_end = at_end.score if at_end else 0
+		self.health_status = at_end.status if at_end else ""
+		self.health_trend = (
+			engine.health_trend(at_start.score if at_start else None, at_end.score if at_end else None) or 0
+		)
+
+	@frappe.whitelist(methods=["POST"])
+	def refresh_snapshot(self):
+		self.check_permission("write")
+		self.take_snapshot()
+		self.save()

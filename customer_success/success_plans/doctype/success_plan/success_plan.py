@@ -1,0 +1,223 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import add_days, getdate, nowdate
+
+from customer_success.success_plans import engine
+from customer_success.success_plans import service as plans
+
+DATE_PROBLEMS = {
+	"missing_start": "Start Date is required.",
+	"end_before_start": "End Date ({1}) is before Start Date ({0}); set an End Date on or after the Start Date.",
+}
+# A plan runs for at most ten years and starts within ten years of today: anything else is a typo
+# (a year 2205 or 0024) that would throw every date computed from the plan off.
+MAX_PLAN_DAYS = 3650
+OBJECTIVE_PROBLEMS = {
+	"target_equals_baseline": "Objectives row {0} ({1}): Target equals Baseline ({2}); set a Target that differs from the Baseline.",
+	"target_below_baseline": "Objectives row {0} ({1}): the metric should go up but the Target is below the Baseline; raise the Target or set Direction to Down.",
+	"target_above_baseline": "Objectives row {0} ({1}): the metric should go down but the Target is above the Baseline; lower the Target or set Direction to Up.",
+	"missing": "Objectives row {0} ({1}): set both Baseline and Target.",
+}
+
+
+class SuccessPlan(Document):
+	# begin: auto-generated types
+	# end: auto-generated types
+
+	def before_insert(self):
+		self.apply_template()
+
+	def validate(self):
+		self.set_title()
+		self.validate_customer_change()
+		self.validate_dates()
+		self.validate_status_change()
+		self.validate_agreement()
+		self.validate_objectives()
+		self.set_objective_progress()
+		self.set_next_checkin_due()
+
+	def after_insert(self):
+		if self.template and not self.flags.skip_template_milestones:
+			plans.make_milestones_from_template(self, frappe.get_cached_doc(plans.TEMPLATE, self.template))
+
+	def before_print(self, settings=None):
+		plans.check_customer_print_format(self)
+
+	def onload(self):
+		self.set_onload("allowed_statuses", engine.allowed_next_statuses(self.get_db_value("status")))
+
+	def on_trash(self):
+		# Milestones and open check-ins belong to the plan; completed check-ins and reviews keep it.
+		for name in frappe.get_all(plans.MILESTONE, filters={"success_plan": self.name}, pluck="name"):
+			frappe.delete_doc(plans.MILESTONE, name, ignore_permissions=True)
+		for name in frappe.get_all(
+			plans.CHECKIN, filters={"success_plan": self.name, "docstatus": 0}, pluck="name"
+		):
+			frappe.delete_doc(plans.CHECKIN, name, ignore_permissions=True)
+
+	def apply_template(self):
+		"""A plan created from a template starts with its objectives (milestones follow after insert)."""
+		if not self.template or self.flags.template_objectives_applied:
+			return
+		template = frappe.get_cached_doc(plans.TEMPLATE, self.template)
+		if not self.end_date:
+			self.end_date = plans.default_end_date(self.start_date or nowdate(), template)
+		if not self.objectives:
+			for row in plans.objectives_from_template(template, self.start_date or nowdate(), self.end_date):
+				self.append("objectives", row)
+
+	def set_title(self):
+		customer_name = self.customer_name or self.customer
+		self.title = _("{0} Success Plan").format(customer_name)
+
+	def validate_customer_change(self):
+		if not self.is_new() and self.has_value_changed("customer"):
+			frappe.throw(_("The Customer of a success plan cannot change; create a new plan instead."))
+
+	def validate_dates(self):
+		start = getdate(self.start_date) if self.start_date else None
+		end = getdate(self.end_date) if self.end_date else None
+		problem = engine.plan_dates_problem(start, end)
+		if problem:
+			frappe.throw(
+				_(DATE_PROBLEMS[problem]).format(self.start_date, self.end_date), title=_("Invalid Dates")
+			)
+		today = getdate(nowdate())
+		# checked when the start is set, so a plan that began long ago can still be edited and closed
+		start_changed = self.is_new() or self.has_value_changed("start_date")
+		if start_changed and abs((start - today).days) > MAX_PLAN_DAYS:
+			frappe.throw(
+				_(
+					"Start Date {0} is more than {1} days away from today; check the year and set a Start Date within {1} days of today."
+				).format(frappe.format(start, {"fieldtype": "Date"}), MAX_PLAN_DAYS),
+				title=_("Invalid Dates"),
+			)
+		if end and (end - start).days > MAX_PLAN_DAYS:
+			frappe.throw(
+				_(
+					"End Date {0} is more than {1} days after Start Date {2}; set an End Date within {1} days of the start."
+				).format(
+					frappe.format(end, {"fieldtype": "Date"}),
+					MAX_PLAN_DAYS,
+					frappe.format(start, {"fieldtype": "Date"}),
+				),
+				title=_("Invalid Dates"),
+			)
+
+	def validate_status_change(self):
+		old = None if self.is_new() else self.get_db_value("status")
+		if not engine.plan_transition_allowed(old, self.status):
+			allowed = ", ".join(_(s) for s in engine.allowed_next_statuses(old)) or _("none")
+			frappe.throw(
+				_("A plan cannot move from {0} to {1}. From {0} it can move to: {2}.").format(
+					_(old or "New"), _(self.status), allowed
+				),
+				title=_("Invalid Status"),
+			)
+
+	def validate_agreement(self):
+		if self.status in (engine.DRAFT, engine.CLOSED):
+			return
+		if not self.agreed_on or not self.agreed_by:
+			frappe.throw(
+				_(
+					"Set Agreed On and Agreed By (the customer contact who agreed) before the plan is {0}."
+				).format(_(self.status)),
+				title=_("Agreement Missing"),
+			)
+		if not frappe.db.exists(
+			"Dynamic Link",
+			{
+				"parenttype": "Contact",
+				"parent": self.agreed_by,
+				"link_doctype": "Customer",
+				"link_name": self.customer,
+			},
+		):
+			frappe.throw(
+				_("Agreed By must be a contact of customer {0}; {1} is not linked to it.").format(
+					self.customer, self.agreed_by
+				)
+			)
+
+	def validate_objectives(self):
+		if not engine.needs_quantified_objectives(self.status):
+			return
+		if not self.objectives:
+			frappe.throw(_("Add at least one objective before the plan is {0}.").format(_(self.status)))
+		for row in self.objectives:
+			problem = engine.objective_problem(row.baseline, row.target, row.direction)
+			if problem:
+				frappe.throw(
+					_(OBJECTIVE_PROBLEMS[problem]).format(row.idx, row.objective, row.baseline),
+					title=_("Objective Cannot Be Measured"),
+				)
+
+	def set_objective_progress(self):
+		today = getdate(nowdate())
+		start = getdate(self.start_date) if self.start_date else None
+		for row in self.objectives:
+			if engine.objective_problem(
+				row.baseline, row.target, row.direction
+			) == "target_equals_baseline" and (self.status == engine.DRAFT):
+				# a Draft row not quantified yet shows no progress rather than a misleading 100%
+				row.progress = 0
+				row.status = engine.OBJ_NOT_STARTED
+				continue
+			progress = engine.objective_progress(row.baseline, row.target, row.current, row.direction)
+			row.progress = progress or 0
+			due = (
+				getdate(row.due_date) if row.due_date else (getdate(self.end_date) if self.end_date else None)
+			)
+			row.status = engine.objective_status(progress, start, due, today)
+		self.progress = (
+			engine.plan_progress(
+				[
+					{
+						"baseline": r.baseline,
+						"target": r.target,
+						"current": r.current,
+						"direction": r.direction,
+						"weight": r.weight,
+					}
+					for r in self.objectives
+					if not engine.objective_problem(r.baseline, r.target, r.direction)
+				]
+			)
+			or 0
+		)
+
+	def set_next_checkin_due(self):
+		if self.status not in (engine.AGREED, engine.ACTIVE, engine.AT_RISK) or not self.start_date:
+			self.next_checkin_due = None
+			return
+		cadence = int(frappe.db.get_single_value("Customer Success Settings", "checkin_cadence_days") or 90)
+		self.next_checkin_due = getdate(add_days(self.last_checkin_date or self.start_date, cadence))
+
+	@frappe.whitelist(methods=["POST"])
+	def make_checkin(self) -> str:
+		"""Start a check-in now (the scheduler also raises one every cadence period)."""
+		self.check_permission("write")
+		checkin = frappe.get_doc({"doctype": plans.CHECKIN, "success_plan": self.name, "csm": self.csm})
+		checkin.insert()
+		return checkin.name
+
+	@frappe.whitelist(methods=["POST"])
+	def make_business_review(self, period_start: str | None = None, period_end: str | None = None) -> str:
+		self.check_permission("read")
+		end = getdate(period_end or nowdate())
+		start = getdate(period_start or add_days(end, -90))
+		review = frappe.get_doc(
+			{
+				"doctype": "Business Review",
+				"customer": self.customer,
+				"success_plan": self.name,
+				"csm": self.csm,
+				"period_start": max(start, getdate(self.start_date)),
+				"period_end": end,
+			}
+		)
+		review.insert()
+		return review.name

@@ -1,0 +1,88 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.query_builder.functions import Max
+from frappe.utils import getdate, nowdate
+
+from customer_success.success_plans import engine
+from customer_success.success_plans import service as plans
+
+
+class SuccessPlanCheckin(Document):
+	# begin: auto-generated types
+	# end: auto-generated types
+
+	def before_insert(self):
+		plans.require_plan(self)
+		plan = frappe.get_doc(plans.PLAN, self.success_plan)
+		self.csm = self.csm or plan.csm
+		self.due_date = self.due_date or nowdate()
+		if not self.objectives:
+			for row in plans.checkin_rows_from_plan(plan):
+				self.append("objectives", row)
+
+	def validate(self):
+		plans.require_plan(self)
+		self.customer = frappe.db.get_value(plans.PLAN, self.success_plan, "customer")
+		self.status = {0: "Due", 1: "Completed", 2: "Cancelled"}[self.docstatus]
+		self.validate_checkin_date()
+		self.set_progress()
+
+	def validate_checkin_date(self):
+		"""A check-in records a review that took place: it cannot be dated in the future."""
+		if self.checkin_date and getdate(self.checkin_date) > getdate(nowdate()):
+			frappe.throw(
+				_(
+					"Check-in Date {0} is in the future; record the check-in on the day it takes place (today or earlier). Use Due Date to plan it."
+				).format(frappe.format(self.checkin_date, {"fieldtype": "Date"})),
+				title=_("Invalid Check-in Date"),
+			)
+
+	def set_progress(self):
+		plan = frappe.get_cached_doc(plans.PLAN, self.success_plan)
+		due_by_row = {row.name: row.due_date for row in plan.objectives}
+		on = getdate(self.checkin_date or nowdate())
+		start = getdate(plan.start_date)
+		for row in self.objectives:
+			progress = engine.objective_progress(row.baseline, row.target, row.current_value, row.direction)
+			row.progress = progress or 0
+			due = due_by_row.get(row.plan_objective) or plan.end_date
+			row.status = engine.objective_status(progress, start, getdate(due) if due else None, on)
+
+	def before_submit(self):
+		self.validate_reasons()
+
+	def validate_reasons(self):
+		"""A missed or lagging target needs its why: installed? which teams use it? how?"""
+		for row in self.objectives:
+			if engine.target_missed(row.status) and not row.miss_reason:
+				frappe.throw(
+					_(
+						"Objectives row {0} ({1}) is {2}: set Why Missed (and which teams use it and how) before completing the check-in."
+					).format(row.idx, row.objective, _(row.status)),
+					title=_("Reason Missing"),
+				)
+
+	def on_submit(self):
+		plan = frappe.get_doc(plans.PLAN, self.success_plan)
+		values = {row.plan_objective: row.current_value for row in self.objectives if row.plan_objective}
+		for row in plan.objectives:
+			if row.name in values:
+				row.current = values[row.name]
+		plan.last_checkin_date = self.checkin_date
+		plan.flags.ignore_permissions = True  # the check-in's own permission was checked
+		plan.save()
+
+	def on_cancel(self):
+		self.db_set("status", "Cancelled")
+		checkin = frappe.qb.DocType(plans.CHECKIN)
+		last = (
+			frappe.qb.from_(checkin)
+			.select(Max(checkin.checkin_date))
+			.where((checkin.success_plan == self.success_plan) & (checkin.docstatus == 1))
+			.run()[0][0]
+		)
+		plan = frappe.get_doc(plans.PLAN, self.success_plan)
+		plan.last_checkin_date = last
+		plan.flags.ignore_permissions = True
+		plan.save()

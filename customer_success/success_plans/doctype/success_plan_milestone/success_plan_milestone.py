@@ -1,0 +1,113 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import getdate, nowdate
+
+from customer_success.success_plans import engine
+from customer_success.success_plans import service as plans
+
+DUE_PROBLEMS = {
+	"missing": "Set a Due Date.",
+	"before_plan_start": "Due Date {0} is before the plan starts ({1}); set a Due Date inside the plan ({1} to {2}).",
+	"after_plan_end": "Due Date {0} is after the plan ends ({2}); set a Due Date inside the plan ({1} to {2}) or extend the plan.",
+}
+
+
+class SuccessPlanMilestone(Document):
+	# begin: auto-generated types
+	# end: auto-generated types
+
+	def validate(self):
+		plans.require_plan(self)
+		plan = frappe.db.get_value(
+			plans.PLAN, self.success_plan, ["name", "customer", "csm", "start_date", "end_date"], as_dict=True
+		)
+		self.customer = plan.customer
+		self.plan_start = plan.start_date
+		self.assigned_to = self.assigned_to or plans.plan_csm(plan)
+		self.validate_due_date(plan)
+		self.set_status()
+		self.validate_completed_on(plan)
+		self.set_days_to_value()
+
+	def validate_due_date(self, plan):
+		due = getdate(self.due_date) if self.due_date else None
+		start = getdate(plan.start_date) if plan.start_date else None
+		end = getdate(plan.end_date) if plan.end_date else None
+		problem = engine.milestone_due_problem(due, start, end)
+		if problem:
+			frappe.throw(
+				_(DUE_PROBLEMS[problem]).format(self.due_date, plan.start_date, plan.end_date or _("open")),
+				title=_("Milestone Outside Plan"),
+			)
+
+	def set_status(self):
+		today = getdate(nowdate())
+		self.status = engine.milestone_state(self.status, getdate(self.due_date), today)
+		if self.status == engine.DONE:
+			self.completed_on = self.completed_on or today
+		else:
+			self.completed_on = None
+
+	def validate_completed_on(self, plan):
+		if self.status != engine.DONE or not plan.start_date:
+			return
+		if getdate(self.completed_on) < getdate(plan.start_date):
+			frappe.throw(
+				_(
+					"Completed On {0} is before the plan started ({1}); set a Completed On date on or after the plan's Start Date."
+				).format(
+					frappe.format(self.completed_on, {"fieldtype": "Date"}),
+					frappe.format(plan.start_date, {"fieldtype": "Date"}),
+				),
+				title=_("Invalid Completion Date"),
+			)
+
+	def set_days_to_value(self):
+		if self.status == engine.DONE and self.is_value_milestone:
+			self.days_to_value = (
+				engine.days_to_value(getdate(self.plan_start), getdate(self.completed_on)) or 0
+			)
+		else:
+			self.days_to_value = 0
+
+	def on_update(self):
+		self.assign_owner()
+		self.close_assignments_when_finished()
+		if not self.flags.skip_plan_summary:
+			plans.refresh_plan_summaries([self.success_plan])
+
+	def on_trash(self):
+		self.flags.deleted_plan = self.success_plan
+
+	def after_delete(self):
+		plans.refresh_plan_summaries([self.flags.deleted_plan or self.success_plan])
+
+	def close_assignments_when_finished(self):
+		if self.status in engine.CLOSED_MILESTONE_STATES and self.has_value_changed("status"):
+			from frappe.desk.form.assign_to import close_all_assignments
+
+			close_all_assignments(self.doctype, self.name, ignore_permissions=True)
+
+	def assign_owner(self):
+		"""A new owner gets the milestone as a ToDo (Settings: Create ToDos)."""
+		if not self.assigned_to or not self.has_value_changed("assigned_to"):
+			return
+		if self.status in engine.CLOSED_MILESTONE_STATES:
+			return
+		if not frappe.db.get_single_value("Customer Success Settings", "create_todos"):
+			return
+		from frappe.desk.form.assign_to import add
+
+		add(
+			{
+				"assign_to": [self.assigned_to],
+				"doctype": self.doctype,
+				"name": self.name,
+				"description": _("Milestone {0} of {1}, due {2}").format(
+					self.title, self.customer, frappe.format(self.due_date, {"fieldtype": "Date"})
+				),
+				"date": self.due_date,
+			},
+			ignore_permissions=True,
+		)

@@ -1,0 +1,51 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+from customer_success.success_plans.service import TRIGGER_ISSUES_BELOW
+
+# Offsets and lengths are days from a plan's start; ten years bounds a typo, not a real plan.
+MAX_TEMPLATE_DAYS = 3650
+
+
+class SuccessPlanTemplate(Document):
+	# begin: auto-generated types
+	# end: auto-generated types
+
+	def validate(self):
+		self.validate_duration()
+		for row in self.objectives:
+			if not days_in_range(row.due_offset_days):
+				frappe.throw(
+					_(
+						"Objectives row {0} ({1}): Due (days after plan start) is {2}; set 0 to {3} days."
+					).format(row.idx, row.objective, row.due_offset_days, MAX_TEMPLATE_DAYS),
+					title=_("Invalid Offset"),
+				)
+		for row in self.milestones:
+			if not days_in_range(row.offset_days):
+				frappe.throw(
+					_(
+						"Milestones row {0} ({1}): Offset Days is {2}; set 0 to {3} days, milestones fall on or after the plan's start."
+					).format(row.idx, row.title, row.offset_days, MAX_TEMPLATE_DAYS),
+					title=_("Invalid Offset"),
+				)
+			if row.completion_trigger == TRIGGER_ISSUES_BELOW and (row.trigger_threshold or 0) < 1:
+				frappe.throw(
+					_(
+						"Milestones row {0} ({1}): set an Issue Threshold of 1 or more for the open-issues trigger."
+					).format(row.idx, row.title)
+				)
+
+	def validate_duration(self):
+		if not days_in_range(self.duration_days):
+			frappe.throw(
+				_(
+					"Plan Length (days) is {0}; set 1 to {1} days, or leave it empty for the default length."
+				).format(self.duration_days, MAX_TEMPLATE_DAYS),
+				title=_("Invalid Plan Length"),
+			)
+
+
+def days_in_range(days) -> bool:
+	return 0 <= (days or 0) <= MAX_TEMPLATE_DAYS

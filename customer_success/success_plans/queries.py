@@ -1,0 +1,383 @@
+"""Set-based reads and bulk writes for success plans, milestones, check-ins and business reviews."""
+
+from datetime import date
+
+import frappe
+from frappe.query_builder import Case
+from frappe.query_builder.functions import Coalesce, Count, Date, Max, Sum
+
+from customer_success.health.queries import company_rates
+from customer_success.success_plans import engine
+
+OPEN_ISSUE_STATUSES = ("Open", "Replied", "On Hold")
+CLOSED_ISSUE_STATUSES = ("Resolved", "Closed")
+OPEN_MILESTONE_STATES = (engine.NOT_STARTED, engine.IN_PROGRESS, engine.OVERDUE)
+
+
+# --- milestones ----------------------------------------------------------------------------
+
+
+def update_plan_milestone_summaries(plan_names: list[str] | None = None):
+	"""Milestone counts and time to first value onto every given plan (all plans when None), one UPDATE."""
+	if plan_names is not None and not plan_names:
+		return
+	# only the given plans' milestones are aggregated, not the whole table on every milestone save
+	where = "where p.name in %(plans)s" if plan_names is not None else ""
+	where_milestone = "where success_plan in %(plans)s" if plan_names is not None else ""
+	# qb cannot express UPDATE ... JOIN (subquery); the only input is the parameterised plan list.
+	frappe.db.sql(
+		f"""
+		update `tabSuccess Plan` p
+		left join (
+			select success_plan,
+				sum(status != 'Skipped') as total,
+				sum(status = 'Done') as done,
+				sum(status = 'Overdue') as overdue,
+				min(case when status = 'Done' and is_value_milestone = 1 then days_to_value end) as ttv
+			from `tabSuccess Plan Milestone`
+			{where_milestone}
+			group by success_plan
+		) m on m.success_plan = p.name
+		set p.milestones_total = coalesce(m.total, 0),
+			p.milestones_done = coalesce(m.done, 0),
+			p.milestones_overdue = coalesce(m.overdue, 0),
+			p.time_to_first_value = coalesce(m.ttv, 0)
+		{where}
+		""",
+		{"plans": tuple(plan_names or ())},
+	)
+
+
+def open_triggered_milestones(customer: str, trigger: str, on_date: date) -> list[dict]:
+	milestone = frappe.qb.DocType("Success Plan Milestone")
+	plan = frappe.qb.DocType("Success Plan")
+	return (
+		frappe.qb.from_(milestone)
+		.join(plan)
+		.on(plan.name == milestone.success_plan)
+		.select(milestone.name, milestone.trigger_threshold)
+		.where(
+			(milestone.customer == customer)
+			& (milestone.completion_trigger == trigger)
+			& milestone.status.isin(OPEN_MILESTONE_STATES)
+			& plan.status.isin(engine.OPEN_PLAN_STATUSES)
+			& (plan.start_date <= on_date)
+		)
+		.orderby(milestone.due_date)
+		.run(as_dict=True)
+	)
+
+
+def mark_overdue_milestones(today: date) -> list[str]:
+	"""Open milestones of open plans past their due date become Overdue in one UPDATE.
+
+	Milestones of Achieved or Closed plans keep their status. Returns the plans touched.
+	"""
+	milestone = frappe.qb.DocType("Success Plan Milestone")
+	plan = frappe.qb.DocType("Success Plan")
+	open_plans = frappe.qb.from_(plan).select(plan.name).where(plan.status.isin(engine.OPEN_PLAN_STATUSES))
+	late = (
+		milestone.status.isin((engine.NOT_STARTED, engine.IN_PROGRESS))
+		& (milestone.due_date < today)
+		& milestone.success_plan.isin(open_plans)
+	)
+	plans = frappe.qb.from_(milestone).select(milestone.success_plan).distinct().where(late).run(pluck=True)
+	if plans:
+		frappe.qb.update(milestone).set(milestone.status, engine.OVERDUE).where(late).run()
+	return plans
+
+
+def reminder_candidates(today: date, days_before: int) -> list[dict]:
+	"""Open milestones of running plans due within `days_before` days, not yet reminded for this due date."""
+	milestone = frappe.qb.DocType("Success Plan Milestone")
+	plan = frappe.qb.DocType("Success Plan")
+	return (
+		frappe.qb.from_(milestone)
+		.join(plan)
+		.on(plan.name == milestone.success_plan)
+		.select(
+			milestone.name,
+			milestone.title,
+			milestone.assigned_to,
+			milestone.due_date,
+			milestone.status,
+			milestone.customer,
+			milestone.success_plan,
+		)
+		.where(
+			milestone.status.isin((engine.NOT_STARTED, engine.IN_PROGRESS))
+			& milestone.assigned_to.isnotnull()
+			& (milestone.assigned_to != "")
+			& (milestone.due_date >= today)
+			& (milestone.due_date <= frappe.utils.add_days(today, days_before))
+			& (
+				milestone.reminded_for_due_date.isnull()
+				| (milestone.reminded_for_due_date != milestone.due_date)
+			)
+			& plan.status.isin(engine.OPEN_PLAN_STATUSES)
+		)
+		.orderby(milestone.due_date)
+		.run(as_dict=True)
+	)
+
+
+def mark_reminded(names: list[str]):
+	if not names:
+		return
+	milestone = frappe.qb.DocType("Success Plan Milestone")
+	(
+		frappe.qb.update(milestone)
+		.set(milestone.reminded_for_due_date, milestone.due_date)
+		.where(milestone.name.isin(names))
+		.run()
+	)
+
+
+def open_todo_pairs(milestones: list[str]) -> set[tuple[str, str]]:
+	"""(milestone, user) pairs that already have an open ToDo."""
+	if not milestones:
+		return set()
+	todo = frappe.qb.DocType("ToDo")
+	rows = (
+		frappe.qb.from_(todo)
+		.select(todo.reference_name, todo.allocated_to)
+		.where(
+			(todo.reference_type == "Success Plan Milestone")
+			& todo.reference_name.isin(milestones)
+			& (todo.status == "Open")
+		)
+		.run()
+	)
+	return {(r[0], r[1]) for r in rows}
+
+
+# --- check-ins -----------------------------------------------------------------------------
+
+
+def checkin_candidates() -> list[dict]:
+	"""Running plans with their last completed check-in and how many check-ins are still open."""
+	plan = frappe.qb.DocType("Success Plan")
+	checkin = frappe.qb.DocType("Success Plan Check-in")
+	return (
+		frappe.qb.from_(plan)
+		.left_join(checkin)
+		.on((checkin.success_plan == plan.name) & (checkin.docstatus < 2))
+		.select(
+			plan.name,
+			plan.customer,
+			plan.csm,
+			plan.start_date,
+			Max(Case().when(checkin.docstatus == 1, checkin.checkin_date)).as_("last_checkin"),
+			Sum(Case().when(checkin.docstatus == 0, 1).else_(0)).as_("open_checkins"),
+		)
+		.where(plan.status.isin((engine.AGREED, engine.ACTIVE, engine.AT_RISK)))
+		.groupby(plan.name, plan.customer, plan.csm, plan.start_date)
+		.run(as_dict=True)
+	)
+
+
+# --- renewal coverage ----------------------------------------------------------------------
+
+
+def renewing_customers(start: date, end: date, csm: str | None = None) -> set[str]:
+	"""Customers whose LATEST submitted contract ends from `start` to `end`: one whose renewal is
+	already signed (a later contract) is not renewing, as the health score's renewal factor keeps.
+	With `csm`, only the customers of that CSM's book."""
+	contract = frappe.qb.DocType("Contract")
+	latest_end = Max(contract.end_date)
+	condition = (
+		(contract.party_type == "Customer") & (contract.docstatus == 1) & contract.end_date.isnotnull()
+	)
+	if csm:
+		customer = frappe.qb.DocType("Customer")
+		condition &= contract.party_name.isin(
+			frappe.qb.from_(customer).select(customer.name).where(customer.cs_owner == csm)
+		)
+	return set(
+		frappe.qb.from_(contract)
+		.select(contract.party_name)
+		.where(condition)
+		.groupby(contract.party_name)
+		.having((latest_end >= start) & (latest_end <= end))
+		.run(pluck=True)
+	)
+
+
+def customers_with_agreed_plan(customers, statuses) -> set[str]:
+	if not customers:
+		return set()
+	plan = frappe.qb.DocType("Success Plan")
+	return set(
+		frappe.qb.from_(plan)
+		.select(plan.customer)
+		.distinct()
+		.where(plan.customer.isin(list(customers)) & plan.status.isin(statuses) & plan.agreed_on.isnotnull())
+		.run(pluck=True)
+	)
+
+
+# --- business review -----------------------------------------------------------------------
+
+
+def open_issue_count(customer: str) -> int:
+	issue = frappe.qb.DocType("Issue")
+	return (
+		frappe.qb.from_(issue)
+		.select(Count("*"))
+		.where((issue.customer == customer) & issue.status.isin(OPEN_ISSUE_STATUSES))
+		.run()[0][0]
+	)
+
+
+def issue_summary(customer: str, start: date, end: date) -> dict:
+	"""Issues opened and closed in the period, SLA failures among those opened, open at period end.
+
+	An issue's closing day is its SLA resolution date, or its last change when it has no SLA.
+	"""
+	issue = frappe.qb.DocType("Issue")
+	closed_on = Coalesce(issue.sla_resolution_date, issue.modified)
+	in_period = (issue.opening_date >= start) & (issue.opening_date <= end)
+	closed_in_period = (
+		issue.status.isin(CLOSED_ISSUE_STATUSES) & (Date(closed_on) >= start) & (Date(closed_on) <= end)
+	)
+	open_at_end = (issue.opening_date <= end) & (
+		issue.status.isin(OPEN_ISSUE_STATUSES) | (Date(closed_on) > end)
+	)
+	row = (
+		frappe.qb.from_(issue)
+		.select(
+			Sum(Case().when(in_period, 1).else_(0)).as_("opened"),
+			Sum(Case().when(closed_in_period, 1).else_(0)).as_("closed"),
+			Sum(Case().when(in_period & (issue.agreement_status == "Failed"), 1).else_(0)).as_("sla_failed"),
+			Sum(Case().when(open_at_end, 1).else_(0)).as_("open_at_end"),
+		)
+		.where(issue.customer == customer)
+		.run(as_dict=True)[0]
+	)
+	return {key: int(row.get(key) or 0) for key in ("opened", "closed", "sla_failed", "open_at_end")}
+
+
+def billing_summary(customer: str, start: date, end: date) -> dict:
+	"""Invoiced in the period (submitted, returns netted) and overdue outstanding as at period end.
+
+	Outstanding at period end comes from the Payment Ledger (what was still owed on that day,
+	payments made afterwards do not count). Both are summed per company in that company's
+	currency (the ledger's `amount` is company currency, whatever the receivable's currency)
+	and converted to the default company's currency at the rate of the period's end.
+	"""
+	invoice = frappe.qb.DocType("Sales Invoice")
+	invoiced_by_company = (
+		frappe.qb.from_(invoice)
+		.select(invoice.company, Sum(invoice.base_grand_total).as_("invoiced"))
+		.where(
+			(invoice.customer == customer)
+			& (invoice.docstatus == 1)
+			& (invoice.posting_date >= start)
+			& (invoice.posting_date <= end)
+		)
+		.groupby(invoice.company)
+		.run(as_dict=True)
+	)
+
+	ple = frappe.qb.DocType("Payment Ledger Entry")
+	per_invoice = (
+		frappe.qb.from_(ple)
+		.join(invoice)
+		.on(invoice.name == ple.against_voucher_no)
+		.select(ple.company, ple.against_voucher_no, Sum(ple.amount).as_("outstanding"))
+		.where(
+			(ple.party_type == "Customer")
+			& (ple.party == customer)
+			& (ple.against_voucher_type == "Sales Invoice")
+			& (ple.delinked == 0)
+			& (ple.posting_date <= end)
+			& (invoice.docstatus == 1)
+			& (invoice.due_date < end)
+		)
+		.groupby(ple.company, ple.against_voucher_no)
+		.run(as_dict=True)
+	)
+	companies = {row.company for row in invoiced_by_company} | {row.company for row in per_invoice}
+	rates = company_rates(companies, end) if companies else {}
+	invoiced = sum(float(row.invoiced or 0) * rates[row.company] for row in invoiced_by_company)
+	overdue = sum(
+		float(row.outstanding) * rates[row.company]
+		for row in per_invoice
+		if row.outstanding and row.outstanding > 0.005
+	)
+	return {"invoiced": float(invoiced), "overdue_outstanding": float(overdue)}
+
+
+def health_at(customer: str, day: date) -> dict | None:
+	"""The customer's latest health score on or before `day`."""
+	score = frappe.qb.DocType("Customer Health Score")
+	rows = (
+		frappe.qb.from_(score)
+		.select(score.score, score.status, score.score_date)
+		.where((score.customer == customer) & (score.score_date <= day))
+		.orderby(score.score_date, order=frappe.qb.desc)
+		.orderby(score.creation, order=frappe.qb.desc)
+		.limit(1)
+		.run(as_dict=True)
+	)
+	return rows[0] if rows else None
+
+
+def milestone_counts(plan: str, on: date) -> dict:
+	"""Milestone totals of a plan as at `on`: done by then, and overdue by then."""
+	milestone = frappe.qb.DocType("Success Plan Milestone")
+	done = (milestone.status == engine.DONE) & (milestone.completed_on <= on)
+	overdue = (milestone.status != engine.SKIPPED) & (milestone.due_date < on) & ~done
+	row = (
+		frappe.qb.from_(milestone)
+		.select(
+			Sum(Case().when(milestone.status != engine.SKIPPED, 1).else_(0)).as_("total"),
+			Sum(Case().when(done, 1).else_(0)).as_("done"),
+			Sum(Case().when(overdue, 1).else_(0)).as_("overdue"),
+		)
+		.where(milestone.success_plan == plan)
+		.run(as_dict=True)[0]
+	)
+	return {key: int(row.get(key) or 0) for key in ("total", "done", "overdue")}
+
+
+# --- portal --------------------------------------------------------------------------------
+
+
+def portal_customers(user: str) -> list[str]:
+	"""Customers this website user is a contact of (Contact.user → Dynamic Link to Customer)."""
+	if not user or user == "Guest":
+		return []
+	contact = frappe.qb.DocType("Contact")
+	link = frappe.qb.DocType("Dynamic Link")
+	return (
+		frappe.qb.from_(contact)
+		.join(link)
+		.on((link.parent == contact.name) & (link.parenttype == "Contact"))
+		.select(link.link_name)
+		.distinct()
+		.where((contact.user == user) & (link.link_doctype == "Customer"))
+		.run(pluck=True)
+	)
+
+
+def shared_plans(customers: list[str]) -> list[dict]:
+	if not customers:
+		return []
+	plan = frappe.qb.DocType("Success Plan")
+	return (
+		frappe.qb.from_(plan)
+		.select(
+			plan.name,
+			plan.title,
+			plan.customer,
+			plan.customer_name,
+			plan.status,
+			plan.start_date,
+			plan.end_date,
+			plan.progress,
+		)
+		.where(plan.customer.isin(customers) & (plan.share_with_customer == 1))
+		.orderby(plan.start_date, order=frappe.qb.desc)
+		.run(as_dict=True)
+	)

@@ -1,0 +1,432 @@
+"""Success plans: templates, plans from templates and handoffs, milestone triggers, summaries.
+
+Controllers, the daily job (plan_jobs.py), the ERPNext doc_events and the handoff hook all
+come through here; the maths lives in engine/plans.py and the reads in queries/plans.py.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import add_days, getdate, nowdate
+
+from customer_success.success_plans import engine, queries
+
+TEMPLATE = "Success Plan Template"
+PLAN = "Success Plan"
+MILESTONE = "Success Plan Milestone"
+CHECKIN = "Success Plan Check-in"
+
+DEFAULT_PLAN_DAYS = 180
+
+# Completion triggers (milestone field `completion_trigger`).
+TRIGGER_DELIVERY = "Delivery Note Submitted"
+TRIGGER_PROJECT = "Project Completed"
+TRIGGER_INVOICE_PAID = "First Invoice Paid"
+TRIGGER_ISSUES_BELOW = "Open Issues Below Threshold"
+
+
+def template_for_tier(tier: str | None) -> str | None:
+	"""The enabled template of the customer's tier, else an enabled one with no tier."""
+	if tier:
+		name = frappe.db.get_value(TEMPLATE, {"enabled": 1, "tier": tier}, "name", order_by="creation asc")
+		if name:
+			return name
+	return frappe.db.get_value(
+		TEMPLATE, {"enabled": 1, "tier": ("in", ("", None))}, "name", order_by="creation asc"
+	)
+
+
+# --- plans from templates ------------------------------------------------------------------
+
+
+def objectives_from_template(template, start_date, end_date) -> list[dict]:
+	rows = []
+	for row in template.objectives:
+		due = (
+			engine.milestone_due_date(getdate(start_date), row.due_offset_days)
+			if row.due_offset_days
+			else end_date
+		)
+		if end_date and due and getdate(due) > getdate(end_date):
+			due = end_date
+		rows.append(
+			{
+				"objective": row.objective,
+				"metric": row.metric,
+				"unit": row.unit,
+				"direction": row.direction or engine.UP,
+				"baseline": row.default_baseline or 0,
+				"target": row.default_target or 0,
+				"current": row.default_baseline or 0,
+				"owner_role": row.owner_role,
+				"due_date": due,
+				"source": _("Template"),
+			}
+		)
+	return rows
+
+
+def default_end_date(start_date, template=None):
+	days = (template.duration_days if template else 0) or DEFAULT_PLAN_DAYS
+	return getdate(add_days(start_date, days))
+
+
+def plan_csm(plan) -> str | None:
+	"""Who answers for the plan: its CSM, else the customer's CS Owner."""
+	return plan.csm or frappe.db.get_value("Customer", plan.customer, "cs_owner")
+
+
+def make_milestones_from_template(plan, template) -> list[str]:
+	"""Create the template's milestones for a saved plan; dates past the plan's end are pulled in."""
+	start, end = getdate(plan.start_date), getdate(plan.end_date) if plan.end_date else None
+	# Only the CSM is a person of ours for sure; a step owned by another role (sponsor, support,
+	# implementation...) would otherwise have nobody to remind, so the CSM holds it.
+	csm = plan_csm(plan)
+	names = []
+	for row in template.milestones:
+		due = engine.milestone_due_date(start, row.offset_days)
+		if end and due > end:
+			due = end
+		milestone = frappe.get_doc(
+			{
+				"doctype": MILESTONE,
+				"success_plan": plan.name,
+				"customer": plan.customer,
+				"title": row.title,
+				"description": row.description,
+				"owner_role": row.owner_role,
+				"assigned_to": csm,
+				"due_date": due,
+				"is_value_milestone": row.is_value_milestone,
+				"completion_trigger": row.completion_trigger,
+				"trigger_threshold": row.trigger_threshold,
+			}
+		)
+		milestone.flags.ignore_permissions = True
+		milestone.flags.skip_plan_summary = True
+		milestone.insert()
+		names.append(milestone.name)
+	refresh_plan_summaries([plan.name])
+	return names
+
+
+# --- the handoff hook ----------------------------------------------------------------------
+
+
+def _get(obj, key, default=None):
+	value = obj.get(key) if hasattr(obj, "get") else getattr(obj, key, None)
+	return default if value is None else value
+
+
+def create_plan_from_handoff(handoff) -> str:
+	"""The customer's first success plan, from an accepted Sales Handoff (or a plain dict).
+
+	Registered under the `cs_on_handoff_accepted` hook. Objectives: the handoff's use cases
+	first, then the template's. Accepting the same handoff twice returns the same plan; a
+	customer with a running plan (not achieved or closed) keeps working from it, and gets none.
+	"""
+	customer = _get(handoff, "customer")
+	if not customer:
+		frappe.throw(_("The handoff has no Customer; set the Customer before accepting it."))
+	handoff_name = _get(handoff, "name")
+	if handoff_name:
+		existing = frappe.db.get_value(PLAN, {"sales_handoff": handoff_name}, "name")
+		if existing:
+			return existing
+	running = frappe.db.get_value(
+		PLAN,
+		{"customer": customer, "status": ("in", engine.OPEN_PLAN_STATUSES)},
+		"name",
+		order_by="start_date desc, creation desc",
+	)
+	if running:
+		return running
+
+	tier, owner = frappe.db.get_value("Customer", customer, ["cs_tier", "cs_owner"])
+	template_name = template_for_tier(tier)
+	template = frappe.get_cached_doc(TEMPLATE, template_name) if template_name else None
+	start = getdate(nowdate())
+	contract_end = _get(handoff, "contract_end")
+	end = (
+		getdate(contract_end)
+		if contract_end and getdate(contract_end) > start
+		else default_end_date(start, template)
+	)
+
+	objectives = []
+	for row in _get(handoff, "use_cases", []) or []:
+		if not _get(row, "use_case"):
+			continue
+		due = _get(row, "target_date")
+		objectives.append(
+			{
+				"objective": _get(row, "use_case"),
+				"metric": _get(row, "metric"),
+				"unit": _get(row, "unit"),
+				"direction": _get(row, "direction") or engine.UP,
+				"baseline": _get(row, "baseline", 0),
+				"target": _get(row, "target", 0),
+				"current": _get(row, "baseline", 0),
+				"due_date": min(getdate(due), end) if due else end,
+				"source": _("Sales Handoff"),
+			}
+		)
+	if template:
+		objectives += objectives_from_template(template, start, end)
+
+	plan = frappe.get_doc(
+		{
+			"doctype": PLAN,
+			"customer": customer,
+			"csm": _get(handoff, "proposed_csm") or owner,
+			"template": template_name,
+			"start_date": start,
+			"end_date": end,
+			"status": engine.DRAFT,
+			"motivation": _get(handoff, "needs_and_expectations"),
+			"success_definition": _get(handoff, "success_definition"),
+			"objectives": objectives,
+		}
+	)
+	if handoff_name and _handoff_exists(handoff_name):
+		plan.sales_handoff = handoff_name
+	plan.flags.template_objectives_applied = True
+	plan.flags.ignore_permissions = True
+	plan.insert()
+	return plan.name
+
+
+def _handoff_exists(name: str) -> bool:
+	return bool(frappe.db.exists("DocType", "Sales Handoff") and frappe.db.exists("Sales Handoff", name))
+
+
+# --- guards --------------------------------------------------------------------------------
+
+
+def require_plan(doc) -> None:
+	"""Milestones and check-ins read their plan before frappe's mandatory check runs (API, Data
+	Import): without a Success Plan they would fail obscurely, so say what is missing."""
+	if not doc.get("success_plan"):
+		frappe.throw(
+			_("Set the Success Plan this {0} belongs to.").format(_(doc.doctype)),
+			frappe.MandatoryError,
+			title=_("Missing Success Plan"),
+		)
+	if not frappe.db.exists(PLAN, doc.success_plan):
+		frappe.throw(
+			_("Success Plan {0} does not exist; pick an existing Success Plan.").format(doc.success_plan),
+			frappe.LinkValidationError,
+			title=_("Missing Success Plan"),
+		)
+
+
+# --- summaries -----------------------------------------------------------------------------
+
+
+def refresh_plan_summaries(plan_names: list[str] | None = None):
+	"""Copy milestone counts and time to first value onto the plans, set-based."""
+	queries.update_plan_milestone_summaries(plan_names)
+
+
+def plan_overview(plan) -> dict:
+	"""Milestones with their time to value, for the plan form, the portal and the print format."""
+	milestones = frappe.get_all(
+		MILESTONE,
+		filters={"success_plan": plan.name},
+		fields=[
+			"name",
+			"title",
+			"assigned_to",
+			"owner_role",
+			"due_date",
+			"status",
+			"completed_on",
+			"is_value_milestone",
+			"days_to_value",
+			"triggered_by_doctype",
+			"triggered_by",
+		],
+		order_by="due_date asc, creation asc",
+	)
+	start = getdate(plan.start_date) if plan.start_date else None
+	for m in milestones:
+		m.due_date = getdate(m.due_date) if m.due_date else None
+		m.completed_on = getdate(m.completed_on) if m.completed_on else None
+	return {
+		"milestones": milestones,
+		"time_to_value": engine.time_to_value(start, milestones),
+		"completion": engine.milestone_completion(milestones),
+	}
+
+
+# --- milestone triggers --------------------------------------------------------------------
+
+
+def complete_triggered_milestones(
+	customer: str, trigger: str, source, on_date=None, open_issues=None
+) -> list[str]:
+	"""Mark the customer's open milestones waiting for `trigger` as done, linked to `source`.
+
+	Only plans still being worked on and started on or before the event count. For the issue
+	threshold, a milestone fires when the customer's open issues are below its threshold.
+	"""
+	on_date = getdate(on_date or nowdate())
+	rows = queries.open_triggered_milestones(customer, trigger, on_date)
+	done = []
+	for row in rows:
+		if trigger == TRIGGER_ISSUES_BELOW and not engine.issue_threshold_met(
+			open_issues or 0, row.trigger_threshold
+		):
+			continue
+		milestone = frappe.get_doc(MILESTONE, row.name)
+		milestone.status = engine.DONE
+		milestone.completed_on = on_date
+		milestone.triggered_by_doctype = source.doctype
+		milestone.triggered_by = source.name
+		note = _("Completed automatically: {0} {1}.").format(_(source.doctype), source.name)
+		milestone.evidence = f"{milestone.evidence or ''}<p>{frappe.utils.escape_html(note)}</p>"
+		milestone.flags.ignore_permissions = True
+		milestone.save()
+		done.append(milestone.name)
+	return done
+
+
+def run_trigger_safely(customer: str | None, trigger: str, source, **kwargs) -> list[str]:
+	"""Never let a milestone problem block the ERPNext document that fired it."""
+	if not customer or not frappe.db.table_exists(MILESTONE):
+		return []
+	frappe.db.savepoint("cs_milestone_trigger")
+	try:
+		return complete_triggered_milestones(customer, trigger, source, **kwargs)
+	except Exception:
+		frappe.db.rollback(save_point="cs_milestone_trigger")
+		frappe.log_error(
+			title=_("Success plan milestone trigger failed for {0} {1}").format(source.doctype, source.name),
+			reference_doctype=source.doctype,
+			reference_name=source.name,
+		)
+		return []
+
+
+# --- check-ins -----------------------------------------------------------------------------
+
+
+def checkin_rows_from_plan(plan) -> list[dict]:
+	return [
+		{
+			"objective": row.objective,
+			"plan_objective": row.name,
+			"unit": row.unit,
+			"direction": row.direction,
+			"baseline": row.baseline,
+			"target": row.target,
+			"previous_value": row.current,
+			"current_value": row.current,
+		}
+		for row in plan.objectives
+	]
+
+
+# --- the renewal coverage KPI --------------------------------------------------------------
+
+
+def renewal_plan_coverage(today=None, months: int = 6, csm: str | None = None) -> dict:
+	"""Of the customers whose contract ends in the next `months` (of `csm`'s book, if given), the
+	share with an agreed plan."""
+	today = getdate(today or nowdate())
+	until = getdate(frappe.utils.add_months(today, months))
+	renewing = queries.renewing_customers(today, until, csm)
+	agreed = queries.customers_with_agreed_plan(renewing, engine.AGREED_PLAN_STATUSES)
+	return engine.renewal_plan_coverage(renewing, agreed)
+
+
+# --- the customer portal -------------------------------------------------------------------
+
+# What a customer's contact may print: objectives, milestones, dates and the shared fields,
+# none of the CSM's internal notes (why they bought, pain points, owners).
+CUSTOMER_PRINT_FORMAT = "Success Plan (Customer)"
+
+
+def requested_print_formats(meta) -> set[str]:
+	"""The print format(s) a print request names; frappe falls back to the default, then Standard.
+
+	/printview and frappe.get_print use `format`, get_html_and_style `print_format`: every one
+	named counts, so a request cannot name one format to pass the check and render another.
+	"""
+	named = {frappe.form_dict.get(key) for key in ("format", "print_format")} - {None, ""}
+	return {str(v) for v in named} or {meta.default_print_format or "Standard"}
+
+
+def check_customer_print_format(plan) -> None:
+	"""Desk users print a plan with any format; a contact (website permission) only with the
+	customer-facing one."""
+	if frappe.flags.ignore_print_permissions:
+		return
+	if any(frappe.has_permission(PLAN, ptype, plan) for ptype in ("read", "print")):
+		return
+	if requested_print_formats(plan.meta) != {CUSTOMER_PRINT_FORMAT}:
+		frappe.throw(
+			_(
+				"Success plans are shared with customers in the {0} print format only; choose it to print."
+			).format(_(CUSTOMER_PRINT_FORMAT)),
+			frappe.PermissionError,
+			title=_("Print Format Not Allowed"),
+		)
+
+
+def portal_plans(user: str, plan: str | None = None) -> list[dict]:
+	"""The plans shared with this website user's customer(s), with objectives and milestones.
+
+	Nothing of any other customer: the user's customers come from their Contact's links.
+	"""
+	customers = queries.portal_customers(user)
+	rows = queries.shared_plans(customers)
+	if plan:
+		rows = [r for r in rows if r.name == plan]
+	result = []
+	for row in rows:
+		doc = frappe.get_doc(PLAN, row.name)
+		overview = plan_overview(doc)
+		result.append(
+			{
+				"name": doc.name,
+				"title": doc.title,
+				"customer_name": doc.customer_name,
+				"status": doc.status,
+				"start_date": doc.start_date,
+				"end_date": doc.end_date,
+				"agreed_on": doc.agreed_on,
+				"progress": doc.progress,
+				"success_definition": doc.success_definition,
+				"objectives": [
+					{
+						"objective": o.objective,
+						"metric": o.metric,
+						"unit": o.unit,
+						"baseline": o.baseline,
+						"target": o.target,
+						"current": o.current,
+						"progress": o.progress,
+						"status": o.status,
+						"due_date": o.due_date,
+					}
+					for o in doc.objectives
+				],
+				"milestones": [
+					{
+						k: m.get(k)
+						for k in (
+							"title",
+							"due_date",
+							"status",
+							"completed_on",
+							"is_value_milestone",
+							"days_to_value",
+						)
+					}
+					for m in overview["milestones"]
+				],
+				"time_to_value": overview["time_to_value"],
+				"milestone_completion": overview["completion"],
+			}
+		)
+	return result

@@ -1,0 +1,833 @@
+import re
+from contextlib import contextmanager
+from unittest.mock import patch
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, getdate, nowdate
+
+from customer_success.setup import defaults
+from customer_success.success_plans import api as plan_api
+from customer_success.success_plans import jobs as plan_jobs
+from customer_success.success_plans import queries
+from customer_success.success_plans import service as plans
+from customer_success.tests.utils import (
+	change_settings,
+	make_customer,
+	make_eur_company,
+	make_issue,
+	make_item,
+	make_portal_contact,
+	make_sales_invoice,
+	make_shared_users,
+	make_success_plan,
+)
+
+CSM1 = "cs-plans-csm1@example.com"
+CSM2 = "cs-plans-csm2@example.com"
+CS_MANAGER = "cs-plans-manager@example.com"
+OWNER = "cs-plans-owner@example.com"
+
+
+@contextmanager
+def offline_pdf():
+	"""The test site has no web server for wkhtmltopdf to fetch the print stylesheet from."""
+	with patch(
+		"frappe.utils.pdf.scrub_urls", lambda html: re.sub(r'<link[^>]+href="/assets/[^"]+"[^>]*>', "", html)
+	):
+		yield
+
+
+def today():
+	return getdate(nowdate())
+
+
+def agree(plan, status="Agreed with Customer"):
+	contact = frappe.db.get_value(
+		"Dynamic Link", {"parenttype": "Contact", "link_name": plan.customer}, "parent"
+	)
+	if not contact:
+		contact = (
+			frappe.get_doc(
+				{
+					"doctype": "Contact",
+					"first_name": "Sponsor",
+					"links": [{"link_doctype": "Customer", "link_name": plan.customer}],
+				}
+			)
+			.insert(ignore_permissions=True)
+			.name
+		)
+	plan.agreed_on = today()
+	plan.agreed_by = contact
+	plan.status = "Agreed with Customer"
+	plan.save()
+	if status != "Agreed with Customer":
+		plan.status = status
+		plan.save()
+	return plan
+
+
+def make_milestone(plan, due, **fields):
+	return frappe.get_doc(
+		{
+			"doctype": "Success Plan Milestone",
+			"success_plan": plan.name,
+			"title": "Step",
+			"due_date": due,
+			**fields,
+		}
+	).insert(ignore_permissions=True)
+
+
+class PlansTestCase(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		defaults.make_default_plan_templates()
+		make_shared_users(
+			{
+				CSM1: ["Customer Success Manager"],
+				CSM2: ["Customer Success Manager"],
+				CS_MANAGER: ["CS Manager"],
+				OWNER: ["Customer Success Manager"],
+			}
+		)
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+
+class TestTemplates(PlansTestCase):
+	def test_default_templates_are_shipped_and_user_edits_survive(self):
+		for spec in defaults.load_data("success_plan_templates.json"):
+			template = frappe.get_doc("Success Plan Template", spec["template_name"])
+			self.assertTrue(template.objectives and template.milestones)
+		template = frappe.get_doc("Success Plan Template", "Onboarding Fast Track")
+		template.duration_days = 99
+		template.save()
+		frappe.delete_doc("Success Plan Template", "Value Realisation Programme")
+		defaults.make_default_plan_templates()
+		self.assertEqual(
+			frappe.db.get_value("Success Plan Template", "Onboarding Fast Track", "duration_days"), 99
+		)
+		self.assertTrue(frappe.db.exists("Success Plan Template", "Value Realisation Programme"))
+		self.assertEqual(frappe.db.count("Success Plan Template", {"name": "Onboarding Fast Track"}), 1)
+
+	def test_template_for_tier_falls_back_to_no_tier(self):
+		self.assertEqual(plans.template_for_tier("Enterprise"), "Value Realisation Programme")
+		self.assertEqual(plans.template_for_tier("Strategic"), "Strategic Renewal Preparation")
+		self.assertEqual(plans.template_for_tier("SMB"), "Onboarding Fast Track")
+		self.assertEqual(plans.template_for_tier(None), "Onboarding Fast Track")
+
+	def test_plan_from_template_fills_objectives_and_milestones(self):
+		customer = make_customer(cs_owner=CSM1).name
+		template = frappe.get_doc("Success Plan Template", "Onboarding Fast Track")
+		start = getdate(add_days(nowdate(), -10))
+		plan = frappe.get_doc(
+			{
+				"doctype": "Success Plan",
+				"customer": customer,
+				"csm": CSM1,
+				"template": template.name,
+				"start_date": start,
+			}
+		).insert()
+		self.assertEqual(getdate(plan.end_date), getdate(add_days(start, template.duration_days)))
+		self.assertEqual([o.objective for o in plan.objectives], [o.objective for o in template.objectives])
+		self.assertEqual(plan.objectives[0].target, template.objectives[0].default_target)
+		milestones = frappe.get_all(
+			"Success Plan Milestone",
+			filters={"success_plan": plan.name},
+			fields=[
+				"title",
+				"due_date",
+				"completion_trigger",
+				"trigger_threshold",
+				"assigned_to",
+				"customer",
+				"status",
+			],
+			order_by="due_date asc, creation asc",
+		)
+		self.assertEqual(len(milestones), len(template.milestones))
+		by_title = {m.title: m for m in milestones}
+		for row in template.milestones:
+			self.assertEqual(getdate(by_title[row.title].due_date), getdate(add_days(start, row.offset_days)))
+			self.assertEqual(by_title[row.title].completion_trigger or "", row.completion_trigger or "")
+			self.assertEqual(by_title[row.title].customer, customer)
+		self.assertEqual(by_title["Kick-off call held"].assigned_to, CSM1)  # CSM-owned step
+		self.assertEqual(by_title["Support load settled"].trigger_threshold, 3)
+		# started 10 days ago: the 7-day kick-off is already overdue
+		self.assertEqual(by_title["Kick-off call held"].status, "Overdue")
+		plan.reload()
+		self.assertEqual(plan.milestones_total, len(template.milestones))
+		self.assertEqual(plan.milestones_overdue, 1)
+
+	def test_create_plan_action_checks_permission(self):
+		customer = make_customer(cs_owner=CSM1).name
+		frappe.set_user(CSM2)
+		self.assertRaises(frappe.PermissionError, plan_api.create_plan, customer)
+		frappe.set_user(CSM1)
+		name = plan_api.create_plan(customer)
+		self.assertEqual(frappe.db.get_value("Success Plan", name, "template"), "Onboarding Fast Track")
+
+
+class TestHandoff(PlansTestCase):
+	def handoff(self, customer, **fields):
+		return frappe._dict(
+			{
+				"name": "HO-FAKE-0001",
+				"customer": customer,
+				"proposed_csm": CSM2,
+				"needs_and_expectations": "<p>Stop losing tickets.</p>",
+				"success_definition": "<p>Every ticket answered within a day.</p>",
+				"contract_end": add_days(nowdate(), 365),
+				"use_cases": [
+					frappe._dict(
+						use_case="Cut handling time",
+						metric="Minutes per ticket",
+						unit="min",
+						direction="Down",
+						baseline=40,
+						target=30,
+					),
+					{
+						"use_case": "Self-service share",
+						"unit": "%",
+						"baseline": 5,
+						"target": 25,
+						"target_date": add_days(nowdate(), 90),
+					},
+					{"use_case": ""},  # blank rows from the form are ignored
+				],
+				**fields,
+			}
+		)
+
+	def test_plan_from_fake_handoff(self):
+		customer = make_customer(cs_owner=CSM1, cs_tier="Enterprise").name
+		name = plans.create_plan_from_handoff(self.handoff(customer))
+		plan = frappe.get_doc("Success Plan", name)
+		template = frappe.get_doc("Success Plan Template", "Value Realisation Programme")
+		self.assertEqual(plan.template, template.name)
+		self.assertEqual(plan.csm, CSM2)
+		self.assertEqual(plan.status, "Draft")
+		self.assertIn("Stop losing tickets", plan.motivation)
+		self.assertIn("answered within a day", plan.success_definition)
+		objectives = [o.objective for o in plan.objectives]
+		self.assertEqual(objectives[:2], ["Cut handling time", "Self-service share"])
+		self.assertEqual(objectives[2:], [o.objective for o in template.objectives])
+		self.assertEqual(plan.objectives[0].direction, "Down")
+		self.assertEqual(plan.objectives[0].progress, 0)
+		self.assertEqual(plan.objectives[1].direction, "Up")
+		self.assertEqual(getdate(plan.objectives[1].due_date), getdate(add_days(nowdate(), 90)))
+		self.assertEqual(getdate(plan.end_date), getdate(add_days(nowdate(), 365)))
+		self.assertEqual(
+			frappe.db.count("Success Plan Milestone", {"success_plan": name}), len(template.milestones)
+		)
+
+	def test_csm_falls_back_to_customer_owner_and_tier_to_fallback_template(self):
+		customer = make_customer(cs_owner=CSM1, cs_tier="Mid-Market").name
+		name = plans.create_plan_from_handoff(self.handoff(customer, proposed_csm=None, use_cases=None))
+		plan = frappe.get_doc("Success Plan", name)
+		self.assertEqual(plan.csm, CSM1)
+		self.assertEqual(plan.template, "Onboarding Fast Track")
+
+	def test_registered_under_the_handoff_hook(self):
+		self.assertIn(
+			"customer_success.success_plans.service.create_plan_from_handoff",
+			frappe.get_hooks("cs_on_handoff_accepted"),
+		)
+
+
+class TestPlanValidation(PlansTestCase):
+	def test_end_before_start(self):
+		customer = make_customer().name
+		with self.assertRaisesRegex(frappe.ValidationError, "before Start Date"):
+			make_success_plan(customer, end_date=add_days(nowdate(), -1))
+
+	def test_status_flow(self):
+		customer = make_customer().name
+		plan = make_success_plan(customer)
+		plan.status = "Active"
+		self.assertRaisesRegex(frappe.ValidationError, "cannot move from Draft to Active", plan.save)
+		plan.reload()
+		plan.status = "Agreed with Customer"
+		self.assertRaisesRegex(frappe.ValidationError, "Agreed By", plan.save)
+		# the agreeing contact must belong to this customer
+		other = make_portal_contact(make_customer().name, "cs-plans-other-contact@example.com")
+		plan.reload()
+		plan.update({"status": "Agreed with Customer", "agreed_on": nowdate(), "agreed_by": other.name})
+		self.assertRaisesRegex(frappe.ValidationError, "must be a contact of customer", plan.save)
+		plan.reload()
+		agree(plan, "Active")
+		plan.status = "At Risk"
+		plan.save()
+		plan.status = "Closed"
+		plan.save()
+		plan.status = "Active"
+		self.assertRaisesRegex(frappe.ValidationError, "cannot move from Closed", plan.save)
+
+	def test_target_equal_to_baseline_blocks_agreement_not_draft(self):
+		customer = make_customer().name
+		rows = [{"objective": "Flat", "direction": "Up", "baseline": 5, "target": 5, "current": 5}]
+		plan = make_success_plan(customer, objectives=rows)  # a Draft may still be incomplete
+		self.assertEqual(plan.objectives[0].progress, 0)
+		with self.assertRaisesRegex(frappe.ValidationError, "Target equals Baseline"):
+			agree(plan)
+		plan.reload()
+		plan.objectives[0].direction = "Down"
+		plan.objectives[0].target = 8
+		with self.assertRaisesRegex(frappe.ValidationError, "Target is above the Baseline"):
+			agree(plan)
+
+	def test_progress_handles_falling_metric_and_overshoot(self):
+		customer = make_customer().name
+		plan = make_success_plan(
+			customer,
+			objectives=[
+				{
+					"objective": "Handling time",
+					"direction": "Down",
+					"baseline": 40,
+					"target": 34,
+					"current": 37,
+				},
+				{"objective": "Users", "direction": "Up", "baseline": 0, "target": 10, "current": 25},
+			],
+		)
+		self.assertEqual([o.progress for o in plan.objectives], [50, 100])
+		self.assertEqual(plan.objectives[1].status, "Achieved")
+		self.assertEqual(plan.progress, 75)
+
+	def test_milestone_and_checkin_without_plan_say_so(self):
+		for doc in (
+			{"doctype": "Success Plan Milestone", "title": "Step", "due_date": nowdate()},
+			{"doctype": "Success Plan Check-in", "checkin_date": nowdate()},
+		):
+			with self.assertRaisesRegex(frappe.MandatoryError, "Success Plan"):
+				frappe.get_doc(doc).insert()
+
+	def test_milestone_due_outside_plan(self):
+		customer = make_customer().name
+		plan = make_success_plan(customer, start_date=nowdate(), end_date=add_days(nowdate(), 30))
+		with self.assertRaisesRegex(frappe.ValidationError, "before the plan starts"):
+			make_milestone(plan, add_days(nowdate(), -1))
+		with self.assertRaisesRegex(frappe.ValidationError, "after the plan ends"):
+			make_milestone(plan, add_days(nowdate(), 31))
+		self.assertTrue(make_milestone(plan, add_days(nowdate(), 30)).name)
+
+
+class TestJobs(PlansTestCase):
+	def test_overdue_marking_is_set_based_and_idempotent(self):
+		customer = make_customer().name
+		plan = make_success_plan(customer, start_date=add_days(nowdate(), -30))
+		late = make_milestone(plan, add_days(nowdate(), 5))
+		done = make_milestone(plan, add_days(nowdate(), -5), status="Done")
+		# time passes: the job runs as if it were 10 days later
+		later = getdate(add_days(nowdate(), 10))
+		self.assertIn(plan.name, plan_jobs.mark_overdue(later))
+		self.assertEqual(frappe.db.get_value("Success Plan Milestone", late.name, "status"), "Overdue")
+		self.assertEqual(frappe.db.get_value("Success Plan Milestone", done.name, "status"), "Done")
+		self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "milestones_overdue"), 1)
+		self.assertNotIn(plan.name, plan_jobs.mark_overdue(later))  # nothing left to mark
+
+	def test_closed_and_achieved_plans_keep_their_milestones(self):
+		later = getdate(add_days(nowdate(), 10))
+		milestones = {}
+		for status in ("Closed", "Achieved", "Active"):
+			plan = make_success_plan(make_customer().name, start_date=add_days(nowdate(), -30))
+			milestones[status] = make_milestone(plan, add_days(nowdate(), 5)).name
+			frappe.db.set_value("Success Plan", plan.name, "status", status)
+		plan_jobs.mark_overdue(later)
+		status_of = {
+			k: frappe.db.get_value("Success Plan Milestone", v, "status") for k, v in milestones.items()
+		}
+		self.assertEqual(status_of, {"Closed": "Not Started", "Achieved": "Not Started", "Active": "Overdue"})
+
+	def test_a_failing_daily_step_is_logged_and_the_next_steps_still_run(self):
+		plan = make_success_plan(make_customer().name)
+		db = frappe.local.db
+		with change_settings(milestone_reminder_days=7, create_todos=0, send_email_notifications=0):
+			soon = make_milestone(plan, add_days(nowdate(), 2), assigned_to=OWNER)
+			with (
+				patch(
+					"customer_success.success_plans.jobs.mark_overdue", side_effect=ValueError("broken step")
+				) as mark_overdue,
+				patch.object(db, "commit") as commit,
+				patch.object(db, "rollback") as rollback,
+			):
+				mark_overdue.__name__ = "mark_overdue"
+				plan_jobs.daily()
+		mark_overdue.assert_called_once()
+		rollback.assert_called_once()  # only the failed step is undone
+		# the error log and each of the two good steps are committed on their own
+		self.assertEqual(commit.call_count, 3)
+		self.assertTrue(frappe.db.exists("Error Log", {"method": ("like", "%mark_overdue%")}))
+		self.assertEqual(
+			getdate(frappe.db.get_value("Success Plan Milestone", soon.name, "reminded_for_due_date")),
+			getdate(soon.due_date),
+		)
+
+	def test_a_failing_reminder_is_logged_and_the_rest_go_out(self):
+		plan = make_success_plan(make_customer().name)
+		with change_settings(milestone_reminder_days=7, create_todos=1, send_email_notifications=0):
+			bad = make_milestone(plan, add_days(nowdate(), 2), assigned_to=OWNER)
+			good = make_milestone(plan, add_days(nowdate(), 3), assigned_to=OWNER)
+			real = plan_jobs.remind
+
+			def flaky(row, *args):
+				if row.name == bad.name:
+					raise ValueError("broken milestone")
+				return real(row, *args)
+
+			with patch("customer_success.success_plans.jobs.remind", side_effect=flaky):
+				self.assertEqual(plan_jobs.send_reminders(), [good.name])
+		self.assertTrue(frappe.db.exists("Error Log", {"reference_name": bad.name}))
+		# the failed one is not marked as reminded, so tomorrow's run tries it again
+		self.assertIsNone(frappe.db.get_value("Success Plan Milestone", bad.name, "reminded_for_due_date"))
+		self.assertIsNotNone(
+			frappe.db.get_value("Success Plan Milestone", good.name, "reminded_for_due_date")
+		)
+
+	def test_reminders_once_per_due_date(self):
+		customer = make_customer().name
+		plan = make_success_plan(customer)
+		with (
+			change_settings(milestone_reminder_days=7, create_todos=1, send_email_notifications=1),
+			patch("frappe.sendmail") as sendmail,
+		):
+
+			def reminders():
+				return [
+					c.kwargs
+					for c in sendmail.call_args_list
+					if str(c.kwargs.get("subject", "")).startswith("Reminder")
+				]
+
+			soon = make_milestone(plan, add_days(nowdate(), 3), assigned_to=OWNER)
+			far = make_milestone(plan, add_days(nowdate(), 30), assigned_to=OWNER)
+			# the assignment itself made one ToDo; the reminder must not add a second open one
+			self.assertEqual(frappe.db.count("ToDo", {"reference_name": soon.name, "status": "Open"}), 1)
+			self.assertEqual(plan_jobs.send_reminders(), [soon.name])
+			self.assertEqual(frappe.db.count("ToDo", {"reference_name": soon.name, "status": "Open"}), 1)
+			# with the assignment done, the reminder brings a fresh ToDo
+			frappe.db.set_value("ToDo", {"reference_name": soon.name}, "status", "Closed")
+			frappe.db.set_value("Success Plan Milestone", soon.name, "reminded_for_due_date", None)
+			self.assertEqual(plan_jobs.send_reminders(), [soon.name])
+			self.assertEqual(
+				frappe.db.count(
+					"ToDo", {"reference_name": soon.name, "allocated_to": OWNER, "status": "Open"}
+				),
+				1,
+			)
+			self.assertEqual(len(reminders()), 2)
+			self.assertEqual(reminders()[-1]["recipients"], [OWNER])
+			self.assertEqual(reminders()[-1]["reference_name"], soon.name)
+			self.assertEqual(
+				getdate(frappe.db.get_value("Success Plan Milestone", soon.name, "reminded_for_due_date")),
+				getdate(soon.due_date),
+			)
+			self.assertEqual(plan_jobs.send_reminders(), [])  # no duplicate
+			self.assertEqual(len(reminders()), 2)
+			self.assertNotIn(far.name, [r["reference_name"] for r in reminders()])
+
+			# a new due date earns a new reminder
+			soon.reload()
+			soon.due_date = add_days(nowdate(), 5)
+			soon.save()
+			self.assertEqual(plan_jobs.send_reminders(), [soon.name])
+			self.assertEqual(len(reminders()), 3)
+
+	def test_no_todos_when_settings_say_so(self):
+		customer = make_customer().name
+		plan = make_success_plan(customer)
+		with change_settings(create_todos=0, send_email_notifications=0):
+			soon = make_milestone(plan, add_days(nowdate(), 2), assigned_to=OWNER)
+			self.assertEqual(plan_jobs.send_reminders(), [soon.name])
+		self.assertEqual(frappe.db.count("ToDo", {"reference_name": soon.name}), 0)
+
+	def test_checkin_cadence(self):
+		customer = make_customer(cs_owner=CSM1).name
+		plan = make_success_plan(customer, csm=CSM1, start_date=add_days(nowdate(), -100))
+		agree(plan, "Active")
+		with change_settings(checkin_cadence_days=90, create_todos=1):
+			raised = plan_jobs.raise_due_checkins()
+			mine = [
+				n
+				for n in raised
+				if frappe.db.get_value("Success Plan Check-in", n, "success_plan") == plan.name
+			]
+			self.assertEqual(len(mine), 1)
+			self.assertNotIn(plan.name, self._plans_of(plan_jobs.raise_due_checkins()))  # one open at a time
+			self.assertTrue(frappe.db.exists("ToDo", {"reference_name": mine[0], "allocated_to": CSM1}))
+
+			checkin = frappe.get_doc("Success Plan Check-in", mine[0])
+			self.assertEqual(checkin.status, "Due")
+			self.assertEqual(len(checkin.objectives), 1)
+			row = checkin.objectives[0]
+			self.assertEqual((row.baseline, row.target, row.previous_value), (10, 60, 35))
+			# 100 of 180 days gone (56% expected), 20% progress: behind, so it needs its why
+			row.current_value = 20
+			checkin.save()
+			self.assertEqual(checkin.objectives[0].status, "Behind")
+			self.assertRaisesRegex(frappe.ValidationError, "Why Missed", checkin.submit)
+			checkin.reload()
+			checkin.objectives[0].update(
+				{
+					"miss_reason": "Used by Few Teams",
+					"teams_using": "Support only",
+					"how_used": "Ticket triage",
+				}
+			)
+			checkin.save()
+			checkin.submit()
+			self.assertEqual(checkin.status, "Completed")
+
+			plan.reload()
+			self.assertEqual(plan.objectives[0].current, 20)
+			self.assertEqual(plan.objectives[0].progress, 20)
+			self.assertEqual(getdate(plan.last_checkin_date), today())
+			self.assertEqual(getdate(plan.next_checkin_due), getdate(add_days(nowdate(), 90)))
+			self.assertNotIn(plan.name, self._plans_of(plan_jobs.raise_due_checkins()))
+			self.assertIn(plan.name, self._plans_of(plan_jobs.raise_due_checkins(add_days(nowdate(), 90))))
+
+	def test_no_checkins_for_draft_plans(self):
+		customer = make_customer().name
+		plan = make_success_plan(customer, start_date=add_days(nowdate(), -100))
+		self.assertNotIn(plan.name, self._plans_of(plan_jobs.raise_due_checkins()))
+
+	def _plans_of(self, checkins):
+		return {frappe.db.get_value("Success Plan Check-in", n, "success_plan") for n in checkins}
+
+
+class TestTriggers(PlansTestCase):
+	def plan_with(self, customer, trigger, **fields):
+		plan = make_success_plan(customer, start_date=add_days(nowdate(), -20))
+		milestone = make_milestone(
+			plan, add_days(nowdate(), 10), completion_trigger=trigger, is_value_milestone=1, **fields
+		)
+		return plan, milestone
+
+	def test_delivery_note_completes_milestone(self):
+		customer = make_customer().name
+		plan, milestone = self.plan_with(customer, plans.TRIGGER_DELIVERY)
+		from customer_success.tests.utils import default_company
+
+		note = frappe.get_doc(
+			{
+				"doctype": "Delivery Note",
+				"customer": customer,
+				"company": default_company(),
+				"items": [{"item_code": make_item().name, "qty": 1, "rate": 100}],
+			}
+		).insert(ignore_permissions=True)
+		note.submit()
+		milestone.reload()
+		self.assertEqual(milestone.status, "Done")
+		self.assertEqual(
+			(milestone.triggered_by_doctype, milestone.triggered_by), ("Delivery Note", note.name)
+		)
+		self.assertEqual(milestone.days_to_value, 20)
+		self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "time_to_first_value"), 20)
+
+	def test_first_paid_invoice_completes_milestone(self):
+		from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+
+		customer = make_customer().name
+		_plan, milestone = self.plan_with(customer, plans.TRIGGER_INVOICE_PAID)
+		invoice = make_sales_invoice(customer, rate=500)
+		self.assertEqual(
+			frappe.db.get_value("Success Plan Milestone", milestone.name, "status"), "Not Started"
+		)
+		payment = get_payment_entry("Sales Invoice", invoice.name)
+		payment.reference_no = "CS-TEST"
+		payment.reference_date = nowdate()
+		payment.insert()
+		payment.submit()
+		milestone.reload()
+		self.assertEqual(milestone.status, "Done")
+		self.assertEqual(milestone.triggered_by, payment.name)
+
+	def test_project_completed(self):
+		customer = make_customer().name
+		_plan, milestone = self.plan_with(customer, plans.TRIGGER_PROJECT)
+		project = frappe.get_doc(
+			{
+				"doctype": "Project",
+				"project_name": f"CS Test {frappe.generate_hash(length=5)}",
+				"customer": customer,
+			}
+		).insert(ignore_permissions=True)
+		self.assertEqual(
+			frappe.db.get_value("Success Plan Milestone", milestone.name, "status"), "Not Started"
+		)
+		project.status = "Completed"
+		project.save()
+		self.assertEqual(
+			frappe.db.get_value("Success Plan Milestone", milestone.name, "triggered_by"), project.name
+		)
+
+	def test_open_issues_below_threshold(self):
+		customer = make_customer().name
+		first = make_issue(customer)
+		make_issue(customer)
+		_plan, milestone = self.plan_with(customer, plans.TRIGGER_ISSUES_BELOW, trigger_threshold=2)
+		first.reload()
+		first.status = "Replied"  # still open: 2 open, not below 2
+		first.save()
+		self.assertEqual(
+			frappe.db.get_value("Success Plan Milestone", milestone.name, "status"), "Not Started"
+		)
+		first.status = "Closed"
+		first.save()
+		milestone.reload()
+		self.assertEqual(milestone.status, "Done")
+		self.assertEqual(milestone.triggered_by, first.name)
+
+	def test_closed_plans_and_other_customers_are_untouched(self):
+		customer = make_customer().name
+		plan, milestone = self.plan_with(customer, plans.TRIGGER_DELIVERY)
+		plan.status = "Closed"
+		plan.save()
+		other = make_customer().name
+		self.assertEqual(
+			plans.complete_triggered_milestones(
+				customer, plans.TRIGGER_DELIVERY, frappe._dict(doctype="Delivery Note", name="X")
+			),
+			[],
+		)
+		self.assertEqual(
+			plans.complete_triggered_milestones(
+				other, plans.TRIGGER_DELIVERY, frappe._dict(doctype="Delivery Note", name="X")
+			),
+			[],
+		)
+		self.assertEqual(
+			frappe.db.get_value("Success Plan Milestone", milestone.name, "status"), "Not Started"
+		)
+
+
+class TestBusinessReview(PlansTestCase):
+	def test_snapshot_numbers_from_real_invoices_and_issues(self):
+		from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+		from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
+
+		customer = make_customer(cs_owner=CSM1).name
+		start, end = getdate(add_days(nowdate(), -60)), getdate(add_days(nowdate(), -5))
+		plan = make_success_plan(customer, start_date=add_days(nowdate(), -90), csm=CSM1)
+		make_milestone(plan, add_days(nowdate(), -40), status="Done", completed_on=add_days(nowdate(), -45))
+		make_milestone(plan, add_days(nowdate(), -20))  # overdue by period end
+		make_milestone(plan, add_days(nowdate(), 20))
+
+		before = make_sales_invoice(
+			customer, rate=999, posting_date=add_days(nowdate(), -80), due_date=add_days(nowdate(), -70)
+		)
+		paid_late = make_sales_invoice(
+			customer, rate=1000, posting_date=add_days(nowdate(), -50), due_date=add_days(nowdate(), -40)
+		)
+		current = make_sales_invoice(
+			customer, rate=500, posting_date=add_days(nowdate(), -10), due_date=add_days(nowdate(), 20)
+		)
+		credit = make_sales_return(current.name)
+		credit.items[0].rate = 200
+		credit.set_posting_time = 1
+		credit.posting_date = add_days(nowdate(), -8)
+		credit.insert()
+		credit.submit()
+		make_sales_invoice(customer, rate=700, posting_date=nowdate())  # after the period
+		# paid after the period ended: it was still overdue on the last day of the period
+		payment = get_payment_entry("Sales Invoice", paid_late.name)
+		payment.reference_no = "CS-QBR"
+		payment.reference_date = nowdate()
+		payment.posting_date = nowdate()
+		payment.insert()
+		payment.submit()
+
+		make_issue(customer, agreement_status="Failed", opened_days_ago=30)
+		closed = make_issue(customer, opened_days_ago=40)
+		frappe.db.set_value(
+			"Issue", closed.name, {"status": "Closed", "sla_resolution_date": add_days(nowdate(), -35)}
+		)
+		make_issue(customer, opened_days_ago=90)  # before the period, still open
+		make_issue(customer, opened_days_ago=1)  # after the period
+
+		for day, score in ((add_days(nowdate(), -70), 55.0), (add_days(nowdate(), -6), 72.5)):
+			frappe.get_doc(
+				{
+					"doctype": "Customer Health Score",
+					"customer": customer,
+					"model": "Standard Health Model",
+					"score_date": day,
+					"granularity": "Daily",
+					"score": score,
+					"status": "Yellow" if score < 70 else "Green",
+					"explanation": "[]",
+				}
+			).insert(ignore_permissions=True)
+
+		frappe.set_user(CSM1)
+		review = frappe.get_doc(
+			{"doctype": "Business Review", "customer": customer, "period_start": start, "period_end": end}
+		).insert()
+		frappe.set_user("Administrator")
+
+		self.assertEqual(review.success_plan, plan.name)
+		self.assertAlmostEqual(
+			review.invoiced, paid_late.base_grand_total + current.base_grand_total + credit.base_grand_total
+		)
+		self.assertAlmostEqual(
+			review.overdue_outstanding, paid_late.base_grand_total + before.base_grand_total
+		)
+		self.assertEqual(review.issues_opened, 2)
+		self.assertEqual(review.issues_closed, 1)
+		self.assertEqual(review.sla_failed, 1)
+		self.assertEqual(review.open_issues_at_end, 2)  # the old one and the SLA-failed one
+		self.assertEqual((review.health_start, review.health_end, review.health_trend), (55.0, 72.5, 17.5))
+		self.assertEqual(review.health_status, "Green")
+		self.assertEqual(
+			(review.milestones_total, review.milestones_done, review.milestones_overdue), (3, 1, 1)
+		)
+		self.assertEqual(len(review.objectives), 1)
+		self.assertEqual(
+			(review.objectives[0].baseline, review.objectives[0].current, review.objectives[0].target),
+			(10, 35, 60),
+		)
+		self.assertEqual(review.objectives[0].progress, 50)
+
+		with offline_pdf():
+			pdf = frappe.get_print("Business Review", review.name, "Business Review", as_pdf=True)
+		self.assertTrue(pdf.startswith(b"%PDF"))
+		html = frappe.get_print("Business Review", review.name, "Business Review")
+		self.assertIn("Weekly active users", html)
+
+	def test_amounts_of_several_companies_are_converted_to_one_currency(self):
+		import erpnext
+
+		if erpnext.get_company_currency(erpnext.get_default_company()) != "USD":
+			self.skipTest("the test converts EUR into a USD default company")
+		start, end = getdate(add_days(nowdate(), -60)), getdate(add_days(nowdate(), -5))
+		eur_company = make_eur_company(rate_date=end)
+		customer = make_customer().name
+		usd = make_sales_invoice(
+			customer, rate=1000, posting_date=add_days(nowdate(), -50), due_date=add_days(nowdate(), -40)
+		)
+		eur = make_sales_invoice(
+			customer,
+			rate=2000,
+			company=eur_company,
+			currency="EUR",
+			conversion_rate=1,
+			posting_date=add_days(nowdate(), -50),
+			due_date=add_days(nowdate(), -20),
+		)
+		self.assertEqual((eur.company, eur.currency), (eur_company, "EUR"))
+		review = frappe.get_doc(
+			{"doctype": "Business Review", "customer": customer, "period_start": start, "period_end": end}
+		).insert()
+		self.assertEqual(review.currency, "USD")
+		self.assertAlmostEqual(review.invoiced, usd.base_grand_total + 1.1 * eur.base_grand_total)
+		self.assertAlmostEqual(review.overdue_outstanding, usd.base_grand_total + 1.1 * eur.base_grand_total)
+
+	def test_bad_period_and_foreign_plan(self):
+		customer = make_customer().name
+		plan = make_success_plan(make_customer().name)
+		doc = {"doctype": "Business Review", "customer": customer}
+		with self.assertRaisesRegex(frappe.ValidationError, "before Period Start"):
+			frappe.get_doc({**doc, "period_start": nowdate(), "period_end": add_days(nowdate(), -1)}).insert()
+		with self.assertRaisesRegex(frappe.ValidationError, "belongs to"):
+			frappe.get_doc(
+				{
+					**doc,
+					"success_plan": plan.name,
+					"period_start": add_days(nowdate(), -9),
+					"period_end": nowdate(),
+				}
+			).insert()
+
+
+class TestPermissionsAndPortal(PlansTestCase):
+	def test_csm_sees_and_edits_only_own_customers_plans(self):
+		mine = make_success_plan(make_customer(cs_owner=CSM1).name)
+		theirs = make_success_plan(make_customer(cs_owner=CSM2).name)
+		frappe.set_user(CSM1)
+		visible = frappe.get_list("Success Plan", pluck="name")
+		self.assertIn(mine.name, visible)
+		self.assertNotIn(theirs.name, visible)
+		self.assertTrue(frappe.has_permission("Success Plan", "write", mine.name))
+		self.assertFalse(frappe.has_permission("Success Plan", "read", theirs.name))
+		doc = frappe.get_doc("Success Plan", mine.name)
+		doc.pain_points = "Manual reporting"
+		doc.save()
+		frappe.set_user(CS_MANAGER)
+		self.assertTrue({mine.name, theirs.name} <= set(frappe.get_list("Success Plan", pluck="name")))
+
+	def test_portal_isolation(self):
+		from frappe.www.printview import validate_print_permission
+
+		from customer_success.www import success_plans as page
+
+		a, b = make_customer().name, make_customer().name
+		make_portal_contact(a, "cs-portal-a@example.com")
+		make_portal_contact(b, "cs-portal-b@example.com")
+		plan_a = make_success_plan(a, share_with_customer=1)
+		plan_b = make_success_plan(b, share_with_customer=1)
+		hidden_a = make_success_plan(a, share_with_customer=0)
+		make_milestone(plan_a, add_days(nowdate(), 10), title="Go-live")
+		# fresh copies: documents inserted with ignore_permissions carry that flag
+		plan_a, plan_b, hidden_a = (
+			frappe.get_doc("Success Plan", p.name) for p in (plan_a, plan_b, hidden_a)
+		)
+
+		frappe.set_user("cs-portal-a@example.com")
+		context = page.get_context(frappe._dict())
+		self.assertEqual([p["name"] for p in context.plans], [plan_a.name])
+		self.assertEqual(context.plans[0]["milestones"][0]["title"], "Go-live")
+		self.assertEqual(context.plans[0]["objectives"][0]["progress"], 50)
+		frappe.form_dict.plan = plan_b.name
+		try:
+			self.assertEqual(page.get_context(frappe._dict()).plans, [])  # asking for B's plan gives nothing
+		finally:
+			frappe.form_dict.pop("plan", None)
+		self.assertTrue(frappe.has_website_permission(plan_a))
+		self.assertFalse(frappe.has_website_permission(plan_b))
+		self.assertFalse(frappe.has_website_permission(hidden_a))
+		self.assertFalse(frappe.has_permission("Success Plan", "read", plan_a.name))  # no desk access
+		validate_print_permission(plan_a)
+		self.assertRaises(frappe.PermissionError, validate_print_permission, plan_b)
+		with offline_pdf():
+			pdf = frappe.get_print("Success Plan", plan_a.name, plans.CUSTOMER_PRINT_FORMAT, as_pdf=True)
+		self.assertTrue(pdf.startswith(b"%PDF"))
+
+		frappe.set_user("cs-portal-b@example.com")
+		self.assertEqual([p["name"] for p in page.get_context(frappe._dict()).plans], [plan_b.name])
+
+		frappe.set_user("Guest")
+		self.assertRaises(frappe.Redirect, page.get_context, frappe._dict())
+
+
+class TestRenewalCoverage(PlansTestCase):
+	def test_share_of_renewing_customers_with_agreed_plan(self):
+		from customer_success.tests.utils import make_contract
+
+		covered, uncovered, later = make_customer().name, make_customer().name, make_customer().name
+		for customer, days in ((covered, 60), (uncovered, 120), (later, 300)):
+			make_contract(customer, add_days(nowdate(), -200), add_days(nowdate(), days))
+		agree(make_success_plan(covered))
+		make_success_plan(uncovered)  # a Draft does not count
+		renewing = queries.renewing_customers(today(), getdate(frappe.utils.add_months(today(), 6)))
+		self.assertTrue({covered, uncovered} <= renewing)
+		self.assertNotIn(later, renewing)
+		agreed = queries.customers_with_agreed_plan(
+			{covered, uncovered, later}, ("Agreed with Customer", "Active")
+		)
+		self.assertEqual(agreed, {covered})
+		draft = make_customer().name
+		make_contract(draft, add_days(nowdate(), -200), add_days(nowdate(), 30), submit=False)
+		agree(make_success_plan(draft))
+		self.assertNotIn(draft, queries.renewing_customers(today(), add_days(nowdate(), 60)))
+		kpi = plans.renewal_plan_coverage()
+		self.assertGreaterEqual(kpi["renewing"], 2)
+		self.assertGreaterEqual(kpi["with_plan"], 1)

@@ -1,0 +1,118 @@
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from customer_success.success_plans import engine as p
+
+TODAY = date(2026, 11, 23)
+
+
+def test_progress_rising_metric():
+	assert p.objective_progress(10, 20, 15) == 50
+	assert p.objective_progress(10, 20, 10) == 0
+	assert p.objective_progress(10, 20, 20) == 100
+
+
+def test_progress_falling_metric():
+	# handling time per ticket: 40 min down to 34 min (-15%)
+	assert p.objective_progress(40, 34, 37, p.DOWN) == 50
+	assert p.objective_progress(40, 34, 34, p.DOWN) == 100
+
+
+def test_progress_overshoot_and_wrong_way_are_clamped():
+	assert p.objective_progress(10, 20, 35) == 100
+	assert p.objective_progress(10, 20, 2) == 0
+	assert p.objective_progress(40, 34, 20, p.DOWN) == 100
+	assert p.objective_progress(40, 34, 50, p.DOWN) == 0
+
+
+def test_progress_baseline_equals_target():
+	assert p.objective_progress(5, 5, 5) == 100
+	assert p.objective_progress(5, 5, 4) == 0
+	assert p.objective_progress(5, 5, 4, p.DOWN) == 100
+	assert p.objective_progress(5, 5, 6, p.DOWN) == 0
+
+
+def test_progress_missing_values():
+	assert p.objective_progress(None, 5, 3) is None
+	assert p.objective_progress(1, 5, None) is None
+	assert p.objective_progress("x", 5, 3) is None
+
+
+def test_objective_problems():
+	assert p.objective_problem(10, 20, p.UP) is None
+	assert p.objective_problem(10, 10, p.UP) == "target_equals_baseline"
+	assert p.objective_problem(10, 5, p.UP) == "target_below_baseline"
+	assert p.objective_problem(10, 15, p.DOWN) == "target_above_baseline"
+	assert p.objective_problem(None, 15, p.DOWN) == "missing"
+	assert p.is_achieved(10, 20, 25)
+	assert not p.is_achieved(10, 20, 19)
+
+
+def test_plan_progress_weighted_mean_skips_unmeasurable():
+	objectives = [
+		{"baseline": 0, "target": 10, "current": 5},
+		{"baseline": 0, "target": 10, "current": 10, "weight": 3},
+		{"baseline": None, "target": 10, "current": 10},
+	]
+	assert p.plan_progress(objectives) == pytest.approx((50 + 300) / 4)
+	assert p.plan_progress([]) is None
+
+
+def test_milestone_state():
+	assert p.milestone_state(p.NOT_STARTED, TODAY - timedelta(days=1), TODAY) == p.OVERDUE
+	assert p.milestone_state(p.IN_PROGRESS, TODAY, TODAY) == p.IN_PROGRESS
+	assert p.milestone_state(p.DONE, TODAY - timedelta(days=9), TODAY) == p.DONE
+	assert p.milestone_state(p.SKIPPED, TODAY - timedelta(days=9), TODAY) == p.SKIPPED
+	assert p.milestone_state(p.OVERDUE, TODAY + timedelta(days=5), TODAY) == p.IN_PROGRESS
+	assert p.milestone_state("", None, TODAY) == p.NOT_STARTED
+
+
+def test_reminder_window():
+	assert p.should_remind(p.NOT_STARTED, TODAY + timedelta(days=3), TODAY, 3)
+	assert p.should_remind(p.NOT_STARTED, TODAY, TODAY, 3)
+	assert not p.should_remind(p.NOT_STARTED, TODAY + timedelta(days=4), TODAY, 3)
+	assert not p.should_remind(p.NOT_STARTED, TODAY - timedelta(days=1), TODAY, 3)
+	assert not p.should_remind(p.DONE, TODAY + timedelta(days=1), TODAY, 3)
+
+
+def test_milestone_punctuality():
+	milestones = [
+		{
+			"status": p.DONE,
+			"due_date": TODAY - timedelta(days=10),
+			"completed_on": TODAY - timedelta(days=12),
+		},
+		{"status": p.DONE, "due_date": TODAY - timedelta(days=10), "completed_on": TODAY - timedelta(days=2)},
+		{"status": p.OVERDUE, "due_date": TODAY - timedelta(days=1)},
+		{"status": p.SKIPPED, "due_date": TODAY - timedelta(days=1)},
+		{"status": p.NOT_STARTED, "due_date": TODAY + timedelta(days=10)},
+	]
+	assert p.milestone_punctuality(milestones, TODAY) == pytest.approx(1 / 3, abs=0.01)
+	assert p.milestone_punctuality(milestones[-1:], TODAY) is None
+
+
+def test_days_to_value_and_checkins():
+	assert p.days_to_value(TODAY - timedelta(days=40), TODAY) == 40
+	assert p.days_to_value(None, TODAY) is None
+	assert p.checkin_due(None, TODAY - timedelta(days=90), TODAY, 90)
+	assert not p.checkin_due(TODAY - timedelta(days=10), TODAY - timedelta(days=200), TODAY, 90)
+
+
+def test_renewal_plan_coverage():
+	kpi = p.renewal_plan_coverage({"A", "B", "C", "D"}, {"A", "B", "Z"})
+	assert kpi == {"renewing": 4, "with_plan": 2, "share": 50.0, "target_met": True}
+	assert p.renewal_plan_coverage(set(), {"A"})["share"] is None
+
+
+@given(
+	st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+	st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+	st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+)
+def test_progress_is_bounded(baseline, target, current):
+	direction = p.UP if target >= baseline else p.DOWN
+	value = p.objective_progress(baseline, target, current, direction)
+	assert 0 <= value <= 100
