@@ -496,7 +496,9 @@ class TestFinishingARun(RunTestCase):
 		self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Completed")
 		self.prune.assert_not_called()
 		self.lapse.assert_not_called()
-		tidy = [c for c in enqueue.call_args_list if c.args[0] == "customer_success.health.service.tidy_history"]
+		tidy = [
+			c for c in enqueue.call_args_list if c.args[0] == "customer_success.health.service.tidy_history"
+		]
 		self.assertEqual(len(tidy), 1)
 		kwargs = tidy[0].kwargs
 		self.assertEqual(

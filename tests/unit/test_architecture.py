@@ -117,7 +117,11 @@ def test_controllers_stay_thin():
 	for path in PACKAGE.glob("*/doctype/*/*.py"):
 		if is_test(path) or path.name == "__init__.py":
 			continue
-		lines = len(path.read_text().splitlines())
+		text = path.read_text()
+		if "# begin: auto-generated types" in text:  # frappe writes that block; it is not our code
+			head, rest = text.split("# begin: auto-generated types", 1)
+			text = head + rest.split("# end: auto-generated types", 1)[-1]
+		lines = len(text.splitlines())
 		if lines > MAX_CONTROLLER_LINES:
 			fat.append(f"{path.relative_to(PACKAGE)}: {lines} lines")
 	assert not fat, "controllers over the limit:\n" + "\n".join(fat)

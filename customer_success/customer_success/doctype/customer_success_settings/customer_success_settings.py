@@ -21,6 +21,28 @@ HOUR_LIMITS = {
 
 class CustomerSuccessSettings(Document):
 	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		acceptance_sla_hours: DF.Int
+		auto_draft_handoff: DF.Check
+		checkin_cadence_days: DF.Int
+		create_todos: DF.Check
+		default_health_model: DF.Link | None
+		handoff_for_repeat_orders: DF.Check
+		handoff_sla_hours: DF.Int
+		health_history_retention_days: DF.Int
+		health_trend_days: DF.Int
+		milestone_reminder_days: DF.Int
+		min_known_weight_share: DF.Percent
+		recompute_health_nightly: DF.Check
+		renewal_window_days: DF.Int
+		send_email_notifications: DF.Check
+		sentiment_validity_days: DF.Int
 	# end: auto-generated types
 
 	def validate(self):

@@ -27,6 +27,84 @@ EDITABLE_BY_SALES = (DRAFT, RETURNED)
 
 class SalesHandoff(Document):
 	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from customer_success.handoff.doctype.sales_handoff_communication.sales_handoff_communication import (
+			SalesHandoffCommunication,
+		)
+		from customer_success.handoff.doctype.sales_handoff_item.sales_handoff_item import SalesHandoffItem
+		from customer_success.handoff.doctype.sales_handoff_problem.sales_handoff_problem import (
+			SalesHandoffProblem,
+		)
+		from customer_success.handoff.doctype.sales_handoff_stakeholder.sales_handoff_stakeholder import (
+			SalesHandoffStakeholder,
+		)
+		from customer_success.handoff.doctype.sales_handoff_use_case.sales_handoff_use_case import (
+			SalesHandoffUseCase,
+		)
+
+		accepted_by: DF.Link | None
+		accepted_on: DF.Datetime | None
+		address_display: DF.SmallText | None
+		anticipated_problems: DF.Table[SalesHandoffProblem]
+		base_grand_total: DF.Currency
+		communications: DF.Table[SalesHandoffCommunication]
+		company: DF.Link | None
+		completeness: DF.Percent
+		contact_designation: DF.Data | None
+		contact_display: DF.Data | None
+		contact_email: DF.Data | None
+		contact_phone: DF.Data | None
+		contract: DF.Link | None
+		contract_end: DF.Date | None
+		contract_start: DF.Date | None
+		currency: DF.Link | None
+		customer: DF.Link
+		customer_address: DF.Link | None
+		customer_name: DF.Data | None
+		discount_amount: DF.Currency
+		due_by: DF.Datetime | None
+		grand_total: DF.Currency
+		handed_over_by: DF.Link | None
+		handed_over_on: DF.Datetime | None
+		hours_to_decide: DF.Float
+		hours_to_hand_over: DF.Float
+		implementation_plan: DF.TextEditor | None
+		is_late: DF.Check
+		items: DF.Table[SalesHandoffItem]
+		missing_parts: DF.SmallText | None
+		naming_series: DF.Literal["CS-HO-.YYYY.-.#####"]
+		needs_and_expectations: DF.TextEditor | None
+		opportunity: DF.Link | None
+		order_received_on: DF.Datetime | None
+		payment_schedule: DF.SmallText | None
+		payment_terms_template: DF.Link | None
+		primary_contact: DF.Link | None
+		proposed_csm: DF.Link | None
+		quotation: DF.Link | None
+		return_count: DF.Int
+		return_reason: DF.SmallText | None
+		returned_by: DF.Link | None
+		returned_on: DF.Datetime | None
+		roi_target: DF.SmallText | None
+		sales_feedback: DF.TextEditor | None
+		sales_order: DF.Link | None
+		sales_owner: DF.Link | None
+		sla_missed: DF.Check
+		sla_step: DF.Literal["", "Hand Over", "Acceptance"]
+		stakeholders: DF.Table[SalesHandoffStakeholder]
+		status: DF.Literal["Draft", "Handed Over", "Accepted", "Returned"]
+		success_definition: DF.TextEditor | None
+		success_plan: DF.Link | None
+		support_needs: DF.TextEditor | None
+		target_go_live: DF.Date | None
+		total: DF.Currency
+		use_cases: DF.Table[SalesHandoffUseCase]
 	# end: auto-generated types
 
 	def validate(self):

@@ -6,6 +6,30 @@ from frappe.model.document import Document
 
 class CustomerHealthScore(Document):
 	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		computed_on: DF.Datetime | None
+		computed_score: DF.Float
+		computed_status: DF.Literal["", "Green", "Yellow", "Red", "Insufficient Data"]
+		csm: DF.Link | None
+		customer: DF.Link
+		customer_name: DF.Data | None
+		explanation: DF.JSON | None
+		granularity: DF.Literal["Daily", "Monthly"]
+		is_override: DF.Check
+		model: DF.Link | None
+		name: DF.Int | None
+		override_reason: DF.SmallText | None
+		override_until: DF.Date | None
+		score: DF.Float
+		score_date: DF.Date
+		status: DF.Literal["", "Green", "Yellow", "Red", "Insufficient Data"]
+		trend: DF.Float
 	# end: auto-generated types
 
 	def factors(self) -> list[dict]:

@@ -26,6 +26,24 @@ FACTOR_EXPLANATIONS = {
 
 class HealthScoreModel(Document):
 	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from customer_success.health.doctype.health_score_factor.health_score_factor import HealthScoreFactor
+
+		applies_to_tier: DF.Literal["", "Strategic", "Enterprise", "Mid-Market", "SMB"]
+		description: DF.SmallText | None
+		enabled: DF.Check
+		factors: DF.Table[HealthScoreFactor]
+		green_min: DF.Float
+		is_default: DF.Check
+		model_name: DF.Data
+		red_below: DF.Float
+		total_weight: DF.Float
 	# end: auto-generated types
 
 	def validate(self):

@@ -9,6 +9,46 @@ from customer_success.success_plans import engine, queries
 
 class BusinessReview(Document):
 	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from customer_success.success_plans.doctype.business_review_objective.business_review_objective import (
+			BusinessReviewObjective,
+		)
+
+		csm: DF.Link | None
+		currency: DF.Link | None
+		customer: DF.Link
+		customer_name: DF.Data | None
+		health_end: DF.Float
+		health_start: DF.Float
+		health_status: DF.Data | None
+		health_trend: DF.Float
+		highlights: DF.TextEditor | None
+		invoiced: DF.Currency
+		issues_closed: DF.Int
+		issues_opened: DF.Int
+		milestone_completion: DF.Percent
+		milestones_done: DF.Int
+		milestones_overdue: DF.Int
+		milestones_total: DF.Int
+		naming_series: DF.Literal["CS-QBR-.YYYY.-"]
+		next_steps: DF.TextEditor | None
+		objectives: DF.Table[BusinessReviewObjective]
+		open_issues_at_end: DF.Int
+		overdue_outstanding: DF.Currency
+		period_end: DF.Date
+		period_start: DF.Date
+		plan_progress: DF.Percent
+		sla_failed: DF.Int
+		snapshot_on: DF.Datetime | None
+		status: DF.Literal["Draft", "Shared with Customer"]
+		success_plan: DF.Link | None
+		title: DF.Data | None
 	# end: auto-generated types
 
 	def before_insert(self):

@@ -23,6 +23,41 @@ OBJECTIVE_PROBLEMS = {
 
 class SuccessPlan(Document):
 	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from customer_success.success_plans.doctype.success_plan_objective.success_plan_objective import (
+			SuccessPlanObjective,
+		)
+
+		agreed_by: DF.Link | None
+		agreed_on: DF.Date | None
+		csm: DF.Link | None
+		customer: DF.Link
+		customer_name: DF.Data | None
+		end_date: DF.Date | None
+		last_checkin_date: DF.Date | None
+		milestones_done: DF.Int
+		milestones_overdue: DF.Int
+		milestones_total: DF.Int
+		motivation: DF.TextEditor | None
+		naming_series: DF.Literal["CS-SP-.YYYY.-"]
+		next_checkin_due: DF.Date | None
+		objectives: DF.Table[SuccessPlanObjective]
+		pain_points: DF.TextEditor | None
+		progress: DF.Percent
+		sales_handoff: DF.Link | None
+		share_with_customer: DF.Check
+		start_date: DF.Date
+		status: DF.Literal["Draft", "Agreed with Customer", "Active", "Achieved", "At Risk", "Closed"]
+		success_definition: DF.TextEditor | None
+		template: DF.Link | None
+		time_to_first_value: DF.Int
+		title: DF.Data | None
 	# end: auto-generated types
 
 	def before_insert(self):

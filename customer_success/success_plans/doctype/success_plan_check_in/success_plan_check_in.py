@@ -10,6 +10,27 @@ from customer_success.success_plans import service as plans
 
 class SuccessPlanCheckin(Document):
 	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from customer_success.success_plans.doctype.success_plan_check_in_objective.success_plan_check_in_objective import (
+			SuccessPlanCheckinObjective,
+		)
+
+		amended_from: DF.Link | None
+		checkin_date: DF.Date
+		csm: DF.Link | None
+		customer: DF.Link | None
+		due_date: DF.Date | None
+		naming_series: DF.Literal["CS-SPC-.YYYY.-"]
+		notes: DF.TextEditor | None
+		objectives: DF.Table[SuccessPlanCheckinObjective]
+		status: DF.Literal["Due", "Completed", "Cancelled"]
+		success_plan: DF.Link
 	# end: auto-generated types
 
 	def before_insert(self):

@@ -15,6 +15,40 @@ DUE_PROBLEMS = {
 
 class SuccessPlanMilestone(Document):
 	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		assigned_to: DF.Link | None
+		completed_on: DF.Date | None
+		completion_trigger: DF.Literal[
+			"",
+			"Delivery Note Submitted",
+			"Project Completed",
+			"First Invoice Paid",
+			"Open Issues Below Threshold",
+		]
+		customer: DF.Link | None
+		days_to_value: DF.Int
+		description: DF.SmallText | None
+		due_date: DF.Date
+		evidence: DF.TextEditor | None
+		is_value_milestone: DF.Check
+		naming_series: DF.Literal["CS-SPM-.YYYY.-"]
+		owner_role: DF.Literal[
+			"", "CSM", "Customer Sponsor", "Customer Admin", "Implementation", "Support", "Account Executive"
+		]
+		plan_start: DF.Date | None
+		reminded_for_due_date: DF.Date | None
+		status: DF.Literal["Not Started", "In Progress", "Done", "Overdue", "Skipped"]
+		success_plan: DF.Link
+		title: DF.Data
+		trigger_threshold: DF.Int
+		triggered_by: DF.DynamicLink | None
+		triggered_by_doctype: DF.Link | None
 	# end: auto-generated types
 
 	def validate(self):

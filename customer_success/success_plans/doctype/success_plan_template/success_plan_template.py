@@ -10,6 +10,29 @@ MAX_TEMPLATE_DAYS = 3650
 
 class SuccessPlanTemplate(Document):
 	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from customer_success.success_plans.doctype.success_plan_template_milestone.success_plan_template_milestone import (
+			SuccessPlanTemplateMilestone,
+		)
+		from customer_success.success_plans.doctype.success_plan_template_objective.success_plan_template_objective import (
+			SuccessPlanTemplateObjective,
+		)
+
+		description: DF.SmallText | None
+		duration_days: DF.Int
+		enabled: DF.Check
+		focus: DF.Literal["", "Onboarding", "Value Realisation", "Renewal Preparation"]
+		milestones: DF.Table[SuccessPlanTemplateMilestone]
+		objectives: DF.Table[SuccessPlanTemplateObjective]
+		segment: DF.Data | None
+		template_name: DF.Data
+		tier: DF.Literal["", "Strategic", "Enterprise", "Mid-Market", "SMB"]
 	# end: auto-generated types
 
 	def validate(self):
