@@ -241,7 +241,7 @@ class RunTestCase(RunsTestCase):
 		self.lapse = self.start_patch("customer_success.health.service.lapse_expired_overrides")
 		self.start_patch("customer_success.health.service.new_run", side_effect=new_run)
 		self.start_patch("customer_success.health.service.is_active_run", side_effect=self.is_my_active_run)
-		self.start_patch("customer_success.queries.health.customer_chunks", side_effect=self.my_chunks)
+		self.start_patch("customer_success.health.queries.customer_chunks", side_effect=self.my_chunks)
 
 	def start_patch(self, target: str, **kwargs):
 		patcher = patch(target, **kwargs)
@@ -508,7 +508,7 @@ class TestFinishingARun(RunTestCase):
 		self.assertEqual(getdate(kwargs["score_date"]), getdate(run.score_date))
 
 	def test_the_button_does_no_whole_table_work_in_its_request(self):
-		from customer_success.customer_success.doctype.health_score_model.health_score_model import (
+		from customer_success.health.doctype.health_score_model.health_score_model import (
 			recompute_all,
 		)
 

@@ -729,12 +729,12 @@ class TestSalesOrderHook(HandoffTestCase):
 		frappe.cache.hdel("workflow", "Sales Order")
 
 	def test_a_failing_assignment_does_not_block_the_order(self):
-		from customer_success.handoff.doctype.sales_handoff import sales_handoff
+		from customer_success.handoff import service
 
 		customer = make_customer()
 		with (
 			change_settings(auto_draft_handoff=1),
-			patch.object(sales_handoff, "assign", side_effect=RuntimeError("no ToDo today")),
+			patch.object(service, "assign", side_effect=RuntimeError("no ToDo today")),
 		):
 			order = make_sales_order(customer.name)
 		self.assertEqual(frappe.db.get_value("Sales Order", order.name, "docstatus"), 1)
