@@ -10,7 +10,7 @@ from typing import NamedTuple
 import frappe
 from frappe.query_builder import Case, Order
 from frappe.query_builder.functions import Avg, Count, Max, Min, Sum
-from frappe.utils import add_days, getdate
+from frappe.utils import add_days, getdate, now_datetime
 
 from customer_success.health.engine import INSUFFICIENT_DATA
 
@@ -467,3 +467,108 @@ def milestone_punctuality(lo: str, hi: str, today: date) -> dict[str, float]:
 		.run()
 	)
 	return {customer: float(done or 0) / due for customer, due, done in rows if due}
+
+
+# --- writes: the day's scores, the history, the overrides --------------------------------------
+
+SCORE_DEFAULTS = {"score": 0.0, "computed_score": 0.0, "trend": 0.0, "is_override": 0, "granularity": "Daily"}
+
+SCORE_FIELDS = (
+	"customer",
+	"customer_name",  # written here: raw inserts do not run fetch_from
+	"csm",
+	"model",
+	"score_date",
+	"granularity",
+	"score",
+	"status",
+	"computed_score",
+	"computed_status",
+	"trend",
+	"is_override",
+	"override_reason",
+	"override_until",
+	"explanation",
+	"computed_on",
+)
+
+
+def _or_default(value, fieldname: str):
+	return SCORE_DEFAULTS.get(fieldname) if value is None else value
+
+
+def upsert_scores(rows: list[dict], batch: int = 2000):
+	"""Multi-row upserts on the (customer, model, day) unique key: re-running a day updates its rows.
+
+	frappe.db.bulk_insert cannot be used: autoincrement doctypes have no column default for
+	`name`, so ids come from the doctype's sequence inside the statement itself.
+	"""
+	if not rows:
+		return
+	now = now_datetime()
+	user = frappe.session.user
+	columns = (*SCORE_FIELDS, "creation", "modified", "owner", "modified_by", "docstatus")
+	column_sql = ", ".join(f"`{c}`" for c in ("name", *columns))
+	row_sql = "(nextval(`customer_health_score_id_seq`), " + ", ".join(["%s"] * len(columns)) + ")"
+	updated = [
+		c for c in (*SCORE_FIELDS, "modified", "modified_by") if c not in ("customer", "model", "score_date")
+	]
+	update_sql = ", ".join(f"`{c}` = values(`{c}`)" for c in updated)
+	for start in range(0, len(rows), batch):
+		part = rows[start : start + batch]
+		values = []
+		for row in part:
+			values.extend((*(_or_default(row.get(f), f) for f in SCORE_FIELDS), now, now, user, user, 0))
+		frappe.db.sql(
+			f"insert into `tabCustomer Health Score` ({column_sql}) values {', '.join([row_sql] * len(part))} "
+			f"on duplicate key update {update_sql}",
+			values,
+		)
+
+
+def copy_scores_to_customers(lo: str, hi: str, today: date, computed_on=None):
+	"""One statement copies the day's rows (those of this read's instant, if given) onto the customers."""
+	frappe.db.sql(
+		"""
+		update `tabCustomer` c
+		join `tabCustomer Health Score` s on s.customer = c.name and s.score_date = %(today)s
+			and (%(computed_on)s is null or s.computed_on = %(computed_on)s)
+		set c.cs_health_score = s.score, c.cs_health_status = s.status,
+			c.cs_health_trend = s.trend, c.cs_health_computed_on = s.computed_on
+		where c.name between %(lo)s and %(hi)s
+		""",
+		{"today": today, "computed_on": computed_on, "lo": lo, "hi": hi},
+	)
+
+
+def compact_history(cutoff: date):
+	"""Before `cutoff`, keep one row per customer, model and month (the month's last), set-based."""
+	frappe.db.sql(
+		"""
+		update `tabCustomer Health Score` s
+		join (
+			select customer, model, max(score_date) as keep_date
+			from `tabCustomer Health Score`
+			where granularity = 'Daily' and score_date < %(cutoff)s
+			group by customer, model, year(score_date), month(score_date)
+		) k on k.customer = s.customer and k.model = s.model and k.keep_date = s.score_date
+		set s.granularity = 'Monthly'
+		where s.granularity = 'Daily'
+		""",
+		{"cutoff": cutoff},
+	)
+	score = frappe.qb.DocType("Customer Health Score")
+	frappe.qb.from_(score).delete().where((score.granularity == "Daily") & (score.score_date < cutoff)).run()
+
+
+def lapse_overrides_before(day: date):
+	"""Clear every override whose expiry is before `day` (writes leave Customer.modified alone)."""
+	customer = frappe.qb.DocType("Customer")
+	(
+		frappe.qb.update(customer)
+		.set(customer.cs_health_override, 0)
+		.set(customer.cs_override_reason, None)
+		.set(customer.cs_override_until, None)
+		.where(customer.cs_override_until < day)
+		.run()
+	)

@@ -247,28 +247,6 @@ def score_customer(
 
 
 # Defaults for NOT NULL columns a caller may leave out.
-SCORE_DEFAULTS = {"score": 0.0, "computed_score": 0.0, "trend": 0.0, "is_override": 0, "granularity": "Daily"}
-
-SCORE_FIELDS = (
-	"customer",
-	"customer_name",  # written here: raw inserts do not run fetch_from
-	"csm",
-	"model",
-	"score_date",
-	"granularity",
-	"score",
-	"status",
-	"computed_score",
-	"computed_status",
-	"trend",
-	"is_override",
-	"override_reason",
-	"override_until",
-	"explanation",
-	"computed_on",
-)
-
-
 def write_scores(
 	lo: str,
 	hi: str,
@@ -288,19 +266,8 @@ def write_scores(
 	stale = changed_since(lo, hi, today, customers or [], computed_on) if computed_on else set()
 	if stale:
 		rows = [row for row in rows if row["customer"] not in stale]
-	insert_score_rows(rows)
-	# One statement copies the rows just written (they carry this read's instant) onto the customers.
-	frappe.db.sql(
-		"""
-		update `tabCustomer` c
-		join `tabCustomer Health Score` s on s.customer = c.name and s.score_date = %(today)s
-			and (%(computed_on)s is null or s.computed_on = %(computed_on)s)
-		set c.cs_health_score = s.score, c.cs_health_status = s.status,
-			c.cs_health_trend = s.trend, c.cs_health_computed_on = s.computed_on
-		where c.name between %(lo)s and %(hi)s
-		""",
-		{"today": today, "computed_on": computed_on, "lo": lo, "hi": hi},
-	)
+	queries.upsert_scores(rows)
+	queries.copy_scores_to_customers(lo, hi, today, computed_on)
 	return sorted(stale)
 
 
@@ -318,39 +285,6 @@ def changed_since(lo: str, hi: str, today: date, customers: list[dict], computed
 	return newer | changed
 
 
-def _or_default(value, fieldname: str):
-	return SCORE_DEFAULTS.get(fieldname) if value is None else value
-
-
-def insert_score_rows(rows: list[dict], batch: int = 2000):
-	"""Multi-row upserts on the (customer, model, day) unique key: re-running a day updates its rows.
-
-	frappe.db.bulk_insert cannot be used: autoincrement doctypes have no column default for
-	`name`, so ids come from the doctype's sequence inside the statement itself.
-	"""
-	if not rows:
-		return
-	now = now_datetime()
-	user = frappe.session.user
-	columns = (*SCORE_FIELDS, "creation", "modified", "owner", "modified_by", "docstatus")
-	column_sql = ", ".join(f"`{c}`" for c in ("name", *columns))
-	row_sql = "(nextval(`customer_health_score_id_seq`), " + ", ".join(["%s"] * len(columns)) + ")"
-	updated = [
-		c for c in (*SCORE_FIELDS, "modified", "modified_by") if c not in ("customer", "model", "score_date")
-	]
-	update_sql = ", ".join(f"`{c}` = values(`{c}`)" for c in updated)
-	for start in range(0, len(rows), batch):
-		part = rows[start : start + batch]
-		values = []
-		for row in part:
-			values.extend((*(_or_default(row.get(f), f) for f in SCORE_FIELDS), now, now, user, user, 0))
-		frappe.db.sql(
-			f"insert into `tabCustomer Health Score` ({column_sql}) values {', '.join([row_sql] * len(part))} "
-			f"on duplicate key update {update_sql}",
-			values,
-		)
-
-
 # --- history and overrides -----------------------------------------------------------------
 
 
@@ -366,34 +300,11 @@ def prune_history(today: date | None = None, retention_days: int | None = None):
 		or 180
 	)
 	cutoff = get_first_day(add_days(today, -retention_days))
-	frappe.db.sql(
-		"""
-		update `tabCustomer Health Score` s
-		join (
-			select customer, model, max(score_date) as keep_date
-			from `tabCustomer Health Score`
-			where granularity = 'Daily' and score_date < %(cutoff)s
-			group by customer, model, year(score_date), month(score_date)
-		) k on k.customer = s.customer and k.model = s.model and k.keep_date = s.score_date
-		set s.granularity = 'Monthly'
-		where s.granularity = 'Daily'
-		""",
-		{"cutoff": cutoff},
-	)
-	score = frappe.qb.DocType("Customer Health Score")
-	frappe.qb.from_(score).delete().where((score.granularity == "Daily") & (score.score_date < cutoff)).run()
+	queries.compact_history(cutoff)
 
 
 def lapse_expired_overrides(today: date | None = None):
-	customer = frappe.qb.DocType("Customer")
-	(
-		frappe.qb.update(customer)
-		.set(customer.cs_health_override, 0)
-		.set(customer.cs_override_reason, None)
-		.set(customer.cs_override_until, None)
-		.where(customer.cs_override_until < getdate(today or nowdate()))
-		.run()
-	)
+	queries.lapse_overrides_before(getdate(today or nowdate()))
 
 
 # --- runs: the lock, the chunks, the progress ------------------------------------------------
@@ -779,7 +690,17 @@ def finish_run(run):
 		).format(values.chunks_failed, values.chunks_total, values.customers_failed)
 	frappe.db.set_value(RUN, run, update, update_modified=True)
 	frappe.db.commit()  # nosemgrep
+	call_after_run_hooks(run, update["status"], values.score_date)
 	enqueue_tidy_history(run, values.score_date, now=bool(frappe.flags.in_test) or bool(values.runs_inline))
+
+
+def call_after_run_hooks(run, status: str, score_date):
+	"""Rooms that follow a run (alerts) register in `cs_after_health_run`; one failing never fails the run."""
+	for method in frappe.get_hooks("cs_after_health_run"):
+		try:
+			frappe.get_attr(method)(run=run, status=status, score_date=score_date)
+		except Exception:
+			frappe.log_error(title=_("After health run hook {0} failed").format(method))
 
 
 def tidy_job_id(run) -> str:

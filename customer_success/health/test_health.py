@@ -5,7 +5,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, add_to_date, getdate, now_datetime, nowdate
 
-from customer_success.health import api, engine
+from customer_success.health import api, engine, queries
 from customer_success.health import service as health
 from customer_success.tests.utils import (
 	change_settings,
@@ -255,7 +255,7 @@ class TestFactorsFromERPNext(HealthTestCase):
 		with change_settings(min_known_weight_share=10):  # support load alone gives a colour
 			health.recompute_customer(customer)
 			today_score = latest_row(customer).score
-			health.insert_score_rows([score_row(customer, add_days(nowdate(), -30), 40.0)])
+			queries.upsert_scores([score_row(customer, add_days(nowdate(), -30), 40.0)])
 			health.recompute_customer(customer)
 		self.assertAlmostEqual(latest_row(customer).trend, today_score - 40.0)
 
@@ -434,7 +434,7 @@ class TestHistory(HealthTestCase):
 		customer = make_customer().name
 		today = getdate("2026-11-15")
 		days = [add_days(today, -n) for n in range(1, 251)]
-		health.insert_score_rows([score_row(customer, d, 50.0) for d in days])
+		queries.upsert_scores([score_row(customer, d, 50.0) for d in days])
 		health.prune_history(today, retention_days=180)
 		cutoff = getdate("2026-05-01")  # first day of the month 180 days before
 		rows = frappe.get_all(

@@ -99,7 +99,7 @@ class TestInsufficientData(HealthTestCase):
 		tier_model([(engine.SUPPORT_LOAD, 100)])
 		customer = make_customer(cs_tier="SMB").name
 		make_issue(customer, "Low")  # 1 weighted open issue: 90
-		health.insert_score_rows(
+		queries.upsert_scores(
 			[{**score_row(customer, add_days(nowdate(), -30), 10.0), "status": INSUFFICIENT}]
 		)
 		health.recompute_customer(customer)
