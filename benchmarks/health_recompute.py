@@ -5,7 +5,7 @@ removes them at the end unless --keep):
 
     cd ~/frappe-bench/sites
     ../env/bin/python ../apps/customer_success/benchmarks/health_recompute.py --site SITE \
-        [--customers 100000] [--naive-sample 300] [--keep] [--reuse]
+        [--customers 100000] [--naive-sample 300] [--keep] [--reuse] [--alerts]
 
 It builds N customers with ~10 issues, ~10 submitted invoices, ~3 communications and a
 contract each, by multi-row INSERTs (no controllers), then times:
@@ -14,6 +14,11 @@ contract each, by multi-row INSERTs (no controllers), then times:
   3. a naive per-customer loop (frappe.get_doc + per-customer queries) on a sample;
   4. the bare aggregate scans of the same source tables with the same indexes (the floor);
 and prints customers/s for each, the ratios, and the peak memory of this process.
+
+With --alerts it also times the alert rules pass that follows each nightly run (every enabled
+rule over the whole book, set-based), in one process: its reads and decisions with nothing
+written; and, on books up to --alerts-raise-limit customers, a first pass that raises the book's
+alerts (each a document with its playbook tasks and ToDos) and a second, steady-state pass.
 """
 
 import argparse
@@ -429,9 +434,60 @@ def time_bare_scans():
 	return time.perf_counter() - t0
 
 
+def time_alerts_pass(raise_alerts: bool) -> dict:
+	"""The alert rules pass over the whole book, in this process.
+
+	"decide": every enabled rule's reads, the engine's decisions and the noise control, with no
+	alert written (a night when nothing new fires). With `raise_alerts`, then a first real pass
+	(it raises the book's alerts: a document each, with playbook tasks and ToDos) and a second one
+	(the steady state: the alerts are open, found and compared).
+	"""
+	from unittest.mock import patch
+
+	from customer_success.alerts import service as alerts
+	from customer_success.setup import defaults
+
+	defaults.make_default_alert_rules()
+	frappe.db.commit()  # nosemgrep
+	alerts.load_rules()  # warm the imports the first get_all pulls in
+	figures = {}
+	with patch.object(alerts, "raise_alert", return_value=None), patch.object(alerts, "savepoint"):
+		t0 = time.perf_counter()
+		result = alerts.evaluate_book()
+		figures["decide"] = (time.perf_counter() - t0, result)
+	if raise_alerts:
+		for key in ("first", "second"):
+			t0 = time.perf_counter()
+			result = alerts.evaluate_book()
+			figures[key] = (time.perf_counter() - t0, result)
+	return figures
+
+
+def cleanup_alerts(like: str):
+	if not frappe.db.table_exists("CS Alert"):
+		return
+	frappe.db.sql(
+		"""delete t from `tabToDo` t join `tabCS Alert` a on a.name = t.reference_name
+		where t.reference_type = 'CS Alert' and a.customer like %s""",
+		like,
+	)
+	frappe.db.sql(
+		"""delete n from `tabNotification Log` n join `tabCS Alert` a on a.name = n.document_name
+		where n.document_type = 'CS Alert' and a.customer like %s""",
+		like,
+	)
+	frappe.db.sql(
+		"""delete t from `tabCS Alert Task` t join `tabCS Alert` a on a.name = t.parent
+		where a.customer like %s""",
+		like,
+	)
+	frappe.db.sql("delete from `tabCS Alert` where customer like %s", like)
+
+
 def cleanup():
 	t0 = time.perf_counter()
 	like = f"{PREFIX}-%"
+	cleanup_alerts(like)
 	frappe.db.sql("delete from `tabCustomer Health Score` where customer like %s", like)
 	frappe.db.sql("delete from `tabIssue` where customer like %s", like)
 	frappe.db.sql("delete from `tabSales Invoice` where customer like %s", like)
@@ -454,6 +510,13 @@ def main():
 	)
 	parser.add_argument("--keep", action="store_true", help="keep the synthetic book afterwards")
 	parser.add_argument("--reuse", action="store_true", help="reuse a book left by --keep")
+	parser.add_argument("--alerts", action="store_true", help="also time the alert rules pass")
+	parser.add_argument(
+		"--alerts-raise-limit",
+		type=int,
+		default=5000,
+		help="time the passes that raise alerts only up to this many customers (each alert is a document)",
+	)
 	args = parser.parse_args()
 
 	frappe.init(site=args.site)
@@ -487,6 +550,23 @@ def main():
 		f"full recompute, {args.workers} workers: {full_seconds:.1f}s = {full_rate:,.0f} customers/s, "
 		f"worker peak {full_mb:.0f} MB; run {run.name}: {run.status}, scored {run.customers_scored}"
 	)
+
+	if args.alerts:
+		alert_figures = time_alerts_pass(raise_alerts=total_customers <= args.alerts_raise_limit)
+		seconds, result = alert_figures["decide"]
+		log(
+			f"alert rules pass, reads + decisions, nothing written: {seconds:.1f}s for {total_customers} "
+			f"customers ({result['raised'] + result['held']} findings would be new)"
+		)
+		if "first" in alert_figures:
+			(first_seconds, first), (second_seconds, second) = alert_figures["first"], alert_figures["second"]
+			log(
+				f"alert rules pass, first (raises {first['raised']} alerts with their tasks and ToDos): "
+				f"{first_seconds:.1f}s; second (steady state: {second['raised']} new, {second['updated']} "
+				f"updated): {second_seconds:.1f}s"
+			)
+		else:
+			log(f"alert rules, raising passes skipped: more than {args.alerts_raise_limit} customers")
 
 	phases = time_phases()
 	log(
@@ -528,6 +608,13 @@ def main():
 	log(f"peak memory of a worker   {max(single_mb, full_mb):.0f} MB")
 	log(f"memory over 50 chunks     {before_mb:.0f} -> {after_mb:.0f} MB")
 	log(f"app index build           {index_seconds:.1f} s")
+	if args.alerts:
+		log(
+			f"alert rules, reads+decide {alert_figures['decide'][0]:.1f} s  on top of the recompute, 1 process"
+		)
+		if "first" in alert_figures:
+			log(f"alert rules, first pass   {alert_figures['first'][0]:.1f} s  (raises the book's alerts)")
+			log(f"alert rules, steady state {alert_figures['second'][0]:.1f} s  (alerts open already)")
 
 	if not args.keep:
 		log(f"\ncleaned up in {cleanup():.0f}s")

@@ -25,9 +25,11 @@ fixtures = []
 app_include_js = "customer_success.bundle.js"
 
 doctype_js = {"Customer": "public/js/customer.js"}
+doctype_list_js = {"Customer": "public/js/customer_list.js"}
 
 override_doctype_dashboards = {
 	"Customer": "customer_success.integrations.erpnext.customer.get_dashboard_data",
+	"Opportunity": "customer_success.integrations.erpnext.opportunity.get_dashboard_data",
 }
 
 scheduler_events = {
@@ -48,6 +50,7 @@ permission_query_conditions = {
 	"Success Plan Check-in": "customer_success.permissions.success_plan_checkin_query",
 	"Business Review": "customer_success.permissions.business_review_query",
 	"Sales Handoff": "customer_success.permissions.sales_handoff_query",
+	"CS Alert": "customer_success.permissions.cs_alert_query",
 }
 
 has_permission = {
@@ -57,6 +60,7 @@ has_permission = {
 	"Success Plan Check-in": "customer_success.permissions.customer_record_has_permission",
 	"Business Review": "customer_success.permissions.customer_record_has_permission",
 	"Sales Handoff": "customer_success.permissions.sales_handoff_has_permission",
+	"CS Alert": "customer_success.permissions.customer_record_has_permission",
 }
 
 doc_events = {
@@ -75,12 +79,27 @@ doc_events = {
 		"on_update_after_submit": "customer_success.integrations.erpnext.sales_invoice.on_paid",
 	},
 	"Issue": {"on_update": "customer_success.integrations.erpnext.issue.on_update"},
+	# Alerts: a playbook task's ToDo closed moves the alert; an Opportunity's outcome shows on it.
+	"ToDo": {"on_update": "customer_success.alerts.service.on_todo_update"},
+	"Opportunity": {"on_update": "customer_success.integrations.erpnext.opportunity.on_update"},
 }
 
 # Called as fn(handoff_doc) when a CSM accepts a Sales Handoff (success plans register here).
 cs_on_handoff_accepted = ["customer_success.success_plans.service.create_plan_from_handoff"]
 
+# Called as fn(run=, status=, score_date=) when a health recompute run finishes (Completed or
+# Failed); alerts queue their rules pass here.
+cs_after_health_run = ["customer_success.alerts.service.after_health_run"]
+
 # Portal: a customer's contacts read (and print) the success plans shared with them.
+standard_portal_menu_items = [
+	{
+		"title": "Success Plans",
+		"route": "/success-plans",
+		"reference_doctype": "Success Plan",
+		"role": "Customer",
+	},
+]
 has_website_permission = {
 	"Success Plan": "customer_success.permissions.success_plan_has_website_permission",
 }

@@ -1,37 +1,142 @@
-"""Figures for the Customer Success workspace's custom number cards (permission-aware)."""
+"""Figures for the Customer Success workspace's number cards (permission-aware).
 
+Every card says whose numbers it shows: a CSM's cards count her book (the customers whose CS
+Owner she is), a CS Manager's count the team. The card's label comes back with its figure
+(`label`), and the desk shows it as the card's title (public/js/customer_success.bundle.js).
+The route opens the list of exactly the records counted.
+"""
+
+import json
 from datetime import date
 
 import frappe
 from frappe import _
 from frappe.utils import add_days, cint, getdate, nowdate
 
+from customer_success.permissions import book_of
+
+RUNNING_PLAN_STATUSES = ("Active", "At Risk")
+
 
 def _renewal_window() -> int:
 	return cint(frappe.db.get_single_value("Customer Success Settings", "renewal_window_days")) or 90
 
 
-def _renewing_customers(today: date, until: date) -> list[str]:
-	"""Customers whose LATEST submitted contract ends between `today` and `until`, of the user's
-	book when the user is a CSM (the one query the renewal KPI uses too)."""
-	from customer_success.permissions import book_of
+def scope_label(csm: str | None) -> str:
+	return _("my book") if csm else _("team")
+
+
+def card(title: str, value, csm: str | None, route: list, route_options: dict | None = None, **extra) -> dict:
+	"""A custom number card's answer: the figure, where it leads, and a label naming its scope."""
+	return {
+		"value": value,
+		"fieldtype": extra.get("fieldtype", "Int"),
+		"route": route,
+		"route_options": route_options or {},
+		"label": _("{0} ({1})").format(_(title), scope_label(csm)),
+	}
+
+
+def _renewing_customers(today: date, until: date, csm: str | None) -> list[str]:
+	"""Customers whose LATEST submitted contract ends between `today` and `until`, of `csm`'s
+	book when given (the one query the renewal KPI uses too)."""
 	from customer_success.success_plans.queries import renewing_customers
 
-	return sorted(renewing_customers(today, until, book_of()))
+	return sorted(renewing_customers(today, until, csm))
+
+
+# --- customers by health ----------------------------------------------------------------------
+
+
+def count_customers(statuses: tuple[str, ...], csm: str | None) -> int:
+	filters = {"disabled": 0, "cs_health_status": ("in", statuses)}
+	if csm:
+		filters["cs_owner"] = csm
+	return frappe.get_list("Customer", filters=filters, fields=["count(name) as n"])[0].n or 0
+
+
+def _customers_card(title: str, statuses: tuple[str, ...]) -> dict:
+	frappe.has_permission("Customer", "read", throw=True)
+	csm = book_of()
+	options = {"disabled": 0, "cs_health_status": ["in", list(statuses)]}
+	if csm:
+		options["cs_owner"] = csm
+	return card(title, count_customers(statuses, csm), csm, ["List", "Customer"], options)
+
+
+@frappe.whitelist()
+def red_customers(filters: str | None = None) -> dict:
+	return _customers_card("Red Customers", ("Red",))
+
+
+@frappe.whitelist()
+def yellow_customers(filters: str | None = None) -> dict:
+	return _customers_card("Yellow Customers", ("Yellow",))
+
+
+@frappe.whitelist()
+def green_customers(filters: str | None = None) -> dict:
+	return _customers_card("Green Customers", ("Green",))
+
+
+@frappe.whitelist()
+def customers_at_risk(filters: str | None = None) -> dict:
+	"""At risk: health red or yellow (not green), as the renewal cards count it."""
+	return _customers_card("Customers at Risk", ("Red", "Yellow"))
+
+
+# --- records of the book: read through the same row-level rules as their lists --------------
+
+
+def count_records(doctype: str, filters: dict) -> int:
+	return frappe.get_list(doctype, filters=filters, fields=["count(name) as n"])[0].n or 0
+
+
+def _records_card(title: str, doctype: str, filters: dict) -> dict:
+	frappe.has_permission(doctype, "read", throw=True)
+	route_options = {
+		key: list(value) if isinstance(value, tuple) else value for key, value in filters.items()
+	}
+	return card(title, count_records(doctype, filters), book_of(), ["List", doctype], route_options)
+
+
+@frappe.whitelist()
+def running_plans(filters: str | None = None) -> dict:
+	"""Plans being worked: Active or At Risk (the "Success Plan" shortcut counts the same)."""
+	return _records_card("Running Plans", "Success Plan", {"status": ("in", RUNNING_PLAN_STATUSES)})
+
+
+@frappe.whitelist()
+def overdue_milestones(filters: str | None = None) -> dict:
+	return _records_card("Overdue Milestones", "Success Plan Milestone", {"status": "Overdue"})
+
+
+@frappe.whitelist()
+def check_ins_due(filters: str | None = None) -> dict:
+	return _records_card("Check-ins Due", "Success Plan Check-in", {"status": "Due"})
+
+
+@frappe.whitelist()
+def overdue_handoffs(filters: str | None = None) -> dict:
+	return _records_card("Overdue Handoffs", "Sales Handoff", {"is_late": 1})
+
+
+@frappe.whitelist()
+def handoffs_awaiting_acceptance(filters: str | None = None) -> dict:
+	return _records_card("Handoffs Awaiting Acceptance", "Sales Handoff", {"status": "Handed Over"})
+
+
+# --- renewals ----------------------------------------------------------------------------------
 
 
 @frappe.whitelist()
 def renewals_due(filters: str | None = None) -> dict:
 	"""Customers whose latest contract ends within the renewal window (settings)."""
 	frappe.has_permission("Contract", "read", throw=True)
+	csm = book_of()
 	today = getdate(nowdate())
-	due = _renewing_customers(today, getdate(add_days(today, _renewal_window())))
-	return {
-		"value": len(due),
-		"fieldtype": "Int",
-		"route": ["List", "Customer"],
-		"route_options": {"name": ["in", due or [_("none")]]},
-	}
+	due = _renewing_customers(today, getdate(add_days(today, _renewal_window())), csm)
+	return card("Renewals Due", len(due), csm, ["List", "Customer"], {"name": ["in", due or [_("none")]]})
 
 
 @frappe.whitelist()
@@ -39,28 +144,87 @@ def renewals_at_risk(filters: str | None = None) -> dict:
 	"""Of the customers renewing within the window, those whose health is not green."""
 	frappe.has_permission("Contract", "read", throw=True)
 	frappe.has_permission("Customer", "read", throw=True)
+	csm = book_of()
 	today = getdate(nowdate())
-	renewing = _renewing_customers(today, getdate(add_days(today, _renewal_window())))
+	renewing = _renewing_customers(today, getdate(add_days(today, _renewal_window())), csm)
 	at_risk = frappe.get_list(
 		"Customer",
 		filters={"name": ("in", renewing or [""]), "cs_health_status": ("in", ("Red", "Yellow"))},
 		pluck="name",
 		limit_page_length=0,
 	)
-	return {
-		"value": len(at_risk),
-		"fieldtype": "Int",
-		"route": ["List", "Customer"],
-		"route_options": {"name": ["in", at_risk or [_("none")]]},
-	}
+	return card(
+		"Renewals at Risk", len(at_risk), csm, ["List", "Customer"], {"name": ["in", at_risk or [_("none")]]}
+	)
 
 
 @frappe.whitelist()
 def renewal_plan_coverage(filters: str | None = None) -> dict:
 	"""Headline KPI: of the customers renewing in the next 6 months, the share with an agreed plan."""
 	frappe.has_permission("Success Plan", "read", throw=True)
-	from customer_success.permissions import book_of
 	from customer_success.success_plans.service import renewal_plan_coverage as coverage
 
-	kpi = coverage(csm=book_of())
-	return {"value": kpi["share"] or 0, "fieldtype": "Percent", "route": ["List", "Success Plan"]}
+	csm = book_of()
+	kpi = coverage(csm=csm)
+	return card(
+		"Renewals with an Agreed Plan",
+		kpi["share"] or 0,
+		csm,
+		["List", "Success Plan"],
+		fieldtype="Percent",
+	)
+
+
+# --- the Customer list ---------------------------------------------------------------------------
+
+
+@frappe.whitelist()
+def next_renewals(customers: str | list) -> dict[str, str]:
+	"""{customer: end date of its latest submitted contract} for the Customer list's rows, of the
+	customers the user may read (and only when they may read contracts)."""
+	from frappe.query_builder.functions import Max
+
+	names = frappe.parse_json(customers) if isinstance(customers, str) else customers
+	if not isinstance(names, list) or len(names) > 500:
+		frappe.throw(_("Customers must be a list of at most 500 customer names."))
+	if not names or not frappe.has_permission("Contract", "read"):
+		return {}
+	readable = frappe.get_list("Customer", filters={"name": ("in", names)}, pluck="name", limit_page_length=0)
+	if not readable:
+		return {}
+	contract = frappe.qb.DocType("Contract")
+	rows = (
+		frappe.qb.from_(contract)
+		.select(contract.party_name, Max(contract.end_date))
+		.where(
+			(contract.party_type == "Customer")
+			& (contract.docstatus == 1)
+			& contract.party_name.isin(readable)
+			& contract.end_date.isnotnull()
+		)
+		.groupby(contract.party_name)
+		.run()
+	)
+	return {customer: str(end) for customer, end in rows}
+
+
+# --- the milestone calendar ----------------------------------------------------------------------
+
+
+@frappe.whitelist()
+def milestone_events(
+	doctype: str, start: str, end: str, field_map: str, filters: str | None = None, fields: str | None = None
+) -> list[dict]:
+	"""The milestone calendar's events (frappe's own reader, so the same permissions and filters),
+	each titled with its customer: "Kickoff · Aurora Analytics"."""
+	from frappe.desk.calendar import get_events
+
+	if doctype != "Success Plan Milestone":
+		frappe.throw(_("The milestone calendar shows Success Plan Milestones only."))
+	frappe.has_permission(doctype, "read", throw=True)
+	wanted = set(frappe.parse_json(fields) or []) | {"customer", "status", "title"}
+	events = get_events(doctype, start, end, field_map, filters=filters, fields=json.dumps(sorted(wanted)))
+	for event in events:
+		if event.get("customer"):
+			event["title"] = _("{0} · {1}").format(event.get("title") or event.get("name"), event["customer"])
+	return events

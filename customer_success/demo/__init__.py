@@ -105,6 +105,7 @@ SUBJECTS = (
 DEMO_STEPS: tuple[str, ...] = (
 	"customer_success.demo.handoffs.make_demo_handoffs",
 	"customer_success.demo.plans.make_demo_plans",
+	"customer_success.demo.alerts.make_demo_alerts",
 )
 
 TOUCHES = (
@@ -154,11 +155,19 @@ def setup_demo(customers: int = 50):
 	_save_registry(registry)
 	frappe.db.commit()  # nosemgrep: each step is committed so a failure midway can be resumed
 
-	for profile in profiles:
-		if profile["name"] in registry.get("Customer", []):
-			continue
-		_make_customer_book(registry, company, items, profile, rng)
-		_save_registry(registry)
+	# The demo's orders draft no handoff by themselves: the handoff step makes a deliberate set.
+	# (Drafting then deleting them would make new handoffs reuse the deleted names.)
+	auto_draft = frappe.db.get_single_value("Customer Success Settings", "auto_draft_handoff")
+	frappe.db.set_single_value("Customer Success Settings", "auto_draft_handoff", 0)
+	try:
+		for profile in profiles:
+			if profile["name"] in registry.get("Customer", []):
+				continue
+			_make_customer_book(registry, company, items, profile, rng)
+			_save_registry(registry)
+			frappe.db.commit()  # nosemgrep
+	finally:
+		frappe.db.set_single_value("Customer Success Settings", "auto_draft_handoff", auto_draft)
 		frappe.db.commit()  # nosemgrep
 
 	book = {
@@ -179,6 +188,10 @@ def setup_demo(customers: int = 50):
 	models = load_models()
 	for name in registry.get("Customer", []):
 		score_range(name, name, models=models)
+	frappe.db.commit()  # nosemgrep
+
+	# Business reviews read health from the score history: snapshot them once there is one.
+	frappe.get_attr("customer_success.demo.plans.refresh_demo_reviews")(registry)
 	frappe.db.commit()  # nosemgrep
 	return demo_summary()
 
@@ -317,7 +330,8 @@ def _make_customer_book(registry, company, items, profile, rng: random.Random):
 		start = getdate(add_days(profile["first_start"], 365 * term))
 		order = _make_sales_order(registry, company, customer.name, profile, items, start)
 		_make_contract(registry, customer.name, contact, start, order)
-		_make_invoices(registry, company, customer.name, profile, order, start, rng)
+		current = term == profile["terms"] - 1
+		_make_invoices(registry, company, customer.name, profile, order, start, rng, current)
 
 	_make_issues(registry, company, customer.name, profile, rng)
 	_make_communications(registry, customer.name, contact, profile, rng)
@@ -391,8 +405,9 @@ def _make_contract(registry, customer, contact, start, order):
 	return contract
 
 
-def _make_invoices(registry, company, customer, profile, order, start, rng):
-	"""Quarterly invoices for the term up to today: paid, except what this customer lets slip."""
+def _make_invoices(registry, company, customer, profile, order, start, rng, current=True):
+	"""Quarterly invoices for the term up to today: paid, except what this customer lets slip in
+	the current term (a live account with invoices unpaid for over a year is not a fair picture)."""
 	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
 
 	today = getdate(nowdate())
@@ -404,6 +419,8 @@ def _make_invoices(registry, company, customer, profile, order, start, rng):
 	unpaid_tail = {"healthy": 0, "middling": rng.choice((0, 1)), "at_risk": rng.choice((1, 2))}[
 		profile["health"]
 	]
+	if not current:
+		unpaid_tail = 0
 	for position, posting_date in enumerate(posting_dates):
 		due_date = getdate(add_days(posting_date, 30))
 		invoice = frappe.get_doc(

@@ -1,9 +1,12 @@
 """Demo step: sales handoffs in every state, on the demo book's most recent deals.
 
-Submitting the demo's Sales Orders already drafted handoffs (the auto-draft hook); this step
-removes those drafts and builds a deliberate set instead, each registered so teardown removes
-it (with its ToDos, comments and notifications). Times are relative to now, so the SLA shows
-some handoffs on time and some overdue.
+The demo's Sales Orders are submitted with the auto-draft switched off (setup_demo), so no
+handoff is drafted for them behind the demo's back: this step drafts a deliberate set, each
+registered so teardown removes it (with its ToDos, comments and notifications). Nothing is
+deleted to be made again: a deleted handoff's name would be reused by the next draft while
+Frappe's jobs cleaning up after the deleted one are still queued, and they would then delete the
+new handoff's ToDos and comments. Times are relative to now, so the SLA shows some handoffs on
+time and some overdue.
 """
 
 import frappe
@@ -40,12 +43,7 @@ USE_CASES = (
 
 
 def make_demo_handoffs(registry, book):
-	customers = [p["name"] for p in book["customers"]]
-	kept = set(registry.get("Sales Handoff", []))
-	for name in frappe.get_all("Sales Handoff", filters={"customer": ("in", customers)}, pluck="name"):
-		if name not in kept:
-			frappe.delete_doc("Sales Handoff", name, ignore_permissions=True, force=True)
-	if kept:
+	if registry.get("Sales Handoff"):
 		return
 
 	recent = sorted(book["customers"], key=lambda p: p["term_start"], reverse=True)

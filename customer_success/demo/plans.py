@@ -14,6 +14,8 @@ from customer_success.success_plans import engine
 from customer_success.success_plans import service as plans
 
 SEED = 5
+# Units a metric measures (fractions make sense); every other unit counts things.
+MEASURED_UNITS = ("%", "% of contract value", "minutes", "hours", "days")
 
 
 def make_demo_plans(registry, book):
@@ -34,9 +36,78 @@ def make_demo_plans(registry, book):
 	for _profile, plan in made:
 		if plan.status in (engine.ACTIVE, engine.AT_RISK):
 			_make_checkin(registry, plan, today, rng)
+	# Every CSM has something in every list: a business review and a check-in still due.
 	active = [plan for _profile, plan in made if plan.status in (engine.ACTIVE, engine.AT_RISK)]
-	if active:
-		_make_review(registry, active[0], today)
+	first_of_each_csm = {}
+	for plan in active:
+		first_of_each_csm.setdefault(plan.csm, plan)
+	for plan in first_of_each_csm.values():
+		_make_due_checkin(registry, plan, today)
+		_make_review(registry, plan, today)
+	portal_plan = first_of_each_csm.get(book["csms"][0]) if book["csms"] else None
+	if portal_plan:
+		make_portal_contact(registry, portal_plan.customer)
+
+
+# The customer's side: a contact of the first CSM's customer who can sign in to the portal.
+PORTAL_CONTACT = ("pat.portal@example.com", "Pat", "Portal")
+
+
+def make_portal_contact(registry, customer: str):
+	"""A website user linked to a Contact of `customer`, who sees its shared plans at /success-plans."""
+	email, first, last = PORTAL_CONTACT
+	if not frappe.db.exists("User", email):
+		user = frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": email,
+				"first_name": first,
+				"last_name": last,
+				"user_type": "Website User",
+				"send_welcome_email": 0,
+				# the portal menu shows "Success Plans" to customers' contacts (ERPNext's Customer role)
+				"roles": [{"role": "Customer"}],
+			}
+		).insert(ignore_permissions=True)
+		remember(registry, user)
+	if frappe.db.exists("Contact", {"user": email}):
+		return
+	contact = frappe.get_doc(
+		{
+			"doctype": "Contact",
+			"first_name": first,
+			"last_name": last,
+			"designation": "Project Lead",
+			"user": email,
+			"email_ids": [{"email_id": email, "is_primary": 1}],
+			"links": [{"link_doctype": "Customer", "link_name": customer}],
+		}
+	).insert(ignore_permissions=True)
+	remember(registry, contact)
+
+
+def _make_due_checkin(registry, plan, today):
+	checkin = frappe.get_doc(
+		{
+			"doctype": plans.CHECKIN,
+			"success_plan": plan.name,
+			"csm": plan.csm,
+			"due_date": add_days(today, 7),
+			"notes": "<p>Next progress review: bring the adoption figures per team.</p>",
+		}
+	)
+	checkin.flags.ignore_permissions = True
+	checkin.insert()
+	remember(registry, checkin)
+
+
+def refresh_demo_reviews(registry):
+	"""Snapshot the demo's reviews again, now that the customers have a health score."""
+	for name in registry.get("Business Review", []):
+		review = frappe.get_doc("Business Review", name)
+		review.take_snapshot()
+		review.flags.ignore_permissions = True
+		review.save()
 
 
 def _make_plan(registry, profile, today, rng):
@@ -70,6 +141,8 @@ def _make_plan(registry, profile, today, rng):
 		if row.baseline == row.target:
 			row.target = row.baseline + 10 if row.direction != engine.DOWN else max(row.baseline - 5, 0)
 		row.current = row.baseline + (row.target - row.baseline) * share * rng.uniform(0.7, 1.2)
+		if row.unit not in MEASURED_UNITS:
+			row.current = round(row.current)  # teams, reports, tickets: counted in whole numbers
 
 	# Milestones due in the past: healthy customers did them, others let some slip.
 	for name, due in frappe.get_all(

@@ -223,6 +223,7 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 		.run(as_dict=True)
 	)
 	rates = company_rates({row.company for row in rows}, today)
+	oldest_due = oldest_unpaid_due_dates(lo, hi, today)
 	facts: dict[str, dict] = {}
 	for row in rows:
 		rate = rates.get(row.company, 1.0)
@@ -232,11 +233,36 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 		)
 		for key in ("revenue", "overdue", "recent", "previous"):
 			fact[key] += float(row[key] or 0) * rate
-		if row.oldest_overdue_due and (
-			fact["oldest_overdue_due"] is None or row.oldest_overdue_due < fact["oldest_overdue_due"]
-		):
-			fact["oldest_overdue_due"] = row.oldest_overdue_due
+		# the invoice's own due date only where it has no payment schedule (see below)
+		due = oldest_due.get(row.customer, row.oldest_overdue_due)
+		if due and (fact["oldest_overdue_due"] is None or due < fact["oldest_overdue_due"]):
+			fact["oldest_overdue_due"] = due
 	return facts
+
+
+def oldest_unpaid_due_dates(lo: str, hi: str, today: date) -> dict[str, date]:
+	"""Per customer, the due date of the oldest payment term still unpaid and past due, read from
+	the invoices' payment schedules as ERPNext's receivables age them: an invoice paid in
+	instalments is late from its first unpaid instalment, and a paid instalment is no longer late
+	(its `outstanding` is 0), whatever the invoice's own (last) due date says."""
+	invoice = frappe.qb.DocType("Sales Invoice")
+	term = frappe.qb.DocType("Payment Schedule")
+	rows = (
+		frappe.qb.from_(invoice)
+		.join(term)
+		.on((term.parent == invoice.name) & (term.parenttype == "Sales Invoice"))
+		.select(invoice.customer, Min(term.due_date).as_("due"))
+		.where(
+			invoice.customer[lo:hi]
+			& (invoice.docstatus == 1)
+			& (invoice.outstanding_amount > 0)
+			& (term.outstanding > 0)
+			& (term.due_date < today)
+		)
+		.groupby(invoice.customer)
+		.run(as_dict=True)
+	)
+	return {row.customer: row.due for row in rows}
 
 
 def company_rates(companies: set[str], today: date) -> dict[str, float]:

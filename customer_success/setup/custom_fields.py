@@ -14,8 +14,9 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"fieldname": "cs_section",
 				"fieldtype": "Section Break",
 				"label": "Customer Success",
-				"insert_after": "customer_details",
-				"collapsible": 1,
+				# right under the customer's basic details, open: what a CSM opens the form for
+				"insert_after": "image",
+				"collapsible": 0,
 			},
 			{
 				"fieldname": "cs_owner",
@@ -24,6 +25,7 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"label": "CS Owner (CSM)",
 				"insert_after": "cs_section",
 				"in_standard_filter": 1,
+				"in_list_view": 1,
 				"search_index": 1,
 			},
 			{
@@ -33,6 +35,7 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"label": "CS Tier",
 				"insert_after": "cs_owner",
 				"in_standard_filter": 1,
+				"in_list_view": 1,
 			},
 			{
 				"fieldname": "cs_lifecycle_stage",
@@ -60,10 +63,11 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"label": "Health Score",
 				"insert_after": "cs_column_break",
 				# with too little known there is no score to show, only the status
-				"depends_on": "eval:doc.cs_health_status != 'Insufficient Data'",
+				"depends_on": "eval:doc.cs_health_status && doc.cs_health_status != 'Insufficient Data'",
 				"read_only": 1,
 				"no_copy": 1,
 				"precision": "1",
+				"in_list_view": 1,
 			},
 			{
 				"fieldname": "cs_health_status",
@@ -81,7 +85,8 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"label": "Health Trend (Points)",
 				"description": "Change against the score of the number of days set in Customer Success Settings.",
 				"insert_after": "cs_health_status",
-				"depends_on": "eval:doc.cs_health_status != 'Insufficient Data'",
+				# an unknown trend (no history yet) is stored as 0: the form's intro says which it is
+				"depends_on": "eval:doc.cs_health_status && doc.cs_health_status != 'Insufficient Data' && doc.cs_health_trend",
 				"read_only": 1,
 				"no_copy": 1,
 				"precision": "1",
@@ -125,6 +130,7 @@ def get_custom_fields() -> dict[str, list[dict]]:
 			},
 			{
 				"fieldname": "cs_health_override",
+				"depends_on": "eval:doc.cs_override_until",
 				"fieldtype": "Float",
 				"label": "Health Override Score",
 				"insert_after": "cs_health_inputs_column",
@@ -133,6 +139,7 @@ def get_custom_fields() -> dict[str, list[dict]]:
 			},
 			{
 				"fieldname": "cs_override_reason",
+				"depends_on": "eval:doc.cs_override_until",
 				"fieldtype": "Small Text",
 				"label": "Override Reason",
 				"insert_after": "cs_health_override",
@@ -141,26 +148,71 @@ def get_custom_fields() -> dict[str, list[dict]]:
 			},
 			{
 				"fieldname": "cs_override_until",
+				"depends_on": "eval:doc.cs_override_until",
 				"fieldtype": "Date",
 				"label": "Override Until",
 				"insert_after": "cs_override_reason",
 				"read_only": 1,
 				"no_copy": 1,
 			},
-		]
+		],
+		# A key stakeholder who left: the alerts' "Key Stakeholder Left" rule reads it.
+		"Contact": [
+			{
+				"fieldname": "cs_left_company",
+				"fieldtype": "Check",
+				"label": "Left the Company",
+				"insert_after": "designation",
+				"description": "Ticked when this person no longer works for the customer.",
+			},
+		],
 	}
+
+
+# Customer's list shows health, score, CSM and tier: ERPNext's own list columns (group, territory)
+# make way, as the list has room for three or four columns. Set on install, removed on uninstall.
+PROPERTY_SETTERS = (
+	("Customer", "customer_group", "in_list_view", "0", "Check"),
+	("Customer", "territory", "in_list_view", "0", "Check"),
+)
 
 
 def make_custom_fields():
 	create_custom_fields(get_custom_fields(), ignore_validate=True, update=True)
+	make_property_setters()
+
+
+def make_property_setters():
+	from frappe.custom.doctype.property_setter.property_setter import make_property_setter
+
+	for doctype, fieldname, prop, value, prop_type in PROPERTY_SETTERS:
+		# given once: a setting an administrator changed since stays as they left it
+		if not frappe.db.exists(
+			"Property Setter", {"doc_type": doctype, "field_name": fieldname, "property": prop}
+		):
+			make_property_setter(
+				doctype, fieldname, prop, value, prop_type, validate_fields_for_doctype=False
+			)
+
+
+def remove_property_setters():
+	for doctype, fieldname, prop, _value, _type in PROPERTY_SETTERS:
+		frappe.db.delete(
+			"Property Setter",
+			{"doc_type": doctype, "field_name": fieldname, "property": prop, "is_system_generated": 1},
+		)
+		frappe.clear_cache(doctype=doctype)
 
 
 def remove_custom_fields(custom_fields: dict[str, list[dict]] | None = None):
-	"""Delete exactly the custom fields this app created, and the columns behind them.
+	"""Delete exactly the custom fields (and property setters) this app created, and the columns
+	behind the fields.
 
 	Deleting a Custom Field leaves its column in the table; we drop ours so the ERPNext
 	table is as it was before the app came.
 	"""
+	if custom_fields is None:
+		remove_property_setters()
 	for doctype, fields in (custom_fields or get_custom_fields()).items():
 		for df in fields:
 			name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": df["fieldname"]})

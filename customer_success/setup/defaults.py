@@ -67,3 +67,27 @@ def make_default_plan_templates():
 		doc = frappe.get_doc({"doctype": "Success Plan Template", "enabled": 1, **spec})
 		doc.flags.ignore_permissions = True
 		doc.insert()
+
+
+SHIPPED_ALERT_DEFAULTS_KEY = "customer_success_shipped_alert_defaults"
+
+
+def make_default_alert_rules():
+	"""Ship the playbooks, then the alert rules that use them, once each: one that exists (maybe
+	edited) is left alone, and one an administrator deleted is not shipped again."""
+	shipped = set(json.loads(frappe.db.get_default(SHIPPED_ALERT_DEFAULTS_KEY) or "[]"))
+	for doctype, key, data in (
+		("CS Playbook", "playbook_name", "cs_playbooks.json"),
+		("CS Alert Rule", "rule_name", "cs_alert_rules.json"),
+	):
+		for spec in load_data(data):
+			marker = f"{doctype}|{spec[key]}"
+			if marker in shipped and not frappe.db.exists(doctype, spec[key]):
+				continue  # deleted by an administrator: stays deleted
+			shipped.add(marker)
+			if frappe.db.exists(doctype, spec[key]):
+				continue
+			doc = frappe.get_doc({"doctype": doctype, "enabled": 1, **spec})
+			doc.flags.ignore_permissions = True
+			doc.insert()
+	frappe.db.set_default(SHIPPED_ALERT_DEFAULTS_KEY, json.dumps(sorted(shipped)))

@@ -31,6 +31,7 @@ def make_defaults():
 	defaults.make_default_settings()
 	defaults.make_default_health_model()
 	defaults.make_default_plan_templates()
+	defaults.make_default_alert_rules()
 
 
 class NotUninstallingError(frappe.ValidationError):

@@ -13,6 +13,7 @@ CONNECTIONS = [
 			"Success Plan",
 			"Success Plan Milestone",
 			"Business Review",
+			"CS Alert",
 		],
 	),
 ]

@@ -23,17 +23,19 @@ const customer_success_customer = {
 					);
 					frm.dashboard.add_indicator(headline, colour);
 					// The dashboard sits on its own tab in v15: say it where the form opens too.
-					const trend =
-						customer_success.health.service.has_score(status) && frm.doc.cs_health_trend
-							? __(" · {0} points over {1} days", [
-									(frm.doc.cs_health_trend > 0 ? "+" : "") + format_number(frm.doc.cs_health_trend, null, 1),
-									cint(data.trend_days),
-							  ])
-							: "";
-					frm.set_intro(
-						`${headline}${frappe.utils.escape_html(trend)} · ${frappe.utils.escape_html(__("the Dashboard tab explains it"))}`,
-						colour === "orange" ? "yellow" : colour
-					);
+					const set_intro = (trend) =>
+						frm.set_intro(
+							`${headline}${frappe.utils.escape_html(trend)} · ${frappe.utils.escape_html(__("the Dashboard tab explains it"))}`,
+							colour === "orange" ? "yellow" : colour
+						);
+					const trend = customer_success_customer.trend_text(frm, status, cint(data.trend_days));
+					set_intro(trend || "");
+					if (trend === null) {
+						customer_success_customer.history_text(frm, cint(data.trend_days)).then((text) => {
+							frm.set_intro(); // the headline is replaced, not added twice
+							set_intro(text);
+						});
+					}
 				}
 				if (!data.can_edit) return;
 				if (data.sentiment_stale) {
@@ -48,6 +50,24 @@ const customer_success_customer = {
 				customer_success.health.service.render_explanation(section, data.score, frm.doc.name);
 			},
 		});
+	},
+
+	// The trend as text: a change in points, or "no history yet" when there is no score old enough
+	// to compare with (an unknown trend is stored as 0, as "no change" is).
+	// null when only the score history can tell "no change" from "no history yet".
+	trend_text(frm, status, trend_days) {
+		if (!customer_success.health.service.has_score(status)) return "";
+		if (!frm.doc.cs_health_trend) return null;
+		const points = (frm.doc.cs_health_trend > 0 ? "+" : "") + format_number(frm.doc.cs_health_trend, null, 1);
+		return __(" · {0} points over {1} days", [points, trend_days]);
+	},
+
+	history_text(frm, trend_days) {
+		const since = frappe.datetime.add_days(frappe.datetime.get_today(), -trend_days);
+		return frappe.db
+			.count("Customer Health Score", { filters: { customer: frm.doc.name, score_date: ["<=", since] } })
+			.then((older) => (older ? __(" · no change over {0} days", [trend_days]) : __(" · trend: no history yet")))
+			.catch(() => "");
 	},
 
 	add_buttons(frm, data) {
@@ -91,5 +111,44 @@ const customer_success_customer = {
 		if (data.override_until) {
 			frm.add_custom_button(__("Clear Override"), () => call("customer_success.health.api.clear_override", {}), group);
 		}
+	},
+};
+
+// Alerts: the customer's open alerts under the dashboard, and "Check Alerts" (runs the rules now).
+frappe.ui.form.on("Customer", {
+	refresh(frm) {
+		if (!frm.is_new()) customer_success_alerts.show(frm);
+	},
+});
+
+const customer_success_alerts = {
+	COLOURS: { Critical: "red", High: "orange", Medium: "yellow", Low: "blue" },
+
+	show(frm) {
+		frappe.call({ method: "customer_success.alerts.api.customer_alerts", args: { customer: frm.doc.name } }).then((r) => {
+			const alerts = r.message || [];
+			if (alerts.length) {
+				const esc = frappe.utils.escape_html;
+				const rows = alerts
+					.map((a) => {
+						const colour = a.snoozed ? "gray" : customer_success_alerts.COLOURS[a.severity] || "gray";
+						const state = a.snoozed ? __("Snoozed") : __(a.severity);
+						return `<div><span class="indicator-pill ${colour}">${esc(state)}</span>
+							<a href="/app/cs-alert/${encodeURIComponent(a.name)}">${esc(a.title || a.name)}</a></div>`;
+					})
+					.join("");
+				frm.dashboard.add_section(rows, __("Open Alerts"));
+			}
+			if (frm.doc.cs_owner === frappe.session.user || frappe.user.has_role("CS Manager")) {
+				frm.add_custom_button(
+					__("Check Alerts"),
+					() =>
+						frappe
+							.call({ method: "customer_success.alerts.api.evaluate_customer", args: { customer: frm.doc.name }, freeze: true })
+							.then(() => frm.reload_doc()),
+					__("Customer Success")
+				);
+			}
+		});
 	},
 };

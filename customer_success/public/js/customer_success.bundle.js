@@ -54,17 +54,66 @@ customer_success.health.service.escape_text_field = function (frm, fieldname) {
 	frm.refresh_field(fieldname);
 };
 
+// What each factor's raw value measures, so it reads with its unit: money in company currency,
+// ratios as %, days as days, counts as whole numbers.
+customer_success.health.service.RAW_UNITS = {
+	"Support Load": "count",
+	"SLA Breaches": "ratio",
+	"Revenue Trend": "signed_ratio",
+	"Engagement Recency": "days",
+	"Objective Progress": "percent",
+	"Milestone Punctuality": "ratio",
+	"Renewal Proximity": "days",
+	"Product Usage": "ratio",
+	NPS: "number",
+};
+customer_success.health.service.RAW_KEY_UNITS = {
+	overdue_amount: "money",
+	revenue: "money",
+	overdue_ratio: "ratio",
+	max_days_overdue: "days",
+};
+
+// A value in its unit: money in the company currency, ratios as %, days as days, dates in the
+// user's date format.
+customer_success.health.service.format_value = function (value, unit) {
+	if (value === null || value === undefined || value === "") return "–";
+	const n = flt(value);
+	switch (unit) {
+		case "money":
+			return format_currency(n, frappe.boot.sysdefaults.currency);
+		case "ratio":
+			return `${format_number(100 * n, null, 0)}%`;
+		case "signed_ratio":
+			return `${n > 0 ? "+" : ""}${format_number(100 * n, null, 0)}%`;
+		case "percent":
+			return `${format_number(n, null, 0)}%`;
+		case "days":
+			return cint(n) === 1 ? __("1 day") : __("{0} days", [format_number(n, null, 0)]);
+		case "count":
+			return format_number(n, null, n % 1 ? 1 : 0);
+		case "date":
+			return frappe.datetime.str_to_user(value);
+		default:
+			return format_number(n, null, n % 1 ? 2 : 0);
+	}
+};
+
 customer_success.health.service.format_raw = function (factor) {
 	const esc = frappe.utils.escape_html;
+	const service = customer_success.health.service;
 	const raw = factor.raw;
 	if (raw === null || raw === undefined) return `<span class="text-muted">${esc(__("no data"))}</span>`;
 	if (typeof raw === "object") {
 		return Object.entries(raw)
-			.map(([k, v]) => `${esc(__(frappe.model.unscrub(k)))}: ${typeof v === "number" ? format_number(v, null, 2) : esc(String(v))}`)
+			.map(
+				([k, v]) =>
+					`${esc(__(frappe.model.unscrub(k)))}: ${typeof v === "number" ? esc(service.format_value(v, service.RAW_KEY_UNITS[k])) : esc(String(v))}`
+			)
 			.join("<br>");
 	}
-	if (raw === customer_success.health.service.NEVER_CONTACTED) return `<strong>${esc(__("Never contacted"))}</strong>`;
-	return typeof raw === "number" ? format_number(raw, null, 2) : esc(__(String(raw)));
+	if (raw === service.NEVER_CONTACTED) return `<strong>${esc(__("Never contacted"))}</strong>`;
+	return typeof raw === "number" ? esc(service.format_value(raw, service.RAW_UNITS[factor.factor_type])) : esc(__(String(raw)));
 };
 
 // Render a score's explanation: each factor's raw value, sub-score, weight and contribution,
@@ -151,7 +200,13 @@ customer_success.health.service.show_factor_records = function (customer, factor
 			const cell = (rec, c) => {
 				if (c === "name") return link(rec);
 				if (c === "document_type") return esc(__(rec[c]));
-				return esc(rec[c] === null || rec[c] === undefined ? "" : String(rec[c]));
+				const value = rec[c];
+				if (value === null || value === undefined) return "";
+				// dates and times in the user's format, not ISO
+				if (/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}/.test(value)) return esc(frappe.datetime.str_to_user(value));
+				if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return esc(frappe.datetime.str_to_user(value));
+				if (typeof value === "number") return esc(format_number(value, null, value % 1 ? 2 : 0));
+				return esc(String(value));
 			};
 			const hidden = data.counted !== undefined && data.counted > records.length
 				? `<p class="text-muted small">${esc(__("{0} more counted in the score that you cannot read.", [data.counted - records.length]))}</p>`
@@ -175,4 +230,75 @@ customer_success.health.service.show_factor_records = function (customer, factor
 			dialog.show();
 		},
 	});
+};
+
+// Workspace cards and charts say whose numbers they show ("my book" for a CSM, "team" for a CS
+// Manager): our custom cards and chart sources return that title as `label` with their figures.
+customer_success.relabel_widgets = function () {
+	const factory = frappe.widget && frappe.widget.widget_factory;
+	if (!factory || factory.__cs_relabelled) return;
+	factory.__cs_relabelled = true;
+	const relabel = (widget, data) => {
+		if (!data || typeof data !== "object" || !data.label) return;
+		widget.label = data.label;
+		widget.title = null;
+		widget.set_title(widget.widget_type === "chart" ? 40 : undefined);
+	};
+	const card = factory.number_card && factory.number_card.prototype;
+	if (card) {
+		const render_number = card.render_number;
+		card.render_number = function () {
+			render_number.call(this);
+			if (this.card_doc && this.card_doc.type === "Custom") relabel(this, this.data);
+		};
+	}
+	const chart = factory.chart && factory.chart.prototype;
+	if (chart) {
+		const fetch = chart.fetch;
+		chart.fetch = function (...args) {
+			return fetch.apply(this, args).then((data) => {
+				relabel(this, data);
+				return data;
+			});
+		};
+	}
+};
+if (typeof document !== "undefined" && typeof $ !== "undefined") {
+	$(document).on("app_ready", () => customer_success.relabel_widgets());
+	customer_success.relabel_widgets();
+}
+
+// A percentage as a pill: complete green, most of the way blue, halfway orange, far off red.
+customer_success.success_plans.service.progress_pill = function (value) {
+	const pct = flt(value);
+	const colour = pct >= 100 ? "green" : pct >= 75 ? "blue" : pct >= 40 ? "orange" : "red";
+	return `<span class="indicator-pill no-indicator-dot ${colour}">${format_number(pct, null, 0)}%</span>`;
+};
+
+// Each list row's customer health as a coloured pill on the right of the row (lists of plans,
+// milestones, check-ins): one read of the customers shown, as the user may read them.
+customer_success.health.service.show_row_health = function (listview, customer_field) {
+	const rows = listview.data || [];
+	const customers = [...new Set(rows.map((d) => d[customer_field]).filter(Boolean))];
+	if (!customers.length) return;
+	frappe.db
+		.get_list("Customer", {
+			filters: { name: ["in", customers] },
+			fields: ["name", "cs_health_status", "cs_health_score"],
+			limit: customers.length,
+		})
+		.then((health) => {
+			const by_name = Object.fromEntries(health.map((h) => [h.name, h]));
+			const by_row = Object.fromEntries(rows.map((d) => [d.name, by_name[d[customer_field]]]));
+			listview.$result.find(".list-row-container").each(function () {
+				const $row = $(this);
+				const h = by_row[$row.find(".list-row-checkbox").attr("data-name")];
+				$row.find(".cs-row-health").remove();
+				if (!h || !h.cs_health_status) return;
+				$row.find(".level-right").prepend(
+					`<span class="cs-row-health mr-3" title="${frappe.utils.escape_html(__("Customer health"))}">${customer_success.health.service.status_pill(h.cs_health_status, h.cs_health_score)}</span>`
+				);
+			});
+		})
+		.catch(() => null);
 };

@@ -35,9 +35,12 @@ global.frappe = {
 	model: { unscrub: (s) => s },
 	datetime: { str_to_user: (s) => s, add_days: (d) => d, get_today: () => "2026-12-01" },
 	router: { slug: (s) => s.toLowerCase().replace(/ /g, "-") },
-	ui: { form: { on(doctype, h) { handlers[doctype] = h; } } },
+	ui: { form: { on(doctype, h) { const prev = handlers[doctype]; handlers[doctype] = prev ? { refresh(frm) { prev.refresh && prev.refresh(frm); h.refresh && h.refresh(frm); } } : h; } } },
 	listview_settings: {},
-	call(opts) { opts.callback({ message: input.api }); },
+	call(opts) { if (opts.callback) opts.callback({ message: input.api }); return Promise.resolve({ message: [] }); },
+	db: { count: () => Promise.resolve(0) },
+	session: { user: "csm@example.com" },
+	user: { has_role: () => false },
 };
 global.__ = (s, args) => (args ? s.replace(/\{(\d+)\}/g, (m, i) => String(args[i])) : s);
 global.format_number = (v, f, d) => Number(v).toFixed(d === undefined ? 2 : d);

@@ -3,7 +3,9 @@
 import frappe
 from frappe import _
 
+from customer_success.customer_success.api import scope_label
 from customer_success.health.engine import STATUSES
+from customer_success.permissions import book_of
 
 
 @frappe.whitelist()
@@ -11,16 +13,24 @@ def get(**kwargs) -> dict:
 	"""Counts in the fixed order Green, Yellow, Red, Insufficient Data (zeros included), so the
 	chart's fixed colours (green, yellow, red, grey) always sit on the right status.
 
-	Read through frappe.get_list: each user counts only the customers they may read.
+	A CSM's donut counts her book, a CS Manager's the team (as the number cards do); read through
+	frappe.get_list, so each user counts only the customers they may read.
 	"""
-	return chart_data(status_counts())
+	frappe.has_permission("Customer", "read", throw=True)
+	csm = book_of()
+	data = chart_data(status_counts(csm))
+	data["label"] = _("{0} ({1})").format(_("Customers by Health"), scope_label(csm))
+	return data
 
 
-def status_counts() -> dict[str, int]:
+def status_counts(csm: str | None = None) -> dict[str, int]:
+	filters = {"disabled": 0, "cs_health_status": ("in", STATUSES)}
+	if csm:
+		filters["cs_owner"] = csm
 	rows = frappe.get_list(
 		"Customer",
 		fields=["cs_health_status as status", "count(name) as count"],
-		filters={"disabled": 0, "cs_health_status": ("in", STATUSES)},
+		filters=filters,
 		group_by="cs_health_status",
 		order_by="cs_health_status",
 	)

@@ -29,6 +29,11 @@ class CustomerSuccessSettings(Document):
 		from frappe.types import DF
 
 		acceptance_sla_hours: DF.Int
+		alert_dismiss_cooldown_days: DF.Int
+		alert_due_days_critical: DF.Int
+		alert_due_days_high: DF.Int
+		alert_due_days_low: DF.Int
+		alert_due_days_medium: DF.Int
 		auto_draft_handoff: DF.Check
 		checkin_cadence_days: DF.Int
 		create_todos: DF.Check
@@ -37,6 +42,7 @@ class CustomerSuccessSettings(Document):
 		handoff_sla_hours: DF.Int
 		health_history_retention_days: DF.Int
 		health_trend_days: DF.Int
+		max_new_alerts_per_week: DF.Int
 		milestone_reminder_days: DF.Int
 		min_known_weight_share: DF.Percent
 		recompute_health_nightly: DF.Check

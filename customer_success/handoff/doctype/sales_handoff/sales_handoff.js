@@ -25,6 +25,7 @@ frappe.ui.form.on("Sales Handoff", {
 	},
 
 	refresh(frm) {
+		sales_handoff.render_summary(frm);
 		sales_handoff.show_status(frm);
 		sales_handoff.show_completeness(frm);
 		sales_handoff.add_buttons(frm);
@@ -36,6 +37,63 @@ frappe.ui.form.on("Sales Handoff", {
 });
 
 const sales_handoff = {
+	// Once handed over, the CSM reads what was sold, who matters, their definition of success and
+	// the risks first; sales' editors below fold away. Everything typed is shown as text.
+	render_summary(frm) {
+		const field = frm.fields_dict.summary_html;
+		if (!field) return;
+		if (["Draft", "Returned"].includes(frm.doc.status)) {
+			field.$wrapper.empty();
+			return;
+		}
+		const esc = frappe.utils.escape_html;
+		const text = (html) => esc(new DOMParser().parseFromString(html || "", "text/html").body.textContent.trim());
+		const money = (value) => format_currency(value, frm.doc.currency);
+		const num = (value) => format_number(value, null, flt(value) % 1 ? 2 : 0);
+		const date = (value) => (value ? frappe.datetime.str_to_user(value) : "–");
+		const items = (frm.doc.items || [])
+			.map((row) => `<li>${esc(row.item_name || row.item_code)} × ${format_number(row.qty, null, 0)} · ${money(row.amount)}</li>`)
+			.join("");
+		const roles = (row) =>
+			[
+				row.is_champion && __("Champion"),
+				row.is_economic_buyer && __("Economic Buyer"),
+				row.is_decision_maker && __("Decision Maker"),
+				row.is_sponsor && __("Sponsor"),
+			].filter(Boolean);
+		const people = (frm.doc.stakeholders || [])
+			.map(
+				(row) => `<li><strong>${esc(row.stakeholder_name || row.contact || "")}</strong>${row.designation ? `, ${esc(row.designation)}` : ""}
+					<span class="text-muted"> · ${esc([...roles(row), row.influence && __("{0} influence", [__(row.influence)]), row.attitude && __(row.attitude)].filter(Boolean).join(" · "))}</span></li>`
+			)
+			.join("");
+		const risks = (frm.doc.anticipated_problems || [])
+			.map(
+				(row) => `<li>${esc(row.problem || "")}${row.impact ? ` <span class="text-muted">(${esc(__("impact {0}", [__(row.impact)]))})</span>` : ""}
+					<br><span class="text-muted">${esc(__("Mitigation"))}:</span> ${esc(row.mitigation || "–")}</li>`
+			)
+			.join("");
+		const use_cases = (frm.doc.use_cases || [])
+			.map((row) => `<li>${esc(row.use_case || "")}: ${esc(row.metric || "")} ${num(row.baseline)} → ${num(row.target)} ${esc(row.unit || "")}</li>`)
+			.join("");
+		const none = `<p class="text-muted">${esc(__("None recorded."))}</p>`;
+		const block = (title, body) => `<div class="col-md-6 mb-3"><h6 class="text-uppercase text-muted small">${esc(title)}</h6>${body}</div>`;
+		field.$wrapper.html(`<div class="row cs-handoff-summary">
+			${block(
+				__("What Was Sold"),
+				`${items ? `<ul class="mb-1">${items}</ul>` : none}
+				<div>${esc(__("Grand Total"))}: <strong>${money(frm.doc.grand_total)}</strong></div>
+				<div class="text-muted">${esc(__("Contract {0} to {1} · go-live {2}", [date(frm.doc.contract_start), date(frm.doc.contract_end), date(frm.doc.target_go_live)]))}</div>`
+			)}
+			${block(__("Who Matters"), people ? `<ul>${people}</ul>` : none)}
+			${block(
+				__("Their Definition of Success"),
+				`${frm.doc.success_definition ? `<p>${text(frm.doc.success_definition)}</p>` : none}${use_cases ? `<ul>${use_cases}</ul>` : ""}`
+			)}
+			${block(__("Risks and Mitigations"), risks ? `<ul>${risks}</ul>` : none)}
+		</div>`);
+	},
+
 	STATUS_COLOURS: { Draft: "red", "Handed Over": "blue", Accepted: "green", Returned: "orange" },
 
 	editable_by_sales(frm) {

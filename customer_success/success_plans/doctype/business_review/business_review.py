@@ -4,7 +4,10 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate, now_datetime
 
+from customer_success.constants import HEALTH_STATUSES
 from customer_success.success_plans import engine, queries
+
+NO_COLOUR = HEALTH_STATUSES[-1]  # Insufficient Data: no score to show
 
 
 class BusinessReview(Document):
@@ -145,14 +148,20 @@ class BusinessReview(Document):
 		self.milestone_completion = round(100.0 * self.milestones_done / total, 2) if total else 0
 
 	def set_health_snapshot(self, start, end):
+		def has_score(status):
+			return bool(status) and status != NO_COLOUR
+
 		at_start = queries.health_at(self.customer, start)
 		at_end = queries.health_at(self.customer, end)
-		self.health_start = at_start.score if at_start else 0
-		self.health_end = at_end.score if at_end else 0
+		# a day with no score (or no colour) has no health to show: its status stays empty and the
+		# form and print show a dash, never a 0 that reads as the worst health
+		start_score = at_start.score if at_start and has_score(at_start.status) else None
+		end_score = at_end.score if at_end and has_score(at_end.status) else None
+		self.health_start = start_score or 0
+		self.health_end = end_score or 0
+		self.health_start_status = at_start.status if at_start else ""
 		self.health_status = at_end.status if at_end else ""
-		self.health_trend = (
-			engine.health_trend(at_start.score if at_start else None, at_end.score if at_end else None) or 0
-		)
+		self.health_trend = engine.health_trend(start_score, end_score) or 0
 
 	@frappe.whitelist(methods=["POST"])
 	def refresh_snapshot(self):

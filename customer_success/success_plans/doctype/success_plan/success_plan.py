@@ -6,6 +6,8 @@ from frappe.utils import add_days, getdate, nowdate
 from customer_success.success_plans import engine
 from customer_success.success_plans import service as plans
 
+NUMBER_FIELDTYPES = ("Int", "Float", "Percent", "Currency", "Check")
+
 DATE_PROBLEMS = {
 	"missing_start": "Start Date is required.",
 	"end_before_start": "End Date ({1}) is before Start Date ({0}); set an End Date on or after the Start Date.",
@@ -72,6 +74,7 @@ class SuccessPlan(Document):
 		self.validate_objectives()
 		self.set_objective_progress()
 		self.set_next_checkin_due()
+		self.set_numbers()
 
 	def after_insert(self):
 		if self.template and not self.flags.skip_template_milestones:
@@ -223,6 +226,17 @@ class SuccessPlan(Document):
 			)
 			or 0
 		)
+
+	def set_numbers(self):
+		"""Numbers the database keeps as 0 are 0 here too: a None left in memory after an insert reads
+		as a change ("Milestones from 0 to null") in the version log at the next save."""
+		for row in self.objectives:
+			if row.weight is None:
+				row.weight = 1.0  # the field's default: an unset weight counts as 1
+		for doc in (self, *self.objectives):
+			for df in doc.meta.fields:
+				if df.fieldtype in NUMBER_FIELDTYPES and doc.get(df.fieldname) is None:
+					doc.set(df.fieldname, 0)
 
 	def set_next_checkin_due(self):
 		if self.status not in (engine.AGREED, engine.ACTIVE, engine.AT_RISK) or not self.start_date:

@@ -24,5 +24,6 @@ frappe.views.calendar["Success Plan Milestone"] = {
 		{ fieldtype: "Link", fieldname: "customer", options: "Customer", label: __("Customer") },
 		{ fieldtype: "Link", fieldname: "assigned_to", options: "User", label: __("Owner") },
 	],
-	get_events_method: "frappe.desk.calendar.get_events",
+	// each event titled with its customer, coloured by its status
+	get_events_method: "customer_success.customer_success.api.milestone_events",
 };

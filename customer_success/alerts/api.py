@@ -1,0 +1,75 @@
+"""Alert actions from the form and the Customer: each checks permission on the alert or customer."""
+
+import frappe
+from frappe import _
+
+from customer_success.alerts import engine, service
+from customer_success.permissions import can_work_on_customer
+
+
+def _alert(name: str, ptype: str = "write"):
+	alert = frappe.get_doc(service.ALERT, name)
+	alert.check_permission(ptype)
+	return alert
+
+
+@frappe.whitelist(methods=["POST"])
+def start_work(alert: str) -> dict:
+	doc = _alert(alert)
+	if doc.status == engine.OPEN:
+		doc.status = engine.IN_PROGRESS
+		doc.save()
+	return doc.as_dict()
+
+
+@frappe.whitelist(methods=["POST"])
+def resolve(alert: str, note: str) -> dict:
+	doc = _alert(alert)
+	service.close(doc, engine.RESOLVED, note)
+	return doc.as_dict()
+
+
+@frappe.whitelist(methods=["POST"])
+def dismiss(alert: str, reason: str) -> dict:
+	doc = _alert(alert)
+	service.close(doc, engine.DISMISSED, reason)
+	return doc.as_dict()
+
+
+@frappe.whitelist(methods=["POST"])
+def snooze(alert: str, until: str) -> dict:
+	doc = _alert(alert)
+	service.snooze(doc, until)
+	return doc.as_dict()
+
+
+@frappe.whitelist(methods=["POST"])
+def create_opportunity(alert: str) -> str:
+	doc = _alert(alert)
+	frappe.has_permission("Opportunity", "create", throw=True)
+	return service.create_opportunity(doc)
+
+
+def _check_customer(customer: str):
+	if not customer or not frappe.db.exists("Customer", customer):
+		frappe.throw(_("Customer {0} does not exist.").format(customer or ""), frappe.DoesNotExistError)
+	if not can_work_on_customer(customer):
+		frappe.throw(
+			_("Only the customer's CSM or a CS Manager can do this for {0}.").format(customer),
+			frappe.PermissionError,
+		)
+
+
+@frappe.whitelist(methods=["POST"])
+def evaluate_customer(customer: str) -> dict:
+	"""Run the rules for one customer now (the Customer form's "Check Alerts")."""
+	_check_customer(customer)
+	result = service.evaluate_customer(customer)
+	return {**result, "alerts": service.open_alerts_of(customer)}
+
+
+@frappe.whitelist()
+def customer_alerts(customer: str) -> list[dict]:
+	"""The customer's open alerts the user may see (the Customer form shows them)."""
+	frappe.has_permission("Customer", "read", doc=customer, throw=True)
+	return service.open_alerts_of(customer)

@@ -1,0 +1,92 @@
+// CS Alert: the evidence with links to its records, and the actions that move the alert.
+const CS_ALERT_API = "customer_success.alerts.api.";
+
+frappe.ui.form.on("CS Alert", {
+	refresh(frm) {
+		cs_alert_form.render_evidence(frm);
+		if (frm.is_new()) return;
+		cs_alert_form.add_actions(frm);
+		const open = ["Open", "In Progress"].includes(frm.doc.status);
+		if (open && frm.doc.tasks_total && frm.doc.tasks_done === frm.doc.tasks_total) {
+			frm.set_intro(__("All tasks of the playbook are done: resolve this alert with a note."), "green");
+		} else if (open && frm.doc.snoozed_until && frm.doc.snoozed_until > frappe.datetime.get_today()) {
+			frm.set_intro(__("Snoozed until {0}.", [frappe.datetime.str_to_user(frm.doc.snoozed_until)]), "blue");
+		}
+	},
+});
+
+const cs_alert_form = {
+	render_evidence(frm) {
+		const wrapper = frm.get_field("evidence_html").$wrapper;
+		const evidence = frm.doc.evidence ? JSON.parse(frm.doc.evidence) : null;
+		if (!evidence) {
+			wrapper.html("");
+			return;
+		}
+		const esc = frappe.utils.escape_html;
+		const facts = Object.entries(evidence.facts || {})
+			.map(([key, value]) => {
+				const shown = typeof value === "object" && value !== null ? JSON.stringify(value) : value ?? "–";
+				return `<tr><td>${esc(__(frappe.model.unscrub(key)))}</td><td>${esc(String(shown))}</td></tr>`;
+			})
+			.join("");
+		const records = (evidence.records || [])
+			.map(([doctype, name]) => {
+				const url = `/app/${frappe.router.slug(doctype)}/${encodeURIComponent(name)}`;
+				return `<li>${esc(__(doctype))}: <a href="${url}">${esc(name)}</a></li>`;
+			})
+			.join("");
+		wrapper.html(
+			`<table class="table table-bordered table-sm">${facts}</table>` +
+				(records ? `<div class="text-muted small">${esc(__("Records behind it"))}</div><ul>${records}</ul>` : "")
+		);
+	},
+
+	add_actions(frm) {
+		const call = (method, args) =>
+			frappe.call({ method: CS_ALERT_API + method, args: { alert: frm.doc.name, ...args }, freeze: true }).then(() => frm.reload_doc());
+		const open = ["Open", "In Progress"].includes(frm.doc.status);
+		if (!open) return;
+		const group = __("Actions");
+		if (frm.doc.status === "Open") {
+			frm.add_custom_button(__("Start Work"), () => call("start_work", {}), group);
+		}
+		frm.add_custom_button(
+			__("Resolve"),
+			() =>
+				frappe.prompt(
+					{ fieldname: "note", fieldtype: "Small Text", label: __("Resolution Note"), reqd: 1 },
+					(v) => call("resolve", v),
+					__("Resolve Alert")
+				),
+			group
+		);
+		frm.add_custom_button(
+			__("Dismiss"),
+			() =>
+				frappe.prompt(
+					{ fieldname: "reason", fieldtype: "Small Text", label: __("Why Dismissed"), reqd: 1 },
+					(v) => call("dismiss", v),
+					__("Dismiss Alert")
+				),
+			group
+		);
+		frm.add_custom_button(
+			__("Snooze"),
+			() =>
+				frappe.prompt(
+					{ fieldname: "until", fieldtype: "Date", label: __("Snoozed Until"), reqd: 1, default: frappe.datetime.add_days(frappe.datetime.get_today(), 7) },
+					(v) => call("snooze", v),
+					__("Snooze Alert")
+				),
+			group
+		);
+		if (frm.doc.kind === "Expansion" && !frm.doc.opportunity) {
+			frm.add_custom_button(__("Create Opportunity"), () =>
+				frappe
+					.call({ method: CS_ALERT_API + "create_opportunity", args: { alert: frm.doc.name }, freeze: true })
+					.then((r) => r.message && frappe.set_route("Form", "Opportunity", r.message))
+			);
+		}
+	},
+};

@@ -1,0 +1,160 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import getdate, now_datetime, nowdate
+
+from customer_success.alerts import engine
+from customer_success.alerts import service as alerts
+
+
+class CSAlert(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from customer_success.alerts.doctype.cs_alert_task.cs_alert_task import CSAlertTask
+
+		ask_outcome: DF.Literal["", "Agreed", "Declined"]
+		ask_type: DF.Literal["", "Reference", "Case Study", "Referral", "Review"]
+		assigned_to: DF.Link | None
+		auto_resolved: DF.Check
+		closed_by: DF.Link | None
+		closed_on: DF.Datetime | None
+		csm: DF.Link | None
+		customer: DF.Link
+		customer_name: DF.Data | None
+		dismiss_reason: DF.SmallText | None
+		due_date: DF.Date | None
+		evidence: DF.Code | None
+		evidence_updated_on: DF.Datetime | None
+		kind: DF.Literal["Risk", "Expansion", "Advocacy", "Lifecycle"]
+		open_key: DF.Data | None
+		opportunity: DF.Link | None
+		opportunity_status: DF.Data | None
+		playbook: DF.Link | None
+		progress: DF.Percent
+		raised_on: DF.Datetime | None
+		resolution: DF.SmallText | None
+		rule: DF.Link | None
+		severity: DF.Literal["Low", "Medium", "High", "Critical"]
+		snoozed_until: DF.Date | None
+		status: DF.Literal["Open", "In Progress", "Resolved", "Dismissed"]
+		summary: DF.SmallText | None
+		tasks: DF.Table[CSAlertTask]
+		tasks_done: DF.Int
+		tasks_total: DF.Int
+		title: DF.Data | None
+	# end: auto-generated types
+
+	def onload(self):
+		if self.opportunity:  # as the Opportunity stands now (ERPNext converts it without hooks)
+			self.opportunity_status = alerts.opportunity_outcome(self.opportunity)
+
+	def validate(self):
+		self.validate_status_change()
+		self.validate_closing()
+		self.validate_snooze()
+		self.set_kind_from_rule()
+		self.set_title()
+		self.set_people()
+		self.set_due_date()
+		self.set_open_key()
+		if self.is_new():
+			self.raised_on = self.raised_on or now_datetime()
+			alerts.start_playbook(self)
+		self.set_progress()
+		self.set_closed()
+
+	def after_insert(self):
+		alerts.create_task_todos(self)
+		alerts.assign_alert(self)
+
+	def on_update(self):
+		if self.is_new():
+			return
+		if self.status in engine.CLOSED_STATUSES:
+			alerts.close_todos(self, "Closed" if self.status == engine.RESOLVED else "Cancelled")
+			return
+		self.close_todos_of_finished_tasks()
+		alerts.create_task_todos(self)
+
+	def validate_status_change(self):
+		before = None if self.is_new() else self.get_doc_before_save()
+		old = before.status if before else None
+		if not engine.transition_allowed(old, self.status):
+			frappe.throw(
+				_(
+					"Alert {0} cannot go from {1} to {2}: a closed alert stays closed; raise a new one."
+				).format(self.name, _(old or ""), _(self.status)),
+				title=_("Invalid Status"),
+			)
+
+	def validate_closing(self):
+		if self.status == engine.RESOLVED and not (self.resolution or "").strip():
+			frappe.throw(
+				_(
+					"Write a Resolution Note to resolve alert {0}: what was done, or why nothing was needed."
+				).format(self.name or _("New")),
+				title=_("Resolution Note Required"),
+			)
+		if self.status == engine.DISMISSED and not (self.dismiss_reason or "").strip():
+			frappe.throw(
+				_(
+					"Say why alert {0} is dismissed (Why Dismissed): its rule stays quiet for this customer a while."
+				).format(self.name or _("New")),
+				title=_("Reason Required"),
+			)
+
+	def validate_snooze(self):
+		if not self.has_value_changed("snoozed_until") or not self.snoozed_until:
+			return
+		if getdate(self.snoozed_until) <= getdate(nowdate()):
+			frappe.throw(_("Snoozed Until must be a date after today."), title=_("Invalid Date"))
+
+	def set_kind_from_rule(self):
+		if self.rule:
+			self.kind = frappe.db.get_value(alerts.RULE, self.rule, "kind") or self.kind
+		if not self.kind:
+			frappe.throw(_("Choose the alert's Kind (Risk, Expansion, Advocacy or Lifecycle)."))
+
+	def set_title(self):
+		what = self.rule or _(self.kind)
+		self.title = _("{0}: {1}").format(what, self.customer_name or self.customer)
+
+	def set_people(self):
+		people = frappe.db.get_value("Customer", self.customer, ["cs_owner"], as_dict=True) or {}
+		self.csm = people.get("cs_owner")
+		if not self.assigned_to:
+			self.assigned_to = self.csm or alerts.any_cs_manager()
+
+	def set_due_date(self):
+		if not self.due_date:
+			settings = alerts.alert_settings()
+			self.due_date = engine.due_date(self.severity, getdate(nowdate()), settings["due_days"])
+
+	def set_open_key(self):
+		# The unique index refuses a second open alert for the same customer and rule, whoever races.
+		is_open = self.status in engine.OPEN_STATUSES and self.rule
+		self.open_key = f"{self.customer}::{self.rule}" if is_open else None
+
+	def set_progress(self):
+		self.tasks_done, self.tasks_total, self.progress = engine.progress([t.as_dict() for t in self.tasks])
+
+	def set_closed(self):
+		if self.status in engine.CLOSED_STATUSES and not self.closed_on:
+			self.closed_on = now_datetime()
+			self.closed_by = frappe.session.user
+		elif self.status in engine.OPEN_STATUSES:
+			self.closed_on = self.closed_by = None
+
+	def close_todos_of_finished_tasks(self):
+		for task in self.tasks:
+			if task.todo and task.status in ("Done", "Cancelled"):
+				if frappe.db.get_value("ToDo", task.todo, "status") == "Open":
+					todo = frappe.get_doc("ToDo", task.todo)
+					todo.status = "Closed" if task.status == "Done" else "Cancelled"
+					todo.save(ignore_permissions=True)

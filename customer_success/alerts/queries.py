@@ -1,0 +1,328 @@
+"""Set-based reads and bulk writes for alerts: the facts each rule kind needs, for a whole range of
+customers at once (a handful of queries per rule, never one per customer), and the alerts' own state.
+
+The health room's reads (contract ends, last touches, invoices, scores) are reused, not rewritten.
+"""
+
+from datetime import date
+
+import frappe
+from frappe.query_builder import Case
+from frappe.query_builder.functions import Count, Max, Sum
+from frappe.utils import add_days
+
+from customer_success.alerts import engine
+
+ALERT = "CS Alert"
+RUNNING_PLAN_STATUSES = ("Agreed with Customer", "Active", "At Risk")
+OPEN_MILESTONE_STATES = ("Not Started", "In Progress", "Overdue")
+
+
+def customers(lo: str, hi: str) -> list[dict]:
+	"""The active customers of the range with what the rules read off the Customer itself."""
+	customer = frappe.qb.DocType("Customer")
+	return (
+		frappe.qb.from_(customer)
+		.select(
+			customer.name,
+			customer.customer_name,
+			customer.cs_owner,
+			customer.account_manager,
+			customer.cs_health_status,
+			customer.cs_health_score,
+			customer.cs_lifecycle_stage,
+		)
+		.where((customer.disabled == 0) & customer.name[lo:hi])
+		.orderby(customer.name)
+		.run(as_dict=True)
+	)
+
+
+def latest_scores(lo: str, hi: str, day: date) -> dict[str, str]:
+	"""{customer: name of its latest Customer Health Score on or before `day`}: the evidence's link."""
+	score = frappe.qb.DocType("Customer Health Score")
+	rows = (
+		frappe.qb.from_(score)
+		.select(score.customer, score.name)
+		.where(score.customer[lo:hi] & score.score_date[add_days(day, -7) : day])
+		.orderby(score.score_date)
+		.run()
+	)
+	return dict(rows)  # later dates overwrite earlier ones
+
+
+def overdue_milestones(lo: str, hi: str, today: date) -> dict[str, list[dict]]:
+	"""{customer: [{name, due_date}]} of open milestones of running plans past their due date."""
+	milestone = frappe.qb.DocType("Success Plan Milestone")
+	plan = frappe.qb.DocType("Success Plan")
+	rows = (
+		frappe.qb.from_(milestone)
+		.join(plan)
+		.on(plan.name == milestone.success_plan)
+		.select(milestone.customer, milestone.name, milestone.due_date)
+		.where(
+			milestone.customer[lo:hi]
+			& milestone.status.isin(OPEN_MILESTONE_STATES)
+			& (milestone.due_date < today)
+			& plan.status.isin(RUNNING_PLAN_STATUSES)
+		)
+		.orderby(milestone.due_date)
+		.run(as_dict=True)
+	)
+	found: dict[str, list[dict]] = {}
+	for row in rows:
+		found.setdefault(row.customer, []).append({"name": row.name, "due_date": row.due_date})
+	return found
+
+
+def plan_checkins(lo: str, hi: str) -> dict[str, list[dict]]:
+	"""{customer: [{name, start_date, last_checkin}]} of running plans, with their last completed
+	check-in."""
+	plan = frappe.qb.DocType("Success Plan")
+	checkin = frappe.qb.DocType("Success Plan Check-in")
+	rows = (
+		frappe.qb.from_(plan)
+		.left_join(checkin)
+		.on((checkin.success_plan == plan.name) & (checkin.docstatus == 1))
+		.select(plan.customer, plan.name, plan.start_date, Max(checkin.checkin_date).as_("last_checkin"))
+		.where(plan.customer[lo:hi] & plan.status.isin(RUNNING_PLAN_STATUSES))
+		.groupby(plan.customer, plan.name, plan.start_date)
+		.run(as_dict=True)
+	)
+	found: dict[str, list[dict]] = {}
+	for row in rows:
+		found.setdefault(row.customer, []).append(
+			{"name": row.name, "start_date": row.start_date, "last_checkin": row.last_checkin}
+		)
+	return found
+
+
+def plan_objectives(lo: str, hi: str) -> dict[str, list[dict]]:
+	"""{customer: [{name, objectives, achieved}]} of running plans."""
+	plan = frappe.qb.DocType("Success Plan")
+	objective = frappe.qb.DocType("Success Plan Objective")
+	achieved = Case().when(objective.status == "Achieved", 1).else_(0)
+	rows = (
+		frappe.qb.from_(plan)
+		.join(objective)
+		.on((objective.parent == plan.name) & (objective.parenttype == "Success Plan"))
+		.select(
+			plan.customer, plan.name, Count(objective.name).as_("objectives"), Sum(achieved).as_("achieved")
+		)
+		.where(plan.customer[lo:hi] & plan.status.isin(RUNNING_PLAN_STATUSES))
+		.groupby(plan.customer, plan.name)
+		.run(as_dict=True)
+	)
+	found: dict[str, list[dict]] = {}
+	for row in rows:
+		found.setdefault(row.customer, []).append(
+			{"name": row.name, "objectives": int(row.objectives or 0), "achieved": int(row.achieved or 0)}
+		)
+	return found
+
+
+def key_stakeholders(lo: str, hi: str) -> dict[str, list[dict]]:
+	"""{customer: [stakeholder]} of the champions and economic buyers recorded on accepted handoffs,
+	each with whether its contact is still linked to the customer, disabled (its user is) or marked
+	as having left (`cs_left_company`)."""
+	handoff = frappe.qb.DocType("Sales Handoff")
+	row = frappe.qb.DocType("Sales Handoff Stakeholder")
+	contact = frappe.qb.DocType("Contact")
+	user = frappe.qb.DocType("User")
+	link = frappe.qb.DocType("Dynamic Link")
+	has_left = frappe.db.has_column("Contact", "cs_left_company")
+	linked = (
+		frappe.qb.from_(link)
+		.select(link.parent)
+		.where(
+			(link.parenttype == "Contact")
+			& (link.link_doctype == "Customer")
+			& (link.link_name == handoff.customer)
+		)
+	)
+	query = (
+		frappe.qb.from_(row)
+		.join(handoff)
+		.on((handoff.name == row.parent) & (row.parenttype == "Sales Handoff"))
+		.left_join(contact)
+		.on(contact.name == row.contact)
+		.left_join(user)
+		.on(user.name == contact.user)
+		.select(
+			handoff.customer,
+			handoff.name.as_("handoff"),
+			row.contact,
+			row.stakeholder_name,
+			row.is_champion,
+			row.is_economic_buyer,
+			Case().when(row.contact.isin(linked), 1).else_(0).as_("linked"),
+			Case().when(contact.user.isnotnull() & (user.enabled == 0), 1).else_(0).as_("disabled"),
+		)
+		.where(
+			handoff.customer[lo:hi]
+			& (handoff.status == "Accepted")
+			& ((row.is_champion == 1) | (row.is_economic_buyer == 1))
+			& row.contact.isnotnull()
+			& (row.contact != "")
+		)
+	)
+	if has_left:
+		query = query.select(contact.cs_left_company.as_("left"))
+	found: dict[str, list[dict]] = {}
+	for r in query.run(as_dict=True):
+		found.setdefault(r.customer, []).append(dict(r))
+	return found
+
+
+def onboarding_facts(lo: str, hi: str) -> dict[str, dict]:
+	"""{customer: {go_live, open_milestones}} for customers in Onboarding: the latest go-live planned
+	on their accepted handoffs and their milestones still open on running plans."""
+	customer = frappe.qb.DocType("Customer")
+	handoff = frappe.qb.DocType("Sales Handoff")
+	milestone = frappe.qb.DocType("Success Plan Milestone")
+	plan = frappe.qb.DocType("Success Plan")
+	onboarding = (
+		frappe.qb.from_(customer)
+		.select(customer.name)
+		.where(customer.name[lo:hi] & (customer.cs_lifecycle_stage == "Onboarding"))
+	)
+	go_lives = (
+		frappe.qb.from_(handoff)
+		.select(handoff.customer, Max(handoff.target_go_live))
+		.where(
+			handoff.customer.isin(onboarding)
+			& (handoff.status == "Accepted")
+			& handoff.target_go_live.isnotnull()
+		)
+		.groupby(handoff.customer)
+		.run()
+	)
+	if not go_lives:
+		return {}
+	open_counts = dict(
+		frappe.qb.from_(milestone)
+		.join(plan)
+		.on(plan.name == milestone.success_plan)
+		.select(milestone.customer, Count(milestone.name))
+		.where(
+			milestone.customer.isin(onboarding)
+			& milestone.status.isin(OPEN_MILESTONE_STATES)
+			& plan.status.isin(RUNNING_PLAN_STATUSES)
+		)
+		.groupby(milestone.customer)
+		.run()
+	)
+	return {
+		name: {"go_live": go_live, "open_milestones": int(open_counts.get(name) or 0)}
+		for name, go_live in go_lives
+	}
+
+
+# --- the alerts' own state ---------------------------------------------------------------------
+
+
+def open_alerts(lo: str, hi: str) -> dict[tuple[str, str], dict]:
+	"""{(customer, rule): {name, severity, snoozed_until, evidence}} of the range's open rule alerts."""
+	alert = frappe.qb.DocType(ALERT)
+	rows = (
+		frappe.qb.from_(alert)
+		.select(alert.name, alert.customer, alert.rule, alert.severity, alert.snoozed_until, alert.evidence)
+		.where(alert.customer[lo:hi] & alert.status.isin(engine.OPEN_STATUSES) & alert.rule.isnotnull())
+		.run(as_dict=True)
+	)
+	return {(row.customer, row.rule): row for row in rows}
+
+
+def recently_dismissed(lo: str, hi: str, since) -> set[tuple[str, str]]:
+	"""(customer, rule) pairs with an alert dismissed since `since`: in their cool-down."""
+	alert = frappe.qb.DocType(ALERT)
+	rows = (
+		frappe.qb.from_(alert)
+		.select(alert.customer, alert.rule)
+		.distinct()
+		.where(
+			alert.customer[lo:hi]
+			& (alert.status == engine.DISMISSED)
+			& (alert.closed_on >= since)
+			& alert.rule.isnotnull()
+		)
+		.run()
+	)
+	return {(customer, rule) for customer, rule in rows}
+
+
+def raised_since(lo: str, hi: str, since) -> dict[str, int]:
+	"""{customer: alerts raised since `since`}: what counts against the weekly cap."""
+	alert = frappe.qb.DocType(ALERT)
+	return dict(
+		frappe.qb.from_(alert)
+		.select(alert.customer, Count("*"))
+		.where(alert.customer[lo:hi] & (alert.creation >= since))
+		.groupby(alert.customer)
+		.run()
+	)
+
+
+def update_evidence(name: str, severity: str, summary: str, evidence: str, now, clear_snooze: bool):
+	"""Write a re-fired rule's news onto its open alert (no controller: nothing else changes)."""
+	alert = frappe.qb.DocType(ALERT)
+	query = (
+		frappe.qb.update(alert)
+		.set(alert.severity, severity)
+		.set(alert.summary, summary)
+		.set(alert.evidence, evidence)
+		.set(alert.evidence_updated_on, now)
+		.set(alert.modified, now)
+		.where(alert.name == name)
+	)
+	if clear_snooze:
+		query = query.set(alert.snoozed_until, None)
+	query.run()
+
+
+def people_for(customer_names: list[str]) -> dict[str, dict]:
+	"""{customer: {"Sales Owner": user}}: the sales owner of each customer's latest accepted handoff."""
+	if not customer_names:
+		return {}
+	handoff = frappe.qb.DocType("Sales Handoff")
+	rows = (
+		frappe.qb.from_(handoff)
+		.select(handoff.customer, handoff.sales_owner)
+		.where(
+			handoff.customer.isin(customer_names)
+			& (handoff.status == "Accepted")
+			& handoff.sales_owner.isnotnull()
+		)
+		.orderby(handoff.accepted_on)
+		.run()
+	)
+	return {customer: {engine.SALES_OWNER: owner} for customer, owner in rows}
+
+
+def sync_opportunity_outcomes():
+	"""Each alert's Opportunity outcome as the Opportunity stands now, in one statement: ERPNext
+	moves an Opportunity to Converted with db_set (quotation or order), which runs no hook."""
+	# qb cannot express UPDATE ... JOIN; no input reaches the statement.
+	frappe.db.sql(
+		"""
+		update `tabCS Alert` a
+		join `tabOpportunity` o on o.name = a.opportunity
+		set a.opportunity_status = case o.status when 'Converted' then 'Won' else o.status end
+		where a.opportunity is not null
+			and coalesce(a.opportunity_status, '') != case o.status when 'Converted' then 'Won' else o.status end
+		"""
+	)
+
+
+def sync_alert_csms():
+	"""Open alerts show (and filter by) their customer's current CSM, in one statement: a customer
+	moved to another book takes its open alerts' CSM with it (access already follows the customer)."""
+	# qb cannot express UPDATE ... JOIN; no input reaches the statement.
+	frappe.db.sql(
+		"""
+		update `tabCS Alert` a
+		join `tabCustomer` c on c.name = a.customer
+		set a.csm = c.cs_owner
+		where a.status in ('Open', 'In Progress') and not (a.csm <=> c.cs_owner)
+		"""
+	)

@@ -1,0 +1,682 @@
+"""Alerts: the rules pass (ERPNext tables -> queries -> engine -> alerts), playbooks, actions.
+
+One function, `evaluate`, runs the enabled rules over a range of customers; the pass after each
+nightly health run (`evaluate_book`) and the Customer form's "Check Alerts" (`evaluate_customer`)
+both use it. Per range: a handful of queries per rule, the engine's decisions, then the writes.
+"""
+
+import json
+from datetime import date
+
+import frappe
+from frappe import _
+from frappe.utils import add_days, cint, getdate, now_datetime, nowdate
+
+from customer_success.alerts import engine, queries
+from customer_success.constants import CS_MANAGER_ROLE
+from customer_success.health import queries as health_queries
+
+ALERT = "CS Alert"
+RULE = "CS Alert Rule"
+PLAYBOOK = "CS Playbook"
+CHUNK_SIZE = 10000
+JOB_TIMEOUT = 3600
+
+
+# --- rules and settings ----------------------------------------------------------------------
+
+
+def load_rules() -> list[dict]:
+	return frappe.get_all(
+		RULE,
+		filters={"enabled": 1},
+		fields=["name", "rule_type", "kind", "severity", "playbook", "auto_resolve", "threshold", "days"],
+		order_by="name",
+	)
+
+
+def alert_settings() -> dict:
+	settings = frappe.get_cached_doc("Customer Success Settings")
+	return {
+		"cap": cint(settings.get("max_new_alerts_per_week")),
+		"cooldown_days": cint(settings.get("alert_dismiss_cooldown_days")),
+		"checkin_cadence_days": cint(settings.get("checkin_cadence_days")) or 90,
+		"due_days": {
+			engine.CRITICAL: cint(settings.get("alert_due_days_critical")),
+			engine.HIGH: cint(settings.get("alert_due_days_high")),
+			engine.MEDIUM: cint(settings.get("alert_due_days_medium")),
+			engine.LOW: cint(settings.get("alert_due_days_low")),
+		},
+	}
+
+
+# --- facts and decisions -----------------------------------------------------------------------
+
+
+def gather_facts(lo: str, hi: str, rules: list[dict], today: date) -> dict:
+	"""The aggregates the enabled rules need for every customer of the range (only those rules')."""
+	types = {rule.rule_type for rule in rules}
+	facts: dict = {}
+	if types & {engine.RENEWAL_AT_RISK, engine.GREEN_BEFORE_RENEWAL}:
+		facts["contracts"] = health_queries.latest_contract_end(lo, hi)
+	if engine.HEALTH_DROP in types:
+		facts["scores_then"] = {
+			int(rule.days or 0): health_queries.scores_around(lo, hi, add_days(today, -int(rule.days or 0)))
+			for rule in rules
+			if rule.rule_type == engine.HEALTH_DROP
+		}
+	if engine.OVERDUE_RECEIVABLE in types:
+		facts["invoices"] = health_queries.invoice_facts(lo, hi, today, add_days(today, -365), 90)
+	if engine.MILESTONES_OVERDUE in types:
+		facts["milestones"] = queries.overdue_milestones(lo, hi, today)
+	if engine.CHECKIN_OVERDUE in types:
+		facts["checkins"] = queries.plan_checkins(lo, hi)
+	if engine.NO_TOUCH in types:
+		facts["touches"] = health_queries.last_touch_dates(lo, hi)
+		facts["live"] = health_queries.live_customers(lo, hi)
+	if engine.STAKEHOLDER_LEFT in types:
+		facts["stakeholders"] = queries.key_stakeholders(lo, hi)
+	if engine.OBJECTIVES_ACHIEVED in types:
+		facts["objectives"] = queries.plan_objectives(lo, hi)
+	if engine.ONBOARDING_LATE in types:
+		facts["onboarding"] = queries.onboarding_facts(lo, hi)
+	return facts
+
+
+def decide(rule: dict, customer: dict, facts: dict, today: date, settings: dict) -> engine.Finding | None:
+	"""One rule for one customer: the engine's decision on the range's facts."""
+	name, kind, severity = customer["name"], rule.rule_type, rule.severity
+	status, score = customer.get("cs_health_status"), customer.get("cs_health_score")
+	if kind == engine.HEALTH_RED:
+		return engine.health_red(status, score, severity)
+	if kind == engine.HEALTH_DROP:
+		then = facts["scores_then"][int(rule.days or 0)].get(name)
+		return engine.health_drop(score, then, status, rule.threshold, rule.days, severity)
+	if kind == engine.RENEWAL_AT_RISK:
+		return engine.renewal_at_risk(facts["contracts"].get(name), status, today, rule.days, severity)
+	if kind == engine.GREEN_BEFORE_RENEWAL:
+		return engine.green_before_renewal(status, facts["contracts"].get(name), today, rule.days, severity)
+	if kind == engine.OVERDUE_RECEIVABLE:
+		invoice = facts["invoices"].get(name) or {}
+		oldest = invoice.get("oldest_overdue_due")
+		return engine.overdue_receivable(
+			invoice.get("overdue"),
+			getdate(oldest) if oldest else None,
+			today,
+			rule.threshold,
+			rule.days,
+			severity,
+		)
+	if kind == engine.MILESTONES_OVERDUE:
+		return engine.milestones_overdue(facts["milestones"].get(name, []), today, rule.threshold, severity)
+	if kind == engine.CHECKIN_OVERDUE:
+		return engine.checkin_overdue(
+			facts["checkins"].get(name, []), today, settings["checkin_cadence_days"], rule.days, severity
+		)
+	if kind == engine.NO_TOUCH:
+		return engine.no_touch(facts["touches"].get(name), name in facts["live"], today, rule.days, severity)
+	if kind == engine.STAKEHOLDER_LEFT:
+		return engine.stakeholder_left(facts["stakeholders"].get(name, []), severity)
+	if kind == engine.OBJECTIVES_ACHIEVED:
+		return engine.objectives_achieved(facts["objectives"].get(name, []), severity)
+	if kind == engine.ONBOARDING_LATE:
+		onboarding = facts["onboarding"].get(name)
+		if not onboarding:
+			return None
+		return engine.onboarding_late(
+			customer.get("cs_lifecycle_stage"),
+			getdate(onboarding["go_live"]),
+			onboarding["open_milestones"],
+			today,
+			rule.days,
+			severity,
+		)
+	return None
+
+
+# --- the pass ----------------------------------------------------------------------------------
+
+
+def evaluate(lo: str, hi: str, names: set[str] | None = None, today: date | None = None) -> dict:
+	"""Run every enabled rule over the customers from `lo` to `hi` (only `names` when given).
+
+	One customer whose facts break a rule is logged to the Error Log and skipped; the rest go on.
+	Idempotent: a second run the same day raises nothing new, it finds the open alerts.
+	"""
+	today = getdate(today or nowdate())
+	rules = load_rules()
+	result = {"raised": 0, "updated": 0, "resolved": 0, "held": 0, "failed": []}
+	if not rules:
+		return result
+	settings = alert_settings()
+	by_name = {rule.name: rule for rule in rules}
+	customers = [c for c in queries.customers(lo, hi) if names is None or c.name in names]
+	facts = gather_facts(lo, hi, rules, today)
+	findings: dict[tuple[str, str], engine.Finding] = {}
+	evaluated = set()
+	for customer in customers:
+		try:
+			for rule in rules:
+				finding = decide(rule, customer, facts, today, settings)
+				if finding:
+					findings[(customer.name, rule.name)] = finding
+			evaluated.add(customer.name)
+		except Exception:
+			result["failed"].append(customer.name)
+			for rule in rules:
+				findings.pop((customer.name, rule.name), None)
+			frappe.log_error(
+				title=_("Alert rules failed for customer {0}").format(customer.name),
+				reference_doctype="Customer",
+				reference_name=customer.name,
+			)
+	open_alerts = {k: v for k, v in queries.open_alerts(lo, hi).items() if k[0] in evaluated}
+	actions = engine.plan_actions(
+		findings,
+		open_alerts,
+		queries.recently_dismissed(lo, hi, add_days(today, -settings["cooldown_days"])),
+		queries.raised_since(lo, hi, add_days(today, -6)),
+		settings["cap"],
+		{rule.name for rule in rules if rule.auto_resolve},
+		evaluated,
+		today,
+	)
+	add_health_links(lo, hi, today, findings, by_name)
+	by_customer = {c.name: c for c in customers}
+	now = now_datetime()
+	stored = {alert["name"]: (key, alert) for key, alert in open_alerts.items()}
+	for name, finding, wake in actions.update:
+		key, alert = stored[name]
+		evidence = evidence_json(by_name[key[1]], finding)
+		if evidence == alert.get("evidence") and finding.severity == alert.get("severity"):
+			continue  # nothing new: the alert is left untouched
+		queries.update_evidence(
+			name, finding.severity, summary_of(by_name[key[1]], finding), evidence, now, clear_snooze=wake
+		)
+		result["updated"] += 1
+		if wake:
+			notify(
+				name,
+				_("Alert {0} woke from its snooze: its severity rose to {1}.").format(
+					name, _(finding.severity)
+				),
+			)
+	for name in actions.resolve:
+		try:
+			auto_resolve(name)
+			result["resolved"] += 1
+		except Exception:
+			frappe.log_error(
+				title=_("Resolving alert {0} failed").format(name),
+				reference_doctype=ALERT,
+				reference_name=name,
+			)
+	for customer, rule_name, finding in actions.raise_:
+		try:
+			with savepoint():
+				raise_alert(by_customer[customer], by_name[rule_name], finding, today, settings)
+			result["raised"] += 1
+		except Exception:
+			result["failed"].append(customer)
+			frappe.log_error(
+				title=_("Raising an alert failed for customer {0}").format(customer),
+				reference_doctype="Customer",
+				reference_name=customer,
+			)
+	result["held"] = len(actions.held)
+	return result
+
+
+class savepoint:
+	"""A failed alert rolls back only its own writes, not the range's."""
+
+	def __enter__(self):
+		self.name = "cs_alert_" + frappe.generate_hash(length=8)
+		frappe.db.savepoint(self.name)
+
+	def __exit__(self, exc_type, exc, tb):
+		if exc_type:
+			frappe.db.rollback(save_point=self.name)
+		return False
+
+
+def evaluate_book(today: str | None = None) -> dict:
+	"""The whole book, range by range, each committed on its own (the nightly pass)."""
+	totals = {"raised": 0, "updated": 0, "resolved": 0, "held": 0, "failed": []}
+	queries.sync_opportunity_outcomes()
+	queries.sync_alert_csms()
+	for lo, hi in health_queries.customer_ranges(CHUNK_SIZE):
+		result = evaluate(lo, hi, today=getdate(today) if today else None)
+		frappe.db.commit()  # nosemgrep: each range's alerts are durable on their own
+		for key in ("raised", "updated", "resolved", "held"):
+			totals[key] += result[key]
+		totals["failed"] += result["failed"]
+	return totals
+
+
+def enqueue_ranges(today: str | None = None) -> int:
+	"""The nightly pass fanned out: one job per range on the long queue, so the workers listening
+	there share it (as the recompute's chunks do). Each range job is idempotent on its own."""
+	day = str(getdate(today or nowdate()))
+	ranges = health_queries.customer_ranges(CHUNK_SIZE)
+	for index, (lo, hi) in enumerate(ranges):
+		frappe.enqueue(
+			"customer_success.alerts.jobs.evaluate_range",
+			queue="long",
+			timeout=JOB_TIMEOUT,
+			job_id=f"{job_id(day)}-{index}",
+			deduplicate=True,
+			lo=lo,
+			hi=hi,
+			today=day,
+		)
+	return len(ranges)
+
+
+def evaluate_customer(customer: str) -> dict:
+	return evaluate(customer, customer, {customer})
+
+
+def job_id(score_date) -> str:
+	return f"cs-alerts-{getdate(score_date or nowdate())}"
+
+
+def after_health_run(run=None, status=None, score_date=None):
+	"""`cs_after_health_run` hook: queue the rules pass on the long queue, once per day."""
+	if frappe.flags.in_test:
+		return  # tests run the pass on their own customers; a queued whole-book pass would touch others
+	frappe.enqueue(
+		"customer_success.alerts.jobs.start_nightly_pass",
+		queue="long",
+		timeout=JOB_TIMEOUT,
+		job_id=job_id(score_date),
+		deduplicate=True,
+		enqueue_after_commit=True,
+		today=str(getdate(score_date or nowdate())),
+	)
+
+
+# --- evidence ----------------------------------------------------------------------------------
+
+
+HEALTH_RULES = (engine.HEALTH_RED, engine.HEALTH_DROP, engine.RENEWAL_AT_RISK, engine.GREEN_BEFORE_RENEWAL)
+
+
+def add_health_links(lo: str, hi: str, today: date, findings: dict, rules: dict):
+	"""Health rules' evidence links the score behind them (one query for the range)."""
+	health = {key for key in findings if rules[key[1]].rule_type in HEALTH_RULES}
+	if not health:
+		return
+	scores = queries.latest_scores(lo, hi, today)
+	for key in health:
+		if scores.get(key[0]):
+			findings[key].records.append(("Customer Health Score", str(scores[key[0]])))
+
+
+def evidence_json(rule: dict, finding: engine.Finding) -> str:
+	return json.dumps(
+		{
+			"rule_type": rule.rule_type,
+			"facts": finding.facts,
+			"records": [list(r) for r in finding.records],
+		},
+		default=str,
+		sort_keys=True,
+		separators=(",", ":"),
+	)
+
+
+def summary_of(rule: dict, finding: engine.Finding) -> str:
+	"""What fired, in a sentence, in the site's language."""
+	f = finding.facts
+	kind = rule.rule_type
+	if kind == engine.HEALTH_RED:
+		return _("Health is Red (score {0}).").format(f.get("score"))
+	if kind == engine.HEALTH_DROP:
+		return _("Health fell {0} points in {1} days (from {2} to {3}).").format(
+			f["drop"], f["days"], f["score_then"], f["score"]
+		)
+	if kind == engine.RENEWAL_AT_RISK:
+		return _("The contract ends in {0} days ({1}) and health is {2}.").format(
+			f["days_to_renewal"], f["contract_end"], _(f["status"])
+		)
+	if kind == engine.OVERDUE_RECEIVABLE:
+		return _("{0} overdue in receivables, the oldest {1} days overdue.").format(
+			frappe.format_value(f["overdue"], {"fieldtype": "Currency"}), f["days_overdue"]
+		)
+	if kind == engine.MILESTONES_OVERDUE:
+		return _("{0} milestones are overdue (the oldest was due {1}).").format(f["count"], f["oldest_due"])
+	if kind == engine.CHECKIN_OVERDUE:
+		return _("No check-in for {0} days on {1} running plans (cadence {2} days).").format(
+			f["days_since"], f["plans"], f["cadence_days"]
+		)
+	if kind == engine.NO_TOUCH:
+		if f.get("last_touch") is None:
+			return _("A live customer never contacted.")
+		return _("No touch for {0} days (last on {1}).").format(f["days_since"], f["last_touch"])
+	if kind == engine.STAKEHOLDER_LEFT:
+		why = {"left": _("left the company"), "disabled": _("disabled"), "unlinked": _("no longer linked")}
+		return "; ".join(
+			_("{0} ({1}) {2}").format(s["name"], _(s["role"]), why[s["why"]]) for s in f["stakeholders"]
+		)
+	if kind == engine.OBJECTIVES_ACHIEVED:
+		return _("All {0} objectives of {1} running plans are achieved.").format(f["objectives"], f["plans"])
+	if kind == engine.GREEN_BEFORE_RENEWAL:
+		return _("Health is Green and the contract ends in {0} days ({1}).").format(
+			f["days_to_renewal"], f["contract_end"]
+		)
+	if kind == engine.ONBOARDING_LATE:
+		return _("Still onboarding {0} days after the planned go-live ({1}), {2} milestones open.").format(
+			f["days_late"], f["go_live"], f["open_milestones"]
+		)
+	return _(kind)
+
+
+# --- raising, playbooks, people -------------------------------------------------------------
+
+
+def any_cs_manager() -> str | None:
+	"""An enabled CS Manager (the first by name): who gets what has no CSM."""
+	if "cs_manager" not in frappe.local.flags.get("cs_alert_cache", {}):
+		role = frappe.qb.DocType("Has Role")
+		user = frappe.qb.DocType("User")
+		rows = (
+			frappe.qb.from_(role)
+			.join(user)
+			.on(user.name == role.parent)
+			.select(user.name)
+			.where(
+				(role.role == CS_MANAGER_ROLE)
+				& (role.parenttype == "User")
+				& (user.enabled == 1)
+				& user.name.notin(("Administrator", "Guest"))
+			)
+			.orderby(user.name)
+			.limit(1)
+			.run(pluck=True)
+		)
+		frappe.local.flags.setdefault("cs_alert_cache", {})["cs_manager"] = rows[0] if rows else None
+	return frappe.local.flags["cs_alert_cache"]["cs_manager"]
+
+
+def people_of(customer: dict | str) -> dict:
+	"""Who does what for one customer: {CSM, CS Manager, Sales Owner, Account Manager} (users)."""
+	if isinstance(customer, str):
+		customer = frappe.db.get_value(
+			"Customer", customer, ["name", "cs_owner", "account_manager"], as_dict=True
+		)
+	people = {
+		engine.CSM: customer.get("cs_owner"),
+		engine.CS_MANAGER: any_cs_manager(),
+		engine.ACCOUNT_MANAGER: customer.get("account_manager"),
+		**queries.people_for([customer["name"]]).get(customer["name"], {}),
+	}
+	return {role: user for role, user in people.items() if user and is_enabled_user(user)}
+
+
+def is_enabled_user(user: str) -> bool:
+	return bool(frappe.db.get_value("User", user, "enabled"))
+
+
+def raise_alert(customer: dict, rule: dict, finding: engine.Finding, today: date, settings: dict):
+	alert = frappe.get_doc(
+		{
+			"doctype": ALERT,
+			"customer": customer["name"],
+			"kind": rule.kind or engine.RULE_KINDS.get(rule.rule_type),
+			"rule": rule.name,
+			"severity": finding.severity,
+			"status": engine.OPEN,
+			"due_date": engine.due_date(finding.severity, today, settings["due_days"]),
+			"playbook": rule.playbook,
+			"summary": summary_of(rule, finding),
+			"evidence": evidence_json(rule, finding),
+			"evidence_updated_on": now_datetime(),
+		}
+	)
+	alert.flags.ignore_permissions = True
+	alert.insert()
+	return alert
+
+
+def start_playbook(alert, people: dict | None = None, today: date | None = None):
+	"""Copy the playbook's tasks onto the alert, each assigned by its role, and put them on those
+	people's ToDo lists with their due dates (the notification bell tells them)."""
+	if not alert.playbook or alert.tasks:
+		return
+	today = getdate(today or nowdate())
+	people = people if people is not None else people_of(alert.customer)
+	playbook = frappe.get_cached_doc(PLAYBOOK, alert.playbook)
+	for task in playbook.tasks:
+		alert.append(
+			"tasks",
+			{
+				"title": task.title,
+				"description": task.description,
+				"assign_role": task.assign_to,
+				"assigned_to": engine.task_assignee(task.assign_to, people),
+				"due_date": engine.task_due(today, task.offset_days),
+				"status": "Open",
+			},
+		)
+
+
+def todos_enabled() -> bool:
+	return bool(cint(frappe.db.get_single_value("Customer Success Settings", "create_todos")))
+
+
+def create_task_todos(alert):
+	"""A ToDo per open task without one, referencing the alert (closing it moves the progress)."""
+	if not todos_enabled():
+		return
+	from frappe.desk.form.assign_to import notify_assignment
+
+	for task in alert.tasks:
+		if task.todo or task.status != "Open" or not task.assigned_to:
+			continue
+		todo = frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"allocated_to": task.assigned_to,
+				"reference_type": ALERT,
+				"reference_name": alert.name,
+				"description": _("{0}: {1}").format(alert.title or alert.name, task.title),
+				"date": task.due_date,
+				"priority": "High" if alert.severity in (engine.HIGH, engine.CRITICAL) else "Medium",
+				"status": "Open",
+				"assigned_by": frappe.session.user,
+			}
+		).insert(ignore_permissions=True)
+		task.db_set("todo", todo.name, update_modified=False)
+		notify_assignment(
+			todo.assigned_by,
+			todo.allocated_to,
+			ALERT,
+			alert.name,
+			action="ASSIGN",
+			description=todo.description,
+		)
+
+
+def assign_alert(alert):
+	"""The alert on its assignee's ToDo list (and bell), when ToDos are on."""
+	if not alert.assigned_to or not todos_enabled() or not is_enabled_user(alert.assigned_to):
+		return
+	from frappe.desk.form.assign_to import add
+
+	add(
+		{
+			"assign_to": [alert.assigned_to],
+			"doctype": ALERT,
+			"name": alert.name,
+			"description": alert.summary or alert.title,
+			"date": alert.due_date,
+		},
+		ignore_permissions=True,
+	)
+
+
+def on_todo_update(todo, method=None):
+	"""doc_events ToDo.on_update: a task's ToDo closed (or cancelled) moves its alert's progress."""
+	if todo.reference_type != ALERT or not todo.reference_name:
+		return
+	status = {"Closed": "Done", "Cancelled": "Cancelled", "Open": "Open"}.get(todo.status)
+	task = frappe.qb.DocType("CS Alert Task")
+	rows = (
+		frappe.qb.from_(task)
+		.select(task.name, task.status)
+		.where((task.parent == todo.reference_name) & (task.todo == todo.name))
+		.run(as_dict=True)
+	)
+	if not rows or not status or rows[0].status == status:
+		return
+	frappe.qb.update(task).set(task.status, status).where(task.name == rows[0].name).run()
+	refresh_progress(todo.reference_name)
+
+
+def refresh_progress(name: str):
+	"""Recount the alert's tasks; when all are done, ask its assignee to resolve it."""
+	alert = frappe.get_doc(ALERT, name)
+	done, total, percent = engine.progress([t.as_dict() for t in alert.tasks])
+	alert.db_set({"tasks_done": done, "tasks_total": total, "progress": percent}, update_modified=False)
+	if total and done == total and alert.status in engine.OPEN_STATUSES:
+		notify(name, _("All tasks of alert {0} are done: resolve it with a note.").format(name))
+
+
+def notify(name: str, subject: str):
+	assignee = frappe.db.get_value(ALERT, name, "assigned_to")
+	if not assignee or assignee == frappe.session.user:
+		return
+	from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
+
+	enqueue_create_notification(
+		assignee,
+		{
+			"type": "Alert",
+			"document_type": ALERT,
+			"document_name": name,
+			"subject": frappe.utils.escape_html(subject),
+			"from_user": frappe.session.user,
+		},
+	)
+
+
+def close_todos(alert, status: str = "Closed"):
+	"""The alert is closed: its open ToDos (tasks and assignment) go with it."""
+	todo = frappe.qb.DocType("ToDo")
+	(
+		frappe.qb.update(todo)
+		.set(todo.status, "Cancelled" if status == "Cancelled" else "Closed")
+		.where((todo.reference_type == ALERT) & (todo.reference_name == alert.name) & (todo.status == "Open"))
+		.run()
+	)
+	# frappe keeps the open assignees on the document; a closed alert has none
+	frappe.db.set_value(ALERT, alert.name, "_assign", None, update_modified=False)
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+
+def close(alert, status: str, note: str | None, auto: bool = False):
+	"""Resolve (a note is required) or dismiss (a reason is required) an open alert."""
+	note = (note or "").strip()
+	if status == engine.RESOLVED:
+		alert.resolution = note or alert.resolution
+	else:
+		alert.dismiss_reason = note or alert.dismiss_reason
+	alert.status = status
+	alert.auto_resolved = int(auto)
+	alert.save(ignore_permissions=auto or bool(alert.flags.ignore_permissions))
+
+
+def auto_resolve(name: str):
+	alert = frappe.get_doc(ALERT, name)
+	close(alert, engine.RESOLVED, _("The condition cleared: resolved by itself."), auto=True)
+
+
+def snooze(alert, until):
+	until = getdate(until) if until else None
+	if not until or until <= getdate(nowdate()):
+		frappe.throw(_("Snoozed Until must be a date after today."), title=_("Invalid Date"))
+	alert.snoozed_until = until
+	alert.save()
+
+
+def create_opportunity(alert) -> str:
+	"""An ERPNext Opportunity for the alert's customer: the CSM as owner, the evidence in its notes,
+	linked both ways (the alert's `opportunity`; the Opportunity's connections list the alert)."""
+	from erpnext.selling.doctype.customer.customer import make_opportunity
+
+	if alert.kind != engine.EXPANSION:
+		frappe.throw(
+			_("Only an Expansion alert creates an Opportunity; {0} is a {1} alert.").format(
+				alert.name, _(alert.kind)
+			)
+		)
+	if alert.opportunity:
+		frappe.throw(_("Alert {0} already has Opportunity {1}.").format(alert.name, alert.opportunity))
+	opportunity = make_opportunity(alert.customer)
+	opportunity.opportunity_owner = alert.csm or alert.assigned_to or frappe.session.user
+	opportunity.title = alert.title
+	opportunity.append(
+		"notes",
+		{
+			"note": frappe.utils.escape_html(
+				_("From alert {0}: {1}").format(alert.name, alert.summary or alert.title or "")
+			),
+			"added_by": frappe.session.user,
+			"added_on": now_datetime(),
+		},
+	)
+	opportunity.insert()
+	alert.db_set({"opportunity": opportunity.name, "opportunity_status": opportunity.status})
+	if alert.status == engine.OPEN:
+		alert.db_set("status", engine.IN_PROGRESS)
+	return opportunity.name
+
+
+OPPORTUNITY_OUTCOMES = {"Converted": "Won", "Lost": "Lost", "Closed": "Closed"}
+
+
+def opportunity_outcome(opportunity: str | None) -> str | None:
+	status = frappe.db.get_value("Opportunity", opportunity, "status") if opportunity else None
+	return OPPORTUNITY_OUTCOMES.get(status, status)
+
+
+def on_opportunity_update(opportunity):
+	"""The Opportunity's outcome (won / lost) shows on the alerts it came from."""
+	outcome = OPPORTUNITY_OUTCOMES.get(opportunity.status, opportunity.status)
+	alert = frappe.qb.DocType(ALERT)
+	(
+		frappe.qb.update(alert)
+		.set(alert.opportunity_status, outcome)
+		.where((alert.opportunity == opportunity.name) & (alert.opportunity_status != outcome))
+		.run()
+	)
+
+
+def open_alerts_of(customer: str) -> list[dict]:
+	"""The customer's open alerts, as the user may see them (most severe first); none for a user
+	who may not read alerts at all (sales, accounts: the Customer form is theirs too)."""
+	if not frappe.has_permission(ALERT, "read"):
+		return []
+	rows = frappe.get_list(
+		ALERT,
+		filters={"customer": customer, "status": ("in", engine.OPEN_STATUSES)},
+		fields=[
+			"name",
+			"title",
+			"kind",
+			"severity",
+			"status",
+			"due_date",
+			"snoozed_until",
+			"assigned_to",
+			"progress",
+		],
+		limit=50,
+	)
+	today = getdate(nowdate())
+	for row in rows:
+		row["snoozed"] = engine.is_snoozed(getdate(row.snoozed_until) if row.snoozed_until else None, today)
+	return sorted(rows, key=lambda r: (-engine.severity_rank(r.severity), str(r.due_date or "")))

@@ -1,0 +1,187 @@
+"""The workspace as a CSM and as a CS Manager open it: through the same calls the desk makes."""
+
+import json
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from customer_success.customer_success import api as cards
+from customer_success.tests.utils import make_customer, make_success_plan, make_user
+
+CSM = "cs-wsr-csm@example.com"
+OTHER_CSM = "cs-wsr-csm2@example.com"
+MANAGER = "cs-wsr-mgr@example.com"
+# Widgets meant only for some roles; every other card and chart is meant for both.
+MANAGER_ONLY_CHARTS = {"Health by CSM"}
+
+
+def desk_page() -> dict:
+	"""What the desk asks for when the workspace opens."""
+	from frappe.desk.desktop import get_desktop_page
+
+	return get_desktop_page(
+		json.dumps({"name": "Customer Success", "title": "Customer Success", "public": 1})
+	)
+
+
+def load_doc(doctype: str, name: str):
+	"""The widget's frappe.model.with_doc: the form loader, with its permission check."""
+	from frappe.desk.form.load import getdoc
+
+	frappe.response.docs = []
+	getdoc(doctype, name)
+	return frappe.response.docs[0]
+
+
+def card_figure(card) -> dict:
+	method = frappe.get_attr(card.method)
+	frappe.is_whitelisted(method)
+	return method(filters=card.filters_json)
+
+
+def chart_figure(chart) -> dict:
+	source = frappe.scrub(chart.source)
+	method = frappe.get_attr(
+		f"customer_success.customer_success.dashboard_chart_source.{source}.{source}.get"
+	)
+	frappe.is_whitelisted(method)
+	return method(chart_name=chart.name, filters=chart.filters_json)
+
+
+class TestWorkspaceRoles(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_user(CSM, ["Customer Success Manager"])
+		make_user(OTHER_CSM, ["Customer Success Manager"])
+		make_user(MANAGER, ["CS Manager"])
+		frappe.db.commit()  # nosemgrep: users the desk calls below run as
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def test_every_card_and_chart_shows_for_the_roles_it_is_meant_for(self):
+		workspace = frappe.get_doc("Workspace", "Customer Success")
+		all_cards = {row.number_card_name for row in workspace.number_cards}
+		all_charts = {row.chart_name for row in workspace.charts}
+		for user, charts in (
+			(CSM, all_charts - MANAGER_ONLY_CHARTS),
+			(MANAGER, all_charts),
+		):
+			frappe.set_user(user)
+			page = desk_page()
+			shown_cards = {row.number_card_name for row in page["number_cards"]["items"]}
+			shown_charts = {row.chart_name for row in page["charts"]["items"]}
+			self.assertEqual(shown_cards, all_cards, f"cards hidden from {user}")
+			self.assertEqual(shown_charts, charts, f"charts shown to {user}")
+			for name in shown_cards:
+				card = load_doc("Number Card", name)
+				figure = card_figure(card)
+				self.assertIsInstance(figure["value"], int | float, name)
+				self.assertTrue(figure["label"], name)
+			for name in shown_charts:
+				chart = load_doc("Dashboard Chart", name)
+				self.assertTrue(chart_figure(chart)["datasets"], name)
+
+	def test_every_block_of_the_page_finds_its_widget(self):
+		"""The desk places a card or chart by its row's label: a block naming no row shows nothing."""
+		workspace = frappe.get_doc("Workspace", "Customer Success")
+		labels = {
+			"number_card": {row.label for row in workspace.number_cards},
+			"chart": {row.label for row in workspace.charts},
+			"shortcut": {row.label for row in workspace.shortcuts},
+		}
+		for block in json.loads(workspace.content):
+			if block["type"] in labels:
+				name = block["data"][f"{block['type']}_name"]
+				self.assertIn(name, labels[block["type"]], f"{block['type']} block {name} finds no widget")
+
+	def test_a_csm_never_gets_the_team_chart(self):
+		frappe.set_user(CSM)
+		with self.assertRaises(frappe.PermissionError):
+			load_doc("Dashboard Chart", "Health by CSM")
+		from customer_success.customer_success.dashboard_chart_source.health_by_csm import health_by_csm
+
+		with self.assertRaises(frappe.PermissionError):
+			health_by_csm.get()
+
+	def test_a_csms_cards_count_her_book_and_a_managers_the_team(self):
+		red_before = frappe.db.count("Customer", {"cs_health_status": "Red", "disabled": 0})
+		mine = make_customer(cs_owner=CSM).name
+		for name in (mine, make_customer(cs_owner=OTHER_CSM).name, make_customer().name):
+			frappe.db.set_value("Customer", name, "cs_health_status", "Red")
+		# her figures are hers, the manager's everyone's
+		total_red = red_before + 3
+		frappe.set_user(CSM)
+		red = cards.red_customers()
+		self.assertEqual(red["value"], 1)
+		self.assertEqual(red["route_options"]["cs_owner"], CSM)
+		self.assertIn("my book", red["label"])
+		self.assertEqual(cards.customers_at_risk()["value"], 1)
+		self.assertEqual(cards.green_customers()["value"], 0)
+		from customer_success.customer_success.dashboard_chart_source.customers_by_health import (
+			customers_by_health,
+		)
+
+		self.assertEqual(sum(customers_by_health.get()["datasets"][0]["values"]), 1)
+		frappe.set_user(MANAGER)
+		red = cards.red_customers()
+		self.assertEqual(red["value"], total_red)
+		self.assertNotIn("cs_owner", red["route_options"])
+		self.assertIn("team", red["label"])
+		from customer_success.customer_success.dashboard_chart_source.health_by_csm import health_by_csm
+
+		chart = health_by_csm.get()
+		red_values = chart["datasets"][[d["name"] for d in chart["datasets"]].index("Red")]["values"]
+		self.assertEqual(sum(red_values), total_red)
+		self.assertIn(frappe.db.get_value("User", CSM, "full_name"), chart["labels"])
+		self.assertTrue(mine)
+
+	def test_the_plan_shortcut_counts_what_the_plan_card_counts(self):
+		from frappe.desk.reportview import get_count
+
+		customer = make_customer(cs_owner=CSM).name
+		theirs = make_customer(cs_owner=OTHER_CSM).name
+		for plan_customer, status in ((customer, "Active"), (customer, "At Risk"), (theirs, "Active")):
+			frappe.db.set_value("Success Plan", make_success_plan(plan_customer).name, "status", status)
+		shortcut = next(
+			s
+			for s in frappe.get_doc("Workspace", "Customer Success").shortcuts
+			if s.link_to == "Success Plan"
+		)
+		for user in (CSM, MANAGER):
+			frappe.set_user(user)
+			frappe.local.form_dict = frappe._dict(
+				doctype="Success Plan", filters=json.loads(shortcut.stats_filter), fields=[], distinct=False
+			)
+			self.assertEqual(get_count(), cards.running_plans()["value"], user)
+		frappe.set_user(CSM)
+		self.assertEqual(cards.running_plans()["value"], 2)
+
+
+class TestCustomerList(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_user(CSM, ["Customer Success Manager"])
+		frappe.db.commit()  # nosemgrep: the user the list is read as
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def test_next_renewal_is_the_end_of_the_latest_contract(self):
+		from frappe.utils import add_days, nowdate
+
+		from customer_success.tests.utils import make_contract
+
+		customer = make_customer(cs_owner=CSM).name
+		make_contract(customer, add_days(nowdate(), -700), add_days(nowdate(), -335))
+		latest = make_contract(customer, add_days(nowdate(), -334), add_days(nowdate(), 30))
+		none = make_customer().name
+		frappe.set_user(CSM)
+		renewals = cards.next_renewals(json.dumps([customer, none]))
+		self.assertEqual(renewals, {customer: str(latest.end_date)})
+		with self.assertRaises(frappe.ValidationError):
+			cards.next_renewals(json.dumps(["x"] * 501))

@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+// Opens every page of the Customer Success app in a headless browser, as the demo CSM and as the
+// demo CS Manager, and fails on a hidden number card or chart, a card that never shows its figure,
+// a console error, or a failed request. Saves screenshots of the workspace and a Customer form.
+//
+//   cd tests/browser && npm install
+//   node check_desk.js --site http://SITE:8000 --password PASSWORD [--screenshots ../../docs/screenshots]
+//
+// Needs the demo on the site (`bench --site SITE execute customer_success.demo.setup_demo`), the
+// demo users' password set (`bench --site SITE set-password alice.csm@example.com PASSWORD`, the
+// same for morgan.csmanager@example.com), and a Chromium: Debian's `chromium` package is found at
+// /usr/bin/chromium; else set CHROMIUM_PATH.
+"use strict";
+
+const fs = require("fs");
+const path = require("path");
+const { chromium } = require("playwright-core");
+
+function arg(name, fallback) {
+	const i = process.argv.indexOf(`--${name}`);
+	return i > -1 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const SITE = (arg("site", process.env.CS_SITE_URL || "") || "").replace(/\/$/, "");
+const PASSWORD = arg("password", process.env.CS_DEMO_PASSWORD || "");
+const SHOTS = path.resolve(arg("screenshots", path.join(__dirname, "..", "..", "docs", "screenshots")));
+const EXECUTABLE = process.env.CHROMIUM_PATH || ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => fs.existsSync(p));
+const MAX_WORKSPACE_MS = Number(arg("max-workspace-ms", 1500));
+
+// Who is checked, and which widgets are meant for them.
+const PEOPLE = [
+	{ user: "alice.csm@example.com", role: "CSM", charts: 3, scope: "my book", shots: true },
+	{ user: "morgan.csmanager@example.com", role: "CS Manager", charts: 4, scope: "team" },
+];
+const CARDS = 12;
+const LISTS = [
+	"customer",
+	"sales-handoff",
+	"success-plan",
+	"success-plan-milestone",
+	"success-plan-milestone/view/calendar",
+	"success-plan-check-in",
+	"business-review",
+	"customer-health-score",
+	"health-score-model",
+	"success-plan-template",
+];
+const FORMS = ["Customer", "Sales Handoff", "Success Plan", "Success Plan Milestone", "Success Plan Check-in", "Business Review", "Customer Health Score"];
+
+if (!SITE || !PASSWORD) {
+	console.error("usage: node check_desk.js --site http://SITE:PORT --password PASSWORD [--screenshots DIR]");
+	process.exit(2);
+}
+
+async function settle(page) {
+	await page.waitForLoadState("networkidle").catch(() => null);
+	await page.waitForFunction(() => !window.frappe || !frappe.dom || !document.querySelector(".freeze"), null, { timeout: 5000 }).catch(() => null);
+}
+
+async function check(person, browser, problems) {
+	const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+	const page = await context.newPage();
+	let where = "login";
+	const problem = (text) => problems.push(`[${person.role}] ${where}: ${text}`);
+	// `bench serve` runs no realtime server: its socket.io polling fails, which is not the app's error.
+	const realtime = (text) => /socket\.io/i.test(text || "");
+	page.on("console", (msg) => {
+		if (msg.type() !== "error" || realtime(msg.text()) || realtime(msg.location().url)) return;
+		problem(`console error: ${msg.text()} ${msg.location().url || ""}`);
+	});
+	page.on("pageerror", (err) => problem(`page error: ${err.message}`));
+	page.on("response", (res) => {
+		if (res.url().includes("/api/") && res.status() >= 400) problem(`${res.status()} from ${res.url()}`);
+	});
+
+	// Log in from the page itself: the browser resolves *.localhost site names, node may not.
+	await page.goto(`${SITE}/login`);
+	const status = await page.evaluate(
+		([usr, pwd]) =>
+			fetch("/api/method/login", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ usr, pwd }) }).then((r) => r.status),
+		[person.user, PASSWORD]
+	);
+	if (status !== 200) {
+		problem(`cannot log in (${status})`);
+		await context.close();
+		return;
+	}
+
+	where = "workspace";
+	const started = Date.now();
+	await page.goto(`${SITE}/app/customer-success`);
+	await page.waitForSelector(".number-widget-box .number", { timeout: 30000 }).catch(() => problem("no number card rendered"));
+	await page
+		.waitForFunction(
+			(cards) => document.querySelectorAll(".number-widget-box .number").length >= cards && !document.querySelector(".number-card-loading"),
+			CARDS,
+			{ timeout: 30000 }
+		)
+		.catch(() => null);
+	const loaded_ms = Date.now() - started;
+	await settle(page);
+	await page
+		.waitForFunction((charts) => document.querySelectorAll(".dashboard-widget-box .chart-container svg, .dashboard-widget-box svg.frappe-chart").length >= charts, person.charts, { timeout: 20000 })
+		.catch(() => problem("a chart never drew"));
+	await page.waitForTimeout(1500); // the charts' draw-in animation
+	const widgets = await page.evaluate(() => ({
+		cards: [...document.querySelectorAll(".number-widget-box")].map((el) => ({
+			title: el.querySelector(".widget-title")?.innerText.trim(),
+			number: el.querySelector(".number")?.innerText.trim(),
+		})),
+		charts: [...document.querySelectorAll(".dashboard-widget-box")].map((el) => el.querySelector(".widget-title")?.innerText.trim()),
+	}));
+	if (widgets.cards.length !== CARDS) problem(`${widgets.cards.length} of ${CARDS} number cards shown: ${widgets.cards.map((c) => c.title).join(", ")}`);
+	for (const card of widgets.cards) {
+		if (!card.number) problem(`card "${card.title}" shows no figure`);
+		if (!(card.title || "").toLowerCase().includes(person.scope)) problem(`card "${card.title}" does not say it counts "${person.scope}"`);
+	}
+	if (widgets.charts.length !== person.charts) problem(`${widgets.charts.length} of ${person.charts} charts shown: ${widgets.charts.join(", ")}`);
+	console.log(`${person.role}: workspace in ${loaded_ms} ms; cards: ${widgets.cards.map((c) => `${c.title} = ${c.number}`).join("; ")}`);
+	if (loaded_ms > MAX_WORKSPACE_MS) console.log(`  note: the workspace took ${loaded_ms} ms (target ${MAX_WORKSPACE_MS} ms)`);
+	if (person.shots) await page.screenshot({ path: path.join(SHOTS, "workspace.png"), fullPage: true });
+
+	for (const list of LISTS) {
+		where = `/app/${list}`;
+		await page.goto(`${SITE}/app/${list}`);
+		await page.waitForSelector(".frappe-list, .fc, .calendar-view, .result", { timeout: 20000 }).catch(() => problem("list did not render"));
+		await settle(page);
+		if (person.shots && list === "customer") await page.screenshot({ path: path.join(SHOTS, "customer-list.png") });
+		if (person.shots && list === "sales-handoff") await page.screenshot({ path: path.join(SHOTS, "handoff-list.png") });
+	}
+
+	for (const doctype of FORMS) {
+		where = `${doctype} form`;
+		// a customer of this person's own book where they have one (the CSM's), else the latest
+		const names = await page.evaluate(
+			([dt, user]) =>
+				frappe.db
+					.get_list(dt, { fields: ["name"], limit: 1, order_by: "modified desc", filters: dt === "Customer" ? { cs_owner: user } : {} })
+					.then((r) => (r.length || dt !== "Customer" ? r : frappe.db.get_list(dt, { fields: ["name"], limit: 1 })))
+					.then((r) => r.map((d) => d.name)),
+			[doctype, person.user]
+		);
+		if (!names.length) {
+			problem(`no ${doctype} to open: the demo leaves every list of this person empty`);
+			continue;
+		}
+		const slug = doctype.toLowerCase().replace(/ /g, "-");
+		await page.goto(`${SITE}/app/${slug}/${encodeURIComponent(names[0])}`);
+		await page.waitForSelector(".form-layout", { timeout: 20000 }).catch(() => problem("form did not render"));
+		await settle(page);
+		if (person.shots && doctype === "Customer") await page.screenshot({ path: path.join(SHOTS, "customer-form.png"), fullPage: false });
+		if (person.shots && doctype === "Sales Handoff") await page.screenshot({ path: path.join(SHOTS, "handoff-form.png") });
+		if (person.shots && doctype === "Success Plan") await page.screenshot({ path: path.join(SHOTS, "success-plan-form.png") });
+	}
+	await context.close();
+}
+
+(async () => {
+	fs.mkdirSync(SHOTS, { recursive: true });
+	const browser = await chromium.launch({ executablePath: EXECUTABLE, args: ["--no-sandbox"] });
+	const problems = [];
+	try {
+		for (const person of PEOPLE) await check(person, browser, problems);
+	} finally {
+		await browser.close();
+	}
+	if (problems.length) {
+		console.error(`\n${problems.length} problem(s):\n${problems.map((p) => `- ${p}`).join("\n")}`);
+		process.exit(1);
+	}
+	console.log(`OK: every page opened as ${PEOPLE.map((p) => p.role).join(" and ")}; screenshots in ${SHOTS}`);
+})();

@@ -1,0 +1,222 @@
+"""The alert rules' decisions and the noise control, as plain data."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from customer_success.alerts import engine as e
+
+TODAY = date(2026, 12, 1)
+
+
+def days_ago(n):
+	return TODAY - timedelta(days=n)
+
+
+def days_ahead(n):
+	return TODAY + timedelta(days=n)
+
+
+# --- rule kinds ----------------------------------------------------------------------------------
+
+
+def test_every_rule_kind_has_a_kind_and_params():
+	assert set(e.RULE_KINDS) == set(e.RULE_PARAMS)
+	assert set(e.RULE_KINDS.values()) <= set(e.KINDS)
+
+
+@pytest.mark.parametrize(
+	"status,fires",
+	[("Red", True), ("Yellow", False), ("Green", False), ("Insufficient Data", False), (None, False)],
+)
+def test_health_red(status, fires):
+	assert bool(e.health_red(status, 30, e.HIGH)) is fires
+
+
+def test_health_drop_fires_at_threshold_and_escalates_at_twice():
+	assert e.health_drop(70, 84, "Yellow", 15, 30, e.MEDIUM) is None
+	assert e.health_drop(70, 85, "Yellow", 15, 30, e.MEDIUM).severity == e.MEDIUM
+	assert e.health_drop(50, 80, "Red", 15, 30, e.MEDIUM).severity == e.HIGH
+	assert e.health_drop(50, 80, "Red", 15, 30, e.MEDIUM).facts["drop"] == 30
+
+
+def test_health_drop_needs_both_scores_and_a_colour():
+	assert e.health_drop(50, None, "Red", 15, 30, e.MEDIUM) is None
+	assert e.health_drop(50, 90, "Insufficient Data", 15, 30, e.MEDIUM) is None
+	assert e.health_drop(90, 50, "Green", 15, 30, e.MEDIUM) is None  # a rise is no drop
+
+
+def test_renewal_at_risk_window_and_colour():
+	assert e.renewal_at_risk(days_ahead(30), "Yellow", TODAY, 90, e.HIGH).severity == e.HIGH
+	assert e.renewal_at_risk(days_ahead(30), "Red", TODAY, 90, e.HIGH).severity == e.CRITICAL
+	assert e.renewal_at_risk(days_ahead(30), "Green", TODAY, 90, e.HIGH) is None
+	assert e.renewal_at_risk(days_ahead(30), "Insufficient Data", TODAY, 90, e.HIGH) is None
+	assert e.renewal_at_risk(days_ahead(91), "Red", TODAY, 90, e.HIGH) is None
+	assert e.renewal_at_risk(days_ago(1), "Red", TODAY, 90, e.HIGH) is None
+	assert e.renewal_at_risk(None, "Red", TODAY, 90, e.HIGH) is None
+
+
+def test_overdue_receivable_by_amount_or_age():
+	assert e.overdue_receivable(0, None, TODAY, 5000, 45, e.MEDIUM) is None
+	assert e.overdue_receivable(4000, days_ago(10), TODAY, 5000, 45, e.MEDIUM) is None
+	assert e.overdue_receivable(6000, days_ago(10), TODAY, 5000, 45, e.MEDIUM).severity == e.MEDIUM
+	assert e.overdue_receivable(100, days_ago(46), TODAY, 5000, 45, e.MEDIUM).severity == e.MEDIUM
+	assert e.overdue_receivable(100, days_ago(91), TODAY, 5000, 45, e.MEDIUM).severity == e.HIGH
+	assert e.overdue_receivable(11000, days_ago(1), TODAY, 5000, 45, e.MEDIUM).severity == e.HIGH
+	# days 0: the age alone never fires
+	assert e.overdue_receivable(100, days_ago(400), TODAY, 5000, 0, e.MEDIUM) is None
+
+
+def test_milestones_overdue_counts_only_past_due():
+	rows = [
+		{"name": "M1", "due_date": days_ago(3)},
+		{"name": "M2", "due_date": days_ago(1)},
+		{"name": "M3", "due_date": TODAY},
+	]
+	found = e.milestones_overdue(rows, TODAY, 2, e.MEDIUM)
+	assert found.facts == {"count": 2, "oldest_due": days_ago(3)}
+	assert found.records == [("Success Plan Milestone", "M1"), ("Success Plan Milestone", "M2")]
+	assert e.milestones_overdue(rows, TODAY, 3, e.MEDIUM) is None
+	assert e.milestones_overdue([], TODAY, 0, e.MEDIUM) is None
+
+
+def test_checkin_overdue_from_last_checkin_or_start():
+	plans = [{"name": "P1", "start_date": days_ago(200), "last_checkin": days_ago(100)}]
+	assert e.checkin_overdue(plans, TODAY, 90, 14, e.LOW) is None
+	assert e.checkin_overdue(plans, TODAY, 90, 5, e.LOW).records == [("Success Plan", "P1")]
+	fresh = [{"name": "P2", "start_date": days_ago(50), "last_checkin": None}]
+	assert e.checkin_overdue(fresh, TODAY, 30, 10, e.LOW).facts["days_since"] == 50
+
+
+def test_no_touch_only_for_live_customers():
+	assert e.no_touch(None, False, TODAY, 60, e.MEDIUM) is None
+	assert e.no_touch(None, True, TODAY, 60, e.MEDIUM).facts["days_since"] is None
+	assert e.no_touch(days_ago(59), True, TODAY, 60, e.MEDIUM) is None
+	assert e.no_touch(days_ago(60), True, TODAY, 60, e.MEDIUM).facts["days_since"] == 60
+
+
+@pytest.mark.parametrize(
+	"row,fires",
+	[
+		({"is_champion": 1, "linked": 1}, False),
+		({"is_champion": 1, "linked": 0}, True),
+		({"is_economic_buyer": 1, "linked": 1, "disabled": 1}, True),
+		({"is_champion": 1, "linked": 1, "left": 1}, True),
+		({"is_decision_maker": 1, "linked": 0}, False),  # only champions and economic buyers
+	],
+)
+def test_stakeholder_left(row, fires):
+	found = e.stakeholder_left([{"contact": "C1", "handoff": "H1", **row}], e.HIGH)
+	assert bool(found) is fires
+	if found:
+		assert ("Contact", "C1") in found.records and ("Sales Handoff", "H1") in found.records
+
+
+def test_objectives_achieved_needs_all_and_some():
+	assert e.objectives_achieved([{"name": "P", "objectives": 3, "achieved": 2}], e.MEDIUM) is None
+	assert e.objectives_achieved([{"name": "P", "objectives": 0, "achieved": 0}], e.MEDIUM) is None
+	assert e.objectives_achieved([{"name": "P", "objectives": 2, "achieved": 2}], e.MEDIUM).records == [
+		("Success Plan", "P")
+	]
+
+
+def test_green_before_renewal():
+	assert e.green_before_renewal("Green", days_ahead(100), TODAY, 120, e.MEDIUM)
+	assert e.green_before_renewal("Yellow", days_ahead(100), TODAY, 120, e.MEDIUM) is None
+	assert e.green_before_renewal("Green", days_ahead(121), TODAY, 120, e.MEDIUM) is None
+
+
+def test_onboarding_late():
+	assert e.onboarding_late("Onboarding", days_ago(20), 2, TODAY, 14, e.HIGH).facts["days_late"] == 20
+	assert e.onboarding_late("Onboarding", days_ago(14), 2, TODAY, 14, e.HIGH) is None
+	assert e.onboarding_late("Onboarding", days_ago(20), 0, TODAY, 14, e.HIGH) is None
+	assert e.onboarding_late("Adoption", days_ago(20), 2, TODAY, 14, e.HIGH) is None
+
+
+# --- parameters, severities, status ---------------------------------------------------------------
+
+
+def test_param_problems():
+	assert e.param_problems(e.HEALTH_DROP, -1, 30) == ["threshold"]
+	assert e.param_problems(e.HEALTH_DROP, 10, -3) == ["days"]
+	assert e.param_problems(e.HEALTH_DROP, None, None) == ["threshold", "days"]
+	assert e.param_problems(e.HEALTH_RED, -1, -1) == []  # parameters it does not read
+	assert e.param_problems("Nonsense", 1, 1) == ["rule_type"]
+
+
+def test_escalate_and_due_dates():
+	assert e.escalate(e.LOW) == e.MEDIUM and e.escalate(e.CRITICAL) == e.CRITICAL
+	due = {e.CRITICAL: 1, e.HIGH: 3, e.MEDIUM: 7, e.LOW: 14}
+	assert e.due_date(e.HIGH, TODAY, due) == days_ahead(3)
+	assert e.due_date(e.HIGH, TODAY, {}) == TODAY
+
+
+def test_transitions():
+	assert e.transition_allowed(None, e.OPEN)
+	assert e.transition_allowed(e.OPEN, e.IN_PROGRESS)
+	assert e.transition_allowed(e.IN_PROGRESS, e.RESOLVED)
+	assert e.transition_allowed(e.OPEN, e.DISMISSED)
+	assert not e.transition_allowed(e.RESOLVED, e.OPEN)
+	assert not e.transition_allowed(e.IN_PROGRESS, e.OPEN)
+
+
+def test_task_assignee_falls_back_to_csm_then_manager():
+	people = {e.CSM: "csm@x", e.CS_MANAGER: "boss@x"}
+	assert e.task_assignee(e.SALES_OWNER, people) == "csm@x"
+	assert e.task_assignee(e.CS_MANAGER, people) == "boss@x"
+	assert e.task_assignee(e.SALES_OWNER, {e.CS_MANAGER: "boss@x"}) == "boss@x"
+
+
+def test_progress_ignores_cancelled():
+	assert e.progress([]) == (0, 0, 0.0)
+	assert e.progress([{"status": "Done"}, {"status": "Open"}, {"status": "Cancelled"}]) == (1, 2, 50.0)
+
+
+# --- noise control ---------------------------------------------------------------------------------
+
+
+def finding(severity=e.MEDIUM):
+	return e.Finding(severity, {"x": 1})
+
+
+def plan(
+	findings, open_alerts=None, dismissed=(), raised=None, cap=3, auto=("R1", "R2", "R3"), evaluated=("C",)
+):
+	return e.plan_actions(
+		findings, open_alerts or {}, set(dismissed), raised or {}, cap, set(auto), set(evaluated), TODAY
+	)
+
+
+def test_new_finding_raises():
+	actions = plan({("C", "R1"): finding()})
+	assert [(c, r) for c, r, _ in actions.raise_] == [("C", "R1")]
+
+
+def test_open_alert_is_updated_not_duplicated():
+	actions = plan({("C", "R1"): finding()}, {("C", "R1"): {"name": "A1", "severity": e.MEDIUM}})
+	assert actions.raise_ == [] and [u[0] for u in actions.update] == ["A1"]
+
+
+def test_snoozed_alert_wakes_only_when_severity_rises():
+	snoozed = {("C", "R1"): {"name": "A1", "severity": e.MEDIUM, "snoozed_until": days_ahead(5)}}
+	assert plan({("C", "R1"): finding(e.MEDIUM)}, snoozed).update[0][2] is False
+	assert plan({("C", "R1"): finding(e.HIGH)}, snoozed).update[0][2] is True
+
+
+def test_dismissed_pair_is_held_in_cooldown():
+	actions = plan({("C", "R1"): finding()}, dismissed=[("C", "R1")])
+	assert actions.raise_ == [] and actions.held == [("C", "R1", "cooldown")]
+
+
+def test_weekly_cap_raises_the_most_severe_first():
+	findings = {("C", "R1"): finding(e.LOW), ("C", "R2"): finding(e.CRITICAL), ("C", "R3"): finding(e.MEDIUM)}
+	actions = plan(findings, raised={"C": 1}, cap=3)
+	assert [r for _, r, _ in actions.raise_] == ["R2", "R3"]
+	assert actions.held == [("C", "R1", "cap")]
+	assert len(plan(findings, cap=0).raise_) == 3  # 0: no limit
+
+
+def test_auto_resolve_only_cleared_evaluated_auto_rules():
+	open_alerts = {("C", "R1"): {"name": "A1"}, ("C", "R9"): {"name": "A9"}, ("D", "R1"): {"name": "D1"}}
+	actions = plan({}, open_alerts, auto=("R1",), evaluated=("C",))
+	assert actions.resolve == ["A1"]
