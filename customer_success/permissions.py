@@ -204,9 +204,24 @@ def sales_handoff_has_permission(doc, ptype: str = "read", user: str | None = No
 	user = user or frappe.session.user
 	if ptype == "create" or sees_all_handoffs(user):
 		return True  # who may create at all is the role permissions' call
-	if "Sales User" in roles_of(user) and user in (doc.get("owner"), doc.get("sales_owner")):
+	if not _handoff_visible_to(doc, user):
+		return False
+	# The stored handoff decides too: a request may not make itself the owner, sales owner or
+	# proposed CSM of someone else's handoff (frappe checks write on the updated document).
+	name = doc.get("name")
+	if name and not doc.get("__islocal"):
+		stored = frappe.db.get_value(
+			"Sales Handoff", name, ["owner", "sales_owner", "proposed_csm", "customer"], as_dict=True
+		)
+		if stored and not _handoff_visible_to(stored, user):
+			return False
+	return True
+
+
+def _handoff_visible_to(row, user: str) -> bool:
+	if "Sales User" in roles_of(user) and user in (row.get("owner"), row.get("sales_owner")):
 		return True
-	return is_csm(user) and (doc.get("proposed_csm") == user or owns_customer(doc.get("customer"), user))
+	return is_csm(user) and (row.get("proposed_csm") == user or owns_customer(row.get("customer"), user))
 
 
 def can_hand_over_handoff(doc, user: str | None = None) -> bool:

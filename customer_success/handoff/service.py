@@ -510,6 +510,8 @@ def keep_action_fields(doc):
 		before = doc.get_doc_before_save() or frappe.get_doc(doc.doctype, doc.name)
 	for fieldname in engine.ACTION_FIELDS:
 		doc.set(fieldname, before.get(fieldname) if before else None)
+	if before:
+		doc.owner = before.owner  # who drafted it is history too
 	if not before:
 		doc.return_count = 0
 		doc.order_received_on = doc.flags.order_received_on or (
@@ -556,7 +558,7 @@ def check_edit_rights(doc, editable_by_sales):
 			_("Handoff {0} is {1}: only a CS Manager can change it now.").format(doc.name, _(before.status)),
 			frappe.PermissionError,
 		)
-	if not is_sales(user) and doc.owner != user:
+	if not is_sales(user) and before.owner != user:
 		frappe.throw(
 			_("Sales completes Handoff {0}; as a CSM you can accept or return it once handed over.").format(
 				doc.name

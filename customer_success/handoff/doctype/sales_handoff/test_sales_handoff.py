@@ -1058,6 +1058,28 @@ class TestRowLevelAccess(HandoffTestCase):
 		SYSTEM_MANAGER: EVERYTHING,
 	}
 
+	def test_a_request_cannot_make_itself_owner_of_anothers_handoff(self):
+		"""Frappe checks write on the document as sent: the stored handoff must decide too."""
+		import frappe.client
+
+		frappe.set_user(SALES2)
+		for forged in ({"owner": SALES2}, {"sales_owner": SALES2}):
+			doc = {"doctype": "Sales Handoff", "name": self.sold_by_sales.name, **forged}
+			self.assertRaises(frappe.PermissionError, frappe.client.save, doc)
+		frappe.set_user(CSM2)
+		doc = {
+			"doctype": "Sales Handoff",
+			"name": self.sold_by_sales.name,
+			"owner": CSM2,
+			"proposed_csm": CSM2,
+		}
+		self.assertRaises(frappe.PermissionError, frappe.client.save, doc)
+		frappe.set_user("Administrator")
+		stored = frappe.db.get_value(
+			"Sales Handoff", self.sold_by_sales.name, ["sales_owner", "proposed_csm"], as_dict=True
+		)
+		self.assertEqual((stored.sales_owner, stored.proposed_csm), (SALES, CSM))
+
 	def test_lists_show_each_user_only_what_they_may_see(self):
 		for user, expected in self.EXPECTED.items():
 			frappe.set_user(user)
