@@ -46,6 +46,10 @@ def tier_model(factors, tier="SMB"):
 
 def counted_by_card(card: str, customer: str) -> int:
 	"""How many times the number card counts `customer` (its own filters, narrowed to it)."""
+	method = frappe.db.get_value("Number Card", card, "method")
+	if method:  # a custom card: the filters of the list it opens are what it counts
+		filters = {**frappe.get_attr(method)()["route_options"], "name": customer}
+		return frappe.db.count("Customer", filters)
 	filters = [f[:4] for f in json.loads(frappe.db.get_value("Number Card", card, "filters_json"))]
 	return frappe.db.count("Customer", [*filters, ["Customer", "name", "=", customer]])
 
