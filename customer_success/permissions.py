@@ -5,6 +5,7 @@ moves its history with it.
 """
 
 import frappe
+from frappe import _
 
 from customer_success.constants import CS_MANAGER_ROLE, CSM_ROLE
 
@@ -30,6 +31,17 @@ def book_of(user: str | None = None) -> str | None:
 	(a CS Manager sees the team; other roles see what their own permissions give them)."""
 	user = user or frappe.session.user
 	return user if is_csm(user) and not sees_all(user) else None
+
+
+def check_can_work_on_customer(customer: str):
+	"""Throw unless the customer exists and the user may act on its success data."""
+	if not customer or not frappe.db.exists("Customer", customer):
+		frappe.throw(_("Customer {0} does not exist.").format(customer or ""), frappe.DoesNotExistError)
+	if not can_work_on_customer(customer):
+		frappe.throw(
+			_("Only the customer's CSM or a CS Manager can do this for {0}.").format(customer),
+			frappe.PermissionError,
+		)
 
 
 def can_work_on_customer(customer: str, user: str | None = None) -> bool:

@@ -1,10 +1,9 @@
 """Alert actions from the form and the Customer: each checks permission on the alert or customer."""
 
 import frappe
-from frappe import _
 
 from customer_success.alerts import engine, service
-from customer_success.permissions import can_work_on_customer
+from customer_success.permissions import check_can_work_on_customer
 
 
 def _alert(name: str, ptype: str = "write"):
@@ -50,20 +49,10 @@ def create_opportunity(alert: str) -> str:
 	return service.create_opportunity(doc)
 
 
-def _check_customer(customer: str):
-	if not customer or not frappe.db.exists("Customer", customer):
-		frappe.throw(_("Customer {0} does not exist.").format(customer or ""), frappe.DoesNotExistError)
-	if not can_work_on_customer(customer):
-		frappe.throw(
-			_("Only the customer's CSM or a CS Manager can do this for {0}.").format(customer),
-			frappe.PermissionError,
-		)
-
-
 @frappe.whitelist(methods=["POST"])
 def evaluate_customer(customer: str) -> dict:
 	"""Run the rules for one customer now (the Customer form's "Check Alerts")."""
-	_check_customer(customer)
+	check_can_work_on_customer(customer)
 	result = service.evaluate_customer(customer)
 	return {**result, "alerts": service.open_alerts_of(customer)}
 

@@ -8,20 +8,10 @@ from frappe.utils import add_days, cint, cstr, getdate, nowdate, strip_html
 
 from customer_success.health import engine, queries
 from customer_success.health import service as health
-from customer_success.permissions import can_work_on_customer
+from customer_success.permissions import can_work_on_customer, check_can_work_on_customer
 
 MAX_OVERRIDE_DAYS = 365
 MAX_REASON_LENGTH = 1000
-
-
-def _check_customer(customer: str):
-	if not customer or not frappe.db.exists("Customer", customer):
-		frappe.throw(_("Customer {0} does not exist.").format(customer or ""), frappe.DoesNotExistError)
-	if not can_work_on_customer(customer):
-		frappe.throw(
-			_("Only the customer's CSM or a CS Manager can do this for {0}.").format(customer),
-			frappe.PermissionError,
-		)
 
 
 def latest_score(customer: str) -> dict | None:
@@ -50,7 +40,7 @@ def latest_score(customer: str) -> dict | None:
 
 @frappe.whitelist(methods=["POST"])
 def recompute_customer(customer: str) -> dict | None:
-	_check_customer(customer)
+	check_can_work_on_customer(customer)
 	health.recompute_customer(customer)
 	return latest_score(customer)
 
@@ -93,7 +83,7 @@ def get_customer_health(customer: str) -> dict:
 @frappe.whitelist(methods=["POST"])
 def set_override(customer: str, score: float, reason: str, until: str) -> dict | None:
 	"""Override the score until a date; the computed score keeps being recorded beside it."""
-	_check_customer(customer)
+	check_can_work_on_customer(customer)
 	score, reason, until_date = validate_override(score, reason, until)
 	# Set and scored together under the recompute's write lock: a chunk never writes over it.
 	health.recompute_customer(
@@ -148,7 +138,7 @@ def clean_reason(reason) -> str:
 
 @frappe.whitelist(methods=["POST"])
 def clear_override(customer: str) -> dict | None:
-	_check_customer(customer)
+	check_can_work_on_customer(customer)
 	health.recompute_customer(
 		customer,
 		# Float columns are NOT NULL in frappe: no override is 0 with no expiry date.
@@ -159,7 +149,7 @@ def clear_override(customer: str) -> dict | None:
 
 @frappe.whitelist(methods=["POST"])
 def set_sentiment(customer: str, sentiment: str) -> dict | None:
-	_check_customer(customer)
+	check_can_work_on_customer(customer)
 	if sentiment not in engine.SENTIMENT_SCORES:
 		frappe.throw(
 			_("Sentiment must be one of: {0}.").format(", ".join(_(s) for s in engine.SENTIMENT_SCORES))
@@ -176,7 +166,7 @@ def get_factor_records(customer: str, factor_type: str) -> dict:
 
 	Lists go through frappe.get_list, so a user sees only the records their own roles allow.
 	"""
-	_check_customer(customer)
+	check_can_work_on_customer(customer)
 	today = getdate(nowdate())
 	models = health.load_models()
 	if factor_type == engine.SUPPORT_LOAD:
