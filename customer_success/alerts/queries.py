@@ -263,21 +263,134 @@ def raised_since(lo: str, hi: str, since) -> dict[str, int]:
 	)
 
 
-def update_evidence(name: str, severity: str, summary: str, evidence: str, now, clear_snooze: bool):
-	"""Write a re-fired rule's news onto its open alert (no controller: nothing else changes)."""
+def reserve_alert_names(count: int) -> list[str]:
+	"""`count` new names from the CS Alert naming series at once: one locked read and one write of
+	its counter, as Frappe's `getseries` does for one."""
+	from frappe.model.naming import NamingSeries
+
+	if count <= 0:
+		return []
+	autoname = frappe.get_meta(ALERT).autoname
+	prefix = NamingSeries(autoname).get_prefix()
+	digits = autoname.split(".")[-1].count("#")
+	series = frappe.qb.DocType("Series")
+	current = frappe.qb.from_(series).select(series.current).where(series.name == prefix).for_update().run()
+	if current and current[0][0] is not None:
+		first = int(current[0][0]) + 1
+		frappe.qb.update(series).set(series.current, series.current + count).where(
+			series.name == prefix
+		).run()
+	else:
+		first = 1
+		frappe.qb.into(series).columns(series.name, series.current).insert(prefix, count).run()
+	return [f"{prefix}{number:0{digits}d}" for number in range(first, first + count)]
+
+
+def insert_rows(doctype: str, rows: list[dict]):
+	"""Bulk-insert plain rows of one doctype (every row with the same keys)."""
+	if rows:
+		fields = list(rows[0])
+		frappe.db.bulk_insert(
+			doctype, fields, [tuple(row[f] for f in fields) for row in rows], chunk_size=2000
+		)
+
+
+def update_alerts(rows: list[dict], now, user: str, batch: int = 500):
+	"""Write re-fired rules' news onto their open alerts, many per statement (no controller: nothing
+	else changes): {name, severity, summary, evidence, wake} each; a woken alert's snooze ends."""
 	alert = frappe.qb.DocType(ALERT)
-	query = (
-		frappe.qb.update(alert)
-		.set(alert.severity, severity)
-		.set(alert.summary, summary)
-		.set(alert.evidence, evidence)
-		.set(alert.evidence_updated_on, now)
-		.set(alert.modified, now)
-		.where(alert.name == name)
+	for start in range(0, len(rows), batch):
+		part = rows[start : start + batch]
+		names = [row["name"] for row in part]
+		query = frappe.qb.update(alert)
+		for field in ("severity", "summary", "evidence"):
+			case = Case()
+			for row in part:
+				case = case.when(alert.name == row["name"], row[field])
+			query = query.set(alert[field], case)
+		woken = [row["name"] for row in part if row.get("wake")]
+		if woken:
+			query = query.set(
+				alert.snoozed_until, Case().when(alert.name.isin(woken), None).else_(alert.snoozed_until)
+			)
+		(
+			query.set(alert.evidence_updated_on, now)
+			.set(alert.modified, now)
+			.set(alert.modified_by, user)
+			.where(alert.name.isin(names) & alert.status.isin(engine.OPEN_STATUSES))
+			.run()
+		)
+
+
+def resolve_alerts(names: list[str], note: str, now, user: str) -> list[str]:
+	"""Resolve open alerts by themselves, in one statement per batch; their open ToDos close and
+	they keep no assignees. Returns the names actually resolved (still open when read)."""
+	if not names:
+		return []
+	alert = frappe.qb.DocType(ALERT)
+	todo = frappe.qb.DocType("ToDo")
+	still_open = (
+		frappe.qb.from_(alert)
+		.select(alert.name)
+		.where(alert.name.isin(names) & alert.status.isin(engine.OPEN_STATUSES))
+		.for_update()
+		.run(pluck=True)
 	)
-	if clear_snooze:
-		query = query.set(alert.snoozed_until, None)
-	query.run()
+	if not still_open:
+		return []
+	(
+		frappe.qb.update(alert)
+		.set(alert.status, engine.RESOLVED)
+		.set(alert.resolution, note)
+		.set(alert.auto_resolved, 1)
+		.set(alert.closed_on, now)
+		.set(alert.closed_by, user)
+		.set(alert.open_key, None)
+		.set(alert._assign, None)
+		.set(alert.modified, now)
+		.set(alert.modified_by, user)
+		.where(alert.name.isin(still_open))
+		.run()
+	)
+	(
+		frappe.qb.update(todo)
+		.set(todo.status, "Closed")
+		.set(todo.modified, now)
+		.set(todo.modified_by, user)
+		.where(
+			(todo.reference_type == ALERT) & todo.reference_name.isin(still_open) & (todo.status == "Open")
+		)
+		.run()
+	)
+	return still_open
+
+
+def enabled_users(users) -> set[str]:
+	"""The enabled users among `users`, in one query."""
+	users = {u for u in users if u}
+	if not users:
+		return set()
+	user = frappe.qb.DocType("User")
+	return set(
+		frappe.qb.from_(user)
+		.select(user.name)
+		.where(user.name.isin(users) & (user.enabled == 1))
+		.run(pluck=True)
+	)
+
+
+def users_with_notifications_off(users) -> set[str]:
+	"""Of `users`, those who switched their notifications off (Notification Settings)."""
+	users = {u for u in users if u}
+	if not users:
+		return set()
+	settings = frappe.qb.DocType("Notification Settings")
+	return set(
+		frappe.qb.from_(settings)
+		.select(settings.name)
+		.where(settings.name.isin(users) & (settings.enabled == 0))
+		.run(pluck=True)
+	)
 
 
 def people_for(customer_names: list[str]) -> dict[str, dict]:
