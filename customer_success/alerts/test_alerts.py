@@ -802,8 +802,8 @@ class TestAlertCards(AlertsTestCase):
 
 	def test_cards_count_her_book_for_a_csm_and_everyone_for_a_manager(self):
 		from customer_success.alerts import api
-		from customer_success.alerts.dashboard_chart_source.alerts_opened_vs_resolved import (
-			alerts_opened_vs_resolved as weekly,
+		from customer_success.alerts.dashboard_chart_source.alerts_opened_vs_resolved_per_week import (
+			alerts_opened_vs_resolved_per_week as weekly,
 		)
 		from customer_success.alerts.dashboard_chart_source.open_alerts_by_severity import (
 			open_alerts_by_severity as by_severity,
