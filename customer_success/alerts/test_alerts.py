@@ -860,3 +860,25 @@ class TestSettingsBounds(AlertsTestCase):
 			settings = frappe.get_single("Customer Success Settings")
 			settings.set(field, -1)
 			self.assertRaises(frappe.ValidationError, settings.save, ignore_permissions=True)
+
+
+class TestReplacedWidgets(AlertsTestCase):
+	def test_the_patch_removes_the_replaced_card_and_charts_only(self):
+		from customer_success.patches.v0_2 import remove_replaced_alert_widgets as patch_module
+
+		if not frappe.db.exists("Number Card", "My Open Alerts"):
+			frappe.get_doc(
+				{
+					"doctype": "Number Card",
+					"name": "My Open Alerts",
+					"label": "My Open Alerts",
+					"type": "Document Type",
+					"document_type": ALERT,
+					"function": "Count",
+					"module": "Alerts",
+				}
+			).insert(ignore_permissions=True)
+		patch_module.execute()
+		self.assertFalse(frappe.db.exists("Number Card", "My Open Alerts"))
+		self.assertTrue(frappe.db.exists("Number Card", "Open Alerts"))
+		self.assertTrue(frappe.db.exists("Dashboard Chart", "Open Alerts by Severity"))
