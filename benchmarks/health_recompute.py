@@ -611,8 +611,11 @@ def main():
 	log(f"book: {book} (built in {build_seconds:.0f}s)")
 	total_customers = frappe.db.count("Customer", {"disabled": 0})
 
-	index_seconds = time_index_build()
-	log(f"app indexes rebuilt on this book in {index_seconds:.1f}s")
+	if args.alerts_only and args.reuse:
+		index_seconds = 0.0  # the kept book has its indexes
+	else:
+		index_seconds = time_index_build()
+		log(f"app indexes rebuilt on this book in {index_seconds:.1f}s")
 
 	single_seconds, run, single_mb = time_full_recompute(args.site, 1)
 	log(
