@@ -83,6 +83,29 @@ def gather_facts(lo: str, hi: str, rules: list[dict], today: date) -> dict:
 	return facts
 
 
+# The rule kinds that fire only for a customer found in one of the range's facts (keyed by
+# customer): the pass asks them about those customers only. A kind not listed is asked about all.
+FACTS_READ = {
+	engine.RENEWAL_AT_RISK: "contracts",
+	engine.GREEN_BEFORE_RENEWAL: "contracts",
+	engine.OVERDUE_RECEIVABLE: "invoices",
+	engine.MILESTONES_OVERDUE: "milestones",
+	engine.CHECKIN_OVERDUE: "checkins",
+	engine.NO_TOUCH: "live",
+	engine.STAKEHOLDER_LEFT: "stakeholders",
+	engine.OBJECTIVES_ACHIEVED: "objectives",
+	engine.ONBOARDING_LATE: "onboarding",
+}
+
+
+def customers_with_facts(rule: dict, facts: dict):
+	"""The customers `rule` can fire for (None: any customer may)."""
+	if rule.rule_type == engine.HEALTH_DROP:
+		return facts["scores_then"][int(rule.days or 0)]
+	key = FACTS_READ.get(rule.rule_type)
+	return facts.get(key) if key else None
+
+
 def decide(rule: dict, customer: dict, facts: dict, today: date, settings: dict) -> engine.Finding | None:
 	"""One rule for one customer: the engine's decision on the range's facts."""
 	name, kind, severity = customer["name"], rule.rule_type, rule.severity
@@ -154,9 +177,12 @@ def evaluate(lo: str, hi: str, names: set[str] | None = None, today: date | None
 	facts = gather_facts(lo, hi, rules, today)
 	findings: dict[tuple[str, str], engine.Finding] = {}
 	evaluated = set()
+	asked = {rule.name: customers_with_facts(rule, facts) for rule in rules}
 	for customer in customers:
 		try:
 			for rule in rules:
+				if asked[rule.name] is not None and customer.name not in asked[rule.name]:
+					continue  # none of the facts this rule reads: it cannot fire
 				finding = decide(rule, customer, facts, today, settings)
 				if finding:
 					findings[(customer.name, rule.name)] = finding

@@ -308,13 +308,19 @@ class TestNoiseControl(AlertsTestCase):
 		alert.reload()
 		alert.snoozed_until = add_days(today(), 10)
 		alert.save()
-		with patch.object(service, "decide", return_value=finding):
+		with (
+			patch.object(service, "decide", return_value=finding),
+			patch.object(service, "customers_with_facts", return_value=None),
+		):
 			self.evaluate()
 		self.assertEqual(
 			getdate(frappe.db.get_value(ALERT, alert.name, "snoozed_until")), add_days(today(), 10)
 		)
 		higher = engine.Finding(engine.HIGH, {"drop": 40, "days": 30, "score_then": 80, "score": 40})
-		with patch.object(service, "decide", return_value=higher):
+		with (
+			patch.object(service, "decide", return_value=higher),
+			patch.object(service, "customers_with_facts", return_value=None),
+		):
 			self.evaluate()
 		self.assertIsNone(frappe.db.get_value(ALERT, alert.name, "snoozed_until"))
 		self.assertEqual(frappe.db.get_value(ALERT, alert.name, "severity"), engine.HIGH)
