@@ -609,9 +609,8 @@ def insert_alerts(new: list[tuple], today: date, settings: dict) -> list[str]:
 	quiet = queries.users_with_notifications_off(enabled)
 	todos_on = todos_enabled()
 	playbooks = {
-		rule.playbook: [t.as_dict() for t in frappe.get_cached_doc(PLAYBOOK, rule.playbook).tasks]
-		for _customer, rule, _finding in new
-		if rule.playbook
+		name: [t.as_dict() for t in frappe.get_cached_doc(PLAYBOOK, name).tasks]
+		for name in {rule.playbook for _customer, rule, _finding in new if rule.playbook}
 	}
 	by_name = get_fullname(user)
 	alerts, tasks, todos, comments, bells = [], [], [], [], []
