@@ -285,19 +285,30 @@ def in_book(renewal, csm: str | None):
 	)
 
 
-def _open_in_window(renewal, today: date, until: date, csm: str | None):
-	return (renewal.status == engine.OPEN) & renewal.end_date[today:until] & in_book(renewal, csm)
+def _open_in_window(renewal, customer, today: date, until: date, csm: str | None):
+	condition = (renewal.status == engine.OPEN) & renewal.end_date[today:until]
+	if csm:
+		condition &= customer.cs_owner == csm
+	return condition
+
+
+def _at_risk(renewal, customer):
+	"""The CSM's call says so, or the customer's health does (read live, not as last refreshed)."""
+	return renewal.latest_call.isin(engine.AT_RISK_CALLS) | customer.cs_health_status.isin(
+		engine.AT_RISK_SIGNALS
+	)
 
 
 def window_figures(today: date, until: date, csm: str | None) -> dict:
 	"""Open renewals ending from today to `until` (of `csm`'s book when given): how many, how many
 	and how much at risk, by the CSM's latest call."""
 	renewal = frappe.qb.DocType(RENEWAL)
-	at_risk = renewal.latest_call.isin(engine.AT_RISK_CALLS) | renewal.signal_status.isin(
-		engine.AT_RISK_SIGNALS
-	)
+	customer = frappe.qb.DocType("Customer")
+	at_risk = _at_risk(renewal, customer)
 	rows = (
 		frappe.qb.from_(renewal)
+		.join(customer)
+		.on(customer.name == renewal.customer)
 		.select(
 			renewal.latest_call,
 			Count(renewal.name).as_("count"),
@@ -305,7 +316,7 @@ def window_figures(today: date, until: date, csm: str | None) -> dict:
 			Sum(Case().when(at_risk, renewal.revenue_at_stake).else_(0)).as_("revenue_at_risk"),
 			Sum(renewal.revenue_at_stake).as_("revenue"),
 		)
-		.where(_open_in_window(renewal, today, until, csm))
+		.where(_open_in_window(renewal, customer, today, until, csm))
 		.groupby(renewal.latest_call)
 		.run(as_dict=True)
 	)
@@ -321,13 +332,13 @@ def window_figures(today: date, until: date, csm: str | None) -> dict:
 
 def at_risk_names(today: date, until: date, csm: str | None) -> list[str]:
 	renewal = frappe.qb.DocType(RENEWAL)
-	at_risk = renewal.latest_call.isin(engine.AT_RISK_CALLS) | renewal.signal_status.isin(
-		engine.AT_RISK_SIGNALS
-	)
+	customer = frappe.qb.DocType("Customer")
 	return (
 		frappe.qb.from_(renewal)
+		.join(customer)
+		.on(customer.name == renewal.customer)
 		.select(renewal.name)
-		.where(_open_in_window(renewal, today, until, csm) & at_risk)
+		.where(_open_in_window(renewal, customer, today, until, csm) & _at_risk(renewal, customer))
 		.run(pluck=True)
 	)
 
