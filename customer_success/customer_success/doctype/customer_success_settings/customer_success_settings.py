@@ -37,6 +37,7 @@ class CustomerSuccessSettings(Document):
 		alert_due_days_low: DF.Int
 		alert_due_days_medium: DF.Int
 		auto_draft_handoff: DF.Check
+		auto_renewal_notice_days: DF.Int
 		checkin_cadence_days: DF.Int
 		create_todos: DF.Check
 		default_health_model: DF.Link | None
@@ -48,6 +49,7 @@ class CustomerSuccessSettings(Document):
 		milestone_reminder_days: DF.Int
 		min_known_weight_share: DF.Percent
 		recompute_health_nightly: DF.Check
+		renewal_record_days: DF.Int
 		renewal_window_days: DF.Int
 		send_email_notifications: DF.Check
 		sentiment_validity_days: DF.Int

@@ -34,6 +34,59 @@ TERM_FIELDS = ("contract", "customer", "end_date", "contract_start", "revenue_at
 
 
 class Renewal(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from customer_success.renewals.doctype.renewal_checkpoint.renewal_checkpoint import RenewalCheckpoint
+
+		auto_closed: DF.Check
+		change_amount: DF.Currency
+		change_type: DF.Literal["", "Expansion", "Flat", "Contraction"]
+		checkpoints: DF.Table[RenewalCheckpoint]
+		churn_note: DF.SmallText | None
+		churn_reason: DF.Literal[
+			"",
+			"Price",
+			"Budget Cut",
+			"Competitor",
+			"Product Fit",
+			"Low Adoption",
+			"Poor Support",
+			"Champion Left",
+			"Acquired or Merged",
+			"Went out of Business",
+			"Other",
+		]
+		closed_by: DF.Link | None
+		closed_on: DF.Date | None
+		contract: DF.Link
+		contract_start: DF.Date | None
+		csm: DF.Link | None
+		currency: DF.Link | None
+		customer: DF.Link
+		customer_name: DF.Data | None
+		disagreement: DF.Check
+		end_date: DF.Date
+		expected_amount: DF.Currency
+		latest_call: DF.Literal["", "Will Renew", "At Risk", "Will Churn"]
+		renewed_amount: DF.Currency
+		renewed_contract: DF.Link | None
+		renewed_order: DF.Link | None
+		revenue_at_stake: DF.Currency
+		revenue_basis: DF.Data | None
+		signal_score: DF.Float
+		signal_status: DF.Literal["", "Green", "Yellow", "Red", "Insufficient Data"]
+		signal_trend: DF.Float
+		status: DF.Literal["Open", "Renewed", "Churned"]
+		term_key: DF.Data | None
+		weighted_revenue: DF.Currency
+
+	# end: auto-generated types
 	def validate(self):
 		if self.is_new():
 			self.set_from_contract()
