@@ -265,7 +265,7 @@ def refresh_open_renewals(names: list[str] | None = None):
 			r.signal_score = c.cs_health_score,
 			r.signal_trend = c.cs_health_trend,
 			r.weighted_revenue = round(r.revenue_at_stake * (case c.cs_health_status {weights} else %s end), 2),
-			r.disagreement = (r.latest_call = %s and c.cs_health_status = %s)
+			r.disagreement = coalesce(r.latest_call = %s and c.cs_health_status = %s, 0)
 		where r.status = %s{where}
 		""",  # the placeholders are the engine's constants, passed as parameters
 		params,

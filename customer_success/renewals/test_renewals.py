@@ -275,7 +275,7 @@ class TestOutcomes(RenewalTestCase):
 		with self.assertRaises(frappe.ValidationError):
 			api.mark_churned(name, "Bad vibes")
 		self.assertEqual(frappe.db.get_value("Customer", customer.name, "cs_lifecycle_stage"), "Renewal")
-		api.mark_churned(name, "Competitor", "Moved to a rival", add_days(today(), -1))
+		api.mark_churned(name, "Competitor", "Moved to a rival", str(add_days(today(), -1)))
 		doc = frappe.get_doc("Renewal", name)
 		self.assertEqual(
 			(doc.status, doc.churn_reason, doc.churn_note, getdate(doc.closed_on)),
@@ -307,7 +307,9 @@ class TestOutcomes(RenewalTestCase):
 		doc.checkpoints[0].due_date = add_days(today(), 500)
 		doc.save()
 		doc.reload()
-		self.assertEqual((doc.status, doc.churn_reason, doc.revenue_at_stake), ("Open", None, at_stake))
+		self.assertEqual(
+			(doc.status, doc.churn_reason or None, doc.revenue_at_stake), ("Open", None, at_stake)
+		)
 		self.assertNotEqual(getdate(doc.checkpoints[0].due_date), add_days(today(), 500))
 		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_lifecycle_stage") or "", "")
 
@@ -335,8 +337,7 @@ class TestRenewalPermissions(RenewalTestCase):
 			api.mark_churned(their_renewal, "Price")
 		self.assertEqual(frappe.db.get_value("Customer", theirs, "cs_lifecycle_stage") or "", "")
 		self.assertEqual([r.name for r in api.customer_renewals(mine)], [my_renewal])
-		with self.assertRaises(frappe.PermissionError):
-			api.customer_renewals(theirs)
+		self.assertEqual(api.customer_renewals(theirs), [], "she may open the Customer, not its renewal")
 
 		frappe.set_user(MANAGER)
 		visible = set(
