@@ -275,16 +275,6 @@ def refresh_open_renewals(names: list[str] | None = None):
 # --- the desk ---------------------------------------------------------------------------------
 
 
-def in_book(renewal, csm: str | None):
-	"""Renewals of the customers whose CS Owner is `csm` now (as the row rules read it)."""
-	if not csm:
-		return renewal.name.isnotnull()
-	customer = frappe.qb.DocType("Customer")
-	return renewal.customer.isin(
-		frappe.qb.from_(customer).select(customer.name).where(customer.cs_owner == csm)
-	)
-
-
 def _open_in_window(renewal, customer, today: date, until: date, csm: str | None):
 	condition = (renewal.status == engine.OPEN) & renewal.end_date[today:until]
 	if csm:
@@ -344,22 +334,31 @@ def at_risk_names(today: date, until: date, csm: str | None) -> list[str]:
 
 
 def renewals_by_month(first: date, last: date, csm: str | None) -> list[dict]:
-	"""Renewals ending from `first` to `last` per month and health signal (all outcomes)."""
+	"""Renewals ending from `first` to `last` per month ("YYYY-MM") and health signal (all outcomes)."""
 	renewal = frappe.qb.DocType(RENEWAL)
-	month = frappe.qb.functions("DATE_FORMAT", renewal.end_date, "%Y-%m")
-	condition = renewal.end_date[first:last] & in_book(renewal, csm)
-	return (
+	customer = frappe.qb.DocType("Customer")
+	year = frappe.qb.functions("YEAR", renewal.end_date)
+	month = frappe.qb.functions("MONTH", renewal.end_date)
+	condition = renewal.end_date[first:last]
+	if csm:
+		condition &= customer.cs_owner == csm
+	rows = (
 		frappe.qb.from_(renewal)
+		.join(customer)
+		.on(customer.name == renewal.customer)
 		.select(
+			year.as_("year"),
 			month.as_("month"),
 			renewal.signal_status,
 			Count(renewal.name).as_("count"),
-			Avg(renewal.signal_score).as_("score"),
 		)
 		.where(condition)
-		.groupby(month, renewal.signal_status)
+		.groupby(year, month, renewal.signal_status)
 		.run(as_dict=True)
 	)
+	for row in rows:
+		row.month = f"{int(row.year):04d}-{int(row.month):02d}"
+	return rows
 
 
 def average_health(csm: str | None) -> tuple[float | None, int]:

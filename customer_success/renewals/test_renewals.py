@@ -365,3 +365,31 @@ class TestRenewalPermissions(RenewalTestCase):
 		doc = frappe.get_doc("Renewal", name)
 		self.assertEqual((doc.csm, doc.signal_status), (OTHER_CSM, "Green"))
 		self.assertEqual(doc.weighted_revenue, engine.expected_revenue(doc.revenue_at_stake, "Green"))
+
+
+class TestDeskCharts(RenewalTestCase):
+	def test_renewals_by_month_and_by_call_count_her_book(self):
+		from customer_success.renewals.dashboard_chart_source.renewals_by_call import renewals_by_call
+		from customer_success.renewals.dashboard_chart_source.renewals_by_month import renewals_by_month
+
+		mine = make_customer(cs_owner=CSM).name
+		theirs = make_customer(cs_owner=OTHER_CSM).name
+		frappe.db.set_value("Customer", mine, "cs_health_status", "Red")
+		contracts = [
+			make_contract(customer, add_days(today(), -300), add_days(today(), 40)).name
+			for customer in (mine, theirs)
+		]
+		service.create_renewals(today(), contracts=contracts)
+		queries.refresh_open_renewals()
+		frappe.set_user(CSM)
+		api.record_checkpoint(renewal_of(contracts[0]).name, "6 Months", "At Risk")
+		by_month = renewals_by_month.get()
+		month = str(add_days(today(), 40))[:7]
+		column = by_month["labels"].index(month)
+		values = {d["name"]: d["values"][column] for d in by_month["datasets"]}
+		self.assertEqual(values, {"Green": 0, "Yellow": 0, "Red": 1, "Insufficient Data": 0})
+		by_call = renewals_by_call.get()
+		self.assertEqual(
+			dict(zip(by_call["labels"], by_call["datasets"][0]["values"], strict=True))["At Risk"], 1
+		)
+		self.assertEqual(sum(by_call["datasets"][0]["values"]), 1)
