@@ -106,6 +106,7 @@ DEMO_STEPS: tuple[str, ...] = (
 	"customer_success.demo.handoffs.make_demo_handoffs",
 	"customer_success.demo.plans.make_demo_plans",
 	"customer_success.demo.alerts.make_demo_alerts",
+	"customer_success.demo.renewals.make_demo_renewals",
 )
 
 TOUCHES = (
@@ -192,6 +193,11 @@ def setup_demo(customers: int = 50):
 
 	# Business reviews read health from the score history: snapshot them once there is one.
 	frappe.get_attr("customer_success.demo.plans.refresh_demo_reviews")(registry)
+	frappe.db.commit()  # nosemgrep
+
+	# Renewal checkpoints read their signal from the score history too: record the calls now.
+	frappe.get_attr("customer_success.demo.renewals.refresh_demo_renewals")(registry)
+	_save_registry(registry)
 	frappe.db.commit()  # nosemgrep
 	return demo_summary()
 

@@ -24,6 +24,7 @@ COUNTED = (
 	"Business Review",
 	"ToDo",
 	"Notification Log",
+	"Renewal",
 )
 
 
