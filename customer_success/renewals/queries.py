@@ -198,8 +198,8 @@ def newer_contracts(renewals: list[str] | None = None) -> dict[str, dict]:
 
 
 def due_checkpoints(today: date) -> list[dict]:
-	"""Checkpoints of open renewals that are due (on or before today), not yet recorded and with no
-	ToDo yet."""
+	"""Checkpoints of open renewals that are due (on or before today) and not yet raised (no ToDo,
+	no signal taken) nor recorded."""
 	renewal = frappe.qb.DocType(RENEWAL)
 	row = frappe.qb.DocType(CHECKPOINT)
 	return (
@@ -221,6 +221,7 @@ def due_checkpoints(today: date) -> list[dict]:
 			(renewal.status == engine.OPEN)
 			& (row.due_date <= today)
 			& ((row.todo.isnull()) | (row.todo == ""))
+			& row.signal_on.isnull()
 			& ((row.call.isnull()) | (row.call == ""))
 		)
 		.orderby(row.due_date)
