@@ -57,11 +57,20 @@ def _mark_auto_renewals(registry, today):
 	contracts = frappe.get_all(
 		"Contract",
 		filters={"name": ("in", registry["Contract"]), "end_date": (">=", today)},
-		fields=["name"],
+		fields=["name", "end_date"],
 		order_by="end_date, name",
 	)
 	for position, contract in enumerate(contracts):
-		if position % 3 == 0:
+		days_left = (getdate(contract.end_date) - today).days
+		if position == 0 and days_left > 20:
+			# its notice is due in ten days: Revenue Leakage lists it
+			frappe.db.set_value(
+				"Contract",
+				contract.name,
+				{"cs_auto_renew": 1, "cs_notice_days": days_left - 10},
+				update_modified=False,
+			)
+		elif position % 3 == 0:
 			frappe.db.set_value(
 				"Contract",
 				contract.name,

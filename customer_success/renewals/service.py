@@ -185,7 +185,7 @@ def raise_due_checkpoints(today: date, commit: bool = False) -> int:
 	with_todos = todos_enabled()
 
 	def raise_one(row):
-		values = signal_values(history.get(row.customer, []), row.due_date)
+		values = signal_values(history.get(row.customer, []), row.due_date, today)
 		if with_todos and row.csm:
 			values["todo"] = make_checkpoint_todo(row)
 		frappe.db.set_value("Renewal Checkpoint", row.name, values, update_modified=False)
@@ -201,8 +201,11 @@ def raise_due_checkpoints(today: date, commit: bool = False) -> int:
 	)
 
 
-def signal_values(history: list[dict], day) -> dict:
-	signal = engine.signal_at(history, getdate(day))
+def signal_values(history: list[dict], day, today: date | None = None) -> dict:
+	"""The checkpoint's signal: health on its date; for a checkpoint raised after its date with no
+	score that old (a renewal made late), the latest score known when it is raised. `signal_on` is
+	the score's own date, so the reader sees which."""
+	signal = engine.signal_at(history, getdate(day)) or engine.signal_at(history, getdate(today or nowdate()))
 	if not signal:
 		return {"signal_on": getdate(day)}
 	return {

@@ -229,6 +229,19 @@ class TestCheckpoints(RenewalTestCase):
 		self.assertTrue(doc.checkpoints[1].todo)
 		self.assertEqual(doc.checkpoints[1].signal_status, "Red")
 
+	def test_a_checkpoint_raised_late_takes_the_latest_signal_known(self):
+		customer = make_customer(cs_owner=CSM).name
+		end = add_days(today(), 60)  # both checkpoints are past when the renewal is made
+		contract = make_contract(customer, add_days(today(), -305), end)
+		make_score(customer, add_days(today(), -2), "Green", 82, 4)
+		service.create_renewals(today(), contracts=[contract.name])
+		service.raise_due_checkpoints(today())
+		first = renewal_of(contract.name).checkpoints[0]
+		self.assertEqual((first.signal_status, first.signal_score), ("Green", 82))
+		self.assertEqual(
+			getdate(first.signal_on), add_days(today(), -2), "dated as the score, not the checkpoint"
+		)
+
 	def test_the_csms_call_is_recorded_and_closes_the_todo(self):
 		customer = make_customer(cs_owner=CSM).name
 		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
