@@ -360,6 +360,32 @@ class TestRenewalPermissions(RenewalTestCase):
 		api.record_checkpoint(their_renewal, "6 Months", "Will Churn")
 		self.assertEqual(frappe.db.get_value("Renewal", their_renewal, "latest_call"), "Will Churn")
 
+	def test_counts_link_search_and_checkpoint_rows_keep_her_book(self):
+		from customer_success.customer_success import api as desk
+
+		mine = make_customer(cs_owner=CSM).name
+		theirs = make_customer(cs_owner=OTHER_CSM).name
+		contracts = [
+			make_contract(customer, add_days(today(), -300), add_days(today(), 60)).name
+			for customer in (mine, theirs)
+		]
+		service.create_renewals(today(), contracts=contracts)
+		names = [renewal_of(c).name for c in contracts]
+		frappe.set_user(CSM)
+		self.assertEqual(desk.get_count("Renewal", {"name": ("in", names)}), 1)
+		found = {row[0] for row in desk.search_in_book("Renewal", "", None, 0, 50, {"name": ("in", names)})}
+		self.assertEqual(found, {names[0]})
+		parents = set(
+			frappe.get_list(
+				"Renewal Checkpoint",
+				filters={"parent": ("in", names)},
+				fields=["parent"],
+				parent_doctype="Renewal",
+				pluck="parent",
+			)
+		)
+		self.assertEqual(parents, {names[0]})
+
 	def test_the_customer_form_reads_checkpoints(self):
 		customer = make_customer(cs_owner=CSM).name
 		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
