@@ -87,7 +87,7 @@ class TestRevenueRetention(RenewalTestCase):
 		self.assertAlmostEqual(row["nrr"], 74.51)  # (5,100 + 500 - 800 - 1,000) / 5,100
 		self.assertEqual(row["churned_customers"], 1)
 
-	def test_tier_filter_and_periods(self):
+	def test_tier_and_stage_filters_and_periods(self):
 		c = self.make_book()
 		frappe.db.set_value("Customer", c["gone"], "cs_tier", "SMB")
 		(row,) = rows_of(
@@ -95,6 +95,11 @@ class TestRevenueRetention(RenewalTestCase):
 		)
 		self.assertEqual((row["customers"], row["churn"]), (3, 0))
 		self.assertAlmostEqual(row["grr"], round(100 * (4100 - 800) / 4100, 2))
+		frappe.db.set_value("Customer", c["gone"], "cs_lifecycle_stage", "Churned")
+		(row,) = rows_of(
+			revenue_retention, from_date=self.point, to_date=self.point, csm=BOOK, lifecycle_stage="Churned"
+		)
+		self.assertEqual((row["customers"], row["churn"], row["grr"]), (1, 1000.0, 0.0))
 		rows = rows_of(
 			revenue_retention,
 			from_date=get_first_day(add_months(self.point, -5)),
@@ -237,3 +242,19 @@ class TestRevenueLeakage(RenewalTestCase):
 		self.assertEqual(rows_of(revenue_leakage, csm=BOOK), [])
 		frappe.set_user(CSM)
 		self.assertEqual(rows_of(revenue_leakage, csm=BOOK), [])
+
+
+class TestReportsOpenForTheirRoles(RenewalTestCase):
+	def test_each_report_runs_through_the_desk_for_a_csm_and_not_for_others(self):
+		from frappe.desk.query_report import run
+
+		filters = {"from_date": str(add_days(today(), -30)), "to_date": str(today())}
+		frappe.set_user(CSM)
+		for report in ("Renewal Forecast", "Revenue Retention", "Revenue Leakage"):
+			result = run(report, filters=filters)
+			self.assertTrue(result["columns"], report)
+			self.assertIn("chart", result, report)
+		nobody = make_user("cs-rn-nobody@example.com", ["Blogger"]).name
+		frappe.set_user(nobody)
+		with self.assertRaises(frappe.PermissionError):
+			run("Revenue Retention", filters=filters)
