@@ -24,7 +24,7 @@ fixtures = []
 
 app_include_js = "customer_success.bundle.js"
 
-doctype_js = {"Customer": "public/js/customer.js"}
+doctype_js = {"Customer": ["public/js/customer.js", "public/js/customer_usage.js"]}
 doctype_list_js = {"Customer": "public/js/customer_list.js"}
 
 override_doctype_dashboards = {
@@ -41,6 +41,8 @@ scheduler_events = {
 		# Every 5 minutes: retry (once) or fail the chunks of a running recompute whose job died.
 		"*/5 * * * *": ["customer_success.health.jobs.watch_recompute_runs"],
 	},
+	# Usage from the configured endpoint, when the pull is enabled (a no-op otherwise).
+	"hourly_long": ["customer_success.usage.jobs.pull_usage"],
 }
 
 permission_query_conditions = {
@@ -51,6 +53,7 @@ permission_query_conditions = {
 	"Business Review": "customer_success.permissions.business_review_query",
 	"Sales Handoff": "customer_success.permissions.sales_handoff_query",
 	"CS Alert": "customer_success.permissions.cs_alert_query",
+	"Customer Usage Metric": "customer_success.permissions.customer_usage_metric_query",
 }
 
 has_permission = {
@@ -61,6 +64,7 @@ has_permission = {
 	"Business Review": "customer_success.permissions.customer_record_has_permission",
 	"Sales Handoff": "customer_success.permissions.sales_handoff_has_permission",
 	"CS Alert": "customer_success.permissions.customer_record_has_permission",
+	"Customer Usage Metric": "customer_success.permissions.customer_record_has_permission",
 }
 
 doc_events = {
