@@ -24,6 +24,8 @@ COUNTED = (
 	"Business Review",
 	"ToDo",
 	"Notification Log",
+	"Usage Metric Definition",
+	"Customer Usage Metric",
 )
 
 
