@@ -57,6 +57,16 @@ def lookback(models: dict, factor_type: str, param: str = "lookback_days") -> in
 	return max(values) if values else int(engine.DEFAULT_PARAMS[factor_type].get(param, 90))
 
 
+def uses_factor(models: dict, factor_type: str) -> bool:
+	"""Whether any enabled model scores `factor_type` (else its facts need not be read)."""
+	return any(
+		spec.factor_type == factor_type
+		for entry in [models["default"], *models["by_tier"].values()]
+		if entry
+		for spec in entry["specs"]
+	)
+
+
 # --- scoring -------------------------------------------------------------------------------
 
 
@@ -121,7 +131,9 @@ def gather_facts(lo: str, hi: str, models: dict, today: date, trend_days: int) -
 		"previous_scores": queries.scores_around(lo, hi, add_days(today, -trend_days)),
 		"plan_progress": queries.plan_progress(lo, hi),
 		"milestone_punctuality": queries.milestone_punctuality(lo, hi, today),
-		"usage": usage.product_usage_raw(lo, hi, today, lookback(models, engine.PRODUCT_USAGE)),
+		"usage": usage.product_usage_raw(lo, hi, today, lookback(models, engine.PRODUCT_USAGE))
+		if uses_factor(models, engine.PRODUCT_USAGE)
+		else {},
 	}
 
 

@@ -156,13 +156,13 @@ class TestUsageAPI(FrappeTestCase):
 		self.assertIn("No Such Metric", reasons[1])
 		self.assertIn("YYYY-MM-DD", reasons[2])
 		self.assertIn("not a number", reasons[3])
-		stored = self.stored()
+		stored = {r.customer: r for r in self.stored()}
 		self.assertEqual(
-			[(r.customer, r.value) for r in stored], [(self.customers[0], 5), (self.customers[1], 8.5)]
+			{c: r.value for c, r in stored.items()}, {self.customers[0]: 5, self.customers[1]: 8.5}
 		)
-		self.assertEqual(stored[0].source, "API")  # no source sent: the API's
-		self.assertEqual(stored[1].source, "warehouse")
-		self.assertEqual({r.owner for r in stored}, {FEED})
+		self.assertEqual(stored[self.customers[0]].source, "API")  # no source sent: the API's
+		self.assertEqual(stored[self.customers[1]].source, "warehouse")
+		self.assertEqual({r.owner for r in stored.values()}, {FEED})
 
 	def test_a_bare_json_list_and_basic_auth_are_accepted_too(self):
 		token = base64.b64encode(self.keys[FEED].encode()).decode()
