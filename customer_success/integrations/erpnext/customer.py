@@ -14,6 +14,7 @@ CONNECTIONS = [
 			"Success Plan Milestone",
 			"Business Review",
 			"CS Alert",
+			"Customer Usage Metric",
 		],
 	),
 ]

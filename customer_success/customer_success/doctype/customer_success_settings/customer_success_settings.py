@@ -54,6 +54,12 @@ class CustomerSuccessSettings(Document):
 		renewal_window_days: DF.Int
 		send_email_notifications: DF.Check
 		sentiment_validity_days: DF.Int
+		usage_max_batch_rows: DF.Int
+		usage_pull_auth_header: DF.Password | None
+		usage_pull_enabled: DF.Check
+		usage_pull_retries: DF.Int
+		usage_pull_timeout: DF.Int
+		usage_pull_url: DF.Data | None
 	# end: auto-generated types
 
 	def validate(self):

@@ -7,6 +7,22 @@ from customer_success.usage import engine
 
 
 class CustomerUsageMetric(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		customer: DF.Link
+		metric: DF.Link
+		name: DF.Int | None
+		source: DF.Data | None
+		usage_date: DF.Date
+		value: DF.Float
+
+	# end: auto-generated types
 	def validate(self):
 		self.validate_row()
 		self.validate_unique()

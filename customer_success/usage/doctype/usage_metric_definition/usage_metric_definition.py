@@ -6,6 +6,26 @@ from customer_success.usage import engine
 
 
 class UsageMetricDefinition(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from customer_success.usage.doctype.usage_metric_entitlement.usage_metric_entitlement import (
+			UsageMetricEntitlement,
+		)
+		from frappe.types import DF
+
+		aggregation: DF.Literal["Sum", "Average", "Maximum", "Last"]
+		description: DF.SmallText | None
+		enabled: DF.Check
+		entitlement_item: DF.Link | None
+		entitlements: DF.Table[UsageMetricEntitlement]
+		metric_name: DF.Data
+		unit: DF.Data | None
+
+	# end: auto-generated types
 	def validate(self):
 		self.validate_aggregation()
 		self.validate_entitlements()
