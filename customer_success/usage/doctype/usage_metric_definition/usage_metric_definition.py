@@ -12,10 +12,11 @@ class UsageMetricDefinition(Document):
 	from typing import TYPE_CHECKING
 
 	if TYPE_CHECKING:
+		from frappe.types import DF
+
 		from customer_success.usage.doctype.usage_metric_entitlement.usage_metric_entitlement import (
 			UsageMetricEntitlement,
 		)
-		from frappe.types import DF
 
 		aggregation: DF.Literal["Sum", "Average", "Maximum", "Last"]
 		description: DF.SmallText | None
