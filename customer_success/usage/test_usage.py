@@ -449,3 +449,10 @@ class TestAccessAndDesk(UsageTestCase):
 	def test_a_metric_keeps_one_entitlement_per_customer(self):
 		with self.assertRaisesRegex(frappe.ValidationError, "one row per customer"):
 			metric(CALLS, "Sum", entitlements=[(self.customer, 1), (self.customer, 2)])
+
+	def test_the_integration_role_is_api_only(self):
+		from customer_success.constants import USAGE_INTEGRATION_ROLE
+
+		self.assertEqual(frappe.db.get_value("Role", USAGE_INTEGRATION_ROLE, "desk_access"), 0)
+		# it is given no rights on ERPNext records: the API checks the role itself
+		self.assertFalse(frappe.db.exists("Custom DocPerm", {"role": USAGE_INTEGRATION_ROLE}))
