@@ -456,3 +456,23 @@ class TestAccessAndDesk(UsageTestCase):
 		self.assertEqual(frappe.db.get_value("Role", USAGE_INTEGRATION_ROLE, "desk_access"), 0)
 		# it is given no rights on ERPNext records: the API checks the role itself
 		self.assertFalse(frappe.db.exists("Custom DocPerm", {"role": USAGE_INTEGRATION_ROLE}))
+
+	def test_a_csm_reads_a_metric_but_only_her_books_entitlements(self):
+		metric(CALLS, "Sum", entitlements=[(self.customer, 1), (self.other, 2)])
+		frappe.set_user(CSM1)
+		self.assertTrue(frappe.has_permission("Usage Metric Definition", "read", CALLS))
+		# on the form the per-customer table is permlevel 1: CS Managers only
+		self.assertFalse(
+			frappe.get_doc("Usage Metric Definition", CALLS).has_permlevel_access_to("entitlements")
+		)
+		rows = frappe.get_list(
+			"Usage Metric Entitlement",
+			filters={"parent": CALLS},
+			fields=["customer"],
+			parent_doctype="Usage Metric Definition",
+		)
+		self.assertEqual({r.customer for r in rows}, {self.customer})
+		frappe.set_user("Administrator")
+		self.assertTrue(
+			frappe.get_doc("Usage Metric Definition", CALLS).has_permlevel_access_to("entitlements")
+		)
