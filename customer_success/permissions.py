@@ -105,6 +105,8 @@ def cs_alert_query(user: str | None = None) -> str:
 
 def renewal_query(user: str | None = None) -> str:
 	return _customer_records_query("Renewal", user)
+
+
 def customer_usage_metric_query(user: str | None = None) -> str:
 	return _customer_records_query("Customer Usage Metric", user)
 
