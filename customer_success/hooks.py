@@ -24,7 +24,13 @@ fixtures = []
 
 app_include_js = "customer_success.bundle.js"
 
-doctype_js = {"Customer": ["public/js/customer.js", "public/js/customer_renewals.js"]}
+doctype_js = {
+	"Customer": [
+		"public/js/customer.js",
+		"public/js/customer_renewals.js",
+		"public/js/customer_usage.js",
+	]
+}
 doctype_list_js = {"Customer": "public/js/customer_list.js"}
 
 override_doctype_dashboards = {
@@ -43,6 +49,8 @@ scheduler_events = {
 		# 03:00 site time, after the health run: renewal records, checkpoints, self-closing.
 		"0 3 * * *": ["customer_success.renewals.jobs.nightly"],
 	},
+	# Usage from the configured endpoint, when the pull is enabled (a no-op otherwise).
+	"hourly_long": ["customer_success.usage.jobs.pull_usage"],
 }
 
 permission_query_conditions = {
@@ -65,6 +73,8 @@ permission_query_conditions = {
 	"Business Review Objective": "customer_success.permissions.child_rows_query",
 	"CS Alert Task": "customer_success.permissions.child_rows_query",
 	"Renewal Checkpoint": "customer_success.permissions.child_rows_query",
+	"Customer Usage Metric": "customer_success.permissions.customer_usage_metric_query",
+	"Usage Metric Entitlement": "customer_success.permissions.usage_metric_entitlement_query",
 }
 
 # The same rules through frappe's generic doors: counts and link search of our doctypes.
@@ -82,6 +92,7 @@ standard_queries = {
 		"Sales Handoff",
 		"CS Alert",
 		"Renewal",
+		"Customer Usage Metric",
 	)
 }
 
@@ -94,6 +105,7 @@ has_permission = {
 	"Sales Handoff": "customer_success.permissions.sales_handoff_has_permission",
 	"CS Alert": "customer_success.permissions.customer_record_has_permission",
 	"Renewal": "customer_success.permissions.customer_record_has_permission",
+	"Customer Usage Metric": "customer_success.permissions.customer_record_has_permission",
 }
 
 doc_events = {

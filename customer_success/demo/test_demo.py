@@ -25,6 +25,8 @@ COUNTED = (
 	"ToDo",
 	"Notification Log",
 	"Renewal",
+	"Usage Metric Definition",
+	"Customer Usage Metric",
 )
 
 

@@ -15,6 +15,7 @@ CONNECTIONS = [
 			"Business Review",
 			"CS Alert",
 			"Renewal",
+			"Customer Usage Metric",
 		],
 	),
 ]
