@@ -24,7 +24,7 @@ fixtures = []
 
 app_include_js = "customer_success.bundle.js"
 
-doctype_js = {"Customer": "public/js/customer.js"}
+doctype_js = {"Customer": ["public/js/customer.js", "public/js/customer_segments.js"]}
 doctype_list_js = {"Customer": "public/js/customer_list.js"}
 
 override_doctype_dashboards = {
@@ -33,7 +33,11 @@ override_doctype_dashboards = {
 }
 
 scheduler_events = {
-	"daily": ["customer_success.success_plans.jobs.daily"],
+	"daily": [
+		"customer_success.success_plans.jobs.daily",
+		# tiers from revenue bands, lifecycle touchpoints planned and recorded (queued on long)
+		"customer_success.segments.jobs.daily",
+	],
 	"hourly": ["customer_success.handoff.jobs.refresh_late_handoffs"],
 	"cron": {
 		# 01:30 site time: the whole book's health, chunked onto the long queue.
@@ -51,6 +55,7 @@ permission_query_conditions = {
 	"Business Review": "customer_success.permissions.business_review_query",
 	"Sales Handoff": "customer_success.permissions.sales_handoff_query",
 	"CS Alert": "customer_success.permissions.cs_alert_query",
+	"Customer Touchpoint": "customer_success.permissions.customer_touchpoint_query",
 }
 
 has_permission = {
@@ -61,6 +66,7 @@ has_permission = {
 	"Business Review": "customer_success.permissions.customer_record_has_permission",
 	"Sales Handoff": "customer_success.permissions.sales_handoff_has_permission",
 	"CS Alert": "customer_success.permissions.customer_record_has_permission",
+	"Customer Touchpoint": "customer_success.permissions.customer_record_has_permission",
 }
 
 doc_events = {

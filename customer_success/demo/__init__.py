@@ -106,6 +106,8 @@ DEMO_STEPS: tuple[str, ...] = (
 	"customer_success.demo.handoffs.make_demo_handoffs",
 	"customer_success.demo.plans.make_demo_plans",
 	"customer_success.demo.alerts.make_demo_alerts",
+	"customer_success.demo.segments.make_demo_segments",
+	"customer_success.demo.maturity.make_demo_assessments",
 )
 
 TOUCHES = (
