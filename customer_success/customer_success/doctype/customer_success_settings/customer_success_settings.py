@@ -28,7 +28,7 @@ class CustomerSuccessSettings(Document):
 	if TYPE_CHECKING:
 		from frappe.types import DF
 
-		from customer_success.segments.doctype.cs_tier_band.cs_tier_band import CSTierBand
+		from customer_success.customer_success.doctype.cs_tier_band.cs_tier_band import CSTierBand
 
 		acceptance_sla_hours: DF.Int
 		alert_dismiss_cooldown_days: DF.Int
