@@ -38,6 +38,13 @@ def only_my_customers(*names):
 	frappe.qb.update(customer).set(customer.disabled, 1).where(customer.name.notin(names)).run()
 
 
+def active_plan(customer, **fields):
+	"""A running plan (plans start as Draft; the status moves by db, as other tests do)."""
+	plan = make_success_plan(customer, **fields)
+	frappe.db.set_value("Success Plan", plan.name, "status", "Active")
+	return plan
+
+
 class MaturityTestCase(FrappeTestCase):
 	@classmethod
 	def setUpClass(cls):
@@ -123,15 +130,14 @@ class TestProposals(MaturityTestCase):
 		frappe.qb.update(plan).set(plan.status, "Closed").where(plan.customer != a).run()
 		before = queries.gather(TODAY)
 		self.assertEqual(before["running_plans"], 0)
-		make_success_plan(
+		active_plan(
 			a,
-			status="Active",
 			objectives=[{"objective": "Unmeasured", "baseline": 5, "target": 5, "direction": "Up"}],
 		)
 		facts = queries.gather(TODAY)
 		self.assertEqual((facts["running_plans"], facts["running_plans_measurable"]), (1, 0))
 		self.assertEqual(engine.value_proof(facts).level, 2)  # goals in one place, not measurable
-		make_success_plan(a, status="Active")  # baseline 10 -> target 60
+		active_plan(a)  # baseline 10 -> target 60
 		facts = queries.gather(TODAY)
 		self.assertEqual((facts["running_plans"], facts["running_plans_measurable"]), (2, 1))
 

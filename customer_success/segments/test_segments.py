@@ -1,6 +1,8 @@
 """Segments on a real site: tiers from invoices (manual tiers kept), touchpoints planned once and
 recorded done or missed, the template that fits a segment, the Segment Performance report."""
 
+from unittest.mock import patch
+
 import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, getdate, nowdate
@@ -64,6 +66,13 @@ def records_of(customer, touchpoint=None):
 			"assigned_to",
 		],
 	)
+
+
+def active_plan(customer, **fields):
+	"""A running plan (plans start as Draft; the status moves by db, as other tests do)."""
+	plan = make_success_plan(customer, **fields)
+	frappe.db.set_value("Success Plan", plan.name, "status", "Active")
+	return plan
 
 
 class SegmentsTestCase(FrappeTestCase):
@@ -259,7 +268,8 @@ class TestTouchpoints(SegmentsTestCase):
 	def test_the_daily_run_is_idempotent(self):
 		touchpoint = make_touchpoint(offset=1).name
 		customer = self.started_customer(1)
-		with change_settings(plan_touchpoints=1):
+		# the job commits each step: here the test's transaction must stay open to be rolled back
+		with change_settings(plan_touchpoints=1), patch.object(frappe.db, "commit"):
 			service.run_daily(TODAY)
 			service.run_daily(TODAY)
 		self.assertEqual(len(records_of(customer, touchpoint)), 1)
@@ -295,7 +305,7 @@ class TestTemplatesAndReport(SegmentsTestCase):
 		make_sales_invoice(red, rate=1000, posting_date=add_days(TODAY, -20))
 		frappe.db.set_value("Customer", green, {"cs_health_status": "Green", "cs_health_score": 80})
 		frappe.db.set_value("Customer", red, {"cs_health_status": "Red", "cs_health_score": 30})
-		make_success_plan(green, status="Active")
+		active_plan(green)
 
 		columns, rows, _message, chart = segment_performance.execute({"group_by": "Segment"})
 		[row] = [r for r in rows if r["segment"] == segment]

@@ -44,7 +44,8 @@ class CSMaturityAssessment(Document):
 	def keep_proposals(self):
 		"""A saved assessment keeps what the data proposed, whatever the form sent (the Propose
 		Again action refreshes it, flagged)."""
-		if self.is_new() or self.flags.proposals_refreshed:
+		refreshed = self.flags.pop("proposals_refreshed", False)  # for this save only
+		if self.is_new() or refreshed:
 			return
 		stored = {
 			row.area: row
