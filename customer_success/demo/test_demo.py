@@ -24,6 +24,10 @@ COUNTED = (
 	"Business Review",
 	"ToDo",
 	"Notification Log",
+	"Success Plan Template",
+	"Customer Segment",
+	"Customer Touchpoint",
+	"CS Maturity Assessment",
 )
 
 

@@ -18,7 +18,7 @@ def plan_customer_touchpoints(customer: str) -> dict:
 	"""Plan the customer's due touchpoints and record the ones done, now (the Customer form)."""
 	check_can_work_on_customer(customer)
 	planned = service.plan_touchpoints(customers=[customer])
-	recorded = service.record_touches()
+	recorded = service.record_touches(customers=[customer])
 	return {"planned": planned, "recorded": recorded}
 
 

@@ -143,18 +143,22 @@ def existing_records(names: list[str]) -> set[str]:
 	return found
 
 
-def open_touchpoints(today: date) -> list[dict]:
-	"""Planned touchpoints whose window has opened."""
+def open_touchpoints(today: date, customers: list[str] | None = None) -> list[dict]:
+	"""Planned touchpoints whose window has opened (of the given customers, else of the book)."""
+	if customers is not None and not customers:
+		return []
 	record = frappe.qb.DocType("Customer Touchpoint")
-	rows = (
+	query = (
 		frappe.qb.from_(record)
 		.select(
 			record.name, record.customer, record.due_date, record.window_start, record.window_end, record.todo
 		)
 		.where((record.status == "Planned") & (record.window_start <= today))
 		.orderby(record.customer)
-		.run(as_dict=True)
 	)
+	if customers is not None:
+		query = query.where(record.customer.isin(customers))
+	rows = query.run(as_dict=True)
 	for row in rows:
 		row.due_date, row.window_start, row.window_end = (
 			getdate(row.due_date),

@@ -135,11 +135,11 @@ def make_touchpoint(customer, occurrence: engine.Occurrence, owner_role: str):
 	return record
 
 
-def record_touches(today: date | None = None) -> dict:
+def record_touches(today: date | None = None, customers: list[str] | None = None) -> dict:
 	"""Touchpoints done (a touch inside the window) and missed (window closed), set-based: the open
 	touchpoints, the touches since the earliest window opened, the engine's matching, the updates."""
 	today = getdate(today or nowdate())
-	rows = queries.open_touchpoints(today)
+	rows = queries.open_touchpoints(today, customers)
 	if not rows:
 		return {"done": 0, "missed": 0}
 	customers = sorted({row.customer for row in rows})

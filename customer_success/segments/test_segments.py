@@ -261,6 +261,18 @@ class TestTouchpoints(SegmentsTestCase):
 		other = records_of(theirs)[0].name
 		self.assertFalse(frappe.has_permission("Customer Touchpoint", "read", doc=other))
 
+	def test_the_customer_form_plans_its_own_touchpoints_only(self):
+		from customer_success.segments import api
+
+		touchpoint = make_touchpoint(offset=1).name
+		mine = self.started_customer(1)
+		theirs = make_customer(cs_owner=CSM2).name
+		frappe.set_user(CSM1)
+		api.plan_customer_touchpoints(mine)
+		self.assertEqual(len(records_of(mine, touchpoint)), 1)
+		self.assertTrue(any(r["touchpoint"] == touchpoint for r in api.customer_touchpoints(mine)))
+		self.assertRaises(frappe.PermissionError, api.plan_customer_touchpoints, theirs)
+
 	def test_touchpoint_bounds(self):
 		self.assertRaises(frappe.ValidationError, make_touchpoint, offset=-1)
 		self.assertRaises(frappe.ValidationError, make_touchpoint, repeat=20, window=10)
