@@ -238,3 +238,18 @@ def segment_performance(customers: list[dict], group_by: tuple[str, ...] = ("tie
 			}
 		)
 	return result
+
+
+def split_by_group(
+	prev: dict[str, float], curr: dict[str, float], group_of: dict[str, tuple]
+) -> dict[tuple, tuple[dict, dict]]:
+	"""Each group's (earlier, later) revenue per customer, for retention per segment: a customer
+	counts in the group it is in now (its tier and segment today), churned customers included."""
+	groups: dict[tuple, tuple[dict, dict]] = {}
+	for customer, key in group_of.items():
+		before, after = groups.setdefault(key, ({}, {}))
+		if customer in prev:
+			before[customer] = prev[customer]
+		if customer in curr:
+			after[customer] = curr[customer]
+	return groups

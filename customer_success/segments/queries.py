@@ -266,3 +266,35 @@ def segment_customer_counts() -> dict[str, int]:
 		.run()
 	)
 	return dict(rows)
+
+
+def revenue_between(first: date, last: date, company: str | None = None) -> dict[str, float]:
+	"""{customer: net revenue with posting dates in [first, last]}: submitted Sales Invoices in
+	company currency, credit notes netted."""
+	invoice = frappe.qb.DocType("Sales Invoice")
+	query = (
+		frappe.qb.from_(invoice)
+		.select(invoice.customer, Sum(invoice.base_net_total))
+		.where((invoice.docstatus == 1) & (invoice.posting_date >= first) & (invoice.posting_date <= last))
+		.groupby(invoice.customer)
+	)
+	if company:
+		query = query.where(invoice.company == company)
+	return {name: float(total or 0) for name, total in query.run()}
+
+
+def customer_groups(names: list[str]) -> dict[str, dict]:
+	"""{customer: its tier, segment and CSM today}, disabled and churned customers included."""
+	if not names:
+		return {}
+	customer = frappe.qb.DocType("Customer")
+	found = {}
+	for i in range(0, len(names), UPDATE_BATCH):
+		rows = (
+			frappe.qb.from_(customer)
+			.select(customer.name, customer.cs_tier, customer.cs_segment, customer.cs_owner)
+			.where(customer.name.isin(names[i : i + UPDATE_BATCH]))
+			.run(as_dict=True)
+		)
+		found.update({row.name: row for row in rows})
+	return found

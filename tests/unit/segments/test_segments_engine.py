@@ -285,3 +285,15 @@ def test_segment_performance_by_tier_only():
 		group_by=("tier",),
 	)
 	assert rows[0]["customers"] == 2 and rows[0]["revenue"] == 3.0 and rows[0]["tier"] == "SMB"
+
+
+def test_split_by_group_keeps_each_customer_in_its_group():
+	groups = e.split_by_group(
+		{"A": 100, "B": 50, "C": 10},
+		{"A": 120, "D": 30},
+		{"A": ("SMB",), "B": ("SMB",), "C": ("Strategic",), "D": ("Strategic",)},
+	)
+	assert groups == {
+		("SMB",): ({"A": 100, "B": 50}, {"A": 120}),
+		("Strategic",): ({"C": 10}, {"D": 30}),
+	}
