@@ -3,7 +3,7 @@
 from datetime import date
 
 import frappe
-from frappe.query_builder.functions import Count, Min, Sum
+from frappe.query_builder.functions import Count, Max, Min, Sum
 from frappe.utils import add_days, getdate
 
 from customer_success.health import queries as health_queries
@@ -168,6 +168,19 @@ def open_touchpoints(today: date, customers: list[str] | None = None) -> list[di
 	return rows
 
 
+def name_range(customers: list[str]) -> tuple[str, str]:
+	"""The first and last of these customers in the database's own order (its collation, which
+	Python's string order does not follow), for the range scans of `touch_sources`."""
+	customer = frappe.qb.DocType("Customer")
+	lo, hi = (
+		frappe.qb.from_(customer)
+		.select(Min(customer.name), Max(customer.name))
+		.where(customer.name.isin(customers))
+		.run()[0]
+	)
+	return lo or "", hi or ""
+
+
 def touches_since(customers: list[str], since: date, today: date) -> dict[str, list[tuple]]:
 	"""{customer: [(doctype, name, day)]}: the touches (Communications and Events, as the health
 	score counts them, and submitted Success Plan Check-ins) from `since` to `today`, one
@@ -175,7 +188,7 @@ def touches_since(customers: list[str], since: date, today: date) -> dict[str, l
 	if not customers:
 		return {}
 	wanted = set(customers)
-	lo, hi = min(customers), max(customers)
+	lo, hi = name_range(customers)
 	found: dict[str, set] = {}
 	for source in health_queries.touch_sources(lo, hi):
 		rows = (
