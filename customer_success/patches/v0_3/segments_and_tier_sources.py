@@ -9,6 +9,11 @@ from customer_success.setup import custom_fields
 
 def execute():
 	custom_fields.make_custom_fields()  # cs_tier_source and cs_segment, before after_migrate makes them
+	move_free_text_segments()
+	mark_tiers_set_by_hand()
+
+
+def move_free_text_segments():
 	for name, segment, description in frappe.get_all(
 		"Success Plan Template",
 		filters={"segment": ("is", "set")},
@@ -21,6 +26,9 @@ def execute():
 		frappe.db.set_value(
 			"Success Plan Template", name, {"segment": None, "description": text}, update_modified=False
 		)
+
+
+def mark_tiers_set_by_hand():
 	customer = frappe.qb.DocType("Customer")
 	(
 		frappe.qb.update(customer)
