@@ -28,6 +28,9 @@ COUNTED = (
 	"Customer Segment",
 	"Customer Touchpoint",
 	"CS Maturity Assessment",
+	"Renewal",
+	"Usage Metric Definition",
+	"Customer Usage Metric",
 )
 
 

@@ -15,6 +15,8 @@ CONNECTIONS = [
 			"Business Review",
 			"CS Alert",
 			"Customer Touchpoint",
+			"Renewal",
+			"Customer Usage Metric",
 		],
 	),
 ]
