@@ -7,6 +7,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, getdate, nowdate
 
+from customer_success.renewals import engine as renewals
 from customer_success.segments import engine, queries
 
 TOUCHPOINT = "Lifecycle Touchpoint"
@@ -207,4 +208,45 @@ def performance(
 		}
 		for c in book
 	]
-	return engine.segment_performance(rows, group_by)
+	result = engine.segment_performance(rows, group_by)
+	add_retention(result, day, group_by, company, csm)
+	return result
+
+
+def add_retention(rows: list[dict], day: date, group_by: tuple[str, ...], company, csm):
+	"""GRR and NRR per group at `day` (the renewals room's retention maths over the two twelve-month
+	windows), each customer in the group it is in today; a group whose customers all churned gets
+	a row of its own, so a segment that lost everyone is seen."""
+	(prev_first, prev_last), (curr_first, curr_last) = renewals.retention_windows(getdate(day))
+	prev = queries.revenue_between(prev_first, prev_last, company)
+	curr = queries.revenue_between(curr_first, curr_last, company)
+	people = queries.customer_groups(sorted(set(prev) | set(curr)))
+	group_of = {
+		name: tuple(c.get(f"cs_{field}") or "" for field in group_by)
+		for name, c in people.items()
+		if not csm or c.cs_owner == csm
+	}
+	by_group = {
+		key: renewals.retention(before, after)
+		for key, (before, after) in engine.split_by_group(prev, curr, group_of).items()
+	}
+	seen = set()
+	for row in rows:
+		key = tuple(row.get(field) or "" for field in group_by)
+		seen.add(key)
+		figures = by_group.get(key) or {}
+		row["grr"], row["nrr"] = figures.get("grr"), figures.get("nrr")
+	for key, figures in sorted(by_group.items()):
+		if key not in seen and figures.get("customers"):
+			rows.append(
+				{
+					**dict(zip(group_by, key, strict=True)),
+					"customers": 0,
+					"revenue": 0.0,
+					"average_health": None,
+					"share_green": None,
+					"plan_coverage": None,
+					"grr": figures.get("grr"),
+					"nrr": figures.get("nrr"),
+				}
+			)

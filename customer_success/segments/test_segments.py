@@ -352,6 +352,35 @@ class TestTemplatesAndReport(SegmentsTestCase):
 		[row] = [r for r in rows if r["segment"] == segment]
 		self.assertEqual((row["customers"], row["revenue"], row["share_green"]), (1, 3000, 100))
 
+	def test_segment_retention_uses_the_renewals_maths(self):
+		from customer_success.tests.utils import ensure_fiscal_year
+
+		earlier = add_days(TODAY, -540)  # in (T - 24 months, T - 12 months]
+		ensure_fiscal_year(earlier)
+		segment, gone = make_segment().name, make_segment().name
+		grows = make_customer(cs_segment=segment).name
+		churns = make_customer(cs_segment=segment).name
+		new = make_customer(cs_segment=segment).name
+		lost = make_customer(cs_segment=gone).name
+		for name, before, after in (
+			(grows, 1000, 1200),
+			(churns, 1000, None),
+			(new, None, 700),
+			(lost, 500, None),
+		):
+			if before:
+				make_sales_invoice(name, rate=before, posting_date=earlier)
+			if after:
+				make_sales_invoice(name, rate=after, posting_date=add_days(TODAY, -30))
+		frappe.db.set_value("Customer", lost, "cs_lifecycle_stage", "Churned")
+
+		_columns, rows, _message, _chart = segment_performance.execute({"group_by": "Segment"})
+		[row] = [r for r in rows if r["segment"] == segment]
+		# S = 2000; E = 200; L = 1000; the new customer counts in neither
+		self.assertEqual((row["grr"], row["nrr"]), (50.0, 60.0))
+		[churned] = [r for r in rows if r["segment"] == gone]  # everyone left: the row still shows
+		self.assertEqual((churned["customers"], churned["grr"], churned["nrr"]), (0, 0.0, 0.0))
+
 	def test_a_bad_grouping_is_refused(self):
 		self.assertRaises(frappe.ValidationError, segment_performance.execute, {"group_by": "Colour"})
 

@@ -48,6 +48,8 @@ def columns(group_by: tuple[str, ...]) -> list[dict]:
 		},
 		{"fieldname": "share_green", "label": _("Share Green"), "fieldtype": "Percent", "width": 110},
 		{"fieldname": "plan_coverage", "label": _("Plan Coverage"), "fieldtype": "Percent", "width": 120},
+		{"fieldname": "grr", "label": _("GRR"), "fieldtype": "Percent", "width": 90},
+		{"fieldname": "nrr", "label": _("NRR"), "fieldtype": "Percent", "width": 90},
 	]
 	return cols
 
