@@ -24,7 +24,10 @@ fixtures = []
 
 app_include_js = "customer_success.bundle.js"
 
-doctype_js = {"Customer": "public/js/customer.js"}
+doctype_js = {
+	"Customer": ["public/js/customer.js", "public/js/nps_send_dialog.js", "public/js/customer_voice.js"],
+	"Success Plan": ["public/js/nps_send_dialog.js", "public/js/success_plan_voice.js"],
+}
 doctype_list_js = {"Customer": "public/js/customer_list.js"}
 
 override_doctype_dashboards = {
@@ -33,7 +36,7 @@ override_doctype_dashboards = {
 }
 
 scheduler_events = {
-	"daily": ["customer_success.success_plans.jobs.daily"],
+	"daily": ["customer_success.success_plans.jobs.daily", "customer_success.voice.jobs.daily"],
 	"hourly": ["customer_success.handoff.jobs.refresh_late_handoffs"],
 	"cron": {
 		# 01:30 site time: the whole book's health, chunked onto the long queue.
@@ -51,6 +54,8 @@ permission_query_conditions = {
 	"Business Review": "customer_success.permissions.business_review_query",
 	"Sales Handoff": "customer_success.permissions.sales_handoff_query",
 	"CS Alert": "customer_success.permissions.cs_alert_query",
+	"NPS Survey": "customer_success.permissions.nps_survey_query",
+	"NPS Response": "customer_success.permissions.nps_response_query",
 }
 
 has_permission = {
@@ -61,6 +66,8 @@ has_permission = {
 	"Business Review": "customer_success.permissions.customer_record_has_permission",
 	"Sales Handoff": "customer_success.permissions.sales_handoff_has_permission",
 	"CS Alert": "customer_success.permissions.customer_record_has_permission",
+	"NPS Survey": "customer_success.permissions.customer_record_has_permission",
+	"NPS Response": "customer_success.permissions.customer_record_has_permission",
 }
 
 doc_events = {

@@ -103,6 +103,14 @@ def cs_alert_query(user: str | None = None) -> str:
 	return _customer_records_query("CS Alert", user)
 
 
+def nps_survey_query(user: str | None = None) -> str:
+	return _customer_records_query("NPS Survey", user)
+
+
+def nps_response_query(user: str | None = None) -> str:
+	return _customer_records_query("NPS Response", user)
+
+
 def customer_record_has_permission(doc, ptype: str = "read", user: str | None = None) -> bool:
 	"""CSMs act on plans, milestones, check-ins and reviews of the customers they own.
 

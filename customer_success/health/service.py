@@ -88,6 +88,7 @@ def raw_values(customer: dict, facts: dict, today: date, sentiment_validity_days
 		engine.RENEWAL_PROXIMITY: (contract_end - today).days if contract_end else None,
 		engine.OBJECTIVE_PROGRESS: facts["plan_progress"].get(name),
 		engine.MILESTONE_PUNCTUALITY: facts["milestone_punctuality"].get(name),
+		engine.NPS: (facts["nps"].get(name) or {}).get("score"),
 		engine.CSM_SENTIMENT: engine.sentiment_raw(
 			customer.get("cs_csm_sentiment"),
 			getdate(customer["cs_sentiment_on"]) if customer.get("cs_sentiment_on") else None,
@@ -118,6 +119,7 @@ def gather_facts(lo: str, hi: str, models: dict, today: date, trend_days: int) -
 		"previous_scores": queries.scores_around(lo, hi, add_days(today, -trend_days)),
 		"plan_progress": queries.plan_progress(lo, hi),
 		"milestone_punctuality": queries.milestone_punctuality(lo, hi, today),
+		"nps": queries.latest_nps(lo, hi, add_days(today, -lookback(models, engine.NPS))),
 	}
 
 

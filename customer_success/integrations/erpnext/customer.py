@@ -14,6 +14,8 @@ CONNECTIONS = [
 			"Success Plan Milestone",
 			"Business Review",
 			"CS Alert",
+			"NPS Survey",
+			"NPS Response",
 		],
 	),
 ]

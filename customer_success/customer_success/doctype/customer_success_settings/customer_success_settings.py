@@ -11,6 +11,7 @@ DAY_LIMITS = {
 	"renewal_window_days": 3650,
 	"checkin_cadence_days": 3650,
 	"milestone_reminder_days": 365,
+	"nps_link_valid_days": 365,
 }
 # Handoff SLAs in hours: 0 turns the SLA off; otherwise at least an hour, at most 30 days.
 HOUR_LIMITS = {
