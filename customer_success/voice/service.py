@@ -8,7 +8,16 @@ by the hash and never show anything but that row's survey.
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, cint, get_url, getdate, now_datetime, nowdate, strip_html
+from frappe.utils import (
+	add_days,
+	cint,
+	get_datetime,
+	get_url,
+	getdate,
+	now_datetime,
+	nowdate,
+	strip_html,
+)
 
 from customer_success.voice import engine, queries
 
@@ -150,11 +159,12 @@ def page_context(token: str | None) -> dict:
 	return context
 
 
-def answer(token: str | None, score, comment: str | None = None) -> str:
+def answer(token: str | None, score, comment: str | None = None, *, answered_on=None) -> str:
 	"""Record the answer a link's holder gave: one answer, once, while the link is valid.
 
 	The row is locked while it is checked and marked, so two submits of the same link cannot
-	both pass. Returns the NPS Response's name.
+	both pass. Returns the NPS Response's name. `answered_on` (now by default) is for history
+	loaded from elsewhere (the demo), never from the page.
 	"""
 	row = invitation(token, for_update=True)
 	state = engine.link_state(row, getdate(nowdate()))
@@ -163,7 +173,7 @@ def answer(token: str | None, score, comment: str | None = None) -> str:
 	value = engine.parse_score(score)
 	if value is None:
 		frappe.throw(_("Choose a score from 0 to 10."), title=_("Invalid Score"))
-	now = now_datetime()
+	now = get_datetime(answered_on) if answered_on else now_datetime()
 	response = frappe.get_doc(
 		{
 			"doctype": RESPONSE,
