@@ -28,6 +28,7 @@ def send_survey(
 	"""Customer or Success Plan form: a survey to the chosen contacts, sent now."""
 	check_can_work_on_customer(customer)
 	contacts = parse_contacts(contacts)
+	service.check_outgoing_email()
 	survey = service.new_survey(customer, contacts, success_plan, note)
 	survey.check_permission("create")
 	survey.insert()

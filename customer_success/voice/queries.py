@@ -81,12 +81,13 @@ def mark_answered(row_name: str, survey_name: str, response: str, when):
 		.where(row.name == row_name)
 		.run()
 	)
-	survey = frappe.qb.DocType(SURVEY)
 	answered = (
 		frappe.qb.from_(row)
 		.select(Count("*"))
 		.where((row.parent == survey_name) & (row.parenttype == SURVEY) & (row.state == engine.ANSWERED))
+		.run()[0][0]
 	)
+	survey = frappe.qb.DocType(SURVEY)
 	frappe.qb.update(survey).set(survey.answers, answered).where(survey.name == survey_name).run()
 
 

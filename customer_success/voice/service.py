@@ -68,6 +68,7 @@ def send(survey) -> list[str]:
 		frappe.throw(_("Survey {0} was already sent on {1}.").format(survey.name, survey.sent_on))
 	if not survey.contacts:
 		frappe.throw(_("Add at least one contact to send the survey to."), title=_("No Contacts"))
+	check_outgoing_email()
 	tokens = {}
 	for row in survey.contacts:
 		token = engine.new_token()
@@ -82,6 +83,20 @@ def send(survey) -> list[str]:
 	for row in survey.contacts:
 		send_invitation(survey, row, tokens[row.contact])
 	return [row.email_id for row in survey.contacts]
+
+
+def check_outgoing_email():
+	"""A survey goes by email: without an outgoing account nothing is sent, and nothing saved."""
+	from frappe.email.doctype.email_account.email_account import EmailAccount
+
+	if not EmailAccount.find_outgoing(match_by_doctype=SURVEY):
+		frappe.throw(
+			_(
+				"Set up an outgoing Email Account (Tools > Email Account) first: each contact's survey link goes by email."
+			),
+			frappe.OutgoingEmailError,
+			title=_("No Outgoing Email"),
+		)
 
 
 def survey_link(token: str) -> str:

@@ -34,6 +34,8 @@ class CSAlertRule(Document):
 			"Objectives Achieved",
 			"Green Before Renewal",
 			"Onboarding Past Go-Live",
+			"NPS Promoter, Health Green",
+			"NPS Detractor Answer",
 		]
 		severity: DF.Literal["", "Low", "Medium", "High", "Critical"]
 		threshold: DF.Float

@@ -46,6 +46,8 @@ class CustomerSuccessSettings(Document):
 		max_new_alerts_per_week: DF.Int
 		milestone_reminder_days: DF.Int
 		min_known_weight_share: DF.Percent
+		nps_email_subject: DF.Data | None
+		nps_link_valid_days: DF.Int
 		recompute_health_nightly: DF.Check
 		renewal_window_days: DF.Int
 		send_email_notifications: DF.Check

@@ -12,6 +12,23 @@ ANSWER_FIELDS = ("customer", "contact", "survey", "score", "answered_on", "sourc
 
 class NPSResponse(Document):
 	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		answered_on: DF.Datetime
+		category: DF.Literal["Promoter", "Passive", "Detractor"]
+		comment: DF.SmallText | None
+		contact: DF.Link | None
+		contact_name: DF.Data | None
+		customer: DF.Link
+		customer_name: DF.Data | None
+		score: DF.Int
+		source: DF.Literal["Entered by CSM", "Survey Link"]
+		survey: DF.Link | None
 	# end: auto-generated types
 
 	def validate(self):

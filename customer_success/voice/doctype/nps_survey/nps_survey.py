@@ -9,6 +9,26 @@ DRAFT, SENT = "Draft", "Sent"
 
 class NPSSurvey(Document):
 	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from customer_success.voice.doctype.nps_survey_contact.nps_survey_contact import NPSSurveyContact
+
+		answers: DF.Int
+		channel: DF.Literal["Email"]
+		contacts: DF.Table[NPSSurveyContact]
+		customer: DF.Link
+		customer_name: DF.Data | None
+		expires_on: DF.Date | None
+		note: DF.SmallText | None
+		sent_by: DF.Link | None
+		sent_on: DF.Datetime | None
+		status: DF.Literal["Draft", "Sent"]
+		success_plan: DF.Link | None
 	# end: auto-generated types
 
 	def validate(self):
