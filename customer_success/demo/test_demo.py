@@ -24,6 +24,9 @@ COUNTED = (
 	"Business Review",
 	"ToDo",
 	"Notification Log",
+	"NPS Survey",
+	"NPS Response",
+	"CS Alert",
 )
 
 
@@ -53,6 +56,14 @@ class TestDemo(FrappeTestCase):
 			),
 			3,
 		)
+		# surveys and answers of every category, answered through their links
+		answers = frappe.get_all(
+			"NPS Response",
+			filters={"customer": ("in", demo._load_registry()["Customer"])},
+			fields=["category", "source", "survey"],
+		)
+		self.assertEqual({a.category for a in answers}, {"Promoter", "Passive", "Detractor"})
+		self.assertTrue(all(a.source == "Survey Link" and a.survey for a in answers))
 		after_first = snapshot()
 		demo.setup_demo(customers=3)
 		self.assertEqual(snapshot(), after_first)

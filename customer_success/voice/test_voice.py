@@ -458,6 +458,24 @@ class TestNPSFactor(VoiceTestCase):
 		model = frappe.get_doc("Health Score Model", defaults.DEFAULT_MODEL_NAME)
 		self.assertIn("NPS", [row.factor_type for row in model.factors])
 
+	def test_the_patch_offers_nps_on_an_existing_model_without_changing_scores(self):
+		from customer_success.patches.v0_3 import offer_nps_factor
+
+		model = frappe.get_doc("Health Score Model", defaults.DEFAULT_MODEL_NAME)
+		model.factors = [row for row in model.factors if row.factor_type != "NPS"]
+		model.save()
+		weights = [(row.factor_type, row.weight, row.enabled) for row in model.factors]
+		offer_nps_factor.execute()
+		offer_nps_factor.execute()  # idempotent
+		model.reload()
+		nps = [row for row in model.factors if row.factor_type == "NPS"]
+		self.assertEqual(len(nps), 1)
+		self.assertEqual((nps[0].enabled, nps[0].weight), (0, 10))
+		self.assertEqual(
+			[(r.factor_type, r.weight, r.enabled) for r in model.factors if r.factor_type != "NPS"], weights
+		)
+		self.assertEqual(model.total_weight, 100)
+
 	def test_no_answer_no_nps_data(self):
 		row, factors = self.factors()
 		self.assertEqual(row.model, NPS_MODEL)
