@@ -128,6 +128,9 @@ cs_on_handoff_accepted = ["customer_success.success_plans.service.create_plan_fr
 # Failed); alerts queue their rules pass here.
 cs_after_health_run = ["customer_success.alerts.service.after_health_run"]
 
+# Called as fn(nps_response) when an NPS answer is recorded; alerts run the customer's NPS rules.
+cs_on_nps_answer = ["customer_success.alerts.service.on_nps_answer"]
+
 # Portal: a customer's contacts read (and print) the success plans shared with them.
 standard_portal_menu_items = [
 	{

@@ -301,9 +301,10 @@ def evaluate_customer(customer: str, rule_types: set[str] | None = None) -> dict
 	return evaluate(customer, customer, {customer}, rule_types=rule_types)
 
 
-def on_nps_answer(customer: str) -> dict:
-	"""A new NPS answer: its customer's NPS rules now, not at night (a detractor must not wait)."""
-	return evaluate_customer(customer, {engine.NPS_DETRACTOR, engine.NPS_PROMOTER_GREEN})
+def on_nps_answer(response) -> dict:
+	"""`cs_on_nps_answer` hook: a new NPS answer runs its customer's NPS rules now, not at night
+	(a detractor must not wait)."""
+	return evaluate_customer(response.customer, {engine.NPS_DETRACTOR, engine.NPS_PROMOTER_GREEN})
 
 
 def job_id(score_date) -> str:

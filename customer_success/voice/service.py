@@ -214,24 +214,26 @@ def clean_comment(comment: str | None) -> str | None:
 
 
 def after_answer(response):
-	"""A new answer: its customer's NPS alert rules run now (a detractor waits for no night).
+	"""A new answer: the rooms that follow answers (alerts: its customer's NPS rules, now, so a
+	detractor waits for no night) register in `cs_on_nps_answer`, each called as fn(response).
 
-	An alert that cannot be raised is logged, never lost with the answer: the nightly pass raises
-	it again.
+	One that fails is rolled back and logged, never lost with the answer: the nightly pass runs the
+	rules again.
 	"""
-	from customer_success.alerts import service as alerts
-
-	savepoint = "cs_nps_alerts_" + frappe.generate_hash(length=8)
-	frappe.db.savepoint(savepoint)
-	try:
-		alerts.on_nps_answer(response.customer)
-	except Exception:
-		frappe.db.rollback(save_point=savepoint)
-		frappe.log_error(
-			title=_("NPS alerts failed for customer {0}").format(response.customer),
-			reference_doctype=RESPONSE,
-			reference_name=response.name,
-		)
+	for method in frappe.get_hooks("cs_on_nps_answer"):
+		savepoint = "cs_nps_answer_" + frappe.generate_hash(length=8)
+		frappe.db.savepoint(savepoint)
+		try:
+			frappe.get_attr(method)(response)
+		except Exception:
+			frappe.db.rollback(save_point=savepoint)
+			frappe.log_error(
+				title=_("After NPS answer hook {0} failed for customer {1}").format(
+					method, response.customer
+				),
+				reference_doctype=RESPONSE,
+				reference_name=response.name,
+			)
 
 
 def expire_links(today=None):

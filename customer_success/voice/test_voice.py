@@ -403,6 +403,35 @@ class TestVoicePermissions(VoiceTestCase):
 		self.assertIn(name, frappe.get_list("NPS Response", pluck="name"))
 		self.assertIn(survey, frappe.get_list("NPS Survey", pluck="name"))
 
+	def test_the_book_holds_through_frappes_generic_doors(self):
+		from customer_success.tests.test_row_rules import call
+
+		mine, _links = self.send(contacts=[self.jane.name])
+		other = make_customer(cs_owner=CSM2).name
+		theirs, _their_links = self.send(
+			customer=other, contacts=[make_contact(other, "Bob").name], user=CSM2
+		)
+		both = {mine, theirs}
+		frappe.set_user(CSM1)
+		rows = call(
+			"frappe.client.get_list",
+			doctype="NPS Survey Contact",
+			parent="NPS Survey",
+			fields='["parent"]',
+			limit_page_length=0,
+		)
+		self.assertEqual({row.parent for row in rows} & both, {mine})
+		names = json.dumps({"name": ["in", list(both)]})
+		self.assertEqual(call("frappe.client.get_count", doctype="NPS Survey", filters=names), 1)
+		found = call(
+			"frappe.desk.search.search_widget",
+			doctype="NPS Survey",
+			txt="",
+			page_length=1000,
+			ignore_user_permissions=1,
+		)
+		self.assertEqual({row[0] for row in found} & both, {mine})
+
 	def test_the_customer_form_shows_the_latest_answer_and_the_years_nps(self):
 		response(self.customer, 3, days_ago=400)  # outside the year
 		response(self.customer, 10, days_ago=20)
