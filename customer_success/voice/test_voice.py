@@ -590,6 +590,20 @@ class TestNPSAlerts(VoiceTestCase):
 		self.assertEqual(result["raised"], 0)
 		self.assertEqual(len(self.alerts(DETRACTOR_RULE)), 1)
 
+	def test_an_alert_that_fails_never_loses_the_answer(self):
+		_survey, links = self.send(contacts=[self.jane.name])
+		with patch.object(alerts, "evaluate_customer", side_effect=RuntimeError("alerts down")):
+			self.assertTrue(submit_as_guest(links[self.jane.email_id], 1)["ok"])
+		self.assertEqual(frappe.db.count("NPS Response", {"customer": self.customer}), 1)
+		self.assertFalse(self.alerts(DETRACTOR_RULE))
+		self.assertTrue(
+			frappe.db.exists(
+				"Error Log", {"method": ("like", "After NPS answer hook%"), "reference_name": ("is", "set")}
+			)
+		)
+		alerts.evaluate(self.customer, self.customer, {self.customer})  # the nightly pass catches up
+		self.assertEqual(len(self.alerts(DETRACTOR_RULE)), 1)
+
 	def test_an_old_detractor_answer_raises_nothing(self):
 		response(self.customer, 1, days_ago=45)
 		self.assertFalse(self.alerts(DETRACTOR_RULE))
