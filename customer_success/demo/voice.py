@@ -65,6 +65,7 @@ def _survey_and_answer(registry, customer: str, contact: str, months_back: int, 
 	survey.sent_on = sent
 	survey.sent_by = frappe.session.user
 	survey.expires_on = add_days(getdate(nowdate()), service.link_valid_days())
+	survey.flags.sending = True
 	survey.save(ignore_permissions=True)
 	remember(registry, survey)
 	kind = engine.category(score)

@@ -25,7 +25,9 @@ SURVEY, RESPONSE = "NPS Survey", "NPS Response"
 DRAFT, SENT = "Draft", "Sent"
 SURVEY_LINK = "Survey Link"
 PAGE_ROUTE = "nps"
+SETTINGS = "Customer Success Settings"
 DEFAULT_VALID_DAYS = 14
+DEFAULT_SUBJECT = "How likely are you to recommend us?"
 MAX_COMMENT_LENGTH = 2000
 
 
@@ -41,8 +43,7 @@ class InvalidSurveyLink(frappe.ValidationError):
 
 
 def link_valid_days() -> int:
-	settings = frappe.get_cached_doc("Customer Success Settings")
-	return cint(settings.get("nps_link_valid_days")) or DEFAULT_VALID_DAYS
+	return cint(frappe.db.get_single_value(SETTINGS, "nps_link_valid_days")) or DEFAULT_VALID_DAYS
 
 
 def new_survey(customer: str, contacts: list[str], success_plan: str | None = None, note: str | None = None):
@@ -79,6 +80,7 @@ def send(survey) -> list[str]:
 	survey.sent_on = now_datetime()
 	survey.sent_by = frappe.session.user
 	survey.expires_on = add_days(getdate(nowdate()), link_valid_days())
+	survey.flags.sending = True
 	survey.save()
 	for row in survey.contacts:
 		send_invitation(survey, row, tokens[row.contact])
@@ -104,8 +106,7 @@ def survey_link(token: str) -> str:
 
 
 def send_invitation(survey, row, token: str):
-	settings = frappe.get_cached_doc("Customer Success Settings")
-	subject = _(settings.get("nps_email_subject") or "How likely are you to recommend us?")
+	subject = _(frappe.db.get_single_value(SETTINGS, "nps_email_subject") or DEFAULT_SUBJECT)
 	message = frappe.render_template(
 		"templates/emails/nps_survey.html",
 		{

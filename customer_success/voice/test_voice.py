@@ -279,6 +279,21 @@ class TestSurveyLoop(VoiceTestCase):
 			frappe.local.outgoing_email_account = {}
 		self.assertFalse(frappe.db.exists("NPS Survey", {"customer": self.customer}))
 
+	def test_a_survey_is_sent_only_by_sending(self):
+		forged = service.new_survey(self.customer, [self.jane.name])
+		forged.status = "Sent"
+		self.assertRaises(frappe.ValidationError, forged.insert, ignore_permissions=True)
+		draft = service.new_survey(self.customer, [self.jane.name]).insert(ignore_permissions=True)
+		draft.status = "Sent"
+		self.assertRaises(frappe.ValidationError, draft.save, ignore_permissions=True)
+		draft.reload()
+		result = api.send_draft(survey=draft.name)
+		self.assertEqual(result["sent_to"], [self.jane.email_id])
+		self.assertEqual(set(links_sent(self.mail, draft.name)), {self.jane.email_id})
+		draft.reload()
+		draft.status = "Draft"
+		self.assertRaises(frappe.ValidationError, draft.save, ignore_permissions=True)
+
 	def test_a_sent_survey_keeps_its_contacts(self):
 		survey, _links = self.send(contacts=[self.jane.name])
 		doc = frappe.get_doc("NPS Survey", survey)

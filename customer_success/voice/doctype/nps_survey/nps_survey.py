@@ -32,9 +32,24 @@ class NPSSurvey(Document):
 	# end: auto-generated types
 
 	def validate(self):
+		self.validate_status()
 		self.validate_success_plan()
 		self.validate_contacts()
 		self.validate_sent_unchanged()
+
+	def validate_status(self):
+		"""Only sending makes a survey Sent: that is what gives each contact a link."""
+		before = None if self.is_new() else self.get_doc_before_save()
+		was_sent = bool(before and before.status == SENT)
+		if self.status == SENT and not was_sent and not self.flags.sending:
+			frappe.throw(
+				_(
+					"A survey becomes Sent only by sending it (its Send button): that gives each contact a link."
+				),
+				title=_("Not Allowed"),
+			)
+		if was_sent and self.status != SENT:
+			frappe.throw(_("Survey {0} was sent: it cannot go back to Draft.").format(self.name))
 
 	def validate_success_plan(self):
 		if not self.success_plan:
