@@ -40,6 +40,7 @@ ONBOARDING_LATE = "Onboarding Past Go-Live"
 # The customer's voice (NPS Response): a promoter on a green account, a detractor's answer.
 NPS_PROMOTER_GREEN = "NPS Promoter, Health Green"
 NPS_DETRACTOR = "NPS Detractor Answer"
+USAGE_NEAR_ENTITLEMENT = "Usage Near Entitlement"
 
 RULE_KINDS = {
 	HEALTH_RED: RISK,
@@ -55,6 +56,7 @@ RULE_KINDS = {
 	ONBOARDING_LATE: LIFECYCLE,
 	NPS_PROMOTER_GREEN: ADVOCACY,
 	NPS_DETRACTOR: RISK,
+	USAGE_NEAR_ENTITLEMENT: EXPANSION,
 }
 RULE_TYPES = tuple(RULE_KINDS)
 
@@ -73,6 +75,7 @@ RULE_PARAMS = {
 	ONBOARDING_LATE: ("days",),
 	NPS_PROMOTER_GREEN: ("days",),
 	NPS_DETRACTOR: ("days",),
+	USAGE_NEAR_ENTITLEMENT: ("threshold", "days"),
 }
 
 # Who a playbook task goes to.
@@ -333,6 +336,38 @@ def nps_detractor(answers: list[dict], today: date, days, severity: str):
 		severity,
 		{"answers": len(bad), "lowest": lowest, "latest_on": bad[-1]["answered_on"]},
 		[("NPS Response", a["name"]) for a in bad],
+	)
+
+
+def usage_near_entitlement(metrics: list[dict], threshold, severity: str):
+	"""Fires when a metric's usage over the window is at least `threshold` percent of the customer's
+	entitlement (0 or unset: 100 %): time to talk about more. A metric already used beyond its whole
+	entitlement raises the severity one level. `metrics` are the usage room's figures per metric
+	({metric, used, entitlement, utilisation}); a metric without an entitlement never fires."""
+	limit = float(threshold) if is_number(threshold) and float(threshold) > 0 else 100.0
+	near = sorted(
+		(m for m in metrics or [] if is_number(m.get("utilisation")) and 100.0 * m["utilisation"] >= limit),
+		key=lambda m: (-m["utilisation"], m["metric"]),
+	)
+	if not near:
+		return None
+	if near[0]["utilisation"] > 1.0:
+		severity = escalate(severity)
+	return Finding(
+		severity,
+		{
+			"threshold": limit,
+			"metrics": [
+				{
+					"metric": m["metric"],
+					"used": m.get("used"),
+					"entitlement": m.get("entitlement"),
+					"percent": round2(100.0 * m["utilisation"]),
+				}
+				for m in near
+			],
+		},
+		[("Usage Metric Definition", m["metric"]) for m in near],
 	)
 
 

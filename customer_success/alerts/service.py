@@ -15,6 +15,7 @@ from frappe.utils import add_days, cint, getdate, now_datetime, nowdate
 from customer_success.alerts import engine, queries
 from customer_success.constants import CS_MANAGER_ROLE
 from customer_success.health import queries as health_queries
+from customer_success.usage import service as usage
 
 ALERT = "CS Alert"
 RULE = "CS Alert Rule"
@@ -88,12 +89,23 @@ def gather_facts(lo: str, hi: str, rules: list[dict], today: date) -> dict:
 		facts["nps_answers"] = queries.nps_answers(
 			lo, hi, add_days(today, -widest_days(rules, engine.NPS_DETRACTOR))
 		)
+	if engine.USAGE_NEAR_ENTITLEMENT in types:
+		facts["usage"] = {
+			usage_window(rule): usage.usage_by_customer(lo, hi, today, usage_window(rule))
+			for rule in rules
+			if rule.rule_type == engine.USAGE_NEAR_ENTITLEMENT
+		}
 	return facts
 
 
 def widest_days(rules: list[dict], rule_type: str) -> int:
 	"""The longest look-back any enabled rule of a kind asks for: one query serves them all."""
 	return max(int(rule.days or 0) for rule in rules if rule.rule_type == rule_type)
+
+
+def usage_window(rule: dict) -> int:
+	"""The days of usage a usage rule reads (its Days; 0 or unset: the last 30)."""
+	return int(rule.days or 0) or 30
 
 
 def decide(rule: dict, customer: dict, facts: dict, today: date, settings: dict) -> engine.Finding | None:
@@ -132,6 +144,10 @@ def decide(rule: dict, customer: dict, facts: dict, today: date, settings: dict)
 		return engine.stakeholder_left(facts["stakeholders"].get(name, []), severity)
 	if kind == engine.OBJECTIVES_ACHIEVED:
 		return engine.objectives_achieved(facts["objectives"].get(name, []), severity)
+	if kind == engine.USAGE_NEAR_ENTITLEMENT:
+		return engine.usage_near_entitlement(
+			facts["usage"][usage_window(rule)].get(name, []), rule.threshold, severity
+		)
 	if kind == engine.ONBOARDING_LATE:
 		onboarding = facts["onboarding"].get(name)
 		if not onboarding:
@@ -408,6 +424,11 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 	if kind == engine.NPS_DETRACTOR:
 		return _("{0} detractor NPS answers in the window, the lowest {1} (the latest on {2}).").format(
 			f["answers"], f["lowest"], f["latest_on"]
+		)
+	if kind == engine.USAGE_NEAR_ENTITLEMENT:
+		return "; ".join(
+			_("{0}: {1} of {2} used ({3}%)").format(m["metric"], m["used"], m["entitlement"], m["percent"])
+			for m in f["metrics"]
 		)
 	if kind == engine.ONBOARDING_LATE:
 		return _("Still onboarding {0} days after the planned go-live ({1}), {2} milestones open.").format(

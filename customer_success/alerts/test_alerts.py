@@ -617,6 +617,10 @@ class TestAccessAndBadInput(AlertsTestCase):
 	def test_every_rule_kind_is_shipped(self):
 		types = set(frappe.get_all("CS Alert Rule", pluck="rule_type"))
 		self.assertLessEqual(set(engine.RULE_TYPES), types)
+		# the usage room's expansion rule ships enabled
+		self.assertEqual(
+			frappe.db.get_value("CS Alert Rule", {"rule_type": engine.USAGE_NEAR_ENTITLEMENT}, "enabled"), 1
+		)
 
 
 class TestShippedDefaults(AlertsTestCase):

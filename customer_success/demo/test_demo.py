@@ -27,6 +27,9 @@ COUNTED = (
 	"NPS Survey",
 	"NPS Response",
 	"CS Alert",
+	"Renewal",
+	"Usage Metric Definition",
+	"Customer Usage Metric",
 )
 
 

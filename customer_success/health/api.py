@@ -214,6 +214,12 @@ def get_factor_records(customer: str, factor_type: str) -> dict:
 		filters = {"customer": customer, "answered_on": (">=", since)}
 		fields = ["name", "contact", "score", "category", "answered_on", "survey"]
 		return _records("NPS Response", filters, fields, "answered_on desc")
+	if factor_type == engine.PRODUCT_USAGE:
+		# both windows the factor compares: the look-back and the one before it
+		days = health.lookback(models, engine.PRODUCT_USAGE)
+		filters = {"customer": customer, "usage_date": (">", add_days(today, -2 * days))}
+		fields = ["name", "metric", "usage_date", "value", "source"]
+		return _records("Customer Usage Metric", filters, fields, "usage_date desc, metric asc", limit=200)
 	if factor_type == engine.CSM_SENTIMENT:
 		return {"doctype": "Customer", "records": [], "route_options": {"name": customer}}
 	frappe.throw(_("Unknown factor {0}.").format(factor_type))

@@ -16,6 +16,8 @@ CONNECTIONS = [
 			"CS Alert",
 			"NPS Survey",
 			"NPS Response",
+			"Renewal",
+			"Customer Usage Metric",
 		],
 	),
 ]

@@ -34,6 +34,7 @@ class CSAlertRule(Document):
 			"Objectives Achieved",
 			"Green Before Renewal",
 			"Onboarding Past Go-Live",
+			"Usage Near Entitlement",
 			"NPS Promoter, Health Green",
 			"NPS Detractor Answer",
 		]
