@@ -30,7 +30,10 @@ doctype_js = {
 		"public/js/customer_renewals.js",
 		"public/js/customer_usage.js",
 		"public/js/customer_segments.js",
-	]
+		"public/js/nps_send_dialog.js",
+		"public/js/customer_voice.js",
+	],
+	"Success Plan": ["public/js/nps_send_dialog.js", "public/js/success_plan_voice.js"],
 }
 doctype_list_js = {"Customer": "public/js/customer_list.js"}
 
@@ -44,6 +47,8 @@ scheduler_events = {
 		"customer_success.success_plans.jobs.daily",
 		# tiers from revenue bands, lifecycle touchpoints planned and recorded (queued on long)
 		"customer_success.segments.jobs.daily",
+		# NPS links past their expiry are marked Expired
+		"customer_success.voice.jobs.daily",
 	],
 	"hourly": ["customer_success.handoff.jobs.refresh_late_handoffs"],
 	"cron": {
@@ -67,6 +72,8 @@ permission_query_conditions = {
 	"Sales Handoff": "customer_success.permissions.sales_handoff_query",
 	"CS Alert": "customer_success.permissions.cs_alert_query",
 	"Customer Touchpoint": "customer_success.permissions.customer_touchpoint_query",
+	"NPS Survey": "customer_success.permissions.nps_survey_query",
+	"NPS Response": "customer_success.permissions.nps_response_query",
 	"Renewal": "customer_success.permissions.renewal_query",
 	# Child rows follow their parent's rules (a child doctype's list applies only its own).
 	"Sales Handoff Stakeholder": "customer_success.permissions.child_rows_query",
@@ -78,6 +85,7 @@ permission_query_conditions = {
 	"Success Plan Check-in Objective": "customer_success.permissions.child_rows_query",
 	"Business Review Objective": "customer_success.permissions.child_rows_query",
 	"CS Alert Task": "customer_success.permissions.child_rows_query",
+	"NPS Survey Contact": "customer_success.permissions.child_rows_query",
 	"Renewal Checkpoint": "customer_success.permissions.child_rows_query",
 	"Customer Usage Metric": "customer_success.permissions.customer_usage_metric_query",
 	"Usage Metric Entitlement": "customer_success.permissions.usage_metric_entitlement_query",
@@ -98,6 +106,8 @@ standard_queries = {
 		"Sales Handoff",
 		"CS Alert",
 		"Customer Touchpoint",
+		"NPS Survey",
+		"NPS Response",
 		"Renewal",
 		"Customer Usage Metric",
 	)
@@ -112,6 +122,8 @@ has_permission = {
 	"Sales Handoff": "customer_success.permissions.sales_handoff_has_permission",
 	"CS Alert": "customer_success.permissions.customer_record_has_permission",
 	"Customer Touchpoint": "customer_success.permissions.customer_record_has_permission",
+	"NPS Survey": "customer_success.permissions.customer_record_has_permission",
+	"NPS Response": "customer_success.permissions.customer_record_has_permission",
 	"Renewal": "customer_success.permissions.customer_record_has_permission",
 	"Customer Usage Metric": "customer_success.permissions.customer_record_has_permission",
 }
@@ -143,6 +155,9 @@ cs_on_handoff_accepted = ["customer_success.success_plans.service.create_plan_fr
 # Called as fn(run=, status=, score_date=) when a health recompute run finishes (Completed or
 # Failed); alerts queue their rules pass here.
 cs_after_health_run = ["customer_success.alerts.service.after_health_run"]
+
+# Called as fn(nps_response) when an NPS answer is recorded; alerts run the customer's NPS rules.
+cs_on_nps_answer = ["customer_success.alerts.service.on_nps_answer"]
 
 # Portal: a customer's contacts read (and print) the success plans shared with them.
 standard_portal_menu_items = [

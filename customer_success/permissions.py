@@ -107,6 +107,14 @@ def customer_touchpoint_query(user: str | None = None) -> str:
 	return _customer_records_query("Customer Touchpoint", user)
 
 
+def nps_survey_query(user: str | None = None) -> str:
+	return _customer_records_query("NPS Survey", user)
+
+
+def nps_response_query(user: str | None = None) -> str:
+	return _customer_records_query("NPS Response", user)
+
+
 def renewal_query(user: str | None = None) -> str:
 	return _customer_records_query("Renewal", user)
 

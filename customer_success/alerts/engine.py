@@ -9,6 +9,7 @@ else None.
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import customer_success.voice.engine as voice
 from customer_success.numbers import is_number, round2
 
 RISK, EXPANSION, ADVOCACY, LIFECYCLE = "Risk", "Expansion", "Advocacy", "Lifecycle"
@@ -36,6 +37,9 @@ STAKEHOLDER_LEFT = "Key Stakeholder Left"
 OBJECTIVES_ACHIEVED = "Objectives Achieved"
 GREEN_BEFORE_RENEWAL = "Green Before Renewal"
 ONBOARDING_LATE = "Onboarding Past Go-Live"
+# The customer's voice (NPS Response): a promoter on a green account, a detractor's answer.
+NPS_PROMOTER_GREEN = "NPS Promoter, Health Green"
+NPS_DETRACTOR = "NPS Detractor Answer"
 USAGE_NEAR_ENTITLEMENT = "Usage Near Entitlement"
 
 RULE_KINDS = {
@@ -50,6 +54,8 @@ RULE_KINDS = {
 	OBJECTIVES_ACHIEVED: EXPANSION,
 	GREEN_BEFORE_RENEWAL: EXPANSION,
 	ONBOARDING_LATE: LIFECYCLE,
+	NPS_PROMOTER_GREEN: ADVOCACY,
+	NPS_DETRACTOR: RISK,
 	USAGE_NEAR_ENTITLEMENT: EXPANSION,
 }
 RULE_TYPES = tuple(RULE_KINDS)
@@ -67,6 +73,8 @@ RULE_PARAMS = {
 	OBJECTIVES_ACHIEVED: (),
 	GREEN_BEFORE_RENEWAL: ("days",),
 	ONBOARDING_LATE: ("days",),
+	NPS_PROMOTER_GREEN: ("days",),
+	NPS_DETRACTOR: ("days",),
 	USAGE_NEAR_ENTITLEMENT: ("threshold", "days"),
 }
 
@@ -284,6 +292,50 @@ def onboarding_late(
 		return None
 	return Finding(
 		severity, {"go_live": go_live, "days_late": late_by, "open_milestones": int(open_milestones)}
+	)
+
+
+def _within(day: date | None, today: date, days) -> bool:
+	"""`day` is no more than `days` days before today (a day in the future counts as today)."""
+	return day is not None and (today - day).days <= _days(days)
+
+
+def nps_promoter_green(latest: dict | None, status: str | None, today: date, days, severity: str):
+	"""Fires when the customer's latest NPS answer (within `days` days) is a promoter's (9-10) and
+	health is Green: the moment to ask for a reference, a case study or a referral."""
+	if status != GREEN or not latest or voice.category(latest.get("score")) != voice.PROMOTER:
+		return None
+	if not _within(latest.get("answered_on"), today, days):
+		return None
+	return Finding(
+		severity,
+		{"score": int(latest["score"]), "answered_on": latest["answered_on"], "status": status},
+		[("NPS Response", latest["name"])],
+	)
+
+
+# A detractor this low is angry, not lukewarm: one level more severe.
+STRONG_DETRACTOR_SCORE = 3
+
+
+def nps_detractor(answers: list[dict], today: date, days, severity: str):
+	"""Fires when a contact answered as a detractor (0-6) within `days` days. A score of 3 or less
+	(an angry customer, not a lukewarm one) raises the severity one level."""
+	bad = [
+		a
+		for a in answers
+		if voice.category(a.get("score")) == voice.DETRACTOR and _within(a.get("answered_on"), today, days)
+	]
+	if not bad:
+		return None
+	lowest = min(int(a["score"]) for a in bad)
+	if lowest <= STRONG_DETRACTOR_SCORE:
+		severity = escalate(severity)
+	bad.sort(key=lambda a: (a["answered_on"], a["name"]))
+	return Finding(
+		severity,
+		{"answers": len(bad), "lowest": lowest, "latest_on": bad[-1]["answered_on"]},
+		[("NPS Response", a["name"]) for a in bad],
 	)
 
 

@@ -9,7 +9,7 @@ from datetime import date
 import frappe
 from frappe.query_builder import Case
 from frappe.query_builder.functions import Count, Max, Sum
-from frappe.utils import add_days
+from frappe.utils import add_days, getdate
 
 from customer_success.alerts import engine
 
@@ -216,6 +216,24 @@ def onboarding_facts(lo: str, hi: str) -> dict[str, dict]:
 		name: {"go_live": go_live, "open_milestones": int(open_counts.get(name) or 0)}
 		for name, go_live in go_lives
 	}
+
+
+def nps_answers(lo: str, hi: str, since: date) -> dict[str, list[dict]]:
+	"""{customer: [{name, score, answered_on, contact}]} of the NPS answers since `since`, oldest
+	first: one range scan of the responses (the detractor rule reads them)."""
+	response = frappe.qb.DocType("NPS Response")
+	rows = (
+		frappe.qb.from_(response)
+		.select(response.customer, response.name, response.score, response.answered_on, response.contact)
+		.where(response.customer[lo:hi] & (response.answered_on >= since))
+		.orderby(response.answered_on)
+		.orderby(response.creation)
+		.run(as_dict=True)
+	)
+	found: dict[str, list[dict]] = {}
+	for row in rows:
+		found.setdefault(row.customer, []).append({**row, "answered_on": getdate(row.answered_on)})
+	return found
 
 
 # --- the alerts' own state ---------------------------------------------------------------------

@@ -81,6 +81,14 @@ def gather_facts(lo: str, hi: str, rules: list[dict], today: date) -> dict:
 		facts["objectives"] = queries.plan_objectives(lo, hi)
 	if engine.ONBOARDING_LATE in types:
 		facts["onboarding"] = queries.onboarding_facts(lo, hi)
+	if engine.NPS_PROMOTER_GREEN in types:
+		facts["nps_latest"] = health_queries.latest_nps(
+			lo, hi, add_days(today, -widest_days(rules, engine.NPS_PROMOTER_GREEN))
+		)
+	if engine.NPS_DETRACTOR in types:
+		facts["nps_answers"] = queries.nps_answers(
+			lo, hi, add_days(today, -widest_days(rules, engine.NPS_DETRACTOR))
+		)
 	if engine.USAGE_NEAR_ENTITLEMENT in types:
 		facts["usage"] = {
 			usage_window(rule): usage.usage_by_customer(lo, hi, today, usage_window(rule))
@@ -111,6 +119,11 @@ def customers_with_facts(rule: dict, facts: dict):
 		return facts["scores_then"][int(rule.days or 0)]
 	key = FACTS_READ.get(rule.rule_type)
 	return facts.get(key) if key else None
+
+
+def widest_days(rules: list[dict], rule_type: str) -> int:
+	"""The longest look-back any enabled rule of a kind asks for: one query serves them all."""
+	return max(int(rule.days or 0) for rule in rules if rule.rule_type == rule_type)
 
 
 def usage_window(rule: dict) -> int:
@@ -170,20 +183,31 @@ def decide(rule: dict, customer: dict, facts: dict, today: date, settings: dict)
 			rule.days,
 			severity,
 		)
+	if kind == engine.NPS_PROMOTER_GREEN:
+		return engine.nps_promoter_green(facts["nps_latest"].get(name), status, today, rule.days, severity)
+	if kind == engine.NPS_DETRACTOR:
+		return engine.nps_detractor(facts["nps_answers"].get(name, []), today, rule.days, severity)
 	return None
 
 
 # --- the pass ----------------------------------------------------------------------------------
 
 
-def evaluate(lo: str, hi: str, names: set[str] | None = None, today: date | None = None) -> dict:
-	"""Run every enabled rule over the customers from `lo` to `hi` (only `names` when given).
+def evaluate(
+	lo: str,
+	hi: str,
+	names: set[str] | None = None,
+	today: date | None = None,
+	rule_types: set[str] | None = None,
+) -> dict:
+	"""Run every enabled rule over the customers from `lo` to `hi` (only `names` when given; only
+	the rules of `rule_types` when given: the others' alerts are left as they are).
 
 	One customer whose facts break a rule is logged to the Error Log and skipped; the rest go on.
 	Idempotent: a second run the same day raises nothing new, it finds the open alerts.
 	"""
 	today = getdate(today or nowdate())
-	rules = load_rules()
+	rules = [rule for rule in load_rules() if rule_types is None or rule.rule_type in rule_types]
 	result = {"raised": 0, "updated": 0, "resolved": 0, "held": 0, "failed": []}
 	if not rules:
 		return result
@@ -285,8 +309,14 @@ def enqueue_ranges(today: str | None = None) -> int:
 	return len(ranges)
 
 
-def evaluate_customer(customer: str) -> dict:
-	return evaluate(customer, customer, {customer})
+def evaluate_customer(customer: str, rule_types: set[str] | None = None) -> dict:
+	return evaluate(customer, customer, {customer}, rule_types=rule_types)
+
+
+def on_nps_answer(response) -> dict:
+	"""`cs_on_nps_answer` hook: a new NPS answer runs its customer's NPS rules now, not at night
+	(a detractor must not wait)."""
+	return evaluate_customer(response.customer, {engine.NPS_DETRACTOR, engine.NPS_PROMOTER_GREEN})
 
 
 def job_id(score_date) -> str:
@@ -311,7 +341,13 @@ def after_health_run(run=None, status=None, score_date=None):
 # --- evidence ----------------------------------------------------------------------------------
 
 
-HEALTH_RULES = (engine.HEALTH_RED, engine.HEALTH_DROP, engine.RENEWAL_AT_RISK, engine.GREEN_BEFORE_RENEWAL)
+HEALTH_RULES = (
+	engine.HEALTH_RED,
+	engine.HEALTH_DROP,
+	engine.RENEWAL_AT_RISK,
+	engine.GREEN_BEFORE_RENEWAL,
+	engine.NPS_PROMOTER_GREEN,
+)
 
 
 def add_health_links(lo: str, hi: str, today: date, findings: dict, rules: dict):
@@ -376,6 +412,14 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 	if kind == engine.GREEN_BEFORE_RENEWAL:
 		return _("Health is Green and the contract ends in {0} days ({1}).").format(
 			f["days_to_renewal"], f["contract_end"]
+		)
+	if kind == engine.NPS_PROMOTER_GREEN:
+		return _("A promoter: NPS answer {0} on {1}, and health is Green.").format(
+			f["score"], f["answered_on"]
+		)
+	if kind == engine.NPS_DETRACTOR:
+		return _("{0} detractor NPS answers in the window, the lowest {1} (the latest on {2}).").format(
+			f["answers"], f["lowest"], f["latest_on"]
 		)
 	if kind == engine.USAGE_NEAR_ENTITLEMENT:
 		return "; ".join(

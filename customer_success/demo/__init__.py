@@ -109,6 +109,7 @@ DEMO_STEPS: tuple[str, ...] = (
 	"customer_success.demo.alerts.make_demo_alerts",
 	"customer_success.demo.segments.make_demo_segments",
 	"customer_success.demo.maturity.make_demo_assessments",
+	"customer_success.demo.voice.make_demo_voice",
 	"customer_success.demo.renewals.make_demo_renewals",
 )
 # Bulk data a step writes without registering each row: removed first on teardown, as fn(registry).

@@ -1,8 +1,8 @@
 """Demo step: alerts of every kind in every state, with their playbook tasks.
 
 The shipped rules run over the demo's own customers first (scored for the purpose), so most
-alerts come from real records; an Advocacy ask (no shipped rule: NPS does not exist yet) and any
-kind the book did not trigger are raised by hand, as a CSM would. Then some alerts are worked:
+alerts come from real records; an Advocacy ask (the NPS answers come in the next step, demo.voice)
+and any kind the book did not trigger are raised by hand, as a CSM would. Then some alerts are worked:
 started, snoozed, resolved with a note, dismissed with a reason, one turned into an Opportunity.
 
 Called by demo.setup_demo as fn(registry, book); idempotent through the registry.

@@ -28,6 +28,9 @@ COUNTED = (
 	"Customer Segment",
 	"Customer Touchpoint",
 	"CS Maturity Assessment",
+	"NPS Survey",
+	"NPS Response",
+	"CS Alert",
 	"Renewal",
 	"Usage Metric Definition",
 	"Customer Usage Metric",
@@ -60,6 +63,14 @@ class TestDemo(FrappeTestCase):
 			),
 			3,
 		)
+		# surveys and answers of every category, answered through their links
+		answers = frappe.get_all(
+			"NPS Response",
+			filters={"customer": ("in", demo._load_registry()["Customer"])},
+			fields=["category", "source", "survey"],
+		)
+		self.assertEqual({a.category for a in answers}, {"Promoter", "Passive", "Detractor"})
+		self.assertTrue(all(a.source == "Survey Link" and a.survey for a in answers))
 		after_first = snapshot()
 		demo.setup_demo(customers=3)
 		self.assertEqual(snapshot(), after_first)

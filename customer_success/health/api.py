@@ -209,6 +209,11 @@ def get_factor_records(customer: str, factor_type: str) -> dict:
 		filters = {"customer": customer, "status": ("!=", "Skipped"), "due_date": ("<=", today)}
 		fields = ["name", "title", "status", "due_date", "completed_on"]
 		return _records("Success Plan Milestone", filters, fields, "due_date desc")
+	if factor_type == engine.NPS:
+		since = add_days(today, -health.lookback(models, engine.NPS))
+		filters = {"customer": customer, "answered_on": (">=", since)}
+		fields = ["name", "contact", "score", "category", "answered_on", "survey"]
+		return _records("NPS Response", filters, fields, "answered_on desc")
 	if factor_type == engine.PRODUCT_USAGE:
 		# both windows the factor compares: the look-back and the one before it
 		days = health.lookback(models, engine.PRODUCT_USAGE)

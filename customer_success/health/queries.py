@@ -507,6 +507,28 @@ def milestone_punctuality(lo: str, hi: str, today: date) -> dict[str, float]:
 	return {customer: float(done or 0) / due for customer, due, done in rows if due}
 
 
+def latest_nps(lo: str, hi: str, since: date) -> dict[str, dict]:
+	"""{customer: {name, score, answered_on}} of each customer's latest NPS answer since `since`.
+
+	One range scan of the responses, oldest first, so each customer keeps its latest (ties on the
+	same instant go to the one recorded last). A customer with no answer in the window is absent:
+	no NPS data, the factor is left out.
+	"""
+	response = frappe.qb.DocType("NPS Response")
+	rows = (
+		frappe.qb.from_(response)
+		.select(response.customer, response.name, response.score, response.answered_on)
+		.where(response.customer[lo:hi] & (response.answered_on >= since))
+		.orderby(response.answered_on)
+		.orderby(response.creation)
+		.run(as_dict=True)
+	)
+	return {
+		row.customer: {"name": row.name, "score": int(row.score), "answered_on": getdate(row.answered_on)}
+		for row in rows
+	}  # later answers overwrite earlier ones
+
+
 # --- writes: the day's scores, the history, the overrides --------------------------------------
 
 SCORE_DEFAULTS = {"score": 0.0, "computed_score": 0.0, "trend": 0.0, "is_override": 0, "granularity": "Daily"}

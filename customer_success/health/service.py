@@ -99,6 +99,7 @@ def raw_values(customer: dict, facts: dict, today: date, sentiment_validity_days
 		engine.RENEWAL_PROXIMITY: (contract_end - today).days if contract_end else None,
 		engine.OBJECTIVE_PROGRESS: facts["plan_progress"].get(name),
 		engine.MILESTONE_PUNCTUALITY: facts["milestone_punctuality"].get(name),
+		engine.NPS: (facts.get("nps", {}).get(name) or {}).get("score"),
 		# no usage data: absent, so the factor is left out (never read as zero usage)
 		engine.PRODUCT_USAGE: facts.get("usage", {}).get(name),
 		engine.CSM_SENTIMENT: engine.sentiment_raw(
@@ -131,6 +132,9 @@ def gather_facts(lo: str, hi: str, models: dict, today: date, trend_days: int) -
 		"previous_scores": queries.scores_around(lo, hi, add_days(today, -trend_days)),
 		"plan_progress": queries.plan_progress(lo, hi),
 		"milestone_punctuality": queries.milestone_punctuality(lo, hi, today),
+		"nps": queries.latest_nps(lo, hi, add_days(today, -lookback(models, engine.NPS)))
+		if uses_factor(models, engine.NPS)
+		else {},
 		"usage": usage.product_usage_raw(lo, hi, today, lookback(models, engine.PRODUCT_USAGE))
 		if uses_factor(models, engine.PRODUCT_USAGE)
 		else {},

@@ -15,6 +15,8 @@ CONNECTIONS = [
 			"Business Review",
 			"CS Alert",
 			"Customer Touchpoint",
+			"NPS Survey",
+			"NPS Response",
 			"Renewal",
 			"Customer Usage Metric",
 		],

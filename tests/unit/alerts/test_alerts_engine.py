@@ -255,6 +255,95 @@ def test_alert_todos_one_per_task_and_the_assignee_only_when_no_task_is_hers():
 	assert e.alert_todos("csm@x", []) == [("csm@x", None)]
 
 
+# --- the customer's voice: promoters on green accounts, detractors' answers ----------------------
+
+
+def answer(name, score, days_back):
+	return {"name": name, "score": score, "answered_on": days_ago(days_back), "contact": f"C-{name}"}
+
+
+def test_nps_rules_are_advocacy_and_risk():
+	assert e.RULE_KINDS[e.NPS_PROMOTER_GREEN] == e.ADVOCACY
+	assert e.RULE_KINDS[e.NPS_DETRACTOR] == e.RISK
+	assert e.RULE_PARAMS[e.NPS_PROMOTER_GREEN] == ("days",)
+	assert e.param_problems(e.NPS_DETRACTOR, None, -1) == ["days"]
+
+
+@pytest.mark.parametrize(
+	"score,status,days_back,fires",
+	[
+		(10, "Green", 0, True),
+		(9, "Green", 180, True),  # the last day of the window still counts
+		(9, "Green", 181, False),  # too old to speak for the customer now
+		(8, "Green", 0, False),  # a passive is not asked for a reference
+		(3, "Green", 0, False),
+		(10, "Yellow", 0, False),  # a promoter on a shaky account: fix the account first
+		(10, "Red", 0, False),
+		(10, "Insufficient Data", 0, False),
+		(10, None, 0, False),
+	],
+)
+def test_nps_promoter_green(score, status, days_back, fires):
+	finding = e.nps_promoter_green(answer("R1", score, days_back), status, TODAY, 180, e.LOW)
+	assert bool(finding) is fires
+	if fires:
+		assert finding.severity == e.LOW
+		assert finding.records == [("NPS Response", "R1")]
+		assert finding.facts == {"score": score, "answered_on": days_ago(days_back), "status": "Green"}
+
+
+def test_no_answer_no_advocacy():
+	assert e.nps_promoter_green(None, "Green", TODAY, 180, e.LOW) is None
+	assert (
+		e.nps_promoter_green({"name": "R", "score": None, "answered_on": TODAY}, "Green", TODAY, 180, e.LOW)
+		is None
+	)
+
+
+@pytest.mark.parametrize(
+	"answers,fires,severity",
+	[
+		([], False, None),
+		([answer("A", 7, 1), answer("B", 10, 2)], False, None),  # no detractor
+		([answer("A", 6, 31)], False, None),  # outside the window
+		([answer("A", 6, 30)], True, e.HIGH),
+		([answer("A", 5, 0)], True, e.HIGH),
+		([answer("A", 3, 0)], True, e.CRITICAL),  # angry, not lukewarm: one level up
+		([answer("A", 0, 2), answer("B", 9, 1)], True, e.CRITICAL),
+	],
+)
+def test_nps_detractor(answers, fires, severity):
+	finding = e.nps_detractor(answers, TODAY, 30, e.HIGH)
+	assert bool(finding) is fires
+	if fires:
+		assert finding.severity == severity
+
+
+def test_nps_detractor_lists_each_detractor_answer_oldest_first():
+	answers = [answer("B", 4, 1), answer("A", 2, 5), answer("C", 9, 0), answer("D", 6, 40)]
+	finding = e.nps_detractor(answers, TODAY, 30, e.MEDIUM)
+	assert finding.records == [("NPS Response", "A"), ("NPS Response", "B")]
+	assert finding.facts == {"answers": 2, "lowest": 2, "latest_on": days_ago(1)}
+	assert finding.severity == e.HIGH
+
+
+def test_a_second_detractor_updates_the_open_alert_not_a_new_one():
+	first = e.nps_detractor([answer("A", 5, 2)], TODAY, 30, e.HIGH)
+	second = e.nps_detractor([answer("A", 5, 2), answer("B", 4, 0)], TODAY, 30, e.HIGH)
+	key = ("CUST", "NPS Detractor Answer")
+	actions = e.plan_actions(
+		{key: second},
+		{key: {"name": "AL-1", "severity": first.severity, "snoozed_until": None}},
+		set(),
+		{},
+		3,
+		set(),
+		{"CUST"},
+		TODAY,
+	)
+	assert actions.raise_ == [] and [a[0] for a in actions.update] == ["AL-1"]
+
+
 # --- expansion: usage near entitlement --------------------------------------------------------------
 
 

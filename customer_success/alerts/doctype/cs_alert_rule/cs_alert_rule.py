@@ -35,6 +35,8 @@ class CSAlertRule(Document):
 			"Green Before Renewal",
 			"Onboarding Past Go-Live",
 			"Usage Near Entitlement",
+			"NPS Promoter, Health Green",
+			"NPS Detractor Answer",
 		]
 		severity: DF.Literal["", "Low", "Medium", "High", "Critical"]
 		threshold: DF.Float

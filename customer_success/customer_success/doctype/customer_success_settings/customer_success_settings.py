@@ -11,6 +11,7 @@ DAY_LIMITS = {
 	"renewal_window_days": 3650,
 	"checkin_cadence_days": 3650,
 	"milestone_reminder_days": 365,
+	"nps_link_valid_days": 365,
 	"renewal_record_days": 3650,
 	"auto_renewal_notice_days": 365,
 }
@@ -57,6 +58,8 @@ class CustomerSuccessSettings(Document):
 		milestone_reminder_days: DF.Int
 		min_known_weight_share: DF.Percent
 		plan_touchpoints: DF.Check
+		nps_email_subject: DF.Data | None
+		nps_link_valid_days: DF.Int
 		recompute_health_nightly: DF.Check
 		renewal_record_days: DF.Int
 		renewal_window_days: DF.Int

@@ -23,6 +23,7 @@ class HealthScoreFactor(Document):
 			"Milestone Punctuality",
 			"CSM Sentiment",
 			"Product Usage",
+			"NPS",
 		]
 		parameters: DF.Code | None
 		parent: DF.Data

@@ -20,7 +20,7 @@ FACTOR_EXPLANATIONS = {
 	engine.OBJECTIVE_PROGRESS: "Average progress of success plan objectives.",
 	engine.MILESTONE_PUNCTUALITY: "Share of due milestones done on time.",
 	engine.PRODUCT_USAGE: "Ingested usage against entitlement over the look-back, and its change against the window before.",
-	engine.NPS: "The latest NPS answer.",
+	engine.NPS: "The customer's latest NPS answer in the look-back: promoters (9-10) 100, passives (7-8) 70, detractors (0-6) 0 to 40.",
 }
 
 

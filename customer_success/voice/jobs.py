@@ -1,0 +1,8 @@
+"""Scheduler entry points for the customer's voice: thin."""
+
+from customer_success.voice import service
+
+
+def daily():
+	"""Links past their expiry read Expired on their survey (idempotent: one statement)."""
+	service.expire_links()

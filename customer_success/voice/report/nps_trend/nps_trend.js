@@ -1,0 +1,23 @@
+frappe.query_reports["NPS Trend"] = {
+	filters: [
+		{
+			fieldname: "from_date",
+			label: __("From Date"),
+			fieldtype: "Date",
+			reqd: 1,
+			default: frappe.datetime.month_start(frappe.datetime.add_months(frappe.datetime.get_today(), -11)),
+		},
+		{ fieldname: "to_date", label: __("To Date"), fieldtype: "Date", reqd: 1, default: frappe.datetime.get_today() },
+		{ fieldname: "group_by", label: __("Group By"), fieldtype: "Select", options: ["Overall", "Tier", "CSM"], default: "Tier" },
+		{ fieldname: "tier", label: __("Tier"), fieldtype: "Select", options: ["", "Strategic", "Enterprise", "Mid-Market", "SMB"] },
+		{ fieldname: "csm", label: __("CSM"), fieldtype: "Link", options: "User" },
+	],
+	formatter(value, row, column, data, default_formatter) {
+		value = default_formatter(value, row, column, data);
+		if (column.fieldname === "nps" && data && data.nps !== null && data.nps !== undefined) {
+			const colour = data.nps > 0 ? "green" : data.nps < 0 ? "red" : "orange";
+			value = `<span style="color: var(--${colour}-600)">${value}</span>`;
+		}
+		return value;
+	},
+};
