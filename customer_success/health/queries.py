@@ -9,7 +9,8 @@ from typing import NamedTuple
 
 import frappe
 from frappe.query_builder import Case, Order
-from frappe.query_builder.functions import Avg, Count, Max, Min, Sum
+from frappe.query_builder.functions import Avg, Count, Date, Max, Min, Sum
+from frappe.query_builder.terms import NamedParameterWrapper
 from frappe.utils import add_days, getdate, now_datetime
 
 from customer_success.health.engine import INSUFFICIENT_DATA
@@ -597,4 +598,159 @@ def lapse_overrides_before(day: date):
 		.set(customer.cs_override_until, None)
 		.where(customer.cs_override_until < day)
 		.run()
+	)
+
+
+# --- reads for the reports ---------------------------------------------------------------------
+
+
+def portfolio(criterion, status: str | None = None) -> list[dict]:
+	"""The customers matching `criterion` (on the Customer table) with their current health and the
+	explanation of the score behind it (the row the Customer's figures were copied from)."""
+	customer = frappe.qb.DocType("Customer")
+	score = frappe.qb.DocType("Customer Health Score")
+	query = (
+		frappe.qb.from_(customer)
+		.left_join(score)
+		.on(
+			(score.customer == customer.name)
+			& (score.score_date == Date(customer.cs_health_computed_on))
+			& (score.computed_on == customer.cs_health_computed_on)
+		)
+		.select(
+			customer.name.as_("customer"),
+			customer.customer_name,
+			customer.cs_owner.as_("csm"),
+			customer.cs_tier.as_("tier"),
+			customer.cs_lifecycle_stage.as_("lifecycle_stage"),
+			customer.cs_health_score.as_("score"),
+			customer.cs_health_status.as_("status"),
+			customer.cs_health_trend.as_("trend"),
+			customer.cs_health_computed_on.as_("computed_on"),
+			score.explanation,
+		)
+		.where(criterion)
+		.orderby(customer.name)
+	)
+	if status:
+		query = query.where(customer.cs_health_status == status)
+	return query.run(as_dict=True)
+
+
+def latest_contract_ends(customers) -> dict[str, date]:
+	"""{customer: the furthest end date of its submitted contracts} for a sub-query of customers."""
+	contract = frappe.qb.DocType("Contract")
+	rows = (
+		frappe.qb.from_(contract)
+		.select(contract.party_name, Max(contract.end_date))
+		.where(
+			(contract.party_type == "Customer")
+			& (contract.docstatus == 1)
+			& contract.end_date.isnotnull()
+			& contract.party_name.isin(customers)
+		)
+		.groupby(contract.party_name)
+		.run()
+	)
+	return {name: getdate(end) for name, end in rows}
+
+
+def submitted_contracts(customers, ending_from: date, ending_to: date) -> dict[str, list[tuple[date, date]]]:
+	"""{customer: [(start, end)] of all its submitted contracts}, for the customers of the sub-query
+	that have a contract ending in [ending_from, ending_to]."""
+	contract = frappe.qb.DocType("Contract")
+	ending = frappe.qb.DocType("Contract").as_("ending")
+	with_end_in_period = (
+		frappe.qb.from_(ending)
+		.select(ending.party_name)
+		.where(
+			(ending.party_type == "Customer")
+			& (ending.docstatus == 1)
+			& ending.end_date[ending_from:ending_to]
+			& ending.party_name.isin(customers)
+		)
+	)
+	rows = (
+		frappe.qb.from_(contract)
+		.select(contract.party_name, contract.start_date, contract.end_date)
+		.where(
+			(contract.party_type == "Customer")
+			& (contract.docstatus == 1)
+			& contract.end_date.isnotnull()
+			& contract.party_name.isin(with_end_in_period)
+		)
+		.run()
+	)
+	contracts: dict[str, list[tuple[date, date]]] = {}
+	for name, start, end in rows:
+		contracts.setdefault(name, []).append((getdate(start) if start else None, getdate(end)))
+	return contracts
+
+
+def snapshot_dates(customers: list[str], since: date, until: date) -> list[dict]:
+	"""Every stored score of these customers from `since` to `until` (slim: no explanation)."""
+	if not customers:
+		return []
+	score = frappe.qb.DocType("Customer Health Score")
+	return (
+		frappe.qb.from_(score)
+		.select(score.name, score.customer, score.score_date, score.computed_on)
+		.where(score.customer.isin(customers) & score.score_date[since:until])
+		.orderby(score.customer)
+		.orderby(score.score_date)
+		.orderby(score.computed_on)
+		.run(as_dict=True)
+	)
+
+
+def snapshots(names: list) -> dict:
+	"""{name: its score, status, date and explanation} of the given Customer Health Score rows."""
+	if not names:
+		return {}
+	score = frappe.qb.DocType("Customer Health Score")
+	rows = (
+		frappe.qb.from_(score)
+		.select(score.name, score.score, score.status, score.score_date, score.explanation)
+		.where(score.name.isin(names))
+		.run(as_dict=True)
+	)
+	return {row.name: row for row in rows}
+
+
+def history_by_period(customers, since: date, until: date, period: str) -> list[dict]:
+	"""Per period (week or month) from `since` to `until`: each customer's latest score in it
+	(the customers of the sub-query), then their average score (customers with a colour only)
+	and how many were Green, Yellow, Red or without a colour."""
+	bucket = "yearweek(score_date, 3)" if period == "Week" else "date_format(score_date, '%%Y-%%m')"
+	params = NamedParameterWrapper()  # the sub-query's values travel as parameters, never inlined
+	sub_query = customers.get_sql(param_wrapper=params)
+	return frappe.db.sql(
+		f"""
+		select p.period, max(p.last_date) as period_end, count(*) as customers,
+			avg(case when s.status in ('Green', 'Yellow', 'Red') then s.score end) as average_score,
+			sum(s.status = 'Green') as green, sum(s.status = 'Yellow') as yellow,
+			sum(s.status = 'Red') as red, sum(s.status not in ('Green', 'Yellow', 'Red')) as no_colour
+		from (
+			select customer, {bucket} as period, max(score_date) as last_date
+			from `tabCustomer Health Score`
+			where score_date between %(since)s and %(until)s and customer in ({sub_query})
+			group by customer, period
+		) p
+		join `tabCustomer Health Score` s on s.customer = p.customer and s.score_date = p.last_date
+		group by p.period
+		order by p.period
+		""",
+		{**params.get_parameters(), "since": since, "until": until},
+		as_dict=True,
+	)
+
+
+def churned_customers(customers) -> set[str]:
+	"""The customers of the sub-query whose lifecycle stage is Churned."""
+	customer = frappe.qb.DocType("Customer")
+	return set(
+		frappe.qb.from_(customer)
+		.select(customer.name)
+		.where((customer.cs_lifecycle_stage == "Churned") & customer.name.isin(customers))
+		.run(pluck=True)
 	)
