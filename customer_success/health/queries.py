@@ -4,12 +4,13 @@ Every function takes the chunk's customer range (`lo`..`hi`, by name) and return
 by customer. A chunk of thousands of customers costs the same handful of queries as one.
 """
 
+import json
 from datetime import date
 from typing import NamedTuple
 
 import frappe
 from frappe.query_builder import Case, Order
-from frappe.query_builder.functions import Avg, Count, Date, Max, Min, Sum
+from frappe.query_builder.functions import Avg, Count, Max, Min, Sum
 from frappe.query_builder.terms import NamedParameterWrapper
 from frappe.utils import add_days, getdate, now_datetime
 
@@ -604,19 +605,36 @@ def lapse_overrides_before(day: date):
 # --- reads for the reports ---------------------------------------------------------------------
 
 
-def portfolio(criterion, status: str | None = None) -> list[dict]:
-	"""The customers matching `criterion` (on the Customer table) with their current health and the
-	explanation of the score behind it (the row the Customer's figures were copied from)."""
+COLOURS = ("Green", "Yellow", "Red")
+
+
+def renewing_between(renewal_from: date | None, renewal_to: date | None):
+	"""A sub-query of the customers whose latest submitted contract ends in [from, to]."""
+	contract = frappe.qb.DocType("Contract")
+	latest_end = Max(contract.end_date)
+	having = latest_end.isnotnull()
+	if renewal_from:
+		having &= latest_end >= renewal_from
+	if renewal_to:
+		having &= latest_end <= renewal_to
+	return (
+		frappe.qb.from_(contract)
+		.select(contract.party_name)
+		.where(
+			(contract.party_type == "Customer") & (contract.docstatus == 1) & contract.end_date.isnotnull()
+		)
+		.groupby(contract.party_name)
+		.having(having)
+	)
+
+
+def portfolio(criterion, limit: int = 0) -> list[dict]:
+	"""The customers matching `criterion` (on the Customer table) with their current health,
+	weakest first (those without a colour last); the first `limit` of them when limit > 0."""
 	customer = frappe.qb.DocType("Customer")
-	score = frappe.qb.DocType("Customer Health Score")
+	no_colour = Case().when(customer.cs_health_status.isin(COLOURS), 0).else_(1)
 	query = (
 		frappe.qb.from_(customer)
-		.left_join(score)
-		.on(
-			(score.customer == customer.name)
-			& (score.score_date == Date(customer.cs_health_computed_on))
-			& (score.computed_on == customer.cs_health_computed_on)
-		)
 		.select(
 			customer.name.as_("customer"),
 			customer.customer_name,
@@ -627,14 +645,51 @@ def portfolio(criterion, status: str | None = None) -> list[dict]:
 			customer.cs_health_status.as_("status"),
 			customer.cs_health_trend.as_("trend"),
 			customer.cs_health_computed_on.as_("computed_on"),
-			score.explanation,
 		)
 		.where(criterion)
+		.orderby(no_colour)
+		.orderby(customer.cs_health_score)
 		.orderby(customer.name)
 	)
-	if status:
-		query = query.where(customer.cs_health_status == status)
+	if limit:
+		query = query.limit(limit)
 	return query.run(as_dict=True)
+
+
+def portfolio_counts(criterion) -> dict[str, dict]:
+	"""{status: {"customers", "score_sum"}} over every customer matching `criterion`: one GROUP BY."""
+	customer = frappe.qb.DocType("Customer")
+	rows = (
+		frappe.qb.from_(customer)
+		.select(customer.cs_health_status, Count("*"), Sum(customer.cs_health_score))
+		.where(criterion)
+		.groupby(customer.cs_health_status)
+		.run()
+	)
+	return {status or "": {"customers": int(n), "score_sum": float(total or 0)} for status, n, total in rows}
+
+
+def current_explanations(rows: list[dict]) -> dict[str, list]:
+	"""{customer: the explanation of the score its current figures were copied from} for the given
+	portfolio rows (the row of that day computed at the Customer's `cs_health_computed_on`)."""
+	stamps = {row.customer: row.computed_on for row in rows if row.computed_on}
+	if not stamps:
+		return {}
+	score = frappe.qb.DocType("Customer Health Score")
+	found = (
+		frappe.qb.from_(score)
+		.select(score.customer, score.computed_on, score.explanation)
+		.where(
+			score.customer.isin(list(stamps))
+			& score.score_date.isin(sorted({getdate(at) for at in stamps.values()}))
+		)
+		.run(as_dict=True)
+	)
+	explanations = {}
+	for row in found:
+		if row.computed_on == stamps.get(row.customer) and row.explanation:
+			explanations[row.customer] = json.loads(row.explanation)
+	return explanations
 
 
 def latest_contract_ends(customers) -> dict[str, date]:

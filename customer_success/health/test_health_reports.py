@@ -172,6 +172,14 @@ class TestCustomerHealthReport(ReportTestCase):
 		counts = dict(zip(chart["labels"], chart["datasets"][0]["values"], strict=True))
 		self.assertEqual(counts, {"Green": 0, "Yellow": 1, "Red": 0, "Insufficient Data": 1})
 
+	def test_rows_limit_keeps_the_weakest_and_says_so(self):
+		report = run_report("Customer Health", csm=CSM_A, rows=1)
+		self.assertEqual([r["customer"] for r in report["result"]], [self.weak])
+		self.assertIn("1", report["message"])
+		self.assertEqual(report["report_summary"][0]["value"], 2)  # the figures count every customer
+		self.assertEqual(len(rows_of("Customer Health", csm=CSM_A, rows=0)), 2)
+		self.assertRaises(frappe.ValidationError, rows_of, "Customer Health", csm=CSM_A, rows=-1)
+
 	def test_filters_tier_stage_status_and_renewal_dates(self):
 		self.assertEqual(
 			[r["customer"] for r in rows_of("Customer Health", csm=CSM_A, tier="Strategic")], [self.weak]

@@ -24,6 +24,7 @@ frappe.query_reports["Customer Health"] = {
 		},
 		{ fieldname: "renewal_from", label: __("Renewal From"), fieldtype: "Date" },
 		{ fieldname: "renewal_to", label: __("Renewal To"), fieldtype: "Date" },
+		{ fieldname: "rows", label: __("Rows"), fieldtype: "Int", default: 500, description: __("The weakest customers first; 0 shows them all.") },
 	],
 	formatter(value, row, column, data, default_formatter) {
 		if (column.fieldname === "status" && data && data.status) {

@@ -5,16 +5,15 @@ the stored explanation of that score (the factor that cost it the most points); 
 is the end of the customer's latest submitted contract; open alerts are Open or In Progress.
 """
 
-import json
-
 import frappe
 from frappe import _
-from frappe.utils import getdate
+from frappe.utils import cint, getdate
 
 from customer_success import reports
 from customer_success.alerts import queries as alert_queries
 from customer_success.health import engine, queries
 
+COLOURS = (engine.GREEN, engine.YELLOW, engine.RED)
 STATUS_COLOURS = {
 	engine.GREEN: "#48bb78",
 	engine.YELLOW: "#ecc94b",
@@ -23,14 +22,41 @@ STATUS_COLOURS = {
 }
 
 
+DEFAULT_ROWS = 500
+
+
 def execute(filters=None):
 	filters = frappe._dict(filters or {})
 	columns = get_columns()
 	scope = reports.customer_scope(filters)
 	if not scope.allowed:
 		return reports.empty_report(columns, _("You see only the customers of your own book."))
-	data = get_data(scope, filters)
-	return columns, data, None, get_chart(data), get_summary(data)
+	limit = cint(filters.rows) if filters.get("rows") not in (None, "") else DEFAULT_ROWS
+	if limit < 0:
+		frappe.throw(_("Rows must be 0 (all) or more."), title=_("Invalid Filters"))
+	criterion = get_criterion(scope, filters)
+	counts = queries.portfolio_counts(criterion)
+	data = get_data(criterion, limit)
+	total = sum(c["customers"] for c in counts.values())
+	message = None
+	if limit and total > len(data):
+		message = _("The {0} weakest of {1} customers: filter, or set Rows to 0 to see them all.").format(
+			len(data), total
+		)
+	return columns, data, message, get_chart(counts), get_summary(counts, data)
+
+
+def get_criterion(scope: reports.CustomerScope, filters):
+	customer = frappe.qb.DocType("Customer")
+	criterion = reports.customer_criterion(customer, scope)
+	if filters.get("status"):
+		criterion &= customer.cs_health_status == filters.status
+	renewal_from = getdate(filters.renewal_from) if filters.get("renewal_from") else None
+	renewal_to = getdate(filters.renewal_to) if filters.get("renewal_to") else None
+	reports.check_date_order(renewal_from, renewal_to)
+	if renewal_from or renewal_to:
+		criterion &= customer.name.isin(queries.renewing_between(renewal_from, renewal_to))
+	return criterion
 
 
 def get_columns() -> list[dict]:
@@ -80,23 +106,16 @@ def get_columns() -> list[dict]:
 	]
 
 
-def get_data(scope: reports.CustomerScope, filters) -> list[dict]:
-	customer = frappe.qb.DocType("Customer")
-	rows = queries.portfolio(reports.customer_criterion(customer, scope), filters.get("status") or None)
-	in_scope = reports.customers_in_scope(scope)
-	renewals = queries.latest_contract_ends(in_scope)
-	alerts = alert_queries.open_alert_counts(in_scope)
-	renewal_from = getdate(filters.renewal_from) if filters.get("renewal_from") else None
-	renewal_to = getdate(filters.renewal_to) if filters.get("renewal_to") else None
+def get_data(criterion, limit: int) -> list[dict]:
+	rows = queries.portfolio(criterion, limit)
+	names = [row.customer for row in rows]
+	explanations = queries.current_explanations(rows)
+	renewals = queries.latest_contract_ends(names) if names else {}
+	alerts = alert_queries.open_alert_counts(names) if names else {}
 	data = []
 	for row in rows:
-		renewal_date = renewals.get(row.customer)
-		if (renewal_from or renewal_to) and not renewal_date:
-			continue
-		if (renewal_from and renewal_date < renewal_from) or (renewal_to and renewal_date > renewal_to):
-			continue
-		top = engine.top_negative_factor(json.loads(row.explanation)) if row.explanation else None
-		has_colour = row.status in (engine.GREEN, engine.YELLOW, engine.RED)
+		top = engine.top_negative_factor(explanations.get(row.customer))
+		has_colour = row.status in COLOURS
 		data.append(
 			{
 				"customer": row.customer,
@@ -110,27 +129,26 @@ def get_data(scope: reports.CustomerScope, filters) -> list[dict]:
 				"trend": row.trend if has_colour else None,
 				"top_negative_factor": top["factor_type"] if top else None,
 				"points_lost": top["points_lost"] if top else None,
-				"renewal_date": renewal_date,
+				"renewal_date": renewals.get(row.customer),
 				"open_alerts": alerts.get(row.customer, 0),
 				"computed_on": row.computed_on,
 			}
 		)
-	# weakest first; customers without a colour after those with one
-	data.sort(key=lambda r: (r["score"] is None, r["score"] or 0, r["customer"]))
 	return data
 
 
-def get_chart(data: list[dict]) -> dict | None:
-	if not data:
+def get_chart(counts: dict[str, dict]) -> dict | None:
+	if not counts:
 		return None
-	counts = {status: 0 for status in engine.STATUSES}
-	for row in data:
-		if row["status"] in counts:
-			counts[row["status"]] += 1
 	return {
 		"data": {
 			"labels": [_(status) for status in engine.STATUSES],
-			"datasets": [{"name": _("Customers"), "values": [counts[s] for s in engine.STATUSES]}],
+			"datasets": [
+				{
+					"name": _("Customers"),
+					"values": [counts.get(s, {}).get("customers", 0) for s in engine.STATUSES],
+				}
+			],
 		},
 		"type": "donut",
 		"colors": [STATUS_COLOURS[s] for s in engine.STATUSES],
@@ -138,13 +156,15 @@ def get_chart(data: list[dict]) -> dict | None:
 	}
 
 
-def get_summary(data: list[dict]) -> list[dict]:
-	scores = [row["score"] for row in data if row["score"] is not None]
-	at_risk = sum(1 for row in data if row["status"] in (engine.RED, engine.YELLOW))
+def get_summary(counts: dict[str, dict], data: list[dict]) -> list[dict]:
+	"""Figures over every customer of the filters (not only the rows shown)."""
+	coloured = [counts[s] for s in COLOURS if s in counts]
+	scored = sum(c["customers"] for c in coloured)
+	at_risk = sum(counts.get(s, {}).get("customers", 0) for s in (engine.RED, engine.YELLOW))
 	return [
-		{"value": len(data), "label": _("Customers"), "datatype": "Int"},
+		{"value": sum(c["customers"] for c in counts.values()), "label": _("Customers"), "datatype": "Int"},
 		{
-			"value": round(sum(scores) / len(scores), 1) if scores else None,
+			"value": round(sum(c["score_sum"] for c in coloured) / scored, 1) if scored else None,
 			"label": _("Average Health Score"),
 			"datatype": "Float",
 		},
@@ -154,5 +174,4 @@ def get_summary(data: list[dict]) -> list[dict]:
 			"datatype": "Int",
 			"indicator": "Red" if at_risk else "Green",
 		},
-		{"value": sum(row["open_alerts"] for row in data), "label": _("Open Alerts"), "datatype": "Int"},
 	]
