@@ -106,6 +106,7 @@ DEMO_STEPS: tuple[str, ...] = (
 	"customer_success.demo.handoffs.make_demo_handoffs",
 	"customer_success.demo.plans.make_demo_plans",
 	"customer_success.demo.alerts.make_demo_alerts",
+	"customer_success.demo.reports.make_demo_history",
 )
 
 TOUCHES = (

@@ -403,3 +403,25 @@ class TestHistoryKeptForTheBacktest(ReportTestCase):
 		mine = [ev for ev in found if ev["customer"] == customer]
 		self.assertEqual(len(mine), 1)
 		self.assertEqual(mine[0]["readings"][180]["score_date"], expected)
+
+
+class TestReportTranslations(ReportTestCase):
+	def test_report_names_and_columns_have_chinese(self):
+		import re
+
+		from frappe.translate import get_translations_from_csv
+
+		from customer_success.tests.utils import app_modules
+
+		translations = get_translations_from_csv("zh", "customer_success")
+		reports = frappe.get_all("Report", filters={"module": ("in", app_modules())}, pluck="name")
+		self.assertTrue({"Customer Health", "Health Trend", "Health Backtest"} <= set(reports))
+		for report in reports:
+			self.assertIn(report, translations)
+			for view in ({}, {"view": "Customers"}) if report == "Health Backtest" else ({},):
+				for column in run_report(report, "Administrator", **view)["columns"]:
+					label = re.sub(r"\d+", "{0}", column["label"])
+					self.assertTrue(
+						column["label"] in translations or label in translations,
+						f"{report}: {column['label']}",
+					)
