@@ -567,3 +567,12 @@ def snapshot_signals(score, status: str | None, explanation) -> dict[str, float]
 	if status and status != INSUFFICIENT_DATA and is_number(score):
 		signals[HEALTH_SCORE_SIGNAL] = float(score)
 	return signals
+
+
+def merge_outcomes(derived: list[dict], recorded: list[dict]) -> list[dict]:
+	"""The outcomes recorded on renewals win over those read off contracts for the same customer
+	and date (a renewal records the CSM's account of it: a churn with no new contract yet, or a
+	renewal signed as an order); the rest of each list is kept. Ordered by date and customer."""
+	seen = {(ev["customer"], ev["date"]) for ev in recorded}
+	events = list(recorded) + [ev for ev in derived if (ev["customer"], ev["date"]) not in seen]
+	return sorted(events, key=lambda ev: (ev["date"], ev["customer"], ev["outcome"]))

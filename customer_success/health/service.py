@@ -872,7 +872,8 @@ def recompute_customer(customer: str, inputs: dict | None = None) -> dict:
 
 def backtest_readings(customers, start: date, end: date, lookbacks=engine.BACKTEST_LOOKBACKS) -> list[dict]:
 	"""The renewals and churns of [start, end] among the customers of the sub-query `customers`
-	(see `engine.outcome_events`), each with what its score history said `lookbacks` days before:
+	(recorded on Renewals where there are any, else read off contracts: `engine.merge_outcomes`,
+	`engine.outcome_events`), each with what its score history said `lookbacks` days before:
 	the latest stored score on or before that day, at most `engine.SNAPSHOT_MAX_AGE_DAYS` older
 	(monthly history is enough). A handful of queries, whatever the number of events.
 
@@ -881,7 +882,10 @@ def backtest_readings(customers, start: date, end: date, lookbacks=engine.BACKTE
 	"""
 	contracts = queries.submitted_contracts(customers, start, end)
 	churned = queries.churned_customers(customers)
-	events = engine.outcome_events(contracts, churned, start, end)
+	events = engine.merge_outcomes(
+		engine.outcome_events(contracts, churned, start, end),
+		queries.recorded_outcomes(customers, start, end),
+	)
 	if not events:
 		return []
 	targets = [add_days(ev["date"], -lb) for ev in events for lb in lookbacks]

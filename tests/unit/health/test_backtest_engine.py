@@ -221,3 +221,21 @@ def test_monthly_history_is_always_close_enough():
 	for offset in range(0, 690):
 		target = date(2025, 1, 31) + timedelta(days=offset)
 		assert h.nearest_on_or_before(month_ends, target) is not None, target
+
+
+def test_recorded_outcomes_win_over_contracts_for_the_same_day():
+	derived = [
+		{"customer": "A", "outcome": h.RENEWED, "date": D},
+		{"customer": "B", "outcome": h.RENEWED, "date": D},
+	]
+	recorded = [
+		{"customer": "A", "outcome": h.CHURNED, "date": D},
+		{"customer": "C", "outcome": h.CHURNED, "date": date(2026, 1, 1)},
+	]
+	merged = h.merge_outcomes(derived, recorded)
+	assert [(e["customer"], e["outcome"]) for e in merged] == [
+		("C", h.CHURNED),
+		("A", h.CHURNED),
+		("B", h.RENEWED),
+	]
+	assert h.merge_outcomes([], []) == []
