@@ -425,3 +425,14 @@ class TestReportTranslations(ReportTestCase):
 						column["label"] in translations or label in translations,
 						f"{report}: {column['label']}",
 					)
+
+
+class TestDemoHistory(FrappeTestCase):
+	def test_the_demo_replays_the_last_twelve_month_ends(self):
+		from customer_success.demo.reports import month_ends
+
+		ends = month_ends(getdate("2026-03-15"))
+		self.assertEqual(len(ends), 12)
+		self.assertEqual(ends[0], getdate("2025-03-31"))
+		self.assertEqual(ends[-1], getdate("2026-02-28"))
+		self.assertEqual(ends, sorted(ends))
