@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import frappe
 from frappe.query_builder import Case, Order
-from frappe.query_builder.functions import Avg, Count, Max, Min, Sum
+from frappe.query_builder.functions import Avg, Coalesce, Count, Max, Min, Sum
 from frappe.query_builder.terms import NamedParameterWrapper
 from frappe.utils import add_days, getdate, now_datetime
 
@@ -318,8 +318,15 @@ def touch_sources(lo: str, hi: str) -> list[TouchSource]:
 	contacts_of_range = (
 		(contact.parenttype == "Contact") & (contact.link_doctype == "Customer") & contact.link_name[lo:hi]
 	)
-	# Only real exchanges count: automated messages (invoices mailed, notifications) do not.
-	human = comm.communication_type == "Communication"
+	now = now_datetime()
+	# Only real exchanges that happened count: automated messages (invoices mailed,
+	# notifications) do not, nor anything dated ahead. An event counts as itself (below), not
+	# through the communication frappe writes for each of its participants.
+	human = (
+		(comm.communication_type == "Communication")
+		& (comm.communication_date <= now)
+		& (Coalesce(comm.reference_doctype, "") != EVENT)
+	)
 	reference = (comm.reference_doctype, comm.reference_name)
 	return [
 		TouchSource(
@@ -372,7 +379,12 @@ def touch_sources(lo: str, hi: str) -> list[TouchSource]:
 			frappe.qb.from_(participant)
 			.join(event)
 			.on(event.name == participant.parent)
-			.where((participant.reference_doctype == "Customer") & participant.reference_docname[lo:hi]),
+			.where(
+				(participant.reference_doctype == "Customer")
+				& participant.reference_docname[lo:hi]
+				& (event.status != "Cancelled")
+				& (event.starts_on <= now)
+			),
 			participant.reference_docname,
 			event.name,
 			event.starts_on,
