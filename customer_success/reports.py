@@ -23,6 +23,11 @@ class CustomerScope:
 	lifecycle_stage: str | None
 	allowed: bool
 
+	@property
+	def everyone(self) -> bool:
+		"""No filter at all: every customer (a CS Manager's team view)."""
+		return self.allowed and not (self.csm or self.tier or self.lifecycle_stage)
+
 
 def customer_scope(filters) -> CustomerScope:
 	filters = frappe._dict(filters or {})

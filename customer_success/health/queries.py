@@ -642,10 +642,11 @@ def renewing_between(renewal_from: date | None, renewal_to: date | None):
 
 def portfolio(criterion, limit: int = 0) -> list[dict]:
 	"""The customers matching `criterion` (on the Customer table) with their current health,
-	weakest first (those without a colour last); the first `limit` of them when limit > 0."""
+	weakest first (those without a colour last, by name); the first `limit` of them when limit > 0.
+
+	Two queries, so that each can walk an index in its order and stop at the page's end."""
 	customer = frappe.qb.DocType("Customer")
-	no_colour = Case().when(customer.cs_health_status.isin(COLOURS), 0).else_(1)
-	query = (
+	base = (
 		frappe.qb.from_(customer)
 		.select(
 			customer.name.as_("customer"),
@@ -659,13 +660,19 @@ def portfolio(criterion, limit: int = 0) -> list[dict]:
 			customer.cs_health_computed_on.as_("computed_on"),
 		)
 		.where(criterion)
-		.orderby(no_colour)
+	)
+	coloured = (
+		base.where(customer.cs_health_status.isin(COLOURS))
 		.orderby(customer.cs_health_score)
 		.orderby(customer.name)
 	)
-	if limit:
-		query = query.limit(limit)
-	return query.run(as_dict=True)
+	rows = (coloured.limit(limit) if limit else coloured).run(as_dict=True)
+	if limit and len(rows) >= limit:
+		return rows
+	rest = base.where(customer.cs_health_status.notin(COLOURS) | customer.cs_health_status.isnull()).orderby(
+		customer.name
+	)
+	return rows + (rest.limit(limit - len(rows)) if limit else rest).run(as_dict=True)
 
 
 def portfolio_counts(criterion) -> dict[str, dict]:
@@ -785,27 +792,29 @@ def snapshots(names: list) -> dict:
 
 
 def history_by_period(customers, since: date, until: date, period: str) -> list[dict]:
-	"""Per period (week or month) from `since` to `until`: each customer's latest score in it
-	(the customers of the sub-query), then their average score (customers with a colour only)
-	and how many were Green, Yellow, Red or without a colour."""
+	"""Per period (week or month) from `since` to `until`: each customer's latest score in it (the
+	customers of the sub-query `customers`, or every customer when None), then their average score
+	(customers with a colour only) and how many were Green, Yellow, Red or without a colour.
+
+	One pass over the period's rows (the score_date_customer_status index holds all it reads)."""
 	bucket = "yearweek(score_date, 3)" if period == "Week" else "date_format(score_date, '%%Y-%%m')"
 	params = NamedParameterWrapper()  # the sub-query's values travel as parameters, never inlined
-	sub_query = customers.get_sql(param_wrapper=params)
+	in_scope = f"and customer in ({customers.get_sql(param_wrapper=params)})" if customers is not None else ""
 	return frappe.db.sql(
 		f"""
-		select p.period, max(p.last_date) as period_end, count(*) as customers,
-			avg(case when s.status in ('Green', 'Yellow', 'Red') then s.score end) as average_score,
-			sum(s.status = 'Green') as green, sum(s.status = 'Yellow') as yellow,
-			sum(s.status = 'Red') as red, sum(s.status not in ('Green', 'Yellow', 'Red')) as no_colour
+		select period, max(score_date) as period_end, count(*) as customers,
+			avg(case when status in ('Green', 'Yellow', 'Red') then score end) as average_score,
+			sum(status = 'Green') as green, sum(status = 'Yellow') as yellow,
+			sum(status = 'Red') as red, sum(status not in ('Green', 'Yellow', 'Red')) as no_colour
 		from (
-			select customer, {bucket} as period, max(score_date) as last_date
+			select score_date, status, score, {bucket} as period,
+				row_number() over (partition by customer, {bucket} order by score_date desc, name desc) as latest
 			from `tabCustomer Health Score`
-			where score_date between %(since)s and %(until)s and customer in ({sub_query})
-			group by customer, period
-		) p
-		join `tabCustomer Health Score` s on s.customer = p.customer and s.score_date = p.last_date
-		group by p.period
-		order by p.period
+			where score_date between %(since)s and %(until)s {in_scope}
+		) scores
+		where latest = 1
+		group by period
+		order by period
 		""",
 		{**params.get_parameters(), "since": since, "until": until},
 		as_dict=True,

@@ -61,9 +61,8 @@ def period_label(period: str, key) -> str:
 
 
 def get_data(scope: reports.CustomerScope, from_date, to_date, period: str) -> list[dict]:
-	rows = queries.history_by_period(
-		reports.customers_in_scope(scope, include_disabled=True), from_date, to_date, period
-	)
+	customers = None if scope.everyone else reports.customers_in_scope(scope, include_disabled=True)
+	rows = queries.history_by_period(customers, from_date, to_date, period)
 	data = []
 	for row in rows:
 		coloured = int(row.green or 0) + int(row.yellow or 0) + int(row.red or 0)
