@@ -165,7 +165,7 @@ class TestCSMWorkloadReport(FrappeTestCase):
 		team = rows_by_csm(MANAGER)
 		self.assertTrue({CSM_A, CSM_B} <= set(team))
 		self.assertEqual(team[CSM_A]["overdue_items"], 5)
-		# the team's revenue is summed per customer first: the same figures
+		# the team view: the same figures
 		self.assertAlmostEqual(team[CSM_A]["revenue"], 2600.0)
 		self.assertAlmostEqual(team[CSM_B]["revenue"], 700.0)
 

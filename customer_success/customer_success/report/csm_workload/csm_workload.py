@@ -101,7 +101,7 @@ def get_data(scope: reports.CustomerScope, from_date, to_date, today) -> list[di
 	):
 		row(csm).update(customers=int(customers), red_customers=int(red or 0))
 
-	for csm, amount in revenue_by_csm(in_scope, from_date, to_date, today, scope.everyone).items():
+	for csm, amount in revenue_by_csm(in_scope, from_date, to_date, today).items():
 		row(csm)["revenue"] = amount
 	for key, counts in (
 		("open_alerts", open_alerts_by_csm(in_scope)),
@@ -137,41 +137,23 @@ def _by_csm(rows) -> dict:
 	return {csm or NOT_ASSIGNED: int(n or 0) for csm, n in rows}
 
 
-def revenue_by_csm(in_scope, from_date, to_date, today, everyone: bool = False) -> dict[str, float]:
+def revenue_by_csm(in_scope, from_date, to_date, today) -> dict[str, float]:
 	"""{csm: net invoiced revenue of the book in the period, in the default company's currency}.
 
-	For the whole team the invoices are summed per customer first (the app's covering billing
-	index holds every column read), then joined to the customers; for one book the customers
-	lead and each one's invoices are looked up."""
+	The customers lead; each one's invoices are read from the app's covering billing index alone.
+	(Summing the invoices per customer first, in a derived table, made MariaDB read every invoice
+	row through the plain customer index: ten times slower on the 100k-customer book.)"""
 	customer = frappe.qb.DocType("Customer")
 	invoice = frappe.qb.DocType("Sales Invoice")
-	invoiced = (invoice.docstatus == 1) & invoice.posting_date[from_date:to_date]
-	if everyone:
-		per_customer = (
-			frappe.qb.from_(invoice)
-			.select(invoice.customer, invoice.company, Sum(invoice.base_net_total).as_("amount"))
-			.where(invoiced)
-			.groupby(invoice.customer, invoice.company)
-		)
-		rows = (
-			frappe.qb.from_(per_customer)
-			.join(customer)
-			.on(customer.name == per_customer.customer)
-			.select(customer.cs_owner, per_customer.company, Sum(per_customer.amount))
-			.where(in_scope)
-			.groupby(customer.cs_owner, per_customer.company)
-			.run()
-		)
-	else:
-		rows = (
-			frappe.qb.from_(customer)
-			.join(invoice)
-			.on(invoice.customer == customer.name)
-			.select(customer.cs_owner, invoice.company, Sum(invoice.base_net_total))
-			.where(in_scope & invoiced)
-			.groupby(customer.cs_owner, invoice.company)
-			.run()
-		)
+	rows = (
+		frappe.qb.from_(customer)
+		.join(invoice)
+		.on(invoice.customer == customer.name)
+		.select(customer.cs_owner, invoice.company, Sum(invoice.base_net_total))
+		.where(in_scope & (invoice.docstatus == 1) & invoice.posting_date[from_date:to_date])
+		.groupby(customer.cs_owner, invoice.company)
+		.run()
+	)
 	rates = company_rates({company for _, company, _ in rows}, today)
 	revenue: dict[str, float] = {}
 	for csm, company, amount in rows:
