@@ -830,22 +830,3 @@ def churned_customers(customers) -> set[str]:
 		.where((customer.cs_lifecycle_stage == "Churned") & customer.name.isin(customers))
 		.run(pluck=True)
 	)
-
-
-def recorded_outcomes(customers, start: date, end: date) -> list[dict]:
-	"""Renewed and Churned renewals ending in [start, end] of the customers of the sub-query, as
-	outcome events; none on a site without the Renewal doctype."""
-	if not frappe.db.table_exists("Renewal"):
-		return []
-	renewal = frappe.qb.DocType("Renewal")
-	rows = (
-		frappe.qb.from_(renewal)
-		.select(renewal.customer, renewal.status, renewal.end_date)
-		.where(
-			renewal.status.isin(("Renewed", "Churned"))
-			& renewal.end_date[start:end]
-			& renewal.customer.isin(customers)
-		)
-		.run(as_dict=True)
-	)
-	return [{"customer": r.customer, "outcome": r.status, "date": getdate(r.end_date)} for r in rows]

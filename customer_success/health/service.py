@@ -14,6 +14,7 @@ from frappe.query_builder.functions import Concat
 from frappe.utils import add_days, get_first_day, getdate, now_datetime, nowdate
 
 from customer_success.health import engine, queries
+from customer_success.renewals import queries as renewal_queries
 from customer_success.usage import service as usage
 
 CHUNK_SIZE = 2000
@@ -900,7 +901,7 @@ def backtest_readings(customers, start: date, end: date, lookbacks=engine.BACKTE
 	churned = queries.churned_customers(customers)
 	events = engine.merge_outcomes(
 		engine.outcome_events(contracts, churned, start, end),
-		queries.recorded_outcomes(customers, start, end),
+		renewal_queries.closed_outcomes(customers, start, end),
 	)
 	if not events:
 		return []

@@ -165,6 +165,19 @@ class TestCustomerHealthReport(ReportTestCase):
 		self.assertIsNone(rows[self.unknown]["renewal_date"])
 		self.assertEqual(rows[self.unknown]["open_alerts"], 0)
 
+	def test_the_renewal_date_is_the_open_renewals_end(self):
+		from customer_success.renewals import service as renewals
+
+		today = getdate(nowdate())
+		renewing = book_customer(CSM_A)
+		contract = make_contract(renewing, add_days(today, -335), add_days(today, 30))
+		created = renewals.create_renewals(today, contracts=[contract.name])
+		self.assertEqual(len(created), 1)
+		rows = {r["customer"]: r for r in rows_of("Customer Health", csm=CSM_A)}
+		self.assertEqual(rows[renewing]["renewal"], created[0])
+		self.assertEqual(getdate(rows[renewing]["renewal_date"]), add_days(today, 30))
+		self.assertIsNone(rows[self.weak]["renewal"])  # no renewal yet: its latest contract's end
+
 	def test_weakest_first_and_the_chart_counts_statuses(self):
 		report = run_report("Customer Health", csm=CSM_A)
 		self.assertEqual([r["customer"] for r in report["result"]], [self.weak, self.unknown])

@@ -2,7 +2,8 @@
 
 Score, status and trend are the customer's current figures; the top negative factor is read from
 the stored explanation of that score (the factor that cost it the most points); the renewal date
-is the end of the customer's latest submitted contract; open alerts are Open or In Progress.
+is the end of the customer's open Renewal, else of its latest submitted contract; open alerts are
+Open or In Progress.
 """
 
 import frappe
@@ -12,6 +13,7 @@ from frappe.utils import cint, getdate
 from customer_success import reports
 from customer_success.alerts import queries as alert_queries
 from customer_success.health import engine, queries
+from customer_success.renewals import queries as renewal_queries
 
 COLOURS = (engine.GREEN, engine.YELLOW, engine.RED)
 STATUS_COLOURS = {
@@ -100,6 +102,13 @@ def get_columns() -> list[dict]:
 			"precision": 1,
 			"width": 90,
 		},
+		{
+			"label": _("Renewal"),
+			"fieldname": "renewal",
+			"fieldtype": "Link",
+			"options": "Renewal",
+			"width": 120,
+		},
 		{"label": _("Renewal Date"), "fieldname": "renewal_date", "fieldtype": "Date", "width": 110},
 		{"label": _("Open Alerts"), "fieldname": "open_alerts", "fieldtype": "Int", "width": 90},
 		{"label": _("Health Computed On"), "fieldname": "computed_on", "fieldtype": "Datetime", "width": 160},
@@ -110,7 +119,8 @@ def get_data(criterion, limit: int) -> list[dict]:
 	rows = queries.portfolio(criterion, limit)
 	names = [row.customer for row in rows]
 	explanations = queries.current_explanations(rows)
-	renewals = queries.latest_contract_ends(names) if names else {}
+	contract_ends = queries.latest_contract_ends(names) if names else {}
+	renewals = renewal_queries.open_renewal_ends(names) if names else {}
 	alerts = alert_queries.open_alert_counts(names) if names else {}
 	data = []
 	for row in rows:
@@ -129,7 +139,10 @@ def get_data(criterion, limit: int) -> list[dict]:
 				"trend": row.trend if has_colour else None,
 				"top_negative_factor": top["factor_type"] if top else None,
 				"points_lost": top["points_lost"] if top else None,
-				"renewal_date": renewals.get(row.customer),
+				"renewal": renewals.get(row.customer, {}).get("renewal"),
+				# the open renewal's end; a customer without one yet: its latest contract's end
+				"renewal_date": renewals.get(row.customer, {}).get("end_date")
+				or contract_ends.get(row.customer),
 				"open_alerts": alerts.get(row.customer, 0),
 				"computed_on": row.computed_on,
 			}
