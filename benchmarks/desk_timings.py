@@ -99,7 +99,11 @@ def callables(
 	):
 		card = frappe.get_doc("Number Card", name)
 		if card.type == "Custom":
-			method = frappe.get_attr(card.method)
+			try:
+				method = frappe.get_attr(card.method)
+			except (AttributeError, ImportError):  # a card of other code than this checkout's
+				found.append(("card", name, lambda m=card.method: missing(m)))
+				continue
 			found.append(("card", name, lambda method=method, card=card: method(filters=card.filters_json)))
 		else:
 			found.append(("card", name, lambda card=card: get_result(card.as_dict(), card.filters_json)))
@@ -111,9 +115,12 @@ def callables(
 			# the desk calls the source's own method (its .js names it): the room's `get`
 			module = frappe.scrub(frappe.db.get_value("Dashboard Chart Source", chart.source, "module"))
 			source = frappe.scrub(chart.source)
-			method = frappe.get_attr(
-				f"customer_success.{module}.dashboard_chart_source.{source}.{source}.get"
-			)
+			path = f"customer_success.{module}.dashboard_chart_source.{source}.{source}.get"
+			try:
+				method = frappe.get_attr(path)
+			except (AttributeError, ImportError):
+				found.append(("chart", name, lambda m=path: missing(m)))
+				continue
 			found.append(
 				("chart", name, lambda m=method, c=chart: m(chart_name=c.name, filters=c.filters_json))
 			)
@@ -127,6 +134,14 @@ def callables(
 	):
 		found.append(("report", name, lambda name=name: run_report(name, filters=dict(report_filters or {}))))
 	return [item for item in found if item[0] == "report"] if reports_only else found
+
+
+class MissingMethod(Exception):
+	pass
+
+
+def missing(method: str):
+	raise MissingMethod(f"{method} is not in this checkout")
 
 
 def rows_of(result) -> str:
