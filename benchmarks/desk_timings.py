@@ -132,7 +132,15 @@ def callables(
 		pluck="name",
 		order_by="name",
 	):
-		found.append(("report", name, lambda name=name: run_report(name, filters=dict(report_filters or {}))))
+		found.append(
+			(
+				"report",
+				name,
+				lambda name=name: run_report(
+					name, filters=dict(report_filters or {}), ignore_prepared_report=True
+				),
+			)
+		)
 	return [item for item in found if item[0] == "report"] if reports_only else found
 
 
