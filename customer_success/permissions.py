@@ -33,6 +33,20 @@ def book_of(user: str | None = None) -> str | None:
 	return user if is_csm(user) and not sees_all(user) else None
 
 
+def report_book(requested_csm: str | None = None, user: str | None = None) -> tuple[str | None, bool]:
+	"""Whose customers a report may show `user`: (csm, allowed).
+
+	A CS Manager (or System Manager) sees every book, or the one CSM she filters by. A CSM sees her
+	own book only: filtering by another CSM shows nothing. Anyone else sees nothing.
+	"""
+	user = user or frappe.session.user
+	if sees_all(user):
+		return requested_csm or None, True
+	if is_csm(user):
+		return user, not requested_csm or requested_csm == user
+	return None, False
+
+
 def check_can_work_on_customer(customer: str):
 	"""Throw unless the customer exists and the user may act on its success data."""
 	if not customer or not frappe.db.exists("Customer", customer):

@@ -470,3 +470,19 @@ def sync_alert_csms():
 		where a.status in ('Open', 'In Progress') and not (a.csm <=> c.cs_owner)
 		"""
 	)
+
+
+# --- reads for the reports ---------------------------------------------------------------------
+
+
+def open_alert_counts(customers) -> dict[str, int]:
+	"""{customer: its Open or In Progress alerts}, for a sub-query of customers."""
+	alert = frappe.qb.DocType(ALERT)
+	rows = (
+		frappe.qb.from_(alert)
+		.select(alert.customer, Count("*"))
+		.where(alert.status.isin(engine.OPEN_STATUSES) & alert.customer.isin(customers))
+		.groupby(alert.customer)
+		.run()
+	)
+	return {customer: int(n) for customer, n in rows}

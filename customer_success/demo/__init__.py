@@ -111,6 +111,7 @@ DEMO_STEPS: tuple[str, ...] = (
 	"customer_success.demo.maturity.make_demo_assessments",
 	"customer_success.demo.voice.make_demo_voice",
 	"customer_success.demo.renewals.make_demo_renewals",
+	"customer_success.demo.reports.make_demo_history",
 )
 # Bulk data a step writes without registering each row: removed first on teardown, as fn(registry).
 DEMO_TEARDOWN_STEPS: tuple[str, ...] = ("customer_success.demo.usage.delete_demo_usage",)

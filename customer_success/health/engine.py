@@ -430,3 +430,165 @@ def effective_score(computed: float | None, override_score, override_until: date
 
 def priority_weight(priority: str | None) -> float:
 	return PRIORITY_WEIGHTS.get(priority or "", DEFAULT_PRIORITY_WEIGHT)
+
+
+# --- reports: the weakest factor of a score, and the backtest ---------------------------------
+
+HEALTH_SCORE_SIGNAL = "Health Score"
+CHURNED, RENEWED = "Churned", "Renewed"
+BACKTEST_LOOKBACKS = (90, 180)
+# The backtest reads a customer's latest snapshot on or before the look-back date, if it is at most
+# this old: monthly history (the month's last day) is always within it.
+SNAPSHOT_MAX_AGE_DAYS = 45
+# Below this a signal counts as "low" for the lift (the default model's red band).
+DEFAULT_LOW_SCORE = 40.0
+
+
+def factor_sub_scores(explanation) -> dict[str, float]:
+	"""{factor: sub-score} of the factors that had data, from a stored explanation (a list of the
+	factor dicts `HealthResult.explanation` returns)."""
+	scores = {}
+	for row in explanation or ():
+		if isinstance(row, dict) and row.get("factor_type") and is_number(row.get("sub_score")):
+			scores[row["factor_type"]] = float(row["sub_score"])
+	return scores
+
+
+def points_lost(row: dict) -> float:
+	"""What a factor cost the score: its shortfall from 100, in points of the final score."""
+	if not is_number(row.get("sub_score")) or not is_number(row.get("effective_weight")):
+		return 0.0
+	return round2((100.0 - float(row["sub_score"])) * float(row["effective_weight"]) / 100.0)
+
+
+def top_negative_factor(explanation) -> dict | None:
+	"""The factor that cost the score the most points, or None when no factor with data lost any.
+
+	Ties go to the factor listed first (the model's order)."""
+	best = None
+	for row in explanation or ():
+		if not isinstance(row, dict) or not row.get("factor_type"):
+			continue
+		lost = points_lost(row)
+		if lost > 0 and (best is None or lost > best["points_lost"]):
+			best = {"factor_type": row["factor_type"], "sub_score": row.get("sub_score"), "points_lost": lost}
+	return best
+
+
+def nearest_on_or_before(
+	dates: list[date], day: date, max_age_days: int = SNAPSHOT_MAX_AGE_DAYS
+) -> int | None:
+	"""Index of the latest date on or before `day` in the sorted list `dates`, if it is at most
+	`max_age_days` old; None otherwise (no snapshot then, rather than a stale one)."""
+	from bisect import bisect_right
+
+	i = bisect_right(dates, day) - 1
+	if i < 0 or (day - dates[i]).days > max_age_days:
+		return None
+	return i
+
+
+def outcome_events(contracts: dict[str, list[tuple[date, date]]], churned: set[str], start: date, end: date):
+	"""The renewals and churns of the period [start, end], from submitted contracts (start, end).
+
+	Renewed: a contract ending in the period for which the customer signed a later one (one that
+	starts after it started and ends after it ends); dated at the old contract's end.
+	Churned: a customer whose lifecycle stage is Churned, dated at the end of its latest contract,
+	when that end falls in the period.
+	Returns [{"customer", "outcome", "date"}], ordered by date and customer.
+	"""
+	events = []
+	for customer, terms in contracts.items():
+		terms = [(s, e) for s, e in terms if s and e]
+		for s, e in terms:
+			if start <= e <= end and any(s2 > s and e2 > e for s2, e2 in terms):
+				events.append({"customer": customer, "outcome": RENEWED, "date": e})
+		if customer in churned and terms:
+			latest = max(e for _, e in terms)
+			if start <= latest <= end:
+				events.append({"customer": customer, "outcome": CHURNED, "date": latest})
+	return sorted(events, key=lambda ev: (ev["date"], ev["customer"], ev["outcome"]))
+
+
+def _mean(values: list[float]) -> float | None:
+	return round2(sum(values) / len(values)) if values else None
+
+
+def signal_lift(renewed: list[float], churned: list[float], low_score: float = DEFAULT_LOW_SCORE) -> dict:
+	"""How one signal (a score or a factor's sub-score, read N days before the outcome) separated
+	churn from renewal.
+
+	Separation = mean of the renewed - mean of the churned (points; > 0: churners scored lower).
+	Lift = churn rate among the low scorers (below `low_score`) ÷ churn rate among all
+	(> 1: a low value came before churn more often than churn came at all).
+	Either is None when it cannot be computed (no one on a side, no low scorer, no churn).
+	"""
+	all_values = len(renewed) + len(churned)
+	low_churned = sum(1 for v in churned if v < low_score)
+	low_all = low_churned + sum(1 for v in renewed if v < low_score)
+	base_rate = len(churned) / all_values if all_values else None
+	low_rate = low_churned / low_all if low_all else None
+	mean_renewed, mean_churned = _mean(renewed), _mean(churned)
+	return {
+		"renewed": len(renewed),
+		"churned": len(churned),
+		"mean_renewed": mean_renewed,
+		"mean_churned": mean_churned,
+		"separation": (
+			round2(mean_renewed - mean_churned)
+			if mean_renewed is not None and mean_churned is not None
+			else None
+		),
+		"low": low_all,
+		"churn_rate_low": None if low_rate is None else round2(100 * low_rate),
+		"churn_rate": None if base_rate is None else round2(100 * base_rate),
+		"lift": round2(low_rate / base_rate) if low_rate is not None and base_rate else None,
+	}
+
+
+def backtest(
+	events: list[dict], lookbacks=BACKTEST_LOOKBACKS, low_score: float = DEFAULT_LOW_SCORE
+) -> list[dict]:
+	"""Each signal's separation and lift at each look-back, over the outcome events.
+
+	`events`: [{"outcome": Renewed | Churned, "signals": {lookback: {signal: value}}}], where a
+	signal is "Health Score" or a factor type, and a missing one was not known then.
+	Returns one row per signal: {"signal", lookback: signal_lift(...)}, the Health Score first,
+	then the factors that separated most (at the first look-back) first.
+	"""
+	signals = {sig for ev in events for lb in lookbacks for sig in (ev.get("signals", {}).get(lb) or {})}
+	rows = []
+	for signal in signals:
+		row = {"signal": signal}
+		for lb in lookbacks:
+			values = {RENEWED: [], CHURNED: []}
+			for ev in events:
+				value = (ev.get("signals", {}).get(lb) or {}).get(signal)
+				if ev.get("outcome") in values and is_number(value):
+					values[ev["outcome"]].append(float(value))
+			row[lb] = signal_lift(values[RENEWED], values[CHURNED], low_score)
+		rows.append(row)
+
+	def order(row):
+		separation = row[lookbacks[0]]["separation"] if lookbacks else None
+		return (row["signal"] != HEALTH_SCORE_SIGNAL, separation is None, -(separation or 0), row["signal"])
+
+	return sorted(rows, key=order)
+
+
+def snapshot_signals(score, status: str | None, explanation) -> dict[str, float]:
+	"""What a stored score said: its factors' sub-scores, and the score itself when it had a colour
+	(an Insufficient Data score is not a reading)."""
+	signals = factor_sub_scores(explanation)
+	if status and status != INSUFFICIENT_DATA and is_number(score):
+		signals[HEALTH_SCORE_SIGNAL] = float(score)
+	return signals
+
+
+def merge_outcomes(derived: list[dict], recorded: list[dict]) -> list[dict]:
+	"""The outcomes recorded on renewals win over those read off contracts for the same customer
+	and date (a renewal records the CSM's account of it: a churn with no new contract yet, or a
+	renewal signed as an order); the rest of each list is kept. Ordered by date and customer."""
+	seen = {(ev["customer"], ev["date"]) for ev in recorded}
+	events = list(recorded) + [ev for ev in derived if (ev["customer"], ev["date"]) not in seen]
+	return sorted(events, key=lambda ev: (ev["date"], ev["customer"], ev["outcome"]))

@@ -4,12 +4,14 @@ Every function takes the chunk's customer range (`lo`..`hi`, by name) and return
 by customer. A chunk of thousands of customers costs the same handful of queries as one.
 """
 
+import json
 from datetime import date
 from typing import NamedTuple
 
 import frappe
 from frappe.query_builder import Case, Order
 from frappe.query_builder.functions import Avg, Coalesce, Count, Max, Min, Sum
+from frappe.query_builder.terms import NamedParameterWrapper
 from frappe.utils import add_days, getdate, now_datetime
 
 from customer_success.health.engine import INSUFFICIENT_DATA
@@ -631,4 +633,222 @@ def lapse_overrides_before(day: date):
 		.set(customer.cs_override_until, None)
 		.where(customer.cs_override_until < day)
 		.run()
+	)
+
+
+# --- reads for the reports ---------------------------------------------------------------------
+
+
+COLOURS = ("Green", "Yellow", "Red")
+
+
+def renewing_between(renewal_from: date | None, renewal_to: date | None):
+	"""A sub-query of the customers whose latest submitted contract ends in [from, to]."""
+	contract = frappe.qb.DocType("Contract")
+	latest_end = Max(contract.end_date)
+	having = latest_end.isnotnull()
+	if renewal_from:
+		having &= latest_end >= renewal_from
+	if renewal_to:
+		having &= latest_end <= renewal_to
+	return (
+		frappe.qb.from_(contract)
+		.select(contract.party_name)
+		.where(
+			(contract.party_type == "Customer") & (contract.docstatus == 1) & contract.end_date.isnotnull()
+		)
+		.groupby(contract.party_name)
+		.having(having)
+	)
+
+
+def portfolio(criterion, limit: int = 0) -> list[dict]:
+	"""The customers matching `criterion` (on the Customer table) with their current health,
+	weakest first (those without a colour last, by name); the first `limit` of them when limit > 0.
+
+	Two queries, so that each can walk an index in its order and stop at the page's end."""
+	customer = frappe.qb.DocType("Customer")
+	base = (
+		frappe.qb.from_(customer)
+		.select(
+			customer.name.as_("customer"),
+			customer.customer_name,
+			customer.cs_owner.as_("csm"),
+			customer.cs_tier.as_("tier"),
+			customer.cs_lifecycle_stage.as_("lifecycle_stage"),
+			customer.cs_health_score.as_("score"),
+			customer.cs_health_status.as_("status"),
+			customer.cs_health_trend.as_("trend"),
+			customer.cs_health_computed_on.as_("computed_on"),
+		)
+		.where(criterion)
+	)
+	coloured = (
+		base.where(customer.cs_health_status.isin(COLOURS))
+		.orderby(customer.cs_health_score)
+		.orderby(customer.name)
+	)
+	rows = (coloured.limit(limit) if limit else coloured).run(as_dict=True)
+	if limit and len(rows) >= limit:
+		return rows
+	rest = base.where(customer.cs_health_status.notin(COLOURS) | customer.cs_health_status.isnull()).orderby(
+		customer.name
+	)
+	return rows + (rest.limit(limit - len(rows)) if limit else rest).run(as_dict=True)
+
+
+def portfolio_counts(criterion) -> dict[str, dict]:
+	"""{status: {"customers", "score_sum"}} over every customer matching `criterion`: one GROUP BY."""
+	customer = frappe.qb.DocType("Customer")
+	rows = (
+		frappe.qb.from_(customer)
+		.select(customer.cs_health_status, Count("*"), Sum(customer.cs_health_score))
+		.where(criterion)
+		.groupby(customer.cs_health_status)
+		.run()
+	)
+	return {status or "": {"customers": int(n), "score_sum": float(total or 0)} for status, n, total in rows}
+
+
+def current_explanations(rows: list[dict]) -> dict[str, list]:
+	"""{customer: the explanation of the score its current figures were copied from} for the given
+	portfolio rows (the row of that day computed at the Customer's `cs_health_computed_on`)."""
+	stamps = {row.customer: row.computed_on for row in rows if row.computed_on}
+	if not stamps:
+		return {}
+	score = frappe.qb.DocType("Customer Health Score")
+	found = (
+		frappe.qb.from_(score)
+		.select(score.customer, score.computed_on, score.explanation)
+		.where(
+			score.customer.isin(list(stamps))
+			& score.score_date.isin(sorted({getdate(at) for at in stamps.values()}))
+		)
+		.run(as_dict=True)
+	)
+	explanations = {}
+	for row in found:
+		if row.computed_on == stamps.get(row.customer) and row.explanation:
+			explanations[row.customer] = json.loads(row.explanation)
+	return explanations
+
+
+def latest_contract_ends(customers) -> dict[str, date]:
+	"""{customer: the furthest end date of its submitted contracts} for a sub-query of customers."""
+	contract = frappe.qb.DocType("Contract")
+	rows = (
+		frappe.qb.from_(contract)
+		.select(contract.party_name, Max(contract.end_date))
+		.where(
+			(contract.party_type == "Customer")
+			& (contract.docstatus == 1)
+			& contract.end_date.isnotnull()
+			& contract.party_name.isin(customers)
+		)
+		.groupby(contract.party_name)
+		.run()
+	)
+	return {name: getdate(end) for name, end in rows}
+
+
+def submitted_contracts(customers, ending_from: date, ending_to: date) -> dict[str, list[tuple[date, date]]]:
+	"""{customer: [(start, end)] of all its submitted contracts}, for the customers of the sub-query
+	that have a contract ending in [ending_from, ending_to]."""
+	contract = frappe.qb.DocType("Contract")
+	ending = frappe.qb.DocType("Contract").as_("ending")
+	with_end_in_period = (
+		frappe.qb.from_(ending)
+		.select(ending.party_name)
+		.where(
+			(ending.party_type == "Customer")
+			& (ending.docstatus == 1)
+			& ending.end_date[ending_from:ending_to]
+			& ending.party_name.isin(customers)
+		)
+	)
+	rows = (
+		frappe.qb.from_(contract)
+		.select(contract.party_name, contract.start_date, contract.end_date)
+		.where(
+			(contract.party_type == "Customer")
+			& (contract.docstatus == 1)
+			& contract.end_date.isnotnull()
+			& contract.party_name.isin(with_end_in_period)
+		)
+		.run()
+	)
+	contracts: dict[str, list[tuple[date, date]]] = {}
+	for name, start, end in rows:
+		contracts.setdefault(name, []).append((getdate(start) if start else None, getdate(end)))
+	return contracts
+
+
+def snapshot_dates(customers: list[str], since: date, until: date) -> list[dict]:
+	"""Every stored score of these customers from `since` to `until` (slim: no explanation)."""
+	if not customers:
+		return []
+	score = frappe.qb.DocType("Customer Health Score")
+	return (
+		frappe.qb.from_(score)
+		.select(score.name, score.customer, score.score_date, score.computed_on)
+		.where(score.customer.isin(customers) & score.score_date[since:until])
+		.orderby(score.customer)
+		.orderby(score.score_date)
+		.orderby(score.computed_on)
+		.run(as_dict=True)
+	)
+
+
+def snapshots(names: list) -> dict:
+	"""{name: its score, status, date and explanation} of the given Customer Health Score rows."""
+	if not names:
+		return {}
+	score = frappe.qb.DocType("Customer Health Score")
+	rows = (
+		frappe.qb.from_(score)
+		.select(score.name, score.score, score.status, score.score_date, score.explanation)
+		.where(score.name.isin(names))
+		.run(as_dict=True)
+	)
+	return {row.name: row for row in rows}
+
+
+def history_by_period(customers, since: date, until: date, period: str) -> list[dict]:
+	"""Per period (week or month) from `since` to `until`: each customer's latest score in it (the
+	customers of the sub-query `customers`, or every customer when None), then their average score
+	(customers with a colour only) and how many were Green, Yellow, Red or without a colour.
+
+	One pass over the period's rows (the score_date_customer_status index holds all it reads)."""
+	bucket = "yearweek(score_date, 3)" if period == "Week" else "date_format(score_date, '%%Y-%%m')"
+	params = NamedParameterWrapper()  # the sub-query's values travel as parameters, never inlined
+	in_scope = f"and customer in ({customers.get_sql(param_wrapper=params)})" if customers is not None else ""
+	return frappe.db.sql(
+		f"""
+		select period, max(score_date) as period_end, count(*) as customers,
+			avg(case when status in ('Green', 'Yellow', 'Red') then score end) as average_score,
+			sum(status = 'Green') as green, sum(status = 'Yellow') as yellow,
+			sum(status = 'Red') as red, sum(status not in ('Green', 'Yellow', 'Red')) as no_colour
+		from (
+			select score_date, status, score, {bucket} as period,
+				row_number() over (partition by customer, {bucket} order by score_date desc, name desc) as latest
+			from `tabCustomer Health Score`
+			where score_date between %(since)s and %(until)s {in_scope}
+		) scores
+		where latest = 1
+		group by period
+		order by period
+		""",
+		{**params.get_parameters(), "since": since, "until": until},
+		as_dict=True,
+	)
+
+
+def churned_customers(customers) -> set[str]:
+	"""The customers of the sub-query whose lifecycle stage is Churned."""
+	customer = frappe.qb.DocType("Customer")
+	return set(
+		frappe.qb.from_(customer)
+		.select(customer.name)
+		.where((customer.cs_lifecycle_stage == "Churned") & customer.name.isin(customers))
+		.run(pluck=True)
 	)

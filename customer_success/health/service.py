@@ -14,6 +14,7 @@ from frappe.query_builder.functions import Concat
 from frappe.utils import add_days, get_first_day, getdate, now_datetime, nowdate
 
 from customer_success.health import engine, queries
+from customer_success.renewals import queries as renewal_queries
 from customer_success.usage import service as usage
 
 CHUNK_SIZE = 2000
@@ -885,3 +886,60 @@ def recompute_customer(customer: str, inputs: dict | None = None) -> dict:
 			# update_modified=False: the Customer's own `modified` stays, so a form open elsewhere saves.
 			frappe.db.set_value("Customer", customer, inputs, update_modified=False)
 		return score_range(customer, customer)
+
+
+# --- the backtest: what the history said before each renewal and churn ------------------------
+
+
+def backtest_readings(customers, start: date, end: date, lookbacks=engine.BACKTEST_LOOKBACKS) -> list[dict]:
+	"""The renewals and churns of [start, end] among the customers of the sub-query `customers`
+	(recorded on Renewals where there are any, else read off contracts: `engine.merge_outcomes`,
+	`engine.outcome_events`), each with what its score history said `lookbacks` days before:
+	the latest stored score on or before that day, at most `engine.SNAPSHOT_MAX_AGE_DAYS` older
+	(monthly history is enough). A handful of queries, whatever the number of events.
+
+	Each event: {"customer", "outcome", "date", "readings": {lookback: {"score_date", "score",
+	"status"} or None}, "signals": {lookback: {signal: value}}}.
+	"""
+	contracts = queries.submitted_contracts(customers, start, end)
+	churned = queries.churned_customers(customers)
+	events = engine.merge_outcomes(
+		engine.outcome_events(contracts, churned, start, end),
+		renewal_queries.closed_outcomes(customers, start, end),
+	)
+	if not events:
+		return []
+	targets = [add_days(ev["date"], -lb) for ev in events for lb in lookbacks]
+	since = add_days(min(targets), -engine.SNAPSHOT_MAX_AGE_DAYS)
+	history: dict[str, tuple[list, list]] = {}
+	for row in queries.snapshot_dates(sorted({ev["customer"] for ev in events}), since, max(targets)):
+		dates, names = history.setdefault(row.customer, ([], []))
+		day = getdate(row.score_date)
+		if dates and dates[-1] == day:  # two models scored that day: the later one counts
+			names[-1] = row.name
+		else:
+			dates.append(day)
+			names.append(row.name)
+	chosen: dict[tuple[int, int], object] = {}
+	for i, ev in enumerate(events):
+		dates, names = history.get(ev["customer"], ([], []))
+		for lb in lookbacks:
+			index = engine.nearest_on_or_before(dates, getdate(add_days(ev["date"], -lb)))
+			if index is not None:
+				chosen[(i, lb)] = names[index]
+	stored = queries.snapshots(list(set(chosen.values())))
+	for i, ev in enumerate(events):
+		ev["readings"], ev["signals"] = {}, {}
+		for lb in lookbacks:
+			snap = stored.get(chosen.get((i, lb)))
+			if not snap:
+				ev["readings"][lb], ev["signals"][lb] = None, {}
+				continue
+			explanation = json.loads(snap.explanation) if snap.explanation else []
+			ev["signals"][lb] = engine.snapshot_signals(snap.score, snap.status, explanation)
+			ev["readings"][lb] = {
+				"score_date": getdate(snap.score_date),
+				"score": ev["signals"][lb].get(engine.HEALTH_SCORE_SIGNAL),
+				"status": snap.status,
+			}
+	return events

@@ -595,3 +595,38 @@ def auto_renewals_with_notice(start: date, end: date, filters: dict, csm: str | 
 		if start <= row.notice_date <= end:
 			found.append(row)
 	return found
+
+
+# --- reads for other rooms' reports -------------------------------------------------------------
+
+
+def open_renewal_ends(customers) -> dict[str, dict]:
+	"""{customer: {"renewal", "end_date"}} of the earliest Open renewal of each customer given (a
+	list or a sub-query), for the Customer Health report's renewal date."""
+	renewal = frappe.qb.DocType("Renewal")
+	rows = (
+		frappe.qb.from_(renewal)
+		.select(renewal.name, renewal.customer, renewal.end_date)
+		.where((renewal.status == engine.OPEN) & renewal.customer.isin(customers))
+		.orderby(renewal.end_date, order=frappe.qb.desc)
+		.run(as_dict=True)
+	)
+	# earliest last: it overwrites the later ones
+	return {row.customer: {"renewal": row.name, "end_date": getdate(row.end_date)} for row in rows}
+
+
+def closed_outcomes(customers, start: date, end: date) -> list[dict]:
+	"""Renewals closed as Renewed or Churned whose term ended in [start, end], of the customers of
+	the sub-query, as outcome events {"customer", "outcome", "date"} (the Health Backtest's)."""
+	renewal = frappe.qb.DocType("Renewal")
+	rows = (
+		frappe.qb.from_(renewal)
+		.select(renewal.customer, renewal.status, renewal.end_date)
+		.where(
+			renewal.status.isin((engine.RENEWED, engine.CHURNED))
+			& renewal.end_date[start:end]
+			& renewal.customer.isin(customers)
+		)
+		.run(as_dict=True)
+	)
+	return [{"customer": r.customer, "outcome": r.status, "date": getdate(r.end_date)} for r in rows]

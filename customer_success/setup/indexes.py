@@ -1,4 +1,5 @@
-"""Indexes we add to ERPNext tables for the nightly reads; dropped on uninstall."""
+"""Indexes we add for the nightly reads and the reports (on ERPNext tables, and one on our score
+history); dropped on uninstall."""
 
 import frappe
 
@@ -29,6 +30,19 @@ APP_INDEXES = (
 		("customer", "status", "priority", "opening_date", "agreement_status"),
 		"cs_customer_support_index",
 	),
+	# The reports and cards over a book: grouped counts of customers per CSM and health status read
+	# this index alone; the portfolio walks the score index weakest first and stops at its page.
+	(
+		"Customer",
+		("cs_owner", "disabled", "cs_health_status", "cs_health_score", "cs_tier", "cs_lifecycle_stage"),
+		"cs_book_health_index",
+	),
+	("Customer", ("cs_health_score",), "cs_health_score_index"),
+	# The Health Trend report reads a period's scores from this index alone (the table's own
+	# indexes are made with the doctype; this one is the reports', added on migrate as well).
+	("Customer Health Score", ("score_date", "customer", "status", "score"), "cs_score_history_index"),
+	# The backtest finds the contracts ending in a period without reading every contract.
+	("Contract", ("docstatus", "end_date", "party_type", "party_name"), "cs_contract_end_index"),
 )
 
 

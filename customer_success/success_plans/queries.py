@@ -4,7 +4,7 @@ from datetime import date
 
 import frappe
 from frappe.query_builder import Case
-from frappe.query_builder.functions import Coalesce, Count, Date, Max, Sum
+from frappe.query_builder.functions import Coalesce, Count, Date, Max, Min, Sum
 
 from customer_success.health.queries import company_rates
 from customer_success.success_plans import engine
@@ -381,3 +381,93 @@ def shared_plans(customers: list[str]) -> list[dict]:
 		.orderby(plan.start_date, order=frappe.qb.desc)
 		.run(as_dict=True)
 	)
+
+
+# --- reads for the reports ---------------------------------------------------------------------
+
+
+def plan_progress_rows(
+	customers, today: date, statuses=None, overlap_from=None, overlap_to=None
+) -> list[dict]:
+	"""The plans of the customers of the sub-query with their progress, objectives (all, achieved),
+	milestones (all, done, overdue: marked Overdue or still open past their due date) and next
+	check-in (the earliest Due check-in, else the plan's next due date). Plans running in
+	[overlap_from, overlap_to] when given. Four grouped queries, whatever the number of plans."""
+	plan = frappe.qb.DocType("Success Plan")
+	customer = frappe.qb.DocType("Customer")
+	condition = plan.customer.isin(customers) & (plan.docstatus < 2)
+	if statuses:
+		condition &= plan.status.isin(statuses)
+	if overlap_to:
+		condition &= plan.start_date.isnull() | (plan.start_date <= overlap_to)
+	if overlap_from:
+		condition &= plan.end_date.isnull() | (plan.end_date >= overlap_from)
+	rows = (
+		frappe.qb.from_(plan)
+		.join(customer)
+		.on(customer.name == plan.customer)
+		.select(
+			plan.name.as_("plan"),
+			plan.title,
+			plan.customer,
+			plan.customer_name,
+			customer.cs_owner.as_("csm"),
+			customer.cs_tier.as_("tier"),
+			customer.cs_lifecycle_stage.as_("lifecycle_stage"),
+			plan.status,
+			plan.start_date,
+			plan.end_date,
+			plan.progress,
+			plan.next_checkin_due,
+		)
+		.where(condition)
+		.orderby(plan.end_date)
+		.orderby(plan.name)
+		.run(as_dict=True)
+	)
+	if not rows:
+		return []
+	plans = frappe.qb.from_(plan).select(plan.name).where(condition)  # a sub-query, not a list
+
+	objective = frappe.qb.DocType("Success Plan Objective")
+	achieved = Case().when((objective.status == "Achieved") | (objective.progress >= 100), 1).else_(0)
+	objectives = {
+		name: (int(total), int(done or 0))
+		for name, total, done in frappe.qb.from_(objective)
+		.select(objective.parent, Count("*"), Sum(achieved))
+		.where((objective.parenttype == "Success Plan") & objective.parent.isin(plans))
+		.groupby(objective.parent)
+		.run()
+	}
+
+	milestone = frappe.qb.DocType("Success Plan Milestone")
+	overdue = (milestone.status == engine.OVERDUE) | (
+		milestone.status.isin((engine.NOT_STARTED, engine.IN_PROGRESS)) & (milestone.due_date < today)
+	)
+	milestones = {
+		name: (int(total), int(done or 0), int(late or 0))
+		for name, total, done, late in frappe.qb.from_(milestone)
+		.select(
+			milestone.success_plan,
+			Count("*"),
+			Sum(Case().when(milestone.status == "Done", 1).else_(0)),
+			Sum(Case().when(overdue, 1).else_(0)),
+		)
+		.where(milestone.success_plan.isin(plans) & (milestone.status != "Skipped"))
+		.groupby(milestone.success_plan)
+		.run()
+	}
+
+	checkin = frappe.qb.DocType("Success Plan Check-in")
+	next_checkins = dict(
+		frappe.qb.from_(checkin)
+		.select(checkin.success_plan, Min(checkin.due_date))
+		.where(checkin.success_plan.isin(plans) & (checkin.status == "Due") & (checkin.docstatus == 0))
+		.groupby(checkin.success_plan)
+		.run()
+	)
+	for row in rows:
+		row.objectives, row.objectives_achieved = objectives.get(row.plan, (0, 0))
+		row.milestones, row.milestones_done, row.milestones_overdue = milestones.get(row.plan, (0, 0, 0))
+		row.next_checkin = next_checkins.get(row.plan) or row.next_checkin_due
+	return rows

@@ -1,0 +1,228 @@
+"""Benchmark: server time of every number card, dashboard chart and script report of the app, as the
+desk calls them. Prints a table; asserts nothing.
+
+    cd ~/frappe-bench/sites
+    ../env/bin/python ../apps/customer_success/benchmarks/desk_timings.py --site SITE [--runs 5]
+
+Everything is found on the site (every Number Card, Dashboard Chart and Report of the app's modules),
+so what other rooms add is timed too. Each is called the way the desk calls it:
+- a Custom number card: its method; a Document Type card: frappe's `number_card.get_result`;
+- a chart: frappe's `dashboard_chart.get` (refresh, so frappe's chart cache is bypassed), or for a
+  Custom chart its source's `get`;
+- a script report: frappe's `query_report.run` with the report's default filters (its Python
+  defaults: the JS defaults are the same dates).
+Each runs as a CS Manager (the whole team: the worst case) and as the CSM with the largest book (on a
+book whose owners are not CSMs, the reports run as a CS Manager filtering by the largest book),
+once to warm up and then `--runs` times; the median is printed against the 300 ms target.
+"""
+
+import argparse
+import statistics
+import time
+
+import frappe
+
+TARGET_MS = 300.0
+
+
+def log(*args):
+	print(*args, flush=True)
+
+
+def app_modules() -> list[str]:
+	return frappe.get_all("Module Def", filters={"app_name": "customer_success"}, pluck="name")
+
+
+def people() -> dict[str, str]:
+	"""{label: user}: a CS Manager (else Administrator) and the CSM with the largest book."""
+	from customer_success.constants import CS_MANAGER_ROLE, CSM_ROLE
+
+	has_role = frappe.qb.DocType("Has Role")
+	user = frappe.qb.DocType("User")
+	manager = (
+		frappe.qb.from_(has_role)
+		.join(user)
+		.on(user.name == has_role.parent)
+		.select(has_role.parent)
+		.where((has_role.role == CS_MANAGER_ROLE) & (has_role.parenttype == "User") & (user.enabled == 1))
+		.limit(1)
+		.run(pluck=True)
+	)
+	customer = frappe.qb.DocType("Customer")
+	csms = set(
+		frappe.qb.from_(has_role)
+		.select(has_role.parent)
+		.where((has_role.role == CSM_ROLE) & (has_role.parenttype == "User"))
+		.run(pluck=True)
+	)
+	from frappe.query_builder.functions import Count
+
+	books = (
+		frappe.qb.from_(customer)
+		.select(customer.cs_owner, Count("*").as_("n"))
+		.where(customer.cs_owner.isnotnull())
+		.groupby(customer.cs_owner)
+		.orderby(Count("*"), order=frappe.qb.desc)
+		.run()
+	)
+	csm = next((owner for owner, _n in books if owner in csms), None)
+	found = {"CS Manager": manager[0] if manager else "Administrator"}
+	if csm:
+		found["CSM"] = csm
+	elif books:
+		# no owner is a CSM (a synthetic book): the reports are timed as a CS Manager filtering by
+		# the largest book, which is the query a CSM's report runs
+		found["largest book"] = books[0][0]
+	return found
+
+
+def book_sizes(users: dict[str, str]) -> dict[str, int]:
+	sizes = {"CS Manager": frappe.db.count("Customer", {"disabled": 0})}
+	for label in ("CSM", "largest book"):
+		if label in users:
+			sizes[label] = frappe.db.count("Customer", {"disabled": 0, "cs_owner": users[label]})
+	return sizes
+
+
+def callables(
+	report_filters: dict | None = None, reports_only: bool = False
+) -> list[tuple[str, str, object]]:
+	"""[(kind, name, fn)] for every card, chart and report of the app."""
+	from frappe.desk.doctype.dashboard_chart.dashboard_chart import get as get_chart
+	from frappe.desk.doctype.number_card.number_card import get_result
+	from frappe.desk.query_report import run as run_report
+
+	modules = app_modules()
+	found = []
+	for name in frappe.get_all(
+		"Number Card", filters={"module": ("in", modules)}, pluck="name", order_by="name"
+	):
+		card = frappe.get_doc("Number Card", name)
+		if card.type == "Custom":
+			try:
+				method = frappe.get_attr(card.method)
+			except (AttributeError, ImportError):  # a card of other code than this checkout's
+				found.append(("card", name, lambda m=card.method: missing(m)))
+				continue
+			found.append(("card", name, lambda method=method, card=card: method(filters=card.filters_json)))
+		else:
+			found.append(("card", name, lambda card=card: get_result(card.as_dict(), card.filters_json)))
+	for name in frappe.get_all(
+		"Dashboard Chart", filters={"module": ("in", modules)}, pluck="name", order_by="name"
+	):
+		chart = frappe.get_doc("Dashboard Chart", name)
+		if chart.chart_type == "Custom":
+			# the desk calls the source's own method (its .js names it): the room's `get`
+			module = frappe.scrub(frappe.db.get_value("Dashboard Chart Source", chart.source, "module"))
+			source = frappe.scrub(chart.source)
+			path = f"customer_success.{module}.dashboard_chart_source.{source}.{source}.get"
+			try:
+				method = frappe.get_attr(path)
+			except (AttributeError, ImportError):
+				found.append(("chart", name, lambda m=path: missing(m)))
+				continue
+			found.append(
+				("chart", name, lambda m=method, c=chart: m(chart_name=c.name, filters=c.filters_json))
+			)
+		else:
+			found.append(("chart", name, lambda name=name: get_chart(chart_name=name, refresh=1)))
+	for name in frappe.get_all(
+		"Report",
+		filters={"module": ("in", modules), "report_type": "Script Report"},
+		pluck="name",
+		order_by="name",
+	):
+		found.append(
+			(
+				"report",
+				name,
+				lambda name=name: run_report(
+					name, filters=dict(report_filters or {}), ignore_prepared_report=True
+				),
+			)
+		)
+	return [item for item in found if item[0] == "report"] if reports_only else found
+
+
+class MissingMethod(Exception):
+	pass
+
+
+def missing(method: str):
+	raise MissingMethod(f"{method} is not in this checkout")
+
+
+def rows_of(result) -> str:
+	if isinstance(result, dict) and "result" in result:
+		return str(len(result["result"]))
+	if isinstance(result, dict) and "value" in result:
+		return str(result["value"])
+	if isinstance(result, int | float):
+		return str(result)
+	return ""
+
+
+def time_one(fn, runs: int) -> tuple[float, str, str | None]:
+	try:
+		result = fn()  # warm-up (caches, the first compile of each query)
+		frappe.db.rollback()
+		times = []
+		for _ in range(runs):
+			start = time.perf_counter()
+			result = fn()
+			times.append((time.perf_counter() - start) * 1000)
+			frappe.db.rollback()
+		return statistics.median(times), rows_of(result), None
+	except frappe.PermissionError:
+		frappe.db.rollback()
+		return float("nan"), "", "not for this role"
+	except Exception as e:
+		frappe.db.rollback()
+		return float("nan"), "", f"{type(e).__name__}: {str(e)[:80]}"
+
+
+def main():
+	parser = argparse.ArgumentParser(
+		description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+	)
+	parser.add_argument("--site", required=True)
+	parser.add_argument("--runs", type=int, default=5)
+	parser.add_argument("--only", help="time only the cards, charts or reports whose name contains this")
+	args = parser.parse_args()
+	frappe.init(site=args.site)
+	frappe.connect()
+	try:
+		users = people()
+		sizes = book_sizes(users)
+		log(f"site {args.site}: {sizes['CS Manager']:,} active customers")
+		for label, user in users.items():
+			log(f"  as {label}: {user} ({sizes[label]:,} customers in view)")
+		log("")
+		log("| kind | name | as | median ms | figure / rows | ≤ 300 ms |")
+		log("|---|---|---|---:|---:|:---:|")
+		for label, user in users.items():
+			largest = label == "largest book"
+			frappe.set_user(users["CS Manager"] if largest else user)
+			found = callables({"csm": user}, reports_only=True) if largest else callables()
+			for kind, name, fn in found:
+				if args.only and args.only.lower() not in name.lower():
+					continue
+				ms, rows, error = time_one(fn, args.runs)
+				verdict = (
+					"-"
+					if error == "not for this role"
+					else "error"
+					if error
+					else "✔"
+					if ms <= TARGET_MS
+					else "✘"
+				)
+				shown = "-" if ms != ms else f"{ms:,.0f}"  # nan: not timed
+				log(f"| {kind} | {name} | {label} | {shown} | {error or rows} | {verdict} |")
+			frappe.set_user("Administrator")
+	finally:
+		frappe.destroy()
+
+
+if __name__ == "__main__":
+	main()

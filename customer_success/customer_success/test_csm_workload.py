@@ -1,0 +1,175 @@
+"""CSM Workload against hand-computed figures on real invoices (credit notes, a second currency),
+alerts and their tasks, milestones and check-ins; per role."""
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, getdate, nowdate
+
+from customer_success.constants import CS_MANAGER_ROLE, CSM_ROLE
+from customer_success.tests.utils import (
+	make_customer,
+	make_eur_company,
+	make_sales_invoice,
+	make_shared_users,
+	make_success_plan,
+)
+
+CSM_A = "reports-csm-a@example.com"
+CSM_B = "reports-csm-b@example.com"
+MANAGER = "reports-manager@example.com"
+REPORT = "CSM Workload"
+
+
+def run_report(user: str, **filters) -> dict:
+	from frappe.desk.query_report import run
+
+	frappe.set_user(user)
+	try:
+		return run(REPORT, filters=filters)
+	finally:
+		frappe.set_user("Administrator")
+
+
+def rows_by_csm(user: str, **filters) -> dict:
+	return {row["csm"]: row for row in run_report(user, **filters)["result"]}
+
+
+class TestCSMWorkloadReport(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_shared_users({CSM_A: [CSM_ROLE], CSM_B: [CSM_ROLE], MANAGER: [CS_MANAGER_ROLE]})
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def setUp(self):
+		from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
+
+		today = getdate(nowdate())
+		self.red = make_customer(cs_owner=CSM_A, cs_tier="Enterprise").name
+		frappe.db.set_value("Customer", self.red, "cs_health_status", "Red", update_modified=False)
+		self.green = make_customer(cs_owner=CSM_A, cs_tier="SMB").name
+		self.theirs = make_customer(cs_owner=CSM_B).name
+
+		# revenue: 1000 (30 days ago) + 2000 (200 days ago) - 400 credited today; 5000 too old
+		recent = make_sales_invoice(self.red, rate=1000, posting_date=add_days(today, -30))
+		make_sales_invoice(self.red, rate=2000, posting_date=add_days(today, -200))
+		make_sales_invoice(self.red, rate=5000, posting_date=add_days(today, -400))
+		credit = make_sales_return(recent.name)
+		credit.items[0].rate = 400
+		credit.insert()
+		credit.submit()
+		self.revenue = recent.base_net_total + 2000 + credit.base_net_total
+		make_sales_invoice(self.theirs, rate=700, posting_date=add_days(today, -10))
+
+		# alerts: one open (two tasks late, one not; one done), one resolved
+		rules = frappe.get_all("CS Alert Rule", pluck="name", order_by="name", limit=2)
+		alert = frappe.get_doc(
+			{
+				"doctype": "CS Alert",
+				"customer": self.red,
+				"rule": rules[0],
+				"severity": "High",
+				"status": "Open",
+			}
+		).insert(ignore_permissions=True)
+		for title, due, status in (
+			("late", add_days(today, -2), "Open"),
+			("later", add_days(today, -1), "Open"),
+			("not yet", add_days(today, 5), "Open"),
+			("done", add_days(today, -5), "Done"),
+		):
+			frappe.get_doc(
+				{
+					"doctype": "CS Alert Task",
+					"parent": alert.name,
+					"parenttype": "CS Alert",
+					"parentfield": "tasks",
+					"title": title,
+					"due_date": due,
+					"status": status,
+				}
+			).db_insert()
+		closed = frappe.get_doc(
+			{
+				"doctype": "CS Alert",
+				"customer": self.green,
+				"rule": rules[1],
+				"severity": "Low",
+				"status": "Open",
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.set_value("CS Alert", closed.name, "status", "Resolved")
+
+		# plans: two late milestones (one open past due, one marked Overdue), one done; a late check-in
+		plan = make_success_plan(self.red, start_date=add_days(today, -90), end_date=add_days(today, 90))
+		for due, status in ((-20, "Not Started"), (-10, "Overdue"), (-30, "Done"), (15, "In Progress")):
+			frappe.get_doc(
+				{
+					"doctype": "Success Plan Milestone",
+					"success_plan": plan.name,
+					"title": "Step",
+					"due_date": add_days(today, due),
+					"status": status,
+					"completed_on": add_days(today, due) if status == "Done" else None,
+				}
+			).insert(ignore_permissions=True)
+		for due in (-4, 6):
+			frappe.get_doc(
+				{
+					"doctype": "Success Plan Check-in",
+					"success_plan": plan.name,
+					"due_date": add_days(today, due),
+					"status": "Due",
+				}
+			).insert(ignore_permissions=True)
+
+	def test_a_csm_row_by_hand(self):
+		row = rows_by_csm(MANAGER, csm=CSM_A)[CSM_A]
+		self.assertEqual((row["customers"], row["red_customers"]), (2, 1))
+		self.assertAlmostEqual(row["revenue"], self.revenue)
+		self.assertAlmostEqual(row["revenue"], 2600.0)
+		self.assertEqual(row["open_alerts"], 1)
+		self.assertEqual(row["overdue_alert_tasks"], 2)
+		self.assertEqual(row["overdue_milestones"], 2)
+		self.assertEqual(row["overdue_checkins"], 1)
+		self.assertEqual(row["overdue_items"], 5)
+
+	def test_revenue_period(self):
+		today = getdate(nowdate())
+		row = rows_by_csm(MANAGER, csm=CSM_A, from_date=add_days(today, -60), to_date=today)[CSM_A]
+		self.assertAlmostEqual(row["revenue"], 600.0)  # 1000 - 400
+		row = rows_by_csm(MANAGER, csm=CSM_A, from_date=add_days(today, -500), to_date=today)[CSM_A]
+		self.assertAlmostEqual(row["revenue"], 7600.0)
+
+	def test_another_company_is_converted_to_company_currency(self):
+		import erpnext
+
+		if erpnext.get_company_currency(erpnext.get_default_company()) != "USD":
+			self.skipTest("the test converts EUR into a USD default company")
+		eur_company = make_eur_company(rate=1.1, rate_date=nowdate())
+		make_sales_invoice(self.green, rate=1000, company=eur_company, currency="EUR", conversion_rate=1)
+		row = rows_by_csm(MANAGER, csm=CSM_A)[CSM_A]
+		self.assertAlmostEqual(row["revenue"], 2600.0 + 1100.0)
+
+	def test_book_limits(self):
+		mine = rows_by_csm(CSM_A)
+		self.assertEqual(set(mine), {CSM_A})
+		self.assertEqual(run_report(CSM_A, csm=CSM_B)["result"], [])
+		theirs = rows_by_csm(CSM_B)
+		self.assertEqual(set(theirs), {CSM_B})
+		self.assertEqual(theirs[CSM_B]["customers"], 1)
+		self.assertAlmostEqual(theirs[CSM_B]["revenue"], 700.0)
+		team = rows_by_csm(MANAGER)
+		self.assertTrue({CSM_A, CSM_B} <= set(team))
+		self.assertEqual(team[CSM_A]["overdue_items"], 5)
+		# the team view: the same figures
+		self.assertAlmostEqual(team[CSM_A]["revenue"], 2600.0)
+		self.assertAlmostEqual(team[CSM_B]["revenue"], 700.0)
+
+	def test_chart_stacks_the_overdue_kinds(self):
+		chart = run_report(MANAGER, csm=CSM_A)["chart"]
+		values = [dataset["values"][0] for dataset in chart["data"]["datasets"]]
+		self.assertEqual(values, [2, 1, 2])

@@ -1,0 +1,80 @@
+"""What the app's script reports share: the customer filters (CSM, tier, lifecycle stage), always
+limited to the user's book, and their date range.
+
+A CSM sees her own customers only, whatever CSM she filters by (another CSM's name gives an empty
+report); a CS Manager sees every book, or the one she filters by (permissions.report_book).
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+import frappe
+from frappe import _
+from frappe.query_builder import Criterion
+from frappe.utils import add_days, getdate, nowdate
+
+from customer_success.permissions import report_book
+
+
+@dataclass(frozen=True)
+class CustomerScope:
+	csm: str | None
+	tier: str | None
+	lifecycle_stage: str | None
+	allowed: bool
+
+	@property
+	def everyone(self) -> bool:
+		"""No filter at all: every customer (a CS Manager's team view)."""
+		return self.allowed and not (self.csm or self.tier or self.lifecycle_stage)
+
+
+def customer_scope(filters) -> CustomerScope:
+	filters = frappe._dict(filters or {})
+	csm, allowed = report_book(filters.get("csm") or None)
+	return CustomerScope(csm, filters.get("tier") or None, filters.get("lifecycle_stage") or None, allowed)
+
+
+def customer_criterion(customer, scope: CustomerScope, include_disabled: bool = False):
+	"""The WHERE on a Customer table (`customer` = frappe.qb.DocType("Customer") or an alias of it)."""
+	conditions = [] if include_disabled else [customer.disabled == 0]
+	if scope.csm:
+		conditions.append(customer.cs_owner == scope.csm)
+	if scope.tier:
+		conditions.append(customer.cs_tier == scope.tier)
+	if scope.lifecycle_stage:
+		conditions.append(customer.cs_lifecycle_stage == scope.lifecycle_stage)
+	return Criterion.all(conditions) if conditions else customer.name.isnotnull()
+
+
+def customers_in_scope(scope: CustomerScope, include_disabled: bool = False):
+	"""A sub-query of the names of the customers in scope, for `field.isin(...)`."""
+	customer = frappe.qb.DocType("Customer")
+	return (
+		frappe.qb.from_(customer)
+		.select(customer.name)
+		.where(customer_criterion(customer, scope, include_disabled))
+	)
+
+
+def date_range(filters, default_days: int, default_to: date | None = None) -> tuple[date, date]:
+	"""The report's From Date and To Date (defaults: the last `default_days` days to today)."""
+	filters = frappe._dict(filters or {})
+	to_date = getdate(filters.get("to_date") or default_to or nowdate())
+	from_date = getdate(filters.get("from_date") or add_days(to_date, -default_days))
+	check_date_order(from_date, to_date)
+	return from_date, to_date
+
+
+def check_date_order(from_date: date | None, to_date: date | None):
+	if from_date and to_date and from_date > to_date:
+		frappe.throw(
+			_("From Date ({0}) must be on or before To Date ({1}).").format(
+				frappe.format(from_date, "Date"), frappe.format(to_date, "Date")
+			),
+			title=_("Invalid Filters"),
+		)
+
+
+def empty_report(columns: list[dict], message: str | None = None):
+	return columns, [], message, None, None
