@@ -13,8 +13,8 @@ from customer_success.setup import custom_fields, defaults, indexes, roles
 def after_install():
 	roles.make_roles()
 	roles.make_role_permissions()
+	custom_fields.make_custom_fields()  # before the indexes: some index our cs_ columns
 	indexes.make_indexes()
-	custom_fields.make_custom_fields()
 	make_defaults()
 	frappe.db.commit()  # nosemgrep: the install must persist before later hooks run
 
@@ -22,8 +22,8 @@ def after_install():
 def after_migrate():
 	roles.make_roles()
 	roles.make_role_permissions(only_new=True)
-	indexes.make_indexes()
 	custom_fields.make_custom_fields()
+	indexes.make_indexes()
 	make_defaults()
 
 
