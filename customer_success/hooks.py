@@ -103,3 +103,6 @@ standard_portal_menu_items = [
 has_website_permission = {
 	"Success Plan": "customer_success.permissions.success_plan_has_website_permission",
 }
+
+# Print formats and the portal page show a metric's value with its unit ("3 teams", "1 report").
+jinja = {"methods": ["customer_success.success_plans.service.cs_metric"]}

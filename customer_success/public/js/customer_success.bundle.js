@@ -302,3 +302,75 @@ customer_success.health.service.show_row_health = function (listview, customer_f
 		})
 		.catch(() => null);
 };
+
+// Metrics count or measure (the twin of success_plans/engine.py: guess_metric_kind, metric_value,
+// metric_decimals, singular_unit, unit_for, metric_text). A count shows as a whole number, and the
+// unit agrees with the number: "1 team", "3 teams", "1.5 hours", "70%".
+(function (service) {
+	service.COUNT = "Count";
+	service.MEASURE = "Measure";
+	const MEASURE_WORDS = new Set(
+		("percent percentage pct seconds second secs sec minutes minute mins min hours hour hrs hr days day " +
+			"weeks week months month years year score points point nps csat ces rate ratio share usd eur gbp " +
+			"money revenue amount value kg km gb mb tb").split(" ")
+	);
+	service.guess_metric_kind = function (unit) {
+		const text = String(unit || "").trim().toLowerCase();
+		if (!text || text.includes("%") || /[$€£¥]/.test(text)) return service.MEASURE;
+		const first = text.replace(/[/-]/g, " ").split(/\s+/)[0];
+		return MEASURE_WORDS.has(first) ? service.MEASURE : service.COUNT;
+	};
+	service.metric_value = function (value, kind) {
+		if (value === null || value === undefined || value === "") return null;
+		const n = Number(value);
+		if (kind !== service.COUNT) return n;
+		const whole = Math.floor(Math.abs(n) + 0.5);
+		return whole ? Math.sign(n) * whole : 0;
+	};
+	service.metric_decimals = function (value, kind) {
+		if (value === null || value === undefined || kind === service.COUNT) return 0;
+		const n = Number(value);
+		for (const d of [0, 1]) if (Math.abs(Number(n.toFixed(d)) - n) < 1e-9) return d;
+		return 2;
+	};
+	service.singular_unit = function (unit) {
+		const text = String(unit || "").trim();
+		const cut = text.lastIndexOf(" ");
+		const head = cut > -1 ? text.slice(0, cut) : "";
+		const word = cut > -1 ? text.slice(cut + 1) : text;
+		const lower = word.toLowerCase();
+		if (lower === "people") return (head ? `${head} ` : "") + word.slice(0, -4) + "rson";
+		if (!/^[A-Za-z]{3,}$/.test(word) || !lower.endsWith("s") || /(ss|us|is)$/.test(lower)) return text;
+		let singular;
+		if (lower.endsWith("ies") && word.length > 4) singular = word.slice(0, -3) + "y";
+		else if (/(sses|xes|zes|ches|shes)$/.test(lower)) singular = word.slice(0, -2);
+		else singular = word.slice(0, -1);
+		return head ? `${head} ${singular}` : singular;
+	};
+	service.unit_for = function (value, unit, unit_singular) {
+		if (value !== null && value !== undefined && Math.abs(Number(value)) === 1) {
+			return String(unit_singular || "").trim() || service.singular_unit(unit);
+		}
+		return String(unit || "").trim();
+	};
+	service.metric_text = function (number_text, value, unit, unit_singular) {
+		const label = service.unit_for(value, unit, unit_singular);
+		if (!label) return number_text;
+		return label.startsWith("%") ? `${number_text}${label}` : `${number_text} ${label}`;
+	};
+	// A row's value with its unit, in the user's number format ("–" when there is none).
+	service.format_metric = function (value, row) {
+		if (value === null || value === undefined || value === "") return "–";
+		const kind = (row && row.metric_kind) || service.guess_metric_kind(row && row.unit);
+		const shown = service.metric_value(value, kind);
+		const text = format_number(shown, null, service.metric_decimals(shown, kind));
+		return service.metric_text(text, shown, row && row.unit, row && row.unit_singular);
+	};
+	// Show a child table's value columns with their units ("3 teams") in the form's grid.
+	service.show_metric_units = function (frm, table, fieldnames) {
+		const grid = frm.fields_dict[table] && frm.fields_dict[table].grid;
+		if (!grid) return;
+		const formatter = (value, df, options, row) => frappe.utils.escape_html(service.format_metric(value, row));
+		for (const fieldname of fieldnames) grid.update_docfield_property(fieldname, "formatter", formatter);
+	};
+})(customer_success.success_plans.service);
