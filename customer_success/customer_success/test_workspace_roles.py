@@ -202,6 +202,10 @@ class TestWorkspaceRoles(FrappeTestCase):
 				doctype="Success Plan", filters=json.loads(shortcut.stats_filter), fields=[], distinct=False
 			)
 			self.assertEqual(get_count(), cards.running_plans()["value"], user)
+			# the batched workspace request counts the shortcut the same way
+			key = json.dumps(["Success Plan", json.loads(shortcut.stats_filter)])
+			batched = cards.workspace_widgets(counts=json.dumps([key]))["counts"][key]
+			self.assertEqual(batched, cards.running_plans()["value"], user)
 		frappe.set_user(CSM)
 		self.assertEqual(cards.running_plans()["value"], 2)
 

@@ -246,14 +246,16 @@ customer_success.widget_batch = {
 	},
 	request(kind, name) {
 		if (!name || !this.applies()) return Promise.resolve(null);
-		if (!this.pending || this.pending.number_cards.length + this.pending.charts.length >= this.MAX) {
-			const batch = { number_cards: [], charts: [] };
+		const size = (b) => b.number_cards.length + b.charts.length + b.counts.length;
+		if (!this.pending || size(this.pending) >= this.MAX) {
+			const batch = { number_cards: [], charts: [], counts: [] };
 			batch.promise = new Promise((resolve) => setTimeout(resolve, 0)).then(() => {
 				if (this.pending === batch) this.pending = null;
 				return frappe
 					.xcall("customer_success.customer_success.api.workspace_widgets", {
 						number_cards: batch.number_cards,
 						charts: batch.charts,
+						counts: batch.counts,
 					})
 					.catch(() => null);
 			});
@@ -261,7 +263,10 @@ customer_success.widget_batch = {
 		}
 		const batch = this.pending;
 		batch[kind].push(name);
-		return batch.promise.then((answer) => (answer && answer[kind] && answer[kind][name]) || null);
+		return batch.promise.then((answer) => {
+			const value = answer && answer[kind] ? answer[kind][name] : undefined;
+			return value === undefined ? null : value;
+		});
 	},
 };
 
@@ -301,6 +306,24 @@ customer_success.relabel_widgets = function () {
 		card.render_number = function () {
 			render_number.call(this);
 			if (this.card_doc && this.card_doc.type === "Custom") relabel(this, this.data);
+		};
+	}
+	// A shortcut's count ("5 running") comes in the same request as the cards.
+	const shortcut = factory.shortcut && factory.shortcut.prototype;
+	if (shortcut) {
+		const set_actions = shortcut.set_actions;
+		shortcut.set_actions = function () {
+			if (!batch.applies()) return set_actions.call(this);
+			const count = frappe.db.count;
+			frappe.db.count = (doctype, args = {}) => {
+				const key = JSON.stringify([doctype, args.filters || {}]);
+				return batch.request("counts", key).then((n) => (n === null ? count.call(frappe.db, doctype, args) : n));
+			};
+			try {
+				return set_actions.call(this);
+			} finally {
+				frappe.db.count = count;
+			}
 		};
 	}
 	const chart = factory.chart && factory.chart.prototype;
