@@ -116,6 +116,35 @@ class TestWorkspaceRoles(FrappeTestCase):
 		with self.assertRaises(frappe.ValidationError):
 			cards.workspace_widgets(json.dumps(["x"] * 51))
 
+	def test_our_widgets_are_allowed_by_frappes_rule_without_its_table_scan(self):
+		from frappe.desk.doctype.dashboard_chart.dashboard_chart import has_permission as frappe_chart_rule
+		from frappe.desk.doctype.number_card.number_card import has_permission as frappe_card_rule
+
+		from customer_success.permissions import own_widget_has_permission
+
+		workspace = frappe.get_doc("Workspace", "Customer Success")
+		for user in (CSM, MANAGER, "Administrator"):
+			for row in workspace.number_cards:
+				card = frappe.get_doc("Number Card", row.number_card_name)
+				self.assertEqual(
+					own_widget_has_permission(card, user=user),
+					frappe_card_rule(card, "read", user),
+					card.name,
+				)
+			for row in workspace.charts:
+				chart = frappe.get_doc("Dashboard Chart", row.chart_name)
+				self.assertEqual(
+					own_widget_has_permission(chart, user=user),
+					frappe_chart_rule(chart, "read", user),
+					chart.name,
+				)
+		# another app's widget is left to frappe
+		other = frappe.get_doc(
+			"Dashboard Chart",
+			frappe.get_all("Dashboard Chart", {"module": "Selling"}, pluck="name", limit=1)[0],
+		)
+		self.assertIsNone(own_widget_has_permission(other, user=CSM))
+
 	def test_a_card_not_of_this_app_gets_no_figure_from_the_batch(self):
 		card = frappe.get_doc(
 			{

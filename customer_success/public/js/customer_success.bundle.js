@@ -338,7 +338,20 @@ customer_success.relabel_widgets = function () {
 				this.chart_doc = doc;
 				this.settings = frappe.dashboards.chart_sources[doc.source];
 				this.__cs_result = entry.result || undefined;
+				this.__cs_batched = true;
 			});
+		};
+		// A batched chart's document is fresh: no second read of it after the data, and no load of
+		// its document type's meta (a custom chart takes its number format from its options).
+		const update_chart_object = chart.update_chart_object;
+		chart.update_chart_object = function () {
+			if (!this.__cs_batched) return update_chart_object.call(this);
+			this.update_last_synced();
+		};
+		const get_source_doctype = chart.get_source_doctype;
+		chart.get_source_doctype = function () {
+			if (this.__cs_batched && this.chart_doc.chart_type === "Custom") return Promise.resolve(null);
+			return get_source_doctype.call(this);
 		};
 		const fetch = chart.fetch;
 		chart.fetch = function (filters, refresh, args) {
