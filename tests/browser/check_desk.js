@@ -180,6 +180,30 @@ async function check(person, browser, problems) {
 	}
 	if (person.shots) await page.screenshot({ path: path.join(SHOTS, "workspace.png"), fullPage: true });
 
+	// A chart redrawn while it animates (a resize as the page grows) must not throw frappe-charts'
+	// "removeChild ... not a child of this node", and must still draw its bars.
+	const redraw = await page.evaluate(async () => {
+		const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+		const data = (values) => ({ labels: ["a", "b", "c"], datasets: [{ values }] });
+		const el = document.createElement("div");
+		document.body.appendChild(el);
+		const chart = frappe.utils.make_chart(el, { data: data([1, 2, 3]), type: "bar", height: 200 });
+		await sleep(900);
+		let error = null;
+		chart.update(data([4, 1, 6]));
+		try {
+			chart.draw(true);
+		} catch (e) {
+			error = e.message;
+		}
+		await sleep(900);
+		const bars = el.querySelectorAll("svg.frappe-chart rect").length;
+		el.remove();
+		return { error, bars };
+	});
+	if (redraw.error) problem(`a chart redrawn while animating throws: ${redraw.error}`);
+	if (redraw.bars < 3) problem(`a chart redrawn while animating lost its bars (${redraw.bars})`);
+
 	if (WORKSPACE_ONLY) {
 		await context.close();
 		return;

@@ -366,9 +366,37 @@ customer_success.relabel_widgets = function () {
 		};
 	}
 };
+// frappe-charts (2.0.0-rc27) swaps a chart's svg for an animated copy while it animates, for about
+// a quarter of a second. A redraw in that window (its ResizeObserver firing as the workspace grows a
+// scrollbar while cards and charts load) calls container.removeChild(svg) on the svg that is not in
+// the container: "Failed to execute 'removeChild' on 'Node'", and the chart stops drawing. Before a
+// redraw, the animated copy is dropped instead; the animation's own restore then finds nothing to do.
+customer_success.guard_chart_redraws = function () {
+	if (!frappe.utils || !frappe.utils.make_chart || frappe.utils.make_chart.__cs_guarded) return;
+	const make_chart = frappe.utils.make_chart;
+	frappe.utils.make_chart = function (...args) {
+		const chart = make_chart.apply(this, args);
+		if (chart && typeof chart.makeChartArea === "function") {
+			const make_chart_area = chart.makeChartArea;
+			chart.makeChartArea = function () {
+				if (this.svg && this.container && this.svg.parentNode !== this.container) {
+					for (const copy of this.container.querySelectorAll(":scope > svg")) copy.remove();
+					this.svg = null;
+				}
+				return make_chart_area.call(this);
+			};
+		}
+		return chart;
+	};
+	frappe.utils.make_chart.__cs_guarded = true;
+};
 if (typeof document !== "undefined" && typeof $ !== "undefined") {
-	$(document).on("app_ready", () => customer_success.relabel_widgets());
+	$(document).on("app_ready", () => {
+		customer_success.relabel_widgets();
+		customer_success.guard_chart_redraws();
+	});
 	customer_success.relabel_widgets();
+	customer_success.guard_chart_redraws();
 }
 
 // A percentage as a pill: complete green, most of the way blue, halfway orange, far off red.
