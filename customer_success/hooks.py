@@ -51,6 +51,33 @@ permission_query_conditions = {
 	"Business Review": "customer_success.permissions.business_review_query",
 	"Sales Handoff": "customer_success.permissions.sales_handoff_query",
 	"CS Alert": "customer_success.permissions.cs_alert_query",
+	# Child rows follow their parent's rules (a child doctype's list applies only its own).
+	"Sales Handoff Stakeholder": "customer_success.permissions.child_rows_query",
+	"Sales Handoff Item": "customer_success.permissions.child_rows_query",
+	"Sales Handoff Problem": "customer_success.permissions.child_rows_query",
+	"Sales Handoff Use Case": "customer_success.permissions.child_rows_query",
+	"Sales Handoff Communication": "customer_success.permissions.child_rows_query",
+	"Success Plan Objective": "customer_success.permissions.child_rows_query",
+	"Success Plan Check-in Objective": "customer_success.permissions.child_rows_query",
+	"Business Review Objective": "customer_success.permissions.child_rows_query",
+	"CS Alert Task": "customer_success.permissions.child_rows_query",
+}
+
+# The same rules through frappe's generic doors: counts and link search of our doctypes.
+override_whitelisted_methods = {
+	"frappe.client.get_count": "customer_success.customer_success.api.get_count",
+}
+standard_queries = {
+	doctype: "customer_success.customer_success.api.search_in_book"
+	for doctype in (
+		"Customer Health Score",
+		"Success Plan",
+		"Success Plan Milestone",
+		"Success Plan Check-in",
+		"Business Review",
+		"Sales Handoff",
+		"CS Alert",
+	)
 }
 
 has_permission = {

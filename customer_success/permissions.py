@@ -311,3 +311,102 @@ def own_widget_has_permission(doc, ptype: str = "read", user: str | None = None,
 	return bool(doc.get("document_type")) and bool(
 		frappe.has_permission(doc.document_type, "read", user=user)
 	)
+
+
+# --- the same rules through every door: child rows, counts, link search ----------------------
+
+
+def child_rows_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""Rows of a child table follow their parent's row rules.
+
+	`frappe.client.get_list("Sales Handoff Stakeholder", parent="Sales Handoff")` applies only the
+	child doctype's own conditions; without these, a CSM could list every handoff's stakeholders.
+	"""
+	user = user or frappe.session.user
+	if not doctype:
+		return ""
+	hooks = frappe.get_hooks("permission_query_conditions", {})
+	table = f"`tab{doctype}`"
+	parts, restricted = [], False
+	for parent in _parents_of(doctype):
+		conditions = [
+			condition
+			for method in hooks.get(parent, [])
+			if (condition := frappe.call(frappe.get_attr(method), user, doctype=parent))
+		]
+		parent_type = f"{table}.`parenttype` = {frappe.db.escape(parent)}"
+		if conditions:
+			restricted = True
+			parts.append(
+				f"({parent_type} and {table}.`parent` in "
+				f"(select `name` from `tab{parent}` where {' and '.join(conditions)}))"
+			)
+		else:
+			parts.append(f"({parent_type})")
+	return "({})".format(" or ".join(parts)) if restricted else ""
+
+
+def _parents_of(doctype: str) -> list[str]:
+	"""The doctypes that hold `doctype` as a table (from the schema, so a site's own additions count)."""
+	table_types = ["Table", "Table MultiSelect"]
+	filters = {"options": doctype, "fieldtype": ["in", table_types]}
+	parents = set(frappe.get_all("DocField", filters=filters, pluck="parent"))
+	parents |= set(frappe.get_all("Custom Field", filters=filters, pluck="dt"))
+	return sorted(parents)
+
+
+def guarded_doctypes() -> set[str]:
+	"""The doctypes whose rows this app limits to a user's book (their hooks name this module)."""
+	return {
+		doctype
+		for doctype, methods in frappe.get_hooks("permission_query_conditions", {}).items()
+		if any(method.startswith("customer_success.") for method in methods)
+	}
+
+
+def count_in_book(doctype: str, filters=None) -> int:
+	"""A row count through the list's own permission rules (frappe.client.get_count applies none)."""
+	if not frappe.get_meta(doctype).istable:
+		frappe.has_permission(doctype, "read", throw=True)
+		return _count(doctype, filters)
+	# child rows: counted under each parent the user may read, as that parent's list allows
+	parents = [parent for parent in _parents_of(doctype) if frappe.has_permission(parent, "read")]
+	if not parents:
+		frappe.throw(_("No permission to read {0}").format(_(doctype)), frappe.PermissionError)
+	return sum(_count(doctype, filters, parent) for parent in parents)
+
+
+def _count(doctype: str, filters, parent: str | None = None) -> int:
+	if parent:
+		if isinstance(filters, dict):
+			filters = [
+				[doctype, key, *(value if isinstance(value, list | tuple) else ["=", value])]
+				for key, value in filters.items()
+			]
+		filters = [*(filters or []), [doctype, "parenttype", "=", parent]]
+	rows = frappe.get_list(
+		doctype, filters=filters, fields=["count(*) as n"], order_by="", parent_doctype=parent
+	)
+	return int(rows[0].n) if rows else 0
+
+
+def search_in_book(
+	doctype: str, txt: str, searchfield: str, start: int, page_len: int, filters, as_dict=False
+):
+	"""Link search that keeps the row rules even when the field asks to ignore user permissions."""
+	meta = frappe.get_meta(doctype)
+	fields = ["name"]
+	for fieldname in [meta.title_field, *meta.get_search_fields()]:
+		if fieldname and fieldname not in fields and (fieldname == "name" or meta.has_field(fieldname)):
+			fields.append(fieldname)
+	or_filters = [[doctype, fieldname, "like", f"%{txt}%"] for fieldname in fields] if txt else None
+	return frappe.get_list(
+		doctype,
+		fields=fields,
+		filters=filters,
+		or_filters=or_filters,
+		limit_start=start,
+		limit_page_length=page_len,
+		order_by="modified desc",
+		as_list=not as_dict,
+	)

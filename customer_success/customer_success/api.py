@@ -335,3 +335,38 @@ def _chart_source(source: str) -> dict | None:
 	config = get_config(source)
 	method = re.search(r"""method:\s*["']([\w.]+)["']""", config)
 	return {"config": config, "method": method.group(1) if method else None}
+
+
+# --- the row rules through frappe's generic endpoints ----------------------------------------
+
+
+@frappe.whitelist()
+def get_count(doctype: str, filters=None, debug=False, cache=False) -> int:
+	"""frappe.client.get_count, but our doctypes are counted through their row rules."""
+	from customer_success.permissions import count_in_book, guarded_doctypes
+
+	if doctype in guarded_doctypes():
+		return count_in_book(doctype, frappe.parse_json(filters) if isinstance(filters, str) else filters)
+	from frappe.client import get_count as frappe_get_count
+
+	return frappe_get_count(doctype, filters=filters, debug=debug, cache=cache)
+
+
+@frappe.whitelist()
+def search_in_book(
+	doctype: str,
+	txt: str,
+	searchfield: str | None = None,
+	start: int = 0,
+	page_len: int = 10,
+	filters=None,
+	as_dict: bool = False,
+	**kwargs,
+):
+	"""The link search of our doctypes (standard_queries): the row rules hold even when a field
+	asks the search to ignore user permissions."""
+	from customer_success.permissions import search_in_book as search
+
+	if isinstance(filters, str):
+		filters = frappe.parse_json(filters)
+	return search(doctype, txt, searchfield, cint(start), cint(page_len) or 10, filters, as_dict=as_dict)

@@ -348,8 +348,15 @@ def touch_sources(lo: str, hi: str) -> list[TouchSource]:
 	contacts_of_range = (
 		(contact.parenttype == "Contact") & (contact.link_doctype == "Customer") & contact.link_name[lo:hi]
 	)
-	# Only real exchanges count: automated messages (invoices mailed, notifications) do not.
-	human = comm.communication_type == "Communication"
+	now = now_datetime()
+	# Only real exchanges that happened count: automated messages (invoices mailed,
+	# notifications) do not, nor anything dated ahead. An event counts as itself (below), not
+	# through the communication frappe writes for each of its participants.
+	human = (
+		(comm.communication_type == "Communication")
+		& (comm.communication_date <= now)
+		& (Coalesce(comm.reference_doctype, "") != EVENT)
+	)
 	reference = (comm.reference_doctype, comm.reference_name)
 	return [
 		TouchSource(
@@ -402,7 +409,12 @@ def touch_sources(lo: str, hi: str) -> list[TouchSource]:
 			frappe.qb.from_(participant)
 			.join(event)
 			.on(event.name == participant.parent)
-			.where((participant.reference_doctype == "Customer") & participant.reference_docname[lo:hi]),
+			.where(
+				(participant.reference_doctype == "Customer")
+				& participant.reference_docname[lo:hi]
+				& (event.status != "Cancelled")
+				& (event.starts_on <= now)
+			),
 			participant.reference_docname,
 			event.name,
 			event.starts_on,

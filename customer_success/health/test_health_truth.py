@@ -236,3 +236,30 @@ class TestEngagementRecords(HealthTestCase):
 		newest = records["records"][0]
 		self.assertEqual((newest.document_type, newest.name), ("Event", event.name))
 		self.assertEqual((getdate(nowdate()) - getdate(newest.date)).days, days)
+
+	def test_cancelled_and_future_events_are_no_touch(self):
+		customer = make_customer(cs_owner=CSM1).name
+		held = make_communication(customer, days_ago=5)
+
+		def event(subject, days, **fields):
+			return frappe.get_doc(
+				{
+					"doctype": "Event",
+					"subject": subject,
+					"event_type": "Public",
+					"starts_on": add_to_date(now_datetime(), days=days),
+					"event_participants": [{"reference_doctype": "Customer", "reference_docname": customer}],
+					**fields,
+				}
+			).insert(ignore_permissions=True)
+
+		event("_CS Test cancelled call", -1, status="Cancelled")
+		event("_CS Test call next week", 7)
+
+		health.recompute_customer(customer)
+		days = factors_of(latest_row(customer))[engine.ENGAGEMENT_RECENCY]["raw"]
+		self.assertEqual(days, 5)  # the communication; neither event counts
+		records = api.get_factor_records(customer, engine.ENGAGEMENT_RECENCY)
+		self.assertEqual(
+			{(r.document_type, r.name) for r in records["records"]}, {("Communication", held.name)}
+		)

@@ -8,6 +8,7 @@ import json
 import os
 
 import frappe
+from frappe.utils.data import cast
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 
@@ -37,7 +38,8 @@ def make_default_settings():
 		if df.default is not None and (
 			df.fieldname not in stored or settings.get(df.fieldname) in (None, "")
 		):
-			settings.set(df.fieldname, df.default)
+			# Field defaults are stored as text: "180" must reach an Int field as 180.
+			settings.set(df.fieldname, cast(df.fieldtype, df.default))
 			changed = True
 	if changed:
 		settings.flags.ignore_permissions = True

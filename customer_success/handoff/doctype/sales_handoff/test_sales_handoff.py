@@ -276,6 +276,21 @@ class TestAutoDraft(HandoffTestCase):
 		self.assertFalse(frappe.db.exists("Sales Handoff", {"customer": customer.name}))
 		self.assertTrue(frappe.db.exists("Error Log", {"method": ("like", f"%{order.name}%")}))
 
+	def test_a_failing_draft_leaves_no_red_message_for_the_user(self):
+		customer = make_customer()
+		frappe.local.message_log = []
+
+		def fail(*args, **kwargs):
+			frappe.throw("boom")  # msgprints, then raises: what a real validation failure does
+
+		frappe.msgprint("kept: said before the hook ran")
+		with patch.object(handoffs, "draft_handoff", side_effect=fail):
+			order = make_sales_order(customer.name)
+		self.assertEqual(frappe.db.get_value("Sales Order", order.name, "docstatus"), 1)
+		messages = [frappe.parse_json(m).get("message") for m in frappe.local.message_log]
+		self.assertIn("kept: said before the hook ran", messages)
+		self.assertNotIn("boom", " ".join(map(str, messages)))
+
 	def test_never_two_open_handoffs_for_one_order(self):
 		customer, _contact, order, handoff = self.new_deal()
 		duplicate = frappe.new_doc("Sales Handoff")
