@@ -125,6 +125,7 @@ async function settle(page) {
 async function check(person, browser, problems) {
 	const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
 	const page = await context.newPage();
+	page.setDefaultNavigationTimeout(120000); // a busy shared machine can take long to serve the desk
 	let where = "login";
 	const problem = (text) => where !== null && problems.push(`[${person.role}] ${where}: ${text}`);
 	// `bench serve` runs no realtime server: its socket.io polling fails, which is not the app's error.
