@@ -501,7 +501,17 @@ customer_success.health.service.show_row_health = function (listview, customer_f
 	service.show_metric_units = function (frm, table, fieldnames) {
 		const grid = frm.fields_dict[table] && frm.fields_dict[table].grid;
 		if (!grid) return;
-		const formatter = (value, df, options, row) => frappe.utils.escape_html(service.format_metric(value, row));
+		// the number first, the unit after it in small type: a narrow column cuts the unit, not the number
+		const formatter = (value, df, options, row) => {
+			const esc = frappe.utils.escape_html;
+			const text = service.format_metric(value, row);
+			if (value === null || value === undefined || value === "") return esc(text);
+			const kind = (row && row.metric_kind) || service.guess_metric_kind(row && row.unit);
+			const shown = service.metric_value(value, kind);
+			const number = format_number(shown, null, service.metric_decimals(shown, kind));
+			if (!text.startsWith(number)) return esc(text);
+			return `<span title="${esc(text)}">${esc(number)}<span class="text-muted small">${esc(text.slice(number.length))}</span></span>`;
+		};
 		for (const fieldname of fieldnames) grid.update_docfield_property(fieldname, "formatter", formatter);
 	};
 })(customer_success.success_plans.service);
