@@ -63,7 +63,7 @@ function median(values) {
 
 // Open a desk page and time it until its number cards show figures and its charts have drawn (and
 // no API request is still open); counts the API requests made on the way.
-async function timed_load(page, route, cards, charts, from_sidebar = false) {
+async function timed_load(page, route, cards, charts) {
 	let requests = 0;
 	let open = 0;
 	let last = Date.now();
@@ -84,15 +84,7 @@ async function timed_load(page, route, cards, charts, from_sidebar = false) {
 	page.on("requestfinished", done);
 	page.on("requestfailed", done);
 	const started = Date.now();
-	if (from_sidebar) {
-		// opened from the desk's sidebar: no page load, the desk routes to the workspace
-		await page.evaluate((r) => {
-			document.querySelectorAll(".number-widget-box, .dashboard-widget-box").forEach((el) => el.remove());
-			frappe.set_route(r);
-		}, route.replace(/^\/app\//, ""));
-	} else {
-		await page.goto(`${SITE}${route}`);
-	}
+	await page.goto(`${SITE}${route}`);
 	await page
 		.waitForFunction(
 			([cards, charts]) =>
@@ -162,15 +154,6 @@ async function check(person, browser, problems) {
 	where = "workspace";
 	const workspace = [];
 	for (let run = 0; run < RUNS; run++) workspace.push(await timed_load(page, "/app/customer-success", CARDS, person.charts));
-	// and opened from the sidebar of a desk already loaded (from the Customer list: a page without
-	// charts, whose drawing could outlive the route change)
-	const navigated = [];
-	for (let run = 0; run < RUNS; run++) {
-		where = "/app/customer";
-		await timed_load(page, "/app/customer", 0, 0);
-		where = "workspace";
-		navigated.push(await timed_load(page, "/app/customer-success", CARDS, person.charts, true));
-	}
 	const loaded_ms = median(workspace.map((r) => r.ms));
 	const widgets = await page.evaluate(() => ({
 		cards: [...document.querySelectorAll(".number-widget-box")].map((el) => ({
@@ -189,10 +172,6 @@ async function check(person, browser, problems) {
 		`${person.role}: workspace complete in ${loaded_ms} ms (median of ${RUNS}: ${workspace.map((r) => r.ms).join(", ")} ms; ` +
 			`${workspace[workspace.length - 1].requests} API requests); ERPNext's Selling workspace ${median(reference.map((r) => r.ms))} ms ` +
 			`(${reference.map((r) => r.ms).join(", ")} ms; ${reference[reference.length - 1].requests} API requests)`
-	);
-	console.log(
-		`  opened from the sidebar: ${median(navigated.map((r) => r.ms))} ms (${navigated.map((r) => r.ms).join(", ")} ms; ` +
-			`${navigated[navigated.length - 1].requests} API requests)`
 	);
 	console.log(`  cards: ${widgets.cards.map((c) => `${c.title} = ${c.number}`).join("; ")}`);
 	if (loaded_ms > MAX_WORKSPACE_MS) {
