@@ -3,6 +3,8 @@
 CSM_ROLE = "Customer Success Manager"
 CS_MANAGER_ROLE = "CS Manager"
 ROLES = (CSM_ROLE, CS_MANAGER_ROLE)
+# The role of the user a product's usage feed signs in as (API key and secret); no desk access.
+USAGE_INTEGRATION_ROLE = "CS Usage Integration"
 
 TIERS = ("Strategic", "Enterprise", "Mid-Market", "SMB")
 LIFECYCLE_STAGES = ("Onboarding", "Adoption", "Value Realisation", "Renewal", "Expansion", "Churned")

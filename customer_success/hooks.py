@@ -24,7 +24,13 @@ fixtures = []
 
 app_include_js = "customer_success.bundle.js"
 
-doctype_js = {"Customer": "public/js/customer.js"}
+doctype_js = {
+	"Customer": [
+		"public/js/customer.js",
+		"public/js/customer_renewals.js",
+		"public/js/customer_usage.js",
+	]
+}
 doctype_list_js = {"Customer": "public/js/customer_list.js"}
 
 override_doctype_dashboards = {
@@ -40,7 +46,11 @@ scheduler_events = {
 		"30 1 * * *": ["customer_success.health.jobs.nightly_recompute"],
 		# Every 5 minutes: retry (once) or fail the chunks of a running recompute whose job died.
 		"*/5 * * * *": ["customer_success.health.jobs.watch_recompute_runs"],
+		# 03:00 site time, after the health run: renewal records, checkpoints, self-closing.
+		"0 3 * * *": ["customer_success.renewals.jobs.nightly"],
 	},
+	# Usage from the configured endpoint, when the pull is enabled (a no-op otherwise).
+	"hourly_long": ["customer_success.usage.jobs.pull_usage"],
 }
 
 permission_query_conditions = {
@@ -51,6 +61,7 @@ permission_query_conditions = {
 	"Business Review": "customer_success.permissions.business_review_query",
 	"Sales Handoff": "customer_success.permissions.sales_handoff_query",
 	"CS Alert": "customer_success.permissions.cs_alert_query",
+	"Renewal": "customer_success.permissions.renewal_query",
 	# Child rows follow their parent's rules (a child doctype's list applies only its own).
 	"Sales Handoff Stakeholder": "customer_success.permissions.child_rows_query",
 	"Sales Handoff Item": "customer_success.permissions.child_rows_query",
@@ -61,6 +72,9 @@ permission_query_conditions = {
 	"Success Plan Check-in Objective": "customer_success.permissions.child_rows_query",
 	"Business Review Objective": "customer_success.permissions.child_rows_query",
 	"CS Alert Task": "customer_success.permissions.child_rows_query",
+	"Renewal Checkpoint": "customer_success.permissions.child_rows_query",
+	"Customer Usage Metric": "customer_success.permissions.customer_usage_metric_query",
+	"Usage Metric Entitlement": "customer_success.permissions.usage_metric_entitlement_query",
 }
 
 # The same rules through frappe's generic doors: counts and link search of our doctypes.
@@ -77,6 +91,8 @@ standard_queries = {
 		"Business Review",
 		"Sales Handoff",
 		"CS Alert",
+		"Renewal",
+		"Customer Usage Metric",
 	)
 }
 
@@ -88,6 +104,8 @@ has_permission = {
 	"Business Review": "customer_success.permissions.customer_record_has_permission",
 	"Sales Handoff": "customer_success.permissions.sales_handoff_has_permission",
 	"CS Alert": "customer_success.permissions.customer_record_has_permission",
+	"Renewal": "customer_success.permissions.customer_record_has_permission",
+	"Customer Usage Metric": "customer_success.permissions.customer_record_has_permission",
 	# our own cards and charts: frappe's rule, without its per-call scan of the permission tables
 	"Number Card": "customer_success.permissions.own_widget_has_permission",
 	"Dashboard Chart": "customer_success.permissions.own_widget_has_permission",

@@ -103,6 +103,20 @@ def cs_alert_query(user: str | None = None) -> str:
 	return _customer_records_query("CS Alert", user)
 
 
+def renewal_query(user: str | None = None) -> str:
+	return _customer_records_query("Renewal", user)
+
+
+def customer_usage_metric_query(user: str | None = None) -> str:
+	return _customer_records_query("Customer Usage Metric", user)
+
+
+def usage_metric_entitlement_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""Entitlements set per customer are rows of a metric (which CSMs read): listed directly, a
+	CSM finds only her book's. On the metric's form the table is permlevel 1, for CS Managers."""
+	return _customer_records_query("Usage Metric Entitlement", user)
+
+
 def customer_record_has_permission(doc, ptype: str = "read", user: str | None = None) -> bool:
 	"""CSMs act on plans, milestones, check-ins and reviews of the customers they own.
 

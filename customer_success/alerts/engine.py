@@ -36,6 +36,7 @@ STAKEHOLDER_LEFT = "Key Stakeholder Left"
 OBJECTIVES_ACHIEVED = "Objectives Achieved"
 GREEN_BEFORE_RENEWAL = "Green Before Renewal"
 ONBOARDING_LATE = "Onboarding Past Go-Live"
+USAGE_NEAR_ENTITLEMENT = "Usage Near Entitlement"
 
 RULE_KINDS = {
 	HEALTH_RED: RISK,
@@ -49,6 +50,7 @@ RULE_KINDS = {
 	OBJECTIVES_ACHIEVED: EXPANSION,
 	GREEN_BEFORE_RENEWAL: EXPANSION,
 	ONBOARDING_LATE: LIFECYCLE,
+	USAGE_NEAR_ENTITLEMENT: EXPANSION,
 }
 RULE_TYPES = tuple(RULE_KINDS)
 
@@ -65,6 +67,7 @@ RULE_PARAMS = {
 	OBJECTIVES_ACHIEVED: (),
 	GREEN_BEFORE_RENEWAL: ("days",),
 	ONBOARDING_LATE: ("days",),
+	USAGE_NEAR_ENTITLEMENT: ("threshold", "days"),
 }
 
 # Who a playbook task goes to.
@@ -281,6 +284,38 @@ def onboarding_late(
 		return None
 	return Finding(
 		severity, {"go_live": go_live, "days_late": late_by, "open_milestones": int(open_milestones)}
+	)
+
+
+def usage_near_entitlement(metrics: list[dict], threshold, severity: str):
+	"""Fires when a metric's usage over the window is at least `threshold` percent of the customer's
+	entitlement (0 or unset: 100 %): time to talk about more. A metric already used beyond its whole
+	entitlement raises the severity one level. `metrics` are the usage room's figures per metric
+	({metric, used, entitlement, utilisation}); a metric without an entitlement never fires."""
+	limit = float(threshold) if is_number(threshold) and float(threshold) > 0 else 100.0
+	near = sorted(
+		(m for m in metrics or [] if is_number(m.get("utilisation")) and 100.0 * m["utilisation"] >= limit),
+		key=lambda m: (-m["utilisation"], m["metric"]),
+	)
+	if not near:
+		return None
+	if near[0]["utilisation"] > 1.0:
+		severity = escalate(severity)
+	return Finding(
+		severity,
+		{
+			"threshold": limit,
+			"metrics": [
+				{
+					"metric": m["metric"],
+					"used": m.get("used"),
+					"entitlement": m.get("entitlement"),
+					"percent": round2(100.0 * m["utilisation"]),
+				}
+				for m in near
+			],
+		},
+		[("Usage Metric Definition", m["metric"]) for m in near],
 	)
 
 

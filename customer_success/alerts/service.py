@@ -15,6 +15,7 @@ from frappe.utils import add_days, cint, getdate, now_datetime, nowdate
 from customer_success.alerts import engine, queries
 from customer_success.constants import CS_MANAGER_ROLE
 from customer_success.health import queries as health_queries
+from customer_success.usage import service as usage
 
 ALERT = "CS Alert"
 RULE = "CS Alert Rule"
@@ -80,7 +81,18 @@ def gather_facts(lo: str, hi: str, rules: list[dict], today: date) -> dict:
 		facts["objectives"] = queries.plan_objectives(lo, hi)
 	if engine.ONBOARDING_LATE in types:
 		facts["onboarding"] = queries.onboarding_facts(lo, hi)
+	if engine.USAGE_NEAR_ENTITLEMENT in types:
+		facts["usage"] = {
+			usage_window(rule): usage.usage_by_customer(lo, hi, today, usage_window(rule))
+			for rule in rules
+			if rule.rule_type == engine.USAGE_NEAR_ENTITLEMENT
+		}
 	return facts
+
+
+def usage_window(rule: dict) -> int:
+	"""The days of usage a usage rule reads (its Days; 0 or unset: the last 30)."""
+	return int(rule.days or 0) or 30
 
 
 def decide(rule: dict, customer: dict, facts: dict, today: date, settings: dict) -> engine.Finding | None:
@@ -119,6 +131,10 @@ def decide(rule: dict, customer: dict, facts: dict, today: date, settings: dict)
 		return engine.stakeholder_left(facts["stakeholders"].get(name, []), severity)
 	if kind == engine.OBJECTIVES_ACHIEVED:
 		return engine.objectives_achieved(facts["objectives"].get(name, []), severity)
+	if kind == engine.USAGE_NEAR_ENTITLEMENT:
+		return engine.usage_near_entitlement(
+			facts["usage"][usage_window(rule)].get(name, []), rule.threshold, severity
+		)
 	if kind == engine.ONBOARDING_LATE:
 		onboarding = facts["onboarding"].get(name)
 		if not onboarding:
@@ -364,6 +380,11 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 	if kind == engine.GREEN_BEFORE_RENEWAL:
 		return _("Health is Green and the contract ends in {0} days ({1}).").format(
 			f["days_to_renewal"], f["contract_end"]
+		)
+	if kind == engine.USAGE_NEAR_ENTITLEMENT:
+		return "; ".join(
+			_("{0}: {1} of {2} used ({3}%)").format(m["metric"], m["used"], m["entitlement"], m["percent"])
+			for m in f["metrics"]
 		)
 	if kind == engine.ONBOARDING_LATE:
 		return _("Still onboarding {0} days after the planned go-live ({1}), {2} milestones open.").format(

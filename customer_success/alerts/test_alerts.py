@@ -614,10 +614,14 @@ class TestAccessAndBadInput(AlertsTestCase):
 		)
 		self.assertRaises(frappe.ValidationError, doc.insert)
 
-	def test_shipped_rules_leave_out_nps_and_usage(self):
+	def test_shipped_rules_leave_out_nps_and_ship_usage(self):
 		types = set(frappe.get_all("CS Alert Rule", pluck="rule_type"))
 		self.assertTrue(set(engine.RULE_TYPES) <= types | set())
-		self.assertFalse({"NPS", "Usage"} & {t.split()[0] for t in types})
+		self.assertFalse({"NPS"} & {t.split()[0] for t in types})
+		# the usage room's expansion rule ships enabled
+		self.assertEqual(
+			frappe.db.get_value("CS Alert Rule", {"rule_type": engine.USAGE_NEAR_ENTITLEMENT}, "enabled"), 1
+		)
 
 
 class TestShippedDefaults(AlertsTestCase):

@@ -7,7 +7,6 @@ The route opens the list of exactly the records counted.
 """
 
 import json
-from datetime import date
 
 import frappe
 from frappe import _
@@ -35,14 +34,6 @@ def card(title: str, value, csm: str | None, route: list, route_options: dict | 
 		"route_options": route_options or {},
 		"label": _("{0} ({1})").format(_(title), scope_label(csm)),
 	}
-
-
-def _renewing_customers(today: date, until: date, csm: str | None) -> list[str]:
-	"""Customers whose LATEST submitted contract ends between `today` and `until`, of `csm`'s
-	book when given (the one query the renewal KPI uses too)."""
-	from customer_success.success_plans.queries import renewing_customers
-
-	return sorted(renewing_customers(today, until, csm))
 
 
 # --- customers by health ----------------------------------------------------------------------
@@ -129,33 +120,74 @@ def handoffs_awaiting_acceptance(filters: str | None = None) -> dict:
 # --- renewals ----------------------------------------------------------------------------------
 
 
+def _renewal_figures(csm: str | None) -> dict:
+	from customer_success.renewals import queries as renewal_queries
+
+	today = getdate(nowdate())
+	return renewal_queries.window_figures(today, getdate(add_days(today, _renewal_window())), csm)
+
+
+def _renewal_list_options(today, until) -> dict:
+	return {"status": "Open", "end_date": ["between", [str(today), str(until)]]}
+
+
 @frappe.whitelist()
 def renewals_due(filters: str | None = None) -> dict:
-	"""Customers whose latest contract ends within the renewal window (settings)."""
-	frappe.has_permission("Contract", "read", throw=True)
+	"""Open renewals whose contract ends within the renewal window (settings)."""
+	frappe.has_permission("Renewal", "read", throw=True)
 	csm = book_of()
 	today = getdate(nowdate())
-	due = _renewing_customers(today, getdate(add_days(today, _renewal_window())), csm)
-	return card("Renewals Due", len(due), csm, ["List", "Customer"], {"name": ["in", due or [_("none")]]})
+	until = getdate(add_days(today, _renewal_window()))
+	figures = _renewal_figures(csm)
+	return card(
+		"Renewals Due", figures["count"], csm, ["List", "Renewal"], _renewal_list_options(today, until)
+	)
+
+
+def _at_risk_card(title: str, value_key: str, fieldtype: str = "Int") -> dict:
+	from customer_success.renewals import queries as renewal_queries
+
+	frappe.has_permission("Renewal", "read", throw=True)
+	csm = book_of()
+	today = getdate(nowdate())
+	until = getdate(add_days(today, _renewal_window()))
+	figures = _renewal_figures(csm)
+	names = renewal_queries.at_risk_names(today, until, csm)
+	return card(
+		title,
+		figures[value_key],
+		csm,
+		["List", "Renewal"],
+		{"name": ["in", names or [_("none")]]},
+		fieldtype=fieldtype,
+	)
 
 
 @frappe.whitelist()
 def renewals_at_risk(filters: str | None = None) -> dict:
-	"""Of the customers renewing within the window, those whose health is not green."""
-	frappe.has_permission("Contract", "read", throw=True)
+	"""Of the open renewals in the window, those the CSM calls At Risk / Will Churn or whose health
+	is Yellow or Red."""
+	return _at_risk_card("Renewals at Risk", "at_risk")
+
+
+@frappe.whitelist()
+def revenue_at_risk(filters: str | None = None) -> dict:
+	"""The annual revenue at stake of the renewals at risk (company currency)."""
+	return _at_risk_card("Revenue at Risk", "revenue_at_risk", fieldtype="Currency")
+
+
+@frappe.whitelist()
+def average_health(filters: str | None = None) -> dict:
+	"""The average health score of the book's (team's) active customers that have a colour."""
+	from customer_success.renewals import queries as renewal_queries
+
 	frappe.has_permission("Customer", "read", throw=True)
 	csm = book_of()
-	today = getdate(nowdate())
-	renewing = _renewing_customers(today, getdate(add_days(today, _renewal_window())), csm)
-	at_risk = frappe.get_list(
-		"Customer",
-		filters={"name": ("in", renewing or [""]), "cs_health_status": ("in", ("Red", "Yellow"))},
-		pluck="name",
-		limit_page_length=0,
-	)
-	return card(
-		"Renewals at Risk", len(at_risk), csm, ["List", "Customer"], {"name": ["in", at_risk or [_("none")]]}
-	)
+	score, _count = renewal_queries.average_health(csm)
+	options = {"disabled": 0, "cs_health_status": ["in", ["Green", "Yellow", "Red"]]}
+	if csm:
+		options["cs_owner"] = csm
+	return card("Average Health", round(score or 0, 1), csm, ["List", "Customer"], options, fieldtype="Float")
 
 
 @frappe.whitelist()

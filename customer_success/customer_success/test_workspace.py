@@ -1,5 +1,7 @@
 import frappe
+from frappe import _
 from frappe.tests.utils import FrappeTestCase
+from frappe.utils import getdate
 
 from customer_success.customer_success import api as workspace
 from customer_success.tests.utils import app_modules, make_contract, make_customer, make_user
@@ -41,22 +43,30 @@ class TestWorkspace(FrappeTestCase):
 			card = frappe.get_doc("Number Card", name)
 			self.assertIsInstance(get_result(card.as_dict(), card.filters_json), int | float, name)
 
-	def test_renewal_cards_count_real_contracts(self):
+	def test_renewal_cards_count_open_renewals_in_the_window(self):
 		from frappe.utils import add_days, nowdate
 
+		from customer_success.renewals import service as renewals
+
 		before = workspace.renewals_due()["value"]
-		renewing = make_customer().name
-		make_contract(renewing, add_days(nowdate(), -300), add_days(nowdate(), 30))
-		later = make_customer().name
-		make_contract(later, add_days(nowdate(), -10), add_days(nowdate(), 300))
-		self.assertEqual(workspace.renewals_due()["value"], before + 1)
 		at_risk_before = workspace.renewals_at_risk()["value"]
+		revenue_before = workspace.revenue_at_risk()["value"]
+		renewing = make_customer().name
+		soon = make_contract(renewing, add_days(nowdate(), -300), add_days(nowdate(), 30))
+		later = make_customer().name
+		far = make_contract(later, add_days(nowdate(), -10), add_days(nowdate(), 300))
+		self.assertEqual(workspace.renewals_due()["value"], before, "a contract alone is no renewal yet")
+		renewals.create_renewals(getdate(nowdate()), contracts=[soon.name, far.name])
+		self.assertEqual(workspace.renewals_due()["value"], before + 1)
 		frappe.db.set_value("Customer", renewing, "cs_health_status", "Red")
 		self.assertEqual(workspace.renewals_at_risk()["value"], at_risk_before + 1)
+		stake = frappe.db.get_value("Renewal", {"contract": soon.name}, "revenue_at_stake")
+		self.assertAlmostEqual(workspace.revenue_at_risk()["value"], revenue_before + stake)
 
 	def test_a_renewed_customer_is_not_due(self):
-		from frappe.utils import add_days, getdate, nowdate
+		from frappe.utils import add_days, nowdate
 
+		from customer_success.renewals import service as renewals
 		from customer_success.success_plans import queries as plan_queries
 		from customer_success.success_plans import service as plans
 
@@ -64,9 +74,11 @@ class TestWorkspace(FrappeTestCase):
 		at_risk_before = workspace.renewals_at_risk()["value"]
 		coverage_before = plans.renewal_plan_coverage()["renewing"]
 		renewed = make_customer().name
-		make_contract(renewed, add_days(nowdate(), -335), add_days(nowdate(), 30))  # ends soon
+		old = make_contract(renewed, add_days(nowdate(), -335), add_days(nowdate(), 30))  # ends soon
 		make_contract(renewed, add_days(nowdate(), 31), add_days(nowdate(), 395))  # already signed
 		frappe.db.set_value("Customer", renewed, "cs_health_status", "Red")
+		renewals.create_renewals(getdate(nowdate()), contracts=[old.name])
+		renewals.close_renewed(frappe.get_all("Renewal", filters={"contract": old.name}, pluck="name"))
 		self.assertEqual(workspace.renewals_due()["value"], due_before)
 		self.assertEqual(workspace.renewals_at_risk()["value"], at_risk_before)
 		self.assertEqual(plans.renewal_plan_coverage()["renewing"], coverage_before)
@@ -85,6 +97,7 @@ class TestWorkspace(FrappeTestCase):
 	def test_renewal_figures_count_a_csms_own_book(self):
 		from frappe.utils import add_days, nowdate
 
+		from customer_success.renewals import service as renewals
 		from customer_success.success_plans.test_success_plans import agree
 		from customer_success.tests.utils import make_success_plan
 
@@ -92,20 +105,33 @@ class TestWorkspace(FrappeTestCase):
 		manager = make_user("cs-ws-book-mgr@example.com", ["CS Manager"]).name
 		mine = make_customer(cs_owner=csm).name
 		theirs = make_customer().name
+		contracts = []
 		for customer in (mine, theirs):
-			make_contract(customer, add_days(nowdate(), -300), add_days(nowdate(), 30))
+			contracts.append(make_contract(customer, add_days(nowdate(), -300), add_days(nowdate(), 30)).name)
 			frappe.db.set_value("Customer", customer, "cs_health_status", "Red")
+		renewals.create_renewals(getdate(nowdate()), contracts=contracts)
 		agree(make_success_plan(theirs))
+		mine_renewal = frappe.db.get_value("Renewal", {"customer": mine})
+		theirs_renewal = frappe.db.get_value("Renewal", {"customer": theirs})
 
 		frappe.set_user(manager)
-		team_due = workspace.renewals_due()
-		self.assertIn(mine, team_due["route_options"]["name"][1])
-		self.assertIn(theirs, team_due["route_options"]["name"][1])
+		team = workspace.renewals_at_risk()
+		self.assertIn(mine_renewal, team["route_options"]["name"][1])
+		self.assertIn(theirs_renewal, team["route_options"]["name"][1])
 
 		frappe.set_user(csm)
-		due = workspace.renewals_due()
-		self.assertEqual(due["route_options"]["name"][1], [mine])
-		self.assertEqual(due["value"], 1)
-		self.assertEqual(workspace.renewals_at_risk()["value"], 1)
+		at_risk = workspace.renewals_at_risk()
+		self.assertEqual(at_risk["route_options"]["name"][1], [mine_renewal])
+		self.assertEqual(at_risk["value"], 1)
+		self.assertEqual(workspace.renewals_due()["value"], 1)
+		self.assertIn(_("my book"), workspace.revenue_at_risk()["label"])
 		# the agreed plan is on a colleague's customer: none of her renewals has one
 		self.assertEqual(workspace.renewal_plan_coverage()["value"], 0)
+
+	def test_average_health_of_the_book(self):
+		csm = make_user("cs-ws-avg-csm@example.com", ["Customer Success Manager"]).name
+		for score, status in ((80, "Green"), (40, "Red"), (10, "Insufficient Data")):
+			customer = make_customer(cs_owner=csm).name
+			frappe.db.set_value("Customer", customer, {"cs_health_score": score, "cs_health_status": status})
+		frappe.set_user(csm)
+		self.assertEqual(workspace.average_health()["value"], 60.0, "only customers with a colour count")

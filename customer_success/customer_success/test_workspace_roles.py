@@ -41,9 +41,8 @@ def card_figure(card) -> dict:
 
 def chart_figure(chart) -> dict:
 	source = frappe.scrub(chart.source)
-	method = frappe.get_attr(
-		f"customer_success.customer_success.dashboard_chart_source.{source}.{source}.get"
-	)
+	room = frappe.scrub(frappe.db.get_value("Dashboard Chart Source", chart.source, "module"))
+	method = frappe.get_attr(f"customer_success.{room}.dashboard_chart_source.{source}.{source}.get")
 	frappe.is_whitelisted(method)
 	return method(chart_name=chart.name, filters=chart.filters_json)
 

@@ -105,8 +105,12 @@ SUBJECTS = (
 DEMO_STEPS: tuple[str, ...] = (
 	"customer_success.demo.handoffs.make_demo_handoffs",
 	"customer_success.demo.plans.make_demo_plans",
+	"customer_success.demo.usage.make_demo_usage",
 	"customer_success.demo.alerts.make_demo_alerts",
+	"customer_success.demo.renewals.make_demo_renewals",
 )
+# Bulk data a step writes without registering each row: removed first on teardown, as fn(registry).
+DEMO_TEARDOWN_STEPS: tuple[str, ...] = ("customer_success.demo.usage.delete_demo_usage",)
 
 TOUCHES = (
 	("Meeting", "Quarterly check-in"),
@@ -192,6 +196,11 @@ def setup_demo(customers: int = 50):
 
 	# Business reviews read health from the score history: snapshot them once there is one.
 	frappe.get_attr("customer_success.demo.plans.refresh_demo_reviews")(registry)
+	frappe.db.commit()  # nosemgrep
+
+	# Renewal checkpoints read their signal from the score history too: record the calls now.
+	frappe.get_attr("customer_success.demo.renewals.refresh_demo_renewals")(registry)
+	_save_registry(registry)
 	frappe.db.commit()  # nosemgrep
 	return demo_summary()
 
@@ -556,6 +565,8 @@ def teardown_demo():
 	frappe.db.set_single_value("Accounts Settings", "delete_linked_ledger_entries", 1)
 	try:
 		_delete_health_history(registry.get("Customer", []))
+		for step in DEMO_TEARDOWN_STEPS:
+			frappe.get_attr(step)(registry)
 		# Our own doctypes (added by DEMO_STEPS) depend on ERPNext records, so they go first,
 		# latest registered first; then ERPNext's records, dependants before what they depend on.
 		ours = [d for d in reversed(list(registry)) if d not in TEARDOWN_ORDER]

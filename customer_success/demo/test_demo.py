@@ -24,6 +24,9 @@ COUNTED = (
 	"Business Review",
 	"ToDo",
 	"Notification Log",
+	"Renewal",
+	"Usage Metric Definition",
+	"Customer Usage Metric",
 )
 
 

@@ -201,6 +201,12 @@ def get_factor_records(customer: str, factor_type: str) -> dict:
 		filters = {"customer": customer, "status": ("!=", "Skipped"), "due_date": ("<=", today)}
 		fields = ["name", "title", "status", "due_date", "completed_on"]
 		return _records("Success Plan Milestone", filters, fields, "due_date desc")
+	if factor_type == engine.PRODUCT_USAGE:
+		# both windows the factor compares: the look-back and the one before it
+		days = health.lookback(models, engine.PRODUCT_USAGE)
+		filters = {"customer": customer, "usage_date": (">", add_days(today, -2 * days))}
+		fields = ["name", "metric", "usage_date", "value", "source"]
+		return _records("Customer Usage Metric", filters, fields, "usage_date desc, metric asc", limit=200)
 	if factor_type == engine.CSM_SENTIMENT:
 		return {"doctype": "Customer", "records": [], "route_options": {"name": customer}}
 	frappe.throw(_("Unknown factor {0}.").format(factor_type))

@@ -56,7 +56,7 @@ DEFAULT_PARAMS: dict[str, dict[str, float]] = {
 	OBJECTIVE_PROGRESS: {},
 	MILESTONE_PUNCTUALITY: {},
 	RENEWAL_PROXIMITY: {"window_days": 90, "floor_score": 30},
-	PRODUCT_USAGE: {"target_ratio": 0.8, "lookback_days": 30},
+	PRODUCT_USAGE: {"target_ratio": 0.8, "lookback_days": 30, "trend_weight": 0.3, "worst_drop": -0.5},
 	NPS: {"lookback_days": 365},
 	CSM_SENTIMENT: {},  # freshness is a site setting (Customer Success Settings)
 }
@@ -232,11 +232,27 @@ def score_renewal_proximity(days_to_renewal, window_days=90, floor_score=30, **_
 	return floor + (100.0 - floor) * days / window
 
 
-def score_product_usage(utilisation_ratio, target_ratio=0.8, **_) -> float | None:
-	"""Usage as a share of entitlement; reaching `target_ratio` is fully healthy."""
-	if not is_number(utilisation_ratio):
-		return None
-	return clamp(100.0 * max(float(utilisation_ratio), 0.0) / max(float(target_ratio), 1e-9))
+def score_product_usage(raw, target_ratio=0.8, trend_weight=0.3, worst_drop=-0.5, **_) -> float | None:
+	"""Usage against entitlement, and its trend.
+
+	`raw` is a share of entitlement, or the usage room's {"utilisation", "trend"}: reaching
+	`target_ratio` of the entitlement is fully healthy; a trend (relative change against the window
+	before) that holds or grows scores 100 and a fall to `worst_drop` scores 0, and counts for
+	`trend_weight` of the sub-score. With only one of the two known, that one is the sub-score.
+	"""
+	ratio, moved = (raw.get("utilisation"), raw.get("trend")) if isinstance(raw, dict) else (raw, None)
+	usage = (
+		clamp(100.0 * max(float(ratio), 0.0) / max(float(target_ratio), 1e-9)) if is_number(ratio) else None
+	)
+	trend_score = None
+	if is_number(moved):
+		trend_score = 100.0 if float(moved) >= 0 else linear(float(moved), 0.0, min(float(worst_drop), -1e-9))
+	if usage is None:
+		return trend_score
+	if trend_score is None:
+		return usage
+	weight = clamp(float(trend_weight), 0.0, 1.0)
+	return (1.0 - weight) * usage + weight * trend_score
 
 
 def score_nps(latest_score, **_) -> float | None:

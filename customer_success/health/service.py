@@ -14,6 +14,7 @@ from frappe.query_builder.functions import Concat
 from frappe.utils import add_days, get_first_day, getdate, now_datetime, nowdate
 
 from customer_success.health import engine, queries
+from customer_success.usage import service as usage
 
 CHUNK_SIZE = 2000
 STALE_RUN_HOURS = 6
@@ -56,6 +57,16 @@ def lookback(models: dict, factor_type: str, param: str = "lookback_days") -> in
 	return max(values) if values else int(engine.DEFAULT_PARAMS[factor_type].get(param, 90))
 
 
+def uses_factor(models: dict, factor_type: str) -> bool:
+	"""Whether any enabled model scores `factor_type` (else its facts need not be read)."""
+	return any(
+		spec.factor_type == factor_type
+		for entry in [models["default"], *models["by_tier"].values()]
+		if entry
+		for spec in entry["specs"]
+	)
+
+
 # --- scoring -------------------------------------------------------------------------------
 
 
@@ -88,6 +99,8 @@ def raw_values(customer: dict, facts: dict, today: date, sentiment_validity_days
 		engine.RENEWAL_PROXIMITY: (contract_end - today).days if contract_end else None,
 		engine.OBJECTIVE_PROGRESS: facts["plan_progress"].get(name),
 		engine.MILESTONE_PUNCTUALITY: facts["milestone_punctuality"].get(name),
+		# no usage data: absent, so the factor is left out (never read as zero usage)
+		engine.PRODUCT_USAGE: facts.get("usage", {}).get(name),
 		engine.CSM_SENTIMENT: engine.sentiment_raw(
 			customer.get("cs_csm_sentiment"),
 			getdate(customer["cs_sentiment_on"]) if customer.get("cs_sentiment_on") else None,
@@ -118,6 +131,9 @@ def gather_facts(lo: str, hi: str, models: dict, today: date, trend_days: int) -
 		"previous_scores": queries.scores_around(lo, hi, add_days(today, -trend_days)),
 		"plan_progress": queries.plan_progress(lo, hi),
 		"milestone_punctuality": queries.milestone_punctuality(lo, hi, today),
+		"usage": usage.product_usage_raw(lo, hi, today, lookback(models, engine.PRODUCT_USAGE))
+		if uses_factor(models, engine.PRODUCT_USAGE)
+		else {},
 	}
 
 

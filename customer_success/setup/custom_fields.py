@@ -156,6 +156,28 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"no_copy": 1,
 			},
 		],
+		# Contracts that renew by themselves, and the notice they need (ERPNext's Contract has neither):
+		# the Revenue Leakage report lists those whose notice date is near.
+		"Contract": [
+			{
+				"fieldname": "cs_auto_renew",
+				"fieldtype": "Check",
+				"label": "Renews Automatically",
+				"insert_after": "end_date",
+				"allow_on_submit": 1,
+				"description": "The contract renews by itself unless notice is given.",
+			},
+			{
+				"fieldname": "cs_notice_days",
+				"fieldtype": "Int",
+				"label": "Notice Period (Days)",
+				"insert_after": "cs_auto_renew",
+				"allow_on_submit": 1,
+				"non_negative": 1,
+				"depends_on": "eval:doc.cs_auto_renew",
+				"description": "Notice must be given this many days before the End Date.",
+			},
+		],
 		# A key stakeholder who left: the alerts' "Key Stakeholder Left" rule reads it.
 		"Contact": [
 			{

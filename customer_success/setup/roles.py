@@ -4,7 +4,7 @@ import json
 
 import frappe
 
-from customer_success.constants import ROLES
+from customer_success.constants import ROLES, USAGE_INTEGRATION_ROLE
 
 # What our roles may do on ERPNext's own records: a CSM works the customer and reads the
 # documents health and plans are built on; other teams keep their own standard permissions.
@@ -30,6 +30,11 @@ def make_roles():
 			frappe.get_doc(
 				{"doctype": "Role", "role_name": role, "desk_access": 1, "search_bar": 1, "notifications": 1}
 			).insert(ignore_permissions=True)
+	if not frappe.db.exists("Role", USAGE_INTEGRATION_ROLE):
+		# an API-only role: the usage feed's user signs in with a key and secret, never to the desk
+		frappe.get_doc({"doctype": "Role", "role_name": USAGE_INTEGRATION_ROLE, "desk_access": 0}).insert(
+			ignore_permissions=True
+		)
 
 
 PERMISSION_SETUP_KEY = "customer_success_custom_perm_doctypes"

@@ -29,10 +29,10 @@ const MAX_WORKSPACE_MS = Number(arg("max-workspace-ms", 1500));
 
 // Who is checked, and which widgets are meant for them.
 const PEOPLE = [
-	{ user: "alice.csm@example.com", role: "CSM", charts: 3, scope: "my book", shots: true },
-	{ user: "morgan.csmanager@example.com", role: "CS Manager", charts: 4, scope: "team" },
+	{ user: "alice.csm@example.com", role: "CSM", charts: 5, scope: "my book", shots: true },
+	{ user: "morgan.csmanager@example.com", role: "CS Manager", charts: 6, scope: "team" },
 ];
-const CARDS = 12;
+const CARDS = 14;
 const LISTS = [
 	"customer",
 	"sales-handoff",
@@ -44,8 +44,9 @@ const LISTS = [
 	"customer-health-score",
 	"health-score-model",
 	"success-plan-template",
+	"renewal",
 ];
-const FORMS = ["Customer", "Sales Handoff", "Success Plan", "Success Plan Milestone", "Success Plan Check-in", "Business Review", "Customer Health Score"];
+const FORMS = ["Customer", "Sales Handoff", "Success Plan", "Success Plan Milestone", "Success Plan Check-in", "Business Review", "Customer Health Score", "Renewal"];
 
 if (!SITE || !PASSWORD) {
 	console.error("usage: node check_desk.js --site http://SITE:PORT --password PASSWORD [--screenshots DIR]");

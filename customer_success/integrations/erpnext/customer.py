@@ -14,6 +14,8 @@ CONNECTIONS = [
 			"Success Plan Milestone",
 			"Business Review",
 			"CS Alert",
+			"Renewal",
+			"Customer Usage Metric",
 		],
 	),
 ]

@@ -72,6 +72,21 @@ customer_success.health.service.RAW_KEY_UNITS = {
 	revenue: "money",
 	overdue_ratio: "ratio",
 	max_days_overdue: "days",
+	utilisation: "ratio",
+	trend: "signed_ratio",
+};
+
+// Product Usage: each metric's use over the look-back, its entitlement and its change.
+customer_success.health.service.format_usage_metrics = function (metrics) {
+	const esc = frappe.utils.escape_html;
+	const fmt = customer_success.health.service.format_value;
+	return (metrics || [])
+		.map((m) => {
+			const used = m.entitlement ? `${fmt(m.used)} / ${fmt(m.entitlement)} (${fmt(m.utilisation, "ratio")})` : fmt(m.used);
+			const moved = m.change === null || m.change === undefined ? "" : `, ${fmt(m.change, "signed_ratio")}`;
+			return `${esc(__(m.metric))}: ${esc(used + moved)}`;
+		})
+		.join("<br>");
 };
 
 // A value in its unit: money in the company currency, ratios as %, days as days, dates in the
@@ -106,9 +121,10 @@ customer_success.health.service.format_raw = function (factor) {
 	if (raw === null || raw === undefined) return `<span class="text-muted">${esc(__("no data"))}</span>`;
 	if (typeof raw === "object") {
 		return Object.entries(raw)
-			.map(
-				([k, v]) =>
-					`${esc(__(frappe.model.unscrub(k)))}: ${typeof v === "number" ? esc(service.format_value(v, service.RAW_KEY_UNITS[k])) : esc(String(v))}`
+			.map(([k, v]) =>
+				Array.isArray(v)
+					? service.format_usage_metrics(v)
+					: `${esc(__(frappe.model.unscrub(k)))}: ${typeof v === "number" || v === null ? esc(service.format_value(v, service.RAW_KEY_UNITS[k])) : esc(String(v))}`
 			)
 			.join("<br>");
 	}

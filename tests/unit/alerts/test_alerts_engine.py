@@ -220,3 +220,41 @@ def test_auto_resolve_only_cleared_evaluated_auto_rules():
 	open_alerts = {("C", "R1"): {"name": "A1"}, ("C", "R9"): {"name": "A9"}, ("D", "R1"): {"name": "D1"}}
 	actions = plan({}, open_alerts, auto=("R1",), evaluated=("C",))
 	assert actions.resolve == ["A1"]
+
+
+# --- expansion: usage near entitlement --------------------------------------------------------------
+
+
+def usage(metric, utilisation, used=None, entitlement=None):
+	return {"metric": metric, "utilisation": utilisation, "used": used, "entitlement": entitlement}
+
+
+def test_usage_near_entitlement_fires_at_the_threshold():
+	finding = e.usage_near_entitlement([usage("Seats", 0.9, 9, 10), usage("API", 0.2)], 90, e.MEDIUM)
+	assert finding.severity == e.MEDIUM
+	assert finding.facts["metrics"] == [{"metric": "Seats", "used": 9, "entitlement": 10, "percent": 90.0}]
+	assert finding.records == [("Usage Metric Definition", "Seats")]
+	assert e.usage_near_entitlement([usage("Seats", 0.89)], 90, e.MEDIUM) is None
+
+
+def test_usage_beyond_the_whole_entitlement_is_one_level_more_severe():
+	finding = e.usage_near_entitlement([usage("Seats", 0.95), usage("Storage", 1.25)], 90, e.MEDIUM)
+	assert finding.severity == e.HIGH
+	assert [m["metric"] for m in finding.facts["metrics"]] == ["Storage", "Seats"]
+
+
+def test_usage_without_entitlement_or_data_never_fires():
+	assert e.usage_near_entitlement([usage("Seats", None)], 90, e.MEDIUM) is None
+	assert e.usage_near_entitlement([], 90, e.MEDIUM) is None
+	assert e.usage_near_entitlement(None, 90, e.MEDIUM) is None
+
+
+def test_usage_rule_without_a_threshold_means_all_of_the_entitlement():
+	assert e.usage_near_entitlement([usage("Seats", 0.99)], 0, e.LOW) is None
+	assert e.usage_near_entitlement([usage("Seats", 1.0)], None, e.LOW).severity == e.LOW
+
+
+def test_usage_rule_kind_is_expansion_with_threshold_and_days():
+	assert e.RULE_KINDS[e.USAGE_NEAR_ENTITLEMENT] == e.EXPANSION
+	assert e.param_problems(e.USAGE_NEAR_ENTITLEMENT, 90, 30) == []
+	assert e.param_problems(e.USAGE_NEAR_ENTITLEMENT, -1, 30) == ["threshold"]

@@ -346,3 +346,52 @@ def test_score_is_always_within_0_and_100(raw, weights):
 def test_revenue_trend_is_monotonic(a, b):
 	low, high = sorted([a, b])
 	assert h.sub_score(h.REVENUE_TREND, low) <= h.sub_score(h.REVENUE_TREND, high)
+
+
+# --- product usage: against entitlement, and its trend ------------------------------------------
+
+
+def test_product_usage_from_the_usage_room_scores_utilisation_and_trend():
+	# at target and growing: fully healthy
+	assert h.sub_score(h.PRODUCT_USAGE, {"utilisation": 0.8, "trend": 0.1}) == 100
+	# at target but usage halved against the window before: the trend's 30 % share is lost
+	assert h.sub_score(h.PRODUCT_USAGE, {"utilisation": 0.8, "trend": -0.5}) == pytest.approx(70)
+	# half of the target, flat: 0.7 * 50 + 0.3 * 100
+	assert h.sub_score(h.PRODUCT_USAGE, {"utilisation": 0.4, "trend": 0.0}) == pytest.approx(65)
+	# a fall of a quarter is half-way to the worst drop
+	assert h.sub_score(h.PRODUCT_USAGE, {"utilisation": 0.8, "trend": -0.25}) == pytest.approx(85)
+
+
+def test_product_usage_with_only_one_side_known_scores_that_side():
+	assert h.sub_score(h.PRODUCT_USAGE, {"utilisation": 0.4, "trend": None}) == pytest.approx(50)
+	assert h.sub_score(h.PRODUCT_USAGE, {"utilisation": None, "trend": -0.5}) == 0
+	assert h.sub_score(h.PRODUCT_USAGE, {"utilisation": None, "trend": None}) is None
+	assert h.sub_score(h.PRODUCT_USAGE, None) is None
+
+
+def test_product_usage_parameters_override():
+	raw = {"utilisation": 0.5, "trend": -0.5}
+	assert h.sub_score(h.PRODUCT_USAGE, raw, {"target_ratio": 0.5, "trend_weight": 0}) == 100
+	assert h.sub_score(h.PRODUCT_USAGE, raw, {"trend_weight": 1}) == 0
+
+
+def test_no_usage_data_leaves_the_factor_out_of_the_score():
+	specs = [spec(h.PRODUCT_USAGE, 50), spec(h.SUPPORT_LOAD, 50)]
+	result = h.compute_health({h.SUPPORT_LOAD: 0}, specs)
+	assert result.score == 100
+	assert result.factors[0].sub_score is None
+	with_usage = h.compute_health(
+		{h.SUPPORT_LOAD: 0, h.PRODUCT_USAGE: {"utilisation": 0.0, "trend": -1}}, specs
+	)
+	assert with_usage.score == 50
+
+
+@given(
+	st.floats(0, 5, allow_nan=False),
+	st.one_of(st.none(), st.floats(-1, 5, allow_nan=False)),
+)
+def test_product_usage_is_bounded_and_more_usage_never_scores_less(ratio, trend):
+	low = h.sub_score(h.PRODUCT_USAGE, {"utilisation": ratio, "trend": trend})
+	high = h.sub_score(h.PRODUCT_USAGE, {"utilisation": ratio + 0.1, "trend": trend})
+	assert 0 <= low <= 100
+	assert high >= low

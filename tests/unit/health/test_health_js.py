@@ -45,6 +45,7 @@ global.frappe = {
 global.__ = (s, args) => (args ? s.replace(/\{(\d+)\}/g, (m, i) => String(args[i])) : s);
 global.format_number = (v, f, d) => Number(v).toFixed(d === undefined ? 2 : d);
 global.cint = (v) => parseInt(v) || 0;
+global.flt = (v) => parseFloat(v) || 0;
 global.$ = () => ({ attr() {} });
 for (const file of input.files) vm.runInThisContext(fs.readFileSync(file, "utf8"), { filename: file });
 
@@ -159,3 +160,38 @@ def test_a_reason_stored_escaped_is_not_escaped_twice():
 	assert "&lt;b&gt;yes&lt;/b&gt; &amp; signed" in out["explanation"]
 	assert "&amp;lt;" not in out["explanation"] and "<b>" not in out["explanation"]
 	assert out["reason_field"] == "Sponsor said &lt;b&gt;yes&lt;/b&gt; &amp; signed"
+
+
+def test_product_usage_shows_each_metric_against_its_entitlement_as_text():
+	factors = [
+		{
+			"factor_type": "Product Usage",
+			"raw": {
+				"utilisation": 0.9,
+				"trend": -0.1,
+				"metrics": [
+					{"metric": XSS, "used": 9, "entitlement": 10, "utilisation": 0.9, "change": -0.1},
+					{
+						"metric": "API Calls",
+						"used": 500,
+						"entitlement": None,
+						"utilisation": None,
+						"change": None,
+					},
+				],
+			},
+			"sub_score": 94,
+			"weight": 100,
+			"effective_weight": 100,
+			"contribution": 94,
+		}
+	]
+	score = explanation(score=94, status="Green", explanation=json.dumps(factors))
+	out = render(score, {"name": "CUST-1", "cs_health_status": "Green", "cs_health_score": 94})
+	html = out["explanation"]
+	assert "<img" not in html
+	assert "utilisation: 90%" in html  # the harness does not unscrub
+	assert "trend: -10%" in html
+	assert "&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;: 9 / 10 (90%), -10%" in html
+	assert "API Calls: 500" in html
+	assert "[object Object]" not in html

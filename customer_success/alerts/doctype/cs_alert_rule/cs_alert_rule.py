@@ -34,6 +34,7 @@ class CSAlertRule(Document):
 			"Objectives Achieved",
 			"Green Before Renewal",
 			"Onboarding Past Go-Live",
+			"Usage Near Entitlement",
 		]
 		severity: DF.Literal["", "Low", "Medium", "High", "Critical"]
 		threshold: DF.Float

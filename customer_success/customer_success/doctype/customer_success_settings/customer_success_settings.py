@@ -11,12 +11,19 @@ DAY_LIMITS = {
 	"renewal_window_days": 3650,
 	"checkin_cadence_days": 3650,
 	"milestone_reminder_days": 365,
+	"renewal_record_days": 3650,
+	"auto_renewal_notice_days": 365,
 }
 # Handoff SLAs in hours: 0 turns the SLA off; otherwise at least an hour, at most 30 days.
 HOUR_LIMITS = {
 	"handoff_sla_hours": 720,
 	"acceptance_sla_hours": 720,
 }
+
+# Usage: the largest batch taken at once, and the pull's bounds.
+USAGE_MAX_BATCH_ROWS = 100000
+USAGE_MAX_TIMEOUT = 300
+USAGE_MAX_RETRIES = 10
 
 
 class CustomerSuccessSettings(Document):
@@ -35,6 +42,7 @@ class CustomerSuccessSettings(Document):
 		alert_due_days_low: DF.Int
 		alert_due_days_medium: DF.Int
 		auto_draft_handoff: DF.Check
+		auto_renewal_notice_days: DF.Int
 		checkin_cadence_days: DF.Int
 		create_todos: DF.Check
 		default_health_model: DF.Link | None
@@ -46,14 +54,22 @@ class CustomerSuccessSettings(Document):
 		milestone_reminder_days: DF.Int
 		min_known_weight_share: DF.Percent
 		recompute_health_nightly: DF.Check
+		renewal_record_days: DF.Int
 		renewal_window_days: DF.Int
 		send_email_notifications: DF.Check
 		sentiment_validity_days: DF.Int
+		usage_max_batch_rows: DF.Int
+		usage_pull_auth_header: DF.Password | None
+		usage_pull_enabled: DF.Check
+		usage_pull_retries: DF.Int
+		usage_pull_timeout: DF.Int
+		usage_pull_url: DF.Data | None
 	# end: auto-generated types
 
 	def validate(self):
 		self.validate_day_fields()
 		self.validate_hour_fields()
+		self.validate_usage_fields()
 
 	def validate_day_fields(self):
 		for fieldname, upper in DAY_LIMITS.items():
@@ -67,6 +83,33 @@ class CustomerSuccessSettings(Document):
 				fieldname,
 				upper,
 				_("{0} must be between 1 and {1} hours, or 0 to turn the SLA off (it is {2})."),
+			)
+
+	def validate_usage_fields(self):
+		"""The usage batch limit, and the pull's endpoint, timeout and retries when the pull is on."""
+		self.validate_range(
+			"usage_max_batch_rows", USAGE_MAX_BATCH_ROWS, _("{0} must be between 1 and {1} rows (it is {2}).")
+		)
+		if not self.get("usage_pull_enabled"):
+			return
+		url = (self.get("usage_pull_url") or "").strip()
+		if not url.lower().startswith(("http://", "https://")):
+			frappe.throw(
+				_("{0} must be an http:// or https:// address to pull usage from (it is {1}).").format(
+					_(self.meta.get_label("usage_pull_url")), url or _("empty")
+				),
+				title=_("Invalid Setting"),
+			)
+		self.validate_range(
+			"usage_pull_timeout", USAGE_MAX_TIMEOUT, _("{0} must be between 1 and {1} seconds (it is {2}).")
+		)
+		retries = self.get("usage_pull_retries")
+		if retries is None or not 0 <= retries <= USAGE_MAX_RETRIES:
+			frappe.throw(
+				_("{0} must be between 0 and {1} (it is {2}).").format(
+					_(self.meta.get_label("usage_pull_retries")), USAGE_MAX_RETRIES, retries
+				),
+				title=_("Invalid Setting"),
 			)
 
 	def validate_range(self, fieldname: str, upper: int, message: str):

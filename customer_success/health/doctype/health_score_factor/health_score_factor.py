@@ -22,6 +22,7 @@ class HealthScoreFactor(Document):
 			"Objective Progress",
 			"Milestone Punctuality",
 			"CSM Sentiment",
+			"Product Usage",
 		]
 		parameters: DF.Code | None
 		parent: DF.Data

@@ -19,7 +19,7 @@ FACTOR_EXPLANATIONS = {
 	engine.CSM_SENTIMENT: "The CSM's own sentiment on the Customer, while it is fresh.",
 	engine.OBJECTIVE_PROGRESS: "Average progress of success plan objectives.",
 	engine.MILESTONE_PUNCTUALITY: "Share of due milestones done on time.",
-	engine.PRODUCT_USAGE: "Usage against entitlement.",
+	engine.PRODUCT_USAGE: "Ingested usage against entitlement over the look-back, and its change against the window before.",
 	engine.NPS: "The latest NPS answer.",
 }
 

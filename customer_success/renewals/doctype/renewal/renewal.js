@@ -1,0 +1,66 @@
+// Renewal: record calls in the checkpoints grid; close with Mark Renewed or Mark Churned.
+frappe.ui.form.on("Renewal", {
+	refresh(frm) {
+		if (frm.is_new() || frm.doc.status !== "Open" || !frm.perm[0].write) return;
+		if (frm.doc.disagreement) {
+			frm.dashboard.set_headline_alert(__("The CSM says it will renew while health is red."), "red");
+		}
+		const call = (method, args) =>
+			frappe
+				.call({ method: `customer_success.renewals.api.${method}`, args: { renewal: frm.doc.name, ...args }, freeze: true })
+				.then(() => frm.reload_doc());
+		frm.add_custom_button(
+			__("Mark Renewed"),
+			() =>
+				frappe.prompt(
+					[
+						{
+							fieldname: "contract",
+							label: __("Renewed by Contract"),
+							fieldtype: "Link",
+							options: "Contract",
+							get_query: () => ({ filters: { party_type: "Customer", party_name: frm.doc.customer, docstatus: 1 } }),
+						},
+						{
+							fieldname: "sales_order",
+							label: __("Renewed by Sales Order"),
+							fieldtype: "Link",
+							options: "Sales Order",
+							get_query: () => ({ filters: { customer: frm.doc.customer, docstatus: 1 } }),
+						},
+						{
+							fieldname: "amount",
+							label: __("Renewed Amount (Annual)"),
+							fieldtype: "Currency",
+							description: __("Leave empty to take the new contract's or order's annual value."),
+						},
+					],
+					(values) => call("mark_renewed", values),
+					__("Mark Renewed"),
+					__("Mark Renewed")
+				),
+			__("Outcome")
+		);
+		frm.add_custom_button(
+			__("Mark Churned"),
+			() =>
+				frappe.prompt(
+					[
+						{
+							fieldname: "reason",
+							label: __("Churn Reason"),
+							fieldtype: "Select",
+							options: frm.fields_dict.churn_reason.df.options,
+							reqd: 1,
+						},
+						{ fieldname: "note", label: __("Churn Note"), fieldtype: "Small Text" },
+						{ fieldname: "churned_on", label: __("Churned On"), fieldtype: "Date", default: frappe.datetime.get_today(), reqd: 1 },
+					],
+					(values) => call("mark_churned", values),
+					__("Mark Churned"),
+					__("Mark Churned")
+				),
+			__("Outcome")
+		);
+	},
+});

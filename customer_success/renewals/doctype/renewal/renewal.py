@@ -1,0 +1,207 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import flt, getdate, nowdate
+
+from customer_success.renewals import engine
+from customer_success.renewals import service as renewals
+
+# Set only by the outcome actions (Mark Renewed / Mark Churned, the nightly self-close).
+OUTCOME_FIELDS = (
+	"status",
+	"renewed_contract",
+	"renewed_order",
+	"renewed_amount",
+	"change_amount",
+	"change_type",
+	"auto_closed",
+	"churn_reason",
+	"churn_note",
+	"closed_on",
+	"closed_by",
+)
+# Taken from the contract when the renewal is made, never changed afterwards.
+CHECKPOINT_FIELDS = (
+	"checkpoint",
+	"due_date",
+	"todo",
+	"signal_status",
+	"signal_score",
+	"signal_trend",
+	"signal_on",
+)
+TERM_FIELDS = ("contract", "customer", "end_date", "contract_start", "revenue_at_stake", "revenue_basis")
+
+
+class Renewal(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from customer_success.renewals.doctype.renewal_checkpoint.renewal_checkpoint import RenewalCheckpoint
+
+		auto_closed: DF.Check
+		change_amount: DF.Currency
+		change_type: DF.Literal["", "Expansion", "Flat", "Contraction"]
+		checkpoints: DF.Table[RenewalCheckpoint]
+		churn_note: DF.SmallText | None
+		churn_reason: DF.Literal[
+			"",
+			"Price",
+			"Budget Cut",
+			"Competitor",
+			"Product Fit",
+			"Low Adoption",
+			"Poor Support",
+			"Champion Left",
+			"Acquired or Merged",
+			"Went out of Business",
+			"Other",
+		]
+		closed_by: DF.Link | None
+		closed_on: DF.Date | None
+		contract: DF.Link
+		contract_start: DF.Date | None
+		csm: DF.Link | None
+		currency: DF.Link | None
+		customer: DF.Link
+		customer_name: DF.Data | None
+		disagreement: DF.Check
+		end_date: DF.Date
+		expected_amount: DF.Currency
+		latest_call: DF.Literal["", "Will Renew", "At Risk", "Will Churn"]
+		renewed_amount: DF.Currency
+		renewed_contract: DF.Link | None
+		renewed_order: DF.Link | None
+		revenue_at_stake: DF.Currency
+		revenue_basis: DF.Data | None
+		signal_score: DF.Float
+		signal_status: DF.Literal["", "Green", "Yellow", "Red", "Insufficient Data"]
+		signal_trend: DF.Float
+		status: DF.Literal["Open", "Renewed", "Churned"]
+		term_key: DF.Data | None
+		weighted_revenue: DF.Currency
+
+	# end: auto-generated types
+	def validate(self):
+		if self.is_new():
+			self.set_from_contract()
+		else:
+			self.keep_stored_fields()
+		self.validate_checkpoints()
+		self.set_latest_call()
+		self.set_forecast()
+
+	def on_update(self):
+		renewals.close_todos([row.todo for row in self.checkpoints if row.call and row.todo])
+
+	def set_from_contract(self):
+		contract = frappe.db.get_value(
+			"Contract",
+			self.contract,
+			["party_type", "party_name", "start_date", "end_date", "docstatus"],
+			as_dict=True,
+		)
+		if not contract or contract.docstatus != 1 or contract.party_type != "Customer":
+			frappe.throw(
+				_("Contract must be a submitted contract with a customer."), title=_("Invalid Contract")
+			)
+		if not contract.end_date:
+			frappe.throw(_("Contract {0} has no End Date: it has nothing to renew.").format(self.contract))
+		self.customer = contract.party_name
+		self.end_date = contract.end_date
+		self.contract_start = contract.start_date
+		self.term_key = f"{self.contract}|{getdate(self.end_date)}"
+		if frappe.db.exists("Renewal", {"term_key": self.term_key}):
+			frappe.throw(
+				_("Contract {0} already has a renewal for the term ending {1}.").format(
+					self.contract, frappe.format(self.end_date, "Date")
+				),
+				frappe.DuplicateEntryError,
+			)
+		self.csm = self.csm or frappe.db.get_value("Customer", self.customer, "cs_owner")
+		self.status = engine.OPEN
+		if not self.checkpoints:
+			for label, due in engine.checkpoint_dates(getdate(self.end_date)):
+				self.append("checkpoints", {"checkpoint": label, "due_date": due})
+
+	def keep_stored_fields(self):
+		"""The term and the outcome never come from a save: only the actions set the outcome."""
+		before = self.get_doc_before_save()
+		if not before:
+			return
+		for fieldname in (*TERM_FIELDS, "term_key"):
+			self.set(fieldname, before.get(fieldname))
+		if not self.flags.outcome_action:
+			for fieldname in OUTCOME_FIELDS:
+				self.set(fieldname, before.get(fieldname))
+		stored = {row.name: row for row in before.checkpoints}
+		if {row.name for row in self.checkpoints} != set(stored):
+			frappe.throw(
+				_(
+					"Checkpoints are set by the renewal itself: record a call on them, do not add or remove any."
+				),
+				title=_("Checkpoints"),
+			)
+		for row in self.checkpoints:
+			old = stored[row.name]
+			for fieldname in CHECKPOINT_FIELDS:
+				row.set(fieldname, old.get(fieldname))
+
+	def validate_checkpoints(self):
+		today = getdate(nowdate())
+		for row in self.checkpoints:
+			row.currency = self.currency
+			if row.call and row.call not in engine.CALLS:
+				frappe.throw(
+					_("Row {0}: CSM's Call must be Will Renew, At Risk or Will Churn.").format(row.idx)
+				)
+			if flt(row.expected_amount) < 0:
+				frappe.throw(_("Row {0}: Expected Amount cannot be negative.").format(row.idx))
+			if row.call and not row.recorded_on:
+				if self.status != engine.OPEN:
+					frappe.throw(_("Renewal {0} is closed: its checkpoints are final.").format(self.name))
+				row.recorded_on = today
+				row.recorded_by = frappe.session.user
+				if not row.signal_on:
+					row.update(
+						renewals.signal_values(self.customer_history(), min(getdate(row.due_date), today))
+					)
+			elif not row.call:
+				row.recorded_on = row.recorded_by = None
+
+	def customer_history(self):
+		from frappe.utils import add_days
+
+		from customer_success.renewals import queries
+
+		today = getdate(nowdate())
+		return queries.health_history([self.customer], add_days(today, -800), today).get(self.customer, [])
+
+	def set_latest_call(self):
+		latest = engine.latest_call([row.as_dict() for row in self.checkpoints])
+		self.latest_call = latest.call if latest else None
+		self.expected_amount = flt(latest.expected_amount) if latest else 0
+
+	def set_forecast(self):
+		health = (
+			frappe.db.get_value(
+				"Customer",
+				self.customer,
+				["cs_owner", "cs_health_status", "cs_health_score", "cs_health_trend"],
+				as_dict=True,
+			)
+			or {}
+		)
+		self.csm = health.get("cs_owner") or self.csm
+		self.signal_status = health.get("cs_health_status")
+		self.signal_score = health.get("cs_health_score")
+		self.signal_trend = health.get("cs_health_trend")
+		self.disagreement = int(engine.is_disagreement(self.latest_call, self.signal_status))
+		self.weighted_revenue = engine.expected_revenue(
+			self.revenue_at_stake, self.signal_status, self.status, self.renewed_amount
+		)

@@ -1,0 +1,302 @@
+"""Renewals and retention: the pure core (plain data in, plain data out; never imports frappe).
+
+- `retention(prev, curr)`: gross and net revenue retention of a cohort, from each customer's
+  revenue in two windows (the Revenue Retention report, and any room that needs the figures).
+- `retention_points(...)`: the dates T a retention series is read at (each month or quarter end).
+- Renewal maths: annualised revenue at stake, checkpoint dates, the change at renewal, the
+  health-weighted expected revenue and the CSM-versus-signal disagreement.
+- Leakage: which contract covers an invoice date.
+"""
+
+import calendar
+from datetime import date, timedelta
+
+from customer_success.numbers import is_number, round2
+
+# --- outcomes, calls, checkpoints ---------------------------------------------------------------
+
+OPEN, RENEWED, CHURNED = "Open", "Renewed", "Churned"
+STATUSES = (OPEN, RENEWED, CHURNED)
+
+WILL_RENEW, AT_RISK, WILL_CHURN = "Will Renew", "At Risk", "Will Churn"
+CALLS = (WILL_RENEW, AT_RISK, WILL_CHURN)
+
+EXPANSION, FLAT, CONTRACTION = "Expansion", "Flat", "Contraction"
+
+CHURN_REASONS = (
+	"Price",
+	"Budget Cut",
+	"Competitor",
+	"Product Fit",
+	"Low Adoption",
+	"Poor Support",
+	"Champion Left",
+	"Acquired or Merged",
+	"Went out of Business",
+	"Other",
+)
+
+# (label, months before the contract's end)
+CHECKPOINTS = (("6 Months", 6), ("3 Months", 3))
+
+GREEN, YELLOW, RED, NO_COLOUR = "Green", "Yellow", "Red", "Insufficient Data"
+
+# Health-weighted expected revenue of an open renewal: revenue at stake x the weight of the
+# customer's health status. A renewal with no colour (no score, or too little known) is a coin toss.
+HEALTH_WEIGHTS = {GREEN: 0.9, YELLOW: 0.6, RED: 0.3, NO_COLOUR: 0.5}
+UNKNOWN_WEIGHT = 0.5
+
+# A renewal "at risk": the CSM's call says so, or the health signal does.
+AT_RISK_CALLS = (AT_RISK, WILL_CHURN)
+AT_RISK_SIGNALS = (YELLOW, RED)
+
+DAYS_PER_YEAR = 365
+
+
+# --- dates ----------------------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+	"""`day` moved by whole months, clamped to the month's last day (31 Aug - 6 months = 28/29 Feb)."""
+	index = day.year * 12 + day.month - 1 + months
+	year, month = divmod(index, 12)
+	month += 1
+	return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def month_end(day: date) -> date:
+	return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+
+
+def checkpoint_dates(end_date: date) -> list[tuple[str, date]]:
+	"""The renewal's checkpoints: (label, due date), earliest first."""
+	return [(label, add_months(end_date, -months)) for label, months in CHECKPOINTS]
+
+
+def retention_points(start: date, end: date, periodicity: str = "Monthly") -> list[date]:
+	"""The dates T the retention series is read at: every month end (or quarter end: March, June,
+	September, December) from `start`'s period to the one holding `end`, at most `end` itself for the
+	last (a period still running is read up to `end`)."""
+	if start > end:
+		return []
+	step = 3 if periodicity == "Quarterly" else 1
+	first = month_end(start)
+	if step == 3:
+		first = month_end(date(start.year, ((start.month - 1) // 3) * 3 + 3, 1))
+	points, point = [], first
+	while point < end:
+		points.append(point)
+		point = month_end(add_months(date(point.year, point.month, 1), step))
+	points.append(min(point, end))
+	return points
+
+
+def retention_windows(point: date) -> tuple[tuple[date, date], tuple[date, date]]:
+	"""The two twelve-month windows of retention at T, as inclusive (first, last) day pairs:
+	the cohort's (T - 24 months, T - 12 months] and the measured (T - 12 months, T]."""
+	year_ago = add_months(point, -12)
+	two_years_ago = add_months(point, -24)
+	one = timedelta(days=1)
+	return (two_years_ago + one, year_ago), (year_ago + one, point)
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+
+def retention(prev: dict[str, float], curr: dict[str, float]) -> dict:
+	"""Gross and net revenue retention of the customers active in the earlier window.
+
+	`prev` and `curr` map a customer to its net revenue (credit notes netted, company currency) in
+	the earlier and later windows. The cohort is the customers whose `prev` revenue is above 0;
+	S is their revenue there. Each cohort customer's later revenue, against its own part of S,
+	adds to expansion E (the rise), contraction C (the fall, while still above 0) or churn L (all
+	of its part of S, when its later revenue is 0 or less). GRR = (S - C - L) / S,
+	NRR = (S + E - C - L) / S, in percent; both None when S is 0. Customers new in the later
+	window count in neither.
+	"""
+	starting = expansion = contraction = churn = 0.0
+	cohort = churned = expanded = contracted = 0
+	for customer, before in prev.items():
+		if not is_number(before) or before <= 0:
+			continue
+		after = float(curr.get(customer) or 0) if is_number(curr.get(customer)) else 0.0
+		before = float(before)
+		cohort += 1
+		starting += before
+		if after <= 0:
+			churn += before
+			churned += 1
+		elif after > before:
+			expansion += after - before
+			expanded += 1
+		elif after < before:
+			contraction += before - after
+			contracted += 1
+	if starting > 0:
+		grr = 100.0 * (starting - contraction - churn) / starting
+		nrr = 100.0 * (starting + expansion - contraction - churn) / starting
+	else:
+		grr = nrr = None
+	return {
+		"customers": cohort,
+		"starting_revenue": round2(starting),
+		"expansion": round2(expansion),
+		"contraction": round2(contraction),
+		"churn": round2(churn),
+		"ending_revenue": round2(starting + expansion - contraction - churn),
+		"churned_customers": churned,
+		"expanded_customers": expanded,
+		"contracted_customers": contracted,
+		"grr": None if grr is None else round2(grr),
+		"nrr": None if nrr is None else round2(nrr),
+	}
+
+
+# --- renewals -----------------------------------------------------------------------------------
+
+
+def annualise(amount: float, days: int) -> float:
+	"""`amount` earned over `days` days, as a year's worth (a term of a year or more: no change)."""
+	if not is_number(amount) or not days or days <= 0:
+		return 0.0
+	return round2(float(amount) * DAYS_PER_YEAR / max(int(days), 1))
+
+
+def term_days(start: date | None, end: date | None) -> int:
+	"""Days in a term, both ends included; 0 when the term is unknown or reversed."""
+	if not start or not end or end < start:
+		return 0
+	return (end - start).days + 1
+
+
+def invoice_window(start: date | None, end: date, today: date) -> tuple[date, date]:
+	"""The invoices that show what a contract is worth: those of its last twelve months, up to
+	today when it is still running (never before its start)."""
+	last = min(end, today)
+	first = last - timedelta(days=DAYS_PER_YEAR - 1)
+	if start and start > first:
+		first = start
+	return first, last
+
+
+def revenue_at_stake(
+	document_total: float | None,
+	start: date | None,
+	end: date,
+	invoiced: float | None,
+	today: date,
+) -> tuple[float, str]:
+	"""A contract's annualised revenue (company currency) and the basis it was taken from.
+
+	1. The contract's own Sales Order or Sales Invoice (Contract.document_type / document_name,
+	submitted): its net total over the contract's term, annualised.
+	2. Otherwise the customer's net invoiced revenue (credit notes netted) over the contract's last
+	twelve months up to today (`invoice_window`), annualised over the days that window covers.
+	3. Otherwise 0 ("none").
+	"""
+	days = term_days(start, end)
+	if is_number(document_total) and document_total and days:
+		return annualise(document_total, days), "document"
+	if is_number(invoiced) and invoiced:
+		first, last = invoice_window(start, end, today)
+		covered = term_days(first, last)
+		# a few days of a new term say little about a year: annualise no window under a quarter
+		return annualise(invoiced, max(covered, 91)), "invoices"
+	return 0.0, "none"
+
+
+def renewal_change(at_stake: float, renewed: float) -> tuple[float, str]:
+	"""The change at renewal (renewed minus at stake) and whether it is an expansion or contraction."""
+	change = round2(float(renewed or 0) - float(at_stake or 0))
+	if change > 0:
+		return change, EXPANSION
+	if change < 0:
+		return change, CONTRACTION
+	return 0.0, FLAT
+
+
+def health_weight(status: str | None) -> float:
+	return HEALTH_WEIGHTS.get(status or "", UNKNOWN_WEIGHT)
+
+
+def expected_revenue(
+	at_stake: float, status: str | None, outcome: str = OPEN, renewed_amount: float | None = None
+) -> float:
+	"""Health-weighted expected revenue: a renewed renewal brings its renewed amount, a churned one
+	nothing, an open one its revenue at stake times its health's weight (HEALTH_WEIGHTS)."""
+	if outcome == RENEWED:
+		return round2(float(renewed_amount or 0))
+	if outcome == CHURNED:
+		return 0.0
+	return round2(float(at_stake or 0) * health_weight(status))
+
+
+def is_disagreement(call: str | None, status: str | None) -> bool:
+	"""The CSM says it renews while the health signal is red."""
+	return call == WILL_RENEW and status == RED
+
+
+def is_at_risk(call: str | None, status: str | None) -> bool:
+	return call in AT_RISK_CALLS or status in AT_RISK_SIGNALS
+
+
+def latest_call(checkpoints: list[dict]) -> dict | None:
+	"""The latest recorded checkpoint (by due date, then recording date): the CSM's current call."""
+	recorded = [row for row in checkpoints if row.get("call")]
+	if not recorded:
+		return None
+	return max(
+		recorded, key=lambda row: (row.get("due_date") or date.min, row.get("recorded_on") or date.min)
+	)
+
+
+def forecast_order(rows: list[dict]) -> list[dict]:
+	"""Disagreements first, then by end date, then by revenue at stake (largest first)."""
+	return sorted(
+		rows,
+		key=lambda row: (
+			not row.get("disagreement"),
+			row.get("end_date") or date.max,
+			-float(row.get("revenue_at_stake") or 0),
+		),
+	)
+
+
+def superseded_by(contract: dict, candidates: list[dict]) -> dict | None:
+	"""The contract that renewed `contract`: the earliest-starting other contract of the same party
+	that starts on or after `contract`'s end date."""
+	end = contract["end_date"]
+	later = [
+		c
+		for c in candidates
+		if c["name"] != contract["name"] and c.get("start_date") and c["start_date"] >= end
+	]
+	return min(later, key=lambda c: (c["start_date"], c["name"])) if later else None
+
+
+# --- leakage --------------------------------------------------------------------------------------
+
+
+def covering_contract(day: date, contracts: list[dict]) -> dict | None:
+	"""The contract whose term holds `day` (start and end included; an open end runs for ever)."""
+	for contract in contracts:
+		start, end = contract.get("start_date"), contract.get("end_date")
+		if (start is None or start <= day) and (end is None or day <= end):
+			return contract
+	return None
+
+
+def last_ended_before(day: date, contracts: list[dict]) -> dict | None:
+	ended = [c for c in contracts if c.get("end_date") and c["end_date"] < day]
+	return max(ended, key=lambda c: c["end_date"]) if ended else None
+
+
+def notice_date(end_date: date, notice_days: int | None) -> date:
+	"""The last day to give notice on a contract that renews by itself."""
+	return end_date - timedelta(days=max(int(notice_days or 0), 0))
+
+
+def signal_at(history: list[dict], day: date) -> dict | None:
+	"""The health signal on `day`: the customer's latest score row dated on or before it."""
+	dated = [row for row in history if row.get("score_date") and row["score_date"] <= day]
+	return max(dated, key=lambda row: row["score_date"]) if dated else None

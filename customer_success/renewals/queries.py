@@ -1,0 +1,597 @@
+"""Set-based reads and bulk writes for renewals and the ledger reports: a few aggregate queries
+over all contracts, renewals or invoices at once, never one per customer.
+
+Money is in company currency (`base_net_total`: net of taxes, credit notes negative so netted);
+a company whose currency differs from the default company's is converted at today's rate
+(`health.queries.company_rates`), so several companies add up on one scale.
+"""
+
+from collections import defaultdict
+from datetime import date
+
+import frappe
+from frappe.query_builder import Case
+from frappe.query_builder.functions import Avg, Count, Sum
+from frappe.utils import getdate
+
+from customer_success.health import queries as health_queries
+from customer_success.renewals import engine
+
+RENEWAL = "Renewal"
+CHECKPOINT = "Renewal Checkpoint"
+
+
+def rates_for(companies) -> dict[str, float]:
+	return health_queries.company_rates(set(companies), getdate())
+
+
+# --- contracts and what they are worth ---------------------------------------------------------
+
+
+def contracts_ending(start: date, end: date, contracts: list[str] | None = None) -> list[dict]:
+	"""Submitted customer contracts ending between `start` and `end` that have no renewal record
+	for that term yet (a renewal is keyed by contract and end date)."""
+	contract = frappe.qb.DocType("Contract")
+	renewal = frappe.qb.DocType(RENEWAL)
+	query = (
+		frappe.qb.from_(contract)
+		.left_join(renewal)
+		.on((renewal.contract == contract.name) & (renewal.end_date == contract.end_date))
+		.select(
+			contract.name,
+			contract.party_name.as_("customer"),
+			contract.start_date,
+			contract.end_date,
+			contract.document_type,
+			contract.document_name,
+		)
+		.where(
+			(contract.party_type == "Customer")
+			& (contract.docstatus == 1)
+			& contract.end_date[start:end]
+			& renewal.name.isnull()
+		)
+		.orderby(contract.end_date)
+		.orderby(contract.name)
+	)
+	if contracts is not None:
+		query = query.where(contract.name.isin(contracts or [""]))
+	return query.run(as_dict=True)
+
+
+def contract_rows(names: list[str]) -> list[dict]:
+	contract = frappe.qb.DocType("Contract")
+	return (
+		frappe.qb.from_(contract)
+		.select(
+			contract.name,
+			contract.party_name.as_("customer"),
+			contract.start_date,
+			contract.end_date,
+			contract.document_type,
+			contract.document_name,
+		)
+		.where(contract.name.isin(names or [""]))
+		.run(as_dict=True)
+	)
+
+
+def document_totals(contracts: list[dict]) -> dict[str, float]:
+	"""{contract: net total of its submitted Sales Order / Sales Invoice} in the default company's
+	currency, for contracts that point to one."""
+	totals: dict[str, float] = {}
+	for doctype in ("Sales Order", "Sales Invoice"):
+		by_document = defaultdict(list)
+		for c in contracts:
+			if c.get("document_type") == doctype and c.get("document_name"):
+				by_document[c["document_name"]].append(c["name"])
+		if not by_document:
+			continue
+		table = frappe.qb.DocType(doctype)
+		rows = (
+			frappe.qb.from_(table)
+			.select(table.name, table.company, table.base_net_total)
+			.where(table.name.isin(list(by_document)) & (table.docstatus == 1))
+			.run(as_dict=True)
+		)
+		rates = rates_for(row.company for row in rows)
+		for row in rows:
+			for contract in by_document[row.name]:
+				totals[contract] = float(row.base_net_total or 0) * rates.get(row.company, 1.0)
+	return totals
+
+
+def invoiced_in_windows(contracts: list[dict], today: date) -> dict[str, float]:
+	"""{contract: the party's net invoiced revenue over the contract's `engine.invoice_window`}, in
+	one scan (each contract its own window), in the default company's currency."""
+	windows = {}
+	for c in contracts:
+		if c.get("end_date"):
+			windows[c["name"]] = (
+				c["customer"],
+				*engine.invoice_window(c.get("start_date"), c["end_date"], today),
+			)
+	if not windows:
+		return {}
+	invoice = frappe.qb.DocType("Sales Invoice")
+	customers = sorted({customer for customer, _first, _last in windows.values()})
+	first = min(w[1] for w in windows.values())
+	last = max(w[2] for w in windows.values())
+	rows = (
+		frappe.qb.from_(invoice)
+		.select(
+			invoice.customer, invoice.company, invoice.posting_date, Sum(invoice.base_net_total).as_("net")
+		)
+		.where(invoice.customer.isin(customers) & (invoice.docstatus == 1) & invoice.posting_date[first:last])
+		.groupby(invoice.customer, invoice.company, invoice.posting_date)
+		.run(as_dict=True)
+	)
+	rates = rates_for(row.company for row in rows)
+	by_customer = defaultdict(list)
+	for row in rows:
+		by_customer[row.customer].append(
+			(row.posting_date, float(row.net or 0) * rates.get(row.company, 1.0))
+		)
+	totals = {}
+	for name, (customer, lo, hi) in windows.items():
+		totals[name] = sum(amount for day, amount in by_customer.get(customer, ()) if lo <= day <= hi)
+	return totals
+
+
+def customer_facts(customers: list[str]) -> dict[str, dict]:
+	customer = frappe.qb.DocType("Customer")
+	rows = (
+		frappe.qb.from_(customer)
+		.select(
+			customer.name,
+			customer.cs_owner,
+			customer.cs_health_status,
+			customer.cs_health_score,
+			customer.cs_health_trend,
+		)
+		.where(customer.name.isin(customers or [""]))
+		.run(as_dict=True)
+	)
+	return {row.name: row for row in rows}
+
+
+# --- renewals ---------------------------------------------------------------------------------
+
+
+def newer_contracts(renewals: list[str] | None = None) -> dict[str, dict]:
+	"""{open renewal: the contract that renewed it}: another submitted contract of the same customer
+	starting on or after the renewal's end date (the earliest such)."""
+	renewal = frappe.qb.DocType(RENEWAL)
+	contract = frappe.qb.DocType("Contract")
+	query = (
+		frappe.qb.from_(renewal)
+		.join(contract)
+		.on(
+			(contract.party_type == "Customer")
+			& (contract.party_name == renewal.customer)
+			& (contract.docstatus == 1)
+			& (contract.name != renewal.contract)
+			& (contract.start_date >= renewal.end_date)
+		)
+		.select(
+			renewal.name.as_("renewal"),
+			renewal.contract,
+			renewal.end_date,
+			contract.name,
+			contract.start_date,
+		)
+		.where(renewal.status == engine.OPEN)
+	)
+	if renewals is not None:
+		query = query.where(renewal.name.isin(renewals or [""]))
+	candidates = defaultdict(list)
+	heads = {}
+	for row in query.run(as_dict=True):
+		heads[row.renewal] = {"name": row.contract, "end_date": row.end_date}
+		candidates[row.renewal].append({"name": row.name, "start_date": row.start_date})
+	found = {}
+	for name, head in heads.items():
+		newer = engine.superseded_by(head, candidates[name])
+		if newer:
+			found[name] = newer
+	return found
+
+
+def due_checkpoints(today: date) -> list[dict]:
+	"""Checkpoints of open renewals that are due (on or before today) and not yet raised (no ToDo,
+	no signal taken) nor recorded."""
+	renewal = frappe.qb.DocType(RENEWAL)
+	row = frappe.qb.DocType(CHECKPOINT)
+	return (
+		frappe.qb.from_(row)
+		.join(renewal)
+		.on((row.parent == renewal.name) & (row.parenttype == RENEWAL))
+		.select(
+			row.name,
+			row.parent,
+			row.checkpoint,
+			row.due_date,
+			renewal.customer,
+			renewal.customer_name,
+			renewal.csm,
+			renewal.end_date,
+			renewal.contract,
+		)
+		.where(
+			(renewal.status == engine.OPEN)
+			& (row.due_date <= today)
+			& ((row.todo.isnull()) | (row.todo == ""))
+			& row.signal_on.isnull()
+			& ((row.call.isnull()) | (row.call == ""))
+		)
+		.orderby(row.due_date)
+		.run(as_dict=True)
+	)
+
+
+def health_history(customers: list[str], first: date, last: date) -> dict[str, list[dict]]:
+	"""{customer: its Customer Health Score rows from `first` to `last`, oldest first}."""
+	score = frappe.qb.DocType("Customer Health Score")
+	rows = (
+		frappe.qb.from_(score)
+		.select(score.customer, score.score_date, score.status, score.score, score.trend)
+		.where(score.customer.isin(customers or [""]) & score.score_date[first:last])
+		.orderby(score.score_date)
+		.run(as_dict=True)
+	)
+	history = defaultdict(list)
+	for row in rows:
+		history[row.customer].append(row)
+	return history
+
+
+def refresh_open_renewals(names: list[str] | None = None):
+	"""One UPDATE: every open renewal takes its customer's CSM and current health, and from them its
+	health-weighted expected revenue and the CSM-versus-signal disagreement (engine's weights)."""
+	weights = " ".join(["when %s then %s"] * len(engine.HEALTH_WEIGHTS))
+	params: list = []
+	for status, weight in engine.HEALTH_WEIGHTS.items():
+		params += [status, weight]
+	params += [engine.UNKNOWN_WEIGHT, engine.WILL_RENEW, engine.RED, engine.OPEN]
+	where = ""
+	if names is not None:
+		where = " and r.name in %s"
+		params.append(tuple(names or [""]))
+	# a multi-table UPDATE with a CASE over the engine's weights: qb cannot write it
+	frappe.db.sql(
+		f"""
+		update `tabRenewal` r join `tabCustomer` c on c.name = r.customer
+		set r.csm = c.cs_owner,
+			r.signal_status = c.cs_health_status,
+			r.signal_score = c.cs_health_score,
+			r.signal_trend = c.cs_health_trend,
+			r.weighted_revenue = round(r.revenue_at_stake * (case c.cs_health_status {weights} else %s end), 2),
+			r.disagreement = coalesce(r.latest_call = %s and c.cs_health_status = %s, 0)
+		where r.status = %s{where}
+		""",  # the placeholders are the engine's constants, passed as parameters
+		params,
+	)
+
+
+# --- the desk ---------------------------------------------------------------------------------
+
+
+def _open_in_window(renewal, customer, today: date, until: date, csm: str | None):
+	condition = (renewal.status == engine.OPEN) & renewal.end_date[today:until]
+	if csm:
+		condition &= customer.cs_owner == csm
+	return condition
+
+
+def _at_risk(renewal, customer):
+	"""The CSM's call says so, or the customer's health does (read live, not as last refreshed)."""
+	return renewal.latest_call.isin(engine.AT_RISK_CALLS) | customer.cs_health_status.isin(
+		engine.AT_RISK_SIGNALS
+	)
+
+
+def window_figures(today: date, until: date, csm: str | None) -> dict:
+	"""Open renewals ending from today to `until` (of `csm`'s book when given): how many, how many
+	and how much at risk, by the CSM's latest call."""
+	renewal = frappe.qb.DocType(RENEWAL)
+	customer = frappe.qb.DocType("Customer")
+	at_risk = _at_risk(renewal, customer)
+	rows = (
+		frappe.qb.from_(renewal)
+		.join(customer)
+		.on(customer.name == renewal.customer)
+		.select(
+			renewal.latest_call,
+			Count(renewal.name).as_("count"),
+			Sum(Case().when(at_risk, 1).else_(0)).as_("at_risk"),
+			Sum(Case().when(at_risk, renewal.revenue_at_stake).else_(0)).as_("revenue_at_risk"),
+			Sum(renewal.revenue_at_stake).as_("revenue"),
+		)
+		.where(_open_in_window(renewal, customer, today, until, csm))
+		.groupby(renewal.latest_call)
+		.run(as_dict=True)
+	)
+	figures = {"count": 0, "at_risk": 0, "revenue_at_risk": 0.0, "revenue": 0.0, "by_call": {}}
+	for row in rows:
+		figures["count"] += int(row["count"])
+		figures["at_risk"] += int(row.at_risk or 0)
+		figures["revenue_at_risk"] += float(row.revenue_at_risk or 0)
+		figures["revenue"] += float(row.revenue or 0)
+		figures["by_call"][row.latest_call or ""] = int(row["count"])
+	return figures
+
+
+def at_risk_names(today: date, until: date, csm: str | None) -> list[str]:
+	renewal = frappe.qb.DocType(RENEWAL)
+	customer = frappe.qb.DocType("Customer")
+	return (
+		frappe.qb.from_(renewal)
+		.join(customer)
+		.on(customer.name == renewal.customer)
+		.select(renewal.name)
+		.where(_open_in_window(renewal, customer, today, until, csm) & _at_risk(renewal, customer))
+		.run(pluck=True)
+	)
+
+
+def renewals_by_month(first: date, last: date, csm: str | None) -> list[dict]:
+	"""Renewals ending from `first` to `last` per month ("YYYY-MM") and health signal (all outcomes)."""
+	renewal = frappe.qb.DocType(RENEWAL)
+	customer = frappe.qb.DocType("Customer")
+	year = frappe.qb.functions("YEAR", renewal.end_date)
+	month = frappe.qb.functions("MONTH", renewal.end_date)
+	condition = renewal.end_date[first:last]
+	if csm:
+		condition &= customer.cs_owner == csm
+	rows = (
+		frappe.qb.from_(renewal)
+		.join(customer)
+		.on(customer.name == renewal.customer)
+		.select(
+			year.as_("year"),
+			month.as_("month"),
+			renewal.signal_status,
+			Count(renewal.name).as_("count"),
+		)
+		.where(condition)
+		.groupby(year, month, renewal.signal_status)
+		.run(as_dict=True)
+	)
+	for row in rows:
+		row.month = f"{int(row.year):04d}-{int(row.month):02d}"
+	return rows
+
+
+def average_health(csm: str | None) -> tuple[float | None, int]:
+	"""The average health score of the active customers with a colour (of `csm`'s book)."""
+	customer = frappe.qb.DocType("Customer")
+	condition = (customer.disabled == 0) & customer.cs_health_status.isin(
+		(engine.GREEN, engine.YELLOW, engine.RED)
+	)
+	if csm:
+		condition &= customer.cs_owner == csm
+	row = (
+		frappe.qb.from_(customer)
+		.select(Avg(customer.cs_health_score).as_("score"), Count(customer.name).as_("n"))
+		.where(condition)
+		.run(as_dict=True)[0]
+	)
+	return (None if row.score is None else float(row.score)), int(row.n or 0)
+
+
+# --- the ledger -------------------------------------------------------------------------------
+
+
+def customer_filter_condition(customer, filters: dict, csm: str | None):
+	"""The customers a report covers: of `csm`'s book when a CSM reads it, else the CSM filter; then
+	tier and lifecycle stage."""
+	condition = customer.name.isnotnull()
+	owner = csm or filters.get("csm")
+	if owner:
+		condition &= customer.cs_owner == owner
+	if filters.get("tier"):
+		condition &= customer.cs_tier == filters["tier"]
+	if filters.get("lifecycle_stage"):
+		condition &= customer.cs_lifecycle_stage == filters["lifecycle_stage"]
+	if filters.get("customer"):
+		condition &= customer.name == filters["customer"]
+	return condition
+
+
+def retention_revenue(points: list[date], filters: dict, csm: str | None) -> dict[date, tuple[dict, dict]]:
+	"""{T: ({customer: revenue in the cohort window}, {customer: revenue in the measured window})}
+	for every point T, from one scan of submitted Sales Invoices (credit notes netted), in the
+	default company's currency (`filters["company"]` limits it to one company)."""
+	if not points:
+		return {}
+	invoice = frappe.qb.DocType("Sales Invoice")
+	customer = frappe.qb.DocType("Customer")
+	windows = [engine.retention_windows(point) for point in points]
+	columns = []
+	for i, ((p_first, p_last), (c_first, c_last)) in enumerate(windows):
+		columns.append(
+			Sum(Case().when(invoice.posting_date[p_first:p_last], invoice.base_net_total).else_(0)).as_(
+				f"p{i}"
+			)
+		)
+		columns.append(
+			Sum(Case().when(invoice.posting_date[c_first:c_last], invoice.base_net_total).else_(0)).as_(
+				f"c{i}"
+			)
+		)
+	condition = (
+		(invoice.docstatus == 1)
+		& invoice.posting_date[windows[0][0][0] : windows[-1][1][1]]
+		& customer_filter_condition(customer, filters, csm)
+	)
+	if filters.get("company"):
+		condition &= invoice.company == filters["company"]
+	rows = (
+		frappe.qb.from_(invoice)
+		.join(customer)
+		.on(customer.name == invoice.customer)
+		.select(invoice.customer, invoice.company, *columns)
+		.where(condition)
+		.groupby(invoice.customer, invoice.company)
+		.run(as_dict=True)
+	)
+	rates = rates_for(row.company for row in rows)
+	result = {point: ({}, {}) for point in points}
+	for row in rows:
+		rate = rates.get(row.company, 1.0)
+		for i, point in enumerate(points):
+			prev, curr = result[point]
+			for key, target in ((f"p{i}", prev), (f"c{i}", curr)):
+				amount = float(row[key] or 0) * rate
+				if amount:
+					target[row.customer] = target.get(row.customer, 0.0) + amount
+	return result
+
+
+def forecast_rows(filters: dict, csm: str | None) -> list[dict]:
+	renewal = frappe.qb.DocType(RENEWAL)
+	customer = frappe.qb.DocType("Customer")
+	condition = renewal.end_date[getdate(filters["from_date"]) : getdate(filters["to_date"])] & (
+		customer_filter_condition(customer, filters, csm)
+	)
+	if filters.get("status"):
+		condition &= renewal.status == filters["status"]
+	return (
+		frappe.qb.from_(renewal)
+		.join(customer)
+		.on(customer.name == renewal.customer)
+		.select(
+			renewal.name.as_("renewal"),
+			renewal.customer,
+			renewal.customer_name,
+			customer.cs_owner.as_("csm"),
+			customer.cs_tier.as_("tier"),
+			customer.cs_lifecycle_stage.as_("lifecycle_stage"),
+			renewal.contract,
+			renewal.end_date,
+			renewal.status,
+			renewal.revenue_at_stake,
+			renewal.latest_call,
+			renewal.expected_amount,
+			customer.cs_health_status.as_("signal_status"),
+			customer.cs_health_score.as_("signal_score"),
+			customer.cs_health_trend.as_("signal_trend"),
+			renewal.renewed_amount,
+			renewal.change_amount,
+			renewal.churn_reason,
+		)
+		.where(condition)
+		.orderby(renewal.end_date)
+		.run(as_dict=True)
+	)
+
+
+def invoices_and_contracts(filters: dict, csm: str | None) -> tuple[list[dict], dict[str, list[dict]]]:
+	"""Submitted Sales Invoices (not credit notes) posted in the period, of customers in the report's
+	scope, with every submitted contract of their customer (the engine decides which covers)."""
+	invoice = frappe.qb.DocType("Sales Invoice")
+	customer = frappe.qb.DocType("Customer")
+	invoices = (
+		frappe.qb.from_(invoice)
+		.join(customer)
+		.on(customer.name == invoice.customer)
+		.select(
+			invoice.name,
+			invoice.customer,
+			invoice.customer_name,
+			invoice.posting_date,
+			invoice.company,
+			invoice.base_net_total,
+			customer.cs_owner.as_("csm"),
+		)
+		.where(
+			(invoice.docstatus == 1)
+			& (invoice.is_return == 0)
+			& invoice.posting_date[getdate(filters["from_date"]) : getdate(filters["to_date"])]
+			& customer_filter_condition(customer, filters, csm)
+		)
+		.orderby(invoice.posting_date)
+		.run(as_dict=True)
+	)
+	contract = frappe.qb.DocType("Contract")
+	contracts = defaultdict(list)
+	for row in (
+		frappe.qb.from_(contract)
+		.select(
+			contract.name, contract.party_name, contract.start_date, contract.end_date, contract.is_signed
+		)
+		.where(
+			(contract.party_type == "Customer")
+			& (contract.docstatus == 1)
+			& contract.party_name.isin(sorted({i.customer for i in invoices}) or [""])
+		)
+		.run(as_dict=True)
+	):
+		contracts[row.party_name].append(row)
+	return invoices, contracts
+
+
+def contracts_without_renewal(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:
+	contract = frappe.qb.DocType("Contract")
+	customer = frappe.qb.DocType("Customer")
+	renewal = frappe.qb.DocType(RENEWAL)
+	return (
+		frappe.qb.from_(contract)
+		.join(customer)
+		.on(customer.name == contract.party_name)
+		.left_join(renewal)
+		.on((renewal.contract == contract.name) & (renewal.end_date == contract.end_date))
+		.select(
+			contract.name,
+			contract.party_name.as_("customer"),
+			customer.customer_name,
+			customer.cs_owner.as_("csm"),
+			contract.start_date,
+			contract.end_date,
+		)
+		.where(
+			(contract.party_type == "Customer")
+			& (contract.docstatus == 1)
+			& contract.end_date[start:end]
+			& renewal.name.isnull()
+			& customer_filter_condition(customer, filters, csm)
+		)
+		.orderby(contract.end_date)
+		.run(as_dict=True)
+	)
+
+
+def auto_renewals_with_notice(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:
+	"""Submitted contracts that renew by themselves (cs_auto_renew) whose notice date (end date
+	minus cs_notice_days) falls from `start` to `end`."""
+	contract = frappe.qb.DocType("Contract")
+	customer = frappe.qb.DocType("Customer")
+	rows = (
+		frappe.qb.from_(contract)
+		.join(customer)
+		.on(customer.name == contract.party_name)
+		.select(
+			contract.name,
+			contract.party_name.as_("customer"),
+			customer.customer_name,
+			customer.cs_owner.as_("csm"),
+			contract.start_date,
+			contract.end_date,
+			contract.cs_notice_days,
+		)
+		.where(
+			(contract.party_type == "Customer")
+			& (contract.docstatus == 1)
+			& (contract.cs_auto_renew == 1)
+			& (contract.end_date >= start)
+			& customer_filter_condition(customer, filters, csm)
+		)
+		.orderby(contract.end_date)
+		.run(as_dict=True)
+	)
+	found = []
+	for row in rows:
+		row.notice_date = engine.notice_date(row.end_date, row.cs_notice_days)
+		if start <= row.notice_date <= end:
+			found.append(row)
+	return found

@@ -1,0 +1,95 @@
+"""Gross and net revenue retention from the ledger, at each month or quarter end T.
+
+At T the cohort is the customers with revenue in the twelve months (T - 24 months, T - 12 months];
+S is that revenue. Each one's revenue in the next twelve months (T - 12 months, T], against its
+own part of S, gives expansion, contraction or churn (renewals/engine.py `retention`). Revenue:
+submitted Sales Invoices by posting date, net total in company currency, credit notes netted;
+other companies' currencies converted at today's rate.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import add_months, get_first_day, nowdate
+
+from customer_success.renewals import engine, queries, service
+
+MAX_POINTS = 36
+
+
+def execute(filters: dict | None = None):
+	filters, csm = service.report_scope(filters, get_first_day(add_months(nowdate(), -11)), nowdate())
+	points = engine.retention_points(
+		filters.from_date, filters.to_date, filters.get("periodicity") or "Monthly"
+	)
+	if len(points) > MAX_POINTS:
+		frappe.throw(
+			_("Choose a shorter period: at most {0} points (it has {1}).").format(MAX_POINTS, len(points)),
+			title=_("Too Many Periods"),
+		)
+	revenue = queries.retention_revenue(points, filters, csm)
+	data = [{"period_end": point, **engine.retention(*revenue[point])} for point in points]
+	return columns(), data, message(), chart(data), summary(data)
+
+
+def columns() -> list[dict]:
+	currency = {"fieldtype": "Currency", "options": "currency", "width": 140}
+	return [
+		{"fieldname": "period_end", "label": _("Period Ending (T)"), "fieldtype": "Date", "width": 120},
+		{"fieldname": "customers", "label": _("Cohort Customers"), "fieldtype": "Int", "width": 110},
+		{"fieldname": "starting_revenue", "label": _("Starting Revenue"), **currency},
+		{"fieldname": "expansion", "label": _("Expansion"), **currency},
+		{"fieldname": "contraction", "label": _("Contraction"), **currency},
+		{"fieldname": "churn", "label": _("Churn"), **currency},
+		{"fieldname": "ending_revenue", "label": _("Retained Revenue"), **currency},
+		{"fieldname": "grr", "label": _("GRR %"), "fieldtype": "Percent", "width": 90},
+		{"fieldname": "nrr", "label": _("NRR %"), "fieldtype": "Percent", "width": 90},
+		{"fieldname": "churned_customers", "label": _("Churned Customers"), "fieldtype": "Int", "width": 110},
+		{
+			"fieldname": "expanded_customers",
+			"label": _("Expanded Customers"),
+			"fieldtype": "Int",
+			"width": 110,
+		},
+		{
+			"fieldname": "contracted_customers",
+			"label": _("Contracted Customers"),
+			"fieldtype": "Int",
+			"width": 110,
+		},
+	]
+
+
+def message() -> str:
+	return "<p>{}</p>".format(
+		frappe.utils.escape_html(
+			_(
+				"At each period end T: the cohort is the customers with revenue in the twelve months before T - 12 months (T - 24 to T - 12 months); S is that revenue. Each cohort customer's revenue in the twelve months to T, against its own part of S, is expansion E (more), contraction C (less, still above 0) or churn L (nothing). GRR = (S - C - L) / S; NRR = (S + E - C - L) / S. Revenue: submitted Sales Invoices by posting date, net of taxes, in company currency, credit notes netted. New customers count in neither."
+			)
+		)
+	)
+
+
+def chart(data: list[dict]) -> dict:
+	return {
+		"data": {
+			"labels": [frappe.format(row["period_end"], "Date") for row in data],
+			"datasets": [
+				{"name": _("GRR %"), "values": [row["grr"] or 0 for row in data]},
+				{"name": _("NRR %"), "values": [row["nrr"] or 0 for row in data]},
+			],
+		},
+		"type": "line",
+		"colors": ["#5E64FF", "#48BB74"],
+	}
+
+
+def summary(data: list[dict]) -> list[dict]:
+	if not data:
+		return []
+	last = data[-1]
+	return [
+		{"label": _("GRR (latest)"), "value": last["grr"], "datatype": "Percent", "indicator": "Blue"},
+		{"label": _("NRR (latest)"), "value": last["nrr"], "datatype": "Percent", "indicator": "Green"},
+		{"label": _("Starting Revenue (latest)"), "value": last["starting_revenue"], "datatype": "Currency"},
+		{"label": _("Churn (latest)"), "value": last["churn"], "datatype": "Currency", "indicator": "Red"},
+	]

@@ -1,0 +1,436 @@
+"""Renewals: the nightly pass (ERPNext contracts -> queries -> engine -> renewal records), the
+checkpoints' ToDos and signals, and the outcomes (renewed, churned) the form, the job and the API
+share.
+
+Nightly, under one lock:
+1. a Renewal for every submitted customer contract ending within the window (settings) that has
+   none for that term (contract + end date, a unique key), with its two checkpoints;
+2. open renewals whose contract was already renewed (a newer contract of the customer starting
+   on or after the end date) close themselves as Renewed;
+3. each checkpoint that falls due gets its signal (health on that date) and a ToDo for the CSM;
+4. every open renewal takes its customer's CSM and current health (one UPDATE).
+A contract or checkpoint whose data breaks goes to the Error Log; the rest go on.
+"""
+
+from datetime import date
+
+import frappe
+from frappe import _
+from frappe.utils import add_days, cint, flt, getdate, nowdate
+
+from customer_success.renewals import engine, queries
+
+RENEWAL = "Renewal"
+LOCK = "customer_success:renewals"
+DEFAULT_WINDOW_DAYS = 180
+DEFAULT_NOTICE_DAYS = 30
+
+
+def window_days() -> int:
+	return cint(frappe.db.get_single_value("Customer Success Settings", "renewal_record_days")) or (
+		DEFAULT_WINDOW_DAYS
+	)
+
+
+def notice_warning_days() -> int:
+	return cint(frappe.db.get_single_value("Customer Success Settings", "auto_renewal_notice_days")) or (
+		DEFAULT_NOTICE_DAYS
+	)
+
+
+def todos_enabled() -> bool:
+	return bool(cint(frappe.db.get_single_value("Customer Success Settings", "create_todos")))
+
+
+def company_currency() -> str | None:
+	import erpnext
+
+	company = erpnext.get_default_company() or frappe.db.get_value("Company", {}, "name")
+	return erpnext.get_company_currency(company) if company else None
+
+
+# --- the nightly pass ---------------------------------------------------------------------------
+
+
+def run_nightly(today: date | None = None, commit: bool = True) -> dict:
+	"""The whole pass; a second start while one runs does nothing (a MariaDB user lock). Each item
+	is committed on its own in the job (`commit`); tests run it inside their transaction."""
+	from customer_success.health.service import release_lock, take_lock
+
+	today = getdate(today or nowdate())
+	if not take_lock(LOCK, 0):
+		return {"skipped": True}
+	try:
+		result = {
+			"created": create_renewals(today, commit=commit),
+			"renewed": close_renewed(commit=commit),
+		}
+		result["checkpoints"] = raise_due_checkpoints(today, commit=commit)
+		queries.refresh_open_renewals()
+		if commit:
+			frappe.db.commit()  # nosemgrep: the signals refreshed
+		return result
+	finally:
+		release_lock(LOCK)
+
+
+def isolated(work, error_title: str, reference_doctype: str, commit: bool) -> bool:
+	"""Run one item's work; a failure is logged (Error Log) and undone, and the batch goes on."""
+	frappe.db.savepoint("cs_renewal_item")
+	try:
+		work()
+	except Exception:
+		frappe.db.rollback(save_point="cs_renewal_item")
+		frappe.log_error(title=error_title, reference_doctype=reference_doctype)
+		return False
+	if commit:
+		frappe.db.commit()  # nosemgrep: each item stands on its own in the nightly job
+	return True
+
+
+def create_renewals(today: date, contracts: list[str] | None = None, commit: bool = False) -> list[str]:
+	"""A renewal for each contract ending within the window that has none for its term yet."""
+	ending = queries.contracts_ending(today, add_days(today, window_days()), contracts)
+	if not ending:
+		return []
+	worth = contract_worth(ending, today)
+	facts = queries.customer_facts(sorted({c.customer for c in ending}))
+	currency = company_currency()
+	created = []
+	for contract in ending:
+		isolated(
+			lambda c=contract: created.append(
+				insert_renewal(c, worth[c.name], facts.get(c.customer), currency)
+			),
+			_("Renewal for contract {0} failed").format(contract.name),
+			"Contract",
+			commit,
+		)
+	return created
+
+
+def contract_worth(contracts: list[dict], today: date) -> dict[str, tuple[float, str]]:
+	"""{contract: (annualised revenue at stake, basis)} for many contracts, set-based."""
+	documents = queries.document_totals(contracts)
+	invoiced = queries.invoiced_in_windows(contracts, today)
+	worth = {}
+	for c in contracts:
+		amount, basis = engine.revenue_at_stake(
+			documents.get(c.name), c.start_date, c.end_date, invoiced.get(c.name), today
+		)
+		worth[c.name] = (amount, describe_basis(basis, c))
+	return worth
+
+
+def describe_basis(basis: str, contract: dict) -> str:
+	if basis == "document":
+		return _("{0} {1}, annualised over the contract's term").format(
+			_(contract.document_type), contract.document_name
+		)
+	if basis == "invoices":
+		return _("Invoices of the contract's last twelve months (to date), annualised")
+	return _("No order or invoice found")
+
+
+def insert_renewal(contract: dict, worth: tuple[float, str], customer: dict | None, currency) -> str:
+	amount, basis = worth
+	doc = frappe.get_doc(
+		{
+			"doctype": RENEWAL,
+			"contract": contract.name,
+			"customer": contract.customer,
+			"end_date": contract.end_date,
+			"contract_start": contract.start_date,
+			"revenue_at_stake": amount,
+			"revenue_basis": basis,
+			"currency": currency,
+			"csm": (customer or {}).get("cs_owner"),
+			"checkpoints": [
+				{"checkpoint": label, "due_date": due, "currency": currency}
+				for label, due in engine.checkpoint_dates(getdate(contract.end_date))
+			],
+		}
+	)
+	doc.flags.ignore_permissions = True
+	doc.insert()
+	return doc.name
+
+
+def close_renewed(renewals: list[str] | None = None, commit: bool = False) -> list[str]:
+	"""Open renewals whose contract was renewed by a newer contract close themselves as Renewed."""
+	closed = []
+
+	def close_one(name, newer):
+		mark_renewed(frappe.get_doc(RENEWAL, name), contract=newer["name"], auto=True)
+		closed.append(name)
+
+	for name, newer in queries.newer_contracts(renewals).items():
+		isolated(
+			lambda n=name, c=newer: close_one(n, c),
+			_("Closing renewal {0} failed").format(name),
+			RENEWAL,
+			commit,
+		)
+	return closed
+
+
+def raise_due_checkpoints(today: date, commit: bool = False) -> int:
+	"""Each checkpoint that fell due: its health signal on its date, and a dated ToDo for the CSM."""
+	due = queries.due_checkpoints(today)
+	if not due:
+		return 0
+	history = queries.health_history(
+		sorted({row.customer for row in due}), add_days(min(row.due_date for row in due), -400), today
+	)
+	with_todos = todos_enabled()
+
+	def raise_one(row):
+		values = signal_values(history.get(row.customer, []), row.due_date, today)
+		if with_todos and row.csm:
+			values["todo"] = make_checkpoint_todo(row)
+		frappe.db.set_value("Renewal Checkpoint", row.name, values, update_modified=False)
+
+	return sum(
+		isolated(
+			lambda r=row: raise_one(r),
+			_("Renewal checkpoint of {0} failed").format(row.parent),
+			RENEWAL,
+			commit,
+		)
+		for row in due
+	)
+
+
+def signal_values(history: list[dict], day, today: date | None = None) -> dict:
+	"""The checkpoint's signal: health on its date; for a checkpoint raised after its date with no
+	score that old (a renewal made late), the latest score known when it is raised. `signal_on` is
+	the score's own date, so the reader sees which."""
+	signal = engine.signal_at(history, getdate(day)) or engine.signal_at(history, getdate(today or nowdate()))
+	if not signal:
+		return {"signal_on": getdate(day)}
+	return {
+		"signal_status": signal.get("status"),
+		"signal_score": signal.get("score"),
+		"signal_trend": signal.get("trend"),
+		"signal_on": signal.get("score_date"),
+	}
+
+
+def make_checkpoint_todo(row) -> str:
+	todo = frappe.get_doc(
+		{
+			"doctype": "ToDo",
+			"allocated_to": row.csm,
+			"reference_type": RENEWAL,
+			"reference_name": row.parent,
+			"date": row.due_date,
+			"priority": "High",
+			"status": "Open",
+			"description": _(
+				"Renewal checkpoint ({0} before the end): {1}'s contract {2} ends on {3}. Record your call (Will Renew, At Risk or Will Churn) on renewal {4}."
+			).format(
+				_(row.checkpoint),
+				row.customer_name or row.customer,
+				row.contract,
+				frappe.format(row.end_date, "Date"),
+				row.parent,
+			),
+		}
+	).insert(ignore_permissions=True)
+	return todo.name
+
+
+def close_todos(names: list[str]):
+	names = [name for name in names if name]
+	if not names:
+		return
+	todo = frappe.qb.DocType("ToDo")
+	frappe.qb.update(todo).set(todo.status, "Closed").where(
+		todo.name.isin(names) & (todo.status == "Open")
+	).run()
+
+
+def close_all_todos(renewal: str):
+	todo = frappe.qb.DocType("ToDo")
+	frappe.qb.update(todo).set(todo.status, "Cancelled").where(
+		(todo.reference_type == RENEWAL) & (todo.reference_name == renewal) & (todo.status == "Open")
+	).run()
+
+
+# --- the CSM's calls and the outcomes ------------------------------------------------------------
+
+
+def record_checkpoint(doc, checkpoint: str, call: str, expected_amount=None, note: str | None = None):
+	"""Record the CSM's call on one checkpoint row (the form's grid does the same on save)."""
+	if call not in engine.CALLS:
+		frappe.throw(
+			_("CSM's Call must be one of {0}.").format(", ".join(_(c) for c in engine.CALLS)),
+			title=_("Invalid Call"),
+		)
+	row = next((r for r in doc.checkpoints if r.name == checkpoint or r.checkpoint == checkpoint), None)
+	if not row:
+		frappe.throw(_("Renewal {0} has no checkpoint {1}.").format(doc.name, checkpoint))
+	row.call = call
+	row.expected_amount = flt(expected_amount) if expected_amount not in (None, "") else row.expected_amount
+	row.note = note if note is not None else row.note
+	doc.save()
+	return doc
+
+
+def check_open(doc):
+	if doc.status != engine.OPEN:
+		frappe.throw(
+			_("Renewal {0} is already {1}.").format(doc.name, _(doc.status)), title=_("Already Closed")
+		)
+
+
+def mark_renewed(doc, contract: str | None = None, order: str | None = None, amount=None, auto=False):
+	"""Close as Renewed, linked to the new contract or order; the renewed amount (annualised, the
+	new contract's or order's worth unless given) against the revenue at stake gives the change."""
+	check_open(doc)
+	if not contract and not order:
+		frappe.throw(_("Link the new Contract or Sales Order that renewed {0}.").format(doc.name))
+	if contract:
+		contract_row = frappe.db.get_value(
+			"Contract", contract, ["party_type", "party_name", "docstatus"], as_dict=True
+		)
+		if not contract_row or contract_row.docstatus != 1 or contract_row.party_name != doc.customer:
+			frappe.throw(
+				_("Renewed by Contract must be a submitted contract of {0}.").format(doc.customer),
+				title=_("Invalid Contract"),
+			)
+		if contract == doc.contract:
+			frappe.throw(_("A contract cannot renew itself: link the new contract."))
+	if order:
+		order_row = frappe.db.get_value("Sales Order", order, ["customer", "docstatus"], as_dict=True)
+		if not order_row or order_row.docstatus != 1 or order_row.customer != doc.customer:
+			frappe.throw(
+				_("Renewed by Sales Order must be a submitted order of {0}.").format(doc.customer),
+				title=_("Invalid Sales Order"),
+			)
+	if amount in (None, ""):
+		amount = renewed_worth(contract, order)
+	elif flt(amount) < 0:
+		frappe.throw(_("Renewed Amount cannot be negative."))
+	doc.renewed_contract = contract
+	doc.renewed_order = order
+	doc.renewed_amount = flt(amount)
+	doc.change_amount, doc.change_type = engine.renewal_change(doc.revenue_at_stake, doc.renewed_amount)
+	close(doc, engine.RENEWED, auto=auto)
+
+
+def renewed_worth(contract: str | None, order: str | None) -> float:
+	"""The new contract's annualised worth (as a renewal's revenue at stake is taken), else the
+	order's net total (a renewal order is the next year's subscription)."""
+	today = getdate(nowdate())
+	if contract:
+		rows = queries.contract_rows([contract])
+		amount = contract_worth(rows, today)[contract][0] if rows else 0.0
+		if amount:
+			return amount
+	if order:
+		total = queries.document_totals(
+			[{"name": "order", "document_type": "Sales Order", "document_name": order}]
+		)
+		return float(total.get("order") or 0)
+	return 0.0
+
+
+def mark_churned(doc, reason: str, note: str | None = None, churned_on=None):
+	"""Close as Churned with a reason from the list, a note and a date; the customer's lifecycle
+	stage becomes Churned (the app's own write: no `modified` change, so open forms still save)."""
+	check_open(doc)
+	if reason not in engine.CHURN_REASONS:
+		frappe.throw(
+			_("Churn Reason must be one of {0}.").format(", ".join(_(r) for r in engine.CHURN_REASONS)),
+			title=_("Invalid Churn Reason"),
+		)
+	churned_on = getdate(churned_on or nowdate())
+	if churned_on > getdate(nowdate()):
+		frappe.throw(_("Churned On cannot be in the future."))
+	doc.churn_reason = reason
+	doc.churn_note = (note or "").strip() or None
+	close(doc, engine.CHURNED, closed_on=churned_on)
+	frappe.db.set_value("Customer", doc.customer, "cs_lifecycle_stage", "Churned", update_modified=False)
+	frappe.get_doc("Customer", doc.customer).add_comment(
+		"Info", _("Churned ({0}), recorded on renewal {1}.").format(_(reason), doc.name)
+	)
+
+
+def close(doc, status: str, auto: bool = False, closed_on=None):
+	doc.status = status
+	doc.auto_closed = int(auto)
+	doc.closed_on = getdate(closed_on or nowdate())
+	doc.closed_by = frappe.session.user
+	doc.flags.outcome_action = True
+	doc.save(ignore_permissions=auto or bool(doc.flags.ignore_permissions))
+	close_all_todos(doc.name)
+
+
+# --- reads for the desk ---------------------------------------------------------------------------
+
+
+def renewals_of(customer: str, limit: int = 5) -> list[dict]:
+	"""The customer's renewals the user may read, latest end first, with their checkpoints."""
+	renewals = frappe.get_list(
+		RENEWAL,
+		filters={"customer": customer},
+		fields=[
+			"name",
+			"status",
+			"contract",
+			"end_date",
+			"revenue_at_stake",
+			"currency",
+			"latest_call",
+			"expected_amount",
+			"signal_status",
+			"signal_trend",
+			"weighted_revenue",
+			"disagreement",
+			"renewed_amount",
+			"change_type",
+			"churn_reason",
+		],
+		order_by="end_date desc",
+		limit_page_length=limit,
+	)
+	if not renewals:
+		return []
+	row = frappe.qb.DocType("Renewal Checkpoint")
+	checkpoints = (
+		frappe.qb.from_(row)
+		.select(
+			row.parent,
+			row.checkpoint,
+			row.due_date,
+			row.signal_status,
+			row.signal_trend,
+			row.call,
+			row.expected_amount,
+			row.note,
+			row.recorded_on,
+		)
+		.where((row.parenttype == RENEWAL) & row.parent.isin([r.name for r in renewals]))
+		.orderby(row.due_date)
+		.run(as_dict=True)
+	)
+	for renewal in renewals:
+		renewal["checkpoints"] = [c for c in checkpoints if c.parent == renewal.name]
+	return renewals
+
+
+# --- the reports' common ground ------------------------------------------------------------------
+
+
+def report_scope(filters: dict | None, default_from, default_to) -> tuple[frappe._dict, str | None]:
+	"""The report's filters with their defaults, checked, and the book that limits its rows: a CSM
+	reads only her own customers, whatever CSM the filter names."""
+	from customer_success.permissions import book_of
+
+	filters = frappe._dict(filters or {})
+	filters.from_date = getdate(filters.get("from_date") or default_from)
+	filters.to_date = getdate(filters.get("to_date") or default_to)
+	if filters.from_date > filters.to_date:
+		frappe.throw(_("From Date must be on or before To Date."), title=_("Invalid Dates"))
+	return filters, book_of()

@@ -1,0 +1,260 @@
+"""The renewals room's reports, against figures worked out by hand on real invoices and contracts:
+Revenue Retention, Renewal Forecast, Revenue Leakage; and each keeps a CSM to her own book."""
+
+import frappe
+from frappe.utils import add_days, add_months, get_first_day, get_last_day, getdate, nowdate
+
+from customer_success.renewals import engine, service
+from customer_success.renewals.report.renewal_forecast import renewal_forecast
+from customer_success.renewals.report.revenue_leakage import revenue_leakage
+from customer_success.renewals.report.revenue_retention import revenue_retention
+from customer_success.renewals.test_renewals import (
+	CSM,
+	MANAGER,
+	OTHER_CSM,
+	RenewalTestCase,
+	make_contract,
+	make_credit_note,
+	renewal_of,
+	today,
+)
+from customer_success.tests.utils import make_customer, make_sales_invoice, make_sales_order, make_user
+
+BOOK = "cs-rn-book@example.com"  # a CSM of the tests' own, so the site's other data stays out
+
+
+def rows_of(report, **filters):
+	_columns, data, *_rest = report.execute(frappe._dict(filters))
+	return data
+
+
+class TestRevenueRetention(RenewalTestCase):
+	def setUp(self):
+		make_user(BOOK, ["Customer Success Manager"])
+		self.point = getdate(get_last_day(add_months(nowdate(), -1)))  # last month's end
+		(p_first, _p_last), (c_first, _c_last) = engine.retention_windows(self.point)
+		self.before = add_days(p_first, 40)  # inside the cohort window
+		self.after = add_days(c_first, 40)  # inside the measured window
+		self.p_first, self.c_first = p_first, c_first
+
+	def invoice(self, customer, rate, day, **fields):
+		return make_sales_invoice(customer, rate=rate, posting_date=day, due_date=day, **fields)
+
+	def make_book(self):
+		frappe.db.set_single_value(
+			"Accounts Settings", "allow_multi_currency_invoices_against_single_party_account", 1
+		)
+		c = {
+			key: make_customer(cs_owner=BOOK, cs_tier="Mid-Market").name
+			for key in ("grow", "shrink", "gone", "foreign", "new")
+		}
+		# grow: 1,200 less a 200 credit note before (1,000), 1,500 after: expansion 500
+		first = self.invoice(c["grow"], 1200, self.before)
+		make_credit_note(first, 200)
+		self.invoice(c["grow"], 1500, self.after)
+		# shrink: 2,000 before; 1,500 less a 300 credit note after (1,200): contraction 800
+		self.invoice(c["shrink"], 2000, self.before)
+		later = self.invoice(c["shrink"], 1500, self.after)
+		make_credit_note(later, 300)
+		# gone: 1,000 before, nothing after: churn 1,000
+		self.invoice(c["gone"], 1000, self.before)
+		# foreign: EUR 1,000 at 1.1 before and after: 1,100 each side, flat
+		import erpnext
+
+		foreign = "EUR" if erpnext.get_company_currency(erpnext.get_default_company()) != "EUR" else "USD"
+		for day in (self.before, self.after):
+			self.invoice(
+				c["foreign"], 1000, day, currency=foreign, conversion_rate=1.1, plc_conversion_rate=1.1
+			)
+		# new: only after: in neither
+		self.invoice(c["new"], 700, self.after)
+		# an invoice older than the cohort window counts nowhere
+		self.invoice(c["gone"], 5000, add_days(self.p_first, -5))
+		return c
+
+	def test_grr_and_nrr_by_hand(self):
+		self.make_book()
+		(row,) = rows_of(
+			revenue_retention, from_date=self.point, to_date=self.point, periodicity="Monthly", csm=BOOK
+		)
+		self.assertEqual(getdate(row["period_end"]), self.point)
+		self.assertEqual(row["customers"], 4)
+		self.assertAlmostEqual(row["starting_revenue"], 5100.0)  # 1,000 + 2,000 + 1,000 + 1,100
+		self.assertAlmostEqual(row["expansion"], 500.0)
+		self.assertAlmostEqual(row["contraction"], 800.0)
+		self.assertAlmostEqual(row["churn"], 1000.0)
+		self.assertAlmostEqual(row["grr"], 64.71)  # (5,100 - 800 - 1,000) / 5,100
+		self.assertAlmostEqual(row["nrr"], 74.51)  # (5,100 + 500 - 800 - 1,000) / 5,100
+		self.assertEqual(row["churned_customers"], 1)
+
+	def test_tier_and_stage_filters_and_periods(self):
+		c = self.make_book()
+		frappe.db.set_value("Customer", c["gone"], "cs_tier", "SMB")
+		(row,) = rows_of(
+			revenue_retention, from_date=self.point, to_date=self.point, csm=BOOK, tier="Mid-Market"
+		)
+		self.assertEqual((row["customers"], row["churn"]), (3, 0))
+		self.assertAlmostEqual(row["grr"], round(100 * (4100 - 800) / 4100, 2))
+		frappe.db.set_value("Customer", c["gone"], "cs_lifecycle_stage", "Churned")
+		(row,) = rows_of(
+			revenue_retention, from_date=self.point, to_date=self.point, csm=BOOK, lifecycle_stage="Churned"
+		)
+		self.assertEqual((row["customers"], row["churn"], row["grr"]), (1, 1000.0, 0.0))
+		rows = rows_of(
+			revenue_retention,
+			from_date=get_first_day(add_months(self.point, -5)),
+			to_date=self.point,
+			periodicity="Quarterly",
+			csm=BOOK,
+		)
+		self.assertTrue(all(getdate(r["period_end"]).month in (3, 6, 9, 12) for r in rows[:-1]))
+		self.assertEqual(getdate(rows[-1]["period_end"]), self.point)
+
+	def test_a_csm_reads_only_her_book(self):
+		self.make_book()
+		frappe.set_user(OTHER_CSM)
+		(row,) = rows_of(revenue_retention, from_date=self.point, to_date=self.point, csm=BOOK)
+		self.assertEqual((row["customers"], row["starting_revenue"]), (0, 0))
+		frappe.set_user(BOOK)
+		(row,) = rows_of(revenue_retention, from_date=self.point, to_date=self.point)
+		self.assertEqual(row["customers"], 4)
+
+	def test_bad_dates_are_refused(self):
+		with self.assertRaises(frappe.ValidationError):
+			rows_of(revenue_retention, from_date=today(), to_date=add_days(today(), -1))
+
+
+class TestRenewalForecast(RenewalTestCase):
+	def setUp(self):
+		make_user(BOOK, ["Customer Success Manager"])
+
+	def renewal(self, health, rate, end_in):
+		customer = make_customer(cs_owner=BOOK).name
+		frappe.db.set_value("Customer", customer, "cs_health_status", health)
+		order = make_sales_order(customer, rate=rate)
+		contract = make_contract(
+			customer, add_days(today(), end_in - 364), add_days(today(), end_in), order.name
+		)
+		service.create_renewals(today(), contracts=[contract.name])
+		return renewal_of(contract.name)
+
+	def test_weighted_revenue_and_disagreements_first(self):
+		calm = self.renewal("Green", 10000, 30)
+		red = self.renewal("Red", 20000, 120)
+		churned = self.renewal("Yellow", 5000, 60)
+		frappe.set_user(BOOK)
+		from customer_success.renewals import api
+
+		api.record_checkpoint(red.name, "6 Months", "Will Renew", 20000)
+		api.mark_churned(churned.name, "Price")
+		frappe.set_user("Administrator")
+
+		_columns, data, message, chart, summary = renewal_forecast.execute(
+			frappe._dict(from_date=today(), to_date=add_days(today(), 180), csm=BOOK)
+		)
+		self.assertEqual([r.renewal for r in data], [red.name, calm.name, churned.name])
+		self.assertIn("Red 30%", message)
+		by_name = {r.renewal: r for r in data}
+		self.assertEqual(by_name[red.name].disagreement, 1)
+		self.assertEqual(
+			(by_name[red.name].latest_call, by_name[red.name].signal_status), ("Will Renew", "Red")
+		)
+		self.assertAlmostEqual(by_name[red.name].expected_revenue, 20000 * 0.3)
+		self.assertAlmostEqual(by_name[calm.name].expected_revenue, 10000 * 0.9)
+		self.assertEqual(by_name[churned.name].expected_revenue, 0)
+		self.assertEqual(by_name[churned.name].churn_reason, "Price")
+		self.assertAlmostEqual(summary[1]["value"], 35000.0)
+		self.assertAlmostEqual(summary[2]["value"], 15000.0)
+		self.assertEqual(summary[3]["value"], 1)
+		months = chart["data"]["labels"]
+		self.assertEqual(months, sorted({str(getdate(r.end_date))[:7] for r in data}))
+		self.assertAlmostEqual(sum(chart["data"]["datasets"][0]["values"]), 35000.0)
+		# status filter
+		open_rows = rows_of(
+			renewal_forecast, from_date=today(), to_date=add_days(today(), 180), csm=BOOK, status="Open"
+		)
+		self.assertEqual({r.renewal for r in open_rows}, {red.name, calm.name})
+
+	def test_a_csm_sees_only_her_renewals_whatever_the_filter(self):
+		self.renewal("Green", 10000, 30)
+		frappe.set_user(OTHER_CSM)
+		self.assertEqual(rows_of(renewal_forecast, csm=BOOK), [])
+		frappe.set_user(MANAGER)
+		self.assertEqual(len(rows_of(renewal_forecast, csm=BOOK)), 1)
+
+
+class TestRevenueLeakage(RenewalTestCase):
+	def setUp(self):
+		make_user(BOOK, ["Customer Success Manager"])
+
+	def test_each_kind_of_leak(self):
+		expired = make_customer(cs_owner=BOOK).name
+		make_contract(expired, add_days(today(), -465), add_days(today(), -100))
+		late = make_sales_invoice(expired, rate=900, posting_date=add_days(today(), -50))
+		make_sales_invoice(expired, rate=800, posting_date=add_days(today(), -200))  # covered: no leak
+
+		unsigned = make_customer(cs_owner=BOOK).name
+		paper = make_contract(unsigned, add_days(today(), -100), add_days(today(), 265), signed=False)
+		bare = make_sales_invoice(unsigned, rate=700, posting_date=add_days(today(), -20))
+
+		ending = make_customer(cs_owner=BOOK).name
+		order = make_sales_order(ending, rate=3650)
+		soon = make_contract(ending, add_days(today(), -300), add_days(today(), 64), order.name)
+
+		auto = make_customer(cs_owner=BOOK).name
+		renewing = make_contract(
+			auto, add_days(today(), -200), add_days(today(), 200), cs_auto_renew=1, cs_notice_days=190
+		)
+
+		data = rows_of(
+			revenue_leakage, from_date=add_days(today(), -365), to_date=add_days(today(), 180), csm=BOOK
+		)
+		found = {(r["kind"], r["reference_name"]) for r in data}
+		self.assertEqual(
+			found,
+			{
+				(revenue_leakage.EXPIRED, late.name),
+				(revenue_leakage.UNSIGNED, bare.name),
+				(revenue_leakage.NO_RENEWAL, soon.name),  # the auto-renewal ends after To Date
+				(revenue_leakage.NOTICE, renewing.name),
+			},
+		)
+		rows = {(r["kind"], r["reference_name"]): r for r in data}
+		self.assertAlmostEqual(rows[(revenue_leakage.EXPIRED, late.name)]["amount"], 900.0)
+		self.assertEqual(rows[(revenue_leakage.UNSIGNED, bare.name)]["contract"], paper.name)
+		self.assertAlmostEqual(rows[(revenue_leakage.NO_RENEWAL, soon.name)]["amount"], 3650.0)
+		self.assertEqual(
+			getdate(rows[(revenue_leakage.NOTICE, renewing.name)]["date"]), getdate(add_days(today(), 10))
+		)
+
+		# once the renewals exist, their contracts no longer leak
+		service.create_renewals(today(), contracts=[soon.name, renewing.name])
+		data = rows_of(
+			revenue_leakage,
+			from_date=add_days(today(), -365),
+			to_date=add_days(today(), 180),
+			csm=BOOK,
+			kind=revenue_leakage.NO_RENEWAL,
+		)
+		self.assertEqual(data, [])
+
+		frappe.set_user(OTHER_CSM)
+		self.assertEqual(rows_of(revenue_leakage, csm=BOOK), [])
+		frappe.set_user(CSM)
+		self.assertEqual(rows_of(revenue_leakage, csm=BOOK), [])
+
+
+class TestReportsOpenForTheirRoles(RenewalTestCase):
+	def test_each_report_runs_through_the_desk_for_a_csm_and_not_for_others(self):
+		from frappe.desk.query_report import run
+
+		filters = {"from_date": str(add_days(today(), -30)), "to_date": str(today())}
+		frappe.set_user(CSM)
+		for report in ("Renewal Forecast", "Revenue Retention", "Revenue Leakage"):
+			result = run(report, filters=filters)
+			self.assertTrue(result["columns"], report)
+			self.assertIn("chart", result, report)
+		nobody = make_user("cs-rn-nobody@example.com", ["Blogger"]).name
+		frappe.set_user(nobody)
+		with self.assertRaises(frappe.PermissionError):
+			run("Revenue Retention", filters=filters)

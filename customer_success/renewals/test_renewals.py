@@ -1,0 +1,434 @@
+"""Renewal records on real contracts: made once per term, worth, self-closing, checkpoint ToDos and
+signals, the CSM's calls, the outcomes, and who sees and works which renewal."""
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, getdate, nowdate
+
+from customer_success.renewals import api, engine, queries, service
+from customer_success.tests.utils import (
+	ensure_fiscal_year,
+	make_customer,
+	make_sales_invoice,
+	make_sales_order,
+	make_shared_users,
+)
+
+CSM = "cs-rn-csm@example.com"
+OTHER_CSM = "cs-rn-other@example.com"
+MANAGER = "cs-rn-manager@example.com"
+
+
+def today():
+	return getdate(nowdate())
+
+
+def make_contract(customer, start, end, order=None, signed=True, **fields):
+	doc = frappe.get_doc(
+		{
+			"doctype": "Contract",
+			"party_type": "Customer",
+			"party_name": customer,
+			"start_date": getdate(start),
+			"end_date": getdate(end),
+			"contract_terms": "Annual subscription",
+			"is_signed": int(signed),
+			"signee": "Jane Buyer" if signed else None,
+			"signed_on": frappe.utils.now_datetime() if signed else None,
+			"document_type": "Sales Order" if order else None,
+			"document_name": order,
+			**fields,
+		}
+	).insert(ignore_permissions=True)
+	doc.submit()
+	return doc
+
+
+def make_credit_note(invoice, rate: float, posting_date=None):
+	from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
+
+	note = make_sales_return(invoice.name)
+	note.set_posting_time = 1
+	note.posting_date = getdate(posting_date or invoice.posting_date)
+	note.items[0].rate = rate
+	note.insert(ignore_permissions=True)
+	note.submit()
+	return note
+
+
+def make_score(customer, day, status, score=50.0, trend=0.0):
+	return frappe.get_doc(
+		{
+			"doctype": "Customer Health Score",
+			"customer": customer,
+			"score_date": getdate(day),
+			"granularity": "Daily",
+			"status": status,
+			"score": score,
+			"trend": trend,
+			"computed_status": status,
+			"computed_score": score,
+		}
+	).insert(ignore_permissions=True)
+
+
+def renewal_of(contract):
+	return frappe.get_doc("Renewal", {"contract": contract})
+
+
+class RenewalTestCase(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_shared_users(
+			{
+				CSM: ["Customer Success Manager"],
+				OTHER_CSM: ["Customer Success Manager"],
+				MANAGER: ["CS Manager"],
+			}
+		)
+		ensure_fiscal_year(add_days(nowdate(), -800))
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+
+class TestRenewalRecords(RenewalTestCase):
+	def test_one_renewal_per_contract_term_with_its_checkpoints(self):
+		customer = make_customer(cs_owner=CSM).name
+		order = make_sales_order(customer, rate=12000)
+		ending = make_contract(customer, add_days(today(), -300), add_days(today(), 65), order.name)
+		later = make_contract(customer, add_days(today(), -10), add_days(today(), 300))
+		created = service.create_renewals(today(), contracts=[ending.name, later.name])
+		self.assertEqual(len(created), 1, "only the contract ending within the window")
+		self.assertEqual(service.create_renewals(today(), contracts=[ending.name, later.name]), [])
+		self.assertEqual(frappe.db.count("Renewal", {"contract": ending.name}), 1)
+		self.assertFalse(frappe.db.exists("Renewal", {"contract": later.name}))
+
+		doc = renewal_of(ending.name)
+		self.assertEqual((doc.customer, doc.csm, doc.status), (customer, CSM, "Open"))
+		self.assertEqual(getdate(doc.end_date), getdate(ending.end_date))
+		# the order's net total over its 366-day term, as a year's worth
+		self.assertAlmostEqual(doc.revenue_at_stake, round(12000 * 365 / 366, 2), places=2)
+		self.assertEqual(
+			[(row.checkpoint, getdate(row.due_date)) for row in doc.checkpoints],
+			engine.checkpoint_dates(getdate(ending.end_date)),
+		)
+		# the unique key holds even for a renewal made by hand
+		with self.assertRaises(frappe.DuplicateEntryError):
+			frappe.get_doc({"doctype": "Renewal", "contract": ending.name}).insert()
+
+	def test_a_longer_window_setting_reaches_further(self):
+		from customer_success.tests.utils import change_settings
+
+		customer = make_customer(cs_owner=CSM).name
+		contract = make_contract(customer, add_days(today(), -100), add_days(today(), 250))
+		self.assertEqual(service.create_renewals(today(), contracts=[contract.name]), [])
+		with change_settings(renewal_record_days=300):
+			self.assertEqual(len(service.create_renewals(today(), contracts=[contract.name])), 1)
+
+	def test_revenue_at_stake_from_the_invoices_credit_notes_netted(self):
+		customer = make_customer(cs_owner=CSM).name
+		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 65))
+		make_sales_invoice(customer, rate=1000, posting_date=add_days(today(), -400))  # before the term
+		first = make_sales_invoice(customer, rate=1000, posting_date=add_days(today(), -200))
+		make_sales_invoice(customer, rate=1000, posting_date=add_days(today(), -100))
+		make_sales_invoice(customer, rate=1000, posting_date=add_days(today(), -10))
+		make_credit_note(first, 500, posting_date=add_days(today(), -5))
+		service.create_renewals(today(), contracts=[contract.name])
+		doc = renewal_of(contract.name)
+		# 2,500 net over the 301 days of the term so far
+		self.assertAlmostEqual(doc.revenue_at_stake, round(2500 * 365 / 301, 2), places=2)
+		self.assertIn("Invoices", doc.revenue_basis)
+
+	def test_a_renewal_whose_contract_was_renewed_closes_itself(self):
+		customer = make_customer(cs_owner=CSM).name
+		order = make_sales_order(customer, rate=10000)
+		old = make_contract(customer, add_days(today(), -300), add_days(today(), 64), order.name)
+		service.create_renewals(today(), contracts=[old.name])
+		name = renewal_of(old.name).name
+		service.raise_due_checkpoints(today())
+		self.assertTrue(frappe.db.exists("ToDo", {"reference_name": name, "status": "Open"}))
+		self.assertEqual(service.close_renewed([name]), [], "no newer contract yet")
+
+		new_order = make_sales_order(customer, rate=13000)
+		new = make_contract(customer, add_days(old.end_date, 1), add_days(old.end_date, 365), new_order.name)
+		self.assertEqual(service.close_renewed([name]), [name])
+		doc = frappe.get_doc("Renewal", name)
+		self.assertEqual((doc.status, doc.renewed_contract, doc.auto_closed), ("Renewed", new.name, 1))
+		self.assertAlmostEqual(doc.revenue_at_stake, 10000.0, places=2)  # a 365-day term
+		self.assertAlmostEqual(doc.renewed_amount, 13000.0, places=2)
+		self.assertEqual((doc.change_amount, doc.change_type), (3000.0, "Expansion"))
+		self.assertEqual(doc.weighted_revenue, 13000.0)
+		self.assertFalse(frappe.db.exists("ToDo", {"reference_name": name, "status": "Open"}))
+		self.assertEqual(service.close_renewed([name]), [], "closed once")
+
+	def test_renewed_by_a_smaller_order_is_a_contraction(self):
+		customer = make_customer(cs_owner=CSM).name
+		order = make_sales_order(customer, rate=10000)
+		old = make_contract(customer, add_days(today(), -300), add_days(today(), 64), order.name)
+		service.create_renewals(today(), contracts=[old.name])
+		smaller = make_sales_order(customer, rate=8000)
+		frappe.set_user(CSM)
+		api.mark_renewed(renewal_of(old.name).name, sales_order=smaller.name)
+		doc = renewal_of(old.name)
+		self.assertEqual((doc.status, doc.renewed_order, doc.renewed_amount), ("Renewed", smaller.name, 8000))
+		self.assertEqual((doc.change_amount, doc.change_type), (-2000.0, "Contraction"))
+
+	def test_mark_renewed_refuses_another_customers_contract(self):
+		customer = make_customer(cs_owner=CSM).name
+		old = make_contract(customer, add_days(today(), -300), add_days(today(), 64))
+		service.create_renewals(today(), contracts=[old.name])
+		elsewhere = make_contract(make_customer().name, add_days(today(), 65), add_days(today(), 400))
+		doc = renewal_of(old.name)
+		with self.assertRaises(frappe.ValidationError):
+			service.mark_renewed(doc, contract=elsewhere.name)
+		with self.assertRaises(frappe.ValidationError):
+			service.mark_renewed(doc)
+		self.assertEqual(frappe.db.get_value("Renewal", doc.name, "status"), "Open")
+
+	def test_nightly_job_runs_the_whole_pass_once(self):
+		customer = make_customer(cs_owner=CSM).name
+		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
+		first = service.run_nightly(commit=False)
+		self.assertIn(renewal_of(contract.name).name, first["created"])
+		second = service.run_nightly(commit=False)
+		self.assertNotIn(renewal_of(contract.name).name, second["created"])
+		self.assertEqual(frappe.db.count("Renewal", {"contract": contract.name}), 1)
+
+
+class TestCheckpoints(RenewalTestCase):
+	def test_due_checkpoints_get_a_dated_todo_and_the_signal_of_their_date(self):
+		customer = make_customer(cs_owner=CSM).name
+		end = add_days(today(), 170)
+		contract = make_contract(customer, add_days(today(), -195), end)
+		six, three = engine.checkpoint_dates(getdate(end))
+		make_score(customer, add_days(six[1], -3), "Yellow", 55, -12)  # the signal on its date
+		make_score(customer, add_days(six[1], 1), "Red", 30, -25)  # after it: not its signal
+		service.create_renewals(today(), contracts=[contract.name])
+		name = renewal_of(contract.name).name
+
+		self.assertGreaterEqual(service.raise_due_checkpoints(today()), 1)
+		doc = frappe.get_doc("Renewal", name)
+		first, second = doc.checkpoints
+		self.assertTrue(first.todo, "the 6-month checkpoint is due")
+		self.assertFalse(second.todo, "the 3-month checkpoint is not due yet")
+		todo = frappe.get_doc("ToDo", first.todo)
+		self.assertEqual(
+			(todo.allocated_to, todo.reference_type, todo.reference_name), (CSM, "Renewal", name)
+		)
+		self.assertEqual(getdate(todo.date), getdate(first.due_date))
+		self.assertEqual((first.signal_status, first.signal_score, first.signal_trend), ("Yellow", 55, -12))
+
+		service.raise_due_checkpoints(today())
+		self.assertEqual(frappe.db.count("ToDo", {"reference_type": "Renewal", "reference_name": name}), 1)
+		# the 3-month one falls due in time
+		service.raise_due_checkpoints(getdate(three[1]))
+		doc.reload()
+		self.assertTrue(doc.checkpoints[1].todo)
+		self.assertEqual(doc.checkpoints[1].signal_status, "Red")
+
+	def test_a_checkpoint_raised_late_takes_the_latest_signal_known(self):
+		customer = make_customer(cs_owner=CSM).name
+		end = add_days(today(), 60)  # both checkpoints are past when the renewal is made
+		contract = make_contract(customer, add_days(today(), -305), end)
+		make_score(customer, add_days(today(), -2), "Green", 82, 4)
+		service.create_renewals(today(), contracts=[contract.name])
+		service.raise_due_checkpoints(today())
+		first = renewal_of(contract.name).checkpoints[0]
+		self.assertEqual((first.signal_status, first.signal_score), ("Green", 82))
+		self.assertEqual(
+			getdate(first.signal_on), add_days(today(), -2), "dated as the score, not the checkpoint"
+		)
+
+	def test_the_csms_call_is_recorded_and_closes_the_todo(self):
+		customer = make_customer(cs_owner=CSM).name
+		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		service.raise_due_checkpoints(today())
+		doc = renewal_of(contract.name)
+		frappe.db.set_value("Customer", customer, "cs_health_status", "Red")
+
+		frappe.set_user(CSM)
+		api.record_checkpoint(doc.name, doc.checkpoints[0].name, "At Risk", 5000, "Budget review")
+		api.record_checkpoint(doc.name, "3 Months", "Will Renew", 9000, "Signed off verbally")
+		doc.reload()
+		self.assertEqual(doc.checkpoints[0].call, "At Risk")
+		self.assertEqual(doc.checkpoints[1].recorded_by, CSM)
+		self.assertEqual(getdate(doc.checkpoints[1].recorded_on), today())
+		self.assertEqual((doc.latest_call, doc.expected_amount), ("Will Renew", 9000))
+		self.assertEqual(doc.disagreement, 1, "the CSM says renew, health is red")
+		self.assertEqual(doc.weighted_revenue, engine.expected_revenue(doc.revenue_at_stake, "Red"))
+		for row in doc.checkpoints:
+			self.assertEqual(frappe.db.get_value("ToDo", row.todo, "status"), "Closed")
+		with self.assertRaises(frappe.ValidationError):
+			api.record_checkpoint(doc.name, "3 Months", "Maybe")
+
+	def test_todos_follow_the_setting(self):
+		from customer_success.tests.utils import change_settings
+
+		customer = make_customer(cs_owner=CSM).name
+		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		with change_settings(create_todos=0):
+			service.raise_due_checkpoints(today())
+		doc = renewal_of(contract.name)
+		self.assertFalse(doc.checkpoints[0].todo)
+		self.assertTrue(doc.checkpoints[0].signal_on, "the signal is taken all the same")
+
+
+class TestOutcomes(RenewalTestCase):
+	def test_churn_records_the_reason_and_the_customer_is_churned(self):
+		customer = make_customer(cs_owner=CSM, cs_lifecycle_stage="Renewal")
+		contract = make_contract(customer.name, add_days(today(), -300), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		name = renewal_of(contract.name).name
+		frappe.set_user(CSM)
+		with self.assertRaises(frappe.ValidationError):
+			api.mark_churned(name, "Bad vibes")
+		self.assertEqual(frappe.db.get_value("Customer", customer.name, "cs_lifecycle_stage"), "Renewal")
+		api.mark_churned(name, "Competitor", "Moved to a rival", str(add_days(today(), -1)))
+		doc = frappe.get_doc("Renewal", name)
+		self.assertEqual(
+			(doc.status, doc.churn_reason, doc.churn_note, getdate(doc.closed_on)),
+			("Churned", "Competitor", "Moved to a rival", add_days(today(), -1)),
+		)
+		self.assertEqual(doc.weighted_revenue, 0)
+		stored = frappe.db.get_value(
+			"Customer", customer.name, ["cs_lifecycle_stage", "modified"], as_dict=True
+		)
+		self.assertEqual(stored.cs_lifecycle_stage, "Churned")
+		self.assertEqual(
+			frappe.utils.get_datetime(stored.modified),
+			frappe.utils.get_datetime(customer.modified),
+			"an open Customer form still saves",
+		)
+		with self.assertRaises(frappe.ValidationError):
+			api.mark_churned(name, "Price")
+
+	def test_a_save_cannot_set_the_outcome_or_the_term(self):
+		customer = make_customer(cs_owner=CSM).name
+		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		frappe.set_user(CSM)
+		doc = renewal_of(contract.name)
+		at_stake = doc.revenue_at_stake
+		doc.status = "Churned"
+		doc.churn_reason = "Price"
+		doc.revenue_at_stake = 1
+		doc.checkpoints[0].due_date = add_days(today(), 500)
+		doc.save()
+		doc.reload()
+		self.assertEqual(
+			(doc.status, doc.churn_reason or None, doc.revenue_at_stake), ("Open", None, at_stake)
+		)
+		self.assertNotEqual(getdate(doc.checkpoints[0].due_date), add_days(today(), 500))
+		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_lifecycle_stage") or "", "")
+
+
+class TestRenewalPermissions(RenewalTestCase):
+	def test_a_csm_sees_and_works_only_her_book(self):
+		mine = make_customer(cs_owner=CSM).name
+		theirs = make_customer(cs_owner=OTHER_CSM).name
+		contracts = [
+			make_contract(customer, add_days(today(), -300), add_days(today(), 60)).name
+			for customer in (mine, theirs)
+		]
+		service.create_renewals(today(), contracts=contracts)
+		my_renewal, their_renewal = (renewal_of(c).name for c in contracts)
+
+		frappe.set_user(CSM)
+		visible = set(
+			frappe.get_list("Renewal", filters={"name": ("in", [my_renewal, their_renewal])}, pluck="name")
+		)
+		self.assertEqual(visible, {my_renewal})
+		self.assertFalse(frappe.has_permission("Renewal", "read", doc=their_renewal))
+		with self.assertRaises(frappe.PermissionError):
+			api.record_checkpoint(their_renewal, "6 Months", "Will Churn")
+		with self.assertRaises(frappe.PermissionError):
+			api.mark_churned(their_renewal, "Price")
+		self.assertEqual(frappe.db.get_value("Customer", theirs, "cs_lifecycle_stage") or "", "")
+		self.assertEqual([r.name for r in api.customer_renewals(mine)], [my_renewal])
+		self.assertEqual(api.customer_renewals(theirs), [], "she may open the Customer, not its renewal")
+
+		frappe.set_user(MANAGER)
+		visible = set(
+			frappe.get_list("Renewal", filters={"name": ("in", [my_renewal, their_renewal])}, pluck="name")
+		)
+		self.assertEqual(visible, {my_renewal, their_renewal})
+		api.record_checkpoint(their_renewal, "6 Months", "Will Churn")
+		self.assertEqual(frappe.db.get_value("Renewal", their_renewal, "latest_call"), "Will Churn")
+
+	def test_counts_link_search_and_checkpoint_rows_keep_her_book(self):
+		from customer_success.customer_success import api as desk
+
+		mine = make_customer(cs_owner=CSM).name
+		theirs = make_customer(cs_owner=OTHER_CSM).name
+		contracts = [
+			make_contract(customer, add_days(today(), -300), add_days(today(), 60)).name
+			for customer in (mine, theirs)
+		]
+		service.create_renewals(today(), contracts=contracts)
+		names = [renewal_of(c).name for c in contracts]
+		frappe.set_user(CSM)
+		self.assertEqual(desk.get_count("Renewal", {"name": ("in", names)}), 1)
+		found = {row[0] for row in desk.search_in_book("Renewal", "", None, 0, 50, {"name": ("in", names)})}
+		self.assertEqual(found, {names[0]})
+		parents = set(
+			frappe.get_list(
+				"Renewal Checkpoint",
+				filters={"parent": ("in", names)},
+				fields=["parent"],
+				parent_doctype="Renewal",
+				pluck="parent",
+			)
+		)
+		self.assertEqual(parents, {names[0]})
+
+	def test_the_customer_form_reads_checkpoints(self):
+		customer = make_customer(cs_owner=CSM).name
+		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		frappe.set_user(CSM)
+		(renewal,) = api.customer_renewals(customer)
+		self.assertEqual([c.checkpoint for c in renewal["checkpoints"]], ["6 Months", "3 Months"])
+
+	def test_open_renewals_follow_their_customers_health_and_csm(self):
+		customer = make_customer(cs_owner=CSM).name
+		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		name = renewal_of(contract.name).name
+		frappe.db.set_value("Customer", customer, {"cs_owner": OTHER_CSM, "cs_health_status": "Green"})
+		queries.refresh_open_renewals([name])
+		doc = frappe.get_doc("Renewal", name)
+		self.assertEqual((doc.csm, doc.signal_status), (OTHER_CSM, "Green"))
+		self.assertEqual(doc.weighted_revenue, engine.expected_revenue(doc.revenue_at_stake, "Green"))
+
+
+class TestDeskCharts(RenewalTestCase):
+	def test_renewals_by_month_and_by_call_count_her_book(self):
+		from customer_success.renewals.dashboard_chart_source.renewals_by_call import renewals_by_call
+		from customer_success.renewals.dashboard_chart_source.renewals_by_month import renewals_by_month
+
+		mine = make_customer(cs_owner=CSM).name
+		theirs = make_customer(cs_owner=OTHER_CSM).name
+		frappe.db.set_value("Customer", mine, "cs_health_status", "Red")
+		contracts = [
+			make_contract(customer, add_days(today(), -300), add_days(today(), 40)).name
+			for customer in (mine, theirs)
+		]
+		service.create_renewals(today(), contracts=contracts)
+		queries.refresh_open_renewals()
+		frappe.set_user(CSM)
+		api.record_checkpoint(renewal_of(contracts[0]).name, "6 Months", "At Risk")
+		by_month = renewals_by_month.get()
+		month = str(add_days(today(), 40))[:7]
+		column = by_month["labels"].index(month)
+		values = {d["name"]: d["values"][column] for d in by_month["datasets"]}
+		self.assertEqual(values, {"Green": 0, "Yellow": 0, "Red": 1, "Insufficient Data": 0})
+		by_call = renewals_by_call.get()
+		self.assertEqual(
+			dict(zip(by_call["labels"], by_call["datasets"][0]["values"], strict=True))["At Risk"], 1
+		)
+		self.assertEqual(sum(by_call["datasets"][0]["values"]), 1)

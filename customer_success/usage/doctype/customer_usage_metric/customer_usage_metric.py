@@ -1,0 +1,75 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import getdate, nowdate
+
+from customer_success.usage import engine
+
+
+class CustomerUsageMetric(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		customer: DF.Link
+		metric: DF.Link
+		name: DF.Int | None
+		source: DF.Data | None
+		usage_date: DF.Date
+		value: DF.Float
+
+	# end: auto-generated types
+	def validate(self):
+		self.validate_row()
+		self.validate_unique()
+
+	def validate_row(self):
+		"""A value typed in the desk is held to the same rules as one the feed sends."""
+		from customer_success.usage.service import reason_message
+
+		customers = {self.customer} if frappe.db.exists("Customer", self.customer) else set()
+		metrics = (
+			{self.metric} if frappe.db.get_value("Usage Metric Definition", self.metric, "enabled") else set()
+		)
+		row = {
+			"customer": self.customer,
+			"metric": self.metric,
+			"date": str(self.usage_date) if self.usage_date else None,
+			"value": self.value,
+			"source": self.source or "",
+		}
+		clean, problem = engine.check_row(row, customers, metrics, getdate(nowdate()))
+		if problem:
+			frappe.throw(reason_message(*problem), title=_("Invalid Usage"))
+		self.usage_date = clean["usage_date"]
+		self.source = clean["source"]
+
+	def validate_unique(self):
+		other = frappe.db.exists(
+			self.doctype,
+			{
+				"customer": self.customer,
+				"metric": self.metric,
+				"usage_date": self.usage_date,
+				"name": ("!=", self.name or 0),
+			},
+		)
+		if other:
+			frappe.throw(
+				_("{0} of {1} on {2} is already recorded ({3}): change that record instead.").format(
+					self.metric, self.customer, frappe.format(self.usage_date, "Date"), other
+				),
+				frappe.DuplicateEntryError,
+				title=_("Already Recorded"),
+			)
+
+
+def on_doctype_update():
+	# One value per customer, metric and day: a re-sent row updates it (the feed's upsert needs the key).
+	frappe.db.add_unique(
+		"Customer Usage Metric", ["customer", "metric", "usage_date"], "unique_customer_metric_day"
+	)

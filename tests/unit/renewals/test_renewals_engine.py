@@ -1,0 +1,248 @@
+"""Retention maths, renewal dates and worth, the health weights and the CSM-versus-signal checks."""
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from customer_success.renewals import engine as e
+
+# --- retention ------------------------------------------------------------------------------------
+
+
+def test_retention_splits_expansion_contraction_and_churn():
+	prev = {"grow": 100.0, "shrink": 200.0, "gone": 300.0, "flat": 400.0}
+	curr = {"grow": 150.0, "shrink": 120.0, "flat": 400.0, "new": 999.0}
+	figures = e.retention(prev, curr)
+	assert figures["customers"] == 4
+	assert figures["starting_revenue"] == 1000.0
+	assert figures["expansion"] == 50.0
+	assert figures["contraction"] == 80.0
+	assert figures["churn"] == 300.0
+	assert figures["ending_revenue"] == 670.0
+	assert figures["grr"] == 62.0  # (1000 - 80 - 300) / 1000
+	assert figures["nrr"] == 67.0  # (1000 + 50 - 80 - 300) / 1000
+	assert (figures["churned_customers"], figures["expanded_customers"], figures["contracted_customers"]) == (
+		1,
+		1,
+		1,
+	)
+
+
+def test_new_customers_count_in_neither():
+	assert e.retention({}, {"new": 500.0})["starting_revenue"] == 0
+	assert e.retention({"a": 100.0}, {"a": 100.0, "new": 500.0})["nrr"] == 100.0
+
+
+def test_a_customer_whose_later_revenue_is_netted_to_nothing_or_less_churned():
+	figures = e.retention({"refunded": 100.0, "credited": 100.0}, {"refunded": 0.0, "credited": -20.0})
+	assert figures["churn"] == 200.0
+	assert figures["contraction"] == 0
+	assert figures["grr"] == figures["nrr"] == 0.0
+
+
+def test_a_cohort_needs_revenue_above_zero_before():
+	# a customer whose earlier window netted to 0 or less (a full refund) is not in the cohort
+	figures = e.retention(
+		{"net_zero": 0.0, "net_negative": -50.0}, {"net_zero": 100.0, "net_negative": 100.0}
+	)
+	assert figures["customers"] == 0
+	assert figures["grr"] is None and figures["nrr"] is None
+
+
+def test_no_cohort_no_ratio():
+	assert e.retention({}, {})["grr"] is None
+
+
+amounts = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@given(
+	st.dictionaries(st.text(min_size=1, max_size=4), amounts),
+	st.dictionaries(st.text(min_size=1, max_size=4), amounts),
+)
+def test_grr_is_a_share_and_nrr_adds_expansion(prev, curr):
+	figures = e.retention(prev, curr)
+	if figures["grr"] is None:
+		assert figures["starting_revenue"] == 0
+		return
+	assert 0 <= figures["grr"] <= 100.0001
+	assert figures["nrr"] >= figures["grr"] - 0.0001
+	starting = figures["starting_revenue"]
+	assert figures["churn"] + figures["contraction"] <= starting + 0.01
+	assert (
+		abs(
+			figures["ending_revenue"]
+			- (starting + figures["expansion"] - figures["contraction"] - figures["churn"])
+		)
+		< 0.05
+	)
+
+
+def test_retention_windows_are_twelve_months_each():
+	(p_first, p_last), (c_first, c_last) = e.retention_windows(date(2026, 6, 30))
+	assert (p_first, p_last) == (date(2024, 7, 1), date(2025, 6, 30))
+	assert (c_first, c_last) == (date(2025, 7, 1), date(2026, 6, 30))
+
+
+def test_retention_points_monthly_and_quarterly():
+	assert e.retention_points(date(2026, 1, 15), date(2026, 3, 31)) == [
+		date(2026, 1, 31),
+		date(2026, 2, 28),
+		date(2026, 3, 31),
+	]
+	# a period still running is read up to the last day asked for
+	assert e.retention_points(date(2026, 11, 1), date(2026, 12, 1)) == [date(2026, 11, 30), date(2026, 12, 1)]
+	assert e.retention_points(date(2026, 2, 1), date(2026, 12, 31), "Quarterly") == [
+		date(2026, 3, 31),
+		date(2026, 6, 30),
+		date(2026, 9, 30),
+		date(2026, 12, 31),
+	]
+	assert e.retention_points(date(2026, 5, 1), date(2026, 4, 1)) == []
+
+
+# --- renewal dates and worth -------------------------------------------------------------------
+
+
+def test_checkpoints_six_and_three_months_before_the_end():
+	assert e.checkpoint_dates(date(2027, 8, 31)) == [
+		("6 Months", date(2027, 2, 28)),
+		("3 Months", date(2027, 5, 31)),
+	]
+	assert e.add_months(date(2024, 3, 31), -1) == date(2024, 2, 29)
+	assert e.add_months(date(2026, 1, 15), -13) == date(2024, 12, 15)
+
+
+def test_annualise():
+	assert e.annualise(1200, 365) == 1200
+	assert e.annualise(600, 182.5 * 2 // 2) == pytest.approx(1203.3, abs=0.1)
+	assert e.annualise(2000, 730) == 1000
+	assert e.annualise(100, 0) == 0
+	assert e.annualise(None, 365) == 0
+
+
+def test_revenue_at_stake_prefers_the_contracts_own_document():
+	today = date(2026, 12, 1)
+	amount, basis = e.revenue_at_stake(24000, date(2025, 1, 1), date(2026, 12, 31), 5000, today)
+	assert basis == "document"
+	assert amount == pytest.approx(24000 * 365 / 730)
+
+
+def test_revenue_at_stake_from_invoices_of_the_last_twelve_months():
+	today = date(2026, 12, 1)
+	# a year-long contract running since 2026-01-01: eleven months invoiced so far
+	amount, basis = e.revenue_at_stake(None, date(2026, 1, 1), date(2026, 12, 31), 33500, today)
+	assert basis == "invoices"
+	assert amount == pytest.approx(33500 * 365 / 335)
+	# a contract that ended: its last twelve months
+	assert e.invoice_window(date(2024, 1, 1), date(2025, 12, 31), today) == (
+		date(2025, 1, 1),
+		date(2025, 12, 31),
+	)
+	# a few days into a term: no less than a quarter
+	amount, _ = e.revenue_at_stake(None, date(2026, 11, 25), date(2027, 11, 24), 3000, today)
+	assert amount == pytest.approx(3000 * 365 / 91)
+	assert e.revenue_at_stake(None, date(2026, 1, 1), date(2026, 12, 31), 0, today) == (0.0, "none")
+
+
+def test_change_at_renewal():
+	assert e.renewal_change(1000, 1200) == (200, e.EXPANSION)
+	assert e.renewal_change(1000, 800) == (-200, e.CONTRACTION)
+	assert e.renewal_change(1000, 1000) == (0, e.FLAT)
+
+
+def test_the_contract_that_renewed_another_starts_on_or_after_its_end():
+	old = {"name": "C1", "end_date": date(2026, 12, 31)}
+	candidates = [
+		{"name": "C1", "start_date": date(2027, 1, 1)},
+		{"name": "early", "start_date": date(2026, 12, 1)},
+		{"name": "C3", "start_date": date(2027, 2, 1)},
+		{"name": "C2", "start_date": date(2026, 12, 31)},
+	]
+	assert e.superseded_by(old, candidates)["name"] == "C2"
+	assert e.superseded_by(old, candidates[:2]) is None
+
+
+# --- signal, weights, calls --------------------------------------------------------------------
+
+
+def test_health_weights_and_expected_revenue():
+	assert e.expected_revenue(1000, "Green") == 900
+	assert e.expected_revenue(1000, "Yellow") == 600
+	assert e.expected_revenue(1000, "Red") == 300
+	assert e.expected_revenue(1000, "Insufficient Data") == 500
+	assert e.expected_revenue(1000, None) == 500
+	assert e.expected_revenue(1000, "Red", e.RENEWED, 1500) == 1500
+	assert e.expected_revenue(1000, "Green", e.CHURNED) == 0
+
+
+def test_weights_rank_the_colours():
+	w = e.HEALTH_WEIGHTS
+	assert w["Green"] > w["Insufficient Data"] > w["Red"] and w["Green"] > w["Yellow"] > w["Red"]
+	assert all(0 <= value <= 1 for value in w.values())
+
+
+def test_disagreement_is_a_renew_call_against_a_red_signal():
+	assert e.is_disagreement("Will Renew", "Red")
+	assert not e.is_disagreement("Will Renew", "Yellow")
+	assert not e.is_disagreement("At Risk", "Red")
+	assert not e.is_disagreement(None, "Red")
+
+
+def test_at_risk_by_call_or_signal():
+	assert e.is_at_risk("Will Churn", "Green")
+	assert e.is_at_risk(None, "Yellow")
+	assert not e.is_at_risk("Will Renew", "Green")
+	assert not e.is_at_risk(None, "Insufficient Data")
+
+
+def test_signal_at_a_date_is_the_latest_score_on_or_before_it():
+	history = [
+		{"score_date": date(2026, 1, 1), "status": "Green"},
+		{"score_date": date(2026, 3, 1), "status": "Red"},
+		{"score_date": date(2026, 5, 1), "status": "Yellow"},
+	]
+	assert e.signal_at(history, date(2026, 4, 30))["status"] == "Red"
+	assert e.signal_at(history, date(2026, 3, 1))["status"] == "Red"
+	assert e.signal_at(history, date(2025, 12, 31)) is None
+
+
+def test_latest_call_is_the_latest_recorded_checkpoint():
+	rows = [
+		{"due_date": date(2026, 6, 1), "call": "Will Renew", "expected_amount": 100},
+		{"due_date": date(2026, 9, 1), "call": "At Risk", "expected_amount": 50},
+	]
+	assert e.latest_call(rows)["call"] == "At Risk"
+	assert e.latest_call([{**rows[0]}, {"due_date": date(2026, 9, 1), "call": None}])["call"] == "Will Renew"
+	assert e.latest_call([{"due_date": date(2026, 9, 1)}]) is None
+
+
+def test_forecast_lists_disagreements_first():
+	rows = [
+		{"name": "a", "end_date": date(2026, 12, 10), "disagreement": 0, "revenue_at_stake": 5},
+		{"name": "b", "end_date": date(2027, 3, 1), "disagreement": 1, "revenue_at_stake": 1},
+		{"name": "c", "end_date": date(2026, 12, 10), "disagreement": 0, "revenue_at_stake": 50},
+	]
+	assert [r["name"] for r in e.forecast_order(rows)] == ["b", "c", "a"]
+
+
+# --- leakage ------------------------------------------------------------------------------------
+
+
+def test_covering_contract_and_the_last_one_ended():
+	contracts = [
+		{"name": "old", "start_date": date(2024, 1, 1), "end_date": date(2024, 12, 31)},
+		{"name": "open", "start_date": date(2026, 1, 1), "end_date": None},
+	]
+	assert e.covering_contract(date(2024, 12, 31), contracts)["name"] == "old"
+	assert e.covering_contract(date(2025, 6, 1), contracts) is None
+	assert e.covering_contract(date(2030, 1, 1), contracts)["name"] == "open"
+	assert e.last_ended_before(date(2025, 6, 1), contracts)["name"] == "old"
+	assert e.last_ended_before(date(2024, 6, 1), contracts) is None
+
+
+def test_notice_date():
+	assert e.notice_date(date(2026, 12, 31), 30) == date(2026, 12, 1)
+	assert e.notice_date(date(2026, 12, 31), None) == date(2026, 12, 31)
