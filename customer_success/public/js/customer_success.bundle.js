@@ -377,6 +377,11 @@ customer_success.relabel_widgets = function () {
 			const answer = prefetched ? Promise.resolve(prefetched) : fetch.call(this, filters, refresh, args);
 			return answer.then((data) => {
 				relabel(this, data);
+				// a pie or donut of nothing but zeros draws NaN arcs (frappe-charts divides by the
+				// total): the widget shows "No Data" instead
+				const circle = ["Pie", "Donut", "Percentage"].includes(this.chart_doc && this.chart_doc.type);
+				const values = ((data && data.datasets) || []).flatMap((d) => d.values || []);
+				if (circle && data && data.labels && !values.some((v) => flt(v))) return {};
 				return data;
 			});
 		};
