@@ -94,7 +94,12 @@ async function timed_load(page, route, cards, charts) {
 				document.querySelector(".workspace-main-section, .layout-main-section .codex-editor") &&
 				document.querySelectorAll(".number-widget-box .number").length >= cards &&
 				!document.querySelector(".number-card-loading, .chart-loading-state:not([style*='display: none'])") &&
-				document.querySelectorAll(".dashboard-widget-box svg.frappe-chart, .dashboard-widget-box .chart-container svg").length >= charts,
+				// a chart has drawn, or says it has no data
+				[...document.querySelectorAll(".dashboard-widget-box")].filter(
+					(box) =>
+						box.querySelector("svg.frappe-chart, .chart-container svg") ||
+						[...box.querySelectorAll(".chart-loading-state")].some((el) => el.offsetParent && /No Data/.test(el.textContent))
+				).length >= charts,
 			[cards, charts],
 			{ timeout: 30000, polling: 20 }
 		)
