@@ -93,7 +93,9 @@ async function timed_load(page, route, cards, charts) {
 				frappe.get_route &&
 				document.querySelector(".workspace-main-section, .layout-main-section .codex-editor") &&
 				document.querySelectorAll(".number-widget-box .number").length >= cards &&
-				!document.querySelector(".number-card-loading, .chart-loading-state:not([style*='display: none'])") &&
+				!document.querySelector(".number-card-loading") &&
+				// still loading: a chart's loading state showing (its "No Data" state is an answer)
+				![...document.querySelectorAll(".chart-loading-state")].some((el) => el.offsetParent && !/No Data/.test(el.textContent)) &&
 				// a chart has drawn, or says it has no data
 				[...document.querySelectorAll(".dashboard-widget-box")].filter(
 					(box) =>
