@@ -126,6 +126,9 @@ has_permission = {
 	"NPS Response": "customer_success.permissions.customer_record_has_permission",
 	"Renewal": "customer_success.permissions.customer_record_has_permission",
 	"Customer Usage Metric": "customer_success.permissions.customer_record_has_permission",
+	# our own cards and charts: frappe's rule, without its per-call scan of the permission tables
+	"Number Card": "customer_success.permissions.own_widget_has_permission",
+	"Dashboard Chart": "customer_success.permissions.own_widget_has_permission",
 }
 
 doc_events = {
@@ -171,3 +174,6 @@ standard_portal_menu_items = [
 has_website_permission = {
 	"Success Plan": "customer_success.permissions.success_plan_has_website_permission",
 }
+
+# Print formats and the portal page show a metric's value with its unit ("3 teams", "1 report").
+jinja = {"methods": ["customer_success.success_plans.service.cs_metric"]}

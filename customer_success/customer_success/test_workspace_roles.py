@@ -83,6 +83,81 @@ class TestWorkspaceRoles(FrappeTestCase):
 				chart = load_doc("Dashboard Chart", name)
 				self.assertTrue(chart_figure(chart)["datasets"], name)
 
+	def test_the_workspace_loads_in_one_request_with_the_same_figures(self):
+		"""workspace_widgets answers every card and chart of the page, as the desk's own calls would,
+		and withholds what a role may not see (the desk then asks the usual way and is refused)."""
+		mine = make_customer(cs_owner=CSM).name
+		frappe.db.set_value("Customer", mine, "cs_health_status", "Red")
+		workspace = frappe.get_doc("Workspace", "Customer Success")
+		card_names = [row.number_card_name for row in workspace.number_cards]
+		chart_names = [row.chart_name for row in workspace.charts]
+		for user in (CSM, MANAGER):
+			frappe.set_user(user)
+			answer = cards.workspace_widgets(json.dumps(card_names), json.dumps(chart_names))
+			self.assertEqual(set(answer["number_cards"]), set(card_names), user)
+			for name, entry in answer["number_cards"].items():
+				card = load_doc("Number Card", name)
+				self.assertEqual(entry["doc"]["method"], card.method)
+				self.assertEqual(entry["result"], card_figure(card), f"{name} as {user}")
+			expected_charts = set(chart_names) - (MANAGER_ONLY_CHARTS if user == CSM else set())
+			self.assertEqual(set(answer["charts"]), expected_charts, user)
+			for name, entry in answer["charts"].items():
+				chart = load_doc("Dashboard Chart", name)
+				self.assertIn("frappe.dashboards.chart_sources", entry["config"])
+				self.assertEqual(entry["result"], chart_figure(chart), f"{name} as {user}")
+		frappe.set_user(CSM)
+		self.assertEqual(
+			cards.workspace_widgets(json.dumps(["Red Customers"]))["number_cards"]["Red Customers"]["result"][
+				"value"
+			],
+			1,
+		)
+		with self.assertRaises(frappe.ValidationError):
+			cards.workspace_widgets(json.dumps(["x"] * 51))
+
+	def test_our_widgets_are_allowed_by_frappes_rule_without_its_table_scan(self):
+		from frappe.desk.doctype.dashboard_chart.dashboard_chart import has_permission as frappe_chart_rule
+		from frappe.desk.doctype.number_card.number_card import has_permission as frappe_card_rule
+
+		from customer_success.permissions import own_widget_has_permission
+
+		workspace = frappe.get_doc("Workspace", "Customer Success")
+		for user in (CSM, MANAGER, "Administrator"):
+			for row in workspace.number_cards:
+				card = frappe.get_doc("Number Card", row.number_card_name)
+				self.assertEqual(
+					own_widget_has_permission(card, user=user),
+					frappe_card_rule(card, "read", user),
+					card.name,
+				)
+			for row in workspace.charts:
+				chart = frappe.get_doc("Dashboard Chart", row.chart_name)
+				self.assertEqual(
+					own_widget_has_permission(chart, user=user),
+					frappe_chart_rule(chart, "read", user),
+					chart.name,
+				)
+		# another app's widget is left to frappe
+		ours = frappe.get_module_list("customer_success")
+		other = frappe.get_all("Dashboard Chart", {"module": ("not in", ours)}, pluck="name", limit=1)
+		self.assertTrue(other)
+		other = frappe.get_doc("Dashboard Chart", other[0])
+		self.assertIsNone(own_widget_has_permission(other, user=CSM))
+
+	def test_a_card_not_of_this_app_gets_no_figure_from_the_batch(self):
+		card = frappe.get_doc(
+			{
+				"doctype": "Number Card",
+				"label": "CS Test Foreign Card",
+				"type": "Custom",
+				"method": "frappe.client.get_count",
+				"document_type": "Customer",
+				"is_public": 1,
+			}
+		).insert(ignore_permissions=True)
+		entry = cards.workspace_widgets(json.dumps([card.name]))["number_cards"][card.name]
+		self.assertNotIn("result", entry)
+
 	def test_every_block_of_the_page_finds_its_widget(self):
 		"""The desk places a card or chart by its row's label: a block naming no row shows nothing."""
 		workspace = frappe.get_doc("Workspace", "Customer Success")
@@ -155,6 +230,10 @@ class TestWorkspaceRoles(FrappeTestCase):
 				doctype="Success Plan", filters=json.loads(shortcut.stats_filter), fields=[], distinct=False
 			)
 			self.assertEqual(get_count(), cards.running_plans()["value"], user)
+			# the batched workspace request counts the shortcut the same way
+			key = json.dumps(["Success Plan", json.loads(shortcut.stats_filter)])
+			batched = cards.workspace_widgets(counts=json.dumps([key]))["counts"][key]
+			self.assertEqual(batched, cards.running_plans()["value"], user)
 		frappe.set_user(CSM)
 		self.assertEqual(cards.running_plans()["value"], 2)
 

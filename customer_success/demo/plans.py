@@ -14,8 +14,6 @@ from customer_success.success_plans import engine
 from customer_success.success_plans import service as plans
 
 SEED = 5
-# Units a metric measures (fractions make sense); every other unit counts things.
-MEASURED_UNITS = ("%", "% of contract value", "minutes", "hours", "days")
 
 
 def make_demo_plans(registry, book):
@@ -140,9 +138,8 @@ def _make_plan(registry, profile, today, rng):
 	for row in plan.objectives:
 		if row.baseline == row.target:
 			row.target = row.baseline + 10 if row.direction != engine.DOWN else max(row.baseline - 5, 0)
+		# a count (teams, reports, tickets) is kept whole when the plan is saved
 		row.current = row.baseline + (row.target - row.baseline) * share * rng.uniform(0.7, 1.2)
-		if row.unit not in MEASURED_UNITS:
-			row.current = round(row.current)  # teams, reports, tickets: counted in whole numbers
 
 	# Milestones due in the past: healthy customers did them, others let some slip.
 	for name, due in frappe.get_all(

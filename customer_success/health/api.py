@@ -181,15 +181,7 @@ def get_factor_records(customer: str, factor_type: str) -> dict:
 			"Issue", filters, ["name", "subject", "priority", "status", "opening_date"], "opening_date desc"
 		)
 	if factor_type == engine.PAYMENT_BEHAVIOUR:
-		filters = {
-			"customer": customer,
-			"docstatus": 1,
-			"outstanding_amount": (">", 0),
-			"due_date": ("<", today),
-		}
-		# outstanding_amount is kept in the receivable account's currency
-		fields = ["name", "posting_date", "due_date", "outstanding_amount", "party_account_currency"]
-		return _records("Sales Invoice", filters, fields, "due_date asc")
+		return _overdue_invoice_records(customer, today)
 	if factor_type == engine.REVENUE_TREND:
 		days = health.lookback(models, engine.REVENUE_TREND)
 		filters = {"customer": customer, "docstatus": 1, "posting_date": (">", add_days(today, -2 * days))}
@@ -223,6 +215,21 @@ def get_factor_records(customer: str, factor_type: str) -> dict:
 	if factor_type == engine.CSM_SENTIMENT:
 		return {"doctype": "Customer", "records": [], "route_options": {"name": customer}}
 	frappe.throw(_("Unknown factor {0}.").format(factor_type))
+
+
+def _overdue_invoice_records(customer: str, today) -> dict:
+	"""The invoices the payment factor counts as overdue, each with its overdue part and the due date
+	of its oldest overdue instalment (payment terms, as ERPNext's receivables age them)."""
+	arrears = {row["invoice"]: row for row in queries.unpaid_invoice_arrears(customer, customer, today)}
+	filters = {"name": ("in", list(arrears) or [""])}
+	# outstanding_amount is kept in the receivable account's currency; the overdue part in the company's
+	fields = ["name", "posting_date", "outstanding_amount", "party_account_currency"]
+	result = _records("Sales Invoice", filters, fields, "posting_date asc")
+	for record in result["records"]:
+		record["oldest_overdue_due"] = arrears[record.name]["oldest_due"]
+		record["overdue_amount"] = arrears[record.name]["overdue"]
+	result["records"].sort(key=lambda r: r["oldest_overdue_due"])
+	return result
 
 
 def _touch_records(customer: str, limit: int = 50) -> dict:

@@ -121,6 +121,43 @@ def payment_raw(overdue_amount, revenue, max_days_overdue) -> dict | None:
 	return {"overdue_amount": overdue, "revenue": revenue, "overdue_ratio": ratio, "max_days_overdue": days}
 
 
+@dataclass(frozen=True)
+class PaymentTerm:
+	"""One instalment of an invoice's payment schedule, in the receivable's currency."""
+
+	due_date: date
+	amount: float
+	recorded_paid: float = 0.0  # paid (or discounted) against this very term by a payment entry
+
+
+def invoice_arrears(outstanding, terms: list[PaymentTerm], today: date) -> tuple[float, date | None]:
+	"""What of an unpaid invoice is overdue today, and since when, read per payment term the way
+	ERPNext's Accounts Receivable ages it.
+
+	A term keeps what a payment entry paid against it; what was paid without naming a term (the
+	schedule's total less the invoice's outstanding and those recorded payments) settles the other
+	terms oldest first. The instalments past their due date with something left are the overdue
+	amount (never more than the invoice's outstanding), and the oldest of them dates the arrears.
+	Returns (overdue amount, due date of the oldest overdue instalment or None)."""
+	outstanding = max(float(outstanding or 0), 0.0)
+	if outstanding <= 0 or not terms:
+		return 0.0, None
+	recorded = sum(max(float(t.recorded_paid or 0), 0.0) for t in terms)
+	unallocated = max(sum(float(t.amount or 0) for t in terms) - outstanding - recorded, 0.0)
+	overdue, oldest = 0.0, None
+	# terms with a recorded payment first (they take no more), then by due date: ERPNext's order
+	for term in sorted(terms, key=lambda t: (not float(t.recorded_paid or 0), t.due_date)):
+		left = max(float(term.amount or 0) - max(float(term.recorded_paid or 0), 0.0), 0.0)
+		if not float(term.recorded_paid or 0):
+			settled = min(left, unallocated)
+			unallocated -= settled
+			left -= settled
+		if left > 0.005 and term.due_date < today:
+			overdue += left
+			oldest = term.due_date if oldest is None else min(oldest, term.due_date)
+	return min(overdue, outstanding), oldest
+
+
 def score_payment_behaviour(raw, worst_ratio=0.5, worst_days=90, **_) -> float | None:
 	"""Average of how much is overdue (vs revenue) and how late the oldest overdue invoice is."""
 	if not raw:

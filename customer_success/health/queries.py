@@ -10,10 +10,11 @@ from typing import NamedTuple
 
 import frappe
 from frappe.query_builder import Case, Order
-from frappe.query_builder.functions import Avg, Coalesce, Count, Max, Min, Sum
+from frappe.query_builder.functions import Avg, Coalesce, Count, Max, Sum
 from frappe.query_builder.terms import NamedParameterWrapper
 from frappe.utils import add_days, getdate, now_datetime
 
+from customer_success.health import engine
 from customer_success.health.engine import INSUFFICIENT_DATA
 
 OPEN_ISSUE_STATUSES = ("Open", "Replied", "On Hold")
@@ -178,24 +179,14 @@ def sla_counts(lo: str, hi: str, since: date) -> dict[str, dict]:
 
 
 def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days: int) -> dict[str, dict]:
-	"""Billing facts per customer in one scan of submitted Sales Invoices, in company currency.
+	"""Billing facts per customer in one scan of submitted Sales Invoices, in company currency,
+	and what of them is overdue per payment term (`unpaid_invoice_arrears`).
 
 	Returns and credit notes are netted (their totals are negative). Amounts of companies whose
 	currency differs from the default company's are converted at today's rate, so customers
 	billed by several companies score on one scale.
 	"""
 	invoice = frappe.qb.DocType("Sales Invoice")
-	overdue = (invoice.due_date < today) & (invoice.outstanding_amount > 0)
-	# outstanding_amount is in the receivable account's currency: that is the company currency
-	# already, unless the account is kept in the invoice's own (foreign) currency.
-	outstanding_in_company_currency = (
-		Case()
-		.when(
-			invoice.party_account_currency == invoice.currency,
-			invoice.outstanding_amount * invoice.conversion_rate,
-		)
-		.else_(invoice.outstanding_amount)
-	)
 	recent_from = add_days(today, -trend_days)
 	previous_from = add_days(today, -2 * trend_days)
 	rows = (
@@ -206,8 +197,6 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 			Sum(Case().when(invoice.posting_date >= payment_since, invoice.base_grand_total).else_(0)).as_(
 				"revenue"
 			),
-			Sum(Case().when(overdue, outstanding_in_company_currency).else_(0)).as_("overdue"),
-			Min(Case().when(overdue, invoice.due_date)).as_("oldest_overdue_due"),
 			Sum(Case().when(invoice.posting_date > recent_from, invoice.base_net_total).else_(0)).as_(
 				"recent"
 			),
@@ -224,47 +213,90 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 		.groupby(invoice.customer, invoice.company)
 		.run(as_dict=True)
 	)
-	rates = company_rates({row.company for row in rows}, today)
-	oldest_due = oldest_unpaid_due_dates(lo, hi, today)
+	arrears = unpaid_invoice_arrears(lo, hi, today)
+	rates = company_rates({row.company for row in rows} | {row["company"] for row in arrears}, today)
 	facts: dict[str, dict] = {}
-	for row in rows:
-		rate = rates.get(row.company, 1.0)
-		fact = facts.setdefault(
-			row.customer,
+
+	def fact_of(customer: str) -> dict:
+		return facts.setdefault(
+			customer,
 			{"revenue": 0.0, "overdue": 0.0, "recent": 0.0, "previous": 0.0, "oldest_overdue_due": None},
 		)
-		for key in ("revenue", "overdue", "recent", "previous"):
-			fact[key] += float(row[key] or 0) * rate
-		# the invoice's own due date only where it has no payment schedule (see below)
-		due = oldest_due.get(row.customer, row.oldest_overdue_due)
-		if due and (fact["oldest_overdue_due"] is None or due < fact["oldest_overdue_due"]):
-			fact["oldest_overdue_due"] = due
+
+	for row in rows:
+		fact = fact_of(row.customer)
+		for key in ("revenue", "recent", "previous"):
+			fact[key] += float(row[key] or 0) * rates.get(row.company, 1.0)
+	for row in arrears:
+		fact = fact_of(row["customer"])
+		fact["overdue"] += row["overdue"] * rates.get(row["company"], 1.0)
+		if fact["oldest_overdue_due"] is None or row["oldest_due"] < fact["oldest_overdue_due"]:
+			fact["oldest_overdue_due"] = row["oldest_due"]
 	return facts
 
 
-def oldest_unpaid_due_dates(lo: str, hi: str, today: date) -> dict[str, date]:
-	"""Per customer, the due date of the oldest payment term still unpaid and past due, read from
-	the invoices' payment schedules as ERPNext's receivables age them: an invoice paid in
-	instalments is late from its first unpaid instalment, and a paid instalment is no longer late
-	(its `outstanding` is 0), whatever the invoice's own (last) due date says."""
+def unpaid_invoice_arrears(lo: str, hi: str, today: date) -> list[dict]:
+	"""The overdue part of every unpaid submitted invoice of the customers in the range, read per
+	payment term as ERPNext's Accounts Receivable reads it (`engine.invoice_arrears`): an invoice
+	paid in instalments owes only its instalments past due, less what has been paid, and is late
+	from the oldest of them, whatever its own (last) due date says. An invoice without a payment
+	schedule is one instalment due on its due date. One query for the whole range.
+
+	Each row: invoice, customer, company, overdue (in the company's currency) and oldest_due."""
 	invoice = frappe.qb.DocType("Sales Invoice")
 	term = frappe.qb.DocType("Payment Schedule")
+	# outstanding_amount is in the receivable account's currency: that is the company currency
+	# already, unless the account is kept in the invoice's own (foreign) currency; the schedule
+	# keeps both currencies.
+	in_invoice_currency = invoice.party_account_currency == invoice.currency
 	rows = (
 		frappe.qb.from_(invoice)
-		.join(term)
+		.left_join(term)
 		.on((term.parent == invoice.name) & (term.parenttype == "Sales Invoice"))
-		.select(invoice.customer, Min(term.due_date).as_("due"))
-		.where(
-			invoice.customer[lo:hi]
-			& (invoice.docstatus == 1)
-			& (invoice.outstanding_amount > 0)
-			& (term.outstanding > 0)
-			& (term.due_date < today)
+		.select(
+			invoice.name,
+			invoice.customer,
+			invoice.company,
+			invoice.due_date.as_("invoice_due_date"),
+			invoice.outstanding_amount,
+			Case().when(in_invoice_currency, invoice.conversion_rate).else_(1).as_("to_company"),
+			term.due_date,
+			Case()
+			.when(in_invoice_currency, term.payment_amount)
+			.else_(term.base_payment_amount)
+			.as_("amount"),
+			(
+				Case().when(in_invoice_currency, term.paid_amount).else_(term.base_paid_amount)
+				+ Coalesce(term.discounted_amount, 0)
+			).as_("recorded_paid"),
 		)
-		.groupby(invoice.customer)
+		.where(invoice.customer[lo:hi] & (invoice.docstatus == 1) & (invoice.outstanding_amount > 0))
+		.orderby(invoice.name)
 		.run(as_dict=True)
 	)
-	return {row.customer: row.due for row in rows}
+	by_invoice: dict[str, list] = {}
+	for row in rows:
+		by_invoice.setdefault(row.name, []).append(row)
+	arrears = []
+	for name, terms in by_invoice.items():
+		first = terms[0]
+		schedule = [
+			engine.PaymentTerm(getdate(t.due_date), float(t.amount or 0), float(t.recorded_paid or 0))
+			for t in terms
+			if t.due_date
+		] or [engine.PaymentTerm(getdate(first.invoice_due_date), float(first.outstanding_amount))]
+		overdue, oldest = engine.invoice_arrears(first.outstanding_amount, schedule, today)
+		if overdue > 0:
+			arrears.append(
+				{
+					"invoice": name,
+					"customer": first.customer,
+					"company": first.company,
+					"overdue": overdue * float(first.to_company or 1),
+					"oldest_due": oldest,
+				}
+			)
+	return arrears
 
 
 def company_rates(companies: set[str], today: date) -> dict[str, float]:

@@ -1,5 +1,6 @@
 """Success plan maths: objective progress, plan progress, milestone states, coverage KPI."""
 
+import math
 from datetime import date
 
 from customer_success.numbers import clamp, is_number, round2
@@ -270,6 +271,89 @@ def health_trend(start_score, end_score) -> float | None:
 	if not (is_number(start_score) and is_number(end_score)):
 		return None
 	return round2(float(end_score) - float(start_score))
+
+
+# --- metrics: counts and measures, and their units ----------------------------------------------
+
+COUNT, MEASURE = "Count", "Measure"
+METRIC_KINDS = (COUNT, MEASURE)
+
+# Units that measure a quantity (a fraction makes sense); any other unit counts things.
+MEASURE_WORDS = frozenset(
+	"percent percentage pct seconds second secs sec minutes minute mins min hours hour hrs hr days day "
+	"weeks week months month years year score points point nps csat ces rate ratio share usd eur gbp "
+	"money revenue amount value kg km gb mb tb".split()
+)
+
+
+def guess_metric_kind(unit: str | None) -> str:
+	"""The kind of a metric whose kind nobody set, read from its unit: "%", time, scores and money
+	measure; "teams", "reports", "tickets" count."""
+	text = (unit or "").strip().lower()
+	if not text or "%" in text or any(c in text for c in "$€£¥"):
+		return MEASURE
+	first = text.replace("/", " ").replace("-", " ").split()[0]
+	return MEASURE if first in MEASURE_WORDS else COUNT
+
+
+def metric_value(value, kind: str | None):
+	"""A metric's value as it is kept and shown: a count is a whole number (half away from zero),
+	a measure as it is. `None` stays `None`."""
+	if value is None or value == "":
+		return None
+	value = float(value)
+	if kind != COUNT:
+		return value
+	whole = math.floor(abs(value) + 0.5)
+	return int(math.copysign(whole, value)) if whole else 0
+
+
+def metric_decimals(value, kind: str | None) -> int:
+	"""Decimals to show: none for a count or a whole number, else as few as needed, at most 2."""
+	if value is None or kind == COUNT:
+		return 0
+	value = float(value)
+	for decimals in (0, 1):
+		if abs(round(value, decimals) - value) < 1e-9:
+			return decimals
+	return 2
+
+
+def singular_unit(unit: str | None) -> str:
+	"""The unit for one thing, from an English plural: teams to team, processes to process, queries
+	to query. A unit that is not a plural English word ("%", "% of contract value", "hours saved",
+	"用户") is returned as it is; the last word is the one made singular ("active users" → "active user")."""
+	text = (unit or "").strip()
+	head, _sep, word = text.rpartition(" ")
+	lower = word.lower()
+	if lower == "people":
+		return f"{head} {word[:-4]}rson" if head else f"{word[:-4]}rson"
+	if not word.isascii() or not word.isalpha() or len(word) < 3 or not lower.endswith("s"):
+		return text
+	if lower.endswith(("ss", "us", "is")):
+		return text
+	if lower.endswith("ies") and len(word) > 4:
+		singular = word[:-3] + "y"
+	elif lower.endswith(("sses", "xes", "zes", "ches", "shes")):
+		singular = word[:-2]
+	else:
+		singular = word[:-1]
+	return f"{head} {singular}" if head else singular
+
+
+def unit_for(value, unit: str | None, unit_singular: str | None = None) -> str:
+	"""The unit that agrees in number with the value shown: "1 team", "2 teams", "1.5 hours"."""
+	if value is not None and abs(float(value)) == 1:
+		return (unit_singular or "").strip() or singular_unit(unit)
+	return (unit or "").strip()
+
+
+def metric_text(number_text: str, value, unit: str | None, unit_singular: str | None = None) -> str:
+	"""The formatted number and its unit: "3 teams", "1 report", "70%", "12% of contract value"."""
+	label = unit_for(value, unit, unit_singular)
+	if not label:
+		return number_text
+	return f"{number_text}{label}" if label.startswith("%") else f"{number_text} {label}"
 
 
 # --- which template fits a customer -----------------------------------------------------------

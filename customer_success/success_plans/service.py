@@ -33,6 +33,43 @@ def template_for_tier(tier: str | None, segment: str | None = None) -> str | Non
 	return engine.best_template(templates, tier, segment)
 
 
+# --- metrics: counts and measures ------------------------------------------------------------
+
+METRIC_FIELDS = {
+	"Success Plan Template Objective": ("default_baseline", "default_target"),
+	"Success Plan Objective": ("baseline", "target", "current"),
+	"Success Plan Check-in Objective": ("baseline", "target", "previous_value", "current_value"),
+	"Business Review Objective": ("baseline", "current", "target"),
+}
+
+
+def set_metric_kinds(rows) -> None:
+	"""Every objective row says whether its metric counts or measures (read from its unit when
+	nobody set it), and a count's values are whole numbers."""
+	for row in rows:
+		if row.get("metric_kind") not in engine.METRIC_KINDS:
+			row.metric_kind = engine.guess_metric_kind(row.get("unit"))
+		if row.metric_kind != engine.COUNT:
+			continue
+		for fieldname in METRIC_FIELDS[row.doctype]:
+			value = row.get(fieldname)
+			if value is not None:
+				row.set(fieldname, engine.metric_value(value, engine.COUNT))
+
+
+def cs_metric(value, row) -> str:
+	"""A metric's value with its unit, in the user's number format: "3 teams", "1 report", "70%"
+	(a dash when there is none). Used by the print formats and the portal page (a jinja method)."""
+	if value is None or value == "":
+		return "\u2013"
+	get = row.get if hasattr(row, "get") else lambda key, default=None: getattr(row, key, default)
+	kind = get("metric_kind") or engine.guess_metric_kind(get("unit"))
+	shown = engine.metric_value(value, kind)
+	decimals = engine.metric_decimals(shown, kind)
+	text = frappe.format_value(shown, {"fieldtype": "Float", "precision": decimals})
+	return engine.metric_text(text, shown, get("unit"), get("unit_singular"))
+
+
 # --- plans from templates ------------------------------------------------------------------
 
 
@@ -51,6 +88,8 @@ def objectives_from_template(template, start_date, end_date) -> list[dict]:
 				"objective": row.objective,
 				"metric": row.metric,
 				"unit": row.unit,
+				"metric_kind": row.metric_kind,
+				"unit_singular": row.unit_singular,
 				"direction": row.direction or engine.UP,
 				"baseline": row.default_baseline or 0,
 				"target": row.default_target or 0,
@@ -314,6 +353,8 @@ def checkin_rows_from_plan(plan) -> list[dict]:
 			"objective": row.objective,
 			"plan_objective": row.name,
 			"unit": row.unit,
+			"metric_kind": row.metric_kind,
+			"unit_singular": row.unit_singular,
 			"direction": row.direction,
 			"baseline": row.baseline,
 			"target": row.target,
@@ -400,6 +441,8 @@ def portal_plans(user: str, plan: str | None = None) -> list[dict]:
 						"objective": o.objective,
 						"metric": o.metric,
 						"unit": o.unit,
+						"metric_kind": o.metric_kind,
+						"unit_singular": o.unit_singular,
 						"baseline": o.baseline,
 						"target": o.target,
 						"current": o.current,

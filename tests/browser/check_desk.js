@@ -53,6 +53,70 @@ if (!SITE || !PASSWORD) {
 	process.exit(2);
 }
 
+const RUNS = Number(arg("runs", 3));
+const STRICT_TIME = process.argv.includes("--strict-time");
+const WORKSPACE_ONLY = process.argv.includes("--workspace-only");
+
+function median(values) {
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.floor(sorted.length / 2)];
+}
+
+// Open a desk page and time it until its number cards show figures and its charts have drawn (and
+// no API request is still open); counts the API requests made on the way.
+async function timed_load(page, route, cards, charts) {
+	let requests = 0;
+	let open = 0;
+	let last = Date.now();
+	const count = (req) => {
+		if (req.url().includes("/api/")) {
+			requests++;
+			open++;
+			last = Date.now();
+		}
+	};
+	const done = (req) => {
+		if (req.url().includes("/api/")) {
+			open--;
+			last = Date.now();
+		}
+	};
+	page.on("request", count);
+	page.on("requestfinished", done);
+	page.on("requestfailed", done);
+	const started = Date.now();
+	await page.goto(`${SITE}${route}`);
+	await page
+		.waitForFunction(
+			([cards, charts]) =>
+				window.frappe &&
+				frappe.get_route &&
+				document.querySelector(".workspace-main-section, .layout-main-section .codex-editor") &&
+				document.querySelectorAll(".number-widget-box .number").length >= cards &&
+				!document.querySelector(".number-card-loading") &&
+				// still loading: a chart's loading state showing (its "No Data" state is an answer)
+				![...document.querySelectorAll(".chart-loading-state")].some((el) => el.offsetParent && !/No Data/.test(el.textContent)) &&
+				// a chart has drawn, or says it has no data
+				[...document.querySelectorAll(".dashboard-widget-box")].filter(
+					(box) =>
+						box.querySelector("svg.frappe-chart, .chart-container svg") ||
+						[...box.querySelectorAll(".chart-loading-state")].some((el) => el.offsetParent && /No Data/.test(el.textContent))
+				).length >= charts,
+			[cards, charts],
+			{ timeout: 30000, polling: 20 }
+		)
+		.catch(() => null);
+	const drawn = Date.now();
+	// complete when no API request has been open for 300 ms (the last one counts, not the wait)
+	while ((open > 0 || Date.now() - last < 300) && Date.now() - started < 30000) await page.waitForTimeout(10);
+	const ms = Math.max(drawn, last) - started;
+	page.off("request", count);
+	page.off("requestfinished", done);
+	page.off("requestfailed", done);
+	await settle(page);
+	return { ms, requests };
+}
+
 async function settle(page) {
 	await page.waitForLoadState("networkidle").catch(() => null);
 	await page.waitForFunction(() => !window.frappe || !frappe.dom || !document.querySelector(".freeze"), null, { timeout: 5000 }).catch(() => null);
@@ -61,8 +125,9 @@ async function settle(page) {
 async function check(person, browser, problems) {
 	const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
 	const page = await context.newPage();
+	page.setDefaultNavigationTimeout(120000); // a busy shared machine can take long to serve the desk
 	let where = "login";
-	const problem = (text) => problems.push(`[${person.role}] ${where}: ${text}`);
+	const problem = (text) => where !== null && problems.push(`[${person.role}] ${where}: ${text}`);
 	// `bench serve` runs no realtime server: its socket.io polling fails, which is not the app's error.
 	const realtime = (text) => /socket\.io/i.test(text || "");
 	page.on("console", (msg) => {
@@ -87,23 +152,17 @@ async function check(person, browser, problems) {
 		return;
 	}
 
+	// The workspace's load time: from navigation until every card shows its figure and every chart
+	// has drawn, with the requests it took; then ERPNext's own Selling workspace, timed the same way.
 	where = "workspace";
-	const started = Date.now();
-	await page.goto(`${SITE}/app/customer-success`);
-	await page.waitForSelector(".number-widget-box .number", { timeout: 30000 }).catch(() => problem("no number card rendered"));
-	await page
-		.waitForFunction(
-			(cards) => document.querySelectorAll(".number-widget-box .number").length >= cards && !document.querySelector(".number-card-loading"),
-			CARDS,
-			{ timeout: 30000 }
-		)
-		.catch(() => null);
-	const loaded_ms = Date.now() - started;
-	await settle(page);
-	await page
-		.waitForFunction((charts) => document.querySelectorAll(".dashboard-widget-box .chart-container svg, .dashboard-widget-box svg.frappe-chart").length >= charts, person.charts, { timeout: 20000 })
-		.catch(() => problem("a chart never drew"));
-	await page.waitForTimeout(1500); // the charts' draw-in animation
+	// ERPNext's page first: its own console errors (its charts without data) are not ours to report
+	const reference = [];
+	where = null;
+	for (let run = 0; run < RUNS; run++) reference.push(await timed_load(page, "/app/selling", 0, 0));
+	where = "workspace";
+	const workspace = [];
+	for (let run = 0; run < RUNS; run++) workspace.push(await timed_load(page, "/app/customer-success", CARDS, person.charts));
+	const loaded_ms = median(workspace.map((r) => r.ms));
 	const widgets = await page.evaluate(() => ({
 		cards: [...document.querySelectorAll(".number-widget-box")].map((el) => ({
 			title: el.querySelector(".widget-title")?.innerText.trim(),
@@ -117,10 +176,47 @@ async function check(person, browser, problems) {
 		if (!(card.title || "").toLowerCase().includes(person.scope)) problem(`card "${card.title}" does not say it counts "${person.scope}"`);
 	}
 	if (widgets.charts.length !== person.charts) problem(`${widgets.charts.length} of ${person.charts} charts shown: ${widgets.charts.join(", ")}`);
-	console.log(`${person.role}: workspace in ${loaded_ms} ms; cards: ${widgets.cards.map((c) => `${c.title} = ${c.number}`).join("; ")}`);
-	if (loaded_ms > MAX_WORKSPACE_MS) console.log(`  note: the workspace took ${loaded_ms} ms (target ${MAX_WORKSPACE_MS} ms)`);
+	console.log(
+		`${person.role}: workspace complete in ${loaded_ms} ms (median of ${RUNS}: ${workspace.map((r) => r.ms).join(", ")} ms; ` +
+			`${workspace[workspace.length - 1].requests} API requests); ERPNext's Selling workspace ${median(reference.map((r) => r.ms))} ms ` +
+			`(${reference.map((r) => r.ms).join(", ")} ms; ${reference[reference.length - 1].requests} API requests)`
+	);
+	console.log(`  cards: ${widgets.cards.map((c) => `${c.title} = ${c.number}`).join("; ")}`);
+	if (loaded_ms > MAX_WORKSPACE_MS) {
+		const text = `the workspace took ${loaded_ms} ms (target ${MAX_WORKSPACE_MS} ms)`;
+		if (STRICT_TIME) problem(text);
+		else console.log(`  note: ${text}`);
+	}
 	if (person.shots) await page.screenshot({ path: path.join(SHOTS, "workspace.png"), fullPage: true });
 
+	// A chart redrawn while it animates (a resize as the page grows) must not throw frappe-charts'
+	// "removeChild ... not a child of this node", and must still draw its bars.
+	const redraw = await page.evaluate(async () => {
+		const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+		const data = (values) => ({ labels: ["a", "b", "c"], datasets: [{ values }] });
+		const el = document.createElement("div");
+		document.body.appendChild(el);
+		const chart = frappe.utils.make_chart(el, { data: data([1, 2, 3]), type: "bar", height: 200 });
+		await sleep(900);
+		let error = null;
+		chart.update(data([4, 1, 6]));
+		try {
+			chart.draw(true);
+		} catch (e) {
+			error = e.message;
+		}
+		await sleep(900);
+		const bars = el.querySelectorAll("svg.frappe-chart rect").length;
+		el.remove();
+		return { error, bars };
+	});
+	if (redraw.error) problem(`a chart redrawn while animating throws: ${redraw.error}`);
+	if (redraw.bars < 3) problem(`a chart redrawn while animating lost its bars (${redraw.bars})`);
+
+	if (WORKSPACE_ONLY) {
+		await context.close();
+		return;
+	}
 	for (const list of LISTS) {
 		where = `/app/${list}`;
 		await page.goto(`${SITE}/app/${list}`);

@@ -248,12 +248,51 @@ customer_success.health.service.show_factor_records = function (customer, factor
 	});
 };
 
+// The Customer Success workspace's number cards and charts load in one request: the desk would
+// otherwise ask two per card (its document, its figure) and three per chart (its document, its
+// source's script, its data). Widgets asking in the same moment share one call of
+// customer_success.customer_success.api.workspace_widgets; a widget the answer leaves out (not
+// ours, not readable, a figure refused) loads the desk's usual way.
+customer_success.widget_batch = {
+	MAX: 50,
+	pending: null,
+	applies() {
+		const route = frappe.get_route ? frappe.get_route() : [];
+		return route[0] === "Workspaces" && route[route.length - 1] === "Customer Success";
+	},
+	request(kind, name) {
+		if (!name || !this.applies()) return Promise.resolve(null);
+		const size = (b) => b.number_cards.length + b.charts.length + b.counts.length;
+		if (!this.pending || size(this.pending) >= this.MAX) {
+			const batch = { number_cards: [], charts: [], counts: [] };
+			batch.promise = new Promise((resolve) => setTimeout(resolve, 0)).then(() => {
+				if (this.pending === batch) this.pending = null;
+				return frappe
+					.xcall("customer_success.customer_success.api.workspace_widgets", {
+						number_cards: batch.number_cards,
+						charts: batch.charts,
+						counts: batch.counts,
+					})
+					.catch(() => null);
+			});
+			this.pending = batch;
+		}
+		const batch = this.pending;
+		batch[kind].push(name);
+		return batch.promise.then((answer) => {
+			const value = answer && answer[kind] ? answer[kind][name] : undefined;
+			return value === undefined ? null : value;
+		});
+	},
+};
+
 // Workspace cards and charts say whose numbers they show ("my book" for a CSM, "team" for a CS
 // Manager): our custom cards and chart sources return that title as `label` with their figures.
 customer_success.relabel_widgets = function () {
 	const factory = frappe.widget && frappe.widget.widget_factory;
 	if (!factory || factory.__cs_relabelled) return;
 	factory.__cs_relabelled = true;
+	const batch = customer_success.widget_batch;
 	const relabel = (widget, data) => {
 		if (!data || typeof data !== "object" || !data.label) return;
 		widget.label = data.label;
@@ -262,26 +301,123 @@ customer_success.relabel_widgets = function () {
 	};
 	const card = factory.number_card && factory.number_card.prototype;
 	if (card) {
+		const make_card = card.make_card;
+		card.make_card = function () {
+			batch.request("number_cards", this.number_card_name || this.name).then((entry) => {
+				if (!entry || !entry.doc) return make_card.call(this);
+				this.card_doc = entry.doc;
+				this.__cs_result = entry.result === undefined || entry.result === null ? undefined : entry.result;
+				this.render_card();
+				this.set_events();
+			});
+		};
+		const get_data = card.get_data;
+		card.get_data = function () {
+			if (this.__cs_result === undefined) return get_data.call(this);
+			this.data = this.__cs_result;
+			this.__cs_result = undefined;
+			return Promise.resolve(this.settings.get_number(this.data));
+		};
 		const render_number = card.render_number;
 		card.render_number = function () {
 			render_number.call(this);
 			if (this.card_doc && this.card_doc.type === "Custom") relabel(this, this.data);
 		};
 	}
+	// A shortcut's count ("5 running") comes in the same request as the cards.
+	const shortcut = factory.shortcut && factory.shortcut.prototype;
+	if (shortcut) {
+		const set_actions = shortcut.set_actions;
+		shortcut.set_actions = function () {
+			if (!batch.applies()) return set_actions.call(this);
+			const count = frappe.db.count;
+			frappe.db.count = (doctype, args = {}) => {
+				const key = JSON.stringify([doctype, args.filters || {}]);
+				return batch.request("counts", key).then((n) => (n === null ? count.call(frappe.db, doctype, args) : n));
+			};
+			try {
+				return set_actions.call(this);
+			} finally {
+				frappe.db.count = count;
+			}
+		};
+	}
 	const chart = factory.chart && factory.chart.prototype;
 	if (chart) {
+		const get_settings = chart.get_settings;
+		chart.get_settings = function () {
+			return batch.request("charts", this.chart_name).then((entry) => {
+				const doc = entry && entry.doc;
+				if (!doc || doc.chart_type !== "Custom" || !doc.source) return get_settings.call(this);
+				if (!frappe.dashboards.chart_sources[doc.source] && entry.config) frappe.dom.eval(entry.config);
+				if (!frappe.dashboards.chart_sources[doc.source]) return get_settings.call(this);
+				this.chart_doc = doc;
+				this.settings = frappe.dashboards.chart_sources[doc.source];
+				this.__cs_result = entry.result || undefined;
+				this.__cs_batched = true;
+			});
+		};
+		// A batched chart's document is fresh: no second read of it after the data, and no load of
+		// its document type's meta (a custom chart takes its number format from its options).
+		const update_chart_object = chart.update_chart_object;
+		chart.update_chart_object = function () {
+			if (!this.__cs_batched) return update_chart_object.call(this);
+			this.update_last_synced();
+		};
+		const get_source_doctype = chart.get_source_doctype;
+		chart.get_source_doctype = function () {
+			if (this.__cs_batched && this.chart_doc.chart_type === "Custom") return Promise.resolve(null);
+			return get_source_doctype.call(this);
+		};
 		const fetch = chart.fetch;
-		chart.fetch = function (...args) {
-			return fetch.apply(this, args).then((data) => {
+		chart.fetch = function (filters, refresh, args) {
+			const prefetched = this.__cs_result;
+			this.__cs_result = undefined;
+			// the batch's figures serve the fetch right after get_settings (a refresh batches anew)
+			const answer = prefetched ? Promise.resolve(prefetched) : fetch.call(this, filters, refresh, args);
+			return answer.then((data) => {
 				relabel(this, data);
+				// a pie or donut of nothing but zeros draws NaN arcs (frappe-charts divides by the
+				// total): the widget shows "No Data" instead
+				const circle = ["Pie", "Donut", "Percentage"].includes(this.chart_doc && this.chart_doc.type);
+				const values = ((data && data.datasets) || []).flatMap((d) => d.values || []);
+				if (circle && data && data.labels && !values.some((v) => flt(v))) return {};
 				return data;
 			});
 		};
 	}
 };
+// frappe-charts (2.0.0-rc27) swaps a chart's svg for an animated copy while it animates, for about
+// a quarter of a second. A redraw in that window (its ResizeObserver firing as the workspace grows a
+// scrollbar while cards and charts load) calls container.removeChild(svg) on the svg that is not in
+// the container: "Failed to execute 'removeChild' on 'Node'", and the chart stops drawing. Before a
+// redraw, the animated copy is dropped instead; the animation's own restore then finds nothing to do.
+customer_success.guard_chart_redraws = function () {
+	if (!frappe.utils || !frappe.utils.make_chart || frappe.utils.make_chart.__cs_guarded) return;
+	const make_chart = frappe.utils.make_chart;
+	frappe.utils.make_chart = function (...args) {
+		const chart = make_chart.apply(this, args);
+		if (chart && typeof chart.makeChartArea === "function") {
+			const make_chart_area = chart.makeChartArea;
+			chart.makeChartArea = function () {
+				if (this.svg && this.container && this.svg.parentNode !== this.container) {
+					for (const copy of this.container.querySelectorAll(":scope > svg")) copy.remove();
+					this.svg = null;
+				}
+				return make_chart_area.call(this);
+			};
+		}
+		return chart;
+	};
+	frappe.utils.make_chart.__cs_guarded = true;
+};
 if (typeof document !== "undefined" && typeof $ !== "undefined") {
-	$(document).on("app_ready", () => customer_success.relabel_widgets());
+	$(document).on("app_ready", () => {
+		customer_success.relabel_widgets();
+		customer_success.guard_chart_redraws();
+	});
 	customer_success.relabel_widgets();
+	customer_success.guard_chart_redraws();
 }
 
 // A percentage as a pill: complete green, most of the way blue, halfway orange, far off red.
@@ -318,3 +454,85 @@ customer_success.health.service.show_row_health = function (listview, customer_f
 		})
 		.catch(() => null);
 };
+
+// Metrics count or measure (the twin of success_plans/engine.py: guess_metric_kind, metric_value,
+// metric_decimals, singular_unit, unit_for, metric_text). A count shows as a whole number, and the
+// unit agrees with the number: "1 team", "3 teams", "1.5 hours", "70%".
+(function (service) {
+	service.COUNT = "Count";
+	service.MEASURE = "Measure";
+	const MEASURE_WORDS = new Set(
+		("percent percentage pct seconds second secs sec minutes minute mins min hours hour hrs hr days day " +
+			"weeks week months month years year score points point nps csat ces rate ratio share usd eur gbp " +
+			"money revenue amount value kg km gb mb tb").split(" ")
+	);
+	service.guess_metric_kind = function (unit) {
+		const text = String(unit || "").trim().toLowerCase();
+		if (!text || text.includes("%") || /[$€£¥]/.test(text)) return service.MEASURE;
+		const first = text.replace(/[/-]/g, " ").split(/\s+/)[0];
+		return MEASURE_WORDS.has(first) ? service.MEASURE : service.COUNT;
+	};
+	service.metric_value = function (value, kind) {
+		if (value === null || value === undefined || value === "") return null;
+		const n = Number(value);
+		if (kind !== service.COUNT) return n;
+		const whole = Math.floor(Math.abs(n) + 0.5);
+		return whole ? Math.sign(n) * whole : 0;
+	};
+	service.metric_decimals = function (value, kind) {
+		if (value === null || value === undefined || kind === service.COUNT) return 0;
+		const n = Number(value);
+		for (const d of [0, 1]) if (Math.abs(Number(n.toFixed(d)) - n) < 1e-9) return d;
+		return 2;
+	};
+	service.singular_unit = function (unit) {
+		const text = String(unit || "").trim();
+		const cut = text.lastIndexOf(" ");
+		const head = cut > -1 ? text.slice(0, cut) : "";
+		const word = cut > -1 ? text.slice(cut + 1) : text;
+		const lower = word.toLowerCase();
+		if (lower === "people") return (head ? `${head} ` : "") + word.slice(0, -4) + "rson";
+		if (!/^[A-Za-z]{3,}$/.test(word) || !lower.endsWith("s") || /(ss|us|is)$/.test(lower)) return text;
+		let singular;
+		if (lower.endsWith("ies") && word.length > 4) singular = word.slice(0, -3) + "y";
+		else if (/(sses|xes|zes|ches|shes)$/.test(lower)) singular = word.slice(0, -2);
+		else singular = word.slice(0, -1);
+		return head ? `${head} ${singular}` : singular;
+	};
+	service.unit_for = function (value, unit, unit_singular) {
+		if (value !== null && value !== undefined && Math.abs(Number(value)) === 1) {
+			return String(unit_singular || "").trim() || service.singular_unit(unit);
+		}
+		return String(unit || "").trim();
+	};
+	service.metric_text = function (number_text, value, unit, unit_singular) {
+		const label = service.unit_for(value, unit, unit_singular);
+		if (!label) return number_text;
+		return label.startsWith("%") ? `${number_text}${label}` : `${number_text} ${label}`;
+	};
+	// A row's value with its unit, in the user's number format ("–" when there is none).
+	service.format_metric = function (value, row) {
+		if (value === null || value === undefined || value === "") return "–";
+		const kind = (row && row.metric_kind) || service.guess_metric_kind(row && row.unit);
+		const shown = service.metric_value(value, kind);
+		const text = format_number(shown, null, service.metric_decimals(shown, kind));
+		return service.metric_text(text, shown, row && row.unit, row && row.unit_singular);
+	};
+	// Show a child table's value columns with their units ("3 teams") in the form's grid.
+	service.show_metric_units = function (frm, table, fieldnames) {
+		const grid = frm.fields_dict[table] && frm.fields_dict[table].grid;
+		if (!grid) return;
+		// the number first, the unit after it in small type: a narrow column cuts the unit, not the number
+		const formatter = (value, df, options, row) => {
+			const esc = frappe.utils.escape_html;
+			const text = service.format_metric(value, row);
+			if (value === null || value === undefined || value === "") return esc(text);
+			const kind = (row && row.metric_kind) || service.guess_metric_kind(row && row.unit);
+			const shown = service.metric_value(value, kind);
+			const number = format_number(shown, null, service.metric_decimals(shown, kind));
+			if (!text.startsWith(number)) return esc(text);
+			return `<span title="${esc(text)}">${esc(number)}<span class="text-muted small">${esc(text.slice(number.length))}</span></span>`;
+		};
+		for (const fieldname of fieldnames) grid.update_docfield_property(fieldname, "formatter", formatter);
+	};
+})(customer_success.success_plans.service);

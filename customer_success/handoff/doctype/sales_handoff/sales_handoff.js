@@ -49,7 +49,7 @@ const sales_handoff = {
 		const esc = frappe.utils.escape_html;
 		const text = (html) => esc(new DOMParser().parseFromString(html || "", "text/html").body.textContent.trim());
 		const money = (value) => format_currency(value, frm.doc.currency);
-		const num = (value) => format_number(value, null, flt(value) % 1 ? 2 : 0);
+		const metric = (value, row) => customer_success.success_plans.service.format_metric(value, row);
 		const date = (value) => (value ? frappe.datetime.str_to_user(value) : "–");
 		const items = (frm.doc.items || [])
 			.map((row) => `<li>${esc(row.item_name || row.item_code)} × ${format_number(row.qty, null, 0)} · ${money(row.amount)}</li>`)
@@ -74,7 +74,7 @@ const sales_handoff = {
 			)
 			.join("");
 		const use_cases = (frm.doc.use_cases || [])
-			.map((row) => `<li>${esc(row.use_case || "")}: ${esc(row.metric || "")} ${num(row.baseline)} → ${num(row.target)} ${esc(row.unit || "")}</li>`)
+			.map((row) => `<li>${esc(row.use_case || "")}: ${esc(row.metric || "")} ${esc(metric(row.baseline, row))} → ${esc(metric(row.target, row))}</li>`)
 			.join("");
 		const none = `<p class="text-muted">${esc(__("None recorded."))}</p>`;
 		const block = (title, body) => `<div class="col-md-6 mb-3"><h6 class="text-uppercase text-muted small">${esc(title)}</h6>${body}</div>`;

@@ -14,6 +14,7 @@ frappe.ui.form.on("Business Review", {
 		show("health_trend", (doc) => has(doc.health_start_status) && has(doc.health_status));
 	},
 	refresh(frm) {
+		customer_success.success_plans.service.show_metric_units(frm, "objectives", ["baseline", "current", "target"]);
 		if (frm.is_new()) {
 			frm.set_intro(__("The objectives, milestones, health, support and billing figures are captured when you save."));
 			return;

@@ -129,6 +129,8 @@ class BusinessReview(Document):
 					"objective": row.objective,
 					"metric": row.metric,
 					"unit": row.unit,
+					"metric_kind": row.metric_kind,
+					"unit_singular": row.unit_singular,
 					"direction": row.direction,
 					"baseline": row.baseline,
 					"current": row.current,

@@ -7,6 +7,7 @@ frappe.ui.form.on("Success Plan", {
 		frm.set_query("template", () => ({ filters: { enabled: 1 } }));
 	},
 	refresh(frm) {
+		customer_success.success_plans.service.show_metric_units(frm, "objectives", ["baseline", "target", "current"]);
 		if (frm.is_new()) {
 			if (frm.doc.template) frm.set_intro(__("Objectives and milestones come from the template when you save."));
 			return;

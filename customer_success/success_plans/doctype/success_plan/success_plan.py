@@ -71,6 +71,7 @@ class SuccessPlan(Document):
 		self.validate_dates()
 		self.validate_status_change()
 		self.validate_agreement()
+		plans.set_metric_kinds(self.objectives)
 		self.validate_objectives()
 		self.set_objective_progress()
 		self.set_next_checkin_due()

@@ -1,5 +1,6 @@
 frappe.ui.form.on("Success Plan Check-in", {
 	refresh(frm) {
+		customer_success.success_plans.service.show_metric_units(frm, "objectives", ["baseline", "target", "previous_value", "current_value"]);
 		if (frm.doc.success_plan) {
 			frm.add_custom_button(__("Success Plan"), () => frappe.set_route("Form", "Success Plan", frm.doc.success_plan));
 		}

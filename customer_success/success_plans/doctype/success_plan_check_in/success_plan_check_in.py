@@ -47,6 +47,7 @@ class SuccessPlanCheckin(Document):
 		self.customer = frappe.db.get_value(plans.PLAN, self.success_plan, "customer")
 		self.status = {0: "Due", 1: "Completed", 2: "Cancelled"}[self.docstatus]
 		self.validate_checkin_date()
+		plans.set_metric_kinds(self.objectives)
 		self.set_progress()
 
 	def validate_checkin_date(self):
