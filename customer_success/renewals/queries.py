@@ -153,7 +153,9 @@ def invoiced_in_windows(contracts: list[dict], today: date) -> dict[str, float]:
 		asked[c["customer"]][c["name"]] = windows[c["name"]]
 	totals = {}
 	for customer in customers:
-		totals.update(engine.invoiced_by_contract(by_customer.get(customer, []), terms[customer], asked[customer]))
+		totals.update(
+			engine.invoiced_by_contract(by_customer.get(customer, []), terms[customer], asked[customer])
+		)
 	return totals
 
 

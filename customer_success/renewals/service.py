@@ -114,9 +114,7 @@ def create_renewals(today: date, contracts: list[str] | None = None, commit: boo
 
 def contract_worth(contracts: list[dict], today: date) -> dict[str, tuple[float, str]]:
 	"""{contract: (annualised revenue at stake, basis described)} for many contracts, set-based."""
-	return {
-		c.name: (amount, describe_basis(basis, c)) for c, (amount, basis) in _worth(contracts, today)
-	}
+	return {c.name: (amount, describe_basis(basis, c)) for c, (amount, basis) in _worth(contracts, today)}
 
 
 def _worth(contracts: list[dict], today: date):
@@ -124,8 +122,11 @@ def _worth(contracts: list[dict], today: date):
 	documents = queries.document_totals(contracts)
 	invoiced = queries.invoiced_in_windows(contracts, today)
 	for c in contracts:
-		yield c, engine.revenue_at_stake(
-			documents.get(c.name), c.start_date, c.end_date, invoiced.get(c.name), today
+		yield (
+			c,
+			engine.revenue_at_stake(
+				documents.get(c.name), c.start_date, c.end_date, invoiced.get(c.name), today
+			),
 		)
 
 
@@ -191,9 +192,7 @@ def close_cancelled(contracts: list[str] | None = None, commit: bool = False) ->
 		closed.append(name)
 
 	for name in queries.open_renewals_of_cancelled_contracts(contracts):
-		isolated(
-			lambda n=name: close_one(n), _("Closing renewal {0} failed").format(name), RENEWAL, commit
-		)
+		isolated(lambda n=name: close_one(n), _("Closing renewal {0} failed").format(name), RENEWAL, commit)
 	return closed
 
 
