@@ -1,11 +1,12 @@
-"""Open renewals in the renewal window by the CSM's latest call (a CSM sees her own book)."""
+"""Open renewals (those the nightly job made: ending within the renewal records' window) by the CSM's
+latest call (a CSM sees her own book). Bars, not a donut: a donut of zeros draws nothing but errors."""
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, cint, getdate, nowdate
+from frappe.utils import add_days, getdate, nowdate
 
 from customer_success.permissions import book_of
-from customer_success.renewals import engine, queries
+from customer_success.renewals import engine, queries, service
 
 NO_CALL = "No Call Yet"
 
@@ -14,8 +15,7 @@ NO_CALL = "No Call Yet"
 def get(**kwargs) -> dict:
 	frappe.has_permission("Renewal", "read", throw=True)
 	today = getdate(nowdate())
-	window = cint(frappe.db.get_single_value("Customer Success Settings", "renewal_window_days")) or 90
-	figures = queries.window_figures(today, getdate(add_days(today, window)), book_of())
+	figures = queries.window_figures(today, getdate(add_days(today, service.window_days())), book_of())
 	calls = (*engine.CALLS, NO_CALL)
 	by_call = {call or NO_CALL: count for call, count in figures["by_call"].items()}
 	return {

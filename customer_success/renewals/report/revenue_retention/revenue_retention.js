@@ -6,7 +6,7 @@ frappe.query_reports["Revenue Retention"] = {
 			fieldname: "from_date",
 			label: __("From Date"),
 			fieldtype: "Date",
-			default: frappe.datetime.month_start(frappe.datetime.add_months(frappe.datetime.get_today(), -11)),
+			default: frappe.datetime.add_months(frappe.datetime.month_start(), -11),
 			reqd: 1,
 		},
 		{

@@ -83,7 +83,8 @@ def chart(data: list[dict]) -> dict:
 				{"name": _("NRR %"), "values": [row["nrr"] or 0 for row in data]},
 			],
 		},
-		"type": "line",
+		# bars: a line of a single period draws nothing but errors
+		"type": "bar",
 		"colors": ["#5E64FF", "#48BB74"],
 	}
 
