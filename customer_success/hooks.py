@@ -29,6 +29,7 @@ doctype_js = {
 		"public/js/customer.js",
 		"public/js/customer_renewals.js",
 		"public/js/customer_usage.js",
+		"public/js/customer_segments.js",
 	]
 }
 doctype_list_js = {"Customer": "public/js/customer_list.js"}
@@ -39,7 +40,11 @@ override_doctype_dashboards = {
 }
 
 scheduler_events = {
-	"daily": ["customer_success.success_plans.jobs.daily"],
+	"daily": [
+		"customer_success.success_plans.jobs.daily",
+		# tiers from revenue bands, lifecycle touchpoints planned and recorded (queued on long)
+		"customer_success.segments.jobs.daily",
+	],
 	"hourly": ["customer_success.handoff.jobs.refresh_late_handoffs"],
 	"cron": {
 		# 01:30 site time: the whole book's health, chunked onto the long queue.
@@ -61,6 +66,7 @@ permission_query_conditions = {
 	"Business Review": "customer_success.permissions.business_review_query",
 	"Sales Handoff": "customer_success.permissions.sales_handoff_query",
 	"CS Alert": "customer_success.permissions.cs_alert_query",
+	"Customer Touchpoint": "customer_success.permissions.customer_touchpoint_query",
 	"Renewal": "customer_success.permissions.renewal_query",
 	# Child rows follow their parent's rules (a child doctype's list applies only its own).
 	"Sales Handoff Stakeholder": "customer_success.permissions.child_rows_query",
@@ -91,6 +97,7 @@ standard_queries = {
 		"Business Review",
 		"Sales Handoff",
 		"CS Alert",
+		"Customer Touchpoint",
 		"Renewal",
 		"Customer Usage Metric",
 	)
@@ -104,6 +111,7 @@ has_permission = {
 	"Business Review": "customer_success.permissions.customer_record_has_permission",
 	"Sales Handoff": "customer_success.permissions.sales_handoff_has_permission",
 	"CS Alert": "customer_success.permissions.customer_record_has_permission",
+	"Customer Touchpoint": "customer_success.permissions.customer_record_has_permission",
 	"Renewal": "customer_success.permissions.customer_record_has_permission",
 	"Customer Usage Metric": "customer_success.permissions.customer_record_has_permission",
 }

@@ -103,6 +103,10 @@ def cs_alert_query(user: str | None = None) -> str:
 	return _customer_records_query("CS Alert", user)
 
 
+def customer_touchpoint_query(user: str | None = None) -> str:
+	return _customer_records_query("Customer Touchpoint", user)
+
+
 def renewal_query(user: str | None = None) -> str:
 	return _customer_records_query("Renewal", user)
 

@@ -62,3 +62,37 @@ def customer_alerts(customer: str) -> list[dict]:
 	"""The customer's open alerts the user may see (the Customer form shows them)."""
 	frappe.has_permission("Customer", "read", doc=customer, throw=True)
 	return service.open_alerts_of(customer)
+
+
+# --- the workspace's alert cards: a CSM's count her book, a CS Manager's the team ------------------
+
+
+def _alerts_card(title: str, filters: dict) -> dict:
+	from customer_success.customer_success.api import card, count_records
+	from customer_success.permissions import book_of
+
+	frappe.has_permission(service.ALERT, "read", throw=True)
+	filters = {"status": ("in", engine.OPEN_STATUSES), **filters}
+	route_options = {
+		key: list(value) if isinstance(value, tuple) else value for key, value in filters.items()
+	}
+	return card(
+		title, count_records(service.ALERT, filters), book_of(), ["List", service.ALERT], route_options
+	)
+
+
+@frappe.whitelist()
+def open_alerts(filters: str | None = None) -> dict:
+	return _alerts_card("Open Alerts", {})
+
+
+@frappe.whitelist()
+def critical_and_high_alerts(filters: str | None = None) -> dict:
+	return _alerts_card("Critical and High Alerts", {"severity": ("in", (engine.CRITICAL, engine.HIGH))})
+
+
+@frappe.whitelist()
+def overdue_alerts(filters: str | None = None) -> dict:
+	from frappe.utils import nowdate
+
+	return _alerts_card("Overdue Alerts", {"due_date": ("<", nowdate())})

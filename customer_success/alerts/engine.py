@@ -415,3 +415,29 @@ def progress(tasks: list[dict]) -> tuple[int, int, float]:
 	counted = [t for t in tasks if t.get("status") != "Cancelled"]
 	done = sum(1 for t in counted if t.get("status") == "Done")
 	return done, len(counted), round2(100.0 * done / len(counted)) if counted else 0.0
+
+
+def playbook_tasks(tasks: list[dict], people: dict, today: date) -> list[dict]:
+	"""The alert's tasks from its playbook's (in their order): each assigned by its role, due its
+	offset after today, open."""
+	return [
+		{
+			"title": task.get("title"),
+			"description": task.get("description"),
+			"assign_role": task.get("assign_to"),
+			"assigned_to": task_assignee(task.get("assign_to"), people),
+			"due_date": task_due(today, task.get("offset_days")),
+			"status": "Open",
+		}
+		for task in sorted(tasks, key=lambda t: t.get("idx") or 0)
+	]
+
+
+def alert_todos(assignee: str | None, tasks: list[dict]) -> list[tuple[str, int | None]]:
+	"""Who gets a ToDo for a new alert, in the order they are created: (user, index of the task)
+	for each assigned task, then (assignee, None) for the alert itself unless a task already put it
+	on the assignee's list (Frappe's assign_to keeps one open assignment per user)."""
+	todos = [(task["assigned_to"], index) for index, task in enumerate(tasks) if task.get("assigned_to")]
+	if assignee and assignee not in {user for user, _ in todos}:
+		todos.append((assignee, None))
+	return todos

@@ -90,6 +90,29 @@ def gather_facts(lo: str, hi: str, rules: list[dict], today: date) -> dict:
 	return facts
 
 
+# The rule kinds that fire only for a customer found in one of the range's facts (keyed by
+# customer): the pass asks them about those customers only. A kind not listed is asked about all.
+FACTS_READ = {
+	engine.RENEWAL_AT_RISK: "contracts",
+	engine.GREEN_BEFORE_RENEWAL: "contracts",
+	engine.OVERDUE_RECEIVABLE: "invoices",
+	engine.MILESTONES_OVERDUE: "milestones",
+	engine.CHECKIN_OVERDUE: "checkins",
+	engine.NO_TOUCH: "live",
+	engine.STAKEHOLDER_LEFT: "stakeholders",
+	engine.OBJECTIVES_ACHIEVED: "objectives",
+	engine.ONBOARDING_LATE: "onboarding",
+}
+
+
+def customers_with_facts(rule: dict, facts: dict):
+	"""The customers `rule` can fire for (None: any customer may)."""
+	if rule.rule_type == engine.HEALTH_DROP:
+		return facts["scores_then"][int(rule.days or 0)]
+	key = FACTS_READ.get(rule.rule_type)
+	return facts.get(key) if key else None
+
+
 def usage_window(rule: dict) -> int:
 	"""The days of usage a usage rule reads (its Days; 0 or unset: the last 30)."""
 	return int(rule.days or 0) or 30
@@ -170,9 +193,12 @@ def evaluate(lo: str, hi: str, names: set[str] | None = None, today: date | None
 	facts = gather_facts(lo, hi, rules, today)
 	findings: dict[tuple[str, str], engine.Finding] = {}
 	evaluated = set()
+	asked = {rule.name: customers_with_facts(rule, facts) for rule in rules}
 	for customer in customers:
 		try:
 			for rule in rules:
+				if asked[rule.name] is not None and customer.name not in asked[rule.name]:
+					continue  # none of the facts this rule reads: it cannot fire
 				finding = decide(rule, customer, facts, today, settings)
 				if finding:
 					findings[(customer.name, rule.name)] = finding
@@ -199,46 +225,16 @@ def evaluate(lo: str, hi: str, names: set[str] | None = None, today: date | None
 	)
 	add_health_links(lo, hi, today, findings, by_name)
 	by_customer = {c.name: c for c in customers}
-	now = now_datetime()
 	stored = {alert["name"]: (key, alert) for key, alert in open_alerts.items()}
-	for name, finding, wake in actions.update:
-		key, alert = stored[name]
-		evidence = evidence_json(by_name[key[1]], finding)
-		if evidence == alert.get("evidence") and finding.severity == alert.get("severity"):
-			continue  # nothing new: the alert is left untouched
-		queries.update_evidence(
-			name, finding.severity, summary_of(by_name[key[1]], finding), evidence, now, clear_snooze=wake
-		)
-		result["updated"] += 1
-		if wake:
-			notify(
-				name,
-				_("Alert {0} woke from its snooze: its severity rose to {1}.").format(
-					name, _(finding.severity)
-				),
-			)
-	for name in actions.resolve:
-		try:
-			auto_resolve(name)
-			result["resolved"] += 1
-		except Exception:
-			frappe.log_error(
-				title=_("Resolving alert {0} failed").format(name),
-				reference_doctype=ALERT,
-				reference_name=name,
-			)
-	for customer, rule_name, finding in actions.raise_:
-		try:
-			with savepoint():
-				raise_alert(by_customer[customer], by_name[rule_name], finding, today, settings)
-			result["raised"] += 1
-		except Exception:
-			result["failed"].append(customer)
-			frappe.log_error(
-				title=_("Raising an alert failed for customer {0}").format(customer),
-				reference_doctype="Customer",
-				reference_name=customer,
-			)
+	result["updated"] = update_alerts(changed_alerts(actions.update, stored, by_name))
+	result["resolved"] = resolve_alerts(actions.resolve)
+	raised, failed = raise_alerts(
+		[(by_customer[customer], by_name[rule], finding) for customer, rule, finding in actions.raise_],
+		today,
+		settings,
+	)
+	result["raised"] = raised
+	result["failed"] += failed
 	result["held"] = len(actions.held)
 	return result
 
@@ -460,6 +456,344 @@ def raise_alert(customer: dict, rule: dict, finding: engine.Finding, today: date
 	return alert
 
 
+# --- the pass's writes, set-based --------------------------------------------------------------
+#
+# A range's new alerts, their playbook tasks, ToDos, assignments, timeline comments and bell
+# notifications are written with a few multi-row INSERTs; re-fired alerts are updated and cleared
+# ones resolved with a few UPDATEs. Should a bulk write fail (a row another process wrote first,
+# one customer's odd data), it is rolled back and the same alerts are written one by one through
+# their documents, so one customer's failure is logged and the rest go on.
+
+
+def changed_alerts(updates: list, stored: dict, rules: dict) -> list[dict]:
+	"""The re-fired open alerts whose evidence or severity changed (the rest are left untouched)."""
+	rows = []
+	for name, finding, wake in updates:
+		key, alert = stored[name]
+		rule = rules[key[1]]
+		evidence = evidence_json(rule, finding)
+		if evidence == alert.get("evidence") and finding.severity == alert.get("severity"):
+			continue
+		rows.append(
+			{
+				"name": name,
+				"severity": finding.severity,
+				"summary": summary_of(rule, finding),
+				"evidence": evidence,
+				"wake": wake,
+			}
+		)
+	return rows
+
+
+def update_alerts(rows: list[dict]) -> int:
+	"""Write re-fired rules' news onto their open alerts; a woken alert tells its assignee."""
+	if not rows:
+		return 0
+	now, user = now_datetime(), frappe.session.user
+	try:
+		with savepoint():
+			queries.update_alerts(rows, now, user)
+		updated = len(rows)
+	except Exception:
+		updated = 0
+		for row in rows:
+			try:
+				with savepoint():
+					queries.update_alerts([row], now, user)
+				updated += 1
+			except Exception:
+				row["wake"] = False
+				frappe.log_error(
+					title=_("Updating alert {0} failed").format(row["name"]),
+					reference_doctype=ALERT,
+					reference_name=row["name"],
+				)
+	for row in rows:
+		if row["wake"]:
+			notify(
+				row["name"],
+				_("Alert {0} woke from its snooze: its severity rose to {1}.").format(
+					row["name"], _(row["severity"])
+				),
+			)
+	return updated
+
+
+def resolve_alerts(names: list[str]) -> int:
+	"""Resolve by themselves the open alerts whose condition cleared, all at once."""
+	if not names:
+		return 0
+	note = _("The condition cleared: resolved by itself.")
+	now, user = now_datetime(), frappe.session.user
+	try:
+		with savepoint():
+			before = {
+				row.name: row for row in frappe.get_all(ALERT, {"name": ("in", names)}, ["name", "status"])
+			}
+			resolved = queries.resolve_alerts(names, note, now, user)
+			queries.insert_rows("Version", [version_row(before[n], note, now, user) for n in resolved])
+	except Exception:
+		resolved = []
+		for name in names:
+			try:
+				with savepoint():
+					auto_resolve(name)
+				resolved.append(name)
+			except Exception:
+				frappe.log_error(
+					title=_("Resolving alert {0} failed").format(name),
+					reference_doctype=ALERT,
+					reference_name=name,
+				)
+		return len(resolved)
+	if document_events_configured():
+		for name in resolved:
+			doc = frappe.get_doc(ALERT, name)
+			doc._doc_before_save = frappe.get_doc({**doc.as_dict(), "status": before[name].status})
+			run_document_events(doc, ("on_update", "on_change"))
+	return len(resolved)
+
+
+def version_row(alert: dict, note: str, now, user: str) -> dict:
+	"""The alert's history keeps its auto-resolution, as a saved document's would."""
+	changed = [
+		["status", alert.status, engine.RESOLVED],
+		["resolution", None, note],
+		["auto_resolved", 0, 1],
+		["closed_by", None, user],
+	]
+	return {
+		**row_stamp(frappe.generate_hash(length=10), now, user),
+		"ref_doctype": ALERT,
+		"docname": alert.name,
+		"data": frappe.as_json(
+			{"added": [], "changed": changed, "removed": [], "row_changed": []}, indent=None
+		),
+	}
+
+
+def raise_alerts(new: list[tuple], today: date, settings: dict) -> tuple[int, list[str]]:
+	"""Raise the range's new alerts: (how many were raised, customers whose alert failed)."""
+	if not new:
+		return 0, []
+	try:
+		with savepoint():
+			insert_alerts(new, today, settings)
+		return len(new), []
+	except Exception:
+		frappe.log_error(title=_("Raising alerts in bulk failed: raising them one by one"))
+	raised, failed = 0, []
+	for customer, rule, finding in new:
+		try:
+			with savepoint():
+				raise_alert(customer, rule, finding, today, settings)
+			raised += 1
+		except Exception:
+			failed.append(customer["name"])
+			frappe.log_error(
+				title=_("Raising an alert failed for customer {0}").format(customer["name"]),
+				reference_doctype="Customer",
+				reference_name=customer["name"],
+			)
+	return raised, failed
+
+
+def row_stamp(name: str, now, user: str) -> dict:
+	return {
+		"name": name,
+		"creation": now,
+		"modified": now,
+		"owner": user,
+		"modified_by": user,
+		"docstatus": 0,
+	}
+
+
+def insert_alerts(new: list[tuple], today: date, settings: dict) -> list[str]:
+	"""Write new alerts as their documents would be (title, people, due date, playbook tasks and
+	progress, the open key, `_assign`), with their ToDos, the timeline's "assigned" comments and the
+	assignees' bell notifications, in a few multi-row INSERTs; then Frappe's Notifications,
+	Webhooks and server scripts on CS Alert, when any are set up."""
+	from frappe.desk.doctype.notification_log.notification_log import get_title_html
+	from frappe.utils import get_fullname
+
+	now, user = now_datetime(), frappe.session.user
+	names = queries.reserve_alert_names(len(new))
+	manager = any_cs_manager()
+	customer_names = sorted({customer["name"] for customer, _rule, _f in new})
+	sales = queries.people_for(customer_names)
+	candidates = {manager} | {o for people in sales.values() for o in people.values()}
+	for customer, _rule, _finding in new:
+		candidates |= {customer.get("cs_owner"), customer.get("account_manager")}
+	enabled = queries.enabled_users(candidates)
+	quiet = queries.users_with_notifications_off(enabled)
+	todos_on = todos_enabled()
+	playbooks = {
+		name: [t.as_dict() for t in frappe.get_cached_doc(PLAYBOOK, name).tasks]
+		for name in {rule.playbook for _customer, rule, _finding in new if rule.playbook}
+	}
+	by_name = get_fullname(user)
+	alerts, tasks, todos, comments, bells = [], [], [], [], []
+	for name, (customer, rule, finding) in zip(names, new, strict=True):
+		people = {
+			engine.CSM: customer.get("cs_owner"),
+			engine.CS_MANAGER: manager,
+			engine.ACCOUNT_MANAGER: customer.get("account_manager"),
+			**sales.get(customer["name"], {}),
+		}
+		people = {role: who for role, who in people.items() if who in enabled}
+		title = _("{0}: {1}").format(rule.name, customer.get("customer_name") or customer["name"])
+		summary = summary_of(rule, finding)
+		assignee = customer.get("cs_owner") or manager
+		playbook_tasks = engine.playbook_tasks(playbooks.get(rule.playbook, []), people, today)
+		done, total, percent = engine.progress(playbook_tasks)
+		todo_users = []
+		if todos_on:
+			todo_users = engine.alert_todos(assignee if assignee in enabled else None, playbook_tasks)
+		for user_to, index in todo_users:
+			task = playbook_tasks[index] if index is not None else None
+			todo_name = frappe.generate_hash(length=10)
+			description = _("{0}: {1}").format(title, task["title"]) if task else summary
+			if task:
+				task["todo"] = todo_name
+			high = task and finding.severity in (engine.HIGH, engine.CRITICAL)
+			todos.append(
+				{
+					**row_stamp(todo_name, now, user),
+					"status": "Open",
+					"priority": "High" if high else "Medium",
+					"date": task["due_date"]
+					if task
+					else engine.due_date(finding.severity, today, settings["due_days"]),
+					"allocated_to": user_to,
+					"description": description,
+					"reference_type": ALERT,
+					"reference_name": name,
+					"assigned_by": user,
+					"assigned_by_full_name": by_name,
+				}
+			)
+			comments.append(
+				{
+					**row_stamp(frappe.generate_hash(length=10), now, user),
+					"comment_type": "Assigned",
+					"comment_email": user,
+					"reference_doctype": ALERT,
+					"reference_name": name,
+					"content": _("{0} self assigned this task: {1}").format(by_name, description)
+					if user_to == user
+					else _("{0} assigned {1}: {2}").format(by_name, get_fullname(user_to), description),
+				}
+			)
+		for user_to in dict.fromkeys(u for u, _index in todo_users):
+			if user_to != user and user_to not in quiet:
+				bells.append(
+					{
+						**row_stamp(frappe.generate_hash(length=10), now, user),
+						"subject": _("{0} assigned a new task {1} {2} to you").format(
+							frappe.bold(by_name), frappe.bold(_(ALERT)), get_title_html(title)
+						),
+						"for_user": user_to,
+						"type": "Assignment",
+						"email_content": f"<div>{frappe.utils.escape_html(summary)}</div>",
+						"document_type": ALERT,
+						"document_name": name,
+						"from_user": user,
+						"read": 0,
+					}
+				)
+		for index, task in enumerate(playbook_tasks, start=1):
+			tasks.append(
+				{
+					**row_stamp(frappe.generate_hash(length=10), now, user),
+					"parent": name,
+					"parenttype": ALERT,
+					"parentfield": "tasks",
+					"idx": index,
+					"todo": task.pop("todo", None),
+					**task,
+				}
+			)
+		alerts.append(
+			{
+				**row_stamp(name, now, user),
+				"title": title,
+				"customer": customer["name"],
+				"customer_name": customer.get("customer_name") or customer["name"],
+				"kind": rule.kind or engine.RULE_KINDS.get(rule.rule_type),
+				"rule": rule.name,
+				"status": engine.OPEN,
+				"severity": finding.severity,
+				"csm": customer.get("cs_owner"),
+				"assigned_to": assignee,
+				"due_date": engine.due_date(finding.severity, today, settings["due_days"]),
+				"raised_on": now,
+				"summary": summary,
+				"evidence": evidence_json(rule, finding),
+				"evidence_updated_on": now,
+				"playbook": rule.playbook,
+				"progress": percent,
+				"tasks_done": done,
+				"tasks_total": total,
+				"open_key": f"{customer['name']}::{rule.name}",
+				"auto_resolved": 0,
+				"_assign": frappe.as_json([u for u, _index in todo_users], indent=None)
+				if todo_users
+				else None,
+			}
+		)
+	queries.insert_rows(ALERT, alerts)
+	queries.insert_rows("CS Alert Task", tasks)
+	queries.insert_rows("ToDo", todos)
+	queries.insert_rows("Comment", comments)
+	queries.insert_rows("Notification Log", bells)
+	tell_the_bell({bell["for_user"] for bell in bells})
+	if document_events_configured():
+		for name in names:
+			doc = frappe.get_doc(ALERT, name)
+			doc.flags.in_insert = True
+			run_document_events(doc, ("after_insert", "on_update", "on_change"))
+	return names
+
+
+def tell_the_bell(users: set[str]):
+	"""What a Notification Log's insert does for its user, once per user: unseen, and a realtime ping."""
+	from frappe.desk.doctype.notification_log.notification_log import set_notifications_as_unseen
+
+	for user in sorted(users):
+		set_notifications_as_unseen(user)
+		frappe.publish_realtime("notification", after_commit=True, user=user)
+
+
+def document_events_configured() -> bool:
+	"""Whether a site set up anything that listens to CS Alert's document events: an enabled
+	Notification, a Webhook or a server script (checked once per pass, not per alert)."""
+	from frappe.integrations.doctype.webhook import get_all_webhooks
+
+	return bool(
+		frappe.get_all("Notification", filters={"enabled": 1, "document_type": ALERT}, limit=1)
+		or frappe.cache.get_value("webhooks", get_all_webhooks).get(ALERT)
+		or frappe.get_all(
+			"Server Script",
+			filters={"disabled": 0, "script_type": "DocType Event", "reference_doctype": ALERT},
+			limit=1,
+		)
+	)
+
+
+def run_document_events(doc, methods: tuple[str, ...]):
+	"""Frappe's Notifications, Webhooks and server scripts for a document written in bulk, as
+	`Document.run_method` runs them for a saved one."""
+	from frappe.core.doctype.server_script.server_script_utils import run_server_script_for_doc_event
+	from frappe.integrations.doctype.webhook import run_webhooks
+
+	for method in methods:
+		doc.run_notifications(method)
+		run_webhooks(doc, method)
+		run_server_script_for_doc_event(doc, method)
+
+
 def start_playbook(alert, people: dict | None = None, today: date | None = None):
 	"""Copy the playbook's tasks onto the alert, each assigned by its role, and put them on those
 	people's ToDo lists with their due dates (the notification bell tells them)."""
@@ -468,18 +802,8 @@ def start_playbook(alert, people: dict | None = None, today: date | None = None)
 	today = getdate(today or nowdate())
 	people = people if people is not None else people_of(alert.customer)
 	playbook = frappe.get_cached_doc(PLAYBOOK, alert.playbook)
-	for task in playbook.tasks:
-		alert.append(
-			"tasks",
-			{
-				"title": task.title,
-				"description": task.description,
-				"assign_role": task.assign_to,
-				"assigned_to": engine.task_assignee(task.assign_to, people),
-				"due_date": engine.task_due(today, task.offset_days),
-				"status": "Open",
-			},
-		)
+	for task in engine.playbook_tasks([t.as_dict() for t in playbook.tasks], people, today):
+		alert.append("tasks", task)
 
 
 def todos_enabled() -> bool:

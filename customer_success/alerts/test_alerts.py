@@ -308,13 +308,19 @@ class TestNoiseControl(AlertsTestCase):
 		alert.reload()
 		alert.snoozed_until = add_days(today(), 10)
 		alert.save()
-		with patch.object(service, "decide", return_value=finding):
+		with (
+			patch.object(service, "decide", return_value=finding),
+			patch.object(service, "customers_with_facts", return_value=None),
+		):
 			self.evaluate()
 		self.assertEqual(
 			getdate(frappe.db.get_value(ALERT, alert.name, "snoozed_until")), add_days(today(), 10)
 		)
 		higher = engine.Finding(engine.HIGH, {"drop": 40, "days": 30, "score_then": 80, "score": 40})
-		with patch.object(service, "decide", return_value=higher):
+		with (
+			patch.object(service, "decide", return_value=higher),
+			patch.object(service, "customers_with_facts", return_value=None),
+		):
 			self.evaluate()
 		self.assertIsNone(frappe.db.get_value(ALERT, alert.name, "snoozed_until"))
 		self.assertEqual(frappe.db.get_value(ALERT, alert.name, "severity"), engine.HIGH)
@@ -642,3 +648,247 @@ class TestShippedDefaults(AlertsTestCase):
 			if rule.name.startswith(TEST_PREFIX):
 				continue
 			self.assertTrue(rule.playbook and rule.severity and rule.enabled, rule.name)
+
+
+class TestBulkWrites(AlertsTestCase):
+	"""The pass writes alerts set-based: what it writes is what a saved document would hold."""
+
+	def open_todo_users(self, name):
+		return frappe.get_all(
+			"ToDo",
+			filters={"reference_type": ALERT, "reference_name": name, "status": "Open"},
+			pluck="allocated_to",
+			order_by="creation asc",
+		)
+
+	def test_a_raised_alert_is_what_its_document_would_be(self):
+		accepted_handoff(self.customer, sales_owner=SALES)
+		bulk = self.raise_red()
+		by_hand = make_customer(cs_owner=CSM1).name
+		accepted_handoff(by_hand, sales_owner=SALES)
+		set_health(by_hand, "Red", 30)
+		rule = frappe.get_doc("CS Alert Rule", "Health Turned Red")
+		finding = engine.Finding(engine.HIGH, {"status": "Red", "score": 30})
+		customer = frappe.db.get_value(
+			"Customer", by_hand, ["name", "customer_name", "cs_owner", "account_manager"], as_dict=True
+		)
+		document = service.raise_alert(customer, rule, finding, today(), service.alert_settings())
+		document.reload()
+		for field in ("kind", "rule", "status", "severity", "csm", "assigned_to", "due_date", "playbook"):
+			self.assertEqual(bulk.get(field), document.get(field), field)
+		self.assertEqual(
+			bulk.title,
+			f"Health Turned Red: {frappe.db.get_value('Customer', self.customer, 'customer_name')}",
+		)
+		self.assertEqual(bulk.open_key, f"{self.customer}::Health Turned Red")
+		self.assertEqual((bulk.tasks_done, bulk.tasks_total, bulk.progress), (0, len(bulk.tasks), 0))
+		self.assertEqual(
+			[(t.title, t.assign_role, t.assigned_to, t.due_date, t.status) for t in bulk.tasks],
+			[(t.title, t.assign_role, t.assigned_to, t.due_date, t.status) for t in document.tasks],
+		)
+		# `_assign` is what Frappe keeps: the users of the open ToDos
+		self.assertEqual(sorted(frappe.parse_json(bulk._assign)), sorted(self.open_todo_users(bulk.name)))
+		self.assertEqual(sorted(frappe.parse_json(bulk._assign)), sorted(frappe.parse_json(document._assign)))
+		for task in bulk.tasks:
+			todo = frappe.get_doc("ToDo", task.todo)
+			self.assertEqual(
+				(todo.allocated_to, todo.date, todo.status), (task.assigned_to, task.due_date, "Open")
+			)
+		# the timeline and the bell, as assigning through Frappe leaves them
+		self.assertTrue(
+			frappe.db.exists(
+				"Comment",
+				{"reference_doctype": ALERT, "reference_name": bulk.name, "comment_type": "Assigned"},
+			)
+		)
+		self.assertTrue(
+			frappe.db.exists(
+				"Notification Log",
+				{"for_user": CSM1, "document_type": ALERT, "document_name": bulk.name, "type": "Assignment"},
+			)
+		)
+		# and the ToDos drive it as a document's do: closing one moves the progress
+		todo = frappe.get_doc("ToDo", bulk.tasks[0].todo)
+		todo.status = "Closed"
+		todo.save(ignore_permissions=True)
+		bulk.reload()
+		self.assertEqual(bulk.tasks_done, 1)
+		self.assertEqual(
+			sorted(frappe.parse_json(bulk._assign) or []), sorted(self.open_todo_users(bulk.name))
+		)
+
+	def test_many_customers_raise_in_one_pass_with_names_from_the_series(self):
+		customers = sorted(make_customer(cs_owner=CSM1 if i % 2 else CSM2).name for i in range(4))
+		for name in customers:
+			set_health(name, "Red", 20)
+		only_rule("Health Turned Red")
+		result = service.evaluate(customers[0], customers[-1], set(customers))
+		self.assertEqual(result["raised"], 4)
+		names = [alerts_of(c)[0].name for c in customers]
+		self.assertEqual(len(set(names)), 4)
+		self.assertTrue(all(n.startswith(f"CS-AL-{today().year}-") for n in names))
+		# the series moved past them: the next document's name is new
+		next_one = service.raise_alert(
+			{"name": make_customer().name},
+			frappe.get_doc("CS Alert Rule", "Health Turned Red"),
+			engine.Finding(engine.HIGH, {"score": 1}),
+			today(),
+			service.alert_settings(),
+		)
+		self.assertNotIn(next_one.name, names)
+		self.assertEqual({frappe.db.get_value(ALERT, n, "assigned_to") for n in names}, {CSM1, CSM2})
+
+	def test_a_bulk_failure_falls_back_to_one_by_one_and_isolates_the_customer(self):
+		taken = self.raise_red()  # its customer already has an open alert for the rule
+		other = make_customer(cs_owner=CSM2).name
+		set_health(other, "Red", 20)
+		lo, hi = sorted([self.customer, other])
+		errors = frappe.db.count("Error Log")
+		# the pass does not see the open alert (as if raised by another process meanwhile)
+		with patch.object(queries, "open_alerts", return_value={}):
+			result = service.evaluate(lo, hi, {self.customer, other})
+		self.assertEqual(result["failed"], [self.customer])
+		self.assertEqual(result["raised"], 1)
+		self.assertEqual([a.name for a in alerts_of(self.customer)], [taken.name])
+		self.assertEqual(len(alerts_of(other)), 1)
+		self.assertGreater(frappe.db.count("Error Log"), errors)
+
+	def test_updates_and_resolutions_are_written_in_bulk(self):
+		customers = sorted(make_customer(cs_owner=CSM1).name for _ in range(3))
+		for name in customers:
+			set_health(name, "Red", 30)
+		only_rule("Health Turned Red")
+		service.evaluate(customers[0], customers[-1], set(customers))
+		alerts = {c: alerts_of(c)[0].name for c in customers}
+		set_health(customers[0], "Red", 10)  # fires again, new evidence
+		set_health(customers[1], "Yellow", 60)  # cleared: resolves itself
+		result = service.evaluate(customers[0], customers[-1], set(customers))
+		self.assertEqual((result["updated"], result["resolved"], result["raised"]), (1, 1, 0))
+		self.assertIn("10", frappe.db.get_value(ALERT, alerts[customers[0]], "summary"))
+		resolved = frappe.get_doc(ALERT, alerts[customers[1]])
+		self.assertEqual((resolved.status, resolved.auto_resolved), (engine.RESOLVED, 1))
+		self.assertTrue(resolved.resolution and resolved.closed_on)
+		self.assertFalse(resolved.open_key or resolved._assign)
+		self.assertFalse(self.open_todo_users(resolved.name))
+		self.assertTrue(frappe.db.exists("Version", {"ref_doctype": ALERT, "docname": resolved.name}))
+		self.assertEqual(frappe.db.get_value(ALERT, alerts[customers[2]], "status"), engine.OPEN)
+		# a resolved alert's (customer, rule) may be raised again when the rule fires again
+		set_health(customers[1], "Red", 25)
+		service.evaluate(customers[0], customers[-1], set(customers))
+		self.assertEqual(len(alerts_of(customers[1], status=engine.OPEN)), 1)
+
+	def test_webhooks_and_notifications_hear_of_bulk_raised_alerts(self):
+		from frappe.email.doctype.notification.notification import Notification
+
+		webhook = frappe.get_doc(
+			{
+				"doctype": "Webhook",
+				"name": f"{TEST_PREFIX} chat {frappe.generate_hash(length=6)}",
+				"webhook_doctype": ALERT,
+				"webhook_docevent": "after_insert",
+				"request_url": "https://chat.example.com/hooks/cs",
+				"request_structure": "Form URL-Encoded",
+				"webhook_data": [{"fieldname": "name", "key": "alert"}],
+			}
+		).insert(ignore_permissions=True)
+		frappe.cache.delete_value("webhooks")
+		frappe.db.set_value("Notification", "New High-Severity CS Alert", "enabled", 1)
+		frappe.cache.hdel("notifications", ALERT)
+		frappe.local._webhook_queue = None
+		try:
+			with patch.object(Notification, "send") as send:
+				alert = self.raise_red()
+			self.assertIn(alert.name, [call.args[0].name for call in send.call_args_list])
+			queued = getattr(frappe.local, "_webhook_queue", None) or []
+			self.assertIn((webhook.name, alert.name), {(e.webhook.name, e.doc.name) for e in queued})
+		finally:
+			frappe.local._webhook_queue = None
+			frappe.cache.delete_value("webhooks")
+			frappe.cache.hdel("notifications", ALERT)
+
+
+class TestAlertCards(AlertsTestCase):
+	"""The workspace's alert cards and charts: a CSM's count her book, a CS Manager's everyone's."""
+
+	def test_cards_count_her_book_for_a_csm_and_everyone_for_a_manager(self):
+		from customer_success.alerts import api
+		from customer_success.alerts.dashboard_chart_source.alerts_opened_vs_resolved_per_week import (
+			alerts_opened_vs_resolved_per_week as weekly,
+		)
+		from customer_success.alerts.dashboard_chart_source.open_alerts_by_severity import (
+			open_alerts_by_severity as by_severity,
+		)
+
+		frappe.set_user(MANAGER)
+		team_before = api.open_alerts()["value"]
+		opened_before = weekly.get()["datasets"][0]["values"][-1]
+		resolved_before = weekly.get()["datasets"][1]["values"][-1]
+		frappe.set_user("Administrator")
+		mine = self.raise_red()  # High
+		theirs = self.raise_red(make_customer(cs_owner=CSM2).name)
+		frappe.set_user(CSM1)
+		card = api.open_alerts()
+		self.assertEqual(card["value"], 1)
+		self.assertIn("my book", card["label"])
+		self.assertEqual(api.critical_and_high_alerts()["value"], 1)
+		self.assertEqual(api.overdue_alerts()["value"], 0)
+		chart = by_severity.get()
+		self.assertEqual(sum(chart["datasets"][0]["values"]), 1)
+		self.assertEqual(chart["datasets"][0]["values"][engine.SEVERITIES.index(engine.HIGH)], 1)
+		self.assertIn("my book", chart["label"])
+		self.assertEqual(weekly.get()["datasets"][0]["values"][-1], 1)
+		frappe.set_user(MANAGER)
+		card = api.open_alerts()
+		self.assertEqual(card["value"], team_before + 2)
+		self.assertIn("team", card["label"])
+		self.assertEqual(weekly.get()["datasets"][0]["values"][-1], opened_before + 2)
+		frappe.set_user("Administrator")
+		service.close(mine, engine.RESOLVED, "Sponsor call held; plan agreed.")
+		frappe.db.set_value(ALERT, theirs.name, "due_date", add_days(today(), -1))
+		frappe.set_user(MANAGER)
+		self.assertEqual(weekly.get()["datasets"][1]["values"][-1], resolved_before + 1)
+		self.assertEqual(api.open_alerts()["value"], team_before + 1)
+		self.assertGreaterEqual(api.overdue_alerts()["value"], 1)
+		frappe.set_user(CSM1)
+		self.assertEqual(api.open_alerts()["value"], 0)
+		self.assertEqual(weekly.get()["datasets"][1]["values"][-1], 1)
+
+	def test_the_workspace_places_the_alert_cards_and_charts(self):
+		workspace = frappe.get_doc("Workspace", "Customer Success")
+		cards = {row.number_card_name for row in workspace.number_cards}
+		charts = {row.chart_name for row in workspace.charts}
+		self.assertTrue({"Open Alerts", "Critical and High Alerts", "Overdue Alerts"} <= cards)
+		self.assertTrue({"Open Alerts by Severity", "Alerts Opened vs Resolved per Week"} <= charts)
+		for name in ("Open Alerts", "Critical and High Alerts", "Overdue Alerts"):
+			card = frappe.get_doc("Number Card", name)
+			self.assertEqual((card.type, card.document_type), ("Custom", ALERT), name)
+
+
+class TestSettingsBounds(AlertsTestCase):
+	def test_alert_settings_refuse_negative_values(self):
+		for field in ("max_new_alerts_per_week", "alert_dismiss_cooldown_days", "alert_due_days_high"):
+			settings = frappe.get_single("Customer Success Settings")
+			settings.set(field, -1)
+			self.assertRaises(frappe.ValidationError, settings.save, ignore_permissions=True)
+
+
+class TestReplacedWidgets(AlertsTestCase):
+	def test_the_patch_removes_the_replaced_card_and_charts_only(self):
+		from customer_success.patches.v0_2 import remove_replaced_alert_widgets as patch_module
+
+		if not frappe.db.exists("Number Card", "My Open Alerts"):
+			frappe.get_doc(
+				{
+					"doctype": "Number Card",
+					"name": "My Open Alerts",
+					"label": "My Open Alerts",
+					"type": "Document Type",
+					"document_type": ALERT,
+					"function": "Count",
+					"module": "Alerts",
+				}
+			).insert(ignore_permissions=True)
+		patch_module.execute()
+		self.assertFalse(frappe.db.exists("Number Card", "My Open Alerts"))
+		self.assertTrue(frappe.db.exists("Number Card", "Open Alerts"))
+		self.assertTrue(frappe.db.exists("Dashboard Chart", "Open Alerts by Severity"))

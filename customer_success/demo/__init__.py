@@ -107,6 +107,8 @@ DEMO_STEPS: tuple[str, ...] = (
 	"customer_success.demo.plans.make_demo_plans",
 	"customer_success.demo.usage.make_demo_usage",
 	"customer_success.demo.alerts.make_demo_alerts",
+	"customer_success.demo.segments.make_demo_segments",
+	"customer_success.demo.maturity.make_demo_assessments",
 	"customer_success.demo.renewals.make_demo_renewals",
 )
 # Bulk data a step writes without registering each row: removed first on teardown, as fn(registry).

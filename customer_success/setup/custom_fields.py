@@ -38,11 +38,31 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"in_list_view": 1,
 			},
 			{
+				# who set the tier: the nightly job from revenue bands, or a person (kept as set)
+				"fieldname": "cs_tier_source",
+				"fieldtype": "Select",
+				"options": "\nComputed\nManual",
+				"label": "Tier Set",
+				"insert_after": "cs_tier",
+				"read_only": 1,
+				"no_copy": 1,
+				"depends_on": "eval:doc.cs_tier",
+				"description": "Manual: set by a person and kept by the nightly job. Clear the tier to let the job compute it from revenue.",
+			},
+			{
+				"fieldname": "cs_segment",
+				"fieldtype": "Link",
+				"options": "Customer Segment",
+				"label": "CS Segment",
+				"insert_after": "cs_tier_source",
+				"in_standard_filter": 1,
+			},
+			{
 				"fieldname": "cs_lifecycle_stage",
 				"fieldtype": "Select",
 				"options": "\n" + "\n".join(LIFECYCLE_STAGES),
 				"label": "Lifecycle Stage",
-				"insert_after": "cs_tier",
+				"insert_after": "cs_segment",
 				"in_standard_filter": 1,
 			},
 			{

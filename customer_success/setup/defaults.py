@@ -93,3 +93,30 @@ def make_default_alert_rules():
 			doc.flags.ignore_permissions = True
 			doc.insert()
 	frappe.db.set_default(SHIPPED_ALERT_DEFAULTS_KEY, json.dumps(sorted(shipped)))
+
+
+SHIPPED_SEGMENT_DEFAULTS_KEY = "customer_success_shipped_segment_defaults"
+
+
+def make_default_segment_settings():
+	"""Ship the tier bands and the lifecycle touchpoints once each: bands only into an empty table,
+	touchpoints one by one; what an administrator changed or deleted since stays so."""
+	shipped = set(json.loads(frappe.db.get_default(SHIPPED_SEGMENT_DEFAULTS_KEY) or "[]"))
+	if "tier_bands" not in shipped:
+		settings = frappe.get_single("Customer Success Settings")
+		if not settings.get("tier_bands"):
+			for band in load_data("tier_bands.json"):
+				settings.append("tier_bands", band)
+			settings.flags.ignore_permissions = True
+			settings.save()
+		shipped.add("tier_bands")
+	for spec in load_data("lifecycle_touchpoints.json"):
+		marker = f"Lifecycle Touchpoint|{spec['touchpoint_name']}"
+		if marker in shipped:
+			continue
+		shipped.add(marker)
+		if not frappe.db.exists("Lifecycle Touchpoint", spec["touchpoint_name"]):
+			doc = frappe.get_doc({"doctype": "Lifecycle Touchpoint", "enabled": 1, **spec})
+			doc.flags.ignore_permissions = True
+			doc.insert()
+	frappe.db.set_default(SHIPPED_SEGMENT_DEFAULTS_KEY, json.dumps(sorted(shipped)))

@@ -32,6 +32,7 @@ def make_defaults():
 	defaults.make_default_health_model()
 	defaults.make_default_plan_templates()
 	defaults.make_default_alert_rules()
+	defaults.make_default_segment_settings()
 
 
 class NotUninstallingError(frappe.ValidationError):

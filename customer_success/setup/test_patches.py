@@ -31,3 +31,37 @@ class TestMoveDoctypesToRooms(FrappeTestCase):
 			frappe.db.get_value("DocType", "Customer Success Settings", "module"), "Customer Success"
 		)
 		self.assertEqual(frappe.db.get_value("DocType", "Customer", "module"), "Selling")
+
+
+class TestSegmentsAndTierSources(FrappeTestCase):
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def test_free_text_segments_move_to_the_description_and_old_tiers_are_manual(self):
+		from customer_success.patches.v0_3 import segments_and_tier_sources as patch
+		from customer_success.tests.utils import make_customer
+
+		template = frappe.get_doc(
+			{
+				"doctype": "Success Plan Template",
+				"template_name": "_CS Test Patch Template",
+				"enabled": 0,
+				"description": "Old template",
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.set_value("Success Plan Template", template.name, "segment", "Retail chains")
+		old = make_customer().name
+		frappe.db.set_value("Customer", old, {"cs_tier": "SMB", "cs_tier_source": None})
+		computed = make_customer().name
+		frappe.db.set_value("Customer", computed, {"cs_tier": "SMB", "cs_tier_source": "Computed"})
+
+		patch.move_free_text_segments()
+		patch.mark_tiers_set_by_hand()
+
+		segment, description = frappe.db.get_value(
+			"Success Plan Template", template.name, ["segment", "description"]
+		)
+		self.assertIsNone(segment)
+		self.assertEqual(description, "Old template\nRetail chains")
+		self.assertEqual(frappe.db.get_value("Customer", old, "cs_tier_source"), "Manual")
+		self.assertEqual(frappe.db.get_value("Customer", computed, "cs_tier_source"), "Computed")

@@ -8,14 +8,16 @@ from customer_success.success_plans import engine, service
 
 @frappe.whitelist(methods=["POST"])
 def create_plan(customer: str, template: str | None = None, start_date: str | None = None) -> str:
-	"""Form action (Customer → Create Success Plan): a Draft plan from the tier's template."""
-	tier, owner = frappe.db.get_value("Customer", customer, ["cs_tier", "cs_owner"]) or (None, None)
+	"""Form action (Customer → Create Success Plan): a Draft plan from the template that fits the customer's tier and segment."""
+	tier, segment, owner = frappe.db.get_value(
+		"Customer", customer, ["cs_tier", "cs_segment", "cs_owner"]
+	) or (None, None, None)
 	plan = frappe.get_doc(
 		{
 			"doctype": service.PLAN,
 			"customer": customer,
 			"csm": owner,
-			"template": template or service.template_for_tier(tier),
+			"template": template or service.template_for_tier(tier, segment),
 			"start_date": getdate(start_date or nowdate()),
 			"status": engine.DRAFT,
 		}

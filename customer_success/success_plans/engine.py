@@ -270,3 +270,24 @@ def health_trend(start_score, end_score) -> float | None:
 	if not (is_number(start_score) and is_number(end_score)):
 		return None
 	return round2(float(end_score) - float(start_score))
+
+
+# --- which template fits a customer -----------------------------------------------------------
+
+
+def best_template(templates: list[dict], tier: str | None, segment: str | None) -> str | None:
+	"""The template that fits a customer's tier and segment best; templates come oldest first.
+
+	A template's empty tier (segment) fits any tier (segment); one set to another value does not
+	fit. Among those that fit, the most specific wins: tier and segment, then segment only (a
+	segment says what the customer needs, which is what a plan is made of), then tier only, then
+	neither. The oldest wins a tie."""
+	best, best_rank = None, -1
+	for template in templates:
+		t_tier, t_segment = template.get("tier") or None, template.get("segment") or None
+		if (t_tier and t_tier != tier) or (t_segment and t_segment != segment):
+			continue
+		rank = (2 if t_segment else 0) + (1 if t_tier else 0)
+		if rank > best_rank:
+			best, best_rank = template["name"], rank
+	return best

@@ -24,15 +24,13 @@ TRIGGER_INVOICE_PAID = "First Invoice Paid"
 TRIGGER_ISSUES_BELOW = "Open Issues Below Threshold"
 
 
-def template_for_tier(tier: str | None) -> str | None:
-	"""The enabled template of the customer's tier, else an enabled one with no tier."""
-	if tier:
-		name = frappe.db.get_value(TEMPLATE, {"enabled": 1, "tier": tier}, "name", order_by="creation asc")
-		if name:
-			return name
-	return frappe.db.get_value(
-		TEMPLATE, {"enabled": 1, "tier": ("in", ("", None))}, "name", order_by="creation asc"
+def template_for_tier(tier: str | None, segment: str | None = None) -> str | None:
+	"""The enabled template that fits the customer best (engine.best_template): its tier and segment
+	both, else its segment, else its tier, else one for any tier and segment."""
+	templates = frappe.get_all(
+		TEMPLATE, filters={"enabled": 1}, fields=["name", "tier", "segment"], order_by="creation asc"
 	)
+	return engine.best_template(templates, tier, segment)
 
 
 # --- plans from templates ------------------------------------------------------------------
@@ -141,8 +139,8 @@ def create_plan_from_handoff(handoff) -> str:
 	if running:
 		return running
 
-	tier, owner = frappe.db.get_value("Customer", customer, ["cs_tier", "cs_owner"])
-	template_name = template_for_tier(tier)
+	tier, segment, owner = frappe.db.get_value("Customer", customer, ["cs_tier", "cs_segment", "cs_owner"])
+	template_name = template_for_tier(tier, segment)
 	template = frappe.get_cached_doc(TEMPLATE, template_name) if template_name else None
 	start = getdate(nowdate())
 	contract_end = _get(handoff, "contract_end")

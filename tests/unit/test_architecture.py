@@ -10,7 +10,7 @@ import sys
 import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "customer_success"
-ROOMS = ("handoff", "success_plans", "health", "alerts", "renewals", "usage")
+ROOMS = ("handoff", "success_plans", "health", "alerts", "renewals", "usage", "segments", "maturity")
 ROOM_FILES = ("engine.py", "queries.py", "service.py", "jobs.py", "api.py")
 PURE_ALLOWED = {"customer_success.numbers"}
 MAX_CONTROLLER_LINES = 300

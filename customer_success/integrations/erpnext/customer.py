@@ -14,6 +14,7 @@ CONNECTIONS = [
 			"Success Plan Milestone",
 			"Business Review",
 			"CS Alert",
+			"Customer Touchpoint",
 			"Renewal",
 			"Customer Usage Metric",
 		],
@@ -34,7 +35,7 @@ def get_dashboard_data(data: dict) -> dict:
 # own actions and jobs write with db.set_value / SQL after their own checks (and without touching
 # `modified`, so a form opened before them still saves), so they pass by.
 OWNER_FIELDS = ("cs_owner",)
-BOOK_FIELDS = ("cs_tier", "cs_lifecycle_stage", "cs_annual_revenue")
+BOOK_FIELDS = ("cs_tier", "cs_segment", "cs_lifecycle_stage", "cs_annual_revenue")
 APP_FIELDS = (
 	"cs_health_score",
 	"cs_health_status",
@@ -82,8 +83,10 @@ def changed_fields(doc, fieldnames) -> list[str]:
 def protect_customer_success_fields(doc, method=None):
 	"""Customer validate: a CSM cannot take over another CSM's customers; scores are never set by hand."""
 	from customer_success.permissions import can_work_on_customer, sees_all
+	from customer_success.segments.service import tier_source_on_save
 
 	keep_app_fields(doc)
+	tier_source_on_save(doc)
 	if doc.is_new():
 		return
 	user = frappe.session.user

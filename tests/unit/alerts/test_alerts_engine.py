@@ -222,6 +222,39 @@ def test_auto_resolve_only_cleared_evaluated_auto_rules():
 	assert actions.resolve == ["A1"]
 
 
+# --- playbook tasks and ToDos of a new alert ----------------------------------------------------
+
+
+def test_playbook_tasks_keep_the_playbooks_order_roles_and_offsets():
+	people = {e.CSM: "csm@x", e.CS_MANAGER: "mgr@x", e.SALES_OWNER: "sales@x"}
+	tasks = e.playbook_tasks(
+		[
+			{"idx": 2, "title": "Review", "assign_to": e.CS_MANAGER, "offset_days": 5},
+			{"idx": 1, "title": "Call", "assign_to": e.CSM, "offset_days": 0, "description": "d"},
+			{"idx": 3, "title": "Upsell", "assign_to": e.ACCOUNT_MANAGER, "offset_days": -3},
+		],
+		people,
+		TODAY,
+	)
+	assert [t["title"] for t in tasks] == ["Call", "Review", "Upsell"]
+	assert [t["assigned_to"] for t in tasks] == ["csm@x", "mgr@x", "csm@x"]  # no account manager: the CSM
+	assert [t["due_date"] for t in tasks] == [TODAY, TODAY + timedelta(days=5), TODAY]
+	assert {t["status"] for t in tasks} == {"Open"}
+	assert tasks[0]["description"] == "d"
+
+
+def test_playbook_tasks_of_no_playbook_are_none():
+	assert e.playbook_tasks([], {e.CSM: "csm@x"}, TODAY) == []
+
+
+def test_alert_todos_one_per_task_and_the_assignee_only_when_no_task_is_hers():
+	tasks = [{"assigned_to": "csm@x"}, {"assigned_to": None}, {"assigned_to": "mgr@x"}]
+	assert e.alert_todos("csm@x", tasks) == [("csm@x", 0), ("mgr@x", 2)]
+	assert e.alert_todos("other@x", tasks) == [("csm@x", 0), ("mgr@x", 2), ("other@x", None)]
+	assert e.alert_todos(None, tasks) == [("csm@x", 0), ("mgr@x", 2)]
+	assert e.alert_todos("csm@x", []) == [("csm@x", None)]
+
+
 # --- expansion: usage near entitlement --------------------------------------------------------------
 
 

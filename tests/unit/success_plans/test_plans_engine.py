@@ -116,3 +116,35 @@ def test_progress_is_bounded(baseline, target, current):
 	direction = p.UP if target >= baseline else p.DOWN
 	value = p.objective_progress(baseline, target, current, direction)
 	assert 0 <= value <= 100
+
+
+# --- which template fits a customer (segments) ------------------------------------------------
+
+TEMPLATES = [
+	{"name": "Any", "tier": "", "segment": ""},
+	{"name": "Enterprise", "tier": "Enterprise", "segment": ""},
+	{"name": "Retail", "tier": "", "segment": "Retail"},
+	{"name": "Enterprise Retail", "tier": "Enterprise", "segment": "Retail"},
+	{"name": "SMB Health", "tier": "SMB", "segment": "Health"},
+]
+
+
+@pytest.mark.parametrize(
+	"tier,segment,expected",
+	[
+		("Enterprise", "Retail", "Enterprise Retail"),
+		("SMB", "Retail", "Retail"),
+		("Enterprise", None, "Enterprise"),
+		("Enterprise", "Health", "Enterprise"),
+		("SMB", "Health", "SMB Health"),
+		("Strategic", None, "Any"),
+		(None, None, "Any"),
+	],
+)
+def test_best_template_prefers_segment_and_tier(tier, segment, expected):
+	assert p.best_template(TEMPLATES, tier, segment) == expected
+
+
+def test_best_template_oldest_wins_a_tie_and_none_fits():
+	assert p.best_template([{"name": "A", "tier": "SMB"}, {"name": "B", "tier": "SMB"}], "SMB", None) == "A"
+	assert p.best_template([{"name": "A", "tier": "SMB"}], "Strategic", None) is None

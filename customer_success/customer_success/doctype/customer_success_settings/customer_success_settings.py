@@ -35,6 +35,8 @@ class CustomerSuccessSettings(Document):
 	if TYPE_CHECKING:
 		from frappe.types import DF
 
+		from customer_success.customer_success.doctype.cs_tier_band.cs_tier_band import CSTierBand
+
 		acceptance_sla_hours: DF.Int
 		alert_dismiss_cooldown_days: DF.Int
 		alert_due_days_critical: DF.Int
@@ -44,6 +46,7 @@ class CustomerSuccessSettings(Document):
 		auto_draft_handoff: DF.Check
 		auto_renewal_notice_days: DF.Int
 		checkin_cadence_days: DF.Int
+		compute_tiers: DF.Check
 		create_todos: DF.Check
 		default_health_model: DF.Link | None
 		handoff_for_repeat_orders: DF.Check
@@ -53,11 +56,14 @@ class CustomerSuccessSettings(Document):
 		max_new_alerts_per_week: DF.Int
 		milestone_reminder_days: DF.Int
 		min_known_weight_share: DF.Percent
+		plan_touchpoints: DF.Check
 		recompute_health_nightly: DF.Check
 		renewal_record_days: DF.Int
 		renewal_window_days: DF.Int
 		send_email_notifications: DF.Check
 		sentiment_validity_days: DF.Int
+		tier_bands: DF.Table[CSTierBand]
+		touchpoint_lead_days: DF.Int
 		usage_max_batch_rows: DF.Int
 		usage_pull_auth_header: DF.Password | None
 		usage_pull_enabled: DF.Check
@@ -69,6 +75,7 @@ class CustomerSuccessSettings(Document):
 	def validate(self):
 		self.validate_day_fields()
 		self.validate_hour_fields()
+		self.validate_segment_settings()
 		self.validate_usage_fields()
 
 	def validate_day_fields(self):
@@ -117,6 +124,31 @@ class CustomerSuccessSettings(Document):
 		if value is None or value < 1 or value > upper:
 			frappe.throw(
 				message.format(_(self.meta.get_label(fieldname)), upper, value),
+				title=_("Invalid Setting"),
+			)
+
+	def validate_segment_settings(self):
+		from customer_success.constants import TIERS
+		from customer_success.segments import engine
+
+		lead = self.get("touchpoint_lead_days") or 0
+		if not 0 <= lead <= 365:
+			frappe.throw(
+				_("{0} must be between 0 and 365 days (it is {1}).").format(
+					_(self.meta.get_label("touchpoint_lead_days")), lead
+				),
+				title=_("Invalid Setting"),
+			)
+		bands = [{"min_revenue": row.min_revenue, "tier": row.tier} for row in self.get("tier_bands") or []]
+		problems = engine.band_problems(bands, TIERS)
+		if problems:
+			frappe.throw(
+				"<br>".join(_(message).format(*args) for message, args in problems),
+				title=_("Invalid Tier Bands"),
+			)
+		if self.get("compute_tiers") and not bands:
+			frappe.throw(
+				_("Add at least one Tier Band before computing tiers from revenue."),
 				title=_("Invalid Setting"),
 			)
 

@@ -30,7 +30,7 @@ class SuccessPlanTemplate(Document):
 		focus: DF.Literal["", "Onboarding", "Value Realisation", "Renewal Preparation"]
 		milestones: DF.Table[SuccessPlanTemplateMilestone]
 		objectives: DF.Table[SuccessPlanTemplateObjective]
-		segment: DF.Data | None
+		segment: DF.Link | None
 		template_name: DF.Data
 		tier: DF.Literal["", "Strategic", "Enterprise", "Mid-Market", "SMB"]
 	# end: auto-generated types

@@ -1,0 +1,44 @@
+"""Segments: actions that are not on one document."""
+
+import frappe
+
+from customer_success.permissions import check_can_work_on_customer
+from customer_success.segments import service
+
+
+@frappe.whitelist(methods=["POST"])
+def compute_tiers() -> dict:
+	"""Recompute every customer's tier now (Customer Success Settings); CS Managers only."""
+	frappe.only_for(("CS Manager", "System Manager"))
+	return service.compute_tiers()
+
+
+@frappe.whitelist(methods=["POST"])
+def plan_customer_touchpoints(customer: str) -> dict:
+	"""Plan the customer's due touchpoints and record the ones done, now (the Customer form)."""
+	check_can_work_on_customer(customer)
+	planned = service.plan_touchpoints(customers=[customer])
+	recorded = service.record_touches(customers=[customer])
+	return {"planned": planned, "recorded": recorded}
+
+
+@frappe.whitelist()
+def customer_touchpoints(customer: str) -> list[dict]:
+	"""The customer's touchpoints the user may see, latest first (the Customer form shows them)."""
+	frappe.has_permission("Customer", "read", doc=customer, throw=True)
+	return frappe.get_list(
+		service.RECORD,
+		filters={"customer": customer},
+		fields=[
+			"name",
+			"touchpoint",
+			"status",
+			"due_date",
+			"assigned_to",
+			"done_on",
+			"done_by_doctype",
+			"done_by_name",
+		],
+		order_by="due_date desc",
+		limit_page_length=20,
+	)

@@ -1,0 +1,38 @@
+import hashlib
+
+from frappe.model.document import Document
+
+from customer_success.segments import engine
+
+
+class CustomerTouchpoint(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		assigned_to: DF.Link | None
+		customer: DF.Link
+		done_by_doctype: DF.Link | None
+		done_by_name: DF.DynamicLink | None
+		done_on: DF.Date | None
+		due_date: DF.Date | None
+		occurrence: DF.Int
+		status: DF.Literal["Planned", "Done", "Missed"]
+		todo: DF.Link | None
+		touchpoint: DF.Link
+		window_end: DF.Date | None
+		window_start: DF.Date | None
+
+	# end: auto-generated types
+	def autoname(self):
+		# one record per customer, touchpoint and occurrence: a second insert of the same one fails
+		self.name = touchpoint_record_name(self.customer, self.touchpoint, self.occurrence)
+
+
+def touchpoint_record_name(customer: str, touchpoint: str, occurrence: int) -> str:
+	key = engine.occurrence_key(customer, touchpoint, occurrence)
+	return "CS-TP-" + hashlib.sha1(key.encode()).hexdigest()[:12]

@@ -1,0 +1,313 @@
+"""Segments: set-based reads and bulk writes (revenue per customer, tiers, touchpoints, touches)."""
+
+from datetime import date
+
+import frappe
+from frappe.query_builder.functions import Count, Max, Min, Sum
+from frappe.utils import add_days, getdate
+
+from customer_success.health import queries as health_queries
+
+UPDATE_BATCH = 1000
+RUNNING_PLAN_STATUSES = ("Active", "At Risk")
+
+
+def active_customers() -> list[dict]:
+	"""Customers in business with us: enabled, not churned, with a submitted Sales Order, Sales
+	Invoice or Contract (the same "live" the health score uses), with their CS fields."""
+	customer = frappe.qb.DocType("Customer")
+	rows = (
+		frappe.qb.from_(customer)
+		.select(
+			customer.name,
+			customer.cs_owner,
+			customer.account_manager,
+			customer.cs_tier,
+			customer.cs_tier_source,
+			customer.cs_segment,
+			customer.cs_health_status,
+			customer.cs_health_score,
+			customer.cs_health_computed_on,
+		)
+		.where(
+			(customer.disabled == 0)
+			& (customer.cs_lifecycle_stage.isnull() | (customer.cs_lifecycle_stage != "Churned"))
+		)
+		.orderby(customer.name)
+		.run(as_dict=True)
+	)
+	if not rows:
+		return []
+	live = health_queries.live_customers(rows[0].name, rows[-1].name)
+	return [row for row in rows if row.name in live]
+
+
+def annual_revenue(
+	day: date, company: str | None = None, customers: list[str] | None = None
+) -> dict[str, float]:
+	"""{customer: net revenue of the twelve months up to `day`}: submitted Sales Invoices in company
+	currency by posting date, credit notes (negative totals) netted."""
+	invoice = frappe.qb.DocType("Sales Invoice")
+	day = getdate(day)
+	query = (
+		frappe.qb.from_(invoice)
+		.select(invoice.customer, Sum(invoice.base_net_total))
+		.where(
+			(invoice.docstatus == 1)
+			& (invoice.posting_date > add_days(day, -365))
+			& (invoice.posting_date <= day)
+		)
+		.groupby(invoice.customer)
+	)
+	if company:
+		query = query.where(invoice.company == company)
+	if customers is not None:
+		if not customers:
+			return {}
+		query = query.where(invoice.customer.isin(customers))
+	return {name: float(total or 0) for name, total in query.run()}
+
+
+def customers_for_tiering() -> list[dict]:
+	customer = frappe.qb.DocType("Customer")
+	return (
+		frappe.qb.from_(customer)
+		.select(customer.name, customer.cs_tier, customer.cs_tier_source)
+		.where(customer.disabled == 0)
+		.run(as_dict=True)
+	)
+
+
+def write_tiers(changes: dict[str, list[str]], source: str):
+	"""One UPDATE per tier and batch. A tier set by hand meanwhile (source Manual) is never written
+	over: the condition is in the statement itself. Customer.modified is left alone, so a form
+	opened before still saves."""
+	customer = frappe.qb.DocType("Customer")
+	written = 0
+	for tier, names in changes.items():
+		for i in range(0, len(names), UPDATE_BATCH):
+			batch = names[i : i + UPDATE_BATCH]
+			(
+				frappe.qb.update(customer)
+				.set(customer.cs_tier, tier or None)
+				.set(customer.cs_tier_source, source if tier else None)
+				.where(
+					customer.name.isin(batch)
+					& (customer.cs_tier_source.isnull() | (customer.cs_tier_source != "Manual"))
+				)
+				.run()
+			)
+			written += len(batch)
+	return written
+
+
+# --- touchpoints ---------------------------------------------------------------------------------
+
+
+def enabled_touchpoints() -> list[dict]:
+	return frappe.get_all(
+		"Lifecycle Touchpoint",
+		filters={"enabled": 1},
+		fields=["name", "tier", "segment", "offset_days", "repeat_days", "window_days", "owner_role"],
+		order_by="offset_days asc, name asc",
+	)
+
+
+def customer_starts(names: list[str]) -> dict[str, date]:
+	"""{customer: date of its first submitted Sales Order}: where its lifecycle starts."""
+	if not names:
+		return {}
+	order = frappe.qb.DocType("Sales Order")
+	rows = (
+		frappe.qb.from_(order)
+		.select(order.customer, Min(order.transaction_date))
+		.where((order.docstatus == 1) & order.customer.isin(names))
+		.groupby(order.customer)
+		.run()
+	)
+	return {name: getdate(start) for name, start in rows if start}
+
+
+def existing_records(names: list[str]) -> set[str]:
+	if not names:
+		return set()
+	record = frappe.qb.DocType("Customer Touchpoint")
+	found = set()
+	for i in range(0, len(names), UPDATE_BATCH):
+		found.update(
+			frappe.qb.from_(record)
+			.select(record.name)
+			.where(record.name.isin(names[i : i + UPDATE_BATCH]))
+			.run(pluck=True)
+		)
+	return found
+
+
+def open_touchpoints(today: date, customers: list[str] | None = None) -> list[dict]:
+	"""Planned touchpoints whose window has opened (of the given customers, else of the book)."""
+	if customers is not None and not customers:
+		return []
+	record = frappe.qb.DocType("Customer Touchpoint")
+	query = (
+		frappe.qb.from_(record)
+		.select(
+			record.name, record.customer, record.due_date, record.window_start, record.window_end, record.todo
+		)
+		.where((record.status == "Planned") & (record.window_start <= today))
+		.orderby(record.customer)
+	)
+	if customers is not None:
+		query = query.where(record.customer.isin(customers))
+	rows = query.run(as_dict=True)
+	for row in rows:
+		row.due_date, row.window_start, row.window_end = (
+			getdate(row.due_date),
+			getdate(row.window_start),
+			getdate(row.window_end),
+		)
+	return rows
+
+
+def name_range(customers: list[str]) -> tuple[str, str]:
+	"""The first and last of these customers in the database's own order (its collation, which
+	Python's string order does not follow), for the range scans of `touch_sources`."""
+	customer = frappe.qb.DocType("Customer")
+	lo, hi = (
+		frappe.qb.from_(customer)
+		.select(Min(customer.name), Max(customer.name))
+		.where(customer.name.isin(customers))
+		.run()[0]
+	)
+	return lo or "", hi or ""
+
+
+def touches_since(customers: list[str], since: date, today: date) -> dict[str, list[tuple]]:
+	"""{customer: [(doctype, name, day)]}: the touches (Communications and Events, as the health
+	score counts them, and submitted Success Plan Check-ins) from `since` to `today`, one
+	aggregate read per source over the customers' name range."""
+	if not customers:
+		return {}
+	wanted = set(customers)
+	lo, hi = name_range(customers)
+	found: dict[str, set] = {}
+	for source in health_queries.touch_sources(lo, hi):
+		rows = (
+			source.query.select(source.customer, source.record, source.when)
+			.where((source.when >= since) & (source.when < add_days(today, 1)))
+			.run()
+		)
+		for customer, record, when in rows:
+			if customer in wanted and when:
+				found.setdefault(customer, set()).add((source.doctype, record, getdate(when)))
+	checkin = frappe.qb.DocType("Success Plan Check-in")
+	rows = (
+		frappe.qb.from_(checkin)
+		.select(checkin.customer, checkin.name, checkin.checkin_date)
+		.where(
+			(checkin.docstatus == 1)
+			& checkin.customer.isin(customers)
+			& (checkin.checkin_date >= since)
+			& (checkin.checkin_date <= today)
+		)
+		.run()
+	)
+	for customer, name, when in rows:
+		found.setdefault(customer, set()).add(("Success Plan Check-in", name, getdate(when)))
+	return {
+		customer: sorted(touches, key=lambda t: (t[2], t[0], t[1])) for customer, touches in found.items()
+	}
+
+
+def mark_done(done: dict[str, tuple]):
+	"""Record each touchpoint done with the touch that did it (one UPDATE per touchpoint: few a day)."""
+	record = frappe.qb.DocType("Customer Touchpoint")
+	for name, (doctype, docname, day) in done.items():
+		(
+			frappe.qb.update(record)
+			.set(record.status, "Done")
+			.set(record.done_on, day)
+			.set(record.done_by_doctype, doctype)
+			.set(record.done_by_name, docname)
+			.where((record.name == name) & (record.status == "Planned"))
+			.run()
+		)
+
+
+def mark_missed(names: list[str]):
+	record = frappe.qb.DocType("Customer Touchpoint")
+	for i in range(0, len(names), UPDATE_BATCH):
+		(
+			frappe.qb.update(record)
+			.set(record.status, "Missed")
+			.where(record.name.isin(names[i : i + UPDATE_BATCH]) & (record.status == "Planned"))
+			.run()
+		)
+
+
+def close_todos(todos: list[str], status: str = "Closed"):
+	if not todos:
+		return
+	todo = frappe.qb.DocType("ToDo")
+	frappe.qb.update(todo).set(todo.status, status).where(
+		todo.name.isin(todos) & (todo.status == "Open")
+	).run()
+
+
+# --- segment performance -------------------------------------------------------------------------
+
+
+def customers_with_plans(names: list[str]) -> set[str]:
+	if not names:
+		return set()
+	plan = frappe.qb.DocType("Success Plan")
+	return set(
+		frappe.qb.from_(plan)
+		.select(plan.customer)
+		.distinct()
+		.where(plan.status.isin(RUNNING_PLAN_STATUSES) & plan.customer.isin(names))
+		.run(pluck=True)
+	)
+
+
+def segment_customer_counts() -> dict[str, int]:
+	customer = frappe.qb.DocType("Customer")
+	rows = (
+		frappe.qb.from_(customer)
+		.select(customer.cs_segment, Count("*"))
+		.where(customer.cs_segment.isnotnull())
+		.groupby(customer.cs_segment)
+		.run()
+	)
+	return dict(rows)
+
+
+def revenue_between(first: date, last: date, company: str | None = None) -> dict[str, float]:
+	"""{customer: net revenue with posting dates in [first, last]}: submitted Sales Invoices in
+	company currency, credit notes netted."""
+	invoice = frappe.qb.DocType("Sales Invoice")
+	query = (
+		frappe.qb.from_(invoice)
+		.select(invoice.customer, Sum(invoice.base_net_total))
+		.where((invoice.docstatus == 1) & (invoice.posting_date >= first) & (invoice.posting_date <= last))
+		.groupby(invoice.customer)
+	)
+	if company:
+		query = query.where(invoice.company == company)
+	return {name: float(total or 0) for name, total in query.run()}
+
+
+def customer_groups(names: list[str]) -> dict[str, dict]:
+	"""{customer: its tier, segment and CSM today}, disabled and churned customers included."""
+	if not names:
+		return {}
+	customer = frappe.qb.DocType("Customer")
+	found = {}
+	for i in range(0, len(names), UPDATE_BATCH):
+		rows = (
+			frappe.qb.from_(customer)
+			.select(customer.name, customer.cs_tier, customer.cs_segment, customer.cs_owner)
+			.where(customer.name.isin(names[i : i + UPDATE_BATCH]))
+			.run(as_dict=True)
+		)
+		found.update({row.name: row for row in rows})
+	return found

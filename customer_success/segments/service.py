@@ -1,0 +1,252 @@
+"""Segments: value tiers from revenue, lifecycle touchpoints (planned, done, missed), the segment
+performance figures. The daily job, the report and the Customer form all come through here."""
+
+from datetime import date
+
+import frappe
+from frappe import _
+from frappe.utils import cint, getdate, nowdate
+
+from customer_success.renewals import engine as renewals
+from customer_success.segments import engine, queries
+
+TOUCHPOINT = "Lifecycle Touchpoint"
+RECORD = "Customer Touchpoint"
+SEGMENT = "Customer Segment"
+LOCK_NAME = "customer_success:segments_daily"
+
+
+def settings():
+	return frappe.get_cached_doc("Customer Success Settings")
+
+
+def bands() -> list[dict]:
+	return [{"min_revenue": row.min_revenue, "tier": row.tier} for row in settings().get("tier_bands") or []]
+
+
+# --- value tiers ---------------------------------------------------------------------------------
+
+
+def compute_tiers(today: date | None = None) -> dict:
+	"""Every customer's tier from its annual revenue, when the setting is on. Set-based: one revenue
+	aggregate, the engine's banding, one UPDATE per tier and batch; tiers set by hand are kept."""
+	if not cint(settings().get("compute_tiers")) or not bands():
+		return {"updated": 0, "skipped": True}
+	today = getdate(today or nowdate())
+	revenue = queries.annual_revenue(today)
+	changes = engine.tier_changes(queries.customers_for_tiering(), revenue, bands())
+	return {"updated": queries.write_tiers(changes, engine.COMPUTED), "skipped": False}
+
+
+def tier_source_on_save(doc):
+	"""Customer validate: a tier set through a save (form, import, REST) is kept as set by hand."""
+	before = None if doc.is_new() else doc.get_doc_before_save()
+	old_tier = before.get("cs_tier") if before else None
+	old_source = before.get("cs_tier_source") if before else None
+	doc.cs_tier_source = engine.tier_source_after_save(old_tier, doc.get("cs_tier"), old_source) or None
+
+
+# --- lifecycle touchpoints -----------------------------------------------------------------------
+
+
+def plan_touchpoints(today: date | None = None, customers: list[str] | None = None) -> dict:
+	"""Make the touchpoints due today (one record per customer, touchpoint and occurrence) and their
+	ToDos. Set-based reads; each customer's new records are written on their own, so one that fails
+	is logged and the others go on."""
+	today = getdate(today or nowdate())
+	touchpoints = queries.enabled_touchpoints()
+	if not touchpoints:
+		return {"planned": 0, "failed": 0}
+	book = [c for c in queries.active_customers() if customers is None or c.name in customers]
+	starts = queries.customer_starts([c.name for c in book])
+	rows = [
+		{"name": c.name, "tier": c.cs_tier, "segment": c.cs_segment, "start": starts.get(c.name)}
+		for c in book
+	]
+	lead = cint(settings().get("touchpoint_lead_days"))
+	due = engine.plan_touchpoints(rows, touchpoints, today, lead)
+	from customer_success.segments.doctype.customer_touchpoint.customer_touchpoint import (
+		touchpoint_record_name,
+	)
+
+	keyed = {touchpoint_record_name(c, o.touchpoint, o.occurrence): (c, o) for c, o in due}
+	new = {k: v for k, v in keyed.items() if k not in queries.existing_records(list(keyed))}
+	by_customer: dict[str, list] = {}
+	for customer, occurrence in new.values():
+		by_customer.setdefault(customer, []).append(occurrence)
+	owners = {tp.name: tp.owner_role for tp in touchpoints}
+	people = {c.name: c for c in book}
+	planned = failed = 0
+	for customer, occurrences in by_customer.items():
+		frappe.db.savepoint("cs_touchpoint")
+		try:
+			for occurrence in occurrences:
+				make_touchpoint(people[customer], occurrence, owners[occurrence.touchpoint])
+				planned += 1
+		except Exception:
+			frappe.db.rollback(save_point="cs_touchpoint")
+			failed += 1
+			frappe.log_error(title=_("Could not plan the touchpoints of customer {0}").format(customer))
+	return {"planned": planned, "failed": failed}
+
+
+def owner_of(customer, owner_role: str) -> str | None:
+	from customer_success.alerts.service import any_cs_manager
+
+	if owner_role == engine.OWNER_CS_MANAGER:
+		return any_cs_manager() or customer.cs_owner
+	if owner_role == engine.OWNER_ACCOUNT_MANAGER:
+		return customer.get("account_manager") or customer.cs_owner
+	return customer.cs_owner
+
+
+def make_touchpoint(customer, occurrence: engine.Occurrence, owner_role: str):
+	owner = owner_of(customer, owner_role)
+	record = frappe.get_doc(
+		{
+			"doctype": RECORD,
+			"customer": customer.name,
+			"touchpoint": occurrence.touchpoint,
+			"occurrence": occurrence.occurrence,
+			"status": engine.PLANNED,
+			"due_date": occurrence.due_date,
+			"window_start": occurrence.window_start,
+			"window_end": occurrence.window_end,
+			"assigned_to": owner,
+		}
+	)
+	record.flags.ignore_permissions = True
+	record.insert()
+	if owner and cint(settings().get("create_todos")) and frappe.db.get_value("User", owner, "enabled"):
+		todo = frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"allocated_to": owner,
+				"reference_type": RECORD,
+				"reference_name": record.name,
+				"date": occurrence.due_date,
+				"description": _("{0} with {1}, due {2}").format(
+					_(occurrence.touchpoint), customer.name, frappe.format(occurrence.due_date, "Date")
+				),
+			}
+		)
+		todo.flags.ignore_permissions = True
+		todo.insert()
+		record.db_set("todo", todo.name, update_modified=False)
+	return record
+
+
+def record_touches(today: date | None = None, customers: list[str] | None = None) -> dict:
+	"""Touchpoints done (a touch inside the window) and missed (window closed), set-based: the open
+	touchpoints, the touches since the earliest window opened, the engine's matching, the updates."""
+	today = getdate(today or nowdate())
+	rows = queries.open_touchpoints(today, customers)
+	if not rows:
+		return {"done": 0, "missed": 0}
+	customers = sorted({row.customer for row in rows})
+	touches = queries.touches_since(customers, min(row.window_start for row in rows), today)
+	done = engine.match_touches(rows, touches)
+	queries.mark_done(done)
+	queries.close_todos([row.todo for row in rows if row.name in done and row.todo])
+	missed = engine.missed_touchpoints([row for row in rows if row.name not in done], today)
+	queries.mark_missed(missed)
+	# a window that closed takes its ToDo with it: the record says Missed, the list stays current
+	queries.close_todos([row.todo for row in rows if row.name in set(missed) and row.todo], "Cancelled")
+	return {"done": len(done), "missed": len(missed)}
+
+
+# --- the daily job -------------------------------------------------------------------------------
+
+
+def run_daily(today: date | None = None) -> dict:
+	"""Tiers, then touchpoints planned, then touchpoints done; each step committed on its own, one
+	run at a time (a second run waits for nothing: it returns)."""
+	from customer_success.health.service import release_lock, take_lock
+
+	if not take_lock(LOCK_NAME, 0):
+		return {"skipped": "locked"}
+	result = {}
+	try:
+		for step in (compute_tiers, plan_and_record):
+			try:
+				result[step.__name__] = step(today)
+				frappe.db.commit()  # nosemgrep: each step stands on its own
+			except Exception:
+				frappe.db.rollback()
+				frappe.log_error(title=_("Segments daily step {0} failed").format(step.__name__))
+				frappe.db.commit()  # nosemgrep: keep the error log
+	finally:
+		release_lock(LOCK_NAME)
+	return result
+
+
+def plan_and_record(today: date | None = None) -> dict:
+	if not cint(settings().get("plan_touchpoints")):
+		return {"skipped": True}
+	return {"planned": plan_touchpoints(today), "recorded": record_touches(today)}
+
+
+# --- segment performance -------------------------------------------------------------------------
+
+
+def performance(
+	day: date, group_by: tuple[str, ...], company: str | None = None, csm: str | None = None
+) -> list[dict]:
+	"""The Segment Performance rows, for a CSM's book or the whole team."""
+	book = [c for c in queries.active_customers() if not csm or c.cs_owner == csm]
+	names = [c.name for c in book]
+	revenue = queries.annual_revenue(day, company=company, customers=names)
+	with_plan = queries.customers_with_plans(names)
+	rows = [
+		{
+			"tier": c.cs_tier,
+			"segment": c.cs_segment,
+			"revenue": revenue.get(c.name, 0),
+			"score": c.cs_health_score,
+			"status": c.cs_health_status,
+			"has_plan": c.name in with_plan,
+		}
+		for c in book
+	]
+	result = engine.segment_performance(rows, group_by)
+	add_retention(result, day, group_by, company, csm)
+	return result
+
+
+def add_retention(rows: list[dict], day: date, group_by: tuple[str, ...], company, csm):
+	"""GRR and NRR per group at `day` (the renewals room's retention maths over the two twelve-month
+	windows), each customer in the group it is in today; a group whose customers all churned gets
+	a row of its own, so a segment that lost everyone is seen."""
+	(prev_first, prev_last), (curr_first, curr_last) = renewals.retention_windows(getdate(day))
+	prev = queries.revenue_between(prev_first, prev_last, company)
+	curr = queries.revenue_between(curr_first, curr_last, company)
+	people = queries.customer_groups(sorted(set(prev) | set(curr)))
+	group_of = {
+		name: tuple(c.get(f"cs_{field}") or "" for field in group_by)
+		for name, c in people.items()
+		if not csm or c.cs_owner == csm
+	}
+	by_group = {
+		key: renewals.retention(before, after)
+		for key, (before, after) in engine.split_by_group(prev, curr, group_of).items()
+	}
+	seen = set()
+	for row in rows:
+		key = tuple(row.get(field) or "" for field in group_by)
+		seen.add(key)
+		figures = by_group.get(key) or {}
+		row["grr"], row["nrr"] = figures.get("grr"), figures.get("nrr")
+	for key, figures in sorted(by_group.items()):
+		if key not in seen and figures.get("customers"):
+			rows.append(
+				{
+					**dict(zip(group_by, key, strict=True)),
+					"customers": 0,
+					"revenue": 0.0,
+					"average_health": None,
+					"share_green": None,
+					"plan_coverage": None,
+					"grr": figures.get("grr"),
+					"nrr": figures.get("nrr"),
+				}
+			)

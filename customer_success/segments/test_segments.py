@@ -1,0 +1,393 @@
+"""Segments on a real site: tiers from invoices (manual tiers kept), touchpoints planned once and
+recorded done or missed, the template that fits a segment, the Segment Performance report."""
+
+from unittest.mock import patch
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, getdate, nowdate
+
+from customer_success.constants import CS_MANAGER_ROLE, CSM_ROLE
+from customer_success.segments import engine, service
+from customer_success.segments.report.segment_performance import segment_performance
+from customer_success.setup import defaults
+from customer_success.tests.utils import (
+	change_settings,
+	make_communication,
+	make_customer,
+	make_sales_invoice,
+	make_sales_order,
+	make_shared_users,
+	make_success_plan,
+)
+
+CSM1 = "cs-seg-csm1@example.com"
+CSM2 = "cs-seg-csm2@example.com"
+MANAGER = "cs-seg-manager@example.com"
+TODAY = getdate(nowdate())
+
+
+def make_segment(name=None, needs="Quarterly reviews and an executive sponsor."):
+	name = name or f"_CS Test Segment {frappe.generate_hash(length=6)}"
+	return frappe.get_doc(
+		{"doctype": "Customer Segment", "segment_name": name, "needs": needs, "description": "Test"}
+	).insert(ignore_permissions=True)
+
+
+def make_touchpoint(offset=0, window=5, repeat=0, **fields):
+	return frappe.get_doc(
+		{
+			"doctype": "Lifecycle Touchpoint",
+			"touchpoint_name": f"_CS Test Touchpoint {frappe.generate_hash(length=6)}",
+			"offset_days": offset,
+			"window_days": window,
+			"repeat_days": repeat,
+			"owner_role": "CSM",
+			**fields,
+		}
+	).insert(ignore_permissions=True)
+
+
+def records_of(customer, touchpoint=None):
+	filters = {"customer": customer}
+	if touchpoint:
+		filters["touchpoint"] = touchpoint
+	return frappe.get_all(
+		"Customer Touchpoint",
+		filters=filters,
+		fields=[
+			"name",
+			"touchpoint",
+			"status",
+			"todo",
+			"due_date",
+			"done_by_doctype",
+			"done_by_name",
+			"assigned_to",
+		],
+	)
+
+
+def active_plan(customer, **fields):
+	"""A running plan (plans start as Draft; the status moves by db, as other tests do)."""
+	plan = make_success_plan(customer, **fields)
+	frappe.db.set_value("Success Plan", plan.name, "status", "Active")
+	return plan
+
+
+class SegmentsTestCase(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_shared_users({CSM1: [CSM_ROLE], CSM2: [CSM_ROLE], MANAGER: [CS_MANAGER_ROLE]})
+		defaults.make_default_segment_settings()
+		frappe.db.commit()  # nosemgrep: shared fixtures of the class
+
+	def setUp(self):
+		frappe.set_user("Administrator")
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+
+class TestTiers(SegmentsTestCase):
+	def test_tiers_come_from_net_revenue_and_manual_tiers_are_kept(self):
+		from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
+
+		grows = make_customer().name
+		make_sales_invoice(grows, rate=150000, posting_date=add_days(TODAY, -30))
+		netted = make_customer().name
+		invoice = make_sales_invoice(netted, rate=150000, posting_date=add_days(TODAY, -60))
+		credit = make_sales_return(invoice.name)
+		credit.items[0].rate = 140000
+		credit.insert(ignore_permissions=True)
+		credit.submit()
+		manual = make_customer(cs_tier="Strategic").name  # set by a person
+		make_sales_invoice(manual, rate=25000, posting_date=add_days(TODAY, -10))
+		old = make_customer().name
+		make_sales_invoice(old, rate=900000, posting_date=add_days(TODAY, -400))  # outside the year
+		self.assertEqual(frappe.db.get_value("Customer", manual, "cs_tier_source"), engine.MANUAL)
+
+		with change_settings(compute_tiers=0):
+			self.assertTrue(service.compute_tiers()["skipped"])
+			self.assertFalse(frappe.db.get_value("Customer", grows, "cs_tier"))
+		with change_settings(compute_tiers=1):
+			service.compute_tiers()
+			tiers = {
+				name: frappe.db.get_value("Customer", name, ["cs_tier", "cs_tier_source"])
+				for name in (grows, netted, manual, old)
+			}
+			self.assertEqual(tiers[grows], ("Enterprise", engine.COMPUTED))
+			self.assertEqual(tiers[netted], ("SMB", engine.COMPUTED))  # 150k - 140k = 10k
+			self.assertEqual(tiers[manual], ("Strategic", engine.MANUAL))
+			self.assertEqual(tiers[old], ("SMB", engine.COMPUTED))
+
+			# clearing the tier hands it back to the job
+			doc = frappe.get_doc("Customer", manual)
+			doc.cs_tier = ""
+			doc.save()
+			self.assertFalse(doc.cs_tier_source)
+			service.compute_tiers()
+			self.assertEqual(
+				frappe.db.get_value("Customer", manual, ["cs_tier", "cs_tier_source"]),
+				("Mid-Market", engine.COMPUTED),
+			)
+
+	def test_a_csm_setting_the_tier_makes_it_manual(self):
+		customer = make_customer(cs_owner=CSM1).name
+		frappe.db.set_value("Customer", customer, {"cs_tier": "SMB", "cs_tier_source": engine.COMPUTED})
+		frappe.set_user(CSM1)
+		doc = frappe.get_doc("Customer", customer)
+		doc.customer_details = "An unrelated edit"
+		doc.save()
+		self.assertEqual(doc.cs_tier_source, engine.COMPUTED)  # the tier did not change
+		doc.cs_tier = "Enterprise"
+		doc.save()
+		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_tier_source"), engine.MANUAL)
+
+	def test_a_csm_cannot_set_the_segment_of_another_book(self):
+		segment = make_segment().name
+		customer = make_customer(cs_owner=CSM2).name
+		frappe.set_user(CSM1)
+		doc = frappe.get_doc("Customer", customer)
+		doc.cs_segment = segment
+		self.assertRaises(frappe.PermissionError, doc.save)
+
+	def test_bands_are_validated(self):
+		settings = frappe.get_single("Customer Success Settings")
+		settings.set("tier_bands", [{"min_revenue": 0, "tier": "SMB"}, {"min_revenue": 10, "tier": "SMB"}])
+		self.assertRaises(frappe.ValidationError, settings.save)
+		settings.reload()
+		settings.set("tier_bands", [])
+		settings.compute_tiers = 1
+		self.assertRaises(frappe.ValidationError, settings.save)
+
+
+class TestTouchpoints(SegmentsTestCase):
+	def started_customer(self, days_ago: int, **fields) -> str:
+		customer = make_customer(cs_owner=CSM1, **fields).name
+		make_sales_order(
+			customer, transaction_date=add_days(TODAY, -days_ago), delivery_date=add_days(TODAY, 30)
+		)
+		return customer
+
+	def test_due_touchpoints_become_todos_once(self):
+		touchpoint = make_touchpoint(
+			offset=3, window=5
+		).name  # due in 1 day for a customer started 2 days ago
+		customer = self.started_customer(2)
+		with change_settings(create_todos=1, touchpoint_lead_days=7):
+			first = service.plan_touchpoints(TODAY, customers=[customer])
+			again = service.plan_touchpoints(TODAY, customers=[customer])
+		[record] = records_of(customer, touchpoint)
+		self.assertGreaterEqual(first["planned"], 1)
+		self.assertEqual(again["planned"], 0)
+		self.assertEqual(record.status, engine.PLANNED)
+		self.assertEqual(getdate(record.due_date), add_days(TODAY, 1))
+		self.assertEqual(record.assigned_to, CSM1)
+		todo = frappe.get_doc("ToDo", record.todo)
+		self.assertEqual(
+			(todo.allocated_to, todo.reference_type, todo.reference_name),
+			(CSM1, "Customer Touchpoint", record.name),
+		)
+		self.assertEqual(
+			frappe.db.count("ToDo", {"reference_type": "Customer Touchpoint", "reference_name": record.name}),
+			1,
+		)
+
+	def test_a_touchpoint_outside_the_lead_is_not_planned_yet(self):
+		touchpoint = make_touchpoint(offset=30, window=5).name
+		customer = self.started_customer(2)
+		with change_settings(touchpoint_lead_days=7):
+			service.plan_touchpoints(TODAY, customers=[customer])
+		self.assertFalse(records_of(customer, touchpoint))
+
+	def test_a_touch_in_the_window_records_the_touchpoint_done(self):
+		touchpoint = make_touchpoint(offset=2, window=5).name
+		customer = self.started_customer(2)
+		service.plan_touchpoints(TODAY, customers=[customer])
+		[record] = records_of(customer, touchpoint)
+		service.record_touches(TODAY)
+		self.assertEqual(records_of(customer, touchpoint)[0].status, engine.PLANNED)  # nothing happened yet
+		call = make_communication(customer, days_ago=0)
+		result = service.record_touches(TODAY)
+		[done] = records_of(customer, touchpoint)
+		self.assertGreaterEqual(result["done"], 1)
+		self.assertEqual((done.status, done.done_by_doctype), (engine.DONE, "Communication"))
+		# one touch completes one touchpoint: the earliest due of the customer's open ones
+		self.assertIn(done.done_by_name, {call.name})
+		if record.todo:
+			self.assertEqual(frappe.db.get_value("ToDo", record.todo, "status"), "Closed")
+
+	def test_touches_are_found_across_names_in_the_databases_order(self):
+		# Python sorts "_" after letters, MariaDB's collation before them: the range must be the
+		# database's, or a book with both kinds of names misses touches.
+		touchpoint = make_touchpoint(offset=2, window=5).name
+		lettered = make_customer(f"Aardvark Seg Test {frappe.generate_hash(length=6)}", cs_owner=CSM1).name
+		underscored = make_customer(cs_owner=CSM1).name
+		for name in (lettered, underscored):
+			make_sales_order(name, transaction_date=add_days(TODAY, -2))
+		service.plan_touchpoints(TODAY, customers=[lettered, underscored])
+		make_communication(lettered, days_ago=0)
+		make_communication(underscored, days_ago=0)
+		service.record_touches(TODAY)
+		for name in (lettered, underscored):
+			self.assertEqual(records_of(name, touchpoint)[0].status, engine.DONE, name)
+
+	def test_a_window_that_closed_without_a_touch_is_missed(self):
+		touchpoint = make_touchpoint(offset=8, window=1).name  # due 2 days ago, window closed yesterday
+		customer = self.started_customer(10)
+		service.plan_touchpoints(add_days(TODAY, -2), customers=[customer])
+		[record] = records_of(customer, touchpoint)
+		make_communication(customer, days_ago=0)  # too late for this window
+		service.record_touches(TODAY)
+		self.assertEqual(records_of(customer, touchpoint)[0].status, engine.MISSED)
+		if record.todo:
+			self.assertEqual(frappe.db.get_value("ToDo", record.todo, "status"), "Cancelled")
+
+	def test_touchpoints_follow_tier_and_segment(self):
+		segment = make_segment().name
+		strategic = make_touchpoint(offset=1, tier="Strategic").name
+		for_segment = make_touchpoint(offset=1, segment=segment).name
+		smb = self.started_customer(1, cs_tier="SMB", cs_segment=segment)
+		service.plan_touchpoints(TODAY, customers=[smb])
+		planned = {r.touchpoint for r in records_of(smb)}
+		self.assertIn(for_segment, planned)
+		self.assertNotIn(strategic, planned)
+
+	def test_a_customer_without_an_order_has_no_start(self):
+		touchpoint = make_touchpoint(offset=0).name
+		customer = make_customer(cs_owner=CSM1).name
+		make_sales_invoice(customer, rate=100)  # live, but no Sales Order: no lifecycle start
+		service.plan_touchpoints(TODAY, customers=[customer])
+		self.assertFalse(records_of(customer, touchpoint))
+
+	def test_a_csm_sees_the_touchpoints_of_her_book_only(self):
+		make_touchpoint(offset=1)
+		mine = self.started_customer(1)
+		theirs = make_customer(cs_owner=CSM2).name
+		make_sales_order(theirs, transaction_date=add_days(TODAY, -1))
+		service.plan_touchpoints(TODAY, customers=[mine, theirs])
+		frappe.set_user(CSM1)
+		seen = {r.customer for r in frappe.get_list("Customer Touchpoint", fields=["customer"])}
+		self.assertIn(mine, seen)
+		self.assertNotIn(theirs, seen)
+		other = records_of(theirs)[0].name
+		self.assertFalse(frappe.has_permission("Customer Touchpoint", "read", doc=other))
+
+	def test_the_customer_form_plans_its_own_touchpoints_only(self):
+		from customer_success.segments import api
+
+		touchpoint = make_touchpoint(offset=1).name
+		mine = self.started_customer(1)
+		theirs = make_customer(cs_owner=CSM2).name
+		frappe.set_user(CSM1)
+		api.plan_customer_touchpoints(mine)
+		self.assertEqual(len(records_of(mine, touchpoint)), 1)
+		self.assertTrue(any(r["touchpoint"] == touchpoint for r in api.customer_touchpoints(mine)))
+		self.assertRaises(frappe.PermissionError, api.plan_customer_touchpoints, theirs)
+
+	def test_touchpoint_bounds(self):
+		self.assertRaises(frappe.ValidationError, make_touchpoint, offset=-1)
+		self.assertRaises(frappe.ValidationError, make_touchpoint, repeat=20, window=10)
+
+	def test_the_daily_run_is_idempotent(self):
+		touchpoint = make_touchpoint(offset=1).name
+		customer = self.started_customer(1)
+		# the job commits each step: here the test's transaction must stay open to be rolled back
+		with change_settings(plan_touchpoints=1), patch.object(frappe.db, "commit"):
+			service.run_daily(TODAY)
+			service.run_daily(TODAY)
+		self.assertEqual(len(records_of(customer, touchpoint)), 1)
+
+
+class TestTemplatesAndReport(SegmentsTestCase):
+	def test_the_template_of_the_segment_and_tier_is_chosen(self):
+		from customer_success.success_plans import api as plan_api
+		from customer_success.success_plans import service as plans
+
+		segment = make_segment().name
+		template = frappe.get_doc(
+			{
+				"doctype": "Success Plan Template",
+				"template_name": f"_CS Test Template {frappe.generate_hash(length=6)}",
+				"enabled": 1,
+				"tier": "Strategic",
+				"segment": segment,
+				"objectives": [{"objective": "Adoption", "default_baseline": 10, "default_target": 50}],
+			}
+		).insert(ignore_permissions=True)
+		self.assertEqual(plans.template_for_tier("Strategic", segment), template.name)
+		self.assertNotEqual(plans.template_for_tier("Strategic", None), template.name)
+		customer = make_customer(cs_owner=CSM1, cs_tier="Strategic", cs_segment=segment).name
+		plan = plan_api.create_plan(customer)
+		self.assertEqual(frappe.db.get_value("Success Plan", plan, "template"), template.name)
+
+	def test_segment_performance_report(self):
+		segment = make_segment().name
+		green = make_customer(cs_owner=CSM1, cs_tier="Strategic", cs_segment=segment).name
+		red = make_customer(cs_owner=CSM2, cs_tier="Strategic", cs_segment=segment).name
+		make_sales_invoice(green, rate=3000, posting_date=add_days(TODAY, -20))
+		make_sales_invoice(red, rate=1000, posting_date=add_days(TODAY, -20))
+		frappe.db.set_value("Customer", green, {"cs_health_status": "Green", "cs_health_score": 80})
+		frappe.db.set_value("Customer", red, {"cs_health_status": "Red", "cs_health_score": 30})
+		active_plan(green)
+
+		columns, rows, _message, chart = segment_performance.execute({"group_by": "Segment"})
+		[row] = [r for r in rows if r["segment"] == segment]
+		self.assertEqual(row["customers"], 2)
+		self.assertEqual(row["revenue"], 4000)
+		self.assertEqual(row["average_health"], 55)
+		self.assertEqual(row["share_green"], 50)
+		self.assertEqual(row["plan_coverage"], 50)
+		self.assertIn("plan_coverage", [c["fieldname"] for c in columns])
+		self.assertEqual(len(chart["data"]["labels"]), len(rows))
+
+		_columns, rows, _message, _chart = segment_performance.execute({"group_by": "Tier and Segment"})
+		self.assertTrue(any(r["segment"] == segment and r["tier"] == "Strategic" for r in rows))
+
+		frappe.set_user(CSM1)  # her book only
+		_columns, rows, _message, _chart = segment_performance.execute({"group_by": "Segment"})
+		[row] = [r for r in rows if r["segment"] == segment]
+		self.assertEqual((row["customers"], row["revenue"], row["share_green"]), (1, 3000, 100))
+
+	def test_segment_retention_uses_the_renewals_maths(self):
+		from customer_success.tests.utils import ensure_fiscal_year
+
+		earlier = add_days(TODAY, -540)  # in (T - 24 months, T - 12 months]
+		ensure_fiscal_year(earlier)
+		segment, gone = make_segment().name, make_segment().name
+		grows = make_customer(cs_segment=segment).name
+		churns = make_customer(cs_segment=segment).name
+		new = make_customer(cs_segment=segment).name
+		lost = make_customer(cs_segment=gone).name
+		for name, before, after in (
+			(grows, 1000, 1200),
+			(churns, 1000, None),
+			(new, None, 700),
+			(lost, 500, None),
+		):
+			if before:
+				make_sales_invoice(name, rate=before, posting_date=earlier)
+			if after:
+				make_sales_invoice(name, rate=after, posting_date=add_days(TODAY, -30))
+		frappe.db.set_value("Customer", lost, "cs_lifecycle_stage", "Churned")
+
+		_columns, rows, _message, _chart = segment_performance.execute({"group_by": "Segment"})
+		[row] = [r for r in rows if r["segment"] == segment]
+		# S = 2000; E = 200; L = 1000; the new customer counts in neither
+		self.assertEqual((row["grr"], row["nrr"]), (50.0, 60.0))
+		[churned] = [r for r in rows if r["segment"] == gone]  # everyone left: the row still shows
+		self.assertEqual((churned["customers"], churned["grr"], churned["nrr"]), (0, 0.0, 0.0))
+
+	def test_a_bad_grouping_is_refused(self):
+		self.assertRaises(frappe.ValidationError, segment_performance.execute, {"group_by": "Colour"})
+
+	def test_segments_are_readable_by_csms_and_kept_by_managers(self):
+		segment = make_segment().name
+		frappe.set_user(CSM1)
+		self.assertTrue(frappe.has_permission("Customer Segment", "read", doc=segment))
+		self.assertFalse(frappe.has_permission("Customer Segment", "write", doc=segment))
+		frappe.set_user(MANAGER)
+		self.assertTrue(frappe.has_permission("Customer Segment", "write", doc=segment))
