@@ -131,6 +131,9 @@ has_permission = {
 	"Dashboard Chart": "customer_success.permissions.own_widget_has_permission",
 }
 
+# Usage: a malformed JSON body sent to the ingest endpoint gets the API's 400, not frappe's 500.
+after_request = ["customer_success.usage.service.refuse_malformed_json"]
+
 doc_events = {
 	"Customer": {
 		"validate": "customer_success.integrations.erpnext.customer.protect_customer_success_fields"
@@ -150,6 +153,8 @@ doc_events = {
 	# Alerts: a playbook task's ToDo closed moves the alert; an Opportunity's outcome shows on it.
 	"ToDo": {"on_update": "customer_success.alerts.service.on_todo_update"},
 	"Opportunity": {"on_update": "customer_success.integrations.erpnext.opportunity.on_update"},
+	# Renewals: a cancelled contract's open renewal closes as Cancelled.
+	"Contract": {"on_cancel": "customer_success.integrations.erpnext.contract.on_cancel"},
 }
 
 # Called as fn(handoff_doc) when a CSM accepts a Sales Handoff (success plans register here).

@@ -16,12 +16,17 @@ from customer_success.numbers import is_number, round2
 # --- outcomes, calls, checkpoints ---------------------------------------------------------------
 
 OPEN, RENEWED, CHURNED = "Open", "Renewed", "Churned"
-STATUSES = (OPEN, RENEWED, CHURNED)
+# The renewal's contract was cancelled (amended or withdrawn): nothing to renew on that term.
+CANCELLED = "Cancelled"
+STATUSES = (OPEN, RENEWED, CHURNED, CANCELLED)
 
 WILL_RENEW, AT_RISK, WILL_CHURN = "Will Renew", "At Risk", "Will Churn"
 CALLS = (WILL_RENEW, AT_RISK, WILL_CHURN)
 
 EXPANSION, FLAT, CONTRACTION = "Expansion", "Flat", "Contraction"
+# Renewed, but the new term's worth is not known yet (no order, no invoice of its own): no change
+# is computed from nothing, and the forecast counts it at the old term's worth.
+UNKNOWN = "Unknown"
 
 CHURN_REASONS = (
 	"Price",
@@ -169,14 +174,48 @@ def term_days(start: date | None, end: date | None) -> int:
 	return (end - start).days + 1
 
 
-def invoice_window(start: date | None, end: date, today: date) -> tuple[date, date]:
-	"""The invoices that show what a contract is worth: those of its last twelve months, up to
-	today when it is still running (never before its start)."""
+def invoice_window(start: date | None, end: date, today: date) -> tuple[date, date] | None:
+	"""The twelve months whose invoices show what a contract is worth: the full trailing year ending
+	on its end date, or today while it still runs. None for a term that has not started yet (it has
+	earned nothing so far); never a reversed window."""
+	if start and start > today:
+		return None
 	last = min(end, today)
-	first = last - timedelta(days=DAYS_PER_YEAR - 1)
-	if start and start > first:
-		first = start
-	return first, last
+	return last - timedelta(days=DAYS_PER_YEAR - 1), last
+
+
+def contract_for_invoice(day: date, contracts: list[dict]) -> dict | None:
+	"""The one contract an invoice dated `day` belongs to, so no invoice counts for two contracts:
+	the contract whose term covers `day` (the latest-starting one when terms overlap), else the
+	customer's latest contract (latest start)."""
+	if not contracts:
+		return None
+
+	def latest(rows):
+		return max(rows, key=lambda c: (c.get("start_date") or date.min, c["name"]))
+
+	covering = [
+		c
+		for c in contracts
+		if (c.get("start_date") is None or c["start_date"] <= day)
+		and (c.get("end_date") is None or day <= c["end_date"])
+	]
+	return latest(covering or contracts)
+
+
+def invoiced_by_contract(
+	invoices: list[tuple[date, float]], contracts: list[dict], windows: dict[str, tuple[date, date] | None]
+) -> dict[str, float]:
+	"""{contract: the net amount of its own invoices (`contract_for_invoice`) inside its window}, for
+	one customer's `invoices` (posting date, amount) and all of its `contracts`; only contracts with
+	a window are answered."""
+	totals = {name: 0.0 for name, window in windows.items() if window}
+	for day, amount in invoices:
+		owner = contract_for_invoice(day, contracts)
+		window = windows.get(owner["name"]) if owner else None
+		if window and window[0] <= day <= window[1]:
+			totals[owner["name"]] += float(amount or 0)
+	return totals
 
 
 def revenue_at_stake(
@@ -190,23 +229,28 @@ def revenue_at_stake(
 
 	1. The contract's own Sales Order or Sales Invoice (Contract.document_type / document_name,
 	submitted): its net total over the contract's term, annualised.
-	2. Otherwise the customer's net invoiced revenue (credit notes netted) over the contract's last
-	twelve months up to today (`invoice_window`), annualised over the days that window covers.
-	3. Otherwise 0 ("none").
+	2. Otherwise its own invoices (each invoice belongs to one contract: `contract_for_invoice`),
+	credit notes netted, over the full twelve months of `invoice_window`: that sum is the year's
+	worth as it is, never scaled up from the days elapsed (an upfront or quarterly bill is not
+	multiplied). Only a term shorter than a year is scaled, by its own length (a six-month term's
+	invoices x 365 / its days).
+	3. Otherwise 0 ("none"): no document, or no invoice of its own yet (a term not started).
 	"""
 	days = term_days(start, end)
 	if is_number(document_total) and document_total and days:
 		return annualise(document_total, days), "document"
 	if is_number(invoiced) and invoiced:
-		first, last = invoice_window(start, end, today)
-		covered = term_days(first, last)
-		# a few days of a new term say little about a year: annualise no window under a quarter
-		return annualise(invoiced, max(covered, 91)), "invoices"
+		if days and days < DAYS_PER_YEAR:
+			return annualise(invoiced, days), "invoices"
+		return round2(float(invoiced)), "invoices"
 	return 0.0, "none"
 
 
-def renewal_change(at_stake: float, renewed: float) -> tuple[float, str]:
-	"""The change at renewal (renewed minus at stake) and whether it is an expansion or contraction."""
+def renewal_change(at_stake: float, renewed: float | None) -> tuple[float, str]:
+	"""The change at renewal (renewed minus at stake) and whether it is an expansion or contraction;
+	(0, Unknown) when the renewed amount is not known (None)."""
+	if renewed is None:
+		return 0.0, UNKNOWN
 	change = round2(float(renewed or 0) - float(at_stake or 0))
 	if change > 0:
 		return change, EXPANSION
@@ -223,10 +267,11 @@ def expected_revenue(
 	at_stake: float, status: str | None, outcome: str = OPEN, renewed_amount: float | None = None
 ) -> float:
 	"""Health-weighted expected revenue: a renewed renewal brings its renewed amount, a churned one
-	nothing, an open one its revenue at stake times its health's weight (HEALTH_WEIGHTS)."""
+	nothing, an open one its revenue at stake times its health's weight (HEALTH_WEIGHTS). A renewed
+	one whose new worth is not known yet (None) brings its revenue at stake."""
 	if outcome == RENEWED:
-		return round2(float(renewed_amount or 0))
-	if outcome == CHURNED:
+		return round2(float(at_stake or 0 if renewed_amount is None else renewed_amount))
+	if outcome in (CHURNED, CANCELLED):
 		return 0.0
 	return round2(float(at_stake or 0) * health_weight(status))
 

@@ -102,27 +102,43 @@ def document_totals(contracts: list[dict]) -> dict[str, float]:
 
 
 def invoiced_in_windows(contracts: list[dict], today: date) -> dict[str, float]:
-	"""{contract: the party's net invoiced revenue over the contract's `engine.invoice_window`}, in
-	one scan (each contract its own window), in the default company's currency."""
-	windows = {}
-	for c in contracts:
-		if c.get("end_date"):
-			windows[c["name"]] = (
-				c["customer"],
-				*engine.invoice_window(c.get("start_date"), c["end_date"], today),
-			)
-	if not windows:
+	"""{contract: its own net invoiced revenue over its `engine.invoice_window`} in the default
+	company's currency. Each invoice of a customer belongs to one of the customer's submitted
+	contracts (`engine.contract_for_invoice`), so two contracts never count the same invoice. Two
+	queries for all the contracts: their customers' contracts, and their invoices by day."""
+	windows = {c["name"]: engine.invoice_window(c.get("start_date"), c["end_date"], today) for c in contracts}
+	spans = [w for w in windows.values() if w]
+	if not spans:
 		return {}
+	customers = sorted({c["customer"] for c in contracts if windows.get(c["name"])})
+	contract = frappe.qb.DocType("Contract")
+	terms = defaultdict(list)
+	for row in (
+		frappe.qb.from_(contract)
+		.select(contract.name, contract.party_name, contract.start_date, contract.end_date)
+		.where(
+			(contract.party_type == "Customer")
+			& (contract.docstatus == 1)
+			& contract.party_name.isin(customers)
+		)
+		.run(as_dict=True)
+	):
+		terms[row.party_name].append(row)
+	known = {t["name"] for rows in terms.values() for t in rows}
+	for c in contracts:  # a contract asked about counts among its customer's, whatever its state
+		if c["name"] not in known:
+			terms[c["customer"]].append(c)
 	invoice = frappe.qb.DocType("Sales Invoice")
-	customers = sorted({customer for customer, _first, _last in windows.values()})
-	first = min(w[1] for w in windows.values())
-	last = max(w[2] for w in windows.values())
 	rows = (
 		frappe.qb.from_(invoice)
 		.select(
 			invoice.customer, invoice.company, invoice.posting_date, Sum(invoice.base_net_total).as_("net")
 		)
-		.where(invoice.customer.isin(customers) & (invoice.docstatus == 1) & invoice.posting_date[first:last])
+		.where(
+			invoice.customer.isin(customers)
+			& (invoice.docstatus == 1)
+			& invoice.posting_date[min(w[0] for w in spans) : max(w[1] for w in spans)]
+		)
 		.groupby(invoice.customer, invoice.company, invoice.posting_date)
 		.run(as_dict=True)
 	)
@@ -132,9 +148,14 @@ def invoiced_in_windows(contracts: list[dict], today: date) -> dict[str, float]:
 		by_customer[row.customer].append(
 			(row.posting_date, float(row.net or 0) * rates.get(row.company, 1.0))
 		)
+	asked = defaultdict(dict)
+	for c in contracts:
+		asked[c["customer"]][c["name"]] = windows[c["name"]]
 	totals = {}
-	for name, (customer, lo, hi) in windows.items():
-		totals[name] = sum(amount for day, amount in by_customer.get(customer, ()) if lo <= day <= hi)
+	for customer in customers:
+		totals.update(
+			engine.invoiced_by_contract(by_customer.get(customer, []), terms[customer], asked[customer])
+		)
 	return totals
 
 
@@ -195,6 +216,22 @@ def newer_contracts(renewals: list[str] | None = None) -> dict[str, dict]:
 		if newer:
 			found[name] = newer
 	return found
+
+
+def open_renewals_of_cancelled_contracts(contracts: list[str] | None = None) -> list[str]:
+	"""Open renewals whose contract is no longer submitted (cancelled, or amended)."""
+	renewal = frappe.qb.DocType(RENEWAL)
+	contract = frappe.qb.DocType("Contract")
+	query = (
+		frappe.qb.from_(renewal)
+		.join(contract)
+		.on(contract.name == renewal.contract)
+		.select(renewal.name)
+		.where((renewal.status == engine.OPEN) & (contract.docstatus != 1))
+	)
+	if contracts is not None:
+		query = query.where(contract.name.isin(contracts or [""]))
+	return query.run(pluck=True)
 
 
 def due_checkpoints(today: date) -> list[dict]:
@@ -340,7 +377,7 @@ def renewals_by_month(first: date, last: date, csm: str | None) -> list[dict]:
 	customer = frappe.qb.DocType("Customer")
 	year = frappe.qb.functions("YEAR", renewal.end_date)
 	month = frappe.qb.functions("MONTH", renewal.end_date)
-	condition = renewal.end_date[first:last]
+	condition = renewal.end_date[first:last] & (renewal.status != engine.CANCELLED)
 	if csm:
 		condition &= customer.cs_owner == csm
 	rows = (
@@ -456,6 +493,8 @@ def forecast_rows(filters: dict, csm: str | None) -> list[dict]:
 	)
 	if filters.get("status"):
 		condition &= renewal.status == filters["status"]
+	else:
+		condition &= renewal.status != engine.CANCELLED
 	return (
 		frappe.qb.from_(renewal)
 		.join(customer)
@@ -478,6 +517,7 @@ def forecast_rows(filters: dict, csm: str | None) -> list[dict]:
 			customer.cs_health_trend.as_("signal_trend"),
 			renewal.renewed_amount,
 			renewal.change_amount,
+			renewal.change_type,
 			renewal.churn_reason,
 		)
 		.where(condition)

@@ -3,6 +3,8 @@ checkpoints' ToDos and signals, and the outcomes (renewed, churned) the form, th
 share.
 
 Nightly, under one lock:
+0. open renewals whose contract was cancelled close as Cancelled (the Contract hook does it at
+   once; the pass catches any it missed);
 1. a Renewal for every submitted customer contract ending within the window (settings) that has
    none for that term (contract + end date, a unique key), with its two checkpoints;
 2. open renewals whose contract was already renewed (a newer contract of the customer starting
@@ -62,6 +64,7 @@ def run_nightly(today: date | None = None, commit: bool = True) -> dict:
 		return {"skipped": True}
 	try:
 		result = {
+			"cancelled": close_cancelled(commit=commit),
 			"created": create_renewals(today, commit=commit),
 			"renewed": close_renewed(commit=commit),
 		}
@@ -110,16 +113,21 @@ def create_renewals(today: date, contracts: list[str] | None = None, commit: boo
 
 
 def contract_worth(contracts: list[dict], today: date) -> dict[str, tuple[float, str]]:
-	"""{contract: (annualised revenue at stake, basis)} for many contracts, set-based."""
+	"""{contract: (annualised revenue at stake, basis described)} for many contracts, set-based."""
+	return {c.name: (amount, describe_basis(basis, c)) for c, (amount, basis) in _worth(contracts, today)}
+
+
+def _worth(contracts: list[dict], today: date):
+	"""(contract, (annualised amount, the engine's basis code)) for each contract."""
 	documents = queries.document_totals(contracts)
 	invoiced = queries.invoiced_in_windows(contracts, today)
-	worth = {}
 	for c in contracts:
-		amount, basis = engine.revenue_at_stake(
-			documents.get(c.name), c.start_date, c.end_date, invoiced.get(c.name), today
+		yield (
+			c,
+			engine.revenue_at_stake(
+				documents.get(c.name), c.start_date, c.end_date, invoiced.get(c.name), today
+			),
 		)
-		worth[c.name] = (amount, describe_basis(basis, c))
-	return worth
 
 
 def describe_basis(basis: str, contract: dict) -> str:
@@ -128,7 +136,7 @@ def describe_basis(basis: str, contract: dict) -> str:
 			_(contract.document_type), contract.document_name
 		)
 	if basis == "invoices":
-		return _("Invoices of the contract's last twelve months (to date), annualised")
+		return _("The contract's own invoices of its last twelve months (to date)")
 	return _("No order or invoice found")
 
 
@@ -172,6 +180,25 @@ def close_renewed(renewals: list[str] | None = None, commit: bool = False) -> li
 			commit,
 		)
 	return closed
+
+
+def close_cancelled(contracts: list[str] | None = None, commit: bool = False) -> list[str]:
+	"""Open renewals whose contract was cancelled close as Cancelled (their ToDos too): a cancelled
+	term has nothing to renew, and its amendment gets a renewal of its own from the nightly pass."""
+	closed = []
+
+	def close_one(name):
+		close(frappe.get_doc(RENEWAL, name), engine.CANCELLED, auto=True)
+		closed.append(name)
+
+	for name in queries.open_renewals_of_cancelled_contracts(contracts):
+		isolated(lambda n=name: close_one(n), _("Closing renewal {0} failed").format(name), RENEWAL, commit)
+	return closed
+
+
+def on_contract_cancel(contract: str):
+	"""A contract cancelled (the Contract hook): its open renewal closes as Cancelled at once."""
+	close_cancelled([contract])
 
 
 def raise_due_checkpoints(today: date, commit: bool = False) -> int:
@@ -314,26 +341,28 @@ def mark_renewed(doc, contract: str | None = None, order: str | None = None, amo
 		frappe.throw(_("Renewed Amount cannot be negative."))
 	doc.renewed_contract = contract
 	doc.renewed_order = order
-	doc.renewed_amount = flt(amount)
+	# a new term with no revenue yet: no change is computed from 0 (change type Unknown)
+	doc.renewed_amount = None if amount is None else flt(amount)
 	doc.change_amount, doc.change_type = engine.renewal_change(doc.revenue_at_stake, doc.renewed_amount)
 	close(doc, engine.RENEWED, auto=auto)
 
 
-def renewed_worth(contract: str | None, order: str | None) -> float:
+def renewed_worth(contract: str | None, order: str | None) -> float | None:
 	"""The new contract's annualised worth (as a renewal's revenue at stake is taken), else the
-	order's net total (a renewal order is the next year's subscription)."""
+	order's net total (a renewal order is the next year's subscription). None when neither shows
+	any revenue yet (a new term with no order or invoice of its own): unknown, not zero."""
 	today = getdate(nowdate())
 	if contract:
-		rows = queries.contract_rows([contract])
-		amount = contract_worth(rows, today)[contract][0] if rows else 0.0
-		if amount:
-			return amount
+		for _row, (amount, basis) in _worth(queries.contract_rows([contract]), today):
+			if basis != "none":
+				return amount
 	if order:
 		total = queries.document_totals(
 			[{"name": "order", "document_type": "Sales Order", "document_name": order}]
 		)
-		return float(total.get("order") or 0)
-	return 0.0
+		if "order" in total:
+			return float(total["order"] or 0)
+	return None
 
 
 def mark_churned(doc, reason: str, note: str | None = None, churned_on=None):

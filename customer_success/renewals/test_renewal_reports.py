@@ -123,6 +123,22 @@ class TestRevenueRetention(RenewalTestCase):
 		with self.assertRaises(frappe.ValidationError):
 			rows_of(revenue_retention, from_date=today(), to_date=add_days(today(), -1))
 
+	def test_a_period_not_finished_is_read_to_today_never_beyond(self):
+		customer = make_customer(cs_owner=BOOK, cs_tier="Mid-Market").name
+		for months in range(24):  # the same bill every month, this month's included
+			self.invoice(customer, 1000, add_months(today(), -months))
+		rows = rows_of(
+			revenue_retention,
+			from_date=add_months(today(), -1),
+			to_date=add_months(today(), 5),
+			customer=customer,
+		)
+		self.assertEqual(getdate(rows[-1]["period_end"]), today(), "the last period is read up to today")
+		self.assertTrue(all(getdate(r["period_end"]) <= today() for r in rows))
+		last = rows[-1]
+		self.assertEqual((last["customers"], last["starting_revenue"]), (1, 12000.0))
+		self.assertEqual((last["contraction"], last["churn"], last["grr"]), (0, 0, 100.0))
+
 
 class TestRenewalForecast(RenewalTestCase):
 	def setUp(self):

@@ -138,9 +138,9 @@ class TestRenewalRecords(RenewalTestCase):
 		make_credit_note(first, 500, posting_date=add_days(today(), -5))
 		service.create_renewals(today(), contracts=[contract.name])
 		doc = renewal_of(contract.name)
-		# 2,500 net over the 301 days of the term so far
-		self.assertAlmostEqual(doc.revenue_at_stake, round(2500 * 365 / 301, 2), places=2)
-		self.assertIn("Invoices", doc.revenue_basis)
+		# 2,500 net in the twelve months to date: a year's worth as it is (a term of a year or more)
+		self.assertAlmostEqual(doc.revenue_at_stake, 2500.0, places=2)
+		self.assertIn("invoices", doc.revenue_basis)
 
 	def test_a_renewal_whose_contract_was_renewed_closes_itself(self):
 		customer = make_customer(cs_owner=CSM).name
@@ -196,6 +196,82 @@ class TestRenewalRecords(RenewalTestCase):
 		second = service.run_nightly(commit=False)
 		self.assertNotIn(renewal_of(contract.name).name, second["created"])
 		self.assertEqual(frappe.db.count("Renewal", {"contract": contract.name}), 1)
+
+
+class TestRevenueAndTerms(RenewalTestCase):
+	"""Each invoice counts for one contract; upfront bills are not annualised up; a new term with no
+	revenue yet is no contraction; a cancelled contract's renewal closes."""
+
+	def test_an_upfront_bill_is_a_years_worth_not_more(self):
+		customer = make_customer(cs_owner=CSM).name
+		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 65))
+		make_sales_invoice(customer, rate=12000, posting_date=add_days(today(), -300))
+		service.create_renewals(today(), contracts=[contract.name])
+		self.assertAlmostEqual(renewal_of(contract.name).revenue_at_stake, 12000.0, places=2)
+
+	def test_each_invoice_counts_for_one_contract(self):
+		customer = make_customer(cs_owner=CSM).name
+		first = make_contract(customer, add_days(today(), -300), add_days(today(), 65))
+		second = make_contract(customer, add_days(today(), -200), add_days(today(), 165))
+		make_sales_invoice(customer, rate=6000, posting_date=add_days(today(), -250))  # the first's only
+		make_sales_invoice(customer, rate=9000, posting_date=add_days(today(), -100))  # both: the later
+		service.create_renewals(today(), contracts=[first.name, second.name])
+		self.assertAlmostEqual(renewal_of(first.name).revenue_at_stake, 6000.0, places=2)
+		self.assertAlmostEqual(renewal_of(second.name).revenue_at_stake, 9000.0, places=2)
+
+	def test_a_new_term_with_no_revenue_yet_is_no_contraction(self):
+		customer = make_customer(cs_owner=CSM).name
+		for days in (-270, -180, -90, -5):
+			make_sales_invoice(customer, rate=3000, posting_date=add_days(today(), days))
+		old = make_contract(customer, add_days(today(), -364), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[old.name])
+		name = renewal_of(old.name).name
+		new = make_contract(customer, add_days(today(), 61), add_days(today(), 425))
+		self.assertEqual(service.close_renewed([name]), [name])
+		doc = frappe.get_doc("Renewal", name)
+		self.assertAlmostEqual(doc.revenue_at_stake, 12000.0, places=2)
+		self.assertEqual((doc.status, doc.renewed_contract), ("Renewed", new.name))
+		self.assertEqual((doc.change_amount, doc.change_type), (0, "Unknown"))
+		self.assertEqual(doc.weighted_revenue, doc.revenue_at_stake, "counted at the old term's worth")
+		self.assertEqual(service.renewed_worth(new.name, None), None)
+
+	def test_a_cancelled_contracts_renewal_closes_and_its_amendment_gets_one(self):
+		from customer_success.customer_success import api as desk
+
+		customer = make_customer(cs_owner=CSM).name
+		order = make_sales_order(customer, rate=10000)
+		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60), order.name)
+		service.run_nightly(commit=False)
+		name = renewal_of(contract.name).name
+		due_before = desk.renewals_due()["value"]
+
+		contract.reload()
+		contract.cancel()
+		self.assertEqual(frappe.db.get_value("Renewal", name, "status"), "Cancelled")
+		self.assertFalse(frappe.db.exists("ToDo", {"reference_name": name, "status": "Open"}))
+		amended = frappe.copy_doc(contract)
+		amended.amended_from = contract.name
+		amended.end_date = add_days(today(), 65)
+		amended.docstatus = 0
+		amended.insert(ignore_permissions=True)
+		amended.submit()
+		service.run_nightly(commit=False)
+
+		self.assertEqual(
+			frappe.get_all("Renewal", filters={"customer": customer, "status": "Open"}, pluck="contract"),
+			[amended.name],
+		)
+		self.assertEqual(desk.renewals_due()["value"], due_before, "the desk counts it once")
+		self.assertEqual(service.create_renewals(today(), contracts=[contract.name]), [])
+
+	def test_the_nightly_pass_closes_a_renewal_its_contract_left_open(self):
+		customer = make_customer(cs_owner=CSM).name
+		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		name = renewal_of(contract.name).name
+		frappe.db.set_value("Contract", contract.name, "docstatus", 2)  # cancelled without the hook
+		self.assertEqual(service.run_nightly(commit=False)["cancelled"], [name])
+		self.assertEqual(frappe.db.get_value("Renewal", name, "status"), "Cancelled")
 
 
 class TestCheckpoints(RenewalTestCase):
@@ -325,6 +401,43 @@ class TestOutcomes(RenewalTestCase):
 		)
 		self.assertNotEqual(getdate(doc.checkpoints[0].due_date), add_days(today(), 500))
 		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_lifecycle_stage") or "", "")
+
+	def test_a_closed_renewals_calls_are_final_and_its_currency_kept(self):
+		customer = make_customer(cs_owner=CSM).name
+		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		name = renewal_of(contract.name).name
+		frappe.set_user(CSM)
+		api.record_checkpoint(name, "6 Months", "Will Churn", 0, "bad")
+		api.mark_churned(name, "Price", "gone")
+		doc = frappe.get_doc("Renewal", name)
+		currency = doc.currency
+		doc.checkpoints[0].call = "Will Renew"
+		doc.checkpoints[0].note = "rewritten"
+		doc.checkpoints[0].expected_amount = 99999
+		doc.currency = "EUR" if currency != "EUR" else "USD"
+		doc.save()
+		doc.reload()
+		row = doc.checkpoints[0]
+		self.assertEqual((row.call, row.note, row.expected_amount), ("Will Churn", "bad", 0))
+		self.assertEqual((doc.latest_call, doc.currency), ("Will Churn", currency))
+
+	def test_a_changed_call_is_dated_and_signed_again(self):
+		customer = make_customer(cs_owner=CSM).name
+		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		name = renewal_of(contract.name).name
+		api.record_checkpoint(name, "6 Months", "At Risk")
+		frappe.db.set_value(
+			"Renewal Checkpoint",
+			renewal_of(contract.name).checkpoints[0].name,
+			"recorded_on",
+			add_days(today(), -20),
+		)
+		frappe.set_user(CSM)
+		api.record_checkpoint(name, "6 Months", "Will Renew")
+		row = renewal_of(contract.name).checkpoints[0]
+		self.assertEqual((row.call, getdate(row.recorded_on), row.recorded_by), ("Will Renew", today(), CSM))
 
 
 class TestRenewalPermissions(RenewalTestCase):

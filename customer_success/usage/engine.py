@@ -23,6 +23,9 @@ DEFAULT_BATCH_LIMIT = 5000
 FUTURE_SLACK_DAYS = 1
 MAX_SOURCE_LENGTH = 140
 MAX_DAYS_BACK = 3650
+# The value column is decimal(21,9): twelve digits before the point. A larger value is a row's
+# fault (rejected with its reason), never a database error failing the whole batch.
+MAX_VALUE = 999_999_999_999
 
 # Batch errors (the whole batch is refused).
 MALFORMED, NOT_A_LIST, EMPTY, TOO_MANY = "malformed", "not_a_list", "empty", "too_many"
@@ -36,6 +39,7 @@ FUTURE_DATE = "future_date"
 TOO_OLD = "too_old"
 NOT_NUMERIC = "not_numeric"
 NEGATIVE = "negative"
+TOO_LARGE = "too_large"
 BAD_SOURCE = "bad_source"
 
 FIELDS = ("customer", "metric", "date", "value")
@@ -56,7 +60,8 @@ class BatchError(ValueError):
 def parse_batch(payload, limit=DEFAULT_BATCH_LIMIT) -> list:
 	"""The rows of a batch: `payload` is JSON text or already-parsed data, a list of rows or an
 	object holding them under "rows". Refuses (BatchError) malformed JSON, anything that is not a
-	list, an empty batch and one over `limit` rows; never looks inside the rows."""
+	list, an empty batch and one over `limit` rows (`limit` None: no limit, the scheduled pull's
+	case); never looks inside the rows."""
 	if isinstance(payload, bytes | bytearray):
 		try:
 			payload = payload.decode("utf-8")
@@ -75,6 +80,8 @@ def parse_batch(payload, limit=DEFAULT_BATCH_LIMIT) -> list:
 		raise BatchError(NOT_A_LIST, got=type(payload).__name__)
 	if not payload:
 		raise BatchError(EMPTY)
+	if limit is None:
+		return payload
 	limit = int(limit) if is_number(limit) and float(limit) > 0 else DEFAULT_BATCH_LIMIT
 	if len(payload) > limit:
 		raise BatchError(TOO_MANY, rows=len(payload), limit=limit)
@@ -158,6 +165,8 @@ def check_row(row, customers: set, metrics: set, today: date, default_source: st
 		return None, (NOT_NUMERIC, {"value": row["value"]})
 	if value < 0:
 		return None, (NEGATIVE, {"value": value})
+	if value > MAX_VALUE:
+		return None, (TOO_LARGE, {"value": row["value"], "max": MAX_VALUE})
 	source = row.get("source", default_source)
 	if source is None:
 		source = default_source

@@ -3,7 +3,8 @@ figures health and alerts read out (`usage_by_customer`).
 
 A batch from the API is taken row by row: bad rows are rejected with their reason, good rows are
 stored. A pulled payload comes from a machine we configured, so it is taken whole or not at all:
-one bad row, a 500, a timeout or garbage stores nothing and is logged.
+one bad row, a 500, a timeout or garbage stores nothing and is logged. The API's batch limit does
+not apply to the pull.
 """
 
 from datetime import date
@@ -70,6 +71,10 @@ def reason_message(code: str, details: dict) -> str:
 		return _("value: {0} is not a number.").format(frappe.as_json(details.get("value")))
 	if code == engine.NEGATIVE:
 		return _("value: {0} is negative; usage is zero or more.").format(details.get("value"))
+	if code == engine.TOO_LARGE:
+		return _("value: {0} is too large; at most {1}.").format(
+			frappe.as_json(details.get("value")), details.get("max")
+		)
 	if code == engine.BAD_SOURCE:
 		return _("source: must be text of at most {0} characters.").format(details.get("length"))
 	return _("The row is not valid.")
@@ -112,6 +117,40 @@ def ingest(payload, default_source: str = API_SOURCE) -> dict:
 			for index, code, details in checked.rejected
 		],
 	}
+
+
+INGEST_METHOD = "customer_success.usage.api.ingest"
+
+
+def refuse_malformed_json(response=None, request=None):
+	"""An `after_request` hook: a call to the ingest endpoint whose `application/json` body is not
+	JSON fails inside frappe (make_form_dict) before `ingest` runs, as a 500 with a traceback. That
+	reply becomes the API's own: 400 with the translated MalformedBatchError message."""
+	import json
+
+	if response is None or request is None or response.status_code != 500:
+		return
+	path = (request.path or "").rstrip("/")
+	if not (path.startswith("/api/") and path.endswith("/" + INGEST_METHOD)) or not request.is_json:
+		return
+	try:
+		json.loads(request.get_data(as_text=True) or "null")
+		return  # the body is JSON: the 500 is something else, left as it is
+	except ValueError as e:
+		message = batch_error_message(engine.BatchError(engine.MALFORMED, error=str(e)))
+	response.status_code = MalformedBatchError.http_status_code
+	response.mimetype = "application/json"
+	response.set_data(
+		json.dumps(
+			{
+				"exc_type": MalformedBatchError.__name__,
+				"exception": f"{MalformedBatchError.__module__}.{MalformedBatchError.__name__}: {message}",
+				"_server_messages": json.dumps(
+					[json.dumps({"message": message, "title": _("Usage Batch Refused"), "indicator": "red"})]
+				),
+			}
+		)
+	)
 
 
 # --- the scheduled pull -----------------------------------------------------------------------------
@@ -191,7 +230,9 @@ def _pull(settings: frappe._dict, today: date | None) -> dict:
 	except requests.RequestException as e:
 		return pull_failed(_("The usage endpoint could not be read: {0}").format(e))
 	try:
-		rows = engine.parse_batch(content, batch_limit())
+		# the API's batch limit guards a request; the pull reads a feed we configured, whatever its
+		# size, and stores it whole (the upsert writes it in chunks, inside one savepoint)
+		rows = engine.parse_batch(content, limit=None)
 	except engine.BatchError as e:
 		return pull_failed(batch_error_message(e))
 	try:

@@ -206,6 +206,21 @@ class TestPull(UsageTestCase):
 		self.assertIn("YYYY-MM-DD", result["message"])
 		self.assertEqual(self.stored(), [])
 
+	def test_a_feed_over_the_apis_batch_limit_is_stored_whole(self):
+		from customer_success.tests.utils import make_customer
+
+		customers = [self.customer, *(make_customer().name for _ in range(2))]
+		FeedHandler.rows = [
+			{"customer": c, "metric": SEATS, "date": str(add_days(today(), -d)), "value": d}
+			for c in customers
+			for d in range(1, 31)
+		]
+		with change_settings(usage_max_batch_rows=50):
+			result = self.pull("/good")
+		self.assertEqual(result, {"status": "Stored", "stored": 90})
+		self.assertEqual(self.new_errors, 0)
+		self.assertEqual(frappe.db.count("Customer Usage Metric", {"customer": ("in", customers)}), 90)
+
 	def test_an_unreachable_endpoint_is_logged(self):
 		result = self.pull("/good", usage_pull_url="http://127.0.0.1:9/usage")
 		self.assertEqual(result["status"], "Failed")

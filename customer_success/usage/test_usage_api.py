@@ -164,6 +164,15 @@ class TestUsageAPI(FrappeTestCase):
 		self.assertEqual(stored[self.customers[1]].source, "warehouse")
 		self.assertEqual({r.owner for r in stored.values()}, {FEED})
 
+	def test_a_value_beyond_the_column_is_rejected_with_its_reason_and_the_rest_stored(self):
+		response = self.post({"rows": [self.row(value=5), self.row(customer=1, value=1e13)]}, as_user=FEED)
+		self.assertEqual(response.status_code, 200, response.json)
+		reply = response.json["message"]
+		self.assertEqual((reply["received"], reply["stored"]), (2, 1))
+		self.assertEqual([r["index"] for r in reply["rejected"]], [1])
+		self.assertIn("too large", reply["rejected"][0]["reason"])
+		self.assertEqual([(r.customer, r.value) for r in self.stored()], [(self.customers[0], 5)])
+
 	def test_a_bare_json_list_and_basic_auth_are_accepted_too(self):
 		token = base64.b64encode(self.keys[FEED].encode()).decode()
 		response = self.post([self.row(value=3)], auth=f"Basic {token}")
@@ -197,13 +206,18 @@ class TestUsageAPI(FrappeTestCase):
 		response = self.post(as_user=FEED, data={"rows": text})
 		self.assertEqual(response.status_code, 400)
 		self.assertIn("not valid JSON", self.message(response))
-		# a body that is not JSON at all, sent as JSON: refused before anything is read
+		# a body that is not JSON at all, sent as JSON: frappe cannot read it, the API still answers
+		# with its own 400 and message, and no traceback
 		broken = self.post(
 			as_user=FEED,
 			data='{"rows": [',
 			headers={"Authorization": f"token {self.keys[FEED]}", "Content-Type": "application/json"},
 		)
-		self.assertGreaterEqual(broken.status_code, 400)
+		self.assertEqual(broken.status_code, 400)
+		self.assertEqual(broken.json["exc_type"], "MalformedBatchError")
+		self.assertIn("The batch is not valid JSON", self.message(broken))
+		self.assertIn("nothing was stored", self.message(broken))
+		self.assertNotIn("Traceback", broken.get_data(as_text=True))
 		# a JSON object without rows
 		empty = self.post({"rows": "nope"}, as_user=FEED)
 		self.assertEqual(empty.status_code, 400)

@@ -132,25 +132,57 @@ def test_revenue_at_stake_prefers_the_contracts_own_document():
 
 def test_revenue_at_stake_from_invoices_of_the_last_twelve_months():
 	today = date(2026, 12, 1)
-	# a year-long contract running since 2026-01-01: eleven months invoiced so far
+	# a year-long contract running since 2026-01-01: its invoices so far are the year's worth as
+	# they are, never scaled up from the days elapsed (an upfront or quarterly bill is not multiplied)
 	amount, basis = e.revenue_at_stake(None, date(2026, 1, 1), date(2026, 12, 31), 33500, today)
 	assert basis == "invoices"
-	assert amount == pytest.approx(33500 * 365 / 335)
+	assert amount == 33500
+	# an upfront annual bill a few days into a term stays one year's worth
+	amount, _ = e.revenue_at_stake(None, date(2026, 11, 25), date(2027, 11, 24), 12000, today)
+	assert amount == 12000
 	# a contract that ended: its last twelve months
 	assert e.invoice_window(date(2024, 1, 1), date(2025, 12, 31), today) == (
 		date(2025, 1, 1),
 		date(2025, 12, 31),
 	)
-	# a few days into a term: no less than a quarter
-	amount, _ = e.revenue_at_stake(None, date(2026, 11, 25), date(2027, 11, 24), 3000, today)
-	assert amount == pytest.approx(3000 * 365 / 91)
+	# a term shorter than a year is scaled by its own length
+	amount, _ = e.revenue_at_stake(None, date(2026, 7, 1), date(2026, 12, 31), 6000, today)
+	assert amount == pytest.approx(6000 * 365 / 184)
 	assert e.revenue_at_stake(None, date(2026, 1, 1), date(2026, 12, 31), 0, today) == (0.0, "none")
+
+
+def test_a_term_not_started_has_no_window_never_a_reversed_one():
+	today = date(2026, 12, 1)
+	assert e.invoice_window(date(2027, 1, 1), date(2027, 12, 31), today) is None
+	first, last = e.invoice_window(date(2026, 11, 30), date(2027, 11, 29), today)
+	assert first <= last == today
+
+
+def test_each_invoice_counts_for_one_contract():
+	old = {"name": "old", "start_date": date(2026, 1, 1), "end_date": date(2026, 12, 31)}
+	overlap = {"name": "overlap", "start_date": date(2026, 6, 1), "end_date": date(2027, 5, 31)}
+	new = {"name": "new", "start_date": date(2027, 1, 1), "end_date": date(2027, 12, 31)}
+	contracts = [old, overlap, new]
+	assert e.contract_for_invoice(date(2026, 3, 1), contracts) is old
+	assert e.contract_for_invoice(date(2026, 7, 1), contracts)["name"] == "overlap", "latest start"
+	assert e.contract_for_invoice(date(2025, 7, 1), contracts)["name"] == "new", "none covers: latest"
+	assert e.contract_for_invoice(date(2025, 7, 1), []) is None
+	today = date(2026, 12, 1)
+	windows = {c["name"]: e.invoice_window(c["start_date"], c["end_date"], today) for c in contracts}
+	invoices = [(date(2026, 3, 1), 100.0), (date(2026, 7, 1), 50.0), (date(2026, 11, 1), 25.0)]
+	totals = e.invoiced_by_contract(invoices, contracts, windows)
+	assert totals == {"old": 100.0, "overlap": 75.0}, "no invoice twice; a term not started has none"
+	assert sum(totals.values()) == sum(amount for _day, amount in invoices)
 
 
 def test_change_at_renewal():
 	assert e.renewal_change(1000, 1200) == (200, e.EXPANSION)
 	assert e.renewal_change(1000, 800) == (-200, e.CONTRACTION)
 	assert e.renewal_change(1000, 1000) == (0, e.FLAT)
+	# a new term with no revenue yet: no change computed from 0
+	assert e.renewal_change(1000, None) == (0, e.UNKNOWN)
+	assert e.expected_revenue(1000, "Red", e.RENEWED, None) == 1000
+	assert e.expected_revenue(1000, "Green", e.CANCELLED) == 0
 
 
 def test_the_contract_that_renewed_another_starts_on_or_after_its_end():

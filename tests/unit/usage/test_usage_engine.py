@@ -60,6 +60,8 @@ def test_a_batch_over_the_limit_is_refused_with_its_size_and_the_limit():
 	assert caught.value.code == u.TOO_MANY
 	assert caught.value.details == {"rows": 11, "limit": 10}
 	assert len(u.parse_batch([row()] * 10, limit=10)) == 10
+	# the scheduled pull passes no limit
+	assert len(u.parse_batch([row()] * (u.DEFAULT_BATCH_LIMIT + 1), limit=None)) == u.DEFAULT_BATCH_LIMIT + 1
 
 
 def test_a_limit_that_is_not_a_positive_number_falls_back_to_the_default():
@@ -112,6 +114,8 @@ def test_a_good_row_is_cleaned():
 		(row(value="inf"), u.NOT_NUMERIC),
 		(row(value=[1]), u.NOT_NUMERIC),
 		(row(value=-1), u.NEGATIVE),
+		(row(value=1e13), u.TOO_LARGE),
+		(row(value="1000000000000"), u.TOO_LARGE),
 		(row(source=5), u.BAD_SOURCE),
 		(row(source="x" * 141), u.BAD_SOURCE),
 	],
@@ -120,6 +124,10 @@ def test_a_bad_row_is_rejected_with_its_reason(bad, code):
 	clean, problem = check(bad)
 	assert clean is None
 	assert problem[0] == code
+
+
+def test_the_largest_value_the_column_holds_is_accepted():
+	assert check(row(value=u.MAX_VALUE))[0]["value"] == 999_999_999_999
 
 
 def test_tomorrow_is_accepted_for_a_sender_in_a_later_time_zone():

@@ -30,7 +30,17 @@ CHECKPOINT_FIELDS = (
 	"signal_trend",
 	"signal_on",
 )
-TERM_FIELDS = ("contract", "customer", "end_date", "contract_start", "revenue_at_stake", "revenue_basis")
+TERM_FIELDS = (
+	"contract",
+	"customer",
+	"end_date",
+	"contract_start",
+	"revenue_at_stake",
+	"revenue_basis",
+	"currency",
+)
+# What the CSM records on a checkpoint: final once the renewal is closed.
+CALL_FIELDS = ("call", "expected_amount", "note", "recorded_on", "recorded_by")
 
 
 class Renewal(Document):
@@ -147,10 +157,18 @@ class Renewal(Document):
 				),
 				title=_("Checkpoints"),
 			)
+		closed = before.status != engine.OPEN
 		for row in self.checkpoints:
 			old = stored[row.name]
 			for fieldname in CHECKPOINT_FIELDS:
 				row.set(fieldname, old.get(fieldname))
+			if closed:
+				# a closed renewal's calls are its history: a save never rewrites them
+				for fieldname in CALL_FIELDS:
+					row.set(fieldname, old.get(fieldname))
+			elif row.call and row.call != old.get("call"):
+				# a changed call is a new recording: dated and signed again below
+				row.recorded_on = row.recorded_by = None
 
 	def validate_checkpoints(self):
 		today = getdate(nowdate())
@@ -202,6 +220,7 @@ class Renewal(Document):
 		self.signal_score = health.get("cs_health_score")
 		self.signal_trend = health.get("cs_health_trend")
 		self.disagreement = int(engine.is_disagreement(self.latest_call, self.signal_status))
+		renewed = None if self.change_type == engine.UNKNOWN else self.renewed_amount
 		self.weighted_revenue = engine.expected_revenue(
-			self.revenue_at_stake, self.signal_status, self.status, self.renewed_amount
+			self.revenue_at_stake, self.signal_status, self.status, renewed
 		)

@@ -25,6 +25,7 @@ frappe.query_reports["Renewal Forecast"] = {
 				{ value: "Open", label: __("Open") },
 				{ value: "Renewed", label: __("Renewed") },
 				{ value: "Churned", label: __("Churned") },
+				{ value: "Cancelled", label: __("Cancelled") },
 			],
 		},
 		{

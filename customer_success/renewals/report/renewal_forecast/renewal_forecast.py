@@ -3,7 +3,8 @@ health-weighted expected revenue, and the disagreements (the CSM says renew, hea
 
 Expected revenue (renewals/engine.py `expected_revenue`): an open renewal's revenue at stake times
 its health weight (Green 90 %, Yellow 60 %, Red 30 %, no colour 50 %); a renewed one its renewed
-amount; a churned one nothing.
+amount (its revenue at stake while the new term's worth is Unknown); a churned one nothing.
+Renewals whose contract was cancelled are left out unless the Status filter asks for them.
 """
 
 from collections import defaultdict
@@ -22,8 +23,9 @@ def execute(filters: dict | None = None):
 	for row in queries.forecast_rows(filters, csm):
 		row.currency = currency
 		row.weight = 100 * engine.health_weight(row.signal_status) if row.status == engine.OPEN else None
+		renewed = None if row.change_type == engine.UNKNOWN else row.renewed_amount
 		row.expected_revenue = engine.expected_revenue(
-			row.revenue_at_stake, row.signal_status, row.status, row.renewed_amount
+			row.revenue_at_stake, row.signal_status, row.status, renewed
 		)
 		row.disagreement = int(engine.is_disagreement(row.latest_call, row.signal_status))
 		data.append(row)

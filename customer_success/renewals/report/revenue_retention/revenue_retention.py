@@ -5,11 +5,15 @@ S is that revenue. Each one's revenue in the next twelve months (T - 12 months, 
 own part of S, gives expansion, contraction or churn (renewals/engine.py `retention`). Revenue:
 submitted Sales Invoices by posting date, net total in company currency, credit notes netted;
 other companies' currencies converted at today's rate.
+
+A period is read no later than today: a To Date in the future is brought back to today (the
+current month is read up to today, over its own full twelve months), so no unfinished period
+shows revenue that simply has not been invoiced yet as contraction or churn.
 """
 
 import frappe
 from frappe import _
-from frappe.utils import add_months, get_first_day, nowdate
+from frappe.utils import add_months, get_first_day, getdate, nowdate
 
 from customer_success.renewals import engine, queries, service
 
@@ -18,6 +22,7 @@ MAX_POINTS = 36
 
 def execute(filters: dict | None = None):
 	filters, csm = service.report_scope(filters, get_first_day(add_months(nowdate(), -11)), nowdate())
+	filters.to_date = min(filters.to_date, getdate(nowdate()))
 	points = engine.retention_points(
 		filters.from_date, filters.to_date, filters.get("periodicity") or "Monthly"
 	)
