@@ -56,7 +56,7 @@ class Renewal(Document):
 
 		auto_closed: DF.Check
 		change_amount: DF.Currency
-		change_type: DF.Literal["", "Expansion", "Flat", "Contraction"]
+		change_type: DF.Literal["", "Expansion", "Flat", "Contraction", "Unknown"]
 		checkpoints: DF.Table[RenewalCheckpoint]
 		churn_note: DF.SmallText | None
 		churn_reason: DF.Literal[
@@ -92,7 +92,7 @@ class Renewal(Document):
 		signal_score: DF.Float
 		signal_status: DF.Literal["", "Green", "Yellow", "Red", "Insufficient Data"]
 		signal_trend: DF.Float
-		status: DF.Literal["Open", "Renewed", "Churned"]
+		status: DF.Literal["Open", "Renewed", "Churned", "Cancelled"]
 		term_key: DF.Data | None
 		weighted_revenue: DF.Currency
 
