@@ -29,10 +29,10 @@ const MAX_WORKSPACE_MS = Number(arg("max-workspace-ms", 1500));
 
 // Who is checked, and which widgets are meant for them.
 const PEOPLE = [
-	{ user: "alice.csm@example.com", role: "CSM", charts: 5, scope: "my book", shots: true },
-	{ user: "morgan.csmanager@example.com", role: "CS Manager", charts: 6, scope: "team" },
+	{ user: "alice.csm@example.com", role: "CSM", charts: 7, scope: "my book", shots: true },
+	{ user: "morgan.csmanager@example.com", role: "CS Manager", charts: 8, scope: "team" },
 ];
-const CARDS = 14;
+const CARDS = 17;
 const LISTS = [
 	"customer",
 	"sales-handoff",
