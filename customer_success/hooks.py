@@ -58,6 +58,11 @@ scheduler_events = {
 		"*/5 * * * *": ["customer_success.health.jobs.watch_recompute_runs"],
 		# 03:00 site time, after the health run: renewal records, checkpoints, self-closing.
 		"0 3 * * *": ["customer_success.renewals.jobs.nightly"],
+		# 02:30 site time: the roll-ups the reports read, reconciled with the ledger and the history.
+		"30 2 * * *": [
+			"customer_success.renewals.jobs.queue_revenue_rollup",
+			"customer_success.health.jobs.queue_trend_rollup",
+		],
 	},
 	# Usage from the configured endpoint, when the pull is enabled (a no-op otherwise).
 	"hourly_long": ["customer_success.usage.jobs.pull_usage"],
@@ -136,7 +141,9 @@ after_request = ["customer_success.usage.service.refuse_malformed_json"]
 
 doc_events = {
 	"Customer": {
-		"validate": "customer_success.integrations.erpnext.customer.protect_customer_success_fields"
+		"validate": "customer_success.integrations.erpnext.customer.protect_customer_success_fields",
+		# the revenue roll-up follows a customer to its new book
+		"on_update": "customer_success.integrations.erpnext.customer.on_update",
 	},
 	"Sales Order": {
 		"on_submit": "customer_success.integrations.erpnext.sales_order.draft_handoff_on_submit",
@@ -146,7 +153,12 @@ doc_events = {
 	"Project": {"on_update": "customer_success.integrations.erpnext.project.on_update"},
 	"Payment Entry": {"on_submit": "customer_success.integrations.erpnext.payment_entry.on_submit"},
 	"Sales Invoice": {
-		"on_submit": "customer_success.integrations.erpnext.sales_invoice.on_paid",
+		"on_submit": [
+			"customer_success.integrations.erpnext.sales_invoice.on_paid",
+			# the revenue roll-up (CSM Workload), kept current invoice by invoice
+			"customer_success.integrations.erpnext.sales_invoice.on_submit",
+		],
+		"on_cancel": "customer_success.integrations.erpnext.sales_invoice.on_cancel",
 		"on_update_after_submit": "customer_success.integrations.erpnext.sales_invoice.on_paid",
 	},
 	"Issue": {"on_update": "customer_success.integrations.erpnext.issue.on_update"},
@@ -162,7 +174,11 @@ cs_on_handoff_accepted = ["customer_success.success_plans.service.create_plan_fr
 
 # Called as fn(run=, status=, score_date=) when a health recompute run finishes (Completed or
 # Failed); alerts queue their rules pass here.
-cs_after_health_run = ["customer_success.alerts.service.after_health_run"]
+cs_after_health_run = [
+	"customer_success.alerts.service.after_health_run",
+	# the Health Trend roll-up refreshes the periods the run wrote
+	"customer_success.health.jobs.queue_trend_rollup",
+]
 
 # Called as fn(nps_response) when an NPS answer is recorded; alerts run the customer's NPS rules.
 cs_on_nps_answer = ["customer_success.alerts.service.on_nps_answer"]

@@ -569,3 +569,13 @@ def check_edit_rights(doc, editable_by_sales):
 
 class IncompleteHandoffError(frappe.ValidationError):
 	pass
+
+
+def move_customer(customer: str, values: dict):
+	"""Write the accepted handoff's CSM (and stage) onto the Customer, and let the revenue roll-up
+	follow the customer to its new book."""
+	from customer_success.renewals.service import customer_book_changed
+
+	old_csm, disabled = frappe.db.get_value("Customer", customer, ["cs_owner", "disabled"])
+	frappe.db.set_value("Customer", customer, values)
+	customer_book_changed(customer, old_csm, disabled, values.get("cs_owner", old_csm), disabled)

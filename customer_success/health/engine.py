@@ -8,7 +8,7 @@ gets no colour at all: its status is "Insufficient Data", never a green that onl
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from customer_success.numbers import clamp, is_number, linear, round2
 
@@ -629,3 +629,43 @@ def merge_outcomes(derived: list[dict], recorded: list[dict]) -> list[dict]:
 	seen = {(ev["customer"], ev["date"]) for ev in recorded}
 	events = list(recorded) + [ev for ev in derived if (ev["customer"], ev["date"]) not in seen]
 	return sorted(events, key=lambda ev: (ev["date"], ev["customer"], ev["outcome"]))
+
+
+# --- Health Trend periods (the report's buckets, and its roll-up's keys) ----------------------------
+
+TREND_PERIODS = ("Week", "Month")
+
+
+def trend_period_key(day: date, period: str) -> str:
+	"""The report's bucket of a day: ISO year and week as MariaDB's yearweek(day, 3) gives it
+	("202648"), or the month ("2026-11")."""
+	if period == "Week":
+		year, week, _weekday = day.isocalendar()
+		return f"{year}{week:02d}"
+	return f"{day.year:04d}-{day.month:02d}"
+
+
+def trend_period_bounds(day: date, period: str) -> tuple[date, date]:
+	"""The first and last day of the period holding `day`."""
+	if period == "Week":
+		start = day - timedelta(days=day.weekday())
+		return start, start + timedelta(days=6)
+	start = day.replace(day=1)
+	following = (start + timedelta(days=32)).replace(day=1)
+	return start, following - timedelta(days=1)
+
+
+def trend_periods_between(since: date, until: date, period: str) -> list[tuple[str, date, date]]:
+	"""[(key, first day, last day)] of every period overlapping [since, until], in order."""
+	periods = []
+	day = since
+	while day <= until:
+		start, end = trend_period_bounds(day, period)
+		periods.append((trend_period_key(day, period), start, end))
+		day = end + timedelta(days=1)
+	return periods
+
+
+def trend_periods_of(days) -> set[tuple[str, str]]:
+	"""{(period type, key)} of every week and month holding one of `days`."""
+	return {(period, trend_period_key(day, period)) for day in days for period in TREND_PERIODS}

@@ -11,3 +11,17 @@ def nightly_recompute():
 def watch_recompute_runs():
 	"""Every 5 minutes: retry or fail the chunks of a running recompute whose job died."""
 	return service.watch_recompute_runs()
+
+
+def queue_trend_rollup(**kwargs):
+	"""02:30, and after every health run (`cs_after_health_run`): the book's health per period
+	refreshed where the history changed, on the long queue (one at a time)."""
+	import frappe
+
+	if frappe.flags.in_test:
+		return  # tests refresh what they need themselves
+	service.queue_trend_refresh()
+
+
+def trend_rollup():
+	return service.refresh_trend_rollup(commit=True)

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import frappe
 from frappe.query_builder import Case, Order
-from frappe.query_builder.functions import Avg, Coalesce, Count, Max, Sum
+from frappe.query_builder.functions import Avg, Coalesce, Count, Max, Min, Sum
 from frappe.query_builder.terms import NamedParameterWrapper
 from frappe.utils import add_days, getdate, now_datetime
 
@@ -599,6 +599,7 @@ def upsert_scores(rows: list[dict], batch: int = 2000):
 	"""
 	if not rows:
 		return
+	mark_trend_stale(engine.trend_periods_of({getdate(row["score_date"]) for row in rows}))
 	now = now_datetime()
 	user = frappe.session.user
 	columns = (*SCORE_FIELDS, "creation", "modified", "owner", "modified_by", "docstatus")
@@ -637,6 +638,13 @@ def copy_scores_to_customers(lo: str, hi: str, today: date, computed_on=None):
 
 def compact_history(cutoff: date):
 	"""Before `cutoff`, keep one row per customer, model and month (the month's last), set-based."""
+	daily = daily_dates_before(cutoff)
+	if not daily:
+		return
+	first, last = daily
+	mark_trend_stale(
+		engine.trend_periods_of(add_days(first, n) for n in range((getdate(last) - getdate(first)).days + 1))
+	)
 	frappe.db.sql(
 		"""
 		update `tabCustomer Health Score` s
@@ -883,4 +891,127 @@ def churned_customers(customers) -> set[str]:
 		.select(customer.name)
 		.where((customer.cs_lifecycle_stage == "Churned") & customer.name.isin(customers))
 		.run(pluck=True)
+	)
+
+
+# --- the Health Trend roll-up (setup/rollups.py: cs_health_trend) -----------------------------------
+
+TREND_ROLLUP = "cs_health_trend"
+
+
+def mark_trend_stale(periods: set[tuple[str, str]]):
+	"""Every write to the score history marks the weeks and months it touched, in its own transaction:
+	the report computes those live until the refresh has read them again."""
+	if not periods:
+		return
+	ordered = sorted(periods)
+	frappe.db.sql(
+		f"insert into `{TREND_ROLLUP}` (`period_type`, `period`, `stale`, `version`) values "
+		+ ", ".join(["(%s, %s, 1, 1)"] * len(ordered))
+		+ " on duplicate key update `stale` = 1, `version` = `version` + 1",
+		[value for key in ordered for value in key],
+	)
+
+
+def daily_dates_before(cutoff: date) -> tuple[date, date] | None:
+	"""The first and last day of daily history before `cutoff` (what compaction may delete)."""
+	score = frappe.qb.DocType("Customer Health Score")
+	first, last = (
+		frappe.qb.from_(score)
+		.select(Min(score.score_date), Max(score.score_date))
+		.where((score.granularity == "Daily") & (score.score_date < cutoff))
+		.run()[0]
+	)
+	return (getdate(first), getdate(last)) if first else None
+
+
+def history_dates() -> list[date]:
+	"""Every day the score history holds (a loose scan of the score_date index)."""
+	score = frappe.qb.DocType("Customer Health Score")
+	return [getdate(d) for d in frappe.qb.from_(score).select(score.score_date).distinct().run(pluck=True)]
+
+
+def trend_rollup_rows(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+	if not keys:
+		return {}
+	rows = frappe.db.sql(
+		f"""select `period_type`, `period`, `period_end`, `customers`, `coloured`, `score_sum`, `green`,
+			`yellow`, `red`, `no_colour`, `stale`, `version`
+		from `{TREND_ROLLUP}` where (`period_type`, `period`) in ({", ".join(["(%s, %s)"] * len(keys))})""",
+		[value for key in keys for value in key],
+		as_dict=True,
+	)
+	return {(row.period_type, row.period): row for row in rows}
+
+
+def trend_version(key: tuple[str, str]) -> int | None:
+	found = frappe.db.sql(
+		f"select `version` from `{TREND_ROLLUP}` where `period_type` = %s and `period` = %s", key
+	)
+	return int(found[0][0]) if found else None
+
+
+def period_aggregate(start: date, end: date) -> dict:
+	"""One period's figures as Health Trend computes them: each customer once, by its latest score
+	from `start` to `end`; with the score sum and the count of coloured customers (the average's parts)."""
+	return frappe.db.sql(
+		"""
+		select max(score_date) as period_end, count(*) as customers,
+			ifnull(sum(status in ('Green', 'Yellow', 'Red')), 0) as coloured,
+			ifnull(sum(case when status in ('Green', 'Yellow', 'Red') then score end), 0) as score_sum,
+			ifnull(sum(status = 'Green'), 0) as green, ifnull(sum(status = 'Yellow'), 0) as yellow,
+			ifnull(sum(status = 'Red'), 0) as red,
+			ifnull(sum(status not in ('Green', 'Yellow', 'Red')), 0) as no_colour
+		from (
+			select score_date, status, score,
+				row_number() over (partition by customer order by score_date desc, name desc) as latest
+			from `tabCustomer Health Score`
+			where score_date between %(start)s and %(end)s
+		) scores
+		where latest = 1
+		""",
+		{"start": start, "end": end},
+		as_dict=True,
+	)[0]
+
+
+def write_trend_period(key: tuple[str, str], figures: dict, read_version: int | None):
+	"""Store a period's figures and clear `stale`, unless a write to its history came after
+	`read_version` was read (then it stays stale, for the next refresh)."""
+	values = {
+		"period_type": key[0],
+		"period": key[1],
+		"period_end": figures.get("period_end"),
+		**{f: figures.get(f) or 0 for f in ("customers", "coloured", "score_sum", "green", "yellow", "red", "no_colour")},
+		"version": read_version or 0,
+	}
+	columns = ("period_end", "customers", "coloured", "score_sum", "green", "yellow", "red", "no_colour")
+	if read_version is None:
+		frappe.db.sql(
+			f"""insert ignore into `{TREND_ROLLUP}` (`period_type`, `period`, {", ".join(f"`{c}`" for c in columns)},
+				`stale`, `version`)
+			values (%(period_type)s, %(period)s, {", ".join(f"%({c})s" for c in columns)}, 0, 0)""",
+			values,
+		)
+		return
+	frappe.db.sql(
+		f"""update `{TREND_ROLLUP}` set {", ".join(f"`{c}` = %({c})s" for c in columns)}, `stale` = 0
+		where `period_type` = %(period_type)s and `period` = %(period)s and `version` = %(version)s""",
+		values,
+	)
+
+
+def stale_trend_periods() -> list[tuple[str, str]]:
+	return [
+		(period_type, period)
+		for period_type, period in frappe.db.sql(
+			f"select `period_type`, `period` from `{TREND_ROLLUP}` where `stale` = 1"
+		)
+	]
+
+
+def history_exists_between(start: date, end: date) -> bool:
+	score = frappe.qb.DocType("Customer Health Score")
+	return bool(
+		frappe.qb.from_(score).select(score.score_date).where(score.score_date[start:end]).limit(1).run()
 	)

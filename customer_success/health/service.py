@@ -749,6 +749,8 @@ def tidy_history(score_date: str | None = None):
 	today = getdate(score_date or nowdate())
 	prune_history(today)
 	lapse_expired_overrides(today)
+	if not frappe.flags.in_test:
+		queue_trend_refresh()  # the run's day, and what pruning removed
 
 
 # --- the watchdog ----------------------------------------------------------------------------
@@ -943,3 +945,89 @@ def backtest_readings(customers, start: date, end: date, lookbacks=engine.BACKTE
 				"status": snap.status,
 			}
 	return events
+
+
+# --- the Health Trend roll-up: the whole book's health per week and month -------------------------
+
+TREND_ROLLUP_LOCK = "customer_success:health_trend_rollup"
+
+
+def queue_trend_refresh():
+	frappe.enqueue(
+		"customer_success.health.jobs.trend_rollup",
+		queue="long",
+		job_id="customer_success.health.jobs.trend_rollup",
+		deduplicate=True,
+		enqueue_after_commit=True,
+		timeout=3600,
+	)
+
+
+def refresh_trend_rollup(commit: bool = False) -> dict:
+	"""Compute afresh every period whose history changed since it was rolled up (stale), and every
+	period of the history not rolled up yet; set-based, one query per period. Idempotent; under a
+	lock, so two refreshes never overlap (the second skips). Each period is read and written in one
+	snapshot, and written only if no score was written to it meanwhile (its version)."""
+	if not take_lock(TREND_ROLLUP_LOCK, 0):
+		return {"skipped": True}
+	try:
+		in_history = engine.trend_periods_of(queries.history_dates())
+		present = set(queries.trend_rollup_rows(sorted(in_history)))
+		wanted = {key for key in in_history if key not in present}
+		wanted |= set(queries.stale_trend_periods())
+		for key in sorted(wanted):
+			refresh_trend_period(key, commit)
+		return {"refreshed": len(wanted)}
+	finally:
+		release_lock(TREND_ROLLUP_LOCK)
+
+
+def refresh_trend_period(key: tuple[str, str], commit: bool = False):
+	period_type, period = key
+	if commit:
+		frappe.db.commit()  # nosemgrep: the version and the figures are read in one fresh snapshot
+	version = queries.trend_version(key)
+	start, end = trend_key_bounds(period_type, period)
+	figures = queries.period_aggregate(start, end)
+	queries.write_trend_period(key, figures, version)
+	if commit:
+		frappe.db.commit()  # nosemgrep: one period, one unit of work
+
+
+def trend_key_bounds(period_type: str, period: str) -> tuple[date, date]:
+	if period_type == "Week":  # the Thursday of ISO week `period` lies in its ISO year
+		thursday = date.fromisocalendar(int(period[:4]), int(period[4:]), 4)
+		return engine.trend_period_bounds(thursday, "Week")
+	return engine.trend_period_bounds(getdate(f"{period}-01"), "Month")
+
+
+def book_history_by_period(since: date, until: date, period: str) -> list[dict]:
+	"""Health Trend over the whole book: each period from the roll-up when it is current and lies
+	within [since, until] (or nothing of its history lies outside), else computed live, so the rows
+	are always exactly `queries.history_by_period(None, since, until, period)`."""
+	periods = engine.trend_periods_between(since, until, period)
+	stored = queries.trend_rollup_rows([(period, key) for key, _start, _end in periods])
+	rows = []
+	for key, start, end in periods:
+		row = stored.get((period, key))
+		cut = (start < since and queries.history_exists_between(start, add_days(since, -1))) or (
+			end > until and queries.history_exists_between(add_days(until, 1), end)
+		)
+		if row is None or row.stale or cut:
+			rows.extend(queries.history_by_period(None, max(start, since), min(end, until), period))
+			continue
+		if not row.customers:
+			continue
+		rows.append(
+			frappe._dict(
+				period=int(key) if period == "Week" else key,
+				period_end=row.period_end,
+				customers=row.customers,
+				average_score=row.score_sum / row.coloured if row.coloured else None,
+				green=row.green,
+				yellow=row.yellow,
+				red=row.red,
+				no_colour=row.no_colour,
+			)
+		)
+	return rows

@@ -18,3 +18,21 @@ def run(today: str | None = None):
 	from customer_success.renewals import service
 
 	return service.run_nightly(today, commit=True)
+
+
+def queue_revenue_rollup():
+	"""02:30: the revenue roll-up's reconciliation, on the long queue (one at a time)."""
+	frappe.enqueue(
+		"customer_success.renewals.jobs.revenue_rollup",
+		queue="long",
+		job_id="customer_success.renewals.jobs.revenue_rollup",
+		deduplicate=True,
+		timeout=3600,
+	)
+
+
+def revenue_rollup():
+	"""Nightly (and after migrate): the revenue roll-up made equal to the ledger."""
+	from customer_success.renewals import service
+
+	return service.reconcile_revenue_rollup(commit=True)

@@ -670,3 +670,106 @@ def closed_outcomes(customers, start: date, end: date) -> list[dict]:
 		.run(as_dict=True)
 	)
 	return [{"customer": r.customer, "outcome": r.status, "date": getdate(r.end_date)} for r in rows]
+
+
+# --- the revenue roll-up: the ledger per day, company and CS Owner ---------------------------------
+# `cs_revenue_by_csm_day` (setup/rollups.py): submitted Sales Invoices (credit notes netted),
+# base_net_total summed per posting date, company and the customer's current CS Owner and disabled
+# flag. Every write adds a difference (`net_total + x`), so concurrent writers commute: an invoice
+# submitted or cancelled, a customer moved to another book, the nightly reconciliation.
+
+REVENUE_ROLLUP = "cs_revenue_by_csm_day"
+_ADD = (
+	"on duplicate key update `net_total` = `net_total` + values(`net_total`), "
+	"`invoices` = `invoices` + values(`invoices`)"
+)
+_COLUMNS = "(`csm`, `disabled`, `company`, `posting_date`, `net_total`, `invoices`)"
+
+
+def add_invoice_to_rollup(invoice: str, sign: int):
+	"""Add (sign 1: submitted) or take out (-1: cancelled) one invoice, as stored, under its
+	customer's current book."""
+	frappe.db.sql(
+		f"""
+		insert into `{REVENUE_ROLLUP}` {_COLUMNS}
+		select ifnull(c.cs_owner, ''), c.disabled, si.company, si.posting_date,
+			%(sign)s * si.base_net_total, %(sign)s
+		from `tabSales Invoice` si
+		join `tabCustomer` c on c.name = si.customer
+		where si.name = %(invoice)s
+		{_ADD}
+		""",
+		{"invoice": invoice, "sign": 1 if sign > 0 else -1},
+	)
+
+
+def move_customer_revenue(customer: str, old_csm: str | None, old_disabled: int, new_csm, new_disabled):
+	"""A customer changed book (CS Owner) or was disabled/enabled: its submitted invoices move from
+	the old key to the new, day by day."""
+	for csm, disabled, sign in ((old_csm, old_disabled, -1), (new_csm, new_disabled, 1)):
+		frappe.db.sql(
+			f"""
+			insert into `{REVENUE_ROLLUP}` {_COLUMNS}
+			select %(csm)s, %(disabled)s, si.company, si.posting_date,
+				%(sign)s * sum(si.base_net_total), %(sign)s * count(*)
+			from `tabSales Invoice` si
+			where si.customer = %(customer)s and si.docstatus = 1
+			group by si.company, si.posting_date
+			{_ADD}
+			""",
+			{"customer": customer, "csm": csm or "", "disabled": 1 if disabled else 0, "sign": sign},
+		)
+
+
+def revenue_cells_from_ledger() -> dict[tuple, tuple]:
+	"""{(csm, disabled, company, posting_date): (net_total, invoices)} computed afresh from the
+	ledger: one grouped scan of the submitted invoices (the billing index) with their customers."""
+	rows = frappe.db.sql(
+		"""
+		select ifnull(c.cs_owner, ''), c.disabled, si.company, si.posting_date,
+			sum(si.base_net_total), count(*)
+		from `tabSales Invoice` si
+		join `tabCustomer` c on c.name = si.customer
+		where si.docstatus = 1
+		group by 1, 2, 3, 4
+		"""
+	)
+	return {(csm, int(disabled), company, getdate(day)): (total, int(n)) for csm, disabled, company, day, total, n in rows}
+
+
+def revenue_cells_rolled_up() -> dict[tuple, tuple]:
+	rows = frappe.db.sql(
+		f"select `csm`, `disabled`, `company`, `posting_date`, `net_total`, `invoices` from `{REVENUE_ROLLUP}`"
+	)
+	return {(csm, int(disabled), company, getdate(day)): (total, int(n)) for csm, disabled, company, day, total, n in rows}
+
+
+def add_revenue_cells(cells: list[tuple], batch: int = 1000):
+	"""Add [(csm, disabled, company, posting_date, net_total, invoices)] to the roll-up."""
+	row_sql = "(%s, %s, %s, %s, %s, %s)"
+	for start in range(0, len(cells), batch):
+		part = cells[start : start + batch]
+		frappe.db.sql(
+			f"insert into `{REVENUE_ROLLUP}` {_COLUMNS} values {', '.join([row_sql] * len(part))} {_ADD}",
+			[value for cell in part for value in cell],
+		)
+
+
+def drop_empty_revenue_cells():
+	frappe.db.sql(f"delete from `{REVENUE_ROLLUP}` where `invoices` = 0 and `net_total` = 0")
+
+
+def rolled_up_revenue_by_csm(from_date: date, to_date: date, csm: str | None) -> list[tuple]:
+	"""[(csm, company, net revenue)] of the active customers' books from the roll-up: what
+	`customer_success` CSM Workload sums from the ledger when no tier or stage narrows the book."""
+	table = frappe.qb.Table(REVENUE_ROLLUP)
+	condition = (table.disabled == 0) & table.posting_date[from_date:to_date]
+	if csm:
+		condition &= table.csm == csm
+	return (
+		frappe.qb.from_(table)
+		.select(table.csm, table.company, Sum(table.net_total))
+		.where(condition)
+		.groupby(table.csm, table.company)
+		.run()
+	)

@@ -463,3 +463,60 @@ def report_scope(filters: dict | None, default_from, default_to) -> tuple[frappe
 	if filters.from_date > filters.to_date:
 		frappe.throw(_("From Date must be on or before To Date."), title=_("Invalid Dates"))
 	return filters, book_of()
+
+
+# --- the revenue roll-up (setup/rollups.py: cs_revenue_by_csm_day) -------------------------------
+
+REVENUE_ROLLUP_LOCK = "customer_success:revenue_rollup"
+
+
+def invoice_submitted(invoice: str):
+	"""Sales Invoice on_submit (a credit note too: its negative total nets)."""
+	queries.add_invoice_to_rollup(invoice, 1)
+
+
+def invoice_cancelled(invoice: str):
+	"""Sales Invoice on_cancel: what its submit added comes out."""
+	queries.add_invoice_to_rollup(invoice, -1)
+
+
+def customer_book_changed(customer: str, old_csm: str | None, old_disabled, new_csm, new_disabled):
+	"""A customer moved to another CS Owner's book, or was disabled or enabled: its revenue moves
+	with it (the Customer's on_update, and the app's own writes of `cs_owner`, call this)."""
+	if (old_csm or "") == (new_csm or "") and bool(old_disabled) == bool(new_disabled):
+		return
+	queries.move_customer_revenue(customer, old_csm, old_disabled, new_csm, new_disabled)
+
+
+def reconcile_revenue_rollup(commit: bool = False) -> dict:
+	"""Make the roll-up equal the ledger, set-based: the sums afresh and the roll-up are read in one
+	snapshot, and only their differences are added. Idempotent (a second run adds nothing), and an
+	invoice submitted meanwhile is not lost: its own addition is not in the snapshot, and it is
+	added to, never overwritten. Under a lock, so two runs never overlap (the second skips)."""
+	from customer_success.health.service import release_lock, take_lock
+
+	if not take_lock(REVENUE_ROLLUP_LOCK, 0):
+		return {"skipped": True}
+	try:
+		if commit:
+			frappe.db.commit()  # nosemgrep: a fresh snapshot for the two reads below
+		truth = queries.revenue_cells_from_ledger()
+		rolled = queries.revenue_cells_rolled_up()
+		differences = []
+		for key in truth.keys() | rolled.keys():
+			total, count = truth.get(key, (0, 0))
+			have_total, have_count = rolled.get(key, (0, 0))
+			if total != have_total or count != have_count:
+				differences.append((*key, total - have_total, count - have_count))
+		queries.add_revenue_cells(differences)
+		queries.drop_empty_revenue_cells()
+		if commit:
+			frappe.db.commit()  # nosemgrep: the roll-up is one unit of work
+		return {"cells": len(truth), "corrected": len(differences)}
+	finally:
+		release_lock(REVENUE_ROLLUP_LOCK)
+
+
+def rolled_up_revenue_by_csm(from_date, to_date, csm: str | None) -> list[tuple]:
+	"""[(csm or '', company, net revenue)] of the active customers, from the roll-up."""
+	return queries.rolled_up_revenue_by_csm(from_date, to_date, csm)

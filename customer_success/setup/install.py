@@ -7,7 +7,7 @@ permission rule an administrator removed or changed (see setup/roles.py).
 import frappe
 from frappe import _
 
-from customer_success.setup import custom_fields, defaults, indexes, roles
+from customer_success.setup import custom_fields, defaults, indexes, roles, rollups
 
 
 def after_install():
@@ -15,6 +15,7 @@ def after_install():
 	roles.make_role_permissions()
 	custom_fields.make_custom_fields()  # before the indexes: some index our cs_ columns
 	indexes.make_indexes()
+	rollups.make_tables()
 	make_defaults()
 	frappe.db.commit()  # nosemgrep: the install must persist before later hooks run
 
@@ -24,7 +25,20 @@ def after_migrate():
 	roles.make_role_permissions(only_new=True)
 	custom_fields.make_custom_fields()
 	indexes.make_indexes()
+	rollups.make_tables()
 	make_defaults()
+	queue_rollup_build()
+
+
+def queue_rollup_build():
+	"""Fill the roll-up tables in the background (the nightly job does it too); until then the
+	reports compute what is missing live, so nothing waits on it."""
+	if frappe.flags.in_test or frappe.flags.in_install:
+		return
+	for method in ("customer_success.renewals.jobs.revenue_rollup", "customer_success.health.jobs.trend_rollup"):
+		frappe.enqueue(
+			method, queue="long", job_id=method, deduplicate=True, enqueue_after_commit=True, timeout=3600
+		)
 
 
 def make_defaults():
@@ -55,3 +69,4 @@ def before_uninstall():
 	custom_fields.remove_custom_fields()
 	roles.remove_role_permissions()
 	indexes.remove_indexes()
+	rollups.remove_tables()

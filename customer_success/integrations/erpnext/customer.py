@@ -126,3 +126,14 @@ def keep_app_fields(doc):
 			doc.set(fieldname, before.get(fieldname))
 		else:
 			doc.set(fieldname, 0 if df.fieldtype in ("Float", "Int", "Currency", "Check") else None)
+
+
+def on_update(doc, method=None):
+	"""A customer moved to another CSM's book, or disabled or enabled: its revenue moves with it in
+	the roll-up the CSM Workload reads."""
+	from customer_success.renewals.service import customer_book_changed
+
+	before = doc.get_doc_before_save()
+	if before is None:
+		return  # a new customer has no submitted invoice yet
+	customer_book_changed(doc.name, before.cs_owner, before.disabled, doc.cs_owner, doc.disabled)

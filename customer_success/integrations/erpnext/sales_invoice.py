@@ -7,3 +7,16 @@ def on_paid(doc, method=None):
 	if doc.docstatus != 1 or doc.get("is_return") or (doc.outstanding_amount or 0) > 0:
 		return
 	run_trigger_safely(doc.customer, TRIGGER_INVOICE_PAID, doc, on_date=doc.posting_date)
+
+
+def on_submit(doc, method=None):
+	"""The revenue roll-up counts the invoice (a credit note nets)."""
+	from customer_success.renewals.service import invoice_submitted
+
+	invoice_submitted(doc.name)
+
+
+def on_cancel(doc, method=None):
+	from customer_success.renewals.service import invoice_cancelled
+
+	invoice_cancelled(doc.name)

@@ -293,7 +293,7 @@ class SalesHandoff(Document):
 		self.accepted_by = user
 		self.save_transition()
 
-		frappe.db.set_value("Customer", self.customer, customer_values)
+		service.move_customer(self.customer, customer_values)
 		service.close_assignments(self)
 		plans = service.run_acceptance_hooks(self)
 		if plans:

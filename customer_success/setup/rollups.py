@@ -1,0 +1,65 @@
+"""The roll-up tables the reports and cards read instead of aggregating the whole ledger or score
+history at request time. Plain tables, not doctypes: nothing edits or lists them; the nightly jobs
+fill them set-based and hooks keep them current between nights (`renewals.service` for revenue,
+`health.service` for the book's health per period). Made on install and migrate, dropped on
+uninstall; named `cs_…` without frappe's `tab` prefix, so `bench trim-database` (which drops `tab`
+tables without a doctype) leaves them alone.
+"""
+
+import frappe
+
+TABLES = {
+	# Submitted Sales Invoices (credit notes netted) summed per day, company and the customer's
+	# current CS Owner ('' for none) and disabled flag: the CSM Workload's revenue over any dates.
+	"cs_revenue_by_csm_day": """
+		create table if not exists `cs_revenue_by_csm_day` (
+			`csm` varchar(140) not null default '',
+			`disabled` tinyint not null default 0,
+			`company` varchar(140) not null,
+			`posting_date` date not null,
+			`net_total` decimal(21,9) not null default 0,
+			`invoices` int not null default 0,
+			primary key (`csm`, `disabled`, `company`, `posting_date`)
+		) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
+	""",
+	# The whole book's health per week and per month, exactly as Health Trend computes a period (each
+	# customer once, by its latest score in it). `stale` is set, and `version` bumped, by every write
+	# to the score history in that period (in the writer's transaction); the report computes a stale
+	# or missing period live, and the refresh clears `stale` only if no write came since it read.
+	"cs_health_trend": """
+		create table if not exists `cs_health_trend` (
+			`period_type` varchar(8) not null,
+			`period` varchar(16) not null,
+			`period_end` date null,
+			`customers` int not null default 0,
+			`coloured` int not null default 0,
+			`score_sum` decimal(30,9) not null default 0,
+			`green` int not null default 0,
+			`yellow` int not null default 0,
+			`red` int not null default 0,
+			`no_colour` int not null default 0,
+			`stale` tinyint not null default 1,
+			`version` bigint not null default 0,
+			primary key (`period_type`, `period`)
+		) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
+	""",
+}
+
+
+def make_tables():
+	for ddl in TABLES.values():
+		frappe.db.sql_ddl(ddl)
+
+
+def remove_tables():
+	for table in TABLES:
+		frappe.db.sql_ddl(f"drop table if exists `{table}`")  # our constant names
+
+
+def existing_tables() -> set[str]:
+	return set(
+		frappe.db.sql_list(
+			"select table_name from information_schema.tables where table_schema = %s and table_name in %s",
+			(frappe.conf.db_name, tuple(TABLES)),
+		)
+	)
