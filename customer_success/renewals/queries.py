@@ -680,8 +680,8 @@ def closed_outcomes(customers, start: date, end: date) -> list[dict]:
 
 REVENUE_ROLLUP = "cs_revenue_by_csm_day"
 _ADD = (
-	"on duplicate key update `net_total` = `net_total` + values(`net_total`), "
-	"`invoices` = `invoices` + values(`invoices`)"
+	f"on duplicate key update `{REVENUE_ROLLUP}`.`net_total` = `{REVENUE_ROLLUP}`.`net_total` + values(`net_total`), "
+	f"`{REVENUE_ROLLUP}`.`invoices` = `{REVENUE_ROLLUP}`.`invoices` + values(`invoices`)"
 )
 _COLUMNS = "(`csm`, `disabled`, `company`, `posting_date`, `net_total`, `invoices`)"
 
