@@ -2,7 +2,7 @@
 desk calls them. Prints a table; asserts nothing.
 
     cd ~/frappe-bench/sites
-    ../env/bin/python ../apps/customer_success/benchmarks/desk_timings.py --site SITE [--runs 5]
+    ../env/bin/python ../apps/customer_success/benchmarks/desk_timings.py --site SITE [--runs 5] [--make-csm]
 
 Everything is found on the site (every Number Card, Dashboard Chart and Report of the app's modules),
 so what other rooms add is timed too. Each is called the way the desk calls it:
@@ -11,9 +11,11 @@ so what other rooms add is timed too. Each is called the way the desk calls it:
   Custom chart its source's `get`;
 - a script report: frappe's `query_report.run` with the report's default filters (its Python
   defaults: the JS defaults are the same dates).
-Each runs as a CS Manager (the whole team: the worst case) and as the CSM with the largest book (on a
-book whose owners are not CSMs, the reports run as a CS Manager filtering by the largest book),
-once to warm up and then `--runs` times; the median is printed against the 300 ms target.
+Each runs as a CS Manager (the whole team: the worst case) and as the CSM with the largest book, once
+to warm up and then `--runs` times; the median is printed against the 300 ms target. On a book whose
+owners are not CSMs (a synthetic book), `--make-csm` gives the owner of the largest book the CSM role
+for the run (making that user if it does not exist) and takes it back at the end, changing nothing
+else; without it, the reports run as a CS Manager filtering by the largest book.
 """
 
 import argparse
@@ -74,6 +76,63 @@ def people() -> dict[str, str]:
 		# the largest book, which is the query a CSM's report runs
 		found["largest book"] = books[0][0]
 	return found
+
+
+def make_csm_of_largest_book() -> dict | None:
+	"""On a book whose owners are not CSMs (a synthetic book), give the owner of the largest book the
+	CSM role, so the desk can be timed as that CSM sees it. Only a user who is enabled and sees the
+	team in no other way (no CS Manager or System Manager role) qualifies; a missing owner is made a
+	user. Committed (every timing rolls back), and undone by `undo` (a role added, a user made): the
+	customers and everything else stay as they are. Returns what was changed, or None."""
+	from frappe.query_builder.functions import Count
+
+	from customer_success.constants import CSM_ROLE
+	from customer_success.permissions import SEE_ALL_ROLES
+
+	customer = frappe.qb.DocType("Customer")
+	books = (
+		frappe.qb.from_(customer)
+		.select(customer.cs_owner, Count("*"))
+		.where(customer.cs_owner.isnotnull() & (customer.cs_owner != "") & (customer.disabled == 0))
+		.groupby(customer.cs_owner)
+		.orderby(Count("*"), order=frappe.qb.desc)
+		.limit(20)
+		.run()
+	)
+	for owner, _n in books:
+		if owner in ("Administrator", "Guest"):
+			continue
+		if not frappe.db.exists("User", owner):
+			user = frappe.get_doc(
+				{"doctype": "User", "email": owner, "first_name": owner.split("@")[0], "send_welcome_email": 0}
+			)
+			user.flags.no_welcome_mail = True
+			user.insert(ignore_permissions=True)
+			user.add_roles(CSM_ROLE)
+			frappe.db.commit()  # nosemgrep: each timing rolls back; the user must outlive them
+			return {"user": owner, "made_user": True}
+		roles = set(frappe.get_roles(owner))
+		if not frappe.db.get_value("User", owner, "enabled") or roles & SEE_ALL_ROLES:
+			continue
+		frappe.get_doc("User", owner).add_roles(CSM_ROLE)
+		frappe.db.commit()  # nosemgrep: as above
+		return {"user": owner, "made_user": False}
+	return None
+
+
+def undo(change: dict | None):
+	"""Take back exactly what make_csm_of_largest_book did."""
+	if not change:
+		return
+	from customer_success.constants import CSM_ROLE
+
+	frappe.set_user("Administrator")
+	if change["made_user"]:
+		frappe.delete_doc("User", change["user"], ignore_permissions=True, force=True)
+	else:
+		frappe.get_doc("User", change["user"]).remove_roles(CSM_ROLE)
+	frappe.db.commit()  # nosemgrep: the undo must persist
+	log(f"undone: {'the user ' + change['user'] + ' deleted' if change['made_user'] else 'the CSM role taken from ' + change['user']}")
 
 
 def book_sizes(users: dict[str, str]) -> dict[str, int]:
@@ -188,11 +247,27 @@ def main():
 	parser.add_argument("--site", required=True)
 	parser.add_argument("--runs", type=int, default=5)
 	parser.add_argument("--only", help="time only the cards, charts or reports whose name contains this")
+	parser.add_argument(
+		"--make-csm",
+		action="store_true",
+		help="when no customer's owner is a CSM: give the owner of the largest book the CSM role for the "
+		"run (a missing owner is made a user), and take it back at the end",
+	)
 	args = parser.parse_args()
 	frappe.init(site=args.site)
 	frappe.connect()
+	change = None
 	try:
 		users = people()
+		if "CSM" not in users and args.make_csm:
+			change = make_csm_of_largest_book()
+			if change:
+				log(
+					f"made {change['user']} a CSM for this run"
+					+ (" (a new user)" if change["made_user"] else " (the CSM role added)")
+				)
+				frappe.clear_cache(user=change["user"])
+				users = people()
 		sizes = book_sizes(users)
 		log(f"site {args.site}: {sizes['CS Manager']:,} active customers")
 		for label, user in users.items():
@@ -221,7 +296,10 @@ def main():
 				log(f"| {kind} | {name} | {label} | {shown} | {error or rows} | {verdict} |")
 			frappe.set_user("Administrator")
 	finally:
-		frappe.destroy()
+		try:
+			undo(change)
+		finally:
+			frappe.destroy()
 
 
 if __name__ == "__main__":

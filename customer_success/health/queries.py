@@ -793,19 +793,15 @@ def latest_contract_ends(customers) -> dict[str, date]:
 
 def submitted_contracts(customers, ending_from: date, ending_to: date) -> dict[str, list[tuple[date, date]]]:
 	"""{customer: [(start, end)] of all its submitted contracts}, for the customers of the sub-query
-	that have a contract ending in [ending_from, ending_to]."""
+	(None: every customer) that have a contract ending in [ending_from, ending_to]."""
 	contract = frappe.qb.DocType("Contract")
 	ending = frappe.qb.DocType("Contract").as_("ending")
-	with_end_in_period = (
-		frappe.qb.from_(ending)
-		.select(ending.party_name)
-		.where(
-			(ending.party_type == "Customer")
-			& (ending.docstatus == 1)
-			& ending.end_date[ending_from:ending_to]
-			& ending.party_name.isin(customers)
-		)
+	ending_in_period = (
+		(ending.party_type == "Customer") & (ending.docstatus == 1) & ending.end_date[ending_from:ending_to]
 	)
+	if customers is not None:
+		ending_in_period &= ending.party_name.isin(customers)
+	with_end_in_period = frappe.qb.from_(ending).select(ending.party_name).distinct().where(ending_in_period)
 	rows = (
 		frappe.qb.from_(contract)
 		.select(contract.party_name, contract.start_date, contract.end_date)
@@ -884,14 +880,12 @@ def history_by_period(customers, since: date, until: date, period: str) -> list[
 
 
 def churned_customers(customers) -> set[str]:
-	"""The customers of the sub-query whose lifecycle stage is Churned."""
+	"""The customers of the sub-query (None: every customer) whose lifecycle stage is Churned."""
 	customer = frappe.qb.DocType("Customer")
-	return set(
-		frappe.qb.from_(customer)
-		.select(customer.name)
-		.where((customer.cs_lifecycle_stage == "Churned") & customer.name.isin(customers))
-		.run(pluck=True)
-	)
+	churned = customer.cs_lifecycle_stage == "Churned"
+	if customers is not None:
+		churned &= customer.name.isin(customers)
+	return set(frappe.qb.from_(customer).select(customer.name).where(churned).run(pluck=True))
 
 
 # --- the Health Trend roll-up (setup/rollups.py: cs_health_trend) -----------------------------------

@@ -657,16 +657,16 @@ def open_renewal_ends(customers) -> dict[str, dict]:
 
 def closed_outcomes(customers, start: date, end: date) -> list[dict]:
 	"""Renewals closed as Renewed or Churned whose term ended in [start, end], of the customers of
-	the sub-query, as outcome events {"customer", "outcome", "date"} (the Health Backtest's)."""
+	the sub-query (None: every customer), as outcome events {"customer", "outcome", "date"} (the
+	Health Backtest's)."""
 	renewal = frappe.qb.DocType("Renewal")
+	condition = renewal.status.isin((engine.RENEWED, engine.CHURNED)) & renewal.end_date[start:end]
+	if customers is not None:
+		condition &= renewal.customer.isin(customers)
 	rows = (
 		frappe.qb.from_(renewal)
 		.select(renewal.customer, renewal.status, renewal.end_date)
-		.where(
-			renewal.status.isin((engine.RENEWED, engine.CHURNED))
-			& renewal.end_date[start:end]
-			& renewal.customer.isin(customers)
-		)
+		.where(condition)
 		.run(as_dict=True)
 	)
 	return [{"customer": r.customer, "outcome": r.status, "date": getdate(r.end_date)} for r in rows]

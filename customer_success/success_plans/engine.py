@@ -109,11 +109,15 @@ def checkin_due(last_checkin: date | None, plan_start: date, today: date, cadenc
 def renewal_plan_coverage(renewing_customers, customers_with_agreed_plan) -> dict:
 	"""Headline KPI: of the customers renewing soon, the share that has an agreed success plan."""
 	renewing = set(renewing_customers)
-	covered = renewing & set(customers_with_agreed_plan)
-	share = round2(100.0 * len(covered) / len(renewing)) if renewing else None
+	return plan_coverage(len(renewing), len(renewing & set(customers_with_agreed_plan)))
+
+
+def plan_coverage(renewing: int, with_plan: int) -> dict:
+	"""The KPI from its two counts: `with_plan` of the `renewing` customers have an agreed plan."""
+	share = round2(100.0 * with_plan / renewing) if renewing else None
 	return {
-		"renewing": len(renewing),
-		"with_plan": len(covered),
+		"renewing": renewing,
+		"with_plan": with_plan,
 		"share": share,
 		"target_met": share is not None and share >= 50.0,
 	}

@@ -203,6 +203,45 @@ def renewing_customers(start: date, end: date, csm: str | None = None) -> set[st
 	)
 
 
+def renewal_plan_counts(start: date, end: date, csm: str | None, statuses) -> tuple[int, int]:
+	"""(customers renewing from `start` to `end` as `renewing_customers` counts them, those of them
+	with an agreed plan): counted in the database, without carrying the customers' names out and
+	back (a whole book renews by the tens of thousands). The contracts are read from the app's
+	party/end index alone."""
+	contract = frappe.qb.DocType("Contract")
+	plan = frappe.qb.DocType("Success Plan")
+	latest_end = Max(contract.end_date)
+	condition = (
+		(contract.party_type == "Customer") & (contract.docstatus == 1) & contract.end_date.isnotnull()
+	)
+	if csm:
+		customer = frappe.qb.DocType("Customer")
+		condition &= contract.party_name.isin(
+			frappe.qb.from_(customer).select(customer.name).where(customer.cs_owner == csm)
+		)
+	renewing = (
+		frappe.qb.from_(contract)
+		.select(contract.party_name.as_("customer"))
+		.where(condition)
+		.groupby(contract.party_name)
+		.having((latest_end >= start) & (latest_end <= end))
+	).as_("renewing")
+	agreed = (
+		frappe.qb.from_(plan)
+		.select(plan.customer)
+		.where(plan.status.isin(statuses) & plan.agreed_on.isnotnull())
+		.distinct()
+	).as_("agreed")
+	count, with_plan = (
+		frappe.qb.from_(renewing)
+		.left_join(agreed)
+		.on(agreed.customer == renewing.customer)
+		.select(Count("*"), Count(agreed.customer))
+		.run()[0]
+	)
+	return int(count or 0), int(with_plan or 0)
+
+
 def customers_with_agreed_plan(customers, statuses) -> set[str]:
 	if not customers:
 		return set()

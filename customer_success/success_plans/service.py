@@ -373,9 +373,8 @@ def renewal_plan_coverage(today=None, months: int = 6, csm: str | None = None) -
 	share with an agreed plan."""
 	today = getdate(today or nowdate())
 	until = getdate(frappe.utils.add_months(today, months))
-	renewing = queries.renewing_customers(today, until, csm)
-	agreed = queries.customers_with_agreed_plan(renewing, engine.AGREED_PLAN_STATUSES)
-	return engine.renewal_plan_coverage(renewing, agreed)
+	renewing, with_plan = queries.renewal_plan_counts(today, until, csm, engine.AGREED_PLAN_STATUSES)
+	return engine.plan_coverage(renewing, with_plan)
 
 
 # --- the customer portal -------------------------------------------------------------------

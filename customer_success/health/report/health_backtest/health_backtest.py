@@ -38,9 +38,9 @@ def execute(filters=None):
 	scope = reports.customer_scope(filters)
 	if not scope.allowed:
 		return reports.empty_report(columns, _("You see only the customers of your own book."))
-	events = health.backtest_readings(
-		reports.customers_in_scope(scope, include_disabled=True), from_date, to_date
-	)
+	# the whole book needs no list of its customers (every contract's party is one)
+	customers = None if scope.everyone else reports.customers_in_scope(scope, include_disabled=True)
+	events = health.backtest_readings(customers, from_date, to_date)
 	message = definitions(low_score, events)
 	if view == "Customers":
 		return columns, customer_rows(events), message, None, summary(events)
