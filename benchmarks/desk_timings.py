@@ -104,7 +104,12 @@ def make_csm_of_largest_book() -> dict | None:
 			continue
 		if not frappe.db.exists("User", owner):
 			user = frappe.get_doc(
-				{"doctype": "User", "email": owner, "first_name": owner.split("@")[0], "send_welcome_email": 0}
+				{
+					"doctype": "User",
+					"email": owner,
+					"first_name": owner.split("@")[0],
+					"send_welcome_email": 0,
+				}
 			)
 			user.flags.no_welcome_mail = True
 			user.insert(ignore_permissions=True)
@@ -132,7 +137,9 @@ def undo(change: dict | None):
 	else:
 		frappe.get_doc("User", change["user"]).remove_roles(CSM_ROLE)
 	frappe.db.commit()  # nosemgrep: the undo must persist
-	log(f"undone: {'the user ' + change['user'] + ' deleted' if change['made_user'] else 'the CSM role taken from ' + change['user']}")
+	log(
+		f"undone: {'the user ' + change['user'] + ' deleted' if change['made_user'] else 'the CSM role taken from ' + change['user']}"
+	)
 
 
 def book_sizes(users: dict[str, str]) -> dict[str, int]:

@@ -976,7 +976,10 @@ def write_trend_period(key: tuple[str, str], figures: dict, read_version: int | 
 		"period_type": key[0],
 		"period": key[1],
 		"period_end": figures.get("period_end"),
-		**{f: figures.get(f) or 0 for f in ("customers", "coloured", "score_sum", "green", "yellow", "red", "no_colour")},
+		**{
+			f: figures.get(f) or 0
+			for f in ("customers", "coloured", "score_sum", "green", "yellow", "red", "no_colour")
+		},
 		"version": read_version or 0,
 	}
 	columns = ("period_end", "customers", "coloured", "score_sum", "green", "yellow", "red", "no_colour")

@@ -49,7 +49,12 @@ class TestHealthTrendRollup(FrappeTestCase):
 		self.today = getdate(nowdate())
 		self.a = make_customer(cs_owner=CSM_A).name
 		self.b = make_customer(cs_owner=CSM_A).name
-		for day, score_a, score_b in ((-70, 30.0, 80.0), (-40, 55.0, 20.0), (-9, 61.0, 90.0), (-2, 75.0, 35.0)):
+		for day, score_a, score_b in (
+			(-70, 30.0, 80.0),
+			(-40, 55.0, 20.0),
+			(-9, 61.0, 90.0),
+			(-2, 75.0, 35.0),
+		):
 			add_score(self.a, add_days(self.today, day), score_a, "Red" if score_a < 40 else "Yellow")
 			add_score(self.b, add_days(self.today, day), score_b, "Green" if score_b > 70 else "Red")
 		add_score(self.b, add_days(self.today, -1), 50.0, "Insufficient Data")
@@ -116,7 +121,9 @@ class TestHealthTrendRollup(FrappeTestCase):
 		health.refresh_trend_rollup()
 		since = add_days(self.today, -100)
 		team = rows_of("Health Trend", MANAGER, from_date=since, to_date=self.today, period="Month")
-		self.assertEqual([row["customers"] for row in team], [row["customers"] for row in live(since, self.today, "Month")])
+		self.assertEqual(
+			[row["customers"] for row in team], [row["customers"] for row in live(since, self.today, "Month")]
+		)
 		book = rows_of("Health Trend", CSM_A, from_date=since, to_date=self.today, period="Month", csm=CSM_A)
 		# the CSM's own book: her two customers, by their latest score this month
 		self.assertEqual(book[-1]["customers"], 2)

@@ -734,14 +734,20 @@ def revenue_cells_from_ledger() -> dict[tuple, tuple]:
 		group by 1, 2, 3, 4
 		"""
 	)
-	return {(csm, int(disabled), company, getdate(day)): (total, int(n)) for csm, disabled, company, day, total, n in rows}
+	return {
+		(csm, int(disabled), company, getdate(day)): (total, int(n))
+		for csm, disabled, company, day, total, n in rows
+	}
 
 
 def revenue_cells_rolled_up() -> dict[tuple, tuple]:
 	rows = frappe.db.sql(
 		f"select `csm`, `disabled`, `company`, `posting_date`, `net_total`, `invoices` from `{REVENUE_ROLLUP}`"
 	)
-	return {(csm, int(disabled), company, getdate(day)): (total, int(n)) for csm, disabled, company, day, total, n in rows}
+	return {
+		(csm, int(disabled), company, getdate(day)): (total, int(n))
+		for csm, disabled, company, day, total, n in rows
+	}
 
 
 def add_revenue_cells(cells: list[tuple], batch: int = 1000):

@@ -25,7 +25,9 @@ def rolled_cells() -> dict:
 
 
 def book_revenue(csm: str, from_date, to_date) -> float:
-	return sum(float(total) for owner, _c, total in renewals.rolled_up_revenue_by_csm(from_date, to_date, csm))
+	return sum(
+		float(total) for owner, _c, total in renewals.rolled_up_revenue_by_csm(from_date, to_date, csm)
+	)
 
 
 def credit(invoice, rate: float):
@@ -100,7 +102,14 @@ class TestRevenueRollup(FrappeTestCase):
 		# a write that bypassed the hooks: the roll-up is off by 100, and holds a phantom day
 		queries.add_revenue_cells(
 			[
-				(CSM_A, 0, frappe.db.get_value("Sales Invoice", {"customer": customer}, "company"), add_days(self.today, -2), -100, 0),
+				(
+					CSM_A,
+					0,
+					frappe.db.get_value("Sales Invoice", {"customer": customer}, "company"),
+					add_days(self.today, -2),
+					-100,
+					0,
+				),
 				(CSM_B, 0, "No Such Company", self.today, 55, 1),
 			]
 		)

@@ -35,7 +35,10 @@ def queue_rollup_build():
 	reports compute what is missing live, so nothing waits on it."""
 	if frappe.flags.in_test or frappe.flags.in_install:
 		return
-	for method in ("customer_success.renewals.jobs.revenue_rollup", "customer_success.health.jobs.trend_rollup"):
+	for method in (
+		"customer_success.renewals.jobs.revenue_rollup",
+		"customer_success.health.jobs.trend_rollup",
+	):
 		frappe.enqueue(
 			method, queue="long", job_id=method, deduplicate=True, enqueue_after_commit=True, timeout=3600
 		)

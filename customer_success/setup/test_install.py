@@ -2,7 +2,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from customer_success import constants
-from customer_success.setup import custom_fields, indexes, install, roles
+from customer_success.setup import custom_fields, indexes, install, roles, rollups
 
 
 class TestInstall(FrappeTestCase):
@@ -40,6 +40,15 @@ class TestInstall(FrappeTestCase):
 		self.assertEqual(frappe.db.count("Custom DocPerm", {"role": ("in", constants.ROLES)}), perms_before)
 		for doctype, _fields, index_name in indexes.APP_INDEXES:
 			self.assertTrue(frappe.db.has_index(f"tab{doctype}", index_name), index_name)
+		self.assertEqual(rollups.existing_tables(), set(rollups.TABLES))
+
+	def test_rollup_tables_exist_and_are_ours_to_drop(self):
+		"""The roll-up tables are made on install and migrate (idempotently), named like the app's
+		other footprint (`cs_`), and are exactly what uninstall drops (the full uninstall is checked
+		by .ci/run against the site's footprint, tables included)."""
+		install.after_migrate()
+		self.assertEqual(rollups.existing_tables(), set(rollups.TABLES))
+		self.assertTrue(all(table.startswith("cs_") for table in rollups.TABLES))
 
 	def test_field_removal_drops_the_fields_it_is_given_and_their_columns_only(self):
 		"""The column-dropping half of uninstall, on a probe field of its own (the full uninstall is

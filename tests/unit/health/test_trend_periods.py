@@ -1,5 +1,6 @@
 """The Health Trend roll-up's period keys and bounds (health.engine), without frappe."""
 
+import itertools
 from datetime import date, timedelta
 
 from hypothesis import given
@@ -39,7 +40,7 @@ def test_periods_between_tile_the_range(since, length, period):
 	periods = engine.trend_periods_between(since, until, period)
 	assert periods[0][1] <= since <= periods[0][2]
 	assert periods[-1][1] <= until <= periods[-1][2]
-	for (_k, _s, end), (_k2, start, _e) in zip(periods, periods[1:], strict=False):
+	for (_k, _s, end), (_k2, start, _e) in itertools.pairwise(periods):
 		assert start == end + timedelta(days=1)
 	assert len({key for key, _s, _e in periods}) == len(periods)
 

@@ -49,6 +49,4 @@ def daily_counts(field: str, filters: list, first, end) -> dict:
 
 
 def per_week(starts: list, by_day: dict) -> list[int]:
-	return [
-		sum(n for day, n in by_day.items() if start <= day < add_days(start, 7)) for start in starts
-	]
+	return [sum(n for day, n in by_day.items() if start <= day < add_days(start, 7)) for start in starts]
