@@ -2,7 +2,7 @@
 desk calls them. Prints a table; asserts nothing.
 
     cd ~/frappe-bench/sites
-    ../env/bin/python ../apps/customer_success/benchmarks/desk_timings.py --site SITE [--runs 5] [--make-csm]
+    ../env/bin/python ../apps/customer_success/benchmarks/desk_timings.py --site SITE [--runs 5] [--make-csm 5000]
 
 Everything is found on the site (every Number Card, Dashboard Chart and Report of the app's modules),
 so what other rooms add is timed too. Each is called the way the desk calls it:
@@ -13,9 +13,11 @@ so what other rooms add is timed too. Each is called the way the desk calls it:
   defaults: the JS defaults are the same dates).
 Each runs as a CS Manager (the whole team: the worst case) and as the CSM with the largest book, once
 to warm up and then `--runs` times; the median is printed against the 300 ms target. On a book whose
-owners are not CSMs (a synthetic book), `--make-csm` gives the owner of the largest book the CSM role
-for the run (making that user if it does not exist) and takes it back at the end, changing nothing
-else; without it, the reports run as a CS Manager filtering by the largest book.
+owners are not CSMs (a synthetic book), `--make-csm N` makes one for the run: the user
+desk-timings-csm@example.com with the CSM role, given N customers of the largest book; at the end
+(or with `--undo` after an interrupted run) those customers go back to their owner, the user is
+deleted if the run made it, and the revenue roll-up is reconciled; nothing else is changed. Without
+it, the reports run as a CS Manager filtering by the largest book.
 """
 
 import argparse
@@ -78,67 +80,102 @@ def people() -> dict[str, str]:
 	return found
 
 
-def make_csm_of_largest_book() -> dict | None:
-	"""On a book whose owners are not CSMs (a synthetic book), give the owner of the largest book the
-	CSM role, so the desk can be timed as that CSM sees it. Only a user who is enabled and sees the
-	team in no other way (no CS Manager or System Manager role) qualifies; a missing owner is made a
-	user. Committed (every timing rolls back), and undone by `undo` (a role added, a user made): the
-	customers and everything else stay as they are. Returns what was changed, or None."""
+BENCH_CSM = "desk-timings-csm@example.com"
+
+
+def change_file(site: str) -> str:
+	return frappe.get_site_path("private", "desk_timings_csm.json")
+
+
+def make_csm_with_book(size: int) -> dict:
+	"""On a book whose owners are not CSMs (a synthetic book), make one: the user BENCH_CSM with the
+	CSM role (made if missing), given the first `size` active customers (by name) of the largest book.
+	What it changed is written to a file before anything is committed, and `undo` puts back exactly
+	that: those customers' CS Owner, the user if it was made here, and the revenue roll-up reconciled
+	both ways. Committed, since every timing rolls back."""
+	import json
+
 	from frappe.query_builder.functions import Count
 
 	from customer_success.constants import CSM_ROLE
-	from customer_success.permissions import SEE_ALL_ROLES
+	from customer_success.renewals.service import reconcile_revenue_rollup
 
 	customer = frappe.qb.DocType("Customer")
-	books = (
+	largest = (
 		frappe.qb.from_(customer)
 		.select(customer.cs_owner, Count("*"))
 		.where(customer.cs_owner.isnotnull() & (customer.cs_owner != "") & (customer.disabled == 0))
 		.groupby(customer.cs_owner)
 		.orderby(Count("*"), order=frappe.qb.desc)
-		.limit(20)
+		.limit(1)
 		.run()
 	)
-	for owner, _n in books:
-		if owner in ("Administrator", "Guest"):
-			continue
-		if not frappe.db.exists("User", owner):
-			user = frappe.get_doc(
-				{
-					"doctype": "User",
-					"email": owner,
-					"first_name": owner.split("@")[0],
-					"send_welcome_email": 0,
-				}
-			)
-			user.flags.no_welcome_mail = True
-			user.insert(ignore_permissions=True)
-			user.add_roles(CSM_ROLE)
-			frappe.db.commit()  # nosemgrep: each timing rolls back; the user must outlive them
-			return {"user": owner, "made_user": True}
-		roles = set(frappe.get_roles(owner))
-		if not frappe.db.get_value("User", owner, "enabled") or roles & SEE_ALL_ROLES:
-			continue
-		frappe.get_doc("User", owner).add_roles(CSM_ROLE)
-		frappe.db.commit()  # nosemgrep: as above
-		return {"user": owner, "made_user": False}
-	return None
+	if not largest:
+		return {}
+	owner = largest[0][0]
+	names = (
+		frappe.qb.from_(customer)
+		.select(customer.name)
+		.where((customer.cs_owner == owner) & (customer.disabled == 0))
+		.orderby(customer.name)
+		.limit(size)
+		.run(pluck=True)
+	)
+	change = {
+		"user": BENCH_CSM,
+		"made_user": not frappe.db.exists("User", BENCH_CSM),
+		"owner": owner,
+		"customers": names,
+	}
+	with open(change_file(frappe.local.site), "w") as f:
+		json.dump(change, f)
+	if change["made_user"]:
+		user = frappe.get_doc(
+			{"doctype": "User", "email": BENCH_CSM, "first_name": "Desk Timings CSM", "send_welcome_email": 0}
+		)
+		user.flags.no_welcome_mail = True
+		user.insert(ignore_permissions=True)
+		user.add_roles(CSM_ROLE)
+	set_owner(names, owner, BENCH_CSM)
+	frappe.db.commit()  # nosemgrep: each timing rolls back; the book must outlive them
+	reconcile_revenue_rollup(commit=True)
+	frappe.clear_cache(user=BENCH_CSM)
+	return change
+
+
+def set_owner(names: list[str], old: str, new: str, batch: int = 2000):
+	"""The CS Owner written as the app's jobs write it (set-based, `modified` untouched)."""
+	customer = frappe.qb.DocType("Customer")
+	for start in range(0, len(names), batch):
+		(
+			frappe.qb.update(customer)
+			.set(customer.cs_owner, new)
+			.where(customer.name.isin(names[start : start + batch]) & (customer.cs_owner == old))
+			.run()
+		)
 
 
 def undo(change: dict | None):
-	"""Take back exactly what make_csm_of_largest_book did."""
+	"""Take back exactly what make_csm_with_book did (also after a crash: --undo reads the file)."""
+	import os
+
 	if not change:
 		return
-	from customer_success.constants import CSM_ROLE
+	from customer_success.renewals.service import reconcile_revenue_rollup
 
 	frappe.set_user("Administrator")
-	if change["made_user"]:
+	frappe.db.rollback()
+	set_owner(change["customers"], change["user"], change["owner"])
+	if change["made_user"] and frappe.db.exists("User", change["user"]):
 		frappe.delete_doc("User", change["user"], ignore_permissions=True, force=True)
-	else:
-		frappe.get_doc("User", change["user"]).remove_roles(CSM_ROLE)
 	frappe.db.commit()  # nosemgrep: the undo must persist
+	reconcile_revenue_rollup(commit=True)
+	path = change_file(frappe.local.site)
+	if os.path.exists(path):
+		os.remove(path)
 	log(
-		f"undone: {'the user ' + change['user'] + ' deleted' if change['made_user'] else 'the CSM role taken from ' + change['user']}"
+		f"undone: {len(change['customers']):,} customers back to {change['owner']}"
+		+ (f", user {change['user']} deleted" if change["made_user"] else "")
 	)
 
 
@@ -256,24 +293,39 @@ def main():
 	parser.add_argument("--only", help="time only the cards, charts or reports whose name contains this")
 	parser.add_argument(
 		"--make-csm",
-		action="store_true",
-		help="when no customer's owner is a CSM: give the owner of the largest book the CSM role for the "
-		"run (a missing owner is made a user), and take it back at the end",
+		type=int,
+		metavar="N",
+		help=f"when no customer's owner is a CSM: make a CSM (user {BENCH_CSM}) with a book of N customers moved "
+		"from the largest book for the run, and put everything back at the end",
+	)
+	parser.add_argument(
+		"--undo", action="store_true", help="only undo what an interrupted --make-csm run left"
 	)
 	args = parser.parse_args()
 	frappe.init(site=args.site)
 	frappe.connect()
 	change = None
 	try:
+		if args.undo:
+			import json
+			import os
+
+			path = change_file(args.site)
+			if os.path.exists(path):
+				with open(path) as f:
+					change = json.load(f)
+			else:
+				log("nothing to undo")
+			return
 		users = people()
 		if "CSM" not in users and args.make_csm:
-			change = make_csm_of_largest_book()
+			change = make_csm_with_book(args.make_csm)
 			if change:
 				log(
 					f"made {change['user']} a CSM for this run"
-					+ (" (a new user)" if change["made_user"] else " (the CSM role added)")
+					+ (" (a new user)" if change["made_user"] else "")
+					+ f", with {len(change['customers']):,} customers moved from {change['owner']}'s book"
 				)
-				frappe.clear_cache(user=change["user"])
 				users = people()
 		sizes = book_sizes(users)
 		log(f"site {args.site}: {sizes['CS Manager']:,} active customers")

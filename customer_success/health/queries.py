@@ -599,7 +599,6 @@ def upsert_scores(rows: list[dict], batch: int = 2000):
 	"""
 	if not rows:
 		return
-	mark_trend_stale(engine.trend_periods_of({getdate(row["score_date"]) for row in rows}))
 	now = now_datetime()
 	user = frappe.session.user
 	columns = (*SCORE_FIELDS, "creation", "modified", "owner", "modified_by", "docstatus")
@@ -619,6 +618,8 @@ def upsert_scores(rows: list[dict], batch: int = 2000):
 			f"on duplicate key update {update_sql}",
 			values,
 		)
+	# last, so parallel chunks of a run hold the period rows' locks only until their commit
+	mark_trend_stale(engine.trend_periods_of({getdate(row["score_date"]) for row in rows}))
 
 
 def copy_scores_to_customers(lo: str, hi: str, today: date, computed_on=None):
