@@ -292,6 +292,11 @@ def main():
 	parser.add_argument("--runs", type=int, default=5)
 	parser.add_argument("--only", help="time only the cards, charts or reports whose name contains this")
 	parser.add_argument(
+		"--skip",
+		default="",
+		help="comma-separated: skip the cards, charts or reports whose name contains one",
+	)
+	parser.add_argument(
 		"--make-csm",
 		type=int,
 		metavar="N",
@@ -340,6 +345,10 @@ def main():
 			found = callables({"csm": user}, reports_only=True) if largest else callables()
 			for kind, name, fn in found:
 				if args.only and args.only.lower() not in name.lower():
+					continue
+				if any(
+					part.strip() and part.strip().lower() in name.lower() for part in args.skip.split(",")
+				):
 					continue
 				ms, rows, error = time_one(fn, args.runs)
 				verdict = (

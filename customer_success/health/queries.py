@@ -794,15 +794,42 @@ def latest_contract_ends(customers) -> dict[str, date]:
 
 def submitted_contracts(customers, ending_from: date, ending_to: date) -> dict[str, list[tuple[date, date]]]:
 	"""{customer: [(start, end)] of all its submitted contracts}, for the customers of the sub-query
-	(None: every customer) that have a contract ending in [ending_from, ending_to]."""
+	(None: every customer) that have a contract ending in [ending_from, ending_to] and either a later
+	term or the lifecycle stage Churned."""
+	from pypika.terms import ExistsCriterion
+
 	contract = frappe.qb.DocType("Contract")
 	ending = frappe.qb.DocType("Contract").as_("ending")
+	later = frappe.qb.DocType("Contract").as_("later")
+	customer = frappe.qb.DocType("Customer")
 	ending_in_period = (
 		(ending.party_type == "Customer") & (ending.docstatus == 1) & ending.end_date[ending_from:ending_to]
 	)
 	if customers is not None:
 		ending_in_period &= ending.party_name.isin(customers)
-	with_end_in_period = frappe.qb.from_(ending).select(ending.party_name).distinct().where(ending_in_period)
+	# Only a customer with a later term (renewed) or Churned can have an outcome: the others' contracts
+	# are not read (`engine.outcome_events` finds nothing in them), so a whole book costs no more
+	# than its outcomes. The terms come from the app's party/term index alone.
+	renewed_later = ExistsCriterion(
+		frappe.qb.from_(later)
+		.select(later.name)
+		.where(
+			(later.party_type == "Customer")
+			& (later.docstatus == 1)
+			& (later.party_name == ending.party_name)
+			& (later.start_date > ending.start_date)
+			& (later.end_date > ending.end_date)
+		)
+	)
+	churned = ending.party_name.isin(
+		frappe.qb.from_(customer).select(customer.name).where(customer.cs_lifecycle_stage == "Churned")
+	)
+	with_end_in_period = (
+		frappe.qb.from_(ending)
+		.select(ending.party_name)
+		.distinct()
+		.where(ending_in_period & (renewed_later | churned))
+	)
 	rows = (
 		frappe.qb.from_(contract)
 		.select(contract.party_name, contract.start_date, contract.end_date)

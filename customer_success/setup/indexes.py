@@ -43,16 +43,19 @@ APP_INDEXES = (
 	("Customer Health Score", ("score_date", "customer", "status", "score"), "cs_score_history_index"),
 	# The backtest finds the contracts ending in a period without reading every contract.
 	("Contract", ("docstatus", "end_date", "party_type", "party_name"), "cs_contract_end_index"),
-	# Each customer's latest contract end (renewing customers, the agreed-plan card) from the index.
-	("Contract", ("party_type", "docstatus", "party_name", "end_date"), "cs_party_end_index"),
+	# Each customer's latest contract end (renewing customers, the agreed-plan card) and the later
+	# terms the backtest looks for, from the index alone.
+	("Contract", ("party_type", "docstatus", "party_name", "end_date", "start_date"), "cs_party_term_index"),
 	# The team's cards and charts over the whole book: counts by health status, tier and stage.
-	("Customer", ("disabled", "cs_health_status", "cs_owner"), "cs_status_index"),
+	("Customer", ("disabled", "cs_health_status", "cs_health_score", "cs_owner"), "cs_status_score_index"),
 	("Customer", ("disabled", "cs_tier", "cs_owner"), "cs_tier_index"),
 	("Customer", ("disabled", "cs_lifecycle_stage", "cs_owner"), "cs_stage_index"),
 	# Alerts by week opened or resolved, open alerts by severity and per CSM, late playbook tasks.
+	("CS Alert", ("customer", "status"), "cs_alert_customer_index"),
 	("CS Alert", ("creation", "customer"), "cs_alert_created_index"),
 	("CS Alert", ("status", "closed_on", "customer"), "cs_alert_closed_index"),
 	("CS Alert", ("status", "severity", "customer"), "cs_alert_open_index"),
+	("CS Alert", ("status", "due_date", "customer"), "cs_alert_due_index"),
 	("CS Alert Task", ("parenttype", "status", "due_date", "parent"), "cs_alert_task_due_index"),
 )
 
