@@ -47,7 +47,9 @@ APP_INDEXES = (
 	# terms the backtest looks for, from the index alone.
 	("Contract", ("party_type", "docstatus", "party_name", "end_date", "start_date"), "cs_party_term_index"),
 	# The team's cards and charts over the whole book: counts by health status, tier and stage.
-	("Customer", ("disabled", "cs_health_status", "cs_health_score", "cs_owner"), "cs_status_score_index"),
+	# (narrow ones: a count reads every entry of its range, so the fewer bytes the faster)
+	("Customer", ("disabled", "cs_health_status", "cs_owner"), "cs_status_index"),
+	("Customer", ("disabled", "cs_health_status", "cs_health_score"), "cs_status_score_index"),
 	("Customer", ("disabled", "cs_tier", "cs_owner"), "cs_tier_index"),
 	("Customer", ("disabled", "cs_lifecycle_stage", "cs_owner"), "cs_stage_index"),
 	# Alerts by week opened or resolved, open alerts by severity and per CSM, late playbook tasks.
