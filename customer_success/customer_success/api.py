@@ -54,12 +54,26 @@ def memo(key: tuple, compute):
 def count_customers(statuses: tuple[str, ...], csm: str | None) -> int:
 	"""Active customers of these health statuses (of `csm`'s book), read as the user may read them.
 	The four health cards share one grouped count per workspace request (`memo`)."""
-	from customer_success.customer_success.dashboard_chart_source.customers_by_health.customers_by_health import (
-		status_counts,
-	)
-
-	counts = memo(("health_counts", csm), lambda: status_counts(csm))
+	counts = memo(("health_counts", csm), lambda: health_status_counts(csm))
 	return sum(counts.get(status, 0) for status in statuses)
+
+
+def health_status_counts(csm: str | None = None) -> dict[str, int]:
+	"""Active customers per health status (of `csm`'s book), as the user may read them: what the
+	health cards and the "Customers by Health" donut count."""
+	from customer_success.health.engine import STATUSES
+
+	filters = {"disabled": 0, "cs_health_status": ("in", STATUSES)}
+	if csm:
+		filters["cs_owner"] = csm
+	rows = frappe.get_list(
+		"Customer",
+		fields=["cs_health_status as status", "count(name) as count"],
+		filters=filters,
+		group_by="cs_health_status",
+		order_by="cs_health_status",
+	)
+	return {row.status: int(row.count) for row in rows}
 
 
 def _customers_card(title: str, statuses: tuple[str, ...]) -> dict:
