@@ -5,6 +5,7 @@
 //
 //   cd tests/browser && npm install
 //   node check_desk.js --site http://SITE:8000 --password PASSWORD [--screenshots ../../docs/screenshots]
+//     [--runs N] [--workspace-only] [--strict-time] [--bundle ../../customer_success/public/js/customer_success.bundle.js]
 //
 // Needs the demo on the site (`bench --site SITE execute customer_success.demo.setup_demo`), the
 // demo users' password set (`bench --site SITE set-password alice.csm@example.com PASSWORD`, the
@@ -49,11 +50,16 @@ const LISTS = [
 const FORMS = ["Customer", "Sales Handoff", "Success Plan", "Success Plan Milestone", "Success Plan Check-in", "Business Review", "Customer Health Score", "Renewal"];
 
 if (!SITE || !PASSWORD) {
-	console.error("usage: node check_desk.js --site http://SITE:PORT --password PASSWORD [--screenshots DIR]");
+	console.error(
+		"usage: node check_desk.js --site http://SITE:PORT --password PASSWORD [--screenshots DIR] [--runs N] [--workspace-only] [--strict-time] [--bundle FILE]"
+	);
 	process.exit(2);
 }
 
 const RUNS = Number(arg("runs", 3));
+// Serve the app's bundle from this file instead of the site's built assets: to check a branch whose
+// assets are not built (the bundle is one plain script, so its source is what the build would serve).
+const BUNDLE = arg("bundle", "");
 const STRICT_TIME = process.argv.includes("--strict-time");
 const WORKSPACE_ONLY = process.argv.includes("--workspace-only");
 
@@ -124,6 +130,10 @@ async function settle(page) {
 
 async function check(person, browser, problems) {
 	const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+	if (BUNDLE) {
+		const body = fs.readFileSync(BUNDLE, "utf8");
+		await context.route(/\/customer_success\.bundle\.[A-Z0-9]+\.js/, (route) => route.fulfill({ contentType: "application/javascript", body }));
+	}
 	const page = await context.newPage();
 	page.setDefaultNavigationTimeout(120000); // a busy shared machine can take long to serve the desk
 	let where = "login";

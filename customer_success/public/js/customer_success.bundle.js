@@ -379,6 +379,14 @@ customer_success.relabel_widgets = function () {
 				this.__cs_batched = true;
 			});
 		};
+		// frappe titles a chart by measuring its width (a forced layout of the page being built, once per
+		// chart); our charts are retitled with their label at 40 characters once their figures come
+		// (relabel), so on this page the title is set that way at once, without measuring.
+		const set_chart_title = chart.set_chart_title;
+		chart.set_chart_title = function () {
+			if (!batch.applies()) return set_chart_title.call(this);
+			this.set_title(40);
+		};
 		// A batched chart's document is fresh: no second read of it after the data, and no load of
 		// its document type's meta (a custom chart takes its number format from its options).
 		const update_chart_object = chart.update_chart_object;
