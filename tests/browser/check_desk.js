@@ -98,7 +98,16 @@ async function timed_load(page, route, cards, charts) {
 				window.frappe &&
 				frappe.get_route &&
 				document.querySelector(".workspace-main-section, .layout-main-section .codex-editor") &&
+				// the page's blocks drawn (Editor.js draws them a while after it is made)
+				document.querySelectorAll(".codex-editor .ce-block").length > 0 &&
 				document.querySelectorAll(".number-widget-box .number").length >= cards &&
+				// every card on the page shows its figure, every chart has drawn or says it has no data
+				[...document.querySelectorAll(".number-widget-box")].every((box) => box.querySelector(".number")) &&
+				[...document.querySelectorAll(".dashboard-widget-box")].every(
+					(box) =>
+						box.querySelector("svg.frappe-chart, .chart-container svg") ||
+						[...box.querySelectorAll(".chart-loading-state")].some((el) => el.offsetParent && /No Data/.test(el.textContent))
+				) &&
 				!document.querySelector(".number-card-loading") &&
 				// still loading: a chart's loading state showing (its "No Data" state is an answer)
 				![...document.querySelectorAll(".chart-loading-state")].some((el) => el.offsetParent && !/No Data/.test(el.textContent)) &&
@@ -116,6 +125,8 @@ async function timed_load(page, route, cards, charts) {
 	// complete when no API request has been open for 300 ms (the last one counts, not the wait)
 	while ((open > 0 || Date.now() - last < 300) && Date.now() - started < 30000) await page.waitForTimeout(10);
 	const ms = Math.max(drawn, last) - started;
+	// let the page finish whatever it still asks (not timed), so none of it runs into the next page's time
+	while ((open > 0 || Date.now() - last < 1000) && Date.now() - started < 60000) await page.waitForTimeout(20);
 	page.off("request", count);
 	page.off("requestfinished", done);
 	page.off("requestfailed", done);
