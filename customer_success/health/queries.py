@@ -623,6 +623,10 @@ def upsert_scores(rows: list[dict], batch: int = 2000, named_existing: bool = Fa
 	for part_rows, with_name in ((existing, True), (new, False)):
 		for start in range(0, len(part_rows), batch):
 			_upsert(part_rows[start : start + batch], with_name, upsert=with_name or not named_existing)
+	# The Health Trend roll-up's weeks and months of these days are stale from now (same transaction).
+	# Last, so parallel chunks of a run hold those two rows' locks only from here to their commit.
+	if rows:
+		mark_trend_stale(engine.trend_periods_of({getdate(row["score_date"]) for row in rows}))
 
 
 def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
@@ -674,8 +678,6 @@ def copy_scores_to_customers(rows: list[dict], batch: int = 2000):
 			f"update `tabCustomer` set {', '.join(cases)} where `name` in %s",
 			[*values, tuple(names)],
 		)
-	# last, so parallel chunks of a run hold the period rows' locks only until their commit
-	mark_trend_stale(engine.trend_periods_of({getdate(row["score_date"]) for row in rows}))
 
 
 def compact_history(cutoff: date):
