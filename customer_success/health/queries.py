@@ -962,18 +962,19 @@ def churned_customers(customers) -> set[str]:
 # --- the Health Trend roll-up (setup/rollups.py: cs_health_trend) -----------------------------------
 
 TREND_ROLLUP = "cs_health_trend"
+TREND_CHANGES = "cs_health_trend_change"
 
 
 def mark_trend_stale(periods: set[tuple[str, str]]):
-	"""Every write to the score history marks the weeks and months it touched, in its own transaction:
-	the report computes those live until the refresh has read them again."""
+	"""Every write to the score history records the weeks and months it touched, in its own
+	transaction (inserts only: parallel writers share no lock): the report computes those periods
+	live until the refresh has read them again."""
 	if not periods:
 		return
 	ordered = sorted(periods)
 	frappe.db.sql(
-		f"insert into `{TREND_ROLLUP}` (`period_type`, `period`, `stale`, `version`) values "
-		+ ", ".join(["(%s, %s, 1, 1)"] * len(ordered))
-		+ " on duplicate key update `stale` = 1, `version` = `version` + 1",
+		f"insert into `{TREND_CHANGES}` (`period_type`, `period`) values "
+		+ ", ".join(["(%s, %s)"] * len(ordered)),
 		[value for key in ordered for value in key],
 	)
 
@@ -997,23 +998,40 @@ def history_dates() -> list[date]:
 
 
 def trend_rollup_rows(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+	"""{(period type, period): its roll-up row, with `stale` set when a change came after it}."""
 	if not keys:
 		return {}
+	where = f"(`period_type`, `period`) in ({', '.join(['(%s, %s)'] * len(keys))})"
+	params = [value for key in keys for value in key]
 	rows = frappe.db.sql(
 		f"""select `period_type`, `period`, `period_end`, `customers`, `coloured`, `score_sum`, `green`,
-			`yellow`, `red`, `no_colour`, `stale`, `version`
-		from `{TREND_ROLLUP}` where (`period_type`, `period`) in ({", ".join(["(%s, %s)"] * len(keys))})""",
-		[value for key in keys for value in key],
+			`yellow`, `red`, `no_colour`, `version`
+		from `{TREND_ROLLUP}` where {where}""",
+		params,
 		as_dict=True,
 	)
-	return {(row.period_type, row.period): row for row in rows}
-
-
-def trend_version(key: tuple[str, str]) -> int | None:
-	found = frappe.db.sql(
-		f"select `version` from `{TREND_ROLLUP}` where `period_type` = %s and `period` = %s", key
+	latest = dict(
+		((period_type, period), int(last))
+		for period_type, period, last in frappe.db.sql(
+			f"select `period_type`, `period`, max(`id`) from `{TREND_CHANGES}` where {where} "
+			"group by `period_type`, `period`",
+			params,
+		)
 	)
-	return int(found[0][0]) if found else None
+	found = {}
+	for row in rows:
+		key = (row.period_type, row.period)
+		row.stale = latest.get(key, 0) > int(row.version)
+		found[key] = row
+	return found
+
+
+def trend_version(key: tuple[str, str]) -> int:
+	"""The last change recorded for the period (what a refresh reading now folds in)."""
+	found = frappe.db.sql(
+		f"select ifnull(max(`id`), 0) from `{TREND_CHANGES}` where `period_type` = %s and `period` = %s", key
+	)
+	return int(found[0][0])
 
 
 def period_aggregate(start: date, end: date) -> dict:
@@ -1040,40 +1058,39 @@ def period_aggregate(start: date, end: date) -> dict:
 	)[0]
 
 
-def write_trend_period(key: tuple[str, str], figures: dict, read_version: int | None):
-	"""Store a period's figures and clear `stale`, unless a write to its history came after
-	`read_version` was read (then it stays stale, for the next refresh)."""
+def write_trend_period(key: tuple[str, str], figures: dict, read_version: int):
+	"""Store a period's figures as of the change `read_version` (read in the same snapshot as the
+	figures): a change recorded after it leaves the period stale, for the next refresh. Then the
+	changes folded in are forgotten."""
+	columns = ("period_end", "customers", "coloured", "score_sum", "green", "yellow", "red", "no_colour")
 	values = {
 		"period_type": key[0],
 		"period": key[1],
-		"period_end": figures.get("period_end"),
-		**{
-			f: figures.get(f) or 0
-			for f in ("customers", "coloured", "score_sum", "green", "yellow", "red", "no_colour")
-		},
-		"version": read_version or 0,
+		**{c: figures.get(c) or 0 for c in columns},
+		"version": read_version,
 	}
-	columns = ("period_end", "customers", "coloured", "score_sum", "green", "yellow", "red", "no_colour")
-	if read_version is None:
-		frappe.db.sql(
-			f"""insert ignore into `{TREND_ROLLUP}` (`period_type`, `period`, {", ".join(f"`{c}`" for c in columns)},
-				`stale`, `version`)
-			values (%(period_type)s, %(period)s, {", ".join(f"%({c})s" for c in columns)}, 0, 0)""",
-			values,
-		)
-		return
+	values["period_end"] = figures.get("period_end")
 	frappe.db.sql(
-		f"""update `{TREND_ROLLUP}` set {", ".join(f"`{c}` = %({c})s" for c in columns)}, `stale` = 0
-		where `period_type` = %(period_type)s and `period` = %(period)s and `version` = %(version)s""",
+		f"""insert into `{TREND_ROLLUP}` (`period_type`, `period`, {", ".join(f"`{c}`" for c in columns)}, `version`)
+		values (%(period_type)s, %(period)s, {", ".join(f"%({c})s" for c in columns)}, %(version)s)
+		on duplicate key update {", ".join(f"`{c}` = values(`{c}`)" for c in (*columns, "version"))}""",
 		values,
+	)
+	frappe.db.sql(
+		f"delete from `{TREND_CHANGES}` where `period_type` = %s and `period` = %s and `id` <= %s",
+		(*key, read_version),
 	)
 
 
 def stale_trend_periods() -> list[tuple[str, str]]:
+	"""The periods with a change after their roll-up (or with none yet)."""
 	return [
 		(period_type, period)
 		for period_type, period in frappe.db.sql(
-			f"select `period_type`, `period` from `{TREND_ROLLUP}` where `stale` = 1"
+			f"""select c.`period_type`, c.`period` from `{TREND_CHANGES}` c
+			left join `{TREND_ROLLUP}` t on t.`period_type` = c.`period_type` and t.`period` = c.`period`
+			group by c.`period_type`, c.`period`
+			having max(c.`id`) > ifnull(max(t.`version`), 0)"""
 		)
 	]
 

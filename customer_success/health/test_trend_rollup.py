@@ -1,6 +1,7 @@
-"""The Health Trend roll-up (cs_health_trend) against a fresh computation from the score history:
-refreshed set-based, marked stale by every write (and by pruning) so the report never shows a stale
-period, safe against a write that comes while a refresh reads, and the report's figures unchanged."""
+"""The Health Trend roll-up (cs_health_trend, with its change log) against a fresh computation from the
+score history: refreshed set-based, made stale by every write (and by pruning) so the report never
+shows a stale period, safe against a write that comes while a refresh reads, and the report's figures
+unchanged."""
 
 import frappe
 from frappe.tests.utils import FrappeTestCase

@@ -23,9 +23,7 @@ TABLES = {
 		) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
 	""",
 	# The whole book's health per week and per month, exactly as Health Trend computes a period (each
-	# customer once, by its latest score in it). `stale` is set, and `version` bumped, by every write
-	# to the score history in that period (in the writer's transaction); the report computes a stale
-	# or missing period live, and the refresh clears `stale` only if no write came since it read.
+	# customer once, by its latest score in it), as of `version`: the last change (below) folded in.
 	"cs_health_trend": """
 		create table if not exists `cs_health_trend` (
 			`period_type` varchar(8) not null,
@@ -38,9 +36,20 @@ TABLES = {
 			`yellow` int not null default 0,
 			`red` int not null default 0,
 			`no_colour` int not null default 0,
-			`stale` tinyint not null default 1,
 			`version` bigint not null default 0,
 			primary key (`period_type`, `period`)
+		) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
+	""",
+	# Every write to the score history appends the weeks and months it touched, in the writer's own
+	# transaction: inserts only, so the parallel chunks of a health run share no lock. A period
+	# with a change after its roll-up's `version` is stale: the report computes it live.
+	"cs_health_trend_change": """
+		create table if not exists `cs_health_trend_change` (
+			`id` bigint not null auto_increment,
+			`period_type` varchar(8) not null,
+			`period` varchar(16) not null,
+			primary key (`id`),
+			key `period` (`period_type`, `period`, `id`)
 		) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
 	""",
 }
