@@ -55,7 +55,11 @@ const customer_success_renewals = {
 			<div>
 				${customer_success_renewals.pill(row.status, customer_success_renewals.STATUS_COLOURS)}
 				<a href="/app/renewal/${encodeURIComponent(row.name)}">${esc(row.name)}</a>
-				· ${esc(__("Contract {0} ends {1}", [row.contract, frappe.datetime.str_to_user(row.end_date)]))}
+				· ${esc(
+					row.subscription
+						? __("Subscription {0} ends {1}", [row.subscription, frappe.datetime.str_to_user(row.end_date)])
+						: __("Contract {0} ends {1}", [row.contract, frappe.datetime.str_to_user(row.end_date)])
+				)}
 				· ${esc(__("Revenue at Stake (Annual)"))}: ${esc(money(row.revenue_at_stake))}
 				· ${esc(outcome)}${disagree}
 			</div>
