@@ -569,7 +569,9 @@ def subscription_worth(
 
 
 def open_subscription_renewals(
-	renewals: list[str] | None = None, subscriptions: list[str] | None = None
+	renewals: list[str] | None = None,
+	subscriptions: list[str] | None = None,
+	customers: list[str] | None = None,
 ) -> list[dict]:
 	"""Open renewals of subscriptions, with their subscription's state now and whether a newer
 	subscription of the customer took over (`newer`: the earliest one, not cancelled, starting on or
@@ -596,6 +598,8 @@ def open_subscription_renewals(
 		query = query.where(renewal.name.isin(renewals or [""]))
 	if subscriptions is not None:
 		query = query.where(renewal.subscription.isin(subscriptions or [""]))
+	if customers is not None:
+		query = query.where(renewal.customer.isin(customers or [""]))
 	rows = query.run(as_dict=True)
 	if not rows:
 		return []

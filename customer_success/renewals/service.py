@@ -69,7 +69,7 @@ def run_nightly(today: date | None = None, commit: bool = True) -> dict:
 			+ create_subscription_renewals(today, commit=commit),
 			"renewed": close_renewed(commit=commit),
 		}
-		result.update(close_subscription_renewals(today, commit=commit))
+		result["subscriptions"] = close_subscription_renewals(today, commit=commit)
 		result["promoted"] = promote_unknown(today, commit=commit)
 		result["checkpoints"] = raise_due_checkpoints(today, commit=commit)
 		queries.refresh_open_renewals()
@@ -273,6 +273,7 @@ def close_subscription_renewals(
 	renewals: list[str] | None = None,
 	subscriptions: list[str] | None = None,
 	commit: bool = False,
+	customers: list[str] | None = None,
 ) -> dict[str, list[str]]:
 	"""Open subscription renewals close from what became of their subscription
 	(`engine.subscription_outcome`): Renewed when it runs on past the term (End Date extended, or its
@@ -290,7 +291,7 @@ def close_subscription_renewals(
 			churn_cancelled_subscription(doc, row, today)
 			closed["churned"].append(row.renewal)
 
-	for row in queries.open_subscription_renewals(renewals, subscriptions):
+	for row in queries.open_subscription_renewals(renewals, subscriptions, customers):
 		outcome = engine.subscription_outcome(
 			getdate(row.renewal_end),
 			row.status,
@@ -325,11 +326,14 @@ def churn_cancelled_subscription(doc, row, today: date):
 	)
 
 
-def on_subscription_update(subscription: str):
-	"""A subscription saved (the Subscription hook): its open renewal closes at once when it was
-	cancelled, extended or rolled over. One indexed read when it has no open renewal."""
-	if frappe.db.exists(RENEWAL, {"subscription": subscription, "status": engine.OPEN}):
-		close_subscription_renewals(subscriptions=[subscription])
+def on_subscription_update(customer: str):
+	"""A customer's subscription saved (the Subscription hook): the customer's open subscription
+	renewals close at once when theirs was cancelled or rolled over, or this one is the new
+	subscription that renews one. One indexed read when the customer has none open."""
+	if frappe.db.exists(
+		RENEWAL, {"customer": customer, "status": engine.OPEN, "source_type": engine.SUBSCRIPTION}
+	):
+		close_subscription_renewals(customers=[customer])
 
 
 # --- renewed, worth not known yet (Unknown) --------------------------------------------------------
