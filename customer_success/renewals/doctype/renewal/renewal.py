@@ -77,7 +77,7 @@ class Renewal(Document):
 		]
 		closed_by: DF.Link | None
 		closed_on: DF.Date | None
-		contract: DF.Link
+		contract: DF.Link | None
 		contract_start: DF.Date | None
 		csm: DF.Link | None
 		currency: DF.Link | None
@@ -90,12 +90,15 @@ class Renewal(Document):
 		renewed_amount: DF.Currency
 		renewed_contract: DF.Link | None
 		renewed_order: DF.Link | None
+		renewed_subscription: DF.Link | None
 		revenue_at_stake: DF.Currency
 		revenue_basis: DF.Data | None
 		signal_score: DF.Float
 		signal_status: DF.Literal["", "Green", "Yellow", "Red", "Insufficient Data"]
 		signal_trend: DF.Float
+		source_type: DF.Literal["Contract", "Subscription"]
 		status: DF.Literal["Open", "Renewed", "Churned", "Cancelled"]
+		subscription: DF.Link | None
 		term_key: DF.Data | None
 		weighted_revenue: DF.Currency
 
