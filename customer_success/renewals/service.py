@@ -9,6 +9,12 @@ Nightly, under one lock:
    none for that term (contract + end date, a unique key), with its two checkpoints;
 2. open renewals whose contract was already renewed (a newer contract of the customer starting
    on or after the end date) close themselves as Renewed;
+1b. a Renewal for every live customer Subscription whose term (its End Date, or a yearly
+   subscription's current billing period) ends within the window, keyed by subscription + term end;
+2b. open subscription renewals close as Renewed (rolled over, extended, or replaced by a newer
+   subscription) or Churned (cancelled) (the Subscription hook does it at once);
+2c. renewals closed as Renewed at an Unknown worth take it once the new term's invoices show it
+   (a Sales Invoice's hook does it at once);
 3. each checkpoint that falls due gets its signal (health on that date) and a ToDo for the CSM;
 4. every open renewal takes its customer's CSM and current health (one UPDATE).
 A contract or checkpoint whose data breaks goes to the Error Log; the rest go on.
