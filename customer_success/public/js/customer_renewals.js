@@ -41,7 +41,9 @@ const customer_success_renewals = {
 			)
 			.join("");
 		let outcome = "";
-		if (row.status === "Renewed") {
+		if (row.status === "Renewed" && row.change_type === "Unknown") {
+			outcome = __("Renewed; the new term's worth shows with its first invoices");
+		} else if (row.status === "Renewed") {
 			outcome = __("Renewed at {0} ({1})", [money(row.renewed_amount), __(row.change_type || "Flat")]);
 		} else if (row.status === "Churned") {
 			outcome = __("Churned: {0}", [__(row.churn_reason || "")]);
