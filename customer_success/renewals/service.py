@@ -384,13 +384,11 @@ def new_term_worth(items: list[dict], today: date) -> dict[str, float | None]:
 		i for i in items if worth[i["key"]] is None and i.get("subscription") and not i.get("contract")
 	]
 	if pending:
-		subs = {s.name: s for s in queries.subscription_rows(sorted({i["subscription"] for i in pending}))}
+		subs = queries.subscription_rows(sorted({i["subscription"] for i in pending}))
+		since = {i["subscription"]: getdate(i["since"]) for i in pending if i.get("since")}
+		found = queries.subscription_worth(subs, today, since)
 		for item in pending:
-			sub = subs.get(item["subscription"])
-			if not sub:
-				continue
-			since = {sub.name: getdate(item["since"])} if item.get("since") else None
-			amount, basis = queries.subscription_worth([sub], today, since).get(sub.name, (0.0, "none"))
+			amount, basis = found.get(item["subscription"], (0.0, "none"))
 			worth[item["key"]] = amount if basis != "none" else None
 	return worth
 
