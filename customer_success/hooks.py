@@ -146,7 +146,10 @@ doc_events = {
 	"Project": {"on_update": "customer_success.integrations.erpnext.project.on_update"},
 	"Payment Entry": {"on_submit": "customer_success.integrations.erpnext.payment_entry.on_submit"},
 	"Sales Invoice": {
-		"on_submit": "customer_success.integrations.erpnext.sales_invoice.on_paid",
+		"on_submit": [
+			"customer_success.integrations.erpnext.sales_invoice.on_paid",
+			"customer_success.integrations.erpnext.sales_invoice.on_submit_renewals",
+		],
 		"on_update_after_submit": "customer_success.integrations.erpnext.sales_invoice.on_paid",
 	},
 	"Issue": {"on_update": "customer_success.integrations.erpnext.issue.on_update"},
@@ -155,6 +158,8 @@ doc_events = {
 	"Opportunity": {"on_update": "customer_success.integrations.erpnext.opportunity.on_update"},
 	# Renewals: a cancelled contract's open renewal closes as Cancelled.
 	"Contract": {"on_cancel": "customer_success.integrations.erpnext.contract.on_cancel"},
+	# Renewals: a subscription cancelled, extended or rolled over closes its open renewal.
+	"Subscription": {"on_update": "customer_success.integrations.erpnext.subscription.on_update"},
 }
 
 # Called as fn(handoff_doc) when a CSM accepts a Sales Handoff (success plans register here).
