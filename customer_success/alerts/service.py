@@ -54,27 +54,42 @@ def alert_settings() -> dict:
 # --- facts and decisions -----------------------------------------------------------------------
 
 
-def gather_facts(lo: str, hi: str, rules: list[dict], today: date) -> dict:
-	"""The aggregates the enabled rules need for every customer of the range (only those rules')."""
+# The health recompute's facts (`health.service.gather_facts`) the rules read as they are: a chunk
+# of the recompute hands them over (`after_health_chunk`), so the rules do not read them again.
+HEALTH_FACTS = ("contracts", "invoices", "touches", "live")
+
+
+def gather_facts(lo: str, hi: str, rules: list[dict], today: date, known: dict | None = None) -> dict:
+	"""The aggregates the enabled rules need for every customer of the range (only those rules').
+
+	`known`: facts already read for the range by the health recompute (`HEALTH_FACTS`, and its
+	`previous_scores` as of `previous_scores_days` ago): those are reused, not read again."""
+	known = known or {}
 	types = {rule.rule_type for rule in rules}
 	facts: dict = {}
+
+	def health_fact(key: str, read):
+		return known[key] if key in known else read()
+
 	if types & {engine.RENEWAL_AT_RISK, engine.GREEN_BEFORE_RENEWAL}:
-		facts["contracts"] = health_queries.latest_contract_end(lo, hi)
+		facts["contracts"] = health_fact("contracts", lambda: health_queries.latest_contract_end(lo, hi))
 	if engine.HEALTH_DROP in types:
 		facts["scores_then"] = {
-			int(rule.days or 0): health_queries.scores_around(lo, hi, add_days(today, -int(rule.days or 0)))
-			for rule in rules
-			if rule.rule_type == engine.HEALTH_DROP
+			days: scores_then(lo, hi, today, days, known)
+			for days in {int(rule.days or 0) for rule in rules if rule.rule_type == engine.HEALTH_DROP}
 		}
 	if engine.OVERDUE_RECEIVABLE in types:
-		facts["invoices"] = health_queries.invoice_facts(lo, hi, today, add_days(today, -365), 90)
+		# only its overdue part is read, which does not depend on the windows of the revenue figures
+		facts["invoices"] = health_fact(
+			"invoices", lambda: health_queries.invoice_facts(lo, hi, today, add_days(today, -365), 90)
+		)
 	if engine.MILESTONES_OVERDUE in types:
 		facts["milestones"] = queries.overdue_milestones(lo, hi, today)
 	if engine.CHECKIN_OVERDUE in types:
 		facts["checkins"] = queries.plan_checkins(lo, hi)
 	if engine.NO_TOUCH in types:
-		facts["touches"] = health_queries.last_touch_dates(lo, hi)
-		facts["live"] = health_queries.live_customers(lo, hi)
+		facts["touches"] = health_fact("touches", lambda: health_queries.last_touch_dates(lo, hi))
+		facts["live"] = health_fact("live", lambda: health_queries.live_customers(lo, hi))
 	if engine.STAKEHOLDER_LEFT in types:
 		facts["stakeholders"] = queries.key_stakeholders(lo, hi)
 	if engine.OBJECTIVES_ACHIEVED in types:
@@ -96,6 +111,14 @@ def gather_facts(lo: str, hi: str, rules: list[dict], today: date) -> dict:
 			if rule.rule_type == engine.USAGE_NEAR_ENTITLEMENT
 		}
 	return facts
+
+
+def scores_then(lo: str, hi: str, today: date, days: int, known: dict) -> dict:
+	"""Each customer's score `days` ago: the recompute's `previous_scores` when it read them as of
+	the same day, else read."""
+	if "previous_scores" in known and known.get("previous_scores_days") == days:
+		return known["previous_scores"]
+	return health_queries.scores_around(lo, hi, add_days(today, -days))
 
 
 # The rule kinds that fire only for a customer found in one of the range's facts (keyed by
@@ -199,9 +222,11 @@ def evaluate(
 	names: set[str] | None = None,
 	today: date | None = None,
 	rule_types: set[str] | None = None,
+	known: dict | None = None,
 ) -> dict:
 	"""Run every enabled rule over the customers from `lo` to `hi` (only `names` when given; only
-	the rules of `rule_types` when given: the others' alerts are left as they are).
+	the rules of `rule_types` when given: the others' alerts are left as they are). `known`: the
+	range's facts the health recompute already read (see `gather_facts`).
 
 	One customer whose facts break a rule is logged to the Error Log and skipped; the rest go on.
 	Idempotent: a second run the same day raises nothing new, it finds the open alerts.
@@ -214,7 +239,7 @@ def evaluate(
 	settings = alert_settings()
 	by_name = {rule.name: rule for rule in rules}
 	customers = [c for c in queries.customers(lo, hi) if names is None or c.name in names]
-	facts = gather_facts(lo, hi, rules, today)
+	facts = gather_facts(lo, hi, rules, today, known)
 	findings: dict[tuple[str, str], engine.Finding] = {}
 	evaluated = set()
 	asked = {rule.name: customers_with_facts(rule, facts) for rule in rules}
@@ -290,11 +315,12 @@ def evaluate_book(today: str | None = None) -> dict:
 	return totals
 
 
-def enqueue_ranges(today: str | None = None) -> int:
-	"""The nightly pass fanned out: one job per range on the long queue, so the workers listening
-	there share it (as the recompute's chunks do). Each range job is idempotent on its own."""
+def enqueue_ranges(today: str | None = None, ranges: list[tuple[str, str]] | None = None) -> int:
+	"""The pass fanned out: one job per range on the long queue (the whole book's ranges unless
+	`ranges` are given), so the workers listening there share it (as the recompute's chunks do).
+	Each range job is idempotent on its own."""
 	day = str(getdate(today or nowdate()))
-	ranges = health_queries.customer_ranges(CHUNK_SIZE)
+	ranges = health_queries.customer_ranges(CHUNK_SIZE) if ranges is None else ranges
 	for index, (lo, hi) in enumerate(ranges):
 		frappe.enqueue(
 			"customer_success.alerts.jobs.evaluate_range",
@@ -307,6 +333,66 @@ def enqueue_ranges(today: str | None = None) -> int:
 			today=day,
 		)
 	return len(ranges)
+
+
+def range_job_id(day, lo: str, hi: str) -> str:
+	"""One job id per day and range (customer names may hold any character: hashed)."""
+	import hashlib
+
+	digest = hashlib.sha1(f"{lo}\n{hi}".encode()).hexdigest()[:16]
+	return f"{job_id(day)}-range-{digest}"
+
+
+def enqueue_range(lo: str, hi: str, today: str | None = None):
+	"""One range's pass as a job of its own on the long queue (inline in tests)."""
+	day = str(getdate(today or nowdate()))
+	frappe.enqueue(
+		"customer_success.alerts.jobs.evaluate_range",
+		queue="long",
+		timeout=JOB_TIMEOUT,
+		job_id=range_job_id(day, lo, hi),
+		deduplicate=True,
+		enqueue_after_commit=not frappe.flags.in_test,
+		now=bool(frappe.flags.in_test),
+		lo=lo,
+		hi=hi,
+		today=day,
+	)
+
+
+def after_health_chunk(lo: str, hi: str, today=None, facts: dict | None = None, rows=None, **kwargs):
+	"""`cs_after_health_chunk` hook: the nightly pass, a chunk at a time. Each chunk of the recompute,
+	once its scores are committed, runs the rules over its customers with the facts it read (the
+	invoices, touches, live customers, contract ends and earlier scores are not read again) and the
+	colours it just wrote, and commits its alerts.
+
+	Should that fail, its alerts are rolled back and the range is queued as a job of its own, which
+	reads its facts itself. A chunk retried (its job died after this) runs the rules again: they
+	find the alerts raised the first time, so nothing is raised twice.
+	"""
+	if frappe.flags.in_test and not frappe.flags.cs_alerts_after_chunk:
+		return  # tests run the pass on their own customers; a chunk of the whole book would touch others'
+	day = getdate(today or nowdate())
+	try:
+		evaluate(lo, hi, today=day, known=health_facts(facts or {}))
+		frappe.db.commit()  # nosemgrep: the chunk's alerts are durable on their own
+	except Exception:
+		frappe.db.rollback()
+		frappe.log_error(
+			title=_("Alert rules failed for the customers from {0} to {1}: queued again").format(lo, hi)
+		)
+		enqueue_range(lo, hi, str(day))
+
+
+def health_facts(facts: dict) -> dict:
+	"""What of a recompute chunk's facts the rules reuse (see `gather_facts`)."""
+	from customer_success.health import service as health
+
+	known = {key: facts[key] for key in HEALTH_FACTS if key in facts}
+	if "previous_scores" in facts:
+		known["previous_scores"] = facts["previous_scores"]
+		known["previous_scores_days"] = health.trend_days()
+	return known
 
 
 def evaluate_customer(customer: str, rule_types: set[str] | None = None) -> dict:
@@ -324,7 +410,9 @@ def job_id(score_date) -> str:
 
 
 def after_health_run(run=None, status=None, score_date=None):
-	"""`cs_after_health_run` hook: queue the rules pass on the long queue, once per day."""
+	"""`cs_after_health_run` hook: queue what follows the night's rules on the long queue, once per
+	day: the Opportunity outcomes and the alerts' CSMs, and the rules over the ranges the run's
+	chunks did not evaluate themselves (`after_health_chunk`): its failed chunks."""
 	if frappe.flags.in_test:
 		return  # tests run the pass on their own customers; a queued whole-book pass would touch others
 	frappe.enqueue(
@@ -335,7 +423,28 @@ def after_health_run(run=None, status=None, score_date=None):
 		deduplicate=True,
 		enqueue_after_commit=True,
 		today=str(getdate(score_date or nowdate())),
+		run=run,
 	)
+
+
+def ranges_left_by(run) -> list[tuple[str, str]]:
+	"""The ranges of a recompute run whose chunk did not finish (Failed, or never run): their
+	customers' rules were not evaluated in the chunk. Without a run: the whole book."""
+	if not run:
+		return health_queries.customer_ranges(CHUNK_SIZE)
+	chunk = frappe.qb.DocType("Health Recompute Run Chunk")
+	return [
+		(lo, hi)
+		for lo, hi in frappe.qb.from_(chunk)
+		.select(chunk.range_from, chunk.range_to)
+		.where(
+			(chunk.parent == str(run))
+			& (chunk.parenttype == "Health Recompute Run")
+			& (chunk.status != "Done")
+		)
+		.orderby(chunk.chunk_index)
+		.run()
+	]
 
 
 # --- evidence ----------------------------------------------------------------------------------

@@ -142,8 +142,19 @@ def gather_facts(lo: str, hi: str, models: dict, today: date, trend_days: int) -
 	}
 
 
+def trend_days(settings=None) -> int:
+	"""The days back a score's trend (its `previous_scores`) compares with."""
+	settings = settings or frappe.get_cached_doc("Customer Success Settings")
+	return int(settings.health_trend_days or 30)
+
+
 def score_range(
-	lo: str, hi: str, today: date | None = None, models: dict | None = None, serialize_writes: bool = False
+	lo: str,
+	hi: str,
+	today: date | None = None,
+	models: dict | None = None,
+	serialize_writes: bool = False,
+	chunk_hooks: bool = False,
 ) -> dict:
 	"""Score every active customer from `lo` to `hi` (by name) and write the results.
 
@@ -153,7 +164,9 @@ def score_range(
 	newer result (see `write_scores`). With `serialize_writes` (the chunk jobs, which run side by
 	side on several workers) the write phase is taken under the write lock and committed: reads
 	and scoring, most of the work, stay parallel, and the upserts of neighbouring ranges cannot
-	deadlock on each other's index gaps.
+	deadlock on each other's index gaps. With `chunk_hooks` (a run's chunks, which also serialize
+	their writes), the rooms registered in `cs_after_health_chunk` then act on the range with the
+	facts it read (the alert rules), once its scores are committed.
 	"""
 	today = getdate(today or nowdate())
 	models = models or load_models()
@@ -161,7 +174,7 @@ def score_range(
 	# Taken before the customers are read: the scores are as of this instant.
 	computed_on = now_datetime()
 	customers = queries.active_customers(lo, hi)
-	facts = gather_facts(lo, hi, models, today, int(settings.health_trend_days or 30))
+	facts = gather_facts(lo, hi, models, today, trend_days(settings))
 	rows, failed = [], []
 	min_share = min_known_share(settings)
 	for customer in customers:
@@ -190,7 +203,21 @@ def score_range(
 			frappe.db.commit()  # nosemgrep: release the rows before the next chunk writes
 	else:
 		skipped = write_scores(lo, hi, today, rows, customers, computed_on)
+	if chunk_hooks and serialize_writes:
+		call_after_chunk_hooks(lo=lo, hi=hi, today=today, facts=facts, rows=rows)
 	return {"scored": len(rows), "failed": failed, "skipped": skipped}
+
+
+def call_after_chunk_hooks(**kwargs):
+	"""Rooms that act on a freshly scored chunk (alerts) register in `cs_after_health_chunk` and get
+	the facts it read, so they need not read them again. Called once the chunk's scores are
+	committed; one failing is logged and never fails the chunk (the room retries its own work)."""
+	for method in frappe.get_hooks("cs_after_health_chunk"):
+		try:
+			frappe.get_attr(method)(**kwargs)
+		except Exception:
+			frappe.db.rollback()  # only the hook's own writes: the scores are committed
+			frappe.log_error(title=_("After health chunk hook {0} failed").format(method))
 
 
 @contextmanager
@@ -488,7 +515,9 @@ def run_chunk(run: str, lo: str, hi: str, chunk: int | None = None, attempt: int
 	if chunk is None or not claim_chunk(run, chunk, attempt):
 		return
 	try:
-		result = score_range(lo, hi, today=frappe.db.get_value(RUN, run, "score_date"), serialize_writes=True)
+		result = score_range(
+			lo, hi, today=frappe.db.get_value(RUN, run, "score_date"), serialize_writes=True, chunk_hooks=True
+		)
 	except Exception:
 		frappe.db.rollback()
 		frappe.log_error(
