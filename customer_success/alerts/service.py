@@ -5,6 +5,7 @@ nightly health run (`evaluate_book`) and the Customer form's "Check Alerts" (`ev
 both use it. Per range: a handful of queries per rule, the engine's decisions, then the writes.
 """
 
+import hashlib
 import json
 from datetime import date
 
@@ -122,7 +123,7 @@ def scores_then(lo: str, hi: str, today: date, days: int, known: dict) -> dict:
 
 
 # The rule kinds that fire only for a customer found in one of the range's facts (keyed by
-# customer): the pass asks them about those customers only. A kind not listed is asked about all.
+# customer): the pass asks them about those customers only.
 FACTS_READ = {
 	engine.RENEWAL_AT_RISK: "contracts",
 	engine.GREEN_BEFORE_RENEWAL: "contracts",
@@ -133,15 +134,85 @@ FACTS_READ = {
 	engine.STAKEHOLDER_LEFT: "stakeholders",
 	engine.OBJECTIVES_ACHIEVED: "objectives",
 	engine.ONBOARDING_LATE: "onboarding",
+	engine.NPS_PROMOTER_GREEN: "nps_latest",
+	engine.NPS_DETRACTOR: "nps_answers",
+}
+
+# The colours a rule kind can fire on (the first thing its engine function checks).
+COLOURS_FIRED_ON = {
+	engine.HEALTH_RED: (engine.RED,),
+	engine.HEALTH_DROP: (engine.GREEN, engine.YELLOW, engine.RED),
+	engine.RENEWAL_AT_RISK: (engine.YELLOW, engine.RED),
+	engine.GREEN_BEFORE_RENEWAL: (engine.GREEN,),
+	engine.NPS_PROMOTER_GREEN: (engine.GREEN,),
 }
 
 
-def customers_with_facts(rule: dict, facts: dict):
-	"""The customers `rule` can fire for (None: any customer may)."""
-	if rule.rule_type == engine.HEALTH_DROP:
-		return facts["scores_then"][int(rule.days or 0)]
-	key = FACTS_READ.get(rule.rule_type)
-	return facts.get(key) if key else None
+def customers_with_facts(rule: dict, facts: dict, colours: dict[str, set[str]] | None = None, today=None):
+	"""The customers `rule` can fire for (None: any customer may): those its facts hold, of a colour
+	it fires on (`colours`: {status: customers}), and for the two kinds most customers of a book
+	have facts for, with the fact that makes it fire (a positive overdue amount; no touch within
+	its days). A necessary condition only: the engine decides."""
+	kind = rule.rule_type
+	if kind == engine.HEALTH_DROP:
+		found = facts["scores_then"][int(rule.days or 0)]
+	elif kind == engine.USAGE_NEAR_ENTITLEMENT:
+		found = facts["usage"][usage_window(rule)]
+	elif kind in FACTS_READ:
+		found = facts.get(FACTS_READ[kind])
+	else:
+		found = None
+	if kind == engine.OVERDUE_RECEIVABLE and found:
+		found = {name for name, invoice in found.items() if not is_nothing_overdue(invoice.get("overdue"))}
+	elif kind == engine.NO_TOUCH and found and today:
+		recent = add_days(today, -int(rule.days or 0) + 1)  # touched fewer than `days` days ago
+		touches = facts["touches"]
+		found = {name for name in found if not (touches.get(name) and touches[name] >= recent)}
+	if colours is not None and kind in COLOURS_FIRED_ON:
+		coloured = set().union(*(colours.get(colour, ()) for colour in COLOURS_FIRED_ON[kind]))
+		found = coloured if found is None else coloured.intersection(found)
+	return found
+
+
+def is_nothing_overdue(amount) -> bool:
+	"""A number not above zero (anything else is left for the engine to judge)."""
+	return isinstance(amount, int | float) and not isinstance(amount, bool) and amount <= 0
+
+
+def decide_all(
+	rules: list[dict], customers: list[dict], facts: dict, today: date, settings: dict, skip: bool = True
+) -> tuple[dict, set, list]:
+	"""Every rule for every customer of the range: ({(customer, rule): Finding}, the customers
+	evaluated, the customers whose facts broke a rule). Rule by rule, each asked only about the
+	customers it can fire for (`customers_with_facts`; `skip=False` asks every customer: the
+	reference the tests compare with)."""
+	by_name = {customer["name"]: customer for customer in customers}
+	colours: dict[str, set[str]] = {}
+	for customer in customers:
+		colours.setdefault(customer.get("cs_health_status"), set()).add(customer["name"])
+	findings: dict[tuple[str, str], engine.Finding] = {}
+	failed: dict[str, None] = {}
+	for rule in rules:
+		asked = customers_with_facts(rule, facts, colours, today) if skip else None
+		names = by_name if asked is None else [name for name in asked if name in by_name]
+		for name in names:
+			try:
+				finding = decide(rule, by_name[name], facts, today, settings)
+			except Exception:
+				if name not in failed:
+					failed[name] = None
+					frappe.log_error(
+						title=_("Alert rules failed for customer {0}").format(name),
+						reference_doctype="Customer",
+						reference_name=name,
+					)
+				continue
+			if finding:
+				findings[(name, rule.name)] = finding
+	for name in failed:
+		for rule in rules:
+			findings.pop((name, rule.name), None)
+	return findings, set(by_name) - set(failed), list(failed)
 
 
 def widest_days(rules: list[dict], rule_type: str) -> int:
@@ -240,33 +311,16 @@ def evaluate(
 	by_name = {rule.name: rule for rule in rules}
 	customers = [c for c in queries.customers(lo, hi) if names is None or c.name in names]
 	facts = gather_facts(lo, hi, rules, today, known)
-	findings: dict[tuple[str, str], engine.Finding] = {}
-	evaluated = set()
-	asked = {rule.name: customers_with_facts(rule, facts) for rule in rules}
-	for customer in customers:
-		try:
-			for rule in rules:
-				if asked[rule.name] is not None and customer.name not in asked[rule.name]:
-					continue  # none of the facts this rule reads: it cannot fire
-				finding = decide(rule, customer, facts, today, settings)
-				if finding:
-					findings[(customer.name, rule.name)] = finding
-			evaluated.add(customer.name)
-		except Exception:
-			result["failed"].append(customer.name)
-			for rule in rules:
-				findings.pop((customer.name, rule.name), None)
-			frappe.log_error(
-				title=_("Alert rules failed for customer {0}").format(customer.name),
-				reference_doctype="Customer",
-				reference_name=customer.name,
-			)
+	findings, evaluated, result["failed"] = decide_all(rules, customers, facts, today, settings)
 	open_alerts = {k: v for k, v in queries.open_alerts(lo, hi).items() if k[0] in evaluated}
+	# only customers with a finding that has no open alert may get a new one: the cool-downs and
+	# the weekly counts are read for them alone
+	new = sorted({customer for customer, rule in findings if (customer, rule) not in open_alerts})
 	actions = engine.plan_actions(
 		findings,
 		open_alerts,
-		queries.recently_dismissed(lo, hi, add_days(today, -settings["cooldown_days"])),
-		queries.raised_since(lo, hi, add_days(today, -6)),
+		queries.recently_dismissed(lo, hi, add_days(today, -settings["cooldown_days"]), new),
+		queries.raised_since(lo, hi, add_days(today, -6), new),
 		settings["cap"],
 		{rule.name for rule in rules if rule.auto_resolve},
 		evaluated,
@@ -337,10 +391,8 @@ def enqueue_ranges(today: str | None = None, ranges: list[tuple[str, str]] | Non
 
 def range_job_id(day, lo: str, hi: str) -> str:
 	"""One job id per day and range (customer names may hold any character: hashed)."""
-	import hashlib
-
-	digest = hashlib.sha1(f"{lo}\n{hi}".encode()).hexdigest()[:16]
-	return f"{job_id(day)}-range-{digest}"
+	key = hashlib.sha1(f"{lo}\n{hi}".encode(), usedforsecurity=False).hexdigest()[:16]
+	return f"{job_id(day)}-range-{key}"
 
 
 def enqueue_range(lo: str, hi: str, today: str | None = None):
@@ -464,10 +516,15 @@ def add_health_links(lo: str, hi: str, today: date, findings: dict, rules: dict)
 	health = {key for key in findings if rules[key[1]].rule_type in HEALTH_RULES}
 	if not health:
 		return
-	scores = queries.latest_scores(lo, hi, today)
+	scores = queries.latest_scores(lo, hi, today, sorted({customer for customer, _rule in health}))
 	for key in health:
 		if scores.get(key[0]):
 			findings[key].records.append(("Customer Health Score", str(scores[key[0]])))
+
+
+def digest(evidence: str) -> str:
+	"""The evidence's MD5, as MariaDB's MD5() gives it (`queries.open_alerts`)."""
+	return hashlib.md5(evidence.encode(), usedforsecurity=False).hexdigest()
 
 
 def evidence_json(rule: dict, finding: engine.Finding) -> str:
@@ -625,7 +682,7 @@ def changed_alerts(updates: list, stored: dict, rules: dict) -> list[dict]:
 		key, alert = stored[name]
 		rule = rules[key[1]]
 		evidence = evidence_json(rule, finding)
-		if evidence == alert.get("evidence") and finding.severity == alert.get("severity"):
+		if digest(evidence) == alert.get("evidence_digest") and finding.severity == alert.get("severity"):
 			continue
 		rows.append(
 			{

@@ -9,7 +9,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, getdate, nowdate
 
-from customer_success.alerts import jobs, service
+from customer_success.alerts import engine, jobs, service
 from customer_success.constants import CSM_ROLE
 from customer_success.health import queries as health_queries
 from customer_success.health import service as health
@@ -134,6 +134,117 @@ class TestRulesWithTheChunksFacts(FrappeTestCase):
 			{"invoices", "touches", "live", "contracts", "previous_scores", "previous_scores_days"},
 		)
 		self.assertEqual(known["previous_scores_days"], health.trend_days())
+
+
+def random_book(rng, size: int, day):
+	"""Customers of every colour and stage, and facts of every shape the rules read, at random."""
+
+	def some_day(spread: int = 400):
+		return add_days(day, rng.randint(-spread, spread // 2)) if rng.random() < 0.9 else None
+
+	names = [f"C{i:04d}" for i in range(size)]
+	customers = [
+		frappe._dict(
+			name=name,
+			customer_name=name,
+			cs_health_status=rng.choice(["Green", "Yellow", "Red", "Insufficient Data", None]),
+			cs_health_score=rng.choice([None, rng.uniform(0, 100)]),
+			cs_lifecycle_stage=rng.choice(["Onboarding", "Adoption", None]),
+		)
+		for name in names
+	]
+
+	def some(share: float):
+		return [name for name in names if rng.random() < share]
+
+	def plain(value):
+		return getdate(value) if value else None
+
+	return customers, {
+		"contracts": {n: plain(add_days(day, rng.randint(-60, 200))) for n in some(0.6)},
+		"scores_then": {30: {n: rng.uniform(0, 100) for n in some(0.7)}},
+		"invoices": {
+			n: {
+				"overdue": rng.choice([0.0, -10.0, rng.uniform(0, 20000)]),
+				"oldest_overdue_due": plain(some_day(120)),
+			}
+			for n in some(0.8)
+		},
+		"milestones": {n: [{"name": f"M{n}", "due_date": plain(some_day(60))}] for n in some(0.2)},
+		"checkins": {
+			n: [{"name": f"P{n}", "start_date": plain(some_day()), "last_checkin": plain(some_day(200))}]
+			for n in some(0.2)
+		},
+		"touches": {n: plain(some_day(150)) for n in some(0.7)},
+		"live": set(some(0.8)),
+		"stakeholders": {
+			n: [{"contact": f"K{n}", "handoff": f"H{n}", "is_champion": 1, "linked": rng.randint(0, 1)}]
+			for n in some(0.1)
+		},
+		"objectives": {
+			n: [{"name": f"P{n}", "objectives": 2, "achieved": rng.randint(0, 2)}] for n in some(0.2)
+		},
+		"onboarding": {
+			n: {"go_live": plain(some_day(60)) or day, "open_milestones": rng.randint(0, 3)}
+			for n in some(0.2)
+		},
+		"nps_latest": {
+			n: {"name": f"R{n}", "score": rng.randint(0, 10), "answered_on": plain(some_day(300)) or day}
+			for n in some(0.3)
+		},
+		"nps_answers": {
+			n: [{"name": f"R{n}", "score": rng.randint(0, 10), "answered_on": plain(some_day(60)) or day}]
+			for n in some(0.3)
+		},
+		"usage": {
+			30: {
+				n: [{"metric": "Seats", "used": 90, "entitlement": 100, "utilisation": rng.uniform(0, 1.2)}]
+				for n in some(0.3)
+			}
+		},
+	}
+
+
+class TestOnlyCustomersThatCanFireAreAsked(FrappeTestCase):
+	"""The pass asks each rule about the customers it can fire for only: the findings are exactly
+	those of asking every rule about every customer (no database: the facts are made up)."""
+
+	def test_skipping_changes_no_finding(self):
+		import random
+
+		rules = [
+			frappe._dict(
+				name=kind,
+				rule_type=kind,
+				severity="Medium",
+				threshold={
+					"Health Dropped": 15,
+					"Overdue Receivable": 5000,
+					"Usage Near Entitlement": 90,
+				}.get(kind, 1),
+				days={"Health Dropped": 30, "Usage Near Entitlement": 30}.get(kind, 45),
+			)
+			for kind in engine.RULE_TYPES
+		]
+		settings = {"checkin_cadence_days": 90}
+		real = service.decide
+		for seed in range(5):
+			rng = random.Random(seed)
+			customers, facts = random_book(rng, 400, today())
+			with patch.object(service, "decide", wraps=real) as asked_all:
+				every, evaluated_all, _failed = service.decide_all(
+					rules, customers, facts, today(), settings, skip=False
+				)
+			with patch.object(service, "decide", wraps=real) as asked_some:
+				some, evaluated, failed = service.decide_all(rules, customers, facts, today(), settings)
+			self.assertEqual(
+				{k: (f.severity, f.facts, f.records) for k, f in some.items()},
+				{k: (f.severity, f.facts, f.records) for k, f in every.items()},
+				f"seed {seed}",
+			)
+			self.assertEqual((evaluated, failed), (evaluated_all, []))
+			self.assertEqual({rule for _customer, rule in every}, set(engine.RULE_TYPES), f"seed {seed}")
+			self.assertLess(asked_some.call_count, asked_all.call_count / 2)
 
 
 class TestRulesInTheRecompute(FrappeTestCase):
