@@ -51,7 +51,7 @@ def latest_scores(lo: str, hi: str, day: date, customers: list[str] | None = Non
 		.run()
 	)
 	rest = [name for name in customers if name not in found] if customers is not None else None
-	if rest is None or rest:
+	if rest is None or rest:  # of_customers reads the range when they are many
 		rows = (
 			frappe.qb.from_(score)
 			.select(score.customer, score.name)
