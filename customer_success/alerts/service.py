@@ -1,8 +1,10 @@
 """Alerts: the rules pass (ERPNext tables -> queries -> engine -> alerts), playbooks, actions.
 
-One function, `evaluate`, runs the enabled rules over a range of customers; the pass after each
-nightly health run (`evaluate_book`) and the Customer form's "Check Alerts" (`evaluate_customer`)
-both use it. Per range: a handful of queries per rule, the engine's decisions, then the writes.
+One function, `evaluate`, runs the enabled rules over a range of customers; the nightly pass, run
+inside each chunk of the health recompute with the facts the chunk read (`after_health_chunk`),
+a range whose chunk failed (`jobs.evaluate_range`) and the Customer form's "Check Alerts"
+(`evaluate_customer`) all use it. Per range: a handful of queries per rule (fewer when the
+recompute's facts are handed over), the engine's decisions, then the writes.
 """
 
 import hashlib
