@@ -9,6 +9,7 @@ recompute's facts are handed over), the engine's decisions, then the writes.
 
 import hashlib
 import json
+from contextlib import contextmanager
 from datetime import date
 
 import frappe
@@ -296,10 +297,14 @@ def evaluate(
 	today: date | None = None,
 	rule_types: set[str] | None = None,
 	known: dict | None = None,
+	serialize_writes: bool = False,
 ) -> dict:
 	"""Run every enabled rule over the customers from `lo` to `hi` (only `names` when given; only
 	the rules of `rule_types` when given: the others' alerts are left as they are). `known`: the
-	range's facts the health recompute already read (see `gather_facts`).
+	range's facts the health recompute already read (see `gather_facts`). With `serialize_writes`
+	(the nightly ranges, which run side by side on several workers) the writes are taken under the
+	alerts' write lock and committed: the reads and decisions stay parallel, and the naming series
+	and the ToDos are never held by two ranges at once.
 
 	One customer whose facts break a rule is logged to the Error Log and skipped; the rest go on.
 	Idempotent: a second run the same day raises nothing new, it finds the open alerts.
@@ -331,17 +336,45 @@ def evaluate(
 	add_health_links(lo, hi, today, findings, by_name)
 	by_customer = {c.name: c for c in customers}
 	stored = {alert["name"]: (key, alert) for key, alert in open_alerts.items()}
-	result["updated"] = update_alerts(changed_alerts(actions.update, stored, by_name))
-	result["resolved"] = resolve_alerts(actions.resolve)
-	raised, failed = raise_alerts(
-		[(by_customer[customer], by_name[rule], finding) for customer, rule, finding in actions.raise_],
-		today,
-		settings,
-	)
+	updates = changed_alerts(actions.update, stored, by_name)
+	with write_phase(serialize_writes):
+		result["updated"] = update_alerts(updates)
+		result["resolved"] = resolve_alerts(actions.resolve)
+		raised, failed = raise_alerts(
+			[(by_customer[customer], by_name[rule], finding) for customer, rule, finding in actions.raise_],
+			today,
+			settings,
+		)
 	result["raised"] = raised
 	result["failed"] += failed
 	result["held"] = len(actions.held)
 	return result
+
+
+WRITE_LOCK_NAME = "customer_success_alert_write"
+WRITE_LOCK_TIMEOUT = 900  # a range waits for the ranges writing before it (a first night's are long)
+
+
+@contextmanager
+def write_phase(serialize: bool):
+	"""The writes of one range; with `serialize`, under the alerts' write lock (a MariaDB user lock,
+	as the recompute's) and committed before it is released."""
+	if not serialize:
+		yield
+		return
+	from customer_success.health import service as health
+
+	message = _("The alerts are being written by another range; it did not finish within {0} seconds.")
+	with health.named_lock(WRITE_LOCK_NAME, WRITE_LOCK_TIMEOUT, message.format(WRITE_LOCK_TIMEOUT)):
+		yield
+		frappe.db.commit()  # nosemgrep: release the series and the rows before the next range writes
+
+
+def row_name() -> str:
+	"""The name of a row the pass writes in bulk (a task, ToDo, comment, bell, version). Frappe's
+	hash names are 10 characters and it retries an insert that meets a taken one; a bulk insert
+	cannot, so these are 20: at a night's hundreds of thousands of rows, 10 would collide."""
+	return frappe.generate_hash(length=20)
 
 
 class savepoint:
@@ -363,7 +396,7 @@ def evaluate_book(today: str | None = None) -> dict:
 	queries.sync_opportunity_outcomes()
 	queries.sync_alert_csms()
 	for lo, hi in health_queries.customer_ranges(CHUNK_SIZE):
-		result = evaluate(lo, hi, today=getdate(today) if today else None)
+		result = evaluate(lo, hi, today=getdate(today) if today else None, serialize_writes=True)
 		frappe.db.commit()  # nosemgrep: each range's alerts are durable on their own
 		for key in ("raised", "updated", "resolved", "held"):
 			totals[key] += result[key]
@@ -428,7 +461,7 @@ def after_health_chunk(lo: str, hi: str, today=None, facts: dict | None = None, 
 		return  # tests run the pass on their own customers; a chunk of the whole book would touch others'
 	day = getdate(today or nowdate())
 	try:
-		evaluate(lo, hi, today=day, known=health_facts(facts or {}))
+		evaluate(lo, hi, today=day, known=health_facts(facts or {}), serialize_writes=True)
 		frappe.db.commit()  # nosemgrep: the chunk's alerts are durable on their own
 	except Exception:
 		frappe.db.rollback()
@@ -776,7 +809,7 @@ def version_row(alert: dict, note: str, now, user: str) -> dict:
 		["closed_by", None, user],
 	]
 	return {
-		**row_stamp(frappe.generate_hash(length=10), now, user),
+		**row_stamp(row_name(), now, user),
 		"ref_doctype": ALERT,
 		"docname": alert.name,
 		"data": frappe.as_json(
@@ -865,7 +898,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict) -> list[str]:
 			todo_users = engine.alert_todos(assignee if assignee in enabled else None, playbook_tasks)
 		for user_to, index in todo_users:
 			task = playbook_tasks[index] if index is not None else None
-			todo_name = frappe.generate_hash(length=10)
+			todo_name = row_name()
 			description = _("{0}: {1}").format(title, task["title"]) if task else summary
 			if task:
 				task["todo"] = todo_name
@@ -888,7 +921,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict) -> list[str]:
 			)
 			comments.append(
 				{
-					**row_stamp(frappe.generate_hash(length=10), now, user),
+					**row_stamp(row_name(), now, user),
 					"comment_type": "Assigned",
 					"comment_email": user,
 					"reference_doctype": ALERT,
@@ -902,7 +935,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict) -> list[str]:
 			if user_to != user and user_to not in quiet:
 				bells.append(
 					{
-						**row_stamp(frappe.generate_hash(length=10), now, user),
+						**row_stamp(row_name(), now, user),
 						"subject": _("{0} assigned a new task {1} {2} to you").format(
 							frappe.bold(by_name), frappe.bold(_(ALERT)), get_title_html(title)
 						),
@@ -918,7 +951,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict) -> list[str]:
 		for index, task in enumerate(playbook_tasks, start=1):
 			tasks.append(
 				{
-					**row_stamp(frappe.generate_hash(length=10), now, user),
+					**row_stamp(row_name(), now, user),
 					"parent": name,
 					"parenttype": ALERT,
 					"parentfield": "tasks",

@@ -106,6 +106,33 @@ class TestRulesWithTheChunksFacts(FrappeTestCase):
 		)
 		self.assertIn('"days_overdue":100', evidence)
 
+	def test_the_writes_wait_for_the_write_lock_and_write_nothing_without_it(self):
+		customer = make_customer().name
+		frappe.db.set_value(
+			"Customer", customer, {"cs_health_status": "Red", "cs_health_score": 30}, update_modified=False
+		)
+		only_rules(RED)
+		lock = health.site_lock_name(service.WRITE_LOCK_NAME)
+		own = frappe.local.db
+		try:
+			with self.secondary_connection():  # another range in its write phase
+				self.assertTrue(frappe.db.sql("select get_lock(%s, 0)", lock)[0][0])
+		finally:
+			frappe.local.db = own
+		try:
+			with patch.object(service, "WRITE_LOCK_TIMEOUT", 0), self.assertRaises(frappe.ValidationError):
+				service.evaluate(customer, customer, today=today(), serialize_writes=True)
+		finally:
+			try:
+				with self.secondary_connection():
+					frappe.db.sql("select release_lock(%s)", lock)
+			finally:
+				frappe.local.db = own
+		self.assertFalse(frappe.get_all(ALERT, filters={"customer": customer}))
+		# without the lock (the Customer form's "Check Alerts"), nothing waits
+		service.evaluate(customer, customer, today=today())
+		self.assertEqual(len(frappe.get_all(ALERT, filters={"customer": customer})), 1)
+
 	def test_earlier_scores_of_another_day_are_read(self):
 		customer = make_customer().name
 		frappe.db.set_value(
@@ -357,6 +384,12 @@ class TestRulesInTheRecompute(FrappeTestCase):
 			self.assertEqual(frappe.db.get_value("Customer", customer, "cs_health_status"), "Red")
 			found = self.alerts(customer)
 			self.assertEqual([(a.rule, a.status) for a in found], [(RED, "Open")], customer)
+			# the rows written in bulk have names too long to collide over a night's hundreds of thousands
+			todos = frappe.get_all(
+				"ToDo", {"reference_type": ALERT, "reference_name": found[0].name}, pluck="name"
+			)
+			self.assertTrue(todos)
+			self.assertTrue(all(len(name) == 20 for name in todos), todos)
 
 		# the next night: the same alerts are found and kept, none raised twice
 		with chunk_alerts_on():
