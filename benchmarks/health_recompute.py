@@ -5,11 +5,13 @@ removes them at the end unless --keep):
 
     cd ~/frappe-bench/sites
     ../env/bin/python ../apps/customer_success/benchmarks/health_recompute.py --site SITE \
-        [--customers 100000] [--naive-sample 300] [--keep] [--reuse] [--alerts]
+        [--customers 100000] [--workers 1,2,4] [--naive-sample 300] [--keep] [--reuse] [--alerts]
 
 It builds N customers with ~10 issues, ~10 submitted invoices, ~3 communications and a
 contract each, by multi-row INSERTs (no controllers), then times:
-  1. the full recompute (reads + scoring + all writes), as the nightly job runs it, chunk by chunk;
+  1. the full recompute (reads + scoring + all writes), as the nightly job runs it, chunk by chunk,
+     with 1, 2 and 4 worker processes sharing the chunks (each run from no scores of today), and
+     checks that every run wrote one row per customer and the very same scores as the first;
   2. the same phases separately (aggregate reads, pure scoring, bulk writes);
   3. a naive per-customer loop (frappe.get_doc + per-customer queries) on a sample;
   4. the bare aggregate scans of the same source tables with the same indexes (the floor);
@@ -24,7 +26,8 @@ steady-state night (the alerts open, found, compared). Each worker also times it
 rules (the hook's own seconds, summed). --alerts-standalone adds the whole-book pass on its own in
 one process (the path of a range whose chunk failed, and of "Check Alerts"), nothing written.
 --alerts-moved adds a night where every open alert's evidence changed and is rewritten (on a real
-book the counters in the evidence move every day). --skip-single skips the 1-worker recompute.
+book the counters in the evidence move every day). The rules are timed on the 2-worker run's
+processes (or the last of --workers).
 """
 
 import argparse
@@ -99,7 +102,7 @@ def build_book(n: int, seed: int = 7):
 				for c in chunk
 			],
 		)
-		issues, invoices, comms, contracts = [], [], [], []
+		issues, invoices, comms, links, contracts = [], [], [], [], []
 		for c in chunk:
 			for k in range(rng.randint(5, 15)):
 				opened = add_days(today, -rng.randint(0, 180))
@@ -141,20 +144,36 @@ def build_book(n: int, seed: int = 7):
 				)
 			for k in range(rng.randint(1, 5)):
 				when = add_days(today, -rng.randint(0, 200))
+				# odd ones are emails on the customer's timeline (a Communication Link, no reference),
+				# as frappe links a contact's email to the contact's customer
+				on_timeline = k % 2 == 1
 				comms.append(
 					(
 						f"{c}-C{k}",
-						"Synthetic call",
+						"Synthetic email" if on_timeline else "Synthetic call",
 						"Communication",
-						"Phone",
-						"Sent",
-						"Customer",
-						c,
+						"Email" if on_timeline else "Phone",
+						"Received" if on_timeline else "Sent",
+						None if on_timeline else "Customer",
+						None if on_timeline else c,
 						when,
 						"Linked",
 						*common.values(),
 					)
 				)
+				if on_timeline:
+					links.append(
+						(
+							f"{c}-C{k}-L",
+							f"{c}-C{k}",
+							"Communication",
+							"timeline_links",
+							1,
+							"Customer",
+							c,
+							*common.values(),
+						)
+					)
 			start_date = add_days(today, -rng.randint(0, 700))
 			contracts.append(
 				(
@@ -221,6 +240,7 @@ def build_book(n: int, seed: int = 7):
 			],
 			comms,
 		)
+		insert_rows("tabCommunication Link", TIMELINE_LINK_COLUMNS, links)
 		insert_rows(
 			"tabContract",
 			[
@@ -241,12 +261,52 @@ def build_book(n: int, seed: int = 7):
 	return customers, time.perf_counter() - t0
 
 
+TIMELINE_LINK_COLUMNS = [
+	"name",
+	"parent",
+	"parenttype",
+	"parentfield",
+	"idx",
+	"link_doctype",
+	"link_name",
+	"creation",
+	"modified",
+	"owner",
+	"modified_by",
+]
+
+
+def ensure_timeline_links():
+	"""A book kept from before the timeline links: its odd communications become emails on the
+	customer's timeline (a Communication Link, no reference), as `build_book` makes them now."""
+	like = f"{PREFIX}-%"
+	if frappe.db.count("Communication Link", {"link_name": ("like", like)}):
+		return
+	odd = "name like %(like)s and reference_doctype = 'Customer' and mod(substring_index(name, '-C', -1), 2) = 1"
+	frappe.db.sql(
+		f"""insert into `tabCommunication Link` ({", ".join(TIMELINE_LINK_COLUMNS)})
+		select concat(name, '-L'), name, 'Communication', 'timeline_links', 1, 'Customer', reference_name,
+			creation, modified, owner, modified_by
+		from `tabCommunication` where {odd}""",
+		{"like": like},
+	)
+	frappe.db.sql(
+		f"""update `tabCommunication` set reference_doctype = null, reference_name = null,
+			communication_medium = 'Email', sent_or_received = 'Received' where {odd}""",
+		{"like": like},
+	)
+	frappe.db.commit()  # nosemgrep
+
+
 def counts():
 	return {
 		"customers": frappe.db.count("Customer", {"name": ("like", f"{PREFIX}-%")}),
 		"issues": frappe.db.count("Issue", {"customer": ("like", f"{PREFIX}-%")}),
 		"invoices": frappe.db.count("Sales Invoice", {"customer": ("like", f"{PREFIX}-%")}),
-		"communications": frappe.db.count("Communication", {"reference_name": ("like", f"{PREFIX}-%")}),
+		"communications": frappe.db.count("Communication", {"name": ("like", f"{PREFIX}-%")}),
+		"of them on the timeline": frappe.db.count(
+			"Communication Link", {"link_name": ("like", f"{PREFIX}-%")}
+		),
 	}
 
 
@@ -336,15 +396,101 @@ def time_full_recompute(site: str, workers: int, alerts: str = "off", with_hook_
 			run = health.start_recompute(trigger="Manual", now=False)
 		shares = [[job] for job in jobs]
 		results = pool.map(_worker_run, shares, chunksize=1)
+		worker_peaks = pool.map(_worker_peak, range(workers * 2), chunksize=1)
 		elapsed = time.perf_counter() - t0
 	frappe.db.rollback()  # a fresh snapshot: the workers committed in their own connections
 	run = frappe.get_doc("Health Recompute Run", run.name)
 	if run.status != "Completed":
 		log(f"WARNING: run {run.name} is {run.status} after its jobs ran: the figure below is not a full run")
-	peak = max(mb for mb, _seconds in results)
+	peak = max([*(mb for mb, _seconds in results), *worker_peaks])
 	if with_hook_seconds:
 		return elapsed, run, peak, sum(seconds for _mb, seconds in results)
 	return elapsed, run, peak
+
+
+def _worker_peak(_) -> float:
+	time.sleep(0.2)  # each worker answers once
+	return peak_rss_mb()
+
+
+def deadlocks() -> int:
+	"""InnoDB's deadlock counter (server-wide: another site on the same server counts too)."""
+	return int(frappe.db.sql("show global status like 'Innodb_deadlocks'")[0][1])
+
+
+def clear_todays_scores():
+	"""Remove the book's scores of today, so the next run inserts them as the night does; then give
+	InnoDB's purge a moment to remove the deleted index records (a unique key still holding a
+	deleted record of the same value is checked with a next-key lock)."""
+	frappe.db.sql(
+		"delete from `tabCustomer Health Score` where score_date = curdate() and customer like %s",
+		f"{PREFIX}-%",
+	)
+	frappe.db.commit()  # nosemgrep
+	for _ in range(60):
+		if int(frappe.db.sql("show global status like 'Innodb_history_list_length'")[0][1]) < 5000:
+			break
+		time.sleep(1)
+
+
+def score_check() -> dict:
+	"""What a run wrote for the book today: rows, distinct customers, a checksum over every row's
+	score, status, trend and explanation, and over the Customers' copies."""
+	rows, distinct, rows_sum = frappe.db.sql(
+		"""select count(*), count(distinct customer), sum(crc32(concat_ws('|', customer, model, score,
+			status, computed_score, computed_status, trend, explanation)))
+		from `tabCustomer Health Score` where score_date = curdate() and customer like %s""",
+		f"{PREFIX}-%",
+	)[0]
+	copies, copies_sum = frappe.db.sql(
+		"""select count(*), sum(crc32(concat_ws('|', name, cs_health_score, cs_health_status, cs_health_trend)))
+		from `tabCustomer` where name like %s and date(cs_health_computed_on) = curdate()""",
+		f"{PREFIX}-%",
+	)[0]
+	return {
+		"rows": int(rows),
+		"customers": int(distinct),
+		"rows_checksum": int(rows_sum or 0),
+		"copies": int(copies),
+		"copies_checksum": int(copies_sum or 0),
+	}
+
+
+def chunk_retries(run) -> tuple[int, int]:
+	"""(chunks that needed a second attempt, chunks failed) of a run."""
+	retried = frappe.db.count("Health Recompute Run Chunk", {"parent": run.name, "attempts": (">", 1)})
+	return retried, int(run.chunks_failed or 0)
+
+
+def time_worker_counts(site: str, counts_: list[int]) -> list[dict]:
+	"""The night's run for each number of workers, each from the same start (no scores of today),
+	with what it wrote checked."""
+	results = []
+	for workers in counts_:
+		clear_todays_scores()
+		before = deadlocks()
+		seconds, run, peak = time_full_recompute(site, workers)
+		retried, failed = chunk_retries(run)
+		check = score_check()
+		results.append(
+			{
+				"workers": workers,
+				"seconds": seconds,
+				"run": run,
+				"peak_mb": peak,
+				"deadlocks": deadlocks() - before,
+				"retried_chunks": retried,
+				"failed_chunks": failed,
+				"check": check,
+			}
+		)
+		log(
+			f"full recompute, {workers} worker(s): {seconds:.1f}s, worker peak {peak:.0f} MB; run {run.name}: "
+			f"{run.status}, scored {run.customers_scored}, failed {run.customers_failed}; rows {check['rows']} for "
+			f"{check['customers']} customers, copies {check['copies']}; deadlocks (server) {results[-1]['deadlocks']}, "
+			f"chunks retried {retried}"
+		)
+	return results
 
 
 def time_index_build() -> float:
@@ -357,35 +503,91 @@ def time_index_build() -> float:
 	return time.perf_counter() - t0
 
 
+READS = (
+	"active_customers",
+	"live_customers",
+	"open_issue_load",
+	"sla_counts",
+	"invoice_facts",
+	"last_touch_dates",
+	"latest_contract_end",
+	"scores_around",
+	"plan_progress",
+	"milestone_punctuality",
+	"latest_nps",
+)
+
+
 def time_phases():
-	"""Reads, scoring and writes measured apart, over the same chunks."""
-	from frappe.utils import getdate, nowdate
+	"""Reads, scoring and writes measured apart, over the same chunks, in one process; the reads
+	also per query (`queries.<name>`, summed over the chunks). The writes are the chunk jobs' own
+	write phase (`write_scores_committed`: locking reads, inserts, the copy onto the Customers),
+	from no scores of today, as the night writes them."""
+	from unittest.mock import patch
+
+	from frappe.utils import getdate, now_datetime, nowdate
 
 	from customer_success.health import queries
 	from customer_success.health import service as health
 
+	clear_todays_scores()
 	today = getdate(nowdate())
 	models = health.load_models()
 	settings = frappe.get_cached_doc("Customer Success Settings")
+	per_read = dict.fromkeys(READS, 0.0)
+
+	def timed(name, real):
+		def call(*args, **kwargs):
+			t = time.perf_counter()
+			try:
+				return real(*args, **kwargs)
+			finally:
+				per_read[name] += time.perf_counter() - t
+
+		return call
+
 	reads = scoring = writes = 0.0
 	n = 0
-	for lo, hi in queries.customer_ranges(health.CHUNK_SIZE):
-		t0 = time.perf_counter()
-		customers = queries.active_customers(lo, hi)
-		facts = health.gather_facts(lo, hi, models, today, int(settings.health_trend_days or 30))
-		t1 = time.perf_counter()
-		rows = [r for c in customers if (r := health.score_customer(c, facts, models, today, 30))]
-		t2 = time.perf_counter()
-		health.write_scores(lo, hi, today, rows)
-		frappe.db.commit()  # nosemgrep
-		t3 = time.perf_counter()
-		reads, scoring, writes, n = reads + t1 - t0, scoring + t2 - t1, writes + t3 - t2, n + len(customers)
-	return {
-		"reads": reads,
-		"scoring": scoring,
-		"writes": writes,
-		"customers": n,
-	}
+	patches = [patch.object(queries, name, timed(name, getattr(queries, name))) for name in READS]
+	for p in patches:
+		p.start()
+	try:
+		for lo, hi in queries.customer_ranges(health.CHUNK_SIZE):
+			frappe.db.rollback()  # each chunk on a fresh snapshot, as a job
+			t0 = time.perf_counter()
+			computed_on = now_datetime()
+			customers = queries.active_customers(lo, hi)
+			facts = health.gather_facts(lo, hi, models, today, int(settings.health_trend_days or 30))
+			t1 = time.perf_counter()
+			rows = [
+				{**r, "computed_on": computed_on}
+				for c in customers
+				if (r := health.score_customer(c, facts, models, today, 30))
+			]
+			t2 = time.perf_counter()
+			health.write_scores_committed(lo, hi, today, rows, customers, computed_on)
+			t3 = time.perf_counter()
+			reads, scoring, writes, n = (
+				reads + t1 - t0,
+				scoring + t2 - t1,
+				writes + t3 - t2,
+				n + len(customers),
+			)
+	finally:
+		for p in patches:
+			p.stop()
+	return {"reads": reads, "scoring": scoring, "writes": writes, "customers": n, "per_read": per_read}
+
+
+def bytes_per_row() -> dict:
+	"""What a score row weighs: its explanation against the rest of its columns (averages, bytes)."""
+	explanation, rest = frappe.db.sql(
+		"""select avg(length(explanation)), avg(length(customer) + length(customer_name) + length(csm)
+			+ length(model) + length(status) + length(computed_status) + 8 * 6 + 3 * 8 + 60)
+		from `tabCustomer Health Score` where score_date = curdate() and customer like %s""",
+		f"{PREFIX}-%",
+	)[0]
+	return {"explanation": float(explanation or 0), "rest": float(rest or 0)}
 
 
 def memory_over_chunks(chunks: int = 50) -> tuple[float, float]:
@@ -475,19 +677,38 @@ def time_naive(sample: list[str]):
 	return time.perf_counter() - t0
 
 
-def time_bare_scans():
-	"""The same aggregates with nothing around them: the floor any implementation pays."""
-	queries = [
-		"select customer, priority, count(*) from `tabIssue` where status in ('Open','Replied','On Hold') group by customer, priority",
-		"select customer, sum(agreement_status = 'Failed'), count(agreement_status) from `tabIssue` where opening_date >= curdate() - interval 90 day group by customer",
-		"select customer, company, sum(base_grand_total), sum(outstanding_amount * conversion_rate), min(due_date), sum(base_net_total) from `tabSales Invoice` where docstatus = 1 group by customer, company",
-		"select reference_name, max(communication_date) from `tabCommunication` where reference_doctype = 'Customer' group by reference_name",
-		"select party_name, max(end_date) from `tabContract` where party_type = 'Customer' and docstatus = 1 group by party_name",
-	]
-	t0 = time.perf_counter()
-	for sql in queries:
+BARE_SCANS = {
+	"issues: open load": "select customer, priority, count(*) from `tabIssue` where status in ('Open','Replied','On Hold') group by customer, priority",
+	"issues: SLA": "select customer, sum(agreement_status = 'Failed'), count(agreement_status) from `tabIssue` where opening_date >= curdate() - interval 90 day group by customer",
+	"invoices": "select customer, company, sum(base_grand_total), sum(outstanding_amount * conversion_rate), min(due_date), sum(base_net_total) from `tabSales Invoice` where docstatus = 1 group by customer, company",
+	"communications: reference": "select reference_name, max(communication_date) from `tabCommunication` where reference_doctype = 'Customer' and communication_type = 'Communication' group by reference_name",
+	"communications: timeline": "select l.link_name, max(c.communication_date) from `tabCommunication Link` l join `tabCommunication` c on c.name = l.parent where l.link_doctype = 'Customer' and c.communication_type = 'Communication' group by l.link_name",
+	"contracts": "select party_name, max(end_date) from `tabContract` where party_type = 'Customer' and docstatus = 1 group by party_name",
+}
+
+
+def time_bare_scans() -> tuple[float, dict]:
+	"""The same aggregates with nothing around them: the floor any implementation pays (each scan
+	run twice, the second one counted: a warm buffer pool, as for the recompute)."""
+	each = {}
+	for label, sql in BARE_SCANS.items():
 		frappe.db.sql(sql)
-	return time.perf_counter() - t0
+		t0 = time.perf_counter()
+		frappe.db.sql(sql)
+		each[label] = time.perf_counter() - t0
+	return sum(each.values()), each
+
+
+def machine() -> str:
+	import os
+
+	pool = int(frappe.db.sql("select @@innodb_buffer_pool_size")[0][0]) / 2**20
+	version = frappe.db.sql("select version()")[0][0]
+	load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+	return (
+		f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} cores, load average {load}; "
+		f"MariaDB {version}, buffer pool {pool:.0f} MB"
+	)
 
 
 def open_alert_count() -> int:
@@ -506,7 +727,8 @@ def time_alerts_in_chunks(
 	compares it with the recompute alone. On a book without alerts (or `fresh`): "decide" (the
 	rules read and decide, nothing is written: what every night costs before its writes) and
 	"first" (the night that raises the book's alerts, up to `raise_limit` customers); then
-	"steady" (the alerts open, found and compared: a night when nothing new fires); with `moved`,
+	"steady" (the alerts open, found and compared: a night when nothing new fires; the day's scores
+	are kept, rewritten in place, so their links in the evidence stay the same); with `moved`,
 	then "moved" (every open alert's evidence changed: it is rewritten, as most are each night)."""
 	from customer_success.setup import defaults
 
@@ -627,7 +849,8 @@ def cleanup():
 	frappe.db.sql("delete from `tabCustomer Health Score` where customer like %s", like)
 	frappe.db.sql("delete from `tabIssue` where customer like %s", like)
 	frappe.db.sql("delete from `tabSales Invoice` where customer like %s", like)
-	frappe.db.sql("delete from `tabCommunication` where reference_name like %s", like)
+	frappe.db.sql("delete from `tabCommunication Link` where link_name like %s", like)
+	frappe.db.sql("delete from `tabCommunication` where name like %s", like)
 	frappe.db.sql("delete from `tabContract` where party_name like %s", like)
 	frappe.db.sql("delete from `tabCustomer` where name like %s", like)
 	frappe.db.commit()  # nosemgrep
@@ -642,7 +865,10 @@ def main():
 	parser.add_argument("--customers", type=int, default=100_000)
 	parser.add_argument("--naive-sample", type=int, default=300)
 	parser.add_argument(
-		"--workers", type=int, default=2, help="processes sharing the chunks, like RQ workers"
+		"--workers",
+		default="1,2,4",
+		help="the numbers of processes sharing the chunks (like RQ workers), one run each; the first "
+		"is the baseline of the speed-up and of the equivalence check (default 1,2,4)",
 	)
 	parser.add_argument("--keep", action="store_true", help="keep the synthetic book afterwards")
 	parser.add_argument("--reuse", action="store_true", help="reuse a book left by --keep")
@@ -665,7 +891,6 @@ def main():
 		action="store_true",
 		help="with --alerts: then a night where every open alert's evidence changed (as most do daily)",
 	)
-	parser.add_argument("--skip-single", action="store_true", help="skip the 1-worker recompute")
 	parser.add_argument(
 		"--alerts-raise-limit",
 		type=int,
@@ -673,6 +898,7 @@ def main():
 		help="time the passes that raise alerts only up to this many customers",
 	)
 	args = parser.parse_args()
+	worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
 
 	frappe.init(site=args.site)
 	frappe.connect()
@@ -681,8 +907,10 @@ def main():
 		sys.exit("customer_success is not installed on this site")
 
 	log(f"== health recompute benchmark on {args.site}: {args.customers} customers")
+	log(f"machine: {machine()}")
 	if args.reuse and counts()["customers"]:
 		build_seconds = 0.0
+		ensure_timeline_links()
 	else:
 		cleanup()
 		_, build_seconds = build_book(args.customers)
@@ -696,26 +924,24 @@ def main():
 		index_seconds = time_index_build()
 		log(f"app indexes rebuilt on this book in {index_seconds:.1f}s")
 
-	single_seconds = single_mb = 0.0
-	if not args.skip_single:
-		single_seconds, run, single_mb = time_full_recompute(args.site, 1)
-		log(
-			f"\nfull recompute, 1 worker (reads + scoring + writes): {single_seconds:.1f}s for {total_customers} customers "
-			f"= {total_customers / single_seconds:,.0f} customers/s, worker peak {single_mb:.0f} MB; run {run.name}: "
-			f"{run.status}, scored {run.customers_scored}, failed {run.customers_failed}"
-		)
-	full_seconds, run, full_mb = time_full_recompute(args.site, args.workers)
-	full_rate = total_customers / full_seconds
+	bare_seconds, bare_each = time_bare_scans()
 	log(
-		f"full recompute, {args.workers} workers: {full_seconds:.1f}s = {full_rate:,.0f} customers/s, "
-		f"worker peak {full_mb:.0f} MB; run {run.name}: {run.status}, scored {run.customers_scored}"
+		f"bare aggregate scans of the same tables (the read floor): {bare_seconds:.1f}s = "
+		f"{total_customers / bare_seconds:,.0f} customers/s; "
+		+ ", ".join(f"{label} {seconds:.2f}s" for label, seconds in bare_each.items())
 	)
+
+	runs = time_worker_counts(args.site, worker_counts)
+	base = runs[0]
+	by_workers = {r["workers"]: r for r in runs}
+	two = by_workers.get(2, runs[-1])
+	single_seconds, full_seconds = base["seconds"], two["seconds"]
 
 	alert_figures, standalone = {}, None
 	if args.alerts:
 		alert_figures = time_alerts_in_chunks(
 			args.site,
-			args.workers,
+			two["workers"],
 			args.alerts_fresh,
 			args.alerts_raise_limit,
 			total_customers,
@@ -723,7 +949,7 @@ def main():
 		)
 		for key, (elapsed, hook, *_rest) in alert_figures.items():
 			log(
-				f"recompute + rules ({key}), {args.workers} workers: {elapsed:.1f}s, rules {hook:.1f}s of worker time"
+				f"recompute + rules ({key}), {two['workers']} workers: {elapsed:.1f}s, rules {hook:.1f}s of worker time"
 			)
 		if args.alerts_standalone:
 			standalone = time_alerts_standalone()
@@ -732,19 +958,23 @@ def main():
 	if args.alerts_only:
 		log("\n== summary")
 		log(f"customers                 {total_customers}")
-		if single_seconds:
-			log(f"full recompute, 1 worker  {single_seconds:.1f} s")
-		log(f"full recompute, {args.workers} workers {full_seconds:.1f} s")
+		log(f"full recompute, {base['workers']} worker  {single_seconds:.1f} s")
+		log(f"full recompute, {two['workers']} workers {full_seconds:.1f} s")
 		if args.alerts:
-			log_alert_summary(alert_figures, full_seconds, args.workers, standalone)
+			log_alert_summary(alert_figures, full_seconds, two["workers"], standalone)
 		if not args.keep:
 			log(f"\ncleaned up in {cleanup():.0f}s")
 		return
 
 	phases = time_phases()
+	weight = bytes_per_row()
 	log(
-		f"phases: reads {phases['reads']:.1f}s, scoring {phases['scoring']:.1f}s, writes {phases['writes']:.1f}s "
-		f"(peak RSS so far {peak_rss_mb():.0f} MB)"
+		f"phases (1 process): reads {phases['reads']:.1f}s, scoring {phases['scoring']:.1f}s, "
+		f"writes {phases['writes']:.1f}s (peak RSS so far {peak_rss_mb():.0f} MB)"
+	)
+	log("reads by query: " + ", ".join(f"{k} {v:.2f}s" for k, v in phases["per_read"].items() if v >= 0.005))
+	log(
+		f"a score row: explanation {weight['explanation']:.0f} bytes, the other columns ~{weight['rest']:.0f} bytes"
 	)
 
 	before_mb, after_mb = memory_over_chunks()
@@ -765,26 +995,52 @@ def main():
 		f"naive per-customer loop: {naive_seconds:.1f}s for a sample of {len(sample)} = {naive_rate:,.0f} customers/s"
 	)
 
-	bare_seconds = time_bare_scans()
-	log(
-		f"bare aggregate scans of the same tables: {bare_seconds:.1f}s = {total_customers / bare_seconds:,.0f} customers/s"
-	)
-
 	log("\n== summary")
+	log(f"machine                   {machine()}")
 	log(f"customers                 {total_customers}")
-	if single_seconds:
-		log(f"full recompute, 1 worker  {single_seconds:.1f} s  ({total_customers / single_seconds:,.0f}/s)")
-	log(f"full recompute, {args.workers} workers {full_seconds:.1f} s  ({full_rate:,.0f}/s)")
-	log(f"vs naive loop             {full_rate / naive_rate:,.0f}x faster")
-	if single_seconds:
+	log(f"read floor (bare scans)   {bare_seconds:.1f} s  (1 process)")
+	log("")
+	log(
+		"| workers | seconds | customers/s | speed-up over 1 | x the read floor | peak MB per worker | deadlocks | rows / customers scored |"
+	)
+	log("|---|---|---|---|---|---|---|---|")
+	for r in runs:
 		log(
-			f"vs bare scans (floor)     {single_seconds / bare_seconds:.1f}x the floor (1 process; the scans run in one)"
+			f"| {r['workers']} | {r['seconds']:.1f} | {total_customers / r['seconds']:,.0f} | "
+			f"{base['seconds'] / r['seconds']:.2f}x | {r['seconds'] / bare_seconds:.2f}x | {r['peak_mb']:.0f} | "
+			f"{r['deadlocks']} | {r['check']['rows']:,} / {r['run'].customers_scored:,} |"
 		)
-	log(f"peak memory of a worker   {max(single_mb, full_mb):.0f} MB")
+	log("")
+	for r in runs[1:]:
+		same = r["check"] == base["check"]
+		exact = (
+			r["check"]["rows"] == r["check"]["customers"] == r["run"].customers_scored == r["check"]["copies"]
+		)
+		log(
+			f"{r['workers']} workers vs {base['workers']}: scores {'IDENTICAL' if same else 'DIFFERENT'} "
+			f"(checksums of every row and every Customer copy), rows {'exact' if exact else 'NOT EXACT'} "
+			f"(one per customer scored, none lost or doubled), chunks retried {r['retried_chunks']}, "
+			f"failed {r['failed_chunks']}"
+		)
+	log(
+		f"phases (1 process)        reads {phases['reads']:.1f} s, scoring {phases['scoring']:.1f} s, "
+		f"writes {phases['writes']:.1f} s"
+	)
+	log(
+		f"engagement reads          {phases['per_read']['last_touch_dates']:.1f} s of the reads; bare scans: "
+		f"communications {bare_each['communications: reference'] + bare_each['communications: timeline']:.2f} s, "
+		f"issues {bare_each['issues: open load'] + bare_each['issues: SLA']:.2f} s, invoices {bare_each['invoices']:.2f} s"
+	)
+	log(
+		f"vs naive loop             {total_customers / full_seconds / naive_rate:,.0f}x faster ({two['workers']} workers)"
+	)
 	log(f"memory over 50 chunks     {before_mb:.0f} -> {after_mb:.0f} MB")
 	log(f"app index build           {index_seconds:.1f} s")
+	log(
+		f"score row                 explanation {weight['explanation']:.0f} B + other columns ~{weight['rest']:.0f} B"
+	)
 	if args.alerts:
-		log_alert_summary(alert_figures, full_seconds, args.workers, standalone)
+		log_alert_summary(alert_figures, full_seconds, two["workers"], standalone)
 
 	if not args.keep:
 		log(f"\ncleaned up in {cleanup():.0f}s")

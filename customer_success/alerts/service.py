@@ -14,7 +14,7 @@ from datetime import date
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, cint, getdate, now_datetime, nowdate
+from frappe.utils import add_days, cint, flt, fmt_money, getdate, now_datetime, nowdate
 
 from customer_success.alerts import engine, queries
 from customer_success.constants import CS_MANAGER_ROLE
@@ -575,26 +575,42 @@ def evidence_json(rule: dict, finding: engine.Finding) -> str:
 	)
 
 
+def readable(value) -> str:
+	"""A figure as a person reads it: whole numbers without decimals, others to one decimal place,
+	in the site's number format (a dash when unknown)."""
+	if value is None or value == "":
+		return "\u2013"
+	number = flt(value, 1)
+	return fmt_money(number, precision=0 if number == int(number) else 1)
+
+
+def day(value) -> str:
+	"""A date in the site's date format (a dash when unknown)."""
+	return frappe.format_value(getdate(value), {"fieldtype": "Date"}) if value else "\u2013"
+
+
 def summary_of(rule: dict, finding: engine.Finding) -> str:
 	"""What fired, in a sentence, in the site's language."""
 	f = finding.facts
 	kind = rule.rule_type
 	if kind == engine.HEALTH_RED:
-		return _("Health is Red (score {0}).").format(f.get("score"))
+		return _("Health is Red (score {0}).").format(readable(f.get("score")))
 	if kind == engine.HEALTH_DROP:
 		return _("Health fell {0} points in {1} days (from {2} to {3}).").format(
-			f["drop"], f["days"], f["score_then"], f["score"]
+			readable(f["drop"]), f["days"], readable(f["score_then"]), readable(f["score"])
 		)
 	if kind == engine.RENEWAL_AT_RISK:
 		return _("The contract ends in {0} days ({1}) and health is {2}.").format(
-			f["days_to_renewal"], f["contract_end"], _(f["status"])
+			f["days_to_renewal"], day(f["contract_end"]), _(f["status"])
 		)
 	if kind == engine.OVERDUE_RECEIVABLE:
 		return _("{0} overdue in receivables, the oldest {1} days overdue.").format(
 			frappe.format_value(f["overdue"], {"fieldtype": "Currency"}), f["days_overdue"]
 		)
 	if kind == engine.MILESTONES_OVERDUE:
-		return _("{0} milestones are overdue (the oldest was due {1}).").format(f["count"], f["oldest_due"])
+		return _("{0} milestones are overdue (the oldest was due {1}).").format(
+			f["count"], day(f["oldest_due"])
+		)
 	if kind == engine.CHECKIN_OVERDUE:
 		return _("No check-in for {0} days on {1} running plans (cadence {2} days).").format(
 			f["days_since"], f["plans"], f["cadence_days"]
@@ -602,7 +618,7 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 	if kind == engine.NO_TOUCH:
 		if f.get("last_touch") is None:
 			return _("A live customer never contacted.")
-		return _("No touch for {0} days (last on {1}).").format(f["days_since"], f["last_touch"])
+		return _("No touch for {0} days (last on {1}).").format(f["days_since"], day(f["last_touch"]))
 	if kind == engine.STAKEHOLDER_LEFT:
 		why = {"left": _("left the company"), "disabled": _("disabled"), "unlinked": _("no longer linked")}
 		return "; ".join(
@@ -612,24 +628,26 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 		return _("All {0} objectives of {1} running plans are achieved.").format(f["objectives"], f["plans"])
 	if kind == engine.GREEN_BEFORE_RENEWAL:
 		return _("Health is Green and the contract ends in {0} days ({1}).").format(
-			f["days_to_renewal"], f["contract_end"]
+			f["days_to_renewal"], day(f["contract_end"])
 		)
 	if kind == engine.NPS_PROMOTER_GREEN:
 		return _("A promoter: NPS answer {0} on {1}, and health is Green.").format(
-			f["score"], f["answered_on"]
+			f["score"], day(f["answered_on"])
 		)
 	if kind == engine.NPS_DETRACTOR:
 		return _("{0} detractor NPS answers in the window, the lowest {1} (the latest on {2}).").format(
-			f["answers"], f["lowest"], f["latest_on"]
+			f["answers"], f["lowest"], day(f["latest_on"])
 		)
 	if kind == engine.USAGE_NEAR_ENTITLEMENT:
 		return "; ".join(
-			_("{0}: {1} of {2} used ({3}%)").format(m["metric"], m["used"], m["entitlement"], m["percent"])
+			_("{0}: {1} of {2} used ({3}%)").format(
+				m["metric"], readable(m["used"]), readable(m["entitlement"]), readable(m["percent"])
+			)
 			for m in f["metrics"]
 		)
 	if kind == engine.ONBOARDING_LATE:
 		return _("Still onboarding {0} days after the planned go-live ({1}), {2} milestones open.").format(
-			f["days_late"], f["go_live"], f["open_milestones"]
+			f["days_late"], day(f["go_live"]), f["open_milestones"]
 		)
 	return _(kind)
 

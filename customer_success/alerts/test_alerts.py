@@ -892,3 +892,29 @@ class TestReplacedWidgets(AlertsTestCase):
 		self.assertFalse(frappe.db.exists("Number Card", "My Open Alerts"))
 		self.assertTrue(frappe.db.exists("Number Card", "Open Alerts"))
 		self.assertTrue(frappe.db.exists("Dashboard Chart", "Open Alerts by Severity"))
+
+
+class TestSummaryFigures(FrappeTestCase):
+	def test_summaries_read_as_figures_and_dates_not_raw_values(self):
+		finding = engine.Finding(
+			severity=engine.MEDIUM,
+			facts={
+				"metrics": [
+					{"metric": "Seats", "used": 9.4666666667, "entitlement": 10.0, "percent": 94.666666667}
+				]
+			},
+		)
+		rule = frappe._dict(rule_type=engine.USAGE_NEAR_ENTITLEMENT)
+		summary = service.summary_of(rule, finding)
+		self.assertIn("Seats: 9.5 of 10 used (94.7%)", summary)
+		self.assertNotRegex(summary, r"\d\.\d{2,}")
+		late = frappe._dict(rule_type=engine.ONBOARDING_LATE)
+		text = service.summary_of(
+			late,
+			engine.Finding(
+				severity=engine.HIGH, facts={"days_late": 12, "go_live": "2026-03-05", "open_milestones": 2}
+			),
+		)
+		self.assertIn(frappe.format_value(getdate("2026-03-05"), {"fieldtype": "Date"}), text)
+		self.assertEqual(service.readable(None), "\u2013")
+		self.assertEqual(service.readable(3.0), "3")

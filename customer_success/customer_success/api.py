@@ -36,14 +36,44 @@ def card(title: str, value, csm: str | None, route: list, route_options: dict | 
 	}
 
 
+def memo(key: tuple, compute):
+	"""`compute()` once per workspace request: cards that read the same figures (the four health
+	cards, the three renewal cards) share one query while `workspace_widgets` answers them. Outside
+	it (a card's own request), computed every time."""
+	shared = getattr(frappe.local, "cs_widget_memo", None)
+	if shared is None:
+		return compute()
+	if key not in shared:
+		shared[key] = compute()
+	return shared[key]
+
+
 # --- customers by health ----------------------------------------------------------------------
 
 
 def count_customers(statuses: tuple[str, ...], csm: str | None) -> int:
-	filters = {"disabled": 0, "cs_health_status": ("in", statuses)}
+	"""Active customers of these health statuses (of `csm`'s book), read as the user may read them.
+	The four health cards share one grouped count per workspace request (`memo`)."""
+	counts = memo(("health_counts", csm), lambda: health_status_counts(csm))
+	return sum(counts.get(status, 0) for status in statuses)
+
+
+def health_status_counts(csm: str | None = None) -> dict[str, int]:
+	"""Active customers per health status (of `csm`'s book), as the user may read them: what the
+	health cards and the "Customers by Health" donut count."""
+	from customer_success.health.engine import STATUSES
+
+	filters = {"disabled": 0, "cs_health_status": ("in", STATUSES)}
 	if csm:
 		filters["cs_owner"] = csm
-	return frappe.get_list("Customer", filters=filters, fields=["count(name) as n"])[0].n or 0
+	rows = frappe.get_list(
+		"Customer",
+		fields=["cs_health_status as status", "count(name) as count"],
+		filters=filters,
+		group_by="cs_health_status",
+		order_by="cs_health_status",
+	)
+	return {row.status: int(row.count) for row in rows}
 
 
 def _customers_card(title: str, statuses: tuple[str, ...]) -> dict:
@@ -124,7 +154,8 @@ def _renewal_figures(csm: str | None) -> dict:
 	from customer_success.renewals import queries as renewal_queries
 
 	today = getdate(nowdate())
-	return renewal_queries.window_figures(today, getdate(add_days(today, _renewal_window())), csm)
+	until = getdate(add_days(today, _renewal_window()))
+	return memo(("renewal_figures", csm), lambda: renewal_queries.window_figures(today, until, csm))
 
 
 def _renewal_list_options(today, until) -> dict:
@@ -152,7 +183,7 @@ def _at_risk_card(title: str, value_key: str, fieldtype: str = "Int") -> dict:
 	today = getdate(nowdate())
 	until = getdate(add_days(today, _renewal_window()))
 	figures = _renewal_figures(csm)
-	names = renewal_queries.at_risk_names(today, until, csm)
+	names = memo(("renewals_at_risk", csm), lambda: renewal_queries.at_risk_names(today, until, csm))
 	return card(
 		title,
 		figures[value_key],
@@ -300,8 +331,16 @@ def workspace_widgets(
 	checks). A widget that is not ours, or that the user may not see, comes back without figures
 	and the desk loads it the usual way, so any message it gives is the usual one.
 	"""
+	frappe.local.cs_widget_memo = {}
+	try:
+		return _widgets(_names(number_cards), _names(charts), _names(counts))
+	finally:
+		frappe.local.cs_widget_memo = None
+
+
+def _widgets(number_cards: list[str], charts: list[str], counts: list[str]) -> dict:
 	cards, sources = {}, {}
-	for name in _names(number_cards):
+	for name in number_cards:
 		doc = _readable("Number Card", name)
 		if not doc:
 			continue
@@ -310,7 +349,7 @@ def workspace_widgets(
 			entry["result"] = _figure(doc.method, filters=doc.filters_json)
 		cards[name] = entry
 	chart_docs = {}
-	for name in _names(charts):
+	for name in charts:
 		doc = _readable("Dashboard Chart", name)
 		if not doc:
 			continue
@@ -323,7 +362,7 @@ def workspace_widgets(
 				if _ours(source["method"]):
 					entry["result"] = _figure(source["method"], chart_name=name, filters=doc.filters_json)
 		chart_docs[name] = entry
-	return {"number_cards": cards, "charts": chart_docs, "counts": _counts(_names(counts))}
+	return {"number_cards": cards, "charts": chart_docs, "counts": _counts(counts)}
 
 
 def _counts(keys: list[str]) -> dict[str, int]:
@@ -340,9 +379,13 @@ def _counts(keys: list[str]) -> dict[str, int]:
 
 
 def _readable(doctype: str, name: str):
-	if not frappe.db.exists(doctype, name):
+	"""The widget's document (from the document cache, which frappe clears when it is saved), when
+	the user may read it."""
+	try:
+		doc = frappe.get_cached_doc(doctype, name)
+	except frappe.DoesNotExistError:
+		frappe.clear_last_message()
 		return None
-	doc = frappe.get_doc(doctype, name)
 	return doc if doc.has_permission("read") else None
 
 
@@ -367,6 +410,120 @@ def _chart_source(source: str) -> dict | None:
 	config = get_config(source)
 	method = re.search(r"""method:\s*["']([\w.]+)["']""", config)
 	return {"config": config, "method": method.group(1) if method else None}
+
+
+# --- the whole page in one request, as the desk starts ------------------------------------------
+
+WORKSPACE = "Customer Success"
+# An answer is kept this long for its user (seconds); any change to what it reads gives it a new key.
+ANSWER_TTL = 60
+# What the page and its figures are read from. A save, a set_value or a rolled-back transaction
+# moves one of these tables' latest `modified`, and the cached answer is no longer found. Bulk
+# writes of the nightly jobs that leave `modified` alone show within ANSWER_TTL.
+FIGURE_SOURCES = (
+	"Customer",
+	"Customer Health Score",
+	"Success Plan",
+	"Success Plan Milestone",
+	"Success Plan Check-in",
+	"Sales Handoff",
+	"Renewal",
+	"CS Alert",
+	"Contract",
+	"Workspace",
+	"Number Card",
+	"Dashboard Chart",
+	"User Permission",
+	"Dashboard Settings",
+)
+
+
+@frappe.whitelist()
+def workspace_page(page: str) -> dict:
+	"""The Customer Success workspace in one request: frappe's own page (`get_desktop_page`, with its
+	permission rules), and for it every card's and chart's figures and every shortcut's count
+	(`workspace_widgets`, with the same checks as the desk's own requests).
+
+	The desk asks for it as it starts, beside its sidebar request, so the page no longer waits for
+	the sidebar, then its page, then its widgets. An answer is kept for its user for ANSWER_TTL
+	seconds, under a key that changes with the data it was read from. Anything it cannot answer
+	(another page, a page the user may not open) comes back empty and the desk asks its usual way.
+	"""
+	from frappe.desk.desktop import get_desktop_page
+
+	request = frappe.parse_json(page) if isinstance(page, str) else page
+	if not isinstance(request, dict) or request.get("name") != WORKSPACE:
+		frappe.throw(_("Only the {0} workspace is answered here.").format(_(WORKSPACE)))
+	request = {"name": WORKSPACE, "title": WORKSPACE, "public": 1}
+	key = _answer_key()
+	answer = frappe.cache.get_value(key, expires=True)
+	if answer is not None:
+		return answer
+	try:
+		desk = get_desktop_page(json.dumps(request))
+	except frappe.PermissionError:
+		frappe.clear_last_message()
+		return {}
+	if not desk:
+		return {}
+	counts = _shortcut_counts(desk["shortcuts"]["items"])
+	widgets = workspace_widgets(
+		[row.number_card_name for row in desk["number_cards"]["items"]][:MAX_WIDGETS],
+		[row.chart_name for row in desk["charts"]["items"]][:MAX_WIDGETS],
+		[key for key, _filters in counts][:MAX_WIDGETS],
+	)
+	widgets["counts"] = [
+		{"doctype": json.loads(key)[0], "filters": filters, "count": widgets["counts"][key]}
+		for key, filters in counts
+		if key in widgets["counts"]
+	]
+	# the user's chart settings, which the desk reads next (when she has none, the desk makes them)
+	settings = frappe.get_list("Dashboard Settings", filters={"name": frappe.session.user}, fields=["*"])
+	answer = {"page": desk, "widgets": widgets, "dashboard_settings": settings[0] if settings else None}
+	# as the browser will read it (documents as plain values), which is also what the cache keeps
+	answer = json.loads(frappe.as_json(answer))
+	frappe.cache.set_value(key, answer, expires_in_sec=ANSWER_TTL)
+	return answer
+
+
+def _answer_key() -> str:
+	"""The user's answer for today, her roles and language, and the data as it stands now."""
+	from hashlib import sha1
+
+	from frappe.query_builder.functions import Max
+
+	latest = [
+		frappe.qb.from_(table).select(Max(table.modified))
+		for table in (frappe.qb.DocType(doctype) for doctype in FIGURE_SOURCES)
+	]
+	stamps = frappe.qb.select(*latest).run()[0]
+	state = [
+		frappe.session.user,
+		nowdate(),
+		frappe.local.lang,
+		sorted(frappe.get_roles()),
+		[str(s) for s in stamps],
+	]
+	return "cs_workspace_answer|" + sha1(json.dumps(state).encode()).hexdigest()
+
+
+def _shortcut_counts(shortcuts: list) -> list[tuple[str, dict]]:
+	"""(count key, filters) of the shortcuts that show a count, with the filters the desk evaluates
+	from their `stats_filter` (JSON, `frappe.session.user` standing for the user). A filter written
+	any other way is left to the desk."""
+	counts = []
+	for shortcut in shortcuts:
+		if shortcut.get("type") != "DocType" or shortcut.get("doc_view") == "New":
+			continue
+		expression = (shortcut.get("stats_filter") or "").strip()
+		if not expression:
+			continue
+		try:
+			filters = json.loads(expression.replace("frappe.session.user", json.dumps(frappe.session.user)))
+		except ValueError:
+			continue
+		counts.append((json.dumps([shortcut.get("link_to"), filters]), filters))
+	return counts
 
 
 # --- the row rules through frappe's generic endpoints ----------------------------------------

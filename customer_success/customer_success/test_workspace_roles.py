@@ -115,6 +115,81 @@ class TestWorkspaceRoles(FrappeTestCase):
 		with self.assertRaises(frappe.ValidationError):
 			cards.workspace_widgets(json.dumps(["x"] * 51))
 
+	def test_the_page_and_its_figures_come_in_one_request_as_the_desk_starts(self):
+		"""workspace_page answers what the desk would ask in three rounds (the page, then each widget,
+		then each shortcut's count), with the same figures, for a CSM and for a CS Manager."""
+		from frappe.desk.reportview import get_count
+
+		mine = make_customer(cs_owner=CSM).name
+		frappe.db.set_value("Customer", mine, "cs_health_status", "Red")
+		for user in (CSM, MANAGER):
+			frappe.set_user(user)
+			answer = cards.workspace_page(json.dumps({"name": "Customer Success", "public": 1}))
+			page = json.loads(frappe.as_json(desk_page()))
+			for part in ("number_cards", "charts", "shortcuts", "cards"):
+				self.assertEqual(answer["page"][part], page[part], f"{part} as {user}")
+			widgets = answer["widgets"]
+			self.assertEqual(
+				set(widgets["number_cards"]),
+				{row["number_card_name"] for row in page["number_cards"]["items"]},
+			)
+			self.assertEqual(set(widgets["charts"]), {row["chart_name"] for row in page["charts"]["items"]})
+			for name, entry in widgets["number_cards"].items():
+				expected = json.loads(frappe.as_json(card_figure(load_doc("Number Card", name))))
+				self.assertEqual(entry["result"], expected, f"{name} as {user}")
+			for name, entry in widgets["charts"].items():
+				expected = json.loads(frappe.as_json(chart_figure(load_doc("Dashboard Chart", name))))
+				self.assertEqual(entry["result"], expected, f"{name} as {user}")
+			# every shortcut that shows a count gets it, counted as frappe's own count request would
+			counted = [s for s in page["shortcuts"]["items"] if s.get("stats_filter")]
+			self.assertEqual(len(widgets["counts"]), len(counted), user)
+			for count in widgets["counts"]:
+				frappe.local.form_dict = frappe._dict(
+					doctype=count["doctype"], filters=count["filters"], fields=[], distinct=False
+				)
+				self.assertEqual(count["count"], get_count(), f"{count['doctype']} as {user}")
+		# "My Customers" counts the user's own book, as the desk evaluates its filter for her
+		frappe.set_user(CSM)
+		answer = cards.workspace_page(json.dumps({"name": "Customer Success"}))
+		customer_shortcut = next(c for c in answer["widgets"]["counts"] if c["doctype"] == "Customer")
+		self.assertEqual(customer_shortcut["filters"], {"cs_owner": CSM})
+		self.assertEqual(customer_shortcut["count"], 1)
+
+	def test_the_one_request_answer_is_kept_only_while_its_data_stands(self):
+		"""Asked again, the answer comes from the cache; a change to what it counts gives a new answer
+		at once (no waiting for the cache to expire); another user never gets it."""
+		page = json.dumps({"name": "Customer Success"})
+
+		def red(answer):
+			return answer["widgets"]["number_cards"]["Red Customers"]["result"]["value"]
+
+		first = make_customer(cs_owner=CSM).name
+		frappe.db.set_value("Customer", first, "cs_health_status", "Red")
+		frappe.set_user(CSM)
+		self.assertEqual(red(cards.workspace_page(page)), 1)
+		key = cards._answer_key()
+		self.assertIsNotNone(frappe.cache.get_value(key, expires=True))
+		self.assertEqual(red(cards.workspace_page(page)), 1)
+		frappe.set_user("Administrator")
+		second = make_customer(cs_owner=CSM).name
+		frappe.set_user(CSM)
+		self.assertNotEqual(cards._answer_key(), key)
+		frappe.db.set_value("Customer", second, "cs_health_status", "Red")
+		self.assertEqual(red(cards.workspace_page(page)), 2)
+		frappe.set_user(OTHER_CSM)
+		self.assertEqual(red(cards.workspace_page(page)), 0)
+		self.assertIn(
+			"my book",
+			cards.workspace_page(page)["widgets"]["number_cards"]["Red Customers"]["result"]["label"],
+		)
+
+	def test_the_one_request_answers_only_this_workspace(self):
+		frappe.set_user(CSM)
+		with self.assertRaises(frappe.ValidationError):
+			cards.workspace_page(json.dumps({"name": "Selling"}))
+		with self.assertRaises(frappe.ValidationError):
+			cards.workspace_page("[]")
+
 	def test_our_widgets_are_allowed_by_frappes_rule_without_its_table_scan(self):
 		from frappe.desk.doctype.dashboard_chart.dashboard_chart import has_permission as frappe_chart_rule
 		from frappe.desk.doctype.number_card.number_card import has_permission as frappe_card_rule

@@ -51,30 +51,46 @@ HEALTH_INPUTS = (
 )
 
 
-def health_inputs(lo: str, hi: str) -> dict[str, tuple]:
-	"""{customer: its HEALTH_INPUTS values} of the range, as committed now: a locking read, held
-	until the caller commits."""
+def health_inputs(names: list[str]) -> dict[str, tuple]:
+	"""{customer: its HEALTH_INPUTS values} of these customers, as committed now: a locking read,
+	held until the caller commits. Every writer of scores locks its Customers first (this read, or
+	a CSM's own update of the Customer), then score rows: one lock order, so no cycle.
+
+	Looked up by name (one exact key each), never by a range of names: a range scan would also
+	lock the first customer past its end, which belongs to the neighbouring chunk."""
+	if not names:
+		return {}
 	customer = frappe.qb.DocType("Customer")
 	rows = (
 		frappe.qb.from_(customer)
+		.force_index("PRIMARY")  # exact keys, even on a small table (a scan would wait on others')
 		.select(customer.name, *(customer[f] for f in HEALTH_INPUTS))
-		.where(customer.name[lo:hi])
+		.where(customer.name.isin(names))
+		.orderby(customer.name)
 		.for_update()
 		.run()
 	)
 	return {row[0]: tuple(row[1:]) for row in rows}
 
 
-def scored_after(lo: str, hi: str, day: date, after) -> set[str]:
-	"""The customers of the range with a score for `day` computed after `after`: a locking read."""
+def day_scores(names: list[str], day: date) -> dict[tuple[str, str], tuple]:
+	"""{(customer, model): (name, computed_on)} of these customers' score rows for `day`, as
+	committed now: a locking read by exact keys (see `health_inputs`), held until the caller
+	commits."""
+	if not names:
+		return {}
 	score = frappe.qb.DocType("Customer Health Score")
-	return set(
+	rows = (
 		frappe.qb.from_(score)
-		.select(score.customer)
-		.where(score.customer[lo:hi] & (score.score_date == day) & (score.computed_on > after))
+		# by customer first, whatever the table's statistics say: a scan of the day's rows (the
+		# score_date indexes) would wait on the rows other chunks are writing
+		.force_index("unique_customer_model_day")
+		.select(score.customer, score.model, score.name, score.computed_on)
+		.where(score.customer.isin(names) & (score.score_date == day))
 		.for_update()
-		.run(pluck=True)
+		.run()
 	)
+	return {(customer, model): (name, computed_on) for customer, model, name, computed_on in rows}
 
 
 def customer_ranges(chunk_size: int) -> list[tuple[str, str]]:
@@ -591,48 +607,73 @@ def _or_default(value, fieldname: str):
 	return SCORE_DEFAULTS.get(fieldname) if value is None else value
 
 
-def upsert_scores(rows: list[dict], batch: int = 2000):
+def upsert_scores(rows: list[dict], batch: int = 2000, named_existing: bool = False):
 	"""Multi-row upserts on the (customer, model, day) unique key: re-running a day updates its rows.
 
-	frappe.db.bulk_insert cannot be used: autoincrement doctypes have no column default for
-	`name`, so ids come from the doctype's sequence inside the statement itself.
+	A row that carries its `name` (the day's row exists) is written on its primary key, which
+	locks that record alone. The others get a fresh id from the doctype's sequence
+	(frappe.db.bulk_insert cannot: autoincrement doctypes have no column default for `name`).
+	With `named_existing` the caller holds these customers locked and named every row that exists
+	(`service.write_scores`): the others are new, and are inserted without the upsert clause. An
+	upsert of a new key would hold the record after it (next-key), where a neighbouring chunk
+	inserts its own first rows: two chunks then wait on each other.
 	"""
-	if not rows:
+	existing = [row for row in rows if row.get("name")]
+	new = [row for row in rows if not row.get("name")]
+	for part_rows, with_name in ((existing, True), (new, False)):
+		for start in range(0, len(part_rows), batch):
+			_upsert(part_rows[start : start + batch], with_name, upsert=with_name or not named_existing)
+
+
+def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
+	if not part:
 		return
 	now = now_datetime()
 	user = frappe.session.user
 	columns = (*SCORE_FIELDS, "creation", "modified", "owner", "modified_by", "docstatus")
 	column_sql = ", ".join(f"`{c}`" for c in ("name", *columns))
-	row_sql = "(nextval(`customer_health_score_id_seq`), " + ", ".join(["%s"] * len(columns)) + ")"
+	name_sql = "%s" if with_name else "nextval(`customer_health_score_id_seq`)"
+	row_sql = f"({name_sql}, " + ", ".join(["%s"] * len(columns)) + ")"
 	updated = [
 		c for c in (*SCORE_FIELDS, "modified", "modified_by") if c not in ("customer", "model", "score_date")
 	]
 	update_sql = ", ".join(f"`{c}` = values(`{c}`)" for c in updated)
+	values = []
+	for row in part:
+		if with_name:
+			values.append(row["name"])
+		values.extend((*(_or_default(row.get(f), f) for f in SCORE_FIELDS), now, now, user, user, 0))
+	frappe.db.sql(
+		f"insert into `tabCustomer Health Score` ({column_sql}) values {', '.join([row_sql] * len(part))}"
+		+ (f" on duplicate key update {update_sql}" if upsert else ""),
+		values,
+	)
+
+
+def copy_scores_to_customers(rows: list[dict], batch: int = 2000):
+	"""Copy the day's rows just written (`upsert_scores`) onto their Customers: one single-table
+	UPDATE per batch, each column set from the rows' own values by name. It never reads the score
+	table, and a single-table UPDATE under READ COMMITTED skips a row another transaction holds
+	that it does not match, without waiting (a joined UPDATE would wait on every Customer it
+	scans): so it never waits for another chunk."""
+	columns = (
+		("cs_health_score", "score"),
+		("cs_health_status", "status"),
+		("cs_health_trend", "trend"),
+		("cs_health_computed_on", "computed_on"),
+	)
 	for start in range(0, len(rows), batch):
 		part = rows[start : start + batch]
-		values = []
-		for row in part:
-			values.extend((*(_or_default(row.get(f), f) for f in SCORE_FIELDS), now, now, user, user, 0))
+		names = [row["customer"] for row in part]
+		cases, values = [], []
+		for column, field in columns:
+			cases.append(f"`{column}` = case `name`" + " when %s then %s" * len(part) + " end")
+			for row in part:
+				values.extend((row["customer"], _or_default(row.get(field), field)))
 		frappe.db.sql(
-			f"insert into `tabCustomer Health Score` ({column_sql}) values {', '.join([row_sql] * len(part))} "
-			f"on duplicate key update {update_sql}",
-			values,
+			f"update `tabCustomer` set {', '.join(cases)} where `name` in %s",
+			[*values, tuple(names)],
 		)
-
-
-def copy_scores_to_customers(lo: str, hi: str, today: date, computed_on=None):
-	"""One statement copies the day's rows (those of this read's instant, if given) onto the customers."""
-	frappe.db.sql(
-		"""
-		update `tabCustomer` c
-		join `tabCustomer Health Score` s on s.customer = c.name and s.score_date = %(today)s
-			and (%(computed_on)s is null or s.computed_on = %(computed_on)s)
-		set c.cs_health_score = s.score, c.cs_health_status = s.status,
-			c.cs_health_trend = s.trend, c.cs_health_computed_on = s.computed_on
-		where c.name between %(lo)s and %(hi)s
-		""",
-		{"today": today, "computed_on": computed_on, "lo": lo, "hi": hi},
-	)
 
 
 def compact_history(cutoff: date):

@@ -20,9 +20,7 @@ from customer_success.usage import service as usage
 CHUNK_SIZE = 2000
 STALE_RUN_HOURS = 6
 LOCK_NAME = "customer_success_health_recompute"
-WRITE_LOCK_NAME = "customer_success_health_write"
-WRITE_LOCK_TIMEOUT = 600  # a chunk waits for the chunks writing before it
-CUSTOMER_WRITE_LOCK_TIMEOUT = 60  # a CSM's action waits for one chunk's write phase, not a night
+WRITE_ATTEMPTS = 3  # a chunk's write phase chosen as a deadlock victim is written again
 
 
 # --- models --------------------------------------------------------------------------------
@@ -153,7 +151,7 @@ def score_range(
 	hi: str,
 	today: date | None = None,
 	models: dict | None = None,
-	serialize_writes: bool = False,
+	commit_writes: bool = False,
 	chunk_hooks: bool = False,
 ) -> dict:
 	"""Score every active customer from `lo` to `hi` (by name) and write the results.
@@ -161,12 +159,12 @@ def score_range(
 	One customer's bad data is logged to the Error Log and skipped; the rest are written.
 	Re-running the same day replaces that day's rows, but never with older news: a customer whose
 	inputs a CSM changed, or who was scored again, after this range read its customers keeps the
-	newer result (see `write_scores`). With `serialize_writes` (the chunk jobs, which run side by
-	side on several workers) the write phase is taken under the write lock and committed: reads
-	and scoring, most of the work, stay parallel, and the upserts of neighbouring ranges cannot
-	deadlock on each other's index gaps. With `chunk_hooks` (a run's chunks, which also serialize
-	their writes), the rooms registered in `cs_after_health_chunk` then act on the range with the
-	facts it read (the alert rules), once its scores are committed.
+	newer result (see `write_scores`). With `commit_writes` (the chunk jobs, which run side by
+	side on several workers) the write phase is a READ COMMITTED transaction of its own, committed
+	(`write_scores_committed`): the chunks write in parallel, with no lock shared between ranges.
+	With `chunk_hooks` (a run's chunks, which also commit their writes), the rooms registered in
+	`cs_after_health_chunk` then act on the range with the facts it read (the alert rules), once
+	its scores are committed.
 	"""
 	today = getdate(today or nowdate())
 	models = models or load_models()
@@ -197,15 +195,50 @@ def score_range(
 			continue
 		if row:
 			rows.append({**row, "computed_on": computed_on})
-	if serialize_writes:
-		with named_lock(WRITE_LOCK_NAME, timeout=WRITE_LOCK_TIMEOUT):
-			skipped = write_scores(lo, hi, today, rows, customers, computed_on)
-			frappe.db.commit()  # nosemgrep: release the rows before the next chunk writes
+	write_retries = 0
+	if commit_writes:
+		skipped, write_retries = write_scores_committed(lo, hi, today, rows, customers, computed_on)
 	else:
 		skipped = write_scores(lo, hi, today, rows, customers, computed_on)
-	if chunk_hooks and serialize_writes:
+	if chunk_hooks and commit_writes:
 		call_after_chunk_hooks(lo=lo, hi=hi, today=today, facts=facts, rows=rows)
-	return {"scored": len(rows), "failed": failed, "skipped": skipped}
+	return {"scored": len(rows), "failed": failed, "skipped": skipped, "write_retries": write_retries}
+
+
+def write_scores_committed(
+	lo: str, hi: str, today: date, rows: list[dict], customers: list[dict], computed_on
+) -> tuple[list[str], int]:
+	"""A chunk's write phase (`write_scores`) as one READ COMMITTED transaction, committed.
+
+	Chunks of neighbouring ranges write side by side without any lock between them: under READ
+	COMMITTED the locking reads and the Customer update lock the range's own records and no gap,
+	and `upsert_scores` writes existing rows on their primary key and inserts the others (no
+	next-key lock on the unique key). What each chunk locks is its own customers and their rows.
+	Should the server still pick this transaction as a deadlock victim, it is written again, from
+	the locking reads on (the scores in hand are still the range's as of `computed_on`).
+	Returns the skipped customers and how many times the write was retried.
+	"""
+	for attempt in range(1, WRITE_ATTEMPTS + 1):
+		begin_read_committed()
+		try:
+			skipped = write_scores(lo, hi, today, rows, customers, computed_on)
+			frappe.db.commit()  # nosemgrep: the chunk's scores are durable on their own
+			return skipped, attempt - 1
+		except frappe.QueryDeadlockError:
+			frappe.db.rollback()
+			if attempt == WRITE_ATTEMPTS:
+				raise
+	raise AssertionError("unreachable")
+
+
+def begin_read_committed():
+	"""End the current transaction (the chunk's reads: nothing written) and start one under READ
+	COMMITTED. `set transaction` applies to the next transaction only: the one after stays at the
+	session's level (REPEATABLE READ)."""
+	frappe.db.commit()  # nosemgrep: only reads so far
+	frappe.db.sql("commit")  # the empty transaction frappe.db.commit() opened
+	frappe.db.sql("set transaction isolation level read committed")
+	frappe.db.begin()
 
 
 def call_after_chunk_hooks(**kwargs):
@@ -294,7 +327,6 @@ def score_customer(
 	}
 
 
-# Defaults for NOT NULL columns a caller may leave out.
 def write_scores(
 	lo: str,
 	hi: str,
@@ -308,29 +340,46 @@ def write_scores(
 	`customers` are the inputs as read at `computed_on` (the rows' own `computed_on`). A customer
 	scored again since then (its day's row is newer) or whose health inputs changed since then (a
 	CSM's override or sentiment) is left alone: an older read never replaces newer news. Returns
-	those customers. Run under the write lock: the single-customer recompute takes it too.
+	those customers. The locking reads of `changed_since` hold the range's Customers, then their
+	day's rows, until the caller commits: a CSM's recompute of one of them (which updates or locks
+	its Customer first) waits for this write, or this write sees its newer result and skips it.
+	Every statement reaches its rows by exact keys, never by a range of names (`lo`..`hi` only
+	label the range), so it locks nothing of a neighbouring range.
 	Without `computed_on` (a benchmark timing the bare writes) every row is written.
 	"""
-	stale = changed_since(lo, hi, today, customers or [], computed_on) if computed_on else set()
-	if stale:
-		rows = [row for row in rows if row["customer"] not in stale]
-	queries.upsert_scores(rows)
-	queries.copy_scores_to_customers(lo, hi, today, computed_on)
+	stale, existing = changed_since(today, customers or [], computed_on) if computed_on else (set(), {})
+	rows = [
+		{**row, "name": existing[(row["customer"], row["model"])][0]}
+		if (row["customer"], row["model"]) in existing
+		else row
+		for row in rows
+		if row["customer"] not in stale
+	]
+	queries.upsert_scores(rows, named_existing=bool(computed_on))
+	queries.copy_scores_to_customers(rows)
 	return sorted(stale)
 
 
-def changed_since(lo: str, hi: str, today: date, customers: list[dict], computed_on) -> set[str]:
-	"""The customers of the range whose day's score is newer than `computed_on`, or whose health
-	inputs are no longer what `customers` holds. Two locking reads: they see what others committed
-	after this transaction's first read, and hold those rows until the write is committed."""
-	newer = queries.scored_after(lo, hi, today, computed_on)
-	now = queries.health_inputs(lo, hi)
+def changed_since(
+	today: date, customers: list[dict], computed_on
+) -> tuple[set[str], dict[tuple[str, str], tuple]]:
+	"""Of `customers` (as read at `computed_on`), those whose health inputs are no longer what they
+	were read as, or whose day's score is newer than `computed_on`; and their day's rows as they
+	stand (`queries.day_scores`), so existing ones are written on their primary key.
+
+	Two locking reads, Customers first, then score rows (the one lock order of every score
+	writer): they see what others committed after this transaction's first read, and hold those
+	rows until the write is committed."""
+	names = [customer["name"] for customer in customers]
+	now = queries.health_inputs(names)
+	existing = queries.day_scores(names, today)
 	changed = {
 		customer["name"]
 		for customer in customers
 		if now.get(customer["name"]) != tuple(customer.get(f) for f in queries.HEALTH_INPUTS)
 	}
-	return newer | changed
+	newer = {customer for (customer, _model), (_name, at) in existing.items() if at and at > computed_on}
+	return newer | changed, existing
 
 
 # --- history and overrides -----------------------------------------------------------------
@@ -516,7 +565,7 @@ def run_chunk(run: str, lo: str, hi: str, chunk: int | None = None, attempt: int
 		return
 	try:
 		result = score_range(
-			lo, hi, today=frappe.db.get_value(RUN, run, "score_date"), serialize_writes=True, chunk_hooks=True
+			lo, hi, today=frappe.db.get_value(RUN, run, "score_date"), commit_writes=True, chunk_hooks=True
 		)
 	except Exception:
 		frappe.db.rollback()
@@ -905,16 +954,23 @@ def recompute_customer(customer: str, inputs: dict | None = None) -> dict:
 	"""Score one customer now (the Customer form's button), after setting the CSM's `inputs`
 	(override, sentiment) on the Customer, when given.
 
-	Under the chunks' write lock, taken before any row is written: a chunk's write phase and this
-	never wait on each other's rows in a circle, and a chunk that read the customer earlier sees
-	this newer score and leaves it alone.
+	The Customer's row is locked first (by the update, or by `write_scores`' locking read), as
+	every score writer does: while a chunk is writing this customer's range, this waits for it
+	(row locks, a second or so), then writes the newer score; a chunk that read the customer
+	earlier sees this newer score and leaves it alone. A wait past the server's lock wait timeout
+	(or a deadlock) changes nothing and says so.
 	"""
-	message = _("The health scores are being written by a recompute; try again in a minute.")
-	with named_lock(WRITE_LOCK_NAME, timeout=CUSTOMER_WRITE_LOCK_TIMEOUT, message=message):
+	save_point = "cs_recompute_customer"
+	frappe.db.savepoint(save_point)
+	try:
 		if inputs:
 			# update_modified=False: the Customer's own `modified` stays, so a form open elsewhere saves.
 			frappe.db.set_value("Customer", customer, inputs, update_modified=False)
 		return score_range(customer, customer)
+	except (frappe.QueryTimeoutError, frappe.QueryDeadlockError) as e:
+		if isinstance(e, frappe.QueryTimeoutError):  # a deadlock victim's is rolled back whole
+			frappe.db.rollback(save_point=save_point)
+		frappe.throw(_("The health scores are being written by a recompute; try again in a minute."))
 
 
 # --- the backtest: what the history said before each renewal and churn ------------------------

@@ -433,6 +433,8 @@ class TestReportTranslations(ReportTestCase):
 			self.assertIn(report, translations)
 			for view in ({}, {"view": "Customers"}) if report == "Health Backtest" else ({},):
 				for column in run_report(report, "Administrator", **view)["columns"]:
+					if re.fullmatch(r".+ \([A-Z]+(-[A-Z]+)*-\d{4}-\d+\)", column["label"]):
+						continue  # a column per record (an assessment on a date): data, not text
 					label = re.sub(r"\d+", "{0}", column["label"])
 					self.assertTrue(
 						column["label"] in translations or label in translations,

@@ -726,21 +726,34 @@ class TestNoStaleWrites(RunsTestCase):
 		self.assertIsNotNone(frappe.db.get_value("Customer Health Score", {"customer": plain}))
 		self.assertEqual(result["skipped"], sorted([overridden, touched]))
 
-	def test_a_csm_action_waits_for_the_write_lock_and_changes_nothing_without_it(self):
+	def test_a_csm_action_waits_for_a_chunk_writing_its_customer_and_changes_nothing_meanwhile(self):
+		"""A chunk in its write phase holds its customers' rows (no global lock): a CSM's action on one
+		of them waits for it; past the lock wait timeout it is refused and changes nothing."""
 		customer = make_customer(cs_owner=CSM).name
-		lock = health.site_lock_name(health.WRITE_LOCK_NAME)
-		with self.other_connection():  # a chunk in its write phase
-			self.assertTrue(frappe.db.sql("select get_lock(%s, 0)", lock)[0][0])
+		frappe.db.commit()  # nosemgrep: the chunk, on its own connection, must see the customer
 		try:
-			with patch("customer_success.health.service.CUSTOMER_WRITE_LOCK_TIMEOUT", 0):
+			with self.other_connection():  # a chunk in its write phase: its customers locked first
+				health.begin_read_committed()
+				self.assertIn(customer, health.queries.health_inputs([customer]))
+			timeout = frappe.db.sql("select @@innodb_lock_wait_timeout")[0][0]
+			frappe.db.sql("set session innodb_lock_wait_timeout = 1")
+			try:
 				with self.assertRaises(frappe.ValidationError):
 					health.recompute_customer(customer)
 				with self.assertRaises(frappe.ValidationError):
 					api.set_override(customer, 42, "Sponsor left", add_days(nowdate(), 7))
+			finally:
+				frappe.db.sql("set session innodb_lock_wait_timeout = %s", timeout)
+			self.assertIsNone(frappe.db.get_value("Customer Health Score", {"customer": customer}))
+			self.assertIsNone(frappe.db.get_value("Customer", customer, "cs_override_until"))
+			with self.other_connection():  # the chunk commits
+				frappe.db.commit()  # nosemgrep
+			# once the chunk is done, the action goes through
+			self.assertEqual(
+				api.set_override(customer, 42, "Sponsor left", add_days(nowdate(), 7))["score"], 42
+			)
 		finally:
-			with self.other_connection():
-				frappe.db.sql("select release_lock(%s)", lock)
-		self.assertIsNone(frappe.db.get_value("Customer Health Score", {"customer": customer}))
-		self.assertIsNone(frappe.db.get_value("Customer", customer, "cs_override_until"))
-		# once the chunk is done, the action goes through
-		self.assertEqual(api.set_override(customer, 42, "Sponsor left", add_days(nowdate(), 7))["score"], 42)
+			frappe.db.rollback()
+			frappe.db.delete("Customer Health Score", {"customer": customer})
+			frappe.delete_doc("Customer", customer, force=True, ignore_permissions=True)
+			frappe.db.commit()  # nosemgrep: the test made this customer, and removes it

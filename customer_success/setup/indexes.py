@@ -3,8 +3,8 @@ history); dropped on uninstall."""
 
 import frappe
 
-# Indexes we add to ERPNext tables for the nightly health reads (ERPNext already indexes
-# Issue.customer, Sales Invoice.customer and Communication's reference).
+# Indexes we add to ERPNext and frappe tables for the nightly health reads (ERPNext already
+# indexes Issue.customer, Sales Invoice.customer and Communication's reference).
 # The two covering indexes let the nightly aggregates over invoices and issues read the index
 # alone instead of every row (see benchmarks/health_recompute.py for their effect and build time).
 APP_INDEXES = (
@@ -41,6 +41,16 @@ APP_INDEXES = (
 	# The Health Trend report reads a period's scores from this index alone (the table's own
 	# indexes are made with the doctype; this one is the reports', added on migrate as well).
 	("Customer Health Score", ("score_date", "customer", "status", "score"), "cs_score_history_index"),
+	# Engagement (`queries.touch_sources`): the last touch per customer is read from these indexes
+	# alone, a communication about the customer (or a contact) by its reference, one on the
+	# customer's timeline by its link (then its row by primary key, for its type and date).
+	(
+		"Communication",
+		("reference_doctype", "reference_name", "communication_type", "communication_date"),
+		"cs_reference_touch_index",
+	),
+	("Communication Link", ("link_doctype", "link_name", "parent"), "cs_link_touch_index"),
+	("Dynamic Link", ("link_doctype", "link_name", "parenttype", "parent"), "cs_contact_link_index"),
 	# The backtest finds the contracts ending in a period without reading every contract.
 	("Contract", ("docstatus", "end_date", "party_type", "party_name"), "cs_contract_end_index"),
 )

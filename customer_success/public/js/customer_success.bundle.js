@@ -256,12 +256,34 @@ customer_success.health.service.show_factor_records = function (customer, factor
 customer_success.widget_batch = {
 	MAX: 50,
 	pending: null,
+	// figures that came with the page (customer_success.workspace_answer): each used once, while fresh
+	prefetched: null,
+	prefetched_at: 0,
+	FRESH_MS: 30000,
 	applies() {
 		const route = frappe.get_route ? frappe.get_route() : [];
 		return route[0] === "Workspaces" && route[route.length - 1] === "Customer Success";
 	},
+	keep(widgets) {
+		this.prefetched = widgets || null;
+		this.prefetched_at = Date.now();
+	},
+	take(kind, name) {
+		const ready = this.prefetched;
+		if (!ready || Date.now() - this.prefetched_at > this.FRESH_MS) return undefined;
+		if (kind === "counts") {
+			const i = (ready.counts || []).findIndex((c) => JSON.stringify([c.doctype, c.filters]) === name);
+			return i > -1 ? ready.counts.splice(i, 1)[0].count : undefined;
+		}
+		if (!ready[kind] || !(name in ready[kind])) return undefined;
+		const entry = ready[kind][name];
+		delete ready[kind][name];
+		return entry;
+	},
 	request(kind, name) {
 		if (!name || !this.applies()) return Promise.resolve(null);
+		const ready = this.take(kind, name);
+		if (ready !== undefined) return Promise.resolve(ready);
 		const size = (b) => b.number_cards.length + b.charts.length + b.counts.length;
 		if (!this.pending || size(this.pending) >= this.MAX) {
 			const batch = { number_cards: [], charts: [], counts: [] };
@@ -357,6 +379,14 @@ customer_success.relabel_widgets = function () {
 				this.__cs_batched = true;
 			});
 		};
+		// frappe titles a chart by measuring its width (a forced layout of the page being built, once per
+		// chart); our charts are retitled with their label at 40 characters once their figures come
+		// (relabel), so on this page the title is set that way at once, without measuring.
+		const set_chart_title = chart.set_chart_title;
+		chart.set_chart_title = function () {
+			if (!batch.applies()) return set_chart_title.call(this);
+			this.set_title(40);
+		};
 		// A batched chart's document is fresh: no second read of it after the data, and no load of
 		// its document type's meta (a custom chart takes its number format from its options).
 		const update_chart_object = chart.update_chart_object;
@@ -387,6 +417,106 @@ customer_success.relabel_widgets = function () {
 		};
 	}
 };
+// The Customer Success workspace in one request, asked for as the desk starts. Opening the page, the
+// desk asks for its sidebar, then (after it) the page, then (after drawing the page) its widgets:
+// three round trips one after the other. customer_success.customer_success.api.workspace_page
+// answers the page and every widget's figures at once, and is asked as soon as this bundle runs,
+// beside the sidebar request. It goes through fetch, not frappe.call: the workspace waits for every
+// frappe.call in flight before it asks for its page (frappe.after_ajax), and must not wait for this.
+// Anything the answer lacks, the desk asks its usual way.
+customer_success.workspace_answer = {
+	PAGE: "Customer Success",
+	pending: null,
+	ask() {
+		const url =
+			"/api/method/customer_success.customer_success.api.workspace_page?page=" +
+			encodeURIComponent(JSON.stringify({ name: this.PAGE }));
+		return fetch(url, { headers: { Accept: "application/json", "X-Frappe-CSRF-Token": frappe.csrf_token }, credentials: "same-origin" })
+			.then((r) => (r.ok ? r.json() : null))
+			.then((r) => (r && r.message && r.message.page ? r.message : null))
+			.catch(() => null);
+	},
+	// at page load: when the desk is opening this workspace (its URL, or /app when it is the user's
+	// default workspace), ask now
+	start() {
+		const path = window.location.pathname.replace(/\/+$/, "");
+		const boot = (frappe.boot && frappe.boot.user) || {};
+		const default_page = boot.default_workspace ? boot.default_workspace.title : window.localStorage && localStorage.current_page;
+		if (path === "/app/customer-success" || (path === "/app" && default_page === this.PAGE)) this.pending = this.ask();
+	},
+	take() {
+		const pending = this.pending;
+		this.pending = null;
+		return pending;
+	},
+};
+customer_success.load_workspace_in_one_request = function () {
+	const Workspace = frappe.views && frappe.views.Workspace;
+	if (!Workspace || Workspace.prototype.__cs_one_request) return;
+	Workspace.prototype.__cs_one_request = true;
+	const answer = customer_success.workspace_answer;
+	const get_data = Workspace.prototype.get_data;
+	Workspace.prototype.get_data = function (page) {
+		if (!page || page.name !== answer.PAGE || !cint(page.public)) return get_data.call(this, page);
+		return (answer.take() || answer.ask()).then((data) => {
+			if (!data) return get_data.call(this, page);
+			customer_success.widget_batch.keep(data.widgets);
+			// what frappe's get_data does with the page and the user's dashboard settings
+			this.page_data = data.page;
+			this.pages[page.name] = data.page;
+			if (!data.page.charts || !data.page.charts.items.length) return;
+			const settings = data.dashboard_settings ? Promise.resolve(data.dashboard_settings) : frappe.dashboard_utils.get_dashboard_settings();
+			return settings.then((settings) => {
+				if (!settings) return;
+				const chart_config = settings.chart_config ? JSON.parse(settings.chart_config) : {};
+				this.page_data.charts.items.forEach((chart) => {
+					chart.chart_settings = chart_config[chart.chart_name] || {};
+				});
+				this.pages[page.name] = this.page_data;
+			});
+		});
+	};
+};
+// Editor.js (2.26, which draws every workspace) waits a fixed 500 ms after it is made before it draws
+// the blocks of the first page: half a second of an idle browser on the way to a complete page. When
+// it is made for this workspace (read-only, blocks already at hand), that one wait is cut to none:
+// the first 500 ms timer set while the editor starts runs at once, and setTimeout is itself again as
+// soon as that timer is set (or once the editor is ready, should a version not set it).
+customer_success.draw_workspace_without_delay = function () {
+	const Workspace = frappe.views && frappe.views.Workspace;
+	if (!Workspace || Workspace.prototype.__cs_no_delay) return;
+	Workspace.prototype.__cs_no_delay = true;
+	const initialize_editorjs = Workspace.prototype.initialize_editorjs;
+	Workspace.prototype.initialize_editorjs = function (blocks) {
+		const page = this._page || {};
+		if ((page.name || page.title) !== customer_success.workspace_answer.PAGE || !this.is_read_only) {
+			return initialize_editorjs.call(this, blocks);
+		}
+		const set_timeout = window.setTimeout;
+		const restore = () => {
+			if (window.setTimeout === no_delay) window.setTimeout = set_timeout;
+		};
+		const no_delay = function (fn, delay, ...rest) {
+			if (delay !== 500) return set_timeout.call(window, fn, delay, ...rest);
+			restore();
+			return set_timeout.call(window, fn, 0, ...rest);
+		};
+		window.setTimeout = no_delay;
+		try {
+			return initialize_editorjs.call(this, blocks);
+		} finally {
+			if (this.editor && this.editor.isReady) this.editor.isReady.then(restore, restore);
+			else restore();
+		}
+	};
+};
+
+if (typeof document !== "undefined" && typeof frappe !== "undefined" && frappe.views) {
+	customer_success.workspace_answer.start();
+	customer_success.draw_workspace_without_delay();
+	customer_success.load_workspace_in_one_request();
+}
+
 // frappe-charts (2.0.0-rc27) swaps a chart's svg for an animated copy while it animates, for about
 // a quarter of a second. A redraw in that window (its ResizeObserver firing as the workspace grows a
 // scrollbar while cards and charts load) calls container.removeChild(svg) on the svg that is not in

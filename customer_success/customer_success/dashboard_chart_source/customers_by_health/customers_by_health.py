@@ -3,7 +3,7 @@
 import frappe
 from frappe import _
 
-from customer_success.customer_success.api import scope_label
+from customer_success.customer_success.api import health_status_counts, scope_label
 from customer_success.health.engine import STATUSES
 from customer_success.permissions import book_of
 
@@ -24,17 +24,7 @@ def get(**kwargs) -> dict:
 
 
 def status_counts(csm: str | None = None) -> dict[str, int]:
-	filters = {"disabled": 0, "cs_health_status": ("in", STATUSES)}
-	if csm:
-		filters["cs_owner"] = csm
-	rows = frappe.get_list(
-		"Customer",
-		fields=["cs_health_status as status", "count(name) as count"],
-		filters=filters,
-		group_by="cs_health_status",
-		order_by="cs_health_status",
-	)
-	return {row.status: int(row.count) for row in rows}
+	return health_status_counts(csm)
 
 
 def chart_data(counts: dict[str, int]) -> dict:
