@@ -169,6 +169,11 @@ cs_on_handoff_accepted = ["customer_success.success_plans.service.create_plan_fr
 # Failed); alerts queue their rules pass here.
 cs_after_health_run = ["customer_success.alerts.service.after_health_run"]
 
+# Called as fn(lo=, hi=, today=, facts=, rows=) after each chunk of a recompute run has committed
+# its scores, with the facts it read (health's `gather_facts`) and its score rows; alerts evaluate
+# their rules over the chunk here, reading only what the health facts do not hold.
+cs_after_health_chunk = ["customer_success.alerts.service.after_health_chunk"]
+
 # Called as fn(nps_response) when an NPS answer is recorded; alerts run the customer's NPS rules.
 cs_on_nps_answer = ["customer_success.alerts.service.on_nps_answer"]
 
