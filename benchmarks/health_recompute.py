@@ -17,10 +17,17 @@ contract each, by multi-row INSERTs (no controllers), then times:
   4. the bare aggregate scans of the same source tables with the same indexes (the floor);
 and prints customers/s for each, the ratios, and the peak memory of this process.
 
-With --alerts it also times the alert rules pass that follows each nightly run (every enabled
-rule over the whole book, set-based), in one process: its reads and decisions with nothing
-written; and, on books up to --alerts-raise-limit customers, a first pass that raises the book's
-alerts (each a document with its playbook tasks and ToDos) and a second, steady-state pass.
+With --alerts it also times the alert rules, which run inside each chunk of the recompute with the
+facts the chunk read (`cs_after_health_chunk`): the same recompute with the rules and without, in
+the same run, on the same workers. On a book without alerts (or with --alerts-fresh, which removes
+them first) it times the recompute with the rules deciding and writing nothing, then the first
+night that raises the book's alerts (up to --alerts-raise-limit customers); then, always, a
+steady-state night (the alerts open, found, compared). Each worker also times its share of the
+rules (the hook's own seconds, summed). --alerts-standalone adds the whole-book pass on its own in
+one process (the path of a range whose chunk failed, and of "Check Alerts"), nothing written.
+--alerts-moved adds a night where every open alert's evidence changed and is rewritten (on a real
+book the counters in the evidence move every day). The rules are timed on the 2-worker run's
+processes (or the last of --workers).
 """
 
 import argparse
@@ -303,14 +310,40 @@ def counts():
 	}
 
 
-def _worker_init(site: str):
-	"""Start like an RQ worker that is already up: site connected, app imported."""
+_HOOK_SECONDS = [0.0]
+_QUEUED: list[str] = []
+
+
+def _worker_init(site: str, alerts: str = "off"):
+	"""Start like an RQ worker that is already up: site connected, app imported. `alerts`: "off"
+	(the chunks run no rules: the recompute alone), "decide" (the rules read and decide in each
+	chunk, nothing written) or "on" (the nightly chunks as they run)."""
 	frappe.init(site=site, force=True)
 	frappe.connect()
 	frappe.set_user("Administrator")
+	from customer_success.alerts import service as alerts_service
 	from customer_success.health import service as health
 
 	health.load_models()
+	alerts_service.load_rules()
+	hook = alerts_service.after_health_chunk
+
+	def timed_hook(**kwargs):
+		t0 = time.perf_counter()
+		try:
+			return hook(**kwargs)
+		finally:
+			_HOOK_SECONDS[0] += time.perf_counter() - t0
+
+	# What the chunks queue (the tidy job, the run's end for the alerts, a failed chunk's range) is
+	# recorded, not sent to the site's real queue: no job of the benchmark's runs outlives it.
+	frappe.enqueue = lambda method, **kwargs: _QUEUED.append(str(method))
+	if alerts == "off":
+		alerts_service.after_health_chunk = lambda **kwargs: None
+	else:
+		alerts_service.after_health_chunk = timed_hook
+	if alerts == "decide":
+		alerts_service.insert_alerts = lambda *args, **kwargs: None
 	# End the transaction the warm-up read opened. Left open, its snapshot predates the run the
 	# main process creates next, and the first job's non-locking reads would not see it: that job
 	# found no chunk and returned without scoring, leaving the run Running for ever ("hung on one
@@ -323,55 +356,30 @@ def _worker_ready(_) -> bool:
 	return True
 
 
-def _worker_run(jobs: list[dict]) -> float:
-	"""Run a share of the chunk jobs; return this worker's peak RSS in MB."""
+def _worker_run(jobs: list[dict]) -> tuple[float, float]:
+	"""Run a share of the chunk jobs; return this worker's peak RSS in MB and the seconds its chunks
+	spent in the alert rules."""
 	from customer_success.health import service as health
 
+	before = _HOOK_SECONDS[0]
 	for job in jobs:
 		frappe.db.rollback()  # each job starts on a fresh snapshot, as an RQ job does
 		health.run_chunk(
 			job["run"], job["lo"], job["hi"], chunk=job.get("chunk"), attempt=job.get("attempt", 1)
 		)
 	frappe.db.commit()  # nosemgrep
-	return peak_rss_mb()
+	fallbacks = sum(1 for method in _QUEUED if method.endswith("alerts.jobs.evaluate_range"))
+	if fallbacks:
+		log(f"WARNING: {fallbacks} chunks' rules failed and were queued on their own (see the Error Log)")
+	_QUEUED.clear()
+	return peak_rss_mb(), _HOOK_SECONDS[0] - before
 
 
-def _alerts_worker_run(ranges: list[tuple]) -> float:
-	"""Run a share of the nightly pass's range jobs, as `jobs.evaluate_range` does."""
-	from customer_success.alerts import jobs
-
-	for lo, hi in ranges:
-		frappe.db.rollback()  # each job starts on a fresh snapshot, as an RQ job does
-		jobs.evaluate_range(lo, hi)
-	return peak_rss_mb()
-
-
-def time_alerts_workers(site: str, workers: int) -> float:
-	"""The nightly rules pass as it runs: `start_nightly_pass` syncs, then queues one job per range
-	on the long queue, which `workers` running processes share."""
-	import multiprocessing
-	from unittest.mock import patch
-
-	from customer_success.alerts import jobs
-
-	with multiprocessing.get_context("spawn").Pool(
-		workers, initializer=_worker_init, initargs=(site,)
-	) as pool:
-		pool.map(_worker_ready, range(workers * 2), chunksize=1)
-		queued: list[dict] = []
-		t0 = time.perf_counter()
-		with patch("frappe.enqueue", side_effect=lambda method, **kwargs: queued.append(kwargs)):
-			jobs.start_nightly_pass()
-		pool.map(_alerts_worker_run, [[(job["lo"], job["hi"])] for job in queued], chunksize=1)
-		elapsed = time.perf_counter() - t0
-	frappe.db.rollback()
-	return elapsed
-
-
-def time_full_recompute(site: str, workers: int):
+def time_full_recompute(site: str, workers: int, alerts: str = "off", with_hook_seconds: bool = False):
 	"""The nightly job as it runs: start_recompute queues one job per chunk and `workers`
-	running processes (like RQ workers on the long queue) share them. Returns the elapsed time,
-	the run, and the peak memory of each worker.
+	running processes (like RQ workers on the long queue) share them; `alerts` as `_worker_init`.
+	Returns the elapsed time, the run, and the largest peak memory of a worker (and, with
+	`with_hook_seconds`, the seconds all chunks spent in the alert rules, summed over the workers).
 	"""
 	import multiprocessing
 	from unittest.mock import patch
@@ -379,7 +387,7 @@ def time_full_recompute(site: str, workers: int):
 	from customer_success.health import service as health
 
 	with multiprocessing.get_context("spawn").Pool(
-		workers, initializer=_worker_init, initargs=(site,)
+		workers, initializer=_worker_init, initargs=(site, alerts)
 	) as pool:
 		pool.map(_worker_ready, range(workers * 2), chunksize=1)  # every worker up before the clock starts
 		jobs: list[dict] = []
@@ -387,14 +395,17 @@ def time_full_recompute(site: str, workers: int):
 		with patch("frappe.enqueue", side_effect=lambda method, **kwargs: jobs.append(kwargs)):
 			run = health.start_recompute(trigger="Manual", now=False)
 		shares = [[job] for job in jobs]
-		peaks = pool.map(_worker_run, shares, chunksize=1)
+		results = pool.map(_worker_run, shares, chunksize=1)
 		worker_peaks = pool.map(_worker_peak, range(workers * 2), chunksize=1)
 		elapsed = time.perf_counter() - t0
 	frappe.db.rollback()  # a fresh snapshot: the workers committed in their own connections
 	run = frappe.get_doc("Health Recompute Run", run.name)
 	if run.status != "Completed":
 		log(f"WARNING: run {run.name} is {run.status} after its jobs ran: the figure below is not a full run")
-	return elapsed, run, max([*peaks, *worker_peaks])
+	peak = max([*(mb for mb, _seconds in results), *worker_peaks])
+	if with_hook_seconds:
+		return elapsed, run, peak, sum(seconds for _mb, seconds in results)
+	return elapsed, run, peak
 
 
 def _worker_peak(_) -> float:
@@ -583,7 +594,9 @@ def memory_over_chunks(chunks: int = 50) -> tuple[float, float]:
 	"""Resident memory of this process before and after scoring `chunks` chunks in a row (the
 	same ranges over again): it stays flat when nothing accumulates from one chunk to the next."""
 	import gc
+	from unittest.mock import patch
 
+	from customer_success.alerts import service as alerts_service
 	from customer_success.health import queries
 	from customer_success.health import service as health
 
@@ -594,13 +607,15 @@ def memory_over_chunks(chunks: int = 50) -> tuple[float, float]:
 	ranges = queries.customer_ranges(health.CHUNK_SIZE)
 	run = health.new_run("Manual", "Running", None, chunks_total=chunks + 1)
 	frappe.db.commit()  # nosemgrep
-	health.run_chunk(run.name, *ranges[0])  # warm
-	gc.collect()
-	before = rss_mb()
-	for i in range(chunks):
-		health.run_chunk(run.name, *ranges[i % len(ranges)])
-	gc.collect()
-	after = rss_mb()
+	# the recompute's own memory: its chunks run no alert rules here (--alerts measures those)
+	with patch.object(alerts_service, "after_health_chunk", lambda **kwargs: None):
+		health.run_chunk(run.name, *ranges[0])  # warm
+		gc.collect()
+		before = rss_mb()
+		for i in range(chunks):
+			health.run_chunk(run.name, *ranges[i % len(ranges)])
+		gc.collect()
+		after = rss_mb()
 	frappe.db.set_value("Health Recompute Run", run.name, "status", "Completed")
 	frappe.db.commit()  # nosemgrep
 	return before, after
@@ -696,54 +711,106 @@ def machine() -> str:
 	)
 
 
-def time_alerts_pass(raise_alerts: bool, site: str, workers: int) -> dict:
-	"""The alert rules pass over the whole book, in this process, as `jobs.evaluate_book` runs it.
+def open_alert_count() -> int:
+	if not frappe.db.table_exists("CS Alert"):
+		return 0
+	return frappe.db.count(
+		"CS Alert", {"customer": ("like", f"{PREFIX}-%"), "status": ("in", ("Open", "In Progress"))}
+	)
 
-	"decide": every enabled rule's reads, the engine's decisions and the noise control, with no
-	alert written (a night when nothing new fires). With `raise_alerts`, then a first real pass
-	(it raises the book's alerts: with their playbook tasks, ToDos, comments and bell
-	notifications, in bulk) and a second one (the steady state: the alerts are open, found,
-	compared and updated where their evidence moved).
-	"""
-	from unittest.mock import patch
 
-	from customer_success.alerts import service as alerts
+def time_alerts_in_chunks(
+	site: str, workers: int, fresh: bool, raise_limit: int, customers: int, moved: bool = False
+) -> dict:
+	"""The alert rules as the night runs them: inside each chunk of the recompute, `workers`
+	processes sharing the chunks. Each figure is a whole recompute with the rules; the caller
+	compares it with the recompute alone. On a book without alerts (or `fresh`): "decide" (the
+	rules read and decide, nothing is written: what every night costs before its writes) and
+	"first" (the night that raises the book's alerts, up to `raise_limit` customers); then
+	"steady" (the alerts open, found and compared: a night when nothing new fires; the day's scores
+	are kept, rewritten in place, so their links in the evidence stay the same); with `moved`,
+	then "moved" (every open alert's evidence changed: it is rewritten, as most are each night)."""
 	from customer_success.setup import defaults
 
 	defaults.make_default_alert_rules()
 	frappe.db.commit()  # nosemgrep
-	cleanup_alerts(f"{PREFIX}-%")  # a book kept from an earlier run starts without alerts
-	frappe.db.commit()  # nosemgrep
-	alerts.load_rules()  # warm the imports the first get_all pulls in
+	if fresh:
+		cleanup_alerts(f"{PREFIX}-%")
+		frappe.db.commit()  # nosemgrep
 	figures = {}
-	with patch.object(alerts, "insert_alerts", return_value=None):
-		t0 = time.perf_counter()
-		result = alerts.evaluate_book()
-		figures["decide"] = (time.perf_counter() - t0, result)
-	frappe.db.rollback()
-	if raise_alerts:
-		for key in ("first", "second"):
-			t0 = time.perf_counter()
-			result = alerts.evaluate_book()
-			figures[key] = (time.perf_counter() - t0, result)
-		figures["workers"] = time_alerts_workers(site, workers)
+	if not open_alert_count():
+		elapsed, run, _mb, hook = time_full_recompute(site, workers, alerts="decide", with_hook_seconds=True)
+		figures["decide"] = (elapsed, hook, run)
+		if customers > raise_limit:
+			return figures
+		elapsed, run, _mb, hook = time_full_recompute(site, workers, alerts="on", with_hook_seconds=True)
+		figures["first"] = (elapsed, hook, run, open_alert_count())
+	elapsed, run, _mb, hook = time_full_recompute(site, workers, alerts="on", with_hook_seconds=True)
+	figures["steady"] = (elapsed, hook, run, open_alert_count())
+	if moved:
+		# The next night, the counters in the evidence (days overdue, days since the last touch)
+		# have moved: every open alert's evidence differs and is rewritten. Made so here by
+		# marking every open alert's stored evidence as stale; the night writes it back.
+		frappe.db.sql(
+			"""update `tabCS Alert` set evidence = concat(coalesce(evidence, ''), ' ')
+			where customer like %s and status in ('Open', 'In Progress')""",
+			f"{PREFIX}-%",
+		)
+		frappe.db.commit()  # nosemgrep
+		elapsed, run, _mb, hook = time_full_recompute(site, workers, alerts="on", with_hook_seconds=True)
+		figures["moved"] = (elapsed, hook, run, open_alert_count())
 	return figures
 
 
-def log_alert_summary(figures: dict, recompute_seconds: float, workers: int):
-	decide = figures["decide"][0]
-	log(f"alert rules, reads+decide {decide:.1f} s  (1 process, nothing written)")
-	if "first" in figures:
-		(first, raised), (second, steady) = figures["first"], figures["second"]
-		log(f"alert rules, first pass   {first:.1f} s  (raises {raised['raised']} alerts, in bulk)")
+def time_alerts_standalone() -> tuple[float, dict]:
+	"""The whole-book pass on its own, in this process, as `jobs.evaluate_book` runs it (the path of
+	a range whose chunk failed): every rule's reads, the decisions and the noise control; nothing
+	written (new alerts are not inserted, and the rest is rolled back)."""
+	from unittest.mock import patch
+
+	from customer_success.alerts import service as alerts
+
+	alerts.load_rules()  # warm the imports the first get_all pulls in
+	with (
+		patch.object(alerts, "insert_alerts", return_value=None),
+		patch.object(frappe.db, "commit"),
+	):
+		t0 = time.perf_counter()
+		result = alerts.evaluate_book()
+		elapsed = time.perf_counter() - t0
+	frappe.db.rollback()
+	return elapsed, result
+
+
+def log_alert_summary(figures: dict, recompute_seconds: float, workers: int, standalone=None):
+	def line(label: str, key: str):
+		elapsed, hook, *_rest = figures[key]
 		log(
-			f"alert rules, steady state {second:.1f} s  ({steady['updated']} updated, {steady['raised']} new)"
+			f"{label}: {elapsed:.1f} s = the recompute alone + {elapsed - recompute_seconds:+.1f} s; the rules "
+			f"in the chunks took {hook:.1f} s of worker time (~{hook / workers:.1f} s of wall time on {workers} workers)"
 		)
-		fanned = figures["workers"]
-		log(f"alert rules, steady, {workers} workers {fanned:.1f} s  (one job per range, as the night runs)")
+
+	log(f"recompute alone, {workers} workers: {recompute_seconds:.1f} s")
+	if "decide" in figures:
+		line(f"recompute + rules deciding, nothing written, {workers} workers", "decide")
+	if "first" in figures:
+		line(
+			f"recompute + rules, first night (raises {figures['first'][3]} alerts), {workers} workers",
+			"first",
+		)
+	if "steady" in figures:
+		line(
+			f"recompute + rules, steady night ({figures['steady'][3]} alerts open), {workers} workers",
+			"steady",
+		)
+		log("target: the rules add <= 5 s to the recompute on 2 cores")
+	if "moved" in figures:
+		line(f"recompute + rules, every open alert's evidence rewritten, {workers} workers", "moved")
+	if standalone:
+		elapsed, result = standalone
 		log(
-			f"recompute + rules pass, {workers} workers: {recompute_seconds:.1f} + {fanned:.1f} = "
-			f"{recompute_seconds + fanned:.1f} s (target: the rules add <= 5 s)"
+			f"rules pass on its own, whole book, 1 process, nothing written: {elapsed:.1f} s "
+			f"({result['raised'] + result['held']} findings would be new, {result['updated']} alerts updated)"
 		)
 
 
@@ -812,6 +879,19 @@ def main():
 		help="with --alerts: time the recompute and the rules pass only (no phases, naive loop, scans)",
 	)
 	parser.add_argument(
+		"--alerts-fresh", action="store_true", help="with --alerts: remove the book's alerts first"
+	)
+	parser.add_argument(
+		"--alerts-standalone",
+		action="store_true",
+		help="with --alerts: also time the whole-book rules pass on its own (1 process, nothing written)",
+	)
+	parser.add_argument(
+		"--alerts-moved",
+		action="store_true",
+		help="with --alerts: then a night where every open alert's evidence changed (as most do daily)",
+	)
+	parser.add_argument(
 		"--alerts-raise-limit",
 		type=int,
 		default=1_000_000,
@@ -857,31 +937,31 @@ def main():
 	two = by_workers.get(2, runs[-1])
 	single_seconds, full_seconds = base["seconds"], two["seconds"]
 
+	alert_figures, standalone = {}, None
 	if args.alerts:
-		alert_figures = time_alerts_pass(
-			raise_alerts=total_customers <= args.alerts_raise_limit, site=args.site, workers=two["workers"]
+		alert_figures = time_alerts_in_chunks(
+			args.site,
+			two["workers"],
+			args.alerts_fresh,
+			args.alerts_raise_limit,
+			total_customers,
+			moved=args.alerts_moved,
 		)
-		seconds, result = alert_figures["decide"]
-		log(
-			f"alert rules pass, reads + decisions, nothing written: {seconds:.1f}s for {total_customers} "
-			f"customers ({result['raised'] + result['held']} findings would be new)"
-		)
-		if "first" in alert_figures:
-			(first_seconds, first), (second_seconds, second) = alert_figures["first"], alert_figures["second"]
+		for key, (elapsed, hook, *_rest) in alert_figures.items():
 			log(
-				f"alert rules pass, first (raises {first['raised']} alerts with their tasks and ToDos): "
-				f"{first_seconds:.1f}s; second (steady state: {second['raised']} new, {second['updated']} "
-				f"updated): {second_seconds:.1f}s"
+				f"recompute + rules ({key}), {two['workers']} workers: {elapsed:.1f}s, rules {hook:.1f}s of worker time"
 			)
-		else:
-			log(f"alert rules, raising passes skipped: more than {args.alerts_raise_limit} customers")
+		if args.alerts_standalone:
+			standalone = time_alerts_standalone()
+			log(f"rules pass on its own, whole book, 1 process, nothing written: {standalone[0]:.1f}s")
 
 	if args.alerts_only:
 		log("\n== summary")
 		log(f"customers                 {total_customers}")
 		log(f"full recompute, {base['workers']} worker  {single_seconds:.1f} s")
 		log(f"full recompute, {two['workers']} workers {full_seconds:.1f} s")
-		log_alert_summary(alert_figures, full_seconds, two["workers"])
+		if args.alerts:
+			log_alert_summary(alert_figures, full_seconds, two["workers"], standalone)
 		if not args.keep:
 			log(f"\ncleaned up in {cleanup():.0f}s")
 		return
@@ -960,7 +1040,7 @@ def main():
 		f"score row                 explanation {weight['explanation']:.0f} B + other columns ~{weight['rest']:.0f} B"
 	)
 	if args.alerts:
-		log_alert_summary(alert_figures, full_seconds, two["workers"])
+		log_alert_summary(alert_figures, full_seconds, two["workers"], standalone)
 
 	if not args.keep:
 		log(f"\ncleaned up in {cleanup():.0f}s")

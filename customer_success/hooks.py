@@ -155,6 +155,7 @@ doc_events = {
 	"Sales Invoice": {
 		"on_submit": [
 			"customer_success.integrations.erpnext.sales_invoice.on_paid",
+			"customer_success.integrations.erpnext.sales_invoice.on_submit_renewals",
 			# the revenue roll-up (CSM Workload), kept current invoice by invoice
 			"customer_success.integrations.erpnext.sales_invoice.on_submit",
 		],
@@ -167,6 +168,8 @@ doc_events = {
 	"Opportunity": {"on_update": "customer_success.integrations.erpnext.opportunity.on_update"},
 	# Renewals: a cancelled contract's open renewal closes as Cancelled.
 	"Contract": {"on_cancel": "customer_success.integrations.erpnext.contract.on_cancel"},
+	# Renewals: a subscription cancelled, extended or rolled over closes its open renewal.
+	"Subscription": {"on_update": "customer_success.integrations.erpnext.subscription.on_update"},
 }
 
 # Called as fn(handoff_doc) when a CSM accepts a Sales Handoff (success plans register here).
@@ -179,6 +182,11 @@ cs_after_health_run = [
 	# the Health Trend roll-up refreshes the periods the run wrote
 	"customer_success.health.jobs.queue_trend_rollup",
 ]
+
+# Called as fn(lo=, hi=, today=, facts=, rows=) after each chunk of a recompute run has committed
+# its scores, with the facts it read (health's `gather_facts`) and its score rows; alerts evaluate
+# their rules over the chunk here, reading only what the health facts do not hold.
+cs_after_health_chunk = ["customer_success.alerts.service.after_health_chunk"]
 
 # Called as fn(nps_response) when an NPS answer is recorded; alerts run the customer's NPS rules.
 cs_on_nps_answer = ["customer_success.alerts.service.on_nps_answer"]

@@ -7,13 +7,14 @@ The health room's reads (contract ends, last touches, invoices, scores) are reus
 from datetime import date
 
 import frappe
-from frappe.query_builder import Case
+from frappe.query_builder import Case, CustomFunction
 from frappe.query_builder.functions import Count, Max, Sum
 from frappe.utils import add_days, getdate
 
 from customer_success.alerts import engine
 
 ALERT = "CS Alert"
+MD5 = CustomFunction("MD5", ["value"])
 RUNNING_PLAN_STATUSES = ("Agreed with Customer", "Active", "At Risk")
 OPEN_MILESTONE_STATES = ("Not Started", "In Progress", "Overdue")
 
@@ -38,17 +39,31 @@ def customers(lo: str, hi: str) -> list[dict]:
 	)
 
 
-def latest_scores(lo: str, hi: str, day: date) -> dict[str, str]:
-	"""{customer: name of its latest Customer Health Score on or before `day`}: the evidence's link."""
+def latest_scores(lo: str, hi: str, day: date, customers: list[str] | None = None) -> dict[str, str]:
+	"""{customer: name of its latest Customer Health Score on or before `day`, at most a week older}:
+	the evidence's link (for the range's customers, or only `customers`). The day's own scores are
+	read first (after a recompute, every customer scored has one); the week only for the rest."""
 	score = frappe.qb.DocType("Customer Health Score")
-	rows = (
+	found = dict(
 		frappe.qb.from_(score)
 		.select(score.customer, score.name)
-		.where(score.customer[lo:hi] & score.score_date[add_days(day, -7) : day])
-		.orderby(score.score_date)
+		.where(of_customers(score, lo, hi, customers) & (score.score_date == day))
 		.run()
 	)
-	return dict(rows)  # later dates overwrite earlier ones
+	rest = [name for name in customers if name not in found] if customers is not None else None
+	if rest is None or rest:  # of_customers reads the range when they are many
+		rows = (
+			frappe.qb.from_(score)
+			.select(score.customer, score.name)
+			.where(
+				of_customers(score, lo, hi, rest) & score.score_date[add_days(day, -7) : add_days(day, -1)]
+			)
+			.orderby(score.score_date)
+			.run()
+		)
+		older = dict(rows)  # later dates overwrite earlier ones
+		found = {**older, **found}
+	return found
 
 
 def overdue_milestones(lo: str, hi: str, today: date) -> dict[str, list[dict]]:
@@ -240,26 +255,47 @@ def nps_answers(lo: str, hi: str, since: date) -> dict[str, list[dict]]:
 
 
 def open_alerts(lo: str, hi: str) -> dict[tuple[str, str], dict]:
-	"""{(customer, rule): {name, severity, snoozed_until, evidence}} of the range's open rule alerts."""
+	"""{(customer, rule): {name, severity, snoozed_until, evidence_digest}} of the range's open rule
+	alerts; the evidence as its MD5 (`evidence_digest`): the pass only asks whether it changed."""
 	alert = frappe.qb.DocType(ALERT)
 	rows = (
 		frappe.qb.from_(alert)
-		.select(alert.name, alert.customer, alert.rule, alert.severity, alert.snoozed_until, alert.evidence)
+		.select(
+			alert.name,
+			alert.customer,
+			alert.rule,
+			alert.severity,
+			alert.snoozed_until,
+			MD5(alert.evidence).as_("evidence_digest"),
+		)
 		.where(alert.customer[lo:hi] & alert.status.isin(engine.OPEN_STATUSES) & alert.rule.isnotnull())
 		.run(as_dict=True)
 	)
 	return {(row.customer, row.rule): row for row in rows}
 
 
-def recently_dismissed(lo: str, hi: str, since) -> set[tuple[str, str]]:
-	"""(customer, rule) pairs with an alert dismissed since `since`: in their cool-down."""
+# Up to this many customers are named in a query; more, and the range is read whole.
+NAMED_CUSTOMERS_MAX = 500
+
+
+def of_customers(table, lo: str, hi: str, customers: list[str] | None):
+	"""The rows of the range's customers, or only of `customers` when given and few (an empty list:
+	none)."""
+	if customers is not None and len(customers) <= NAMED_CUSTOMERS_MAX:
+		return table.customer.isin(customers or [""])
+	return table.customer[lo:hi]
+
+
+def recently_dismissed(lo: str, hi: str, since, customers: list[str] | None = None) -> set[tuple[str, str]]:
+	"""(customer, rule) pairs with an alert dismissed since `since`: in their cool-down (of the
+	range's customers, or of `customers` only)."""
 	alert = frappe.qb.DocType(ALERT)
 	rows = (
 		frappe.qb.from_(alert)
 		.select(alert.customer, alert.rule)
 		.distinct()
 		.where(
-			alert.customer[lo:hi]
+			of_customers(alert, lo, hi, customers)
 			& (alert.status == engine.DISMISSED)
 			& (alert.closed_on >= since)
 			& alert.rule.isnotnull()
@@ -269,13 +305,14 @@ def recently_dismissed(lo: str, hi: str, since) -> set[tuple[str, str]]:
 	return {(customer, rule) for customer, rule in rows}
 
 
-def raised_since(lo: str, hi: str, since) -> dict[str, int]:
-	"""{customer: alerts raised since `since`}: what counts against the weekly cap."""
+def raised_since(lo: str, hi: str, since, customers: list[str] | None = None) -> dict[str, int]:
+	"""{customer: alerts raised since `since`}: what counts against the weekly cap (of the range's
+	customers, or of `customers` only)."""
 	alert = frappe.qb.DocType(ALERT)
 	return dict(
 		frappe.qb.from_(alert)
 		.select(alert.customer, Count("*"))
-		.where(alert.customer[lo:hi] & (alert.creation >= since))
+		.where(of_customers(alert, lo, hi, customers) & (alert.creation >= since))
 		.groupby(alert.customer)
 		.run()
 	)

@@ -1,11 +1,15 @@
 """Alerts: the rules pass (ERPNext tables -> queries -> engine -> alerts), playbooks, actions.
 
-One function, `evaluate`, runs the enabled rules over a range of customers; the pass after each
-nightly health run (`evaluate_book`) and the Customer form's "Check Alerts" (`evaluate_customer`)
-both use it. Per range: a handful of queries per rule, the engine's decisions, then the writes.
+One function, `evaluate`, runs the enabled rules over a range of customers; the nightly pass, run
+inside each chunk of the health recompute with the facts the chunk read (`after_health_chunk`),
+a range whose chunk failed (`jobs.evaluate_range`) and the Customer form's "Check Alerts"
+(`evaluate_customer`) all use it. Per range: a handful of queries per rule (fewer when the
+recompute's facts are handed over), the engine's decisions, then the writes.
 """
 
+import hashlib
 import json
+from contextlib import contextmanager
 from datetime import date
 
 import frappe
@@ -54,27 +58,42 @@ def alert_settings() -> dict:
 # --- facts and decisions -----------------------------------------------------------------------
 
 
-def gather_facts(lo: str, hi: str, rules: list[dict], today: date) -> dict:
-	"""The aggregates the enabled rules need for every customer of the range (only those rules')."""
+# The health recompute's facts (`health.service.gather_facts`) the rules read as they are: a chunk
+# of the recompute hands them over (`after_health_chunk`), so the rules do not read them again.
+HEALTH_FACTS = ("contracts", "invoices", "touches", "live")
+
+
+def gather_facts(lo: str, hi: str, rules: list[dict], today: date, known: dict | None = None) -> dict:
+	"""The aggregates the enabled rules need for every customer of the range (only those rules').
+
+	`known`: facts already read for the range by the health recompute (`HEALTH_FACTS`, and its
+	`previous_scores` as of `previous_scores_days` ago): those are reused, not read again."""
+	known = known or {}
 	types = {rule.rule_type for rule in rules}
 	facts: dict = {}
+
+	def health_fact(key: str, read):
+		return known[key] if key in known else read()
+
 	if types & {engine.RENEWAL_AT_RISK, engine.GREEN_BEFORE_RENEWAL}:
-		facts["contracts"] = health_queries.latest_contract_end(lo, hi)
+		facts["contracts"] = health_fact("contracts", lambda: health_queries.latest_contract_end(lo, hi))
 	if engine.HEALTH_DROP in types:
 		facts["scores_then"] = {
-			int(rule.days or 0): health_queries.scores_around(lo, hi, add_days(today, -int(rule.days or 0)))
-			for rule in rules
-			if rule.rule_type == engine.HEALTH_DROP
+			days: scores_then(lo, hi, today, days, known)
+			for days in {int(rule.days or 0) for rule in rules if rule.rule_type == engine.HEALTH_DROP}
 		}
 	if engine.OVERDUE_RECEIVABLE in types:
-		facts["invoices"] = health_queries.invoice_facts(lo, hi, today, add_days(today, -365), 90)
+		# only its overdue part is read, which does not depend on the windows of the revenue figures
+		facts["invoices"] = health_fact(
+			"invoices", lambda: health_queries.invoice_facts(lo, hi, today, add_days(today, -365), 90)
+		)
 	if engine.MILESTONES_OVERDUE in types:
 		facts["milestones"] = queries.overdue_milestones(lo, hi, today)
 	if engine.CHECKIN_OVERDUE in types:
 		facts["checkins"] = queries.plan_checkins(lo, hi)
 	if engine.NO_TOUCH in types:
-		facts["touches"] = health_queries.last_touch_dates(lo, hi)
-		facts["live"] = health_queries.live_customers(lo, hi)
+		facts["touches"] = health_fact("touches", lambda: health_queries.last_touch_dates(lo, hi))
+		facts["live"] = health_fact("live", lambda: health_queries.live_customers(lo, hi))
 	if engine.STAKEHOLDER_LEFT in types:
 		facts["stakeholders"] = queries.key_stakeholders(lo, hi)
 	if engine.OBJECTIVES_ACHIEVED in types:
@@ -98,8 +117,16 @@ def gather_facts(lo: str, hi: str, rules: list[dict], today: date) -> dict:
 	return facts
 
 
+def scores_then(lo: str, hi: str, today: date, days: int, known: dict) -> dict:
+	"""Each customer's score `days` ago: the recompute's `previous_scores` when it read them as of
+	the same day, else read."""
+	if "previous_scores" in known and known.get("previous_scores_days") == days:
+		return known["previous_scores"]
+	return health_queries.scores_around(lo, hi, add_days(today, -days))
+
+
 # The rule kinds that fire only for a customer found in one of the range's facts (keyed by
-# customer): the pass asks them about those customers only. A kind not listed is asked about all.
+# customer): the pass asks them about those customers only.
 FACTS_READ = {
 	engine.RENEWAL_AT_RISK: "contracts",
 	engine.GREEN_BEFORE_RENEWAL: "contracts",
@@ -110,15 +137,85 @@ FACTS_READ = {
 	engine.STAKEHOLDER_LEFT: "stakeholders",
 	engine.OBJECTIVES_ACHIEVED: "objectives",
 	engine.ONBOARDING_LATE: "onboarding",
+	engine.NPS_PROMOTER_GREEN: "nps_latest",
+	engine.NPS_DETRACTOR: "nps_answers",
+}
+
+# The colours a rule kind can fire on (the first thing its engine function checks).
+COLOURS_FIRED_ON = {
+	engine.HEALTH_RED: (engine.RED,),
+	engine.HEALTH_DROP: (engine.GREEN, engine.YELLOW, engine.RED),
+	engine.RENEWAL_AT_RISK: (engine.YELLOW, engine.RED),
+	engine.GREEN_BEFORE_RENEWAL: (engine.GREEN,),
+	engine.NPS_PROMOTER_GREEN: (engine.GREEN,),
 }
 
 
-def customers_with_facts(rule: dict, facts: dict):
-	"""The customers `rule` can fire for (None: any customer may)."""
-	if rule.rule_type == engine.HEALTH_DROP:
-		return facts["scores_then"][int(rule.days or 0)]
-	key = FACTS_READ.get(rule.rule_type)
-	return facts.get(key) if key else None
+def customers_with_facts(rule: dict, facts: dict, colours: dict[str, set[str]] | None = None, today=None):
+	"""The customers `rule` can fire for (None: any customer may): those its facts hold, of a colour
+	it fires on (`colours`: {status: customers}), and for the two kinds most customers of a book
+	have facts for, with the fact that makes it fire (a positive overdue amount; no touch within
+	its days). A necessary condition only: the engine decides."""
+	kind = rule.rule_type
+	if kind == engine.HEALTH_DROP:
+		found = facts["scores_then"][int(rule.days or 0)]
+	elif kind == engine.USAGE_NEAR_ENTITLEMENT:
+		found = facts["usage"][usage_window(rule)]
+	elif kind in FACTS_READ:
+		found = facts.get(FACTS_READ[kind])
+	else:
+		found = None
+	if kind == engine.OVERDUE_RECEIVABLE and found:
+		found = {name for name, invoice in found.items() if not is_nothing_overdue(invoice.get("overdue"))}
+	elif kind == engine.NO_TOUCH and found and today:
+		recent = add_days(today, -int(rule.days or 0) + 1)  # touched fewer than `days` days ago
+		touches = facts["touches"]
+		found = {name for name in found if not (touches.get(name) and touches[name] >= recent)}
+	if colours is not None and kind in COLOURS_FIRED_ON:
+		coloured = set().union(*(colours.get(colour, ()) for colour in COLOURS_FIRED_ON[kind]))
+		found = coloured if found is None else coloured.intersection(found)
+	return found
+
+
+def is_nothing_overdue(amount) -> bool:
+	"""A number not above zero (anything else is left for the engine to judge)."""
+	return isinstance(amount, int | float) and not isinstance(amount, bool) and amount <= 0
+
+
+def decide_all(
+	rules: list[dict], customers: list[dict], facts: dict, today: date, settings: dict, skip: bool = True
+) -> tuple[dict, set, list]:
+	"""Every rule for every customer of the range: ({(customer, rule): Finding}, the customers
+	evaluated, the customers whose facts broke a rule). Rule by rule, each asked only about the
+	customers it can fire for (`customers_with_facts`; `skip=False` asks every customer: the
+	reference the tests compare with)."""
+	by_name = {customer["name"]: customer for customer in customers}
+	colours: dict[str, set[str]] = {}
+	for customer in customers:
+		colours.setdefault(customer.get("cs_health_status"), set()).add(customer["name"])
+	findings: dict[tuple[str, str], engine.Finding] = {}
+	failed: dict[str, None] = {}
+	for rule in rules:
+		asked = customers_with_facts(rule, facts, colours, today) if skip else None
+		names = by_name if asked is None else [name for name in asked if name in by_name]
+		for name in names:
+			try:
+				finding = decide(rule, by_name[name], facts, today, settings)
+			except Exception:
+				if name not in failed:
+					failed[name] = None
+					frappe.log_error(
+						title=_("Alert rules failed for customer {0}").format(name),
+						reference_doctype="Customer",
+						reference_name=name,
+					)
+				continue
+			if finding:
+				findings[(name, rule.name)] = finding
+	for name in failed:
+		for rule in rules:
+			findings.pop((name, rule.name), None)
+	return findings, set(by_name) - set(failed), list(failed)
 
 
 def widest_days(rules: list[dict], rule_type: str) -> int:
@@ -199,9 +296,15 @@ def evaluate(
 	names: set[str] | None = None,
 	today: date | None = None,
 	rule_types: set[str] | None = None,
+	known: dict | None = None,
+	serialize_writes: bool = False,
 ) -> dict:
 	"""Run every enabled rule over the customers from `lo` to `hi` (only `names` when given; only
-	the rules of `rule_types` when given: the others' alerts are left as they are).
+	the rules of `rule_types` when given: the others' alerts are left as they are). `known`: the
+	range's facts the health recompute already read (see `gather_facts`). With `serialize_writes`
+	(the nightly ranges, which run side by side on several workers) the writes are taken under the
+	alerts' write lock and committed: the reads and decisions stay parallel, and the naming series
+	and the ToDos are never held by two ranges at once.
 
 	One customer whose facts break a rule is logged to the Error Log and skipped; the rest go on.
 	Idempotent: a second run the same day raises nothing new, it finds the open alerts.
@@ -214,34 +317,17 @@ def evaluate(
 	settings = alert_settings()
 	by_name = {rule.name: rule for rule in rules}
 	customers = [c for c in queries.customers(lo, hi) if names is None or c.name in names]
-	facts = gather_facts(lo, hi, rules, today)
-	findings: dict[tuple[str, str], engine.Finding] = {}
-	evaluated = set()
-	asked = {rule.name: customers_with_facts(rule, facts) for rule in rules}
-	for customer in customers:
-		try:
-			for rule in rules:
-				if asked[rule.name] is not None and customer.name not in asked[rule.name]:
-					continue  # none of the facts this rule reads: it cannot fire
-				finding = decide(rule, customer, facts, today, settings)
-				if finding:
-					findings[(customer.name, rule.name)] = finding
-			evaluated.add(customer.name)
-		except Exception:
-			result["failed"].append(customer.name)
-			for rule in rules:
-				findings.pop((customer.name, rule.name), None)
-			frappe.log_error(
-				title=_("Alert rules failed for customer {0}").format(customer.name),
-				reference_doctype="Customer",
-				reference_name=customer.name,
-			)
+	facts = gather_facts(lo, hi, rules, today, known)
+	findings, evaluated, result["failed"] = decide_all(rules, customers, facts, today, settings)
 	open_alerts = {k: v for k, v in queries.open_alerts(lo, hi).items() if k[0] in evaluated}
+	# only customers with a finding that has no open alert may get a new one: the cool-downs and
+	# the weekly counts are read for them alone
+	new = sorted({customer for customer, rule in findings if (customer, rule) not in open_alerts})
 	actions = engine.plan_actions(
 		findings,
 		open_alerts,
-		queries.recently_dismissed(lo, hi, add_days(today, -settings["cooldown_days"])),
-		queries.raised_since(lo, hi, add_days(today, -6)),
+		queries.recently_dismissed(lo, hi, add_days(today, -settings["cooldown_days"]), new),
+		queries.raised_since(lo, hi, add_days(today, -6), new),
 		settings["cap"],
 		{rule.name for rule in rules if rule.auto_resolve},
 		evaluated,
@@ -250,17 +336,45 @@ def evaluate(
 	add_health_links(lo, hi, today, findings, by_name)
 	by_customer = {c.name: c for c in customers}
 	stored = {alert["name"]: (key, alert) for key, alert in open_alerts.items()}
-	result["updated"] = update_alerts(changed_alerts(actions.update, stored, by_name))
-	result["resolved"] = resolve_alerts(actions.resolve)
-	raised, failed = raise_alerts(
-		[(by_customer[customer], by_name[rule], finding) for customer, rule, finding in actions.raise_],
-		today,
-		settings,
-	)
+	updates = changed_alerts(actions.update, stored, by_name)
+	with write_phase(serialize_writes):
+		result["updated"] = update_alerts(updates)
+		result["resolved"] = resolve_alerts(actions.resolve)
+		raised, failed = raise_alerts(
+			[(by_customer[customer], by_name[rule], finding) for customer, rule, finding in actions.raise_],
+			today,
+			settings,
+		)
 	result["raised"] = raised
 	result["failed"] += failed
 	result["held"] = len(actions.held)
 	return result
+
+
+WRITE_LOCK_NAME = "customer_success_alert_write"
+WRITE_LOCK_TIMEOUT = 900  # a range waits for the ranges writing before it (a first night's are long)
+
+
+@contextmanager
+def write_phase(serialize: bool):
+	"""The writes of one range; with `serialize`, under the alerts' write lock (a MariaDB user lock,
+	as the recompute's) and committed before it is released."""
+	if not serialize:
+		yield
+		return
+	from customer_success.health import service as health
+
+	message = _("The alerts are being written by another range; it did not finish within {0} seconds.")
+	with health.named_lock(WRITE_LOCK_NAME, WRITE_LOCK_TIMEOUT, message.format(WRITE_LOCK_TIMEOUT)):
+		yield
+		frappe.db.commit()  # nosemgrep: release the series and the rows before the next range writes
+
+
+def row_name() -> str:
+	"""The name of a row the pass writes in bulk (a task, ToDo, comment, bell, version). Frappe's
+	hash names are 10 characters and it retries an insert that meets a taken one; a bulk insert
+	cannot, so these are 20: at a night's hundreds of thousands of rows, 10 would collide."""
+	return frappe.generate_hash(length=20)
 
 
 class savepoint:
@@ -282,7 +396,7 @@ def evaluate_book(today: str | None = None) -> dict:
 	queries.sync_opportunity_outcomes()
 	queries.sync_alert_csms()
 	for lo, hi in health_queries.customer_ranges(CHUNK_SIZE):
-		result = evaluate(lo, hi, today=getdate(today) if today else None)
+		result = evaluate(lo, hi, today=getdate(today) if today else None, serialize_writes=True)
 		frappe.db.commit()  # nosemgrep: each range's alerts are durable on their own
 		for key in ("raised", "updated", "resolved", "held"):
 			totals[key] += result[key]
@@ -290,11 +404,12 @@ def evaluate_book(today: str | None = None) -> dict:
 	return totals
 
 
-def enqueue_ranges(today: str | None = None) -> int:
-	"""The nightly pass fanned out: one job per range on the long queue, so the workers listening
-	there share it (as the recompute's chunks do). Each range job is idempotent on its own."""
+def enqueue_ranges(today: str | None = None, ranges: list[tuple[str, str]] | None = None) -> int:
+	"""The pass fanned out: one job per range on the long queue (the whole book's ranges unless
+	`ranges` are given), so the workers listening there share it (as the recompute's chunks do).
+	Each range job is idempotent on its own."""
 	day = str(getdate(today or nowdate()))
-	ranges = health_queries.customer_ranges(CHUNK_SIZE)
+	ranges = health_queries.customer_ranges(CHUNK_SIZE) if ranges is None else ranges
 	for index, (lo, hi) in enumerate(ranges):
 		frappe.enqueue(
 			"customer_success.alerts.jobs.evaluate_range",
@@ -307,6 +422,64 @@ def enqueue_ranges(today: str | None = None) -> int:
 			today=day,
 		)
 	return len(ranges)
+
+
+def range_job_id(day, lo: str, hi: str) -> str:
+	"""One job id per day and range (customer names may hold any character: hashed)."""
+	key = hashlib.sha1(f"{lo}\n{hi}".encode(), usedforsecurity=False).hexdigest()[:16]
+	return f"{job_id(day)}-range-{key}"
+
+
+def enqueue_range(lo: str, hi: str, today: str | None = None):
+	"""One range's pass as a job of its own on the long queue (inline in tests)."""
+	day = str(getdate(today or nowdate()))
+	frappe.enqueue(
+		"customer_success.alerts.jobs.evaluate_range",
+		queue="long",
+		timeout=JOB_TIMEOUT,
+		job_id=range_job_id(day, lo, hi),
+		deduplicate=True,
+		enqueue_after_commit=not frappe.flags.in_test,
+		now=bool(frappe.flags.in_test),
+		lo=lo,
+		hi=hi,
+		today=day,
+	)
+
+
+def after_health_chunk(lo: str, hi: str, today=None, facts: dict | None = None, rows=None, **kwargs):
+	"""`cs_after_health_chunk` hook: the nightly pass, a chunk at a time. Each chunk of the recompute,
+	once its scores are committed, runs the rules over its customers with the facts it read (the
+	invoices, touches, live customers, contract ends and earlier scores are not read again) and the
+	colours it just wrote, and commits its alerts.
+
+	Should that fail, its alerts are rolled back and the range is queued as a job of its own, which
+	reads its facts itself. A chunk retried (its job died after this) runs the rules again: they
+	find the alerts raised the first time, so nothing is raised twice.
+	"""
+	if frappe.flags.in_test and not frappe.flags.cs_alerts_after_chunk:
+		return  # tests run the pass on their own customers; a chunk of the whole book would touch others'
+	day = getdate(today or nowdate())
+	try:
+		evaluate(lo, hi, today=day, known=health_facts(facts or {}), serialize_writes=True)
+		frappe.db.commit()  # nosemgrep: the chunk's alerts are durable on their own
+	except Exception:
+		frappe.db.rollback()
+		frappe.log_error(
+			title=_("Alert rules failed for the customers from {0} to {1}: queued again").format(lo, hi)
+		)
+		enqueue_range(lo, hi, str(day))
+
+
+def health_facts(facts: dict) -> dict:
+	"""What of a recompute chunk's facts the rules reuse (see `gather_facts`)."""
+	from customer_success.health import service as health
+
+	known = {key: facts[key] for key in HEALTH_FACTS if key in facts}
+	if "previous_scores" in facts:
+		known["previous_scores"] = facts["previous_scores"]
+		known["previous_scores_days"] = health.trend_days()
+	return known
 
 
 def evaluate_customer(customer: str, rule_types: set[str] | None = None) -> dict:
@@ -324,7 +497,9 @@ def job_id(score_date) -> str:
 
 
 def after_health_run(run=None, status=None, score_date=None):
-	"""`cs_after_health_run` hook: queue the rules pass on the long queue, once per day."""
+	"""`cs_after_health_run` hook: queue what follows the night's rules on the long queue, once per
+	day: the Opportunity outcomes and the alerts' CSMs, and the rules over the ranges the run's
+	chunks did not evaluate themselves (`after_health_chunk`): its failed chunks."""
 	if frappe.flags.in_test:
 		return  # tests run the pass on their own customers; a queued whole-book pass would touch others
 	frappe.enqueue(
@@ -335,7 +510,28 @@ def after_health_run(run=None, status=None, score_date=None):
 		deduplicate=True,
 		enqueue_after_commit=True,
 		today=str(getdate(score_date or nowdate())),
+		run=run,
 	)
+
+
+def ranges_left_by(run) -> list[tuple[str, str]]:
+	"""The ranges of a recompute run whose chunk did not finish (Failed, or never run): their
+	customers' rules were not evaluated in the chunk. Without a run: the whole book."""
+	if not run:
+		return health_queries.customer_ranges(CHUNK_SIZE)
+	chunk = frappe.qb.DocType("Health Recompute Run Chunk")
+	return [
+		(lo, hi)
+		for lo, hi in frappe.qb.from_(chunk)
+		.select(chunk.range_from, chunk.range_to)
+		.where(
+			(chunk.parent == str(run))
+			& (chunk.parenttype == "Health Recompute Run")
+			& (chunk.status != "Done")
+		)
+		.orderby(chunk.chunk_index)
+		.run()
+	]
 
 
 # --- evidence ----------------------------------------------------------------------------------
@@ -355,10 +551,15 @@ def add_health_links(lo: str, hi: str, today: date, findings: dict, rules: dict)
 	health = {key for key in findings if rules[key[1]].rule_type in HEALTH_RULES}
 	if not health:
 		return
-	scores = queries.latest_scores(lo, hi, today)
+	scores = queries.latest_scores(lo, hi, today, sorted({customer for customer, _rule in health}))
 	for key in health:
 		if scores.get(key[0]):
 			findings[key].records.append(("Customer Health Score", str(scores[key[0]])))
+
+
+def digest(evidence: str) -> str:
+	"""The evidence's MD5, as MariaDB's MD5() gives it (`queries.open_alerts`)."""
+	return hashlib.md5(evidence.encode(), usedforsecurity=False).hexdigest()
 
 
 def evidence_json(rule: dict, finding: engine.Finding) -> str:
@@ -534,7 +735,7 @@ def changed_alerts(updates: list, stored: dict, rules: dict) -> list[dict]:
 		key, alert = stored[name]
 		rule = rules[key[1]]
 		evidence = evidence_json(rule, finding)
-		if evidence == alert.get("evidence") and finding.severity == alert.get("severity"):
+		if digest(evidence) == alert.get("evidence_digest") and finding.severity == alert.get("severity"):
 			continue
 		rows.append(
 			{
@@ -626,7 +827,7 @@ def version_row(alert: dict, note: str, now, user: str) -> dict:
 		["closed_by", None, user],
 	]
 	return {
-		**row_stamp(frappe.generate_hash(length=10), now, user),
+		**row_stamp(row_name(), now, user),
 		"ref_doctype": ALERT,
 		"docname": alert.name,
 		"data": frappe.as_json(
@@ -715,7 +916,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict) -> list[str]:
 			todo_users = engine.alert_todos(assignee if assignee in enabled else None, playbook_tasks)
 		for user_to, index in todo_users:
 			task = playbook_tasks[index] if index is not None else None
-			todo_name = frappe.generate_hash(length=10)
+			todo_name = row_name()
 			description = _("{0}: {1}").format(title, task["title"]) if task else summary
 			if task:
 				task["todo"] = todo_name
@@ -738,7 +939,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict) -> list[str]:
 			)
 			comments.append(
 				{
-					**row_stamp(frappe.generate_hash(length=10), now, user),
+					**row_stamp(row_name(), now, user),
 					"comment_type": "Assigned",
 					"comment_email": user,
 					"reference_doctype": ALERT,
@@ -752,7 +953,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict) -> list[str]:
 			if user_to != user and user_to not in quiet:
 				bells.append(
 					{
-						**row_stamp(frappe.generate_hash(length=10), now, user),
+						**row_stamp(row_name(), now, user),
 						"subject": _("{0} assigned a new task {1} {2} to you").format(
 							frappe.bold(by_name), frappe.bold(_(ALERT)), get_title_html(title)
 						),
@@ -768,7 +969,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict) -> list[str]:
 		for index, task in enumerate(playbook_tasks, start=1):
 			tasks.append(
 				{
-					**row_stamp(frappe.generate_hash(length=10), now, user),
+					**row_stamp(row_name(), now, user),
 					"parent": name,
 					"parenttype": ALERT,
 					"parentfield": "tasks",

@@ -398,6 +398,7 @@ class TestNoiseControl(AlertsTestCase):
 		kwargs = enqueue.call_args.kwargs
 		self.assertEqual(enqueue.call_args.args[0], "customer_success.alerts.jobs.start_nightly_pass")
 		self.assertEqual(kwargs["job_id"], f"cs-alerts-{today()}")
+		self.assertEqual(kwargs["run"], "R1")  # its chunks ran the rules: only what they left is evaluated
 		self.assertTrue(kwargs["deduplicate"])
 		self.assertEqual(kwargs["queue"], "long")
 

@@ -9,6 +9,8 @@
   long-standing customer buys an upsell (expansion) and another gets a service credit
   (contraction), so the Revenue Retention report has every movement.
 - Some contracts renew automatically with a notice period (Revenue Leakage lists the near ones).
+- One customer is on a yearly ERPNext Subscription (no end date) whose year ends within the window:
+  its renewal's source is the subscription, worth its plan.
 - After the book is scored (`refresh_demo_renewals`): due checkpoints get their signal and ToDo,
   and the CSMs record calls at both checkpoints (Will Renew, At Risk, Will Churn), one of them a
   "Will Renew" on a red customer (a disagreement).
@@ -50,6 +52,7 @@ def make_demo_renewals(registry, book):
 	if churned:
 		_churn(registry, book, churned)
 	_ledger_movements(registry, book, {r.customer for r in renewals[:3]})
+	_yearly_subscription(registry, book, {r.customer for r in renewals[:3]}, today)
 
 
 def _mark_auto_renewals(registry, today):
@@ -185,6 +188,48 @@ def _ledger_movements(registry, book, taken: set[str]):
 		)
 		if latest:
 			_credit_note(registry, latest[0], add_days(today, -10), share=0.5)
+
+
+def _yearly_subscription(registry, book, taken: set[str], today):
+	"""A customer on a yearly ERPNext Subscription with no end date, its year ending within the
+	window: the nightly pass's own function gives it a renewal (Source: Subscription)."""
+	import erpnext
+
+	from customer_success.demo import ITEMS
+
+	profile = next((p for p in reversed(book["customers"]) if p["name"] not in taken), None)
+	if not profile or registry.get("Subscription"):
+		return
+	plan = frappe.get_doc(
+		{
+			"doctype": "Subscription Plan",
+			"plan_name": "Demo Platform (Yearly)",
+			"item": ITEMS[0][0],
+			"price_determination": "Fixed Rate",
+			"cost": ITEMS[0][1],
+			"billing_interval": "Year",
+			"billing_interval_count": 1,
+			"currency": erpnext.get_company_currency(book["company"]),
+		}
+	)
+	if not frappe.db.exists("Subscription Plan", plan.plan_name):
+		plan.insert(ignore_permissions=True)
+		remember(registry, plan)
+	subscription = frappe.get_doc(
+		{
+			"doctype": "Subscription",
+			"party_type": "Customer",
+			"party": profile["name"],
+			"company": book["company"],
+			"start_date": add_days(today, -300),
+			"generate_invoice_at": "Beginning of the current subscription period",
+			"plans": [{"plan": plan.plan_name, "qty": max(1, profile["seats"] // 5)}],
+		}
+	).insert(ignore_permissions=True)
+	remember(registry, subscription)
+	registry.setdefault(RENEWAL, []).extend(
+		service.create_subscription_renewals(today, subscriptions=[subscription.name])
+	)
 
 
 CALLS = (engine.WILL_RENEW, engine.AT_RISK, engine.WILL_CHURN)

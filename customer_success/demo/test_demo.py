@@ -32,6 +32,8 @@ COUNTED = (
 	"NPS Response",
 	"CS Alert",
 	"Renewal",
+	"Subscription",
+	"Subscription Plan",
 	"Usage Metric Definition",
 	"Customer Usage Metric",
 )

@@ -140,8 +140,19 @@ def gather_facts(lo: str, hi: str, models: dict, today: date, trend_days: int) -
 	}
 
 
+def trend_days(settings=None) -> int:
+	"""The days back a score's trend (its `previous_scores`) compares with."""
+	settings = settings or frappe.get_cached_doc("Customer Success Settings")
+	return int(settings.health_trend_days or 30)
+
+
 def score_range(
-	lo: str, hi: str, today: date | None = None, models: dict | None = None, commit_writes: bool = False
+	lo: str,
+	hi: str,
+	today: date | None = None,
+	models: dict | None = None,
+	commit_writes: bool = False,
+	chunk_hooks: bool = False,
 ) -> dict:
 	"""Score every active customer from `lo` to `hi` (by name) and write the results.
 
@@ -151,6 +162,9 @@ def score_range(
 	newer result (see `write_scores`). With `commit_writes` (the chunk jobs, which run side by
 	side on several workers) the write phase is a READ COMMITTED transaction of its own, committed
 	(`write_scores_committed`): the chunks write in parallel, with no lock shared between ranges.
+	With `chunk_hooks` (a run's chunks, which also commit their writes), the rooms registered in
+	`cs_after_health_chunk` then act on the range with the facts it read (the alert rules), once
+	its scores are committed.
 	"""
 	today = getdate(today or nowdate())
 	models = models or load_models()
@@ -158,7 +172,7 @@ def score_range(
 	# Taken before the customers are read: the scores are as of this instant.
 	computed_on = now_datetime()
 	customers = queries.active_customers(lo, hi)
-	facts = gather_facts(lo, hi, models, today, int(settings.health_trend_days or 30))
+	facts = gather_facts(lo, hi, models, today, trend_days(settings))
 	rows, failed = [], []
 	min_share = min_known_share(settings)
 	for customer in customers:
@@ -186,6 +200,8 @@ def score_range(
 		skipped, write_retries = write_scores_committed(lo, hi, today, rows, customers, computed_on)
 	else:
 		skipped = write_scores(lo, hi, today, rows, customers, computed_on)
+	if chunk_hooks and commit_writes:
+		call_after_chunk_hooks(lo=lo, hi=hi, today=today, facts=facts, rows=rows)
 	return {"scored": len(rows), "failed": failed, "skipped": skipped, "write_retries": write_retries}
 
 
@@ -223,6 +239,18 @@ def begin_read_committed():
 	frappe.db.sql("commit")  # the empty transaction frappe.db.commit() opened
 	frappe.db.sql("set transaction isolation level read committed")
 	frappe.db.begin()
+
+
+def call_after_chunk_hooks(**kwargs):
+	"""Rooms that act on a freshly scored chunk (alerts) register in `cs_after_health_chunk` and get
+	the facts it read, so they need not read them again. Called once the chunk's scores are
+	committed; one failing is logged and never fails the chunk (the room retries its own work)."""
+	for method in frappe.get_hooks("cs_after_health_chunk"):
+		try:
+			frappe.get_attr(method)(**kwargs)
+		except Exception:
+			frappe.db.rollback()  # only the hook's own writes: the scores are committed
+			frappe.log_error(title=_("After health chunk hook {0} failed").format(method))
 
 
 @contextmanager
@@ -536,7 +564,9 @@ def run_chunk(run: str, lo: str, hi: str, chunk: int | None = None, attempt: int
 	if chunk is None or not claim_chunk(run, chunk, attempt):
 		return
 	try:
-		result = score_range(lo, hi, today=frappe.db.get_value(RUN, run, "score_date"), commit_writes=True)
+		result = score_range(
+			lo, hi, today=frappe.db.get_value(RUN, run, "score_date"), commit_writes=True, chunk_hooks=True
+		)
 	except Exception:
 		frappe.db.rollback()
 		frappe.log_error(

@@ -22,10 +22,20 @@ def record_checkpoint(
 
 @frappe.whitelist(methods=["POST"])
 def mark_renewed(
-	renewal: str, contract: str | None = None, sales_order: str | None = None, amount: float | None = None
+	renewal: str,
+	contract: str | None = None,
+	sales_order: str | None = None,
+	amount: float | None = None,
+	subscription: str | None = None,
 ) -> dict:
 	doc = _renewal(renewal)
-	service.mark_renewed(doc, contract=contract or None, order=sales_order or None, amount=amount)
+	service.mark_renewed(
+		doc,
+		contract=contract or None,
+		order=sales_order or None,
+		amount=amount,
+		subscription=subscription or None,
+	)
 	return doc.as_dict()
 
 

@@ -319,6 +319,145 @@ def superseded_by(contract: dict, candidates: list[dict]) -> dict | None:
 	return min(later, key=lambda c: (c["start_date"], c["name"])) if later else None
 
 
+# --- subscriptions -------------------------------------------------------------------------------
+
+# Where a renewal comes from: a customer Contract, or an ERPNext Subscription.
+CONTRACT, SUBSCRIPTION = "Contract", "Subscription"
+SOURCE_TYPES = (CONTRACT, SUBSCRIPTION)
+
+# An ERPNext Subscription that still runs (Cancelled and Completed ones have nothing to renew).
+LIVE_SUBSCRIPTION_STATUSES = ("Trialling", "Active", "Past Due Date", "Unpaid")
+SUBSCRIPTION_CANCELLED = "Cancelled"
+
+# A subscription with no end date renews by itself every billing period: only a billing period of a
+# year or more is a renewal a CSM works (a monthly one would make twelve renewals a year).
+MIN_EVERGREEN_MONTHS = 12
+MONTHS_PER_INTERVAL = {"Day": 1 / 30.4375, "Week": 7 / 30.4375, "Month": 1, "Year": 12}
+
+
+def billing_months(interval: str | None, count: int | None) -> float:
+	"""Months in one billing period of a Subscription Plan (Billing Interval x Interval Count)."""
+	return MONTHS_PER_INTERVAL.get(interval or "", 0) * max(int(count or 1), 1)
+
+
+def subscription_term_end(end_date: date | None, current_end: date | None, months: float) -> date | None:
+	"""The end of a subscription's term, the date its renewal is about: its End Date when it has one;
+	else (a subscription that renews by itself) the end of the current billing period, when that
+	period is a year or more; else None (no renewal record: a monthly evergreen is no renewal event)."""
+	if end_date:
+		return end_date
+	if current_end and months >= MIN_EVERGREEN_MONTHS:
+		return current_end
+	return None
+
+
+def plan_annual(
+	price_determination: str | None, cost: float | None, qty: float | None, months: float
+) -> float | None:
+	"""A Subscription Plan row's worth per year in the plan's currency: a Monthly Rate is its cost x 12;
+	a Fixed Rate (or a price-list rate, passed as `cost`) is charged once per billing period of
+	`months`. None when the price cannot be told (no cost, no billing period)."""
+	if not is_number(cost) or cost is None:
+		return None
+	qty = float(qty or 1)
+	if price_determination == "Monthly Rate":
+		return round2(float(cost) * qty * 12)
+	if not months or months <= 0:
+		return None
+	return round2(float(cost) * qty * 12 / months)
+
+
+def discounted(
+	annual: float, percentage: float | None, amount_per_period: float | None, months: float
+) -> float:
+	"""A subscription's plans' yearly worth after its additional discount (a percentage, and an amount
+	taken off every invoice, i.e. every billing period)."""
+	value = float(annual or 0) * (1 - float(percentage or 0) / 100)
+	if amount_per_period and months and months > 0:
+		value -= float(amount_per_period) * 12 / months
+	return round2(max(value, 0.0))
+
+
+def per_year(amount: float | None, days: int | None) -> float:
+	"""`amount` billed for `days` days of service, as a year's worth (the daily rate x 365)."""
+	if not is_number(amount) or not days or days <= 0:
+		return 0.0
+	return round2(float(amount) * DAYS_PER_YEAR / int(days))
+
+
+def subscription_revenue(
+	invoiced: float | None, service_days: int | None, plans_annual: float | None
+) -> tuple[float, str]:
+	"""A subscription's annualised revenue (company currency) and its basis.
+
+	1. its own submitted invoices (Sales Invoice.subscription) of the last twelve months, credit notes
+	netted, over the service days they bill (their From / To Date): the daily rate x 365, so a monthly
+	bill and an annual one both give a year's worth ("invoices");
+	2. otherwise (not billed yet: new, trialling, billed at the period's end) its plans' price per year
+	after its discount ("plans");
+	3. otherwise 0 ("none").
+	"""
+	if is_number(invoiced) and invoiced and service_days:
+		return per_year(invoiced, service_days), "invoices"
+	if is_number(plans_annual) and plans_annual:
+		return round2(float(plans_annual)), "plans"
+	return 0.0, "none"
+
+
+def subscription_outcome(
+	renewal_end: date,
+	status: str | None,
+	end_date: date | None,
+	current_end: date | None,
+	renewed_by_new: bool,
+) -> str | None:
+	"""What became of a subscription's open renewal (the term ending `renewal_end`):
+	- Renewed when a newer subscription of the customer took over (`renewed_by_new`), or the
+	subscription itself runs on past the term, not cancelled: its End Date moved later, or (no End
+	Date) its billing period rolled over past the term's end;
+	- Churned when it was cancelled (and no newer subscription took over);
+	- None while it is still open."""
+	if renewed_by_new:
+		return RENEWED
+	if status == SUBSCRIPTION_CANCELLED:
+		return CHURNED
+	runs_to = end_date or current_end
+	if runs_to and runs_to > renewal_end and status in LIVE_SUBSCRIPTION_STATUSES:
+		return RENEWED
+	return None
+
+
+def new_term_revenue(start: date | None, end: date | None, today: date, invoices: list[dict]) -> float | None:
+	"""The new term's annualised revenue from its own invoices, or None while it cannot be told yet.
+
+	`invoices`: the new term's submitted invoices (posting_date, amount in company currency,
+	from_date, to_date, is_return). When every invoice (not a credit note) names the service period
+	it bills (From / To Date, as a subscription's do), their total over those days x 365; otherwise
+	only once the new term has run a full year (or ended, a shorter term), its invoices of that year
+	(`revenue_at_stake`'s rule). A first monthly invoice is never read as the year's worth."""
+	if not start or start > today:
+		return None
+	billed = [row for row in invoices if not row.get("is_return")]
+	if not billed:
+		return None
+	total = sum(float(row.get("amount") or 0) for row in invoices)
+	if all(row.get("from_date") and row.get("to_date") for row in billed):
+		days = sum(term_days(row["from_date"], row["to_date"]) for row in billed)
+		return per_year(total, days) if days else None
+	year_done = today >= start + timedelta(days=DAYS_PER_YEAR - 1)
+	ended = bool(end) and today >= end
+	if not (year_done or ended):
+		return None
+	window = invoice_window(start, end or today, today)
+	in_window = sum(
+		float(row.get("amount") or 0)
+		for row in invoices
+		if window and window[0] <= row["posting_date"] <= window[1]
+	)
+	amount, basis = revenue_at_stake(None, start, end or today, in_window, today)
+	return amount if basis != "none" else None
+
+
 # --- leakage --------------------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ a company whose currency differs from the default company's is converted at toda
 """
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 import frappe
 from frappe.query_builder import Case
@@ -310,6 +310,444 @@ def refresh_open_renewals(names: list[str] | None = None):
 	)
 
 
+# --- subscriptions ---------------------------------------------------------------------------
+
+
+def subscription_rows(names: list[str] | None = None, live_only: bool = False) -> list[dict]:
+	"""Customer subscriptions with their billing period in months (all plans of a subscription share
+	one billing cycle: ERPNext enforces it) and their renewal term (`engine.subscription_term_end`):
+	`term_start`, `term_end` (None when the subscription has no renewal term)."""
+	sub = frappe.qb.DocType("Subscription")
+	detail = frappe.qb.DocType("Subscription Plan Detail")
+	plan = frappe.qb.DocType("Subscription Plan")
+	query = (
+		frappe.qb.from_(sub)
+		.left_join(detail)
+		.on((detail.parent == sub.name) & (detail.parenttype == "Subscription") & (detail.idx == 1))
+		.left_join(plan)
+		.on(plan.name == detail.plan)
+		.select(
+			sub.name,
+			sub.party.as_("customer"),
+			sub.status,
+			sub.company,
+			sub.start_date,
+			sub.end_date,
+			sub.current_invoice_start,
+			sub.current_invoice_end,
+			sub.cancelation_date,
+			sub.additional_discount_percentage,
+			sub.additional_discount_amount,
+			plan.billing_interval,
+			plan.billing_interval_count,
+		)
+		.where(sub.party_type == "Customer")
+	)
+	if names is not None:
+		query = query.where(sub.name.isin(names or [""]))
+	if live_only:
+		query = query.where(sub.status.isin(engine.LIVE_SUBSCRIPTION_STATUSES))
+	rows = query.run(as_dict=True)
+	for row in rows:
+		row.months = engine.billing_months(row.billing_interval, row.billing_interval_count)
+		row.term_end = engine.subscription_term_end(
+			row.end_date and getdate(row.end_date),
+			row.current_invoice_end and getdate(row.current_invoice_end),
+			row.months,
+		)
+		row.term_start = row.start_date if row.end_date else row.current_invoice_start
+	return rows
+
+
+def subscriptions_ending(start: date, end: date, subscriptions: list[str] | None = None) -> list[dict]:
+	"""Live customer subscriptions whose term (`subscription_rows`) ends between `start` and `end`
+	with no renewal for that term yet (keyed by subscription and term end)."""
+	sub = frappe.qb.DocType("Subscription")
+	query = (
+		frappe.qb.from_(sub)
+		.select(sub.name)
+		.where(
+			(sub.party_type == "Customer")
+			& sub.status.isin(engine.LIVE_SUBSCRIPTION_STATUSES)
+			& (sub.end_date[start:end] | (sub.end_date.isnull() & sub.current_invoice_end[start:end]))
+		)
+	)
+	if subscriptions is not None:
+		query = query.where(sub.name.isin(subscriptions or [""]))
+	names = query.run(pluck=True)
+	if not names:
+		return []
+	rows = [
+		row
+		for row in subscription_rows(names, live_only=True)
+		if row.term_end and start <= getdate(row.term_end) <= end
+	]
+	renewal = frappe.qb.DocType(RENEWAL)
+	taken = set(
+		frappe.qb.from_(renewal)
+		.select(renewal.term_key)
+		.where(renewal.subscription.isin([row.name for row in rows] or [""]))
+		.run(pluck=True)
+	)
+	return sorted(
+		(row for row in rows if subscription_term_key(row.name, row.term_end) not in taken),
+		key=lambda row: (getdate(row.term_end), row.name),
+	)
+
+
+def subscription_term_key(subscription: str, end) -> str:
+	return f"Subscription|{subscription}|{getdate(end)}"
+
+
+def subscription_invoices(names: list[str], first: date, last: date) -> dict[str, list[dict]]:
+	"""{subscription: its submitted Sales Invoices (credit notes too) posted from `first` to `last`:
+	posting_date, amount (net, default company's currency), from_date, to_date, is_return}."""
+	if not names:
+		return {}
+	invoice = frappe.qb.DocType("Sales Invoice")
+	rows = (
+		frappe.qb.from_(invoice)
+		.select(
+			invoice.subscription,
+			invoice.company,
+			invoice.posting_date,
+			invoice.from_date,
+			invoice.to_date,
+			invoice.is_return,
+			invoice.base_net_total,
+		)
+		.where(invoice.subscription.isin(names) & (invoice.docstatus == 1) & invoice.posting_date[first:last])
+		.run(as_dict=True)
+	)
+	rates = rates_for(row.company for row in rows)
+	found = defaultdict(list)
+	for row in rows:
+		found[row.subscription].append(
+			{
+				"posting_date": getdate(row.posting_date),
+				"amount": float(row.base_net_total or 0) * rates.get(row.company, 1.0),
+				"from_date": row.from_date and getdate(row.from_date),
+				"to_date": row.to_date and getdate(row.to_date),
+				"is_return": row.is_return,
+			}
+		)
+	return found
+
+
+def plans_annual(subscriptions: list[dict], today: date) -> dict[str, float | None]:
+	"""{subscription: its plans' price per year after its discount, in the default company's currency}
+	(`engine.plan_annual`); a price-list plan takes the item's selling price in its price list (the
+	customer's own price first). None when a plan's price cannot be told."""
+	import erpnext
+	from erpnext.setup.utils import get_exchange_rate
+
+	by_name = {row["name"]: row for row in subscriptions}
+	if not by_name:
+		return {}
+	detail = frappe.qb.DocType("Subscription Plan Detail")
+	plan = frappe.qb.DocType("Subscription Plan")
+	rows = (
+		frappe.qb.from_(detail)
+		.join(plan)
+		.on(plan.name == detail.plan)
+		.select(
+			detail.parent,
+			detail.qty,
+			plan.price_determination,
+			plan.cost,
+			plan.currency,
+			plan.item,
+			plan.price_list,
+			plan.billing_interval,
+			plan.billing_interval_count,
+		)
+		.where((detail.parenttype == "Subscription") & detail.parent.isin(list(by_name)))
+		.run(as_dict=True)
+	)
+	prices = price_list_rates(
+		[(r.item, r.price_list) for r in rows if r.price_determination == "Based On Price List"],
+		{by_name[r.parent]["customer"] for r in rows},
+		today,
+	)
+	company = erpnext.get_default_company() or frappe.db.get_value("Company", {}, "name")
+	to_currency = erpnext.get_company_currency(company) if company else None
+	rates: dict[str, float] = {}
+	totals: dict[str, float | None] = {}
+	for row in rows:
+		if row.parent in totals and totals[row.parent] is None:
+			continue
+		months = engine.billing_months(row.billing_interval, row.billing_interval_count)
+		cost = row.cost
+		if row.price_determination == "Based On Price List":
+			customer = by_name[row.parent]["customer"]
+			cost = prices.get(
+				(row.item, row.price_list, customer), prices.get((row.item, row.price_list, ""))
+			)
+		annual = engine.plan_annual(row.price_determination, cost, row.qty, months)
+		if annual is None:
+			totals[row.parent] = None
+			continue
+		if row.currency and to_currency and row.currency != to_currency:
+			if row.currency not in rates:
+				rates[row.currency] = float(get_exchange_rate(row.currency, to_currency, today) or 0)
+			annual *= rates[row.currency]
+		totals[row.parent] = (totals.get(row.parent) or 0.0) + annual
+	for name, total in totals.items():
+		if total is not None:
+			sub = by_name[name]
+			totals[name] = engine.discounted(
+				total,
+				sub.get("additional_discount_percentage"),
+				sub.get("additional_discount_amount"),
+				sub.get("months"),
+			)
+	return totals
+
+
+def price_list_rates(pairs, customers, today: date) -> dict[tuple, float]:
+	"""{(item, price list, customer or ""): selling rate valid today} for the (item, price list) pairs."""
+	pairs = {(item, price_list) for item, price_list in pairs if item and price_list}
+	if not pairs:
+		return {}
+	price = frappe.qb.DocType("Item Price")
+	rows = (
+		frappe.qb.from_(price)
+		.select(price.item_code, price.price_list, price.customer, price.price_list_rate, price.valid_from)
+		.where(
+			price.item_code.isin(sorted({item for item, _list in pairs}))
+			& price.price_list.isin(sorted({price_list for _item, price_list in pairs}))
+			& (price.selling == 1)
+			& (price.valid_from.isnull() | (price.valid_from <= today))
+			& (price.valid_upto.isnull() | (price.valid_upto >= today))
+			& (
+				price.customer.isnull()
+				| (price.customer == "")
+				| price.customer.isin(sorted(customers) or [""])
+			)
+		)
+		.orderby(price.valid_from)
+		.run(as_dict=True)
+	)
+	# the latest valid_from wins (ordered ascending, so later rows overwrite)
+	return {(r.item_code, r.price_list, r.customer or ""): float(r.price_list_rate or 0) for r in rows}
+
+
+def subscription_worth(
+	subscriptions: list[dict], today: date, since: dict[str, date] | None = None
+) -> dict[str, tuple[float, str]]:
+	"""{subscription: (annualised revenue, basis)} (`engine.subscription_revenue`): its own invoices of
+	the twelve months to its term end (or today), else its plans. With `since` ({subscription: date}),
+	only the invoices posted after that date count (a renewed term's own)."""
+	if not subscriptions:
+		return {}
+	since = since or {}
+	windows = {}
+	for row in subscriptions:
+		last = min(getdate(row.get("term_end") or today), today)
+		first = getdate(last) - timedelta(days=engine.DAYS_PER_YEAR - 1)
+		if row["name"] in since:
+			first, last = since[row["name"]] + timedelta(days=1), today
+		windows[row["name"]] = (first, last)
+	invoices = subscription_invoices(
+		list(windows), min(w[0] for w in windows.values()), max(w[1] for w in windows.values())
+	)
+	plans = plans_annual(subscriptions, today)
+	worth = {}
+	for row in subscriptions:
+		first, last = windows[row["name"]]
+		own = [i for i in invoices.get(row["name"], []) if first <= i["posting_date"] <= last]
+		billed = [i for i in own if not i["is_return"]]
+		days = (
+			sum(engine.term_days(i["from_date"], i["to_date"]) for i in billed)
+			if billed and all(i["from_date"] and i["to_date"] for i in billed)
+			else 0
+		)
+		worth[row["name"]] = engine.subscription_revenue(
+			sum(i["amount"] for i in own), days, plans.get(row["name"])
+		)
+	return worth
+
+
+def open_subscription_renewals(
+	renewals: list[str] | None = None,
+	subscriptions: list[str] | None = None,
+	customers: list[str] | None = None,
+) -> list[dict]:
+	"""Open renewals of subscriptions, with their subscription's state now and whether a newer
+	subscription of the customer took over (`newer`: the earliest one, not cancelled, starting on or
+	after the term's end, or on or after the day the old one was cancelled)."""
+	renewal = frappe.qb.DocType(RENEWAL)
+	sub = frappe.qb.DocType("Subscription")
+	query = (
+		frappe.qb.from_(renewal)
+		.join(sub)
+		.on(sub.name == renewal.subscription)
+		.select(
+			renewal.name.as_("renewal"),
+			renewal.customer,
+			renewal.end_date.as_("renewal_end"),
+			sub.name.as_("subscription"),
+			sub.status,
+			sub.end_date,
+			sub.current_invoice_end,
+			sub.cancelation_date,
+		)
+		.where((renewal.status == engine.OPEN) & (renewal.source_type == engine.SUBSCRIPTION))
+	)
+	if renewals is not None:
+		query = query.where(renewal.name.isin(renewals or [""]))
+	if subscriptions is not None:
+		query = query.where(renewal.subscription.isin(subscriptions or [""]))
+	if customers is not None:
+		query = query.where(renewal.customer.isin(customers or [""]))
+	rows = query.run(as_dict=True)
+	if not rows:
+		return []
+	other = frappe.qb.DocType("Subscription")
+	candidates = defaultdict(list)
+	for row in (
+		frappe.qb.from_(other)
+		.select(other.name, other.party, other.start_date)
+		.where(
+			(other.party_type == "Customer")
+			& other.party.isin(sorted({r.customer for r in rows}))
+			& (other.status != engine.SUBSCRIPTION_CANCELLED)
+		)
+		.run(as_dict=True)
+	):
+		candidates[row.party].append(row)
+	for row in rows:
+		since = getdate(row.renewal_end)
+		if row.status == engine.SUBSCRIPTION_CANCELLED and row.cancelation_date:
+			since = min(since, getdate(row.cancelation_date))
+		later = [
+			c
+			for c in candidates[row.customer]
+			if c.name != row.subscription and c.start_date and getdate(c.start_date) >= since
+		]
+		row.newer = min(later, key=lambda c: (getdate(c.start_date), c.name)).name if later else None
+	return rows
+
+
+def customer_has_running_terms(customer: str, today: date, other_than: str | None = None) -> bool:
+	"""Whether the customer still has a live subscription (other than `other_than`) or a submitted
+	contract running past today."""
+	sub = frappe.qb.DocType("Subscription")
+	live = (
+		frappe.qb.from_(sub)
+		.select(sub.name)
+		.where(
+			(sub.party_type == "Customer")
+			& (sub.party == customer)
+			& sub.status.isin(engine.LIVE_SUBSCRIPTION_STATUSES)
+			& (sub.name != (other_than or ""))
+		)
+		.limit(1)
+		.run()
+	)
+	if live:
+		return True
+	contract = frappe.qb.DocType("Contract")
+	return bool(
+		frappe.qb.from_(contract)
+		.select(contract.name)
+		.where(
+			(contract.party_type == "Customer")
+			& (contract.party_name == customer)
+			& (contract.docstatus == 1)
+			& (contract.end_date.isnull() | (contract.end_date > today))
+		)
+		.limit(1)
+		.run()
+	)
+
+
+# --- renewed with no worth known yet (Unknown) --------------------------------------------------
+
+
+def unknown_renewals(renewals: list[str] | None = None, customers: list[str] | None = None) -> list[dict]:
+	"""Renewals closed as Renewed whose new term's worth is not known yet (change type Unknown)."""
+	renewal = frappe.qb.DocType(RENEWAL)
+	query = (
+		frappe.qb.from_(renewal)
+		.select(
+			renewal.name,
+			renewal.customer,
+			renewal.source_type,
+			renewal.subscription,
+			renewal.end_date,
+			renewal.renewed_contract,
+			renewal.renewed_order,
+			renewal.renewed_subscription,
+		)
+		.where((renewal.status == engine.RENEWED) & (renewal.change_type == engine.UNKNOWN))
+	)
+	if renewals is not None:
+		query = query.where(renewal.name.isin(renewals or [""]))
+	if customers is not None:
+		query = query.where(renewal.customer.isin(customers or [""]))
+	return query.run(as_dict=True)
+
+
+def contract_term_invoices(contracts: list[dict]) -> dict[str, list[dict]]:
+	"""{contract: its own submitted invoices from its start (credit notes too)}: each invoice of the
+	customer belongs to one contract (`engine.contract_for_invoice`), so an old term's invoices never
+	count for the new one. Three queries for all the contracts."""
+	contracts = [c for c in contracts if c.get("start_date")]
+	if not contracts:
+		return {}
+	customers = sorted({c["customer"] for c in contracts})
+	contract = frappe.qb.DocType("Contract")
+	terms = defaultdict(list)
+	for row in (
+		frappe.qb.from_(contract)
+		.select(contract.name, contract.party_name, contract.start_date, contract.end_date)
+		.where(
+			(contract.party_type == "Customer")
+			& (contract.docstatus == 1)
+			& contract.party_name.isin(customers)
+		)
+		.run(as_dict=True)
+	):
+		terms[row.party_name].append(row)
+	invoice = frappe.qb.DocType("Sales Invoice")
+	rows = (
+		frappe.qb.from_(invoice)
+		.select(
+			invoice.customer,
+			invoice.company,
+			invoice.posting_date,
+			invoice.from_date,
+			invoice.to_date,
+			invoice.is_return,
+			invoice.base_net_total,
+		)
+		.where(
+			invoice.customer.isin(customers)
+			& (invoice.docstatus == 1)
+			& (invoice.posting_date >= min(getdate(c["start_date"]) for c in contracts))
+		)
+		.run(as_dict=True)
+	)
+	rates = rates_for(row.company for row in rows)
+	wanted = {c["name"] for c in contracts}
+	found = defaultdict(list)
+	for row in rows:
+		day = getdate(row.posting_date)
+		owner = engine.contract_for_invoice(day, terms[row.customer])
+		if owner and owner["name"] in wanted:
+			found[owner["name"]].append(
+				{
+					"posting_date": day,
+					"amount": float(row.base_net_total or 0) * rates.get(row.company, 1.0),
+					"from_date": row.from_date and getdate(row.from_date),
+					"to_date": row.to_date and getdate(row.to_date),
+					"is_return": row.is_return,
+				}
+			)
+	return found
+
+
 # --- the desk ---------------------------------------------------------------------------------
 
 
@@ -519,6 +957,8 @@ def forecast_rows(filters: dict, csm: str | None) -> list[dict]:
 			renewal.change_amount,
 			renewal.change_type,
 			renewal.churn_reason,
+			renewal.source_type,
+			renewal.subscription,
 		)
 		.where(condition)
 		.orderby(renewal.end_date)

@@ -9,6 +9,12 @@ Nightly, under one lock:
    none for that term (contract + end date, a unique key), with its two checkpoints;
 2. open renewals whose contract was already renewed (a newer contract of the customer starting
    on or after the end date) close themselves as Renewed;
+1b. a Renewal for every live customer Subscription whose term (its End Date, or a yearly
+   subscription's current billing period) ends within the window, keyed by subscription + term end;
+2b. open subscription renewals close as Renewed (rolled over, extended, or replaced by a newer
+   subscription) or Churned (cancelled) (the Subscription hook does it at once);
+2c. renewals closed as Renewed at an Unknown worth take it once the new term's invoices show it
+   (a Sales Invoice's hook does it at once);
 3. each checkpoint that falls due gets its signal (health on that date) and a ToDo for the CSM;
 4. every open renewal takes its customer's CSM and current health (one UPDATE).
 A contract or checkpoint whose data breaks goes to the Error Log; the rest go on.
@@ -65,9 +71,12 @@ def run_nightly(today: date | None = None, commit: bool = True) -> dict:
 	try:
 		result = {
 			"cancelled": close_cancelled(commit=commit),
-			"created": create_renewals(today, commit=commit),
+			"created": create_renewals(today, commit=commit)
+			+ create_subscription_renewals(today, commit=commit),
 			"renewed": close_renewed(commit=commit),
 		}
+		result["subscriptions"] = close_subscription_renewals(today, commit=commit)
+		result["promoted"] = promote_unknown(today, commit=commit)
 		result["checkpoints"] = raise_due_checkpoints(today, commit=commit)
 		queries.refresh_open_renewals()
 		if commit:
@@ -196,6 +205,255 @@ def close_cancelled(contracts: list[str] | None = None, commit: bool = False) ->
 	return closed
 
 
+# --- subscriptions ----------------------------------------------------------------------------
+
+
+def create_subscription_renewals(
+	today: date, subscriptions: list[str] | None = None, commit: bool = False
+) -> list[str]:
+	"""A renewal for each live customer subscription whose term ends within the window and has none
+	for that term yet (`engine.subscription_term_end`: its End Date, or the current yearly billing
+	period's end for one with no End Date)."""
+	ending = queries.subscriptions_ending(today, add_days(today, window_days()), subscriptions)
+	if not ending:
+		return []
+	worth = queries.subscription_worth(ending, today)
+	facts = queries.customer_facts(sorted({s.customer for s in ending}))
+	currency = company_currency()
+	created = []
+	for sub in ending:
+		isolated(
+			lambda s=sub: created.append(
+				insert_subscription_renewal(s, worth[s.name], facts.get(s.customer), currency)
+			),
+			_("Renewal for subscription {0} failed").format(sub.name),
+			"Subscription",
+			commit,
+		)
+	return created
+
+
+def describe_subscription_basis(basis: str, subscription: str) -> str:
+	if basis == "invoices":
+		return _("Subscription {0}'s invoices of its last twelve months, over the days they bill").format(
+			subscription
+		)
+	if basis == "plans":
+		return _("Subscription {0}'s plans, a year's worth").format(subscription)
+	return _("No invoice or plan price found")
+
+
+def insert_subscription_renewal(sub: dict, worth: tuple[float, str], customer: dict | None, currency) -> str:
+	amount, basis = worth
+	doc = frappe.get_doc(
+		{
+			"doctype": RENEWAL,
+			"source_type": engine.SUBSCRIPTION,
+			"subscription": sub.name,
+			"customer": sub.customer,
+			"end_date": sub.term_end,
+			"contract_start": sub.term_start,
+			"revenue_at_stake": amount,
+			"revenue_basis": describe_subscription_basis(basis, sub.name),
+			"currency": currency,
+			"csm": (customer or {}).get("cs_owner"),
+			"checkpoints": [
+				{"checkpoint": label, "due_date": due, "currency": currency}
+				for label, due in engine.checkpoint_dates(getdate(sub.term_end))
+			],
+		}
+	)
+	doc.flags.ignore_permissions = True
+	doc.insert()
+	return doc.name
+
+
+def subscription_term(subscription: str) -> dict | None:
+	"""The subscription's customer, status and current renewal term (the Renewal form's source)."""
+	rows = queries.subscription_rows([subscription])
+	return rows[0] if rows else None
+
+
+def close_subscription_renewals(
+	today: date | None = None,
+	renewals: list[str] | None = None,
+	subscriptions: list[str] | None = None,
+	commit: bool = False,
+	customers: list[str] | None = None,
+) -> dict[str, list[str]]:
+	"""Open subscription renewals close from what became of their subscription
+	(`engine.subscription_outcome`): Renewed when it runs on past the term (End Date extended, or its
+	yearly period rolled over) or a newer subscription of the customer took over; Churned when it was
+	cancelled."""
+	today = getdate(today or nowdate())
+	closed = {"renewed": [], "churned": []}
+
+	def close_one(row, outcome):
+		doc = frappe.get_doc(RENEWAL, row.renewal)
+		if outcome == engine.RENEWED:
+			mark_renewed(doc, subscription=row.newer or row.subscription, auto=True)
+			closed["renewed"].append(row.renewal)
+		else:
+			churn_cancelled_subscription(doc, row, today)
+			closed["churned"].append(row.renewal)
+
+	for row in queries.open_subscription_renewals(renewals, subscriptions, customers):
+		outcome = engine.subscription_outcome(
+			getdate(row.renewal_end),
+			row.status,
+			row.end_date and getdate(row.end_date),
+			row.current_invoice_end and getdate(row.current_invoice_end),
+			bool(row.newer),
+		)
+		if outcome:
+			isolated(
+				lambda r=row, o=outcome: close_one(r, o),
+				_("Closing renewal {0} failed").format(row.renewal),
+				RENEWAL,
+				commit,
+			)
+	return closed
+
+
+def churn_cancelled_subscription(doc, row, today: date):
+	"""A cancelled subscription's open renewal: Churned on its cancellation date (reason Other, the
+	CSM's note can tell more); the customer's lifecycle stage becomes Churned only when nothing else
+	of theirs runs (another live subscription, a contract running on)."""
+	cancelled_on = min(getdate(row.cancelation_date or today), today)
+	mark_churned(
+		doc,
+		"Other",
+		_("Subscription {0} was cancelled on {1}.").format(
+			row.subscription, frappe.format(cancelled_on, "Date")
+		),
+		cancelled_on,
+		auto=True,
+		churn_customer=not queries.customer_has_running_terms(doc.customer, today, row.subscription),
+	)
+
+
+def on_subscription_update(customer: str):
+	"""A customer's subscription saved (the Subscription hook): the customer's open subscription
+	renewals close at once when theirs was cancelled or rolled over, or this one is the new
+	subscription that renews one. One indexed read when the customer has none open."""
+	if frappe.db.exists(
+		RENEWAL, {"customer": customer, "status": engine.OPEN, "source_type": engine.SUBSCRIPTION}
+	):
+		close_subscription_renewals(customers=[customer])
+
+
+# --- renewed, worth not known yet (Unknown) --------------------------------------------------------
+
+
+def new_term_worth(items: list[dict], today: date) -> dict[str, float | None]:
+	"""{key: the new term's annualised worth, or None while not known} for renewals' new terms
+	(`items`: key, contract, order, subscription, since = the old term's end). The order's net total;
+	else the new contract's order or invoice (annualised over its term), else its own invoices
+	(`engine.new_term_revenue`: never a first monthly bill read as a year); else the subscription's
+	invoices posted after the old term's end, or its plans. The form's Mark Renewed, the nightly
+	pass and an invoice's submission all read it here."""
+	worth: dict[str, float | None] = {item["key"]: None for item in items}
+	orders = [i for i in items if i.get("order")]
+	totals = queries.document_totals(
+		[{"name": i["key"], "document_type": "Sales Order", "document_name": i["order"]} for i in orders]
+	)
+	for item in orders:
+		if item["key"] in totals:
+			worth[item["key"]] = float(totals[item["key"]] or 0)
+	pending = [i for i in items if worth[i["key"]] is None]
+	contracts = {i["contract"] for i in pending if i.get("contract")}
+	if contracts:
+		rows = {c.name: c for c in queries.contract_rows(sorted(contracts))}
+		documents = queries.document_totals(list(rows.values()))
+		invoices = queries.contract_term_invoices(list(rows.values()))
+		for item in pending:
+			c = rows.get(item.get("contract"))
+			if not c:
+				continue
+			days = engine.term_days(c.start_date, c.end_date)
+			if documents.get(c.name) and days:
+				worth[item["key"]] = engine.annualise(documents[c.name], days)
+			else:
+				worth[item["key"]] = engine.new_term_revenue(
+					c.start_date and getdate(c.start_date),
+					c.end_date and getdate(c.end_date),
+					today,
+					invoices.get(c.name, []),
+				)
+	pending = [
+		i for i in items if worth[i["key"]] is None and i.get("subscription") and not i.get("contract")
+	]
+	if pending:
+		subs = queries.subscription_rows(sorted({i["subscription"] for i in pending}))
+		since = {i["subscription"]: getdate(i["since"]) for i in pending if i.get("since")}
+		found = queries.subscription_worth(subs, today, since)
+		for item in pending:
+			amount, basis = found.get(item["subscription"], (0.0, "none"))
+			worth[item["key"]] = amount if basis != "none" else None
+	return worth
+
+
+def promote_unknown(
+	today: date | None = None,
+	renewals: list[str] | None = None,
+	customers: list[str] | None = None,
+	commit: bool = False,
+) -> list[str]:
+	"""Renewals closed as Renewed while the new term's worth was Unknown take it once the new term's
+	invoices (or order) show it: the renewed amount, and the expansion or contraction against the
+	revenue at stake. Set-based over all of them; those still unknown stay Unknown (idempotent)."""
+	today = getdate(today or nowdate())
+	rows = queries.unknown_renewals(renewals, customers)
+	if not rows:
+		return []
+	worth = new_term_worth([renewal_item(row) for row in rows], today)
+	promoted = []
+
+	def promote_one(name, amount):
+		doc = frappe.get_doc(RENEWAL, name)
+		if doc.status != engine.RENEWED or doc.change_type != engine.UNKNOWN:
+			return
+		doc.renewed_amount = flt(amount)
+		doc.change_amount, doc.change_type = engine.renewal_change(doc.revenue_at_stake, doc.renewed_amount)
+		doc.flags.outcome_action = True
+		doc.save(ignore_permissions=True)
+		promoted.append(name)
+
+	for row in rows:
+		if worth.get(row.name) is not None:
+			isolated(
+				lambda n=row.name, a=worth[row.name]: promote_one(n, a),
+				_("Updating renewal {0} failed").format(row.name),
+				RENEWAL,
+				commit,
+			)
+	return promoted
+
+
+def renewal_item(row) -> dict:
+	"""What renewed a renewal, as `new_term_worth` reads it: the new contract, order or subscription
+	(a subscription renewal with none of them was renewed by its own subscription running on)."""
+	subscription = row.get("renewed_subscription")
+	if not subscription and row.get("source_type") == engine.SUBSCRIPTION and not row.get("renewed_contract"):
+		subscription = row.get("subscription")
+	return {
+		"key": row.get("name") or "renewal",
+		"contract": row.get("renewed_contract"),
+		"order": row.get("renewed_order"),
+		"subscription": subscription,
+		"since": row.get("end_date") if subscription == row.get("subscription") else None,
+	}
+
+
+def on_invoice_submit(customer: str):
+	"""A Sales Invoice submitted (its hook): the customer's renewals renewed at an Unknown worth take
+	it when this invoice shows the new term's. One indexed read when the customer has none."""
+	if frappe.db.exists(
+		RENEWAL, {"customer": customer, "status": engine.RENEWED, "change_type": engine.UNKNOWN}
+	):
+		promote_unknown(customers=[customer])
+
+
 def on_contract_cancel(contract: str):
 	"""A contract cancelled (the Contract hook): its open renewal closes as Cancelled at once."""
 	close_cancelled([contract])
@@ -311,12 +569,22 @@ def check_open(doc):
 		)
 
 
-def mark_renewed(doc, contract: str | None = None, order: str | None = None, amount=None, auto=False):
-	"""Close as Renewed, linked to the new contract or order; the renewed amount (annualised, the
-	new contract's or order's worth unless given) against the revenue at stake gives the change."""
+def mark_renewed(
+	doc,
+	contract: str | None = None,
+	order: str | None = None,
+	amount=None,
+	auto=False,
+	subscription: str | None = None,
+):
+	"""Close as Renewed, linked to the new contract, order or subscription (a subscription renewal: its
+	own subscription when it ran on); the renewed amount (annualised, the new term's worth unless
+	given) against the revenue at stake gives the change, Unknown while the new term shows none."""
 	check_open(doc)
-	if not contract and not order:
-		frappe.throw(_("Link the new Contract or Sales Order that renewed {0}.").format(doc.name))
+	if not contract and not order and not subscription:
+		frappe.throw(
+			_("Link the new Contract, Sales Order or Subscription that renewed {0}.").format(doc.name)
+		)
 	if contract:
 		contract_row = frappe.db.get_value(
 			"Contract", contract, ["party_type", "party_name", "docstatus"], as_dict=True
@@ -335,37 +603,54 @@ def mark_renewed(doc, contract: str | None = None, order: str | None = None, amo
 				_("Renewed by Sales Order must be a submitted order of {0}.").format(doc.customer),
 				title=_("Invalid Sales Order"),
 			)
+	if subscription:
+		sub_row = frappe.db.get_value(
+			"Subscription", subscription, ["party_type", "party", "status"], as_dict=True
+		)
+		if (
+			not sub_row
+			or sub_row.party_type != "Customer"
+			or sub_row.party != doc.customer
+			or sub_row.status == engine.SUBSCRIPTION_CANCELLED
+		):
+			frappe.throw(
+				_("Renewed by Subscription must be a subscription of {0} that is not cancelled.").format(
+					doc.customer
+				),
+				title=_("Invalid Subscription"),
+			)
 	if amount in (None, ""):
-		amount = renewed_worth(contract, order)
+		amount = renewed_worth(contract, order, subscription, doc)
 	elif flt(amount) < 0:
 		frappe.throw(_("Renewed Amount cannot be negative."))
 	doc.renewed_contract = contract
 	doc.renewed_order = order
+	doc.renewed_subscription = subscription
 	# a new term with no revenue yet: no change is computed from 0 (change type Unknown)
 	doc.renewed_amount = None if amount is None else flt(amount)
 	doc.change_amount, doc.change_type = engine.renewal_change(doc.revenue_at_stake, doc.renewed_amount)
 	close(doc, engine.RENEWED, auto=auto)
 
 
-def renewed_worth(contract: str | None, order: str | None) -> float | None:
-	"""The new contract's annualised worth (as a renewal's revenue at stake is taken), else the
-	order's net total (a renewal order is the next year's subscription). None when neither shows
-	any revenue yet (a new term with no order or invoice of its own): unknown, not zero."""
-	today = getdate(nowdate())
-	if contract:
-		for _row, (amount, basis) in _worth(queries.contract_rows([contract]), today):
-			if basis != "none":
-				return amount
-	if order:
-		total = queries.document_totals(
-			[{"name": "order", "document_type": "Sales Order", "document_name": order}]
-		)
-		if "order" in total:
-			return float(total["order"] or 0)
-	return None
+def renewed_worth(
+	contract: str | None, order: str | None, subscription: str | None = None, doc=None
+) -> float | None:
+	"""The new term's annualised worth (`new_term_worth`); None when it shows no revenue yet (a new
+	term with no order or invoice of its own): unknown, not zero."""
+	item = renewal_item(
+		{
+			"renewed_contract": contract,
+			"renewed_order": order,
+			"renewed_subscription": subscription,
+			"subscription": doc.get("subscription") if doc else None,
+			"source_type": doc.get("source_type") if doc else None,
+			"end_date": doc.get("end_date") if doc else None,
+		}
+	)
+	return new_term_worth([item], getdate(nowdate()))["renewal"]
 
 
-def mark_churned(doc, reason: str, note: str | None = None, churned_on=None):
+def mark_churned(doc, reason: str, note: str | None = None, churned_on=None, auto=False, churn_customer=True):
 	"""Close as Churned with a reason from the list, a note and a date; the customer's lifecycle
 	stage becomes Churned (the app's own write: no `modified` change, so open forms still save)."""
 	check_open(doc)
@@ -379,7 +664,9 @@ def mark_churned(doc, reason: str, note: str | None = None, churned_on=None):
 		frappe.throw(_("Churned On cannot be in the future."))
 	doc.churn_reason = reason
 	doc.churn_note = (note or "").strip() or None
-	close(doc, engine.CHURNED, closed_on=churned_on)
+	close(doc, engine.CHURNED, closed_on=churned_on, auto=auto)
+	if not churn_customer:
+		return
 	frappe.db.set_value("Customer", doc.customer, "cs_lifecycle_stage", "Churned", update_modified=False)
 	frappe.get_doc("Customer", doc.customer).add_comment(
 		"Info", _("Churned ({0}), recorded on renewal {1}.").format(_(reason), doc.name)
@@ -407,7 +694,9 @@ def renewals_of(customer: str, limit: int = 5) -> list[dict]:
 		fields=[
 			"name",
 			"status",
+			"source_type",
 			"contract",
+			"subscription",
 			"end_date",
 			"revenue_at_stake",
 			"currency",

@@ -329,3 +329,48 @@ def make_eur_company(rate: float = 1.1, rate_date=None) -> str:
 		}
 	).insert()
 	return EUR_COMPANY
+
+
+def make_subscription_plan(
+	cost: float = 1000,
+	interval: str = "Month",
+	count: int = 1,
+	price_determination: str = "Fixed Rate",
+	price_list: str | None = None,
+	currency: str | None = None,
+) -> str:
+	"""A real Subscription Plan on the test service item, in the default company's currency."""
+	import erpnext
+
+	doc = frappe.get_doc(
+		{
+			"doctype": "Subscription Plan",
+			"plan_name": f"{TEST_PREFIX} Plan {frappe.generate_hash(length=6)}",
+			"item": make_item().name,
+			"price_determination": price_determination,
+			"cost": cost,
+			"price_list": price_list,
+			"billing_interval": interval,
+			"billing_interval_count": count,
+			"currency": currency or erpnext.get_company_currency(default_company()),
+		}
+	).insert(ignore_permissions=True)
+	return doc.name
+
+
+def make_subscription(customer: str, start_date, end_date=None, plans=None, **fields) -> "frappe.Document":
+	"""A real ERPNext Subscription of `customer` on `plans` ([(plan, qty)], a monthly plan by default)."""
+	doc = frappe.get_doc(
+		{
+			"doctype": "Subscription",
+			"party_type": "Customer",
+			"party": customer,
+			"company": default_company(),
+			"start_date": getdate(start_date),
+			"end_date": getdate(end_date) if end_date else None,
+			"submit_invoice": 1,
+			"plans": [{"plan": plan, "qty": qty} for plan, qty in (plans or [(make_subscription_plan(), 1)])],
+			**fields,
+		}
+	)
+	return doc.insert(ignore_permissions=True)

@@ -41,7 +41,9 @@ const customer_success_renewals = {
 			)
 			.join("");
 		let outcome = "";
-		if (row.status === "Renewed") {
+		if (row.status === "Renewed" && row.change_type === "Unknown") {
+			outcome = __("Renewed; the new term's worth shows with its first invoices");
+		} else if (row.status === "Renewed") {
 			outcome = __("Renewed at {0} ({1})", [money(row.renewed_amount), __(row.change_type || "Flat")]);
 		} else if (row.status === "Churned") {
 			outcome = __("Churned: {0}", [__(row.churn_reason || "")]);
@@ -55,7 +57,11 @@ const customer_success_renewals = {
 			<div>
 				${customer_success_renewals.pill(row.status, customer_success_renewals.STATUS_COLOURS)}
 				<a href="/app/renewal/${encodeURIComponent(row.name)}">${esc(row.name)}</a>
-				· ${esc(__("Contract {0} ends {1}", [row.contract, frappe.datetime.str_to_user(row.end_date)]))}
+				· ${esc(
+					row.subscription
+						? __("Subscription {0} ends {1}", [row.subscription, frappe.datetime.str_to_user(row.end_date)])
+						: __("Contract {0} ends {1}", [row.contract, frappe.datetime.str_to_user(row.end_date)])
+				)}
 				· ${esc(__("Revenue at Stake (Annual)"))}: ${esc(money(row.revenue_at_stake))}
 				· ${esc(outcome)}${disagree}
 			</div>

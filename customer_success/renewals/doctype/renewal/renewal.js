@@ -29,10 +29,20 @@ frappe.ui.form.on("Renewal", {
 							get_query: () => ({ filters: { customer: frm.doc.customer, docstatus: 1 } }),
 						},
 						{
+							fieldname: "subscription",
+							label: __("Renewed by Subscription"),
+							fieldtype: "Link",
+							options: "Subscription",
+							default: frm.doc.source_type === "Subscription" ? frm.doc.subscription : null,
+							get_query: () => ({
+								filters: { party_type: "Customer", party: frm.doc.customer, status: ["!=", "Cancelled"] },
+							}),
+						},
+						{
 							fieldname: "amount",
 							label: __("Renewed Amount (Annual)"),
 							fieldtype: "Currency",
-							description: __("Leave empty to take the new contract's or order's annual value."),
+							description: __("Leave empty to take the new contract's, order's or subscription's annual value."),
 						},
 					],
 					(values) => call("mark_renewed", values),

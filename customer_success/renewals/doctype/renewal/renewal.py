@@ -11,6 +11,7 @@ OUTCOME_FIELDS = (
 	"status",
 	"renewed_contract",
 	"renewed_order",
+	"renewed_subscription",
 	"renewed_amount",
 	"change_amount",
 	"change_type",
@@ -31,7 +32,9 @@ CHECKPOINT_FIELDS = (
 	"signal_on",
 )
 TERM_FIELDS = (
+	"source_type",
 	"contract",
+	"subscription",
 	"customer",
 	"end_date",
 	"contract_start",
@@ -74,7 +77,7 @@ class Renewal(Document):
 		]
 		closed_by: DF.Link | None
 		closed_on: DF.Date | None
-		contract: DF.Link
+		contract: DF.Link | None
 		contract_start: DF.Date | None
 		csm: DF.Link | None
 		currency: DF.Link | None
@@ -87,19 +90,22 @@ class Renewal(Document):
 		renewed_amount: DF.Currency
 		renewed_contract: DF.Link | None
 		renewed_order: DF.Link | None
+		renewed_subscription: DF.Link | None
 		revenue_at_stake: DF.Currency
 		revenue_basis: DF.Data | None
 		signal_score: DF.Float
 		signal_status: DF.Literal["", "Green", "Yellow", "Red", "Insufficient Data"]
 		signal_trend: DF.Float
+		source_type: DF.Literal["Contract", "Subscription"]
 		status: DF.Literal["Open", "Renewed", "Churned", "Cancelled"]
+		subscription: DF.Link | None
 		term_key: DF.Data | None
 		weighted_revenue: DF.Currency
 
 	# end: auto-generated types
 	def validate(self):
 		if self.is_new():
-			self.set_from_contract()
+			self.set_from_source()
 		else:
 			self.keep_stored_fields()
 		self.validate_checkpoints()
@@ -109,6 +115,49 @@ class Renewal(Document):
 	def on_update(self):
 		renewals.close_todos([row.todo for row in self.checkpoints if row.call and row.todo])
 
+	def set_from_source(self):
+		self.source_type = self.source_type or engine.CONTRACT
+		if self.source_type == engine.SUBSCRIPTION:
+			self.contract = None
+			self.set_from_subscription()
+		else:
+			self.subscription = None
+			self.set_from_contract()
+		if frappe.db.exists("Renewal", {"term_key": self.term_key}):
+			frappe.throw(
+				_("{0} {1} already has a renewal for the term ending {2}.").format(
+					_(self.source_type),
+					self.contract or self.subscription,
+					frappe.format(self.end_date, "Date"),
+				),
+				frappe.DuplicateEntryError,
+			)
+		self.csm = self.csm or frappe.db.get_value("Customer", self.customer, "cs_owner")
+		self.status = engine.OPEN
+		if not self.checkpoints:
+			for label, due in engine.checkpoint_dates(getdate(self.end_date)):
+				self.append("checkpoints", {"checkpoint": label, "due_date": due})
+
+	def set_from_subscription(self):
+		from customer_success.renewals import queries
+
+		term = renewals.subscription_term(self.subscription) if self.subscription else None
+		if not term or term.status not in engine.LIVE_SUBSCRIPTION_STATUSES:
+			frappe.throw(
+				_("Subscription must be a customer's subscription that is not cancelled or completed."),
+				title=_("Invalid Subscription"),
+			)
+		if not term.term_end:
+			frappe.throw(
+				_(
+					"Subscription {0} has no End Date and bills more often than yearly: it has no renewal term."
+				).format(self.subscription)
+			)
+		self.customer = term.customer
+		self.end_date = term.term_end
+		self.contract_start = term.term_start
+		self.term_key = queries.subscription_term_key(self.subscription, self.end_date)
+
 	def set_from_contract(self):
 		contract = frappe.db.get_value(
 			"Contract",
@@ -116,7 +165,7 @@ class Renewal(Document):
 			["party_type", "party_name", "start_date", "end_date", "docstatus"],
 			as_dict=True,
 		)
-		if not contract or contract.docstatus != 1 or contract.party_type != "Customer":
+		if not self.contract or not contract or contract.docstatus != 1 or contract.party_type != "Customer":
 			frappe.throw(
 				_("Contract must be a submitted contract with a customer."), title=_("Invalid Contract")
 			)
@@ -126,18 +175,6 @@ class Renewal(Document):
 		self.end_date = contract.end_date
 		self.contract_start = contract.start_date
 		self.term_key = f"{self.contract}|{getdate(self.end_date)}"
-		if frappe.db.exists("Renewal", {"term_key": self.term_key}):
-			frappe.throw(
-				_("Contract {0} already has a renewal for the term ending {1}.").format(
-					self.contract, frappe.format(self.end_date, "Date")
-				),
-				frappe.DuplicateEntryError,
-			)
-		self.csm = self.csm or frappe.db.get_value("Customer", self.customer, "cs_owner")
-		self.status = engine.OPEN
-		if not self.checkpoints:
-			for label, due in engine.checkpoint_dates(getdate(self.end_date)):
-				self.append("checkpoints", {"checkpoint": label, "due_date": due})
 
 	def keep_stored_fields(self):
 		"""The term and the outcome never come from a save: only the actions set the outcome."""

@@ -1,5 +1,5 @@
 frappe.listview_settings["Renewal"] = {
-	add_fields: ["status", "disagreement", "latest_call"],
+	add_fields: ["status", "disagreement", "latest_call", "source_type", "subscription"],
 	get_indicator(doc) {
 		if (doc.status === "Renewed") return [__("Renewed"), "green", "status,=,Renewed"];
 		if (doc.status === "Churned") return [__("Churned"), "red", "status,=,Churned"];

@@ -4,7 +4,7 @@ health-weighted expected revenue, and the disagreements (the CSM says renew, hea
 Expected revenue (renewals/engine.py `expected_revenue`): an open renewal's revenue at stake times
 its health weight (Green 90 %, Yellow 60 %, Red 30 %, no colour 50 %); a renewed one its renewed
 amount (its revenue at stake while the new term's worth is Unknown); a churned one nothing.
-Renewals whose contract was cancelled are left out unless the Status filter asks for them.
+Renewals of contracts and of subscriptions alike. Renewals whose contract was cancelled are left out unless the Status filter asks for them.
 """
 
 from collections import defaultdict
@@ -52,7 +52,7 @@ def columns() -> list[dict]:
 		},
 		{"fieldname": "csm", "label": _("CSM"), "fieldtype": "Link", "options": "User", "width": 150},
 		{"fieldname": "tier", "label": _("CS Tier"), "fieldtype": "Data", "width": 90},
-		{"fieldname": "end_date", "label": _("Contract End"), "fieldtype": "Date", "width": 100},
+		{"fieldname": "end_date", "label": _("Term End"), "fieldtype": "Date", "width": 100},
 		{"fieldname": "status", "label": _("Status"), "fieldtype": "Data", "width": 80},
 		{"fieldname": "revenue_at_stake", "label": _("Revenue at Stake (Annual)"), **currency},
 		{"fieldname": "latest_call", "label": _("CSM's Call"), "fieldtype": "Data", "width": 100},
@@ -88,6 +88,13 @@ def columns() -> list[dict]:
 			"label": _("Contract"),
 			"fieldtype": "Link",
 			"options": "Contract",
+			"width": 120,
+		},
+		{
+			"fieldname": "subscription",
+			"label": _("Subscription"),
+			"fieldtype": "Link",
+			"options": "Subscription",
 			"width": 120,
 		},
 	]
