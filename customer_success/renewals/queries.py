@@ -111,19 +111,7 @@ def invoiced_in_windows(contracts: list[dict], today: date) -> dict[str, float]:
 	if not spans:
 		return {}
 	customers = sorted({c["customer"] for c in contracts if windows.get(c["name"])})
-	contract = frappe.qb.DocType("Contract")
-	terms = defaultdict(list)
-	for row in (
-		frappe.qb.from_(contract)
-		.select(contract.name, contract.party_name, contract.start_date, contract.end_date)
-		.where(
-			(contract.party_type == "Customer")
-			& (contract.docstatus == 1)
-			& contract.party_name.isin(customers)
-		)
-		.run(as_dict=True)
-	):
-		terms[row.party_name].append(row)
+	terms = submitted_terms(customers)
 	known = {t["name"] for rows in terms.values() for t in rows}
 	for c in contracts:  # a contract asked about counts among its customer's, whatever its state
 		if c["name"] not in known:
@@ -689,14 +677,8 @@ def unknown_renewals(renewals: list[str] | None = None, customers: list[str] | N
 	return query.run(as_dict=True)
 
 
-def contract_term_invoices(contracts: list[dict]) -> dict[str, list[dict]]:
-	"""{contract: its own submitted invoices from its start (credit notes too)}: each invoice of the
-	customer belongs to one contract (`engine.contract_for_invoice`), so an old term's invoices never
-	count for the new one. Three queries for all the contracts."""
-	contracts = [c for c in contracts if c.get("start_date")]
-	if not contracts:
-		return {}
-	customers = sorted({c["customer"] for c in contracts})
+def submitted_terms(customers: list[str]) -> defaultdict:
+	"""{customer: [its submitted contracts (name, party_name, start_date, end_date)]}, one query."""
 	contract = frappe.qb.DocType("Contract")
 	terms = defaultdict(list)
 	for row in (
@@ -710,6 +692,18 @@ def contract_term_invoices(contracts: list[dict]) -> dict[str, list[dict]]:
 		.run(as_dict=True)
 	):
 		terms[row.party_name].append(row)
+	return terms
+
+
+def contract_term_invoices(contracts: list[dict]) -> dict[str, list[dict]]:
+	"""{contract: its own submitted invoices from its start (credit notes too)}: each invoice of the
+	customer belongs to one contract (`engine.contract_for_invoice`), so an old term's invoices never
+	count for the new one. Three queries for all the contracts."""
+	contracts = [c for c in contracts if c.get("start_date")]
+	if not contracts:
+		return {}
+	customers = sorted({c["customer"] for c in contracts})
+	terms = submitted_terms(customers)
 	invoice = frappe.qb.DocType("Sales Invoice")
 	rows = (
 		frappe.qb.from_(invoice)
