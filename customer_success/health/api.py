@@ -35,7 +35,10 @@ def latest_score(customer: str) -> dict | None:
 		order_by="score_date desc, name desc",
 		limit=1,
 	)
-	return rows[0] if rows else None
+	if not rows:
+		return None
+	rows[0].explanation = engine.full_explanation_json(rows[0].explanation)  # stored compactly
+	return rows[0]
 
 
 @frappe.whitelist(methods=["POST"])

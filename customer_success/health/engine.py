@@ -7,6 +7,7 @@ gets no colour at all: its status is "Insufficient Data", never a green that onl
 "nothing has gone wrong yet".
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -467,6 +468,105 @@ def effective_score(computed: float | None, override_score, override_until: date
 
 def priority_weight(priority: str | None) -> float:
 	return PRIORITY_WEIGHTS.get(priority or "", DEFAULT_PRIORITY_WEIGHT)
+
+
+# --- the stored explanation ----------------------------------------------------------------
+# A score row stores its explanation compactly: one array per factor, [code, raw, sub_score,
+# weight, effective_weight, contribution], the factor type by a short code and the payment facts
+# as an array in their fixed order; a factor without data is [code, weight]. The keys repeated in
+# every factor were three quarters of the bytes the nightly run wrote. `expand_explanation` gives
+# back exactly the list `HealthResult.explanation` returns (keys, order, values and their types),
+# so every reader shows what it showed before; it reads the full form too (rows stored before).
+
+FACTOR_CODES = {
+	SUPPORT_LOAD: "SL",
+	SLA_BREACHES: "SB",
+	PAYMENT_BEHAVIOUR: "PB",
+	REVENUE_TREND: "RT",
+	ENGAGEMENT_RECENCY: "ER",
+	OBJECTIVE_PROGRESS: "OP",
+	MILESTONE_PUNCTUALITY: "MP",
+	RENEWAL_PROXIMITY: "RP",
+	PRODUCT_USAGE: "PU",
+	NPS: "NP",
+	CSM_SENTIMENT: "CS",
+}
+FACTORS_BY_CODE = {code: factor for factor, code in FACTOR_CODES.items()}
+# Raw values that are dicts of fixed keys are stored as the array of their values, in this order.
+RAW_KEYS = {PAYMENT_BEHAVIOUR: ("overdue_amount", "revenue", "overdue_ratio", "max_days_overdue")}
+EXPLANATION_KEYS = ("factor_type", "raw", "sub_score", "weight", "effective_weight", "contribution")
+
+
+def _is_zero_float(value) -> bool:
+	return type(value) is float and value == 0.0
+
+
+def compact_factor(factor: dict) -> list | dict:
+	"""One factor of an explanation in its stored form; a factor of any other shape is kept whole."""
+	if not isinstance(factor, dict) or tuple(factor) != EXPLANATION_KEYS:
+		return factor
+	factor_type, raw = factor["factor_type"], factor["raw"]
+	code = FACTOR_CODES.get(factor_type, factor_type)
+	if code in FACTORS_BY_CODE and code != FACTOR_CODES.get(factor_type):
+		return factor  # a factor named like another's code: kept whole, never misread
+	keys = RAW_KEYS.get(factor_type)
+	if keys and isinstance(raw, dict) and tuple(raw) == keys:
+		raw = [raw[key] for key in keys]
+	elif isinstance(raw, list):
+		return factor  # a list is how a dict raw is stored: kept whole, never misread
+	if (
+		raw is None
+		and factor["sub_score"] is None
+		and _is_zero_float(factor["effective_weight"])
+		and _is_zero_float(factor["contribution"])
+	):
+		return [code, factor["weight"]]
+	return [code, raw, factor["sub_score"], factor["weight"], factor["effective_weight"], factor["contribution"]]
+
+
+def compact_explanation(factors: list[dict]) -> list:
+	"""The stored form of an explanation (a list of the factor dicts `HealthResult.explanation` returns)."""
+	return [compact_factor(factor) for factor in factors]
+
+
+def expand_factor(stored) -> dict:
+	if not isinstance(stored, list):
+		return stored  # the full form
+	code, *rest = stored
+	factor_type = FACTORS_BY_CODE.get(code, code)
+	if len(rest) == 1:
+		return dict(zip(EXPLANATION_KEYS, (factor_type, None, None, rest[0], 0.0, 0.0), strict=True))
+	raw = rest[0]
+	keys = RAW_KEYS.get(factor_type)
+	if keys and isinstance(raw, list) and len(raw) == len(keys):
+		raw = dict(zip(keys, raw, strict=True))
+	return dict(zip(EXPLANATION_KEYS, (factor_type, raw, *rest[1:]), strict=True))
+
+
+def expand_explanation(stored) -> list[dict]:
+	"""The explanation as `HealthResult.explanation` returned it, from its stored form (or the full one)."""
+	return [expand_factor(factor) for factor in stored or ()]
+
+
+def explanation_to_json(factors: list[dict]) -> str:
+	"""What a score row stores in its `explanation` column."""
+	return json.dumps(compact_explanation(factors), default=str, separators=(",", ":"))
+
+
+def explanation_from_json(text: str | None) -> list[dict]:
+	"""A stored explanation (either form) as the list of factor dicts."""
+	return expand_explanation(json.loads(text)) if text else []
+
+
+def full_explanation_json(text: str | None) -> str | None:
+	"""A stored explanation as the JSON text of the full form, exactly as rows stored it before
+	the compact form: what the form, the API and the exports hand out."""
+	if not text:
+		return text
+	stored = json.loads(text)
+	if all(isinstance(factor, dict) for factor in stored):
+		return text  # stored in the full form already
+	return json.dumps(expand_explanation(stored), default=str, separators=(",", ":"))
 
 
 # --- reports: the weakest factor of a score, and the backtest ---------------------------------

@@ -655,28 +655,47 @@ def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
 
 
 def copy_scores_to_customers(rows: list[dict], batch: int = 2000):
-	"""Copy the day's rows just written (`upsert_scores`) onto their Customers: one single-table
-	UPDATE per batch, each column set from the rows' own values by name. It never reads the score
-	table, and a single-table UPDATE under READ COMMITTED skips a row another transaction holds
-	that it does not match, without waiting (a joined UPDATE would wait on every Customer it
-	scans): so it never waits for another chunk."""
-	columns = (
-		("cs_health_score", "score"),
-		("cs_health_status", "status"),
-		("cs_health_trend", "trend"),
-		("cs_health_computed_on", "computed_on"),
-	)
+	"""Copy the day's rows just written (`upsert_scores`) onto their Customers: one joined UPDATE per
+	batch, driven by the rows' own values (a JSON table, read first: `straight_join`) and reaching
+	each Customer on its primary key. It never reads the score table, and it reads and locks no
+	Customer but the rows' own (which the write phase holds already): it never waits for another
+	chunk. (A single-table UPDATE setting each column by a CASE over the names compared every
+	Customer with every name of the batch: most of the write phase's time.)"""
 	for start in range(0, len(rows), batch):
 		part = rows[start : start + batch]
-		names = [row["customer"] for row in part]
-		cases, values = [], []
-		for column, field in columns:
-			cases.append(f"`{column}` = case `name`" + " when %s then %s" * len(part) + " end")
-			for row in part:
-				values.extend((row["customer"], _or_default(row.get(field), field)))
+		values = [
+			[
+				row["customer"],
+				_or_default(row.get("score"), "score"),
+				row.get("status"),
+				_or_default(row.get("trend"), "trend"),
+				str(row["computed_on"]) if row.get("computed_on") else None,
+			]
+			for row in part
+		]
 		frappe.db.sql(
-			f"update `tabCustomer` set {', '.join(cases)} where `name` in %s",
-			[*values, tuple(names)],
+			"""update json_table(%s, '$[*]' columns (
+				`name` varchar(140) path '$[0]', `score` decimal(21,9) path '$[1]',
+				`status` varchar(140) path '$[2]', `trend` decimal(21,9) path '$[3]',
+				`computed_on` datetime(6) path '$[4]')) v
+			straight_join `tabCustomer` c on c.`name` = v.`name`
+			set c.`cs_health_score` = v.`score`, c.`cs_health_status` = v.`status`,
+				c.`cs_health_trend` = v.`trend`, c.`cs_health_computed_on` = v.`computed_on`""",
+			json.dumps(values, separators=(",", ":")),
+		)
+
+
+def set_explanations(explanations: dict[int, str], batch: int = 5000):
+	"""Write each score row's explanation text by its name: one joined UPDATE per batch, driven by
+	the values (a JSON table) and reaching each row on its primary key."""
+	items = list(explanations.items())
+	for start in range(0, len(items), batch):
+		frappe.db.sql(
+			"""update json_table(%s, '$[*]' columns (
+				`name` bigint path '$[0]', `explanation` longtext path '$[1]')) v
+			straight_join `tabCustomer Health Score` s on s.`name` = v.`name`
+			set s.`explanation` = v.`explanation`""",
+			json.dumps(items[start : start + batch], separators=(",", ":")),
 		)
 
 
@@ -813,7 +832,7 @@ def current_explanations(rows: list[dict]) -> dict[str, list]:
 	explanations = {}
 	for row in found:
 		if row.computed_on == stamps.get(row.customer) and row.explanation:
-			explanations[row.customer] = json.loads(row.explanation)
+			explanations[row.customer] = engine.explanation_from_json(row.explanation)
 	return explanations
 
 

@@ -4,7 +4,6 @@ One function, `score_range`, scores a range of customers; the nightly job, the m
 "Recompute All Customers" button and the Customer's "Recompute Health" button all use it.
 """
 
-import json
 from contextlib import contextmanager
 from datetime import date
 
@@ -323,7 +322,7 @@ def score_customer(
 		"is_override": int(is_override),
 		"override_reason": customer.get("cs_override_reason") if is_override else None,
 		"override_until": override_until if is_override else None,
-		"explanation": json.dumps(result.explanation(), default=str, separators=(",", ":")),
+		"explanation": engine.explanation_to_json(result.explanation()),
 	}
 
 
@@ -1022,7 +1021,7 @@ def backtest_readings(customers, start: date, end: date, lookbacks=engine.BACKTE
 			if not snap:
 				ev["readings"][lb], ev["signals"][lb] = None, {}
 				continue
-			explanation = json.loads(snap.explanation) if snap.explanation else []
+			explanation = engine.explanation_from_json(snap.explanation)
 			ev["signals"][lb] = engine.snapshot_signals(snap.score, snap.status, explanation)
 			ev["readings"][lb] = {
 				"score_date": getdate(snap.score_date),

@@ -1,7 +1,7 @@
-import json
-
 import frappe
 from frappe.model.document import Document
+
+from customer_success.health import engine
 
 
 class CustomerHealthScore(Document):
@@ -32,8 +32,14 @@ class CustomerHealthScore(Document):
 		trend: DF.Float
 	# end: auto-generated types
 
+	def load_from_db(self):
+		super().load_from_db()
+		# Stored compactly (engine.compact_explanation); the document, as the form, the REST API and
+		# the print views read it, carries the full explanation, exactly as rows stored it before.
+		self.explanation = engine.full_explanation_json(self.explanation)
+
 	def factors(self) -> list[dict]:
-		return json.loads(self.explanation) if self.explanation else []
+		return engine.explanation_from_json(self.explanation)
 
 
 def on_doctype_update():
