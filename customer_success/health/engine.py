@@ -521,7 +521,14 @@ def compact_factor(factor: dict) -> list | dict:
 		and _is_zero_float(factor["contribution"])
 	):
 		return [code, factor["weight"]]
-	return [code, raw, factor["sub_score"], factor["weight"], factor["effective_weight"], factor["contribution"]]
+	return [
+		code,
+		raw,
+		factor["sub_score"],
+		factor["weight"],
+		factor["effective_weight"],
+		factor["contribution"],
+	]
 
 
 def compact_explanation(factors: list[dict]) -> list:

@@ -29,7 +29,9 @@ class TestCompactExplanation(HealthTestCase):
 		today = getdate(nowdate())
 		customer = make_customer(cs_owner=CSM1, cs_tier="SMB").name
 		make_issue(customer, "High", agreement_status="Failed")
-		make_sales_invoice(customer, rate=1000, posting_date=add_days(today, -50), due_date=add_days(today, -40))
+		make_sales_invoice(
+			customer, rate=1000, posting_date=add_days(today, -50), due_date=add_days(today, -40)
+		)
 		make_contract(customer, add_days(today, -300), add_days(today, 45))
 		health.recompute_customer(customer)
 		return customer

@@ -156,7 +156,11 @@ def test_the_readers_of_an_explanation_read_the_stored_form():
 	factors = h.compute_health({h.SUPPORT_LOAD: 4.0, h.SLA_BREACHES: 0.5}, MODEL[:3]).explanation()
 	stored = h.explanation_from_json(h.explanation_to_json(factors))
 	assert h.top_negative_factor(stored) == h.top_negative_factor(factors)
-	assert h.factor_sub_scores(stored) == h.factor_sub_scores(factors) == {
-		h.SUPPORT_LOAD: 60.0,
-		h.SLA_BREACHES: 0.0,
-	}
+	assert (
+		h.factor_sub_scores(stored)
+		== h.factor_sub_scores(factors)
+		== {
+			h.SUPPORT_LOAD: 60.0,
+			h.SLA_BREACHES: 0.0,
+		}
+	)
