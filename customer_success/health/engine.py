@@ -318,6 +318,11 @@ class FactorSpec:
 	factor_type: str
 	weight: float
 	params: dict = field(default_factory=dict)
+	# the defaults with the model's overrides, merged once per model (not once per customer)
+	resolved: dict = field(init=False, compare=False, repr=False)
+
+	def __post_init__(self):
+		object.__setattr__(self, "resolved", params_for(self.factor_type, self.params))
 
 
 @dataclass
@@ -340,6 +345,26 @@ class FactorResult:
 			"contribution": self.contribution,
 		}
 
+	def stored(self) -> list | dict:
+		"""`compact_factor(self.as_dict())`, without building the dict for the usual factors."""
+		code = FACTOR_CODES.get(self.factor_type)
+		raw = self.raw
+		if code is None or isinstance(raw, list):
+			return compact_factor(self.as_dict())
+		keys = RAW_KEYS.get(self.factor_type)
+		if keys and isinstance(raw, dict) and tuple(raw) == keys:
+			raw = [raw[key] for key in keys]
+		elif isinstance(raw, dict):
+			raw = dict(raw)
+		if (
+			raw is None
+			and self.sub_score is None
+			and _is_zero_float(self.effective_weight)
+			and _is_zero_float(self.contribution)
+		):
+			return [code, self.weight]
+		return [code, raw, self.sub_score, self.weight, self.effective_weight, self.contribution]
+
 
 @dataclass
 class HealthResult:
@@ -353,6 +378,10 @@ class HealthResult:
 
 	def explanation(self) -> list[dict]:
 		return [f.as_dict() for f in self.factors]
+
+	def stored_explanation(self) -> str:
+		"""`explanation_to_json(self.explanation())`, built straight from the factors (per customer)."""
+		return json.dumps([f.stored() for f in self.factors], default=str, separators=(",", ":"))
 
 
 def weight_problems(weights: list[float]) -> dict:
@@ -423,7 +452,11 @@ def compute_health(
 	scored = []
 	for spec in factors:
 		raw = raw_values.get(spec.factor_type)
-		scored.append((spec, raw, sub_score(spec.factor_type, raw, spec.params)))
+		scorer = SCORERS.get(spec.factor_type)
+		if scorer is None:
+			raise ValueError(f"unknown factor type {spec.factor_type!r}")
+		result = scorer(raw, **spec.resolved)
+		scored.append((spec, raw, None if result is None else clamp(result)))
 	weight_with_data = sum(float(spec.weight) for spec, _, sub in scored if sub is not None)
 	results = []
 	total = 0.0

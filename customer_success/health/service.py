@@ -322,7 +322,7 @@ def score_customer(
 		"is_override": int(is_override),
 		"override_reason": customer.get("cs_override_reason") if is_override else None,
 		"override_until": override_until if is_override else None,
-		"explanation": engine.explanation_to_json(result.explanation()),
+		"explanation": result.stored_explanation(),
 	}
 
 
