@@ -629,28 +629,64 @@ def upsert_scores(rows: list[dict], batch: int = 2000, named_existing: bool = Fa
 		mark_trend_stale(engine.trend_periods_of({getdate(row["score_date"]) for row in rows}))
 
 
+# The score columns as the JSON table of `_upsert` reads them (types of the table's own columns).
+SCORE_FIELD_TYPES = {
+	"customer": "varchar(140)",
+	"customer_name": "varchar(140)",
+	"csm": "varchar(140)",
+	"model": "varchar(140)",
+	"score_date": "date",
+	"granularity": "varchar(140)",
+	"score": "decimal(21,9)",
+	"status": "varchar(140)",
+	"computed_score": "decimal(21,9)",
+	"computed_status": "varchar(140)",
+	"trend": "decimal(21,9)",
+	"is_override": "int",
+	"override_reason": "longtext",
+	"override_until": "date",
+	"explanation": "longtext",
+	"computed_on": "datetime(6)",
+}
+
+
 def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
+	"""One INSERT ... SELECT of the rows from a JSON table: the rows travel as one parameter (the
+	driver escapes one string, not sixteen values per row), in their order."""
 	if not part:
 		return
-	now = now_datetime()
-	user = frappe.session.user
-	columns = (*SCORE_FIELDS, "creation", "modified", "owner", "modified_by", "docstatus")
-	column_sql = ", ".join(f"`{c}`" for c in ("name", *columns))
-	name_sql = "%s" if with_name else "nextval(`customer_health_score_id_seq`)"
-	row_sql = f"({name_sql}, " + ", ".join(["%s"] * len(columns)) + ")"
+	fields = (*(("name",) if with_name else ()), *SCORE_FIELDS)
+	table_columns = ", ".join(
+		f"`{f}` {'bigint' if f == 'name' else SCORE_FIELD_TYPES[f]} path '$[{i}]'"
+		for i, f in enumerate(fields)
+	)
+	name_sql = "v.`name`" if with_name else "nextval(`customer_health_score_id_seq`)"
 	updated = [
 		c for c in (*SCORE_FIELDS, "modified", "modified_by") if c not in ("customer", "model", "score_date")
 	]
-	update_sql = ", ".join(f"`{c}` = values(`{c}`)" for c in updated)
-	values = []
-	for row in part:
-		if with_name:
-			values.append(row["name"])
-		values.extend((*(_or_default(row.get(f), f) for f in SCORE_FIELDS), now, now, user, user, 0))
+	values = [
+		[
+			*((row["name"],) if with_name else ()),
+			*(_or_default(row.get(f), f) for f in SCORE_FIELDS),
+		]
+		for row in part
+	]
 	frappe.db.sql(
-		f"insert into `tabCustomer Health Score` ({column_sql}) values {', '.join([row_sql] * len(part))}"
-		+ (f" on duplicate key update {update_sql}" if upsert else ""),
-		values,
+		f"""insert into `tabCustomer Health Score`
+			(`name`, {", ".join(f"`{f}`" for f in SCORE_FIELDS)}, `creation`, `modified`, `owner`, `modified_by`, `docstatus`)
+		select {name_sql}, {", ".join(f"v.`{f}`" for f in SCORE_FIELDS)}, %(now)s, %(now)s, %(user)s, %(user)s, 0
+		from json_table(%(rows)s, '$[*]' columns ({table_columns})) v"""
+		+ (
+			" on duplicate key update "
+			+ ", ".join(f"`tabCustomer Health Score`.`{c}` = values(`{c}`)" for c in updated)
+			if upsert
+			else ""
+		),
+		{
+			"now": now_datetime(),
+			"user": frappe.session.user,
+			"rows": json.dumps(values, default=str, separators=(",", ":")),
+		},
 	)
 
 
