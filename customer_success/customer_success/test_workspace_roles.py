@@ -183,6 +183,34 @@ class TestWorkspaceRoles(FrappeTestCase):
 			cards.workspace_page(page)["widgets"]["number_cards"]["Red Customers"]["result"]["label"],
 		)
 
+	def test_the_page_is_kept_apart_from_its_figures(self):
+		"""New figures do not build frappe's page again; a change to the page (a chart taken off it,
+		saved) shows in the next answer at once, and each user keeps her own page."""
+		from unittest.mock import patch
+
+		from frappe.desk import desktop
+
+		page = json.dumps({"name": "Customer Success"})
+		frappe.set_user(MANAGER)
+		cards.workspace_page(page)
+		frappe.set_user("Administrator")
+		mine = make_customer(cs_owner=MANAGER).name
+		frappe.db.set_value("Customer", mine, "cs_health_status", "Red")
+		frappe.set_user(MANAGER)
+		with patch.object(desktop, "get_desktop_page", side_effect=AssertionError("page built again")):
+			answer = cards.workspace_page(page)
+		self.assertIn("Health by CSM", answer["widgets"]["charts"])
+		frappe.set_user(CSM)
+		self.assertNotIn("Health by CSM", cards.workspace_page(page)["widgets"]["charts"])
+		frappe.set_user("Administrator")
+		workspace = frappe.get_doc("Workspace", "Customer Success")
+		workspace.charts = [row for row in workspace.charts if row.chart_name != "Health by CSM"]
+		workspace.save()
+		frappe.set_user(MANAGER)
+		answer = cards.workspace_page(page)
+		self.assertNotIn("Health by CSM", answer["widgets"]["charts"])
+		self.assertNotIn("Health by CSM", {row["chart_name"] for row in answer["page"]["charts"]["items"]})
+
 	def test_the_page_and_the_sidebar_come_with_the_boot_when_the_desk_opens_here(self):
 		"""Opening /app/customer-success (or /app, when it is her default workspace), the boot brings
 		the one-request answer and frappe's sidebar as the desk would ask for them; any other page's
