@@ -144,15 +144,20 @@ def make_csm_with_book(size: int) -> dict:
 
 
 def set_owner(names: list[str], old: str, new: str, batch: int = 2000):
-	"""The CS Owner written as the app's jobs write it (set-based, `modified` untouched)."""
+	"""The CS Owner written as the app's jobs write it (set-based, `modified` untouched), the book
+	roll-up taking the difference (`book_counts.recording`) as the app's writers do."""
+	from customer_success.customer_success.book_counts import recording
+
 	customer = frappe.qb.DocType("Customer")
 	for start in range(0, len(names), batch):
-		(
-			frappe.qb.update(customer)
-			.set(customer.cs_owner, new)
-			.where(customer.name.isin(names[start : start + batch]) & (customer.cs_owner == old))
-			.run()
-		)
+		part = names[start : start + batch]
+		with recording(part):
+			(
+				frappe.qb.update(customer)
+				.set(customer.cs_owner, new)
+				.where(customer.name.isin(part) & (customer.cs_owner == old))
+				.run()
+			)
 
 
 def undo(change: dict | None):
