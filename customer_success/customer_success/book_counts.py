@@ -284,10 +284,11 @@ def compact(commit: bool = False) -> dict:
 		)
 		folded = _fold(rows)
 		frappe.db.sql(f"delete from `{TABLE}` where `id` <= %s", last)
-		add_rows([(*key, *sums) for key, sums in folded.items() if any(sums)])
+		kept = [(*key, *sums) for key, sums in folded.items() if any(sums)]
+		add_rows(kept)
 		if commit:
 			frappe.db.commit()  # nosemgrep: the fold is one unit of work
-		return {"rows": len(rows), "keys": len(folded)}
+		return {"rows": len(rows), "keys": len(kept)}
 	finally:
 		release_lock()
 
