@@ -195,7 +195,7 @@ class TestWorkspaceRoles(FrappeTestCase):
 		cards.workspace_page(page)
 		frappe.set_user("Administrator")
 		mine = make_customer(cs_owner=MANAGER).name
-		frappe.db.set_value("Customer", mine, "cs_health_status", "Red")
+		set_customer_fields(mine, {"cs_health_status": "Red"})
 		frappe.set_user(MANAGER)
 		with patch.object(desktop, "get_desktop_page", side_effect=AssertionError("page built again")):
 			answer = cards.workspace_page(page)
@@ -222,7 +222,7 @@ class TestWorkspaceRoles(FrappeTestCase):
 		from customer_success.customer_success import boot
 
 		mine = make_customer(cs_owner=CSM).name
-		frappe.db.set_value("Customer", mine, "cs_health_status", "Red")
+		set_customer_fields(mine, {"cs_health_status": "Red"})
 		request = getattr(frappe.local, "request", None)
 
 		def booted(path, method="GET", default_workspace=None):
