@@ -1035,6 +1035,41 @@ def contracts_without_renewal(start: date, end: date, filters: dict, csm: str | 
 	)
 
 
+def subscriptions_without_renewal(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:
+	"""Live customer subscriptions of the report's customers whose renewal term (`subscription_rows`:
+	its End Date, or a yearly evergreen one's current billing period) ends from `start` to `end` with
+	no Renewal for that term: what the nightly job would make a renewal for, or has not yet."""
+	sub = frappe.qb.DocType("Subscription")
+	customer = frappe.qb.DocType("Customer")
+	names = (
+		frappe.qb.from_(sub)
+		.join(customer)
+		.on(customer.name == sub.party)
+		.select(sub.name)
+		.where(
+			(sub.party_type == "Customer")
+			& sub.status.isin(engine.LIVE_SUBSCRIPTION_STATUSES)
+			& (sub.end_date[start:end] | (sub.end_date.isnull() & sub.current_invoice_end[start:end]))
+			& customer_filter_condition(customer, filters, csm)
+		)
+		.run(pluck=True)
+	)
+	if not names:
+		return []
+	rows = subscriptions_ending(start, end, names)
+	people = {
+		row.name: row
+		for row in frappe.qb.from_(customer)
+		.select(customer.name, customer.customer_name, customer.cs_owner)
+		.where(customer.name.isin(sorted({row.customer for row in rows}) or [""]))
+		.run(as_dict=True)
+	}
+	for row in rows:
+		person = people.get(row.customer) or frappe._dict()
+		row.customer_name, row.csm = person.get("customer_name"), person.get("cs_owner")
+	return rows
+
+
 def auto_renewals_with_notice(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:
 	"""Submitted contracts that renew by themselves (cs_auto_renew) whose notice date (end date
 	minus cs_notice_days) falls from `start` to `end`."""

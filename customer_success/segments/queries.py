@@ -254,6 +254,99 @@ def close_todos(todos: list[str], status: str = "Closed"):
 
 
 # --- segment performance -------------------------------------------------------------------------
+# Set-based over the book: the CSM's book is a condition on the Customer table joined in, never a
+# list of its names sent back to the database (100k names in an IN list took minutes).
+
+
+def book_condition(customer, csm: str | None):
+	return customer.name.isnotnull() if not csm else customer.cs_owner == csm
+
+
+def book_performance_rows(csm: str | None = None) -> list[dict]:
+	"""The active customers of `csm`'s book (None: everyone), as `active_customers` finds them (enabled,
+	not churned, with a submitted Sales Order, Sales Invoice or Contract), with their tier, segment,
+	health and whether a plan runs for them: one statement."""
+	from pypika.terms import ExistsCriterion
+
+	customer = frappe.qb.DocType("Customer")
+	order = frappe.qb.DocType("Sales Order")
+	invoice = frappe.qb.DocType("Sales Invoice")
+	contract = frappe.qb.DocType("Contract")
+	plan = frappe.qb.DocType("Success Plan")
+	live = (
+		ExistsCriterion(
+			frappe.qb.from_(invoice)
+			.select(invoice.name)
+			.where((invoice.customer == customer.name) & (invoice.docstatus == 1))
+		)
+		| ExistsCriterion(
+			frappe.qb.from_(order)
+			.select(order.name)
+			.where((order.customer == customer.name) & (order.docstatus == 1))
+		)
+		| ExistsCriterion(
+			frappe.qb.from_(contract)
+			.select(contract.name)
+			.where(
+				(contract.party_type == "Customer")
+				& (contract.party_name == customer.name)
+				& (contract.docstatus == 1)
+			)
+		)
+	)
+	has_plan = ExistsCriterion(
+		frappe.qb.from_(plan)
+		.select(plan.name)
+		.where((plan.customer == customer.name) & plan.status.isin(RUNNING_PLAN_STATUSES))
+	)
+	return (
+		frappe.qb.from_(customer)
+		.select(
+			customer.name,
+			customer.cs_tier,
+			customer.cs_segment,
+			customer.cs_health_status,
+			customer.cs_health_score,
+			has_plan.as_("has_plan"),
+		)
+		.where(
+			(customer.disabled == 0)
+			& (customer.cs_lifecycle_stage.isnull() | (customer.cs_lifecycle_stage != "Churned"))
+			& book_condition(customer, csm)
+			& live
+		)
+		.run(as_dict=True)
+	)
+
+
+def book_revenue_between(
+	first: date, last: date, csm: str | None = None, company: str | None = None
+) -> dict[str, float]:
+	"""{customer: net revenue posted in [first, last]} of `csm`'s book (None: every customer, disabled
+	and churned ones included): submitted Sales Invoices in company currency, credit notes netted."""
+	invoice = frappe.qb.DocType("Sales Invoice")
+	condition = (invoice.docstatus == 1) & (invoice.posting_date >= first) & (invoice.posting_date <= last)
+	if company:
+		condition &= invoice.company == company
+	query = frappe.qb.from_(invoice).select(invoice.customer, Sum(invoice.base_net_total))
+	if csm:
+		customer = frappe.qb.DocType("Customer")
+		query = query.join(customer).on(customer.name == invoice.customer)
+		condition &= book_condition(customer, csm)
+	return {name: float(total or 0) for name, total in query.where(condition).groupby(invoice.customer).run()}
+
+
+def book_groups(csm: str | None = None) -> dict[str, dict]:
+	"""{customer: its tier and segment today} of `csm`'s book (None: every customer), disabled and
+	churned customers included."""
+	customer = frappe.qb.DocType("Customer")
+	rows = (
+		frappe.qb.from_(customer)
+		.select(customer.name, customer.cs_tier, customer.cs_segment)
+		.where(book_condition(customer, csm))
+		.run(as_dict=True)
+	)
+	return {row.name: row for row in rows}
 
 
 def customers_with_plans(names: list[str]) -> set[str]:
