@@ -883,7 +883,7 @@ def submitted_contracts(customers, ending_from: date, ending_to: date) -> dict[s
 		name: terms_of
 		for name, terms_of in contracts.items()
 		if any(ending_from <= end <= ending_to for _start, end in terms_of)
-		and (name in churned or name in several and has_later_term(terms_of, ending_from, ending_to))
+		and (name in churned or (name in several and has_later_term(terms_of, ending_from, ending_to)))
 	}
 
 

@@ -962,9 +962,27 @@ def forecast_rows(filters: dict, csm: str | None) -> list[dict]:
 
 def invoices_and_contracts(filters: dict, csm: str | None) -> tuple[list[dict], dict[str, list[dict]]]:
 	"""Submitted Sales Invoices (not credit notes) posted in the period, of customers in the report's
-	scope, with every submitted contract of their customer (the engine decides which covers)."""
+	scope, that no signed contract of their customer covers (the leaks: the covered ones never leave
+	the database), with every submitted contract of their customer (the engine decides which covers)."""
+	from pypika.terms import ExistsCriterion
+
 	invoice = frappe.qb.DocType("Sales Invoice")
 	customer = frappe.qb.DocType("Customer")
+	signed = frappe.qb.DocType("Contract").as_("signed")
+	# `engine.covering_contract` over the signed contracts, in SQL: start and end included, an open
+	# end (or start) runs for ever
+	covered = ExistsCriterion(
+		frappe.qb.from_(signed)
+		.select(signed.name)
+		.where(
+			(signed.party_type == "Customer")
+			& (signed.docstatus == 1)
+			& (signed.party_name == invoice.customer)
+			& (signed.is_signed == 1)
+			& (signed.start_date.isnull() | (signed.start_date <= invoice.posting_date))
+			& (signed.end_date.isnull() | (signed.end_date >= invoice.posting_date))
+		)
+	)
 	invoices = (
 		frappe.qb.from_(invoice)
 		.join(customer)
@@ -983,26 +1001,32 @@ def invoices_and_contracts(filters: dict, csm: str | None) -> tuple[list[dict], 
 			& (invoice.is_return == 0)
 			& invoice.posting_date[getdate(filters["from_date"]) : getdate(filters["to_date"])]
 			& customer_filter_condition(customer, filters, csm)
+			& covered.negate()
 		)
 		.orderby(invoice.posting_date)
 		.run(as_dict=True)
 	)
 	contract = frappe.qb.DocType("Contract")
 	contracts = defaultdict(list)
-	for row in (
-		frappe.qb.from_(contract)
-		.select(
-			contract.name, contract.party_name, contract.start_date, contract.end_date, contract.is_signed
-		)
-		.where(
-			(contract.party_type == "Customer")
-			& (contract.docstatus == 1)
-			& contract.party_name.isin(sorted({i.customer for i in invoices}) or [""])
-		)
-		.run(as_dict=True)
-	):
-		contracts[row.party_name].append(row)
+	names = sorted({i.customer for i in invoices})
+	for start in range(0, len(names), CONTRACT_BATCH):
+		for row in (
+			frappe.qb.from_(contract)
+			.select(
+				contract.name, contract.party_name, contract.start_date, contract.end_date, contract.is_signed
+			)
+			.where(
+				(contract.party_type == "Customer")
+				& (contract.docstatus == 1)
+				& contract.party_name.isin(names[start : start + CONTRACT_BATCH])
+			)
+			.run(as_dict=True)
+		):
+			contracts[row.party_name].append(row)
 	return invoices, contracts
+
+
+CONTRACT_BATCH = 5000
 
 
 def contracts_without_renewal(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:

@@ -259,7 +259,6 @@ class TestRevenueLeakage(RenewalTestCase):
 		frappe.set_user(CSM)
 		self.assertEqual(rows_of(revenue_leakage, csm=BOOK), [])
 
-
 	def test_subscription_terms_ending_with_no_renewal_leak_too(self):
 		from customer_success.tests.utils import make_subscription, make_subscription_plan
 

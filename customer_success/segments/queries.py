@@ -3,6 +3,7 @@
 from datetime import date
 
 import frappe
+from frappe.query_builder import Case
 from frappe.query_builder.functions import Count, Max, Min, Sum
 from frappe.utils import add_days, getdate
 
@@ -307,7 +308,7 @@ def book_performance_rows(csm: str | None = None) -> list[dict]:
 			customer.cs_segment,
 			customer.cs_health_status,
 			customer.cs_health_score,
-			has_plan.as_("has_plan"),
+			Case().when(has_plan, 1).else_(0).as_("has_plan"),  # an EXISTS takes no alias
 		)
 		.where(
 			(customer.disabled == 0)
