@@ -320,21 +320,36 @@ def book_performance_rows(csm: str | None = None) -> list[dict]:
 	)
 
 
-def book_revenue_between(
-	first: date, last: date, csm: str | None = None, company: str | None = None
-) -> dict[str, float]:
-	"""{customer: net revenue posted in [first, last]} of `csm`'s book (None: every customer, disabled
-	and churned ones included): submitted Sales Invoices in company currency, credit notes netted."""
+def book_revenue_windows(
+	windows: list[tuple[date, date]], csm: str | None = None, company: str | None = None
+) -> list[dict[str, float]]:
+	"""[{customer: net revenue posted in [first, last]}] for each window, of `csm`'s book (None: every
+	customer, disabled and churned ones included): submitted Sales Invoices in company currency,
+	credit notes netted; a customer is in a window's map when it has an invoice there. One grouped scan."""
 	invoice = frappe.qb.DocType("Sales Invoice")
-	condition = (invoice.docstatus == 1) & (invoice.posting_date >= first) & (invoice.posting_date <= last)
+	condition = (
+		(invoice.docstatus == 1)
+		& (invoice.posting_date >= min(w[0] for w in windows))
+		& (invoice.posting_date <= max(w[1] for w in windows))
+	)
 	if company:
 		condition &= invoice.company == company
-	query = frappe.qb.from_(invoice).select(invoice.customer, Sum(invoice.base_net_total))
+	columns = []
+	for i, (first, last) in enumerate(windows):
+		inside = (invoice.posting_date >= first) & (invoice.posting_date <= last)
+		columns.append(Sum(Case().when(inside, invoice.base_net_total).else_(0)).as_(f"r{i}"))
+		columns.append(Sum(Case().when(inside, 1).else_(0)).as_(f"n{i}"))
+	query = frappe.qb.from_(invoice).select(invoice.customer, *columns)
 	if csm:
 		customer = frappe.qb.DocType("Customer")
 		query = query.join(customer).on(customer.name == invoice.customer)
 		condition &= book_condition(customer, csm)
-	return {name: float(total or 0) for name, total in query.where(condition).groupby(invoice.customer).run()}
+	found: list[dict[str, float]] = [{} for _window in windows]
+	for row in query.where(condition).groupby(invoice.customer).run(as_dict=True):
+		for i, target in enumerate(found):
+			if row[f"n{i}"]:
+				target[row.customer] = float(row[f"r{i}"] or 0)
+	return found
 
 
 def book_groups(csm: str | None = None) -> dict[str, dict]:
@@ -350,19 +365,6 @@ def book_groups(csm: str | None = None) -> dict[str, dict]:
 	return {row.name: row for row in rows}
 
 
-def customers_with_plans(names: list[str]) -> set[str]:
-	if not names:
-		return set()
-	plan = frappe.qb.DocType("Success Plan")
-	return set(
-		frappe.qb.from_(plan)
-		.select(plan.customer)
-		.distinct()
-		.where(plan.status.isin(RUNNING_PLAN_STATUSES) & plan.customer.isin(names))
-		.run(pluck=True)
-	)
-
-
 def segment_customer_counts() -> dict[str, int]:
 	customer = frappe.qb.DocType("Customer")
 	rows = (
@@ -373,35 +375,3 @@ def segment_customer_counts() -> dict[str, int]:
 		.run()
 	)
 	return dict(rows)
-
-
-def revenue_between(first: date, last: date, company: str | None = None) -> dict[str, float]:
-	"""{customer: net revenue with posting dates in [first, last]}: submitted Sales Invoices in
-	company currency, credit notes netted."""
-	invoice = frappe.qb.DocType("Sales Invoice")
-	query = (
-		frappe.qb.from_(invoice)
-		.select(invoice.customer, Sum(invoice.base_net_total))
-		.where((invoice.docstatus == 1) & (invoice.posting_date >= first) & (invoice.posting_date <= last))
-		.groupby(invoice.customer)
-	)
-	if company:
-		query = query.where(invoice.company == company)
-	return {name: float(total or 0) for name, total in query.run()}
-
-
-def customer_groups(names: list[str]) -> dict[str, dict]:
-	"""{customer: its tier, segment and CSM today}, disabled and churned customers included."""
-	if not names:
-		return {}
-	customer = frappe.qb.DocType("Customer")
-	found = {}
-	for i in range(0, len(names), UPDATE_BATCH):
-		rows = (
-			frappe.qb.from_(customer)
-			.select(customer.name, customer.cs_tier, customer.cs_segment, customer.cs_owner)
-			.where(customer.name.isin(names[i : i + UPDATE_BATCH]))
-			.run(as_dict=True)
-		)
-		found.update({row.name: row for row in rows})
-	return found

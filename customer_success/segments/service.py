@@ -194,7 +194,9 @@ def performance(
 ) -> list[dict]:
 	"""The Segment Performance rows, for a CSM's book or the whole team."""
 	book = queries.book_performance_rows(csm)
-	revenue = queries.book_revenue_between(add_days(day, -364), day, csm, company)
+	# the year's revenue and both retention windows from one scan of the ledger
+	windows = [(add_days(day, -364), day), *renewals.retention_windows(getdate(day))]
+	revenue, prev, curr = queries.book_revenue_windows(windows, csm, company)
 	rows = [
 		{
 			"tier": c.cs_tier,
@@ -207,17 +209,15 @@ def performance(
 		for c in book
 	]
 	result = engine.segment_performance(rows, group_by)
-	add_retention(result, day, group_by, company, csm)
+	add_retention(result, group_by, prev, curr, csm)
 	return result
 
 
-def add_retention(rows: list[dict], day: date, group_by: tuple[str, ...], company, csm):
-	"""GRR and NRR per group at `day` (the renewals room's retention maths over the two twelve-month
-	windows), each customer in the group it is in today; a group whose customers all churned gets
-	a row of its own, so a segment that lost everyone is seen."""
-	(prev_first, prev_last), (curr_first, curr_last) = renewals.retention_windows(getdate(day))
-	prev = queries.book_revenue_between(prev_first, prev_last, csm, company)
-	curr = queries.book_revenue_between(curr_first, curr_last, csm, company)
+def add_retention(rows: list[dict], group_by: tuple[str, ...], prev: dict, curr: dict, csm):
+	"""GRR and NRR per group (the renewals room's retention maths over the two twelve-month windows
+	before the report's day: `prev` and `curr`, {customer: revenue}), each customer in the group it
+	is in today; a group whose customers all churned gets a row of its own, so a segment that lost
+	everyone is seen."""
 	people = queries.book_groups(csm) if prev or curr else {}
 	group_of = {
 		name: tuple(c.get(f"cs_{field}") or "" for field in group_by)
