@@ -54,6 +54,47 @@ TABLES = {
 	""",
 }
 
+# Revenue Retention's roll-up (renewals.service: the retention roll-up). The points T it holds, each
+# complete once the reconciliation has read it; every customer's revenue in T's two windows and the
+# CS Owner its part was added under (written only under the customer's row lock); and the report's
+# components per point and CS Owner, kept by adding differences.
+TABLES.update(
+	{
+		"cs_retention_period": """
+			create table if not exists `cs_retention_period` (
+				`period_end` date not null,
+				`complete` tinyint not null default 0,
+				primary key (`period_end`)
+			) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
+		""",
+		"cs_retention_customer": """
+			create table if not exists `cs_retention_customer` (
+				`customer` varchar(140) not null,
+				`period_end` date not null,
+				`csm` varchar(140) not null default '',
+				`prev` decimal(21,9) not null default 0,
+				`curr` decimal(21,9) not null default 0,
+				primary key (`customer`, `period_end`)
+			) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
+		""",
+		"cs_retention_point": """
+			create table if not exists `cs_retention_point` (
+				`period_end` date not null,
+				`csm` varchar(140) not null default '',
+				`customers` int not null default 0,
+				`starting_revenue` decimal(30,9) not null default 0,
+				`expansion` decimal(30,9) not null default 0,
+				`contraction` decimal(30,9) not null default 0,
+				`churn` decimal(30,9) not null default 0,
+				`churned_customers` int not null default 0,
+				`expanded_customers` int not null default 0,
+				`contracted_customers` int not null default 0,
+				primary key (`period_end`, `csm`)
+			) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
+		""",
+	}
+)
+
 
 def make_tables():
 	"""Create the missing tables only: DDL commits the open transaction, and after_migrate runs in
