@@ -97,7 +97,7 @@ def make_csm_with_book(size: int) -> dict:
 	from frappe.query_builder.functions import Count
 
 	from customer_success.constants import CSM_ROLE
-	from customer_success.renewals.service import reconcile_retention_rollup, reconcile_revenue_rollup
+	from customer_success.renewals.service import reconcile_retention_customers, reconcile_revenue_rollup
 
 	customer = frappe.qb.DocType("Customer")
 	largest = (
@@ -138,7 +138,7 @@ def make_csm_with_book(size: int) -> dict:
 	set_owner(names, owner, BENCH_CSM)
 	frappe.db.commit()  # nosemgrep: each timing rolls back; the book must outlive them
 	reconcile_revenue_rollup(commit=True)
-	reconcile_retention_rollup(commit=True)
+	reconcile_retention_customers(names, commit=True)
 	frappe.clear_cache(user=BENCH_CSM)
 	return change
 
@@ -161,7 +161,7 @@ def undo(change: dict | None):
 
 	if not change:
 		return
-	from customer_success.renewals.service import reconcile_retention_rollup, reconcile_revenue_rollup
+	from customer_success.renewals.service import reconcile_retention_customers, reconcile_revenue_rollup
 
 	frappe.set_user("Administrator")
 	frappe.db.rollback()
@@ -170,7 +170,7 @@ def undo(change: dict | None):
 		frappe.delete_doc("User", change["user"], ignore_permissions=True, force=True)
 	frappe.db.commit()  # nosemgrep: the undo must persist
 	reconcile_revenue_rollup(commit=True)
-	reconcile_retention_rollup(commit=True)
+	reconcile_retention_customers(change["customers"], commit=True)
 	path = change_file(frappe.local.site)
 	if os.path.exists(path):
 		os.remove(path)

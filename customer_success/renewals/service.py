@@ -934,6 +934,18 @@ def reconcile_retention_rollup(today: date | None = None, commit: bool = False) 
 		release_lock(RETENTION_ROLLUP_LOCK)
 
 
+def reconcile_retention_customers(customers: list[str], commit: bool = False) -> int:
+	"""These customers' parts read afresh at the points held (after a bulk write of their CS Owner
+	that called no hook), in batches under their row locks."""
+	points = list(queries.retention_periods())
+	corrected = 0
+	for start in range(0, len(customers), RETENTION_BATCH):
+		corrected += reconcile_retention_batch(customers[start : start + RETENTION_BATCH], points)
+		if commit:
+			frappe.db.commit()  # nosemgrep: one batch of customers at a time, their locks released
+	return corrected
+
+
 def reconcile_retention_batch(customers: list[str], points: list[date], orphan: bool = False) -> int:
 	owners = {} if orphan else queries.lock_customers(customers)  # before the reads below
 	fresh = {} if orphan else queries.ledger_retention_values(customers, points)
