@@ -977,7 +977,9 @@ def rolled_up_retention(points: list[date], filters: dict, csm: str | None) -> d
 	if companies and queries.rates_for(companies).get(companies[0], 1.0) != 1.0:
 		return {}
 	held = queries.retention_periods()
-	ready = [point for point in points if held.get(point)]
+	first = queries.first_revenue_day()
+	# a point before the first revenue has empty windows: nothing to read, held or not
+	ready = [point for point in points if held.get(point) or not first or point < first]
 	owner = csm or filters.get("csm") or None
 	sums = queries.rolled_up_retention(ready, owner)
 	return {point: engine.retention_figures(sums[point]) for point in ready}

@@ -110,6 +110,11 @@ class TestRetentionRollup(RenewalTestCase):
 		(row,) = from_rollup
 		self.assertEqual((row["customers"], row["expansion"], row["churn"]), (2, 200.0, 500.0))
 		self.assertEqual(row["nrr"], round(100 * (1500 + 200 - 500) / 1500, 2))
+		# a point before any revenue has empty windows: answered without the ledger, as the ledger would
+		first = queries.first_revenue_day()
+		early = getdate(get_last_day(add_months(first, -30)))
+		self.assertIn(early, rolled([early], BOOK_A))
+		self.assertEqual(rolled([early], BOOK_A), live([early], BOOK_A))
 		# a tier is not held: computed live, the SMB customer alone
 		self.assertEqual(service.rolled_up_retention([self.point], {"tier": "SMB"}, None), {})
 		_c, smb, *_r = revenue_retention.execute({**filters, "tier": "SMB"})
