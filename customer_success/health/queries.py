@@ -859,10 +859,11 @@ def submitted_contracts(customers, ending_from: date, ending_to: date) -> dict[s
 		several = set(several_query.where(terms).run(pluck=True))
 	else:
 		book = customers.run(pluck=True)
-		several = set()
-		for start in range(0, len(book), CANDIDATE_BATCH):
-			part = book[start : start + CANDIDATE_BATCH]
-			several.update(several_query.where(terms & contract.party_name.isin(part)).run(pluck=True))
+		if len(book) > PROBE_LIMIT:
+			# a large book: one scan of the whole index beats thousands of probes into it
+			several = set(several_query.where(terms).run(pluck=True)).intersection(book)
+		else:
+			several = set(several_query.where(terms & contract.party_name.isin(book or [""])).run(pluck=True))
 	churned = churned_customers(customers)
 	candidates = sorted(several | churned)
 	contracts: dict[str, list[tuple[date, date]]] = {}
@@ -888,6 +889,7 @@ def submitted_contracts(customers, ending_from: date, ending_to: date) -> dict[s
 
 
 CANDIDATE_BATCH = 5000
+PROBE_LIMIT = 1000  # books up to this many customers are looked up in the index, larger ones scan it
 
 
 def has_later_term(terms: list[tuple], ending_from: date, ending_to: date) -> bool:
