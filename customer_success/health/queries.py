@@ -843,9 +843,8 @@ def submitted_contracts(customers, ending_from: date, ending_to: date) -> dict[s
 	terms = (contract.party_type == "Customer") & (contract.docstatus == 1)
 	# Only a customer with a later term (so two contracts or more) or Churned can have an outcome:
 	# those are found first, from the app's party/term index alone (a grouped scan, no row read);
-	# then only their contracts are read, so a whole book costs no more than its outcomes. A book
-	# (a CSM's, a tier) is read first and its customers looked up in that index: joined, the
-	# optimizer would read every contract and look its customer up instead.
+	# then only their contracts are read, so a whole book costs no more than its outcomes. (Joined to
+	# a CSM's or a tier's customers, the optimizer would read every contract and look its customer up.)
 	several_query = (
 		frappe.qb.from_(contract)
 		# the optimizer prefers the end-date index and sorts 100k names in a temporary table (20x
@@ -855,15 +854,16 @@ def submitted_contracts(customers, ending_from: date, ending_to: date) -> dict[s
 		.groupby(contract.party_name)
 		.having(Count("*") > 1)
 	)
-	if customers is None:
-		several = set(several_query.where(terms).run(pluck=True))
-	else:
-		book = customers.run(pluck=True)
-		if len(book) > PROBE_LIMIT:
-			# a large book: one scan of the whole index beats thousands of probes into it
-			several = set(several_query.where(terms).run(pluck=True)).intersection(book)
-		else:
-			several = set(several_query.where(terms & contract.party_name.isin(book or [""])).run(pluck=True))
+	# one scan of the whole index (cheaper than probing it for each of a book's thousands), then only
+	# the few it finds are checked against the book
+	several = set(several_query.where(terms).run(pluck=True))
+	if customers is not None and several:
+		customer = frappe.qb.DocType("Customer")
+		found, ordered = set(), sorted(several)
+		for start in range(0, len(ordered), CANDIDATE_BATCH):
+			part = ordered[start : start + CANDIDATE_BATCH]
+			found.update(customers.where(customer.name.isin(part)).run(pluck=True))
+		several = found
 	churned = churned_customers(customers)
 	candidates = sorted(several | churned)
 	contracts: dict[str, list[tuple[date, date]]] = {}
@@ -889,7 +889,6 @@ def submitted_contracts(customers, ending_from: date, ending_to: date) -> dict[s
 
 
 CANDIDATE_BATCH = 5000
-PROBE_LIMIT = 1000  # books up to this many customers are looked up in the index, larger ones scan it
 
 
 def has_later_term(terms: list[tuple], ending_from: date, ending_to: date) -> bool:
