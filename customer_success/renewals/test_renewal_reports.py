@@ -259,6 +259,16 @@ class TestRevenueLeakage(RenewalTestCase):
 		frappe.set_user(CSM)
 		self.assertEqual(rows_of(revenue_leakage, csm=BOOK), [])
 
+	def test_a_csm_runs_it_through_the_desk_with_rows_of_her_book(self):
+		from frappe.desk.query_report import run
+
+		mine = make_customer(cs_owner=BOOK).name
+		bare = make_sales_invoice(mine, rate=700, posting_date=add_days(today(), -20))
+		frappe.set_user(BOOK)
+		result = run("Revenue Leakage", filters={}, ignore_prepared_report=True)
+		found = {(row["reference_doctype"], row["reference_name"]) for row in result["result"]}
+		self.assertIn(("Sales Invoice", bare.name), found)
+
 	def test_subscription_terms_ending_with_no_renewal_leak_too(self):
 		from customer_success.tests.utils import make_subscription, make_subscription_plan
 

@@ -165,10 +165,11 @@ def columns() -> list[dict]:
 		},
 		{"fieldname": "csm", "label": _("CSM"), "fieldtype": "Link", "options": "User", "width": 150},
 		{
+			# Data, not a Link to DocType: the desk checks a CSM's read permission on every linked
+			# doctype of a report's rows, and a CSM cannot read DocType
 			"fieldname": "reference_doctype",
 			"label": _("Document Type"),
-			"fieldtype": "Link",
-			"options": "DocType",
+			"fieldtype": "Data",
 			"width": 110,
 		},
 		{
