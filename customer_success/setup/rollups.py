@@ -113,13 +113,28 @@ TABLES.update(
 )
 
 
+# Tables a reader takes as complete as soon as they exist: filled from the data in the same step
+# that creates them (one grouped scan each), so a site installed or upgraded onto an existing book
+# never reads an empty one while its first nightly fill is still to come. The others mark what they
+# hold as complete themselves (retention points, trend periods) and are computed live until then.
+FILL_ON_CREATE = {
+	"cs_revenue_by_csm_day": "customer_success.renewals.service.reconcile_revenue_rollup",
+	"cs_book_count": "customer_success.customer_success.book_counts.reconcile",
+}
+
+
 def make_tables():
-	"""Create the missing tables only: DDL commits the open transaction, and after_migrate runs in
-	tests' transactions too."""
+	"""Create the missing tables only (DDL commits the open transaction, and after_migrate runs in
+	tests' transactions too), and fill those readers take as complete at once."""
 	existing = existing_tables()
-	for table, ddl in TABLES.items():
-		if table not in existing:
-			frappe.db.sql_ddl(ddl)
+	created = [table for table in TABLES if table not in existing]
+	for table in created:
+		frappe.db.sql_ddl(TABLES[table])
+	if created:
+		frappe.local.cs_book_count_table = None  # book_counts.available() asks again
+	for table in created:
+		if table in FILL_ON_CREATE:
+			frappe.get_attr(FILL_ON_CREATE[table])()
 
 
 def remove_tables():
