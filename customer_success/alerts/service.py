@@ -591,16 +591,23 @@ def digest(evidence: str) -> str:
 	return hashlib.md5(evidence.encode(), usedforsecurity=False).hexdigest()
 
 
+# One encoder for every evidence (json.dumps with options builds one per call).
+EVIDENCE_ENCODER = json.JSONEncoder(default=str, sort_keys=True, separators=(",", ":"))
+
+
 def evidence_json(rule: dict, finding: engine.Finding) -> str:
-	return json.dumps(
+	"""The evidence as stored, in one canonical form (sorted keys, no spaces, dates as ISO days), so
+	the same facts always give the same text and digest. Dates are turned into text beforehand
+	(the facts hold them at the top level): cheaper than the encoder's fallback for each."""
+	return EVIDENCE_ENCODER.encode(
 		{
 			"rule_type": rule.rule_type,
-			"facts": finding.facts,
+			"facts": {
+				key: value.isoformat() if type(value) is date else value
+				for key, value in finding.facts.items()
+			},
 			"records": [list(r) for r in finding.records],
-		},
-		default=str,
-		sort_keys=True,
-		separators=(",", ":"),
+		}
 	)
 
 
