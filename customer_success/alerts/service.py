@@ -154,7 +154,7 @@ def customers_with_facts(rule: dict, facts: dict, colours: dict[str, set[str]] |
 	"""The customers `rule` can fire for (None: any customer may): those its facts hold, of a colour
 	it fires on (`colours`: {status: customers}), and for the two kinds most customers of a book
 	have facts for, with the fact that makes it fire (a positive overdue amount; no touch within
-	its days). A necessary condition only: the engine decides."""
+	its days; a contract ending within its days). A necessary condition only: the engine decides."""
 	kind = rule.rule_type
 	if kind == engine.HEALTH_DROP:
 		found = facts["scores_then"][int(rule.days or 0)]
@@ -166,6 +166,11 @@ def customers_with_facts(rule: dict, facts: dict, colours: dict[str, set[str]] |
 		found = None
 	if kind == engine.OVERDUE_RECEIVABLE and found:
 		found = {name for name, invoice in found.items() if not is_nothing_overdue(invoice.get("overdue"))}
+	elif kind in (engine.RENEWAL_AT_RISK, engine.GREEN_BEFORE_RENEWAL) and found and today:
+		last = add_days(today, int(rule.days or 0))  # a contract ending within its days
+		found = {
+			name for name, end in found.items() if not (isinstance(end, date) and not today <= end <= last)
+		}
 	elif kind == engine.NO_TOUCH and found and today:
 		recent = add_days(today, -int(rule.days or 0) + 1)  # touched fewer than `days` days ago
 		touches = facts["touches"]
