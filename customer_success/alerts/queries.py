@@ -241,9 +241,17 @@ def open_alerts(lo: str, hi: str) -> dict[tuple[str, str], dict]:
 			alert.evidence_digest,
 		)
 		.where(alert.customer[lo:hi] & alert.status.isin(engine.OPEN_STATUSES) & alert.rule.isnotnull())
-		.run(as_dict=True)
+		.run()  # tuples, made into plain dicts here: thousands of rows a range, read every night
 	)
-	return {(row.customer, row.rule): row for row in rows}
+	return {
+		(customer, rule): {
+			"name": name,
+			"severity": severity,
+			"snoozed_until": snoozed_until,
+			"evidence_digest": evidence_digest,
+		}
+		for name, customer, rule, severity, snoozed_until, evidence_digest in rows
+	}
 
 
 # Up to this many customers are named in a query; more, and the range is read whole.

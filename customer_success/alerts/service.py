@@ -592,7 +592,7 @@ def add_health_links(findings: dict, rules: dict):
 
 
 def digest(evidence: str) -> str:
-	"""The evidence's MD5, as MariaDB's MD5() gives it (`queries.open_alerts`)."""
+	"""The evidence's MD5 (hex, as MariaDB's MD5() gives it): stored on the alert, compared nightly."""
 	return hashlib.md5(evidence.encode(), usedforsecurity=False).hexdigest()
 
 
