@@ -313,6 +313,7 @@ def evaluate(
 	Idempotent: a second run the same day raises nothing new, it finds the open alerts.
 	"""
 	today = getdate(today or nowdate())
+	_FORMATTED.clear()  # the site's formats as they are now
 	rules = [rule for rule in load_rules() if rule_types is None or rule.rule_type in rule_types]
 	result = {"raised": 0, "updated": 0, "resolved": 0, "held": 0, "failed": []}
 	if not rules:
@@ -616,18 +617,48 @@ def evidence_json(rule: dict, finding: engine.Finding) -> str:
 	)
 
 
+# What the summaries format, per pass: thousands of alerts share their dates and scores, and each
+# call to Frappe's formatters reads the site's formats again (`formatted`).
+_FORMATTED: dict = {}
+
+
+def formatted(kind: str, value, format_value) -> str:
+	"""`format_value(value)`, remembered for the pass (cleared by `evaluate`)."""
+	key = (kind, value, getattr(frappe.local, "lang", None))
+	text = _FORMATTED.get(key)
+	if text is None:
+		text = _FORMATTED[key] = format_value(value)
+	return text
+
+
 def readable(value) -> str:
 	"""A figure as a person reads it: whole numbers without decimals, others to one decimal place,
 	in the site's number format (a dash when unknown)."""
 	if value is None or value == "":
 		return "\u2013"
 	number = flt(value, 1)
-	return fmt_money(number, precision=0 if number == int(number) else 1)
+	return formatted("number", number, lambda n: fmt_money(n, precision=0 if n == int(n) else 1))
+
+
+def money(value) -> str:
+	"""An amount in the default currency, as `frappe.format_value` gives a Currency field, with the
+	site's currency, precision and number format read once per pass (not once per amount)."""
+	from frappe.model.meta import get_field_precision
+
+	if "money" not in _FORMATTED:
+		_FORMATTED["money"] = {
+			"currency": frappe.db.get_default("currency"),
+			"precision": get_field_precision(frappe._dict(fieldtype="Currency")),
+			"format": frappe.db.get_default("number_format") or "#,###.##",
+		}
+	return fmt_money(value, **_FORMATTED["money"])
 
 
 def day(value) -> str:
 	"""A date in the site's date format (a dash when unknown)."""
-	return frappe.format_value(getdate(value), {"fieldtype": "Date"}) if value else "\u2013"
+	if not value:
+		return "\u2013"
+	return formatted("date", str(value), lambda v: frappe.format_value(getdate(v), {"fieldtype": "Date"}))
 
 
 def summary_of(rule: dict, finding: engine.Finding) -> str:
@@ -644,7 +675,7 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 		return _("The contract ends on {0} and health is {1}.").format(day(f["contract_end"]), _(f["status"]))
 	if kind == engine.OVERDUE_RECEIVABLE:
 		return _("{0} overdue in receivables, the oldest due on {1}.").format(
-			frappe.format_value(f["overdue"], {"fieldtype": "Currency"}), day(f["oldest_due"])
+			money(f["overdue"]), day(f["oldest_due"])
 		)
 	if kind == engine.MILESTONES_OVERDUE:
 		return _("{0} milestones are overdue (the oldest was due {1}).").format(

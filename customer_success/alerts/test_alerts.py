@@ -961,5 +961,7 @@ class TestSummaryFigures(FrappeTestCase):
 			engine.Finding(severity=engine.HIGH, facts={"go_live": "2026-03-05", "open_milestones": 2}),
 		)
 		self.assertIn(frappe.format_value(getdate("2026-03-05"), {"fieldtype": "Date"}), text)
+		for amount in (0, 29743.0, 1234.5678, -12.3):  # the pass's own formatting, as a Currency field
+			self.assertEqual(service.money(amount), frappe.format_value(amount, {"fieldtype": "Currency"}))
 		self.assertEqual(service.readable(None), "\u2013")
 		self.assertEqual(service.readable(3.0), "3")
