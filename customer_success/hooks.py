@@ -23,6 +23,8 @@ before_tests = "customer_success.tests.utils.before_tests"
 fixtures = []
 
 app_include_js = "customer_success.bundle.js"
+# the Customer Success workspace's first answer and sidebar, sent with its page load
+extend_bootinfo = "customer_success.customer_success.boot.extend_bootinfo"
 
 doctype_js = {
 	"Customer": [

@@ -420,6 +420,21 @@ ANSWER_TTL = 60
 # What the page and its figures are read from. A save, a set_value or a rolled-back transaction
 # moves one of these tables' latest `modified`, and the cached answer is no longer found. Bulk
 # writes of the nightly jobs that leave `modified` alone show within ANSWER_TTL.
+# What frappe's page (its blocks, links, shortcuts, which cards and charts a user may see) is made
+# from; a change to any of them (a save, a deletion) gives the page a new key.
+PAGE_TTL = 600
+PAGE_SOURCES = (
+	"Workspace",
+	"Number Card",
+	"Dashboard Chart",
+	"Dashboard Chart Source",
+	"Report",
+	"DocType",
+	"Custom DocPerm",
+	"Custom Role",
+	"User Permission",
+	"User",
+)
 FIGURE_SOURCES = (
 	"Customer",
 	"Customer Health Score",
@@ -449,27 +464,20 @@ def workspace_page(page: str) -> dict:
 	seconds, under a key that changes with the data it was read from. Anything it cannot answer
 	(another page, a page the user may not open) comes back empty and the desk asks its usual way.
 	"""
-	from frappe.desk.desktop import get_desktop_page
-
 	request = frappe.parse_json(page) if isinstance(page, str) else page
 	if not isinstance(request, dict) or request.get("name") != WORKSPACE:
 		frappe.throw(_("Only the {0} workspace is answered here.").format(_(WORKSPACE)))
-	request = {"name": WORKSPACE, "title": WORKSPACE, "public": 1}
 	key = _answer_key()
 	answer = frappe.cache.get_value(key, expires=True)
 	if answer is not None:
 		return answer
-	try:
-		desk = get_desktop_page(json.dumps(request))
-	except frappe.PermissionError:
-		frappe.clear_last_message()
-		return {}
+	desk = _desk_page()
 	if not desk:
 		return {}
 	counts = _shortcut_counts(desk["shortcuts"]["items"])
 	widgets = workspace_widgets(
-		[row.number_card_name for row in desk["number_cards"]["items"]][:MAX_WIDGETS],
-		[row.chart_name for row in desk["charts"]["items"]][:MAX_WIDGETS],
+		[row["number_card_name"] for row in desk["number_cards"]["items"]][:MAX_WIDGETS],
+		[row["chart_name"] for row in desk["charts"]["items"]][:MAX_WIDGETS],
 		[key for key, _filters in counts][:MAX_WIDGETS],
 	)
 	widgets["counts"] = [
@@ -484,6 +492,51 @@ def workspace_page(page: str) -> dict:
 	answer = json.loads(frappe.as_json(answer))
 	frappe.cache.set_value(key, answer, expires_in_sec=ANSWER_TTL)
 	return answer
+
+
+def _desk_page() -> dict:
+	"""frappe's own page for the user (`get_desktop_page`, its permission rules), as the browser reads
+	it. It depends on the page's layout and the user's permissions, not on the figures: it is kept for
+	PAGE_TTL seconds under a key of the user, her roles and language and the latest `modified` of what
+	it is made from, so an answer whose figures changed (the usual case on a busy site) is made without
+	building the page again. {} when the user may not open it."""
+	from frappe.desk.desktop import get_desktop_page
+
+	key = _page_key()
+	desk = frappe.cache.get_value(key, expires=True)
+	if desk is not None:
+		return desk
+	try:
+		desk = get_desktop_page(json.dumps({"name": WORKSPACE, "title": WORKSPACE, "public": 1}))
+	except frappe.PermissionError:
+		frappe.clear_last_message()
+		desk = None
+	desk = json.loads(frappe.as_json(desk)) if desk else {}
+	frappe.cache.set_value(key, desk, expires_in_sec=PAGE_TTL)
+	return desk
+
+
+def _page_key() -> str:
+	from hashlib import sha1
+
+	from frappe.query_builder.functions import Count, Max
+
+	latest = []
+	for table in (frappe.qb.DocType(doctype) for doctype in PAGE_SOURCES):
+		latest += [
+			frappe.qb.from_(table).select(Max(table.modified)),
+			frappe.qb.from_(table).select(Count("*")),
+		]
+	stamps = frappe.qb.select(*latest).run()[0]
+	state = [
+		frappe.session.user,
+		frappe.local.lang,
+		sorted(frappe.get_roles()),
+		sorted(frappe.get_active_domains()),
+		frappe.db.get_default("country"),
+		[str(s) for s in stamps],
+	]
+	return "cs_workspace_page|" + sha1(json.dumps(state).encode()).hexdigest()
 
 
 def _answer_key() -> str:

@@ -183,6 +183,89 @@ class TestWorkspaceRoles(FrappeTestCase):
 			cards.workspace_page(page)["widgets"]["number_cards"]["Red Customers"]["result"]["label"],
 		)
 
+	def test_the_page_is_kept_apart_from_its_figures(self):
+		"""New figures do not build frappe's page again; a change to the page (a chart taken off it,
+		saved) shows in the next answer at once, and each user keeps her own page."""
+		from unittest.mock import patch
+
+		from frappe.desk import desktop
+
+		page = json.dumps({"name": "Customer Success"})
+		frappe.set_user(MANAGER)
+		cards.workspace_page(page)
+		frappe.set_user("Administrator")
+		mine = make_customer(cs_owner=MANAGER).name
+		frappe.db.set_value("Customer", mine, "cs_health_status", "Red")
+		frappe.set_user(MANAGER)
+		with patch.object(desktop, "get_desktop_page", side_effect=AssertionError("page built again")):
+			answer = cards.workspace_page(page)
+		self.assertIn("Health by CSM", answer["widgets"]["charts"])
+		frappe.set_user(CSM)
+		self.assertNotIn("Health by CSM", cards.workspace_page(page)["widgets"]["charts"])
+		frappe.set_user("Administrator")
+		workspace = frappe.get_doc("Workspace", "Customer Success")
+		workspace.charts = [row for row in workspace.charts if row.chart_name != "Health by CSM"]
+		workspace.save()
+		frappe.set_user(MANAGER)
+		answer = cards.workspace_page(page)
+		self.assertNotIn("Health by CSM", answer["widgets"]["charts"])
+		self.assertNotIn("Health by CSM", {row["chart_name"] for row in answer["page"]["charts"]["items"]})
+
+	def test_the_page_and_the_sidebar_come_with_the_boot_when_the_desk_opens_here(self):
+		"""Opening /app/customer-success (or /app, when it is her default workspace), the boot brings
+		the one-request answer and frappe's sidebar as the desk would ask for them; any other page's
+		boot brings neither, and nothing in them can stop a desk from starting."""
+		from frappe.desk.desktop import get_workspace_sidebar_items
+		from werkzeug.test import EnvironBuilder
+		from werkzeug.wrappers import Request
+
+		from customer_success.customer_success import boot
+
+		mine = make_customer(cs_owner=CSM).name
+		frappe.db.set_value("Customer", mine, "cs_health_status", "Red")
+		request = getattr(frappe.local, "request", None)
+
+		def booted(path, method="GET", default_workspace=None):
+			frappe.local.request = Request(EnvironBuilder(path=path, method=method).get_environ())
+			bootinfo = frappe._dict(user=frappe._dict(default_workspace=default_workspace))
+			boot.extend_bootinfo(bootinfo)
+			return bootinfo
+
+		try:
+			for user in (CSM, MANAGER):
+				frappe.set_user(user)
+				bootinfo = booted("/app/customer-success")
+				page = json.dumps({"name": "Customer Success"})
+				self.assertEqual(bootinfo.cs_workspace, cards.workspace_page(page), user)
+				self.assertEqual(bootinfo.cs_sidebar, get_workspace_sidebar_items(), user)
+				self.assertIn("Customer Success", {p.name for p in bootinfo.cs_sidebar["pages"]})
+			frappe.set_user(CSM)
+			red = booted("/app/customer-success/")["cs_workspace"]["widgets"]["number_cards"]["Red Customers"]
+			self.assertEqual(red["result"]["value"], 1)
+			self.assertIn("cs_workspace", booted("/app", default_workspace={"title": "Customer Success"}))
+			for path, method, default in (
+				("/app", "GET", None),
+				("/app", "GET", {"title": "Selling"}),
+				("/app/selling", "GET", None),
+				("/app/customer", "GET", None),
+				("/app/customer-success", "POST", None),
+			):
+				bootinfo = booted(path, method, default)
+				self.assertNotIn("cs_workspace", bootinfo, path)
+				self.assertNotIn("cs_sidebar", bootinfo, path)
+			# a failure is logged and the desk starts without them (it then asks its usual way)
+			from unittest.mock import patch
+
+			with patch.object(cards, "workspace_page", side_effect=frappe.ValidationError("boom")):
+				bootinfo = booted("/app/customer-success")
+			self.assertNotIn("cs_workspace", bootinfo)
+			self.assertNotIn("cs_sidebar", bootinfo)
+			frappe.set_user("Guest")
+			self.assertNotIn("cs_workspace", booted("/app/customer-success"))
+		finally:
+			frappe.set_user("Administrator")
+			frappe.local.request = request
+
 	def test_the_one_request_answers_only_this_workspace(self):
 		frappe.set_user(CSM)
 		with self.assertRaises(frappe.ValidationError):

@@ -439,10 +439,23 @@ customer_success.workspace_answer = {
 	// at page load: when the desk is opening this workspace (its URL, or /app when it is the user's
 	// default workspace), ask now
 	start() {
+		// sent with the page load (customer_success.customer_success.boot): no request at all
+		const booted = frappe.boot && frappe.boot.cs_workspace;
+		if (booted) {
+			delete frappe.boot.cs_workspace;
+			this.booted = booted.page ? booted : null;
+			if (this.booted) return;
+		}
 		const path = window.location.pathname.replace(/\/+$/, "");
 		const boot = (frappe.boot && frappe.boot.user) || {};
 		const default_page = boot.default_workspace ? boot.default_workspace.title : window.localStorage && localStorage.current_page;
 		if (path === "/app/customer-success" || (path === "/app" && default_page === this.PAGE)) this.pending = this.ask();
+	},
+	// the answer that came with the boot, once
+	take_booted() {
+		const booted = this.booted;
+		this.booted = null;
+		return booted;
 	},
 	take() {
 		const pending = this.pending;
@@ -456,25 +469,54 @@ customer_success.load_workspace_in_one_request = function () {
 	Workspace.prototype.__cs_one_request = true;
 	const answer = customer_success.workspace_answer;
 	const get_data = Workspace.prototype.get_data;
+	// what frappe's get_data does with the page and the user's dashboard settings
+	const use = function (workspace, name, data, settings) {
+		customer_success.widget_batch.keep(data.widgets);
+		workspace.page_data = data.page;
+		workspace.pages[name] = data.page;
+		if (!settings || !data.page.charts || !data.page.charts.items.length) return;
+		const chart_config = settings.chart_config ? JSON.parse(settings.chart_config) : {};
+		data.page.charts.items.forEach((chart) => {
+			chart.chart_settings = chart_config[chart.chart_name] || {};
+		});
+	};
 	Workspace.prototype.get_data = function (page) {
 		if (!page || page.name !== answer.PAGE || !cint(page.public)) return get_data.call(this, page);
 		return (answer.take() || answer.ask()).then((data) => {
 			if (!data) return get_data.call(this, page);
-			customer_success.widget_batch.keep(data.widgets);
-			// what frappe's get_data does with the page and the user's dashboard settings
-			this.page_data = data.page;
-			this.pages[page.name] = data.page;
-			if (!data.page.charts || !data.page.charts.items.length) return;
+			if (!data.page.charts || !data.page.charts.items.length) return use(this, page.name, data, null);
 			const settings = data.dashboard_settings ? Promise.resolve(data.dashboard_settings) : frappe.dashboard_utils.get_dashboard_settings();
-			return settings.then((settings) => {
-				if (!settings) return;
-				const chart_config = settings.chart_config ? JSON.parse(settings.chart_config) : {};
-				this.page_data.charts.items.forEach((chart) => {
-					chart.chart_settings = chart_config[chart.chart_name] || {};
-				});
-				this.pages[page.name] = this.page_data;
-			});
+			return settings.then((settings) => use(this, page.name, data, settings));
 		});
+	};
+	// With the answer in the boot (and the user's chart settings in it), the page is known before the
+	// desk shows it: show_page finds it among its pages and does not wait for every request in flight
+	// (frappe.after_ajax) to ask for it. The sidebar that came with the boot answers the desk's first
+	// sidebar request; and while that request is out, the desk's show() waits for it, not for a 100 ms
+	// timer.
+	const get_pages = Workspace.prototype.get_pages;
+	Workspace.prototype.get_pages = function () {
+		const booted = answer.take_booted();
+		if (booted && booted.dashboard_settings) use(this, answer.PAGE, booted, booted.dashboard_settings);
+		else if (booted) answer.pending = Promise.resolve(booted);
+		const sidebar = frappe.boot && frappe.boot.cs_sidebar;
+		if (sidebar) delete frappe.boot.cs_sidebar;
+		this.__cs_pages = sidebar && sidebar.pages ? Promise.resolve(sidebar) : get_pages.call(this);
+		return this.__cs_pages;
+	};
+	const show = Workspace.prototype.show;
+	Workspace.prototype.show = function () {
+		const pages = this.__cs_pages;
+		if (!this.all_pages && pages) {
+			this.__cs_pages = null;
+			// setup_pages awaits the same promise and runs first: the pages are set when this runs
+			pages.then(
+				() => show.call(this),
+				() => show.call(this)
+			);
+			return;
+		}
+		return show.call(this);
 	};
 };
 // Editor.js (2.26, which draws every workspace) waits a fixed 500 ms after it is made before it draws
