@@ -645,13 +645,14 @@ def money(value) -> str:
 	site's currency, precision and number format read once per pass (not once per amount)."""
 	from frappe.model.meta import get_field_precision
 
-	if "money" not in _FORMATTED:
-		_FORMATTED["money"] = {
+	settings = _FORMATTED.get("money")
+	if settings is None:
+		settings = _FORMATTED["money"] = {
 			"currency": frappe.db.get_default("currency"),
 			"precision": get_field_precision(frappe._dict(fieldtype="Currency")),
 			"format": frappe.db.get_default("number_format") or "#,###.##",
 		}
-	return fmt_money(value, **_FORMATTED["money"])
+	return fmt_money(value, **settings)
 
 
 def day(value) -> str:
