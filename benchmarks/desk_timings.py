@@ -12,7 +12,9 @@ so what other rooms add is timed too. Each is called the way the desk calls it:
 - a script report: frappe's `query_report.run` with the report's default filters (its Python
   defaults: the JS defaults are the same dates).
 Each runs as a CS Manager (the whole team: the worst case) and as the CSM with the largest book, once
-to warm up and then `--runs` times; the median is printed against the 300 ms target. On a book whose
+to warm up and then `--runs` times; the median is printed against the 300 ms target, with the rows
+and index entries one call reads (MariaDB's session Handler_read_* counters: the work a call does
+whatever the machine's load, and what it must bring from disk when its pages are cold). On a book whose
 owners are not CSMs (a synthetic book), `--make-csm N` makes one for the run: the user
 desk-timings-csm@example.com with the CSM role, given N customers of the largest book; at the end
 (or with `--undo` after an interrupted run) those customers go back to their owner, the user is
@@ -144,15 +146,20 @@ def make_csm_with_book(size: int) -> dict:
 
 
 def set_owner(names: list[str], old: str, new: str, batch: int = 2000):
-	"""The CS Owner written as the app's jobs write it (set-based, `modified` untouched)."""
+	"""The CS Owner written as the app's jobs write it (set-based, `modified` untouched), the book
+	roll-up taking the difference (`book_counts.recording`) as the app's writers do."""
+	from customer_success.customer_success.book_counts import recording
+
 	customer = frappe.qb.DocType("Customer")
 	for start in range(0, len(names), batch):
-		(
-			frappe.qb.update(customer)
-			.set(customer.cs_owner, new)
-			.where(customer.name.isin(names[start : start + batch]) & (customer.cs_owner == old))
-			.run()
-		)
+		part = names[start : start + batch]
+		with recording(part):
+			(
+				frappe.qb.update(customer)
+				.set(customer.cs_owner, new)
+				.where(customer.name.isin(part) & (customer.cs_owner == old))
+				.run()
+			)
 
 
 def undo(change: dict | None):
@@ -265,9 +272,20 @@ def rows_of(result) -> str:
 	return ""
 
 
-def time_one(fn, runs: int) -> tuple[float, str, str | None]:
+def handler_reads() -> int:
+	"""Rows and index entries this connection has read so far (MariaDB's session Handler_read_*
+	counters): what a call reads, whatever the machine's load, and so what it costs when those
+	pages are not in the buffer pool."""
+	return sum(int(value) for _name, value in frappe.db.sql("show session status like 'Handler_read%'"))
+
+
+def time_one(fn, runs: int) -> tuple[float, str, str | None, int]:
 	try:
 		result = fn()  # warm-up (caches, the first compile of each query)
+		frappe.db.rollback()
+		before = handler_reads()
+		fn()
+		reads = handler_reads() - before  # SHOW STATUS counts no read of its own
 		frappe.db.rollback()
 		times = []
 		for _ in range(runs):
@@ -275,13 +293,13 @@ def time_one(fn, runs: int) -> tuple[float, str, str | None]:
 			result = fn()
 			times.append((time.perf_counter() - start) * 1000)
 			frappe.db.rollback()
-		return statistics.median(times), rows_of(result), None
+		return statistics.median(times), rows_of(result), None, reads
 	except frappe.PermissionError:
 		frappe.db.rollback()
-		return float("nan"), "", "not for this role"
+		return float("nan"), "", "not for this role", 0
 	except Exception as e:
 		frappe.db.rollback()
-		return float("nan"), "", f"{type(e).__name__}: {str(e)[:80]}"
+		return float("nan"), "", f"{type(e).__name__}: {str(e)[:80]}", 0
 
 
 def main():
@@ -337,8 +355,8 @@ def main():
 		for label, user in users.items():
 			log(f"  as {label}: {user} ({sizes[label]:,} customers in view)")
 		log("")
-		log("| kind | name | as | median ms | figure / rows | ≤ 300 ms |")
-		log("|---|---|---|---:|---:|:---:|")
+		log("| kind | name | as | median ms | rows read | figure / rows | ≤ 300 ms |")
+		log("|---|---|---|---:|---:|---:|:---:|")
 		for label, user in users.items():
 			largest = label == "largest book"
 			frappe.set_user(users["CS Manager"] if largest else user)
@@ -350,7 +368,7 @@ def main():
 					part.strip() and part.strip().lower() in name.lower() for part in args.skip.split(",")
 				):
 					continue
-				ms, rows, error = time_one(fn, args.runs)
+				ms, rows, error, reads = time_one(fn, args.runs)
 				verdict = (
 					"-"
 					if error == "not for this role"
@@ -361,7 +379,7 @@ def main():
 					else "✘"
 				)
 				shown = "-" if ms != ms else f"{ms:,.0f}"  # nan: not timed
-				log(f"| {kind} | {name} | {label} | {shown} | {error or rows} | {verdict} |")
+				log(f"| {kind} | {name} | {label} | {shown} | {reads:,} | {error or rows} | {verdict} |")
 			frappe.set_user("Administrator")
 	finally:
 		try:

@@ -52,7 +52,11 @@ scheduler_events = {
 		# NPS links past their expiry are marked Expired
 		"customer_success.voice.jobs.daily",
 	],
-	"hourly": ["customer_success.handoff.jobs.refresh_late_handoffs"],
+	"hourly": [
+		"customer_success.handoff.jobs.refresh_late_handoffs",
+		# the book roll-up folded into one row per key
+		"customer_success.customer_success.book_counts.queue_compact",
+	],
 	"cron": {
 		# 01:30 site time: the whole book's health, chunked onto the long queue.
 		"30 1 * * *": ["customer_success.health.jobs.nightly_recompute"],
@@ -64,6 +68,7 @@ scheduler_events = {
 		"30 2 * * *": [
 			"customer_success.renewals.jobs.queue_revenue_rollup",
 			"customer_success.health.jobs.queue_trend_rollup",
+			"customer_success.customer_success.book_counts.queue_upkeep",
 		],
 	},
 	# Usage from the configured endpoint, when the pull is enabled (a no-op otherwise).
@@ -145,7 +150,12 @@ doc_events = {
 	"Customer": {
 		"validate": "customer_success.integrations.erpnext.customer.protect_customer_success_fields",
 		# the revenue roll-up follows a customer to its new book
-		"on_update": "customer_success.integrations.erpnext.customer.on_update",
+		"on_update": [
+			"customer_success.integrations.erpnext.customer.on_update",
+			# the book roll-up (team cards and charts): the difference this save made
+			"customer_success.integrations.erpnext.customer.on_update_book_counts",
+		],
+		"on_trash": "customer_success.integrations.erpnext.customer.on_trash_book_counts",
 	},
 	"Sales Order": {
 		"on_submit": "customer_success.integrations.erpnext.sales_order.draft_handoff_on_submit",
@@ -183,6 +193,8 @@ cs_after_health_run = [
 	"customer_success.alerts.service.after_health_run",
 	# the Health Trend roll-up refreshes the periods the run wrote
 	"customer_success.health.jobs.queue_trend_rollup",
+	# the book roll-up reconciled and folded after the run's bulk writes
+	"customer_success.customer_success.book_counts.queue_upkeep",
 ]
 
 # Called as fn(lo=, hi=, today=, facts=, rows=) after each chunk of a recompute run has committed

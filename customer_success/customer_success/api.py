@@ -61,8 +61,12 @@ def count_customers(statuses: tuple[str, ...], csm: str | None) -> int:
 def health_status_counts(csm: str | None = None) -> dict[str, int]:
 	"""Active customers per health status (of `csm`'s book), as the user may read them: what the
 	health cards and the "Customers by Health" donut count."""
+	from customer_success.customer_success import book_counts
 	from customer_success.health.engine import STATUSES
 
+	if book_counts.usable():
+		counts = book_counts.status_counts(csm)
+		return {status: counts[status] for status in STATUSES if counts.get(status)}
 	filters = {"disabled": 0, "cs_health_status": ("in", STATUSES)}
 	if csm:
 		filters["cs_owner"] = csm
@@ -210,11 +214,15 @@ def revenue_at_risk(filters: str | None = None) -> dict:
 @frappe.whitelist()
 def average_health(filters: str | None = None) -> dict:
 	"""The average health score of the book's (team's) active customers that have a colour."""
+	from customer_success.customer_success import book_counts
 	from customer_success.renewals import queries as renewal_queries
 
 	frappe.has_permission("Customer", "read", throw=True)
 	csm = book_of()
-	score, _count = renewal_queries.average_health(csm)
+	if book_counts.usable():
+		score, _count = book_counts.average_score(csm)
+	else:
+		score, _count = renewal_queries.average_health(csm)
 	options = {"disabled": 0, "cs_health_status": ["in", ["Green", "Yellow", "Red"]]}
 	if csm:
 		options["cs_owner"] = csm

@@ -12,6 +12,7 @@ from customer_success.tests.utils import (
 	make_sales_invoice,
 	make_shared_users,
 	make_success_plan,
+	set_customer_fields,
 )
 
 CSM_A = "reports-csm-a@example.com"
@@ -49,7 +50,7 @@ class TestCSMWorkloadReport(FrappeTestCase):
 
 		today = getdate(nowdate())
 		self.red = make_customer(cs_owner=CSM_A, cs_tier="Enterprise").name
-		frappe.db.set_value("Customer", self.red, "cs_health_status", "Red", update_modified=False)
+		set_customer_fields(self.red, {"cs_health_status": "Red"}, update_modified=False)
 		self.green = make_customer(cs_owner=CSM_A, cs_tier="SMB").name
 		self.theirs = make_customer(cs_owner=CSM_B).name
 

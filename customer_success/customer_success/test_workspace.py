@@ -4,7 +4,13 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import getdate
 
 from customer_success.customer_success import api as workspace
-from customer_success.tests.utils import app_modules, make_contract, make_customer, make_user
+from customer_success.tests.utils import (
+	app_modules,
+	make_contract,
+	make_customer,
+	make_user,
+	set_customer_fields,
+)
 
 # Doctypes reached from their parent form rather than from the workspace.
 NOT_IN_WORKSPACE: set[str] = set()
@@ -58,7 +64,7 @@ class TestWorkspace(FrappeTestCase):
 		self.assertEqual(workspace.renewals_due()["value"], before, "a contract alone is no renewal yet")
 		renewals.create_renewals(getdate(nowdate()), contracts=[soon.name, far.name])
 		self.assertEqual(workspace.renewals_due()["value"], before + 1)
-		frappe.db.set_value("Customer", renewing, "cs_health_status", "Red")
+		set_customer_fields(renewing, {"cs_health_status": "Red"})
 		self.assertEqual(workspace.renewals_at_risk()["value"], at_risk_before + 1)
 		stake = frappe.db.get_value("Renewal", {"contract": soon.name}, "revenue_at_stake")
 		self.assertAlmostEqual(workspace.revenue_at_risk()["value"], revenue_before + stake)
@@ -76,7 +82,7 @@ class TestWorkspace(FrappeTestCase):
 		renewed = make_customer().name
 		old = make_contract(renewed, add_days(nowdate(), -335), add_days(nowdate(), 30))  # ends soon
 		make_contract(renewed, add_days(nowdate(), 31), add_days(nowdate(), 395))  # already signed
-		frappe.db.set_value("Customer", renewed, "cs_health_status", "Red")
+		set_customer_fields(renewed, {"cs_health_status": "Red"})
 		renewals.create_renewals(getdate(nowdate()), contracts=[old.name])
 		renewals.close_renewed(frappe.get_all("Renewal", filters={"contract": old.name}, pluck="name"))
 		self.assertEqual(workspace.renewals_due()["value"], due_before)
@@ -108,7 +114,7 @@ class TestWorkspace(FrappeTestCase):
 		contracts = []
 		for customer in (mine, theirs):
 			contracts.append(make_contract(customer, add_days(nowdate(), -300), add_days(nowdate(), 30)).name)
-			frappe.db.set_value("Customer", customer, "cs_health_status", "Red")
+			set_customer_fields(customer, {"cs_health_status": "Red"})
 		renewals.create_renewals(getdate(nowdate()), contracts=contracts)
 		agree(make_success_plan(theirs))
 		mine_renewal = frappe.db.get_value("Renewal", {"customer": mine})
@@ -132,6 +138,6 @@ class TestWorkspace(FrappeTestCase):
 		csm = make_user("cs-ws-avg-csm@example.com", ["Customer Success Manager"]).name
 		for score, status in ((80, "Green"), (40, "Red"), (10, "Insufficient Data")):
 			customer = make_customer(cs_owner=csm).name
-			frappe.db.set_value("Customer", customer, {"cs_health_score": score, "cs_health_status": status})
+			set_customer_fields(customer, {"cs_health_score": score, "cs_health_status": status})
 		frappe.set_user(csm)
 		self.assertEqual(workspace.average_health()["value"], 60.0, "only customers with a colour count")

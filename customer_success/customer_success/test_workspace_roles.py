@@ -6,7 +6,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from customer_success.customer_success import api as cards
-from customer_success.tests.utils import make_customer, make_success_plan, make_user
+from customer_success.tests.utils import make_customer, make_success_plan, make_user, set_customer_fields
 
 CSM = "cs-wsr-csm@example.com"
 OTHER_CSM = "cs-wsr-csm2@example.com"
@@ -87,7 +87,7 @@ class TestWorkspaceRoles(FrappeTestCase):
 		"""workspace_widgets answers every card and chart of the page, as the desk's own calls would,
 		and withholds what a role may not see (the desk then asks the usual way and is refused)."""
 		mine = make_customer(cs_owner=CSM).name
-		frappe.db.set_value("Customer", mine, "cs_health_status", "Red")
+		set_customer_fields(mine, {"cs_health_status": "Red"})
 		workspace = frappe.get_doc("Workspace", "Customer Success")
 		card_names = [row.number_card_name for row in workspace.number_cards]
 		chart_names = [row.chart_name for row in workspace.charts]
@@ -121,7 +121,7 @@ class TestWorkspaceRoles(FrappeTestCase):
 		from frappe.desk.reportview import get_count
 
 		mine = make_customer(cs_owner=CSM).name
-		frappe.db.set_value("Customer", mine, "cs_health_status", "Red")
+		set_customer_fields(mine, {"cs_health_status": "Red"})
 		for user in (CSM, MANAGER):
 			frappe.set_user(user)
 			answer = cards.workspace_page(json.dumps({"name": "Customer Success", "public": 1}))
@@ -164,7 +164,7 @@ class TestWorkspaceRoles(FrappeTestCase):
 			return answer["widgets"]["number_cards"]["Red Customers"]["result"]["value"]
 
 		first = make_customer(cs_owner=CSM).name
-		frappe.db.set_value("Customer", first, "cs_health_status", "Red")
+		set_customer_fields(first, {"cs_health_status": "Red"})
 		frappe.set_user(CSM)
 		self.assertEqual(red(cards.workspace_page(page)), 1)
 		key = cards._answer_key()
@@ -174,7 +174,7 @@ class TestWorkspaceRoles(FrappeTestCase):
 		second = make_customer(cs_owner=CSM).name
 		frappe.set_user(CSM)
 		self.assertNotEqual(cards._answer_key(), key)
-		frappe.db.set_value("Customer", second, "cs_health_status", "Red")
+		set_customer_fields(second, {"cs_health_status": "Red"})
 		self.assertEqual(red(cards.workspace_page(page)), 2)
 		frappe.set_user(OTHER_CSM)
 		self.assertEqual(red(cards.workspace_page(page)), 0)
@@ -195,7 +195,7 @@ class TestWorkspaceRoles(FrappeTestCase):
 		cards.workspace_page(page)
 		frappe.set_user("Administrator")
 		mine = make_customer(cs_owner=MANAGER).name
-		frappe.db.set_value("Customer", mine, "cs_health_status", "Red")
+		set_customer_fields(mine, {"cs_health_status": "Red"})
 		frappe.set_user(MANAGER)
 		with patch.object(desktop, "get_desktop_page", side_effect=AssertionError("page built again")):
 			answer = cards.workspace_page(page)
@@ -222,7 +222,7 @@ class TestWorkspaceRoles(FrappeTestCase):
 		from customer_success.customer_success import boot
 
 		mine = make_customer(cs_owner=CSM).name
-		frappe.db.set_value("Customer", mine, "cs_health_status", "Red")
+		set_customer_fields(mine, {"cs_health_status": "Red"})
 		request = getattr(frappe.local, "request", None)
 
 		def booted(path, method="GET", default_workspace=None):
@@ -342,7 +342,7 @@ class TestWorkspaceRoles(FrappeTestCase):
 		red_before = frappe.db.count("Customer", {"cs_health_status": "Red", "disabled": 0})
 		mine = make_customer(cs_owner=CSM).name
 		for name in (mine, make_customer(cs_owner=OTHER_CSM).name, make_customer().name):
-			frappe.db.set_value("Customer", name, "cs_health_status", "Red")
+			set_customer_fields(name, {"cs_health_status": "Red"})
 		# her figures are hers, the manager's everyone's
 		total_red = red_before + 3
 		frappe.set_user(CSM)

@@ -356,8 +356,16 @@ def write_scores(
 		if row["customer"] not in stale
 	]
 	queries.upsert_scores(rows, named_existing=bool(computed_on))
-	queries.copy_scores_to_customers(rows)
+	# the book roll-up (team cards) takes the difference, inserted: no row shared between chunks
+	with recording_book_counts([row["customer"] for row in rows]):
+		queries.copy_scores_to_customers(rows)
 	return sorted(stale)
+
+
+def recording_book_counts(names: list[str]):
+	from customer_success.customer_success.book_counts import recording
+
+	return recording(names)
 
 
 def changed_since(

@@ -11,7 +11,7 @@ from frappe.utils import add_days, get_datetime, getdate, nowdate
 from customer_success.constants import CS_MANAGER_ROLE, CSM_ROLE
 from customer_success.health import engine, queries
 from customer_success.health import service as health
-from customer_success.tests.utils import make_contract, make_customer, make_shared_users
+from customer_success.tests.utils import make_contract, make_customer, make_shared_users, set_customer_fields
 
 CSM_A = "reports-csm-a@example.com"
 CSM_B = "reports-csm-b@example.com"
@@ -77,8 +77,7 @@ def book_customer(csm, tier="Mid-Market", stage="Adoption", **fields):
 
 
 def set_current_health(customer, score, status, trend, computed_on):
-	frappe.db.set_value(
-		"Customer",
+	set_customer_fields(
 		customer,
 		{
 			"cs_health_score": score,

@@ -667,7 +667,10 @@ def mark_churned(doc, reason: str, note: str | None = None, churned_on=None, aut
 	close(doc, engine.CHURNED, closed_on=churned_on, auto=auto)
 	if not churn_customer:
 		return
-	frappe.db.set_value("Customer", doc.customer, "cs_lifecycle_stage", "Churned", update_modified=False)
+	from customer_success.customer_success.book_counts import recording
+
+	with recording([doc.customer]):  # the book roll-up (team cards) counts it Churned
+		frappe.db.set_value("Customer", doc.customer, "cs_lifecycle_stage", "Churned", update_modified=False)
 	frappe.get_doc("Customer", doc.customer).add_comment(
 		"Info", _("Churned ({0}), recorded on renewal {1}.").format(_(reason), doc.name)
 	)

@@ -82,21 +82,24 @@ def write_tiers(changes: dict[str, list[str]], source: str):
 	"""One UPDATE per tier and batch. A tier set by hand meanwhile (source Manual) is never written
 	over: the condition is in the statement itself. Customer.modified is left alone, so a form
 	opened before still saves."""
+	from customer_success.customer_success.book_counts import recording
+
 	customer = frappe.qb.DocType("Customer")
 	written = 0
 	for tier, names in changes.items():
 		for i in range(0, len(names), UPDATE_BATCH):
 			batch = names[i : i + UPDATE_BATCH]
-			(
-				frappe.qb.update(customer)
-				.set(customer.cs_tier, tier or None)
-				.set(customer.cs_tier_source, source if tier else None)
-				.where(
-					customer.name.isin(batch)
-					& (customer.cs_tier_source.isnull() | (customer.cs_tier_source != "Manual"))
+			with recording(batch):  # the book roll-up (team cards) takes the difference
+				(
+					frappe.qb.update(customer)
+					.set(customer.cs_tier, tier or None)
+					.set(customer.cs_tier_source, source if tier else None)
+					.where(
+						customer.name.isin(batch)
+						& (customer.cs_tier_source.isnull() | (customer.cs_tier_source != "Manual"))
+					)
+					.run()
 				)
-				.run()
-			)
 			written += len(batch)
 	return written
 

@@ -206,26 +206,26 @@ def renewing_customers(start: date, end: date, csm: str | None = None) -> set[st
 def renewal_plan_counts(start: date, end: date, csm: str | None, statuses) -> tuple[int, int]:
 	"""(customers renewing from `start` to `end` as `renewing_customers` counts them, those of them
 	with an agreed plan): counted in the database, without carrying the customers' names out and
-	back (a whole book renews by the tens of thousands). The contracts are read from the app's
-	party/end index alone."""
+	back (a whole book renews by the tens of thousands).
+
+	A customer's latest contract ends in the window when one of its contracts ends in it and none
+	ends after it: the contracts ending in the window are read from the app's end-date index, and
+	each one's later terms looked up in its party/term index (an anti-join), instead of grouping
+	every contract of the book to find each customer's latest."""
 	contract = frappe.qb.DocType("Contract")
+	later = frappe.qb.DocType("Contract").as_("later")
 	plan = frappe.qb.DocType("Success Plan")
-	latest_end = Max(contract.end_date)
 	condition = (
-		(contract.party_type == "Customer") & (contract.docstatus == 1) & contract.end_date.isnotnull()
+		(contract.docstatus == 1)
+		& contract.end_date[start:end]
+		& (contract.party_type == "Customer")
+		& later.name.isnull()
 	)
 	if csm:
 		customer = frappe.qb.DocType("Customer")
 		condition &= contract.party_name.isin(
 			frappe.qb.from_(customer).select(customer.name).where(customer.cs_owner == csm)
 		)
-	renewing = (
-		frappe.qb.from_(contract)
-		.select(contract.party_name.as_("customer"))
-		.where(condition)
-		.groupby(contract.party_name)
-		.having((latest_end >= start) & (latest_end <= end))
-	).as_("renewing")
 	agreed = (
 		frappe.qb.from_(plan)
 		.select(plan.customer)
@@ -233,10 +233,18 @@ def renewal_plan_counts(start: date, end: date, csm: str | None, statuses) -> tu
 		.distinct()
 	).as_("agreed")
 	count, with_plan = (
-		frappe.qb.from_(renewing)
+		frappe.qb.from_(contract)
+		.left_join(later)
+		.on(
+			(later.party_type == "Customer")
+			& (later.docstatus == 1)
+			& (later.party_name == contract.party_name)
+			& (later.end_date > end)
+		)
 		.left_join(agreed)
-		.on(agreed.customer == renewing.customer)
-		.select(Count("*"), Count(agreed.customer))
+		.on(agreed.customer == contract.party_name)
+		.select(Count(contract.party_name).distinct(), Count(agreed.customer).distinct())
+		.where(condition)
 		.run()[0]
 	)
 	return int(count or 0), int(with_plan or 0)

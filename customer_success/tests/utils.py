@@ -112,6 +112,15 @@ def make_sales_invoice(
 	return doc
 
 
+def set_customer_fields(customer: str, values: dict, update_modified: bool = True):
+	"""Write Customer fields set-based, as the app's jobs do (the health run, the tier job): the book
+	roll-up the team cards read takes the difference, as it does from those writers."""
+	from customer_success.customer_success.book_counts import recording
+
+	with recording([customer]):
+		frappe.db.set_value("Customer", customer, values, update_modified=update_modified)
+
+
 def make_user(email: str, roles: list[str]) -> "frappe.Document":
 	if frappe.db.exists("User", email):
 		user = frappe.get_doc("User", email)

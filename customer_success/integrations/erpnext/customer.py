@@ -137,3 +137,16 @@ def on_update(doc, method=None):
 	if before is None:
 		return  # a new customer has no submitted invoice yet
 	customer_book_changed(doc.name, before.cs_owner, before.disabled, doc.cs_owner, doc.disabled)
+
+
+def on_update_book_counts(doc, method=None):
+	"""The book roll-up (team cards and charts) takes the difference this save made (an insert too)."""
+	from customer_success.customer_success.book_counts import customer_saved
+
+	customer_saved(doc)
+
+
+def on_trash_book_counts(doc, method=None):
+	from customer_success.customer_success.book_counts import customer_deleted
+
+	customer_deleted(doc)

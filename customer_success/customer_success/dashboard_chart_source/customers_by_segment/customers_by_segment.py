@@ -32,6 +32,10 @@ def get(chart_name: str | None = None, **kwargs) -> dict:
 
 
 def segment_counts(field: str, csm: str | None) -> dict[str, int]:
+	from customer_success.customer_success import book_counts
+
+	if book_counts.usable():
+		return book_counts.segment_counts(field, csm)
 	filters = {"disabled": 0, field: ("is", "set")}
 	if csm:
 		filters["cs_owner"] = csm

@@ -19,6 +19,17 @@ def get(**kwargs) -> dict:
 
 def book_counts() -> dict[str, dict[str, int]]:
 	"""{csm (or "" for none): {status: customers}} over active customers."""
+	from customer_success.customer_success import book_counts
+
+	if book_counts.usable():
+		return {
+			owner: counts
+			for owner, counts in (
+				(owner, {s: n for s, n in statuses.items() if s in STATUSES})
+				for owner, statuses in book_counts.owner_status_counts().items()
+			)
+			if counts
+		}
 	rows = frappe.get_list(
 		"Customer",
 		fields=["cs_owner", "cs_health_status as status", "count(name) as count"],

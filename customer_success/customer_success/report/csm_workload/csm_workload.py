@@ -90,15 +90,7 @@ def get_data(scope: reports.CustomerScope, from_date, to_date, today) -> list[di
 			},
 		)
 
-	for csm, customers, red in (
-		frappe.qb.from_(customer)
-		.select(
-			customer.cs_owner, Count("*"), Sum(Case().when(customer.cs_health_status == "Red", 1).else_(0))
-		)
-		.where(in_scope)
-		.groupby(customer.cs_owner)
-		.run()
-	):
+	for csm, customers, red in customers_by_csm(scope, in_scope):
 		row(csm).update(customers=int(customers), red_customers=int(red or 0))
 
 	for csm, amount in revenue_by_csm(scope, in_scope, from_date, to_date, today).items():
@@ -123,6 +115,30 @@ def get_data(scope: reports.CustomerScope, from_date, to_date, today) -> list[di
 	# the busiest first; "Not assigned" last
 	data.sort(key=lambda r: (r["csm"] is None, -r["overdue_items"], -r["customers"], r["csm"] or ""))
 	return data
+
+
+def customers_by_csm(scope, in_scope) -> list[tuple]:
+	"""[(csm, active customers, red ones)]: a book (or every book) from the book roll-up
+	(`book_counts`, kept current by every writer of the CS Owner and health), a tier or lifecycle
+	stage counted live."""
+	from customer_success.customer_success import book_counts
+
+	if not (scope.tier or scope.lifecycle_stage) and book_counts.available():
+		return [
+			(csm, n, red)
+			for csm, (n, red) in book_counts.customers_per_owner().items()
+			if not scope.csm or csm == scope.csm
+		]
+	customer = frappe.qb.DocType("Customer")
+	return (
+		frappe.qb.from_(customer)
+		.select(
+			customer.cs_owner, Count("*"), Sum(Case().when(customer.cs_health_status == "Red", 1).else_(0))
+		)
+		.where(in_scope)
+		.groupby(customer.cs_owner)
+		.run()
+	)
 
 
 def reporting_currency() -> str | None:

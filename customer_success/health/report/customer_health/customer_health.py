@@ -37,7 +37,9 @@ def execute(filters=None):
 	if limit < 0:
 		frappe.throw(_("Rows must be 0 (all) or more."), title=_("Invalid Filters"))
 	criterion = get_criterion(scope, filters)
-	counts = queries.portfolio_counts(criterion)
+	counts = rolled_up_counts(scope, filters)
+	if counts is None:
+		counts = queries.portfolio_counts(criterion)
 	data = get_data(criterion, limit)
 	total = sum(c["customers"] for c in counts.values())
 	message = None
@@ -46,6 +48,16 @@ def execute(filters=None):
 			len(data), total
 		)
 	return columns, data, message, get_chart(counts), get_summary(counts, data)
+
+
+def rolled_up_counts(scope: reports.CustomerScope, filters) -> dict | None:
+	"""The summary's and chart's counts from the book roll-up (kept current by every writer of the
+	CS Owner, health, tier and stage); None with a renewal date filter, which it does not hold."""
+	from customer_success.customer_success import book_counts
+
+	if filters.get("renewal_from") or filters.get("renewal_to") or not book_counts.available():
+		return None
+	return book_counts.status_figures(scope.csm, scope.tier, scope.lifecycle_stage, filters.get("status"))
 
 
 def get_criterion(scope: reports.CustomerScope, filters):

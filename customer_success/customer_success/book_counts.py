@@ -1,0 +1,350 @@
+"""The book roll-up: active customers counted per CS Owner, health status, tier and lifecycle stage,
+with how many of them have a colour and the sum of those scores. The team's health cards, the
+Customers by Health / Tier / Lifecycle Stage charts, Health by CSM, Average Health and the CSM
+Workload's customers read a few hundred rows of it instead of every customer.
+
+Table `cs_book_count` (setup/rollups.py). A key's figures are the sum of its rows. Writers only
+ever insert rows: every writer of those Customer fields adds the difference it made, in its own
+transaction (the health run's bulk copies of the scores, set-based writes of the CS Owner, tier or
+stage: `recording`; a Customer saved, inserted or deleted: `customer_saved` / `customer_deleted`).
+No shared row is updated, so the parallel chunks of a health run share no lock, and concurrent
+writers commute (each difference is read from the rows it locked and wrote). `compact` folds the
+rows into one per key, under a lock; `reconcile` (nightly, under the same lock) adds the difference
+between a fresh count and the roll-up, read in one snapshot: idempotent, set-based, and it repairs
+anything written past the writers (a SQL update, a restore).
+
+A figure is taken from the roll-up only when the user's own read of Customer is unrestricted
+(`reads_every_customer`: no user permission, owner-only rule or query condition narrows it);
+otherwise the caller counts live through frappe.get_list, as before.
+"""
+
+from contextlib import contextmanager
+from decimal import Decimal
+
+import frappe
+
+TABLE = "cs_book_count"
+LOCK = "customer_success:book_count"
+COLOURS = ("Green", "Yellow", "Red")
+# the Customer fields of a key, in the table's column order
+KEY_FIELDS = ("cs_owner", "cs_health_status", "cs_tier", "cs_lifecycle_stage")
+KEY_COLUMNS = ("csm", "health_status", "tier", "stage")
+
+
+# --- the keys of customers as they stand ------------------------------------------------------
+
+
+def _grouped_customers_sql(where: str = "", lock: bool = False) -> str:
+	keys = ", ".join(f"coalesce(`{field}`, '')" for field in KEY_FIELDS)
+	colours = ", ".join(f"'{colour}'" for colour in COLOURS)  # constants
+	return f"""
+		select {keys}, count(*),
+			sum(`cs_health_status` in ({colours})),
+			coalesce(sum(case when `cs_health_status` in ({colours}) then `cs_health_score` else 0 end), 0)
+		from `tabCustomer` {"force index (primary)" if where else ""}
+		where `disabled` = 0 {where}
+		group by {keys}
+		{"for update" if lock else ""}
+	"""
+
+
+def _figures(rows) -> dict[tuple, tuple[int, int, Decimal]]:
+	return {tuple(row[:4]): (int(row[4] or 0), int(row[5] or 0), Decimal(str(row[6] or 0))) for row in rows}
+
+
+def customer_figures(names: list[str] | None = None, lock: bool = False) -> dict:
+	"""{(csm, status, tier, stage): (customers, coloured, score sum)} of the active customers (of
+	`names`, by exact key; `lock`: a locking read, held until the caller commits)."""
+	if names is None:
+		return _figures(frappe.db.sql(_grouped_customers_sql()))
+	if not names:
+		return {}
+	return _figures(frappe.db.sql(_grouped_customers_sql("and `name` in %(names)s", lock), {"names": names}))
+
+
+def differences(after: dict, before: dict) -> list[tuple]:
+	"""[(*key, customers, coloured, score sum)] that turn `before` into `after` (zeros left out)."""
+	rows = []
+	for key in after.keys() | before.keys():
+		now, then = after.get(key, (0, 0, Decimal(0))), before.get(key, (0, 0, Decimal(0)))
+		change = tuple(a - b for a, b in zip(now, then, strict=True))
+		if any(change):
+			rows.append((*key, *change))
+	return rows
+
+
+def add_rows(rows: list[tuple]):
+	"""Insert differences (never an update of a shared row)."""
+	if not rows:
+		return
+	columns = ", ".join(f"`{c}`" for c in (*KEY_COLUMNS, "customers", "coloured", "score_sum"))
+	for start in range(0, len(rows), 1000):
+		part = rows[start : start + 1000]
+		frappe.db.sql(
+			f"insert into `{TABLE}` ({columns}) values "
+			+ ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(part)),
+			[value for row in part for value in row],
+		)
+
+
+def available() -> bool:
+	from customer_success.setup.rollups import existing_tables
+
+	cached = getattr(frappe.local, "cs_book_count_table", None)
+	if cached is None:
+		cached = frappe.local.cs_book_count_table = TABLE in existing_tables()
+	return cached
+
+
+# --- the writers ------------------------------------------------------------------------------
+
+
+@contextmanager
+def recording(names: list[str]):
+	"""Around a set-based write of these customers' CS Owner, disabled flag, health status or score,
+	tier or stage: lock them, read their keys, let the write happen, read them again and insert the
+	difference, all in the caller's transaction."""
+	names = sorted(set(names or []))
+	if not names or not available():
+		yield
+		return
+	before = customer_figures(names, lock=True)
+	yield
+	add_rows(differences(customer_figures(names), before))
+
+
+def _one(doc) -> dict:
+	if not doc or doc.get("disabled"):
+		return {}
+	status = doc.get("cs_health_status") or ""
+	coloured = status in COLOURS
+	key = tuple(doc.get(field) or "" for field in KEY_FIELDS)
+	score = Decimal(str(doc.get("cs_health_score") or 0)) if coloured else Decimal(0)
+	return {key: (1, int(coloured), score)}
+
+
+def customer_saved(doc):
+	"""Customer on_update (an insert too: it has no row before). The row before is the one frappe
+	read `for update` for this save, so the difference is the one this save made."""
+	if available():
+		add_rows(differences(_one(doc), _one(doc.get_doc_before_save())))
+
+
+def customer_deleted(doc):
+	"""Customer on_trash (a merge deletes the merged customer this way)."""
+	if available():
+		add_rows(differences({}, _one(doc)))
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def reads_every_customer(user: str | None = None) -> bool:
+	"""Would frappe.get_list("Customer") add no condition for this user (no user permission, no
+	owner-only rule, no permission query condition)? Then the roll-up's figures are hers."""
+	from frappe.model.db_query import DatabaseQuery
+
+	try:
+		return not DatabaseQuery("Customer", user=user).build_match_conditions()
+	except frappe.PermissionError:
+		frappe.clear_last_message()
+		return False
+
+
+def rolled_up(csm: str | None = None) -> dict:
+	"""{key: (customers, coloured, score sum)} from the roll-up (of `csm`'s book), keys with no
+	customer left out."""
+	where, values = ("where `csm` = %(csm)s", {"csm": csm}) if csm else ("", {})
+	keys = ", ".join(f"`{c}`" for c in KEY_COLUMNS)
+	rows = frappe.db.sql(
+		f"""select {keys}, sum(`customers`), sum(`coloured`), sum(`score_sum`) from `{TABLE}` {where}
+		group by {keys} having sum(`customers`) <> 0 or sum(`coloured`) <> 0 or sum(`score_sum`) <> 0""",
+		values,
+	)
+	return _figures(rows)
+
+
+def usable(user: str | None = None) -> bool:
+	return available() and reads_every_customer(user)
+
+
+def totals_by(figures: dict, *positions: int) -> dict[tuple, list]:
+	"""[customers, coloured, score sum] summed per the key parts at `positions`."""
+	out: dict[tuple, list] = {}
+	for key, values in figures.items():
+		part = tuple(key[i] for i in positions)
+		sums = out.setdefault(part, [0, 0, Decimal(0)])
+		for i, value in enumerate(values):
+			sums[i] += value
+	return out
+
+
+def status_counts(csm: str | None = None) -> dict[str, int]:
+	"""{status: active customers} (of `csm`'s book), statuses that are set."""
+	return {status: sums[0] for (status,), sums in totals_by(rolled_up(csm), 1).items() if status and sums[0]}
+
+
+def owner_status_counts() -> dict[str, dict[str, int]]:
+	"""{csm (or ''): {status: active customers}}, statuses that are set."""
+	counts: dict[str, dict[str, int]] = {}
+	for (csm, status), sums in totals_by(rolled_up(), 0, 1).items():
+		if status and sums[0]:
+			counts.setdefault(csm, {})[status] = sums[0]
+	return counts
+
+
+def segment_counts(field: str, csm: str | None = None) -> dict[str, int]:
+	"""{tier or stage: active customers} (of `csm`'s book), values that are set."""
+	position = {"cs_tier": 2, "cs_lifecycle_stage": 3}[field]
+	return {
+		value: sums[0] for (value,), sums in totals_by(rolled_up(csm), position).items() if value and sums[0]
+	}
+
+
+def average_score(csm: str | None = None) -> tuple[float | None, int]:
+	"""(average score, customers) of the active customers with a colour (of `csm`'s book)."""
+	coloured, total = 0, Decimal(0)
+	for (_status,), sums in totals_by(rolled_up(csm), 1).items():
+		coloured += sums[1]
+		total += sums[2]
+	return (float(total / coloured) if coloured else None), coloured
+
+
+def status_figures(csm=None, tier=None, stage=None, status=None) -> dict[str, dict]:
+	"""{status ('' for none): {"customers", "score_sum"}} of the active customers of a book, tier,
+	lifecycle stage and status (each when given), as Customer Health's summary and chart count
+	them (the score sum of the coloured statuses; none for the others, which it does not use)."""
+	out: dict[str, dict] = {}
+	for (_csm, key_status, key_tier, key_stage), (customers, _coloured, score) in rolled_up(csm).items():
+		if (tier and key_tier != tier) or (stage and key_stage != stage) or (status and key_status != status):
+			continue
+		figures = out.setdefault(key_status, {"customers": 0, "score_sum": Decimal(0)})
+		figures["customers"] += customers
+		if key_status in COLOURS:
+			figures["score_sum"] += score
+	return {
+		key: {"customers": figures["customers"], "score_sum": float(figures["score_sum"])}
+		for key, figures in out.items()
+		if figures["customers"]
+	}
+
+
+def customers_per_owner() -> dict[str, tuple[int, int]]:
+	"""{csm (or ''): (active customers, red ones)}."""
+	counts: dict[str, list[int]] = {}
+	for (csm, status), sums in totals_by(rolled_up(), 0, 1).items():
+		pair = counts.setdefault(csm, [0, 0])
+		pair[0] += sums[0]
+		if status == "Red":
+			pair[1] += sums[0]
+	return {csm: (n, red) for csm, (n, red) in counts.items() if n}
+
+
+# --- upkeep -----------------------------------------------------------------------------------
+
+
+def _lock_name() -> str:
+	# user locks are server-wide: the database name keeps the sites of one server apart
+	return f"{LOCK}:{frappe.conf.db_name}"
+
+
+def take_lock() -> bool:
+	return bool(frappe.db.sql("select get_lock(%s, 0)", _lock_name())[0][0])
+
+
+def release_lock():
+	frappe.db.sql("select release_lock(%s)", _lock_name())
+
+
+def begin_read_committed():
+	"""End the current transaction and start one under READ COMMITTED (the next one only)."""
+	frappe.db.commit()  # nosemgrep: nothing of ours written yet
+	frappe.db.sql("commit")
+	frappe.db.sql("set transaction isolation level read committed")
+	frappe.db.begin()
+
+
+def compact(commit: bool = False) -> dict:
+	"""Fold the rows into one per key (under the lock; a second run skips). Under READ COMMITTED
+	the locking read holds only the rows folded (a writer's row not yet committed is waited for),
+	so writers inserting meanwhile are never blocked."""
+	if not available() or not take_lock():
+		return {"skipped": True}
+	try:
+		if commit:
+			begin_read_committed()
+		last = frappe.db.sql(f"select max(`id`) from `{TABLE}`")[0][0]
+		if not last:
+			return {"rows": 0}
+		keys = ", ".join(f"`{c}`" for c in KEY_COLUMNS)
+		rows = frappe.db.sql(
+			f"""select {keys}, `customers`, `coloured`, `score_sum` from `{TABLE}`
+			where `id` <= %s for update""",
+			last,
+		)
+		folded = _fold(rows)
+		frappe.db.sql(f"delete from `{TABLE}` where `id` <= %s", last)
+		kept = [(*key, *sums) for key, sums in folded.items() if any(sums)]
+		add_rows(kept)
+		if commit:
+			frappe.db.commit()  # nosemgrep: the fold is one unit of work
+		return {"rows": len(rows), "keys": len(kept)}
+	finally:
+		release_lock()
+
+
+def _fold(rows) -> dict[tuple, tuple]:
+	out: dict[tuple, list] = {}
+	for row in rows:
+		sums = out.setdefault(tuple(row[:4]), [0, 0, Decimal(0)])
+		sums[0] += int(row[4])
+		sums[1] += int(row[5])
+		sums[2] += Decimal(str(row[6]))
+	return {key: tuple(sums) for key, sums in out.items()}
+
+
+def reconcile(commit: bool = False) -> dict:
+	"""Make the roll-up equal a fresh count: both read in one snapshot, only their differences
+	inserted, then folded. Idempotent (a second run adds nothing); a write committed meanwhile is
+	not in the snapshot, and its own difference is added, never overwritten. Under the lock."""
+	if not available() or not take_lock():
+		return {"skipped": True}
+	try:
+		if commit:
+			frappe.db.commit()  # nosemgrep: a fresh snapshot for the two reads below
+		truth = customer_figures()
+		rows = differences(truth, rolled_up())
+		add_rows(rows)
+		if commit:
+			frappe.db.commit()  # nosemgrep: the correction is one unit of work
+	finally:
+		release_lock()
+	return {"keys": len(truth), "corrected": len(rows), "compacted": compact(commit=commit)}
+
+
+# --- jobs (thin) ------------------------------------------------------------------------------
+
+UPKEEP_JOB = "customer_success.customer_success.book_counts.upkeep"
+
+
+def queue_upkeep(**kwargs):
+	"""After a health run, at 02:30 and after migrate: `upkeep` on the long queue, one at a time."""
+	frappe.enqueue(
+		UPKEEP_JOB, queue="long", job_id=UPKEEP_JOB, deduplicate=True, enqueue_after_commit=True, timeout=3600
+	)
+
+
+def upkeep():
+	"""Reconcile with a fresh count, then fold (the nightly job, and after a health run)."""
+	return reconcile(commit=True)
+
+
+def queue_compact():
+	"""Hourly: fold the rows the day's writers added."""
+	frappe.enqueue(
+		"customer_success.customer_success.book_counts.compact",
+		queue="long",
+		job_id="customer_success.customer_success.book_counts.compact",
+		deduplicate=True,
+		commit=True,
+	)

@@ -1,0 +1,209 @@
+"""The book roll-up (`book_counts`, table cs_book_count) equals a fresh count of the customers after
+every kind of write, and the cards, charts and CSM Workload read the same figures from it as they
+count live."""
+
+from decimal import Decimal
+from unittest.mock import patch
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from customer_success.constants import CS_MANAGER_ROLE, CSM_ROLE
+from customer_success.customer_success import book_counts
+from customer_success.tests.utils import make_customer, make_user
+
+CSM_A = "book-counts-csm-a@example.com"
+CSM_B = "book-counts-csm-b@example.com"
+MANAGER = "book-counts-manager@example.com"
+
+
+class TestBookCounts(FrappeTestCase):
+	def setUp(self):
+		make_user(CSM_A, [CSM_ROLE])
+		make_user(CSM_B, [CSM_ROLE])
+		make_user(MANAGER, [CS_MANAGER_ROLE])
+		# whatever the site holds, the roll-up starts equal to it (inside this test's transaction)
+		book_counts.reconcile()
+		self.assert_exact()
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def assert_exact(self):
+		self.assertEqual(book_counts.rolled_up(), book_counts.customer_figures())
+
+	def customer(self, **fields):
+		return make_customer(
+			**{"cs_owner": CSM_A, "cs_tier": "SMB", "cs_lifecycle_stage": "Onboarding", **fields}
+		)
+
+	def test_insert_save_and_delete(self):
+		before = book_counts.segment_counts("cs_tier", CSM_A).get("SMB", 0)
+		doc = self.customer()
+		self.assert_exact()
+		self.assertEqual(book_counts.segment_counts("cs_tier", CSM_A).get("SMB", 0), before + 1)
+		doc.reload()
+		doc.cs_tier = "Enterprise"
+		doc.cs_lifecycle_stage = "Adoption"
+		doc.cs_owner = CSM_B
+		doc.save(ignore_permissions=True)
+		self.assert_exact()
+		self.assertEqual(book_counts.segment_counts("cs_tier", CSM_A).get("SMB", 0), before)
+		doc.disabled = 1
+		doc.save(ignore_permissions=True)
+		self.assert_exact()
+		doc.disabled = 0
+		doc.save(ignore_permissions=True)
+		self.assert_exact()
+		frappe.delete_doc("Customer", doc.name, ignore_permissions=True, force=True)
+		self.assert_exact()
+
+	def test_merge(self):
+		old, new = self.customer(), self.customer(cs_tier="Strategic")
+		frappe.rename_doc("Customer", old.name, new.name, merge=True, force=True)
+		self.assertFalse(frappe.db.exists("Customer", old.name))
+		self.assert_exact()
+
+	def test_health_recompute_writes(self):
+		from customer_success.health import service as health
+
+		doc = self.customer()
+		health.score_range(doc.name, doc.name)
+		status, score = frappe.db.get_value("Customer", doc.name, ["cs_health_status", "cs_health_score"])
+		self.assertTrue(status)
+		self.assert_exact()
+		# a second run of the day changes the score: the sum follows it
+		frappe.db.set_value("Customer", doc.name, "cs_health_score", (score or 0) + 7, update_modified=False)
+		book_counts.reconcile()
+		health.score_range(doc.name, doc.name)
+		self.assert_exact()
+
+	def test_handoff_acceptance_tiers_and_churn(self):
+		from customer_success.handoff.service import move_customer
+		from customer_success.segments.queries import write_tiers
+
+		doc = self.customer(cs_tier=None)  # a tier set by hand is never computed over
+		move_customer(doc.name, {"cs_owner": CSM_B, "cs_lifecycle_stage": "Adoption"})
+		self.assertEqual(frappe.db.get_value("Customer", doc.name, "cs_owner"), CSM_B)
+		self.assert_exact()
+		other = self.customer()
+		frappe.db.set_value("Customer", other.name, "cs_tier_source", None, update_modified=False)
+		write_tiers({"Strategic": [doc.name], "": [other.name]}, "Computed")
+		self.assertIsNone(frappe.db.get_value("Customer", other.name, "cs_tier"))
+		self.assertEqual(frappe.db.get_value("Customer", doc.name, "cs_tier"), "Strategic")
+		self.assert_exact()
+		with book_counts.recording([doc.name]):
+			frappe.db.set_value("Customer", doc.name, "cs_lifecycle_stage", "Churned", update_modified=False)
+		self.assert_exact()
+
+	def test_reconcile_repairs_a_write_past_the_writers_and_is_idempotent(self):
+		doc = self.customer()
+		frappe.db.sql("update `tabCustomer` set `cs_owner` = %s where `name` = %s", (CSM_B, doc.name))
+		self.assertNotEqual(book_counts.rolled_up(), book_counts.customer_figures())
+		result = book_counts.reconcile()
+		self.assertGreater(result["corrected"], 0)
+		self.assert_exact()
+		self.assertEqual(book_counts.reconcile()["corrected"], 0)
+
+	def test_compact_folds_to_one_row_per_key_and_keeps_the_figures(self):
+		for _ in range(3):
+			self.customer()
+		figures = book_counts.rolled_up()
+		book_counts.compact()
+		self.assertEqual(book_counts.rolled_up(), figures)
+		rows, keys = frappe.db.sql(
+			"select count(*), count(distinct csm, health_status, tier, stage) from cs_book_count"
+		)[0]
+		self.assertEqual(rows, keys)
+
+	def test_differences(self):
+		key_a, key_b = ("a", "Red", "", ""), ("b", "Red", "", "")
+		before = {key_a: (2, 2, Decimal("70.5"))}
+		after = {key_a: (1, 1, Decimal("30")), key_b: (1, 1, Decimal("40.5"))}
+		self.assertEqual(
+			sorted(book_counts.differences(after, before)),
+			[(*key_a, -1, -1, Decimal("-40.5")), (*key_b, 1, 1, Decimal("40.5"))],
+		)
+		self.assertEqual(book_counts.differences(before, before), [])
+
+
+class TestFiguresFromTheRollUp(FrappeTestCase):
+	"""Each card, chart and CSM Workload shows the same figures from the roll-up as counted live."""
+
+	def setUp(self):
+		make_user(CSM_A, [CSM_ROLE])
+		make_user(MANAGER, [CS_MANAGER_ROLE])
+		for status, score, tier in (("Red", 20, "SMB"), ("Yellow", 55.5, "Enterprise"), ("Green", 90, "SMB")):
+			doc = make_customer(cs_owner=CSM_A, cs_tier=tier, cs_lifecycle_stage="Adoption")
+			frappe.db.set_value(
+				"Customer",
+				doc.name,
+				{"cs_health_status": status, "cs_health_score": score},
+				update_modified=False,
+			)
+		book_counts.reconcile()
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def figures(self):
+		from customer_success.customer_success import api
+		from customer_success.customer_success.dashboard_chart_source.customers_by_segment import (
+			customers_by_segment,
+		)
+		from customer_success.customer_success.dashboard_chart_source.health_by_csm import health_by_csm
+
+		figures = {
+			"red": api.red_customers()["value"],
+			"at_risk": api.customers_at_risk()["value"],
+			"green": api.green_customers()["value"],
+			"average": api.average_health()["value"],
+			"tiers": customers_by_segment.get("Customers by Tier"),
+			"stages": customers_by_segment.get("Customers by Lifecycle Stage"),
+		}
+		report = frappe.get_attr("customer_success.health.report.customer_health.customer_health.execute")
+		for filters in ({}, {"tier": "SMB"}, {"status": "Red"}, {"lifecycle_stage": "Adoption"}):
+			_columns, _data, message, chart, summary = report(filters)
+			figures[f"customer_health {filters}"] = (message, chart, summary)
+		if "CS Manager" in frappe.get_roles():
+			figures["by_csm"] = health_by_csm.get()
+			figures["workload"] = {
+				row["csm"]: (row["customers"], row["red_customers"])
+				for row in frappe.get_attr(
+					"customer_success.customer_success.report.csm_workload.csm_workload.execute"
+				)({})[1]
+			}
+		return figures
+
+	def assert_same_both_ways(self, user):
+		frappe.set_user(user)
+		self.assertTrue(book_counts.usable())
+		rolled = self.figures()
+		with (
+			patch.object(book_counts, "usable", return_value=False),
+			patch.object(book_counts, "available", return_value=False),
+		):
+			live = self.figures()
+		self.assertEqual(rolled, live)
+		return rolled
+
+	def test_team_and_book(self):
+		team = self.assert_same_both_ways(MANAGER)
+		mine = self.assert_same_both_ways(CSM_A)
+		self.assertEqual(mine["red"], 1)
+		self.assertEqual(mine["at_risk"], 2)
+		self.assertEqual(mine["average"], round((20 + 55.5 + 90) / 3, 1))
+		self.assertGreaterEqual(team["red"], 1)
+
+	def test_a_user_permission_reads_live(self):
+		doc = make_customer(cs_owner=CSM_A)
+		frappe.get_doc(
+			{"doctype": "User Permission", "user": CSM_A, "allow": "Customer", "for_value": doc.name}
+		).insert(ignore_permissions=True)
+		frappe.set_user(CSM_A)
+		self.assertFalse(book_counts.usable())
+		from customer_success.customer_success import api
+
+		self.assertEqual(api.red_customers()["value"], 0)  # only the permitted customer, not red
