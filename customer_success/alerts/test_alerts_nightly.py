@@ -15,7 +15,12 @@ from customer_success.constants import CSM_ROLE
 from customer_success.health import queries as health_queries
 from customer_success.health import service as health
 from customer_success.setup import defaults
-from customer_success.tests.utils import change_settings, make_customer, make_shared_users
+from customer_success.tests.utils import (
+	change_settings,
+	make_customer,
+	make_shared_users,
+	set_customer_fields,
+)
 
 CSM = "alerts.nightly.csm@example.com"
 ALERT = service.ALERT
@@ -378,8 +383,8 @@ class TestRulesInTheRecompute(FrappeTestCase):
 		no deadlock, one alert per customer and rule, and names that never collide."""
 		customers = sorted(self.red_customer() for _ in range(4))
 		for name in customers:
-			frappe.db.set_value(
-				"Customer", name, {"cs_health_status": "Red", "cs_health_score": 10}, update_modified=False
+			set_customer_fields(
+				name, {"cs_health_status": "Red", "cs_health_score": 10}, update_modified=False
 			)
 		frappe.db.commit()  # nosemgrep: the ranges read on their own connections
 		ranges = [(customers[0], customers[1]), (customers[2], customers[3])]
@@ -395,7 +400,7 @@ class TestRulesInTheRecompute(FrappeTestCase):
 		self.assertEqual(len(names), 4)
 
 		for name in customers:  # the next night each alert's evidence moved
-			frappe.db.set_value("Customer", name, "cs_health_score", 5, update_modified=False)
+			set_customer_fields(name, {"cs_health_score": 5}, update_modified=False)
 		frappe.db.commit()  # nosemgrep
 		again = self.side_by_side(ranges, "update_alerts")
 		self.assertEqual([(r["updated"], r["raised"]) for r in again], [(2, 0), (2, 0)])
