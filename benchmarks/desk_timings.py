@@ -23,6 +23,7 @@ it, the reports run as a CS Manager filtering by the largest book.
 """
 
 import argparse
+import json
 import statistics
 import time
 
@@ -95,12 +96,10 @@ def make_csm_with_book(size: int) -> dict:
 	What it changed is written to a file before anything is committed, and `undo` puts back exactly
 	that: those customers' CS Owner, the user if it was made here, and the revenue roll-up reconciled
 	both ways. Committed, since every timing rolls back."""
-	import json
-
 	from frappe.query_builder.functions import Count
 
 	from customer_success.constants import CSM_ROLE
-	from customer_success.renewals.service import reconcile_revenue_rollup
+	from customer_success.renewals.service import reconcile_retention_customers, reconcile_revenue_rollup
 
 	customer = frappe.qb.DocType("Customer")
 	largest = (
@@ -141,6 +140,7 @@ def make_csm_with_book(size: int) -> dict:
 	set_owner(names, owner, BENCH_CSM)
 	frappe.db.commit()  # nosemgrep: each timing rolls back; the book must outlive them
 	reconcile_revenue_rollup(commit=True)
+	reconcile_retention_customers(names, commit=True)
 	frappe.clear_cache(user=BENCH_CSM)
 	return change
 
@@ -168,7 +168,7 @@ def undo(change: dict | None):
 
 	if not change:
 		return
-	from customer_success.renewals.service import reconcile_revenue_rollup
+	from customer_success.renewals.service import reconcile_retention_customers, reconcile_revenue_rollup
 
 	frappe.set_user("Administrator")
 	frappe.db.rollback()
@@ -177,6 +177,7 @@ def undo(change: dict | None):
 		frappe.delete_doc("User", change["user"], ignore_permissions=True, force=True)
 	frappe.db.commit()  # nosemgrep: the undo must persist
 	reconcile_revenue_rollup(commit=True)
+	reconcile_retention_customers(change["customers"], commit=True)
 	path = change_file(frappe.local.site)
 	if os.path.exists(path):
 		os.remove(path)
@@ -308,7 +309,17 @@ def main():
 	)
 	parser.add_argument("--site", required=True)
 	parser.add_argument("--runs", type=int, default=5)
-	parser.add_argument("--only", help="time only the cards, charts or reports whose name contains this")
+	parser.add_argument(
+		"--only", help="comma-separated: time only the cards, charts or reports whose name contains one"
+	)
+	parser.add_argument(
+		"--report-filters",
+		action="append",
+		default=[],
+		metavar="JSON",
+		help='time each report again with these filters too (repeatable), e.g. \'{"tier": "SMB"}\'; '
+		"a report ignores the filters it does not have",
+	)
 	parser.add_argument(
 		"--skip",
 		default="",
@@ -330,7 +341,6 @@ def main():
 	change = None
 	try:
 		if args.undo:
-			import json
 			import os
 
 			path = change_file(args.site)
@@ -362,30 +372,44 @@ def main():
 			frappe.set_user(users["CS Manager"] if largest else user)
 			found = callables({"csm": user}, reports_only=True) if largest else callables()
 			for kind, name, fn in found:
-				if args.only and args.only.lower() not in name.lower():
+				if args.only and not any(
+					part.strip() and part.strip().lower() in name.lower() for part in args.only.split(",")
+				):
 					continue
 				if any(
 					part.strip() and part.strip().lower() in name.lower() for part in args.skip.split(",")
 				):
 					continue
-				ms, rows, error, reads = time_one(fn, args.runs)
-				verdict = (
-					"-"
-					if error == "not for this role"
-					else "error"
-					if error
-					else "✔"
-					if ms <= TARGET_MS
-					else "✘"
-				)
-				shown = "-" if ms != ms else f"{ms:,.0f}"  # nan: not timed
-				log(f"| {kind} | {name} | {label} | {shown} | {reads:,} | {error or rows} | {verdict} |")
+				variants = [("", fn)]
+				if kind == "report":
+					variants += [
+						(
+							f" {extra}",
+							report_with(name, {**({"csm": user} if largest else {}), **json.loads(extra)}),
+						)
+						for extra in args.report_filters
+					]
+				for suffix, timed in variants:
+					timing_row(kind, name + suffix, label, timed, args.runs)
 			frappe.set_user("Administrator")
 	finally:
 		try:
 			undo(change)
 		finally:
 			frappe.destroy()
+
+
+def report_with(name: str, filters: dict):
+	from frappe.desk.query_report import run as run_report
+
+	return lambda: run_report(name, filters=dict(filters), ignore_prepared_report=True)
+
+
+def timing_row(kind: str, name: str, label: str, fn, runs: int):
+	ms, rows, error, reads = time_one(fn, runs)
+	verdict = "-" if error == "not for this role" else "error" if error else "✔" if ms <= TARGET_MS else "✘"
+	shown = "-" if ms != ms else f"{ms:,.0f}"  # nan: not timed
+	log(f"| {kind} | {name} | {label} | {shown} | {reads:,} | {error or rows} | {verdict} |")
 
 
 if __name__ == "__main__":

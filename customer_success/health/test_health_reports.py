@@ -380,6 +380,63 @@ class TestHealthBacktest(ReportTestCase):
 		)
 
 
+class TestBacktestOutcomesReadOnlyWhatCanBeOne(ReportTestCase):
+	def test_the_outcomes_equal_those_of_every_contract_read(self):
+		"""The backtest reads only customers with two contracts or more, or Churned: its outcomes are
+		exactly those `engine.outcome_events` finds over all their contracts."""
+		from customer_success import reports
+
+		today = getdate(nowdate())
+		start, end = add_days(today, -365), today
+		made = {}
+
+		def customer(label, terms, churned=False):
+			name = make_customer(cs_owner=CSM_A).name
+			for begins, ends in terms:
+				make_contract(name, add_days(today, begins), add_days(today, ends))
+			if churned:
+				frappe.db.set_value("Customer", name, "cs_lifecycle_stage", "Churned")
+			made[label] = name
+
+		customer("renewed", [(-400, -35), (-34, 330)])
+		customer("overlap", [(-300, -20), (-310, 200)])  # the second started first: no renewal
+		customer("same start", [(-300, -20), (-300, 200)])  # a later end alone is no renewal
+		customer("churned", [(-700, -340), (-339, -30)], churned=True)  # renewed once, then churned
+		customer("churned long ago", [(-900, -500)], churned=True)  # its end is before the period
+		customer("single", [(-200, -5)])  # one contract, no outcome
+		customer("renewed before", [(-800, -400), (-399, -380)])  # both ends before the period
+
+		scope = reports.CustomerScope(CSM_A, None, None, True)
+		names = set(made.values())
+		read = queries.submitted_contracts(reports.customers_in_scope(scope, True), start, end)
+		self.assertEqual(set(read), {made["renewed"], made["churned"]})
+		every = {}
+		for row in frappe.get_all(
+			"Contract",
+			filters={"party_name": ("in", sorted(names)), "docstatus": 1},
+			fields=["party_name", "start_date", "end_date"],
+		):
+			every.setdefault(row.party_name, []).append((getdate(row.start_date), getdate(row.end_date)))
+		churned = {made["churned"], made["churned long ago"]}
+		expected = engine.outcome_events(every, churned, start, end)
+		self.assertEqual(
+			engine.outcome_events(read, queries.churned_customers(None) & names, start, end), expected
+		)
+		self.assertEqual(
+			[(ev["customer"], ev["outcome"]) for ev in expected],
+			[
+				(made["churned"], engine.RENEWED),
+				(made["renewed"], engine.RENEWED),
+				(made["churned"], engine.CHURNED),
+			],
+		)
+		# the whole book (no scope) finds the same for these customers
+		whole = queries.submitted_contracts(None, start, end)
+		self.assertEqual(
+			{k: sorted(v) for k, v in whole.items() if k in names}, {k: sorted(v) for k, v in read.items()}
+		)
+
+
 class TestHistoryKeptForTheBacktest(ReportTestCase):
 	def test_pruning_keeps_the_monthly_rows_the_lookbacks_read(self):
 		today = getdate(nowdate())

@@ -119,39 +119,66 @@ def retention(prev: dict[str, float], curr: dict[str, float]) -> dict:
 	NRR = (S + E - C - L) / S, in percent; both None when S is 0. Customers new in the later
 	window count in neither.
 	"""
-	starting = expansion = contraction = churn = 0.0
-	cohort = churned = expanded = contracted = 0
+	totals = [0] * len(COMPONENTS)
 	for customer, before in prev.items():
-		if not is_number(before) or before <= 0:
+		if not is_number(before):
 			continue
-		after = float(curr.get(customer) or 0) if is_number(curr.get(customer)) else 0.0
-		before = float(before)
-		cohort += 1
-		starting += before
-		if after <= 0:
-			churn += before
-			churned += 1
-		elif after > before:
-			expansion += after - before
-			expanded += 1
-		elif after < before:
-			contraction += before - after
-			contracted += 1
+		after = curr.get(customer)
+		for i, value in enumerate(
+			customer_components(float(before), float(after) if is_number(after) else 0.0)
+		):
+			totals[i] += value
+	return retention_figures(dict(zip(COMPONENTS, totals, strict=True)))
+
+
+# What one customer adds to a period's retention (summed over customers, the report's figures):
+COMPONENTS = (
+	"customers",
+	"starting_revenue",
+	"expansion",
+	"contraction",
+	"churn",
+	"churned_customers",
+	"expanded_customers",
+	"contracted_customers",
+)
+
+
+def customer_components(before: float, after: float) -> tuple:
+	"""One customer's part of a period's retention (`COMPONENTS`, in order), from its revenue in the
+	earlier and later windows: nothing unless `before` is above 0 (it is then in the cohort)."""
+	if before <= 0:
+		return (0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0)
+	if after <= 0:
+		return (1, before, 0.0, 0.0, before, 1, 0, 0)
+	if after > before:
+		return (1, before, after - before, 0.0, 0.0, 0, 1, 0)
+	if after < before:
+		return (1, before, 0.0, before - after, 0.0, 0, 0, 1)
+	return (1, before, 0.0, 0.0, 0.0, 0, 0, 0)
+
+
+def retention_figures(totals: dict) -> dict:
+	"""The report's row from the summed `COMPONENTS` (any customers' sum: a roll-up's too)."""
+	starting = float(totals.get("starting_revenue") or 0)
+	expansion = float(totals.get("expansion") or 0)
+	contraction = float(totals.get("contraction") or 0)
+	churn = float(totals.get("churn") or 0)
 	if starting > 0:
 		grr = 100.0 * (starting - contraction - churn) / starting
 		nrr = 100.0 * (starting + expansion - contraction - churn) / starting
 	else:
 		grr = nrr = None
 	return {
-		"customers": cohort,
+		"customers": int(totals.get("customers") or 0),
 		"starting_revenue": round2(starting),
 		"expansion": round2(expansion),
 		"contraction": round2(contraction),
 		"churn": round2(churn),
 		"ending_revenue": round2(starting + expansion - contraction - churn),
-		"churned_customers": churned,
-		"expanded_customers": expanded,
-		"contracted_customers": contracted,
+		"churned_customers": int(totals.get("churned_customers") or 0),
+		"expanded_customers": int(totals.get("expanded_customers") or 0),
+		"contracted_customers": int(totals.get("contracted_customers") or 0),
 		"grr": None if grr is None else round2(grr),
 		"nrr": None if nrr is None else round2(nrr),
 	}

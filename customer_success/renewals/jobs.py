@@ -36,3 +36,22 @@ def revenue_rollup():
 	from customer_success.renewals import service
 
 	return service.reconcile_revenue_rollup(commit=True)
+
+
+def queue_retention_rollup():
+	"""00:10: Revenue Retention's roll-up reconciled, with today's point added (long queue, one at a
+	time); until it is done the report computes today's point live."""
+	frappe.enqueue(
+		"customer_success.renewals.jobs.retention_rollup",
+		queue="long",
+		job_id="customer_success.renewals.jobs.retention_rollup",
+		deduplicate=True,
+		timeout=3600,
+	)
+
+
+def retention_rollup():
+	"""Nightly (and after migrate): the retention roll-up made equal to the ledger."""
+	from customer_success.renewals import service
+
+	return service.reconcile_retention_rollup(commit=True)

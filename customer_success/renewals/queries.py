@@ -962,9 +962,27 @@ def forecast_rows(filters: dict, csm: str | None) -> list[dict]:
 
 def invoices_and_contracts(filters: dict, csm: str | None) -> tuple[list[dict], dict[str, list[dict]]]:
 	"""Submitted Sales Invoices (not credit notes) posted in the period, of customers in the report's
-	scope, with every submitted contract of their customer (the engine decides which covers)."""
+	scope, that no signed contract of their customer covers (the leaks: the covered ones never leave
+	the database), with every submitted contract of their customer (the engine decides which covers)."""
+	from pypika.terms import ExistsCriterion
+
 	invoice = frappe.qb.DocType("Sales Invoice")
 	customer = frappe.qb.DocType("Customer")
+	signed = frappe.qb.DocType("Contract").as_("signed")
+	# `engine.covering_contract` over the signed contracts, in SQL: start and end included, an open
+	# end (or start) runs for ever
+	covered = ExistsCriterion(
+		frappe.qb.from_(signed)
+		.select(signed.name)
+		.where(
+			(signed.party_type == "Customer")
+			& (signed.docstatus == 1)
+			& (signed.party_name == invoice.customer)
+			& (signed.is_signed == 1)
+			& (signed.start_date.isnull() | (signed.start_date <= invoice.posting_date))
+			& (signed.end_date.isnull() | (signed.end_date >= invoice.posting_date))
+		)
+	)
 	invoices = (
 		frappe.qb.from_(invoice)
 		.join(customer)
@@ -983,26 +1001,32 @@ def invoices_and_contracts(filters: dict, csm: str | None) -> tuple[list[dict], 
 			& (invoice.is_return == 0)
 			& invoice.posting_date[getdate(filters["from_date"]) : getdate(filters["to_date"])]
 			& customer_filter_condition(customer, filters, csm)
+			& covered.negate()
 		)
 		.orderby(invoice.posting_date)
 		.run(as_dict=True)
 	)
 	contract = frappe.qb.DocType("Contract")
 	contracts = defaultdict(list)
-	for row in (
-		frappe.qb.from_(contract)
-		.select(
-			contract.name, contract.party_name, contract.start_date, contract.end_date, contract.is_signed
-		)
-		.where(
-			(contract.party_type == "Customer")
-			& (contract.docstatus == 1)
-			& contract.party_name.isin(sorted({i.customer for i in invoices}) or [""])
-		)
-		.run(as_dict=True)
-	):
-		contracts[row.party_name].append(row)
+	names = sorted({i.customer for i in invoices})
+	for start in range(0, len(names), CONTRACT_BATCH):
+		for row in (
+			frappe.qb.from_(contract)
+			.select(
+				contract.name, contract.party_name, contract.start_date, contract.end_date, contract.is_signed
+			)
+			.where(
+				(contract.party_type == "Customer")
+				& (contract.docstatus == 1)
+				& contract.party_name.isin(names[start : start + CONTRACT_BATCH])
+			)
+			.run(as_dict=True)
+		):
+			contracts[row.party_name].append(row)
 	return invoices, contracts
+
+
+CONTRACT_BATCH = 5000
 
 
 def contracts_without_renewal(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:
@@ -1033,6 +1057,41 @@ def contracts_without_renewal(start: date, end: date, filters: dict, csm: str | 
 		.orderby(contract.end_date)
 		.run(as_dict=True)
 	)
+
+
+def subscriptions_without_renewal(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:
+	"""Live customer subscriptions of the report's customers whose renewal term (`subscription_rows`:
+	its End Date, or a yearly evergreen one's current billing period) ends from `start` to `end` with
+	no Renewal for that term: what the nightly job would make a renewal for, or has not yet."""
+	sub = frappe.qb.DocType("Subscription")
+	customer = frappe.qb.DocType("Customer")
+	names = (
+		frappe.qb.from_(sub)
+		.join(customer)
+		.on(customer.name == sub.party)
+		.select(sub.name)
+		.where(
+			(sub.party_type == "Customer")
+			& sub.status.isin(engine.LIVE_SUBSCRIPTION_STATUSES)
+			& (sub.end_date[start:end] | (sub.end_date.isnull() & sub.current_invoice_end[start:end]))
+			& customer_filter_condition(customer, filters, csm)
+		)
+		.run(pluck=True)
+	)
+	if not names:
+		return []
+	rows = subscriptions_ending(start, end, names)
+	people = {
+		row.name: row
+		for row in frappe.qb.from_(customer)
+		.select(customer.name, customer.customer_name, customer.cs_owner)
+		.where(customer.name.isin(sorted({row.customer for row in rows}) or [""]))
+		.run(as_dict=True)
+	}
+	for row in rows:
+		person = people.get(row.customer) or frappe._dict()
+		row.customer_name, row.csm = person.get("customer_name"), person.get("cs_owner")
+	return rows
 
 
 def auto_renewals_with_notice(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:
@@ -1213,3 +1272,184 @@ def rolled_up_revenue_by_csm(from_date: date, to_date: date, csm: str | None) ->
 		.groupby(table.csm, table.company)
 		.run()
 	)
+
+
+# --- the retention roll-up: Revenue Retention's components per point and CS Owner ------------------
+# `cs_retention_period` (the points held; complete once reconciled), `cs_retention_customer` (each
+# customer's revenue in a point's two windows, all companies, and the CS Owner its part is counted
+# under) and `cs_retention_point` (the summed `engine.COMPONENTS` per point and CS Owner). A
+# customer's rows are written only under its Customer row lock, so its old part is known exactly;
+# the point sums are kept by adding differences, so different customers' writers commute.
+
+RETENTION_PERIODS = "cs_retention_period"
+RETENTION_CUSTOMERS = "cs_retention_customer"
+RETENTION_POINTS = "cs_retention_point"
+
+
+def retention_periods() -> dict[date, bool]:
+	"""{point T held: complete}."""
+	return {
+		getdate(day): bool(complete)
+		for day, complete in frappe.db.sql(f"select `period_end`, `complete` from `{RETENTION_PERIODS}`")
+	}
+
+
+def add_retention_periods(days: list[date]):
+	if days:
+		frappe.db.sql(
+			f"insert ignore into `{RETENTION_PERIODS}` (`period_end`, `complete`) values "
+			+ ", ".join(["(%s, 0)"] * len(days)),
+			list(days),
+		)
+
+
+def drop_retention_periods(days: list[date]):
+	if not days:
+		return
+	for table in (RETENTION_PERIODS, RETENTION_CUSTOMERS, RETENTION_POINTS):
+		frappe.db.sql(f"delete from `{table}` where `period_end` in %s", (tuple(days),))
+
+
+def mark_retention_periods_complete(days: list[date]):
+	if days:
+		frappe.db.sql(
+			f"update `{RETENTION_PERIODS}` set `complete` = 1 where `period_end` in %s", (tuple(days),)
+		)
+
+
+def lock_customers(names: list[str]) -> dict[str, str]:
+	"""{customer: CS Owner ('' for none)}, read with the rows locked (the latest committed values):
+	the retention roll-up's writers of these customers wait for each other."""
+	if not names:
+		return {}
+	rows = frappe.db.sql(
+		"select `name`, ifnull(`cs_owner`, '') from `tabCustomer` where `name` in %s for update",
+		(tuple(names),),
+	)
+	return dict(rows)
+
+
+def ledger_retention_values(names: list[str], points: list[date]) -> dict[tuple[str, date], tuple]:
+	"""{(customer, T): (revenue in T's earlier window, in its later one)} afresh from the ledger for
+	these customers (submitted Sales Invoices, credit notes netted, every company), pairs of 0 left out."""
+	if not names or not points:
+		return {}
+	invoice = frappe.qb.DocType("Sales Invoice")
+	windows = [engine.retention_windows(point) for point in points]
+	columns = []
+	for i, ((p_first, p_last), (c_first, c_last)) in enumerate(windows):
+		for key, first, last in ((f"p{i}", p_first, p_last), (f"c{i}", c_first, c_last)):
+			columns.append(
+				Sum(Case().when(invoice.posting_date[first:last], invoice.base_net_total).else_(0)).as_(key)
+			)
+	rows = (
+		frappe.qb.from_(invoice)
+		.select(invoice.customer, *columns)
+		.where(
+			(invoice.docstatus == 1)
+			& invoice.customer.isin(names)
+			& invoice.posting_date[min(w[0][0] for w in windows) : max(w[1][1] for w in windows)]
+		)
+		.groupby(invoice.customer)
+		.run(as_dict=True)
+	)
+	found = {}
+	for row in rows:
+		for i, point in enumerate(points):
+			prev, curr = row[f"p{i}"] or 0, row[f"c{i}"] or 0
+			if prev or curr:
+				found[(row.customer, point)] = (prev, curr)
+	return found
+
+
+def stored_retention_values(
+	names: list[str], points: list[date] | None = None
+) -> dict[tuple[str, date], tuple]:
+	"""{(customer, T): (prev, curr, csm)} as the roll-up holds them (read under the customers' lock)."""
+	if not names:
+		return {}
+	query = f"select `customer`, `period_end`, `prev`, `curr`, `csm` from `{RETENTION_CUSTOMERS}` where `customer` in %(names)s"
+	if points is not None:
+		if not points:
+			return {}
+		query += " and `period_end` in %(points)s"
+	rows = frappe.db.sql(query, {"names": tuple(names), "points": tuple(points or ())})
+	return {(customer, getdate(day)): (prev, curr, csm) for customer, day, prev, curr, csm in rows}
+
+
+def write_retention_values(rows: list[tuple], batch: int = 1000):
+	"""Set [(customer, T, csm, prev, curr)] (a pair of 0 deletes the row)."""
+	gone = [(customer, day) for customer, day, _csm, prev, curr in rows if not prev and not curr]
+	kept = [row for row in rows if row[3] or row[4]]
+	for start in range(0, len(kept), batch):
+		part = kept[start : start + batch]
+		frappe.db.sql(
+			f"insert into `{RETENTION_CUSTOMERS}` (`customer`, `period_end`, `csm`, `prev`, `curr`) values "
+			+ ", ".join(["(%s, %s, %s, %s, %s)"] * len(part))
+			+ " on duplicate key update `csm` = values(`csm`), `prev` = values(`prev`), `curr` = values(`curr`)",
+			[value for row in part for value in row],
+		)
+	for customer, day in gone:
+		frappe.db.sql(
+			f"delete from `{RETENTION_CUSTOMERS}` where `customer` = %s and `period_end` = %s",
+			(customer, day),
+		)
+
+
+def add_retention_components(deltas: dict[tuple[date, str], list], batch: int = 500):
+	"""Add {(T, csm): [`engine.COMPONENTS` differences]} to the point sums."""
+	cells = [(day, csm, *values) for (day, csm), values in deltas.items() if any(values)]
+	names = ", ".join(f"`{c}`" for c in engine.COMPONENTS)
+	update = ", ".join(f"`{c}` = `{c}` + values(`{c}`)" for c in engine.COMPONENTS)
+	row_sql = "(" + ", ".join(["%s"] * (2 + len(engine.COMPONENTS))) + ")"
+	for start in range(0, len(cells), batch):
+		part = cells[start : start + batch]
+		frappe.db.sql(
+			f"insert into `{RETENTION_POINTS}` (`period_end`, `csm`, {names}) values "
+			+ ", ".join([row_sql] * len(part))
+			+ f" on duplicate key update {update}",
+			[value for cell in part for value in cell],
+		)
+
+
+def rolled_up_retention(points: list[date], csm: str | None) -> dict[date, dict]:
+	"""{T: {component: sum}} of the points asked for, of `csm`'s book (None: everyone)."""
+	if not points:
+		return {}
+	sums = ", ".join(f"sum(`{c}`)" for c in engine.COMPONENTS)
+	query = f"select `period_end`, {sums} from `{RETENTION_POINTS}` where `period_end` in %(points)s"
+	if csm is not None:
+		query += " and `csm` = %(csm)s"
+	rows = frappe.db.sql(query + " group by `period_end`", {"points": tuple(points), "csm": csm or ""})
+	found = {point: dict.fromkeys(engine.COMPONENTS, 0) for point in points}
+	for day, *values in rows:
+		found[getdate(day)] = dict(zip(engine.COMPONENTS, values, strict=True))
+	return found
+
+
+def customer_batch(lo: str | None, limit: int) -> list[str]:
+	"""The next `limit` customers by name after `lo`, for the reconciliation's batches (every
+	customer: one whose invoices were all cancelled may still hold rows)."""
+	customer = frappe.qb.DocType("Customer")
+	query = frappe.qb.from_(customer).select(customer.name).orderby(customer.name).limit(limit)
+	if lo is not None:
+		query = query.where(customer.name > lo)
+	return query.run(pluck=True)
+
+
+def invoiced_companies() -> list[str]:
+	"""The companies with submitted revenue (from the revenue roll-up, a small table)."""
+	return frappe.db.sql_list(f"select distinct `company` from `{REVENUE_ROLLUP}` where `invoices` != 0")
+
+
+def retention_orphans() -> list[str]:
+	"""Customers the retention roll-up holds rows of that no longer exist (deleted, merged away)."""
+	return frappe.db.sql_list(
+		f"""select distinct r.`customer` from `{RETENTION_CUSTOMERS}` r
+		left join `tabCustomer` c on c.`name` = r.`customer` where c.`name` is null"""
+	)
+
+
+def first_revenue_day() -> date | None:
+	day = frappe.db.sql(f"select min(`posting_date`) from `{REVENUE_ROLLUP}` where `invoices` != 0")[0][0]
+	return getdate(day) if day else None

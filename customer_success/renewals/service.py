@@ -20,6 +20,7 @@ Nightly, under one lock:
 A contract or checkpoint whose data breaks goes to the Error Log; the rest go on.
 """
 
+from collections import defaultdict
 from datetime import date
 
 import frappe
@@ -765,11 +766,13 @@ REVENUE_ROLLUP_LOCK = "customer_success:revenue_rollup"
 def invoice_submitted(invoice: str):
 	"""Sales Invoice on_submit (a credit note too: its negative total nets)."""
 	queries.add_invoice_to_rollup(invoice, 1)
+	retention_invoice_changed(invoice, 1)
 
 
 def invoice_cancelled(invoice: str):
 	"""Sales Invoice on_cancel: what its submit added comes out."""
 	queries.add_invoice_to_rollup(invoice, -1)
+	retention_invoice_changed(invoice, -1)
 
 
 def customer_book_changed(customer: str, old_csm: str | None, old_disabled, new_csm, new_disabled):
@@ -778,6 +781,8 @@ def customer_book_changed(customer: str, old_csm: str | None, old_disabled, new_
 	if (old_csm or "") == (new_csm or "") and bool(old_disabled) == bool(new_disabled):
 		return
 	queries.move_customer_revenue(customer, old_csm, old_disabled, new_csm, new_disabled)
+	if (old_csm or "") != (new_csm or ""):
+		change_customer_retention(customer)
 
 
 def reconcile_revenue_rollup(commit: bool = False) -> dict:
@@ -812,3 +817,172 @@ def reconcile_revenue_rollup(commit: bool = False) -> dict:
 def rolled_up_revenue_by_csm(from_date, to_date, csm: str | None) -> list[tuple]:
 	"""[(csm or '', company, net revenue)] of the active customers, from the roll-up."""
 	return queries.rolled_up_revenue_by_csm(from_date, to_date, csm)
+
+
+# --- the retention roll-up (setup/rollups.py: cs_retention_period, _customer, _point) --------------
+# Revenue Retention's components (`engine.COMPONENTS`) per point T and CS Owner, for the month ends
+# of the last RETENTION_MONTHS months and today. Each customer's part is computed from its own
+# revenue in T's two windows, held beside it with the CS Owner it is counted under; whoever changes
+# a customer's part (an invoice submitted or cancelled, the customer moved to another book, the
+# nightly reconciliation) first locks that customer's row, so it reads its latest part and replaces
+# it exactly, and adds only the difference to the point sums (so writers of different customers
+# commute). The report reads a point from it when the point is complete (reconciled since it was
+# added) and the filters are ones it holds (a CSM or none; every company, when one company's
+# revenue in its own currency is all there is); anything else it computes live, as before.
+
+RETENTION_ROLLUP_LOCK = "customer_success:retention_rollup"
+RETENTION_MONTHS = 36
+RETENTION_BATCH = 2000
+
+
+def retention_points_to_hold(today: date) -> list[date]:
+	"""The month ends of the last RETENTION_MONTHS months to today, and today (the report's default last
+	point), from the month of the first revenue on."""
+	first = queries.first_revenue_day()
+	if not first:
+		return []
+	points, month = [], engine.month_end(engine.add_months(today.replace(day=1), -RETENTION_MONTHS))
+	while month < today:
+		if month >= first:
+			points.append(month)
+		month = engine.month_end(engine.add_months(month.replace(day=1), 1))
+	return [*points, today]
+
+
+def change_customer_retention(customer: str, changes: dict[date, tuple] | None = None):
+	"""Replace the customer's part at each point held: its revenue moved by `changes` ({T: (earlier
+	window's change, later window's)}), or (None) only counted under its current CS Owner. Under the
+	customer's row lock."""
+	owners = queries.lock_customers([customer])
+	if customer not in owners:
+		return
+	owner = owners[customer]
+	held = list(queries.retention_periods())
+	points = held if changes is None else [p for p in held if p in changes]
+	stored = queries.stored_retention_values([customer], points)
+	rows, deltas = [], defaultdict(lambda: [0] * len(engine.COMPONENTS))
+	for point in points:
+		prev, curr, csm = stored.get((customer, point), (0, 0, owner))
+		new_prev, new_curr = prev, curr
+		if changes is not None:
+			new_prev, new_curr = prev + changes[point][0], curr + changes[point][1]
+		if (new_prev, new_curr, owner) == (prev, curr, csm):
+			continue
+		add_part(deltas[(point, csm)], float(prev), float(curr), -1)
+		add_part(deltas[(point, owner)], float(new_prev), float(new_curr), 1)
+		rows.append((customer, point, owner, new_prev, new_curr))
+	queries.write_retention_values(rows)
+	queries.add_retention_components(deltas)
+
+
+def add_part(totals: list, prev: float, curr: float, sign: int):
+	for i, value in enumerate(engine.customer_components(prev, curr)):
+		totals[i] += sign * value
+
+
+def retention_invoice_changed(invoice: str, sign: int):
+	"""A Sales Invoice submitted (1) or cancelled (-1): its customer's part at every point whose windows
+	hold its posting date."""
+	row = frappe.db.get_value(
+		"Sales Invoice", invoice, ["customer", "posting_date", "base_net_total"], as_dict=True
+	)
+	if not row or not row.customer:
+		return
+	day, amount = getdate(row.posting_date), sign * (row.base_net_total or 0)
+	changes = {}
+	for point in queries.retention_periods():
+		(p_first, p_last), (c_first, c_last) = engine.retention_windows(point)
+		if p_first <= day <= p_last:
+			changes[point] = (amount, 0)
+		elif c_first <= day <= c_last:
+			changes[point] = (0, amount)
+	if changes and amount:
+		change_customer_retention(row.customer, changes)
+
+
+def reconcile_retention_rollup(today: date | None = None, commit: bool = False) -> dict:
+	"""Make the retention roll-up equal the ledger: the points to hold added (and a past day's "today"
+	dropped), then every customer's part read afresh, in batches each under its customers' row
+	locks, and only the differences written; then the points are complete. Idempotent; under a lock
+	(a second run skips); an invoice submitted meanwhile waits for its customer's batch, or finds it
+	done."""
+	from customer_success.health.service import release_lock, take_lock
+
+	if not take_lock(RETENTION_ROLLUP_LOCK, 0):
+		return {"skipped": True}
+	try:
+		today = getdate(today or nowdate())
+		want = retention_points_to_hold(today)
+		held = queries.retention_periods()
+		queries.drop_retention_periods([day for day in held if day not in want])
+		queries.add_retention_periods([day for day in want if day not in held])
+		if commit:
+			frappe.db.commit()  # nosemgrep: the points held are known to the hooks before the reads
+		corrected, last = 0, None
+		while True:
+			batch = queries.customer_batch(last, RETENTION_BATCH)
+			if not batch:
+				break
+			last = batch[-1]
+			corrected += reconcile_retention_batch(batch, want)
+			if commit:
+				frappe.db.commit()  # nosemgrep: one batch of customers at a time, their locks released
+		for orphan in queries.retention_orphans():
+			corrected += reconcile_retention_batch([orphan], want, orphan=True)
+		queries.mark_retention_periods_complete(want)
+		if commit:
+			frappe.db.commit()  # nosemgrep: the points are complete
+		return {"points": len(want), "corrected": corrected}
+	finally:
+		release_lock(RETENTION_ROLLUP_LOCK)
+
+
+def reconcile_retention_customers(customers: list[str], commit: bool = False) -> int:
+	"""These customers' parts read afresh at the points held (after a bulk write of their CS Owner
+	that called no hook), in batches under their row locks."""
+	points = list(queries.retention_periods())
+	corrected = 0
+	for start in range(0, len(customers), RETENTION_BATCH):
+		corrected += reconcile_retention_batch(customers[start : start + RETENTION_BATCH], points)
+		if commit:
+			frappe.db.commit()  # nosemgrep: one batch of customers at a time, their locks released
+	return corrected
+
+
+def reconcile_retention_batch(customers: list[str], points: list[date], orphan: bool = False) -> int:
+	owners = {} if orphan else queries.lock_customers(customers)  # before the reads below
+	fresh = {} if orphan else queries.ledger_retention_values(customers, points)
+	stored = queries.stored_retention_values(customers)
+	rows, deltas = [], defaultdict(lambda: [0] * len(engine.COMPONENTS))
+	for key in fresh.keys() | stored.keys():
+		customer, point = key
+		owner = owners.get(customer, "")
+		prev, curr = fresh.get(key, (0, 0)) if point in points else (0, 0)
+		had_prev, had_curr, csm = stored.get(key, (0, 0, owner))
+		if (prev, curr, owner) == (had_prev, had_curr, csm):
+			continue
+		add_part(deltas[(point, csm)], float(had_prev), float(had_curr), -1)
+		add_part(deltas[(point, owner)], float(prev), float(curr), 1)
+		rows.append((customer, point, owner, prev, curr))
+	queries.write_retention_values(rows)
+	queries.add_retention_components(deltas)
+	return len(rows)
+
+
+def rolled_up_retention(points: list[date], filters: dict, csm: str | None) -> dict[date, dict]:
+	"""{T: the report's figures} of the points the roll-up answers for these filters (complete, and
+	filters it holds); the report computes the others live."""
+	if filters.get("tier") or filters.get("lifecycle_stage") or filters.get("customer"):
+		return {}
+	companies = queries.invoiced_companies()
+	if len(companies) > 1 or (filters.get("company") and companies and filters["company"] != companies[0]):
+		return {}
+	if companies and queries.rates_for(companies).get(companies[0], 1.0) != 1.0:
+		return {}
+	held = queries.retention_periods()
+	first = queries.first_revenue_day()
+	# a point before the first revenue has empty windows: nothing to read, held or not
+	ready = [point for point in points if held.get(point) or not first or point < first]
+	owner = csm or filters.get("csm") or None
+	sums = queries.rolled_up_retention(ready, owner)
+	return {point: engine.retention_figures(sums[point]) for point in ready}

@@ -259,6 +259,62 @@ class TestRevenueLeakage(RenewalTestCase):
 		frappe.set_user(CSM)
 		self.assertEqual(rows_of(revenue_leakage, csm=BOOK), [])
 
+	def test_a_csm_runs_it_through_the_desk_with_rows_of_her_book(self):
+		from frappe.desk.query_report import run
+
+		mine = make_customer(cs_owner=BOOK).name
+		bare = make_sales_invoice(mine, rate=700, posting_date=add_days(today(), -20))
+		frappe.set_user(BOOK)
+		result = run("Revenue Leakage", filters={}, ignore_prepared_report=True)
+		found = {(row["reference_doctype"], row["reference_name"]) for row in result["result"]}
+		self.assertIn(("Sales Invoice", bare.name), found)
+
+	def test_subscription_terms_ending_with_no_renewal_leak_too(self):
+		from customer_success.tests.utils import make_subscription, make_subscription_plan
+
+		customer = make_customer(cs_owner=BOOK).name
+		plan = make_subscription_plan(cost=1000)  # monthly: 12,000 a year by its plan
+		ending = make_subscription(customer, add_days(today(), -300), add_days(today(), 60), [(plan, 1)])
+		later = make_subscription(customer, add_days(today(), -10), add_days(today(), 400), [(plan, 1)])
+		monthly_evergreen = make_subscription(customer, add_days(today(), -100), None, [(plan, 1)])
+		yearly = make_subscription_plan(cost=6000, interval="Year")
+		evergreen_yearly = make_subscription(customer, add_days(today(), -200), None, [(yearly, 1)])
+		theirs = make_subscription(
+			make_customer(cs_owner=OTHER_CSM).name, add_days(today(), -300), add_days(today(), 30)
+		)
+		term_end = getdate(frappe.db.get_value("Subscription", evergreen_yearly.name, "current_invoice_end"))
+
+		def leaking():
+			return {
+				r["reference_name"]: r
+				for r in rows_of(
+					revenue_leakage,
+					from_date=add_days(today(), -30),
+					to_date=add_days(today(), 180),
+					csm=BOOK,
+					kind=revenue_leakage.NO_RENEWAL,
+				)
+				if r["reference_doctype"] == "Subscription"
+			}
+
+		rows = leaking()
+		self.assertEqual(set(rows), {ending.name, evergreen_yearly.name})  # not later, not the monthly one
+		self.assertNotIn(later.name, rows)
+		self.assertNotIn(monthly_evergreen.name, rows)
+		self.assertNotIn(theirs.name, rows, "another book's")
+		self.assertEqual(getdate(rows[ending.name]["date"]), getdate(add_days(today(), 60)))
+		self.assertAlmostEqual(rows[ending.name]["amount"], 12000.0)
+		self.assertEqual(getdate(rows[evergreen_yearly.name]["date"]), term_end)
+		self.assertAlmostEqual(rows[evergreen_yearly.name]["amount"], 6000.0)
+		self.assertEqual(rows[ending.name]["customer"], customer)
+		self.assertEqual(rows[ending.name]["csm"], BOOK)
+
+		# its renewal made, the term no longer leaks; a cancelled subscription is not live
+		service.create_subscription_renewals(today(), subscriptions=[ending.name])
+		self.assertEqual(set(leaking()), {evergreen_yearly.name})
+		frappe.db.set_value("Subscription", evergreen_yearly.name, "status", "Cancelled")
+		self.assertEqual(leaking(), {})
+
 
 class TestReportsOpenForTheirRoles(RenewalTestCase):
 	def test_each_report_runs_through_the_desk_for_a_csm_and_not_for_others(self):

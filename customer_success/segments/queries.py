@@ -3,6 +3,7 @@
 from datetime import date
 
 import frappe
+from frappe.query_builder import Case
 from frappe.query_builder.functions import Count, Max, Min, Sum
 from frappe.utils import add_days, getdate
 
@@ -257,19 +258,114 @@ def close_todos(todos: list[str], status: str = "Closed"):
 
 
 # --- segment performance -------------------------------------------------------------------------
+# Set-based over the book: the CSM's book is a condition on the Customer table joined in, never a
+# list of its names sent back to the database (100k names in an IN list took minutes).
 
 
-def customers_with_plans(names: list[str]) -> set[str]:
-	if not names:
-		return set()
+def book_condition(customer, csm: str | None):
+	return customer.name.isnotnull() if not csm else customer.cs_owner == csm
+
+
+def book_performance_rows(csm: str | None = None) -> list[dict]:
+	"""The active customers of `csm`'s book (None: everyone), as `active_customers` finds them (enabled,
+	not churned, with a submitted Sales Order, Sales Invoice or Contract), with their tier, segment,
+	health and whether a plan runs for them: one statement."""
+	from pypika.terms import ExistsCriterion
+
+	customer = frappe.qb.DocType("Customer")
+	order = frappe.qb.DocType("Sales Order")
+	invoice = frappe.qb.DocType("Sales Invoice")
+	contract = frappe.qb.DocType("Contract")
 	plan = frappe.qb.DocType("Success Plan")
-	return set(
-		frappe.qb.from_(plan)
-		.select(plan.customer)
-		.distinct()
-		.where(plan.status.isin(RUNNING_PLAN_STATUSES) & plan.customer.isin(names))
-		.run(pluck=True)
+	live = (
+		ExistsCriterion(
+			frappe.qb.from_(invoice)
+			.select(invoice.name)
+			.where((invoice.customer == customer.name) & (invoice.docstatus == 1))
+		)
+		| ExistsCriterion(
+			frappe.qb.from_(order)
+			.select(order.name)
+			.where((order.customer == customer.name) & (order.docstatus == 1))
+		)
+		| ExistsCriterion(
+			frappe.qb.from_(contract)
+			.select(contract.name)
+			.where(
+				(contract.party_type == "Customer")
+				& (contract.party_name == customer.name)
+				& (contract.docstatus == 1)
+			)
+		)
 	)
+	has_plan = ExistsCriterion(
+		frappe.qb.from_(plan)
+		.select(plan.name)
+		.where((plan.customer == customer.name) & plan.status.isin(RUNNING_PLAN_STATUSES))
+	)
+	return (
+		frappe.qb.from_(customer)
+		.select(
+			customer.name,
+			customer.cs_tier,
+			customer.cs_segment,
+			customer.cs_health_status,
+			customer.cs_health_score,
+			Case().when(has_plan, 1).else_(0).as_("has_plan"),  # an EXISTS takes no alias
+		)
+		.where(
+			(customer.disabled == 0)
+			& (customer.cs_lifecycle_stage.isnull() | (customer.cs_lifecycle_stage != "Churned"))
+			& book_condition(customer, csm)
+			& live
+		)
+		.run(as_dict=True)
+	)
+
+
+def book_revenue_windows(
+	windows: list[tuple[date, date]], csm: str | None = None, company: str | None = None
+) -> list[dict[str, float]]:
+	"""[{customer: net revenue posted in [first, last]}] for each window, of `csm`'s book (None: every
+	customer, disabled and churned ones included): submitted Sales Invoices in company currency,
+	credit notes netted; a customer is in a window's map when it has an invoice there. One grouped scan."""
+	invoice = frappe.qb.DocType("Sales Invoice")
+	condition = (
+		(invoice.docstatus == 1)
+		& (invoice.posting_date >= min(w[0] for w in windows))
+		& (invoice.posting_date <= max(w[1] for w in windows))
+	)
+	if company:
+		condition &= invoice.company == company
+	columns = []
+	for i, (first, last) in enumerate(windows):
+		inside = (invoice.posting_date >= first) & (invoice.posting_date <= last)
+		columns.append(Sum(Case().when(inside, invoice.base_net_total).else_(0)).as_(f"r{i}"))
+		columns.append(Sum(Case().when(inside, 1).else_(0)).as_(f"n{i}"))
+	query = frappe.qb.from_(invoice).select(invoice.customer, *columns)
+	if csm:
+		customer = frappe.qb.DocType("Customer")
+		query = query.join(customer).on(customer.name == invoice.customer)
+		condition &= book_condition(customer, csm)
+	found: list[dict[str, float]] = [{} for _window in windows]
+	for row in query.where(condition).groupby(invoice.customer).run(as_dict=True):
+		for i, target in enumerate(found):
+			if row[f"n{i}"]:
+				target[row.customer] = float(row[f"r{i}"] or 0)
+	return found
+
+
+def book_groups(csm: str | None = None) -> dict[str, dict]:
+	"""{customer: its tier and segment today} of `csm`'s book (None: every customer), disabled and
+	churned customers included."""
+	customer = frappe.qb.DocType("Customer")
+	rows = (
+		frappe.qb.from_(customer)
+		.select(customer.name, customer.cs_tier, customer.cs_segment)
+		.where(book_condition(customer, csm))
+		.run(as_dict=True)
+	)
+	return {row.name: row for row in rows}
 
 
 def segment_customer_counts() -> dict[str, int]:
@@ -282,35 +378,3 @@ def segment_customer_counts() -> dict[str, int]:
 		.run()
 	)
 	return dict(rows)
-
-
-def revenue_between(first: date, last: date, company: str | None = None) -> dict[str, float]:
-	"""{customer: net revenue with posting dates in [first, last]}: submitted Sales Invoices in
-	company currency, credit notes netted."""
-	invoice = frappe.qb.DocType("Sales Invoice")
-	query = (
-		frappe.qb.from_(invoice)
-		.select(invoice.customer, Sum(invoice.base_net_total))
-		.where((invoice.docstatus == 1) & (invoice.posting_date >= first) & (invoice.posting_date <= last))
-		.groupby(invoice.customer)
-	)
-	if company:
-		query = query.where(invoice.company == company)
-	return {name: float(total or 0) for name, total in query.run()}
-
-
-def customer_groups(names: list[str]) -> dict[str, dict]:
-	"""{customer: its tier, segment and CSM today}, disabled and churned customers included."""
-	if not names:
-		return {}
-	customer = frappe.qb.DocType("Customer")
-	found = {}
-	for i in range(0, len(names), UPDATE_BATCH):
-		rows = (
-			frappe.qb.from_(customer)
-			.select(customer.name, customer.cs_tier, customer.cs_segment, customer.cs_owner)
-			.where(customer.name.isin(names[i : i + UPDATE_BATCH]))
-			.run(as_dict=True)
-		)
-		found.update({row.name: row for row in rows})
-	return found

@@ -5,7 +5,7 @@ from datetime import date
 
 import frappe
 from frappe import _
-from frappe.utils import cint, getdate, nowdate
+from frappe.utils import add_days, cint, getdate, nowdate
 
 from customer_success.renewals import engine as renewals
 from customer_success.segments import engine, queries
@@ -193,10 +193,10 @@ def performance(
 	day: date, group_by: tuple[str, ...], company: str | None = None, csm: str | None = None
 ) -> list[dict]:
 	"""The Segment Performance rows, for a CSM's book or the whole team."""
-	book = [c for c in queries.active_customers() if not csm or c.cs_owner == csm]
-	names = [c.name for c in book]
-	revenue = queries.annual_revenue(day, company=company, customers=names)
-	with_plan = queries.customers_with_plans(names)
+	book = queries.book_performance_rows(csm)
+	# the year's revenue and both retention windows from one scan of the ledger
+	windows = [(add_days(day, -364), day), *renewals.retention_windows(getdate(day))]
+	revenue, prev, curr = queries.book_revenue_windows(windows, csm, company)
 	rows = [
 		{
 			"tier": c.cs_tier,
@@ -204,27 +204,25 @@ def performance(
 			"revenue": revenue.get(c.name, 0),
 			"score": c.cs_health_score,
 			"status": c.cs_health_status,
-			"has_plan": c.name in with_plan,
+			"has_plan": bool(c.has_plan),
 		}
 		for c in book
 	]
 	result = engine.segment_performance(rows, group_by)
-	add_retention(result, day, group_by, company, csm)
+	add_retention(result, group_by, prev, curr, csm)
 	return result
 
 
-def add_retention(rows: list[dict], day: date, group_by: tuple[str, ...], company, csm):
-	"""GRR and NRR per group at `day` (the renewals room's retention maths over the two twelve-month
-	windows), each customer in the group it is in today; a group whose customers all churned gets
-	a row of its own, so a segment that lost everyone is seen."""
-	(prev_first, prev_last), (curr_first, curr_last) = renewals.retention_windows(getdate(day))
-	prev = queries.revenue_between(prev_first, prev_last, company)
-	curr = queries.revenue_between(curr_first, curr_last, company)
-	people = queries.customer_groups(sorted(set(prev) | set(curr)))
+def add_retention(rows: list[dict], group_by: tuple[str, ...], prev: dict, curr: dict, csm):
+	"""GRR and NRR per group (the renewals room's retention maths over the two twelve-month windows
+	before the report's day: `prev` and `curr`, {customer: revenue}), each customer in the group it
+	is in today; a group whose customers all churned gets a row of its own, so a segment that lost
+	everyone is seen."""
+	people = queries.book_groups(csm) if prev or curr else {}
 	group_of = {
 		name: tuple(c.get(f"cs_{field}") or "" for field in group_by)
 		for name, c in people.items()
-		if not csm or c.cs_owner == csm
+		if name in prev or name in curr
 	}
 	by_group = {
 		key: renewals.retention(before, after)

@@ -38,6 +38,7 @@ def queue_rollup_build():
 	for method in (
 		"customer_success.renewals.jobs.revenue_rollup",
 		"customer_success.health.jobs.trend_rollup",
+		"customer_success.renewals.jobs.retention_rollup",
 		"customer_success.customer_success.book_counts.upkeep",
 	):
 		frappe.enqueue(

@@ -71,14 +71,70 @@ TABLES = {
 	""",
 }
 
+# Revenue Retention's roll-up (renewals.service: the retention roll-up). The points T it holds, each
+# complete once the reconciliation has read it; every customer's revenue in T's two windows and the
+# CS Owner its part was added under (written only under the customer's row lock); and the report's
+# components per point and CS Owner, kept by adding differences.
+TABLES.update(
+	{
+		"cs_retention_period": """
+			create table if not exists `cs_retention_period` (
+				`period_end` date not null,
+				`complete` tinyint not null default 0,
+				primary key (`period_end`)
+			) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
+		""",
+		"cs_retention_customer": """
+			create table if not exists `cs_retention_customer` (
+				`customer` varchar(140) not null,
+				`period_end` date not null,
+				`csm` varchar(140) not null default '',
+				`prev` decimal(21,9) not null default 0,
+				`curr` decimal(21,9) not null default 0,
+				primary key (`customer`, `period_end`)
+			) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
+		""",
+		"cs_retention_point": """
+			create table if not exists `cs_retention_point` (
+				`period_end` date not null,
+				`csm` varchar(140) not null default '',
+				`customers` int not null default 0,
+				`starting_revenue` decimal(30,9) not null default 0,
+				`expansion` decimal(30,9) not null default 0,
+				`contraction` decimal(30,9) not null default 0,
+				`churn` decimal(30,9) not null default 0,
+				`churned_customers` int not null default 0,
+				`expanded_customers` int not null default 0,
+				`contracted_customers` int not null default 0,
+				primary key (`period_end`, `csm`)
+			) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
+		""",
+	}
+)
+
+
+# Tables a reader takes as complete as soon as they exist: filled from the data in the same step
+# that creates them (one grouped scan each), so a site installed or upgraded onto an existing book
+# never reads an empty one while its first nightly fill is still to come. The others mark what they
+# hold as complete themselves (retention points, trend periods) and are computed live until then.
+FILL_ON_CREATE = {
+	"cs_revenue_by_csm_day": "customer_success.renewals.service.reconcile_revenue_rollup",
+	"cs_book_count": "customer_success.customer_success.book_counts.reconcile",
+}
+
 
 def make_tables():
-	"""Create the missing tables only: DDL commits the open transaction, and after_migrate runs in
-	tests' transactions too."""
+	"""Create the missing tables only (DDL commits the open transaction, and after_migrate runs in
+	tests' transactions too), and fill those readers take as complete at once."""
 	existing = existing_tables()
-	for table, ddl in TABLES.items():
-		if table not in existing:
-			frappe.db.sql_ddl(ddl)
+	created = [table for table in TABLES if table not in existing]
+	for table in created:
+		frappe.db.sql_ddl(TABLES[table])
+	if created:
+		frappe.local.cs_book_count_table = None  # book_counts.available() asks again
+	for table in created:
+		if table in FILL_ON_CREATE:
+			frappe.get_attr(FILL_ON_CREATE[table])()
 
 
 def remove_tables():

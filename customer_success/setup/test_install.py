@@ -50,6 +50,28 @@ class TestInstall(FrappeTestCase):
 		self.assertEqual(rollups.existing_tables(), set(rollups.TABLES))
 		self.assertTrue(all(table.startswith("cs_") for table in rollups.TABLES))
 
+	def test_a_rollup_read_as_complete_is_filled_when_its_table_is_made(self):
+		"""Installed or upgraded onto an existing book, the revenue and book roll-ups hold the site's
+		figures from the step that makes them, not from the first nightly fill: each equals a fresh
+		computation at once (a second fill corrects nothing)."""
+		from customer_success.customer_success import book_counts
+		from customer_success.renewals import queries as renewals
+		from customer_success.renewals import service as renewal_service
+
+		frappe.db.commit()  # nosemgrep: DDL below commits anyway; nothing of this test is left open
+		for table in rollups.FILL_ON_CREATE:
+			frappe.db.sql_ddl(f"drop table if exists `{table}`")  # our constant names
+		rollups.make_tables()
+		self.assertEqual(rollups.existing_tables(), set(rollups.TABLES))
+		self.assertEqual(book_counts.rolled_up(), book_counts.customer_figures())
+		self.assertEqual(
+			{key: value for key, value in renewals.revenue_cells_rolled_up().items() if any(value)},
+			{key: value for key, value in renewals.revenue_cells_from_ledger().items() if any(value)},
+		)
+		self.assertEqual(book_counts.reconcile()["corrected"], 0)
+		self.assertEqual(renewal_service.reconcile_revenue_rollup()["corrected"], 0)
+		frappe.db.commit()  # nosemgrep: the refilled tables stay, as they were before this test
+
 	def test_field_removal_drops_the_fields_it_is_given_and_their_columns_only(self):
 		"""The column-dropping half of uninstall, on a probe field of its own (the full uninstall is
 		checked by .ci/run on its throw-away site, against the site's footprint before the install)."""

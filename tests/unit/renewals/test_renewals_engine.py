@@ -278,3 +278,37 @@ def test_covering_contract_and_the_last_one_ended():
 def test_notice_date():
 	assert e.notice_date(date(2026, 12, 31), 30) == date(2026, 12, 1)
 	assert e.notice_date(date(2026, 12, 31), None) == date(2026, 12, 31)
+
+
+@given(
+	st.dictionaries(
+		st.sampled_from("abcdefgh"),
+		st.tuples(
+			st.integers(min_value=-500, max_value=5000).map(float),
+			st.integers(min_value=-500, max_value=5000).map(float),
+		),
+		max_size=8,
+	),
+	st.lists(st.sampled_from("abcdefgh"), max_size=8),
+)
+def test_a_rollups_summed_customer_parts_give_the_reports_figures(revenue, split):
+	"""The retention roll-up sums `customer_components` per CS Owner and point; summed over any split
+	of the customers (here: two books), they give exactly what `retention` gives for all of them."""
+	prev = {c: before for c, (before, _after) in revenue.items()}
+	curr = {c: after for c, (_before, after) in revenue.items() if after}
+	books = [dict.fromkeys(e.COMPONENTS, 0), dict.fromkeys(e.COMPONENTS, 0)]
+	for customer, (before, after) in revenue.items():
+		book = books[customer in split]
+		for name, value in zip(e.COMPONENTS, e.customer_components(before, after), strict=True):
+			book[name] += value
+	totals = {name: books[0][name] + books[1][name] for name in e.COMPONENTS}
+	assert e.retention_figures(totals) == e.retention(prev, curr)
+
+
+def test_customer_components_one_of_each_kind():
+	assert e.customer_components(0, 500) == (0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0)  # new: in no cohort
+	assert e.customer_components(1000, 0) == (1, 1000, 0.0, 0.0, 1000, 1, 0, 0)  # churn
+	assert e.customer_components(1000, -50) == (1, 1000, 0.0, 0.0, 1000, 1, 0, 0)  # credited away
+	assert e.customer_components(1000, 1500) == (1, 1000, 500, 0.0, 0.0, 0, 1, 0)
+	assert e.customer_components(1000, 800) == (1, 1000, 0.0, 200, 0.0, 0, 0, 1)
+	assert e.customer_components(1000, 1000) == (1, 1000, 0.0, 0.0, 0.0, 0, 0, 0)  # flat

@@ -4,13 +4,15 @@
   customer's last contract ended, with no signed contract covering its date.
 - Invoiced without a Signed Contract: an invoice no signed (submitted, "Signed" ticked) contract
   of the customer covers, and no earlier contract of the customer has ended.
-- Ending with No Renewal: a submitted contract ending from today (or From Date, if later) to To
-  Date with no Renewal record for that term.
+- Ending with No Renewal: a submitted contract, or a live subscription's renewal term (its End
+  Date, or a yearly evergreen subscription's current billing period: the terms the nightly job
+  makes renewals for), ending from today (or From Date, if later) to To Date with no Renewal record
+  for that term.
 - Auto-Renewal Notice Near: a contract marked "Renews Automatically" whose notice date (End Date
   minus "Notice Period (Days)") falls from today to today + the days set in Customer Success
   Settings ("Warn of Auto-Renewal Notice").
-Invoices are dated From Date to To Date; amounts in company currency (contracts: their annualised
-revenue at stake, as a renewal takes it).
+Invoices are dated From Date to To Date; amounts in company currency (contracts and subscriptions:
+their annualised revenue at stake, as a renewal takes it).
 """
 
 from collections import Counter, defaultdict
@@ -45,6 +47,9 @@ def execute(filters: dict | None = None):
 		if start <= filters.to_date:
 			data += contract_rows(
 				NO_RENEWAL, queries.contracts_without_renewal(start, filters.to_date, filters, csm), today
+			)
+			data += subscription_rows(
+				queries.subscriptions_without_renewal(start, filters.to_date, filters, csm), today
 			)
 	if not kind or kind == NOTICE:
 		rows = queries.auto_renewals_with_notice(
@@ -124,6 +129,30 @@ def contract_rows(kind: str, contracts: list[dict], today) -> list[dict]:
 	return rows
 
 
+def subscription_rows(subscriptions: list[dict], today) -> list[dict]:
+	if not subscriptions:
+		return []
+	worth = queries.subscription_worth(subscriptions, today)
+	return [
+		{
+			"kind": NO_RENEWAL,
+			"customer": sub.customer,
+			"customer_name": sub.customer_name,
+			"csm": sub.csm,
+			"reference_doctype": "Subscription",
+			"reference_name": sub.name,
+			"date": getdate(sub.term_end),
+			"amount": worth.get(sub.name, (0.0, ""))[0],
+			"contract": None,
+			"contract_end": None,
+			"detail": _("No renewal record for this subscription term (ends {0})").format(
+				frappe.format(sub.term_end, "Date")
+			),
+		}
+		for sub in subscriptions
+	]
+
+
 def columns() -> list[dict]:
 	return [
 		{"fieldname": "kind_label", "label": _("Leak"), "fieldtype": "Data", "width": 220},
@@ -136,10 +165,11 @@ def columns() -> list[dict]:
 		},
 		{"fieldname": "csm", "label": _("CSM"), "fieldtype": "Link", "options": "User", "width": 150},
 		{
+			# Data, not a Link to DocType: the desk checks a CSM's read permission on every linked
+			# doctype of a report's rows, and a CSM cannot read DocType
 			"fieldname": "reference_doctype",
 			"label": _("Document Type"),
-			"fieldtype": "Link",
-			"options": "DocType",
+			"fieldtype": "Data",
 			"width": 110,
 		},
 		{
@@ -173,7 +203,7 @@ def message() -> str:
 	return "<p>{}</p>".format(
 		frappe.utils.escape_html(
 			_(
-				"Invoices (From Date to To Date) with no signed contract covering their date: after the customer's last contract expired, or with no signed contract at all. Contracts ending by To Date with no renewal record. Contracts that renew automatically whose notice date is within the days set in Customer Success Settings. Amounts in company currency; a contract's amount is its annualised revenue at stake."
+				"Invoices (From Date to To Date) with no signed contract covering their date: after the customer's last contract expired, or with no signed contract at all. Contracts and subscription terms ending by To Date with no renewal record. Contracts that renew automatically whose notice date is within the days set in Customer Success Settings. Amounts in company currency; a contract's amount is its annualised revenue at stake."
 			)
 		)
 	)

@@ -31,8 +31,13 @@ def execute(filters: dict | None = None):
 			_("Choose a shorter period: at most {0} points (it has {1}).").format(MAX_POINTS, len(points)),
 			title=_("Too Many Periods"),
 		)
-	revenue = queries.retention_revenue(points, filters, csm)
-	data = [{"period_end": point, **engine.retention(*revenue[point])} for point in points]
+	# the points the retention roll-up holds for these filters from it; the others from the ledger
+	rolled = service.rolled_up_retention(points, filters, csm)
+	revenue = queries.retention_revenue([p for p in points if p not in rolled], filters, csm)
+	data = [
+		{"period_end": point, **(rolled[point] if point in rolled else engine.retention(*revenue[point]))}
+		for point in points
+	]
 	return columns(), data, message(), chart(data), summary(data)
 
 
