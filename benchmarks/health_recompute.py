@@ -25,8 +25,9 @@ night that raises the book's alerts (up to --alerts-raise-limit customers); then
 steady-state night (the alerts open, found, compared). Each worker also times its share of the
 rules (the hook's own seconds, summed). --alerts-standalone adds the whole-book pass on its own in
 one process (the path of a range whose chunk failed, and of "Check Alerts"), nothing written.
---alerts-moved adds a night where every open alert's evidence changed and is rewritten (on a real
-book the counters in the evidence move every day). The rules are timed on the 2-worker run's
+--alerts-moved adds a night where every open alert's evidence changed and is rewritten (the upper
+bound: the evidence holds dates, not day counts, so on a real book only the alerts whose facts
+changed are rewritten). The rules are timed on the 2-worker run's
 processes (or the last of --workers).
 """
 
@@ -758,11 +759,12 @@ def time_alerts_in_chunks(
 	elapsed, run, _mb, hook = time_full_recompute(site, workers, alerts="on", with_hook_seconds=True)
 	figures["steady"] = (elapsed, hook, run, open_alert_count())
 	if moved:
-		# The next night, the counters in the evidence (days overdue, days since the last touch)
-		# have moved: every open alert's evidence differs and is rewritten. Made so here by
-		# marking every open alert's stored evidence as stale; the night writes it back.
+		# A night when every open alert's facts moved (an upper bound: the evidence holds dates, not
+		# day counts, so on a real book only the alerts whose facts changed are rewritten). Made so
+		# here by marking every open alert's stored evidence digest as stale: the pass finds each
+		# evidence changed and writes it back (evidence, digest, summary).
 		frappe.db.sql(
-			"""update `tabCS Alert` set evidence = concat(coalesce(evidence, ''), ' ')
+			"""update `tabCS Alert` set evidence_digest = 'moved'
 			where customer like %s and status in ('Open', 'In Progress')""",
 			f"{PREFIX}-%",
 		)

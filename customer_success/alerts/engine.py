@@ -3,7 +3,9 @@ cool-down, auto-resolve), due dates by severity, who does a playbook task and it
 
 Plain data in, plain data out; never imports frappe. Each rule function gets one customer's facts
 (as the queries aggregate them for the whole book) and returns a `Finding` when the rule fires,
-else None.
+else None. A finding's facts hold dates, never day counts ("last touched on", not "days since"):
+they stay the same from one day to the next while nothing changes, so the nightly pass rewrites
+an open alert only when its facts really moved.
 """
 
 from dataclasses import dataclass, field
@@ -165,7 +167,7 @@ def renewal_at_risk(contract_end: date | None, status: str | None, today: date, 
 		return None
 	if status == RED:
 		severity = escalate(severity)
-	return Finding(severity, {"contract_end": contract_end, "days_to_renewal": left, "status": status})
+	return Finding(severity, {"contract_end": contract_end, "status": status})
 
 
 def overdue_receivable(overdue, oldest_due: date | None, today: date, amount, days, severity: str):
@@ -183,7 +185,7 @@ def overdue_receivable(overdue, oldest_due: date | None, today: date, amount, da
 		return None
 	if (amount > 0 and overdue > 2 * amount) or (days > 0 and age > 2 * days):
 		severity = escalate(severity)
-	return Finding(severity, {"overdue": round2(overdue), "days_overdue": age, "oldest_due": oldest_due})
+	return Finding(severity, {"overdue": round2(overdue), "oldest_due": oldest_due})
 
 
 def milestones_overdue(milestones: list[dict], today: date, threshold, severity: str):
@@ -207,12 +209,12 @@ def checkin_overdue(plans: list[dict], today: date, cadence_days, grace_days, se
 	for plan in plans:
 		since = plan.get("last_checkin") or plan.get("start_date")
 		if since and (today - since).days > cadence + _days(grace_days):
-			late.append((plan, (today - since).days))
+			late.append((plan, since))
 	if not late:
 		return None
 	return Finding(
 		severity,
-		{"plans": len(late), "days_since": max(d for _, d in late), "cadence_days": cadence},
+		{"plans": len(late), "since": min(since for _, since in late), "cadence_days": cadence},
 		[("Success Plan", plan["name"]) for plan, _ in late],
 	)
 
@@ -225,7 +227,7 @@ def no_touch(last_touch: date | None, is_live: bool, today: date, days, severity
 	since = (today - last_touch).days if last_touch else None
 	if since is not None and since < _days(days):
 		return None
-	return Finding(severity, {"last_touch": last_touch, "days_since": since})
+	return Finding(severity, {"last_touch": last_touch})
 
 
 def stakeholder_left(stakeholders: list[dict], severity: str):
@@ -277,7 +279,7 @@ def green_before_renewal(status: str | None, contract_end: date | None, today: d
 	left = (contract_end - today).days
 	if left < 0 or left > _days(days):
 		return None
-	return Finding(severity, {"contract_end": contract_end, "days_to_renewal": left})
+	return Finding(severity, {"contract_end": contract_end})
 
 
 def onboarding_late(
@@ -290,9 +292,7 @@ def onboarding_late(
 	late_by = (today - go_live).days
 	if late_by <= _days(days):
 		return None
-	return Finding(
-		severity, {"go_live": go_live, "days_late": late_by, "open_milestones": int(open_milestones)}
-	)
+	return Finding(severity, {"go_live": go_live, "open_milestones": int(open_milestones)})
 
 
 def _within(day: date | None, today: date, days) -> bool:

@@ -17,7 +17,7 @@ def start_nightly_pass(today: str | None = None, run: str | None = None):
 
 def evaluate_range(lo: str, hi: str, today: str | None = None):
 	"""One range of the nightly pass (its own job on the long queue), committed when done."""
-	result = service.evaluate(lo, hi, today=getdate(today) if today else None, serialize_writes=True)
+	result = service.evaluate(lo, hi, today=getdate(today) if today else None, commit_writes=True)
 	frappe.db.commit()  # nosemgrep: the range's alerts are durable on their own
 	return result
 

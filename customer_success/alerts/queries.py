@@ -7,14 +7,13 @@ The health room's reads (contract ends, last touches, invoices, scores) are reus
 from datetime import date
 
 import frappe
-from frappe.query_builder import Case, CustomFunction
+from frappe.query_builder import Case
 from frappe.query_builder.functions import Count, Max, Sum
-from frappe.utils import add_days, getdate
+from frappe.utils import getdate
 
 from customer_success.alerts import engine
 
 ALERT = "CS Alert"
-MD5 = CustomFunction("MD5", ["value"])
 RUNNING_PLAN_STATUSES = ("Agreed with Customer", "Active", "At Risk")
 OPEN_MILESTONE_STATES = ("Not Started", "In Progress", "Overdue")
 
@@ -37,33 +36,6 @@ def customers(lo: str, hi: str) -> list[dict]:
 		.orderby(customer.name)
 		.run(as_dict=True)
 	)
-
-
-def latest_scores(lo: str, hi: str, day: date, customers: list[str] | None = None) -> dict[str, str]:
-	"""{customer: name of its latest Customer Health Score on or before `day`, at most a week older}:
-	the evidence's link (for the range's customers, or only `customers`). The day's own scores are
-	read first (after a recompute, every customer scored has one); the week only for the rest."""
-	score = frappe.qb.DocType("Customer Health Score")
-	found = dict(
-		frappe.qb.from_(score)
-		.select(score.customer, score.name)
-		.where(of_customers(score, lo, hi, customers) & (score.score_date == day))
-		.run()
-	)
-	rest = [name for name in customers if name not in found] if customers is not None else None
-	if rest is None or rest:  # of_customers reads the range when they are many
-		rows = (
-			frappe.qb.from_(score)
-			.select(score.customer, score.name)
-			.where(
-				of_customers(score, lo, hi, rest) & score.score_date[add_days(day, -7) : add_days(day, -1)]
-			)
-			.orderby(score.score_date)
-			.run()
-		)
-		older = dict(rows)  # later dates overwrite earlier ones
-		found = {**older, **found}
-	return found
 
 
 def overdue_milestones(lo: str, hi: str, today: date) -> dict[str, list[dict]]:
@@ -256,7 +228,7 @@ def nps_answers(lo: str, hi: str, since: date) -> dict[str, list[dict]]:
 
 def open_alerts(lo: str, hi: str) -> dict[tuple[str, str], dict]:
 	"""{(customer, rule): {name, severity, snoozed_until, evidence_digest}} of the range's open rule
-	alerts; the evidence as its MD5 (`evidence_digest`): the pass only asks whether it changed."""
+	alerts; the evidence as its stored MD5 (`evidence_digest`): the pass only asks whether it changed."""
 	alert = frappe.qb.DocType(ALERT)
 	rows = (
 		frappe.qb.from_(alert)
@@ -266,12 +238,20 @@ def open_alerts(lo: str, hi: str) -> dict[tuple[str, str], dict]:
 			alert.rule,
 			alert.severity,
 			alert.snoozed_until,
-			MD5(alert.evidence).as_("evidence_digest"),
+			alert.evidence_digest,
 		)
 		.where(alert.customer[lo:hi] & alert.status.isin(engine.OPEN_STATUSES) & alert.rule.isnotnull())
-		.run(as_dict=True)
+		.run()  # tuples, made into plain dicts here: thousands of rows a range, read every night
 	)
-	return {(row.customer, row.rule): row for row in rows}
+	return {
+		(customer, rule): {
+			"name": name,
+			"severity": severity,
+			"snoozed_until": snoozed_until,
+			"evidence_digest": evidence_digest,
+		}
+		for name, customer, rule, severity, snoozed_until, evidence_digest in rows
+	}
 
 
 # Up to this many customers are named in a query; more, and the range is read whole.
@@ -362,14 +342,14 @@ def insert_rows(doctype: str, rows: list[dict], batch: int = 1000):
 
 def update_alerts(rows: list[dict], now, user: str, batch: int = 500):
 	"""Write re-fired rules' news onto their open alerts, many per statement (no controller: nothing
-	else changes): {name, severity, summary, evidence, wake} each; a woken alert's snooze ends.
+	else changes): {name, severity, summary, evidence, evidence_digest, wake} each; a woken alert's snooze ends.
 
 	Written as SQL with parameters, not qb: a CASE of hundreds of branches per field renders
 	slowly through pypika."""
 	for start in range(0, len(rows), batch):
 		part = rows[start : start + batch]
 		cases, values = [], []
-		for field in ("severity", "summary", "evidence"):
+		for field in ("severity", "summary", "evidence", "evidence_digest"):
 			cases.append(f"`{field}` = case `name` " + " ".join(["when %s then %s"] * len(part)) + " end")
 			values += [value for row in part for value in (row["name"], row[field])]
 		woken = [row["name"] for row in part if row.get("wake")]

@@ -9,7 +9,6 @@ recompute's facts are handed over), the engine's decisions, then the writes.
 
 import hashlib
 import json
-from contextlib import contextmanager
 from datetime import date
 
 import frappe
@@ -155,7 +154,7 @@ def customers_with_facts(rule: dict, facts: dict, colours: dict[str, set[str]] |
 	"""The customers `rule` can fire for (None: any customer may): those its facts hold, of a colour
 	it fires on (`colours`: {status: customers}), and for the two kinds most customers of a book
 	have facts for, with the fact that makes it fire (a positive overdue amount; no touch within
-	its days). A necessary condition only: the engine decides."""
+	its days; a contract ending within its days). A necessary condition only: the engine decides."""
 	kind = rule.rule_type
 	if kind == engine.HEALTH_DROP:
 		found = facts["scores_then"][int(rule.days or 0)]
@@ -167,6 +166,11 @@ def customers_with_facts(rule: dict, facts: dict, colours: dict[str, set[str]] |
 		found = None
 	if kind == engine.OVERDUE_RECEIVABLE and found:
 		found = {name for name, invoice in found.items() if not is_nothing_overdue(invoice.get("overdue"))}
+	elif kind in (engine.RENEWAL_AT_RISK, engine.GREEN_BEFORE_RENEWAL) and found and today:
+		last = add_days(today, int(rule.days or 0))  # a contract ending within its days
+		found = {
+			name for name, end in found.items() if not (isinstance(end, date) and not today <= end <= last)
+		}
 	elif kind == engine.NO_TOUCH and found and today:
 		recent = add_days(today, -int(rule.days or 0) + 1)  # touched fewer than `days` days ago
 		touches = facts["touches"]
@@ -297,19 +301,19 @@ def evaluate(
 	today: date | None = None,
 	rule_types: set[str] | None = None,
 	known: dict | None = None,
-	serialize_writes: bool = False,
+	commit_writes: bool = False,
 ) -> dict:
 	"""Run every enabled rule over the customers from `lo` to `hi` (only `names` when given; only
 	the rules of `rule_types` when given: the others' alerts are left as they are). `known`: the
-	range's facts the health recompute already read (see `gather_facts`). With `serialize_writes`
-	(the nightly ranges, which run side by side on several workers) the writes are taken under the
-	alerts' write lock and committed: the reads and decisions stay parallel, and the naming series
-	and the ToDos are never held by two ranges at once.
+	range's facts the health recompute already read (see `gather_facts`). With `commit_writes`
+	(the nightly ranges, which run side by side on several workers) the writes are a READ COMMITTED
+	transaction of their own, committed (`write_committed`): no lock is shared between ranges.
 
 	One customer whose facts break a rule is logged to the Error Log and skipped; the rest go on.
 	Idempotent: a second run the same day raises nothing new, it finds the open alerts.
 	"""
 	today = getdate(today or nowdate())
+	_FORMATTED.clear()  # the site's formats as they are now
 	rules = [rule for rule in load_rules() if rule_types is None or rule.rule_type in rule_types]
 	result = {"raised": 0, "updated": 0, "resolved": 0, "held": 0, "failed": []}
 	if not rules:
@@ -333,41 +337,74 @@ def evaluate(
 		evaluated,
 		today,
 	)
-	add_health_links(lo, hi, today, findings, by_name)
+	add_health_links(findings, by_name)
 	by_customer = {c.name: c for c in customers}
 	stored = {alert["name"]: (key, alert) for key, alert in open_alerts.items()}
-	updates = changed_alerts(actions.update, stored, by_name)
-	with write_phase(serialize_writes):
-		result["updated"] = update_alerts(updates)
-		result["resolved"] = resolve_alerts(actions.resolve)
-		raised, failed = raise_alerts(
-			[(by_customer[customer], by_name[rule], finding) for customer, rule, finding in actions.raise_],
-			today,
-			settings,
-		)
-	result["raised"] = raised
-	result["failed"] += failed
+	writes = {
+		"update": changed_alerts(actions.update, stored, by_name),
+		"resolve": actions.resolve,
+		"raise": [(by_customer[customer], by_name[rule], f) for customer, rule, f in actions.raise_],
+	}
+	if commit_writes:
+		written = write_committed(writes, today, settings)
+	else:
+		written = write(writes, today, settings)
+	result.update({**written, "failed": result["failed"] + written["failed"]})
 	result["held"] = len(actions.held)
 	return result
 
 
-WRITE_LOCK_NAME = "customer_success_alert_write"
-WRITE_LOCK_TIMEOUT = 900  # a range waits for the ranges writing before it (a first night's are long)
+def write(writes: dict, today: date, settings: dict, names: list[str] | None = None) -> dict:
+	"""A range's writes in the current transaction: re-fired alerts updated, cleared ones resolved,
+	new ones raised (with `names` reserved for them, else reserved now)."""
+	updated = update_alerts(writes["update"])
+	resolved = resolve_alerts(writes["resolve"])
+	raised, failed = raise_alerts(writes["raise"], today, settings, names)
+	return {"updated": updated, "resolved": resolved, "raised": raised, "failed": failed}
 
 
-@contextmanager
-def write_phase(serialize: bool):
-	"""The writes of one range; with `serialize`, under the alerts' write lock (a MariaDB user lock,
-	as the recompute's) and committed before it is released."""
-	if not serialize:
-		yield
-		return
+WRITE_ATTEMPTS = 3
+
+
+def write_committed(writes: dict, today: date, settings: dict) -> dict:
+	"""A range's writes (`write`) as one READ COMMITTED transaction, committed, as the recompute's
+	chunks write their scores (`health.service.write_scores_committed`).
+
+	Ranges write side by side without a lock between them. Each writes only its own customers'
+	alerts: updates and resolutions by primary key, new alerts under their own unique open key,
+	their tasks, ToDos, comments and bells under new names; under READ COMMITTED none of that takes
+	a gap lock. The one row every range shares, the CS Alert naming series, is read and moved in a
+	short transaction of its own, committed at once (`reserve_names_committed`), so it is never
+	held while a range writes (a range that fails afterwards leaves a gap in the series). Should the
+	server still pick this transaction as a deadlock victim, it is written again.
+	"""
 	from customer_success.health import service as health
 
-	message = _("The alerts are being written by another range; it did not finish within {0} seconds.")
-	with health.named_lock(WRITE_LOCK_NAME, WRITE_LOCK_TIMEOUT, message.format(WRITE_LOCK_TIMEOUT)):
-		yield
-		frappe.db.commit()  # nosemgrep: release the series and the rows before the next range writes
+	if not any(writes.values()):
+		return write(writes, today, settings)  # nothing to write: no transaction to open
+	names = reserve_names_committed(len(writes["raise"])) if writes["raise"] else None
+	for attempt in range(1, WRITE_ATTEMPTS + 1):
+		health.begin_read_committed()
+		try:
+			written = write(writes, today, settings, names)
+			frappe.db.commit()  # nosemgrep: the range's alerts are durable on their own
+			return written
+		except frappe.QueryDeadlockError:
+			frappe.db.rollback()
+			if attempt == WRITE_ATTEMPTS:
+				raise
+	raise AssertionError("unreachable")
+
+
+def reserve_names_committed(count: int) -> list[str]:
+	"""`count` names from the CS Alert naming series, in a transaction of their own, committed: the
+	series row is locked for one UPDATE, not for a range's whole write."""
+	from customer_success.health import service as health
+
+	health.begin_read_committed()
+	names = queries.reserve_alert_names(count)
+	frappe.db.commit()  # nosemgrep: release the series at once
+	return names
 
 
 def row_name() -> str:
@@ -385,7 +422,8 @@ class savepoint:
 		frappe.db.savepoint(self.name)
 
 	def __exit__(self, exc_type, exc, tb):
-		if exc_type:
+		if exc_type and not issubclass(exc_type, frappe.QueryDeadlockError):
+			# (a deadlock rolled the whole transaction back: no savepoint is left to return to)
 			frappe.db.rollback(save_point=self.name)
 		return False
 
@@ -396,7 +434,7 @@ def evaluate_book(today: str | None = None) -> dict:
 	queries.sync_opportunity_outcomes()
 	queries.sync_alert_csms()
 	for lo, hi in health_queries.customer_ranges(CHUNK_SIZE):
-		result = evaluate(lo, hi, today=getdate(today) if today else None, serialize_writes=True)
+		result = evaluate(lo, hi, today=getdate(today) if today else None, commit_writes=True)
 		frappe.db.commit()  # nosemgrep: each range's alerts are durable on their own
 		for key in ("raised", "updated", "resolved", "held"):
 			totals[key] += result[key]
@@ -461,7 +499,7 @@ def after_health_chunk(lo: str, hi: str, today=None, facts: dict | None = None, 
 		return  # tests run the pass on their own customers; a chunk of the whole book would touch others'
 	day = getdate(today or nowdate())
 	try:
-		evaluate(lo, hi, today=day, known=health_facts(facts or {}), serialize_writes=True)
+		evaluate(lo, hi, today=day, known=health_facts(facts or {}), commit_writes=True)
 		frappe.db.commit()  # nosemgrep: the chunk's alerts are durable on their own
 	except Exception:
 		frappe.db.rollback()
@@ -546,33 +584,51 @@ HEALTH_RULES = (
 )
 
 
-def add_health_links(lo: str, hi: str, today: date, findings: dict, rules: dict):
-	"""Health rules' evidence links the score behind them (one query for the range)."""
-	health = {key for key in findings if rules[key[1]].rule_type in HEALTH_RULES}
-	if not health:
-		return
-	scores = queries.latest_scores(lo, hi, today, sorted({customer for customer, _rule in health}))
-	for key in health:
-		if scores.get(key[0]):
-			findings[key].records.append(("Customer Health Score", str(scores[key[0]])))
+def add_health_links(findings: dict, rules: dict):
+	"""Health rules' evidence links the customer, whose form shows its score, the factors behind it
+	and their history: the link stays the same from day to day (the day's score row would not)."""
+	for (customer, rule), finding in findings.items():
+		if rules[rule].rule_type in HEALTH_RULES:
+			finding.records.append(("Customer", customer))
 
 
 def digest(evidence: str) -> str:
-	"""The evidence's MD5, as MariaDB's MD5() gives it (`queries.open_alerts`)."""
+	"""The evidence's MD5 (hex, as MariaDB's MD5() gives it): stored on the alert, compared nightly."""
 	return hashlib.md5(evidence.encode(), usedforsecurity=False).hexdigest()
 
 
+# One encoder for every evidence (json.dumps with options builds one per call).
+EVIDENCE_ENCODER = json.JSONEncoder(default=str, sort_keys=True, separators=(",", ":"))
+
+
 def evidence_json(rule: dict, finding: engine.Finding) -> str:
-	return json.dumps(
+	"""The evidence as stored, in one canonical form (sorted keys, no spaces, dates as ISO days), so
+	the same facts always give the same text and digest. Dates are turned into text beforehand
+	(the facts hold them at the top level): cheaper than the encoder's fallback for each."""
+	return EVIDENCE_ENCODER.encode(
 		{
 			"rule_type": rule.rule_type,
-			"facts": finding.facts,
+			"facts": {
+				key: value.isoformat() if type(value) is date else value
+				for key, value in finding.facts.items()
+			},
 			"records": [list(r) for r in finding.records],
-		},
-		default=str,
-		sort_keys=True,
-		separators=(",", ":"),
+		}
 	)
+
+
+# What the summaries format, per pass: thousands of alerts share their dates and scores, and each
+# call to Frappe's formatters reads the site's formats again (`formatted`).
+_FORMATTED: dict = {}
+
+
+def formatted(kind: str, value, format_value) -> str:
+	"""`format_value(value)`, remembered for the pass (cleared by `evaluate`)."""
+	key = (kind, value, getattr(frappe.local, "lang", None))
+	text = _FORMATTED.get(key)
+	if text is None:
+		text = _FORMATTED[key] = format_value(value)
+	return text
 
 
 def readable(value) -> str:
@@ -581,12 +637,29 @@ def readable(value) -> str:
 	if value is None or value == "":
 		return "\u2013"
 	number = flt(value, 1)
-	return fmt_money(number, precision=0 if number == int(number) else 1)
+	return formatted("number", number, lambda n: fmt_money(n, precision=0 if n == int(n) else 1))
+
+
+def money(value) -> str:
+	"""An amount in the default currency, as `frappe.format_value` gives a Currency field, with the
+	site's currency, precision and number format read once per pass (not once per amount)."""
+	from frappe.model.meta import get_field_precision
+
+	settings = _FORMATTED.get("money")
+	if settings is None:
+		settings = _FORMATTED["money"] = {
+			"currency": frappe.db.get_default("currency"),
+			"precision": get_field_precision(frappe._dict(fieldtype="Currency")),
+			"format": frappe.db.get_default("number_format") or "#,###.##",
+		}
+	return fmt_money(value, **settings)
 
 
 def day(value) -> str:
 	"""A date in the site's date format (a dash when unknown)."""
-	return frappe.format_value(getdate(value), {"fieldtype": "Date"}) if value else "\u2013"
+	if not value:
+		return "\u2013"
+	return formatted("date", str(value), lambda v: frappe.format_value(getdate(v), {"fieldtype": "Date"}))
 
 
 def summary_of(rule: dict, finding: engine.Finding) -> str:
@@ -600,25 +673,23 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 			readable(f["drop"]), f["days"], readable(f["score_then"]), readable(f["score"])
 		)
 	if kind == engine.RENEWAL_AT_RISK:
-		return _("The contract ends in {0} days ({1}) and health is {2}.").format(
-			f["days_to_renewal"], day(f["contract_end"]), _(f["status"])
-		)
+		return _("The contract ends on {0} and health is {1}.").format(day(f["contract_end"]), _(f["status"]))
 	if kind == engine.OVERDUE_RECEIVABLE:
-		return _("{0} overdue in receivables, the oldest {1} days overdue.").format(
-			frappe.format_value(f["overdue"], {"fieldtype": "Currency"}), f["days_overdue"]
+		return _("{0} overdue in receivables, the oldest due on {1}.").format(
+			money(f["overdue"]), day(f["oldest_due"])
 		)
 	if kind == engine.MILESTONES_OVERDUE:
 		return _("{0} milestones are overdue (the oldest was due {1}).").format(
 			f["count"], day(f["oldest_due"])
 		)
 	if kind == engine.CHECKIN_OVERDUE:
-		return _("No check-in for {0} days on {1} running plans (cadence {2} days).").format(
-			f["days_since"], f["plans"], f["cadence_days"]
+		return _("No check-in since {0} on {1} running plans (cadence {2} days).").format(
+			day(f["since"]), f["plans"], f["cadence_days"]
 		)
 	if kind == engine.NO_TOUCH:
 		if f.get("last_touch") is None:
 			return _("A live customer never contacted.")
-		return _("No touch for {0} days (last on {1}).").format(f["days_since"], day(f["last_touch"]))
+		return _("No touch since {0}.").format(day(f["last_touch"]))
 	if kind == engine.STAKEHOLDER_LEFT:
 		why = {"left": _("left the company"), "disabled": _("disabled"), "unlinked": _("no longer linked")}
 		return "; ".join(
@@ -627,9 +698,7 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 	if kind == engine.OBJECTIVES_ACHIEVED:
 		return _("All {0} objectives of {1} running plans are achieved.").format(f["objectives"], f["plans"])
 	if kind == engine.GREEN_BEFORE_RENEWAL:
-		return _("Health is Green and the contract ends in {0} days ({1}).").format(
-			f["days_to_renewal"], day(f["contract_end"])
-		)
+		return _("Health is Green and the contract ends on {0}.").format(day(f["contract_end"]))
 	if kind == engine.NPS_PROMOTER_GREEN:
 		return _("A promoter: NPS answer {0} on {1}, and health is Green.").format(
 			f["score"], day(f["answered_on"])
@@ -646,8 +715,8 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 			for m in f["metrics"]
 		)
 	if kind == engine.ONBOARDING_LATE:
-		return _("Still onboarding {0} days after the planned go-live ({1}), {2} milestones open.").format(
-			f["days_late"], day(f["go_live"]), f["open_milestones"]
+		return _("Still onboarding after the planned go-live of {0}, {1} milestones open.").format(
+			day(f["go_live"]), f["open_milestones"]
 		)
 	return _(kind)
 
@@ -735,7 +804,8 @@ def changed_alerts(updates: list, stored: dict, rules: dict) -> list[dict]:
 		key, alert = stored[name]
 		rule = rules[key[1]]
 		evidence = evidence_json(rule, finding)
-		if digest(evidence) == alert.get("evidence_digest") and finding.severity == alert.get("severity"):
+		evidence_digest = digest(evidence)
+		if evidence_digest == alert.get("evidence_digest") and finding.severity == alert.get("severity"):
 			continue
 		rows.append(
 			{
@@ -743,6 +813,7 @@ def changed_alerts(updates: list, stored: dict, rules: dict) -> list[dict]:
 				"severity": finding.severity,
 				"summary": summary_of(rule, finding),
 				"evidence": evidence,
+				"evidence_digest": evidence_digest,
 				"wake": wake,
 			}
 		)
@@ -758,6 +829,8 @@ def update_alerts(rows: list[dict]) -> int:
 		with savepoint():
 			queries.update_alerts(rows, now, user)
 		updated = len(rows)
+	except frappe.QueryDeadlockError:
+		raise  # the server rolled the whole transaction back: the caller writes it again
 	except Exception:
 		updated = 0
 		for row in rows:
@@ -765,6 +838,8 @@ def update_alerts(rows: list[dict]) -> int:
 				with savepoint():
 					queries.update_alerts([row], now, user)
 				updated += 1
+			except frappe.QueryDeadlockError:
+				raise
 			except Exception:
 				row["wake"] = False
 				frappe.log_error(
@@ -796,6 +871,8 @@ def resolve_alerts(names: list[str]) -> int:
 			}
 			resolved = queries.resolve_alerts(names, note, now, user)
 			queries.insert_rows("Version", [version_row(before[n], note, now, user) for n in resolved])
+	except frappe.QueryDeadlockError:
+		raise  # the server rolled the whole transaction back: the caller writes it again
 	except Exception:
 		resolved = []
 		for name in names:
@@ -803,6 +880,8 @@ def resolve_alerts(names: list[str]) -> int:
 				with savepoint():
 					auto_resolve(name)
 				resolved.append(name)
+			except frappe.QueryDeadlockError:
+				raise
 			except Exception:
 				frappe.log_error(
 					title=_("Resolving alert {0} failed").format(name),
@@ -836,14 +915,19 @@ def version_row(alert: dict, note: str, now, user: str) -> dict:
 	}
 
 
-def raise_alerts(new: list[tuple], today: date, settings: dict) -> tuple[int, list[str]]:
-	"""Raise the range's new alerts: (how many were raised, customers whose alert failed)."""
+def raise_alerts(
+	new: list[tuple], today: date, settings: dict, names: list[str] | None = None
+) -> tuple[int, list[str]]:
+	"""Raise the range's new alerts (named `names` when reserved already): (how many were raised,
+	customers whose alert failed)."""
 	if not new:
 		return 0, []
 	try:
 		with savepoint():
-			insert_alerts(new, today, settings)
+			insert_alerts(new, today, settings, names)
 		return len(new), []
+	except frappe.QueryDeadlockError:
+		raise  # the server rolled the whole transaction back: the caller writes it again
 	except Exception:
 		frappe.log_error(title=_("Raising alerts in bulk failed: raising them one by one"))
 	raised, failed = 0, []
@@ -852,6 +936,8 @@ def raise_alerts(new: list[tuple], today: date, settings: dict) -> tuple[int, li
 			with savepoint():
 				raise_alert(customer, rule, finding, today, settings)
 			raised += 1
+		except frappe.QueryDeadlockError:
+			raise
 		except Exception:
 			failed.append(customer["name"])
 			frappe.log_error(
@@ -873,7 +959,7 @@ def row_stamp(name: str, now, user: str) -> dict:
 	}
 
 
-def insert_alerts(new: list[tuple], today: date, settings: dict) -> list[str]:
+def insert_alerts(new: list[tuple], today: date, settings: dict, names: list[str] | None = None) -> list[str]:
 	"""Write new alerts as their documents would be (title, people, due date, playbook tasks and
 	progress, the open key, `_assign`), with their ToDos, the timeline's "assigned" comments and the
 	assignees' bell notifications, in a few multi-row INSERTs; then Frappe's Notifications,
@@ -882,7 +968,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict) -> list[str]:
 	from frappe.utils import get_fullname
 
 	now, user = now_datetime(), frappe.session.user
-	names = queries.reserve_alert_names(len(new))
+	names = names or queries.reserve_alert_names(len(new))
 	manager = any_cs_manager()
 	customer_names = sorted({customer["name"] for customer, _rule, _f in new})
 	sales = queries.people_for(customer_names)
@@ -908,6 +994,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict) -> list[str]:
 		people = {role: who for role, who in people.items() if who in enabled}
 		title = _("{0}: {1}").format(rule.name, customer.get("customer_name") or customer["name"])
 		summary = summary_of(rule, finding)
+		evidence = evidence_json(rule, finding)
 		assignee = customer.get("cs_owner") or manager
 		playbook_tasks = engine.playbook_tasks(playbooks.get(rule.playbook, []), people, today)
 		done, total, percent = engine.progress(playbook_tasks)
@@ -993,7 +1080,8 @@ def insert_alerts(new: list[tuple], today: date, settings: dict) -> list[str]:
 				"due_date": engine.due_date(finding.severity, today, settings["due_days"]),
 				"raised_on": now,
 				"summary": summary,
-				"evidence": evidence_json(rule, finding),
+				"evidence": evidence,
+				"evidence_digest": digest(evidence),
 				"evidence_updated_on": now,
 				"playbook": rule.playbook,
 				"progress": percent,

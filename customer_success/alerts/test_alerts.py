@@ -38,7 +38,17 @@ def alerts_of(customer, **filters):
 	return frappe.get_all(
 		ALERT,
 		filters={"customer": customer, **filters},
-		fields=["name", "rule", "status", "severity", "snoozed_until", "summary", "evidence", "kind"],
+		fields=[
+			"name",
+			"rule",
+			"status",
+			"severity",
+			"snoozed_until",
+			"summary",
+			"evidence",
+			"evidence_digest",
+			"kind",
+		],
 	)
 
 
@@ -175,9 +185,8 @@ class TestRules(AlertsTestCase):
 		)
 		alert = self.assert_fires("Health Dropped Sharply")
 		self.assertEqual(alert.severity, engine.MEDIUM)
-		self.assertIn(
-			["Customer Health Score"], [r[:1] for r in frappe.parse_json(alert.evidence)["records"]]
-		)
+		# the customer, whose form shows its score and history: a link that stays the same day to day
+		self.assertIn(["Customer", self.customer], frappe.parse_json(alert.evidence)["records"])
 
 	def test_renewal_at_risk_and_green_before_renewal(self):
 		make_contract(self.customer, add_days(today(), -300), add_days(today(), 30))
@@ -192,7 +201,10 @@ class TestRules(AlertsTestCase):
 			self.customer, rate=1000, posting_date=add_days(today(), -100), due_date=add_days(today(), -60)
 		)
 		alert = self.assert_fires("Overdue Receivable")
-		self.assertEqual(frappe.parse_json(alert.evidence)["facts"]["days_overdue"], 60)
+		facts = frappe.parse_json(alert.evidence)["facts"]
+		self.assertEqual(getdate(facts["oldest_due"]), add_days(today(), -60))
+		self.assertNotIn("days_overdue", facts)  # a count would move every day; the date does not
+		self.assertEqual(alert.evidence_digest, service.digest(alert.evidence))
 
 	def test_overdue_receivable_quiet_when_small_and_recent(self):
 		make_sales_invoice(
@@ -292,6 +304,41 @@ class TestNoiseControl(AlertsTestCase):
 		self.assertEqual(len(found), 1)
 		self.assertEqual(found[0].name, alert.name)
 		self.assertIn("12", found[0].summary)
+
+	def test_the_next_day_rewrites_nothing_while_nothing_changed(self):
+		"""The evidence holds dates, not day counts, and links the customer, not the day's score row:
+		a night later the same facts give the same evidence, and the open alerts are left untouched."""
+		make_sales_invoice(
+			self.customer, rate=9000, posting_date=add_days(today(), -100), due_date=add_days(today(), -60)
+		)
+		set_health(self.customer, "Red", 20)
+		for rule in ("Health Turned Red", "Overdue Receivable"):
+			frappe.db.set_value("CS Alert Rule", rule, "enabled", 1)
+		rule = frappe.qb.DocType("CS Alert Rule")
+		frappe.qb.update(rule).set(rule.enabled, 0).where(
+			rule.name.notin(("Health Turned Red", "Overdue Receivable"))
+		).run()
+		service.evaluate(self.customer, self.customer, {self.customer}, today=today())
+		before = {a.name: (a.evidence, a.evidence_digest, a.summary) for a in alerts_of(self.customer)}
+		self.assertEqual(len(before), 2)
+		for evidence, evidence_digest, _summary in before.values():
+			self.assertEqual(evidence_digest, service.digest(evidence))
+		stamps = dict(frappe.get_all(ALERT, {"customer": self.customer}, ["name", "modified"], as_list=True))
+		result = service.evaluate(self.customer, self.customer, {self.customer}, today=add_days(today(), 1))
+		self.assertEqual((result["updated"], result["raised"], result["resolved"]), (0, 0, 0))
+		after = {a.name: (a.evidence, a.evidence_digest, a.summary) for a in alerts_of(self.customer)}
+		self.assertEqual(after, before)
+		self.assertEqual(
+			dict(frappe.get_all(ALERT, {"customer": self.customer}, ["name", "modified"], as_list=True)),
+			stamps,
+		)
+		# a fact that really moved is written: the evidence, its digest and the summary
+		set_health(self.customer, "Red", 12)
+		result = service.evaluate(self.customer, self.customer, {self.customer}, today=add_days(today(), 1))
+		self.assertEqual(result["updated"], 1)
+		red = alerts_of(self.customer, rule="Health Turned Red")[0]
+		self.assertIn("12", red.summary)
+		self.assertEqual(red.evidence_digest, service.digest(red.evidence))
 
 	def test_database_refuses_a_second_open_alert_for_the_same_rule(self):
 		alert = self.raise_red()
@@ -911,10 +958,10 @@ class TestSummaryFigures(FrappeTestCase):
 		late = frappe._dict(rule_type=engine.ONBOARDING_LATE)
 		text = service.summary_of(
 			late,
-			engine.Finding(
-				severity=engine.HIGH, facts={"days_late": 12, "go_live": "2026-03-05", "open_milestones": 2}
-			),
+			engine.Finding(severity=engine.HIGH, facts={"go_live": "2026-03-05", "open_milestones": 2}),
 		)
 		self.assertIn(frappe.format_value(getdate("2026-03-05"), {"fieldtype": "Date"}), text)
+		for amount in (0, 29743.0, 1234.5678, -12.3):  # the pass's own formatting, as a Currency field
+			self.assertEqual(service.money(amount), frappe.format_value(amount, {"fieldtype": "Currency"}))
 		self.assertEqual(service.readable(None), "\u2013")
 		self.assertEqual(service.readable(3.0), "3")

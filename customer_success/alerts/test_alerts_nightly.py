@@ -2,6 +2,7 @@
 with the facts it read (`cs_after_health_chunk`), a retried chunk raises nothing twice, a failing
 chunk's range is queued on its own, and the run's end evaluates only what the chunks left."""
 
+import threading
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -14,7 +15,12 @@ from customer_success.constants import CSM_ROLE
 from customer_success.health import queries as health_queries
 from customer_success.health import service as health
 from customer_success.setup import defaults
-from customer_success.tests.utils import change_settings, make_customer, make_shared_users
+from customer_success.tests.utils import (
+	change_settings,
+	make_customer,
+	make_shared_users,
+	set_customer_fields,
+)
 
 CSM = "alerts.nightly.csm@example.com"
 ALERT = service.ALERT
@@ -104,34 +110,7 @@ class TestRulesWithTheChunksFacts(FrappeTestCase):
 		evidence = frappe.db.get_value(
 			ALERT, {"customer": customer, "rule": "Overdue Receivable"}, "evidence"
 		)
-		self.assertIn('"days_overdue":100', evidence)
-
-	def test_the_writes_wait_for_the_write_lock_and_write_nothing_without_it(self):
-		customer = make_customer().name
-		frappe.db.set_value(
-			"Customer", customer, {"cs_health_status": "Red", "cs_health_score": 30}, update_modified=False
-		)
-		only_rules(RED)
-		lock = health.site_lock_name(service.WRITE_LOCK_NAME)
-		own = frappe.local.db
-		try:
-			with self.secondary_connection():  # another range in its write phase
-				self.assertTrue(frappe.db.sql("select get_lock(%s, 0)", lock)[0][0])
-		finally:
-			frappe.local.db = own
-		try:
-			with patch.object(service, "WRITE_LOCK_TIMEOUT", 0), self.assertRaises(frappe.ValidationError):
-				service.evaluate(customer, customer, today=today(), serialize_writes=True)
-		finally:
-			try:
-				with self.secondary_connection():
-					frappe.db.sql("select release_lock(%s)", lock)
-			finally:
-				frappe.local.db = own
-		self.assertFalse(frappe.get_all(ALERT, filters={"customer": customer}))
-		# without the lock (the Customer form's "Check Alerts"), nothing waits
-		service.evaluate(customer, customer, today=today())
-		self.assertEqual(len(frappe.get_all(ALERT, filters={"customer": customer})), 1)
+		self.assertIn(f'"oldest_due":"{add_days(today(), -100)}"', evidence)
 
 	def test_earlier_scores_of_another_day_are_read(self):
 		customer = make_customer().name
@@ -396,6 +375,81 @@ class TestRulesInTheRecompute(FrappeTestCase):
 			health.start_recompute(trigger="Manual", now=True)
 		for customer in customers:
 			self.assertEqual(len(self.alerts(customer)), 1)
+
+	def test_two_ranges_write_their_alerts_side_by_side_without_a_lock(self):
+		"""Each range's writes are a READ COMMITTED transaction of their own: two ranges raise, then
+		update, their alerts at the same time (each waits at a barrier inside its write, uncommitted,
+		until the other has written too: a lock between them would never let both get there), with
+		no deadlock, one alert per customer and rule, and names that never collide."""
+		customers = sorted(self.red_customer() for _ in range(4))
+		for name in customers:
+			set_customer_fields(
+				name, {"cs_health_status": "Red", "cs_health_score": 10}, update_modified=False
+			)
+		frappe.db.commit()  # nosemgrep: the ranges read on their own connections
+		ranges = [(customers[0], customers[1]), (customers[2], customers[3])]
+
+		first = self.side_by_side(ranges, "insert_rows", lambda doctype, *args, **kwargs: doctype == ALERT)
+		self.assertEqual([(r["raised"], r["failed"]) for r in first], [(2, []), (2, [])])
+		frappe.db.rollback()  # a fresh snapshot: the ranges committed on their own connections
+		names = set()
+		for customer in customers:
+			found = self.alerts(customer)
+			self.assertEqual([(a.rule, a.status) for a in found], [(RED, "Open")], customer)
+			names.add(found[0].name)
+		self.assertEqual(len(names), 4)
+
+		for name in customers:  # the next night each alert's evidence moved
+			set_customer_fields(name, {"cs_health_score": 5}, update_modified=False)
+		frappe.db.commit()  # nosemgrep
+		again = self.side_by_side(ranges, "update_alerts")
+		self.assertEqual([(r["updated"], r["raised"]) for r in again], [(2, 0), (2, 0)])
+		frappe.db.rollback()
+		for customer in customers:
+			alert = frappe.get_all(
+				ALERT, {"customer": customer}, ["summary", "evidence", "evidence_digest", "status"]
+			)
+			self.assertEqual(len(alert), 1)
+			self.assertIn("5", alert[0].summary)
+			self.assertEqual(alert[0].evidence_digest, service.digest(alert[0].evidence))
+
+	def side_by_side(self, ranges: list[tuple[str, str]], write: str, when=None) -> list[dict]:
+		"""`service.evaluate` of each range in a thread with its own connection, `commit_writes` as the
+		night runs it; each waits at a barrier after the bulk write `write` (of `alerts.queries`)."""
+		from customer_success.alerts import queries
+
+		site, sites_path = frappe.local.site, frappe.local.sites_path
+		barrier = threading.Barrier(len(ranges), timeout=30)
+		real = getattr(queries, write)
+		results, errors = [None] * len(ranges), []
+
+		def write_then_wait(*args, **kwargs):
+			real(*args, **kwargs)
+			if when is None or when(*args, **kwargs):
+				barrier.wait()  # every range has written and none has committed yet
+
+		def evaluate(index: int, lo: str, hi: str):
+			frappe.init(site=site, sites_path=sites_path)
+			try:
+				frappe.connect()
+				frappe.set_user("Administrator")
+				results[index] = service.evaluate(lo, hi, today=today(), commit_writes=True)
+			except Exception as e:
+				errors.append(e)
+				barrier.abort()
+			finally:
+				frappe.destroy()
+
+		with patch.object(queries, write, side_effect=write_then_wait):
+			threads = [
+				threading.Thread(target=evaluate, args=(i, lo, hi)) for i, (lo, hi) in enumerate(ranges)
+			]
+			for thread in threads:
+				thread.start()
+			for thread in threads:
+				thread.join(60)
+		self.assertEqual(errors, [])
+		return results
 
 	def test_without_the_chunk_flag_a_recompute_raises_nothing(self):
 		customer = self.red_customer()

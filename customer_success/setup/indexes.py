@@ -68,6 +68,12 @@ APP_INDEXES = (
 	("Customer", ("disabled", "cs_lifecycle_stage", "cs_owner"), "cs_stage_index"),
 	# Alerts by week opened or resolved, open alerts by severity and per CSM, late playbook tasks.
 	("CS Alert", ("customer", "status"), "cs_alert_customer_index"),
+	# the nightly pass reads a range's open alerts from this index alone (no row is visited)
+	(
+		"CS Alert",
+		("customer", "status", "rule", "severity", "snoozed_until", "evidence_digest"),
+		"cs_alert_open_rule_index",
+	),
 	("CS Alert", ("creation", "customer"), "cs_alert_created_index"),
 	("CS Alert", ("status", "closed_on", "customer"), "cs_alert_closed_index"),
 	("CS Alert", ("status", "severity", "customer"), "cs_alert_open_index"),

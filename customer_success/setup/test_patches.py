@@ -1,5 +1,8 @@
+import json
+
 import frappe
 from frappe.tests.utils import FrappeTestCase
+from frappe.utils import getdate
 
 from customer_success.patches.v0_2 import move_doctypes_to_rooms
 
@@ -65,3 +68,113 @@ class TestSegmentsAndTierSources(FrappeTestCase):
 		self.assertEqual(description, "Old template\nRetail chains")
 		self.assertEqual(frappe.db.get_value("Customer", old, "cs_tier_source"), "Manual")
 		self.assertEqual(frappe.db.get_value("Customer", computed, "cs_tier_source"), "Computed")
+
+
+class TestStableAlertEvidence(FrappeTestCase):
+	"""Alerts written before the evidence held dates only: counts dropped, the day's score row
+	relinked to the customer, the digest stored, an open alert's summary written again."""
+
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def old_alert(self, customer: str, rule: str, evidence: dict, summary: str, status: str = "Open") -> str:
+		alert = frappe.get_doc(
+			{"doctype": "CS Alert", "customer": customer, "rule": rule, "severity": "Medium"}
+		).insert(ignore_permissions=True)
+		frappe.db.set_value(
+			"CS Alert",
+			alert.name,
+			{
+				"evidence": json.dumps(evidence, sort_keys=True, separators=(",", ":")),
+				"evidence_digest": None,
+				"summary": summary,
+				"status": status,
+				"evidence_updated_on": "2026-11-20 08:00:00",
+			},
+			update_modified=False,
+		)
+		return alert.name
+
+	def test_old_evidence_becomes_dates_and_links_that_do_not_move(self):
+		from customer_success.alerts import service
+		from customer_success.patches.v0_4 import stable_alert_evidence as patch
+		from customer_success.setup import defaults
+		from customer_success.tests.utils import make_customer
+
+		defaults.make_default_alert_rules()
+		customer = make_customer().name
+		touch = self.old_alert(
+			customer,
+			"No Touch",
+			{"rule_type": "No Touch", "facts": {"last_touch": "2026-08-21", "days_since": 91}, "records": []},
+			"No touch for 91 days (last on 21-08-2026).",
+		)
+		red = self.old_alert(
+			customer,
+			"Health Turned Red",
+			{
+				"rule_type": "Health Turned Red",
+				"facts": {"score": 20, "status": "Red"},
+				"records": [["Customer Health Score", "4711"]],
+			},
+			"Health is Red (score 20).",
+		)
+		checkin = self.old_alert(
+			customer,
+			"Check-in Overdue",
+			{
+				"rule_type": "Check-in Overdue",
+				"facts": {"cadence_days": 90, "days_since": 120, "plans": 1},
+				"records": [["Success Plan", "SP-1"]],
+			},
+			"No check-in for 120 days on 1 running plans (cadence 90 days).",
+		)
+		closed = self.old_alert(
+			customer,
+			"Overdue Receivable",
+			{
+				"rule_type": "Overdue Receivable",
+				"facts": {"days_overdue": 60, "oldest_due": "2026-09-21", "overdue": 9000.0},
+				"records": [],
+			},
+			"9,000 overdue in receivables, the oldest 60 days overdue.",
+			status="Resolved",
+		)
+
+		patch.execute()
+
+		def read(name):
+			row = frappe.db.get_value(
+				"CS Alert", name, ["evidence", "evidence_digest", "summary"], as_dict=True
+			)
+			self.assertEqual(row.evidence_digest, service.digest(row.evidence))
+			return json.loads(row.evidence), row.summary
+
+		evidence, summary = read(touch)
+		self.assertEqual(evidence["facts"], {"last_touch": "2026-08-21"})
+		self.assertNotIn("91", summary)
+		self.assertIn(frappe.format_value(getdate("2026-08-21"), {"fieldtype": "Date"}), summary)
+		evidence, _summary = read(red)
+		self.assertEqual(evidence["records"], [["Customer", customer]])
+		evidence, summary = read(checkin)
+		self.assertEqual(evidence["facts"], {"cadence_days": 90, "plans": 1, "since": "2026-07-23"})
+		self.assertEqual(evidence["records"], [["Success Plan", "SP-1"]])
+		evidence, summary = read(closed)
+		self.assertEqual(evidence["facts"], {"oldest_due": "2026-09-21", "overdue": 9000.0})
+		self.assertEqual(summary, "9,000 overdue in receivables, the oldest 60 days overdue.")  # closed: kept
+
+		# the evidence the pass writes for the same facts now is the migrated one: nothing is rewritten
+		rule = frappe._dict(rule_type="No Touch")
+		finding = service.engine.Finding("Medium", {"last_touch": getdate("2026-08-21")})
+		self.assertEqual(
+			service.evidence_json(rule, finding), frappe.db.get_value("CS Alert", touch, "evidence")
+		)
+		# and running the patch again changes nothing
+		before = frappe.get_all(
+			"CS Alert", {"customer": customer}, ["name", "evidence", "summary"], order_by="name"
+		)
+		patch.execute()
+		after = frappe.get_all(
+			"CS Alert", {"customer": customer}, ["name", "evidence", "summary"], order_by="name"
+		)
+		self.assertEqual(after, before)

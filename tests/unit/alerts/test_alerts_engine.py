@@ -85,14 +85,14 @@ def test_checkin_overdue_from_last_checkin_or_start():
 	assert e.checkin_overdue(plans, TODAY, 90, 14, e.LOW) is None
 	assert e.checkin_overdue(plans, TODAY, 90, 5, e.LOW).records == [("Success Plan", "P1")]
 	fresh = [{"name": "P2", "start_date": days_ago(50), "last_checkin": None}]
-	assert e.checkin_overdue(fresh, TODAY, 30, 10, e.LOW).facts["days_since"] == 50
+	assert e.checkin_overdue(fresh, TODAY, 30, 10, e.LOW).facts["since"] == days_ago(50)
 
 
 def test_no_touch_only_for_live_customers():
 	assert e.no_touch(None, False, TODAY, 60, e.MEDIUM) is None
-	assert e.no_touch(None, True, TODAY, 60, e.MEDIUM).facts["days_since"] is None
+	assert e.no_touch(None, True, TODAY, 60, e.MEDIUM).facts == {"last_touch": None}
 	assert e.no_touch(days_ago(59), True, TODAY, 60, e.MEDIUM) is None
-	assert e.no_touch(days_ago(60), True, TODAY, 60, e.MEDIUM).facts["days_since"] == 60
+	assert e.no_touch(days_ago(60), True, TODAY, 60, e.MEDIUM).facts == {"last_touch": days_ago(60)}
 
 
 @pytest.mark.parametrize(
@@ -127,7 +127,10 @@ def test_green_before_renewal():
 
 
 def test_onboarding_late():
-	assert e.onboarding_late("Onboarding", days_ago(20), 2, TODAY, 14, e.HIGH).facts["days_late"] == 20
+	assert e.onboarding_late("Onboarding", days_ago(20), 2, TODAY, 14, e.HIGH).facts == {
+		"go_live": days_ago(20),
+		"open_milestones": 2,
+	}
 	assert e.onboarding_late("Onboarding", days_ago(14), 2, TODAY, 14, e.HIGH) is None
 	assert e.onboarding_late("Onboarding", days_ago(20), 0, TODAY, 14, e.HIGH) is None
 	assert e.onboarding_late("Adoption", days_ago(20), 2, TODAY, 14, e.HIGH) is None
@@ -380,3 +383,20 @@ def test_usage_rule_kind_is_expansion_with_threshold_and_days():
 	assert e.RULE_KINDS[e.USAGE_NEAR_ENTITLEMENT] == e.EXPANSION
 	assert e.param_problems(e.USAGE_NEAR_ENTITLEMENT, 90, 30) == []
 	assert e.param_problems(e.USAGE_NEAR_ENTITLEMENT, -1, 30) == ["threshold"]
+
+
+def test_the_facts_of_a_finding_do_not_move_from_day_to_day():
+	"""Dates, never day counts: the same facts a day later give the same finding, so the nightly pass
+	rewrites nothing while nothing changed."""
+	tomorrow = TODAY + timedelta(days=1)
+	plans = [{"name": "P1", "start_date": days_ago(200), "last_checkin": days_ago(100)}]
+	pairs = [
+		lambda day: e.renewal_at_risk(days_ahead(30), "Red", day, 90, e.HIGH),
+		lambda day: e.green_before_renewal("Green", days_ahead(30), day, 120, e.MEDIUM),
+		lambda day: e.overdue_receivable(6000, days_ago(10), day, 5000, 45, e.MEDIUM),
+		lambda day: e.checkin_overdue(plans, day, 90, 5, e.LOW),
+		lambda day: e.no_touch(days_ago(70), True, day, 60, e.MEDIUM),
+		lambda day: e.onboarding_late("Onboarding", days_ago(20), 2, day, 14, e.HIGH),
+	]
+	for finding_on in pairs:
+		assert finding_on(TODAY) == finding_on(tomorrow)

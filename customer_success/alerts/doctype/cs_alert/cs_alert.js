@@ -26,7 +26,7 @@ const cs_alert_form = {
 		const esc = frappe.utils.escape_html;
 		const facts = Object.entries(evidence.facts || {})
 			.map(([key, value]) => {
-				const shown = typeof value === "object" && value !== null ? JSON.stringify(value) : value ?? "–";
+				const shown = cs_alert_form.fact(value);
 				return `<tr><td>${esc(__(frappe.model.unscrub(key)))}</td><td>${esc(String(shown))}</td></tr>`;
 			})
 			.join("");
@@ -40,6 +40,18 @@ const cs_alert_form = {
 			`<table class="table table-bordered table-sm">${facts}</table>` +
 				(records ? `<div class="text-muted small">${esc(__("Records behind it"))}</div><ul>${records}</ul>` : "")
 		);
+	},
+
+	// The evidence holds dates, not day counts (so it stays the same from night to night): the
+	// form says how far each date is from today.
+	fact(value) {
+		if (typeof value === "object" && value !== null) return JSON.stringify(value);
+		if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return value ?? "–";
+		const days = frappe.datetime.get_day_diff(frappe.datetime.get_today(), value);
+		let distance = __("today");
+		if (days > 0) distance = __("{0} days ago", [days]);
+		if (days < 0) distance = __("in {0} days", [-days]);
+		return `${frappe.datetime.str_to_user(value)} (${distance})`;
 	},
 
 	add_actions(frm) {

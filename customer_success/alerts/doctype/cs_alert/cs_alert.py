@@ -30,6 +30,7 @@ class CSAlert(Document):
 		dismiss_reason: DF.SmallText | None
 		due_date: DF.Date | None
 		evidence: DF.Code | None
+		evidence_digest: DF.Data | None
 		evidence_updated_on: DF.Datetime | None
 		kind: DF.Literal["Risk", "Expansion", "Advocacy", "Lifecycle"]
 		open_key: DF.Data | None
@@ -63,6 +64,7 @@ class CSAlert(Document):
 		self.set_people()
 		self.set_due_date()
 		self.set_open_key()
+		self.set_evidence_digest()
 		if self.is_new():
 			self.raised_on = self.raised_on or now_datetime()
 			alerts.start_playbook(self)
@@ -135,6 +137,9 @@ class CSAlert(Document):
 		if not self.due_date:
 			settings = alerts.alert_settings()
 			self.due_date = engine.due_date(self.severity, getdate(nowdate()), settings["due_days"])
+
+	def set_evidence_digest(self):
+		self.evidence_digest = alerts.digest(self.evidence) if self.evidence else None
 
 	def set_open_key(self):
 		# The unique index refuses a second open alert for the same customer and rule, whoever races.
