@@ -17,6 +17,7 @@ from customer_success.health import service as health
 from customer_success.setup import defaults
 from customer_success.tests.utils import (
 	change_settings,
+	delete_customers,
 	make_customer,
 	make_shared_users,
 	set_customer_fields,
@@ -334,7 +335,7 @@ class TestRulesInTheRecompute(FrappeTestCase):
 		frappe.db.delete("Error Log", {"method": ("like", f"%{self.prefix}%")})
 		if self.customers:
 			frappe.db.delete("Customer Health Score", {"customer": ("in", self.customers)})
-			frappe.db.delete("Customer", {"name": ("in", self.customers)})
+			delete_customers(self.customers)
 		rule = frappe.qb.DocType("CS Alert Rule")
 		for name, enabled in self.enabled.items():
 			frappe.qb.update(rule).set(rule.enabled, enabled).where(rule.name == name).run()
@@ -557,6 +558,6 @@ class TestRulesInTheRecompute(FrappeTestCase):
 			[(self.customers[0], self.customers[1])],
 		)
 		# the queued range job raises the failed chunk's alerts (its customers' colours as they stand)
-		frappe.db.set_value("Customer", self.customers[0], "cs_health_status", "Red", update_modified=False)
+		set_customer_fields(self.customers[0], {"cs_health_status": "Red"}, update_modified=False)
 		jobs.evaluate_range(self.customers[0], self.customers[1], str(today()))
 		self.assertEqual([a.rule for a in self.alerts(self.customers[0])], [RED])

@@ -143,8 +143,12 @@ class TestFiguresFromTheRollUp(FrappeTestCase):
 				update_modified=False,
 			)
 		book_counts.reconcile()
+		# read as on a large book (a small one counts live)
+		self.large = patch.object(book_counts, "LIVE_BELOW", 0)
+		self.large.start()
 
 	def tearDown(self):
+		self.large.stop()
 		frappe.set_user("Administrator")
 		frappe.db.rollback()
 
@@ -183,6 +187,7 @@ class TestFiguresFromTheRollUp(FrappeTestCase):
 		rolled = self.figures()
 		with (
 			patch.object(book_counts, "usable", return_value=False),
+			patch.object(book_counts, "readable", return_value=False),
 			patch.object(book_counts, "available", return_value=False),
 		):
 			live = self.figures()
@@ -196,6 +201,26 @@ class TestFiguresFromTheRollUp(FrappeTestCase):
 		self.assertEqual(mine["at_risk"], 2)
 		self.assertEqual(mine["average"], round((20 + 55.5 + 90) / 3, 1))
 		self.assertGreaterEqual(team["red"], 1)
+
+	def test_a_small_book_counts_live_whatever_wrote_its_fields(self):
+		"""Below LIVE_BELOW customers the cards count live, so a write past the app's writers (a
+		db.set_value, which the roll-up learns of only at its reconciliation) shows at once."""
+		self.large.stop()
+		try:
+			frappe.cache.delete_value("cs_customer_rows_estimate")
+			with patch.object(book_counts, "LIVE_BELOW", 10**9):
+				from customer_success.customer_success import api
+
+				frappe.set_user(MANAGER)
+				before = api.red_customers()["value"]
+				frappe.set_user("Administrator")
+				doc = make_customer(cs_owner=CSM_A)
+				frappe.db.set_value("Customer", doc.name, "cs_health_status", "Red", update_modified=False)
+				frappe.set_user(MANAGER)
+				self.assertFalse(book_counts.usable())
+				self.assertEqual(api.red_customers()["value"], before + 1)
+		finally:
+			self.large.start()
 
 	def test_a_user_permission_reads_live(self):
 		doc = make_customer(cs_owner=CSM_A)

@@ -14,7 +14,7 @@ from frappe.utils import getdate, nowdate
 
 from customer_success.health import queries
 from customer_success.health import service as health
-from customer_success.tests.utils import make_communication, make_customer, make_issue
+from customer_success.tests.utils import delete_customers, make_communication, make_customer, make_issue
 
 CUSTOMERS = 8
 SCORE_FIELDS = ("customer", "model", "score", "status", "trend", "explanation")
@@ -37,7 +37,7 @@ class TestParallelChunkWrites(FrappeTestCase):
 		frappe.db.delete("Customer Health Score", {"customer": like})
 		frappe.db.delete("Communication", {"reference_name": like})
 		frappe.db.delete("Issue", {"customer": like})
-		frappe.db.delete("Customer", {"name": like})
+		delete_customers(frappe.get_all("Customer", filters={"name": like}, pluck="name"))
 		frappe.db.commit()  # nosemgrep: remove what setUp committed
 
 	def scores(self) -> list[tuple]:

@@ -10,7 +10,7 @@ from frappe.utils import add_days, add_to_date, getdate, now_datetime, nowdate
 from customer_success.health import api
 from customer_success.health import service as health
 from customer_success.integrations.erpnext.customer import APP_FIELDS
-from customer_success.tests.utils import make_customer, make_issue, make_shared_users
+from customer_success.tests.utils import delete_customers, make_customer, make_issue, make_shared_users
 
 SALES_MANAGER = "cs-runs-sales-manager@example.com"
 CSM = "cs-runs-csm@example.com"
@@ -280,7 +280,7 @@ class RunTestCase(RunsTestCase):
 			frappe.db.delete(RUN, {"name": ("in", runs)})
 		if self.customers:
 			frappe.db.delete("Customer Health Score", {"customer": ("in", self.customers)})
-			frappe.db.delete("Customer", {"name": ("in", self.customers)})
+			delete_customers(self.customers)
 		frappe.db.commit()  # nosemgrep: undo what the committed runs left
 
 	def customers_for_two_chunks(self):

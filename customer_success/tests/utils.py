@@ -121,6 +121,18 @@ def set_customer_fields(customer: str, values: dict, update_modified: bool = Tru
 		frappe.db.set_value("Customer", customer, values, update_modified=update_modified)
 
 
+def delete_customers(names: list[str]):
+	"""Delete customers set-based (a test's cleanup of what it committed): the book roll-up the team
+	cards read takes the difference, as it does from the app's own writers."""
+	from customer_success.customer_success.book_counts import recording
+
+	names = list(names or [])
+	if not names:
+		return
+	with recording(names):
+		frappe.db.delete("Customer", {"name": ("in", names)})
+
+
 def make_user(email: str, roles: list[str]) -> "frappe.Document":
 	if frappe.db.exists("User", email):
 		user = frappe.get_doc("User", email)

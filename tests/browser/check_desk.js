@@ -125,13 +125,61 @@ async function timed_load(page, route, cards, charts) {
 	// complete when no API request has been open for 300 ms (the last one counts, not the wait)
 	while ((open > 0 || Date.now() - last < 300) && Date.now() - started < 30000) await page.waitForTimeout(10);
 	const ms = Math.max(drawn, last) - started;
+	const page_ms = await in_page_ms(page, cards, charts);
 	// let the page finish whatever it still asks (not timed), so none of it runs into the next page's time
 	while ((open > 0 || Date.now() - last < 1000) && Date.now() - started < 60000) await page.waitForTimeout(20);
 	page.off("request", count);
 	page.off("requestfinished", done);
 	page.off("requestfailed", done);
 	await settle(page);
-	return { ms, requests };
+	return { ms, page_ms: page_ms === null ? ms : page_ms, requests };
+}
+
+// In the page itself, from its navigation start: each frame, the state the timed condition reads (its
+// blocks, cards showing figures, charts drawn, anything still loading). The time the page reached it
+// is read from here, on the page's own clock, free of the driver's round trips (page.goto returns
+// only after the load event, and each poll of the condition is a round trip).
+function watch_drawing() {
+	const seen = (window.__cs_drawing = []);
+	let last = "";
+	const frame = () => {
+		const boxes = [...document.querySelectorAll(".number-widget-box")];
+		const charts = [...document.querySelectorAll(".dashboard-widget-box")];
+		const no_data = (box) => [...box.querySelectorAll(".chart-loading-state")].some((el) => el.offsetParent && /No Data/.test(el.textContent));
+		const state = [
+			document.querySelectorAll(".codex-editor .ce-block").length > 0 ? 1 : 0,
+			document.querySelectorAll(".number-widget-box .number").length,
+			boxes.every((box) => box.querySelector(".number")) && !document.querySelector(".number-card-loading") ? 1 : 0,
+			charts.filter((box) => box.querySelector("svg.frappe-chart, .chart-container svg") || no_data(box)).length,
+			charts.every((box) => box.querySelector("svg.frappe-chart, .chart-container svg") || no_data(box)) ? 1 : 0,
+			[...document.querySelectorAll(".chart-loading-state")].some((el) => el.offsetParent && !/No Data/.test(el.textContent)) ? 0 : 1,
+		];
+		const key = state.join(",");
+		if (key !== last) seen.push([performance.now(), ...state]);
+		last = key;
+		if (performance.now() < 60000) requestAnimationFrame(frame);
+	};
+	requestAnimationFrame(frame);
+}
+
+// The page's own figure: when it first held the timed condition, or when its last API request ended
+// (whichever is later), on its clock from navigation start; null when it never held.
+async function in_page_ms(page, cards, charts) {
+	return page.evaluate(
+		([cards, charts]) => {
+			const hit = (window.__cs_drawing || []).find(
+				([, blocks, numbers, all_numbers, drawn, all_drawn, none_loading]) =>
+					blocks && numbers >= cards && all_numbers && drawn >= charts && all_drawn && none_loading
+			);
+			if (!hit) return null;
+			const api = performance
+				.getEntriesByType("resource")
+				.filter((e) => e.name.includes("/api/"))
+				.map((e) => e.responseEnd);
+			return Math.round(Math.max(hit[0], ...api));
+		},
+		[cards, charts]
+	);
 }
 
 async function settle(page) {
@@ -141,6 +189,7 @@ async function settle(page) {
 
 async function check(person, browser, problems) {
 	const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+	await context.addInitScript(watch_drawing);
 	if (BUNDLE) {
 		const body = fs.readFileSync(BUNDLE, "utf8");
 		await context.route(/\/customer_success\.bundle\.[A-Z0-9]+\.js/, (route) => route.fulfill({ contentType: "application/javascript", body }));
@@ -186,7 +235,9 @@ async function check(person, browser, problems) {
 		where = "workspace";
 		workspace.push(await timed_load(page, "/app/customer-success", CARDS, person.charts));
 	}
-	const loaded_ms = median(workspace.map((r) => r.ms));
+	// the target is read on the page's clock; the driver's figure (which adds its own round trips
+	// after the load event) is printed beside it
+	const loaded_ms = median(workspace.map((r) => r.page_ms));
 	const widgets = await page.evaluate(() => ({
 		cards: [...document.querySelectorAll(".number-widget-box")].map((el) => ({
 			title: el.querySelector(".widget-title")?.innerText.trim(),
@@ -201,9 +252,12 @@ async function check(person, browser, problems) {
 	}
 	if (widgets.charts.length !== person.charts) problem(`${widgets.charts.length} of ${person.charts} charts shown: ${widgets.charts.join(", ")}`);
 	console.log(
-		`${person.role}: workspace complete in ${loaded_ms} ms (median of ${RUNS}: ${workspace.map((r) => r.ms).join(", ")} ms; ` +
-			`${workspace[workspace.length - 1].requests} API requests); ERPNext's Selling workspace ${median(reference.map((r) => r.ms))} ms ` +
-			`(${reference.map((r) => r.ms).join(", ")} ms; ${reference[reference.length - 1].requests} API requests)`
+		`${person.role}: workspace complete in ${loaded_ms} ms on the page's clock (median of ${RUNS}: ` +
+			`${workspace.map((r) => r.page_ms).join(", ")} ms; ${workspace[workspace.length - 1].requests} API requests); ` +
+			`ERPNext's Selling workspace ${median(reference.map((r) => r.page_ms))} ms (${reference.map((r) => r.page_ms).join(", ")} ms; ` +
+			`${reference[reference.length - 1].requests} API requests)\n` +
+			`  as the driver saw them: ours ${median(workspace.map((r) => r.ms))} ms (${workspace.map((r) => r.ms).join(", ")}), ` +
+			`Selling ${median(reference.map((r) => r.ms))} ms (${reference.map((r) => r.ms).join(", ")})`
 	);
 	console.log(`  cards: ${widgets.cards.map((c) => `${c.title} = ${c.number}`).join("; ")}`);
 	if (loaded_ms > MAX_WORKSPACE_MS) {

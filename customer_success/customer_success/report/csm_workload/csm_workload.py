@@ -123,7 +123,7 @@ def customers_by_csm(scope, in_scope) -> list[tuple]:
 	stage counted live."""
 	from customer_success.customer_success import book_counts
 
-	if not (scope.tier or scope.lifecycle_stage) and book_counts.available():
+	if not (scope.tier or scope.lifecycle_stage) and book_counts.readable():
 		return [
 			(csm, n, red)
 			for csm, (n, red) in book_counts.customers_per_owner().items()

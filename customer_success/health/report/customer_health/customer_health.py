@@ -55,7 +55,7 @@ def rolled_up_counts(scope: reports.CustomerScope, filters) -> dict | None:
 	CS Owner, health, tier and stage); None with a renewal date filter, which it does not hold."""
 	from customer_success.customer_success import book_counts
 
-	if filters.get("renewal_from") or filters.get("renewal_to") or not book_counts.available():
+	if filters.get("renewal_from") or filters.get("renewal_to") or not book_counts.readable():
 		return None
 	return book_counts.status_figures(scope.csm, scope.tier, scope.lifecycle_stage, filters.get("status"))
 
