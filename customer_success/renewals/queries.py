@@ -410,16 +410,20 @@ def subscription_invoices(names: list[str], first: date, last: date) -> dict[str
 	rates = rates_for(row.company for row in rows)
 	found = defaultdict(list)
 	for row in rows:
-		found[row.subscription].append(
-			{
-				"posting_date": getdate(row.posting_date),
-				"amount": float(row.base_net_total or 0) * rates.get(row.company, 1.0),
-				"from_date": row.from_date and getdate(row.from_date),
-				"to_date": row.to_date and getdate(row.to_date),
-				"is_return": row.is_return,
-			}
-		)
+		found[row.subscription].append(invoice_entry(row, rates))
 	return found
+
+
+def invoice_entry(row, rates: dict[str, float]) -> dict:
+	"""A submitted Sales Invoice row as the renewals engine reads it: posting date, net amount in the
+	default company's currency, billed period, and whether it is a credit note."""
+	return {
+		"posting_date": getdate(row.posting_date),
+		"amount": float(row.base_net_total or 0) * rates.get(row.company, 1.0),
+		"from_date": row.from_date and getdate(row.from_date),
+		"to_date": row.to_date and getdate(row.to_date),
+		"is_return": row.is_return,
+	}
 
 
 def plans_annual(subscriptions: list[dict], today: date) -> dict[str, float | None]:
@@ -730,15 +734,7 @@ def contract_term_invoices(contracts: list[dict]) -> dict[str, list[dict]]:
 		day = getdate(row.posting_date)
 		owner = engine.contract_for_invoice(day, terms[row.customer])
 		if owner and owner["name"] in wanted:
-			found[owner["name"]].append(
-				{
-					"posting_date": day,
-					"amount": float(row.base_net_total or 0) * rates.get(row.company, 1.0),
-					"from_date": row.from_date and getdate(row.from_date),
-					"to_date": row.to_date and getdate(row.to_date),
-					"is_return": row.is_return,
-				}
-			)
+			found[owner["name"]].append(invoice_entry(row, rates))
 	return found
 
 
