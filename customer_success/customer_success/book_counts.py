@@ -19,7 +19,7 @@ otherwise the caller counts live through frappe.get_list, as before.
 """
 
 from contextlib import contextmanager
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import frappe
 
@@ -111,6 +111,46 @@ def recording(names: list[str]):
 	before = customer_figures(names, lock=True)
 	yield
 	add_rows(differences(customer_figures(names), before))
+
+
+def record_copies(locked: dict[str, dict], copies: list[dict]):
+	"""After a set-based copy of health fields onto Customers the caller's transaction holds locked:
+	insert the difference it made, from the rows as the locking read returned them (`locked`: each
+	with KEY_FIELDS, `disabled` and `cs_health_score`) and the values copied (`copies`: dicts of
+	`customer` and the fields written). What `recording` finds by reading them twice, without the
+	reads: nothing else can change them while they are locked."""
+	if not available():
+		return
+	before, after = [], []
+	for copy in copies:
+		row = locked.get(copy["customer"])
+		if row is None:  # gone since it was read: the copy changed nothing
+			continue
+		before.append(row)
+		after.append({**row, **{field: value for field, value in copy.items() if field != "customer"}})
+	add_rows(differences(rows_figures(after), rows_figures(before)))
+
+
+def rows_figures(rows: list[dict]) -> dict[tuple, tuple[int, int, Decimal]]:
+	"""`customer_figures` of Customer rows in hand, counted as its query counts them (the score as
+	the table's decimal(21,9) column holds it)."""
+	figures: dict[tuple, tuple[int, int, Decimal]] = {}
+	for row in rows:
+		if row.get("disabled"):
+			continue
+		key = tuple(row.get(field) or "" for field in KEY_FIELDS)
+		coloured = row.get("cs_health_status") in COLOURS
+		score = stored_decimal(row.get("cs_health_score")) if coloured else Decimal(0)
+		customers, with_colour, total = figures.get(key, (0, 0, Decimal(0)))
+		figures[key] = (customers + 1, with_colour + int(coloured), total + score)
+	return figures
+
+
+def stored_decimal(value) -> Decimal:
+	"""A number as a decimal(21,9) column stores it (rounded half up to 9 places); None is 0."""
+	if value is None:
+		return Decimal(0)
+	return Decimal(str(value)).quantize(Decimal("1e-9"), rounding=ROUND_HALF_UP)
 
 
 def _one(doc) -> dict:

@@ -51,44 +51,61 @@ HEALTH_INPUTS = (
 )
 
 
-def health_inputs(names: list[str]) -> dict[str, tuple]:
-	"""{customer: its HEALTH_INPUTS values} of these customers, as committed now: a locking read,
-	held until the caller commits. Every writer of scores locks its Customers first (this read, or
-	a CSM's own update of the Customer), then score rows: one lock order, so no cycle.
+# The Customer fields the book roll-up keys and sums on (`book_counts`): the write phase's locking
+# read takes them with the health inputs, so the roll-up's difference needs no read of its own.
+BOOK_FIELDS = ("disabled", "cs_owner", "cs_health_status", "cs_tier", "cs_lifecycle_stage", "cs_health_score")
 
-	Looked up by name (one exact key each), never by a range of names: a range scan would also
-	lock the first customer past its end, which belongs to the neighbouring chunk."""
+
+def _names_table(names: list[str]) -> str:
+	"""The names as one JSON parameter for `json_table`, sorted (each statement locks in one order).
+	An IN list of more than `in_predicate_conversion_threshold` (1,000) values is turned into a
+	derived table by MariaDB, and the score table was then scanned whole: a JSON table driving a
+	join reaches each row by its key, whatever the number of names."""
+	return json.dumps(sorted(names), separators=(",", ":"))
+
+
+def lock_customers(names: list[str]) -> dict[str, dict]:
+	"""{customer: its HEALTH_INPUTS and BOOK_FIELDS} of these customers, as committed now: a locking
+	read, held until the caller commits. Every writer of scores locks its Customers first (this read,
+	or a CSM's own update of the Customer), then score rows: one lock order, so no cycle.
+
+	Each Customer is reached on its primary key from a JSON table of the names (never by a range of
+	names: a range scan would also lock the first customer past its end, which belongs to the
+	neighbouring chunk)."""
 	if not names:
 		return {}
-	customer = frappe.qb.DocType("Customer")
-	rows = (
-		frappe.qb.from_(customer)
-		.force_index("PRIMARY")  # exact keys, even on a small table (a scan would wait on others')
-		.select(customer.name, *(customer[f] for f in HEALTH_INPUTS))
-		.where(customer.name.isin(names))
-		.orderby(customer.name)
-		.for_update()
-		.run()
+	columns = ", ".join(f"c.`{f}`" for f in (*HEALTH_INPUTS, *BOOK_FIELDS))
+	rows = frappe.db.sql(
+		f"""select c.`name`, {columns}
+		from json_table(%s, '$[*]' columns (`name` varchar(140) path '$')) v
+		straight_join `tabCustomer` c force index (primary) on c.`name` = v.`name`
+		for update""",
+		_names_table(names),
+		as_dict=True,
 	)
-	return {row[0]: tuple(row[1:]) for row in rows}
+	return {row.name: row for row in rows}
+
+
+def health_inputs(names: list[str]) -> dict[str, tuple]:
+	"""{customer: its HEALTH_INPUTS values} of these customers, as committed now (`lock_customers`)."""
+	return {name: tuple(row[f] for f in HEALTH_INPUTS) for name, row in lock_customers(names).items()}
 
 
 def day_scores(names: list[str], day: date) -> dict[tuple[str, str], tuple]:
 	"""{(customer, model): (name, computed_on)} of these customers' score rows for `day`, as
-	committed now: a locking read by exact keys (see `health_inputs`), held until the caller
-	commits."""
+	committed now: a locking read by exact keys (see `lock_customers`), held until the caller
+	commits. Each (day, customer) is looked up in the history index from a JSON table of the names:
+	neither a scan of the day's rows (which would wait on the rows other chunks are writing) nor of
+	each customer's whole history."""
 	if not names:
 		return {}
-	score = frappe.qb.DocType("Customer Health Score")
-	rows = (
-		frappe.qb.from_(score)
-		# by customer first, whatever the table's statistics say: a scan of the day's rows (the
-		# score_date indexes) would wait on the rows other chunks are writing
-		.force_index("unique_customer_model_day")
-		.select(score.customer, score.model, score.name, score.computed_on)
-		.where(score.customer.isin(names) & (score.score_date == day))
-		.for_update()
-		.run()
+	rows = frappe.db.sql(
+		"""select s.`customer`, s.`model`, s.`name`, s.`computed_on`
+		from json_table(%(names)s, '$[*]' columns (`name` varchar(140) path '$')) v
+		straight_join `tabCustomer Health Score` s force index (cs_score_history_index)
+			on s.`score_date` = %(day)s and s.`customer` = v.`name`
+		for update""",
+		{"names": _names_table(names), "day": day},
 	)
 	return {(customer, model): (name, computed_on) for customer, model, name, computed_on in rows}
 
@@ -690,6 +707,11 @@ def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
 	)
 
 
+def copied_score(row: dict):
+	"""The score `copy_scores_to_customers` writes onto the row's Customer."""
+	return _or_default(row.get("score"), "score")
+
+
 def copy_scores_to_customers(rows: list[dict], batch: int = 2000):
 	"""Copy the day's rows just written (`upsert_scores`) onto their Customers: one joined UPDATE per
 	batch, driven by the rows' own values (a JSON table, read first: `straight_join`) and reaching
@@ -702,7 +724,7 @@ def copy_scores_to_customers(rows: list[dict], batch: int = 2000):
 		values = [
 			[
 				row["customer"],
-				_or_default(row.get("score"), "score"),
+				copied_score(row),
 				row.get("status"),
 				_or_default(row.get("trend"), "trend"),
 				str(row["computed_on"]) if row.get("computed_on") else None,

@@ -346,7 +346,9 @@ def write_scores(
 	label the range), so it locks nothing of a neighbouring range.
 	Without `computed_on` (a benchmark timing the bare writes) every row is written.
 	"""
-	stale, existing = changed_since(today, customers or [], computed_on) if computed_on else (set(), {})
+	stale, existing, locked = (
+		changed_since(today, customers or [], computed_on) if computed_on else (set(), {}, None)
+	)
 	rows = [
 		{**row, "name": existing[(row["customer"], row["model"])][0]}
 		if (row["customer"], row["model"]) in existing
@@ -356,8 +358,12 @@ def write_scores(
 	]
 	queries.upsert_scores(rows, named_existing=bool(computed_on))
 	# the book roll-up (team cards) takes the difference, inserted: no row shared between chunks
-	with recording_book_counts([row["customer"] for row in rows]):
+	if locked is None:
+		with recording_book_counts([row["customer"] for row in rows]):
+			queries.copy_scores_to_customers(rows)
+	else:
 		queries.copy_scores_to_customers(rows)
+		record_copied_book_counts(locked, rows)
 	return sorted(stale)
 
 
@@ -367,26 +373,45 @@ def recording_book_counts(names: list[str]):
 	return recording(names)
 
 
+def record_copied_book_counts(locked: dict[str, dict], rows: list[dict]):
+	"""The book roll-up's difference from the Customers as the write phase locked them (`locked`)
+	and the values it copied onto them: the same figures as reading them again, without the reads."""
+	from customer_success.customer_success.book_counts import record_copies
+
+	record_copies(
+		locked,
+		[
+			{
+				"customer": row["customer"],
+				"cs_health_status": row.get("status"),
+				"cs_health_score": queries.copied_score(row),
+			}
+			for row in rows
+		],
+	)
+
+
 def changed_since(
 	today: date, customers: list[dict], computed_on
-) -> tuple[set[str], dict[tuple[str, str], tuple]]:
+) -> tuple[set[str], dict[tuple[str, str], tuple], dict[str, dict]]:
 	"""Of `customers` (as read at `computed_on`), those whose health inputs are no longer what they
-	were read as, or whose day's score is newer than `computed_on`; and their day's rows as they
-	stand (`queries.day_scores`), so existing ones are written on their primary key.
+	were read as, or whose day's score is newer than `computed_on`; their day's rows as they
+	stand (`queries.day_scores`), so existing ones are written on their primary key; and the
+	Customers as locked (`queries.lock_customers`: inputs and the book roll-up's keys).
 
 	Two locking reads, Customers first, then score rows (the one lock order of every score
 	writer): they see what others committed after this transaction's first read, and hold those
 	rows until the write is committed."""
 	names = [customer["name"] for customer in customers]
-	now = queries.health_inputs(names)
+	locked = queries.lock_customers(names)
 	existing = queries.day_scores(names, today)
-	changed = {
-		customer["name"]
-		for customer in customers
-		if now.get(customer["name"]) != tuple(customer.get(f) for f in queries.HEALTH_INPUTS)
-	}
+	changed = set()
+	for customer in customers:
+		now = locked.get(customer["name"])
+		if now is None or any(now[f] != customer.get(f) for f in queries.HEALTH_INPUTS):
+			changed.add(customer["name"])
 	newer = {customer for (customer, _model), (_name, at) in existing.items() if at and at > computed_on}
-	return newer | changed, existing
+	return newer | changed, existing, locked
 
 
 # --- history and overrides -----------------------------------------------------------------
