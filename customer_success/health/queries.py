@@ -516,14 +516,15 @@ def scores_around(lo: str, hi: str, day: date, slack_days: int = 7) -> dict[str,
 	A day with too little known (Insufficient Data) had no score to compare against.
 	"""
 	score = frappe.qb.DocType("Customer Health Score")
+	# each day by name: on the history index (score_date, customer, status, score) every day is its
+	# own range of the chunk's customers, read from the index alone. A range of days would read
+	# every customer's entries of the days between the first and the last.
+	days = [add_days(day, -offset) for offset in range(slack_days, -1, -1)]
 	rows = (
 		frappe.qb.from_(score)
+		.force_index("cs_score_history_index")
 		.select(score.customer, score.score, score.score_date)
-		.where(
-			score.customer[lo:hi]
-			& score.score_date[add_days(day, -slack_days) : day]
-			& (score.status != INSUFFICIENT_DATA)
-		)
+		.where(score.score_date.isin(days) & score.customer[lo:hi] & (score.status != INSUFFICIENT_DATA))
 		.orderby(score.score_date)
 		.run(as_dict=True)
 	)

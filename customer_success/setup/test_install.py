@@ -42,6 +42,10 @@ class TestInstall(FrappeTestCase):
 			# with the columns the app defines now (an index made before with others is made again)
 			self.assertEqual(indexes.index_columns(f"tab{doctype}", index_name), list(fields), index_name)
 		self.assertEqual(rollups.existing_tables(), set(rollups.TABLES))
+		# the unique key (customer, model, score_date) serves every read by customer: no index of
+		# its own on `customer` (patch v0_4.drop_score_customer_index), which each insert paid for
+		self.assertIsNone(frappe.db.get_column_index("tabCustomer Health Score", "customer", unique=False))
+		self.assertTrue(frappe.db.has_index("tabCustomer Health Score", "unique_customer_model_day"))
 
 	def test_rollup_tables_exist_and_are_ours_to_drop(self):
 		"""The roll-up tables are made on install and migrate (idempotently), named like the app's
