@@ -513,8 +513,7 @@ def time_index_build() -> float:
 READS = (
 	"active_customers",
 	"live_customers",
-	"open_issue_load",
-	"sla_counts",
+	"issue_facts",
 	"invoice_facts",
 	"last_touch_dates",
 	"latest_contract_end",
@@ -685,7 +684,7 @@ def time_naive(sample: list[str]):
 
 
 BARE_SCANS = {
-	# one row per customer, as the app reads it (`queries.open_issue_load`): the support index in its
+	# one row per customer, as the app reads it (`queries.issue_facts`): the support index in its
 	# order, no temporary table (grouping by customer and priority needed one: 12 s of a 20 s floor)
 	"issues: open load": "select customer, sum(case when status in ('Open','Replied','On Hold') then case priority when 'Urgent' then 4 when 'High' then 3 when 'Medium' then 2 when 'Low' then 1 else 2 end else 0 end) from `tabIssue` group by customer",
 	"issues: SLA": "select customer, sum(agreement_status = 'Failed'), count(agreement_status) from `tabIssue` where opening_date >= curdate() - interval 90 day group by customer",

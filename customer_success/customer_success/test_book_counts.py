@@ -79,6 +79,45 @@ class TestBookCounts(FrappeTestCase):
 		health.score_range(doc.name, doc.name)
 		self.assert_exact()
 
+	def test_a_chunk_records_its_difference_from_the_rows_it_locked(self):
+		"""A run's chunk reads no Customer again for the roll-up: it counts the rows its locking read
+		returned (`rows_figures`) exactly as the roll-up's query counts them (disabled customers out,
+		no colour, scores as the decimal column holds them), and records the copy's difference."""
+		from customer_success.health import queries
+		from customer_success.health import service as health
+
+		docs = [self.customer(), self.customer(cs_tier="Strategic"), self.customer(cs_owner=CSM_B)]
+		names = [doc.name for doc in docs]
+		frappe.db.set_value(
+			"Customer",
+			names[0],
+			{"cs_health_status": "Green", "cs_health_score": 81.123456789},
+			update_modified=False,
+		)
+		frappe.db.set_value(
+			"Customer", names[1], "cs_health_status", "Insufficient Data", update_modified=False
+		)
+		frappe.db.set_value("Customer", names[2], "disabled", 1, update_modified=False)
+		book_counts.reconcile()
+		locked = queries.lock_customers(names)
+		self.assertEqual(book_counts.rows_figures(list(locked.values())), book_counts.customer_figures(names))
+		self.assertEqual(book_counts.stored_decimal(73.1234567895), Decimal("73.123456790"))
+		self.assertEqual(book_counts.stored_decimal(None), Decimal(0))
+
+		frappe.db.set_value("Customer", names[2], "disabled", 0, update_modified=False)
+		book_counts.reconcile()
+		# an override with more decimals than a score has, on a customer that had a colour
+		frappe.db.set_value(
+			"Customer",
+			names[0],
+			{"cs_health_override": 64.987654321, "cs_override_until": frappe.utils.add_days(None, 5)},
+			update_modified=False,
+		)
+		with patch.object(book_counts, "customer_figures", side_effect=AssertionError("read again")):
+			health.score_range(min(names), max(names), commit_writes=False)
+		self.assertEqual(frappe.db.get_value("Customer", names[0], "cs_health_score"), 64.987654321)
+		self.assert_exact()
+
 	def test_handoff_acceptance_tiers_and_churn(self):
 		from customer_success.handoff.service import move_customer
 		from customer_success.segments.queries import write_tiers

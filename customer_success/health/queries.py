@@ -139,10 +139,12 @@ def customer_chunks(chunk_size: int) -> list[dict]:
 	]
 
 
-def live_customers(lo: str, hi: str) -> set[str]:
+def live_customers(lo: str, hi: str, invoiced: set[str] | None = None) -> set[str]:
 	"""The customers of the range with a submitted Sales Order, Sales Invoice or Contract.
 
 	One statement: the union of three grouped range scans (each on an indexed party column).
+	`invoiced`: the range's customers with a submitted invoice, when the caller has read them
+	already (`invoice_facts`' keys): the invoices are then not scanned a second time.
 	"""
 	order = frappe.qb.DocType("Sales Order")
 	invoice = frappe.qb.DocType("Sales Invoice")
@@ -152,31 +154,31 @@ def live_customers(lo: str, hi: str) -> set[str]:
 		.select(order.customer)
 		.where(order.customer[lo:hi] & (order.docstatus == 1))
 		.groupby(order.customer)
-		.union(
+	)
+	if invoiced is None:
+		query = query.union(
 			frappe.qb.from_(invoice)
 			.select(invoice.customer)
 			.where(invoice.customer[lo:hi] & (invoice.docstatus == 1))
 			.groupby(invoice.customer)
 		)
-		.union(
-			frappe.qb.from_(contract)
-			.select(contract.party_name)
-			.where(
-				(contract.party_type == "Customer") & contract.party_name[lo:hi] & (contract.docstatus == 1)
-			)
-			.groupby(contract.party_name)
-		)
+	query = query.union(
+		frappe.qb.from_(contract)
+		.select(contract.party_name)
+		.where((contract.party_type == "Customer") & contract.party_name[lo:hi] & (contract.docstatus == 1))
+		.groupby(contract.party_name)
 	)
-	return {name for (name,) in query.run() if name}
+	return {name for (name,) in query.run() if name} | {name for name in invoiced or () if name}
 
 
-def open_issue_load(
-	lo: str, hi: str, priority_weights: dict[str, float], default_weight: float
-) -> dict[str, float]:
-	"""{customer: open issues weighted by priority} for every customer that has ever had an issue.
-
-	A customer with issues, none open, maps to 0.0; one that never had an issue is absent (its
-	support load is then known only if it is live). Weighed in SQL: one row per customer.
+def issue_facts(
+	lo: str, hi: str, priority_weights: dict[str, float], default_weight: float, sla_since: date
+) -> tuple[dict[str, float], dict[str, dict]]:
+	"""The range's support facts from one scan of its issues (the support index alone): {customer:
+	open issues weighted by priority} for every customer that has ever had an issue (a customer with
+	issues, none open, maps to 0.0; one that never had an issue is absent: its support load is then
+	known only if it is live), and {customer: {"with_sla": n, "failed": n}} of the issues opened
+	since `sla_since`, for the customers with at least one. Weighed in SQL: one row per customer.
 	"""
 	issue = frappe.qb.DocType("Issue")
 	weight = Case()
@@ -184,31 +186,28 @@ def open_issue_load(
 		weight = weight.when(issue.priority == priority, value)
 	weight = weight.else_(default_weight)
 	open_weight = Case().when(issue.status.isin(OPEN_ISSUE_STATUSES), weight).else_(0)
+	recent = issue.opening_date >= sla_since
+	has_sla = issue.agreement_status.isnotnull() & (issue.agreement_status != "")
 	rows = (
 		frappe.qb.from_(issue)
-		.select(issue.customer, Sum(open_weight).as_("load"))
+		.select(
+			issue.customer,
+			Sum(open_weight),
+			Sum(Case().when(recent, 1).else_(0)),
+			Sum(Case().when(recent & has_sla, 1).else_(0)),
+			Sum(Case().when(recent & (issue.agreement_status == "Failed"), 1).else_(0)),
+		)
 		.where(issue.customer[lo:hi])
 		.groupby(issue.customer)
 		.run()
 	)
-	return {customer: float(load or 0) for customer, load in rows}
-
-
-def sla_counts(lo: str, hi: str, since: date) -> dict[str, dict]:
-	"""{customer: {"with_sla": n, "failed": n}} for issues opened since `since`."""
-	issue = frappe.qb.DocType("Issue")
-	has_sla = Case().when(issue.agreement_status.isnotnull() & (issue.agreement_status != ""), 1).else_(0)
-	failed = Case().when(issue.agreement_status == "Failed", 1).else_(0)
-	rows = (
-		frappe.qb.from_(issue)
-		.select(issue.customer, Sum(has_sla).as_("with_sla"), Sum(failed).as_("failed"))
-		.where(issue.customer[lo:hi] & (issue.opening_date >= since))
-		.groupby(issue.customer)
-		.run(as_dict=True)
-	)
-	return {
-		row.customer: {"with_sla": int(row.with_sla or 0), "failed": int(row.failed or 0)} for row in rows
+	load = {customer: float(weighted or 0) for customer, weighted, *_sla in rows}
+	sla = {
+		customer: {"with_sla": int(with_sla or 0), "failed": int(failed or 0)}
+		for customer, _weighted, opened, with_sla, failed in rows
+		if opened
 	}
+	return load, sla
 
 
 def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days: int) -> dict[str, dict]:

@@ -111,20 +111,28 @@ def raw_values(customer: dict, facts: dict, today: date, sentiment_validity_days
 
 def gather_facts(lo: str, hi: str, models: dict, today: date, trend_days: int) -> dict:
 	"""Every aggregate the factors need, for all customers in the range: a handful of queries."""
+	invoices = queries.invoice_facts(
+		lo,
+		hi,
+		today,
+		add_days(today, -lookback(models, engine.PAYMENT_BEHAVIOUR)),
+		lookback(models, engine.REVENUE_TREND),
+	)
+	# every customer that has ever had an issue, with its open load (0 when none is open); and the
+	# SLA counts of the look-back: one scan of the range's issues
+	open_issue_load, sla = queries.issue_facts(
+		lo,
+		hi,
+		engine.PRIORITY_WEIGHTS,
+		engine.DEFAULT_PRIORITY_WEIGHT,
+		add_days(today, -lookback(models, engine.SLA_BREACHES)),
+	)
 	return {
-		"live": queries.live_customers(lo, hi),
-		# every customer that has ever had an issue, with its open load (0 when none is open)
-		"open_issue_load": queries.open_issue_load(
-			lo, hi, engine.PRIORITY_WEIGHTS, engine.DEFAULT_PRIORITY_WEIGHT
-		),
-		"sla": queries.sla_counts(lo, hi, add_days(today, -lookback(models, engine.SLA_BREACHES))),
-		"invoices": queries.invoice_facts(
-			lo,
-			hi,
-			today,
-			add_days(today, -lookback(models, engine.PAYMENT_BEHAVIOUR)),
-			lookback(models, engine.REVENUE_TREND),
-		),
+		# the invoiced customers are the billing facts' own: the invoices are scanned once
+		"live": queries.live_customers(lo, hi, invoiced=set(invoices)),
+		"open_issue_load": open_issue_load,
+		"sla": sla,
+		"invoices": invoices,
 		"touches": queries.last_touch_dates(lo, hi),
 		"contracts": queries.latest_contract_end(lo, hi),
 		"previous_scores": queries.scores_around(lo, hi, add_days(today, -trend_days)),
