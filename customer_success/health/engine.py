@@ -320,12 +320,25 @@ class FactorSpec:
 	params: dict = field(default_factory=dict)
 	# the defaults with the model's overrides, merged once per model (not once per customer)
 	resolved: dict = field(init=False, compare=False, repr=False)
+	# its scorer (None: an unknown type, which `compute_health` refuses) and its weight as a float,
+	# looked up once per model as well
+	scorer: object = field(init=False, compare=False, repr=False)
+	weight_value: float | None = field(init=False, compare=False, repr=False)
 
 	def __post_init__(self):
 		object.__setattr__(self, "resolved", params_for(self.factor_type, self.params))
+		object.__setattr__(self, "scorer", SCORERS.get(self.factor_type))
+		try:
+			weight = float(self.weight)
+		except (TypeError, ValueError):
+			weight = None  # `compute_health` raises on it, as float() always did there
+		object.__setattr__(self, "weight_value", weight)
+
+	def float_weight(self) -> float:
+		return float(self.weight) if self.weight_value is None else self.weight_value
 
 
-@dataclass
+@dataclass(slots=True)
 class FactorResult:
 	factor_type: str
 	raw: object
@@ -366,6 +379,10 @@ class FactorResult:
 		return [code, raw, self.sub_score, self.weight, self.effective_weight, self.contribution]
 
 
+# what json.dumps(value, default=str, separators=(",", ":")) builds for each call, built once
+_COMPACT_JSON = json.JSONEncoder(default=str, separators=(",", ":"))
+
+
 @dataclass
 class HealthResult:
 	"""`score` is what the factors with data add up to; with too little known it is kept only to
@@ -381,7 +398,7 @@ class HealthResult:
 
 	def stored_explanation(self) -> str:
 		"""`explanation_to_json(self.explanation())`, built straight from the factors (per customer)."""
-		return json.dumps([f.stored() for f in self.factors], default=str, separators=(",", ":"))
+		return _COMPACT_JSON.encode([f.stored() for f in self.factors])
 
 
 def weight_problems(weights: list[float]) -> dict:
@@ -451,33 +468,28 @@ def compute_health(
 	"""
 	scored = []
 	for spec in factors:
-		raw = raw_values.get(spec.factor_type)
-		scorer = SCORERS.get(spec.factor_type)
+		scorer = spec.scorer
 		if scorer is None:
 			raise ValueError(f"unknown factor type {spec.factor_type!r}")
+		raw = raw_values.get(spec.factor_type)
 		result = scorer(raw, **spec.resolved)
-		scored.append((spec, raw, None if result is None else clamp(result)))
-	weight_with_data = sum(float(spec.weight) for spec, _, sub in scored if sub is not None)
+		scored.append((spec.factor_type, raw, None if result is None else clamp(result), spec.float_weight()))
+	# sum(), as ever: the same floats in every Python version
+	weight_with_data = sum(weight for _type, _raw, sub, weight in scored if sub is not None)
+	total_weight = sum(weight for _type, _raw, _sub, weight in scored)
 	results = []
 	total = 0.0
-	for spec, raw, sub in scored:
+	for factor_type, raw, sub, weight in scored:
 		if sub is None or weight_with_data <= 0:
-			results.append(FactorResult(spec.factor_type, raw, None, float(spec.weight), 0.0, 0.0))
+			results.append(FactorResult(factor_type, raw, None, weight, 0.0, 0.0))
 			continue
-		effective = 100.0 * float(spec.weight) / weight_with_data
+		effective = 100.0 * weight / weight_with_data
 		contribution = sub * effective / 100.0
 		total += contribution
 		results.append(
-			FactorResult(
-				spec.factor_type,
-				raw,
-				round2(sub),
-				float(spec.weight),
-				round2(effective),
-				round2(contribution),
-			)
+			FactorResult(factor_type, raw, round2(sub), weight, round2(effective), round2(contribution))
 		)
-	share = known_share(weight_with_data, sum(float(spec.weight) for spec in factors))
+	share = known_share(weight_with_data, total_weight)
 	if weight_with_data <= 0:
 		return HealthResult(None, INSUFFICIENT_DATA, results, round2(share))
 	score = round2(clamp(total))

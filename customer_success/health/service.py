@@ -201,7 +201,8 @@ def score_range(
 			)
 			continue
 		if row:
-			rows.append({**row, "computed_on": computed_on})
+			row["computed_on"] = computed_on  # a dict of its own, made for this customer
+			rows.append(row)
 	write_retries = 0
 	if commit_writes:
 		skipped, write_retries = write_scores_committed(lo, hi, today, rows, customers, computed_on)
