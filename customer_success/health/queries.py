@@ -13,6 +13,7 @@ from frappe.query_builder import Case, Order
 from frappe.query_builder.functions import Avg, Coalesce, Count, Max, Min, Sum
 from frappe.query_builder.terms import NamedParameterWrapper
 from frappe.utils import add_days, getdate, now_datetime
+from pypika.terms import ExistsCriterion
 
 from customer_success.health import engine
 from customer_success.health.engine import INSUFFICIENT_DATA
@@ -302,7 +303,15 @@ def unpaid_invoice_arrears(lo: str, hi: str, today: date) -> list[dict]:
 				+ Coalesce(term.discounted_amount, 0)
 			).as_("recorded_paid"),
 		)
-		.where(invoice.customer[lo:hi] & (invoice.docstatus == 1) & (invoice.outstanding_amount > 0))
+		.where(
+			invoice.customer[lo:hi]
+			& (invoice.docstatus == 1)
+			& (invoice.outstanding_amount > 0)
+			# only an invoice with something due before today can be late: its own due date (its one
+			# instalment when it has no schedule) or an instalment's. The others owe nothing overdue,
+			# and most unpaid invoices are not due yet: they are not read at all.
+			& ((invoice.due_date < today) | ExistsCriterion(instalment_due_before(invoice.name, today)))
+		)
 		# in the billing index's order (no sort): the terms are grouped by invoice below
 		.run(as_dict=True)
 	)
@@ -329,6 +338,16 @@ def unpaid_invoice_arrears(lo: str, hi: str, today: date) -> list[dict]:
 				}
 			)
 	return arrears
+
+
+def instalment_due_before(invoice_name, day: date):
+	"""A sub-query: the payment terms of the invoice `invoice_name` (a column) due before `day`."""
+	term = frappe.qb.DocType("Payment Schedule").as_("due_term")
+	return (
+		frappe.qb.from_(term)
+		.select(term.name)
+		.where((term.parent == invoice_name) & (term.parenttype == "Sales Invoice") & (term.due_date < day))
+	)
 
 
 def company_rates(companies: set[str], today: date) -> dict[str, float]:
