@@ -741,6 +741,20 @@ def contract_term_invoices(contracts: list[dict]) -> dict[str, list[dict]]:
 # --- the desk ---------------------------------------------------------------------------------
 
 
+def renewals_with_customers(renewal, customer, book: bool):
+	"""Renewals joined to their customers. For a book (a CS Owner's condition on the customers), the
+	book's customers lead, through the book index, and each one's renewals are found by customer: left
+	to itself the optimizer reads every renewal of the period and then keeps the book's."""
+	if book:
+		return (
+			frappe.qb.from_(customer)
+			.force_index(BOOK_INDEX)
+			.join(renewal)
+			.on(renewal.customer == customer.name)
+		)
+	return frappe.qb.from_(renewal).join(customer).on(customer.name == renewal.customer)
+
+
 def _open_in_window(renewal, customer, today: date, until: date, csm: str | None):
 	condition = (renewal.status == engine.OPEN) & renewal.end_date[today:until]
 	if csm:
@@ -762,9 +776,7 @@ def window_figures(today: date, until: date, csm: str | None) -> dict:
 	customer = frappe.qb.DocType("Customer")
 	at_risk = _at_risk(renewal, customer)
 	rows = (
-		frappe.qb.from_(renewal)
-		.join(customer)
-		.on(customer.name == renewal.customer)
+		renewals_with_customers(renewal, customer, bool(csm))
 		.select(
 			renewal.latest_call,
 			Count(renewal.name).as_("count"),
@@ -790,9 +802,7 @@ def at_risk_names(today: date, until: date, csm: str | None) -> list[str]:
 	renewal = frappe.qb.DocType(RENEWAL)
 	customer = frappe.qb.DocType("Customer")
 	return (
-		frappe.qb.from_(renewal)
-		.join(customer)
-		.on(customer.name == renewal.customer)
+		renewals_with_customers(renewal, customer, bool(csm))
 		.select(renewal.name)
 		.where(_open_in_window(renewal, customer, today, until, csm) & _at_risk(renewal, customer))
 		.run(pluck=True)
@@ -800,19 +810,21 @@ def at_risk_names(today: date, until: date, csm: str | None) -> list[str]:
 
 
 def renewals_by_month(first: date, last: date, csm: str | None) -> list[dict]:
-	"""Renewals ending from `first` to `last` per month ("YYYY-MM") and health signal (all outcomes)."""
+	"""Renewals ending from `first` to `last` per month ("YYYY-MM") and health signal (all outcomes).
+	The team's are read from the renewals alone (every renewal has its customer: a mandatory link);
+	a book's through its customers."""
 	renewal = frappe.qb.DocType(RENEWAL)
 	customer = frappe.qb.DocType("Customer")
 	year = frappe.qb.functions("YEAR", renewal.end_date)
 	month = frappe.qb.functions("MONTH", renewal.end_date)
 	condition = renewal.end_date[first:last] & (renewal.status != engine.CANCELLED)
 	if csm:
+		query = renewals_with_customers(renewal, customer, True)
 		condition &= customer.cs_owner == csm
+	else:
+		query = frappe.qb.from_(renewal)
 	rows = (
-		frappe.qb.from_(renewal)
-		.join(customer)
-		.on(customer.name == renewal.customer)
-		.select(
+		query.select(
 			year.as_("year"),
 			month.as_("month"),
 			renewal.signal_status,
@@ -931,19 +943,9 @@ def forecast_rows(filters: dict, csm: str | None) -> list[dict]:
 		condition &= renewal.status == filters["status"]
 	else:
 		condition &= renewal.status != engine.CANCELLED
-	if csm or filters.get("csm"):
-		# a book: its customers lead (through the book index), each one's renewals found by customer;
-		# left to itself the optimizer reads every renewal in the window, then keeps the book's
-		query = (
-			frappe.qb.from_(customer)
-			.force_index(BOOK_INDEX)
-			.join(renewal)
-			.on(renewal.customer == customer.name)
-		)
-	else:
-		query = frappe.qb.from_(renewal).join(customer).on(customer.name == renewal.customer)
 	return (
-		query.select(
+		renewals_with_customers(renewal, customer, bool(csm or filters.get("csm")))
+		.select(
 			renewal.name.as_("renewal"),
 			renewal.customer,
 			customer.cs_owner.as_("csm"),
