@@ -741,11 +741,13 @@ def contract_term_invoices(contracts: list[dict]) -> dict[str, list[dict]]:
 # --- the desk ---------------------------------------------------------------------------------
 
 
-def renewals_with_customers(renewal, customer, book: bool):
-	"""Renewals joined to their customers. For a book (a CS Owner's condition on the customers), the
-	book's customers lead, through the book index, and each one's renewals are found by customer: left
-	to itself the optimizer reads every renewal of the period and then keeps the book's."""
-	if book:
+def renewals_with_customers(renewal, customer, owner: str | None, first: date, last: date):
+	"""Renewals joined to their customers, for renewals ending from `first` to `last`. A book (the
+	customers of CS Owner `owner`) smaller than the period's renewals leads, through the book index,
+	each customer's renewals found by customer: left to itself the optimizer reads every renewal of
+	the period and then keeps the book's, even for a book of 5,000 customers among 100,000. Each way
+	costs about one lookup per row it starts from, so a larger book lets the renewals lead."""
+	if owner and book_is_smaller(owner, first, last):
 		return (
 			frappe.qb.from_(customer)
 			.force_index(BOOK_INDEX)
@@ -753,6 +755,18 @@ def renewals_with_customers(renewal, customer, book: bool):
 			.on(renewal.customer == customer.name)
 		)
 	return frappe.qb.from_(renewal).join(customer).on(customer.name == renewal.customer)
+
+
+def book_is_smaller(owner: str, first: date, last: date) -> bool:
+	"""Whether `owner` has fewer customers than there are renewals ending from `first` to `last`
+	(two counts read from indexes; the book's stops at the renewals' count)."""
+	renewal = frappe.qb.DocType(RENEWAL)
+	customer = frappe.qb.DocType("Customer")
+	renewals = frappe.qb.from_(renewal).select(Count("*")).where(renewal.end_date[first:last]).run()[0][0]
+	book = (
+		frappe.qb.from_(customer).select(customer.name).where(customer.cs_owner == owner).limit(renewals + 1)
+	)
+	return frappe.qb.from_(book).select(Count("*")).run()[0][0] < renewals
 
 
 def _open_in_window(renewal, customer, today: date, until: date, csm: str | None):
@@ -776,7 +790,7 @@ def window_figures(today: date, until: date, csm: str | None) -> dict:
 	customer = frappe.qb.DocType("Customer")
 	at_risk = _at_risk(renewal, customer)
 	rows = (
-		renewals_with_customers(renewal, customer, bool(csm))
+		renewals_with_customers(renewal, customer, csm, today, until)
 		.select(
 			renewal.latest_call,
 			Count(renewal.name).as_("count"),
@@ -802,7 +816,7 @@ def at_risk_names(today: date, until: date, csm: str | None) -> list[str]:
 	renewal = frappe.qb.DocType(RENEWAL)
 	customer = frappe.qb.DocType("Customer")
 	return (
-		renewals_with_customers(renewal, customer, bool(csm))
+		renewals_with_customers(renewal, customer, csm, today, until)
 		.select(renewal.name)
 		.where(_open_in_window(renewal, customer, today, until, csm) & _at_risk(renewal, customer))
 		.run(pluck=True)
@@ -819,7 +833,7 @@ def renewals_by_month(first: date, last: date, csm: str | None) -> list[dict]:
 	month = frappe.qb.functions("MONTH", renewal.end_date)
 	condition = renewal.end_date[first:last] & (renewal.status != engine.CANCELLED)
 	if csm:
-		query = renewals_with_customers(renewal, customer, True)
+		query = renewals_with_customers(renewal, customer, csm, first, last)
 		condition &= customer.cs_owner == csm
 	else:
 		query = frappe.qb.from_(renewal)
@@ -944,7 +958,13 @@ def forecast_rows(filters: dict, csm: str | None) -> list[dict]:
 	else:
 		condition &= renewal.status != engine.CANCELLED
 	return (
-		renewals_with_customers(renewal, customer, bool(csm or filters.get("csm")))
+		renewals_with_customers(
+			renewal,
+			customer,
+			csm or filters.get("csm"),
+			getdate(filters["from_date"]),
+			getdate(filters["to_date"]),
+		)
 		.select(
 			renewal.name.as_("renewal"),
 			renewal.customer,

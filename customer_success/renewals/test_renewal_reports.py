@@ -260,6 +260,41 @@ class TestABookReadsTheTeamsRows(RenewalTestCase):
 			)
 			self.assertAlmostEqual(row.expected_revenue, renewal.revenue_at_stake * weight, places=2)
 
+	def test_either_side_leading_reads_the_same_rows(self):
+		from unittest.mock import patch
+
+		from customer_success.renewals import queries
+
+		self.make_books()
+		until = add_days(today(), 180)
+		period = {"from_date": today(), "to_date": until}
+		frappe.set_user(BOOK)
+		read = {}
+		for book_leads in (True, False):
+			with patch.object(queries, "book_is_smaller", return_value=book_leads):
+				read[book_leads] = (
+					rows_of(renewal_forecast, **period),
+					queries.window_figures(today(), until, BOOK),
+					sorted(queries.at_risk_names(today(), until, BOOK)),
+					sorted(
+						(r.month, r.signal_status, r["count"])
+						for r in queries.renewals_by_month(today(), until, BOOK)
+					),
+				)
+		self.assertEqual(len(read[True][0]), 4)
+		self.assertEqual(read[True], read[False])
+
+	def test_the_smaller_side_leads(self):
+		from customer_success.renewals import queries
+
+		self.make_books()
+		until = add_days(today(), 180)
+		self.assertTrue(queries.book_is_smaller(BOOK, today(), until))  # 4 customers, 6+ renewals
+		renewals = frappe.db.count("Renewal", {"end_date": ["between", [today(), until]]})
+		for _ in range(renewals - 4):  # as many customers as renewals: the renewals lead
+			make_customer(cs_owner=BOOK)
+		self.assertFalse(queries.book_is_smaller(BOOK, today(), until))
+
 	def test_a_books_cards_and_charts_count_her_renewals_only(self):
 		from customer_success.renewals import queries
 
