@@ -758,15 +758,20 @@ def renewals_with_customers(renewal, customer, owner: str | None, first: date, l
 
 
 def book_is_smaller(owner: str, first: date, last: date) -> bool:
-	"""Whether `owner` has fewer customers than there are renewals ending from `first` to `last`
-	(two counts read from indexes; the book's stops at the renewals' count)."""
+	"""Whether `owner` has fewer customers than there are renewals ending from `first` to `last`: the
+	book counted from its index, then whether the period has a renewal past that many (read from the
+	end-date index, stopping there)."""
 	renewal = frappe.qb.DocType(RENEWAL)
 	customer = frappe.qb.DocType("Customer")
-	renewals = frappe.qb.from_(renewal).select(Count("*")).where(renewal.end_date[first:last]).run()[0][0]
-	book = (
-		frappe.qb.from_(customer).select(customer.name).where(customer.cs_owner == owner).limit(renewals + 1)
+	book = frappe.qb.from_(customer).select(Count("*")).where(customer.cs_owner == owner).run()[0][0]
+	return bool(
+		frappe.qb.from_(renewal)
+		.select(renewal.name)
+		.where(renewal.end_date[first:last])
+		.limit(1)
+		.offset(book)
+		.run()
 	)
-	return frappe.qb.from_(book).select(Count("*")).run()[0][0] < renewals
 
 
 def _open_in_window(renewal, customer, today: date, until: date, csm: str | None):
