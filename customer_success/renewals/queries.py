@@ -741,6 +741,10 @@ def contract_term_invoices(contracts: list[dict]) -> dict[str, list[dict]]:
 # --- the desk ---------------------------------------------------------------------------------
 
 
+# the app's index of the customers by CS Owner (setup/indexes.py): a book's reads start from it
+BOOK_INDEX = "cs_book_health_index"
+
+
 def renewals_with_customers(renewal, customer, owner: str | None, first: date, last: date):
 	"""Renewals joined to their customers, for renewals ending from `first` to `last`. A book (the
 	customers of CS Owner `owner`) smaller than the period's renewals leads, through the book index,
@@ -876,10 +880,6 @@ def average_health(csm: str | None) -> tuple[float | None, int]:
 
 
 # --- the ledger -------------------------------------------------------------------------------
-
-
-# the app's index of the customers by CS Owner (setup/indexes.py): a book's reads start from it
-BOOK_INDEX = "cs_book_health_index"
 
 
 def customer_filter_condition(customer, filters: dict, csm: str | None):
