@@ -1488,3 +1488,47 @@ def retention_orphans() -> list[str]:
 def first_revenue_day() -> date | None:
 	day = frappe.db.sql(f"select min(`posting_date`) from `{REVENUE_ROLLUP}` where `invoices` != 0")[0][0]
 	return getdate(day) if day else None
+
+
+def retention_component_terms(prev, curr, prefix: str = "") -> list:
+	"""`engine.customer_components` as SQL sums over rows of (earlier, later window) revenue, one term per
+	`engine.COMPONENTS` (in order, aliased `prefix` + its name): the retention of any set of customers
+	grouped in the database (a NULL pair, a customer with no row, adds nothing, as a pair of 0 does)."""
+	cohort = prev > 0
+	churned = cohort & (curr <= 0)
+	expanded = cohort & (curr > prev)
+	contracted = cohort & (curr > 0) & (curr < prev)
+	terms = (
+		Case().when(cohort, 1).else_(0),
+		Case().when(cohort, prev).else_(0),
+		Case().when(expanded, curr - prev).else_(0),
+		Case().when(contracted, prev - curr).else_(0),
+		Case().when(churned, prev).else_(0),
+		Case().when(churned, 1).else_(0),
+		Case().when(expanded, 1).else_(0),
+		Case().when(contracted, 1).else_(0),
+	)
+	return [Sum(term).as_(prefix + name) for term, name in zip(terms, engine.COMPONENTS, strict=True)]
+
+
+def rolled_up_retention_of_customers(points: list[date], filters: dict, csm: str | None) -> dict[date, dict]:
+	"""{T: {component: sum}} of the points asked for, over the customers the filters cover
+	(`customer_filter_condition`: the book, and the tier, lifecycle stage or customer each has now, as
+	the live computation reads them), from their rows in the retention roll-up: one grouped join."""
+	if not points:
+		return {}
+	customer = frappe.qb.DocType("Customer")
+	held = frappe.qb.Table(RETENTION_CUSTOMERS)
+	rows = (
+		frappe.qb.from_(customer)
+		.join(held)
+		.on((held.customer == customer.name) & held.period_end.isin(points))
+		.select(held.period_end, *retention_component_terms(held.prev, held.curr))
+		.where(customer_filter_condition(customer, filters, csm))
+		.groupby(held.period_end)
+		.run(as_dict=True)
+	)
+	found = {point: dict.fromkeys(engine.COMPONENTS, 0) for point in points}
+	for row in rows:
+		found[getdate(row.period_end)] = {c: row[c] or 0 for c in engine.COMPONENTS}
+	return found

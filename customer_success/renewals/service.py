@@ -971,9 +971,9 @@ def reconcile_retention_batch(customers: list[str], points: list[date], orphan: 
 
 def rolled_up_retention(points: list[date], filters: dict, csm: str | None) -> dict[date, dict]:
 	"""{T: the report's figures} of the points the roll-up answers for these filters (complete, and
-	filters it holds); the report computes the others live."""
-	if filters.get("tier") or filters.get("lifecycle_stage") or filters.get("customer"):
-		return {}
+	filters it holds); the report computes the others live. A tier, lifecycle stage or customer
+	filter groups the customers' own rows (those of that tier, stage or name now, as the live
+	computation takes them); otherwise the point sums per CS Owner are read."""
 	companies = queries.invoiced_companies()
 	if len(companies) > 1 or (filters.get("company") and companies and filters["company"] != companies[0]):
 		return {}
@@ -983,6 +983,8 @@ def rolled_up_retention(points: list[date], filters: dict, csm: str | None) -> d
 	first = queries.first_revenue_day()
 	# a point before the first revenue has empty windows: nothing to read, held or not
 	ready = [point for point in points if held.get(point) or not first or point < first]
-	owner = csm or filters.get("csm") or None
-	sums = queries.rolled_up_retention(ready, owner)
+	if filters.get("tier") or filters.get("lifecycle_stage") or filters.get("customer"):
+		sums = queries.rolled_up_retention_of_customers(ready, filters, csm)
+	else:
+		sums = queries.rolled_up_retention(ready, csm or filters.get("csm") or None)
 	return {point: engine.retention_figures(sums[point]) for point in ready}

@@ -3,6 +3,8 @@ after the reconciliation, kept equal by invoices submitted, credited and cancell
 moving to another book, left alone by a second reconciliation, and read by the report for a CSM's
 book and the team with the same figures as the live computation."""
 
+from unittest.mock import patch
+
 import frappe
 from frappe.utils import add_days, add_months, get_last_day, getdate, nowdate
 
@@ -17,6 +19,11 @@ BOOK_B = "cs-ret-rollup-b@example.com"
 
 def live(points, csm=None) -> dict:
 	revenue = queries.retention_revenue(points, {"csm": csm} if csm else {}, None)
+	return {point: engine.retention(*revenue[point]) for point in points}
+
+
+def live_filtered(points, filters, csm=None) -> dict:
+	revenue = queries.retention_revenue(points, filters, csm)
 	return {point: engine.retention(*revenue[point]) for point in points}
 
 
@@ -96,7 +103,7 @@ class TestRetentionRollup(RenewalTestCase):
 		self.assert_equal_to_the_ledger()
 		self.assertEqual(service.reconcile_retention_rollup()["corrected"], 0)
 
-	def test_the_report_reads_it_with_the_live_figures_and_a_tier_filter_live(self):
+	def test_the_report_reads_it_with_the_live_figures_and_a_tier_filter(self):
 		mine = make_customer(cs_owner=BOOK_A, cs_tier="SMB").name
 		other = make_customer(cs_owner=BOOK_A, cs_tier="Enterprise").name
 		self.invoice(mine, 1000, self.before)
@@ -116,11 +123,71 @@ class TestRetentionRollup(RenewalTestCase):
 		early = getdate(get_last_day(add_months(first, -30)))
 		self.assertIn(early, rolled([early], BOOK_A))
 		self.assertEqual(rolled([early], BOOK_A), live([early], BOOK_A))
-		# a tier is not held: computed live, the SMB customer alone
-		self.assertEqual(service.rolled_up_retention([self.point], {"tier": "SMB"}, None), {})
+		# a tier: the roll-up's rows of the customers of that tier, the SMB customer alone
+		self.assertEqual(
+			service.rolled_up_retention([self.point], {"tier": "SMB", "csm": BOOK_A}, None),
+			live_filtered([self.point], {"tier": "SMB", "csm": BOOK_A}),
+		)
 		_c, smb, *_r = revenue_retention.execute({**filters, "tier": "SMB"})
 		self.assertEqual((smb[0]["customers"], smb[0]["churn"]), (1, 0.0))
 		# a CSM reads her own book from it whatever CSM she names
 		frappe.set_user(BOOK_B)
 		_c, theirs, *_r = revenue_retention.execute(dict(filters))
 		self.assertEqual(theirs[0]["customers"], live([self.point], BOOK_B)[self.point]["customers"])
+
+	def test_tier_stage_and_customer_filters_read_it_with_the_live_figures(self):
+		"""The customers of a tier or stage are those of it now (as the live computation reads them):
+		a customer moved to another tier takes its whole history with it."""
+		smb = [make_customer(cs_owner=BOOK_A, cs_tier="SMB").name for _i in range(3)]
+		big = make_customer(cs_owner=BOOK_B, cs_tier="Enterprise").name
+		grows, shrinks, churns = smb
+		for name, before, after in (
+			(grows, 1000, 1300),
+			(shrinks, 900, 600),
+			(churns, 700, None),
+			(big, 400, 500),
+		):
+			self.invoice(name, before, self.before)
+			if after:
+				self.invoice(name, after, self.after)
+		make_credit_note(self.invoice(shrinks, 200, self.after), 150)
+		set_customer_fields(churns, {"cs_lifecycle_stage": "Churned"})
+		service.reconcile_retention_rollup()
+		points = sorted(queries.retention_periods())
+		cases = [
+			{"tier": "SMB"},
+			{"tier": "Enterprise"},
+			{"tier": "SMB", "csm": BOOK_A},
+			{"tier": "SMB", "csm": BOOK_B},
+			{"lifecycle_stage": "Churned"},
+			{"lifecycle_stage": "Churned", "tier": "SMB"},
+			{"customer": shrinks},
+			{"customer": big, "csm": BOOK_A},  # another book's customer: nothing
+		]
+		for filters in cases:
+			rolled_up = service.rolled_up_retention(points, filters, None)
+			self.assertEqual(set(rolled_up), set(points), filters)
+			self.assertEqual(rolled_up, live_filtered(points, filters), filters)
+		(figures,) = service.rolled_up_retention([self.point], {"tier": "SMB"}, None).values()
+		# S = 2600; E = 300; C = 900 - 650 = 250 (the credit note netted); L = 700
+		self.assertEqual(
+			(figures["customers"], figures["expansion"], figures["contraction"], figures["churn"]),
+			(3, 300.0, 250.0, 700.0),
+		)
+		self.assertEqual(figures["grr"], round(100 * (2600 - 250 - 700) / 2600, 2))
+		# moved to another tier: counted in the tier it has now, history and all
+		set_customer_fields(grows, {"cs_tier": "Enterprise"})
+		for filters in ({"tier": "SMB"}, {"tier": "Enterprise"}):
+			self.assertEqual(
+				service.rolled_up_retention(points, filters, None), live_filtered(points, filters), filters
+			)
+		(figures,) = service.rolled_up_retention([self.point], {"tier": "Enterprise"}, None).values()
+		self.assertEqual((figures["customers"], figures["starting_revenue"]), (2, 1400.0))
+		# the report reads them from the roll-up (no ledger read), as a CSM her book only
+		with patch.object(queries, "retention_revenue", wraps=queries.retention_revenue) as ledger:
+			frappe.set_user(BOOK_A)
+			_c, rows, *_r = revenue_retention.execute(
+				{"from_date": self.point, "to_date": self.point, "tier": "Enterprise"}
+			)
+			self.assertEqual(ledger.call_args.args[0], [])
+		self.assertEqual(rows[0]["customers"], 1)

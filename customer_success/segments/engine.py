@@ -202,42 +202,68 @@ def ratio(part, whole) -> float | None:
 	return round2(100.0 * part / whole) if whole else None
 
 
-def segment_performance(customers: list[dict], group_by: tuple[str, ...] = ("tier", "segment")) -> list[dict]:
-	"""One row per group: customers, revenue, average health (over scored customers), share green
-	(of the customers with a colour) and plan coverage (share with a running plan).
+# a group's figures, summed over its customers (or over grouped rows that carry them)
+GROUP_FIGURES = ("customers", "revenue", "score_sum", "scored", "coloured", "green", "with_plan")
+COLOURS = ("Green", "Yellow", "Red")
 
-	Each customer: {"tier", "segment", "revenue", "score", "status", "has_plan"}; a status of
-	"Insufficient Data" (or none) has no colour and no score counted.
-	"""
+
+def group_key(row: dict, group_by: tuple[str, ...]) -> tuple:
+	return tuple(row.get(field) or "" for field in group_by)
+
+
+def group_figures(customers: list[dict], group_by: tuple[str, ...]) -> dict[tuple, dict]:
+	"""{group: `GROUP_FIGURES`} of customers, each {"tier", "segment", "revenue", "score", "status",
+	"has_plan"}: a status of "Insufficient Data" (or none) has no colour and no score counted."""
 	groups: dict[tuple, dict] = {}
 	for row in customers:
-		key = tuple(row.get(field) or "" for field in group_by)
-		g = groups.setdefault(
-			key, {"customers": 0, "revenue": 0.0, "scores": [], "coloured": 0, "green": 0, "with_plan": 0}
-		)
+		g = groups.setdefault(group_key(row, group_by), dict.fromkeys(GROUP_FIGURES, 0))
 		g["customers"] += 1
 		g["revenue"] += float(row.get("revenue") or 0)
-		status = row.get("status")
-		if status in ("Green", "Yellow", "Red"):
+		if row.get("status") in COLOURS:
 			g["coloured"] += 1
-			g["green"] += status == "Green"
+			g["green"] += row.get("status") == "Green"
 			if is_number(row.get("score")):
-				g["scores"].append(float(row["score"]))
+				g["scored"] += 1
+				g["score_sum"] += float(row["score"])
 		g["with_plan"] += bool(row.get("has_plan"))
+	return groups
+
+
+def fold_groups(rows: list[dict], group_by: tuple[str, ...], figures=GROUP_FIGURES) -> dict[tuple, dict]:
+	"""{group: summed `figures`} of rows already grouped finer (per tier and segment, say), each with
+	its tier and segment and those figures: the same groups `group_figures` makes of their customers."""
+	groups: dict[tuple, dict] = {}
+	for row in rows:
+		g = groups.setdefault(group_key(row, group_by), dict.fromkeys(figures, 0))
+		for field in figures:
+			g[field] += row.get(field) or 0
+	return groups
+
+
+def performance_rows(groups: dict[tuple, dict], group_by: tuple[str, ...]) -> list[dict]:
+	"""One row per group, in the groups' order: customers, revenue, average health (over scored
+	customers), share green (of the customers with a colour) and plan coverage (share with a
+	running plan)."""
 	result = []
 	for key in sorted(groups):
 		g = groups[key]
+		scored = int(g["scored"] or 0)
 		result.append(
 			{
 				**dict(zip(group_by, key, strict=True)),
-				"customers": g["customers"],
-				"revenue": round2(g["revenue"]),
-				"average_health": round2(sum(g["scores"]) / len(g["scores"])) if g["scores"] else None,
+				"customers": int(g["customers"] or 0),
+				"revenue": round2(float(g["revenue"] or 0)),
+				"average_health": round2(float(g["score_sum"]) / scored) if scored else None,
 				"share_green": ratio(g["green"], g["coloured"]),
 				"plan_coverage": ratio(g["with_plan"], g["customers"]),
 			}
 		)
 	return result
+
+
+def segment_performance(customers: list[dict], group_by: tuple[str, ...] = ("tier", "segment")) -> list[dict]:
+	"""One row per group of these customers (`group_figures`, `performance_rows`)."""
+	return performance_rows(group_figures(customers, group_by), group_by)
 
 
 def split_by_group(

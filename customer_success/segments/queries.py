@@ -266,18 +266,15 @@ def book_condition(customer, csm: str | None):
 	return customer.name.isnotnull() if not csm else customer.cs_owner == csm
 
 
-def book_performance_rows(csm: str | None = None) -> list[dict]:
-	"""The active customers of `csm`'s book (None: everyone), as `active_customers` finds them (enabled,
-	not churned, with a submitted Sales Order, Sales Invoice or Contract), with their tier, segment,
-	health and whether a plan runs for them: one statement."""
+def live_criterion(customer):
+	"""The customer has a submitted Sales Invoice, Sales Order or Contract (the "live" of
+	`active_customers` and of the health score), as a condition on the Customer table."""
 	from pypika.terms import ExistsCriterion
 
-	customer = frappe.qb.DocType("Customer")
 	order = frappe.qb.DocType("Sales Order")
 	invoice = frappe.qb.DocType("Sales Invoice")
 	contract = frappe.qb.DocType("Contract")
-	plan = frappe.qb.DocType("Success Plan")
-	live = (
+	return (
 		ExistsCriterion(
 			frappe.qb.from_(invoice)
 			.select(invoice.name)
@@ -298,6 +295,23 @@ def book_performance_rows(csm: str | None = None) -> list[dict]:
 			)
 		)
 	)
+
+
+def in_business(customer):
+	"""Enabled and not churned: the customers Segment Performance counts (when also live)."""
+	return (customer.disabled == 0) & (
+		customer.cs_lifecycle_stage.isnull() | (customer.cs_lifecycle_stage != "Churned")
+	)
+
+
+def book_performance_rows(csm: str | None = None) -> list[dict]:
+	"""The active customers of `csm`'s book (None: everyone), as `active_customers` finds them (enabled,
+	not churned, with a submitted Sales Order, Sales Invoice or Contract), with their tier, segment,
+	health and whether a plan runs for them: one statement."""
+	from pypika.terms import ExistsCriterion
+
+	customer = frappe.qb.DocType("Customer")
+	plan = frappe.qb.DocType("Success Plan")
 	has_plan = ExistsCriterion(
 		frappe.qb.from_(plan)
 		.select(plan.name)
@@ -313,12 +327,7 @@ def book_performance_rows(csm: str | None = None) -> list[dict]:
 			customer.cs_health_score,
 			Case().when(has_plan, 1).else_(0).as_("has_plan"),  # an EXISTS takes no alias
 		)
-		.where(
-			(customer.disabled == 0)
-			& (customer.cs_lifecycle_stage.isnull() | (customer.cs_lifecycle_stage != "Churned"))
-			& book_condition(customer, csm)
-			& live
-		)
+		.where(in_business(customer) & book_condition(customer, csm) & live_criterion(customer))
 		.run(as_dict=True)
 	)
 
@@ -378,3 +387,111 @@ def segment_customer_counts() -> dict[str, int]:
 		.run()
 	)
 	return dict(rows)
+
+
+# --- segment performance from the retention roll-up ----------------------------------------------
+# At a point T the retention roll-up holds (renewals: `cs_retention_customer`, every customer's
+# revenue in T's two twelve-month windows, every company, credit notes netted), the report's groups
+# are summed in the database: one pass over the book's customers (a covering index) with each one's
+# row at T, instead of every customer and a year of the ledger carried into Python.
+
+
+RETENTION_PREFIX = "retention_"
+
+
+def rolled_up_group_figures(day: date, csm: str | None = None) -> list[dict]:
+	"""Per tier and segment (as the customers have them now) of `csm`'s book (None: everyone):
+	`engine.GROUP_FIGURES` over the active customers (`in_business` and live; revenue = their later
+	window at `day`), and the retention components (`renewals.engine.COMPONENTS`, each named with
+	`RETENTION_PREFIX`) over all of them, churned and disabled ones included. One statement."""
+	from customer_success.renewals import queries as renewals_queries
+	from customer_success.segments import engine
+
+	customer = frappe.qb.DocType("Customer")
+	held = frappe.qb.Table(renewals_queries.RETENTION_CUSTOMERS)
+	# a row at T means submitted invoices: live without looking further
+	counted = in_business(customer) & (held.customer.isnotnull() | live_criterion(customer))
+	coloured = counted & customer.cs_health_status.isin(engine.COLOURS)
+	scored = coloured & customer.cs_health_score.isnotnull()
+	query = (
+		frappe.qb.from_(customer)
+		.force_index("cs_book_health_index")  # every field read is in it: no row is visited
+		.left_join(held)
+		.on((held.customer == customer.name) & (held.period_end == day))
+		.select(
+			customer.cs_tier.as_("tier"),
+			customer.cs_segment.as_("segment"),
+			Sum(Case().when(counted, 1).else_(0)).as_("customers"),
+			Sum(Case().when(counted, held.curr).else_(0)).as_("revenue"),
+			Sum(Case().when(coloured, 1).else_(0)).as_("coloured"),
+			Sum(Case().when(coloured & (customer.cs_health_status == "Green"), 1).else_(0)).as_("green"),
+			Sum(Case().when(scored, 1).else_(0)).as_("scored"),
+			Sum(Case().when(scored, customer.cs_health_score).else_(0)).as_("score_sum"),
+			*renewals_queries.retention_component_terms(held.prev, held.curr, RETENTION_PREFIX),
+		)
+		.groupby(customer.cs_tier, customer.cs_segment)
+	)
+	if csm:
+		query = query.where(customer.cs_owner == csm)
+	return [numbers(row) for row in query.run(as_dict=True)]
+
+
+def plan_customers_by_group(day: date, csm: str | None = None) -> list[dict]:
+	"""Per tier and segment of `csm`'s book: how many active customers (as `rolled_up_group_figures`
+	counts them) have an Active or At Risk plan, read from the running plans' side."""
+	from customer_success.renewals import queries as renewals_queries
+
+	customer = frappe.qb.DocType("Customer")
+	plan = frappe.qb.DocType("Success Plan")
+	held = frappe.qb.Table(renewals_queries.RETENTION_CUSTOMERS)
+	query = (
+		frappe.qb.from_(plan)
+		.join(customer)
+		.on(customer.name == plan.customer)
+		.left_join(held)
+		.on((held.customer == customer.name) & (held.period_end == day))
+		.select(
+			customer.cs_tier.as_("tier"),
+			customer.cs_segment.as_("segment"),
+			Count(customer.name).distinct().as_("with_plan"),
+		)
+		.where(
+			plan.status.isin(RUNNING_PLAN_STATUSES)
+			& in_business(customer)
+			& (held.customer.isnotnull() | live_criterion(customer))
+		)
+		.groupby(customer.cs_tier, customer.cs_segment)
+	)
+	if csm:
+		query = query.where(customer.cs_owner == csm)
+	return [numbers(row) for row in query.run(as_dict=True)]
+
+
+def revenue_by_group(first: date, last: date, csm: str | None = None) -> list[dict]:
+	"""Per tier and segment of `csm`'s book: the active customers' net revenue posted from `first` to
+	`last` (submitted Sales Invoices, every company, credit notes netted): a few days of the ledger."""
+	customer = frappe.qb.DocType("Customer")
+	invoice = frappe.qb.DocType("Sales Invoice")
+	query = (
+		frappe.qb.from_(invoice)
+		.join(customer)
+		.on(customer.name == invoice.customer)
+		.select(
+			customer.cs_tier.as_("tier"),
+			customer.cs_segment.as_("segment"),
+			Sum(invoice.base_net_total).as_("revenue"),
+		)
+		.where((invoice.docstatus == 1) & invoice.posting_date[first:last] & in_business(customer))
+		.groupby(customer.cs_tier, customer.cs_segment)
+	)
+	if csm:
+		query = query.where(customer.cs_owner == csm)
+	return [numbers(row) for row in query.run(as_dict=True)]
+
+
+def numbers(row: dict) -> dict:
+	"""A grouped row's sums as Python numbers (the database returns decimals)."""
+	return {
+		key: value if key in ("tier", "segment") or value is None else float(value)
+		for key, value in row.items()
+	}

@@ -192,10 +192,64 @@ def plan_and_record(today: date | None = None) -> dict:
 def performance(
 	day: date, group_by: tuple[str, ...], company: str | None = None, csm: str | None = None
 ) -> list[dict]:
-	"""The Segment Performance rows, for a CSM's book or the whole team."""
+	"""The Segment Performance rows, for a CSM's book or the whole team: grouped from the retention
+	roll-up when it holds the day (and every company's revenue is the company asked for), else
+	computed live from the customers and the ledger, with the same figures."""
+	if rollup_answers(getdate(day), company):
+		return performance_from_rollup(getdate(day), group_by, csm)
+	return live_performance(day, group_by, company, csm)
+
+
+def year_window(day: date) -> tuple[date, date]:
+	"""The report's "last twelve months" of revenue: the 365 days to `day`."""
+	return add_days(day, -364), day
+
+
+def rollup_answers(day: date, company: str | None) -> bool:
+	"""The retention roll-up answers for this day and company: `day` is a point it holds complete, the
+	company (if any) is the only one with revenue (it holds every company's), and its later window
+	begins no later than the report's year (it holds a day more when the twelve months hold a 29
+	February: that day is taken off)."""
+	from customer_success.renewals import queries as renewals_queries
+
+	if not renewals_queries.retention_periods().get(day):
+		return False
+	if company and any(other != company for other in renewals_queries.invoiced_companies()):
+		return False
+	return renewals.retention_windows(day)[1][0] <= year_window(day)[0]
+
+
+def performance_from_rollup(day: date, group_by: tuple[str, ...], csm: str | None) -> list[dict]:
+	"""`live_performance`'s rows, grouped in the database from the retention roll-up at `day`."""
+	rows = queries.rolled_up_group_figures(day, csm)
+	plans = queries.plan_customers_by_group(day, csm)
+	later_first, year_first = renewals.retention_windows(day)[1][0], year_window(day)[0]
+	extra = (
+		queries.revenue_by_group(later_first, add_days(year_first, -1), csm)
+		if later_first < year_first
+		else []
+	)
+	groups = engine.fold_groups(
+		[*rows, *plans, *({**row, "revenue": -row["revenue"]} for row in extra)], group_by
+	)
+	result = engine.performance_rows({k: g for k, g in groups.items() if g["customers"]}, group_by)
+	named = [queries.RETENTION_PREFIX + c for c in renewals.COMPONENTS]
+	components = engine.fold_groups(rows, group_by, named)
+	by_group = {
+		key: renewals.retention_figures({c: sums[n] for c, n in zip(renewals.COMPONENTS, named, strict=True)})
+		for key, sums in components.items()
+	}
+	attach_retention(result, group_by, by_group)
+	return result
+
+
+def live_performance(
+	day: date, group_by: tuple[str, ...], company: str | None = None, csm: str | None = None
+) -> list[dict]:
+	"""The rows computed from every customer of the book and the ledger."""
 	book = queries.book_performance_rows(csm)
 	# the year's revenue and both retention windows from one scan of the ledger
-	windows = [(add_days(day, -364), day), *renewals.retention_windows(getdate(day))]
+	windows = [year_window(day), *renewals.retention_windows(getdate(day))]
 	revenue, prev, curr = queries.book_revenue_windows(windows, csm, company)
 	rows = [
 		{
@@ -209,25 +263,29 @@ def performance(
 		for c in book
 	]
 	result = engine.segment_performance(rows, group_by)
-	add_retention(result, group_by, prev, curr, csm)
+	attach_retention(result, group_by, retention_by_group(group_by, prev, curr, csm))
 	return result
 
 
-def add_retention(rows: list[dict], group_by: tuple[str, ...], prev: dict, curr: dict, csm):
+def retention_by_group(group_by: tuple[str, ...], prev: dict, curr: dict, csm) -> dict[tuple, dict]:
 	"""GRR and NRR per group (the renewals room's retention maths over the two twelve-month windows
 	before the report's day: `prev` and `curr`, {customer: revenue}), each customer in the group it
-	is in today; a group whose customers all churned gets a row of its own, so a segment that lost
-	everyone is seen."""
+	is in today, churned and disabled customers included."""
 	people = queries.book_groups(csm) if prev or curr else {}
 	group_of = {
 		name: tuple(c.get(f"cs_{field}") or "" for field in group_by)
 		for name, c in people.items()
 		if name in prev or name in curr
 	}
-	by_group = {
+	return {
 		key: renewals.retention(before, after)
 		for key, (before, after) in engine.split_by_group(prev, curr, group_of).items()
 	}
+
+
+def attach_retention(rows: list[dict], group_by: tuple[str, ...], by_group: dict[tuple, dict]):
+	"""Each row's GRR and NRR; a group whose customers all churned gets a row of its own, so a
+	segment that lost everyone is seen."""
 	seen = set()
 	for row in rows:
 		key = tuple(row.get(field) or "" for field in group_by)

@@ -391,3 +391,116 @@ class TestTemplatesAndReport(SegmentsTestCase):
 		self.assertFalse(frappe.has_permission("Customer Segment", "write", doc=segment))
 		frappe.set_user(MANAGER)
 		self.assertTrue(frappe.has_permission("Customer Segment", "write", doc=segment))
+
+
+class TestSegmentPerformanceFromTheRollup(SegmentsTestCase):
+	"""At a point the retention roll-up holds, the report groups it in the database: the same rows as the
+	live computation from every customer and the ledger, for the team and a CSM's book, in every
+	grouping (churned and disabled customers, a credit note, a customer live through an order only,
+	one not live at all, several tiers and segments)."""
+
+	LEAP_POINT = getdate("2024-03-31")  # its twelve months hold 29 February 2024: a day more than 365
+
+	def setUp(self):
+		from customer_success.tests.utils import ensure_fiscal_year
+
+		super().setUp()
+		self.month_end = getdate(frappe.utils.get_last_day(frappe.utils.add_months(TODAY, -2)))
+		ensure_fiscal_year(getdate("2023-04-01"))
+
+	def make_book(self):
+		from customer_success.renewals.test_renewals import make_credit_note
+
+		one, two = make_segment().name, make_segment().name
+		customers = {
+			"grows": make_customer(cs_owner=CSM1, cs_tier="Strategic", cs_segment=one),
+			"shrinks": make_customer(cs_owner=CSM1, cs_tier="Strategic", cs_segment=one),
+			"churned": make_customer(cs_owner=CSM1, cs_tier="SMB", cs_segment=two),
+			"disabled": make_customer(cs_owner=CSM2, cs_tier="SMB", cs_segment=two),
+			"order_only": make_customer(cs_owner=CSM1, cs_tier="SMB"),
+			"not_live": make_customer(cs_owner=CSM1, cs_tier="Strategic", cs_segment=one),
+			"other_book": make_customer(cs_owner=CSM2, cs_tier="Enterprise", cs_segment=one),
+		}
+		names = {key: doc.name for key, doc in customers.items()}
+		earlier, later = add_days(TODAY, -540), add_days(TODAY, -30)
+		for key, before, after in (
+			("grows", 1000, 1500),
+			("shrinks", 2000, 1200),
+			("churned", 800, None),
+			("disabled", 600, 300),
+			("other_book", 400, 900),
+		):
+			make_sales_invoice(names[key], rate=before, posting_date=earlier)
+			if after:
+				make_sales_invoice(names[key], rate=after, posting_date=later)
+		make_credit_note(make_sales_invoice(names["shrinks"], rate=500, posting_date=later), 300)
+		# the leap point: 1 April 2023 is in its later window, not in the report's 365 days
+		make_sales_invoice(names["grows"], rate=700, posting_date="2023-04-01")
+		make_sales_invoice(names["grows"], rate=900, posting_date="2023-04-02")
+		make_sales_invoice(names["other_book"], rate=250, posting_date="2023-04-01")
+		make_sales_order(names["order_only"], rate=100)
+		for key, status, score in (
+			("grows", "Green", 82),
+			("shrinks", "Red", 31),
+			("other_book", "Yellow", 55),
+		):
+			frappe.db.set_value(
+				"Customer", names[key], {"cs_health_status": status, "cs_health_score": score}
+			)
+		frappe.db.set_value("Customer", names["churned"], "cs_lifecycle_stage", "Churned")
+		frappe.db.set_value("Customer", names["disabled"], "disabled", 1)
+		active_plan(names["grows"])
+		active_plan(names["other_book"])
+		return names, (one, two)
+
+	def test_the_rollup_gives_the_live_rows(self):
+		_names, (one, two) = self.make_book()
+		from customer_success.renewals import service as renewals_service
+
+		renewals_service.reconcile_retention_rollup()
+		for day in (TODAY, self.month_end, self.LEAP_POINT):
+			self.assertTrue(service.rollup_answers(day, None), day)
+			for group_by in segment_performance.GROUPINGS.values():
+				for csm in (None, CSM1, CSM2):
+					self.assertEqual(
+						service.performance_from_rollup(day, group_by, csm),
+						service.live_performance(day, group_by, None, csm),
+						(day, group_by, csm),
+					)
+		# the figures themselves, by hand, for segment one in CSM1's book today
+		[row] = [r for r in service.performance_from_rollup(TODAY, ("segment",), CSM1) if r["segment"] == one]
+		# grows (Green 82, a plan) and shrinks (Red 31); the customer with nothing invoiced is not live
+		self.assertEqual((row["customers"], row["revenue"]), (2, 1500 + 1200 + 500 - 300))
+		self.assertEqual((row["average_health"], row["share_green"], row["plan_coverage"]), (56.5, 50, 50))
+		# S = 3000; E = 500 (grows); C = 2000 - 1400 = 600 (shrinks, its credit note netted)
+		self.assertEqual((row["grr"], row["nrr"]), (80.0, round(100 * 2900 / 3000, 2)))
+		# segment two: the churned and the disabled customer count for retention only
+		[row] = [r for r in service.performance_from_rollup(TODAY, ("segment",), None) if r["segment"] == two]
+		self.assertEqual((row["customers"], row["revenue"]), (0, 0.0))
+		self.assertEqual(row["grr"], round(100 * (1400 - 800 - 300) / 1400, 2))
+		# at the leap point, the day the roll-up's window holds more is taken off the year's revenue
+		[row] = [
+			r
+			for r in service.performance_from_rollup(self.LEAP_POINT, ("tier",), CSM1)
+			if r["tier"] == "Strategic"
+		]
+		self.assertEqual(row["revenue"], 900)
+
+	def test_the_report_reads_the_rollup_when_it_holds_the_day(self):
+		from customer_success.renewals import service as renewals_service
+
+		self.make_book()
+		renewals_service.reconcile_retention_rollup()
+		for user in ("Administrator", CSM1):
+			frappe.set_user(user)
+			for grouping in segment_performance.GROUPINGS:
+				filters = {"group_by": grouping}
+				with patch.object(service, "rollup_answers", return_value=False):
+					_c, live_rows, *_r = segment_performance.execute(dict(filters))
+				with patch.object(service, "live_performance") as live:
+					_c, rolled_rows, *_r = segment_performance.execute(dict(filters))
+					self.assertFalse(live.called)
+				self.assertEqual(rolled_rows, live_rows, (user, grouping))
+		# a company that is not the only one with revenue, or a day it does not hold: live
+		self.assertFalse(service.rollup_answers(add_days(self.month_end, -10), None))  # no month end
+		self.assertFalse(service.rollup_answers(TODAY, "_CS No Such Company"))

@@ -36,9 +36,18 @@ APP_INDEXES = (
 	),
 	# The reports and cards over a book: grouped counts of customers per CSM and health status read
 	# this index alone; the portfolio walks the score index weakest first and stops at its page.
+	# Segment Performance groups a book (or the team) by tier and segment from it alone.
 	(
 		"Customer",
-		("cs_owner", "disabled", "cs_health_status", "cs_health_score", "cs_tier", "cs_lifecycle_stage"),
+		(
+			"cs_owner",
+			"disabled",
+			"cs_health_status",
+			"cs_health_score",
+			"cs_tier",
+			"cs_lifecycle_stage",
+			"cs_segment",
+		),
 		"cs_book_health_index",
 	),
 	("Customer", ("cs_health_score",), "cs_health_score_index"),

@@ -298,3 +298,42 @@ def test_split_by_group_keeps_each_customer_in_its_group():
 		("SMB",): ({"A": 100, "B": 50}, {"A": 120}),
 		("Strategic",): ({"C": 10}, {"D": 30}),
 	}
+
+
+CUSTOMER = st.fixed_dictionaries(
+	{
+		"tier": st.sampled_from(["SMB", "Strategic", None, ""]),
+		"segment": st.sampled_from(["Retail", "Health", None]),
+		"revenue": st.integers(-500, 5000),
+		"score": st.one_of(st.none(), st.integers(0, 100)),
+		"status": st.sampled_from(["Green", "Yellow", "Red", "Insufficient Data", None]),
+		"has_plan": st.booleans(),
+	}
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(CUSTOMER, max_size=30))
+def test_rows_folded_from_finer_groups_equal_the_rows_of_the_customers(customers):
+	# what the database returns: the figures per tier and segment; folded per grouping they give the
+	# rows the customers give
+	finer = [
+		{"tier": key[0], "segment": key[1], **figures}
+		for key, figures in e.group_figures(customers, ("tier", "segment")).items()
+	]
+	for group_by in (("tier", "segment"), ("tier",), ("segment",)):
+		assert e.performance_rows(e.fold_groups(finer, group_by), group_by) == e.segment_performance(
+			customers, group_by
+		)
+
+
+def test_fold_groups_sums_only_the_figures_asked_for():
+	rows = [
+		{"tier": "SMB", "segment": "A", "customers": 2, "expansion": 5},
+		{"tier": "SMB", "segment": None, "customers": 1},
+		{"tier": None, "segment": "A", "expansion": 1},
+	]
+	assert e.fold_groups(rows, ("tier",), ("customers", "expansion")) == {
+		("SMB",): {"customers": 3, "expansion": 5},
+		("",): {"customers": 0, "expansion": 1},
+	}
