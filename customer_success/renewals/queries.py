@@ -956,93 +956,16 @@ def forecast_rows(filters: dict, csm: str | None) -> list[dict]:
 	)
 
 
-def invoices_and_contracts(filters: dict, csm: str | None) -> tuple[list[dict], dict[str, list[dict]]]:
-	"""Submitted Sales Invoices (not credit notes) posted in the period, of customers in the report's
-	scope, that no signed contract of their customer covers (the leaks: the covered ones never leave
-	the database), with every submitted contract of their customer (the engine decides which covers)."""
-	from pypika.terms import ExistsCriterion
-
-	invoice = frappe.qb.DocType("Sales Invoice")
-	customer = frappe.qb.DocType("Customer")
-	signed = frappe.qb.DocType("Contract").as_("signed")
-	# `engine.covering_contract` over the signed contracts, in SQL: start and end included, an open
-	# end (or start) runs for ever
-	covered = ExistsCriterion(
-		frappe.qb.from_(signed)
-		.select(signed.name)
-		.where(
-			(signed.party_type == "Customer")
-			& (signed.docstatus == 1)
-			& (signed.party_name == invoice.customer)
-			& (signed.is_signed == 1)
-			& (signed.start_date.isnull() | (signed.start_date <= invoice.posting_date))
-			& (signed.end_date.isnull() | (signed.end_date >= invoice.posting_date))
-		)
-	)
-	invoices = (
-		frappe.qb.from_(invoice)
-		.join(customer)
-		.on(customer.name == invoice.customer)
-		.select(
-			invoice.name,
-			invoice.customer,
-			invoice.customer_name,
-			invoice.posting_date,
-			invoice.company,
-			invoice.base_net_total,
-			customer.cs_owner.as_("csm"),
-		)
-		.where(
-			(invoice.docstatus == 1)
-			& (invoice.is_return == 0)
-			& invoice.posting_date[getdate(filters["from_date"]) : getdate(filters["to_date"])]
-			& customer_filter_condition(customer, filters, csm)
-			& covered.negate()
-		)
-		.orderby(invoice.posting_date)
-		.run(as_dict=True)
-	)
-	contract = frappe.qb.DocType("Contract")
-	contracts = defaultdict(list)
-	names = sorted({i.customer for i in invoices})
-	for start in range(0, len(names), CONTRACT_BATCH):
-		for row in (
-			frappe.qb.from_(contract)
-			.select(
-				contract.name, contract.party_name, contract.start_date, contract.end_date, contract.is_signed
-			)
-			.where(
-				(contract.party_type == "Customer")
-				& (contract.docstatus == 1)
-				& contract.party_name.isin(names[start : start + CONTRACT_BATCH])
-			)
-			.run(as_dict=True)
-		):
-			contracts[row.party_name].append(row)
-	return invoices, contracts
-
-
-CONTRACT_BATCH = 5000
-
-
-def contracts_without_renewal(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:
+def _contracts_without_renewal(start: date, end: date, filters: dict, csm: str | None):
 	contract = frappe.qb.DocType("Contract")
 	customer = frappe.qb.DocType("Customer")
 	renewal = frappe.qb.DocType(RENEWAL)
-	return (
+	query = (
 		frappe.qb.from_(contract)
 		.join(customer)
 		.on(customer.name == contract.party_name)
 		.left_join(renewal)
 		.on((renewal.contract == contract.name) & (renewal.end_date == contract.end_date))
-		.select(
-			contract.name,
-			contract.party_name.as_("customer"),
-			customer.customer_name,
-			customer.cs_owner.as_("csm"),
-			contract.start_date,
-			contract.end_date,
-		)
 		.where(
 			(contract.party_type == "Customer")
 			& (contract.docstatus == 1)
@@ -1050,9 +973,33 @@ def contracts_without_renewal(start: date, end: date, filters: dict, csm: str | 
 			& renewal.name.isnull()
 			& customer_filter_condition(customer, filters, csm)
 		)
-		.orderby(contract.end_date)
-		.run(as_dict=True)
 	)
+	return query, contract, customer
+
+
+def contracts_without_renewal(
+	start: date, end: date, filters: dict, csm: str | None, limit: int | None = None
+) -> list[dict]:
+	"""Submitted customer contracts of the report's customers ending from `start` to `end` with no
+	Renewal for that term, the soonest ending first (`limit` of them: the end-date index read in
+	order, stopped there)."""
+	query, contract, customer = _contracts_without_renewal(start, end, filters, csm)
+	query = query.select(
+		contract.name,
+		contract.party_name.as_("customer"),
+		customer.customer_name,
+		customer.cs_owner.as_("csm"),
+		contract.start_date,
+		contract.end_date,
+	).orderby(contract.end_date)
+	if limit:
+		query = query.orderby(contract.name).limit(limit)
+	return query.run(as_dict=True)
+
+
+def count_contracts_without_renewal(start: date, end: date, filters: dict, csm: str | None) -> int:
+	query, _contract, _customer = _contracts_without_renewal(start, end, filters, csm)
+	return int(query.select(Count("*")).run()[0][0] or 0)
 
 
 def subscriptions_without_renewal(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:
@@ -1090,16 +1037,39 @@ def subscriptions_without_renewal(start: date, end: date, filters: dict, csm: st
 	return rows
 
 
-def auto_renewals_with_notice(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:
-	"""Submitted contracts that renew by themselves (cs_auto_renew) whose notice date (end date
-	minus cs_notice_days) falls from `start` to `end`."""
+def _auto_renewals_with_notice(start: date, end: date, filters: dict, csm: str | None):
 	contract = frappe.qb.DocType("Contract")
 	customer = frappe.qb.DocType("Customer")
-	rows = (
+	# the notice date (`engine.notice_date`: the end date less the notice days, never negative) in SQL
+	notice = frappe.qb.functions(
+		"ADDDATE",
+		contract.end_date,
+		0 - frappe.qb.functions("GREATEST", frappe.qb.functions("IFNULL", contract.cs_notice_days, 0), 0),
+	)
+	query = (
 		frappe.qb.from_(contract)
 		.join(customer)
 		.on(customer.name == contract.party_name)
-		.select(
+		.where(
+			(contract.cs_auto_renew == 1)
+			& (contract.docstatus == 1)
+			& (contract.end_date >= start)
+			& (contract.party_type == "Customer")
+			& notice[start:end]
+			& customer_filter_condition(customer, filters, csm)
+		)
+	)
+	return query, contract, customer, notice
+
+
+def auto_renewals_with_notice(
+	start: date, end: date, filters: dict, csm: str | None, limit: int | None = None
+) -> list[dict]:
+	"""Submitted contracts that renew by themselves (cs_auto_renew) whose notice date (end date
+	minus cs_notice_days) falls from `start` to `end`, the nearest notice first (`limit` of them)."""
+	query, contract, customer, notice = _auto_renewals_with_notice(start, end, filters, csm)
+	query = (
+		query.select(
 			contract.name,
 			contract.party_name.as_("customer"),
 			customer.customer_name,
@@ -1108,22 +1078,20 @@ def auto_renewals_with_notice(start: date, end: date, filters: dict, csm: str | 
 			contract.end_date,
 			contract.cs_notice_days,
 		)
-		.where(
-			(contract.party_type == "Customer")
-			& (contract.docstatus == 1)
-			& (contract.cs_auto_renew == 1)
-			& (contract.end_date >= start)
-			& customer_filter_condition(customer, filters, csm)
-		)
-		.orderby(contract.end_date)
-		.run(as_dict=True)
+		.orderby(notice)
+		.orderby(contract.name)
 	)
-	found = []
+	if limit:
+		query = query.limit(limit)
+	rows = query.run(as_dict=True)
 	for row in rows:
-		row.notice_date = engine.notice_date(row.end_date, row.cs_notice_days)
-		if start <= row.notice_date <= end:
-			found.append(row)
-	return found
+		row.notice_date = engine.notice_date(getdate(row.end_date), row.cs_notice_days)
+	return rows
+
+
+def count_auto_renewals_with_notice(start: date, end: date, filters: dict, csm: str | None) -> int:
+	query, _contract, _customer, _notice = _auto_renewals_with_notice(start, end, filters, csm)
+	return int(query.select(Count("*")).run()[0][0] or 0)
 
 
 # --- reads for other rooms' reports -------------------------------------------------------------
@@ -1449,3 +1417,290 @@ def retention_orphans() -> list[str]:
 def first_revenue_day() -> date | None:
 	day = frappe.db.sql(f"select min(`posting_date`) from `{REVENUE_ROLLUP}` where `invoices` != 0")[0][0]
 	return getdate(day) if day else None
+
+
+# --- the leak table: Revenue Leakage's invoices (setup/rollups.py: cs_revenue_leak, _day) ---------
+# One row per submitted Sales Invoice (not a credit note) that no signed contract of its customer
+# covers, classed by `engine.invoice_leak`'s rule, in SQL for every invoice at once. `cs_revenue_leak_day`
+# sums them per CS Owner, posting date, kind and company; writers add differences only.
+
+LEAK_TABLE = "cs_revenue_leak"
+LEAK_DAY = "cs_revenue_leak_day"
+LEAK_COLUMNS = ("invoice", "customer", "csm", "posting_date", "kind", "contract", "company", "amount")
+
+# `engine.invoice_leak` over every submitted invoice of the customers (or invoices) asked for: a
+# NOT EXISTS on the signed contracts' index leaves the covered ones in the database; for each leak
+# the latest-starting submitted contract covering its date, else the last one ended before it; its
+# amount net of the credit notes against it (an invoice credited back to 0 or less leaks nothing).
+# Raw SQL: correlated sub-queries with ORDER BY and LIMIT inside a derived table, which qb cannot
+# write; every value is a parameter, the condition one of ours (`_leak_scope`).
+LEAK_ROWS = """
+	select d.invoice, d.customer, d.csm, d.posting_date,
+		case when d.open_term is null and d.ended_term is not null then %(expired)s else %(unsigned)s end as kind,
+		coalesce(d.open_term, d.ended_term) as contract,
+		d.company, d.amount
+	from (
+		select si.name as invoice, si.customer, ifnull(c.cs_owner, '') as csm, si.posting_date, si.company,
+			cast(si.base_net_total + ifnull(r.credited, 0) as decimal(21,9)) as amount,
+			(
+				select k.name from `tabContract` k
+				where k.party_type = 'Customer' and k.party_name = si.customer and k.docstatus = 1
+					and (k.start_date is null or k.start_date <= si.posting_date)
+					and (k.end_date is null or k.end_date >= si.posting_date)
+				order by k.start_date desc, k.name desc limit 1
+			) as open_term,
+			(
+				select k.name from `tabContract` k
+				where k.party_type = 'Customer' and k.party_name = si.customer and k.docstatus = 1
+					and k.end_date < si.posting_date
+				order by k.end_date desc, k.name desc limit 1
+			) as ended_term
+		from `tabSales Invoice` si
+		join `tabCustomer` c on c.name = si.customer
+		left join (
+			select cn.return_against, sum(cn.base_net_total) as credited
+			from `tabSales Invoice` cn
+			where cn.docstatus = 1 and cn.is_return = 1 and cn.return_against is not null {credit_scope}
+			group by cn.return_against
+		) r on r.return_against = si.name
+		where si.docstatus = 1 and si.is_return = 0 {scope}
+			and (r.credited is null or si.base_net_total + r.credited > 0)
+			and not exists (
+				select 1 from `tabContract` s
+				where s.party_type = 'Customer' and s.party_name = si.customer and s.docstatus = 1
+					and s.is_signed = 1
+					and (s.start_date is null or s.start_date <= si.posting_date)
+					and (s.end_date is null or s.end_date >= si.posting_date)
+			)
+	) d
+"""
+
+
+def _leak_scope(customers: list[str] | None, invoices: list[str] | None) -> tuple[str, str, dict]:
+	params = {"expired": engine.EXPIRED, "unsigned": engine.UNSIGNED}
+	if customers is not None:
+		params["customers"] = tuple(customers or [""])
+		return "and si.customer in %(customers)s", "and cn.customer in %(customers)s", params
+	if invoices is not None:
+		params["invoices"] = tuple(invoices or [""])
+		return "and si.name in %(invoices)s", "and cn.return_against in %(invoices)s", params
+	return "", "", params
+
+
+def fresh_leaks(customers: list[str] | None = None, invoices: list[str] | None = None) -> dict[str, dict]:
+	"""{invoice: leak row} computed afresh from the ledger for these customers, or these invoices."""
+	scope, credit_scope, params = _leak_scope(customers, invoices)
+	rows = frappe.db.sql(LEAK_ROWS.format(scope=scope, credit_scope=credit_scope), params, as_dict=True)
+	return {row.invoice: _leak_row(row) for row in rows}
+
+
+def stored_leaks(customers: list[str] | None = None, invoices: list[str] | None = None) -> dict[str, dict]:
+	"""{invoice: leak row} as the table holds them for these customers or invoices, read with the rows
+	locked (the latest committed: its writers hold the customers' row locks)."""
+	column = "customer" if customers is not None else "invoice"
+	names = tuple((customers if customers is not None else invoices) or [""])
+	rows = frappe.db.sql(
+		f"select {', '.join(f'`{c}`' for c in LEAK_COLUMNS)} from `{LEAK_TABLE}` where `{column}` in %(names)s for update",
+		{"names": names},
+		as_dict=True,
+	)
+	return {row.invoice: _leak_row(row) for row in rows}
+
+
+def _leak_row(row) -> dict:
+	found = {column: row[column] for column in LEAK_COLUMNS}
+	found["posting_date"] = getdate(found["posting_date"])
+	return found
+
+
+def customers_of_invoices(invoices: list[str]) -> list[str]:
+	invoice = frappe.qb.DocType("Sales Invoice")
+	return sorted(
+		set(
+			frappe.qb.from_(invoice)
+			.select(invoice.customer)
+			.where(invoice.name.isin(invoices or [""]) & invoice.customer.isnotnull())
+			.run(pluck=True)
+		)
+	)
+
+
+def write_leaks(deleted: list[str], written: list[dict], cells: dict[tuple, list], batch: int = 1000):
+	"""Apply `engine.leak_changes`: delete rows, write (insert or replace) rows, add the differences to
+	the day sums (added, never overwritten, so writers of different customers commute)."""
+	for start in range(0, len(deleted), batch):
+		frappe.db.sql(
+			f"delete from `{LEAK_TABLE}` where `invoice` in %(names)s",
+			{"names": tuple(deleted[start : start + batch])},
+		)
+	names = ", ".join(f"`{c}`" for c in LEAK_COLUMNS)
+	update = ", ".join(f"`{c}` = values(`{c}`)" for c in LEAK_COLUMNS if c != "invoice")
+	row_sql = "(" + ", ".join(["%s"] * len(LEAK_COLUMNS)) + ")"
+	for start in range(0, len(written), batch):
+		part = written[start : start + batch]
+		frappe.db.sql(
+			f"insert into `{LEAK_TABLE}` ({names}) values {', '.join([row_sql] * len(part))} "
+			f"on duplicate key update {update}",
+			[row[c] for row in part for c in LEAK_COLUMNS],
+		)
+	add_leak_cells([(*key, amount, count) for key, (amount, count) in cells.items()], batch)
+
+
+def add_leak_cells(cells: list[tuple], batch: int = 1000):
+	"""Add [(csm, posting_date, kind, company, amount, invoices)] to the day sums."""
+	row_sql = "(%s, %s, %s, %s, %s, %s)"
+	for start in range(0, len(cells), batch):
+		part = cells[start : start + batch]
+		frappe.db.sql(
+			f"insert into `{LEAK_DAY}` (`csm`, `posting_date`, `kind`, `company`, `amount`, `invoices`) "
+			f"values {', '.join([row_sql] * len(part))} on duplicate key update "
+			f"`amount` = `amount` + values(`amount`), `invoices` = `invoices` + values(`invoices`)",
+			[value for cell in part for value in cell],
+		)
+
+
+def drop_empty_leak_cells():
+	frappe.db.sql(f"delete from `{LEAK_DAY}` where `invoices` = 0 and `amount` = 0")
+
+
+_CHECKSUM = (
+	"count(*), sum(crc32(concat_ws('|', {p}invoice, {p}csm, {p}posting_date, {p}kind, "
+	"ifnull({p}contract, ''), {p}company, cast({p}amount as decimal(21,9)))))"
+)
+
+
+def leak_checksums_from_ledger() -> dict[str, tuple]:
+	"""{customer: (leaks, checksum)} of every customer's leaks computed afresh: one anti-join of the
+	submitted invoices against the contracts' index, grouped."""
+	_scope, _credit, params = _leak_scope(None, None)
+	rows = frappe.db.sql(
+		f"select f.customer, {_CHECKSUM.format(p='f.')} from ({LEAK_ROWS.format(scope='', credit_scope='')}) f "
+		"group by f.customer",
+		params,
+	)
+	return {customer: (int(n), int(total or 0)) for customer, n, total in rows}
+
+
+def leak_checksums_stored() -> dict[str, tuple]:
+	rows = frappe.db.sql(
+		f"select `customer`, {_CHECKSUM.format(p='')} from `{LEAK_TABLE}` group by `customer`"
+	)
+	return {customer: (int(n), int(total or 0)) for customer, n, total in rows}
+
+
+def leak_cells_from_table() -> dict[tuple, tuple]:
+	"""{(csm, posting_date, kind, company): (amount, invoices)} summed afresh from the leak table."""
+	rows = frappe.db.sql(
+		f"select `csm`, `posting_date`, `kind`, `company`, sum(`amount`), count(*) from `{LEAK_TABLE}` "
+		"group by `csm`, `posting_date`, `kind`, `company`"
+	)
+	return {(csm, getdate(day), kind, company): (total, int(n)) for csm, day, kind, company, total, n in rows}
+
+
+def leak_cells_rolled_up() -> dict[tuple, tuple]:
+	rows = frappe.db.sql(
+		f"select `csm`, `posting_date`, `kind`, `company`, `amount`, `invoices` from `{LEAK_DAY}` "
+		"where `invoices` != 0 or `amount` != 0"
+	)
+	return {(csm, getdate(day), kind, company): (total, int(n)) for csm, day, kind, company, total, n in rows}
+
+
+# --- the report's reads of the leak table ---------------------------------------------------------
+
+
+def _leak_book_condition(leak, customer, filters: dict, csm: str | None):
+	"""The leaks a report covers: of `csm`'s book when a CSM reads it (the row's CS Owner and the
+	customer's current one both hers), else the CSM filter; then tier, stage and customer."""
+	condition = customer_filter_condition(customer, filters, csm)
+	owner = csm or filters.get("csm")
+	if owner:
+		condition &= leak.csm == owner
+	if filters.get("customer"):
+		condition &= leak.customer == filters["customer"]
+	return condition
+
+
+def leak_totals_rolled_up(filters: dict, csm: str | None) -> list[tuple]:
+	"""[(kind, company, amount, invoices)] of the leaks posted in the period, from the day sums: for the
+	team, a CSM's book or the CSM filter, one company or all (no tier, stage or customer)."""
+	table = frappe.qb.Table(LEAK_DAY)
+	condition = table.posting_date[getdate(filters["from_date"]) : getdate(filters["to_date"])]
+	owner = csm or filters.get("csm")
+	if owner:
+		condition &= table.csm == owner
+	if filters.get("company"):
+		condition &= table.company == filters["company"]
+	if filters.get("kind"):
+		condition &= table.kind == filters["kind"]
+	return (
+		frappe.qb.from_(table)
+		.select(table.kind, table.company, Sum(table.amount), Sum(table.invoices))
+		.where(condition)
+		.groupby(table.kind, table.company)
+		.run()
+	)
+
+
+def leak_totals_live(filters: dict, csm: str | None) -> list[tuple]:
+	"""The same totals summed from the leak table, joined to the customers for a tier, stage or
+	customer filter (the day sums do not hold those)."""
+	leak = frappe.qb.Table(LEAK_TABLE)
+	customer = frappe.qb.DocType("Customer")
+	condition = leak.posting_date[
+		getdate(filters["from_date"]) : getdate(filters["to_date"])
+	] & _leak_book_condition(leak, customer, filters, csm)
+	if filters.get("company"):
+		condition &= leak.company == filters["company"]
+	if filters.get("kind"):
+		condition &= leak.kind == filters["kind"]
+	return (
+		frappe.qb.from_(leak)
+		.join(customer)
+		.on(customer.name == leak.customer)
+		.select(leak.kind, leak.company, Sum(leak.amount), Count("*"))
+		.where(condition)
+		.groupby(leak.kind, leak.company)
+		.run()
+	)
+
+
+def largest_leaks(filters: dict, csm: str | None, limit: int | None) -> list[dict]:
+	"""The period's invoice leaks, largest first (`limit` of them; None: all, for one customer),
+	with their customer's name and the contract's end date: read down the amount index and stopped
+	at the limit."""
+	leak = frappe.qb.Table(LEAK_TABLE)
+	customer = frappe.qb.DocType("Customer")
+	contract = frappe.qb.DocType("Contract")
+	condition = leak.posting_date[
+		getdate(filters["from_date"]) : getdate(filters["to_date"])
+	] & _leak_book_condition(leak, customer, filters, csm)
+	if filters.get("company"):
+		condition &= leak.company == filters["company"]
+	if filters.get("kind"):
+		condition &= leak.kind == filters["kind"]
+	query = (
+		frappe.qb.from_(leak)
+		.join(customer)
+		.on(customer.name == leak.customer)
+		.left_join(contract)
+		.on(contract.name == leak.contract)
+		.select(
+			leak.invoice,
+			leak.customer,
+			customer.customer_name,
+			leak.csm,
+			leak.posting_date,
+			leak.kind,
+			leak.contract,
+			contract.end_date.as_("contract_end"),
+			leak.company,
+			leak.amount,
+		)
+		.where(condition)
+		# the index's order read backwards (CS Owner fixed): no sort, stopped at the limit
+		.orderby(leak.amount, order=frappe.qb.desc)
+		.orderby(leak.posting_date, order=frappe.qb.desc)
+	)
+	if limit:
+		query = query.limit(limit)
+	return query.run(as_dict=True)
