@@ -489,13 +489,14 @@ def new_term_revenue(start: date | None, end: date | None, today: date, invoices
 # --- leakage --------------------------------------------------------------------------------------
 
 
-def covering_contract(day: date, contracts: list[dict]) -> dict | None:
-	"""The contract whose term holds `day` (start and end included; an open end runs for ever)."""
-	for contract in contracts:
-		start, end = contract.get("start_date"), contract.get("end_date")
-		if (start is None or start <= day) and (end is None or day <= end):
-			return contract
-	return None
+def covering_contracts(day: date, contracts: list[dict]) -> list[dict]:
+	"""The contracts whose term holds `day` (start and end included; an open end runs for ever)."""
+	return [
+		c
+		for c in contracts
+		if (c.get("start_date") is None or c["start_date"] <= day)
+		and (c.get("end_date") is None or day <= c["end_date"])
+	]
 
 
 def last_ended_before(day: date, contracts: list[dict]) -> dict | None:
@@ -518,12 +519,7 @@ def invoice_leak(day: date, contracts: list[dict]) -> tuple[str, str | None] | N
 	none covering it but one ended before: Invoiced after Contract Expired, naming the last ended;
 	neither: Invoiced without a Signed Contract, naming none. The rule the leak table's SQL
 	(`queries.LEAK_ROWS`) applies to every invoice at once."""
-	covering = [
-		c
-		for c in contracts
-		if (c.get("start_date") is None or c["start_date"] <= day)
-		and (c.get("end_date") is None or day <= c["end_date"])
-	]
+	covering = covering_contracts(day, contracts)
 	if any(c.get("is_signed") for c in covering):
 		return None
 	if covering:

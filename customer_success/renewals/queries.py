@@ -956,50 +956,76 @@ def forecast_rows(filters: dict, csm: str | None) -> list[dict]:
 	)
 
 
-def _contracts_without_renewal(start: date, end: date, filters: dict, csm: str | None):
-	contract = frappe.qb.DocType("Contract")
-	customer = frappe.qb.DocType("Customer")
-	renewal = frappe.qb.DocType(RENEWAL)
-	query = (
-		frappe.qb.from_(contract)
-		.join(customer)
-		.on(customer.name == contract.party_name)
-		.left_join(renewal)
-		.on((renewal.contract == contract.name) & (renewal.end_date == contract.end_date))
-		.where(
-			(contract.party_type == "Customer")
-			& (contract.docstatus == 1)
-			& contract.end_date[start:end]
-			& renewal.name.isnull()
-			& customer_filter_condition(customer, filters, csm)
-		)
+def _ending_query(start: date, end: date, filters: dict, csm: str | None, select: str) -> tuple[str, dict]:
+	"""Submitted customer contracts of the report's customers ending from `start` to `end` with no
+	Renewal for that term. With a book (or a tier, stage or customer) the customers are read first
+	(their index) and each one's contracts from the party/term index; for the whole team the end-date
+	index is read in order, with no customer read at all."""
+	owner = csm or filters.get("csm")
+	params = {"start": start, "end": end, "owner": owner}
+	customer_conditions = []
+	for key, column in (
+		("owner", "c.`cs_owner`"),
+		("tier", "c.`cs_tier`"),
+		("lifecycle_stage", "c.`cs_lifecycle_stage`"),
+		("customer", "c.`name`"),
+	):
+		value = owner if key == "owner" else filters.get(key)
+		if value:
+			params[key] = value
+			customer_conditions.append(f"{column} = %({key})s")
+	contract_conditions = (
+		"k.`party_type` = 'Customer' and k.`docstatus` = 1 and k.`end_date` between %(start)s and %(end)s "
+		"and not exists (select 1 from `tabRenewal` r where r.`contract` = k.`name` and r.`end_date` = k.`end_date`)"
 	)
-	return query, contract, customer
+	# raw SQL for the join order (qb writes no STRAIGHT_JOIN); the conditions are ours, values parameters
+	if customer_conditions:
+		query = f"""select {select} from `tabCustomer` c
+			straight_join `tabContract` k force index (`cs_party_term_index`) on k.`party_name` = c.`name`
+			where {" and ".join(customer_conditions)} and {contract_conditions}"""
+	else:
+		query = f"""select {select} from `tabContract` k force index (`cs_contract_end_index`)
+			where {contract_conditions}"""
+	return query, params
 
 
 def contracts_without_renewal(
 	start: date, end: date, filters: dict, csm: str | None, limit: int | None = None
 ) -> list[dict]:
 	"""Submitted customer contracts of the report's customers ending from `start` to `end` with no
-	Renewal for that term, the soonest ending first (`limit` of them: the end-date index read in
-	order, stopped there)."""
-	query, contract, customer = _contracts_without_renewal(start, end, filters, csm)
-	query = query.select(
-		contract.name,
-		contract.party_name.as_("customer"),
-		customer.customer_name,
-		customer.cs_owner.as_("csm"),
-		contract.start_date,
-		contract.end_date,
-	).orderby(contract.end_date)
-	if limit:
-		query = query.orderby(contract.name).limit(limit)
-	return query.run(as_dict=True)
+	Renewal for that term, the soonest ending first (`limit` of them), with their customer's name and
+	CS Owner."""
+	query, params = _ending_query(
+		start,
+		end,
+		filters,
+		csm,
+		"k.`name`, k.`party_name` as customer, k.`start_date`, k.`end_date`",
+	)
+	params["limit"] = int(limit or 0)
+	rows = frappe.db.sql(
+		# the end-date index's own order (no sort of the whole range when it drives)
+		query + " order by k.`end_date`, k.`party_name`, k.`name`" + (" limit %(limit)s" if limit else ""),
+		params,
+		as_dict=True,
+	)
+	customer = frappe.qb.DocType("Customer")
+	people = {
+		row.name: row
+		for row in frappe.qb.from_(customer)
+		.select(customer.name, customer.customer_name, customer.cs_owner)
+		.where(customer.name.isin(sorted({row.customer for row in rows}) or [""]))
+		.run(as_dict=True)
+	}
+	for row in rows:
+		person = people.get(row.customer) or frappe._dict()
+		row.customer_name, row.csm = person.get("customer_name"), person.get("cs_owner")
+	return rows
 
 
 def count_contracts_without_renewal(start: date, end: date, filters: dict, csm: str | None) -> int:
-	query, _contract, _customer = _contracts_without_renewal(start, end, filters, csm)
-	return int(query.select(Count("*")).run()[0][0] or 0)
+	query, params = _ending_query(start, end, filters, csm, "count(*)")
+	return int(frappe.db.sql(query, params)[0][0] or 0)
 
 
 def subscriptions_without_renewal(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:
@@ -1608,16 +1634,27 @@ def leak_cells_rolled_up() -> dict[tuple, tuple]:
 # --- the report's reads of the leak table ---------------------------------------------------------
 
 
-def _leak_book_condition(leak, customer, filters: dict, csm: str | None):
-	"""The leaks a report covers: of `csm`'s book when a CSM reads it (the row's CS Owner and the
-	customer's current one both hers), else the CSM filter; then tier, stage and customer."""
-	condition = customer_filter_condition(customer, filters, csm)
+def _leak_conditions(filters: dict, csm: str | None) -> tuple[list[str], dict]:
+	"""The leaks a report covers, as conditions on the leak table `l` and its customer `c`: of `csm`'s
+	book when a CSM reads it (the row's CS Owner and the customer's current one both hers), else the
+	CSM filter; then tier, stage, customer, company and kind; posted in the period."""
+	params = {"from_date": getdate(filters["from_date"]), "to_date": getdate(filters["to_date"])}
+	conditions = ["l.`posting_date` between %(from_date)s and %(to_date)s"]
 	owner = csm or filters.get("csm")
 	if owner:
-		condition &= leak.csm == owner
-	if filters.get("customer"):
-		condition &= leak.customer == filters["customer"]
-	return condition
+		params["owner"] = owner
+		conditions += ["l.`csm` = %(owner)s", "c.`cs_owner` = %(owner)s"]
+	for key, column in (
+		("tier", "c.`cs_tier`"),
+		("lifecycle_stage", "c.`cs_lifecycle_stage`"),
+		("customer", "l.`customer`"),
+		("company", "l.`company`"),
+		("kind", "l.`kind`"),
+	):
+		if filters.get(key):
+			params[key] = filters[key]
+			conditions.append(f"{column} = %({key})s")
+	return conditions, params
 
 
 def leak_totals_rolled_up(filters: dict, csm: str | None) -> list[tuple]:
@@ -1643,64 +1680,43 @@ def leak_totals_rolled_up(filters: dict, csm: str | None) -> list[tuple]:
 
 def leak_totals_live(filters: dict, csm: str | None) -> list[tuple]:
 	"""The same totals summed from the leak table, joined to the customers for a tier, stage or
-	customer filter (the day sums do not hold those)."""
-	leak = frappe.qb.Table(LEAK_TABLE)
-	customer = frappe.qb.DocType("Customer")
-	condition = leak.posting_date[
-		getdate(filters["from_date"]) : getdate(filters["to_date"])
-	] & _leak_book_condition(leak, customer, filters, csm)
-	if filters.get("company"):
-		condition &= leak.company == filters["company"]
-	if filters.get("kind"):
-		condition &= leak.kind == filters["kind"]
-	return (
-		frappe.qb.from_(leak)
-		.join(customer)
-		.on(customer.name == leak.customer)
-		.select(leak.kind, leak.company, Sum(leak.amount), Count("*"))
-		.where(condition)
-		.groupby(leak.kind, leak.company)
-		.run()
+	customer filter (the day sums do not hold those): one customer's leaks through its index."""
+	conditions, params = _leak_conditions(filters, csm)
+	index = (
+		"customer" if filters.get("customer") else "csm_amount" if (csm or filters.get("csm")) else "amount"
+	)
+	# raw SQL for the join order and index (qb writes no STRAIGHT_JOIN); conditions and index are ours
+	return frappe.db.sql(
+		f"""select l.`kind`, l.`company`, sum(l.`amount`), count(*)
+		from `{LEAK_TABLE}` l force index (`{index}`)
+		straight_join `tabCustomer` c on c.`name` = l.`customer`
+		where {" and ".join(conditions)}
+		group by l.`kind`, l.`company`""",
+		params,
 	)
 
 
 def largest_leaks(filters: dict, csm: str | None, limit: int | None) -> list[dict]:
-	"""The period's invoice leaks, largest first (`limit` of them; None: all, for one customer),
-	with their customer's name and the contract's end date: read down the amount index and stopped
-	at the limit."""
-	leak = frappe.qb.Table(LEAK_TABLE)
-	customer = frappe.qb.DocType("Customer")
-	contract = frappe.qb.DocType("Contract")
-	condition = leak.posting_date[
-		getdate(filters["from_date"]) : getdate(filters["to_date"])
-	] & _leak_book_condition(leak, customer, filters, csm)
-	if filters.get("company"):
-		condition &= leak.company == filters["company"]
-	if filters.get("kind"):
-		condition &= leak.kind == filters["kind"]
-	query = (
-		frappe.qb.from_(leak)
-		.join(customer)
-		.on(customer.name == leak.customer)
-		.left_join(contract)
-		.on(contract.name == leak.contract)
-		.select(
-			leak.invoice,
-			leak.customer,
-			customer.customer_name,
-			leak.csm,
-			leak.posting_date,
-			leak.kind,
-			leak.contract,
-			contract.end_date.as_("contract_end"),
-			leak.company,
-			leak.amount,
-		)
-		.where(condition)
-		# the index's order read backwards (CS Owner fixed): no sort, stopped at the limit
-		.orderby(leak.amount, order=frappe.qb.desc)
-		.orderby(leak.posting_date, order=frappe.qb.desc)
+	"""The period's invoice leaks, largest first (`limit` of them; None: all, for one customer), with
+	their customer's name and the contract's end date: the amount index (of the book, when there is
+	one) read backwards, each row's customer checked, stopped at the limit; one customer's through its
+	own index."""
+	conditions, params = _leak_conditions(filters, csm)
+	index = (
+		"customer" if filters.get("customer") else "csm_amount" if (csm or filters.get("csm")) else "amount"
 	)
-	if limit:
-		query = query.limit(limit)
-	return query.run(as_dict=True)
+	params["limit"] = int(limit or 0)
+	# raw SQL: read in the index's order first (STRAIGHT_JOIN: no sort of the whole period), which qb
+	# cannot ask for; conditions and index are ours, every value a parameter
+	return frappe.db.sql(
+		f"""select l.`invoice`, l.`customer`, c.`customer_name`, l.`csm`, l.`posting_date`, l.`kind`,
+			l.`contract`, k.`end_date` as contract_end, l.`company`, l.`amount`
+		from `{LEAK_TABLE}` l force index (`{index}`)
+		straight_join `tabCustomer` c on c.`name` = l.`customer`
+		left join `tabContract` k on k.`name` = l.`contract`
+		where {" and ".join(conditions)}
+		order by l.`amount` desc, l.`posting_date` desc
+		{"limit %(limit)s" if limit else ""}""",
+		params,
+		as_dict=True,
+	)

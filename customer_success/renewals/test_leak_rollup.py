@@ -253,7 +253,7 @@ class TestLeakageReportFromTheTable(LeakTestCase):
 		first = make_contract(soon, add_days(today(), -300), add_days(today(), 30))
 		make_contract(later, add_days(today(), -300), add_days(today(), 90))
 		frappe.set_user(CSM)
-		with patch.object(revenue_leakage, "LISTED", 1):
+		with patch.object(revenue_leakage, "LISTED_CONTRACTS", 1):
 			_columns, data, _message, chart, summary = self.run_report(kind=engine.NO_RENEWAL)
 		self.assertEqual([r["reference_name"] for r in data], [first.name])
 		self.assertEqual({c["label"]: c["value"] for c in summary}[engine.NO_RENEWAL], 2)

@@ -21,8 +21,8 @@ anyone. So the totals (the summary and the chart: invoices and amount of each in
 leak of the period, exact) come from the day sums of the leak table (`renewals.service`, kept by the
 invoice, contract and CS Owner hooks and reconciled nightly), and the rows list the LISTED largest
 invoice leaks of the period; with a Customer filter, every invoice leak of that customer. The contract
-kinds list the LISTED ending soonest (or with the nearest notice date), with their exact count; their
-amounts are of the contracts listed, and the chart shows them when every one is listed.
+kinds list the LISTED_CONTRACTS ending soonest (or with the nearest notice date), with their exact
+count; their amounts are of the contracts listed, and the chart shows them when every one is listed.
 """
 
 from collections import defaultdict
@@ -38,8 +38,10 @@ UNSIGNED = engine.UNSIGNED
 NO_RENEWAL = engine.NO_RENEWAL
 NOTICE = engine.NOTICE
 KINDS = engine.LEAK_KINDS
-# the rows listed of each part: the largest invoice leaks, the contracts ending (or to be noticed) soonest
+# the rows listed: the largest invoice leaks, and of each contract kind those ending (or to be noticed)
+# soonest (fewer: each one's worth is read from its invoices)
 LISTED = 500
+LISTED_CONTRACTS = 100
 
 
 def execute(filters: dict | None = None):
@@ -61,11 +63,11 @@ def execute(filters: dict | None = None):
 		complete[NO_RENEWAL] = len(rows) == count
 	if not kind or kind == NOTICE:
 		start, end = today, add_days(today, service.notice_warning_days())
-		contracts = queries.auto_renewals_with_notice(start, end, filters, csm, LISTED)
+		contracts = queries.auto_renewals_with_notice(start, end, filters, csm, LISTED_CONTRACTS)
 		rows = contract_rows(NOTICE, contracts, today)
 		count = (
 			len(rows)
-			if len(rows) < LISTED
+			if len(rows) < LISTED_CONTRACTS
 			else queries.count_auto_renewals_with_notice(start, end, filters, csm)
 		)
 		data += rows
@@ -133,19 +135,21 @@ def invoice_rows(filters, csm) -> list[dict]:
 
 
 def ending_rows(filters, csm, today) -> tuple[list[dict], int]:
-	"""Contracts (the LISTED ending soonest) and subscription terms ending with no renewal, and how
-	many there are in all."""
+	"""Contracts (the LISTED_CONTRACTS ending soonest) and subscription terms ending with no renewal,
+	and how many there are in all."""
 	start = max(filters.from_date, today)
 	if start > filters.to_date:
 		return [], 0
-	contracts = queries.contracts_without_renewal(start, filters.to_date, filters, csm, LISTED)
+	contracts = queries.contracts_without_renewal(start, filters.to_date, filters, csm, LISTED_CONTRACTS)
 	count = (
 		len(contracts)
-		if len(contracts) < LISTED
+		if len(contracts) < LISTED_CONTRACTS
 		else queries.count_contracts_without_renewal(start, filters.to_date, filters, csm)
 	)
 	subscriptions = queries.subscriptions_without_renewal(start, filters.to_date, filters, csm)
-	rows = contract_rows(NO_RENEWAL, contracts, today) + subscription_rows(subscriptions[:LISTED], today)
+	rows = contract_rows(NO_RENEWAL, contracts, today) + subscription_rows(
+		subscriptions[:LISTED_CONTRACTS], today
+	)
 	return rows, count + len(subscriptions)
 
 
@@ -253,8 +257,8 @@ def message(filters: dict) -> str:
 		_("Every invoice leak of this customer is listed.")
 		if filters.get("customer")
 		else _(
-			"Listed: the {0} largest invoice leaks of the period (choose a Customer to list every one of theirs), and the {0} contracts ending or to be noticed soonest."
-		).format(LISTED)
+			"Listed: the {0} largest invoice leaks of the period (choose a Customer to list every one of theirs), and the {1} contracts ending or to be noticed soonest."
+		).format(LISTED, LISTED_CONTRACTS)
 	)
 	return "<p>{}</p><p>{}</p>".format(
 		frappe.utils.escape_html(
