@@ -1539,6 +1539,11 @@ def _leak_row(row) -> dict:
 	return found
 
 
+def all_leak_customers() -> list[str]:
+	"""The customers the leak table holds rows of."""
+	return frappe.db.sql_list(f"select distinct `customer` from `{LEAK_TABLE}`")
+
+
 def customers_of_invoices(invoices: list[str]) -> list[str]:
 	invoice = frappe.qb.DocType("Sales Invoice")
 	return sorted(
