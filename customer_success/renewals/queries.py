@@ -991,10 +991,11 @@ def _ending_query(start: date, end: date, filters: dict, csm: str | None, select
 
 def contracts_without_renewal(
 	start: date, end: date, filters: dict, csm: str | None, limit: int | None = None
-) -> list[dict]:
+) -> tuple[list[dict], int]:
 	"""Submitted customer contracts of the report's customers ending from `start` to `end` with no
 	Renewal for that term, the soonest ending first (`limit` of them), with their customer's name and
-	CS Owner."""
+	CS Owner; and how many there are in all. A book's are read at once (one pass over its customers);
+	the team's first `limit` in the end-date index's order, and their count from the index alone."""
 	query, params = _ending_query(
 		start,
 		end,
@@ -1002,13 +1003,21 @@ def contracts_without_renewal(
 		csm,
 		"k.`name`, k.`party_name` as customer, k.`start_date`, k.`end_date`",
 	)
+	team = "c.`" not in query
 	params["limit"] = int(limit or 0)
 	rows = frappe.db.sql(
 		# the end-date index's own order (no sort of the whole range when it drives)
-		query + " order by k.`end_date`, k.`party_name`, k.`name`" + (" limit %(limit)s" if limit else ""),
+		query
+		+ " order by k.`end_date`, k.`party_name`, k.`name`"
+		+ (" limit %(limit)s" if limit and team else ""),
 		params,
 		as_dict=True,
 	)
+	count = len(rows)
+	if limit and team and count == limit:
+		query, params = _ending_query(start, end, filters, csm, "count(*)")
+		count = int(frappe.db.sql(query, params)[0][0] or 0)
+	rows = rows[:limit] if limit else rows
 	customer = frappe.qb.DocType("Customer")
 	people = {
 		row.name: row
@@ -1020,12 +1029,7 @@ def contracts_without_renewal(
 	for row in rows:
 		person = people.get(row.customer) or frappe._dict()
 		row.customer_name, row.csm = person.get("customer_name"), person.get("cs_owner")
-	return rows
-
-
-def count_contracts_without_renewal(start: date, end: date, filters: dict, csm: str | None) -> int:
-	query, params = _ending_query(start, end, filters, csm, "count(*)")
-	return int(frappe.db.sql(query, params)[0][0] or 0)
+	return rows, count
 
 
 def subscriptions_without_renewal(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:

@@ -41,7 +41,7 @@ KINDS = engine.LEAK_KINDS
 # the rows listed: the largest invoice leaks, and of each contract kind those ending (or to be noticed)
 # soonest (fewer: each one's worth is read from its invoices)
 LISTED = 500
-LISTED_CONTRACTS = 100
+LISTED_CONTRACTS = 50
 
 
 def execute(filters: dict | None = None):
@@ -105,33 +105,36 @@ def invoice_rows(filters, csm) -> list[dict]:
 	"""The largest invoice leaks of the period (every one of a customer's when a Customer is chosen)."""
 	leaks = queries.largest_leaks(filters, csm, None if filters.get("customer") else LISTED)
 	rates = queries.rates_for(row.company for row in leaks)
-	rows = []
-	for leak in leaks:
-		expired = leak.kind == EXPIRED
-		rows.append(
-			{
-				"kind": leak.kind,
-				"customer": leak.customer,
-				"customer_name": leak.customer_name,
-				"csm": leak.csm or None,
-				"reference_doctype": "Sales Invoice",
-				"reference_name": leak.invoice,
-				"date": leak.posting_date,
-				"amount": float(leak.amount or 0) * rates.get(leak.company, 1.0),
-				"contract": leak.contract,
-				"contract_end": leak.contract_end,
-				"detail": _("Contract {0} ended on {1}").format(
-					leak.contract, frappe.format(leak.contract_end, "Date")
-				)
-				if expired
-				else (
-					_("Contract {0} is not signed").format(leak.contract)
-					if leak.contract
-					else _("No contract")
-				),
-			}
-		)
-	return rows
+	ended, unsigned, bare = (
+		_("Contract {0} ended on {1}"),
+		_("Contract {0} is not signed"),
+		_("No contract"),
+	)
+	dates = {}  # each end date formatted once
+
+	def detail(leak) -> str:
+		if leak.kind == EXPIRED:
+			if leak.contract_end not in dates:
+				dates[leak.contract_end] = frappe.format(leak.contract_end, "Date")
+			return ended.format(leak.contract, dates[leak.contract_end])
+		return unsigned.format(leak.contract) if leak.contract else bare
+
+	return [
+		{
+			"kind": leak.kind,
+			"customer": leak.customer,
+			"customer_name": leak.customer_name,
+			"csm": leak.csm or None,
+			"reference_doctype": "Sales Invoice",
+			"reference_name": leak.invoice,
+			"date": leak.posting_date,
+			"amount": float(leak.amount or 0) * rates.get(leak.company, 1.0),
+			"contract": leak.contract,
+			"contract_end": leak.contract_end,
+			"detail": detail(leak),
+		}
+		for leak in leaks
+	]
 
 
 def ending_rows(filters, csm, today) -> tuple[list[dict], int]:
@@ -140,11 +143,8 @@ def ending_rows(filters, csm, today) -> tuple[list[dict], int]:
 	start = max(filters.from_date, today)
 	if start > filters.to_date:
 		return [], 0
-	contracts = queries.contracts_without_renewal(start, filters.to_date, filters, csm, LISTED_CONTRACTS)
-	count = (
-		len(contracts)
-		if len(contracts) < LISTED_CONTRACTS
-		else queries.count_contracts_without_renewal(start, filters.to_date, filters, csm)
+	contracts, count = queries.contracts_without_renewal(
+		start, filters.to_date, filters, csm, LISTED_CONTRACTS
 	)
 	subscriptions = queries.subscriptions_without_renewal(start, filters.to_date, filters, csm)
 	rows = contract_rows(NO_RENEWAL, contracts, today) + subscription_rows(
