@@ -956,37 +956,38 @@ def forecast_rows(filters: dict, csm: str | None) -> list[dict]:
 	)
 
 
-def _ending_query(start: date, end: date, filters: dict, csm: str | None, select: str) -> tuple[str, dict]:
-	"""Submitted customer contracts of the report's customers ending from `start` to `end` with no
-	Renewal for that term. With a book (or a tier, stage or customer) the customers are read first
-	(their index) and each one's contracts from the party/term index; for the whole team the end-date
-	index is read in order, with no customer read at all."""
+def _customer_conditions(filters: dict, csm: str | None) -> tuple[list[str], dict]:
+	"""`customer_filter_condition` as SQL on the customer `c`: the book, tier, stage, customer."""
 	owner = csm or filters.get("csm")
-	params = {"start": start, "end": end, "owner": owner}
-	customer_conditions = []
-	for key, column in (
-		("owner", "c.`cs_owner`"),
-		("tier", "c.`cs_tier`"),
-		("lifecycle_stage", "c.`cs_lifecycle_stage`"),
-		("customer", "c.`name`"),
+	conditions, params = [], {}
+	for key, column, value in (
+		("owner", "c.`cs_owner`", owner),
+		("tier", "c.`cs_tier`", filters.get("tier")),
+		("lifecycle_stage", "c.`cs_lifecycle_stage`", filters.get("lifecycle_stage")),
+		("customer", "c.`name`", filters.get("customer")),
 	):
-		value = owner if key == "owner" else filters.get(key)
 		if value:
 			params[key] = value
-			customer_conditions.append(f"{column} = %({key})s")
+			conditions.append(f"{column} = %({key})s")
+	return conditions, params
+
+
+def _ending_query(start: date, end: date, customer_conditions: list[str], select: str) -> str:
+	"""Submitted customer contracts ending from `start` to `end` with no Renewal for that term. With a
+	book (or a tier, stage or customer) the customers are read first (their index) and each one's
+	contracts from the party/term index; for the whole team the end-date index is read in order, with
+	no customer read at all."""
 	contract_conditions = (
 		"k.`party_type` = 'Customer' and k.`docstatus` = 1 and k.`end_date` between %(start)s and %(end)s "
 		"and not exists (select 1 from `tabRenewal` r where r.`contract` = k.`name` and r.`end_date` = k.`end_date`)"
 	)
 	# raw SQL for the join order (qb writes no STRAIGHT_JOIN); the conditions are ours, values parameters
 	if customer_conditions:
-		query = f"""select {select} from `tabCustomer` c
+		return f"""select {select} from `tabCustomer` c
 			straight_join `tabContract` k force index (`cs_party_term_index`) on k.`party_name` = c.`name`
 			where {" and ".join(customer_conditions)} and {contract_conditions}"""
-	else:
-		query = f"""select {select} from `tabContract` k force index (`cs_contract_end_index`)
-			where {contract_conditions}"""
-	return query, params
+	return f"""select {select} from `tabContract` k force index (`cs_contract_end_index`)
+		where {contract_conditions}"""
 
 
 def contracts_without_renewal(
@@ -994,30 +995,24 @@ def contracts_without_renewal(
 ) -> tuple[list[dict], int]:
 	"""Submitted customer contracts of the report's customers ending from `start` to `end` with no
 	Renewal for that term, the soonest ending first (`limit` of them), with their customer's name and
-	CS Owner; and how many there are in all. A book's are read at once (one pass over its customers);
-	the team's first `limit` in the end-date index's order, and their count from the index alone."""
-	query, params = _ending_query(
-		start,
-		end,
-		filters,
-		csm,
-		"k.`name`, k.`party_name` as customer, k.`start_date`, k.`end_date`",
-	)
-	team = "c.`" not in query
-	params["limit"] = int(limit or 0)
+	CS Owner; and how many there are in all. A book's are read and counted in one pass over its
+	customers (MariaDB counts the window before the limit); the team's first `limit` are read in the
+	end-date index's order (no sort of the whole range), and counted from that index alone."""
+	conditions, params = _customer_conditions(filters, csm)
+	params.update({"start": start, "end": end, "limit": int(limit or 0)})
+	columns = "k.`name`, k.`party_name` as customer, k.`end_date`"
+	if conditions:
+		columns += ", count(*) over () as total"
 	rows = frappe.db.sql(
-		# the end-date index's own order (no sort of the whole range when it drives)
-		query
+		_ending_query(start, end, conditions, columns)
 		+ " order by k.`end_date`, k.`party_name`, k.`name`"
-		+ (" limit %(limit)s" if limit and team else ""),
+		+ (" limit %(limit)s" if limit else ""),
 		params,
 		as_dict=True,
 	)
-	count = len(rows)
-	if limit and team and count == limit:
-		query, params = _ending_query(start, end, filters, csm, "count(*)")
-		count = int(frappe.db.sql(query, params)[0][0] or 0)
-	rows = rows[:limit] if limit else rows
+	count = int(rows[0].total) if conditions and rows else len(rows)
+	if not conditions and limit and count == limit:
+		count = int(frappe.db.sql(_ending_query(start, end, conditions, "count(*)"), params)[0][0] or 0)
 	customer = frappe.qb.DocType("Customer")
 	people = {
 		row.name: row
@@ -1027,6 +1022,7 @@ def contracts_without_renewal(
 		.run(as_dict=True)
 	}
 	for row in rows:
+		row.pop("total", None)
 		person = people.get(row.customer) or frappe._dict()
 		row.customer_name, row.csm = person.get("customer_name"), person.get("cs_owner")
 	return rows, count

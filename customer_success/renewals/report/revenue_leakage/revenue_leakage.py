@@ -75,9 +75,10 @@ def execute(filters: dict | None = None):
 		complete[NOTICE] = len(rows) == count
 	if kind:
 		data = [row for row in data if row["kind"] == kind]
+	labels = {k: _(k) for k in KINDS}
 	for row in data:
 		row["currency"] = currency
-		row["kind_label"] = _(row["kind"])
+		row["kind_label"] = labels[row["kind"]]
 	return columns(), data, message(filters), chart(totals, complete), summary(totals, complete, currency)
 
 
