@@ -1684,17 +1684,18 @@ def leak_totals_rolled_up(filters: dict, csm: str | None) -> list[tuple]:
 
 
 def leak_totals_live(filters: dict, csm: str | None) -> list[tuple]:
-	"""The same totals summed from the leak table, joined to the customers for a tier, stage or
-	customer filter (the day sums do not hold those): one customer's leaks through its index."""
+	"""The same totals summed from the leak table, for a tier, stage or customer filter (the day sums
+	do not hold those): one customer's leaks through its index; a tier's or stage's customers read
+	first (the book's index) and each one's leaks through the customer index."""
 	conditions, params = _leak_conditions(filters, csm)
-	index = (
-		"customer" if filters.get("customer") else "csm_amount" if (csm or filters.get("csm")) else "amount"
-	)
 	# raw SQL for the join order and index (qb writes no STRAIGHT_JOIN); conditions and index are ours
+	if filters.get("customer"):
+		joined = f"`{LEAK_TABLE}` l force index (`customer`) straight_join `tabCustomer` c on c.`name` = l.`customer`"
+	else:
+		joined = f"`tabCustomer` c straight_join `{LEAK_TABLE}` l force index (`customer`) on l.`customer` = c.`name`"
 	return frappe.db.sql(
 		f"""select l.`kind`, l.`company`, sum(l.`amount`), count(*)
-		from `{LEAK_TABLE}` l force index (`{index}`)
-		straight_join `tabCustomer` c on c.`name` = l.`customer`
+		from {joined}
 		where {" and ".join(conditions)}
 		group by l.`kind`, l.`company`""",
 		params,
