@@ -324,13 +324,15 @@ def latest_call(checkpoints: list[dict]) -> dict | None:
 
 
 def forecast_order(rows: list[dict]) -> list[dict]:
-	"""Disagreements first, then by end date, then by revenue at stake (largest first)."""
+	"""Disagreements first, then by end date, then by revenue at stake (largest first), then by
+	renewal (the same order however the rows were read)."""
 	return sorted(
 		rows,
 		key=lambda row: (
 			not row.get("disagreement"),
 			row.get("end_date") or date.max,
 			-float(row.get("revenue_at_stake") or 0),
+			row.get("renewal") or "",
 		),
 	)
 

@@ -199,6 +199,134 @@ class TestRenewalForecast(RenewalTestCase):
 		self.assertEqual(len(rows_of(renewal_forecast, csm=BOOK)), 1)
 
 
+class TestABookReadsTheTeamsRows(RenewalTestCase):
+	"""A book's reads start from its customers (`queries.renewals_with_customers`), the team's from
+	the renewals: the same rows and figures either way."""
+
+	def setUp(self):
+		make_user(BOOK, ["Customer Success Manager"])
+
+	def renewal(self, owner, health, rate, end_in):
+		customer = make_customer(cs_owner=owner).name
+		frappe.db.set_value("Customer", customer, "cs_health_status", health)
+		order = make_sales_order(customer, rate=rate)
+		contract = make_contract(
+			customer, add_days(today(), end_in - 364), add_days(today(), end_in), order.name
+		)
+		service.create_renewals(today(), contracts=[contract.name])
+		return renewal_of(contract.name)
+
+	def make_books(self):
+		from customer_success.renewals import queries
+
+		mine = [
+			self.renewal(BOOK, "Green", 10000, 20),
+			self.renewal(BOOK, "Red", 20000, 50),
+			self.renewal(BOOK, "Yellow", 5000, 50),
+			self.renewal(BOOK, "Green", 7000, 150),
+		]
+		theirs = [self.renewal(OTHER_CSM, "Red", 9000, 50), self.renewal(OTHER_CSM, "Green", 3000, 90)]
+		queries.refresh_open_renewals([r.name for r in mine + theirs])
+		frappe.set_user(BOOK)
+		from customer_success.renewals import api
+
+		api.record_checkpoint(mine[1].name, "6 Months", "Will Renew", 20000)  # a disagreement
+		api.record_checkpoint(mine[3].name, "6 Months", "At Risk", 6000)
+		frappe.set_user("Administrator")
+		return mine, theirs
+
+	def test_a_csms_forecast_is_the_teams_rows_of_her_book(self):
+		mine, theirs = self.make_books()
+		period = {"from_date": today(), "to_date": add_days(today(), 180)}
+		frappe.set_user(MANAGER)
+		team = rows_of(renewal_forecast, **period)
+		by_filter = rows_of(renewal_forecast, csm=BOOK, **period)
+		frappe.set_user(BOOK)
+		hers = rows_of(renewal_forecast, **period)
+		self.assertEqual(hers, [row for row in team if row.csm == BOOK])
+		self.assertEqual(by_filter, hers)
+		self.assertEqual([r.renewal for r in hers], [mine[1].name, mine[0].name, mine[2].name, mine[3].name])
+		self.assertTrue({r.name for r in theirs} <= {r.renewal for r in team})
+		expected = [
+			(mine[1], "Red", 0.3),
+			(mine[0], "Green", 0.9),
+			(mine[2], "Yellow", 0.6),
+			(mine[3], "Green", 0.9),
+		]
+		for row, (renewal, signal, weight) in zip(hers, expected, strict=True):
+			self.assertEqual(
+				(row.signal_status, row.weight, row.disagreement),
+				(signal, 100 * weight, int(signal == "Red")),
+			)
+			self.assertAlmostEqual(row.expected_revenue, renewal.revenue_at_stake * weight, places=2)
+
+	def test_either_side_leading_reads_the_same_rows(self):
+		from unittest.mock import patch
+
+		from customer_success.renewals import queries
+
+		self.make_books()
+		until = add_days(today(), 180)
+		period = {"from_date": today(), "to_date": until}
+		frappe.set_user(BOOK)
+		read = {}
+		for book_leads in (True, False):
+			with patch.object(queries, "book_is_smaller", return_value=book_leads):
+				read[book_leads] = (
+					rows_of(renewal_forecast, **period),
+					queries.window_figures(today(), until, BOOK),
+					sorted(queries.at_risk_names(today(), until, BOOK)),
+					sorted(
+						(r.month, r.signal_status, r["count"])
+						for r in queries.renewals_by_month(today(), until, BOOK)
+					),
+				)
+		self.assertEqual(len(read[True][0]), 4)
+		self.assertEqual(read[True], read[False])
+
+	def test_the_smaller_side_leads(self):
+		from customer_success.renewals import queries
+
+		self.make_books()
+		until = add_days(today(), 180)
+		self.assertTrue(queries.book_is_smaller(BOOK, today(), until))  # 4 customers, 6+ renewals
+		renewals = frappe.db.count("Renewal", {"end_date": ["between", [today(), until]]})
+		for _ in range(renewals - 4):  # as many customers as renewals: the renewals lead
+			make_customer(cs_owner=BOOK)
+		self.assertFalse(queries.book_is_smaller(BOOK, today(), until))
+
+	def test_a_books_cards_and_charts_count_her_renewals_only(self):
+		from customer_success.renewals import queries
+
+		until = add_days(today(), 180)
+		team_before = queries.window_figures(today(), until, None)
+		months_before = queries.renewals_by_month(today(), until, None)
+		mine, theirs = self.make_books()
+		stake = {r.name: r.revenue_at_stake for r in mine + theirs}
+		# at risk: Red, Yellow, and the At Risk call
+		at_risk = {mine[1].name, mine[2].name, mine[3].name}
+		figures = queries.window_figures(today(), until, BOOK)
+		self.assertEqual((figures["count"], figures["at_risk"]), (4, 3))
+		self.assertAlmostEqual(figures["revenue_at_risk"], sum(stake[name] for name in at_risk))
+		self.assertEqual(figures["by_call"], {"": 2, "Will Renew": 1, "At Risk": 1})
+		self.assertEqual(set(queries.at_risk_names(today(), until, BOOK)), at_risk)
+		team = queries.window_figures(today(), until, None)
+		self.assertEqual(team["count"] - team_before["count"], 6)
+		self.assertEqual(team["at_risk"] - team_before["at_risk"], 4)  # and their Red one
+
+		def by_key(rows):
+			return {(row.month, row.signal_status): int(row["count"]) for row in rows}
+
+		month = str(add_days(today(), 50))[:7]
+		hers = by_key(queries.renewals_by_month(today(), until, BOOK))
+		self.assertEqual((hers[(month, "Red")], hers[(month, "Yellow")]), (1, 1))
+		self.assertEqual(sum(hers.values()), 4)
+		team_months, before = by_key(queries.renewals_by_month(today(), until, None)), by_key(months_before)
+		added = {key: n - before.get(key, 0) for key, n in team_months.items() if n != before.get(key, 0)}
+		self.assertEqual(sum(added.values()), 6)
+		self.assertEqual(added[(month, "Red")], 2, "hers and theirs ending in the same month")
+
+
 class TestRevenueLeakage(RenewalTestCase):
 	def setUp(self):
 		make_user(BOOK, ["Customer Success Manager"])

@@ -91,6 +91,15 @@ APP_INDEXES = (
 	("CS Alert", ("status", "severity", "customer"), "cs_alert_open_index"),
 	("CS Alert", ("status", "due_date", "customer"), "cs_alert_due_index"),
 	("CS Alert Task", ("parenttype", "status", "due_date", "parent"), "cs_alert_task_due_index"),
+	# The renewal cards and the Renewals by Call chart: the open renewals of the window, with what
+	# they count and sum, from the index alone (then each one's customer for its live health).
+	(
+		"Renewal",
+		("status", "end_date", "customer", "latest_call", "revenue_at_stake"),
+		"cs_renewal_window_index",
+	),
+	# Renewals by Month for the team: the period's renewals per month and signal, from the index alone.
+	("Renewal", ("end_date", "status", "signal_status"), "cs_renewal_month_index"),
 )
 
 

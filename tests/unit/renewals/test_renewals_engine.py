@@ -260,6 +260,13 @@ def test_forecast_lists_disagreements_first():
 	assert [r["name"] for r in e.forecast_order(rows)] == ["b", "c", "a"]
 
 
+def test_forecast_order_does_not_depend_on_the_order_read():
+	tie = {"end_date": date(2026, 12, 10), "disagreement": 0, "revenue_at_stake": 5}
+	rows = [{**tie, "renewal": name} for name in ("RN-3", "RN-1", "RN-2")]
+	assert [r["renewal"] for r in e.forecast_order(rows)] == ["RN-1", "RN-2", "RN-3"]
+	assert e.forecast_order(list(reversed(rows))) == e.forecast_order(rows)
+
+
 # --- leakage ------------------------------------------------------------------------------------
 
 

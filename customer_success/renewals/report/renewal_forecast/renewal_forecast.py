@@ -18,19 +18,28 @@ from customer_success.renewals import engine, queries, service
 
 def execute(filters: dict | None = None):
 	filters, csm = service.report_scope(filters, nowdate(), add_days(nowdate(), service.window_days()))
-	currency = service.company_currency()
-	data = []
-	for row in queries.forecast_rows(filters, csm):
-		row.currency = currency
-		row.weight = 100 * engine.health_weight(row.signal_status) if row.status == engine.OPEN else None
-		renewed = None if row.change_type == engine.UNKNOWN else row.renewed_amount
-		row.expected_revenue = engine.expected_revenue(
-			row.revenue_at_stake, row.signal_status, row.status, renewed
-		)
-		row.disagreement = int(engine.is_disagreement(row.latest_call, row.signal_status))
-		data.append(row)
+	data = queries.forecast_rows(filters, csm)
+	weigh(data, service.company_currency())
 	data = engine.forecast_order(data)
 	return columns(), data, message(), chart(data), summary(data)
+
+
+def weigh(data: list[dict], currency: str | None):
+	"""Each row's health weight, health-weighted expected revenue and disagreement (the engine's), in
+	place. One pass with plain item access: on the team's window it runs for tens of thousands of rows."""
+	health_weight, expected_revenue = engine.health_weight, engine.expected_revenue
+	is_disagreement, is_open, unknown = engine.is_disagreement, engine.OPEN, engine.UNKNOWN
+	for row in data:
+		signal, status = row["signal_status"], row["status"]
+		row["currency"] = currency
+		row["weight"] = 100 * health_weight(signal) if status == is_open else None
+		row["expected_revenue"] = expected_revenue(
+			row["revenue_at_stake"],
+			signal,
+			status,
+			None if row["change_type"] == unknown else row["renewed_amount"],
+		)
+		row["disagreement"] = int(is_disagreement(row["latest_call"], signal))
 
 
 def columns() -> list[dict]:
@@ -113,13 +122,14 @@ def message() -> str:
 def chart(data: list[dict]) -> dict:
 	at_stake, expected = defaultdict(float), defaultdict(float)
 	for row in data:
-		month = str(row.end_date)[:7]
-		at_stake[month] += float(row.revenue_at_stake or 0)
-		expected[month] += float(row.expected_revenue or 0)
+		end = row["end_date"]  # never empty: the period filters on it
+		month = (end.year, end.month)
+		at_stake[month] += float(row["revenue_at_stake"] or 0)
+		expected[month] += row["expected_revenue"]
 	months = sorted(at_stake)
 	return {
 		"data": {
-			"labels": months,
+			"labels": [f"{year:04d}-{month:02d}" for year, month in months],
 			"datasets": [
 				{"name": _("Revenue at Stake (Annual)"), "values": [at_stake[m] for m in months]},
 				{"name": _("Health-Weighted Expected Revenue"), "values": [expected[m] for m in months]},
@@ -136,18 +146,18 @@ def summary(data: list[dict]) -> list[dict]:
 		{"label": _("Renewals"), "value": len(data), "datatype": "Int"},
 		{
 			"label": _("Revenue at Stake (Annual)"),
-			"value": sum(float(r.revenue_at_stake or 0) for r in data),
+			"value": sum(float(r["revenue_at_stake"] or 0) for r in data),
 			"datatype": "Currency",
 		},
 		{
 			"label": _("Health-Weighted Expected Revenue"),
-			"value": sum(float(r.expected_revenue or 0) for r in data),
+			"value": sum(r["expected_revenue"] for r in data),
 			"datatype": "Currency",
 			"indicator": "Green",
 		},
 		{
 			"label": _("CSM and Signal Disagree"),
-			"value": sum(1 for r in data if r.disagreement),
+			"value": sum(r["disagreement"] for r in data),
 			"datatype": "Int",
 			"indicator": "Red",
 		},
