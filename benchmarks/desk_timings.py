@@ -18,7 +18,8 @@ whatever the machine's load, and what it must bring from disk when its pages are
 owners are not CSMs (a synthetic book), `--make-csm N` makes one for the run: the user
 desk-timings-csm@example.com with the CSM role, given N customers of the largest book; at the end
 (or with `--undo` after an interrupted run) those customers go back to their owner, the user is
-deleted if the run made it, and the revenue roll-up is reconciled; nothing else is changed. Without
+deleted if the run made it, and the revenue roll-up (and the retention roll-up and the leak table, for
+those customers) is reconciled; nothing else is changed. Without
 it, the reports run as a CS Manager filtering by the largest book.
 """
 
@@ -99,7 +100,11 @@ def make_csm_with_book(size: int) -> dict:
 	from frappe.query_builder.functions import Count
 
 	from customer_success.constants import CSM_ROLE
-	from customer_success.renewals.service import reconcile_retention_customers, reconcile_revenue_rollup
+	from customer_success.renewals.service import (
+		reconcile_leak_customers,
+		reconcile_retention_customers,
+		reconcile_revenue_rollup,
+	)
 
 	customer = frappe.qb.DocType("Customer")
 	largest = (
@@ -141,6 +146,7 @@ def make_csm_with_book(size: int) -> dict:
 	frappe.db.commit()  # nosemgrep: each timing rolls back; the book must outlive them
 	reconcile_revenue_rollup(commit=True)
 	reconcile_retention_customers(names, commit=True)
+	reconcile_leak_customers(names, commit=True)
 	frappe.clear_cache(user=BENCH_CSM)
 	return change
 
@@ -168,7 +174,11 @@ def undo(change: dict | None):
 
 	if not change:
 		return
-	from customer_success.renewals.service import reconcile_retention_customers, reconcile_revenue_rollup
+	from customer_success.renewals.service import (
+		reconcile_leak_customers,
+		reconcile_retention_customers,
+		reconcile_revenue_rollup,
+	)
 
 	frappe.set_user("Administrator")
 	frappe.db.rollback()
@@ -178,6 +188,7 @@ def undo(change: dict | None):
 	frappe.db.commit()  # nosemgrep: the undo must persist
 	reconcile_revenue_rollup(commit=True)
 	reconcile_retention_customers(change["customers"], commit=True)
+	reconcile_leak_customers(change["customers"], commit=True)
 	path = change_file(frappe.local.site)
 	if os.path.exists(path):
 		os.remove(path)

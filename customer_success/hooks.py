@@ -69,6 +69,7 @@ scheduler_events = {
 		# 02:30 site time: the roll-ups the reports read, reconciled with the ledger and the history.
 		"30 2 * * *": [
 			"customer_success.renewals.jobs.queue_revenue_rollup",
+			"customer_success.renewals.jobs.queue_leak_rollup",
 			"customer_success.health.jobs.queue_trend_rollup",
 			"customer_success.customer_success.book_counts.queue_upkeep",
 		],
@@ -181,7 +182,16 @@ doc_events = {
 	"ToDo": {"on_update": "customer_success.alerts.service.on_todo_update"},
 	"Opportunity": {"on_update": "customer_success.integrations.erpnext.opportunity.on_update"},
 	# Renewals: a cancelled contract's open renewal closes as Cancelled.
-	"Contract": {"on_cancel": "customer_success.integrations.erpnext.contract.on_cancel"},
+	# Revenue Leakage: the customer's invoices classed again when a contract is submitted, signed or
+	# cancelled.
+	"Contract": {
+		"on_cancel": [
+			"customer_success.integrations.erpnext.contract.on_cancel",
+			"customer_success.integrations.erpnext.contract.leaks_changed",
+		],
+		"on_submit": "customer_success.integrations.erpnext.contract.leaks_changed",
+		"on_update_after_submit": "customer_success.integrations.erpnext.contract.leaks_changed",
+	},
 	# Renewals: a subscription cancelled, extended or rolled over closes its open renewal.
 	"Subscription": {"on_update": "customer_success.integrations.erpnext.subscription.on_update"},
 }

@@ -5,7 +5,8 @@
 - `retention_points(...)`: the dates T a retention series is read at (each month or quarter end).
 - Renewal maths: annualised revenue at stake, checkpoint dates, the change at renewal, the
   health-weighted expected revenue and the CSM-versus-signal disagreement.
-- Leakage: which contract covers an invoice date.
+- Leakage: which invoices leak and of what kind (`invoice_leak`), and the differences that keep the
+  leak table and its day sums exact (`leak_changes`, `cell_differences`).
 """
 
 import calendar
@@ -490,18 +491,86 @@ def new_term_revenue(start: date | None, end: date | None, today: date, invoices
 # --- leakage --------------------------------------------------------------------------------------
 
 
-def covering_contract(day: date, contracts: list[dict]) -> dict | None:
-	"""The contract whose term holds `day` (start and end included; an open end runs for ever)."""
-	for contract in contracts:
-		start, end = contract.get("start_date"), contract.get("end_date")
-		if (start is None or start <= day) and (end is None or day <= end):
-			return contract
-	return None
+def covering_contracts(day: date, contracts: list[dict]) -> list[dict]:
+	"""The contracts whose term holds `day` (start and end included; an open end runs for ever)."""
+	return [
+		c
+		for c in contracts
+		if (c.get("start_date") is None or c["start_date"] <= day)
+		and (c.get("end_date") is None or day <= c["end_date"])
+	]
 
 
 def last_ended_before(day: date, contracts: list[dict]) -> dict | None:
 	ended = [c for c in contracts if c.get("end_date") and c["end_date"] < day]
 	return max(ended, key=lambda c: c["end_date"]) if ended else None
+
+
+EXPIRED = "Invoiced after Contract Expired"
+UNSIGNED = "Invoiced without a Signed Contract"
+NO_RENEWAL = "Ending with No Renewal"
+NOTICE = "Auto-Renewal Notice Near"
+LEAK_KINDS = (EXPIRED, UNSIGNED, NO_RENEWAL, NOTICE)
+INVOICE_LEAKS = (EXPIRED, UNSIGNED)
+
+
+def invoice_leak(day: date, contracts: list[dict]) -> tuple[str, str | None] | None:
+	"""(kind, contract named) of an invoice dated `day` of a customer with these submitted contracts
+	(`is_signed` on each), or None when a signed contract covers it: no leak. A contract covering the
+	day that is not signed: Invoiced without a Signed Contract, naming it (the latest-starting one);
+	none covering it but one ended before: Invoiced after Contract Expired, naming the last ended;
+	neither: Invoiced without a Signed Contract, naming none. The rule the leak table's SQL
+	(`queries.LEAK_ROWS`) applies to every invoice at once."""
+	covering = covering_contracts(day, contracts)
+	if any(c.get("is_signed") for c in covering):
+		return None
+	if covering:
+		term = max(covering, key=lambda c: (c.get("start_date") or date.min, c["name"]))
+		return UNSIGNED, term["name"]
+	ended = last_ended_before(day, contracts)
+	if ended:
+		return EXPIRED, ended["name"]
+	return UNSIGNED, None
+
+
+def leak_cell(row: dict) -> tuple:
+	"""The day roll-up's key of a leak row: (csm, posting date, kind, company)."""
+	return (row["csm"] or "", row["posting_date"], row["kind"], row["company"])
+
+
+def leak_changes(stored: dict[str, dict], fresh: dict[str, dict]) -> tuple[list[str], list[dict], dict]:
+	"""What turns the stored leak rows of some invoices into the fresh ones ({invoice: row} each):
+	the invoices to delete, the rows to write (new or changed), and the day roll-up's differences
+	{leak_cell: [amount, invoices]} (a row that changed comes out of its old cell and into its new
+	one). Rows equal on both sides change nothing."""
+	deleted = [invoice for invoice in stored if invoice not in fresh]
+	written = [row for invoice, row in fresh.items() if stored.get(invoice) != row]
+	cells: dict[tuple, list] = {}
+
+	def add(row: dict, sign: int):
+		cell = cells.setdefault(leak_cell(row), [0, 0])
+		cell[0] += sign * row["amount"]
+		cell[1] += sign
+
+	for invoice in deleted:
+		add(stored[invoice], -1)
+	for row in written:
+		if row["invoice"] in stored:
+			add(stored[row["invoice"]], -1)
+		add(row, 1)
+	return deleted, written, {key: value for key, value in cells.items() if value != [0, 0]}
+
+
+def cell_differences(truth: dict[tuple, tuple], rolled: dict[tuple, tuple]) -> list[tuple]:
+	"""[(*key, amount to add, invoices to add)] that make a roll-up (`rolled`, {key: (amount,
+	invoices)}) equal `truth`; keys missing on one side count as (0, 0)."""
+	found = []
+	for key in sorted(truth.keys() | rolled.keys(), key=str):
+		amount, count = truth.get(key, (0, 0))
+		have_amount, have_count = rolled.get(key, (0, 0))
+		if amount != have_amount or count != have_count:
+			found.append((*key, amount - have_amount, count - have_count))
+	return found
 
 
 def notice_date(end_date: date, notice_days: int | None) -> date:

@@ -55,3 +55,21 @@ def retention_rollup():
 	from customer_success.renewals import service
 
 	return service.reconcile_retention_rollup(commit=True)
+
+
+def queue_leak_rollup():
+	"""02:30: Revenue Leakage's leak table reconciled with the ledger (long queue, one at a time)."""
+	frappe.enqueue(
+		"customer_success.renewals.jobs.leak_rollup",
+		queue="long",
+		job_id="customer_success.renewals.jobs.leak_rollup",
+		deduplicate=True,
+		timeout=3600,
+	)
+
+
+def leak_rollup():
+	"""Nightly (and after migrate): the leak table and its day sums made equal to a fresh computation."""
+	from customer_success.renewals import service
+
+	return service.reconcile_leaks(commit=True)

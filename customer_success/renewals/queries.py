@@ -995,103 +995,76 @@ def forecast_rows(filters: dict, csm: str | None) -> list[dict]:
 	)
 
 
-def invoices_and_contracts(filters: dict, csm: str | None) -> tuple[list[dict], dict[str, list[dict]]]:
-	"""Submitted Sales Invoices (not credit notes) posted in the period, of customers in the report's
-	scope, that no signed contract of their customer covers (the leaks: the covered ones never leave
-	the database), with every submitted contract of their customer (the engine decides which covers)."""
-	from pypika.terms import ExistsCriterion
+def _customer_conditions(filters: dict, csm: str | None) -> tuple[list[str], dict]:
+	"""`customer_filter_condition` as SQL on the customer `c`: the book, tier, stage, customer."""
+	owner = csm or filters.get("csm")
+	conditions, params = [], {}
+	for key, column, value in (
+		("owner", "c.`cs_owner`", owner),
+		("tier", "c.`cs_tier`", filters.get("tier")),
+		("lifecycle_stage", "c.`cs_lifecycle_stage`", filters.get("lifecycle_stage")),
+		("customer", "c.`name`", filters.get("customer")),
+	):
+		if value:
+			params[key] = value
+			conditions.append(f"{column} = %({key})s")
+	return conditions, params
 
-	invoice = frappe.qb.DocType("Sales Invoice")
+
+def _ending_query(start: date, end: date, customer_conditions: list[str], select: str) -> str:
+	"""Submitted customer contracts ending from `start` to `end` with no Renewal for that term. With a
+	book (or a tier, stage or customer) the customers are read first (their index) and each one's
+	contracts from the party/term index; for the whole team the end-date index is read in order, with
+	no customer read at all."""
+	contract_conditions = (
+		"k.`party_type` = 'Customer' and k.`docstatus` = 1 and k.`end_date` between %(start)s and %(end)s "
+		"and not exists (select 1 from `tabRenewal` r where r.`contract` = k.`name` and r.`end_date` = k.`end_date`)"
+	)
+	# raw SQL for the join order (qb writes no STRAIGHT_JOIN); the conditions are ours, values parameters
+	if customer_conditions:
+		return f"""select {select} from `tabCustomer` c
+			straight_join `tabContract` k force index (`cs_party_term_index`) on k.`party_name` = c.`name`
+			where {" and ".join(customer_conditions)} and {contract_conditions}"""
+	return f"""select {select} from `tabContract` k force index (`cs_contract_end_index`)
+		where {contract_conditions}"""
+
+
+def contracts_without_renewal(
+	start: date, end: date, filters: dict, csm: str | None, limit: int | None = None
+) -> tuple[list[dict], int]:
+	"""Submitted customer contracts of the report's customers ending from `start` to `end` with no
+	Renewal for that term, the soonest ending first (`limit` of them), with their customer's name and
+	CS Owner; and how many there are in all. A book's are read and counted in one pass over its
+	customers (MariaDB counts the window before the limit); the team's first `limit` are read in the
+	end-date index's order (no sort of the whole range), and counted from that index alone."""
+	conditions, params = _customer_conditions(filters, csm)
+	params.update({"start": start, "end": end, "limit": int(limit or 0)})
+	columns = "k.`name`, k.`party_name` as customer, k.`end_date`"
+	if conditions:
+		columns += ", count(*) over () as total"
+	rows = frappe.db.sql(
+		_ending_query(start, end, conditions, columns)
+		+ " order by k.`end_date`, k.`party_name`, k.`name`"
+		+ (" limit %(limit)s" if limit else ""),
+		params,
+		as_dict=True,
+	)
+	count = int(rows[0].total) if conditions and rows else len(rows)
+	if not conditions and limit and count == limit:
+		count = int(frappe.db.sql(_ending_query(start, end, conditions, "count(*)"), params)[0][0] or 0)
 	customer = frappe.qb.DocType("Customer")
-	signed = frappe.qb.DocType("Contract").as_("signed")
-	# `engine.covering_contract` over the signed contracts, in SQL: start and end included, an open
-	# end (or start) runs for ever
-	covered = ExistsCriterion(
-		frappe.qb.from_(signed)
-		.select(signed.name)
-		.where(
-			(signed.party_type == "Customer")
-			& (signed.docstatus == 1)
-			& (signed.party_name == invoice.customer)
-			& (signed.is_signed == 1)
-			& (signed.start_date.isnull() | (signed.start_date <= invoice.posting_date))
-			& (signed.end_date.isnull() | (signed.end_date >= invoice.posting_date))
-		)
-	)
-	invoices = (
-		frappe.qb.from_(invoice)
-		.join(customer)
-		.on(customer.name == invoice.customer)
-		.select(
-			invoice.name,
-			invoice.customer,
-			invoice.customer_name,
-			invoice.posting_date,
-			invoice.company,
-			invoice.base_net_total,
-			customer.cs_owner.as_("csm"),
-		)
-		.where(
-			(invoice.docstatus == 1)
-			& (invoice.is_return == 0)
-			& invoice.posting_date[getdate(filters["from_date"]) : getdate(filters["to_date"])]
-			& customer_filter_condition(customer, filters, csm)
-			& covered.negate()
-		)
-		.orderby(invoice.posting_date)
+	people = {
+		row.name: row
+		for row in frappe.qb.from_(customer)
+		.select(customer.name, customer.customer_name, customer.cs_owner)
+		.where(customer.name.isin(sorted({row.customer for row in rows}) or [""]))
 		.run(as_dict=True)
-	)
-	contract = frappe.qb.DocType("Contract")
-	contracts = defaultdict(list)
-	names = sorted({i.customer for i in invoices})
-	for start in range(0, len(names), CONTRACT_BATCH):
-		for row in (
-			frappe.qb.from_(contract)
-			.select(
-				contract.name, contract.party_name, contract.start_date, contract.end_date, contract.is_signed
-			)
-			.where(
-				(contract.party_type == "Customer")
-				& (contract.docstatus == 1)
-				& contract.party_name.isin(names[start : start + CONTRACT_BATCH])
-			)
-			.run(as_dict=True)
-		):
-			contracts[row.party_name].append(row)
-	return invoices, contracts
-
-
-CONTRACT_BATCH = 5000
-
-
-def contracts_without_renewal(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:
-	contract = frappe.qb.DocType("Contract")
-	customer = frappe.qb.DocType("Customer")
-	renewal = frappe.qb.DocType(RENEWAL)
-	return (
-		frappe.qb.from_(contract)
-		.join(customer)
-		.on(customer.name == contract.party_name)
-		.left_join(renewal)
-		.on((renewal.contract == contract.name) & (renewal.end_date == contract.end_date))
-		.select(
-			contract.name,
-			contract.party_name.as_("customer"),
-			customer.customer_name,
-			customer.cs_owner.as_("csm"),
-			contract.start_date,
-			contract.end_date,
-		)
-		.where(
-			(contract.party_type == "Customer")
-			& (contract.docstatus == 1)
-			& contract.end_date[start:end]
-			& renewal.name.isnull()
-			& customer_filter_condition(customer, filters, csm)
-		)
-		.orderby(contract.end_date)
-		.run(as_dict=True)
-	)
+	}
+	for row in rows:
+		row.pop("total", None)
+		person = people.get(row.customer) or frappe._dict()
+		row.customer_name, row.csm = person.get("customer_name"), person.get("cs_owner")
+	return rows, count
 
 
 def subscriptions_without_renewal(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:
@@ -1129,16 +1102,39 @@ def subscriptions_without_renewal(start: date, end: date, filters: dict, csm: st
 	return rows
 
 
-def auto_renewals_with_notice(start: date, end: date, filters: dict, csm: str | None) -> list[dict]:
-	"""Submitted contracts that renew by themselves (cs_auto_renew) whose notice date (end date
-	minus cs_notice_days) falls from `start` to `end`."""
+def _auto_renewals_with_notice(start: date, end: date, filters: dict, csm: str | None):
 	contract = frappe.qb.DocType("Contract")
 	customer = frappe.qb.DocType("Customer")
-	rows = (
+	# the notice date (`engine.notice_date`: the end date less the notice days, never negative) in SQL
+	notice = frappe.qb.functions(
+		"ADDDATE",
+		contract.end_date,
+		0 - frappe.qb.functions("GREATEST", frappe.qb.functions("IFNULL", contract.cs_notice_days, 0), 0),
+	)
+	query = (
 		frappe.qb.from_(contract)
 		.join(customer)
 		.on(customer.name == contract.party_name)
-		.select(
+		.where(
+			(contract.cs_auto_renew == 1)
+			& (contract.docstatus == 1)
+			& (contract.end_date >= start)
+			& (contract.party_type == "Customer")
+			& notice[start:end]
+			& customer_filter_condition(customer, filters, csm)
+		)
+	)
+	return query, contract, customer, notice
+
+
+def auto_renewals_with_notice(
+	start: date, end: date, filters: dict, csm: str | None, limit: int | None = None
+) -> list[dict]:
+	"""Submitted contracts that renew by themselves (cs_auto_renew) whose notice date (end date
+	minus cs_notice_days) falls from `start` to `end`, the nearest notice first (`limit` of them)."""
+	query, contract, customer, notice = _auto_renewals_with_notice(start, end, filters, csm)
+	query = (
+		query.select(
 			contract.name,
 			contract.party_name.as_("customer"),
 			customer.customer_name,
@@ -1147,22 +1143,20 @@ def auto_renewals_with_notice(start: date, end: date, filters: dict, csm: str | 
 			contract.end_date,
 			contract.cs_notice_days,
 		)
-		.where(
-			(contract.party_type == "Customer")
-			& (contract.docstatus == 1)
-			& (contract.cs_auto_renew == 1)
-			& (contract.end_date >= start)
-			& customer_filter_condition(customer, filters, csm)
-		)
-		.orderby(contract.end_date)
-		.run(as_dict=True)
+		.orderby(notice)
+		.orderby(contract.name)
 	)
-	found = []
+	if limit:
+		query = query.limit(limit)
+	rows = query.run(as_dict=True)
 	for row in rows:
-		row.notice_date = engine.notice_date(row.end_date, row.cs_notice_days)
-		if start <= row.notice_date <= end:
-			found.append(row)
-	return found
+		row.notice_date = engine.notice_date(getdate(row.end_date), row.cs_notice_days)
+	return rows
+
+
+def count_auto_renewals_with_notice(start: date, end: date, filters: dict, csm: str | None) -> int:
+	query, _contract, _customer, _notice = _auto_renewals_with_notice(start, end, filters, csm)
+	return int(query.select(Count("*")).run()[0][0] or 0)
 
 
 # --- reads for other rooms' reports -------------------------------------------------------------
@@ -1532,3 +1526,286 @@ def rolled_up_retention_of_customers(points: list[date], filters: dict, csm: str
 	for row in rows:
 		found[getdate(row.period_end)] = {c: row[c] or 0 for c in engine.COMPONENTS}
 	return found
+
+
+# --- the leak table: Revenue Leakage's invoices (setup/rollups.py: cs_revenue_leak, _day) ---------
+# One row per submitted Sales Invoice (not a credit note) that no signed contract of its customer
+# covers, classed by `engine.invoice_leak`'s rule, in SQL for every invoice at once. `cs_revenue_leak_day`
+# sums them per CS Owner, posting date, kind and company; writers add differences only.
+
+LEAK_TABLE = "cs_revenue_leak"
+LEAK_DAY = "cs_revenue_leak_day"
+LEAK_COLUMNS = ("invoice", "customer", "csm", "posting_date", "kind", "contract", "company", "amount")
+
+# `engine.invoice_leak` over every submitted invoice of the customers (or invoices) asked for: a
+# NOT EXISTS on the signed contracts' index leaves the covered ones in the database; for each leak
+# the latest-starting submitted contract covering its date, else the last one ended before it; its
+# amount net of the credit notes against it (an invoice credited back to 0 or less leaks nothing).
+# Raw SQL: correlated sub-queries with ORDER BY and LIMIT inside a derived table, which qb cannot
+# write; every value is a parameter, the condition one of ours (`_leak_scope`).
+LEAK_ROWS = """
+	select d.invoice, d.customer, d.csm, d.posting_date,
+		case when d.open_term is null and d.ended_term is not null then %(expired)s else %(unsigned)s end as kind,
+		coalesce(d.open_term, d.ended_term) as contract,
+		d.company, d.amount
+	from (
+		select si.name as invoice, si.customer, ifnull(c.cs_owner, '') as csm, si.posting_date, si.company,
+			cast(si.base_net_total + ifnull(r.credited, 0) as decimal(21,9)) as amount,
+			(
+				select k.name from `tabContract` k
+				where k.party_type = 'Customer' and k.party_name = si.customer and k.docstatus = 1
+					and (k.start_date is null or k.start_date <= si.posting_date)
+					and (k.end_date is null or k.end_date >= si.posting_date)
+				order by k.start_date desc, k.name desc limit 1
+			) as open_term,
+			(
+				select k.name from `tabContract` k
+				where k.party_type = 'Customer' and k.party_name = si.customer and k.docstatus = 1
+					and k.end_date < si.posting_date
+				order by k.end_date desc, k.name desc limit 1
+			) as ended_term
+		from `tabSales Invoice` si
+		join `tabCustomer` c on c.name = si.customer
+		left join (
+			select cn.return_against, sum(cn.base_net_total) as credited
+			from `tabSales Invoice` cn
+			where cn.docstatus = 1 and cn.is_return = 1 and cn.return_against is not null {credit_scope}
+			group by cn.return_against
+		) r on r.return_against = si.name
+		where si.docstatus = 1 and si.is_return = 0 {scope}
+			and (r.credited is null or si.base_net_total + r.credited > 0)
+			and not exists (
+				select 1 from `tabContract` s
+				where s.party_type = 'Customer' and s.party_name = si.customer and s.docstatus = 1
+					and s.is_signed = 1
+					and (s.start_date is null or s.start_date <= si.posting_date)
+					and (s.end_date is null or s.end_date >= si.posting_date)
+			)
+	) d
+"""
+
+
+def _leak_scope(customers: list[str] | None, invoices: list[str] | None) -> tuple[str, str, dict]:
+	params = {"expired": engine.EXPIRED, "unsigned": engine.UNSIGNED}
+	if customers is not None:
+		params["customers"] = tuple(customers or [""])
+		return "and si.customer in %(customers)s", "and cn.customer in %(customers)s", params
+	if invoices is not None:
+		params["invoices"] = tuple(invoices or [""])
+		return "and si.name in %(invoices)s", "and cn.return_against in %(invoices)s", params
+	return "", "", params
+
+
+def fresh_leaks(customers: list[str] | None = None, invoices: list[str] | None = None) -> dict[str, dict]:
+	"""{invoice: leak row} computed afresh from the ledger for these customers, or these invoices."""
+	scope, credit_scope, params = _leak_scope(customers, invoices)
+	rows = frappe.db.sql(LEAK_ROWS.format(scope=scope, credit_scope=credit_scope), params, as_dict=True)
+	return {row.invoice: _leak_row(row) for row in rows}
+
+
+def stored_leaks(customers: list[str] | None = None, invoices: list[str] | None = None) -> dict[str, dict]:
+	"""{invoice: leak row} as the table holds them for these customers or invoices, read with the rows
+	locked (the latest committed: its writers hold the customers' row locks)."""
+	column = "customer" if customers is not None else "invoice"
+	names = tuple((customers if customers is not None else invoices) or [""])
+	rows = frappe.db.sql(
+		f"select {', '.join(f'`{c}`' for c in LEAK_COLUMNS)} from `{LEAK_TABLE}` where `{column}` in %(names)s for update",
+		{"names": names},
+		as_dict=True,
+	)
+	return {row.invoice: _leak_row(row) for row in rows}
+
+
+def _leak_row(row) -> dict:
+	found = {column: row[column] for column in LEAK_COLUMNS}
+	found["posting_date"] = getdate(found["posting_date"])
+	return found
+
+
+def all_leak_customers() -> list[str]:
+	"""The customers the leak table holds rows of."""
+	return frappe.db.sql_list(f"select distinct `customer` from `{LEAK_TABLE}`")
+
+
+def customers_of_invoices(invoices: list[str]) -> list[str]:
+	invoice = frappe.qb.DocType("Sales Invoice")
+	return sorted(
+		set(
+			frappe.qb.from_(invoice)
+			.select(invoice.customer)
+			.where(invoice.name.isin(invoices or [""]) & invoice.customer.isnotnull())
+			.run(pluck=True)
+		)
+	)
+
+
+def write_leaks(deleted: list[str], written: list[dict], cells: dict[tuple, list], batch: int = 1000):
+	"""Apply `engine.leak_changes`: delete rows, write (insert or replace) rows, add the differences to
+	the day sums (added, never overwritten, so writers of different customers commute)."""
+	for start in range(0, len(deleted), batch):
+		frappe.db.sql(
+			f"delete from `{LEAK_TABLE}` where `invoice` in %(names)s",
+			{"names": tuple(deleted[start : start + batch])},
+		)
+	names = ", ".join(f"`{c}`" for c in LEAK_COLUMNS)
+	update = ", ".join(f"`{c}` = values(`{c}`)" for c in LEAK_COLUMNS if c != "invoice")
+	row_sql = "(" + ", ".join(["%s"] * len(LEAK_COLUMNS)) + ")"
+	for start in range(0, len(written), batch):
+		part = written[start : start + batch]
+		frappe.db.sql(
+			f"insert into `{LEAK_TABLE}` ({names}) values {', '.join([row_sql] * len(part))} "
+			f"on duplicate key update {update}",
+			[row[c] for row in part for c in LEAK_COLUMNS],
+		)
+	add_leak_cells([(*key, amount, count) for key, (amount, count) in cells.items()], batch)
+
+
+def add_leak_cells(cells: list[tuple], batch: int = 1000):
+	"""Add [(csm, posting_date, kind, company, amount, invoices)] to the day sums."""
+	row_sql = "(%s, %s, %s, %s, %s, %s)"
+	for start in range(0, len(cells), batch):
+		part = cells[start : start + batch]
+		frappe.db.sql(
+			f"insert into `{LEAK_DAY}` (`csm`, `posting_date`, `kind`, `company`, `amount`, `invoices`) "
+			f"values {', '.join([row_sql] * len(part))} on duplicate key update "
+			f"`amount` = `amount` + values(`amount`), `invoices` = `invoices` + values(`invoices`)",
+			[value for cell in part for value in cell],
+		)
+
+
+def drop_empty_leak_cells():
+	frappe.db.sql(f"delete from `{LEAK_DAY}` where `invoices` = 0 and `amount` = 0")
+
+
+_CHECKSUM = (
+	"count(*), sum(crc32(concat_ws('|', {p}invoice, {p}csm, {p}posting_date, {p}kind, "
+	"ifnull({p}contract, ''), {p}company, cast({p}amount as decimal(21,9)))))"
+)
+
+
+def leak_checksums_from_ledger() -> dict[str, tuple]:
+	"""{customer: (leaks, checksum)} of every customer's leaks computed afresh: one anti-join of the
+	submitted invoices against the contracts' index, grouped."""
+	_scope, _credit, params = _leak_scope(None, None)
+	rows = frappe.db.sql(
+		f"select f.customer, {_CHECKSUM.format(p='f.')} from ({LEAK_ROWS.format(scope='', credit_scope='')}) f "
+		"group by f.customer",
+		params,
+	)
+	return {customer: (int(n), int(total or 0)) for customer, n, total in rows}
+
+
+def leak_checksums_stored() -> dict[str, tuple]:
+	rows = frappe.db.sql(
+		f"select `customer`, {_CHECKSUM.format(p='')} from `{LEAK_TABLE}` group by `customer`"
+	)
+	return {customer: (int(n), int(total or 0)) for customer, n, total in rows}
+
+
+def leak_cells_from_table() -> dict[tuple, tuple]:
+	"""{(csm, posting_date, kind, company): (amount, invoices)} summed afresh from the leak table."""
+	rows = frappe.db.sql(
+		f"select `csm`, `posting_date`, `kind`, `company`, sum(`amount`), count(*) from `{LEAK_TABLE}` "
+		"group by `csm`, `posting_date`, `kind`, `company`"
+	)
+	return {(csm, getdate(day), kind, company): (total, int(n)) for csm, day, kind, company, total, n in rows}
+
+
+def leak_cells_rolled_up() -> dict[tuple, tuple]:
+	rows = frappe.db.sql(
+		f"select `csm`, `posting_date`, `kind`, `company`, `amount`, `invoices` from `{LEAK_DAY}` "
+		"where `invoices` != 0 or `amount` != 0"
+	)
+	return {(csm, getdate(day), kind, company): (total, int(n)) for csm, day, kind, company, total, n in rows}
+
+
+# --- the report's reads of the leak table ---------------------------------------------------------
+
+
+def _leak_conditions(filters: dict, csm: str | None) -> tuple[list[str], dict]:
+	"""The leaks a report covers, as conditions on the leak table `l` and its customer `c`: of `csm`'s
+	book when a CSM reads it (the row's CS Owner and the customer's current one both hers), else the
+	CSM filter; then tier, stage, customer, company and kind; posted in the period."""
+	params = {"from_date": getdate(filters["from_date"]), "to_date": getdate(filters["to_date"])}
+	conditions = ["l.`posting_date` between %(from_date)s and %(to_date)s"]
+	owner = csm or filters.get("csm")
+	if owner:
+		params["owner"] = owner
+		conditions += ["l.`csm` = %(owner)s", "c.`cs_owner` = %(owner)s"]
+	for key, column in (
+		("tier", "c.`cs_tier`"),
+		("lifecycle_stage", "c.`cs_lifecycle_stage`"),
+		("customer", "l.`customer`"),
+		("company", "l.`company`"),
+		("kind", "l.`kind`"),
+	):
+		if filters.get(key):
+			params[key] = filters[key]
+			conditions.append(f"{column} = %({key})s")
+	return conditions, params
+
+
+def leak_totals_rolled_up(filters: dict, csm: str | None) -> list[tuple]:
+	"""[(kind, company, amount, invoices)] of the leaks posted in the period, from the day sums: for the
+	team, a CSM's book or the CSM filter, one company or all (no tier, stage or customer)."""
+	table = frappe.qb.Table(LEAK_DAY)
+	condition = table.posting_date[getdate(filters["from_date"]) : getdate(filters["to_date"])]
+	owner = csm or filters.get("csm")
+	if owner:
+		condition &= table.csm == owner
+	if filters.get("company"):
+		condition &= table.company == filters["company"]
+	if filters.get("kind"):
+		condition &= table.kind == filters["kind"]
+	return (
+		frappe.qb.from_(table)
+		.select(table.kind, table.company, Sum(table.amount), Sum(table.invoices))
+		.where(condition)
+		.groupby(table.kind, table.company)
+		.run()
+	)
+
+
+def leak_totals_live(filters: dict, csm: str | None) -> list[tuple]:
+	"""The same totals summed from the leak table, for a tier, stage or customer filter (the day sums
+	do not hold those): one customer's leaks through its index; a tier's or stage's customers read
+	first (the book's index) and each one's leaks through the customer index."""
+	conditions, params = _leak_conditions(filters, csm)
+	# raw SQL for the join order and index (qb writes no STRAIGHT_JOIN); conditions and index are ours
+	if filters.get("customer"):
+		joined = f"`{LEAK_TABLE}` l force index (`customer`) straight_join `tabCustomer` c on c.`name` = l.`customer`"
+	else:
+		joined = f"`tabCustomer` c straight_join `{LEAK_TABLE}` l force index (`customer`) on l.`customer` = c.`name`"
+	return frappe.db.sql(
+		f"""select l.`kind`, l.`company`, sum(l.`amount`), count(*)
+		from {joined}
+		where {" and ".join(conditions)}
+		group by l.`kind`, l.`company`""",
+		params,
+	)
+
+
+def largest_leaks(filters: dict, csm: str | None, limit: int | None) -> list[dict]:
+	"""The period's invoice leaks, largest first (`limit` of them; None: all, for one customer), with
+	their customer's name and the contract's end date: the amount index (of the book, when there is
+	one) read backwards, each row's customer checked, stopped at the limit; one customer's through its
+	own index."""
+	conditions, params = _leak_conditions(filters, csm)
+	index = (
+		"customer" if filters.get("customer") else "csm_amount" if (csm or filters.get("csm")) else "amount"
+	)
+	params["limit"] = int(limit or 0)
+	# raw SQL: read in the index's order first (STRAIGHT_JOIN: no sort of the whole period), which qb
+	# cannot ask for; conditions and index are ours, every value a parameter
+	return frappe.db.sql(
+		f"""select l.`invoice`, l.`customer`, c.`customer_name`, l.`csm`, l.`posting_date`, l.`kind`,
+			l.`contract`, k.`end_date` as contract_end, l.`company`, l.`amount`
+		from `{LEAK_TABLE}` l force index (`{index}`)
+		straight_join `tabCustomer` c on c.`name` = l.`customer`
+		left join `tabContract` k on k.`name` = l.`contract`
+		where {" and ".join(conditions)}
+		order by l.`amount` desc, l.`posting_date` desc
+		{"limit %(limit)s" if limit else ""}""",
+		params,
+		as_dict=True,
+	)

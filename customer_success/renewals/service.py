@@ -764,25 +764,30 @@ REVENUE_ROLLUP_LOCK = "customer_success:revenue_rollup"
 
 
 def invoice_submitted(invoice: str):
-	"""Sales Invoice on_submit (a credit note too: its negative total nets)."""
+	"""Sales Invoice on_submit (a credit note too: its negative total nets), for the revenue, retention
+	and leak roll-ups."""
 	queries.add_invoice_to_rollup(invoice, 1)
 	retention_invoice_changed(invoice, 1)
+	invoice_leak_changed(invoice)
 
 
 def invoice_cancelled(invoice: str):
 	"""Sales Invoice on_cancel: what its submit added comes out."""
 	queries.add_invoice_to_rollup(invoice, -1)
 	retention_invoice_changed(invoice, -1)
+	invoice_leak_changed(invoice)
 
 
 def customer_book_changed(customer: str, old_csm: str | None, old_disabled, new_csm, new_disabled):
-	"""A customer moved to another CS Owner's book, or was disabled or enabled: its revenue moves
-	with it (the Customer's on_update, and the app's own writes of `cs_owner`, call this)."""
+	"""A customer moved to another CS Owner's book, or was disabled or enabled: its revenue (and its
+	revenue leaks) move with it (the Customer's on_update, and the app's own writes of `cs_owner`,
+	call this)."""
 	if (old_csm or "") == (new_csm or "") and bool(old_disabled) == bool(new_disabled):
 		return
 	queries.move_customer_revenue(customer, old_csm, old_disabled, new_csm, new_disabled)
 	if (old_csm or "") != (new_csm or ""):
 		change_customer_retention(customer)
+		refresh_leaks(customers=[customer])  # its leaks are the new CS Owner's
 
 
 def reconcile_revenue_rollup(commit: bool = False) -> dict:
@@ -988,3 +993,114 @@ def rolled_up_retention(points: list[date], filters: dict, csm: str | None) -> d
 	else:
 		sums = queries.rolled_up_retention(ready, csm or filters.get("csm") or None)
 	return {point: engine.retention_figures(sums[point]) for point in ready}
+
+
+# --- the leak table (setup/rollups.py: cs_revenue_leak, cs_revenue_leak_day) ------------------------
+# Revenue Leakage's invoices, kept exact: whoever changes what a customer's invoices leak (an invoice
+# or credit note submitted or cancelled, a contract submitted, signed or cancelled, the customer moved
+# to another CS Owner's book, the nightly reconciliation) first locks that Customer row, reads the rows
+# it replaces locked, computes them afresh (`queries.LEAK_ROWS`) and writes only the differences, adding
+# them to the day sums (`engine.leak_changes`): writers of one customer wait for each other, writers of
+# different customers commute. A contract change and an invoice of the same customer committed in the
+# same instant can leave that invoice mis-kept (each read the other's data as it was before); the
+# nightly reconciliation, which takes the locks before it reads, repairs it, and anything written past
+# the hooks (a SQL update of `cs_owner` or of an invoice, a customer merged by rename).
+
+LEAK_LOCK = "customer_success:revenue_leak"
+LEAK_BATCH = 2000
+
+
+def refresh_leaks(customers: list[str] | None = None, invoices: list[str] | None = None) -> int:
+	"""These customers' (or these invoices') leak rows made equal to a fresh computation, under their
+	customers' row locks; the number of rows changed."""
+	owners = customers if customers is not None else queries.customers_of_invoices(invoices or [])
+	queries.lock_customers(sorted(set(owners)))  # before the reads below
+	stored = queries.stored_leaks(customers, invoices)
+	fresh = queries.fresh_leaks(customers, invoices)
+	deleted, written, cells = engine.leak_changes(stored, fresh)
+	queries.write_leaks(deleted, written, cells)
+	return len(deleted) + len(written)
+
+
+def invoice_leak_changed(invoice: str):
+	"""A Sales Invoice submitted or cancelled (its hooks): its own leak row, or for a credit note the
+	row of the invoice it returns (its amount nets)."""
+	row = frappe.db.get_value("Sales Invoice", invoice, ["is_return", "return_against"], as_dict=True)
+	if not row:
+		return
+	target = row.return_against if row.is_return else invoice
+	if target:
+		refresh_leaks(invoices=[target])
+
+
+def contract_changed(party_type: str | None, party_name: str | None):
+	"""A customer's contract submitted, signed or unsigned, or cancelled (the Contract hooks): every
+	invoice of the customer is classed again."""
+	if party_type == "Customer" and party_name:
+		refresh_leaks(customers=[party_name])
+
+
+def reconcile_leaks(commit: bool = False) -> dict:
+	"""Make the leak table and its day sums equal a fresh computation. One grouped anti-join of every
+	submitted invoice against the contracts gives each customer's leaks' count and checksum, compared
+	with the table's in the same snapshot; the customers that differ are computed again in batches,
+	each under its customers' row locks taken before it reads, and only differences are written. Then
+	the day sums are made equal to the table's (read in one snapshot, differences added). Idempotent (a
+	second run corrects nothing); under a lock, so two runs never overlap (the second skips)."""
+	from customer_success.health.service import release_lock, take_lock
+
+	if not take_lock(LEAK_LOCK, 0):
+		return {"skipped": True}
+	try:
+		if commit:
+			frappe.db.commit()  # nosemgrep: a fresh snapshot for the two reads below
+		fresh = queries.leak_checksums_from_ledger()
+		stored = queries.leak_checksums_stored()
+		customers = sorted(c for c in fresh.keys() | stored.keys() if fresh.get(c) != stored.get(c))
+		corrected = reconcile_leak_customers(customers, commit=commit)
+		if commit:
+			frappe.db.commit()  # nosemgrep: a fresh snapshot of the table for the day sums
+		differences = engine.cell_differences(queries.leak_cells_from_table(), queries.leak_cells_rolled_up())
+		queries.add_leak_cells(differences)
+		queries.drop_empty_leak_cells()
+		if commit:
+			frappe.db.commit()  # nosemgrep: the day sums are one unit of work
+		return {
+			"customers": len(fresh),
+			"leaks": sum(n for n, _sum in fresh.values()),
+			"customers_corrected": len(customers),
+			"corrected": corrected,
+			"cells_corrected": len(differences),
+		}
+	finally:
+		release_lock(LEAK_LOCK)
+
+
+def reconcile_leak_customers(customers: list[str], commit: bool = False) -> int:
+	"""These customers' leaks computed again (after a bulk write of their CS Owner that called no
+	hook), in batches under their row locks; the rows changed."""
+	corrected = 0
+	for start in range(0, len(customers), LEAK_BATCH):
+		if commit:
+			frappe.db.commit()  # nosemgrep: the batch reads after its locks, in a snapshot of its own
+		corrected += refresh_leaks(customers=customers[start : start + LEAK_BATCH])
+		if commit:
+			frappe.db.commit()  # nosemgrep: one batch of customers at a time, their locks released
+	return corrected
+
+
+def leak_totals(filters: dict, csm: str | None) -> dict[str, tuple[int, float]]:
+	"""{invoice leak kind: (invoices, amount in the default company's currency)} of every leak posted in
+	the report's period: from the day sums for the team, a book and a company; summed from the leak
+	table for a tier, stage or customer (which the day sums do not hold)."""
+	if filters.get("tier") or filters.get("lifecycle_stage") or filters.get("customer"):
+		rows = queries.leak_totals_live(filters, csm)
+	else:
+		rows = queries.leak_totals_rolled_up(filters, csm)
+	rates = queries.rates_for(company for _kind, company, _amount, _n in rows)
+	totals = {kind: [0, 0.0] for kind in engine.INVOICE_LEAKS}
+	for kind, company, amount, count in rows:
+		if kind in totals:
+			totals[kind][0] += int(count or 0)
+			totals[kind][1] += float(amount or 0) * rates.get(company, 1.0)
+	return {kind: (count, amount) for kind, (count, amount) in totals.items()}

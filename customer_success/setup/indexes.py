@@ -69,6 +69,18 @@ APP_INDEXES = (
 	# Each customer's latest contract end (renewing customers, the agreed-plan card) and the later
 	# terms the backtest looks for, from the index alone.
 	("Contract", ("party_type", "docstatus", "party_name", "end_date", "start_date"), "cs_party_term_index"),
+	# Revenue Leakage: whether a signed contract covers an invoice's date, from the index alone (the
+	# leak table's anti-join probes it once per invoice); and the contracts renewing by themselves.
+	(
+		"Contract",
+		("party_type", "party_name", "docstatus", "is_signed", "start_date", "end_date"),
+		"cs_party_signed_index",
+	),
+	(
+		"Contract",
+		("cs_auto_renew", "docstatus", "end_date", "party_type", "party_name"),
+		"cs_auto_renew_index",
+	),
 	# The team's cards and charts over the whole book: counts by health status, tier and stage.
 	# (narrow ones: a count reads every entry of its range, so the fewer bytes the faster)
 	("Customer", ("disabled", "cs_health_status", "cs_owner"), "cs_status_index"),

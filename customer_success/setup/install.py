@@ -39,6 +39,7 @@ def queue_rollup_build():
 		"customer_success.renewals.jobs.revenue_rollup",
 		"customer_success.health.jobs.trend_rollup",
 		"customer_success.renewals.jobs.retention_rollup",
+		"customer_success.renewals.jobs.leak_rollup",
 		"customer_success.customer_success.book_counts.upkeep",
 	):
 		frappe.enqueue(

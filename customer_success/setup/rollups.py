@@ -112,6 +112,44 @@ TABLES.update(
 	}
 )
 
+# Revenue Leakage's invoices (renewals.service: the leak table). One row per submitted Sales Invoice
+# (not a credit note) that no signed contract of its customer covers, as the report classes it: its
+# customer and current CS Owner, posting date, kind, the contract it names, company, and its net
+# amount in the company's currency less its credit notes. Kept exact by the invoice, contract and CS
+# Owner hooks and the nightly reconciliation; read by the report's listing (the largest first, or one
+# customer's) and summed per day in `cs_revenue_leak_day`, which gives the report's totals.
+TABLES.update(
+	{
+		"cs_revenue_leak": """
+			create table if not exists `cs_revenue_leak` (
+				`invoice` varchar(140) not null,
+				`customer` varchar(140) not null,
+				`csm` varchar(140) not null default '',
+				`posting_date` date not null,
+				`kind` varchar(60) not null,
+				`contract` varchar(140) null,
+				`company` varchar(140) not null,
+				`amount` decimal(21,9) not null default 0,
+				primary key (`invoice`),
+				key `customer` (`customer`, `posting_date`),
+				key `csm_amount` (`csm`, `amount`, `posting_date`, `kind`, `company`),
+				key `amount` (`amount`, `posting_date`, `kind`, `company`)
+			) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
+		""",
+		"cs_revenue_leak_day": """
+			create table if not exists `cs_revenue_leak_day` (
+				`csm` varchar(140) not null default '',
+				`kind` varchar(60) not null,
+				`company` varchar(140) not null,
+				`posting_date` date not null,
+				`amount` decimal(30,9) not null default 0,
+				`invoices` int not null default 0,
+				primary key (`csm`, `posting_date`, `kind`, `company`)
+			) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
+		""",
+	}
+)
+
 
 # Tables a reader takes as complete as soon as they exist: filled from the data in the same step
 # that creates them (one grouped scan each), so a site installed or upgraded onto an existing book
@@ -120,6 +158,9 @@ TABLES.update(
 FILL_ON_CREATE = {
 	"cs_revenue_by_csm_day": "customer_success.renewals.service.reconcile_revenue_rollup",
 	"cs_book_count": "customer_success.customer_success.book_counts.reconcile",
+	# one fill makes both (the day sums are read from the leak table it writes)
+	"cs_revenue_leak": "customer_success.renewals.service.reconcile_leaks",
+	"cs_revenue_leak_day": "customer_success.renewals.service.reconcile_leaks",
 }
 
 
@@ -132,9 +173,8 @@ def make_tables():
 		frappe.db.sql_ddl(TABLES[table])
 	if created:
 		frappe.local.cs_book_count_table = None  # book_counts.available() asks again
-	for table in created:
-		if table in FILL_ON_CREATE:
-			frappe.get_attr(FILL_ON_CREATE[table])()
+	for fill in dict.fromkeys(FILL_ON_CREATE[table] for table in created if table in FILL_ON_CREATE):
+		frappe.get_attr(fill)()
 
 
 def remove_tables():

@@ -56,7 +56,7 @@ class TestInstall(FrappeTestCase):
 		self.assertTrue(all(table.startswith("cs_") for table in rollups.TABLES))
 
 	def test_a_rollup_read_as_complete_is_filled_when_its_table_is_made(self):
-		"""Installed or upgraded onto an existing book, the revenue and book roll-ups hold the site's
+		"""Installed or upgraded onto an existing book, the revenue, book and leak roll-ups hold the site's
 		figures from the step that makes them, not from the first nightly fill: each equals a fresh
 		computation at once (a second fill corrects nothing)."""
 		from customer_success.customer_success import book_counts
@@ -75,6 +75,11 @@ class TestInstall(FrappeTestCase):
 		)
 		self.assertEqual(book_counts.reconcile()["corrected"], 0)
 		self.assertEqual(renewal_service.reconcile_revenue_rollup()["corrected"], 0)
+		# Revenue Leakage's table: every leak of the ledger, and its day sums
+		self.assertEqual(renewals.stored_leaks(renewals.all_leak_customers()), renewals.fresh_leaks())
+		self.assertEqual(renewals.leak_cells_rolled_up(), renewals.leak_cells_from_table())
+		leaks = renewal_service.reconcile_leaks()
+		self.assertEqual((leaks["corrected"], leaks["cells_corrected"]), (0, 0))
 		frappe.db.commit()  # nosemgrep: the refilled tables stay, as they were before this test
 
 	def test_field_removal_drops_the_fields_it_is_given_and_their_columns_only(self):

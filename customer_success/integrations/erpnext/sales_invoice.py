@@ -29,7 +29,8 @@ def on_submit_renewals(doc, method=None):
 
 
 def on_submit(doc, method=None):
-	"""The revenue roll-up counts the invoice (a credit note nets)."""
+	"""The revenue and retention roll-ups count the invoice (a credit note nets), and the leak table
+	classes it (a credit note nets the invoice it returns)."""
 	from customer_success.renewals.service import invoice_submitted
 
 	invoice_submitted(doc.name)

@@ -270,16 +270,93 @@ def test_forecast_order_does_not_depend_on_the_order_read():
 # --- leakage ------------------------------------------------------------------------------------
 
 
-def test_covering_contract_and_the_last_one_ended():
+def test_covering_contracts_and_the_last_one_ended():
 	contracts = [
 		{"name": "old", "start_date": date(2024, 1, 1), "end_date": date(2024, 12, 31)},
 		{"name": "open", "start_date": date(2026, 1, 1), "end_date": None},
 	]
-	assert e.covering_contract(date(2024, 12, 31), contracts)["name"] == "old"
-	assert e.covering_contract(date(2025, 6, 1), contracts) is None
-	assert e.covering_contract(date(2030, 1, 1), contracts)["name"] == "open"
+	assert [c["name"] for c in e.covering_contracts(date(2024, 12, 31), contracts)] == ["old"]
+	assert e.covering_contracts(date(2025, 6, 1), contracts) == []
+	assert [c["name"] for c in e.covering_contracts(date(2030, 1, 1), contracts)] == ["open"]
 	assert e.last_ended_before(date(2025, 6, 1), contracts)["name"] == "old"
 	assert e.last_ended_before(date(2024, 6, 1), contracts) is None
+
+
+def test_an_invoice_leaks_unless_a_signed_contract_covers_it():
+	signed = {"name": "S", "start_date": date(2025, 1, 1), "end_date": date(2025, 12, 31), "is_signed": 1}
+	paper = {"name": "P", "start_date": date(2026, 1, 1), "end_date": date(2026, 12, 31), "is_signed": 0}
+	later_paper = {"name": "Q", "start_date": date(2026, 6, 1), "end_date": None, "is_signed": 0}
+	terms = [signed, paper, later_paper]
+	assert e.invoice_leak(date(2025, 12, 31), terms) is None, "the signed term covers its last day"
+	assert e.invoice_leak(date(2026, 3, 1), terms) == (e.UNSIGNED, "P")
+	assert e.invoice_leak(date(2026, 7, 1), terms) == (e.UNSIGNED, "Q"), "the latest-starting one"
+	assert e.invoice_leak(date(2024, 6, 1), terms) == (e.UNSIGNED, None), "before any contract"
+	assert e.invoice_leak(date(2026, 3, 1), [signed]) == (e.EXPIRED, "S")
+	assert e.invoice_leak(date(2026, 3, 1), []) == (e.UNSIGNED, None)
+	# a signed term and an unsigned one over the same day: covered
+	assert e.invoice_leak(date(2025, 6, 1), [signed, {**paper, "start_date": date(2025, 1, 1)}]) is None
+	# two ended: the last one is named
+	older = {"name": "O", "start_date": date(2023, 1, 1), "end_date": date(2023, 12, 31), "is_signed": 1}
+	assert e.invoice_leak(date(2026, 3, 1), [older, signed]) == (e.EXPIRED, "S")
+
+
+def leak(invoice, amount, csm="a", kind=e.UNSIGNED, day=date(2026, 1, 5)):
+	return {
+		"invoice": invoice,
+		"customer": "C",
+		"csm": csm,
+		"posting_date": day,
+		"kind": kind,
+		"contract": None,
+		"company": "Co",
+		"amount": amount,
+	}
+
+
+def test_leak_changes_write_only_differences_and_move_the_day_sums():
+	stored = {"i1": leak("i1", 100), "i2": leak("i2", 50), "i3": leak("i3", 10)}
+	fresh = {"i1": leak("i1", 100), "i2": leak("i2", 50, csm="b"), "i4": leak("i4", 7, kind=e.EXPIRED)}
+	deleted, written, cells = e.leak_changes(stored, fresh)
+	assert deleted == ["i3"]
+	assert [row["invoice"] for row in written] == ["i2", "i4"]
+	day = date(2026, 1, 5)
+	assert cells == {
+		("a", day, e.UNSIGNED, "Co"): [-60, -2],
+		("b", day, e.UNSIGNED, "Co"): [50, 1],
+		("a", day, e.EXPIRED, "Co"): [7, 1],
+	}
+	assert e.leak_changes(fresh, fresh) == ([], [], {}), "equal: nothing to write"
+
+
+@given(
+	st.dictionaries(st.sampled_from("abcdef"), st.integers(-5, 500), max_size=6),
+	st.dictionaries(st.sampled_from("abcdef"), st.integers(-5, 500), max_size=6),
+	st.sampled_from(["a", "b"]),
+)
+def test_leak_changes_take_the_day_sums_from_the_old_rows_to_the_new(old, new, csm):
+	stored = {name: leak(name, amount) for name, amount in old.items()}
+	fresh = {name: leak(name, amount, csm=csm) for name, amount in new.items()}
+	_deleted, _written, cells = e.leak_changes(stored, fresh)
+
+	def sums(rows):
+		found = {}
+		for row in rows.values():
+			cell = found.setdefault(e.leak_cell(row), [0, 0])
+			cell[0] += row["amount"]
+			cell[1] += 1
+		return found
+
+	before, after = sums(stored), sums(fresh)
+	for key in before.keys() | after.keys() | cells.keys():
+		was, change = before.get(key, [0, 0]), cells.get(key, [0, 0])
+		assert [was[0] + change[0], was[1] + change[1]] == after.get(key, [0, 0])
+
+
+def test_cell_differences_make_a_roll_up_equal_the_truth():
+	truth = {("a", 1): (10, 2), ("b", 1): (5, 1)}
+	rolled = {("a", 1): (10, 2), ("b", 1): (4, 1), ("c", 1): (3, 1)}
+	assert e.cell_differences(truth, rolled) == [("b", 1, 1, 0), ("c", 1, -3, -1)]
+	assert e.cell_differences(truth, truth) == []
 
 
 def test_notice_date():

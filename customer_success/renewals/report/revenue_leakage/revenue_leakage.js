@@ -35,6 +35,12 @@ frappe.query_reports["Revenue Leakage"] = {
 			options: "Company",
 		},
 		{
+			fieldname: "customer",
+			label: __("Customer"),
+			fieldtype: "Link",
+			options: "Customer",
+		},
+		{
 			fieldname: "csm",
 			label: __("CSM"),
 			fieldtype: "Link",
