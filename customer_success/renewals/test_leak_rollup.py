@@ -19,7 +19,7 @@ from customer_success.renewals.test_renewals import (
 	make_credit_note,
 	today,
 )
-from customer_success.tests.utils import make_customer, make_sales_invoice
+from customer_success.tests.utils import make_customer, make_sales_invoice, set_customer_fields
 
 
 def oracle(customers: list[str]) -> dict[str, dict]:
@@ -219,6 +219,25 @@ class TestLeakageReportFromTheTable(LeakTestCase):
 			)
 			live = sorted((k, c, float(a), int(n)) for k, c, a, n in queries.leak_totals_live(scope, None))
 			self.assertEqual(rolled, live, filters)
+
+	def test_a_tier_lists_the_same_leaks_customer_first_or_amount_first(self):
+		mine, _also_mine, _theirs, invoices = self.make_book()
+		set_customer_fields(mine, {"cs_tier": "SMB"})
+		frappe.set_user(MANAGER)
+		self.assertFalse(queries.few_customers_of_segment({}), "no tier or stage: no customer-first read")
+		listings = []
+		for few in (10**9, -1):  # customer first, then the amount index read backwards
+			with patch.object(queries, "FEW_CUSTOMERS", few), patch.object(revenue_leakage, "LISTED", 1):
+				self.assertEqual(queries.few_customers_of_segment({"tier": "SMB"}), few > 0)
+				listings.append(self.invoice_part(tier="SMB", csm=CSM))
+		self.assertEqual(listings[0], listings[1])
+		listed, summary = listings[0]
+		self.assertEqual(listed, [invoices["big"].name], "the tier's largest leak of the book")
+		self.assertEqual({c["label"]: c["value"] for c in summary}[engine.UNSIGNED], 2)
+		# a stage nobody of the book is in: nothing listed, nothing counted
+		listed, summary = self.invoice_part(lifecycle_stage="Churned", csm=CSM)
+		self.assertEqual(listed, [])
+		self.assertEqual({c["label"]: c["value"] for c in summary}[engine.UNSIGNED], 0)
 
 	def test_a_csm_sees_only_her_book_whatever_the_filter(self):
 		mine, _also_mine, theirs, invoices = self.make_book()
