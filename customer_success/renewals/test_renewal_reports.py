@@ -387,6 +387,24 @@ class TestRevenueLeakage(RenewalTestCase):
 		frappe.set_user(CSM)
 		self.assertEqual(rows_of(revenue_leakage, csm=BOOK), [])
 
+	def test_the_forecast_runs_through_the_desk_with_a_subscriptions_renewal(self):
+		from frappe.desk.query_report import run
+
+		from customer_success.tests.utils import make_subscription, make_subscription_plan
+
+		customer = make_customer(cs_owner=BOOK).name
+		plan = make_subscription_plan(cost=1000)
+		subscription = make_subscription(
+			customer, add_days(today(), -300), add_days(today(), 60), [(plan, 1)]
+		)
+		(renewal,) = service.create_subscription_renewals(today(), subscriptions=[subscription.name])
+		for user in (BOOK, MANAGER):  # neither CS role reads ERPNext's Subscriptions
+			frappe.set_user(user)
+			result = run("Renewal Forecast", filters={}, ignore_prepared_report=True)
+			found = {row["renewal"]: row["subscription"] for row in result["result"] if row.get("renewal")}
+			self.assertEqual(found.get(renewal), subscription.name, user)
+		frappe.set_user("Administrator")
+
 	def test_a_csm_runs_it_through_the_desk_with_rows_of_her_book(self):
 		from frappe.desk.query_report import run
 

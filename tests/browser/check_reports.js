@@ -37,6 +37,10 @@ const REPORTS = [
 	["Health Backtest", false, "customer"],
 	["Success Plan Progress", true, "customer"],
 	["CSM Workload", true, null],
+	["Renewal Forecast", false, "customer"],
+	["Revenue Retention", false, null],
+	["Revenue Leakage", false, "customer"],
+	["Segment Performance", false, null],
 ];
 
 if (!SITE || !PASSWORD) {
@@ -131,7 +135,10 @@ async function check(person, browser, problems) {
 				rows: frappe.query_report.data.length,
 				customers: column ? frappe.query_report.data.map((row) => row[column]).filter(Boolean) : [],
 				chart: !!document.querySelector(".report-wrapper .chart-wrapper svg, .chart-wrapper .frappe-chart"),
-				table: !!document.querySelector(".report-wrapper .dt-scrollable, .report-wrapper .no-result, .report-wrapper .dt-row"),
+				// the rows, or frappe's "Nothing to show" (drawn beside the report's wrapper, not in it)
+				table:
+					!!document.querySelector(".report-wrapper .dt-scrollable, .report-wrapper .no-result, .report-wrapper .dt-row") ||
+					!!(frappe.query_report.$message && frappe.query_report.$message.is(":visible") && frappe.query_report.$message.find(".msg-box").length),
 			}),
 			customerColumn
 		);

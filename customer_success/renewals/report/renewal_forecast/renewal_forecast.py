@@ -100,10 +100,12 @@ def columns() -> list[dict]:
 			"width": 120,
 		},
 		{
+			# Data, not a Link: the desk checks read permission on every linked doctype with a value in
+			# the rows, and the CS roles do not read ERPNext's Subscriptions (a row of one failed the
+			# whole report for them)
 			"fieldname": "subscription",
 			"label": _("Subscription"),
-			"fieldtype": "Link",
-			"options": "Subscription",
+			"fieldtype": "Data",
 			"width": 120,
 		},
 	]
