@@ -803,13 +803,7 @@ def reconcile_revenue_rollup(commit: bool = False) -> dict:
 		if commit:
 			frappe.db.commit()  # nosemgrep: a fresh snapshot for the two reads below
 		truth = queries.revenue_cells_from_ledger()
-		rolled = queries.revenue_cells_rolled_up()
-		differences = []
-		for key in truth.keys() | rolled.keys():
-			total, count = truth.get(key, (0, 0))
-			have_total, have_count = rolled.get(key, (0, 0))
-			if total != have_total or count != have_count:
-				differences.append((*key, total - have_total, count - have_count))
+		differences = engine.cell_differences(truth, queries.revenue_cells_rolled_up())
 		queries.add_revenue_cells(differences)
 		queries.drop_empty_revenue_cells()
 		if commit:

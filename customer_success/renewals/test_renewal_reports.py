@@ -23,6 +23,17 @@ from customer_success.tests.utils import make_customer, make_sales_invoice, make
 BOOK = "cs-rn-book@example.com"  # a CSM of the tests' own, so the site's other data stays out
 
 
+def make_renewal(owner, health, rate, end_in):
+	"""The renewal of a one-year contract of a new customer of `owner`'s, with that health, ending in
+	`end_in` days, its order at `rate`."""
+	customer = make_customer(cs_owner=owner).name
+	frappe.db.set_value("Customer", customer, "cs_health_status", health)
+	order = make_sales_order(customer, rate=rate)
+	contract = make_contract(customer, add_days(today(), end_in - 364), add_days(today(), end_in), order.name)
+	service.create_renewals(today(), contracts=[contract.name])
+	return renewal_of(contract.name)
+
+
 def rows_of(report, **filters):
 	_columns, data, *_rest = report.execute(frappe._dict(filters))
 	return data
@@ -145,14 +156,7 @@ class TestRenewalForecast(RenewalTestCase):
 		make_user(BOOK, ["Customer Success Manager"])
 
 	def renewal(self, health, rate, end_in):
-		customer = make_customer(cs_owner=BOOK).name
-		frappe.db.set_value("Customer", customer, "cs_health_status", health)
-		order = make_sales_order(customer, rate=rate)
-		contract = make_contract(
-			customer, add_days(today(), end_in - 364), add_days(today(), end_in), order.name
-		)
-		service.create_renewals(today(), contracts=[contract.name])
-		return renewal_of(contract.name)
+		return make_renewal(BOOK, health, rate, end_in)
 
 	def test_weighted_revenue_and_disagreements_first(self):
 		calm = self.renewal("Green", 10000, 30)
@@ -207,14 +211,7 @@ class TestABookReadsTheTeamsRows(RenewalTestCase):
 		make_user(BOOK, ["Customer Success Manager"])
 
 	def renewal(self, owner, health, rate, end_in):
-		customer = make_customer(cs_owner=owner).name
-		frappe.db.set_value("Customer", customer, "cs_health_status", health)
-		order = make_sales_order(customer, rate=rate)
-		contract = make_contract(
-			customer, add_days(today(), end_in - 364), add_days(today(), end_in), order.name
-		)
-		service.create_renewals(today(), contracts=[contract.name])
-		return renewal_of(contract.name)
+		return make_renewal(owner, health, rate, end_in)
 
 	def make_books(self):
 		from customer_success.renewals import queries
