@@ -13,7 +13,6 @@ from frappe.query_builder import Case, Order
 from frappe.query_builder.functions import Avg, Coalesce, Count, Max, Min, Sum
 from frappe.query_builder.terms import NamedParameterWrapper
 from frappe.utils import add_days, getdate, now_datetime
-from pypika.terms import ExistsCriterion
 
 from customer_success.health import engine
 from customer_success.health.engine import INSUFFICIENT_DATA
@@ -213,7 +212,7 @@ def issue_facts(
 
 def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days: int) -> dict[str, dict]:
 	"""Billing facts per customer in one scan of submitted Sales Invoices, in company currency,
-	and what of them is overdue per payment term (`unpaid_invoice_arrears`).
+	and what of them is overdue per payment term (`INVOICE_ARREARS_SQL`, weighed in the database).
 
 	Returns and credit notes are netted (their totals are negative). Amounts of companies whose
 	currency differs from the default company's are converted at today's rate, so customers
@@ -246,8 +245,9 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 		.groupby(invoice.customer, invoice.company)
 		.run(as_dict=True)
 	)
-	arrears = unpaid_invoice_arrears(lo, hi, today)
-	rates = company_rates({row.company for row in rows} | {row["company"] for row in arrears}, today)
+	# (invoice, customer, company, to_company, oldest_due, overdue): one row per invoice owing something
+	arrears = frappe.db.sql(INVOICE_ARREARS_SQL, {"lo": lo, "hi": hi, "today": today})
+	rates = company_rates({row.company for row in rows} | {row[2] for row in arrears}, today)
 	facts: dict[str, dict] = {}
 
 	def fact_of(customer: str) -> dict:
@@ -260,94 +260,87 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 		fact = fact_of(row.customer)
 		for key in ("revenue", "recent", "previous"):
 			fact[key] += float(row[key] or 0) * rates.get(row.company, 1.0)
-	for row in arrears:
-		fact = fact_of(row["customer"])
-		fact["overdue"] += row["overdue"] * rates.get(row["company"], 1.0)
-		if fact["oldest_overdue_due"] is None or row["oldest_due"] < fact["oldest_overdue_due"]:
-			fact["oldest_overdue_due"] = row["oldest_due"]
+	for _invoice, customer, company, _to_company, oldest_due, overdue in arrears:
+		fact = fact_of(customer)
+		fact["overdue"] += float(overdue) * rates.get(company, 1.0)
+		if fact["oldest_overdue_due"] is None or oldest_due < fact["oldest_overdue_due"]:
+			fact["oldest_overdue_due"] = oldest_due
 	return facts
 
 
+# The overdue part of each unpaid submitted invoice of a range that owes something overdue, weighed
+# in the database by the rules of `engine.invoice_arrears` (ERPNext's Accounts Receivable): one row
+# per payment term with a due date (an invoice without one is a single term: its outstanding, due on
+# its due date); a term keeps what was recorded paid against it; what was paid without naming a term
+# (the schedule's total less the outstanding and the recorded payments) settles the other terms
+# oldest due first; the terms past due with more than 0.005 left are overdue, at most the
+# outstanding, late from the oldest of them. `to_company` converts to the company's currency:
+# outstanding_amount and the terms are in the receivable account's currency, the company's unless
+# the account is kept in the invoice's own (foreign) currency. One window pass over the range's
+# unpaid terms, then one row per invoice: no term decoded or weighed in Python.
+INVOICE_ARREARS_SQL = """
+select invoice, customer, company, to_company, oldest_due,
+	least(overdue, outstanding) * to_company as overdue
+from (
+	select invoice, customer, company, to_company, outstanding,
+		sum(if(left_due > 0.005 and due_date < %(today)s, left_due, 0)) as overdue,
+		min(if(left_due > 0.005 and due_date < %(today)s, due_date, null)) as oldest_due
+	from (
+		select invoice, customer, company, to_company, outstanding, due_date,
+			greatest(amount - greatest(recorded, 0), 0) - if(recorded = 0, least(greatest(amount, 0), greatest(
+				-- what was paid without naming a term, less what the earlier such terms took
+				greatest(
+					sum(amount) over (partition by invoice) - outstanding
+					- sum(greatest(recorded, 0)) over (partition by invoice),
+					0
+				) - coalesce(sum(greatest(amount, 0)) over (
+					partition by invoice, recorded = 0 order by due_date, idx
+					rows between unbounded preceding and 1 preceding
+				), 0),
+				0
+			)), 0) as left_due
+		from (
+			select i.`name` as invoice, i.`customer`, i.`company`, i.`outstanding_amount` as outstanding,
+				if(i.`party_account_currency` = i.`currency`, i.`conversion_rate`, 1) as to_company,
+				coalesce(t.`due_date`, i.`due_date`) as due_date, coalesce(t.`idx`, 0) as idx,
+				if(t.`name` is null, i.`outstanding_amount`, coalesce(
+					if(i.`party_account_currency` = i.`currency`, t.`payment_amount`, t.`base_payment_amount`), 0
+				)) as amount,
+				if(t.`name` is null, 0, coalesce(
+					if(i.`party_account_currency` = i.`currency`, t.`paid_amount`, t.`base_paid_amount`)
+					+ coalesce(t.`discounted_amount`, 0), 0
+				)) as recorded
+			from `tabSales Invoice` i
+			left join `tabPayment Schedule` t
+				on t.`parent` = i.`name` and t.`parenttype` = 'Sales Invoice' and t.`due_date` is not null
+			where i.`customer` between %(lo)s and %(hi)s and i.`docstatus` = 1 and i.`outstanding_amount` > 0
+				-- only an invoice with something due before today can be late: its own due date (its
+				-- one term when it has no schedule) or a term's; most unpaid invoices are not due yet
+				and (i.`due_date` < %(today)s or exists (
+					select 1 from `tabPayment Schedule` d
+					where d.`parent` = i.`name` and d.`parenttype` = 'Sales Invoice' and d.`due_date` < %(today)s
+				))
+		) term
+	) settled
+	group by invoice, customer, company, to_company, outstanding
+) arrears
+where overdue > 0
+"""
+
+
 def unpaid_invoice_arrears(lo: str, hi: str, today: date) -> list[dict]:
-	"""The overdue part of every unpaid submitted invoice of the customers in the range, read per
-	payment term as ERPNext's Accounts Receivable reads it (`engine.invoice_arrears`): an invoice
-	paid in instalments owes only its instalments past due, less what has been paid, and is late
-	from the oldest of them, whatever its own (last) due date says. An invoice without a payment
-	schedule is one instalment due on its due date. One query for the whole range.
+	"""The overdue part of every unpaid submitted invoice of the customers in the range that owes
+	something overdue (`INVOICE_ARREARS_SQL`: per payment term, as ERPNext's Accounts Receivable
+	ages it): an invoice paid in instalments owes only its instalments past due, less what has been
+	paid, and is late from the oldest of them, whatever its own (last) due date says.
 
 	Each row: invoice, customer, company, overdue (in the company's currency) and oldest_due."""
-	invoice = frappe.qb.DocType("Sales Invoice")
-	term = frappe.qb.DocType("Payment Schedule")
-	# outstanding_amount is in the receivable account's currency: that is the company currency
-	# already, unless the account is kept in the invoice's own (foreign) currency; the schedule
-	# keeps both currencies.
-	in_invoice_currency = invoice.party_account_currency == invoice.currency
-	rows = (
-		frappe.qb.from_(invoice)
-		.left_join(term)
-		.on((term.parent == invoice.name) & (term.parenttype == "Sales Invoice"))
-		.select(
-			invoice.name,
-			invoice.customer,
-			invoice.company,
-			invoice.due_date.as_("invoice_due_date"),
-			invoice.outstanding_amount,
-			Case().when(in_invoice_currency, invoice.conversion_rate).else_(1).as_("to_company"),
-			term.due_date,
-			Case()
-			.when(in_invoice_currency, term.payment_amount)
-			.else_(term.base_payment_amount)
-			.as_("amount"),
-			(
-				Case().when(in_invoice_currency, term.paid_amount).else_(term.base_paid_amount)
-				+ Coalesce(term.discounted_amount, 0)
-			).as_("recorded_paid"),
-		)
-		.where(
-			invoice.customer[lo:hi]
-			& (invoice.docstatus == 1)
-			& (invoice.outstanding_amount > 0)
-			# only an invoice with something due before today can be late: its own due date (its one
-			# instalment when it has no schedule) or an instalment's. The others owe nothing overdue,
-			# and most unpaid invoices are not due yet: they are not read at all.
-			& ((invoice.due_date < today) | ExistsCriterion(instalment_due_before(invoice.name, today)))
-		)
-		# in the billing index's order (no sort): the terms are grouped by invoice below
-		.run(as_dict=True)
+	rows = frappe.db.sql(
+		INVOICE_ARREARS_SQL + " order by invoice", {"lo": lo, "hi": hi, "today": today}, as_dict=True
 	)
-	by_invoice: dict[str, list] = {}
 	for row in rows:
-		by_invoice.setdefault(row.name, []).append(row)
-	arrears = []
-	for name, terms in by_invoice.items():
-		first = terms[0]
-		schedule = [
-			engine.PaymentTerm(getdate(t.due_date), float(t.amount or 0), float(t.recorded_paid or 0))
-			for t in terms
-			if t.due_date
-		] or [engine.PaymentTerm(getdate(first.invoice_due_date), float(first.outstanding_amount))]
-		overdue, oldest = engine.invoice_arrears(first.outstanding_amount, schedule, today)
-		if overdue > 0:
-			arrears.append(
-				{
-					"invoice": name,
-					"customer": first.customer,
-					"company": first.company,
-					"overdue": overdue * float(first.to_company or 1),
-					"oldest_due": oldest,
-				}
-			)
-	return arrears
-
-
-def instalment_due_before(invoice_name, day: date):
-	"""A sub-query: the payment terms of the invoice `invoice_name` (a column) due before `day`."""
-	term = frappe.qb.DocType("Payment Schedule").as_("due_term")
-	return (
-		frappe.qb.from_(term)
-		.select(term.name)
-		.where((term.parent == invoice_name) & (term.parenttype == "Sales Invoice") & (term.due_date < day))
-	)
+		row.overdue = float(row.overdue)
+	return rows
 
 
 def company_rates(companies: set[str], today: date) -> dict[str, float]:
