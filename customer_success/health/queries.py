@@ -212,7 +212,8 @@ def issue_facts(
 
 def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days: int) -> dict[str, dict]:
 	"""Billing facts per customer in one scan of submitted Sales Invoices, in company currency,
-	and what of them is overdue per payment term (`INVOICE_ARREARS_SQL`, weighed in the database).
+	and what of them is overdue per payment term, weighed in the database (`SINGLE_TERM_OVERDUE_SQL`, then
+	`INVOICE_ARREARS_SQL` for the invoices paid in instalments, when the range has any).
 
 	Returns and credit notes are netted (their totals are negative). Amounts of companies whose
 	currency differs from the default company's are converted at today's rate, so customers
@@ -245,9 +246,19 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 		.groupby(invoice.customer, invoice.company)
 		.run(as_dict=True)
 	)
-	# (invoice, customer, company, to_company, oldest_due, overdue): one row per invoice owing something
-	arrears = frappe.db.sql(INVOICE_ARREARS_SQL, {"lo": lo, "hi": hi, "today": today})
-	rates = company_rates({row.company for row in rows} | {row[2] for row in arrears}, today)
+	# (customer, company, overdue, oldest_due, several_terms): the invoices with at most one dated term
+	params = {"lo": lo, "hi": hi, "today": today}
+	single = frappe.db.sql(SINGLE_TERM_OVERDUE_SQL, params)
+	arrears = [(customer, company, overdue, oldest) for customer, company, overdue, oldest, _n in single]
+	if any(several for *_row, several in single):
+		# (invoice, customer, company, to_company, oldest_due, overdue) of those with several
+		arrears += [
+			(customer, company, overdue, oldest)
+			for _invoice, customer, company, _to_company, oldest, overdue in frappe.db.sql(
+				INVOICE_ARREARS_SQL.format(only_several_terms=SEVERAL_TERMS), params
+			)
+		]
+	rates = company_rates({row.company for row in rows} | {row[1] for row in arrears}, today)
 	facts: dict[str, dict] = {}
 
 	def fact_of(customer: str) -> dict:
@@ -260,7 +271,9 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 		fact = fact_of(row.customer)
 		for key in ("revenue", "recent", "previous"):
 			fact[key] += float(row[key] or 0) * rates.get(row.company, 1.0)
-	for _invoice, customer, company, _to_company, oldest_due, overdue in arrears:
+	for customer, company, overdue, oldest_due in arrears:
+		if oldest_due is None:  # nothing overdue
+			continue
 		fact = fact_of(customer)
 		fact["overdue"] += float(overdue) * rates.get(company, 1.0)
 		if fact["oldest_overdue_due"] is None or oldest_due < fact["oldest_overdue_due"]:
@@ -311,7 +324,7 @@ from (
 					+ coalesce(t.`discounted_amount`, 0), 0
 				)) as recorded
 			from `tabSales Invoice` i
-			left join `tabPayment Schedule` t
+			left join `tabPayment Schedule` t force index (parent)
 				on t.`parent` = i.`name` and t.`parenttype` = 'Sales Invoice' and t.`due_date` is not null
 			where i.`customer` between %(lo)s and %(hi)s and i.`docstatus` = 1 and i.`outstanding_amount` > 0
 				-- only an invoice with something due before today can be late: its own due date (its
@@ -320,11 +333,62 @@ from (
 					select 1 from `tabPayment Schedule` d
 					where d.`parent` = i.`name` and d.`parenttype` = 'Sales Invoice' and d.`due_date` < %(today)s
 				))
+				{only_several_terms}
 		) term
 	) settled
 	group by invoice, customer, company, to_company, outstanding
 ) arrears
 where overdue > 0
+"""
+
+# The invoices `SINGLE_TERM_OVERDUE_SQL` leaves to `INVOICE_ARREARS_SQL`: those with several dated terms.
+SEVERAL_TERMS = """and (
+	select count(*) from `tabPayment Schedule` n
+	where n.`parent` = i.`name` and n.`parenttype` = 'Sales Invoice' and n.`due_date` is not null
+) > 1"""
+
+# `INVOICE_ARREARS_SQL` for the invoices with one dated payment term or none (ERPNext gives every
+# invoice one term unless it is paid in instalments), summed per customer and company: one term
+# needs no order, so it is weighed row by row in the range's pass over the billing index, grouped in
+# that index's order (no window, no temporary table). The same rules, for one term (amount, recorded,
+# due): recorded against it, it owes its amount less that; else what was paid without naming it (the
+# amount less the outstanding) settles it. An invoice without a dated term is one term: its
+# outstanding, due on its due date. `several_terms` counts the invoices left to the full query.
+SINGLE_TERM_OVERDUE_SQL = """
+select customer, company,
+	sum(if(several_terms or left_due <= 0.005 or due_date >= %(today)s, 0, least(left_due, outstanding) * to_company))
+		as overdue,
+	min(if(several_terms or left_due <= 0.005 or due_date >= %(today)s, null, due_date)) as oldest_due,
+	sum(several_terms) as several_terms
+from (
+	select customer, company, outstanding, to_company, due_date, several_terms,
+		if(recorded = 0,
+			greatest(amount, 0) - least(greatest(amount, 0), greatest(amount - outstanding, 0)),
+			greatest(amount - greatest(recorded, 0), 0)
+		) as left_due
+	from (
+		select i.`customer`, i.`company`, i.`outstanding_amount` as outstanding,
+			if(i.`party_account_currency` = i.`currency`, i.`conversion_rate`, 1) as to_company,
+			coalesce(t.`due_date`, i.`due_date`) as due_date,
+			if(t.`name` is null, i.`outstanding_amount`, coalesce(
+				if(i.`party_account_currency` = i.`currency`, t.`payment_amount`, t.`base_payment_amount`), 0
+			)) as amount,
+			if(t.`name` is null, 0, coalesce(
+				if(i.`party_account_currency` = i.`currency`, t.`paid_amount`, t.`base_paid_amount`)
+				+ coalesce(t.`discounted_amount`, 0), 0
+			)) as recorded,
+			t.`name` is not null and exists (
+				select 1 from `tabPayment Schedule` n
+				where n.`parent` = i.`name` and n.`parenttype` = 'Sales Invoice' and n.`due_date` is not null
+					and n.`name` <> t.`name`
+			) as several_terms
+		from `tabSales Invoice` i
+		left join `tabPayment Schedule` t force index (parent)
+			on t.`parent` = i.`name` and t.`parenttype` = 'Sales Invoice' and t.`due_date` is not null
+		where i.`customer` between %(lo)s and %(hi)s and i.`docstatus` = 1 and i.`outstanding_amount` > 0
+	) term
+) weighed
+group by customer, company
 """
 
 
@@ -336,7 +400,9 @@ def unpaid_invoice_arrears(lo: str, hi: str, today: date) -> list[dict]:
 
 	Each row: invoice, customer, company, overdue (in the company's currency) and oldest_due."""
 	rows = frappe.db.sql(
-		INVOICE_ARREARS_SQL + " order by invoice", {"lo": lo, "hi": hi, "today": today}, as_dict=True
+		INVOICE_ARREARS_SQL.format(only_several_terms="") + " order by invoice",
+		{"lo": lo, "hi": hi, "today": today},
+		as_dict=True,
 	)
 	for row in rows:
 		row.overdue = float(row.overdue)
