@@ -13,7 +13,6 @@ from frappe.query_builder import Case, Order
 from frappe.query_builder.functions import Avg, Coalesce, Count, Max, Min, Sum
 from frappe.query_builder.terms import NamedParameterWrapper
 from frappe.utils import add_days, getdate, now_datetime
-from pypika.terms import ExistsCriterion
 
 from customer_success.health import engine
 from customer_success.health.engine import INSUFFICIENT_DATA
@@ -213,7 +212,8 @@ def issue_facts(
 
 def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days: int) -> dict[str, dict]:
 	"""Billing facts per customer in one scan of submitted Sales Invoices, in company currency,
-	and what of them is overdue per payment term (`unpaid_invoice_arrears`).
+	and what of them is overdue per payment term, weighed in the database (`SINGLE_TERM_OVERDUE_SQL`, then
+	`INVOICE_ARREARS_SQL` for the invoices paid in instalments, when the range has any).
 
 	Returns and credit notes are netted (their totals are negative). Amounts of companies whose
 	currency differs from the default company's are converted at today's rate, so customers
@@ -246,8 +246,19 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 		.groupby(invoice.customer, invoice.company)
 		.run(as_dict=True)
 	)
-	arrears = unpaid_invoice_arrears(lo, hi, today)
-	rates = company_rates({row.company for row in rows} | {row["company"] for row in arrears}, today)
+	# (customer, company, overdue, oldest_due, several_terms): the invoices with at most one dated term
+	params = {"lo": lo, "hi": hi, "today": today}
+	single = frappe.db.sql(SINGLE_TERM_OVERDUE_SQL, params)
+	arrears = [(customer, company, overdue, oldest) for customer, company, overdue, oldest, _n in single]
+	if any(several for *_row, several in single):
+		# (invoice, customer, company, to_company, oldest_due, overdue) of those with several
+		arrears += [
+			(customer, company, overdue, oldest)
+			for _invoice, customer, company, _to_company, oldest, overdue in frappe.db.sql(
+				INVOICE_ARREARS_SQL.format(only_several_terms=SEVERAL_TERMS), params
+			)
+		]
+	rates = company_rates({row.company for row in rows} | {row[1] for row in arrears}, today)
 	facts: dict[str, dict] = {}
 
 	def fact_of(customer: str) -> dict:
@@ -260,94 +271,142 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 		fact = fact_of(row.customer)
 		for key in ("revenue", "recent", "previous"):
 			fact[key] += float(row[key] or 0) * rates.get(row.company, 1.0)
-	for row in arrears:
-		fact = fact_of(row["customer"])
-		fact["overdue"] += row["overdue"] * rates.get(row["company"], 1.0)
-		if fact["oldest_overdue_due"] is None or row["oldest_due"] < fact["oldest_overdue_due"]:
-			fact["oldest_overdue_due"] = row["oldest_due"]
+	for customer, company, overdue, oldest_due in arrears:
+		if oldest_due is None:  # nothing overdue
+			continue
+		fact = fact_of(customer)
+		fact["overdue"] += float(overdue) * rates.get(company, 1.0)
+		if fact["oldest_overdue_due"] is None or oldest_due < fact["oldest_overdue_due"]:
+			fact["oldest_overdue_due"] = oldest_due
 	return facts
 
 
+# The overdue part of each unpaid submitted invoice of a range that owes something overdue, weighed
+# in the database by the rules of `engine.invoice_arrears` (ERPNext's Accounts Receivable): one row
+# per payment term with a due date (an invoice without one is a single term: its outstanding, due on
+# its due date); a term keeps what was recorded paid against it; what was paid without naming a term
+# (the schedule's total less the outstanding and the recorded payments) settles the other terms
+# oldest due first; the terms past due with more than 0.005 left are overdue, at most the
+# outstanding, late from the oldest of them. `to_company` converts to the company's currency:
+# outstanding_amount and the terms are in the receivable account's currency, the company's unless
+# the account is kept in the invoice's own (foreign) currency. One window pass over the range's
+# unpaid terms, then one row per invoice: no term decoded or weighed in Python.
+INVOICE_ARREARS_SQL = """
+select invoice, customer, company, to_company, oldest_due,
+	least(overdue, outstanding) * to_company as overdue
+from (
+	select invoice, customer, company, to_company, outstanding,
+		sum(if(left_due > 0.005 and due_date < %(today)s, left_due, 0)) as overdue,
+		min(if(left_due > 0.005 and due_date < %(today)s, due_date, null)) as oldest_due
+	from (
+		select invoice, customer, company, to_company, outstanding, due_date,
+			greatest(amount - greatest(recorded, 0), 0) - if(recorded = 0, least(greatest(amount, 0), greatest(
+				-- what was paid without naming a term, less what the earlier such terms took
+				greatest(
+					sum(amount) over (partition by invoice) - outstanding
+					- sum(greatest(recorded, 0)) over (partition by invoice),
+					0
+				) - coalesce(sum(greatest(amount, 0)) over (
+					partition by invoice, recorded = 0 order by due_date, idx
+					rows between unbounded preceding and 1 preceding
+				), 0),
+				0
+			)), 0) as left_due
+		from (
+			select i.`name` as invoice, i.`customer`, i.`company`, i.`outstanding_amount` as outstanding,
+				if(i.`party_account_currency` = i.`currency`, i.`conversion_rate`, 1) as to_company,
+				coalesce(t.`due_date`, i.`due_date`) as due_date, coalesce(t.`idx`, 0) as idx,
+				if(t.`name` is null, i.`outstanding_amount`, coalesce(
+					if(i.`party_account_currency` = i.`currency`, t.`payment_amount`, t.`base_payment_amount`), 0
+				)) as amount,
+				if(t.`name` is null, 0, coalesce(
+					if(i.`party_account_currency` = i.`currency`, t.`paid_amount`, t.`base_paid_amount`)
+					+ coalesce(t.`discounted_amount`, 0), 0
+				)) as recorded
+			from `tabSales Invoice` i
+			left join `tabPayment Schedule` t force index (parent)
+				on t.`parent` = i.`name` and t.`parenttype` = 'Sales Invoice' and t.`due_date` is not null
+			where i.`customer` between %(lo)s and %(hi)s and i.`docstatus` = 1 and i.`outstanding_amount` > 0
+				-- only an invoice with something due before today can be late: its own due date (its
+				-- one term when it has no schedule) or a term's; most unpaid invoices are not due yet
+				and (i.`due_date` < %(today)s or exists (
+					select 1 from `tabPayment Schedule` d
+					where d.`parent` = i.`name` and d.`parenttype` = 'Sales Invoice' and d.`due_date` < %(today)s
+				))
+				{only_several_terms}
+		) term
+	) settled
+	group by invoice, customer, company, to_company, outstanding
+) arrears
+where overdue > 0
+"""
+
+# The invoices `SINGLE_TERM_OVERDUE_SQL` leaves to `INVOICE_ARREARS_SQL`: those with several dated terms.
+SEVERAL_TERMS = """and (
+	select count(*) from `tabPayment Schedule` n
+	where n.`parent` = i.`name` and n.`parenttype` = 'Sales Invoice' and n.`due_date` is not null
+) > 1"""
+
+# `INVOICE_ARREARS_SQL` for the invoices with one dated payment term or none (ERPNext gives every
+# invoice one term unless it is paid in instalments), summed per customer and company: one term
+# needs no order, so it is weighed row by row in the range's pass over the billing index, grouped in
+# that index's order (no window, no temporary table). The same rules, for one term (amount, recorded,
+# due): recorded against it, it owes its amount less that; else what was paid without naming it (the
+# amount less the outstanding) settles it. An invoice without a dated term is one term: its
+# outstanding, due on its due date. `several_terms` counts the invoices left to the full query.
+SINGLE_TERM_OVERDUE_SQL = """
+select customer, company,
+	sum(if(several_terms or left_due <= 0.005 or due_date >= %(today)s, 0, least(left_due, outstanding) * to_company))
+		as overdue,
+	min(if(several_terms or left_due <= 0.005 or due_date >= %(today)s, null, due_date)) as oldest_due,
+	sum(several_terms) as several_terms
+from (
+	select customer, company, outstanding, to_company, due_date, several_terms,
+		if(recorded = 0,
+			greatest(amount, 0) - least(greatest(amount, 0), greatest(amount - outstanding, 0)),
+			greatest(amount - greatest(recorded, 0), 0)
+		) as left_due
+	from (
+		select i.`customer`, i.`company`, i.`outstanding_amount` as outstanding,
+			if(i.`party_account_currency` = i.`currency`, i.`conversion_rate`, 1) as to_company,
+			coalesce(t.`due_date`, i.`due_date`) as due_date,
+			if(t.`name` is null, i.`outstanding_amount`, coalesce(
+				if(i.`party_account_currency` = i.`currency`, t.`payment_amount`, t.`base_payment_amount`), 0
+			)) as amount,
+			if(t.`name` is null, 0, coalesce(
+				if(i.`party_account_currency` = i.`currency`, t.`paid_amount`, t.`base_paid_amount`)
+				+ coalesce(t.`discounted_amount`, 0), 0
+			)) as recorded,
+			t.`name` is not null and exists (
+				select 1 from `tabPayment Schedule` n
+				where n.`parent` = i.`name` and n.`parenttype` = 'Sales Invoice' and n.`due_date` is not null
+					and n.`name` <> t.`name`
+			) as several_terms
+		from `tabSales Invoice` i
+		left join `tabPayment Schedule` t force index (parent)
+			on t.`parent` = i.`name` and t.`parenttype` = 'Sales Invoice' and t.`due_date` is not null
+		where i.`customer` between %(lo)s and %(hi)s and i.`docstatus` = 1 and i.`outstanding_amount` > 0
+	) term
+) weighed
+group by customer, company
+"""
+
+
 def unpaid_invoice_arrears(lo: str, hi: str, today: date) -> list[dict]:
-	"""The overdue part of every unpaid submitted invoice of the customers in the range, read per
-	payment term as ERPNext's Accounts Receivable reads it (`engine.invoice_arrears`): an invoice
-	paid in instalments owes only its instalments past due, less what has been paid, and is late
-	from the oldest of them, whatever its own (last) due date says. An invoice without a payment
-	schedule is one instalment due on its due date. One query for the whole range.
+	"""The overdue part of every unpaid submitted invoice of the customers in the range that owes
+	something overdue (`INVOICE_ARREARS_SQL`: per payment term, as ERPNext's Accounts Receivable
+	ages it): an invoice paid in instalments owes only its instalments past due, less what has been
+	paid, and is late from the oldest of them, whatever its own (last) due date says.
 
 	Each row: invoice, customer, company, overdue (in the company's currency) and oldest_due."""
-	invoice = frappe.qb.DocType("Sales Invoice")
-	term = frappe.qb.DocType("Payment Schedule")
-	# outstanding_amount is in the receivable account's currency: that is the company currency
-	# already, unless the account is kept in the invoice's own (foreign) currency; the schedule
-	# keeps both currencies.
-	in_invoice_currency = invoice.party_account_currency == invoice.currency
-	rows = (
-		frappe.qb.from_(invoice)
-		.left_join(term)
-		.on((term.parent == invoice.name) & (term.parenttype == "Sales Invoice"))
-		.select(
-			invoice.name,
-			invoice.customer,
-			invoice.company,
-			invoice.due_date.as_("invoice_due_date"),
-			invoice.outstanding_amount,
-			Case().when(in_invoice_currency, invoice.conversion_rate).else_(1).as_("to_company"),
-			term.due_date,
-			Case()
-			.when(in_invoice_currency, term.payment_amount)
-			.else_(term.base_payment_amount)
-			.as_("amount"),
-			(
-				Case().when(in_invoice_currency, term.paid_amount).else_(term.base_paid_amount)
-				+ Coalesce(term.discounted_amount, 0)
-			).as_("recorded_paid"),
-		)
-		.where(
-			invoice.customer[lo:hi]
-			& (invoice.docstatus == 1)
-			& (invoice.outstanding_amount > 0)
-			# only an invoice with something due before today can be late: its own due date (its one
-			# instalment when it has no schedule) or an instalment's. The others owe nothing overdue,
-			# and most unpaid invoices are not due yet: they are not read at all.
-			& ((invoice.due_date < today) | ExistsCriterion(instalment_due_before(invoice.name, today)))
-		)
-		# in the billing index's order (no sort): the terms are grouped by invoice below
-		.run(as_dict=True)
+	rows = frappe.db.sql(
+		INVOICE_ARREARS_SQL.format(only_several_terms="") + " order by invoice",
+		{"lo": lo, "hi": hi, "today": today},
+		as_dict=True,
 	)
-	by_invoice: dict[str, list] = {}
 	for row in rows:
-		by_invoice.setdefault(row.name, []).append(row)
-	arrears = []
-	for name, terms in by_invoice.items():
-		first = terms[0]
-		schedule = [
-			engine.PaymentTerm(getdate(t.due_date), float(t.amount or 0), float(t.recorded_paid or 0))
-			for t in terms
-			if t.due_date
-		] or [engine.PaymentTerm(getdate(first.invoice_due_date), float(first.outstanding_amount))]
-		overdue, oldest = engine.invoice_arrears(first.outstanding_amount, schedule, today)
-		if overdue > 0:
-			arrears.append(
-				{
-					"invoice": name,
-					"customer": first.customer,
-					"company": first.company,
-					"overdue": overdue * float(first.to_company or 1),
-					"oldest_due": oldest,
-				}
-			)
-	return arrears
-
-
-def instalment_due_before(invoice_name, day: date):
-	"""A sub-query: the payment terms of the invoice `invoice_name` (a column) due before `day`."""
-	term = frappe.qb.DocType("Payment Schedule").as_("due_term")
-	return (
-		frappe.qb.from_(term)
-		.select(term.name)
-		.where((term.parent == invoice_name) & (term.parenttype == "Sales Invoice") & (term.due_date < day))
-	)
+		row.overdue = float(row.overdue)
+	return rows
 
 
 def company_rates(companies: set[str], today: date) -> dict[str, float]:
@@ -686,9 +745,22 @@ SCORE_FIELD_TYPES = {
 }
 
 
+# The largest JSON literal one statement carries (characters; MariaDB's max_allowed_packet is 16 MB
+# by default, and a chunk's score rows are about 2 MB as hex).
+MAX_LITERAL = 8 * 2**20
+
+
+def json_literal(value) -> str:
+	"""`value` as JSON in a SQL string literal that needs no escaping: its utf8mb4 bytes in hex. A
+	parameter is escaped by the driver character by character in Python (~100 ms for a chunk's 1 MB
+	of score rows, ~3.5 s a night); hex digits need no escaping, so the literal is safe in the
+	statement as it is, and it is made in C."""
+	return "_utf8mb4 x'" + json.dumps(value, default=str, separators=(",", ":")).encode().hex() + "'"
+
+
 def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
-	"""One INSERT ... SELECT of the rows from a JSON table: the rows travel as one parameter (the
-	driver escapes one string, not sixteen values per row), in their order."""
+	"""One INSERT ... SELECT of the rows from a JSON table: the rows travel as one literal (nothing
+	for the driver to escape: `json_literal`), in their order."""
 	if not part:
 		return
 	fields = (*(("name",) if with_name else ()), *SCORE_FIELDS)
@@ -707,22 +779,24 @@ def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
 		]
 		for row in part
 	]
+	rows = json_literal(values)
+	if len(rows) > MAX_LITERAL and len(part) > 1:  # well within the server's max_allowed_packet
+		half = len(part) // 2
+		_upsert(part[:half], with_name, upsert)
+		_upsert(part[half:], with_name, upsert)
+		return
 	frappe.db.sql(
 		f"""insert into `tabCustomer Health Score`
 			(`name`, {", ".join(f"`{f}`" for f in SCORE_FIELDS)}, `creation`, `modified`, `owner`, `modified_by`, `docstatus`)
 		select {name_sql}, {", ".join(f"v.`{f}`" for f in SCORE_FIELDS)}, %(now)s, %(now)s, %(user)s, %(user)s, 0
-		from json_table(%(rows)s, '$[*]' columns ({table_columns})) v"""
+		from json_table({rows}, '$[*]' columns ({table_columns})) v"""
 		+ (
 			" on duplicate key update "
 			+ ", ".join(f"`tabCustomer Health Score`.`{c}` = values(`{c}`)" for c in updated)
 			if upsert
 			else ""
 		),
-		{
-			"now": now_datetime(),
-			"user": frappe.session.user,
-			"rows": json.dumps(values, default=str, separators=(",", ":")),
-		},
+		{"now": now_datetime(), "user": frappe.session.user},
 	)
 
 
@@ -751,14 +825,13 @@ def copy_scores_to_customers(rows: list[dict], batch: int = 2000):
 			for row in part
 		]
 		frappe.db.sql(
-			"""update json_table(%s, '$[*]' columns (
+			f"""update json_table({json_literal(values)}, '$[*]' columns (
 				`name` varchar(140) path '$[0]', `score` decimal(21,9) path '$[1]',
 				`status` varchar(140) path '$[2]', `trend` decimal(21,9) path '$[3]',
 				`computed_on` datetime(6) path '$[4]')) v
 			straight_join `tabCustomer` c on c.`name` = v.`name`
 			set c.`cs_health_score` = v.`score`, c.`cs_health_status` = v.`status`,
-				c.`cs_health_trend` = v.`trend`, c.`cs_health_computed_on` = v.`computed_on`""",
-			json.dumps(values, separators=(",", ":")),
+				c.`cs_health_trend` = v.`trend`, c.`cs_health_computed_on` = v.`computed_on`"""
 		)
 
 
