@@ -38,15 +38,10 @@ def execute(filters: dict | None = None):
 			if totals["renewals"]
 			else []
 		)
-	weigh(data, service.company_currency())
+	currency = service.company_currency()
+	weigh(data, currency)
 	data = engine.forecast_order(data)
-	return (
-		columns(),
-		data,
-		message(len(data), totals["renewals"]),
-		chart(totals),
-		summary(totals, service.company_currency()),
-	)
+	return columns(), data, message(len(data), totals["renewals"]), chart(totals), summary(totals, currency)
 
 
 def lists_all(filters, csm) -> bool:
