@@ -581,3 +581,7 @@ def move_customer(customer: str, values: dict):
 	with recording([customer]):  # the book roll-up (team cards) follows the customer too
 		frappe.db.set_value("Customer", customer, values)
 	customer_book_changed(customer, old_csm, disabled, values.get("cs_owner", old_csm), disabled)
+	if "cs_owner" in values:
+		from customer_success.alerts.queries import sync_alert_csms
+
+		sync_alert_csms(customer)  # its open alerts follow it to the new CSM
