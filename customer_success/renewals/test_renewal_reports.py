@@ -348,6 +348,26 @@ class TestTheTeamsForecastCountsEveryRenewal(RenewalTestCase):
 			self.assertAlmostEqual(now[month][0], at_stake, places=2)
 			self.assertAlmostEqual(now[month][1], expected, places=2)
 
+		# the database's groups are the engine's groups of the rows
+		from customer_success.renewals import queries
+
+		def keyed(groups):
+			return sorted(
+				(
+					*(str(g[k]) for k in engine.FORECAST_GROUP_KEYS),
+					g["renewals"],
+					round(g["revenue_at_stake"], 2),
+					round(g["renewed_amount"], 2),
+				)
+				for g in groups
+			)
+
+		filters = frappe._dict(self.period)
+		self.assertEqual(
+			keyed(queries.forecast_groups(filters, None)),
+			keyed(engine.forecast_groups(queries.forecast_rows(filters, None))),
+		)
+
 		# the listing: the first three of the engine's order, the message says so
 		self.assertEqual([x.renewal for x in data], [x.renewal for x in rows[:3]])
 		self.assertIn(f"Showing the first 3 of {len(rows)} renewals", message)
