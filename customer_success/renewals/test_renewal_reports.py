@@ -467,7 +467,10 @@ class TestABookReadsTheTeamsRows(RenewalTestCase):
 		mine, theirs = self.make_books()
 		period = {"from_date": today(), "to_date": add_days(today(), 180)}
 		frappe.set_user(MANAGER)
-		team = rows_of(renewal_forecast, **period)
+		from unittest.mock import patch
+
+		with patch.object(renewal_forecast, "LISTED", 10**6):  # every renewal, on a site with many too
+			team = rows_of(renewal_forecast, **period)
 		by_filter = rows_of(renewal_forecast, csm=BOOK, **period)
 		frappe.set_user(BOOK)
 		hers = rows_of(renewal_forecast, **period)
@@ -628,7 +631,8 @@ class TestRevenueLeakage(RenewalTestCase):
 		(renewal,) = service.create_subscription_renewals(today(), subscriptions=[subscription.name])
 		for user in (BOOK, MANAGER):  # neither CS role reads ERPNext's Subscriptions
 			frappe.set_user(user)
-			result = run("Renewal Forecast", filters={}, ignore_prepared_report=True)
+			# the customer's (the team's period lists its first 500 only, on a site with many renewals)
+			result = run("Renewal Forecast", filters={"customer": customer}, ignore_prepared_report=True)
 			found = {row["renewal"]: row["subscription"] for row in result["result"] if row.get("renewal")}
 			self.assertEqual(found.get(renewal), subscription.name, user)
 		frappe.set_user("Administrator")
