@@ -337,6 +337,85 @@ def forecast_order(rows: list[dict]) -> list[dict]:
 	)
 
 
+# What a renewal's part of the forecast's totals depends on, besides its amounts: the key renewals are
+# summed by (in the database for the team's period) before the maths below is applied once per group.
+FORECAST_GROUP_KEYS = ("status", "signal_status", "latest_call", "worth_unknown", "year", "month")
+
+
+def worth_unknown(change_type: str | None, renewed_amount: float | None) -> bool:
+	"""A renewal whose new term's worth is not known (an Unknown change, or no renewed amount): renewed,
+	it counts at its revenue at stake."""
+	return change_type == UNKNOWN or renewed_amount is None
+
+
+def forecast_groups(rows: list[dict]) -> list[dict]:
+	"""The report's rows (status, signal_status, latest_call, change_type, renewed_amount,
+	revenue_at_stake, end_date) summed by `FORECAST_GROUP_KEYS`: each group its key's fields and
+	renewals, revenue_at_stake and renewed_amount (sums; a missing amount adds 0). Only a renewed
+	renewal's worth counts (`worth_unknown`, its renewed amount): the others' is never read. What
+	`queries.forecast_groups` reads in the database, for rows already read."""
+	groups: dict[tuple, dict] = {}
+	for row in rows:
+		end = row["end_date"]
+		renewed = row.get("status") == RENEWED
+		key = (
+			row.get("status"),
+			row.get("signal_status"),
+			row.get("latest_call"),
+			renewed and worth_unknown(row.get("change_type"), row.get("renewed_amount")),
+			end.year,
+			end.month,
+		)
+		group = groups.get(key)
+		if group is None:
+			group = groups[key] = dict(zip(FORECAST_GROUP_KEYS, key, strict=True))
+			group.update(renewals=0, revenue_at_stake=0.0, renewed_amount=0.0)
+		group["renewals"] += 1
+		group["revenue_at_stake"] += float(row.get("revenue_at_stake") or 0)
+		if renewed:
+			group["renewed_amount"] += float(row.get("renewed_amount") or 0)
+	return list(groups.values())
+
+
+def forecast_totals(groups: list[dict]) -> dict:
+	"""The forecast's totals from its renewals summed by `FORECAST_GROUP_KEYS` (`forecast_groups`):
+	renewals, revenue at stake, health-weighted expected revenue, disagreements, renewals by the CSM's
+	call ("" for none yet), and revenue at stake and expected revenue by (year, month).
+
+	`expected_revenue` is applied to each group's sums: within a group it is linear in the amounts
+	(an open renewal's revenue at stake x its signal's weight, a renewed one's renewed amount or, its
+	worth unknown, its revenue at stake, a churned or cancelled one's nothing), so a group's figure is
+	the sum of its renewals' figures, except that it is rounded to the cent once for the group rather
+	than once per renewal."""
+	totals = {
+		"renewals": 0,
+		"revenue_at_stake": 0.0,
+		"expected_revenue": 0.0,
+		"disagreements": 0,
+		"by_call": {},
+		"by_month": {},
+	}
+	for group in groups:
+		count, at_stake = int(group["renewals"] or 0), float(group["revenue_at_stake"] or 0)
+		expected = expected_revenue(
+			at_stake,
+			group["signal_status"],
+			group["status"],
+			None if group["worth_unknown"] else float(group["renewed_amount"] or 0),
+		)
+		totals["renewals"] += count
+		totals["revenue_at_stake"] += at_stake
+		totals["expected_revenue"] += expected
+		if is_disagreement(group["latest_call"], group["signal_status"]):
+			totals["disagreements"] += count
+		call = group["latest_call"] or ""
+		totals["by_call"][call] = totals["by_call"].get(call, 0) + count
+		month = totals["by_month"].setdefault((int(group["year"]), int(group["month"])), [0.0, 0.0])
+		month[0] += at_stake
+		month[1] += expected
+	return totals
+
+
 def superseded_by(contract: dict, candidates: list[dict]) -> dict | None:
 	"""The contract that renewed `contract`: the earliest-starting other contract of the same party
 	that starts on or after `contract`'s end date."""

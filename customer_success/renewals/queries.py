@@ -10,8 +10,8 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 import frappe
-from frappe.query_builder import Case
-from frappe.query_builder.functions import Avg, Count, Sum
+from frappe.query_builder import Case, Order
+from frappe.query_builder.functions import Avg, Count, IfNull, Sum
 from frappe.utils import getdate
 
 from customer_success.health import queries as health_queries
@@ -948,51 +948,177 @@ def retention_revenue(points: list[date], filters: dict, csm: str | None) -> dic
 	return result
 
 
-def forecast_rows(filters: dict, csm: str | None) -> list[dict]:
-	"""The Renewal Forecast's renewals (ending in the filters' period, not Cancelled unless the Status
-	filter asks) with their customer's CSM, tier and live health signal. Only the columns the report
-	shows or needs: on the team's window (tens of thousands of renewals) the driver's decoding of each
-	value is most of the report's time."""
+def _renewal_condition(renewal, filters: dict):
+	"""The forecast's renewals by their own fields: ending in the period, not Cancelled unless the
+	Status filter asks."""
+	condition = renewal.end_date[getdate(filters["from_date"]) : getdate(filters["to_date"])]
+	if filters.get("status"):
+		return condition & (renewal.status == filters["status"])
+	return condition & (renewal.status != engine.CANCELLED)
+
+
+def _joins_customers(filters: dict, csm: str | None) -> bool:
+	"""Whether the forecast's renewals are chosen by their customers too (a book, tier, stage, customer);
+	otherwise every renewal of the period counts (each has its customer: a mandatory link)."""
+	return bool(
+		csm
+		or filters.get("csm")
+		or filters.get("tier")
+		or filters.get("lifecycle_stage")
+		or filters.get("customer")
+	)
+
+
+def _forecast_renewals(filters: dict, csm: str | None):
+	"""(query, renewal, customer, condition): the Renewal Forecast's renewals (`_renewal_condition`)
+	joined to their customers, of `csm`'s book (or the CSM filter's), tier, stage, customer."""
 	renewal = frappe.qb.DocType(RENEWAL)
 	customer = frappe.qb.DocType("Customer")
-	condition = renewal.end_date[getdate(filters["from_date"]) : getdate(filters["to_date"])] & (
-		customer_filter_condition(customer, filters, csm)
-	)
-	if filters.get("status"):
-		condition &= renewal.status == filters["status"]
-	else:
-		condition &= renewal.status != engine.CANCELLED
+	first, last = getdate(filters["from_date"]), getdate(filters["to_date"])
+	condition = _renewal_condition(renewal, filters) & customer_filter_condition(customer, filters, csm)
+	query = renewals_with_customers(renewal, customer, csm or filters.get("csm"), first, last)
+	return query, renewal, customer, condition
+
+
+def _forecast_columns(renewal, customer) -> list:
+	return [
+		renewal.name.as_("renewal"),
+		renewal.customer,
+		customer.cs_owner.as_("csm"),
+		customer.cs_tier.as_("tier"),
+		renewal.contract,
+		renewal.end_date,
+		renewal.status,
+		renewal.revenue_at_stake,
+		renewal.latest_call,
+		renewal.expected_amount,
+		customer.cs_health_status.as_("signal_status"),
+		customer.cs_health_score.as_("signal_score"),
+		customer.cs_health_trend.as_("signal_trend"),
+		renewal.renewed_amount,
+		renewal.change_amount,
+		renewal.change_type,
+		renewal.churn_reason,
+		renewal.subscription,
+	]
+
+
+def forecast_rows(filters: dict, csm: str | None) -> list[dict]:
+	"""The Renewal Forecast's renewals (`_forecast_renewals`), all of them, with their customer's CSM,
+	tier and live health signal. Only the columns the report shows or needs: on the team's window
+	(tens of thousands of renewals) the driver's decoding of each value is most of the time, so the
+	team's report lists `first_forecast_rows` instead."""
+	query, renewal, customer, condition = _forecast_renewals(filters, csm)
+	return query.select(*_forecast_columns(renewal, customer)).where(condition).run(as_dict=True)
+
+
+def _disagrees(renewal, customer):
+	"""`engine.is_disagreement` as SQL: the CSM's call Will Renew, the customer's live health Red."""
+	return (renewal.latest_call == engine.WILL_RENEW) & (customer.cs_health_status == engine.RED)
+
+
+def _in_forecast_order(query, renewal):
+	"""`engine.forecast_order` after its disagreements-first key, as SQL: by end date, then the larger
+	revenue at stake (none counts as 0), then the renewal's name compared as Python compares strings
+	(by code point: binary), so the order is total and ties come out as the engine puts them."""
 	return (
-		renewals_with_customers(
-			renewal,
-			customer,
-			csm or filters.get("csm"),
-			getdate(filters["from_date"]),
-			getdate(filters["to_date"]),
+		query.orderby(renewal.end_date)
+		.orderby(IfNull(renewal.revenue_at_stake, 0), order=Order.desc)
+		.orderby(frappe.qb.functions("BINARY", renewal.name))
+	)
+
+
+def first_forecast_rows(filters: dict, csm: str | None, limit: int, disagreements: int) -> list[dict]:
+	"""The first `limit` of the forecast's renewals in `engine.forecast_order`, ordered and cut in the
+	database, given how many of them are `disagreements` (`engine.forecast_totals`): the disagreements
+	first (the first `limit` of them), then the rest in that order.
+
+	Joining each renewal to its customer for the live signal costs more than everything else (tens of
+	thousands of lookups on the team's window), so only the disagreements are found through the join
+	(a Will Renew call first); the rest are the first `limit` of the period in the order without them,
+	read from the renewals alone unless a customer filter (tier, stage, customer, book) needs the join,
+	less the disagreements among them. Then the columns of the listed renewals alone."""
+	query, renewal, customer, condition = _forecast_renewals(filters, csm)
+	names = []
+	if disagreements:
+		names = (
+			_in_forecast_order(
+				query.select(renewal.name).where(condition & _disagrees(renewal, customer)), renewal
+			)
+			.limit(limit)
+			.run(pluck=True)
 		)
-		.select(
-			renewal.name.as_("renewal"),
-			renewal.customer,
-			customer.cs_owner.as_("csm"),
-			customer.cs_tier.as_("tier"),
-			renewal.contract,
-			renewal.end_date,
-			renewal.status,
-			renewal.revenue_at_stake,
-			renewal.latest_call,
-			renewal.expected_amount,
-			customer.cs_health_status.as_("signal_status"),
-			customer.cs_health_score.as_("signal_score"),
-			customer.cs_health_trend.as_("signal_trend"),
-			renewal.renewed_amount,
-			renewal.change_amount,
-			renewal.change_type,
-			renewal.churn_reason,
-			renewal.subscription,
-		)
-		.where(condition)
+	if len(names) < limit:
+		if _joins_customers(filters, csm):
+			rest = query.select(renewal.name).where(condition)
+		else:
+			rest = frappe.qb.from_(renewal).select(renewal.name).where(_renewal_condition(renewal, filters))
+		found = set(names)
+		names += [
+			name
+			for name in _in_forecast_order(rest, renewal).limit(limit + len(names)).run(pluck=True)
+			if name not in found
+		][: limit - len(names)]
+	if not names:
+		return []
+	rows = (
+		frappe.qb.from_(renewal)
+		.join(customer)
+		.on(customer.name == renewal.customer)
+		.select(*_forecast_columns(renewal, customer))
+		.where(renewal.name.isin(names))
 		.run(as_dict=True)
 	)
+	position = {name: i for i, name in enumerate(names)}
+	return sorted(rows, key=lambda row: position[row["renewal"]])
+
+
+def forecast_groups(filters: dict, csm: str | None) -> list[dict]:
+	"""Every renewal of the forecast (`_forecast_renewals`) summed in the database by what its part of
+	the totals depends on (`engine.FORECAST_GROUP_KEYS`): the groups `engine.forecast_groups` makes of
+	`forecast_rows`, without reading the renewals one by one. The open ones (nearly all of a window) are
+	summed from the renewal window index alone, each joined to its customer for the live signal; the
+	closed ones (their renewed worth is on the row) apart."""
+	query, renewal, customer, condition = _forecast_renewals(filters, csm)
+	year = frappe.qb.functions("YEAR", renewal.end_date)
+	month = frappe.qb.functions("MONTH", renewal.end_date)
+	renewed = renewal.status == engine.RENEWED
+	unknown = (
+		Case()
+		.when(renewed & ((renewal.change_type == engine.UNKNOWN) | renewal.renewed_amount.isnull()), 1)
+		.else_(0)
+	)
+	grouped = (renewal.status, customer.cs_health_status, renewal.latest_call, year, month)
+	keys = [
+		term.as_(name)
+		for term, name in zip(
+			grouped, ("status", "signal_status", "latest_call", "year", "month"), strict=True
+		)
+	]
+	sums = [Count("*").as_("renewals"), Sum(renewal.revenue_at_stake).as_("revenue_at_stake")]
+	opened = (
+		query.select(*keys, *sums)
+		.where(condition & (renewal.status == engine.OPEN))
+		.groupby(*grouped)
+		.run(as_dict=True)
+	)
+	closed = (
+		query.select(
+			*keys,
+			unknown.as_("worth_unknown"),
+			*sums,
+			Sum(Case().when(renewed, renewal.renewed_amount).else_(0)).as_("renewed_amount"),
+		)
+		.where(condition & (renewal.status != engine.OPEN))
+		.groupby(*grouped, unknown)
+		.run(as_dict=True)
+	)
+	rows = opened + closed
+	for row in rows:
+		row["worth_unknown"] = bool(row.get("worth_unknown"))
+		row["revenue_at_stake"] = float(row["revenue_at_stake"] or 0)
+		row["renewed_amount"] = float(row.get("renewed_amount") or 0)
+	return rows
 
 
 def _customer_conditions(filters: dict, csm: str | None) -> tuple[list[str], dict]:

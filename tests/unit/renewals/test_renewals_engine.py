@@ -1,6 +1,6 @@
 """Retention maths, renewal dates and worth, the health weights and the CSM-versus-signal checks."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
@@ -265,6 +265,145 @@ def test_forecast_order_does_not_depend_on_the_order_read():
 	rows = [{**tie, "renewal": name} for name in ("RN-3", "RN-1", "RN-2")]
 	assert [r["renewal"] for r in e.forecast_order(rows)] == ["RN-1", "RN-2", "RN-3"]
 	assert e.forecast_order(list(reversed(rows))) == e.forecast_order(rows)
+
+
+def _row(status, signal, call, at_stake, end, change_type=None, renewed=None, name="RN"):
+	return {
+		"renewal": name,
+		"status": status,
+		"signal_status": signal,
+		"latest_call": call,
+		"revenue_at_stake": at_stake,
+		"end_date": end,
+		"change_type": change_type,
+		"renewed_amount": renewed,
+	}
+
+
+def _per_row_totals(rows):
+	"""The forecast's totals worked out renewal by renewal, the way the report summed its rows."""
+	expected = [
+		e.expected_revenue(
+			r["revenue_at_stake"],
+			r["signal_status"],
+			r["status"],
+			None if r["change_type"] == e.UNKNOWN else r["renewed_amount"],
+		)
+		for r in rows
+	]
+	by_month = {}
+	for r, x in zip(rows, expected, strict=True):
+		month = by_month.setdefault((r["end_date"].year, r["end_date"].month), [0.0, 0.0])
+		month[0] += float(r["revenue_at_stake"] or 0)
+		month[1] += x
+	return {
+		"renewals": len(rows),
+		"revenue_at_stake": sum(float(r["revenue_at_stake"] or 0) for r in rows),
+		"expected_revenue": sum(expected),
+		"disagreements": sum(e.is_disagreement(r["latest_call"], r["signal_status"]) for r in rows),
+		"by_month": by_month,
+	}
+
+
+def test_worth_unknown_is_an_unknown_change_or_no_renewed_amount():
+	assert e.worth_unknown(e.UNKNOWN, 500)
+	assert e.worth_unknown(e.EXPANSION, None)
+	assert e.worth_unknown(None, None)
+	assert not e.worth_unknown(e.CONTRACTION, 0)
+	assert not e.worth_unknown(None, 100)
+
+
+def test_forecast_totals_by_hand():
+	jan, feb = date(2027, 1, 15), date(2027, 2, 3)
+	rows = [
+		_row(e.OPEN, e.GREEN, None, 1000, jan),  # 900
+		_row(e.OPEN, e.GREEN, e.AT_RISK, 3000, jan),  # 2,700
+		_row(e.OPEN, e.RED, e.WILL_RENEW, 2000, jan),  # 600, a disagreement
+		_row(e.OPEN, e.RED, e.WILL_RENEW, 4000, feb),  # 1,200, a disagreement
+		_row(e.OPEN, None, None, 800, feb),  # 400
+		_row(e.RENEWED, e.RED, e.WILL_RENEW, 1000, feb, e.EXPANSION, 1500),  # 1,500, a disagreement
+		_row(e.RENEWED, e.GREEN, None, 2000, feb, e.CONTRACTION, 1200),  # 1,200
+		_row(e.RENEWED, e.YELLOW, None, 700, feb, e.UNKNOWN, None),  # 700 (its stake)
+		_row(e.RENEWED, e.YELLOW, None, 300, feb, e.UNKNOWN, 0),  # 300 (its stake)
+		_row(e.CHURNED, e.RED, e.WILL_CHURN, 5000, jan),  # 0
+		_row(e.CANCELLED, e.GREEN, None, 9000, jan),  # 0
+	]
+	totals = e.forecast_totals(e.forecast_groups(rows))
+	assert totals["renewals"] == 11
+	assert totals["revenue_at_stake"] == 28800
+	assert totals["expected_revenue"] == pytest.approx(
+		900 + 2700 + 600 + 1200 + 400 + 1500 + 1200 + 700 + 300
+	)
+	assert totals["disagreements"] == 3
+	assert totals["by_call"] == {"": 6, e.AT_RISK: 1, e.WILL_RENEW: 3, e.WILL_CHURN: 1}
+	assert totals["by_month"][(2027, 1)] == pytest.approx([20000, 900 + 2700 + 600])
+	assert totals["by_month"][(2027, 2)] == pytest.approx([8800, 1200 + 400 + 1500 + 1200 + 700 + 300])
+	per_row = _per_row_totals(rows)
+	for key in ("renewals", "revenue_at_stake", "expected_revenue", "disagreements"):
+		assert totals[key] == pytest.approx(per_row[key])
+	assert totals["by_month"] == pytest.approx(per_row["by_month"])
+
+
+def test_forecast_groups_sum_by_the_keys_the_maths_needs():
+	jan = date(2027, 1, 15)
+	rows = [
+		_row(e.OPEN, e.GREEN, None, 1000, jan),
+		_row(e.OPEN, e.GREEN, None, 500, date(2027, 1, 31)),
+		_row(e.OPEN, e.GREEN, None, 500, date(2027, 2, 1)),
+		_row(e.RENEWED, e.GREEN, None, 100, jan, e.EXPANSION, 150),
+		_row(e.RENEWED, e.GREEN, None, 100, jan, e.UNKNOWN, None),
+	]
+	groups = {tuple(g[k] for k in e.FORECAST_GROUP_KEYS): g for g in e.forecast_groups(rows)}
+	assert len(groups) == 4
+	january = groups[(e.OPEN, e.GREEN, None, False, 2027, 1)]
+	assert (january["renewals"], january["revenue_at_stake"]) == (2, 1500)
+	assert groups[(e.RENEWED, e.GREEN, None, False, 2027, 1)]["renewed_amount"] == 150
+	assert groups[(e.RENEWED, e.GREEN, None, True, 2027, 1)]["renewed_amount"] == 0
+	assert e.forecast_totals([]) == {
+		"renewals": 0,
+		"revenue_at_stake": 0.0,
+		"expected_revenue": 0.0,
+		"disagreements": 0,
+		"by_call": {},
+		"by_month": {},
+	}
+
+
+_cents = st.integers(min_value=0, max_value=10_000_000).map(lambda c: c / 100)
+
+
+@given(
+	st.lists(
+		st.tuples(
+			st.sampled_from(e.STATUSES),
+			st.sampled_from((*e.HEALTH_WEIGHTS, None)),
+			st.sampled_from((*e.CALLS, None)),
+			_cents,
+			st.sampled_from((None, e.EXPANSION, e.FLAT, e.CONTRACTION, e.UNKNOWN)),
+			st.one_of(st.none(), _cents),
+			st.integers(min_value=0, max_value=400),
+		),
+		max_size=60,
+	)
+)
+def test_forecast_totals_are_the_sum_of_the_rows_to_the_rounding(cases):
+	"""Each group's figure is its renewals' figures summed, but for the rounding to the cent, done once
+	per group rather than once per renewal (at most half a cent a renewal apart)."""
+	rows = [
+		_row(status, signal, call, stake, date(2027, 1, 1) + timedelta(days=day), change, renewed)
+		for status, signal, call, stake, change, renewed, day in cases
+	]
+	totals = e.forecast_totals(e.forecast_groups(rows))
+	per_row = _per_row_totals(rows)
+	slack = 0.005 * len(rows) + 1e-6
+	assert totals["renewals"] == per_row["renewals"]
+	assert totals["disagreements"] == per_row["disagreements"]
+	assert totals["revenue_at_stake"] == pytest.approx(per_row["revenue_at_stake"], abs=1e-6)
+	assert abs(totals["expected_revenue"] - per_row["expected_revenue"]) <= slack
+	assert set(totals["by_month"]) == set(per_row["by_month"])
+	for month, (stake, expected) in per_row["by_month"].items():
+		assert totals["by_month"][month][0] == pytest.approx(stake, abs=1e-6)
+		assert abs(totals["by_month"][month][1] - expected) <= slack
 
 
 # --- leakage ------------------------------------------------------------------------------------

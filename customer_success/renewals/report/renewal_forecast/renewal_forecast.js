@@ -35,6 +35,12 @@ frappe.query_reports["Renewal Forecast"] = {
 			options: "User",
 		},
 		{
+			fieldname: "customer",
+			label: __("Customer"),
+			fieldtype: "Link",
+			options: "Customer",
+		},
+		{
 			fieldname: "tier",
 			label: __("CS Tier"),
 			fieldtype: "Select",

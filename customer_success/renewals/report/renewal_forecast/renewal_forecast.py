@@ -5,9 +5,15 @@ Expected revenue (renewals/engine.py `expected_revenue`): an open renewal's reve
 its health weight (Green 90 %, Yellow 60 %, Red 30 %, no colour 50 %); a renewed one its renewed
 amount (its revenue at stake while the new term's worth is Unknown); a churned one nothing.
 Renewals of contracts and of subscriptions alike. Renewals whose contract was cancelled are left out unless the Status filter asks for them.
-"""
 
-from collections import defaultdict
+What it lists, and what it costs: the team's window on the 100k benchmark book holds 25,774 renewals,
+and reading and weighing every one took over a second. So the totals (the summary and the chart by
+month) count EVERY renewal of the period, summed in the database by what each one's part depends on
+(`engine.FORECAST_GROUP_KEYS`) with the engine's maths then applied per group (`engine.forecast_totals`);
+and the rows are the LISTED first in the forecast's order (the disagreements first), ordered and cut
+in the database (`queries.first_forecast_rows`). A CSM's book (hers, or the CSM filter's) or a
+customer's lists every renewal, its totals made of those rows by the same engine functions.
+"""
 
 import frappe
 from frappe import _
@@ -15,13 +21,51 @@ from frappe.utils import add_days, nowdate
 
 from customer_success.renewals import engine, queries, service
 
+# the renewals the team's report lists: the disagreements, then the rest in the forecast's order
+LISTED = 500
+
 
 def execute(filters: dict | None = None):
 	filters, csm = service.report_scope(filters, nowdate(), add_days(nowdate(), service.window_days()))
-	data = queries.forecast_rows(filters, csm)
-	weigh(data, service.company_currency())
+	check_filters(filters)
+	if lists_all(filters, csm):
+		data = queries.forecast_rows(filters, csm)
+		totals = engine.forecast_totals(engine.forecast_groups(data))
+	else:
+		totals = engine.forecast_totals(queries.forecast_groups(filters, csm))
+		data = (
+			queries.first_forecast_rows(filters, csm, LISTED, totals["disagreements"])
+			if totals["renewals"]
+			else []
+		)
+	currency = service.company_currency()
+	weigh(data, currency)
 	data = engine.forecast_order(data)
-	return columns(), data, message(), chart(data), summary(data)
+	return columns(), data, message(len(data), totals["renewals"]), chart(totals), summary(totals, currency)
+
+
+def lists_all(filters, csm) -> bool:
+	"""Whether every renewal of the period is listed: a CSM's book (her own, or the CSM filter's) or a
+	customer's. The team's period (25,774 renewals on the 100k benchmark book) lists the LISTED first
+	of the forecast's order; its totals and chart count every renewal all the same."""
+	return bool(csm or filters.get("csm") or filters.get("customer"))
+
+
+def check_filters(filters: dict):
+	"""A filter the report cannot read stops it with what to change (nothing is read)."""
+	if filters.get("status") and filters.status not in engine.STATUSES:
+		frappe.throw(
+			_("Status must be one of {0}.").format(", ".join(_(s) for s in engine.STATUSES)),
+			title=_("Invalid Filter"),
+		)
+	for fieldname, doctype, label in (("customer", "Customer", _("Customer")), ("csm", "User", _("CSM"))):
+		if filters.get(fieldname) and not frappe.db.exists(doctype, filters[fieldname]):
+			frappe.throw(
+				_("{0} {1} does not exist: choose one from the list or clear the filter.").format(
+					label, frappe.bold(filters[fieldname])
+				),
+				title=_("Invalid Filter"),
+			)
 
 
 def weigh(data: list[dict], currency: str | None):
@@ -111,30 +155,35 @@ def columns() -> list[dict]:
 	]
 
 
-def message() -> str:
-	return "<p>{}</p>".format(
-		frappe.utils.escape_html(
-			_(
-				"Health-weighted expected revenue: an open renewal's revenue at stake times its health weight (Green 90%, Yellow 60%, Red 30%, no colour 50%); a renewed one brings its renewed amount, a churned one nothing. Renewals where the CSM says Will Renew while health is Red come first."
-			)
+def message(listed: int, renewals: int) -> str:
+	text = frappe.utils.escape_html(
+		_(
+			"Health-weighted expected revenue: an open renewal's revenue at stake times its health weight (Green 90%, Yellow 60%, Red 30%, no colour 50%); a renewed one brings its renewed amount, a churned one nothing. Renewals where the CSM says Will Renew while health is Red come first."
 		)
 	)
+	if listed < renewals:
+		text += "</p><p>" + frappe.utils.escape_html(
+			_(
+				"Showing the first {0} of {1} renewals (the disagreements, then by end date); the totals and the chart count all {1}. Filter by CSM or customer to list all of theirs, or narrow the period."
+			).format(listed, renewals)
+		)
+	return f"<p>{text}</p>"
 
 
-def chart(data: list[dict]) -> dict:
-	at_stake, expected = defaultdict(float), defaultdict(float)
-	for row in data:
-		end = row["end_date"]  # never empty: the period filters on it
-		month = (end.year, end.month)
-		at_stake[month] += float(row["revenue_at_stake"] or 0)
-		expected[month] += row["expected_revenue"]
-	months = sorted(at_stake)
+def chart(totals: dict) -> dict:
+	months = sorted(totals["by_month"])
 	return {
 		"data": {
 			"labels": [f"{year:04d}-{month:02d}" for year, month in months],
 			"datasets": [
-				{"name": _("Revenue at Stake (Annual)"), "values": [at_stake[m] for m in months]},
-				{"name": _("Health-Weighted Expected Revenue"), "values": [expected[m] for m in months]},
+				{
+					"name": _("Revenue at Stake (Annual)"),
+					"values": [totals["by_month"][m][0] for m in months],
+				},
+				{
+					"name": _("Health-Weighted Expected Revenue"),
+					"values": [totals["by_month"][m][1] for m in months],
+				},
 			],
 		},
 		"type": "bar",
@@ -143,23 +192,25 @@ def chart(data: list[dict]) -> dict:
 	}
 
 
-def summary(data: list[dict]) -> list[dict]:
+def summary(totals: dict, currency: str | None) -> list[dict]:
 	return [
-		{"label": _("Renewals"), "value": len(data), "datatype": "Int"},
+		{"label": _("Renewals"), "value": totals["renewals"], "datatype": "Int"},
 		{
 			"label": _("Revenue at Stake (Annual)"),
-			"value": sum(float(r["revenue_at_stake"] or 0) for r in data),
+			"value": totals["revenue_at_stake"],
 			"datatype": "Currency",
+			"currency": currency,
 		},
 		{
 			"label": _("Health-Weighted Expected Revenue"),
-			"value": sum(r["expected_revenue"] for r in data),
+			"value": totals["expected_revenue"],
 			"datatype": "Currency",
+			"currency": currency,
 			"indicator": "Green",
 		},
 		{
 			"label": _("CSM and Signal Disagree"),
-			"value": sum(r["disagreement"] for r in data),
+			"value": totals["disagreements"],
 			"datatype": "Int",
 			"indicator": "Red",
 		},
