@@ -412,6 +412,13 @@ class TestLeaksFollowTierAndStage(LeakTestCase):
 			self.assertEqual(ours, sorted(mine, key=lambda n: -amounts[n]), filters)
 		with patch.object(revenue_leakage, "LISTED", 1):
 			self.assertEqual(self.listing(tier="SMB", csm=OTHER_CSM)[0][:1], [large.name])
+		# a tier and a stage together: customer first (few customers) or the tier's amount index
+		listings = []
+		for few in (10**9, -1):
+			with patch.object(queries, "FEW_CUSTOMERS", few), patch.object(revenue_leakage, "LISTED", 10**6):
+				listings.append(self.listing(tier="SMB", lifecycle_stage="Adoption"))
+		self.assertEqual(listings[0], listings[1])
+		self.assertLessEqual({i.name for i in big_invoices}, set(listings[0][0]))
 		# a CSM's book holds: the tier's leaks of her book only
 		frappe.set_user(OTHER_CSM)
 		listed, cards = self.listing(tier="SMB")
