@@ -475,18 +475,53 @@ def sync_opportunity_outcomes():
 	)
 
 
-def sync_alert_csms():
-	"""Open alerts show (and filter by) their customer's current CSM, in one statement: a customer
-	moved to another book takes its open alerts' CSM with it (access already follows the customer)."""
-	# qb cannot express UPDATE ... JOIN; no input reaches the statement.
+def sync_alert_csms(customer: str | None = None):
+	"""Open alerts show (and filter by, and the CSM Workload counts them under) their customer's
+	current CSM, in one statement: a customer moved to another book takes its open alerts' CSM with
+	it (access already follows the customer). `customer`: that customer's alerts only (its save, its
+	handoff, its rename call this); None: every open alert (the nightly pass, which repairs a CS Owner
+	written past the hooks)."""
+	# qb cannot express UPDATE ... JOIN; only bound values reach the statement.
 	frappe.db.sql(
-		"""
+		f"""
 		update `tabCS Alert` a
 		join `tabCustomer` c on c.name = a.customer
 		set a.csm = c.cs_owner
 		where a.status in ('Open', 'In Progress') and not (a.csm <=> c.cs_owner)
-		"""
+		{"and a.customer = %(customer)s" if customer else ""}
+		""",
+		{"customer": customer},
 	)
+
+
+def open_alerts_per_csm(csm: str | None = None) -> dict[str, int]:
+	"""{CSM ('' for none): open alerts of enabled customers}, read from the alerts' own `csm` (kept
+	equal to the customer's CS Owner by `sync_alert_csms`) on an index of (status, csm), less the
+	open alerts of disabled customers (found from the customers' side): no join over every open
+	alert. `csm`: that CSM's only."""
+	alert = frappe.qb.DocType(ALERT)
+	customer = frappe.qb.DocType("Customer")
+	counts: dict[str, int] = {}
+	for status in engine.OPEN_STATUSES:  # one status at a time: the index's own order groups it
+		query = frappe.qb.from_(alert).select(alert.csm, Count("*")).where(alert.status == status)
+		if csm:
+			query = query.where(alert.csm == csm)
+		for owner, n in query.groupby(alert.csm).run():
+			counts[owner or ""] = counts.get(owner or "", 0) + int(n)
+	disabled = (customer.disabled == 1) & alert.status.isin(engine.OPEN_STATUSES)
+	if csm:
+		disabled &= alert.csm == csm
+	for owner, n in (
+		frappe.qb.from_(customer)
+		.join(alert)
+		.on(alert.customer == customer.name)
+		.select(alert.csm, Count("*"))
+		.where(disabled)
+		.groupby(alert.csm)
+		.run()
+	):
+		counts[owner or ""] = counts.get(owner or "", 0) - int(n)
+	return {owner: n for owner, n in counts.items() if n}
 
 
 # --- reads for the reports ---------------------------------------------------------------------

@@ -439,6 +439,8 @@ def evaluate_book(today: str | None = None) -> dict:
 		for key in ("raised", "updated", "resolved", "held"):
 			totals[key] += result[key]
 		totals["failed"] += result["failed"]
+	# a customer moved while its range was evaluated: the alerts raised for it show its new CSM
+	queries.sync_alert_csms()
 	return totals
 
 

@@ -583,3 +583,7 @@ def move_customer(customer: str, values: dict):
 	customer_book_changed(customer, old_csm, disabled, values.get("cs_owner", old_csm), disabled)
 	if "cs_lifecycle_stage" in values:
 		leaks_follow_customers([customer])  # Revenue Leakage's leak table follows the stage
+	if "cs_owner" in values:
+		from customer_success.alerts.queries import sync_alert_csms
+
+		sync_alert_csms(customer)  # its open alerts follow it to the new CSM
