@@ -1844,25 +1844,57 @@ def leak_totals_live(filters: dict, csm: str | None) -> list[tuple]:
 	)
 
 
-# A tier or lifecycle stage of a book (or a tier and a stage together) with at most this many customers
-# lists its leaks customer first: reading the book's (or the tier's) amount index backwards costs about
-# LISTED / (the filter's share of its leaks) rows, the customers' own leaks about (its customers x their
-# leaks) rows, and they cross near here on a 100k book.
-FEW_CUSTOMERS = 2500
+# The day-sum columns the listing's filters name (their leak table columns are the same).
+_LISTING_FILTERS = (
+	("csm", "owner"),
+	("tier", "tier"),
+	("stage", "lifecycle_stage"),
+	("company", "company"),
+	("kind", "kind"),
+)
+_INDEX_KEY = {"csm_amount": "csm", "tier_amount": "tier", "stage_amount": "stage"}
 
 
-def few_customers_of_segment(filters: dict) -> bool:
-	"""Whether the report's tier or lifecycle stage filter (there is one) matches few customers."""
-	if not (filters.get("tier") or filters.get("lifecycle_stage")):
-		return False
-	customer = frappe.qb.DocType("Customer")
-	condition = customer.disabled.isin((0, 1))  # the leading column of the tier and stage indexes
-	if filters.get("tier"):
-		condition &= customer.cs_tier == filters["tier"]
-	if filters.get("lifecycle_stage"):
-		condition &= customer.cs_lifecycle_stage == filters["lifecycle_stage"]
-	found = frappe.qb.from_(customer).select(customer.name).where(condition).limit(FEW_CUSTOMERS + 1).run()
-	return len(found) <= FEW_CUSTOMERS
+def listing_plan(filters: dict, csm: str | None, index: str, limit: int | None) -> str:
+	"""How the listing reads, decided from the day sums of the period (exact, and a few thousand rows
+	at most): "index" (the amount index read backwards, about `limit` x the index's leaks / the
+	filter's leaks rows), "customers" (the customers of the filter's book, tier and stage first, and
+	all their leaks: fewer rows when the filter keeps a small part of the index's leaks), or "none"
+	(no leak of the filter in the period: nothing to read)."""
+	key = _INDEX_KEY.get(index)
+	if not key or not limit:
+		return "index"
+	values = {
+		"owner": csm or filters.get("csm"),
+		"tier": filters.get("tier"),
+		"lifecycle_stage": filters.get("lifecycle_stage"),
+		"company": filters.get("company"),
+		"kind": filters.get("kind"),
+	}
+	params = {
+		"from_date": getdate(filters["from_date"]),
+		"to_date": getdate(filters["to_date"]),
+		**{name: value for name, value in values.items() if value},
+	}
+	others = [(column, name) for column, name in _LISTING_FILTERS if values[name] and column != key]
+	if not others:
+		return "index"  # the index holds the filter's leaks only
+	of_customers = [f"`{c}` = %({n})s" for c, n in others if c in ("csm", "tier", "stage")] or ["1"]
+	of_filter = [f"`{c}` = %({n})s" for c, n in others]
+	key_name = dict(_LISTING_FILTERS)[key]
+	# raw SQL: conditional sums of one range of the day sums; the columns are ours, values parameters
+	in_index, of_its_customers, of_the_filter = frappe.db.sql(
+		f"""select ifnull(sum(`invoices`), 0),
+			ifnull(sum(case when {" and ".join(of_customers)} then `invoices` else 0 end), 0),
+			ifnull(sum(case when {" and ".join(of_filter)} then `invoices` else 0 end), 0)
+		from `{LEAK_DAY}`
+		where `{key}` = %({key_name})s and `posting_date` between %(from_date)s and %(to_date)s""",
+		params,
+	)[0]
+	if not of_the_filter:
+		return "none"
+	index_rows = min(in_index, limit * in_index / of_the_filter)
+	return "customers" if of_its_customers < index_rows else "index"
 
 
 def _listing_index(filters: dict, csm: str | None) -> str:
@@ -1887,11 +1919,13 @@ def largest_leaks(filters: dict, csm: str | None, limit: int | None) -> list[dic
 	conditions, params = _leak_conditions(filters, csm)
 	index = _listing_index(filters, csm)
 	params["limit"] = int(limit or 0)
-	partly_indexed = index == "csm_amount" or (filters.get("tier") and filters.get("lifecycle_stage"))
-	if partly_indexed and few_customers_of_segment(filters):
-		# a tier or stage (of a book, or a tier and a stage together) few customers have: their leaks
-		# through the customer index (the amount index read backwards would go through the whole book
-		# or tier to find none or few)
+	plan = listing_plan(filters, csm, index, limit)
+	if plan == "none":
+		return []
+	if plan == "customers":
+		# the filter keeps few of the index's leaks: its customers first (a book's, a tier's or a
+		# stage's index: `disabled` is their leading column) and their leaks through the customer index
+		conditions.append("c.`disabled` in (0, 1)")
 		joined = f"`tabCustomer` c straight_join `{LEAK_TABLE}` l force index (`customer`) on l.`customer` = c.`name`"
 	else:
 		joined = f"`{LEAK_TABLE}` l force index (`{index}`) straight_join `tabCustomer` c on c.`name` = l.`customer`"

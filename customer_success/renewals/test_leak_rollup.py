@@ -241,17 +241,27 @@ class TestLeakageReportFromTheTable(LeakTestCase):
 		mine, _also_mine, _theirs, invoices = self.make_book()
 		set_customer_fields(mine, {"cs_tier": "SMB"})
 		frappe.set_user(MANAGER)
-		self.assertFalse(queries.few_customers_of_segment({}), "no tier or stage: no customer-first read")
+		scope = frappe._dict(from_date=add_days(today(), -365), to_date=add_days(today(), 180))
+		self.assertEqual(queries.listing_plan(scope, None, "amount", 500), "index", "no tier or stage")
+		self.assertEqual(queries.listing_plan({**scope, "tier": "SMB"}, None, "tier_amount", 500), "index")
+		self.assertIn(
+			queries.listing_plan({**scope, "tier": "SMB"}, CSM, "csm_amount", 500), ("index", "customers")
+		)
 		listings = []
-		for few in (10**9, -1):  # customer first, then the amount index read backwards
-			with patch.object(queries, "FEW_CUSTOMERS", few), patch.object(revenue_leakage, "LISTED", 1):
-				self.assertEqual(queries.few_customers_of_segment({"tier": "SMB"}), few > 0)
+		for plan in ("customers", "index"):  # customer first, then the amount index read backwards
+			with (
+				patch.object(queries, "listing_plan", return_value=plan),
+				patch.object(revenue_leakage, "LISTED", 1),
+			):
 				listings.append(self.invoice_part(tier="SMB", csm=CSM))
 		self.assertEqual(listings[0], listings[1])
 		listed, summary = listings[0]
 		self.assertEqual(listed, [invoices["big"].name], "the tier's largest leak of the book")
 		self.assertEqual({c["label"]: c["value"] for c in summary}[engine.UNSIGNED], 2)
-		# a stage nobody of the book is in: nothing listed, nothing counted
+		# a stage nobody of the book is in: nothing listed, nothing counted, nothing read
+		self.assertEqual(
+			queries.listing_plan({**scope, "lifecycle_stage": "Churned"}, CSM, "csm_amount", 500), "none"
+		)
 		listed, summary = self.invoice_part(lifecycle_stage="Churned", csm=CSM)
 		self.assertEqual(listed, [])
 		self.assertEqual({c["label"]: c["value"] for c in summary}[engine.UNSIGNED], 0)
@@ -414,8 +424,11 @@ class TestLeaksFollowTierAndStage(LeakTestCase):
 			self.assertEqual(self.listing(tier="SMB", csm=OTHER_CSM)[0][:1], [large.name])
 		# a tier and a stage together: customer first (few customers) or the tier's amount index
 		listings = []
-		for few in (10**9, -1):
-			with patch.object(queries, "FEW_CUSTOMERS", few), patch.object(revenue_leakage, "LISTED", 10**6):
+		for plan in ("customers", "index"):
+			with (
+				patch.object(queries, "listing_plan", return_value=plan),
+				patch.object(revenue_leakage, "LISTED", 10**6),
+			):
 				listings.append(self.listing(tier="SMB", lifecycle_stage="Adoption"))
 		self.assertEqual(listings[0], listings[1])
 		self.assertLessEqual({i.name for i in big_invoices}, set(listings[0][0]))
