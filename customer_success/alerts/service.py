@@ -1065,6 +1065,8 @@ def insert_alerts(new: list[tuple], today: date, settings: dict, names: list[str
 					"idx": index,
 					"todo": task.pop("todo", None),
 					**task,
+					"csm": customer.get("cs_owner"),  # as the alert's (CSM Workload's overdue tasks)
+					"alert_open": 1,
 				}
 			)
 		alerts.append(

@@ -99,7 +99,7 @@ def get_data(scope: reports.CustomerScope, from_date, to_date, today) -> list[di
 		("open_alerts", open_alerts_by_csm(scope, in_scope)),
 		("overdue_milestones", overdue_milestones_by_csm(in_scope, today)),
 		("overdue_checkins", overdue_checkins_by_csm(in_scope, today)),
-		("overdue_alert_tasks", overdue_alert_tasks_by_csm(in_scope, today)),
+		("overdue_alert_tasks", overdue_alert_tasks_by_csm(scope, in_scope, today)),
 	):
 		for csm, n in counts.items():
 			row(csm)[key] = n
@@ -249,7 +249,18 @@ def overdue_checkins_by_csm(in_scope, today) -> dict[str, int]:
 	)
 
 
-def overdue_alert_tasks_by_csm(in_scope, today) -> dict[str, int]:
+def overdue_alert_tasks_by_csm(scope, in_scope, today) -> dict[str, int]:
+	"""{csm: open tasks of open alerts past their due date}: a book (or every book) from the tasks
+	alone (`alerts.queries.overdue_tasks_per_csm`: each carries its alert's CSM and whether it is
+	open); a tier or lifecycle stage joined to the alerts and customers."""
+	if not (scope.tier or scope.lifecycle_stage):
+		from customer_success.alerts.queries import overdue_tasks_per_csm
+
+		return overdue_tasks_per_csm(today, scope.csm)
+	return overdue_alert_tasks_joined(in_scope, today)
+
+
+def overdue_alert_tasks_joined(in_scope, today) -> dict[str, int]:
 	customer = frappe.qb.DocType("Customer")
 	alert = frappe.qb.DocType("CS Alert")
 	task = frappe.qb.DocType("CS Alert Task")
