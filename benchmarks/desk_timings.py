@@ -20,7 +20,11 @@ desk-timings-csm@example.com with the CSM role, given N customers of the largest
 (or with `--undo` after an interrupted run) those customers go back to their owner, the user is
 deleted if the run made it, and the revenue roll-up (and the retention roll-up and the leak table, for
 those customers) is reconciled; nothing else is changed. Without
-it, the reports run as a CS Manager filtering by the largest book.
+it, the reports run as a CS Manager filtering by the largest book. On a book whose customers have no
+lifecycle stage, `--make-stage STAGE:N` gives one customer in every four with none (by name, up to N)
+that stage for the run, through the app's own set-based writer (the book roll-up and the leak table
+follow), so a filter on a common stage can be timed; at the end (or with `--undo`) they have none
+again, by the same writer.
 """
 
 import argparse
@@ -166,6 +170,69 @@ def set_owner(names: list[str], old: str, new: str, batch: int = 2000):
 				.where(customer.name.isin(part) & (customer.cs_owner == old))
 				.run()
 			)
+
+
+def stage_file(site: str) -> str:
+	return frappe.get_site_path("private", "desk_timings_stage.json")
+
+
+def set_stage(names: list[str], stage: str | None, only_if: str | None, batch: int = 2000):
+	"""The lifecycle stage written as the app's set-based writers write it (`modified` untouched), the
+	book roll-up and the leak table taking the difference as they do from those writers."""
+	from customer_success.customer_success.book_counts import recording
+	from customer_success.renewals.service import leaks_follow_customers
+
+	customer = frappe.qb.DocType("Customer")
+	for start in range(0, len(names), batch):
+		part = names[start : start + batch]
+		with recording(part):
+			(
+				frappe.qb.update(customer)
+				.set(customer.cs_lifecycle_stage, stage)
+				.where(
+					customer.name.isin(part)
+					& (
+						customer.cs_lifecycle_stage.isnull()
+						if only_if is None
+						else customer.cs_lifecycle_stage == only_if
+					)
+				)
+				.run()
+			)
+		leaks_follow_customers(part)
+		frappe.db.commit()  # nosemgrep: each timing rolls back; the stage must outlive them
+
+
+def make_stage(spec: str) -> dict:
+	"""Give one active customer in four without a stage (by name, up to N) the stage STAGE."""
+	stage, _sep, size = spec.rpartition(":")
+	customer = frappe.qb.DocType("Customer")
+	names = (
+		frappe.qb.from_(customer)
+		.select(customer.name)
+		.where(customer.cs_lifecycle_stage.isnull() & (customer.disabled == 0))
+		.orderby(customer.name)
+		.run(pluck=True)
+	)[::4][: int(size)]
+	change = {"stage": stage, "customers": names}
+	with open(stage_file(frappe.local.site), "w") as f:
+		json.dump(change, f)
+	set_stage(names, stage, None)
+	return change
+
+
+def undo_stage(change: dict | None):
+	import os
+
+	if not change:
+		return
+	frappe.set_user("Administrator")
+	frappe.db.rollback()
+	set_stage(change["customers"], None, change["stage"])
+	path = stage_file(frappe.local.site)
+	if os.path.exists(path):
+		os.remove(path)
+	log(f"undone: {len(change['customers']):,} customers without a stage again")
 
 
 def undo(change: dict | None):
@@ -344,23 +411,39 @@ def main():
 		"from the largest book for the run, and put everything back at the end",
 	)
 	parser.add_argument(
-		"--undo", action="store_true", help="only undo what an interrupted --make-csm run left"
+		"--make-stage",
+		metavar="STAGE:N",
+		help="on a book whose customers have no lifecycle stage: give one in four (by name, up to N) the "
+		"stage STAGE for the run (the leak table and book roll-up follow), and take it back at the end",
+	)
+	parser.add_argument(
+		"--undo",
+		action="store_true",
+		help="only undo what an interrupted --make-csm or --make-stage run left",
 	)
 	args = parser.parse_args()
 	frappe.init(site=args.site)
 	frappe.connect()
-	change = None
+	change = staged = None
 	try:
 		if args.undo:
 			import os
 
-			path = change_file(args.site)
-			if os.path.exists(path):
-				with open(path) as f:
-					change = json.load(f)
-			else:
+			for path, name in ((change_file(args.site), "change"), (stage_file(args.site), "staged")):
+				if os.path.exists(path):
+					with open(path) as f:
+						if name == "change":
+							change = json.load(f)
+						else:
+							staged = json.load(f)
+			if not change and not staged:
 				log("nothing to undo")
 			return
+		if args.make_stage:
+			staged = make_stage(args.make_stage)
+			log(
+				f"gave {len(staged['customers']):,} customers the lifecycle stage {staged['stage']} for this run"
+			)
 		users = people()
 		if "CSM" not in users and args.make_csm:
 			change = make_csm_with_book(args.make_csm)
@@ -406,6 +489,7 @@ def main():
 	finally:
 		try:
 			undo(change)
+			undo_stage(staged)
 		finally:
 			frappe.destroy()
 

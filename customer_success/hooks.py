@@ -155,6 +155,8 @@ doc_events = {
 		# the revenue roll-up follows a customer to its new book
 		"on_update": [
 			"customer_success.integrations.erpnext.customer.on_update",
+			# Revenue Leakage's leak table follows the customer's tier and lifecycle stage
+			"customer_success.integrations.erpnext.customer.on_update_leaks",
 			# the book roll-up (team cards and charts): the difference this save made
 			"customer_success.integrations.erpnext.customer.on_update_book_counts",
 		],

@@ -575,12 +575,14 @@ def move_customer(customer: str, values: dict):
 	"""Write the accepted handoff's CSM (and stage) onto the Customer, and let the revenue roll-up
 	follow the customer to its new book."""
 	from customer_success.customer_success.book_counts import recording
-	from customer_success.renewals.service import customer_book_changed
+	from customer_success.renewals.service import customer_book_changed, leaks_follow_customers
 
 	old_csm, disabled = frappe.db.get_value("Customer", customer, ["cs_owner", "disabled"])
 	with recording([customer]):  # the book roll-up (team cards) follows the customer too
 		frappe.db.set_value("Customer", customer, values)
 	customer_book_changed(customer, old_csm, disabled, values.get("cs_owner", old_csm), disabled)
+	if "cs_lifecycle_stage" in values:
+		leaks_follow_customers([customer])  # Revenue Leakage's leak table follows the stage
 	if "cs_owner" in values:
 		from customer_success.alerts.queries import sync_alert_csms
 

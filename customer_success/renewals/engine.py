@@ -613,8 +613,16 @@ def invoice_leak(day: date, contracts: list[dict]) -> tuple[str, str | None] | N
 
 
 def leak_cell(row: dict) -> tuple:
-	"""The day roll-up's key of a leak row: (csm, posting date, kind, company)."""
-	return (row["csm"] or "", row["posting_date"], row["kind"], row["company"])
+	"""The day roll-up's key of a leak row: (csm, tier, stage, posting date, kind, company); the
+	customer's CS Owner, tier and lifecycle stage ('' for none) are the row's."""
+	return (
+		row["csm"] or "",
+		row.get("tier") or "",
+		row.get("stage") or "",
+		row["posting_date"],
+		row["kind"],
+		row["company"],
+	)
 
 
 def leak_changes(stored: dict[str, dict], fresh: dict[str, dict]) -> tuple[list[str], list[dict], dict]:

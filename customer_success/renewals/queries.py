@@ -1134,6 +1134,10 @@ def _customer_conditions(filters: dict, csm: str | None) -> tuple[list[str], dic
 		if value:
 			params[key] = value
 			conditions.append(f"{column} = %({key})s")
+	if filters.get("tier") or filters.get("lifecycle_stage"):
+		# always true: the leading column of the tier and stage indexes, so a tier's or stage's
+		# customers are read from their index rather than by a scan of every customer
+		conditions.append("c.`disabled` in (0, 1)")
 	return conditions, params
 
 
@@ -1656,12 +1660,26 @@ def rolled_up_retention_of_customers(points: list[date], filters: dict, csm: str
 
 # --- the leak table: Revenue Leakage's invoices (setup/rollups.py: cs_revenue_leak, _day) ---------
 # One row per submitted Sales Invoice (not a credit note) that no signed contract of its customer
-# covers, classed by `engine.invoice_leak`'s rule, in SQL for every invoice at once. `cs_revenue_leak_day`
-# sums them per CS Owner, posting date, kind and company; writers add differences only.
+# covers, classed by `engine.invoice_leak`'s rule, in SQL for every invoice at once, with its customer's
+# CS Owner, tier and lifecycle stage. `cs_revenue_leak_day` sums them per CS Owner, tier, stage, posting
+# date, kind and company; writers add differences only.
 
 LEAK_TABLE = "cs_revenue_leak"
 LEAK_DAY = "cs_revenue_leak_day"
-LEAK_COLUMNS = ("invoice", "customer", "csm", "posting_date", "kind", "contract", "company", "amount")
+LEAK_COLUMNS = (
+	"invoice",
+	"customer",
+	"csm",
+	"tier",
+	"stage",
+	"posting_date",
+	"kind",
+	"contract",
+	"company",
+	"amount",
+)
+# the day sums' key, in their columns' order (`engine.leak_cell`)
+LEAK_CELL_COLUMNS = ("csm", "tier", "stage", "posting_date", "kind", "company")
 
 # `engine.invoice_leak` over every submitted invoice of the customers (or invoices) asked for: a
 # NOT EXISTS on the signed contracts' index leaves the covered ones in the database; for each leak
@@ -1670,12 +1688,13 @@ LEAK_COLUMNS = ("invoice", "customer", "csm", "posting_date", "kind", "contract"
 # Raw SQL: correlated sub-queries with ORDER BY and LIMIT inside a derived table, which qb cannot
 # write; every value is a parameter, the condition one of ours (`_leak_scope`).
 LEAK_ROWS = """
-	select d.invoice, d.customer, d.csm, d.posting_date,
+	select d.invoice, d.customer, d.csm, d.tier, d.stage, d.posting_date,
 		case when d.open_term is null and d.ended_term is not null then %(expired)s else %(unsigned)s end as kind,
 		coalesce(d.open_term, d.ended_term) as contract,
 		d.company, d.amount
 	from (
-		select si.name as invoice, si.customer, ifnull(c.cs_owner, '') as csm, si.posting_date, si.company,
+		select si.name as invoice, si.customer, ifnull(c.cs_owner, '') as csm, ifnull(c.cs_tier, '') as tier,
+			ifnull(c.cs_lifecycle_stage, '') as stage, si.posting_date, si.company,
 			cast(si.base_net_total + ifnull(r.credited, 0) as decimal(21,9)) as amount,
 			(
 				select k.name from `tabContract` k
@@ -1787,12 +1806,13 @@ def write_leaks(deleted: list[str], written: list[dict], cells: dict[tuple, list
 
 
 def add_leak_cells(cells: list[tuple], batch: int = 1000):
-	"""Add [(csm, posting_date, kind, company, amount, invoices)] to the day sums."""
-	row_sql = "(%s, %s, %s, %s, %s, %s)"
+	"""Add [(csm, tier, stage, posting_date, kind, company, amount, invoices)] to the day sums."""
+	columns = ", ".join(f"`{c}`" for c in (*LEAK_CELL_COLUMNS, "amount", "invoices"))
+	row_sql = "(" + ", ".join(["%s"] * (len(LEAK_CELL_COLUMNS) + 2)) + ")"
 	for start in range(0, len(cells), batch):
 		part = cells[start : start + batch]
 		frappe.db.sql(
-			f"insert into `{LEAK_DAY}` (`csm`, `posting_date`, `kind`, `company`, `amount`, `invoices`) "
+			f"insert into `{LEAK_DAY}` ({columns}) "
 			f"values {', '.join([row_sql] * len(part))} on duplicate key update "
 			f"`amount` = `amount` + values(`amount`), `invoices` = `invoices` + values(`invoices`)",
 			[value for cell in part for value in cell],
@@ -1804,7 +1824,7 @@ def drop_empty_leak_cells():
 
 
 _CHECKSUM = (
-	"count(*), sum(crc32(concat_ws('|', {p}invoice, {p}csm, {p}posting_date, {p}kind, "
+	"count(*), sum(crc32(concat_ws('|', {p}invoice, {p}csm, {p}tier, {p}stage, {p}posting_date, {p}kind, "
 	"ifnull({p}contract, ''), {p}company, cast({p}amount as decimal(21,9)))))"
 )
 
@@ -1828,21 +1848,50 @@ def leak_checksums_stored() -> dict[str, tuple]:
 	return {customer: (int(n), int(total or 0)) for customer, n, total in rows}
 
 
-def leak_cells_from_table() -> dict[tuple, tuple]:
-	"""{(csm, posting_date, kind, company): (amount, invoices)} summed afresh from the leak table."""
-	rows = frappe.db.sql(
-		f"select `csm`, `posting_date`, `kind`, `company`, sum(`amount`), count(*) from `{LEAK_TABLE}` "
-		"group by `csm`, `posting_date`, `kind`, `company`"
+_CELL_KEYS = ", ".join(f"`{c}`" for c in LEAK_CELL_COLUMNS)
+
+
+def _cells(rows) -> dict[tuple, tuple]:
+	return {
+		(csm, tier, stage, getdate(day), kind, company): (total, int(n))
+		for csm, tier, stage, day, kind, company, total, n in rows
+	}
+
+
+def leak_cells_from_table(customers: list[str] | None = None) -> dict[tuple, tuple]:
+	"""{(csm, tier, stage, posting_date, kind, company): (amount, invoices)} summed afresh from the leak
+	table (of these customers' rows only)."""
+	where, params = "", {}
+	if customers is not None:
+		where, params = "where `customer` in %(customers)s", {"customers": tuple(customers or [""])}
+	return _cells(
+		frappe.db.sql(
+			f"select {_CELL_KEYS}, sum(`amount`), count(*) from `{LEAK_TABLE}` {where} group by {_CELL_KEYS}",
+			params,
+		)
 	)
-	return {(csm, getdate(day), kind, company): (total, int(n)) for csm, day, kind, company, total, n in rows}
 
 
 def leak_cells_rolled_up() -> dict[tuple, tuple]:
-	rows = frappe.db.sql(
-		f"select `csm`, `posting_date`, `kind`, `company`, `amount`, `invoices` from `{LEAK_DAY}` "
-		"where `invoices` != 0 or `amount` != 0"
+	return _cells(
+		frappe.db.sql(
+			f"select {_CELL_KEYS}, `amount`, `invoices` from `{LEAK_DAY}` where `invoices` != 0 or `amount` != 0"
+		)
 	)
-	return {(csm, getdate(day), kind, company): (total, int(n)) for csm, day, kind, company, total, n in rows}
+
+
+def stamp_leak_customer_keys(customers: list[str]):
+	"""These customers' leak rows take their customer's current CS Owner, tier and lifecycle stage
+	(one UPDATE; the caller holds the customers' row locks and moves the day sums)."""
+	if not customers:
+		return
+	frappe.db.sql(
+		f"""update `{LEAK_TABLE}` l join `tabCustomer` c on c.`name` = l.`customer`
+		set l.`csm` = ifnull(c.`cs_owner`, ''), l.`tier` = ifnull(c.`cs_tier`, ''),
+			l.`stage` = ifnull(c.`cs_lifecycle_stage`, '')
+		where l.`customer` in %(customers)s""",
+		{"customers": tuple(customers)},
+	)
 
 
 # --- the report's reads of the leak table ---------------------------------------------------------
@@ -1850,17 +1899,23 @@ def leak_cells_rolled_up() -> dict[tuple, tuple]:
 
 def _leak_conditions(filters: dict, csm: str | None) -> tuple[list[str], dict]:
 	"""The leaks a report covers, as conditions on the leak table `l` and its customer `c`: of `csm`'s
-	book when a CSM reads it (the row's CS Owner and the customer's current one both hers), else the
-	CSM filter; then tier, stage, customer, company and kind; posted in the period."""
+	book when a CSM reads it, else the CSM filter, of the tier and of the stage (each: the row's and
+	the customer's current one both the one asked for, so a customer moved past the writers never
+	shows where it was); then customer, company and kind; posted in the period."""
 	params = {"from_date": getdate(filters["from_date"]), "to_date": getdate(filters["to_date"])}
 	conditions = ["l.`posting_date` between %(from_date)s and %(to_date)s"]
 	owner = csm or filters.get("csm")
 	if owner:
 		params["owner"] = owner
 		conditions += ["l.`csm` = %(owner)s", "c.`cs_owner` = %(owner)s"]
+	for key, row_column, customer_column in (
+		("tier", "l.`tier`", "c.`cs_tier`"),
+		("lifecycle_stage", "l.`stage`", "c.`cs_lifecycle_stage`"),
+	):
+		if filters.get(key):
+			params[key] = filters[key]
+			conditions += [f"{row_column} = %({key})s", f"{customer_column} = %({key})s"]
 	for key, column in (
-		("tier", "c.`cs_tier`"),
-		("lifecycle_stage", "c.`cs_lifecycle_stage`"),
 		("customer", "l.`customer`"),
 		("company", "l.`company`"),
 		("kind", "l.`kind`"),
@@ -1873,12 +1928,16 @@ def _leak_conditions(filters: dict, csm: str | None) -> tuple[list[str], dict]:
 
 def leak_totals_rolled_up(filters: dict, csm: str | None) -> list[tuple]:
 	"""[(kind, company, amount, invoices)] of the leaks posted in the period, from the day sums: for the
-	team, a CSM's book or the CSM filter, one company or all (no tier, stage or customer)."""
+	team, a CSM's book or the CSM filter, a tier, a lifecycle stage, one company or all (no customer)."""
 	table = frappe.qb.Table(LEAK_DAY)
 	condition = table.posting_date[getdate(filters["from_date"]) : getdate(filters["to_date"])]
 	owner = csm or filters.get("csm")
 	if owner:
 		condition &= table.csm == owner
+	if filters.get("tier"):
+		condition &= table.tier == filters["tier"]
+	if filters.get("lifecycle_stage"):
+		condition &= table.stage == filters["lifecycle_stage"]
 	if filters.get("company"):
 		condition &= table.company == filters["company"]
 	if filters.get("kind"):
@@ -1893,9 +1952,9 @@ def leak_totals_rolled_up(filters: dict, csm: str | None) -> list[tuple]:
 
 
 def leak_totals_live(filters: dict, csm: str | None) -> list[tuple]:
-	"""The same totals summed from the leak table, for a tier, stage or customer filter (the day sums
-	do not hold those): one customer's leaks through its index; a tier's or stage's customers read
-	first (the book's index) and each one's leaks through the customer index."""
+	"""The same totals summed from the leak table: for a customer filter (the day sums do not hold
+	customers), through its index; otherwise (the tests' check of the day sums) a tier's or stage's
+	customers read first and each one's leaks through the customer index."""
 	conditions, params = _leak_conditions(filters, csm)
 	# raw SQL for the join order and index (qb writes no STRAIGHT_JOIN); conditions and index are ours
 	if filters.get("customer"):
@@ -1911,39 +1970,88 @@ def leak_totals_live(filters: dict, csm: str | None) -> list[tuple]:
 	)
 
 
-# A tier or lifecycle stage with at most this many customers lists its leaks customer first: reading
-# the amount index backwards costs about LISTED / (the filter's share of the leaks) rows, the customers'
-# own leaks about (its customers x their leaks) rows, and they cross near here on a 100k book.
-FEW_CUSTOMERS = 2500
+# The day-sum columns the listing's filters name (their leak table columns are the same).
+_LISTING_FILTERS = (
+	("csm", "owner"),
+	("tier", "tier"),
+	("stage", "lifecycle_stage"),
+	("company", "company"),
+	("kind", "kind"),
+)
+_INDEX_KEY = {"csm_amount": "csm", "tier_amount": "tier", "stage_amount": "stage"}
 
 
-def few_customers_of_segment(filters: dict) -> bool:
-	"""Whether the report's tier or lifecycle stage filter (there is one) matches few customers."""
-	if not (filters.get("tier") or filters.get("lifecycle_stage")):
-		return False
-	customer = frappe.qb.DocType("Customer")
-	condition = customer.disabled.isin((0, 1))  # the leading column of the tier and stage indexes
+def listing_plan(filters: dict, csm: str | None, index: str, limit: int | None) -> str:
+	"""How the listing reads, decided from the day sums of the period (exact, and a few thousand rows
+	at most): "index" (the amount index read backwards, about `limit` x the index's leaks / the
+	filter's leaks rows), "customers" (the customers of the filter's book, tier and stage first, and
+	all their leaks: fewer rows when the filter keeps a small part of the index's leaks), or "none"
+	(no leak of the filter in the period: nothing to read)."""
+	key = _INDEX_KEY.get(index)
+	if not key or not limit:
+		return "index"
+	values = {
+		"owner": csm or filters.get("csm"),
+		"tier": filters.get("tier"),
+		"lifecycle_stage": filters.get("lifecycle_stage"),
+		"company": filters.get("company"),
+		"kind": filters.get("kind"),
+	}
+	params = {
+		"from_date": getdate(filters["from_date"]),
+		"to_date": getdate(filters["to_date"]),
+		**{name: value for name, value in values.items() if value},
+	}
+	others = [(column, name) for column, name in _LISTING_FILTERS if values[name] and column != key]
+	if not others:
+		return "index"  # the index holds the filter's leaks only
+	of_customers = [f"`{c}` = %({n})s" for c, n in others if c in ("csm", "tier", "stage")] or ["1"]
+	of_filter = [f"`{c}` = %({n})s" for c, n in others]
+	key_name = dict(_LISTING_FILTERS)[key]
+	# raw SQL: conditional sums of one range of the day sums; the columns are ours, values parameters
+	in_index, of_its_customers, of_the_filter = frappe.db.sql(
+		f"""select ifnull(sum(`invoices`), 0),
+			ifnull(sum(case when {" and ".join(of_customers)} then `invoices` else 0 end), 0),
+			ifnull(sum(case when {" and ".join(of_filter)} then `invoices` else 0 end), 0)
+		from `{LEAK_DAY}`
+		where `{key}` = %({key_name})s and `posting_date` between %(from_date)s and %(to_date)s""",
+		params,
+	)[0]
+	if not of_the_filter:
+		return "none"
+	index_rows = min(in_index, limit * in_index / of_the_filter)
+	return "customers" if of_its_customers < index_rows else "index"
+
+
+def _listing_index(filters: dict, csm: str | None) -> str:
+	"""The leak table's index the listing reads: one customer's; else the amount index of the book,
+	of the tier, of the stage, or of every leak (read backwards: largest first)."""
+	if filters.get("customer"):
+		return "customer"
+	if csm or filters.get("csm"):
+		return "csm_amount"
 	if filters.get("tier"):
-		condition &= customer.cs_tier == filters["tier"]
+		return "tier_amount"
 	if filters.get("lifecycle_stage"):
-		condition &= customer.cs_lifecycle_stage == filters["lifecycle_stage"]
-	found = frappe.qb.from_(customer).select(customer.name).where(condition).limit(FEW_CUSTOMERS + 1).run()
-	return len(found) <= FEW_CUSTOMERS
+		return "stage_amount"
+	return "amount"
 
 
 def largest_leaks(filters: dict, csm: str | None, limit: int | None) -> list[dict]:
 	"""The period's invoice leaks, largest first (`limit` of them; None: all, for one customer), with
-	their customer's name and the contract's end date: the amount index (of the book, when there is
-	one) read backwards, each row's customer checked, stopped at the limit; one customer's through its
-	own index."""
+	their customer's name and the contract's end date: the amount index (of the book, the tier or the
+	stage, when there is one) read backwards, each row's customer checked, stopped at the limit; one
+	customer's through its own index."""
 	conditions, params = _leak_conditions(filters, csm)
-	index = (
-		"customer" if filters.get("customer") else "csm_amount" if (csm or filters.get("csm")) else "amount"
-	)
+	index = _listing_index(filters, csm)
 	params["limit"] = int(limit or 0)
-	if index != "customer" and few_customers_of_segment(filters):
-		# a tier or stage few customers have: their leaks through the customer index (read backwards,
-		# the amount index would go through the whole table to find none or few)
+	plan = listing_plan(filters, csm, index, limit)
+	if plan == "none":
+		return []
+	if plan == "customers":
+		# the filter keeps few of the index's leaks: its customers first (a book's, a tier's or a
+		# stage's index: `disabled` is their leading column) and their leaks through the customer index
+		conditions.append("c.`disabled` in (0, 1)")
 		joined = f"`tabCustomer` c straight_join `{LEAK_TABLE}` l force index (`customer`) on l.`customer` = c.`name`"
 	else:
 		joined = f"`{LEAK_TABLE}` l force index (`{index}`) straight_join `tabCustomer` c on c.`name` = l.`customer`"

@@ -672,6 +672,7 @@ def mark_churned(doc, reason: str, note: str | None = None, churned_on=None, aut
 
 	with recording([doc.customer]):  # the book roll-up (team cards) counts it Churned
 		frappe.db.set_value("Customer", doc.customer, "cs_lifecycle_stage", "Churned", update_modified=False)
+	leaks_follow_customers([doc.customer])  # Revenue Leakage's leak table: its leaks are Churned's
 	frappe.get_doc("Customer", doc.customer).add_comment(
 		"Info", _("Churned ({0}), recorded on renewal {1}.").format(_(reason), doc.name)
 	)
@@ -1016,6 +1017,33 @@ def refresh_leaks(customers: list[str] | None = None, invoices: list[str] | None
 	return len(deleted) + len(written)
 
 
+def leaks_follow_customers(customers: list[str]):
+	"""After a write of these customers' tier or lifecycle stage (or CS Owner) that did not recompute
+	their leaks (the Customer form, the tier job, churn, a handoff's acceptance): their leak rows take
+	the customers' current values and the day sums the difference, set-based, in batches, each under
+	its customers' row locks (taken before the rows are read, as every writer of the leak table does).
+	What the rows leak does not change, so the ledger is not read."""
+	names = sorted(set(customers or []))
+	for start in range(0, len(names), LEAK_BATCH):
+		batch = names[start : start + LEAK_BATCH]
+		queries.lock_customers(batch)
+		before = queries.leak_cells_from_table(batch)
+		if not before:
+			continue  # nothing of theirs leaks
+		queries.stamp_leak_customer_keys(batch)
+		queries.add_leak_cells(engine.cell_differences(queries.leak_cells_from_table(batch), before))
+
+
+def customer_segment_changed(doc):
+	"""Customer on_update: a tier or lifecycle stage changed by a save moves the customer's leaks (a
+	CS Owner change has already moved them: `customer_book_changed`)."""
+	before = doc.get_doc_before_save()
+	if before is None:
+		return  # a new customer has no submitted invoice yet
+	if any((before.get(f) or "") != (doc.get(f) or "") for f in ("cs_tier", "cs_lifecycle_stage")):
+		leaks_follow_customers([doc.name])
+
+
 def invoice_leak_changed(invoice: str):
 	"""A Sales Invoice submitted or cancelled (its hooks): its own leak row, or for a credit note the
 	row of the invoice it returns (its amount nets)."""
@@ -1085,9 +1113,9 @@ def reconcile_leak_customers(customers: list[str], commit: bool = False) -> int:
 
 def leak_totals(filters: dict, csm: str | None) -> dict[str, tuple[int, float]]:
 	"""{invoice leak kind: (invoices, amount in the default company's currency)} of every leak posted in
-	the report's period: from the day sums for the team, a book and a company; summed from the leak
-	table for a tier, stage or customer (which the day sums do not hold)."""
-	if filters.get("tier") or filters.get("lifecycle_stage") or filters.get("customer"):
+	the report's period: from the day sums for the team, a book, a tier, a stage and a company; summed
+	from the leak table for a customer (which the day sums do not hold)."""
+	if filters.get("customer"):
 		rows = queries.leak_totals_live(filters, csm)
 	else:
 		rows = queries.leak_totals_rolled_up(filters, csm)

@@ -21,6 +21,8 @@ from customer_success.renewals.test_renewals import (
 )
 from customer_success.tests.utils import make_customer, make_sales_invoice, set_customer_fields
 
+TIER_JOB = "Computed"  # segments.engine.COMPUTED: the tier job's own writes
+
 
 def oracle(customers: list[str]) -> dict[str, dict]:
 	"""{invoice: leak row} of these customers worked out in Python with the engine's rule, from their
@@ -43,11 +45,14 @@ def oracle(customers: list[str]) -> dict[str, dict]:
 		filters={"party_type": "Customer", "party_name": ("in", customers), "docstatus": 1},
 		fields=["name", "party_name", "start_date", "end_date", "is_signed"],
 	)
-	owners = dict(
-		frappe.get_all(
-			"Customer", filters={"name": ("in", customers)}, fields=["name", "cs_owner"], as_list=True
+	owners = {
+		c.name: c
+		for c in frappe.get_all(
+			"Customer",
+			filters={"name": ("in", customers)},
+			fields=["name", "cs_owner", "cs_tier", "cs_lifecycle_stage"],
 		)
-	)
+	}
 	credited = {}
 	for note in invoices:
 		if note.is_return and note.return_against:
@@ -66,7 +71,9 @@ def oracle(customers: list[str]) -> dict[str, dict]:
 			found[invoice.name] = {
 				"invoice": invoice.name,
 				"customer": invoice.customer,
-				"csm": owners.get(invoice.customer) or "",
+				"csm": owners[invoice.customer].cs_owner or "",
+				"tier": owners[invoice.customer].cs_tier or "",
+				"stage": owners[invoice.customer].cs_lifecycle_stage or "",
 				"posting_date": invoice.posting_date,
 				"kind": leak[0],
 				"contract": leak[1],
@@ -210,9 +217,19 @@ class TestLeakageReportFromTheTable(LeakTestCase):
 			self.assertEqual({c["label"]: c["value"] for c in summary}[engine.UNSIGNED], 2)
 
 	def test_the_day_sums_give_what_the_table_gives(self):
-		self.make_book()
+		mine, _also_mine, _theirs, _invoices = self.make_book()
 		frappe.set_user(MANAGER)
-		for filters in ({"csm": CSM}, {"csm": OTHER_CSM}, {}):
+		set_customer_fields(mine, {"cs_tier": "SMB", "cs_lifecycle_stage": "Adoption"})
+		for filters in (
+			{"csm": CSM},
+			{"csm": OTHER_CSM},
+			{},
+			{"tier": "SMB"},
+			{"lifecycle_stage": "Adoption"},
+			{"tier": "SMB", "csm": CSM},
+			{"tier": "SMB", "lifecycle_stage": "Adoption"},
+			{"lifecycle_stage": "Churned"},
+		):
 			scope = frappe._dict(from_date=add_days(today(), -365), to_date=today(), **filters)
 			rolled = sorted(
 				(k, c, float(a), int(n)) for k, c, a, n in queries.leak_totals_rolled_up(scope, None)
@@ -224,17 +241,27 @@ class TestLeakageReportFromTheTable(LeakTestCase):
 		mine, _also_mine, _theirs, invoices = self.make_book()
 		set_customer_fields(mine, {"cs_tier": "SMB"})
 		frappe.set_user(MANAGER)
-		self.assertFalse(queries.few_customers_of_segment({}), "no tier or stage: no customer-first read")
+		scope = frappe._dict(from_date=add_days(today(), -365), to_date=add_days(today(), 180))
+		self.assertEqual(queries.listing_plan(scope, None, "amount", 500), "index", "no tier or stage")
+		self.assertEqual(queries.listing_plan({**scope, "tier": "SMB"}, None, "tier_amount", 500), "index")
+		self.assertIn(
+			queries.listing_plan({**scope, "tier": "SMB"}, CSM, "csm_amount", 500), ("index", "customers")
+		)
 		listings = []
-		for few in (10**9, -1):  # customer first, then the amount index read backwards
-			with patch.object(queries, "FEW_CUSTOMERS", few), patch.object(revenue_leakage, "LISTED", 1):
-				self.assertEqual(queries.few_customers_of_segment({"tier": "SMB"}), few > 0)
+		for plan in ("customers", "index"):  # customer first, then the amount index read backwards
+			with (
+				patch.object(queries, "listing_plan", return_value=plan),
+				patch.object(revenue_leakage, "LISTED", 1),
+			):
 				listings.append(self.invoice_part(tier="SMB", csm=CSM))
 		self.assertEqual(listings[0], listings[1])
 		listed, summary = listings[0]
 		self.assertEqual(listed, [invoices["big"].name], "the tier's largest leak of the book")
 		self.assertEqual({c["label"]: c["value"] for c in summary}[engine.UNSIGNED], 2)
-		# a stage nobody of the book is in: nothing listed, nothing counted
+		# a stage nobody of the book is in: nothing listed, nothing counted, nothing read
+		self.assertEqual(
+			queries.listing_plan({**scope, "lifecycle_stage": "Churned"}, CSM, "csm_amount", 500), "none"
+		)
 		listed, summary = self.invoice_part(lifecycle_stage="Churned", csm=CSM)
 		self.assertEqual(listed, [])
 		self.assertEqual({c["label"]: c["value"] for c in summary}[engine.UNSIGNED], 0)
@@ -262,6 +289,8 @@ class TestLeakageReportFromTheTable(LeakTestCase):
 			{"customer": "No Such Customer 13"},
 			{"company": "No Such Company 13"},
 			{"csm": "nobody-13@example.com"},
+			{"tier": "Platinum 13"},
+			{"lifecycle_stage": "Dormant 13"},
 			{"from_date": today(), "to_date": add_days(today(), -1)},
 		):
 			with self.assertRaises(frappe.ValidationError, msg=str(filters)):
@@ -277,3 +306,134 @@ class TestLeakageReportFromTheTable(LeakTestCase):
 		self.assertEqual([r["reference_name"] for r in data], [first.name])
 		self.assertEqual({c["label"]: c["value"] for c in summary}[engine.NO_RENEWAL], 2)
 		self.assertNotIn(engine.NO_RENEWAL, chart["data"]["labels"], "its amount is not complete")
+
+
+class TestLeaksFollowTierAndStage(LeakTestCase):
+	"""Every writer of a customer's tier or lifecycle stage moves its leaks' share of the day sums."""
+
+	def leaking_customer(self, scale: int = 1, **fields):
+		customer = make_customer(cs_owner=CSM, **fields).name
+		invoices = [
+			make_sales_invoice(customer, rate=rate * scale, posting_date=add_days(today(), -days))
+			for rate, days in ((700, 40), (300, 20))
+		]
+		return customer, invoices
+
+	def keys_of(self, customer: str) -> set[tuple]:
+		return {(row["tier"], row["stage"]) for row in self.assert_exact([customer]).values()}
+
+	def test_the_tier_job_and_the_form_move_a_customers_leaks(self):
+		from customer_success.segments import queries as segments_queries
+
+		customer, _invoices = self.leaking_customer()
+		self.assertEqual(self.keys_of(customer), {("", "")})
+		segments_queries.write_tiers({"Strategic": [customer]}, TIER_JOB)  # the set-based tier job
+		self.assertEqual(self.keys_of(customer), {("Strategic", "")})
+		doc = frappe.get_doc("Customer", customer)
+		doc.cs_tier = "SMB"
+		doc.cs_lifecycle_stage = "Adoption"
+		doc.save()
+		self.assertEqual(self.keys_of(customer), {("SMB", "Adoption")})
+		doc.reload()
+		doc.cs_tier = None
+		doc.save()
+		self.assertEqual(self.keys_of(customer), {("", "Adoption")})
+
+	def test_churn_and_a_handoffs_stage_move_a_customers_leaks(self):
+		from customer_success.handoff.service import move_customer
+		from customer_success.renewals import api
+		from customer_success.renewals.test_renewals import make_contract, renewal_of
+
+		customer, _invoices = self.leaking_customer(cs_lifecycle_stage="Renewal")
+		# the invoice before the signed contract's term leaks (no signed contract covers it)
+		make_sales_invoice(customer, rate=900, posting_date=add_days(today(), -340))
+		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		frappe.set_user(CSM)
+		api.mark_churned(renewal_of(contract.name).name, "Price", "gone")
+		frappe.set_user("Administrator")
+		self.assertEqual(self.keys_of(customer), {("", "Churned")})
+		move_customer(customer, {"cs_owner": OTHER_CSM, "cs_lifecycle_stage": "Onboarding"})
+		rows = self.assert_exact([customer])
+		self.assertEqual({(r["csm"], r["stage"]) for r in rows.values()}, {(OTHER_CSM, "Onboarding")})
+		move_customer(customer, {"cs_lifecycle_stage": "Adoption"})  # the stage alone, same book
+		self.assertEqual(self.keys_of(customer), {("", "Adoption")})
+
+	def test_a_tier_or_stage_written_past_the_writers_is_repaired_by_the_night(self):
+		customer, invoices = self.leaking_customer(cs_tier="SMB")
+		frappe.db.sql(
+			"update `tabCustomer` set `cs_tier` = 'Enterprise', `cs_lifecycle_stage` = 'Expansion' "
+			"where `name` = %s",
+			customer,
+		)
+		frappe.set_user(MANAGER)
+		# not yet moved: listed under neither tier (the row and the customer disagree)
+		for tier in ("SMB", "Enterprise"):
+			self.assertNotIn(invoices[0].name, self.listing(tier=tier)[0], tier)
+		frappe.set_user("Administrator")
+		first = service.reconcile_leaks()
+		self.assertGreaterEqual(first["customers_corrected"], 1)
+		self.assertEqual(self.keys_of(customer), {("Enterprise", "Expansion")})
+		second = service.reconcile_leaks()
+		self.assertEqual((second["corrected"], second["cells_corrected"]), (0, 0))
+		frappe.set_user(MANAGER)
+		self.assertIn(invoices[0].name, self.listing(tier="Enterprise")[0])
+
+	def listing(self, **filters):
+		filters = frappe._dict(
+			from_date=add_days(today(), -365), to_date=add_days(today(), 180), kind=engine.UNSIGNED, **filters
+		)
+		_columns, data, _message, _chart, summary = revenue_leakage.execute(filters)
+		cards = {card["label"]: card["value"] for card in summary}
+		return [r["reference_name"] for r in data], cards
+
+	def test_the_report_by_tier_and_stage_equals_the_live_computation(self):
+		_big, big_invoices = self.leaking_customer(1, cs_tier="SMB", cs_lifecycle_stage="Adoption")
+		small, small_invoices = self.leaking_customer(2, cs_tier="SMB")
+		_other, other_invoices = self.leaking_customer(3, cs_tier="Enterprise", cs_lifecycle_stage="Adoption")
+		set_customer_fields(small, {"cs_owner": OTHER_CSM})
+		large = make_sales_invoice(small, rate=5000, posting_date=add_days(today(), -3))
+		frappe.set_user(MANAGER)
+		for filters, expected in (
+			({"tier": "SMB"}, [large, *big_invoices, *small_invoices]),
+			({"lifecycle_stage": "Adoption"}, [*big_invoices, *other_invoices]),
+			({"tier": "SMB", "lifecycle_stage": "Adoption"}, big_invoices),
+			({"tier": "SMB", "csm": OTHER_CSM}, [large, *small_invoices]),
+			({"tier": "Strategic"}, []),
+		):
+			mine = {i.name for i in expected}
+			with patch.object(revenue_leakage, "LISTED", 10**6):
+				listed, cards = self.listing(**filters)
+			# every leak of the filter on the site (other tests' customers too): the live sums
+			scope = frappe._dict(
+				from_date=add_days(today(), -365),
+				to_date=add_days(today(), 180),
+				kind=engine.UNSIGNED,
+				**filters,
+			)
+			(live,) = queries.leak_totals_live(scope, None) or [(engine.UNSIGNED, None, 0, 0)]
+			self.assertEqual(cards[engine.UNSIGNED], int(live[3]), filters)
+			self.assertAlmostEqual(cards[f"{engine.UNSIGNED}: Amount"], float(live[2]), 2, filters)
+			self.assertEqual(len(listed), int(live[3]), filters)
+			self.assertLessEqual(mine, set(listed), filters)
+			# largest first, and the first of ours in the order of their amounts
+			ours = [name for name in listed if name in mine]
+			amounts = {i.name: i.base_net_total for i in expected}
+			self.assertEqual(ours, sorted(mine, key=lambda n: -amounts[n]), filters)
+		with patch.object(revenue_leakage, "LISTED", 1):
+			self.assertEqual(self.listing(tier="SMB", csm=OTHER_CSM)[0][:1], [large.name])
+		# a tier and a stage together: customer first (few customers) or the tier's amount index
+		listings = []
+		for plan in ("customers", "index"):
+			with (
+				patch.object(queries, "listing_plan", return_value=plan),
+				patch.object(revenue_leakage, "LISTED", 10**6),
+			):
+				listings.append(self.listing(tier="SMB", lifecycle_stage="Adoption"))
+		self.assertEqual(listings[0], listings[1])
+		self.assertLessEqual({i.name for i in big_invoices}, set(listings[0][0]))
+		# a CSM's book holds: the tier's leaks of her book only
+		frappe.set_user(OTHER_CSM)
+		listed, cards = self.listing(tier="SMB")
+		self.assertEqual(set(listed) & {i.name for i in (*big_invoices, *other_invoices)}, set())
+		self.assertLessEqual({large.name, *(i.name for i in small_invoices)}, set(listed))

@@ -84,6 +84,7 @@ def write_tiers(changes: dict[str, list[str]], source: str):
 	over: the condition is in the statement itself. Customer.modified is left alone, so a form
 	opened before still saves."""
 	from customer_success.customer_success.book_counts import recording
+	from customer_success.renewals.service import leaks_follow_customers
 
 	customer = frappe.qb.DocType("Customer")
 	written = 0
@@ -101,6 +102,7 @@ def write_tiers(changes: dict[str, list[str]], source: str):
 					)
 					.run()
 				)
+			leaks_follow_customers(batch)  # Revenue Leakage's leak table follows the tier
 			written += len(batch)
 	return written
 

@@ -114,10 +114,12 @@ TABLES.update(
 
 # Revenue Leakage's invoices (renewals.service: the leak table). One row per submitted Sales Invoice
 # (not a credit note) that no signed contract of its customer covers, as the report classes it: its
-# customer and current CS Owner, posting date, kind, the contract it names, company, and its net
-# amount in the company's currency less its credit notes. Kept exact by the invoice, contract and CS
-# Owner hooks and the nightly reconciliation; read by the report's listing (the largest first, or one
-# customer's) and summed per day in `cs_revenue_leak_day`, which gives the report's totals.
+# customer and current CS Owner, tier and lifecycle stage, posting date, kind, the contract it names,
+# company, and its net amount in the company's currency less its credit notes. Kept exact by the
+# invoice, contract, CS Owner, tier and stage writers and the nightly reconciliation; read by the
+# report's listing (the largest first: of a book, a tier or a stage; or one customer's) and summed per
+# day, CS Owner, tier and stage in `cs_revenue_leak_day`, which gives the report's totals.
+# (A table made before the tier and stage were kept gets them from the patch v0_4.leak_tiers_and_stages.)
 TABLES.update(
 	{
 		"cs_revenue_leak": """
@@ -125,6 +127,8 @@ TABLES.update(
 				`invoice` varchar(140) not null,
 				`customer` varchar(140) not null,
 				`csm` varchar(140) not null default '',
+				`tier` varchar(140) not null default '',
+				`stage` varchar(140) not null default '',
 				`posting_date` date not null,
 				`kind` varchar(60) not null,
 				`contract` varchar(140) null,
@@ -133,18 +137,22 @@ TABLES.update(
 				primary key (`invoice`),
 				key `customer` (`customer`, `posting_date`),
 				key `csm_amount` (`csm`, `amount`, `posting_date`, `kind`, `company`),
-				key `amount` (`amount`, `posting_date`, `kind`, `company`)
+				key `amount` (`amount`, `posting_date`, `kind`, `company`),
+				key `tier_amount` (`tier`, `amount`, `posting_date`, `kind`, `company`),
+				key `stage_amount` (`stage`, `amount`, `posting_date`, `kind`, `company`)
 			) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
 		""",
 		"cs_revenue_leak_day": """
 			create table if not exists `cs_revenue_leak_day` (
 				`csm` varchar(140) not null default '',
+				`tier` varchar(140) not null default '',
+				`stage` varchar(140) not null default '',
 				`kind` varchar(60) not null,
 				`company` varchar(140) not null,
 				`posting_date` date not null,
 				`amount` decimal(30,9) not null default 0,
 				`invoices` int not null default 0,
-				primary key (`csm`, `posting_date`, `kind`, `company`)
+				primary key (`csm`, `posting_date`, `kind`, `company`, `tier`, `stage`)
 			) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
 		""",
 	}

@@ -116,9 +116,12 @@ def set_customer_fields(customer: str, values: dict, update_modified: bool = Tru
 	"""Write Customer fields set-based, as the app's jobs do (the health run, the tier job): the book
 	roll-up the team cards read takes the difference, as it does from those writers."""
 	from customer_success.customer_success.book_counts import recording
+	from customer_success.renewals.service import leaks_follow_customers
 
 	with recording([customer]):
 		frappe.db.set_value("Customer", customer, values, update_modified=update_modified)
+	if {"cs_owner", "cs_tier", "cs_lifecycle_stage"} & set(values):
+		leaks_follow_customers([customer])  # Revenue Leakage's leak table, as those writers move it
 
 
 def delete_customers(names: list[str]):

@@ -151,6 +151,13 @@ def after_rename(doc, method=None, old_name=None, new_name=None, merge=False):
 	sync_alert_csms(doc.name)
 
 
+def on_update_leaks(doc, method=None):
+	"""Revenue Leakage's leak table: a tier or lifecycle stage changed by this save moves its leaks."""
+	from customer_success.renewals.service import customer_segment_changed
+
+	customer_segment_changed(doc)
+
+
 def on_update_book_counts(doc, method=None):
 	"""The book roll-up (team cards and charts) takes the difference this save made (an insert too)."""
 	from customer_success.customer_success.book_counts import customer_saved

@@ -439,11 +439,13 @@ def test_an_invoice_leaks_unless_a_signed_contract_covers_it():
 	assert e.invoice_leak(date(2026, 3, 1), [older, signed]) == (e.EXPIRED, "S")
 
 
-def leak(invoice, amount, csm="a", kind=e.UNSIGNED, day=date(2026, 1, 5)):
+def leak(invoice, amount, csm="a", kind=e.UNSIGNED, day=date(2026, 1, 5), tier="SMB", stage=""):
 	return {
 		"invoice": invoice,
 		"customer": "C",
 		"csm": csm,
+		"tier": tier,
+		"stage": stage,
 		"posting_date": day,
 		"kind": kind,
 		"contract": None,
@@ -454,15 +456,22 @@ def leak(invoice, amount, csm="a", kind=e.UNSIGNED, day=date(2026, 1, 5)):
 
 def test_leak_changes_write_only_differences_and_move_the_day_sums():
 	stored = {"i1": leak("i1", 100), "i2": leak("i2", 50), "i3": leak("i3", 10)}
-	fresh = {"i1": leak("i1", 100), "i2": leak("i2", 50, csm="b"), "i4": leak("i4", 7, kind=e.EXPIRED)}
+	fresh = {
+		"i1": leak("i1", 100),
+		"i2": leak("i2", 50, csm="b"),
+		"i4": leak("i4", 7, kind=e.EXPIRED),
+		"i5": leak("i5", 3, tier="Strategic", stage="Churned"),
+	}
+	stored["i5"] = leak("i5", 3)
 	deleted, written, cells = e.leak_changes(stored, fresh)
 	assert deleted == ["i3"]
-	assert [row["invoice"] for row in written] == ["i2", "i4"]
+	assert [row["invoice"] for row in written] == ["i2", "i4", "i5"]
 	day = date(2026, 1, 5)
 	assert cells == {
-		("a", day, e.UNSIGNED, "Co"): [-60, -2],
-		("b", day, e.UNSIGNED, "Co"): [50, 1],
-		("a", day, e.EXPIRED, "Co"): [7, 1],
+		("a", "SMB", "", day, e.UNSIGNED, "Co"): [-63, -3],
+		("b", "SMB", "", day, e.UNSIGNED, "Co"): [50, 1],
+		("a", "SMB", "", day, e.EXPIRED, "Co"): [7, 1],
+		("a", "Strategic", "Churned", day, e.UNSIGNED, "Co"): [3, 1],
 	}
 	assert e.leak_changes(fresh, fresh) == ([], [], {}), "equal: nothing to write"
 
@@ -471,10 +480,12 @@ def test_leak_changes_write_only_differences_and_move_the_day_sums():
 	st.dictionaries(st.sampled_from("abcdef"), st.integers(-5, 500), max_size=6),
 	st.dictionaries(st.sampled_from("abcdef"), st.integers(-5, 500), max_size=6),
 	st.sampled_from(["a", "b"]),
+	st.sampled_from(["", "SMB"]),
+	st.sampled_from(["", "Churned"]),
 )
-def test_leak_changes_take_the_day_sums_from_the_old_rows_to_the_new(old, new, csm):
+def test_leak_changes_take_the_day_sums_from_the_old_rows_to_the_new(old, new, csm, tier, stage):
 	stored = {name: leak(name, amount) for name, amount in old.items()}
-	fresh = {name: leak(name, amount, csm=csm) for name, amount in new.items()}
+	fresh = {name: leak(name, amount, csm=csm, tier=tier, stage=stage) for name, amount in new.items()}
 	_deleted, _written, cells = e.leak_changes(stored, fresh)
 
 	def sums(rows):

@@ -31,6 +31,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, add_months, getdate, nowdate
 
+from customer_success.constants import LIFECYCLE_STAGES, TIERS
 from customer_success.renewals import engine, queries, service
 
 EXPIRED = engine.EXPIRED
@@ -88,6 +89,15 @@ def check_filters(filters: dict):
 		frappe.throw(
 			_("Leak must be one of {0}.").format(", ".join(_(k) for k in KINDS)), title=_("Invalid Filter")
 		)
+	for fieldname, options, label in (
+		("tier", TIERS, _("CS Tier")),
+		("lifecycle_stage", LIFECYCLE_STAGES, _("Lifecycle Stage")),
+	):
+		if filters.get(fieldname) and filters[fieldname] not in options:
+			frappe.throw(
+				_("{0} must be one of {1}.").format(label, ", ".join(_(o) for o in options)),
+				title=_("Invalid Filter"),
+			)
 	for fieldname, doctype, label in (
 		("customer", "Customer", _("Customer")),
 		("company", "Company", _("Company")),
