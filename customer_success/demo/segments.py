@@ -9,6 +9,7 @@ import frappe
 from frappe.utils import add_days, getdate, nowdate
 
 from customer_success.demo import remember
+from customer_success.renewals.service import move_retention_parts
 from customer_success.segments import service as segments
 from customer_success.setup import defaults
 
@@ -65,6 +66,7 @@ def make_demo_segments(registry, book):
 		# one customer in seven has no segment yet: the report shows what is unsegmented
 		segment = None if index % 7 == 6 else TIER_SEGMENT.get(tier)
 		frappe.db.set_value("Customer", name, "cs_segment", segment, update_modified=False)
+	move_retention_parts(customers)  # the retention roll-up's parts follow the segments
 	today = getdate(nowdate())
 	for days in REPLAY_DAYS:
 		day = add_days(today, -days)

@@ -575,9 +575,10 @@ def move_customer(customer: str, values: dict):
 	"""Write the accepted handoff's CSM (and stage) onto the Customer, and let the revenue roll-up
 	follow the customer to its new book."""
 	from customer_success.customer_success.book_counts import recording
-	from customer_success.renewals.service import customer_book_changed
+	from customer_success.renewals.service import customer_book_changed, move_retention_parts
 
 	old_csm, disabled = frappe.db.get_value("Customer", customer, ["cs_owner", "disabled"])
 	with recording([customer]):  # the book roll-up (team cards) follows the customer too
 		frappe.db.set_value("Customer", customer, values)
 	customer_book_changed(customer, old_csm, disabled, values.get("cs_owner", old_csm), disabled)
+	move_retention_parts([customer])  # its retention part follows its CS Owner and stage

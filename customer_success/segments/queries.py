@@ -84,6 +84,7 @@ def write_tiers(changes: dict[str, list[str]], source: str):
 	over: the condition is in the statement itself. Customer.modified is left alone, so a form
 	opened before still saves."""
 	from customer_success.customer_success.book_counts import recording
+	from customer_success.renewals.service import move_retention_parts
 
 	customer = frappe.qb.DocType("Customer")
 	written = 0
@@ -101,6 +102,7 @@ def write_tiers(changes: dict[str, list[str]], source: str):
 					)
 					.run()
 				)
+			move_retention_parts(batch)  # the retention roll-up's parts follow the tier
 			written += len(batch)
 	return written
 

@@ -73,8 +73,9 @@ TABLES = {
 
 # Revenue Retention's roll-up (renewals.service: the retention roll-up). The points T it holds, each
 # complete once the reconciliation has read it; every customer's revenue in T's two windows and the
-# CS Owner its part was added under (written only under the customer's row lock); and the report's
-# components per point and CS Owner, kept by adding differences.
+# keys its part was added under: CS Owner, tier, segment and whether it is in business (enabled, not
+# churned), written only under the customer's row lock; and the report's components (and the later
+# window's revenue) per point and those keys, kept by adding differences.
 TABLES.update(
 	{
 		"cs_retention_period": """
@@ -89,6 +90,9 @@ TABLES.update(
 				`customer` varchar(140) not null,
 				`period_end` date not null,
 				`csm` varchar(140) not null default '',
+				`tier` varchar(140) not null default '',
+				`segment` varchar(140) not null default '',
+				`in_business` tinyint not null default 1,
 				`prev` decimal(21,9) not null default 0,
 				`curr` decimal(21,9) not null default 0,
 				primary key (`customer`, `period_end`)
@@ -98,6 +102,9 @@ TABLES.update(
 			create table if not exists `cs_retention_point` (
 				`period_end` date not null,
 				`csm` varchar(140) not null default '',
+				`tier` varchar(140) not null default '',
+				`segment` varchar(140) not null default '',
+				`in_business` tinyint not null default 1,
 				`customers` int not null default 0,
 				`starting_revenue` decimal(30,9) not null default 0,
 				`expansion` decimal(30,9) not null default 0,
@@ -106,7 +113,8 @@ TABLES.update(
 				`churned_customers` int not null default 0,
 				`expanded_customers` int not null default 0,
 				`contracted_customers` int not null default 0,
-				primary key (`period_end`, `csm`)
+				`revenue` decimal(30,9) not null default 0,
+				primary key (`period_end`, `csm`, `tier`, `segment`, `in_business`)
 			) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
 		""",
 	}
