@@ -1573,6 +1573,34 @@ def retention_component_terms(prev, curr, prefix: str = "") -> list:
 	return [Sum(term).as_(prefix + name) for term, name in zip(terms, engine.COMPONENTS, strict=True)]
 
 
+def retention_by_group(day: date, csm: str | None = None, prefix: str = "") -> list[dict]:
+	"""Per tier and segment (as the customers have them now) of `csm`'s book (None: everyone), from
+	the point sums at `day`: the later window's revenue of the customers in business (`revenue`) and
+	`engine.COMPONENTS` of all of them (each named `prefix` + its name)."""
+	point = frappe.qb.Table(RETENTION_POINTS)
+	query = (
+		frappe.qb.from_(point)
+		.select(
+			point.tier,
+			point.segment,
+			Sum(Case().when(point.in_business == 1, point.revenue).else_(0)).as_("revenue"),
+			*(Sum(point[c]).as_(prefix + c) for c in engine.COMPONENTS),
+		)
+		.where(point.period_end == day)
+		.groupby(point.tier, point.segment)
+	)
+	if csm:
+		query = query.where(point.csm == csm)
+	return [
+		{
+			**{key: float(value or 0) for key, value in row.items() if key not in ("tier", "segment")},
+			"tier": row.tier or None,
+			"segment": row.segment or None,
+		}
+		for row in query.run(as_dict=True)
+	]
+
+
 def rolled_up_retention_of_customers(points: list[date], filters: dict, csm: str | None) -> dict[date, dict]:
 	"""{T: {component: sum}} of the points asked for, over the customers the filters cover
 	(`customer_filter_condition`: the book, and the tier, lifecycle stage or customer each has now, as

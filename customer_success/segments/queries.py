@@ -4,7 +4,7 @@ from datetime import date
 
 import frappe
 from frappe.query_builder import Case
-from frappe.query_builder.functions import Count, Max, Min, Sum
+from frappe.query_builder.functions import Coalesce, Count, Max, Min, Sum
 from frappe.utils import add_days, getdate
 
 from customer_success.health import queries as health_queries
@@ -297,6 +297,30 @@ def live_criterion(customer):
 			)
 		)
 	)
+
+
+def customer_is_live(name: str) -> bool:
+	"""`live_criterion` of one customer, as this transaction reads it."""
+	customer = frappe.qb.DocType("Customer")
+	return bool(
+		frappe.qb.from_(customer)
+		.select(customer.name)
+		.where((customer.name == name) & live_criterion(customer))
+		.run()
+	)
+
+
+def wrong_live_flags() -> list[tuple[str, int]]:
+	"""[(customer, live now)] of the customers whose `cs_live` is not `live_criterion`: one scan."""
+	customer = frappe.qb.DocType("Customer")
+	live = Case().when(live_criterion(customer), 1).else_(0)
+	return [
+		(name, int(flag))
+		for name, flag in frappe.qb.from_(customer)
+		.select(customer.name, live)
+		.where(Coalesce(customer.cs_live, 0) != live)
+		.run()
+	]
 
 
 def in_business(customer):

@@ -52,9 +52,10 @@ TABLES = {
 			key `period` (`period_type`, `period`, `id`)
 		) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
 	""",
-	# Active customers per CS Owner, health status, tier and lifecycle stage ('' for none): how many,
-	# how many with a colour, and their scores' sum (customer_success/book_counts.py). Writers insert
-	# differences only; a key's figures are the sum of its rows, folded into one row by `compact`.
+	# Active customers per CS Owner, health status, tier, lifecycle stage, segment ('' for none) and
+	# live flag: how many, how many with a colour, their scores' sum, and how many have a score
+	# (customer_success/book_counts.py). Writers insert differences only; a key's figures are the sum
+	# of its rows, folded into one row by `compact`.
 	"cs_book_count": """
 		create table if not exists `cs_book_count` (
 			`id` bigint not null auto_increment,
@@ -62,9 +63,12 @@ TABLES = {
 			`health_status` varchar(140) not null default '',
 			`tier` varchar(140) not null default '',
 			`stage` varchar(140) not null default '',
+			`segment` varchar(140) not null default '',
+			`live` tinyint not null default 0,
 			`customers` int not null default 0,
 			`coloured` int not null default 0,
 			`score_sum` decimal(30,9) not null default 0,
+			`scored` int not null default 0,
 			primary key (`id`),
 			key `csm` (`csm`)
 		) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci

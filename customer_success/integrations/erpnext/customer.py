@@ -48,6 +48,7 @@ APP_FIELDS = (
 	"cs_health_override",
 	"cs_override_reason",
 	"cs_override_until",
+	"cs_live",
 )
 
 
