@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 
 import frappe
+from frappe.query_builder import Case
+from frappe.query_builder.functions import Coalesce
 
 TABLE = "cs_book_count"
 LOCK = "customer_success:book_count"
@@ -206,6 +208,61 @@ def customer_deleted(doc):
 # --- live: a submitted Sales Invoice, Sales Order or Contract (`Customer.cs_live`) -------------
 
 
+def live_criterion(customer):
+	"""The customer has a submitted Sales Invoice, Sales Order or Contract (the "live" of the health
+	score and of Segment Performance), as a condition on the Customer table."""
+	from pypika.terms import ExistsCriterion
+
+	order = frappe.qb.DocType("Sales Order")
+	invoice = frappe.qb.DocType("Sales Invoice")
+	contract = frappe.qb.DocType("Contract")
+	return (
+		ExistsCriterion(
+			frappe.qb.from_(invoice)
+			.select(invoice.name)
+			.where((invoice.customer == customer.name) & (invoice.docstatus == 1))
+		)
+		| ExistsCriterion(
+			frappe.qb.from_(order)
+			.select(order.name)
+			.where((order.customer == customer.name) & (order.docstatus == 1))
+		)
+		| ExistsCriterion(
+			frappe.qb.from_(contract)
+			.select(contract.name)
+			.where(
+				(contract.party_type == "Customer")
+				& (contract.party_name == customer.name)
+				& (contract.docstatus == 1)
+			)
+		)
+	)
+
+
+def customer_is_live(name: str) -> bool:
+	"""`live_criterion` of one customer, as this transaction reads it."""
+	customer = frappe.qb.DocType("Customer")
+	return bool(
+		frappe.qb.from_(customer)
+		.select(customer.name)
+		.where((customer.name == name) & live_criterion(customer))
+		.run()
+	)
+
+
+def wrong_live_flags() -> list[tuple[str, int]]:
+	"""[(customer, live now)] of the customers whose `cs_live` is not `live_criterion`: one scan."""
+	customer = frappe.qb.DocType("Customer")
+	live = Case().when(live_criterion(customer), 1).else_(0)
+	return [
+		(name, int(flag))
+		for name, flag in frappe.qb.from_(customer)
+		.select(customer.name, live)
+		.where(Coalesce(customer.cs_live, 0) != live)
+		.run()
+	]
+
+
 def live_document_submitted(customer: str | None):
 	"""A Sales Invoice, Sales Order or Contract of the customer submitted: it is live. Its row is
 	locked and read as committed (so two first documents submitted at once count it once)."""
@@ -219,8 +276,6 @@ def live_document_submitted(customer: str | None):
 
 def live_document_cancelled(customer: str | None):
 	"""One of its documents cancelled: live while any other is submitted."""
-	from customer_success.segments.queries import customer_is_live
-
 	if not customer:
 		return
 	if frappe.db.get_value("Customer", customer, "cs_live", for_update=True) != 1:
@@ -234,8 +289,6 @@ def live_document_cancelled(customer: str | None):
 def correct_live_flags() -> int:
 	"""`cs_live` set afresh where it is wrong (found by a plain read; the few found are written under
 	`recording`, so the roll-up takes their difference). The reconciliation runs it first."""
-	from customer_success.segments.queries import wrong_live_flags
-
 	wrong = wrong_live_flags()
 	for start in range(0, len(wrong), 1000):
 		part = dict(wrong[start : start + 1000])

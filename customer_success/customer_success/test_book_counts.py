@@ -139,8 +139,8 @@ class TestBookCounts(FrappeTestCase):
 	def test_live_follows_invoices_orders_and_contracts(self):
 		from frappe.utils import add_days, nowdate
 
+		from customer_success.customer_success.book_counts import customer_is_live, wrong_live_flags
 		from customer_success.renewals.test_renewals import make_contract
-		from customer_success.segments.queries import customer_is_live, wrong_live_flags
 		from customer_success.tests.utils import make_sales_invoice, make_sales_order
 
 		def live(name):

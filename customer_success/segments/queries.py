@@ -4,9 +4,10 @@ from datetime import date
 
 import frappe
 from frappe.query_builder import Case
-from frappe.query_builder.functions import Coalesce, Count, Max, Min, Sum
+from frappe.query_builder.functions import Count, Max, Min, Sum
 from frappe.utils import add_days, getdate
 
+from customer_success.customer_success.book_counts import live_criterion
 from customer_success.health import queries as health_queries
 
 UPDATE_BATCH = 1000
@@ -266,61 +267,6 @@ def close_todos(todos: list[str], status: str = "Closed"):
 
 def book_condition(customer, csm: str | None):
 	return customer.name.isnotnull() if not csm else customer.cs_owner == csm
-
-
-def live_criterion(customer):
-	"""The customer has a submitted Sales Invoice, Sales Order or Contract (the "live" of
-	`active_customers` and of the health score), as a condition on the Customer table."""
-	from pypika.terms import ExistsCriterion
-
-	order = frappe.qb.DocType("Sales Order")
-	invoice = frappe.qb.DocType("Sales Invoice")
-	contract = frappe.qb.DocType("Contract")
-	return (
-		ExistsCriterion(
-			frappe.qb.from_(invoice)
-			.select(invoice.name)
-			.where((invoice.customer == customer.name) & (invoice.docstatus == 1))
-		)
-		| ExistsCriterion(
-			frappe.qb.from_(order)
-			.select(order.name)
-			.where((order.customer == customer.name) & (order.docstatus == 1))
-		)
-		| ExistsCriterion(
-			frappe.qb.from_(contract)
-			.select(contract.name)
-			.where(
-				(contract.party_type == "Customer")
-				& (contract.party_name == customer.name)
-				& (contract.docstatus == 1)
-			)
-		)
-	)
-
-
-def customer_is_live(name: str) -> bool:
-	"""`live_criterion` of one customer, as this transaction reads it."""
-	customer = frappe.qb.DocType("Customer")
-	return bool(
-		frappe.qb.from_(customer)
-		.select(customer.name)
-		.where((customer.name == name) & live_criterion(customer))
-		.run()
-	)
-
-
-def wrong_live_flags() -> list[tuple[str, int]]:
-	"""[(customer, live now)] of the customers whose `cs_live` is not `live_criterion`: one scan."""
-	customer = frappe.qb.DocType("Customer")
-	live = Case().when(live_criterion(customer), 1).else_(0)
-	return [
-		(name, int(flag))
-		for name, flag in frappe.qb.from_(customer)
-		.select(customer.name, live)
-		.where(Coalesce(customer.cs_live, 0) != live)
-		.run()
-	]
 
 
 def in_business(customer):

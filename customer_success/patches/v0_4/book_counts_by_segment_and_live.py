@@ -8,14 +8,13 @@ by after_migrate."""
 import frappe
 
 from customer_success.customer_success import book_counts
-from customer_success.segments.queries import wrong_live_flags
 from customer_success.setup import custom_fields
 from customer_success.setup.rollups import existing_tables
 
 
 def execute():
 	custom_fields.make_custom_fields()
-	wrong = wrong_live_flags()
+	wrong = book_counts.wrong_live_flags()
 	for live in (0, 1):
 		names = [name for name, flag in wrong if flag == live]
 		for start in range(0, len(names), 5000):
