@@ -159,6 +159,8 @@ doc_events = {
 			"customer_success.integrations.erpnext.customer.on_update_book_counts",
 		],
 		"on_trash": "customer_success.integrations.erpnext.customer.on_trash_book_counts",
+		# a merged customer's open alerts take the CSM of the customer they now belong to
+		"after_rename": "customer_success.integrations.erpnext.customer.after_rename",
 	},
 	"Sales Order": {
 		"on_submit": [

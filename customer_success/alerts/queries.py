@@ -400,6 +400,13 @@ def resolve_alerts(names: list[str], note: str, now, user: str) -> list[str]:
 		.where(alert.name.isin(still_open))
 		.run()
 	)
+	task = frappe.qb.DocType("CS Alert Task")
+	(
+		frappe.qb.update(task)
+		.set(task.alert_open, 0)
+		.where((task.parenttype == ALERT) & task.parent.isin(still_open))
+		.run()
+	)
 	(
 		frappe.qb.update(todo)
 		.set(todo.status, "Closed")
@@ -475,18 +482,98 @@ def sync_opportunity_outcomes():
 	)
 
 
-def sync_alert_csms():
-	"""Open alerts show (and filter by) their customer's current CSM, in one statement: a customer
-	moved to another book takes its open alerts' CSM with it (access already follows the customer)."""
-	# qb cannot express UPDATE ... JOIN; no input reaches the statement.
+def sync_alert_csms(customer: str | None = None):
+	"""Open alerts show (and filter by, and the CSM Workload counts them under) their customer's
+	current CSM, in one statement: a customer moved to another book takes its open alerts' CSM with
+	it (access already follows the customer). Then each alert's tasks take their alert's CSM and
+	whether it is open (the CSM Workload's overdue tasks). `customer`: that customer's alerts only
+	(its save, its handoff, its rename call this); None: every alert (the nightly pass, which repairs
+	a CS Owner or an alert's status written past the hooks)."""
+	# qb cannot express UPDATE ... JOIN; only bound values reach the statements.
+	one = "and a.customer = %(customer)s" if customer else ""
 	frappe.db.sql(
-		"""
+		f"""
 		update `tabCS Alert` a
 		join `tabCustomer` c on c.name = a.customer
 		set a.csm = c.cs_owner
-		where a.status in ('Open', 'In Progress') and not (a.csm <=> c.cs_owner)
-		"""
+		where a.status in ('Open', 'In Progress') and not (a.csm <=> c.cs_owner) {one}
+		""",
+		{"customer": customer},
 	)
+	frappe.db.sql(
+		f"""
+		update `tabCS Alert Task` t
+		join `tabCS Alert` a on a.name = t.parent
+		set t.csm = a.csm, t.alert_open = (a.status in ('Open', 'In Progress'))
+		where t.parenttype = 'CS Alert'
+			and (not (t.csm <=> a.csm) or t.alert_open <> (a.status in ('Open', 'In Progress'))) {one}
+		""",
+		{"customer": customer},
+	)
+
+
+def open_alerts_per_csm(csm: str | None = None) -> dict[str, int]:
+	"""{CSM ('' for none): open alerts of enabled customers}, read from the alerts' own `csm` (kept
+	equal to the customer's CS Owner by `sync_alert_csms`) on an index of (status, csm), less the
+	open alerts of disabled customers (found from the customers' side): no join over every open
+	alert. `csm`: that CSM's only."""
+	alert = frappe.qb.DocType(ALERT)
+	customer = frappe.qb.DocType("Customer")
+	counts: dict[str, int] = {}
+	for status in engine.OPEN_STATUSES:  # one status at a time: the index's own order groups it
+		query = frappe.qb.from_(alert).select(alert.csm, Count("*")).where(alert.status == status)
+		if csm:
+			query = query.where(alert.csm == csm)
+		for owner, n in query.groupby(alert.csm).run():
+			counts[owner or ""] = counts.get(owner or "", 0) + int(n)
+	disabled = (customer.disabled == 1) & alert.status.isin(engine.OPEN_STATUSES)
+	if csm:
+		disabled &= alert.csm == csm
+	for owner, n in (
+		frappe.qb.from_(customer)
+		.join(alert)
+		.on(alert.customer == customer.name)
+		.select(alert.csm, Count("*"))
+		.where(disabled)
+		.groupby(alert.csm)
+		.run()
+	):
+		counts[owner or ""] = counts.get(owner or "", 0) - int(n)
+	return {owner: n for owner, n in counts.items() if n}
+
+
+def overdue_tasks_per_csm(today, csm: str | None = None) -> dict[str, int]:
+	"""{CSM ('' for none): open tasks of open alerts of enabled customers, due before `today`}, read
+	from the tasks alone (each carries its alert's CSM and whether the alert is open: `sync_alert_csms`
+	and the alert's own save keep them) on an index, less those of disabled customers: no join of
+	every late task to its alert. `csm`: that CSM's only."""
+	task = frappe.qb.DocType("CS Alert Task")
+	alert = frappe.qb.DocType(ALERT)
+	customer = frappe.qb.DocType("Customer")
+	late = (
+		(task.parenttype == ALERT)
+		& (task.alert_open == 1)
+		& (task.status == "Open")
+		& (task.due_date < today)
+	)
+	if csm:
+		late &= task.csm == csm
+	counts: dict[str, int] = {}
+	for owner, n in frappe.qb.from_(task).select(task.csm, Count("*")).where(late).groupby(task.csm).run():
+		counts[owner or ""] = int(n)
+	for owner, n in (
+		frappe.qb.from_(customer)
+		.join(alert)
+		.on(alert.customer == customer.name)
+		.join(task)
+		.on(task.parent == alert.name)
+		.select(task.csm, Count("*"))
+		.where((customer.disabled == 1) & late)
+		.groupby(task.csm)
+		.run()
+	):
+		counts[owner or ""] = counts.get(owner or "", 0) - int(n)
+	return {owner: n for owner, n in counts.items() if n}
 
 
 # --- reads for the reports ---------------------------------------------------------------------

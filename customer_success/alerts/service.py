@@ -439,6 +439,8 @@ def evaluate_book(today: str | None = None) -> dict:
 		for key in ("raised", "updated", "resolved", "held"):
 			totals[key] += result[key]
 		totals["failed"] += result["failed"]
+	# a customer moved while its range was evaluated: the alerts raised for it show its new CSM
+	queries.sync_alert_csms()
 	return totals
 
 
@@ -1063,6 +1065,8 @@ def insert_alerts(new: list[tuple], today: date, settings: dict, names: list[str
 					"idx": index,
 					"todo": task.pop("todo", None),
 					**task,
+					"csm": customer.get("cs_owner"),  # as the alert's (CSM Workload's overdue tasks)
+					"alert_open": 1,
 				}
 			)
 		alerts.append(

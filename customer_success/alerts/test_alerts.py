@@ -730,9 +730,16 @@ class TestBulkWrites(AlertsTestCase):
 		self.assertEqual(bulk.open_key, f"{self.customer}::Health Turned Red")
 		self.assertEqual((bulk.tasks_done, bulk.tasks_total, bulk.progress), (0, len(bulk.tasks), 0))
 		self.assertEqual(
-			[(t.title, t.assign_role, t.assigned_to, t.due_date, t.status) for t in bulk.tasks],
-			[(t.title, t.assign_role, t.assigned_to, t.due_date, t.status) for t in document.tasks],
+			[
+				(t.title, t.assign_role, t.assigned_to, t.due_date, t.status, t.csm, t.alert_open)
+				for t in bulk.tasks
+			],
+			[
+				(t.title, t.assign_role, t.assigned_to, t.due_date, t.status, t.csm, t.alert_open)
+				for t in document.tasks
+			],
 		)
+		self.assertTrue(bulk.tasks and all(t.alert_open for t in bulk.tasks))  # the CSM Workload counts them
 		# `_assign` is what Frappe keeps: the users of the open ToDos
 		self.assertEqual(sorted(frappe.parse_json(bulk._assign)), sorted(self.open_todo_users(bulk.name)))
 		self.assertEqual(sorted(frappe.parse_json(bulk._assign)), sorted(frappe.parse_json(document._assign)))

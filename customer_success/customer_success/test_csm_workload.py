@@ -67,32 +67,24 @@ class TestCSMWorkloadReport(FrappeTestCase):
 
 		# alerts: one open (two tasks late, one not; one done), one resolved
 		rules = frappe.get_all("CS Alert Rule", pluck="name", order_by="name", limit=2)
-		alert = frappe.get_doc(
+		frappe.get_doc(
 			{
 				"doctype": "CS Alert",
 				"customer": self.red,
 				"rule": rules[0],
 				"severity": "High",
 				"status": "Open",
+				"tasks": [
+					{"title": title, "due_date": due, "status": status}
+					for title, due, status in (
+						("late", add_days(today, -2), "Open"),
+						("later", add_days(today, -1), "Open"),
+						("not yet", add_days(today, 5), "Open"),
+						("done", add_days(today, -5), "Done"),
+					)
+				],
 			}
 		).insert(ignore_permissions=True)
-		for title, due, status in (
-			("late", add_days(today, -2), "Open"),
-			("later", add_days(today, -1), "Open"),
-			("not yet", add_days(today, 5), "Open"),
-			("done", add_days(today, -5), "Done"),
-		):
-			frappe.get_doc(
-				{
-					"doctype": "CS Alert Task",
-					"parent": alert.name,
-					"parenttype": "CS Alert",
-					"parentfield": "tasks",
-					"title": title,
-					"due_date": due,
-					"status": status,
-				}
-			).db_insert()
 		closed = frappe.get_doc(
 			{
 				"doctype": "CS Alert",
@@ -174,3 +166,148 @@ class TestCSMWorkloadReport(FrappeTestCase):
 		chart = run_report(MANAGER, csm=CSM_A)["chart"]
 		values = [dataset["values"][0] for dataset in chart["data"]["datasets"]]
 		self.assertEqual(values, [2, 1, 2])
+
+
+class TestOpenAlertsFollowTheCustomer(FrappeTestCase):
+	"""The workload counts a book's open alerts from the alerts' own CSM: every way a customer changes
+	book moves them at once, and the count equals the join to the customers' CS Owner."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_shared_users({CSM_A: [CSM_ROLE], CSM_B: [CSM_ROLE], MANAGER: [CS_MANAGER_ROLE]})
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def setUp(self):
+		self.customer = make_customer(cs_owner=CSM_A).name
+		self.other = make_customer(cs_owner=CSM_B).name
+		today = getdate(nowdate())
+		rules = frappe.get_all("CS Alert Rule", pluck="name", order_by="name", limit=3)
+		self.alerts = []
+		for rule, status in zip(rules, ("Open", "In Progress", "Open"), strict=False):
+			# each alert: two tasks late, one due later, one late but done
+			tasks = [
+				{"title": "late", "due_date": add_days(today, -3), "status": "Open"},
+				{"title": "late too", "due_date": add_days(today, -1), "status": "Open"},
+				{"title": "later", "due_date": add_days(today, 2), "status": "Open"},
+				{"title": "done", "due_date": add_days(today, -2), "status": "Done"},
+			]
+			self.alerts.append(
+				frappe.get_doc(
+					{
+						"doctype": "CS Alert",
+						"customer": self.customer,
+						"rule": rule,
+						"severity": "Medium",
+						"status": status,
+						"tasks": tasks,
+					}
+				).insert(ignore_permissions=True)
+			)
+		self.mine = min(len(rules), 3)
+		self.late = 2 * self.mine
+
+	def open_alerts(self, user: str = MANAGER, **filters) -> dict:
+		return {csm: row["open_alerts"] for csm, row in rows_by_csm(user, **filters).items()}
+
+	def late_tasks(self, user: str = MANAGER, **filters) -> dict:
+		return {csm: row["overdue_alert_tasks"] for csm, row in rows_by_csm(user, **filters).items()}
+
+	def assert_counts_equal_the_join(self):
+		from customer_success.alerts.queries import open_alerts_per_csm
+		from customer_success.customer_success.report.csm_workload import csm_workload
+
+		customer = frappe.qb.DocType("Customer")
+		joined = csm_workload.open_alerts_joined(customer.disabled == 0)
+		kept = open_alerts_per_csm()
+		for csm in (CSM_A, CSM_B):
+			self.assertEqual(kept.get(csm, 0), joined.get(csm, 0), csm)
+			self.assertEqual(open_alerts_per_csm(csm), {csm: joined[csm]} if joined.get(csm) else {})
+		from customer_success.alerts.queries import overdue_tasks_per_csm
+
+		today = getdate(nowdate())
+		joined = csm_workload.overdue_alert_tasks_joined(customer.disabled == 0, today)
+		kept = overdue_tasks_per_csm(today)
+		for csm in (CSM_A, CSM_B):
+			self.assertEqual(kept.get(csm, 0), joined.get(csm, 0), csm)
+			self.assertEqual(overdue_tasks_per_csm(today, csm), {csm: joined[csm]} if joined.get(csm) else {})
+
+	def test_the_count_is_the_books(self):
+		self.assertEqual(self.open_alerts()[CSM_A], self.mine)
+		self.assertEqual(self.late_tasks()[CSM_A], self.late)
+		self.assertEqual(self.late_tasks(CSM_A), {CSM_A: self.late})
+		self.assertEqual(self.open_alerts(CSM_A), {CSM_A: self.mine})
+		self.assertEqual(self.open_alerts(CSM_B)[CSM_B], 0)
+		self.assert_counts_equal_the_join()
+
+	def test_a_customer_moved_on_its_form_takes_its_open_alerts(self):
+		doc = frappe.get_doc("Customer", self.customer)
+		doc.cs_owner = CSM_B
+		doc.save(ignore_permissions=True)
+		counts = self.open_alerts()
+		self.assertEqual((counts.get(CSM_A, 0), counts[CSM_B]), (0, self.mine))
+		late = self.late_tasks()
+		self.assertEqual((late.get(CSM_A, 0), late[CSM_B]), (0, self.late))
+		self.assertEqual(self.open_alerts(CSM_B), {CSM_B: self.mine})
+		self.assert_counts_equal_the_join()
+
+	def test_a_handoff_move_takes_its_open_alerts(self):
+		from customer_success.handoff.service import move_customer
+
+		move_customer(self.customer, {"cs_owner": CSM_B})
+		self.assertEqual(self.open_alerts()[CSM_B], self.mine)
+		self.assert_counts_equal_the_join()
+
+	def test_a_disabled_customers_alerts_are_not_counted(self):
+		doc = frappe.get_doc("Customer", self.customer)
+		doc.disabled = 1
+		doc.save(ignore_permissions=True)
+		self.assertEqual(self.open_alerts().get(CSM_A, 0), 0)
+		self.assertEqual(self.open_alerts(CSM_A).get(CSM_A, 0), 0)
+		self.assertEqual(self.late_tasks().get(CSM_A, 0), 0)
+		self.assert_counts_equal_the_join()
+
+	def test_a_merged_customers_alerts_go_to_the_customer_it_joined(self):
+		frappe.rename_doc("Customer", self.customer, self.other, merge=True, force=True)
+		self.assertEqual(self.open_alerts()[CSM_B], self.mine)
+		self.assertEqual(self.open_alerts().get(CSM_A, 0), 0)
+		self.assert_counts_equal_the_join()
+
+	def test_an_owner_written_past_the_hooks_is_repaired_by_the_nightly_pass(self):
+		from customer_success.alerts.queries import open_alerts_per_csm, sync_alert_csms
+
+		frappe.db.set_value("Customer", self.customer, "cs_owner", CSM_B)  # no hook runs
+		self.assertEqual(open_alerts_per_csm(CSM_A), {CSM_A: self.mine})  # stale until the night
+		sync_alert_csms()  # the nightly pass's first and last step
+		self.assertEqual(open_alerts_per_csm(CSM_A), {})
+		self.assertEqual(self.open_alerts()[CSM_B], self.mine)
+		self.assertEqual(self.late_tasks()[CSM_B], self.late)
+		self.assert_counts_equal_the_join()
+
+	def test_a_closed_alerts_tasks_are_not_counted(self):
+		from customer_success.alerts import service
+
+		service.close(frappe.get_doc("CS Alert", self.alerts[0].name), "Resolved", "Called them; sorted.")
+		self.assertEqual(self.late_tasks()[CSM_A], self.late - 2)
+		self.assert_counts_equal_the_join()
+
+	def test_alerts_resolved_by_themselves_take_their_tasks_out(self):
+		from frappe.utils import now_datetime
+
+		from customer_success.alerts.queries import resolve_alerts
+
+		resolve_alerts([self.alerts[0].name], "Gone by itself.", now_datetime(), "Administrator")
+		self.assertEqual(self.late_tasks()[CSM_A], self.late - 2)
+		self.assert_counts_equal_the_join()
+
+	def test_a_status_written_past_the_hooks_is_repaired_by_the_nightly_pass(self):
+		from customer_success.alerts.queries import overdue_tasks_per_csm, sync_alert_csms
+
+		frappe.db.set_value("CS Alert", self.alerts[0].name, "status", "Dismissed")  # no hook runs
+		sync_alert_csms()
+		today = getdate(nowdate())
+		self.assertEqual(overdue_tasks_per_csm(today, CSM_A), {CSM_A: self.late - 2})
+		self.assert_counts_equal_the_join()

@@ -582,3 +582,7 @@ def move_customer(customer: str, values: dict):
 		frappe.db.set_value("Customer", customer, values)
 	customer_book_changed(customer, old_csm, disabled, values.get("cs_owner", old_csm), disabled)
 	move_retention_parts([customer])  # its retention part follows its CS Owner and stage
+	if "cs_owner" in values:
+		from customer_success.alerts.queries import sync_alert_csms
+
+		sync_alert_csms(customer)  # its open alerts follow it to the new CSM

@@ -99,7 +99,16 @@ APP_INDEXES = (
 	("CS Alert", ("status", "closed_on", "customer"), "cs_alert_closed_index"),
 	("CS Alert", ("status", "severity", "customer"), "cs_alert_open_index"),
 	("CS Alert", ("status", "due_date", "customer"), "cs_alert_due_index"),
+	# the CSM Workload's open alerts per CSM (the alerts' own `csm`, kept equal to the CS Owner)
+	("CS Alert", ("status", "csm"), "cs_alert_csm_index"),
 	("CS Alert Task", ("parenttype", "status", "due_date", "parent"), "cs_alert_task_due_index"),
+	# the CSM Workload's overdue tasks per CSM, from the index alone (each task carries its alert's
+	# CSM and whether the alert is open)
+	(
+		"CS Alert Task",
+		("parenttype", "alert_open", "status", "due_date", "csm"),
+		"cs_alert_task_book_index",
+	),
 	# The renewal cards and the Renewals by Call chart: the open renewals of the window, with what
 	# they count and sum, from the index alone (then each one's customer for its live health).
 	(

@@ -145,6 +145,18 @@ def on_update(doc, method=None):
 	customer_book_changed(doc.name, before.cs_owner, before.disabled, doc.cs_owner, doc.disabled)
 	if retention_keys_changed(before, doc):
 		change_customer_retention(doc.name)
+	if (before.cs_owner or "") != (doc.cs_owner or ""):
+		from customer_success.alerts.queries import sync_alert_csms
+
+		sync_alert_csms(doc.name)  # its open alerts are the new CSM's (the CSM Workload counts them)
+
+
+def after_rename(doc, method=None, old_name=None, new_name=None, merge=False):
+	"""A customer renamed, or merged into another: the open alerts it brought show (and are counted
+	under) the CS Owner of the customer they now belong to."""
+	from customer_success.alerts.queries import sync_alert_csms
+
+	sync_alert_csms(doc.name)
 
 
 def on_update_book_counts(doc, method=None):

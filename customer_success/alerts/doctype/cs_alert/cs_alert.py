@@ -70,6 +70,7 @@ class CSAlert(Document):
 			alerts.start_playbook(self)
 		self.set_progress()
 		self.set_closed()
+		self.set_task_book()
 
 	def after_insert(self):
 		alerts.create_task_todos(self)
@@ -155,6 +156,13 @@ class CSAlert(Document):
 			self.closed_by = frappe.session.user
 		elif self.status in engine.OPEN_STATUSES:
 			self.closed_on = self.closed_by = None
+
+	def set_task_book(self):
+		"""Each task carries its alert's CSM and whether the alert is open: the CSM Workload counts a
+		book's overdue tasks from the tasks alone (alerts.queries.overdue_tasks_per_csm)."""
+		alert_open = int(self.status in engine.OPEN_STATUSES)
+		for task in self.tasks:
+			task.csm, task.alert_open = self.csm, alert_open
 
 	def close_todos_of_finished_tasks(self):
 		for task in self.tasks:

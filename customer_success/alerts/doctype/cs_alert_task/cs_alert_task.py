@@ -10,8 +10,10 @@ class CSAlertTask(Document):
 	if TYPE_CHECKING:
 		from frappe.types import DF
 
+		alert_open: DF.Check
 		assign_role: DF.Literal["CSM", "CS Manager", "Sales Owner", "Account Manager"]
 		assigned_to: DF.Link | None
+		csm: DF.Link | None
 		description: DF.SmallText | None
 		due_date: DF.Date | None
 		parent: DF.Data

@@ -96,10 +96,10 @@ def get_data(scope: reports.CustomerScope, from_date, to_date, today) -> list[di
 	for csm, amount in revenue_by_csm(scope, in_scope, from_date, to_date, today).items():
 		row(csm)["revenue"] = amount
 	for key, counts in (
-		("open_alerts", open_alerts_by_csm(in_scope)),
+		("open_alerts", open_alerts_by_csm(scope, in_scope)),
 		("overdue_milestones", overdue_milestones_by_csm(in_scope, today)),
 		("overdue_checkins", overdue_checkins_by_csm(in_scope, today)),
-		("overdue_alert_tasks", overdue_alert_tasks_by_csm(in_scope, today)),
+		("overdue_alert_tasks", overdue_alert_tasks_by_csm(scope, in_scope, today)),
 	):
 		for csm, n in counts.items():
 			row(csm)[key] = n
@@ -184,7 +184,20 @@ def revenue_by_csm(scope, in_scope, from_date, to_date, today) -> dict[str, floa
 	return revenue
 
 
-def open_alerts_by_csm(in_scope) -> dict[str, int]:
+def open_alerts_by_csm(scope, in_scope) -> dict[str, int]:
+	"""{csm: Open or In Progress alerts of the book's active customers}: a book (or every book) read
+	from the alerts' own CSM (`alerts.queries.open_alerts_per_csm`: kept equal to the customer's CS
+	Owner by the Customer's save and rename, the handoff and the nightly pass; an index of (status,
+	csm) instead of a join over every open alert); a tier or lifecycle stage joined to the customers."""
+	if not (scope.tier or scope.lifecycle_stage):
+		from customer_success.alerts.queries import open_alerts_per_csm
+
+		return open_alerts_per_csm(scope.csm)
+	return open_alerts_joined(in_scope)
+
+
+def open_alerts_joined(in_scope) -> dict[str, int]:
+	"""{csm: open alerts} of the customers `in_scope`, under each customer's CS Owner as it stands."""
 	customer = frappe.qb.DocType("Customer")
 	alert = frappe.qb.DocType("CS Alert")
 	return _by_csm(
@@ -236,7 +249,18 @@ def overdue_checkins_by_csm(in_scope, today) -> dict[str, int]:
 	)
 
 
-def overdue_alert_tasks_by_csm(in_scope, today) -> dict[str, int]:
+def overdue_alert_tasks_by_csm(scope, in_scope, today) -> dict[str, int]:
+	"""{csm: open tasks of open alerts past their due date}: a book (or every book) from the tasks
+	alone (`alerts.queries.overdue_tasks_per_csm`: each carries its alert's CSM and whether it is
+	open); a tier or lifecycle stage joined to the alerts and customers."""
+	if not (scope.tier or scope.lifecycle_stage):
+		from customer_success.alerts.queries import overdue_tasks_per_csm
+
+		return overdue_tasks_per_csm(today, scope.csm)
+	return overdue_alert_tasks_joined(in_scope, today)
+
+
+def overdue_alert_tasks_joined(in_scope, today) -> dict[str, int]:
 	customer = frappe.qb.DocType("Customer")
 	alert = frappe.qb.DocType("CS Alert")
 	task = frappe.qb.DocType("CS Alert Task")
