@@ -900,10 +900,10 @@ def retention_keys_changed(before, after) -> bool:
 	"""Did a save change what the customer's retention part is counted under?"""
 	if before is None:
 		return False
-	fields = ("cs_owner", "cs_tier", "cs_segment", "cs_lifecycle_stage", "disabled")
-	return any((before.get(f) or "") != (after.get(f) or "") for f in fields if f != "disabled") or bool(
-		before.get("disabled")
-	) != bool(after.get("disabled"))
+	if bool(before.get("disabled")) != bool(after.get("disabled")):
+		return True
+	fields = ("cs_owner", "cs_tier", "cs_segment", "cs_lifecycle_stage")
+	return any((before.get(f) or "") != (after.get(f) or "") for f in fields)
 
 
 def point_deltas() -> defaultdict:
@@ -1008,10 +1008,10 @@ def reconcile_retention_batch(customers: list[str], points: list[date], orphan: 
 
 def rolled_up_retention(points: list[date], filters: dict, csm: str | None) -> dict[date, dict]:
 	"""{T: the report's figures} of the points the roll-up answers for these filters (complete, and
-	filters it holds); the report computes the others live. A tier, lifecycle stage or customer
-	filter groups the customers' own rows (those of that tier, stage or name now, as the live
-	computation takes them); otherwise the point sums per CS Owner (and tier) are read: they are kept
-	under the keys each customer has now."""
+	filters it holds); the report computes the others live. A lifecycle stage or customer filter
+	groups the customers' own rows (those of that stage or name now, as the live computation takes
+	them); otherwise the point sums of the CS Owner and tier asked for are read (kept under the keys
+	each customer has now, as the live computation takes them)."""
 	companies = queries.invoiced_companies()
 	if len(companies) > 1 or (filters.get("company") and companies and filters["company"] != companies[0]):
 		return {}
