@@ -165,7 +165,12 @@ doc_events = {
 		"after_rename": "customer_success.integrations.erpnext.customer.after_rename",
 	},
 	"Sales Order": {
-		"on_submit": "customer_success.integrations.erpnext.sales_order.draft_handoff_on_submit",
+		"on_submit": [
+			"customer_success.integrations.erpnext.sales_order.draft_handoff_on_submit",
+			# whether the customer is live (the book roll-up: Segment Performance's customers)
+			"customer_success.integrations.erpnext.live.on_submit",
+		],
+		"on_cancel": "customer_success.integrations.erpnext.live.on_cancel",
 	},
 	# Success plan milestones that complete themselves from what happens in ERPNext.
 	"Delivery Note": {"on_submit": "customer_success.integrations.erpnext.delivery_note.on_submit"},
@@ -177,8 +182,12 @@ doc_events = {
 			"customer_success.integrations.erpnext.sales_invoice.on_submit_renewals",
 			# the revenue roll-up (CSM Workload), kept current invoice by invoice
 			"customer_success.integrations.erpnext.sales_invoice.on_submit",
+			"customer_success.integrations.erpnext.live.on_submit",
 		],
-		"on_cancel": "customer_success.integrations.erpnext.sales_invoice.on_cancel",
+		"on_cancel": [
+			"customer_success.integrations.erpnext.sales_invoice.on_cancel",
+			"customer_success.integrations.erpnext.live.on_cancel",
+		],
 		"on_update_after_submit": "customer_success.integrations.erpnext.sales_invoice.on_paid",
 	},
 	"Issue": {"on_update": "customer_success.integrations.erpnext.issue.on_update"},
@@ -192,8 +201,12 @@ doc_events = {
 		"on_cancel": [
 			"customer_success.integrations.erpnext.contract.on_cancel",
 			"customer_success.integrations.erpnext.contract.leaks_changed",
+			"customer_success.integrations.erpnext.live.on_cancel",
 		],
-		"on_submit": "customer_success.integrations.erpnext.contract.leaks_changed",
+		"on_submit": [
+			"customer_success.integrations.erpnext.contract.leaks_changed",
+			"customer_success.integrations.erpnext.live.on_submit",
+		],
 		"on_update_after_submit": "customer_success.integrations.erpnext.contract.leaks_changed",
 	},
 	# Renewals: a subscription cancelled, extended or rolled over closes its open renewal.

@@ -1,17 +1,22 @@
-"""The book roll-up: active customers counted per CS Owner, health status, tier and lifecycle stage,
-with how many of them have a colour and the sum of those scores. The team's health cards, the
-Customers by Health / Tier / Lifecycle Stage charts, Health by CSM, Average Health and the CSM
-Workload's customers read a few hundred rows of it instead of every customer.
+"""The book roll-up: active customers counted per CS Owner, health status, tier, lifecycle stage,
+segment and whether they are live (`cs_live`: a submitted Sales Invoice, Sales Order or Contract),
+with how many of them have a colour, the sum of those scores and how many have a score. The team's
+health cards, the Customers by Health / Tier / Lifecycle Stage charts, Health by CSM, Average Health,
+the CSM Workload's customers and Segment Performance's health figures read a few hundred rows of it
+instead of every customer.
 
 Table `cs_book_count` (setup/rollups.py). A key's figures are the sum of its rows. Writers only
 ever insert rows: every writer of those Customer fields adds the difference it made, in its own
 transaction (the health run's bulk copies of the scores, set-based writes of the CS Owner, tier or
-stage: `recording`; a Customer saved, inserted or deleted: `customer_saved` / `customer_deleted`).
+stage: `recording`; a Customer saved, inserted or deleted: `customer_saved` / `customer_deleted`;
+its first live document submitted or its last cancelled: `live_document_submitted` / `_cancelled`).
 No shared row is updated, so the parallel chunks of a health run share no lock, and concurrent
 writers commute (each difference is read from the rows it locked and wrote). `compact` folds the
 rows into one per key, under a lock; `reconcile` (nightly, under the same lock) adds the difference
 between a fresh count and the roll-up, read in one snapshot: idempotent, set-based, and it repairs
-anything written past the writers (a SQL update, a restore).
+anything written past the writers (a SQL update, a restore), after setting `cs_live` afresh where it
+is wrong (documents written past the hooks; an invoice of a customer submitted in the same instant
+as its last live document is cancelled).
 
 A figure is taken from the roll-up only when the user's own read of Customer is unrestricted
 (`reads_every_customer`: no user permission, owner-only rule or query condition narrows it);
@@ -22,25 +27,39 @@ from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 
 import frappe
+from frappe.query_builder import Case
+from frappe.query_builder.functions import Coalesce
 
 TABLE = "cs_book_count"
 LOCK = "customer_success:book_count"
 COLOURS = ("Green", "Yellow", "Red")
 # the Customer fields of a key, in the table's column order
-KEY_FIELDS = ("cs_owner", "cs_health_status", "cs_tier", "cs_lifecycle_stage")
-KEY_COLUMNS = ("csm", "health_status", "tier", "stage")
+KEY_FIELDS = ("cs_owner", "cs_health_status", "cs_tier", "cs_lifecycle_stage", "cs_segment", "cs_live")
+KEY_COLUMNS = ("csm", "health_status", "tier", "stage", "segment", "live")
+FIGURES = ("customers", "coloured", "score_sum", "scored")
+ZERO = (0, 0, Decimal(0), 0)
 
 
 # --- the keys of customers as they stand ------------------------------------------------------
 
 
+def _key_sql(field: str) -> str:
+	return "coalesce(`cs_live`, 0)" if field == "cs_live" else f"coalesce(`{field}`, '')"
+
+
+def key_of(row) -> tuple:
+	"""A Customer's key (KEY_FIELDS) as the table holds it ('' for none; live 0 or 1)."""
+	return tuple(int(row.get(f) or 0) if f == "cs_live" else (row.get(f) or "") for f in KEY_FIELDS)
+
+
 def _grouped_customers_sql(where: str = "", lock: bool = False) -> str:
-	keys = ", ".join(f"coalesce(`{field}`, '')" for field in KEY_FIELDS)
+	keys = ", ".join(_key_sql(field) for field in KEY_FIELDS)
 	colours = ", ".join(f"'{colour}'" for colour in COLOURS)  # constants
 	return f"""
 		select {keys}, count(*),
 			sum(`cs_health_status` in ({colours})),
-			coalesce(sum(case when `cs_health_status` in ({colours}) then `cs_health_score` else 0 end), 0)
+			coalesce(sum(case when `cs_health_status` in ({colours}) then `cs_health_score` else 0 end), 0),
+			sum(`cs_health_status` in ({colours}) and `cs_health_score` is not null)
 		from `tabCustomer` {"force index (primary)" if where else ""}
 		where `disabled` = 0 {where}
 		group by {keys}
@@ -48,12 +67,22 @@ def _grouped_customers_sql(where: str = "", lock: bool = False) -> str:
 	"""
 
 
-def _figures(rows) -> dict[tuple, tuple[int, int, Decimal]]:
-	return {tuple(row[:4]): (int(row[4] or 0), int(row[5] or 0), Decimal(str(row[6] or 0))) for row in rows}
+def _figures(rows) -> dict[tuple, tuple[int, int, Decimal, int]]:
+	n = len(KEY_FIELDS)
+	return {
+		tuple(int(v) if i == n - 1 else v for i, v in enumerate(row[:n])): (
+			int(row[n] or 0),
+			int(row[n + 1] or 0),
+			Decimal(str(row[n + 2] or 0)),
+			int(row[n + 3] or 0),
+		)
+		for row in rows
+	}
 
 
 def customer_figures(names: list[str] | None = None, lock: bool = False) -> dict:
-	"""{(csm, status, tier, stage): (customers, coloured, score sum)} of the active customers (of
+	"""{(csm, status, tier, stage, segment, live): (customers, coloured, score sum, scored)} of the
+	active customers (of
 	`names`, by exact key; `lock`: a locking read, held until the caller commits)."""
 	if names is None:
 		return _figures(frappe.db.sql(_grouped_customers_sql()))
@@ -63,10 +92,10 @@ def customer_figures(names: list[str] | None = None, lock: bool = False) -> dict
 
 
 def differences(after: dict, before: dict) -> list[tuple]:
-	"""[(*key, customers, coloured, score sum)] that turn `before` into `after` (zeros left out)."""
+	"""[(*key, customers, coloured, score sum, scored)] that turn `before` into `after` (zeros left out)."""
 	rows = []
 	for key in after.keys() | before.keys():
-		now, then = after.get(key, (0, 0, Decimal(0))), before.get(key, (0, 0, Decimal(0)))
+		now, then = after.get(key, ZERO), before.get(key, ZERO)
 		change = tuple(a - b for a, b in zip(now, then, strict=True))
 		if any(change):
 			rows.append((*key, *change))
@@ -77,12 +106,12 @@ def add_rows(rows: list[tuple]):
 	"""Insert differences (never an update of a shared row)."""
 	if not rows:
 		return
-	columns = ", ".join(f"`{c}`" for c in (*KEY_COLUMNS, "customers", "coloured", "score_sum"))
+	columns = ", ".join(f"`{c}`" for c in (*KEY_COLUMNS, *FIGURES))
+	row_sql = "(" + ", ".join(["%s"] * (len(KEY_COLUMNS) + len(FIGURES))) + ")"
 	for start in range(0, len(rows), 1000):
 		part = rows[start : start + 1000]
 		frappe.db.sql(
-			f"insert into `{TABLE}` ({columns}) values "
-			+ ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(part)),
+			f"insert into `{TABLE}` ({columns}) values " + ", ".join([row_sql] * len(part)),
 			[value for row in part for value in row],
 		)
 
@@ -131,18 +160,19 @@ def record_copies(locked: dict[str, dict], copies: list[dict]):
 	add_rows(differences(rows_figures(after), rows_figures(before)))
 
 
-def rows_figures(rows: list[dict]) -> dict[tuple, tuple[int, int, Decimal]]:
+def rows_figures(rows: list[dict]) -> dict[tuple, tuple[int, int, Decimal, int]]:
 	"""`customer_figures` of Customer rows in hand, counted as its query counts them (the score as
 	the table's decimal(21,9) column holds it)."""
-	figures: dict[tuple, tuple[int, int, Decimal]] = {}
+	figures: dict[tuple, tuple[int, int, Decimal, int]] = {}
 	for row in rows:
 		if row.get("disabled"):
 			continue
-		key = tuple(row.get(field) or "" for field in KEY_FIELDS)
+		key = key_of(row)
 		coloured = row.get("cs_health_status") in COLOURS
 		score = stored_decimal(row.get("cs_health_score")) if coloured else Decimal(0)
-		customers, with_colour, total = figures.get(key, (0, 0, Decimal(0)))
-		figures[key] = (customers + 1, with_colour + int(coloured), total + score)
+		scored = coloured and row.get("cs_health_score") is not None
+		customers, with_colour, total, with_score = figures.get(key, ZERO)
+		figures[key] = (customers + 1, with_colour + int(coloured), total + score, with_score + int(scored))
 	return figures
 
 
@@ -158,9 +188,8 @@ def _one(doc) -> dict:
 		return {}
 	status = doc.get("cs_health_status") or ""
 	coloured = status in COLOURS
-	key = tuple(doc.get(field) or "" for field in KEY_FIELDS)
 	score = Decimal(str(doc.get("cs_health_score") or 0)) if coloured else Decimal(0)
-	return {key: (1, int(coloured), score)}
+	return {key_of(doc): (1, int(coloured), score, int(coloured and doc.get("cs_health_score") is not None))}
 
 
 def customer_saved(doc):
@@ -174,6 +203,103 @@ def customer_deleted(doc):
 	"""Customer on_trash (a merge deletes the merged customer this way)."""
 	if available():
 		add_rows(differences({}, _one(doc)))
+
+
+# --- live: a submitted Sales Invoice, Sales Order or Contract (`Customer.cs_live`) -------------
+
+
+def live_criterion(customer):
+	"""The customer has a submitted Sales Invoice, Sales Order or Contract (the "live" of the health
+	score and of Segment Performance), as a condition on the Customer table."""
+	from pypika.terms import ExistsCriterion
+
+	order = frappe.qb.DocType("Sales Order")
+	invoice = frappe.qb.DocType("Sales Invoice")
+	contract = frappe.qb.DocType("Contract")
+	return (
+		ExistsCriterion(
+			frappe.qb.from_(invoice)
+			.select(invoice.name)
+			.where((invoice.customer == customer.name) & (invoice.docstatus == 1))
+		)
+		| ExistsCriterion(
+			frappe.qb.from_(order)
+			.select(order.name)
+			.where((order.customer == customer.name) & (order.docstatus == 1))
+		)
+		| ExistsCriterion(
+			frappe.qb.from_(contract)
+			.select(contract.name)
+			.where(
+				(contract.party_type == "Customer")
+				& (contract.party_name == customer.name)
+				& (contract.docstatus == 1)
+			)
+		)
+	)
+
+
+def customer_is_live(name: str) -> bool:
+	"""`live_criterion` of one customer, as this transaction reads it."""
+	customer = frappe.qb.DocType("Customer")
+	return bool(
+		frappe.qb.from_(customer)
+		.select(customer.name)
+		.where((customer.name == name) & live_criterion(customer))
+		.run()
+	)
+
+
+def wrong_live_flags() -> list[tuple[str, int]]:
+	"""[(customer, live now)] of the customers whose `cs_live` is not `live_criterion`: one scan."""
+	customer = frappe.qb.DocType("Customer")
+	live = Case().when(live_criterion(customer), 1).else_(0)
+	return [
+		(name, int(flag))
+		for name, flag in frappe.qb.from_(customer)
+		.select(customer.name, live)
+		.where(Coalesce(customer.cs_live, 0) != live)
+		.run()
+	]
+
+
+def live_document_submitted(customer: str | None):
+	"""A Sales Invoice, Sales Order or Contract of the customer submitted: it is live. Its row is
+	locked and read as committed (so two first documents submitted at once count it once)."""
+	if not customer:
+		return
+	if frappe.db.get_value("Customer", customer, "cs_live", for_update=True) in (None, 1):
+		return  # gone, or live already
+	with recording([customer]):
+		frappe.db.set_value("Customer", customer, "cs_live", 1, update_modified=False)
+
+
+def live_document_cancelled(customer: str | None):
+	"""One of its documents cancelled: live while any other is submitted."""
+	if not customer:
+		return
+	if frappe.db.get_value("Customer", customer, "cs_live", for_update=True) != 1:
+		return
+	if customer_is_live(customer):
+		return
+	with recording([customer]):
+		frappe.db.set_value("Customer", customer, "cs_live", 0, update_modified=False)
+
+
+def correct_live_flags() -> int:
+	"""`cs_live` set afresh where it is wrong (found by a plain read; the few found are written under
+	`recording`, so the roll-up takes their difference). The reconciliation runs it first."""
+	wrong = wrong_live_flags()
+	for start in range(0, len(wrong), 1000):
+		part = dict(wrong[start : start + 1000])
+		for live in (0, 1):
+			names = [name for name, flag in part.items() if flag == live]
+			if names:
+				with recording(names):
+					frappe.db.sql(
+						"update `tabCustomer` set `cs_live` = %s where `name` in %s", (live, tuple(names))
+					)
+	return len(wrong)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -192,13 +318,14 @@ def reads_every_customer(user: str | None = None) -> bool:
 
 
 def rolled_up(csm: str | None = None) -> dict:
-	"""{key: (customers, coloured, score sum)} from the roll-up (of `csm`'s book), keys with no
+	"""{key: (customers, coloured, score sum, scored)} from the roll-up (of `csm`'s book), keys with no
 	customer left out."""
 	where, values = ("where `csm` = %(csm)s", {"csm": csm}) if csm else ("", {})
 	keys = ", ".join(f"`{c}`" for c in KEY_COLUMNS)
+	sums = ", ".join(f"sum(`{c}`)" for c in FIGURES)
+	having = " or ".join(f"sum(`{c}`) <> 0" for c in FIGURES)
 	rows = frappe.db.sql(
-		f"""select {keys}, sum(`customers`), sum(`coloured`), sum(`score_sum`) from `{TABLE}` {where}
-		group by {keys} having sum(`customers`) <> 0 or sum(`coloured`) <> 0 or sum(`score_sum`) <> 0""",
+		f"select {keys}, {sums} from `{TABLE}` {where} group by {keys} having {having}",
 		values,
 	)
 	return _figures(rows)
@@ -233,11 +360,11 @@ def usable(user: str | None = None) -> bool:
 
 
 def totals_by(figures: dict, *positions: int) -> dict[tuple, list]:
-	"""[customers, coloured, score sum] summed per the key parts at `positions`."""
+	"""[customers, coloured, score sum, scored] summed per the key parts at `positions`."""
 	out: dict[tuple, list] = {}
 	for key, values in figures.items():
 		part = tuple(key[i] for i in positions)
-		sums = out.setdefault(part, [0, 0, Decimal(0)])
+		sums = out.setdefault(part, list(ZERO))
 		for i, value in enumerate(values):
 			sums[i] += value
 	return out
@@ -279,7 +406,7 @@ def status_figures(csm=None, tier=None, stage=None, status=None) -> dict[str, di
 	lifecycle stage and status (each when given), as Customer Health's summary and chart count
 	them (the score sum of the coloured statuses; none for the others, which it does not use)."""
 	out: dict[str, dict] = {}
-	for (_csm, key_status, key_tier, key_stage), (customers, _coloured, score) in rolled_up(csm).items():
+	for (_csm, key_status, key_tier, key_stage, *_rest), (customers, _c, score, _s) in rolled_up(csm).items():
 		if (tier and key_tier != tier) or (stage and key_stage != stage) or (status and key_status != status):
 			continue
 		figures = out.setdefault(key_status, {"customers": 0, "score_sum": Decimal(0)})
@@ -291,6 +418,31 @@ def status_figures(csm=None, tier=None, stage=None, status=None) -> dict[str, di
 		for key, figures in out.items()
 		if figures["customers"]
 	}
+
+
+def group_figures(csm: str | None = None) -> list[dict]:
+	"""Per tier and segment of `csm`'s book (None: everyone), Segment Performance's health figures
+	(`segments.engine.GROUP_FIGURES`: customers, coloured, green, scored, score sum) of the customers
+	it counts: enabled, not churned and live."""
+	out: dict[tuple, dict] = {}
+	for (_csm, status, tier, stage, segment, live), (customers, coloured, score, scored) in rolled_up(
+		csm
+	).items():
+		if not live or stage == "Churned":
+			continue
+		group = out.setdefault(
+			(tier, segment),
+			{"customers": 0, "coloured": 0, "green": 0, "scored": 0, "score_sum": Decimal(0)},
+		)
+		group["customers"] += customers
+		group["coloured"] += coloured
+		group["green"] += coloured if status == "Green" else 0
+		group["scored"] += scored
+		group["score_sum"] += score
+	return [
+		{"tier": tier or None, "segment": segment or None, **{k: float(v) for k, v in figures.items()}}
+		for (tier, segment), figures in out.items()
+	]
 
 
 def customers_per_owner() -> dict[str, tuple[int, int]]:
@@ -341,8 +493,9 @@ def compact(commit: bool = False) -> dict:
 		if not last:
 			return {"rows": 0}
 		keys = ", ".join(f"`{c}`" for c in KEY_COLUMNS)
+		figures = ", ".join(f"`{c}`" for c in FIGURES)
 		rows = frappe.db.sql(
-			f"""select {keys}, `customers`, `coloured`, `score_sum` from `{TABLE}`
+			f"""select {keys}, {figures} from `{TABLE}`
 			where `id` <= %s for update""",
 			last,
 		)
@@ -359,11 +512,13 @@ def compact(commit: bool = False) -> dict:
 
 def _fold(rows) -> dict[tuple, tuple]:
 	out: dict[tuple, list] = {}
+	n = len(KEY_COLUMNS)
 	for row in rows:
-		sums = out.setdefault(tuple(row[:4]), [0, 0, Decimal(0)])
-		sums[0] += int(row[4])
-		sums[1] += int(row[5])
-		sums[2] += Decimal(str(row[6]))
+		sums = out.setdefault(tuple(row[:n]), list(ZERO))
+		sums[0] += int(row[n])
+		sums[1] += int(row[n + 1])
+		sums[2] += Decimal(str(row[n + 2]))
+		sums[3] += int(row[n + 3])
 	return {key: tuple(sums) for key, sums in out.items()}
 
 
@@ -374,6 +529,7 @@ def reconcile(commit: bool = False) -> dict:
 	if not available() or not take_lock():
 		return {"skipped": True}
 	try:
+		live_corrected = correct_live_flags()
 		if commit:
 			frappe.db.commit()  # nosemgrep: a fresh snapshot for the two reads below
 		truth = customer_figures()
@@ -383,7 +539,12 @@ def reconcile(commit: bool = False) -> dict:
 			frappe.db.commit()  # nosemgrep: the correction is one unit of work
 	finally:
 		release_lock()
-	return {"keys": len(truth), "corrected": len(rows), "compacted": compact(commit=commit)}
+	return {
+		"keys": len(truth),
+		"corrected": len(rows),
+		"live_corrected": live_corrected,
+		"compacted": compact(commit=commit),
+	}
 
 
 # --- jobs (thin) ------------------------------------------------------------------------------

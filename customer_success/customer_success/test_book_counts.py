@@ -136,6 +136,53 @@ class TestBookCounts(FrappeTestCase):
 			frappe.db.set_value("Customer", doc.name, "cs_lifecycle_stage", "Churned", update_modified=False)
 		self.assert_exact()
 
+	def test_live_follows_invoices_orders_and_contracts(self):
+		from frappe.utils import add_days, nowdate
+
+		from customer_success.customer_success.book_counts import customer_is_live, wrong_live_flags
+		from customer_success.renewals.test_renewals import make_contract
+		from customer_success.tests.utils import make_sales_invoice, make_sales_order
+
+		def live(name):
+			flag = frappe.db.get_value("Customer", name, "cs_live")
+			self.assertEqual(bool(flag), customer_is_live(name))
+			return flag
+
+		doc = self.customer(cs_segment=None)
+		self.assertEqual(live(doc.name), 0)
+		invoice = make_sales_invoice(doc.name, rate=100)
+		self.assertEqual(live(doc.name), 1)
+		self.assert_exact()
+		order = make_sales_order(doc.name, rate=100)
+		invoice.reload()
+		invoice.cancel()
+		self.assertEqual(live(doc.name), 1)  # its order keeps it live
+		order.reload()
+		order.cancel()
+		self.assertEqual(live(doc.name), 0)
+		self.assert_exact()
+		contract = make_contract(doc.name, add_days(nowdate(), -10), add_days(nowdate(), 300))
+		self.assertEqual(live(doc.name), 1)
+		self.assert_exact()
+		# a form save keeps the flag, whatever the form sent
+		form = frappe.get_doc("Customer", doc.name)
+		form.cs_live = 0
+		form.save(ignore_permissions=True)
+		self.assertEqual(live(doc.name), 1)
+		self.assert_exact()
+		contract.reload()
+		contract.cancel()
+		self.assertEqual(live(doc.name), 0)
+		self.assert_exact()
+		# a flag written past the writers: the reconciliation sets it, and the roll-up follows
+		frappe.db.set_value("Customer", doc.name, "cs_live", 1, update_modified=False)
+		self.assertIn(doc.name, dict(wrong_live_flags()))
+		self.assertGreaterEqual(book_counts.reconcile()["live_corrected"], 1)
+		self.assertEqual(live(doc.name), 0)
+		self.assertNotIn(doc.name, dict(wrong_live_flags()))
+		self.assert_exact()
+		self.assertEqual(book_counts.reconcile()["corrected"], 0)
+
 	def test_reconcile_repairs_a_write_past_the_writers_and_is_idempotent(self):
 		doc = self.customer()
 		frappe.db.sql("update `tabCustomer` set `cs_owner` = %s where `name` = %s", (CSM_B, doc.name))
@@ -152,17 +199,17 @@ class TestBookCounts(FrappeTestCase):
 		book_counts.compact()
 		self.assertEqual(book_counts.rolled_up(), figures)
 		rows, keys = frappe.db.sql(
-			"select count(*), count(distinct csm, health_status, tier, stage) from cs_book_count"
+			"select count(*), count(distinct csm, health_status, tier, stage, segment, live) from cs_book_count"
 		)[0]
 		self.assertEqual(rows, keys)
 
 	def test_differences(self):
-		key_a, key_b = ("a", "Red", "", ""), ("b", "Red", "", "")
-		before = {key_a: (2, 2, Decimal("70.5"))}
-		after = {key_a: (1, 1, Decimal("30")), key_b: (1, 1, Decimal("40.5"))}
+		key_a, key_b = ("a", "Red", "", "", "", 1), ("b", "Red", "", "", "", 1)
+		before = {key_a: (2, 2, Decimal("70.5"), 2)}
+		after = {key_a: (1, 1, Decimal("30"), 1), key_b: (1, 1, Decimal("40.5"), 1)}
 		self.assertEqual(
 			sorted(book_counts.differences(after, before)),
-			[(*key_a, -1, -1, Decimal("-40.5")), (*key_b, 1, 1, Decimal("40.5"))],
+			[(*key_a, -1, -1, Decimal("-40.5"), -1), (*key_b, 1, 1, Decimal("40.5"), 1)],
 		)
 		self.assertEqual(book_counts.differences(before, before), [])
 

@@ -8,7 +8,9 @@ Called by demo.setup_demo as fn(registry, book); idempotent through the registry
 import frappe
 from frappe.utils import add_days, getdate, nowdate
 
+from customer_success.customer_success.book_counts import recording
 from customer_success.demo import remember
+from customer_success.renewals.service import move_retention_parts
 from customer_success.segments import service as segments
 from customer_success.setup import defaults
 
@@ -60,11 +62,13 @@ def make_demo_segments(registry, book):
 			doc.insert(ignore_permissions=True)
 			remember(registry, doc)
 	_segment_template(registry)
-	for index, name in enumerate(customers):
-		tier = frappe.db.get_value("Customer", name, "cs_tier")
-		# one customer in seven has no segment yet: the report shows what is unsegmented
-		segment = None if index % 7 == 6 else TIER_SEGMENT.get(tier)
-		frappe.db.set_value("Customer", name, "cs_segment", segment, update_modified=False)
+	with recording(customers):  # the book roll-up takes the segments' difference
+		for index, name in enumerate(customers):
+			tier = frappe.db.get_value("Customer", name, "cs_tier")
+			# one customer in seven has no segment yet: the report shows what is unsegmented
+			segment = None if index % 7 == 6 else TIER_SEGMENT.get(tier)
+			frappe.db.set_value("Customer", name, "cs_segment", segment, update_modified=False)
+	move_retention_parts(customers)  # the retention roll-up's parts follow the segments
 	today = getdate(nowdate())
 	for days in REPLAY_DAYS:
 		day = add_days(today, -days)

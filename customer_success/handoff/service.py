@@ -575,7 +575,11 @@ def move_customer(customer: str, values: dict):
 	"""Write the accepted handoff's CSM (and stage) onto the Customer, and let the revenue roll-up
 	follow the customer to its new book."""
 	from customer_success.customer_success.book_counts import recording
-	from customer_success.renewals.service import customer_book_changed, leaks_follow_customers
+	from customer_success.renewals.service import (
+		customer_book_changed,
+		leaks_follow_customers,
+		move_retention_parts,
+	)
 
 	old_csm, disabled = frappe.db.get_value("Customer", customer, ["cs_owner", "disabled"])
 	with recording([customer]):  # the book roll-up (team cards) follows the customer too
@@ -583,6 +587,7 @@ def move_customer(customer: str, values: dict):
 	customer_book_changed(customer, old_csm, disabled, values.get("cs_owner", old_csm), disabled)
 	if "cs_lifecycle_stage" in values:
 		leaks_follow_customers([customer])  # Revenue Leakage's leak table follows the stage
+	move_retention_parts([customer])  # its retention part follows its CS Owner and stage
 	if "cs_owner" in values:
 		from customer_success.alerts.queries import sync_alert_csms
 

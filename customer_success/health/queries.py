@@ -53,7 +53,16 @@ HEALTH_INPUTS = (
 
 # The Customer fields the book roll-up keys and sums on (`book_counts`): the write phase's locking
 # read takes them with the health inputs, so the roll-up's difference needs no read of its own.
-BOOK_FIELDS = ("disabled", "cs_owner", "cs_health_status", "cs_tier", "cs_lifecycle_stage", "cs_health_score")
+BOOK_FIELDS = (
+	"disabled",
+	"cs_owner",
+	"cs_health_status",
+	"cs_tier",
+	"cs_lifecycle_stage",
+	"cs_segment",
+	"cs_live",
+	"cs_health_score",
+)
 
 
 def _names_table(names: list[str]) -> str:

@@ -1433,16 +1433,24 @@ def rolled_up_revenue_by_csm(from_date: date, to_date: date, csm: str | None) ->
 	)
 
 
-# --- the retention roll-up: Revenue Retention's components per point and CS Owner ------------------
+# --- the retention roll-up: Revenue Retention's components per point and customer keys ------------
 # `cs_retention_period` (the points held; complete once reconciled), `cs_retention_customer` (each
-# customer's revenue in a point's two windows, all companies, and the CS Owner its part is counted
-# under) and `cs_retention_point` (the summed `engine.COMPONENTS` per point and CS Owner). A
-# customer's rows are written only under its Customer row lock, so its old part is known exactly;
-# the point sums are kept by adding differences, so different customers' writers commute.
+# customer's revenue in a point's two windows, all companies, and the keys its part is counted under:
+# RETENTION_KEYS) and `cs_retention_point` (the summed `engine.COMPONENTS` and later window's revenue,
+# POINT_SUMS, per point and keys). A customer's rows are written only under its Customer row lock, so
+# its old part is known exactly; the point sums are kept by adding differences, so different
+# customers' writers commute.
 
 RETENTION_PERIODS = "cs_retention_period"
 RETENTION_CUSTOMERS = "cs_retention_customer"
 RETENTION_POINTS = "cs_retention_point"
+# what a customer's part is counted under: CS Owner, tier, segment ('' for none) and in business
+# (enabled and not churned: 1, else 0), as the Customer has them now
+RETENTION_KEYS = ("csm", "tier", "segment", "in_business")
+POINT_SUMS = (*engine.COMPONENTS, "revenue")
+# the customer's RETENTION_KEYS from its Customer row (our constant SQL)
+CUSTOMER_KEYS_SQL = """ifnull(c.`cs_owner`, ''), ifnull(c.`cs_tier`, ''), ifnull(c.`cs_segment`, ''),
+	(c.`disabled` = 0 and ifnull(c.`cs_lifecycle_stage`, '') != 'Churned')"""
 
 
 def retention_periods() -> dict[date, bool]:
@@ -1476,16 +1484,16 @@ def mark_retention_periods_complete(days: list[date]):
 		)
 
 
-def lock_customers(names: list[str]) -> dict[str, str]:
-	"""{customer: CS Owner ('' for none)}, read with the rows locked (the latest committed values):
+def lock_customers(names: list[str]) -> dict[str, tuple]:
+	"""{customer: its RETENTION_KEYS now}, read with the rows locked (the latest committed values):
 	the retention roll-up's writers of these customers wait for each other."""
 	if not names:
 		return {}
 	rows = frappe.db.sql(
-		"select `name`, ifnull(`cs_owner`, '') from `tabCustomer` where `name` in %s for update",
+		f"select c.`name`, {CUSTOMER_KEYS_SQL} from `tabCustomer` c where c.`name` in %s for update",
 		(tuple(names),),
 	)
-	return dict(rows)
+	return {name: (csm, tier, segment, int(in_business)) for name, csm, tier, segment, in_business in rows}
 
 
 def ledger_retention_values(names: list[str], points: list[date]) -> dict[tuple[str, date], tuple]:
@@ -1524,28 +1532,54 @@ def ledger_retention_values(names: list[str], points: list[date]) -> dict[tuple[
 def stored_retention_values(
 	names: list[str], points: list[date] | None = None
 ) -> dict[tuple[str, date], tuple]:
-	"""{(customer, T): (prev, curr, csm)} as the roll-up holds them (read under the customers' lock)."""
+	"""{(customer, T): (prev, curr, RETENTION_KEYS)} as the roll-up holds them (read under the
+	customers' lock)."""
 	if not names:
 		return {}
-	query = f"select `customer`, `period_end`, `prev`, `curr`, `csm` from `{RETENTION_CUSTOMERS}` where `customer` in %(names)s"
+	keys = ", ".join(f"`{key}`" for key in RETENTION_KEYS)
+	query = f"select `customer`, `period_end`, `prev`, `curr`, {keys} from `{RETENTION_CUSTOMERS}` where `customer` in %(names)s"
 	if points is not None:
 		if not points:
 			return {}
 		query += " and `period_end` in %(points)s"
 	rows = frappe.db.sql(query, {"names": tuple(names), "points": tuple(points or ())})
-	return {(customer, getdate(day)): (prev, curr, csm) for customer, day, prev, curr, csm in rows}
+	return {
+		(customer, getdate(day)): (prev, curr, (csm, tier, segment, int(in_business)))
+		for customer, day, prev, curr, csm, tier, segment, in_business in rows
+	}
+
+
+def misfiled_retention_values(names: list[str]) -> dict[tuple[str, date], tuple]:
+	"""`stored_retention_values` of these customers' rows held under keys other than the ones their
+	Customer has now (after a set-based write of the CS Owner, tier, segment, stage or disabled flag)."""
+	if not names:
+		return {}
+	keys = ", ".join(f"r.`{key}`" for key in RETENTION_KEYS)
+	rows = frappe.db.sql(
+		f"""select r.`customer`, r.`period_end`, r.`prev`, r.`curr`, {keys}
+		from `{RETENTION_CUSTOMERS}` r join `tabCustomer` c on c.`name` = r.`customer`
+		where r.`customer` in %(names)s and ({keys}) <> ({CUSTOMER_KEYS_SQL})""",
+		{"names": tuple(names)},
+	)
+	return {
+		(customer, getdate(day)): (prev, curr, (csm, tier, segment, int(in_business)))
+		for customer, day, prev, curr, csm, tier, segment, in_business in rows
+	}
 
 
 def write_retention_values(rows: list[tuple], batch: int = 1000):
-	"""Set [(customer, T, csm, prev, curr)] (a pair of 0 deletes the row)."""
-	gone = [(customer, day) for customer, day, _csm, prev, curr in rows if not prev and not curr]
-	kept = [row for row in rows if row[3] or row[4]]
+	"""Set [(customer, T, RETENTION_KEYS, prev, curr)] (a pair of 0 deletes the row)."""
+	gone = [(customer, day) for customer, day, _keys, prev, curr in rows if not prev and not curr]
+	kept = [(customer, day, *keys, prev, curr) for customer, day, keys, prev, curr in rows if prev or curr]
+	columns = ("customer", "period_end", *RETENTION_KEYS, "prev", "curr")
+	update = ", ".join(f"`{c}` = values(`{c}`)" for c in columns[2:])
+	row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
 	for start in range(0, len(kept), batch):
 		part = kept[start : start + batch]
 		frappe.db.sql(
-			f"insert into `{RETENTION_CUSTOMERS}` (`customer`, `period_end`, `csm`, `prev`, `curr`) values "
-			+ ", ".join(["(%s, %s, %s, %s, %s)"] * len(part))
-			+ " on duplicate key update `csm` = values(`csm`), `prev` = values(`prev`), `curr` = values(`curr`)",
+			f"insert into `{RETENTION_CUSTOMERS}` ({', '.join(f'`{c}`' for c in columns)}) values "
+			+ ", ".join([row_sql] * len(part))
+			+ f" on duplicate key update {update}",
 			[value for row in part for value in row],
 		)
 	for customer, day in gone:
@@ -1556,30 +1590,64 @@ def write_retention_values(rows: list[tuple], batch: int = 1000):
 
 
 def add_retention_components(deltas: dict[tuple[date, str], list], batch: int = 500):
-	"""Add {(T, csm): [`engine.COMPONENTS` differences]} to the point sums."""
-	cells = [(day, csm, *values) for (day, csm), values in deltas.items() if any(values)]
-	names = ", ".join(f"`{c}`" for c in engine.COMPONENTS)
-	update = ", ".join(f"`{c}` = `{c}` + values(`{c}`)" for c in engine.COMPONENTS)
-	row_sql = "(" + ", ".join(["%s"] * (2 + len(engine.COMPONENTS))) + ")"
+	"""Add {(T, RETENTION_KEYS): [POINT_SUMS differences]} to the point sums."""
+	cells = [(day, *keys, *values) for (day, keys), values in deltas.items() if any(values)]
+	keys = ", ".join(f"`{c}`" for c in RETENTION_KEYS)
+	names = ", ".join(f"`{c}`" for c in POINT_SUMS)
+	update = ", ".join(f"`{c}` = `{c}` + values(`{c}`)" for c in POINT_SUMS)
+	row_sql = "(" + ", ".join(["%s"] * (1 + len(RETENTION_KEYS) + len(POINT_SUMS))) + ")"
 	for start in range(0, len(cells), batch):
 		part = cells[start : start + batch]
 		frappe.db.sql(
-			f"insert into `{RETENTION_POINTS}` (`period_end`, `csm`, {names}) values "
+			f"insert into `{RETENTION_POINTS}` (`period_end`, {keys}, {names}) values "
 			+ ", ".join([row_sql] * len(part))
 			+ f" on duplicate key update {update}",
 			[value for cell in part for value in cell],
 		)
 
 
-def rolled_up_retention(points: list[date], csm: str | None) -> dict[date, dict]:
-	"""{T: {component: sum}} of the points asked for, of `csm`'s book (None: everyone)."""
+def file_retention_parts_under_customer_keys():
+	"""Every held part given its customer's RETENTION_KEYS now, in one statement (a site upgraded
+	onto the keyed roll-up; the point sums are then summed afresh)."""
+	keys = ", ".join(f"r.`{key}`" for key in RETENTION_KEYS)
+	frappe.db.sql(
+		f"""update `{RETENTION_CUSTOMERS}` r join `tabCustomer` c on c.`name` = r.`customer`
+		set r.`csm` = ifnull(c.`cs_owner`, ''), r.`tier` = ifnull(c.`cs_tier`, ''),
+			r.`segment` = ifnull(c.`cs_segment`, ''),
+			r.`in_business` = (c.`disabled` = 0 and ifnull(c.`cs_lifecycle_stage`, '') != 'Churned')
+		where ({keys}) <> ({CUSTOMER_KEYS_SQL})"""
+	)
+
+
+def sum_retention_points_from_parts():
+	"""The point sums made the sums of the held parts (`retention_component_terms` and the later
+	window's revenue, grouped by point and keys), replacing what the table held."""
+	held = frappe.qb.Table(RETENTION_CUSTOMERS)
+	keys = [held.period_end, *(held[key] for key in RETENTION_KEYS)]
+	select = (
+		frappe.qb.from_(held)
+		.select(*keys, *retention_component_terms(held.prev, held.curr), Sum(held.curr))
+		.groupby(*keys)
+	)
+	columns = ", ".join(f"`{c}`" for c in ("period_end", *RETENTION_KEYS, *POINT_SUMS))
+	frappe.db.sql(f"delete from `{RETENTION_POINTS}`")
+	frappe.db.sql(f"insert into `{RETENTION_POINTS}` ({columns}) {select.get_sql()}")
+
+
+def rolled_up_retention(points: list[date], csm: str | None, tier: str | None = None) -> dict[date, dict]:
+	"""{T: {component: sum}} of the points asked for, of `csm`'s book (None: everyone), of the
+	customers of `tier` now (None: every tier)."""
 	if not points:
 		return {}
 	sums = ", ".join(f"sum(`{c}`)" for c in engine.COMPONENTS)
 	query = f"select `period_end`, {sums} from `{RETENTION_POINTS}` where `period_end` in %(points)s"
 	if csm is not None:
 		query += " and `csm` = %(csm)s"
-	rows = frappe.db.sql(query + " group by `period_end`", {"points": tuple(points), "csm": csm or ""})
+	if tier is not None:
+		query += " and `tier` = %(tier)s"
+	rows = frappe.db.sql(
+		query + " group by `period_end`", {"points": tuple(points), "csm": csm or "", "tier": tier or ""}
+	)
 	found = {point: dict.fromkeys(engine.COMPONENTS, 0) for point in points}
 	for day, *values in rows:
 		found[getdate(day)] = dict(zip(engine.COMPONENTS, values, strict=True))
@@ -1633,6 +1701,34 @@ def retention_component_terms(prev, curr, prefix: str = "") -> list:
 		Case().when(contracted, 1).else_(0),
 	)
 	return [Sum(term).as_(prefix + name) for term, name in zip(terms, engine.COMPONENTS, strict=True)]
+
+
+def retention_by_group(day: date, csm: str | None = None, prefix: str = "") -> list[dict]:
+	"""Per tier and segment (as the customers have them now) of `csm`'s book (None: everyone), from
+	the point sums at `day`: the later window's revenue of the customers in business (`revenue`) and
+	`engine.COMPONENTS` of all of them (each named `prefix` + its name)."""
+	point = frappe.qb.Table(RETENTION_POINTS)
+	query = (
+		frappe.qb.from_(point)
+		.select(
+			point.tier,
+			point.segment,
+			Sum(Case().when(point.in_business == 1, point.revenue).else_(0)).as_("revenue"),
+			*(Sum(point[c]).as_(prefix + c) for c in engine.COMPONENTS),
+		)
+		.where(point.period_end == day)
+		.groupby(point.tier, point.segment)
+	)
+	if csm:
+		query = query.where(point.csm == csm)
+	return [
+		{
+			**{key: float(value or 0) for key, value in row.items() if key not in ("tier", "segment")},
+			"tier": row.tier or None,
+			"segment": row.segment or None,
+		}
+		for row in query.run(as_dict=True)
+	]
 
 
 def rolled_up_retention_of_customers(points: list[date], filters: dict, csm: str | None) -> dict[date, dict]:

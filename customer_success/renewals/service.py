@@ -673,6 +673,7 @@ def mark_churned(doc, reason: str, note: str | None = None, churned_on=None, aut
 	with recording([doc.customer]):  # the book roll-up (team cards) counts it Churned
 		frappe.db.set_value("Customer", doc.customer, "cs_lifecycle_stage", "Churned", update_modified=False)
 	leaks_follow_customers([doc.customer])  # Revenue Leakage's leak table: its leaks are Churned's
+	move_retention_parts([doc.customer])  # and so does the retention roll-up
 	frappe.get_doc("Customer", doc.customer).add_comment(
 		"Info", _("Churned ({0}), recorded on renewal {1}.").format(_(reason), doc.name)
 	)
@@ -820,15 +821,18 @@ def rolled_up_revenue_by_csm(from_date, to_date, csm: str | None) -> list[tuple]
 
 
 # --- the retention roll-up (setup/rollups.py: cs_retention_period, _customer, _point) --------------
-# Revenue Retention's components (`engine.COMPONENTS`) per point T and CS Owner, for the month ends
-# of the last RETENTION_MONTHS months and today. Each customer's part is computed from its own
-# revenue in T's two windows, held beside it with the CS Owner it is counted under; whoever changes
-# a customer's part (an invoice submitted or cancelled, the customer moved to another book, the
-# nightly reconciliation) first locks that customer's row, so it reads its latest part and replaces
-# it exactly, and adds only the difference to the point sums (so writers of different customers
-# commute). The report reads a point from it when the point is complete (reconciled since it was
-# added) and the filters are ones it holds (a CSM or none; every company, when one company's
-# revenue in its own currency is all there is); anything else it computes live, as before.
+# Revenue Retention's components (`engine.COMPONENTS`, and the later window's revenue) per point T
+# and the keys a customer is counted under (`queries.RETENTION_KEYS`: CS Owner, tier, segment, in
+# business), for the month ends of the last RETENTION_MONTHS months and today. Each customer's part
+# is computed from its own revenue in T's two windows, held beside it with the keys it is counted
+# under; whoever changes a customer's part (an invoice submitted or cancelled; the customer's CS
+# Owner, tier, segment, lifecycle stage or disabled flag written: a save through the Customer's
+# on_update, the app's set-based writers through `move_retention_parts`; the nightly reconciliation)
+# first locks that customer's row, so it reads its latest part and replaces it exactly, and adds
+# only the difference to the point sums (so writers of different customers commute). The report
+# reads a point from it when the point is complete (reconciled since it was added) and the filters
+# are ones it holds (a CSM, a tier or none; every company, when one company's revenue in its own
+# currency is all there is); anything else it computes live, as before.
 
 RETENTION_ROLLUP_LOCK = "customer_success:retention_rollup"
 RETENTION_MONTHS = 36
@@ -851,32 +855,66 @@ def retention_points_to_hold(today: date) -> list[date]:
 
 def change_customer_retention(customer: str, changes: dict[date, tuple] | None = None):
 	"""Replace the customer's part at each point held: its revenue moved by `changes` ({T: (earlier
-	window's change, later window's)}), or (None) only counted under its current CS Owner. Under the
-	customer's row lock."""
+	window's change, later window's)}), or (None) only counted under its current keys (CS Owner,
+	tier, segment, in business: `queries.RETENTION_KEYS`). Under the customer's row lock."""
 	owners = queries.lock_customers([customer])
 	if customer not in owners:
 		return
-	owner = owners[customer]
+	keys = owners[customer]
 	held = list(queries.retention_periods())
 	points = held if changes is None else [p for p in held if p in changes]
 	stored = queries.stored_retention_values([customer], points)
-	rows, deltas = [], defaultdict(lambda: [0] * len(engine.COMPONENTS))
+	rows, deltas = [], point_deltas()
 	for point in points:
-		prev, curr, csm = stored.get((customer, point), (0, 0, owner))
+		prev, curr, old_keys = stored.get((customer, point), (0, 0, keys))
 		new_prev, new_curr = prev, curr
 		if changes is not None:
 			new_prev, new_curr = prev + changes[point][0], curr + changes[point][1]
-		if (new_prev, new_curr, owner) == (prev, curr, csm):
+		if (new_prev, new_curr, keys) == (prev, curr, old_keys):
 			continue
-		add_part(deltas[(point, csm)], float(prev), float(curr), -1)
-		add_part(deltas[(point, owner)], float(new_prev), float(new_curr), 1)
-		rows.append((customer, point, owner, new_prev, new_curr))
+		add_part(deltas[(point, old_keys)], float(prev), float(curr), -1)
+		add_part(deltas[(point, keys)], float(new_prev), float(new_curr), 1)
+		rows.append((customer, point, keys, new_prev, new_curr))
 	queries.write_retention_values(rows)
 	queries.add_retention_components(deltas)
 
 
+def move_retention_parts(customers: list[str]):
+	"""After a set-based write of these customers' CS Owner, tier, segment, lifecycle stage or disabled
+	flag (in the caller's transaction): every part of theirs held under keys they no longer have moves
+	to the keys they have now, set-based, under their row locks (which the write already holds)."""
+	customers = sorted(set(customers or []))
+	for start in range(0, len(customers), RETENTION_BATCH):
+		batch = customers[start : start + RETENTION_BATCH]
+		owners = queries.lock_customers(batch)
+		rows, deltas = [], point_deltas()
+		for (customer, point), (prev, curr, old_keys) in queries.misfiled_retention_values(batch).items():
+			keys = owners[customer]
+			add_part(deltas[(point, old_keys)], float(prev), float(curr), -1)
+			add_part(deltas[(point, keys)], float(prev), float(curr), 1)
+			rows.append((customer, point, keys, prev, curr))
+		queries.write_retention_values(rows)
+		queries.add_retention_components(deltas)
+
+
+def retention_keys_changed(before, after) -> bool:
+	"""Did a save change what the customer's retention part is counted under?"""
+	if before is None:
+		return False
+	if bool(before.get("disabled")) != bool(after.get("disabled")):
+		return True
+	fields = ("cs_owner", "cs_tier", "cs_segment", "cs_lifecycle_stage")
+	return any((before.get(f) or "") != (after.get(f) or "") for f in fields)
+
+
+def point_deltas() -> defaultdict:
+	return defaultdict(lambda: [0] * len(queries.POINT_SUMS))
+
+
 def add_part(totals: list, prev: float, curr: float, sign: int):
-	for i, value in enumerate(engine.customer_components(prev, curr)):
+	"""Add (sign 1) or take away (-1) a customer's part: its `engine.COMPONENTS`, then its later
+	window's revenue (`queries.POINT_SUMS`)."""
+	for i, value in enumerate((*engine.customer_components(prev, curr), curr)):
 		totals[i] += sign * value
 
 
@@ -953,17 +991,17 @@ def reconcile_retention_batch(customers: list[str], points: list[date], orphan: 
 	owners = {} if orphan else queries.lock_customers(customers)  # before the reads below
 	fresh = {} if orphan else queries.ledger_retention_values(customers, points)
 	stored = queries.stored_retention_values(customers)
-	rows, deltas = [], defaultdict(lambda: [0] * len(engine.COMPONENTS))
+	rows, deltas = [], point_deltas()
 	for key in fresh.keys() | stored.keys():
 		customer, point = key
-		owner = owners.get(customer, "")
+		keys = owners.get(customer, ("", "", "", 1))
 		prev, curr = fresh.get(key, (0, 0)) if point in points else (0, 0)
-		had_prev, had_curr, csm = stored.get(key, (0, 0, owner))
-		if (prev, curr, owner) == (had_prev, had_curr, csm):
+		had_prev, had_curr, old_keys = stored.get(key, (0, 0, keys))
+		if (prev, curr, keys) == (had_prev, had_curr, old_keys):
 			continue
-		add_part(deltas[(point, csm)], float(had_prev), float(had_curr), -1)
-		add_part(deltas[(point, owner)], float(prev), float(curr), 1)
-		rows.append((customer, point, owner, prev, curr))
+		add_part(deltas[(point, old_keys)], float(had_prev), float(had_curr), -1)
+		add_part(deltas[(point, keys)], float(prev), float(curr), 1)
+		rows.append((customer, point, keys, prev, curr))
 	queries.write_retention_values(rows)
 	queries.add_retention_components(deltas)
 	return len(rows)
@@ -971,9 +1009,10 @@ def reconcile_retention_batch(customers: list[str], points: list[date], orphan: 
 
 def rolled_up_retention(points: list[date], filters: dict, csm: str | None) -> dict[date, dict]:
 	"""{T: the report's figures} of the points the roll-up answers for these filters (complete, and
-	filters it holds); the report computes the others live. A tier, lifecycle stage or customer
-	filter groups the customers' own rows (those of that tier, stage or name now, as the live
-	computation takes them); otherwise the point sums per CS Owner are read."""
+	filters it holds); the report computes the others live. A lifecycle stage or customer filter
+	groups the customers' own rows (those of that stage or name now, as the live computation takes
+	them); otherwise the point sums of the CS Owner and tier asked for are read (kept under the keys
+	each customer has now, as the live computation takes them)."""
 	companies = queries.invoiced_companies()
 	if len(companies) > 1 or (filters.get("company") and companies and filters["company"] != companies[0]):
 		return {}
@@ -983,10 +1022,12 @@ def rolled_up_retention(points: list[date], filters: dict, csm: str | None) -> d
 	first = queries.first_revenue_day()
 	# a point before the first revenue has empty windows: nothing to read, held or not
 	ready = [point for point in points if held.get(point) or not first or point < first]
-	if filters.get("tier") or filters.get("lifecycle_stage") or filters.get("customer"):
+	if filters.get("lifecycle_stage") or filters.get("customer"):
 		sums = queries.rolled_up_retention_of_customers(ready, filters, csm)
 	else:
-		sums = queries.rolled_up_retention(ready, csm or filters.get("csm") or None)
+		sums = queries.rolled_up_retention(
+			ready, csm or filters.get("csm") or None, filters.get("tier") or None
+		)
 	return {point: engine.retention_figures(sums[point]) for point in ready}
 
 

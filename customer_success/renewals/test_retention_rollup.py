@@ -10,8 +10,19 @@ from frappe.utils import add_days, add_months, get_last_day, getdate, nowdate
 
 from customer_success.renewals import engine, queries, service
 from customer_success.renewals.report.revenue_retention import revenue_retention
-from customer_success.renewals.test_renewals import RenewalTestCase, make_credit_note
-from customer_success.tests.utils import make_customer, make_sales_invoice, make_user, set_customer_fields
+from customer_success.renewals.test_renewals import (
+	RenewalTestCase,
+	make_contract,
+	make_credit_note,
+	renewal_of,
+)
+from customer_success.tests.utils import (
+	change_settings,
+	make_customer,
+	make_sales_invoice,
+	make_user,
+	set_customer_fields,
+)
 
 BOOK_A = "cs-ret-rollup-a@example.com"
 BOOK_B = "cs-ret-rollup-b@example.com"
@@ -95,8 +106,8 @@ class TestRetentionRollup(RenewalTestCase):
 		self.invoice(mine, 1000, self.before)
 		later = self.invoice(mine, 600, self.after)
 		service.reconcile_retention_rollup()
-		# a set-based write of the owner, as the app's jobs write it: no retention hook runs
-		set_customer_fields(mine, {"cs_owner": BOOK_B}, update_modified=False)
+		# a write of the owner past the app's writers (an SQL update): no retention hook runs
+		frappe.db.set_value("Customer", mine, "cs_owner", BOOK_B, update_modified=False)
 		frappe.db.set_value("Sales Invoice", later.name, "base_net_total", 1400)  # a SQL fix, no hook
 		self.assertNotEqual(rolled([self.point], BOOK_B), live([self.point], BOOK_B))
 		self.assertGreater(service.reconcile_retention_rollup()["corrected"], 0)
@@ -191,3 +202,182 @@ class TestRetentionRollup(RenewalTestCase):
 			)
 			self.assertEqual(ledger.call_args.args[0], [])
 		self.assertEqual(rows[0]["customers"], 1)
+
+
+def point_cells(csms) -> dict:
+	"""{(T, csm, tier, segment, in business): POINT_SUMS} as the roll-up keeps them, of these books."""
+	columns = ", ".join(f"`{c}`" for c in (*queries.RETENTION_KEYS, *queries.POINT_SUMS))
+	rows = frappe.db.sql(
+		f"select `period_end`, {columns} from `{queries.RETENTION_POINTS}` where `csm` in %s", (tuple(csms),)
+	)
+	keys = len(queries.RETENTION_KEYS)
+	return {
+		(getdate(row[0]), *row[1 : 1 + keys]): tuple(round(float(v), 4) for v in row[1 + keys :])
+		for row in rows
+		if any(row[1 + keys :])
+	}
+
+
+def fresh_cells(csms) -> dict:
+	"""`point_cells` computed afresh: each customer of these books from the ledger, under the keys its
+	Customer has now."""
+	customers = frappe.get_all(
+		"Customer",
+		filters={"cs_owner": ("in", csms)},
+		fields=["name", "cs_owner", "cs_tier", "cs_segment", "disabled", "cs_lifecycle_stage"],
+	)
+	keys = {
+		c.name: (
+			c.cs_owner or "",
+			c.cs_tier or "",
+			c.cs_segment or "",
+			int(not c.disabled and c.cs_lifecycle_stage != "Churned"),
+		)
+		for c in customers
+	}
+	cells = service.point_deltas()
+	values = queries.ledger_retention_values(list(keys), list(queries.retention_periods()))
+	for (customer, point), (prev, curr) in values.items():
+		service.add_part(cells[(point, *keys[customer])], float(prev), float(curr), 1)
+	return {key: tuple(round(float(v), 4) for v in sums) for key, sums in cells.items() if any(sums)}
+
+
+class TestRetentionKeptByTierAndSegment(RenewalTestCase):
+	"""The point sums are kept per CS Owner, tier, segment and in business (enabled, not churned): after
+	every kind of write of those fields or of the ledger they equal a fresh computation, and a tier
+	filter read from them equals the live computation."""
+
+	BOOKS = (BOOK_A, BOOK_B)
+
+	def setUp(self):
+		from customer_success.setup import defaults
+
+		for user in self.BOOKS:
+			make_user(user, ["Customer Success Manager"])
+		defaults.make_default_segment_settings()
+		self.today = getdate(nowdate())
+		self.point = getdate(get_last_day(add_months(self.today, -1)))
+		(p_first, _p_last), (c_first, _c_last) = engine.retention_windows(self.point)
+		self.before, self.after = add_days(p_first, 40), add_days(c_first, 40)
+
+	def invoice(self, customer, rate, day):
+		return make_sales_invoice(customer, rate=rate, posting_date=day, due_date=day)
+
+	def assert_kept(self, step):
+		self.assertEqual(point_cells(self.BOOKS), fresh_cells(self.BOOKS), step)
+		points = sorted(queries.retention_periods())
+		for filters in (
+			{"tier": "SMB"},
+			{"tier": "Enterprise"},
+			{"tier": "Mid-Market"},
+			{"tier": "SMB", "csm": BOOK_A},
+			{"tier": "Enterprise", "csm": BOOK_B},
+			{"csm": BOOK_A},
+		):
+			self.assertEqual(
+				service.rolled_up_retention(points, filters, None),
+				live_filtered(points, filters),
+				(step, filters),
+			)
+
+	def save(self, name, **values):
+		doc = frappe.get_doc("Customer", name)
+		doc.update(values)
+		doc.save(ignore_permissions=True)
+
+	def test_every_writer_moves_the_part_and_the_sums_stay_exact(self):
+		from customer_success.renewals import api
+		from customer_success.segments import service as segments
+		from customer_success.segments.test_segments import make_segment
+
+		one, two = make_segment().name, make_segment().name
+		a = make_customer(cs_owner=BOOK_A, cs_tier="SMB", cs_segment=one).name
+		b = make_customer(cs_owner=BOOK_A, cs_tier="SMB", cs_segment=two).name
+		c = make_customer(cs_owner=BOOK_B, cs_tier="Enterprise", cs_segment=one).name
+		computed = make_customer(cs_owner=BOOK_B).name  # its tier comes from the tier job
+		for name, before, after in ((a, 1000, 1300), (b, 900, 600), (c, 700, None), (computed, 30000, 20000)):
+			self.invoice(name, before, self.before)
+			if after:
+				self.invoice(name, after, self.after)
+		service.reconcile_retention_rollup()
+		self.assert_kept("reconciled")
+
+		# the ledger: an invoice, a credit note, a cancellation
+		credited = self.invoice(b, 500, self.after)
+		self.assert_kept("invoice submitted")
+		make_credit_note(credited, 200)
+		self.assert_kept("credit note")
+		credited.reload()
+		cancelled = self.invoice(c, 400, self.after)
+		cancelled.reload()
+		cancelled.cancel()
+		self.assert_kept("invoice cancelled")
+
+		# the form: CS Owner, tier, segment, lifecycle stage, disabled
+		self.save(a, cs_owner=BOOK_B)
+		self.assert_kept("CS Owner by form")
+		self.save(a, cs_tier="Enterprise")
+		self.assert_kept("tier by form")
+		(figures,) = service.rolled_up_retention([self.point], {"tier": "Enterprise"}, None).values()
+		self.assertEqual((figures["customers"], figures["starting_revenue"]), (2, 1700.0))
+		self.save(b, cs_segment=one)
+		self.assert_kept("segment by form")
+		self.save(b, cs_lifecycle_stage="Churned")
+		self.assert_kept("stage by form")
+		self.save(c, disabled=1)
+		self.assert_kept("disabled by form")
+		cells = point_cells(self.BOOKS)
+		self.assertIn((self.point, BOOK_B, "Enterprise", one, 0), cells)  # c: not in business
+
+		# the set-based tier job
+		self.assertFalse(frappe.db.get_value("Customer", computed, "cs_tier"))
+		with change_settings(compute_tiers=1):
+			segments.compute_tiers()
+		self.assertTrue(frappe.db.get_value("Customer", computed, "cs_tier"))
+		self.assert_kept("tier by the tier job")
+
+		# a renewal closed as churned makes the customer Churned
+		self.save(b, cs_lifecycle_stage="")
+		contract = make_contract(a, add_days(self.today, -300), add_days(self.today, 60))
+		service.create_renewals(self.today, contracts=[contract.name])
+		api.mark_churned(renewal_of(contract.name).name, "Price")
+		self.assertEqual(frappe.db.get_value("Customer", a, "cs_lifecycle_stage"), "Churned")
+		self.assert_kept("churned by a renewal")
+
+		# summing the points afresh from the held parts (the upgrade patch) changes nothing
+		queries.sum_retention_points_from_parts()
+		self.assert_kept("summed afresh")
+		self.assertEqual(service.reconcile_retention_rollup()["corrected"], 0)
+
+	def test_a_write_past_the_hooks_is_repaired_by_the_reconciliation(self):
+		mine = make_customer(cs_owner=BOOK_A, cs_tier="SMB").name
+		self.invoice(mine, 1000, self.before)
+		self.invoice(mine, 600, self.after)
+		service.reconcile_retention_rollup()
+		self.assert_kept("reconciled")
+		for values in (
+			{"cs_tier": "Enterprise"},
+			{"disabled": 1},
+			{"disabled": 0},
+			{"cs_lifecycle_stage": "Churned"},
+		):
+			frappe.db.set_value("Customer", mine, values, update_modified=False)  # no hook runs
+			self.assertNotEqual(point_cells(self.BOOKS), fresh_cells(self.BOOKS), values)
+			self.assertGreater(service.reconcile_retention_rollup()["corrected"], 0)
+			self.assert_kept(values)
+			self.assertEqual(service.reconcile_retention_rollup()["corrected"], 0)  # idempotent
+
+	def test_the_report_with_a_tier_reads_the_point_sums(self):
+		mine = make_customer(cs_owner=BOOK_A, cs_tier="SMB").name
+		self.invoice(mine, 1000, self.before)
+		self.invoice(mine, 1200, self.after)
+		service.reconcile_retention_rollup()
+		filters = {"from_date": self.point, "to_date": self.point, "tier": "SMB", "csm": BOOK_A}
+		with (
+			patch.object(queries, "rolled_up_retention_of_customers") as joined,
+			patch.object(queries, "retention_revenue", wraps=queries.retention_revenue) as ledger,
+		):
+			_c, rows, *_r = revenue_retention.execute(dict(filters))
+			self.assertFalse(joined.called)
+			self.assertEqual(ledger.call_args.args[0], [])
+		self.assertEqual((rows[0]["customers"], rows[0]["expansion"]), (1, 200.0))

@@ -7,6 +7,7 @@ from frappe.query_builder import Case
 from frappe.query_builder.functions import Count, Max, Min, Sum
 from frappe.utils import add_days, getdate
 
+from customer_success.customer_success.book_counts import live_criterion
 from customer_success.health import queries as health_queries
 
 UPDATE_BATCH = 1000
@@ -84,7 +85,7 @@ def write_tiers(changes: dict[str, list[str]], source: str):
 	over: the condition is in the statement itself. Customer.modified is left alone, so a form
 	opened before still saves."""
 	from customer_success.customer_success.book_counts import recording
-	from customer_success.renewals.service import leaks_follow_customers
+	from customer_success.renewals.service import leaks_follow_customers, move_retention_parts
 
 	customer = frappe.qb.DocType("Customer")
 	written = 0
@@ -103,6 +104,7 @@ def write_tiers(changes: dict[str, list[str]], source: str):
 					.run()
 				)
 			leaks_follow_customers(batch)  # Revenue Leakage's leak table follows the tier
+			move_retention_parts(batch)  # the retention roll-up's parts follow the tier
 			written += len(batch)
 	return written
 
@@ -266,37 +268,6 @@ def close_todos(todos: list[str], status: str = "Closed"):
 
 def book_condition(customer, csm: str | None):
 	return customer.name.isnotnull() if not csm else customer.cs_owner == csm
-
-
-def live_criterion(customer):
-	"""The customer has a submitted Sales Invoice, Sales Order or Contract (the "live" of
-	`active_customers` and of the health score), as a condition on the Customer table."""
-	from pypika.terms import ExistsCriterion
-
-	order = frappe.qb.DocType("Sales Order")
-	invoice = frappe.qb.DocType("Sales Invoice")
-	contract = frappe.qb.DocType("Contract")
-	return (
-		ExistsCriterion(
-			frappe.qb.from_(invoice)
-			.select(invoice.name)
-			.where((invoice.customer == customer.name) & (invoice.docstatus == 1))
-		)
-		| ExistsCriterion(
-			frappe.qb.from_(order)
-			.select(order.name)
-			.where((order.customer == customer.name) & (order.docstatus == 1))
-		)
-		| ExistsCriterion(
-			frappe.qb.from_(contract)
-			.select(contract.name)
-			.where(
-				(contract.party_type == "Customer")
-				& (contract.party_name == customer.name)
-				& (contract.docstatus == 1)
-			)
-		)
-	)
 
 
 def in_business(customer):

@@ -220,8 +220,20 @@ def rollup_answers(day: date, company: str | None) -> bool:
 
 
 def performance_from_rollup(day: date, group_by: tuple[str, ...], csm: str | None) -> list[dict]:
-	"""`live_performance`'s rows, grouped in the database from the retention roll-up at `day`."""
-	rows = queries.rolled_up_group_figures(day, csm)
+	"""`live_performance`'s rows, grouped in the database from the retention roll-up at `day`: on a
+	large book, its point sums (kept per tier and segment) and the book roll-up's health figures (kept
+	per tier, segment, stage and live flag), a few hundred rows; else one grouped pass over the book's
+	customers with each one's row at `day`."""
+	from customer_success.customer_success import book_counts
+	from customer_success.renewals import queries as renewals_queries
+
+	if book_counts.readable():
+		rows = [
+			*book_counts.group_figures(csm),
+			*renewals_queries.retention_by_group(day, csm, queries.RETENTION_PREFIX),
+		]
+	else:
+		rows = queries.rolled_up_group_figures(day, csm)
 	plans = queries.plan_customers_by_group(day, csm)
 	later_first, year_first = renewals.retention_windows(day)[1][0], year_window(day)[0]
 	extra = (

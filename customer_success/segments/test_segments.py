@@ -8,7 +8,7 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, getdate, nowdate
 
 from customer_success.constants import CS_MANAGER_ROLE, CSM_ROLE
-from customer_success.segments import engine, service
+from customer_success.segments import engine, queries, service
 from customer_success.segments.report.segment_performance import segment_performance
 from customer_success.setup import defaults
 from customer_success.tests.utils import (
@@ -485,6 +485,71 @@ class TestSegmentPerformanceFromTheRollup(SegmentsTestCase):
 			if r["tier"] == "Strategic"
 		]
 		self.assertEqual(row["revenue"], 900)
+
+	def assert_sums_give_the_live_rows(self, step):
+		"""On a large book the rows come from the kept sums (the retention roll-up's point sums, the book
+		roll-up's health figures), never from a pass over the customers: the live rows all the same."""
+		from customer_success.customer_success import book_counts
+
+		with (
+			patch.object(book_counts, "large_book", return_value=True),
+			patch.object(queries, "rolled_up_group_figures") as joined,
+		):
+			for day in (TODAY, self.month_end, self.LEAP_POINT):
+				for group_by in segment_performance.GROUPINGS.values():
+					for csm in (None, CSM1, CSM2):
+						self.assertEqual(
+							service.performance_from_rollup(day, group_by, csm),
+							service.live_performance(day, group_by, None, csm),
+							(step, day, group_by, csm),
+						)
+			self.assertFalse(joined.called)
+
+	def test_the_kept_sums_give_the_live_rows_after_every_write(self):
+		from customer_success.customer_success import book_counts
+		from customer_success.renewals import service as renewals_service
+
+		names, (one, two) = self.make_book()
+		# make_book writes status, stage and disabled past the writers: the nightly reconciliations
+		book_counts.reconcile()
+		renewals_service.reconcile_retention_rollup()
+		self.assert_sums_give_the_live_rows("reconciled")
+
+		def save(name, **values):
+			doc = frappe.get_doc("Customer", name)
+			doc.update(values)
+			doc.save(ignore_permissions=True)
+
+		# the ledger: a first invoice makes a customer live; a cancelled one, the only one, not
+		first = make_sales_invoice(names["not_live"], rate=300, posting_date=add_days(TODAY, -20))
+		self.assert_sums_give_the_live_rows("first invoice")
+		first.reload()
+		first.cancel()
+		self.assert_sums_give_the_live_rows("its only invoice cancelled")
+		order = make_sales_order(names["not_live"], rate=50)
+		self.assert_sums_give_the_live_rows("an order only")
+		order.reload()
+		order.cancel()
+		# the Customer: CS Owner, tier, segment by form; stage Churned, disabled
+		save(names["grows"], cs_owner=CSM2)
+		self.assert_sums_give_the_live_rows("CS Owner by form")
+		save(names["shrinks"], cs_tier="SMB")
+		self.assert_sums_give_the_live_rows("tier by form")
+		save(names["other_book"], cs_segment=two)
+		self.assert_sums_give_the_live_rows("segment by form")
+		save(names["shrinks"], cs_lifecycle_stage="Churned")
+		self.assert_sums_give_the_live_rows("churned by form")
+		save(names["grows"], disabled=1)
+		self.assert_sums_give_the_live_rows("disabled by form")
+		save(names["disabled"], disabled=0)
+		self.assert_sums_give_the_live_rows("enabled by form")
+		# the tier job, set-based
+		untiered = make_customer(cs_owner=CSM1, cs_segment=one).name
+		make_sales_invoice(untiered, rate=150000, posting_date=add_days(TODAY, -10))
+		with change_settings(compute_tiers=1):
+			service.compute_tiers()
+		self.assertTrue(frappe.db.get_value("Customer", untiered, "cs_tier"))
+		self.assert_sums_give_the_live_rows("tier by the tier job")
 
 	def test_the_report_reads_the_rollup_when_it_holds_the_day(self):
 		from customer_success.renewals import service as renewals_service

@@ -175,6 +175,18 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"read_only": 1,
 				"no_copy": 1,
 			},
+			{
+				# a submitted Sales Invoice, Sales Order or Contract: kept by their submit and cancel
+				# (book_counts), read by the book roll-up's key
+				"fieldname": "cs_live",
+				"fieldtype": "Check",
+				"label": "Live Customer",
+				"insert_after": "cs_override_until",
+				"read_only": 1,
+				"hidden": 1,
+				"no_copy": 1,
+				"default": "0",
+			},
 		],
 		# Contracts that renew by themselves, and the notice they need (ERPNext's Contract has neither):
 		# the Revenue Leakage report lists those whose notice date is near.

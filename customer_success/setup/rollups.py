@@ -52,9 +52,10 @@ TABLES = {
 			key `period` (`period_type`, `period`, `id`)
 		) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
 	""",
-	# Active customers per CS Owner, health status, tier and lifecycle stage ('' for none): how many,
-	# how many with a colour, and their scores' sum (customer_success/book_counts.py). Writers insert
-	# differences only; a key's figures are the sum of its rows, folded into one row by `compact`.
+	# Active customers per CS Owner, health status, tier, lifecycle stage, segment ('' for none) and
+	# live flag: how many, how many with a colour, their scores' sum, and how many have a score
+	# (customer_success/book_counts.py). Writers insert differences only; a key's figures are the sum
+	# of its rows, folded into one row by `compact`.
 	"cs_book_count": """
 		create table if not exists `cs_book_count` (
 			`id` bigint not null auto_increment,
@@ -62,9 +63,12 @@ TABLES = {
 			`health_status` varchar(140) not null default '',
 			`tier` varchar(140) not null default '',
 			`stage` varchar(140) not null default '',
+			`segment` varchar(140) not null default '',
+			`live` tinyint not null default 0,
 			`customers` int not null default 0,
 			`coloured` int not null default 0,
 			`score_sum` decimal(30,9) not null default 0,
+			`scored` int not null default 0,
 			primary key (`id`),
 			key `csm` (`csm`)
 		) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
@@ -73,8 +77,9 @@ TABLES = {
 
 # Revenue Retention's roll-up (renewals.service: the retention roll-up). The points T it holds, each
 # complete once the reconciliation has read it; every customer's revenue in T's two windows and the
-# CS Owner its part was added under (written only under the customer's row lock); and the report's
-# components per point and CS Owner, kept by adding differences.
+# keys its part was added under: CS Owner, tier, segment and whether it is in business (enabled, not
+# churned), written only under the customer's row lock; and the report's components (and the later
+# window's revenue) per point and those keys, kept by adding differences.
 TABLES.update(
 	{
 		"cs_retention_period": """
@@ -89,6 +94,9 @@ TABLES.update(
 				`customer` varchar(140) not null,
 				`period_end` date not null,
 				`csm` varchar(140) not null default '',
+				`tier` varchar(140) not null default '',
+				`segment` varchar(140) not null default '',
+				`in_business` tinyint not null default 1,
 				`prev` decimal(21,9) not null default 0,
 				`curr` decimal(21,9) not null default 0,
 				primary key (`customer`, `period_end`)
@@ -98,6 +106,9 @@ TABLES.update(
 			create table if not exists `cs_retention_point` (
 				`period_end` date not null,
 				`csm` varchar(140) not null default '',
+				`tier` varchar(140) not null default '',
+				`segment` varchar(140) not null default '',
+				`in_business` tinyint not null default 1,
 				`customers` int not null default 0,
 				`starting_revenue` decimal(30,9) not null default 0,
 				`expansion` decimal(30,9) not null default 0,
@@ -106,7 +117,8 @@ TABLES.update(
 				`churned_customers` int not null default 0,
 				`expanded_customers` int not null default 0,
 				`contracted_customers` int not null default 0,
-				primary key (`period_end`, `csm`)
+				`revenue` decimal(30,9) not null default 0,
+				primary key (`period_end`, `csm`, `tier`, `segment`, `in_business`)
 			) engine=InnoDB default charset=utf8mb4 collate=utf8mb4_unicode_ci
 		""",
 	}

@@ -114,12 +114,14 @@ def make_sales_invoice(
 
 def set_customer_fields(customer: str, values: dict, update_modified: bool = True):
 	"""Write Customer fields set-based, as the app's jobs do (the health run, the tier job): the book
-	roll-up the team cards read takes the difference, as it does from those writers."""
+	roll-up the team cards read takes the difference, and the retention roll-up's part moves, as they
+	do from those writers."""
 	from customer_success.customer_success.book_counts import recording
-	from customer_success.renewals.service import leaks_follow_customers
+	from customer_success.renewals.service import leaks_follow_customers, move_retention_parts
 
 	with recording([customer]):
 		frappe.db.set_value("Customer", customer, values, update_modified=update_modified)
+	move_retention_parts([customer])  # and the retention roll-up's part, as the tier job moves it
 	if {"cs_owner", "cs_tier", "cs_lifecycle_stage"} & set(values):
 		leaks_follow_customers([customer])  # Revenue Leakage's leak table, as those writers move it
 

@@ -48,6 +48,7 @@ APP_FIELDS = (
 	"cs_health_override",
 	"cs_override_reason",
 	"cs_override_until",
+	"cs_live",
 )
 
 
@@ -130,13 +131,20 @@ def keep_app_fields(doc):
 
 def on_update(doc, method=None):
 	"""A customer moved to another CSM's book, or disabled or enabled: its revenue moves with it in
-	the roll-up the CSM Workload reads."""
-	from customer_success.renewals.service import customer_book_changed
+	the roll-up the CSM Workload reads; its retention part follows its CS Owner, tier, segment,
+	lifecycle stage and disabled flag."""
+	from customer_success.renewals.service import (
+		change_customer_retention,
+		customer_book_changed,
+		retention_keys_changed,
+	)
 
 	before = doc.get_doc_before_save()
 	if before is None:
 		return  # a new customer has no submitted invoice yet
 	customer_book_changed(doc.name, before.cs_owner, before.disabled, doc.cs_owner, doc.disabled)
+	if retention_keys_changed(before, doc):
+		change_customer_retention(doc.name)
 	if (before.cs_owner or "") != (doc.cs_owner or ""):
 		from customer_success.alerts.queries import sync_alert_csms
 
