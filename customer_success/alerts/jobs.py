@@ -10,8 +10,7 @@ def start_nightly_pass(today: str | None = None, run: str | None = None):
 	"""Queued after each health run: opportunity outcomes and CSMs, then one rules job per range the
 	run's chunks did not evaluate (all of them without a run)."""
 	queries.sync_opportunity_outcomes()
-	queries.sync_alert_csms()
-	frappe.db.commit()  # nosemgrep: the outcomes stand whatever becomes of the range jobs
+	service.sync_book_alert_csms()  # committed: the outcomes stand whatever becomes of the range jobs
 	return service.enqueue_ranges(today, service.ranges_left_by(run))
 
 

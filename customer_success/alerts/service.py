@@ -428,11 +428,24 @@ class savepoint:
 		return False
 
 
+def sync_book_alert_csms():
+	"""`queries.sync_alert_csms` over the whole book as a short transaction of its own, under READ
+	COMMITTED, committed at once (what came before is committed first): it compares every open
+	alert with its Customer and every task with its alert, and at REPEATABLE READ it would hold
+	those rows locked until the caller's next commit, so a Customer's save would wait on the
+	nightly pass. Under READ COMMITTED it locks only the rows it changes, for one statement each."""
+	from customer_success.health.service import begin_read_committed
+
+	begin_read_committed()
+	queries.sync_alert_csms()
+	frappe.db.commit()  # nosemgrep: the alerts' CSMs stand on their own
+
+
 def evaluate_book(today: str | None = None) -> dict:
 	"""The whole book, range by range, each committed on its own (the nightly pass)."""
 	totals = {"raised": 0, "updated": 0, "resolved": 0, "held": 0, "failed": []}
 	queries.sync_opportunity_outcomes()
-	queries.sync_alert_csms()
+	sync_book_alert_csms()
 	for lo, hi in health_queries.customer_ranges(CHUNK_SIZE):
 		result = evaluate(lo, hi, today=getdate(today) if today else None, commit_writes=True)
 		frappe.db.commit()  # nosemgrep: each range's alerts are durable on their own
@@ -440,7 +453,7 @@ def evaluate_book(today: str | None = None) -> dict:
 			totals[key] += result[key]
 		totals["failed"] += result["failed"]
 	# a customer moved while its range was evaluated: the alerts raised for it show its new CSM
-	queries.sync_alert_csms()
+	sync_book_alert_csms()
 	return totals
 
 

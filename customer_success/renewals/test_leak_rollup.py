@@ -295,6 +295,10 @@ class TestLeakageReportFromTheTable(LeakTestCase):
 		):
 			with self.assertRaises(frappe.ValidationError, msg=str(filters)):
 				self.run_report(**filters)
+		with self.assertRaises(frappe.ValidationError) as refused:  # shown as text, never as markup
+			self.run_report(customer="<img src=x onerror=alert(1)>")
+		self.assertIn("&lt;img", str(refused.exception))
+		self.assertNotIn("<img", str(refused.exception))
 
 	def test_contract_kinds_are_counted_in_full_and_listed_soonest_first(self):
 		soon, later = make_customer(cs_owner=CSM).name, make_customer(cs_owner=CSM).name

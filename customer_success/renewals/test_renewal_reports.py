@@ -432,6 +432,11 @@ class TestTheTeamsForecastCountsEveryRenewal(RenewalTestCase):
 				self.run_report(**filters)
 		with self.assertRaises(frappe.ValidationError):
 			self.run_report(from_date=add_days(today(), 10), to_date=today())
+		# what was typed is shown as text, never as markup
+		with self.assertRaises(frappe.ValidationError) as refused:
+			self.run_report(customer="<img src=x onerror=alert(1)>")
+		self.assertIn("&lt;img", str(refused.exception))
+		self.assertNotIn("<img", str(refused.exception))
 
 
 class TestABookReadsTheTeamsRows(RenewalTestCase):

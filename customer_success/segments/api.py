@@ -10,7 +10,7 @@ from customer_success.segments import service
 def compute_tiers() -> dict:
 	"""Recompute every customer's tier now (Customer Success Settings); CS Managers only."""
 	frappe.only_for(("CS Manager", "System Manager"))
-	return service.compute_tiers()
+	return service.compute_tiers(commit=True)  # batch by batch: no lock held over the whole book
 
 
 @frappe.whitelist(methods=["POST"])

@@ -80,10 +80,13 @@ def customers_for_tiering() -> list[dict]:
 	)
 
 
-def write_tiers(changes: dict[str, list[str]], source: str):
+def write_tiers(changes: dict[str, list[str]], source: str, commit: bool = False):
 	"""One UPDATE per tier and batch. A tier set by hand meanwhile (source Manual) is never written
 	over: the condition is in the statement itself. Customer.modified is left alone, so a form
-	opened before still saves."""
+	opened before still saves. With `commit` each batch is committed once it and the roll-ups that
+	follow it are written: a batch stands on its own (the next run writes what a failure left), and
+	the shared sums its batch moved (leak day sums, retention point sums) are not held locked until
+	the whole book is done, so invoices and Customer saves meanwhile wait for one batch at most."""
 	from customer_success.customer_success.book_counts import recording
 	from customer_success.renewals.service import leaks_follow_customers, move_retention_parts
 
@@ -106,6 +109,8 @@ def write_tiers(changes: dict[str, list[str]], source: str):
 			leaks_follow_customers(batch)  # Revenue Leakage's leak table follows the tier
 			move_retention_parts(batch)  # the retention roll-up's parts follow the tier
 			written += len(batch)
+			if commit:
+				frappe.db.commit()  # nosemgrep: one batch of customers and its roll-ups at a time
 	return written
 
 

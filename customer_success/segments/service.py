@@ -27,15 +27,16 @@ def bands() -> list[dict]:
 # --- value tiers ---------------------------------------------------------------------------------
 
 
-def compute_tiers(today: date | None = None) -> dict:
+def compute_tiers(today: date | None = None, commit: bool = False) -> dict:
 	"""Every customer's tier from its annual revenue, when the setting is on. Set-based: one revenue
-	aggregate, the engine's banding, one UPDATE per tier and batch; tiers set by hand are kept."""
+	aggregate, the engine's banding, one UPDATE per tier and batch; tiers set by hand are kept.
+	`commit`: each batch committed on its own (`queries.write_tiers`)."""
 	if not cint(settings().get("compute_tiers")) or not bands():
 		return {"updated": 0, "skipped": True}
 	today = getdate(today or nowdate())
 	revenue = queries.annual_revenue(today)
 	changes = engine.tier_changes(queries.customers_for_tiering(), revenue, bands())
-	return {"updated": queries.write_tiers(changes, engine.COMPUTED), "skipped": False}
+	return {"updated": queries.write_tiers(changes, engine.COMPUTED, commit=commit), "skipped": False}
 
 
 def tier_source_on_save(doc):
@@ -167,13 +168,17 @@ def run_daily(today: date | None = None) -> dict:
 		return {"skipped": "locked"}
 	result = {}
 	try:
-		for step in (compute_tiers, plan_and_record):
+		steps = (
+			("compute_tiers", lambda: compute_tiers(today, commit=True)),
+			("plan_and_record", lambda: plan_and_record(today)),
+		)
+		for name, step in steps:
 			try:
-				result[step.__name__] = step(today)
+				result[name] = step()
 				frappe.db.commit()  # nosemgrep: each step stands on its own
 			except Exception:
 				frappe.db.rollback()
-				frappe.log_error(title=_("Segments daily step {0} failed").format(step.__name__))
+				frappe.log_error(title=_("Segments daily step {0} failed").format(name))
 				frappe.db.commit()  # nosemgrep: keep the error log
 	finally:
 		release_lock(LOCK_NAME)

@@ -134,6 +134,27 @@ class TestTiers(SegmentsTestCase):
 				("Mid-Market", engine.COMPUTED),
 			)
 
+	def test_the_tier_job_commits_batch_by_batch(self):
+		"""The daily job (and the manager's button) commit each batch with the roll-ups it moved, so the
+		shared sums are not held locked until the whole book is tiered; a direct call commits nothing."""
+		a, b, c = (make_customer().name for _ in range(3))
+		with patch.object(queries, "UPDATE_BATCH", 1), patch.object(frappe.db, "commit") as commit:
+			queries.write_tiers({"Strategic": [a, b], "": [c]}, engine.COMPUTED)
+			self.assertEqual(commit.call_count, 0)
+			self.assertEqual(queries.write_tiers({"SMB": [a, b], "": [c]}, engine.COMPUTED, commit=True), 3)
+			self.assertEqual(commit.call_count, 3)
+		self.assertEqual(
+			frappe.db.get_value("Customer", a, ["cs_tier", "cs_tier_source"]), ("SMB", engine.COMPUTED)
+		)
+		self.assertFalse(frappe.db.get_value("Customer", c, "cs_tier"))
+		with (
+			patch.object(service, "compute_tiers", return_value={}) as compute,
+			patch.object(service, "plan_and_record", return_value={}),
+			patch.object(frappe.db, "commit"),
+		):
+			service.run_daily(TODAY)
+		compute.assert_called_once_with(TODAY, commit=True)
+
 	def test_a_csm_setting_the_tier_makes_it_manual(self):
 		customer = make_customer(cs_owner=CSM1).name
 		frappe.db.set_value("Customer", customer, {"cs_tier": "SMB", "cs_tier_source": engine.COMPUTED})

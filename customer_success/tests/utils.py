@@ -116,14 +116,24 @@ def set_customer_fields(customer: str, values: dict, update_modified: bool = Tru
 	"""Write Customer fields set-based, as the app's jobs do (the health run, the tier job): the book
 	roll-up the team cards read takes the difference, and the retention roll-up's part moves, as they
 	do from those writers."""
+	from customer_success.alerts.queries import sync_alert_csms
 	from customer_success.customer_success.book_counts import recording
-	from customer_success.renewals.service import leaks_follow_customers, move_retention_parts
+	from customer_success.renewals.service import (
+		customer_book_changed,
+		leaks_follow_customers,
+		move_retention_parts,
+	)
 
+	old_csm, old_disabled = frappe.db.get_value("Customer", customer, ["cs_owner", "disabled"])
 	with recording([customer]):
 		frappe.db.set_value("Customer", customer, values, update_modified=update_modified)
 	move_retention_parts([customer])  # and the retention roll-up's part, as the tier job moves it
 	if {"cs_owner", "cs_tier", "cs_lifecycle_stage"} & set(values):
 		leaks_follow_customers([customer])  # Revenue Leakage's leak table, as those writers move it
+	if {"cs_owner", "disabled"} & set(values):  # the revenue roll-up and the open alerts, as a handoff
+		new_csm, disabled = frappe.db.get_value("Customer", customer, ["cs_owner", "disabled"])
+		customer_book_changed(customer, old_csm, old_disabled, new_csm, disabled)
+		sync_alert_csms(customer)
 
 
 def delete_customers(names: list[str]):

@@ -17,7 +17,7 @@ customer's lists every renewal, its totals made of those rows by the same engine
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, nowdate
+from frappe.utils import add_days, escape_html, nowdate
 
 from customer_success.renewals import engine, queries, service
 
@@ -62,7 +62,7 @@ def check_filters(filters: dict):
 		if filters.get(fieldname) and not frappe.db.exists(doctype, filters[fieldname]):
 			frappe.throw(
 				_("{0} {1} does not exist: choose one from the list or clear the filter.").format(
-					label, frappe.bold(filters[fieldname])
+					label, frappe.bold(escape_html(filters[fieldname]))
 				),
 				title=_("Invalid Filter"),
 			)

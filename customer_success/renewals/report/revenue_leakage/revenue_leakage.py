@@ -29,7 +29,7 @@ from collections import defaultdict
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, add_months, getdate, nowdate
+from frappe.utils import add_days, add_months, escape_html, getdate, nowdate
 
 from customer_success.constants import LIFECYCLE_STAGES, TIERS
 from customer_success.renewals import engine, queries, service
@@ -106,7 +106,7 @@ def check_filters(filters: dict):
 		if filters.get(fieldname) and not frappe.db.exists(doctype, filters[fieldname]):
 			frappe.throw(
 				_("{0} {1} does not exist: choose one from the list or clear the filter.").format(
-					label, frappe.bold(filters[fieldname])
+					label, frappe.bold(escape_html(filters[fieldname]))
 				),
 				title=_("Invalid Filter"),
 			)
