@@ -559,7 +559,16 @@ def overdue_tasks_per_csm(today, csm: str | None = None) -> dict[str, int]:
 	if csm:
 		late &= task.csm == csm
 	counts: dict[str, int] = {}
-	for owner, n in frappe.qb.from_(task).select(task.csm, Count("*")).where(late).groupby(task.csm).run():
+	# on the book index (in CSM order, the due date in it): the optimizer, counting on the due date's
+	# range, picks the due-date index and reads every late task's row (seconds at 400k late tasks)
+	for owner, n in (
+		frappe.qb.from_(task)
+		.force_index("cs_alert_task_book_index")
+		.select(task.csm, Count("*"))
+		.where(late)
+		.groupby(task.csm)
+		.run()
+	):
 		counts[owner or ""] = int(n)
 	for owner, n in (
 		frappe.qb.from_(customer)

@@ -103,10 +103,11 @@ APP_INDEXES = (
 	("CS Alert", ("status", "csm"), "cs_alert_csm_index"),
 	("CS Alert Task", ("parenttype", "status", "due_date", "parent"), "cs_alert_task_due_index"),
 	# the CSM Workload's overdue tasks per CSM, from the index alone (each task carries its alert's
-	# CSM and whether the alert is open)
+	# CSM and whether the alert is open), in CSM order: counted per CSM as read, no temporary table;
+	# a CSM's own are one range
 	(
 		"CS Alert Task",
-		("parenttype", "alert_open", "status", "due_date", "csm"),
+		("parenttype", "alert_open", "status", "csm", "due_date"),
 		"cs_alert_task_book_index",
 	),
 	# The renewal cards and the Renewals by Call chart: the open renewals of the window, with what
