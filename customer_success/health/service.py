@@ -1009,7 +1009,11 @@ def recompute_customer(customer: str, inputs: dict | None = None) -> dict:
 		if inputs:
 			# update_modified=False: the Customer's own `modified` stays, so a form open elsewhere saves.
 			frappe.db.set_value("Customer", customer, inputs, update_modified=False)
-		return score_range(customer, customer)
+		result = score_range(customer, customer)
+		# its week and month of the Health Trend roll-up are stale now: refreshed in the background
+		# (one job at a time), so the team's trend is read live only until then, not until the night
+		refresh_trend_soon()
+		return result
 	except (frappe.QueryTimeoutError, frappe.QueryDeadlockError) as e:
 		if isinstance(e, frappe.QueryTimeoutError):  # a deadlock victim's is rolled back whole
 			frappe.db.rollback(save_point=save_point)
@@ -1076,6 +1080,13 @@ def backtest_readings(customers, start: date, end: date, lookbacks=engine.BACKTE
 # --- the Health Trend roll-up: the whole book's health per week and month -------------------------
 
 TREND_ROLLUP_LOCK = "customer_success:health_trend_rollup"
+
+
+def refresh_trend_soon():
+	"""A score written outside a health run (which queues the refresh when it ends): the Health Trend
+	roll-up's refresh queued once this transaction commits (tests refresh what they need themselves)."""
+	if not frappe.flags.in_test:
+		queue_trend_refresh()
 
 
 def queue_trend_refresh():

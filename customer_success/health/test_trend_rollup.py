@@ -94,6 +94,27 @@ class TestHealthTrendRollup(FrappeTestCase):
 		for since, until, period in self.ranges():
 			same(self, since, until, period)
 
+	def test_a_csms_recompute_queues_the_refresh_of_what_it_made_stale(self):
+		"""A score written outside a health run (the form's recompute) queues the roll-up's refresh,
+		so the team's trend is read live only until that job has run, not until the night."""
+		from unittest.mock import patch
+
+		with patch.object(health, "queue_trend_refresh") as queued:
+			health.recompute_customer(self.a)  # in a test: the tests refresh for themselves
+			queued.assert_not_called()
+			frappe.flags.in_test = False  # as on a site
+			try:
+				health.recompute_customer(self.a)
+			finally:
+				frappe.flags.in_test = True
+			queued.assert_called_once_with()
+		keys = engine.trend_periods_of({self.today})
+		self.assertTrue(all(row.stale for row in queries.trend_rollup_rows(sorted(keys)).values()))
+		health.refresh_trend_rollup()  # what the queued job runs
+		self.assertFalse(any(row.stale for row in queries.trend_rollup_rows(sorted(keys)).values()))
+		for since, until, period in self.ranges():
+			same(self, since, until, period)
+
 	def test_a_write_during_a_refresh_keeps_the_period_stale(self):
 		health.refresh_trend_rollup()
 		key = ("Month", engine.trend_period_key(self.today, "Month"))
