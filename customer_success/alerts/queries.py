@@ -8,7 +8,7 @@ from datetime import date
 
 import frappe
 from frappe.query_builder import Case
-from frappe.query_builder.functions import Count, Max, Sum
+from frappe.query_builder.functions import Count, Max, Min, Sum
 from frappe.utils import getdate
 
 from customer_success.alerts import engine
@@ -482,6 +482,10 @@ def sync_opportunity_outcomes():
 	)
 
 
+# the CS Alert Task index the CSM Workload's overdue tasks are counted on (setup/indexes.py)
+TASK_BOOK_INDEX = "cs_alert_task_book_index"
+
+
 def sync_alert_csms(customer: str | None = None):
 	"""Open alerts show (and filter by, and the CSM Workload counts them under) their customer's
 	current CSM, in one statement: a customer moved to another book takes its open alerts' CSM with
@@ -542,34 +546,72 @@ def open_alerts_per_csm(csm: str | None = None) -> dict[str, int]:
 	return {owner: n for owner, n in counts.items() if n}
 
 
+def open_task_condition(task):
+	return (task.parenttype == ALERT) & (task.alert_open == 1) & (task.status == "Open")
+
+
+def csms_with_open_tasks() -> list[str | None]:
+	"""The CSMs (None for none) with open tasks of open alerts, one seek of the book index each: the
+	least CSM after the last one found, until there is none (a skip scan; MariaDB's own loose scan
+	is not chosen under the connection's collation, and a plain scan reads every open task)."""
+	task = frappe.qb.DocType("CS Alert Task")
+	open_task = open_task_condition(task)
+
+	def first(condition):
+		query = frappe.qb.from_(task).force_index(TASK_BOOK_INDEX).where(open_task & condition)
+		return query.select(Min(task.csm)).run()[0][0]
+
+	owners: list[str | None] = []
+	if (
+		frappe.qb.from_(task)
+		.force_index(TASK_BOOK_INDEX)
+		.select(task.name)
+		.where(open_task & task.csm.isnull())
+		.limit(1)
+		.run()
+	):
+		owners.append(None)
+	found = first(task.csm >= "")  # every CSM (a range: IS NOT NULL would read them all)
+	while found is not None:
+		owners.append(found)
+		found = first(task.csm > found)
+	return owners
+
+
 def overdue_tasks_per_csm(today, csm: str | None = None) -> dict[str, int]:
 	"""{CSM ('' for none): open tasks of open alerts of enabled customers, due before `today`}, read
 	from the tasks alone (each carries its alert's CSM and whether the alert is open: `sync_alert_csms`
-	and the alert's own save keep them) on an index, less those of disabled customers: no join of
-	every late task to its alert. `csm`: that CSM's only."""
+	and the alert's own save keep them) on the book index, less those of disabled customers: no join
+	of every late task to its alert. `csm`: that CSM's only.
+
+	The index is in CSM order with the due date last: the CSMs with open tasks come from it one seek
+	each (`csms_with_open_tasks`), then each CSM's late tasks are one range of it, so what is read is
+	the late tasks themselves (none on a day nothing is late), never every open task, and no temporary
+	table groups them. The index is forced: counting on the due date's range, the optimizer picks the
+	due-date index and reads every late task's row (seconds at 400k late tasks)."""
 	task = frappe.qb.DocType("CS Alert Task")
 	alert = frappe.qb.DocType(ALERT)
 	customer = frappe.qb.DocType("Customer")
-	late = (
-		(task.parenttype == ALERT)
-		& (task.alert_open == 1)
-		& (task.status == "Open")
-		& (task.due_date < today)
-	)
+	open_task = open_task_condition(task)
+	owners = [csm] if csm else csms_with_open_tasks()
+	counts: dict[str, int] = {}
+	for owner in owners:
+		(n,) = (
+			frappe.qb.from_(task)
+			.force_index(TASK_BOOK_INDEX)
+			.select(Count("*"))
+			.where(
+				open_task
+				& (task.csm.isnull() if owner is None else task.csm == owner)
+				& (task.due_date < today)
+			)
+			.run()[0]
+		)
+		if n:
+			counts[owner or ""] = counts.get(owner or "", 0) + int(n)
+	late = open_task & (task.due_date < today)
 	if csm:
 		late &= task.csm == csm
-	counts: dict[str, int] = {}
-	# on the book index (in CSM order, the due date in it): the optimizer, counting on the due date's
-	# range, picks the due-date index and reads every late task's row (seconds at 400k late tasks)
-	for owner, n in (
-		frappe.qb.from_(task)
-		.force_index("cs_alert_task_book_index")
-		.select(task.csm, Count("*"))
-		.where(late)
-		.groupby(task.csm)
-		.run()
-	):
-		counts[owner or ""] = int(n)
 	for owner, n in (
 		frappe.qb.from_(customer)
 		.join(alert)

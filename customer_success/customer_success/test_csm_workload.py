@@ -243,6 +243,34 @@ class TestOpenAlertsFollowTheCustomer(FrappeTestCase):
 		self.assertEqual(self.open_alerts(CSM_B)[CSM_B], 0)
 		self.assert_counts_equal_the_join()
 
+	def test_every_csm_with_open_tasks_is_found_none_included(self):
+		"""The skip scan of the book index finds each CSM with open tasks once, and the customers with
+		no CS Owner (counted under none), as the join does."""
+		from customer_success.alerts.queries import csms_with_open_tasks, overdue_tasks_per_csm
+		from customer_success.customer_success.report.csm_workload import csm_workload
+
+		nobodys = make_customer().name
+		rule = frappe.get_all("CS Alert Rule", pluck="name", order_by="name desc", limit=1)[0]
+		frappe.get_doc(
+			{
+				"doctype": "CS Alert",
+				"customer": nobodys,
+				"rule": rule,
+				"severity": "Low",
+				"status": "Open",
+				"tasks": [{"title": "late", "due_date": add_days(nowdate(), -4), "status": "Open"}],
+			}
+		).insert(ignore_permissions=True)
+		found = csms_with_open_tasks()
+		self.assertEqual(len(found), len(set(found)))
+		self.assertTrue({CSM_A, None} <= set(found))
+		customer = frappe.qb.DocType("Customer")
+		today = getdate(nowdate())
+		joined = csm_workload.overdue_alert_tasks_joined(customer.disabled == 0, today)
+		kept = overdue_tasks_per_csm(today)
+		self.assertEqual(kept.get(""), joined.get(csm_workload.NOT_ASSIGNED))
+		self.assertEqual(kept.get(CSM_A), self.late)
+
 	def test_a_customer_moved_on_its_form_takes_its_open_alerts(self):
 		doc = frappe.get_doc("Customer", self.customer)
 		doc.cs_owner = CSM_B
