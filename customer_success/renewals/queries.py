@@ -761,6 +761,43 @@ def renewals_with_customers(renewal, customer, owner: str | None, first: date, l
 	return frappe.qb.from_(renewal).join(customer).on(customer.name == renewal.customer)
 
 
+# The Customer indexes that find a tier's or a lifecycle stage's customers (setup/indexes.py); both
+# lead with `disabled`, which is 0 or 1, so a filter on either reads them as two ranges.
+SEGMENT_INDEXES = {
+	"tier": ("cs_tier_index", "cs_tier"),
+	"lifecycle_stage": ("cs_stage_index", "cs_lifecycle_stage"),
+}
+
+
+def renewals_of_segment(renewal, customer, filters: dict, first: date, last: date):
+	"""For the team with a tier or lifecycle stage: when that segment has fewer customers than the
+	period has renewals, its customers lead (found on their index), each one's renewals found by
+	customer; else None (the renewals lead, as `renewals_with_customers`). Left to itself the
+	optimizer reads every renewal of the period to keep a rare tier's few."""
+	key = "tier" if filters.get("tier") else "lifecycle_stage"
+	index, fieldname = SEGMENT_INDEXES[key]
+	in_segment = customer.disabled.isin([0, 1]) & (customer[fieldname] == filters[key])
+	if not segment_is_smaller(index, in_segment, first, last):
+		return None
+	return (
+		frappe.qb.from_(customer)
+		.force_index(index)
+		.join(renewal)
+		.on(renewal.customer == customer.name)
+		.where(in_segment)
+	)
+
+
+def segment_is_smaller(index: str, in_segment, first: date, last: date) -> bool:
+	"""Whether the customers `in_segment` (counted on `index`) are fewer than the renewals ending from
+	`first` to `last` (read from the end-date index, stopping past that many)."""
+	customer = frappe.qb.DocType("Customer")
+	renewal = frappe.qb.DocType(RENEWAL)
+	count = frappe.qb.from_(customer).force_index(index).select(Count("*")).where(in_segment).run()[0][0]
+	period = frappe.qb.from_(renewal).select(renewal.name).where(renewal.end_date[first:last])
+	return bool(period.limit(1).offset(count).run())
+
+
 def book_is_smaller(owner: str, first: date, last: date) -> bool:
 	"""Whether `owner` has fewer customers than there are renewals ending from `first` to `last`: the
 	book counted from its index, then whether the period has a renewal past that many (read from the
@@ -976,7 +1013,10 @@ def _forecast_renewals(filters: dict, csm: str | None):
 	customer = frappe.qb.DocType("Customer")
 	first, last = getdate(filters["from_date"]), getdate(filters["to_date"])
 	condition = _renewal_condition(renewal, filters) & customer_filter_condition(customer, filters, csm)
-	query = renewals_with_customers(renewal, customer, csm or filters.get("csm"), first, last)
+	owner = csm or filters.get("csm")
+	query = renewals_with_customers(renewal, customer, owner, first, last)
+	if not owner and (filters.get("tier") or filters.get("lifecycle_stage")):
+		query = renewals_of_segment(renewal, customer, filters, first, last) or query
 	return query, renewal, customer, condition
 
 

@@ -520,6 +520,36 @@ class TestABookReadsTheTeamsRows(RenewalTestCase):
 		self.assertEqual(len(read[True][0]), 4)
 		self.assertEqual(read[True], read[False])
 
+	def test_a_tier_or_stage_read_from_its_customers_lists_the_same_rows(self):
+		"""The team's forecast with a tier or stage: its customers leading (a rare one) or the
+		renewals leading, the same rows and figures."""
+		from unittest.mock import patch
+
+		from customer_success.renewals import queries
+
+		mine, theirs = self.make_books()
+		for renewal in (mine[0], mine[1], theirs[0]):
+			frappe.db.set_value(
+				"Customer", renewal.customer, {"cs_tier": "Strategic", "cs_lifecycle_stage": "Expansion"}
+			)
+		period = {"from_date": today(), "to_date": add_days(today(), 180)}
+		frappe.set_user(MANAGER)
+		for filters in ({"tier": "Strategic"}, {"lifecycle_stage": "Expansion"}):
+			read = {}
+			for customers_lead in (True, False):
+				with (
+					patch.object(queries, "segment_is_smaller", return_value=customers_lead),
+					patch.object(renewal_forecast, "LISTED", 10**6),
+				):
+					_columns, data, _message, _chart, summary = renewal_forecast.execute(
+						frappe._dict(period, **filters)
+					)
+				read[customers_lead] = (data, summary)
+			self.assertEqual(read[True], read[False], filters)
+			self.assertTrue(
+				{mine[0].name, mine[1].name, theirs[0].name} <= {row.renewal for row in read[True][0]}
+			)
+
 	def test_the_smaller_side_leads(self):
 		from customer_success.renewals import queries
 
