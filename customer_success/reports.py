@@ -76,5 +76,20 @@ def check_date_order(from_date: date | None, to_date: date | None):
 		)
 
 
+def check_links_exist(filters, links: tuple[tuple[str, str, str], ...]):
+	"""Each of `links` ((filter fieldname, doctype, label)) that is set must name a record; else the
+	report stops with what to change. What was typed is shown as text, never as markup."""
+	from frappe.utils import escape_html
+
+	for fieldname, doctype, label in links:
+		if filters.get(fieldname) and not frappe.db.exists(doctype, filters[fieldname]):
+			frappe.throw(
+				_("{0} {1} does not exist: choose one from the list or clear the filter.").format(
+					label, frappe.bold(escape_html(filters[fieldname]))
+				),
+				title=_("Invalid Filter"),
+			)
+
+
 def empty_report(columns: list[dict], message: str | None = None):
 	return columns, [], message, None, None

@@ -17,8 +17,9 @@ customer's lists every renewal, its totals made of those rows by the same engine
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, escape_html, nowdate
+from frappe.utils import add_days, nowdate
 
+from customer_success import reports
 from customer_success.renewals import engine, queries, service
 
 # the renewals the team's report lists: the disagreements, then the rest in the forecast's order
@@ -58,14 +59,7 @@ def check_filters(filters: dict):
 			_("Status must be one of {0}.").format(", ".join(_(s) for s in engine.STATUSES)),
 			title=_("Invalid Filter"),
 		)
-	for fieldname, doctype, label in (("customer", "Customer", _("Customer")), ("csm", "User", _("CSM"))):
-		if filters.get(fieldname) and not frappe.db.exists(doctype, filters[fieldname]):
-			frappe.throw(
-				_("{0} {1} does not exist: choose one from the list or clear the filter.").format(
-					label, frappe.bold(escape_html(filters[fieldname]))
-				),
-				title=_("Invalid Filter"),
-			)
+	reports.check_links_exist(filters, (("customer", "Customer", _("Customer")), ("csm", "User", _("CSM"))))
 
 
 def weigh(data: list[dict], currency: str | None):

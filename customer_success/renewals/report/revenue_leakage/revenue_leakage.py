@@ -29,8 +29,9 @@ from collections import defaultdict
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, add_months, escape_html, getdate, nowdate
+from frappe.utils import add_days, add_months, getdate, nowdate
 
+from customer_success import reports
 from customer_success.constants import LIFECYCLE_STAGES, TIERS
 from customer_success.renewals import engine, queries, service
 
@@ -98,18 +99,14 @@ def check_filters(filters: dict):
 				_("{0} must be one of {1}.").format(label, ", ".join(_(o) for o in options)),
 				title=_("Invalid Filter"),
 			)
-	for fieldname, doctype, label in (
-		("customer", "Customer", _("Customer")),
-		("company", "Company", _("Company")),
-		("csm", "User", _("CSM")),
-	):
-		if filters.get(fieldname) and not frappe.db.exists(doctype, filters[fieldname]):
-			frappe.throw(
-				_("{0} {1} does not exist: choose one from the list or clear the filter.").format(
-					label, frappe.bold(escape_html(filters[fieldname]))
-				),
-				title=_("Invalid Filter"),
-			)
+	reports.check_links_exist(
+		filters,
+		(
+			("customer", "Customer", _("Customer")),
+			("company", "Company", _("Company")),
+			("csm", "User", _("CSM")),
+		),
+	)
 
 
 def invoice_rows(filters, csm) -> list[dict]:
