@@ -299,6 +299,51 @@ def ensure_timeline_links():
 	frappe.db.commit()  # nosemgrep
 
 
+TREND_DAYS = 30  # the settings' default `health_trend_days`
+TREND_SLACK = 7  # `queries.scores_around`: a score up to a week before counts
+
+
+def ensure_trend_history():
+	"""A real site keeps a daily score row per customer: the night's trend read (`scores_around`)
+	then finds up to eight rows per customer in its week. Give the book that history once (the
+	three latest days of the week for every customer, the five before for a third of them), so the
+	trend read costs what it costs on a real site; a book that has it is left as it is."""
+	from frappe.utils import add_days, getdate
+
+	from customer_success.health import service as health
+
+	today = getdate(site_today())
+	first, last = add_days(today, -(TREND_DAYS + TREND_SLACK)), add_days(today, -TREND_DAYS)
+	if frappe.db.sql(
+		"""select 1 from `tabCustomer Health Score` where score_date between %s and %s and customer like %s
+		limit 1""",
+		(first, last, f"{PREFIX}-%"),
+	):
+		return 0
+	model = health.load_models()["default"]["name"]
+	frappe.db.sql(
+		"""insert into `tabCustomer Health Score` (name, creation, modified, modified_by, owner, docstatus,
+			customer, customer_name, csm, model, score_date, granularity, computed_on, score, status, trend,
+			computed_score, computed_status, is_override, explanation)
+		select nextval(`customer_health_score_id_seq`), now(6), now(6), 'Administrator', 'Administrator', 0,
+			c.name, c.customer_name, c.cs_owner, %(model)s, d.day, 'Daily', d.day,
+			c.score, if(c.score >= 70, 'Green', if(c.score < 40, 'Red', 'Yellow')), 0,
+			c.score, if(c.score >= 70, 'Green', if(c.score < 40, 'Red', 'Yellow')), 0, '[]'
+		from (select name, customer_name, cs_owner, 20 + mod(crc32(name), 80) as score
+			from `tabCustomer` where name like %(like)s and disabled = 0) c
+		join (select %(last)s - interval seq day as day, seq
+			from (select 0 seq union all select 1 union all select 2 union all select 3
+				union all select 4 union all select 5 union all select 6 union all select 7) s) d
+			on d.seq < 3 or mod(crc32(c.name), 3) = 0""",
+		{"model": model, "like": f"{PREFIX}-%", "last": last},
+	)
+	frappe.db.commit()  # nosemgrep
+	return frappe.db.sql(
+		"select count(*) from `tabCustomer Health Score` where score_date between %s and %s and customer like %s",
+		(first, last, f"{PREFIX}-%"),
+	)[0][0]
+
+
 def counts():
 	return {
 		"customers": frappe.db.count("Customer", {"name": ("like", f"{PREFIX}-%")}),
@@ -425,13 +470,21 @@ def deadlocks() -> int:
 	return int(frappe.db.sql("show global status like 'Innodb_deadlocks'")[0][1])
 
 
+def site_today():
+	"""Today in the site's time zone, the night's `score_date` (the server's `curdate()` is another day
+	for the hours between the server's midnight and the site's)."""
+	from frappe.utils import nowdate
+
+	return nowdate()
+
+
 def clear_todays_scores():
 	"""Remove the book's scores of today, so the next run inserts them as the night does; then give
 	InnoDB's purge a moment to remove the deleted index records (a unique key still holding a
 	deleted record of the same value is checked with a next-key lock)."""
 	frappe.db.sql(
-		"delete from `tabCustomer Health Score` where score_date = curdate() and customer like %s",
-		f"{PREFIX}-%",
+		"delete from `tabCustomer Health Score` where score_date = %s and customer like %s",
+		(site_today(), f"{PREFIX}-%"),
 	)
 	frappe.db.commit()  # nosemgrep
 	for _ in range(60):
@@ -446,13 +499,13 @@ def score_check() -> dict:
 	rows, distinct, rows_sum = frappe.db.sql(
 		"""select count(*), count(distinct customer), sum(crc32(concat_ws('|', customer, model, score,
 			status, computed_score, computed_status, trend, explanation)))
-		from `tabCustomer Health Score` where score_date = curdate() and customer like %s""",
-		f"{PREFIX}-%",
+		from `tabCustomer Health Score` where score_date = %s and customer like %s""",
+		(site_today(), f"{PREFIX}-%"),
 	)[0]
 	copies, copies_sum = frappe.db.sql(
 		"""select count(*), sum(crc32(concat_ws('|', name, cs_health_score, cs_health_status, cs_health_trend)))
-		from `tabCustomer` where name like %s and date(cs_health_computed_on) = curdate()""",
-		f"{PREFIX}-%",
+		from `tabCustomer` where name like %s and date(cs_health_computed_on) = %s""",
+		(f"{PREFIX}-%", site_today()),
 	)[0]
 	return {
 		"rows": int(rows),
@@ -590,8 +643,8 @@ def bytes_per_row() -> dict:
 	explanation, rest = frappe.db.sql(
 		"""select avg(length(explanation)), avg(length(customer) + length(customer_name) + length(csm)
 			+ length(model) + length(status) + length(computed_status) + 8 * 6 + 3 * 8 + 60)
-		from `tabCustomer Health Score` where score_date = curdate() and customer like %s""",
-		f"{PREFIX}-%",
+		from `tabCustomer Health Score` where score_date = %s and customer like %s""",
+		(site_today(), f"{PREFIX}-%"),
 	)[0]
 	return {"explanation": float(explanation or 0), "rest": float(rest or 0)}
 
@@ -930,6 +983,9 @@ def main():
 	else:
 		cleanup()
 		_, build_seconds = build_book(args.customers)
+	history = ensure_trend_history()
+	if history:
+		log(f"trend history: {history} daily score rows made 30-37 days back (as a real site keeps them)")
 	book = counts()
 	log(f"book: {book} (built in {build_seconds:.0f}s)")
 	total_customers = frappe.db.count("Customer", {"disabled": 0})

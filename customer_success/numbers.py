@@ -8,6 +8,9 @@ def clamp(value: float, low: float = 0.0, high: float = 100.0) -> float:
 
 
 def is_number(value) -> bool:
+	kind = type(value)
+	if kind is float or kind is int:  # the usual case, first (a bool is neither)
+		return math.isfinite(value)
 	if isinstance(value, bool) or value is None:
 		return False
 	try:

@@ -153,11 +153,29 @@ def record_copies(locked: dict[str, dict], copies: list[dict]):
 	before, after = [], []
 	for copy in copies:
 		row = locked.get(copy["customer"])
-		if row is None:  # gone since it was read: the copy changed nothing
+		if row is None or _copy_changes_nothing(row, copy):
+			# gone since it was read, or copied as it stood (most customers, most nights): no difference
 			continue
 		before.append(row)
 		after.append({**row, **{field: value for field, value in copy.items() if field != "customer"}})
 	add_rows(differences(rows_figures(after), rows_figures(before)))
+
+
+def _copy_changes_nothing(row: dict, copy: dict) -> bool:
+	"""The copied health fields are what the Customer held (the score as its decimal(21,9) column
+	holds it): the copy moves no figure of the roll-up. Exactly: when in doubt, it is counted."""
+	for field, value in copy.items():
+		if field == "customer":
+			continue
+		held = row.get(field)
+		if field == "cs_health_score":
+			if (held is None) != (value is None) or (
+				value is not None and stored_decimal(held) != stored_decimal(value)
+			):
+				return False
+		elif held != value:
+			return False
+	return True
 
 
 def rows_figures(rows: list[dict]) -> dict[tuple, tuple[int, int, Decimal, int]]:

@@ -10,6 +10,7 @@ gets no colour at all: its status is "Insufficient Data", never a green that onl
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 
 from customer_success.numbers import clamp, is_number, linear, round2
 
@@ -324,10 +325,16 @@ class FactorSpec:
 	# looked up once per model as well
 	scorer: object = field(init=False, compare=False, repr=False)
 	weight_value: float | None = field(init=False, compare=False, repr=False)
+	# the scorer with the resolved parameters bound (`functools.partial`, in C): called once per
+	# factor per customer, where unpacking the parameters each time was a good part of the scoring
+	score: object = field(init=False, compare=False, repr=False)
 
 	def __post_init__(self):
-		object.__setattr__(self, "resolved", params_for(self.factor_type, self.params))
-		object.__setattr__(self, "scorer", SCORERS.get(self.factor_type))
+		resolved = params_for(self.factor_type, self.params)
+		scorer = SCORERS.get(self.factor_type)
+		object.__setattr__(self, "resolved", resolved)
+		object.__setattr__(self, "scorer", scorer)
+		object.__setattr__(self, "score", None if scorer is None else partial(scorer, **resolved))
 		try:
 			weight = float(self.weight)
 		except (TypeError, ValueError):
@@ -466,14 +473,24 @@ def compute_health(
 	With data on less than `min_known_share` percent of the enabled weight the status is
 	`INSUFFICIENT_DATA`; the score the known factors add up to is still returned, to explain.
 	"""
+	# Once per factor per customer, so written out: `clamp` and `round2` inline, the parameters
+	# bound to the scorer once per model (`FactorSpec.score`).
 	scored = []
 	for spec in factors:
-		scorer = spec.scorer
-		if scorer is None:
+		score = spec.score
+		if score is None:
 			raise ValueError(f"unknown factor type {spec.factor_type!r}")
 		raw = raw_values.get(spec.factor_type)
-		result = scorer(raw, **spec.resolved)
-		scored.append((spec.factor_type, raw, None if result is None else clamp(result), spec.float_weight()))
+		result = score(raw)
+		weight = spec.weight_value
+		scored.append(
+			(
+				spec.factor_type,
+				raw,
+				None if result is None else max(0.0, min(100.0, result)),  # clamp
+				float(spec.weight) if weight is None else weight,  # float_weight(): raises as it does
+			)
+		)
 	# sum(), as ever: the same floats in every Python version
 	weight_with_data = sum(weight for _type, _raw, sub, weight in scored if sub is not None)
 	total_weight = sum(weight for _type, _raw, _sub, weight in scored)
@@ -486,8 +503,15 @@ def compute_health(
 		effective = 100.0 * weight / weight_with_data
 		contribution = sub * effective / 100.0
 		total += contribution
-		results.append(
-			FactorResult(factor_type, raw, round2(sub), weight, round2(effective), round2(contribution))
+		results.append(  # round2, inline
+			FactorResult(
+				factor_type,
+				raw,
+				round(sub + 0.0, 2),
+				weight,
+				round(effective + 0.0, 2),
+				round(contribution + 0.0, 2),
+			)
 		)
 	share = known_share(weight_with_data, total_weight)
 	if weight_with_data <= 0:

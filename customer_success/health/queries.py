@@ -5,7 +5,7 @@ by customer. A chunk of thousands of customers costs the same handful of queries
 """
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import NamedTuple
 
 import frappe
@@ -73,6 +73,40 @@ def _names_table(names: list[str]) -> str:
 	return json.dumps(sorted(names), separators=(",", ":"))
 
 
+# JSON_ARRAYAGG is cut at group_concat_max_len (1 MB by default): `json_rows` lifts it for its one
+# statement (a cut document would fail to parse, never pass for fewer rows).
+JSON_ROWS_MAX_LENGTH = 1 << 30
+
+
+def json_rows(query, columns: tuple[str, ...]) -> list[list]:
+	"""The rows of a select as lists of `columns` (its column names), fetched as one JSON document
+	the server builds (`json_arrayagg`) and `json.loads` reads in C.
+
+	pymysql decodes each row and each value of a result in Python (~2-5 µs a row, more for dates):
+	for the chunk's aggregate reads (a row per customer, ~10,000 rows a chunk) that was a good part
+	of a night's work. In the document numbers are JSON numbers (a decimal's exact digits, so
+	`float()` of them is `float()` of the Decimal pymysql gave), dates and datetimes ISO strings, and
+	NULL is None. `query`: a query builder query, or (SQL, parameters)."""
+	if isinstance(query, tuple):
+		sql, params = query
+	else:
+		wrapper = NamedParameterWrapper()
+		sql = query.get_sql(param_wrapper=wrapper)
+		params = wrapper.get_parameters()
+	values = ", ".join(f"t.`{column}`" for column in columns)
+	document = frappe.db.sql(
+		f"""set statement group_concat_max_len = {JSON_ROWS_MAX_LENGTH} for
+		select json_arrayagg(json_array({values})) from ({sql}) t""",
+		params,
+	)[0][0]
+	return json.loads(document) if document else []
+
+
+def iso_date(value: str | None) -> date | None:
+	"""A date or datetime of a `json_rows` document as a date."""
+	return date.fromisoformat(value[:10]) if value else None
+
+
 def lock_customers(names: list[str]) -> dict[str, dict]:
 	"""{customer: its HEALTH_INPUTS and BOOK_FIELDS} of these customers, as committed now: a locking
 	read, held until the caller commits. Every writer of scores locks its Customers first (this read,
@@ -95,28 +129,59 @@ def lock_customers(names: list[str]) -> dict[str, dict]:
 	return {row.name: row for row in rows}
 
 
+def lock_customers_and_day_scores(
+	names: list[str], day: date
+) -> tuple[dict[str, dict], dict[tuple[str, str], tuple]]:
+	"""`lock_customers` and the customers' score rows for `day` in one locking read: ({customer: its
+	HEALTH_INPUTS and BOOK_FIELDS}, {(customer, model): (name, computed_on)} of its day's rows), as
+	committed now and held until the caller commits. The rows are found in the history index by
+	(day, customer): neither a scan of the day's rows (which would wait on the rows other chunks are
+	writing) nor of each customer's whole history.
+
+	Each Customer is reached on its primary key from a JSON table of the names, then its day's rows
+	on (day, customer) of the history index: every customer is locked before its own score rows
+	(the one lock order of every score writer), and nothing of another range is read or locked.
+	One statement where the two reads were two: one JSON table and one round trip fewer a chunk."""
+	if not names:
+		return {}, {}
+	fields = (*HEALTH_INPUTS, *BOOK_FIELDS)
+	columns = ", ".join(f"c.`{f}`" for f in fields)
+	# The rows come back as one JSON document (see `json_rows`; the aggregate is the locking read
+	# itself: a derived table could not lock), the values as the columns hold them (below).
+	document = frappe.db.sql(
+		f"""set statement group_concat_max_len = {JSON_ROWS_MAX_LENGTH} for
+		select json_arrayagg(json_array(c.`name`, {columns}, s.`model`, s.`name`, s.`computed_on`))
+		from json_table(%(names)s, '$[*]' columns (`name` varchar(140) path '$')) v
+		straight_join `tabCustomer` c force index (primary) on c.`name` = v.`name`
+		left join `tabCustomer Health Score` s force index (cs_score_history_index)
+			on s.`score_date` = %(day)s and s.`customer` = c.`name`
+		for update""",
+		{"names": _names_table(names), "day": day},
+	)[0][0]
+	locked: dict[str, dict] = {}
+	existing: dict[tuple[str, str], tuple] = {}
+	for name, *values, model, score_name, computed_on in json.loads(document or "[]"):
+		row = frappe._dict(zip(fields, values, strict=True), name=name)
+		for field in LOCKED_DATES:
+			row[field] = iso_date(row[field])
+		locked[name] = row
+		if score_name is not None:
+			existing[(name, model)] = (
+				score_name,
+				datetime.fromisoformat(computed_on) if computed_on else None,
+			)
+	return locked, existing
+
+
+# The locked Customer fields that are dates (a JSON document holds them as ISO strings). Its numbers
+# are floats, as frappe gives decimal columns: the inputs are compared with the values
+# `active_customers` read.
+LOCKED_DATES = ("cs_sentiment_on", "cs_override_until")
+
+
 def health_inputs(names: list[str]) -> dict[str, tuple]:
 	"""{customer: its HEALTH_INPUTS values} of these customers, as committed now (`lock_customers`)."""
 	return {name: tuple(row[f] for f in HEALTH_INPUTS) for name, row in lock_customers(names).items()}
-
-
-def day_scores(names: list[str], day: date) -> dict[tuple[str, str], tuple]:
-	"""{(customer, model): (name, computed_on)} of these customers' score rows for `day`, as
-	committed now: a locking read by exact keys (see `lock_customers`), held until the caller
-	commits. Each (day, customer) is looked up in the history index from a JSON table of the names:
-	neither a scan of the day's rows (which would wait on the rows other chunks are writing) nor of
-	each customer's whole history."""
-	if not names:
-		return {}
-	rows = frappe.db.sql(
-		"""select s.`customer`, s.`model`, s.`name`, s.`computed_on`
-		from json_table(%(names)s, '$[*]' columns (`name` varchar(140) path '$')) v
-		straight_join `tabCustomer Health Score` s force index (cs_score_history_index)
-			on s.`score_date` = %(day)s and s.`customer` = v.`name`
-		for update""",
-		{"names": _names_table(names), "day": day},
-	)
-	return {(customer, model): (name, computed_on) for customer, model, name, computed_on in rows}
 
 
 def customer_ranges(chunk_size: int) -> list[tuple[str, str]]:
@@ -148,12 +213,15 @@ def customer_chunks(chunk_size: int) -> list[dict]:
 	]
 
 
-def live_customers(lo: str, hi: str, invoiced: set[str] | None = None) -> set[str]:
+def live_customers(
+	lo: str, hi: str, invoiced: set[str] | None = None, contracted: set[str] | None = None
+) -> set[str]:
 	"""The customers of the range with a submitted Sales Order, Sales Invoice or Contract.
 
 	One statement: the union of three grouped range scans (each on an indexed party column).
-	`invoiced`: the range's customers with a submitted invoice, when the caller has read them
-	already (`invoice_facts`' keys): the invoices are then not scanned a second time.
+	`invoiced` / `contracted`: the range's customers with a submitted invoice / contract, when the
+	caller has read them already (`invoice_facts`' keys, `contract_ends`' keys): those documents
+	are then not scanned a second time.
 	"""
 	order = frappe.qb.DocType("Sales Order")
 	invoice = frappe.qb.DocType("Sales Invoice")
@@ -171,13 +239,17 @@ def live_customers(lo: str, hi: str, invoiced: set[str] | None = None) -> set[st
 			.where(invoice.customer[lo:hi] & (invoice.docstatus == 1))
 			.groupby(invoice.customer)
 		)
-	query = query.union(
-		frappe.qb.from_(contract)
-		.select(contract.party_name)
-		.where((contract.party_type == "Customer") & contract.party_name[lo:hi] & (contract.docstatus == 1))
-		.groupby(contract.party_name)
-	)
-	return {name for (name,) in query.run() if name} | {name for name in invoiced or () if name}
+	if contracted is None:
+		query = query.union(
+			frappe.qb.from_(contract)
+			.select(contract.party_name)
+			.where(
+				(contract.party_type == "Customer") & contract.party_name[lo:hi] & (contract.docstatus == 1)
+			)
+			.groupby(contract.party_name)
+		)
+	known = {name for name in (*(invoiced or ()), *(contracted or ())) if name}
+	return {name for (name,) in query.run() if name} | known
 
 
 def issue_facts(
@@ -197,18 +269,18 @@ def issue_facts(
 	open_weight = Case().when(issue.status.isin(OPEN_ISSUE_STATUSES), weight).else_(0)
 	recent = issue.opening_date >= sla_since
 	has_sla = issue.agreement_status.isnotnull() & (issue.agreement_status != "")
-	rows = (
+	rows = json_rows(
 		frappe.qb.from_(issue)
 		.select(
-			issue.customer,
-			Sum(open_weight),
-			Sum(Case().when(recent, 1).else_(0)),
-			Sum(Case().when(recent & has_sla, 1).else_(0)),
-			Sum(Case().when(recent & (issue.agreement_status == "Failed"), 1).else_(0)),
+			issue.customer.as_("customer"),
+			Sum(open_weight).as_("weighted"),
+			Sum(Case().when(recent, 1).else_(0)).as_("opened"),
+			Sum(Case().when(recent & has_sla, 1).else_(0)).as_("with_sla"),
+			Sum(Case().when(recent & (issue.agreement_status == "Failed"), 1).else_(0)).as_("failed"),
 		)
 		.where(issue.customer[lo:hi])
-		.groupby(issue.customer)
-		.run()
+		.groupby(issue.customer),
+		("customer", "weighted", "opened", "with_sla", "failed"),
 	)
 	load = {customer: float(weighted or 0) for customer, weighted, *_sla in rows}
 	sla = {
@@ -231,11 +303,11 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 	invoice = frappe.qb.DocType("Sales Invoice")
 	recent_from = add_days(today, -trend_days)
 	previous_from = add_days(today, -2 * trend_days)
-	rows = (
+	rows = json_rows(
 		frappe.qb.from_(invoice)
 		.select(
-			invoice.customer,
-			invoice.company,
+			invoice.customer.as_("customer"),
+			invoice.company.as_("company"),
 			Sum(Case().when(invoice.posting_date >= payment_since, invoice.base_grand_total).else_(0)).as_(
 				"revenue"
 			),
@@ -252,13 +324,17 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 			).as_("previous"),
 		)
 		.where(invoice.customer[lo:hi] & (invoice.docstatus == 1))
-		.groupby(invoice.customer, invoice.company)
-		.run(as_dict=True)
+		.groupby(invoice.customer, invoice.company),
+		("customer", "company", "revenue", "recent", "previous"),
 	)
 	# (customer, company, overdue, oldest_due, several_terms): the invoices with at most one dated term
 	params = {"lo": lo, "hi": hi, "today": today}
-	single = frappe.db.sql(SINGLE_TERM_OVERDUE_SQL, params)
-	arrears = [(customer, company, overdue, oldest) for customer, company, overdue, oldest, _n in single]
+	single = json_rows(
+		(SINGLE_TERM_OVERDUE_SQL, params), ("customer", "company", "overdue", "oldest_due", "several_terms")
+	)
+	arrears = [
+		(customer, company, overdue, iso_date(oldest)) for customer, company, overdue, oldest, _n in single
+	]
 	if any(several for *_row, several in single):
 		# (invoice, customer, company, to_company, oldest_due, overdue) of those with several
 		arrears += [
@@ -267,7 +343,7 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 				INVOICE_ARREARS_SQL.format(only_several_terms=SEVERAL_TERMS), params
 			)
 		]
-	rates = company_rates({row.company for row in rows} | {row[1] for row in arrears}, today)
+	rates = company_rates({row[1] for row in rows} | {row[1] for row in arrears}, today)
 	facts: dict[str, dict] = {}
 
 	def fact_of(customer: str) -> dict:
@@ -276,10 +352,10 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 			{"revenue": 0.0, "overdue": 0.0, "recent": 0.0, "previous": 0.0, "oldest_overdue_due": None},
 		)
 
-	for row in rows:
-		fact = fact_of(row.customer)
-		for key in ("revenue", "recent", "previous"):
-			fact[key] += float(row[key] or 0) * rates.get(row.company, 1.0)
+	for customer, company, *amounts in rows:
+		fact = fact_of(customer)
+		for key, amount in zip(("revenue", "recent", "previous"), amounts, strict=True):
+			fact[key] += float(amount or 0) * rates.get(company, 1.0)
 	for customer, company, overdue, oldest_due in arrears:
 		if oldest_due is None:  # nothing overdue
 			continue
@@ -547,10 +623,12 @@ def last_touch_dates(lo: str, hi: str) -> dict[str, date]:
 	"""The latest touch (see `touch_sources`) with each customer of the range: one aggregate per source."""
 	latest: dict[str, date] = {}
 	for source in touch_sources(lo, hi):
-		query = source.query.select(source.customer, Max(source.when)).groupby(source.customer)
-		for name, last in query.run():
+		query = source.query.select(source.customer.as_("customer"), Max(source.when).as_("last")).groupby(
+			source.customer
+		)
+		for name, last in json_rows(query, ("customer", "last")):
 			if name and last:
-				day = getdate(last)
+				day = iso_date(last)
 				if name not in latest or day > latest[name]:
 					latest[name] = day
 	return latest
@@ -580,20 +658,22 @@ def touches_of(customer: str, limit: int = 50) -> list[dict]:
 
 def latest_contract_end(lo: str, hi: str) -> dict[str, date]:
 	"""The furthest end date among each customer's submitted contracts (a renewal signed early counts)."""
+	return {name: end for name, end in contract_ends(lo, hi).items() if end is not None}
+
+
+def contract_ends(lo: str, hi: str) -> dict[str, date | None]:
+	"""Every customer of the range with a submitted contract: its furthest end date (`None` when
+	none of them has one). One grouped scan of the party index gives both what makes a customer
+	live (`live_customers`' contracts) and `latest_contract_end`."""
 	contract = frappe.qb.DocType("Contract")
-	rows = (
+	rows = json_rows(
 		frappe.qb.from_(contract)
-		.select(contract.party_name, Max(contract.end_date).as_("end_date"))
-		.where(
-			(contract.party_type == "Customer")
-			& (contract.docstatus == 1)
-			& contract.party_name[lo:hi]
-			& contract.end_date.isnotnull()
-		)
-		.groupby(contract.party_name)
-		.run(as_dict=True)
+		.select(contract.party_name.as_("customer"), Max(contract.end_date).as_("end_date"))
+		.where((contract.party_type == "Customer") & (contract.docstatus == 1) & contract.party_name[lo:hi])
+		.groupby(contract.party_name),
+		("customer", "end_date"),
 	)
-	return {row.party_name: getdate(row.end_date) for row in rows}
+	return {name: iso_date(end) for name, end in rows if name}
 
 
 def scores_around(lo: str, hi: str, day: date, slack_days: int = 7) -> dict[str, float]:
@@ -601,20 +681,27 @@ def scores_around(lo: str, hi: str, day: date, slack_days: int = 7) -> dict[str,
 
 	A day with too little known (Insufficient Data) had no score to compare against.
 	"""
-	score = frappe.qb.DocType("Customer Health Score")
 	# each day by name: on the history index (score_date, customer, status, score) every day is its
 	# own range of the chunk's customers, read from the index alone. A range of days would read
-	# every customer's entries of the days between the first and the last.
+	# every customer's entries of the days between the first and the last. Of a customer's rows the
+	# latest is kept in the database: one row per customer comes back, not one per day (8 a customer
+	# on a site with daily history), and as one document (`json_rows`).
 	days = [add_days(day, -offset) for offset in range(slack_days, -1, -1)]
-	rows = (
-		frappe.qb.from_(score)
-		.force_index("cs_score_history_index")
-		.select(score.customer, score.score, score.score_date)
-		.where(score.score_date.isin(days) & score.customer[lo:hi] & (score.status != INSUFFICIENT_DATA))
-		.orderby(score.score_date)
-		.run(as_dict=True)
+	rows = json_rows(
+		(
+			"""select customer, score from (
+				select customer, score,
+					row_number() over (partition by customer order by score_date desc) as latest
+				from `tabCustomer Health Score` force index (cs_score_history_index)
+				where score_date in %(days)s and customer between %(lo)s and %(hi)s
+					and status != %(insufficient)s
+			) scores
+			where latest = 1""",
+			{"days": days, "lo": lo, "hi": hi, "insufficient": INSUFFICIENT_DATA},
+		),
+		("customer", "score"),
 	)
-	return {row.customer: row.score for row in rows}  # later dates overwrite earlier ones
+	return {customer: float(score) for customer, score in rows}
 
 
 RUNNING_PLAN_STATUSES = ("Agreed with Customer", "Active", "At Risk")
@@ -767,6 +854,30 @@ def json_literal(value) -> str:
 	return "_utf8mb4 x'" + json.dumps(value, default=str, separators=(",", ":")).encode().hex() + "'"
 
 
+def execute_literal(query: str):
+	"""Run a statement that carries its rows as one large `json_literal` and no parameter.
+
+	`frappe.db.sql` runs a case-insensitive regex over the whole text of every statement (`ifnull(`
+	→ `coalesce(`) before it sends it: ~20 ms for a chunk's 2 MB of score rows, ~1 s of a night's
+	work. Such a statement has no `ifnull`, no parameter to format and no result, so it is sent on
+	frappe's own connection and transaction as it is, with what `frappe.db.sql` does around it
+	otherwise: the write counted against frappe's per-transaction limit (by its first words), and a
+	deadlock or lock wait timeout raised as frappe raises them (`write_scores_committed` retries a
+	deadlock victim)."""
+	db = frappe.db
+	if not db._conn:
+		db.connect()
+	db.check_transaction_status(query[:100])
+	try:
+		db._cursor.execute(query)
+	except Exception as e:
+		if db.is_deadlocked(e):
+			raise frappe.QueryDeadlockError(e) from e
+		if db.is_timedout(e):
+			raise frappe.QueryTimeoutError(e) from e
+		raise
+
+
 def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
 	"""One INSERT ... SELECT of the rows from a JSON table: the rows travel as one literal (nothing
 	for the driver to escape: `json_literal`), in their order."""
@@ -794,18 +905,18 @@ def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
 		_upsert(part[:half], with_name, upsert)
 		_upsert(part[half:], with_name, upsert)
 		return
-	frappe.db.sql(
+	now, user = frappe.db.escape(str(now_datetime())), frappe.db.escape(frappe.session.user)
+	execute_literal(
 		f"""insert into `tabCustomer Health Score`
 			(`name`, {", ".join(f"`{f}`" for f in SCORE_FIELDS)}, `creation`, `modified`, `owner`, `modified_by`, `docstatus`)
-		select {name_sql}, {", ".join(f"v.`{f}`" for f in SCORE_FIELDS)}, %(now)s, %(now)s, %(user)s, %(user)s, 0
+		select {name_sql}, {", ".join(f"v.`{f}`" for f in SCORE_FIELDS)}, {now}, {now}, {user}, {user}, 0
 		from json_table({rows}, '$[*]' columns ({table_columns})) v"""
 		+ (
 			" on duplicate key update "
 			+ ", ".join(f"`tabCustomer Health Score`.`{c}` = values(`{c}`)" for c in updated)
 			if upsert
 			else ""
-		),
-		{"now": now_datetime(), "user": frappe.session.user},
+		)
 	)
 
 
@@ -833,7 +944,7 @@ def copy_scores_to_customers(rows: list[dict], batch: int = 2000):
 			]
 			for row in part
 		]
-		frappe.db.sql(
+		execute_literal(
 			f"""update json_table({json_literal(values)}, '$[*]' columns (
 				`name` varchar(140) path '$[0]', `score` decimal(21,9) path '$[1]',
 				`status` varchar(140) path '$[2]', `trend` decimal(21,9) path '$[3]',

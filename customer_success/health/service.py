@@ -127,14 +127,17 @@ def gather_facts(lo: str, hi: str, models: dict, today: date, trend_days: int) -
 		engine.DEFAULT_PRIORITY_WEIGHT,
 		add_days(today, -lookback(models, engine.SLA_BREACHES)),
 	)
+	# every customer with a submitted contract, with its latest end date (None without one)
+	contract_ends = queries.contract_ends(lo, hi)
 	return {
-		# the invoiced customers are the billing facts' own: the invoices are scanned once
-		"live": queries.live_customers(lo, hi, invoiced=set(invoices)),
+		# the invoiced and contracted customers are the billing and contract facts' own: the
+		# invoices and the contracts are scanned once
+		"live": queries.live_customers(lo, hi, invoiced=set(invoices), contracted=set(contract_ends)),
 		"open_issue_load": open_issue_load,
 		"sla": sla,
 		"invoices": invoices,
 		"touches": queries.last_touch_dates(lo, hi),
-		"contracts": queries.latest_contract_end(lo, hi),
+		"contracts": {name: end for name, end in contract_ends.items() if end is not None},
 		"previous_scores": queries.scores_around(lo, hi, add_days(today, -trend_days)),
 		"plan_progress": queries.plan_progress(lo, hi),
 		"milestone_punctuality": queries.milestone_punctuality(lo, hi, today),
@@ -348,8 +351,8 @@ def write_scores(
 	`customers` are the inputs as read at `computed_on` (the rows' own `computed_on`). A customer
 	scored again since then (its day's row is newer) or whose health inputs changed since then (a
 	CSM's override or sentiment) is left alone: an older read never replaces newer news. Returns
-	those customers. The locking reads of `changed_since` hold the range's Customers, then their
-	day's rows, until the caller commits: a CSM's recompute of one of them (which updates or locks
+	those customers. The locking read of `changed_since` holds the range's Customers and their
+	day's rows until the caller commits: a CSM's recompute of one of them (which updates or locks
 	its Customer first) waits for this write, or this write sees its newer result and skips it.
 	Every statement reaches its rows by exact keys, never by a range of names (`lo`..`hi` only
 	label the range), so it locks nothing of a neighbouring range.
@@ -405,15 +408,14 @@ def changed_since(
 ) -> tuple[set[str], dict[tuple[str, str], tuple], dict[str, dict]]:
 	"""Of `customers` (as read at `computed_on`), those whose health inputs are no longer what they
 	were read as, or whose day's score is newer than `computed_on`; their day's rows as they
-	stand (`queries.day_scores`), so existing ones are written on their primary key; and the
-	Customers as locked (`queries.lock_customers`: inputs and the book roll-up's keys).
+	stand, so existing ones are written on their primary key; and the Customers as locked (inputs
+	and the book roll-up's keys).
 
-	Two locking reads, Customers first, then score rows (the one lock order of every score
-	writer): they see what others committed after this transaction's first read, and hold those
-	rows until the write is committed."""
+	One locking read (`queries.lock_customers_and_day_scores`), each Customer before its own score
+	rows (the one lock order of every score writer): it sees what others committed after this
+	transaction's first read, and holds those rows until the write is committed."""
 	names = [customer["name"] for customer in customers]
-	locked = queries.lock_customers(names)
-	existing = queries.day_scores(names, today)
+	locked, existing = queries.lock_customers_and_day_scores(names, today)
 	changed = set()
 	for customer in customers:
 		now = locked.get(customer["name"])

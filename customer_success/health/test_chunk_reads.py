@@ -1,0 +1,252 @@
+"""The night's reads and writes as a chunk runs them: rows fetched as one JSON document give the
+values frappe gives, the write phase's one locking read gives and holds what the two reads did, a
+statement sent with its literal as it is fails as frappe.db.sql fails, the trend takes each
+customer's latest score of its week, and a contract without an end date still makes a customer live.
+
+The locking tests commit their customers (a second connection must see them) and remove them at
+the end, with their scores.
+"""
+
+from contextlib import contextmanager
+from datetime import datetime
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, getdate, now_datetime, nowdate
+
+from customer_success.customer_success import book_counts
+from customer_success.health import queries
+from customer_success.health import service as health
+from customer_success.health.engine import INSUFFICIENT_DATA
+from customer_success.tests.utils import delete_customers, make_contract, make_customer
+
+ODD_TEXT = 'It\'s "odd" \\ ü 漢字 💡\nline two %s'
+
+
+def score_row(customer: str, day, score: float, status: str = "Green", **fields) -> dict:
+	models = health.load_models()
+	return {
+		"customer": customer,
+		"customer_name": customer,
+		"model": models["default"]["name"],
+		"score_date": getdate(day),
+		"score": score,
+		"status": status,
+		"computed_score": score,
+		"computed_status": status,
+		"trend": 0.0,
+		"explanation": "[]",
+		"computed_on": now_datetime(),
+		**fields,
+	}
+
+
+class TestJsonRows(FrappeTestCase):
+	def test_the_rows_are_the_values_frappe_gives(self):
+		sql = """select 'a' as name, cast(12.345678901 as decimal(21,9)) as amount, cast(null as date) as day,
+				cast('2026-03-04 05:06:07.123456' as datetime(6)) as at, 0 as n, %(text)s as text
+			union all
+			select 'b', cast(-0.000000001 as decimal(21,9)), cast('2026-12-31' as date), null, 7, ''"""
+		params = {"text": ODD_TEXT}
+		expected = frappe.db.sql(sql, params)
+		got = queries.json_rows((sql, params), ("name", "amount", "day", "at", "n", "text"))
+		self.assertEqual(len(got), 2)
+		for want, row in zip(expected, got, strict=True):
+			name, amount, day, at, n, text = row
+			self.assertEqual(name, want[0])
+			self.assertEqual(float(amount), float(want[1]))
+			self.assertEqual(queries.iso_date(day), want[2])
+			self.assertEqual(datetime.fromisoformat(at) if at else None, want[3])
+			self.assertEqual(n, want[4])
+			self.assertEqual(text, want[5])
+		self.assertEqual(got[0][5], ODD_TEXT)
+
+	def test_a_query_builder_query_and_no_rows(self):
+		customer = frappe.qb.DocType("Customer")
+		query = (
+			frappe.qb.from_(customer)
+			.select(customer.name.as_("name"))
+			.where(customer.name == "_CS no such customer ' \\")
+		)
+		self.assertEqual(queries.json_rows(query, ("name",)), [])
+
+	def test_a_document_past_group_concat_max_len_comes_back_whole(self):
+		"""JSON_ARRAYAGG is cut at group_concat_max_len (1 MB by default): 60,000 rows of ~40 bytes
+		are ~2.4 MB, and every one of them comes back."""
+		rows = queries.json_rows(
+			("select seq, repeat('é', 30) as pad from seq_1_to_60000", {}),
+			("seq", "pad"),
+		)
+		self.assertEqual(len(rows), 60000)
+		self.assertEqual(rows[-1], [60000, "é" * 30])
+
+
+class TestChunkLocks(FrappeTestCase):
+	def setUp(self):
+		self.prefix = f"_CS Test Chunk Locks {frappe.generate_hash(length=8)}"
+		self.names = [make_customer(f"{self.prefix} {i}").name for i in range(3)]
+		frappe.db.commit()  # nosemgrep: the second connection must see them
+
+	def tearDown(self):
+		if self._secondary_connection is not None:
+			self._secondary_connection.rollback()  # it lets go of anything it holds before the cleanup
+		frappe.db.rollback()
+		frappe.db.sql("set session innodb_lock_wait_timeout = default")
+		frappe.db.delete("Customer Health Score", {"customer": ("like", f"{self.prefix}%")})
+		delete_customers(self.names)
+		frappe.db.commit()  # nosemgrep: remove what setUp committed
+
+	@contextmanager
+	def other_connection(self):
+		"""frappe's `secondary_connection`, this test's own connection current again afterwards (on
+		its first use frappe's leaves the new one current)."""
+		own = frappe.local.db
+		try:
+			with self.secondary_connection():
+				yield
+		finally:
+			frappe.local.db = own
+
+	def test_one_locking_read_gives_and_holds_what_the_two_did(self):
+		first, second, third = self.names
+		today = getdate(nowdate())
+		frappe.db.set_value(
+			"Customer",
+			first,
+			{
+				"cs_csm_sentiment": "Positive",
+				"cs_sentiment_on": add_days(today, -2),
+				"cs_health_override": 72.5,
+				"cs_override_reason": ODD_TEXT,
+				"cs_override_until": add_days(today, 10),
+			},
+			update_modified=False,
+		)
+		computed_on = now_datetime()
+		queries.upsert_scores([score_row(first, today, 64.25, computed_on=computed_on)])
+		queries.upsert_scores([score_row(third, add_days(today, -1), 50.0)])  # another day: not today's
+		frappe.db.commit()  # nosemgrep: the rows the second connection tries to lock
+
+		locked, existing = queries.lock_customers_and_day_scores(self.names, today)
+		as_before = queries.lock_customers(self.names)
+		self.assertEqual(set(locked), set(self.names))
+		for name in self.names:
+			for field in (*queries.HEALTH_INPUTS, *queries.BOOK_FIELDS):
+				self.assertEqual(locked[name][field], as_before[name][field], field)
+				self.assertIs(type(locked[name][field]), type(as_before[name][field]), field)
+		self.assertEqual(locked[first].cs_override_reason, ODD_TEXT)
+		self.assertEqual(locked[first].name, first)
+		row_name = frappe.db.get_value("Customer Health Score", {"customer": first, "score_date": today})
+		model = health.load_models()["default"]["name"]
+		self.assertEqual(existing, {(first, model): (int(row_name), computed_on)})
+
+		# and what it read stays locked until this transaction ends
+		frappe.db.sql("select 1")  # this connection's transaction stays open meanwhile
+		with self.other_connection():
+			frappe.db.sql("set session innodb_lock_wait_timeout = 1")
+			for sql, value in (
+				("select name from tabCustomer where name = %s for update", second),
+				("select name from `tabCustomer Health Score` where name = %s for update", row_name),
+			):
+				with self.assertRaises(frappe.QueryTimeoutError):
+					frappe.db.sql(sql, value)
+			frappe.db.rollback()
+		frappe.db.rollback()  # released
+		with self.other_connection():
+			self.assertTrue(frappe.db.sql("select name from tabCustomer where name = %s for update", second))
+			frappe.db.rollback()
+
+	def test_a_literal_statement_fails_as_frappe_fails_and_counts_its_write(self):
+		name = self.names[0]
+		with self.other_connection():  # another transaction holds the Customer (left open)
+			frappe.db.sql("select name from tabCustomer where name = %s for update", name)
+		frappe.db.sql("set session innodb_lock_wait_timeout = 1")
+		statement = f"update tabCustomer set cs_health_trend = 1 where name = {frappe.db.escape(name)}"
+		with self.assertRaises(frappe.QueryTimeoutError):
+			queries.execute_literal(statement)
+		with self.other_connection():
+			frappe.db.rollback()  # the other one lets go
+		writes = frappe.db.transaction_writes
+		queries.execute_literal(statement)
+		self.assertEqual(frappe.db.transaction_writes, writes + 1)
+		self.assertEqual(frappe.db.get_value("Customer", name, "cs_health_trend"), 1.0)
+
+
+class TestTrendAndLiveReads(FrappeTestCase):
+	def setUp(self):
+		self.prefix = f"_CS Test Chunk Reads {frappe.generate_hash(length=8)}"
+
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def test_the_trend_takes_each_customers_latest_score_of_its_week(self):
+		a, b, c, d = (make_customer(f"{self.prefix} {x}").name for x in "abcd")
+		day = add_days(getdate(nowdate()), -30)
+		queries.upsert_scores(
+			[
+				score_row(a, add_days(day, -7), 60.0),
+				score_row(a, add_days(day, -3), 55.5),
+				score_row(a, add_days(day, -1), 10.0, status=INSUFFICIENT_DATA),
+				score_row(b, add_days(day, -6), 42.0),
+				score_row(b, day, 48.25),
+				score_row(c, add_days(day, -8), 99.0),  # before the week: not counted
+				score_row(c, add_days(day, 1), 98.0),  # after the day: not counted
+				score_row(d, add_days(day, -2), 5.0, status=INSUFFICIENT_DATA),
+			]
+		)
+		found = queries.scores_around(min(a, d), max(a, d), day)
+		self.assertEqual(found, {a: 55.5, b: 48.25})
+		self.assertIs(type(found[a]), float)
+
+	def test_a_contract_without_an_end_date_makes_a_customer_live_and_dates_nothing(self):
+		open_ended, dated, neither = (make_customer(f"{self.prefix} {x}").name for x in "abc")
+		today = getdate(nowdate())
+		make_contract(open_ended, add_days(today, -100), None)
+		make_contract(dated, add_days(today, -100), add_days(today, 40))
+		make_contract(dated, add_days(today, -50), add_days(today, 20))  # the furthest end counts
+		make_contract(neither, add_days(today, -10), add_days(today, 90), submit=False)  # a draft
+		lo, hi = min(open_ended, neither), max(open_ended, neither)
+		ends = queries.contract_ends(lo, hi)
+		self.assertEqual(ends, {open_ended: None, dated: add_days(today, 40)})
+		self.assertEqual(queries.latest_contract_end(lo, hi), {dated: add_days(today, 40)})
+		models = health.load_models()
+		facts = health.gather_facts(lo, hi, models, today, 30)
+		self.assertEqual(facts["contracts"], {dated: add_days(today, 40)})
+		self.assertEqual(facts["live"], {open_ended, dated})
+		self.assertEqual(facts["live"], queries.live_customers(lo, hi))  # as the union reads it
+
+
+class TestCopiesThatChangeNothing(FrappeTestCase):
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def roll_up_rows(self) -> int:
+		return frappe.db.sql(f"select count(*) from `{book_counts.TABLE}`")[0][0]
+
+	def test_a_copy_of_what_the_customer_holds_records_no_difference(self):
+		if not book_counts.available():
+			self.skipTest("no book roll-up table")
+		name = make_customer(f"_CS Test Copies {frappe.generate_hash(length=8)}").name
+		frappe.db.set_value(
+			"Customer", name, {"cs_health_status": "Green", "cs_health_score": 81.25}, update_modified=False
+		)
+		locked = queries.lock_customers([name])
+		rows_before = self.roll_up_rows()
+		book_counts.record_copies(
+			locked, [{"customer": name, "cs_health_status": "Green", "cs_health_score": 81.250000000001}]
+		)
+		self.assertEqual(self.roll_up_rows(), rows_before)  # stored alike: nothing moved
+		book_counts.record_copies(
+			locked, [{"customer": name, "cs_health_status": "Green", "cs_health_score": 81.26}]
+		)
+		self.assertGreater(self.roll_up_rows(), rows_before)  # a score moved: counted
+		for copy in (
+			{"cs_health_status": "Yellow", "cs_health_score": 81.25},
+			{"cs_health_status": "Green", "cs_health_score": None},
+		):
+			self.assertFalse(book_counts._copy_changes_nothing(locked[name], {"customer": name, **copy}))
+		self.assertTrue(
+			book_counts._copy_changes_nothing(
+				locked[name], {"customer": name, "cs_health_status": "Green", "cs_health_score": 81.25}
+			)
+		)
