@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 import frappe
+from frappe import _
 from frappe.query_builder import Case, Order
 from frappe.query_builder.functions import Avg, Coalesce, Count, Max, Min, Sum
 from frappe.query_builder.terms import NamedParameterWrapper
@@ -73,8 +74,10 @@ def _names_table(names: list[str]) -> str:
 	return json.dumps(sorted(names), separators=(",", ":"))
 
 
-# JSON_ARRAYAGG is cut at group_concat_max_len (1 MB by default): `json_rows` lifts it for its one
-# statement (a cut document would fail to parse, never pass for fewer rows).
+# JSON_ARRAYAGG is cut at group_concat_max_len (1 MB by default), which `json_rows` lifts for its
+# one statement, and at the server's max_allowed_packet (16 MB by default), which it cannot: a cut
+# document is found by its row count (it may still parse, closed after the last whole row), and
+# the rows are then read one by one instead.
 JSON_ROWS_MAX_LENGTH = 1 << 30
 
 
@@ -86,7 +89,9 @@ def json_rows(query, columns: tuple[str, ...]) -> list[list]:
 	for the chunk's aggregate reads (a row per customer, ~10,000 rows a chunk) that was a good part
 	of a night's work. In the document numbers are JSON numbers (a decimal's exact digits, so
 	`float()` of them is `float()` of the Decimal pymysql gave), dates and datetimes ISO strings, and
-	NULL is None. `query`: a query builder query, or (SQL, parameters)."""
+	NULL is None; read dates with `iso_date` (which takes them as pymysql gives them too: a document
+	too large for the server is read row by row). `query`: a query builder query, or (SQL,
+	parameters)."""
 	if isinstance(query, tuple):
 		sql, params = query
 	else:
@@ -94,17 +99,42 @@ def json_rows(query, columns: tuple[str, ...]) -> list[list]:
 		sql = query.get_sql(param_wrapper=wrapper)
 		params = wrapper.get_parameters()
 	values = ", ".join(f"t.`{column}`" for column in columns)
-	document = frappe.db.sql(
+	return select_as_json(values, f"from ({sql}) t", params)
+
+
+def select_as_json(values: str, rest: str, params) -> list[list]:
+	"""`select {values} {rest}` (values: a select list) as lists, from one JSON document; row by row
+	when the document was cut (see `JSON_ROWS_MAX_LENGTH`)."""
+	document, count = frappe.db.sql(
 		f"""set statement group_concat_max_len = {JSON_ROWS_MAX_LENGTH} for
-		select json_arrayagg(json_array({values})) from ({sql}) t""",
+		select json_arrayagg(json_array({values})), count(*) {rest}""",
 		params,
-	)[0][0]
-	return json.loads(document) if document else []
+	)[0]
+	try:
+		rows = json.loads(document) if document else []
+	except ValueError:  # cut inside a row
+		rows = None
+	if rows is None or len(rows) != count:
+		return [list(row) for row in frappe.db.sql(f"select {values} {rest}", params)]
+	return rows
 
 
-def iso_date(value: str | None) -> date | None:
-	"""A date or datetime of a `json_rows` document as a date."""
-	return date.fromisoformat(value[:10]) if value else None
+def iso_date(value) -> date | None:
+	"""A date or datetime of `json_rows` (an ISO string, or a date as pymysql gives it) as a date."""
+	if not value:
+		return None
+	if isinstance(value, datetime):
+		return value.date()
+	if isinstance(value, date):
+		return value
+	return date.fromisoformat(value[:10])
+
+
+def iso_datetime(value) -> datetime | None:
+	"""A datetime of `json_rows` (an ISO string, or as pymysql gives it) as a datetime."""
+	if not value:
+		return None
+	return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def lock_customers(names: list[str]) -> dict[str, dict]:
@@ -148,28 +178,24 @@ def lock_customers_and_day_scores(
 	columns = ", ".join(f"c.`{f}`" for f in fields)
 	# The rows come back as one JSON document (see `json_rows`; the aggregate is the locking read
 	# itself: a derived table could not lock), the values as the columns hold them (below).
-	document = frappe.db.sql(
-		f"""set statement group_concat_max_len = {JSON_ROWS_MAX_LENGTH} for
-		select json_arrayagg(json_array(c.`name`, {columns}, s.`model`, s.`name`, s.`computed_on`))
-		from json_table(%(names)s, '$[*]' columns (`name` varchar(140) path '$')) v
+	rows = select_as_json(
+		f"c.`name`, {columns}, s.`model`, s.`name`, s.`computed_on`",
+		"""from json_table(%(names)s, '$[*]' columns (`name` varchar(140) path '$')) v
 		straight_join `tabCustomer` c force index (primary) on c.`name` = v.`name`
 		left join `tabCustomer Health Score` s force index (cs_score_history_index)
 			on s.`score_date` = %(day)s and s.`customer` = c.`name`
 		for update""",
 		{"names": _names_table(names), "day": day},
-	)[0][0]
+	)
 	locked: dict[str, dict] = {}
 	existing: dict[tuple[str, str], tuple] = {}
-	for name, *values, model, score_name, computed_on in json.loads(document or "[]"):
+	for name, *values, model, score_name, computed_on in rows:
 		row = frappe._dict(zip(fields, values, strict=True), name=name)
 		for field in LOCKED_DATES:
 			row[field] = iso_date(row[field])
 		locked[name] = row
 		if score_name is not None:
-			existing[(name, model)] = (
-				score_name,
-				datetime.fromisoformat(computed_on) if computed_on else None,
-			)
+			existing[(name, model)] = (score_name, iso_datetime(computed_on))
 	return locked, existing
 
 
@@ -691,7 +717,10 @@ def scores_around(lo: str, hi: str, day: date, slack_days: int = 7) -> dict[str,
 		(
 			"""select customer, score from (
 				select customer, score,
-					row_number() over (partition by customer order by score_date desc) as latest
+					-- of two models' rows of one day, the one the history index holds last (as before)
+					row_number() over (
+						partition by customer order by score_date desc, status desc, score desc
+					) as latest
 				from `tabCustomer Health Score` force index (cs_score_history_index)
 				where score_date in %(days)s and customer between %(lo)s and %(hi)s
 					and status != %(insufficient)s
@@ -862,8 +891,9 @@ def execute_literal(query: str):
 	work. Such a statement has no `ifnull`, no parameter to format and no result, so it is sent on
 	frappe's own connection and transaction as it is, with what `frappe.db.sql` does around it
 	otherwise: the write counted against frappe's per-transaction limit (by its first words), and a
-	deadlock or lock wait timeout raised as frappe raises them (`write_scores_committed` retries a
-	deadlock victim)."""
+	deadlock, a lock wait timeout or the site's read-only mode raised as frappe raises them
+	(`write_scores_committed` retries a deadlock victim). What it does not do is log the statement
+	(frappe's query log and Recorder): a 2 MB literal is nothing to read there."""
 	db = frappe.db
 	if not db._conn:
 		db.connect()
@@ -875,6 +905,14 @@ def execute_literal(query: str):
 			raise frappe.QueryDeadlockError(e) from e
 		if db.is_timedout(e):
 			raise frappe.QueryTimeoutError(e) from e
+		if db.is_read_only_mode_error(e):
+			frappe.throw(
+				_(
+					"Site is running in read only mode for maintenance or site update, this action can not be performed right now. Please try again later."
+				),
+				title=_("In Read Only Mode"),
+				exc=frappe.InReadOnlyMode,
+			)
 		raise
 
 
@@ -905,7 +943,9 @@ def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
 		_upsert(part[:half], with_name, upsert)
 		_upsert(part[half:], with_name, upsert)
 		return
-	now, user = frappe.db.escape(str(now_datetime())), frappe.db.escape(frappe.session.user)
+	# escaped as literals: no parameter is formatted into this statement (`execute_literal`)
+	now = frappe.db.escape(str(now_datetime()), percent=False)
+	user = frappe.db.escape(frappe.session.user, percent=False)
 	execute_literal(
 		f"""insert into `tabCustomer Health Score`
 			(`name`, {", ".join(f"`{f}`" for f in SCORE_FIELDS)}, `creation`, `modified`, `owner`, `modified_by`, `docstatus`)

@@ -9,6 +9,7 @@ the end, with their scores.
 
 from contextlib import contextmanager
 from datetime import datetime
+from unittest.mock import patch
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
@@ -80,6 +81,17 @@ class TestJsonRows(FrappeTestCase):
 		self.assertEqual(len(rows), 60000)
 		self.assertEqual(rows[-1], [60000, "é" * 30])
 
+	def test_a_cut_document_is_read_row_by_row(self):
+		"""A document past max_allowed_packet is cut by the server, inside a row (it does not parse)
+		or right after one (it parses, short of rows): either way its row count finds it, and the
+		rows are read one by one. Here the cut is made small on purpose, at every offset of a row."""
+		sql = ("select seq, repeat('x', 50) as pad from seq_1_to_40", {})
+		whole = [[n, "x" * 50] for n in range(1, 41)]
+		self.assertEqual(queries.json_rows(sql, ("seq", "pad")), whole)
+		for cut in range(900, 1000):  # more than a row's length (~60 characters) of offsets
+			with patch.object(queries, "JSON_ROWS_MAX_LENGTH", cut):
+				self.assertEqual(queries.json_rows(sql, ("seq", "pad")), whole, cut)
+
 
 class TestChunkLocks(FrappeTestCase):
 	def setUp(self):
@@ -139,6 +151,10 @@ class TestChunkLocks(FrappeTestCase):
 		row_name = frappe.db.get_value("Customer Health Score", {"customer": first, "score_date": today})
 		model = health.load_models()["default"]["name"]
 		self.assertEqual(existing, {(first, model): (int(row_name), computed_on)})
+
+		# the same when the document is cut (read row by row)
+		with patch.object(queries, "JSON_ROWS_MAX_LENGTH", 300):
+			self.assertEqual(queries.lock_customers_and_day_scores(self.names, today), (locked, existing))
 
 		# and what it read stays locked until this transaction ends
 		frappe.db.sql("select 1")  # this connection's transaction stays open meanwhile
@@ -214,6 +230,32 @@ class TestTrendAndLiveReads(FrappeTestCase):
 		self.assertEqual(facts["contracts"], {dated: add_days(today, 40)})
 		self.assertEqual(facts["live"], {open_ended, dated})
 		self.assertEqual(facts["live"], queries.live_customers(lo, hi))  # as the union reads it
+
+	def test_of_two_models_rows_of_one_day_the_trend_takes_the_one_the_index_holds_last(self):
+		"""A tier changed during the day leaves a row of each model: the one the history index holds
+		last (status, then score), as the former read (in the index's order, the last kept) took."""
+		customer = make_customer(f"{self.prefix} tiers").name
+		day = add_days(getdate(nowdate()), -30)
+		queries.upsert_scores(
+			[
+				score_row(customer, day, 80.0, status="Green"),
+				score_row(customer, day, 30.0, status="Yellow", model="_CS Test Other Model"),
+			]
+		)
+		self.assertEqual(queries.scores_around(customer, customer, day), {customer: 30.0})
+
+	def test_a_user_with_a_percent_sign_is_written_as_it_is(self):
+		customer = make_customer(f"{self.prefix} percent").name
+		user = frappe.session.user
+		try:
+			frappe.session.user = "a%b_c'd@example.com"
+			queries.upsert_scores([score_row(customer, getdate(nowdate()), 50.0)])
+		finally:
+			frappe.session.user = user
+		self.assertEqual(
+			frappe.db.get_value("Customer Health Score", {"customer": customer}, ["owner", "modified_by"]),
+			("a%b_c'd@example.com", "a%b_c'd@example.com"),
+		)
 
 
 class TestCopiesThatChangeNothing(FrappeTestCase):

@@ -75,14 +75,17 @@ class TestScoreLiterals(FrappeTestCase):
 		customers = [make_customer().name for _ in range(5)]
 		today = getdate(nowdate())
 		statements = []
-		real_sql = frappe.db.sql
+		real_execute = queries.execute_literal
 
 		def counting(query, *args, **kwargs):
 			if str(query).lstrip().startswith("insert into `tabCustomer Health Score`"):
 				statements.append(query)
-			return real_sql(query, *args, **kwargs)
+			return real_execute(query, *args, **kwargs)
 
-		with patch.object(queries, "MAX_LITERAL", 600), patch.object(frappe.db, "sql", side_effect=counting):
+		with (
+			patch.object(queries, "MAX_LITERAL", 600),
+			patch.object(queries, "execute_literal", side_effect=counting),
+		):
 			queries.upsert_scores(
 				[
 					row(c, today, 60.0 + i, explanation=frappe.as_json(["x" * 200]))
