@@ -34,6 +34,7 @@ processes (or the last of --workers).
 import argparse
 import random
 import resource
+import statistics
 import sys
 import time
 
@@ -553,6 +554,23 @@ def time_worker_counts(site: str, counts_: list[int]) -> list[dict]:
 	return results
 
 
+def merged_runs(runs: list[dict]) -> dict:
+	"""One worker count's runs of every round: the median seconds, every figure that must hold
+	(deadlocks, retries, failures) summed, the largest memory; the check of the first run, which
+	every other must equal (`checks_agree`)."""
+	first = runs[0]
+	return {
+		**first,
+		"seconds": statistics.median(r["seconds"] for r in runs),
+		"all_seconds": [r["seconds"] for r in runs],
+		"peak_mb": max(r["peak_mb"] for r in runs),
+		"deadlocks": sum(r["deadlocks"] for r in runs),
+		"retried_chunks": sum(r["retried_chunks"] for r in runs),
+		"failed_chunks": sum(r["failed_chunks"] for r in runs),
+		"checks_agree": all(r["check"] == first["check"] for r in runs),
+	}
+
+
 def time_index_build() -> float:
 	"""Drop and rebuild the indexes the app adds, as install does on an existing site."""
 	from customer_success.setup import indexes
@@ -934,6 +952,12 @@ def main():
 		help="the numbers of processes sharing the chunks (like RQ workers), one run each; the first "
 		"is the baseline of the speed-up and of the equivalence check (default 1,2,4)",
 	)
+	parser.add_argument(
+		"--repeat",
+		type=int,
+		default=1,
+		help="rounds of the read floor and every worker count, the medians reported (default 1)",
+	)
 	parser.add_argument("--keep", action="store_true", help="keep the synthetic book afterwards")
 	parser.add_argument("--reuse", action="store_true", help="reuse a book left by --keep")
 	parser.add_argument(
@@ -996,14 +1020,22 @@ def main():
 		index_seconds = time_index_build()
 		log(f"app indexes rebuilt on this book in {index_seconds:.1f}s")
 
-	bare_seconds, bare_each = time_bare_scans()
-	log(
-		f"bare aggregate scans of the same tables (the read floor): {bare_seconds:.1f}s = "
-		f"{total_customers / bare_seconds:,.0f} customers/s; "
-		+ ", ".join(f"{label} {seconds:.2f}s" for label, seconds in bare_each.items())
-	)
-
-	runs = time_worker_counts(args.site, worker_counts)
+	# Each round measures the floor, then every worker count, so a machine whose speed drifts (a
+	# shared VM) weighs on all of them alike; the medians are reported.
+	floors, rounds = [], []
+	for round_ in range(args.repeat):
+		bare_seconds, bare_each = time_bare_scans()
+		floors.append(bare_seconds)
+		log(
+			f"bare aggregate scans of the same tables (the read floor): {bare_seconds:.1f}s = "
+			f"{total_customers / bare_seconds:,.0f} customers/s; "
+			+ ", ".join(f"{label} {seconds:.2f}s" for label, seconds in bare_each.items())
+		)
+		rounds.append(time_worker_counts(args.site, worker_counts))
+		if args.repeat > 1:
+			log(f"round {round_ + 1} of {args.repeat} done")
+	bare_seconds = statistics.median(floors)
+	runs = [merged_runs([r[i] for r in rounds]) for i in range(len(worker_counts))]
 	base = runs[0]
 	by_workers = {r["workers"]: r for r in runs}
 	two = by_workers.get(2, runs[-1])
@@ -1083,8 +1115,21 @@ def main():
 			f"{r['deadlocks']} | {r['check']['rows']:,} / {r['run'].customers_scored:,} |"
 		)
 	log("")
+	if args.repeat > 1:
+		log(
+			f"{args.repeat} rounds, medians above; read floor "
+			+ ", ".join(f"{f:.1f}" for f in floors)
+			+ " s; "
+			+ "; ".join(
+				f"{r['workers']} worker(s) " + ", ".join(f"{x:.1f}" for x in r["all_seconds"]) + " s"
+				for r in runs
+			)
+		)
+		for r in runs:
+			if not r["checks_agree"]:
+				log(f"WARNING: the rounds of {r['workers']} worker(s) wrote DIFFERENT scores")
 	for r in runs[1:]:
-		same = r["check"] == base["check"]
+		same = r["check"] == base["check"] and r["checks_agree"] and base["checks_agree"]
 		exact = (
 			r["check"]["rows"] == r["check"]["customers"] == r["run"].customers_scored == r["check"]["copies"]
 		)
