@@ -328,6 +328,9 @@ class FactorSpec:
 	# the scorer with the resolved parameters bound (`functools.partial`, in C): called once per
 	# factor per customer, where unpacking the parameters each time was a good part of the scoring
 	score: object = field(init=False, compare=False, repr=False)
+	# sub-scores already worked out, by (type, raw value), for the raw values that are plain numbers,
+	# strings or None: most customers share theirs (no data, the same day counts, no issues)
+	memo: dict = field(init=False, compare=False, repr=False)
 
 	def __post_init__(self):
 		resolved = params_for(self.factor_type, self.params)
@@ -335,6 +338,7 @@ class FactorSpec:
 		object.__setattr__(self, "resolved", resolved)
 		object.__setattr__(self, "scorer", scorer)
 		object.__setattr__(self, "score", None if scorer is None else partial(scorer, **resolved))
+		object.__setattr__(self, "memo", {})
 		try:
 			weight = float(self.weight)
 		except (TypeError, ValueError):
@@ -461,6 +465,10 @@ def final_status(computed_status: str | None, score, is_override: bool, green_mi
 	return computed_status
 
 
+_UNKNOWN = object()
+MEMO_LIMIT = 4096  # sub-scores a factor of a model keeps (continuous raw values would not repeat)
+
+
 def compute_health(
 	raw_values: dict,
 	factors: list[FactorSpec],
@@ -481,13 +489,25 @@ def compute_health(
 		if score is None:
 			raise ValueError(f"unknown factor type {spec.factor_type!r}")
 		raw = raw_values.get(spec.factor_type)
-		result = score(raw)
+		kind = type(raw)
+		if kind is int or kind is float or kind is str or raw is None:
+			# a scorer is a pure function of the raw value: one worked out is looked up
+			memo, key = spec.memo, (kind, raw)
+			sub = memo.get(key, _UNKNOWN)
+			if sub is _UNKNOWN:
+				result = score(raw)
+				sub = None if result is None else max(0.0, min(100.0, result))  # clamp
+				if len(memo) < MEMO_LIMIT:
+					memo[key] = sub
+		else:
+			result = score(raw)
+			sub = None if result is None else max(0.0, min(100.0, result))  # clamp
 		weight = spec.weight_value
 		scored.append(
 			(
 				spec.factor_type,
 				raw,
-				None if result is None else max(0.0, min(100.0, result)),  # clamp
+				sub,
 				float(spec.weight) if weight is None else weight,  # float_weight(): raises as it does
 			)
 		)

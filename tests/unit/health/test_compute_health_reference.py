@@ -77,3 +77,35 @@ def test_an_unknown_factor_or_a_weight_that_is_no_number_still_fails_the_score()
 		h.compute_health({}, [h.FactorSpec("Telepathy", 10)])
 	with pytest.raises(ValueError):
 		h.compute_health({h.SUPPORT_LOAD: 1.0}, [h.FactorSpec(h.SUPPORT_LOAD, "heavy")])
+
+
+# One model scoring every customer, as a chunk does: its factors' sub-scores are remembered by raw
+# value (`FactorSpec.memo`) across all the examples below.
+SHARED_MODEL = [
+	h.FactorSpec(
+		spec.factor_type, weight, {"worst_days": 45} if spec.factor_type == h.ENGAGEMENT_RECENCY else {}
+	)
+	for spec, weight in zip(MODEL, [10, 12.5, 20, 7, 15, 5, 10, 10, 5.5, 5][: len(MODEL)], strict=False)
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(raw_values, min_size=1, max_size=12))
+def test_remembered_sub_scores_are_the_ones_worked_out(customers):
+	for raw in customers + customers:  # each customer twice: the second time from what was remembered
+		now = h.compute_health(raw, SHARED_MODEL)
+		then = reference_compute_health(raw, SHARED_MODEL)
+		assert (now.score, now.status, now.known_share) == (then.score, then.status, then.known_share)
+		assert now.stored_explanation() == then.stored_explanation()
+
+
+def test_what_is_remembered_is_bounded_and_keyed_by_type():
+	spec = h.FactorSpec(h.SUPPORT_LOAD, 10)
+	for n in range(h.MEMO_LIMIT + 500):
+		h.compute_health({h.SUPPORT_LOAD: n / 7}, [spec])
+	assert len(spec.memo) == h.MEMO_LIMIT
+	one = h.FactorSpec(h.ENGAGEMENT_RECENCY, 10)
+	h.compute_health({h.ENGAGEMENT_RECENCY: 20}, [one])
+	h.compute_health({h.ENGAGEMENT_RECENCY: 20.0}, [one])
+	assert set(one.memo) == {(int, 20), (float, 20.0)}
+	assert h.compute_health({h.ENGAGEMENT_RECENCY: float("nan")}, [one]).score is None
