@@ -7,7 +7,6 @@ The locking tests commit their customers (a second connection must see them) and
 the end, with their scores.
 """
 
-from contextlib import contextmanager
 from datetime import datetime
 from unittest.mock import patch
 
@@ -19,7 +18,7 @@ from customer_success.customer_success import book_counts
 from customer_success.health import queries
 from customer_success.health import service as health
 from customer_success.health.engine import INSUFFICIENT_DATA
-from customer_success.tests.utils import delete_customers, make_contract, make_customer
+from customer_success.tests.utils import OtherConnection, delete_customers, make_contract, make_customer
 
 ODD_TEXT = 'It\'s "odd" \\ ü 漢字 💡\nline two %s'
 
@@ -93,7 +92,7 @@ class TestJsonRows(FrappeTestCase):
 				self.assertEqual(queries.json_rows(sql, ("seq", "pad")), whole, cut)
 
 
-class TestChunkLocks(FrappeTestCase):
+class TestChunkLocks(OtherConnection, FrappeTestCase):
 	def setUp(self):
 		self.prefix = f"_CS Test Chunk Locks {frappe.generate_hash(length=8)}"
 		self.names = [make_customer(f"{self.prefix} {i}").name for i in range(3)]
@@ -107,17 +106,6 @@ class TestChunkLocks(FrappeTestCase):
 		frappe.db.delete("Customer Health Score", {"customer": ("like", f"{self.prefix}%")})
 		delete_customers(self.names)
 		frappe.db.commit()  # nosemgrep: remove what setUp committed
-
-	@contextmanager
-	def other_connection(self):
-		"""frappe's `secondary_connection`, this test's own connection current again afterwards (on
-		its first use frappe's leaves the new one current)."""
-		own = frappe.local.db
-		try:
-			with self.secondary_connection():
-				yield
-		finally:
-			frappe.local.db = own
 
 	def test_one_locking_read_gives_and_holds_what_the_two_did(self):
 		first, second, third = self.names

@@ -1,6 +1,5 @@
 """Recompute runs that survive a crash, and app writes that never block a person's save."""
 
-from contextlib import contextmanager
 from unittest.mock import patch
 
 import frappe
@@ -10,7 +9,13 @@ from frappe.utils import add_days, add_to_date, getdate, now_datetime, nowdate
 from customer_success.health import api
 from customer_success.health import service as health
 from customer_success.integrations.erpnext.customer import APP_FIELDS
-from customer_success.tests.utils import delete_customers, make_customer, make_issue, make_shared_users
+from customer_success.tests.utils import (
+	OtherConnection,
+	delete_customers,
+	make_customer,
+	make_issue,
+	make_shared_users,
+)
 
 SALES_MANAGER = "cs-runs-sales-manager@example.com"
 CSM = "cs-runs-csm@example.com"
@@ -22,7 +27,7 @@ def app_values(customer: str) -> dict:
 	return frappe.db.get_value("Customer", customer, list(APP_FIELDS), as_dict=True)
 
 
-class RunsTestCase(FrappeTestCase):
+class RunsTestCase(OtherConnection, FrappeTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
@@ -32,17 +37,6 @@ class RunsTestCase(FrappeTestCase):
 	def tearDown(self):
 		frappe.set_user("Administrator")
 		frappe.db.rollback()
-
-	@contextmanager
-	def other_connection(self):
-		"""FrappeTestCase.secondary_connection, back on this test's own connection afterwards (on its
-		first use it leaves frappe.local.db on the new connection)."""
-		own = frappe.local.db
-		try:
-			with self.secondary_connection():
-				yield
-		finally:
-			frappe.local.db = own
 
 
 class TestSavesAreNeverBlocked(RunsTestCase):

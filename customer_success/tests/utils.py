@@ -410,3 +410,17 @@ def make_subscription(customer: str, start_date, end_date=None, plans=None, **fi
 		}
 	)
 	return doc.insert(ignore_permissions=True)
+
+
+class OtherConnection:
+	"""For a FrappeTestCase: `other_connection()`, frappe's `secondary_connection` with this test's own
+	connection current again afterwards (on its first use frappe's leaves the new one current)."""
+
+	@contextmanager
+	def other_connection(self):
+		own = frappe.local.db
+		try:
+			with self.secondary_connection():
+				yield
+		finally:
+			frappe.local.db = own
