@@ -47,7 +47,7 @@ def active_customers(lo: str, hi: str) -> list[dict]:
 	customers = []
 	for values in rows:
 		customer = frappe._dict(zip(ACTIVE_FIELDS, values, strict=True))
-		for field in LOCKED_DATES:
+		for field in INPUT_DATES:
 			customer[field] = iso_date(customer[field])
 		customers.append(customer)
 	return customers
@@ -203,7 +203,7 @@ def lock_customers_and_day_scores(
 	existing: dict[tuple[str, str], tuple] = {}
 	for name, *values, model, score_name, computed_on in rows:
 		row = frappe._dict(zip(fields, values, strict=True), name=name)
-		for field in LOCKED_DATES:
+		for field in INPUT_DATES:
 			row[field] = iso_date(row[field])
 		locked[name] = row
 		if score_name is not None:
@@ -211,10 +211,10 @@ def lock_customers_and_day_scores(
 	return locked, existing
 
 
-# The locked Customer fields that are dates (a JSON document holds them as ISO strings). Its numbers
-# are floats, as frappe gives decimal columns: the inputs are compared with the values
-# `active_customers` read.
-LOCKED_DATES = ("cs_sentiment_on", "cs_override_until")
+# The health inputs that are dates: a JSON document holds them as ISO strings, and both the chunk's
+# read (`active_customers`) and its locking read turn them into dates, so the two compare. Numbers
+# are floats in both, as frappe gives decimal columns.
+INPUT_DATES = ("cs_sentiment_on", "cs_override_until")
 
 
 def health_inputs(names: list[str]) -> dict[str, tuple]:

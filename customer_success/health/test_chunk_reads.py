@@ -18,27 +18,15 @@ from customer_success.customer_success import book_counts
 from customer_success.health import queries
 from customer_success.health import service as health
 from customer_success.health.engine import INSUFFICIENT_DATA
-from customer_success.tests.utils import OtherConnection, delete_customers, make_contract, make_customer
+from customer_success.tests.utils import (
+	OtherConnection,
+	delete_customers,
+	make_contract,
+	make_customer,
+	score_row,
+)
 
 ODD_TEXT = 'It\'s "odd" \\ ü 漢字 💡\nline two %s'
-
-
-def score_row(customer: str, day, score: float, status: str = "Green", **fields) -> dict:
-	models = health.load_models()
-	return {
-		"customer": customer,
-		"customer_name": customer,
-		"model": models["default"]["name"],
-		"score_date": getdate(day),
-		"score": score,
-		"status": status,
-		"computed_score": score,
-		"computed_status": status,
-		"trend": 0.0,
-		"explanation": "[]",
-		"computed_on": now_datetime(),
-		**fields,
-	}
 
 
 class TestJsonRows(FrappeTestCase):

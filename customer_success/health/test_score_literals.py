@@ -6,28 +6,12 @@ from unittest.mock import patch
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
-from frappe.utils import add_days, getdate, now_datetime, nowdate
+from frappe.utils import add_days, getdate, nowdate
 
 from customer_success.health import queries
-from customer_success.tests.utils import make_customer
+from customer_success.tests.utils import make_customer, score_row
 
 AWKWARD = 'O\'Brien "quoted" back\\slash %s %(x)s 100% -- ; 健康 \u2028 \n\t end'
-
-
-def row(customer: str, day, score: float, **fields) -> dict:
-	return {
-		"customer": customer,
-		"customer_name": frappe.db.get_value("Customer", customer, "customer_name"),
-		"model": "Standard Health Model",
-		"score_date": getdate(day),
-		"granularity": "Daily",
-		"score": score,
-		"status": "Yellow",
-		"computed_score": score,
-		"computed_status": "Yellow",
-		"computed_on": now_datetime(),
-		**fields,
-	}
 
 
 class TestScoreLiterals(FrappeTestCase):
@@ -38,7 +22,7 @@ class TestScoreLiterals(FrappeTestCase):
 		customer = make_customer().name
 		explanation = frappe.as_json([["CS", AWKWARD]])
 		today = getdate(nowdate())
-		written = row(
+		written = score_row(
 			customer,
 			today,
 			55.123456789,
@@ -88,7 +72,7 @@ class TestScoreLiterals(FrappeTestCase):
 		):
 			queries.upsert_scores(
 				[
-					row(c, today, 60.0 + i, explanation=frappe.as_json(["x" * 200]))
+					score_row(c, today, 60.0 + i, explanation=frappe.as_json(["x" * 200]))
 					for i, c in enumerate(customers)
 				]
 			)

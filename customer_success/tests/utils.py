@@ -424,3 +424,22 @@ class OtherConnection:
 				yield
 		finally:
 			frappe.local.db = own
+
+
+def score_row(customer: str, day, score: float, **fields) -> dict:
+	"""A day's health score row as `health.queries.upsert_scores` takes it (Yellow unless told)."""
+	from frappe.utils import now_datetime
+
+	return {
+		"customer": customer,
+		"customer_name": frappe.db.get_value("Customer", customer, "customer_name"),
+		"model": "Standard Health Model",
+		"score_date": getdate(day),
+		"granularity": "Daily",
+		"score": score,
+		"status": "Yellow",
+		"computed_score": score,
+		"computed_status": "Yellow",
+		"computed_on": now_datetime(),
+		**fields,
+	}
