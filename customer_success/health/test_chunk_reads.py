@@ -8,6 +8,7 @@ the end, with their scores.
 """
 
 from datetime import datetime
+from itertools import pairwise
 from unittest.mock import patch
 
 import frappe
@@ -27,6 +28,31 @@ from customer_success.tests.utils import (
 )
 
 ODD_TEXT = 'It\'s "odd" \\ ü 漢字 💡\nline two %s'
+
+
+class TestCustomerChunks(FrappeTestCase):
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def test_the_ranges_cover_every_active_customer_once_in_the_database_order(self):
+		# names Python orders otherwise than the database's collation (case, accents)
+		tag = frappe.generate_hash(length=5)
+		for name in ("b", "A", "ä", "Z", "é", "_"):
+			make_customer(f"_CS Chunk {tag} {name}")
+		make_customer(f"_CS Chunk {tag} off", disabled=1)
+		chunks = queries.customer_chunks(3)
+		active = frappe.db.count("Customer", {"disabled": 0})
+		self.assertEqual(sum(chunk["customers"] for chunk in chunks), active)
+		for before, after in pairwise(chunks):
+			self.assertLess(
+				frappe.db.sql("select strcmp(%s, %s)", (before["hi"], after["lo"]))[0][0], 0, (before, after)
+			)
+		for chunk in chunks:
+			in_range = frappe.db.count(
+				"Customer", {"disabled": 0, "name": ("between", (chunk["lo"], chunk["hi"]))}
+			)
+			self.assertEqual(in_range, chunk["customers"], chunk)
+		self.assertEqual(queries.customer_ranges(3), [(chunk["lo"], chunk["hi"]) for chunk in chunks])
 
 
 class TestJsonRows(FrappeTestCase):

@@ -1,7 +1,10 @@
-"""The score rows and the Customer copy travel to the database as one hex literal per batch
-(`queries.json_literal`), not as a parameter the driver escapes: every character must arrive as it
-was, and a batch too large for one statement is split."""
+"""The score rows travel to the database as one VALUES list of literals per batch
+(`queries.values_literal`), the Customer copy as one hex JSON literal (`queries.json_literal`), not
+as parameters the driver escapes: every character must arrive as it was, in any sql_mode, and a
+batch too large for one statement is split."""
 
+from datetime import date, datetime
+from decimal import Decimal
 from unittest.mock import patch
 
 import frappe
@@ -54,6 +57,54 @@ class TestScoreLiterals(FrappeTestCase):
 			(float(copied.cs_health_score), copied.cs_health_status, copied.cs_health_computed_on),
 			(55.123456789, "Yellow", written["computed_on"]),
 		)
+
+	def test_each_literal_reads_back_as_the_value(self):
+		values = [
+			"plain",
+			"",
+			AWKWARD,
+			"nul\x00byte",
+			"trailing backslash\\",
+			"健康 😀",
+			"%s %(x)s",
+			0,
+			-7,
+			10**20,
+			True,
+			1.5,
+			1e-05,
+			-0.1,
+			Decimal("1.10"),
+			None,
+			date(2026, 2, 28),
+			datetime(2026, 2, 28, 23, 59, 58, 123456),
+		]
+		for sql_mode in ("", "NO_BACKSLASH_ESCAPES,ANSI_QUOTES"):
+			with self.subTest(sql_mode=sql_mode):
+				previous = frappe.db.sql("select @@session.sql_mode")[0][0]
+				frappe.db.sql("set session sql_mode = %s", sql_mode)
+				try:
+					row = frappe.db.sql(
+						"select " + ", ".join(queries.sql_literal(v) for v in values), as_list=True
+					)[0]
+				finally:
+					frappe.db.sql("set session sql_mode = %s", previous)
+				for value, back in zip(values, row, strict=True):
+					if isinstance(value, str) and isinstance(back, bytes):
+						back = back.decode()  # a hex literal reads back as bytes; stored, it is text
+					if isinstance(value, Decimal):  # frappe gives decimals as floats
+						back, value = float(back), float(value)
+					if isinstance(value, date):  # a bare literal reads back as its text; stored, a date
+						value = str(value)
+					expected = int(value) if isinstance(value, bool) else value
+					self.assertEqual(back, expected, repr(value))
+
+	def test_what_no_column_holds_is_refused(self):
+		for value in (float("nan"), float("inf"), Decimal("NaN")):
+			with self.assertRaises(ValueError):
+				queries.sql_literal(value)
+		with self.assertRaises(TypeError):
+			queries.sql_literal(object())
 
 	def test_a_batch_too_large_for_one_literal_is_split(self):
 		customers = [make_customer().name for _ in range(5)]
