@@ -714,31 +714,72 @@ def contract_ends(lo: str, hi: str) -> dict[str, date | None]:
 	return {name: iso_date(end) for name, end in rows if name}
 
 
-def scores_around(lo: str, hi: str, day: date, slack_days: int = 7) -> dict[str, float]:
+def scores_around(
+	lo: str, hi: str, day: date, slack_days: int = 7, names: list[str] | None = None
+) -> dict[str, float]:
 	"""Each customer's latest score on or before `day` (within `slack_days`), for the trend.
 
-	A day with too little known (Insufficient Data) had no score to compare against.
+	A day with too little known (Insufficient Data) had no score to compare against. With `names`
+	(the range's customers the caller scores), the range is read on `day` alone and the days before
+	only for those of `names` without a score that day: on a site scored every night that is a few
+	customers, where reading the whole week read every customer's entries of every day of it.
 	"""
-	# each day by name: on the history index (score_date, customer, status, score) every day is its
-	# own range of the chunk's customers, read from the index alone. A range of days would read
-	# every customer's entries of the days between the first and the last. Of a customer's rows the
-	# latest is kept in the database: one row per customer comes back, not one per day (8 a customer
-	# on a site with daily history), and as one document (`json_rows`).
 	days = [add_days(day, -offset) for offset in range(slack_days, -1, -1)]
+	in_range = f"""from {SCORE_HISTORY} where s.`score_date` in %(days)s
+		and s.`customer` between %(lo)s and %(hi)s"""
+	if names is None:
+		return _latest_scores(days, in_range, {"lo": lo, "hi": hi})
+	found = _latest_scores([day], in_range, {"lo": lo, "hi": hi})
+	missing = [name for name in names if name not in found]
+	if not missing or slack_days <= 0:
+		return found
+	earlier_days = days[:-1]
+	if len(missing) * 4 > len(names):
+		# most of the range has no score that day (a young history, a gap): the days before read
+		# over the range cost less than seven look-ups a customer
+		earlier = _latest_scores(earlier_days, in_range, {"lo": lo, "hi": hi})
+	else:
+		# each customer's days reached from its name, a day at a time (a JSON table driving the
+		# join on the history index's (day, customer), as `lock_customers_and_day_scores`; an IN
+		# list of days there reads the whole index): nothing of the other customers is read
+		by_day = " union all ".join(
+			f"""select s.`customer`, s.`score`, s.`score_date`, s.`status`
+			from json_table(%(names)s, '$[*]' columns (`name` varchar(140) path '$')) v
+			straight_join {SCORE_HISTORY} on s.`score_date` = %(day_{i})s and s.`customer` = v.`name`"""
+			for i in range(len(earlier_days))
+		)
+		earlier = _latest_scores(
+			earlier_days,
+			f"from ({by_day}) s where s.`score_date` in %(days)s",
+			{"names": _names_table(missing), **{f"day_{i}": d for i, d in enumerate(earlier_days)}},
+		)
+	# a score of the day itself is the latest; the days before count for the others only
+	found.update((customer, score) for customer, score in earlier.items() if customer not in found)
+	return found
+
+
+SCORE_HISTORY = "`tabCustomer Health Score` s force index (cs_score_history_index)"
+
+
+def _latest_scores(days: list[date], source: str, params: dict) -> dict[str, float]:
+	"""{customer: its latest known score of `days`} of the rows `source` reads (the from and where
+	of a select of the score history as `s`, by `days`). Each day by name: on the history index
+	(score_date, customer, status, score) every day is its own range of the customers, read from
+	the index alone (a range of days would read every customer's entries of the days between). Of a
+	customer's rows the latest is kept in the database, one row per customer back, as one document
+	(`json_rows`)."""
 	rows = json_rows(
 		(
-			"""select customer, score from (
-				select customer, score,
+			f"""select customer, score from (
+				select s.`customer` as customer, s.`score` as score,
 					-- of two models' rows of one day, the one the history index holds last (as before)
 					row_number() over (
-						partition by customer order by score_date desc, status desc, score desc
+						partition by s.`customer` order by s.`score_date` desc, s.`status` desc, s.`score` desc
 					) as latest
-				from `tabCustomer Health Score` force index (cs_score_history_index)
-				where score_date in %(days)s and customer between %(lo)s and %(hi)s
-					and status != %(insufficient)s
+				{source} and s.`status` != %(insufficient)s
 			) scores
 			where latest = 1""",
-			{"days": days, "lo": lo, "hi": hi, "insufficient": INSUFFICIENT_DATA},
+			{**params, "days": days, "insufficient": INSUFFICIENT_DATA},
 		),
 		("customer", "score"),
 	)

@@ -109,8 +109,12 @@ def raw_values(customer: dict, facts: dict, today: date, sentiment_validity_days
 	}
 
 
-def gather_facts(lo: str, hi: str, models: dict, today: date, trend_days: int) -> dict:
-	"""Every aggregate the factors need, for all customers in the range: a handful of queries."""
+def gather_facts(
+	lo: str, hi: str, models: dict, today: date, trend_days: int, names: list[str] | None = None
+) -> dict:
+	"""Every aggregate the factors need, for all customers in the range: a handful of queries.
+	`names`: the range's customers to be scored, when the caller has read them (the trend's read
+	then looks back past its day for those without a score that day only: `queries.scores_around`)."""
 	invoices = queries.invoice_facts(
 		lo,
 		hi,
@@ -138,7 +142,7 @@ def gather_facts(lo: str, hi: str, models: dict, today: date, trend_days: int) -
 		"invoices": invoices,
 		"touches": queries.last_touch_dates(lo, hi),
 		"contracts": {name: end for name, end in contract_ends.items() if end is not None},
-		"previous_scores": queries.scores_around(lo, hi, add_days(today, -trend_days)),
+		"previous_scores": queries.scores_around(lo, hi, add_days(today, -trend_days), names=names),
 		"plan_progress": queries.plan_progress(lo, hi),
 		"milestone_punctuality": queries.milestone_punctuality(lo, hi, today),
 		"nps": queries.latest_nps(lo, hi, add_days(today, -lookback(models, engine.NPS)))
@@ -182,7 +186,9 @@ def score_range(
 	# Taken before the customers are read: the scores are as of this instant.
 	computed_on = now_datetime()
 	customers = queries.active_customers(lo, hi)
-	facts = gather_facts(lo, hi, models, today, trend_days(settings))
+	facts = gather_facts(
+		lo, hi, models, today, trend_days(settings), names=[customer["name"] for customer in customers]
+	)
 	rows, failed = [], []
 	min_share = min_known_share(settings)
 	for customer in customers:

@@ -216,6 +216,51 @@ class TestTrendAndLiveReads(FrappeTestCase):
 		self.assertEqual(found, {a: 55.5, b: 48.25})
 		self.assertIs(type(found[a]), float)
 
+	def test_the_trend_read_by_names_gives_what_the_range_read_gives(self):
+		"""With the range's names, the day is read over the range and the days before only for the
+		customers without a score that day: by name when they are few, over the range when many."""
+		a, b, c, d = (make_customer(f"{self.prefix} {x}").name for x in "abcd")
+		scored = [make_customer(f"{self.prefix} e{i}").name for i in range(12)]
+		day = add_days(getdate(nowdate()), -30)
+		queries.upsert_scores(
+			[
+				score_row(a, add_days(day, -7), 60.0),
+				score_row(a, add_days(day, -3), 55.5),
+				score_row(a, add_days(day, -1), 10.0, status=INSUFFICIENT_DATA),
+				score_row(b, add_days(day, -6), 42.0),
+				score_row(b, day, 48.25),
+				score_row(c, add_days(day, -8), 99.0),
+				score_row(c, add_days(day, 1), 98.0),
+				score_row(d, add_days(day, -2), 5.0, status=INSUFFICIENT_DATA),
+				*(score_row(name, day, 20.0 + i) for i, name in enumerate(scored)),
+				# a score before the day never wins over the day's own
+				*(score_row(name, add_days(day, -2), 90.0) for name in scored),
+			]
+		)
+		lo, hi = min(a, *scored), max(d, *scored)
+		expected = {a: 55.5, b: 48.25, **{name: 20.0 + i for i, name in enumerate(scored)}}
+		self.assertEqual(queries.scores_around(lo, hi, day), expected)
+		statements = []
+		real = queries.json_rows
+
+		def spy(query, columns):
+			statements.append(query[0])
+			return real(query, columns)
+
+		for names, by_name in (([a, b, c, *scored], True), ([a, b, c, d, *scored[:3]], False)):
+			with self.subTest(by_name=by_name), patch.object(queries, "json_rows", side_effect=spy):
+				statements.clear()
+				found = queries.scores_around(lo, hi, day, names=names)
+				self.assertEqual(found, expected)
+				self.assertEqual(len(statements), 2)  # the day, then the days before
+				self.assertEqual("union all" in statements[1], by_name)
+		# every name scored that day: one read (a customer not asked for is not looked for before it)
+		with patch.object(queries, "json_rows", side_effect=spy):
+			statements.clear()
+			found = queries.scores_around(lo, hi, day, names=[b, *scored])
+			self.assertEqual(found, {name: score for name, score in expected.items() if name != a})
+			self.assertEqual(len(statements), 1)
+
 	def test_a_contract_without_an_end_date_makes_a_customer_live_and_dates_nothing(self):
 		open_ended, dated, neither = (make_customer(f"{self.prefix} {x}").name for x in "abc")
 		today = getdate(nowdate())
