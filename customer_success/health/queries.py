@@ -949,9 +949,41 @@ def sql_literal(value) -> str:
 	raise TypeError(f"no SQL literal for {kind.__name__}")
 
 
-def values_literal(rows: list[list]) -> str:
-	"""Rows as the VALUES list of an INSERT, each value a `sql_literal`."""
-	return ",".join(["(" + ",".join([sql_literal(value) for value in row]) + ")" for row in rows])
+# The score columns whose values repeat from row to row: a chunk has a few models, statuses, CSMs,
+# days and one `computed_on`. Each distinct value of theirs is made a literal once a statement.
+REPEATING_SCORE_FIELDS = frozenset(
+	{
+		"csm",
+		"model",
+		"score_date",
+		"granularity",
+		"status",
+		"computed_status",
+		"is_override",
+		"override_reason",
+		"override_until",
+		"computed_on",
+	}
+)
+
+
+def score_literals() -> list[tuple]:
+	"""(field, its literal maker, its default for None) of each of SCORE_FIELDS, in order: a
+	repeating field's maker remembers the literals it made (by type and value: 1, 1.0 and True
+	are one key to a dict)."""
+	made: dict[tuple, str] = {}
+
+	def remembered(value) -> str:
+		key = (value.__class__, value)
+		literal = made.get(key)
+		if literal is None:
+			literal = made[key] = sql_literal(value)
+		return literal
+
+	return [
+		(f, remembered if f in REPEATING_SCORE_FIELDS else sql_literal, SCORE_DEFAULTS.get(f))
+		for f in SCORE_FIELDS
+	]
 
 
 def json_literal(value) -> str:
@@ -996,7 +1028,7 @@ def execute_literal(query: str):
 
 
 def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
-	"""One multi-row INSERT of the rows, in their order, every value a literal (`values_literal`:
+	"""One multi-row INSERT of the rows, in their order, every value a literal (`sql_literal`:
 	nothing for the driver to escape, nothing for the server to decode but the statement itself;
 	a JSON table of the same rows cost the server a third more)."""
 	if not part:
@@ -1009,18 +1041,19 @@ def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
 	now = sql_literal(str(now_datetime()))
 	user = sql_literal(frappe.session.user)
 	# every row's standard columns, then the name from the doctype's sequence for a new row
-	tail = f"{now},{now},{user},{user},0)"
+	tail = f",{now},{now},{user},{user},0)"
 	head = "(" if with_name else "(nextval(`customer_health_score_id_seq`),"
+	literals = score_literals()
 	rows = ",".join(
 		[
 			head
+			+ (f"{sql_literal(row['name'])}," if with_name else "")
 			+ ",".join(
 				[
-					*((sql_literal(row["name"]),) if with_name else ()),
-					*(sql_literal(_or_default(row.get(f), f)) for f in SCORE_FIELDS),
+					literal(default if (value := row.get(f)) is None else value)
+					for f, literal, default in literals
 				]
 			)
-			+ ","
 			+ tail
 			for row in part
 		]
