@@ -603,9 +603,15 @@ def _score_planned(plan, raw_values, green_min, red_below, min_known_share) -> t
 	for factor_type, score, memo, bit, prefix, weight in steps:
 		raw = raw_values.get(factor_type)
 		kind = type(raw)
-		if kind is int or kind is float or kind is str or raw is None:
-			# a raw value that equals another is not always written like it: 0.0 and -0.0
-			key = (kind, repr(raw)) if kind is float and raw == 0.0 else (kind, raw)
+		if raw is None or kind is int or kind is float or kind is str:
+			# keyed by type and value (None, the usual one, by itself); but a raw value that equals
+			# another is not always written like it: 0.0 and -0.0
+			if raw is None:
+				key = None
+			elif kind is float and raw == 0.0:
+				key = (kind, repr(raw))
+			else:
+				key = (kind, raw)
 			remembered = memo.get(key)
 			if remembered is None:
 				sub = _clamped_sub_score(score, raw)
@@ -702,13 +708,11 @@ def _raw_json(factor_type: str, raw) -> str | None:
 	keys = RAW_KEYS.get(factor_type)
 	if not keys or type(raw) is not dict or tuple(raw) != keys:
 		return None
-	texts = []
-	for key in keys:
-		value = raw[key]
+	values = tuple(raw.values())  # in the order of `keys`
+	for value in values:
 		if type(value) is not float or not math.isfinite(value):
 			return None
-		texts.append(repr(value))
-	return "[" + ",".join(texts) + "]"
+	return "[" + ",".join(map(repr, values)) + "]"
 
 
 # {ids of a model's specs: (the specs, held so that no other object takes their ids, and the plan)}
