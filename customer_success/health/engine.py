@@ -563,6 +563,9 @@ def compute_health(
 
 PLAN_LIMIT = 64  # models (lists of factor specs) planned; a process scores with a handful
 PATTERN_LIMIT = 4096  # patterns of factors with data planned per model
+# contributions (and their JSON) remembered per model, by pattern, factor and sub-score: the
+# sub-scores of shared raw values repeat, and so do their contributions
+CONTRIBUTION_LIMIT = 8192
 # an effective weight is at most 100 (positive weights); a larger one is scored the general way, so
 # that sub-score x effective weight / 100 stays well inside the range `_two_places` is exact for
 MAX_PLANNED_EFFECTIVE = 1e6
@@ -595,7 +598,7 @@ def score_explained(
 
 def _score_planned(plan, raw_values, green_min, red_below, min_known_share) -> tuple | None:
 	"""`score_explained` by the model's plan; None for a customer scored the general way."""
-	steps, patterns = plan
+	steps, patterns, room = plan
 	# each factor's sub-score, as `compute_health` works it out, and the start of its JSON: its code,
 	# raw value and rounded sub-score (or the whole of it, for a factor without data)
 	scored = []
@@ -632,12 +635,19 @@ def _score_planned(plan, raw_values, green_min, red_below, min_known_share) -> t
 	rows, share, enough = pattern
 	parts = []
 	total = 0.0
-	for (sub, head), (factor_type, weight, effective, rounded_effective, middle) in zip(
+	for (sub, head), (factor_type, weight, effective, rounded_effective, middle, contributions) in zip(
 		scored, rows, strict=True
 	):
 		if sub is None:
 			parts.append(head)  # the whole factor: it adds nothing
 			continue
+		if head is not None:
+			remembered = contributions.get(sub)  # a sub-score is a float in 0..100, never -0.0
+			if remembered is not None:
+				contribution, tail = remembered
+				total += contribution
+				parts.append(head + tail)
+				continue
 		contribution = sub * effective / 100.0
 		total += contribution
 		if head is None:
@@ -656,7 +666,11 @@ def _score_planned(plan, raw_values, green_min, red_below, min_known_share) -> t
 		else:
 			# [code, raw, sub_score, weight, effective_weight, contribution]
 			text = f"{contribution:.2f}"  # `_two_places`, inline
-			parts.append(f"{head}{middle}{text[:-1] if text[-1] == '0' else text}]")
+			tail = f"{middle}{text[:-1] if text[-1] == '0' else text}]"
+			if room[0] > 0:
+				room[0] -= 1
+				contributions[sub] = (contribution, tail)
+			parts.append(head + tail)
 	score = round(max(0.0, min(100.0, total)) + 0.0, 2)  # round2(clamp(total))
 	# `status_for_known`, with `enough_known` remembered per pattern for a plain-number threshold
 	plain = type(min_known_share) is float or type(min_known_share) is int
@@ -730,10 +744,10 @@ def _plan_for(factors) -> tuple | None:
 
 
 def _plan_model(factors) -> tuple | None:
-	"""([(factor type, scorer, memo, bit, JSON prefix, weight)], {pattern: its plan}), or None for a
-	model scored the general way: a factor of no known type (`compute_health` raises on it) or a
-	weight that is no positive finite number (a weight with data of 0 or less, an infinite sum, NaN
-	in the JSON)."""
+	"""([(factor type, scorer, memo, bit, JSON prefix, weight)], {pattern: its plan}, [contributions
+	it may still remember]), or None for a model scored the general way: a factor of no known type
+	(`compute_health` raises on it) or a weight that is no positive finite number (a weight with data
+	of 0 or less, an infinite sum, NaN in the JSON)."""
 	steps = []
 	for i, spec in enumerate(factors):
 		if not isinstance(spec, FactorSpec) or spec.score is None or spec.factor_type not in FACTOR_CODES:
@@ -744,15 +758,16 @@ def _plan_model(factors) -> tuple | None:
 		code = _encode_string(FACTOR_CODES[spec.factor_type])
 		# the memo is the plan's own: it holds each raw value's sub-score and the start of its JSON
 		steps.append((spec.factor_type, spec.score, {}, 1 << i, f"[{code},", weight))
-	return steps, {}
+	return steps, {}, [CONTRIBUTION_LIMIT]
 
 
 def _plan_pattern(plan, known: int) -> tuple | None:
 	"""For the factors with data marked in `known`: each factor's (type, weight, effective weight,
-	its round2, and the JSON between its sub-score and its contribution), the known share and the
-	remembered `enough_known` answers. None (scored the general way) for nothing known, or a weight
-	with data that leaves an effective weight out of the planned range."""
-	steps, patterns = plan
+	its round2, the JSON between its sub-score and its contribution, and the contributions worked out,
+	by sub-score), the known share and the remembered `enough_known` answers. None (scored the general
+	way) for nothing known, or a weight with data that leaves an effective weight out of the planned
+	range."""
+	steps, patterns, _room = plan
 	# sum(), as `compute_health` adds them: the same floats in the same order
 	weight_with_data = sum(weight for _type, _score, _memo, bit, _prefix, weight in steps if known & bit)
 	pattern = None
@@ -764,7 +779,7 @@ def _plan_pattern(plan, known: int) -> tuple | None:
 				rows = None
 				break
 			rounded = round(effective + 0.0, 2)
-			rows.append((factor_type, weight, effective, rounded, f",{weight!r},{rounded!r},"))
+			rows.append((factor_type, weight, effective, rounded, f",{weight!r},{rounded!r},", {}))
 		if rows is not None:
 			total_weight = sum(weight for _type, _score, _memo, _bit, _prefix, weight in steps)
 			pattern = (rows, known_share(weight_with_data, total_weight), {})

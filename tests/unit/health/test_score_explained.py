@@ -187,8 +187,13 @@ def test_plans_and_what_they_remember_are_bounded():
 	model = [h.FactorSpec(h.SUPPORT_LOAD, 10.0)]
 	for n in range(h.MEMO_LIMIT + 50):
 		assert_same({h.SUPPORT_LOAD: n / 7}, model)
-	steps, _patterns = h._plan_for(model)
+	steps, patterns, room = h._plan_for(model)
 	assert len(steps[0][2]) == h.MEMO_LIMIT
+	remembered = sum(len(row[-1]) for rows, _share, _enough in patterns.values() for row in rows)
+	assert remembered + room[0] == h.CONTRIBUTION_LIMIT and room[0] >= 0
+	h._plan_for(model)[2][0] = 0  # no room left: contributions are still right, only not remembered
+	for n in range(100):
+		assert_same({h.SUPPORT_LOAD: n / 3}, model)
 
 
 # `_two_places` stands for repr(round(x, 2)) from 0 to 1e13: ties of every kind, the floats either
