@@ -9,6 +9,7 @@ gets no colour at all: its status is "Insufficient Data", never a green that onl
 
 import json
 import math
+import weakref
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -561,7 +562,7 @@ def compute_health(
 # of at most 15 significant digits, which is the shortest one that reads back as the rounded float
 # (no other decimal of 15 digits or fewer reads back as it), written without trailing zeros but one.
 
-PLAN_LIMIT = 64  # models (lists of factor specs) planned; a process scores with a handful
+PLAN_LIMIT = 64  # models (lists of factor specs) planned at once
 PATTERN_LIMIT = 4096  # patterns of factors with data planned per model
 # contributions (and their JSON) remembered per model, by pattern, factor and sub-score: the
 # sub-scores of shared raw values repeat, and so do their contributions
@@ -729,18 +730,32 @@ def _raw_json(factor_type: str, raw) -> str | None:
 	return "[" + ",".join(map(repr, values)) + "]"
 
 
-# {ids of a model's specs: (the specs, held so that no other object takes their ids, and the plan)}
+# {ids of a model's specs: (weak references to them, the model's plan or None)}. A plan lives as
+# long as its specs (as their own memos would): the run loads its models afresh for every chunk, and
+# the plans of a chunk's models must not outlive it. The first of its specs to go removes it, before
+# any other object can take that spec's id.
 _PLANS: dict[tuple, tuple] = {}
 
 
 def _plan_for(factors) -> tuple | None:
 	key = tuple(map(id, factors))
 	held = _PLANS.get(key)
-	if held is None:
-		if len(_PLANS) >= PLAN_LIMIT:
-			_PLANS.clear()
-		held = _PLANS[key] = (tuple(factors), _plan_model(factors))
-	return held[1]
+	if held is not None:
+		return held[1]
+	plan = _plan_model(factors)
+	try:
+		forget = partial(_forget_plan, key)
+		refs = tuple(weakref.ref(spec, forget) for spec in factors)
+	except TypeError:  # a spec that cannot be referenced weakly: planned again next time
+		return plan
+	if len(_PLANS) >= PLAN_LIMIT:  # a backstop: a process scores with a handful of models at once
+		_PLANS.clear()
+	_PLANS[key] = (refs, plan)
+	return plan
+
+
+def _forget_plan(key, _ref):
+	_PLANS.pop(key, None)
 
 
 def _plan_model(factors) -> tuple | None:

@@ -2,6 +2,7 @@
 `stored_explanation()` give, to the byte, and raises where they raise: for any raw values, any
 model, any threshold, and however many customers a model's plan has scored before."""
 
+import gc
 import json
 import math
 from datetime import date
@@ -180,10 +181,35 @@ def test_a_model_is_planned_by_its_very_specs():
 	assert h.score_explained({h.SUPPORT_LOAD: 1.0, h.NPS: 9}, iter(model)) == after  # any iterable
 
 
+def test_a_plan_lives_as_long_as_its_specs():
+	model = [h.FactorSpec(h.SUPPORT_LOAD, 10.0), h.FactorSpec(h.NPS, 10.0)]
+	h.score_explained({h.NPS: 9}, model)
+	key = tuple(map(id, model))
+	assert h._PLANS[key][1] is not None
+	del model[1]  # one spec gone, another may take its id: its plan goes with it
+	gc.collect()
+	assert key not in h._PLANS
+	for n in range(50):  # models made and dropped one after another (their specs' ids come again)
+		assert_same(
+			{h.SUPPORT_LOAD: 1.0, h.NPS: 9},
+			[h.FactorSpec(h.SUPPORT_LOAD, 10.0), h.FactorSpec(h.NPS, n + 1.0)],
+		)
+	odd = [h.FactorSpec(h.NPS, 0.0)]  # a model scored the general way is remembered as such
+	h.score_explained({h.NPS: 9}, odd)
+	assert h._PLANS[tuple(map(id, odd))][1] is None
+	odd_key = tuple(map(id, odd))
+	del odd
+	gc.collect()
+	assert odd_key not in h._PLANS
+
+
 def test_plans_and_what_they_remember_are_bounded():
-	for n in range(h.PLAN_LIMIT + 5):
-		h.score_explained({h.NPS: n % 11}, [h.FactorSpec(h.NPS, 1.0 + n)])
+	models = [[h.FactorSpec(h.NPS, 1.0 + n)] for n in range(h.PLAN_LIMIT + 5)]
+	for n, model in enumerate(models):
+		assert_same({h.NPS: n % 11}, model)
 	assert len(h._PLANS) <= h.PLAN_LIMIT
+	for n, model in enumerate(models):  # planned again, after the backstop cleared them
+		assert_same({h.NPS: n % 11}, model)
 	model = [h.FactorSpec(h.SUPPORT_LOAD, 10.0)]
 	for n in range(h.MEMO_LIMIT + 50):
 		assert_same({h.SUPPORT_LOAD: n / 7}, model)
