@@ -8,9 +8,12 @@ gets no colour at all: its status is "Insufficient Data", never a green that onl
 """
 
 import json
+import math
+import weakref
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
+from json.encoder import encode_basestring_ascii as _encode_string
 
 from customer_success.numbers import clamp, is_number, linear, round2
 
@@ -539,6 +542,265 @@ def compute_health(
 	score = round2(clamp(total))
 	status = status_for_known(score, share, green_min, red_below, min_known_share)
 	return HealthResult(score, status, results, round2(share))
+
+
+# --- the nightly run's path: the score, its status and its stored explanation at once -----------
+# `compute_health` then `stored_explanation()` build a FactorResult and a small list per factor per
+# customer and hand them to the JSON encoder; most of the time goes on rounding floats and writing
+# them out. Much of it depends on the model alone (each factor's code and weight in JSON, the total
+# weight), on which of its factors have data (the weight with data, each factor's effective weight,
+# the known share) or on a raw value many customers share (its sub-score and their JSON):
+# `score_explained` works those out once per model, once per pattern and once per raw value, and
+# writes each factor's JSON from its values. What it does not write itself goes the general way: a
+# factor whose raw value is not None, an int, a finite float, a string or the payment facts is
+# encoded as `FactorResult.stored()` is, and a model with a weight that is no positive finite number
+# (or of an unknown factor type), or a customer with no factor known, is scored by `compute_health`.
+#
+# JSON writes a finite float as repr() does, and an int as repr() does. A rounded value is written
+# from f"{x:.2f}" without its last zero: the same as repr(round(x, 2)) for any float from 0 to
+# 1e13, as both round with the same correctly rounded conversion (dtoa, mode 3) to the same decimal
+# of at most 15 significant digits, which is the shortest one that reads back as the rounded float
+# (no other decimal of 15 digits or fewer reads back as it), written without trailing zeros but one.
+
+PLAN_LIMIT = 64  # models (lists of factor specs) planned at once
+PATTERN_LIMIT = 4096  # patterns of factors with data planned per model
+# contributions (and their JSON) remembered per model, by pattern, factor and sub-score: the
+# sub-scores of shared raw values repeat, and so do their contributions
+CONTRIBUTION_LIMIT = 8192
+# an effective weight is at most 100 (positive weights); a larger one is scored the general way, so
+# that sub-score x effective weight / 100 stays well inside the range `_two_places` is exact for
+MAX_PLANNED_EFFECTIVE = 1e6
+
+
+def score_explained(
+	raw_values: dict,
+	factors: list[FactorSpec],
+	green_min=70.0,
+	red_below=40.0,
+	min_known_share=DEFAULT_MIN_KNOWN_SHARE,
+) -> tuple[float | None, str | None, str]:
+	"""(score, status, stored explanation) of `compute_health(...)`: its `score`, its `status` and
+	its `stored_explanation()`, to the byte, without the FactorResults. Once per customer."""
+	if type(factors) is not list and type(factors) is not tuple:
+		factors = list(factors)
+	plan = _plan_for(factors)
+	if plan is not None:
+		try:
+			planned = _score_planned(plan, raw_values, green_min, red_below, min_known_share)
+		except Exception:
+			# scored again the general way, to fail just where and as `compute_health` (or its
+			# explanation) fails: a scorer first, then the status, then the JSON
+			planned = None
+		if planned is not None:
+			return planned
+	result = compute_health(raw_values, factors, green_min, red_below, min_known_share)
+	return result.score, result.status, result.stored_explanation()
+
+
+def _score_planned(plan, raw_values, green_min, red_below, min_known_share) -> tuple | None:
+	"""`score_explained` by the model's plan; None for a customer scored the general way."""
+	steps, patterns, room = plan
+	# each factor's sub-score, as `compute_health` works it out, and the start of its JSON: its code,
+	# raw value and rounded sub-score (or the whole of it, for a factor without data)
+	scored = []
+	known = 0
+	for factor_type, score, memo, bit, prefix, weight in steps:
+		raw = raw_values.get(factor_type)
+		kind = type(raw)
+		if raw is None or kind is int or kind is float or kind is str:
+			# keyed by type and value (None, the usual one, by itself); but a raw value that equals
+			# another is not always written like it: 0.0 and -0.0
+			if raw is None:
+				key = None
+			elif kind is float and raw == 0.0:
+				key = (kind, repr(raw))
+			else:
+				key = (kind, raw)
+			remembered = memo.get(key)
+			if remembered is None:
+				sub = _clamped_sub_score(score, raw)
+				remembered = (sub, _factor_head(factor_type, prefix, weight, raw, sub))
+				if len(memo) < MEMO_LIMIT:
+					memo[key] = remembered
+		else:
+			sub = _clamped_sub_score(score, raw)
+			remembered = (sub, _factor_head(factor_type, prefix, weight, raw, sub))
+		scored.append(remembered)
+		if remembered[0] is not None:
+			known |= bit
+	pattern = patterns.get(known, _UNKNOWN)
+	if pattern is _UNKNOWN:
+		pattern = _plan_pattern(plan, known)
+	if pattern is None:
+		return None
+	rows, share, enough = pattern
+	parts = []
+	total = 0.0
+	for (sub, head), (factor_type, weight, effective, rounded_effective, middle, contributions) in zip(
+		scored, rows, strict=True
+	):
+		if sub is None:
+			parts.append(head)  # the whole factor: it adds nothing
+			continue
+		if head is not None:
+			remembered = contributions.get(sub)  # a sub-score is a float in 0..100, never -0.0
+			if remembered is not None:
+				contribution, tail = remembered
+				total += contribution
+				parts.append(head + tail)
+				continue
+		contribution = sub * effective / 100.0
+		total += contribution
+		if head is None:
+			parts.append(
+				_COMPACT_JSON.encode(
+					FactorResult(
+						factor_type,
+						raw_values.get(factor_type),
+						round(sub + 0.0, 2),
+						weight,
+						rounded_effective,
+						round(contribution + 0.0, 2),
+					).stored()
+				)
+			)
+		else:
+			# [code, raw, sub_score, weight, effective_weight, contribution]
+			text = f"{contribution:.2f}"  # `_two_places`, inline
+			tail = f"{middle}{text[:-1] if text[-1] == '0' else text}]"
+			if room[0] > 0:
+				room[0] -= 1
+				contributions[sub] = (contribution, tail)
+			parts.append(head + tail)
+	score = round(max(0.0, min(100.0, total)) + 0.0, 2)  # round2(clamp(total))
+	# `status_for_known`, with `enough_known` remembered per pattern for a plain-number threshold
+	plain = type(min_known_share) is float or type(min_known_share) is int
+	is_enough = enough.get(min_known_share) if plain else None
+	if is_enough is None:
+		is_enough = enough_known(share, min_known_share)
+		if plain:
+			enough[min_known_share] = is_enough
+	status = status_for(score, green_min, red_below) if is_enough else INSUFFICIENT_DATA
+	return score, status, "[" + ",".join(parts) + "]"
+
+
+def _clamped_sub_score(score, raw):
+	result = score(raw)
+	return None if result is None else max(0.0, min(100.0, result))  # clamp, as compute_health does
+
+
+def _two_places(value: float) -> str:
+	"""repr(round(value, 2)) for a float from 0 to 1e13 (see above)."""
+	text = f"{value:.2f}"
+	return text[:-1] if text[-1] == "0" else text
+
+
+def _factor_head(factor_type: str, prefix: str, weight: float, raw, sub) -> str | None:
+	"""The JSON of a factor without data (whole: `FactorResult.stored()` of it), or the start of a
+	factor with data's, up to its sub-score: `[code,raw,sub_score`; None to encode that one the
+	general way, customer by customer."""
+	if sub is None:
+		if raw is None:
+			return f"{prefix}{weight!r}]"  # [code, weight]
+		return _COMPACT_JSON.encode(FactorResult(factor_type, raw, None, weight, 0.0, 0.0).stored())
+	if type(sub) is not float:
+		return None
+	kind = type(raw)
+	if (kind is float and math.isfinite(raw)) or kind is int:
+		text = repr(raw)
+	elif kind is str:
+		text = _encode_string(raw)
+	else:
+		text = _raw_json(factor_type, raw)
+		if text is None:
+			return None
+	return f"{prefix}{text},{_two_places(sub)}"
+
+
+def _raw_json(factor_type: str, raw) -> str | None:
+	"""The stored JSON of the payment facts (the array of their finite floats); None for any other
+	raw value, which is encoded the general way."""
+	keys = RAW_KEYS.get(factor_type)
+	if not keys or type(raw) is not dict or tuple(raw) != keys:
+		return None
+	values = tuple(raw.values())  # in the order of `keys`
+	for value in values:
+		if type(value) is not float or not math.isfinite(value):
+			return None
+	return "[" + ",".join(map(repr, values)) + "]"
+
+
+# {ids of a model's specs: (weak references to them, the model's plan or None)}. A plan lives as
+# long as its specs (as their own memos would): the run loads its models afresh for every chunk, and
+# the plans of a chunk's models must not outlive it. The first of its specs to go removes it, before
+# any other object can take that spec's id.
+_PLANS: dict[tuple, tuple] = {}
+
+
+def _plan_for(factors) -> tuple | None:
+	key = tuple(map(id, factors))
+	held = _PLANS.get(key)
+	if held is not None:
+		return held[1]
+	plan = _plan_model(factors)
+	try:
+		forget = partial(_forget_plan, key)
+		refs = tuple(weakref.ref(spec, forget) for spec in factors)
+	except TypeError:  # a spec that cannot be referenced weakly: planned again next time
+		return plan
+	if len(_PLANS) >= PLAN_LIMIT:  # a backstop: a process scores with a handful of models at once
+		_PLANS.clear()
+	_PLANS[key] = (refs, plan)
+	return plan
+
+
+def _forget_plan(key, _ref):
+	_PLANS.pop(key, None)
+
+
+def _plan_model(factors) -> tuple | None:
+	"""([(factor type, scorer, memo, bit, JSON prefix, weight)], {pattern: its plan}, [contributions
+	it may still remember]), or None for a model scored the general way: a factor of no known type
+	(`compute_health` raises on it) or a weight that is no positive finite number (a weight with data
+	of 0 or less, an infinite sum, NaN in the JSON)."""
+	steps = []
+	for i, spec in enumerate(factors):
+		if not isinstance(spec, FactorSpec) or spec.score is None or spec.factor_type not in FACTOR_CODES:
+			return None
+		weight = spec.weight_value
+		if type(weight) is not float or not math.isfinite(weight) or weight <= 0:
+			return None
+		code = _encode_string(FACTOR_CODES[spec.factor_type])
+		# the memo is the plan's own: it holds each raw value's sub-score and the start of its JSON
+		steps.append((spec.factor_type, spec.score, {}, 1 << i, f"[{code},", weight))
+	return steps, {}, [CONTRIBUTION_LIMIT]
+
+
+def _plan_pattern(plan, known: int) -> tuple | None:
+	"""For the factors with data marked in `known`: each factor's (type, weight, effective weight,
+	its round2, the JSON between its sub-score and its contribution, and the contributions worked out,
+	by sub-score), the known share and the remembered `enough_known` answers. None (scored the general
+	way) for nothing known, or a weight with data that leaves an effective weight out of the planned
+	range."""
+	steps, patterns, _room = plan
+	# sum(), as `compute_health` adds them: the same floats in the same order
+	weight_with_data = sum(weight for _type, _score, _memo, bit, _prefix, weight in steps if known & bit)
+	pattern = None
+	if weight_with_data > 0:
+		rows = []
+		for factor_type, _score, _memo, bit, _prefix, weight in steps:
+			effective = 100.0 * weight / weight_with_data if known & bit else 0.0
+			if not (0.0 <= effective <= MAX_PLANNED_EFFECTIVE):
+				rows = None
+				break
+			rounded = round(effective + 0.0, 2)
+			rows.append((factor_type, weight, effective, rounded, f",{weight!r},{rounded!r},", {}))
+		if rows is not None:
+			total_weight = sum(weight for _type, _score, _memo, _bit, _prefix, weight in steps)
+			pattern = (rows, known_share(weight_with_data, total_weight), {})
+	if len(patterns) < PATTERN_LIMIT:
+		patterns[known] = pattern
+	return pattern
 
 
 def trend(current: float | None, previous: float | None) -> float | None:

@@ -315,13 +315,16 @@ def score_customer(
 	if not model:
 		return None
 	raw = raw_values(customer, facts, today, sentiment_validity_days)
-	result = engine.compute_health(raw, model["specs"], model["green"], model["red"], min_known_share)
+	# compute_health's score and status and its stored explanation, without the FactorResults
+	computed_score, computed_status, explanation = engine.score_explained(
+		raw, model["specs"], model["green"], model["red"], min_known_share
+	)
 	# An override is active while it has an expiry date (the score itself may legitimately be 0).
 	override_until = getdate(customer["cs_override_until"]) if customer.get("cs_override_until") else None
 	score, is_override = engine.effective_score(
-		result.score, customer.get("cs_health_override"), override_until, today
+		computed_score, customer.get("cs_health_override"), override_until, today
 	)
-	status = engine.final_status(result.status, score, is_override, model["green"], model["red"])
+	status = engine.final_status(computed_status, score, is_override, model["green"], model["red"])
 	known = status != engine.INSUFFICIENT_DATA
 	return {
 		"customer": customer["name"],
@@ -332,15 +335,15 @@ def score_customer(
 		"granularity": "Daily",
 		"score": score,
 		"status": status,
-		"computed_score": result.score,
-		"computed_status": result.status,
+		"computed_score": computed_score,
+		"computed_status": computed_status,
 		# Float columns are NOT NULL in frappe: an unknown trend is stored as no change.
 		"trend": (engine.trend(score, facts["previous_scores"].get(customer["name"])) if known else None)
 		or 0.0,
 		"is_override": int(is_override),
 		"override_reason": customer.get("cs_override_reason") if is_override else None,
 		"override_until": override_until if is_override else None,
-		"explanation": result.stored_explanation(),
+		"explanation": explanation,
 	}
 
 
