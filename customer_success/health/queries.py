@@ -20,6 +20,7 @@ from frappe.utils import add_days, getdate, now_datetime
 
 from customer_success.health import engine
 from customer_success.health.engine import INSUFFICIENT_DATA
+from customer_success.setup.sequences import SCORE_SEQUENCE
 
 OPEN_ISSUE_STATUSES = ("Open", "Replied", "On Hold")
 
@@ -1040,29 +1041,27 @@ def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
 	# escaped as literals: no parameter is formatted into this statement (`execute_literal`)
 	now = sql_literal(str(now_datetime()))
 	user = sql_literal(frappe.session.user)
-	# every row's standard columns, then the name from the doctype's sequence for a new row
-	tail = f",{now},{now},{user},{user},0)"
-	head = "(" if with_name else "(nextval(`customer_health_score_id_seq`),"
+	tail = f",{now},{now},{user},{user},0)"  # every row's standard columns
 	literals = score_literals()
-	rows = ",".join(
-		[
-			head
-			+ (f"{sql_literal(row['name'])}," if with_name else "")
-			+ ",".join(
-				[
-					literal(default if (value := row.get(f)) is None else value)
-					for f, literal, default in literals
-				]
-			)
-			+ tail
-			for row in part
-		]
-	)
-	if len(rows) > MAX_LITERAL and len(part) > 1:  # well within the server's max_allowed_packet
+	values = [
+		",".join(
+			[literal(default if (value := row.get(f)) is None else value) for f, literal, default in literals]
+		)
+		+ tail
+		for row in part
+	]
+	if sum(map(len, values)) > MAX_LITERAL and len(part) > 1:  # well within max_allowed_packet
 		half = len(part) // 2
 		_upsert(part[:half], with_name, upsert)
 		_upsert(part[half:], with_name, upsert)
 		return
+	if with_name:
+		names = [sql_literal(row["name"]) for row in part]
+	elif (first := reserve_score_names(len(part))) is not None:
+		names = [str(first + i) for i in range(len(part))]
+	else:  # a sequence not yet handing out blocks (a site not migrated since): a name a row
+		names = [f"nextval(`{SCORE_SEQUENCE}`)"] * len(part)
+	rows = ",".join([f"({name},{row}" for name, row in zip(names, values, strict=True)])
 	execute_literal(
 		f"""insert into `tabCustomer Health Score`
 			(`name`, {", ".join(f"`{f}`" for f in fields if f != "name")}, `creation`, `modified`, `owner`, `modified_by`, `docstatus`)
@@ -1074,6 +1073,17 @@ def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
 			else ""
 		)
 	)
+
+
+def reserve_score_names(count: int) -> int | None:
+	"""The first of `count` consecutive names for new score rows that no other row has or will be
+	given: one `nextval` of the doctype's sequence, which hands out blocks of SCORE_NAME_BLOCK names
+	(`setup.sequences`); None when it hands out fewer than `count` (a site not migrated since: the
+	rows then take a `nextval` each)."""
+	first, block = frappe.db.sql(f"select nextval(`{SCORE_SEQUENCE}`), `increment` from `{SCORE_SEQUENCE}`")[
+		0
+	]
+	return int(first) if int(block) >= count else None
 
 
 def copied_score(row: dict):

@@ -12,6 +12,7 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, getdate, nowdate
 
 from customer_success.health import queries
+from customer_success.setup import sequences
 from customer_success.tests.utils import make_customer, score_row
 
 AWKWARD = 'O\'Brien "quoted" back\\slash %s %(x)s 100% -- ; 健康 \u2028 \n\t end'
@@ -105,6 +106,36 @@ class TestScoreLiterals(FrappeTestCase):
 				queries.sql_literal(value)
 		with self.assertRaises(TypeError):
 			queries.sql_literal(object())
+
+	def test_new_rows_are_named_from_one_block_no_other_name_falls_in(self):
+		customers = [make_customer().name for _ in range(3)]
+		today = getdate(nowdate())
+		queries.upsert_scores([score_row(c, today, 50.0 + i) for i, c in enumerate(customers)])
+		names = [
+			frappe.db.get_value("Customer Health Score", {"customer": c, "score_date": today}, "name")
+			for c in customers
+		]
+		self.assertEqual(names, list(range(names[0], names[0] + 3)))  # consecutive, in the rows' order
+		# whoever takes a name next (frappe naming a document, another chunk) starts past the block
+		taken = frappe.db.get_next_sequence_val("Customer Health Score")
+		self.assertGreaterEqual(taken, names[0] + sequences.SCORE_NAME_BLOCK)
+		following = make_customer().name
+		queries.upsert_scores([score_row(following, today, 40.0)])
+		self.assertGreater(
+			frappe.db.get_value("Customer Health Score", {"customer": following}, "name"), taken
+		)
+
+	def test_without_blocks_each_new_row_takes_a_name_of_its_own(self):
+		"""A site whose sequence does not hand out blocks yet (not migrated since) names a row at a time."""
+		customers = [make_customer().name for _ in range(3)]
+		today = getdate(nowdate())
+		with patch.object(queries, "reserve_score_names", return_value=None):
+			queries.upsert_scores([score_row(c, today, 50.0) for c in customers])
+		names = frappe.get_all(
+			"Customer Health Score", filters={"customer": ("in", customers)}, pluck="name", order_by="name"
+		)
+		self.assertEqual(len(set(names)), 3)
+		self.assertEqual(names, sorted(names))
 
 	def test_a_batch_too_large_for_one_literal_is_split(self):
 		customers = [make_customer().name for _ in range(5)]

@@ -7,7 +7,7 @@ permission rule an administrator removed or changed (see setup/roles.py).
 import frappe
 from frappe import _
 
-from customer_success.setup import custom_fields, defaults, indexes, roles, rollups
+from customer_success.setup import custom_fields, defaults, indexes, roles, rollups, sequences
 
 
 def after_install():
@@ -15,6 +15,7 @@ def after_install():
 	roles.make_role_permissions()
 	custom_fields.make_custom_fields()  # before the indexes: some index our cs_ columns
 	indexes.make_indexes()
+	sequences.make_sequences()
 	rollups.make_tables()
 	make_defaults()
 	frappe.db.commit()  # nosemgrep: the install must persist before later hooks run
@@ -25,6 +26,7 @@ def after_migrate():
 	roles.make_role_permissions(only_new=True)
 	custom_fields.make_custom_fields()
 	indexes.make_indexes()
+	sequences.make_sequences()
 	rollups.make_tables()
 	make_defaults()
 	queue_rollup_build()

@@ -1,8 +1,10 @@
+from unittest.mock import patch
+
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from customer_success import constants
-from customer_success.setup import custom_fields, indexes, install, roles, rollups
+from customer_success.setup import custom_fields, indexes, install, roles, rollups, sequences
 
 
 class TestInstall(FrappeTestCase):
@@ -25,6 +27,14 @@ class TestInstall(FrappeTestCase):
 		after = frappe.db.count("Custom Field", {"dt": "Customer", "fieldname": ("like", "cs_%")})
 		self.assertEqual(before, after)
 		self.assertEqual(after, len(custom_fields.get_custom_fields()["Customer"]))
+
+	def test_the_score_sequence_hands_out_blocks_of_names(self):
+		# made by the install; making it again changes nothing (no DDL: a block already)
+		self.assertEqual(sequences.sequence_increment(sequences.SCORE_SEQUENCE), sequences.SCORE_NAME_BLOCK)
+		with patch.object(frappe.db, "sql_ddl") as ddl:
+			sequences.make_sequences()
+		ddl.assert_not_called()
+		self.assertIsNone(sequences.sequence_increment("no_such_seq"))
 
 	def test_uninstall_hook_refuses_outside_an_uninstall(self):
 		"""Called by a test or a console, the uninstall hook would erase the site's CS data: it refuses."""
