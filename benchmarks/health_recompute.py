@@ -634,7 +634,14 @@ def time_phases():
 			t0 = time.perf_counter()
 			computed_on = now_datetime()
 			customers = queries.active_customers(lo, hi)
-			facts = health.gather_facts(lo, hi, models, today, int(settings.health_trend_days or 30))
+			facts = health.gather_facts(
+				lo,
+				hi,
+				models,
+				today,
+				int(settings.health_trend_days or 30),
+				names=[customer["name"] for customer in customers],  # as `score_range` reads them
+			)
 			t1 = time.perf_counter()
 			rows = [
 				{**r, "computed_on": computed_on}
