@@ -32,6 +32,7 @@ processes (or the last of --workers).
 """
 
 import argparse
+import os
 import random
 import resource
 import statistics
@@ -466,6 +467,18 @@ def _worker_peak(_) -> float:
 	return peak_rss_mb()
 
 
+def server_cpu_seconds() -> float | None:
+	"""The CPU-seconds the MariaDB server process has used so far (user and system), from /proc: where
+	a night's work goes, the server's or the workers'. None when the server runs elsewhere or its
+	process cannot be read."""
+	try:
+		pid = open(frappe.db.sql("select @@pid_file")[0][0]).read().strip()
+		fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+	except (OSError, IndexError):
+		return None
+	return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def deadlocks() -> int:
 	"""InnoDB's deadlock counter (server-wide: another site on the same server counts too)."""
 	return int(frappe.db.sql("show global status like 'Innodb_deadlocks'")[0][1])
@@ -530,7 +543,9 @@ def time_worker_counts(site: str, counts_: list[int]) -> list[dict]:
 	for workers in counts_:
 		clear_todays_scores()
 		before = deadlocks()
+		server_before = server_cpu_seconds()
 		seconds, run, peak = time_full_recompute(site, workers)
+		server_after = server_cpu_seconds()
 		retried, failed = chunk_retries(run)
 		check = score_check()
 		results.append(
@@ -540,6 +555,10 @@ def time_worker_counts(site: str, counts_: list[int]) -> list[dict]:
 				"run": run,
 				"peak_mb": peak,
 				"deadlocks": deadlocks() - before,
+				# MariaDB's own CPU over the run (None when the server is not on this machine)
+				"server_cpu": None
+				if server_before is None or server_after is None
+				else server_after - server_before,
 				"retried_chunks": retried,
 				"failed_chunks": failed,
 				"check": check,
@@ -564,6 +583,9 @@ def merged_runs(runs: list[dict]) -> dict:
 		"seconds": statistics.median(r["seconds"] for r in runs),
 		"all_seconds": [r["seconds"] for r in runs],
 		"peak_mb": max(r["peak_mb"] for r in runs),
+		"server_cpu": None
+		if any(r["server_cpu"] is None for r in runs)
+		else statistics.median(r["server_cpu"] for r in runs),
 		"deadlocks": sum(r["deadlocks"] for r in runs),
 		"retried_chunks": sum(r["retried_chunks"] for r in runs),
 		"failed_chunks": sum(r["failed_chunks"] for r in runs),
@@ -788,8 +810,6 @@ def time_bare_scans() -> tuple[float, dict]:
 
 
 def machine() -> str:
-	import os
-
 	pool = int(frappe.db.sql("select @@innodb_buffer_pool_size")[0][0]) / 2**20
 	version = frappe.db.sql("select version()")[0][0]
 	load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -1136,6 +1156,12 @@ def main():
 		for r in runs:
 			if not r["checks_agree"]:
 				log(f"WARNING: the rounds of {r['workers']} worker(s) wrote DIFFERENT scores")
+	for r in runs:
+		if r["server_cpu"] is not None:
+			log(
+				f"{r['workers']} worker(s): MariaDB's CPU {r['server_cpu']:.1f} s of the run's "
+				f"{r['seconds'] * os.cpu_count():.1f} core-seconds (median)"
+			)
 	for r in runs[1:]:
 		same = r["check"] == base["check"] and r["checks_agree"] and base["checks_agree"]
 		exact = (
