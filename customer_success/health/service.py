@@ -804,8 +804,8 @@ def finish_run_if_done(run) -> bool:
 	values = frappe.db.get_value(
 		RUN, run, ["status", "chunks_done", "chunks_total"], as_dict=True, for_update=True
 	)
-	if not values or values.status not in ACTIVE_RUN_STATUSES:
-		frappe.db.commit()  # nosemgrep: release the row lock
+	if not values or values.status not in ACTIVE_RUN_STATUSES or values.chunks_done < values.chunks_total:
+		frappe.db.commit()  # nosemgrep: release the row lock (a chunk still to count: not done)
 		return False
 	table = frappe.qb.DocType(CHUNK)
 	still_open = (
@@ -815,7 +815,7 @@ def finish_run_if_done(run) -> bool:
 		.for_update()
 		.run()
 	)
-	if still_open or values.chunks_done < values.chunks_total:
+	if still_open:
 		frappe.db.commit()  # nosemgrep: release the row locks
 		return False
 	finish_run(run)

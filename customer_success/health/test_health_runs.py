@@ -638,13 +638,19 @@ class TestChunkBookkeeping(RunTestCase):
 	def test_the_run_row_is_locked_before_its_chunks(self):
 		run = self.queued_run()
 		steps = (
-			("claim", lambda: health.claim_chunk(run.name, 0, 1)),
-			("record", lambda: health.record_chunk_done(run.name, 0, 1, {"scored": 0, "failed": []})),
-			("finish", lambda: health.finish_run_if_done(run.name)),
-			("retry", lambda: health.retry_or_fail_chunk(run.name, 1, 1)),
+			("claim", lambda: health.claim_chunk(run.name, 0, 1), ["run", "chunk"]),
+			(
+				"record",
+				lambda: health.record_chunk_done(run.name, 0, 1, {"scored": 0, "failed": []}),
+				["run", "chunk"],
+			),
+			# a chunk still to count: the run is not done, and no chunk row is read
+			("finish", lambda: health.finish_run_if_done(run.name), ["run"]),
+			# the last chunk fails: it is recorded, and the run finishes (run row, then chunks)
+			("retry", lambda: health.retry_or_fail_chunk(run.name, 1, 1), ["run", "chunk"]),
 		)
-		for label, step in steps:
-			self.assertEqual(self.locks_taken(step)[:2], ["run", "chunk"], label)
+		for label, step, order in steps:
+			self.assertEqual(self.locks_taken(step)[:2], order, label)
 		self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Completed")
 
 	def test_another_run_on_the_site_is_left_alone(self):
