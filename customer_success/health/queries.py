@@ -723,7 +723,8 @@ def scores_around(
 	A day with too little known (Insufficient Data) had no score to compare against. With `names`
 	(the range's customers the caller scores), the range is read on `day` alone and the days before
 	only for those of `names` without a score that day: on a site scored every night that is a few
-	customers, where reading the whole week read every customer's entries of every day of it.
+	customers, where reading the whole week read every customer's entries of every day of it. A
+	customer of the range not in `names` then has its score of `day` only, if any: ask for it.
 	"""
 	days = [add_days(day, -offset) for offset in range(slack_days, -1, -1)]
 	in_range = f"""from {SCORE_HISTORY} where s.`score_date` in %(days)s
@@ -746,13 +747,19 @@ def scores_around(
 		by_day = " union all ".join(
 			f"""select s.`customer`, s.`score`, s.`score_date`, s.`status`
 			from json_table(%(names)s, '$[*]' columns (`name` varchar(140) path '$')) v
-			straight_join {SCORE_HISTORY} on s.`score_date` = %(day_{i})s and s.`customer` = v.`name`"""
+			straight_join {SCORE_HISTORY} on s.`score_date` = %(day_{i})s and s.`customer` = v.`name`
+			where s.`customer` between %(lo)s and %(hi)s"""
 			for i in range(len(earlier_days))
 		)
 		earlier = _latest_scores(
 			earlier_days,
 			f"from ({by_day}) s where s.`score_date` in %(days)s",
-			{"names": _names_table(missing), **{f"day_{i}": d for i, d in enumerate(earlier_days)}},
+			{
+				"names": _names_table(missing),
+				"lo": lo,
+				"hi": hi,
+				**{f"day_{i}": d for i, d in enumerate(earlier_days)},
+			},
 		)
 	# a score of the day itself is the latest; the days before count for the others only
 	found.update((customer, score) for customer, score in earlier.items() if customer not in found)
@@ -903,8 +910,8 @@ def upsert_scores(rows: list[dict], batch: int = 2000, named_existing: bool = Fa
 		mark_trend_stale(engine.trend_periods_of({getdate(row["score_date"]) for row in rows}))
 
 
-# The largest literal one statement carries (characters; MariaDB's max_allowed_packet is 16 MB by
-# default, and a chunk's score rows are about 1 MB as VALUES).
+# The largest literal one statement carries (bytes; MariaDB's max_allowed_packet is 16 MB by default,
+# and a chunk's score rows are about 1.2 MB as VALUES).
 MAX_LITERAL = 8 * 2**20
 
 
@@ -941,8 +948,12 @@ def sql_literal(value) -> str:
 		if not value.is_finite():
 			raise ValueError(f"{value!r} cannot be stored")
 		return str(value)
-	if isinstance(value, str):  # a str subclass (frappe's translated strings, markup)
-		return sql_literal(str(value))
+	if isinstance(value, str):  # a str subclass (frappe's markup): its own text, whatever its __str__
+		return sql_literal(str.__str__(value))
+	if isinstance(value, int):  # an int subclass (an IntEnum)
+		return str(int.__index__(value))
+	if isinstance(value, float):  # a float subclass (numpy's)
+		return sql_literal(float(value))
 	if isinstance(value, datetime):
 		return "'" + value.isoformat(" ") + "'"
 	if isinstance(value, date):
@@ -1050,7 +1061,8 @@ def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
 		+ tail
 		for row in part
 	]
-	if sum(map(len, values)) > MAX_LITERAL and len(part) > 1:  # well within max_allowed_packet
+	# well within max_allowed_packet, counted as bytes (a character is at most 4 of utf8mb4)
+	if 4 * sum(map(len, values)) > MAX_LITERAL and len(part) > 1:
 		half = len(part) // 2
 		_upsert(part[:half], with_name, upsert)
 		_upsert(part[half:], with_name, upsert)

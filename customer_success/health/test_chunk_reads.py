@@ -254,6 +254,12 @@ class TestTrendAndLiveReads(FrappeTestCase):
 				self.assertEqual(found, expected)
 				self.assertEqual(len(statements), 2)  # the day, then the days before
 				self.assertEqual("union all" in statements[1], by_name)
+		# a name outside the range is not read, by name as over the range
+		outside = make_customer(f"{self.prefix} zz outside").name  # sorts after the range
+		self.assertGreater(frappe.db.sql("select strcmp(%s, %s)", (outside, hi))[0][0], 0)
+		queries.upsert_scores([score_row(outside, add_days(day, -2), 77.0)])
+		found = queries.scores_around(lo, hi, day, names=[a, b, *scored, outside])
+		self.assertEqual(found, expected)
 		# every name scored that day: one read (a customer not asked for is not looked for before it)
 		with patch.object(queries, "json_rows", side_effect=spy):
 			statements.clear()

@@ -1,10 +1,11 @@
 """The score rows travel to the database as one VALUES list of literals per batch
-(`queries.values_literal`), the Customer copy as one hex JSON literal (`queries.json_literal`), not
+(`queries.sql_literal`), the Customer copy as one hex JSON literal (`queries.json_literal`), not
 as parameters the driver escapes: every character must arrive as it was, in any sql_mode, and a
 batch too large for one statement is split."""
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import IntEnum
 from unittest.mock import patch
 
 import frappe
@@ -99,6 +100,23 @@ class TestScoreLiterals(FrappeTestCase):
 						value = str(value)
 					expected = int(value) if isinstance(value, bool) else value
 					self.assertEqual(back, expected, repr(value))
+
+	def test_subclasses_are_written_as_their_values(self):
+		class Shown(str):
+			def __str__(self):
+				return "something else"
+
+		class Level(IntEnum):
+			HIGH = 3
+
+		class Amount(float):
+			pass
+
+		self.assertEqual(queries.sql_literal(Shown("it's")), queries.sql_literal("it's"))
+		self.assertEqual(queries.sql_literal(Level.HIGH), "3")
+		self.assertEqual(queries.sql_literal(Amount(2.5)), "2.5")
+		with self.assertRaises(ValueError):
+			queries.sql_literal(Amount("nan"))
 
 	def test_what_no_column_holds_is_refused(self):
 		for value in (float("nan"), float("inf"), Decimal("NaN")):
