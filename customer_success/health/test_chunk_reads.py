@@ -197,9 +197,10 @@ class TestTrendAndLiveReads(FrappeTestCase):
 	def tearDown(self):
 		frappe.db.rollback()
 
-	def test_the_trend_takes_each_customers_latest_score_of_its_week(self):
+	def a_week_of_scores(self, day) -> tuple[str, str, str, str]:
+		"""Four customers and their scores around `day`: a's latest known of the week is 55.5, b's is
+		the day's own 48.25; c has scores only outside the week, d only an Insufficient Data one."""
 		a, b, c, d = (make_customer(f"{self.prefix} {x}").name for x in "abcd")
-		day = add_days(getdate(nowdate()), -30)
 		queries.upsert_scores(
 			[
 				score_row(a, add_days(day, -7), 60.0),
@@ -212,6 +213,11 @@ class TestTrendAndLiveReads(FrappeTestCase):
 				score_row(d, add_days(day, -2), 5.0, status=INSUFFICIENT_DATA),
 			]
 		)
+		return a, b, c, d
+
+	def test_the_trend_takes_each_customers_latest_score_of_its_week(self):
+		day = add_days(getdate(nowdate()), -30)
+		a, b, _c, d = self.a_week_of_scores(day)
 		found = queries.scores_around(min(a, d), max(a, d), day)
 		self.assertEqual(found, {a: 55.5, b: 48.25})
 		self.assertIs(type(found[a]), float)
@@ -219,19 +225,11 @@ class TestTrendAndLiveReads(FrappeTestCase):
 	def test_the_trend_read_by_names_gives_what_the_range_read_gives(self):
 		"""With the range's names, the day is read over the range and the days before only for the
 		customers without a score that day: by name when they are few, over the range when many."""
-		a, b, c, d = (make_customer(f"{self.prefix} {x}").name for x in "abcd")
-		scored = [make_customer(f"{self.prefix} e{i}").name for i in range(12)]
 		day = add_days(getdate(nowdate()), -30)
+		a, b, c, d = self.a_week_of_scores(day)
+		scored = [make_customer(f"{self.prefix} e{i}").name for i in range(12)]
 		queries.upsert_scores(
 			[
-				score_row(a, add_days(day, -7), 60.0),
-				score_row(a, add_days(day, -3), 55.5),
-				score_row(a, add_days(day, -1), 10.0, status=INSUFFICIENT_DATA),
-				score_row(b, add_days(day, -6), 42.0),
-				score_row(b, day, 48.25),
-				score_row(c, add_days(day, -8), 99.0),
-				score_row(c, add_days(day, 1), 98.0),
-				score_row(d, add_days(day, -2), 5.0, status=INSUFFICIENT_DATA),
 				*(score_row(name, day, 20.0 + i) for i, name in enumerate(scored)),
 				# a score before the day never wins over the day's own
 				*(score_row(name, add_days(day, -2), 90.0) for name in scored),

@@ -47,7 +47,11 @@ class TestHealthTrendRollup(FrappeTestCase):
 		make_shared_users({CSM_A: [CSM_ROLE], MANAGER: [CS_MANAGER_ROLE]})
 
 	def setUp(self):
+		# The history ends on the last day of the month before this one: the report's last month
+		# then holds the latest scores of both customers (the 2nd of a month would otherwise start
+		# a month holding only yesterday's row), whatever the calendar says today.
 		self.today = getdate(nowdate())
+		self.day = add_days(self.today.replace(day=1), -1)
 		self.a = make_customer(cs_owner=CSM_A).name
 		self.b = make_customer(cs_owner=CSM_A).name
 		for day, score_a, score_b in (
@@ -56,9 +60,9 @@ class TestHealthTrendRollup(FrappeTestCase):
 			(-9, 61.0, 90.0),
 			(-2, 75.0, 35.0),
 		):
-			add_score(self.a, add_days(self.today, day), score_a, "Red" if score_a < 40 else "Yellow")
-			add_score(self.b, add_days(self.today, day), score_b, "Green" if score_b > 70 else "Red")
-		add_score(self.b, add_days(self.today, -1), 50.0, "Insufficient Data")
+			add_score(self.a, add_days(self.day, day), score_a, "Red" if score_a < 40 else "Yellow")
+			add_score(self.b, add_days(self.day, day), score_b, "Green" if score_b > 70 else "Red")
+		add_score(self.b, add_days(self.day, -1), 50.0, "Insufficient Data")
 
 	def tearDown(self):
 		frappe.set_user("Administrator")
@@ -66,15 +70,15 @@ class TestHealthTrendRollup(FrappeTestCase):
 
 	def ranges(self):
 		return [
-			(add_days(self.today, -100), self.today, "Month"),
-			(add_days(self.today, -100), self.today, "Week"),
-			(add_days(self.today, -45), add_days(self.today, -5), "Week"),  # edges cut through periods
-			(add_days(self.today, -45), add_days(self.today, -5), "Month"),
+			(add_days(self.day, -100), self.day, "Month"),
+			(add_days(self.day, -100), self.day, "Week"),
+			(add_days(self.day, -45), add_days(self.day, -5), "Week"),  # edges cut through periods
+			(add_days(self.day, -45), add_days(self.day, -5), "Month"),
 		]
 
 	def test_the_refreshed_rollup_equals_the_history(self):
 		health.refresh_trend_rollup()
-		keys = engine.trend_periods_of({add_days(self.today, d) for d in (-70, -40, -9, -2, -1)})
+		keys = engine.trend_periods_of({add_days(self.day, d) for d in (-70, -40, -9, -2, -1)})
 		stored = queries.trend_rollup_rows(sorted(keys))
 		self.assertEqual(set(stored), keys)
 		self.assertFalse(any(row.stale for row in stored.values()))
@@ -84,8 +88,8 @@ class TestHealthTrendRollup(FrappeTestCase):
 
 	def test_a_write_marks_its_periods_and_the_report_stays_exact(self):
 		health.refresh_trend_rollup()
-		add_score(self.a, self.today, 12.0, "Red")  # after the refresh
-		keys = engine.trend_periods_of({self.today})
+		add_score(self.a, self.day, 12.0, "Red")  # after the refresh
+		keys = engine.trend_periods_of({self.day})
 		self.assertTrue(all(row.stale for row in queries.trend_rollup_rows(sorted(keys)).values()))
 		for since, until, period in self.ranges():
 			same(self, since, until, period)
@@ -108,7 +112,7 @@ class TestHealthTrendRollup(FrappeTestCase):
 			finally:
 				frappe.flags.in_test = True
 			queued.assert_called_once_with()
-		keys = engine.trend_periods_of({self.today})
+		keys = engine.trend_periods_of({self.today})  # the recompute scores today
 		self.assertTrue(all(row.stale for row in queries.trend_rollup_rows(sorted(keys)).values()))
 		health.refresh_trend_rollup()  # what the queued job runs
 		self.assertFalse(any(row.stale for row in queries.trend_rollup_rows(sorted(keys)).values()))
@@ -117,20 +121,20 @@ class TestHealthTrendRollup(FrappeTestCase):
 
 	def test_a_write_during_a_refresh_keeps_the_period_stale(self):
 		health.refresh_trend_rollup()
-		key = ("Month", engine.trend_period_key(self.today, "Month"))
-		add_score(self.a, self.today, 12.0, "Red")
+		key = ("Month", engine.trend_period_key(self.day, "Month"))
+		add_score(self.a, self.day, 12.0, "Red")
 		read_version = queries.trend_version(key)  # the refresh reads ...
 		start, end = health.trend_key_bounds(*key)
 		figures = queries.period_aggregate(start, end)
-		add_score(self.b, self.today, 99.0, "Green")  # ... a score comes meanwhile ...
+		add_score(self.b, self.day, 99.0, "Green")  # ... a score comes meanwhile ...
 		queries.write_trend_period(key, figures, read_version)  # ... and its write is refused
 		self.assertTrue(queries.trend_rollup_rows([key])[key].stale)
 		same(self, start, end, "Month")
 
 	def test_pruning_marks_what_it_removes(self):
 		health.refresh_trend_rollup()
-		health.prune_history(self.today, retention_days=30)
-		old = engine.trend_periods_of({add_days(self.today, -70), add_days(self.today, -40)})
+		health.prune_history(self.day, retention_days=30)
+		old = engine.trend_periods_of({add_days(self.day, -70), add_days(self.day, -40)})
 		stored = queries.trend_rollup_rows(sorted(old))
 		self.assertTrue(any(row.stale for row in stored.values()))
 		for since, until, period in self.ranges():
@@ -141,12 +145,12 @@ class TestHealthTrendRollup(FrappeTestCase):
 
 	def test_the_report_as_a_manager_and_as_a_csm(self):
 		health.refresh_trend_rollup()
-		since = add_days(self.today, -100)
-		team = rows_of("Health Trend", MANAGER, from_date=since, to_date=self.today, period="Month")
+		since = add_days(self.day, -100)
+		team = rows_of("Health Trend", MANAGER, from_date=since, to_date=self.day, period="Month")
 		self.assertEqual(
-			[row["customers"] for row in team], [row["customers"] for row in live(since, self.today, "Month")]
+			[row["customers"] for row in team], [row["customers"] for row in live(since, self.day, "Month")]
 		)
-		book = rows_of("Health Trend", CSM_A, from_date=since, to_date=self.today, period="Month", csm=CSM_A)
+		book = rows_of("Health Trend", CSM_A, from_date=since, to_date=self.day, period="Month", csm=CSM_A)
 		# the CSM's own book: her two customers, by their latest score this month
 		self.assertEqual(book[-1]["customers"], 2)
 		self.assertEqual(book[-1]["no_colour"], 1)  # b's Insufficient Data yesterday is its latest
