@@ -307,22 +307,32 @@ TREND_SLACK = 7  # `queries.scores_around`: a score up to a week before counts
 
 def ensure_trend_history():
 	"""A real site keeps a daily score row per customer: the night's trend read (`scores_around`)
-	then finds up to eight rows per customer in its week. Give the book that history once (the
-	three latest days of the week for every customer, the five before for a third of them), so the
-	trend read costs what it costs on a real site; a book that has it is left as it is."""
+	then finds up to eight rows per customer in its week, the trend day's own for every customer.
+	Give the book that history (the three latest days of the week for every customer, the five
+	before for a third of them), so the trend read costs what it costs on a real site. Only the
+	days the book lacks are added: a book built on an earlier day (its week then ends before
+	today's trend day) gets the days since, and a book that has its week is left as it is.
+	Returns how many rows were added."""
 	from frappe.utils import add_days, getdate
 
 	from customer_success.health import service as health
 
 	today = getdate(site_today())
 	first, last = add_days(today, -(TREND_DAYS + TREND_SLACK)), add_days(today, -TREND_DAYS)
-	if frappe.db.sql(
-		"""select 1 from `tabCustomer Health Score` where score_date between %s and %s and customer like %s
-		limit 1""",
-		(first, last, f"{PREFIX}-%"),
-	):
+	have = {
+		getdate(day)
+		for (day,) in frappe.db.sql(
+			"""select distinct score_date from `tabCustomer Health Score`
+			where score_date between %s and %s and customer like %s""",
+			(first, last, f"{PREFIX}-%"),
+		)
+	}
+	# the days before the trend day, as `seq` (0 = the trend day itself), that hold no row yet
+	missing = [seq for seq in range(TREND_SLACK + 1) if add_days(last, -seq) not in have]
+	if not missing:
 		return 0
 	model = health.load_models()["default"]["name"]
+	before = frappe.db.sql("select count(*) from `tabCustomer Health Score`")[0][0]
 	frappe.db.sql(
 		"""insert into `tabCustomer Health Score` (name, creation, modified, modified_by, owner, docstatus,
 			customer, customer_name, csm, model, score_date, granularity, computed_on, score, status, trend,
@@ -335,15 +345,13 @@ def ensure_trend_history():
 			from `tabCustomer` where name like %(like)s and disabled = 0) c
 		join (select %(last)s - interval seq day as day, seq
 			from (select 0 seq union all select 1 union all select 2 union all select 3
-				union all select 4 union all select 5 union all select 6 union all select 7) s) d
+				union all select 4 union all select 5 union all select 6 union all select 7) s
+			where seq in %(missing)s) d
 			on d.seq < 3 or mod(crc32(c.name), 3) = 0""",
-		{"model": model, "like": f"{PREFIX}-%", "last": last},
+		{"model": model, "like": f"{PREFIX}-%", "last": last, "missing": missing},
 	)
 	frappe.db.commit()  # nosemgrep
-	return frappe.db.sql(
-		"select count(*) from `tabCustomer Health Score` where score_date between %s and %s and customer like %s",
-		(first, last, f"{PREFIX}-%"),
-	)[0][0]
+	return frappe.db.sql("select count(*) from `tabCustomer Health Score`")[0][0] - before
 
 
 def counts():

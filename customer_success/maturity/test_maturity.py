@@ -18,7 +18,14 @@ from customer_success.tests.utils import (
 
 CSM = "cs-mat-csm@example.com"
 MANAGER = "cs-mat-manager@example.com"
+# the site's today, taken again as each test starts (`set_today`): a module imported before the
+# site's midnight and tested after it would make its records a day before the code's today
 TODAY = getdate(nowdate())
+
+
+def set_today():
+	global TODAY
+	TODAY = getdate(nowdate())
 
 
 def make_assessment(day=None, **fields):
@@ -52,6 +59,7 @@ class MaturityTestCase(FrappeTestCase):
 		make_shared_users({CSM: [CSM_ROLE], MANAGER: [CS_MANAGER_ROLE]})
 
 	def setUp(self):
+		set_today()
 		frappe.set_user("Administrator")
 
 	def tearDown(self):

@@ -24,7 +24,14 @@ from customer_success.tests.utils import (
 CSM1 = "cs-seg-csm1@example.com"
 CSM2 = "cs-seg-csm2@example.com"
 MANAGER = "cs-seg-manager@example.com"
+# the site's today, taken again as each test starts (`set_today`): a module imported before the
+# site's midnight and tested after it would make its records a day before the code's today
 TODAY = getdate(nowdate())
+
+
+def set_today():
+	global TODAY
+	TODAY = getdate(nowdate())
 
 
 def make_segment(name=None, needs="Quarterly reviews and an executive sponsor."):
@@ -84,6 +91,7 @@ class SegmentsTestCase(FrappeTestCase):
 		frappe.db.commit()  # nosemgrep: shared fixtures of the class
 
 	def setUp(self):
+		set_today()
 		frappe.set_user("Administrator")
 
 	def tearDown(self):

@@ -36,6 +36,32 @@ class TestInstall(FrappeTestCase):
 		ddl.assert_not_called()
 		self.assertIsNone(sequences.sequence_increment("no_such_seq"))
 
+	def test_the_score_sequence_catches_up_with_a_name_given_by_hand(self):
+		"""A row named by hand above the sequence (an import with its ID column): the sequence moves
+		past it, so the next block holds no name taken; never back, and once is enough."""
+		seq = sequences.SCORE_SEQUENCE
+
+		def following() -> int:
+			return int(frappe.db.sql(f"select `next_not_cached_value` from `{seq}`")[0][0])
+
+		self.assertFalse(sequences.catch_up())  # the install's sequence is past every name
+		by_hand = following() + 10 * sequences.SCORE_NAME_BLOCK
+		frappe.db.sql(
+			"""insert into `tabCustomer Health Score` (name, customer, model, score_date, granularity,
+				creation, modified, owner, modified_by)
+			values (%s, '_CS sequence test', '_CS model', '2001-01-01', 'Daily', now(), now(), 'Administrator',
+				'Administrator')""",
+			by_hand,
+		)
+		self.addCleanup(frappe.db.rollback)  # the row; the sequence's move is not transactional (a gap)
+		self.assertTrue(sequences.catch_up())
+		self.assertGreater(following(), by_hand)
+		self.assertFalse(sequences.catch_up())
+		from customer_success.health import queries
+
+		first = queries.reserve_score_names(2000)
+		self.assertGreater(first, by_hand)
+
 	def test_uninstall_hook_refuses_outside_an_uninstall(self):
 		"""Called by a test or a console, the uninstall hook would erase the site's CS data: it refuses."""
 		fields_before = frappe.db.count("Custom Field", {"dt": "Customer", "fieldname": ("like", "cs_%")})
