@@ -226,30 +226,47 @@ def health_inputs(names: list[str]) -> dict[str, tuple]:
 	return {name: tuple(row[f] for f in HEALTH_INPUTS) for name, row in lock_customers(names).items()}
 
 
-def active_customer_names() -> list[str]:
-	"""Every active customer's name in the database's order of names (its collation, which the
-	ranges' `between` compares by), read as one JSON document in primary-key order: pymysql
-	decoding 100,000 one-value rows took ~0.6 s of a run's start, before any chunk could begin."""
-	return [
-		row[0]
-		for row in select_as_json(
-			"`name`", "from `tabCustomer` force index (primary) where `disabled` = 0", {}, order="`name`"
-		)
-	]
-
-
 def customer_ranges(chunk_size: int) -> list[tuple[str, str]]:
 	"""Split the active customers into consecutive name ranges of about `chunk_size` each."""
 	return [(chunk["lo"], chunk["hi"]) for chunk in customer_chunks(chunk_size)]
 
 
+# A chunk's first and last names after the previous chunk's last (`customer_chunks`): each read in
+# primary-key order from where the previous one stopped, the last `chunk_size - 1` names on. The
+# names are compared by the database's collation, as the ranges' `between` compares them.
+_CHUNK_BOUNDS_SQL = """select
+	(select `name` from `tabCustomer` force index (primary)
+		where `disabled` = 0 {after} order by `name` limit 1),
+	(select `name` from `tabCustomer` force index (primary)
+		where `disabled` = 0 {after} order by `name` limit 1 offset %(last)s)"""
+
+
 def customer_chunks(chunk_size: int) -> list[dict]:
-	"""The ranges of `customer_ranges`, each with how many active customers it holds (one scan)."""
-	names = active_customer_names()
-	return [
-		{"lo": part[0], "hi": part[-1], "customers": len(part)}
-		for part in (names[i : i + chunk_size] for i in range(0, len(names), chunk_size))
-	]
+	"""The ranges of `customer_ranges`, each with how many active customers it holds.
+
+	One statement a chunk reads its first and last names on the primary key (no name is sent back
+	but those two): a run's start no longer sorts every name, nor decodes them (100,000 names read
+	and sorted took ~0.3 s of a run's start, before any chunk could begin). The last chunk holds
+	what is left."""
+	chunks: list[dict] = []
+	after = None
+	while True:
+		condition = "" if after is None else "and `name` > %(after)s"
+		lo, hi = frappe.db.sql(
+			_CHUNK_BOUNDS_SQL.format(after=condition), {"after": after, "last": chunk_size - 1}
+		)[0]
+		if lo is None:
+			return chunks
+		if hi is None:  # fewer than a chunk left: the rest
+			hi, count = frappe.db.sql(
+				f"""select max(`name`), count(*) from `tabCustomer` force index (primary)
+				where `disabled` = 0 {condition}""",
+				{"after": after},
+			)[0]
+			chunks.append({"lo": lo, "hi": hi, "customers": count})
+			return chunks
+		chunks.append({"lo": lo, "hi": hi, "customers": chunk_size})
+		after = hi
 
 
 def live_customers(

@@ -54,6 +54,29 @@ class TestCustomerChunks(FrappeTestCase):
 			self.assertEqual(in_range, chunk["customers"], chunk)
 		self.assertEqual(queries.customer_ranges(3), [(chunk["lo"], chunk["hi"]) for chunk in chunks])
 
+	def test_the_last_chunk_holds_what_is_left(self):
+		make_customer(f"_CS Chunk {frappe.generate_hash(length=5)}")
+		active = frappe.db.count("Customer", {"disabled": 0})
+		first, last = frappe.db.sql("select min(name), max(name) from `tabCustomer` where disabled = 0")[0]
+		# exactly one chunk's worth, more than one, and one name over a chunk
+		self.assertEqual(queries.customer_chunks(active), [{"lo": first, "hi": last, "customers": active}])
+		self.assertEqual(
+			queries.customer_chunks(active + 5), [{"lo": first, "hi": last, "customers": active}]
+		)
+		two = queries.customer_chunks(active - 1)
+		self.assertEqual([chunk["customers"] for chunk in two], [active - 1, 1])
+		self.assertEqual((two[0]["lo"], two[1]["hi"]), (first, last))
+		self.assertEqual(two[1]["lo"], two[1]["hi"])
+		# one customer a chunk: every name once, in the database's order
+		names = [chunk["lo"] for chunk in queries.customer_chunks(1)]
+		self.assertEqual(
+			names,
+			[
+				row[0]
+				for row in frappe.db.sql("select name from `tabCustomer` where disabled = 0 order by name")
+			],
+		)
+
 
 class TestJsonRows(FrappeTestCase):
 	def test_the_rows_are_the_values_frappe_gives(self):
