@@ -578,10 +578,18 @@ def new_run(
 			.set(
 				table.job_id, Concat("cs-health-", table.parent, "-", table.chunk_index, "-", table.attempts)
 			)
-			.where((table.parent == run.name) & (table.parenttype == RUN))
+			.where(chunks_of(table, run.name))
 			.run()
 		)
 	return run
+
+
+def chunks_of(table, run):
+	"""The criterion of a run's chunk rows. `parent` is a text column and a run's name a number: the
+	name is compared as text, so the `parent` index finds the run's rows. Compared as a number, every
+	chunk row of every run was converted and read (and, in a locking read, locked): a scan that grew
+	with each night's run, in every claim and close of a chunk."""
+	return (table.parent == str(run)) & (table.parenttype == RUN)
 
 
 def chunk_job_id(run, chunk: int, attempt: int) -> str:
@@ -642,7 +650,7 @@ def chunk_at(run, lo: str) -> int | None:
 	rows = (
 		frappe.qb.from_(table)
 		.select(table.chunk_index)
-		.where((table.parent == run) & (table.parenttype == RUN) & (table.range_from == lo))
+		.where(chunks_of(table, run) & (table.range_from == lo))
 		.run(pluck=True)
 	)
 	return rows[0] if rows else None
@@ -664,7 +672,7 @@ def lock_chunk(run, chunk: int) -> dict | None:
 	rows = (
 		frappe.qb.from_(table)
 		.select(table.name, table.status, table.attempts, table.range_from, table.range_to, table.customers)
-		.where((table.parent == run) & (table.parenttype == RUN) & (table.chunk_index == chunk))
+		.where(chunks_of(table, run) & (table.chunk_index == chunk))
 		.for_update()
 		.run(as_dict=True)
 	)
@@ -814,7 +822,7 @@ def finish_run_if_done(run) -> bool:
 	still_open = (
 		frappe.qb.from_(table)
 		.select(table.name)
-		.where((table.parent == run) & (table.parenttype == RUN) & table.status.isin(OPEN_CHUNK_STATUSES))
+		.where(chunks_of(table, run) & table.status.isin(OPEN_CHUNK_STATUSES))
 		.for_update()
 		.run()
 	)

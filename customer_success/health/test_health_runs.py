@@ -562,6 +562,35 @@ class TestFinishingARun(RunTestCase):
 
 
 class TestChunkBookkeeping(RunTestCase):
+	def test_a_chunk_is_found_by_its_run_alone(self):
+		"""A run's name is a number and a chunk's `parent` text: compared as text, the `parent` index
+		finds the run's own chunks. Compared as a number every chunk row of every run was read, and a
+		claim locked them all: another run's chunks waited on it."""
+		earlier = self.queued_run()
+		frappe.db.set_value(RUN, earlier.name, "status", "Completed")
+		frappe.db.commit()  # nosemgrep: an earlier night's run, done
+		run = self.queued_run()
+		self.assertIsInstance(run.name, int)
+		table = frappe.qb.DocType(CHUNK)
+		self.assertIn(
+			f"`parent`='{run.name}'",
+			frappe.qb.from_(table).select(table.name).where(health.chunks_of(table, run.name)).get_sql(),
+		)
+		self.assertEqual(health.lock_chunk(run.name, 1).name, self.chunk(run.name, 1).name)
+		self.assertEqual(health.chunk_at(run.name, self.chunk(run.name, 1).range_from), 1)
+		earlier_chunk = self.chunk(earlier.name, 0).name
+		with self.other_connection():
+			# the earlier run's chunk is free while this run's chunk is held (a wait would time out)
+			frappe.db.sql("set session innodb_lock_wait_timeout = 1")
+			self.assertEqual(
+				frappe.db.sql(f"select name from `tab{CHUNK}` where name = %s for update", earlier_chunk)[0][
+					0
+				],
+				earlier_chunk,
+			)
+			frappe.db.rollback()
+		frappe.db.rollback()
+
 	def test_a_late_attempt_does_not_close_the_retried_chunk(self):
 		run = self.queued_run()
 		chunk = self.chunk(run.name, 0)
