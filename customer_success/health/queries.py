@@ -979,7 +979,8 @@ def sql_literal(value) -> str:
 
 
 # The score columns whose values repeat from row to row: a chunk has a few models, statuses, CSMs,
-# days and one `computed_on`. Each distinct value of theirs is made a literal once a statement.
+# days and one `computed_on`. A statement lists them last (`SCORE_COLUMN_ORDER`), and each distinct
+# combination of their values is made a literal once (`score_values`).
 REPEATING_SCORE_FIELDS = frozenset(
 	{
 		"csm",
@@ -994,25 +995,42 @@ REPEATING_SCORE_FIELDS = frozenset(
 		"computed_on",
 	}
 )
+VARYING_SCORE_FIELDS = tuple(f for f in SCORE_FIELDS if f not in REPEATING_SCORE_FIELDS)
+SCORE_COLUMN_ORDER = (*VARYING_SCORE_FIELDS, *(f for f in SCORE_FIELDS if f in REPEATING_SCORE_FIELDS))
 
 
-def score_literals() -> list[tuple]:
-	"""(field, its literal maker, its default for None) of each of SCORE_FIELDS, in order: a
-	repeating field's maker remembers the literals it made (by type and value: 1, 1.0 and True
-	are one key to a dict)."""
+def score_values(part: list[dict], tail: str) -> list[str]:
+	"""Each row's values as SQL literals (`sql_literal`, a field's default for None), in
+	SCORE_COLUMN_ORDER, joined by commas and ended by `tail`. The repeating fields' text is made once
+	for each combination of their values and types (1, 1.0 and True are one key to a dict: with
+	their types they are three)."""
+	varying = [(f, SCORE_DEFAULTS.get(f)) for f in VARYING_SCORE_FIELDS]
+	repeating = SCORE_COLUMN_ORDER[len(VARYING_SCORE_FIELDS) :]
+	repeating_defaults = [SCORE_DEFAULTS.get(f) for f in repeating]
+	literal = sql_literal
 	made: dict[tuple, str] = {}
-
-	def remembered(value) -> str:
-		key = (value.__class__, value)
-		literal = made.get(key)
-		if literal is None:
-			literal = made[key] = sql_literal(value)
-		return literal
-
-	return [
-		(f, remembered if f in REPEATING_SCORE_FIELDS else sql_literal, SCORE_DEFAULTS.get(f))
-		for f in SCORE_FIELDS
-	]
+	values = []
+	for row in part:
+		get = row.get
+		key = tuple([get(f) for f in repeating])
+		kinds = tuple(map(type, key))
+		rest = made.get((key, kinds))
+		if rest is None:
+			rest = made[(key, kinds)] = (
+				",".join(
+					[
+						literal(default if value is None else value)
+						for value, default in zip(key, repeating_defaults, strict=True)
+					]
+				)
+				+ tail
+			)
+		values.append(
+			",".join([literal(default if (value := get(f)) is None else value) for f, default in varying])
+			+ ","
+			+ rest
+		)
+	return values
 
 
 def json_literal(value) -> str:
@@ -1062,7 +1080,7 @@ def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
 	a JSON table of the same rows cost the server a third more)."""
 	if not part:
 		return
-	fields = (*(("name",) if with_name else ()), *SCORE_FIELDS)
+	fields = (*(("name",) if with_name else ()), *SCORE_COLUMN_ORDER)
 	updated = [
 		c for c in (*SCORE_FIELDS, "modified", "modified_by") if c not in ("customer", "model", "score_date")
 	]
@@ -1070,14 +1088,7 @@ def _upsert(part: list[dict], with_name: bool, upsert: bool = True):
 	now = sql_literal(str(now_datetime()))
 	user = sql_literal(frappe.session.user)
 	tail = f",{now},{now},{user},{user},0)"  # every row's standard columns
-	literals = score_literals()
-	values = [
-		",".join(
-			[literal(default if (value := row.get(f)) is None else value) for f, literal, default in literals]
-		)
-		+ tail
-		for row in part
-	]
+	values = score_values(part, tail)
 	# well within max_allowed_packet, counted as bytes (a character is at most 4 of utf8mb4)
 	if 4 * sum(map(len, values)) > MAX_LITERAL and len(part) > 1:
 		half = len(part) // 2

@@ -101,6 +101,17 @@ class TestScoreLiterals(FrappeTestCase):
 					expected = int(value) if isinstance(value, bool) else value
 					self.assertEqual(back, expected, repr(value))
 
+	def test_repeating_values_are_made_once_for_their_values_and_types(self):
+		base = {"customer": "c", "explanation": "[]", "computed_on": None}
+		rows = [{**base, "is_override": value} for value in (True, 1, 1.0, 1, None)]
+		texts = queries.score_values(rows, ")")
+		at = queries.SCORE_COLUMN_ORDER.index("is_override")
+		self.assertEqual([text.split(",")[at] for text in texts], ["1", "1", "1.0", "1", "0"])
+		# the varying fields first, each row's own; every field once
+		self.assertEqual(sorted(queries.SCORE_COLUMN_ORDER), sorted(queries.SCORE_FIELDS))
+		self.assertEqual(queries.SCORE_COLUMN_ORDER[0], "customer")
+		self.assertTrue(all(text.startswith("'c',") and text.endswith(")") for text in texts))
+
 	def test_subclasses_are_written_as_their_values(self):
 		class Shown(str):
 			def __str__(self):
