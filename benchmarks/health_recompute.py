@@ -1161,6 +1161,15 @@ def main():
 				for r in runs
 			)
 		)
+		# each round's run against the floor of the same round (measured a moment before it): the VM's
+		# speed drifts from minute to minute, so a round's own ratio is the steadier figure
+		for r in runs:
+			ratios = [seconds / floor for seconds, floor in zip(r["all_seconds"], floors, strict=True)]
+			log(
+				f"{r['workers']} worker(s) x the read floor of the same round: "
+				+ ", ".join(f"{x:.2f}x" for x in ratios)
+				+ f" (median {statistics.median(ratios):.2f}x)"
+			)
 		for r in runs:
 			if not r["checks_agree"]:
 				log(f"WARNING: the rounds of {r['workers']} worker(s) wrote DIFFERENT scores")
