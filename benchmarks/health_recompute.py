@@ -332,7 +332,6 @@ def ensure_trend_history():
 	if not missing:
 		return 0
 	model = health.load_models()["default"]["name"]
-	before = frappe.db.sql("select count(*) from `tabCustomer Health Score`")[0][0]
 	frappe.db.sql(
 		"""insert into `tabCustomer Health Score` (name, creation, modified, modified_by, owner, docstatus,
 			customer, customer_name, csm, model, score_date, granularity, computed_on, score, status, trend,
@@ -350,8 +349,9 @@ def ensure_trend_history():
 			on d.seq < 3 or mod(crc32(c.name), 3) = 0""",
 		{"model": model, "like": f"{PREFIX}-%", "last": last, "missing": missing},
 	)
+	added = frappe.db._cursor.rowcount
 	frappe.db.commit()  # nosemgrep
-	return frappe.db.sql("select count(*) from `tabCustomer Health Score`")[0][0] - before
+	return added
 
 
 def counts():
@@ -540,7 +540,7 @@ def score_check() -> dict:
 
 def chunk_retries(run) -> tuple[int, int]:
 	"""(chunks that needed a second attempt, chunks failed) of a run."""
-	retried = frappe.db.count("Health Recompute Run Chunk", {"parent": run.name, "attempts": (">", 1)})
+	retried = frappe.db.count("Health Recompute Run Chunk", {"parent": str(run.name), "attempts": (">", 1)})
 	return retried, int(run.chunks_failed or 0)
 
 

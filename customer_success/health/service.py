@@ -978,33 +978,57 @@ def fail_stale_runs():
 	"""The last resort, past STALE_RUN_HOURS without progress, so no run holds the lock for ever:
 	a run still Queued (its jobs wait in RQ, alive, but no worker on the long queue took one), and
 	a run the watchdog cannot ask RQ about (scored inline, or recorded without chunks), are failed.
+
+	The stale runs and their chunks are found by plain reads first; each UPDATE then reaches its
+	runs by name (and checks again that they are stale), so it locks those run rows alone. Within
+	one UPDATE, a subquery over the chunks took a shared lock on every chunk row of every run
+	(compared as numbers, a run's name matched no `parent` by index), where a running night's
+	claims take the run's row, then its chunk's row: the two could wait on each other.
 	"""
 	run = frappe.qb.DocType(RUN)
 	chunk = frappe.qb.DocType(CHUNK)
 	stale = is_active_run(run) & (run.modified < add_days(now_datetime(), -STALE_RUN_HOURS / 24))
-	(
-		frappe.qb.update(run)
-		.set(run.status, "Failed")
-		.set(run.finished_at, now_datetime())
-		.set(
-			run.message,
-			_(
-				"Marked failed: no worker on the long queue picked this run up within {0} hours. "
-				"Start a worker for the long queue (bench worker --queue long), then start the recompute again."
-			).format(STALE_RUN_HOURS),
+	candidates = (
+		frappe.qb.from_(run).select(run.name, run.status, run.runs_inline).where(stale).run(as_dict=True)
+	)
+	never_taken = [c.name for c in candidates if c.status == "Queued" and not c.runs_inline]
+	if never_taken:
+		(
+			frappe.qb.update(run)
+			.set(run.status, "Failed")
+			.set(run.finished_at, now_datetime())
+			.set(
+				run.message,
+				_(
+					"Marked failed: no worker on the long queue picked this run up within {0} hours. "
+					"Start a worker for the long queue (bench worker --queue long), then start the recompute again."
+				).format(STALE_RUN_HOURS),
+			)
+			.where(run.name.isin(never_taken) & stale & (run.status == "Queued") & (run.runs_inline == 0))
+			.run()
 		)
-		.where(stale & (run.status == "Queued") & (run.runs_inline == 0))
-		.run()
+	others = [c for c in candidates if c.name not in never_taken]
+	with_chunks = (
+		set(
+			frappe.qb.from_(chunk)
+			.select(chunk.parent)
+			.distinct()
+			.where((chunk.parenttype == RUN) & chunk.parent.isin([str(c.name) for c in others]))
+			.run(pluck=True)
+		)
+		if others
+		else set()
 	)
-	with_chunks = frappe.qb.from_(chunk).select(chunk.parent).distinct().where(chunk.parenttype == RUN)
-	(
-		frappe.qb.update(run)
-		.set(run.status, "Failed")
-		.set(run.finished_at, now_datetime())
-		.set(run.message, _("Marked failed: no progress for {0} hours.").format(STALE_RUN_HOURS))
-		.where(stale & ((run.runs_inline == 1) | run.name.notin(with_chunks)))
-		.run()
-	)
+	unwatched = [c.name for c in others if c.runs_inline or str(c.name) not in with_chunks]
+	if unwatched:
+		(
+			frappe.qb.update(run)
+			.set(run.status, "Failed")
+			.set(run.finished_at, now_datetime())
+			.set(run.message, _("Marked failed: no progress for {0} hours.").format(STALE_RUN_HOURS))
+			.where(run.name.isin(unwatched) & stale)
+			.run()
+		)
 	frappe.db.commit()  # nosemgrep: release the run rows before any chunk locks its run
 
 

@@ -560,8 +560,38 @@ class TestFinishingARun(RunTestCase):
 		self.assertFalse(health.claim_chunk(run.name, 0, 1))
 		self.assertNotEqual(health.start_recompute(trigger="Nightly", now=True).status, "Skipped")
 
+	def test_stale_runs_nobody_can_watch_are_failed_and_watched_ones_left_to_the_watchdog(self):
+		"""Past STALE_RUN_HOURS without progress: a run scored inline and a run recorded without
+		chunks are failed (nothing in RQ to ask about them); a run whose chunks RQ still holds is
+		the watchdog's, and is left as it is."""
+		self.new_customer()
+		long_ago = add_to_date(now_datetime(), hours=-(health.STALE_RUN_HOURS + 1))
+		watched = self.queued_run()
+		inline = health.new_run("Manual", "Running", None, chunks_total=1, inline=True)
+		no_chunks = health.new_run("Nightly", "Running", None, chunks_total=1)
+		recent = health.new_run("Manual", "Running", None, chunks_total=1, inline=True)
+		for run in (inline, no_chunks, watched):
+			frappe.db.set_value(RUN, run.name, "modified", long_ago, update_modified=False)
+		frappe.db.commit()  # nosemgrep: as the night left them
+		with patch("customer_success.health.service.live_jobs", side_effect=lambda ids: set(ids)):
+			health.watch_recompute_runs()
+		status = {
+			run.name: frappe.db.get_value(RUN, run.name, ["status", "message"])
+			for run in (inline, no_chunks, watched, recent)
+		}
+		self.assertEqual(status[inline.name][0], "Failed")
+		self.assertIn("no progress", status[inline.name][1])
+		self.assertEqual(status[no_chunks.name][0], "Failed")
+		self.assertEqual(status[watched.name][0], "Running")
+		self.assertEqual(status[recent.name][0], "Running")
+
 
 class TestChunkBookkeeping(RunTestCase):
+	def test_a_run_starts_with_the_score_sequence_past_every_name(self):
+		with patch("customer_success.setup.sequences.catch_up") as catch_up:
+			self.queued_run()
+		catch_up.assert_called_once_with()
+
 	def test_a_chunk_is_found_by_its_run_alone(self):
 		"""A run's name is a number and a chunk's `parent` text: compared as text, the `parent` index
 		finds the run's own chunks. Compared as a number every chunk row of every run was read, and a

@@ -104,7 +104,17 @@ class TestScoreLiterals(FrappeTestCase):
 	def test_repeating_values_are_made_once_for_their_values_and_types(self):
 		base = {"customer": "c", "explanation": "[]", "computed_on": None}
 		rows = [{**base, "is_override": value} for value in (True, 1, 1.0, 1, None)]
-		texts = queries.score_values(rows, ")")
+		made = []
+
+		def counted(value):
+			made.append(value)
+			return queries_sql_literal(value)
+
+		queries_sql_literal = queries.sql_literal
+		with patch.object(queries, "sql_literal", side_effect=counted):
+			texts = queries.score_values(rows, ")")
+		# four combinations of the repeating values (1 as an int twice): each made once
+		self.assertEqual(made.count("Daily"), 4)  # the granularity's default, one of them
 		at = queries.SCORE_COLUMN_ORDER.index("is_override")
 		self.assertEqual([text.split(",")[at] for text in texts], ["1", "1", "1.0", "1", "0"])
 		# the varying fields first, each row's own; every field once

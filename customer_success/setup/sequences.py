@@ -40,8 +40,8 @@ def catch_up(sequence: str = SCORE_SEQUENCE, table: str = "tabCustomer Health Sc
 	if int(largest) < int(following):
 		return False
 	# SETVAL takes literals only; an int, written as its digits
-	frappe.db.sql(f"select setval(`{sequence}`, {int(largest)}, 1)")
-	return True
+	# NULL when the sequence moved past it meanwhile (SETVAL never moves one back)
+	return frappe.db.sql(f"select setval(`{sequence}`, {int(largest)}, 1)")[0][0] is not None
 
 
 def sequence_increment(sequence: str) -> int | None:

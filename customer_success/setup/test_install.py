@@ -35,6 +35,10 @@ class TestInstall(FrappeTestCase):
 			sequences.make_sequences()
 		ddl.assert_not_called()
 		self.assertIsNone(sequences.sequence_increment("no_such_seq"))
+		# and past every name, on every migrate
+		with patch.object(sequences, "catch_up") as catch_up:
+			sequences.make_sequences()
+		catch_up.assert_called_once_with()
 
 	def test_the_score_sequence_catches_up_with_a_name_given_by_hand(self):
 		"""A row named by hand above the sequence (an import with its ID column): the sequence moves
