@@ -16,6 +16,9 @@
 const fs = require("fs");
 const path = require("path");
 const { chromium } = require("playwright-core");
+const { onPageError } = require("./known_errors");
+
+const notes = []; // page errors set aside as frappe's own (known_errors.js), printed at the end
 
 function arg(name, fallback) {
 	const i = process.argv.indexOf(`--${name}`);
@@ -204,7 +207,7 @@ async function check(person, browser, problems) {
 		if (msg.type() !== "error" || realtime(msg.text()) || realtime(msg.location().url)) return;
 		problem(`console error: ${msg.text()} ${msg.location().url || ""}`);
 	});
-	page.on("pageerror", (err) => problem(`page error: ${err.message}`));
+	page.on("pageerror", onPageError(problem, notes));
 	page.on("response", (res) => {
 		if (res.url().includes("/api/") && res.status() >= 400) problem(`${res.status()} from ${res.url()}`);
 	});
@@ -339,6 +342,7 @@ async function check(person, browser, problems) {
 	} finally {
 		await browser.close();
 	}
+	for (const note of new Set(notes)) console.log(`note: ${notes.filter((n) => n === note).length}× ${note}`);
 	if (problems.length) {
 		console.error(`\n${problems.length} problem(s):\n${problems.map((p) => `- ${p}`).join("\n")}`);
 		process.exit(1);
