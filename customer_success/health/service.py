@@ -584,12 +584,14 @@ def new_run(
 	return run
 
 
-def chunks_of(table, run):
-	"""The criterion of a run's chunk rows. `parent` is a text column and a run's name a number: the
-	name is compared as text, so the `parent` index finds the run's rows. Compared as a number, every
-	chunk row of every run was converted and read (and, in a locking read, locked): a scan that grew
-	with each night's run, in every claim and close of a chunk."""
-	return (table.parent == str(run)) & (table.parenttype == RUN)
+def chunks_of(table, *runs):
+	"""The criterion of the chunk rows of these runs. `parent` is a text column and a run's name a
+	number: the names are compared as text, so the `parent` index finds the runs' rows. Compared as a
+	number, every chunk row of every run was converted and read (and, in a locking read, locked): a
+	scan that grew with each night's run, in every claim and close of a chunk."""
+	names = [str(run) for run in runs]
+	parent = table.parent == names[0] if len(names) == 1 else table.parent.isin(names)
+	return parent & (table.parenttype == RUN)
 
 
 def chunk_job_id(run, chunk: int, attempt: int) -> str:
@@ -924,11 +926,7 @@ def check_runs():
 		chunks = (
 			frappe.qb.from_(chunk_table)
 			.select(chunk_table.parent, chunk_table.chunk_index, chunk_table.attempts)
-			.where(
-				chunk_table.parent.isin([str(name) for name in watched])
-				& (chunk_table.parenttype == RUN)
-				& chunk_table.status.isin(OPEN_CHUNK_STATUSES)
-			)
+			.where(chunks_of(chunk_table, *watched) & chunk_table.status.isin(OPEN_CHUNK_STATUSES))
 			.run(as_dict=True)
 		)
 		alive = live_jobs([chunk_job_id(c.parent, c.chunk_index, c.attempts) for c in chunks])
@@ -1013,7 +1011,7 @@ def fail_stale_runs():
 			frappe.qb.from_(chunk)
 			.select(chunk.parent)
 			.distinct()
-			.where((chunk.parenttype == RUN) & chunk.parent.isin([str(c.name) for c in others]))
+			.where(chunks_of(chunk, *(c.name for c in others)))
 			.run(pluck=True)
 		)
 		if others
