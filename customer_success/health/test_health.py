@@ -320,6 +320,39 @@ class TestFactorsFromERPNext(HealthTestCase):
 		records = api.get_factor_records(customer, engine.MILESTONE_PUNCTUALITY)
 		self.assertEqual(len(records["records"]), 3)
 
+	def test_an_unchanged_model_keeps_its_specs_and_an_edited_one_is_scored_as_edited(self):
+		model = frappe.get_doc(
+			{
+				"doctype": "Health Score Model",
+				"model_name": "_CS Test Kept Specs",
+				"applies_to_tier": "Enterprise",
+				"factors": [
+					{"factor_type": engine.SUPPORT_LOAD, "weight": 50, "enabled": 1},
+					{"factor_type": engine.ENGAGEMENT_RECENCY, "weight": 50, "enabled": 1},
+				],
+			}
+		).insert()
+		first = health.load_models()["by_tier"]["Enterprise"]["specs"]
+		# the next chunk's load: the same spec objects, so the engine's plan and memos carry on
+		self.assertIs(health.load_models()["by_tier"]["Enterprise"]["specs"], first)
+		customer = make_customer(cs_tier="Enterprise", cs_live=1).name
+		make_issue(customer, "Urgent")  # support load 4 of a worst 10: sub-score 60
+		with change_settings(min_known_weight_share=10):
+			health.recompute_customer(customer)
+			self.assertAlmostEqual(factors_of(latest_row(customer))[engine.SUPPORT_LOAD]["weight"], 50)
+			model.reload()
+			model.factors[0].weight = 30
+			model.factors[0].parameters = json.dumps({"worst_value": 5})
+			model.factors[1].weight = 70
+			model.save()
+			edited = health.load_models()["by_tier"]["Enterprise"]["specs"]
+			self.assertIsNot(edited, first)
+			self.assertEqual([spec.weight for spec in edited], [30.0, 70.0])
+			health.recompute_customer(customer)
+		factor = factors_of(latest_row(customer))[engine.SUPPORT_LOAD]
+		self.assertEqual(factor["weight"], 30)
+		self.assertAlmostEqual(factor["sub_score"], 20.0)  # 4 of a worst 5
+
 	def test_tier_model_is_used(self):
 		tier_model = frappe.get_doc(
 			{
