@@ -168,6 +168,10 @@ def _copy_changes_nothing(row: dict, copy: dict) -> bool:
 		if field == "customer":
 			continue
 		held = row.get(field)
+		if held == value:
+			# the same text, or the same number (an int and a float equal as numbers are stored
+			# alike): most customers, most nights; nothing to round
+			continue
 		if field == "cs_health_score":
 			if (held is None) != (value is None) or (
 				value is not None and stored_decimal(held) != stored_decimal(value)
