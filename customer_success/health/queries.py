@@ -9,6 +9,7 @@ import math
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import NamedTuple
 
 import frappe
@@ -205,11 +206,19 @@ def lock_customers_and_day_scores(
 	)
 	locked: dict[str, dict] = {}
 	existing: dict[tuple[str, str], tuple] = {}
-	for name, *values, model, score_name, computed_on in rows:
-		row = frappe._dict(zip(fields, values, strict=True), name=name)
+	keys = ("name", *fields)
+	width = len(keys)
+	_dict = frappe._dict
+	for values in rows:
+		if len(values) != width + 3:
+			raise ValueError(f"a locked row of {len(values)} values, not {width + 3}")
+		row = _dict(zip(keys, values[:width], strict=True))
 		for field in INPUT_DATES:
-			row[field] = iso_date(row[field])
+			if row[field] is not None:  # most customers have neither date
+				row[field] = iso_date(row[field])
+		name = values[0]
 		locked[name] = row
+		model, score_name, computed_on = values[width:]
 		if score_name is not None:
 			existing[(name, model)] = (score_name, iso_datetime(computed_on))
 	return locked, existing
@@ -1004,15 +1013,20 @@ def score_values(part: list[dict], tail: str) -> list[str]:
 	SCORE_COLUMN_ORDER, joined by commas and ended by `tail`. The repeating fields' text is made once
 	for each combination of their values and types (1, 1.0 and True are one key to a dict: with
 	their types they are three)."""
-	varying = [(f, SCORE_DEFAULTS.get(f)) for f in VARYING_SCORE_FIELDS]
+	varying_defaults = [SCORE_DEFAULTS.get(f) for f in VARYING_SCORE_FIELDS]
 	repeating = SCORE_COLUMN_ORDER[len(VARYING_SCORE_FIELDS) :]
 	repeating_defaults = [SCORE_DEFAULTS.get(f) for f in repeating]
+	# each row's values as tuples, taken in C (a row without some field: by `get`, as None)
+	varying_of, repeating_of = itemgetter(*VARYING_SCORE_FIELDS), itemgetter(*repeating)
 	literal = sql_literal
 	made: dict[tuple, str] = {}
 	values = []
 	for row in part:
-		get = row.get
-		key = tuple([get(f) for f in repeating])
+		try:
+			key, own = repeating_of(row), varying_of(row)
+		except KeyError:
+			key = tuple([row.get(f) for f in repeating])
+			own = tuple([row.get(f) for f in VARYING_SCORE_FIELDS])
 		kinds = tuple(map(type, key))
 		rest = made.get((key, kinds))
 		if rest is None:
@@ -1026,7 +1040,12 @@ def score_values(part: list[dict], tail: str) -> list[str]:
 				+ tail
 			)
 		values.append(
-			",".join([literal(default if (value := get(f)) is None else value) for f, default in varying])
+			",".join(
+				[
+					literal(default if value is None else value)
+					for value, default in zip(own, varying_defaults, strict=True)
+				]
+			)
 			+ ","
 			+ rest
 		)

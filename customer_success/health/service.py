@@ -6,6 +6,7 @@ One function, `score_range`, scores a range of customers; the nightly job, the m
 
 from contextlib import contextmanager
 from datetime import date
+from operator import itemgetter
 
 import frappe
 from frappe import _
@@ -454,9 +455,17 @@ def changed_since(
 	names = [customer["name"] for customer in customers]
 	locked, existing = queries.lock_customers_and_day_scores(names, today)
 	changed = set()
+	inputs_of = itemgetter(*queries.HEALTH_INPUTS)  # the inputs as a tuple, taken in C
 	for customer in customers:
 		now = locked.get(customer["name"])
-		if now is None or any(now[f] != customer.get(f) for f in queries.HEALTH_INPUTS):
+		if now is None:
+			changed.add(customer["name"])
+			continue
+		try:
+			read = inputs_of(customer)
+		except KeyError:  # read without some input (a caller's own dict): it was read as None
+			read = tuple(customer.get(f) for f in queries.HEALTH_INPUTS)
+		if inputs_of(now) != read:
 			changed.add(customer["name"])
 	newer = {customer for (customer, _model), (_name, at) in existing.items() if at and at > computed_on}
 	return newer | changed, existing, locked
