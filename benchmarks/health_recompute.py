@@ -29,6 +29,12 @@ one process (the path of a range whose chunk failed, and of "Check Alerts"), not
 bound: the evidence holds dates, not day counts, so on a real book only the alerts whose facts
 changed are rewritten). The rules are timed on the 2-worker run's
 processes (or the last of --workers).
+
+The worker processes above are warmed once and run chunk after chunk, with no alert rules unless
+--alerts. With --rq N the night is also timed as a bench runs it: N real RQ workers (`bench worker
+--queue long`, started and stopped by the benchmark; none may listen already), each chunk job in a
+fork of its worker on a connection of its own, the site's alert rules in the chunks, timed from the
+start to the run record's Completed, against a read floor measured just before it.
 """
 
 import argparse
@@ -605,6 +611,80 @@ def time_worker_counts(site: str, counts_: list[int]) -> list[dict]:
 	return results
 
 
+def time_rq_night(site: str, workers: int) -> dict:
+	"""The night as a bench runs it: `workers` real RQ workers (`bench worker --queue long`, started
+	here from the bench's own Python, stopped after) take the chunk jobs start_recompute queues. Each
+	job runs in a fork of its worker, on a connection of its own, and the chunks run the site's alert
+	rules, as every night does: what the pool of warmed processes above leaves out. Timed from the
+	start to the run record's Completed (polled every 50 ms); the rules' state is the book's own (a
+	second run on a day is a steady night). Refuses to run while another worker listens on the long
+	queue (the count would be wrong) or jobs wait on it."""
+	import subprocess
+
+	from frappe.utils.background_jobs import get_queue, get_workers
+
+	from customer_success.health import service as health
+
+	queue = get_queue("long")
+	if get_workers(queue):
+		raise SystemExit("--rq: a worker already listens on the long queue; stop it first")
+	if queue.count:
+		raise SystemExit(f"--rq: {queue.count} jobs wait on the long queue; let them run first")
+	env = dict(os.environ)
+	# a bench's workers import the app from its bytecode; a session that forbids writing it would
+	# compile the app's modules again in every job's fork
+	env.pop("PYTHONDONTWRITEBYTECODE", None)
+	command = [sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", "long"]
+	started = [
+		subprocess.Popen(
+			command, cwd=os.getcwd(), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+		)
+		for _ in range(workers)
+	]
+	try:
+		for _ in range(600):
+			if len(get_workers(queue)) >= workers:
+				break
+			time.sleep(0.1)
+		else:
+			raise SystemExit("--rq: the workers did not come up within a minute")
+		clear_todays_scores()
+		server_before = server_cpu_seconds()
+		t0 = time.perf_counter()
+		run = health.start_recompute(trigger="Manual", now=False)
+		while True:
+			frappe.db.rollback()  # a fresh snapshot: the jobs commit on their own connections
+			status = frappe.db.get_value("Health Recompute Run", run.name, "status")
+			if status not in ("Queued", "Running"):
+				break
+			time.sleep(0.05)
+		elapsed = time.perf_counter() - t0
+		server_after = server_cpu_seconds()
+		run = frappe.get_doc("Health Recompute Run", run.name)
+		inside = frappe.db.sql(
+			"""select sum(timestampdiff(microsecond, started_at, finished_at)) / 1e6
+			from `tabHealth Recompute Run Chunk` where parent = %s""",
+			str(run.name),
+		)[0][0]
+		return {
+			"workers": workers,
+			"seconds": elapsed,
+			"run": run,
+			"chunk_seconds": float(inside or 0),
+			"server_cpu": None if server_before is None else server_after - server_before,
+			"check": score_check(),
+			"rules": frappe.db.count("CS Alert Rule", {"enabled": 1}),
+		}
+	finally:
+		for process in started:
+			process.terminate()  # RQ's warm shutdown: the job in hand (none by now) is finished first
+		for process in started:
+			try:
+				process.wait(timeout=30)
+			except subprocess.TimeoutExpired:
+				process.kill()
+
+
 def run_record_seconds(run) -> float:
 	"""The run's own record of its length: from its start (after the lock and the chunking) to the
 	last chunk's finishing it; NaN for a run not finished."""
@@ -1059,6 +1139,12 @@ def main():
 		default=1_000_000,
 		help="time the passes that raise alerts only up to this many customers",
 	)
+	parser.add_argument(
+		"--rq",
+		default="",
+		help="also time the night with this many real RQ workers (e.g. 2): bench worker processes, a fork "
+		"and a connection per chunk job, the site's alert rules in the chunks, as a bench runs it",
+	)
 	args = parser.parse_args()
 	worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
 
@@ -1110,6 +1196,20 @@ def main():
 	by_workers = {r["workers"]: r for r in runs}
 	two = by_workers.get(2, runs[-1])
 	single_seconds, full_seconds = base["seconds"], two["seconds"]
+
+	rq_runs = []
+	for count in [int(w) for w in args.rq.split(",") if w.strip()]:
+		wait_for_quiet_server()
+		rq_floor, _each = time_bare_scans()
+		r = time_rq_night(args.site, count)
+		r["floor"] = rq_floor
+		rq_runs.append(r)
+		log(
+			f"the night with {count} real RQ workers ({r['rules']} alert rules on): {r['seconds']:.1f}s "
+			f"(the run record: {run_record_seconds(r['run']):.1f}s; inside the chunks {r['chunk_seconds']:.1f}s "
+			f"of worker time), read floor of the moment {rq_floor:.1f}s; run {r['run'].name}: {r['run'].status}, "
+			f"scored {r['run'].customers_scored}"
+		)
 
 	alert_figures, standalone = {}, None
 	if args.alerts:
@@ -1244,6 +1344,15 @@ def main():
 	log(
 		f"score row                 explanation {weight['explanation']:.0f} B + other columns ~{weight['rest']:.0f} B"
 	)
+	for r in rq_runs:
+		same = r["check"] == base["check"]
+		log(
+			f"real RQ workers, {r['workers']}   {r['seconds']:.1f} s = {r['seconds'] / r['floor']:.2f}x the read floor "
+			f"measured before it ({r['floor']:.1f} s), the alert rules in the chunks; every job a fork on a "
+			f"connection of its own; MariaDB's CPU "
+			+ (f"{r['server_cpu']:.1f} s" if r["server_cpu"] is not None else "not read")
+			+ f"; scores {'IDENTICAL to' if same else 'DIFFERENT from'} the {base['workers']}-worker run's"
+		)
 	if args.alerts:
 		log_alert_summary(alert_figures, full_seconds, two["workers"], standalone)
 

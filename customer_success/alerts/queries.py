@@ -18,24 +18,36 @@ RUNNING_PLAN_STATUSES = ("Agreed with Customer", "Active", "At Risk")
 OPEN_MILESTONE_STATES = ("Not Started", "In Progress", "Overdue")
 
 
+CUSTOMER_FIELDS = (
+	"name",
+	"customer_name",
+	"cs_owner",
+	"account_manager",
+	"cs_health_status",
+	"cs_health_score",
+	"cs_lifecycle_stage",
+)
+
+
 def customers(lo: str, hi: str) -> list[dict]:
-	"""The active customers of the range with what the rules read off the Customer itself."""
-	customer = frappe.qb.DocType("Customer")
-	return (
-		frappe.qb.from_(customer)
-		.select(
-			customer.name,
-			customer.customer_name,
-			customer.cs_owner,
-			customer.account_manager,
-			customer.cs_health_status,
-			customer.cs_health_score,
-			customer.cs_lifecycle_stage,
-		)
-		.where((customer.disabled == 0) & customer.name[lo:hi])
-		.orderby(customer.name)
-		.run(as_dict=True)
+	"""The active customers of the range with what the rules read off the Customer itself, in name
+	order: one JSON document decoded in C (`health.queries.select_as_json`), where the driver decoded
+	each value of ~2,000 rows a chunk in Python. The score is a float, as frappe gives a decimal."""
+	from customer_success.health.queries import select_as_json
+
+	rows = select_as_json(
+		", ".join(f"`{field}`" for field in CUSTOMER_FIELDS),
+		"from `tabCustomer` where `disabled` = 0 and `name` between %(lo)s and %(hi)s",
+		{"lo": lo, "hi": hi},
+		order="`name`",
 	)
+	found = []
+	for values in rows:
+		row = frappe._dict(zip(CUSTOMER_FIELDS, values, strict=True))
+		if row.cs_health_score is not None:
+			row.cs_health_score = float(row.cs_health_score)
+		found.append(row)
+	return found
 
 
 def overdue_milestones(lo: str, hi: str, today: date) -> dict[str, list[dict]]:
@@ -229,25 +241,23 @@ def nps_answers(lo: str, hi: str, since: date) -> dict[str, list[dict]]:
 def open_alerts(lo: str, hi: str) -> dict[tuple[str, str], dict]:
 	"""{(customer, rule): {name, severity, snoozed_until, evidence_digest}} of the range's open rule
 	alerts; the evidence as its stored MD5 (`evidence_digest`): the pass only asks whether it changed."""
+	from customer_success.health.queries import iso_date, json_rows
+
 	alert = frappe.qb.DocType(ALERT)
-	rows = (
+	columns = ("name", "customer", "rule", "severity", "snoozed_until", "evidence_digest")
+	# thousands of rows a range, read every night: one JSON document decoded in C (`json_rows`),
+	# made into plain dicts here (the driver decoded each value in Python: ~25 ms a chunk, now ~7)
+	rows = json_rows(
 		frappe.qb.from_(alert)
-		.select(
-			alert.name,
-			alert.customer,
-			alert.rule,
-			alert.severity,
-			alert.snoozed_until,
-			alert.evidence_digest,
-		)
-		.where(alert.customer[lo:hi] & alert.status.isin(engine.OPEN_STATUSES) & alert.rule.isnotnull())
-		.run()  # tuples, made into plain dicts here: thousands of rows a range, read every night
+		.select(*(alert[column].as_(column) for column in columns))
+		.where(alert.customer[lo:hi] & alert.status.isin(engine.OPEN_STATUSES) & alert.rule.isnotnull()),
+		columns,
 	)
 	return {
 		(customer, rule): {
 			"name": name,
 			"severity": severity,
-			"snoozed_until": snoozed_until,
+			"snoozed_until": iso_date(snoozed_until),
 			"evidence_digest": evidence_digest,
 		}
 		for name, customer, rule, severity, snoozed_until, evidence_digest in rows
