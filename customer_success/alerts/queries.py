@@ -31,22 +31,15 @@ CUSTOMER_FIELDS = (
 
 def customers(lo: str, hi: str) -> list[dict]:
 	"""The active customers of the range with what the rules read off the Customer itself, in name
-	order: one JSON document decoded in C (`health.queries.select_as_json`), where the driver decoded
-	each value of ~2,000 rows a chunk in Python. The score is a float, as frappe gives a decimal."""
-	from customer_success.health.queries import select_as_json
+	order: one JSON document decoded in C (`health.queries.range_customers`), where the driver
+	decoded each value of ~2,000 rows a chunk in Python. The score is a float, as frappe gives a
+	decimal."""
+	from customer_success.health.queries import range_customers
 
-	rows = select_as_json(
-		", ".join(f"`{field}`" for field in CUSTOMER_FIELDS),
-		"from `tabCustomer` where `disabled` = 0 and `name` between %(lo)s and %(hi)s",
-		{"lo": lo, "hi": hi},
-		order="`name`",
-	)
-	found = []
-	for values in rows:
-		row = frappe._dict(zip(CUSTOMER_FIELDS, values, strict=True))
+	found = range_customers(CUSTOMER_FIELDS, lo, hi)
+	for row in found:
 		if row.cs_health_score is not None:
 			row.cs_health_score = float(row.cs_health_score)
-		found.append(row)
 	return found
 
 

@@ -40,21 +40,26 @@ ACTIVE_FIELDS = (
 )
 
 
-def active_customers(lo: str, hi: str) -> list[dict]:
-	"""The range's enabled customers in name order, with what scoring reads of them (`ACTIVE_FIELDS`),
-	as one JSON document (`select_as_json`); the dates as dates, as the locking read gives them."""
+def range_customers(fields: tuple[str, ...], lo: str, hi: str) -> list[dict]:
+	"""The range's enabled customers in name order, each a dict of `fields` (`name` among them), from
+	one JSON document (`select_as_json`): values as JSON gives them (text, numbers, dates as ISO
+	text)."""
 	rows = select_as_json(
-		", ".join(f"`{field}`" for field in ACTIVE_FIELDS),
+		", ".join(f"`{field}`" for field in fields),
 		"from `tabCustomer` where `disabled` = 0 and `name` between %(lo)s and %(hi)s",
 		{"lo": lo, "hi": hi},
 		order="`name`",
 	)
-	customers = []
-	for values in rows:
-		customer = frappe._dict(zip(ACTIVE_FIELDS, values, strict=True))
+	return [frappe._dict(zip(fields, values, strict=True)) for values in rows]
+
+
+def active_customers(lo: str, hi: str) -> list[dict]:
+	"""The range's enabled customers in name order, with what scoring reads of them (`ACTIVE_FIELDS`,
+	`range_customers`); the dates as dates, as the locking read gives them."""
+	customers = range_customers(ACTIVE_FIELDS, lo, hi)
+	for customer in customers:
 		for field in INPUT_DATES:
 			customer[field] = iso_date(customer[field])
-		customers.append(customer)
 	return customers
 
 
