@@ -37,8 +37,10 @@ def load_models() -> dict:
 	A model whose factor rows are as they were at the previous load in this process keeps the very
 	same spec objects: the engine's plan for them (`engine._plan_for`, kept while its specs live)
 	and the sub-scores it remembered carry on from one chunk to the next, where a chunk's fresh
-	specs re-worked them (~13 ms of a chunk's ~55 ms of scoring). A model edited since (any row,
-	weight or parameter) gets new specs; the specs of models no longer loaded are let go."""
+	specs re-worked them (~13 ms of a chunk's ~55 ms of scoring). That holds in a process that scores
+	chunk after chunk (an inline run, a pool of workers); an RQ job runs in a fork of its worker, so
+	there each chunk starts afresh. A model edited since (any row, weight or parameter) gets new
+	specs; the specs of models no longer loaded are let go."""
 	models = {"default": None, "by_tier": {}}
 	specs_now: dict[tuple, list] = {}
 	for name in frappe.get_all("Health Score Model", filters={"enabled": 1}, pluck="name", order_by="name"):
