@@ -363,8 +363,8 @@ def issue_facts(
 
 def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days: int) -> dict[str, dict]:
 	"""Billing facts per customer in one scan of submitted Sales Invoices, in company currency,
-	and what of them is overdue per payment term, weighed in the database (`SINGLE_TERM_OVERDUE_SQL`, then
-	`INVOICE_ARREARS_SQL` for the invoices paid in instalments, when the range has any).
+	and what of them is overdue per payment term, weighed in the database (`SINGLE_TERM_OVERDUE_SQL`,
+	then `INVOICE_ARREARS_SQL` for the invoices it names as paid in instalments, when there are any).
 
 	Returns and credit notes are netted (their totals are negative). Amounts of companies whose
 	currency differs from the default company's are converted at today's rate, so customers
@@ -397,7 +397,8 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 		.groupby(invoice.customer, invoice.company),
 		("customer", "company", "revenue", "recent", "previous"),
 	)
-	# (customer, company, overdue, oldest_due, several_terms): the invoices with at most one dated term
+	# (customer, company, overdue, oldest_due, several_terms): the invoices with at most one dated
+	# term weighed, and the names of those with several (a JSON array, or None), weighed next by name
 	params = {"lo": lo, "hi": hi, "today": today}
 	single = json_rows(
 		(SINGLE_TERM_OVERDUE_SQL, params), ("customer", "company", "overdue", "oldest_due", "several_terms")
@@ -405,12 +406,14 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 	arrears = [
 		(customer, company, overdue, iso_date(oldest)) for customer, company, overdue, oldest, _n in single
 	]
-	if any(several for *_row, several in single):
-		# (invoice, customer, company, to_company, oldest_due, overdue) of those with several
+	several = [name for *_row, names in single if names for name in json.loads(names)]
+	if several:
+		# (invoice, customer, company, to_company, oldest_due, overdue) of those
 		arrears += [
 			(customer, company, overdue, oldest)
 			for _invoice, customer, company, _to_company, oldest, overdue in frappe.db.sql(
-				INVOICE_ARREARS_SQL.format(only_several_terms=SEVERAL_TERMS), params
+				INVOICE_ARREARS_SQL.format(invoices=NAMED_INVOICES),
+				{**params, "names": json.dumps(several, separators=(",", ":"))},
 			)
 		]
 	rates = company_rates({row[1] for row in rows} | {row[1] for row in arrears}, today)
@@ -444,8 +447,9 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 # oldest due first; the terms past due with more than 0.005 left are overdue, at most the
 # outstanding, late from the oldest of them. `to_company` converts to the company's currency:
 # outstanding_amount and the terms are in the receivable account's currency, the company's unless
-# the account is kept in the invoice's own (foreign) currency. One window pass over the range's
-# unpaid terms, then one row per invoice: no term decoded or weighed in Python.
+# the account is kept in the invoice's own (foreign) currency. One window pass over the unpaid
+# terms of the invoices it weighs (`{invoices}`: a range's customers', or those named), then one row
+# per invoice: no term decoded or weighed in Python.
 INVOICE_ARREARS_SQL = """
 select invoice, customer, company, to_company, oldest_due,
 	least(overdue, outstanding) * to_company as overdue
@@ -481,14 +485,13 @@ from (
 			from `tabSales Invoice` i
 			left join `tabPayment Schedule` t force index (parent)
 				on t.`parent` = i.`name` and t.`parenttype` = 'Sales Invoice' and t.`due_date` is not null
-			where i.`customer` between %(lo)s and %(hi)s and i.`docstatus` = 1 and i.`outstanding_amount` > 0
+			where {invoices} and i.`docstatus` = 1 and i.`outstanding_amount` > 0
 				-- only an invoice with something due before today can be late: its own due date (its
 				-- one term when it has no schedule) or a term's; most unpaid invoices are not due yet
 				and (i.`due_date` < %(today)s or exists (
 					select 1 from `tabPayment Schedule` d
 					where d.`parent` = i.`name` and d.`parenttype` = 'Sales Invoice' and d.`due_date` < %(today)s
 				))
-				{only_several_terms}
 		) term
 	) settled
 	group by invoice, customer, company, to_company, outstanding
@@ -496,51 +499,54 @@ from (
 where overdue > 0
 """
 
-# The invoices `SINGLE_TERM_OVERDUE_SQL` leaves to `INVOICE_ARREARS_SQL`: those with several dated terms.
-SEVERAL_TERMS = """and (
-	select count(*) from `tabPayment Schedule` n
-	where n.`parent` = i.`name` and n.`parenttype` = 'Sales Invoice' and n.`due_date` is not null
-) > 1"""
+# The invoices `INVOICE_ARREARS_SQL` weighs: a range's customers', or those named (a JSON array).
+RANGE_INVOICES = "i.`customer` between %(lo)s and %(hi)s"
+NAMED_INVOICES = (
+	"i.`name` in (select `name` from json_table(%(names)s, '$[*]' columns (`name` varchar(140) path '$')) n)"
+)
 
 # `INVOICE_ARREARS_SQL` for the invoices with one dated payment term or none (ERPNext gives every
-# invoice one term unless it is paid in instalments), summed per customer and company: one term
-# needs no order, so it is weighed row by row in the range's pass over the billing index, grouped in
-# that index's order (no window, no temporary table). The same rules, for one term (amount, recorded,
-# due): recorded against it, it owes its amount less that; else what was paid without naming it (the
-# amount less the outstanding) settles it. An invoice without a dated term is one term: its
-# outstanding, due on its due date. `several_terms` counts the invoices left to the full query.
+# invoice one term unless it is paid in instalments), summed per customer and company. Each unpaid
+# invoice of the range is joined to its dated terms, once (the `parent` index: one look-up an
+# invoice), and grouped into one row an invoice: how many terms it has, and the term's values (for
+# one term, its own). One term needs no order, so it is weighed row by row; the invoices with
+# several are not weighed here but named (`several_terms`, a JSON array of their names, or None) for
+# `INVOICE_ARREARS_SQL` to weigh by name (`NAMED_INVOICES`). The same rules, for one term (amount,
+# recorded, due): recorded against it, it owes its amount less that; else what was paid without
+# naming it (the amount less the outstanding) settles it. An invoice without a dated term is one
+# term: its outstanding, due on its due date. (Telling one term from several by a second look-up
+# per term, and then reading the range again for the invoices with several, cost twice the time on
+# a book whose invoices all have their schedules, as ERPNext keeps them.)
 SINGLE_TERM_OVERDUE_SQL = """
 select customer, company,
-	sum(if(several_terms or left_due <= 0.005 or due_date >= %(today)s, 0, least(left_due, outstanding) * to_company))
+	sum(if(terms > 1 or left_due <= 0.005 or due_date >= %(today)s, 0, least(left_due, outstanding) * to_company))
 		as overdue,
-	min(if(several_terms or left_due <= 0.005 or due_date >= %(today)s, null, due_date)) as oldest_due,
-	sum(several_terms) as several_terms
+	min(if(terms > 1 or left_due <= 0.005 or due_date >= %(today)s, null, due_date)) as oldest_due,
+	concat('[', group_concat(if(terms > 1, json_quote(invoice), null)), ']') as several_terms
 from (
-	select customer, company, outstanding, to_company, due_date, several_terms,
+	select invoice, customer, company, outstanding, to_company, due_date, terms,
 		if(recorded = 0,
 			greatest(amount, 0) - least(greatest(amount, 0), greatest(amount - outstanding, 0)),
 			greatest(amount - greatest(recorded, 0), 0)
 		) as left_due
 	from (
-		select i.`customer`, i.`company`, i.`outstanding_amount` as outstanding,
+		select i.`name` as invoice, i.`customer`, i.`company`, i.`outstanding_amount` as outstanding,
 			if(i.`party_account_currency` = i.`currency`, i.`conversion_rate`, 1) as to_company,
-			coalesce(t.`due_date`, i.`due_date`) as due_date,
-			if(t.`name` is null, i.`outstanding_amount`, coalesce(
-				if(i.`party_account_currency` = i.`currency`, t.`payment_amount`, t.`base_payment_amount`), 0
+			count(t.`name`) as terms,
+			coalesce(min(t.`due_date`), i.`due_date`) as due_date,
+			if(count(t.`name`) = 0, i.`outstanding_amount`, coalesce(
+				if(i.`party_account_currency` = i.`currency`, sum(t.`payment_amount`), sum(t.`base_payment_amount`)), 0
 			)) as amount,
-			if(t.`name` is null, 0, coalesce(
-				if(i.`party_account_currency` = i.`currency`, t.`paid_amount`, t.`base_paid_amount`)
-				+ coalesce(t.`discounted_amount`, 0), 0
-			)) as recorded,
-			t.`name` is not null and exists (
-				select 1 from `tabPayment Schedule` n
-				where n.`parent` = i.`name` and n.`parenttype` = 'Sales Invoice' and n.`due_date` is not null
-					and n.`name` <> t.`name`
-			) as several_terms
+			if(count(t.`name`) = 0, 0, coalesce(
+				if(i.`party_account_currency` = i.`currency`, sum(t.`paid_amount`), sum(t.`base_paid_amount`))
+				+ coalesce(sum(t.`discounted_amount`), 0), 0
+			)) as recorded
 		from `tabSales Invoice` i
 		left join `tabPayment Schedule` t force index (parent)
 			on t.`parent` = i.`name` and t.`parenttype` = 'Sales Invoice' and t.`due_date` is not null
 		where i.`customer` between %(lo)s and %(hi)s and i.`docstatus` = 1 and i.`outstanding_amount` > 0
+		group by i.`name`, i.`customer`, i.`company`, i.`outstanding_amount`, i.`party_account_currency`,
+			i.`currency`, i.`conversion_rate`, i.`due_date`
 	) term
 ) weighed
 group by customer, company
@@ -555,7 +561,7 @@ def unpaid_invoice_arrears(lo: str, hi: str, today: date) -> list[dict]:
 
 	Each row: invoice, customer, company, overdue (in the company's currency) and oldest_due."""
 	rows = frappe.db.sql(
-		INVOICE_ARREARS_SQL.format(only_several_terms="") + " order by invoice",
+		INVOICE_ARREARS_SQL.format(invoices=RANGE_INVOICES) + " order by invoice",
 		{"lo": lo, "hi": hi, "today": today},
 		as_dict=True,
 	)
