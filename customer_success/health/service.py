@@ -43,7 +43,7 @@ def load_models() -> dict:
 	specs; the specs of models no longer loaded are let go."""
 	models = {"default": None, "by_tier": {}}
 	specs_now: dict[tuple, list] = {}
-	for name in frappe.get_all("Health Score Model", filters={"enabled": 1}, pluck="name", order_by="name"):
+	for name in enabled_model_names():
 		doc = frappe.get_cached_doc("Health Score Model", name)
 		key = spec_key(doc)
 		specs = specs_now.get(key) or _SPECS.get(key)
@@ -58,6 +58,20 @@ def load_models() -> dict:
 	_SPECS.clear()
 	_SPECS.update(specs_now)
 	return models
+
+
+def enabled_model_names() -> list[str]:
+	"""The enabled models' names, in order. A query of its own, not `frappe.get_all`: each chunk of
+	the night is an RQ job in a fork of its worker, and a process's first `get_all` with filters sets
+	up frappe's SQL sanitiser (sqlparse's lexer, ~15 ms), in every chunk's job."""
+	model = frappe.qb.DocType("Health Score Model")
+	return (
+		frappe.qb.from_(model)
+		.select(model.name)
+		.where(model.enabled == 1)
+		.orderby(model.name)
+		.run(pluck=True)
+	)
 
 
 def spec_key(doc) -> tuple:
