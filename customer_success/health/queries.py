@@ -100,6 +100,8 @@ def _names_table(names: list[str]) -> str:
 # document is found by its row count (it may still parse, closed after the last whole row), and
 # the rows are then read one by one instead.
 JSON_ROWS_MAX_LENGTH = 1 << 30
+# What a query's own group_concat may build, when its rows are read one by one.
+GROUP_CONCAT_MAX_LENGTH = 1 << 30
 
 
 def json_rows(query, columns: tuple[str, ...]) -> list[list]:
@@ -137,7 +139,16 @@ def select_as_json(values: str, rest: str, params, order: str = "") -> list[list
 		rows = None
 	if rows is None or len(rows) != count:
 		ordered = f" order by {order}" if order else ""
-		return [list(row) for row in frappe.db.sql(f"select {values} {rest}{ordered}", params)]
+		# the limit lifted here too: a query may build text of its own with group_concat
+		# (`SINGLE_TERM_OVERDUE_SQL` names the invoices paid in instalments)
+		return [
+			list(row)
+			for row in frappe.db.sql(
+				f"""set statement group_concat_max_len = {GROUP_CONCAT_MAX_LENGTH} for
+				select {values} {rest}{ordered}""",
+				params,
+			)
+		]
 	return rows
 
 

@@ -6,6 +6,7 @@ an invoice without a schedule, a term without a due date, terms due the same day
 currency and a foreign invoice on a company-currency receivable."""
 
 import random
+from unittest.mock import patch
 
 import frappe
 from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
@@ -149,6 +150,32 @@ class TestOverdueInTheDatabase(FrappeTestCase):
 		self.assertEqual(
 			{row["invoice"] for row in former}, {unnamed.name, recorded.name, overpaid.name}
 		)  # each owes something overdue: the cases are hit, not skipped
+
+	def test_the_invoices_in_instalments_are_named_whatever_the_sessions_text_limit(self):
+		"""The single-term read names the invoices with several terms (a group_concat of their names)
+		for the full read to weigh: whatever the session's group_concat limit, and when the document
+		is read row by row, every one of them is weighed."""
+		today = getdate(nowdate())
+		customer = make_customer().name
+		instalments = [three_instalments(customer, today) for _ in range(3)]
+		single = make_sales_invoice(
+			customer, rate=300, posting_date=add_days(today, -40), due_date=add_days(today, -10)
+		)
+		former = self.assert_same_as_before([customer], today)
+		self.assertEqual({row["invoice"] for row in former}, {*(i.name for i in instalments), single.name})
+		facts = queries.invoice_facts(customer, customer, today, add_days(today, -365), 90)
+		self.assertGreater(facts[customer]["overdue"], 300)  # the instalments' overdue is in it
+		try:
+			frappe.db.sql("set session group_concat_max_len = 4")  # shorter than one name
+			self.assertEqual(
+				queries.invoice_facts(customer, customer, today, add_days(today, -365), 90), facts
+			)
+			with patch.object(queries, "JSON_ROWS_MAX_LENGTH", 40):  # the document cut: row by row
+				self.assertEqual(
+					queries.invoice_facts(customer, customer, today, add_days(today, -365), 90), facts
+				)
+		finally:
+			frappe.db.sql("set session group_concat_max_len = default")
 
 	def test_terms_due_the_same_day_and_a_term_without_a_due_date(self):
 		today = getdate(nowdate())
