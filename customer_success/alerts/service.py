@@ -18,6 +18,7 @@ from frappe.utils import add_days, cint, flt, fmt_money, getdate, now_datetime, 
 from customer_success.alerts import engine, queries
 from customer_success.constants import CS_MANAGER_ROLE
 from customer_success.health import queries as health_queries
+from customer_success.numbers import is_number
 from customer_success.usage import service as usage
 
 ALERT = "CS Alert"
@@ -164,11 +165,32 @@ COLOURS_FIRED_ON = {
 }
 
 
-def customers_with_facts(rule: dict, facts: dict, colours: dict[str, set[str]] | None = None, today=None):
+# How far rounding the drop to two places (`engine.health_drop`) can move it: the prefilter of
+# `customers_with_facts` keeps every customer within this of firing.
+DROP_SLACK = 0.01
+
+
+def can_drop(then, now, least: float) -> bool:
+	"""Whether a score of `then` and one of `now` may make a drop `engine.health_drop` fires on (of
+	at least `least`, less the rounding's slack): both numbers, fallen."""
+	if not (is_number(then) and is_number(now)):
+		return False
+	drop = float(then) - float(now)
+	return drop > -DROP_SLACK and drop >= least - DROP_SLACK
+
+
+def customers_with_facts(
+	rule: dict,
+	facts: dict,
+	colours: dict[str, set[str]] | None = None,
+	today=None,
+	scores: dict | None = None,
+):
 	"""The customers `rule` can fire for (None: any customer may): those its facts hold, of a colour
-	it fires on (`colours`: {status: customers}), and for the two kinds most customers of a book
-	have facts for, with the fact that makes it fire (a positive overdue amount; no touch within
-	its days; a contract ending within its days). A necessary condition only: the engine decides."""
+	it fires on (`colours`: {status: customers}), and for the kinds most customers of a book have
+	facts for, with the fact that makes it fire (a positive overdue amount; no touch within its
+	days; a contract ending within its days; a score fallen by the rule's threshold since its days
+	ago, with `scores`: {customer: score now}). A necessary condition only: the engine decides."""
 	kind = rule.rule_type
 	if kind == engine.HEALTH_DROP:
 		found = facts["scores_then"][int(rule.days or 0)]
@@ -180,6 +202,9 @@ def customers_with_facts(rule: dict, facts: dict, colours: dict[str, set[str]] |
 		found = None
 	if kind == engine.OVERDUE_RECEIVABLE and found:
 		found = {name for name, invoice in found.items() if not is_nothing_overdue(invoice.get("overdue"))}
+	elif kind == engine.HEALTH_DROP and found and scores is not None:
+		least = float(rule.threshold or 0)
+		found = {name for name, then in found.items() if can_drop(then, scores.get(name), least)}
 	elif kind in (engine.RENEWAL_AT_RISK, engine.GREEN_BEFORE_RENEWAL) and found and today:
 		last = add_days(today, int(rule.days or 0))  # a contract ending within its days
 		found = {
@@ -213,8 +238,14 @@ def decide_all(
 		colours.setdefault(customer.get("cs_health_status"), set()).add(customer["name"])
 	findings: dict[tuple[str, str], engine.Finding] = {}
 	failed: dict[str, None] = {}
+	# the scores now, for the drop rules (every scored customer has a score of before)
+	scores = (
+		{customer["name"]: customer.get("cs_health_score") for customer in customers}
+		if any(rule.rule_type == engine.HEALTH_DROP for rule in rules)
+		else None
+	)
 	for rule in rules:
-		asked = customers_with_facts(rule, facts, colours, today) if skip else None
+		asked = customers_with_facts(rule, facts, colours, today, scores) if skip else None
 		names = by_name if asked is None else [name for name in asked if name in by_name]
 		for name in names:
 			try:

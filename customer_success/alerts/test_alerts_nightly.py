@@ -238,6 +238,18 @@ class TestOnlyCustomersThatCanFireAreAsked(FrappeTestCase):
 		for seed in range(5):
 			rng = random.Random(seed)
 			customers, facts = random_book(rng, 400, today())
+			# drops at the threshold (15) and a hair either side, and no drop or a rise: what rounding
+			# the drop to two places may turn either way
+			for customer, drop in zip(
+				customers[:12],
+				(15, 14.995, 14.994, 15.004, 14.99, 0, 0.004, 0.005, -0.004, -1, 30, 29.996),
+				strict=True,
+			):
+				customer.cs_health_status = "Yellow"
+				customer.cs_health_score = (
+					50.123 if customer.cs_health_score is None else customer.cs_health_score
+				)
+				facts["scores_then"][30][customer.name] = customer.cs_health_score + drop
 			with patch.object(service, "decide", wraps=real) as asked_all:
 				every, evaluated_all, _failed = service.decide_all(
 					rules, customers, facts, today(), settings, skip=False
@@ -250,6 +262,8 @@ class TestOnlyCustomersThatCanFireAreAsked(FrappeTestCase):
 				f"seed {seed}",
 			)
 			self.assertEqual((evaluated, failed), (evaluated_all, []))
+			dropped = {c.name for c in customers[:12] if (c.name, engine.HEALTH_DROP) in every}
+			self.assertTrue(3 <= len(dropped) <= 9, dropped)  # the edge cases fall on both sides
 			self.assertEqual({rule for _customer, rule in every}, set(engine.RULE_TYPES), f"seed {seed}")
 			self.assertLess(asked_some.call_count, asked_all.call_count / 2)
 
