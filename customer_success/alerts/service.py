@@ -38,20 +38,15 @@ def load_rules() -> list[dict]:
 	rule = frappe.qb.DocType(RULE)
 	return (
 		frappe.qb.from_(rule)
-		.select(
-			rule.name,
-			rule.rule_type,
-			rule.kind,
-			rule.severity,
-			rule.playbook,
-			rule.auto_resolve,
-			rule.threshold,
-			rule.days,
-		)
+		.select(*(rule[field] for field in RULE_FIELDS))
 		.where(rule.enabled == 1)
 		.orderby(rule.name)
 		.run(as_dict=True)
 	)
+
+
+# What the pass reads of a rule.
+RULE_FIELDS = ("name", "rule_type", "kind", "severity", "playbook", "auto_resolve", "threshold", "days")
 
 
 def alert_settings() -> dict:
@@ -238,7 +233,7 @@ def decide_all(
 		colours.setdefault(customer.get("cs_health_status"), set()).add(customer["name"])
 	findings: dict[tuple[str, str], engine.Finding] = {}
 	failed: dict[str, None] = {}
-	# the scores now, for the drop rules (every scored customer has a score of before)
+	# the scores now, which the drop rules compare with the scores of their days ago
 	scores = (
 		{customer["name"]: customer.get("cs_health_score") for customer in customers}
 		if any(rule.rule_type == engine.HEALTH_DROP for rule in rules)
