@@ -419,12 +419,15 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 	]
 	several = [name for *_row, names in single if names for name in json.loads(names)]
 	if several:
-		# (invoice, customer, company, to_company, oldest_due, overdue) of those
+		# (customer, company, overdue, oldest_due) of those, one row an invoice that owes something
 		arrears += [
-			(customer, company, overdue, oldest)
-			for _invoice, customer, company, _to_company, oldest, overdue in frappe.db.sql(
-				INVOICE_ARREARS_SQL.format(invoices=NAMED_INVOICES),
-				{**params, "names": json.dumps(several, separators=(",", ":"))},
+			(customer, company, overdue, iso_date(oldest))
+			for customer, company, overdue, oldest in json_rows(
+				(
+					INVOICE_ARREARS_SQL.format(invoices=NAMED_INVOICES),
+					{**params, "names": json.dumps(several, separators=(",", ":"))},
+				),
+				("customer", "company", "overdue", "oldest_due"),
 			)
 		]
 	rates = company_rates({row[1] for row in rows} | {row[1] for row in arrears}, today)
