@@ -261,29 +261,24 @@ def open_alerts(lo: str, hi: str) -> dict[tuple[str, str], dict]:
 NAMED_CUSTOMERS_MAX = 500
 
 
-def of_customers(table, lo: str, hi: str, customers: list[str] | None):
-	"""The rows of the range's customers, or only of `customers` when given and few (an empty list:
-	none)."""
+def of_customers(lo: str, hi: str, customers: list[str] | None) -> tuple[str, dict]:
+	"""The condition on `customer` for the rows of the range's customers, or only of `customers`
+	when given and few (an empty list: none), with its parameters. The names go to the driver as
+	one tuple: a query builder's IN list renders each of them as a term of its own (~7 µs a name,
+	hundreds of names a chunk every night)."""
 	if customers is not None and len(customers) <= NAMED_CUSTOMERS_MAX:
-		return table.customer.isin(customers or [""])
-	return table.customer[lo:hi]
+		return "`customer` in %(customers)s", {"customers": tuple(customers) or ("",)}
+	return "`customer` between %(lo)s and %(hi)s", {"lo": lo, "hi": hi}
 
 
 def recently_dismissed(lo: str, hi: str, since, customers: list[str] | None = None) -> set[tuple[str, str]]:
 	"""(customer, rule) pairs with an alert dismissed since `since`: in their cool-down (of the
 	range's customers, or of `customers` only)."""
-	alert = frappe.qb.DocType(ALERT)
-	rows = (
-		frappe.qb.from_(alert)
-		.select(alert.customer, alert.rule)
-		.distinct()
-		.where(
-			of_customers(alert, lo, hi, customers)
-			& (alert.status == engine.DISMISSED)
-			& (alert.closed_on >= since)
-			& alert.rule.isnotnull()
-		)
-		.run()
+	which, params = of_customers(lo, hi, customers)
+	rows = frappe.db.sql(
+		f"""select distinct `customer`, `rule` from `tabCS Alert`
+		where {which} and `status` = %(dismissed)s and `closed_on` >= %(since)s and `rule` is not null""",
+		{**params, "dismissed": engine.DISMISSED, "since": since},
 	)
 	return {(customer, rule) for customer, rule in rows}
 
@@ -291,13 +286,13 @@ def recently_dismissed(lo: str, hi: str, since, customers: list[str] | None = No
 def raised_since(lo: str, hi: str, since, customers: list[str] | None = None) -> dict[str, int]:
 	"""{customer: alerts raised since `since`}: what counts against the weekly cap (of the range's
 	customers, or of `customers` only)."""
-	alert = frappe.qb.DocType(ALERT)
+	which, params = of_customers(lo, hi, customers)
 	return dict(
-		frappe.qb.from_(alert)
-		.select(alert.customer, Count("*"))
-		.where(of_customers(alert, lo, hi, customers) & (alert.creation >= since))
-		.groupby(alert.customer)
-		.run()
+		frappe.db.sql(
+			f"""select `customer`, count(*) from `tabCS Alert`
+			where {which} and `creation` >= %(since)s group by `customer`""",
+			{**params, "since": since},
+		)
 	)
 
 

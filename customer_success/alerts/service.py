@@ -290,7 +290,7 @@ def decide(rule: dict, customer: dict, facts: dict, today: date, settings: dict)
 		oldest = invoice.get("oldest_overdue_due")
 		return engine.overdue_receivable(
 			invoice.get("overdue"),
-			getdate(oldest) if oldest else None,
+			oldest if type(oldest) is date else (getdate(oldest) if oldest else None),
 			today,
 			rule.threshold,
 			rule.days,
@@ -654,22 +654,40 @@ def digest(evidence: str) -> str:
 
 # One encoder for every evidence (json.dumps with options builds one per call).
 EVIDENCE_ENCODER = json.JSONEncoder(default=str, sort_keys=True, separators=(",", ":"))
+# Its C encoder, made once: `JSONEncoder.encode` makes one per call and checks for cycles (an
+# evidence has none), ~1 µs of each of the ~4,000 findings a chunk compares. The same options, so
+# the same text (`evidence_json` falls back to the encoder where the C one is not built).
+_C_EVIDENCE_ENCODER = (
+	json.encoder.c_make_encoder(
+		None,
+		EVIDENCE_ENCODER.default,
+		json.encoder.encode_basestring_ascii,
+		None,
+		":",
+		",",
+		True,
+		False,
+		True,
+	)
+	if json.encoder.c_make_encoder is not None
+	else None
+)
 
 
 def evidence_json(rule: dict, finding: engine.Finding) -> str:
 	"""The evidence as stored, in one canonical form (sorted keys, no spaces, dates as ISO days), so
 	the same facts always give the same text and digest. Dates are turned into text beforehand
 	(the facts hold them at the top level): cheaper than the encoder's fallback for each."""
-	return EVIDENCE_ENCODER.encode(
-		{
-			"rule_type": rule.rule_type,
-			"facts": {
-				key: value.isoformat() if type(value) is date else value
-				for key, value in finding.facts.items()
-			},
-			"records": [list(r) for r in finding.records],
-		}
-	)
+	evidence = {
+		"rule_type": rule.rule_type,
+		"facts": {
+			key: value.isoformat() if type(value) is date else value for key, value in finding.facts.items()
+		},
+		"records": [list(r) for r in finding.records],
+	}
+	if _C_EVIDENCE_ENCODER is None:
+		return EVIDENCE_ENCODER.encode(evidence)
+	return "".join(_C_EVIDENCE_ENCODER(evidence, 0))
 
 
 # What the summaries format, per pass: thousands of alerts share their dates and scores, and each

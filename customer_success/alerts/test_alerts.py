@@ -1,6 +1,7 @@
 """Alerts on real records: each shipped rule, dedupe, snooze, caps, auto-resolve, cool-down,
 playbook ToDos and progress, the Opportunity and its link back, row-level access, bad inputs."""
 
+import json
 from unittest.mock import patch
 
 import frappe
@@ -410,6 +411,64 @@ class TestNoiseControl(AlertsTestCase):
 		frappe.db.set_value(ALERT, alert.name, "closed_on", add_days(now_datetime(), -31))
 		self.evaluate()
 		self.assertEqual(len(alerts_of(self.customer, status=engine.OPEN)), 1)
+
+	def test_evidence_is_the_canonical_json_of_the_finding(self):
+		# the text every stored digest was made from: sorted keys, no spaces, ASCII, dates as days
+		finding = engine.Finding(
+			"High",
+			{
+				"overdue": 1234.5,
+				"oldest_due": getdate("2026-10-01"),
+				"count": 3,
+				"none": None,
+				"flag": True,
+				"who": 'Zoë "Z" O\'Brien',
+				"metrics": [{"metric": "Seats", "percent": 95.25, "used": None}],
+			},
+			[("Customer", "C 1"), ("Sales Invoice", "SINV-0001")],
+		)
+		rule = frappe._dict(rule_type=engine.OVERDUE_RECEIVABLE)
+		expected = json.dumps(
+			{
+				"rule_type": engine.OVERDUE_RECEIVABLE,
+				"facts": {**finding.facts, "oldest_due": "2026-10-01"},
+				"records": [["Customer", "C 1"], ["Sales Invoice", "SINV-0001"]],
+			},
+			sort_keys=True,
+			separators=(",", ":"),
+		)
+		self.assertEqual(service.evidence_json(rule, finding), expected)
+		with patch.object(service, "_C_EVIDENCE_ENCODER", None):  # a Python without the C encoder
+			self.assertEqual(service.evidence_json(rule, finding), expected)
+
+	def test_cooldowns_and_weekly_counts_read_the_same_by_name_and_by_range(self):
+		# a name the driver must escape; the range read and the named read of both look-ups agree
+		other = make_customer(f"{TEST_PREFIX} O'Brien {frappe.generate_hash(length=4)}", cs_owner=CSM1).name
+		dismissed = self.raise_red()
+		service.close(dismissed, engine.DISMISSED, "Known: billing dispute, handled by finance")
+		self.raise_red(other)
+		names = sorted([self.customer, other])
+		lo, hi = names[0], names[-1]
+		since = add_days(today(), -6)
+
+		def ours(found):  # a range may hold other tests' customers
+			return (
+				{key for key in found if key[0] in names}
+				if isinstance(found, set)
+				else {customer: count for customer, count in found.items() if customer in names}
+			)
+
+		for customers in (names, None, []):
+			with self.subTest(customers=customers):
+				expected_dismissed = set() if customers == [] else {(self.customer, "Health Turned Red")}
+				self.assertEqual(
+					ours(queries.recently_dismissed(lo, hi, since, customers)), expected_dismissed
+				)
+				expected_raised = {} if customers == [] else {self.customer: 1, other: 1}
+				self.assertEqual(ours(queries.raised_since(lo, hi, since, customers)), expected_raised)
+		# more names than a query names: the range is read whole
+		with patch.object(queries, "NAMED_CUSTOMERS_MAX", 1):
+			self.assertEqual(ours(queries.raised_since(lo, hi, since, names)), {self.customer: 1, other: 1})
 
 	def test_one_customers_failure_is_logged_and_the_rest_go_on(self):
 		other = make_customer(cs_owner=CSM2).name
