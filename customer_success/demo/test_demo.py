@@ -43,6 +43,23 @@ def snapshot() -> dict[str, int]:
 	return {doctype: frappe.db.count(doctype) for doctype in COUNTED}
 
 
+def failed_notification_emails() -> list[tuple[str, str]]:
+	"""(Error Log, user) of each notification frappe failed to email (no outgoing Email Account)."""
+	log = frappe.qb.DocType("Error Log")
+	notification = frappe.qb.DocType("Notification Log")
+	return (
+		frappe.qb.from_(log)
+		.join(notification)
+		.on(notification.name == log.reference_name)
+		.select(log.name, notification.for_user)
+		.where(
+			(log.method == "Failed to send notification email")
+			& (log.reference_doctype == "Notification Log")
+		)
+		.run()
+	)
+
+
 class TestDemo(FrappeTestCase):
 	def setUp(self):
 		if demo.is_demo_installed():
@@ -51,7 +68,25 @@ class TestDemo(FrappeTestCase):
 	def test_setup_is_idempotent_and_teardown_leaves_no_residue(self):
 		contacts_before = set(frappe.get_all("Contact", pluck="name"))
 		before = snapshot()
+		failed_emails_before = set(failed_notification_emails())
 		summary = demo.setup_demo(customers=3)
+		# the demo's people live at placeholder addresses: their assignments ring the bell, no email
+		# is tried (none could go from a site without an outgoing account: an Error Log each)
+		made_users = demo._load_registry().get("User", [])
+		for user in made_users:
+			self.assertEqual(
+				frappe.db.get_value("Notification Settings", user, "enable_email_notifications"), 0, user
+			)
+		if made_users:  # the bell still rings for them
+			self.assertTrue(
+				frappe.db.count("Notification Log", {"for_user": ("in", made_users), "type": "Assignment"})
+			)
+		# (a user the demo did not make, say a CS Manager of the site's, is emailed as always)
+		self.assertEqual(
+			{user for _log, user in set(failed_notification_emails()) - failed_emails_before}
+			& set(made_users),
+			set(),
+		)
 		self.assertEqual(summary["Customer"], 3)
 		for doctype in ("Sales Order", "Contract", "Sales Invoice", "Contact"):
 			self.assertGreaterEqual(summary.get(doctype, 0), 3, doctype)
@@ -127,6 +162,11 @@ class TestDemo(FrappeTestCase):
 		frappe.db.commit()  # nosemgrep: setup_demo commits; these records must outlive its rollbacks
 		try:
 			users_before = set(frappe.get_all("User", pluck="name"))
+			theirs_emailed = {
+				email: frappe.db.get_value("Notification Settings", email, "enable_email_notifications")
+				for email in (f"{p}@{demo.DOMAIN}" for p, *_ in people)
+				if frappe.db.exists("User", email)
+			}
 			contacts_before = set(frappe.get_all("Contact", pluck="name"))
 			theirs = {get_contact_name(f"{p}@{demo.DOMAIN}") for p, *_ in people} - {""}
 			self.assertLessEqual(theirs, contacts_before)
@@ -135,6 +175,13 @@ class TestDemo(FrappeTestCase):
 			demo.teardown_demo()
 
 			self.assertEqual(set(frappe.get_all("User", pluck="name")), users_before)
+			# users the demo did not make keep their notification settings
+			for email, emailed in theirs_emailed.items():
+				self.assertEqual(
+					frappe.db.get_value("Notification Settings", email, "enable_email_notifications"),
+					emailed,
+					email,
+				)
 			contacts_after = set(frappe.get_all("Contact", pluck="name"))
 			self.assertLessEqual(theirs, contacts_after, theirs - contacts_after)
 			self.assertEqual(contacts_after, contacts_before)
