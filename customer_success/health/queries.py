@@ -559,8 +559,12 @@ from (
 		left join `tabPayment Schedule` t force index (parent)
 			on t.`parent` = i.`name` and t.`parenttype` = 'Sales Invoice' and t.`due_date` is not null
 		where i.`customer` between %(lo)s and %(hi)s and i.`docstatus` = 1 and i.`outstanding_amount` > 0
-		group by i.`name`, i.`customer`, i.`company`, i.`outstanding_amount`, i.`party_account_currency`,
-			i.`currency`, i.`conversion_rate`, i.`due_date`
+		-- one group an invoice, named in the billing index's order (all its columns, then the name it
+		-- ends with): the groups come out of the index scan one after the other, with no temporary
+		-- table (grouped by the name first, each chunk sorted its unpaid invoices in one: a third of the read)
+		group by i.`customer`, i.`docstatus`, i.`company`, i.`posting_date`, i.`due_date`,
+			i.`outstanding_amount`, i.`conversion_rate`, i.`base_grand_total`, i.`base_net_total`,
+			i.`party_account_currency`, i.`currency`, i.`name`
 	) term
 ) weighed
 group by customer, company
