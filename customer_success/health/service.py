@@ -20,9 +20,10 @@ from customer_success.usage import service as usage
 
 # Customers a chunk (a job of the night). Each job pays a fixed cost whatever its size: the fork of
 # its RQ worker, frappe's start and end of a job, the claim and close of its chunk, and a chunk's
-# fixed queries and commits (~150 ms of CPU in all). At 2,000 a 100k book made 50 jobs, and that
-# cost was 2-3 s of a 2-worker night on 2 cores; at 4,000 the night measured 12-14 s against
-# 14-17 s, with a job's peak memory ~12 MB higher (~86 MB in the fork); 5,000 was no faster.
+# fixed queries and commits (~150 ms of CPU in all). At 2,000 a 100k book made 50 jobs: ~7.5
+# CPU-seconds, ~3.7 s of a 2-worker night on 2 cores, of which 4,000 saves half. Back to back the
+# night measured 12-15 s at 4,000 against 14-17 s at 2,000, with a job's peak memory ~12 MB higher
+# (~86 MB in the fork); 5,000 was no faster.
 CHUNK_SIZE = 4000
 STALE_RUN_HOURS = 6
 LOCK_NAME = "customer_success_health_recompute"
