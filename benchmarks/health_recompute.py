@@ -1253,7 +1253,8 @@ def main():
 		"--rq",
 		default="",
 		help="also time the night with this many real RQ workers (e.g. 2): bench worker processes, a fork "
-		"and a connection per chunk job, the site's alert rules in the chunks, as a bench runs it",
+		"and a connection per chunk job, the site's alert rules in the chunks, as a bench runs it; a list "
+		"(2,2,2) times one night each, each against the floor measured just before it, and their medians",
 	)
 	args = parser.parse_args()
 	worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
@@ -1497,6 +1498,17 @@ def main():
 			+ (f"{r['server_cpu']:.1f} s" if r["server_cpu"] is not None else "not read")
 			+ f"; scores {'IDENTICAL to' if same else 'DIFFERENT from'} the {base['workers']}-worker run's"
 		)
+	for count in sorted({r["workers"] for r in rq_runs}):
+		nights = [r for r in rq_runs if r["workers"] == count]
+		if len(nights) > 1:
+			seconds = [r["seconds"] for r in nights]
+			ratios = [r["seconds"] / r["floor"] for r in nights]
+			log(
+				f"real RQ workers, {count}   {len(nights)} nights: median {statistics.median(seconds):.1f} s "
+				f"({min(seconds):.1f}-{max(seconds):.1f}), median {statistics.median(ratios):.2f}x the floor "
+				f"measured before each ({min(ratios):.2f}-{max(ratios):.2f}x; without the terms scan median "
+				f"{statistics.median(r['seconds'] / r['floor_without_terms'] for r in nights):.2f}x)"
+			)
 	if args.alerts:
 		log_alert_summary(alert_figures, full_seconds, two["workers"], standalone)
 
