@@ -552,7 +552,11 @@ def time_full_recompute(site: str, workers: int, alerts: str = "off", with_hook_
 			if str(method).endswith("health.service.run_chunk"):
 				jobs.append(kwargs)
 
-		with patch("frappe.enqueue", side_effect=queued):
+		# the pool stands in for the long queue's workers: the run splits its chunks evenly among them
+		with (
+			patch("frappe.enqueue", side_effect=queued),
+			patch.object(health, "long_queue_worker_count", return_value=workers),
+		):
 			run = health.start_recompute(trigger="Manual", now=False)
 		shares = [[job] for job in jobs]
 		results = pool.map(_worker_run, shares, chunksize=1)

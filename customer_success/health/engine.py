@@ -1127,3 +1127,18 @@ def trend_periods_between(since: date, until: date, period: str) -> list[tuple[s
 def trend_periods_of(days) -> set[tuple[str, str]]:
 	"""{(period type, key)} of every week and month holding one of `days`."""
 	return {(period, trend_period_key(day, period)) for day in days for period in TREND_PERIODS}
+
+
+def balanced_chunk_size(customers: int, workers: int, most: int) -> int:
+	"""The chunk size of a run of `customers` split among `workers` processes: at most `most`, and
+	as many chunks as a multiple of `workers`, so that each worker takes as many and they finish
+	together. With 25 chunks on 2 workers one worker ran the last chunk alone while the other waited
+	(0.4-0.9 s of a 100,000-customer night on 2 cores); 26 slightly smaller chunks keep both busy to
+	the end. One worker, or a book of one chunk: `most`."""
+	most = max(int(most), 1)
+	customers, workers = int(customers), int(workers)
+	if workers <= 1 or customers <= most:
+		return most
+	chunks = -(-customers // most)
+	chunks = -(-chunks // workers) * workers
+	return -(-customers // chunks)

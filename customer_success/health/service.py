@@ -566,6 +566,8 @@ def start_recompute(trigger: str = "Nightly", now: bool | None = None):
 			status = "Completed"
 		else:
 			status = "Running" if now or long_queue_has_workers() else "Queued"
+		if chunks and not now:
+			chunks = balanced_chunks(chunks, long_queue_worker_count())
 		run = new_run(trigger, status, None, chunks=chunks, inline=now)
 		frappe.db.commit()  # nosemgrep: the run (the lock) and its chunks must be visible to the jobs
 		if chunks and not now:
@@ -586,12 +588,27 @@ def is_active_run(run_table):
 
 
 def long_queue_has_workers() -> bool:
+	return long_queue_worker_count() > 0
+
+
+def long_queue_worker_count() -> int:
 	from frappe.utils.background_jobs import get_queue, get_workers
 
 	try:
-		return bool(get_workers(get_queue("long")))
+		return len(get_workers(get_queue("long")))
 	except Exception:
-		return False  # no Redis queue reachable: nothing would run the jobs either
+		return 0  # no Redis queue reachable: nothing would run the jobs either
+
+
+def balanced_chunks(chunks: list[dict], workers: int) -> list[dict]:
+	"""The run's chunks split again so their count is a multiple of the long queue's `workers`
+	(`engine.balanced_chunk_size`): each worker then takes as many, and none waits at the end of the
+	night while another runs the last one alone. Unchanged when they are already (one worker, one
+	chunk, or a count that divides)."""
+	if workers <= 1 or len(chunks) <= 1 or len(chunks) % workers == 0:
+		return chunks
+	size = engine.balanced_chunk_size(sum(chunk["customers"] for chunk in chunks), workers, CHUNK_SIZE)
+	return queries.customer_chunks(size)
 
 
 def new_run(

@@ -465,6 +465,45 @@ class TestRecomputeAllQueues(RunTestCase):
 		self.assertEqual(frappe.db.get_value(RUN, result["run"], "status"), "Completed")
 		self.assertIsNotNone(frappe.db.get_value("Customer Health Score", {"customer": customer}))
 
+	def test_the_chunks_are_split_evenly_among_the_long_queue_workers(self):
+		"""Three chunks on two workers leave one worker alone with the last: the run splits its
+		customers into four smaller ones instead, none larger than the chunk size. Inline runs and a
+		single worker keep the chunk size."""
+		while len(self.customers) < 13:
+			self.new_customer()
+
+		def start(workers: int):
+			frappe.flags.in_test = False  # as the scheduler starts it
+			try:
+				with (
+					patch("customer_success.health.service.CHUNK_SIZE", 5),
+					patch("customer_success.health.service.long_queue_has_workers", return_value=True),
+					patch("customer_success.health.service.long_queue_worker_count", return_value=workers),
+					patch("frappe.enqueue") as enqueue,
+				):
+					run = health.start_recompute(trigger="Nightly")
+			finally:
+				frappe.flags.in_test = True
+			chunks = sorted(run.chunks, key=lambda row: row.chunk_index)
+			self.assertEqual(enqueue.call_count, len(chunks))
+			# the ranges still cover the customers once each, in order
+			covered = [
+				name
+				for name in sorted(self.customers)
+				if any(c.range_from <= name <= c.range_to for c in chunks)
+			]
+			self.assertEqual(covered, sorted(self.customers))
+			self.assertEqual(sum(c.customers for c in chunks), len(self.customers))
+			self.assertTrue(all(c.customers <= 5 for c in chunks), [c.customers for c in chunks])
+			for c in chunks:  # as if the jobs ran: the lock is free for the next start
+				health.run_chunk(run.name, c.range_from, c.range_to, c.chunk_index, 1)
+			self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Completed")
+			return [c.customers for c in chunks]
+
+		self.assertEqual(start(1), [5, 5, 3])
+		self.assertEqual(start(2), [4, 4, 4, 1])
+		self.assertEqual(start(3), [5, 5, 3])
+
 	def test_the_button_needs_write_on_the_model(self):
 		from customer_success.health.doctype.health_score_model.health_score_model import (
 			recompute_all,
