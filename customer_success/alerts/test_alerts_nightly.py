@@ -481,7 +481,7 @@ class TestRulesInTheRecompute(FrappeTestCase):
 		frappe.flags.in_test = False
 		try:
 			with (
-				patch("customer_success.health.service.long_queue_has_workers", return_value=True),
+				patch("customer_success.health.service.long_queue_worker_count", return_value=1),
 				patch("frappe.enqueue"),
 			):
 				run = health.start_recompute(trigger="Nightly")

@@ -266,23 +266,27 @@ _CHUNK_BOUNDS_SQL = """select
 		where `disabled` = 0 {after} order by `name` limit 1 offset %(last)s)"""
 
 
-def customer_chunks(chunk_size: int) -> list[dict]:
-	"""The ranges of `customer_ranges`, each with how many active customers it holds.
+def customer_chunks(chunk_size: int, sizes: list[int] | None = None) -> list[dict]:
+	"""The ranges of `customer_ranges`, each with how many active customers it holds: `chunk_size`
+	each, or the sizes given in turn (`sizes`, when a run splits its customers among its workers:
+	`service.balanced_chunks`), the last holding what is left.
 
 	One statement a chunk reads its first and last names on the primary key (no name is sent back
 	but those two): a run's start no longer sorts every name, nor decodes them (100,000 names read
-	and sorted took ~0.3 s of a run's start, before any chunk could begin). The last chunk holds
-	what is left."""
+	and sorted took ~0.3 s of a run's start, before any chunk could begin)."""
 	chunks: list[dict] = []
 	after = None
 	while True:
 		condition = "" if after is None else "and `name` > %(after)s"
+		size = chunk_size
+		if sizes is not None:
+			size = sizes[len(chunks)] if len(chunks) < len(sizes) - 1 else None
 		lo, hi = frappe.db.sql(
-			_CHUNK_BOUNDS_SQL.format(after=condition), {"after": after, "last": chunk_size - 1}
+			_CHUNK_BOUNDS_SQL.format(after=condition), {"after": after, "last": max((size or 1) - 1, 0)}
 		)[0]
 		if lo is None:
 			return chunks
-		if hi is None:  # fewer than a chunk left: the rest
+		if hi is None or size is None:  # fewer than a chunk left, or the last size: the rest
 			hi, count = frappe.db.sql(
 				f"""select max(`name`), count(*) from `tabCustomer` force index (primary)
 				where `disabled` = 0 {condition}""",
@@ -290,7 +294,7 @@ def customer_chunks(chunk_size: int) -> list[dict]:
 			)[0]
 			chunks.append({"lo": lo, "hi": hi, "customers": count})
 			return chunks
-		chunks.append({"lo": lo, "hi": hi, "customers": chunk_size})
+		chunks.append({"lo": lo, "hi": hi, "customers": size})
 		after = hi
 
 

@@ -562,12 +562,13 @@ def start_recompute(trigger: str = "Nightly", now: bool | None = None):
 		# a score row named by hand above the sequence would fail the chunks that reach its name
 		sequences.catch_up()
 		chunks = queries.customer_chunks(CHUNK_SIZE)
+		workers = 0 if now or not chunks else long_queue_worker_count()
 		if not chunks:
 			status = "Completed"
 		else:
-			status = "Running" if now or long_queue_has_workers() else "Queued"
+			status = "Running" if now or workers else "Queued"
 		if chunks and not now:
-			chunks = balanced_chunks(chunks, long_queue_worker_count())
+			chunks = balanced_chunks(chunks, workers)
 		run = new_run(trigger, status, None, chunks=chunks, inline=now)
 		frappe.db.commit()  # nosemgrep: the run (the lock) and its chunks must be visible to the jobs
 		if chunks and not now:
@@ -587,28 +588,26 @@ def is_active_run(run_table):
 	return run_table.status.isin(ACTIVE_RUN_STATUSES)
 
 
-def long_queue_has_workers() -> bool:
-	return long_queue_worker_count() > 0
-
-
 def long_queue_worker_count() -> int:
+	"""The workers listening on the long queue (0 when its Redis cannot be reached: nothing would
+	run the jobs either)."""
 	from frappe.utils.background_jobs import get_queue, get_workers
 
 	try:
 		return len(get_workers(get_queue("long")))
 	except Exception:
-		return 0  # no Redis queue reachable: nothing would run the jobs either
+		return 0
 
 
 def balanced_chunks(chunks: list[dict], workers: int) -> list[dict]:
-	"""The run's chunks split again so their count is a multiple of the long queue's `workers`
-	(`engine.balanced_chunk_size`): each worker then takes as many, and none waits at the end of the
-	night while another runs the last one alone. Unchanged when they are already (one worker, one
-	chunk, or a count that divides)."""
-	if workers <= 1 or len(chunks) <= 1 or len(chunks) % workers == 0:
+	"""The run's chunks split again among the long queue's `workers` (`engine.balanced_chunk_sizes`):
+	as many as a multiple of them, their sizes differing by at most one, so none waits at the end
+	of the night while another runs the last one alone. Unchanged when they already share the work
+	evenly (one worker, one chunk, or equal chunks whose count the workers divide)."""
+	sizes = engine.balanced_chunk_sizes(sum(chunk["customers"] for chunk in chunks), workers, CHUNK_SIZE)
+	if sizes is None:
 		return chunks
-	size = engine.balanced_chunk_size(sum(chunk["customers"] for chunk in chunks), workers, CHUNK_SIZE)
-	return queries.customer_chunks(size)
+	return queries.customer_chunks(CHUNK_SIZE, sizes=sizes)
 
 
 def new_run(

@@ -54,6 +54,31 @@ class TestCustomerChunks(FrappeTestCase):
 			self.assertEqual(in_range, chunk["customers"], chunk)
 		self.assertEqual(queries.customer_ranges(3), [(chunk["lo"], chunk["hi"]) for chunk in chunks])
 
+	def test_chunks_of_given_sizes_in_turn_the_last_holding_the_rest(self):
+		"""A run splitting its customers among its workers reads its ranges by the sizes it worked out
+		(`service.balanced_chunks`); the last takes what is left, should customers have come or gone
+		since it counted them."""
+		for _ in range(4):  # at least four, whatever the site holds
+			make_customer(f"_CS Chunk {frappe.generate_hash(length=5)}")
+		active = frappe.db.count("Customer", {"disabled": 0})
+		first, last = frappe.db.sql("select min(name), max(name) from `tabCustomer` where disabled = 0")[0]
+		sizes = [1, 2, active - 3]
+		chunks = queries.customer_chunks(2, sizes=sizes)
+		self.assertEqual([chunk["customers"] for chunk in chunks], sizes)
+		self.assertEqual((chunks[0]["lo"], chunks[-1]["hi"]), (first, last))
+		for before, after in pairwise(chunks):
+			self.assertLess(frappe.db.sql("select strcmp(%s, %s)", (before["hi"], after["lo"]))[0][0], 0)
+		for chunk in chunks:
+			in_range = frappe.db.count(
+				"Customer", {"disabled": 0, "name": ("between", (chunk["lo"], chunk["hi"]))}
+			)
+			self.assertEqual(in_range, chunk["customers"], chunk)
+		# counted short (customers came since): the last takes them; counted long: fewer chunks
+		self.assertEqual([c["customers"] for c in queries.customer_chunks(2, sizes=[1, 1])], [1, active - 1])
+		self.assertEqual(
+			[c["customers"] for c in queries.customer_chunks(2, sizes=[active - 1, 5, 5])], [active - 1, 1]
+		)
+
 	def test_the_last_chunk_holds_what_is_left(self):
 		for _ in range(2):  # at least two, whatever the site holds
 			make_customer(f"_CS Chunk {frappe.generate_hash(length=5)}")

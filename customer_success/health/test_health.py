@@ -435,7 +435,7 @@ class TestNightlyJob(HealthTestCase):
 		frappe.flags.in_test = False
 		try:
 			with (
-				patch("customer_success.health.service.long_queue_has_workers", return_value=True),
+				patch("customer_success.health.service.long_queue_worker_count", return_value=1),
 				patch("frappe.enqueue") as enqueue,
 			):
 				run = health.start_recompute(trigger="Nightly")
@@ -454,7 +454,7 @@ class TestNightlyJob(HealthTestCase):
 		frappe.flags.in_test = False
 		try:
 			with (
-				patch("customer_success.health.service.long_queue_has_workers", return_value=False),
+				patch("customer_success.health.service.long_queue_worker_count", return_value=0),
 				patch("frappe.enqueue") as enqueue,
 			):
 				run = health.start_recompute(trigger="Nightly")

@@ -1,5 +1,6 @@
 """Recompute runs that survive a crash, and app writes that never block a person's save."""
 
+import itertools
 from unittest.mock import patch
 
 import frappe
@@ -247,7 +248,7 @@ class RunTestCase(RunsTestCase):
 			[str(name) for name in self.runs] or ["0"]
 		)
 
-	def my_chunks(self, chunk_size: int) -> list[dict]:
+	def my_chunks(self, chunk_size: int, sizes: list[int] | None = None) -> list[dict]:
 		"""queries.customer_chunks over this test's own customers only."""
 		names = frappe.get_all(
 			"Customer",
@@ -255,7 +256,15 @@ class RunTestCase(RunsTestCase):
 			pluck="name",
 			order_by="name asc",
 		)
-		parts = [names[i : i + chunk_size] for i in range(0, len(names), chunk_size)]
+		if sizes is None:
+			parts = [names[i : i + chunk_size] for i in range(0, len(names), chunk_size)]
+		else:  # the sizes in turn, the last holding what is left
+			parts, start = [], 0
+			for index, size in enumerate(sizes):
+				end = len(names) if index == len(sizes) - 1 else start + size
+				if names[start:end]:
+					parts.append(names[start:end])
+				start = end
 		return [{"lo": part[0], "hi": part[-1], "customers": len(part)} for part in parts]
 
 	def new_customer(self, **fields) -> str:
@@ -290,7 +299,7 @@ class RunTestCase(RunsTestCase):
 		try:
 			with (
 				patch("customer_success.health.service.CHUNK_SIZE", chunk_size),
-				patch("customer_success.health.service.long_queue_has_workers", return_value=True),
+				patch("customer_success.health.service.long_queue_worker_count", return_value=1),
 				patch("frappe.enqueue") as enqueue,
 			):
 				run = health.start_recompute(trigger="Nightly")
@@ -435,7 +444,7 @@ class TestRecomputeAllQueues(RunTestCase):
 		frappe.flags.in_test = False  # as in a web request
 		try:
 			with (
-				patch("customer_success.health.service.long_queue_has_workers", return_value=False),
+				patch("customer_success.health.service.long_queue_worker_count", return_value=0),
 				patch("customer_success.health.service.score_range") as score_range,
 				patch("frappe.enqueue") as enqueue,
 			):
@@ -466,9 +475,10 @@ class TestRecomputeAllQueues(RunTestCase):
 		self.assertIsNotNone(frappe.db.get_value("Customer Health Score", {"customer": customer}))
 
 	def test_the_chunks_are_split_evenly_among_the_long_queue_workers(self):
-		"""Three chunks on two workers leave one worker alone with the last: the run splits its
-		customers into four smaller ones instead, none larger than the chunk size. Inline runs and a
-		single worker keep the chunk size."""
+		"""Chunks of 5, 5 and 3 on two workers leave one alone with the last: the run splits its
+		customers into four of 4, 3, 3 and 3 instead (a multiple of the workers, sizes differing by
+		at most one, none larger than the chunk size). Inline runs and a single worker keep the
+		chunk size."""
 		while len(self.customers) < 13:
 			self.new_customer()
 
@@ -477,16 +487,18 @@ class TestRecomputeAllQueues(RunTestCase):
 			try:
 				with (
 					patch("customer_success.health.service.CHUNK_SIZE", 5),
-					patch("customer_success.health.service.long_queue_has_workers", return_value=True),
 					patch("customer_success.health.service.long_queue_worker_count", return_value=workers),
 					patch("frappe.enqueue") as enqueue,
 				):
 					run = health.start_recompute(trigger="Nightly")
 			finally:
 				frappe.flags.in_test = True
+			self.assertEqual(run.status, "Running")
 			chunks = sorted(run.chunks, key=lambda row: row.chunk_index)
 			self.assertEqual(enqueue.call_count, len(chunks))
-			# the ranges still cover the customers once each, in order
+			# the ranges follow each other without overlapping and cover every customer
+			for before, after in itertools.pairwise(chunks):
+				self.assertLess(before.range_to, after.range_from)
 			covered = [
 				name
 				for name in sorted(self.customers)
@@ -494,15 +506,14 @@ class TestRecomputeAllQueues(RunTestCase):
 			]
 			self.assertEqual(covered, sorted(self.customers))
 			self.assertEqual(sum(c.customers for c in chunks), len(self.customers))
-			self.assertTrue(all(c.customers <= 5 for c in chunks), [c.customers for c in chunks])
 			for c in chunks:  # as if the jobs ran: the lock is free for the next start
 				health.run_chunk(run.name, c.range_from, c.range_to, c.chunk_index, 1)
 			self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Completed")
 			return [c.customers for c in chunks]
 
 		self.assertEqual(start(1), [5, 5, 3])
-		self.assertEqual(start(2), [4, 4, 4, 1])
-		self.assertEqual(start(3), [5, 5, 3])
+		self.assertEqual(start(2), [4, 3, 3, 3])
+		self.assertEqual(start(3), [5, 4, 4])
 
 	def test_the_button_needs_write_on_the_model(self):
 		from customer_success.health.doctype.health_score_model.health_score_model import (
@@ -550,7 +561,7 @@ class TestFinishingARun(RunTestCase):
 		frappe.flags.in_test = False  # as in a web request
 		try:
 			with (
-				patch("customer_success.health.service.long_queue_has_workers", return_value=True),
+				patch("customer_success.health.service.long_queue_worker_count", return_value=1),
 				patch("frappe.enqueue") as enqueue,
 			):
 				result = recompute_all(model)
@@ -574,7 +585,7 @@ class TestFinishingARun(RunTestCase):
 		frappe.flags.in_test = False
 		try:
 			with (
-				patch("customer_success.health.service.long_queue_has_workers", return_value=False),
+				patch("customer_success.health.service.long_queue_worker_count", return_value=0),
 				patch("frappe.enqueue"),
 			):
 				run = health.start_recompute(trigger="Nightly")
