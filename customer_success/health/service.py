@@ -4,6 +4,7 @@ One function, `score_range`, scores a range of customers; the nightly job, the m
 "Recompute All Customers" button and the Customer's "Recompute Health" button all use it.
 """
 
+import time
 from contextlib import contextmanager
 from datetime import date
 from operator import itemgetter
@@ -523,6 +524,10 @@ ACTIVE_RUN_STATUSES = ("Queued", "Running")
 OPEN_CHUNK_STATUSES = ("Queued", "Running")
 MAX_CHUNK_ATTEMPTS = 2  # the first attempt and one retry
 CHUNK_TIMEOUT = 3600
+# A chunk job takes further waiting chunks of its run for at most this long (RQ ends the job at
+# CHUNK_TIMEOUT): at ~1 s a chunk of 4,000, a million customers on 2 workers take ~2 minutes a job.
+TAKE_CHUNKS_FOR = CHUNK_TIMEOUT / 4
+TAKE_CANDIDATES = 4  # waiting chunks read at a time; another job may take each first
 
 
 def start_recompute(trigger: str = "Nightly", now: bool | None = None):
@@ -694,14 +699,31 @@ def enqueue_chunk(run, chunk: int, lo: str, hi: str, attempt: int, now: bool = F
 
 def run_chunk(run: str, lo: str, hi: str, chunk: int | None = None, attempt: int = 1):
 	"""One chunk of a run: score the range, record the chunk, and finish the run if it was the last.
+	Run as the RQ job queued for this attempt, the job then takes the run's chunks still waiting for
+	their first job, one after another (`take_queued_chunk`), until none is left: a night forks a
+	job per worker, not per chunk.
 
 	A chunk that raises is retried once; a second failure fails the chunk with all its customers.
-	An attempt that is not the chunk's current one (the watchdog retried it meanwhile) does nothing.
+	An attempt that is not the chunk's current one (the watchdog retried it meanwhile, or another
+	job took the chunk) does nothing.
 	"""
 	if chunk is None:
 		chunk = chunk_at(run, lo)  # a job queued with the range only (benchmarks, a console)
-	if chunk is None or not claim_chunk(run, chunk, attempt):
+	job_id = None if chunk is None else running_job_id(chunk_job_id(run, chunk, attempt))
+	if chunk is not None and claim_chunk(run, chunk, attempt):
+		score_claimed_chunk(run, chunk, attempt, lo, hi)
+	if not job_id:
 		return
+	until = time.monotonic() + TAKE_CHUNKS_FOR
+	while time.monotonic() < until:
+		taken = take_queued_chunk(run, job_id)
+		if not taken:
+			return
+		score_claimed_chunk(run, taken.chunk_index, taken.attempts, taken.range_from, taken.range_to)
+
+
+def score_claimed_chunk(run: str, chunk: int, attempt: int, lo: str, hi: str):
+	"""Score a chunk this job holds (Running for `attempt`), record it, finish the run if it was the last."""
 	try:
 		result = score_range(
 			lo, hi, today=frappe.db.get_value(RUN, run, "score_date"), commit_writes=True, chunk_hooks=True
@@ -719,6 +741,77 @@ def run_chunk(run: str, lo: str, hi: str, chunk: int | None = None, attempt: int
 		return  # the watchdog gave up on this attempt meanwhile: the retry records the chunk
 	publish_run_progress(run)
 	finish_run_if_done(run)
+
+
+def running_job_id(job_id: str) -> str | None:
+	"""`job_id` when this code runs as that RQ job (None inline, in a test, in a console)."""
+	from frappe.utils.background_jobs import create_job_id
+	from rq import get_current_job
+
+	job = get_current_job()
+	return job_id if job and job.id == create_job_id(job_id) else None
+
+
+def take_queued_chunk(run, job_id: str) -> dict | None:
+	"""Take the run's first chunk still waiting for its first job: mark it Running for this job
+	(`job_id`, which the watchdog then asks RQ about), and drop its own job from the queue, so no
+	worker forks for it. Retries are left to their own jobs (a fresh process). The chunk's own job,
+	should a worker have dequeued it meanwhile, finds the chunk taken (and takes what still waits).
+	Returns the chunk taken (index, attempts, range), or None when none is left or the run is over."""
+	table = frappe.qb.DocType(CHUNK)
+	while True:
+		# a fresh read each round (the attempts below commit): the chunks waiting now
+		waiting = (
+			frappe.qb.from_(table)
+			.select(table.chunk_index)
+			.where(chunks_of(table, run) & (table.status == "Queued") & (table.attempts == 1))
+			.orderby(table.chunk_index)
+			.limit(TAKE_CANDIDATES)
+			.run(pluck=True)
+		)
+		if not waiting:
+			return None
+		for index in waiting:
+			run_row = lock_run(run)
+			if not run_row or run_row.status not in ACTIVE_RUN_STATUSES:
+				frappe.db.commit()  # nosemgrep: release the row lock
+				return None
+			row = lock_chunk(run, index)
+			if not row or row.status != "Queued" or row.attempts != 1:
+				frappe.db.commit()  # nosemgrep: release the row locks (another job took it)
+				continue
+			(
+				frappe.qb.update(table)
+				.set(table.status, "Running")
+				.set(table.started_at, now_datetime())
+				.set(table.job_id, job_id)
+				.where(table.name == row.name)
+				.run()
+			)
+			frappe.db.commit()  # nosemgrep: the chunk is this job's before its own job is dropped
+			drop_queued_job(chunk_job_id(run, index, 1))
+			return frappe._dict(
+				chunk_index=index, attempts=1, range_from=row.range_from, range_to=row.range_to
+			)
+
+
+def drop_queued_job(job_id: str) -> bool:
+	"""Remove a job still waiting on the long queue, and its record (True when it was waiting). A
+	job a worker has dequeued already is left to run (it finds its chunk taken); an unreachable
+	Redis is logged and changes nothing."""
+	from frappe.utils.background_jobs import create_job_id, get_queue
+	from rq.job import Job
+
+	try:
+		queue = get_queue("long")
+		rq_id = create_job_id(job_id)
+		if not queue.remove(rq_id):
+			return False
+		Job(rq_id, connection=queue.connection).delete(remove_from_queue=False)
+		return True
+	except Exception:
+		frappe.log_error(title=_("Health recompute could not drop the queued job {0}").format(job_id))
+		return False
 
 
 def chunk_at(run, lo: str) -> int | None:
@@ -984,8 +1077,8 @@ def watch_recompute_runs():
 
 
 def check_runs():
-	"""A chunk of a running run whose job is neither queued nor running in RQ, and that is not
-	done, died (timeout, out of memory, a worker restart): it is retried once, then failed. A run
+	"""A chunk of a running run whose job (its own, or the job that took it) is neither queued nor
+	running in RQ, and that is not done, died (timeout, out of memory, a worker restart): it is retried once, then failed. A run
 	whose chunks are all done or failed is finished. Runs scored inline have no jobs to ask
 	about: only the staleness rule applies to them."""
 	run_table = frappe.qb.DocType(RUN)
@@ -999,19 +1092,25 @@ def check_runs():
 	if watched:
 		chunks = (
 			frappe.qb.from_(chunk_table)
-			.select(chunk_table.parent, chunk_table.chunk_index, chunk_table.attempts)
+			.select(chunk_table.parent, chunk_table.chunk_index, chunk_table.attempts, chunk_table.job_id)
 			.where(chunks_of(chunk_table, *watched) & chunk_table.status.isin(OPEN_CHUNK_STATUSES))
 			.run(as_dict=True)
 		)
-		alive = live_jobs([chunk_job_id(c.parent, c.chunk_index, c.attempts) for c in chunks])
+		alive = live_jobs([running_in(c) for c in chunks])
 		if alive is None:
 			return  # RQ cannot be asked: nothing can be said about the jobs
 		for c in chunks:
-			if chunk_job_id(c.parent, c.chunk_index, c.attempts) not in alive:
+			if running_in(c) not in alive:
 				retry_or_fail_chunk(c.parent, c.chunk_index, c.attempts)
 		for name in watched:
 			finish_run_if_done(name)
 	fail_stale_runs()
+
+
+def running_in(chunk: dict) -> str:
+	"""The job a chunk row waits for or runs in: its own attempt's, or the job that took it
+	(`take_queued_chunk`)."""
+	return chunk.job_id or chunk_job_id(chunk.parent, chunk.chunk_index, chunk.attempts)
 
 
 def live_jobs(job_ids: list[str]) -> set[str] | None:

@@ -433,6 +433,168 @@ class TestRunsSurviveACrash(RunTestCase):
 		self.assertIn("customer_success.health.jobs.watch_recompute_runs", scheduled)
 
 
+class TestAJobTakesTheWaitingChunks(RunTestCase):
+	"""A chunk job, once its own chunk is done, takes the run's chunks still waiting for their first
+	job: a night forks a job per worker, not per chunk, and the watchdog follows each chunk's job."""
+
+	def as_job(self, job_id: str):
+		"""Run as the RQ job `job_id` (and as no other)."""
+		return patch(
+			"customer_success.health.service.running_job_id",
+			side_effect=lambda asked: asked if asked == job_id else None,
+		)
+
+	def test_a_job_takes_the_waiting_chunks_and_drops_their_jobs(self):
+		run = self.queued_run()
+		mine = health.chunk_job_id(run.name, 0, 1)
+		first = self.chunk(run.name, 0)
+		with (
+			self.as_job(mine),
+			patch("customer_success.health.service.drop_queued_job", return_value=True) as drop,
+		):
+			health.run_chunk(run.name, first.range_from, first.range_to, chunk=0, attempt=1)
+		drop.assert_called_once_with(health.chunk_job_id(run.name, 1, 1))
+		chunks = [self.chunk(run.name, 0), self.chunk(run.name, 1)]
+		self.assertEqual([(c.status, c.attempts, c.job_id) for c in chunks], [("Done", 1, mine)] * 2)
+		run.reload()
+		self.assertEqual((run.status, run.chunks_done, run.chunks_failed), ("Completed", 2, 0))
+		self.assertEqual(run.customers_scored + run.customers_failed, sum(c.customers for c in chunks))
+		self.assertEqual(
+			frappe.db.count(
+				"Customer Health Score",
+				{"customer": ("in", self.customers), "score_date": getdate(nowdate())},
+			),
+			run.customers_scored,
+		)
+		# the taken chunk's own job, dequeued by a worker before it was dropped, does nothing
+		second = chunks[1]
+		with self.as_job(health.chunk_job_id(run.name, 1, 1)):
+			health.run_chunk(run.name, second.range_from, second.range_to, chunk=1, attempt=1)
+		again = frappe.get_doc(RUN, run.name)
+		self.assertEqual(
+			(again.chunks_done, again.customers_scored, again.customers_failed),
+			(run.chunks_done, run.customers_scored, run.customers_failed),
+		)
+		self.assertEqual(self.chunk(run.name, 1).job_id, mine)
+
+	def test_a_job_whose_chunk_was_taken_takes_the_rest(self):
+		run = self.queued_run()
+		self.set_chunk(run.name, 0, status="Running", job_id="cs-health-another-job")
+		late = health.chunk_job_id(run.name, 0, 1)
+		first = self.chunk(run.name, 0)
+		with self.as_job(late), patch("customer_success.health.service.drop_queued_job"):
+			health.run_chunk(run.name, first.range_from, first.range_to, chunk=0, attempt=1)
+		self.assertEqual(self.chunk(run.name, 0).status, "Running")  # the other job's
+		self.assertEqual((self.chunk(run.name, 1).status, self.chunk(run.name, 1).job_id), ("Done", late))
+
+	def test_inline_a_chunk_takes_nothing_else(self):
+		run = self.queued_run()
+		first = self.chunk(run.name, 0)
+		health.run_chunk(run.name, first.range_from, first.range_to, chunk=0, attempt=1)
+		self.assertEqual((self.chunk(run.name, 0).status, self.chunk(run.name, 1).status), ("Done", "Queued"))
+
+	def test_retries_and_runs_that_are_over_are_not_taken(self):
+		run = self.queued_run()
+		self.set_chunk(run.name, 0, status="Queued", attempts=2)
+		self.set_chunk(run.name, 1, status="Running")
+		with patch("customer_success.health.service.drop_queued_job") as drop:
+			self.assertIsNone(health.take_queued_chunk(run.name, "cs-health-some-job"))
+			self.set_chunk(run.name, 0, attempts=1)
+			frappe.db.set_value(RUN, run.name, "status", "Failed")
+			frappe.db.commit()  # nosemgrep: as a finished run stands
+			self.assertIsNone(health.take_queued_chunk(run.name, "cs-health-some-job"))
+		drop.assert_not_called()
+		self.assertEqual((self.chunk(run.name, 0).status, self.chunk(run.name, 0).attempts), ("Queued", 1))
+
+	def test_a_chunk_another_job_takes_first_is_passed_over(self):
+		run = self.queued_run()
+		real_lock_chunk, raced = health.lock_chunk, []
+
+		def another_job_first(run_name, chunk):
+			if not raced:  # between this job's read and its lock, another job takes the chunk
+				raced.append(chunk)
+				self.set_chunk(run_name, chunk, status="Running", job_id="cs-health-another-job")
+			return real_lock_chunk(run_name, chunk)
+
+		with (
+			patch("customer_success.health.service.TAKE_CANDIDATES", 1),
+			patch("customer_success.health.service.lock_chunk", side_effect=another_job_first),
+			patch("customer_success.health.service.drop_queued_job") as drop,
+		):
+			taken = health.take_queued_chunk(run.name, "cs-health-this-job")
+		self.assertEqual(raced, [0])
+		self.assertEqual(taken.chunk_index, 1)
+		drop.assert_called_once_with(health.chunk_job_id(run.name, 1, 1))
+		self.assertEqual(self.chunk(run.name, 0).job_id, "cs-health-another-job")
+		self.assertEqual(
+			(self.chunk(run.name, 1).status, self.chunk(run.name, 1).job_id),
+			("Running", "cs-health-this-job"),
+		)
+
+	def test_a_job_stops_taking_chunks_after_its_time(self):
+		run = self.queued_run()
+		mine = health.chunk_job_id(run.name, 0, 1)
+		first = self.chunk(run.name, 0)
+		with (
+			self.as_job(mine),
+			patch("customer_success.health.service.TAKE_CHUNKS_FOR", 0),
+			patch("customer_success.health.service.drop_queued_job") as drop,
+		):
+			health.run_chunk(run.name, first.range_from, first.range_to, chunk=0, attempt=1)
+		drop.assert_not_called()
+		self.assertEqual((self.chunk(run.name, 0).status, self.chunk(run.name, 1).status), ("Done", "Queued"))
+
+	def test_a_chunk_taken_by_a_job_that_died_is_retried(self):
+		run = self.queued_run()
+		dead = health.chunk_job_id(run.name, 0, 1)
+		# chunk 0's job took chunk 1, then died; chunk 1's own job was still queued (not dropped)
+		self.set_chunk(run.name, 0, status="Running")
+		self.set_chunk(run.name, 1, status="Running", job_id=dead)
+		asked = []
+
+		def live_jobs(ids):
+			asked.extend(ids)
+			return {job_id for job_id in ids if job_id != dead}
+
+		with (
+			patch("customer_success.health.service.live_jobs", side_effect=live_jobs),
+			patch("customer_success.health.service.enqueue_chunk", wraps=health.enqueue_chunk) as enqueue,
+		):
+			health.watch_recompute_runs()
+		self.assertEqual(asked, [dead, dead])
+		self.assertEqual({(c.args[1], c.args[4]) for c in enqueue.call_args_list}, {(0, 2), (1, 2)})
+		for index in (0, 1):
+			chunk = self.chunk(run.name, index)
+			self.assertEqual((chunk.status, chunk.attempts), ("Done", 2))
+			self.assertEqual(chunk.job_id, health.chunk_job_id(run.name, index, 2))
+		run.reload()
+		self.assertEqual(run.status, "Completed")
+
+	def test_a_taken_chunks_job_leaves_the_long_queue(self):
+		from frappe.utils.background_jobs import create_job_id, get_queue
+		from rq.job import Job
+
+		queue = get_queue("long")
+		job_id = f"cs-health-test-{frappe.generate_hash(length=10)}"
+		rq_id = create_job_id(job_id)
+		self.addCleanup(lambda: queue.remove(rq_id) and Job(rq_id, connection=queue.connection).delete())
+		frappe.enqueue("frappe.ping", queue="long", job_id=job_id, deduplicate=True)
+		self.assertIn(rq_id, queue.get_job_ids())
+		self.assertTrue(health.drop_queued_job(job_id))
+		self.assertNotIn(rq_id, queue.get_job_ids())
+		self.assertFalse(Job.exists(rq_id, connection=queue.connection))
+		self.assertFalse(health.drop_queued_job(job_id))  # gone already: nothing to drop
+
+	def test_the_job_it_runs_as(self):
+		from frappe.utils.background_jobs import create_job_id
+
+		self.assertIsNone(health.running_job_id("cs-health-1-0-1"))  # not in a job
+		job = frappe._dict(id=create_job_id("cs-health-1-0-1"))
+		with patch("rq.get_current_job", return_value=job):
+			self.assertEqual(health.running_job_id("cs-health-1-0-1"), "cs-health-1-0-1")
+			self.assertIsNone(health.running_job_id("cs-health-1-1-1"))
+
+
 class TestRecomputeAllQueues(RunTestCase):
 	def test_without_a_long_queue_worker_the_button_queues(self):
 		from customer_success.health.doctype.health_score_model.health_score_model import (
