@@ -33,7 +33,7 @@ JOB_TIMEOUT = 3600
 
 def load_rules() -> list[dict]:
 	"""The enabled rules, in order. A query of its own, not `frappe.get_all`: the rules run in every
-	chunk job of the night, each a fork of its RQ worker, where a first `get_all` with filters sets up
+	job of the night, each a fork of its RQ worker, where a first `get_all` with filters sets up
 	frappe's SQL sanitiser (see `health.service.enabled_model_names`)."""
 	rule = frappe.qb.DocType(RULE)
 	return (

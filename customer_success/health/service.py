@@ -19,12 +19,14 @@ from customer_success.renewals import queries as renewal_queries
 from customer_success.setup import sequences
 from customer_success.usage import service as usage
 
-# Customers a chunk (a job of the night). Each job pays a fixed cost whatever its size: the fork of
-# its RQ worker, frappe's start and end of a job, the claim and close of its chunk, and a chunk's
-# fixed queries and commits (~150 ms of CPU in all). At 2,000 a 100k book made 50 jobs: ~7.5
-# CPU-seconds, ~3.7 s of a 2-worker night on 2 cores, of which 4,000 saves half. Back to back the
-# night measured 12-15 s at 4,000 against 14-17 s at 2,000, with a job's peak memory ~12 MB higher
-# (~86 MB in the fork); 5,000 was no faster.
+# Customers a chunk. Each chunk pays a fixed cost whatever its size: the claim and close of its row
+# and its fixed queries and commits (~73 ms of CPU); each job of the night pays ~73 ms more (the
+# fork of its RQ worker, frappe's start and end of a job). When each chunk was a job, 2,000 made 50
+# jobs of a 100k book: ~7.5 CPU-seconds, ~3.7 s of a 2-worker night on 2 cores, of which 4,000 saved
+# half; back to back the night measured 12-15 s at 4,000 against 14-17 s at 2,000, with a job's peak
+# memory ~12 MB higher (~86 MB in the fork), and 5,000 was no faster. Since a job takes the chunks
+# still waiting once its own is done (`take_queued_chunk`), the forks are a few a worker whatever
+# the size; 4,000 was not measured again against smaller chunks.
 CHUNK_SIZE = 4000
 STALE_RUN_HOURS = 6
 LOCK_NAME = "customer_success_health_recompute"
@@ -45,8 +47,8 @@ def load_models() -> dict:
 	same spec objects: the engine's plan for them (`engine._plan_for`, kept while its specs live)
 	and the sub-scores it remembered carry on from one chunk to the next, where a chunk's fresh
 	specs re-worked them (~13 ms of a chunk's ~55 ms of scoring). That holds in a process that scores
-	chunk after chunk (an inline run, a pool of workers); an RQ job runs in a fork of its worker, so
-	there each chunk starts afresh. A model edited since (any row, weight or parameter) gets new
+	chunk after chunk (an inline run, a pool of workers, an RQ job taking the chunks still waiting);
+	each RQ job starts afresh, in a fork of its worker. A model edited since (any row, weight or parameter) gets new
 	specs; the specs of models no longer loaded are let go."""
 	models = {"default": None, "by_tier": {}}
 	specs_now: dict[tuple, list] = {}
@@ -68,9 +70,9 @@ def load_models() -> dict:
 
 
 def enabled_model_names() -> list[str]:
-	"""The enabled models' names, in order. A query of its own, not `frappe.get_all`: each chunk of
-	the night is an RQ job in a fork of its worker, and a process's first `get_all` with filters sets
-	up frappe's SQL sanitiser (sqlparse's lexer, ~15 ms), in every chunk's job."""
+	"""The enabled models' names, in order. A query of its own, not `frappe.get_all`: each job of
+	the night runs in a fork of its RQ worker, and a process's first `get_all` with filters sets up
+	frappe's SQL sanitiser (sqlparse's lexer, ~15 ms), in every job."""
 	model = frappe.qb.DocType("Health Score Model")
 	return (
 		frappe.qb.from_(model)
@@ -524,9 +526,12 @@ ACTIVE_RUN_STATUSES = ("Queued", "Running")
 OPEN_CHUNK_STATUSES = ("Queued", "Running")
 MAX_CHUNK_ATTEMPTS = 2  # the first attempt and one retry
 CHUNK_TIMEOUT = 3600
-# A chunk job takes further waiting chunks of its run for at most this long (RQ ends the job at
-# CHUNK_TIMEOUT): at ~1 s a chunk of 4,000, a million customers on 2 workers take ~2 minutes a job.
-TAKE_CHUNKS_FOR = CHUNK_TIMEOUT / 4
+# A chunk job takes further waiting chunks of its run for this long at most (from the job's start),
+# then leaves the rest to their own jobs: ~60 chunks of 4,000 a fork. A worker that also listens on
+# other queues (`bench worker --queue long,default,short`) sees their jobs between two jobs only:
+# a job also stops taking chunks as soon as a job waits on the default or the short queue.
+TAKE_CHUNKS_FOR = 60
+OTHER_QUEUES = ("short", "default")
 TAKE_CANDIDATES = 4  # waiting chunks read at a time; another job may take each first
 
 
@@ -674,7 +679,8 @@ def chunks_of(table, *runs):
 
 
 def chunk_job_id(run, chunk: int, attempt: int) -> str:
-	"""The RQ job id of one attempt at one chunk: the watchdog asks RQ about exactly this job."""
+	"""The RQ job id of one attempt at one chunk, the chunk row's `job_id` until another job takes
+	the chunk (`take_queued_chunk`): the watchdog asks RQ about the job the row names."""
 	return f"cs-health-{run}-{chunk}-{attempt}"
 
 
@@ -707,23 +713,27 @@ def run_chunk(run: str, lo: str, hi: str, chunk: int | None = None, attempt: int
 	An attempt that is not the chunk's current one (the watchdog retried it meanwhile, or another
 	job took the chunk) does nothing.
 	"""
+	until = time.monotonic() + TAKE_CHUNKS_FOR
 	if chunk is None:
 		chunk = chunk_at(run, lo)  # a job queued with the range only (benchmarks, a console)
 	job_id = None if chunk is None else running_job_id(chunk_job_id(run, chunk, attempt))
 	if chunk is not None and claim_chunk(run, chunk, attempt):
-		score_claimed_chunk(run, chunk, attempt, lo, hi)
+		if not score_claimed_chunk(run, chunk, attempt, lo, hi):
+			return  # a failed chunk: the rest are left to their own jobs, in fresh processes
 	if not job_id:
 		return
-	until = time.monotonic() + TAKE_CHUNKS_FOR
-	while time.monotonic() < until:
+	while time.monotonic() < until and not other_jobs_waiting():
 		taken = take_queued_chunk(run, job_id)
 		if not taken:
 			return
-		score_claimed_chunk(run, taken.chunk_index, taken.attempts, taken.range_from, taken.range_to)
+		fresh_process_caches()
+		if not score_claimed_chunk(run, taken.chunk_index, taken.attempts, taken.range_from, taken.range_to):
+			return
 
 
-def score_claimed_chunk(run: str, chunk: int, attempt: int, lo: str, hi: str):
-	"""Score a chunk this job holds (Running for `attempt`), record it, finish the run if it was the last."""
+def score_claimed_chunk(run: str, chunk: int, attempt: int, lo: str, hi: str) -> bool:
+	"""Score a chunk this job holds (Running for `attempt`), record it, finish the run if it was the
+	last. False when the scoring raised (the chunk is then retried or failed)."""
 	try:
 		result = score_range(
 			lo, hi, today=frappe.db.get_value(RUN, run, "score_date"), commit_writes=True, chunk_hooks=True
@@ -736,11 +746,30 @@ def score_claimed_chunk(run: str, chunk: int, attempt: int, lo: str, hi: str):
 			reference_name=run,
 		)
 		retry_or_fail_chunk(run, chunk, attempt)
-		return
+		return False
 	if not record_chunk_done(run, chunk, attempt, result):
-		return  # the watchdog gave up on this attempt meanwhile: the retry records the chunk
+		return True  # the watchdog gave up on this attempt meanwhile: the retry records the chunk
 	publish_run_progress(run)
 	finish_run_if_done(run)
+	return True
+
+
+def other_jobs_waiting() -> bool:
+	"""Whether a job waits on the short or the default queue (True when Redis cannot say)."""
+	from frappe.utils.background_jobs import get_queue
+
+	try:
+		return any(get_queue(queue).count for queue in OTHER_QUEUES)
+	except Exception:
+		return True
+
+
+def fresh_process_caches():
+	"""Forget what this job remembered of the site, as frappe does between two requests (cached
+	documents, the alert rules' CS Manager): a chunk taken later sees the models, settings and users
+	as edited meanwhile, as a chunk in a job of its own does."""
+	frappe.local.cache = {}
+	frappe.local.flags.pop("cs_alert_cache", None)
 
 
 def running_job_id(job_id: str) -> str | None:
@@ -788,11 +817,24 @@ def take_queued_chunk(run, job_id: str) -> dict | None:
 				.where(table.name == row.name)
 				.run()
 			)
+			run_table = frappe.qb.DocType(RUN)
+			frappe.qb.update(run_table).set(run_table.modified, now_datetime()).where(
+				run_table.name == run
+			).run()
 			frappe.db.commit()  # nosemgrep: the chunk is this job's before its own job is dropped
 			drop_queued_job(chunk_job_id(run, index, 1))
 			return frappe._dict(
 				chunk_index=index, attempts=1, range_from=row.range_from, range_to=row.range_to
 			)
+
+
+DROP_QUEUED_JOB_SCRIPT = """
+if redis.call('lrem', KEYS[1], 1, ARGV[1]) > 0 then
+	redis.call('del', KEYS[2], KEYS[3])
+	return 1
+end
+return 0
+"""
 
 
 def drop_queued_job(job_id: str) -> bool:
@@ -805,10 +847,13 @@ def drop_queued_job(job_id: str) -> bool:
 	try:
 		queue = get_queue("long")
 		rq_id = create_job_id(job_id)
-		if not queue.remove(rq_id):
-			return False
-		Job(rq_id, connection=queue.connection).delete(remove_from_queue=False)
-		return True
+		# one step in Redis: the job's record goes only with its place in the queue (a job a worker
+		# dequeued meanwhile keeps it), and never stays behind it
+		return bool(
+			queue.connection.eval(
+				DROP_QUEUED_JOB_SCRIPT, 3, queue.key, Job.key_for(rq_id), Job.dependents_key_for(rq_id), rq_id
+			)
+		)
 	except Exception:
 		frappe.log_error(title=_("Health recompute could not drop the queued job {0}").format(job_id))
 		return False
@@ -840,7 +885,15 @@ def lock_chunk(run, chunk: int) -> dict | None:
 	table = frappe.qb.DocType(CHUNK)
 	rows = (
 		frappe.qb.from_(table)
-		.select(table.name, table.status, table.attempts, table.range_from, table.range_to, table.customers)
+		.select(
+			table.name,
+			table.status,
+			table.attempts,
+			table.range_from,
+			table.range_to,
+			table.customers,
+			table.job_id,
+		)
 		.where(chunks_of(table, run) & (table.chunk_index == chunk))
 		.for_update()
 		.run(as_dict=True)
@@ -918,14 +971,21 @@ def add_to_run(run, scored: int = 0, failed: int = 0, chunks_failed: int = 0):
 	)
 
 
-def retry_or_fail_chunk(run, chunk: int, attempt: int | None = None) -> str | None:
+def retry_or_fail_chunk(run, chunk: int, attempt: int | None = None, job_id: str | None = None) -> str | None:
 	"""A chunk whose attempt died or raised: queue it once more, or else fail it with its customers.
+	`job_id`: the job the caller found dead (the watchdog); a chunk another job took meanwhile
+	(`take_queued_chunk`) is that job's, and left alone.
 
-	Returns "Retried", "Failed", or None when the chunk had moved on (done, or retried already).
+	Returns "Retried", "Failed", or None when the chunk had moved on (done, retried already, taken).
 	"""
 	run_row = lock_run(run)
 	row = lock_chunk(run, chunk)
-	if not row or row.status not in OPEN_CHUNK_STATUSES or (attempt is not None and row.attempts != attempt):
+	if (
+		not row
+		or row.status not in OPEN_CHUNK_STATUSES
+		or (attempt is not None and row.attempts != attempt)
+		or (job_id is not None and running_in(frappe._dict(row, parent=run, chunk_index=chunk)) != job_id)
+	):
 		frappe.db.commit()  # nosemgrep: release the row lock
 		return None
 	table = frappe.qb.DocType(CHUNK)
@@ -1078,9 +1138,10 @@ def watch_recompute_runs():
 
 def check_runs():
 	"""A chunk of a running run whose job (its own, or the job that took it) is neither queued nor
-	running in RQ, and that is not done, died (timeout, out of memory, a worker restart): it is retried once, then failed. A run
-	whose chunks are all done or failed is finished. Runs scored inline have no jobs to ask
-	about: only the staleness rule applies to them."""
+	running in RQ, and that is not done, died (timeout, out of memory, a worker restart): it is
+	retried once, then failed, unless it was taken by another job meanwhile. A run whose chunks are
+	all done or failed is finished. Runs scored inline have no jobs to ask about: only the staleness
+	rule applies to them."""
 	run_table = frappe.qb.DocType(RUN)
 	chunk_table = frappe.qb.DocType(CHUNK)
 	watched = (
@@ -1101,7 +1162,7 @@ def check_runs():
 			return  # RQ cannot be asked: nothing can be said about the jobs
 		for c in chunks:
 			if running_in(c) not in alive:
-				retry_or_fail_chunk(c.parent, c.chunk_index, c.attempts)
+				retry_or_fail_chunk(c.parent, c.chunk_index, c.attempts, job_id=running_in(c))
 		for name in watched:
 			finish_run_if_done(name)
 	fail_stale_runs()

@@ -292,9 +292,16 @@ class RunTestCase(RunsTestCase):
 			self.new_customer()
 		return max(len(self.customers) - 1, 1)
 
-	def queued_run(self):
-		"""A run started as the scheduler starts it, its jobs handed to a queue that never ran them."""
-		chunk_size = self.customers_for_two_chunks()
+	def queued_run(self, chunks: int = 2):
+		"""A run started as the scheduler starts it, its jobs handed to a queue that never ran them
+		(`chunks` of them: 2, or 3 of 2 customers each)."""
+		if chunks == 2:
+			chunk_size = self.customers_for_two_chunks()
+		else:
+			self.assertEqual(chunks, 3)
+			while len(self.customers) < 6:
+				self.new_customer()
+			chunk_size = 2
 		frappe.flags.in_test = False
 		try:
 			with (
@@ -306,11 +313,11 @@ class RunTestCase(RunsTestCase):
 		finally:
 			frappe.flags.in_test = True
 		self.assertEqual(run.status, "Running", run.message)
-		self.assertEqual(run.chunks_total, 2)
-		self.assertEqual(enqueue.call_count, 2)
+		self.assertEqual(run.chunks_total, chunks)
+		self.assertEqual(enqueue.call_count, chunks)
 		self.assertEqual(
 			[c.kwargs["job_id"] for c in enqueue.call_args_list],
-			[health.chunk_job_id(run.name, 0, 1), health.chunk_job_id(run.name, 1, 1)],
+			[health.chunk_job_id(run.name, index, 1) for index in range(chunks)],
 		)
 		return run
 
@@ -433,9 +440,19 @@ class TestRunsSurviveACrash(RunTestCase):
 		self.assertIn("customer_success.health.jobs.watch_recompute_runs", scheduled)
 
 
+OTHER_JOBS_WAITING = health.other_jobs_waiting  # as it is, before a test patches it
+
+
 class TestAJobTakesTheWaitingChunks(RunTestCase):
 	"""A chunk job, once its own chunk is done, takes the run's chunks still waiting for their first
 	job: a night forks a job per worker, not per chunk, and the watchdog follows each chunk's job."""
+
+	def setUp(self):
+		super().setUp()
+		# the test site's queues hold what other tests queued, and no worker runs them
+		self.waiting = self.start_patch(
+			"customer_success.health.service.other_jobs_waiting", return_value=False
+		)
 
 	def as_job(self, job_id: str):
 		"""Run as the RQ job `job_id` (and as no other)."""
@@ -443,6 +460,97 @@ class TestAJobTakesTheWaitingChunks(RunTestCase):
 			"customer_success.health.service.running_job_id",
 			side_effect=lambda asked: asked if asked == job_id else None,
 		)
+
+	def test_a_job_takes_every_waiting_chunk_in_turn(self):
+		run = self.queued_run(chunks=3)
+		mine = health.chunk_job_id(run.name, 0, 1)
+		first = self.chunk(run.name, 0)
+		frappe.local.flags.cs_alert_cache = {"cs_manager": "someone@example.com"}
+		with (
+			self.as_job(mine),
+			patch("customer_success.health.service.drop_queued_job", return_value=True) as drop,
+		):
+			health.run_chunk(run.name, first.range_from, first.range_to, chunk=0, attempt=1)
+		self.assertEqual(
+			[c.args[0] for c in drop.call_args_list],
+			[health.chunk_job_id(run.name, 1, 1), health.chunk_job_id(run.name, 2, 1)],
+		)
+		self.assertNotIn("cs_alert_cache", frappe.local.flags)  # forgotten before a taken chunk
+		chunks = [self.chunk(run.name, index) for index in range(3)]
+		self.assertEqual([(c.status, c.attempts, c.job_id) for c in chunks], [("Done", 1, mine)] * 3)
+		run.reload()
+		self.assertEqual((run.status, run.chunks_done, run.chunks_failed), ("Completed", 3, 0))
+		self.assertEqual(run.customers_scored + run.customers_failed, 6)
+		self.assertEqual(sum(c.customers_scored + c.customers_failed for c in chunks), 6)
+
+	def test_a_taken_chunk_that_fails_is_retried_and_the_job_takes_no_more(self):
+		run = self.queued_run(chunks=3)
+		mine = health.chunk_job_id(run.name, 0, 1)
+		first, second = self.chunk(run.name, 0), self.chunk(run.name, 1)
+		real_score_range, failed = health.score_range, []
+
+		def fails_once(lo, hi, **kwargs):
+			if lo == second.range_from and not failed:
+				failed.append(lo)
+				raise MemoryError("the taken chunk's first attempt")
+			return real_score_range(lo, hi, **kwargs)
+
+		with (
+			self.as_job(mine),
+			patch("customer_success.health.service.drop_queued_job") as drop,
+			patch("customer_success.health.service.score_range", side_effect=fails_once),
+		):
+			health.run_chunk(run.name, first.range_from, first.range_to, chunk=0, attempt=1)
+		drop.assert_called_once_with(health.chunk_job_id(run.name, 1, 1))
+		retried = self.chunk(run.name, 1)  # its retry is a job of its own (inline in a test)
+		self.assertEqual((retried.status, retried.attempts), ("Done", 2))
+		self.assertEqual(retried.job_id, health.chunk_job_id(run.name, 1, 2))
+		self.assertEqual((self.chunk(run.name, 2).status, self.chunk(run.name, 2).attempts), ("Queued", 1))
+		self.assertTrue(
+			frappe.db.exists("Error Log", {"reference_doctype": RUN, "reference_name": str(run.name)})
+		)
+
+	def test_a_job_takes_no_chunk_while_other_queues_wait(self):
+		run = self.queued_run()
+		mine = health.chunk_job_id(run.name, 0, 1)
+		first = self.chunk(run.name, 0)
+		self.waiting.return_value = True
+		with self.as_job(mine), patch("customer_success.health.service.drop_queued_job") as drop:
+			health.run_chunk(run.name, first.range_from, first.range_to, chunk=0, attempt=1)
+		drop.assert_not_called()
+		self.assertEqual((self.chunk(run.name, 0).status, self.chunk(run.name, 1).status), ("Done", "Queued"))
+
+	def test_other_queues_waiting(self):
+		counts = {"short": 0, "default": 0, "long": 5}
+		queue = lambda name: frappe._dict(count=counts[name])  # noqa: E731
+		with patch("frappe.utils.background_jobs.get_queue", side_effect=queue):
+			self.assertFalse(OTHER_JOBS_WAITING())  # the long queue's own jobs do not count
+			counts["default"] = 1
+			self.assertTrue(OTHER_JOBS_WAITING())
+		with patch("frappe.utils.background_jobs.get_queue", side_effect=ConnectionError):
+			self.assertTrue(OTHER_JOBS_WAITING())  # cannot tell: take no more
+
+	def test_the_watchdog_leaves_a_chunk_another_job_took_meanwhile(self):
+		run = self.queued_run()
+		taker = health.chunk_job_id(run.name, 0, 1)
+		own = health.chunk_job_id(run.name, 1, 1)
+		self.set_chunk(run.name, 0, status="Running")
+
+		def live_jobs(ids):
+			# between the watchdog's read of the chunks and its question to RQ, job 0 takes chunk 1
+			# and drops chunk 1's own job
+			self.set_chunk(run.name, 1, status="Running", job_id=taker)
+			return {job_id for job_id in ids if job_id != own}
+
+		with (
+			patch("customer_success.health.service.live_jobs", side_effect=live_jobs),
+			patch("customer_success.health.service.enqueue_chunk") as enqueue,
+		):
+			health.watch_recompute_runs()
+		enqueue.assert_not_called()
+		chunk = self.chunk(run.name, 1)
+		self.assertEqual((chunk.status, chunk.attempts, chunk.job_id), ("Running", 1, taker))
+		self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Running")
 
 	def test_a_job_takes_the_waiting_chunks_and_drops_their_jobs(self):
 		run = self.queued_run()
@@ -571,10 +679,12 @@ class TestAJobTakesTheWaitingChunks(RunTestCase):
 		self.assertEqual(run.status, "Completed")
 
 	def test_a_taken_chunks_job_leaves_the_long_queue(self):
-		from frappe.utils.background_jobs import create_job_id, get_queue
+		from frappe.utils.background_jobs import create_job_id, get_queue, get_workers
 		from rq.job import Job
 
 		queue = get_queue("long")
+		if get_workers(queue):
+			self.skipTest("a worker listens on the long queue: it could run the job before it is dropped")
 		job_id = f"cs-health-test-{frappe.generate_hash(length=10)}"
 		rq_id = create_job_id(job_id)
 		self.addCleanup(lambda: queue.remove(rq_id) and Job(rq_id, connection=queue.connection).delete())
