@@ -529,7 +529,7 @@ CHUNK_TIMEOUT = 3600
 # A chunk job takes further waiting chunks of its run for this long at most (from the job's start),
 # then leaves the rest to their own jobs: ~60 chunks of 4,000 a fork. A worker that also listens on
 # other queues (`bench worker --queue long,default,short`) sees their jobs between two jobs only:
-# a job also stops taking chunks as soon as a job waits on the default or the short queue.
+# a job also stops taking chunks as soon as a job waits on another queue its worker listens on.
 TAKE_CHUNKS_FOR = 60
 OTHER_QUEUES = ("short", "default")
 TAKE_CANDIDATES = 4  # waiting chunks read at a time; another job may take each first
@@ -722,7 +722,8 @@ def run_chunk(run: str, lo: str, hi: str, chunk: int | None = None, attempt: int
 			return  # a failed chunk: the rest are left to their own jobs, in fresh processes
 	if not job_id:
 		return
-	while time.monotonic() < until and not other_jobs_waiting():
+	queues = other_queues()
+	while time.monotonic() < until and not other_jobs_waiting(queues):
 		taken = take_queued_chunk(run, job_id)
 		if not taken:
 			return
@@ -754,12 +755,37 @@ def score_claimed_chunk(run: str, chunk: int, attempt: int, lo: str, hi: str) ->
 	return True
 
 
-def other_jobs_waiting() -> bool:
-	"""Whether a job waits on the short or the default queue (True when Redis cannot say)."""
+def other_queues() -> list | None:
+	"""The queues besides the long one that the worker running this job listens on (a worker
+	started with `--queue long,default,short` sees their jobs between two of its jobs only); the
+	short and default queues when the worker is not found; None when Redis cannot be asked."""
 	from frappe.utils.background_jobs import get_queue
+	from rq import get_current_job
+	from rq.worker import Worker
 
 	try:
-		return any(get_queue(queue).count for queue in OTHER_QUEUES)
+		long_queue = get_queue("long")
+		job = get_current_job()
+		worker = (
+			Worker.find_by_key(
+				Worker.redis_worker_namespace_prefix + job.worker_name, connection=long_queue.connection
+			)
+			if job and job.worker_name
+			else None
+		)
+		if worker:
+			return [queue for queue in worker.queues if queue.name != long_queue.name]
+		return [get_queue(name) for name in OTHER_QUEUES]
+	except Exception:
+		return None
+
+
+def other_jobs_waiting(queues: list | None) -> bool:
+	"""Whether a job waits on one of `queues` (`other_queues`); True when that cannot be told."""
+	if queues is None:
+		return True
+	try:
+		return any(queue.count for queue in queues)
 	except Exception:
 		return True
 

@@ -440,7 +440,7 @@ class TestRunsSurviveACrash(RunTestCase):
 		self.assertIn("customer_success.health.jobs.watch_recompute_runs", scheduled)
 
 
-OTHER_JOBS_WAITING = health.other_jobs_waiting  # as it is, before a test patches it
+OTHER_QUEUES = health.other_queues  # as it is, before a test patches it
 
 
 class TestAJobTakesTheWaitingChunks(RunTestCase):
@@ -450,9 +450,7 @@ class TestAJobTakesTheWaitingChunks(RunTestCase):
 	def setUp(self):
 		super().setUp()
 		# the test site's queues hold what other tests queued, and no worker runs them
-		self.waiting = self.start_patch(
-			"customer_success.health.service.other_jobs_waiting", return_value=False
-		)
+		self.queues = self.start_patch("customer_success.health.service.other_queues", return_value=[])
 
 	def as_job(self, job_id: str):
 		"""Run as the RQ job `job_id` (and as no other)."""
@@ -514,21 +512,37 @@ class TestAJobTakesTheWaitingChunks(RunTestCase):
 		run = self.queued_run()
 		mine = health.chunk_job_id(run.name, 0, 1)
 		first = self.chunk(run.name, 0)
-		self.waiting.return_value = True
+		self.queues.return_value = [frappe._dict(count=0), frappe._dict(count=1)]  # a job waits on one
 		with self.as_job(mine), patch("customer_success.health.service.drop_queued_job") as drop:
 			health.run_chunk(run.name, first.range_from, first.range_to, chunk=0, attempt=1)
 		drop.assert_not_called()
 		self.assertEqual((self.chunk(run.name, 0).status, self.chunk(run.name, 1).status), ("Done", "Queued"))
 
 	def test_other_queues_waiting(self):
-		counts = {"short": 0, "default": 0, "long": 5}
-		queue = lambda name: frappe._dict(count=counts[name])  # noqa: E731
-		with patch("frappe.utils.background_jobs.get_queue", side_effect=queue):
-			self.assertFalse(OTHER_JOBS_WAITING())  # the long queue's own jobs do not count
-			counts["default"] = 1
-			self.assertTrue(OTHER_JOBS_WAITING())
+		idle, busy = frappe._dict(count=0), frappe._dict(count=2)
+		self.assertFalse(health.other_jobs_waiting([]))  # a worker on the long queue alone
+		self.assertFalse(health.other_jobs_waiting([idle, idle]))
+		self.assertTrue(health.other_jobs_waiting([idle, busy]))
+		self.assertTrue(health.other_jobs_waiting(None))  # cannot tell: take no more
+
+	def test_the_other_queues_are_the_workers_own(self):
+		from frappe.utils.background_jobs import get_queue
+		from rq.worker import Worker
+
+		long_queue, default_queue = get_queue("long"), get_queue("default")
+		worker = Worker(
+			[long_queue, default_queue],
+			connection=long_queue.connection,
+			name=f"cs-health-test-{frappe.generate_hash(length=10)}",
+		)
+		worker.register_birth()
+		self.addCleanup(worker.register_death)
+		with patch("rq.get_current_job", return_value=frappe._dict(worker_name=worker.name)):
+			self.assertEqual([q.name for q in OTHER_QUEUES()], [default_queue.name])
+		with patch("rq.get_current_job", return_value=frappe._dict(worker_name="cs-health-no-such-worker")):
+			self.assertEqual([q.name for q in OTHER_QUEUES()], [get_queue("short").name, default_queue.name])
 		with patch("frappe.utils.background_jobs.get_queue", side_effect=ConnectionError):
-			self.assertTrue(OTHER_JOBS_WAITING())  # cannot tell: take no more
+			self.assertIsNone(OTHER_QUEUES())
 
 	def test_the_watchdog_leaves_a_chunk_another_job_took_meanwhile(self):
 		run = self.queued_run()
