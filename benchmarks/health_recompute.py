@@ -710,8 +710,9 @@ def time_worker_counts(site: str, counts_: list[int]) -> list[dict]:
 def time_rq_night(site: str, workers: int) -> dict:
 	"""The night as a bench runs it: `workers` real RQ workers (`bench worker --queue long`, started
 	here from the bench's own Python, stopped after) take the chunk jobs start_recompute queues. Each
-	job runs in a fork of its worker, on a connection of its own, and the chunks run the site's alert
-	rules, as every night does: what the pool of warmed processes above leaves out. Timed from the
+	job runs in a fork of its worker, on a connection of its own, and takes the chunks still waiting
+	once its own is done (the jobs it ran are counted), and the chunks run the site's alert rules, as
+	every night does: what the pool of warmed processes above leaves out. Timed from the
 	start to the run record's Completed (polled every 50 ms); the rules' state is the book's own (a
 	second run on a day is a steady night). Refuses to run while another worker listens on the long
 	queue (the count would be wrong); jobs already waiting on it run first, on these workers."""
@@ -762,16 +763,17 @@ def time_rq_night(site: str, workers: int) -> dict:
 		elapsed = time.perf_counter() - t0
 		server_after = server_cpu_seconds()
 		run = frappe.get_doc("Health Recompute Run", run.name)
-		inside = frappe.db.sql(
-			"""select sum(timestampdiff(microsecond, started_at, finished_at)) / 1e6
+		inside, jobs = frappe.db.sql(
+			"""select sum(timestampdiff(microsecond, started_at, finished_at)) / 1e6, count(distinct job_id)
 			from `tabHealth Recompute Run Chunk` where parent = %s""",
 			str(run.name),
-		)[0][0]
+		)[0]
 		return {
 			"workers": workers,
 			"seconds": elapsed,
 			"run": run,
 			"chunk_seconds": float(inside or 0),
+			"jobs": int(jobs or 0),
 			"server_cpu": None if server_before is None else server_after - server_before,
 			"check": score_check(),
 			"rules": frappe.db.count("CS Alert Rule", {"enabled": 1}),
@@ -1257,7 +1259,7 @@ def main():
 		"--rq",
 		default="",
 		help="also time the night with this many real RQ workers (e.g. 2): bench worker processes, a fork "
-		"and a connection per chunk job, the site's alert rules in the chunks, as a bench runs it; a list "
+		"and a connection per job, the site's alert rules in the chunks, as a bench runs it; a list "
 		"(2,2,2) times one night each, each against the floor measured just before it, and their medians",
 	)
 	args = parser.parse_args()
@@ -1497,7 +1499,7 @@ def main():
 		log(
 			f"real RQ workers, {r['workers']}   {r['seconds']:.1f} s = {r['seconds'] / r['floor']:.2f}x the read floor "
 			f"measured before it ({r['floor']:.1f} s; {r['seconds'] / r['floor_without_terms']:.2f}x without the "
-			f"terms scan), the alert rules in the chunks; every job a fork on a "
+			f"terms scan), the alert rules in the chunks; {r['jobs']} jobs, each a fork on a "
 			f"connection of its own; MariaDB's CPU "
 			+ (f"{r['server_cpu']:.1f} s" if r["server_cpu"] is not None else "not read")
 			+ f"; scores {'IDENTICAL to' if same else 'DIFFERENT from'} the {base['workers']}-worker run's"
