@@ -527,9 +527,9 @@ OPEN_CHUNK_STATUSES = ("Queued", "Running")
 MAX_CHUNK_ATTEMPTS = 2  # the first attempt and one retry
 CHUNK_TIMEOUT = 3600
 # A chunk job takes further waiting chunks of its run for this long at most (from the job's start),
-# then leaves the rest to their own jobs: ~60 chunks of 4,000 a fork. A worker that also listens on
-# other queues (`bench worker --queue long,default,short`) sees their jobs between two jobs only:
-# a job also stops taking chunks as soon as a job waits on another queue its worker listens on.
+# then leaves the rest to their own jobs: ~60 chunks of 4,000 a fork. A worker sees its other queues
+# between two jobs only: a job also stops taking chunks as soon as a job waits on a queue its worker
+# would take from before the long queue (`other_queues`).
 TAKE_CHUNKS_FOR = 60
 OTHER_QUEUES = ("short", "default")
 TAKE_CANDIDATES = 4  # waiting chunks read at a time; another job may take each first
@@ -756,9 +756,12 @@ def score_claimed_chunk(run: str, chunk: int, attempt: int, lo: str, hi: str) ->
 
 
 def other_queues() -> list | None:
-	"""The queues besides the long one that the worker running this job listens on (a worker
-	started with `--queue long,default,short` sees their jobs between two of its jobs only); the
-	short and default queues when the worker is not found; None when Redis cannot be asked."""
+	"""The queues a job waiting on would run before the long queue's next job on the worker running
+	this job: those it lists before the long queue (RQ takes from a worker's queues in their order,
+	between two of its jobs only). None such for production's long worker (`--queue long,default,short`:
+	the next chunk job comes first anyway); the short and default queues for `bench worker` with no
+	`--queue` (short, default, long). The short and default queues when the worker is not found;
+	None when Redis cannot be asked. (A worker started with another `--strategy` is not told apart.)"""
 	from frappe.utils.background_jobs import get_queue
 	from rq import get_current_job
 	from rq.worker import Worker
@@ -774,7 +777,10 @@ def other_queues() -> list | None:
 			else None
 		)
 		if worker:
-			return [queue for queue in worker.queues if queue.name != long_queue.name]
+			names = [queue.name for queue in worker.queues]
+			if long_queue.name not in names:
+				return [queue for queue in worker.queues]
+			return worker.queues[: names.index(long_queue.name)]
 		return [get_queue(name) for name in OTHER_QUEUES]
 	except Exception:
 		return None
@@ -792,9 +798,10 @@ def other_jobs_waiting(queues: list | None) -> bool:
 
 def fresh_process_caches():
 	"""Forget what this job remembered of the site, as frappe does between two requests (cached
-	documents, the alert rules' CS Manager): a chunk taken later sees the models, settings and users
+	documents and values, the alert rules' CS Manager): a chunk taken later sees the models, settings and users
 	as edited meanwhile, as a chunk in a job of its own does."""
 	frappe.local.cache = {}
+	frappe.db.value_cache.clear()  # get_value(cache=True), get_single_value: the settings
 	frappe.local.flags.pop("cs_alert_cache", None)
 
 

@@ -464,6 +464,9 @@ class TestAJobTakesTheWaitingChunks(RunTestCase):
 		mine = health.chunk_job_id(run.name, 0, 1)
 		first = self.chunk(run.name, 0)
 		frappe.local.flags.cs_alert_cache = {"cs_manager": "someone@example.com"}
+		self.addCleanup(frappe.local.flags.pop, "cs_alert_cache", None)
+		frappe.db.value_cache[("CS Test", "cached", "value")] = "stale"
+		self.addCleanup(frappe.db.value_cache.pop, ("CS Test", "cached", "value"), None)
 		with (
 			self.as_job(mine),
 			patch("customer_success.health.service.drop_queued_job", return_value=True) as drop,
@@ -474,6 +477,7 @@ class TestAJobTakesTheWaitingChunks(RunTestCase):
 			[health.chunk_job_id(run.name, 1, 1), health.chunk_job_id(run.name, 2, 1)],
 		)
 		self.assertNotIn("cs_alert_cache", frappe.local.flags)  # forgotten before a taken chunk
+		self.assertNotIn(("CS Test", "cached", "value"), frappe.db.value_cache)
 		chunks = [self.chunk(run.name, index) for index in range(3)]
 		self.assertEqual([(c.status, c.attempts, c.job_id) for c in chunks], [("Done", 1, mine)] * 3)
 		run.reload()
@@ -525,22 +529,34 @@ class TestAJobTakesTheWaitingChunks(RunTestCase):
 		self.assertTrue(health.other_jobs_waiting([idle, busy]))
 		self.assertTrue(health.other_jobs_waiting(None))  # cannot tell: take no more
 
-	def test_the_other_queues_are_the_workers_own(self):
+	def test_the_other_queues_are_those_the_worker_takes_from_before_the_long_one(self):
 		from frappe.utils.background_jobs import get_queue
 		from rq.worker import Worker
 
-		long_queue, default_queue = get_queue("long"), get_queue("default")
-		worker = Worker(
-			[long_queue, default_queue],
-			connection=long_queue.connection,
-			name=f"cs-health-test-{frappe.generate_hash(length=10)}",
+		short_queue, default_queue, long_queue = get_queue("short"), get_queue("default"), get_queue("long")
+
+		def registered(*queues) -> str:
+			worker = Worker(
+				list(queues),
+				connection=long_queue.connection,
+				name=f"cs-health-test-{frappe.generate_hash(length=10)}",
+			)
+			worker.register_birth()
+			self.addCleanup(worker.register_death)
+			return worker.name
+
+		def other_queues_of(worker_name: str) -> list[str]:
+			with patch("rq.get_current_job", return_value=frappe._dict(worker_name=worker_name)):
+				return [queue.name for queue in OTHER_QUEUES()]
+
+		# production's long worker takes the next chunk job before any other anyway
+		self.assertEqual(other_queues_of(registered(long_queue, default_queue, short_queue)), [])
+		# `bench worker` with no --queue: short and default first
+		self.assertEqual(
+			other_queues_of(registered(short_queue, default_queue, long_queue)),
+			[short_queue.name, default_queue.name],
 		)
-		worker.register_birth()
-		self.addCleanup(worker.register_death)
-		with patch("rq.get_current_job", return_value=frappe._dict(worker_name=worker.name)):
-			self.assertEqual([q.name for q in OTHER_QUEUES()], [default_queue.name])
-		with patch("rq.get_current_job", return_value=frappe._dict(worker_name="cs-health-no-such-worker")):
-			self.assertEqual([q.name for q in OTHER_QUEUES()], [get_queue("short").name, default_queue.name])
+		self.assertEqual(other_queues_of("cs-health-no-such-worker"), [short_queue.name, default_queue.name])
 		with patch("frappe.utils.background_jobs.get_queue", side_effect=ConnectionError):
 			self.assertIsNone(OTHER_QUEUES())
 
