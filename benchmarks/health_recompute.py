@@ -56,6 +56,17 @@ def log(*args):
 
 
 def peak_rss_mb() -> float:
+	"""This process's peak resident memory in MB: the high-water mark of its own address space
+	(VmHWM). Not `ru_maxrss`: Linux carries that over an exec from the address space exec
+	replaced, so a worker the pool spawns (a fork, then an exec) reported the benchmark process's
+	size at that moment (~276 MB right after building a book) as its own peak."""
+	try:
+		with open("/proc/self/status") as status:
+			for line in status:
+				if line.startswith("VmHWM:"):
+					return int(line.split()[1]) / 1024.0
+	except OSError:
+		pass
 	return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
