@@ -756,12 +756,12 @@ def score_claimed_chunk(run: str, chunk: int, attempt: int, lo: str, hi: str) ->
 
 
 def other_queues() -> list | None:
-	"""The queues a job waiting on would run before the long queue's next job on the worker running
-	this job: those it lists before the long queue (RQ takes from a worker's queues in their order,
-	between two of its jobs only). None such for production's long worker (`--queue long,default,short`:
-	the next chunk job comes first anyway); the short and default queues for `bench worker` with no
-	`--queue` (short, default, long). The short and default queues when the worker is not found;
-	None when Redis cannot be asked. (A worker started with another `--strategy` is not told apart.)"""
+	"""The queues whose waiting jobs the worker running this job would take before the long queue's
+	next job: those it lists before `long` (RQ takes from a worker's queues in their order, between
+	two of its jobs only). An empty list for production's long worker (`--queue long,default,short`);
+	short and default for `bench worker` with no `--queue` (short, default, long), and when the
+	worker is not found; None when Redis cannot be asked. (A worker started with another
+	`--strategy` is not told apart.)"""
 	from frappe.utils.background_jobs import get_queue
 	from rq import get_current_job
 	from rq.worker import Worker
@@ -778,9 +778,8 @@ def other_queues() -> list | None:
 		)
 		if worker:
 			names = [queue.name for queue in worker.queues]
-			if long_queue.name not in names:
-				return [queue for queue in worker.queues]
-			return worker.queues[: names.index(long_queue.name)]
+			before_long = names.index(long_queue.name) if long_queue.name in names else len(names)
+			return worker.queues[:before_long]
 		return [get_queue(name) for name in OTHER_QUEUES]
 	except Exception:
 		return None
@@ -798,8 +797,8 @@ def other_jobs_waiting(queues: list | None) -> bool:
 
 def fresh_process_caches():
 	"""Forget what this job remembered of the site, as frappe does between two requests (cached
-	documents and values, the alert rules' CS Manager): a chunk taken later sees the models, settings and users
-	as edited meanwhile, as a chunk in a job of its own does."""
+	documents and values, the alert rules' CS Manager): a chunk taken later sees the models,
+	settings and users as edited meanwhile, as a chunk in a job of its own does."""
 	frappe.local.cache = {}
 	frappe.db.value_cache.clear()  # get_value(cache=True), get_single_value: the settings
 	frappe.local.flags.pop("cs_alert_cache", None)
