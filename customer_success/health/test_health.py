@@ -17,6 +17,7 @@ from customer_success.tests.utils import (
 	make_issue,
 	make_sales_invoice,
 	make_shared_users,
+	make_user,
 )
 
 CSM1 = "cs-health-csm1@example.com"
@@ -171,6 +172,27 @@ class TestFactorsFromERPNext(HealthTestCase):
 			payment["overdue_amount"], usd.outstanding_amount + 1.1 * eur.outstanding_amount
 		)
 		self.assertEqual(payment["max_days_overdue"], 40)
+
+	def test_reporting_company_and_currencies_are_read_as_erpnext_reads_them(self):
+		"""The rates read the default company and each company's currency as ERPNext's own helpers
+		do (without importing them): for Administrator, and for a user with a default of their own."""
+		import erpnext
+
+		eur_company = make_eur_company(rate_date=None)
+		self.assertEqual(queries.default_company(), erpnext.get_default_company())
+		self.assertEqual(queries.company_currency(eur_company), "EUR")
+		frappe.flags.company_currency = None  # erpnext's own per-request cache
+		self.assertEqual(
+			queries.company_currency(erpnext.get_default_company()),
+			erpnext.get_company_currency(erpnext.get_default_company()),
+		)
+		user = make_user("cs-health-eur@example.com", ["Sales User"]).name
+		frappe.defaults.set_user_default("company", eur_company, user)
+		self.addCleanup(frappe.defaults.clear_user_default, "company", user)
+		self.addCleanup(frappe.set_user, "Administrator")
+		frappe.set_user(user)
+		self.assertEqual(queries.default_company(), eur_company)
+		self.assertEqual(queries.default_company(), erpnext.get_default_company())
 
 	def test_foreign_invoice_on_a_company_currency_receivable_is_not_converted_twice(self):
 		import erpnext
