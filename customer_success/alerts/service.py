@@ -342,13 +342,10 @@ def evaluate(
 	rule_types: set[str] | None = None,
 	known: dict | None = None,
 	commit_writes: bool = False,
-	customers: list[dict] | None = None,
 ) -> dict:
 	"""Run every enabled rule over the customers from `lo` to `hi` (only `names` when given; only
 	the rules of `rule_types` when given: the others' alerts are left as they are). `known`: the
-	range's facts the health recompute already read (see `gather_facts`); `customers`: the range's
-	enabled Customers as they stand, with `queries.CUSTOMER_FIELDS` (a recompute chunk's, as its
-	write left them: `health.service.standing_customers`), else read. With `commit_writes`
+	range's facts the health recompute already read (see `gather_facts`). With `commit_writes`
 	(the nightly ranges, which run side by side on several workers) the writes are a READ COMMITTED
 	transaction of their own, committed (`write_committed`): no lock is shared between ranges.
 
@@ -363,9 +360,7 @@ def evaluate(
 		return result
 	settings = alert_settings()
 	by_name = {rule.name: rule for rule in rules}
-	if customers is None:
-		customers = queries.customers(lo, hi)
-	customers = [c for c in customers if names is None or c.name in names]
+	customers = [c for c in queries.customers(lo, hi) if names is None or c.name in names]
 	facts = gather_facts(lo, hi, rules, today, known)
 	findings, evaluated, result["failed"] = decide_all(rules, customers, facts, today, settings)
 	open_alerts = {k: v for k, v in queries.open_alerts(lo, hi).items() if k[0] in evaluated}
@@ -545,20 +540,11 @@ def enqueue_range(lo: str, hi: str, today: str | None = None):
 	)
 
 
-def after_health_chunk(
-	lo: str,
-	hi: str,
-	today=None,
-	facts: dict | None = None,
-	rows=None,
-	customers: list[dict] | None = None,
-	**kwargs,
-):
+def after_health_chunk(lo: str, hi: str, today=None, facts: dict | None = None, rows=None, **kwargs):
 	"""`cs_after_health_chunk` hook: the nightly pass, a chunk at a time. Each chunk of the recompute,
 	once its scores are committed, runs the rules over its customers with the facts it read (the
-	invoices, touches, live customers, contract ends and earlier scores are not read again) and its
-	Customers as its write left them (`customers`: the colours and scores it just wrote; not read
-	again either), and commits its alerts.
+	invoices, touches, live customers, contract ends and earlier scores are not read again) and the
+	colours it just wrote, and commits its alerts.
 
 	Should that fail, its alerts are rolled back and the range is queued as a job of its own, which
 	reads its facts itself. A chunk retried (its job died after this) runs the rules again: they
@@ -568,7 +554,7 @@ def after_health_chunk(
 		return  # tests run the pass on their own customers; a chunk of the whole book would touch others'
 	day = getdate(today or nowdate())
 	try:
-		evaluate(lo, hi, today=day, known=health_facts(facts or {}), commit_writes=True, customers=customers)
+		evaluate(lo, hi, today=day, known=health_facts(facts or {}), commit_writes=True)
 		frappe.db.commit()  # nosemgrep: the chunk's alerts are durable on their own
 	except Exception:
 		frappe.db.rollback()

@@ -391,67 +391,6 @@ class TestRulesInTheRecompute(FrappeTestCase):
 		for customer in customers:
 			self.assertEqual(len(self.alerts(customer)), 1)
 
-	def test_the_rules_take_the_chunks_customers_as_its_write_left_them(self):
-		"""The rules are handed the chunk's Customers as its write left them, not read again: the
-		colours and scores just copied, the fields as locked; a customer whose inputs a CSM changed
-		meanwhile (left alone by the write) as it is, one disabled meanwhile left out. The same, field
-		by field and type by type, as reading them once the chunk is committed."""
-		from customer_success.alerts import queries as alert_queries
-
-		customers = sorted(self.red_customer() for _ in range(4))
-		changed, disabled = customers[1], customers[2]
-		frappe.db.set_value(
-			"Customer",
-			customers[3],
-			{"account_manager": CSM, "cs_lifecycle_stage": "Adoption"},
-			update_modified=False,
-		)
-		frappe.db.commit()  # nosemgrep: the run's chunk reads on its own
-		real_gather = health.gather_facts
-
-		def gather_then_change(*args, **kwargs):
-			facts = real_gather(*args, **kwargs)
-			# after the chunk read its customers, before its write: a CSM's override, a disabling
-			frappe.db.set_value("Customer", changed, "cs_health_override", 95, update_modified=False)
-			frappe.db.set_value("Customer", disabled, "disabled", 1, update_modified=False)
-			return facts
-
-		handed = []
-		real_evaluate = service.evaluate
-
-		def evaluate(*args, **kwargs):
-			handed.append(kwargs.get("customers"))
-			return real_evaluate(*args, **kwargs)
-
-		with (
-			chunk_alerts_on(),
-			patch.object(health, "gather_facts", side_effect=gather_then_change),
-			patch.object(service, "evaluate", side_effect=evaluate),
-			patch.object(alert_queries, "customers", side_effect=AssertionError("read again")),
-		):
-			run = health.start_recompute(trigger="Manual", now=True)
-		self.assertEqual(run.status, "Completed")
-		self.assertEqual(len(handed), 1)
-		frappe.db.rollback()  # a fresh snapshot
-		read = alert_queries.customers(customers[0], customers[-1])
-		self.assertEqual([c.name for c in handed[0]], [c.name for c in read])
-		self.assertEqual([c.name for c in read], [customers[0], changed, customers[3]])
-		for standing, fresh in zip(handed[0], read, strict=True):
-			for field in alert_queries.CUSTOMER_FIELDS:
-				self.assertEqual(standing[field], fresh[field], (standing.name, field))
-				self.assertIs(type(standing[field]), type(fresh[field]), (standing.name, field))
-		by_name = {c.name: c for c in handed[0]}
-		self.assertEqual(
-			(by_name[customers[0]].cs_health_status, by_name[customers[0]].cs_health_score), ("Red", 10.0)
-		)
-		self.assertIsNone(by_name[changed].cs_health_status)  # left alone: never scored
-		self.assertEqual(
-			(by_name[customers[3]].account_manager, by_name[customers[3]].cs_lifecycle_stage),
-			(CSM, "Adoption"),
-		)
-		self.assertEqual([a.rule for a in self.alerts(customers[0])], [RED])
-		self.assertEqual(self.alerts(changed) + self.alerts(disabled), [])
-
 	def test_two_ranges_write_their_alerts_side_by_side_without_a_lock(self):
 		"""Each range's writes are a READ COMMITTED transaction of their own: two ranges raise, then
 		update, their alerts at the same time (each waits at a barrier inside its write, uncommitted,

@@ -87,12 +87,6 @@ BOOK_FIELDS = (
 )
 
 
-# What else of each Customer the write phase's locking read takes, for the rooms that act on a chunk
-# once it is written (`service.standing_customers`): the alert rules read nothing else off a
-# Customer but these, the book's keys and its score (`alerts.queries.CUSTOMER_FIELDS`).
-STANDING_FIELDS = ("customer_name", "account_manager")
-
-
 def _names_table(names: list[str]) -> str:
 	"""The names as one JSON parameter for `json_table`, sorted (each statement locks in one order).
 	An IN list of more than `in_predicate_conversion_threshold` (1,000) values is turned into a
@@ -202,8 +196,7 @@ def lock_customers_and_day_scores(
 	names: list[str], day: date
 ) -> tuple[dict[str, dict], dict[tuple[str, str], tuple]]:
 	"""`lock_customers` and the customers' score rows for `day` in one locking read: ({customer: its
-	HEALTH_INPUTS, BOOK_FIELDS and STANDING_FIELDS}, {(customer, model): (name, computed_on)} of its
-	day's rows), as
+	HEALTH_INPUTS and BOOK_FIELDS}, {(customer, model): (name, computed_on)} of its day's rows), as
 	committed now and held until the caller commits. The rows are found in the history index by
 	(day, customer): neither a scan of the day's rows (which would wait on the rows other chunks are
 	writing) nor of each customer's whole history.
@@ -214,7 +207,7 @@ def lock_customers_and_day_scores(
 	One statement where the two reads were two: one JSON table and one round trip fewer a chunk."""
 	if not names:
 		return {}, {}
-	fields = (*HEALTH_INPUTS, *BOOK_FIELDS, *STANDING_FIELDS)
+	fields = (*HEALTH_INPUTS, *BOOK_FIELDS)
 	columns = ", ".join(f"c.`{f}`" for f in fields)
 	# The rows come back as one JSON document (see `json_rows`; the aggregate is the locking read
 	# itself: a derived table could not lock), the values as the columns hold them (below).

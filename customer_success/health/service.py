@@ -266,24 +266,18 @@ def score_range(
 		if row:
 			row["computed_on"] = computed_on  # a dict of its own, made for this customer
 			rows.append(row)
-	write_retries, standing = 0, []
+	write_retries = 0
 	if commit_writes:
-		skipped, write_retries = write_scores_committed(lo, hi, today, rows, customers, computed_on, standing)
+		skipped, write_retries = write_scores_committed(lo, hi, today, rows, customers, computed_on)
 	else:
 		skipped = write_scores(lo, hi, today, rows, customers, computed_on)
 	if chunk_hooks and commit_writes:
-		call_after_chunk_hooks(lo=lo, hi=hi, today=today, facts=facts, rows=rows, customers=standing)
+		call_after_chunk_hooks(lo=lo, hi=hi, today=today, facts=facts, rows=rows)
 	return {"scored": len(rows), "failed": failed, "skipped": skipped, "write_retries": write_retries}
 
 
 def write_scores_committed(
-	lo: str,
-	hi: str,
-	today: date,
-	rows: list[dict],
-	customers: list[dict],
-	computed_on,
-	standing: list | None = None,
+	lo: str, hi: str, today: date, rows: list[dict], customers: list[dict], computed_on
 ) -> tuple[list[str], int]:
 	"""A chunk's write phase (`write_scores`) as one READ COMMITTED transaction, committed.
 
@@ -293,13 +287,12 @@ def write_scores_committed(
 	next-key lock on the unique key). What each chunk locks is its own customers and their rows.
 	Should the server still pick this transaction as a deadlock victim, it is written again, from
 	the locking reads on (the scores in hand are still the range's as of `computed_on`).
-	Returns the skipped customers and how many times the write was retried; `standing` (a list) is
-	filled with the range's Customers as the committed write left them (`write_scores`).
+	Returns the skipped customers and how many times the write was retried.
 	"""
 	for attempt in range(1, WRITE_ATTEMPTS + 1):
 		begin_read_committed()
 		try:
-			skipped = write_scores(lo, hi, today, rows, customers, computed_on, standing)
+			skipped = write_scores(lo, hi, today, rows, customers, computed_on)
 			frappe.db.commit()  # nosemgrep: the chunk's scores are durable on their own
 			return skipped, attempt - 1
 		except frappe.QueryDeadlockError:
@@ -321,8 +314,7 @@ def begin_read_committed():
 
 def call_after_chunk_hooks(**kwargs):
 	"""Rooms that act on a freshly scored chunk (alerts) register in `cs_after_health_chunk` and get
-	the facts it read and its Customers as the write left them (`standing_customers`), so they need
-	not read them again. Called once the chunk's scores are
+	the facts it read, so they need not read them again. Called once the chunk's scores are
 	committed; one failing is logged and never fails the chunk (the room retries its own work)."""
 	for method in frappe.get_hooks("cs_after_health_chunk"):
 		try:
@@ -416,7 +408,6 @@ def write_scores(
 	rows: list[dict],
 	customers: list[dict] | None = None,
 	computed_on=None,
-	standing: list | None = None,
 ) -> list[str]:
 	"""Upsert the day's scores of the range in bulk, then copy them onto the Customers.
 
@@ -428,9 +419,7 @@ def write_scores(
 	its Customer first) waits for this write, or this write sees its newer result and skips it.
 	Every statement reaches its rows by exact keys, never by a range of names (`lo`..`hi` only
 	label the range), so it locks nothing of a neighbouring range.
-	Without `computed_on` (a benchmark timing the bare writes) every row is written. With it and
-	`standing` (a list), the list is made the range's Customers as this write leaves them
-	(`standing_customers`): the rooms acting on the chunk next need not read them again.
+	Without `computed_on` (a benchmark timing the bare writes) every row is written.
 	"""
 	stale, existing, locked = (
 		changed_since(today, customers or [], computed_on) if computed_on else (set(), {}, None)
@@ -450,31 +439,7 @@ def write_scores(
 	else:
 		queries.copy_scores_to_customers(rows)
 		record_copied_book_counts(locked, rows)
-		if standing is not None:
-			standing[:] = standing_customers(locked, rows)
 	return sorted(stale)
-
-
-def standing_customers(locked: dict[str, dict], rows: list[dict]) -> list[dict]:
-	"""The range's enabled Customers as its write leaves them, as a read once it is committed would
-	give them: each as the write phase locked it (and holds until the commit), with the status and
-	the score (a float) just copied onto it; a customer left alone (`changed_since`) keeps its own.
-	Each dict has the locking read's fields (`queries.lock_customers_and_day_scores`); the locked
-	ones are not changed (the book roll-up's difference is taken from them)."""
-	copied = {row["customer"]: row for row in rows}
-	standing = []
-	for name, customer in locked.items():
-		if customer.disabled:
-			continue
-		customer = frappe._dict(customer)
-		row = copied.get(name)
-		if row is not None:
-			customer.cs_health_status = row.get("status")
-			customer.cs_health_score = float(queries.copied_score(row))
-		elif customer.cs_health_score is not None:
-			customer.cs_health_score = float(customer.cs_health_score)
-		standing.append(customer)
-	return standing
 
 
 def recording_book_counts(names: list[str]):
