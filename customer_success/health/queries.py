@@ -635,6 +635,13 @@ def company_currency(company: str) -> str | None:
 	return frappe.db.get_value("Company", company, "default_currency", cache=True)
 
 
+def reporting_currency() -> str | None:
+	"""The default company's currency (else the first company's; None without one): the currency the
+	reports and renewals add other companies' amounts up in."""
+	company = default_company() or frappe.db.get_value("Company", {}, "name")
+	return company_currency(company) if company else None
+
+
 COMMUNICATION, EVENT = "Communication", "Event"
 
 

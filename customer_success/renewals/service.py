@@ -52,10 +52,10 @@ def todos_enabled() -> bool:
 
 
 def company_currency() -> str | None:
-	import erpnext
+	"""The currency renewals are worth in (`health.queries.reporting_currency`)."""
+	from customer_success.health.queries import reporting_currency
 
-	company = erpnext.get_default_company() or frappe.db.get_value("Company", {}, "name")
-	return erpnext.get_company_currency(company) if company else None
+	return reporting_currency()
 
 
 # --- the nightly pass ---------------------------------------------------------------------------

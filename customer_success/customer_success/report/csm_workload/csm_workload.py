@@ -17,7 +17,7 @@ from frappe.query_builder.functions import Count, Sum
 from frappe.utils import add_days, add_months, flt, getdate, nowdate
 
 from customer_success import reports
-from customer_success.health.queries import company_rates
+from customer_success.health.queries import company_rates, reporting_currency
 
 OPEN_PLAN_STATUSES = ("Draft", "Agreed with Customer", "Active", "At Risk")
 OPEN_MILESTONE_STATES = ("Not Started", "In Progress", "Overdue")
@@ -139,14 +139,6 @@ def customers_by_csm(scope, in_scope) -> list[tuple]:
 		.groupby(customer.cs_owner)
 		.run()
 	)
-
-
-def reporting_currency() -> str | None:
-	"""The default company's currency: revenue of other companies is converted into it."""
-	import erpnext
-
-	company = erpnext.get_default_company() or frappe.db.get_value("Company", {}, "name")
-	return erpnext.get_company_currency(company) if company else None
 
 
 def _by_csm(rows) -> dict:
