@@ -615,8 +615,8 @@ def site_today():
 	return nowdate()
 
 
-def clear_todays_scores():
-	"""Remove the book's scores of today, so the next run inserts them as the night does; then give
+def clear_todays_scores(day=None):
+	"""Remove the book's scores of today (or of `day`), so the next run inserts them as the night does; then give
 	InnoDB's purge a moment to remove the deleted index records (a unique key still holding a
 	deleted record of the same value is checked with a next-key lock), and wait for the server to
 	be quiet: the purge of 100,000 deleted rows goes on for seconds after the history list is short
@@ -624,7 +624,7 @@ def clear_todays_scores():
 	on a server that deleted nothing a moment before."""
 	frappe.db.sql(
 		"delete from `tabCustomer Health Score` where score_date = %s and customer like %s",
-		(site_today(), f"{PREFIX}-%"),
+		(day or site_today(), f"{PREFIX}-%"),
 	)
 	frappe.db.commit()  # nosemgrep
 	for _ in range(60):
@@ -651,14 +651,16 @@ def wait_for_quiet_server(quiet_share: float = 0.02, interval: float = 0.5, limi
 	log(f"WARNING: MariaDB still busy {limit:.0f}s after the scores were cleared: the run shares the cores")
 
 
-def score_check() -> dict:
-	"""What a run wrote for the book today: rows, distinct customers, a checksum over every row's
-	score, status, trend and explanation, and over the Customers' copies."""
+def score_check(day=None) -> dict:
+	"""What a run wrote for the book on `day` (today when not given): rows, distinct customers, a
+	checksum over every row's score, status, trend and explanation, and over the Customers' copies
+	(those computed today: a run scoring a later day computes them today too)."""
+	day = day or site_today()
 	rows, distinct, rows_sum = frappe.db.sql(
 		"""select count(*), count(distinct customer), sum(crc32(concat_ws('|', customer, model, score,
 			status, computed_score, computed_status, trend, explanation)))
 		from `tabCustomer Health Score` where score_date = %s and customer like %s""",
-		(site_today(), f"{PREFIX}-%"),
+		(day, f"{PREFIX}-%"),
 	)[0]
 	copies, copies_sum = frappe.db.sql(
 		"""select count(*), sum(crc32(concat_ws('|', name, cs_health_score, cs_health_status, cs_health_trend)))
@@ -718,15 +720,27 @@ def time_worker_counts(site: str, counts_: list[int]) -> list[dict]:
 	return results
 
 
-def time_rq_night(site: str, workers: int) -> dict:
+def remove_later_days():
+	"""Remove the book's score rows of the days after today: the next-day nights' (`time_rq_night`),
+	made by this benchmark on its own customers."""
+	frappe.db.sql(
+		"delete from `tabCustomer Health Score` where score_date > %s and customer like %s",
+		(site_today(), f"{PREFIX}-%"),
+	)
+	frappe.db.commit()  # nosemgrep
+
+
+def time_rq_night(site: str, workers: int, day=None) -> dict:
 	"""The night as a bench runs it: `workers` real RQ workers (`bench worker --queue long`, started
 	here from the bench's own Python, stopped after) take the chunk jobs start_recompute queues. Each
 	job runs in a fork of its worker, on a connection of its own, and takes the chunks still waiting
 	once its own is done (the jobs it ran are counted), and the chunks run the site's alert rules, as
 	every night does: what the pool of warmed processes above leaves out. Timed from the
 	start to the run record's Completed (polled every 50 ms); the rules' state is the book's own (a
-	second run on a day is a steady night). Refuses to run while another worker listens on the long
-	queue (the count would be wrong); jobs already waiting on it run first, on these workers."""
+	second run on a day is a steady night). With `day` (a day after today) the run scores that day:
+	a night after the one before it, when the scores move with the date windows and the alerts'
+	evidence with them. Refuses to run while another worker listens on the long queue (the count
+	would be wrong); jobs already waiting on it run first, on these workers."""
 	import subprocess
 
 	from frappe.utils.background_jobs import get_queue, get_workers
@@ -761,10 +775,13 @@ def time_rq_night(site: str, workers: int) -> dict:
 			time.sleep(0.1)
 		else:
 			raise SystemExit("--rq: the long queue's waiting jobs did not finish within 10 minutes")
-		clear_todays_scores()
+		clear_todays_scores(day)
+		from frappe.utils import now_datetime
+
+		t0_wall = now_datetime()
 		server_before = server_cpu_seconds()
 		t0 = time.perf_counter()
-		run = health.start_recompute(trigger="Manual", now=False)
+		run = health.start_recompute(trigger="Manual", now=False, score_date=day)
 		while True:
 			frappe.db.rollback()  # a fresh snapshot: the jobs commit on their own connections
 			status = frappe.db.get_value("Health Recompute Run", run.name, "status")
@@ -786,7 +803,12 @@ def time_rq_night(site: str, workers: int) -> dict:
 			"chunk_seconds": float(inside or 0),
 			"jobs": int(jobs or 0),
 			"server_cpu": None if server_before is None else server_after - server_before,
-			"check": score_check(),
+			"check": score_check(day),
+			"day": str(day or site_today()),
+			"alerts": {
+				"updated": alerts_updated_since(t0_wall),
+				"raised": alerts_raised_since(t0_wall),
+			},
 			"rules": frappe.db.count("CS Alert Rule", {"enabled": 1}),
 		}
 	finally:
@@ -797,6 +819,19 @@ def time_rq_night(site: str, workers: int) -> dict:
 				process.wait(timeout=30)
 			except subprocess.TimeoutExpired:
 				process.kill()
+
+
+def alerts_updated_since(since) -> int:
+	"""The book's open alerts whose evidence a night rewrote (since `since`)."""
+	return frappe.db.count(
+		"CS Alert",
+		{"customer": ("like", f"{PREFIX}-%"), "evidence_updated_on": (">=", since), "creation": ("<", since)},
+	)
+
+
+def alerts_raised_since(since) -> int:
+	"""The book's alerts a night raised (since `since`)."""
+	return frappe.db.count("CS Alert", {"customer": ("like", f"{PREFIX}-%"), "creation": (">=", since)})
 
 
 def run_record_seconds(run) -> float:
@@ -1273,6 +1308,16 @@ def main():
 		"and a connection per job, the site's alert rules in the chunks, as a bench runs it; a list "
 		"(2,2,2) times one night each, each against the floor measured just before it, and their medians",
 	)
+	parser.add_argument(
+		"--rq-day",
+		choices=("next", "same"),
+		default="next",
+		help="next (default): a steady night of today first, then each --rq night scores the day after "
+		"the night before (tomorrow, the day after, ...), as a site's nights follow each other: the "
+		"scores move with the date windows and thousands of alerts' evidence with them (the rows of "
+		"those days are removed after); same: every night scores today again (a steady night, nothing "
+		"moved: the passes before 3 December 2026 measured only this)",
+	)
 	args = parser.parse_args()
 	worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
 
@@ -1340,20 +1385,40 @@ def main():
 	two = by_workers.get(2, runs[-1])
 	single_seconds, full_seconds = base["seconds"], two["seconds"]
 
-	rq_runs = []
-	for count in [int(w) for w in args.rq.split(",") if w.strip()]:
-		wait_for_quiet_server()
-		rq_floor, rq_each = time_bare_scans()
-		r = time_rq_night(args.site, count)
-		r["floor"] = rq_floor
-		r["floor_without_terms"] = rq_floor - rq_each[TERMS_SCAN]
-		rq_runs.append(r)
-		log(
-			f"the night with {count} real RQ workers ({r['rules']} alert rules on): {r['seconds']:.1f}s "
-			f"(the run record: {run_record_seconds(r['run']):.1f}s; inside the chunks {r['chunk_seconds']:.1f}s "
-			f"of worker time), read floor of the moment {rq_floor:.1f}s; run {r['run'].name}: {r['run'].status}, "
-			f"scored {r['run'].customers_scored}"
-		)
+	rq_runs, rq_steady = [], None
+	rq_counts = [int(w) for w in args.rq.split(",") if w.strip()]
+	nights = [(count, None) for count in rq_counts]
+	if rq_counts and args.rq_day == "next":
+		from frappe.utils import add_days, getdate
+
+		# a steady night first (today again: its alerts found, nothing moved), from which each next
+		# night scores the day after the one before, as the nights of a real site follow each other
+		remove_later_days()
+		today = getdate(site_today())
+		nights = [(rq_counts[0], None)] + [
+			(count, add_days(today, i)) for i, count in enumerate(rq_counts, start=1)
+		]
+	try:
+		for count, day in nights:
+			wait_for_quiet_server()
+			rq_floor, rq_each = time_bare_scans()
+			r = time_rq_night(args.site, count, day)
+			r["floor"] = rq_floor
+			r["floor_without_terms"] = rq_floor - rq_each[TERMS_SCAN]
+			if args.rq_day == "next" and day is None:
+				rq_steady = r
+			else:
+				rq_runs.append(r)
+			log(
+				f"the night of {r['day']} with {count} real RQ workers ({r['rules']} alert rules on): "
+				f"{r['seconds']:.1f}s (the run record: {run_record_seconds(r['run']):.1f}s; inside the chunks "
+				f"{r['chunk_seconds']:.1f}s of worker time), read floor of the moment {rq_floor:.1f}s; run "
+				f"{r['run'].name}: {r['run'].status}, scored {r['run'].customers_scored}; alerts rewritten "
+				f"{r['alerts']['updated']}, raised {r['alerts']['raised']}"
+			)
+	finally:
+		if rq_counts and args.rq_day == "next":
+			remove_later_days()
 
 	alert_figures, standalone = {}, None
 	if args.alerts:
@@ -1505,23 +1570,34 @@ def main():
 	log(
 		f"score row                 explanation {weight['explanation']:.0f} B + other columns ~{weight['rest']:.0f} B"
 	)
-	for r in rq_runs:
-		same = r["check"] == base["check"]
+	for r in ([rq_steady] if rq_steady else []) + rq_runs:
+		if r["day"] == str(site_today()):
+			same = r["check"] == base["check"]
+			compared = (
+				f"scores {'IDENTICAL to' if same else 'DIFFERENT from'} the {base['workers']}-worker run's"
+			)
+		else:  # a later day's scores are its own; what must hold is a row per customer, a copy each
+			exact = r["check"]["rows"] == r["check"]["customers"] == book_customers == r["check"]["copies"]
+			compared = f"rows {'exact' if exact else 'NOT EXACT'} (one per customer, each copied)"
 		log(
-			f"real RQ workers, {r['workers']}   {r['seconds']:.1f} s = {r['seconds'] / r['floor']:.2f}x the read floor "
+			f"real RQ workers, {r['workers']}   {r['day']}{' (steady)' if r is rq_steady else ''}: "
+			f"{r['seconds']:.1f} s = {r['seconds'] / r['floor']:.2f}x the read floor "
 			f"measured before it ({r['floor']:.1f} s; {r['seconds'] / r['floor_without_terms']:.2f}x without the "
-			f"terms scan), the alert rules in the chunks; {r['jobs']} jobs, each a fork on a "
-			f"connection of its own; MariaDB's CPU "
+			f"terms scan), the alert rules in the chunks (alerts rewritten {r['alerts']['updated']}, raised "
+			f"{r['alerts']['raised']}); {r['jobs']} jobs, each a fork on a connection of its own; MariaDB's CPU "
 			+ (f"{r['server_cpu']:.1f} s" if r["server_cpu"] is not None else "not read")
-			+ f"; scores {'IDENTICAL to' if same else 'DIFFERENT from'} the {base['workers']}-worker run's"
+			+ f"; {compared}"
 		)
 	for count in sorted({r["workers"] for r in rq_runs}):
 		nights = [r for r in rq_runs if r["workers"] == count]
 		if len(nights) > 1:
 			seconds = [r["seconds"] for r in nights]
 			ratios = [r["seconds"] / r["floor"] for r in nights]
+			which = (
+				"next-day nights (each the day after the one before)" if args.rq_day == "next" else "nights"
+			)
 			log(
-				f"real RQ workers, {count}   {len(nights)} nights: median {statistics.median(seconds):.1f} s "
+				f"real RQ workers, {count}   {len(nights)} {which}: median {statistics.median(seconds):.1f} s "
 				f"({min(seconds):.1f}-{max(seconds):.1f}), median {statistics.median(ratios):.2f}x the floor "
 				f"measured before each ({min(ratios):.2f}-{max(ratios):.2f}x; without the terms scan median "
 				f"{statistics.median(r['seconds'] / r['floor_without_terms'] for r in nights):.2f}x)"

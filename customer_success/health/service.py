@@ -535,8 +535,11 @@ OTHER_QUEUES = ("short", "default")
 TAKE_CANDIDATES = 4  # waiting chunks read at a time; another job may take each first
 
 
-def start_recompute(trigger: str = "Nightly", now: bool | None = None):
+def start_recompute(trigger: str = "Nightly", now: bool | None = None, score_date=None):
 	"""Start a recompute of every active customer, unless one is already running.
+
+	`score_date`: the day scored (today when not given). The benchmark scores the days after today
+	to time the nights that follow one another, when the scores move with the date windows.
 
 	A run record is the lock: while one is Queued or Running, a second start is recorded as
 	Skipped and logged. Each chunk is a row of the run and its own job on the long queue; before
@@ -579,7 +582,7 @@ def start_recompute(trigger: str = "Nightly", now: bool | None = None):
 			status = "Running" if now or workers else "Queued"
 		if chunks and not now:
 			chunks = balanced_chunks(chunks, workers)
-		run = new_run(trigger, status, None, chunks=chunks, inline=now)
+		run = new_run(trigger, status, None, chunks=chunks, inline=now, score_date=score_date)
 		frappe.db.commit()  # nosemgrep: the run (the lock) and its chunks must be visible to the jobs
 		if chunks and not now:
 			# Queued inside the lock: the watchdog never sees a chunk whose job is not queued yet.
@@ -627,15 +630,17 @@ def new_run(
 	chunks_total: int = 0,
 	chunks: list[dict] | None = None,
 	inline: bool = False,
+	score_date=None,
 ):
-	"""The run record, with one row per chunk (`chunks`: dicts of lo, hi, customers)."""
+	"""The run record, with one row per chunk (`chunks`: dicts of lo, hi, customers), scoring
+	`score_date` (today when not given)."""
 	chunks = chunks or []
 	run = frappe.get_doc(
 		{
 			"doctype": RUN,
 			"status": status,
 			"trigger": trigger,
-			"score_date": getdate(nowdate()),
+			"score_date": getdate(score_date or nowdate()),
 			"started_by": frappe.session.user,
 			"started_at": now_datetime(),
 			"chunks_total": len(chunks) or chunks_total,
