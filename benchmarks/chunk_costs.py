@@ -10,7 +10,7 @@ must run on this machine). Compare two versions of the code by running it after 
 
     cd ~/frappe-bench/sites
     ../env/bin/python ../apps/customer_success/benchmarks/chunk_costs.py --site b100k.localhost \
-        [--chunks 12] [--rounds 2]
+        [--chunks 12] [--rounds 2] [--next-day]
 """
 
 import argparse
@@ -26,16 +26,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import health_recompute as book  # (the book's helpers: its scores of today, MariaDB's CPU)
 
 
-def time_chunks(chunks: list[dict], rules: bool) -> dict:
-	"""Score `chunks` one after another as the chunk jobs do, from no scores of today (the book's
-	are removed first); the rules in each chunk when `rules`."""
+def time_chunks(chunks: list[dict], rules: bool, day=None) -> dict:
+	"""Score `chunks` one after another as the chunk jobs do, from no scores of today (or of `day`,
+	a later day: the book's are removed first); the rules in each chunk when `rules`."""
 	from frappe.utils import getdate, nowdate
 
 	from customer_success.health import service
 
-	book.clear_todays_scores()
+	book.clear_todays_scores(day)
 	frappe.flags.in_test = False  # the chunk hook runs the rules only outside tests
-	today = getdate(nowdate())
+	today = getdate(day or nowdate())
 	walls = []
 	cpu0, server0 = time.process_time(), book.server_cpu_seconds()
 	for chunk in chunks:
@@ -57,6 +57,13 @@ def main():
 	parser.add_argument("--site", required=True)
 	parser.add_argument("--chunks", type=int, default=12, help="chunks timed a round (after two warming up)")
 	parser.add_argument("--rounds", type=int, default=2, help="rounds, each with and without the rules")
+	parser.add_argument(
+		"--next-day",
+		action="store_true",
+		help="each round scores the day after the round before (tomorrow, the day after, ...), as the "
+		"nights follow each other: the scores move with the date windows and the alerts' evidence with "
+		"them (the rules' rounds only; without the rules each round scores today)",
+	)
 	args = parser.parse_args()
 
 	frappe.init(site=args.site)
@@ -72,9 +79,16 @@ def main():
 	timed = chunks[2 : 2 + args.chunks]
 	size = statistics.median(c["customers"] for c in timed)
 	results = {True: [], False: []}
-	for _round in range(args.rounds):
+	if args.next_day:
+		from frappe.utils import add_days, getdate
+
+		book.remove_later_days()
+		today = getdate(book.site_today())
+		time_chunks(timed, rules=True)  # the chunks' alerts as of today, from which the next days follow
+	for round_ in range(args.rounds):
 		for rules in (True, False):
-			r = time_chunks(timed, rules)
+			day = add_days(today, round_ + 1) if args.next_day and rules else None
+			r = time_chunks(timed, rules, day)
 			results[rules].append(r)
 			server = "?" if r["server_ms"] is None else f"{r['server_ms']:.0f}"
 			book.log(
@@ -82,6 +96,8 @@ def main():
 				f"{size:.0f} customers (this process {r['python_ms']:.0f} ms of CPU, MariaDB {server} ms)"
 			)
 	book.clear_todays_scores()
+	if args.next_day:
+		book.remove_later_days()
 
 	def median(rules: bool, key: str):
 		values = [r[key] for r in results[rules] if r[key] is not None]
