@@ -706,26 +706,59 @@ def formatted(kind: str, value, format_value) -> str:
 
 def readable(value) -> str:
 	"""A figure as a person reads it: whole numbers without decimals, others to one decimal place,
-	in the site's number format (a dash when unknown)."""
+	in the site's number format (a dash when unknown). Remembered for the pass by the value as
+	given: rounding it (`flt`) costs more than looking it up."""
 	if value is None or value == "":
 		return "\u2013"
-	number = flt(value, 1)
-	return formatted("number", number, lambda n: fmt_money(n, precision=0 if n == int(n) else 1))
+	return formatted("number", value, _readable)
 
 
-def money(value) -> str:
-	"""An amount in the default currency, as `frappe.format_value` gives a Currency field, with the
-	site's currency, precision and number format read once per pass (not once per amount)."""
+def _readable(value) -> str:
+	# thousands of scores a night, a few hundred figures to one place: each figure formatted once
+	return formatted("rounded", flt(value, 1), _format_rounded)
+
+
+def _format_rounded(number: float) -> str:
+	return fmt_money(number, precision=0 if number == int(number) else 1, format=money_settings()["format"])
+
+
+def money_settings() -> dict:
+	"""The site's currency, its precision, its symbol as amounts show it, and the number format: read
+	once per pass (cleared by `evaluate`)."""
 	from frappe.model.meta import get_field_precision
 
 	settings = _FORMATTED.get("money")
 	if settings is None:
+		currency = frappe.db.get_default("currency")
+		symbol = on_right = None
+		# as `fmt_money` decorates an amount, decided once: it reads the setting through
+		# `frappe.defaults.get_global_default` for every amount, which looks for the session user's
+		# User Permissions on it (a setting has none) and imports them in a new process
+		if currency and frappe.db.get_default("hide_currency_symbol") != "Yes":
+			symbol = frappe.db.get_value("Currency", currency, "symbol", cache=True) or currency
+			on_right = frappe.db.get_value("Currency", currency, "symbol_on_right", cache=True)
 		settings = _FORMATTED["money"] = {
-			"currency": frappe.db.get_default("currency"),
+			"currency": currency,
 			"precision": get_field_precision(frappe._dict(fieldtype="Currency")),
 			"format": frappe.db.get_default("number_format") or "#,###.##",
+			"symbol": symbol,
+			"symbol_on_right": on_right,
 		}
-	return fmt_money(value, **settings)
+	return settings
+
+
+def money(value) -> str:
+	"""An amount in the default currency, as `frappe.format_value` gives a Currency field, with the
+	site's currency, precision, symbol and number format read once per pass (not once per amount)."""
+	settings = money_settings()
+	precision, number_format = settings["precision"], settings["format"]
+	if precision > 2:  # the currency's fraction units may then set the decimals: fmt_money's own way
+		return fmt_money(value, precision=precision, currency=settings["currency"], format=number_format)
+	amount = fmt_money(value, precision=precision, format=number_format)
+	symbol = settings["symbol"]
+	if not symbol:
+		return amount
+	return f"{amount} {_(symbol)}" if settings["symbol_on_right"] else f"{_(symbol)} {amount}"
 
 
 def day(value) -> str:
@@ -735,8 +768,15 @@ def day(value) -> str:
 	return formatted("date", str(value), lambda v: frappe.format_value(getdate(v), {"fieldtype": "Date"}))
 
 
+def translated(message: str) -> str:
+	"""`_(message)`, remembered for the pass: a night writes thousands of summaries from a dozen
+	sentences, and each `_` looks the language's translations up again."""
+	return formatted("message", message, frappe._)
+
+
 def summary_of(rule: dict, finding: engine.Finding) -> str:
 	"""What fired, in a sentence, in the site's language."""
+	_ = translated  # the sentences below stay `_("...")`, as Frappe's extraction of messages finds them
 	f = finding.facts
 	kind = rule.rule_type
 	if kind == engine.HEALTH_RED:
@@ -939,9 +979,7 @@ def resolve_alerts(names: list[str]) -> int:
 	now, user = now_datetime(), frappe.session.user
 	try:
 		with savepoint():
-			before = {
-				row.name: row for row in frappe.get_all(ALERT, {"name": ("in", names)}, ["name", "status"])
-			}
+			before = {row.name: row for row in queries.alert_statuses(names)}
 			resolved = queries.resolve_alerts(names, note, now, user)
 			queries.insert_rows("Version", [version_row(before[n], note, now, user) for n in resolved])
 	except frappe.QueryDeadlockError:
@@ -1194,17 +1232,29 @@ def tell_the_bell(users: set[str]):
 
 def document_events_configured() -> bool:
 	"""Whether a site set up anything that listens to CS Alert's document events: an enabled
-	Notification, a Webhook or a server script (checked once per pass, not per alert)."""
+	Notification, a Webhook or a server script (checked once per pass, not per alert). Read with
+	the query builder, not `frappe.get_all`: a first `get_all` with filters in a process imports
+	Frappe's desk boot (~0.2 s), and every night's job is a new process."""
 	from frappe.integrations.doctype.webhook import get_all_webhooks
 
+	notification = frappe.qb.DocType("Notification")
+	script = frappe.qb.DocType("Server Script")
 	return bool(
-		frappe.get_all("Notification", filters={"enabled": 1, "document_type": ALERT}, limit=1)
+		frappe.qb.from_(notification)
+		.select(notification.name)
+		.where((notification.enabled == 1) & (notification.document_type == ALERT))
+		.limit(1)
+		.run()
 		or frappe.cache.get_value("webhooks", get_all_webhooks).get(ALERT)
-		or frappe.get_all(
-			"Server Script",
-			filters={"disabled": 0, "script_type": "DocType Event", "reference_doctype": ALERT},
-			limit=1,
+		or frappe.qb.from_(script)
+		.select(script.name)
+		.where(
+			(script.disabled == 0)
+			& (script.script_type == "DocType Event")
+			& (script.reference_doctype == ALERT)
 		)
+		.limit(1)
+		.run()
 	)
 
 

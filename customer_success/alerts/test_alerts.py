@@ -895,6 +895,94 @@ class TestBulkWrites(AlertsTestCase):
 		service.evaluate(customers[0], customers[-1], set(customers))
 		self.assertEqual(len(alerts_of(customers[1], status=engine.OPEN)), 1)
 
+	def test_bulk_updates_write_exactly_what_they_carry_and_only_on_open_alerts(self):
+		customers = sorted(make_customer(cs_owner=CSM1).name for _ in range(3))
+		for name in customers:
+			set_health(name, "Red", 30)
+		only_rule("Health Turned Red")
+		service.evaluate(customers[0], customers[-1], set(customers))
+		names = [alerts_of(c)[0].name for c in customers]
+		frappe.db.set_value(ALERT, names[1], "snoozed_until", add_days(today(), 5), update_modified=False)
+		frappe.db.set_value(ALERT, names[2], "status", engine.DISMISSED, update_modified=False)
+		# text a literal must carry as it is: quotes, a backslash, a newline, non-ASCII, an emoji
+		odd = 'O\'Brien \\ "quoted"\nZürich \u2013 東京 😀'
+		evidence = json.dumps({"facts": {"note": odd}, "records": [], "rule_type": "x"}, sort_keys=True)
+		rows = [
+			{
+				"name": name,
+				"severity": engine.CRITICAL,
+				"summary": f"{odd} {i}",
+				"evidence": evidence,
+				"evidence_digest": service.digest(evidence),
+				"wake": i == 1,
+			}
+			for i, name in enumerate(names)
+		]
+		now = now_datetime()
+		queries.update_alerts(rows, now, "Administrator", batch=2)  # two statements
+		for i, name in enumerate(names[:2]):
+			stored = frappe.db.get_value(
+				ALERT,
+				name,
+				[
+					"severity",
+					"summary",
+					"evidence",
+					"evidence_digest",
+					"snoozed_until",
+					"evidence_updated_on",
+				],
+				as_dict=True,
+			)
+			self.assertEqual(
+				(stored.severity, stored.summary, stored.evidence, stored.evidence_digest),
+				(engine.CRITICAL, f"{odd} {i}", evidence, service.digest(evidence)),
+			)
+			self.assertEqual(stored.evidence_updated_on, now)
+		self.assertIsNone(frappe.db.get_value(ALERT, names[1], "snoozed_until"))  # woken
+		# a dismissed alert is no longer open: left as it was
+		dismissed = frappe.db.get_value(ALERT, names[2], ["severity", "summary"], as_dict=True)
+		self.assertNotEqual(dismissed.severity, engine.CRITICAL)
+		self.assertNotIn(odd, dismissed.summary)
+
+	def test_bulk_inserts_write_every_value_as_given(self):
+		odd = 'O\'Brien \\ "q"\nZürich 😀 %s %(x)s'
+		name = f"{TEST_PREFIX} bulk {frappe.generate_hash(length=8)}"
+		when = now_datetime()
+		queries.insert_rows(
+			"ToDo",
+			[
+				{
+					"name": name,
+					"creation": when,
+					"modified": when,
+					"owner": "Administrator",
+					"modified_by": "Administrator",
+					"docstatus": 0,
+					"status": "Open",
+					"priority": "Medium",
+					"date": today(),
+					"allocated_to": CSM1,
+					"description": odd,
+					"reference_type": ALERT,
+					"reference_name": None,
+					"assigned_by": "Administrator",
+					"assigned_by_full_name": odd,
+				}
+			],
+		)
+		stored = frappe.db.get_value(
+			"ToDo",
+			name,
+			["description", "date", "creation", "reference_name", "assigned_by_full_name"],
+			as_dict=True,
+		)
+		self.assertEqual(
+			(stored.description, stored.date, stored.creation, stored.reference_name),
+			(odd, today(), when, None),
+		)
+		self.assertEqual(stored.assigned_by_full_name, odd)
+
 	def test_webhooks_and_notifications_hear_of_bulk_raised_alerts(self):
 		from frappe.email.doctype.notification.notification import Notification
 
@@ -1036,3 +1124,35 @@ class TestSummaryFigures(FrappeTestCase):
 			self.assertEqual(service.money(amount), frappe.format_value(amount, {"fieldtype": "Currency"}))
 		self.assertEqual(service.readable(None), "\u2013")
 		self.assertEqual(service.readable(3.0), "3")
+		self.assertEqual(
+			[service.readable(v) for v in (2.25, 2.25, 41.96, 41.96)], ["2.2", "2.2", "42", "42"]
+		)
+
+	def test_amounts_show_the_currency_symbol_as_frappe_shows_it(self):
+		"""The symbol is decided once a pass (`money_settings`), as `fmt_money` decides it per amount:
+		on the left, on the right, or hidden by the site's setting."""
+		currency = frappe.db.get_default("currency")
+		self.assertTrue(currency)
+		on_right = frappe.db.get_value("Currency", currency, "symbol_on_right")
+		hidden = frappe.db.get_default("hide_currency_symbol")
+		try:
+			for right, hide in ((0, "No"), (1, "No"), (0, "Yes")):
+				frappe.db.set_value("Currency", currency, "symbol_on_right", right)
+				frappe.db.set_default("hide_currency_symbol", hide)
+				frappe.clear_cache()
+				service._FORMATTED.clear()  # a new pass
+				for amount in (0, 29743.0, -12.3):
+					self.assertEqual(
+						service.money(amount),
+						frappe.format_value(amount, {"fieldtype": "Currency", "options": None}),
+						(right, hide, amount),
+					)
+				if hide == "No":
+					self.assertIn(
+						frappe.db.get_value("Currency", currency, "symbol") or currency, service.money(5)
+					)
+		finally:
+			frappe.db.set_value("Currency", currency, "symbol_on_right", on_right)
+			frappe.db.set_default("hide_currency_symbol", hidden)
+			frappe.clear_cache()
+			service._FORMATTED.clear()

@@ -413,6 +413,17 @@ class TestRunsSurviveACrash(RunTestCase):
 		health.run_chunk(run.name, chunk.range_from, chunk.range_to, chunk=0, attempt=1)  # woken late
 		self.assertEqual(self.chunk(run.name, 0).status, "Queued")
 
+	def test_a_run_scores_the_day_it_is_given(self):
+		"""The benchmark's next-day nights: a run started for a later day scores that day (its rows,
+		the copies on the Customers) and writes no row of today. (tearDown removes the rows.)"""
+		customer = self.new_customer()
+		tomorrow = getdate(add_days(nowdate(), 1))
+		run = health.start_recompute(trigger="Manual", now=True, score_date=tomorrow)
+		self.assertEqual((getdate(run.score_date), run.status), (tomorrow, "Completed"))
+		rows = frappe.get_all("Customer Health Score", {"customer": customer}, pluck="score_date")
+		self.assertEqual(rows, [tomorrow])
+		self.assertIsNotNone(frappe.db.get_value("Customer", customer, "cs_health_computed_on"))
+
 	def test_a_start_while_the_jobs_live_is_skipped(self):
 		run = self.queued_run()
 		with patch("customer_success.health.service.live_jobs", side_effect=lambda ids: set(ids)):
