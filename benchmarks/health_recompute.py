@@ -1399,14 +1399,21 @@ def main():
 			(count, add_days(today, i)) for i, count in enumerate(rq_counts, start=1)
 		]
 	try:
-		for count, day in nights:
+		while nights:
+			count, day = nights.pop(0)
 			wait_for_quiet_server()
 			rq_floor, rq_each = time_bare_scans()
 			r = time_rq_night(args.site, count, day)
 			r["floor"] = rq_floor
 			r["floor_without_terms"] = rq_floor - rq_each[TERMS_SCAN]
 			if args.rq_day == "next" and day is None:
-				rq_steady = r
+				if (r["alerts"]["updated"] or r["alerts"]["raised"]) and rq_steady is None:
+					# the book's alerts were another day's (a run before this one went on to later
+					# days): this night brought them back to today's; the next one is steady
+					rq_steady = False
+					nights.insert(0, (count, None))
+				else:
+					rq_steady = r
 			else:
 				rq_runs.append(r)
 			log(
@@ -1570,7 +1577,7 @@ def main():
 	log(
 		f"score row                 explanation {weight['explanation']:.0f} B + other columns ~{weight['rest']:.0f} B"
 	)
-	for r in ([rq_steady] if rq_steady else []) + rq_runs:
+	for r in ([rq_steady] if rq_steady else []) + rq_runs:  # (False: a settling night, not reported)
 		if r["day"] == str(site_today()):
 			same = r["check"] == base["check"]
 			compared = (
