@@ -725,6 +725,7 @@ def _format_rounded(number: float) -> str:
 def money_settings() -> dict:
 	"""The site's currency, its precision, its symbol as amounts show it, and the number format: read
 	once per pass (cleared by `evaluate`)."""
+	from frappe.defaults import get_defaults
 	from frappe.model.meta import get_field_precision
 
 	settings = _FORMATTED.get("money")
@@ -732,9 +733,12 @@ def money_settings() -> dict:
 		currency = frappe.db.get_default("currency")
 		symbol = on_right = None
 		# as `fmt_money` decorates an amount, decided once: it reads the setting through
-		# `frappe.defaults.get_global_default` for every amount, which looks for the session user's
-		# User Permissions on it (a setting has none) and imports them in a new process
-		if currency and frappe.db.get_default("hide_currency_symbol") != "Yes":
+		# `frappe.defaults.get_global_default` for every amount (the session user's defaults over
+		# the site's), which also looks for the user's User Permissions on it (a setting has none)
+		# and imports them in a new process
+		hide = get_defaults().get("hide_currency_symbol")
+		hide = hide[0] if isinstance(hide, list | tuple) and hide else hide
+		if currency and hide != "Yes":
 			symbol = frappe.db.get_value("Currency", currency, "symbol", cache=True) or currency
 			on_right = frappe.db.get_value("Currency", currency, "symbol_on_right", cache=True)
 		settings = _FORMATTED["money"] = {

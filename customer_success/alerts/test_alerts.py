@@ -1151,7 +1151,18 @@ class TestSummaryFigures(FrappeTestCase):
 					self.assertIn(
 						frappe.db.get_value("Currency", currency, "symbol") or currency, service.money(5)
 					)
+			# the session user's own default wins over the site's, as in `fmt_money`
+			frappe.db.set_value("Currency", currency, "symbol_on_right", 0)
+			frappe.db.set_default("hide_currency_symbol", "No")
+			frappe.defaults.set_user_default("hide_currency_symbol", "Yes")
+			frappe.clear_cache()
+			service._FORMATTED.clear()
+			self.assertEqual(service.money(7.5), frappe.format_value(7.5, {"fieldtype": "Currency"}))
+			self.assertNotIn(
+				frappe.db.get_value("Currency", currency, "symbol") or currency, service.money(7.5)
+			)
 		finally:
+			frappe.defaults.clear_user_default("hide_currency_symbol")
 			frappe.db.set_value("Currency", currency, "symbol_on_right", on_right)
 			frappe.db.set_default("hide_currency_symbol", hidden)
 			frappe.clear_cache()
