@@ -796,10 +796,16 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 			money(f["overdue"]), day(f["oldest_due"])
 		)
 	if kind == engine.MILESTONES_OVERDUE:
+		if f["count"] == 1:
+			return _("A milestone is overdue (it was due {0}).").format(day(f["oldest_due"]))
 		return _("{0} milestones are overdue (the oldest was due {1}).").format(
 			f["count"], day(f["oldest_due"])
 		)
 	if kind == engine.CHECKIN_OVERDUE:
+		if f["plans"] == 1:
+			return _("No check-in since {0} on the running plan (cadence {1} days).").format(
+				day(f["since"]), f["cadence_days"]
+			)
 		return _("No check-in since {0} on {1} running plans (cadence {2} days).").format(
 			day(f["since"]), f["plans"], f["cadence_days"]
 		)
@@ -813,6 +819,10 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 			_("{0} ({1}) {2}").format(s["name"], _(s["role"]), why[s["why"]]) for s in f["stakeholders"]
 		)
 	if kind == engine.OBJECTIVES_ACHIEVED:
+		if f["plans"] == 1:
+			if f["objectives"] == 1:
+				return _("The objective of the running plan is achieved.")
+			return _("All {0} objectives of the running plan are achieved.").format(f["objectives"])
 		return _("All {0} objectives of {1} running plans are achieved.").format(f["objectives"], f["plans"])
 	if kind == engine.GREEN_BEFORE_RENEWAL:
 		return _("Health is Green and the contract ends on {0}.").format(day(f["contract_end"]))
@@ -821,6 +831,10 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 			f["score"], day(f["answered_on"])
 		)
 	if kind == engine.NPS_DETRACTOR:
+		if f["answers"] == 1:
+			return _("A detractor NPS answer in the window: {0} (on {1}).").format(
+				f["lowest"], day(f["latest_on"])
+			)
 		return _("{0} detractor NPS answers in the window, the lowest {1} (the latest on {2}).").format(
 			f["answers"], f["lowest"], day(f["latest_on"])
 		)

@@ -1128,6 +1128,40 @@ class TestSummaryFigures(FrappeTestCase):
 			[service.readable(v) for v in (2.25, 2.25, 41.96, 41.96)], ["2.2", "2.2", "42", "42"]
 		)
 
+	def test_a_count_of_one_reads_in_the_singular(self):
+		def summary(rule_type, **facts):
+			return service.summary_of(frappe._dict(rule_type=rule_type), engine.Finding(engine.MEDIUM, facts))
+
+		due = "2026-11-20"
+		shown = frappe.format_value(getdate(due), {"fieldtype": "Date"})
+		self.assertEqual(
+			summary(engine.MILESTONES_OVERDUE, count=1, oldest_due=due),
+			f"A milestone is overdue (it was due {shown}).",
+		)
+		self.assertIn("2 milestones are overdue", summary(engine.MILESTONES_OVERDUE, count=2, oldest_due=due))
+		self.assertIn(
+			"on the running plan (cadence 90 days)",
+			summary(engine.CHECKIN_OVERDUE, plans=1, since=due, cadence_days=90),
+		)
+		self.assertIn(
+			"on 3 running plans", summary(engine.CHECKIN_OVERDUE, plans=3, since=due, cadence_days=90)
+		)
+		self.assertEqual(
+			summary(engine.OBJECTIVES_ACHIEVED, plans=1, objectives=1),
+			"The objective of the running plan is achieved.",
+		)
+		self.assertEqual(
+			summary(engine.OBJECTIVES_ACHIEVED, plans=1, objectives=4),
+			"All 4 objectives of the running plan are achieved.",
+		)
+		self.assertEqual(
+			summary(engine.NPS_DETRACTOR, answers=1, lowest=5, latest_on=due),
+			f"A detractor NPS answer in the window: 5 (on {shown}).",
+		)
+		self.assertIn(
+			"2 detractor NPS answers", summary(engine.NPS_DETRACTOR, answers=2, lowest=3, latest_on=due)
+		)
+
 	def test_amounts_show_the_currency_symbol_as_frappe_shows_it(self):
 		"""The symbol is decided once a pass (`money_settings`), as `fmt_money` decides it per amount:
 		on the left, on the right, or hidden by the site's setting."""
