@@ -328,18 +328,26 @@ def insert_rows(doctype: str, rows: list[dict], batch: int = 1000):
 	is a literal (`health.queries.sql_literal`: a string quoted as it is, or as hex when it holds a
 	quote, a backslash or NUL), the statement sent as it is (`execute_literal`). Column names come
 	from our code, never from input."""
-	from customer_success.health.queries import execute_literal, sql_literal
-
 	if not rows:
 		return
 	fields = list(rows[0])
 	columns = ", ".join(f"`{field}`" for field in fields)
 	for start in range(0, len(rows), batch):
-		values = ", ".join(
-			"(" + ", ".join([sql_literal(row[field]) for field in fields]) + ")"
-			for row in rows[start : start + batch]
-		)
-		execute_literal(f"insert into `tab{doctype}` ({columns}) values {values}")
+		_insert_literal_rows(doctype, columns, fields, rows[start : start + batch])
+
+
+def _insert_literal_rows(doctype: str, columns: str, fields: list[str], part: list[dict]):
+	"""One multi-row INSERT of `part`, or two of its halves when its text would pass `MAX_LITERAL`
+	(well within the server's max_allowed_packet, counted as bytes: a character is at most 4)."""
+	from customer_success.health.queries import MAX_LITERAL, execute_literal, sql_literal
+
+	values = ["(" + ", ".join([sql_literal(row[field]) for field in fields]) + ")" for row in part]
+	if 4 * sum(map(len, values)) > MAX_LITERAL and len(part) > 1:
+		half = len(part) // 2
+		_insert_literal_rows(doctype, columns, fields, part[:half])
+		_insert_literal_rows(doctype, columns, fields, part[half:])
+		return
+	execute_literal(f"insert into `tab{doctype}` ({columns}) values {', '.join(values)}")
 
 
 def update_alerts(rows: list[dict], now, user: str, batch: int = 2000):
@@ -354,10 +362,6 @@ def update_alerts(rows: list[dict], now, user: str, batch: int = 2000):
 	scores moved rewrites thousands of alerts a chunk: a single-table UPDATE setting each column by a
 	CASE over the batch's names compared every alert with every name (~70 ms of the server's time for
 	2,000 alerts), and the driver escaped ~5 parameters an alert in Python."""
-	from customer_success.health.queries import execute_literal, json_literal, sql_literal
-
-	open_statuses = ", ".join(sql_literal(status) for status in engine.OPEN_STATUSES)
-	stamp = f"{sql_literal(now)}, a.`modified` = {sql_literal(now)}, a.`modified_by` = {sql_literal(user)}"
 	for start in range(0, len(rows), batch):
 		values = [
 			[
@@ -370,18 +374,34 @@ def update_alerts(rows: list[dict], now, user: str, batch: int = 2000):
 			]
 			for row in rows[start : start + batch]
 		]
-		execute_literal(
-			f"""update json_table({json_literal(values)}, '$[*]' columns (
-				`name` varchar(140) path '$[0]', `severity` varchar(140) path '$[1]',
-				`summary` text path '$[2]', `evidence` longtext path '$[3]',
-				`evidence_digest` varchar(140) path '$[4]', `wake` int path '$[5]')) v
-			straight_join `tab{ALERT}` a force index (primary) on a.`name` = v.`name`
-			set a.`severity` = v.`severity`, a.`summary` = v.`summary`, a.`evidence` = v.`evidence`,
-				a.`evidence_digest` = v.`evidence_digest`,
-				a.`snoozed_until` = if(v.`wake` = 1, null, a.`snoozed_until`),
-				a.`evidence_updated_on` = {stamp}
-			where a.`status` in ({open_statuses})"""
-		)
+		_update_alert_values(values, now, user)
+
+
+def _update_alert_values(values: list[list], now, user: str):
+	"""One joined UPDATE of the alerts in `values`, or two of its halves when its literal would pass
+	`MAX_LITERAL` (the hex of the JSON is ASCII: its length is its bytes)."""
+	from customer_success.health.queries import MAX_LITERAL, execute_literal, json_literal, sql_literal
+
+	document = json_literal(values)
+	if len(document) > MAX_LITERAL and len(values) > 1:
+		half = len(values) // 2
+		_update_alert_values(values[:half], now, user)
+		_update_alert_values(values[half:], now, user)
+		return
+	when, who = sql_literal(now), sql_literal(user)
+	open_statuses = ", ".join(sql_literal(status) for status in engine.OPEN_STATUSES)
+	execute_literal(
+		f"""update json_table({document}, '$[*]' columns (
+			`name` varchar(140) path '$[0]', `severity` varchar(140) path '$[1]',
+			`summary` text path '$[2]', `evidence` longtext path '$[3]',
+			`evidence_digest` varchar(140) path '$[4]', `wake` int path '$[5]')) v
+		straight_join `tab{ALERT}` a force index (primary) on a.`name` = v.`name`
+		set a.`severity` = v.`severity`, a.`summary` = v.`summary`, a.`evidence` = v.`evidence`,
+			a.`evidence_digest` = v.`evidence_digest`,
+			a.`snoozed_until` = if(v.`wake` = 1, null, a.`snoozed_until`),
+			a.`evidence_updated_on` = {when}, a.`modified` = {when}, a.`modified_by` = {who}
+		where a.`status` in ({open_statuses})"""
+	)
 
 
 def alert_statuses(names: list[str]) -> list[dict]:

@@ -10,6 +10,7 @@ from frappe.utils import add_days, getdate, now_datetime, nowdate
 
 from customer_success.alerts import engine, queries, service
 from customer_success.constants import CS_MANAGER_ROLE, CSM_ROLE
+from customer_success.health import queries as health_queries
 from customer_success.setup import defaults
 from customer_success.tests.utils import (
 	TEST_PREFIX,
@@ -149,8 +150,6 @@ class TestRules(AlertsTestCase):
 		self.assertIn("30", alert.summary)
 
 	def test_health_dropped(self):
-		from customer_success.health import queries as health_queries
-
 		health_queries.upsert_scores(
 			[
 				{
@@ -514,8 +513,6 @@ class TestNoiseControl(AlertsTestCase):
 		self.assertEqual(kwargs["queue"], "long")
 
 	def test_nightly_pass_queues_one_job_per_range(self):
-		from customer_success.health import queries as health_queries
-
 		with patch("frappe.enqueue") as enqueue:
 			count = service.enqueue_ranges(str(today()))
 		ranges = health_queries.customer_ranges(service.CHUNK_SIZE)
@@ -919,7 +916,13 @@ class TestBulkWrites(AlertsTestCase):
 			for i, name in enumerate(names)
 		]
 		now = now_datetime()
-		queries.update_alerts(rows, now, "Administrator", batch=2)  # two statements
+		# one batch of three, each alert's statement alone: its literal passes the (lowered) limit
+		with (
+			patch.object(health_queries, "MAX_LITERAL", 600),
+			patch.object(health_queries, "execute_literal", wraps=health_queries.execute_literal) as sent,
+		):
+			queries.update_alerts(rows, now, "Administrator", batch=3)
+		self.assertEqual(sent.call_count, 3)
 		for i, name in enumerate(names[:2]):
 			stored = frappe.db.get_value(
 				ALERT,
@@ -949,28 +952,34 @@ class TestBulkWrites(AlertsTestCase):
 		odd = 'O\'Brien \\ "q"\nZürich 😀 %s %(x)s'
 		name = f"{TEST_PREFIX} bulk {frappe.generate_hash(length=8)}"
 		when = now_datetime()
-		queries.insert_rows(
-			"ToDo",
-			[
-				{
-					"name": name,
-					"creation": when,
-					"modified": when,
-					"owner": "Administrator",
-					"modified_by": "Administrator",
-					"docstatus": 0,
-					"status": "Open",
-					"priority": "Medium",
-					"date": today(),
-					"allocated_to": CSM1,
-					"description": odd,
-					"reference_type": ALERT,
-					"reference_name": None,
-					"assigned_by": "Administrator",
-					"assigned_by_full_name": odd,
-				}
-			],
-		)
+
+		def row(name):
+			return {
+				"name": name,
+				"creation": when,
+				"modified": when,
+				"owner": "Administrator",
+				"modified_by": "Administrator",
+				"docstatus": 0,
+				"status": "Open",
+				"priority": "Medium",
+				"date": today(),
+				"allocated_to": CSM1,
+				"description": odd,
+				"reference_type": ALERT,
+				"reference_name": None,
+				"assigned_by": "Administrator",
+				"assigned_by_full_name": odd,
+			}
+
+		# a batch of three whose text passes the (lowered) limit: written in halves
+		with (
+			patch.object(health_queries, "MAX_LITERAL", 1500),
+			patch.object(health_queries, "execute_literal", wraps=health_queries.execute_literal) as sent,
+		):
+			queries.insert_rows("ToDo", [row(name), row(f"{name} 2"), row(f"{name} 3")], batch=10)
+		self.assertGreater(sent.call_count, 1)
+		self.assertEqual(frappe.db.count("ToDo", {"name": ("like", f"{name}%")}), 3)
 		stored = frappe.db.get_value(
 			"ToDo",
 			name,
