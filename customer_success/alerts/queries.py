@@ -360,8 +360,9 @@ def update_alerts(rows: list[dict], now, user: str, batch: int = 2000):
 	the optimizer scanned it, and locked the alerts of a range writing beside this one), sent as it is
 	(`health.queries.execute_literal`: the values are one hex literal, made in C). A night after the
 	scores moved rewrites thousands of alerts a chunk: a single-table UPDATE setting each column by a
-	CASE over the batch's names compared every alert with every name (~70 ms of the server's time for
-	2,000 alerts), and the driver escaped ~5 parameters an alert in Python."""
+	CASE over the batch's names compared every alert with every name, and the driver escaped ~5
+	parameters an alert in Python (~214 ms a chunk of ~2,240 rewrites under a profiler; this UPDATE
+	takes 55-90 ms of the server)."""
 	for start in range(0, len(rows), batch):
 		values = [
 			[
