@@ -868,13 +868,18 @@ class TestBulkWrites(AlertsTestCase):
 		self.assertEqual(len(alerts_of(other)), 1)
 		self.assertGreater(frappe.db.count("Error Log"), errors)
 
-	def test_updates_and_resolutions_are_written_in_bulk(self):
+	def three_red_alerts(self) -> tuple[list[str], list[str]]:
+		"""Three customers of CSM1 turned Red, each with its open alert: (customers, alert names)."""
 		customers = sorted(make_customer(cs_owner=CSM1).name for _ in range(3))
 		for name in customers:
 			set_health(name, "Red", 30)
 		only_rule("Health Turned Red")
 		service.evaluate(customers[0], customers[-1], set(customers))
-		alerts = {c: alerts_of(c)[0].name for c in customers}
+		return customers, [alerts_of(c)[0].name for c in customers]
+
+	def test_updates_and_resolutions_are_written_in_bulk(self):
+		customers, names = self.three_red_alerts()
+		alerts = dict(zip(customers, names, strict=True))
 		set_health(customers[0], "Red", 10)  # fires again, new evidence
 		set_health(customers[1], "Yellow", 60)  # cleared: resolves itself
 		result = service.evaluate(customers[0], customers[-1], set(customers))
@@ -893,12 +898,7 @@ class TestBulkWrites(AlertsTestCase):
 		self.assertEqual(len(alerts_of(customers[1], status=engine.OPEN)), 1)
 
 	def test_bulk_updates_write_exactly_what_they_carry_and_only_on_open_alerts(self):
-		customers = sorted(make_customer(cs_owner=CSM1).name for _ in range(3))
-		for name in customers:
-			set_health(name, "Red", 30)
-		only_rule("Health Turned Red")
-		service.evaluate(customers[0], customers[-1], set(customers))
-		names = [alerts_of(c)[0].name for c in customers]
+		_customers, names = self.three_red_alerts()
 		frappe.db.set_value(ALERT, names[1], "snoozed_until", add_days(today(), 5), update_modified=False)
 		frappe.db.set_value(ALERT, names[2], "status", engine.DISMISSED, update_modified=False)
 		# text a literal must carry as it is: quotes, a backslash, a newline, non-ASCII, an emoji
