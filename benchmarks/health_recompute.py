@@ -743,6 +743,7 @@ def time_rq_night(site: str, workers: int, day=None) -> dict:
 	would be wrong); jobs already waiting on it run first, on these workers."""
 	import subprocess
 
+	from frappe.utils import now_datetime
 	from frappe.utils.background_jobs import get_queue, get_workers
 
 	from customer_success.health import service as health
@@ -776,8 +777,6 @@ def time_rq_night(site: str, workers: int, day=None) -> dict:
 		else:
 			raise SystemExit("--rq: the long queue's waiting jobs did not finish within 10 minutes")
 		clear_todays_scores(day)
-		from frappe.utils import now_datetime
-
 		t0_wall = now_datetime()
 		server_before = server_cpu_seconds()
 		t0 = time.perf_counter()
