@@ -115,6 +115,21 @@ def escalate(severity: str) -> str:
 	return SEVERITIES[min(rank + 1, len(SEVERITIES) - 1)] if rank >= 0 else severity
 
 
+# The health rules' alerts keep the figures they fired with. Their evidence holds the score, and
+# the score moves a little most nights as its date windows move (days since the last touch, to the
+# contract's end): followed night after night, a quarter of a book's open alerts would be rewritten
+# for a figure the customer's own form already shows as it is today. So such an alert is written
+# again only when its severity moves (a deeper drop, the rule's severity edited), with that day's
+# figures; the other rules' evidence holds dates and amounts, which stay put while nothing changes.
+FIGURES_KEPT = (HEALTH_RED, HEALTH_DROP)
+
+
+def rewrites_evidence(kind: str, stored_severity: str | None, finding: Finding) -> bool:
+	"""Whether a re-fired open alert of rule kind `kind`, stored with `stored_severity`, is written
+	again with `finding` (when its evidence also differs: the pass compares digests after this)."""
+	return kind not in FIGURES_KEPT or finding.severity != stored_severity
+
+
 def due_date(severity: str, today: date, due_days: dict) -> date:
 	"""An alert is due `due_days[severity]` days after it is raised (0 means the same day)."""
 	days = due_days.get(severity)

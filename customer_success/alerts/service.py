@@ -784,7 +784,7 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 	f = finding.facts
 	kind = rule.rule_type
 	if kind == engine.HEALTH_RED:
-		return _("Health is Red (score {0}).").format(readable(f.get("score")))
+		return _("Health turned Red (score {0}).").format(readable(f.get("score")))
 	if kind == engine.HEALTH_DROP:
 		return _("Health fell {0} points in {1} days (from {2} to {3}).").format(
 			readable(f["drop"]), f["days"], readable(f["score_then"]), readable(f["score"])
@@ -929,11 +929,15 @@ def raise_alert(customer: dict, rule: dict, finding: engine.Finding, today: date
 
 
 def changed_alerts(updates: list, stored: dict, rules: dict) -> list[dict]:
-	"""The re-fired open alerts whose evidence or severity changed (the rest are left untouched)."""
+	"""The re-fired open alerts whose evidence or severity changed (the rest are left untouched; a
+	health rule's alert keeps the figures it fired with until its severity moves:
+	`engine.rewrites_evidence`)."""
 	rows = []
 	for name, finding, wake in updates:
 		key, alert = stored[name]
 		rule = rules[key[1]]
+		if not engine.rewrites_evidence(rule.rule_type, alert.get("severity"), finding):
+			continue
 		evidence = evidence_json(rule, finding)
 		evidence_digest = digest(evidence)
 		if evidence_digest == alert.get("evidence_digest") and finding.severity == alert.get("severity"):

@@ -303,6 +303,13 @@ class TestNoiseControl(AlertsTestCase):
 		found = alerts_of(self.customer)
 		self.assertEqual(len(found), 1)
 		self.assertEqual(found[0].name, alert.name)
+		# the same severity: the alert keeps the score it fired with (the Customer shows today's)
+		self.assertIn("30", found[0].summary)
+		# its severity moves (the rule's, edited): written again, with today's score
+		frappe.db.set_value("CS Alert Rule", "Health Turned Red", "severity", engine.CRITICAL)
+		self.evaluate()
+		found = alerts_of(self.customer)
+		self.assertEqual([(a.name, a.severity) for a in found], [(alert.name, engine.CRITICAL)])
 		self.assertIn("12", found[0].summary)
 
 	def test_the_next_day_rewrites_nothing_while_nothing_changed(self):
@@ -332,13 +339,19 @@ class TestNoiseControl(AlertsTestCase):
 			dict(frappe.get_all(ALERT, {"customer": self.customer}, ["name", "modified"], as_list=True)),
 			stamps,
 		)
-		# a fact that really moved is written: the evidence, its digest and the summary
+		# a fact that really moved is written: the evidence, its digest and the summary; a score
+		# that moved at the same colour is not (a health alert keeps the figures it fired with)
+		make_sales_invoice(
+			self.customer, rate=1000, posting_date=add_days(today(), -40), due_date=add_days(today(), -10)
+		)
 		set_health(self.customer, "Red", 12)
 		result = service.evaluate(self.customer, self.customer, {self.customer}, today=add_days(today(), 1))
 		self.assertEqual(result["updated"], 1)
+		overdue = alerts_of(self.customer, rule="Overdue Receivable")[0]
+		self.assertIn(service.money(10000.0), overdue.summary)
+		self.assertEqual(overdue.evidence_digest, service.digest(overdue.evidence))
 		red = alerts_of(self.customer, rule="Health Turned Red")[0]
-		self.assertIn("12", red.summary)
-		self.assertEqual(red.evidence_digest, service.digest(red.evidence))
+		self.assertEqual((red.evidence, red.evidence_digest, red.summary), before[red.name])
 
 	def test_database_refuses_a_second_open_alert_for_the_same_rule(self):
 		alert = self.raise_red()
@@ -880,11 +893,19 @@ class TestBulkWrites(AlertsTestCase):
 	def test_updates_and_resolutions_are_written_in_bulk(self):
 		customers, names = self.three_red_alerts()
 		alerts = dict(zip(customers, names, strict=True))
-		set_health(customers[0], "Red", 10)  # fires again, new evidence
+		set_health(customers[0], "Red", 10)  # fires again at the same severity: keeps its figures
 		set_health(customers[1], "Yellow", 60)  # cleared: resolves itself
 		result = service.evaluate(customers[0], customers[-1], set(customers))
-		self.assertEqual((result["updated"], result["resolved"], result["raised"]), (1, 1, 0))
-		self.assertIn("10", frappe.db.get_value(ALERT, alerts[customers[0]], "summary"))
+		self.assertEqual((result["updated"], result["resolved"], result["raised"]), (0, 1, 0))
+		self.assertIn("30", frappe.db.get_value(ALERT, alerts[customers[0]], "summary"))
+		# the rule's severity edited: the two still Red are written again, with today's figures
+		frappe.db.set_value("CS Alert Rule", "Health Turned Red", "severity", engine.CRITICAL)
+		result = service.evaluate(customers[0], customers[-1], set(customers))
+		self.assertEqual((result["updated"], result["resolved"], result["raised"]), (2, 0, 0))
+		updated = frappe.db.get_value(ALERT, alerts[customers[0]], ["severity", "summary"], as_dict=True)
+		self.assertEqual(updated.severity, engine.CRITICAL)
+		self.assertIn("10", updated.summary)
+		self.assertEqual(frappe.db.get_value(ALERT, alerts[customers[2]], "severity"), engine.CRITICAL)
 		resolved = frappe.get_doc(ALERT, alerts[customers[1]])
 		self.assertEqual((resolved.status, resolved.auto_resolved), (engine.RESOLVED, 1))
 		self.assertTrue(resolved.resolution and resolved.closed_on)

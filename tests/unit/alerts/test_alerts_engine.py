@@ -46,6 +46,20 @@ def test_health_drop_needs_both_scores_and_a_colour():
 	assert e.health_drop(90, 50, "Green", 15, 30, e.MEDIUM) is None  # a rise is no drop
 
 
+def test_a_health_alert_keeps_its_figures_until_its_severity_moves():
+	# the score moved a little overnight: the alert keeps the figures it fired with
+	assert not e.rewrites_evidence(e.HEALTH_RED, e.HIGH, e.health_red("Red", 24.1, e.HIGH))
+	assert not e.rewrites_evidence(e.HEALTH_DROP, e.MEDIUM, e.health_drop(69, 85, "Yellow", 15, 30, e.MEDIUM))
+	# a deeper drop raises the severity: written again, with that day's figures (and back again)
+	assert e.rewrites_evidence(e.HEALTH_DROP, e.MEDIUM, e.health_drop(50, 85, "Red", 15, 30, e.MEDIUM))
+	assert e.rewrites_evidence(e.HEALTH_DROP, e.HIGH, e.health_drop(69, 85, "Yellow", 15, 30, e.MEDIUM))
+	# the rule's severity edited
+	assert e.rewrites_evidence(e.HEALTH_RED, e.HIGH, e.health_red("Red", 24.1, e.CRITICAL))
+	# the other rules follow their facts (dates and amounts): the digest decides
+	for kind in set(e.RULE_KINDS) - set(e.FIGURES_KEPT):
+		assert e.rewrites_evidence(kind, e.MEDIUM, e.Finding(e.MEDIUM, {"overdue": 1.0}))
+
+
 def test_renewal_at_risk_window_and_colour():
 	assert e.renewal_at_risk(days_ahead(30), "Yellow", TODAY, 90, e.HIGH).severity == e.HIGH
 	assert e.renewal_at_risk(days_ahead(30), "Red", TODAY, 90, e.HIGH).severity == e.CRITICAL
