@@ -4,11 +4,13 @@ Every function takes the chunk's customer range (`lo`..`hi`, by name) and return
 by customer. A chunk of thousands of customers costs the same handful of queries as one.
 """
 
+import heapq
 import json
 import math
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -1330,7 +1332,10 @@ def portfolio(criterion, limit: int = 0) -> list[dict]:
 	"""The customers matching `criterion` (on the Customer table) with their current health,
 	weakest first (those without a colour last, by name); the first `limit` of them when limit > 0.
 
-	Two queries, so that each can walk an index in its order and stop at the page's end."""
+	With a limit, each colour is read by a query of its own, weakest first, merged here: each walks
+	an index in its order (a CSM's `cs_book_health_index`, the team's `cs_status_score_index`) and
+	stops at the page's end, with no index on the score alone for the night to keep moving. Then the
+	customers without a colour, by name."""
 	customer = frappe.qb.DocType("Customer")
 	base = (
 		frappe.qb.from_(customer)
@@ -1347,18 +1352,35 @@ def portfolio(criterion, limit: int = 0) -> list[dict]:
 		)
 		.where(criterion)
 	)
-	coloured = (
-		base.where(customer.cs_health_status.isin(COLOURS))
-		.orderby(customer.cs_health_score)
-		.orderby(customer.name)
-	)
-	rows = (coloured.limit(limit) if limit else coloured).run(as_dict=True)
-	if limit and len(rows) >= limit:
-		return rows
+	if limit:
+		walks = [
+			base.where(customer.cs_health_status == colour)
+			.orderby(customer.cs_health_score)
+			.orderby(customer.name)
+			.limit(limit)
+			.run(as_dict=True)
+			for colour in COLOURS
+		]
+		rows = list(islice(heapq.merge(*walks, key=weakest_first), limit))
+		if len(rows) >= limit:
+			return rows
+	else:
+		rows = (
+			base.where(customer.cs_health_status.isin(COLOURS))
+			.orderby(customer.cs_health_score)
+			.orderby(customer.name)
+			.run(as_dict=True)
+		)
 	rest = base.where(customer.cs_health_status.notin(COLOURS) | customer.cs_health_status.isnull()).orderby(
 		customer.name
 	)
 	return rows + (rest.limit(limit - len(rows)) if limit else rest).run(as_dict=True)
+
+
+def weakest_first(row: dict) -> tuple:
+	"""A portfolio row's place among the coloured ones: by score (none first, as the database sorts
+	it), then by name."""
+	return (row.score is not None, row.score or 0, row.customer)
 
 
 def portfolio_counts(criterion) -> dict[str, dict]:

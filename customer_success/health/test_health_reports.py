@@ -192,6 +192,25 @@ class TestCustomerHealthReport(ReportTestCase):
 		self.assertEqual(len(rows_of("Customer Health", csm=CSM_A, rows=0)), 2)
 		self.assertRaises(frappe.ValidationError, rows_of, "Customer Health", csm=CSM_A, rows=-1)
 
+	def test_a_page_merges_the_colours_weakest_first(self):
+		"""Each colour is read apart and merged: scores of different colours may interleave (a tier's
+		own model has its own bands; an override sets the colour)."""
+		stamp = self.stamp
+		red_high, green_low, red_low = (book_customer(CSM_A) for _ in range(3))
+		set_current_health(red_high, 50.0, "Red", 0, stamp)
+		set_current_health(green_low, 44.0, "Green", 0, stamp)
+		set_current_health(red_low, 10.0, "Red", 0, stamp)
+		everyone = [r["customer"] for r in rows_of("Customer Health", csm=CSM_A, rows=0)]
+		self.assertEqual(everyone, [red_low, green_low, self.weak, red_high, self.unknown])
+		for rows in range(1, 6):
+			page = [r["customer"] for r in rows_of("Customer Health", csm=CSM_A, rows=rows)]
+			self.assertEqual(page, everyone[:rows])
+		# the team's page (a CS Manager's, over every book) is the head of the team's whole list
+		team = [r["customer"] for r in rows_of("Customer Health", rows=0)]
+		self.assertTrue(set(everyone) <= set(team))
+		for rows in (1, 3, len(team)):
+			self.assertEqual([r["customer"] for r in rows_of("Customer Health", rows=rows)], team[:rows])
+
 	def test_filters_tier_stage_status_and_renewal_dates(self):
 		self.assertEqual(
 			[r["customer"] for r in rows_of("Customer Health", csm=CSM_A, tier="Strategic")], [self.weak]
