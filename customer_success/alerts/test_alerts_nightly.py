@@ -284,7 +284,9 @@ class TestRulesInTheRecompute(FrappeTestCase):
 		self.prefix = f"_CS Test Night {frappe.generate_hash(length=8)}"
 		self.customers: list[str] = []
 		self.runs: list[str] = []
-		self.enabled = dict(frappe.get_all("CS Alert Rule", fields=["name", "enabled"], as_list=True))
+		self.rules = {
+			rule.name: rule for rule in frappe.get_all("CS Alert Rule", fields=["name", "enabled", "severity"])
+		}
 		real_new_run = health.new_run
 
 		def new_run(*args, **kwargs):
@@ -351,8 +353,10 @@ class TestRulesInTheRecompute(FrappeTestCase):
 			frappe.db.delete("Customer Health Score", {"customer": ("in", self.customers)})
 			delete_customers(self.customers)
 		rule = frappe.qb.DocType("CS Alert Rule")
-		for name, enabled in self.enabled.items():
-			frappe.qb.update(rule).set(rule.enabled, enabled).where(rule.name == name).run()
+		for name, was in self.rules.items():
+			frappe.qb.update(rule).set(rule.enabled, was.enabled).set(rule.severity, was.severity).where(
+				rule.name == name
+			).run()
 		frappe.db.commit()  # nosemgrep: undo what the committed runs left
 
 	def alerts(self, customer: str) -> list[dict]:
@@ -414,8 +418,10 @@ class TestRulesInTheRecompute(FrappeTestCase):
 			names.add(found[0].name)
 		self.assertEqual(len(names), 4)
 
-		for name in customers:  # the next night each alert's evidence moved
+		# the next night each alert's severity moved (its rule's, edited), and its score with it
+		for name in customers:
 			set_customer_fields(name, {"cs_health_score": 5}, update_modified=False)
+		frappe.db.set_value("CS Alert Rule", RED, "severity", "Critical")  # restored by tearDown
 		frappe.db.commit()  # nosemgrep
 		again = self.side_by_side(ranges, "update_alerts")
 		self.assertEqual([(r["updated"], r["raised"]) for r in again], [(2, 0), (2, 0)])
