@@ -285,7 +285,8 @@ class TestRulesInTheRecompute(FrappeTestCase):
 		self.customers: list[str] = []
 		self.runs: list[str] = []
 		self.rules = {
-			rule.name: rule for rule in frappe.get_all("CS Alert Rule", fields=["name", "enabled", "severity"])
+			rule.name: rule
+			for rule in frappe.get_all("CS Alert Rule", fields=["name", "enabled", "severity"])
 		}
 		real_new_run = health.new_run
 
