@@ -81,11 +81,23 @@ class TestInstall(FrappeTestCase):
 		for doctype, fields, index_name in indexes.APP_INDEXES:
 			# with the columns the app defines now (an index made before with others is made again)
 			self.assertEqual(indexes.index_columns(f"tab{doctype}", index_name), list(fields), index_name)
+		for doctype, index_name in indexes.OBSOLETE_INDEXES:
+			self.assertFalse(frappe.db.has_index(f"tab{doctype}", index_name), index_name)
 		self.assertEqual(rollups.existing_tables(), set(rollups.TABLES))
 		# the unique key (customer, model, score_date) serves every read by customer: no index of
 		# its own on `customer` (patch v0_4.drop_score_customer_index), which each insert paid for
 		self.assertIsNone(frappe.db.get_column_index("tabCustomer Health Score", "customer", unique=False))
 		self.assertTrue(frappe.db.has_index("tabCustomer Health Score", "unique_customer_model_day"))
+
+	def test_migrate_drops_the_indexes_an_earlier_version_made(self):
+		"""An index an earlier version made and this one does not (the Customer's score alone, which
+		every night's moved scores had to move) is dropped on migrate."""
+		frappe.db.add_index("Customer", ["cs_health_score"], "cs_health_score_index")
+		self.assertTrue(frappe.db.has_index("tabCustomer", "cs_health_score_index"))
+		indexes.make_indexes()
+		self.assertFalse(frappe.db.has_index("tabCustomer", "cs_health_score_index"))
+		for doctype, fields, index_name in indexes.APP_INDEXES:
+			self.assertEqual(indexes.index_columns(f"tab{doctype}", index_name), list(fields), index_name)
 
 	def test_rollup_tables_exist_and_are_ours_to_drop(self):
 		"""The roll-up tables are made on install and migrate (idempotently), named like the app's
