@@ -26,14 +26,19 @@ def scope_label(csm: str | None) -> str:
 
 
 def card(title: str, value, csm: str | None, route: list, route_options: dict | None = None, **extra) -> dict:
-	"""A custom number card's answer: the figure, where it leads, and a label naming its scope."""
-	return {
+	"""A custom number card's answer: the figure, where it leads, and a label naming its scope. The
+	desk formats the figure by this answer as by a docfield: a Float without `precision` shows the
+	site's float precision ("73.700")."""
+	answer = {
 		"value": value,
 		"fieldtype": extra.get("fieldtype", "Int"),
 		"route": route,
 		"route_options": route_options or {},
 		"label": _("{0} ({1})").format(_(title), scope_label(csm)),
 	}
+	if "precision" in extra:
+		answer["precision"] = extra["precision"]
+	return answer
 
 
 def memo(key: tuple, compute):
@@ -226,7 +231,15 @@ def average_health(filters: str | None = None) -> dict:
 	options = {"disabled": 0, "cs_health_status": ["in", ["Green", "Yellow", "Red"]]}
 	if csm:
 		options["cs_owner"] = csm
-	return card("Average Health", round(score or 0, 1), csm, ["List", "Customer"], options, fieldtype="Float")
+	return card(
+		"Average Health",
+		round(score or 0, 1),
+		csm,
+		["List", "Customer"],
+		options,
+		fieldtype="Float",
+		precision=1,
+	)
 
 
 @frappe.whitelist()

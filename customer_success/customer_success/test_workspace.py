@@ -141,3 +141,5 @@ class TestWorkspace(FrappeTestCase):
 			set_customer_fields(customer, {"cs_health_score": score, "cs_health_status": status})
 		frappe.set_user(csm)
 		self.assertEqual(workspace.average_health()["value"], 60.0, "only customers with a colour count")
+		# shown as a score is everywhere else, to one decimal (not the site's float precision)
+		self.assertEqual(workspace.average_health()["precision"], 1)
