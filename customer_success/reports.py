@@ -93,3 +93,11 @@ def check_links_exist(filters, links: tuple[tuple[str, str, str], ...]):
 
 def empty_report(columns: list[dict], message: str | None = None):
 	return columns, [], message, None, None
+
+
+def decimal_figure(value, label: str, precision: int = 1, **extra) -> dict:
+	"""A report summary's figure with decimals, as the report's own column shows it ("73.7"). The
+	desk formats a summary's Float with the site's float precision ("73.700") and takes no precision
+	of the figure's, so the figure is sent as text; none stays empty."""
+	text = "" if value is None else frappe.format_value(value, {"fieldtype": "Float", "precision": precision})
+	return {"value": text, "label": label, "datatype": "Data", **extra}

@@ -189,6 +189,8 @@ class TestCustomerHealthReport(ReportTestCase):
 		self.assertEqual([r["customer"] for r in report["result"]], [self.weak])
 		self.assertIn("1", report["message"])
 		self.assertEqual(report["report_summary"][0]["value"], 2)  # the figures count every customer
+		# the average of the coloured ones, as the score column shows it (not the site's "47.000")
+		self.assertEqual(report["report_summary"][1]["value"], "47")
 		self.assertEqual(len(rows_of("Customer Health", csm=CSM_A, rows=0)), 2)
 		self.assertRaises(frappe.ValidationError, rows_of, "Customer Health", csm=CSM_A, rows=-1)
 

@@ -188,11 +188,9 @@ def get_summary(counts: dict[str, dict], data: list[dict]) -> list[dict]:
 	at_risk = sum(counts.get(s, {}).get("customers", 0) for s in (engine.RED, engine.YELLOW))
 	return [
 		{"value": sum(c["customers"] for c in counts.values()), "label": _("Customers"), "datatype": "Int"},
-		{
-			"value": round(sum(c["score_sum"] for c in coloured) / scored, 1) if scored else None,
-			"label": _("Average Health Score"),
-			"datatype": "Float",
-		},
+		reports.decimal_figure(
+			sum(c["score_sum"] for c in coloured) / scored if scored else None, _("Average Health Score")
+		),
 		{
 			"value": at_risk,
 			"label": _("Red or Yellow"),

@@ -8,6 +8,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_months, get_first_day, getdate, nowdate
 
+from customer_success import reports
 from customer_success.permissions import book_of
 from customer_success.voice import engine, queries
 
@@ -98,12 +99,11 @@ def summary(counts: list[dict]) -> list[dict]:
 		return round(100.0 * n / t["responses"], 1) if t["responses"] else 0.0
 
 	return [
-		{
-			"value": t["nps"],
-			"label": _("NPS"),
-			"datatype": "Float",
-			"indicator": "Green" if (t["nps"] or 0) > 0 else ("Red" if (t["nps"] or 0) < 0 else "Orange"),
-		},
+		reports.decimal_figure(
+			t["nps"],
+			_("NPS"),
+			indicator="Green" if (t["nps"] or 0) > 0 else ("Red" if (t["nps"] or 0) < 0 else "Orange"),
+		),
 		{"value": t["responses"], "label": _("Responses"), "datatype": "Int"},
 		{"value": share(t["promoters"]), "label": _("Promoters %"), "datatype": "Percent"},
 		{"value": share(t["detractors"]), "label": _("Detractors %"), "datatype": "Percent"},
