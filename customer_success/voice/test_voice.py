@@ -713,6 +713,13 @@ class TestNPSTrend(VoiceTestCase):
 		self.assertEqual(lines[CSM1][chart["data"]["labels"].index(self.last)], 33.33)
 		self.assertTrue(summary)
 
+	def test_a_single_month_is_a_bar_chart(self):
+		"""frappe-charts cannot draw a line through one point: a month alone is a bar per group."""
+		*_rest, chart, _summary = self.run_report(user=MANAGER, from_date=get_first_day(nowdate()))
+		self.assertEqual(chart["type"], "bar")
+		self.assertEqual(chart["data"]["labels"], [self.this])
+		self.assertNotIn("lineOptions", chart)
+
 	def test_numbers_by_tier_and_overall(self):
 		_c, rows, *_ = self.run_report(user=MANAGER, group_by="Tier", csm=CSM1)
 		self.assertEqual(

@@ -34,6 +34,8 @@ const PEOPLE = [
 	{ user: "morgan.csmanager@example.com", role: "CS Manager", shots: false, own_book: false },
 ];
 // [report, whether it draws a chart with the demo's data, the column holding the customer]
+// [report, draws a chart when it has rows, the column naming a customer, opens on the last twelve
+// months from the first of the month eleven months back]
 const REPORTS = [
 	["Customer Health", true, "customer"],
 	["Health Trend", true, null],
@@ -41,9 +43,10 @@ const REPORTS = [
 	["Success Plan Progress", true, "customer"],
 	["CSM Workload", true, null],
 	["Renewal Forecast", false, "customer"],
-	["Revenue Retention", false, null],
+	["Revenue Retention", false, null, true],
 	["Revenue Leakage", false, "customer"],
 	["Segment Performance", false, null],
+	["NPS Trend", true, null, true],
 ];
 
 if (!SITE || !PASSWORD) {
@@ -116,7 +119,7 @@ async function check(person, browser, problems) {
 		(user) => frappe.db.get_list("Customer", { fields: ["name"], filters: { cs_owner: user }, limit: 0 }).then((r) => r.map((d) => d.name)),
 		person.user
 	);
-	for (const [report, charted, customerColumn] of REPORTS) {
+	for (const [report, charted, customerColumn, twelveMonths] of REPORTS) {
 		where = `report ${report}`;
 		await page.goto(`${SITE}/app/query-report/${encodeURIComponent(report)}`);
 		const ready = await page
@@ -146,6 +149,13 @@ async function check(person, browser, problems) {
 			customerColumn
 		);
 		if (!state.table) problem("no table shown");
+		if (twelveMonths) {
+			// frappe.datetime.month_start() takes no date: a default built as month_start(some date)
+			// opened on this month alone
+			const from = await page.evaluate(() => frappe.query_report.get_filter_value("from_date"));
+			const expected = await page.evaluate(() => moment().startOf("month").subtract(11, "months").format("YYYY-MM-DD"));
+			if (from !== expected) problem(`opens from ${from}, not the first of the month eleven months back (${expected})`);
+		}
 		if (charted && state.rows && !state.chart) problem("no chart drawn");
 		if (person.own_book) {
 			const outside = state.customers.filter((name) => !book.includes(name));

@@ -5,7 +5,8 @@ frappe.query_reports["NPS Trend"] = {
 			label: __("From Date"),
 			fieldtype: "Date",
 			reqd: 1,
-			default: frappe.datetime.month_start(frappe.datetime.add_months(frappe.datetime.get_today(), -11)),
+			// frappe.datetime.month_start() takes no date: the first of this month, then eleven months back
+			default: frappe.datetime.add_months(frappe.datetime.month_start(), -11),
 		},
 		{ fieldname: "to_date", label: __("To Date"), fieldtype: "Date", reqd: 1, default: frappe.datetime.get_today() },
 		{ fieldname: "group_by", label: __("Group By"), fieldtype: "Select", options: ["Overall", "Tier", "CSM"], default: "Tier" },

@@ -67,7 +67,8 @@ def columns(group_by: str) -> list[dict]:
 
 def chart(rows: list[dict], group_by: str) -> dict | None:
 	"""One line per group over the months with answers; a group without answers in a month has no
-	point there (never a 0, which would read as an NPS)."""
+	point there (never a 0, which would read as an NPS). A single month is a bar per group:
+	frappe-charts cannot draw a line through one point (its path comes out "M575,undefined")."""
 	if not rows:
 		return None
 	periods = sorted({row["period"] for row in rows})
@@ -82,9 +83,11 @@ def chart(rows: list[dict], group_by: str) -> dict | None:
 				{"name": name, "values": [values.get(p) for p in periods]} for name, values in groups.items()
 			],
 		},
-		"type": "line",
-		"lineOptions": {"regionFill": 0, "dotSize": 4},
-		"axisOptions": {"xIsSeries": 1},
+		**(
+			{"type": "line", "lineOptions": {"regionFill": 0, "dotSize": 4}, "axisOptions": {"xIsSeries": 1}}
+			if len(periods) > 1
+			else {"type": "bar"}
+		),
 	}
 
 
