@@ -47,6 +47,7 @@ const REPORTS = [
 	["Revenue Leakage", false, "customer"],
 	["Segment Performance", false, null],
 	["NPS Trend", true, null, true],
+	["CS Maturity over Time", true, null],
 ];
 
 if (!SITE || !PASSWORD) {
