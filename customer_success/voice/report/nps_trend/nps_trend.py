@@ -76,18 +76,19 @@ def chart(rows: list[dict], group_by: str) -> dict | None:
 	for row in rows:
 		name = _("NPS") if group_by == OVERALL else str(row["group"])
 		groups.setdefault(name, {})[row["period"]] = row["nps"]
+	data = {
+		"labels": periods,
+		"datasets": [
+			{"name": name, "values": [values.get(p) for p in periods]} for name, values in groups.items()
+		],
+	}
+	if len(periods) == 1:
+		return {"data": data, "type": "bar"}
 	return {
-		"data": {
-			"labels": periods,
-			"datasets": [
-				{"name": name, "values": [values.get(p) for p in periods]} for name, values in groups.items()
-			],
-		},
-		**(
-			{"type": "line", "lineOptions": {"regionFill": 0, "dotSize": 4}, "axisOptions": {"xIsSeries": 1}}
-			if len(periods) > 1
-			else {"type": "bar"}
-		),
+		"data": data,
+		"type": "line",
+		"lineOptions": {"regionFill": 0, "dotSize": 4},
+		"axisOptions": {"xIsSeries": 1},
 	}
 
 
