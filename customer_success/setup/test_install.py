@@ -91,11 +91,32 @@ class TestInstall(FrappeTestCase):
 
 	def test_migrate_drops_the_indexes_an_earlier_version_made(self):
 		"""An index an earlier version made and this one does not (the Customer's score alone, which
-		every night's moved scores had to move) is dropped on migrate."""
+		every night's moved scores had to move; the score history's indexes nothing reads, which every
+		row inserted paid for) is dropped on migrate, and one made with other columns is made again."""
+		history = "tabCustomer Health Score"
 		frappe.db.add_index("Customer", ["cs_health_score"], "cs_health_score_index")
+		frappe.db.add_index("Customer Health Score", ["modified"], "modified")
+		frappe.db.add_index("Customer Health Score", ["csm"], "csm")
+		frappe.db.add_index("Customer Health Score", ["score_date", "granularity"], "score_date_granularity")
+		frappe.db.sql_ddl(f"alter table `{history}` drop index `cs_score_history_index`")
+		frappe.db.add_index(
+			"Customer Health Score", ["score_date", "customer", "status", "score"], "cs_score_history_index"
+		)
 		self.assertTrue(frappe.db.has_index("tabCustomer", "cs_health_score_index"))
+		self.assertTrue(frappe.db.has_index(history, "score_date_granularity"))
 		indexes.make_indexes()
 		self.assertFalse(frappe.db.has_index("tabCustomer", "cs_health_score_index"))
+		for index_name in ("modified", "csm", "score_date_granularity"):
+			self.assertFalse(frappe.db.has_index(history, index_name), index_name)
+		# the history's indexes are its keys and the one its reads by day use, ending with the granularity
+		self.assertEqual(
+			{row.Key_name for row in frappe.db.sql(f"show index from `{history}`", as_dict=True)},
+			{"PRIMARY", "unique_customer_model_day", "cs_score_history_index"},
+		)
+		self.assertEqual(
+			indexes.index_columns(history, "cs_score_history_index"),
+			["score_date", "customer", "status", "score", "granularity"],
+		)
 		for doctype, fields, index_name in indexes.APP_INDEXES:
 			self.assertEqual(indexes.index_columns(f"tab{doctype}", index_name), list(fields), index_name)
 

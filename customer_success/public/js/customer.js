@@ -19,7 +19,7 @@ const customer_success_customer = {
 					const colour = customer_success.health.service.STATUS_COLOURS[status] || "gray";
 					// No score is shown without a colour: "Insufficient Data" reads "–".
 					const headline = frappe.utils.escape_html(
-						__("Health: {0} ({1})", [__(status), customer_success.health.service.format_score(frm.doc.cs_health_score, status, 0)])
+						__("Health: {0} ({1})", [__(status), customer_success.health.service.format_score(frm.doc.cs_health_score, status)])
 					);
 					frm.dashboard.add_indicator(headline, colour);
 					// The dashboard sits on its own tab in v15: say it where the form opens too.

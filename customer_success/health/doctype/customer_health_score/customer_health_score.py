@@ -47,4 +47,5 @@ def on_doctype_update():
 	frappe.db.add_unique(
 		"Customer Health Score", ["customer", "model", "score_date"], "unique_customer_model_day"
 	)
-	frappe.db.add_index("Customer Health Score", ["score_date", "granularity"], "score_date_granularity")
+	# (The history's reads by day, compaction's included, use `cs_score_history_index`, which ends
+	# with the granularity: `setup.indexes`.)
