@@ -206,6 +206,11 @@ def setup_demo(customers: int = 50):
 	frappe.get_attr("customer_success.demo.renewals.refresh_demo_renewals")(registry)
 	_save_registry(registry)
 	frappe.db.commit()  # nosemgrep
+
+	# The alert rules as the first night will run them, now that every step has written.
+	frappe.get_attr("customer_success.demo.alerts.settle_demo_alerts")(registry)
+	_save_registry(registry)
+	frappe.db.commit()  # nosemgrep
 	return demo_summary()
 
 
