@@ -720,6 +720,11 @@ def time_worker_counts(site: str, counts_: list[int]) -> list[dict]:
 	return results
 
 
+def customers_outside_the_book() -> int:
+	"""The site's active customers that are not this benchmark's."""
+	return frappe.db.count("Customer", {"disabled": 0, "name": ("not like", f"{PREFIX}-%")})
+
+
 def remove_later_days():
 	"""Remove the book's score rows of the days after today: the next-day nights' (`time_rq_night`),
 	made by this benchmark on its own customers."""
@@ -1386,6 +1391,16 @@ def main():
 
 	rq_runs, rq_steady = [], None
 	rq_counts = [int(w) for w in args.rq.split(",") if w.strip()]
+	others = customers_outside_the_book() if rq_counts and args.rq_day == "next" else 0
+	if others:
+		# a night scores every customer of the site: the next-day nights would leave the days after
+		# today's scores, Customer figures and alerts on customers this benchmark did not make
+		log(
+			f"--rq-day next: this site has {others} active customers of its own, which the next-day nights "
+			"would score for the days after today (and leave so): every night scores today instead, as "
+			"the site's own nightly run does (use a throw-away site for the next-day nights)"
+		)
+		args.rq_day = "same"
 	nights = [(count, None) for count in rq_counts]
 	if rq_counts and args.rq_day == "next":
 		from frappe.utils import add_days, getdate
