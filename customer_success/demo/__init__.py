@@ -11,6 +11,7 @@ current: some contracts renew soon, some invoices are overdue, some tickets brea
 
 import json
 import random
+from contextlib import contextmanager
 
 import frappe
 from frappe.utils import add_days, add_to_date, get_datetime, getdate, nowdate
@@ -589,24 +590,29 @@ def teardown_demo():
 	previous = frappe.db.get_single_value("Accounts Settings", "delete_linked_ledger_entries")
 	frappe.db.set_single_value("Accounts Settings", "delete_linked_ledger_entries", 1)
 	try:
-		_delete_health_history(registry.get("Customer", []))
-		for step in DEMO_TEARDOWN_STEPS:
-			frappe.get_attr(step)(registry)
-		# Our own doctypes (added by DEMO_STEPS) depend on ERPNext records, so they go first,
-		# latest registered first; then ERPNext's records, dependants before what they depend on.
-		ours = [d for d in reversed(list(registry)) if d not in TEARDOWN_ORDER]
-		for doctype in (*ours, *TEARDOWN_ORDER):
-			for name in reversed(registry.get(doctype, [])):
-				if _delete(doctype, name):
-					removed[doctype] = removed.get(doctype, 0) + 1
-			registry.pop(doctype, None)
-			_save_registry(registry)
-			frappe.db.commit()  # nosemgrep: resumable teardown
+		with cleanups_at_once():
+			_teardown(registry, removed)
 	finally:
 		frappe.db.set_single_value("Accounts Settings", "delete_linked_ledger_entries", previous)
 	frappe.db.set_default(REGISTRY_KEY, None)
 	frappe.db.commit()  # nosemgrep
 	return removed
+
+
+def _teardown(registry, removed: dict[str, int]):
+	_delete_health_history(registry.get("Customer", []))
+	for step in DEMO_TEARDOWN_STEPS:
+		frappe.get_attr(step)(registry)
+	# Our own doctypes (added by DEMO_STEPS) depend on ERPNext records, so they go first,
+	# latest registered first; then ERPNext's records, dependants before what they depend on.
+	ours = [d for d in reversed(list(registry)) if d not in TEARDOWN_ORDER]
+	for doctype in (*ours, *TEARDOWN_ORDER):
+		for name in reversed(registry.get(doctype, [])):
+			if _delete(doctype, name):
+				removed[doctype] = removed.get(doctype, 0) + 1
+		registry.pop(doctype, None)
+		_save_registry(registry)
+		frappe.db.commit()  # nosemgrep: resumable teardown
 
 
 def _delete(doctype: str, name: str) -> bool:
@@ -618,6 +624,31 @@ def _delete(doctype: str, name: str) -> bool:
 		doc.cancel()
 	frappe.delete_doc(doctype, name, ignore_permissions=True, force=True, delete_permanently=True)
 	return True
+
+
+CLEANUP = "frappe.model.delete_doc.delete_dynamic_links"
+
+
+@contextmanager
+def cleanups_at_once():
+	"""Within it, frappe's clean-up of each deleted record (`delete_dynamic_links`: its ToDos,
+	comments, versions and notifications; those of the records a deletion cascades to as well) runs
+	at once, as frappe runs it under tests, instead of being queued for a worker. Queued, a teardown
+	run from `bench execute` with no worker listening left all of them behind; and a demo set up
+	again (the same customer names, naming series reverted by the deletions) would have lost its own
+	to those jobs once a worker took them."""
+	enqueue = frappe.enqueue
+
+	def at_once(method, *args, **kwargs):
+		if method == CLEANUP:
+			kwargs["now"] = True
+		return enqueue(method, *args, **kwargs)
+
+	frappe.enqueue = at_once
+	try:
+		yield
+	finally:
+		frappe.enqueue = enqueue
 
 
 def _delete_health_history(customers: list[str]):
