@@ -636,13 +636,22 @@ def cleanups_at_once():
 	at once, as frappe runs it under tests, instead of being queued for a worker. Queued, a teardown
 	run from `bench execute` with no worker listening left all of them behind; and a demo set up
 	again (the same customer names, naming series reverted by the deletions) would have lost its own
-	to those jobs once a worker took them."""
+	to those jobs once a worker took them. The versions of the ToDos it removes go with them."""
 	enqueue = frappe.enqueue
 
 	def at_once(method, *args, **kwargs):
-		if method == CLEANUP:
-			kwargs["now"] = True
-		return enqueue(method, *args, **kwargs)
+		if method != CLEANUP:
+			return enqueue(method, *args, **kwargs)
+		# frappe removes the record's ToDos in bulk, which leaves the ToDos' own versions: those too
+		todos = frappe.get_all(
+			"ToDo",
+			filters={"reference_type": kwargs.get("doctype"), "reference_name": kwargs.get("name")},
+			pluck="name",
+		)
+		result = enqueue(method, *args, **{**kwargs, "now": True})
+		if todos:
+			frappe.db.delete("Version", {"ref_doctype": "ToDo", "docname": ("in", todos)})
+		return result
 
 	frappe.enqueue = at_once
 	try:
