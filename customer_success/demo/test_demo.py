@@ -145,8 +145,10 @@ class TestDemo(FrappeTestCase):
 		self.assertEqual(snapshot(), before)
 		self.assertFalse(demo.is_demo_installed())
 		# nor the versions of the ToDos it made (frappe removes a record's ToDos in bulk, not theirs).
-		# (Here the demo's ToDos make no versions, so this holds without that clean-up too; on a site
-		# set up from `bench execute`, ~100 of them were left a demo before it.)
+		# (Here the demo's ToDos make no versions: frappe saves without them under tests unless told
+		# otherwise, so this holds without that clean-up too. On a site set up from `bench execute`,
+		# ~100 of them were left a demo before it, and 4 more by the handoffs' own clean-up, which
+		# `TestDelete` in the handoff's tests now checks with versions on.)
 		version = frappe.qb.DocType("Version")
 		todo = frappe.qb.DocType("ToDo")
 		self.assertEqual(

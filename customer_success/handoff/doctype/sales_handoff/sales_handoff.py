@@ -127,7 +127,13 @@ class SalesHandoff(Document):
 				frappe.PermissionError,
 			)
 		# Frappe removes these after commit in a background job; remove them now so a deleted
-		# handoff never leaves its ToDos on someone's list (e.g. without workers running).
+		# handoff never leaves its ToDos on someone's list (e.g. without workers running). Removed
+		# in bulk, the ToDos would leave their own versions (a closed ToDo has one): those go too.
+		todos = frappe.get_all(
+			"ToDo", filters={"reference_type": self.doctype, "reference_name": self.name}, pluck="name"
+		)
+		if todos:
+			frappe.db.delete("Version", {"ref_doctype": "ToDo", "docname": ("in", todos)})
 		for doctype, type_field, name_field in (
 			("ToDo", "reference_type", "reference_name"),
 			("Notification Log", "document_type", "document_name"),
