@@ -318,3 +318,85 @@ class TestFiguresFromTheRollUp(FrappeTestCase):
 		from customer_success.customer_success import api
 
 		self.assertEqual(api.red_customers()["value"], 0)  # only the permitted customer, not red
+
+
+class TestCopiesSummedCustomerByCustomer(FrappeTestCase):
+	"""`record_copies` sums the difference customer by customer, in hundredths where a score has no
+	more than two places: the same rows as the difference of the two roll-ups of the rows
+	(`rows_figures`, every score a decimal as its column holds it), for any mix of scores."""
+
+	def test_the_same_difference_as_the_two_roll_ups(self):
+		import random
+
+		rng = random.Random(15)
+		statuses = ("Green", "Yellow", "Red", "Insufficient Data", None, "")
+
+		def score():
+			return rng.choice(
+				(
+					None,
+					round(rng.uniform(0, 100), 2),
+					round(rng.uniform(0, 100), 2),
+					rng.randint(0, 100),
+					rng.uniform(0, 100),  # more places than a score has (an override)
+					round(rng.uniform(0, 100), 9) + 5e-10,  # rounded half up by the column
+					81.250000000001,  # stored as 81.25
+					-0.0,
+					Decimal("73.123456789"),
+				)
+			)
+
+		for round_ in range(20):
+			locked, copies = {}, []
+			for i in range(300):
+				name = f"c{round_}-{i}"
+				locked[name] = frappe._dict(
+					name=name,
+					disabled=int(rng.random() < 0.1),
+					cs_owner=rng.choice((CSM_A, CSM_B, None)),
+					cs_health_status=rng.choice(statuses),
+					cs_tier=rng.choice(("SMB", "Strategic", None)),
+					cs_lifecycle_stage=rng.choice(("Onboarding", "Adoption")),
+					cs_segment=None,
+					cs_live=rng.choice((0, 1, None)),
+					cs_health_score=score(),
+				)
+				if rng.random() < 0.9:
+					copy = {
+						"customer": name,
+						"cs_health_status": rng.choice(statuses),
+						"cs_health_score": score(),
+					}
+					if rng.random() < 0.3:  # copied as it stood
+						copy.update(
+							cs_health_status=locked[name].cs_health_status,
+							cs_health_score=locked[name].cs_health_score,
+						)
+					copies.append(copy)
+			copies.append({"customer": "gone since", "cs_health_status": "Green", "cs_health_score": 1.0})
+			before, after = [], []
+			for copy in copies:
+				row = locked.get(copy["customer"])
+				if row is None or book_counts._copy_changes_nothing(row, copy):
+					continue
+				before.append(row)
+				after.append({**row, **{f: v for f, v in copy.items() if f != "customer"}})
+			expected = book_counts.differences(
+				book_counts.rows_figures(after), book_counts.rows_figures(before)
+			)
+			with (
+				patch.object(book_counts, "add_rows") as add_rows,
+				patch.object(book_counts, "available", return_value=True),
+			):
+				book_counts.record_copies(locked, copies)
+			got = add_rows.call_args.args[0]
+			self.assertTrue(expected)
+			for row in before + after:  # the key field by field is the key of KEY_FIELDS
+				self.assertEqual(
+					book_counts.key_of(row),
+					tuple(
+						int(row.get(f) or 0) if f == "cs_live" else (row.get(f) or "")
+						for f in book_counts.KEY_FIELDS
+					),
+				)
+			self.assertEqual(sorted(got, key=repr), sorted(expected, key=repr))
