@@ -320,6 +320,23 @@ def close_assignments(doc):
 		close_all_assignments(doc.doctype, doc.name, ignore_permissions=True)
 
 
+def remove_todos_and_notifications(doc):
+	"""A deleted handoff's ToDos and bells, removed now: frappe removes them after commit in a
+	background job, and a deleted handoff must never leave its ToDos on someone's list (e.g. without
+	workers running). Removed in bulk, the ToDos would leave their own versions (a closed ToDo has
+	one): those go too."""
+	todos = frappe.get_all(
+		"ToDo", filters={"reference_type": doc.doctype, "reference_name": doc.name}, pluck="name"
+	)
+	if todos:
+		frappe.db.delete("Version", {"ref_doctype": "ToDo", "docname": ("in", todos)})
+	for doctype, type_field, name_field in (
+		("ToDo", "reference_type", "reference_name"),
+		("Notification Log", "document_type", "document_name"),
+	):
+		frappe.db.delete(doctype, {type_field: doc.doctype, name_field: doc.name})
+
+
 def run_acceptance_hooks(doc) -> list[str]:
 	"""Call every `cs_on_handoff_accepted` hook with the accepted handoff (plans register there)."""
 	created = []

@@ -126,19 +126,7 @@ class SalesHandoff(Document):
 				_("Handoff {0} is {1}: only a CS Manager can delete it.").format(self.name, _(self.status)),
 				frappe.PermissionError,
 			)
-		# Frappe removes these after commit in a background job; remove them now so a deleted
-		# handoff never leaves its ToDos on someone's list (e.g. without workers running). Removed
-		# in bulk, the ToDos would leave their own versions (a closed ToDo has one): those go too.
-		todos = frappe.get_all(
-			"ToDo", filters={"reference_type": self.doctype, "reference_name": self.name}, pluck="name"
-		)
-		if todos:
-			frappe.db.delete("Version", {"ref_doctype": "ToDo", "docname": ("in", todos)})
-		for doctype, type_field, name_field in (
-			("ToDo", "reference_type", "reference_name"),
-			("Notification Log", "document_type", "document_name"),
-		):
-			frappe.db.delete(doctype, {type_field: self.doctype, name_field: self.name})
+		service.remove_todos_and_notifications(self)
 
 	# --- validation ----------------------------------------------------------------------
 
