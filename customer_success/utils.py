@@ -1,4 +1,4 @@
-"""Small site helpers shared by the demo, the test factories and benchmarks."""
+"""Small site helpers shared by the rooms, the demo, the test factories and benchmarks."""
 
 import frappe
 
@@ -49,3 +49,14 @@ def ensure_service_item(item_code: str, rate: float) -> str:
 			}
 		).insert(ignore_permissions=True)
 	return item_code
+
+
+def delete_todos(reference_doctype: str, reference_name: str):
+	"""Delete a record's ToDos now, with their own versions (a closed ToDo has one). frappe's own
+	clean-up of a deleted record removes its ToDos in bulk, which leaves their versions behind."""
+	todos = frappe.get_all(
+		"ToDo", filters={"reference_type": reference_doctype, "reference_name": reference_name}, pluck="name"
+	)
+	if todos:
+		frappe.db.delete("Version", {"ref_doctype": "ToDo", "docname": ("in", todos)})
+		frappe.db.delete("ToDo", {"name": ("in", todos)})

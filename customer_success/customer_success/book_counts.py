@@ -157,61 +157,18 @@ def record_copies(locked: dict[str, dict], copies: list[dict]):
 	insert the difference it made, from the rows as the locking read returned them (`locked`: each
 	with KEY_FIELDS, `disabled` and `cs_health_score`) and the values copied (`copies`: dicts of
 	`customer` and the fields written). What `recording` finds by reading them twice, without the
-	reads: nothing else can change them while they are locked. The difference is summed customer by
-	customer (`_count`): the same figures as `differences(rows_figures(after), rows_figures(before))`,
-	without a decimal made for each score that has no more than two places."""
+	reads: nothing else can change them while they are locked."""
 	if not available():
 		return
-	changes: dict[tuple, list] = {}
+	before, after = [], []
 	for copy in copies:
 		row = locked.get(copy["customer"])
 		if row is None or _copy_changes_nothing(row, copy):
 			# gone since it was read, or copied as it stood (most customers, most nights): no difference
 			continue
-		_count(changes, row, -1)
-		_count(changes, {**row, **{field: value for field, value in copy.items() if field != "customer"}}, 1)
-	rows = []
-	for key, (customers, coloured, cents, other, scored) in changes.items():
-		total = other + Decimal(cents).scaleb(-2) if cents else other
-		if customers or coloured or total or scored:
-			rows.append((*key, customers, coloured, total, scored))
-	add_rows(rows)
-
-
-def _count(changes: dict[tuple, list], row: dict, sign: int):
-	"""Add a Customer row's figures (as `rows_figures` counts them), times `sign`, to its key's
-	[customers, coloured, score sum in cents, the rest of the score sum (a decimal), scored]."""
-	if row.get("disabled"):
-		return
-	key = key_of(row)
-	figures = changes.get(key)
-	if figures is None:
-		figures = changes[key] = [0, 0, 0, Decimal(0), 0]
-	figures[0] += sign
-	if row.get("cs_health_status") in COLOURS:
-		figures[1] += sign
-		score = row.get("cs_health_score")
-		if score is not None:
-			figures[4] += sign
-			cents = _cents(score)
-			if cents is None:
-				figures[3] += sign * stored_decimal(score)
-			else:
-				figures[2] += sign * cents
-
-
-def _cents(value) -> int | None:
-	"""A score as a whole number of hundredths, when that is exactly what its decimal(21,9) column
-	holds (`stored_decimal`): an int, or a float that is the nearest to a number of two places (its
-	shortest text then has at most two); None for any other value (counted as a decimal)."""
-	kind = type(value)
-	if kind is int:
-		return value * 100
-	if kind is float and -1e12 < value < 1e12:
-		cents = round(value * 100)
-		if cents / 100 == value:
-			return cents
-	return None
+		before.append(row)
+		after.append({**row, **{field: value for field, value in copy.items() if field != "customer"}})
+	add_rows(differences(rows_figures(after), rows_figures(before)))
 
 
 def _copy_changes_nothing(row: dict, copy: dict) -> bool:
@@ -226,15 +183,10 @@ def _copy_changes_nothing(row: dict, copy: dict) -> bool:
 			# alike): most customers, most nights; nothing to round
 			continue
 		if field == "cs_health_score":
-			if (held is None) != (value is None):
+			if (held is None) != (value is None) or (
+				value is not None and stored_decimal(held) != stored_decimal(value)
+			):
 				return False
-			if value is not None:
-				held_cents, cents = _cents(held), _cents(value)
-				if held_cents is not None and cents is not None:
-					if held_cents != cents:
-						return False
-				elif stored_decimal(held) != stored_decimal(value):
-					return False
 		elif held != value:
 			return False
 	return True
@@ -257,9 +209,15 @@ def rows_figures(rows: list[dict]) -> dict[tuple, tuple[int, int, Decimal, int]]
 
 
 def stored_decimal(value) -> Decimal:
-	"""A number as a decimal(21,9) column stores it (rounded half up to 9 places); None is 0."""
+	"""A number as a decimal(21,9) column stores it (rounded half up to 9 places); None is 0. A float
+	that is the nearest to a number of two places (a score; its shortest text then has at most two)
+	is that number, made from its hundredths: a night makes thousands a chunk (`record_copies`)."""
 	if value is None:
 		return Decimal(0)
+	if type(value) is float and -1e12 < value < 1e12:
+		cents = round(value * 100)
+		if cents / 100 == value:
+			return Decimal(cents).scaleb(-2)
 	return Decimal(str(value)).quantize(Decimal("1e-9"), rounding=ROUND_HALF_UP)
 
 

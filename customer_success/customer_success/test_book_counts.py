@@ -321,9 +321,9 @@ class TestFiguresFromTheRollUp(FrappeTestCase):
 
 
 class TestCopiesSummedCustomerByCustomer(FrappeTestCase):
-	"""`record_copies` sums the difference customer by customer, in hundredths where a score has no
-	more than two places: the same rows as the difference of the two roll-ups of the rows
-	(`rows_figures`, every score a decimal as its column holds it), for any mix of scores."""
+	"""`record_copies` records the difference of the two roll-ups of the rows (`rows_figures`), every
+	score a decimal as its column holds it (`stored_decimal`, which makes a score of two places from
+	its hundredths), for any mix of scores."""
 
 	def test_the_same_difference_as_the_two_roll_ups(self):
 		import random
@@ -400,3 +400,11 @@ class TestCopiesSummedCustomerByCustomer(FrappeTestCase):
 					),
 				)
 			self.assertEqual(sorted(got, key=repr), sorted(expected, key=repr))
+			for row in before + after:  # a score of two places, from its hundredths, as its column holds it
+				value = row.get("cs_health_score")
+				if value is not None:
+					self.assertEqual(
+						book_counts.stored_decimal(value),
+						Decimal(str(value)).quantize(Decimal("1e-9"), rounding="ROUND_HALF_UP"),
+						value,
+					)

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import frappe
 from frappe.utils import add_days, add_to_date, get_datetime, getdate, nowdate
 
-from customer_success.utils import ensure_service_item, leaf
+from customer_success.utils import delete_todos, ensure_service_item, leaf
 
 REGISTRY_KEY = "customer_success_demo_records"
 DOMAIN = "example.com"
@@ -642,16 +642,9 @@ def cleanups_at_once():
 	def at_once(method, *args, **kwargs):
 		if method != CLEANUP:
 			return enqueue(method, *args, **kwargs)
-		# frappe removes the record's ToDos in bulk, which leaves the ToDos' own versions: those too
-		todos = frappe.get_all(
-			"ToDo",
-			filters={"reference_type": kwargs.get("doctype"), "reference_name": kwargs.get("name")},
-			pluck="name",
-		)
-		result = enqueue(method, *args, **{**kwargs, "now": True})
-		if todos:
-			frappe.db.delete("Version", {"ref_doctype": "ToDo", "docname": ("in", todos)})
-		return result
+		# frappe removes the record's ToDos in bulk, which leaves the ToDos' own versions: those first
+		delete_todos(kwargs.get("doctype"), kwargs.get("name"))
+		return enqueue(method, *args, **{**kwargs, "now": True})
 
 	frappe.enqueue = at_once
 	try:

@@ -11,6 +11,7 @@ from frappe.utils import cint, flt, fmt_money, format_date, get_datetime, getdat
 
 from customer_success.handoff import engine, queries
 from customer_success.permissions import can_own_customers, is_sales, sees_all
+from customer_success.utils import delete_todos
 
 RECENT_COMMUNICATIONS = 5
 OPEN_STATUSES = engine.OPEN_STATUSES
@@ -321,20 +322,11 @@ def close_assignments(doc):
 
 
 def remove_todos_and_notifications(doc):
-	"""A deleted handoff's ToDos and bells, removed now: frappe removes them after commit in a
-	background job, and a deleted handoff must never leave its ToDos on someone's list (e.g. without
-	workers running). Removed in bulk, the ToDos would leave their own versions (a closed ToDo has
-	one): those go too."""
-	todos = frappe.get_all(
-		"ToDo", filters={"reference_type": doc.doctype, "reference_name": doc.name}, pluck="name"
-	)
-	if todos:
-		frappe.db.delete("Version", {"ref_doctype": "ToDo", "docname": ("in", todos)})
-	for doctype, type_field, name_field in (
-		("ToDo", "reference_type", "reference_name"),
-		("Notification Log", "document_type", "document_name"),
-	):
-		frappe.db.delete(doctype, {type_field: doc.doctype, name_field: doc.name})
+	"""A deleted handoff's ToDos (with their versions) and bells, removed now: frappe removes them
+	after commit in a background job, and a deleted handoff must never leave its ToDos on someone's
+	list (e.g. without workers running)."""
+	delete_todos(doc.doctype, doc.name)
+	frappe.db.delete("Notification Log", {"document_type": doc.doctype, "document_name": doc.name})
 
 
 def run_acceptance_hooks(doc) -> list[str]:
