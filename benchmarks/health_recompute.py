@@ -1360,8 +1360,19 @@ def main():
 			f"payment schedules: {terms} terms made for the book's invoices, as ERPNext keeps them "
 			f"(every {INSTALMENT_SHARE}th invoice in two instalments) in {time.perf_counter() - t0:.0f}s"
 		)
+	rq_counts = [int(w) for w in args.rq.split(",") if w.strip()]
+	others = customers_outside_the_book() if rq_counts and args.rq_day == "next" else 0
+	if others:
+		# a night scores every customer of the site: the next-day nights would leave the days after
+		# today's scores, Customer figures and alerts on customers this benchmark did not make
+		log(
+			f"--rq-day next: this site has {others} active customers of its own, which the next-day nights "
+			"would score for the days after today (and leave so): every night scores today instead, as "
+			"the site's own nightly run does (use a throw-away site for the next-day nights)"
+		)
+		args.rq_day = "same"
 	# the next-day RQ nights look back from their own days (the steady night's is today's)
-	next_nights = len([w for w in args.rq.split(",") if w.strip()]) if args.rq_day == "next" else 0
+	next_nights = len(rq_counts) if args.rq_day == "next" else 0
 	history = ensure_trend_history(next_nights)
 	if history:
 		log(
@@ -1402,17 +1413,6 @@ def main():
 	single_seconds, full_seconds = base["seconds"], two["seconds"]
 
 	rq_runs, rq_steady = [], None
-	rq_counts = [int(w) for w in args.rq.split(",") if w.strip()]
-	others = customers_outside_the_book() if rq_counts and args.rq_day == "next" else 0
-	if others:
-		# a night scores every customer of the site: the next-day nights would leave the days after
-		# today's scores, Customer figures and alerts on customers this benchmark did not make
-		log(
-			f"--rq-day next: this site has {others} active customers of its own, which the next-day nights "
-			"would score for the days after today (and leave so): every night scores today instead, as "
-			"the site's own nightly run does (use a throw-away site for the next-day nights)"
-		)
-		args.rq_day = "same"
 	nights = [(count, None) for count in rq_counts]
 	if rq_counts and args.rq_day == "next":
 		from frappe.utils import add_days, getdate
