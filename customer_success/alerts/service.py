@@ -9,6 +9,7 @@ recompute's facts are handed over), the engine's decisions, then the writes.
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date
 
 import frappe
@@ -240,11 +241,15 @@ def decide_all(
 		else None
 	)
 	for rule in rules:
+		rule_name = rule.name
 		asked = customers_with_facts(rule, facts, colours, today, scores) if skip else None
 		names = by_name if asked is None else [name for name in asked if name in by_name]
+		decide = None
 		for name in names:
 			try:
-				finding = decide(rule, by_name[name], facts, today, settings)
+				if decide is None:  # made in here: facts that break the rule fail each customer, logged
+					decide = decider(rule, facts, today, settings)
+				finding = decide(by_name[name])
 			except Exception:
 				if name not in failed:
 					failed[name] = None
@@ -255,7 +260,7 @@ def decide_all(
 					)
 				continue
 			if finding:
-				findings[(name, rule.name)] = finding
+				findings[(name, rule_name)] = finding
 	for name in failed:
 		for rule in rules:
 			findings.pop((name, rule.name), None)
@@ -272,63 +277,103 @@ def usage_window(rule: dict) -> int:
 	return int(rule.days or 0) or 30
 
 
-def decide(rule: dict, customer: dict, facts: dict, today: date, settings: dict) -> engine.Finding | None:
-	"""One rule for one customer: the engine's decision on the range's facts."""
-	name, kind, severity = customer["name"], rule.rule_type, rule.severity
-	status, score = customer.get("cs_health_status"), customer.get("cs_health_score")
+def decider(rule: dict, facts: dict, today: date, settings: dict) -> Callable[[dict], engine.Finding | None]:
+	"""One rule's decision for one customer of the range at a time: the engine's function on the
+	range's facts. What does not depend on the customer (the rule's fields, its facts' table) is
+	looked up once for the rule, not for each of the ~8,600 decisions of a chunk (half their time)."""
+	kind, severity = rule.rule_type, rule.severity
+	days, threshold = rule.days, rule.threshold
 	if kind == engine.HEALTH_RED:
-		return engine.health_red(status, score, severity)
+		return lambda customer: engine.health_red(
+			customer.get("cs_health_status"), customer.get("cs_health_score"), severity
+		)
 	if kind == engine.HEALTH_DROP:
-		then = facts["scores_then"][int(rule.days or 0)].get(name)
-		return engine.health_drop(score, then, status, rule.threshold, rule.days, severity)
-	if kind == engine.RENEWAL_AT_RISK:
-		return engine.renewal_at_risk(facts["contracts"].get(name), status, today, rule.days, severity)
-	if kind == engine.GREEN_BEFORE_RENEWAL:
-		return engine.green_before_renewal(status, facts["contracts"].get(name), today, rule.days, severity)
-	if kind == engine.OVERDUE_RECEIVABLE:
-		invoice = facts["invoices"].get(name) or {}
-		oldest = invoice.get("oldest_overdue_due")
-		return engine.overdue_receivable(
-			invoice.get("overdue"),
-			oldest if type(oldest) is date else (getdate(oldest) if oldest else None),
-			today,
-			rule.threshold,
-			rule.days,
+		then = facts["scores_then"][int(days or 0)]
+		return lambda customer: engine.health_drop(
+			customer.get("cs_health_score"),
+			then.get(customer["name"]),
+			customer.get("cs_health_status"),
+			threshold,
+			days,
 			severity,
 		)
+	if kind in (engine.RENEWAL_AT_RISK, engine.GREEN_BEFORE_RENEWAL):
+		contracts = facts["contracts"]
+		if kind == engine.RENEWAL_AT_RISK:
+			return lambda customer: engine.renewal_at_risk(
+				contracts.get(customer["name"]), customer.get("cs_health_status"), today, days, severity
+			)
+		return lambda customer: engine.green_before_renewal(
+			customer.get("cs_health_status"), contracts.get(customer["name"]), today, days, severity
+		)
+	if kind == engine.OVERDUE_RECEIVABLE:
+		invoices = facts["invoices"]
+
+		def overdue_receivable(customer: dict) -> engine.Finding | None:
+			invoice = invoices.get(customer["name"]) or {}
+			oldest = invoice.get("oldest_overdue_due")
+			return engine.overdue_receivable(
+				invoice.get("overdue"),
+				oldest if type(oldest) is date else (getdate(oldest) if oldest else None),
+				today,
+				threshold,
+				days,
+				severity,
+			)
+
+		return overdue_receivable
 	if kind == engine.MILESTONES_OVERDUE:
-		return engine.milestones_overdue(facts["milestones"].get(name, []), today, rule.threshold, severity)
+		milestones = facts["milestones"]
+		return lambda customer: engine.milestones_overdue(
+			milestones.get(customer["name"], []), today, threshold, severity
+		)
 	if kind == engine.CHECKIN_OVERDUE:
-		return engine.checkin_overdue(
-			facts["checkins"].get(name, []), today, settings["checkin_cadence_days"], rule.days, severity
+		checkins, cadence = facts["checkins"], settings["checkin_cadence_days"]
+		return lambda customer: engine.checkin_overdue(
+			checkins.get(customer["name"], []), today, cadence, days, severity
 		)
 	if kind == engine.NO_TOUCH:
-		return engine.no_touch(facts["touches"].get(name), name in facts["live"], today, rule.days, severity)
+		touches, live = facts["touches"], facts["live"]
+		return lambda customer: engine.no_touch(
+			touches.get(customer["name"]), customer["name"] in live, today, days, severity
+		)
 	if kind == engine.STAKEHOLDER_LEFT:
-		return engine.stakeholder_left(facts["stakeholders"].get(name, []), severity)
+		stakeholders = facts["stakeholders"]
+		return lambda customer: engine.stakeholder_left(stakeholders.get(customer["name"], []), severity)
 	if kind == engine.OBJECTIVES_ACHIEVED:
-		return engine.objectives_achieved(facts["objectives"].get(name, []), severity)
+		objectives = facts["objectives"]
+		return lambda customer: engine.objectives_achieved(objectives.get(customer["name"], []), severity)
 	if kind == engine.USAGE_NEAR_ENTITLEMENT:
-		return engine.usage_near_entitlement(
-			facts["usage"][usage_window(rule)].get(name, []), rule.threshold, severity
+		usage_of = facts["usage"][usage_window(rule)]
+		return lambda customer: engine.usage_near_entitlement(
+			usage_of.get(customer["name"], []), threshold, severity
 		)
 	if kind == engine.ONBOARDING_LATE:
-		onboarding = facts["onboarding"].get(name)
-		if not onboarding:
-			return None
-		return engine.onboarding_late(
-			customer.get("cs_lifecycle_stage"),
-			getdate(onboarding["go_live"]),
-			onboarding["open_milestones"],
-			today,
-			rule.days,
-			severity,
-		)
+		onboarding_of = facts["onboarding"]
+
+		def onboarding_late(customer: dict) -> engine.Finding | None:
+			onboarding = onboarding_of.get(customer["name"])
+			if not onboarding:
+				return None
+			return engine.onboarding_late(
+				customer.get("cs_lifecycle_stage"),
+				getdate(onboarding["go_live"]),
+				onboarding["open_milestones"],
+				today,
+				days,
+				severity,
+			)
+
+		return onboarding_late
 	if kind == engine.NPS_PROMOTER_GREEN:
-		return engine.nps_promoter_green(facts["nps_latest"].get(name), status, today, rule.days, severity)
+		latest = facts["nps_latest"]
+		return lambda customer: engine.nps_promoter_green(
+			latest.get(customer["name"]), customer.get("cs_health_status"), today, days, severity
+		)
 	if kind == engine.NPS_DETRACTOR:
-		return engine.nps_detractor(facts["nps_answers"].get(name, []), today, rule.days, severity)
-	return None
+		answers = facts["nps_answers"]
+		return lambda customer: engine.nps_detractor(answers.get(customer["name"], []), today, days, severity)
+	return lambda customer: None
 
 
 # --- the pass ----------------------------------------------------------------------------------
@@ -642,8 +687,9 @@ HEALTH_RULES = (
 def add_health_links(findings: dict, rules: dict):
 	"""Health rules' evidence links the customer, whose form shows its score, the factors behind it
 	and their history: the link stays the same from day to day (the day's score row would not)."""
+	health = {name for name, rule in rules.items() if rule.rule_type in HEALTH_RULES}
 	for (customer, rule), finding in findings.items():
-		if rules[rule].rule_type in HEALTH_RULES:
+		if rule in health:
 			finding.records.append(("Customer", customer))
 
 

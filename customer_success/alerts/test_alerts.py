@@ -369,7 +369,7 @@ class TestNoiseControl(AlertsTestCase):
 		alert.snoozed_until = add_days(today(), 10)
 		alert.save()
 		with (
-			patch.object(service, "decide", return_value=finding),
+			patch.object(service, "decider", return_value=lambda _customer: finding),
 			patch.object(service, "customers_with_facts", return_value=None),
 		):
 			self.evaluate()
@@ -378,7 +378,7 @@ class TestNoiseControl(AlertsTestCase):
 		)
 		higher = engine.Finding(engine.HIGH, {"drop": 40, "days": 30, "score_then": 80, "score": 40})
 		with (
-			patch.object(service, "decide", return_value=higher),
+			patch.object(service, "decider", return_value=lambda _customer: higher),
 			patch.object(service, "customers_with_facts", return_value=None),
 		):
 			self.evaluate()
@@ -492,16 +492,21 @@ class TestNoiseControl(AlertsTestCase):
 		set_health(self.customer, "Red", 20)
 		set_health(other, "Red", 20)
 		only_rule("Health Turned Red")
-		real = service.decide
+		real = service.decider
 
-		def broken(rule, customer, *args):
-			if customer["name"] == self.customer:
-				raise ValueError("bad data")
-			return real(rule, customer, *args)
+		def broken(*args):
+			decide = real(*args)
+
+			def one(customer):
+				if customer["name"] == self.customer:
+					raise ValueError("bad data")
+				return decide(customer)
+
+			return one
 
 		errors = frappe.db.count("Error Log")
 		lo, hi = sorted([self.customer, other])
-		with patch.object(service, "decide", side_effect=broken):
+		with patch.object(service, "decider", side_effect=broken):
 			result = service.evaluate(lo, hi, {self.customer, other})
 		self.assertEqual(result["failed"], [self.customer])
 		self.assertEqual(len(alerts_of(other)), 1)

@@ -234,7 +234,20 @@ class TestOnlyCustomersThatCanFireAreAsked(FrappeTestCase):
 			for kind in engine.RULE_TYPES
 		]
 		settings = {"checkin_cadence_days": 90}
-		real = service.decide
+		real = service.decider
+
+		def counted(calls: list):
+			def make(*args):
+				decide = real(*args)
+
+				def one(customer):
+					calls.append(customer["name"])
+					return decide(customer)
+
+				return one
+
+			return make
+
 		for seed in range(5):
 			rng = random.Random(seed)
 			customers, facts = random_book(rng, 400, today())
@@ -250,11 +263,12 @@ class TestOnlyCustomersThatCanFireAreAsked(FrappeTestCase):
 					50.123 if customer.cs_health_score is None else customer.cs_health_score
 				)
 				facts["scores_then"][30][customer.name] = customer.cs_health_score + drop
-			with patch.object(service, "decide", wraps=real) as asked_all:
+			asked_all, asked_some = [], []
+			with patch.object(service, "decider", side_effect=counted(asked_all)):
 				every, evaluated_all, _failed = service.decide_all(
 					rules, customers, facts, today(), settings, skip=False
 				)
-			with patch.object(service, "decide", wraps=real) as asked_some:
+			with patch.object(service, "decider", side_effect=counted(asked_some)):
 				some, evaluated, failed = service.decide_all(rules, customers, facts, today(), settings)
 			self.assertEqual(
 				{k: (f.severity, f.facts, f.records) for k, f in some.items()},
@@ -265,7 +279,33 @@ class TestOnlyCustomersThatCanFireAreAsked(FrappeTestCase):
 			dropped = {c.name for c in customers[:12] if (c.name, engine.HEALTH_DROP) in every}
 			self.assertTrue(3 <= len(dropped) <= 9, dropped)  # the edge cases fall on both sides
 			self.assertEqual({rule for _customer, rule in every}, set(engine.RULE_TYPES), f"seed {seed}")
-			self.assertLess(asked_some.call_count, asked_all.call_count / 2)
+			self.assertLess(len(asked_some), len(asked_all) / 2)
+
+	def test_a_rule_whose_facts_break_it_fails_each_customer_it_asks_and_no_other(self):
+		"""A rule's decision is made once per rule (`decider`), inside each customer's isolation: facts
+		that break the rule fail, and log, each customer it asks, as a customer's own bad data does."""
+		rules = [
+			frappe._dict(name="Red", rule_type=engine.HEALTH_RED, severity="Medium"),
+			frappe._dict(
+				name="Dropped", rule_type=engine.HEALTH_DROP, severity="Medium", threshold=10, days=30
+			),
+		]
+		customers = [
+			frappe._dict(name="A", cs_health_status="Red", cs_health_score=20),
+			frappe._dict(name="B", cs_health_status="Green", cs_health_score=90),
+		]
+		# no scores of 30 days ago were read: the drop rule cannot decide for anyone
+		with patch("frappe.log_error") as logged:
+			findings, evaluated, failed = service.decide_all(
+				rules, customers, {"scores_then": {}}, today(), {}, skip=False
+			)
+		self.assertEqual((findings, evaluated, failed), ({}, set(), ["A", "B"]))
+		self.assertEqual(logged.call_count, 2)
+		# the same facts with the scores read: A is red, nobody dropped
+		findings, evaluated, failed = service.decide_all(
+			rules, customers, {"scores_then": {30: {}}}, today(), {}, skip=False
+		)
+		self.assertEqual((set(findings), evaluated, failed), ({("A", "Red")}, {"A", "B"}, []))
 
 
 class TestRulesInTheRecompute(FrappeTestCase):
