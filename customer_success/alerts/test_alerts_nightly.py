@@ -281,9 +281,12 @@ class TestOnlyCustomersThatCanFireAreAsked(FrappeTestCase):
 			self.assertEqual({rule for _customer, rule in every}, set(engine.RULE_TYPES), f"seed {seed}")
 			self.assertLess(len(asked_some), len(asked_all) / 2)
 
-	def test_a_rule_whose_facts_break_it_fails_each_customer_it_asks_and_no_other(self):
+
+class TestABrokenDecisionFailsItsCustomers(FrappeTestCase):
+	def test_facts_that_break_a_rules_decision_fail_and_log_each_customer_it_asks(self):
 		"""A rule's decision is made once per rule (`decider`), inside each customer's isolation: facts
-		that break the rule fail, and log, each customer it asks, as a customer's own bad data does."""
+		that break it fail, and log, each customer it asks, as a customer's own bad data does; the
+		customers' other findings are dropped with them (`skip=False`: every customer is asked)."""
 		rules = [
 			frappe._dict(name="Red", rule_type=engine.HEALTH_RED, severity="Medium"),
 			frappe._dict(
@@ -306,6 +309,15 @@ class TestOnlyCustomersThatCanFireAreAsked(FrappeTestCase):
 			rules, customers, {"scores_then": {30: {}}}, today(), {}, skip=False
 		)
 		self.assertEqual((set(findings), evaluated, failed), ({("A", "Red")}, {"A", "B"}, []))
+		# as the night asks (`skip`): a check-in rule asks only the customers with running plans (A),
+		# and settings without the check-in cadence break its decision for A alone; B is evaluated
+		checkins = frappe._dict(name="Check-ins", rule_type=engine.CHECKIN_OVERDUE, severity="Low", days=7)
+		with patch("frappe.log_error") as logged:
+			findings, evaluated, failed = service.decide_all(
+				[checkins], customers, {"checkins": {"A": []}}, today(), {}
+			)
+		self.assertEqual((findings, evaluated, failed), ({}, {"B"}, ["A"]))
+		self.assertEqual(logged.call_count, 1)
 
 
 class TestRulesInTheRecompute(FrappeTestCase):
