@@ -60,3 +60,56 @@ def delete_todos(reference_doctype: str, reference_name: str):
 	if todos:
 		frappe.db.delete("Version", {"ref_doctype": "ToDo", "docname": ("in", todos)})
 		frappe.db.delete("ToDo", {"name": ("in", todos)})
+
+
+def ensure_fiscal_years(first, last, company: str, label: str) -> list:
+	"""Fiscal years holding every day from `first` to `last` for `company`, made where none does, of
+	the site's own shape (the year from 1 April that ERPNext's setup makes in many countries, or the
+	calendar year): a year already holding a day is used, never overlapped. A name taken already
+	gets `label` after it. Returns the years made, for their maker to remove."""
+	from frappe.utils import add_days, add_years, getdate
+
+	# ERPNext caches the site's years outside the transaction: a year made by a run that then
+	# failed and rolled back would still be held there, and be taken as holding its days
+	frappe.cache().delete_value("fiscal_years")
+	first, last = getdate(first), getdate(last)
+	start = fiscal_year_start(company)
+	while start > first:
+		start = add_years(start, -1)
+	made = []
+	while start <= last:
+		end = add_days(add_years(start, 1), -1)
+		if not (holds_fiscal_year(start, company) or holds_fiscal_year(end, company)):
+			name = str(start.year) if start.year == end.year else f"{start.year}-{end.year}"
+			if frappe.db.exists("Fiscal Year", name):
+				name = f"{name} ({label})"
+			year = {"doctype": "Fiscal Year", "year": name, "year_start_date": start, "year_end_date": end}
+			made.append(frappe.get_doc(year).insert(ignore_permissions=True))
+		start = add_years(start, 1)
+	return made
+
+
+def fiscal_year_start(company: str):
+	"""The first day of the company's fiscal year holding today, else of the site's latest one, else
+	1 January: where the site's years begin."""
+	from erpnext.accounts.utils import FiscalYearError, get_fiscal_year
+	from frappe.utils import getdate, nowdate
+
+	try:
+		return getdate(get_fiscal_year(nowdate(), company=company)[1])
+	except FiscalYearError:
+		latest = frappe.db.get_value(
+			"Fiscal Year", {"disabled": 0}, "year_start_date", order_by="year_end_date desc"
+		)
+		return getdate(latest or f"{getdate(nowdate()).year}-01-01")
+
+
+def holds_fiscal_year(day, company: str) -> bool:
+	"""Whether a fiscal year of the company (or of every company) holds `day`."""
+	from erpnext.accounts.utils import FiscalYearError, get_fiscal_year
+
+	try:
+		get_fiscal_year(day, company=company)
+		return True
+	except FiscalYearError:
+		return False

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import frappe
 from frappe.utils import add_days, add_to_date, get_datetime, getdate, nowdate
 
-from customer_success.utils import delete_todos, ensure_service_item, leaf
+from customer_success.utils import delete_todos, ensure_fiscal_years, ensure_service_item, leaf
 
 REGISTRY_KEY = "customer_success_demo_records"
 DOMAIN = "example.com"
@@ -175,6 +175,11 @@ def setup_demo(customers: int = 50):
 			_make_customer_book(registry, company, items, profile, rng)
 			_save_registry(registry)
 			frappe.db.commit()  # nosemgrep
+	except Exception:
+		# a customer's book half made (an order submitted, an invoice the ledger refused) is not kept:
+		# the books before it are, and a second run goes on from it
+		frappe.db.rollback()
+		raise
 	finally:
 		frappe.db.set_single_value("Customer Success Settings", "auto_draft_handoff", auto_draft)
 		frappe.db.commit()  # nosemgrep
@@ -323,23 +328,11 @@ def _profile(rng: random.Random, index: int, csms: list[str]) -> dict:
 
 
 def _ensure_fiscal_years(registry, company: str, earliest):
-	from erpnext.accounts.utils import FiscalYearError, get_fiscal_year
-
-	for year in range(getdate(earliest).year, getdate(nowdate()).year + 2):
-		try:
-			get_fiscal_year(f"{year}-06-30", company=company)
-		except FiscalYearError:
-			fy = frappe.get_doc(
-				{
-					"doctype": "Fiscal Year",
-					"year": str(year)
-					if not frappe.db.exists("Fiscal Year", str(year))
-					else f"{year} (CS Demo)",
-					"year_start_date": f"{year}-01-01",
-					"year_end_date": f"{year}-12-31",
-				}
-			).insert(ignore_permissions=True)
-			remember(registry, fy)
+	"""The demo posts from its first customer's first term to the end of next year: the years it
+	needs, of the site's own shape (`utils.ensure_fiscal_years`), made and remembered."""
+	last = f"{getdate(nowdate()).year + 1}-12-31"
+	for year in ensure_fiscal_years(earliest, last, company, "CS Demo"):
+		remember(registry, year)
 
 
 def _make_customer_book(registry, company, items, profile, rng: random.Random):

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 import frappe
 from frappe.query_builder.functions import Count
 from frappe.tests.utils import FrappeTestCase
@@ -160,6 +162,38 @@ class TestDemo(FrappeTestCase):
 			.run()[0][0],
 			0,
 		)
+
+	def test_a_customer_book_that_fails_midway_is_not_kept(self):
+		"""The ledger refusing one customer's invoice (a fiscal year missing, say) leaves no half-made
+		book: its customer, order and contract are rolled back, the books before it are kept (and
+		remembered for teardown), and the handoff setting the setup turned off is on again."""
+		first, second = demo.CUSTOMER_NAMES[:2]
+		if frappe.db.exists("Customer", {"customer_name": ("in", (first, second))}):
+			self.skipTest("customers of the demo's names exist on this site")
+		auto_draft = frappe.db.get_single_value("Customer Success Settings", "auto_draft_handoff")
+		real = demo._make_invoices
+
+		def refused(registry, company, customer, profile, *args):
+			if profile["name"] == second:
+				raise frappe.ValidationError("the ledger refused an invoice")
+			return real(registry, company, customer, profile, *args)
+
+		try:
+			with patch.object(demo, "_make_invoices", side_effect=refused):
+				self.assertRaises(frappe.ValidationError, demo.setup_demo, customers=2)
+			frappe.db.rollback()  # what the test's own transaction holds: only what was committed counts
+			self.assertTrue(frappe.db.exists("Customer", {"customer_name": first}))
+			for doctype, field in (("Customer", "customer_name"), ("Sales Order", "customer_name")):
+				self.assertFalse(frappe.db.exists(doctype, {field: second}), doctype)
+			self.assertFalse(frappe.db.exists("Contract", {"party_name": ("like", f"{second}%")}))
+			self.assertEqual(demo._load_registry().get("Customer"), [first])
+			self.assertEqual(
+				frappe.db.get_single_value("Customer Success Settings", "auto_draft_handoff"), auto_draft
+			)
+		finally:
+			if demo.is_demo_installed():
+				demo.teardown_demo()
+		self.assertFalse(frappe.db.exists("Customer", {"customer_name": first}))
 
 	def test_teardown_keeps_users_and_contacts_that_were_there_before(self):
 		"""The demo's CSM users may exist already (made by hand, or by an earlier demo), or only their

@@ -222,24 +222,12 @@ def make_communication(
 
 
 def ensure_fiscal_year(day):
-	"""Back-dated test invoices need a fiscal year; a fresh test site only has the current one."""
-	from erpnext.accounts.utils import FiscalYearError, get_fiscal_year
+	"""Back-dated test invoices need a fiscal year; a fresh test site only has the current one. The
+	years from `day`'s to this one, of the site's own shape (`utils.ensure_fiscal_years`)."""
+	from customer_success.utils import ensure_fiscal_years
 
-	year = getdate(day).year
-	for y in range(year, getdate(nowdate()).year + 1):
-		try:
-			get_fiscal_year(f"{y}-06-30", company=default_company())
-		except FiscalYearError:
-			name = str(y) if not frappe.db.exists("Fiscal Year", str(y)) else f"{y} ({TEST_PREFIX})"
-			frappe.get_doc(
-				{
-					"doctype": "Fiscal Year",
-					"year": name,
-					"year_start_date": f"{y}-01-01",
-					"year_end_date": f"{y}-12-31",
-				}
-			).insert(ignore_permissions=True)
-			frappe.db.commit()  # nosemgrep: shared across test classes
+	if ensure_fiscal_years(day, f"{getdate(nowdate()).year}-12-31", default_company(), TEST_PREFIX):
+		frappe.db.commit()  # nosemgrep: shared across test classes
 
 
 def make_contact(customer: str, first_name: str = "Jane", designation: str = "VP Operations", **fields):
