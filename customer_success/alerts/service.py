@@ -1505,6 +1505,12 @@ def create_opportunity(alert) -> str:
 	if alert.opportunity:
 		frappe.throw(_("Alert {0} already has Opportunity {1}.").format(alert.name, alert.opportunity))
 	opportunity = make_opportunity(alert.customer)
+	# ERPNext's setup names the types and stages in the site's language ("销售" on a site set up in
+	# Chinese) while the Opportunity's defaults stay "Sales" and "Prospecting": the names this site has
+	opportunity.opportunity_type = named_as_on_this_site(
+		"Opportunity Type", opportunity.opportunity_type, "Sales"
+	)
+	opportunity.sales_stage = named_as_on_this_site("Sales Stage", opportunity.sales_stage, "Prospecting")
 	opportunity.opportunity_owner = alert.csm or alert.assigned_to or frappe.session.user
 	opportunity.title = alert.title
 	opportunity.append(
@@ -1522,6 +1528,16 @@ def create_opportunity(alert) -> str:
 	if alert.status == engine.OPEN:
 		alert.db_set("status", engine.IN_PROGRESS)
 	return opportunity.name
+
+
+def named_as_on_this_site(doctype: str, default: str | None, english: str) -> str | None:
+	"""`default` when a `doctype` record has that name, else `english` in the user's or the site's
+	language when one has that, else None (the link left empty rather than failing the insert)."""
+	site_language = frappe.db.get_default("lang")
+	for name in (default, _(english), _(english, lang=site_language) if site_language else None):
+		if name and frappe.db.exists(doctype, name):
+			return name
+	return None
 
 
 OPPORTUNITY_OUTCOMES = {"Converted": "Won", "Lost": "Lost", "Closed": "Closed"}

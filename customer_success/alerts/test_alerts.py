@@ -647,6 +647,43 @@ class TestOpportunity(AlertsTestCase):
 
 		self.assertIn("CS Alert", str(get_dashboard_data({})))
 
+	def test_the_opportunity_takes_the_names_this_sites_types_and_stages_have(self):
+		"""A site set up in another language has its Opportunity types named in it ("销售" on one set up
+		in Chinese) while the Opportunity's defaults stay "Sales" and "Prospecting": the alert's
+		Opportunity takes the names the site has (else none), and is made either way."""
+		from erpnext.selling.doctype.customer import customer as erpnext_customer
+
+		make_contract(self.customer, add_days(today(), -300), add_days(today(), 60))
+		set_health(self.customer, "Green", 90)
+		only_rule("Green Before Renewal")
+		self.evaluate()
+		alert = frappe.get_doc(ALERT, alerts_of(self.customer)[0].name)
+		real = erpnext_customer.make_opportunity
+
+		def with_defaults_this_site_lacks(customer):
+			opportunity = real(customer)
+			opportunity.opportunity_type, opportunity.sales_stage = f"{TEST_PREFIX} no type", None
+			return opportunity
+
+		with patch.object(erpnext_customer, "make_opportunity", side_effect=with_defaults_this_site_lacks):
+			name = service.create_opportunity(alert)
+		self.assertEqual(frappe.db.get_value("Opportunity", name, "opportunity_type"), "Sales")
+		self.assertIsNone(service.named_as_on_this_site("Opportunity Type", "No Such Type", "No Such Either"))
+		# the site's language's name, when the user's language has none
+		translated = f"{TEST_PREFIX} 销售"
+		if not frappe.db.exists("Opportunity Type", translated):
+			frappe.get_doc({"doctype": "Opportunity Type", "__newname": translated}).insert()
+		with (
+			patch.object(frappe.db, "get_default", return_value="zh"),
+			patch.object(
+				service, "_", side_effect=lambda msg, lang=None: translated if lang == "zh" else msg
+			),
+		):
+			self.assertEqual(
+				service.named_as_on_this_site("Opportunity Type", "No Such Type", "Sales Untranslated"),
+				translated,
+			)
+
 	def lost_reason(self):
 		name = f"{TEST_PREFIX} too expensive"
 		if not frappe.db.exists("Opportunity Lost Reason", name):
