@@ -92,24 +92,21 @@ def ensure_fiscal_years(first, last, company: str, label: str) -> list:
 def fiscal_year_start(company: str):
 	"""The first day of the company's fiscal year holding today, else of the site's latest one, else
 	1 January: where the site's years begin."""
-	from erpnext.accounts.utils import FiscalYearError, get_fiscal_year
+	from erpnext.accounts.utils import get_fiscal_year
 	from frappe.utils import getdate, nowdate
 
-	try:
-		return getdate(get_fiscal_year(nowdate(), company=company)[1])
-	except FiscalYearError:
-		latest = frappe.db.get_value(
-			"Fiscal Year", {"disabled": 0}, "year_start_date", order_by="year_end_date desc"
-		)
-		return getdate(latest or f"{getdate(nowdate()).year}-01-01")
+	found = get_fiscal_year(nowdate(), company=company, boolean=True)
+	if found:
+		return getdate(found[0][1])
+	latest = frappe.db.get_value(
+		"Fiscal Year", {"disabled": 0}, "year_start_date", order_by="year_end_date desc"
+	)
+	return getdate(latest or f"{getdate(nowdate()).year}-01-01")
 
 
 def holds_fiscal_year(day, company: str) -> bool:
-	"""Whether a fiscal year of the company (or of every company) holds `day`."""
-	from erpnext.accounts.utils import FiscalYearError, get_fiscal_year
+	"""Whether a fiscal year of the company (or of every company) holds `day`: ERPNext's own look-up,
+	asked for a yes or no (asked otherwise, a missing year also leaves a message for the user)."""
+	from erpnext.accounts.utils import get_fiscal_year
 
-	try:
-		get_fiscal_year(day, company=company)
-		return True
-	except FiscalYearError:
-		return False
+	return bool(get_fiscal_year(day, company=company, boolean=True))
