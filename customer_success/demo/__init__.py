@@ -129,13 +129,36 @@ TOUCHES = (
 # --- the registry ---------------------------------------------------------------------------
 
 
+# What the demo made, kept in the site's defaults: under REGISTRY_KEY the doctypes in the order they
+# were first made, and each doctype's names under a key of its own (`_registry_key`). A default holds
+# at most 64 KB: the whole registry of a 50-customer book is ~40 KB with ERPNext's default naming, and
+# a site's longer naming series (or a run repeated) would overflow a single one.
+
+
+def _registry_key(doctype: str) -> str:
+	return f"{REGISTRY_KEY}:{doctype}"
+
+
 def _load_registry() -> dict[str, list[str]]:
 	raw = frappe.db.get_default(REGISTRY_KEY)
-	return json.loads(raw) if raw else {}
+	if not raw:
+		return {}
+	stored = json.loads(raw)
+	if isinstance(stored, dict):  # kept whole, by a version before the registry was split
+		return stored
+	return {doctype: json.loads(frappe.db.get_default(_registry_key(doctype)) or "[]") for doctype in stored}
 
 
 def _save_registry(registry: dict[str, list[str]]):
-	frappe.db.set_default(REGISTRY_KEY, json.dumps(registry))
+	"""Each doctype's names, then the doctypes (frappe writes a default only when it changed)."""
+	raw = frappe.db.get_default(REGISTRY_KEY)
+	stored = json.loads(raw) if raw else []
+	for doctype in stored if isinstance(stored, list) else []:
+		if doctype not in registry:
+			frappe.db.set_default(_registry_key(doctype), None)
+	for doctype, names in registry.items():
+		frappe.db.set_default(_registry_key(doctype), json.dumps(names))
+	frappe.db.set_default(REGISTRY_KEY, json.dumps(list(registry)) if registry else None)
 
 
 def remember(registry, doc):
@@ -169,8 +192,10 @@ def setup_demo(customers: int = 50):
 	auto_draft = frappe.db.get_single_value("Customer Success Settings", "auto_draft_handoff")
 	frappe.db.set_single_value("Customer Success Settings", "auto_draft_handoff", 0)
 	try:
+		made = _demo_customers(registry)
 		for profile in profiles:
-			if profile["name"] in registry.get("Customer", []):
+			if profile["customer_name"] in made:
+				profile["name"] = made[profile["customer_name"]]
 				continue
 			_make_customer_book(registry, company, items, profile, rng)
 			_save_registry(registry)
@@ -312,7 +337,10 @@ def _profile(rng: random.Random, index: int, csms: list[str]) -> dict:
 	else:
 		tier = "SMB"
 	return {
+		# "name" is the Customer's own name once it is made (`_make_customer_book`): the site names
+		# it, by its customer name (" - 1" after one the site already has) or by a naming series
 		"name": CUSTOMER_NAMES[index],
+		"customer_name": CUSTOMER_NAMES[index],
 		"health": health,
 		"seats": seats,
 		"annual": annual,
@@ -327,6 +355,20 @@ def _profile(rng: random.Random, index: int, csms: list[str]) -> dict:
 	}
 
 
+def _demo_customers(registry) -> dict[str, str]:
+	"""{customer name: Customer} of the customers the demo made: its steps and a resumed run reach
+	each profile's customer by the name the site gave it, never by its customer name alone (a site
+	naming customers by a series, or one with a customer of that name already, names it otherwise)."""
+	names = registry.get("Customer") or []
+	if not names:
+		return {}
+	return dict(
+		frappe.get_all(
+			"Customer", filters={"name": ("in", names)}, fields=["customer_name", "name"], as_list=True
+		)
+	)
+
+
 def _ensure_fiscal_years(registry, company: str, earliest):
 	"""The demo posts from its first customer's first term to the end of next year: the years it
 	needs, of the site's own shape (`utils.ensure_fiscal_years`), made and remembered."""
@@ -339,7 +381,7 @@ def _make_customer_book(registry, company, items, profile, rng: random.Random):
 	customer = frappe.get_doc(
 		{
 			"doctype": "Customer",
-			"customer_name": profile["name"],
+			"customer_name": profile["customer_name"],
 			"customer_type": "Company",
 			"customer_group": leaf("Customer Group", "Commercial"),
 			"territory": leaf("Territory"),
@@ -350,6 +392,7 @@ def _make_customer_book(registry, company, items, profile, rng: random.Random):
 		}
 	).insert(ignore_permissions=True)
 	remember(registry, customer)
+	profile["name"] = customer.name
 
 	contact = _make_contact(registry, customer.name, rng)
 	customer.db_set("customer_primary_contact", contact.name, update_modified=False)
@@ -587,7 +630,7 @@ def teardown_demo():
 			_teardown(registry, removed)
 	finally:
 		frappe.db.set_single_value("Accounts Settings", "delete_linked_ledger_entries", previous)
-	frappe.db.set_default(REGISTRY_KEY, None)
+	_save_registry({})
 	frappe.db.commit()  # nosemgrep
 	return removed
 

@@ -1,3 +1,4 @@
+import json
 from unittest.mock import patch
 
 import frappe
@@ -174,7 +175,7 @@ class TestDemo(FrappeTestCase):
 		real = demo._make_invoices
 
 		def refused(registry, company, customer, profile, *args):
-			if profile["name"] == second:
+			if profile["customer_name"] == second:
 				raise frappe.ValidationError("the ledger refused an invoice")
 			return real(registry, company, customer, profile, *args)
 
@@ -269,3 +270,91 @@ class TestDemo(FrappeTestCase):
 				if frappe.db.exists("Contact", name):
 					frappe.delete_doc("Contact", name, ignore_permissions=True, force=True)
 			frappe.db.commit()  # nosemgrep: remove exactly what this test made
+
+	def test_the_demo_reaches_its_customers_by_the_names_the_site_gives_them(self):
+		"""On a site naming its customers by a series (Selling Settings), with a customer of its own
+		called like the demo's first: the demo's customers are named by the series, and every step
+		after the book (plans, usage, answers, renewals, scores, alerts) writes about them, never about
+		the site's customer; a second run makes no second book; teardown leaves the site's customer."""
+		names = demo.CUSTOMER_NAMES[:BOOK]
+		if frappe.db.exists("Customer", {"customer_name": ("in", names)}):
+			self.skipTest("customers of the demo's names exist on this site")
+		theirs = frappe.get_doc(
+			{"doctype": "Customer", "customer_name": names[0], "customer_type": "Company"}
+		).insert(ignore_permissions=True)
+		settings = frappe.get_doc("Selling Settings")
+		naming = settings.cust_master_name
+		frappe.db.commit()  # nosemgrep: setup_demo commits; the site's customer must outlive its rollbacks
+		try:
+			settings.cust_master_name = "Naming Series"
+			settings.save()
+			frappe.db.commit()  # nosemgrep
+			demo.setup_demo(customers=BOOK)
+			demo.setup_demo(customers=BOOK)  # resumed: finds its customers by the names they were given
+
+			made = demo._load_registry()["Customer"]
+			self.assertEqual(len(made), BOOK)
+			self.assertNotIn(theirs.name, made)
+			self.assertEqual(
+				sorted(frappe.get_all("Customer", filters={"name": ("in", made)}, pluck="customer_name")),
+				sorted(names),
+			)
+			self.assertFalse(set(made) & set(names), "named by the series, not by their customer names")
+			for doctype in (
+				"Success Plan",
+				"Customer Usage Metric",
+				"NPS Response",
+				"Renewal",
+				"Customer Health Score",
+				"CS Alert",
+				"Sales Order",
+				"Issue",
+			):
+				self.assertFalse(frappe.db.exists(doctype, {"customer": theirs.name}), doctype)
+				self.assertTrue(frappe.db.exists(doctype, {"customer": ("in", made)}), doctype)
+		finally:
+			if demo.is_demo_installed():
+				demo.teardown_demo()
+			settings.reload()
+			settings.cust_master_name = naming
+			settings.save()
+			kept = frappe.db.exists("Customer", theirs.name)
+			frappe.delete_doc("Customer", theirs.name, ignore_permissions=True, force=True)
+			frappe.db.commit()  # nosemgrep: remove exactly what this test made
+		self.assertTrue(kept)
+
+
+class TestRegistry(FrappeTestCase):
+	def test_a_registry_larger_than_one_default_holds_is_kept_whole(self):
+		"""A default holds 64 KB; the registry (a 50-customer book: ~40 KB) is kept a doctype a key, in
+		its order, and read back whole, as is one kept in a single key by a version before."""
+		if demo.is_demo_installed():
+			self.skipTest("a demo book is loaded on this site; not touching its registry")
+		registry = {
+			"Sales Invoice": [f"ACC-SINV-2026-{n:05}" for n in range(2000)],
+			"Customer": [f"CUST-2026-{n:05}" for n in range(50)],
+			"Issue": [f"ISS-2026-{n:05}" for n in range(2000)],
+		}
+		self.assertGreater(len(json.dumps(registry)), 65535)
+		try:
+			demo._save_registry(registry)
+			self.assertEqual(demo._load_registry(), registry)
+			self.assertEqual(list(demo._load_registry()), ["Sales Invoice", "Customer", "Issue"])
+			del registry["Issue"]
+			demo._save_registry(registry)
+			self.assertEqual(demo._load_registry(), registry)
+			self.assertIsNone(frappe.db.get_default(demo._registry_key("Issue")))
+
+			old = {"Customer": ["Aurora Analytics"], "Sales Order": ["SAL-ORD-2026-00001"]}
+			demo._save_registry({})
+			frappe.db.set_default(demo.REGISTRY_KEY, frappe.as_json(old))
+			self.assertEqual(demo._load_registry(), old)
+			demo._save_registry(demo._load_registry())  # the next save splits it
+			self.assertEqual(json.loads(frappe.db.get_default(demo.REGISTRY_KEY)), list(old))
+			self.assertEqual(demo._load_registry(), old)
+		finally:
+			demo._save_registry({})
+		self.assertEqual(demo._load_registry(), {})
+		self.assertFalse(
+			frappe.db.exists("DefaultValue", {"defkey": ("like", f"{demo.REGISTRY_KEY}%")}),
+		)
