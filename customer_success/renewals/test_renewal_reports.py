@@ -743,3 +743,46 @@ class TestReportsOpenForTheirRoles(RenewalTestCase):
 		frappe.set_user(nobody)
 		with self.assertRaises(frappe.PermissionError):
 			run("Revenue Retention", filters=filters)
+
+
+class TestCustomersNamedByASeries(RenewalTestCase):
+	"""A site naming its customers by a series (Selling Settings) lists "CUST-2026-00043" in a report's
+	Customer column: the reports that list customers without their names add a Customer Name column
+	there, as ERPNext's own reports do; a site naming them by their names sees no second column."""
+
+	def test_the_reports_name_each_customer_beside_its_series_name(self):
+		from customer_success.success_plans.report.success_plan_progress import success_plan_progress
+		from customer_success.tests.utils import make_success_plan
+
+		make_user(BOOK, ["Customer Success Manager"])
+		settings = frappe.get_doc("Selling Settings")
+		naming = settings.cust_master_name
+		try:
+			settings.cust_master_name = "Naming Series"
+			settings.save()
+			renewal = make_renewal(BOOK, "Green", 1000, 30)
+			customer = renewal.customer
+			name = frappe.db.get_value("Customer", customer, "customer_name")
+			self.assertNotEqual(customer, name, "named by the series")
+			make_success_plan(customer)
+			for report, filters in (
+				(renewal_forecast, {"csm": BOOK}),
+				(success_plan_progress, {"csm": BOOK}),
+			):
+				columns, data, *_rest = report.execute(frappe._dict(filters))
+				fields = [column["fieldname"] for column in columns]
+				self.assertEqual(fields[fields.index("customer") + 1], "customer_name", report.__name__)
+				self.assertEqual(
+					{(row["customer"], row["customer_name"]) for row in data},
+					{(customer, name)},
+					report.__name__,
+				)
+		finally:
+			settings.reload()
+			settings.cust_master_name = naming
+			settings.save()
+		if naming != "Naming Series":
+			columns, data, *_rest = renewal_forecast.execute(frappe._dict(csm=BOOK))
+			self.assertNotIn("customer_name", [column["fieldname"] for column in columns])
+			self.assertTrue(data)
+			self.assertNotIn("customer_name", data[0])

@@ -43,7 +43,8 @@ def execute(filters=None):
 	events = health.backtest_readings(customers, from_date, to_date)
 	message = definitions(low_score, events)
 	if view == "Customers":
-		return columns, customer_rows(events), message, None, summary(events)
+		rows = customer_rows(events)
+		return reports.with_customer_names(columns, rows), rows, message, None, summary(events)
 	rows = factor_rows(engine.backtest(events, engine.BACKTEST_LOOKBACKS, low_score))
 	return columns, rows, message, get_chart(rows), summary(events)
 

@@ -42,7 +42,13 @@ def execute(filters: dict | None = None):
 	currency = service.company_currency()
 	weigh(data, currency)
 	data = engine.forecast_order(data)
-	return columns(), data, message(len(data), totals["renewals"]), chart(totals), summary(totals, currency)
+	return (
+		reports.with_customer_names(columns(), data),
+		data,
+		message(len(data), totals["renewals"]),
+		chart(totals),
+		summary(totals, currency),
+	)
 
 
 def lists_all(filters, csm) -> bool:

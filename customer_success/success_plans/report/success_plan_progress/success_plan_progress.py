@@ -33,7 +33,7 @@ def execute(filters=None):
 		overlap_to=to_date,
 	)
 	data = [as_row(row, today) for row in rows]
-	return columns, data, None, get_chart(data), get_summary(data)
+	return reports.with_customer_names(columns, data), data, None, get_chart(data), get_summary(data)
 
 
 def get_columns() -> list[dict]:
