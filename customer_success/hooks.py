@@ -161,7 +161,10 @@ doc_events = {
 			"customer_success.integrations.erpnext.customer.on_update_book_counts",
 		],
 		"on_trash": "customer_success.integrations.erpnext.customer.on_trash_book_counts",
-		# a merged customer's open alerts take the CSM of the customer they now belong to
+		# a customer merged into another: its days of score and usage the kept one has of its own,
+		# and its open alerts of a rule the kept one has open, are settled first (unique keys)
+		"before_rename": "customer_success.integrations.erpnext.customer.before_rename",
+		# a renamed or merged customer's open alerts: keyed by its name, the CSM of the one they joined
 		"after_rename": "customer_success.integrations.erpnext.customer.after_rename",
 	},
 	"Sales Order": {

@@ -687,3 +687,30 @@ def open_alert_counts(customers) -> dict[str, int]:
 		.run()
 	)
 	return {customer: int(n) for customer, n in rows}
+
+
+def open_alerts_merged_away(old: str, new: str) -> list[str]:
+	"""`old`'s open rule alerts of the rules `new` has an open alert of: merged into `new`, each would
+	be a second open alert of one rule for one customer."""
+	alert = frappe.qb.DocType(ALERT)
+	kept = frappe.qb.DocType(ALERT).as_("kept")
+	return (
+		frappe.qb.from_(alert)
+		.join(kept)
+		.on((kept.rule == alert.rule) & (kept.customer == new) & kept.status.isin(engine.OPEN_STATUSES))
+		.select(alert.name)
+		.distinct()
+		.where((alert.customer == old) & alert.status.isin(engine.OPEN_STATUSES) & alert.rule.isnotnull())
+		.run(pluck=True)
+	)
+
+
+def rekey_open_alerts(customer: str):
+	"""The customer's open rule alerts keyed by its name (`open_key`, which refuses a second open
+	alert of a rule for a customer): after a rename or merge their key still named the old one."""
+	frappe.db.sql(
+		"""update `tabCS Alert` set open_key = concat(customer, '::', rule)
+		where customer = %(customer)s and status in %(open)s and rule is not null
+			and not (open_key <=> concat(customer, '::', rule))""",
+		{"customer": customer, "open": tuple(engine.OPEN_STATUSES)},
+	)

@@ -1478,6 +1478,17 @@ def close(alert, status: str, note: str | None, auto: bool = False):
 	alert.save(ignore_permissions=auto or bool(alert.flags.ignore_permissions))
 
 
+def resolve_merged_away(old: str, new: str) -> list[str]:
+	"""Before customer `old` is merged into `new`: `old`'s open alerts of a rule `new` has an open alert
+	of are resolved, saying so (one open alert a rule a customer; `new`'s carries on), with their
+	ToDos. Returns their names."""
+	names = queries.open_alerts_merged_away(old, new)
+	note = _("{0} was merged into {1}, whose open alert of this rule carries on.").format(old, new)
+	for name in names:
+		close(frappe.get_doc(ALERT, name), engine.RESOLVED, note, auto=True)
+	return names
+
+
 def auto_resolve(name: str):
 	alert = frappe.get_doc(ALERT, name)
 	close(alert, engine.RESOLVED, _("The condition cleared: resolved by itself."), auto=True)

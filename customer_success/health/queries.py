@@ -1715,3 +1715,16 @@ def history_exists_between(start: date, end: date) -> bool:
 	return bool(
 		frappe.qb.from_(score).select(score.score_date).where(score.score_date[start:end]).limit(1).run()
 	)
+
+
+def drop_days_merged_away(old: str, new: str):
+	"""Before customer `old` is merged into `new`: `old`'s score rows of the days (and models) `new`
+	has a row of its own, which frappe's move of `old`'s rows would collide with on the unique key
+	(customer, model, score_date). `new`'s history is kept; `old`'s other days move with the merge."""
+	frappe.db.sql(
+		"""delete s from `tabCustomer Health Score` s
+		join `tabCustomer Health Score` k
+			on k.customer = %(new)s and k.model = s.model and k.score_date = s.score_date
+		where s.customer = %(old)s""",
+		{"old": old, "new": new},
+	)

@@ -203,3 +203,31 @@ def delete_usage_of(customers: list[str]):
 		return
 	usage = frappe.qb.DocType(USAGE)
 	frappe.qb.from_(usage).delete().where(usage.customer.isin(customers)).run()
+
+
+def merge_usage_days(old: str, new: str):
+	"""Before customer `old` is merged into `new`: each day of a metric both have a row of (which
+	frappe's move of `old`'s rows would collide with on the unique key (customer, metric, usage_date))
+	becomes `new`'s one row, its value the two combined as the metric aggregates (Sum: added; Maximum:
+	the larger; Average: their mean; Last: `new`'s), and `old`'s row of that day goes."""
+	frappe.db.sql(
+		"""update `tabCustomer Usage Metric` k
+		join `tabCustomer Usage Metric` o
+			on o.customer = %(old)s and o.metric = k.metric and o.usage_date = k.usage_date
+		left join `tabUsage Metric Definition` d on d.name = k.metric
+		set k.value = case d.aggregation
+			when 'Sum' then ifnull(k.value, 0) + ifnull(o.value, 0)
+			when 'Maximum' then greatest(ifnull(k.value, 0), ifnull(o.value, 0))
+			when 'Average' then (ifnull(k.value, 0) + ifnull(o.value, 0)) / 2
+			else k.value end,
+			k.modified = %(now)s
+		where k.customer = %(new)s""",
+		{"old": old, "new": new, "now": now_datetime()},
+	)
+	frappe.db.sql(
+		"""delete o from `tabCustomer Usage Metric` o
+		join `tabCustomer Usage Metric` k
+			on k.customer = %(new)s and k.metric = o.metric and k.usage_date = o.usage_date
+		where o.customer = %(old)s""",
+		{"old": old, "new": new},
+	)

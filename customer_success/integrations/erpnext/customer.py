@@ -1,5 +1,7 @@
 """The Customer form's connections, and who may change our fields on a Customer."""
 
+import sys
+
 import frappe
 from frappe import _
 
@@ -151,12 +153,54 @@ def on_update(doc, method=None):
 		sync_alert_csms(doc.name)  # its open alerts are the new CSM's (the CSM Workload counts them)
 
 
-def after_rename(doc, method=None, old_name=None, new_name=None, merge=False):
-	"""A customer renamed, or merged into another: the open alerts it brought show (and are counted
-	under) the CS Owner of the customer they now belong to."""
-	from customer_success.alerts.queries import sync_alert_csms
+def before_rename(doc, method=None, old_name=None, new_name=None, merge=False):
+	"""A customer merged into another (Rename, "Merge with existing"): frappe moves every record of
+	the old one to the kept one, where a day of score or usage the kept one has of its own collides on
+	its unique key (the merge failed: "Duplicate entry ... for key 'unique_customer_model_day'"). So
+	first: the old one's scores of those days go (the kept one's history stands), its usage of those
+	days is combined into the kept one's rows, and its open alerts of a rule the kept one has open are
+	resolved as merged."""
+	if not merge or not new_name or new_name == old_name or not frappe.db.exists("Customer", new_name):
+		return
+	if not renaming_now():
+		return
+	from customer_success.alerts.service import resolve_merged_away
+	from customer_success.health.queries import drop_days_merged_away
+	from customer_success.usage.queries import merge_usage_days
 
+	drop_days_merged_away(old_name, new_name)
+	merge_usage_days(old_name, new_name)
+	resolve_merged_away(old_name, new_name)
+
+
+def renaming_now() -> bool:
+	"""Whether this `before_rename` is frappe's rename itself (`rename_doc`, about to move the
+	records), not the desk's check before it queues the rename: `update_document_title` runs
+	`before_rename` in the request to validate the new name, and the rename follows in a job that may
+	yet fail; nothing is changed for it then."""
+	frame = sys._getframe(1)
+	while frame is not None:
+		if (
+			frame.f_code.co_name == "rename_doc"
+			and frame.f_globals.get("__name__") == "frappe.model.rename_doc"
+		):
+			return True
+		frame = frame.f_back
+	return False
+
+
+def after_rename(doc, method=None, old_name=None, new_name=None, merge=False):
+	"""A customer renamed, or merged into another: the open alerts it brought are keyed by its new
+	name, and show (and are counted under) the CS Owner of the customer they now belong to; its
+	invoices' leak rows follow it."""
+	from customer_success.alerts.queries import rekey_open_alerts, sync_alert_csms
+	from customer_success.renewals.service import refresh_leaks
+
+	rekey_open_alerts(doc.name)
 	sync_alert_csms(doc.name)
+	# Revenue Leakage lists the invoices it brought under the name they now have (and the kept
+	# customer's CS Owner), now rather than after the nightly reconciliation
+	refresh_leaks([name for name in (old_name, doc.name) if name])
 
 
 def on_update_leaks(doc, method=None):

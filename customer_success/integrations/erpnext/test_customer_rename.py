@@ -1,0 +1,148 @@
+"""A customer renamed, or merged into another with ERPNext's Rename ("Merge with existing"), with the
+app's records about both: the merge goes through, and nothing the kept customer had is lost."""
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, getdate, nowdate
+
+from customer_success.health.queries import upsert_scores
+from customer_success.integrations.erpnext.customer import before_rename
+from customer_success.tests.utils import make_customer, make_sales_invoice, score_row
+from customer_success.usage import queries as usage_queries
+
+SUMMED = "CS Test Merge API Calls"
+LAST = "CS Test Merge Seats"
+
+
+def today():
+	return getdate(nowdate())
+
+
+def metric(name: str, aggregation: str):
+	if not frappe.db.exists("Usage Metric Definition", name):
+		frappe.get_doc(
+			{"doctype": "Usage Metric Definition", "metric_name": name, "aggregation": aggregation}
+		).insert(ignore_permissions=True)
+
+
+def open_alert(customer: str, rule: str):
+	return frappe.get_doc(
+		{
+			"doctype": "CS Alert",
+			"customer": customer,
+			"rule": rule,
+			"severity": "Medium",
+			"status": "Open",
+			"due_date": add_days(nowdate(), 5),
+		}
+	).insert(ignore_permissions=True)
+
+
+def scores(customer: str) -> dict:
+	return dict(
+		frappe.get_all(
+			"Customer Health Score",
+			filters={"customer": customer},
+			fields=["score_date", "score"],
+			as_list=True,
+		)
+	)
+
+
+def usage(customer: str) -> dict:
+	return {
+		(row.metric, row.usage_date): row.value
+		for row in frappe.get_all(
+			"Customer Usage Metric", filters={"customer": customer}, fields=["metric", "usage_date", "value"]
+		)
+	}
+
+
+class TestCustomerRename(FrappeTestCase):
+	def setUp(self):
+		self.old = make_customer().name
+		self.kept = make_customer().name
+		rules = frappe.get_all("CS Alert Rule", pluck="name", order_by="name", limit=2)
+		if len(rules) < 2:
+			self.skipTest("the site has fewer than two alert rules")
+		self.shared_rule, self.own_rule = rules
+		days = [add_days(today(), -n) for n in range(3)]
+		# both scored today and yesterday; the old customer the day before too
+		upsert_scores(
+			[score_row(self.old, day, 40) for day in days]
+			+ [score_row(self.kept, day, 80, status="Green") for day in days[:2]]
+		)
+		metric(SUMMED, "Sum")
+		metric(LAST, "Last")
+		usage_queries.upsert_usage(
+			[
+				{"customer": customer, "metric": name, "usage_date": day, "value": value, "source": "test"}
+				for customer, name, day, value in (
+					(self.old, SUMMED, today(), 5),
+					(self.old, SUMMED, days[1], 2),
+					(self.kept, SUMMED, today(), 7),
+					(self.old, LAST, today(), 3),
+					(self.kept, LAST, today(), 9),
+				)
+			]
+		)
+		self.old_shared = open_alert(self.old, self.shared_rule).name
+		self.old_own = open_alert(self.old, self.own_rule).name
+		self.kept_shared = open_alert(self.kept, self.shared_rule).name
+		self.days = days
+
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def leaked(self, invoice: str):
+		return frappe.db.sql("select customer from cs_revenue_leak where invoice = %s", invoice, pluck=True)
+
+	def test_a_merge_keeps_the_kept_customers_days_and_brings_the_others(self):
+		invoice = make_sales_invoice(self.old).name  # no contract covers it: a leak of the old one's
+		self.assertEqual(self.leaked(invoice), [self.old])
+		frappe.rename_doc("Customer", self.old, self.kept, merge=True, force=True)
+		self.assertEqual(self.leaked(invoice), [self.kept])
+
+		self.assertFalse(frappe.db.exists("Customer", self.old))
+		# the kept customer's own days stand; the old one's other day came with it
+		self.assertEqual(
+			scores(self.kept),
+			{self.days[0]: 80, self.days[1]: 80, self.days[2]: 40},
+		)
+		# a day both used: added for a summed metric, the kept one's for the others
+		self.assertEqual(
+			usage(self.kept),
+			{(SUMMED, today()): 12, (SUMMED, self.days[1]): 2, (LAST, today()): 9},
+		)
+		# one open alert of a rule a customer: the old one's of the shared rule is resolved, saying why
+		self.assertEqual(
+			frappe.db.get_value("CS Alert", self.old_shared, ["status", "customer"]), ("Resolved", self.kept)
+		)
+		self.assertIn(self.old, frappe.db.get_value("CS Alert", self.old_shared, "resolution"))
+		for name, rule in ((self.kept_shared, self.shared_rule), (self.old_own, self.own_rule)):
+			self.assertEqual(
+				frappe.db.get_value("CS Alert", name, ["status", "customer", "open_key"]),
+				("Open", self.kept, f"{self.kept}::{rule}"),
+			)
+		self.assertEqual(frappe.db.count("CS Alert", {"customer": self.old}), 0)
+
+	def test_a_renamed_customers_open_alerts_are_keyed_by_its_new_name(self):
+		new = f"{self.old} Renamed"
+		invoice = make_sales_invoice(self.old).name
+		frappe.rename_doc("Customer", self.old, new, force=True)
+		self.assertEqual(self.leaked(invoice), [new])
+		for name, rule in ((self.old_shared, self.shared_rule), (self.old_own, self.own_rule)):
+			self.assertEqual(frappe.db.get_value("CS Alert", name, "open_key"), f"{new}::{rule}")
+		self.assertEqual(len(scores(new)), 3)
+		# a new customer may take the old name, and be alerted by the same rules
+		make_customer(self.old)
+		open_alert(self.old, self.shared_rule)
+
+	def test_the_check_before_a_queued_rename_changes_nothing(self):
+		"""The desk's rename dialog checks the new name (running `before_rename`) in the request and
+		queues the rename: until it runs, and if it fails, the old customer keeps everything."""
+		before = (scores(self.old), usage(self.old))
+		doc = frappe.get_doc("Customer", self.old)
+		before_rename(doc, "before_rename", self.old, self.kept, True)
+		self.assertEqual((scores(self.old), usage(self.old)), before)
+		self.assertEqual(frappe.db.get_value("CS Alert", self.old_shared, "status"), "Open")
