@@ -411,6 +411,26 @@ TREND_DAYS = 30  # the settings' default `health_trend_days`
 TREND_SLACK = 7  # `queries.scores_around`: a score up to a week before counts
 
 
+def history_changed(days):
+	"""The weeks and months of `days` marked for the Health Trend roll-up, as the app's own writers of
+	the score history mark them (`health.queries.mark_trend_stale`): the book's rows this benchmark
+	writes or deletes past them would otherwise stay counted, or uncounted, in the site's Health Trend
+	(a site whose book was removed showed a week of 2,000 customers it no longer had)."""
+	from frappe.utils import getdate
+
+	from customer_success.health import engine, queries
+
+	queries.mark_trend_stale(engine.trend_periods_of(getdate(day) for day in days))
+
+
+def book_history_days(where: str = "", values: tuple = ()) -> list:
+	return frappe.db.sql(
+		f"select distinct score_date from `tabCustomer Health Score` where customer like %s {where}",
+		(f"{PREFIX}-%", *values),
+		pluck=True,
+	)
+
+
 def ensure_trend_history(days_ahead: int = 0):
 	"""A real site keeps a daily score row per customer: the night's trend read (`scores_around`)
 	then finds up to eight rows per customer in its week, the trend day's own for every customer.
@@ -462,6 +482,7 @@ def ensure_trend_history(days_ahead: int = 0):
 		{"model": model, "like": f"{PREFIX}-%", "last": last, "missing": json.dumps(missing), "every": every},
 	)
 	added = frappe.db._cursor.rowcount
+	history_changed(add_days(last, -seq) for seq in missing)
 	frappe.db.commit()  # nosemgrep
 	return added
 
@@ -633,6 +654,7 @@ def clear_todays_scores(day=None):
 		"delete from `tabCustomer Health Score` where score_date = %s and customer like %s",
 		(day or site_today(), f"{PREFIX}-%"),
 	)
+	history_changed([day or site_today()])
 	frappe.db.commit()  # nosemgrep
 	for _ in range(60):
 		if int(frappe.db.sql("show global status like 'Innodb_history_list_length'")[0][1]) < 5000:
@@ -735,10 +757,12 @@ def customers_outside_the_book() -> int:
 def remove_later_days():
 	"""Remove the book's score rows of the days after today: the next-day nights' (`time_rq_night`),
 	made by this benchmark on its own customers."""
+	later = book_history_days("and score_date > %s", (site_today(),))
 	frappe.db.sql(
 		"delete from `tabCustomer Health Score` where score_date > %s and customer like %s",
 		(site_today(), f"{PREFIX}-%"),
 	)
+	history_changed(later)
 	frappe.db.commit()  # nosemgrep
 
 
@@ -1245,6 +1269,7 @@ def cleanup():
 	t0 = time.perf_counter()
 	like = f"{PREFIX}-%"
 	cleanup_alerts(like)
+	history_changed(book_history_days())
 	frappe.db.sql("delete from `tabCustomer Health Score` where customer like %s", like)
 	frappe.db.sql("delete from `tabIssue` where customer like %s", like)
 	frappe.db.sql(

@@ -160,7 +160,11 @@ doc_events = {
 			# the book roll-up (team cards and charts): the difference this save made
 			"customer_success.integrations.erpnext.customer.on_update_book_counts",
 		],
-		"on_trash": "customer_success.integrations.erpnext.customer.on_trash_book_counts",
+		"on_trash": [
+			# its score history (derived, written nightly) goes with it; nothing else of the app's
+			"customer_success.integrations.erpnext.customer.on_trash_health",
+			"customer_success.integrations.erpnext.customer.on_trash_book_counts",
+		],
 		# a customer merged into another: its days of score and usage the kept one has of its own,
 		# and its open alerts of a rule the kept one has open, are settled first (unique keys)
 		"before_rename": "customer_success.integrations.erpnext.customer.before_rename",

@@ -690,8 +690,8 @@ def cleanups_at_once():
 
 
 def _delete_health_history(customers: list[str]):
-	"""Scores are written by the recompute, not by setup: remove them by customer, set-based."""
-	if not customers:
-		return
-	score = frappe.qb.DocType("Customer Health Score")
-	frappe.qb.from_(score).delete().where(score.customer.isin(customers)).run()
+	"""Scores are written by the recompute, not by setup: remove them by customer, set-based (the
+	Health Trend roll-up counts those periods again)."""
+	from customer_success.health.queries import delete_history_of
+
+	delete_history_of(customers)

@@ -1717,10 +1717,34 @@ def history_exists_between(start: date, end: date) -> bool:
 	)
 
 
+def history_days(customers: list[str]) -> list[date]:
+	score = frappe.qb.DocType("Customer Health Score")
+	return (
+		frappe.qb.from_(score)
+		.select(score.score_date)
+		.distinct()
+		.where(score.customer.isin(customers))
+		.run(pluck=True)
+	)
+
+
+def delete_history_of(customers: list[str]):
+	"""Every score row of these customers (a customer deleted, the demo's teardown), set-based; the
+	weeks and months they were in are marked for the Health Trend roll-up, which counted them."""
+	if not customers:
+		return
+	mark_trend_stale(engine.trend_periods_of(getdate(day) for day in history_days(customers)))
+	score = frappe.qb.DocType("Customer Health Score")
+	frappe.qb.from_(score).delete().where(score.customer.isin(customers)).run()
+
+
 def drop_days_merged_away(old: str, new: str):
 	"""Before customer `old` is merged into `new`: `old`'s score rows of the days (and models) `new`
 	has a row of its own, which frappe's move of `old`'s rows would collide with on the unique key
-	(customer, model, score_date). `new`'s history is kept; `old`'s other days move with the merge."""
+	(customer, model, score_date). `new`'s history is kept; `old`'s other days move with the merge.
+	Every week and month `old` was scored in is marked for the Health Trend roll-up (it counted `old`
+	there as a customer of its own)."""
+	mark_trend_stale(engine.trend_periods_of(getdate(day) for day in history_days([old])))
 	frappe.db.sql(
 		"""delete s from `tabCustomer Health Score` s
 		join `tabCustomer Health Score` k

@@ -217,6 +217,16 @@ def on_update_book_counts(doc, method=None):
 	customer_saved(doc)
 
 
+def on_trash_health(doc, method=None):
+	"""A customer deleted: its score history goes with it. The nightly run scores every customer, so
+	without this no customer could be deleted once scored ("Cannot delete or cancel because Customer
+	... is linked with Customer Health Score"), not even one made by mistake with nothing else about
+	it; its records of people's work (plans, alerts, answers, usage) still keep it, as invoices do."""
+	from customer_success.health.queries import delete_history_of
+
+	delete_history_of([doc.name])
+
+
 def on_trash_book_counts(doc, method=None):
 	from customer_success.customer_success.book_counts import customer_deleted
 

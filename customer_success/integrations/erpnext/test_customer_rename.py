@@ -100,8 +100,13 @@ class TestCustomerRename(FrappeTestCase):
 	def test_a_merge_keeps_the_kept_customers_days_and_brings_the_others(self):
 		invoice = make_sales_invoice(self.old).name  # no contract covers it: a leak of the old one's
 		self.assertEqual(self.leaked(invoice), [self.old])
+		since = last_change_id()
 		frappe.rename_doc("Customer", self.old, self.kept, merge=True, force=True)
 		self.assertEqual(self.leaked(invoice), [self.kept])
+		# the Health Trend counted the old customer apart in every week and month it was scored in
+		from customer_success.health import engine
+
+		self.assertLessEqual(engine.trend_periods_of(self.days), stale_periods(since))
 
 		self.assertFalse(frappe.db.exists("Customer", self.old))
 		# the kept customer's own days stand; the old one's other day came with it
@@ -146,3 +151,48 @@ class TestCustomerRename(FrappeTestCase):
 		before_rename(doc, "before_rename", self.old, self.kept, True)
 		self.assertEqual((scores(self.old), usage(self.old)), before)
 		self.assertEqual(frappe.db.get_value("CS Alert", self.old_shared, "status"), "Open")
+
+
+def stale_periods(since_id: int) -> set[tuple[str, str]]:
+	from customer_success.health.queries import TREND_CHANGES
+
+	return set(
+		frappe.db.sql(
+			f"select period_type, period from `{TREND_CHANGES}` where id > %s",
+			since_id,
+		)
+	)
+
+
+def last_change_id() -> int:
+	from customer_success.health.queries import TREND_CHANGES
+
+	return frappe.db.sql(f"select ifnull(max(id), 0) from `{TREND_CHANGES}`")[0][0]
+
+
+class TestCustomerDelete(FrappeTestCase):
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def test_a_scored_customer_with_nothing_else_can_be_deleted(self):
+		"""The night scores every customer: its history does not keep a customer ERPNext would let go
+		(one made by mistake), and the Health Trend counts its weeks and months again."""
+		from customer_success.health import engine
+
+		customer = make_customer().name
+		days = [add_days(today(), -n) for n in (0, 40)]
+		upsert_scores([score_row(customer, day, 50) for day in days])
+		since = last_change_id()
+		frappe.delete_doc("Customer", customer)
+		self.assertFalse(frappe.db.exists("Customer", customer))
+		self.assertEqual(frappe.db.count("Customer Health Score", {"customer": customer}), 0)
+		self.assertLessEqual(engine.trend_periods_of(days), stale_periods(since))
+
+	def test_a_customer_with_records_of_peoples_work_is_still_kept(self):
+		customer = make_customer().name
+		upsert_scores([score_row(customer, today(), 50)])
+		rule = frappe.get_all("CS Alert Rule", pluck="name", limit=1)
+		if not rule:
+			self.skipTest("the site has no alert rule")
+		open_alert(customer, rule[0])
+		self.assertRaises(frappe.LinkExistsError, frappe.delete_doc, "Customer", customer)
