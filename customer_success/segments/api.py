@@ -24,8 +24,12 @@ def plan_customer_touchpoints(customer: str) -> dict:
 
 @frappe.whitelist()
 def customer_touchpoints(customer: str) -> list[dict]:
-	"""The customer's touchpoints the user may see, latest first (the Customer form shows them)."""
+	"""The customer's touchpoints the user may see, latest first (the Customer form shows them). None
+	for a user who reads the customer but no touchpoints (ERPNext's Sales User, Accounts User): the
+	form they open every day shows no section, and no error."""
 	frappe.has_permission("Customer", "read", doc=customer, throw=True)
+	if not frappe.has_permission(service.RECORD, "read"):
+		return []
 	return frappe.get_list(
 		service.RECORD,
 		filters={"customer": customer},

@@ -317,6 +317,21 @@ class TestTouchpoints(SegmentsTestCase):
 		self.assertTrue(any(r["touchpoint"] == touchpoint for r in api.customer_touchpoints(mine)))
 		self.assertRaises(frappe.PermissionError, api.plan_customer_touchpoints, theirs)
 
+	def test_a_user_who_reads_the_customer_and_no_touchpoints_gets_none_and_no_error(self):
+		"""ERPNext's Sales User opens the Customer form, which asks for its touchpoints."""
+		from customer_success.segments import api
+		from customer_success.tests.utils import make_user
+
+		make_touchpoint(offset=1)
+		customer = self.started_customer(1)
+		service.plan_touchpoints(TODAY, customers=[customer])
+		self.assertTrue(records_of(customer))
+		make_user("cs-test-sales-user@example.com", ["Sales User"])
+		frappe.set_user("cs-test-sales-user@example.com")
+		self.assertTrue(frappe.has_permission("Customer", "read", doc=customer))
+		self.assertFalse(frappe.has_permission("Customer Touchpoint", "read"))
+		self.assertEqual(api.customer_touchpoints(customer), [])
+
 	def test_touchpoint_bounds(self):
 		self.assertRaises(frappe.ValidationError, make_touchpoint, offset=-1)
 		self.assertRaises(frappe.ValidationError, make_touchpoint, repeat=20, window=10)

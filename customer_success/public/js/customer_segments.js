@@ -5,7 +5,10 @@ frappe.ui.form.on("Customer", {
 		frm.set_query("cs_segment", () => ({ filters: { enabled: 1 } }));
 	},
 	refresh(frm) {
-		if (!frm.is_new()) customer_success_touchpoints.show(frm);
+		// ERPNext's Sales and Accounts Users open customers every day and read no touchpoints
+		if (!frm.is_new() && frappe.model.can_read("Customer Touchpoint")) {
+			customer_success_touchpoints.show(frm);
+		}
 	},
 });
 
