@@ -141,17 +141,19 @@ def customer_starts(names: list[str]) -> dict[str, date]:
 	return {name: getdate(start) for name, start in rows if start}
 
 
-def existing_records(names: list[str]) -> set[str]:
-	if not names:
-		return set()
+def existing_occurrences(customers: list[str]) -> set[tuple[str, str, int]]:
+	"""{(customer, touchpoint, occurrence)} of these customers' touchpoint records, by the records'
+	fields: a record's name is made of its customer's name when it was planned, which a rename of the
+	customer does not change (looked up by name, a renamed customer's touchpoints were planned again)."""
 	record = frappe.qb.DocType("Customer Touchpoint")
 	found = set()
-	for i in range(0, len(names), UPDATE_BATCH):
+	for i in range(0, len(customers), UPDATE_BATCH):
 		found.update(
-			frappe.qb.from_(record)
-			.select(record.name)
-			.where(record.name.isin(names[i : i + UPDATE_BATCH]))
-			.run(pluck=True)
+			(customer, touchpoint, int(occurrence))
+			for customer, touchpoint, occurrence in frappe.qb.from_(record)
+			.select(record.customer, record.touchpoint, record.occurrence)
+			.where(record.customer.isin(customers[i : i + UPDATE_BATCH]))
+			.run()
 		)
 	return found
 

@@ -71,7 +71,8 @@ def plan_touchpoints(today: date | None = None, customers: list[str] | None = No
 	)
 
 	keyed = {touchpoint_record_name(c, o.touchpoint, o.occurrence): (c, o) for c, o in due}
-	new = {k: v for k, v in keyed.items() if k not in queries.existing_records(list(keyed))}
+	existing = queries.existing_occurrences(sorted({c for c, _o in due}))
+	new = {k: (c, o) for k, (c, o) in keyed.items() if (c, o.touchpoint, int(o.occurrence)) not in existing}
 	by_customer: dict[str, list] = {}
 	for customer, occurrence in new.values():
 		by_customer.setdefault(customer, []).append(occurrence)

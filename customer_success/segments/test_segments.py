@@ -345,6 +345,18 @@ class TestTouchpoints(SegmentsTestCase):
 			service.run_daily(TODAY)
 		self.assertEqual(len(records_of(customer, touchpoint)), 1)
 
+	def test_a_renamed_customers_touchpoints_are_not_planned_again(self):
+		"""A record's name is made of its customer's name when planned; a rename keeps the records."""
+		touchpoint = make_touchpoint(offset=1).name
+		customer = self.started_customer(1)
+		planned = service.plan_touchpoints(TODAY, customers=[customer])["planned"]
+		self.assertEqual(len(records_of(customer, touchpoint)), 1)
+		renamed = frappe.rename_doc("Customer", customer, f"{customer} Renamed", force=True)
+		self.assertEqual(len(records_of(renamed)), planned)
+		self.assertEqual(service.plan_touchpoints(TODAY, customers=[renamed])["planned"], 0)
+		self.assertEqual(len(records_of(renamed)), planned)
+		self.assertEqual(len(records_of(renamed, touchpoint)), 1)
+
 
 class TestTemplatesAndReport(SegmentsTestCase):
 	def test_the_template_of_the_segment_and_tier_is_chosen(self):
