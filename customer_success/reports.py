@@ -104,9 +104,10 @@ def decimal_figure(value, label: str, precision: int = 1, **extra) -> dict:
 
 
 def customers_named_by_series() -> bool:
-	"""Whether the site names its customers by a naming series (Selling Settings): a customer's name
-	("CUST-2026-00043") then says nothing of who it is."""
-	return frappe.db.get_single_value("Selling Settings", "cust_master_name") == "Naming Series"
+	"""Whether the site names its customers otherwise than by their names (Selling Settings: Naming
+	Series, or Auto Name, which takes the Customer doctype's own rule, a naming series unless a site
+	changed it): a customer's name ("CUST-2026-00043") then says nothing of who it is."""
+	return frappe.db.get_single_value("Selling Settings", "cust_master_name") != "Customer Name"
 
 
 def with_customer_names(columns: list[dict], data: list[dict], field: str = "customer") -> list[dict]:

@@ -129,36 +129,56 @@ TOUCHES = (
 # --- the registry ---------------------------------------------------------------------------
 
 
-# What the demo made, kept in the site's defaults: under REGISTRY_KEY the doctypes in the order they
-# were first made, and each doctype's names under a key of its own (`_registry_key`). A default holds
-# at most 64 KB: the whole registry of a 50-customer book is ~40 KB with ERPNext's default naming, and
-# a site's longer naming series (or a run repeated) would overflow a single one.
+# What the demo made, kept in the site's defaults under a parent of its own (REGISTRY_PARENT, not the
+# site's global defaults: those are sent to every desk user's browser on every page load, and each
+# change to one clears the whole site cache): under REGISTRY_KEY the doctypes in the order they were
+# first made, and each doctype's names under a key of their own (`_registry_key`). A default holds at
+# most 64 KB: the whole registry of a 50-customer book is ~40 KB with ERPNext's default naming.
+# A registry kept by a version before sits in the global defaults, whole or split: it is read from
+# there, and moved on the next save.
+REGISTRY_PARENT = "__customer_success_demo"
 
 
 def _registry_key(doctype: str) -> str:
 	return f"{REGISTRY_KEY}:{doctype}"
 
 
-def _load_registry() -> dict[str, list[str]]:
-	raw = frappe.db.get_default(REGISTRY_KEY)
+def _read_registry(parent: str) -> tuple[dict[str, list[str]], list[str]]:
+	"""(the registry kept under `parent`, the keys it is kept under)."""
+	raw = frappe.db.get_default(REGISTRY_KEY, parent=parent)
 	if not raw:
-		return {}
+		return {}, []
 	stored = json.loads(raw)
-	if isinstance(stored, dict):  # kept whole, by a version before the registry was split
-		return stored
-	return {doctype: json.loads(frappe.db.get_default(_registry_key(doctype)) or "[]") for doctype in stored}
+	if isinstance(stored, dict):  # kept whole
+		return stored, [REGISTRY_KEY]
+	registry = {
+		doctype: json.loads(frappe.db.get_default(_registry_key(doctype), parent=parent) or "[]")
+		for doctype in stored
+	}
+	return registry, [REGISTRY_KEY, *map(_registry_key, stored)]
+
+
+def _load_registry() -> dict[str, list[str]]:
+	registry, _keys = _read_registry(REGISTRY_PARENT)
+	if not registry:
+		registry, _keys = _read_registry("__default")
+	return registry
 
 
 def _save_registry(registry: dict[str, list[str]]):
-	"""Each doctype's names, then the doctypes (frappe writes a default only when it changed)."""
-	raw = frappe.db.get_default(REGISTRY_KEY)
-	stored = json.loads(raw) if raw else []
-	for doctype in stored if isinstance(stored, list) else []:
-		if doctype not in registry:
-			frappe.db.set_default(_registry_key(doctype), None)
+	"""Each doctype's names, then the doctypes (frappe writes a default only when it changed); a
+	registry left in the global defaults by a version before is removed from there."""
+	_registry, old_keys = _read_registry("__default")
+	for key in old_keys:
+		frappe.db.set_default(key, None)
+	_registry, keys = _read_registry(REGISTRY_PARENT)
+	for key in set(keys) - {REGISTRY_KEY, *map(_registry_key, registry)}:
+		frappe.db.set_default(key, None, parent=REGISTRY_PARENT)
 	for doctype, names in registry.items():
-		frappe.db.set_default(_registry_key(doctype), json.dumps(names))
-	frappe.db.set_default(REGISTRY_KEY, json.dumps(list(registry)) if registry else None)
+		frappe.db.set_default(_registry_key(doctype), json.dumps(names), parent=REGISTRY_PARENT)
+	frappe.db.set_default(
+		REGISTRY_KEY, json.dumps(list(registry)) if registry else None, parent=REGISTRY_PARENT
+	)
 
 
 def remember(registry, doc):
