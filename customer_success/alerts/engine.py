@@ -8,6 +8,7 @@ they stay the same from one day to the next while nothing changes, so the nightl
 an open alert only when its facts really moved.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -516,3 +517,23 @@ def alert_todos(assignee: str | None, tasks: list[dict]) -> list[tuple[str, int 
 	if assignee and assignee not in {user for user, _ in todos}:
 		todos.append((assignee, None))
 	return todos
+
+
+# An open rule alert's key, unique (`CS Alert.open_key`, a Data field: 140 characters): the customer
+# and the rule; a longer pair (a customer's name may be 140 characters itself) is kept as its MD5,
+# as `queries.rekey_open_alerts` computes it in SQL.
+OPEN_KEY_LENGTH = 140
+
+
+def open_key(customer: str, rule: str) -> str:
+	key = f"{customer}::{rule}"
+	if len(key) <= OPEN_KEY_LENGTH:
+		return key
+	return "md5:" + hashlib.md5(key.encode()).hexdigest()
+
+
+def fitted(text: str, length: int = OPEN_KEY_LENGTH) -> str:
+	"""`text` cut to a Data field's 140 characters, an ellipsis marking the cut (an alert's title,
+	"{rule}: {customer name}", outgrows it with a long customer name, and a longer value fails the
+	write: the whole night's alerts of the chunk, written set-based)."""
+	return text if len(text) <= length else text[: length - 1] + "…"

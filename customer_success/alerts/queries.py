@@ -708,9 +708,10 @@ def open_alerts_merged_away(old: str, new: str) -> list[str]:
 def rekey_open_alerts(customer: str):
 	"""The customer's open rule alerts keyed by its name (`open_key`, which refuses a second open
 	alert of a rule for a customer): after a rename or merge their key still named the old one."""
+	key = "if(char_length(concat(customer, '::', rule)) <= %(length)s, concat(customer, '::', rule), concat('md5:', md5(concat(customer, '::', rule))))"
 	frappe.db.sql(
-		"""update `tabCS Alert` set open_key = concat(customer, '::', rule)
+		f"""update `tabCS Alert` set open_key = {key}
 		where customer = %(customer)s and status in %(open)s and rule is not null
-			and not (open_key <=> concat(customer, '::', rule))""",
-		{"customer": customer, "open": tuple(engine.OPEN_STATUSES)},
+			and not (open_key <=> {key})""",
+		{"customer": customer, "open": tuple(engine.OPEN_STATUSES), "length": engine.OPEN_KEY_LENGTH},
 	)

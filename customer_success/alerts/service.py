@@ -1171,7 +1171,9 @@ def insert_alerts(new: list[tuple], today: date, settings: dict, names: list[str
 			**sales.get(customer["name"], {}),
 		}
 		people = {role: who for role, who in people.items() if who in enabled}
-		title = _("{0}: {1}").format(rule.name, customer.get("customer_name") or customer["name"])
+		title = engine.fitted(
+			_("{0}: {1}").format(rule.name, customer.get("customer_name") or customer["name"])
+		)
 		summary = summary_of(rule, finding)
 		evidence = evidence_json(rule, finding)
 		assignee = customer.get("cs_owner") or manager
@@ -1268,7 +1270,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict, names: list[str
 				"progress": percent,
 				"tasks_done": done,
 				"tasks_total": total,
-				"open_key": f"{customer['name']}::{rule.name}",
+				"open_key": engine.open_key(customer["name"], rule.name),
 				"auto_resolved": 0,
 				"_assign": frappe.as_json([u for u, _index in todo_users], indent=None)
 				if todo_users

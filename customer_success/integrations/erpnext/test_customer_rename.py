@@ -133,6 +133,22 @@ class TestCustomerRename(FrappeTestCase):
 
 	def test_a_renamed_customers_open_alerts_are_keyed_by_its_new_name(self):
 		new = f"{self.old} Renamed"
+		self.check_a_rename_to(new)
+
+	def test_a_long_new_name_is_keyed_as_the_alerts_are(self):
+		"""A customer's name may be 140 characters: the key (name and rule) is then kept as its MD5,
+		in SQL as in Python, and the rename goes through."""
+		from customer_success.alerts import engine
+
+		new = (f"{self.old} " + "Long " * 24)[:140].strip()
+		self.assertGreater(len(f"{new}::{self.shared_rule}"), engine.OPEN_KEY_LENGTH)
+		frappe.rename_doc("Customer", self.old, new, force=True)
+		for name, rule in ((self.old_shared, self.shared_rule), (self.old_own, self.own_rule)):
+			self.assertEqual(frappe.db.get_value("CS Alert", name, "open_key"), engine.open_key(new, rule))
+		# the unique key refuses a second open alert of the rule for the renamed customer
+		self.assertRaises(frappe.UniqueValidationError, open_alert, new, self.shared_rule)
+
+	def check_a_rename_to(self, new):
 		invoice = make_sales_invoice(self.old).name
 		frappe.rename_doc("Customer", self.old, new, force=True)
 		self.assertEqual(self.leaked(invoice), [new])
@@ -145,12 +161,34 @@ class TestCustomerRename(FrappeTestCase):
 
 	def test_the_check_before_a_queued_rename_changes_nothing(self):
 		"""The desk's rename dialog checks the new name (running `before_rename`) in the request and
-		queues the rename: until it runs, and if it fails, the old customer keeps everything."""
+		queues the rename: until it runs, and if it fails, the old customer keeps everything; the
+		queued rename then merges."""
+		from unittest.mock import patch
+
+		from frappe.model.document import Document
+		from frappe.model.rename_doc import update_document_title
+
 		before = (scores(self.old), usage(self.old))
 		doc = frappe.get_doc("Customer", self.old)
 		before_rename(doc, "before_rename", self.old, self.kept, True)
 		self.assertEqual((scores(self.old), usage(self.old)), before)
+
+		with (
+			patch("frappe.model.rename_doc.is_scheduler_inactive", return_value=False),
+			patch.object(Document, "queue_action") as queued,
+		):
+			update_document_title(
+				doctype="Customer", docname=self.old, name=self.kept, merge=True, enqueue=True
+			)
+		queued.assert_called_once()
+		self.assertEqual(queued.call_args.kwargs.get("name"), self.kept)
+		self.assertEqual((scores(self.old), usage(self.old)), before)
 		self.assertEqual(frappe.db.get_value("CS Alert", self.old_shared, "status"), "Open")
+
+		frappe.get_doc("Customer", self.old).rename(self.kept, merge=True)  # the queued job
+		self.assertFalse(frappe.db.exists("Customer", self.old))
+		self.assertEqual(len(scores(self.kept)), 3)
+		self.assertEqual(frappe.db.get_value("CS Alert", self.old_shared, "status"), "Resolved")
 
 
 def stale_periods(since_id: int) -> set[tuple[str, str]]:

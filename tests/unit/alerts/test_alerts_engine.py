@@ -414,3 +414,22 @@ def test_the_facts_of_a_finding_do_not_move_from_day_to_day():
 	]
 	for finding_on in pairs:
 		assert finding_on(TODAY) == finding_on(tomorrow)
+
+
+def test_an_open_key_fits_its_field_however_long_the_names():
+	assert e.open_key("Aurora Analytics", "No Touch") == "Aurora Analytics::No Touch"
+	long_name = "A" * 140
+	key = e.open_key(long_name, "Renewal at Risk")
+	assert len(key) <= e.OPEN_KEY_LENGTH
+	assert key.startswith("md5:")
+	assert key == e.open_key(long_name, "Renewal at Risk")
+	assert key != e.open_key(long_name, "No Touch")
+	# the longest pair kept as itself
+	fits = "B" * (e.OPEN_KEY_LENGTH - len("::R"))
+	assert e.open_key(fits, "R") == f"{fits}::R"
+
+
+def test_a_title_is_cut_to_its_field():
+	assert e.fitted("No Touch: Aurora Analytics") == "No Touch: Aurora Analytics"
+	cut = e.fitted("Renewal at Risk: " + "X" * 140)
+	assert len(cut) == 140 and cut.endswith("…")

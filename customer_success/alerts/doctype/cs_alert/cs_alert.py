@@ -126,7 +126,7 @@ class CSAlert(Document):
 
 	def set_title(self):
 		what = self.rule or _(self.kind)
-		self.title = _("{0}: {1}").format(what, self.customer_name or self.customer)
+		self.title = engine.fitted(_("{0}: {1}").format(what, self.customer_name or self.customer))
 
 	def set_people(self):
 		people = frappe.db.get_value("Customer", self.customer, ["cs_owner"], as_dict=True) or {}
@@ -145,7 +145,7 @@ class CSAlert(Document):
 	def set_open_key(self):
 		# The unique index refuses a second open alert for the same customer and rule, whoever races.
 		is_open = self.status in engine.OPEN_STATUSES and self.rule
-		self.open_key = f"{self.customer}::{self.rule}" if is_open else None
+		self.open_key = engine.open_key(self.customer, self.rule) if is_open else None
 
 	def set_progress(self):
 		self.tasks_done, self.tasks_total, self.progress = engine.progress([t.as_dict() for t in self.tasks])
