@@ -192,15 +192,21 @@ def renaming_now() -> bool:
 def after_rename(doc, method=None, old_name=None, new_name=None, merge=False):
 	"""A customer renamed, or merged into another: the open alerts it brought are keyed by its new
 	name, and show (and are counted under) the CS Owner of the customer they now belong to; its
-	invoices' leak rows follow it."""
+	invoices' leak rows and its revenue retention parts follow it."""
 	from customer_success.alerts.queries import rekey_open_alerts, sync_alert_csms
-	from customer_success.renewals.service import refresh_leaks
+	from customer_success.renewals import queries as renewal_queries
+	from customer_success.renewals import service as renewals
 
 	rekey_open_alerts(doc.name)
 	sync_alert_csms(doc.name)
 	# Revenue Leakage lists the invoices it brought under the name they now have (and the kept
-	# customer's CS Owner), now rather than after the nightly reconciliation
-	refresh_leaks([name for name in (old_name, doc.name) if name])
+	# customer's CS Owner), and Revenue Retention counts them there, now rather than after the
+	# nightly reconciliation: the customer's parts read afresh, the old name's taken out
+	renewals.refresh_leaks([name for name in (old_name, doc.name) if name])
+	renewals.reconcile_retention_customers([doc.name])
+	if old_name and old_name != doc.name:
+		points = list(renewal_queries.retention_periods())
+		renewals.reconcile_retention_batch([old_name], points, orphan=True)
 
 
 def on_update_leaks(doc, method=None):

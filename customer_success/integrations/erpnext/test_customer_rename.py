@@ -97,12 +97,26 @@ class TestCustomerRename(FrappeTestCase):
 	def leaked(self, invoice: str):
 		return frappe.db.sql("select customer from cs_revenue_leak where invoice = %s", invoice, pluck=True)
 
+	def retained(self, customer: str) -> int:
+		"""The customer's parts in the Revenue Retention roll-up."""
+		return frappe.db.sql("select count(*) from cs_retention_customer where customer = %s", customer)[0][0]
+
+	def hold_todays_point(self):
+		from customer_success.renewals import queries as renewal_queries
+
+		if today() not in renewal_queries.retention_periods():
+			renewal_queries.add_retention_periods([today()])
+
 	def test_a_merge_keeps_the_kept_customers_days_and_brings_the_others(self):
+		self.hold_todays_point()
 		invoice = make_sales_invoice(self.old).name  # no contract covers it: a leak of the old one's
 		self.assertEqual(self.leaked(invoice), [self.old])
+		self.assertTrue(self.retained(self.old))
 		since = last_change_id()
 		frappe.rename_doc("Customer", self.old, self.kept, merge=True, force=True)
 		self.assertEqual(self.leaked(invoice), [self.kept])
+		self.assertEqual(self.retained(self.old), 0)
+		self.assertTrue(self.retained(self.kept))
 		# the Health Trend counted the old customer apart in every week and month it was scored in
 		from customer_success.health import engine
 
@@ -149,9 +163,13 @@ class TestCustomerRename(FrappeTestCase):
 		self.assertRaises(frappe.UniqueValidationError, open_alert, new, self.shared_rule)
 
 	def check_a_rename_to(self, new):
+		self.hold_todays_point()
 		invoice = make_sales_invoice(self.old).name
+		retained = self.retained(self.old)
+		self.assertTrue(retained)
 		frappe.rename_doc("Customer", self.old, new, force=True)
 		self.assertEqual(self.leaked(invoice), [new])
+		self.assertEqual((self.retained(self.old), self.retained(new)), (0, retained))
 		for name, rule in ((self.old_shared, self.shared_rule), (self.old_own, self.own_rule)):
 			self.assertEqual(frappe.db.get_value("CS Alert", name, "open_key"), f"{new}::{rule}")
 		self.assertEqual(len(scores(new)), 3)
