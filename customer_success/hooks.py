@@ -200,6 +200,8 @@ doc_events = {
 	"Issue": {"on_update": "customer_success.integrations.erpnext.issue.on_update"},
 	# Alerts: a playbook task's ToDo closed moves the alert; an Opportunity's outcome shows on it.
 	"ToDo": {"on_update": "customer_success.alerts.service.on_todo_update"},
+	# a CSM's address changed: the roll-ups keyed by the CSM reconciled now, not tonight
+	"User": {"after_rename": "customer_success.integrations.users.after_rename"},
 	"Opportunity": {"on_update": "customer_success.integrations.erpnext.opportunity.on_update"},
 	# Renewals: a cancelled contract's open renewal closes as Cancelled.
 	# Revenue Leakage: the customer's invoices classed again when a contract is submitted, signed or

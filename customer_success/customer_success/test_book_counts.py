@@ -65,6 +65,29 @@ class TestBookCounts(FrappeTestCase):
 		self.assertFalse(frappe.db.exists("Customer", old.name))
 		self.assert_exact()
 
+	def test_a_renamed_csm_is_counted_under_the_new_address(self):
+		"""frappe's Rename on User moves the CS Owner of her customers past the hooks; the roll-ups
+		keyed by the CSM are reconciled by the jobs it queues, not the next night."""
+		renamed = "book-counts-csm-renamed@example.com"
+		self.customer()
+		with patch("frappe.enqueue") as enqueue:
+			frappe.rename_doc("User", CSM_A, renamed, force=True)
+		queued = {call.args[0] for call in enqueue.call_args_list}
+		self.assertLessEqual(
+			{
+				book_counts.UPKEEP_JOB,
+				"customer_success.renewals.jobs.revenue_rollup",
+				"customer_success.renewals.jobs.retention_rollup",
+				"customer_success.renewals.jobs.leak_rollup",
+			},
+			queued,
+		)
+		self.assertFalse(book_counts.rolled_up(renamed))  # until the upkeep runs
+		book_counts.reconcile()  # what the queued upkeep does (it commits, the test may not)
+		self.assert_exact()
+		self.assertTrue(book_counts.rolled_up(renamed))
+		self.assertFalse(book_counts.rolled_up(CSM_A))
+
 	def test_health_recompute_writes(self):
 		from customer_success.health import service as health
 
