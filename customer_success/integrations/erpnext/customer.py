@@ -162,8 +162,13 @@ def before_rename(doc, method=None, old_name=None, new_name=None, merge=False):
 	resolved as merged."""
 	if not merge or not new_name or new_name == old_name or not frappe.db.exists("Customer", new_name):
 		return
-	if not renaming_now():
+	rename = renaming_now()
+	if rename is None:
 		return
+	if not rename.get("ignore_permissions") and not all(
+		frappe.has_permission("Customer", "write", doc=name) for name in (old_name, new_name)
+	):
+		return  # frappe refuses the merge next (`validate_rename`): nothing is changed for it
 	from customer_success.alerts.service import resolve_merged_away
 	from customer_success.health.queries import drop_days_merged_away
 	from customer_success.usage.queries import merge_usage_days
@@ -173,20 +178,20 @@ def before_rename(doc, method=None, old_name=None, new_name=None, merge=False):
 	resolve_merged_away(old_name, new_name)
 
 
-def renaming_now() -> bool:
-	"""Whether this `before_rename` is frappe's rename itself (`rename_doc`, about to move the
-	records), not the desk's check before it queues the rename: `update_document_title` runs
-	`before_rename` in the request to validate the new name, and the rename follows in a job that may
-	yet fail; nothing is changed for it then."""
+def renaming_now() -> dict | None:
+	"""The arguments of frappe's rename (`rename_doc`, about to move the records) when this
+	`before_rename` is part of it; None when it is the desk's check before it queues the rename:
+	`update_document_title` runs `before_rename` in the request to validate the new name, and the
+	rename follows in a job that may yet fail; nothing is changed for it then."""
 	frame = sys._getframe(1)
 	while frame is not None:
 		if (
 			frame.f_code.co_name == "rename_doc"
 			and frame.f_globals.get("__name__") == "frappe.model.rename_doc"
 		):
-			return True
+			return dict(frame.f_locals)
 		frame = frame.f_back
-	return False
+	return None
 
 
 def after_rename(doc, method=None, old_name=None, new_name=None, merge=False):

@@ -177,6 +177,29 @@ class TestCustomerRename(FrappeTestCase):
 		make_customer(self.old)
 		open_alert(self.old, self.shared_rule)
 
+	def test_a_merge_frappe_refuses_changes_nothing(self):
+		"""A user who may write the merged customer but not the kept one (a User Permission): frappe
+		refuses the merge after `before_rename`, which changed nothing for it."""
+		from customer_success.tests.utils import make_user
+
+		user = "cs-test-merge-user@example.com"
+		make_user(user, ["Sales User"])
+		frappe.get_doc(
+			{"doctype": "User Permission", "user": user, "allow": "Customer", "for_value": self.old}
+		).insert(ignore_permissions=True)
+		before = (scores(self.old), usage(self.old))
+		frappe.set_user(user)
+		try:
+			self.assertTrue(frappe.has_permission("Customer", "write", doc=self.old))
+			self.assertFalse(frappe.has_permission("Customer", "write", doc=self.kept))
+			self.assertRaises(
+				frappe.ValidationError, frappe.rename_doc, "Customer", self.old, self.kept, merge=True
+			)
+		finally:
+			frappe.set_user("Administrator")
+		self.assertEqual((scores(self.old), usage(self.old)), before)
+		self.assertEqual(frappe.db.get_value("CS Alert", self.old_shared, "status"), "Open")
+
 	def test_the_check_before_a_queued_rename_changes_nothing(self):
 		"""The desk's rename dialog checks the new name (running `before_rename`) in the request and
 		queues the rename: until it runs, and if it fails, the old customer keeps everything; the
