@@ -111,9 +111,10 @@ def customers_named_by_series() -> bool:
 
 
 def with_customer_names(columns: list[dict], data: list[dict], field: str = "customer") -> list[dict]:
-	"""On a site naming its customers by a series, the columns with a Customer Name after the
-	`field` column, and each row given its customer's name (one read); as ERPNext's own reports do
-	(Accounts Receivable, Customer Credit Balance). Elsewhere the columns as they were."""
+	"""On a site naming its customers otherwise than by their names, the columns with a Customer
+	Name after the `field` column, and each row given its customer's name (one read); as ERPNext's
+	own reports do (Accounts Receivable, Customer Credit Balance). Elsewhere the columns as they
+	were."""
 	if not customers_named_by_series():
 		return columns
 	at = next(i for i, column in enumerate(columns) if column["fieldname"] == field) + 1

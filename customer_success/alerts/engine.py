@@ -519,10 +519,12 @@ def alert_todos(assignee: str | None, tasks: list[dict]) -> list[tuple[str, int 
 	return todos
 
 
-# An open rule alert's key, unique (`CS Alert.open_key`, a Data field: 140 characters): the customer
-# and the rule; a longer pair (a customer's name may be 140 characters itself) is kept as its MD5,
-# as `queries.rekey_open_alerts` computes it in SQL.
-OPEN_KEY_LENGTH = 140
+# A Data field's length (a customer's name, an alert's title and its open key).
+DATA_LENGTH = 140
+# An open rule alert's key, unique (`CS Alert.open_key`): the customer and the rule; a longer pair (a
+# customer's name may be 140 characters itself) is kept as its MD5, as `queries.rekey_open_alerts`
+# computes it in SQL.
+OPEN_KEY_LENGTH = DATA_LENGTH
 
 
 def open_key(customer: str, rule: str) -> str:
@@ -532,7 +534,7 @@ def open_key(customer: str, rule: str) -> str:
 	return "md5:" + hashlib.md5(key.encode()).hexdigest()
 
 
-def fitted(text: str, length: int = OPEN_KEY_LENGTH) -> str:
+def fitted(text: str, length: int = DATA_LENGTH) -> str:
 	"""`text` cut to a Data field's 140 characters, an ellipsis marking the cut (an alert's title,
 	"{rule}: {customer name}", outgrows it with a long customer name, and a longer value fails the
 	write: the whole night's alerts of the chunk, written set-based)."""

@@ -143,36 +143,40 @@ def _registry_key(doctype: str) -> str:
 	return f"{REGISTRY_KEY}:{doctype}"
 
 
-def _read_registry(parent: str) -> tuple[dict[str, list[str]], list[str]]:
-	"""(the registry kept under `parent`, the keys it is kept under)."""
+def _stored_index(parent: str) -> list[str] | dict[str, list[str]]:
+	"""What REGISTRY_KEY holds under `parent`: the doctypes (the registry split), the whole registry
+	(kept whole by a version before), or nothing."""
 	raw = frappe.db.get_default(REGISTRY_KEY, parent=parent)
-	if not raw:
-		return {}, []
-	stored = json.loads(raw)
-	if isinstance(stored, dict):  # kept whole
-		return stored, [REGISTRY_KEY]
-	registry = {
+	return json.loads(raw) if raw else []
+
+
+def _stored_keys(parent: str) -> list[str]:
+	stored = _stored_index(parent)
+	if not stored:
+		return []
+	return [REGISTRY_KEY] if isinstance(stored, dict) else [REGISTRY_KEY, *map(_registry_key, stored)]
+
+
+def _read_registry(parent: str) -> dict[str, list[str]]:
+	stored = _stored_index(parent)
+	if isinstance(stored, dict):
+		return stored
+	return {
 		doctype: json.loads(frappe.db.get_default(_registry_key(doctype), parent=parent) or "[]")
 		for doctype in stored
 	}
-	return registry, [REGISTRY_KEY, *map(_registry_key, stored)]
 
 
 def _load_registry() -> dict[str, list[str]]:
-	registry, _keys = _read_registry(REGISTRY_PARENT)
-	if not registry:
-		registry, _keys = _read_registry("__default")
-	return registry
+	return _read_registry(REGISTRY_PARENT) or _read_registry("__default")
 
 
 def _save_registry(registry: dict[str, list[str]]):
 	"""Each doctype's names, then the doctypes (frappe writes a default only when it changed); a
 	registry left in the global defaults by a version before is removed from there."""
-	_registry, old_keys = _read_registry("__default")
-	for key in old_keys:
+	for key in _stored_keys("__default"):
 		frappe.db.set_default(key, None)
-	_registry, keys = _read_registry(REGISTRY_PARENT)
-	for key in set(keys) - {REGISTRY_KEY, *map(_registry_key, registry)}:
+	for key in set(_stored_keys(REGISTRY_PARENT)) - {REGISTRY_KEY, *map(_registry_key, registry)}:
 		frappe.db.set_default(key, None, parent=REGISTRY_PARENT)
 	for doctype, names in registry.items():
 		frappe.db.set_default(_registry_key(doctype), json.dumps(names), parent=REGISTRY_PARENT)
@@ -656,7 +660,10 @@ def teardown_demo():
 
 
 def _teardown(registry, removed: dict[str, int]):
-	_delete_health_history(registry.get("Customer", []))
+	from customer_success.health.queries import delete_history_of
+
+	# scores are written by the recompute, not by setup (the Health Trend counts their periods again)
+	delete_history_of(registry.get("Customer", []))
 	for step in DEMO_TEARDOWN_STEPS:
 		frappe.get_attr(step)(registry)
 	# Our own doctypes (added by DEMO_STEPS) depend on ERPNext records, so they go first,
@@ -707,11 +714,3 @@ def cleanups_at_once():
 		yield
 	finally:
 		frappe.enqueue = enqueue
-
-
-def _delete_health_history(customers: list[str]):
-	"""Scores are written by the recompute, not by setup: remove them by customer, set-based (the
-	Health Trend roll-up counts those periods again)."""
-	from customer_success.health.queries import delete_history_of
-
-	delete_history_of(customers)

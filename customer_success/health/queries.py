@@ -1717,15 +1717,18 @@ def history_exists_between(start: date, end: date) -> bool:
 	)
 
 
-def history_days(customers: list[str]) -> list[date]:
+def mark_history_stale(customers: list[str]):
+	"""Every week and month these customers were scored in, marked for the Health Trend roll-up
+	(their history is about to be deleted, or to move to another customer)."""
 	score = frappe.qb.DocType("Customer Health Score")
-	return (
+	days = (
 		frappe.qb.from_(score)
 		.select(score.score_date)
 		.distinct()
 		.where(score.customer.isin(customers))
 		.run(pluck=True)
 	)
+	mark_trend_stale(engine.trend_periods_of(getdate(day) for day in days))
 
 
 def delete_history_of(customers: list[str]):
@@ -1733,7 +1736,7 @@ def delete_history_of(customers: list[str]):
 	weeks and months they were in are marked for the Health Trend roll-up, which counted them."""
 	if not customers:
 		return
-	mark_trend_stale(engine.trend_periods_of(getdate(day) for day in history_days(customers)))
+	mark_history_stale(customers)
 	score = frappe.qb.DocType("Customer Health Score")
 	frappe.qb.from_(score).delete().where(score.customer.isin(customers)).run()
 
@@ -1744,7 +1747,7 @@ def drop_days_merged_away(old: str, new: str):
 	(customer, model, score_date). `new`'s history is kept; `old`'s other days move with the merge.
 	Every week and month `old` was scored in is marked for the Health Trend roll-up (it counted `old`
 	there as a customer of its own)."""
-	mark_trend_stale(engine.trend_periods_of(getdate(day) for day in history_days([old])))
+	mark_history_stale([old])
 	frappe.db.sql(
 		"""delete s from `tabCustomer Health Score` s
 		join `tabCustomer Health Score` k

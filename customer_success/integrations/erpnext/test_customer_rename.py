@@ -6,6 +6,7 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, getdate, nowdate
 
 from customer_success.health.queries import upsert_scores
+from customer_success.health.test_health_reports import open_alert
 from customer_success.integrations.erpnext.customer import before_rename
 from customer_success.tests.utils import make_customer, make_sales_invoice, score_row
 from customer_success.usage import queries as usage_queries
@@ -23,19 +24,6 @@ def metric(name: str, aggregation: str):
 		frappe.get_doc(
 			{"doctype": "Usage Metric Definition", "metric_name": name, "aggregation": aggregation}
 		).insert(ignore_permissions=True)
-
-
-def open_alert(customer: str, rule: str):
-	return frappe.get_doc(
-		{
-			"doctype": "CS Alert",
-			"customer": customer,
-			"rule": rule,
-			"severity": "Medium",
-			"status": "Open",
-			"due_date": add_days(nowdate(), 5),
-		}
-	).insert(ignore_permissions=True)
 
 
 def scores(customer: str) -> dict:
