@@ -202,6 +202,10 @@ doc_events = {
 	"ToDo": {"on_update": "customer_success.alerts.service.on_todo_update"},
 	# a CSM's address changed: the roll-ups keyed by the CSM reconciled now, not tonight
 	"User": {"after_rename": "customer_success.integrations.users.after_rename"},
+	# ERPNext's Delete Company Transactions deletes the ledger past every hook: the same, once it completes
+	"Transaction Deletion Record": {
+		"on_change": "customer_success.integrations.erpnext.transaction_deletion.on_change"
+	},
 	"Opportunity": {"on_update": "customer_success.integrations.erpnext.opportunity.on_update"},
 	# Renewals: a cancelled contract's open renewal closes as Cancelled.
 	# Revenue Leakage: the customer's invoices classed again when a contract is submitted, signed or

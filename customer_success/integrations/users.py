@@ -11,10 +11,6 @@ def after_rename(doc, method=None, old_name=None, new_name=None, merge=False):
 	owns customers."""
 	if not frappe.db.exists("Customer", {"cs_owner": doc.name}):
 		return
-	from customer_success.customer_success import book_counts
-	from customer_success.renewals import jobs as renewals
+	from customer_success.integrations.rollups import queue_reconciliations
 
-	book_counts.queue_upkeep()
-	renewals.queue_revenue_rollup()
-	renewals.queue_retention_rollup()
-	renewals.queue_leak_rollup()
+	queue_reconciliations()
