@@ -417,6 +417,8 @@ def count_in_book(doctype: str, filters=None) -> int:
 
 
 def _count(doctype: str, filters, parent: str | None = None) -> int:
+	if filters is not None and not isinstance(filters, dict | list):
+		frappe.throw(_("Filters must be given as JSON."))
 	if parent:
 		if isinstance(filters, dict):
 			filters = [
@@ -424,9 +426,14 @@ def _count(doctype: str, filters, parent: str | None = None) -> int:
 				for key, value in filters.items()
 			]
 		filters = [*(filters or []), [doctype, "parenttype", "=", parent]]
-	rows = frappe.get_list(
-		doctype, filters=filters, fields=["count(*) as n"], order_by="", parent_doctype=parent
-	)
+	try:
+		rows = frappe.get_list(
+			doctype, filters=filters, fields=["count(*) as n"], order_by="", parent_doctype=parent
+		)
+	except Exception as e:
+		if frappe.db.is_missing_column(e):  # a filter on a field the doctype does not have
+			frappe.throw(_("The filters name a field {0} does not have.").format(_(doctype)))
+		raise
 	return int(rows[0].n) if rows else 0
 
 

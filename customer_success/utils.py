@@ -1,6 +1,7 @@
 """Small site helpers shared by the rooms, the demo, the test factories and benchmarks."""
 
 import frappe
+from frappe import _
 
 TREE_NAME_FIELDS = {
 	"Customer Group": "customer_group_name",
@@ -110,3 +111,30 @@ def holds_fiscal_year(day, company: str) -> bool:
 	from erpnext.accounts.utils import get_fiscal_year
 
 	return bool(get_fiscal_year(day, company=company, boolean=True))
+
+
+def json_argument(value, message: str):
+	"""A whitelisted method's argument that the desk sends as JSON text, parsed as `frappe.parse_json`
+	parses it; text that is not JSON is refused with `message` (translated by the caller), a
+	validation error, where `frappe.parse_json` would fail the request with a server error."""
+	if not isinstance(value, str):
+		return value
+	try:
+		return frappe.parse_json(value)
+	except ValueError:
+		frappe.throw(message)
+
+
+def date_argument(value, label: str):
+	"""A date a user typed (a whitelisted method's argument) as `frappe.utils.getdate` reads it (None
+	for none); text no date can be read from is refused with a message naming `label` (translated
+	by the caller). `getdate` itself raises a server error for some text (a long run of digits
+	overflows the parser)."""
+	from frappe.utils import getdate
+
+	if value in (None, ""):
+		return None
+	try:
+		return getdate(value)
+	except (ValueError, OverflowError, TypeError):
+		frappe.throw(_("{0} is not a valid date.").format(label), title=_("Invalid Date"))

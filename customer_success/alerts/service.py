@@ -21,6 +21,7 @@ from customer_success.constants import CS_MANAGER_ROLE
 from customer_success.health import queries as health_queries
 from customer_success.numbers import is_number
 from customer_success.usage import service as usage
+from customer_success.utils import date_argument
 
 ALERT = "CS Alert"
 RULE = "CS Alert Rule"
@@ -1497,7 +1498,7 @@ def auto_resolve(name: str):
 
 
 def snooze(alert, until):
-	until = getdate(until) if until else None
+	until = date_argument(until, _("Snooze Until"))
 	if not until or until <= getdate(nowdate()):
 		frappe.throw(_("Snoozed Until must be a date after today."), title=_("Invalid Date"))
 	alert.snoozed_until = until

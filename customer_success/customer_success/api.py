@@ -13,6 +13,7 @@ from frappe import _
 from frappe.utils import add_days, cint, getdate, nowdate
 
 from customer_success.permissions import book_of
+from customer_success.utils import json_argument
 
 RUNNING_PLAN_STATUSES = ("Active", "At Risk")
 
@@ -268,9 +269,10 @@ def next_renewals(customers: str | list) -> dict[str, str]:
 	customers the user may read (and only when they may read contracts)."""
 	from frappe.query_builder.functions import Max
 
-	names = frappe.parse_json(customers) if isinstance(customers, str) else customers
+	message = _("Customers must be a list of at most 500 customer names.")
+	names = json_argument(customers, message)
 	if not isinstance(names, list) or len(names) > 500:
-		frappe.throw(_("Customers must be a list of at most 500 customer names."))
+		frappe.throw(message)
 	if not names or not frappe.has_permission("Contract", "read"):
 		return {}
 	readable = frappe.get_list("Customer", filters={"name": ("in", names)}, pluck="name", limit_page_length=0)
@@ -306,7 +308,10 @@ def milestone_events(
 	if doctype != "Success Plan Milestone":
 		frappe.throw(_("The milestone calendar shows Success Plan Milestones only."))
 	frappe.has_permission(doctype, "read", throw=True)
-	wanted = set(frappe.parse_json(fields) or []) | {"customer", "status", "title"}
+	fields = json_argument(fields, _("Fields must be a list of field names.")) or []
+	if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+		frappe.throw(_("Fields must be a list of field names."))
+	wanted = set(fields) | {"customer", "status", "title"}
 	events = get_events(doctype, start, end, field_map, filters=filters, fields=json.dumps(sorted(wanted)))
 	for event in events:
 		if event.get("customer"):
@@ -320,11 +325,12 @@ MAX_WIDGETS = 50
 
 
 def _names(value) -> list[str]:
-	names = frappe.parse_json(value) if isinstance(value, str) else value
+	message = _("Widgets must be a list of at most {0} names.").format(MAX_WIDGETS)
+	names = json_argument(value, message)
 	if names is None:
 		return []
 	if not isinstance(names, list) or len(names) > MAX_WIDGETS or not all(isinstance(n, str) for n in names):
-		frappe.throw(_("Widgets must be a list of at most {0} names.").format(MAX_WIDGETS))
+		frappe.throw(message)
 	return names
 
 
@@ -485,9 +491,10 @@ def workspace_page(page: str) -> dict:
 	seconds, under a key that changes with the data it was read from. Anything it cannot answer
 	(another page, a page the user may not open) comes back empty and the desk asks its usual way.
 	"""
-	request = frappe.parse_json(page) if isinstance(page, str) else page
+	message = _("Only the {0} workspace is answered here.").format(_(WORKSPACE))
+	request = json_argument(page, message)
 	if not isinstance(request, dict) or request.get("name") != WORKSPACE:
-		frappe.throw(_("Only the {0} workspace is answered here.").format(_(WORKSPACE)))
+		frappe.throw(message)
 	key = _answer_key()
 	answer = frappe.cache.get_value(key, expires=True)
 	if answer is not None:
@@ -608,8 +615,11 @@ def get_count(doctype: str, filters=None, debug=False, cache=False) -> int:
 	"""frappe.client.get_count, but our doctypes are counted through their row rules."""
 	from customer_success.permissions import count_in_book, guarded_doctypes
 
+	if not doctype or not isinstance(doctype, str) or not frappe.db.exists("DocType", doctype):
+		frappe.throw(_("DocType {0} not found").format(doctype), frappe.DoesNotExistError)
+	filters = json_argument(filters, _("Filters must be given as JSON."))
 	if doctype in guarded_doctypes():
-		return count_in_book(doctype, frappe.parse_json(filters) if isinstance(filters, str) else filters)
+		return count_in_book(doctype, filters)
 	from frappe.client import get_count as frappe_get_count
 
 	return frappe_get_count(doctype, filters=filters, debug=debug, cache=cache)
@@ -630,6 +640,5 @@ def search_in_book(
 	asks the search to ignore user permissions."""
 	from customer_success.permissions import search_in_book as search
 
-	if isinstance(filters, str):
-		filters = frappe.parse_json(filters)
+	filters = json_argument(filters, _("Filters must be given as JSON."))
 	return search(doctype, txt, searchfield, cint(start), cint(page_len) or 10, filters, as_dict=as_dict)

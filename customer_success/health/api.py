@@ -9,6 +9,7 @@ from frappe.utils import add_days, cint, cstr, getdate, nowdate, strip_html
 from customer_success.health import engine, queries
 from customer_success.health import service as health
 from customer_success.permissions import can_work_on_customer, check_can_work_on_customer
+from customer_success.utils import date_argument
 
 MAX_OVERRIDE_DAYS = 365
 MAX_REASON_LENGTH = 1000
@@ -51,6 +52,8 @@ def recompute_customer(customer: str) -> dict | None:
 @frappe.whitelist()
 def get_customer_health(customer: str) -> dict:
 	"""What the Customer form shows: the latest score, its explanation, override and sentiment."""
+	if not customer or not frappe.db.exists("Customer", customer):
+		frappe.throw(_("Customer {0} not found").format(customer), frappe.DoesNotExistError)
 	frappe.has_permission("Customer", "read", customer, throw=True)
 	trend_days = cint(frappe.db.get_single_value("Customer Success Settings", "health_trend_days")) or 30
 	if not can_work_on_customer(customer):
@@ -119,7 +122,7 @@ def validate_override(score, reason, until) -> tuple[float, str, date]:
 			title=_("Reason"),
 		)
 	today = getdate(nowdate())
-	until_date = getdate(until) if until else None
+	until_date = date_argument(until, _("Override Until"))
 	if not until_date or until_date < today:
 		frappe.throw(_("Override Until must be today or later."), title=_("Override Until"))
 	if until_date > getdate(add_days(today, MAX_OVERRIDE_DAYS)):

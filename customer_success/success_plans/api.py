@@ -1,9 +1,11 @@
 """Whitelisted success-plan functions that are not actions on one document."""
 
 import frappe
+from frappe import _
 from frappe.utils import getdate, nowdate
 
 from customer_success.success_plans import engine, service
+from customer_success.utils import date_argument
 
 
 @frappe.whitelist(methods=["POST"])
@@ -18,7 +20,7 @@ def create_plan(customer: str, template: str | None = None, start_date: str | No
 			"customer": customer,
 			"csm": owner,
 			"template": template or service.template_for_tier(tier, segment),
-			"start_date": getdate(start_date or nowdate()),
+			"start_date": date_argument(start_date, _("Start Date")) or getdate(nowdate()),
 			"status": engine.DRAFT,
 		}
 	)

@@ -5,6 +5,7 @@ from frappe.utils import add_days, getdate, nowdate
 
 from customer_success.success_plans import engine
 from customer_success.success_plans import service as plans
+from customer_success.utils import date_argument
 
 NUMBER_FIELDTYPES = ("Int", "Float", "Percent", "Currency", "Check")
 
@@ -257,8 +258,8 @@ class SuccessPlan(Document):
 	@frappe.whitelist(methods=["POST"])
 	def make_business_review(self, period_start: str | None = None, period_end: str | None = None) -> str:
 		self.check_permission("read")
-		end = getdate(period_end or nowdate())
-		start = getdate(period_start or add_days(end, -90))
+		end = date_argument(period_end, _("Period End")) or getdate(nowdate())
+		start = date_argument(period_start, _("Period Start")) or getdate(add_days(end, -90))
 		review = frappe.get_doc(
 			{
 				"doctype": "Business Review",

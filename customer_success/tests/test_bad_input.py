@@ -1,0 +1,103 @@
+"""Text a whitelisted method cannot read (JSON that is not JSON, a date no parser can read, a filter
+on a field the doctype lacks, no customer at all) is refused with a validation error that says what
+is wrong, and changes nothing; before, each of these failed the request with a server error (found
+by sending every whitelisted method's parameters malformed, one at a time, over HTTP)."""
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, nowdate
+
+from customer_success.alerts import api as alerts_api
+from customer_success.constants import CSM_ROLE
+from customer_success.customer_success import api
+from customer_success.health import api as health_api
+from customer_success.success_plans import api as plans_api
+from customer_success.tests.utils import make_customer, make_success_plan, make_user
+from customer_success.utils import date_argument, json_argument
+
+CSM = "cs-bad-input-csm@example.com"
+OVERFLOWING = "99999999999999999999"  # a run of digits the date parser overflows on
+
+
+class TestBadInput(FrappeTestCase):
+	def setUp(self):
+		make_user(CSM, [CSM_ROLE])
+		self.customer = make_customer(cs_owner=CSM).name
+		frappe.set_user(CSM)
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def test_the_helpers(self):
+		self.assertEqual(json_argument('{"a": [1]}', "x"), {"a": [1]})
+		self.assertEqual(json_argument(["kept"], "x"), ["kept"])  # already parsed: as it is
+		self.assertIsNone(json_argument(None, "x"))
+		for text in ("", "{", "[1,2", "not json"):
+			with self.assertRaisesRegex(frappe.ValidationError, "the message"):
+				json_argument(text, "the message")
+		self.assertEqual(str(date_argument("2026-12-05", "Day")), "2026-12-05")
+		self.assertIsNone(date_argument("", "Day"))
+		self.assertIsNone(date_argument(None, "Day"))
+		for text in (OVERFLOWING, "2026-13-45", "soon"):
+			with self.assertRaises(frappe.ValidationError):
+				date_argument(text, "Day")
+
+	def test_lists_and_pages_sent_as_text_that_is_not_json(self):
+		for text in ("", "{", "[1,2"):
+			with self.assertRaisesRegex(frappe.ValidationError, "at most 500 customer names"):
+				api.next_renewals(text)
+			with self.assertRaisesRegex(frappe.ValidationError, "Widgets must be a list"):
+				api.workspace_widgets(number_cards=text)
+			with self.assertRaisesRegex(frappe.ValidationError, "workspace is answered here"):
+				api.workspace_page(text)
+		self.assertEqual(api.next_renewals("[]"), {})  # a well-formed empty list still answers
+
+	def test_counts_with_an_unknown_doctype_or_unreadable_filters(self):
+		for doctype in ("", "No Such DocType"):
+			with self.assertRaises(frappe.DoesNotExistError):
+				api.get_count(doctype)
+		for filters in ("-1", "{", '"text"'):
+			with self.assertRaisesRegex(frappe.ValidationError, "Filters must be given as JSON"):
+				api.get_count("CS Alert", filters)
+		with self.assertRaisesRegex(frappe.ValidationError, "field"):
+			api.get_count("CS Alert", '{"no_such_field": 1}')
+		self.assertEqual(api.get_count("CS Alert", {"customer": self.customer}), 0)
+
+	def test_dates_no_parser_can_read_change_nothing(self):
+		plans = frappe.db.count("Success Plan", {"customer": self.customer})
+		with self.assertRaisesRegex(frappe.ValidationError, "Start Date"):
+			plans_api.create_plan(self.customer, start_date=OVERFLOWING)
+		self.assertEqual(frappe.db.count("Success Plan", {"customer": self.customer}), plans)
+
+		with self.assertRaisesRegex(frappe.ValidationError, "Override Until"):
+			health_api.set_override(self.customer, 50, "A reason", OVERFLOWING)
+		self.assertFalse(frappe.db.get_value("Customer", self.customer, "cs_override_until"))
+
+		frappe.set_user("Administrator")
+		alert = frappe.get_doc(
+			{
+				"doctype": "CS Alert",
+				"customer": self.customer,
+				"title": "Bad input",
+				"severity": "Medium",
+				"status": "Open",
+				"due_date": add_days(nowdate(), 5),
+			}
+		).insert(ignore_permissions=True)
+		plan = make_success_plan(self.customer, csm=CSM)
+		frappe.set_user(CSM)
+		with self.assertRaisesRegex(frappe.ValidationError, "Snooze Until"):
+			alerts_api.snooze(alert.name, OVERFLOWING)
+		self.assertFalse(frappe.db.get_value("CS Alert", alert.name, "snoozed_until"))
+
+		reviews = frappe.db.count("Business Review", {"success_plan": plan.name})
+		with self.assertRaisesRegex(frappe.ValidationError, "Period Start"):
+			frappe.get_doc("Success Plan", plan.name).make_business_review(period_start=OVERFLOWING)
+		self.assertEqual(frappe.db.count("Business Review", {"success_plan": plan.name}), reviews)
+
+	def test_no_customer(self):
+		frappe.set_user("Administrator")  # (a CS Manager may read every customer)
+		for customer in ("", "No Such Customer"):
+			with self.assertRaises(frappe.DoesNotExistError):
+				health_api.get_customer_health(customer)
