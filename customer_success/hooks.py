@@ -226,6 +226,23 @@ doc_events = {
 	"Subscription": {"on_update": "customer_success.integrations.erpnext.subscription.on_update"},
 }
 
+# frappe v15 leaves a Link unchecked when another field fetches from it and the record is missing
+# (frappe/frappe#26930): the app's doctypes whose customer, contact or plan Link fills other fields
+# check it themselves, before their own validation reads it.
+for _doctype in (
+	"Customer Health Score",
+	"CS Alert",
+	"Renewal",
+	"NPS Survey",
+	"NPS Response",
+	"Success Plan",
+	"Sales Handoff",
+	"Business Review",
+	"Success Plan Check-in",
+	"Success Plan Milestone",
+):
+	doc_events.setdefault(_doctype, {})["before_validate"] = "customer_success.utils.check_fetched_links"
+
 # Called as fn(handoff_doc) when a CSM accepts a Sales Handoff (success plans register here).
 cs_on_handoff_accepted = ["customer_success.success_plans.service.create_plan_from_handoff"]
 

@@ -138,3 +138,32 @@ def date_argument(value, label: str):
 		return getdate(value)
 	except (ValueError, OverflowError, TypeError):
 		frappe.throw(_("{0} is not a valid date.").format(label), title=_("Invalid Date"))
+
+
+def check_fetched_links(doc, method=None):
+	"""`before_validate` of the app's doctypes: refuse a Link to a record that does not exist when
+	another field fetches from that Link (the customer of an alert or plan, which fills its
+	customer name). frappe v15 checks such a Link only when the record exists: it reads the fetched
+	values and, finding none, skips the check (frappe/frappe#26930). So a plan, alert or handoff sent
+	through the REST API or a Data Import with a customer's name misspelt was saved for a customer
+	that is not there. The message is frappe's own for any other broken Link."""
+	if doc.flags.ignore_links:
+		return
+	missing = []
+	for row in (doc, *doc.get_all_children()):
+		for df in row.meta.get_link_fields():
+			value = row.get(df.fieldname)
+			if (
+				value
+				and isinstance(value, str)
+				and row.meta.get_fields_to_fetch(df.fieldname)
+				and not frappe.db.exists(df.options, value, cache=True)
+			):
+				label = _(df.label, context=df.parent)
+				missing.append(
+					f"{_('Row')} #{row.idx}: {label}: {value}"
+					if row.get("parentfield")
+					else f"{label}: {value}"
+				)
+	if missing:
+		frappe.throw(_("Could not find {0}").format(", ".join(missing)), frappe.LinkValidationError)
