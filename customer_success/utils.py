@@ -2,6 +2,7 @@
 
 import frappe
 from frappe import _
+from frappe.utils import escape_html
 
 TREE_NAME_FIELDS = {
 	"Customer Group": "customer_group_name",
@@ -157,13 +158,14 @@ def check_fetched_links(doc, method=None):
 				value
 				and isinstance(value, str)
 				and row.meta.get_fields_to_fetch(df.fieldname)
-				and not frappe.db.exists(df.options, value, cache=True)
+				and not frappe.db.exists(df.options, value)
 			):
 				label = _(df.label, context=df.parent)
+				shown = escape_html(value)  # as typed: shown in the message, never as markup
 				missing.append(
-					f"{_('Row')} #{row.idx}: {label}: {value}"
+					f"{_('Row')} #{row.idx}: {label}: {shown}"
 					if row.get("parentfield")
-					else f"{label}: {value}"
+					else f"{label}: {shown}"
 				)
 	if missing:
 		frappe.throw(_("Could not find {0}").format(", ".join(missing)), frappe.LinkValidationError)

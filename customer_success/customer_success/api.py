@@ -616,7 +616,10 @@ def get_count(doctype: str, filters=None, debug=False, cache=False) -> int:
 	from customer_success.permissions import count_in_book, guarded_doctypes
 
 	if not doctype or not isinstance(doctype, str) or not frappe.db.exists("DocType", doctype):
-		frappe.throw(_("DocType {0} not found").format(doctype), frappe.DoesNotExistError)
+		frappe.throw(
+			_("DocType {0} not found").format(frappe.utils.escape_html(str(doctype))),
+			frappe.DoesNotExistError,
+		)
 	filters = json_argument(filters, _("Filters must be given as JSON."))
 	if doctype in guarded_doctypes():
 		return count_in_book(doctype, filters)

@@ -53,7 +53,10 @@ def recompute_customer(customer: str) -> dict | None:
 def get_customer_health(customer: str) -> dict:
 	"""What the Customer form shows: the latest score, its explanation, override and sentiment."""
 	if not customer or not frappe.db.exists("Customer", customer):
-		frappe.throw(_("Customer {0} not found").format(customer), frappe.DoesNotExistError)
+		frappe.throw(
+			_("Customer {0} not found").format(frappe.utils.escape_html(str(customer))),
+			frappe.DoesNotExistError,
+		)
 	frappe.has_permission("Customer", "read", customer, throw=True)
 	trend_days = cint(frappe.db.get_single_value("Customer Success Settings", "health_trend_days")) or 30
 	if not can_work_on_customer(customer):

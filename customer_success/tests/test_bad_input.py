@@ -129,6 +129,13 @@ class TestLinksThatFillOtherFields(FrappeTestCase):
 			with self.assertRaisesRegex(frappe.LinkValidationError, "Customer: No Such Customer"):
 				frappe.get_doc({**fields, "customer": "No Such Customer"}).insert(ignore_permissions=True)
 			self.assertEqual(frappe.db.count(doctype), before, doctype)
+		# what was typed is shown as text in the message, never as markup
+		with self.assertRaises(frappe.LinkValidationError) as refused:
+			frappe.get_doc({"doctype": "Sales Handoff", "customer": "<img src=x onerror=alert(1)>"}).insert(
+				ignore_permissions=True
+			)
+		self.assertIn("&lt;img src=x onerror=alert(1)&gt;", str(refused.exception))
+		self.assertNotIn("<img", str(refused.exception))
 
 	def test_a_milestone_of_a_plan_that_does_not_exist_and_a_missing_contact(self):
 		with self.assertRaisesRegex(frappe.LinkValidationError, "No Such Plan"):
