@@ -146,8 +146,9 @@ def check_fetched_links(doc, method=None):
 	another field fetches from that Link (the customer of an alert or plan, which fills its
 	customer name). frappe v15 checks such a Link only when the record exists: it reads the fetched
 	values and, finding none, skips the check (frappe/frappe#26930). So a plan, alert or handoff sent
-	through the REST API or a Data Import with a customer's name misspelt was saved for a customer
-	that is not there. The message is frappe's own for any other broken Link."""
+	through the REST API or a Server Script with a customer's name misspelt was saved for a customer
+	that is not there (Data Import checks its Links itself). The message is frappe's own for any
+	other broken Link."""
 	if doc.flags.ignore_links:
 		return
 	missing = []

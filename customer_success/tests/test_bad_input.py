@@ -105,8 +105,8 @@ class TestBadInput(FrappeTestCase):
 
 class TestLinksThatFillOtherFields(FrappeTestCase):
 	"""frappe v15 leaves a Link unchecked when another field fetches from it (frappe/frappe#26930):
-	an alert, plan or handoff was saved for a customer that does not exist (a name misspelt in a
-	Data Import or an API call). The app's doctypes check those Links themselves."""
+	an alert, plan or handoff was saved for a customer that does not exist (a name misspelt in an
+	API call or a Server Script). The app's doctypes check those Links themselves."""
 
 	def setUp(self):
 		make_user(CSM, [CSM_ROLE])
