@@ -1,5 +1,7 @@
 """Small site helpers shared by the rooms, the demo, the test factories and benchmarks."""
 
+from datetime import date, datetime
+
 import frappe
 from frappe import _
 from frappe.utils import escape_html
@@ -127,18 +129,27 @@ def json_argument(value, message: str):
 
 
 def date_argument(value, label: str):
-	"""A date a user typed (a whitelisted method's argument) as `frappe.utils.getdate` reads it (None
-	for none); text no date can be read from is refused with a message naming `label` (translated
-	by the caller). `getdate` itself raises a server error for some text (a long run of digits
-	overflows the parser)."""
-	from frappe.utils import getdate
+	"""A date a user sent (a whitelisted method's argument), as `frappe.utils.getdate` reads ISO text
+	(None for none); anything no date can be read from is refused with a message naming `label`
+	(translated by the caller). Not `getdate` itself: a long run of digits overflows its parser (a
+	server error), and its own refusal shows the text as it was typed, inside bold markup."""
+	from dateutil import parser
+	from frappe.utils.data import is_invalid_date_string
 
-	if value in (None, ""):
+	if value is None or value == "":
 		return None
-	try:
-		return getdate(value)
-	except (ValueError, OverflowError, TypeError):
-		frappe.throw(_("{0} is not a valid date.").format(label), title=_("Invalid Date"))
+	if isinstance(value, datetime):
+		return value.date()
+	if isinstance(value, date):
+		return value
+	if isinstance(value, str):
+		if is_invalid_date_string(value):  # frappe's "no date" ("0000-00-00")
+			return None
+		try:
+			return parser.parse(value).date()
+		except (ValueError, OverflowError):
+			pass
+	frappe.throw(_("{0} is not a valid date.").format(label), title=_("Invalid Date"))
 
 
 def check_fetched_links(doc, method=None):
@@ -151,13 +162,20 @@ def check_fetched_links(doc, method=None):
 	other broken Link."""
 	if doc.flags.ignore_links:
 		return
+	before = None if doc.is_new() else doc.get_doc_before_save()
+	if not doc.is_new() and before is None:
+		return  # (frappe reads the stored document before every save; without it, nothing to compare)
 	missing = []
 	for row in (doc, *doc.get_all_children()):
+		stored = _stored_row(before, row) if before is not None else None
 		for df in row.meta.get_link_fields():
 			value = row.get(df.fieldname)
 			if (
 				value
 				and isinstance(value, str)
+				# only a value this save brings: a record saved with a broken Link before this check
+				# (or left with one by a deletion past the hooks) still saves
+				and (stored is None or stored.get(df.fieldname) != value)
 				and row.meta.get_fields_to_fetch(df.fieldname)
 				and not frappe.db.exists(df.options, value)
 			):
@@ -170,3 +188,14 @@ def check_fetched_links(doc, method=None):
 				)
 	if missing:
 		frappe.throw(_("Could not find {0}").format(", ".join(missing)), frappe.LinkValidationError)
+
+
+def _stored_row(before, row):
+	"""The stored version of `row` (the document itself, or one of its child rows by name), or None
+	for a row this save adds."""
+	if not row.get("parentfield"):
+		return before
+	for stored in before.get(row.parentfield) or []:
+		if stored.name == row.name:
+			return stored
+	return None

@@ -308,11 +308,32 @@ def milestone_events(
 	if doctype != "Success Plan Milestone":
 		frappe.throw(_("The milestone calendar shows Success Plan Milestones only."))
 	frappe.has_permission(doctype, "read", throw=True)
-	fields = json_argument(fields, _("Fields must be a list of field names.")) or []
+	meta = frappe.get_meta(doctype)
+	known = lambda f: isinstance(f, str) and (f == "name" or meta.has_field(f))  # noqa: E731
+	message = _("Fields must be a list of field names.")
+	fields = json_argument(fields, message) or []
 	if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
-		frappe.throw(_("Fields must be a list of field names."))
+		frappe.throw(message)
+	# frappe's reader writes the map's start, end, title and colour into its query as they are: only
+	# the doctype's own fields (the desk's map also holds keys the reader never uses, as allDay)
+	message = _("The calendar's field map must name fields of {0}.").format(_(doctype))
+	field_map = json_argument(field_map, message)
+	if not isinstance(field_map, dict) or not all(
+		known(field_map[key]) for key in ("start", "end", "title", "color") if field_map.get(key)
+	):
+		frappe.throw(message)
+	filters = json_argument(filters, _("Filters must be given as JSON."))
+	if filters is not None and not isinstance(filters, dict | list):
+		frappe.throw(_("Filters must be given as JSON."))
 	wanted = set(fields) | {"customer", "status", "title"}
-	events = get_events(doctype, start, end, field_map, filters=filters, fields=json.dumps(sorted(wanted)))
+	events = get_events(
+		doctype,
+		start,
+		end,
+		json.dumps(field_map),
+		filters=json.dumps(filters) if filters else None,
+		fields=json.dumps(sorted(wanted)),
+	)
 	for event in events:
 		if event.get("customer"):
 			event["title"] = _("{0} · {1}").format(event.get("title") or event.get("name"), event["customer"])
@@ -615,14 +636,13 @@ def get_count(doctype: str, filters=None, debug=False, cache=False) -> int:
 	"""frappe.client.get_count, but our doctypes are counted through their row rules."""
 	from customer_success.permissions import count_in_book, guarded_doctypes
 
-	if not doctype or not isinstance(doctype, str) or not frappe.db.exists("DocType", doctype):
+	if not doctype or not isinstance(doctype, str) or not frappe.db.exists("DocType", doctype, cache=True):
 		frappe.throw(
 			_("DocType {0} not found").format(frappe.utils.escape_html(str(doctype))),
 			frappe.DoesNotExistError,
 		)
-	filters = json_argument(filters, _("Filters must be given as JSON."))
 	if doctype in guarded_doctypes():
-		return count_in_book(doctype, filters)
+		return count_in_book(doctype, json_argument(filters, _("Filters must be given as JSON.")))
 	from frappe.client import get_count as frappe_get_count
 
 	return frappe_get_count(doctype, filters=filters, debug=debug, cache=cache)

@@ -20,15 +20,13 @@ def run(today: str | None = None):
 	return service.run_nightly(today, commit=True)
 
 
-def queue_revenue_rollup(after_commit: bool = False):
-	"""02:30: the revenue roll-up's reconciliation, on the long queue (one at a time); with
-	`after_commit`, queued once the current transaction commits (see `integrations.rollups`)."""
+def queue_revenue_rollup():
+	"""02:30: the revenue roll-up's reconciliation, on the long queue (one at a time)."""
 	frappe.enqueue(
 		"customer_success.renewals.jobs.revenue_rollup",
 		queue="long",
 		job_id="customer_success.renewals.jobs.revenue_rollup",
 		deduplicate=True,
-		enqueue_after_commit=after_commit,
 		timeout=3600,
 	)
 
@@ -40,7 +38,7 @@ def revenue_rollup():
 	return service.reconcile_revenue_rollup(commit=True)
 
 
-def queue_retention_rollup(after_commit: bool = False):
+def queue_retention_rollup():
 	"""00:10: Revenue Retention's roll-up reconciled, with today's point added (long queue, one at a
 	time); until it is done the report computes today's point live."""
 	frappe.enqueue(
@@ -48,7 +46,6 @@ def queue_retention_rollup(after_commit: bool = False):
 		queue="long",
 		job_id="customer_success.renewals.jobs.retention_rollup",
 		deduplicate=True,
-		enqueue_after_commit=after_commit,
 		timeout=3600,
 	)
 
@@ -60,14 +57,13 @@ def retention_rollup():
 	return service.reconcile_retention_rollup(commit=True)
 
 
-def queue_leak_rollup(after_commit: bool = False):
+def queue_leak_rollup():
 	"""02:30: Revenue Leakage's leak table reconciled with the ledger (long queue, one at a time)."""
 	frappe.enqueue(
 		"customer_success.renewals.jobs.leak_rollup",
 		queue="long",
 		job_id="customer_success.renewals.jobs.leak_rollup",
 		deduplicate=True,
-		enqueue_after_commit=after_commit,
 		timeout=3600,
 	)
 

@@ -3,6 +3,8 @@ on a field the doctype lacks, no customer at all) is refused with a validation e
 is wrong, and changes nothing; before, each of these failed the request with a server error (found
 by sending every whitelisted method's parameters malformed, one at a time, over HTTP)."""
 
+import json
+
 import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, nowdate
@@ -39,8 +41,9 @@ class TestBadInput(FrappeTestCase):
 		self.assertEqual(str(date_argument("2026-12-05", "Day")), "2026-12-05")
 		self.assertIsNone(date_argument("", "Day"))
 		self.assertIsNone(date_argument(None, "Day"))
-		for text in (OVERFLOWING, "2026-13-45", "soon"):
-			with self.assertRaises(frappe.ValidationError):
+		for text in (OVERFLOWING, "2026-13-45", "soon", "<b>x</b>", ["2026-12-05"], 20261205):
+			# the message names the field, and never shows what was typed
+			with self.assertRaisesRegex(frappe.ValidationError, "^Day is not a valid date.$"):
 				date_argument(text, "Day")
 
 	def test_lists_and_pages_sent_as_text_that_is_not_json(self):
@@ -52,6 +55,24 @@ class TestBadInput(FrappeTestCase):
 			with self.assertRaisesRegex(frappe.ValidationError, "workspace is answered here"):
 				api.workspace_page(text)
 		self.assertEqual(api.next_renewals("[]"), {})  # a well-formed empty list still answers
+
+	def test_the_milestone_calendar_reads_only_the_doctypes_fields(self):
+		frappe.set_user("Administrator")
+		field_map = {"start": "due_date", "end": "due_date", "title": "title", "allDay": "allDay"}
+		args = ("Success Plan Milestone", "2026-01-01", "2026-12-31")
+		self.assertIsInstance(api.milestone_events(*args, json.dumps(field_map)), list)
+		for broken in ({**field_map, "start": "sleep(1)"}, {**field_map, "title": "no_such_field"}, [], "{"):
+			with self.assertRaisesRegex(frappe.ValidationError, "field map"):
+				api.milestone_events(*args, broken if isinstance(broken, str) else json.dumps(broken))
+		with self.assertRaisesRegex(frappe.ValidationError, "Filters must be given as JSON"):
+			api.milestone_events(*args, json.dumps(field_map), filters="{")
+
+	def test_counts_of_other_doctypes_reach_frappe_as_sent(self):
+		"""Only the app's doctypes are counted here; any other count is frappe's own, its filters
+		passed on as they came (frappe reads a plain name as one)."""
+		frappe.set_user("Administrator")
+		self.assertEqual(api.get_count("Customer", self.customer), 1)
+		self.assertEqual(api.get_count("Customer", json.dumps({"name": self.customer})), 1)
 
 	def test_counts_with_an_unknown_doctype_or_unreadable_filters(self):
 		for doctype in ("", "No Such DocType"):
@@ -150,6 +171,23 @@ class TestLinksThatFillOtherFields(FrappeTestCase):
 					"stakeholders": [{"contact": "No Such Contact"}],
 				}
 			).insert(ignore_permissions=True)
+
+	def test_a_record_saved_with_a_broken_link_still_saves(self):
+		"""Only a value the save brings is checked: a record left with a Link to a missing record
+		(saved before this check, or by a deletion past the hooks) still saves."""
+		plan = make_success_plan(self.customer, csm=CSM)
+		frappe.db.set_value("Success Plan", plan.name, "customer", "Gone Customer", update_modified=False)
+		doc = frappe.get_doc("Success Plan", plan.name)
+		doc.title = "Renamed"
+		doc.flags.ignore_links = False
+		from customer_success.utils import check_fetched_links
+
+		check_fetched_links(doc)  # as the save runs it: nothing new, nothing refused
+		doc.load_doc_before_save()
+		check_fetched_links(doc)
+		doc.customer = "Another Gone Customer"  # a value this save brings
+		with self.assertRaisesRegex(frappe.LinkValidationError, "Another Gone Customer"):
+			check_fetched_links(doc)
 
 	def test_existing_records_and_ignore_links_pass(self):
 		plan = make_success_plan(self.customer, csm=CSM)

@@ -1,10 +1,12 @@
 """ERPNext's Delete Company Transactions with the app installed: it completes, and the roll-ups the
 cards and reports read are reconciled with what it left, queued as it completes (not the next night)."""
 
+from collections import Counter
 from unittest.mock import patch
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
+from frappe.utils import nowdate
 
 from customer_success.constants import CSM_ROLE
 from customer_success.customer_success import book_counts
@@ -44,6 +46,11 @@ class TestTransactionDeletion(FrappeTestCase):
 		frappe.set_user("Administrator")
 		frappe.db.rollback()
 
+	def queued(self, enqueue) -> Counter:
+		return Counter(
+			call.args[0] for call in enqueue.call_args_list if call.args and call.args[0] in RECONCILIATIONS
+		)
+
 	def delete_transactions(self):
 		"""The record as the desk makes it (the doctypes ERPNext leaves alone listed), run in one
 		transaction as ERPNext's own tests run it."""
@@ -58,19 +65,39 @@ class TestTransactionDeletion(FrappeTestCase):
 	def test_the_roll_ups_follow_a_company_whose_transactions_are_deleted(self):
 		customer = make_customer(cs_owner=CSM).name
 		invoice = make_sales_invoice(customer, rate=1200, company=COMPANY, currency="INR")
+		# an alert that made an Opportunity of the company: the deletion removes the Opportunity
+		opportunity = frappe.get_doc(
+			{
+				"doctype": "Opportunity",
+				"opportunity_from": "Customer",
+				"party_name": customer,
+				"company": COMPANY,
+			}
+		).insert(ignore_permissions=True)
+		alert = frappe.get_doc(
+			{
+				"doctype": "CS Alert",
+				"customer": customer,
+				"title": "Expansion",
+				"severity": "Low",
+				"due_date": nowdate(),
+				"opportunity": opportunity.name,
+			}
+		).insert(ignore_permissions=True)
 		self.assertEqual(rolled_up_revenue(), 1200.0)  # kept by the invoice's own hook
 		self.assertTrue(frappe.db.get_value("Customer", customer, "cs_live"))
 		with patch("frappe.enqueue") as enqueue:
 			tdr = self.delete_transactions()
+			self.assertFalse(self.queued(enqueue))  # nothing before the deletion commits
+			frappe.db.after_commit.run()  # what its commit runs (a test never commits)
 		self.assertEqual(tdr.status, "Completed")
 		self.assertFalse(frappe.db.exists("Sales Invoice", invoice.name))
-		queued = {
-			call.args[0]: call.kwargs.get("enqueue_after_commit")
-			for call in enqueue.call_args_list
-			if call.args and call.args[0] in RECONCILIATIONS
-		}
-		# each queued once the deletion commits: a job started before would not see it
-		self.assertEqual(queued, dict.fromkeys(RECONCILIATIONS, True))
+		self.assertFalse(frappe.db.exists("Opportunity", opportunity.name))
+		# each reconciliation queued once, though ERPNext marks the record done three times
+		self.assertEqual(self.queued(enqueue), Counter(RECONCILIATIONS))
+		# the alert no longer links to the deleted Opportunity, and saves
+		self.assertIsNone(frappe.db.get_value("CS Alert", alert.name, "opportunity"))
+		frappe.get_doc("CS Alert", alert.name).save(ignore_permissions=True)
 		# the deletion went past every hook: the roll-ups hold the deleted ledger until the jobs run
 		self.assertEqual(rolled_up_revenue(), 1200.0)
 		renewals.reconcile_revenue_rollup()  # what the queued jobs do (they commit; a test may not)
@@ -85,7 +112,6 @@ class TestTransactionDeletion(FrappeTestCase):
 		with patch("frappe.enqueue") as enqueue:
 			tdr.insert()
 			tdr.submit()
+			frappe.db.after_commit.run()
 		self.assertEqual(frappe.db.get_value("Transaction Deletion Record", tdr.name, "status"), "Queued")
-		self.assertFalse(
-			[call for call in enqueue.call_args_list if call.args and call.args[0] in RECONCILIATIONS]
-		)
+		self.assertFalse(self.queued(enqueue))
