@@ -14,6 +14,8 @@ export_python_type_annotations = True
 
 # Install / migrate / uninstall
 after_install = "customer_success.setup.install.after_install"
+# the install's last step: the meta frappe cached during the install without our roles' rules
+after_sync = "customer_success.setup.install.after_sync"
 after_migrate = "customer_success.setup.install.after_migrate"
 before_uninstall = "customer_success.setup.install.before_uninstall"
 

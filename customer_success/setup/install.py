@@ -21,6 +21,17 @@ def after_install():
 	frappe.db.commit()  # nosemgrep: the install must persist before later hooks run
 
 
+def after_sync():
+	"""The install's last step (frappe's `after_sync`, after its fixtures and dashboards): forget the
+	cached meta of the ERPNext doctypes our roles were given rules on. While an app installs, frappe
+	builds a doctype's meta without its Custom DocPerm rules (`Meta.set_custom_permissions` skips
+	them during an install) and caches it; our own install reads Contract, Customer, Sales Invoice
+	and Issue's meta after giving the rules (fields, indexes, cards), so the cache held them without
+	our roles. On a brand-new site a CSM then had no right to read a Contract until the cache was
+	next cleared: Renewal Forecast failed with "No permission to read Contract"."""
+	roles.forget_cached_permissions()
+
+
 def after_migrate():
 	roles.make_roles()
 	roles.make_role_permissions(only_new=True)

@@ -99,6 +99,12 @@ def make_role_permissions(only_new: bool = False):
 	frappe.db.set_default(GRANTED_KEY, json.dumps(sorted(granted)))
 
 
+def forget_cached_permissions():
+	"""Clear the cached meta (and so the rules) of every doctype our roles have rules on."""
+	for doctype in ROLE_PERMISSIONS:
+		frappe.clear_cache(doctype=doctype)
+
+
 def _granted_rules() -> set[str] | None:
 	raw = frappe.db.get_default(GRANTED_KEY)
 	return set(json.loads(raw)) if raw else None

@@ -235,6 +235,32 @@ class TestRolePermissions(FrappeTestCase):
 		self.assertFalse(frappe.has_permission("Sales Invoice", "write", user=user))
 		self.assertFalse(frappe.has_permission("Sales Invoice", "create", user=user))
 
+	def test_the_install_leaves_no_meta_cached_without_our_rules(self):
+		"""While an app installs, frappe builds a doctype's meta without its Custom DocPerm rules and
+		caches it: a brand-new site's CSM then could not read a Contract (Renewal Forecast failed with
+		"No permission to read Contract") until the cache was next cleared. The install's last step
+		forgets those doctypes' cached meta."""
+		from frappe.permissions import get_role_permissions
+
+		previous = frappe.flags.in_install
+		try:
+			frappe.flags.in_install = "customer_success"
+			frappe.clear_cache(doctype="Contract")
+			installing = frappe.get_meta("Contract")  # as frappe builds and caches it mid-install
+			self.assertNotIn(constants.CSM_ROLE, {p.role for p in installing.permissions})
+			self.assertIn("customer_success.setup.install.after_sync", frappe.get_hooks("after_sync"))
+			install.after_sync()
+		finally:
+			frappe.flags.in_install = previous
+		cached = frappe.get_meta("Contract")
+		self.assertIn(constants.CSM_ROLE, {p.role for p in cached.permissions})
+		self.assertTrue(get_role_permissions(cached, user=self.csm_user()).get("read"))
+
+	def csm_user(self) -> str:
+		from customer_success.tests.utils import make_user
+
+		return make_user("cs-install-csm@example.com", [constants.CSM_ROLE]).name
+
 	def test_grants_are_idempotent(self):
 		roles.make_role_permissions()
 		roles.make_role_permissions()
