@@ -41,6 +41,9 @@ def after_migrate():
 	rollups.make_tables()
 	make_defaults()
 	queue_rollup_build()
+	# patches run with frappe's patch flag, under which a doctype's meta is built (and cached) without
+	# its Custom DocPerm rules, as during an install (see after_sync)
+	roles.forget_cached_permissions()
 
 
 def queue_rollup_build():

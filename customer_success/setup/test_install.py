@@ -256,6 +256,16 @@ class TestRolePermissions(FrappeTestCase):
 		self.assertIn(constants.CSM_ROLE, {p.role for p in cached.permissions})
 		self.assertTrue(get_role_permissions(cached, user=self.csm_user()).get("read"))
 
+		# the same after a migrate, whose patches run under frappe's patch flag
+		try:
+			frappe.flags.in_patch = True
+			frappe.clear_cache(doctype="Contract")
+			self.assertNotIn(constants.CSM_ROLE, {p.role for p in frappe.get_meta("Contract").permissions})
+		finally:
+			frappe.flags.in_patch = False
+		install.after_migrate()
+		self.assertIn(constants.CSM_ROLE, {p.role for p in frappe.get_meta("Contract").permissions})
+
 	def csm_user(self) -> str:
 		from customer_success.tests.utils import make_user
 
