@@ -25,10 +25,10 @@ def after_sync():
 	"""The install's last step (frappe's `after_sync`, after its fixtures and dashboards): forget the
 	cached meta of the ERPNext doctypes our roles were given rules on. While an app installs, frappe
 	builds a doctype's meta without its Custom DocPerm rules (`Meta.set_custom_permissions` skips
-	them during an install) and caches it; our own install reads Contract, Customer, Sales Invoice
-	and Issue's meta after giving the rules (fields, indexes, cards), so the cache held them without
-	our roles. On a brand-new site a CSM then had no right to read a Contract until the cache was
-	next cleared: Renewal Forecast failed with "No permission to read Contract"."""
+	them during an install) and caches it. A later step of the install read Contract's meta after
+	our roles were given their rules, so the cache held it without them: on a brand-new site a CSM
+	had no right to read a Contract until the cache was next cleared, and Renewal Forecast failed
+	with "No permission to read Contract"."""
 	roles.forget_cached_permissions()
 
 
