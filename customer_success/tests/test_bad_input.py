@@ -15,7 +15,7 @@ from customer_success.customer_success import api
 from customer_success.health import api as health_api
 from customer_success.success_plans import api as plans_api
 from customer_success.tests.utils import make_customer, make_success_plan, make_user
-from customer_success.utils import date_argument, json_argument
+from customer_success.utils import check_fetched_links, date_argument, json_argument
 
 CSM = "cs-bad-input-csm@example.com"
 OVERFLOWING = "99999999999999999999"  # a run of digits the date parser overflows on
@@ -180,8 +180,6 @@ class TestLinksThatFillOtherFields(FrappeTestCase):
 		doc = frappe.get_doc("Success Plan", plan.name)
 		doc.title = "Renamed"
 		doc.flags.ignore_links = False
-		from customer_success.utils import check_fetched_links
-
 		check_fetched_links(doc)  # as the save runs it: nothing new, nothing refused
 		doc.load_doc_before_save()
 		check_fetched_links(doc)
@@ -194,6 +192,4 @@ class TestLinksThatFillOtherFields(FrappeTestCase):
 		self.assertEqual(plan.customer, self.customer)
 		doc = frappe.get_doc({"doctype": "Sales Handoff", "customer": "No Such Customer"})
 		doc.flags.ignore_links = True
-		from customer_success.utils import check_fetched_links
-
 		check_fetched_links(doc)  # frappe's own flag is kept: nothing is checked

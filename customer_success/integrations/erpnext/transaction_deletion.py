@@ -19,6 +19,9 @@ def on_change(doc, method=None):
 	save, and they could no longer be saved."""
 	if doc.docstatus != 1 or doc.status != "Completed" or not doc.delete_transactions:
 		return
+	if doc.flags.cs_deletion_followed:  # (the later `db_set`s on the same document: done once)
+		return
+	doc.flags.cs_deletion_followed = True
 	clear_links_to_deleted(
 		frappe.get_all(
 			"Transaction Deletion Record Details", filters={"parent": doc.name}, pluck="doctype_name"
