@@ -20,8 +20,13 @@ ROLE_PERMISSIONS = {
 	"Quotation": ("read", "report"),
 	"Project": ("read", "report"),
 	"Event": ("read", "write", "create"),
-	"ToDo": ("read", "write", "create"),
 }
+
+# Rules the app once gave and takes back on migrate (`take_back_rules`). ToDo: every user may
+# read and write the ToDos allocated to them or assigned by them (frappe's own rule for "All");
+# any other role's rule on ToDo lifts that condition, and a CSM then read and closed every ToDo
+# of the site, other CSMs' alert tasks among them.
+TAKEN_BACK = ("ToDo",)
 
 
 def make_roles():
@@ -97,6 +102,23 @@ def make_role_permissions(only_new: bool = False):
 				update_permission_property(doctype, role, 0, ptype, 1, validate=False)
 	frappe.db.set_default(PERMISSION_SETUP_KEY, json.dumps(sorted(set_up_by_us)))
 	frappe.db.set_default(GRANTED_KEY, json.dumps(sorted(granted)))
+
+
+def take_back_rules():
+	"""Remove our roles' rules on the doctypes of TAKEN_BACK, given by an earlier version: a doctype
+	whose custom rules then equal its standard ones goes back to standard (as on uninstall)."""
+	granted = _granted_rules() or set()
+	set_up_by_us = set(_perm_doctypes_set_up_by_us())
+	for doctype in TAKEN_BACK:
+		frappe.db.delete("Custom DocPerm", {"parent": doctype, "role": ("in", ROLES)})
+		if doctype in set_up_by_us and _custom_rules(doctype) == _standard_rules(doctype):
+			frappe.db.delete("Custom DocPerm", {"parent": doctype})
+		set_up_by_us.discard(doctype)
+		granted -= {f"{role}|{doctype}" for role in ROLES}
+		frappe.clear_cache(doctype=doctype)
+	frappe.db.set_default(PERMISSION_SETUP_KEY, json.dumps(sorted(set_up_by_us)))
+	if _granted_rules() is not None:
+		frappe.db.set_default(GRANTED_KEY, json.dumps(sorted(granted)))
 
 
 def forget_cached_permissions():

@@ -273,6 +273,64 @@ class TestRolePermissions(FrappeTestCase):
 
 		return make_user("cs-install-csm@example.com", [constants.CSM_ROLE]).name
 
+	def test_a_csm_reads_and_changes_only_their_own_todos(self):
+		"""frappe keeps a user to the ToDos allocated to them or assigned by them, unless one of their
+		roles has a rule on ToDo: with the rule the app once gave, a CSM read and closed every ToDo of
+		the site, another CSM's alert tasks among them."""
+		from customer_success.tests.utils import make_user
+
+		csm = make_user("cs-todo-csm@example.com", [constants.CSM_ROLE]).name
+		other = make_user("cs-todo-other@example.com", [constants.CSM_ROLE]).name
+		manager = make_user("cs-todo-manager@example.com", [constants.CS_MANAGER_ROLE]).name
+		theirs = frappe.get_doc(
+			{"doctype": "ToDo", "allocated_to": other, "assigned_by": "Administrator", "description": "x"}
+		).insert(ignore_permissions=True)
+		mine = frappe.get_doc(
+			{"doctype": "ToDo", "allocated_to": csm, "assigned_by": "Administrator", "description": "y"}
+		).insert(ignore_permissions=True)
+		self.assertFalse(
+			frappe.db.exists("Custom DocPerm", {"parent": "ToDo", "role": ("in", constants.ROLES)})
+		)
+		for user in (csm, manager):
+			self.assertFalse(frappe.has_permission("ToDo", "read", doc=theirs, user=user), user)
+			self.assertFalse(frappe.has_permission("ToDo", "write", doc=theirs, user=user), user)
+			names = frappe.get_list(
+				"ToDo", filters={"name": ("in", [theirs.name, mine.name])}, pluck="name", user=user
+			)
+			self.assertNotIn(theirs.name, names, user)
+		self.assertTrue(frappe.has_permission("ToDo", "write", doc=mine, user=csm))
+
+	def test_migrate_takes_back_the_rules_on_todo_an_earlier_version_gave(self):
+		from frappe.permissions import add_permission, update_permission_property
+
+		from customer_success.patches.v0_6 import csm_rules_on_todo_taken_back
+
+		standard = roles._standard_rules("ToDo")
+		before = roles._custom_rules("ToDo")
+		for role in constants.ROLES:
+			add_permission("ToDo", role, 0)
+			for ptype in ("read", "write", "create"):
+				update_permission_property("ToDo", role, 0, ptype, 1, validate=False)
+		frappe.db.set_default(
+			roles.PERMISSION_SETUP_KEY, frappe.as_json(sorted({*roles._perm_doctypes_set_up_by_us(), "ToDo"}))
+		)
+		try:
+			csm_rules_on_todo_taken_back.execute()
+			self.assertFalse(
+				frappe.db.exists("Custom DocPerm", {"parent": "ToDo", "role": ("in", constants.ROLES)})
+			)
+			# ToDo's custom rules were only the standard ones copied: it is back to standard
+			self.assertEqual(roles._custom_rules("ToDo"), before)
+			self.assertNotIn("ToDo", roles._perm_doctypes_set_up_by_us())
+			self.assertTrue(standard)
+			install.after_migrate()
+			self.assertFalse(
+				frappe.db.exists("Custom DocPerm", {"parent": "ToDo", "role": ("in", constants.ROLES)})
+			)
+		finally:
+			roles.take_back_rules()  # add_permission may have committed
+			frappe.db.commit()  # nosemgrep: the rules above are gone whatever the test did
+
 	def test_grants_are_idempotent(self):
 		roles.make_role_permissions()
 		roles.make_role_permissions()
