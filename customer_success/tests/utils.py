@@ -148,13 +148,32 @@ def delete_customers(names: list[str]):
 		frappe.db.delete("Customer", {"name": ("in", names)})
 
 
+@contextmanager
+def user_creation_unthrottled():
+	"""Lift frappe's signup throttle (more than `throttle_user_limit`, default 60, users created in
+	an hour throws "Throttled") for test fixtures only: a whole suite on a brand-new site makes more
+	test users than that within the hour, and whether a test then fails would depend on the order
+	the modules run in. Only this process's copy of the site config is changed, and only inside."""
+	conf = frappe.local.conf
+	had, previous = "throttle_user_limit" in conf, conf.get("throttle_user_limit")
+	conf["throttle_user_limit"] = 1_000_000
+	try:
+		yield
+	finally:
+		if had:
+			conf["throttle_user_limit"] = previous
+		else:
+			conf.pop("throttle_user_limit", None)
+
+
 def make_user(email: str, roles: list[str]) -> "frappe.Document":
 	if frappe.db.exists("User", email):
 		user = frappe.get_doc("User", email)
 	else:
-		user = frappe.get_doc(
-			{"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0}
-		).insert(ignore_permissions=True)
+		with user_creation_unthrottled():
+			user = frappe.get_doc(
+				{"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0}
+			).insert(ignore_permissions=True)
 	user.add_roles(*roles)
 	return user
 
