@@ -43,23 +43,35 @@ def has_economic_buyer(handoff: dict) -> bool:
 	)
 
 
+def _number(value) -> float | None:
+	if isinstance(value, bool) or value is None:
+		return None
+	try:
+		return float(value)
+	except (TypeError, ValueError):
+		return None
+
+
+def measurable_use_case(row: dict) -> bool:
+	"""A use case the first success plan can measure: a metric, and a target that lies from the
+	baseline the way the metric should move ("Better When" Up: above it; Down: below it). The
+	baseline may well be 0; a number field left empty is 0 too, so an empty target never passes
+	(it equals a 0 baseline), which is what the plan's own agreement check would refuse later."""
+	if not (_filled(row.get("use_case")) and _filled(row.get("metric"))):
+		return False
+	baseline, target = _number(row.get("baseline")), _number(row.get("target"))
+	if baseline is None or target is None or target == baseline:
+		return False
+	return target < baseline if row.get("direction") == "Down" else target > baseline
+
+
 def complete_use_cases(handoff: dict) -> list[dict]:
-	return [
-		row
-		for row in _rows(handoff, "use_cases")
-		if _filled(row.get("use_case")) and _filled(row.get("metric")) and row.get("baseline") is not None
-	]
+	return [row for row in _rows(handoff, "use_cases") if measurable_use_case(row)]
 
 
 def incomplete_use_cases(handoff: dict) -> list[int]:
-	"""Row numbers (1-based) of use cases that name a use case but lack a metric or baseline."""
-	return [
-		i
-		for i, row in enumerate(_rows(handoff, "use_cases"), start=1)
-		if not (
-			_filled(row.get("use_case")) and _filled(row.get("metric")) and row.get("baseline") is not None
-		)
-	]
+	"""Row numbers (1-based) of use cases the plan could not measure (see `measurable_use_case`)."""
+	return [i for i, row in enumerate(_rows(handoff, "use_cases"), start=1) if not measurable_use_case(row)]
 
 
 def unmitigated_problems(handoff: dict) -> list[int]:
@@ -107,7 +119,7 @@ PARTS: tuple[Part, ...] = (
 	),
 	Part(
 		"use_cases",
-		"Top Use Cases, each with a Metric and Baseline",
+		"Top Use Cases, each with a Metric, Baseline and Target",
 		True,
 		lambda h: bool(complete_use_cases(h)) and not incomplete_use_cases(h),
 	),

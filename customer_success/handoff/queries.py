@@ -18,6 +18,14 @@ def open_handoff_for(sales_order: str | None = None, customer: str | None = None
 	return frappe.db.get_value("Sales Handoff", filters, "name")
 
 
+def did_business_before(customer: str, order: str) -> bool:
+	"""Has the customer a submitted Sales Order other than `order`, or a submitted Sales Invoice (a
+	return is no business won)? Two indexed existence checks."""
+	if frappe.db.exists("Sales Order", {"customer": customer, "docstatus": 1, "name": ("!=", order)}):
+		return True
+	return bool(frappe.db.exists("Sales Invoice", {"customer": customer, "docstatus": 1, "is_return": 0}))
+
+
 def recent_communications(
 	customer: str, references: dict[str, list[str]], limit: int = RECENT_COMMUNICATIONS
 ):

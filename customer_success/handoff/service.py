@@ -223,6 +223,21 @@ def is_live_customer(customer: str) -> bool:
 	return bool(frappe.db.exists("Sales Handoff", {"customer": customer, "status": ACCEPTED}))
 
 
+def is_repeat_order(order) -> bool:
+	"""Is this submitted order a repeat order (renewal, upsell), not the customer's first won deal?
+
+	It is when the customer is live (`is_live_customer`), and also when the customer already did
+	business before it: another submitted Sales Order, or a submitted Sales Invoice. That is a
+	customer who was trading before the app was installed (no stage, no handoff yet), whose next
+	order is no new onboarding. A churned customer coming back is new business again.
+	"""
+	if frappe.db.get_value("Customer", order.customer, "cs_lifecycle_stage") == CHURNED:
+		return False
+	if is_live_customer(order.customer):
+		return True
+	return queries.did_business_before(order.customer, order.name)
+
+
 def record_repeat_order(order) -> None:
 	"""Tell the customer's CSM about a repeat order: a timeline entry, and a ToDo (or a bell alert).
 
@@ -536,7 +551,9 @@ def check_complete(doc):
 	rows = engine.incomplete_use_cases(doc.as_dict())
 	if rows:
 		missing.append(
-			_("Top Use Cases rows {0} need a metric and a baseline").format(", ".join(map(str, rows)))
+			_(
+				"Top Use Cases rows {0} need a metric, and a target apart from the baseline in the direction the metric should move"
+			).format(", ".join(map(str, rows)))
 		)
 	if result.too_many_use_cases:
 		missing.append(_("At most {0} top use cases").format(engine.MAX_USE_CASES))

@@ -1,7 +1,9 @@
 """Sales Order events: a submitted order is a closed deal, so customer success hears of it.
 
 New business (a customer's first won deal, or a churned customer's return) gets a handoff; a
-repeat order (renewal, upsell) of a live customer is news for its CSM, not a new onboarding.
+repeat order (renewal, upsell) of a live customer, or of one that already did business with the
+company before (a customer trading before the app was installed), is news for its CSM, not a new
+onboarding.
 """
 
 import frappe
@@ -48,7 +50,7 @@ def _on_submit(doc):
 	if doc.get("amended_from") and _move_handoff_to_amendment(doc):
 		return
 	settings = frappe.get_cached_doc("Customer Success Settings")
-	repeat_order = handoffs.is_live_customer(doc.customer)
+	repeat_order = handoffs.is_repeat_order(doc)
 	if not _drafts_handoff(doc, settings, repeat_order):
 		if repeat_order:
 			handoffs.record_repeat_order(doc)

@@ -20,7 +20,15 @@ def full_handoff(**changes):
 			{"stakeholder_name": "Jane", "is_champion": 1},
 			{"stakeholder_name": "Bob", "is_decision_maker": 1},
 		],
-		"use_cases": [{"use_case": "Month-end close", "metric": "Days to close", "baseline": 10}],
+		"use_cases": [
+			{
+				"use_case": "Month-end close",
+				"metric": "Days to close",
+				"baseline": 10,
+				"target": 3,
+				"direction": "Down",
+			}
+		],
 		"anticipated_problems": [{"problem": "Data migration", "mitigation": "Pilot import"}],
 	}
 	doc.update(changes)
@@ -65,13 +73,33 @@ def test_contract_can_stand_for_sales_order():
 
 def test_use_cases_need_metric_and_baseline_and_at_most_three():
 	result = ho.completeness(full_handoff(use_cases=[{"use_case": "X", "metric": "Y"}]))
-	assert "Top Use Cases, each with a Metric and Baseline" in result.missing_required
+	assert "Top Use Cases, each with a Metric, Baseline and Target" in result.missing_required
 	assert ho.incomplete_use_cases(full_handoff(use_cases=[{"use_case": "X", "metric": "Y"}])) == [1]
-	zero_baseline = full_handoff(use_cases=[{"use_case": "X", "metric": "Y", "baseline": 0}])
+	zero_baseline = full_handoff(use_cases=[{"use_case": "X", "metric": "Y", "baseline": 0, "target": 5}])
 	assert ho.completeness(zero_baseline).can_hand_over
-	four = full_handoff(use_cases=[{"use_case": str(i), "metric": "m", "baseline": 1} for i in range(4)])
+	four = full_handoff(
+		use_cases=[{"use_case": str(i), "metric": "m", "baseline": 1, "target": 2} for i in range(4)]
+	)
 	result = ho.completeness(four)
 	assert result.too_many_use_cases and not result.can_hand_over
+
+
+def test_a_use_case_left_at_the_number_fields_zeros_is_not_measurable():
+	"""Float fields left empty arrive as 0.0: baseline and target both 0 cannot be measured, and
+	the plan made from it could never be agreed, so the gate refuses it now."""
+	empty = {"use_case": "X", "metric": "Y", "baseline": 0.0, "target": 0.0, "direction": "Up"}
+	assert ho.incomplete_use_cases(full_handoff(use_cases=[empty])) == [1]
+	assert not ho.completeness(full_handoff(use_cases=[empty])).can_hand_over
+
+
+def test_the_target_must_lie_the_way_the_metric_should_move():
+	def ok(baseline, target, direction):
+		row = {"use_case": "X", "metric": "Y", "baseline": baseline, "target": target, "direction": direction}
+		return ho.measurable_use_case(row)
+
+	assert ok(10, 3, "Down") and ok(0, 50, "Up") and ok(5, 6, None)  # no direction: Up
+	assert not ok(3, 10, "Down") and not ok(10, 3, "Up") and not ok(4, 4, "Up")
+	assert not ok(None, 5, "Up") and not ok(1, "many", "Up")
 
 
 def test_optional_parts_lower_the_score_but_not_the_gate():

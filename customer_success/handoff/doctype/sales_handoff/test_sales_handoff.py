@@ -884,6 +884,34 @@ class TestRepeatOrders(HandoffTestCase):
 		self.assert_news_for_the_csm(customer.name, order)
 		self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer.name}), 1)
 
+	def test_a_customer_trading_before_the_install_gets_no_handoff(self):
+		"""No stage, no handoff, but orders or invoices from before the app: its next order is a
+		repeat order; a cancelled order or a credit note alone is no business done."""
+		from customer_success.tests.utils import make_sales_invoice
+
+		with change_settings(auto_draft_handoff=0):  # as before the app was installed
+			by_order = make_customer(cs_owner=CSM).name
+			make_sales_order(by_order)
+			by_invoice = make_customer(cs_owner=CSM).name
+			make_sales_invoice(by_invoice)
+			cancelled_only = make_customer(cs_owner=CSM).name
+			make_sales_order(cancelled_only).cancel()
+		for customer in (by_order, by_invoice):
+			with self.subTest(customer=customer):
+				order = self.repeat_order(customer)
+				self.assert_news_for_the_csm(customer, order)
+				self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer}), 0)
+				self.assertFalse(frappe.db.get_value("Customer", customer, "cs_lifecycle_stage"))
+		order = self.repeat_order(cancelled_only)
+		self.assertTrue(frappe.db.exists("Sales Handoff", {"sales_order": order.name}))
+
+	def test_a_churned_customer_with_past_orders_is_new_business(self):
+		with change_settings(auto_draft_handoff=0):
+			customer = make_customer(cs_owner=CSM, cs_lifecycle_stage="Churned").name
+			make_sales_order(customer)
+		order = self.repeat_order(customer)
+		self.assertTrue(frappe.db.exists("Sales Handoff", {"sales_order": order.name}))
+
 	def test_without_todos_the_csm_gets_a_bell_notification(self):
 		customer = make_customer(cs_owner=CSM, cs_lifecycle_stage="Renewal").name
 		order = self.repeat_order(customer, create_todos=0)
