@@ -621,9 +621,16 @@ def open_subscription_renewals(
 	return rows
 
 
-def customer_has_running_terms(customer: str, today: date, other_than: str | None = None) -> bool:
+def customer_has_running_terms(
+	customer: str, today: date, other_than: str | None = None, other_than_contract: str | None = None
+) -> bool:
 	"""Whether the customer still has a live subscription (other than `other_than`) or a submitted
-	contract running past today."""
+	contract (other than `other_than_contract`) running past today; one whose renewal was already
+	closed as Churned is lost, however long its term still runs."""
+	renewal = frappe.qb.DocType(RENEWAL)
+	churned = frappe.qb.from_(renewal).where(
+		(renewal.customer == customer) & (renewal.status == engine.CHURNED)
+	)
 	sub = frappe.qb.DocType("Subscription")
 	live = (
 		frappe.qb.from_(sub)
@@ -633,6 +640,7 @@ def customer_has_running_terms(customer: str, today: date, other_than: str | Non
 			& (sub.party == customer)
 			& sub.status.isin(engine.LIVE_SUBSCRIPTION_STATUSES)
 			& (sub.name != (other_than or ""))
+			& sub.name.notin(churned.select(IfNull(renewal.subscription, "")))
 		)
 		.limit(1)
 		.run()
@@ -647,6 +655,8 @@ def customer_has_running_terms(customer: str, today: date, other_than: str | Non
 			(contract.party_type == "Customer")
 			& (contract.party_name == customer)
 			& (contract.docstatus == 1)
+			& (contract.name != (other_than_contract or ""))
+			& contract.name.notin(churned.select(IfNull(renewal.contract, "")))
 			& (contract.end_date.isnull() | (contract.end_date > today))
 		)
 		.limit(1)
@@ -900,10 +910,12 @@ def renewals_by_month(first: date, last: date, csm: str | None) -> list[dict]:
 
 
 def average_health(csm: str | None) -> tuple[float | None, int]:
-	"""The average health score of the active customers with a colour (of `csm`'s book)."""
+	"""The average health score of the active customers not churned with a colour (of `csm`'s book)."""
 	customer = frappe.qb.DocType("Customer")
-	condition = (customer.disabled == 0) & customer.cs_health_status.isin(
-		(engine.GREEN, engine.YELLOW, engine.RED)
+	condition = (
+		(customer.disabled == 0)
+		& (IfNull(customer.cs_lifecycle_stage, "") != "Churned")
+		& customer.cs_health_status.isin((engine.GREEN, engine.YELLOW, engine.RED))
 	)
 	if csm:
 		condition &= customer.cs_owner == csm

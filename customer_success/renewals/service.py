@@ -651,9 +651,12 @@ def renewed_worth(
 	return new_term_worth([item], getdate(nowdate()))["renewal"]
 
 
-def mark_churned(doc, reason: str, note: str | None = None, churned_on=None, auto=False, churn_customer=True):
+def mark_churned(doc, reason: str, note: str | None = None, churned_on=None, auto=False, churn_customer=None):
 	"""Close as Churned with a reason from the list, a note and a date; the customer's lifecycle
-	stage becomes Churned (the app's own write: no `modified` change, so open forms still save)."""
+	stage becomes Churned (the app's own write: no `modified` change, so open forms still save)
+	unless something else of theirs still runs: another submitted contract or a live subscription
+	(one product dropped is a lost renewal, not a lost customer). `churn_customer` decides it when
+	the caller already knows."""
 	check_open(doc)
 	if reason not in engine.CHURN_REASONS:
 		frappe.throw(
@@ -666,7 +669,17 @@ def mark_churned(doc, reason: str, note: str | None = None, churned_on=None, aut
 	doc.churn_reason = reason
 	doc.churn_note = (note or "").strip() or None
 	close(doc, engine.CHURNED, closed_on=churned_on, auto=auto)
+	if churn_customer is None:
+		churn_customer = not queries.customer_has_running_terms(
+			doc.customer, getdate(nowdate()), doc.subscription, doc.contract
+		)
 	if not churn_customer:
+		frappe.get_doc("Customer", doc.customer).add_comment(
+			"Info",
+			_(
+				"Renewal {0} churned ({1}); the customer stays a customer: another contract or subscription of theirs still runs."
+			).format(doc.name, _(reason)),
+		)
 		return
 	from customer_success.customer_success.book_counts import recording
 

@@ -383,6 +383,25 @@ class TestOutcomes(RenewalTestCase):
 		with self.assertRaises(frappe.ValidationError):
 			api.mark_churned(name, "Price")
 
+	def test_one_contract_churned_while_another_runs_keeps_the_customer(self):
+		customer = make_customer(cs_owner=CSM, cs_lifecycle_stage="Renewal").name
+		dropped = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
+		kept = make_contract(customer, add_days(today(), -100), add_days(today(), 90))
+		service.create_renewals(today(), contracts=[dropped.name, kept.name])
+		frappe.set_user(CSM)
+		api.mark_churned(renewal_of(dropped.name).name, "Price", "dropped the add-on")
+		self.assertEqual(renewal_of(dropped.name).status, "Churned")
+		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_lifecycle_stage"), "Renewal")
+		note = frappe.db.get_value(
+			"Comment",
+			{"reference_doctype": "Customer", "reference_name": customer, "comment_type": "Info"},
+			"content",
+			order_by="creation desc",
+		)
+		self.assertIn(renewal_of(dropped.name).name, note)
+		api.mark_churned(renewal_of(kept.name).name, "Competitor")  # the last one running
+		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_lifecycle_stage"), "Churned")
+
 	def test_a_save_cannot_set_the_outcome_or_the_term(self):
 		customer = make_customer(cs_owner=CSM).name
 		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
