@@ -425,7 +425,8 @@ def plan_actions(
 	rule): {"name", "severity", "snoozed_until"}}. A rule that fires again updates its open alert
 	(never a second one); a snoozed alert is updated quietly until its date, unless its severity
 	rises (then it wakes). A dismissed (customer, rule) is not raised again during its cool-down;
-	at most `weekly_cap` new alerts per customer per week, the most severe first. An open alert of
+	at most `weekly_cap` new alerts per customer per week, the most severe first; a Critical one is
+	never held back by the cap (it counts towards it). An open alert of
 	an auto-resolving rule whose condition cleared (its customer was evaluated and it did not fire)
 	is resolved.
 	"""
@@ -446,7 +447,7 @@ def plan_actions(
 		new.sort(key=lambda item: (-severity_rank(item[1].severity), item[0]))
 		room = None if cap is None else max(cap - int(raised_this_week.get(customer) or 0), 0)
 		for index, (rule, finding) in enumerate(new):
-			if room is not None and index >= room:
+			if room is not None and index >= room and finding.severity != CRITICAL:
 				actions.held.append((customer, rule, "cap"))
 			else:
 				actions.raise_.append((customer, rule, finding))

@@ -352,8 +352,8 @@ def _insert_literal_rows(doctype: str, columns: str, fields: list[str], part: li
 
 def update_alerts(rows: list[dict], now, user: str, batch: int = 2000):
 	"""Write re-fired rules' news onto their open alerts, many per statement (no controller: nothing
-	else changes): {name, severity, summary, evidence, evidence_digest, wake} each; a woken alert's
-	snooze ends. An alert no longer open (closed since the pass read it) is left as it is.
+	else changes): {name, severity, summary, evidence, evidence_digest, wake, due_date} each; a woken
+	alert's snooze ends, and one given a due date is due no later than it (its severity rose). An alert no longer open (closed since the pass read it) is left as it is.
 
 	One joined UPDATE per batch, driven by the rows' own values (a JSON table, read first:
 	`straight_join`) and reaching each alert on its primary key (forced: on a table of a few alerts
@@ -372,10 +372,46 @@ def update_alerts(rows: list[dict], now, user: str, batch: int = 2000):
 				row["evidence"],
 				row["evidence_digest"],
 				1 if row.get("wake") else 0,
+				str(row["due_date"]) if row.get("due_date") else None,
 			]
 			for row in rows[start : start + batch]
 		]
 		_update_alert_values(values, now, user)
+	pull_due_dates(rows)
+
+
+def pull_due_dates(rows: list[dict]):
+	"""An alert whose severity rose is due sooner (`row["due_date"]`): its open tasks and open ToDos
+	due later are pulled in to that date. One UPDATE each per new due date (a few severities' worth),
+	for the risen alerts alone."""
+	by_date: dict[str, list[str]] = {}
+	for row in rows:
+		if row.get("due_date"):
+			by_date.setdefault(str(row["due_date"]), []).append(row["name"])
+	task, todo = frappe.qb.DocType("CS Alert Task"), frappe.qb.DocType("ToDo")
+	for due, names in by_date.items():
+		(
+			frappe.qb.update(task)
+			.set(task.due_date, due)
+			.where(
+				(task.parenttype == ALERT)
+				& task.parent.isin(names)
+				& (task.status == "Open")
+				& (task.due_date.isnull() | (task.due_date > due))
+			)
+			.run()
+		)
+		(
+			frappe.qb.update(todo)
+			.set(todo.date, due)
+			.where(
+				(todo.reference_type == ALERT)
+				& todo.reference_name.isin(names)
+				& (todo.status == "Open")
+				& (todo.date.isnull() | (todo.date > due))
+			)
+			.run()
+		)
 
 
 def _update_alert_values(values: list[list], now, user: str):
@@ -395,11 +431,13 @@ def _update_alert_values(values: list[list], now, user: str):
 		f"""update json_table({document}, '$[*]' columns (
 			`name` varchar(140) path '$[0]', `severity` varchar(140) path '$[1]',
 			`summary` text path '$[2]', `evidence` longtext path '$[3]',
-			`evidence_digest` varchar(140) path '$[4]', `wake` int path '$[5]')) v
+			`evidence_digest` varchar(140) path '$[4]', `wake` int path '$[5]',
+			`due_date` date path '$[6]')) v
 		straight_join `tab{ALERT}` a force index (primary) on a.`name` = v.`name`
 		set a.`severity` = v.`severity`, a.`summary` = v.`summary`, a.`evidence` = v.`evidence`,
 			a.`evidence_digest` = v.`evidence_digest`,
 			a.`snoozed_until` = if(v.`wake` = 1, null, a.`snoozed_until`),
+			a.`due_date` = if(v.`due_date` is null, a.`due_date`, least(ifnull(a.`due_date`, v.`due_date`), v.`due_date`)),
 			a.`evidence_updated_on` = {when}, a.`modified` = {when}, a.`modified_by` = {who}
 		where a.`status` in ({open_statuses})"""
 	)

@@ -427,7 +427,7 @@ def evaluate(
 	by_customer = {c.name: c for c in customers}
 	stored = {alert["name"]: (key, alert) for key, alert in open_alerts.items()}
 	writes = {
-		"update": changed_alerts(actions.update, stored, by_name),
+		"update": changed_alerts(actions.update, stored, by_name, today, settings["due_days"]),
 		"resolve": actions.resolve,
 		"raise": [(by_customer[customer], by_name[rule], f) for customer, rule, f in actions.raise_],
 	}
@@ -975,10 +975,11 @@ def raise_alert(customer: dict, rule: dict, finding: engine.Finding, today: date
 # their documents, so one customer's failure is logged and the rest go on.
 
 
-def changed_alerts(updates: list, stored: dict, rules: dict) -> list[dict]:
+def changed_alerts(updates: list, stored: dict, rules: dict, today: date, due_days: dict) -> list[dict]:
 	"""The re-fired open alerts whose evidence or severity changed (the rest are left untouched; a
 	health rule's alert keeps the figures it fired with until its severity moves:
-	`engine.rewrites_evidence`)."""
+	`engine.rewrites_evidence`). An alert whose severity rose is due as its new severity would be
+	from today, when that is sooner (`due_date`; None when it did not rise)."""
 	rows = []
 	for name, finding, wake in updates:
 		key, alert = stored[name]
@@ -997,6 +998,11 @@ def changed_alerts(updates: list, stored: dict, rules: dict) -> list[dict]:
 				"evidence": evidence,
 				"evidence_digest": evidence_digest,
 				"wake": wake,
+				"due_date": (
+					engine.due_date(finding.severity, today, due_days)
+					if engine.severity_rank(finding.severity) > engine.severity_rank(alert.get("severity"))
+					else None
+				),
 			}
 		)
 	return rows

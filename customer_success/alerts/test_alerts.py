@@ -385,6 +385,46 @@ class TestNoiseControl(AlertsTestCase):
 		self.assertIsNone(frappe.db.get_value(ALERT, alert.name, "snoozed_until"))
 		self.assertEqual(frappe.db.get_value(ALERT, alert.name, "severity"), engine.HIGH)
 
+	def test_an_alert_whose_severity_rises_is_due_as_its_new_severity_would_be(self):
+		only_rule("Health Dropped Sharply")
+		rule = frappe.get_doc("CS Alert Rule", "Health Dropped Sharply")
+		settings = service.alert_settings()
+		low = engine.Finding(engine.LOW, {"drop": 16, "days": 30, "score_then": 80, "score": 64})
+		alert = service.raise_alert({"name": self.customer}, rule, low, add_days(today(), -3), settings)
+		raised_due = getdate(frappe.db.get_value(ALERT, alert.name, "due_date"))
+		critical = engine.Finding(engine.CRITICAL, {"drop": 60, "days": 30, "score_then": 80, "score": 20})
+		sooner = engine.due_date(engine.CRITICAL, today(), settings["due_days"])
+		self.assertLess(sooner, raised_due, "the shipped due days make a Critical alert due sooner")
+		todo = frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"allocated_to": CSM1,
+				"reference_type": ALERT,
+				"reference_name": alert.name,
+				"description": "work the alert",
+				"date": raised_due,
+			}
+		).insert(ignore_permissions=True)
+		with (
+			patch.object(service, "decider", return_value=lambda _customer: critical),
+			patch.object(service, "customers_with_facts", return_value=None),
+		):
+			self.evaluate()
+		self.assertEqual(frappe.db.get_value(ALERT, alert.name, "severity"), engine.CRITICAL)
+		self.assertEqual(getdate(frappe.db.get_value(ALERT, alert.name, "due_date")), sooner)
+		self.assertEqual(getdate(frappe.db.get_value("ToDo", todo.name, "date")), sooner)
+		for due in frappe.get_all(
+			"CS Alert Task", filters={"parent": alert.name, "status": "Open"}, pluck="due_date"
+		):
+			self.assertLessEqual(getdate(due), sooner)
+		# falling back to Low later does not push the dates out again
+		with (
+			patch.object(service, "decider", return_value=lambda _customer: low),
+			patch.object(service, "customers_with_facts", return_value=None),
+		):
+			self.evaluate()
+		self.assertEqual(getdate(frappe.db.get_value(ALERT, alert.name, "due_date")), sooner)
+
 	def test_weekly_cap(self):
 		with change_settings(max_new_alerts_per_week=1):
 			frappe.local.flags.pop("cs_alert_cache", None)

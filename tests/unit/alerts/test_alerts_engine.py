@@ -233,6 +233,17 @@ def test_weekly_cap_raises_the_most_severe_first():
 	assert len(plan(findings, cap=0).raise_) == 3  # 0: no limit
 
 
+def test_a_critical_alert_is_never_held_by_the_weekly_cap():
+	findings = {
+		("C", "R1"): finding(e.CRITICAL),
+		("C", "R2"): finding(e.CRITICAL),
+		("C", "R3"): finding(e.HIGH),
+	}
+	actions = plan(findings, raised={"C": 3}, cap=3)  # the week's room is used up
+	assert [r for _, r, _ in actions.raise_] == ["R1", "R2"]
+	assert actions.held == [("C", "R3", "cap")]
+
+
 def test_auto_resolve_only_cleared_evaluated_auto_rules():
 	open_alerts = {("C", "R1"): {"name": "A1"}, ("C", "R9"): {"name": "A9"}, ("D", "R1"): {"name": "D1"}}
 	actions = plan({}, open_alerts, auto=("R1",), evaluated=("C",))
