@@ -157,7 +157,25 @@ def customer_record_has_permission(doc, ptype: str = "read", user: str | None = 
 	if not is_csm(user):
 		return False
 	customers = record_customers(doc)
+	if not customers and ptype == "create":
+		# nothing names the customer yet: say what is missing, not "Not allowed" (the create
+		# permission is checked before the mandatory fields are)
+		throw_missing_customer(doc)
 	return bool(customers) and all(owns_customer(customer, user) for customer in customers)
+
+
+def throw_missing_customer(doc):
+	meta = frappe.get_meta(doc.doctype)
+	field = (
+		"success_plan"
+		if (meta.get_field("success_plan") and meta.get_field("success_plan").reqd)
+		else "customer"
+	)
+	frappe.throw(
+		_("{0}: set {1} first.").format(_(doc.doctype), _(meta.get_label(field))),
+		exc=frappe.MandatoryError,
+		title=_("Missing Values Required"),
+	)
 
 
 def record_customers(doc) -> set[str]:

@@ -181,18 +181,14 @@ def checkin_candidates() -> list[dict]:
 
 def renewing_customers(start: date, end: date, csm: str | None = None) -> set[str]:
 	"""Customers whose LATEST submitted contract ends from `start` to `end`: one whose renewal is
-	already signed (a later contract) is not renewing, as the health score's renewal factor keeps.
-	With `csm`, only the customers of that CSM's book."""
+	already signed (a later contract) is not renewing, as the health score's renewal factor keeps;
+	a disabled or churned customer is not renewing either. With `csm`, only that CSM's book."""
 	contract = frappe.qb.DocType("Contract")
 	latest_end = Max(contract.end_date)
 	condition = (
 		(contract.party_type == "Customer") & (contract.docstatus == 1) & contract.end_date.isnotnull()
 	)
-	if csm:
-		customer = frappe.qb.DocType("Customer")
-		condition &= contract.party_name.isin(
-			frappe.qb.from_(customer).select(customer.name).where(customer.cs_owner == csm)
-		)
+	condition &= contract.party_name.isin(renewable_customers(csm))
 	return set(
 		frappe.qb.from_(contract)
 		.select(contract.party_name)
@@ -201,6 +197,16 @@ def renewing_customers(start: date, end: date, csm: str | None = None) -> set[st
 		.having((latest_end >= start) & (latest_end <= end))
 		.run(pluck=True)
 	)
+
+
+def renewable_customers(csm: str | None = None):
+	"""The sub-query of customers that can renew: enabled and not churned (a contract of a customer
+	who left, still running out its term, is no renewal to plan for); of `csm`'s book when given."""
+	customer = frappe.qb.DocType("Customer")
+	condition = (customer.disabled == 0) & (Coalesce(customer.cs_lifecycle_stage, "") != "Churned")
+	if csm:
+		condition &= customer.cs_owner == csm
+	return frappe.qb.from_(customer).select(customer.name).where(condition)
 
 
 def renewal_plan_counts(start: date, end: date, csm: str | None, statuses) -> tuple[int, int]:
@@ -221,11 +227,7 @@ def renewal_plan_counts(start: date, end: date, csm: str | None, statuses) -> tu
 		& (contract.party_type == "Customer")
 		& later.name.isnull()
 	)
-	if csm:
-		customer = frappe.qb.DocType("Customer")
-		condition &= contract.party_name.isin(
-			frappe.qb.from_(customer).select(customer.name).where(customer.cs_owner == csm)
-		)
+	condition &= contract.party_name.isin(renewable_customers(csm))
 	agreed = (
 		frappe.qb.from_(plan)
 		.select(plan.customer)

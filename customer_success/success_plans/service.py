@@ -188,6 +188,10 @@ def create_plan_from_handoff(handoff) -> str:
 		if contract_end and getdate(contract_end) > start
 		else default_end_date(start, template)
 	)
+	# a plan runs at most MAX_PLAN_DAYS: a longer contract's plan ends there (a new plan follows it)
+	from customer_success.success_plans.doctype.success_plan.success_plan import MAX_PLAN_DAYS
+
+	end = min(end, add_days(start, MAX_PLAN_DAYS))
 
 	objectives = []
 	for row in _get(handoff, "use_cases", []) or []:
@@ -204,6 +208,7 @@ def create_plan_from_handoff(handoff) -> str:
 				"target": _get(row, "target", 0),
 				"current": _get(row, "baseline", 0),
 				"due_date": min(getdate(due), end) if due else end,
+				"owner_role": "CSM",  # the CSM who accepted the deal carries it until they hand it on
 				"source": _("Sales Handoff"),
 			}
 		)

@@ -80,6 +80,28 @@ class TestBookOnWrite(BookTestCase):
 			for field in fields:
 				self.assertEqual(stored.get(field), record.get(field), f"{record.doctype}.{field}")
 
+	def test_a_record_without_its_customer_is_refused_by_what_is_missing(self):
+		"""Not "Not allowed via controller permission check": the CSM is told what to fill in."""
+		records = {
+			"Success Plan": ({"title": "No customer"}, "Customer"),
+			"Business Review": (
+				{"period_start": add_days(nowdate(), -30), "period_end": nowdate()},
+				"Customer",
+			),
+			"Success Plan Milestone": ({"title": "No plan", "due_date": nowdate()}, "Success Plan"),
+			"Success Plan Check-in": ({}, "Success Plan"),
+		}
+		before = {doctype: frappe.db.count(doctype) for doctype in records}
+		frappe.set_user(CSM1)
+		for doctype, (fields, missing) in records.items():
+			with self.subTest(doctype=doctype):
+				doc = frappe.get_doc({"doctype": doctype, **fields})
+				with self.assertRaises(frappe.MandatoryError) as caught:
+					doc.insert()
+				self.assertIn(missing, str(caught.exception))
+		frappe.set_user("Administrator")
+		self.assertEqual({doctype: frappe.db.count(doctype) for doctype in records}, before)
+
 	def test_rest_save_is_judged_on_the_stored_record(self):
 		from frappe.client import save
 
@@ -293,6 +315,43 @@ class TestInputLimits(PlansTestCase):
 		plan.start_date = add_days(nowdate(), -4001)
 		self.assertRaisesRegex(frappe.ValidationError, "Start Date", plan.save)
 
+	def test_an_agreed_plan_has_every_objective_measured_and_owned(self):
+		from customer_success.success_plans.test_success_plans import agree
+
+		plan = make_success_plan(make_customer().name)
+		plan.objectives[0].metric = ""
+		plan.save()  # a Draft may still lack them
+		self.assertRaisesRegex(frappe.ValidationError, "set the Metric", agree, fresh(plan))
+		plan = fresh(plan)
+		plan.objectives[0].metric = "Share of users active weekly"
+		plan.objectives[0].owner_role = ""
+		plan.objectives[0].owner_user = None
+		plan.save()
+		self.assertRaisesRegex(frappe.ValidationError, "set its Owner", agree, fresh(plan))
+		self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "status"), "Draft")
+		plan = fresh(plan)
+		plan.objectives[0].owner_role = "Customer Sponsor"
+		agree(plan)
+		plan = fresh(plan)
+		plan.append("objectives", {"objective": "Reports", "baseline": 0, "target": 4})  # no metric
+		self.assertRaisesRegex(frappe.ValidationError, "set the Metric", plan.save)
+
+	def test_a_row_an_earlier_version_stored_without_metric_does_not_block_a_later_save(self):
+		from customer_success.success_plans.test_success_plans import agree
+
+		plan = agree(make_success_plan(make_customer().name))
+		frappe.db.set_value(
+			"Success Plan Objective", plan.objectives[0].name, {"metric": "", "owner_role": ""}
+		)
+		plan = fresh(plan)
+		plan.objectives[0].current = 40  # as a check-in writes the value back
+		plan.save()
+		self.assertEqual(
+			frappe.db.get_value("Success Plan Objective", plan.objectives[0].name, "current"), 40
+		)
+		plan.status = "Active"
+		self.assertRaisesRegex(frappe.ValidationError, "set the Metric", plan.save)
+
 	def test_plan_dates(self):
 		customer = make_customer().name
 		with self.assertRaisesRegex(frappe.ValidationError, "more than 3650 days after Start Date"):
@@ -376,6 +435,33 @@ class TestMilestoneOwners(PlansTestCase):
 		self.assertEqual(set(owners), {CSM1})
 		# a milestone added by hand without an owner gets the CSM too
 		self.assertEqual(make_milestone(plan, add_days(nowdate(), 20)).assigned_to, CSM1)
+
+	def test_a_milestone_goes_to_a_colleague_or_to_the_customers_own_contact(self):
+		mine, theirs = make_customer(cs_owner=CSM1).name, make_customer(cs_owner=CSM2).name
+		own_contact = make_portal_contact(mine, "cs-guards-own-contact@example.com").user
+		other_contact = make_portal_contact(theirs, "cs-guards-other-contact@example.com").user
+		plan = make_success_plan(mine, csm=CSM1)
+		self.assertEqual(make_milestone(plan, add_days(nowdate(), 10), assigned_to=CSM2).assigned_to, CSM2)
+		self.assertEqual(
+			make_milestone(plan, add_days(nowdate(), 10), assigned_to=own_contact).assigned_to, own_contact
+		)
+		before = frappe.db.count("Success Plan Milestone", {"success_plan": plan.name})
+		with self.assertRaisesRegex(frappe.ValidationError, "no contact of customer"):
+			make_milestone(plan, add_days(nowdate(), 10), assigned_to=other_contact)
+		self.assertEqual(frappe.db.count("Success Plan Milestone", {"success_plan": plan.name}), before)
+		self.assertFalse(
+			frappe.db.exists("DocShare", {"share_doctype": "Success Plan Milestone", "user": other_contact})
+		)
+		milestone = fresh(make_milestone(plan, add_days(nowdate(), 10)))
+		milestone.assigned_to = other_contact
+		self.assertRaisesRegex(frappe.ValidationError, "no contact of customer", milestone.save)
+
+	def test_a_milestone_is_not_done_in_the_future(self):
+		plan = make_success_plan(make_customer().name, start_date=add_days(nowdate(), -30))
+		with self.assertRaisesRegex(frappe.ValidationError, "in the future"):
+			make_milestone(plan, add_days(nowdate(), 10), status="Done", completed_on=add_days(nowdate(), 5))
+		done = make_milestone(plan, add_days(nowdate(), 10), status="Done", completed_on=nowdate())
+		self.assertEqual(getdate(done.completed_on), getdate(nowdate()))
 
 
 class TestCheckinListIndicator(PlansTestCase):

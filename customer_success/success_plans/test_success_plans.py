@@ -235,6 +235,15 @@ class TestHandoff(PlansTestCase):
 			frappe.db.count("Success Plan Milestone", {"success_plan": name}), len(template.milestones)
 		)
 
+	def test_a_plan_from_a_longer_contract_than_a_plan_may_run_ends_at_the_limit(self):
+		from customer_success.success_plans.doctype.success_plan.success_plan import MAX_PLAN_DAYS
+
+		customer = make_customer(cs_owner=CSM1).name
+		handoff = self.handoff(customer, contract_end=add_days(nowdate(), 15 * 365))
+		plan = frappe.get_doc("Success Plan", plans.create_plan_from_handoff(handoff))
+		self.assertEqual(getdate(plan.end_date), getdate(add_days(nowdate(), MAX_PLAN_DAYS)))
+		self.assertEqual(plan.objectives[0].owner_role, "CSM")  # a use case's objective has an owner
+
 	def test_csm_falls_back_to_customer_owner_and_tier_to_fallback_template(self):
 		customer = make_customer(cs_owner=CSM1, cs_tier="Mid-Market").name
 		name = plans.create_plan_from_handoff(self.handoff(customer, proposed_csm=None, use_cases=None))
@@ -839,3 +848,20 @@ class TestRenewalCoverage(PlansTestCase):
 		kpi = plans.renewal_plan_coverage()
 		self.assertGreaterEqual(kpi["renewing"], 2)
 		self.assertGreaterEqual(kpi["with_plan"], 1)
+
+	def test_churned_and_disabled_customers_are_not_renewing(self):
+		from customer_success.tests.utils import make_contract, set_customer_fields
+
+		window = (today(), getdate(frappe.utils.add_months(today(), 6)))
+		kept, churned, disabled = (make_customer(cs_owner=CSM1).name for _ in range(3))
+		for customer in (kept, churned, disabled):
+			make_contract(customer, add_days(nowdate(), -200), add_days(nowdate(), 60))
+			agree(make_success_plan(customer, csm=CSM1))
+		before = queries.renewal_plan_counts(*window, CSM1, ("Agreed with Customer", "Active"))
+		set_customer_fields(churned, {"cs_lifecycle_stage": "Churned"})
+		set_customer_fields(disabled, {"disabled": 1})
+		renewing = queries.renewing_customers(*window, CSM1)
+		self.assertIn(kept, renewing)
+		self.assertFalse({churned, disabled} & renewing)
+		after = queries.renewal_plan_counts(*window, CSM1, ("Agreed with Customer", "Active"))
+		self.assertEqual((before[0] - after[0], before[1] - after[1]), (2, 2))

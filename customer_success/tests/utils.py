@@ -172,7 +172,12 @@ def make_user(email: str, roles: list[str]) -> "frappe.Document":
 	else:
 		with user_creation_unthrottled():
 			user = frappe.get_doc(
-				{"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0}
+				{
+					"doctype": "User",
+					"email": email,
+					"first_name": email.split("@")[0],
+					"send_welcome_email": 0,
+				}
 			).insert(ignore_permissions=True)
 	user.add_roles(*roles)
 	return user
@@ -307,21 +312,25 @@ def make_success_plan(customer: str, status: str = "Draft", template=None, start
 			**fields,
 		}
 	)
+	for row in doc.objectives:  # measured and owned, as a plan past Draft must be
+		row.metric = row.metric or row.objective
+		row.owner_role = row.owner_role or "CSM"
 	return doc.insert(ignore_permissions=True)
 
 
 def make_portal_contact(customer: str, email: str) -> "frappe.Document":
 	"""A website user who is a Contact of `customer` (Contact.user + Dynamic Link)."""
 	if not frappe.db.exists("User", email):
-		frappe.get_doc(
-			{
-				"doctype": "User",
-				"email": email,
-				"first_name": email.split("@")[0],
-				"user_type": "Website User",
-				"send_welcome_email": 0,
-			}
-		).insert(ignore_permissions=True)
+		with user_creation_unthrottled():
+			frappe.get_doc(
+				{
+					"doctype": "User",
+					"email": email,
+					"first_name": email.split("@")[0],
+					"user_type": "Website User",
+					"send_welcome_email": 0,
+				}
+			).insert(ignore_permissions=True)
 	return frappe.get_doc(
 		{
 			"doctype": "Contact",

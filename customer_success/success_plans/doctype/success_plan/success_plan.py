@@ -187,12 +187,43 @@ class SuccessPlan(Document):
 			return
 		if not self.objectives:
 			frappe.throw(_("Add at least one objective before the plan is {0}.").format(_(self.status)))
+		# Metric and owner are asked for when the plan is agreed (or moves on), and kept after: a
+		# row stored without them by an earlier version (metric and owner were optional) does not
+		# hold up a later save of the plan (a check-in's write-back); it is asked for at the next
+		# status change.
+		legacy_rows = set()
+		if not self.is_new() and not self.has_value_changed("status"):
+			legacy_rows = {
+				row.name
+				for row in frappe.get_all(
+					"Success Plan Objective",
+					filters={"parent": self.name, "parenttype": self.doctype},
+					fields=["name", "metric", "owner_user", "owner_role"],
+				)
+				if not (row.metric or "").strip() or not (row.owner_user or row.owner_role)
+			}
 		for row in self.objectives:
 			problem = engine.objective_problem(row.baseline, row.target, row.direction)
 			if problem:
 				frappe.throw(
 					_(OBJECTIVE_PROBLEMS[problem]).format(row.idx, row.objective, row.baseline),
 					title=_("Objective Cannot Be Measured"),
+				)
+			if row.name in legacy_rows:
+				continue
+			if not (row.metric or "").strip():
+				frappe.throw(
+					_(
+						"Objectives row {0} ({1}): set the Metric it is measured by before the plan is {2}."
+					).format(row.idx, row.objective, _(self.status)),
+					title=_("Objective Cannot Be Measured"),
+				)
+			if not row.owner_user and not row.owner_role:
+				frappe.throw(
+					_(
+						"Objectives row {0} ({1}): set its Owner (a user or a role) before the plan is {2}."
+					).format(row.idx, row.objective, _(self.status)),
+					title=_("Objective Without Owner"),
 				)
 
 	def set_objective_progress(self):

@@ -59,10 +59,33 @@ class SuccessPlanMilestone(Document):
 		self.customer = plan.customer
 		self.plan_start = plan.start_date
 		self.assigned_to = self.assigned_to or plans.plan_csm(plan)
+		self.validate_assignee()
 		self.validate_due_date(plan)
 		self.set_status()
 		self.validate_completed_on(plan)
 		self.set_days_to_value()
+
+	def validate_assignee(self):
+		"""The owner gets the milestone as a ToDo, and frappe shares the milestone with an owner who
+		cannot read it: so the owner is an enabled colleague (a desk user) or a contact of this
+		customer with a portal login, never someone else's contact."""
+		if not self.assigned_to or not self.has_value_changed("assigned_to"):
+			return
+		from customer_success.success_plans.queries import portal_customers
+
+		user = frappe.db.get_value("User", self.assigned_to, ["enabled", "user_type"], as_dict=True)
+		if not user or not user.enabled:
+			frappe.throw(
+				_("Assigned To: {0} is not an enabled user.").format(frappe.bold(self.assigned_to)),
+				title=_("Invalid Owner"),
+			)
+		if user.user_type != "System User" and self.customer not in portal_customers(self.assigned_to):
+			frappe.throw(
+				_(
+					"Assigned To: {0} is a website user but no contact of customer {1}; assign the milestone to a colleague or to one of the customer's own contacts."
+				).format(frappe.bold(self.assigned_to), frappe.bold(self.customer)),
+				title=_("Invalid Owner"),
+			)
 
 	def validate_due_date(self, plan):
 		due = getdate(self.due_date) if self.due_date else None
@@ -84,7 +107,16 @@ class SuccessPlanMilestone(Document):
 			self.completed_on = None
 
 	def validate_completed_on(self, plan):
-		if self.status != engine.DONE or not plan.start_date:
+		if self.status != engine.DONE:
+			return
+		if getdate(self.completed_on) > getdate(nowdate()):
+			frappe.throw(
+				_("Completed On {0} is in the future; a milestone is done on or before today.").format(
+					frappe.format(self.completed_on, {"fieldtype": "Date"})
+				),
+				title=_("Invalid Completion Date"),
+			)
+		if not plan.start_date:
 			return
 		if getdate(self.completed_on) < getdate(plan.start_date):
 			frappe.throw(
