@@ -91,6 +91,17 @@ def check_links_exist(filters, links: tuple[tuple[str, str, str], ...]):
 			)
 
 
+def check_choices(filters, choices: tuple[tuple[str, tuple[str, ...], str], ...]):
+	"""Each of `choices` ((filter fieldname, allowed values, label)) that is set must be one of its
+	values; else the report stops with what to change (nothing is read)."""
+	for fieldname, options, label in choices:
+		if filters.get(fieldname) and filters[fieldname] not in options:
+			frappe.throw(
+				_("{0} must be one of {1}.").format(label, ", ".join(_(o) for o in options)),
+				title=_("Invalid Filter"),
+			)
+
+
 def empty_report(columns: list[dict], message: str | None = None):
 	return columns, [], message, None, None
 

@@ -134,6 +134,19 @@ class TestRevenueRetention(RenewalTestCase):
 		with self.assertRaises(frappe.ValidationError):
 			rows_of(revenue_retention, from_date=today(), to_date=add_days(today(), -1))
 
+	def test_bad_filters_are_refused_with_what_to_fix(self):
+		for filters, named in (
+			({"periodicity": "Weekly"}, "Periodicity"),
+			({"tier": "Platinum Plus"}, "CS Tier"),
+			({"lifecycle_stage": "Dormant"}, "Lifecycle Stage"),
+			({"company": "No Such Company CS-RR"}, "Company"),
+			({"csm": "nobody-cs-rr@example.com"}, "CSM"),
+			({"customer": "No Such Customer CS-RR"}, "Customer"),
+		):
+			with self.subTest(filters=filters), self.assertRaises(frappe.ValidationError) as refused:
+				rows_of(revenue_retention, from_date=self.point, to_date=self.point, **filters)
+			self.assertIn(named, str(refused.exception))
+
 	def test_a_period_not_finished_is_read_to_today_never_beyond(self):
 		customer = make_customer(cs_owner=BOOK, cs_tier="Mid-Market").name
 		for months in range(24):  # the same bill every month, this month's included
@@ -427,6 +440,8 @@ class TestTheTeamsForecastCountsEveryRenewal(RenewalTestCase):
 			{"status": "Maybe"},
 			{"customer": "No Such Customer CS-RN"},
 			{"csm": "nobody-cs-rn@example.com"},
+			{"tier": "Platinum Plus"},
+			{"lifecycle_stage": "Dormant"},
 		):
 			with self.assertRaises(frappe.ValidationError, msg=str(filters)):
 				self.run_report(**filters)

@@ -20,6 +20,7 @@ from frappe import _
 from frappe.utils import add_days, nowdate
 
 from customer_success import reports
+from customer_success.constants import LIFECYCLE_STAGES, TIERS
 from customer_success.renewals import engine, queries, service
 
 # the renewals the team's report lists: the disagreements, then the rest in the forecast's order
@@ -65,6 +66,10 @@ def check_filters(filters: dict):
 			_("Status must be one of {0}.").format(", ".join(_(s) for s in engine.STATUSES)),
 			title=_("Invalid Filter"),
 		)
+	reports.check_choices(
+		filters,
+		(("tier", TIERS, _("CS Tier")), ("lifecycle_stage", LIFECYCLE_STAGES, _("Lifecycle Stage"))),
+	)
 	reports.check_links_exist(filters, (("customer", "Customer", _("Customer")), ("csm", "User", _("CSM"))))
 
 

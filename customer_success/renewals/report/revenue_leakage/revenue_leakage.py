@@ -90,15 +90,10 @@ def check_filters(filters: dict):
 		frappe.throw(
 			_("Leak must be one of {0}.").format(", ".join(_(k) for k in KINDS)), title=_("Invalid Filter")
 		)
-	for fieldname, options, label in (
-		("tier", TIERS, _("CS Tier")),
-		("lifecycle_stage", LIFECYCLE_STAGES, _("Lifecycle Stage")),
-	):
-		if filters.get(fieldname) and filters[fieldname] not in options:
-			frappe.throw(
-				_("{0} must be one of {1}.").format(label, ", ".join(_(o) for o in options)),
-				title=_("Invalid Filter"),
-			)
+	reports.check_choices(
+		filters,
+		(("tier", TIERS, _("CS Tier")), ("lifecycle_stage", LIFECYCLE_STAGES, _("Lifecycle Stage"))),
+	)
 	reports.check_links_exist(
 		filters,
 		(

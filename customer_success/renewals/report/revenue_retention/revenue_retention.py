@@ -15,13 +15,19 @@ import frappe
 from frappe import _
 from frappe.utils import add_months, get_first_day, getdate, nowdate
 
+from customer_success import reports
+from customer_success.constants import LIFECYCLE_STAGES, TIERS
 from customer_success.renewals import engine, queries, service
 
 MAX_POINTS = 36
 
 
+PERIODICITIES = ("Monthly", "Quarterly")
+
+
 def execute(filters: dict | None = None):
 	filters, csm = service.report_scope(filters, get_first_day(add_months(nowdate(), -11)), nowdate())
+	check_filters(filters)
 	filters.to_date = min(filters.to_date, getdate(nowdate()))
 	points = engine.retention_points(
 		filters.from_date, filters.to_date, filters.get("periodicity") or "Monthly"
@@ -39,6 +45,26 @@ def execute(filters: dict | None = None):
 		for point in points
 	]
 	return columns(), data, message(), chart(data), summary(data)
+
+
+def check_filters(filters: dict):
+	"""A filter the report cannot read stops it with what to change (nothing is read)."""
+	reports.check_choices(
+		filters,
+		(
+			("periodicity", PERIODICITIES, _("Periodicity")),
+			("tier", TIERS, _("CS Tier")),
+			("lifecycle_stage", LIFECYCLE_STAGES, _("Lifecycle Stage")),
+		),
+	)
+	reports.check_links_exist(
+		filters,
+		(
+			("company", "Company", _("Company")),
+			("csm", "User", _("CSM")),
+			("customer", "Customer", _("Customer")),
+		),
+	)
 
 
 def columns() -> list[dict]:
