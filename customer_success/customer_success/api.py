@@ -58,7 +58,7 @@ def memo(key: tuple, compute):
 
 
 def count_customers(statuses: tuple[str, ...], csm: str | None) -> int:
-	"""Active customers of these health statuses (of `csm`'s book), read as the user may read them.
+	"""Active customers of these health statuses, not churned (of `csm`'s book), read as the user may read them.
 	The four health cards share one grouped count per workspace request (`memo`)."""
 	counts = memo(("health_counts", csm), lambda: health_status_counts(csm))
 	return sum(counts.get(status, 0) for status in statuses)
@@ -66,14 +66,15 @@ def count_customers(statuses: tuple[str, ...], csm: str | None) -> int:
 
 def health_status_counts(csm: str | None = None) -> dict[str, int]:
 	"""Active customers per health status (of `csm`'s book), as the user may read them: what the
-	health cards and the "Customers by Health" donut count."""
+	health cards and the "Customers by Health" donut count. A churned customer is in none of them:
+	the colour it left with is no figure of the book's health."""
 	from customer_success.customer_success import book_counts
 	from customer_success.health.engine import STATUSES
 
 	if book_counts.usable():
 		counts = book_counts.status_counts(csm)
 		return {status: counts[status] for status in STATUSES if counts.get(status)}
-	filters = {"disabled": 0, "cs_health_status": ("in", STATUSES)}
+	filters = {"disabled": 0, "cs_lifecycle_stage": ("!=", "Churned"), "cs_health_status": ("in", STATUSES)}
 	if csm:
 		filters["cs_owner"] = csm
 	rows = frappe.get_list(
@@ -89,7 +90,11 @@ def health_status_counts(csm: str | None = None) -> dict[str, int]:
 def _customers_card(title: str, statuses: tuple[str, ...]) -> dict:
 	frappe.has_permission("Customer", "read", throw=True)
 	csm = book_of()
-	options = {"disabled": 0, "cs_health_status": ["in", list(statuses)]}
+	options = {
+		"disabled": 0,
+		"cs_lifecycle_stage": ["!=", "Churned"],
+		"cs_health_status": ["in", list(statuses)],
+	}
 	if csm:
 		options["cs_owner"] = csm
 	return card(title, count_customers(statuses, csm), csm, ["List", "Customer"], options)
@@ -229,7 +234,11 @@ def average_health(filters: str | None = None) -> dict:
 		score, _count = book_counts.average_score(csm)
 	else:
 		score, _count = renewal_queries.average_health(csm)
-	options = {"disabled": 0, "cs_health_status": ["in", ["Green", "Yellow", "Red"]]}
+	options = {
+		"disabled": 0,
+		"cs_lifecycle_stage": ["!=", "Churned"],
+		"cs_health_status": ["in", ["Green", "Yellow", "Red"]],
+	}
 	if csm:
 		options["cs_owner"] = csm
 	return card(

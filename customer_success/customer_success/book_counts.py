@@ -408,15 +408,28 @@ def totals_by(figures: dict, *positions: int) -> dict[tuple, list]:
 	return out
 
 
+CHURNED = "Churned"
+
+
+def not_churned(figures: dict) -> dict:
+	"""The roll-up's keys of customers still in the book: a churned customer's health (the colour it
+	left with) is no figure of the book's health (the health cards, the donut, the average)."""
+	return {key: values for key, values in figures.items() if key[3] != CHURNED}
+
+
 def status_counts(csm: str | None = None) -> dict[str, int]:
-	"""{status: active customers} (of `csm`'s book), statuses that are set."""
-	return {status: sums[0] for (status,), sums in totals_by(rolled_up(csm), 1).items() if status and sums[0]}
+	"""{status: active customers not churned} (of `csm`'s book), statuses that are set."""
+	return {
+		status: sums[0]
+		for (status,), sums in totals_by(not_churned(rolled_up(csm)), 1).items()
+		if status and sums[0]
+	}
 
 
 def owner_status_counts() -> dict[str, dict[str, int]]:
-	"""{csm (or ''): {status: active customers}}, statuses that are set."""
+	"""{csm (or ''): {status: active customers not churned}}, statuses that are set."""
 	counts: dict[str, dict[str, int]] = {}
-	for (csm, status), sums in totals_by(rolled_up(), 0, 1).items():
+	for (csm, status), sums in totals_by(not_churned(rolled_up()), 0, 1).items():
 		if status and sums[0]:
 			counts.setdefault(csm, {})[status] = sums[0]
 	return counts
@@ -431,9 +444,9 @@ def segment_counts(field: str, csm: str | None = None) -> dict[str, int]:
 
 
 def average_score(csm: str | None = None) -> tuple[float | None, int]:
-	"""(average score, customers) of the active customers with a colour (of `csm`'s book)."""
+	"""(average score, customers) of the active customers not churned with a colour (of `csm`'s book)."""
 	coloured, total = 0, Decimal(0)
-	for (_status,), sums in totals_by(rolled_up(csm), 1).items():
+	for (_status,), sums in totals_by(not_churned(rolled_up(csm)), 1).items():
 		coloured += sums[1]
 		total += sums[2]
 	return (float(total / coloured) if coloured else None), coloured

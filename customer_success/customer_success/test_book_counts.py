@@ -244,8 +244,13 @@ class TestFiguresFromTheRollUp(FrappeTestCase):
 	def setUp(self):
 		make_user(CSM_A, [CSM_ROLE])
 		make_user(MANAGER, [CS_MANAGER_ROLE])
-		for status, score, tier in (("Red", 20, "SMB"), ("Yellow", 55.5, "Enterprise"), ("Green", 90, "SMB")):
-			doc = make_customer(cs_owner=CSM_A, cs_tier=tier, cs_lifecycle_stage="Adoption")
+		for status, score, tier, stage in (
+			("Red", 20, "SMB", "Adoption"),
+			("Yellow", 55.5, "Enterprise", "Adoption"),
+			("Green", 90, "SMB", "Adoption"),
+			("Red", 5, "SMB", "Churned"),  # gone: in no health card, nor the average
+		):
+			doc = make_customer(cs_owner=CSM_A, cs_tier=tier, cs_lifecycle_stage=stage)
 			frappe.db.set_value(
 				"Customer",
 				doc.name,

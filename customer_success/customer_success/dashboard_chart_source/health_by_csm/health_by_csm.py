@@ -18,7 +18,7 @@ def get(**kwargs) -> dict:
 
 
 def book_counts() -> dict[str, dict[str, int]]:
-	"""{csm (or "" for none): {status: customers}} over active customers."""
+	"""{csm (or "" for none): {status: customers}} over active customers not churned."""
 	from customer_success.customer_success import book_counts
 
 	if book_counts.usable():
@@ -33,7 +33,11 @@ def book_counts() -> dict[str, dict[str, int]]:
 	rows = frappe.get_list(
 		"Customer",
 		fields=["cs_owner", "cs_health_status as status", "count(name) as count"],
-		filters={"disabled": 0, "cs_health_status": ("in", STATUSES)},
+		filters={
+			"disabled": 0,
+			"cs_lifecycle_stage": ("!=", "Churned"),
+			"cs_health_status": ("in", STATUSES),
+		},
 		group_by="cs_owner, cs_health_status",
 		order_by="cs_owner",
 	)
