@@ -11,6 +11,11 @@ NOT_STARTED, IN_PROGRESS, DONE, OVERDUE, SKIPPED = "Not Started", "In Progress",
 CLOSED_MILESTONE_STATES = (DONE, SKIPPED)
 
 
+# A plan runs for at most ten years and starts within ten years of today: anything else is a typo
+# (a year 2205 or 0024) that would throw every date computed from the plan off.
+MAX_PLAN_DAYS = 3650
+
+
 def objective_progress(baseline, target, current, direction: str = UP) -> float | None:
 	"""Progress from baseline towards target, 0-100, for metrics that should rise or fall.
 

@@ -372,6 +372,36 @@ def health_at(customer: str, day: date) -> dict | None:
 	return rows[0] if rows else None
 
 
+def objective_values_at(plan: str, on: date) -> dict[str, float]:
+	"""{plan objective row: its value on `on`} as the plan's submitted check-ins recorded it: the
+	latest check-in on or before `on`, else the value the first later check-in started from (its
+	previous value). Objectives no check-in ever recorded are left out (their history is unknown)."""
+	checkin = frappe.qb.DocType("Success Plan Check-in")
+	row = frappe.qb.DocType("Success Plan Check-in Objective")
+	recorded = (
+		frappe.qb.from_(checkin)
+		.join(row)
+		.on((row.parent == checkin.name) & (row.parenttype == "Success Plan Check-in"))
+		.select(checkin.checkin_date, row.plan_objective, row.previous_value, row.current_value)
+		.where(
+			(checkin.success_plan == plan)
+			& (checkin.docstatus == 1)
+			& checkin.checkin_date.isnotnull()
+			& row.plan_objective.isnotnull()
+		)
+		.orderby(checkin.checkin_date)
+		.orderby(checkin.creation)
+		.run(as_dict=True)
+	)
+	values: dict[str, float] = {}
+	for r in recorded:
+		if r.checkin_date <= on:
+			values[r.plan_objective] = r.current_value  # a later one on or before `on` wins
+		elif r.plan_objective not in values:
+			values[r.plan_objective] = r.previous_value  # the first after `on`: what it started from
+	return values
+
+
 def milestone_counts(plan: str, on: date) -> dict:
 	"""Milestone totals of a plan as at `on`: done by then, and overdue by then."""
 	milestone = frappe.qb.DocType("Success Plan Milestone")

@@ -189,9 +189,7 @@ def create_plan_from_handoff(handoff) -> str:
 		else default_end_date(start, template)
 	)
 	# a plan runs at most MAX_PLAN_DAYS: a longer contract's plan ends there (a new plan follows it)
-	from customer_success.success_plans.doctype.success_plan.success_plan import MAX_PLAN_DAYS
-
-	end = min(end, add_days(start, MAX_PLAN_DAYS))
+	end = min(end, getdate(add_days(start, engine.MAX_PLAN_DAYS)))
 
 	objectives = []
 	for row in _get(handoff, "use_cases", []) or []:

@@ -720,6 +720,31 @@ class TestBusinessReview(PlansTestCase):
 		html = frappe.get_print("Business Review", review.name, "Business Review")
 		self.assertIn("Weekly active users", html)
 
+	def test_a_past_period_shows_the_objectives_as_the_check_ins_had_them_then(self):
+		customer = make_customer(cs_owner=CSM1).name
+		plan = make_success_plan(customer, start_date=add_days(nowdate(), -90), csm=CSM1)
+		for day, value in ((-50, 20), (-2, 45)):
+			checkin = frappe.get_doc({"doctype": "Success Plan Check-in", "success_plan": plan.name})
+			checkin.checkin_date = add_days(nowdate(), day)
+			checkin.insert(ignore_permissions=True)
+			checkin.objectives[0].current_value = value
+			checkin.objectives[0].miss_reason = "Used by Few Teams"  # in case it reads as behind
+			checkin.submit()
+		self.assertEqual(frappe.get_doc("Success Plan", plan.name).objectives[0].current, 45)
+
+		def review(start, end):
+			return frappe.get_doc(
+				{"doctype": "Business Review", "customer": customer, "period_start": start, "period_end": end}
+			).insert(ignore_permissions=True)
+
+		then = review(add_days(nowdate(), -60), add_days(nowdate(), -5))
+		self.assertEqual(then.objectives[0].current, 20)  # not today's 45
+		self.assertEqual(then.objectives[0].progress, 20)  # (20 - 10) / (60 - 10)
+		before_any = review(add_days(nowdate(), -80), add_days(nowdate(), -60))
+		self.assertEqual(before_any.objectives[0].current, 35)  # what the first check-in started from
+		self.assertEqual(review(add_days(nowdate(), -30), nowdate()).objectives[0].current, 45)
+		self.assertEqual(then.csm, CSM1)
+
 	def test_amounts_of_several_companies_are_converted_to_one_currency(self):
 		import erpnext
 

@@ -2,7 +2,7 @@ import erpnext
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import getdate, now_datetime
+from frappe.utils import getdate, now_datetime, nowdate
 
 from customer_success.constants import HEALTH_STATUSES
 from customer_success.success_plans import engine, queries
@@ -60,6 +60,7 @@ class BusinessReview(Document):
 	def validate(self):
 		self.validate_period()
 		self.validate_plan()
+		self.set_csm()
 		customer_name = frappe.db.get_value("Customer", self.customer, "customer_name") or self.customer
 		self.title = _("{0} Business Review {1} to {2}").format(
 			customer_name,
@@ -72,9 +73,20 @@ class BusinessReview(Document):
 			frappe.throw(
 				_(
 					"Period End ({0}) is before Period Start ({1}); set a Period End on or after the start."
-				).format(self.period_end, self.period_start),
+				).format(
+					frappe.format(self.period_end, {"fieldtype": "Date"}),
+					frappe.format(self.period_start, {"fieldtype": "Date"}),
+				),
 				title=_("Invalid Period"),
 			)
+
+	def set_csm(self):
+		"""The review's CSM: the plan's, else the customer's CS Owner (kept when set)."""
+		if self.csm:
+			return
+		if self.success_plan:
+			self.csm = frappe.db.get_value("Success Plan", self.success_plan, "csm")
+		self.csm = self.csm or frappe.db.get_value("Customer", self.customer, "cs_owner")
 
 	def validate_plan(self):
 		if self.success_plan:
@@ -120,8 +132,11 @@ class BusinessReview(Document):
 			return
 		plan = frappe.get_doc("Success Plan", self.success_plan)
 		start = getdate(plan.start_date)
+		# a period that ended before today shows each objective as the check-ins had it then
+		past = queries.objective_values_at(plan.name, end) if end < getdate(nowdate()) else {}
 		for row in plan.objectives:
-			progress = engine.objective_progress(row.baseline, row.target, row.current, row.direction)
+			current = past.get(row.name, row.current)
+			progress = engine.objective_progress(row.baseline, row.target, current, row.direction)
 			due = row.due_date or plan.end_date
 			self.append(
 				"objectives",
@@ -133,7 +148,7 @@ class BusinessReview(Document):
 					"unit_singular": row.unit_singular,
 					"direction": row.direction,
 					"baseline": row.baseline,
-					"current": row.current,
+					"current": current,
 					"target": row.target,
 					"progress": progress or 0,
 					"status": engine.objective_status(progress, start, getdate(due) if due else None, end),

@@ -13,9 +13,7 @@ DATE_PROBLEMS = {
 	"missing_start": "Start Date is required.",
 	"end_before_start": "End Date ({1}) is before Start Date ({0}); set an End Date on or after the Start Date.",
 }
-# A plan runs for at most ten years and starts within ten years of today: anything else is a typo
-# (a year 2205 or 0024) that would throw every date computed from the plan off.
-MAX_PLAN_DAYS = 3650
+MAX_PLAN_DAYS = engine.MAX_PLAN_DAYS
 OBJECTIVE_PROBLEMS = {
 	"target_equals_baseline": "Objectives row {0} ({1}): Target equals Baseline ({2}); set a Target that differs from the Baseline.",
 	"target_below_baseline": "Objectives row {0} ({1}): the metric should go up but the Target is below the Baseline; raise the Target or set Direction to Down.",
