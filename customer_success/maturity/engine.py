@@ -13,6 +13,7 @@ Plain data in, plain data out; never imports frappe.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 CAPABILITY, ENABLER = "Capability", "Enabler"
 
@@ -552,4 +553,9 @@ def adjustment_problem(proposed, adjusted, note) -> Message | None:
 
 
 def overall(levels: list[int]) -> float:
-	return round(sum(levels) / len(levels), 1) if levels else 0.0
+	"""The mean level to one decimal, a half rounded up as people round it (17 / 4 = 4.25 → 4.3;
+	Python's round() gives 4.2): computed in decimals, so no binary fraction tips it."""
+	if not levels:
+		return 0.0
+	mean = Decimal(sum(int(level) for level in levels)) / Decimal(len(levels))
+	return float(mean.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))

@@ -318,3 +318,6 @@ def test_effective_level_and_overall():
 	assert e.effective_level(3, 5) == 5
 	assert e.overall([1, 2, 3, 4]) == 2.5
 	assert e.overall([]) == 0.0
+	assert e.overall([4, 4, 4, 5]) == 4.3  # 4.25: a half is rounded up, not to the even 4.2
+	assert e.overall([1, 1, 2, 2]) == 1.5 and e.overall([3, 3, 3]) == 3.0
+	assert e.overall([2, 2, 2, 2, 2, 2, 2, 3]) == 2.1  # 2.125
