@@ -66,7 +66,11 @@ def send(survey) -> list[str]:
 	write permission is checked by the save), then queue one email per contact. Returns the
 	addresses written to."""
 	if survey.status != DRAFT:
-		frappe.throw(_("Survey {0} was already sent on {1}.").format(survey.name, survey.sent_on))
+		frappe.throw(
+			_("Survey {0} was already sent on {1}.").format(
+				survey.name, frappe.format(survey.sent_on, {"fieldtype": "Datetime"})
+			)
+		)
 	if not survey.contacts:
 		frappe.throw(_("Add at least one contact to send the survey to."), title=_("No Contacts"))
 	check_outgoing_email()

@@ -120,7 +120,11 @@ class SuccessPlan(Document):
 		problem = engine.plan_dates_problem(start, end)
 		if problem:
 			frappe.throw(
-				_(DATE_PROBLEMS[problem]).format(self.start_date, self.end_date), title=_("Invalid Dates")
+				_(DATE_PROBLEMS[problem]).format(
+					frappe.format(self.start_date, {"fieldtype": "Date"}),
+					frappe.format(self.end_date, {"fieldtype": "Date"}),
+				),
+				title=_("Invalid Dates"),
 			)
 		today = getdate(nowdate())
 		# checked when the start is set, so a plan that began long ago can still be edited and closed

@@ -94,7 +94,11 @@ class SuccessPlanMilestone(Document):
 		problem = engine.milestone_due_problem(due, start, end)
 		if problem:
 			frappe.throw(
-				_(DUE_PROBLEMS[problem]).format(self.due_date, plan.start_date, plan.end_date or _("open")),
+				_(DUE_PROBLEMS[problem]).format(
+					frappe.format(self.due_date, {"fieldtype": "Date"}),
+					frappe.format(plan.start_date, {"fieldtype": "Date"}),
+					frappe.format(plan.end_date, {"fieldtype": "Date"}) if plan.end_date else _("open"),
+				),
 				title=_("Milestone Outside Plan"),
 			)
 
