@@ -272,13 +272,16 @@ def of_customers(lo: str, hi: str, customers: list[str] | None) -> tuple[str, di
 
 
 def recently_dismissed(lo: str, hi: str, since, customers: list[str] | None = None) -> set[tuple[str, str]]:
-	"""(customer, rule) pairs with an alert dismissed since `since`: in their cool-down (of the
-	range's customers, or of `customers` only)."""
+	"""(customer, rule) pairs with an alert dismissed, or resolved by hand, since `since`: in their
+	cool-down (of the range's customers, or of `customers` only). A hand-resolved alert whose
+	condition still holds is the same open condition: it is not raised again the next night (an
+	alert that resolved by itself, its condition cleared, is no reason to wait)."""
 	which, params = of_customers(lo, hi, customers)
 	rows = frappe.db.sql(
 		f"""select distinct `customer`, `rule` from `tabCS Alert`
-		where {which} and `status` = %(dismissed)s and `closed_on` >= %(since)s and `rule` is not null""",
-		{**params, "dismissed": engine.DISMISSED, "since": since},
+		where {which} and `closed_on` >= %(since)s and `rule` is not null
+			and (`status` = %(dismissed)s or (`status` = %(resolved)s and `auto_resolved` = 0))""",
+		{**params, "dismissed": engine.DISMISSED, "resolved": engine.RESOLVED, "since": since},
 	)
 	return {(customer, rule) for customer, rule in rows}
 

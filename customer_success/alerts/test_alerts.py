@@ -464,6 +464,25 @@ class TestNoiseControl(AlertsTestCase):
 		self.evaluate()
 		self.assertEqual(len(alerts_of(self.customer, status=engine.OPEN)), 1)
 
+	def test_resolved_by_hand_is_not_raised_again_while_its_condition_holds(self):
+		alert = self.raise_red()
+		service.close(alert, engine.RESOLVED, "Called the sponsor; recovery plan agreed")
+		self.evaluate()  # still red the next night: the same open condition
+		self.assertEqual(len(alerts_of(self.customer)), 1)
+		frappe.db.set_value(ALERT, alert.name, "closed_on", add_days(now_datetime(), -31))
+		self.evaluate()  # past the cool-down and still red: raised again, a reminder
+		self.assertEqual(len(alerts_of(self.customer, status=engine.OPEN)), 1)
+
+	def test_resolved_by_itself_is_raised_again_when_the_condition_returns(self):
+		alert = self.raise_red()
+		frappe.db.set_value(
+			ALERT,
+			alert.name,
+			{"status": engine.RESOLVED, "auto_resolved": 1, "open_key": None, "closed_on": now_datetime()},
+		)
+		self.evaluate()
+		self.assertEqual(len(alerts_of(self.customer, status=engine.OPEN)), 1)
+
 	def test_evidence_is_the_canonical_json_of_the_finding(self):
 		# the text every stored digest was made from: sorted keys, no spaces, ASCII, dates as days
 		finding = engine.Finding(
