@@ -8,5 +8,6 @@ USAGE_INTEGRATION_ROLE = "CS Usage Integration"
 
 TIERS = ("Strategic", "Enterprise", "Mid-Market", "SMB")
 LIFECYCLE_STAGES = ("Onboarding", "Adoption", "Value Realisation", "Renewal", "Expansion", "Churned")
+CHURNED = LIFECYCLE_STAGES[-1]  # the stage of a customer who left
 HEALTH_STATUSES = ("Green", "Yellow", "Red", "Insufficient Data")
 SENTIMENTS = ("Very Positive", "Positive", "Neutral", "Concerned", "Critical")

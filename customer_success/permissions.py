@@ -166,11 +166,8 @@ def customer_record_has_permission(doc, ptype: str = "read", user: str | None = 
 
 def throw_missing_customer(doc):
 	meta = frappe.get_meta(doc.doctype)
-	field = (
-		"success_plan"
-		if (meta.get_field("success_plan") and meta.get_field("success_plan").reqd)
-		else "customer"
-	)
+	plan = meta.get_field("success_plan")
+	field = "success_plan" if plan and plan.reqd else "customer"
 	frappe.throw(
 		_("{0}: set {1} first.").format(_(doc.doctype), _(meta.get_label(field))),
 		exc=frappe.MandatoryError,

@@ -356,7 +356,8 @@ def _insert_literal_rows(doctype: str, columns: str, fields: list[str], part: li
 def update_alerts(rows: list[dict], now, user: str, batch: int = 2000):
 	"""Write re-fired rules' news onto their open alerts, many per statement (no controller: nothing
 	else changes): {name, severity, summary, evidence, evidence_digest, wake, due_date} each; a woken
-	alert's snooze ends, and one given a due date is due no later than it (its severity rose). An alert no longer open (closed since the pass read it) is left as it is.
+	alert's snooze ends, and one given a due date is due no later than it (its severity rose). An
+	alert no longer open (closed since the pass read it) is left as it is.
 
 	One joined UPDATE per batch, driven by the rows' own values (a JSON table, read first:
 	`straight_join`) and reaching each alert on its primary key (forced: on a table of a few alerts
@@ -393,28 +394,16 @@ def pull_due_dates(rows: list[dict]):
 			by_date.setdefault(str(row["due_date"]), []).append(row["name"])
 	task, todo = frappe.qb.DocType("CS Alert Task"), frappe.qb.DocType("ToDo")
 	for due, names in by_date.items():
-		(
-			frappe.qb.update(task)
-			.set(task.due_date, due)
-			.where(
-				(task.parenttype == ALERT)
-				& task.parent.isin(names)
-				& (task.status == "Open")
-				& (task.due_date.isnull() | (task.due_date > due))
+		for table, when, of_alerts in (
+			(task, task.due_date, (task.parenttype == ALERT) & task.parent.isin(names)),
+			(todo, todo.date, (todo.reference_type == ALERT) & todo.reference_name.isin(names)),
+		):
+			(
+				frappe.qb.update(table)
+				.set(when, due)
+				.where(of_alerts & (table.status == "Open") & (when.isnull() | (when > due)))
+				.run()
 			)
-			.run()
-		)
-		(
-			frappe.qb.update(todo)
-			.set(todo.date, due)
-			.where(
-				(todo.reference_type == ALERT)
-				& todo.reference_name.isin(names)
-				& (todo.status == "Open")
-				& (todo.date.isnull() | (todo.date > due))
-			)
-			.run()
-		)
 
 
 def _update_alert_values(values: list[list], now, user: str):

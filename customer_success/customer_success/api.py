@@ -12,6 +12,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, cint, getdate, nowdate
 
+from customer_success.constants import CHURNED
 from customer_success.permissions import book_of
 from customer_success.utils import json_argument
 
@@ -74,7 +75,7 @@ def health_status_counts(csm: str | None = None) -> dict[str, int]:
 	if book_counts.usable():
 		counts = book_counts.status_counts(csm)
 		return {status: counts[status] for status in STATUSES if counts.get(status)}
-	filters = {"disabled": 0, "cs_lifecycle_stage": ("!=", "Churned"), "cs_health_status": ("in", STATUSES)}
+	filters = {"disabled": 0, "cs_lifecycle_stage": ("!=", CHURNED), "cs_health_status": ("in", STATUSES)}
 	if csm:
 		filters["cs_owner"] = csm
 	rows = frappe.get_list(
@@ -92,7 +93,7 @@ def _customers_card(title: str, statuses: tuple[str, ...]) -> dict:
 	csm = book_of()
 	options = {
 		"disabled": 0,
-		"cs_lifecycle_stage": ["!=", "Churned"],
+		"cs_lifecycle_stage": ["!=", CHURNED],
 		"cs_health_status": ["in", list(statuses)],
 	}
 	if csm:
@@ -236,7 +237,7 @@ def average_health(filters: str | None = None) -> dict:
 		score, _count = renewal_queries.average_health(csm)
 	options = {
 		"disabled": 0,
-		"cs_lifecycle_stage": ["!=", "Churned"],
+		"cs_lifecycle_stage": ["!=", CHURNED],
 		"cs_health_status": ["in", ["Green", "Yellow", "Red"]],
 	}
 	if csm:

@@ -30,6 +30,8 @@ import frappe
 from frappe.query_builder import Case
 from frappe.query_builder.functions import Coalesce
 
+from customer_success.constants import CHURNED
+
 TABLE = "cs_book_count"
 LOCK = "customer_success:book_count"
 COLOURS = ("Green", "Yellow", "Red")
@@ -406,9 +408,6 @@ def totals_by(figures: dict, *positions: int) -> dict[tuple, list]:
 		for i, value in enumerate(values):
 			sums[i] += value
 	return out
-
-
-CHURNED = "Churned"
 
 
 def not_churned(figures: dict) -> dict:

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from customer_success.numbers import is_number
+
 MAX_USE_CASES = 3
 
 
@@ -43,15 +45,6 @@ def has_economic_buyer(handoff: dict) -> bool:
 	)
 
 
-def _number(value) -> float | None:
-	if isinstance(value, bool) or value is None:
-		return None
-	try:
-		return float(value)
-	except (TypeError, ValueError):
-		return None
-
-
 def measurable_use_case(row: dict) -> bool:
 	"""A use case the first success plan can measure: a metric, and a target that lies from the
 	baseline the way the metric should move ("Better When" Up: above it; Down: below it). The
@@ -59,8 +52,11 @@ def measurable_use_case(row: dict) -> bool:
 	(it equals a 0 baseline), which is what the plan's own agreement check would refuse later."""
 	if not (_filled(row.get("use_case")) and _filled(row.get("metric"))):
 		return False
-	baseline, target = _number(row.get("baseline")), _number(row.get("target"))
-	if baseline is None or target is None or target == baseline:
+	baseline, target = row.get("baseline"), row.get("target")
+	if not (is_number(baseline) and is_number(target)):
+		return False
+	baseline, target = float(baseline), float(target)
+	if target == baseline:
 		return False
 	return target < baseline if row.get("direction") == "Down" else target > baseline
 

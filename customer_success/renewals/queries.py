@@ -14,6 +14,7 @@ from frappe.query_builder import Case, Order
 from frappe.query_builder.functions import Avg, Count, IfNull, Sum
 from frappe.utils import getdate
 
+from customer_success.constants import CHURNED as CHURNED_STAGE
 from customer_success.health import queries as health_queries
 from customer_success.renewals import engine
 
@@ -914,7 +915,8 @@ def average_health(csm: str | None) -> tuple[float | None, int]:
 	customer = frappe.qb.DocType("Customer")
 	condition = (
 		(customer.disabled == 0)
-		& (IfNull(customer.cs_lifecycle_stage, "") != "Churned")
+		# the lifecycle stage (engine.CHURNED is a renewal's status)
+		& (IfNull(customer.cs_lifecycle_stage, "") != CHURNED_STAGE)
 		& customer.cs_health_status.isin((engine.GREEN, engine.YELLOW, engine.RED))
 	)
 	if csm:

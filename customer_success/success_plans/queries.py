@@ -6,6 +6,7 @@ import frappe
 from frappe.query_builder import Case
 from frappe.query_builder.functions import Coalesce, Count, Date, Max, Min, Sum
 
+from customer_success.constants import CHURNED
 from customer_success.health.queries import company_rates
 from customer_success.success_plans import engine
 
@@ -203,7 +204,7 @@ def renewable_customers(csm: str | None = None):
 	"""The sub-query of customers that can renew: enabled and not churned (a contract of a customer
 	who left, still running out its term, is no renewal to plan for); of `csm`'s book when given."""
 	customer = frappe.qb.DocType("Customer")
-	condition = (customer.disabled == 0) & (Coalesce(customer.cs_lifecycle_stage, "") != "Churned")
+	condition = (customer.disabled == 0) & (Coalesce(customer.cs_lifecycle_stage, "") != CHURNED)
 	if csm:
 		condition &= customer.cs_owner == csm
 	return frappe.qb.from_(customer).select(customer.name).where(condition)

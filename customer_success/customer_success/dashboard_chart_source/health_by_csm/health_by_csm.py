@@ -3,6 +3,7 @@
 import frappe
 from frappe import _
 
+from customer_success.constants import CHURNED
 from customer_success.health.engine import STATUSES
 from customer_success.permissions import sees_all
 
@@ -35,7 +36,7 @@ def book_counts() -> dict[str, dict[str, int]]:
 		fields=["cs_owner", "cs_health_status as status", "count(name) as count"],
 		filters={
 			"disabled": 0,
-			"cs_lifecycle_stage": ("!=", "Churned"),
+			"cs_lifecycle_stage": ("!=", CHURNED),
 			"cs_health_status": ("in", STATUSES),
 		},
 		group_by="cs_owner, cs_health_status",

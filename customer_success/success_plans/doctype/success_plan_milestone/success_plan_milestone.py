@@ -1,7 +1,7 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import getdate, nowdate
+from frappe.utils import escape_html, getdate, nowdate
 
 from customer_success.success_plans import engine
 from customer_success.success_plans import service as plans
@@ -76,14 +76,16 @@ class SuccessPlanMilestone(Document):
 		user = frappe.db.get_value("User", self.assigned_to, ["enabled", "user_type"], as_dict=True)
 		if not user or not user.enabled:
 			frappe.throw(
-				_("Assigned To: {0} is not an enabled user.").format(frappe.bold(self.assigned_to)),
+				_("Assigned To: {0} is not an enabled user.").format(
+					frappe.bold(escape_html(self.assigned_to))
+				),
 				title=_("Invalid Owner"),
 			)
 		if user.user_type != "System User" and self.customer not in portal_customers(self.assigned_to):
 			frappe.throw(
 				_(
 					"Assigned To: {0} is a website user but no contact of customer {1}; assign the milestone to a colleague or to one of the customer's own contacts."
-				).format(frappe.bold(self.assigned_to), frappe.bold(self.customer)),
+				).format(frappe.bold(escape_html(self.assigned_to)), frappe.bold(escape_html(self.customer))),
 				title=_("Invalid Owner"),
 			)
 
