@@ -609,10 +609,74 @@ def company_rates(companies: set[str], today: date) -> dict[str, float]:
 		if not reporting or currency == reporting:
 			rates[company] = 1.0
 			continue
-		from erpnext.setup.utils import get_exchange_rate
-
-		rates[company] = float(get_exchange_rate(currency, reporting, today) or 1.0)
+		# no rate known: counted 1:1 (a customer's figures keep their own scale), and said once a day
+		rates[company] = exchange_rate(currency, reporting, today) or 1.0
 	return rates
+
+
+# How long a missing exchange rate is remembered as missing (seconds): ERPNext keeps a rate it
+# fetched for 6 hours; a rate a user adds meanwhile (a Currency Exchange record) is read at once.
+MISSING_RATE_TTL = 6 * 3600
+
+
+def exchange_rate(
+	from_currency: str, to_currency: str, day: date, company: str | None = None
+) -> float | None:
+	"""ERPNext's rate from one currency to the other on `day` (`get_exchange_rate`: a Currency
+	Exchange record, else its exchange-rate service), None when there is none.
+
+	A rate is asked once a job or request; a rate found missing is not asked of the service again
+	for MISSING_RATE_TTL while no Currency Exchange record holds it (ERPNext's service call has no
+	timeout and logs each failure: a night of chunks would ask, wait and log once a chunk). A
+	missing rate is logged once a day and pair, saying what is counted instead."""
+	from erpnext.setup.utils import get_exchange_rate
+
+	day = getdate(day)
+	key = (from_currency, to_currency, day)
+	known = frappe.local.cache.setdefault("cs_exchange_rates", {})
+	if key in known:
+		return known[key]
+	missing_key = f"cs_missing_exchange_rate:{from_currency}:{to_currency}:{day}"
+	if frappe.cache.get_value(missing_key, expires=True):
+		rate = known[key] = _recorded_rate(from_currency, to_currency, day)
+		return rate
+	rate = float(get_exchange_rate(from_currency, to_currency, day) or 0) or None
+	if rate is None:
+		logged_key = f"cs_missing_exchange_rate_logged:{from_currency}:{to_currency}:{day}"
+		if not frappe.cache.get_value(logged_key, expires=True):
+			frappe.cache.set_value(logged_key, 1, expires_in_sec=24 * 3600)
+			frappe.log_error(
+				title=_("No exchange rate from {0} to {1}").format(from_currency, to_currency),
+				message=_(
+					"No exchange rate from {0} to {1} on {2} was found (no Currency Exchange record, and the "
+					"exchange-rate service gave none). Until a rate is known, Customer Success counts invoiced "
+					"amounts in {0} as if 1 {0} were 1 {1} (health scores and reports), and a subscription "
+					"plan priced in {0} at an unknown worth: add a Currency Exchange record."
+				).format(from_currency, to_currency, frappe.format(day, {"fieldtype": "Date"})),
+			)
+		frappe.cache.set_value(missing_key, 1, expires_in_sec=MISSING_RATE_TTL)
+	known[key] = rate
+	return rate
+
+
+def _recorded_rate(from_currency: str, to_currency: str, day: date) -> float | None:
+	"""The rate a Currency Exchange record gives, by ERPNext's rules (the latest on or before `day`,
+	not stale unless Accounts Settings allows it): one a user added after the rate was missing."""
+	settings = frappe.get_cached_doc("Accounts Settings")
+	table = frappe.qb.DocType("Currency Exchange")
+	query = (
+		frappe.qb.from_(table)
+		.select(table.exchange_rate)
+		.where(
+			(table.from_currency == from_currency) & (table.to_currency == to_currency) & (table.date <= day)
+		)
+		.orderby(table.date, order=Order.desc)
+		.limit(1)
+	)
+	if not settings.get("allow_stale"):
+		query = query.where(table.date > add_days(day, -int(settings.get("stale_days") or 0)))
+	found = query.run(pluck=True)
+	return float(found[0]) if found and found[0] else None
 
 
 def default_company() -> str | None:

@@ -194,6 +194,52 @@ class TestFactorsFromERPNext(HealthTestCase):
 		self.assertEqual(queries.default_company(), eur_company)
 		self.assertEqual(queries.default_company(), erpnext.get_default_company())
 
+	def test_a_missing_exchange_rate_is_counted_one_to_one_logged_once_and_not_asked_each_chunk(self):
+		"""No rate for a company's currency: its amounts count 1:1, one Error Log says so, and
+		ERPNext's service (no timeout, a log a failure) is not asked again by each later chunk or
+		request; a Currency Exchange record added meanwhile is read at once."""
+		day = getdate(add_days(nowdate(), 2))
+		pair = ("CHF", "USD")
+		for key in ("cs_missing_exchange_rate", "cs_missing_exchange_rate_logged"):
+			frappe.cache.delete_value(f"{key}:{pair[0]}:{pair[1]}:{day}")
+		frappe.db.delete("Currency Exchange", {"from_currency": pair[0], "to_currency": pair[1]})
+		title = f"No exchange rate from {pair[0]} to {pair[1]}"
+		logs_before = frappe.db.count("Error Log", {"method": title})
+		frappe.local.cache.pop("cs_exchange_rates", None)
+		with patch("erpnext.setup.utils.get_exchange_rate", return_value=0.0) as service:
+			self.assertIsNone(queries.exchange_rate(*pair, day))
+			self.assertEqual(service.call_count, 1)
+			frappe.local.cache.pop("cs_exchange_rates", None)  # a later chunk, or another request
+			self.assertIsNone(queries.exchange_rate(*pair, day))
+			self.assertEqual(service.call_count, 1)
+		self.assertEqual(frappe.db.count("Error Log", {"method": title}), logs_before + 1)
+		message = frappe.db.get_value("Error Log", {"method": title}, "error", order_by="creation desc")
+		self.assertIn("1 CHF", message)
+		# a company in that currency: counted 1:1
+		with patch.object(
+			queries, "company_currency", side_effect=lambda c: "CHF" if c == "CS CHF" else "USD"
+		):
+			with patch.object(queries, "default_company", return_value="CS USD"):
+				self.assertEqual(
+					queries.company_rates({"CS CHF", "CS USD"}, day), {"CS CHF": 1.0, "CS USD": 1.0}
+				)
+		# a user records the rate: read at once, still without the service
+		frappe.get_doc(
+			{
+				"doctype": "Currency Exchange",
+				"date": day,
+				"from_currency": "CHF",
+				"to_currency": "USD",
+				"exchange_rate": 1.13,
+				"for_selling": 1,
+				"for_buying": 1,
+			}
+		).insert()
+		frappe.local.cache.pop("cs_exchange_rates", None)
+		with patch("erpnext.setup.utils.get_exchange_rate", return_value=0.0) as service:
+			self.assertEqual(queries.exchange_rate(*pair, day), 1.13)
+			self.assertEqual(service.call_count, 0)
+
 	def test_foreign_invoice_on_a_company_currency_receivable_is_not_converted_twice(self):
 		import erpnext
 

@@ -430,9 +430,9 @@ def invoice_entry(row, rates: dict[str, float]) -> dict:
 def plans_annual(subscriptions: list[dict], today: date) -> dict[str, float | None]:
 	"""{subscription: its plans' price per year after its discount, in the default company's currency}
 	(`engine.plan_annual`); a price-list plan takes the item's selling price in its price list (the
-	customer's own price first). None when a plan's price cannot be told."""
+	customer's own price first). None when a plan's price cannot be told, or is in a currency with
+	no exchange rate (`health.queries.exchange_rate`)."""
 	import erpnext
-	from erpnext.setup.utils import get_exchange_rate
 
 	by_name = {row["name"]: row for row in subscriptions}
 	if not by_name:
@@ -464,7 +464,6 @@ def plans_annual(subscriptions: list[dict], today: date) -> dict[str, float | No
 	)
 	company = erpnext.get_default_company() or frappe.db.get_value("Company", {}, "name")
 	to_currency = erpnext.get_company_currency(company) if company else None
-	rates: dict[str, float] = {}
 	totals: dict[str, float | None] = {}
 	for row in rows:
 		if row.parent in totals and totals[row.parent] is None:
@@ -481,9 +480,11 @@ def plans_annual(subscriptions: list[dict], today: date) -> dict[str, float | No
 			totals[row.parent] = None
 			continue
 		if row.currency and to_currency and row.currency != to_currency:
-			if row.currency not in rates:
-				rates[row.currency] = float(get_exchange_rate(row.currency, to_currency, today) or 0)
-			annual *= rates[row.currency]
+			rate = health_queries.exchange_rate(row.currency, to_currency, today)
+			if rate is None:  # a price in a currency with no rate: the plan's worth cannot be told
+				totals[row.parent] = None
+				continue
+			annual *= rate
 		totals[row.parent] = (totals.get(row.parent) or 0.0) + annual
 	for name, total in totals.items():
 		if total is not None:

@@ -81,6 +81,25 @@ class TestSubscriptionRenewals(RenewalTestCase):
 				{"doctype": "Renewal", "source_type": "Subscription", "subscription": monthly_evergreen.name}
 			).insert()
 
+	def test_a_plan_priced_in_a_currency_with_no_rate_has_no_worth_not_zero(self):
+		"""A plan in a currency nothing converts (no Currency Exchange record, no service): its
+		subscription's worth from the plans cannot be told (None), never 0."""
+		from unittest.mock import patch
+
+		frappe.db.delete("Currency Exchange", {"from_currency": "CHF"})
+		frappe.local.cache.pop("cs_exchange_rates", None)
+		frappe.cache.delete_value(f"cs_missing_exchange_rate:CHF:USD:{today()}")
+		swiss = make_customer(cs_owner=CSM, default_currency="CHF").name  # billed in CHF
+		customer = make_customer(cs_owner=CSM).name
+		plan = make_subscription_plan(cost=1000, currency="CHF")
+		home = make_subscription_plan(cost=1000)
+		sub = make_subscription(swiss, add_days(today(), -300), add_days(today(), 60), [(plan, 1)])
+		other = make_subscription(customer, add_days(today(), -300), add_days(today(), 60), [(home, 1)])
+		with patch("erpnext.setup.utils.get_exchange_rate", return_value=0.0):
+			worth = queries.plans_annual(queries.subscription_rows([sub.name, other.name]), today())
+		self.assertIsNone(worth[sub.name])
+		self.assertAlmostEqual(worth[other.name], 12000.0, places=2)
+
 	def test_the_nightly_pass_makes_subscription_renewals_once(self):
 		customer = make_customer(cs_owner=CSM).name
 		sub = make_subscription(customer, add_days(today(), -300), add_days(today(), 50))
