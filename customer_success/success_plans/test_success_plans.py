@@ -744,6 +744,53 @@ class TestBusinessReview(PlansTestCase):
 		self.assertEqual(before_any.objectives[0].current, 35)  # what the first check-in started from
 		self.assertEqual(review(add_days(nowdate(), -30), nowdate()).objectives[0].current, 45)
 		self.assertEqual(then.csm, CSM1)
+		# the plan's progress of the period is worked out from the values shown, not today's
+		self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "progress"), 70)
+		self.assertEqual(then.plan_progress, 20)
+
+	def test_a_saved_reviews_figures_are_the_apps_and_another_customer_or_period_retakes_them(self):
+		mine = make_customer(cs_owner=CSM1).name
+		other = make_customer(cs_owner=CSM2).name
+		mine_plan = make_success_plan(mine, start_date=add_days(nowdate(), -90), csm=CSM1)
+		other_plan = make_success_plan(other, start_date=add_days(nowdate(), -90), csm=CSM2)
+		frappe.db.set_value("Success Plan Objective", other_plan.objectives[0].name, "objective", "Theirs")
+		make_sales_invoice(mine, rate=400, posting_date=add_days(nowdate(), -20))
+		start, end = add_days(nowdate(), -30), add_days(nowdate(), -1)
+		review = frappe.get_doc(
+			{"doctype": "Business Review", "customer": mine, "period_start": start, "period_end": end}
+		).insert(ignore_permissions=True)
+		invoiced = review.invoiced
+		self.assertGreater(invoiced, 0)
+
+		# figures sent with a save are not kept; the narrative is
+		review.invoiced, review.plan_progress, review.health_end = 99999999, 100, 100
+		review.objectives[0].current = 1e6
+		review.highlights = "<p>Went live</p>"
+		review.save(ignore_permissions=True)
+		review.reload()
+		self.assertEqual(
+			(review.invoiced, review.plan_progress, review.health_end), (invoiced, mine_plan.progress, 0)
+		)
+		self.assertEqual(review.objectives[0].current, 35)
+		self.assertEqual(review.highlights, "<p>Went live</p>")
+
+		# another customer: its own plan, figures and CSM
+		review.customer, review.success_plan = other, None
+		review.save(ignore_permissions=True)
+		review.reload()
+		self.assertEqual((review.success_plan, review.csm, review.invoiced), (other_plan.name, CSM2, 0))
+		self.assertEqual([row.objective for row in review.objectives], ["Theirs"])
+
+		# another period, of the first customer again: taken again
+		review.customer, review.success_plan = mine, None
+		review.period_start = add_days(nowdate(), -10)
+		review.save(ignore_permissions=True)
+		self.assertEqual((review.success_plan, review.csm, review.invoiced), (mine_plan.name, CSM1, 0))
+		# Refresh Snapshot takes the figures again (an invoice booked late into the period)
+		make_sales_invoice(mine, rate=250, posting_date=add_days(nowdate(), -5))
+		review.refresh_snapshot()
+		review.reload()
+		self.assertGreater(review.invoiced, 0)
 
 	def test_amounts_of_several_companies_are_converted_to_one_currency(self):
 		import erpnext

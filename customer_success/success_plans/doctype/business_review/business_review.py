@@ -9,6 +9,28 @@ from customer_success.success_plans import engine, queries
 
 NO_COLOUR = HEALTH_STATUSES[-1]  # Insufficient Data: no score to show
 
+# The figures `take_snapshot` sets (besides the objectives table): the app's, never a user's.
+SNAPSHOT_FIELDS = (
+	"snapshot_on",
+	"currency",
+	"plan_progress",
+	"milestones_total",
+	"milestones_done",
+	"milestones_overdue",
+	"milestone_completion",
+	"health_start",
+	"health_start_status",
+	"health_end",
+	"health_trend",
+	"health_status",
+	"issues_opened",
+	"issues_closed",
+	"sla_failed",
+	"open_issues_at_end",
+	"invoiced",
+	"overdue_outstanding",
+)
+
 
 class BusinessReview(Document):
 	# begin: auto-generated types
@@ -60,6 +82,8 @@ class BusinessReview(Document):
 	def validate(self):
 		self.validate_period()
 		self.validate_plan()
+		if not self.is_new():
+			self.keep_or_retake_snapshot()
 		self.set_csm()
 		customer_name = frappe.db.get_value("Customer", self.customer, "customer_name") or self.customer
 		self.title = _("{0} Business Review {1} to {2}").format(
@@ -79,6 +103,28 @@ class BusinessReview(Document):
 				),
 				title=_("Invalid Period"),
 			)
+
+	def keep_or_retake_snapshot(self):
+		"""The snapshot is the period's figures of the review's customer and plan, taken by the app:
+		another customer, plan or period takes it again (and the CSM of the new customer or plan);
+		otherwise a save keeps the figures as taken, whatever was sent for them (they are read-only
+		in the form; an API call cannot write them either). `refresh_snapshot` takes it again."""
+		before = self.get_doc_before_save()
+		if not before or self.flags.cs_snapshot_taken:
+			return
+		if before.customer != self.customer or before.success_plan != self.success_plan:
+			self.csm = None
+		if (
+			before.customer != self.customer
+			or before.success_plan != self.success_plan
+			or getdate(before.period_start) != getdate(self.period_start)
+			or getdate(before.period_end) != getdate(self.period_end)
+		):
+			self.take_snapshot()
+			return
+		for fieldname in SNAPSHOT_FIELDS:
+			self.set(fieldname, before.get(fieldname))
+		self.set("objectives", [row.as_dict() for row in before.objectives])
 
 	def set_csm(self):
 		"""The review's CSM: the plan's, else the customer's CS Owner (kept when set)."""
@@ -124,6 +170,7 @@ class BusinessReview(Document):
 		company = erpnext.get_default_company()
 		self.currency = frappe.get_cached_value("Company", company, "default_currency") if company else None
 		self.snapshot_on = now_datetime()
+		self.flags.cs_snapshot_taken = True
 
 	def set_objectives_snapshot(self, end):
 		self.set("objectives", [])
@@ -134,9 +181,20 @@ class BusinessReview(Document):
 		start = getdate(plan.start_date)
 		# a period that ended before today shows each objective as the check-ins had it then
 		past = queries.objective_values_at(plan.name, end) if end < getdate(nowdate()) else {}
+		measured = []
 		for row in plan.objectives:
 			current = past.get(row.name, row.current)
 			progress = engine.objective_progress(row.baseline, row.target, current, row.direction)
+			if not engine.objective_problem(row.baseline, row.target, row.direction):
+				measured.append(
+					{
+						"baseline": row.baseline,
+						"target": row.target,
+						"current": current,
+						"direction": row.direction,
+						"weight": row.weight,
+					}
+				)
 			due = row.due_date or plan.end_date
 			self.append(
 				"objectives",
@@ -154,7 +212,8 @@ class BusinessReview(Document):
 					"status": engine.objective_status(progress, start, getdate(due) if due else None, end),
 				},
 			)
-		self.plan_progress = plan.progress
+		# the plan's progress as the plan works it out, from the values shown (the period end's)
+		self.plan_progress = engine.plan_progress(measured) or 0
 
 	def set_milestone_snapshot(self, end):
 		counts = queries.milestone_counts(self.success_plan, end) if self.success_plan else {}
@@ -179,6 +238,9 @@ class BusinessReview(Document):
 		self.health_start_status = at_start.status if at_start else ""
 		self.health_status = at_end.status if at_end else ""
 		self.health_trend = engine.health_trend(start_score, end_score) or 0
+
+	def on_update(self):
+		self.flags.cs_snapshot_taken = False
 
 	@frappe.whitelist(methods=["POST"])
 	def refresh_snapshot(self):
