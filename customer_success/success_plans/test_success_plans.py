@@ -511,6 +511,41 @@ class TestJobs(PlansTestCase):
 			self.assertNotIn(plan.name, self._plans_of(plan_jobs.raise_due_checkins()))
 			self.assertIn(plan.name, self._plans_of(plan_jobs.raise_due_checkins(add_days(nowdate(), 90))))
 
+	def test_a_cancelled_checkin_takes_its_values_back_from_the_plan(self):
+		customer = make_customer().name
+		plan = make_success_plan(customer, start_date=add_days(nowdate(), -100))
+		self.assertEqual(plan.objectives[0].current, 35)
+
+		def checkin(day, value):
+			doc = frappe.get_doc({"doctype": "Success Plan Check-in", "success_plan": plan.name})
+			doc.checkin_date = add_days(nowdate(), day)
+			doc.insert(ignore_permissions=True)
+			doc.objectives[0].current_value = value
+			doc.objectives[0].miss_reason = "Used by Few Teams"
+			doc.submit()
+			return doc
+
+		first, second = checkin(-20, 40), checkin(-2, 55)
+		plan.reload()
+		self.assertEqual((plan.objectives[0].current, plan.progress), (55, 90))
+		second.cancel()
+		plan.reload()
+		# back to what the remaining check-in recorded, progress with it
+		self.assertEqual((plan.objectives[0].current, plan.progress), (40, 60))
+		self.assertEqual(getdate(plan.last_checkin_date), getdate(add_days(nowdate(), -20)))
+		first.cancel()
+		plan.reload()
+		self.assertEqual(plan.objectives[0].current, 35)  # what the first one started from
+		self.assertIsNone(plan.last_checkin_date)
+
+		# a value edited on the plan after the check-in is the plan's own: kept
+		third = checkin(-1, 50)
+		plan.reload()
+		plan.objectives[0].current = 52
+		plan.save(ignore_permissions=True)
+		third.cancel()
+		self.assertEqual(frappe.get_doc("Success Plan", plan.name).objectives[0].current, 52)
+
 	def test_no_checkins_for_draft_plans(self):
 		customer = make_customer().name
 		plan = make_success_plan(customer, start_date=add_days(nowdate(), -100))

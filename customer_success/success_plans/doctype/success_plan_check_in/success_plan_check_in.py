@@ -1,8 +1,10 @@
+from datetime import date
+
 import frappe
 from frappe import _
 from frappe.model.document import Document
 from frappe.query_builder.functions import Max
-from frappe.utils import getdate, nowdate
+from frappe.utils import flt, getdate, nowdate
 
 from customer_success.success_plans import engine
 from customer_success.success_plans import service as plans
@@ -106,5 +108,23 @@ class SuccessPlanCheckin(Document):
 		)
 		plan = frappe.get_doc(plans.PLAN, self.success_plan)
 		plan.last_checkin_date = last
+		self.take_back_values(plan)
 		plan.flags.ignore_permissions = True
 		plan.save()
+
+	def take_back_values(self, plan):
+		"""The values this check-in wrote onto the plan go back to what the plan's other submitted
+		check-ins recorded last (else to what this one started from), so the plan, its progress and
+		what the customer sees no longer show a cancelled review. A value edited on the plan since
+		(it no longer is this check-in's) is left as it is."""
+		from customer_success.success_plans.queries import objective_values_at
+
+		written = {row.plan_objective: row for row in self.objectives if row.plan_objective}
+		if not written:
+			return
+		remaining = objective_values_at(plan.name, date.max)
+		for objective in plan.objectives:
+			row = written.get(objective.name)
+			if row is None or flt(objective.current) != flt(row.current_value):
+				continue
+			objective.current = remaining.get(objective.name, row.previous_value)
