@@ -106,6 +106,22 @@ permission_query_conditions = {
 	"Renewal Checkpoint": "customer_success.permissions.child_rows_query",
 	"Customer Usage Metric": "customer_success.permissions.customer_usage_metric_query",
 	"Usage Metric Entitlement": "customer_success.permissions.usage_metric_entitlement_query",
+	# ERPNext's records a CSM is given by the app: her book's, unless another role of hers reads them
+	**{
+		doctype: "customer_success.permissions.erp_book_query"
+		for doctype in (
+			"Customer",
+			"Sales Order",
+			"Sales Invoice",
+			"Issue",
+			"Project",
+			"Contract",
+			"Opportunity",
+			"Quotation",
+			"Contact",
+			"Address",
+		)
+	},
 }
 
 # The same rules through frappe's generic doors: counts and link search of our doctypes.
@@ -143,6 +159,21 @@ has_permission = {
 	"NPS Response": "customer_success.permissions.customer_record_has_permission",
 	"Renewal": "customer_success.permissions.customer_record_has_permission",
 	"Customer Usage Metric": "customer_success.permissions.customer_record_has_permission",
+	**{
+		doctype: "customer_success.permissions.erp_record_has_permission"
+		for doctype in (
+			"Customer",
+			"Sales Order",
+			"Sales Invoice",
+			"Issue",
+			"Project",
+			"Contract",
+			"Opportunity",
+			"Quotation",
+			"Contact",
+			"Address",
+		)
+	},
 	# our own cards and charts: frappe's rule, without its per-call scan of the permission tables
 	"Number Card": "customer_success.permissions.own_widget_has_permission",
 	"Dashboard Chart": "customer_success.permissions.own_widget_has_permission",

@@ -472,3 +472,89 @@ def search_in_book(
 		order_by="modified desc",
 		as_list=not as_dict,
 	)
+
+
+# --- the ERPNext records our CSM role is given (setup.roles.ROLE_PERMISSIONS) --------------------
+# A user who reads such a doctype only through the CSM role reads her book's records of it, and
+# changes only those: the app gave her the rule, so the book limits it. A user whose other roles
+# read it (a CSM who is also a Sales or Support user: another team's view) keeps what those give;
+# a CS Manager sees everything. Each doctype: how a record names its customer, as SQL.
+
+_BOOK = "(select `name` from `tabCustomer` where `cs_owner` = {user})"
+ERP_BOOK_CONDITIONS = {
+	"Customer": "`tabCustomer`.`cs_owner` = {user}",
+	"Sales Order": "`tabSales Order`.`customer` in " + _BOOK,
+	"Sales Invoice": "`tabSales Invoice`.`customer` in " + _BOOK,
+	"Issue": "`tabIssue`.`customer` in " + _BOOK,
+	"Project": "`tabProject`.`customer` in " + _BOOK,
+	"Contract": "`tabContract`.`party_type` = 'Customer' and `tabContract`.`party_name` in " + _BOOK,
+	"Opportunity": "`tabOpportunity`.`opportunity_from` = 'Customer' and `tabOpportunity`.`party_name` in "
+	+ _BOOK,
+	"Quotation": "`tabQuotation`.`quotation_to` = 'Customer' and `tabQuotation`.`party_name` in " + _BOOK,
+	"Contact": "exists (select 1 from `tabDynamic Link` `cs_link` where `cs_link`.`parenttype` = 'Contact'"
+	" and `cs_link`.`parent` = `tabContact`.`name` and `cs_link`.`link_doctype` = 'Customer'"
+	" and `cs_link`.`link_name` in " + _BOOK + ")",
+	"Address": "exists (select 1 from `tabDynamic Link` `cs_link` where `cs_link`.`parenttype` = 'Address'"
+	" and `cs_link`.`parent` = `tabAddress`.`name` and `cs_link`.`link_doctype` = 'Customer'"
+	" and `cs_link`.`link_name` in " + _BOOK + ")",
+}
+
+
+def reads_only_as_csm(doctype: str, user: str | None = None) -> bool:
+	"""Whether `user` reads `doctype` only through the CSM role (then her book limits it)."""
+	from frappe.permissions import get_valid_perms
+
+	user = user or frappe.session.user
+	if user == "Administrator" or sees_all(user) or not is_csm(user):
+		return False
+	return not any(
+		perm.read and not perm.if_owner and not perm.permlevel and perm.role != CSM_ROLE
+		for perm in get_valid_perms(doctype, user)
+	)
+
+
+def erp_book_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""permission_query_conditions of the ERPNext doctypes in ERP_BOOK_CONDITIONS."""
+	user = user or frappe.session.user
+	if not doctype or doctype not in ERP_BOOK_CONDITIONS or not reads_only_as_csm(doctype, user):
+		return ""
+	return "(" + ERP_BOOK_CONDITIONS[doctype].format(user=frappe.db.escape(user)) + ")"
+
+
+def erp_record_customers(doc, for_read: bool = False) -> set[str]:
+	"""The customers an ERPNext record of ERP_BOOK_CONDITIONS names (as sent and as stored)."""
+	doctype = doc.doctype
+
+	def named(values) -> set[str]:
+		if doctype in ("Contact", "Address"):
+			return {
+				link.get("link_name")
+				for link in values.get("links") or []
+				if link.get("link_doctype") == "Customer"
+			}
+		if doctype in ("Contract", "Opportunity", "Quotation"):
+			kind = {"Contract": "party_type", "Opportunity": "opportunity_from", "Quotation": "quotation_to"}
+			return {values.get("party_name")} if values.get(kind[doctype]) == "Customer" else {None}
+		return {values.get("customer")}
+
+	customers = named(doc.as_dict())
+	if not doc.is_new() and not for_read:  # a change is judged by the stored record too
+		before = frappe.get_doc(doctype, doc.name) if frappe.db.exists(doctype, doc.name) else None
+		if before is not None:
+			customers |= named(before.as_dict())
+	return customers
+
+
+def erp_record_has_permission(doc, ptype: str = "read", user: str | None = None) -> bool | None:
+	"""A CSM reading an ERP_BOOK_CONDITIONS doctype only through her role acts on her book's records
+	only (a new one she creates may name no customer yet: its own rules decide). No opinion
+	otherwise."""
+	user = user or frappe.session.user
+	if not reads_only_as_csm(doc.doctype, user):
+		return None
+	if doc.doctype == "Customer":  # the stored CS Owner (a save cannot hand itself the customer)
+		return None if doc.is_new() else owns_customer(doc.name, user)
+	customers = erp_record_customers(doc, for_read=ptype in ("read", "select", "report", "print", "email"))
+	if ptype == "create" and customers <= {None}:
+		return None
+	return bool(customers) and None not in customers and all(owns_customer(c, user) for c in customers)

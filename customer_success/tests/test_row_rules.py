@@ -108,3 +108,79 @@ class TestRowRulesEverywhere(FrappeTestCase):
 			ignore_user_permissions=1,
 		)
 		self.assertEqual(self.ours(row[0] for row in found), {self.theirs.name})
+
+
+CSM_ONLY = "cs-rr-csm-only@example.com"
+CSM_SALES = "cs-rr-csm-sales@example.com"
+
+
+class TestERPNextRecordsOfTheBook(FrappeTestCase):
+	"""The ERPNext records the app gives the CSM role (Customer, its orders, invoices, contracts,
+	issues, contacts...): a user who reads them only as a CSM reads and changes her book's only;
+	one whose other roles read them (Sales User) keeps that team's view; a CS Manager sees all."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_shared_users(
+			{
+				CSM_ONLY: ["Customer Success Manager"],
+				CSM_B: ["Customer Success Manager"],
+				CSM_SALES: ["Customer Success Manager", "Sales User"],
+				MANAGER: ["CS Manager"],
+			}
+		)
+
+	def setUp(self):
+		from customer_success.tests.utils import make_contact, make_contract, make_issue, make_sales_invoice
+
+		self.mine = make_customer(cs_owner=CSM_ONLY).name
+		self.theirs = make_customer(cs_owner=CSM_B).name
+		self.records = {}
+		for key, customer in (("mine", self.mine), ("theirs", self.theirs)):
+			self.records[key] = {
+				"Customer": customer,
+				"Sales Invoice": make_sales_invoice(customer, rate=100).name,
+				"Issue": make_issue(customer).name,
+				"Contract": make_contract(customer, "2026-01-01", "2026-12-31").name,
+				"Contact": make_contact(customer).name,
+			}
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def listed(self, doctype):
+		names = set(frappe.get_list(doctype, pluck="name", limit_page_length=0))
+		return {key for key in ("mine", "theirs") if self.records[key][doctype] in names}
+
+	def test_a_csm_only_reads_and_changes_her_books_records(self):
+		frappe.set_user(CSM_ONLY)
+		for doctype in ("Customer", "Sales Invoice", "Issue", "Contract", "Contact"):
+			self.assertEqual(self.listed(doctype), {"mine"}, doctype)
+			self.assertTrue(frappe.has_permission(doctype, "read", self.records["mine"][doctype]), doctype)
+			self.assertFalse(frappe.has_permission(doctype, "read", self.records["theirs"][doctype]), doctype)
+		with self.assertRaises(frappe.PermissionError):
+			frappe.get_doc("Customer", self.theirs).check_permission("read")
+		# writing: her own customer yes, a colleague's no (through the API's own door too)
+		frappe.client.set_value("Customer", self.mine, "website", "https://mine.example.com")
+		with self.assertRaises(frappe.PermissionError):
+			frappe.client.set_value("Customer", self.theirs, "website", "https://theirs.example.com")
+		self.assertIsNone(frappe.db.get_value("Customer", self.theirs, "website"))
+		# a count and a link search hold the book too
+		self.assertEqual(
+			frappe.db.count("Customer", {"name": ("in", [self.mine, self.theirs])}), 2
+		)  # (no permission: the database itself)
+		self.assertEqual(
+			len(frappe.get_list("Customer", filters={"name": ("in", [self.mine, self.theirs])})), 1
+		)
+
+	def test_another_team_and_the_manager_see_every_customer(self):
+		for user in (CSM_SALES, MANAGER):
+			frappe.set_user(user)
+			self.assertEqual(self.listed("Customer"), {"mine", "theirs"}, user)
+			self.assertTrue(frappe.has_permission("Customer", "read", self.theirs), user)
+		frappe.set_user(CSM_SALES)
+		self.assertEqual(self.listed("Issue"), set())  # a Sales User reads no Issue: her (empty) book's
+		self.assertEqual(self.listed("Sales Invoice"), set())  # nor invoices (ERPNext: Accounts)
+		self.assertEqual(self.listed("Contact"), {"mine", "theirs"})
