@@ -162,14 +162,22 @@ def iso_date(value) -> date | None:
 		return value.date()
 	if isinstance(value, date):
 		return value
-	return date.fromisoformat(value[:10])
+	try:
+		return date.fromisoformat(value[:10])
+	except ValueError:  # a zero date ("0000-00-00", stored by a lax import): no date
+		return None
 
 
 def iso_datetime(value) -> datetime | None:
 	"""A datetime of `json_rows` (an ISO string, or as pymysql gives it) as a datetime."""
 	if not value:
 		return None
-	return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+	if isinstance(value, datetime):
+		return value
+	try:
+		return datetime.fromisoformat(value)
+	except ValueError:  # a zero datetime: none
+		return None
 
 
 def lock_customers(names: list[str]) -> dict[str, dict]:

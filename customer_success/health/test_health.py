@@ -477,6 +477,29 @@ class TestNightlyJob(HealthTestCase):
 			frappe.db.exists("Error Log", {"reference_doctype": "Customer", "reference_name": bad})
 		)
 
+	def test_a_zero_date_stored_past_frappe_is_no_date_not_a_failed_range(self):
+		"""A lax import (sql_mode without NO_ZERO_DATE) can store 0000-00-00 in a Customer's date
+		fields: the range is still scored, that date read as none."""
+		zero = make_customer(f"_CS Test Zero A {frappe.generate_hash(length=5)}", cs_live=1).name
+		other = make_customer(f"_CS Test Zero B {frappe.generate_hash(length=5)}", cs_live=1).name
+		mode = frappe.db.sql("select @@session.sql_mode")[0][0]
+		frappe.db.sql("set session sql_mode = ''")
+		try:
+			frappe.db.sql(
+				"""update `tabCustomer` set `cs_override_until` = '0000-00-00', `cs_health_override` = 30,
+				`cs_sentiment_on` = '0000-00-00', `cs_csm_sentiment` = 'Positive' where `name` = %s""",
+				zero,
+			)
+		finally:
+			frappe.db.sql("set session sql_mode = %s", mode)
+		self.assertIsNone(queries.iso_date("0000-00-00"))
+		self.assertIsNone(queries.iso_datetime("0000-00-00 00:00:00"))
+		lo, hi = sorted([zero, other])
+		result = health.score_range(lo, hi)
+		self.assertEqual(result["failed"], [])
+		self.assertEqual(latest_row(zero).is_override, 0)  # an override with no expiry is not active
+		self.assertIsNotNone(latest_row(other))
+
 	def test_second_start_is_skipped_while_running(self):
 		running = health.new_run("Manual", "Running", None, chunks_total=3)
 		run = health.start_recompute(trigger="Nightly", now=True)
