@@ -616,5 +616,7 @@ def move_customer(customer: str, values: dict):
 	move_retention_parts([customer])  # its retention part follows its CS Owner and stage
 	if "cs_owner" in values:
 		from customer_success.alerts.queries import sync_alert_csms
+		from customer_success.customer_success.handover import hand_over_open_work
 
 		sync_alert_csms(customer)  # its open alerts follow it to the new CSM
+		hand_over_open_work(customer, old_csm, values["cs_owner"])  # and the old CSM's open work

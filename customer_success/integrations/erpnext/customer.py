@@ -149,8 +149,10 @@ def on_update(doc, method=None):
 		change_customer_retention(doc.name)
 	if (before.cs_owner or "") != (doc.cs_owner or ""):
 		from customer_success.alerts.queries import sync_alert_csms
+		from customer_success.customer_success.handover import hand_over_open_work
 
 		sync_alert_csms(doc.name)  # its open alerts are the new CSM's (the CSM Workload counts them)
+		hand_over_open_work(doc.name, before.cs_owner, doc.cs_owner)  # and the old CSM's open work
 
 
 def before_rename(doc, method=None, old_name=None, new_name=None, merge=False):

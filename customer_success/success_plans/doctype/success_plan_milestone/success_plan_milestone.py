@@ -162,8 +162,25 @@ class SuccessPlanMilestone(Document):
 			close_all_assignments(self.doctype, self.name, ignore_permissions=True)
 
 	def assign_owner(self):
-		"""A new owner gets the milestone as a ToDo (Settings: Create ToDos)."""
-		if not self.assigned_to or not self.has_value_changed("assigned_to"):
+		"""A new owner gets the milestone as a ToDo (Settings: Create ToDos); the previous owner's
+		open ToDo on it is cancelled (the milestone is no longer theirs)."""
+		if not self.has_value_changed("assigned_to"):
+			return
+		before = self.get_doc_before_save()
+		if before and before.assigned_to and before.assigned_to != self.assigned_to:
+			from frappe.desk.form.assign_to import remove
+
+			if frappe.db.exists(
+				"ToDo",
+				{
+					"reference_type": self.doctype,
+					"reference_name": self.name,
+					"allocated_to": before.assigned_to,
+					"status": "Open",
+				},
+			):
+				remove(self.doctype, self.name, before.assigned_to, ignore_permissions=True)
+		if not self.assigned_to:
 			return
 		if self.status in engine.CLOSED_MILESTONE_STATES:
 			return

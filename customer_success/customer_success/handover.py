@@ -1,0 +1,112 @@
+"""A customer moved to another CSM's book takes its open work with it.
+
+Its open alerts (their owner and playbook tasks), running success plans, open milestones and
+check-ins, open renewals, and the open ToDos of those records, held by the CSM who had the
+customer, become the new CSM's: the old CSM can no longer open them (access follows the customer),
+and the new one would otherwise not know of them. Work held by someone else (a colleague given a
+milestone, a task for Finance) stays where it is. One customer at a time (its save, or its handoff's
+acceptance): a few statements and the ToDos one by one, so frappe keeps each record's assignment
+list and timeline.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import escape_html
+
+OPEN_ALERT_STATUSES = ("Open", "In Progress")
+CLOSED_MILESTONE_STATUSES = ("Done", "Skipped")
+
+
+def hand_over_open_work(customer: str, old_csm: str | None, new_csm: str | None) -> dict[str, int]:
+	"""Move the customer's open work from `old_csm` to `new_csm`; returns what moved, by kind.
+	Nothing moves to nobody: with no new CSM the work stays (a CS Manager gives it out)."""
+	if not customer or not old_csm or not new_csm or old_csm == new_csm:
+		return {}
+	moved = {}
+	alert = frappe.qb.DocType("CS Alert")
+	task = frappe.qb.DocType("CS Alert Task")
+	alerts = (
+		frappe.qb.from_(alert)
+		.select(alert.name)
+		.where((alert.customer == customer) & alert.status.isin(OPEN_ALERT_STATUSES))
+		.run(pluck=True)
+	)
+	if alerts:
+		moved["alerts"] = _update(alert, alert.assigned_to, old_csm, new_csm, alert.name.isin(alerts))
+		moved["alert tasks"] = _update(
+			task,
+			task.assigned_to,
+			old_csm,
+			new_csm,
+			(task.parenttype == "CS Alert") & task.parent.isin(alerts) & (task.status == "Open"),
+		)
+	plan = frappe.qb.DocType("Success Plan")
+	moved["plans"] = _update(
+		plan, plan.csm, old_csm, new_csm, (plan.customer == customer) & (plan.status != "Closed")
+	)
+	milestone = frappe.qb.DocType("Success Plan Milestone")
+	moved["milestones"] = _update(
+		milestone,
+		milestone.assigned_to,
+		old_csm,
+		new_csm,
+		(milestone.customer == customer) & milestone.status.notin(CLOSED_MILESTONE_STATUSES),
+	)
+	checkin = frappe.qb.DocType("Success Plan Check-in")
+	moved["check-ins"] = _update(
+		checkin, checkin.csm, old_csm, new_csm, (checkin.customer == customer) & (checkin.docstatus == 0)
+	)
+	renewal = frappe.qb.DocType("Renewal")
+	moved["renewals"] = _update(
+		renewal, renewal.csm, old_csm, new_csm, (renewal.customer == customer) & (renewal.status == "Open")
+	)
+	moved["todos"] = _move_todos(customer, alerts, old_csm, new_csm)
+	return {kind: count for kind, count in moved.items() if count}
+
+
+def _update(table, field, old_csm: str, new_csm: str, where) -> int:
+	"""Set `field` from old to new on the rows `where` picks; how many rows there were."""
+	names = frappe.qb.from_(table).select(table.name).where(where & (field == old_csm)).run(pluck=True)
+	if names:
+		frappe.qb.update(table).set(field, new_csm).where(table.name.isin(names)).run()
+	return len(names)
+
+
+def _move_todos(customer: str, alerts: list[str], old_csm: str, new_csm: str) -> int:
+	"""The old CSM's open ToDos on the customer's moved records become the new CSM's (each saved as
+	a ToDo, so the record's assignment list follows)."""
+	references = {"CS Alert": alerts}
+	for doctype, filters in (
+		("Success Plan Milestone", {"status": ("not in", CLOSED_MILESTONE_STATUSES)}),
+		("Success Plan Check-in", {"docstatus": 0}),
+		("Success Plan", {"status": ("!=", "Closed")}),
+		("Renewal", {"status": "Open"}),
+	):
+		references[doctype] = frappe.get_all(doctype, filters={"customer": customer, **filters}, pluck="name")
+	moved = 0
+	for doctype, names in references.items():
+		if not names:
+			continue
+		for todo in frappe.get_all(
+			"ToDo",
+			filters={
+				"reference_type": doctype,
+				"reference_name": ("in", names),
+				"allocated_to": old_csm,
+				"status": "Open",
+			},
+			pluck="name",
+		):
+			doc = frappe.get_doc("ToDo", todo)
+			doc.allocated_to = new_csm
+			doc.flags.ignore_permissions = True
+			doc.save()
+			moved += 1
+	if moved:
+		frappe.get_doc("Customer", customer).add_comment(
+			"Info",
+			_("{0} open tasks of this customer moved from {1} to {2} with the customer.").format(
+				moved, escape_html(old_csm), escape_html(new_csm)
+			),
+		)
+	return moved

@@ -1,0 +1,182 @@
+"""A customer moved to another CSM takes its open work: alerts (owner, tasks, ToDos), running
+plans, open milestones and check-ins, open renewals; what someone else holds stays."""
+
+import frappe
+from frappe.desk.form.assign_to import add as assign
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, nowdate
+
+from customer_success.constants import CS_MANAGER_ROLE, CSM_ROLE
+from customer_success.tests.utils import (
+	change_settings,
+	make_customer,
+	make_shared_users,
+	make_success_plan,
+)
+
+CSM_A = "cs-ho-csm-a@example.com"
+CSM_B = "cs-ho-csm-b@example.com"
+COLLEAGUE = "cs-ho-colleague@example.com"
+MANAGER = "cs-ho-manager@example.com"
+
+
+def open_todos(doctype, name):
+	return set(
+		frappe.get_all(
+			"ToDo",
+			filters={"reference_type": doctype, "reference_name": name, "status": "Open"},
+			pluck="allocated_to",
+		)
+	)
+
+
+class TestOpenWorkFollowsTheCustomer(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_shared_users(
+			{CSM_A: [CSM_ROLE], CSM_B: [CSM_ROLE], COLLEAGUE: [CSM_ROLE], MANAGER: [CS_MANAGER_ROLE]}
+		)
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def make_work(self):
+		customer = make_customer(cs_owner=CSM_A).name
+		rule = frappe.get_all("CS Alert Rule", pluck="name", order_by="name", limit=1)[0]
+		alert = frappe.get_doc(
+			{
+				"doctype": "CS Alert",
+				"customer": customer,
+				"rule": rule,
+				"severity": "Medium",
+				"status": "Open",
+				"assigned_to": CSM_A,
+				"tasks": [
+					{
+						"title": "call",
+						"due_date": add_days(nowdate(), 2),
+						"status": "Open",
+						"assigned_to": CSM_A,
+					},
+					{
+						"title": "finance",
+						"due_date": add_days(nowdate(), 2),
+						"status": "Open",
+						"assigned_to": COLLEAGUE,
+					},
+				],
+			}
+		).insert(ignore_permissions=True)
+		assign({"assign_to": [CSM_A], "doctype": "CS Alert", "name": alert.name, "description": "call"})
+		plan = make_success_plan(customer, csm=CSM_A)
+		with change_settings(create_todos=1):
+			mine = frappe.get_doc(
+				{
+					"doctype": "Success Plan Milestone",
+					"success_plan": plan.name,
+					"title": "Kick-off",
+					"due_date": add_days(nowdate(), 10),
+					"assigned_to": CSM_A,
+				}
+			).insert(ignore_permissions=True)
+			given = frappe.get_doc(
+				{
+					"doctype": "Success Plan Milestone",
+					"success_plan": plan.name,
+					"title": "Training",
+					"due_date": add_days(nowdate(), 10),
+					"assigned_to": COLLEAGUE,
+				}
+			).insert(ignore_permissions=True)
+		return customer, alert, plan, mine, given
+
+	def assert_moved(self, customer, alert, plan, mine, given):
+		alert.reload()
+		self.assertEqual((alert.csm, alert.assigned_to), (CSM_B, CSM_B))
+		self.assertEqual([t.assigned_to for t in alert.tasks], [CSM_B, COLLEAGUE])
+		todos = open_todos("CS Alert", alert.name)
+		self.assertIn(CSM_B, todos)
+		self.assertNotIn(CSM_A, todos)
+		self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "csm"), CSM_B)
+		self.assertEqual(frappe.db.get_value("Success Plan Milestone", mine.name, "assigned_to"), CSM_B)
+		self.assertEqual(open_todos("Success Plan Milestone", mine.name), {CSM_B})
+		# a colleague's milestone stays hers
+		self.assertEqual(frappe.db.get_value("Success Plan Milestone", given.name, "assigned_to"), COLLEAGUE)
+		self.assertEqual(open_todos("Success Plan Milestone", given.name), {COLLEAGUE})
+		self.assertIn(CSM_B, frappe.db.get_value("Success Plan Milestone", mine.name, "_assign"))
+
+	def test_a_customer_moved_on_its_form_takes_the_old_csms_open_work(self):
+		work = self.make_work()
+		customer = frappe.get_doc("Customer", work[0])
+		customer.cs_owner = CSM_B
+		customer.save(ignore_permissions=True)
+		self.assert_moved(*work)
+
+	def test_a_handoff_move_takes_it_too(self):
+		from customer_success.handoff.service import move_customer
+
+		work = self.make_work()
+		move_customer(work[0], {"cs_owner": CSM_B})
+		self.assert_moved(*work)
+
+	def test_no_new_csm_leaves_the_work_where_it_is(self):
+		customer, _alert, plan, mine, _given = self.make_work()
+		doc = frappe.get_doc("Customer", customer)
+		doc.cs_owner = None
+		doc.save(ignore_permissions=True)
+		self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "csm"), CSM_A)
+		self.assertEqual(open_todos("Success Plan Milestone", mine.name), {CSM_A})
+
+
+class TestMilestoneOwners(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_shared_users({CSM_A: [CSM_ROLE], COLLEAGUE: [CSM_ROLE]})
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def test_a_new_owner_takes_the_todo_and_a_colleague_given_it_can_mark_it_done(self):
+		plan = make_success_plan(make_customer(cs_owner=CSM_A).name, csm=CSM_A)
+		with change_settings(create_todos=1):
+			milestone = frappe.get_doc(
+				{
+					"doctype": "Success Plan Milestone",
+					"success_plan": plan.name,
+					"title": "Kick-off",
+					"due_date": add_days(nowdate(), 10),
+					"assigned_to": CSM_A,
+				}
+			).insert(ignore_permissions=True)
+			self.assertEqual(open_todos(milestone.doctype, milestone.name), {CSM_A})
+			milestone.reload()
+			milestone.assigned_to = COLLEAGUE
+			milestone.save(ignore_permissions=True)
+		self.assertEqual(open_todos(milestone.doctype, milestone.name), {COLLEAGUE})
+		frappe.set_user(COLLEAGUE)
+		doc = frappe.get_doc("Success Plan Milestone", milestone.name)
+		doc.status = "Done"
+		doc.completed_on = nowdate()
+		doc.save()
+		self.assertEqual(frappe.db.get_value("Success Plan Milestone", milestone.name, "status"), "Done")
+		# but not another milestone of that plan, and not by naming herself its owner
+		with change_settings(create_todos=0):
+			frappe.set_user("Administrator")
+			other = frappe.get_doc(
+				{
+					"doctype": "Success Plan Milestone",
+					"success_plan": plan.name,
+					"title": "Other",
+					"due_date": add_days(nowdate(), 10),
+					"assigned_to": CSM_A,
+				}
+			).insert(ignore_permissions=True)
+		frappe.set_user(COLLEAGUE)
+		other = frappe.get_doc("Success Plan Milestone", other.name)  # (no flags of the insert)
+		other.assigned_to = COLLEAGUE
+		with self.assertRaises(frappe.PermissionError):
+			other.save()
