@@ -762,7 +762,7 @@ def renewals_of(customer: str, limit: int = 5) -> list[dict]:
 
 def report_scope(filters: dict | None, default_from, default_to) -> tuple[frappe._dict, str | None]:
 	"""The report's filters with their defaults, checked, and the book that limits its rows: a CSM
-	reads only her own customers, whatever CSM the filter names."""
+	reads only her own customers (`book_of`)."""
 	from customer_success.permissions import book_of
 
 	filters = frappe._dict(filters or {})
@@ -771,6 +771,12 @@ def report_scope(filters: dict | None, default_from, default_to) -> tuple[frappe
 	if filters.from_date > filters.to_date:
 		frappe.throw(_("From Date must be on or before To Date."), title=_("Invalid Dates"))
 	return filters, book_of()
+
+
+def shows_nothing(filters: dict, csm: str | None) -> bool:
+	"""A CSM who filters a report by another CSM gets an empty report (as every report of the app
+	does, `permissions.report_book`), not her own book under that name."""
+	return bool(csm and filters.get("csm") and filters.get("csm") != csm)
 
 
 # --- the revenue roll-up (setup/rollups.py: cs_revenue_by_csm_day) -------------------------------

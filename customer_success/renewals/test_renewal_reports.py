@@ -124,15 +124,24 @@ class TestRevenueRetention(RenewalTestCase):
 	def test_a_csm_reads_only_her_book(self):
 		self.make_book()
 		frappe.set_user(OTHER_CSM)
-		(row,) = rows_of(revenue_retention, from_date=self.point, to_date=self.point, csm=BOOK)
+		(row,) = rows_of(revenue_retention, from_date=self.point, to_date=self.point)
 		self.assertEqual((row["customers"], row["starting_revenue"]), (0, 0))
 		frappe.set_user(BOOK)
 		(row,) = rows_of(revenue_retention, from_date=self.point, to_date=self.point)
 		self.assertEqual(row["customers"], 4)
+		# another CSM's name: an empty report, not her own book under that name
+		self.assertEqual(
+			rows_of(revenue_retention, from_date=self.point, to_date=self.point, csm=OTHER_CSM), []
+		)
+		frappe.set_user(OTHER_CSM)
+		self.assertEqual(rows_of(revenue_retention, from_date=self.point, to_date=self.point, csm=BOOK), [])
 
 	def test_bad_dates_are_refused(self):
 		with self.assertRaises(frappe.ValidationError):
 			rows_of(revenue_retention, from_date=today(), to_date=add_days(today(), -1))
+		# a period wholly after today: said, not an empty report
+		with self.assertRaisesRegex(frappe.ValidationError, "after today"):
+			rows_of(revenue_retention, from_date=add_days(today(), 30), to_date=add_days(today(), 300))
 
 	def test_bad_filters_are_refused_with_what_to_fix(self):
 		for filters, named in (
@@ -212,6 +221,10 @@ class TestRenewalForecast(RenewalTestCase):
 		self.renewal("Green", 10000, 30)
 		frappe.set_user(OTHER_CSM)
 		self.assertEqual(rows_of(renewal_forecast, csm=BOOK), [])
+		frappe.set_user(BOOK)  # her own renewal is not listed under another CSM's name
+		self.assertEqual(len(rows_of(renewal_forecast)), 1)
+		self.assertEqual(rows_of(renewal_forecast, csm=OTHER_CSM), [])
+		self.assertEqual(rows_of(revenue_leakage, csm=OTHER_CSM), [])
 		frappe.set_user(MANAGER)
 		self.assertEqual(len(rows_of(renewal_forecast, csm=BOOK)), 1)
 
@@ -421,7 +434,9 @@ class TestTheTeamsForecastCountsEveryRenewal(RenewalTestCase):
 		self.assertAlmostEqual(summary["Health-Weighted Expected Revenue"], 9000 + 3000 * 0.9, places=2)
 		# a CSM: all of her book (and only hers), its totals and chart too
 		mine = {doc.name for doc in r.values()} | {renewal_of(contract.name).name}
-		for user, filters in ((BOOK, {}), (BOOK, {"csm": OTHER_CSM}), (MANAGER, {"csm": BOOK})):
+		frappe.set_user(BOOK)  # another CSM's name: nothing (not her own book under that name)
+		self.assertEqual(renewal_forecast.execute(frappe._dict(self.period, csm=OTHER_CSM))[1], [])
+		for user, filters in ((BOOK, {}), (MANAGER, {"csm": BOOK})):
 			data, message, chart, summary = self.run_report(user=user, listed=1, **filters)
 			self.assertEqual({x.renewal for x in data}, mine, (user, filters))
 			self.assertNotIn("Showing the first", message)

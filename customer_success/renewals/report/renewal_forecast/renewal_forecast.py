@@ -30,6 +30,8 @@ LISTED = 500
 def execute(filters: dict | None = None):
 	filters, csm = service.report_scope(filters, nowdate(), add_days(nowdate(), service.window_days()))
 	check_filters(filters)
+	if service.shows_nothing(filters, csm):
+		return columns(), []
 	if lists_all(filters, csm):
 		data = queries.forecast_rows(filters, csm)
 		totals = engine.forecast_totals(engine.forecast_groups(data))

@@ -51,6 +51,8 @@ def execute(filters: dict | None = None):
 		filters, add_months(nowdate(), -12), add_days(nowdate(), service.window_days())
 	)
 	check_filters(filters)
+	if service.shows_nothing(filters, csm):
+		return columns(), []
 	kind = filters.get("kind")
 	currency = service.company_currency()
 	today = getdate(nowdate())

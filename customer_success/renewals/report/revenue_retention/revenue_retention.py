@@ -28,7 +28,16 @@ PERIODICITIES = ("Monthly", "Quarterly")
 def execute(filters: dict | None = None):
 	filters, csm = service.report_scope(filters, get_first_day(add_months(nowdate(), -11)), nowdate())
 	check_filters(filters)
+	if service.shows_nothing(filters, csm):
+		return columns(), []
 	filters.to_date = min(filters.to_date, getdate(nowdate()))
+	if filters.from_date > filters.to_date:
+		frappe.throw(
+			_(
+				"From Date {0} is after today: retention is measured up to today; pick an earlier From Date."
+			).format(frappe.format(filters.from_date, {"fieldtype": "Date"})),
+			title=_("Invalid Dates"),
+		)
 	points = engine.retention_points(
 		filters.from_date, filters.to_date, filters.get("periodicity") or "Monthly"
 	)
