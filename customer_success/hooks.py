@@ -18,6 +18,7 @@ after_install = "customer_success.setup.install.after_install"
 after_sync = "customer_success.setup.install.after_sync"
 after_migrate = "customer_success.setup.install.after_migrate"
 before_uninstall = "customer_success.setup.install.before_uninstall"
+after_uninstall = "customer_success.setup.install.after_uninstall"
 
 before_tests = "customer_success.tests.utils.before_tests"
 

@@ -483,6 +483,7 @@ def resolve_alerts(names: list[str], note: str, now, user: str) -> list[str]:
 		.where((task.parenttype == ALERT) & task.parent.isin(still_open))
 		.run()
 	)
+	cancel_open_tasks(still_open)
 	(
 		frappe.qb.update(todo)
 		.set(todo.status, "Closed")
@@ -494,6 +495,34 @@ def resolve_alerts(names: list[str], note: str, now, user: str) -> list[str]:
 		.run()
 	)
 	return still_open
+
+
+def cancel_open_tasks(alerts: list[str]):
+	"""Closed alerts' playbook tasks still open are cancelled (no longer to do), and each alert's
+	progress counted again without them (`engine.progress`: cancelled tasks do not count)."""
+	task = frappe.qb.DocType("CS Alert Task")
+	cancelled = (
+		frappe.qb.from_(task)
+		.select(task.parent)
+		.distinct()
+		.where((task.parenttype == ALERT) & task.parent.isin(alerts) & (task.status == "Open"))
+		.run(pluck=True)
+	)
+	if not cancelled:
+		return
+	frappe.qb.update(task).set(task.status, "Cancelled").where(
+		(task.parenttype == ALERT) & task.parent.isin(cancelled) & (task.status == "Open")
+	).run()
+	# qb cannot express UPDATE ... JOIN; only bound values reach the statement
+	frappe.db.sql(
+		"""update `tabCS Alert` a join (
+			select `parent`, sum(`status` = 'Done') as done, sum(`status` <> 'Cancelled') as counted
+			from `tabCS Alert Task` where `parenttype` = 'CS Alert' and `parent` in %(alerts)s group by `parent`
+		) t on t.`parent` = a.`name`
+		set a.`tasks_done` = t.done, a.`tasks_total` = t.counted,
+			a.`progress` = if(t.counted > 0, round(100 * t.done / t.counted, 2), 0)""",
+		{"alerts": cancelled},
+	)
 
 
 def enabled_users(users) -> set[str]:

@@ -17,7 +17,7 @@ from frappe import _
 from frappe.utils import add_days, cint, flt, fmt_money, getdate, now_datetime, nowdate
 
 from customer_success.alerts import engine, queries
-from customer_success.constants import CS_MANAGER_ROLE
+from customer_success.constants import CHURNED, CS_MANAGER_ROLE
 from customer_success.health import queries as health_queries
 from customer_success.numbers import is_number
 from customer_success.usage import service as usage
@@ -409,6 +409,9 @@ def evaluate(
 	customers = [c for c in queries.customers(lo, hi) if names is None or c.name in names]
 	facts = gather_facts(lo, hi, rules, today, known)
 	findings, evaluated, result["failed"] = decide_all(rules, customers, facts, today, settings)
+	churned = {c.name for c in customers if c.cs_lifecycle_stage == CHURNED}
+	if churned:  # a customer recorded as lost calls for no action: no finding (its alerts resolve)
+		findings = {key: finding for key, finding in findings.items() if key[0] not in churned}
 	open_alerts = {k: v for k, v in queries.open_alerts(lo, hi).items() if k[0] in evaluated}
 	# only customers with a finding that has no open alert may get a new one: the cool-downs and
 	# the weekly counts are read for them alone
@@ -1495,6 +1498,19 @@ def resolve_merged_away(old: str, new: str) -> list[str]:
 	note = _("{0} was merged into {1}, whose open alert of this rule carries on.").format(old, new)
 	for name in names:
 		close(frappe.get_doc(ALERT, name), engine.RESOLVED, note, auto=True)
+	return names
+
+
+def close_for_customer_gone(customer: str, why: str) -> list[str]:
+	"""A customer disabled, or recorded as churned: its open alerts (risk, expansion, advocacy)
+	call for nothing more, so they are resolved, saying why, with their tasks and ToDos. The rules
+	raise none for a churned customer (`evaluate`) nor for a disabled one (not active); enabled or
+	won back, the next night raises what still holds. Returns the alerts resolved."""
+	names = frappe.get_all(
+		ALERT, filters={"customer": customer, "status": ("in", engine.OPEN_STATUSES)}, pluck="name"
+	)
+	for name in names:
+		close(frappe.get_doc(ALERT, name), engine.RESOLVED, why, auto=True)
 	return names
 
 

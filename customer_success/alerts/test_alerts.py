@@ -643,6 +643,48 @@ class TestPlaybooks(AlertsTestCase):
 		)
 		self.assertFalse(open_todos)
 
+	def test_a_closed_alerts_open_tasks_are_cancelled_by_hand_and_by_itself(self):
+		accepted_handoff(self.customer, sales_owner=SALES)
+		alert = self.raise_red()
+		first = frappe.get_doc("ToDo", alert.tasks[0].todo)
+		first.status = "Closed"
+		first.save(ignore_permissions=True)
+		alert.reload()
+		service.close(alert, engine.DISMISSED, "Known: billing dispute, handled by finance")
+		alert.reload()
+		self.assertEqual([t.status for t in alert.tasks], ["Done"] + ["Cancelled"] * (len(alert.tasks) - 1))
+		self.assertEqual((alert.tasks_done, alert.tasks_total, alert.progress), (1, 1, 100))
+		# resolved by itself (the night's bulk path): the same
+		other = make_customer(cs_owner=CSM1).name
+		accepted_handoff(other, sales_owner=SALES)
+		red = self.raise_red(other)
+		set_health(other, "Yellow", 50)
+		self.evaluate(other)
+		red.reload()
+		self.assertEqual(red.status, engine.RESOLVED)
+		self.assertEqual({t.status for t in red.tasks}, {"Cancelled"})
+		self.assertEqual((red.tasks_done, red.tasks_total, red.progress), (0, 0, 0))
+
+	def test_a_customer_disabled_or_churned_has_its_open_alerts_resolved_and_raises_none(self):
+		from customer_success.constants import CHURNED
+
+		frappe.db.set_value("CS Alert Rule", "Health Turned Red", "auto_resolve", 0)
+		alert = self.raise_red()
+		customer = frappe.get_doc("Customer", self.customer)
+		customer.cs_lifecycle_stage = CHURNED
+		customer.save(ignore_permissions=True)
+		alert.reload()
+		self.assertEqual((alert.status, alert.auto_resolved), (engine.RESOLVED, 1))
+		self.assertIn("churned", alert.resolution)
+		self.evaluate()  # still red, but lost: no new alert
+		self.assertEqual(len(alerts_of(self.customer, status=engine.OPEN)), 0)
+		other = make_customer(cs_owner=CSM1).name
+		red = self.raise_red(other)
+		customer = frappe.get_doc("Customer", other)
+		customer.disabled = 1
+		customer.save(ignore_permissions=True)
+		self.assertEqual(frappe.db.get_value(ALERT, red.name, "status"), engine.RESOLVED)
+
 
 class TestNotifications(AlertsTestCase):
 	"""The bell and ToDo for the assignee; the optional email is frappe's Notification on CS Alert

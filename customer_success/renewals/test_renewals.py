@@ -360,6 +360,16 @@ class TestOutcomes(RenewalTestCase):
 		contract = make_contract(customer.name, add_days(today(), -300), add_days(today(), 60))
 		service.create_renewals(today(), contracts=[contract.name])
 		name = renewal_of(contract.name).name
+		rule = frappe.get_all("CS Alert Rule", pluck="name", limit=1)[0]
+		alert = frappe.get_doc(
+			{
+				"doctype": "CS Alert",
+				"customer": customer.name,
+				"rule": rule,
+				"severity": "High",
+				"status": "Open",
+			}
+		).insert(ignore_permissions=True)
 		frappe.set_user(CSM)
 		with self.assertRaises(frappe.ValidationError):
 			api.mark_churned(name, "Bad vibes")
@@ -375,6 +385,8 @@ class TestOutcomes(RenewalTestCase):
 			"Customer", customer.name, ["cs_lifecycle_stage", "modified"], as_dict=True
 		)
 		self.assertEqual(stored.cs_lifecycle_stage, "Churned")
+		# nothing more to act on: its open alerts are resolved, saying why
+		self.assertEqual(frappe.db.get_value("CS Alert", alert.name, "status"), "Resolved")
 		self.assertEqual(
 			frappe.utils.get_datetime(stored.modified),
 			frappe.utils.get_datetime(customer.modified),

@@ -7,7 +7,7 @@ permission rule an administrator removed or changed (see setup/roles.py).
 import frappe
 from frappe import _
 
-from customer_success.setup import custom_fields, defaults, indexes, roles, rollups, sequences
+from customer_success.setup import custom_fields, defaults, indexes, roles, rollups, sequences, uninstall
 
 
 def after_install():
@@ -92,3 +92,8 @@ def before_uninstall():
 	roles.remove_role_permissions()
 	indexes.remove_indexes()
 	rollups.remove_tables()
+	uninstall.remove_leftovers()
+
+
+def after_uninstall():
+	uninstall.drop_sequences()

@@ -147,12 +147,24 @@ def on_update(doc, method=None):
 	customer_book_changed(doc.name, before.cs_owner, before.disabled, doc.cs_owner, doc.disabled)
 	if retention_keys_changed(before, doc):
 		change_customer_retention(doc.name)
+	customer_gone(doc.name, before, doc)
 	if (before.cs_owner or "") != (doc.cs_owner or ""):
 		from customer_success.alerts.queries import sync_alert_csms
 		from customer_success.customer_success.handover import hand_over_open_work
 
 		sync_alert_csms(doc.name)  # its open alerts are the new CSM's (the CSM Workload counts them)
 		hand_over_open_work(doc.name, before.cs_owner, doc.cs_owner)  # and the old CSM's open work
+
+
+def customer_gone(customer: str, before, after):
+	"""Disabled, or recorded as churned, by this save: its open alerts call for nothing more."""
+	from customer_success.alerts.service import close_for_customer_gone
+	from customer_success.constants import CHURNED
+
+	if after.disabled and not before.disabled:
+		close_for_customer_gone(customer, _("The customer was disabled: nothing more to act on."))
+	elif after.cs_lifecycle_stage == CHURNED and before.cs_lifecycle_stage != CHURNED:
+		close_for_customer_gone(customer, _("The customer churned: nothing more to act on."))
 
 
 def before_rename(doc, method=None, old_name=None, new_name=None, merge=False):

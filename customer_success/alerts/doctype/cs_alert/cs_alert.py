@@ -68,6 +68,7 @@ class CSAlert(Document):
 		if self.is_new():
 			self.raised_on = self.raised_on or now_datetime()
 			alerts.start_playbook(self)
+		self.cancel_open_tasks_when_closed()
 		self.set_progress()
 		self.set_closed()
 		self.set_task_book()
@@ -146,6 +147,13 @@ class CSAlert(Document):
 		# The unique index refuses a second open alert for the same customer and rule, whoever races.
 		is_open = self.status in engine.OPEN_STATUSES and self.rule
 		self.open_key = engine.open_key(self.customer, self.rule) if is_open else None
+
+	def cancel_open_tasks_when_closed(self):
+		"""A closed alert's tasks still open are no longer to do (their ToDos close with it)."""
+		if self.status in engine.CLOSED_STATUSES:
+			for task in self.tasks:
+				if task.status == "Open":
+					task.status = "Cancelled"
 
 	def set_progress(self):
 		self.tasks_done, self.tasks_total, self.progress = engine.progress([t.as_dict() for t in self.tasks])
