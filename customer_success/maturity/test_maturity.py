@@ -209,6 +209,26 @@ class TestAdjustments(MaturityTestCase):
 		self.assertNotEqual(row.evidence, "made up")
 		self.assertEqual(row.level, row.adjusted_level)
 
+	def test_a_new_assessment_sent_with_its_own_proposals_gets_the_datas(self):
+		"""An assessment created through the API with rows of its own: the data proposes; the
+		adjustments and notes sent are kept (and checked)."""
+		from customer_success.maturity import service
+
+		proposed = {row["area"]: row["proposed_level"] for row in service.proposals(TODAY, None)}
+		rows = [{"area": area, "proposed_level": 5, "evidence": "all great"} for area in engine.AREAS]
+		rows[0].update(adjusted_level=3 if proposed[rows[0]["area"]] != 3 else 2, note="Seen in the QBRs")
+		doc = frappe.get_doc(
+			{"doctype": "CS Maturity Assessment", "assessment_date": TODAY, "capabilities": rows}
+		).insert()
+		expected = {
+			row["area"]: (row["proposed_level"], row["evidence"])
+			for row in service.proposals(TODAY, doc.name)
+		}
+		for row in doc.capabilities:
+			self.assertEqual((row.proposed_level, row.evidence), expected[row.area], row.area)
+		first = row_of(doc, rows[0]["area"])
+		self.assertEqual((first.adjusted_level, first.note), (rows[0]["adjusted_level"], "Seen in the QBRs"))
+
 	def test_an_adjusted_level_is_between_one_and_five(self):
 		doc = make_assessment()
 		row = row_of(doc, engine.TOOLING)

@@ -32,8 +32,9 @@ class CSMaturityAssessment(Document):
 
 	# end: auto-generated types
 	def before_insert(self):
-		if not self.get("capabilities"):
-			service.apply_proposals(self)
+		# the data proposes, whatever was sent (an API call cannot bring its own proposed levels or
+		# evidence); adjustments and notes sent with the rows are kept, and checked
+		service.apply_proposals(self)
 
 	def validate(self):
 		self.keep_proposals()
