@@ -644,13 +644,19 @@ def _shortcut_counts(shortcuts: list) -> list[tuple[str, dict]]:
 @frappe.whitelist()
 def get_count(doctype: str, filters=None, debug=False, cache=False) -> int:
 	"""frappe.client.get_count, but our doctypes are counted through their row rules."""
-	from customer_success.permissions import count_in_book, guarded_doctypes
+	from customer_success.permissions import ERP_BOOK_CONDITIONS, count_in_book, guarded_doctypes
 
 	if not doctype or not isinstance(doctype, str) or not frappe.db.exists("DocType", doctype, cache=True):
 		frappe.throw(
 			_("DocType {0} not found").format(frappe.utils.escape_html(str(doctype))),
 			frappe.DoesNotExistError,
 		)
+	if doctype in ERP_BOOK_CONDITIONS and isinstance(filters, str):
+		# ERPNext's doctypes keep frappe's reading of their filters: text that is no JSON is a name
+		try:
+			filters = frappe.parse_json(filters)
+		except ValueError:
+			filters = {"name": filters}
 	if doctype in guarded_doctypes():
 		return count_in_book(doctype, json_argument(filters, _("Filters must be given as JSON.")))
 	from frappe.client import get_count as frappe_get_count

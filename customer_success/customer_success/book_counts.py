@@ -348,13 +348,28 @@ def correct_live_flags() -> int:
 def reads_every_customer(user: str | None = None) -> bool:
 	"""Would frappe.get_list("Customer") add no condition for this user (no user permission, no
 	owner-only rule, no permission query condition)? Then the roll-up's figures are hers."""
+	return _customer_list_condition(user) == ""
+
+
+def reads_her_book_only(user: str | None = None) -> bool:
+	"""Is the one condition frappe adds to this user's Customer list the book's (a CSM who reads
+	customers only through her role, `permissions.erp_book_query`)? Then the roll-up's figures of
+	her book (the cards and charts ask for `book_of`'s) are what she may read."""
+	from customer_success.permissions import erp_book_query
+
+	condition = _customer_list_condition(user)
+	return bool(condition) and condition == erp_book_query(user or frappe.session.user, "Customer")
+
+
+def _customer_list_condition(user: str | None) -> str | None:
+	"""The condition frappe adds to this user's Customer list; None when she may not list it."""
 	from frappe.model.db_query import DatabaseQuery
 
 	try:
-		return not DatabaseQuery("Customer", user=user).build_match_conditions()
+		return DatabaseQuery("Customer", user=user).build_match_conditions()
 	except frappe.PermissionError:
 		frappe.clear_last_message()
-		return False
+		return None
 
 
 def rolled_up(csm: str | None = None) -> dict:
@@ -396,7 +411,9 @@ def readable() -> bool:
 
 
 def usable(user: str | None = None) -> bool:
-	return readable() and reads_every_customer(user)
+	"""Whether the roll-up answers for this user: every customer, or exactly her book (the cards and
+	charts then ask for her book's figures)."""
+	return readable() and (reads_every_customer(user) or reads_her_book_only(user))
 
 
 def totals_by(figures: dict, *positions: int) -> dict[tuple, list]:

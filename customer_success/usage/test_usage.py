@@ -416,7 +416,8 @@ class TestAccessAndDesk(UsageTestCase):
 		self.assertEqual(
 			chart["metrics"][0]["labels"], [str(add_days(today(), -2)), str(add_days(today(), -1))]
 		)
-		self.assertEqual(api.get_usage_chart(self.other, 90)["metrics"], [])
+		with self.assertRaises(frappe.PermissionError):  # another book's customer
+			api.get_usage_chart(self.other, 90)
 		frappe.set_user(CSM2)
 		self.assertEqual(api.get_usage_chart(self.other, 90)["metrics"][0]["values"], [7])
 

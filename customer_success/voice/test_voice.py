@@ -396,7 +396,8 @@ class TestVoicePermissions(VoiceTestCase):
 		self.assertNotIn(name, frappe.get_list("NPS Response", pluck="name"))
 		self.assertFalse(frappe.has_permission("NPS Response", "read", name))
 		self.assertFalse(frappe.has_permission("NPS Survey", "read", survey))
-		self.assertFalse(api.get_latest_nps(customer=self.customer).get("latest"))
+		with self.assertRaises(frappe.PermissionError):  # another book's customer
+			api.get_latest_nps(customer=self.customer)
 		self.assertRaises(
 			frappe.PermissionError, api.send_survey, customer=self.customer, contacts=[self.jane.name]
 		)
