@@ -429,12 +429,23 @@ def check_links_match_customer(doc):
 				),
 				title=_("Wrong Customer"),
 			)
-		if order.docstatus != 1:
+		if order.docstatus == 2:
+			# a handoff whose order was cancelled afterwards still saves (returned, decided): only
+			# choosing a cancelled order is refused
+			if doc.is_new() or doc.has_value_changed("sales_order"):
+				frappe.throw(
+					_(
+						"Sales Order {0} is cancelled: pick the order that replaced it (its amendment), or clear Sales Order."
+					).format(doc.sales_order),
+					title=_("Cancelled Sales Order"),
+				)
+		elif order.docstatus != 1:
 			frappe.throw(
 				_(
 					"Sales Order {0} is not submitted: hand over closed deals only (submit the order first)."
 				).format(doc.sales_order)
 			)
+	check_contacts_are_the_customers(doc)
 	if doc.contract:
 		party = frappe.db.get_value("Contract", doc.contract, ["party_type", "party_name"], as_dict=True)
 		if party and (party.party_type != "Customer" or party.party_name != doc.customer):
@@ -462,6 +473,45 @@ def check_links_match_customer(doc):
 			frappe.throw(
 				_("Opportunity {0} is for {1}, not customer {2}.").format(
 					doc.opportunity, opp.party_name, doc.customer
+				),
+				title=_("Wrong Customer"),
+			)
+
+
+def check_contacts_are_the_customers(doc):
+	"""The primary contact, the address and each stakeholder's contact are the customer's own
+	(linked to it): a contact of another customer would show that customer's people here."""
+	linked = {
+		(link.parenttype, link.parent)
+		for link in frappe.get_all(
+			"Dynamic Link",
+			filters={
+				"link_doctype": "Customer",
+				"link_name": doc.customer,
+				"parenttype": ("in", ("Contact", "Address")),
+			},
+			fields=["parenttype", "parent"],
+		)
+	}
+	named = [
+		(_("Primary Contact"), "Contact", doc.primary_contact),
+		(_("Customer Address"), "Address", doc.customer_address),
+		*(
+			(_("Stakeholders row {0}").format(row.idx), "Contact", row.contact)
+			for row in doc.get("stakeholders") or []
+		),
+	]
+	before = None if doc.is_new() else doc.get_doc_before_save()
+	kept = set()  # what was stored already, for the same customer: an earlier version's data saves on
+	if before and before.customer == doc.customer:
+		kept = {("Contact", before.primary_contact), ("Address", before.customer_address)} | {
+			("Contact", row.contact) for row in before.get("stakeholders") or []
+		}
+	for label, doctype, name in named:
+		if name and (doctype, name) not in linked and (doctype, name) not in kept:
+			frappe.throw(
+				_("{0}: {1} {2} is not linked to customer {3}; pick one of the customer's own.").format(
+					label, _(doctype), name, doc.customer
 				),
 				title=_("Wrong Customer"),
 			)

@@ -536,6 +536,34 @@ class TestBadInputs(HandoffTestCase):
 				{"doctype": "Sales Handoff", "customer": customer.name, "sales_order": order.name}
 			).insert()
 
+	def test_a_cancelled_order_is_refused_but_a_handoff_on_one_still_saves(self):
+		_customer, _ct, order, handoff = self.new_deal()
+		order.reload()
+		order.cancel()
+		handoff.reload()
+		handoff.save()  # an open handoff whose order was cancelled since still saves
+		fresh = frappe.new_doc("Sales Handoff")
+		fresh.customer, fresh.sales_order = handoff.customer, order.name
+		with self.assertRaisesRegex(frappe.ValidationError, "is cancelled"):
+			fresh.insert()
+
+	def test_contacts_and_address_of_another_customer_are_refused(self):
+		customer, _ct, _o, handoff = self.new_deal()
+		stranger = make_contact(make_customer().name, first_name="Stranger")
+		handoff.reload()
+		handoff.primary_contact = stranger.name
+		with self.assertRaisesRegex(frappe.ValidationError, "is not linked to customer"):
+			handoff.save()
+		handoff.reload()
+		handoff.append("stakeholders", {"contact": stranger.name})
+		with self.assertRaisesRegex(frappe.ValidationError, "is not linked to customer"):
+			handoff.save()
+		handoff.reload()
+		own = make_contact(customer.name, first_name="Own")
+		handoff.primary_contact = own.name
+		handoff.append("stakeholders", {"contact": own.name})
+		handoff.save()
+
 	def test_contract_of_another_customer_is_refused(self):
 		_customer, _ct, _o, handoff = self.new_deal()
 		contract = make_contract(make_customer().name, nowdate(), add_days(nowdate(), 30))
