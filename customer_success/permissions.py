@@ -162,6 +162,8 @@ def customer_record_has_permission(doc, ptype: str = "read", user: str | None = 
 		and milestone_owner(doc) == user
 	):
 		return True  # a colleague the milestone is given to works it (marks it done)
+	if ptype == "create":
+		throw_unknown_links(doc)
 	customers = record_customers(doc)
 	if not customers and ptype == "create":
 		# nothing names the customer yet: say what is missing, not "Not allowed" (the create
@@ -171,10 +173,31 @@ def customer_record_has_permission(doc, ptype: str = "read", user: str | None = 
 
 
 def milestone_owner(doc) -> str | None:
-	"""The owner a saved milestone has in the database (what was sent cannot make one its owner)."""
+	"""The owner a saved milestone has in the database (what was sent cannot make one its owner),
+	while it stays on its plan (moving it is for those who own both customers)."""
 	if doc.is_new():
 		return None
-	return frappe.db.get_value("Success Plan Milestone", doc.name, "assigned_to")
+	stored = frappe.db.get_value(
+		"Success Plan Milestone", doc.name, ["assigned_to", "success_plan", "customer"], as_dict=True
+	)
+	if not stored or (doc.get("success_plan") or stored.success_plan) != stored.success_plan:
+		return None
+	if (doc.get("customer") or stored.customer) != stored.customer:
+		return None
+	return stored.assigned_to
+
+
+def throw_unknown_links(doc):
+	"""A new record naming a customer or plan that does not exist is told so (not "Not allowed":
+	the create permission is checked before the links are)."""
+	for fieldname, doctype in (("customer", "Customer"), ("success_plan", "Success Plan")):
+		value = doc.get(fieldname) if frappe.get_meta(doc.doctype).has_field(fieldname) else None
+		if value and isinstance(value, str) and not frappe.db.exists(doctype, value):
+			frappe.throw(
+				_("{0} {1} does not exist; pick an existing one.").format(_(doctype), value),
+				frappe.LinkValidationError,
+				title=_("Not Found"),
+			)
 
 
 def throw_missing_customer(doc):

@@ -229,6 +229,12 @@ class TestAdjustments(MaturityTestCase):
 		first = row_of(doc, rows[0]["area"])
 		self.assertEqual((first.adjusted_level, first.note), (rows[0]["adjusted_level"], "Seen in the QBRs"))
 
+	def test_an_assessment_is_not_dated_in_the_future(self):
+		from frappe.utils import add_days
+
+		with self.assertRaisesRegex(frappe.ValidationError, "in the future"):
+			make_assessment(add_days(TODAY, 30))
+
 	def test_an_adjusted_level_is_between_one_and_five(self):
 		doc = make_assessment()
 		row = row_of(doc, engine.TOOLING)

@@ -369,6 +369,32 @@ class TestInputLimits(PlansTestCase):
 			getdate(add_days(nowdate(), 3650)),
 		)
 
+	def test_agreed_on_cannot_be_in_the_future(self):
+		from customer_success.success_plans.test_success_plans import agree
+
+		plan = agree(make_success_plan(make_customer().name))
+		plan = fresh(plan)
+		plan.agreed_on = add_days(nowdate(), 5)
+		self.assertRaisesRegex(frappe.ValidationError, "in the future", plan.save)
+
+	def test_records_naming_a_plan_or_customer_that_does_not_exist_say_so(self):
+		frappe.set_user(CSM1)
+		try:
+			for doc in (
+				{
+					"doctype": "Success Plan Milestone",
+					"success_plan": "NO-SUCH-PLAN",
+					"title": "x",
+					"due_date": nowdate(),
+				},
+				{"doctype": "Success Plan Check-in", "success_plan": "NO-SUCH-PLAN"},
+				{"doctype": "Success Plan", "customer": "No Such Customer", "start_date": nowdate()},
+			):
+				with self.assertRaisesRegex(frappe.LinkValidationError, "does not exist"):
+					frappe.get_doc(doc).insert()
+		finally:
+			frappe.set_user("Administrator")
+
 	def test_checkin_cannot_be_dated_in_the_future(self):
 		plan = make_success_plan(make_customer().name)
 		checkin = {"doctype": "Success Plan Check-in", "success_plan": plan.name}

@@ -1,7 +1,7 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import cint
+from frappe.utils import cint, getdate, nowdate
 
 from customer_success.maturity import engine, service
 
@@ -37,6 +37,13 @@ class CSMaturityAssessment(Document):
 		service.apply_proposals(self)
 
 	def validate(self):
+		if self.assessment_date and getdate(self.assessment_date) > getdate(nowdate()):
+			frappe.throw(
+				_(
+					"Assessment Date {0} is in the future; an assessment reads the data of today or earlier."
+				).format(frappe.format(self.assessment_date, {"fieldtype": "Date"})),
+				title=_("Invalid Date"),
+			)
 		self.keep_proposals()
 		self.validate_areas()
 		self.validate_adjustments()

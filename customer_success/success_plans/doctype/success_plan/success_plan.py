@@ -160,6 +160,13 @@ class SuccessPlan(Document):
 			)
 
 	def validate_agreement(self):
+		if self.agreed_on and getdate(self.agreed_on) > getdate(nowdate()):
+			frappe.throw(
+				_(
+					"Agreed On {0} is in the future; record the day the customer agreed (today or earlier)."
+				).format(frappe.format(self.agreed_on, {"fieldtype": "Date"})),
+				title=_("Invalid Date"),
+			)
 		if self.status in (engine.DRAFT, engine.CLOSED):
 			return
 		if not self.agreed_on or not self.agreed_by:
