@@ -1479,7 +1479,13 @@ def close_todos(alert, status: str = "Closed"):
 
 
 def close(alert, status: str, note: str | None, auto: bool = False):
-	"""Resolve (a note is required) or dismiss (a reason is required) an open alert."""
+	"""Resolve (a note is required) or dismiss (a reason is required) an open alert. A closed one is
+	closed already: its resolution or reason is its history, not rewritten."""
+	if alert.status in engine.CLOSED_STATUSES:
+		frappe.throw(
+			_("Alert {0} is {1} already.").format(alert.name, _(alert.status)),
+			title=_("Alert Closed"),
+		)
 	note = (note or "").strip()
 	if status == engine.RESOLVED:
 		alert.resolution = note or alert.resolution
@@ -1516,6 +1522,8 @@ def close_for_customer_gone(customer: str, why: str) -> list[str]:
 
 def auto_resolve(name: str):
 	alert = frappe.get_doc(ALERT, name)
+	if alert.status in engine.CLOSED_STATUSES:
+		return  # closed meanwhile
 	close(alert, engine.RESOLVED, _("The condition cleared: resolved by itself."), auto=True)
 
 

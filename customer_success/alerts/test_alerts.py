@@ -638,6 +638,11 @@ class TestPlaybooks(AlertsTestCase):
 	def test_resolving_closes_its_todos(self):
 		alert = self.raise_red()
 		service.close(alert, engine.RESOLVED, "Sponsor call done; recovery plan agreed")
+		with self.assertRaisesRegex(frappe.ValidationError, "already"):  # its note is its history
+			service.close(alert, engine.RESOLVED, "again")
+		self.assertEqual(
+			frappe.db.get_value(ALERT, alert.name, "resolution"), "Sponsor call done; recovery plan agreed"
+		)
 		open_todos = frappe.get_all(
 			"ToDo", filters={"reference_type": ALERT, "reference_name": alert.name, "status": "Open"}
 		)

@@ -257,15 +257,22 @@ def average_health(filters: str | None = None) -> dict:
 def renewal_plan_coverage(filters: str | None = None) -> dict:
 	"""Headline KPI: of the customers renewing in the next 6 months, the share with an agreed plan."""
 	frappe.has_permission("Success Plan", "read", throw=True)
+	from customer_success.success_plans.engine import AGREED_PLAN_STATUSES
 	from customer_success.success_plans.service import renewal_plan_coverage as coverage
 
 	csm = book_of()
 	kpi = coverage(csm=csm)
+	# the agreed plans (of her book): the list the share is made of (which of their customers renew
+	# in the next six months, the Renewal Forecast shows)
+	options = {"status": ["in", list(AGREED_PLAN_STATUSES)]}
+	if csm:
+		options["csm"] = csm
 	return card(
 		"Renewals with an Agreed Plan",
 		kpi["share"] or 0,
 		csm,
 		["List", "Success Plan"],
+		options,
 		fieldtype="Percent",
 	)
 

@@ -49,6 +49,14 @@ class TestWorkspace(FrappeTestCase):
 			card = frappe.get_doc("Number Card", name)
 			self.assertIsInstance(get_result(card.as_dict(), card.filters_json), int | float, name)
 
+	def test_the_agreed_plan_card_opens_the_agreed_plans(self):
+		from customer_success.customer_success import api
+		from customer_success.success_plans.engine import AGREED_PLAN_STATUSES
+
+		answer = api.renewal_plan_coverage()
+		self.assertEqual(answer["route"], ["List", "Success Plan"])
+		self.assertEqual(answer["route_options"]["status"], ["in", list(AGREED_PLAN_STATUSES)])
+
 	def test_renewal_cards_count_open_renewals_in_the_window(self):
 		from frappe.utils import add_days, nowdate
 

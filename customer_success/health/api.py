@@ -4,7 +4,7 @@ from datetime import date
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, cint, cstr, getdate, nowdate, strip_html
+from frappe.utils import add_days, cint, cstr, escape_html, getdate, nowdate, strip_html
 
 from customer_success.health import engine, queries
 from customer_success.health import service as health
@@ -90,7 +90,7 @@ def get_customer_health(customer: str) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
-def set_override(customer: str, score: float, reason: str, until: str) -> dict | None:
+def set_override(customer: str, score: float | str, reason: str, until: str) -> dict | None:
 	"""Override the score until a date; the computed score keeps being recorded beside it."""
 	check_can_work_on_customer(customer)
 	score, reason, until_date = validate_override(score, reason, until)
@@ -111,7 +111,9 @@ def validate_override(score, reason, until) -> tuple[float, str, date]:
 		value = None
 	if value is None or not 0 <= value <= 100:
 		frappe.throw(
-			_("Override Score must be a number from 0 to 100 (it is {0}).").format(frappe.bold(score)),
+			_("Override Score must be a number from 0 to 100 (it is {0}).").format(
+				frappe.bold(escape_html(str(score)))
+			),
 			title=_("Override Score"),
 		)
 	text = clean_reason(reason)

@@ -651,6 +651,8 @@ class TestOverrides(HealthTestCase):
 		):
 			with self.assertRaises(frappe.ValidationError):
 				api.set_override(customer, *args)
+		with self.assertRaisesRegex(frappe.ValidationError, "must be a number from 0 to 100"):
+			api.set_override(customer, "high", "reason", add_days(nowdate(), 3))  # the app's message
 		self.assertIsNone(frappe.db.get_value("Customer", customer, "cs_override_until"))
 		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_health_override"), 0)
 

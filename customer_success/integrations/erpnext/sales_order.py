@@ -94,9 +94,21 @@ def _move_handoff_to_amendment(doc) -> bool:
 	"""
 	name = queries.open_handoff_for(sales_order=doc.amended_from)
 	if not name:
-		return bool(frappe.db.exists("Sales Handoff", {"sales_order": doc.amended_from}))
+		return bool(
+			frappe.db.exists("Sales Handoff", {"sales_order": doc.amended_from, "customer": doc.customer})
+		)
 
 	handoff = frappe.get_doc("Sales Handoff", name)
+	if handoff.customer != doc.customer:
+		# amended for another customer: a deal of that customer's (drafted as any order is); this
+		# handoff stays with its own customer, on the cancelled order, saying so
+		handoff.add_comment(
+			"Info",
+			_(
+				"Sales Order {0} was cancelled and amended by {1} for another customer ({2}): this handoff no longer has a live order."
+			).format(doc.amended_from, doc.name, doc.customer),
+		)
+		return False
 	handoffs.refresh_order_snapshot(handoff, doc)
 	# a system change, not an edit by whoever submits the amendment
 	handoff.flags.set_by_action = ORDER_SNAPSHOT_FIELDS

@@ -853,6 +853,31 @@ class TestSalesOrderHook(HandoffTestCase):
 			handoff.accept()
 		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Accepted")
 
+	def test_an_order_amended_for_another_customer_is_that_customers_deal(self):
+		_customer, _contact, order, handoff = self.new_deal()
+		other = make_customer()
+		order.reload()
+		order.cancel()
+		amended = frappe.copy_doc(order)
+		amended.docstatus = 0
+		amended.amended_from = order.name
+		amended.customer = other.name
+		amended.insert()
+		errors = frappe.db.count("Error Log")
+		with change_settings(auto_draft_handoff=1):
+			amended.submit()
+		self.assertEqual(frappe.db.count("Error Log"), errors)  # nothing failed
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "sales_order"), order.name)
+		self.assertTrue(
+			frappe.db.exists("Sales Handoff", {"customer": other.name, "sales_order": amended.name})
+		)
+		self.assertTrue(
+			frappe.db.exists(
+				"Comment",
+				{"reference_name": handoff.name, "content": ("like", f"%another customer%{other.name}%")},
+			)
+		)
+
 	def test_an_amended_order_of_an_accepted_deal_gets_no_second_handoff(self):
 		customer, handoff = self.handed_over()
 		with patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)):
