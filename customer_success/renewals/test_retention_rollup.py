@@ -141,10 +141,12 @@ class TestRetentionRollup(RenewalTestCase):
 		)
 		_c, smb, *_r = revenue_retention.execute({**filters, "tier": "SMB"})
 		self.assertEqual((smb[0]["customers"], smb[0]["churn"]), (1, 0.0))
-		# a CSM reads her own book from it whatever CSM she names
+		# a CSM reads her own book from it; another CSM's name gives her nothing
 		frappe.set_user(BOOK_B)
-		_c, theirs, *_r = revenue_retention.execute(dict(filters))
+		_c, theirs, *_r = revenue_retention.execute({k: v for k, v in filters.items() if k != "csm"})
 		self.assertEqual(theirs[0]["customers"], live([self.point], BOOK_B)[self.point]["customers"])
+		if filters.get("csm") and filters["csm"] != BOOK_B:
+			self.assertEqual(revenue_retention.execute(dict(filters))[1], [])
 
 	def test_tier_stage_and_customer_filters_read_it_with_the_live_figures(self):
 		"""The customers of a tier or stage are those of it now (as the live computation reads them):
@@ -179,7 +181,8 @@ class TestRetentionRollup(RenewalTestCase):
 			rolled_up = service.rolled_up_retention(points, filters, None)
 			self.assertEqual(set(rolled_up), set(points), filters)
 			self.assertEqual(rolled_up, live_filtered(points, filters), filters)
-		(figures,) = service.rolled_up_retention([self.point], {"tier": "SMB"}, None).values()
+		# (of this test's book: a site may have SMB customers of its own)
+		(figures,) = service.rolled_up_retention([self.point], {"tier": "SMB", "csm": BOOK_A}, None).values()
 		# S = 2600; E = 300; C = 900 - 650 = 250 (the credit note netted); L = 700
 		self.assertEqual(
 			(figures["customers"], figures["expansion"], figures["contraction"], figures["churn"]),
@@ -192,8 +195,12 @@ class TestRetentionRollup(RenewalTestCase):
 			self.assertEqual(
 				service.rolled_up_retention(points, filters, None), live_filtered(points, filters), filters
 			)
-		(figures,) = service.rolled_up_retention([self.point], {"tier": "Enterprise"}, None).values()
-		self.assertEqual((figures["customers"], figures["starting_revenue"]), (2, 1400.0))
+		# (per book of this test: a site may have Enterprise customers of its own)
+		for book, expected in ((BOOK_A, (1, 1000.0)), (BOOK_B, (1, 400.0))):
+			(figures,) = service.rolled_up_retention(
+				[self.point], {"tier": "Enterprise", "csm": book}, None
+			).values()
+			self.assertEqual((figures["customers"], figures["starting_revenue"]), expected, book)
 		# the report reads them from the roll-up (no ledger read), as a CSM her book only
 		with patch.object(queries, "retention_revenue", wraps=queries.retention_revenue) as ledger:
 			frappe.set_user(BOOK_A)
@@ -318,7 +325,9 @@ class TestRetentionKeptByTierAndSegment(RenewalTestCase):
 		self.assert_kept("CS Owner by form")
 		self.save(a, cs_tier="Enterprise")
 		self.assert_kept("tier by form")
-		(figures,) = service.rolled_up_retention([self.point], {"tier": "Enterprise"}, None).values()
+		(figures,) = service.rolled_up_retention(
+			[self.point], {"tier": "Enterprise", "csm": BOOK_B}, None
+		).values()  # (of this test's book: a site may have Enterprise customers of its own)
 		self.assertEqual((figures["customers"], figures["starting_revenue"]), (2, 1700.0))
 		self.save(b, cs_segment=one)
 		self.assert_kept("segment by form")
