@@ -1,3 +1,7 @@
+# (private names: every public name of this module is read as a hook)
+from customer_success.constants import ERP_BOOK_DOCTYPES as _ERP_BOOK_DOCTYPES
+from customer_success.constants import ERP_CHILD_DOCTYPES as _ERP_CHILD_DOCTYPES
+
 app_name = "customer_success"
 app_title = "Customer Success"
 app_publisher = "customer_success contributors"
@@ -108,21 +112,9 @@ permission_query_conditions = {
 	"Customer Usage Metric": "customer_success.permissions.customer_usage_metric_query",
 	"Usage Metric Entitlement": "customer_success.permissions.usage_metric_entitlement_query",
 	# ERPNext's records a CSM is given by the app: her book's, unless another role of hers reads them
-	**{
-		doctype: "customer_success.permissions.erp_book_query"
-		for doctype in (
-			"Customer",
-			"Sales Order",
-			"Sales Invoice",
-			"Issue",
-			"Project",
-			"Contract",
-			"Opportunity",
-			"Quotation",
-			"Contact",
-			"Address",
-		)
-	},
+	**{doctype: "customer_success.permissions.erp_book_query" for doctype in _ERP_BOOK_DOCTYPES},
+	# and their child tables, listed directly
+	**{doctype: "customer_success.permissions.erp_child_query" for doctype in _ERP_CHILD_DOCTYPES},
 }
 
 # The same rules through frappe's generic doors: counts and link search of our doctypes.
@@ -160,21 +152,7 @@ has_permission = {
 	"NPS Response": "customer_success.permissions.customer_record_has_permission",
 	"Renewal": "customer_success.permissions.customer_record_has_permission",
 	"Customer Usage Metric": "customer_success.permissions.customer_record_has_permission",
-	**{
-		doctype: "customer_success.permissions.erp_record_has_permission"
-		for doctype in (
-			"Customer",
-			"Sales Order",
-			"Sales Invoice",
-			"Issue",
-			"Project",
-			"Contract",
-			"Opportunity",
-			"Quotation",
-			"Contact",
-			"Address",
-		)
-	},
+	**{doctype: "customer_success.permissions.erp_record_has_permission" for doctype in _ERP_BOOK_DOCTYPES},
 	# our own cards and charts: frappe's rule, without its per-call scan of the permission tables
 	"Number Card": "customer_success.permissions.own_widget_has_permission",
 	"Dashboard Chart": "customer_success.permissions.own_widget_has_permission",

@@ -536,17 +536,22 @@ ERP_BOOK_CONDITIONS = {
 }
 
 
-def reads_only_as_csm(doctype: str, user: str | None = None) -> bool:
-	"""Whether `user` reads `doctype` only through the CSM role (then her book limits it)."""
+def reads_only_as_csm(doctype: str, user: str | None = None, ptype: str = "read") -> bool:
+	"""Whether `user` may `ptype` (read, write...) `doctype` only through the CSM role (then her book
+	limits it): no other role of hers grants it."""
 	from frappe.permissions import get_valid_perms
 
 	user = user or frappe.session.user
 	if user == "Administrator" or sees_all(user) or not is_csm(user):
 		return False
 	return not any(
-		perm.read and not perm.if_owner and not perm.permlevel and perm.role != CSM_ROLE
+		perm.get(ptype) and not perm.if_owner and not perm.permlevel and perm.role != CSM_ROLE
 		for perm in get_valid_perms(doctype, user)
 	)
+
+
+# what a document permission check asks, as the rule that grants it (select and the like: read)
+_RULE_OF = {"write": "write", "create": "create", "delete": "delete", "email": "email", "print": "print"}
 
 
 def erp_book_query(user: str | None = None, doctype: str | None = None) -> str:
@@ -586,7 +591,7 @@ def erp_record_has_permission(doc, ptype: str = "read", user: str | None = None)
 	only (a new one she creates may name no customer yet: its own rules decide). No opinion
 	otherwise."""
 	user = user or frappe.session.user
-	if not reads_only_as_csm(doc.doctype, user):
+	if not reads_only_as_csm(doc.doctype, user, _RULE_OF.get(ptype, "read")):
 		return None
 	if doc.doctype == "Customer":  # the stored CS Owner (a save cannot hand itself the customer)
 		return None if doc.is_new() else owns_customer(doc.name, user)
@@ -594,3 +599,34 @@ def erp_record_has_permission(doc, ptype: str = "read", user: str | None = None)
 	if ptype == "create" and customers <= {None}:
 		return None
 	return bool(customers) and None not in customers and all(owns_customer(c, user) for c in customers)
+
+
+# Their child tables (order lines, invoice lines, payment schedules, a contact's e-mails and phones,
+# the links of contacts and addresses...): listed directly (frappe.client.get_list with a parent), a
+# row of a parent she reads only as a CSM is listed when its parent is of her book.
+
+
+def erp_child_parents(doctype: str) -> list[str]:
+	"""The doctypes of ERP_BOOK_CONDITIONS with a table of `doctype`."""
+	return [
+		parent
+		for parent in ERP_BOOK_CONDITIONS
+		if frappe.db.exists("DocType", parent, cache=True)
+		and any(df.options == doctype for df in frappe.get_meta(parent).get_table_fields())
+	]
+
+
+def erp_child_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""permission_query_conditions of ERP_CHILD_DOCTYPES: rows of a parent the user reads only as a
+	CSM are those of her book's parents; rows of other parents are left to frappe's own rules."""
+	user = user or frappe.session.user
+	if not doctype or user == "Administrator" or sees_all(user) or not is_csm(user):
+		return ""
+	escaped = frappe.db.escape(user)
+	parts = [
+		f"(`tab{doctype}`.`parenttype` <> {frappe.db.escape(parent)} or `tab{doctype}`.`parent` in "
+		f"(select `name` from `tab{parent}` where {ERP_BOOK_CONDITIONS[parent].format(user=escaped)}))"
+		for parent in erp_child_parents(doctype)
+		if reads_only_as_csm(parent, user)
+	]
+	return " and ".join(parts)

@@ -651,14 +651,15 @@ def _shortcut_counts(shortcuts: list) -> list[tuple[str, dict]]:
 @frappe.whitelist()
 def get_count(doctype: str, filters=None, debug=False, cache=False) -> int:
 	"""frappe.client.get_count, but our doctypes are counted through their row rules."""
-	from customer_success.permissions import ERP_BOOK_CONDITIONS, count_in_book, guarded_doctypes
+	from customer_success.constants import ERP_BOOK_DOCTYPES, ERP_CHILD_DOCTYPES
+	from customer_success.permissions import count_in_book, guarded_doctypes
 
 	if not doctype or not isinstance(doctype, str) or not frappe.db.exists("DocType", doctype, cache=True):
 		frappe.throw(
 			_("DocType {0} not found").format(frappe.utils.escape_html(str(doctype))),
 			frappe.DoesNotExistError,
 		)
-	if doctype in ERP_BOOK_CONDITIONS and isinstance(filters, str):
+	if (doctype in ERP_BOOK_DOCTYPES or doctype in ERP_CHILD_DOCTYPES) and isinstance(filters, str):
 		# ERPNext's doctypes keep frappe's reading of their filters: text that is no JSON is a name
 		try:
 			filters = frappe.parse_json(filters)

@@ -1,8 +1,9 @@
 """A customer moved to another CSM's book takes its open work with it.
 
 Its open alerts (their owner and playbook tasks), running success plans, open milestones and
-check-ins, open renewals, and the open ToDos of those records, held by the CSM who had the
-customer, become the new CSM's: the old CSM can no longer open them (access follows the customer),
+check-ins, open renewals, planned touchpoints, draft business reviews, and the open ToDos of those
+records and of the customer and its orders, held by the CSM who had the customer, become the new
+CSM's: the old CSM can no longer open them (access follows the customer),
 and the new one would otherwise not know of them. Work held by someone else (a colleague given a
 milestone, a task for Finance) stays where it is. One customer at a time (its save, or its handoff's
 acceptance): a few statements and the ToDos one by one, so frappe keeps each record's assignment
@@ -60,6 +61,18 @@ def hand_over_open_work(customer: str, old_csm: str | None, new_csm: str | None)
 	moved["renewals"] = _update(
 		renewal, renewal.csm, old_csm, new_csm, (renewal.customer == customer) & (renewal.status == "Open")
 	)
+	touchpoint = frappe.qb.DocType("Customer Touchpoint")
+	moved["touchpoints"] = _update(
+		touchpoint,
+		touchpoint.assigned_to,
+		old_csm,
+		new_csm,
+		(touchpoint.customer == customer) & (touchpoint.status == "Planned"),
+	)
+	review = frappe.qb.DocType("Business Review")
+	moved["business reviews"] = _update(
+		review, review.csm, old_csm, new_csm, (review.customer == customer) & (review.status == "Draft")
+	)
 	moved["todos"] = _move_todos(customer, alerts, old_csm, new_csm)
 	return {kind: count for kind, count in moved.items() if count}
 
@@ -81,8 +94,14 @@ def _move_todos(customer: str, alerts: list[str], old_csm: str, new_csm: str) ->
 		("Success Plan Check-in", {"docstatus": 0}),
 		("Success Plan", {"status": ("!=", "Closed")}),
 		("Renewal", {"status": "Open"}),
+		("Customer Touchpoint", {"status": "Planned"}),
+		("Business Review", {"status": "Draft"}),
+		# the news of a repeat order, and any other open ToDo of hers on the customer's own records
+		("Sales Order", {"docstatus": ("<", 2)}),
+		("Customer", {}),
 	):
-		references[doctype] = frappe.get_all(doctype, filters={"customer": customer, **filters}, pluck="name")
+		key = "name" if doctype == "Customer" else "customer"
+		references[doctype] = frappe.get_all(doctype, filters={key: customer, **filters}, pluck="name")
 	moved = 0
 	for doctype, names in references.items():
 		if not names:

@@ -90,6 +90,39 @@ class TestOpenWorkFollowsTheCustomer(FrappeTestCase):
 					"assigned_to": COLLEAGUE,
 				}
 			).insert(ignore_permissions=True)
+		touchpoint = frappe.get_doc(
+			{
+				"doctype": "Customer Touchpoint",
+				"customer": customer,
+				"touchpoint": frappe.get_all("Lifecycle Touchpoint", pluck="name", limit=1)[0],
+				"occurrence": 1,
+				"status": "Planned",
+				"assigned_to": CSM_A,
+				"due_date": add_days(nowdate(), 5),
+			}
+		).insert(ignore_permissions=True)
+		assign(
+			{
+				"assign_to": [CSM_A],
+				"doctype": touchpoint.doctype,
+				"name": touchpoint.name,
+				"description": "QBR",
+			}
+		)
+		self.touchpoint = touchpoint.name
+		self.review = (
+			frappe.get_doc(
+				{
+					"doctype": "Business Review",
+					"customer": customer,
+					"period_start": add_days(nowdate(), -30),
+					"period_end": nowdate(),
+					"csm": CSM_A,
+				}
+			)
+			.insert(ignore_permissions=True)
+			.name
+		)
 		return customer, alert, plan, mine, given
 
 	def assert_moved(self, customer, alert, plan, mine, given):
@@ -106,6 +139,9 @@ class TestOpenWorkFollowsTheCustomer(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Success Plan Milestone", given.name, "assigned_to"), COLLEAGUE)
 		self.assertEqual(open_todos("Success Plan Milestone", given.name), {COLLEAGUE})
 		self.assertIn(CSM_B, frappe.db.get_value("Success Plan Milestone", mine.name, "_assign"))
+		self.assertEqual(frappe.db.get_value("Customer Touchpoint", self.touchpoint, "assigned_to"), CSM_B)
+		self.assertEqual(open_todos("Customer Touchpoint", self.touchpoint), {CSM_B})
+		self.assertEqual(frappe.db.get_value("Business Review", self.review, "csm"), CSM_B)
 
 	def test_a_customer_moved_on_its_form_takes_the_old_csms_open_work(self):
 		work = self.make_work()

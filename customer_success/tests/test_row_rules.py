@@ -3,6 +3,7 @@
 Each test goes through the same endpoint the desk (or anyone with a session) calls.
 """
 
+import json
 from types import SimpleNamespace
 
 import frappe
@@ -174,6 +175,42 @@ class TestERPNextRecordsOfTheBook(FrappeTestCase):
 		self.assertEqual(
 			len(frappe.get_list("Customer", filters={"name": ("in", [self.mine, self.theirs])})), 1
 		)
+
+	def test_child_rows_listed_directly_hold_the_book_too(self):
+		"""Invoice lines, payment schedules, a contact's e-mails and the links of contacts: listed with
+		their parent named (as the desk's child-table views do), only her book's parents' rows."""
+
+		def parents(doctype, parent, **extra):
+			rows = call(
+				"frappe.client.get_list",
+				doctype=doctype,
+				parent=parent,
+				fields='["parent"]',
+				limit_page_length=0,
+				**extra,
+			)
+			return {row["parent"] for row in rows}
+
+		frappe.set_user(CSM_ONLY)
+		for doctype, parent in (
+			("Sales Invoice Item", "Sales Invoice"),
+			("Payment Schedule", "Sales Invoice"),
+			("Contact Email", "Contact"),
+			("Dynamic Link", "Contact"),
+		):
+			found = parents(doctype, parent)
+			self.assertIn(self.records["mine"][parent], found, doctype)
+			self.assertNotIn(self.records["theirs"][parent], found, doctype)
+		self.assertEqual(
+			call(
+				"frappe.client.get_count",
+				doctype="Sales Invoice Item",
+				filters=json.dumps({"parent": self.records["theirs"]["Sales Invoice"]}),
+			),
+			0,
+		)
+		frappe.set_user(MANAGER)
+		self.assertIn(self.records["theirs"]["Contact"], parents("Contact Email", "Contact"))
 
 	def test_another_team_and_the_manager_see_every_customer(self):
 		for user in (CSM_SALES, MANAGER):

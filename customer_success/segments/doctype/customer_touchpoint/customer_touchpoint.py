@@ -30,7 +30,7 @@ class CustomerTouchpoint(Document):
 	# end: auto-generated types
 	def autoname(self):
 		# one record per customer, touchpoint and occurrence: a second insert of the same one fails
-		self.name = touchpoint_record_name(self.customer, self.touchpoint, self.occurrence)
+		self.name = touchpoint_record_name(self.customer, self.touchpoint, self.occurrence or 0)
 
 
 def touchpoint_record_name(customer: str, touchpoint: str, occurrence: int) -> str:
