@@ -15,6 +15,7 @@ def _alert(name: str, ptype: str = "write"):
 @frappe.whitelist(methods=["POST"])
 def start_work(alert: str) -> dict:
 	doc = _alert(alert)
+	service.check_open(doc)
 	if doc.status == engine.OPEN:
 		doc.status = engine.IN_PROGRESS
 		doc.save()

@@ -1481,11 +1481,7 @@ def close_todos(alert, status: str = "Closed"):
 def close(alert, status: str, note: str | None, auto: bool = False):
 	"""Resolve (a note is required) or dismiss (a reason is required) an open alert. A closed one is
 	closed already: its resolution or reason is its history, not rewritten."""
-	if alert.status in engine.CLOSED_STATUSES:
-		frappe.throw(
-			_("Alert {0} is {1} already.").format(alert.name, _(alert.status)),
-			title=_("Alert Closed"),
-		)
+	check_open(alert)
 	note = (note or "").strip()
 	if status == engine.RESOLVED:
 		alert.resolution = note or alert.resolution
@@ -1527,7 +1523,17 @@ def auto_resolve(name: str):
 	close(alert, engine.RESOLVED, _("The condition cleared: resolved by itself."), auto=True)
 
 
+def check_open(alert):
+	"""An action that only an open alert takes (snooze, start work) on a closed one is refused."""
+	if alert.status in engine.CLOSED_STATUSES:
+		frappe.throw(
+			_("Alert {0} is {1} already.").format(alert.name, _(alert.status)),
+			title=_("Alert Closed"),
+		)
+
+
 def snooze(alert, until):
+	check_open(alert)
 	until = date_argument(until, _("Snooze Until"))
 	if not until or until <= getdate(nowdate()):
 		frappe.throw(_("Snoozed Until must be a date after today."), title=_("Invalid Date"))

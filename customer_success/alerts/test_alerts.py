@@ -640,6 +640,8 @@ class TestPlaybooks(AlertsTestCase):
 		service.close(alert, engine.RESOLVED, "Sponsor call done; recovery plan agreed")
 		with self.assertRaisesRegex(frappe.ValidationError, "already"):  # its note is its history
 			service.close(alert, engine.RESOLVED, "again")
+		with self.assertRaisesRegex(frappe.ValidationError, "already"):  # nor snoozed
+			service.snooze(alert, add_days(nowdate(), 5))
 		self.assertEqual(
 			frappe.db.get_value(ALERT, alert.name, "resolution"), "Sponsor call done; recovery plan agreed"
 		)

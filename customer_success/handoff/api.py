@@ -4,7 +4,7 @@ import frappe
 from frappe.utils import cint
 
 from customer_success.handoff import engine, queries
-from customer_success.handoff.service import draft_handoff
+from customer_success.handoff.service import draft_handoff, throw_cancelled_order
 
 OPEN_STATUSES = engine.OPEN_STATUSES
 
@@ -14,6 +14,8 @@ def make_handoff_from_sales_order(sales_order: str) -> str:
 	"""Draft a Sales Handoff for a submitted Sales Order; returns the handoff (an open one if it exists)."""
 	frappe.has_permission("Sales Order", "read", sales_order, throw=True)
 	frappe.has_permission("Sales Handoff", "create", throw=True)
+	if frappe.db.get_value("Sales Order", sales_order, "docstatus") == 2:
+		throw_cancelled_order(sales_order)
 	existing = queries.open_handoff_for(sales_order=sales_order)
 	if existing:
 		return existing

@@ -24,6 +24,15 @@ CHURNED = "Churned"
 # --- prefill -----------------------------------------------------------------------------
 
 
+def throw_cancelled_order(sales_order: str):
+	frappe.throw(
+		_(
+			"Sales Order {0} is cancelled: pick the order that replaced it (its amendment), or clear Sales Order."
+		).format(sales_order),
+		title=_("Cancelled Sales Order"),
+	)
+
+
 def prefill_from_sales_order(handoff, sales_order) -> None:
 	"""Fill a Sales Handoff (in memory) from a submitted Sales Order and what surrounds it.
 
@@ -31,6 +40,8 @@ def prefill_from_sales_order(handoff, sales_order) -> None:
 	what sales may have typed or chosen (contact, address, owners, contract) is kept when set.
 	"""
 	order = sales_order if not isinstance(sales_order, str) else frappe.get_doc("Sales Order", sales_order)
+	if order.docstatus == 2:
+		throw_cancelled_order(order.name)
 	if order.docstatus != 1:
 		frappe.throw(
 			_(
@@ -433,12 +444,7 @@ def check_links_match_customer(doc):
 			# a handoff whose order was cancelled afterwards still saves (returned, decided): only
 			# choosing a cancelled order is refused
 			if doc.is_new() or doc.has_value_changed("sales_order"):
-				frappe.throw(
-					_(
-						"Sales Order {0} is cancelled: pick the order that replaced it (its amendment), or clear Sales Order."
-					).format(doc.sales_order),
-					title=_("Cancelled Sales Order"),
-				)
+				throw_cancelled_order(doc.sales_order)
 		elif order.docstatus != 1:
 			frappe.throw(
 				_(

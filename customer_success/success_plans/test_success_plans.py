@@ -546,6 +546,25 @@ class TestJobs(PlansTestCase):
 		third.cancel()
 		self.assertEqual(frappe.get_doc("Success Plan", plan.name).objectives[0].current, 52)
 
+	def test_a_checkin_recorded_after_a_later_one_does_not_roll_the_plan_back(self):
+		customer = make_customer().name
+		plan = make_success_plan(customer, start_date=add_days(nowdate(), -100))
+
+		def checkin(day, value):
+			doc = frappe.get_doc({"doctype": "Success Plan Check-in", "success_plan": plan.name})
+			doc.checkin_date = add_days(nowdate(), day)
+			doc.insert(ignore_permissions=True)
+			doc.objectives[0].current_value = value
+			doc.objectives[0].miss_reason = "Used by Few Teams"
+			doc.submit()
+			return doc
+
+		checkin(-2, 55)
+		checkin(-40, 20)  # a review of October, recorded today
+		plan.reload()
+		self.assertEqual(plan.objectives[0].current, 55)
+		self.assertEqual(getdate(plan.last_checkin_date), getdate(add_days(nowdate(), -2)))
+
 	def test_no_checkins_for_draft_plans(self):
 		customer = make_customer().name
 		plan = make_success_plan(customer, start_date=add_days(nowdate(), -100))
@@ -821,6 +840,14 @@ class TestBusinessReview(PlansTestCase):
 		review.period_start = add_days(nowdate(), -10)
 		review.save(ignore_permissions=True)
 		self.assertEqual((review.success_plan, review.csm, review.invoiced), (mine_plan.name, CSM1, 0))
+		# a CSM cannot put another CSM's name on it (a CS Manager may)
+		frappe.set_user(CSM1)
+		mine_review = frappe.get_doc("Business Review", review.name)
+		mine_review.csm = CSM2
+		mine_review.save()
+		self.assertEqual(frappe.db.get_value("Business Review", review.name, "csm"), CSM1)
+		frappe.set_user("Administrator")
+		review.reload()
 		# Refresh Snapshot takes the figures again (an invoice booked late into the period)
 		make_sales_invoice(mine, rate=250, posting_date=add_days(nowdate(), -5))
 		review.refresh_snapshot()

@@ -127,12 +127,17 @@ class BusinessReview(Document):
 		self.set("objectives", [row.as_dict() for row in before.objectives])
 
 	def set_csm(self):
-		"""The review's CSM: the plan's, else the customer's CS Owner (kept when set)."""
-		if self.csm:
+		"""The review's CSM: the plan's, else the customer's CS Owner. One set is kept when it is one of
+		those two, or when a CS Manager named it; a CSM cannot put another CSM's name on it."""
+		from customer_success.permissions import sees_all
+
+		plan_csm = (
+			frappe.db.get_value("Success Plan", self.success_plan, "csm") if self.success_plan else None
+		)
+		owner = frappe.db.get_value("Customer", self.customer, "cs_owner")
+		if self.csm and (self.csm in (plan_csm, owner) or sees_all()):
 			return
-		if self.success_plan:
-			self.csm = frappe.db.get_value("Success Plan", self.success_plan, "csm")
-		self.csm = self.csm or frappe.db.get_value("Customer", self.customer, "cs_owner")
+		self.csm = plan_csm or owner
 
 	def validate_plan(self):
 		if self.success_plan:

@@ -88,12 +88,18 @@ class SuccessPlanCheckin(Document):
 				)
 
 	def on_submit(self):
+		"""The plan takes the values of its latest review by date: this one's, unless a check-in dated
+		later was submitted before (a review recorded after the fact is history, not the present)."""
+		from customer_success.success_plans.queries import objective_values_at
+
 		plan = frappe.get_doc(plans.PLAN, self.success_plan)
 		values = {row.plan_objective: row.current_value for row in self.objectives if row.plan_objective}
+		latest = objective_values_at(plan.name, date.max) if values else {}
 		for row in plan.objectives:
 			if row.name in values:
-				row.current = values[row.name]
-		plan.last_checkin_date = self.checkin_date
+				row.current = latest.get(row.name, values[row.name])
+		if not plan.last_checkin_date or getdate(self.checkin_date) > getdate(plan.last_checkin_date):
+			plan.last_checkin_date = self.checkin_date
 		plan.flags.ignore_permissions = True  # the check-in's own permission was checked
 		plan.save()
 
