@@ -20,6 +20,9 @@ ROLE_PERMISSIONS = {
 	"Quotation": ("read", "report"),
 	"Project": ("read", "report"),
 	"Event": ("read", "write", "create"),
+	# ERPNext's Issue form reads two of its settings on load: without read the form pops up
+	# "No permission for Support Settings" over every Issue a CSM opens
+	"Support Settings": ("read",),
 }
 
 # Rules the app once gave and takes back on migrate (`take_back_rules`). ToDo: every user may
