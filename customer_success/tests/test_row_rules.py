@@ -212,6 +212,47 @@ class TestERPNextRecordsOfTheBook(FrappeTestCase):
 		frappe.set_user(MANAGER)
 		self.assertIn(self.records["theirs"]["Contact"], parents("Contact Email", "Contact"))
 
+	def test_a_partys_balance_and_outstanding_documents_are_her_books_only(self):
+		from customer_success.tests.utils import default_company
+
+		company = default_company()
+		outstanding = (
+			"erpnext.accounts.doctype.payment_entry.payment_entry.get_outstanding_reference_documents"
+		)
+
+		def ask(customer):
+			balance = call(
+				"erpnext.accounts.utils.get_balance_on",
+				party_type="Customer",
+				party=customer,
+				company=company,
+				date=frappe.utils.nowdate(),
+			)
+			documents = call(
+				outstanding,
+				args=json.dumps(
+					{
+						"posting_date": frappe.utils.nowdate(),
+						"company": company,
+						"party_type": "Customer",
+						"party": customer,
+						"party_account": frappe.db.get_value(
+							"Sales Invoice", self.records["mine"]["Sales Invoice"], "debit_to"
+						),
+					}
+				),
+			)
+			return balance, documents
+
+		frappe.set_user(CSM_ONLY)
+		balance, documents = ask(self.mine)
+		self.assertGreater(balance, 0)
+		self.assertTrue(documents)
+		with self.assertRaises(frappe.PermissionError):
+			ask(self.theirs)
+		frappe.set_user(MANAGER)  # anyone else: ERPNext's own answer
+		self.assertGreater(ask(self.theirs)[0], 0)
+
 	def test_another_team_and_the_manager_see_every_customer(self):
 		for user in (CSM_SALES, MANAGER):
 			frappe.set_user(user)

@@ -1,0 +1,63 @@
+"""ERPNext's whitelisted helpers that read a party's money and check only that the user may read the
+doctype, not the record: a CSM who reads customers only through her role asks them about her book's
+customers only (`permissions.erp_book_query`). Everyone else reaches ERPNext's method as it is."""
+
+import json
+
+import frappe
+from frappe import _
+
+from customer_success.permissions import owns_customer, reads_only_as_csm
+
+
+def check_party_in_book(party_type, party):
+	if party_type == "Customer" and party and reads_only_as_csm("Customer") and not owns_customer(party):
+		frappe.throw(
+			_("Customer {0} is not in your book.").format(frappe.utils.escape_html(str(party))),
+			frappe.PermissionError,
+		)
+
+
+@frappe.whitelist()
+def get_balance_on(
+	account=None,
+	date=None,
+	party_type=None,
+	party=None,
+	company=None,
+	in_account_currency=True,
+	cost_center=None,
+	ignore_account_permission=False,
+	account_type=None,
+	start_date=None,
+):
+	from erpnext.accounts.utils import get_balance_on as erpnext_get_balance_on
+
+	# ERPNext reads its arguments from the request too
+	check_party_in_book(
+		party_type or frappe.form_dict.get("party_type"), party or frappe.form_dict.get("party")
+	)
+	return erpnext_get_balance_on(
+		account=account,
+		date=date,
+		party_type=party_type,
+		party=party,
+		company=company,
+		in_account_currency=in_account_currency,
+		cost_center=cost_center,
+		ignore_account_permission=ignore_account_permission,
+		account_type=account_type,
+		start_date=start_date,
+	)
+
+
+@frappe.whitelist()
+def get_outstanding_reference_documents(args, validate=False):
+	from erpnext.accounts.doctype.payment_entry.payment_entry import (
+		get_outstanding_reference_documents as erpnext_outstanding,
+	)
+
+	parsed = json.loads(args) if isinstance(args, str) else args
+	if isinstance(parsed, dict):
+		check_party_in_book(parsed.get("party_type"), parsed.get("party"))
+	return erpnext_outstanding(args, validate=validate)
