@@ -121,9 +121,9 @@ permission_query_conditions = {
 override_whitelisted_methods = {
 	"frappe.client.get_count": "customer_success.customer_success.api.get_count",
 	# a party's balance and outstanding documents: a CSM of her book's customers only
-	"erpnext.accounts.utils.get_balance_on": "customer_success.integrations.erpnext.party_helpers.get_balance_on",
+	"erpnext.accounts.utils.get_balance_on": "customer_success.integrations.erpnext.api.get_balance_on",
 	"erpnext.accounts.doctype.payment_entry.payment_entry.get_outstanding_reference_documents": (
-		"customer_success.integrations.erpnext.party_helpers.get_outstanding_reference_documents"
+		"customer_success.integrations.erpnext.api.get_outstanding_reference_documents"
 	),
 }
 standard_queries = {
