@@ -7,6 +7,7 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, nowdate
 
 from customer_success.constants import CS_MANAGER_ROLE, CSM_ROLE
+from customer_success.success_plans.test_success_plans import make_milestone
 from customer_success.tests.utils import (
 	change_settings,
 	make_customer,
@@ -72,24 +73,8 @@ class TestOpenWorkFollowsTheCustomer(FrappeTestCase):
 		assign({"assign_to": [CSM_A], "doctype": "CS Alert", "name": alert.name, "description": "call"})
 		plan = make_success_plan(customer, csm=CSM_A)
 		with change_settings(create_todos=1):
-			mine = frappe.get_doc(
-				{
-					"doctype": "Success Plan Milestone",
-					"success_plan": plan.name,
-					"title": "Kick-off",
-					"due_date": add_days(nowdate(), 10),
-					"assigned_to": CSM_A,
-				}
-			).insert(ignore_permissions=True)
-			given = frappe.get_doc(
-				{
-					"doctype": "Success Plan Milestone",
-					"success_plan": plan.name,
-					"title": "Training",
-					"due_date": add_days(nowdate(), 10),
-					"assigned_to": COLLEAGUE,
-				}
-			).insert(ignore_permissions=True)
+			mine = make_milestone(plan, add_days(nowdate(), 10), title="Kick-off", assigned_to=CSM_A)
+			given = make_milestone(plan, add_days(nowdate(), 10), title="Training", assigned_to=COLLEAGUE)
 		touchpoint = frappe.get_doc(
 			{
 				"doctype": "Customer Touchpoint",
@@ -179,15 +164,7 @@ class TestMilestoneOwners(FrappeTestCase):
 	def test_a_new_owner_takes_the_todo_and_a_colleague_given_it_can_mark_it_done(self):
 		plan = make_success_plan(make_customer(cs_owner=CSM_A).name, csm=CSM_A)
 		with change_settings(create_todos=1):
-			milestone = frappe.get_doc(
-				{
-					"doctype": "Success Plan Milestone",
-					"success_plan": plan.name,
-					"title": "Kick-off",
-					"due_date": add_days(nowdate(), 10),
-					"assigned_to": CSM_A,
-				}
-			).insert(ignore_permissions=True)
+			milestone = make_milestone(plan, add_days(nowdate(), 10), title="Kick-off", assigned_to=CSM_A)
 			self.assertEqual(open_todos(milestone.doctype, milestone.name), {CSM_A})
 			milestone.reload()
 			milestone.assigned_to = COLLEAGUE
@@ -202,15 +179,7 @@ class TestMilestoneOwners(FrappeTestCase):
 		# but not another milestone of that plan, and not by naming herself its owner
 		with change_settings(create_todos=0):
 			frappe.set_user("Administrator")
-			other = frappe.get_doc(
-				{
-					"doctype": "Success Plan Milestone",
-					"success_plan": plan.name,
-					"title": "Other",
-					"due_date": add_days(nowdate(), 10),
-					"assigned_to": CSM_A,
-				}
-			).insert(ignore_permissions=True)
+			other = make_milestone(plan, add_days(nowdate(), 10), title="Other", assigned_to=CSM_A)
 		frappe.set_user(COLLEAGUE)
 		other = frappe.get_doc("Success Plan Milestone", other.name)  # (no flags of the insert)
 		other.assigned_to = COLLEAGUE

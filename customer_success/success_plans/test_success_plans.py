@@ -80,6 +80,18 @@ def make_milestone(plan, due, **fields):
 	).insert(ignore_permissions=True)
 
 
+def submit_checkin(plan, day: int, value):
+	"""A check-in of the plan dated `day` days from today, its first objective at `value`, submitted
+	(with a reason, in case the value reads as behind)."""
+	doc = frappe.get_doc({"doctype": "Success Plan Check-in", "success_plan": plan.name})
+	doc.checkin_date = add_days(nowdate(), day)
+	doc.insert(ignore_permissions=True)
+	doc.objectives[0].current_value = value
+	doc.objectives[0].miss_reason = "Used by Few Teams"
+	doc.submit()
+	return doc
+
+
 def ours(sent: list[str], *milestones) -> list[str]:
 	"""The names of a test's own milestones among those reminded (a site may hold others, the demo's)."""
 	own = {m.name for m in milestones}
@@ -517,13 +529,7 @@ class TestJobs(PlansTestCase):
 		self.assertEqual(plan.objectives[0].current, 35)
 
 		def checkin(day, value):
-			doc = frappe.get_doc({"doctype": "Success Plan Check-in", "success_plan": plan.name})
-			doc.checkin_date = add_days(nowdate(), day)
-			doc.insert(ignore_permissions=True)
-			doc.objectives[0].current_value = value
-			doc.objectives[0].miss_reason = "Used by Few Teams"
-			doc.submit()
-			return doc
+			return submit_checkin(plan, day, value)
 
 		first, second = checkin(-20, 40), checkin(-2, 55)
 		plan.reload()
@@ -551,13 +557,7 @@ class TestJobs(PlansTestCase):
 		plan = make_success_plan(customer, start_date=add_days(nowdate(), -100))
 
 		def checkin(day, value):
-			doc = frappe.get_doc({"doctype": "Success Plan Check-in", "success_plan": plan.name})
-			doc.checkin_date = add_days(nowdate(), day)
-			doc.insert(ignore_permissions=True)
-			doc.objectives[0].current_value = value
-			doc.objectives[0].miss_reason = "Used by Few Teams"
-			doc.submit()
-			return doc
+			return submit_checkin(plan, day, value)
 
 		checkin(-2, 55)
 		checkin(-40, 20)  # a review of October, recorded today
@@ -778,12 +778,7 @@ class TestBusinessReview(PlansTestCase):
 		customer = make_customer(cs_owner=CSM1).name
 		plan = make_success_plan(customer, start_date=add_days(nowdate(), -90), csm=CSM1)
 		for day, value in ((-50, 20), (-2, 45)):
-			checkin = frappe.get_doc({"doctype": "Success Plan Check-in", "success_plan": plan.name})
-			checkin.checkin_date = add_days(nowdate(), day)
-			checkin.insert(ignore_permissions=True)
-			checkin.objectives[0].current_value = value
-			checkin.objectives[0].miss_reason = "Used by Few Teams"  # in case it reads as behind
-			checkin.submit()
+			submit_checkin(plan, day, value)
 		self.assertEqual(frappe.get_doc("Success Plan", plan.name).objectives[0].current, 45)
 
 		def review(start, end):

@@ -35,6 +35,20 @@ def execute():
 			if row.disabled
 			else "The customer churned: nothing more to act on.",
 		)
-	closed = frappe.get_all("CS Alert", filters={"status": ("in", engine.CLOSED_STATUSES)}, pluck="name")
+	# the closed alerts with a task still open, found from the open tasks (not every closed alert)
+	task = frappe.qb.DocType("CS Alert Task")
+	closed = (
+		frappe.qb.from_(task)
+		.join(alert)
+		.on(alert.name == task.parent)
+		.select(task.parent)
+		.distinct()
+		.where(
+			(task.parenttype == "CS Alert")
+			& (task.status == "Open")
+			& alert.status.isin(engine.CLOSED_STATUSES)
+		)
+		.run(pluck=True)
+	)
 	for start in range(0, len(closed), 5000):
 		cancel_open_tasks(closed[start : start + 5000])
