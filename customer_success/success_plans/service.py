@@ -8,6 +8,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, getdate, nowdate
 
+from customer_success.numbers import is_number
 from customer_success.success_plans import engine, queries
 
 TEMPLATE = "Success Plan Template"
@@ -55,6 +56,45 @@ def set_metric_kinds(rows) -> None:
 			value = row.get(fieldname)
 			if value is not None:
 				row.set(fieldname, engine.metric_value(value, engine.COUNT))
+
+
+def check_metric_values(doc, fields: tuple[str, ...] | None = None) -> None:
+	"""A count cannot be below zero (no plan has -3 teams), and an objective's weight cannot either.
+	Only values typed or changed on this save are checked: a row an earlier version stored holds up
+	no later save (a check-in's write-back onto its plan)."""
+	before = doc.get_doc_before_save() if not doc.is_new() else None
+	stored = {row.name: row for row in (before.get("objectives") if before else None) or []}
+	for row in doc.get("objectives") or []:
+		old = stored.get(row.name)
+		checked = [("weight", None)] if row.meta.has_field("weight") else []
+		if row.metric_kind == engine.COUNT:
+			checked += [(fieldname, engine.COUNT) for fieldname in fields or METRIC_FIELDS[row.doctype]]
+		for fieldname, kind in checked:
+			value = row.get(fieldname)
+			if not is_number(value) or float(value) >= 0:
+				continue
+			if (
+				old is not None
+				and is_number(old.get(fieldname))
+				and float(old.get(fieldname)) == float(value)
+			):
+				continue
+			label = _(row.meta.get_label(fieldname))
+			if kind == engine.COUNT:
+				message = _(
+					"Objectives row {0} ({1}): {2} cannot be below zero: {3} is a count (it is {4})."
+				).format(
+					row.idx,
+					row.get("objective") or row.get("metric"),
+					label,
+					row.get("unit") or _("the metric"),
+					value,
+				)
+			else:
+				message = _("Objectives row {0} ({1}): {2} cannot be below zero (it is {3}).").format(
+					row.idx, row.get("objective") or row.get("metric"), label, value
+				)
+			frappe.throw(message, title=_("Invalid Objective Value"))
 
 
 def cs_metric(value, row) -> str:

@@ -80,6 +80,55 @@ class TestMetricUnits(FrappeTestCase):
 		checkin.save(ignore_permissions=True)
 		self.assertEqual(frappe.db.get_value(row.doctype, row.name, "current_value"), 3)
 
+	def test_a_count_below_zero_is_refused_and_nothing_is_saved(self):
+		plan = self.make_plan()
+		row = next(r for r in plan.objectives if r.objective == "Teams live")
+		row.target = -4
+		with self.assertRaisesRegex(frappe.ValidationError, "cannot be below zero: teams is a count"):
+			plan.save(ignore_permissions=True)
+		self.assertEqual(frappe.db.get_value(row.doctype, row.name, "target"), 4)
+		# a measure may go below zero (a revenue change, an NPS)
+		plan.reload()
+		adoption = next(r for r in plan.objectives if r.objective == "Adoption")
+		adoption.baseline, adoption.target = -20, 30
+		plan.save(ignore_permissions=True)
+		self.assertEqual(frappe.db.get_value(adoption.doctype, adoption.name, "baseline"), -20)
+		# a new plan too, and a negative weight
+		with self.assertRaisesRegex(frappe.ValidationError, "Teams live"):
+			make_success_plan(make_customer().name, objectives=[{**OBJECTIVES[0], "baseline": -1}])
+		adoption.weight = -2
+		with self.assertRaisesRegex(frappe.ValidationError, "Weight cannot be below zero"):
+			plan.save(ignore_permissions=True)
+
+	def test_a_check_in_refuses_a_count_below_zero(self):
+		plan = self.make_plan()
+		checkin = frappe.get_doc({"doctype": "Success Plan Check-in", "success_plan": plan.name})
+		checkin.insert(ignore_permissions=True)
+		row = next(r for r in checkin.objectives if r.unit == "teams")
+		row.current_value = -3
+		with self.assertRaisesRegex(frappe.ValidationError, "Current Value cannot be below zero"):
+			checkin.save(ignore_permissions=True)
+		self.assertNotEqual(frappe.db.get_value(row.doctype, row.name, "current_value"), -3)
+
+	def test_a_count_stored_below_zero_earlier_holds_up_no_later_save(self):
+		plan = self.make_plan()
+		row = next(r for r in plan.objectives if r.objective == "Teams live")
+		frappe.db.set_value(row.doctype, row.name, "baseline", -2)  # as an earlier version let it be
+		plan.reload()
+		plan.pain_points = "<p>still saves</p>"
+		plan.save(ignore_permissions=True)
+		checkin = frappe.get_doc({"doctype": "Success Plan Check-in", "success_plan": plan.name})
+		checkin.insert(ignore_permissions=True)
+		checkin.objectives[0].current_value = 2
+		checkin.save(ignore_permissions=True)
+
+	def test_a_template_refuses_a_count_below_zero(self):
+		template = frappe.get_doc(plans.TEMPLATE, "Onboarding Fast Track")
+		row = next(r for r in template.objectives if r.metric_kind == engine.COUNT)
+		row.default_target = -1
+		with self.assertRaisesRegex(frappe.ValidationError, "cannot be below zero"):
+			template.save(ignore_permissions=True)
+
 	def test_the_template_objectives_say_what_they_count(self):
 		template = frappe.get_doc(plans.TEMPLATE, "Onboarding Fast Track")
 		kinds = {row.unit: row.metric_kind for row in template.objectives}

@@ -71,6 +71,7 @@ class SuccessPlan(Document):
 		self.validate_status_change()
 		self.validate_agreement()
 		plans.set_metric_kinds(self.objectives)
+		plans.check_metric_values(self, ("baseline", "target", "current"))
 		self.validate_objectives()
 		self.set_objective_progress()
 		self.set_next_checkin_due()

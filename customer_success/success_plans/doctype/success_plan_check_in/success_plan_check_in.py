@@ -50,6 +50,7 @@ class SuccessPlanCheckin(Document):
 		self.status = {0: "Due", 1: "Completed", 2: "Cancelled"}[self.docstatus]
 		self.validate_checkin_date()
 		plans.set_metric_kinds(self.objectives)
+		plans.check_metric_values(self, ("current_value",))
 		self.set_progress()
 
 	def validate_checkin_date(self):

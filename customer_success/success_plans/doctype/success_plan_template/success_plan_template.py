@@ -2,7 +2,11 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from customer_success.success_plans.service import TRIGGER_ISSUES_BELOW, set_metric_kinds
+from customer_success.success_plans.service import (
+	TRIGGER_ISSUES_BELOW,
+	check_metric_values,
+	set_metric_kinds,
+)
 
 # Offsets and lengths are days from a plan's start; ten years bounds a typo, not a real plan.
 MAX_TEMPLATE_DAYS = 3650
@@ -38,6 +42,7 @@ class SuccessPlanTemplate(Document):
 	def validate(self):
 		self.validate_duration()
 		set_metric_kinds(self.objectives)
+		check_metric_values(self)
 		for row in self.objectives:
 			if not days_in_range(row.due_offset_days):
 				frappe.throw(
