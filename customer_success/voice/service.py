@@ -6,6 +6,8 @@ is single-use and expires (Customer Success Settings); the answer page and its s
 by the hash and never show anything but that row's survey.
 """
 
+import html
+
 import frappe
 from frappe import _
 from frappe.utils import (
@@ -80,6 +82,8 @@ def send(survey) -> list[str]:
 		tokens[row.contact] = token
 		row.token_hash = engine.hash_token(token)
 		row.state = engine.PENDING
+		row.response = row.answered_on = None  # a Draft's rows carry no answer into the sent survey
+	survey.answers = 0
 	survey.status = SENT
 	survey.sent_on = now_datetime()
 	survey.sent_by = frappe.session.user
@@ -116,7 +120,7 @@ def send_invitation(survey, row, token: str):
 		{
 			"contact_name": row.contact_name,
 			"company": company_name(),
-			"note": survey.note,
+			"note": note_text(survey.note),
 			"link": survey_link(token),
 			"expires_on": survey.expires_on,
 		},
@@ -129,6 +133,13 @@ def send_invitation(survey, row, token: str):
 		reference_name=survey.name,
 		delayed=True,
 	)
+
+
+def note_text(note: str | None) -> str | None:
+	"""The note as the CSM typed it, as plain text (the email escapes it once): frappe stores a Small
+	Text with its markup sanitised and the rest escaped, which escaped again read "&lt;" in the mail."""
+	text = html.unescape(strip_html(note or "")).strip()
+	return text or None
 
 
 def company_name() -> str:

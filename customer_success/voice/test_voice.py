@@ -253,6 +253,95 @@ class TestSurveyLoop(VoiceTestCase):
 		answer.score = 10
 		self.assertRaises(frappe.ValidationError, answer.save, ignore_permissions=True)
 
+	def test_a_csms_note_of_an_answer_never_becomes_the_contacts_own(self):
+		survey, links = self.send(contacts=[self.jane.name])
+		noted = response(self.customer, 10, contact=self.jane.name)
+		frappe.set_user(CSM1)
+		doc = frappe.get_doc("NPS Response", noted.name)
+		doc.update({"source": "Survey Link", "survey": survey})
+		with self.assertRaisesRegex(frappe.ValidationError, "how the answer came in"):
+			doc.save()
+		doc.reload()
+		doc.survey = survey
+		self.assertRaises(frappe.ValidationError, doc.save)
+		frappe.set_user("Administrator")
+		self.assertEqual(
+			frappe.db.get_value("NPS Response", noted.name, ["source", "survey"]), ("Entered by CSM", None)
+		)
+		# the contact's own answer still goes in by the link, and its comment stays as said
+		submit_as_guest(links[self.jane.email_id], 2, comment="Too slow")
+		answer = frappe.get_doc("NPS Response", {"survey": survey})
+		self.assertEqual((answer.score, answer.source), (2, "Survey Link"))
+		answer.comment = "All good!"
+		self.assertRaisesRegex(frappe.ValidationError, "Comment", answer.save, ignore_permissions=True)
+		self.assertEqual(frappe.db.get_value("NPS Response", answer.name, "comment"), "Too slow")
+		# a CSM's own note stays hers to correct
+		noted.reload()
+		noted.comment = "Said on the phone"
+		noted.save(ignore_permissions=True)
+
+	def test_a_sent_survey_keeps_what_went_out(self):
+		survey, links = self.send(contacts=[self.jane.name])
+		stored = frappe.get_doc("NPS Survey", survey)
+		forgeries = [
+			{"expires_on": "2099-01-01"},
+			{"sent_by": CSM2},
+			{"sent_on": "2020-01-01 00:00:00"},
+			{"answers": 42},
+			{"note": "Not what was sent"},
+		]
+		for change in forgeries:
+			frappe.set_user(CSM1)
+			doc = frappe.get_doc("NPS Survey", survey)
+			doc.update(change)
+			with self.assertRaisesRegex(frappe.ValidationError, "was sent", msg=change):
+				doc.save()
+		for change in ({"state": "Answered"}, {"state": "Expired"}, {"email_id": "x@y.z"}):
+			doc = frappe.get_doc("NPS Survey", survey)
+			doc.contacts[0].update(change)
+			with self.assertRaises(frappe.ValidationError, msg=change):
+				doc.save()
+		frappe.set_user("Administrator")
+		self.assertEqual(str(frappe.db.get_value("NPS Survey", survey, "expires_on")), str(stored.expires_on))
+		# a save that changes nothing passes, with its values as the API sends them (text)
+		frappe.set_user(CSM1)
+		doc = frappe.get_doc("NPS Survey", survey)
+		doc.update({"expires_on": str(doc.expires_on), "sent_on": str(doc.sent_on), "answers": "0"})
+		doc.save()
+		frappe.set_user("Administrator")
+		# the link still works, and the answer is counted by the app's own write
+		submit_as_guest(links[self.jane.email_id], 9)
+		self.assertEqual(frappe.db.get_value("NPS Survey", survey, "answers"), 1)
+		# and an answered link cannot be opened again
+		doc = frappe.get_doc("NPS Survey", survey)
+		doc.contacts[0].update({"state": "Pending", "response": None})
+		self.assertRaises(frappe.ValidationError, doc.save, ignore_permissions=True)
+
+	def test_a_draft_carries_no_forged_answer_into_the_sent_survey(self):
+		draft = service.new_survey(self.customer, [self.jane.name]).insert(ignore_permissions=True)
+		draft.answers = 42
+		draft.contacts[0].update({"state": "Answered", "answered_on": "2026-01-01 00:00:00"})
+		draft.save(ignore_permissions=True)
+		api.send_draft(survey=draft.name)
+		sent = frappe.get_doc("NPS Survey", draft.name)
+		self.assertEqual(sent.answers, 0)
+		self.assertEqual((sent.contacts[0].state, sent.contacts[0].answered_on), (engine.PENDING, None))
+		token = links_sent(self.mail, draft.name)[self.jane.email_id]
+		submit_as_guest(token, 8)
+		self.assertEqual(frappe.db.get_value("NPS Survey", draft.name, "answers"), 1)
+
+	def test_the_email_shows_the_note_as_typed_escaped_once(self):
+		survey, _links = self.send(contacts=[self.jane.name], note="<script>x()</script> Q&A <b>Hi</b>")
+		message = next(
+			call.kwargs["message"]
+			for call in self.mail.call_args_list
+			if call.kwargs.get("reference_name") == survey
+		)
+		self.assertNotIn("<script>", message)
+		self.assertNotIn("&amp;lt;", message)
+		self.assertNotIn("&lt;b&gt;", message)
+		self.assertIn("Q&amp;A Hi", message)
+
 	def test_send_refuses_wrong_contacts_and_plans(self):
 		other = make_customer(cs_owner=CSM1).name
 		stranger = make_contact(other, "Stranger")

@@ -7,7 +7,10 @@ from customer_success.voice import engine, service
 
 SURVEY_LINK, ENTERED_BY_CSM = "Survey Link", "Entered by CSM"
 # What a contact said stays as said: a CSM may add to a response, never rewrite its answer.
-ANSWER_FIELDS = ("customer", "contact", "survey", "score", "answered_on", "source")
+ANSWER_FIELDS = ("customer", "contact", "survey", "score", "comment", "answered_on", "source")
+# How the answer came in: set when it is recorded, never after (a CSM's note of an answer cannot
+# become a contact's own, nor take a survey's place and shut its link).
+ORIGIN_FIELDS = ("source", "survey")
 
 
 class NPSResponse(Document):
@@ -45,9 +48,22 @@ class NPSResponse(Document):
 
 	def set_source(self):
 		"""Only the survey link records a survey's answer; anything else is a CSM's note of one."""
-		if self.is_new() and not self.flags.from_survey_link:
-			self.source = ENTERED_BY_CSM
-			self.survey = None
+		if self.is_new():
+			if not self.flags.from_survey_link:
+				self.source = ENTERED_BY_CSM
+				self.survey = None
+			return
+		before = self.get_doc_before_save()
+		if not before:
+			return
+		changed = [f for f in ORIGIN_FIELDS if str(before.get(f) or "") != str(self.get(f) or "")]
+		if changed:
+			frappe.throw(
+				_("Response {0}: {1} cannot change: they say how the answer came in.").format(
+					self.name, ", ".join(_(self.meta.get_label(f)) for f in changed)
+				),
+				title=_("Not Allowed"),
+			)
 
 	def validate_score(self):
 		score = engine.parse_score(self.score) if self.score not in (None, "") else None

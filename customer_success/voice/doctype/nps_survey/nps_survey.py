@@ -1,10 +1,28 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
+from frappe.utils import cint, get_datetime, getdate
 
 from customer_success.voice import queries
 
 DRAFT, SENT = "Draft", "Sent"
+# What went out, and what only the answers and the daily expiry (by their own writes) change: a
+# sent survey keeps them as they are.
+SENT_FIELDS = ("customer", "success_plan", "channel", "sent_on", "sent_by", "expires_on", "answers", "note")
+SENT_ROW_FIELDS = ("contact", "contact_name", "email_id", "state", "answered_on", "response", "token_hash")
+
+
+def comparable(value, fieldtype: str):
+	"""A field's value as stored, whatever form it came in (a date as text from the API)."""
+	if value in (None, ""):
+		return None
+	if fieldtype == "Date":
+		return getdate(value)
+	if fieldtype == "Datetime":
+		return get_datetime(value)
+	if fieldtype in ("Int", "Check"):
+		return cint(value)
+	return str(value)
 
 
 class NPSSurvey(Document):
@@ -95,8 +113,9 @@ class NPSSurvey(Document):
 				row.email_id = contact.email_id
 
 	def validate_sent_unchanged(self):
-		"""A sent survey is a record of what went out: its customer and contacts stay as sent."""
-		if self.is_new() or self.status != SENT:
+		"""A sent survey is a record of what went out: its customer, plan, note, dates and contacts
+		stay as sent, and each contact's state and answer as the link and the daily job set them."""
+		if self.is_new() or self.status != SENT or self.flags.sending:
 			return
 		before = self.get_doc_before_save()
 		if not before or before.status != SENT:
@@ -111,3 +130,25 @@ class NPSSurvey(Document):
 					self.name
 				)
 			)
+		changed = self.changed_labels(before, self, SENT_FIELDS)
+		rows = {row.name: row for row in before.contacts}
+		for row in self.contacts:
+			changed += [
+				_("Row {0}: {1}").format(row.idx, label)
+				for label in self.changed_labels(rows[row.name], row, SENT_ROW_FIELDS)
+			]
+		if changed:
+			frappe.throw(
+				_("Survey {0} was sent: {1} cannot change.").format(self.name, ", ".join(changed)),
+				title=_("Not Allowed"),
+			)
+
+	@staticmethod
+	def changed_labels(before, doc, fieldnames) -> list[str]:
+		meta = doc.meta
+		return [
+			_(meta.get_label(fieldname))
+			for fieldname in fieldnames
+			if comparable(before.get(fieldname), meta.get_field(fieldname).fieldtype)
+			!= comparable(doc.get(fieldname), meta.get_field(fieldname).fieldtype)
+		]
