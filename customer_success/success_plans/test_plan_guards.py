@@ -406,6 +406,61 @@ class TestInputLimits(PlansTestCase):
 		self.assertRaisesRegex(frappe.ValidationError, "in the future", done.save)
 		self.assertEqual(getdate(fresh(done).checkin_date), getdate(nowdate()))
 
+	def test_a_checkin_reviews_the_plans_objectives_as_the_plan_has_them(self):
+		plan = make_success_plan(
+			make_customer(cs_owner=CSM1).name, csm=CSM1, start_date=add_days(nowdate(), -200)
+		)
+		objective = plan.objectives[0]  # baseline 10, target 60, current 35: missed past its end
+		frappe.set_user(CSM1)
+		try:
+			checkin = frappe.get_doc({"doctype": "Success Plan Check-in", "success_plan": plan.name}).insert()
+			row = checkin.objectives[0]
+			# rows sent with a target the CSM already meets are read from the plan again
+			row.update({"baseline": 0, "target": 35, "direction": "Down", "objective": "Made up"})
+			checkin.save()
+			row = checkin.objectives[0]
+			self.assertEqual(
+				(row.objective, row.baseline, row.target, row.direction),
+				(objective.objective, 10, 60, "Up"),
+			)
+			self.assertEqual(row.previous_value, 35)
+			self.assertRaisesRegex(frappe.ValidationError, "Why Missed", checkin.submit)
+			# a row the plan does not have, or the same objective twice, is refused
+			for extra in ({"plan_objective": "zzz", "current_value": 5}, {"plan_objective": objective.name}):
+				doc = frappe.get_doc("Success Plan Check-in", checkin.name)
+				doc.append("objectives", {"objective": "Extra", **extra})
+				with self.assertRaises(frappe.ValidationError, msg=extra):
+					doc.save()
+			# another CSM's name does not go on it
+			doc = frappe.get_doc("Success Plan Check-in", checkin.name)
+			doc.csm = CSM2
+			doc.save()
+			self.assertEqual(doc.csm, CSM1)
+		finally:
+			frappe.set_user("Administrator")
+		self.assertEqual(len(fresh(checkin).objectives), 1)
+		# a row whose objective has since left the plan keeps what it stored
+		plan.reload()
+		plan.append(
+			"objectives",
+			{
+				"objective": "Second",
+				"metric": "Second",
+				"owner_role": "CSM",
+				"unit": "%",
+				"baseline": 0,
+				"target": 10,
+			},
+		)
+		plan.save(ignore_permissions=True)
+		kept = fresh(checkin)
+		kept.objectives[0].current_value = 40
+		plan.reload()
+		plan.remove(plan.objectives[0])
+		plan.save(ignore_permissions=True)
+		kept.save(ignore_permissions=True)
+		self.assertEqual((kept.objectives[0].baseline, kept.objectives[0].target), (10, 60))
+
 	def test_milestone_completed_before_plan_started(self):
 		plan = make_success_plan(make_customer().name, start_date=add_days(nowdate(), -10))
 		with self.assertRaisesRegex(frappe.ValidationError, "before the plan started"):

@@ -9,6 +9,17 @@ from frappe.utils import flt, getdate, nowdate
 from customer_success.success_plans import engine
 from customer_success.success_plans import service as plans
 
+# A check-in row's fields that say what it reviews, as its objective on the plan has them.
+CHECKIN_ROW_FROM_PLAN = (
+	"objective",
+	"unit",
+	"metric_kind",
+	"unit_singular",
+	"direction",
+	"baseline",
+	"target",
+)
+
 
 class SuccessPlanCheckin(Document):
 	# begin: auto-generated types
@@ -49,9 +60,57 @@ class SuccessPlanCheckin(Document):
 		self.customer = frappe.db.get_value(plans.PLAN, self.success_plan, "customer")
 		self.status = {0: "Due", 1: "Completed", 2: "Cancelled"}[self.docstatus]
 		self.validate_checkin_date()
+		self.set_csm()
+		self.take_rows_from_plan()
 		plans.set_metric_kinds(self.objectives)
 		plans.check_metric_values(self, ("current_value",))
 		self.set_progress()
+
+	def set_csm(self):
+		"""The check-in's CSM: the plan's, else the customer's CS Owner. One set is kept when it is one of
+		those two, or when a CS Manager named it; a CSM cannot put another user's name on it."""
+		from customer_success.permissions import sees_all
+
+		plan_csm = frappe.db.get_value(plans.PLAN, self.success_plan, "csm")
+		owner = frappe.db.get_value("Customer", self.customer, "cs_owner") if self.customer else None
+		if self.csm and (self.csm in (plan_csm, owner) or sees_all()):
+			return
+		self.csm = plan_csm or owner
+
+	def take_rows_from_plan(self):
+		"""What each row reviews comes from its objective on the plan (objective, unit, direction,
+		baseline, target), never from what was sent: a CSM records the current value and why a
+		target was missed. A row's previous value is the plan's value when the row was made. A row
+		whose objective has since left the plan keeps what it stored; a new one must be the plan's."""
+		plan = frappe.get_doc(plans.PLAN, self.success_plan)
+		on_plan = {row.name: row for row in plan.objectives}
+		before = None if self.is_new() else self.get_doc_before_save()
+		stored = {row.name: row for row in (before.objectives if before else [])}
+		seen = set()
+		for row in self.objectives:
+			old = stored.get(row.name)
+			if old is not None and old.plan_objective != row.plan_objective:
+				row.plan_objective = old.plan_objective  # a row stays the review of its objective
+			if row.plan_objective in seen:
+				frappe.throw(
+					_("Objectives row {0} ({1}) is listed twice: record each objective once.").format(
+						row.idx, row.objective
+					),
+					title=_("Duplicate Objective"),
+				)
+			seen.add(row.plan_objective)
+			source = on_plan.get(row.plan_objective)
+			if source is None and old is None:
+				frappe.throw(
+					_("Objectives row {0} ({1}) is not an objective of Success Plan {2}.").format(
+						row.idx, row.objective or row.plan_objective or "-", self.success_plan
+					),
+					title=_("Unknown Objective"),
+				)
+			definition = source if source is not None else old
+			for fieldname in CHECKIN_ROW_FROM_PLAN:
+				row.set(fieldname, definition.get(fieldname))
+			row.previous_value = old.previous_value if old is not None else source.current
 
 	def validate_checkin_date(self):
 		"""A check-in records a review that took place: it cannot be dated in the future."""
