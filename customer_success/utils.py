@@ -1,6 +1,10 @@
 """Small site helpers shared by the rooms, the demo, the test factories and benchmarks."""
 
+import functools
+import math
+import re
 from datetime import date, datetime
+from decimal import Decimal
 
 import frappe
 from frappe import _
@@ -199,3 +203,79 @@ def _stored_row(before, row):
 		if stored.name == row.name:
 			return stored
 	return None
+
+
+NUMBER_FIELDTYPES = frozenset({"Int", "Float", "Currency", "Percent", "Check", "Rating"})
+WHOLE_NUMBER_FIELDTYPES = frozenset({"Int", "Check"})
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+@functools.cache
+def app_modules() -> frozenset:
+	"""The app's modules (modules.txt, read once a process)."""
+	return frozenset(frappe.get_module_list("customer_success"))
+
+
+def check_numbers(doc, method=None):
+	"""`before_validate` of every doctype (the app's only: others return at once): a number field
+	holds a number. frappe turns the text of a number field into a number only when it writes the
+	record (text that is no number becomes 0, silently), so a value sent as "abc" through the REST API
+	reached the app's own checks as text and failed them with a TypeError (HTTP 500). Now such a
+	value is refused with the field's name, and a number sent as text ("12", "-1.5") is read as the
+	number before the checks run. (Data Import reads its cells as numbers before it saves.)"""
+	if doc.meta.module not in app_modules():
+		return
+	problems = []
+	for row in (doc, *doc.get_all_children()):
+		for df in row.meta.fields:
+			if df.fieldtype not in NUMBER_FIELDTYPES:
+				continue
+			value = row.get(df.fieldname)
+			number = as_number(value)
+			if number is _NOT_A_NUMBER:
+				label = _(df.label, context=df.parent) if df.label else df.fieldname
+				where = f"{_('Row')} #{row.idx}: " if row.get("parentfield") else ""
+				problems.append(
+					where + _("{0} must be a number (it is {1}).").format(label, escape_html(str(value)[:80]))
+				)
+			elif number is not None and number is not value:
+				row.set(
+					df.fieldname,
+					int(number)
+					if df.fieldtype in WHOLE_NUMBER_FIELDTYPES and number == int(number)
+					else number,
+				)
+	if problems:
+		frappe.throw("<br>".join(problems), title=_("Not a Number"))
+
+
+_NOT_A_NUMBER = object()
+
+
+def as_number(value):
+	"""`value` (a number field's) as a number: None when empty, the value itself when it is an int or
+	a finite float, `_NOT_A_NUMBER` when it cannot be read as one."""
+	kind = type(value)
+	if kind is int or value is None:
+		return value
+	if kind is float:
+		return value if math.isfinite(value) else _NOT_A_NUMBER
+	if kind is bool:
+		return int(value)
+	if isinstance(value, Decimal):
+		return float(value) if value.is_finite() else _NOT_A_NUMBER
+	if isinstance(value, str):
+		text = value.strip()
+		if not text:
+			return None
+		if not _NUMBER_TEXT.fullmatch(text):
+			return _NOT_A_NUMBER
+		number = float(text)
+		if not math.isfinite(number):
+			return _NOT_A_NUMBER
+		return (
+			int(number) if number == int(number) and "." not in text and "e" not in text.lower() else number
+		)
+	if isinstance(value, int | float):  # an int or float subclass
+		return as_number(float(value) if isinstance(value, float) else int(value))
+	return _NOT_A_NUMBER

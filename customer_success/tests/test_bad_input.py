@@ -193,3 +193,70 @@ class TestLinksThatFillOtherFields(FrappeTestCase):
 		doc = frappe.get_doc({"doctype": "Sales Handoff", "customer": "No Such Customer"})
 		doc.flags.ignore_links = True
 		check_fetched_links(doc)  # frappe's own flag is kept: nothing is checked
+
+
+class TestNumberFields(FrappeTestCase):
+	"""A number field sent as text that is no number is refused with the field's name; before, the
+	app's own checks compared the text with a number and failed the request with a TypeError."""
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def test_the_reading(self):
+		from customer_success.utils import _NOT_A_NUMBER, as_number
+
+		for value, expected in (
+			(None, None),
+			("", None),
+			(" 12 ", 12),
+			("-1.5", -1.5),
+			("1e2", 100.0),
+			(True, 1),
+			(7, 7),
+			(2.5, 2.5),
+		):
+			self.assertEqual(as_number(value), expected, repr(value))
+		for value in ("abc", "1,5x", "nan", "inf", float("nan"), "1 2", [1], {"a": 1}):
+			self.assertIs(as_number(value), _NOT_A_NUMBER, repr(value))
+
+	def test_settings_and_a_touchpoint_sent_text_say_which_field(self):
+		settings = frappe.get_doc("Customer Success Settings")
+		before = settings.usage_pull_retries
+		settings.usage_pull_enabled = 1
+		settings.usage_pull_url = "https://example.com/usage"
+		settings.usage_pull_retries = "abc"
+		with self.assertRaisesRegex(frappe.ValidationError, "must be a number \\(it is abc\\)"):
+			settings.save()
+		self.assertEqual(
+			frappe.db.get_single_value("Customer Success Settings", "usage_pull_retries"), before
+		)
+		touchpoint = frappe.get_doc(
+			{
+				"doctype": "Lifecycle Touchpoint",
+				"touchpoint_name": "cs-bad-number",
+				"repeat_days": "<b>abc</b>",
+			}
+		)
+		with self.assertRaisesRegex(frappe.ValidationError, "&lt;b&gt;abc&lt;/b&gt;"):
+			touchpoint.insert()
+		self.assertFalse(frappe.db.exists("Lifecycle Touchpoint", {"touchpoint_name": "cs-bad-number"}))
+
+	def test_a_number_sent_as_text_is_read_as_the_number(self):
+		plan = make_success_plan(make_customer().name)
+		plan.objectives[0].current = "42"
+		plan.objectives[0].weight = " 2 "
+		plan.save()
+		row = frappe.get_doc("Success Plan Objective", plan.objectives[0].name)
+		self.assertEqual((row.current, row.weight), (42, 2))
+		plan.objectives[0].target = "sixty"
+		with self.assertRaisesRegex(frappe.ValidationError, "Row #1: Target must be a number"):
+			plan.save()
+
+	def test_other_apps_doctypes_are_left_to_frappe(self):
+		from customer_success.utils import check_numbers
+
+		customer = frappe.new_doc("Customer")
+		customer.default_commission_rate = "abc"
+		check_numbers(customer)  # ERPNext's doctype: not the app's to judge
+		self.assertEqual(customer.default_commission_rate, "abc")
