@@ -8,6 +8,7 @@ service turns them into translated messages.
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -113,14 +114,21 @@ class Checked:
 	rejected: list = field(default_factory=list)
 
 
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def parse_day(value) -> date | None:
 	"""An ISO date (YYYY-MM-DD); None for anything else."""
 	if isinstance(value, date):
 		return value
 	if not isinstance(value, str):
 		return None
+	text = value.strip()
+	if not ISO_DAY.fullmatch(text):
+		return None  # Python also reads "20261203" and "2026-W49-1": not what the API says it takes
 	try:
-		return date.fromisoformat(value.strip())
+		return date.fromisoformat(text)
 	except ValueError:
 		return None
 
@@ -131,13 +139,25 @@ def parse_value(value) -> float | None:
 		return None
 	if isinstance(value, str):
 		value = value.strip()
-		if not value:
-			return None
+		if not NUMBER_TEXT.fullmatch(value):
+			return None  # float() also reads "1_000", "nan" and "infinity"
 	try:
 		number = float(value)
 	except (TypeError, ValueError):
 		return None
 	return number if math.isfinite(number) else None
+
+
+def as_sent(value):
+	"""A rejected row as the reply echoes it: a number JSON cannot carry (NaN, Infinity, which a
+	lenient parser read from the batch) as its text, so the reply stays strict JSON."""
+	if isinstance(value, float) and not math.isfinite(value):
+		return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+	if isinstance(value, dict):
+		return {key: as_sent(item) for key, item in value.items()}
+	if isinstance(value, list):
+		return [as_sent(item) for item in value]
+	return value
 
 
 def check_row(row, customers: set, metrics: set, today: date, default_source: str = "") -> tuple:

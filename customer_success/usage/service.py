@@ -113,7 +113,7 @@ def ingest(payload, default_source: str = API_SOURCE) -> dict:
 		"received": len(rows),
 		"stored": stored,
 		"rejected": [
-			{"index": index, "row": rows[index], "reason": reason_message(code, details)}
+			{"index": index, "row": engine.as_sent(rows[index]), "reason": reason_message(code, details)}
 			for index, code, details in checked.rejected
 		],
 	}
@@ -234,6 +234,8 @@ def _pull(settings: frappe._dict, today: date | None) -> dict:
 		# size, and stores it whole (the upsert writes it in chunks, inside one savepoint)
 		rows = engine.parse_batch(content, limit=None)
 	except engine.BatchError as e:
+		if e.code == engine.EMPTY:
+			return {"status": "Stored", "stored": 0}  # no usage since the last pull: nothing failed
 		return pull_failed(batch_error_message(e))
 	try:
 		checked = check_batch(rows, PULL_SOURCE, today)

@@ -199,6 +199,13 @@ class TestPull(UsageTestCase):
 		self.assertEqual(self.new_errors, 1)
 		self.assertEqual(self.stored(), [])
 
+	def test_an_empty_feed_stores_nothing_and_is_no_failure(self):
+		FeedHandler.rows = []
+		result = self.pull("/good")
+		self.assertEqual(result, {"status": "Stored", "stored": 0})
+		self.assertEqual(self.new_errors, 0)
+		self.assertEqual(self.stored(), [])
+
 	def test_one_bad_row_stores_none_of_the_payload(self):
 		FeedHandler.rows.append({"customer": self.customer, "metric": SEATS, "date": "yesterday", "value": 1})
 		result = self.pull("/good")

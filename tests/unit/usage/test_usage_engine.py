@@ -253,3 +253,25 @@ def test_near_entitlement_lists_the_metrics_at_or_over_the_threshold():
 	]
 	assert [m["metric"] for m in u.near_entitlement(metrics, 90)] == ["C", "A"]
 	assert u.near_entitlement(metrics, 200) == []
+
+
+def test_days_and_values_are_read_only_in_the_forms_the_api_names():
+	assert u.parse_day("2026-12-03") == date(2026, 12, 3)
+	assert u.parse_day(" 2026-12-03 ") == date(2026, 12, 3)
+	# Python's date.fromisoformat also reads these: the API says YYYY-MM-DD
+	for text in ("20261203", "2026-W49-1", "2026-337", "2026-12-3", "2026-02-30", "", None, 20261203):
+		assert u.parse_day(text) is None, text
+	assert u.parse_value(" 1.5 ") == 1.5
+	assert u.parse_value("-2") == -2.0
+	assert u.parse_value("1e3") == 1000.0
+	assert u.parse_value(7) == 7.0
+	# float() also reads these
+	for text in ("1_000", "nan", "NaN", "infinity", "-inf", "0x10", "", " ", True, None, float("nan")):
+		assert u.parse_value(text) is None, text
+
+
+def test_a_rejected_row_is_echoed_as_strict_json():
+	row = {"customer": "A", "value": float("nan"), "more": [float("inf"), {"x": float("-inf")}], "n": 2}
+	echoed = u.as_sent(row)
+	assert echoed == {"customer": "A", "value": "NaN", "more": ["Infinity", {"x": "-Infinity"}], "n": 2}
+	json.dumps(echoed, allow_nan=False)  # strict JSON
