@@ -303,6 +303,10 @@ class TestReport(MaturityTestCase):
 		_c, data, _m, chart = report.execute({"from_date": add_days(TODAY, -30), "to_date": TODAY})
 		self.assertEqual(len(chart["data"]["datasets"]), 1)
 
+	def test_dates_the_wrong_way_round_say_so(self):
+		with self.assertRaisesRegex(frappe.ValidationError, "must be on or before To Date"):
+			report.execute({"from_date": TODAY, "to_date": add_days(TODAY, -30)})
+
 	def test_the_report_runs_and_has_its_print_layout(self):
 		from frappe.desk.query_report import get_script, run
 

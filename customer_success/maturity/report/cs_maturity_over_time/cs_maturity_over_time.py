@@ -3,16 +3,21 @@
 
 import frappe
 from frappe import _
-from frappe.utils import formatdate
+from frappe.utils import formatdate, getdate
 
 from customer_success.maturity import service
+from customer_success.reports import check_date_order
 
 MAX_IN_CHART = 4  # the latest assessments drawn; the table keeps every one
 
 
 def execute(filters: dict | None = None):
 	filters = frappe._dict(filters or {})
-	assessments, table = service.comparison(filters.get("from_date"), filters.get("to_date"))
+	from_date, to_date = (
+		getdate(filters[key]) if filters.get(key) else None for key in ("from_date", "to_date")
+	)
+	check_date_order(from_date, to_date)
+	assessments, table = service.comparison(from_date, to_date)
 	cols = [
 		{"fieldname": "area", "label": _("Capability"), "fieldtype": "Data", "width": 180},
 		{"fieldname": "kind", "label": _("Kind"), "fieldtype": "Data", "width": 100},
