@@ -5,6 +5,7 @@ of a segment's performance.
 Plain data in, plain data out; never imports frappe.
 """
 
+import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -64,6 +65,22 @@ def band_problems(bands: list[dict], tiers: tuple[str, ...]) -> list[tuple[str, 
 			problems.append(("Row {0}: another band starts at the same revenue.", (index,)))
 		seen_tiers.add(tier)
 		seen_mins.add(float(minimum))
+	# a higher tier starts at a higher revenue (TIERS run from the highest down)
+	ranked = sorted(
+		(tiers.index(band["tier"]), float(band["min_revenue"]), band["tier"])
+		for band in bands
+		if band.get("tier") in tiers
+		and is_number(band.get("min_revenue"))
+		and float(band["min_revenue"]) >= 0
+	)
+	for (_rank, higher_min, higher), (_lower_rank, lower_min, lower) in itertools.pairwise(ranked):
+		if higher != lower and higher_min < lower_min:
+			problems.append(
+				(
+					"Tier {0} starts below tier {1}: a higher tier needs a higher Minimum Annual Revenue.",
+					(higher, lower),
+				)
+			)
 	return problems
 
 

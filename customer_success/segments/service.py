@@ -47,6 +47,24 @@ def tier_source_on_save(doc):
 	doc.cs_tier_source = engine.tier_source_after_save(old_tier, doc.get("cs_tier"), old_source) or None
 
 
+def check_segment_enabled(doc):
+	"""Customer validate: a segment put on a customer (form, import, REST) is an enabled one. A
+	customer whose segment was disabled later keeps it and still saves (nothing is taken from it)."""
+	segment = doc.get("cs_segment")
+	if not segment:
+		return
+	before = None if doc.is_new() else doc.get_doc_before_save()
+	if before is not None and before.get("cs_segment") == segment:
+		return
+	if frappe.db.get_value(SEGMENT, segment, "enabled") == 0:
+		frappe.throw(
+			_("Customer Segment {0} is disabled: choose an enabled segment, or enable it first.").format(
+				frappe.bold(segment)
+			),
+			title=_("Disabled Segment"),
+		)
+
+
 # --- lifecycle touchpoints -----------------------------------------------------------------------
 
 

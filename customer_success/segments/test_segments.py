@@ -183,6 +183,27 @@ class TestTiers(SegmentsTestCase):
 		doc.cs_segment = segment
 		self.assertRaises(frappe.PermissionError, doc.save)
 
+	def test_a_disabled_segment_is_not_put_on_a_customer(self):
+		segment = make_segment()
+		customer = make_customer(cs_owner=CSM1, cs_segment=segment.name).name
+		segment.enabled = 0
+		segment.save()
+		doc = frappe.get_doc("Customer", customer)
+		doc.customer_details = "An unrelated edit"
+		doc.save()  # a customer whose segment was disabled later keeps it and still saves
+		other = make_customer(cs_owner=CSM1)
+		other.cs_segment = segment.name
+		self.assertRaisesRegex(frappe.ValidationError, "is disabled", other.save)
+		self.assertFalse(frappe.db.get_value("Customer", other.name, "cs_segment"))
+
+	def test_tier_bands_in_the_wrong_order_are_refused(self):
+		settings = frappe.get_single("Customer Success Settings")
+		settings.set(
+			"tier_bands",
+			[{"min_revenue": 100000, "tier": "Enterprise"}, {"min_revenue": 200000, "tier": "Mid-Market"}],
+		)
+		self.assertRaisesRegex(frappe.ValidationError, "a higher tier needs a higher", settings.save)
+
 	def test_bands_are_validated(self):
 		settings = frappe.get_single("Customer Success Settings")
 		settings.set("tier_bands", [{"min_revenue": 0, "tier": "SMB"}, {"min_revenue": 10, "tier": "SMB"}])

@@ -342,6 +342,17 @@ class TestSurveyLoop(VoiceTestCase):
 		self.assertNotIn("&lt;b&gt;", message)
 		self.assertIn("Q&amp;A Hi", message)
 
+	def test_an_answer_stands_when_the_contact_left_the_customer_after_the_link_went_out(self):
+		survey, links = self.send(contacts=[self.jane.name])
+		contact = frappe.get_doc("Contact", self.jane.name)
+		contact.links = [row for row in contact.links if row.link_name != self.customer]
+		contact.save(ignore_permissions=True)
+		submit_as_guest(links[self.jane.email_id], 6, comment="Still here")
+		answer = frappe.get_doc("NPS Response", {"survey": survey})
+		self.assertEqual((answer.customer, answer.contact, answer.score), (self.customer, self.jane.name, 6))
+		# a CSM's own note still names a contact of the customer only
+		self.assertRaises(frappe.ValidationError, response, self.customer, 8, contact=self.jane.name)
+
 	def test_send_refuses_wrong_contacts_and_plans(self):
 		other = make_customer(cs_owner=CSM1).name
 		stranger = make_contact(other, "Stranger")

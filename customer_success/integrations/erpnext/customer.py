@@ -88,10 +88,11 @@ def changed_fields(doc, fieldnames) -> list[str]:
 def protect_customer_success_fields(doc, method=None):
 	"""Customer validate: a CSM cannot take over another CSM's customers; scores are never set by hand."""
 	from customer_success.permissions import can_work_on_customer, sees_all
-	from customer_success.segments.service import tier_source_on_save
+	from customer_success.segments.service import check_segment_enabled, tier_source_on_save
 
 	keep_app_fields(doc)
 	tier_source_on_save(doc)
+	check_segment_enabled(doc)
 	if doc.is_new():
 		return
 	user = frappe.session.user

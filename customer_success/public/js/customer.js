@@ -139,7 +139,7 @@ const customer_success_alerts = {
 					.join("");
 				frm.dashboard.add_section(rows, __("Open Alerts"));
 			}
-			if (frm.doc.cs_owner === frappe.session.user || frappe.user.has_role("CS Manager")) {
+			if (customer_success.can_work_on(frm.doc.cs_owner)) {
 				frm.add_custom_button(
 					__("Check Alerts"),
 					() =>

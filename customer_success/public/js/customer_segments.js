@@ -33,7 +33,7 @@ const customer_success_touchpoints = {
 						.join("");
 					frm.dashboard.add_section(html, __("Lifecycle Touchpoints"));
 				}
-				if (frm.doc.cs_owner === frappe.session.user || frappe.user.has_role("CS Manager")) {
+				if (customer_success.can_work_on(frm.doc.cs_owner)) {
 					frm.add_custom_button(
 						__("Plan Touchpoints"),
 						() =>

@@ -253,6 +253,18 @@ customer_success.health.service.show_factor_records = function (customer, factor
 // source's script, its data). Widgets asking in the same moment share one call of
 // customer_success.customer_success.api.workspace_widgets; a widget the answer leaves out (not
 // ours, not readable, a figure refused) loads the desk's usual way.
+// May the user act on a customer's success data (send a survey, check alerts, plan touchpoints)?
+// The server's `permissions.can_work_on_customer`: a CS Manager or System Manager on any customer, a
+// CSM on her own.
+customer_success.can_work_on = function (owner) {
+	return (
+		frappe.session.user === "Administrator" ||
+		frappe.user.has_role("CS Manager") ||
+		frappe.user.has_role("System Manager") ||
+		(!!owner && owner === frappe.session.user && frappe.user.has_role("Customer Success Manager"))
+	);
+};
+
 customer_success.widget_batch = {
 	MAX: 50,
 	pending: null,

@@ -24,7 +24,7 @@ const customer_success_voice = {
 					);
 				}
 			}
-			if (frm.doc.cs_owner === frappe.session.user || frappe.user.has_role("CS Manager")) {
+			if (customer_success.can_work_on(frm.doc.cs_owner)) {
 				frm.add_custom_button(__("Send NPS Survey"), () => customer_success.voice.send_survey_dialog(frm.doc.name), __("Customer Success"));
 			}
 		});

@@ -2,7 +2,7 @@
 frappe.ui.form.on("Success Plan", {
 	refresh(frm) {
 		if (frm.is_new() || !frm.doc.customer) return;
-		if (frm.doc.csm === frappe.session.user || frappe.user.has_role("CS Manager")) {
+		if (customer_success.can_work_on(frm.doc.csm)) {
 			frm.add_custom_button(
 				__("NPS Survey"),
 				() => customer_success.voice.send_survey_dialog(frm.doc.customer, frm.doc.name),

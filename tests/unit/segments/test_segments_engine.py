@@ -75,6 +75,29 @@ def test_band_problems():
 	assert "Row {0}: choose a Tier." in messages
 
 
+def test_a_higher_tier_starts_at_a_higher_revenue():
+	tiers = ("Strategic", "Enterprise", "Mid-Market", "SMB")
+	problems = e.band_problems(
+		[
+			{"min_revenue": 100000, "tier": "Enterprise"},
+			{"min_revenue": 200000, "tier": "Mid-Market"},  # above Enterprise
+			{"min_revenue": 0, "tier": "SMB"},
+		],
+		tiers,
+	)
+	assert problems == [
+		(
+			"Tier {0} starts below tier {1}: a higher tier needs a higher Minimum Annual Revenue.",
+			("Enterprise", "Mid-Market"),
+		)
+	]
+	# tiers left out are no problem: Strategic and SMB alone, in order
+	assert (
+		e.band_problems([{"min_revenue": 0, "tier": "SMB"}, {"min_revenue": 9, "tier": "Strategic"}], tiers)
+		== []
+	)
+
+
 def test_tier_changes_keep_manual_tiers_and_skip_unchanged():
 	customers = [
 		{"name": "A", "cs_tier": "SMB", "cs_tier_source": "Manual"},  # kept whatever it earns

@@ -84,6 +84,10 @@ class NPSResponse(Document):
 			frappe.throw(_("Answered On cannot be in the future."), title=_("Invalid Date"))
 
 	def validate_contact(self):
+		# The survey's link was sent to a contact of the customer: an answer by it stands even when
+		# the contact was unlinked from the customer since (the link's holder would lose it).
+		if self.flags.from_survey_link:
+			return
 		if self.contact and not frappe.db.exists(
 			"Dynamic Link",
 			{
