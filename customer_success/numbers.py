@@ -8,14 +8,16 @@ def clamp(value: float, low: float = 0.0, high: float = 100.0) -> float:
 
 
 def is_number(value) -> bool:
+	"""A finite number, or text holding one (a bool is not one). An int too large for a float (a JSON
+	number of hundreds of digits) is not one either: no column holds it."""
 	kind = type(value)
-	if kind is float or kind is int:  # the usual case, first (a bool is neither)
-		return math.isfinite(value)
-	if isinstance(value, bool) or value is None:
-		return False
 	try:
+		if kind is float or kind is int:  # the usual case, first (a bool is neither)
+			return math.isfinite(value)
+		if isinstance(value, bool) or value is None:
+			return False
 		return math.isfinite(float(value))
-	except (TypeError, ValueError):
+	except (TypeError, ValueError, OverflowError):
 		return False
 
 

@@ -207,7 +207,17 @@ def _stored_row(before, row):
 
 NUMBER_FIELDTYPES = frozenset({"Int", "Float", "Currency", "Percent", "Check", "Rating"})
 WHOLE_NUMBER_FIELDTYPES = frozenset({"Int", "Check"})
-_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+# The largest magnitude each number column holds (frappe's MariaDB types: int(11), decimal(21,9),
+# decimal(3,2)): a larger one failed the write with the database's "Out of range" (HTTP 500).
+NUMBER_LIMITS = {
+	"Int": 2**31 - 1,
+	"Check": 2**31 - 1,
+	"Float": 10**12 - 1,
+	"Currency": 10**12 - 1,
+	"Percent": 10**12 - 1,
+	"Rating": 9,
+}
 
 
 @functools.cache
@@ -232,12 +242,20 @@ def check_numbers(doc, method=None):
 				continue
 			value = row.get(df.fieldname)
 			number = as_number(value)
-			if number is _NOT_A_NUMBER:
+			if number is _NOT_A_NUMBER or (number is not None and abs(number) > NUMBER_LIMITS[df.fieldtype]):
 				label = _(df.label, context=df.parent) if df.label else df.fieldname
 				where = f"{_('Row')} #{row.idx}: " if row.get("parentfield") else ""
-				problems.append(
-					where + _("{0} must be a number (it is {1}).").format(label, escape_html(str(value)[:80]))
-				)
+				text = str(value)
+				shown = escape_html(text[:40] + ("…" if len(text) > 40 else ""))
+				if number is _NOT_A_NUMBER:
+					problems.append(where + _("{0} must be a number (it is {1}).").format(label, shown))
+				else:
+					problems.append(
+						where
+						+ _("{0} is too large (it is {1}; at most {2}).").format(
+							label, shown, NUMBER_LIMITS[df.fieldtype]
+						)
+					)
 			elif number is not None and number is not value:
 				row.set(
 					df.fieldname,
@@ -256,8 +274,10 @@ def as_number(value):
 	"""`value` (a number field's) as a number: None when empty, the value itself when it is an int or
 	a finite float, `_NOT_A_NUMBER` when it cannot be read as one."""
 	kind = type(value)
-	if kind is int or value is None:
+	if value is None:
 		return value
+	if kind is int:
+		return value if abs(value) < 10**300 else _NOT_A_NUMBER  # no float, no column holds it
 	if kind is float:
 		return value if math.isfinite(value) else _NOT_A_NUMBER
 	if kind is bool:

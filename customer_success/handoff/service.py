@@ -558,6 +558,7 @@ def check_contract_dates(doc):
 
 
 def check_use_cases(doc):
+	check_use_case_counts(doc)
 	if len(doc.use_cases) > engine.MAX_USE_CASES:
 		frappe.throw(
 			_("List at most {0} top use cases (there are {1}): keep the ones that matter most.").format(
@@ -565,6 +566,37 @@ def check_use_cases(doc):
 			),
 			title=_("Top Use Cases"),
 		)
+
+
+def check_use_case_counts(doc):
+	"""A use case whose unit counts things (teams, reports) has no baseline or target below zero: it
+	becomes an objective of the first plan, where a count never is. Only what this save typed or
+	changed is checked (a handoff stored earlier still saves)."""
+	from customer_success.numbers import is_number
+	from customer_success.success_plans import engine as plan_engine
+
+	before = None if doc.is_new() else doc.get_doc_before_save()
+	stored = {row.name: row for row in (before.use_cases if before else [])}
+	for row in doc.use_cases:
+		if plan_engine.guess_metric_kind(row.unit) != plan_engine.COUNT:
+			continue
+		old = stored.get(row.name)
+		for fieldname in ("baseline", "target"):
+			value = row.get(fieldname)
+			if not is_number(value) or float(value) >= 0:
+				continue
+			if (
+				old is not None
+				and is_number(old.get(fieldname))
+				and float(old.get(fieldname)) == float(value)
+			):
+				continue
+			frappe.throw(
+				_(
+					"Top Use Cases row {0} ({1}): {2} cannot be below zero: {3} is a count (it is {4})."
+				).format(row.idx, row.use_case, _(row.meta.get_label(fieldname)), row.unit, value),
+				title=_("Invalid Objective Value"),
+			)
 
 
 def set_stakeholder_names(doc):

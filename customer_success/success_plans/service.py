@@ -97,6 +97,16 @@ def check_metric_values(doc, fields: tuple[str, ...] | None = None) -> None:
 			frappe.throw(message, title=_("Invalid Objective Value"))
 
 
+def count_or_none(value, metric_kind: str | None, unit: str | None):
+	"""A value copied into a new plan (from a template or a handoff), or None for a count below zero
+	that an earlier version let be stored there: the plan would refuse it, and with it the handoff's
+	acceptance; left empty, the CSM sets it when the plan is agreed."""
+	kind = metric_kind if metric_kind in engine.METRIC_KINDS else engine.guess_metric_kind(unit)
+	if kind == engine.COUNT and is_number(value) and float(value) < 0:
+		return None
+	return value
+
+
 def cs_metric(value, row) -> str:
 	"""A metric's value with its unit, in the user's number format: "3 teams", "1 report", "70%"
 	(a dash when there is none). Used by the print formats and the portal page (a jinja method)."""
@@ -131,9 +141,9 @@ def objectives_from_template(template, start_date, end_date) -> list[dict]:
 				"metric_kind": row.metric_kind,
 				"unit_singular": row.unit_singular,
 				"direction": row.direction or engine.UP,
-				"baseline": row.default_baseline or 0,
-				"target": row.default_target or 0,
-				"current": row.default_baseline or 0,
+				"baseline": count_or_none(row.default_baseline or 0, row.metric_kind, row.unit),
+				"target": count_or_none(row.default_target or 0, row.metric_kind, row.unit),
+				"current": count_or_none(row.default_baseline or 0, row.metric_kind, row.unit),
 				"owner_role": row.owner_role,
 				"due_date": due,
 				"source": _("Template"),
@@ -242,9 +252,9 @@ def create_plan_from_handoff(handoff) -> str:
 				"metric": _get(row, "metric"),
 				"unit": _get(row, "unit"),
 				"direction": _get(row, "direction") or engine.UP,
-				"baseline": _get(row, "baseline", 0),
-				"target": _get(row, "target", 0),
-				"current": _get(row, "baseline", 0),
+				"baseline": count_or_none(_get(row, "baseline", 0), None, _get(row, "unit")),
+				"target": count_or_none(_get(row, "target", 0), None, _get(row, "unit")),
+				"current": count_or_none(_get(row, "baseline", 0), None, _get(row, "unit")),
 				"due_date": min(getdate(due), end) if due else end,
 				"owner_role": "CSM",  # the CSM who accepted the deal carries it until they hand it on
 				"source": _("Sales Handoff"),
@@ -391,21 +401,23 @@ def run_trigger_safely(customer: str | None, trigger: str, source, **kwargs) -> 
 
 
 def checkin_rows_from_plan(plan) -> list[dict]:
-	return [
-		{
-			"objective": row.objective,
-			"plan_objective": row.name,
-			"unit": row.unit,
-			"metric_kind": row.metric_kind,
-			"unit_singular": row.unit_singular,
-			"direction": row.direction,
-			"baseline": row.baseline,
-			"target": row.target,
-			"previous_value": row.current,
-			"current_value": row.current,
-		}
-		for row in plan.objectives
-	]
+	return [checkin_rows_from_plan_row(row) for row in plan.objectives]
+
+
+def checkin_rows_from_plan_row(row) -> dict:
+	"""A check-in's row for one objective of its plan, as the plan has it now."""
+	return {
+		"objective": row.objective,
+		"plan_objective": row.name,
+		"unit": row.unit,
+		"metric_kind": row.metric_kind,
+		"unit_singular": row.unit_singular,
+		"direction": row.direction,
+		"baseline": row.baseline,
+		"target": row.target,
+		"previous_value": row.current,
+		"current_value": row.current,
+	}
 
 
 # --- the renewal coverage KPI --------------------------------------------------------------

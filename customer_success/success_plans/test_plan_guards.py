@@ -461,6 +461,44 @@ class TestInputLimits(PlansTestCase):
 		kept.save(ignore_permissions=True)
 		self.assertEqual((kept.objectives[0].baseline, kept.objectives[0].target), (10, 60))
 
+	def test_every_objective_is_reviewed_and_a_checkin_stays_with_its_plan(self):
+		customer = make_customer(cs_owner=CSM1).name
+		plan = make_success_plan(customer, csm=CSM1, start_date=add_days(nowdate(), -200))
+		other = make_success_plan(customer, csm=CSM1, start_date=add_days(nowdate(), -10))
+		frappe.set_user(CSM1)
+		try:
+			checkin = frappe.get_doc({"doctype": "Success Plan Check-in", "success_plan": plan.name}).insert()
+			checkin.objectives[0].current_value = 36
+			checkin.save()
+			# the rows taken out come back, with what they recorded, and the missed one still asks why
+			checkin.set("objectives", [])
+			checkin.save()
+			self.assertEqual([row.plan_objective for row in checkin.objectives], [plan.objectives[0].name])
+			self.assertEqual(checkin.objectives[0].current_value, 36)
+			self.assertRaisesRegex(frappe.ValidationError, "Why Missed", checkin.submit)
+			doc = frappe.get_doc("Success Plan Check-in", checkin.name)
+			doc.success_plan = other.name
+			self.assertRaisesRegex(frappe.ValidationError, "cannot move to another plan", doc.save)
+			doc = frappe.get_doc("Success Plan Check-in", checkin.name)
+			doc.checkin_date = add_days(nowdate(), -201)
+			self.assertRaisesRegex(frappe.ValidationError, "before Success Plan", doc.save)
+		finally:
+			frappe.set_user("Administrator")
+		self.assertEqual(
+			frappe.db.get_value("Success Plan Check-in", checkin.name, "success_plan"), plan.name
+		)
+
+	def test_a_count_below_zero_stored_earlier_does_not_stop_a_new_plan(self):
+		template = frappe.get_doc(plans.TEMPLATE, "Onboarding Fast Track")
+		row = next(r for r in template.objectives if r.metric_kind == "Count")
+		frappe.db.set_value(row.doctype, row.name, "default_target", -3)  # as an earlier version let it be
+		template.reload()
+		objectives = plans.objectives_from_template(template, getdate(nowdate()), add_days(nowdate(), 90))
+		made = next(o for o in objectives if o["objective"] == row.objective)
+		self.assertIsNone(made["target"])
+		plan = make_success_plan(make_customer().name, template=template.name)
+		self.assertTrue(plan.name)
+
 	def test_milestone_completed_before_plan_started(self):
 		plan = make_success_plan(make_customer().name, start_date=add_days(nowdate(), -10))
 		with self.assertRaisesRegex(frappe.ValidationError, "before the plan started"):

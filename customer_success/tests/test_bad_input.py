@@ -217,7 +217,18 @@ class TestNumberFields(FrappeTestCase):
 			(2.5, 2.5),
 		):
 			self.assertEqual(as_number(value), expected, repr(value))
-		for value in ("abc", "1,5x", "nan", "inf", float("nan"), "1 2", [1], {"a": 1}):
+		for value in (
+			"abc",
+			"1,5x",
+			"nan",
+			"inf",
+			float("nan"),
+			"1 2",
+			[1],
+			{"a": 1},
+			"\uff11\uff12",
+			10**400,
+		):
 			self.assertIs(as_number(value), _NOT_A_NUMBER, repr(value))
 
 	def test_settings_and_a_touchpoint_sent_text_say_which_field(self):
@@ -252,6 +263,23 @@ class TestNumberFields(FrappeTestCase):
 		plan.objectives[0].target = "sixty"
 		with self.assertRaisesRegex(frappe.ValidationError, "Row #1: Target must be a number"):
 			plan.save()
+
+	def test_a_number_no_column_holds_says_so(self):
+		plan = make_success_plan(make_customer().name)
+		for value, message in (
+			(10**400, "must be a number"),
+			(10**15, "is too large"),
+			("1e13", "is too large"),
+		):
+			plan.reload()  # a refused save leaves the form's copy newer than the stored one
+			plan.objectives[0].target = value
+			with self.assertRaisesRegex(frappe.ValidationError, message, msg=value):
+				plan.save()
+		touchpoint = frappe.get_doc(
+			{"doctype": "Customer Touchpoint", "customer": plan.customer, "occurrence": "abc"}
+		)
+		with self.assertRaisesRegex(frappe.ValidationError, "must be a number"):
+			touchpoint.insert()  # named before validate: read as a number there too
 
 	def test_other_apps_doctypes_are_left_to_frappe(self):
 		from customer_success.utils import check_numbers

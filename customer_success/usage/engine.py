@@ -114,8 +114,8 @@ class Checked:
 	rejected: list = field(default_factory=list)
 
 
-ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def parse_day(value) -> date | None:
@@ -143,7 +143,7 @@ def parse_value(value) -> float | None:
 			return None  # float() also reads "1_000", "nan" and "infinity"
 	try:
 		number = float(value)
-	except (TypeError, ValueError):
+	except (TypeError, ValueError, OverflowError):  # an int of hundreds of digits overflows
 		return None
 	return number if math.isfinite(number) else None
 

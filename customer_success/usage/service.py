@@ -229,6 +229,8 @@ def _pull(settings: frappe._dict, today: date | None) -> dict:
 		content = fetch(settings)
 	except requests.RequestException as e:
 		return pull_failed(_("The usage endpoint could not be read: {0}").format(e))
+	if not (content or b"").strip():
+		return {"status": "Stored", "stored": 0}  # an empty answer: no usage since the last pull
 	try:
 		# the API's batch limit guards a request; the pull reads a feed we configured, whatever its
 		# size, and stores it whole (the upsert writes it in chunks, inside one savepoint)

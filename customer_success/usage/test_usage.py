@@ -100,6 +100,10 @@ class FeedHandler(BaseHTTPRequestHandler):
 		elif self.path == "/slow":
 			time.sleep(2.5)
 			self.answer(200, json.dumps(FeedHandler.rows))
+		elif self.path == "/empty":
+			self.answer(200, "")
+		elif self.path == "/blank":
+			self.answer(200, " \n")
 		elif self.path == "/garbage":
 			self.answer(200, "<html>not json")
 		else:
@@ -205,6 +209,9 @@ class TestPull(UsageTestCase):
 		self.assertEqual(result, {"status": "Stored", "stored": 0})
 		self.assertEqual(self.new_errors, 0)
 		self.assertEqual(self.stored(), [])
+		for path in ("/empty", "/blank"):  # an empty body, or only whitespace
+			self.assertEqual(self.pull(path), {"status": "Stored", "stored": 0})
+			self.assertEqual(self.new_errors, 0)
 
 	def test_one_bad_row_stores_none_of_the_payload(self):
 		FeedHandler.rows.append({"customer": self.customer, "metric": SEATS, "date": "yesterday", "value": 1})

@@ -329,6 +329,27 @@ class TestGateAndLifecycle(HandoffTestCase):
 		with self.assertRaisesRegex(IncompleteHandoffError, "rows 2 need a metric"):
 			handoff.hand_over()
 
+	def test_a_counted_use_case_is_never_below_zero(self):
+		_c, contact, _o, handoff = self.new_deal()
+		complete(handoff, contact.name)
+		handoff.save()
+		row = handoff.use_cases[0]
+		row.unit, row.direction, row.baseline, row.target = "teams", "Up", -2, 4
+		with self.assertRaisesRegex(frappe.ValidationError, "cannot be below zero: teams is a count"):
+			handoff.save()
+		handoff.reload()  # a refused save leaves the form's copy newer than the stored one
+		row = handoff.use_cases[0]
+		row.unit, row.direction, row.baseline, row.target = "%", "Up", -2, 4  # a measure may be
+		handoff.save()
+		# a count stored below zero by an earlier version: the handoff saves, its plan starts empty there
+		frappe.db.set_value(row.doctype, row.name, {"unit": "teams"})
+		handoff.reload()
+		handoff.save()
+		from customer_success.success_plans import service as plans
+
+		objective = plans.count_or_none(handoff.use_cases[0].baseline, None, handoff.use_cases[0].unit)
+		self.assertIsNone(objective)
+
 	def test_at_most_three_use_cases(self):
 		_c, contact, _o, handoff = self.new_deal()
 		complete(handoff, contact.name)

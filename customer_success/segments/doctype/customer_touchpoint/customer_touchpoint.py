@@ -29,7 +29,11 @@ class CustomerTouchpoint(Document):
 
 	# end: auto-generated types
 	def autoname(self):
-		# one record per customer, touchpoint and occurrence: a second insert of the same one fails
+		# one record per customer, touchpoint and occurrence: a second insert of the same one fails.
+		# (Named before validate: the occurrence is read as a number here, as validate would.)
+		from customer_success.utils import check_numbers
+
+		check_numbers(self)
 		self.name = touchpoint_record_name(self.customer, self.touchpoint, self.occurrence or 0)
 
 

@@ -9,6 +9,8 @@ from frappe.utils import flt, getdate, nowdate
 from customer_success.success_plans import engine
 from customer_success.success_plans import service as plans
 
+# What a CSM records on a check-in row (kept when a row taken out comes back).
+CHECKIN_ROW_RECORDED = ("previous_value", "current_value", "miss_reason", "teams_using", "how_used")
 # A check-in row's fields that say what it reviews, as its objective on the plan has them.
 CHECKIN_ROW_FROM_PLAN = (
 	"objective",
@@ -59,6 +61,7 @@ class SuccessPlanCheckin(Document):
 		plans.require_plan(self)
 		self.customer = frappe.db.get_value(plans.PLAN, self.success_plan, "customer")
 		self.status = {0: "Due", 1: "Completed", 2: "Cancelled"}[self.docstatus]
+		self.validate_plan_kept()
 		self.validate_checkin_date()
 		self.set_csm()
 		self.take_rows_from_plan()
@@ -94,7 +97,7 @@ class SuccessPlanCheckin(Document):
 			if row.plan_objective in seen:
 				frappe.throw(
 					_("Objectives row {0} ({1}) is listed twice: record each objective once.").format(
-						row.idx, row.objective
+						row.idx, getattr(on_plan.get(row.plan_objective), "objective", None) or row.objective
 					),
 					title=_("Duplicate Objective"),
 				)
@@ -111,9 +114,46 @@ class SuccessPlanCheckin(Document):
 			for fieldname in CHECKIN_ROW_FROM_PLAN:
 				row.set(fieldname, definition.get(fieldname))
 			row.previous_value = old.previous_value if old is not None else source.current
+		# Every objective of the plan is reviewed: a row taken out (the grid lets one delete rows) comes
+		# back, with what it stored, so a missed target still asks for its why.
+		kept_rows = {row.plan_objective: row for row in stored.values()}
+		for objective in plan.objectives:
+			if objective.name in seen:
+				continue
+			old = kept_rows.get(objective.name)
+			row = plans.checkin_rows_from_plan_row(objective)
+			if old is not None:
+				row.update({field: old.get(field) for field in CHECKIN_ROW_RECORDED})
+			self.append("objectives", row)
+
+	def validate_plan_kept(self):
+		"""A check-in reviews one plan: it cannot be moved to another (its rows are that plan's)."""
+		if self.is_new():
+			return
+		before = self.get_doc_before_save()
+		if before is not None and before.success_plan != self.success_plan:
+			frappe.throw(
+				_(
+					"Check-in {0} reviews Success Plan {1}: it cannot move to another plan. Make a new check-in for {2}."
+				).format(self.name, before.success_plan, self.success_plan),
+				title=_("Not Allowed"),
+			)
 
 	def validate_checkin_date(self):
-		"""A check-in records a review that took place: it cannot be dated in the future."""
+		"""A check-in records a review that took place: it cannot be dated in the future, nor before its
+		plan started (a date stored earlier holds up no later save)."""
+		before = None if self.is_new() else self.get_doc_before_save()
+		changed = before is None or str(before.checkin_date or "") != str(self.checkin_date or "")
+		start = frappe.db.get_value(plans.PLAN, self.success_plan, "start_date")
+		if changed and self.checkin_date and start and getdate(self.checkin_date) < getdate(start):
+			frappe.throw(
+				_("Check-in Date {0} is before Success Plan {1} started ({2}).").format(
+					frappe.format(self.checkin_date, {"fieldtype": "Date"}),
+					self.success_plan,
+					frappe.format(start, {"fieldtype": "Date"}),
+				),
+				title=_("Invalid Check-in Date"),
+			)
 		if self.checkin_date and getdate(self.checkin_date) > getdate(nowdate()):
 			frappe.throw(
 				_(

@@ -86,7 +86,11 @@ class NPSResponse(Document):
 	def validate_contact(self):
 		# The survey's link was sent to a contact of the customer: an answer by it stands even when
 		# the contact was unlinked from the customer since (the link's holder would lose it).
-		if self.flags.from_survey_link:
+		if self.flags.from_survey_link or self.source == SURVEY_LINK:
+			return
+		# a contact stored earlier (since unlinked from the customer) holds up no later save
+		before = None if self.is_new() else self.get_doc_before_save()
+		if before is not None and before.contact == self.contact and before.customer == self.customer:
 			return
 		if self.contact and not frappe.db.exists(
 			"Dynamic Link",

@@ -82,7 +82,11 @@ class NPSSurvey(Document):
 			)
 
 	def validate_contacts(self):
-		"""Each contact once, linked to the customer and with an email: the link goes by email."""
+		"""Each contact once, linked to the customer and with an email: the link goes by email. A sent
+		survey's contacts are what went out (`validate_sent_unchanged`): one unlinked from the
+		customer since holds up no later save."""
+		if self.status == SENT and not self.flags.sending:
+			return
 		found = {row.contact: row for row in queries.customer_contacts(self.customer)}
 		seen = set()
 		for row in self.contacts:
