@@ -588,7 +588,10 @@ def mark_renewed(
 		)
 	if contract:
 		contract_row = frappe.db.get_value(
-			"Contract", contract, ["party_type", "party_name", "docstatus"], as_dict=True
+			"Contract",
+			contract,
+			["party_type", "party_name", "docstatus", "start_date", "end_date"],
+			as_dict=True,
 		)
 		if not contract_row or contract_row.docstatus != 1 or contract_row.party_name != doc.customer:
 			frappe.throw(
@@ -597,13 +600,17 @@ def mark_renewed(
 			)
 		if contract == doc.contract:
 			frappe.throw(_("A contract cannot renew itself: link the new contract."))
+		check_later_term(doc, contract_row.start_date, contract_row.end_date, _("Contract"), contract)
 	if order:
-		order_row = frappe.db.get_value("Sales Order", order, ["customer", "docstatus"], as_dict=True)
+		order_row = frappe.db.get_value(
+			"Sales Order", order, ["customer", "docstatus", "transaction_date"], as_dict=True
+		)
 		if not order_row or order_row.docstatus != 1 or order_row.customer != doc.customer:
 			frappe.throw(
 				_("Renewed by Sales Order must be a submitted order of {0}.").format(doc.customer),
 				title=_("Invalid Sales Order"),
 			)
+		check_later_term(doc, order_row.transaction_date, None, _("Sales Order"), order)
 	if subscription:
 		sub_row = frappe.db.get_value(
 			"Subscription", subscription, ["party_type", "party", "status"], as_dict=True
@@ -631,6 +638,29 @@ def mark_renewed(
 	doc.renewed_amount = None if amount is None else flt(amount)
 	doc.change_amount, doc.change_type = engine.renewal_change(doc.revenue_at_stake, doc.renewed_amount)
 	close(doc, engine.RENEWED, auto=auto)
+
+
+def check_later_term(doc, start, end, label: str, name: str):
+	"""What renews a term comes after it began, and a contract runs past the term's end: an earlier
+	term's contract or order (the pickers offer every one of the customer's) would count an old
+	deal as this renewal, and its worth as expansion or contraction."""
+	term_start = getdate(doc.contract_start) if doc.contract_start else None
+	term_end = getdate(doc.end_date) if doc.end_date else None
+	too_early = bool(term_start and start and getdate(start) <= term_start)
+	ends_too_soon = bool(term_end and end and getdate(end) <= term_end)
+	if too_early or ends_too_soon:
+		frappe.throw(
+			_(
+				"{0} {1} belongs to an earlier term: what renews {2} starts after its term began ({3}) and, for a contract, ends after its term ends ({4})."
+			).format(
+				label,
+				name,
+				doc.name,
+				frappe.format(term_start, {"fieldtype": "Date"}) if term_start else "-",
+				frappe.format(term_end, {"fieldtype": "Date"}) if term_end else "-",
+			),
+			title=_("Not a Later Term"),
+		)
 
 
 def renewed_worth(

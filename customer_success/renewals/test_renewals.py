@@ -188,6 +188,27 @@ class TestRenewalRecords(RenewalTestCase):
 			service.mark_renewed(doc)
 		self.assertEqual(frappe.db.get_value("Renewal", doc.name, "status"), "Open")
 
+	def test_mark_renewed_refuses_an_earlier_terms_contract_or_order(self):
+		customer = make_customer(cs_owner=CSM).name
+		earlier = make_contract(customer, add_days(today(), -700), add_days(today(), -301))
+		early_order = make_sales_order(customer, rate=9000, transaction_date=add_days(today(), -320))
+		old = make_contract(customer, add_days(today(), -300), add_days(today(), 64))
+		service.create_renewals(today(), contracts=[old.name])
+		doc = renewal_of(old.name)
+		overlapping = make_contract(customer, add_days(today(), -10), add_days(today(), 30))
+		for kwargs in (
+			{"contract": earlier.name},
+			{"order": early_order.name},
+			{"contract": overlapping.name},
+		):
+			with self.assertRaisesRegex(frappe.ValidationError, "belongs to an earlier term", msg=kwargs):
+				service.mark_renewed(renewal_of(old.name), **kwargs)
+		self.assertEqual(frappe.db.get_value("Renewal", doc.name, "status"), "Open")
+		# signed early, for the next term: it renews this one
+		following = make_contract(customer, add_days(today(), -5), add_days(today(), 430))
+		service.mark_renewed(renewal_of(old.name), contract=following.name)
+		self.assertEqual(frappe.db.get_value("Renewal", doc.name, "status"), "Renewed")
+
 	def test_nightly_job_runs_the_whole_pass_once(self):
 		customer = make_customer(cs_owner=CSM).name
 		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))

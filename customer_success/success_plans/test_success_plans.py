@@ -565,6 +565,13 @@ class TestJobs(PlansTestCase):
 		self.assertEqual(plan.objectives[0].current, 55)
 		self.assertEqual(getdate(plan.last_checkin_date), getdate(add_days(nowdate(), -2)))
 
+	def test_create_check_in_opens_the_one_already_due(self):
+		plan = make_success_plan(make_customer(cs_owner=CSM1).name, csm=CSM1)
+		first = plan.make_checkin()
+		self.assertEqual(plan.make_checkin(), first)
+		frappe.get_doc("Success Plan Check-in", first).submit()
+		self.assertNotEqual(plan.make_checkin(), first)  # the last one is done: a new one starts
+
 	def test_no_checkins_for_draft_plans(self):
 		customer = make_customer().name
 		plan = make_success_plan(customer, start_date=add_days(nowdate(), -100))

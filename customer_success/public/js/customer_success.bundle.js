@@ -215,7 +215,8 @@ customer_success.health.service.show_factor_records = function (customer, factor
 			};
 			const cell = (rec, c) => {
 				if (c === "name") return link(rec);
-				if (c === "document_type") return esc(__(rec[c]));
+				// a document type or a Select value (an issue's status, priority): as the desk shows it
+				if (c === "document_type" || c === "status" || c === "priority") return esc(__(rec[c] || ""));
 				const value = rec[c];
 				if (value === null || value === undefined) return "";
 				// dates and times in the user's format, not ISO

@@ -21,7 +21,7 @@ const customer_success_usage = {
 				const blocks = data.metrics
 					.map(
 						(m, i) => `<div class="col-sm-6">
-							<div class="text-muted small">${esc(__(m.metric))}${m.unit ? ` (${esc(__(m.unit))})` : ""}</div>
+							<div class="text-muted small">${esc(__(m.metric))}${m.unit && !String(m.metric).includes(`(${m.unit})`) ? ` (${esc(__(m.unit))})` : ""}</div>
 							<div class="cs-usage-chart" data-index="${i}"></div>
 						</div>`
 					)

@@ -11,9 +11,11 @@ customer_success.voice.send_survey_dialog = function (customer, success_plan) {
 			frappe.msgprint(__("No contact of {0} has an email address: add one on a contact first.", [esc(customer)]));
 			return;
 		}
+		// MultiCheck draws its labels as HTML: the name and the address are escaped (a bare
+		// <address> was read as a tag and vanished; a name is whatever was typed on the Contact).
 		const label = (c) =>
-			`${c.full_name || c.contact} <${c.email_id}>` +
-			(c.last_surveyed_on ? ` · ${__("last surveyed {0}", [frappe.datetime.str_to_user(c.last_surveyed_on)])}` : "");
+			`${esc(c.full_name || c.contact)} &lt;${esc(c.email_id)}&gt;` +
+			(c.last_surveyed_on ? ` · ${esc(__("last surveyed {0}", [frappe.datetime.str_to_user(c.last_surveyed_on)]))}` : "");
 		const dialog = new frappe.ui.Dialog({
 			title: __("Send NPS Survey"),
 			fields: [

@@ -19,14 +19,26 @@ frappe.ui.form.on("Renewal", {
 							label: __("Renewed by Contract"),
 							fieldtype: "Link",
 							options: "Contract",
-							get_query: () => ({ filters: { party_type: "Customer", party_name: frm.doc.customer, docstatus: 1 } }),
+							// a later term's contract only (the server refuses an earlier one)
+							get_query: () => ({
+								filters: Object.assign(
+									{ party_type: "Customer", party_name: frm.doc.customer, docstatus: 1 },
+									frm.doc.contract_start ? { start_date: [">", frm.doc.contract_start] } : {},
+									frm.doc.contract ? { name: ["!=", frm.doc.contract] } : {}
+								),
+							}),
 						},
 						{
 							fieldname: "sales_order",
 							label: __("Renewed by Sales Order"),
 							fieldtype: "Link",
 							options: "Sales Order",
-							get_query: () => ({ filters: { customer: frm.doc.customer, docstatus: 1 } }),
+							get_query: () => ({
+								filters: Object.assign(
+									{ customer: frm.doc.customer, docstatus: 1 },
+									frm.doc.contract_start ? { transaction_date: [">", frm.doc.contract_start] } : {}
+								),
+							}),
 						},
 						{
 							fieldname: "subscription",

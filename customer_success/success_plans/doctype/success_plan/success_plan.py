@@ -290,8 +290,14 @@ class SuccessPlan(Document):
 
 	@frappe.whitelist(methods=["POST"])
 	def make_checkin(self) -> str:
-		"""Start a check-in now (the scheduler also raises one every cadence period)."""
+		"""Start a check-in now (the scheduler also raises one every cadence period); one already
+		open for the plan is the one to fill in, not a second."""
 		self.check_permission("write")
+		open_one = frappe.db.get_value(
+			plans.CHECKIN, {"success_plan": self.name, "docstatus": 0}, "name", order_by="creation desc"
+		)
+		if open_one:
+			return open_one
 		checkin = frappe.get_doc({"doctype": plans.CHECKIN, "success_plan": self.name, "csm": self.csm})
 		checkin.insert()
 		return checkin.name
