@@ -337,6 +337,26 @@ def notify(doc, user: str | None, subject: str):
 	)
 
 
+def review_follows_proposed_csm(doc):
+	"""`on_update` of a handoff waiting for its CSM (Handed Over): a CS Manager who names another
+	Proposed CSM moves the review to them, its ToDo with it (the one named first could no longer
+	accept it, and the new one had nothing on their list)."""
+	if doc.status != "Handed Over" or "proposed_csm" in (doc.flags.set_by_action or ()):
+		return
+	before = doc.get_doc_before_save()
+	if before is None or before.status != "Handed Over" or before.proposed_csm == doc.proposed_csm:
+		return
+	close_assignments(doc)
+	if doc.proposed_csm:
+		assign(
+			doc,
+			doc.proposed_csm,
+			_("Review handoff {0} for {1} and accept it or return it to sales.").format(
+				doc.name, doc.customer_name or doc.customer
+			),
+		)
+
+
 def close_assignments(doc):
 	from frappe.desk.form.assign_to import close_all_assignments
 

@@ -25,6 +25,7 @@ frappe.ui.form.on("Sales Handoff", {
 	},
 
 	refresh(frm) {
+		sales_handoff.lock_after_hand_over(frm);
 		sales_handoff.render_summary(frm);
 		sales_handoff.show_status(frm);
 		sales_handoff.show_completeness(frm);
@@ -37,6 +38,18 @@ frappe.ui.form.on("Sales Handoff", {
 });
 
 const sales_handoff = {
+	// Sales edits until hand-over; after that only a CS Manager may change the content (the server's
+	// `check_edit_rights`): the form is read-only for everyone else, its actions stay.
+	lock_after_hand_over(frm) {
+		const editable = ["Draft", "Returned"].includes(frm.doc.status);
+		const sees_all =
+			frappe.session.user === "Administrator" || frappe.user.has_role("CS Manager") || frappe.user.has_role("System Manager");
+		if (!frm.is_new() && !editable && !sees_all) {
+			frm.disable_save();
+			frm.set_read_only();
+		}
+	},
+
 	// Once handed over, the CSM reads what was sold, who matters, their definition of success and
 	// the risks first; sales' editors below fold away. Everything typed is shown as text.
 	render_summary(frm) {
@@ -205,8 +218,12 @@ const sales_handoff = {
 	},
 
 	async run(frm, method, args) {
-		if (frm.is_dirty()) await frm.save();
-		await frm.call({ method, doc: frm.doc, args, freeze: true });
+		try {
+			if (frm.is_dirty()) await frm.save();
+			await frm.call({ method, doc: frm.doc, args, freeze: true });
+		} catch (e) {
+			return; // the server's message is already on screen (what is missing, who may act)
+		}
 		frm.reload_doc();
 	},
 };

@@ -143,6 +143,9 @@ class SalesHandoff(Document):
 				title=_("Status"),
 			)
 
+	def on_update(self):
+		service.review_follows_proposed_csm(self)
+
 	def validate_proposed_csm(self):
 		"""A new or changed Proposed CSM must be able to hold the customer (checked again on accept)."""
 		if not self.proposed_csm or "proposed_csm" in (self.flags.set_by_action or ()):

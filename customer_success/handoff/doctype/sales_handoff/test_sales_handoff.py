@@ -784,6 +784,26 @@ class TestProposedCsm(HandoffTestCase):
 		with self.assertRaisesRegex(frappe.ValidationError, "not an enabled user"):
 			handoff.save()
 
+	def test_the_review_follows_a_new_proposed_csm(self):
+		_customer, handoff = self.handed_over()
+		open_for = lambda: set(  # noqa: E731
+			frappe.get_all(
+				"ToDo",
+				filters={"reference_type": "Sales Handoff", "reference_name": handoff.name, "status": "Open"},
+				pluck="allocated_to",
+			)
+		)
+		with change_settings(create_todos=1):
+			if not open_for():  # ToDos off on this site for the hand-over: give CSM hers as it would
+				handoffs.assign(handoff, CSM, "Review")
+			self.assertEqual(open_for(), {CSM})
+			frappe.set_user(CS_MANAGER)
+			doc = frappe.get_doc("Sales Handoff", handoff.name)
+			doc.proposed_csm = CSM2
+			doc.save()
+			frappe.set_user("Administrator")
+			self.assertEqual(open_for(), {CSM2})
+
 	def test_prefill_skips_a_cs_owner_who_is_no_csm(self):
 		_c, _ct, _o, handoff = self.new_deal(cs_owner=SALES)
 		self.assertIsNotNone(handoff)  # the draft is not blocked
