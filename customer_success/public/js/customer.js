@@ -145,7 +145,14 @@ const customer_success_alerts = {
 					() =>
 						frappe
 							.call({ method: "customer_success.alerts.api.evaluate_customer", args: { customer: frm.doc.name }, freeze: true })
-							.then(() => frm.reload_doc()),
+							.then((r) => {
+								const m = (r && r.message) || {};
+								frappe.show_alert({
+									message: __("Alerts checked: {0} raised, {1} updated, {2} resolved.", [m.raised || 0, m.updated || 0, m.resolved || 0]),
+									indicator: "green",
+								});
+								frm.reload_doc();
+							}),
 					__("Customer Success")
 				);
 			}

@@ -43,7 +43,18 @@ const customer_success_touchpoints = {
 									args: { customer: frm.doc.name },
 									freeze: true,
 								})
-								.then(() => frm.reload_doc()),
+								.then((r) => {
+									const m = (r && r.message) || {};
+									const planned = (m.planned && m.planned.planned) || 0;
+									const done = (m.recorded && m.recorded.done) || 0;
+									frappe.show_alert({
+										message: planned || done
+											? __("Touchpoints: {0} planned, {1} recorded done.", [planned, done])
+											: __("No touchpoint is due for this customer now."),
+										indicator: "green",
+									});
+									frm.reload_doc();
+								}),
 						__("Customer Success")
 					);
 				}

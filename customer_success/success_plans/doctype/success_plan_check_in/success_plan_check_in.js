@@ -1,5 +1,8 @@
 frappe.ui.form.on("Success Plan Check-in", {
 	refresh(frm) {
+		// its rows are the plan's objectives, one each (the server keeps them so): none to add or take out
+		frm.set_df_property("objectives", "cannot_add_rows", 1);
+		frm.set_df_property("objectives", "cannot_delete_rows", 1);
 		customer_success.success_plans.service.show_metric_units(frm, "objectives", ["baseline", "target", "previous_value", "current_value"]);
 		if (frm.doc.success_plan) {
 			frm.add_custom_button(__("Success Plan"), () => frappe.set_route("Form", "Success Plan", frm.doc.success_plan));
