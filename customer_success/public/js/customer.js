@@ -23,11 +23,11 @@ const customer_success_customer = {
 					);
 					frm.dashboard.add_indicator(headline, colour);
 					// The dashboard sits on its own tab in v15: say it where the form opens too.
+					// Only those who work the customer get the explanation on the Dashboard tab: the
+					// other teams' intro does not point to it.
+					const pointer = data.can_edit ? ` · ${frappe.utils.escape_html(__("the Dashboard tab explains it"))}` : "";
 					const set_intro = (trend) =>
-						frm.set_intro(
-							`${headline}${frappe.utils.escape_html(trend)} · ${frappe.utils.escape_html(__("the Dashboard tab explains it"))}`,
-							colour === "orange" ? "yellow" : colour
-						);
+						frm.set_intro(`${headline}${frappe.utils.escape_html(trend)}${pointer}`, colour === "orange" ? "yellow" : colour);
 					const trend = customer_success_customer.trend_text(frm, status, cint(data.trend_days));
 					set_intro(trend || "");
 					if (trend === null) {
