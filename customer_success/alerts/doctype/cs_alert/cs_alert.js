@@ -7,6 +7,10 @@ frappe.ui.form.on("CS Alert", {
 		if (frm.is_new()) return;
 		cs_alert_form.add_actions(frm);
 		const open = ["Open", "In Progress"].includes(frm.doc.status);
+		// a closed alert stays closed (the server refuses reopening it): its status, severity and
+		// tasks are not offered for editing
+		["status", "severity"].forEach((f) => frm.set_df_property(f, "read_only", open ? 0 : 1));
+		frm.set_df_property("tasks", "cannot_add_rows", open ? 0 : 1);
 		if (open && frm.doc.tasks_total && frm.doc.tasks_done === frm.doc.tasks_total) {
 			frm.set_intro(__("All tasks of the playbook are done: resolve this alert with a note."), "green");
 		} else if (open && frm.doc.snoozed_until && frm.doc.snoozed_until > frappe.datetime.get_today()) {
