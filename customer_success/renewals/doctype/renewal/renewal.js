@@ -9,10 +9,27 @@ frappe.ui.form.on("Renewal", {
 			frappe
 				.call({ method: `customer_success.renewals.api.${method}`, args: { renewal: frm.doc.name, ...args }, freeze: true })
 				.then(() => frm.reload_doc());
+		// A dialog that stays open, with what was typed, when the server refuses it (frappe.prompt
+		// closes first: a refused date lost the reason and the note).
+		const ask = (fields, method, title) => {
+			const dialog = new frappe.ui.Dialog({
+				title,
+				fields,
+				primary_action_label: title,
+				primary_action(values) {
+					dialog.disable_primary_action();
+					call(method, values).then(
+						() => dialog.hide(),
+						() => dialog.enable_primary_action() // the message is on screen; the values stay
+					);
+				},
+			});
+			dialog.show();
+		};
 		frm.add_custom_button(
 			__("Mark Renewed"),
 			() =>
-				frappe.prompt(
+				ask(
 					[
 						{
 							fieldname: "contract",
@@ -57,8 +74,7 @@ frappe.ui.form.on("Renewal", {
 							description: __("Leave empty to take the new contract's, order's or subscription's annual value."),
 						},
 					],
-					(values) => call("mark_renewed", values),
-					__("Mark Renewed"),
+					"mark_renewed",
 					__("Mark Renewed")
 				),
 			__("Outcome")
@@ -66,7 +82,7 @@ frappe.ui.form.on("Renewal", {
 		frm.add_custom_button(
 			__("Mark Churned"),
 			() =>
-				frappe.prompt(
+				ask(
 					[
 						{
 							fieldname: "reason",
@@ -78,8 +94,7 @@ frappe.ui.form.on("Renewal", {
 						{ fieldname: "note", label: __("Churn Note"), fieldtype: "Small Text" },
 						{ fieldname: "churned_on", label: __("Churned On"), fieldtype: "Date", default: frappe.datetime.get_today(), reqd: 1 },
 					],
-					(values) => call("mark_churned", values),
-					__("Mark Churned"),
+					"mark_churned",
 					__("Mark Churned")
 				),
 			__("Outcome")
