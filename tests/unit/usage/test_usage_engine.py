@@ -280,7 +280,11 @@ def test_a_rejected_row_is_echoed_as_strict_json():
 def test_digits_of_other_scripts_and_huge_numbers_are_no_values():
 	from customer_success.numbers import is_number
 
-	for text in ("\uff11\uff12", "\u0661\u0662\u0663", "\u0663"):  # fullwidth and Arabic-Indic digits: float() reads them
+	for text in (
+		"\uff11\uff12",
+		"\u0661\u0662\u0663",
+		"\u0663",
+	):  # fullwidth and Arabic-Indic digits: float() reads them
 		assert u.parse_value(text) is None, text
 	assert u.parse_day("\uff12\uff10\uff12\uff16-\uff11\uff12-\uff10\uff13") is None
 	huge = 10**400  # a JSON number of 400 digits: float() overflows
