@@ -592,8 +592,8 @@ def check_use_case_counts(doc):
 	"""A use case whose unit counts things (teams, reports) has no baseline or target below zero: it
 	becomes an objective of the first plan, where a count never is. Only what this save typed or
 	changed is checked (a handoff stored earlier still saves)."""
-	from customer_success.numbers import is_number
 	from customer_success.success_plans import engine as plan_engine
+	from customer_success.success_plans.service import typed_below_zero
 
 	before = None if doc.is_new() else doc.get_doc_before_save()
 	stored = {row.name: row for row in (before.use_cases if before else [])}
@@ -602,19 +602,14 @@ def check_use_case_counts(doc):
 			continue
 		old = stored.get(row.name)
 		for fieldname in ("baseline", "target"):
-			value = row.get(fieldname)
-			if not is_number(value) or float(value) >= 0:
-				continue
-			if (
-				old is not None
-				and is_number(old.get(fieldname))
-				and float(old.get(fieldname)) == float(value)
-			):
+			if not typed_below_zero(row, old, fieldname):
 				continue
 			frappe.throw(
 				_(
 					"Top Use Cases row {0} ({1}): {2} cannot be below zero: {3} is a count (it is {4})."
-				).format(row.idx, row.use_case, _(row.meta.get_label(fieldname)), row.unit, value),
+				).format(
+					row.idx, row.use_case, _(row.meta.get_label(fieldname)), row.unit, row.get(fieldname)
+				),
 				title=_("Invalid Objective Value"),
 			)
 

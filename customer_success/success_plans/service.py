@@ -58,6 +58,16 @@ def set_metric_kinds(rows) -> None:
 				row.set(fieldname, engine.metric_value(value, engine.COUNT))
 
 
+def typed_below_zero(row, old, fieldname: str) -> bool:
+	"""Is the row's value below zero, typed or changed on this save (`old`: the stored row, or None
+	for a new one)? A value an earlier version stored holds up no later save."""
+	value = row.get(fieldname)
+	if not is_number(value) or float(value) >= 0:
+		return False
+	stored = old.get(fieldname) if old is not None else None
+	return not (is_number(stored) and float(stored) == float(value))
+
+
 def check_metric_values(doc, fields: tuple[str, ...] | None = None) -> None:
 	"""A count cannot be below zero (no plan has -3 teams), and an objective's weight cannot either.
 	Only values typed or changed on this save are checked: a row an earlier version stored holds up
@@ -71,13 +81,7 @@ def check_metric_values(doc, fields: tuple[str, ...] | None = None) -> None:
 			checked += [(fieldname, engine.COUNT) for fieldname in fields or METRIC_FIELDS[row.doctype]]
 		for fieldname, kind in checked:
 			value = row.get(fieldname)
-			if not is_number(value) or float(value) >= 0:
-				continue
-			if (
-				old is not None
-				and is_number(old.get(fieldname))
-				and float(old.get(fieldname)) == float(value)
-			):
+			if not typed_below_zero(row, old, fieldname):
 				continue
 			label = _(row.meta.get_label(fieldname))
 			if kind == engine.COUNT:

@@ -59,33 +59,33 @@ class SuccessPlanCheckin(Document):
 
 	def validate(self):
 		plans.require_plan(self)
-		self.customer = frappe.db.get_value(plans.PLAN, self.success_plan, "customer")
+		plan = frappe.get_doc(plans.PLAN, self.success_plan)  # read once, for every check below
+		self.customer = plan.customer
 		self.status = {0: "Due", 1: "Completed", 2: "Cancelled"}[self.docstatus]
 		self.validate_plan_kept()
-		self.validate_checkin_date()
-		self.set_csm()
-		self.take_rows_from_plan()
+		self.validate_checkin_date(plan)
+		self.set_csm(plan)
+		self.take_rows_from_plan(plan)
 		plans.set_metric_kinds(self.objectives)
 		plans.check_metric_values(self, ("current_value",))
-		self.set_progress()
+		self.set_progress(plan)
 
-	def set_csm(self):
+	def set_csm(self, plan):
 		"""The check-in's CSM: the plan's, else the customer's CS Owner. One set is kept when it is one of
 		those two, or when a CS Manager named it; a CSM cannot put another user's name on it."""
 		from customer_success.permissions import sees_all
 
-		plan_csm = frappe.db.get_value(plans.PLAN, self.success_plan, "csm")
+		plan_csm = plan.csm
 		owner = frappe.db.get_value("Customer", self.customer, "cs_owner") if self.customer else None
 		if self.csm and (self.csm in (plan_csm, owner) or sees_all()):
 			return
 		self.csm = plan_csm or owner
 
-	def take_rows_from_plan(self):
+	def take_rows_from_plan(self, plan):
 		"""What each row reviews comes from its objective on the plan (objective, unit, direction,
 		baseline, target), never from what was sent: a CSM records the current value and why a
 		target was missed. A row's previous value is the plan's value when the row was made. A row
 		whose objective has since left the plan keeps what it stored; a new one must be the plan's."""
-		plan = frappe.get_doc(plans.PLAN, self.success_plan)
 		on_plan = {row.name: row for row in plan.objectives}
 		before = None if self.is_new() else self.get_doc_before_save()
 		stored = {row.name: row for row in (before.objectives if before else [])}
@@ -139,12 +139,12 @@ class SuccessPlanCheckin(Document):
 				title=_("Not Allowed"),
 			)
 
-	def validate_checkin_date(self):
+	def validate_checkin_date(self, plan):
 		"""A check-in records a review that took place: it cannot be dated in the future, nor before its
 		plan started (a date stored earlier holds up no later save)."""
 		before = None if self.is_new() else self.get_doc_before_save()
 		changed = before is None or str(before.checkin_date or "") != str(self.checkin_date or "")
-		start = frappe.db.get_value(plans.PLAN, self.success_plan, "start_date")
+		start = plan.start_date
 		if changed and self.checkin_date and start and getdate(self.checkin_date) < getdate(start):
 			frappe.throw(
 				_("Check-in Date {0} is before Success Plan {1} started ({2}).").format(
@@ -162,8 +162,7 @@ class SuccessPlanCheckin(Document):
 				title=_("Invalid Check-in Date"),
 			)
 
-	def set_progress(self):
-		plan = frappe.get_cached_doc(plans.PLAN, self.success_plan)
+	def set_progress(self, plan):
 		due_by_row = {row.name: row.due_date for row in plan.objectives}
 		on = getdate(self.checkin_date or nowdate())
 		start = getdate(plan.start_date)
