@@ -388,10 +388,13 @@ def evaluate(
 	rule_types: set[str] | None = None,
 	known: dict | None = None,
 	commit_writes: bool = False,
+	customers: list[dict] | None = None,
 ) -> dict:
 	"""Run every enabled rule over the customers from `lo` to `hi` (only `names` when given; only
 	the rules of `rule_types` when given: the others' alerts are left as they are). `known`: the
-	range's facts the health recompute already read (see `gather_facts`). With `commit_writes`
+	range's facts the health recompute already read (see `gather_facts`); `customers`: the range's
+	customers as `queries.customers` reads them, when the recompute has them (`chunk_customers`).
+	With `commit_writes`
 	(the nightly ranges, which run side by side on several workers) the writes are a READ COMMITTED
 	transaction of their own, committed (`write_committed`): no lock is shared between ranges.
 
@@ -406,7 +409,9 @@ def evaluate(
 		return result
 	settings = alert_settings()
 	by_name = {rule.name: rule for rule in rules}
-	customers = [c for c in queries.customers(lo, hi) if names is None or c.name in names]
+	if customers is None:
+		customers = queries.customers(lo, hi)
+	customers = [c for c in customers if names is None or c.name in names]
 	facts = gather_facts(lo, hi, rules, today, known)
 	findings, evaluated, result["failed"] = decide_all(rules, customers, facts, today, settings)
 	churned = {c.name for c in customers if c.cs_lifecycle_stage == CHURNED}
@@ -589,7 +594,16 @@ def enqueue_range(lo: str, hi: str, today: str | None = None):
 	)
 
 
-def after_health_chunk(lo: str, hi: str, today=None, facts: dict | None = None, rows=None, **kwargs):
+def after_health_chunk(
+	lo: str,
+	hi: str,
+	today=None,
+	facts: dict | None = None,
+	rows=None,
+	customers=None,
+	skipped=None,
+	**kwargs,
+):
 	"""`cs_after_health_chunk` hook: the nightly pass, a chunk at a time. Each chunk of the recompute,
 	once its scores are committed, runs the rules over its customers with the facts it read (the
 	invoices, touches, live customers, contract ends and earlier scores are not read again) and the
@@ -603,7 +617,14 @@ def after_health_chunk(lo: str, hi: str, today=None, facts: dict | None = None, 
 		return  # tests run the pass on their own customers; a chunk of the whole book would touch others'
 	day = getdate(today or nowdate())
 	try:
-		evaluate(lo, hi, today=day, known=health_facts(facts or {}), commit_writes=True)
+		evaluate(
+			lo,
+			hi,
+			today=day,
+			known=health_facts(facts or {}),
+			commit_writes=True,
+			customers=chunk_customers(customers, rows, skipped),
+		)
 		frappe.db.commit()  # nosemgrep: the chunk's alerts are durable on their own
 	except Exception:
 		frappe.db.rollback()
@@ -611,6 +632,37 @@ def after_health_chunk(lo: str, hi: str, today=None, facts: dict | None = None, 
 			title=_("Alert rules failed for the customers from {0} to {1}: queued again").format(lo, hi)
 		)
 		enqueue_range(lo, hi, str(day))
+
+
+def chunk_customers(customers: list[dict] | None, rows: list[dict] | None, skipped=None) -> list[dict] | None:
+	"""The range's customers as `queries.customers` would read them now, from what the chunk read
+	(`customers`, which carry the Customer fields the rules read) and the colours and scores it just
+	wrote onto them (`rows`): the rules need not read the range's Customers again. None (read them)
+	unless every customer the chunk read had its row written: one without a model, whose scoring
+	failed or whose row was skipped (`skipped`: newer news) keeps what the Customer holds."""
+	from customer_success.health.queries import copied_score
+
+	if customers is None or rows is None:
+		return None
+	written = {row["customer"]: row for row in rows}
+	for name in skipped or ():
+		written.pop(name, None)
+	found = []
+	for customer in customers:
+		row = written.get(customer["name"])
+		if row is None:
+			return None
+		score = copied_score(row)
+		found.append(
+			frappe._dict(
+				{
+					**{field: customer.get(field) for field in queries.CUSTOMER_FIELDS},
+					"cs_health_status": row.get("status"),
+					"cs_health_score": None if score is None else float(score),
+				}
+			)
+		)
+	return found
 
 
 def health_facts(facts: dict) -> dict:

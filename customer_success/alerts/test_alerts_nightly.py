@@ -125,6 +125,46 @@ class TestRulesWithTheChunksFacts(FrappeTestCase):
 		read.assert_called_once_with(customer, customer, add_days(today(), -30))
 		self.assertFalse(frappe.get_all(ALERT, filters={"customer": customer}))
 
+	def test_the_chunks_customers_are_those_it_read_with_the_colours_it_wrote(self):
+		customers = [
+			frappe._dict(name="A", customer_name="a", cs_owner="x", account_manager="y", cs_tier="Gold"),
+			frappe._dict(name="B", customer_name="b", cs_owner=None, cs_lifecycle_stage="Adoption"),
+		]
+		rows = [
+			{"customer": "A", "status": "Red", "score": 12.5},
+			{"customer": "B", "status": "Insufficient Data", "score": None},
+		]
+		self.assertEqual(
+			service.chunk_customers(customers, rows),
+			[
+				{
+					"name": "A",
+					"customer_name": "a",
+					"cs_owner": "x",
+					"account_manager": "y",
+					"cs_health_status": "Red",
+					"cs_health_score": 12.5,
+					"cs_lifecycle_stage": None,
+				},
+				{
+					"name": "B",
+					"customer_name": "b",
+					"cs_owner": None,
+					"account_manager": None,
+					"cs_health_status": "Insufficient Data",
+					# what the Customer holds of no score (`copy_scores_to_customers`)
+					"cs_health_score": 0.0,
+					"cs_lifecycle_stage": "Adoption",
+				},
+			],
+		)
+		# a customer whose row was not written (skipped: newer news; no model; failed) keeps what
+		# its Customer holds: the range is read
+		self.assertIsNone(service.chunk_customers(customers, rows, skipped=["B"]))
+		self.assertIsNone(service.chunk_customers(customers, rows[:1]))
+		self.assertIsNone(service.chunk_customers(None, rows))
+		self.assertIsNone(service.chunk_customers(customers, None))
+
 	def test_the_chunk_facts_kept_are_those_the_rules_read(self):
 		facts = {
 			"invoices": {"A": {}},
@@ -447,6 +487,58 @@ class TestRulesInTheRecompute(FrappeTestCase):
 			health.start_recompute(trigger="Manual", now=True)
 		for customer in customers:
 			self.assertEqual(len(self.alerts(customer)), 1)
+
+	def test_a_chunks_rules_take_its_customers_from_the_chunk_as_a_read_would_give_them(self):
+		customers = [self.red_customer() for _ in range(3)]
+		frappe.db.set_value("Customer", customers[0], "account_manager", CSM, update_modified=False)
+		frappe.db.commit()  # nosemgrep: the run reads in transactions of its own
+		built = []
+		real = service.chunk_customers
+
+		def spy(*args, **kwargs):
+			found = real(*args, **kwargs)
+			built.append(found)
+			return found
+
+		with (
+			chunk_alerts_on(),
+			patch("customer_success.health.service.CHUNK_SIZE", 2),
+			patch.object(service, "chunk_customers", side_effect=spy),
+			patch.object(service.queries, "customers", wraps=service.queries.customers) as reads,
+		):
+			run = health.start_recompute(trigger="Manual", now=True)
+		self.assertEqual((run.status, run.chunks_total), ("Completed", 2))
+		self.assertEqual(reads.call_count, 0)  # every customer's row was written: none read again
+		self.assertEqual([len(part) for part in built], [2, 1])
+		frappe.db.rollback()
+		names = sorted(customers)
+		self.assertEqual([c for part in built for c in part], service.queries.customers(names[0], names[-1]))
+		self.assertEqual(built[0][0].account_manager, CSM)
+		for customer in customers:
+			self.assertEqual([(a.rule, a.status) for a in self.alerts(customer)], [(RED, "Open")])
+
+		# a customer the chunk scored but did not write (newer news): the range is read, as before
+		with (
+			chunk_alerts_on(),
+			patch("customer_success.health.service.CHUNK_SIZE", 5),
+			patch.object(health, "changed_since", side_effect=self.newer_news(customers[1])),
+			patch.object(service.queries, "customers", wraps=service.queries.customers) as reads,
+		):
+			health.start_recompute(trigger="Manual", now=True)
+		self.assertEqual(reads.call_count, 1)
+		for customer in customers:
+			self.assertEqual(len(self.alerts(customer)), 1)
+
+	@staticmethod
+	def newer_news(customer: str):
+		"""`changed_since` that finds `customer` changed since it was read (its row is skipped)."""
+		real = health.changed_since
+
+		def changed(*args, **kwargs):
+			stale, existing, locked = real(*args, **kwargs)
+			return {*stale, customer}, existing, locked
+
+		return changed
 
 	def test_two_ranges_write_their_alerts_side_by_side_without_a_lock(self):
 		"""Each range's writes are a READ COMMITTED transaction of their own: two ranges raise, then

@@ -33,6 +33,8 @@ ACTIVE_FIELDS = (
 	"name",
 	"customer_name",
 	"cs_owner",
+	"account_manager",  # not scored: the alert rules a chunk runs read it (`alerts.service.chunk_customers`)
+	"cs_lifecycle_stage",  # as above
 	"cs_tier",
 	"cs_csm_sentiment",
 	"cs_sentiment_on",

@@ -272,7 +272,9 @@ def score_range(
 	else:
 		skipped = write_scores(lo, hi, today, rows, customers, computed_on)
 	if chunk_hooks and commit_writes:
-		call_after_chunk_hooks(lo=lo, hi=hi, today=today, facts=facts, rows=rows)
+		call_after_chunk_hooks(
+			lo=lo, hi=hi, today=today, facts=facts, rows=rows, customers=customers, skipped=skipped
+		)
 	return {"scored": len(rows), "failed": failed, "skipped": skipped, "write_retries": write_retries}
 
 
@@ -315,7 +317,9 @@ def begin_read_committed():
 def call_after_chunk_hooks(**kwargs):
 	"""Rooms that act on a freshly scored chunk (alerts) register in `cs_after_health_chunk` and get
 	the facts it read, so they need not read them again. Called once the chunk's scores are
-	committed; one failing is logged and never fails the chunk (the room retries its own work)."""
+	committed; one failing is logged and never fails the chunk (the room retries its own work).
+	They get the range (`lo`, `hi`, `today`), its `facts`, its `customers` as read, the `rows`
+	scored and the customers `skipped` (their rows were not written: `write_scores`)."""
 	for method in frappe.get_hooks("cs_after_health_chunk"):
 		try:
 			frappe.get_attr(method)(**kwargs)

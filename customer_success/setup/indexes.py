@@ -95,8 +95,14 @@ APP_INDEXES = (
 	("Customer", ("disabled", "cs_lifecycle_stage", "cs_owner"), "cs_stage_index"),
 	# Alerts by week opened or resolved, open alerts by severity and per CSM, late playbook tasks.
 	# (with `creation`: the weekly cap's count of a range's alerts raised in seven days, from the
-	# index alone, however long the range's history)
-	("CS Alert", ("customer", "status", "creation"), "cs_alert_customer_index"),
+	# index alone, however long the range's history; with `closed_on`, `auto_resolved` and `rule`:
+	# the cool-down's alerts dismissed or resolved by hand, from the index alone too, where every
+	# alert of the range was looked up in the table, ~26 ms of a chunk of 4,000 with 10,000 alerts)
+	(
+		"CS Alert",
+		("customer", "status", "creation", "closed_on", "auto_resolved", "rule"),
+		"cs_alert_customer_index",
+	),
 	# the nightly pass reads a range's open alerts from this index alone (no row is visited)
 	(
 		"CS Alert",
