@@ -83,6 +83,10 @@ def main():
 		from frappe.utils import add_days, getdate
 
 		book.remove_later_days()
+		# each round's day looks back to its own trend day: give it the row a site scored every
+		# night has there (as `health_recompute.py`'s next-day nights do), or the trend read reads
+		# its week again, a cost no real night pays
+		book.ensure_trend_history(args.rounds)
 		today = getdate(book.site_today())
 		time_chunks(timed, rules=True)  # the chunks' alerts as of today, from which the next days follow
 	for round_ in range(args.rounds):

@@ -30,9 +30,23 @@ class CustomerScope:
 
 
 def customer_scope(filters) -> CustomerScope:
+	"""The customers a report's filters (CSM, tier, lifecycle stage) ask for, within the user's book.
+	A tier or stage that is none of the app's, or a CSM who is no user, stops the report with what to
+	change (an empty report said nothing)."""
 	filters = frappe._dict(filters or {})
+	check_customer_filters(filters)
 	csm, allowed = report_book(filters.get("csm") or None)
 	return CustomerScope(csm, filters.get("tier") or None, filters.get("lifecycle_stage") or None, allowed)
+
+
+def check_customer_filters(filters):
+	from customer_success.constants import LIFECYCLE_STAGES, TIERS
+
+	check_choices(
+		filters,
+		(("tier", TIERS, _("CS Tier")), ("lifecycle_stage", LIFECYCLE_STAGES, _("Lifecycle Stage"))),
+	)
+	check_links_exist(filters, (("csm", "User", _("CSM")),))
 
 
 def customer_criterion(customer, scope: CustomerScope, include_disabled: bool = False):
@@ -60,10 +74,32 @@ def customers_in_scope(scope: CustomerScope, include_disabled: bool = False):
 def date_range(filters, default_days: int, default_to: date | None = None) -> tuple[date, date]:
 	"""The report's From Date and To Date (defaults: the last `default_days` days to today)."""
 	filters = frappe._dict(filters or {})
-	to_date = getdate(filters.get("to_date") or default_to or nowdate())
-	from_date = getdate(filters.get("from_date") or add_days(to_date, -default_days))
+	to_date = filter_date(filters, "to_date", _("To Date")) or getdate(default_to or nowdate())
+	from_date = filter_date(filters, "from_date", _("From Date")) or add_days(to_date, -default_days)
 	check_date_order(from_date, to_date)
 	return from_date, to_date
+
+
+def filter_date(filters, fieldname: str, label: str) -> date | None:
+	"""A date filter's value (None when empty). Text no date can be read from stops the report with
+	the filter's label (`utils.date_argument`): `getdate` showed it back as markup, and a long run of
+	digits overflowed it (a server error)."""
+	from customer_success.utils import date_argument
+
+	return date_argument((filters or {}).get(fieldname), label)
+
+
+def filter_whole_number(filters, fieldname: str, label: str, default: int) -> int:
+	"""A whole-number filter of 0 or more (`default` when empty); anything else stops the report."""
+	from customer_success.utils import as_number
+
+	value = (filters or {}).get(fieldname)
+	if value is None or value == "":
+		return default
+	number = as_number(value)
+	if not isinstance(number, int | float) or number < 0 or number != int(number) or number > 10**9:
+		frappe.throw(_("{0} must be a whole number, 0 or more.").format(label), title=_("Invalid Filter"))
+	return int(number)
 
 
 def check_date_order(from_date: date | None, to_date: date | None):

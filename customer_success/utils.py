@@ -299,3 +299,36 @@ def as_number(value):
 	if isinstance(value, int | float):  # an int or float subclass
 		return as_number(float(value) if isinstance(value, float) else int(value))
 	return _NOT_A_NUMBER
+
+
+def comparable(value, fieldtype: str):
+	"""A field's value as stored, whatever form it came in (the form and the API send dates as text,
+	numbers as text or as other kinds of number): what two values mean, to compare them."""
+	from frappe.utils import cint, cstr, flt, get_datetime, getdate
+
+	if fieldtype in ("Int", "Check"):
+		return cint(value)
+	if fieldtype in ("Float", "Currency", "Percent"):
+		return flt(value)
+	if value is None or value == "":
+		return None
+	if fieldtype == "Date":
+		return getdate(value)
+	if fieldtype == "Datetime":
+		return get_datetime(value)
+	return cstr(value)
+
+
+def changed_fields(doc, fieldnames) -> list[str]:
+	"""Of `fieldnames`, those whose value the save changes (none for a new document)."""
+	before = doc.get_doc_before_save()
+	if not before:
+		return []
+	changed = []
+	for fieldname in fieldnames:
+		df = doc.meta.get_field(fieldname)
+		if df and comparable(doc.get(fieldname), df.fieldtype) != comparable(
+			before.get(fieldname), df.fieldtype
+		):
+			changed.append(fieldname)
+	return changed

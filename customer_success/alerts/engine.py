@@ -148,7 +148,7 @@ def param_problems(rule_type: str, threshold, days) -> list[str]:
 	needed = RULE_PARAMS[rule_type]
 	if "threshold" in needed and (not is_number(threshold) or float(threshold) < 0):
 		problems.append("threshold")
-	if "days" in needed and (not is_number(days) or float(days) < 0):
+	if "days" in needed and (not is_number(days) or float(days) < 0 or float(days) != int(float(days))):
 		problems.append("days")
 	return problems
 

@@ -1469,6 +1469,38 @@ def assign_alert(alert):
 	)
 
 
+def name_alerts_after_customer(customer: str):
+	"""The alerts of `customer` show the name it has now (their Customer Name and title): after a
+	rename, a merge into it, or a new Customer Name."""
+	customer_name = frappe.db.get_value("Customer", customer, "customer_name")
+	for row in frappe.get_all(
+		ALERT,
+		filters={"customer": customer, "customer_name": ("!=", customer_name or "")},
+		fields=["name", "rule", "kind"],
+	):
+		title = engine.fitted(_("{0}: {1}").format(row.rule or _(row.kind), customer_name or customer))
+		frappe.db.set_value(
+			ALERT, row.name, {"customer_name": customer_name, "title": title}, update_modified=False
+		)
+
+
+def move_assignment(alert, previous: str | None):
+	"""The alert's own ToDo (not its tasks') moves from its `previous` assignee to the one it names now."""
+	task_todos = {task.todo for task in alert.tasks if task.todo}
+	open_todos = frappe.get_all(
+		"ToDo",
+		filters={"reference_type": ALERT, "reference_name": alert.name, "status": "Open"},
+		fields=["name", "allocated_to"],
+	)
+	for todo in open_todos:
+		if previous and todo.allocated_to == previous and todo.name not in task_todos:
+			doc = frappe.get_doc("ToDo", todo.name)
+			doc.status = "Cancelled"
+			doc.save(ignore_permissions=True)
+	if not any(todo.allocated_to == alert.assigned_to for todo in open_todos):
+		assign_alert(alert)
+
+
 def on_todo_update(todo, method=None):
 	"""doc_events ToDo.on_update: a task's ToDo closed (or cancelled) moves its alert's progress."""
 	if todo.reference_type != ALERT or not todo.reference_name:

@@ -316,7 +316,12 @@ def next_renewals(customers: str | list) -> dict[str, str]:
 
 @frappe.whitelist()
 def milestone_events(
-	doctype: str, start: str, end: str, field_map: str, filters: str | None = None, fields: str | None = None
+	doctype: str,
+	start: str,
+	end: str,
+	field_map: str | None = None,
+	filters: str | None = None,
+	fields: str | None = None,
 ) -> list[dict]:
 	"""The milestone calendar's events (frappe's own reader, so the same permissions and filters),
 	each titled with its customer: "Kickoff · Aurora Analytics"."""
@@ -439,6 +444,10 @@ def _counts(keys: list[str]) -> dict[str, int]:
 		except frappe.PermissionError:
 			frappe.clear_last_message()
 		except (TypeError, ValueError, frappe.ValidationError):
+			frappe.throw(_("A count must be a doctype and its filters."))
+		except Exception as e:  # a filter on a column the doctype does not have
+			if not (e.args and frappe.db.is_missing_column(e)):
+				raise
 			frappe.throw(_("A count must be a doctype and its filters."))
 	return answered
 

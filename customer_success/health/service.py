@@ -647,6 +647,8 @@ def new_run(
 			"score_date": getdate(score_date or nowdate()),
 			"started_by": frappe.session.user,
 			"started_at": now_datetime(),
+			# a start that was skipped is over as it is recorded
+			"finished_at": now_datetime() if status == "Skipped" else None,
 			"chunks_total": len(chunks) or chunks_total,
 			"runs_inline": int(bool(inline)),
 			"message": message,

@@ -431,6 +431,8 @@ class TestRunsSurviveACrash(RunTestCase):
 		self.assertEqual(second.status, "Skipped")
 		self.assertIn(str(run.name), second.message)
 		self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Running")
+		# a skipped start is over as it is recorded
+		self.assertIsNotNone(frappe.db.get_value(RUN, second.name, "finished_at"))
 
 	def test_the_lock_is_per_site(self):
 		# MariaDB user locks are server-wide: another site's recompute must not hold ours

@@ -797,10 +797,11 @@ def report_scope(filters: dict | None, default_from, default_to) -> tuple[frappe
 	"""The report's filters with their defaults, checked, and the book that limits its rows: a CSM
 	reads only her own customers (`book_of`)."""
 	from customer_success.permissions import book_of
+	from customer_success.reports import filter_date
 
 	filters = frappe._dict(filters or {})
-	filters.from_date = getdate(filters.get("from_date") or default_from)
-	filters.to_date = getdate(filters.get("to_date") or default_to)
+	filters.from_date = filter_date(filters, "from_date", _("From Date")) or getdate(default_from)
+	filters.to_date = filter_date(filters, "to_date", _("To Date")) or getdate(default_to)
 	if filters.from_date > filters.to_date:
 		frappe.throw(_("From Date must be on or before To Date."), title=_("Invalid Dates"))
 	return filters, book_of()

@@ -5,6 +5,8 @@ import sys
 import frappe
 from frappe import _
 
+from customer_success.utils import changed_fields
+
 # (group label, [doctypes linked to the customer by a field named `customer`])
 CONNECTIONS = [
 	(
@@ -52,37 +54,6 @@ APP_FIELDS = (
 	"cs_override_until",
 	"cs_live",
 )
-
-
-def _comparable(df, value):
-	"""The form sends dates as strings and numbers as text: compare what they mean."""
-	from frappe.utils import cstr, flt, get_datetime, getdate
-
-	if not value:
-		return (
-			None
-			if df.fieldtype in ("Date", "Datetime")
-			else (0.0 if df.fieldtype in ("Float", "Currency") else "")
-		)
-	if df.fieldtype == "Date":
-		return getdate(value)
-	if df.fieldtype == "Datetime":
-		return get_datetime(value)
-	if df.fieldtype in ("Float", "Currency", "Int"):
-		return flt(value)
-	return cstr(value)
-
-
-def changed_fields(doc, fieldnames) -> list[str]:
-	before = doc.get_doc_before_save()
-	if not before:
-		return []
-	changed = []
-	for fieldname in fieldnames:
-		df = doc.meta.get_field(fieldname)
-		if df and _comparable(df, doc.get(fieldname)) != _comparable(df, before.get(fieldname)):
-			changed.append(fieldname)
-	return changed
 
 
 def protect_customer_success_fields(doc, method=None):
@@ -149,6 +120,10 @@ def on_update(doc, method=None):
 	if retention_keys_changed(before, doc):
 		change_customer_retention(doc.name)
 	customer_gone(doc.name, before, doc)
+	if (before.customer_name or "") != (doc.customer_name or ""):
+		from customer_success.alerts.service import name_alerts_after_customer
+
+		name_alerts_after_customer(doc.name)  # its alerts' titles show the name it has now
 	if (before.cs_owner or "") != (doc.cs_owner or ""):
 		from customer_success.alerts.queries import sync_alert_csms
 		from customer_success.customer_success.handover import hand_over_open_work
@@ -214,11 +189,13 @@ def after_rename(doc, method=None, old_name=None, new_name=None, merge=False):
 	name, and show (and are counted under) the CS Owner of the customer they now belong to; its
 	invoices' leak rows and its revenue retention parts follow it."""
 	from customer_success.alerts.queries import rekey_open_alerts, sync_alert_csms
+	from customer_success.alerts.service import name_alerts_after_customer
 	from customer_success.renewals import queries as renewal_queries
 	from customer_success.renewals import service as renewals
 
 	rekey_open_alerts(doc.name)
 	sync_alert_csms(doc.name)
+	name_alerts_after_customer(doc.name)
 	# Revenue Leakage lists the invoices it brought under the name they now have (and the kept
 	# customer's CS Owner), and Revenue Retention counts them there, now rather than after the
 	# nightly reconciliation: the customer's parts read afresh, the old name's taken out

@@ -7,10 +7,18 @@ frappe.ui.form.on("CS Alert", {
 		if (frm.is_new()) return;
 		cs_alert_form.add_actions(frm);
 		const open = ["Open", "In Progress"].includes(frm.doc.status);
-		// a closed alert stays closed (the server refuses reopening it): its status, severity and
-		// tasks are not offered for editing
-		["status", "severity"].forEach((f) => frm.set_df_property(f, "read_only", open ? 0 : 1));
+		// a closed alert is its history (the server refuses any change to it but an advocacy ask's
+		// answer, and once raised its customer and rule): nothing else is offered for editing
+		["customer", "rule"].forEach((f) => frm.set_df_property(f, "read_only", 1));
+		const still_open = ["ask_type", "ask_outcome"];
+		frm.meta.fields
+			.filter((df) => !still_open.includes(df.fieldname) && !frappe.model.no_value_type.includes(df.fieldtype))
+			.forEach((df) => {
+				if (!open) frm.set_df_property(df.fieldname, "read_only", 1);
+			});
 		frm.set_df_property("tasks", "cannot_add_rows", open ? 0 : 1);
+		frm.set_df_property("tasks", "cannot_delete_rows", open ? 0 : 1);
+		if (!open) frm.set_df_property("tasks", "read_only", 1);
 		if (open && frm.doc.tasks_total && frm.doc.tasks_done === frm.doc.tasks_total) {
 			frm.set_intro(__("All tasks of the playbook are done: resolve this alert with a note."), "green");
 		} else if (open && frm.doc.snoozed_until && frm.doc.snoozed_until > frappe.datetime.get_today()) {

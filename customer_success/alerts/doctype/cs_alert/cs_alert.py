@@ -1,10 +1,31 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import getdate, now_datetime, nowdate
+from frappe.utils import add_days, format_date, getdate, now_datetime, nowdate
 
 from customer_success.alerts import engine
 from customer_success.alerts import service as alerts
+from customer_success.utils import comparable
+
+# What an alert is about: fixed once it is raised (a new condition is a new alert).
+FIXED_FIELDS = ("customer", "rule")
+# What the alert's save works out itself (from its customer, rule and tasks), whatever was sent.
+DERIVED_FIELDS = (
+	"title",
+	"customer_name",
+	"csm",
+	"open_key",
+	"evidence_digest",
+	"progress",
+	"tasks_done",
+	"tasks_total",
+	"opportunity_status",
+)
+# What a closed alert still takes: an advocacy ask's answer may come after the alert is closed.
+CLOSED_EDITABLE = ("ask_type", "ask_outcome")
+# What a task row carries of its alert (`set_task_book`), whatever was sent.
+DERIVED_TASK_FIELDS = ("csm", "alert_open")
+MAX_SNOOZE_DAYS = 365
 
 
 class CSAlert(Document):
@@ -56,12 +77,14 @@ class CSAlert(Document):
 			self.opportunity_status = alerts.opportunity_outcome(self.opportunity)
 
 	def validate(self):
+		self.validate_fixed()
 		self.validate_status_change()
 		self.validate_closing()
 		self.validate_snooze()
 		self.set_kind_from_rule()
 		self.set_title()
 		self.set_people()
+		self.validate_assignee()
 		self.set_due_date()
 		self.set_open_key()
 		self.set_evidence_digest()
@@ -85,6 +108,77 @@ class CSAlert(Document):
 			return
 		self.close_todos_of_finished_tasks()
 		alerts.create_task_todos(self)
+		if self.has_value_changed("assigned_to"):
+			alerts.move_assignment(self, (self.get_doc_before_save() or {}).get("assigned_to"))
+
+	def validate_fixed(self):
+		"""An alert's customer and rule are fixed once it is raised; a closed alert is its history:
+		nothing of it changes but an advocacy ask's answer (the form hides the rest; the API too)."""
+		before = None if self.is_new() else self.get_doc_before_save()
+		if not before:
+			return
+		moved = [f for f in FIXED_FIELDS if self._changed(before, f)]
+		if moved:
+			frappe.throw(
+				_("The {0} of alert {1} cannot be changed once it is raised: raise a new alert.").format(
+					", ".join(_(self.meta.get_label(f)) for f in moved), self.name
+				),
+				title=_("Not Allowed"),
+			)
+		if before.status not in engine.CLOSED_STATUSES:
+			return
+		skipped = (*FIXED_FIELDS, *DERIVED_FIELDS, *CLOSED_EDITABLE)
+		changed = [
+			df.label
+			for df in self.meta.fields
+			if df.fieldname not in skipped
+			and df.fieldtype not in frappe.model.no_value_fields
+			and df.fieldtype not in frappe.model.table_fields
+			and self._changed(before, df.fieldname)
+		]
+		if self.tasks_changed(before):
+			changed.append(self.meta.get_label("tasks"))
+		if changed:
+			frappe.throw(
+				_(
+					"Alert {0} is {1}: its {2} cannot be changed. Raise a new alert if there is more to do."
+				).format(self.name, _(before.status), ", ".join(_(label) for label in changed)),
+				title=_("Alert Closed"),
+			)
+
+	def _changed(self, before, fieldname: str) -> bool:
+		fieldtype = self.meta.get_field(fieldname).fieldtype
+		return comparable(self.get(fieldname), fieldtype) != comparable(before.get(fieldname), fieldtype)
+
+	def tasks_changed(self, before) -> bool:
+		meta = frappe.get_meta("CS Alert Task")
+		fields = [
+			df
+			for df in meta.fields
+			if df.fieldtype not in frappe.model.no_value_fields and df.fieldname not in DERIVED_TASK_FIELDS
+		]
+
+		def rows(doc):
+			return [
+				(row.name, *(comparable(row.get(df.fieldname), df.fieldtype) for df in fields))
+				for row in doc.get("tasks") or []
+			]
+
+		return rows(self) != rows(before)
+
+	def validate_assignee(self):
+		"""The alert's assignee works it: someone who can open it (the customer's CSM, a CS Manager)."""
+		if not self.assigned_to or not (self.is_new() or self.has_value_changed("assigned_to")):
+			return
+		if not frappe.db.get_value(
+			"User", {"name": self.assigned_to, "enabled": 1}
+		) or not frappe.has_permission(self.doctype, "read", doc=self, user=self.assigned_to):
+			frappe.throw(
+				_("{0} cannot open alert {1}: assign it to the customer's CSM or a CS Manager.").format(
+					frappe.bold(frappe.utils.escape_html(self.assigned_to)), self.name or _("New")
+				),
+				title=_("Invalid Assignee"),
+			)
 
 	def validate_status_change(self):
 		before = None if self.is_new() else self.get_doc_before_save()
@@ -116,8 +210,17 @@ class CSAlert(Document):
 	def validate_snooze(self):
 		if not self.has_value_changed("snoozed_until") or not self.snoozed_until:
 			return
-		if getdate(self.snoozed_until) <= getdate(nowdate()):
+		today = getdate(nowdate())
+		if getdate(self.snoozed_until) <= today:
 			frappe.throw(_("Snoozed Until must be a date after today."), title=_("Invalid Date"))
+		latest = add_days(today, MAX_SNOOZE_DAYS)
+		if getdate(self.snoozed_until) > latest:
+			frappe.throw(
+				_("An alert is snoozed for a year at most: Snoozed Until must be on or before {0}.").format(
+					format_date(latest)
+				),
+				title=_("Invalid Date"),
+			)
 
 	def set_kind_from_rule(self):
 		if self.rule:

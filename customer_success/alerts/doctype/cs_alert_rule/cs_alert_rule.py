@@ -63,11 +63,12 @@ class CSAlertRule(Document):
 				_("Choose a Rule Kind for rule {0}.").format(self.rule_name or _("New")),
 				title=_("Rule Kind Required"),
 			)
-		labels = {"threshold": _("Threshold"), "days": _("Days")}
+		messages = {
+			"threshold": _("Threshold of rule {0} must be zero or more (it is {1})."),
+			"days": _("Days of rule {0} must be a whole number, zero or more (it is {1})."),
+		}
 		for field in problems:
 			frappe.throw(
-				_("{0} of rule {1} must be zero or more (it is {2}).").format(
-					labels[field], self.rule_name or _("New"), self.get(field)
-				),
+				messages[field].format(self.rule_name or _("New"), self.get(field)),
 				title=_("Invalid Parameter"),
 			)

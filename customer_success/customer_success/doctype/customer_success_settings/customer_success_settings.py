@@ -80,6 +80,20 @@ class CustomerSuccessSettings(Document):
 		self.validate_hour_fields()
 		self.validate_segment_settings()
 		self.validate_usage_fields()
+		self.validate_min_known_share()
+
+	def validate_min_known_share(self):
+		"""A share of the model's weight, in percent (unset: the default)."""
+		value = self.get("min_known_weight_share")
+		if value is None or value == "":
+			return
+		if not 0 <= value <= 100:
+			frappe.throw(
+				_("{0} must be between 0 and 100 percent (it is {1}).").format(
+					_(self.meta.get_label("min_known_weight_share")), value
+				),
+				title=_("Invalid Setting"),
+			)
 
 	def validate_day_fields(self):
 		for fieldname, upper in DAY_LIMITS.items():

@@ -21,6 +21,23 @@ class TestCustomerSuccessSettings(FrappeTestCase):
 		settings.reload()
 		self.assertEqual(settings.renewal_window_days, 90)
 
+	def test_the_minimum_known_weight_is_a_share(self):
+		before = frappe.db.get_single_value("Customer Success Settings", "min_known_weight_share")
+		for value in (150, -5, 100.5):
+			settings = frappe.get_single("Customer Success Settings")
+			settings.min_known_weight_share = value
+			with self.assertRaisesRegex(frappe.ValidationError, "between 0 and 100 percent"):
+				settings.save()
+		self.assertEqual(
+			frappe.db.get_single_value("Customer Success Settings", "min_known_weight_share"), before
+		)
+		for value in (0, 35, 100):
+			settings = frappe.get_single("Customer Success Settings")
+			settings.min_known_weight_share = value
+			settings.save()
+		frappe.db.rollback()
+		frappe.clear_document_cache("Customer Success Settings", "Customer Success Settings")
+
 	def test_change_settings_restores(self):
 		with change_settings(renewal_window_days=30):
 			self.assertEqual(

@@ -29,8 +29,10 @@ def execute(filters=None):
 	filters = frappe._dict(filters or {})
 	today = getdate(nowdate())
 	# the last 12 months, today included
-	from_date = getdate(filters.get("from_date") or add_days(add_months(today, -12), 1))
-	to_date = getdate(filters.get("to_date") or today)
+	from_date = reports.filter_date(filters, "from_date", _("From Date")) or add_days(
+		add_months(today, -12), 1
+	)
+	to_date = reports.filter_date(filters, "to_date", _("To Date")) or today
 	reports.check_date_order(from_date, to_date)
 	columns = get_columns()
 	scope = reports.customer_scope(filters)

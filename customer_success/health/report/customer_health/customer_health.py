@@ -8,7 +8,6 @@ Open or In Progress.
 
 import frappe
 from frappe import _
-from frappe.utils import cint, getdate
 
 from customer_success import reports
 from customer_success.alerts import queries as alert_queries
@@ -30,12 +29,11 @@ DEFAULT_ROWS = 500
 def execute(filters=None):
 	filters = frappe._dict(filters or {})
 	columns = get_columns()
+	reports.check_choices(filters, (("status", engine.STATUSES, _("Health Status")),))
 	scope = reports.customer_scope(filters)
 	if not scope.allowed:
 		return reports.empty_report(columns, _("You see only the customers of your own book."))
-	limit = cint(filters.rows) if filters.get("rows") not in (None, "") else DEFAULT_ROWS
-	if limit < 0:
-		frappe.throw(_("Rows must be 0 (all) or more."), title=_("Invalid Filters"))
+	limit = reports.filter_whole_number(filters, "rows", _("Rows"), DEFAULT_ROWS)
 	criterion = get_criterion(scope, filters)
 	counts = rolled_up_counts(scope, filters)
 	if counts is None:
@@ -65,8 +63,8 @@ def get_criterion(scope: reports.CustomerScope, filters):
 	criterion = reports.customer_criterion(customer, scope)
 	if filters.get("status"):
 		criterion &= customer.cs_health_status == filters.status
-	renewal_from = getdate(filters.renewal_from) if filters.get("renewal_from") else None
-	renewal_to = getdate(filters.renewal_to) if filters.get("renewal_to") else None
+	renewal_from = reports.filter_date(filters, "renewal_from", _("Renewal From"))
+	renewal_to = reports.filter_date(filters, "renewal_to", _("Renewal To"))
 	reports.check_date_order(renewal_from, renewal_to)
 	if renewal_from or renewal_to:
 		criterion &= customer.name.isin(queries.renewing_between(renewal_from, renewal_to))

@@ -3,19 +3,18 @@
 
 import frappe
 from frappe import _
-from frappe.utils import formatdate, getdate
+from frappe.utils import formatdate
 
 from customer_success.maturity import service
-from customer_success.reports import check_date_order
+from customer_success.reports import check_date_order, filter_date
 
 MAX_IN_CHART = 4  # the latest assessments drawn; the table keeps every one
 
 
 def execute(filters: dict | None = None):
 	filters = frappe._dict(filters or {})
-	from_date, to_date = (
-		getdate(filters[key]) if filters.get(key) else None for key in ("from_date", "to_date")
-	)
+	from_date = filter_date(filters, "from_date", _("From Date"))
+	to_date = filter_date(filters, "to_date", _("To Date"))
 	check_date_order(from_date, to_date)
 	assessments, table = service.comparison(from_date, to_date)
 	cols = [

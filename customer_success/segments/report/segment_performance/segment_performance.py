@@ -6,6 +6,7 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, nowdate
 
+from customer_success import reports
 from customer_success.permissions import book_of
 from customer_success.segments import service
 
@@ -22,7 +23,8 @@ def execute(filters: dict | None = None):
 	if grouping not in GROUPINGS:
 		frappe.throw(_("Group By must be one of: {0}.").format(", ".join(_(g) for g in GROUPINGS)))
 	group_by = GROUPINGS[grouping]
-	day = getdate(filters.get("as_of") or nowdate())
+	reports.check_links_exist(filters, (("company", "Company", _("Company")),))
+	day = reports.filter_date(filters, "as_of", _("As Of")) or getdate(nowdate())
 	rows = service.performance(day, group_by, company=filters.get("company"), csm=book_of())
 	for row in rows:
 		for field in group_by:

@@ -15,10 +15,9 @@ BANDS = ((0, 25), (25, 50), (50, 75), (75, 100), (100, None))
 def execute(filters=None):
 	filters = frappe._dict(filters or {})
 	status = filters.get("status") or None
-	if status and status not in engine.PLAN_STATUSES:
-		frappe.throw(_("Status {0} is not a success plan status.").format(status), title=_("Invalid Filters"))
-	from_date = getdate(filters.from_date) if filters.get("from_date") else None
-	to_date = getdate(filters.to_date) if filters.get("to_date") else None
+	reports.check_choices(filters, (("status", engine.PLAN_STATUSES, _("Status")),))
+	from_date = reports.filter_date(filters, "from_date", _("From Date"))
+	to_date = reports.filter_date(filters, "to_date", _("To Date"))
 	reports.check_date_order(from_date, to_date)
 	columns = get_columns()
 	scope = reports.customer_scope(filters)

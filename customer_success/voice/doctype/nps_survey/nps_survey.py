@@ -1,8 +1,8 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import cint, get_datetime, getdate
 
+from customer_success.utils import comparable
 from customer_success.voice import queries
 
 DRAFT, SENT = "Draft", "Sent"
@@ -10,19 +10,6 @@ DRAFT, SENT = "Draft", "Sent"
 # sent survey keeps them as they are.
 SENT_FIELDS = ("customer", "success_plan", "channel", "sent_on", "sent_by", "expires_on", "answers", "note")
 SENT_ROW_FIELDS = ("contact", "contact_name", "email_id", "state", "answered_on", "response", "token_hash")
-
-
-def comparable(value, fieldtype: str):
-	"""A field's value as stored, whatever form it came in (a date as text from the API)."""
-	if value in (None, ""):
-		return None
-	if fieldtype == "Date":
-		return getdate(value)
-	if fieldtype == "Datetime":
-		return get_datetime(value)
-	if fieldtype in ("Int", "Check"):
-		return cint(value)
-	return str(value)
 
 
 class NPSSurvey(Document):

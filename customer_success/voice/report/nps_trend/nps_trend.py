@@ -18,6 +18,7 @@ GROUP_KEYS = {OVERALL: (), TIER: ("tier",), CSM: ("csm",)}
 
 def execute(filters: dict | None = None):
 	filters = frappe._dict(filters or {})
+	reports.check_customer_filters(filters)
 	from_date, to_date = date_range(filters)
 	group_by = filters.get("group_by") or TIER
 	if group_by not in GROUP_KEYS:
@@ -40,8 +41,10 @@ def execute(filters: dict | None = None):
 
 def date_range(filters) -> tuple:
 	today = getdate(nowdate())
-	to_date = getdate(filters.get("to_date") or today)
-	from_date = getdate(filters.get("from_date") or get_first_day(add_months(today, -11)))
+	to_date = reports.filter_date(filters, "to_date", _("To Date")) or today
+	from_date = reports.filter_date(filters, "from_date", _("From Date")) or get_first_day(
+		add_months(today, -11)
+	)
 	if from_date > to_date:
 		frappe.throw(_("From Date must be on or before To Date."), title=_("Invalid Dates"))
 	return from_date, to_date
