@@ -167,8 +167,11 @@ class CSAlert(Document):
 		return rows(self) != rows(before)
 
 	def validate_assignee(self):
-		"""The alert's assignee works it: someone who can open it (the customer's CSM, a CS Manager)."""
+		"""The alert's assignee works it: someone who can open it (the customer's CSM, a CS Manager).
+		Checked when someone names one: the customer's CSM, as an alert is raised, is its assignee."""
 		if not self.assigned_to or not (self.is_new() or self.has_value_changed("assigned_to")):
+			return
+		if self.assigned_to == self.csm:
 			return
 		if not frappe.db.get_value(
 			"User", {"name": self.assigned_to, "enabled": 1}
