@@ -223,7 +223,9 @@ doc_events = {
 	"Transaction Deletion Record": {
 		"on_change": "customer_success.integrations.erpnext.transaction_deletion.on_change"
 	},
-	"Opportunity": {"on_update": "customer_success.integrations.erpnext.opportunity.on_update"},
+	# on_change, which runs after every save and also where ERPNext moves an Opportunity's status with
+	# `set_status(update=True)` (a db_set: no on_update) as its Quotation and Sales Order are made
+	"Opportunity": {"on_change": "customer_success.integrations.erpnext.opportunity.on_update"},
 	# Renewals: a cancelled contract's open renewal closes as Cancelled.
 	# Revenue Leakage: the customer's invoices classed again when a contract is submitted, signed or
 	# cancelled.

@@ -755,6 +755,18 @@ class TestOpportunity(AlertsTestCase):
 
 		self.assertIn("CS Alert", str(get_dashboard_data({})))
 
+	def test_an_opportunity_converted_by_erpnext_shows_on_its_alert_at_once(self):
+		"""ERPNext moves an Opportunity's status with `set_status(update=True)` (a db_set) as its
+		Quotation is made: that runs `on_change`, where the alert's outcome is taken."""
+		make_contract(self.customer, add_days(today(), -300), add_days(today(), 60))
+		set_health(self.customer, "Green", 90)
+		only_rule("Green Before Renewal")
+		self.evaluate()
+		alert = frappe.get_doc(ALERT, alerts_of(self.customer)[0].name)
+		name = service.create_opportunity(alert)
+		frappe.get_doc("Opportunity", name).set_status(update=True, status="Converted")
+		self.assertEqual(frappe.db.get_value(ALERT, alert.name, "opportunity_status"), "Won")
+
 	def test_the_opportunity_takes_the_names_this_sites_types_and_stages_have(self):
 		"""A site set up in another language has its Opportunity types named in it ("销售" on one set up
 		in Chinese) while the Opportunity's defaults stay "Sales" and "Prospecting": the alert's

@@ -64,6 +64,7 @@ def protect_customer_success_fields(doc, method=None):
 	keep_app_fields(doc)
 	tier_source_on_save(doc)
 	check_segment_enabled(doc)
+	check_cs_owner(doc)
 	if doc.is_new():
 		return
 	user = frappe.session.user
@@ -81,6 +82,23 @@ def protect_customer_success_fields(doc, method=None):
 				", ".join(label(f) for f in book)
 			),
 			frappe.PermissionError,
+		)
+
+
+def check_cs_owner(doc):
+	"""A customer's CS Owner works its book: an enabled user with the CSM or CS Manager role, who can
+	open its alerts, renewals and plans (the night assigns them their work). Checked when it is set;
+	one that lost the role later holds no save up."""
+	from customer_success.permissions import can_own_customers
+
+	if not doc.get("cs_owner") or not (doc.is_new() or changed_fields(doc, ("cs_owner",))):
+		return
+	if not can_own_customers(doc.cs_owner):
+		frappe.throw(
+			_(
+				"{0} cannot be the {1}: choose an enabled user with the Customer Success Manager or CS Manager role."
+			).format(frappe.bold(frappe.utils.escape_html(doc.cs_owner)), _(doc.meta.get_label("cs_owner"))),
+			title=_("Invalid CS Owner"),
 		)
 
 
@@ -121,15 +139,56 @@ def on_update(doc, method=None):
 		change_customer_retention(doc.name)
 	customer_gone(doc.name, before, doc)
 	if (before.customer_name or "") != (doc.customer_name or ""):
-		from customer_success.alerts.service import name_alerts_after_customer
-
-		name_alerts_after_customer(doc.name)  # its alerts' titles show the name it has now
+		follow_customer_name(doc.name)  # its records show the name it has now
 	if (before.cs_owner or "") != (doc.cs_owner or ""):
 		from customer_success.alerts.queries import sync_alert_csms
 		from customer_success.customer_success.handover import hand_over_open_work
 
 		sync_alert_csms(doc.name)  # its open alerts are the new CSM's (the CSM Workload counts them)
 		hand_over_open_work(doc.name, before.cs_owner, doc.cs_owner)  # and the old CSM's open work
+
+
+# The app's records that show their customer's name (fetched when they are saved): they follow a
+# rename, a merge into the customer, or a new Customer Name. (A Business Review keeps the name its
+# period was reviewed under; the score history is the health room's, which follows on its own.)
+NAMED_RECORDS = ("Renewal", "NPS Response", "NPS Survey", "Success Plan", "Sales Handoff")
+
+
+def follow_customer_name(customer: str):
+	"""The customer's live records and alerts show the Customer Name it has now, a plan's title with it
+	(alerts: `alerts.service.name_alerts_after_customer`)."""
+	from customer_success.alerts.service import name_alerts_after_customer
+
+	customer_name = frappe.db.get_value("Customer", customer, "customer_name") or ""
+	plans = frappe.get_all(
+		"Success Plan",
+		filters={"customer": customer, "customer_name": ("!=", customer_name)},
+		pluck="name",
+	)
+	for doctype in NAMED_RECORDS:
+		table = frappe.qb.DocType(doctype)
+		(
+			frappe.qb.update(table)
+			.set(table.customer_name, customer_name)
+			.where((table.customer == customer) & table.customer_name.isnotnull())
+			.where(table.customer_name != customer_name)
+			.run()
+		)
+		(
+			frappe.qb.update(table)
+			.set(table.customer_name, customer_name)
+			.where((table.customer == customer) & table.customer_name.isnull())
+			.run()
+		)
+	for plan in plans:
+		frappe.db.set_value(
+			"Success Plan",
+			plan,
+			"title",
+			_("{0} Success Plan").format(customer_name or customer),
+			update_modified=False,
+		)
+	name_alerts_after_customer(customer)
 
 
 def customer_gone(customer: str, before, after):
@@ -189,13 +248,12 @@ def after_rename(doc, method=None, old_name=None, new_name=None, merge=False):
 	name, and show (and are counted under) the CS Owner of the customer they now belong to; its
 	invoices' leak rows and its revenue retention parts follow it."""
 	from customer_success.alerts.queries import rekey_open_alerts, sync_alert_csms
-	from customer_success.alerts.service import name_alerts_after_customer
 	from customer_success.renewals import queries as renewal_queries
 	from customer_success.renewals import service as renewals
 
 	rekey_open_alerts(doc.name)
 	sync_alert_csms(doc.name)
-	name_alerts_after_customer(doc.name)
+	follow_customer_name(doc.name)
 	# Revenue Leakage lists the invoices it brought under the name they now have (and the kept
 	# customer's CS Owner), and Revenue Retention counts them there, now rather than after the
 	# nightly reconciliation: the customer's parts read afresh, the old name's taken out
