@@ -240,6 +240,7 @@ doc_events = {
 			"customer_success.integrations.erpnext.live.on_submit",
 		],
 		"on_update_after_submit": "customer_success.integrations.erpnext.contract.leaks_changed",
+		"on_trash": "customer_success.integrations.erpnext.contract.on_trash",
 	},
 	# Renewals: a subscription cancelled, extended or rolled over closes its open renewal.
 	"Subscription": {"on_update": "customer_success.integrations.erpnext.subscription.on_update"},

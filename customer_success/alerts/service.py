@@ -1334,7 +1334,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict, names: list[str
 				"tasks_total": total,
 				"open_key": engine.open_key(customer["name"], rule.name),
 				"auto_resolved": 0,
-				"_assign": frappe.as_json([u for u, _index in todo_users], indent=None)
+				"_assign": frappe.as_json(list(dict.fromkeys(u for u, _index in todo_users)), indent=None)
 				if todo_users
 				else None,
 			}
@@ -1484,6 +1484,17 @@ def name_alerts_after_customer(customer: str):
 		)
 
 
+def assign_once(name: str):
+	"""The alert's assignees (`_assign`, which frappe makes of its open ToDos after each ToDo's save)
+	each named once: a playbook gives one person several tasks of one alert, a ToDo each, and the
+	form's sidebar showed their avatar once a task."""
+	value = frappe.db.get_value(ALERT, name, "_assign")
+	users = frappe.parse_json(value) if value else []
+	once = list(dict.fromkeys(users)) if isinstance(users, list) else users
+	if once != users:
+		frappe.db.set_value(ALERT, name, "_assign", frappe.as_json(once, indent=None), update_modified=False)
+
+
 def move_assignment(alert, previous: str | None):
 	"""The alert's own ToDo (not its tasks') moves from its `previous` assignee to the one it names now."""
 	task_todos = {task.todo for task in alert.tasks if task.todo}
@@ -1505,6 +1516,7 @@ def on_todo_update(todo, method=None):
 	"""doc_events ToDo.on_update: a task's ToDo closed (or cancelled) moves its alert's progress."""
 	if todo.reference_type != ALERT or not todo.reference_name:
 		return
+	assign_once(todo.reference_name)
 	status = {"Closed": "Done", "Cancelled": "Cancelled", "Open": "Open"}.get(todo.status)
 	task = frappe.qb.DocType("CS Alert Task")
 	rows = (

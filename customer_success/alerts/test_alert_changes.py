@@ -128,6 +128,21 @@ class TestTheAssignee(AlertsTestCase):
 		self.assertIn(MANAGER, json.loads(frappe.db.get_value(ALERT, alert.name, "_assign")))
 
 
+class TestAssigneesOnce(AlertsTestCase):
+	def test_each_assignee_is_named_once_as_raised_and_after_a_task_is_done(self):
+		alert = self.raise_red()  # its playbook gives the CSM several tasks, a ToDo each
+		self.assertGreater(sum(1 for task in alert.tasks if task.assigned_to == CSM1), 1)
+		assigned = json.loads(frappe.db.get_value(ALERT, alert.name, "_assign"))
+		self.assertEqual(len(assigned), len(set(assigned)))
+		self.assertIn(CSM1, assigned)
+		todo = frappe.get_doc("ToDo", alert.tasks[0].todo)
+		todo.status = "Closed"
+		todo.save(ignore_permissions=True)
+		assigned = json.loads(frappe.db.get_value(ALERT, alert.name, "_assign"))
+		self.assertEqual(len(assigned), len(set(assigned)))
+		self.assertIn(CSM1, assigned)
+
+
 class TestSnoozeLimit(AlertsTestCase):
 	def test_a_snooze_lasts_a_year_at_most(self):
 		alert = self.raise_red()

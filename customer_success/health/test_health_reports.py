@@ -296,6 +296,19 @@ class TestHealthTrendReport(ReportTestCase):
 		)
 
 
+class TestHealthTrendChart(FrappeTestCase):
+	def test_one_period_is_drawn_as_bars(self):
+		from customer_success.health.report.health_trend import health_trend
+
+		row = {"period": "2026-12", "average_score": 70.0, "green_pct": 50, "yellow_pct": 30, "red_pct": 20}
+		one = health_trend.get_chart([row])
+		self.assertEqual(one["type"], "bar")
+		self.assertEqual(one["data"]["labels"], ["2026-12"])
+		two = health_trend.get_chart([row, {**row, "period": "2027-01"}])
+		self.assertEqual(two["type"], "line")
+		self.assertEqual(len(two["data"]["datasets"][0]["values"]), 2)
+
+
 class TestHealthBacktest(ReportTestCase):
 	def setUp(self):
 		self.today = getdate(nowdate())

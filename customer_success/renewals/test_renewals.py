@@ -285,6 +285,23 @@ class TestRevenueAndTerms(RenewalTestCase):
 		self.assertEqual(desk.renewals_due()["value"], due_before, "the desk counts it once")
 		self.assertEqual(service.create_renewals(today(), contracts=[contract.name]), [])
 
+	def test_a_cancelled_contract_can_be_deleted_and_its_cancelled_renewal_stays(self):
+		customer = make_customer(cs_owner=CSM).name
+		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		name = renewal_of(contract.name).name
+		contract.reload()
+		contract.cancel()
+		frappe.delete_doc("Contract", contract.name)
+		self.assertFalse(frappe.db.exists("Contract", contract.name))
+		self.assertEqual(frappe.db.get_value("Renewal", name, ["status", "contract"]), ("Cancelled", None))
+		# a contract whose renewal is still open is held by it, as by any record that links it
+		other = make_contract(customer, add_days(today(), -300), add_days(today(), 70))
+		service.create_renewals(today(), contracts=[other.name])
+		frappe.db.set_value("Contract", other.name, "docstatus", 2)  # cancelled without the hook
+		self.assertRaises(frappe.LinkExistsError, frappe.delete_doc, "Contract", other.name)
+		self.assertEqual(frappe.db.get_value("Renewal", renewal_of(other.name).name, "status"), "Open")
+
 	def test_the_nightly_pass_closes_a_renewal_its_contract_left_open(self):
 		customer = make_customer(cs_owner=CSM).name
 		contract = make_contract(customer, add_days(today(), -300), add_days(today(), 60))

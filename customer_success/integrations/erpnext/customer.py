@@ -64,11 +64,12 @@ def protect_customer_success_fields(doc, method=None):
 	keep_app_fields(doc)
 	tier_source_on_save(doc)
 	check_segment_enabled(doc)
-	check_cs_owner(doc)
 	if doc.is_new():
+		check_cs_owner(doc)
 		return
 	user = frappe.session.user
 	if user == "Administrator" or "System Manager" in frappe.get_roles(user):
+		check_cs_owner(doc)
 		return  # administrators may repair data
 	label = lambda fieldname: _(doc.meta.get_label(fieldname))  # noqa: E731
 	if changed_fields(doc, OWNER_FIELDS) and not sees_all(user):
@@ -83,6 +84,7 @@ def protect_customer_success_fields(doc, method=None):
 			),
 			frappe.PermissionError,
 		)
+	check_cs_owner(doc)
 
 
 def check_cs_owner(doc):

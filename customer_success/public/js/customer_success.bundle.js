@@ -11,6 +11,22 @@ customer_success.success_plans.service.PLAN_COLOURS = {
 	Closed: "darkgrey",
 };
 
+// frappe's Date control (and the Datetime control that extends it) shows a value it cannot read
+// inside its message as markup: a report's date filter taken from a link
+// (/app/query-report/Customer Health?renewal_from=<img ...>) ran as script. The same message,
+// the value escaped, on every form and report of the desk.
+if (frappe.ui && frappe.ui.form && frappe.ui.form.ControlDate) {
+	const read_date = frappe.ui.form.ControlDate.prototype.validate;
+	frappe.ui.form.ControlDate.prototype.validate = function (value) {
+		if (value && !frappe.datetime.validate(value)) {
+			const date_format = (frappe.sys_defaults && frappe.sys_defaults.date_format) || "yyyy-mm-dd";
+			frappe.msgprint(__("Date {0} must be in format: {1}", [frappe.utils.escape_html(String(value)), date_format]));
+			return "";
+		}
+		return read_date.call(this, value);
+	};
+}
+
 customer_success.health.service.INSUFFICIENT_DATA = "Insufficient Data";
 customer_success.health.service.NEVER_CONTACTED = "Never contacted";
 customer_success.health.service.STATUS_COLOURS = { Green: "green", Yellow: "orange", Red: "red", "Insufficient Data": "gray" };

@@ -10,6 +10,8 @@ frappe.ui.form.on("CS Alert", {
 		// a closed alert is its history (the server refuses any change to it but an advocacy ask's
 		// answer, and once raised its customer and rule): nothing else is offered for editing
 		["customer", "rule"].forEach((f) => frm.set_df_property(f, "read_only", 1));
+		// a rule's alert is of its rule's kind (the server takes it from the rule at every save)
+		if (frm.doc.rule) frm.set_df_property("kind", "read_only", 1);
 		const still_open = ["ask_type", "ask_outcome"];
 		frm.meta.fields
 			.filter((df) => !still_open.includes(df.fieldname) && !frappe.model.no_value_type.includes(df.fieldtype))

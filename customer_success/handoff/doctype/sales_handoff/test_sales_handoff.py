@@ -110,7 +110,11 @@ class HandoffTestCase(FrappeTestCase):
 
 	def new_deal(self, auto_draft=True, **customer_fields):
 		"""A customer with a contact and a submitted order; returns (customer, contact, order, handoff)."""
+		# a CS Owner who cannot own customers (set before the check, or who lost the role since)
+		stale_owner = customer_fields.pop("stale_cs_owner", None)
 		customer = make_customer(**customer_fields)
+		if stale_owner:
+			customer.db_set("cs_owner", stale_owner)
 		contact = make_contact(customer.name)
 		customer.db_set("customer_primary_contact", contact.name)
 		with change_settings(auto_draft_handoff=1 if auto_draft else 0):
@@ -805,7 +809,7 @@ class TestProposedCsm(HandoffTestCase):
 			self.assertEqual(open_for(), {CSM2})
 
 	def test_prefill_skips_a_cs_owner_who_is_no_csm(self):
-		_c, _ct, _o, handoff = self.new_deal(cs_owner=SALES)
+		_c, _ct, _o, handoff = self.new_deal(stale_cs_owner=SALES)
 		self.assertIsNotNone(handoff)  # the draft is not blocked
 		self.assertFalse(handoff.proposed_csm)
 

@@ -89,18 +89,28 @@ def get_data(scope: reports.CustomerScope, from_date, to_date, period: str) -> l
 
 
 def get_chart(data: list[dict]) -> dict | None:
+	"""The periods' lines; one period's bars (frappe-charts cannot draw a line through one point: its
+	path comes out "M575,undefined", an empty chart and console errors)."""
 	if not data:
 		return None
+	chart_data = {
+		"labels": [row["period"] for row in data],
+		"datasets": [
+			{"name": _("Average Score"), "values": [row["average_score"] or 0 for row in data]},
+			{"name": _("Green %"), "values": [row["green_pct"] or 0 for row in data]},
+			{"name": _("Yellow %"), "values": [row["yellow_pct"] or 0 for row in data]},
+			{"name": _("Red %"), "values": [row["red_pct"] or 0 for row in data]},
+		],
+	}
+	if len(data) == 1:
+		return {
+			"data": chart_data,
+			"type": "bar",
+			"colors": ["#5e64ff", "#48bb78", "#ecc94b", "#f56565"],
+			"height": 260,
+		}
 	return {
-		"data": {
-			"labels": [row["period"] for row in data],
-			"datasets": [
-				{"name": _("Average Score"), "values": [row["average_score"] or 0 for row in data]},
-				{"name": _("Green %"), "values": [row["green_pct"] or 0 for row in data]},
-				{"name": _("Yellow %"), "values": [row["yellow_pct"] or 0 for row in data]},
-				{"name": _("Red %"), "values": [row["red_pct"] or 0 for row in data]},
-			],
-		},
+		"data": chart_data,
 		"type": "line",
 		"colors": ["#5e64ff", "#48bb78", "#ecc94b", "#f56565"],
 		"lineOptions": {"regionFill": 0, "dotSize": 3},
