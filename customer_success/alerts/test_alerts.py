@@ -728,12 +728,16 @@ class TestNotifications(AlertsTestCase):
 
 
 class TestOpportunity(AlertsTestCase):
-	def test_expansion_alert_creates_a_linked_opportunity(self):
+	def expansion_alert(self):
+		"""An open Green Before Renewal alert (Expansion) of the test's customer."""
 		make_contract(self.customer, add_days(today(), -300), add_days(today(), 60))
 		set_health(self.customer, "Green", 90)
 		only_rule("Green Before Renewal")
 		self.evaluate()
-		alert = frappe.get_doc(ALERT, alerts_of(self.customer)[0].name)
+		return frappe.get_doc(ALERT, alerts_of(self.customer)[0].name)
+
+	def test_expansion_alert_creates_a_linked_opportunity(self):
+		alert = self.expansion_alert()
 		name = service.create_opportunity(alert)
 		opportunity = frappe.get_doc("Opportunity", name)
 		self.assertEqual((opportunity.opportunity_from, opportunity.party_name), ("Customer", self.customer))
@@ -747,7 +751,7 @@ class TestOpportunity(AlertsTestCase):
 		opportunity.append("lost_reasons", {"lost_reason": self.lost_reason()})
 		opportunity.save(ignore_permissions=True)
 		self.assertEqual(frappe.db.get_value(ALERT, alert.name, "opportunity_status"), "Lost")
-		# ERPNext converts an Opportunity with db_set (no hook): the nightly pass and the form catch it
+		# a status written past every hook (a plain set_value): the nightly pass and the form catch it
 		frappe.db.set_value("Opportunity", name, "status", "Converted")
 		queries.sync_opportunity_outcomes()  # the first step of the nightly pass
 		self.assertEqual(frappe.db.get_value(ALERT, alert.name, "opportunity_status"), "Won")
@@ -758,11 +762,7 @@ class TestOpportunity(AlertsTestCase):
 	def test_an_opportunity_converted_by_erpnext_shows_on_its_alert_at_once(self):
 		"""ERPNext moves an Opportunity's status with `set_status(update=True)` (a db_set) as its
 		Quotation is made: that runs `on_change`, where the alert's outcome is taken."""
-		make_contract(self.customer, add_days(today(), -300), add_days(today(), 60))
-		set_health(self.customer, "Green", 90)
-		only_rule("Green Before Renewal")
-		self.evaluate()
-		alert = frappe.get_doc(ALERT, alerts_of(self.customer)[0].name)
+		alert = self.expansion_alert()
 		name = service.create_opportunity(alert)
 		frappe.get_doc("Opportunity", name).set_status(update=True, status="Converted")
 		self.assertEqual(frappe.db.get_value(ALERT, alert.name, "opportunity_status"), "Won")
@@ -773,11 +773,7 @@ class TestOpportunity(AlertsTestCase):
 		Opportunity takes the names the site has (else none), and is made either way."""
 		from erpnext.selling.doctype.customer import customer as erpnext_customer
 
-		make_contract(self.customer, add_days(today(), -300), add_days(today(), 60))
-		set_health(self.customer, "Green", 90)
-		only_rule("Green Before Renewal")
-		self.evaluate()
-		alert = frappe.get_doc(ALERT, alerts_of(self.customer)[0].name)
+		alert = self.expansion_alert()
 		real = erpnext_customer.make_opportunity
 
 		def with_defaults_this_site_lacks(customer):
