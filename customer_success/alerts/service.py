@@ -1471,17 +1471,18 @@ def assign_alert(alert):
 
 def name_alerts_after_customer(customer: str):
 	"""The alerts of `customer` show the name it has now (their Customer Name and title): after a
-	rename, a merge into it, or a new Customer Name."""
-	customer_name = frappe.db.get_value("Customer", customer, "customer_name")
-	for row in frappe.get_all(
-		ALERT,
-		filters={"customer": customer, "customer_name": ("!=", customer_name or "")},
-		fields=["name", "rule", "kind"],
-	):
-		title = engine.fitted(_("{0}: {1}").format(row.rule or _(row.kind), customer_name or customer))
-		frappe.db.set_value(
-			ALERT, row.name, {"customer_name": customer_name, "title": title}, update_modified=False
-		)
+	rename, a merge into it, or a new Customer Name. One UPDATE per rule (a title names its rule)."""
+	from frappe.query_builder.functions import Coalesce
+
+	customer_name = frappe.db.get_value("Customer", customer, "customer_name") or ""
+	alert = frappe.qb.DocType(ALERT)
+	stale = (alert.customer == customer) & (Coalesce(alert.customer_name, "") != customer_name)
+	for rule, kind in frappe.qb.from_(alert).select(alert.rule, alert.kind).distinct().where(stale).run():
+		title = engine.fitted(_("{0}: {1}").format(rule or _(kind), customer_name or customer))
+		same_rule = alert.rule.isnull() & (alert.kind == kind) if rule is None else alert.rule == rule
+		frappe.qb.update(alert).set(alert.customer_name, customer_name).set(alert.title, title).where(
+			stale & same_rule
+		).run()
 
 
 def assign_once(name: str):

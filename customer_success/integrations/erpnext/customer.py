@@ -58,19 +58,23 @@ APP_FIELDS = (
 
 def protect_customer_success_fields(doc, method=None):
 	"""Customer validate: a CSM cannot take over another CSM's customers; scores are never set by hand."""
-	from customer_success.permissions import can_work_on_customer, sees_all
 	from customer_success.segments.service import check_segment_enabled, tier_source_on_save
 
 	keep_app_fields(doc)
 	tier_source_on_save(doc)
 	check_segment_enabled(doc)
-	if doc.is_new():
-		check_cs_owner(doc)
-		return
 	user = frappe.session.user
-	if user == "Administrator" or "System Manager" in frappe.get_roles(user):
-		check_cs_owner(doc)
-		return  # administrators may repair data
+	# administrators may repair data; a new customer has no book to move yet
+	if not (doc.is_new() or user == "Administrator" or "System Manager" in frappe.get_roles(user)):
+		check_book_rights(doc, user)
+	check_cs_owner(doc)  # after the rights: a CSM moving a customer is refused as such
+
+
+def check_book_rights(doc, user: str):
+	"""Who may change the app's fields of an existing customer: its CS Owner a CS Manager, its tier
+	and stage its CSM or a CS Manager."""
+	from customer_success.permissions import can_work_on_customer, sees_all
+
 	label = lambda fieldname: _(doc.meta.get_label(fieldname))  # noqa: E731
 	if changed_fields(doc, OWNER_FIELDS) and not sees_all(user):
 		frappe.throw(
@@ -84,7 +88,6 @@ def protect_customer_success_fields(doc, method=None):
 			),
 			frappe.PermissionError,
 		)
-	check_cs_owner(doc)
 
 
 def check_cs_owner(doc):
@@ -158,38 +161,22 @@ NAMED_RECORDS = ("Renewal", "NPS Response", "NPS Survey", "Success Plan", "Sales
 
 def follow_customer_name(customer: str):
 	"""The customer's live records and alerts show the Customer Name it has now, a plan's title with it
-	(alerts: `alerts.service.name_alerts_after_customer`)."""
+	(alerts: `alerts.service.name_alerts_after_customer`): one UPDATE a doctype, of the stale ones."""
+	from frappe.query_builder.functions import Coalesce
+
 	from customer_success.alerts.service import name_alerts_after_customer
 
 	customer_name = frappe.db.get_value("Customer", customer, "customer_name") or ""
-	plans = frappe.get_all(
-		"Success Plan",
-		filters={"customer": customer, "customer_name": ("!=", customer_name)},
-		pluck="name",
-	)
 	for doctype in NAMED_RECORDS:
 		table = frappe.qb.DocType(doctype)
-		(
+		query = (
 			frappe.qb.update(table)
 			.set(table.customer_name, customer_name)
-			.where((table.customer == customer) & table.customer_name.isnotnull())
-			.where(table.customer_name != customer_name)
-			.run()
+			.where((table.customer == customer) & (Coalesce(table.customer_name, "") != customer_name))
 		)
-		(
-			frappe.qb.update(table)
-			.set(table.customer_name, customer_name)
-			.where((table.customer == customer) & table.customer_name.isnull())
-			.run()
-		)
-	for plan in plans:
-		frappe.db.set_value(
-			"Success Plan",
-			plan,
-			"title",
-			_("{0} Success Plan").format(customer_name or customer),
-			update_modified=False,
-		)
+		if doctype == "Success Plan":
+			query = query.set(table.title, _("{0} Success Plan").format(customer_name or customer))
+		query.run()
 	name_alerts_after_customer(customer)
 
 
