@@ -194,7 +194,13 @@ doc_events = {
 			# whether the customer is live (the book roll-up: Segment Performance's customers)
 			"customer_success.integrations.erpnext.live.on_submit",
 		],
-		"on_cancel": "customer_success.integrations.erpnext.live.on_cancel",
+		"on_cancel": [
+			"customer_success.integrations.erpnext.live.on_cancel",
+			# its open handoff is cancelled with it (amending the order reopens it)
+			"customer_success.integrations.erpnext.sales_order.cancel_handoff_on_cancel",
+		],
+		# a cancelled order deleted: its cancelled handoff stays, unlinked
+		"on_trash": "customer_success.integrations.erpnext.sales_order.unlink_cancelled_handoffs",
 	},
 	# Success plan milestones that complete themselves from what happens in ERPNext.
 	"Delivery Note": {"on_submit": "customer_success.integrations.erpnext.delivery_note.on_submit"},

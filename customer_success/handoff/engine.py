@@ -238,6 +238,8 @@ ACTION_FIELDS = (
 	"returned_by",
 	"return_count",
 	"return_reason",
+	"cancelled_on",
+	"status_before_cancel",
 	"success_plan",
 	"completeness",
 	"missing_parts",

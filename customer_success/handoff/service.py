@@ -16,6 +16,7 @@ from customer_success.utils import delete_todos
 RECENT_COMMUNICATIONS = 5
 OPEN_STATUSES = engine.OPEN_STATUSES
 ACCEPTED = "Accepted"
+CANCELLED = "Cancelled"  # cancelled with its Sales Order (integrations.erpnext.sales_order)
 # Lifecycle stages of a customer already past onboarding: its next order is a repeat order.
 LIVE_STAGES = ("Adoption", "Value Realisation", "Renewal", "Expansion")
 CHURNED = "Churned"
@@ -668,6 +669,21 @@ def check_complete(doc):
 		title=_("Handoff Incomplete"),
 		exc=IncompleteHandoffError,
 	)
+
+
+def check_not_cancelled(doc):
+	"""A handoff cancelled with its order takes no action; the message says how to reopen it."""
+	if doc.status != CANCELLED:
+		return
+	if doc.sales_order:
+		message = _(
+			"Handoff {0} was cancelled with its Sales Order {1}: amend the order to reopen it, or hand over the customer's new order."
+		).format(doc.name, doc.sales_order)
+	else:
+		message = _(
+			"Handoff {0} was cancelled with its Sales Order: hand over the customer's new order."
+		).format(doc.name)
+	frappe.throw(message, title=_("Cancelled Handoff"))
 
 
 def check_edit_rights(doc, editable_by_sales):

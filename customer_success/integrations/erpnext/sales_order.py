@@ -86,13 +86,69 @@ def _drafts_handoff(doc, settings, repeat_order: bool) -> bool:
 	)
 
 
+def cancel_handoff_on_cancel(doc, method=None):
+	"""A cancelled order's open handoff is cancelled with it: its ToDos close, it leaves the open
+	lists and SLA, and the customer's next order drafts a handoff of its own. Amending the order
+	reopens it as it was (`_move_handoff_to_amendment`). An accepted handoff stays accepted (the
+	customer was already handed over), with a note. A failure here never stops the cancel."""
+	frappe.db.savepoint("cs_cancel_handoff")
+	messages = len(frappe.local.message_log)
+	try:
+		for name, status in frappe.get_all(
+			"Sales Handoff", filters={"sales_order": doc.name}, fields=["name", "status"], as_list=True
+		):
+			if status in queries.OPEN_STATUSES:
+				cancel_handoff(name, doc)
+			elif status == handoffs.ACCEPTED:
+				frappe.get_doc("Sales Handoff", name).add_comment(
+					"Info",
+					_("Sales Order {0} was cancelled after this handoff was accepted.").format(doc.name),
+				)
+	except Exception:
+		frappe.db.rollback(save_point="cs_cancel_handoff")
+		del frappe.local.message_log[messages:]
+		frappe.log_error(title=_("Could not cancel the Sales Handoff of {0}").format(doc.name))
+
+
+def cancel_handoff(name: str, order, when=None) -> None:
+	handoff = frappe.get_doc("Sales Handoff", name)
+	handoff.status_before_cancel = handoff.status
+	handoff.status = handoffs.CANCELLED
+	handoff.cancelled_on = when or now_datetime()
+	handoff.save_transition()
+	handoffs.close_assignments(handoff)
+	handoff.add_comment(
+		"Info",
+		_(
+			"Sales Order {0} was cancelled: this handoff is cancelled with it (amending the order reopens it)."
+		).format(order.name),
+	)
+
+
+def unlink_cancelled_handoffs(doc, method=None):
+	"""A cancelled order deleted (ERPNext lets one go): its cancelled handoff stays as a record,
+	without the link that would hold the delete up. An open or accepted handoff keeps the link,
+	and frappe refuses the delete as for any record it links."""
+	handoff = frappe.qb.DocType("Sales Handoff")
+	(
+		frappe.qb.update(handoff)
+		.set(handoff.sales_order, None)
+		.where((handoff.sales_order == doc.name) & (handoff.status == handoffs.CANCELLED))
+		.run()
+	)
+
+
 def _move_handoff_to_amendment(doc) -> bool:
 	"""Point the handoff of the amended (cancelled) order at this order; True if the deal has one.
 
-	An open handoff follows the amendment with the new order lines and totals; an accepted one
-	stays as it is (the deal was already handed over), and no second handoff is drafted.
+	An open handoff, or one cancelled with the order, follows the amendment with the new order
+	lines and totals (a cancelled one reopens in the status it had, its ToDo given back); an
+	accepted one stays as it is (the deal was already handed over), and no second handoff is
+	drafted.
 	"""
-	name = queries.open_handoff_for(sales_order=doc.amended_from)
+	name = queries.open_handoff_for(sales_order=doc.amended_from) or frappe.db.get_value(
+		"Sales Handoff", {"sales_order": doc.amended_from, "status": handoffs.CANCELLED}, "name"
+	)
 	if not name:
 		return bool(
 			frappe.db.exists("Sales Handoff", {"sales_order": doc.amended_from, "customer": doc.customer})
@@ -113,7 +169,10 @@ def _move_handoff_to_amendment(doc) -> bool:
 	# a system change, not an edit by whoever submits the amendment
 	handoff.flags.set_by_action = ORDER_SNAPSHOT_FIELDS
 	handoff.flags.ignore_permissions = True
-	handoff.save()
+	if handoff.status == handoffs.CANCELLED:
+		_reopen(handoff)
+	else:
+		handoff.save()
 	handoff.add_comment(
 		"Info",
 		_("Sales Order {0} was cancelled and amended by {1}: this handoff now follows {1}.").format(
@@ -121,3 +180,26 @@ def _move_handoff_to_amendment(doc) -> bool:
 		),
 	)
 	return True
+
+
+def _reopen(handoff) -> None:
+	"""A handoff cancelled with its order, back in the status it had, with its ToDo again."""
+	handoff.status = handoff.status_before_cancel or "Draft"
+	handoff.status_before_cancel = None
+	handoff.cancelled_on = None
+	handoff.save_transition()
+	customer = handoff.customer_name or handoff.customer
+	if handoff.status == "Handed Over":
+		handoffs.assign(
+			handoff,
+			handoff.proposed_csm,
+			_("Review handoff {0} for {1} and accept it or return it to sales.").format(
+				handoff.name, customer
+			),
+		)
+	else:
+		handoffs.assign(
+			handoff,
+			handoff.sales_owner or handoff.owner,
+			_("Complete the handoff of {0} ({1}) to customer success.").format(customer, handoff.sales_order),
+		)

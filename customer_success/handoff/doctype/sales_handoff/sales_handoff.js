@@ -107,7 +107,7 @@ const sales_handoff = {
 		</div>`);
 	},
 
-	STATUS_COLOURS: { Draft: "red", "Handed Over": "blue", Accepted: "green", Returned: "orange" },
+	STATUS_COLOURS: { Draft: "red", "Handed Over": "blue", Accepted: "green", Returned: "orange", Cancelled: "gray" },
 
 	editable_by_sales(frm) {
 		return ["Draft", "Returned"].includes(frm.doc.status);
@@ -125,6 +125,12 @@ const sales_handoff = {
 				__("{0} due by {1}", [__(frm.doc.sla_step), frappe.datetime.str_to_user(frm.doc.due_by)]),
 				"blue"
 			);
+		}
+		if (frm.doc.status === "Cancelled") {
+			const order = frm.doc.sales_order
+				? __("Sales Order {0} was cancelled: amend it to reopen this handoff.", [frappe.utils.escape_html(frm.doc.sales_order)])
+				: __("Its Sales Order was cancelled.");
+			frm.dashboard.set_headline_alert(`<div class="text-muted">${order}</div>`);
 		}
 		if (frm.doc.status === "Returned" && frm.doc.return_reason) {
 			frm.dashboard.set_headline_alert(

@@ -22,6 +22,7 @@ from customer_success.permissions import (
 )
 
 DRAFT, HANDED_OVER, ACCEPTED, RETURNED = "Draft", "Handed Over", "Accepted", "Returned"
+CANCELLED = "Cancelled"  # its Sales Order was cancelled (set by the order's hook; amending reopens it)
 EDITABLE_BY_SALES = (DRAFT, RETURNED)
 
 
@@ -53,6 +54,7 @@ class SalesHandoff(Document):
 		address_display: DF.SmallText | None
 		anticipated_problems: DF.Table[SalesHandoffProblem]
 		base_grand_total: DF.Currency
+		cancelled_on: DF.Datetime | None
 		communications: DF.Table[SalesHandoffCommunication]
 		company: DF.Link | None
 		completeness: DF.Percent
@@ -98,7 +100,8 @@ class SalesHandoff(Document):
 		sla_missed: DF.Check
 		sla_step: DF.Literal["", "Hand Over", "Acceptance"]
 		stakeholders: DF.Table[SalesHandoffStakeholder]
-		status: DF.Literal["Draft", "Handed Over", "Accepted", "Returned"]
+		status: DF.Literal["Draft", "Handed Over", "Accepted", "Returned", "Cancelled"]
+		status_before_cancel: DF.Data | None
 		success_definition: DF.TextEditor | None
 		success_plan: DF.Link | None
 		support_needs: DF.TextEditor | None
@@ -121,7 +124,7 @@ class SalesHandoff(Document):
 		self.set_sla()
 
 	def on_trash(self):
-		if self.status != DRAFT and not sees_all():
+		if self.status not in (DRAFT, CANCELLED) and not sees_all():
 			frappe.throw(
 				_("Handoff {0} is {1}: only a CS Manager can delete it.").format(self.name, _(self.status)),
 				frappe.PermissionError,
@@ -215,6 +218,7 @@ class SalesHandoff(Document):
 			frappe.throw(
 				_("Only sales (or whoever drafted it) can hand over a handoff."), frappe.PermissionError
 			)
+		service.check_not_cancelled(self)
 		if self.status not in EDITABLE_BY_SALES:
 			frappe.throw(_("Handoff {0} is already {1}.").format(self.name, _(self.status)))
 		service.check_complete(self)
@@ -255,6 +259,7 @@ class SalesHandoff(Document):
 		"""
 		self.load_saved_state()
 		self.check_decider("accept")
+		service.check_not_cancelled(self)
 		if self.status == ACCEPTED:
 			frappe.throw(
 				_("Handoff {0} was already accepted by {1} on {2}.").format(
@@ -305,6 +310,7 @@ class SalesHandoff(Document):
 		"""The CSM sends the handoff back to sales, saying what is missing or wrong."""
 		self.load_saved_state()
 		self.check_decider("return")
+		service.check_not_cancelled(self)
 		reason = (reason or "").strip()
 		if not strip_html(reason).strip():
 			frappe.throw(

@@ -938,6 +938,148 @@ class TestSalesOrderHook(HandoffTestCase):
 		self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer.name}), 1)
 		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "sales_order"), order.name)
 
+	def open_todos(self, handoff_name):
+		return frappe.get_all(
+			"ToDo",
+			filters={"reference_type": "Sales Handoff", "reference_name": handoff_name, "status": "Open"},
+			pluck="allocated_to",
+		)
+
+	def test_a_cancelled_order_cancels_its_open_handoff(self):
+		customer, _contact, order, handoff = self.new_deal()
+		handoff.db_set("sales_owner", SALES)
+		self.assertTrue(self.open_todos(handoff.name))
+		order.reload()
+		order.cancel()
+
+		handoff.reload()
+		self.assertEqual(handoff.status, "Cancelled")
+		self.assertEqual(handoff.status_before_cancel, "Draft")
+		self.assertTrue(handoff.cancelled_on)
+		self.assertFalse(handoff.due_by)  # nothing due on a cancelled deal
+		self.assertEqual(self.open_todos(handoff.name), [])
+		self.assertTrue(
+			frappe.db.exists(
+				"Comment",
+				{"reference_name": handoff.name, "content": ("like", f"%{order.name} was cancelled%")},
+			)
+		)
+		# no action on it: it says how to reopen it
+		frappe.set_user(SALES)
+		with self.assertRaisesRegex(frappe.ValidationError, "amend the order to reopen it"):
+			frappe.get_doc("Sales Handoff", handoff.name).hand_over()
+		frappe.set_user("Administrator")
+		# the customer's next order drafts a handoff of its own
+		with change_settings(auto_draft_handoff=1):
+			second = make_sales_order(customer.name, qty=1, rate=300)
+		self.assertTrue(frappe.db.exists("Sales Handoff", {"sales_order": second.name, "status": "Draft"}))
+		# and the cancelled order can be deleted: its cancelled handoff stays, without the link
+		frappe.delete_doc("Sales Order", order.name)
+		self.assertFalse(frappe.db.exists("Sales Order", order.name))
+		handoff.reload()
+		self.assertEqual((handoff.status, handoff.sales_order), ("Cancelled", None))
+		frappe.set_user(SALES)
+		with self.assertRaisesRegex(frappe.ValidationError, "hand over the customer's new order"):
+			frappe.get_doc("Sales Handoff", handoff.name).hand_over()
+
+	def test_an_order_with_an_open_handoff_cannot_be_deleted(self):
+		_customer, _contact, order, handoff = self.new_deal()
+		order.reload()
+		order.cancel()
+		handoff.reload()
+		handoff.db_set("status", "Draft")  # as a site before this version left it
+		with self.assertRaises(frappe.LinkExistsError):
+			frappe.delete_doc("Sales Order", order.name)
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "sales_order"), order.name)
+
+	def test_amending_a_cancelled_order_reopens_its_handoff_as_it_was(self):
+		customer, contact, order, handoff = self.new_deal()
+		complete(handoff, contact.name)
+		handoff.proposed_csm = CSM
+		handoff.save()
+		handoff.hand_over()
+		order.reload()
+		order.cancel()
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Cancelled")
+		self.assertEqual(self.open_todos(handoff.name), [])
+		frappe.set_user(CSM)
+		with self.assertRaisesRegex(frappe.ValidationError, "was cancelled with its Sales Order"):
+			frappe.get_doc("Sales Handoff", handoff.name).accept()
+		frappe.set_user("Administrator")
+
+		amended = frappe.copy_doc(order)
+		amended.docstatus = 0
+		amended.amended_from = order.name
+		amended.insert()
+		amended.submit()
+		handoff.reload()
+		self.assertEqual(
+			(handoff.status, handoff.sales_order, handoff.status_before_cancel, handoff.cancelled_on),
+			("Handed Over", amended.name, None, None),
+		)
+		self.assertTrue(handoff.due_by)  # the CSM's clock again
+		self.assertEqual(self.open_todos(handoff.name), [CSM])
+		self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer.name}), 1)
+
+	def test_a_drafted_handoff_reopens_with_sales_todo(self):
+		_customer, _contact, order, handoff = self.new_deal()
+		handoff.db_set("sales_owner", SALES)
+		order.reload()
+		order.cancel()
+		amended = frappe.copy_doc(order)
+		amended.docstatus = 0
+		amended.amended_from = order.name
+		amended.insert()
+		amended.submit()
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Draft")
+		self.assertEqual(self.open_todos(handoff.name), [SALES])
+
+	def test_an_accepted_handoff_stays_accepted_when_its_order_is_cancelled(self):
+		_customer, handoff = self.handed_over()
+		with patch.object(frappe, "get_hooks", only_our_hook(frappe.get_hooks)):
+			handoff.accept()
+		order = frappe.get_doc("Sales Order", handoff.sales_order)
+		order.cancel()
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Accepted")
+		self.assertTrue(
+			frappe.db.exists(
+				"Comment",
+				{
+					"reference_name": handoff.name,
+					"content": ("like", "%cancelled after this handoff was accepted%"),
+				},
+			)
+		)
+
+	def test_a_failing_handoff_cancel_does_not_block_the_order(self):
+		from customer_success.integrations.erpnext import sales_order
+
+		_customer, _contact, order, handoff = self.new_deal()
+		order.reload()
+		with patch.object(sales_order, "cancel_handoff", side_effect=RuntimeError("not today")):
+			order.cancel()
+		self.assertEqual(frappe.db.get_value("Sales Order", order.name, "docstatus"), 2)
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Draft")
+		self.assertTrue(frappe.db.exists("Error Log", {"method": ("like", f"%{order.name}%")}))
+
+	def test_the_patch_cancels_handoffs_of_orders_cancelled_before(self):
+		from customer_success.patches.v0_7 import handoffs_of_cancelled_orders
+
+		_customer, _contact, order, handoff = self.new_deal()
+		handoff.db_set("sales_owner", SALES)
+		with patch("customer_success.integrations.erpnext.sales_order.cancel_handoff_on_cancel"):
+			order.reload()
+			order.cancel()
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Draft")
+		self.assertTrue(self.open_todos(handoff.name))
+		handoffs_of_cancelled_orders.execute()
+		handoff.reload()
+		self.assertEqual((handoff.status, handoff.status_before_cancel), ("Cancelled", "Draft"))
+		self.assertEqual(
+			str(handoff.cancelled_on), str(frappe.db.get_value("Sales Order", order.name, "modified"))
+		)
+		self.assertEqual(self.open_todos(handoff.name), [])
+
 
 class TestRepeatOrders(HandoffTestCase):
 	"""A live customer's next order (renewal, upsell) is news for its CSM, not a new onboarding."""
