@@ -28,6 +28,7 @@ from frappe import _
 from frappe.utils import add_days, cint, flt, getdate, nowdate
 
 from customer_success.renewals import engine, queries
+from customer_success.utils import date_argument
 
 RENEWAL = "Renewal"
 LOCK = "customer_success:renewals"
@@ -693,7 +694,7 @@ def mark_churned(doc, reason: str, note: str | None = None, churned_on=None, aut
 			_("Churn Reason must be one of {0}.").format(", ".join(_(r) for r in engine.CHURN_REASONS)),
 			title=_("Invalid Churn Reason"),
 		)
-	churned_on = getdate(churned_on or nowdate())
+	churned_on = date_argument(churned_on, _("Churned On")) or getdate(nowdate())
 	if churned_on > getdate(nowdate()):
 		frappe.throw(_("Churned On cannot be in the future."))
 	doc.churn_reason = reason

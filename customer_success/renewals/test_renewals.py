@@ -393,6 +393,19 @@ class TestCheckpoints(RenewalTestCase):
 
 
 class TestOutcomes(RenewalTestCase):
+	def test_a_churn_date_that_is_no_date_is_refused_by_name(self):
+		customer = make_customer(cs_owner=CSM, cs_lifecycle_stage="Renewal")
+		contract = make_contract(customer.name, add_days(today(), -300), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		name = renewal_of(contract.name).name
+		frappe.set_user(CSM)
+		for value in ("9" * 40, "<img src=x onerror=alert(1)>"):
+			with self.assertRaises(frappe.ValidationError) as refused:
+				api.mark_churned(name, "Price", None, value)
+			self.assertIn("Churned On is not a valid date", str(refused.exception))
+			self.assertNotIn("<img", str(refused.exception))
+		self.assertEqual(frappe.db.get_value("Renewal", name, "status"), "Open")
+
 	def test_churn_records_the_reason_and_the_customer_is_churned(self):
 		customer = make_customer(cs_owner=CSM, cs_lifecycle_stage="Renewal")
 		contract = make_contract(customer.name, add_days(today(), -300), add_days(today(), 60))

@@ -50,7 +50,9 @@ def is_achieved(baseline, target, current, direction: str = UP) -> bool:
 
 
 def plan_progress(objectives: list[dict]) -> float | None:
-	"""Mean progress of the objectives that can be measured, weighted by their `weight` (default 1)."""
+	"""Mean progress of the objectives that can be measured, weighted by their `weight` (unset: 1).
+	An objective weighted 0 is followed but not counted; when every one is weighted 0, they count
+	alike (a plan's progress is never left out for that)."""
 	weighted = []
 	for row in objectives:
 		progress = objective_progress(
@@ -58,10 +60,12 @@ def plan_progress(objectives: list[dict]) -> float | None:
 		)
 		if progress is None:
 			continue
-		weight = float(row["weight"]) if is_number(row.get("weight")) and float(row["weight"]) > 0 else 1.0
-		weighted.append((progress, weight))
+		weight = float(row["weight"]) if is_number(row.get("weight")) else 1.0
+		weighted.append((progress, max(weight, 0.0)))
 	if not weighted:
 		return None
+	if not any(w for _, w in weighted):
+		weighted = [(p, 1.0) for p, _ in weighted]
 	return round2(sum(p * w for p, w in weighted) / sum(w for _, w in weighted))
 
 
@@ -141,6 +145,8 @@ DRAFT, AGREED, ACTIVE, ACHIEVED, AT_RISK, CLOSED = (
 PLAN_STATUSES = (DRAFT, AGREED, ACTIVE, ACHIEVED, AT_RISK, CLOSED)
 # Plans the app still works on: reminders, check-ins, triggers.
 OPEN_PLAN_STATUSES = (DRAFT, AGREED, ACTIVE, AT_RISK)
+# Plans a check-in falls due for: agreed with the customer and still running.
+CHECKIN_PLAN_STATUSES = (AGREED, ACTIVE, AT_RISK)
 # Plans the customer has agreed to (the renewal coverage KPI counts these).
 AGREED_PLAN_STATUSES = (AGREED, ACTIVE, ACHIEVED, AT_RISK)
 

@@ -166,6 +166,129 @@ def plan_csm(plan) -> str | None:
 	return plan.csm or frappe.db.get_value("Customer", plan.customer, "cs_owner")
 
 
+def check_plan_csm(plan):
+	"""A plan's CSM is someone who can work its customer: an enabled CSM or CS Manager (its milestones,
+	check-ins and reviews are assigned to them), and, unless a CS Manager names another, the
+	customer's CS Owner (or, for a customer without one, the user making the plan). Checked when set."""
+	from customer_success.permissions import can_own_customers, sees_all
+	from customer_success.utils import changed_fields
+
+	if not plan.csm or not (plan.is_new() or changed_fields(plan, ("csm",))):
+		return
+	label = _(plan.meta.get_label("csm"))
+	if not can_own_customers(plan.csm):
+		frappe.throw(
+			_(
+				"{0} cannot be the {1}: choose an enabled user with the Customer Success Manager or CS Manager role."
+			).format(frappe.bold(frappe.utils.escape_html(plan.csm)), label),
+			title=_("Invalid CSM"),
+		)
+	if sees_all():
+		return
+	owner = frappe.db.get_value("Customer", plan.customer, "cs_owner") or frappe.session.user
+	if plan.csm != owner:
+		frappe.throw(
+			_("The {0} of a plan for {1} is its CS Owner, {2}: only a CS Manager can name another.").format(
+				label, frappe.utils.escape_html(plan.customer_name or plan.customer), owner
+			),
+			frappe.PermissionError,
+			title=_("Invalid CSM"),
+		)
+
+
+# What a Closed plan still lets a save change: whether the customer sees it on the portal.
+CLOSED_PLAN_EDITABLE = frozenset({"share_with_customer"})
+
+
+def check_closed_plan_kept(plan):
+	"""A Closed plan keeps its figures as they were when it closed (reports and reviews read them):
+	a save changes nothing of it but its sharing with the customer."""
+	from customer_success.utils import changed_fields
+
+	before = None if plan.is_new() else plan.get_doc_before_save()
+	if before is None or before.status != engine.CLOSED:
+		return
+	fields = [
+		df.fieldname
+		for df in plan.meta.fields
+		if df.fieldtype not in NO_VALUE_FIELDTYPES and df.fieldname not in CLOSED_PLAN_EDITABLE
+	]
+	changed = changed_fields(plan, [f for f in fields if plan.meta.get_field(f).fieldtype != "Table"])
+	if [row_values(row) for row in before.objectives] != [row_values(row) for row in plan.objectives]:
+		changed.append("objectives")
+	if changed:
+		frappe.throw(
+			_("Success Plan {0} is Closed: it keeps its figures as they were when it closed ({1}).").format(
+				plan.name, ", ".join(_(plan.meta.get_label(f)) for f in changed)
+			),
+			title=_("Plan Closed"),
+		)
+
+
+NO_VALUE_FIELDTYPES = ("Section Break", "Column Break", "Tab Break", "HTML", "Button", "Heading")
+OBJECTIVE_KEPT_FIELDS = (
+	"objective",
+	"metric",
+	"baseline",
+	"target",
+	"current",
+	"direction",
+	"weight",
+	"due_date",
+)
+
+
+def row_values(row) -> tuple:
+	from customer_success.utils import comparable
+
+	return tuple(
+		comparable(row.get(f), row.meta.get_field(f).fieldtype if row.meta.get_field(f) else "Data")
+		for f in OBJECTIVE_KEPT_FIELDS
+	)
+
+
+def check_plan_takes_checkins(plan_name: str):
+	"""A Closed plan takes no check-in: none is started, completed or cancelled on it (its figures
+	stay as they were when it closed)."""
+	if frappe.db.get_value(PLAN, plan_name, "status") == engine.CLOSED:
+		frappe.throw(
+			_(
+				"Success Plan {0} is Closed: it takes no more check-ins (its figures stay as they were when it closed)."
+			).format(plan_name),
+			title=_("Plan Closed"),
+		)
+
+
+def cancel_milestone_todos(plan_name: str):
+	"""A closed plan's milestones leave nobody's list: their open ToDos are cancelled, as frappe
+	cancels an assignment (the milestones keep their status, as history)."""
+	from frappe.desk.form.assign_to import set_status
+
+	milestone = frappe.qb.DocType(MILESTONE)
+	todo = frappe.qb.DocType("ToDo")
+	open_todos = (
+		frappe.qb.from_(todo)
+		.join(milestone)
+		.on(milestone.name == todo.reference_name)
+		.select(todo.name, todo.reference_name, todo.allocated_to)
+		.where(
+			(todo.reference_type == MILESTONE)
+			& (milestone.success_plan == plan_name)
+			& (todo.status == "Open")
+		)
+		.run(as_dict=True)
+	)
+	for row in open_todos:
+		set_status(
+			MILESTONE,
+			row.reference_name,
+			todo=row.name,
+			assign_to=row.allocated_to,
+			status="Cancelled",
+			ignore_permissions=True,
+		)
+
+
 def make_milestones_from_template(plan, template) -> list[str]:
 	"""Create the template's milestones for a saved plan; dates past the plan's end are pulled in."""
 	start, end = getdate(plan.start_date), getdate(plan.end_date) if plan.end_date else None

@@ -61,6 +61,22 @@ def test_plan_progress_weighted_mean_skips_unmeasurable():
 	assert p.plan_progress([]) is None
 
 
+def test_an_objective_weighted_zero_is_not_counted():
+	objectives = [
+		{"baseline": 0, "target": 10, "current": 10, "weight": 1},
+		{"baseline": 0, "target": 10, "current": 0, "weight": 0},
+		{"baseline": 0, "target": 10, "current": 0, "weight": 0},
+	]
+	assert p.plan_progress(objectives) == pytest.approx(100)
+	# every one weighted 0: they count alike
+	for row in objectives:
+		row["weight"] = 0
+	assert p.plan_progress(objectives) == pytest.approx(100 / 3, abs=0.01)
+	# a negative weight (refused on save) counts as 0
+	objectives[0]["weight"], objectives[1]["weight"] = 2, -1
+	assert p.plan_progress(objectives) == pytest.approx(100)
+
+
 def test_milestone_state():
 	assert p.milestone_state(p.NOT_STARTED, TODAY - timedelta(days=1), TODAY) == p.OVERDUE
 	assert p.milestone_state(p.IN_PROGRESS, TODAY, TODAY) == p.IN_PROGRESS

@@ -103,6 +103,17 @@ class BusinessReview(Document):
 				),
 				title=_("Invalid Period"),
 			)
+		# its figures are taken when it is made: a period still running would show today's under a
+		# later date (checked when the end is set; one stored earlier holds no save up)
+		before = None if self.is_new() else self.get_doc_before_save()
+		end_changed = before is None or getdate(before.period_end) != getdate(self.period_end)
+		if end_changed and getdate(self.period_end) > getdate(nowdate()):
+			frappe.throw(
+				_(
+					"Period End {0} is after today: a business review looks back on a period that has ended. Set a Period End of today or earlier."
+				).format(frappe.format(self.period_end, {"fieldtype": "Date"})),
+				title=_("Invalid Period"),
+			)
 
 	def keep_or_retake_snapshot(self):
 		"""The snapshot is the period's figures of the review's customer and plan, taken by the app:

@@ -17,8 +17,18 @@ frappe.ui.form.on("Success Plan", {
 			frm.add_custom_button(__("Check-in"), () =>
 				frm.call("make_checkin").then((r) => frappe.set_route("Form", "Success Plan Check-in", r.message)), __("Create"));
 		}
-		frm.add_custom_button(__("Milestone"), () =>
-			frappe.new_doc("Success Plan Milestone", { success_plan: frm.doc.name, assigned_to: frm.doc.csm }), __("Create"));
+		if (frm.doc.status === "Closed") {
+			// the server keeps a Closed plan's figures (`check_closed_plan_kept`): only its sharing changes
+			for (const field of frm.fields) {
+				if (field.df.fieldname && field.df.fieldname !== "share_with_customer") {
+					frm.set_df_property(field.df.fieldname, "read_only", 1);
+				}
+			}
+			frm.set_intro(__("This plan is closed: it keeps its figures as they were when it closed. Only its sharing with the customer can change."));
+		} else {
+			frm.add_custom_button(__("Milestone"), () =>
+				frappe.new_doc("Success Plan Milestone", { success_plan: frm.doc.name, assigned_to: frm.doc.csm }), __("Create"));
+		}
 		frm.add_custom_button(__("Business Review"), () =>
 			frm.call("make_business_review").then((r) => frappe.set_route("Form", "Business Review", r.message)), __("Create"));
 		frm.add_custom_button(__("Milestones"), () =>

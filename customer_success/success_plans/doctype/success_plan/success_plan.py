@@ -67,8 +67,10 @@ class SuccessPlan(Document):
 	def validate(self):
 		self.set_title()
 		self.validate_customer_change()
+		plans.check_plan_csm(self)
 		self.validate_dates()
 		self.validate_status_change()
+		plans.check_closed_plan_kept(self)
 		self.validate_agreement()
 		plans.set_metric_kinds(self.objectives)
 		plans.check_metric_values(self, ("baseline", "target", "current"))
@@ -80,6 +82,10 @@ class SuccessPlan(Document):
 	def after_insert(self):
 		if self.template and not self.flags.skip_template_milestones:
 			plans.make_milestones_from_template(self, frappe.get_cached_doc(plans.TEMPLATE, self.template))
+
+	def on_update(self):
+		if self.status == engine.CLOSED and self.has_value_changed("status"):
+			plans.cancel_milestone_todos(self.name)
 
 	def before_print(self, settings=None):
 		plans.check_customer_print_format(self)
@@ -282,7 +288,7 @@ class SuccessPlan(Document):
 					doc.set(df.fieldname, 0)
 
 	def set_next_checkin_due(self):
-		if self.status not in (engine.AGREED, engine.ACTIVE, engine.AT_RISK) or not self.start_date:
+		if self.status not in engine.CHECKIN_PLAN_STATUSES or not self.start_date:
 			self.next_checkin_due = None
 			return
 		cadence = int(frappe.db.get_single_value("Customer Success Settings", "checkin_cadence_days") or 90)
@@ -293,6 +299,7 @@ class SuccessPlan(Document):
 		"""Start a check-in now (the scheduler also raises one every cadence period); one already
 		open for the plan is the one to fill in, not a second."""
 		self.check_permission("write")
+		plans.check_plan_takes_checkins(self.name)
 		open_one = frappe.db.get_value(
 			plans.CHECKIN, {"success_plan": self.name, "docstatus": 0}, "name", order_by="creation desc"
 		)

@@ -50,6 +50,7 @@ class SuccessPlanCheckin(Document):
 
 	def before_insert(self):
 		plans.require_plan(self)
+		plans.check_plan_takes_checkins(self.success_plan)
 		plan = frappe.get_doc(plans.PLAN, self.success_plan)
 		self.csm = self.csm or plan.csm
 		self.due_date = self.due_date or nowdate()
@@ -173,7 +174,11 @@ class SuccessPlanCheckin(Document):
 			row.status = engine.objective_status(progress, start, getdate(due) if due else None, on)
 
 	def before_submit(self):
+		plans.check_plan_takes_checkins(self.success_plan)
 		self.validate_reasons()
+
+	def before_cancel(self):
+		plans.check_plan_takes_checkins(self.success_plan)
 
 	def validate_reasons(self):
 		"""A missed or lagging target needs its why: installed? which teams use it? how?"""
