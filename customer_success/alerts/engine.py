@@ -148,9 +148,16 @@ def param_problems(rule_type: str, threshold, days) -> list[str]:
 	needed = RULE_PARAMS[rule_type]
 	if "threshold" in needed and (not is_number(threshold) or float(threshold) < 0):
 		problems.append("threshold")
-	if "days" in needed and (not is_number(days) or float(days) < 0 or float(days) != int(float(days))):
+	if "days" in needed and (
+		not is_number(days) or not 0 <= float(days) <= MAX_RULE_DAYS or float(days) != int(float(days))
+	):
 		problems.append("days")
 	return problems
+
+
+# A rule looks back (or ahead) at most ten years: a larger Days is a typo, and dates that far
+# from today do not exist (a rule with one failed every customer of every night).
+MAX_RULE_DAYS = 3650
 
 
 def _days(value, default: int = 0) -> int:

@@ -38,13 +38,16 @@ def load_rules() -> list[dict]:
 	job of the night, each a fork of its RQ worker, where a first `get_all` with filters sets up
 	frappe's SQL sanitiser (see `health.service.enabled_model_names`)."""
 	rule = frappe.qb.DocType(RULE)
-	return (
+	rules = (
 		frappe.qb.from_(rule)
 		.select(*(rule[field] for field in RULE_FIELDS))
 		.where(rule.enabled == 1)
 		.orderby(rule.name)
 		.run(as_dict=True)
 	)
+	for row in rules:  # a Days stored before it was bounded: within the dates that exist
+		row.days = min(max(cint(row.days), 0), engine.MAX_RULE_DAYS)
+	return rules
 
 
 # What the pass reads of a rule.
@@ -1017,8 +1020,31 @@ def raise_alert(customer: dict, rule: dict, finding: engine.Finding, today: date
 		}
 	)
 	alert.flags.ignore_permissions = True
+	alert.flags.set_by_rules = True  # its evidence and summary are the rule's (`keep_rule_fields`)
 	alert.insert()
 	return alert
+
+
+# What a rule writes of its alert (its findings): never taken from a save, whoever sends it.
+RULE_WRITTEN_FIELDS = ("evidence", "evidence_updated_on")
+# What a rule writes and a manual alert (no rule) may be given once, when it is raised.
+RULE_SUMMARY = "summary"
+
+
+def keep_rule_fields(alert):
+	"""An alert's evidence (the records and figures its rule found, which the form turns into links)
+	and its summary are the rule's: a save from the form, REST or an import keeps the stored
+	values, silently (a new alert starts without evidence, and a rule's alert without a summary,
+	unless the rules raise it). A manual alert may be given its summary when it is raised."""
+	if alert.flags.set_by_rules:
+		return
+	before = None if alert.is_new() else alert.get_doc_before_save()
+	for fieldname in RULE_WRITTEN_FIELDS:
+		alert.set(fieldname, before.get(fieldname) if before else None)
+	if before is not None:
+		alert.set(RULE_SUMMARY, before.get(RULE_SUMMARY))
+	elif alert.rule:
+		alert.set(RULE_SUMMARY, None)
 
 
 # --- the pass's writes, set-based --------------------------------------------------------------
@@ -1405,6 +1431,8 @@ def run_document_events(doc, methods: tuple[str, ...]):
 def start_playbook(alert, people: dict | None = None, today: date | None = None):
 	"""Copy the playbook's tasks onto the alert, each assigned by its role, and put them on those
 	people's ToDo lists with their due dates (the notification bell tells them)."""
+	if not alert.playbook and alert.rule:  # raised by hand for a rule: the rule's playbook
+		alert.playbook = frappe.db.get_value(RULE, alert.rule, "playbook")
 	if not alert.playbook or alert.tasks:
 		return
 	today = getdate(today or nowdate())
@@ -1416,6 +1444,62 @@ def start_playbook(alert, people: dict | None = None, today: date | None = None)
 
 def todos_enabled() -> bool:
 	return bool(cint(frappe.db.get_single_value("Customer Success Settings", "create_todos")))
+
+
+def check_ask(alert):
+	"""An advocacy ask's outcome answers an ask: it needs the ask's type (reference, case study,
+	referral, review). Checked when set: one stored earlier holds no save up."""
+	from customer_success.utils import changed_fields
+
+	if not alert.ask_outcome or alert.ask_type:
+		return
+	if alert.is_new() or changed_fields(alert, ("ask_type", "ask_outcome")):
+		frappe.throw(
+			_("Choose the Ask (reference, case study, referral or review) before its Outcome."),
+			title=_("Ask Required"),
+		)
+
+
+def check_task_assignees(alert):
+	"""Whoever a save names on a task works it: the customer's CSM or one of its people (the roles a
+	playbook assigns), or someone else who can open the alert; enabled. The tasks a playbook makes
+	as the alert is raised (after this check) are assigned by role and need none."""
+	before = None if alert.is_new() else alert.get_doc_before_save()
+	stored = {row.name: row.assigned_to for row in (before.tasks if before else [])}
+	people = None
+	for task in alert.tasks:
+		user = task.assigned_to
+		if not user or user == alert.csm or (task.name in stored and stored[task.name] == user):
+			continue
+		if people is None:
+			people = set(people_of(alert.customer).values())
+		if is_enabled_user(user) and (
+			user in people or frappe.has_permission(ALERT, "read", doc=alert, user=user)
+		):
+			continue
+		frappe.throw(
+			_(
+				"Tasks row {0}: {1} cannot open alert {2}: assign the task to the customer's CSM or a CS Manager."
+			).format(task.idx, frappe.bold(frappe.utils.escape_html(user)), alert.name or _("New")),
+			title=_("Invalid Assignee"),
+		)
+
+
+def move_task_todos(alert):
+	"""A task given to someone else: the open ToDo of whoever had it is cancelled (it is no longer
+	theirs), and `create_task_todos` gives the new assignee one."""
+	before = alert.get_doc_before_save()
+	if not before:
+		return
+	stored = {row.name: row.assigned_to for row in before.tasks}
+	for task in alert.tasks:
+		if not task.todo or task.name not in stored or stored[task.name] == task.assigned_to:
+			continue
+		if frappe.db.get_value("ToDo", task.todo, "status") == "Open":
+			todo = frappe.get_doc("ToDo", task.todo)
+			todo.status = "Cancelled"
+			todo.save(ignore_permissions=True)
+		task.db_set("todo", None, update_modified=False)
 
 
 def create_task_todos(alert):

@@ -235,7 +235,12 @@ def value_facts(customers: list[dict], day: date, settings) -> dict:
 		.join(checkin)
 		.on(checkin.success_plan == plan.name)
 		.select(Count(plan.name).distinct())
-		.where(running & (checkin.docstatus == 1) & (checkin.checkin_date >= add_days(day, -cadence)))
+		.where(
+			running
+			& (checkin.docstatus == 1)
+			& (checkin.checkin_date >= add_days(day, -cadence))
+			& (checkin.checkin_date <= day)
+		)
 		.run()[0][0]
 	)
 	active = {c.name for c in customers}
@@ -243,7 +248,9 @@ def value_facts(customers: list[dict], day: date, settings) -> dict:
 		frappe.qb.from_(review)
 		.select(review.customer)
 		.distinct()
-		.where((review.period_end >= add_days(day, -365)) & (review.docstatus < 2))
+		.where(
+			(review.period_end >= add_days(day, -365)) & (review.period_end <= day) & (review.docstatus < 2)
+		)
 		.run(pluck=True)
 	)
 	return {
@@ -256,15 +263,22 @@ def value_facts(customers: list[dict], day: date, settings) -> dict:
 
 
 def data_facts(day: date) -> dict:
-	since = get_datetime(add_days(day, -365))
-	handed_over = frappe.db.count("Sales Handoff", {"handed_over_on": (">=", since)})
-	opportunities = frappe.db.count("CS Alert", {"opportunity": ("is", "set"), "raised_on": (">=", since)})
+	# windows that end with the assessment's day (one dated earlier reads nothing after it)
+	since, until = get_datetime(add_days(day, -365)), get_datetime(add_days(day, 1))
+	handed_over = frappe.db.count("Sales Handoff", {"handed_over_on": ("between", (since, until))})
+	opportunities = frappe.db.count(
+		"CS Alert", {"opportunity": ("is", "set"), "raised_on": ("between", (since, until))}
+	)
 	quarter = get_datetime(add_days(day, -90))
 	alert = frappe.qb.DocType("CS Alert")
 	closed, resolved = (
 		frappe.qb.from_(alert)
 		.select(Count("*"), count_if(alert.status == "Resolved"))
-		.where(alert.status.isin(("Resolved", "Dismissed")) & (alert.closed_on >= quarter))
+		.where(
+			alert.status.isin(("Resolved", "Dismissed"))
+			& (alert.closed_on >= quarter)
+			& (alert.closed_on < until)
+		)
 		.run()[0]
 	)
 	return {

@@ -177,6 +177,30 @@ class TestProposals(MaturityTestCase):
 			self.assertEqual(after["auto_risk_alerts_90d"], before["auto_risk_alerts_90d"] + 1)
 		self.assertLessEqual(engine.lifecycle(after).level, 2)  # a touchpoint without its procedure
 
+	def test_an_assessment_dated_earlier_reads_nothing_after_its_day(self):
+		day = add_days(TODAY, -30)
+		before = queries.data_facts(day)
+		customer = make_customer(cs_owner=CSM).name
+		alert = frappe.get_doc(
+			{
+				"doctype": "CS Alert",
+				"customer": customer,
+				"kind": "Risk",
+				"severity": "High",
+				"status": "Open",
+			}
+		)
+		alert.flags.ignore_permissions = True
+		alert.insert()
+		frappe.db.set_value(
+			"CS Alert", alert.name, {"status": "Resolved", "closed_on": now_datetime(), "opportunity": None}
+		)
+		self.assertEqual(queries.data_facts(day), before)  # closed today: after the assessment's day
+		self.assertEqual(
+			queries.data_facts(TODAY)["alerts_closed_90d"],
+			queries.data_facts(add_days(TODAY, -1))["alerts_closed_90d"] + 1,
+		)
+
 	def test_leadership_counts_earlier_assessments(self):
 		frappe.db.delete("CS Maturity Assessment")
 		first = make_assessment(add_days(TODAY, -91))

@@ -259,6 +259,30 @@ def check_plan_takes_checkins(plan_name: str):
 		)
 
 
+def check_milestone_of_closed_plan(milestone, plan):
+	"""A Closed plan's milestones are its history: none is added, and a save changes none of them
+	(the plan's milestone figures would move after it closed)."""
+	if plan.status != engine.CLOSED:
+		return
+	if milestone.is_new():
+		frappe.throw(
+			_("Success Plan {0} is Closed: it takes no new milestones.").format(plan.name),
+			title=_("Plan Closed"),
+		)
+	before = milestone.get_doc_before_save()
+	fields = [df.fieldname for df in milestone.meta.fields if df.fieldtype not in NO_VALUE_FIELDTYPES]
+	from customer_success.utils import changed_fields
+
+	changed = changed_fields(milestone, fields) if before else []
+	if changed:
+		frappe.throw(
+			_("Success Plan {0} is Closed: its milestones stay as they were when it closed ({1}).").format(
+				plan.name, ", ".join(_(milestone.meta.get_label(f)) for f in changed)
+			),
+			title=_("Plan Closed"),
+		)
+
+
 def cancel_milestone_todos(plan_name: str):
 	"""A closed plan's milestones leave nobody's list: their open ToDos are cancelled, as frappe
 	cancels an assignment (the milestones keep their status, as history)."""

@@ -157,6 +157,36 @@ class TestClosedPlan(PlansTestCase):
 		self.assertTrue(open_todos(kept.doctype, kept.name))  # another plan's are left alone
 
 
+class TestClosedPlanMilestones(PlansTestCase):
+	def test_a_closed_plans_milestones_stay_as_they_were(self):
+		plan = agree(make_success_plan(make_customer(cs_owner=CSM1).name, csm=CSM1), "Active")
+		done = make_milestone(plan, add_days(today(), 5), assigned_to=CSM1)
+		done.reload()
+		done.status, done.completed_on = "Done", today()
+		done.save()
+		make_milestone(plan, add_days(today(), 10), assigned_to=CSM1, title="Later")
+		plan.reload()
+		plan.status = "Closed"
+		plan.save()
+		figures = frappe.db.get_value(
+			"Success Plan", plan.name, ["milestones_done", "milestones_total"], as_dict=True
+		)
+		frappe.set_user(CSM1)
+		milestone = frappe.get_doc("Success Plan Milestone", done.name)
+		milestone.status, milestone.completed_on = "Not Started", None
+		with self.assertRaisesRegex(frappe.ValidationError, "its milestones stay as they were"):
+			milestone.save()
+		with self.assertRaisesRegex(frappe.ValidationError, "takes no new milestones"):
+			make_milestone(plan, add_days(today(), 20), assigned_to=CSM1, title="Another")
+		self.assertEqual(
+			frappe.db.get_value(
+				"Success Plan", plan.name, ["milestones_done", "milestones_total"], as_dict=True
+			),
+			figures,
+		)
+		self.assertEqual(frappe.db.get_value("Success Plan Milestone", done.name, "status"), "Done")
+
+
 class TestWeightsAndReviews(PlansTestCase):
 	def test_an_objective_weighted_zero_is_not_counted(self):
 		row = {"unit": "%", "direction": "Up", "baseline": 0, "target": 10}

@@ -157,6 +157,11 @@ def refuse_malformed_json(response=None, request=None):
 
 
 def pull_settings() -> frappe._dict:
+	from customer_success.customer_success.doctype.customer_success_settings.customer_success_settings import (
+		USAGE_MAX_RETRIES,
+		USAGE_MAX_TIMEOUT,
+	)
+
 	settings = frappe.get_cached_doc("Customer Success Settings")
 	return frappe._dict(
 		enabled=cint(settings.get("usage_pull_enabled")),
@@ -164,8 +169,9 @@ def pull_settings() -> frappe._dict:
 		header=settings.get_password("usage_pull_auth_header", raise_exception=False)
 		if settings.get("usage_pull_auth_header")
 		else None,
-		timeout=max(cint(settings.get("usage_pull_timeout")) or 30, 1),
-		retries=max(cint(settings.get("usage_pull_retries")), 0),
+		timeout=min(max(cint(settings.get("usage_pull_timeout")) or 30, 1), USAGE_MAX_TIMEOUT),
+		# a value stored before it was bounded (or while the pull was off) holds a worker no longer
+		retries=min(max(cint(settings.get("usage_pull_retries")), 0), USAGE_MAX_RETRIES),
 	)
 
 

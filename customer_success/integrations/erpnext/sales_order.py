@@ -165,6 +165,17 @@ def _move_handoff_to_amendment(doc) -> bool:
 			).format(doc.amended_from, doc.name, doc.customer),
 		)
 		return False
+	if handoff.status == handoffs.CANCELLED:
+		other = queries.open_handoff_for(customer=doc.customer)
+		if other:
+			# the customer's next order drafted one meanwhile: one onboarding, one open handoff
+			handoff.add_comment(
+				"Info",
+				_(
+					"Sales Order {0} was amended by {1}, but {2} already has an open handoff, {3}: this one stays cancelled."
+				).format(doc.amended_from, doc.name, handoff.customer_name or handoff.customer, other),
+			)
+			return True
 	handoffs.refresh_order_snapshot(handoff, doc)
 	# a system change, not an edit by whoever submits the amendment
 	handoff.flags.set_by_action = ORDER_SNAPSHOT_FIELDS
@@ -195,6 +206,14 @@ def _reopen(handoff) -> None:
 			handoff.proposed_csm,
 			_("Review handoff {0} for {1} and accept it or return it to sales.").format(
 				handoff.name, customer
+			),
+		)
+	elif handoff.due_by:
+		handoffs.assign(
+			handoff,
+			handoff.sales_owner or handoff.owner,
+			_("Complete the handoff of {0} ({1}) to customer success by {2}.").format(
+				customer, handoff.sales_order, format_datetime(handoff.due_by)
 			),
 		)
 	else:

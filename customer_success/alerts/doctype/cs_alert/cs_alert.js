@@ -32,7 +32,12 @@ frappe.ui.form.on("CS Alert", {
 const cs_alert_form = {
 	render_evidence(frm) {
 		const wrapper = frm.get_field("evidence_html").$wrapper;
-		const evidence = frm.doc.evidence ? JSON.parse(frm.doc.evidence) : null;
+		let evidence = null;
+		try {
+			evidence = frm.doc.evidence ? JSON.parse(frm.doc.evidence) : null;
+		} catch (e) {
+			evidence = null; // unreadable evidence shows none rather than breaking the form
+		}
 		if (!evidence) {
 			wrapper.html("");
 			return;
@@ -44,10 +49,11 @@ const cs_alert_form = {
 				return `<tr><td>${esc(__(frappe.model.unscrub(key)))}</td><td>${esc(String(shown))}</td></tr>`;
 			})
 			.join("");
-		const records = (evidence.records || [])
+		const records = (Array.isArray(evidence.records) ? evidence.records : [])
+			.filter((record) => Array.isArray(record) && record.length >= 2)
 			.map(([doctype, name]) => {
-				const url = `/app/${frappe.router.slug(doctype)}/${encodeURIComponent(name)}`;
-				return `<li>${esc(__(doctype))}: <a href="${url}">${esc(name)}</a></li>`;
+				const url = `/app/${encodeURIComponent(frappe.router.slug(String(doctype)))}/${encodeURIComponent(name)}`;
+				return `<li>${esc(__(doctype))}: <a href="${esc(url)}">${esc(name)}</a></li>`;
 			})
 			.join("");
 		wrapper.html(

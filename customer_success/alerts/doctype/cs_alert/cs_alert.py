@@ -1,7 +1,7 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import add_days, format_date, getdate, now_datetime, nowdate
+from frappe.utils import add_days, format_date, getdate, now_datetime, nowdate, strip_html
 
 from customer_success.alerts import engine
 from customer_success.alerts import service as alerts
@@ -77,14 +77,17 @@ class CSAlert(Document):
 			self.opportunity_status = alerts.opportunity_outcome(self.opportunity)
 
 	def validate(self):
+		alerts.keep_rule_fields(self)
 		self.validate_fixed()
 		self.validate_status_change()
 		self.validate_closing()
+		alerts.check_ask(self)
 		self.validate_snooze()
 		self.set_kind_from_rule()
 		self.set_title()
 		self.set_people()
 		self.validate_assignee()
+		alerts.check_task_assignees(self)
 		self.set_due_date()
 		self.set_open_key()
 		self.set_evidence_digest()
@@ -107,6 +110,7 @@ class CSAlert(Document):
 			alerts.close_todos(self, "Closed" if self.status == engine.RESOLVED else "Cancelled")
 			return
 		self.close_todos_of_finished_tasks()
+		alerts.move_task_todos(self)
 		alerts.create_task_todos(self)
 		if self.has_value_changed("assigned_to"):
 			alerts.move_assignment(self, (self.get_doc_before_save() or {}).get("assigned_to"))
@@ -186,6 +190,13 @@ class CSAlert(Document):
 	def validate_status_change(self):
 		before = None if self.is_new() else self.get_doc_before_save()
 		old = before.status if before else None
+		if old is None and self.status not in engine.OPEN_STATUSES:
+			frappe.throw(
+				_("A new alert is raised open (it is {0}): raise it, then resolve or dismiss it.").format(
+					_(self.status)
+				),
+				title=_("Invalid Status"),
+			)
 		if not engine.transition_allowed(old, self.status):
 			frappe.throw(
 				_(
@@ -195,14 +206,14 @@ class CSAlert(Document):
 			)
 
 	def validate_closing(self):
-		if self.status == engine.RESOLVED and not (self.resolution or "").strip():
+		if self.status == engine.RESOLVED and not strip_html(self.resolution or "").strip():
 			frappe.throw(
 				_(
 					"Write a Resolution Note to resolve alert {0}: what was done, or why nothing was needed."
 				).format(self.name or _("New")),
 				title=_("Resolution Note Required"),
 			)
-		if self.status == engine.DISMISSED and not (self.dismiss_reason or "").strip():
+		if self.status == engine.DISMISSED and not strip_html(self.dismiss_reason or "").strip():
 			frappe.throw(
 				_(
 					"Say why alert {0} is dismissed (Why Dismissed): its rule stays quiet for this customer a while."

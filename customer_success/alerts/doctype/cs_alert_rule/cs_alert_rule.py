@@ -65,10 +65,10 @@ class CSAlertRule(Document):
 			)
 		messages = {
 			"threshold": _("Threshold of rule {0} must be zero or more (it is {1})."),
-			"days": _("Days of rule {0} must be a whole number, zero or more (it is {1})."),
+			"days": _("Days of rule {0} must be a whole number from 0 to {2} (it is {1})."),
 		}
 		for field in problems:
 			frappe.throw(
-				messages[field].format(self.rule_name or _("New"), self.get(field)),
+				messages[field].format(self.rule_name or _("New"), self.get(field), engine.MAX_RULE_DAYS),
 				title=_("Invalid Parameter"),
 			)

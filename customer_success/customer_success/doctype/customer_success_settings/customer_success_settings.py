@@ -115,6 +115,9 @@ class CustomerSuccessSettings(Document):
 			"usage_max_batch_rows", USAGE_MAX_BATCH_ROWS, _("{0} must be between 1 and {1} rows (it is {2}).")
 		)
 		if not self.get("usage_pull_enabled"):
+			# set now, used once the pull is turned on: checked when changed
+			if self.has_value_changed("usage_pull_retries"):
+				self.validate_retries()
 			return
 		url = (self.get("usage_pull_url") or "").strip()
 		if not url.lower().startswith(("http://", "https://")):
@@ -127,6 +130,9 @@ class CustomerSuccessSettings(Document):
 		self.validate_range(
 			"usage_pull_timeout", USAGE_MAX_TIMEOUT, _("{0} must be between 1 and {1} seconds (it is {2}).")
 		)
+		self.validate_retries()
+
+	def validate_retries(self):
 		retries = self.get("usage_pull_retries")
 		if retries is None or not 0 <= retries <= USAGE_MAX_RETRIES:
 			frappe.throw(

@@ -38,6 +38,27 @@ class TestCustomerSuccessSettings(FrappeTestCase):
 		frappe.db.rollback()
 		frappe.clear_document_cache("Customer Success Settings", "Customer Success Settings")
 
+	def test_the_pulls_retries_are_bounded_even_while_it_is_off(self):
+		from customer_success.usage import service as usage
+
+		before = frappe.db.get_single_value("Customer Success Settings", "usage_pull_retries")
+		try:
+			settings = frappe.get_single("Customer Success Settings")
+			settings.usage_pull_enabled = 0
+			settings.usage_pull_retries = 100000
+			with self.assertRaisesRegex(frappe.ValidationError, "between 0 and 10"):
+				settings.save()
+			self.assertEqual(
+				frappe.db.get_single_value("Customer Success Settings", "usage_pull_retries"), before
+			)
+			# one stored before the bound: the pull takes at most the bound
+			frappe.db.set_single_value("Customer Success Settings", "usage_pull_retries", 100000)
+			frappe.clear_document_cache("Customer Success Settings", "Customer Success Settings")
+			self.assertEqual(usage.pull_settings().retries, 10)
+		finally:
+			frappe.db.rollback()
+			frappe.clear_document_cache("Customer Success Settings", "Customer Success Settings")
+
 	def test_change_settings_restores(self):
 		with change_settings(renewal_window_days=30):
 			self.assertEqual(

@@ -130,7 +130,7 @@ const sales_handoff = {
 			const order = frm.doc.sales_order
 				? __("Sales Order {0} was cancelled: amend it to reopen this handoff.", [frappe.utils.escape_html(frm.doc.sales_order)])
 				: __("Its Sales Order was cancelled.");
-			frm.dashboard.set_headline_alert(`<div class="text-muted">${order}</div>`);
+			frm.dashboard.set_headline_alert(order, "gray");
 		}
 		if (frm.doc.status === "Returned" && frm.doc.return_reason) {
 			frm.dashboard.set_headline_alert(
@@ -143,7 +143,7 @@ const sales_handoff = {
 	},
 
 	show_completeness(frm) {
-		if (frm.is_new()) return;
+		if (frm.is_new() || frm.doc.status === "Cancelled") return; // nothing to hand over
 		frm.call("get_completeness_details").then((r) => {
 			const data = r.message;
 			if (!data) return;

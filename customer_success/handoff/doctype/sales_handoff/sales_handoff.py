@@ -138,6 +138,8 @@ class SalesHandoff(Document):
 			return
 		before = self.get_doc_before_save()
 		previous = before.status if before else DRAFT
+		if (self.status or DRAFT) != previous and previous == CANCELLED:
+			service.check_not_cancelled(before)
 		if (self.status or DRAFT) != previous:
 			frappe.throw(
 				_(

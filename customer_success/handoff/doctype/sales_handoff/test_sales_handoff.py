@@ -1021,6 +1021,39 @@ class TestSalesOrderHook(HandoffTestCase):
 		self.assertEqual(self.open_todos(handoff.name), [CSM])
 		self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer.name}), 1)
 
+	def test_an_amendment_reopens_nothing_while_the_customer_has_an_open_handoff(self):
+		customer, _contact, order, handoff = self.new_deal()
+		order.reload()
+		order.cancel()
+		with change_settings(auto_draft_handoff=1):
+			second = make_sales_order(customer.name, qty=1, rate=300)
+		newer = frappe.db.get_value("Sales Handoff", {"sales_order": second.name}, "name")
+		self.assertTrue(newer)
+		amended = frappe.copy_doc(order)
+		amended.docstatus = 0
+		amended.amended_from = order.name
+		amended.insert()
+		with change_settings(auto_draft_handoff=1):
+			amended.submit()
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Cancelled")
+		self.assertEqual(
+			frappe.db.count("Sales Handoff", {"customer": customer.name, "status": ("!=", "Cancelled")}), 1
+		)
+		self.assertTrue(
+			frappe.db.exists(
+				"Comment",
+				{
+					"reference_name": handoff.name,
+					"content": ("like", f"%already has an open handoff, {newer}%"),
+				},
+			)
+		)
+		# and its status is not set by hand either: the message says how it reopens
+		doc = frappe.get_doc("Sales Handoff", handoff.name)
+		doc.status = "Draft"
+		with self.assertRaisesRegex(frappe.ValidationError, "amend the order to reopen it"):
+			doc.save()
+
 	def test_a_drafted_handoff_reopens_with_sales_todo(self):
 		_customer, _contact, order, handoff = self.new_deal()
 		handoff.db_set("sales_owner", SALES)

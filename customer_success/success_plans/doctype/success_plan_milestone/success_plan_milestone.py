@@ -54,8 +54,12 @@ class SuccessPlanMilestone(Document):
 	def validate(self):
 		plans.require_plan(self)
 		plan = frappe.db.get_value(
-			plans.PLAN, self.success_plan, ["name", "customer", "csm", "start_date", "end_date"], as_dict=True
+			plans.PLAN,
+			self.success_plan,
+			["name", "customer", "csm", "start_date", "end_date", "status"],
+			as_dict=True,
 		)
+		plans.check_milestone_of_closed_plan(self, plan)
 		self.customer = plan.customer
 		self.plan_start = plan.start_date
 		self.assigned_to = self.assigned_to or plans.plan_csm(plan)
