@@ -673,7 +673,7 @@ def check_complete(doc):
 
 def check_not_cancelled(doc):
 	"""A handoff cancelled with its order takes no action; the message says how to reopen it."""
-	if doc.status != CANCELLED:
+	if not doc or doc.status != CANCELLED:
 		return
 	if doc.sales_order:
 		message = _(

@@ -22,7 +22,6 @@ from customer_success.permissions import (
 )
 
 DRAFT, HANDED_OVER, ACCEPTED, RETURNED = "Draft", "Handed Over", "Accepted", "Returned"
-CANCELLED = "Cancelled"  # its Sales Order was cancelled (set by the order's hook; amending reopens it)
 EDITABLE_BY_SALES = (DRAFT, RETURNED)
 
 
@@ -124,7 +123,7 @@ class SalesHandoff(Document):
 		self.set_sla()
 
 	def on_trash(self):
-		if self.status not in (DRAFT, CANCELLED) and not sees_all():
+		if self.status not in (DRAFT, service.CANCELLED) and not sees_all():
 			frappe.throw(
 				_("Handoff {0} is {1}: only a CS Manager can delete it.").format(self.name, _(self.status)),
 				frappe.PermissionError,
@@ -138,9 +137,8 @@ class SalesHandoff(Document):
 			return
 		before = self.get_doc_before_save()
 		previous = before.status if before else DRAFT
-		if (self.status or DRAFT) != previous and previous == CANCELLED:
-			service.check_not_cancelled(before)
 		if (self.status or DRAFT) != previous:
+			service.check_not_cancelled(before)  # a cancelled one says how it reopens
 			frappe.throw(
 				_(
 					"Status cannot be set by hand (from {0} to {1}): use the Hand Over, Accept or Return buttons."
