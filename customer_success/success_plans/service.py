@@ -208,12 +208,14 @@ def check_closed_plan_kept(plan):
 	before = None if plan.is_new() else plan.get_doc_before_save()
 	if before is None or before.status != engine.CLOSED:
 		return
-	fields = [
-		df.fieldname
-		for df in plan.meta.fields
-		if df.fieldtype not in NO_VALUE_FIELDTYPES and df.fieldname not in CLOSED_PLAN_EDITABLE
-	]
-	changed = changed_fields(plan, [f for f in fields if plan.meta.get_field(f).fieldtype != "Table"])
+	changed = changed_fields(
+		plan,
+		[
+			df.fieldname
+			for df in plan.meta.fields
+			if df.fieldtype not in frappe.model.no_value_fields and df.fieldname not in CLOSED_PLAN_EDITABLE
+		],
+	)
 	if [row_values(row) for row in before.objectives] != [row_values(row) for row in plan.objectives]:
 		changed.append("objectives")
 	if changed:
@@ -225,7 +227,6 @@ def check_closed_plan_kept(plan):
 		)
 
 
-NO_VALUE_FIELDTYPES = ("Section Break", "Column Break", "Tab Break", "HTML", "Button", "Heading")
 OBJECTIVE_KEPT_FIELDS = (
 	"objective",
 	"metric",
@@ -269,11 +270,12 @@ def check_milestone_of_closed_plan(milestone, plan):
 			_("Success Plan {0} is Closed: it takes no new milestones.").format(plan.name),
 			title=_("Plan Closed"),
 		)
-	before = milestone.get_doc_before_save()
-	fields = [df.fieldname for df in milestone.meta.fields if df.fieldtype not in NO_VALUE_FIELDTYPES]
 	from customer_success.utils import changed_fields
 
-	changed = changed_fields(milestone, fields) if before else []
+	changed = changed_fields(
+		milestone,
+		[df.fieldname for df in milestone.meta.fields if df.fieldtype not in frappe.model.no_value_fields],
+	)
 	if changed:
 		frappe.throw(
 			_("Success Plan {0} is Closed: its milestones stay as they were when it closed ({1}).").format(

@@ -59,14 +59,7 @@ def _on_submit(doc):
 
 	from customer_success.handoff.service import assign
 
-	customer = handoff.customer_name or handoff.customer
-	if handoff.due_by:
-		description = _("Complete the handoff of {0} ({1}) to customer success by {2}.").format(
-			customer, doc.name, format_datetime(handoff.due_by)
-		)
-	else:
-		description = _("Complete the handoff of {0} ({1}) to customer success.").format(customer, doc.name)
-	assign(handoff, handoff.sales_owner, description)
+	assign(handoff, handoff.sales_owner, sales_todo(handoff))
 	frappe.msgprint(
 		_("Sales Handoff {0} drafted for customer success.").format(
 			frappe.utils.get_link_to_form("Sales Handoff", handoff.name)
@@ -208,17 +201,15 @@ def _reopen(handoff) -> None:
 				handoff.name, customer
 			),
 		)
-	elif handoff.due_by:
-		handoffs.assign(
-			handoff,
-			handoff.sales_owner or handoff.owner,
-			_("Complete the handoff of {0} ({1}) to customer success by {2}.").format(
-				customer, handoff.sales_order, format_datetime(handoff.due_by)
-			),
-		)
 	else:
-		handoffs.assign(
-			handoff,
-			handoff.sales_owner or handoff.owner,
-			_("Complete the handoff of {0} ({1}) to customer success.").format(customer, handoff.sales_order),
+		handoffs.assign(handoff, handoff.sales_owner or handoff.owner, sales_todo(handoff))
+
+
+def sales_todo(handoff) -> str:
+	"""What sales' ToDo on a handoff says: complete it (by when, when its SLA runs)."""
+	customer = handoff.customer_name or handoff.customer
+	if handoff.due_by:
+		return _("Complete the handoff of {0} ({1}) to customer success by {2}.").format(
+			customer, handoff.sales_order, format_datetime(handoff.due_by)
 		)
+	return _("Complete the handoff of {0} ({1}) to customer success.").format(customer, handoff.sales_order)

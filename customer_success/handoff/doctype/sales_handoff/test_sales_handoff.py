@@ -55,6 +55,14 @@ def only_our_hook(original):
 	return get_hooks
 
 
+def draft_amendment(order):
+	"""The cancelled `order`'s amendment, as ERPNext's Amend makes it (not saved)."""
+	amended = frappe.copy_doc(order)
+	amended.docstatus = 0
+	amended.amended_from = order.name
+	return amended
+
+
 def complete(handoff, contact=None):
 	"""Fill every part sales must complete."""
 	handoff.target_go_live = add_days(nowdate(), 60)
@@ -869,9 +877,7 @@ class TestSalesOrderHook(HandoffTestCase):
 		handoff.hand_over()
 		order.reload()
 		order.cancel()
-		amended = frappe.copy_doc(order)
-		amended.docstatus = 0
-		amended.amended_from = order.name
+		amended = draft_amendment(order)
 		amended.items[0].qty = 3
 		amended.insert()
 		amended.submit()
@@ -903,9 +909,7 @@ class TestSalesOrderHook(HandoffTestCase):
 		other = make_customer()
 		order.reload()
 		order.cancel()
-		amended = frappe.copy_doc(order)
-		amended.docstatus = 0
-		amended.amended_from = order.name
+		amended = draft_amendment(order)
 		amended.customer = other.name
 		amended.insert()
 		errors = frappe.db.count("Error Log")
@@ -929,9 +933,7 @@ class TestSalesOrderHook(HandoffTestCase):
 			handoff.accept()
 		order = frappe.get_doc("Sales Order", handoff.sales_order)
 		order.cancel()
-		amended = frappe.copy_doc(order)
-		amended.docstatus = 0
-		amended.amended_from = order.name
+		amended = draft_amendment(order)
 		amended.insert()
 		with change_settings(auto_draft_handoff=1):
 			amended.submit()
@@ -1007,9 +1009,7 @@ class TestSalesOrderHook(HandoffTestCase):
 			frappe.get_doc("Sales Handoff", handoff.name).accept()
 		frappe.set_user("Administrator")
 
-		amended = frappe.copy_doc(order)
-		amended.docstatus = 0
-		amended.amended_from = order.name
+		amended = draft_amendment(order)
 		amended.insert()
 		amended.submit()
 		handoff.reload()
@@ -1029,9 +1029,7 @@ class TestSalesOrderHook(HandoffTestCase):
 			second = make_sales_order(customer.name, qty=1, rate=300)
 		newer = frappe.db.get_value("Sales Handoff", {"sales_order": second.name}, "name")
 		self.assertTrue(newer)
-		amended = frappe.copy_doc(order)
-		amended.docstatus = 0
-		amended.amended_from = order.name
+		amended = draft_amendment(order)
 		amended.insert()
 		with change_settings(auto_draft_handoff=1):
 			amended.submit()
@@ -1059,9 +1057,7 @@ class TestSalesOrderHook(HandoffTestCase):
 		handoff.db_set("sales_owner", SALES)
 		order.reload()
 		order.cancel()
-		amended = frappe.copy_doc(order)
-		amended.docstatus = 0
-		amended.amended_from = order.name
+		amended = draft_amendment(order)
 		amended.insert()
 		amended.submit()
 		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Draft")
