@@ -16,6 +16,17 @@ TREE_NAME_FIELDS = {
 	"Item Group": "item_group_name",
 }
 
+# What an HTML parser takes for a tag or a comment: "<" followed by a letter, "/", "!" or "?".
+# A "<" before anything else ("3 < 4") is text to it.
+MARKUP = re.compile(r"<!--.*?-->|<[A-Za-z/!?][^>]*>", re.DOTALL)
+
+
+def plain_text(value) -> str:
+	"""What a user typed, without its markup: tags and comments are removed and the rest is kept as
+	typed. frappe's strip_html removes anything between angle brackets, so "3 < 4 > 2" lost "< 4 >".
+	Shown escaped, wherever it is shown."""
+	return MARKUP.sub("", "" if value is None else str(value))
+
 
 def leaf(doctype: str, preferred: str | None = None) -> str:
 	"""A non-group record of a tree doctype (Customer Group, Territory, Item Group).

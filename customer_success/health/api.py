@@ -4,12 +4,12 @@ from datetime import date
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, cint, cstr, escape_html, getdate, nowdate, strip_html
+from frappe.utils import add_days, cint, escape_html, getdate, nowdate
 
 from customer_success.health import engine, queries
 from customer_success.health import service as health
 from customer_success.permissions import can_work_on_customer, check_can_work_on_customer
-from customer_success.utils import date_argument
+from customer_success.utils import date_argument, plain_text
 
 MAX_OVERRIDE_DAYS = 365
 MAX_REASON_LENGTH = 1000
@@ -141,10 +141,9 @@ def validate_override(score, reason, until) -> tuple[float, str, date]:
 
 
 def clean_reason(reason) -> str:
-	"""The reason as plain text: tags are removed, and a stray angle bracket left is escaped, since
-	the reason is shown on the Customer form and in reports."""
-	text = strip_html(cstr(reason)).strip()
-	return text.replace("<", "&lt;").replace(">", "&gt;")
+	"""The reason as plain text, as typed ("3 < 4" stays): tags are removed. Shown escaped on the
+	Customer, its score card and its score rows."""
+	return plain_text(reason).strip()
 
 
 @frappe.whitelist(methods=["POST"])

@@ -185,8 +185,11 @@ class TestOverrideInput(RunsTestCase):
 		reason = frappe.db.get_value("Customer", customer, "cs_override_reason")
 		self.assertEqual(reason, "Sponsor confirmed x")
 		self.assertEqual(row["score"], 70)
-		api.set_override(customer, 0, "3 < 4 > 2", add_days(nowdate(), 365))
-		self.assertNotIn("<", frappe.db.get_value("Customer", customer, "cs_override_reason"))
+		# a bracket that opens no tag is the CSM's text: kept as typed (shown escaped)
+		api.set_override(customer, 0, "ARR < 10k > churn risk; <i>see</i> 3<4", add_days(nowdate(), 365))
+		self.assertEqual(
+			frappe.db.get_value("Customer", customer, "cs_override_reason"), "ARR < 10k > churn risk; see 3<4"
+		)
 		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_health_override"), 0)
 
 	def test_first_override_is_checked_and_changes_nothing(self):

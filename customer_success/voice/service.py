@@ -18,9 +18,9 @@ from frappe.utils import (
 	getdate,
 	now_datetime,
 	nowdate,
-	strip_html,
 )
 
+from customer_success.utils import plain_text
 from customer_success.voice import engine, queries
 
 SURVEY, RESPONSE = "NPS Survey", "NPS Response"
@@ -138,7 +138,7 @@ def send_invitation(survey, row, token: str):
 def note_text(note: str | None) -> str | None:
 	"""The note as the CSM typed it, as plain text (the email escapes it once): frappe stores a Small
 	Text with its markup sanitised and the rest escaped, which escaped again read "&lt;" in the mail."""
-	text = html.unescape(strip_html(note or "")).strip()
+	text = html.unescape(plain_text(note)).strip()
 	return text or None
 
 
@@ -225,7 +225,7 @@ def answer(token: str | None, score, comment: str | None = None, *, answered_on=
 
 
 def clean_comment(comment: str | None) -> str | None:
-	text = strip_html(comment or "").strip()
+	text = plain_text(comment).strip()
 	return text[:MAX_COMMENT_LENGTH] or None
 
 
