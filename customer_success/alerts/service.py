@@ -1447,13 +1447,21 @@ def todos_enabled() -> bool:
 
 
 def check_ask(alert):
-	"""An advocacy ask's outcome answers an ask: it needs the ask's type (reference, case study,
-	referral, review). Checked when set: one stored earlier holds no save up."""
+	"""An ask (reference, case study, referral, review) is made of an advocate: only an Advocacy
+	alert records one. Its outcome answers an ask: it needs the ask's type. Checked when set: one
+	stored earlier holds no save up."""
 	from customer_success.utils import changed_fields
 
-	if not alert.ask_outcome or alert.ask_type:
+	if not (alert.ask_type or alert.ask_outcome):
 		return
-	if alert.is_new() or changed_fields(alert, ("ask_type", "ask_outcome")):
+	if not (alert.is_new() or changed_fields(alert, ("ask_type", "ask_outcome"))):
+		return
+	if alert.kind != engine.ADVOCACY:
+		frappe.throw(
+			_("An Ask and its Outcome belong to an Advocacy alert; this alert is {0}.").format(_(alert.kind)),
+			title=_("Not an Advocacy Alert"),
+		)
+	if alert.ask_outcome and not alert.ask_type:
 		frappe.throw(
 			_("Choose the Ask (reference, case study, referral or review) before its Outcome."),
 			title=_("Ask Required"),

@@ -148,6 +148,28 @@ class TestStatusAndAsk(AlertsTestCase):
 		advocacy.ask_type, advocacy.ask_outcome = "Reference", "Agreed"
 		advocacy.save()
 		self.assertEqual(frappe.db.get_value(ALERT, advocacy.name, "ask_outcome"), "Agreed")
+		# its answer may come after the alert is closed
+		service.close(advocacy, engine.RESOLVED, "Asked at the review.")
+		advocacy = frappe.get_doc(ALERT, advocacy.name)
+		advocacy.ask_outcome = "Declined"
+		advocacy.save()
+		self.assertEqual(frappe.db.get_value(ALERT, advocacy.name, "ask_outcome"), "Declined")
+
+	def test_only_an_advocacy_alert_records_an_ask(self):
+		frappe.set_user(CSM1)
+		risk = frappe.get_doc(
+			{"doctype": ALERT, "customer": self.customer, "kind": engine.RISK, "severity": engine.LOW}
+		)
+		risk.ask_type = "Referral"
+		with self.assertRaisesRegex(frappe.ValidationError, "belong to an Advocacy alert"):
+			risk.insert()
+		risk.ask_type = None
+		risk.insert()
+		risk.reload()
+		risk.ask_type, risk.ask_outcome = "Review", "Agreed"
+		with self.assertRaisesRegex(frappe.ValidationError, "belong to an Advocacy alert"):
+			risk.save()
+		self.assertFalse(any(frappe.db.get_value(ALERT, risk.name, ["ask_type", "ask_outcome"])))
 
 
 class TestRuleDaysBound(AlertsTestCase):
