@@ -248,10 +248,14 @@ def row_values(row) -> tuple:
 	)
 
 
+def plan_is_closed(plan_name: str) -> bool:
+	return frappe.db.get_value(PLAN, plan_name, "status") == engine.CLOSED
+
+
 def check_plan_takes_checkins(plan_name: str):
 	"""A Closed plan takes no check-in: none is started, completed or cancelled on it (its figures
 	stay as they were when it closed)."""
-	if frappe.db.get_value(PLAN, plan_name, "status") == engine.CLOSED:
+	if plan_is_closed(plan_name):
 		frappe.throw(
 			_(
 				"Success Plan {0} is Closed: it takes no more check-ins (its figures stay as they were when it closed)."

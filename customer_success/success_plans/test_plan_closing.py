@@ -131,6 +131,15 @@ class TestClosedPlan(PlansTestCase):
 			done.cancel()
 		self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "progress"), progress)
 		self.assertEqual(frappe.db.get_value("Success Plan Check-in", done.name, "docstatus"), 1)
+		# the form learns it as it loads (it then offers neither Submit nor Cancel)
+		for checkin in (pending, done):
+			checkin = frappe.get_doc("Success Plan Check-in", checkin.name)
+			checkin.run_method("onload")
+			self.assertTrue(checkin.get_onload().plan_closed)
+		open_plan = agree(make_success_plan(make_customer(cs_owner=CSM1).name, csm=CSM1), "Active")
+		checkin = new_checkin(open_plan)
+		checkin.run_method("onload")
+		self.assertFalse(checkin.get_onload().plan_closed)
 
 	def test_closing_cancels_its_milestones_todos(self):
 		plan = agree(make_success_plan(make_customer(cs_owner=CSM1).name, csm=CSM1), "Active")

@@ -10,15 +10,14 @@ frappe.ui.form.on("Success Plan Check-in", {
 		if (frm.doc.docstatus === 0) {
 			frm.set_intro(__("Record each objective's current value. Where a target is behind or missed, say why: is it installed, which teams use it, and how. Submit to update the plan."));
 		}
-		if (!frm.is_new() && frm.doc.docstatus < 2 && frm.doc.success_plan) {
-			// a Closed plan takes no check-in (the server refuses Submit and Cancel): none offered
-			frappe.db.get_value("Success Plan", frm.doc.success_plan, "status").then((r) => {
-				if ((r.message || {}).status !== "Closed") return;
-				frm.disable_save();
-				frm.page.clear_actions();
-				frm.set_read_only();
-				frm.set_intro(__("Its Success Plan is Closed: this check-in can no longer be completed or cancelled."), "orange");
-			});
+		if (!frm.is_new() && frm.doc.docstatus < 2 && (frm.doc.__onload || {}).plan_closed) {
+			// a Closed plan takes no check-in (the server refuses Submit and Cancel): none offered, and
+			// none comes back when the toolbar is drawn again (it reads the form's permissions)
+			frm.disable_save();
+			frm.set_read_only();
+			frm.perm.forEach((p) => Object.assign(p, { submit: 0, cancel: 0, amend: 0 }));
+			frm.page.clear_actions();
+			frm.set_intro(__("Its Success Plan is Closed: this check-in can no longer be completed or cancelled."), "orange");
 		}
 	},
 });

@@ -48,6 +48,11 @@ class SuccessPlanCheckin(Document):
 		success_plan: DF.Link
 	# end: auto-generated types
 
+	def onload(self):
+		# the form offers no Submit or Cancel on a Closed plan's check-in (the server refuses both)
+		if self.success_plan:
+			self.set_onload("plan_closed", plans.plan_is_closed(self.success_plan))
+
 	def before_insert(self):
 		plans.require_plan(self)
 		plans.check_plan_takes_checkins(self.success_plan)
