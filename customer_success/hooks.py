@@ -198,6 +198,8 @@ doc_events = {
 			"customer_success.integrations.erpnext.live.on_cancel",
 			# its open handoff is cancelled with it (amending the order reopens it)
 			"customer_success.integrations.erpnext.sales_order.cancel_handoff_on_cancel",
+			# a renewal it renewed opens again
+			"customer_success.integrations.erpnext.sales_order.reopen_renewals_on_cancel",
 		],
 		# a cancelled order deleted: its cancelled handoff stays, unlinked
 		"on_trash": "customer_success.integrations.erpnext.sales_order.unlink_cancelled_handoffs",

@@ -88,14 +88,17 @@ def run_nightly(today: date | None = None, commit: bool = True) -> dict:
 		release_lock(LOCK)
 
 
-def isolated(work, error_title: str, reference_doctype: str, commit: bool) -> bool:
-	"""Run one item's work; a failure is logged (Error Log) and undone, and the batch goes on."""
+def isolated(work, error_title: str, reference_doctype: str, commit: bool, reference_name=None) -> bool:
+	"""Run one item's work; a failure is logged (Error Log, naming the record it is about, so it opens
+	from the log) and undone, and the batch goes on."""
 	frappe.db.savepoint("cs_renewal_item")
 	try:
 		work()
 	except Exception:
 		frappe.db.rollback(save_point="cs_renewal_item")
-		frappe.log_error(title=error_title, reference_doctype=reference_doctype)
+		frappe.log_error(
+			title=error_title, reference_doctype=reference_doctype, reference_name=reference_name
+		)
 		return False
 	if commit:
 		frappe.db.commit()  # nosemgrep: each item stands on its own in the nightly job
@@ -119,6 +122,7 @@ def create_renewals(today: date, contracts: list[str] | None = None, commit: boo
 			_("Renewal for contract {0} failed").format(contract.name),
 			"Contract",
 			commit,
+			contract.name,
 		)
 	return created
 
@@ -151,6 +155,43 @@ def describe_basis(basis: str, contract: dict) -> str:
 	return _("No order or invoice found")
 
 
+def prepare_new_renewal(doc, outcome_fields: tuple):
+	"""A new renewal (the nightly pass's or one made by hand): Open with no outcome, the standard
+	checkpoints (a call given for one of them is kept, recorded by whoever saves it), and, unless the
+	nightly pass worked it out for many at once (`flags.worth_given`), its worth from its source as
+	the nightly pass works it out, in the company's currency."""
+	for fieldname in outcome_fields:
+		doc.set(fieldname, 0 if fieldname == "auto_closed" else None)
+	doc.status = engine.OPEN
+	given = {}
+	for row in doc.get("checkpoints") or []:
+		if row.get("call") and row.get("checkpoint") not in given:
+			given[row.get("checkpoint")] = {f: row.get(f) for f in ("call", "expected_amount", "note")}
+	doc.set("checkpoints", [])
+	for label, due in engine.checkpoint_dates(getdate(doc.end_date)):
+		doc.append("checkpoints", {"checkpoint": label, "due_date": due, **given.get(label, {})})
+	if doc.flags.worth_given:
+		return
+	today = getdate(nowdate())
+	if doc.source_type == engine.SUBSCRIPTION:
+		amount, basis = queries.subscription_worth([subscription_term(doc.subscription)], today)[
+			doc.subscription
+		]
+		basis = describe_subscription_basis(basis, doc.subscription)
+	else:
+		amount, basis = contract_worth(queries.contract_rows([doc.contract]), today)[doc.contract]
+	doc.revenue_at_stake, doc.revenue_basis, doc.currency = amount, basis, company_currency()
+
+
+def call_changed(row, old) -> bool:
+	"""A checkpoint's call, expected amount or note is not what was recorded."""
+	return bool(row.call) and (
+		row.call != old.get("call")
+		or flt(row.expected_amount) != flt(old.get("expected_amount"))
+		or (row.note or "") != (old.get("note") or "")
+	)
+
+
 def insert_renewal(contract: dict, worth: tuple[float, str], customer: dict | None, currency) -> str:
 	amount, basis = worth
 	doc = frappe.get_doc(
@@ -171,6 +212,7 @@ def insert_renewal(contract: dict, worth: tuple[float, str], customer: dict | No
 		}
 	)
 	doc.flags.ignore_permissions = True
+	doc.flags.worth_given = True
 	doc.insert()
 	return doc.name
 
@@ -189,6 +231,7 @@ def close_renewed(renewals: list[str] | None = None, commit: bool = False) -> li
 			_("Closing renewal {0} failed").format(name),
 			RENEWAL,
 			commit,
+			name,
 		)
 	return closed
 
@@ -203,7 +246,9 @@ def close_cancelled(contracts: list[str] | None = None, commit: bool = False) ->
 		closed.append(name)
 
 	for name in queries.open_renewals_of_cancelled_contracts(contracts):
-		isolated(lambda n=name: close_one(n), _("Closing renewal {0} failed").format(name), RENEWAL, commit)
+		isolated(
+			lambda n=name: close_one(n), _("Closing renewal {0} failed").format(name), RENEWAL, commit, name
+		)
 	return closed
 
 
@@ -231,6 +276,7 @@ def create_subscription_renewals(
 			_("Renewal for subscription {0} failed").format(sub.name),
 			"Subscription",
 			commit,
+			sub.name,
 		)
 	return created
 
@@ -266,6 +312,7 @@ def insert_subscription_renewal(sub: dict, worth: tuple[float, str], customer: d
 		}
 	)
 	doc.flags.ignore_permissions = True
+	doc.flags.worth_given = True
 	doc.insert()
 	return doc.name
 
@@ -313,6 +360,7 @@ def close_subscription_renewals(
 				_("Closing renewal {0} failed").format(row.renewal),
 				RENEWAL,
 				commit,
+				row.renewal,
 			)
 	return closed
 
@@ -428,6 +476,7 @@ def promote_unknown(
 				_("Updating renewal {0} failed").format(row.name),
 				RENEWAL,
 				commit,
+				row.name,
 			)
 	return promoted
 
@@ -457,8 +506,59 @@ def on_invoice_submit(customer: str):
 
 
 def on_contract_cancel(contract: str):
-	"""A contract cancelled (the Contract hook): its open renewal closes as Cancelled at once."""
+	"""A contract cancelled (the Contract hook): its open renewal closes as Cancelled at once, and a
+	renewal it renewed opens again (`reopen_renewed_by`)."""
 	close_cancelled([contract])
+	reopen_renewed_by("renewed_contract", contract, _("Contract"))
+
+
+def on_order_cancel(order: str):
+	"""A Sales Order cancelled (its hook): a renewal it renewed opens again."""
+	reopen_renewed_by("renewed_order", order, _("Sales Order"))
+
+
+def reopen_renewed_by(field: str, name: str, label: str) -> list[str]:
+	"""Renewals closed as Renewed by a contract or order now cancelled are open again, without their
+	outcome: the deal that renewed them is gone, and the forecast, the cards and the expansion figures
+	counted it. The nightly pass closes one again when a newer contract renews it (the amendment)."""
+	reopened = []
+
+	def reopen_one(renewal: str):
+		doc = frappe.get_doc(RENEWAL, renewal)
+		for fieldname in REOPENED_FIELDS:
+			doc.set(fieldname, 0 if fieldname == "auto_closed" else None)
+		doc.status = engine.OPEN
+		doc.flags.outcome_action = True
+		doc.save(ignore_permissions=True)
+		doc.add_comment(
+			"Info",
+			_("{0} {1}, which renewed it, was cancelled: this renewal is open again.").format(label, name),
+		)
+		reopened.append(renewal)
+
+	for renewal in frappe.get_all(RENEWAL, filters={field: name, "status": engine.RENEWED}, pluck="name"):
+		isolated(
+			lambda r=renewal: reopen_one(r),
+			_("Reopening renewal {0} failed").format(renewal),
+			RENEWAL,
+			False,
+			renewal,
+		)
+	return reopened
+
+
+# What a renewal's outcome set, cleared when it opens again.
+REOPENED_FIELDS = (
+	"renewed_contract",
+	"renewed_order",
+	"renewed_subscription",
+	"renewed_amount",
+	"change_amount",
+	"change_type",
+	"auto_closed",
+	"closed_on",
+	"closed_by",
+)
 
 
 def raise_due_checkpoints(today: date, commit: bool = False) -> int:
@@ -483,6 +583,7 @@ def raise_due_checkpoints(today: date, commit: bool = False) -> int:
 			_("Renewal checkpoint of {0} failed").format(row.parent),
 			RENEWAL,
 			commit,
+			row.parent,
 		)
 		for row in due
 	)
@@ -558,7 +659,8 @@ def record_checkpoint(doc, checkpoint: str, call: str, expected_amount=None, not
 	if not row:
 		frappe.throw(_("Renewal {0} has no checkpoint {1}.").format(doc.name, checkpoint))
 	row.call = call
-	row.expected_amount = flt(expected_amount) if expected_amount not in (None, "") else row.expected_amount
+	# as sent: the save's number check refuses text that is no number (flt would store it as 0)
+	row.expected_amount = expected_amount if expected_amount not in (None, "") else row.expected_amount
 	row.note = note if note is not None else row.note
 	doc.save()
 	return doc
@@ -614,7 +716,7 @@ def mark_renewed(
 		check_later_term(doc, order_row.transaction_date, None, _("Sales Order"), order)
 	if subscription:
 		sub_row = frappe.db.get_value(
-			"Subscription", subscription, ["party_type", "party", "status"], as_dict=True
+			"Subscription", subscription, ["party_type", "party", "status", "start_date"], as_dict=True
 		)
 		if (
 			not sub_row
@@ -628,6 +730,8 @@ def mark_renewed(
 				),
 				title=_("Invalid Subscription"),
 			)
+		if subscription != doc.subscription:  # a subscription renewal's own runs on: no new term to check
+			check_later_term(doc, sub_row.start_date, None, _("Subscription"), subscription)
 	if amount in (None, ""):
 		amount = renewed_worth(contract, order, subscription, doc)
 	elif flt(amount) < 0:
@@ -697,6 +801,12 @@ def mark_churned(doc, reason: str, note: str | None = None, churned_on=None, aut
 	churned_on = date_argument(churned_on, _("Churned On")) or getdate(nowdate())
 	if churned_on > getdate(nowdate()):
 		frappe.throw(_("Churned On cannot be in the future."))
+	if doc.contract_start and churned_on < getdate(doc.contract_start):
+		frappe.throw(
+			_("Churned On cannot be before the term began ({0}).").format(
+				frappe.format(getdate(doc.contract_start), {"fieldtype": "Date"})
+			)
+		)
 	doc.churn_reason = reason
 	doc.churn_note = (note or "").strip() or None
 	close(doc, engine.CHURNED, closed_on=churned_on, auto=auto)

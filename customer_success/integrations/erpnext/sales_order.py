@@ -79,6 +79,14 @@ def _drafts_handoff(doc, settings, repeat_order: bool) -> bool:
 	)
 
 
+def reopen_renewals_on_cancel(doc, method=None):
+	"""A renewal this order renewed opens again (renewals room; a failure is logged there and never
+	stops the cancel)."""
+	from customer_success.renewals import service as renewals
+
+	renewals.on_order_cancel(doc.name)
+
+
 def cancel_handoff_on_cancel(doc, method=None):
 	"""A cancelled order's open handoff is cancelled with it: its ToDos close, it leaves the open
 	lists and SLA, and the customer's next order drafts a handoff of its own. Amending the order

@@ -133,10 +133,9 @@ class Renewal(Document):
 				frappe.DuplicateEntryError,
 			)
 		self.csm = self.csm or frappe.db.get_value("Customer", self.customer, "cs_owner")
-		self.status = engine.OPEN
-		if not self.checkpoints:
-			for label, due in engine.checkpoint_dates(getdate(self.end_date)):
-				self.append("checkpoints", {"checkpoint": label, "due_date": due})
+		# a new renewal is open, worth what its source is, with the standard checkpoints: whatever
+		# else was sent (a made-up outcome, worth or recording) is not taken
+		renewals.prepare_new_renewal(self, OUTCOME_FIELDS)
 
 	def set_from_subscription(self):
 		from customer_success.renewals import queries
@@ -203,9 +202,13 @@ class Renewal(Document):
 				# a closed renewal's calls are its history: a save never rewrites them
 				for fieldname in CALL_FIELDS:
 					row.set(fieldname, old.get(fieldname))
-			elif row.call and row.call != old.get("call"):
-				# a changed call is a new recording: dated and signed again below
+			elif renewals.call_changed(row, old):
+				# a changed call (its amount or note too) is a new recording: dated and signed again
+				# below, by whoever saves it
 				row.recorded_on = row.recorded_by = None
+			else:
+				# who recorded a call, and when, is never written by a save
+				row.recorded_on, row.recorded_by = old.get("recorded_on"), old.get("recorded_by")
 
 	def validate_checkpoints(self):
 		today = getdate(nowdate())
