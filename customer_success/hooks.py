@@ -85,6 +85,11 @@ scheduler_events = {
 	"hourly_long": ["customer_success.usage.jobs.pull_usage"],
 }
 
+# A list never returns a joined child field the user may not read (frappe 15 skips the field after
+# each one it drops: permissions.guard_field_reads).
+before_request = ["customer_success.permissions.guard_field_reads"]
+before_job = ["customer_success.permissions.guard_field_reads"]
+
 permission_query_conditions = {
 	"Customer Health Score": "customer_success.permissions.customer_health_score_query",
 	"Success Plan": "customer_success.permissions.success_plan_query",

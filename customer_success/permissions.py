@@ -630,3 +630,35 @@ def erp_child_query(user: str | None = None, doctype: str | None = None) -> str:
 		if reads_only_as_csm(parent, user)
 	]
 	return " and ".join(parts)
+
+
+# Lists whose joined child fields are guarded by their field level (`guard_field_reads`).
+GUARDED_LISTS = frozenset({"Usage Metric Definition"})
+
+
+def guard_field_reads():
+	"""`before_request` and `before_job`: a list of these doctypes never returns a child field the
+	user may not read. frappe 15 drops such fields from a list query (`DatabaseQuery.
+	apply_fieldlevel_read_permissions`) while it walks the list of fields, and the field after each
+	one it drops is never looked at: asked for twice, or after another one refused, a per-customer
+	entitlement (permlevel 1, for CS Managers) came back to a CSM, every customer's. For these
+	doctypes the check runs again until it drops nothing more. (A list read as lists replaces a
+	dropped field in place and skips none.) Installed once a process."""
+	from frappe.model.db_query import DatabaseQuery
+
+	check = DatabaseQuery.apply_fieldlevel_read_permissions
+	if getattr(check, "cs_guarded", False):
+		return
+
+	def apply_fieldlevel_read_permissions(self):
+		check(self)
+		if self.doctype not in GUARDED_LISTS or self.as_list:
+			return
+		while True:
+			fields = len(self.fields)
+			check(self)
+			if len(self.fields) == fields:
+				return
+
+	apply_fieldlevel_read_permissions.cs_guarded = True
+	DatabaseQuery.apply_fieldlevel_read_permissions = apply_fieldlevel_read_permissions

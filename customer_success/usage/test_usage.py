@@ -495,14 +495,45 @@ class TestAccessAndDesk(UsageTestCase):
 		self.assertFalse(
 			frappe.get_doc("Usage Metric Definition", CALLS).has_permlevel_access_to("entitlements")
 		)
+		# and so are its rows' figures, however they are asked for: listed directly (her book's rows
+		# only), or as fields of the metrics' own list (every customer's figures, before)
 		rows = frappe.get_list(
 			"Usage Metric Entitlement",
 			filters={"parent": CALLS},
-			fields=["customer"],
+			fields=["parent", "customer", "entitlement", "note"],
 			parent_doctype="Usage Metric Definition",
 		)
-		self.assertEqual({r.customer for r in rows}, {self.customer})
+		self.assertEqual({r.get("customer") for r in rows}, {self.customer})
+		self.assertFalse([r for r in rows if "entitlement" in r])
+		child_fields = [
+			"name",
+			"`tabUsage Metric Entitlement`.customer",
+			"`tabUsage Metric Entitlement`.entitlement",
+		]
+		# (as each request and job starts: frappe drops a refused field and never looks at the next)
+		for method in frappe.get_hooks("before_request"):
+			frappe.get_attr(method)()
+		entitlement = "`tabUsage Metric Entitlement`.entitlement"
+		for fields in (child_fields, ["name", entitlement, entitlement], ["name", entitlement] * 3):
+			listed = frappe.get_list("Usage Metric Definition", fields=fields, filters={"name": CALLS})
+			self.assertTrue(listed)
+			self.assertEqual([set(r) for r in listed], [{"name"}] * len(listed), fields)
+		# the list view's own read (its fields as a request sends them)
+		from frappe.desk import reportview
+
+		frappe.local.form_dict = frappe._dict(
+			doctype="Usage Metric Definition",
+			fields=json.dumps(["name", entitlement, entitlement, "`tabUsage Metric Entitlement`.customer"]),
+			filters=json.dumps({"name": CALLS}),
+		)
+		try:
+			viewed = reportview.get()
+		finally:
+			frappe.local.form_dict = frappe._dict()
+		self.assertEqual(viewed["keys"], ["name"])
 		frappe.set_user("Administrator")
 		self.assertTrue(
 			frappe.get_doc("Usage Metric Definition", CALLS).has_permlevel_access_to("entitlements")
 		)
+		rows = frappe.get_list("Usage Metric Definition", fields=child_fields, filters={"name": CALLS})
+		self.assertEqual({(r.customer, r.entitlement) for r in rows}, {(self.customer, 1), (self.other, 2)})
