@@ -184,17 +184,23 @@ def occurrence_key(customer: str, touchpoint: str, occurrence: int) -> str:
 	return f"{customer}\x1f{touchpoint}\x1f{int(occurrence)}"
 
 
-def match_touches(open_touchpoints: list[dict], touches: dict[str, list[tuple]]) -> dict[str, tuple]:
+def match_touches(
+	open_touchpoints: list[dict],
+	touches: dict[str, list[tuple]],
+	used_before: dict[str, set[tuple]] | None = None,
+) -> dict[str, tuple]:
 	"""{touchpoint record: (doctype, name, day)}: the earliest touch with its customer inside each
 	open touchpoint's window. One touch completes at most one touchpoint of a customer (the one due
-	first), so a single call does not tick off a kick-off and a training at once."""
+	first), so a single call does not tick off a kick-off and a training at once; nor does a touch
+	that completed one on an earlier run (`used_before`: {customer: {(doctype, name)}})."""
 	done: dict[str, tuple] = {}
 	by_customer: dict[str, list[dict]] = {}
+	used_before = used_before or {}
 	for row in open_touchpoints:
 		by_customer.setdefault(row["customer"], []).append(row)
 	for customer, rows in by_customer.items():
 		available = sorted(touches.get(customer, []), key=lambda t: (t[2], t[0], t[1]))
-		used = set()
+		used = set(used_before.get(customer, ()))
 		for row in sorted(rows, key=lambda r: (r["due_date"], r["name"])):
 			for touch in available:
 				key = (touch[0], touch[1])

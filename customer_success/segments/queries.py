@@ -233,6 +233,32 @@ def touches_since(customers: list[str], since: date, today: date) -> dict[str, l
 	}
 
 
+def touches_used(customers: list[str], since: date) -> dict[str, set[tuple]]:
+	"""{customer: {(doctype, name)}}: the touches that already completed a touchpoint of these
+	customers (done since `since`, the earliest open window: a touch before it matches none)."""
+	if not customers:
+		return {}
+	wanted = set(customers)
+	lo, hi = name_range(customers)
+	record = frappe.qb.DocType("Customer Touchpoint")
+	rows = (
+		frappe.qb.from_(record)
+		.select(record.customer, record.done_by_doctype, record.done_by_name)
+		.where(
+			(record.status == "Done")
+			& (record.done_on >= since)
+			& record.customer[lo:hi]
+			& record.done_by_name.isnotnull()
+		)
+		.run()
+	)
+	used: dict[str, set[tuple]] = {}
+	for customer, doctype, name in rows:
+		if customer in wanted:
+			used.setdefault(customer, set()).add((doctype, name))
+	return used
+
+
 def mark_done(done: dict[str, tuple]):
 	"""Record each touchpoint done with the touch that did it (one UPDATE per touchpoint: few a day)."""
 	record = frappe.qb.DocType("Customer Touchpoint")

@@ -164,8 +164,10 @@ def record_touches(today: date | None = None, customers: list[str] | None = None
 	if not rows:
 		return {"done": 0, "missed": 0}
 	customers = sorted({row.customer for row in rows})
-	touches = queries.touches_since(customers, min(row.window_start for row in rows), today)
-	done = engine.match_touches(rows, touches)
+	since = min(row.window_start for row in rows)
+	touches = queries.touches_since(customers, since, today)
+	# a touch that completed a touchpoint on an earlier day completes no other
+	done = engine.match_touches(rows, touches, queries.touches_used(customers, since))
 	queries.mark_done(done)
 	queries.close_todos([row.todo for row in rows if row.name in done and row.todo])
 	missed = engine.missed_touchpoints([row for row in rows if row.name not in done], today)

@@ -270,6 +270,52 @@ class TestTouchpoints(SegmentsTestCase):
 		if record.todo:
 			self.assertEqual(frappe.db.get_value("ToDo", record.todo, "status"), "Closed")
 
+	def test_one_touch_completes_one_touchpoint_across_runs(self):
+		first = make_touchpoint(offset=0, window=7).name  # due 2 days ago
+		second = make_touchpoint(offset=2, window=7).name  # due today
+		customer = self.started_customer(2)
+		service.plan_touchpoints(TODAY, customers=[customer])
+		make_communication(customer, days_ago=1)
+		for _run in range(3):  # the daily job, the form's Plan Touchpoints, again
+			service.record_touches(TODAY, customers=[customer])
+		self.assertEqual(records_of(customer, first)[0].status, engine.DONE)
+		self.assertEqual(records_of(customer, second)[0].status, engine.PLANNED)
+		make_communication(customer, days_ago=0)  # a second touch completes the second
+		service.record_touches(TODAY, customers=[customer])
+		self.assertEqual(records_of(customer, second)[0].status, engine.DONE)
+		self.assertNotEqual(
+			records_of(customer, first)[0].done_by_name, records_of(customer, second)[0].done_by_name
+		)
+
+	def test_the_patch_gives_a_touch_back_to_the_touchpoint_due_first(self):
+		from customer_success.patches.v0_7 import touches_that_completed_two_touchpoints
+
+		first = make_touchpoint(offset=0, window=7).name
+		second = make_touchpoint(offset=2, window=7).name
+		customer = self.started_customer(2)
+		service.plan_touchpoints(TODAY, customers=[customer])
+		call = make_communication(customer, days_ago=1)
+		for touchpoint in (first, second):  # as an earlier version recorded them
+			frappe.db.set_value(
+				"Customer Touchpoint",
+				records_of(customer, touchpoint)[0].name,
+				{
+					"status": engine.DONE,
+					"done_on": add_days(TODAY, -1),
+					"done_by_doctype": "Communication",
+					"done_by_name": call.name,
+				},
+			)
+		touches_that_completed_two_touchpoints.execute()
+		self.assertEqual(
+			(records_of(customer, first)[0].status, records_of(customer, first)[0].done_by_name),
+			(engine.DONE, call.name),
+		)
+		self.assertEqual(
+			(records_of(customer, second)[0].status, records_of(customer, second)[0].done_by_name),
+			(engine.PLANNED, None),
+		)
+
 	def test_touches_are_found_across_names_in_the_databases_order(self):
 		# Python sorts "_" after letters, MariaDB's collation before them: the range must be the
 		# database's, or a book with both kinds of names misses touches.

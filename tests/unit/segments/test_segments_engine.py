@@ -250,6 +250,15 @@ def test_one_touch_completes_one_touchpoint():
 	}
 
 
+def test_a_touch_that_completed_one_on_an_earlier_run_completes_no_other():
+	rows = [open_tp("Train", "A", day(2))]  # "Kick" was completed by C1 on an earlier run
+	touches = {"A": [("Communication", "C1", day(1))]}
+	assert e.match_touches(rows, touches, {"A": {("Communication", "C1")}}) == {}
+	assert e.match_touches(rows, touches, {"B": {("Communication", "C1")}}) == {
+		"Train": ("Communication", "C1", day(1))
+	}
+
+
 def test_missed_touchpoints():
 	rows = [open_tp("Old", "A", day(-10), window=5), open_tp("Now", "A", day(-5), window=5)]
 	assert e.missed_touchpoints(rows, TODAY) == ["Old"]
