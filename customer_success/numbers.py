@@ -1,6 +1,7 @@
 """Small numeric helpers shared by the engine modules."""
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 
 def clamp(value: float, low: float = 0.0, high: float = 100.0) -> float:
@@ -30,3 +31,10 @@ def linear(value: float, best: float, worst: float) -> float:
 
 def round2(value: float) -> float:
 	return round(value + 0.0, 2)
+
+
+def round_half_up2(value: float) -> float:
+	"""Two places with a half rounded up, as a reader rounds the number shown (87.645 is 87.65):
+	`round` works on the binary value, 87.64499…, and gives 87.64. For figures a report shows, not
+	the scores (their rounding is the engine's, kept as it is)."""
+	return float(Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))

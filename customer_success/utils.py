@@ -267,6 +267,14 @@ def check_numbers(doc, method=None):
 							label, shown, NUMBER_LIMITS[df.fieldtype]
 						)
 					)
+			elif df.fieldtype == "Int" and number is not None and number != int(number):
+				# frappe would store 3.7 as 3, silently
+				label = _(df.label, context=df.parent) if df.label else df.fieldname
+				where = f"{_('Row')} #{row.idx}: " if row.get("parentfield") else ""
+				problems.append(
+					where
+					+ _("{0} must be a whole number (it is {1}).").format(label, escape_html(str(value)[:40]))
+				)
 			elif number is not None and number is not value:
 				row.set(
 					df.fieldname,

@@ -119,8 +119,13 @@ def lifecycle_facts(day: date, settings) -> dict:
 		"reminders_on": bool(
 			cint(settings.get("create_todos")) and cint(settings.get("milestone_reminder_days"))
 		),
+		# planned in the 90 days up to the assessment's own day (a back-dated one reads its past)
 		"touchpoints_planned_90d": frappe.db.count(
-			"Customer Touchpoint", {"creation": (">=", get_datetime(since)), "todo": ("is", "set")}
+			"Customer Touchpoint",
+			{
+				"creation": ("between", [get_datetime(since), get_datetime(add_days(day, 1))]),
+				"todo": ("is", "set"),
+			},
 		),
 		"touchpoints_closed_90d": closed,
 		"touchpoints_done_90d": done,

@@ -196,6 +196,30 @@ class TestProposals(MaturityTestCase):
 			"CS Alert", alert.name, {"status": "Resolved", "closed_on": now_datetime(), "opportunity": None}
 		)
 		self.assertEqual(queries.data_facts(day), before)  # closed today: after the assessment's day
+		# a touchpoint planned (its ToDo made) today is not one planned in the 90 days up to that day
+		settings = frappe.get_single("Customer Success Settings")
+		planned_then = queries.lifecycle_facts(day, settings)["touchpoints_planned_90d"]
+		planned_now = queries.lifecycle_facts(TODAY, settings)["touchpoints_planned_90d"]
+		touchpoint = frappe.get_doc(
+			{"doctype": "Lifecycle Touchpoint", "touchpoint_name": "_CS Test Mat TP2", "offset_days": 5}
+		).insert(ignore_permissions=True)
+		todo = frappe.get_doc({"doctype": "ToDo", "description": "Kick-off", "allocated_to": CSM}).insert(
+			ignore_permissions=True
+		)
+		frappe.get_doc(
+			{
+				"doctype": "Customer Touchpoint",
+				"customer": customer,
+				"touchpoint": touchpoint.name,
+				"status": "Planned",
+				"due_date": TODAY,
+				"window_start": TODAY,
+				"window_end": TODAY,
+				"todo": todo.name,
+			}
+		).insert(ignore_permissions=True)
+		self.assertEqual(queries.lifecycle_facts(day, settings)["touchpoints_planned_90d"], planned_then)
+		self.assertEqual(queries.lifecycle_facts(TODAY, settings)["touchpoints_planned_90d"], planned_now + 1)
 		self.assertEqual(
 			queries.data_facts(TODAY)["alerts_closed_90d"],
 			queries.data_facts(add_days(TODAY, -1))["alerts_closed_90d"] + 1,

@@ -9,7 +9,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from customer_success.numbers import is_number, round2
+from customer_success.numbers import is_number, round2, round_half_up2
 
 COMPUTED, MANUAL = "Computed", "Manual"
 TIER_SOURCES = (COMPUTED, MANUAL)
@@ -276,7 +276,7 @@ def performance_rows(groups: dict[tuple, dict], group_by: tuple[str, ...]) -> li
 				**dict(zip(group_by, key, strict=True)),
 				"customers": int(g["customers"] or 0),
 				"revenue": round2(float(g["revenue"] or 0)),
-				"average_health": round2(float(g["score_sum"]) / scored) if scored else None,
+				"average_health": round_half_up2(float(g["score_sum"]) / scored) if scored else None,
 				"share_green": ratio(g["green"], g["coloured"]),
 				"plan_coverage": ratio(g["with_plan"], g["customers"]),
 			}

@@ -264,6 +264,24 @@ class TestNumberFields(FrappeTestCase):
 		with self.assertRaisesRegex(frappe.ValidationError, "Row #1: Target must be a number"):
 			plan.save()
 
+	def test_a_whole_number_field_refuses_a_fraction(self):
+		from customer_success.maturity import engine as maturity
+		from customer_success.maturity.test_maturity import make_assessment, row_of
+
+		doc = make_assessment()
+		for value in ("3.7", 3.7):
+			doc.reload()
+			row = row_of(doc, maturity.TOOLING)
+			row.adjusted_level, row.note = value, "Reviewed with the team"
+			with self.assertRaisesRegex(frappe.ValidationError, "must be a whole number", msg=value):
+				doc.save()
+		self.assertFalse(row_of(frappe.get_doc(doc.doctype, doc.name), maturity.TOOLING).adjusted_level)
+		doc.reload()
+		row = row_of(doc, maturity.TOOLING)
+		row.adjusted_level, row.note = "3.0", "Reviewed with the team"
+		doc.save()
+		self.assertEqual(row_of(frappe.get_doc(doc.doctype, doc.name), maturity.TOOLING).adjusted_level, 3)
+
 	def test_a_number_no_column_holds_says_so(self):
 		plan = make_success_plan(make_customer().name)
 		for value, message in (

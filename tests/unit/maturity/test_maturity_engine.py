@@ -321,3 +321,36 @@ def test_effective_level_and_overall():
 	assert e.overall([4, 4, 4, 5]) == 4.3  # 4.25: a half is rounded up, not to the even 4.2
 	assert e.overall([1, 1, 2, 2]) == 1.5 and e.overall([3, 3, 3]) == 3.0
 	assert e.overall([2, 2, 2, 2, 2, 2, 2, 3]) == 2.1  # 2.125
+
+
+# --- shares: compared as they are, shown rounded down ----------------------------------------------
+
+
+def test_every_customer_means_every_one_on_a_large_book():
+	# 2,000 of 2,001 rounded to one decimal was 100.0 %: "every active customer" with one left out
+	team = {
+		**TEAM_TOP,
+		"active_customers": 2001,
+		"customers_owned": 2000,
+		"largest_book": 700,
+		"average_book": 667,
+	}
+	proposal = e.team_structure(team)
+	assert proposal.level == 3
+	text, args = proposal.next_needs
+	assert "every active customer" in text
+	assert [f"{a}" for a in args] == ["700", "667.0"]
+	assert "99.9% of active customers have a CSM." in [t.format(*a) for t, a in proposal.evidence]
+	assert e.team_structure({**team, "customers_owned": 2001}).level == 5
+	health = {**HEALTH_TOP, "active_customers": 2001, "scored_recently": 2000}
+	assert e.health(health).level == 4
+	assert e.health({**health, "scored_recently": 2001}).level == 5
+
+
+def test_a_share_just_under_a_threshold_does_not_reach_it():
+	# 7,997 of 10,000 is 79.97 %: not "at least 80 %" (rounded first, it was 80.0 %)
+	team = {**TEAM_TOP, "active_customers": 10000, "customers_owned": 7997}
+	assert e.team_structure(team).level == 2
+	assert f"{e.share(7997, 10000)}" == "79.9"
+	assert f"{e.share(8000, 10000)}" == "80.0"
+	assert e.share(1, 3) == 100 / 3

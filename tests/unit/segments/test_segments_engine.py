@@ -369,3 +369,13 @@ def test_fold_groups_sums_only_the_figures_asked_for():
 		("SMB",): {"customers": 3, "expansion": 5},
 		("",): {"customers": 0, "expansion": 1},
 	}
+
+
+def test_average_health_rounds_a_half_up_as_shown():
+	# 79.1 + 86.86 + 89.62 + 95.0 = 350.58, / 4 = 87.645: 87.65 (round() gave 87.64)
+	scores = (79.1, 86.86, 89.62, 95.0)
+	rows = e.segment_performance(
+		[{"tier": "SMB", "segment": "X", "revenue": 1, "score": s, "status": "Green"} for s in scores],
+		group_by=("tier",),
+	)
+	assert rows[0]["average_health"] == 87.65
