@@ -30,6 +30,7 @@ def send_survey(
 	contacts = parse_contacts(contacts)
 	service.check_outgoing_email()
 	survey = service.new_survey(customer, contacts, success_plan, note)
+	survey.validate_success_plan()  # a plan of another customer (a colleague's): said, not a bare refusal
 	survey.check_permission("create")
 	survey.insert()
 	sent_to = service.send(survey)

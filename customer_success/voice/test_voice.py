@@ -366,6 +366,12 @@ class TestSurveyLoop(VoiceTestCase):
 				self.send(contacts=contacts)
 		plan = make_success_plan(other).name
 		self.assertRaises(frappe.ValidationError, self.send, success_plan=plan)
+		# a colleague's plan: the same message, naming neither its customer nor a permission
+		colleagues = make_success_plan(make_customer(cs_owner=CSM2).name).name
+		with self.assertRaisesRegex(frappe.ValidationError, "is not a plan of") as refused:
+			self.send(success_plan=colleagues)
+		self.assertNotIsInstance(refused.exception, frappe.PermissionError)
+		self.assertNotIn(frappe.db.get_value("Success Plan", colleagues, "customer"), str(refused.exception))
 		self.assertFalse(frappe.db.exists("NPS Survey", {"customer": self.customer}))
 
 		mine = make_success_plan(self.customer).name

@@ -61,9 +61,10 @@ class NPSSurvey(Document):
 			return
 		plan_customer = frappe.db.get_value("Success Plan", self.success_plan, "customer")
 		if plan_customer != self.customer:
+			# whose plan it is stays unsaid: it may be of a customer the user does not work on
 			frappe.throw(
-				_("Success Plan {0} belongs to {1}, not to {2}: pick a plan of this customer.").format(
-					self.success_plan, plan_customer, self.customer
+				_("Success Plan {0} is not a plan of {1}: pick a plan of this customer.").format(
+					self.success_plan, self.customer
 				),
 				title=_("Wrong Success Plan"),
 			)
