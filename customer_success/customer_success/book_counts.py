@@ -234,9 +234,13 @@ def _one(doc) -> dict:
 
 def customer_saved(doc):
 	"""Customer on_update (an insert too: it has no row before). The row before is the one frappe
-	read `for update` for this save, so the difference is the one this save made."""
+	read `for update` for this save, so the difference is the one this save made. An insert has none,
+	whatever `get_doc_before_save` says then: ERPNext's own on_update of a customer made with an email
+	or phone (quick entry) writes its primary contact with `db_set`, which reads the new row in as the
+	one "before", and the new customer was never counted."""
 	if available():
-		add_rows(differences(_one(doc), _one(doc.get_doc_before_save())))
+		before = None if doc.flags.in_insert else doc.get_doc_before_save()
+		add_rows(differences(_one(doc), _one(before)))
 
 
 def customer_deleted(doc):

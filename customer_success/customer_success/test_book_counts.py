@@ -59,6 +59,22 @@ class TestBookCounts(FrappeTestCase):
 		frappe.delete_doc("Customer", doc.name, ignore_permissions=True, force=True)
 		self.assert_exact()
 
+	def test_a_customer_made_with_an_email_by_quick_entry_is_counted(self):
+		"""ERPNext makes its primary contact in its on_update and writes it with db_set, which read
+		the new row in as the one "before" the save: the new customer was never counted."""
+		frappe.get_doc(
+			{
+				"doctype": "Customer",
+				"customer_name": f"CS Quick Entry {frappe.generate_hash(length=6)}",
+				"customer_group": frappe.db.get_value("Customer Group", {"is_group": 0}),
+				"territory": frappe.db.get_value("Territory", {"is_group": 0}),
+				"email_id": "quick.entry@example.invalid",
+				"first_name": "Quick",
+				"last_name": "Entry",
+			}
+		).insert(ignore_permissions=True)
+		self.assert_exact()
+
 	def test_merge(self):
 		old, new = self.customer(), self.customer(cs_tier="Strategic")
 		frappe.rename_doc("Customer", old.name, new.name, merge=True, force=True)

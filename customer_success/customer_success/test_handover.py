@@ -136,6 +136,29 @@ class TestOpenWorkFollowsTheCustomer(FrappeTestCase):
 		customer.save(ignore_permissions=True)
 		self.assert_moved(*work)
 
+	def test_a_customer_merged_into_another_books_customer_brings_its_work_to_that_csm(self):
+		from customer_success.renewals.service import reconcile_revenue_rollup
+		from customer_success.tests.utils import make_sales_invoice
+
+		work = self.make_work()
+		merged = work[0]
+		make_sales_invoice(merged, rate=15000)
+		kept = make_customer(cs_owner=CSM_B).name
+		make_success_plan(kept, csm=CSM_B)  # the kept customer's own running plan
+		reconcile_revenue_rollup()  # the roll-up as the ledger stands before the merge
+		frappe.rename_doc("Customer", merged, kept, merge=True, force=True)
+		self.assert_moved(kept, *work[1:])
+		# the CSM Workload's revenue roll-up moved with the invoices: nothing left to correct
+		self.assertEqual(reconcile_revenue_rollup()["corrected"], 0)
+		# two running plans now: the customer's timeline says so
+		note = frappe.db.get_value(
+			"Comment",
+			{"reference_doctype": "Customer", "reference_name": kept, "comment_type": "Info"},
+			"content",
+			order_by="creation desc",
+		)
+		self.assertIn(work[2].name, note)
+
 	def test_a_handoff_move_takes_it_too(self):
 		from customer_success.handoff.service import move_customer
 

@@ -205,6 +205,16 @@ def delete_usage_of(customers: list[str]):
 	frappe.qb.from_(usage).delete().where(usage.customer.isin(customers)).run()
 
 
+def merge_entitlements(old: str, new: str):
+	"""Before customer `old` is merged into `new`: a metric's entitlement set for both keeps `new`'s
+	row (the kept customer's own; one row a customer a metric, as the metric's form requires), and
+	`old`'s row of that metric goes; `old`'s others move with the merge."""
+	row = frappe.qb.DocType(ENTITLEMENT)
+	kept = frappe.qb.from_(row).select(row.parent).where(row.customer == new).run(pluck=True)
+	if kept:
+		frappe.qb.from_(row).delete().where((row.customer == old) & row.parent.isin(kept)).run()
+
+
 def merge_usage_days(old: str, new: str):
 	"""Before customer `old` is merged into `new`: each day of a metric both have a row of (which
 	frappe's move of `old`'s rows would collide with on the unique key (customer, metric, usage_date))

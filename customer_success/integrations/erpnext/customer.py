@@ -209,11 +209,22 @@ def before_rename(doc, method=None, old_name=None, new_name=None, merge=False):
 		return  # frappe refuses the merge next (`validate_rename`): nothing is changed for it
 	from customer_success.alerts.service import resolve_merged_away
 	from customer_success.health.queries import drop_days_merged_away
-	from customer_success.usage.queries import merge_usage_days
+	from customer_success.renewals.queries import move_customer_revenue
+	from customer_success.usage.queries import merge_entitlements, merge_usage_days
 
 	drop_days_merged_away(old_name, new_name)
 	merge_usage_days(old_name, new_name)
+	merge_entitlements(old_name, new_name)
 	resolve_merged_away(old_name, new_name)
+	# its invoices' revenue is the kept customer's CSM's from now (the CSM Workload's roll-up), and
+	# its open work too (after the merge: `after_rename`)
+	old, kept = (
+		frappe.db.get_value("Customer", name, ["cs_owner", "disabled"], as_dict=True)
+		for name in (old_name, new_name)
+	)
+	if (old.cs_owner or "") != (kept.cs_owner or "") or bool(old.disabled) != bool(kept.disabled):
+		move_customer_revenue(old_name, old.cs_owner, old.disabled, kept.cs_owner, kept.disabled)
+	frappe.flags.cs_merged_away = {"name": old_name, "csm": old.cs_owner}
 
 
 def renaming_now() -> dict | None:
@@ -243,6 +254,10 @@ def after_rename(doc, method=None, old_name=None, new_name=None, merge=False):
 	rekey_open_alerts(doc.name)
 	sync_alert_csms(doc.name)
 	follow_customer_name(doc.name)
+	merged = frappe.flags.cs_merged_away
+	frappe.flags.cs_merged_away = None
+	if merge and merged and merged["name"] == old_name:
+		settle_merged_work(doc, merged["csm"])
 	# Revenue Leakage lists the invoices it brought under the name they now have (and the kept
 	# customer's CS Owner), and Revenue Retention counts them there, now rather than after the
 	# nightly reconciliation: the customer's parts read afresh, the old name's taken out
@@ -251,6 +266,32 @@ def after_rename(doc, method=None, old_name=None, new_name=None, merge=False):
 	if old_name and old_name != doc.name:
 		points = list(renewal_queries.retention_periods())
 		renewals.reconcile_retention_batch([old_name], points, orphan=True)
+
+
+def settle_merged_work(doc, merged_csm: str | None):
+	"""After a merge into `doc`: the open work the merged customer brought is its CS Owner's (as when
+	a customer changes CS Owner), and where the customer now has two running plans or two open
+	handoffs (one each brought), its timeline says so, for a CS Manager to settle."""
+	from customer_success.customer_success.handover import hand_over_open_work
+	from customer_success.handoff import queries as handoff_queries
+
+	hand_over_open_work(doc.name, merged_csm, doc.cs_owner)
+	plans = frappe.get_all(
+		"Success Plan", filters={"customer": doc.name, "status": ("!=", "Closed")}, pluck="name"
+	)
+	handoffs = frappe.get_all(
+		"Sales Handoff",
+		filters={"customer": doc.name, "status": ("in", handoff_queries.OPEN_STATUSES)},
+		pluck="name",
+	)
+	for doctype, names in (("Success Plan", plans), ("Sales Handoff", handoffs)):
+		if len(names) > 1:
+			doc.add_comment(
+				"Info",
+				_("After the merge this customer has {0} open: {1}. Keep one and close the others.").format(
+					_(doctype), ", ".join(names)
+				),
+			)
 
 
 def on_update_leaks(doc, method=None):

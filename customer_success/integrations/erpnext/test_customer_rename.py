@@ -133,6 +133,28 @@ class TestCustomerRename(FrappeTestCase):
 			)
 		self.assertEqual(frappe.db.count("CS Alert", {"customer": self.old}), 0)
 
+	def test_a_merge_keeps_one_entitlement_a_metric_the_kept_customers(self):
+		definition = frappe.get_doc("Usage Metric Definition", SUMMED)
+		definition.set(
+			"entitlements",
+			[
+				{"customer": self.old, "entitlement": 400000},
+				{"customer": self.kept, "entitlement": 160000},
+			],
+		)
+		definition.save()
+		other = frappe.get_doc("Usage Metric Definition", LAST)
+		other.set("entitlements", [{"customer": self.old, "entitlement": 25}])
+		other.save()
+		frappe.rename_doc("Customer", self.old, self.kept, merge=True, force=True)
+		definition.reload()
+		self.assertEqual(
+			[(r.customer, r.entitlement) for r in definition.entitlements], [(self.kept, 160000)]
+		)
+		definition.save()  # one row a customer: it saves
+		other.reload()
+		self.assertEqual([(r.customer, r.entitlement) for r in other.entitlements], [(self.kept, 25)])
+
 	def test_a_renamed_customers_open_alerts_are_keyed_by_its_new_name(self):
 		new = f"{self.old} Renamed"
 		self.check_a_rename_to(new)
