@@ -249,6 +249,8 @@ doc_events = {
 			"customer_success.integrations.erpnext.live.on_cancel",
 		],
 		"on_submit": [
+			# an amendment takes the renewal of the contract it amends
+			"customer_success.integrations.erpnext.contract.on_submit",
 			"customer_success.integrations.erpnext.contract.leaks_changed",
 			"customer_success.integrations.erpnext.live.on_submit",
 		],

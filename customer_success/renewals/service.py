@@ -512,6 +512,79 @@ def on_contract_cancel(contract: str):
 	reopen_renewed_by("renewed_contract", contract, _("Contract"))
 
 
+def on_contract_submit(contract):
+	"""A contract submitted (its hook): an amendment takes the renewal its cancelled original had
+	(`follow_amendment`); a failure is logged and never stops the submit."""
+	if contract.amended_from and contract.party_type == "Customer":
+		isolated(
+			lambda: follow_amendment(contract),
+			_("Moving the renewal of {0} to its amendment failed").format(contract.amended_from),
+			"Contract",
+			False,
+			contract.name,
+		)
+
+
+def follow_amendment(contract) -> str | None:
+	"""A contract cancelled and amended (to mend a typo, say): the renewal the cancel closed follows
+	the amendment, as a handoff follows an amended Sales Order: Open again, the CSM's calls, amounts
+	and notes kept, its term (end, start, key) and worth the amendment's, its checkpoints dated from
+	the amendment's end, and the ToDos of those still to call open again. A renewal the CSM closed
+	herself stays as it is (the nightly pass makes the amendment one of its own), as does one of
+	another customer's, or where the amendment's term has a renewal already."""
+	doc_name = frappe.db.get_value(
+		RENEWAL,
+		{"contract": contract.amended_from, "status": engine.CANCELLED, "auto_closed": 1},
+		"name",
+		order_by="creation desc",
+	)
+	if not doc_name or not contract.end_date:
+		return None
+	doc = frappe.get_doc(RENEWAL, doc_name)
+	term_key = f"{contract.name}|{getdate(contract.end_date)}"
+	if doc.customer != contract.party_name or frappe.db.exists(RENEWAL, {"term_key": term_key}):
+		return None
+	amount, basis = contract_worth(queries.contract_rows([contract.name]), getdate(nowdate()))[contract.name]
+	# the term moves as the app's own write (a save keeps a renewal's term, and its contract is set
+	# once): then the renewal opens again by a save, which keeps the moved term
+	frappe.db.set_value(
+		RENEWAL,
+		doc.name,
+		{
+			"contract": contract.name,
+			"end_date": getdate(contract.end_date),
+			"contract_start": contract.start_date,
+			"term_key": term_key,
+			"revenue_at_stake": amount,
+			"revenue_basis": basis,
+		},
+		update_modified=False,
+	)
+	due = dict(engine.checkpoint_dates(getdate(contract.end_date)))
+	for row in doc.checkpoints:
+		if row.checkpoint in due:
+			frappe.db.set_value("Renewal Checkpoint", row.name, "due_date", due[row.checkpoint])
+	doc = frappe.get_doc(RENEWAL, doc.name)
+	for fieldname in REOPENED_FIELDS:
+		doc.set(fieldname, 0 if fieldname == "auto_closed" else None)
+	doc.status = engine.OPEN
+	doc.flags.outcome_action = True
+	doc.save(ignore_permissions=True)
+	todo = frappe.qb.DocType("ToDo")
+	for row in doc.checkpoints:
+		if row.todo and not row.call:
+			frappe.qb.update(todo).set(todo.status, "Open").set(todo.date, row.due_date).where(
+				todo.name == row.todo
+			).run()
+	doc.add_comment(
+		"Info",
+		_("Contract {0} was amended as {1}: this renewal follows it, with its calls.").format(
+			contract.amended_from, contract.name
+		),
+	)
+	return doc.name
+
+
 def on_order_cancel(order: str):
 	"""A Sales Order cancelled (its hook): a renewal it renewed opens again."""
 	reopen_renewed_by("renewed_order", order, _("Sales Order"))

@@ -256,7 +256,7 @@ class TestRevenueAndTerms(RenewalTestCase):
 		self.assertEqual(doc.weighted_revenue, doc.revenue_at_stake, "counted at the old term's worth")
 		self.assertEqual(service.renewed_worth(new.name, None), None)
 
-	def test_a_cancelled_contracts_renewal_closes_and_its_amendment_gets_one(self):
+	def test_a_cancelled_contracts_renewal_closes_and_follows_its_amendment(self):
 		from customer_success.customer_success import api as desk
 
 		customer = make_customer(cs_owner=CSM).name
@@ -265,6 +265,11 @@ class TestRevenueAndTerms(RenewalTestCase):
 		service.run_nightly(commit=False)
 		name = renewal_of(contract.name).name
 		due_before = desk.renewals_due()["value"]
+		# the CSM's call on the first checkpoint (due already); the second still to call
+		frappe.set_user(CSM)
+		api.record_checkpoint(name, "6 Months", "Will Renew", 12000, "Sponsor confirmed the budget")
+		frappe.set_user("Administrator")
+		service.raise_due_checkpoints(today())
 
 		contract.reload()
 		contract.cancel()
@@ -278,12 +283,28 @@ class TestRevenueAndTerms(RenewalTestCase):
 		amended.submit()
 		service.run_nightly(commit=False)
 
+		# the same renewal, open again on the amendment's term, with the CSM's call
+		doc = frappe.get_doc("Renewal", name)
 		self.assertEqual(
-			frappe.get_all("Renewal", filters={"customer": customer, "status": "Open"}, pluck="contract"),
-			[amended.name],
+			(doc.status, doc.contract, getdate(doc.end_date), doc.term_key),
+			("Open", amended.name, add_days(today(), 65), f"{amended.name}|{add_days(today(), 65)}"),
 		)
+		self.assertEqual(
+			frappe.get_all("Renewal", filters={"customer": customer, "status": "Open"}, pluck="name"), [name]
+		)
+		row = next(r for r in doc.checkpoints if r.checkpoint == "6 Months")
+		self.assertEqual((row.call, row.expected_amount, row.recorded_by), ("Will Renew", 12000, CSM))
+		self.assertEqual((doc.latest_call, doc.expected_amount), ("Will Renew", 12000))
+		for label, due in engine.checkpoint_dates(add_days(today(), 65)):
+			self.assertEqual(getdate(next(r for r in doc.checkpoints if r.checkpoint == label).due_date), due)
+		# the ToDo of the checkpoint still to call is open again, dated on its checkpoint
+		to_call = [r for r in doc.checkpoints if not r.call and r.todo]
+		for r in to_call:
+			self.assertEqual(
+				frappe.db.get_value("ToDo", r.todo, ["status", "date"]), ("Open", getdate(r.due_date))
+			)
 		self.assertEqual(desk.renewals_due()["value"], due_before, "the desk counts it once")
-		self.assertEqual(service.create_renewals(today(), contracts=[contract.name]), [])
+		self.assertEqual(service.create_renewals(today(), contracts=[contract.name, amended.name]), [])
 
 	def test_a_cancelled_contract_can_be_deleted_and_its_cancelled_renewal_stays(self):
 		customer = make_customer(cs_owner=CSM).name

@@ -11,6 +11,11 @@ def on_cancel(doc, method=None):
 		renewals.on_contract_cancel(doc.name)
 
 
+def on_submit(doc, method=None):
+	"""An amendment takes the renewal its cancelled original had."""
+	renewals.on_contract_submit(doc)
+
+
 def on_trash(doc, method=None):
 	"""A cancelled contract deleted (ERPNext lets one go): the renewal it had, cancelled with it, stays
 	as a record, without the link that would hold the delete up. A renewal still open or closed by
