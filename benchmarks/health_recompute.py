@@ -816,7 +816,7 @@ def time_rq_night(site: str, workers: int, day=None) -> dict:
 		t0_wall = now_datetime()
 		server_before = server_cpu_seconds()
 		t0 = time.perf_counter()
-		run = health.start_recompute(trigger="Manual", now=False, score_date=day)
+		run = health.start_recompute(trigger="Manual", now=False, score_date=day, later_day=day is not None)
 		while True:
 			frappe.db.rollback()  # a fresh snapshot: the jobs commit on their own connections
 			status = frappe.db.get_value("Health Recompute Run", run.name, "status")

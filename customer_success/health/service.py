@@ -18,6 +18,7 @@ from customer_success.health import engine, queries
 from customer_success.renewals import queries as renewal_queries
 from customer_success.setup import sequences
 from customer_success.usage import service as usage
+from customer_success.utils import date_argument
 
 # Customers a chunk. Each chunk pays a fixed cost whatever its size: the claim and close of its row
 # and its fixed queries and commits (~73 ms of CPU); each job of the night pays ~73 ms more (the
@@ -539,11 +540,16 @@ OTHER_QUEUES = ("short", "default")
 TAKE_CANDIDATES = 4  # waiting chunks read at a time; another job may take each first
 
 
-def start_recompute(trigger: str = "Nightly", now: bool | None = None, score_date=None):
+def start_recompute(
+	trigger: str = "Nightly", now: bool | None = None, score_date=None, later_day: bool = False
+):
 	"""Start a recompute of every active customer, unless one is already running.
 
-	`score_date`: the day scored (today when not given). The benchmark scores the days after today
-	to time the nights that follow one another, when the scores move with the date windows.
+	`score_date`: the day scored (today when not given). Another day only with `later_day` and a day
+	after today: the benchmark scores the days after today to time the nights that follow one
+	another, when the scores move with the date windows. (A later day's rows would be every
+	customer's latest score, and its tidy-up would have compacted the history and lapsed overrides
+	as of that day: `tidy_history` now never goes past today either.)
 
 	A run record is the lock: while one is Queued or Running, a second start is recorded as
 	Skipped and logged. Each chunk is a row of the run and its own job on the long queue; before
@@ -554,6 +560,15 @@ def start_recompute(trigger: str = "Nightly", now: bool | None = None, score_dat
 	"""
 	if now is None:
 		now = bool(frappe.flags.in_test)
+	if score_date not in (None, ""):
+		day, today = date_argument(score_date, _("Score Date")), getdate(nowdate())
+		if day != today and not (later_day and day > today):
+			frappe.throw(
+				_("A recompute scores today ({0}), not {1}.").format(
+					frappe.format(today, "Date"), frappe.format(day, "Date")
+				),
+				title=_("Score Date"),
+			)
 	with named_lock(LOCK_NAME, timeout=10):
 		check_runs()
 		run_table = frappe.qb.DocType(RUN)
@@ -1158,8 +1173,9 @@ def enqueue_tidy_history(run, score_date, now: bool = False):
 
 
 def tidy_history(score_date: str | None = None):
-	"""After a run: prune the score history and lapse expired overrides (whole-table work)."""
-	today = getdate(score_date or nowdate())
+	"""After a run: prune the score history and lapse expired overrides (whole-table work), as of the
+	run's day and never past today."""
+	today = min(getdate(score_date or nowdate()), getdate(nowdate()))
 	prune_history(today)
 	lapse_expired_overrides(today)
 	if not frappe.flags.in_test:

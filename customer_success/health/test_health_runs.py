@@ -421,11 +421,33 @@ class TestRunsSurviveACrash(RunTestCase):
 		the copies on the Customers) and writes no row of today. (tearDown removes the rows.)"""
 		customer = self.new_customer()
 		tomorrow = getdate(add_days(nowdate(), 1))
-		run = health.start_recompute(trigger="Manual", now=True, score_date=tomorrow)
+		# only when asked for: a later (or earlier) day by mistake changes nothing
+		runs = frappe.db.count(RUN)
+		for day, later_day in (
+			(tomorrow, False),
+			(add_days(nowdate(), -1), False),
+			(add_days(nowdate(), -1), True),
+		):
+			with self.assertRaisesRegex(frappe.ValidationError, "A recompute scores today"):
+				health.start_recompute(trigger="Manual", now=True, score_date=day, later_day=later_day)
+		self.assertEqual(frappe.db.count(RUN), runs)
+		run = health.start_recompute(trigger="Manual", now=True, score_date=tomorrow, later_day=True)
 		self.assertEqual((getdate(run.score_date), run.status), (tomorrow, "Completed"))
 		rows = frappe.get_all("Customer Health Score", {"customer": customer}, pluck="score_date")
 		self.assertEqual(rows, [tomorrow])
 		self.assertIsNotNone(frappe.db.get_value("Customer", customer, "cs_health_computed_on"))
+
+	def test_a_later_days_tidy_up_goes_no_further_than_today(self):
+		"""An override running to next week stays when a benchmark's night scores a day after it."""
+		customer = self.new_customer()
+		until = getdate(add_days(nowdate(), 7))
+		frappe.db.set_value(
+			"Customer",
+			customer,
+			{"cs_health_override": 20, "cs_override_reason": "Champion left", "cs_override_until": until},
+		)
+		health.tidy_history(str(add_days(nowdate(), 30)))
+		self.assertEqual(getdate(frappe.db.get_value("Customer", customer, "cs_override_until")), until)
 
 	def test_a_start_while_the_jobs_live_is_skipped(self):
 		run = self.queued_run()
