@@ -607,12 +607,75 @@ def start_recompute(
 			# Queued inside the lock: the watchdog never sees a chunk whose job is not queued yet.
 			for row in run.chunks:
 				enqueue_chunk(run.name, row.chunk_index, row.range_from, row.range_to, attempt=1)
-	if not chunks:
-		finish_run(run.name)
-	elif now:
-		for row in run.chunks:
-			run_chunk(run.name, row.range_from, row.range_to, chunk=row.chunk_index, attempt=1)
+	try:
+		if not chunks:
+			finish_run(run.name)
+		elif now:
+			for row in run.chunks:
+				run_chunk(run.name, row.range_from, row.range_to, chunk=row.chunk_index, attempt=1)
+	finally:
+		if now:
+			release_lock(inline_lock_name(run.name))
 	return frappe.get_doc(RUN, run.name)
+
+
+def inline_lock_name(run) -> str:
+	return f"cs_health_inline_run_{run}"
+
+
+def fail_stopped_inline_runs():
+	"""Runs scored inline (a console, the demo) whose process stopped (its connection, and with it
+	the run's lock, is gone) are failed with their open chunks, at once: such a run held every later
+	start off for STALE_RUN_HOURS."""
+	run = frappe.qb.DocType(RUN)
+	inline = (
+		frappe.qb.from_(run)
+		.select(run.name)
+		.where(is_active_run(run) & (run.runs_inline == 1))
+		.run(pluck=True)
+	)
+	stopped = [
+		name
+		for name in inline
+		if frappe.db.sql("select is_free_lock(%s)", site_lock_name(inline_lock_name(name)))[0][0]
+	]
+	if stopped:
+		fail_runs(
+			stopped,
+			_(
+				"Marked failed: the process scoring it stopped before it finished (its chunks still open are failed). Start the recompute again."
+			),
+			is_active_run(run) & (run.runs_inline == 1),
+		)
+
+
+def fail_runs(names: list, message: str, still):
+	"""Fail these runs (those of them that `still` holds for) and their chunks still open, each
+	UPDATE reaching its rows by name."""
+	run = frappe.qb.DocType(RUN)
+	chunk = frappe.qb.DocType(CHUNK)
+	(
+		frappe.qb.update(run)
+		.set(run.status, "Failed")
+		.set(run.finished_at, now_datetime())
+		.set(run.message, message)
+		.where(run.name.isin(names) & still)
+		.run()
+	)
+	failed = (
+		frappe.qb.from_(run)
+		.select(run.name)
+		.where(run.name.isin(names) & (run.status == "Failed"))
+		.run(pluck=True)
+	)
+	if failed:
+		(
+			frappe.qb.update(chunk)
+			.set(chunk.status, "Failed")
+			.set(chunk.finished_at, now_datetime())
+			.where(chunks_of(chunk, *failed) & chunk.status.isin(OPEN_CHUNK_STATUSES))
+			.run()
+		)
 
 
 def is_active_run(run_table):
@@ -681,6 +744,10 @@ def new_run(
 		}
 	)
 	run.insert(ignore_permissions=True)
+	if inline and status in ACTIVE_RUN_STATUSES:
+		# held by this process's connection while it scores the run: the watchdog finds the run
+		# dead at once when the process stopped (`fail_stopped_inline_runs`), not 6 hours later
+		take_lock(inline_lock_name(run.name), 0)
 	if chunks:
 		table = frappe.qb.DocType(CHUNK)
 		(
@@ -1078,6 +1145,17 @@ def retry_or_fail_chunk(run, chunk: int, attempt: int | None = None, job_id: str
 		.run()
 	)
 	add_to_run(run, failed=row.customers or 0, chunks_failed=1)
+	if job_id is not None:
+		# the watchdog found its job gone: nothing raised, so nothing else says why (the run's
+		# message points to the Error Log)
+		frappe.log_error(
+			title=_("Health recompute: chunk {0} of run {1} failed").format(chunk, run),
+			message=_(
+				"The job scoring customers {0} to {1} ({2}) stopped in each of its {3} attempts without finishing (a timeout, the worker running out of memory, or a worker restart). Those customers keep their earlier scores until the next run."
+			).format(row.range_from, row.range_to, job_id, row.attempts),
+			reference_doctype=RUN,
+			reference_name=run,
+		)
 	frappe.db.commit()  # nosemgrep: the failed chunk is recorded even if finishing the run fails
 	finish_run_if_done(run)
 	return "Failed"
@@ -1224,6 +1302,7 @@ def check_runs():
 				retry_or_fail_chunk(c.parent, c.chunk_index, c.attempts, job_id=running_in(c))
 		for name in watched:
 			finish_run_if_done(name)
+	fail_stopped_inline_runs()
 	fail_stale_runs()
 
 
@@ -1284,19 +1363,13 @@ def fail_stale_runs():
 	)
 	never_taken = [c.name for c in candidates if c.status == "Queued" and not c.runs_inline]
 	if never_taken:
-		(
-			frappe.qb.update(run)
-			.set(run.status, "Failed")
-			.set(run.finished_at, now_datetime())
-			.set(
-				run.message,
-				_(
-					"Marked failed: no worker on the long queue picked this run up within {0} hours. "
-					"Start a worker for the long queue (bench worker --queue long), then start the recompute again."
-				).format(STALE_RUN_HOURS),
-			)
-			.where(run.name.isin(never_taken) & stale & (run.status == "Queued") & (run.runs_inline == 0))
-			.run()
+		fail_runs(
+			never_taken,
+			_(
+				"Marked failed: no worker on the long queue picked this run up within {0} hours. "
+				"Start a worker for the long queue (bench worker --queue long), then start the recompute again."
+			).format(STALE_RUN_HOURS),
+			stale & (run.status == "Queued") & (run.runs_inline == 0),
 		)
 	others = [c for c in candidates if c.name not in never_taken]
 	with_chunks = (
@@ -1312,14 +1385,7 @@ def fail_stale_runs():
 	)
 	unwatched = [c.name for c in others if c.runs_inline or str(c.name) not in with_chunks]
 	if unwatched:
-		(
-			frappe.qb.update(run)
-			.set(run.status, "Failed")
-			.set(run.finished_at, now_datetime())
-			.set(run.message, _("Marked failed: no progress for {0} hours.").format(STALE_RUN_HOURS))
-			.where(run.name.isin(unwatched) & stale)
-			.run()
-		)
+		fail_runs(unwatched, _("Marked failed: no progress for {0} hours.").format(STALE_RUN_HOURS), stale)
 	frappe.db.commit()  # nosemgrep: release the run rows before any chunk locks its run
 
 

@@ -382,6 +382,16 @@ class TestRunsSurviveACrash(RunTestCase):
 		self.assertGreaterEqual(failed.customers, 3)
 		self.assertEqual(run.customers_failed, failed.customers)
 		self.assertIn(str(failed.customers), run.message)
+		# the run's message points to the Error Log: it says which job stopped, and that it was not
+		# an error of the scoring
+		self.assertIn("Error Log", run.message)
+		logged = frappe.get_all(
+			"Error Log",
+			filters={"reference_doctype": RUN, "reference_name": str(run.name)},
+			fields=["method", "error"],
+		)
+		self.assertEqual(len(logged), 1)
+		self.assertIn(failed.job_id, logged[0].error)
 		# the lock is free again
 		self.assertNotEqual(health.start_recompute(trigger="Manual", now=True).status, "Skipped")
 
@@ -974,6 +984,29 @@ class TestFinishingARun(RunTestCase):
 		self.assertEqual(status[no_chunks.name][0], "Failed")
 		self.assertEqual(status[watched.name][0], "Running")
 		self.assertEqual(status[recent.name][0], "Running")
+
+	def test_an_inline_run_whose_process_stopped_is_failed_at_once(self):
+		"""A console's or the demo's run (scored inline) holds a lock on its connection while it
+		scores: once the process is gone, the watchdog fails it and its open chunks at once, and the
+		next start is not held off for STALE_RUN_HOURS."""
+		self.new_customer()
+		chunks = [{"lo": "A", "hi": "M", "customers": 1}, {"lo": "N", "hi": "Z", "customers": 1}]
+		stopped = health.new_run("Manual", "Running", None, chunks=chunks, inline=True)
+		alive = health.new_run("Manual", "Running", None, chunks=chunks, inline=True)
+		frappe.db.set_value(CHUNK, {"parent": str(stopped.name), "chunk_index": 0}, "status", "Done")
+		frappe.db.commit()  # nosemgrep: as the process left them
+		health.release_lock(health.inline_lock_name(stopped.name))  # its connection is gone
+		health.watch_recompute_runs()
+		self.assertEqual(frappe.db.get_value(RUN, stopped.name, "status"), "Failed")
+		self.assertIn("stopped", frappe.db.get_value(RUN, stopped.name, "message"))
+		self.assertEqual(
+			frappe.get_all(CHUNK, {"parent": str(stopped.name)}, pluck="status", order_by="chunk_index"),
+			["Done", "Failed"],
+		)
+		self.assertEqual(frappe.db.get_value(RUN, alive.name, "status"), "Running")  # its process lives
+		health.release_lock(health.inline_lock_name(alive.name))
+		health.watch_recompute_runs()
+		self.assertNotEqual(health.start_recompute(trigger="Manual", now=True).status, "Skipped")
 
 
 class TestChunkBookkeeping(RunTestCase):
