@@ -1127,11 +1127,12 @@ def update_alerts(rows: list[dict]) -> int:
 	return updated
 
 
-def resolve_alerts(names: list[str]) -> int:
-	"""Resolve by themselves the open alerts whose condition cleared, all at once."""
+def resolve_alerts(names: list[str], note: str | None = None) -> int:
+	"""Resolve by themselves the open alerts whose condition cleared (or `note`'s reason), all at
+	once."""
 	if not names:
 		return 0
-	note = _("The condition cleared: resolved by itself.")
+	note = note or _("The condition cleared: resolved by itself.")
 	now, user = now_datetime(), frappe.session.user
 	try:
 		with savepoint():
@@ -1690,6 +1691,27 @@ def resolve_merged_away(old: str, new: str) -> list[str]:
 	for name in names:
 		close(frappe.get_doc(ALERT, name), engine.RESOLVED, note, auto=True)
 	return names
+
+
+def rule_disabled(rule: str):
+	"""A rule that resolves its alerts by itself was disabled: nothing will ever resolve its open
+	alerts (the nightly pass reads enabled rules only), so they are resolved now, saying why, with
+	their ToDos, in batches (a job on the long queue: a rule may have thousands open). A rule whose
+	alerts the CSM closes leaves them to her."""
+	if frappe.db.get_value(RULE, rule, ["enabled", "auto_resolve"]) != (0, 1):
+		return
+	alert = frappe.qb.DocType(ALERT)
+	names = (
+		frappe.qb.from_(alert)
+		.select(alert.name)
+		.where((alert.rule == rule) & alert.status.isin(engine.OPEN_STATUSES))
+		.run(pluck=True)
+	)
+	note = _("Rule {0} was disabled: nothing more will resolve this alert.").format(rule)
+	for start in range(0, len(names), 1000):
+		resolve_alerts(names[start : start + 1000], note)
+		if not frappe.flags.in_test:
+			frappe.db.commit()  # nosemgrep: each batch stands on its own
 
 
 def close_for_customer_gone(customer: str, why: str) -> list[str]:

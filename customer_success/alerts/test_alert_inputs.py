@@ -186,3 +186,45 @@ class TestRuleDaysBound(AlertsTestCase):
 		service.evaluate_customer(self.customer)
 		self.assertEqual(frappe.db.count("Error Log"), errors)
 		self.assertTrue(all(r.days <= engine.MAX_RULE_DAYS for r in service.load_rules()))
+
+
+class TestADisabledRulesAlerts(AlertsTestCase):
+	def test_a_rule_that_resolves_its_alerts_resolves_them_when_disabled(self):
+		rules = {
+			auto: frappe.get_all("CS Alert Rule", {"enabled": 1, "auto_resolve": auto}, pluck="name", limit=1)
+			for auto in (1, 0)
+		}
+		if not (rules[1] and rules[0]):
+			self.skipTest("the site has no enabled rule of each kind")
+		alerts = {}
+		for auto, (rule,) in rules.items():
+			alert = frappe.get_doc(
+				{
+					"doctype": ALERT,
+					"customer": self.customer,
+					"rule": rule,
+					"severity": engine.MEDIUM,
+					"status": engine.OPEN,
+				}
+			).insert(ignore_permissions=True)
+			frappe.get_doc(
+				{
+					"doctype": "ToDo",
+					"allocated_to": CSM1,
+					"reference_type": ALERT,
+					"reference_name": alert.name,
+					"description": "Call",
+				}
+			).insert(ignore_permissions=True)
+			alerts[auto] = alert.name
+		for rule in rules.values():
+			doc = frappe.get_doc("CS Alert Rule", rule[0])
+			doc.enabled = 0
+			doc.save()
+		resolved = frappe.db.get_value(ALERT, alerts[1], ["status", "auto_resolved", "resolution"])
+		self.assertEqual(resolved[:2], (engine.RESOLVED, 1))
+		self.assertIn("was disabled", resolved[2])
+		self.assertFalse(open_todos(alerts[1], CSM1))
+		# the CSM closes the other rule's alerts herself: it stays open, with its ToDo
+		self.assertEqual(frappe.db.get_value(ALERT, alerts[0], "status"), engine.OPEN)
+		self.assertTrue(open_todos(alerts[0], CSM1))

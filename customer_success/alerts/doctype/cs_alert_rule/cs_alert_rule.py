@@ -47,6 +47,18 @@ class CSAlertRule(Document):
 		self.validate_parameters()
 		self.kind = engine.RULE_KINDS[self.rule_type]
 
+	def on_update(self):
+		before = self.get_doc_before_save()
+		if before and before.enabled and not self.enabled and self.auto_resolve:
+			# its open alerts are resolved (by a job: there may be thousands)
+			frappe.enqueue(
+				"customer_success.alerts.service.rule_disabled",
+				queue="long",
+				rule=self.name,
+				enqueue_after_commit=True,
+				now=bool(frappe.flags.in_test),
+			)
+
 	def validate_severity(self):
 		if self.severity not in engine.SEVERITIES:
 			frappe.throw(
