@@ -173,11 +173,14 @@ def score_payment_behaviour(raw, worst_ratio=0.5, worst_days=90, **_) -> float |
 
 
 def revenue_change(recent, previous) -> float | None:
-	"""Relative change of the recent window vs the one before; `None` when there is nothing to compare."""
+	"""Relative change of the recent window vs the one before; `None` when there is nothing to compare:
+	with no revenue in the window before, a trend is unknown, not growth. (Read as +100 %, it scored
+	a yearly-billed customer, or one whose large bill half a year ago was followed by a small one,
+	as strongly growing, and a customer nobody knew much about Green.)"""
 	recent = float(recent or 0)
 	previous = float(previous or 0)
 	if previous <= 0:
-		return None if recent <= 0 else 1.0  # new revenue from nothing counts as strong growth
+		return None
 	return (recent - previous) / previous
 
 

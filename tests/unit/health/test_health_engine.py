@@ -72,7 +72,7 @@ def test_payment_negative_inputs_are_floored():
 
 def test_revenue_change_edges():
 	assert h.revenue_change(0, 0) is None
-	assert h.revenue_change(100, 0) == 1.0
+	assert h.revenue_change(100, 0) is None  # nothing before to compare with: unknown, not growth
 	assert h.revenue_change(-50, 0) is None
 	assert h.revenue_change(50, 100) == -0.5
 	assert h.revenue_change(120, 100) == pytest.approx(0.2)
