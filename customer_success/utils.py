@@ -1,5 +1,6 @@
 """Small site helpers shared by the rooms, the demo, the test factories and benchmarks."""
 
+import contextlib
 import functools
 import math
 import re
@@ -26,6 +27,25 @@ def plain_text(value) -> str:
 	typed. frappe's strip_html removes anything between angle brackets, so "3 < 4 > 2" lost "< 4 >".
 	Shown escaped, wherever it is shown."""
 	return MARKUP.sub("", "" if value is None else str(value))
+
+
+@contextlib.contextmanager
+def users_not_throttled():
+	"""frappe refuses to make a User once more than `throttle_user_limit` (60) were made in the last
+	hour (sign-up spam). The demo's few users are made by a System Manager on purpose (on a site whose
+	tests or an import had just made many, the demo stopped at its first step: "Throttled"), and a
+	whole test suite makes more than that: the limit is lifted for this process while they are made
+	(only this process's copy of the site config), and put back."""
+	conf = frappe.local.conf
+	had, before = "throttle_user_limit" in conf, conf.get("throttle_user_limit")
+	conf["throttle_user_limit"] = 10**9
+	try:
+		yield
+	finally:
+		if had:
+			conf["throttle_user_limit"] = before
+		else:
+			conf.pop("throttle_user_limit", None)
 
 
 def leaf(doctype: str, preferred: str | None = None) -> str:

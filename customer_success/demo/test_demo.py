@@ -386,3 +386,30 @@ class TestRegistry(FrappeTestCase):
 		self.assertFalse(
 			frappe.db.exists("DefaultValue", {"defkey": ("like", f"{demo.REGISTRY_KEY}%")}),
 		)
+
+
+class TestDemoUsers(FrappeTestCase):
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def test_the_demos_users_are_made_where_frappe_throttles_new_users(self):
+		"""frappe refuses a User insert once more than `throttle_user_limit` were made in the hour: on a
+		site whose tests or an import had just made many, the demo stopped at its first step."""
+		if demo.is_demo_installed() or frappe.db.exists("User", f"{demo.CSMS[0][0]}@{demo.DOMAIN}"):
+			self.skipTest("the demo's users are on this site already")
+		conf = frappe.local.conf
+		had, before = "throttle_user_limit" in conf, conf.get("throttle_user_limit")
+		conf["throttle_user_limit"] = -1  # as if the hour's limit were reached
+		try:
+			with self.assertRaisesRegex(frappe.ValidationError, "Throttled"):
+				frappe.get_doc(
+					{"doctype": "User", "email": "cs-throttled@example.com", "first_name": "T"}
+				).insert(ignore_permissions=True)
+			users = demo._make_users({})
+			self.assertEqual(conf["throttle_user_limit"], -1)  # put back
+		finally:
+			if had:
+				conf["throttle_user_limit"] = before
+			else:
+				conf.pop("throttle_user_limit", None)
+		self.assertTrue(all(frappe.db.exists("User", user) for user in users))

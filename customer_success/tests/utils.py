@@ -6,7 +6,7 @@ import frappe
 from frappe.utils import add_days, getdate, nowdate
 
 from customer_success.setup import install
-from customer_success.utils import ensure_service_item, leaf
+from customer_success.utils import ensure_service_item, leaf, users_not_throttled
 
 TEST_PREFIX = "_CS Test"
 
@@ -148,22 +148,9 @@ def delete_customers(names: list[str]):
 		frappe.db.delete("Customer", {"name": ("in", names)})
 
 
-@contextmanager
-def user_creation_unthrottled():
-	"""Lift frappe's signup throttle (more than `throttle_user_limit`, default 60, users created in
-	an hour throws "Throttled") for test fixtures only: a whole suite on a brand-new site makes more
-	test users than that within the hour, and whether a test then fails would depend on the order
-	the modules run in. Only this process's copy of the site config is changed, and only inside."""
-	conf = frappe.local.conf
-	had, previous = "throttle_user_limit" in conf, conf.get("throttle_user_limit")
-	conf["throttle_user_limit"] = 1_000_000
-	try:
-		yield
-	finally:
-		if had:
-			conf["throttle_user_limit"] = previous
-		else:
-			conf.pop("throttle_user_limit", None)
+# frappe's signup throttle lifted for test fixtures too (a whole suite on a brand-new site makes more
+# test users within the hour than it allows, and whether a test failed would depend on the order)
+user_creation_unthrottled = users_not_throttled
 
 
 def make_user(email: str, roles: list[str]) -> "frappe.Document":
