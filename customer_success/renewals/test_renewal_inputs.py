@@ -58,6 +58,16 @@ class TestRenewalInputs(RenewalTestCase):
 			service.record_checkpoint(frappe.get_doc("Renewal", doc.name), "6 Months", "At Risk", "abc")
 		self.assertFalse(renewal_of(contract.name).checkpoints[0].call)
 
+	def test_the_new_renewal_form_asks_only_for_its_source(self):
+		"""The desk form checks its mandatory fields before it sends them: the customer and the term
+		come from the contract (or subscription) on the server, so the form must not require them."""
+		meta = frappe.get_meta("Renewal")
+		required = {df.fieldname for df in meta.fields if df.reqd}
+		self.assertFalse(required & {"customer", "end_date", "contract_start", "revenue_at_stake"})
+		self.assertEqual(
+			meta.get_field("contract").mandatory_depends_on, "eval:doc.source_type == 'Contract'"
+		)
+
 	def test_a_renewal_made_by_hand_is_worth_its_source_and_open(self):
 		customer = make_customer(cs_owner=CSM).name
 		order = make_sales_order(customer, rate=12000)

@@ -1,7 +1,14 @@
 // Renewal: record calls in the checkpoints grid; close with Mark Renewed or Mark Churned.
 frappe.ui.form.on("Renewal", {
 	refresh(frm) {
-		if (frm.is_new() || frm.doc.status !== "Open" || !frm.perm[0].write) return;
+		// the checkpoints are the renewal's own (made with it, the server keeps them): none added or removed
+		frm.set_df_property("checkpoints", "cannot_add_rows", 1);
+		frm.set_df_property("checkpoints", "cannot_delete_rows", 1);
+		if (frm.is_new()) {
+			frm.set_intro(__("Pick the Contract (or Subscription): the customer, term, worth and checkpoints come from it when you save."));
+			return;
+		}
+		if (frm.doc.status !== "Open" || !frm.perm[0].write) return;
 		if (frm.doc.disagreement) {
 			frm.dashboard.set_headline_alert(__("The CSM says it will renew while health is red."), "red");
 		}

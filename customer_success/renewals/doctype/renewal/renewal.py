@@ -81,10 +81,10 @@ class Renewal(Document):
 		contract_start: DF.Date | None
 		csm: DF.Link | None
 		currency: DF.Link | None
-		customer: DF.Link
+		customer: DF.Link | None
 		customer_name: DF.Data | None
 		disagreement: DF.Check
-		end_date: DF.Date
+		end_date: DF.Date | None
 		expected_amount: DF.Currency
 		latest_call: DF.Literal["", "Will Renew", "At Risk", "Will Churn"]
 		renewed_amount: DF.Currency
