@@ -99,6 +99,14 @@ def set_override(customer: str, score: float | str, reason: str, until: str) -> 
 		customer,
 		{"cs_health_override": score, "cs_override_reason": reason, "cs_override_until": until_date},
 	)
+	# the Customer's own timeline keeps who overrode its health, when, and why (the app writes the
+	# fields without a version, so an open form still saves)
+	frappe.get_doc("Customer", customer).add_comment(
+		"Info",
+		_("Health overridden to {0} until {1}: {2}").format(
+			frappe.format(score, "Float"), frappe.format(until_date, "Date"), escape_html(reason)
+		),
+	)
 	return latest_score(customer)
 
 
@@ -149,11 +157,16 @@ def clean_reason(reason) -> str:
 @frappe.whitelist(methods=["POST"])
 def clear_override(customer: str) -> dict | None:
 	check_can_work_on_customer(customer)
+	had = frappe.db.get_value("Customer", customer, "cs_override_until")
 	health.recompute_customer(
 		customer,
 		# Float columns are NOT NULL in frappe: no override is 0 with no expiry date.
 		{"cs_health_override": 0, "cs_override_reason": None, "cs_override_until": None},
 	)
+	if had:
+		frappe.get_doc("Customer", customer).add_comment(
+			"Info", _("Health override cleared: the computed score stands.")
+		)
 	return latest_score(customer)
 
 

@@ -185,6 +185,16 @@ class TestOverrideInput(RunsTestCase):
 		reason = frappe.db.get_value("Customer", customer, "cs_override_reason")
 		self.assertEqual(reason, "Sponsor confirmed x")
 		self.assertEqual(row["score"], 70)
+		# the Customer's timeline says who overrode it, and why, escaped
+		note = frappe.get_all(
+			"Comment",
+			filters={"reference_doctype": "Customer", "reference_name": customer, "comment_type": "Info"},
+			fields=["content", "owner"],
+			order_by="creation desc",
+			limit=1,
+		)[0]
+		self.assertIn("Sponsor confirmed x", note.content)
+		self.assertNotIn("<img", note.content)
 		# a bracket that opens no tag is the CSM's text: kept as typed (shown escaped)
 		api.set_override(customer, 0, "ARR < 10k > churn risk; <i>see</i> 3<4", add_days(nowdate(), 365))
 		self.assertEqual(
