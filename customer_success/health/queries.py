@@ -419,10 +419,20 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 				)
 				.else_(0)
 			).as_("previous"),
+			# the window's invoices that have shown how the customer pays: paid, or come due
+			Sum(
+				Case()
+				.when(
+					(invoice.posting_date >= payment_since)
+					& ((invoice.due_date <= today) | (invoice.outstanding_amount <= 0)),
+					1,
+				)
+				.else_(0)
+			).as_("shown"),
 		)
 		.where(invoice.customer[lo:hi] & (invoice.docstatus == 1))
 		.groupby(invoice.customer, invoice.company),
-		("customer", "company", "revenue", "recent", "previous"),
+		("customer", "company", "revenue", "recent", "previous", "shown"),
 	)
 	# (customer, company, overdue, oldest_due, several_terms): the invoices with at most one dated
 	# term weighed, and the names of those with several (a JSON array, or None), weighed next by name
@@ -452,13 +462,21 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 	def fact_of(customer: str) -> dict:
 		return facts.setdefault(
 			customer,
-			{"revenue": 0.0, "overdue": 0.0, "recent": 0.0, "previous": 0.0, "oldest_overdue_due": None},
+			{
+				"revenue": 0.0,
+				"overdue": 0.0,
+				"recent": 0.0,
+				"previous": 0.0,
+				"oldest_overdue_due": None,
+				"shown": 0,
+			},
 		)
 
-	for customer, company, *amounts in rows:
+	for customer, company, *amounts, shown in rows:
 		fact = fact_of(customer)
 		for key, amount in zip(("revenue", "recent", "previous"), amounts, strict=True):
 			fact[key] += float(amount or 0) * rates.get(company, 1.0)
+		fact["shown"] += int(shown or 0)
 	for customer, company, overdue, oldest_due in arrears:
 		if oldest_due is None:  # nothing overdue
 			continue

@@ -138,7 +138,10 @@ def raw_values(customer: dict, facts: dict, today: date, sentiment_validity_days
 	if invoice:
 		oldest = invoice["oldest_overdue_due"]
 		days_overdue = (today - getdate(oldest)).days if oldest else 0
-		payment = engine.payment_raw(invoice["overdue"], invoice["revenue"], days_overdue)
+		# how a customer pays is known once an invoice was paid or came due (or something is
+		# overdue): a first bill not due yet shows nothing, good or bad
+		if invoice.get("shown", 1) or invoice["overdue"] > 0:
+			payment = engine.payment_raw(invoice["overdue"], invoice["revenue"], days_overdue)
 		change = engine.revenue_change(invoice["recent"], invoice["previous"])
 
 	return {

@@ -66,6 +66,29 @@ class TestInsufficientData(HealthTestCase):
 			self.assertEqual(counted_by_card(card, customer), 0, card)
 		self.assertIn(INSUFFICIENT, frappe.get_meta("Customer").get_field("cs_health_status").options)
 
+	def test_a_new_customer_nobody_has_talked_to_is_not_green(self):
+		"""A first bill not due yet shows nothing of how the customer pays, and with nothing billed in
+		the window before there is no revenue trend: neither is scored (they were 100 each, and a
+		customer never contacted came out Green 80)."""
+		today = getdate(nowdate())
+		customer = make_customer(cs_owner=CSM1).name
+		make_sales_invoice(
+			customer, rate=1200, posting_date=add_days(today, -10), due_date=add_days(today, 20)
+		)
+		make_contract(customer, add_days(today, -10), add_days(today, 355))
+		health.recompute_customer(customer)
+		row = latest_row(customer)
+		factors = factors_of(row)
+		for factor in (engine.PAYMENT_BEHAVIOUR, engine.REVENUE_TREND):
+			self.assertIsNone((factors.get(factor) or {}).get("raw"), factor)
+		self.assertNotEqual(row.status, engine.GREEN)
+		# once a bill has come due (or is paid), how the customer pays is known
+		make_sales_invoice(
+			customer, rate=800, posting_date=add_days(today, -60), due_date=add_days(today, -30)
+		)
+		health.recompute_customer(customer)
+		self.assertIsNotNone(factors_of(latest_row(customer))[engine.PAYMENT_BEHAVIOUR]["raw"])
+
 	def test_below_the_set_share_no_colour_at_exactly_the_share_a_colour(self):
 		tier_model([(engine.SUPPORT_LOAD, 40), (engine.PAYMENT_BEHAVIOUR, 60)])
 		customer = make_customer(cs_tier="SMB").name
