@@ -317,4 +317,9 @@ has_website_permission = {
 }
 
 # Print formats and the portal page show a metric's value with its unit ("3 teams", "1 report").
-jinja = {"methods": ["customer_success.success_plans.service.cs_metric"]}
+jinja = {
+	"methods": [
+		"customer_success.success_plans.service.cs_metric",
+		"customer_success.success_plans.service.cs_rich_text",
+	]
+}

@@ -4,6 +4,8 @@ Controllers, the daily job (plan_jobs.py), the ERPNext doc_events and the handof
 come through here; the maths lives in engine/plans.py and the reads in queries/plans.py.
 """
 
+import re
+
 import frappe
 from frappe import _
 from frappe.utils import add_days, getdate, nowdate
@@ -109,6 +111,20 @@ def count_or_none(value, metric_kind: str | None, unit: str | None):
 	if kind == engine.COUNT and is_number(value) and float(value) < 0:
 		return None
 	return value
+
+
+# an image tag of a rich text field, with whatever attributes it has
+IMAGE_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+
+
+def cs_rich_text(value) -> str:
+	"""A plan's or review's rich text as the print formats show it (a jinja method): markup cleaned,
+	and without images. The PDF is made by wkhtmltopdf on the server, which fails the whole document
+	when an image cannot be loaded (a pasted link that is broken, or one the server cannot reach):
+	one image in a "success definition" kept the customer from their plan's PDF."""
+	from frappe.utils.html_utils import sanitize_html
+
+	return IMAGE_TAG.sub("", sanitize_html(value or "", always_sanitize=True))
 
 
 def cs_metric(value, row) -> str:

@@ -953,6 +953,20 @@ class TestPermissionsAndPortal(PlansTestCase):
 		with offline_pdf():
 			pdf = frappe.get_print("Success Plan", plan_a.name, plans.CUSTOMER_PRINT_FORMAT, as_pdf=True)
 		self.assertTrue(pdf.startswith(b"%PDF"))
+		# an image the PDF maker cannot load (a broken link pasted by a CSM) leaves the plan's PDF whole
+		frappe.db.set_value(
+			"Success Plan",
+			plan_a.name,
+			"success_definition",
+			'<p>Three teams live</p><img src="x" onerror="alert(1)"><script>alert(2)</script>',
+		)
+		html = frappe.get_print("Success Plan", plan_a.name, plans.CUSTOMER_PRINT_FORMAT)
+		self.assertIn("Three teams live", html)
+		self.assertNotIn("<img", html.split("Three teams live")[1][:200])
+		self.assertNotIn("<script>alert(2)", html)
+		with offline_pdf():
+			pdf = frappe.get_print("Success Plan", plan_a.name, plans.CUSTOMER_PRINT_FORMAT, as_pdf=True)
+		self.assertTrue(pdf.startswith(b"%PDF"))
 
 		frappe.set_user("cs-portal-b@example.com")
 		self.assertEqual([p["name"] for p in page.get_context(frappe._dict()).plans], [plan_b.name])
