@@ -348,13 +348,35 @@ def review_follows_proposed_csm(doc):
 	if before is None or before.status != "Handed Over" or before.proposed_csm == doc.proposed_csm:
 		return
 	close_assignments(doc)
+	assign_review(doc)
+
+
+def assign_review(doc):
+	"""A handed-over handoff's review goes on its Proposed CSM's list; with none named, on every CS
+	Manager's, to name one (it waited on nobody's list, its acceptance clock running)."""
+	customer = doc.customer_name or doc.customer
 	if doc.proposed_csm:
 		assign(
 			doc,
 			doc.proposed_csm,
-			_("Review handoff {0} for {1} and accept it or return it to sales.").format(
-				doc.name, doc.customer_name or doc.customer
-			),
+			_("Review handoff {0} for {1} and accept it or return it to sales.").format(doc.name, customer),
+		)
+		return
+	from customer_success.constants import CS_MANAGER_ROLE
+
+	managers = frappe.get_all(
+		"Has Role",
+		filters={"role": CS_MANAGER_ROLE, "parenttype": "User"},
+		pluck="parent",
+		distinct=True,
+	)
+	for manager in sorted(set(managers)):
+		assign(
+			doc,
+			manager,
+			_(
+				"Handoff {0} for {1} was handed over with no Proposed CSM: name the CSM who reviews it."
+			).format(doc.name, customer),
 		)
 
 

@@ -239,14 +239,7 @@ class SalesHandoff(Document):
 		self.save_transition()
 
 		service.close_assignments(self)
-		if self.proposed_csm:
-			service.assign(
-				self,
-				self.proposed_csm,
-				_("Review handoff {0} for {1} and accept it or return it to sales.").format(
-					self.name, self.customer_name or self.customer
-				),
-			)
+		service.assign_review(self)
 		self.add_comment("Info", _("Handed over to customer success."))
 		return {"status": self.status}
 

@@ -385,6 +385,36 @@ class TestGateAndLifecycle(HandoffTestCase):
 		)
 		self.assertEqual(open_todos, [CSM])  # the sales owner's drafting ToDo is closed
 
+	def test_handed_over_with_no_proposed_csm_goes_on_the_cs_managers_lists(self):
+		_customer, contact, _order, handoff = self.new_deal()
+		complete(handoff, contact.name)
+		handoff.proposed_csm = None
+		handoff.sales_owner = SALES
+		handoff.save()
+		frappe.set_user(SALES)
+		frappe.get_doc("Sales Handoff", handoff.name).hand_over()
+		frappe.set_user("Administrator")
+		open_todos = frappe.get_all(
+			"ToDo",
+			filters={"reference_type": "Sales Handoff", "reference_name": handoff.name, "status": "Open"},
+			fields=["allocated_to", "description"],
+		)
+		self.assertIn(CS_MANAGER, [todo.allocated_to for todo in open_todos])
+		self.assertNotIn(SALES, [todo.allocated_to for todo in open_todos])
+		self.assertIn("no Proposed CSM", open_todos[0].description)
+		# a CS Manager names the CSM: the review moves to her
+		doc = frappe.get_doc("Sales Handoff", handoff.name)
+		doc.proposed_csm = CSM
+		doc.save()
+		self.assertEqual(
+			frappe.get_all(
+				"ToDo",
+				filters={"reference_type": "Sales Handoff", "reference_name": handoff.name, "status": "Open"},
+				pluck="allocated_to",
+			),
+			[CSM],
+		)
+
 	def test_accept_assigns_the_csm_sets_onboarding_and_calls_the_plan_hook(self):
 		customer, handoff = self.handed_over()
 		ACCEPTED_CALLS.clear()
