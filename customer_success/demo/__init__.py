@@ -290,6 +290,23 @@ def _company() -> str:
 	return company
 
 
+def new_user(email: str, first: str, last: str, user_type: str, roles: tuple = ()):
+	"""A demo user, made with no welcome email, where frappe's hourly limit on new users would have
+	refused it (`users_not_throttled`)."""
+	with users_not_throttled():
+		return frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": email,
+				"first_name": first,
+				"last_name": last,
+				"send_welcome_email": 0,
+				"user_type": user_type,
+				"roles": [{"role": role} for role in roles],
+			}
+		).insert(ignore_permissions=True)
+
+
 def _make_users(registry) -> list[str]:
 	from frappe.contacts.doctype.contact.contact import get_contact_name
 	from frappe.core.doctype.user.user import create_contact
@@ -299,17 +316,7 @@ def _make_users(registry) -> list[str]:
 		email = f"{prefix}@{DOMAIN}"
 		if not frappe.db.exists("User", email):
 			had_contact = get_contact_name(email)
-			with users_not_throttled():
-				user = frappe.get_doc(
-					{
-						"doctype": "User",
-						"email": email,
-						"first_name": first,
-						"last_name": last,
-						"send_welcome_email": 0,
-						"user_type": "System User",
-					}
-				).insert(ignore_permissions=True)
+			user = new_user(email, first, last, "System User")
 			remember(registry, user)
 			if not had_contact:
 				# Frappe makes a user's Contact in a job after commit; make it now, so the demo

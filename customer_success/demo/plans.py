@@ -8,7 +8,7 @@ import random
 import frappe
 from frappe.utils import add_days, getdate, nowdate
 
-from customer_success.demo import remember
+from customer_success.demo import new_user, remember
 from customer_success.setup import defaults
 from customer_success.success_plans import engine
 from customer_success.success_plans import service as plans
@@ -55,21 +55,8 @@ def make_portal_contact(registry, customer: str):
 	"""A website user linked to a Contact of `customer`, who sees its shared plans at /success-plans."""
 	email, first, last = PORTAL_CONTACT
 	if not frappe.db.exists("User", email):
-		from customer_success.utils import users_not_throttled
-
-		with users_not_throttled():
-			user = frappe.get_doc(
-				{
-					"doctype": "User",
-					"email": email,
-					"first_name": first,
-					"last_name": last,
-					"user_type": "Website User",
-					"send_welcome_email": 0,
-					# the portal menu shows "Success Plans" to customers' contacts (ERPNext's Customer role)
-					"roles": [{"role": "Customer"}],
-				}
-			).insert(ignore_permissions=True)
+		# the portal menu shows "Success Plans" to customers' contacts (ERPNext's Customer role)
+		user = new_user(email, first, last, "Website User", roles=("Customer",))
 		remember(registry, user)
 	if frappe.db.exists("Contact", {"user": email}):
 		return

@@ -20,6 +20,22 @@ OPEN, RENEWED, CHURNED = "Open", "Renewed", "Churned"
 # The renewal's contract was cancelled (amended or withdrawn): nothing to renew on that term.
 CANCELLED = "Cancelled"
 STATUSES = (OPEN, RENEWED, CHURNED, CANCELLED)
+# A renewal's outcome: set only by the outcome actions (Mark Renewed / Mark Churned, the nightly
+# self-close), cleared when a renewal is made or opens again.
+OUTCOME_FIELDS = (
+	"status",
+	"renewed_contract",
+	"renewed_order",
+	"renewed_subscription",
+	"renewed_amount",
+	"change_amount",
+	"change_type",
+	"auto_closed",
+	"churn_reason",
+	"churn_note",
+	"closed_on",
+	"closed_by",
+)
 
 WILL_RENEW, AT_RISK, WILL_CHURN = "Will Renew", "At Risk", "Will Churn"
 CALLS = (WILL_RENEW, AT_RISK, WILL_CHURN)

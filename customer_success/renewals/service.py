@@ -155,14 +155,19 @@ def describe_basis(basis: str, contract: dict) -> str:
 	return _("No order or invoice found")
 
 
-def prepare_new_renewal(doc, outcome_fields: tuple):
+def open_without_outcome(doc):
+	"""Open, with no outcome: a renewal being made, or opening again."""
+	for fieldname in engine.OUTCOME_FIELDS:
+		doc.set(fieldname, 0 if fieldname == "auto_closed" else None)
+	doc.status = engine.OPEN
+
+
+def prepare_new_renewal(doc):
 	"""A new renewal (the nightly pass's or one made by hand): Open with no outcome, the standard
 	checkpoints (a call given for one of them is kept, recorded by whoever saves it), and, unless the
 	nightly pass worked it out for many at once (`flags.worth_given`), its worth from its source as
 	the nightly pass works it out, in the company's currency."""
-	for fieldname in outcome_fields:
-		doc.set(fieldname, 0 if fieldname == "auto_closed" else None)
-	doc.status = engine.OPEN
+	open_without_outcome(doc)
 	given = {}
 	for row in doc.get("checkpoints") or []:
 		if row.get("call") and row.get("checkpoint") not in given:
@@ -565,9 +570,7 @@ def follow_amendment(contract) -> str | None:
 		if row.checkpoint in due:
 			frappe.db.set_value("Renewal Checkpoint", row.name, "due_date", due[row.checkpoint])
 	doc = frappe.get_doc(RENEWAL, doc.name)
-	for fieldname in REOPENED_FIELDS:
-		doc.set(fieldname, 0 if fieldname == "auto_closed" else None)
-	doc.status = engine.OPEN
+	open_without_outcome(doc)
 	doc.flags.outcome_action = True
 	doc.save(ignore_permissions=True)
 	todo = frappe.qb.DocType("ToDo")
@@ -598,9 +601,7 @@ def reopen_renewed_by(field: str, name: str, label: str) -> list[str]:
 
 	def reopen_one(renewal: str):
 		doc = frappe.get_doc(RENEWAL, renewal)
-		for fieldname in REOPENED_FIELDS:
-			doc.set(fieldname, 0 if fieldname == "auto_closed" else None)
-		doc.status = engine.OPEN
+		open_without_outcome(doc)
 		doc.flags.outcome_action = True
 		doc.save(ignore_permissions=True)
 		doc.add_comment(
@@ -618,20 +619,6 @@ def reopen_renewed_by(field: str, name: str, label: str) -> list[str]:
 			renewal,
 		)
 	return reopened
-
-
-# What a renewal's outcome set, cleared when it opens again.
-REOPENED_FIELDS = (
-	"renewed_contract",
-	"renewed_order",
-	"renewed_subscription",
-	"renewed_amount",
-	"change_amount",
-	"change_type",
-	"auto_closed",
-	"closed_on",
-	"closed_by",
-)
 
 
 def raise_due_checkpoints(today: date, commit: bool = False) -> int:

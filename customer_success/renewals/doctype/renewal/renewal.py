@@ -6,21 +6,6 @@ from frappe.utils import flt, getdate, nowdate
 from customer_success.renewals import engine
 from customer_success.renewals import service as renewals
 
-# Set only by the outcome actions (Mark Renewed / Mark Churned, the nightly self-close).
-OUTCOME_FIELDS = (
-	"status",
-	"renewed_contract",
-	"renewed_order",
-	"renewed_subscription",
-	"renewed_amount",
-	"change_amount",
-	"change_type",
-	"auto_closed",
-	"churn_reason",
-	"churn_note",
-	"closed_on",
-	"closed_by",
-)
 # Taken from the contract when the renewal is made, never changed afterwards.
 CHECKPOINT_FIELDS = (
 	"checkpoint",
@@ -135,7 +120,7 @@ class Renewal(Document):
 		self.csm = self.csm or frappe.db.get_value("Customer", self.customer, "cs_owner")
 		# a new renewal is open, worth what its source is, with the standard checkpoints: whatever
 		# else was sent (a made-up outcome, worth or recording) is not taken
-		renewals.prepare_new_renewal(self, OUTCOME_FIELDS)
+		renewals.prepare_new_renewal(self)
 
 	def set_from_subscription(self):
 		from customer_success.renewals import queries
@@ -183,7 +168,7 @@ class Renewal(Document):
 		for fieldname in (*TERM_FIELDS, "term_key"):
 			self.set(fieldname, before.get(fieldname))
 		if not self.flags.outcome_action:
-			for fieldname in OUTCOME_FIELDS:
+			for fieldname in engine.OUTCOME_FIELDS:
 				self.set(fieldname, before.get(fieldname))
 		stored = {row.name: row for row in before.checkpoints}
 		if {row.name for row in self.checkpoints} != set(stored):
