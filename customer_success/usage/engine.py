@@ -184,7 +184,7 @@ def check_row(row, customers: set, metrics: set, today: date, default_source: st
 	if value is None:
 		return None, (NOT_NUMERIC, {"value": row["value"]})
 	if value < 0:
-		return None, (NEGATIVE, {"value": value})
+		return None, (NEGATIVE, {"value": row["value"]})
 	if value > MAX_VALUE:
 		return None, (TOO_LARGE, {"value": row["value"], "max": MAX_VALUE})
 	source = row.get("source", default_source)

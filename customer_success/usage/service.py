@@ -51,6 +51,12 @@ def batch_error_message(error: engine.BatchError) -> str:
 	return _("The batch was refused: nothing was stored.")
 
 
+def as_text(value) -> str:
+	"""A value of a rejected row as the sender wrote it: text as it is, anything else as JSON (a
+	list as `["a"]`, not Python's `['a']`; -1 as `-1`, not `-1.0`)."""
+	return value if isinstance(value, str) else frappe.as_json(engine.as_sent(value), indent=None)
+
+
 def reason_message(code: str, details: dict) -> str:
 	"""Why one row was rejected, naming the field and what to send instead."""
 	if code == engine.NOT_AN_OBJECT:
@@ -58,11 +64,13 @@ def reason_message(code: str, details: dict) -> str:
 	if code == engine.MISSING:
 		return _("The row has no {0}.").format(", ".join(details.get("fields", [])))
 	if code == engine.UNKNOWN_CUSTOMER:
-		return _("customer: there is no Customer {0}.").format(details.get("customer"))
+		return _("customer: there is no Customer {0}.").format(as_text(details.get("customer")))
 	if code == engine.UNKNOWN_METRIC:
-		return _("metric: there is no enabled Usage Metric Definition {0}.").format(details.get("metric"))
+		return _("metric: there is no enabled Usage Metric Definition {0}.").format(
+			as_text(details.get("metric"))
+		)
 	if code == engine.BAD_DATE:
-		return _("date: {0} is not a date; send YYYY-MM-DD.").format(details.get("date"))
+		return _("date: {0} is not a date; send YYYY-MM-DD.").format(as_text(details.get("date")))
 	if code == engine.FUTURE_DATE:
 		return _("date: {0} is in the future.").format(details.get("date"))
 	if code == engine.TOO_OLD:
@@ -70,7 +78,7 @@ def reason_message(code: str, details: dict) -> str:
 	if code == engine.NOT_NUMERIC:
 		return _("value: {0} is not a number.").format(frappe.as_json(details.get("value")))
 	if code == engine.NEGATIVE:
-		return _("value: {0} is negative; usage is zero or more.").format(details.get("value"))
+		return _("value: {0} is negative; usage is zero or more.").format(as_text(details.get("value")))
 	if code == engine.TOO_LARGE:
 		return _("value: {0} is too large; at most {1}.").format(
 			frappe.as_json(details.get("value")), details.get("max")

@@ -173,6 +173,20 @@ class TestUsageAPI(FrappeTestCase):
 		self.assertIn("too large", reply["rejected"][0]["reason"])
 		self.assertEqual([(r.customer, r.value) for r in self.stored()], [(self.customers[0], 5)])
 
+	def test_a_rejected_value_is_named_as_it_was_sent(self):
+		rows = [
+			self.row(value=-1),
+			{**self.row(), "customer": ["a list"]},
+			{**self.row(), "metric": {"not": "text"}},
+		]
+		response = self.post({"rows": rows}, as_user=FEED)
+		self.assertEqual(response.status_code, 200, response.json)
+		reasons = [r["reason"] for r in response.json["message"]["rejected"]]
+		self.assertEqual(reasons[0], "value: -1 is negative; usage is zero or more.")
+		self.assertEqual(reasons[1], 'customer: there is no Customer ["a list"].')
+		self.assertEqual(reasons[2], 'metric: there is no enabled Usage Metric Definition {"not": "text"}.')
+		self.assertEqual(self.stored(), [])
+
 	def test_a_bare_json_list_and_basic_auth_are_accepted_too(self):
 		token = base64.b64encode(self.keys[FEED].encode()).decode()
 		response = self.post([self.row(value=3)], auth=f"Basic {token}")
