@@ -114,7 +114,19 @@ def business_review_query(user: str | None = None) -> str:
 
 
 def cs_alert_query(user: str | None = None) -> str:
-	return _customer_records_query("CS Alert", user)
+	"""The alerts of the CSM's book, and those shared with the user to read: a task's person from
+	another book (`alerts.service.share_with_task_people`; frappe 15's list adds shared documents
+	only for doctypes with user permissions or an owner rule)."""
+	user = user or frappe.session.user
+	if sees_all(user):
+		return ""
+	shared = (
+		"`tabCS Alert`.`name` in (select `share_name` from `tabDocShare` where `share_doctype` = 'CS Alert'"
+		f" and `user` = {frappe.db.escape(user)} and `read` = 1)"
+	)
+	if is_csm(user):
+		return f"({_own_customers_condition('CS Alert', 'customer', user)} or {shared})"
+	return shared
 
 
 def customer_touchpoint_query(user: str | None = None) -> str:
@@ -154,6 +166,8 @@ def customer_record_has_permission(doc, ptype: str = "read", user: str | None = 
 	user = user or frappe.session.user
 	if sees_all(user):
 		return True
+	if doc.doctype == "CS Alert" and ptype == "read" and alert_shared_with(doc, user):
+		return True  # a task's person from another book (`alerts.service.share_with_task_people`)
 	if not is_csm(user):
 		return False
 	if (
@@ -170,6 +184,17 @@ def customer_record_has_permission(doc, ptype: str = "read", user: str | None = 
 		# permission is checked before the mandatory fields are)
 		throw_missing_customer(doc)
 	return bool(customers) and all(owns_customer(customer, user) for customer in customers)
+
+
+def alert_shared_with(doc, user: str) -> bool:
+	"""Whether a saved alert is shared with the user to read (frappe's DocShare)."""
+	return bool(
+		not doc.is_new()
+		and doc.name
+		and frappe.db.exists(
+			"DocShare", {"share_doctype": "CS Alert", "share_name": doc.name, "user": user, "read": 1}
+		)
+	)
 
 
 def milestone_owner(doc) -> str | None:

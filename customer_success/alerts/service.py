@@ -1251,7 +1251,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict, names: list[str
 		for name in {rule.playbook for _customer, rule, _finding in new if rule.playbook}
 	}
 	by_name = get_fullname(user)
-	alerts, tasks, todos, comments, bells = [], [], [], [], []
+	alerts, tasks, todos, comments, bells, shares = [], [], [], [], [], []
 	for name, (customer, rule, finding) in zip(names, new, strict=True):
 		people = {
 			engine.CSM: customer.get("cs_owner"),
@@ -1323,6 +1323,16 @@ def insert_alerts(new: list[tuple], today: date, settings: dict, names: list[str
 						"read": 0,
 					}
 				)
+		alert_shares, share_comments = share_rows(
+			name,
+			[task["assigned_to"] for task in playbook_tasks if task.get("assigned_to")],
+			customer.get("cs_owner"),
+			now,
+			user,
+			by_name,
+		)
+		shares += alert_shares
+		comments += share_comments
 		for index, task in enumerate(playbook_tasks, start=1):
 			tasks.append(
 				{
@@ -1371,6 +1381,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict, names: list[str
 	queries.insert_rows("ToDo", todos)
 	queries.insert_rows("Comment", comments)
 	queries.insert_rows("Notification Log", bells)
+	queries.insert_rows("DocShare", shares)
 	tell_the_bell({bell["for_user"] for bell in bells})
 	if document_events_configured():
 		for name in names:
@@ -1511,8 +1522,66 @@ def move_task_todos(alert):
 		task.db_set("todo", None, update_modified=False)
 
 
+def cannot_open_alert(user: str, csm: str | None) -> bool:
+	"""Whether a task's person could not open the alert by their roles: a Sales Owner or Account
+	Manager without the CS roles, or a CSM of another book (the alert is then shared with them,
+	read-only, as frappe's own assignment shares a document with an assignee who cannot open it)."""
+	from customer_success.permissions import sees_all
+
+	return bool(user) and user != csm and not sees_all(user)
+
+
+def share_with_task_people(alert):
+	"""The alert shared, read-only, with each person an open task names who could not open it
+	otherwise: their ToDo and bell lead to the alert, its evidence and its other tasks."""
+	for user in dict.fromkeys(t.assigned_to for t in alert.tasks if t.status == "Open" and t.assigned_to):
+		if cannot_open_alert(user, alert.csm) and not frappe.db.exists(
+			"DocShare", {"share_doctype": ALERT, "share_name": alert.name, "user": user, "read": 1}
+		):
+			frappe.share.add_docshare(
+				ALERT, alert.name, user, read=1, flags={"ignore_share_permission": True}, notify=0
+			)
+
+
+def share_rows(name: str, users, csm: str | None, now, by: str, by_name: str) -> tuple[list, list]:
+	"""`share_with_task_people` for an alert written in bulk: its DocShare rows and their timeline
+	comments, as frappe's DocShare writes them."""
+	from frappe.utils import get_fullname
+
+	shares, comments = [], []
+	for user in dict.fromkeys(users):
+		if not cannot_open_alert(user, csm):
+			continue
+		shares.append(
+			{
+				**row_stamp(row_name(), now, by),
+				"user": user,
+				"share_doctype": ALERT,
+				"share_name": name,
+				"read": 1,
+				"write": 0,
+				"share": 0,
+				"submit": 0,
+				"everyone": 0,
+				"notify_by_email": 1,
+			}
+		)
+		comments.append(
+			{
+				**row_stamp(row_name(), now, by),
+				"comment_type": "Shared",
+				"comment_email": by,
+				"reference_doctype": ALERT,
+				"reference_name": name,
+				"content": _("{0} shared this document with {1}").format(by_name, get_fullname(user)),
+			}
+		)
+	return shares, comments
+
+
 def create_task_todos(alert):
 	"""A ToDo per open task without one, referencing the alert (closing it moves the progress)."""
+	share_with_task_people(alert)
 	if not todos_enabled():
 		return
 	from frappe.desk.form.assign_to import notify_assignment

@@ -635,6 +635,44 @@ class TestPlaybooks(AlertsTestCase):
 		alert = frappe.get_doc(ALERT, alerts_of(self.customer)[0].name)
 		self.assertIn(SALES, [t.assigned_to for t in alert.tasks if t.assign_role == engine.SALES_OWNER])
 
+	def test_a_sales_owner_given_a_task_can_open_the_alert_and_only_read_it(self):
+		only_rule("Key Stakeholder Left")
+		contact = make_contact(self.customer)
+		frappe.db.set_value("Contact", contact.name, "cs_left_company", 1)
+		accepted_handoff(
+			self.customer, sales_owner=SALES, stakeholders=[{"contact": contact.name, "is_champion": 1}]
+		)
+		self.assertFalse(frappe.has_permission(ALERT, "read", user=SALES))  # no alert of theirs yet
+		self.evaluate()  # the night's bulk write
+		alert = frappe.get_doc(ALERT, alerts_of(self.customer)[0].name)
+		self.assertIn(SALES, [t.assigned_to for t in alert.tasks])
+		self.assertTrue(frappe.has_permission(ALERT, "read", doc=alert, user=SALES))
+		self.assertFalse(frappe.has_permission(ALERT, "write", doc=alert, user=SALES))
+		self.assertFalse(frappe.has_permission(ALERT, "read", doc=alert, user=CSM2))  # nobody else
+		frappe.set_user(SALES)
+		self.assertEqual(frappe.get_list(ALERT, pluck="name"), [alert.name])
+		self.assertEqual(frappe.get_doc(ALERT, alert.name).customer, self.customer)
+		frappe.set_user("Administrator")
+		self.assertTrue(
+			frappe.db.exists(
+				"Comment", {"reference_name": alert.name, "comment_type": "Shared", "comment_email": "Administrator"}
+			)
+		)
+
+	def test_a_csm_of_another_book_given_a_task_by_hand_can_read_that_alert(self):
+		frappe.db.set_value("Customer", self.customer, "account_manager", CSM2)
+		alert = self.raise_red()
+		self.assertFalse(frappe.has_permission(ALERT, "read", doc=alert, user=CSM2))
+		alert.tasks[0].assigned_to = CSM2  # the customer's Account Manager: one of its people
+		alert.save()
+		self.assertTrue(frappe.has_permission(ALERT, "read", doc=alert, user=CSM2))
+		self.assertFalse(frappe.has_permission(ALERT, "write", doc=alert, user=CSM2))
+		self.assertEqual(frappe.db.get_value("ToDo", alert.reload().tasks[0].todo, "allocated_to"), CSM2)
+		frappe.set_user(CSM2)
+		self.assertIn(alert.name, frappe.get_list(ALERT, pluck="name"))
+		other = frappe.get_list(ALERT, filters={"customer": self.customer, "name": ["!=", alert.name]})
+		self.assertEqual(other, [])
+
 	def test_resolving_closes_its_todos(self):
 		alert = self.raise_red()
 		service.close(alert, engine.RESOLVED, "Sponsor call done; recovery plan agreed")
