@@ -655,7 +655,8 @@ class TestPlaybooks(AlertsTestCase):
 		frappe.set_user("Administrator")
 		self.assertTrue(
 			frappe.db.exists(
-				"Comment", {"reference_name": alert.name, "comment_type": "Shared", "comment_email": "Administrator"}
+				"Comment",
+				{"reference_name": alert.name, "comment_type": "Shared", "comment_email": "Administrator"},
 			)
 		)
 
