@@ -756,7 +756,12 @@ def mark_renewed(
 			["party_type", "party_name", "docstatus", "start_date", "end_date"],
 			as_dict=True,
 		)
-		if not contract_row or contract_row.docstatus != 1 or contract_row.party_name != doc.customer:
+		if (
+			not contract_row
+			or contract_row.docstatus != 1
+			or contract_row.party_type != "Customer"  # a supplier may bear the customer's name
+			or contract_row.party_name != doc.customer
+		):
 			frappe.throw(
 				_("Renewed by Contract must be a submitted contract of {0}.").format(doc.customer),
 				title=_("Invalid Contract"),

@@ -188,6 +188,26 @@ class TestRenewalRecords(RenewalTestCase):
 			service.mark_renewed(doc)
 		self.assertEqual(frappe.db.get_value("Renewal", doc.name, "status"), "Open")
 
+	def test_mark_renewed_refuses_a_suppliers_contract_with_the_customers_name(self):
+		customer = make_customer(cs_owner=CSM).name
+		old = make_contract(customer, add_days(today(), -300), add_days(today(), 64))
+		service.create_renewals(today(), contracts=[old.name])
+		if not frappe.db.exists("Supplier", customer):
+			frappe.get_doc(
+				{
+					"doctype": "Supplier",
+					"supplier_name": customer,
+					"supplier_group": frappe.db.get_value("Supplier Group", {"is_group": 0}, "name"),
+				}
+			).insert(ignore_permissions=True)
+		supplier_term = make_contract(
+			customer, add_days(today(), 65), add_days(today(), 400), party_type="Supplier"
+		)
+		doc = renewal_of(old.name)
+		with self.assertRaisesRegex(frappe.ValidationError, "must be a submitted contract of"):
+			service.mark_renewed(doc, contract=supplier_term.name)
+		self.assertEqual(frappe.db.get_value("Renewal", doc.name, "status"), "Open")
+
 	def test_mark_renewed_refuses_an_earlier_terms_contract_or_order(self):
 		customer = make_customer(cs_owner=CSM).name
 		earlier = make_contract(customer, add_days(today(), -700), add_days(today(), -301))
