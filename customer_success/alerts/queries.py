@@ -551,6 +551,32 @@ def enabled_users(users) -> set[str]:
 	)
 
 
+def alert_workers(users) -> set[str]:
+	"""Of `users`, the enabled ones who can work a customer's alerts: a CSM, a CS Manager or a
+	System Manager (Administrator too), in one query."""
+	from customer_success.constants import CS_MANAGER_ROLE, CSM_ROLE
+
+	users = {u for u in users if u}
+	if not users:
+		return set()
+	user = frappe.qb.DocType("User")
+	role = frappe.qb.DocType("Has Role")
+	holders = set(
+		frappe.qb.from_(user)
+		.join(role)
+		.on((role.parent == user.name) & (role.parenttype == "User"))
+		.select(user.name)
+		.distinct()
+		.where(
+			user.name.isin(users)
+			& (user.enabled == 1)
+			& role.role.isin((CSM_ROLE, CS_MANAGER_ROLE, "System Manager"))
+		)
+		.run(pluck=True)
+	)
+	return holders | ({"Administrator"} & users)
+
+
 def users_with_notifications_off(users) -> set[str]:
 	"""Of `users`, those who switched their notifications off (Notification Settings)."""
 	users = {u for u in users if u}

@@ -984,14 +984,22 @@ def any_cs_manager() -> str | None:
 	return frappe.local.flags["cs_alert_cache"]["cs_manager"]
 
 
+def works_alerts(user: str | None) -> bool:
+	"""Whether `user` can be given a customer's alert: enabled, with the CSM, CS Manager or System
+	Manager role. A CS Owner who lost the role, or was disabled, is not: the alert and the CSM's
+	tasks then go to a CS Manager (the brief's fallback for a customer with no CSM)."""
+	return bool(user) and user in queries.alert_workers({user})
+
+
 def people_of(customer: dict | str) -> dict:
 	"""Who does what for one customer: {CSM, CS Manager, Sales Owner, Account Manager} (users)."""
 	if isinstance(customer, str):
 		customer = frappe.db.get_value(
 			"Customer", customer, ["name", "cs_owner", "account_manager"], as_dict=True
 		)
+	csm = customer.get("cs_owner")
 	people = {
-		engine.CSM: customer.get("cs_owner"),
+		engine.CSM: csm if works_alerts(csm) else None,
 		engine.CS_MANAGER: any_cs_manager(),
 		engine.ACCOUNT_MANAGER: customer.get("account_manager"),
 		**queries.people_for([customer["name"]]).get(customer["name"], {}),
@@ -1244,6 +1252,8 @@ def insert_alerts(new: list[tuple], today: date, settings: dict, names: list[str
 	for customer, _rule, _finding in new:
 		candidates |= {customer.get("cs_owner"), customer.get("account_manager")}
 	enabled = queries.enabled_users(candidates)
+	# the CS Owners who can work their alerts (one who lost the role, or was disabled, cannot)
+	workers = queries.alert_workers({customer.get("cs_owner") for customer, _rule, _f in new})
 	quiet = queries.users_with_notifications_off(enabled)
 	todos_on = todos_enabled()
 	playbooks = {
@@ -1253,8 +1263,9 @@ def insert_alerts(new: list[tuple], today: date, settings: dict, names: list[str
 	by_name = get_fullname(user)
 	alerts, tasks, todos, comments, bells, shares = [], [], [], [], [], []
 	for name, (customer, rule, finding) in zip(names, new, strict=True):
+		owner = customer.get("cs_owner") if customer.get("cs_owner") in workers else None
 		people = {
-			engine.CSM: customer.get("cs_owner"),
+			engine.CSM: owner,
 			engine.CS_MANAGER: manager,
 			engine.ACCOUNT_MANAGER: customer.get("account_manager"),
 			**sales.get(customer["name"], {}),
@@ -1265,7 +1276,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict, names: list[str
 		)
 		summary = summary_of(rule, finding)
 		evidence = evidence_json(rule, finding)
-		assignee = customer.get("cs_owner") or manager
+		assignee = owner or manager
 		playbook_tasks = engine.playbook_tasks(playbooks.get(rule.playbook, []), people, today)
 		done, total, percent = engine.progress(playbook_tasks)
 		todo_users = []

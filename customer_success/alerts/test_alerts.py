@@ -674,6 +674,32 @@ class TestPlaybooks(AlertsTestCase):
 		other = frappe.get_list(ALERT, filters={"customer": self.customer, "name": ["!=", alert.name]})
 		self.assertEqual(other, [])
 
+	def test_a_cs_owner_who_cannot_work_alerts_is_given_none(self):
+		# one who lost the CSM role (the night, as a bulk write)
+		frappe.db.set_value("Customer", self.customer, "cs_owner", SALES)
+		alert = self.raise_red()
+		self.assertEqual((alert.csm, alert.assigned_to), (SALES, MANAGER))
+		self.assertNotIn(SALES, {t.assigned_to for t in alert.tasks})
+		self.assertEqual(
+			frappe.get_all(
+				"ToDo", filters={"reference_name": alert.name, "allocated_to": SALES, "status": "Open"}
+			),
+			[],
+		)
+		# one who was disabled (an alert raised by its document)
+		other = make_customer(cs_owner=CSM2).name
+		frappe.db.set_value("User", CSM2, "enabled", 0)
+		hand_made = frappe.get_doc(
+			{
+				"doctype": ALERT,
+				"customer": other,
+				"kind": "Risk",
+				"severity": "High",
+				"summary": "Sponsor left",
+			}
+		).insert()
+		self.assertEqual((hand_made.csm, hand_made.assigned_to), (CSM2, MANAGER))
+
 	def test_resolving_closes_its_todos(self):
 		alert = self.raise_red()
 		service.close(alert, engine.RESOLVED, "Sponsor call done; recovery plan agreed")

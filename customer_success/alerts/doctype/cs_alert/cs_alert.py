@@ -175,7 +175,7 @@ class CSAlert(Document):
 		Checked when someone names one: the customer's CSM, as an alert is raised, is its assignee."""
 		if not self.assigned_to or not (self.is_new() or self.has_value_changed("assigned_to")):
 			return
-		if self.assigned_to == self.csm:
+		if self.assigned_to == self.csm and alerts.works_alerts(self.csm):
 			return
 		if not frappe.db.get_value(
 			"User", {"name": self.assigned_to, "enabled": 1}
@@ -250,7 +250,7 @@ class CSAlert(Document):
 		people = frappe.db.get_value("Customer", self.customer, ["cs_owner"], as_dict=True) or {}
 		self.csm = people.get("cs_owner")
 		if not self.assigned_to:
-			self.assigned_to = self.csm or alerts.any_cs_manager()
+			self.assigned_to = self.csm if alerts.works_alerts(self.csm) else alerts.any_cs_manager()
 
 	def set_due_date(self):
 		if not self.due_date:
