@@ -238,7 +238,10 @@ doc_events = {
 	},
 	# on_change, which runs after every save and also where ERPNext moves an Opportunity's status with
 	# `set_status(update=True)` (a db_set: no on_update) as its Quotation and Sales Order are made
-	"Opportunity": {"on_change": "customer_success.integrations.erpnext.opportunity.on_update"},
+	"Opportunity": {
+		"on_change": "customer_success.integrations.erpnext.opportunity.on_update",
+		"on_trash": "customer_success.integrations.erpnext.opportunity.on_trash",
+	},
 	# Renewals: a cancelled contract's open renewal closes as Cancelled.
 	# Revenue Leakage: the customer's invoices classed again when a contract is submitted, signed or
 	# cancelled.

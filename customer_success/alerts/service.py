@@ -1901,6 +1901,30 @@ def on_opportunity_update(opportunity):
 	)
 
 
+def on_opportunity_trash(opportunity):
+	"""An Opportunity deleted (ERPNext lets one go): a closed alert it came from, whose link no save
+	may change, keeps its history without the link that would hold the delete up, and says so on
+	its timeline. An open alert keeps it: frappe refuses the delete, as for any record it links,
+	and the CSM may unlink it on the alert."""
+	alert = frappe.qb.DocType(ALERT)
+	closed = (
+		frappe.qb.from_(alert)
+		.select(alert.name)
+		.where((alert.opportunity == opportunity.name) & alert.status.isin(engine.CLOSED_STATUSES))
+		.run(pluck=True)
+	)
+	if not closed:
+		return
+	frappe.qb.update(alert).set(alert.opportunity, None).where(alert.name.isin(closed)).run()
+	for name in closed:
+		frappe.get_doc(ALERT, name).add_comment(
+			"Info",
+			_("Opportunity {0} was deleted; its last status was {1}.").format(
+				frappe.utils.escape_html(opportunity.name), _(opportunity.status or "")
+			),
+		)
+
+
 def open_alerts_of(customer: str) -> list[dict]:
 	"""The customer's open alerts, as the user may see them (most severe first); none for a user
 	who may not read alerts at all (sales, accounts: the Customer form is theirs too)."""

@@ -824,6 +824,25 @@ class TestOpportunity(AlertsTestCase):
 
 		self.assertIn("CS Alert", str(get_dashboard_data({})))
 
+	def test_an_opportunity_of_a_closed_alert_can_be_deleted_and_of_an_open_one_not(self):
+		alert = self.expansion_alert()
+		name = service.create_opportunity(alert)
+		with self.assertRaises(frappe.LinkExistsError):  # the open alert holds it, as any link does
+			frappe.delete_doc("Opportunity", name)
+		service.close(frappe.get_doc(ALERT, alert.name), engine.RESOLVED, "Upsell handed to sales")
+		frappe.delete_doc("Opportunity", name)
+		self.assertFalse(frappe.db.exists("Opportunity", name))
+		alert.reload()
+		self.assertEqual(
+			(alert.status, alert.opportunity, alert.opportunity_status), (engine.RESOLVED, None, "Open")
+		)
+		self.assertTrue(
+			frappe.db.exists(
+				"Comment",
+				{"reference_name": alert.name, "comment_type": "Info", "content": ("like", f"%{name}%")},
+			)
+		)
+
 	def test_an_opportunity_converted_by_erpnext_shows_on_its_alert_at_once(self):
 		"""ERPNext moves an Opportunity's status with `set_status(update=True)` (a db_set) as its
 		Quotation is made: that runs `on_change`, where the alert's outcome is taken."""
