@@ -513,6 +513,23 @@ def _count(doctype: str, filters, parent: str | None = None) -> int:
 	return int(rows[0].n) if rows else 0
 
 
+# The field types a link search matches the typed text in.
+SEARCHABLE_TYPES = frozenset(
+	{
+		"Data",
+		"Link",
+		"Dynamic Link",
+		"Select",
+		"Small Text",
+		"Text",
+		"Long Text",
+		"Read Only",
+		"Autocomplete",
+		"Phone",
+	}
+)
+
+
 def search_in_book(
 	doctype: str, txt: str, searchfield: str, start: int, page_len: int, filters, as_dict=False
 ):
@@ -522,7 +539,10 @@ def search_in_book(
 	for fieldname in [meta.title_field, *meta.get_search_fields()]:
 		if fieldname and fieldname not in fields and (fieldname == "name" or meta.has_field(fieldname)):
 			fields.append(fieldname)
-	or_filters = [[doctype, fieldname, "like", f"%{txt}%"] for fieldname in fields] if txt else None
+	# matched as text only where a field holds text (LIKE on a date or a number filters by a date
+	# or number: "Quill" is no date)
+	searched = [f for f in fields if f == "name" or meta.get_field(f).fieldtype in SEARCHABLE_TYPES]
+	or_filters = [[doctype, fieldname, "like", f"%{txt}%"] for fieldname in searched] if txt else None
 	return frappe.get_list(
 		doctype,
 		fields=fields,

@@ -612,6 +612,12 @@ class TestRenewalPermissions(RenewalTestCase):
 		self.assertEqual(desk.get_count("Renewal", {"name": ("in", names)}), 1)
 		found = {row[0] for row in desk.search_in_book("Renewal", "", None, 0, 50, {"name": ("in", names)})}
 		self.assertEqual(found, {names[0]})
+		# typed text is matched in the text fields (the search fields hold a date too)
+		typed = frappe.db.get_value("Customer", mine, "customer_name")[:8]
+		found = {
+			row[0] for row in desk.search_in_book("Renewal", typed, None, 0, 50, {"name": ("in", names)})
+		}
+		self.assertEqual(found, {names[0]})
 		parents = set(
 			frappe.get_list(
 				"Renewal Checkpoint",
