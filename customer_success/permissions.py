@@ -480,6 +480,17 @@ def guarded_doctypes() -> set[str]:
 	}
 
 
+def counts_through_rules(user: str | None = None) -> bool:
+	"""Whether every count `user` asks for goes through the lists' permission rules: a CSM whose book
+	limits her, and anyone without desk access (a portal customer, the usage feed's user)."""
+	user = user or frappe.session.user
+	if user == "Administrator":
+		return False
+	if frappe.get_cached_value("User", user, "user_type") != "System User":
+		return True
+	return is_csm(user) and not sees_all(user)
+
+
 def count_in_book(doctype: str, filters=None) -> int:
 	"""A row count through the list's own permission rules (frappe.client.get_count applies none)."""
 	if not frappe.get_meta(doctype).istable:

@@ -89,6 +89,18 @@ class TestRowRulesEverywhere(FrappeTestCase):
 		expected = frappe.db.count("ToDo")
 		self.assertEqual(call("frappe.client.get_count", doctype="ToDo"), expected)
 
+	def test_a_csm_counts_other_doctypes_through_their_rules_too(self):
+		frappe.get_doc(
+			{"doctype": "ToDo", "allocated_to": CSM_B, "description": "cs-rr call about the secret deal"}
+		).insert(ignore_permissions=True)
+		about = json.dumps({"description": ["like", "%cs-rr call about the secret deal%"]})
+		frappe.set_user(MANAGER)  # frappe's own count: every ToDo
+		self.assertEqual(call("frappe.client.get_count", doctype="ToDo", filters=about), 1)
+		frappe.set_user(CSM_A)  # her ToDos only, as her ToDo list
+		self.assertEqual(call("frappe.client.get_count", doctype="ToDo", filters=about), 0)
+		with self.assertRaises(frappe.PermissionError):  # a doctype she may not read at all
+			call("frappe.client.get_count", doctype="Version")
+
 	def test_link_search_keeps_the_book_even_when_told_to_ignore_user_permissions(self):
 		frappe.set_user(CSM_A)
 		for ignore in (0, 1):
