@@ -125,6 +125,7 @@ permission_query_conditions = {
 # The same rules through frappe's generic doors: counts and link search of our doctypes.
 override_whitelisted_methods = {
 	"frappe.client.get_count": "customer_success.customer_success.api.get_count",
+	"frappe.desk.listview.get_group_by_count": "customer_success.customer_success.api.get_group_by_count",
 	# a party's balance and outstanding documents: a CSM of her book's customers only
 	"erpnext.accounts.utils.get_balance_on": "customer_success.integrations.erpnext.api.get_balance_on",
 	"erpnext.accounts.doctype.payment_entry.payment_entry.get_outstanding_reference_documents": (

@@ -15,6 +15,7 @@ from customer_success.tests.utils import make_customer, make_shared_users, make_
 CSM_A = "cs-rr-csm-a@example.com"
 CSM_B = "cs-rr-csm-b@example.com"
 MANAGER = "cs-rr-manager@example.com"
+SALES = "cs-rr-sales@example.com"
 
 
 def call(cmd: str, **form):
@@ -38,6 +39,7 @@ class TestRowRulesEverywhere(FrappeTestCase):
 				CSM_A: ["Customer Success Manager"],
 				CSM_B: ["Customer Success Manager"],
 				MANAGER: ["CS Manager"],
+				SALES: ["Sales User"],
 			}
 		)
 
@@ -100,6 +102,29 @@ class TestRowRulesEverywhere(FrappeTestCase):
 		self.assertEqual(call("frappe.client.get_count", doctype="ToDo", filters=about), 0)
 		with self.assertRaises(frappe.PermissionError):  # a doctype she may not read at all
 			call("frappe.client.get_count", doctype="Version")
+
+	def test_assigned_to_counts_only_what_the_list_shows(self):
+		frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"allocated_to": CSM_B,
+				"reference_type": "Success Plan",
+				"reference_name": self.theirs.name,
+				"description": "cs-rr plan task",
+			}
+		).insert(ignore_permissions=True)
+		filters = json.dumps({"name": self.theirs.name})
+		method = "frappe.desk.listview.get_group_by_count"
+		frappe.set_user(MANAGER)
+		counts = call(method, doctype="Success Plan", current_filters=filters, field="assigned_to")
+		self.assertEqual([(row.name, row.count) for row in counts], [(CSM_B, 1)])
+		frappe.set_user(CSM_A)
+		self.assertEqual(
+			call(method, doctype="Success Plan", current_filters=filters, field="assigned_to"), []
+		)
+		frappe.set_user(SALES)  # no read of the doctype at all
+		with self.assertRaises(frappe.PermissionError):
+			call(method, doctype="Success Plan", current_filters=filters, field="assigned_to")
 
 	def test_link_search_keeps_the_book_even_when_told_to_ignore_user_permissions(self):
 		frappe.set_user(CSM_A)
