@@ -126,6 +126,7 @@ permission_query_conditions = {
 override_whitelisted_methods = {
 	"frappe.client.get_count": "customer_success.customer_success.api.get_count",
 	"frappe.desk.listview.get_group_by_count": "customer_success.customer_success.api.get_group_by_count",
+	"frappe.utils.global_search.search": "customer_success.customer_success.api.global_search",
 	# a party's balance and outstanding documents: a CSM of her book's customers only
 	"erpnext.accounts.utils.get_balance_on": "customer_success.integrations.erpnext.api.get_balance_on",
 	"erpnext.accounts.doctype.payment_entry.payment_entry.get_outstanding_reference_documents": (

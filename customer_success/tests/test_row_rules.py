@@ -126,6 +126,28 @@ class TestRowRulesEverywhere(FrappeTestCase):
 		with self.assertRaises(frappe.PermissionError):
 			call(method, doctype="Success Plan", current_filters=filters, field="assigned_to")
 
+	def test_global_search_finds_only_records_she_may_open(self):
+		from frappe.utils.global_search import sync_values
+
+		word = "Quokka" + frappe.generate_hash(length=8)
+		customers = [self.mine.customer, self.theirs.customer]
+		# the search table is MyISAM (no transaction): its rows are removed by hand
+		self.addCleanup(
+			lambda: frappe.db.sql(
+				"delete from `__global_search` where `doctype` = 'Customer' and `name` in %s", [customers]
+			)
+		)
+		sync_values([("Customer", name, f"Customer Name : {word}", 0, name, "") for name in customers])
+
+		def found():
+			rows = call("frappe.utils.global_search.search", text=word, limit=20)
+			return {row.name for row in rows}
+
+		frappe.set_user(MANAGER)
+		self.assertEqual(found(), set(customers))
+		frappe.set_user(CSM_A)
+		self.assertEqual(found(), {self.mine.customer})
+
 	def test_link_search_keeps_the_book_even_when_told_to_ignore_user_permissions(self):
 		frappe.set_user(CSM_A)
 		for ignore in (0, 1):
