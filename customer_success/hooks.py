@@ -132,6 +132,12 @@ override_whitelisted_methods = {
 	"erpnext.accounts.doctype.payment_entry.payment_entry.get_outstanding_reference_documents": (
 		"customer_success.integrations.erpnext.api.get_outstanding_reference_documents"
 	),
+	"erpnext.accounts.doctype.payment_entry.payment_entry.get_party_and_account_balance": (
+		"customer_success.integrations.erpnext.api.get_party_and_account_balance"
+	),
+	"erpnext.accounts.doctype.payment_entry.payment_entry.get_party_details": (
+		"customer_success.integrations.erpnext.api.get_party_details"
+	),
 }
 standard_queries = {
 	doctype: "customer_success.customer_success.api.search_in_book"

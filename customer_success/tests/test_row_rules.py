@@ -303,14 +303,29 @@ class TestERPNextRecordsOfTheBook(FrappeTestCase):
 			)
 			return balance, documents
 
+		def ask_payment_entry(customer):
+			module = "erpnext.accounts.doctype.payment_entry.payment_entry"
+			balances = call(
+				f"{module}.get_party_and_account_balance",
+				company=company,
+				date=frappe.utils.nowdate(),
+				ptype="Customer",
+				pty=customer,
+			)
+			return balances["party_balance"]
+
 		frappe.set_user(CSM_ONLY)
 		balance, documents = ask(self.mine)
 		self.assertGreater(balance, 0)
 		self.assertTrue(documents)
+		self.assertEqual(ask_payment_entry(self.mine), balance)
 		with self.assertRaises(frappe.PermissionError):
 			ask(self.theirs)
+		with self.assertRaises(frappe.PermissionError):
+			ask_payment_entry(self.theirs)
 		frappe.set_user(MANAGER)  # anyone else: ERPNext's own answer
 		self.assertGreater(ask(self.theirs)[0], 0)
+		self.assertGreater(ask_payment_entry(self.theirs), 0)
 
 	def test_another_team_and_the_manager_see_every_customer(self):
 		for user in (CSM_SALES, MANAGER):

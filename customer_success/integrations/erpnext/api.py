@@ -61,3 +61,27 @@ def get_outstanding_reference_documents(args, validate=False):
 	if isinstance(parsed, dict):
 		check_party_in_book(parsed.get("party_type"), parsed.get("party"))
 	return erpnext_outstanding(args, validate=validate)
+
+
+@frappe.whitelist()
+def get_party_and_account_balance(
+	company, date, paid_from=None, paid_to=None, ptype=None, pty=None, cost_center=None
+):
+	from erpnext.accounts.doctype.payment_entry.payment_entry import (
+		get_party_and_account_balance as erpnext_balances,
+	)
+
+	check_party_in_book(ptype, pty)
+	return erpnext_balances(
+		company, date, paid_from=paid_from, paid_to=paid_to, ptype=ptype, pty=pty, cost_center=cost_center
+	)
+
+
+@frappe.whitelist()
+def get_party_details(company, party_type, party, date, cost_center=None):
+	from erpnext.accounts.doctype.payment_entry.payment_entry import (
+		get_party_details as erpnext_party_details,
+	)
+
+	check_party_in_book(party_type, party)
+	return erpnext_party_details(company, party_type, party, date, cost_center=cost_center)
