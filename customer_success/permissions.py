@@ -692,6 +692,25 @@ def erp_child_query(user: str | None = None, doctype: str | None = None) -> str:
 GUARDED_LISTS = frozenset({"Usage Metric Definition"})
 
 
+def refuse_unreadable_child_tables(query):
+	"""A list of a GUARDED_LISTS doctype filtered by a field of a child table the user may not read
+	(its table field's permlevel) is refused: frappe checks such a filter against the child
+	doctype's own read only, so a CSM found each customer's entitlement by filtering the metrics by
+	it. (Run once the query's conditions are built; a child field asked for as a column is dropped,
+	as frappe drops it.)"""
+	if query.flags.ignore_permissions:
+		return
+	meta = frappe.get_meta(query.doctype)
+	readable = set(meta.get_permlevel_access("read", user=query.user or frappe.session.user))
+	conditions = " ".join(str(c) for c in (*query.conditions, *query.grouped_or_conditions))
+	for field in meta.get_table_fields():
+		if field.permlevel not in readable and f"`tab{field.options}`" in conditions:
+			frappe.throw(
+				_("You may not filter or read {0} by {1}.").format(_(query.doctype), _(field.label)),
+				frappe.PermissionError,
+			)
+
+
 def guard_field_reads():
 	"""`before_request` and `before_job`: a list of these doctypes never returns a child field the
 	user may not read. frappe 15 drops such fields from a list query (`DatabaseQuery.
@@ -708,7 +727,10 @@ def guard_field_reads():
 
 	def apply_fieldlevel_read_permissions(self):
 		check(self)
-		if self.doctype not in GUARDED_LISTS or self.as_list:
+		if self.doctype not in GUARDED_LISTS:
+			return
+		refuse_unreadable_child_tables(self)
+		if self.as_list:
 			return
 		while True:
 			fields = len(self.fields)

@@ -531,7 +531,24 @@ class TestAccessAndDesk(UsageTestCase):
 		finally:
 			frappe.local.form_dict = frappe._dict()
 		self.assertEqual(viewed["keys"], ["name"])
+		# nor filtered by them (a figure found by halving the range it is asked to be above)
+		for filters in (
+			[["Usage Metric Entitlement", "entitlement", ">", 1], ["name", "=", CALLS]],
+			[["Usage Metric Entitlement", "customer", "=", self.other]],
+		):
+			with self.assertRaises(frappe.PermissionError, msg=filters):
+				frappe.get_list("Usage Metric Definition", fields=["name"], filters=filters)
+			with self.assertRaises(frappe.PermissionError, msg=filters):
+				frappe.get_list("Usage Metric Definition", fields=["name"], or_filters=filters)
 		frappe.set_user("Administrator")
+		self.assertEqual(
+			frappe.get_list(
+				"Usage Metric Definition",
+				filters=[["Usage Metric Entitlement", "entitlement", ">", 1], ["name", "=", CALLS]],
+				pluck="name",
+			),
+			[CALLS],
+		)
 		self.assertTrue(
 			frappe.get_doc("Usage Metric Definition", CALLS).has_permlevel_access_to("entitlements")
 		)
