@@ -246,6 +246,7 @@ doc_events = {
 	},
 	# on_change, which runs after every save and also where ERPNext moves an Opportunity's status with
 	# `set_status(update=True)` (a db_set: no on_update) as its Quotation and Sales Order are made
+	"Event": {"validate": "customer_success.integrations.erpnext.event.check_participants"},
 	"Opportunity": {
 		"on_change": "customer_success.integrations.erpnext.opportunity.on_update",
 		"on_trash": "customer_success.integrations.erpnext.opportunity.on_trash",

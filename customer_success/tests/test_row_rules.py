@@ -235,6 +235,45 @@ class TestERPNextRecordsOfTheBook(FrappeTestCase):
 			len(frappe.get_list("Customer", filters={"name": ("in", [self.mine, self.theirs])})), 1
 		)
 
+	def test_an_event_names_only_her_books_customers_and_contacts(self):
+		def event(*references):
+			from frappe.client import insert  # the REST insert's own door (a POST)
+
+			return insert(
+				{
+					"doctype": "Event",
+					"subject": "cs-rr call",
+					"event_type": "Private",
+					"starts_on": "2026-12-03 10:00:00",
+					"event_participants": [
+						{"reference_doctype": doctype, "reference_docname": name}
+						for doctype, name in references
+					],
+				}
+			)
+
+		frappe.set_user(CSM_ONLY)
+		made = event(("Customer", self.mine), ("Contact", self.records["mine"]["Contact"]))
+		for theirs in (("Customer", self.theirs), ("Contact", self.records["theirs"]["Contact"])):
+			with self.assertRaises(frappe.PermissionError, msg=theirs):
+				event(("Customer", self.mine), theirs)
+		# nor added to her own event later
+		doc = frappe.get_doc("Event", made["name"])
+		doc.append("event_participants", {"reference_doctype": "Customer", "reference_docname": self.theirs})
+		with self.assertRaises(frappe.PermissionError):
+			doc.save()
+		frappe.set_user(CSM_SALES)  # another team's view: every customer
+		event(("Customer", self.theirs))
+		frappe.set_user("Administrator")
+		self.assertEqual(
+			frappe.get_all(
+				"Event Participants",
+				filters={"reference_docname": self.theirs, "parenttype": "Event"},
+				pluck="parent",
+			).__len__(),
+			1,
+		)
+
 	def test_child_rows_listed_directly_hold_the_book_too(self):
 		"""Invoice lines, payment schedules, a contact's e-mails and the links of contacts: listed with
 		their parent named (as the desk's child-table views do), only her book's parents' rows."""
