@@ -123,6 +123,10 @@ permission_query_conditions = {
 }
 
 # The same rules through frappe's generic doors: counts and link search of our doctypes.
+# The app's reports e-mailed on a schedule are made as their User (`auto_email_report.py`).
+override_doctype_class = {
+	"Auto Email Report": "customer_success.customer_success.auto_email_report.CSAutoEmailReport",
+}
 override_whitelisted_methods = {
 	"frappe.client.get_count": "customer_success.customer_success.api.get_count",
 	"frappe.desk.listview.get_group_by_count": "customer_success.customer_success.api.get_group_by_count",

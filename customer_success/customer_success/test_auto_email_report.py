@@ -1,0 +1,45 @@
+"""An app report e-mailed on a schedule shows what its User sees, as the desk shows her."""
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from customer_success.tests.utils import make_customer, make_shared_users, set_customer_fields
+
+CSM_A = "cs-aer-csm-a@example.com"
+CSM_B = "cs-aer-csm-b@example.com"
+
+
+class TestAutoEmailReport(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_shared_users({CSM_A: ["Customer Success Manager"], CSM_B: ["Customer Success Manager"]})
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def test_a_report_for_a_csm_holds_her_book_only(self):
+		mine, theirs = make_customer(cs_owner=CSM_A).name, make_customer(cs_owner=CSM_B).name
+		for customer in (mine, theirs):
+			set_customer_fields(customer, {"cs_health_status": "Red", "cs_health_score": 20})
+		report = frappe.get_doc(
+			{
+				"doctype": "Auto Email Report",
+				"report": "Customer Health",
+				"user": CSM_A,
+				"email_to": CSM_A,
+				"format": "CSV",
+				"frequency": "Weekly",
+				"day_of_week": "Monday",
+				"filters": frappe.as_json({"status": "Red"}),
+			}
+		).insert(ignore_permissions=True)
+		content = report.get_report_content()  # as the scheduler's job: Administrator
+		self.assertIn(mine, content)
+		self.assertNotIn(theirs, content)
+		self.assertEqual(frappe.session.user, "Administrator")  # the sender again after it
+		report.user = "Administrator"  # for the team: every book
+		content = report.get_report_content()
+		self.assertIn(mine, content)
+		self.assertIn(theirs, content)
