@@ -473,12 +473,15 @@ def average_score(csm: str | None = None) -> tuple[float | None, int]:
 
 
 def status_figures(csm=None, tier=None, stage=None, status=None) -> dict[str, dict]:
-	"""{status ('' for none): {"customers", "score_sum"}} of the active customers of a book, tier,
-	lifecycle stage and status (each when given), as Customer Health's summary and chart count
+	"""{status ('' for none): {"customers", "score_sum"}} of the active customers (enabled, not
+	churned, unless the stage asked for is Churned) of a book, tier, lifecycle stage and status
+	(each when given), as Customer Health's summary and chart count
 	them (the score sum of the coloured statuses; none for the others, which it does not use)."""
 	out: dict[str, dict] = {}
 	for (_csm, key_status, key_tier, key_stage, *_rest), (customers, _c, score, _s) in rolled_up(csm).items():
 		if (tier and key_tier != tier) or (stage and key_stage != stage) or (status and key_status != status):
+			continue
+		if key_stage == CHURNED and stage != CHURNED:  # no longer the book's (unless asked for)
 			continue
 		figures = out.setdefault(key_status, {"customers": 0, "score_sum": Decimal(0)})
 		figures["customers"] += customers
@@ -517,9 +520,9 @@ def group_figures(csm: str | None = None) -> list[dict]:
 
 
 def customers_per_owner() -> dict[str, tuple[int, int]]:
-	"""{csm (or ''): (active customers, red ones)}."""
+	"""{csm (or ''): (active customers, red ones)}: enabled, not churned."""
 	counts: dict[str, list[int]] = {}
-	for (csm, status), sums in totals_by(rolled_up(), 0, 1).items():
+	for (csm, status), sums in totals_by(not_churned(rolled_up()), 0, 1).items():
 		pair = counts.setdefault(csm, [0, 0])
 		pair[0] += sums[0]
 		if status == "Red":

@@ -184,6 +184,34 @@ class TestCustomerHealthReport(ReportTestCase):
 		counts = dict(zip(chart["labels"], chart["datasets"][0]["values"], strict=True))
 		self.assertEqual(counts, {"Green": 0, "Yellow": 1, "Red": 0, "Insufficient Data": 1})
 
+	def test_a_churned_customer_is_no_longer_the_books_unless_asked_for(self):
+		churned = book_customer(CSM_A, stage="Churned")
+		set_current_health(churned, 55.0, "Yellow", 0, self.stamp)
+		report = run_report("Customer Health", csm=CSM_A)
+		self.assertNotIn(churned, [r["customer"] for r in report["result"]])
+		self.assertEqual(report["report_summary"][0]["value"], 2)
+		chart = report["chart"]["data"]
+		self.assertEqual(dict(zip(chart["labels"], chart["datasets"][0]["values"], strict=True))["Yellow"], 1)
+		asked = rows_of("Customer Health", csm=CSM_A, lifecycle_stage="Churned")
+		self.assertEqual([r["customer"] for r in asked], [churned])
+		from customer_success.customer_success.report.csm_workload import csm_workload
+
+		_columns, data, *_rest = csm_workload.execute(frappe._dict(csm=CSM_A))
+		self.assertEqual(data[0]["customers"], 2)
+
+	def test_customers_not_scored_yet_are_a_slice_and_no_customer_no_chart(self):
+		fresh = book_customer(CSM_A)  # no night has scored it yet
+		report = run_report("Customer Health", csm=CSM_A)
+		chart = report["chart"]["data"]
+		counts = dict(zip(chart["labels"], chart["datasets"][0]["values"], strict=True))
+		self.assertEqual(counts["Not Scored Yet"], 1)
+		self.assertEqual(sum(counts.values()), report["report_summary"][0]["value"])
+		self.assertIn(fresh, [r["customer"] for r in report["result"]])
+		from customer_success.health.report.customer_health import customer_health
+
+		self.assertIsNone(customer_health.get_chart({}))
+		self.assertIsNone(customer_health.get_chart({"Green": {"customers": 0, "score_sum": 0}}))
+
 	def test_rows_limit_keeps_the_weakest_and_says_so(self):
 		report = run_report("Customer Health", csm=CSM_A, rows=1)
 		self.assertEqual([r["customer"] for r in report["result"]], [self.weak])

@@ -13,10 +13,11 @@ A customer with no CS Owner is counted on a "Not assigned" row (CS Managers only
 import frappe
 from frappe import _
 from frappe.query_builder import Case
-from frappe.query_builder.functions import Count, Sum
+from frappe.query_builder.functions import Coalesce, Count, Sum
 from frappe.utils import add_days, add_months, flt, getdate, nowdate
 
 from customer_success import reports
+from customer_success.constants import CHURNED
 from customer_success.health.queries import company_rates, reporting_currency
 
 OPEN_PLAN_STATUSES = ("Draft", "Agreed with Customer", "Active", "At Risk")
@@ -132,12 +133,15 @@ def customers_by_csm(scope, in_scope) -> list[tuple]:
 			if not scope.csm or csm == scope.csm
 		]
 	customer = frappe.qb.DocType("Customer")
+	active = in_scope
+	if scope.lifecycle_stage != CHURNED:  # a churned customer is no one's workload (unless asked for)
+		active = in_scope & (Coalesce(customer.cs_lifecycle_stage, "") != CHURNED)
 	return (
 		frappe.qb.from_(customer)
 		.select(
 			customer.cs_owner, Count("*"), Sum(Case().when(customer.cs_health_status == "Red", 1).else_(0))
 		)
-		.where(in_scope)
+		.where(active)
 		.groupby(customer.cs_owner)
 		.run()
 	)

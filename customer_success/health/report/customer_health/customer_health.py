@@ -8,9 +8,11 @@ Open or In Progress.
 
 import frappe
 from frappe import _
+from frappe.query_builder.functions import Coalesce
 
 from customer_success import reports
 from customer_success.alerts import queries as alert_queries
+from customer_success.constants import CHURNED
 from customer_success.health import engine, queries
 from customer_success.renewals import queries as renewal_queries
 
@@ -61,6 +63,8 @@ def rolled_up_counts(scope: reports.CustomerScope, filters) -> dict | None:
 def get_criterion(scope: reports.CustomerScope, filters):
 	customer = frappe.qb.DocType("Customer")
 	criterion = reports.customer_criterion(customer, scope)
+	if scope.lifecycle_stage != CHURNED:  # a churned customer is no longer the book's (unless asked for)
+		criterion &= Coalesce(customer.cs_lifecycle_stage, "") != CHURNED
 	if filters.get("status"):
 		criterion &= customer.cs_health_status == filters.status
 	renewal_from = reports.filter_date(filters, "renewal_from", _("Renewal From"))
@@ -160,21 +164,29 @@ def get_data(criterion, limit: int) -> list[dict]:
 	return data
 
 
+# A customer no night has scored yet (new since the last run, or before the first): no status.
+NOT_SCORED = ""
+NOT_SCORED_COLOUR = "#e2e8f0"
+
+
 def get_chart(counts: dict[str, dict]) -> dict | None:
-	if not counts:
+	"""Customers by status, those not scored yet a slice of their own (the summary counts them);
+	no chart when there is no customer to draw (an all-zero donut draws broken paths)."""
+	slices = [(s, _(s), STATUS_COLOURS[s]) for s in engine.STATUSES]
+	slices.append((NOT_SCORED, _("Not Scored Yet"), NOT_SCORED_COLOUR))
+	values = [counts.get(key, {}).get("customers", 0) for key, _label, _colour in slices]
+	if not any(values):
 		return None
+	shown = [(label, value, colour) for (_key, label, colour), value in zip(slices, values, strict=True)]
+	if not values[-1]:  # the grey slice only when some customer has no score yet
+		shown = shown[:-1]
 	return {
 		"data": {
-			"labels": [_(status) for status in engine.STATUSES],
-			"datasets": [
-				{
-					"name": _("Customers"),
-					"values": [counts.get(s, {}).get("customers", 0) for s in engine.STATUSES],
-				}
-			],
+			"labels": [label for label, _value, _colour in shown],
+			"datasets": [{"name": _("Customers"), "values": [value for _label, value, _colour in shown]}],
 		},
 		"type": "donut",
-		"colors": [STATUS_COLOURS[s] for s in engine.STATUSES],
+		"colors": [colour for _label, _value, colour in shown],
 		"height": 240,
 	}
 
