@@ -246,7 +246,7 @@ def average_health(filters: str | None = None) -> dict:
 		options["cs_owner"] = csm
 	return card(
 		"Average Health",
-		round(score or 0, 1),
+		None if score is None else round(score, 1),  # no coloured customer: no average (the desk: "–")
 		csm,
 		["List", "Customer"],
 		options,
@@ -271,7 +271,7 @@ def renewal_plan_coverage(filters: str | None = None) -> dict:
 		options["csm"] = csm
 	return card(
 		"Renewals with an Agreed Plan",
-		kpi["share"] or 0,
+		kpi["share"],  # None when no customer renews in the window: nothing to divide (the desk: "–")
 		csm,
 		["List", "Success Plan"],
 		options,

@@ -151,3 +151,11 @@ class TestWorkspace(FrappeTestCase):
 		self.assertEqual(workspace.average_health()["value"], 60.0, "only customers with a colour count")
 		# shown as a score is everywhere else, to one decimal (not the site's float precision)
 		self.assertEqual(workspace.average_health()["precision"], 1)
+
+	def test_a_book_with_nothing_to_average_shows_no_figure(self):
+		csm = make_user("cs-ws-empty-csm@example.com", ["Customer Success Manager"]).name
+		customer = make_customer(cs_owner=csm).name  # not scored yet; renewing nothing
+		set_customer_fields(customer, {"cs_health_status": "Insufficient Data"})
+		frappe.set_user(csm)
+		self.assertIsNone(workspace.average_health()["value"])  # not 0: no customer has a colour
+		self.assertIsNone(workspace.renewal_plan_coverage()["value"])  # not 0 %: nobody renews

@@ -369,6 +369,17 @@ customer_success.relabel_widgets = function () {
 			this.__cs_result = undefined;
 			return Promise.resolve(this.settings.get_number(this.data));
 		};
+		// a custom card's figure of nothing (an average of no customer, a share of none): "–", not 0
+		// (frappe's formatting of a missing number throws, and 0 would be a figure)
+		const custom_number = card.get_number_for_custom_card;
+		card.get_number_for_custom_card = function (res) {
+			if (res && typeof res === "object" && (res.value === null || res.value === undefined)) {
+				this.number = null;
+				this.formatted_number = "–";
+				return;
+			}
+			return custom_number.call(this, res);
+		};
 		const render_number = card.render_number;
 		card.render_number = function () {
 			render_number.call(this);
