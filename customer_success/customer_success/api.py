@@ -246,7 +246,9 @@ def average_health(filters: str | None = None) -> dict:
 		options["cs_owner"] = csm
 	return card(
 		"Average Health",
-		None if score is None else round(score, 1),  # no coloured customer: no average (the desk: "–")
+		None
+		if score is None
+		else round(score, 1),  # no coloured customer: no average (the desk shows a dash)
 		csm,
 		["List", "Customer"],
 		options,
@@ -271,7 +273,7 @@ def renewal_plan_coverage(filters: str | None = None) -> dict:
 		options["csm"] = csm
 	return card(
 		"Renewals with an Agreed Plan",
-		kpi["share"],  # None when no customer renews in the window: nothing to divide (the desk: "–")
+		kpi["share"],  # None when no customer renews in the window: nothing to divide (the desk shows a dash)
 		csm,
 		["List", "Success Plan"],
 		options,

@@ -396,6 +396,27 @@ class TestWorkspaceRoles(FrappeTestCase):
 		self.assertEqual(cards.running_plans()["value"], 2)
 
 
+class TestReportExport(FrappeTestCase):
+	def test_a_csm_may_export_every_report_she_may_run(self):
+		from frappe.permissions import can_export
+
+		from customer_success.tests.utils import app_modules
+
+		make_user(CSM, ["Customer Success Manager"])
+		frappe.set_user(CSM)
+		try:
+			for report in frappe.get_all(
+				"Report",
+				filters={"module": ("in", app_modules()), "is_standard": "Yes"},
+				fields=["name", "ref_doctype"],
+			):
+				roles = set(frappe.get_all("Has Role", filters={"parent": report.name}, pluck="role"))
+				if "Customer Success Manager" in roles:
+					self.assertTrue(can_export(report.ref_doctype), report.name)
+		finally:
+			frappe.set_user("Administrator")
+
+
 class TestCustomerList(FrappeTestCase):
 	@classmethod
 	def setUpClass(cls):
