@@ -51,13 +51,16 @@ override_doctype_dashboards = {
 	"Opportunity": "customer_success.integrations.erpnext.opportunity.get_dashboard_data",
 }
 
+# frappe names a Scheduled Job Type by the method's last two parts ("jobs.daily"): a second method of
+# the same two, in this app or another, replaces the first on every sync. Each one here is unique
+# (`test_install.test_each_scheduled_method_has_its_own_job_type`).
 scheduler_events = {
 	"daily": [
-		"customer_success.success_plans.jobs.daily",
+		"customer_success.success_plans.jobs.cs_success_plans_daily",
 		# tiers from revenue bands, lifecycle touchpoints planned and recorded (queued on long)
-		"customer_success.segments.jobs.daily",
+		"customer_success.segments.jobs.cs_segments_daily",
 		# NPS links past their expiry are marked Expired
-		"customer_success.voice.jobs.daily",
+		"customer_success.voice.jobs.cs_voice_daily",
 	],
 	"hourly": [
 		"customer_success.handoff.jobs.refresh_late_handoffs",
@@ -70,7 +73,7 @@ scheduler_events = {
 		# Every 5 minutes: retry (once) or fail the chunks of a running recompute whose job died.
 		"*/5 * * * *": ["customer_success.health.jobs.watch_recompute_runs"],
 		# 03:00 site time, after the health run: renewal records, checkpoints, self-closing.
-		"0 3 * * *": ["customer_success.renewals.jobs.nightly"],
+		"0 3 * * *": ["customer_success.renewals.jobs.cs_renewals_nightly"],
 		# 00:10 site time: Revenue Retention's roll-up, reconciled, with the new day's point.
 		"10 0 * * *": ["customer_success.renewals.jobs.queue_retention_rollup"],
 		# 02:30 site time: the roll-ups the reports read, reconciled with the ledger and the history.

@@ -3,7 +3,7 @@
 import frappe
 
 
-def nightly():
+def cs_renewals_nightly():
 	"""Daily: queue the renewals pass on the long queue (one at a time)."""
 	frappe.enqueue(
 		"customer_success.renewals.jobs.run",

@@ -3,7 +3,7 @@
 import frappe
 
 
-def daily():
+def cs_segments_daily():
 	"""Queue the day's tiers and touchpoints on the long queue, never two at once."""
 	frappe.enqueue(
 		"customer_success.segments.jobs.run_daily",

@@ -223,6 +223,33 @@ class TestHooks(FrappeTestCase):
 		for path in paths:
 			self.assertTrue(callable(frappe.get_attr(path)), path)
 
+	def test_each_scheduled_method_has_its_own_job_type(self):
+		"""frappe names a Scheduled Job Type by the method's last two parts, and a second method with
+		the same two replaces the first on every sync: three `jobs.daily` left one daily job."""
+		from frappe.core.doctype.scheduled_job_type.scheduled_job_type import sync_jobs
+
+		events = frappe.get_hooks("scheduler_events", app_name="customer_success")
+		methods = [
+			method
+			for value in events.values()
+			for method in ([m for ms in value.values() for m in ms] if isinstance(value, dict) else value)
+		]
+		everyone = [
+			method
+			for app in frappe.get_installed_apps()
+			for value in frappe.get_hooks("scheduler_events", app_name=app).values()
+			for method in ([m for ms in value.values() for m in ms] if isinstance(value, dict) else value)
+		]
+		names = [".".join(method.split(".")[-2:]) for method in everyone]
+		for method in methods:
+			name = ".".join(method.split(".")[-2:])
+			self.assertEqual(names.count(name), 1, f"{method}: {name} is another job's name too")
+		sync_jobs()  # as every migrate does
+		synced = frappe.get_all(
+			"Scheduled Job Type", filters={"method": ("like", "customer_success.%")}, pluck="method"
+		)
+		self.assertEqual(sorted(synced), sorted(set(methods)))
+
 
 class TestRolePermissions(FrappeTestCase):
 	def test_csm_works_on_erpnext_records(self):

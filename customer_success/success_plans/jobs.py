@@ -17,7 +17,7 @@ from customer_success.success_plans import engine, queries
 from customer_success.success_plans import service as plans
 
 
-def daily():
+def cs_success_plans_daily():
 	"""Each step stands alone: committed when it succeeds, rolled back and logged when it fails."""
 	today = getdate(nowdate())
 	for step in (mark_overdue, send_reminders, raise_due_checkins):

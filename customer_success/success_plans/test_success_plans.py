@@ -388,7 +388,7 @@ class TestJobs(PlansTestCase):
 				patch.object(db, "rollback") as rollback,
 			):
 				mark_overdue.__name__ = "mark_overdue"
-				plan_jobs.daily()
+				plan_jobs.cs_success_plans_daily()
 		mark_overdue.assert_called_once()
 		rollback.assert_called_once()  # only the failed step is undone
 		# the error log and each of the two good steps are committed on their own

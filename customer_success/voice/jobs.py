@@ -3,6 +3,6 @@
 from customer_success.voice import service
 
 
-def daily():
+def cs_voice_daily():
 	"""Links past their expiry read Expired on their survey (idempotent: one statement)."""
 	service.expire_links()

@@ -166,7 +166,7 @@ class TestSurveyLoop(VoiceTestCase):
 		self.assertEqual((reply["ok"], reply["state"]), (False, engine.LINK_EXPIRED))
 		self.assertFalse(frappe.db.exists("NPS Response", {"survey": survey}))
 
-		jobs.daily()
+		jobs.cs_voice_daily()
 		states = frappe.get_all("NPS Survey Contact", filters={"parent": survey}, pluck="state")
 		self.assertEqual(states, [engine.EXPIRED, engine.EXPIRED])
 		self.assertEqual(submit_as_guest(omar, 10)["state"], engine.LINK_EXPIRED)
