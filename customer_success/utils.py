@@ -81,13 +81,27 @@ def ensure_service_item(item_code: str, rate: float) -> str:
 				"item_code": item_code,
 				"item_name": item_code,
 				"item_group": leaf("Item Group", "Services"),
-				"stock_uom": "Nos",
+				"stock_uom": unit_of_measure(),
 				"is_stock_item": 0,
 				"include_item_in_manufacturing": 0,
 				"standard_rate": rate,
 			}
 		).insert(ignore_permissions=True)
 	return item_code
+
+
+def unit_of_measure() -> str:
+	"""The site's default unit (Stock Settings), else "Nos" as ERPNext names it in English, else any
+	enabled unit: a site set up in another language names its units in it ("Nos." in Spanish)."""
+	for uom in (frappe.db.get_single_value("Stock Settings", "stock_uom"), "Nos"):
+		if uom and frappe.db.exists("UOM", {"name": uom, "enabled": 1}):
+			return uom
+	fallback = frappe.db.get_value(
+		"UOM", {"enabled": 1, "must_be_whole_number": 1}, "name"
+	) or frappe.db.get_value("UOM", {"enabled": 1}, "name")
+	if not fallback:
+		frappe.throw(_("Add a Unit of Measure first: the demo's service items need one."))
+	return fallback
 
 
 def delete_todos(reference_doctype: str, reference_name: str):

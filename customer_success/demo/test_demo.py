@@ -413,3 +413,21 @@ class TestDemoUsers(FrappeTestCase):
 			else:
 				conf.pop("throttle_user_limit", None)
 		self.assertTrue(all(frappe.db.exists("User", user) for user in users))
+
+
+class TestDemoItems(FrappeTestCase):
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def test_the_demos_items_take_a_unit_the_site_has(self):
+		"""A site set up in Spanish names its units in Spanish ("Nos."): the demo's first step failed
+		with "Could not find Default Unit of Measure: Nos"."""
+		from customer_success.utils import ensure_service_item
+
+		unit = frappe.get_doc(
+			{"doctype": "UOM", "uom_name": "_CS Unidad", "must_be_whole_number": 1, "enabled": 1}
+		).insert(ignore_permissions=True, ignore_if_duplicate=True)
+		frappe.db.set_value("UOM", "Nos", "enabled", 0)  # as if the site had no "Nos"
+		frappe.db.set_single_value("Stock Settings", "stock_uom", unit.name)
+		code = ensure_service_item("_CS Test Unit Item", 100)
+		self.assertEqual(frappe.db.get_value("Item", code, "stock_uom"), unit.name)
