@@ -223,12 +223,14 @@ def open_renewals_of_cancelled_contracts(contracts: list[str] | None = None) -> 
 	return query.run(pluck=True)
 
 
-def due_checkpoints(today: date) -> list[dict]:
+def due_checkpoints(today: date, without_csm_then: bool = False) -> list[dict]:
 	"""Checkpoints of open renewals that are due (on or before today) and not yet raised (no ToDo,
-	no signal taken) nor recorded."""
+	no signal taken) nor recorded. With `without_csm_then`: those raised while the renewal had no
+	CSM (a signal taken, no ToDo, no call) whose customer has one now (`csm`: the customer's)."""
 	renewal = frappe.qb.DocType(RENEWAL)
 	row = frappe.qb.DocType(CHECKPOINT)
-	return (
+	customer = frappe.qb.DocType("Customer")
+	query = (
 		frappe.qb.from_(row)
 		.join(renewal)
 		.on((row.parent == renewal.name) & (row.parenttype == RENEWAL))
@@ -239,7 +241,6 @@ def due_checkpoints(today: date) -> list[dict]:
 			row.due_date,
 			renewal.customer,
 			renewal.customer_name,
-			renewal.csm,
 			renewal.end_date,
 			renewal.contract,
 		)
@@ -247,12 +248,20 @@ def due_checkpoints(today: date) -> list[dict]:
 			(renewal.status == engine.OPEN)
 			& (row.due_date <= today)
 			& ((row.todo.isnull()) | (row.todo == ""))
-			& row.signal_on.isnull()
 			& ((row.call.isnull()) | (row.call == ""))
 		)
 		.orderby(row.due_date)
-		.run(as_dict=True)
 	)
+	if without_csm_then:
+		query = (
+			query.join(customer)
+			.on(customer.name == renewal.customer)
+			.select(customer.cs_owner.as_("csm"))
+			.where(row.signal_on.isnotnull() & customer.cs_owner.isnotnull() & (customer.cs_owner != ""))
+		)
+	else:
+		query = query.select(renewal.csm).where(row.signal_on.isnull())
+	return query.run(as_dict=True)
 
 
 def health_history(customers: list[str], first: date, last: date) -> dict[str, list[dict]]:

@@ -622,30 +622,57 @@ def reopen_renewed_by(field: str, name: str, label: str) -> list[str]:
 
 
 def raise_due_checkpoints(today: date, commit: bool = False) -> int:
-	"""Each checkpoint that fell due: its health signal on its date, and a dated ToDo for the CSM."""
+	"""Each checkpoint that fell due: its health signal on its date, and a dated ToDo for the CSM (one
+	raised while the renewal had no CSM gets it once it has: `give_checkpoints_to_new_csms`)."""
 	due = queries.due_checkpoints(today)
-	if not due:
-		return 0
-	history = queries.health_history(
-		sorted({row.customer for row in due}), add_days(min(row.due_date for row in due), -400), today
-	)
-	with_todos = todos_enabled()
+	raised = 0
+	if due:
+		history = queries.health_history(
+			sorted({row.customer for row in due}), add_days(min(row.due_date for row in due), -400), today
+		)
+		with_todos = todos_enabled()
 
-	def raise_one(row):
-		values = signal_values(history.get(row.customer, []), row.due_date, today)
-		if with_todos and row.csm:
-			values["todo"] = make_checkpoint_todo(row)
-		frappe.db.set_value("Renewal Checkpoint", row.name, values, update_modified=False)
+		def raise_one(row):
+			values = signal_values(history.get(row.customer, []), row.due_date, today)
+			if with_todos and row.csm:
+				values["todo"] = make_checkpoint_todo(row)
+			frappe.db.set_value("Renewal Checkpoint", row.name, values, update_modified=False)
+
+		raised = sum(
+			isolated(
+				lambda r=row: raise_one(r),
+				_("Renewal checkpoint of {0} failed").format(row.parent),
+				RENEWAL,
+				commit,
+				row.parent,
+			)
+			for row in due
+		)
+	give_checkpoints_to_new_csms(today, commit)
+	return raised
+
+
+def give_checkpoints_to_new_csms(today: date, commit: bool = False) -> int:
+	"""Checkpoints raised while their renewal had no CSM (their signal taken, no ToDo for anyone)
+	and not answered: once the customer has a CSM, each becomes her ToDo, as it would have been."""
+	if not todos_enabled():
+		return 0
+	waiting = queries.due_checkpoints(today, without_csm_then=True)
+
+	def give(row):
+		frappe.db.set_value(
+			"Renewal Checkpoint", row.name, "todo", make_checkpoint_todo(row), update_modified=False
+		)
 
 	return sum(
 		isolated(
-			lambda r=row: raise_one(r),
+			lambda r=row: give(r),
 			_("Renewal checkpoint of {0} failed").format(row.parent),
 			RENEWAL,
 			commit,
 			row.parent,
 		)
-		for row in due
+		for row in waiting
 	)
 
 

@@ -384,6 +384,25 @@ class TestCheckpoints(RenewalTestCase):
 		self.assertTrue(doc.checkpoints[1].todo)
 		self.assertEqual(doc.checkpoints[1].signal_status, "Red")
 
+	def test_a_checkpoint_raised_while_the_customer_had_no_csm_goes_to_the_csm_named_later(self):
+		customer = make_customer().name  # no CSM yet (a new site, before CSMs are appointed)
+		end = add_days(today(), 60)  # its 6-month checkpoint is due
+		contract = make_contract(customer, add_days(today(), -305), end)
+		service.create_renewals(today(), contracts=[contract.name])
+		service.raise_due_checkpoints(today())
+		first = renewal_of(contract.name).checkpoints[0]
+		self.assertTrue(first.signal_on)  # raised: its signal taken
+		self.assertFalse(first.todo)  # but no one to give it to
+		frappe.db.set_value("Customer", customer, "cs_owner", CSM)
+		service.raise_due_checkpoints(today())
+		first = renewal_of(contract.name).checkpoints[0]
+		self.assertEqual(frappe.db.get_value("ToDo", first.todo, "allocated_to"), CSM)
+		service.raise_due_checkpoints(today())  # once
+		self.assertEqual(
+			frappe.db.count("ToDo", {"reference_type": "Renewal", "reference_name": first.parent}),
+			len([c for c in renewal_of(contract.name).checkpoints if c.todo]),
+		)
+
 	def test_a_checkpoint_raised_late_takes_the_latest_signal_known(self):
 		customer = make_customer(cs_owner=CSM).name
 		end = add_days(today(), 60)  # both checkpoints are past when the renewal is made
