@@ -20,9 +20,13 @@ CLOSED_MILESTONE_STATUSES = ("Done", "Skipped")
 
 def hand_over_open_work(customer: str, old_csm: str | None, new_csm: str | None) -> dict[str, int]:
 	"""Move the customer's open work from `old_csm` to `new_csm`; returns what moved, by kind.
-	Nothing moves to nobody: with no new CSM the work stays (a CS Manager gives it out)."""
-	if not customer or not old_csm or not new_csm or old_csm == new_csm:
+	Nothing moves to nobody: with no new CSM the work stays (a CS Manager gives it out). A customer
+	given its first CSM (or one from a CS Owner who could not work alerts) takes up the alerts raised
+	while it had none (`take_up_unowned_alerts`)."""
+	if not customer or not new_csm or old_csm == new_csm:
 		return {}
+	if not old_csm:
+		return take_up_unowned_alerts(customer, new_csm)
 	moved = {}
 	alert = frappe.qb.DocType("CS Alert")
 	task = frappe.qb.DocType("CS Alert Task")
@@ -74,7 +78,72 @@ def hand_over_open_work(customer: str, old_csm: str | None, new_csm: str | None)
 		review, review.csm, old_csm, new_csm, (review.customer == customer) & (review.status == "Draft")
 	)
 	moved["todos"] = _move_todos(customer, alerts, old_csm, new_csm)
+	from customer_success.alerts.service import works_alerts
+
+	if not works_alerts(old_csm):  # a CS Owner who could not work alerts was given none: a manager was
+		for kind, count in take_up_unowned_alerts(customer, new_csm).items():
+			moved[kind] = moved.get(kind, 0) + count
 	return {kind: count for kind, count in moved.items() if count}
+
+
+def take_up_unowned_alerts(customer: str, new_csm: str) -> dict[str, int]:
+	"""The customer's first CSM takes up its open alerts raised while it had none: those given to
+	nobody, or to the CS Manager who gets what has no CSM, become hers, and so do their playbook's CSM
+	tasks (with their ToDos; a task without one gets it). A task for a CS Manager, a Sales Owner or an
+	Account Manager stays theirs; an alert a CS Manager gave someone else stays too."""
+	from customer_success.alerts import service as alerts
+
+	if not alerts.works_alerts(new_csm):
+		return {}
+	alert, task = frappe.qb.DocType("CS Alert"), frappe.qb.DocType("CS Alert Task")
+	rows = (
+		frappe.qb.from_(alert)
+		.select(alert.name, alert.assigned_to)
+		.where((alert.customer == customer) & alert.status.isin(OPEN_ALERT_STATUSES))
+		.run(as_dict=True)
+	)
+	fallback = alerts.any_cs_manager()
+	unowned = [row for row in rows if not row.assigned_to or row.assigned_to == fallback]
+	if not unowned:
+		return {}
+	names = [row.name for row in unowned]
+	frappe.qb.update(alert).set(alert.assigned_to, new_csm).set(alert.csm, new_csm).where(
+		alert.name.isin(names)
+	).run()
+	tasks = (
+		frappe.qb.from_(task)
+		.select(task.name, task.todo)
+		.where(
+			(task.parenttype == "CS Alert")
+			& task.parent.isin(names)
+			& (task.status == "Open")
+			& (task.assign_role == "CSM")
+			& (task.assigned_to.isnull() | (task.assigned_to != new_csm))
+		)
+		.run(as_dict=True)
+	)
+	if tasks:
+		frappe.qb.update(task).set(task.assigned_to, new_csm).set(task.csm, new_csm).where(
+			task.name.isin([t.name for t in tasks])
+		).run()
+	for todo in [t.todo for t in tasks if t.todo]:
+		if frappe.db.get_value("ToDo", todo, "status") == "Open":
+			doc = frappe.get_doc("ToDo", todo)
+			doc.allocated_to = new_csm
+			doc.flags.ignore_permissions = True
+			doc.save()
+	for row in unowned:
+		doc = frappe.get_doc("CS Alert", row.name)
+		alerts.create_task_todos(doc)  # a CSM task given to nobody before: her ToDo now
+		alerts.move_assignment(doc, row.assigned_to)  # the alert's own ToDo: hers
+		alerts.assign_once(row.name)
+	frappe.get_doc("Customer", customer).add_comment(
+		"Info",
+		_("{0} open alerts raised before this customer had a CSM were given to {1}.").format(
+			len(unowned), escape_html(new_csm)
+		),
+	)
+	return {"alerts": len(unowned), "alert tasks": len(tasks)}
 
 
 def _update(table, field, old_csm: str, new_csm: str, where) -> int:

@@ -175,6 +175,49 @@ class TestOpenWorkFollowsTheCustomer(FrappeTestCase):
 		self.assertEqual(open_todos("Success Plan Milestone", mine.name), {CSM_A})
 
 
+class TestFirstCSM(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_shared_users({CSM_A: [CSM_ROLE], MANAGER: [CS_MANAGER_ROLE]})
+
+	def setUp(self):
+		frappe.local.flags.pop("cs_alert_cache", None)
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.local.flags.pop("cs_alert_cache", None)
+		frappe.db.rollback()
+
+	def test_a_customers_first_csm_takes_up_the_alerts_raised_before(self):
+		from customer_success.alerts import service as alerts
+		from customer_success.alerts.test_alerts import only_rule, set_health
+
+		customer = make_customer().name  # no CSM: the night gives its alerts to a CS Manager
+		only_rule("Health Turned Red")
+		set_health(customer, "Red", 30)
+		with change_settings(create_todos=1):
+			alerts.evaluate_customer(customer)
+			name = frappe.db.get_value("CS Alert", {"customer": customer})
+			manager = alerts.any_cs_manager()
+			alert = frappe.get_doc("CS Alert", name)
+			self.assertEqual(alert.assigned_to, manager)
+			roles = {t.name: t.assign_role for t in alert.tasks}
+			self.assertIn("CSM", roles.values())
+			doc = frappe.get_doc("Customer", customer)
+			doc.cs_owner = CSM_A
+			doc.save(ignore_permissions=True)
+		alert.reload()
+		self.assertEqual((alert.assigned_to, alert.csm), (CSM_A, CSM_A))
+		for task in alert.tasks:
+			expected = CSM_A if task.assign_role == "CSM" else manager
+			self.assertEqual(task.assigned_to, expected, task.title)
+			self.assertEqual(
+				frappe.db.get_value("ToDo", task.todo, ["allocated_to", "status"]), (expected, "Open")
+			)
+		self.assertIn(CSM_A, open_todos("CS Alert", name))
+
+
 class TestMilestoneOwners(FrappeTestCase):
 	@classmethod
 	def setUpClass(cls):
