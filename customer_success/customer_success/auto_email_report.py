@@ -4,22 +4,58 @@ frappe runs an Auto Email Report's report as whoever sends it (Administrator, in
 job) and passes its "Based on Permissions For User" to the report only for its filters' permission
 check. The app's reports choose the book from the session user (a CSM sees her own customers): one
 set up for a CSM e-mailed her the whole team's rows. Here the report's content is made as its User
-(`override_doctype_class`); other apps' reports are made as frappe makes them."""
+(`override_doctype_class`), and only someone who sees every book may name another User than
+themselves for an app report; a download or "Send Now" by someone else who does not is made as
+that person. Other apps' reports are made as frappe makes them."""
+
+from contextlib import contextmanager
 
 import frappe
+from frappe import _
 from frappe.email.doctype.auto_email_report.auto_email_report import AutoEmailReport
+
+from customer_success.permissions import sees_all
 
 
 class CSAutoEmailReport(AutoEmailReport):
+	def validate(self):
+		super().validate()
+		if self.user and self.user != frappe.session.user and not sees_all() and is_app_report(self.report):
+			frappe.throw(
+				_(
+					"Only a CS Manager may send {0} based on another user's permissions: choose yourself."
+				).format(_(self.report)),
+				frappe.PermissionError,
+				title=_("Not Permitted"),
+			)
+
 	def get_report_content(self):
-		if not self.user or self.user == frappe.session.user or not is_app_report(self.report):
+		runner = self.user
+		if frappe.session.user != self.user and not sees_all():
+			runner = frappe.session.user  # a download or Send Now by someone else: as that person
+		if not runner or runner == frappe.session.user or not is_app_report(self.report):
 			return super().get_report_content()
-		sender = frappe.session.user
-		frappe.set_user(self.user)
-		try:
+		with acting_as(runner):
 			return super().get_report_content()
-		finally:
-			frappe.set_user(sender)
+
+
+@contextmanager
+def acting_as(user: str):
+	"""Run as `user`, then as before. frappe.set_user rewrites the session object in place: in a
+	request, the caller's own session would then be saved without its user. It rewrites a copy
+	here, and the caller's session and form are put back as they were."""
+	session, form_dict = frappe.local.session, frappe.local.form_dict
+	frappe.local.session = frappe._dict(session)
+	try:
+		frappe.set_user(user)
+		yield
+	finally:
+		frappe.local.session = session
+		frappe.local.form_dict = form_dict
+		frappe.local.cache = {}
+		frappe.local.role_permissions = {}
+		frappe.local.new_doc_templates = {}
+		frappe.local.user_perms = None
 
 
 def is_app_report(report: str) -> bool:

@@ -7,13 +7,20 @@ from customer_success.tests.utils import make_customer, make_shared_users, set_c
 
 CSM_A = "cs-aer-csm-a@example.com"
 CSM_B = "cs-aer-csm-b@example.com"
+MANAGER = "cs-aer-manager@example.com"
 
 
 class TestAutoEmailReport(FrappeTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		make_shared_users({CSM_A: ["Customer Success Manager"], CSM_B: ["Customer Success Manager"]})
+		make_shared_users(
+			{
+				CSM_A: ["Customer Success Manager", "Report Manager"],
+				CSM_B: ["Customer Success Manager"],
+				MANAGER: ["CS Manager"],
+			}
+		)
 
 	def tearDown(self):
 		frappe.set_user("Administrator")
@@ -43,3 +50,41 @@ class TestAutoEmailReport(FrappeTestCase):
 		content = report.get_report_content()
 		self.assertIn(mine, content)
 		self.assertIn(theirs, content)
+
+	def test_only_who_sees_every_book_may_send_as_another_user(self):
+		mine, theirs = make_customer(cs_owner=CSM_A).name, make_customer(cs_owner=CSM_B).name
+		for customer in (mine, theirs):
+			set_customer_fields(customer, {"cs_health_status": "Red", "cs_health_score": 20})
+		report = frappe.get_doc(
+			{
+				"doctype": "Auto Email Report",
+				"report": "Customer Health",
+				"user": MANAGER,  # the team's rows, set up by Administrator
+				"email_to": MANAGER,
+				"format": "CSV",
+				"frequency": "Weekly",
+				"day_of_week": "Monday",
+			}
+		).insert(ignore_permissions=True)
+		frappe.set_user(CSM_A)  # a CSM who is also a Report Manager
+		session = frappe.local.session
+		content = report.get_report_content()  # her download of it: her book only
+		self.assertIn(mine, content)
+		self.assertNotIn(theirs, content)
+		self.assertIs(frappe.local.session, session)  # her own session, as it was
+		self.assertEqual((session.user, frappe.session.user), (CSM_A, CSM_A))
+		mine_for_manager = frappe.get_doc(
+			{
+				"doctype": "Auto Email Report",
+				"report": "Customer Health",
+				"user": MANAGER,
+				"email_to": CSM_A,
+				"format": "CSV",
+				"frequency": "Weekly",
+				"day_of_week": "Tuesday",
+			}
+		)
+		with self.assertRaisesRegex(frappe.PermissionError, "Only a CS Manager"):
+			mine_for_manager.insert()
+		mine_for_manager.user = CSM_A  # herself: her book, as her desk shows it
+		mine_for_manager.insert()
