@@ -362,6 +362,15 @@ class TestERPNextRecordsOfTheBook(FrappeTestCase):
 			ask(self.theirs)
 		with self.assertRaises(frappe.PermissionError):
 			ask_payment_entry(self.theirs)
+		for spelling in ("customer", "Customer ", " CUSTOMER"):  # the database compares them equal
+			with self.assertRaises(frappe.PermissionError, msg=spelling):
+				call(
+					"erpnext.accounts.doctype.payment_entry.payment_entry.get_party_and_account_balance",
+					company=company,
+					date=frappe.utils.nowdate(),
+					ptype=spelling,
+					pty=self.theirs,
+				)
 		frappe.set_user(MANAGER)  # anyone else: ERPNext's own answer
 		self.assertGreater(ask(self.theirs)[0], 0)
 		self.assertGreater(ask_payment_entry(self.theirs), 0)

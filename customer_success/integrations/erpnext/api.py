@@ -11,7 +11,10 @@ from customer_success.permissions import owns_customer, reads_only_as_csm
 
 
 def check_party_in_book(party_type, party):
-	if party_type == "Customer" and party and reads_only_as_csm("Customer") and not owns_customer(party):
+	"""A party named as a customer (the database compares "customer " and "Customer" as equal: so
+	does this) must be of the CSM's book."""
+	is_customer = str(party_type or "").strip().casefold() == "customer"
+	if is_customer and party and reads_only_as_csm("Customer") and not owns_customer(str(party).strip()):
 		frappe.throw(
 			_("Customer {0} is not in your book.").format(frappe.utils.escape_html(str(party))),
 			frappe.PermissionError,
