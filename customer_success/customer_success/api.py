@@ -10,7 +10,6 @@ import json
 
 import frappe
 from frappe import _
-from frappe.query_builder import Order
 from frappe.query_builder.functions import Count
 from frappe.utils import add_days, cint, getdate, nowdate
 
@@ -598,7 +597,7 @@ def _desk_page() -> dict:
 def _page_key() -> str:
 	from hashlib import sha1
 
-	from frappe.query_builder.functions import Count, Max
+	from frappe.query_builder.functions import Max
 
 	latest = []
 	for table in (frappe.qb.DocType(doctype) for doctype in PAGE_SOURCES):
@@ -708,26 +707,20 @@ def get_group_by_count(doctype: str, current_filters: str, field: str) -> list[d
 	if not (counts_through_rules() or doctype in guarded_doctypes()):
 		return frappe_group_by_count(doctype, current_filters, field)
 	filters = json_argument(current_filters, _("Filters must be given as JSON."))
-	names = frappe.get_list(doctype, filters=filters, pluck="name", limit_page_length=0, order_by="")
-	if not names:
+	# the records her list shows, as the list's own query (permission rules included, values escaped
+	# by frappe), a sub-query of the count: no name list, however large the doctype
+	listed = frappe.get_list(
+		doctype, filters=filters, fields=["name"], order_by="", limit_page_length=0, run=0
+	)
+	if not isinstance(listed, str):  # nothing she may read of it
 		return []
-	todo, user = frappe.qb.DocType("ToDo"), frappe.qb.DocType("User")
-	count = Count("*").as_("count")
-	return (
-		frappe.qb.from_(todo)
-		.join(user)
-		.on(user.name == todo.allocated_to)
-		.select(todo.allocated_to.as_("name"), count)
-		.where(
-			(todo.status != "Cancelled")
-			& (user.user_type == "System User")
-			& (todo.reference_type == doctype)
-			& todo.reference_name.isin(names)
-		)
-		.groupby(todo.allocated_to)
-		.orderby(count, order=Order.desc)
-		.limit(50)
-		.run(as_dict=True)
+	return frappe.db.sql(
+		f"""select t.`allocated_to` as `name`, count(*) as `count`
+		from `tabToDo` t join `tabUser` u on u.`name` = t.`allocated_to`
+		where t.`status` != 'Cancelled' and u.`user_type` = 'System User'
+			and t.`reference_type` = {frappe.db.escape(doctype)} and t.`reference_name` in ({listed})
+		group by t.`allocated_to` order by `count` desc limit 50""",
+		as_dict=True,
 	)
 
 
@@ -741,10 +734,31 @@ def global_search(text, start=0, limit=20, doctype=""):
 
 	from customer_success.permissions import counts_through_rules
 
-	results = search(text, start=start, limit=limit, doctype=doctype)
 	if not counts_through_rules():
-		return results
-	return [row for row in results if may_open(row.doctype, row.name)]
+		return search(text, start=start, limit=limit, doctype=doctype)
+	# her results are the ones she may open, paged as such: frappe's pages read one after another,
+	# her first `start` skipped, until `limit` are found (or the matches end)
+	start, limit = max(cint(start), 0), max(cint(limit), 1)
+	page, found, skipped, offset = max(limit, 20), [], 0, 0
+	for _page in range(GLOBAL_SEARCH_PAGES):
+		rows = search(text, start=offset, limit=page, doctype=doctype)
+		for row in rows:
+			if not may_open(row.doctype, row.name):
+				continue
+			if skipped < start:
+				skipped += 1
+				continue
+			found.append(row)
+			if len(found) == limit:
+				return found
+		if len(rows) < page:
+			break
+		offset += page
+	return found
+
+
+# How many of frappe's pages one search of a CSM reads at most, looking for what she may open.
+GLOBAL_SEARCH_PAGES = 10
 
 
 def may_open(doctype: str, name: str) -> bool:

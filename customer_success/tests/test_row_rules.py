@@ -126,18 +126,30 @@ class TestRowRulesEverywhere(FrappeTestCase):
 		with self.assertRaises(frappe.PermissionError):
 			call(method, doctype="Success Plan", current_filters=filters, field="assigned_to")
 
-	def test_global_search_finds_only_records_she_may_open(self):
+	def searchable(self, rows: list[tuple]):
+		"""Put `rows` (doctype, name, content) in the search table, among enough rows of other words
+		that the search's own rule (a word in over half of the table's rows is no match) never
+		hides them on a new site, whose table is empty; removed after the test (the table is MyISAM:
+		no transaction)."""
 		from frappe.utils.global_search import sync_values
 
-		word = "Quokka" + frappe.generate_hash(length=8)
-		customers = [self.mine.customer, self.theirs.customer]
-		# the search table is MyISAM (no transaction): its rows are removed by hand
+		filler = [
+			("Customer", f"_CS filler {frappe.generate_hash(length=10)}", "Customer Name : filler", 0, "", "")
+			for _ in range(3 * len(rows))
+		]
+		values = [(doctype, name, content, 0, name, "") for doctype, name, content in rows] + filler
 		self.addCleanup(
 			lambda: frappe.db.sql(
-				"delete from `__global_search` where `doctype` = 'Customer' and `name` in %s", [customers]
+				"delete from `__global_search` where (`doctype`, `name`) in %s",
+				[[(doctype, name) for doctype, name, *_rest in values]],
 			)
 		)
-		sync_values([("Customer", name, f"Customer Name : {word}", 0, name, "") for name in customers])
+		sync_values(values)
+
+	def test_global_search_finds_only_records_she_may_open(self):
+		word = "Quokka" + frappe.generate_hash(length=8)
+		customers = [self.mine.customer, self.theirs.customer]
+		self.searchable([("Customer", name, f"Customer Name : {word}") for name in customers])
 
 		def found():
 			rows = call("frappe.utils.global_search.search", text=word, limit=20)
@@ -147,6 +159,22 @@ class TestRowRulesEverywhere(FrappeTestCase):
 		self.assertEqual(found(), set(customers))
 		frappe.set_user(CSM_A)
 		self.assertEqual(found(), {self.mine.customer})
+
+	def test_global_search_pages_what_she_may_open(self):
+		"""Her matches ranked below many she may not open are found, and paged as hers."""
+		word = "Wombat" + frappe.generate_hash(length=8)
+		mine = [make_customer(cs_owner=CSM_A).name for _ in range(3)]
+		others = [f"_CS gone {word} {i}" for i in range(45)]  # records she cannot open (none exist)
+		self.searchable(
+			[("Customer", name, f"Customer Name : {word} {word} {word}") for name in others]
+			+ [("Customer", name, f"Customer Name : {word}") for name in mine]
+		)
+		frappe.set_user(CSM_A)
+		first = call("frappe.utils.global_search.search", text=word, start=0, limit=2)
+		rest = call("frappe.utils.global_search.search", text=word, start=2, limit=2)
+		self.assertEqual(len(first), 2)
+		self.assertEqual(len(rest), 1)
+		self.assertEqual({row.name for row in first + rest}, set(mine))
 
 	def test_link_search_keeps_the_book_even_when_told_to_ignore_user_permissions(self):
 		frappe.set_user(CSM_A)
