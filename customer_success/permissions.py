@@ -122,7 +122,7 @@ def cs_alert_query(user: str | None = None) -> str:
 		return ""
 	shared = (
 		"`tabCS Alert`.`name` in (select `share_name` from `tabDocShare` where `share_doctype` = 'CS Alert'"
-		f" and `user` = {frappe.db.escape(user)} and `read` = 1)"
+		f" and (`user` = {frappe.db.escape(user)} or `everyone` = 1) and `read` = 1)"
 	)
 	if is_csm(user):
 		return f"({_own_customers_condition('CS Alert', 'customer', user)} or {shared})"
@@ -191,9 +191,7 @@ def alert_shared_with(doc, user: str) -> bool:
 	return bool(
 		not doc.is_new()
 		and doc.name
-		and frappe.db.exists(
-			"DocShare", {"share_doctype": "CS Alert", "share_name": doc.name, "user": user, "read": 1}
-		)
+		and frappe.share.get_shared("CS Alert", user, ["read"], filters=[["share_name", "=", doc.name]])
 	)
 
 

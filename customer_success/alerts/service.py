@@ -1500,7 +1500,9 @@ def check_task_assignees(alert):
 	people = None
 	for task in alert.tasks:
 		user = task.assigned_to
-		if not user or user == alert.csm or (task.name in stored and stored[task.name] == user):
+		if not user or (task.name in stored and stored[task.name] == user):
+			continue
+		if user == alert.csm and works_alerts(user):
 			continue
 		if people is None:
 			people = set(people_of(alert.customer).values())

@@ -5,14 +5,15 @@ she may read: a colleague's customer, or its contact, is refused."""
 import frappe
 from frappe import _
 
-from customer_success.permissions import reads_only_as_csm
+from customer_success.permissions import is_csm, reads_only_as_csm
 
 
 def check_participants(doc, method=None):
-	"""Event.validate: each participant added or changed by a CSM whose book limits her is a record
-	she may read (frappe's Event lets anyone name any record; one naming a colleague's customer moved
-	that customer's health and resolved his alerts)."""
-	if not reads_only_as_csm("Customer"):
+	"""Event.validate: each participant added or changed that names a record of a doctype the user
+	reads only as a CSM (her book limits her: a customer, its contact...) is one she may read
+	(frappe's Event lets anyone name any record; one naming a colleague's customer moved that
+	customer's health and resolved his alerts)."""
+	if not is_csm():
 		return
 	before = doc.get_doc_before_save()
 	kept = (
@@ -22,7 +23,7 @@ def check_participants(doc, method=None):
 	)
 	for row in doc.get("event_participants") or []:
 		key = (row.reference_doctype, row.reference_docname)
-		if not all(key) or key in kept:
+		if not all(key) or key in kept or not reads_only_as_csm(row.reference_doctype):
 			continue
 		if not frappe.db.exists(*key) or not frappe.has_permission(
 			row.reference_doctype, "read", doc=frappe.get_doc(*key)
