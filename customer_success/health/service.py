@@ -584,7 +584,11 @@ def start_recompute(
 			.run()
 		)
 		active, active_status = active_runs[0] if active_runs else (None, None)
-		if active:
+		if active and active_status == "Queued" and now and not long_queue_worker_count():
+			# queued (by the desk's button, or the night) and no worker to take it: scored here
+			run = take_over_queued_run(active)
+			chunks = [row for row in run.chunks if row.status == "Queued"]
+		elif active:
 			message = (
 				_("Run {0} is still queued, waiting for a worker on the long queue; this start was skipped.")
 				if active_status == "Queued"
@@ -594,32 +598,60 @@ def start_recompute(
 			frappe.logger("customer_success").info(f"health recompute skipped: run {active} in progress")
 			frappe.db.commit()  # nosemgrep: the skipped run is the record of the refused start
 			return run
-		# a score row named by hand above the sequence would fail the chunks that reach its name
-		sequences.catch_up()
-		chunks = queries.customer_chunks(CHUNK_SIZE)
-		workers = 0 if now or not chunks else long_queue_worker_count()
-		if not chunks:
-			status = "Completed"
 		else:
-			status = "Running" if now or workers else "Queued"
-		if chunks and not now:
-			chunks = balanced_chunks(chunks, workers)
-		run = new_run(trigger, status, None, chunks=chunks, inline=now, score_date=score_date)
-		frappe.db.commit()  # nosemgrep: the run (the lock) and its chunks must be visible to the jobs
-		if chunks and not now:
-			# Queued inside the lock: the watchdog never sees a chunk whose job is not queued yet.
-			for row in run.chunks:
-				enqueue_chunk(run.name, row.chunk_index, row.range_from, row.range_to, attempt=1)
+			# a score row named by hand above the sequence would fail the chunks that reach its name
+			sequences.catch_up()
+			chunks = queries.customer_chunks(CHUNK_SIZE)
+			workers = 0 if now or not chunks else long_queue_worker_count()
+			if not chunks:
+				status = "Completed"
+			else:
+				status = "Running" if now or workers else "Queued"
+			if chunks and not now:
+				chunks = balanced_chunks(chunks, workers)
+			run = new_run(trigger, status, None, chunks=chunks, inline=now, score_date=score_date)
+			frappe.db.commit()  # nosemgrep: the run (the lock) and its chunks must be visible to the jobs
+			if chunks and not now:
+				# Queued inside the lock: the watchdog never sees a chunk whose job is not queued yet.
+				for row in run.chunks:
+					enqueue_chunk(run.name, row.chunk_index, row.range_from, row.range_to, attempt=1)
+			chunks = run.chunks if chunks else []
 	try:
 		if not chunks:
 			finish_run(run.name)
 		elif now:
-			for row in run.chunks:
-				run_chunk(run.name, row.range_from, row.range_to, chunk=row.chunk_index, attempt=1)
+			for row in chunks:
+				run_chunk(
+					run.name, row.range_from, row.range_to, chunk=row.chunk_index, attempt=row.attempts or 1
+				)
 	finally:
 		if now:
 			release_lock(inline_lock_name(run.name))
 	return frappe.get_doc(RUN, run.name)
+
+
+def take_over_queued_run(name):
+	"""A run queued with no worker on the long queue (the desk's button, or the night, on a site
+	whose workers are not running), taken by an inline start (a console, the demo): it runs here,
+	held by this process's lock as an inline run is, and its queued jobs are dropped (a worker that
+	comes later finds its chunks taken). Without this, every inline start was skipped until the
+	watchdog failed the run, hours later."""
+	frappe.db.set_value(
+		RUN,
+		name,
+		{
+			"status": "Running",
+			"runs_inline": 1,
+			"message": _("No worker listened on the long queue: taken up and scored by an inline start."),
+		},
+	)
+	take_lock(inline_lock_name(name), 0)
+	frappe.db.commit()  # nosemgrep: the run is this process's before its jobs are dropped
+	run = frappe.get_doc(RUN, name)
+	for row in run.chunks:
+		if row.status == "Queued":
+			drop_queued_job(chunk_job_id(name, row.chunk_index, row.attempts or 1))
+	return run
 
 
 def inline_lock_name(run) -> str:

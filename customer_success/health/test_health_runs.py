@@ -940,6 +940,45 @@ class TestFinishingARun(RunTestCase):
 			frappe.flags.in_test = True
 		self.assert_tidy_job_queued(run, enqueue)
 
+	def test_an_inline_start_takes_up_a_run_queued_with_no_worker(self):
+		"""The desk's button on a site with no worker running queues a run nobody takes: the console's
+		inline start (the README's) scores that run, where it was skipped for 6 hours."""
+		customer = self.new_customer()
+		frappe.flags.in_test = False
+		try:
+			with (
+				patch("customer_success.health.service.long_queue_worker_count", return_value=0),
+				patch("frappe.enqueue"),
+			):
+				queued = health.start_recompute(trigger="Manual")
+		finally:
+			frappe.flags.in_test = True
+		self.assertEqual(queued.status, "Queued")
+		with (
+			patch("customer_success.health.service.long_queue_worker_count", return_value=0),
+			# its jobs wait in RQ (alive to the watchdog), with no worker on the long queue
+			patch("customer_success.health.service.live_jobs", side_effect=lambda ids: set(ids)),
+		):
+			run = health.start_recompute(trigger="Manual", now=True)
+		self.assertEqual((run.name, run.status, run.runs_inline), (queued.name, "Completed", 1))
+		self.assertTrue(frappe.db.exists("Customer Health Score", {"customer": customer}))
+		self.assertTrue(all(chunk.status == "Done" for chunk in run.chunks))
+		# with a worker listening, the queued run is left to it
+		frappe.flags.in_test = False
+		try:
+			with (
+				patch("customer_success.health.service.long_queue_worker_count", return_value=0),
+				patch("frappe.enqueue"),
+			):
+				queued = health.start_recompute(trigger="Manual")
+		finally:
+			frappe.flags.in_test = True
+		with (
+			patch("customer_success.health.service.long_queue_worker_count", return_value=1),
+			patch("customer_success.health.service.live_jobs", side_effect=lambda ids: set(ids)),
+		):
+			self.assertEqual(health.start_recompute(trigger="Manual", now=True).status, "Skipped")
+
 	def test_a_run_no_worker_takes_up_is_failed(self):
 		self.new_customer()
 		frappe.flags.in_test = False
