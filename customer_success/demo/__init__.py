@@ -14,7 +14,8 @@ import random
 from contextlib import contextmanager
 
 import frappe
-from frappe.utils import add_days, add_to_date, get_datetime, getdate, nowdate
+from frappe import _
+from frappe.utils import add_days, add_to_date, get_datetime, getdate, now_datetime, nowdate
 
 from customer_success.utils import (
 	delete_todos,
@@ -575,7 +576,7 @@ def _make_invoices(registry, company, customer, profile, order, start, rng, curr
 def _make_issues(registry, company, customer, profile, rng):
 	low, high = {"healthy": (0, 2), "middling": (1, 4), "at_risk": (3, 8)}[profile["health"]]
 	priorities = [p for p in ("Low", "Medium", "High") if frappe.db.exists("Issue Priority", p)]
-	for _ in range(rng.randint(low, high)):
+	for _issue in range(rng.randint(low, high)):
 		opened = add_to_date(get_datetime(nowdate()), days=-rng.randint(1, 80), hours=rng.randint(8, 17))
 		open_now = (profile["health"] == "at_risk" and rng.random() < 0.6) or rng.random() < 0.15
 		issue = frappe.get_doc(
@@ -676,6 +677,13 @@ def teardown_demo():
 def _teardown(registry, removed: dict[str, int]):
 	from customer_success.health.queries import delete_history_of
 
+	since = now_datetime()
+	# the milestones its plans made from their templates (not registered: they go with their plan)
+	milestones = frappe.get_all(
+		"Success Plan Milestone",
+		filters={"success_plan": ("in", registry.get("Success Plan") or [""])},
+		pluck="name",
+	)
 	# scores are written by the recompute, not by setup (the Health Trend counts their periods again)
 	delete_history_of(registry.get("Customer", []))
 	for step in DEMO_TEARDOWN_STEPS:
@@ -687,9 +695,36 @@ def _teardown(registry, removed: dict[str, int]):
 		for name in reversed(registry.get(doctype, [])):
 			if _delete(doctype, name):
 				removed[doctype] = removed.get(doctype, 0) + 1
+		_forget_deletions(doctype, registry.get(doctype, []), since)
 		registry.pop(doctype, None)
 		_save_registry(registry)
 		frappe.db.commit()  # nosemgrep: resumable teardown
+	_forget_deletions("Success Plan Milestone", milestones, since)
+	frappe.db.commit()  # nosemgrep
+
+
+def _forget_deletions(doctype: str, names: list, since):
+	"""The traces frappe leaves of the records the teardown deleted (since `since`): the "Deleted"
+	feed comment of each, and the Deleted Document of each one a cascade deleted (a plan's
+	milestones; a user's notification settings), which could restore a milestone of a plan that is
+	gone. Only these records' own, named and made during this teardown."""
+	if not names:
+		return
+	doctypes = [doctype, "Notification Settings"] if doctype == "User" else [doctype]
+	for kind in doctypes:
+		frappe.db.delete(
+			"Deleted Document",
+			{"deleted_doctype": kind, "deleted_name": ("in", names), "creation": (">=", since)},
+		)
+		frappe.db.delete(
+			"Comment",
+			{
+				"comment_type": "Deleted",
+				"reference_doctype": kind,
+				"subject": ("in", [f"{_(kind)} {name}" for name in names]),
+				"creation": (">=", since),
+			},
+		)
 
 
 def _delete(doctype: str, name: str) -> bool:

@@ -42,6 +42,9 @@ COUNTED = (
 	"Subscription Plan",
 	"Usage Metric Definition",
 	"Customer Usage Metric",
+	# frappe's traces of what teardown deleted ("Deleted" feed comments, cascaded Deleted Documents)
+	"Comment",
+	"Deleted Document",
 )
 
 
