@@ -1528,11 +1528,14 @@ def move_task_todos(alert):
 	for task in alert.tasks:
 		if not task.todo or task.name not in stored or stored[task.name] == task.assigned_to:
 			continue
-		if frappe.db.get_value("ToDo", task.todo, "status") == "Open":
-			todo = frappe.get_doc("ToDo", task.todo)
+		old = task.todo
+		# unlinked first: the old ToDo's cancelling (`on_todo_update`) must not cancel the task itself,
+		# which goes on, open, with its new person (and the next save would cancel their ToDo)
+		task.db_set("todo", None, update_modified=False)
+		if frappe.db.get_value("ToDo", old, "status") == "Open":
+			todo = frappe.get_doc("ToDo", old)
 			todo.status = "Cancelled"
 			todo.save(ignore_permissions=True)
-		task.db_set("todo", None, update_modified=False)
 
 
 def cannot_open_alert(user: str, csm: str | None) -> bool:

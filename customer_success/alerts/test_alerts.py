@@ -669,6 +669,17 @@ class TestPlaybooks(AlertsTestCase):
 		self.assertTrue(frappe.has_permission(ALERT, "read", doc=alert, user=CSM2))
 		self.assertFalse(frappe.has_permission(ALERT, "write", doc=alert, user=CSM2))
 		self.assertEqual(frappe.db.get_value("ToDo", alert.reload().tasks[0].todo, "allocated_to"), CSM2)
+		# the task goes on, open, with its new person (it was marked Cancelled by its old ToDo's
+		# cancelling, and the next save cancelled the new ToDo)
+		total = alert.tasks_total
+		self.assertEqual((alert.tasks[0].status, alert.tasks_total), ("Open", total))
+		alert.tasks[1].description = "Call the sponsor first"
+		alert.save()
+		alert.reload()
+		self.assertEqual(alert.tasks[0].status, "Open")
+		self.assertEqual(
+			frappe.db.get_value("ToDo", alert.tasks[0].todo, ["allocated_to", "status"]), (CSM2, "Open")
+		)
 		frappe.set_user(CSM2)
 		self.assertIn(alert.name, frappe.get_list(ALERT, pluck="name"))
 		other = frappe.get_list(ALERT, filters={"customer": self.customer, "name": ["!=", alert.name]})

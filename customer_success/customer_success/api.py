@@ -708,16 +708,18 @@ def get_group_by_count(doctype: str, current_filters: str, field: str) -> list[d
 		return frappe_group_by_count(doctype, current_filters, field)
 	filters = json_argument(current_filters, _("Filters must be given as JSON."))
 	# the records her list shows, as the list's own query (permission rules included, values escaped
-	# by frappe), a sub-query of the count: no name list, however large the doctype
+	# by frappe), a sub-query of the count: no name list, however large the doctype. Records, not
+	# ToDos, with an open one: what "Assigned To" filters her list to (a playbook gives one person
+	# several ToDos of one alert)
 	listed = frappe.get_list(
 		doctype, filters=filters, fields=["name"], order_by="", limit_page_length=0, run=0
 	)
 	if not isinstance(listed, str):  # nothing she may read of it
 		return []
 	return frappe.db.sql(
-		f"""select t.`allocated_to` as `name`, count(*) as `count`
+		f"""select t.`allocated_to` as `name`, count(distinct t.`reference_name`) as `count`
 		from `tabToDo` t join `tabUser` u on u.`name` = t.`allocated_to`
-		where t.`status` != 'Cancelled' and u.`user_type` = 'System User'
+		where t.`status` = 'Open' and u.`user_type` = 'System User'
 			and t.`reference_type` = {frappe.db.escape(doctype)} and t.`reference_name` in ({listed})
 		group by t.`allocated_to` order by `count` desc limit 50""",
 		as_dict=True,

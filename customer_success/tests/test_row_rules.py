@@ -125,6 +125,23 @@ class TestRowRulesEverywhere(FrappeTestCase):
 		frappe.set_user(SALES)  # no read of the doctype at all
 		with self.assertRaises(frappe.PermissionError):
 			call(method, doctype="Success Plan", current_filters=filters, field="assigned_to")
+		# her own plan, with two open ToDos of hers (and a closed one): one record assigned to her
+		frappe.set_user("Administrator")
+		for status in ("Open", "Open", "Closed"):
+			frappe.get_doc(
+				{
+					"doctype": "ToDo",
+					"allocated_to": CSM_A,
+					"status": status,
+					"reference_type": "Success Plan",
+					"reference_name": self.mine.name,
+					"description": "cs-rr her task",
+				}
+			).insert(ignore_permissions=True)
+		frappe.set_user(CSM_A)
+		mine = json.dumps({"name": self.mine.name})
+		counts = call(method, doctype="Success Plan", current_filters=mine, field="assigned_to")
+		self.assertEqual([(row.name, row.count) for row in counts], [(CSM_A, 1)])
 
 	def searchable(self, rows: list[tuple]):
 		"""Put `rows` (doctype, name, content) in the search table, among enough rows of other words

@@ -78,7 +78,8 @@ const cs_alert_form = {
 		const call = (method, args) =>
 			frappe.call({ method: CS_ALERT_API + method, args: { alert: frm.doc.name, ...args }, freeze: true }).then(() => frm.reload_doc());
 		const open = ["Open", "In Progress"].includes(frm.doc.status);
-		if (!open) return;
+		// a reader the alert is shared with (a task's Sales Owner) may not change it: no actions
+		if (!open || !(frm.perm && frm.perm[0] && frm.perm[0].write)) return;
 		const group = __("Actions");
 		if (frm.doc.status === "Open") {
 			frm.add_custom_button(__("Start Work"), () => call("start_work", {}), group);
