@@ -128,10 +128,7 @@ def take_up_unowned_alerts(customer: str, new_csm: str) -> dict[str, int]:
 		).run()
 	for todo in [t.todo for t in tasks if t.todo]:
 		if frappe.db.get_value("ToDo", todo, "status") == "Open":
-			doc = frappe.get_doc("ToDo", todo)
-			doc.allocated_to = new_csm
-			doc.flags.ignore_permissions = True
-			doc.save()
+			_give_todo(todo, new_csm)
 	for row in unowned:
 		doc = frappe.get_doc("CS Alert", row.name)
 		alerts.create_task_todos(doc)  # a CSM task given to nobody before: her ToDo now
@@ -185,10 +182,7 @@ def _move_todos(customer: str, alerts: list[str], old_csm: str, new_csm: str) ->
 			},
 			pluck="name",
 		):
-			doc = frappe.get_doc("ToDo", todo)
-			doc.allocated_to = new_csm
-			doc.flags.ignore_permissions = True
-			doc.save()
+			_give_todo(todo, new_csm)
 			moved += 1
 	if moved:
 		frappe.get_doc("Customer", customer).add_comment(
@@ -198,3 +192,11 @@ def _move_todos(customer: str, alerts: list[str], old_csm: str, new_csm: str) ->
 			),
 		)
 	return moved
+
+
+def _give_todo(name: str, user: str):
+	"""An open ToDo becomes `user`'s, saved as a ToDo (the record's assignment list follows)."""
+	doc = frappe.get_doc("ToDo", name)
+	doc.allocated_to = user
+	doc.flags.ignore_permissions = True
+	doc.save()

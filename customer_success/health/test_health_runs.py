@@ -940,19 +940,24 @@ class TestFinishingARun(RunTestCase):
 			frappe.flags.in_test = True
 		self.assert_tidy_job_queued(run, enqueue)
 
-	def test_an_inline_start_takes_up_a_run_queued_with_no_worker(self):
-		"""The desk's button on a site with no worker running queues a run nobody takes: the console's
-		inline start (the README's) scores that run, where it was skipped for 6 hours."""
-		customer = self.new_customer()
+	def queued_with_no_worker(self, trigger: str):
+		"""A run started as the scheduler or the desk's button starts it (not inline), with no worker
+		on the long queue: Queued, its jobs (patched away) never taken."""
 		frappe.flags.in_test = False
 		try:
 			with (
 				patch("customer_success.health.service.long_queue_worker_count", return_value=0),
 				patch("frappe.enqueue"),
 			):
-				queued = health.start_recompute(trigger="Manual")
+				return health.start_recompute(trigger=trigger)
 		finally:
 			frappe.flags.in_test = True
+
+	def test_an_inline_start_takes_up_a_run_queued_with_no_worker(self):
+		"""The desk's button on a site with no worker running queues a run nobody takes: the console's
+		inline start (the README's) scores that run, where it was skipped for 6 hours."""
+		customer = self.new_customer()
+		queued = self.queued_with_no_worker("Manual")
 		self.assertEqual(queued.status, "Queued")
 		with (
 			patch("customer_success.health.service.long_queue_worker_count", return_value=0),
@@ -964,15 +969,7 @@ class TestFinishingARun(RunTestCase):
 		self.assertTrue(frappe.db.exists("Customer Health Score", {"customer": customer}))
 		self.assertTrue(all(chunk.status == "Done" for chunk in run.chunks))
 		# with a worker listening, the queued run is left to it
-		frappe.flags.in_test = False
-		try:
-			with (
-				patch("customer_success.health.service.long_queue_worker_count", return_value=0),
-				patch("frappe.enqueue"),
-			):
-				queued = health.start_recompute(trigger="Manual")
-		finally:
-			frappe.flags.in_test = True
+		queued = self.queued_with_no_worker("Manual")
 		with (
 			patch("customer_success.health.service.long_queue_worker_count", return_value=1),
 			patch("customer_success.health.service.live_jobs", side_effect=lambda ids: set(ids)),
@@ -981,15 +978,7 @@ class TestFinishingARun(RunTestCase):
 
 	def test_a_run_no_worker_takes_up_is_failed(self):
 		self.new_customer()
-		frappe.flags.in_test = False
-		try:
-			with (
-				patch("customer_success.health.service.long_queue_worker_count", return_value=0),
-				patch("frappe.enqueue"),
-			):
-				run = health.start_recompute(trigger="Nightly")
-		finally:
-			frappe.flags.in_test = True
+		run = self.queued_with_no_worker("Nightly")
 		self.assertEqual(run.status, "Queued")
 		frappe.db.set_value(
 			RUN,

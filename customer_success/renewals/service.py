@@ -638,16 +638,7 @@ def raise_due_checkpoints(today: date, commit: bool = False) -> int:
 				values["todo"] = make_checkpoint_todo(row)
 			frappe.db.set_value("Renewal Checkpoint", row.name, values, update_modified=False)
 
-		raised = sum(
-			isolated(
-				lambda r=row: raise_one(r),
-				_("Renewal checkpoint of {0} failed").format(row.parent),
-				RENEWAL,
-				commit,
-				row.parent,
-			)
-			for row in due
-		)
+		raised = each_checkpoint(due, raise_one, commit)
 	give_checkpoints_to_new_csms(today, commit)
 	return raised
 
@@ -664,15 +655,21 @@ def give_checkpoints_to_new_csms(today: date, commit: bool = False) -> int:
 			"Renewal Checkpoint", row.name, "todo", make_checkpoint_todo(row), update_modified=False
 		)
 
+	return each_checkpoint(waiting, give, commit)
+
+
+def each_checkpoint(rows, work, commit: bool) -> int:
+	"""`work(row)` for each checkpoint row, each isolated (a failure logged against its renewal, the
+	rest go on); how many succeeded."""
 	return sum(
 		isolated(
-			lambda r=row: give(r),
+			lambda r=row: work(r),
 			_("Renewal checkpoint of {0} failed").format(row.parent),
 			RENEWAL,
 			commit,
 			row.parent,
 		)
-		for row in waiting
+		for row in rows
 	)
 
 
