@@ -362,15 +362,7 @@ def assign_review(doc):
 			_("Review handoff {0} for {1} and accept it or return it to sales.").format(doc.name, customer),
 		)
 		return
-	from customer_success.constants import CS_MANAGER_ROLE
-
-	managers = frappe.get_all(
-		"Has Role",
-		filters={"role": CS_MANAGER_ROLE, "parenttype": "User"},
-		pluck="parent",
-		distinct=True,
-	)
-	for manager in sorted(set(managers)):
+	for manager in enabled_cs_managers():
 		assign(
 			doc,
 			manager,
@@ -378,6 +370,29 @@ def assign_review(doc):
 				"Handoff {0} for {1} was handed over with no Proposed CSM: name the CSM who reviews it."
 			).format(doc.name, customer),
 		)
+
+
+def enabled_cs_managers() -> list[str]:
+	"""The enabled users with the CS Manager role, by name (a disabled one's ToDo waits on nobody)."""
+	from customer_success.constants import CS_MANAGER_ROLE
+
+	role = frappe.qb.DocType("Has Role")
+	user = frappe.qb.DocType("User")
+	return (
+		frappe.qb.from_(role)
+		.join(user)
+		.on(user.name == role.parent)
+		.select(user.name)
+		.distinct()
+		.where(
+			(role.role == CS_MANAGER_ROLE)
+			& (role.parenttype == "User")
+			& (user.enabled == 1)
+			& user.name.notin(("Administrator", "Guest"))
+		)
+		.orderby(user.name)
+		.run(pluck=True)
+	)
 
 
 def close_assignments(doc):

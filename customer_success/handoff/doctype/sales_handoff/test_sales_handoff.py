@@ -391,6 +391,9 @@ class TestGateAndLifecycle(HandoffTestCase):
 		handoff.proposed_csm = None
 		handoff.sales_owner = SALES
 		handoff.save()
+		# a CS Manager who has left (disabled) is given nothing to review
+		gone = make_user("cs-ho-gone-manager@example.com", ["CS Manager"])
+		frappe.db.set_value("User", gone.name, "enabled", 0)
 		frappe.set_user(SALES)
 		frappe.get_doc("Sales Handoff", handoff.name).hand_over()
 		frappe.set_user("Administrator")
@@ -401,6 +404,7 @@ class TestGateAndLifecycle(HandoffTestCase):
 		)
 		self.assertIn(CS_MANAGER, [todo.allocated_to for todo in open_todos])
 		self.assertNotIn(SALES, [todo.allocated_to for todo in open_todos])
+		self.assertNotIn(gone.name, [todo.allocated_to for todo in open_todos])
 		self.assertIn("no Proposed CSM", open_todos[0].description)
 		# a CS Manager names the CSM: the review moves to her
 		doc = frappe.get_doc("Sales Handoff", handoff.name)
