@@ -78,22 +78,8 @@ def prefill_from_sales_order(handoff, sales_order) -> None:
 	handoff.customer_address = (
 		handoff.customer_address or order.customer_address or customer.customer_primary_address
 	)
-	if handoff.primary_contact:
-		contact = frappe.db.get_value(
-			"Contact",
-			handoff.primary_contact,
-			["full_name", "designation", "email_id", "phone", "mobile_no"],
-			as_dict=True,
-		)
-		if contact:
-			handoff.contact_display = contact.full_name
-			handoff.contact_designation = contact.designation
-			handoff.contact_email = contact.email_id
-			handoff.contact_phone = contact.phone or contact.mobile_no
-	if handoff.customer_address:
-		from frappe.contacts.doctype.address.address import get_address_display
-
-		handoff.address_display = get_address_display(handoff.customer_address)
+	_set_contact_details(handoff)
+	_set_address_display(handoff)
 
 	_set_order_lines(handoff, order)
 	_set_payment_terms(handoff, order)
@@ -181,10 +167,88 @@ def _set_contract(handoff, order):
 			"name",
 			order_by="start_date desc, creation desc",
 		)
-	if handoff.contract:
-		start, end = frappe.db.get_value("Contract", handoff.contract, ["start_date", "end_date"])
+	_set_contract_dates(handoff)
+
+
+def _set_contract_dates(handoff):
+	"""The contract's start and end, where the handoff has none of its own."""
+	if handoff.contract and not (handoff.contract_start and handoff.contract_end):
+		start, end = frappe.db.get_value("Contract", handoff.contract, ["start_date", "end_date"]) or (
+			None,
+			None,
+		)
 		handoff.contract_start = handoff.contract_start or start
 		handoff.contract_end = handoff.contract_end or end
+
+
+def _set_contact_details(handoff):
+	if not handoff.primary_contact:
+		return
+	contact = frappe.db.get_value(
+		"Contact",
+		handoff.primary_contact,
+		["full_name", "designation", "email_id", "phone", "mobile_no"],
+		as_dict=True,
+	)
+	if contact:
+		handoff.contact_display = contact.full_name
+		handoff.contact_designation = contact.designation
+		handoff.contact_email = contact.email_id
+		handoff.contact_phone = contact.phone or contact.mobile_no
+
+
+def _set_address_display(handoff):
+	if handoff.customer_address:
+		from frappe.contacts.doctype.address.address import get_address_display
+
+		handoff.address_display = get_address_display(handoff.customer_address)
+
+
+def fill_from_customer_and_contract(doc):
+	"""A handoff sales edits (Draft or Returned) takes what ERPNext knows that it lacks, as the
+	Sales Order's prefill does, also when it was made by hand or from a customer with no order yet:
+	the customer's primary contact and address (when they are the customer's own), the contact's
+	details and the address text (again when another contact or address is picked), and the
+	contract's start and end. What sales typed or chose is never replaced."""
+	if (doc.status or "Draft") not in ("Draft", "Returned") or not doc.customer:
+		return
+	if not doc.primary_contact or not doc.customer_address:
+		primary = frappe.db.get_value(
+			"Customer", doc.customer, ["customer_primary_contact", "customer_primary_address"], as_dict=True
+		)
+		for field, doctype, value in (
+			("primary_contact", "Contact", primary and primary.customer_primary_contact),
+			("customer_address", "Address", primary and primary.customer_primary_address),
+		):
+			if not doc.get(field) and value and linked_to_customer(doctype, value, doc.customer):
+				doc.set(field, value)
+	before = None if doc.is_new() else doc.get_doc_before_save()
+	if doc.primary_contact and (
+		not doc.contact_display or (before and before.primary_contact != doc.primary_contact)
+	):
+		_set_contact_details(doc)
+	if doc.customer_address and (
+		not doc.address_display or (before and before.customer_address != doc.customer_address)
+	):
+		_set_address_display(doc)
+	if (
+		doc.contract
+		and before
+		and before.contract != doc.contract
+		and (doc.contract_start, doc.contract_end) == (before.contract_start, before.contract_end)
+	):
+		# another contract picked, its dates not typed with it: the new contract's dates
+		doc.contract_start = doc.contract_end = None
+	_set_contract_dates(doc)
+
+
+def linked_to_customer(doctype: str, name: str, customer: str) -> bool:
+	return bool(
+		frappe.db.exists(
+			"Dynamic Link",
+			{"parenttype": doctype, "parent": name, "link_doctype": "Customer", "link_name": customer},
+		)
+	)
 
 
 def _set_communications(handoff, order):
@@ -607,10 +671,10 @@ def check_no_open_duplicate(doc):
 
 
 def check_contract_dates(doc):
-	if doc.contract_start and doc.contract_end and doc.contract_end < doc.contract_start:
+	if doc.contract_start and doc.contract_end and getdate(doc.contract_end) < getdate(doc.contract_start):
 		frappe.throw(
 			_("Contract End ({0}) cannot be before Contract Start ({1}).").format(
-				doc.contract_end, doc.contract_start
+				format_date(doc.contract_end), format_date(doc.contract_start)
 			)
 		)
 

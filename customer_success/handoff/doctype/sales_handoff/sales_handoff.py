@@ -114,6 +114,7 @@ class SalesHandoff(Document):
 		service.keep_action_fields(self)
 		service.check_edit_rights(self, EDITABLE_BY_SALES)
 		service.check_links_match_customer(self)
+		service.fill_from_customer_and_contract(self)
 		service.check_no_open_duplicate(self)
 		self.validate_proposed_csm()
 		service.check_contract_dates(self)

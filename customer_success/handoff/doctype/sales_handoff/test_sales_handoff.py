@@ -2,7 +2,7 @@ from unittest.mock import patch
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
-from frappe.utils import add_days, add_to_date, get_datetime, now_datetime, nowdate
+from frappe.utils import add_days, add_to_date, get_datetime, getdate, now_datetime, nowdate
 
 from customer_success.handoff import api as handoff_api
 from customer_success.handoff import jobs as handoff_jobs
@@ -240,6 +240,38 @@ class TestPrefill(HandoffTestCase):
 		self.assertTrue(handoff.is_new())
 		self.assertEqual(handoff.primary_contact, contact.name)
 		self.assertEqual(handoff.items[0].amount, order.items[0].amount)
+
+	def test_a_handoff_made_by_hand_takes_the_customers_contact_and_the_contracts_dates(self):
+		customer = make_customer()
+		contact = make_contact(customer.name, first_name="Hana")
+		address = make_address(customer.name)
+		customer.db_set({"customer_primary_contact": contact.name, "customer_primary_address": address.name})
+		contract = make_contract(customer.name, add_days(nowdate(), 5), add_days(nowdate(), 369))
+		handoff = frappe.get_doc(
+			{"doctype": "Sales Handoff", "customer": customer.name, "contract": contract.name}
+		).insert()
+		self.assertEqual(handoff.primary_contact, contact.name)
+		self.assertEqual(handoff.contact_display, contact.full_name)
+		self.assertEqual(handoff.contact_email, contact.email_id)
+		self.assertEqual(handoff.customer_address, address.name)
+		self.assertIn(address.address_line1, handoff.address_display)
+		self.assertEqual(getdate(handoff.contract_start), getdate(contract.start_date))
+		self.assertEqual(getdate(handoff.contract_end), getdate(contract.end_date))
+		# another contract picked: its dates; dates typed by sales stay
+		later = make_contract(customer.name, add_days(nowdate(), 30), add_days(nowdate(), 400))
+		handoff.contract = later.name
+		handoff.save()
+		self.assertEqual(getdate(handoff.contract_end), getdate(later.end_date))
+		handoff.contract_end = add_days(nowdate(), 200)
+		handoff.save()
+		self.assertEqual(getdate(handoff.contract_end), getdate(add_days(nowdate(), 200)))
+		# a primary contact who is not the customer's own is not taken
+		other = make_customer()
+		stranger = make_contact(make_customer().name, first_name="Eve")
+		other.db_set("customer_primary_contact", stranger.name)
+		self.assertIsNone(
+			frappe.get_doc({"doctype": "Sales Handoff", "customer": other.name}).insert().primary_contact
+		)
 
 	def test_prefill_rejects_an_order_of_another_customer(self):
 		_c, _ct, order, _ = self.new_deal(auto_draft=False)
