@@ -94,6 +94,29 @@ def remind(row, settings, with_todo: set):
 		).insert(ignore_permissions=True)
 	if settings.send_email_notifications:
 		send_reminder_email(row, message)
+	notify_in_desk(row, message)
+
+
+def notify_in_desk(row, message: str):
+	"""The reminder in the owner's notifications (the bell), whatever else is switched on: an owner
+	whose assignment ToDo is still open gets no second ToDo, and a site without an outgoing e-mail
+	account sends no e-mail, so without it such an owner heard nothing. Only a desk user has the
+	bell (a customer's contact who owns a milestone is reminded by e-mail); frappe skips an owner
+	who is disabled or has notifications off."""
+	if frappe.db.get_value("User", row.assigned_to, "user_type") != "System User":
+		return
+	from frappe.desk.doctype.notification_log.notification_log import make_notification_logs
+
+	make_notification_logs(
+		{
+			"type": "Alert",
+			"document_type": plans.MILESTONE,
+			"document_name": row.name,
+			"subject": frappe.utils.escape_html(message),
+			"from_user": "Administrator",
+		},
+		[row.assigned_to],
+	)
 
 
 @contextmanager

@@ -442,6 +442,14 @@ class TestJobs(PlansTestCase):
 			self.assertEqual(frappe.db.count("ToDo", {"reference_name": soon.name, "status": "Open"}), 1)
 			self.assertEqual(ours(plan_jobs.send_reminders(), soon, far), [soon.name])
 			self.assertEqual(frappe.db.count("ToDo", {"reference_name": soon.name, "status": "Open"}), 1)
+			# ... but the owner is told in the desk all the same (an e-mail may never leave the site)
+			bell = frappe.get_all(
+				"Notification Log",
+				filters={"document_name": soon.name, "for_user": OWNER, "type": "Alert"},
+				pluck="subject",
+			)
+			self.assertEqual(len(bell), 1)
+			self.assertIn(soon.title, bell[0])
 			# with the assignment done, the reminder brings a fresh ToDo
 			frappe.db.set_value("ToDo", {"reference_name": soon.name}, "status", "Closed")
 			frappe.db.set_value("Success Plan Milestone", soon.name, "reminded_for_due_date", None)
