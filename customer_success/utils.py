@@ -385,3 +385,22 @@ def changed_fields(doc, fieldnames) -> list[str]:
 		):
 			changed.append(fieldname)
 	return changed
+
+
+@contextlib.contextmanager
+def acting_as(user: str):
+	"""Run as `user`, then as before. frappe.set_user rewrites the session object in place: in a
+	request, the caller's own session would then be saved without its user. It rewrites a copy
+	here, and the caller's session and form are put back as they were."""
+	session, form_dict = frappe.local.session, frappe.local.form_dict
+	frappe.local.session = frappe._dict(session)
+	try:
+		frappe.set_user(user)
+		yield
+	finally:
+		frappe.local.session = session
+		frappe.local.form_dict = form_dict
+		frappe.local.cache = {}
+		frappe.local.role_permissions = {}
+		frappe.local.new_doc_templates = {}
+		frappe.local.user_perms = None

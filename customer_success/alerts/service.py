@@ -685,8 +685,19 @@ def evaluate_customer(customer: str, rule_types: set[str] | None = None) -> dict
 
 def on_nps_answer(response) -> dict:
 	"""`cs_on_nps_answer` hook: a new NPS answer runs its customer's NPS rules now, not at night
-	(a detractor must not wait)."""
-	return evaluate_customer(response.customer, {engine.NPS_DETRACTOR, engine.NPS_PROMOTER_GREEN})
+	(a detractor must not wait). An answer comes from the customer's contact (Guest on the survey
+	link, or a website user): the alerts, tasks, ToDos and bells are then the system's, as at night,
+	not "Guest assigned ..."."""
+	rules = {engine.NPS_DETRACTOR, engine.NPS_PROMOTER_GREEN}
+	if (
+		frappe.session.user != "Administrator"
+		and frappe.get_cached_value("User", frappe.session.user, "user_type") != "System User"
+	):
+		from customer_success.utils import acting_as
+
+		with acting_as("Administrator"):
+			return evaluate_customer(response.customer, rules)
+	return evaluate_customer(response.customer, rules)
 
 
 def job_id(score_date) -> str:

@@ -8,13 +8,12 @@ set up for a CSM e-mailed her the whole team's rows. Here the report's content i
 themselves for an app report; a download or "Send Now" by someone else who does not is made as
 that person. Other apps' reports are made as frappe makes them."""
 
-from contextlib import contextmanager
-
 import frappe
 from frappe import _
 from frappe.email.doctype.auto_email_report.auto_email_report import AutoEmailReport
 
 from customer_success.permissions import sees_all
+from customer_success.utils import acting_as
 
 
 class CSAutoEmailReport(AutoEmailReport):
@@ -37,25 +36,6 @@ class CSAutoEmailReport(AutoEmailReport):
 			return super().get_report_content()
 		with acting_as(runner):
 			return super().get_report_content()
-
-
-@contextmanager
-def acting_as(user: str):
-	"""Run as `user`, then as before. frappe.set_user rewrites the session object in place: in a
-	request, the caller's own session would then be saved without its user. It rewrites a copy
-	here, and the caller's session and form are put back as they were."""
-	session, form_dict = frappe.local.session, frappe.local.form_dict
-	frappe.local.session = frappe._dict(session)
-	try:
-		frappe.set_user(user)
-		yield
-	finally:
-		frappe.local.session = session
-		frappe.local.form_dict = form_dict
-		frappe.local.cache = {}
-		frappe.local.role_permissions = {}
-		frappe.local.new_doc_templates = {}
-		frappe.local.user_perms = None
 
 
 def is_app_report(report: str) -> bool:

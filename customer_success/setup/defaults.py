@@ -95,6 +95,33 @@ def make_default_alert_rules():
 	frappe.db.set_default(SHIPPED_ALERT_DEFAULTS_KEY, json.dumps(sorted(shipped)))
 
 
+SHIPPED_NOTIFICATIONS_KEY = "customer_success_shipped_notifications"
+
+
+def make_default_notifications():
+	"""Ship the e-mail Notifications (the new High or Critical alert's) switched off, as ordinary
+	records an administrator switches on and edits: frappe refuses to enable a *standard*
+	Notification outside developer mode ("Cannot edit Standard Notification"), so one shipped in a
+	module folder could never be switched on on a production site. One that exists is left alone
+	(a standard one from an earlier version becomes an ordinary one); one an administrator deleted
+	is not shipped again."""
+	shipped = set(json.loads(frappe.db.get_default(SHIPPED_NOTIFICATIONS_KEY) or "[]"))
+	for spec in load_data("notifications.json"):
+		name = spec["name"]
+		if frappe.db.exists("Notification", name):
+			shipped.add(name)
+			if frappe.db.get_value("Notification", name, "is_standard"):
+				frappe.db.set_value("Notification", name, "is_standard", 0, update_modified=False)
+			continue
+		if name in shipped:
+			continue  # deleted by an administrator: stays deleted
+		doc = frappe.get_doc({"doctype": "Notification", "enabled": 0, "is_standard": 0, **spec})
+		doc.flags.ignore_permissions = True
+		doc.insert()
+		shipped.add(name)
+	frappe.db.set_default(SHIPPED_NOTIFICATIONS_KEY, json.dumps(sorted(shipped)))
+
+
 SHIPPED_SEGMENT_DEFAULTS_KEY = "customer_success_shipped_segment_defaults"
 
 

@@ -69,6 +69,7 @@ def make_defaults():
 	defaults.make_default_plan_templates()
 	defaults.make_default_alert_rules()
 	defaults.make_default_segment_settings()
+	defaults.make_default_notifications()
 
 
 class NotUninstallingError(frappe.ValidationError):

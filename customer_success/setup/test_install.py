@@ -28,6 +28,25 @@ class TestInstall(FrappeTestCase):
 		self.assertEqual(before, after)
 		self.assertEqual(after, len(custom_fields.get_custom_fields()["Customer"]))
 
+	def test_the_alert_email_can_be_switched_on_outside_developer_mode(self):
+		from customer_success.setup import defaults
+
+		name = "New High-Severity CS Alert"
+		# a site that had it as a standard Notification (an earlier version): ordinary after migrate
+		frappe.db.set_value("Notification", name, "is_standard", 1)
+		defaults.make_default_notifications()
+		self.assertEqual(frappe.db.get_value("Notification", name, ["is_standard", "enabled"]), (0, 0))
+		with patch.dict(frappe.conf, {"developer_mode": 0}):
+			doc = frappe.get_doc("Notification", name)
+			doc.enabled = 1
+			doc.save()  # frappe refuses this for a standard Notification
+		self.assertEqual(frappe.db.get_value("Notification", name, "enabled"), 1)
+		# deleted by an administrator: not shipped again
+		frappe.delete_doc("Notification", name)
+		defaults.make_default_notifications()
+		self.assertFalse(frappe.db.exists("Notification", name))
+		frappe.db.rollback()
+
 	def test_the_score_sequence_hands_out_blocks_of_names(self):
 		# made by the install; making it again changes nothing (no DDL: a block already)
 		self.assertEqual(sequences.sequence_increment(sequences.SCORE_SEQUENCE), sequences.SCORE_NAME_BLOCK)

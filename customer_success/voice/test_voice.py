@@ -701,6 +701,20 @@ class TestNPSAlerts(VoiceTestCase):
 		doc = frappe.get_doc("CS Alert", alert.name)
 		self.assertEqual(doc.playbook, "Close the Loop with a Detractor")
 		self.assertEqual(doc.assigned_to, CSM1)
+		# raised by the system, as at night, not by the contact's Guest session
+		self.assertEqual(doc.owner, "Administrator")
+		self.assertNotIn(
+			"Guest",
+			frappe.get_all(
+				"ToDo",
+				filters={"reference_type": "CS Alert", "reference_name": alert.name},
+				pluck="assigned_by",
+			),
+		)
+		self.assertNotIn(
+			"Guest",
+			frappe.get_all("Notification Log", filters={"document_name": alert.name}, pluck="from_user"),
+		)
 
 		# another detractor: the same alert, more severe (a 2 is angry), never a second one
 		bob = make_contact(self.customer, "Bob")

@@ -452,6 +452,8 @@ customer_success.relabel_widgets = function () {
 				const circle = ["Pie", "Donut", "Percentage"].includes(this.chart_doc && this.chart_doc.type);
 				const values = ((data && data.datasets) || []).flatMap((d) => d.values || []);
 				if (circle && data && data.labels && !values.some((v) => flt(v))) return {};
+				// nothing to draw at all (no tier or stage set yet): "No Data", not an empty box
+				if (data && Array.isArray(data.labels) && !data.labels.length) return {};
 				return data;
 			});
 		};
