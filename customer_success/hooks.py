@@ -74,6 +74,8 @@ scheduler_events = {
 		"*/5 * * * *": ["customer_success.health.jobs.watch_recompute_runs"],
 		# 03:00 site time, after the health run: renewal records, checkpoints, self-closing.
 		"0 3 * * *": ["customer_success.renewals.jobs.cs_renewals_nightly"],
+		# 07:00 site time, after the night: each CSM's e-mail digest (daily, or weekly on its day).
+		"0 7 * * *": ["customer_success.customer_success.digest.cs_csm_digest"],
 		# 00:10 site time: Revenue Retention's roll-up, reconciled, with the new day's point.
 		"10 0 * * *": ["customer_success.renewals.jobs.queue_retention_rollup"],
 		# 02:30 site time: the roll-ups the reports read, reconciled with the ledger and the history.

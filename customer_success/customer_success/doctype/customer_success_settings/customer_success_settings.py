@@ -49,6 +49,10 @@ class CustomerSuccessSettings(Document):
 		checkin_cadence_days: DF.Int
 		compute_tiers: DF.Check
 		create_todos: DF.Check
+		csm_digest: DF.Literal["Off", "Daily", "Weekly"]
+		csm_digest_weekday: DF.Literal[
+			"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"
+		]
 		default_health_model: DF.Link | None
 		handoff_for_repeat_orders: DF.Check
 		handoff_sla_hours: DF.Int
