@@ -67,6 +67,44 @@ DEFAULT_PARAMS: dict[str, dict[str, float]] = {
 }
 FACTOR_TYPES = tuple(DEFAULT_PARAMS)
 
+# The bounds of the parameters that are not day counts: (lowest, highest, lowest allowed, highest
+# allowed); None for no bound. A target ratio of -1 made any usage score 100, a worst ratio of 0 or a
+# positive worst change divided the scale the wrong way round.
+PARAM_BOUNDS: dict[str, tuple[float | None, float | None, bool, bool]] = {
+	"worst_value": (0.0, None, False, False),
+	"worst_ratio": (0.0, 1.0, False, True),
+	"target_ratio": (0.0, 1.0, False, True),
+	"trend_weight": (0.0, 1.0, True, True),
+	"worst_drop": (-1.0, 0.0, True, False),
+	"worst_change": (-1.0, 0.0, True, False),
+	"best_change": (0.0, None, False, False),
+	"flat_score": (0.0, 100.0, True, True),
+	"floor_score": (0.0, 100.0, True, True),
+}
+# Parameters of one factor that must be in this order (the first below the second), as merged with
+# their defaults: the good days below the worst.
+PARAM_ORDER: dict[str, tuple[tuple[str, str], ...]] = {ENGAGEMENT_RECENCY: (("good_days", "worst_days"),)}
+
+
+def parameter_in_bounds(key: str, value: float) -> bool:
+	"""Whether a parameter's value lies within its bounds (`PARAM_BOUNDS`; one without any is)."""
+	if key not in PARAM_BOUNDS:
+		return True
+	low, high, low_ok, high_ok = PARAM_BOUNDS[key]
+	if low is not None and (value < low or (value == low and not low_ok)):
+		return False
+	return not (high is not None and (value > high or (value == high and not high_ok)))
+
+
+def parameters_out_of_order(factor_type: str, overrides: dict | None) -> list[tuple[str, str]]:
+	"""The pairs of `PARAM_ORDER` the row's parameters (with their defaults) break."""
+	merged = params_for(factor_type, overrides)
+	return [
+		(first, second)
+		for first, second in PARAM_ORDER.get(factor_type, ())
+		if first in merged and second in merged and not float(merged[first]) < float(merged[second])
+	]
+
 
 def params_for(factor_type: str, overrides: dict | None = None) -> dict[str, float]:
 	merged = dict(DEFAULT_PARAMS.get(factor_type, {}))

@@ -56,11 +56,17 @@ def customer_facts(customers: list[dict], revenue: dict, day: date) -> dict:
 		"with_segment": sum(1 for c in customers if c.cs_segment),
 		"with_tier_and_segment": sum(1 for c in customers if c.cs_tier and c.cs_segment),
 		"customers_owned": len(owned),
-		"customers_owned_and_scored": sum(1 for c in owned if c.cs_health_computed_on),
+		# scored: with a colour (a customer with too little known for one, Insufficient Data, has no
+		# score, as on its form and in every green/yellow/red figure)
+		"customers_owned_and_scored": sum(
+			1 for c in owned if c.cs_health_computed_on and c.cs_health_status in COLOURS
+		),
 		"scored_recently": sum(
 			1
 			for c in customers
-			if c.cs_health_computed_on and get_datetime(c.cs_health_computed_on) >= recently
+			if c.cs_health_computed_on
+			and c.cs_health_status in COLOURS
+			and get_datetime(c.cs_health_computed_on) >= recently
 		),
 		"largest_book": max(books.values()) if books else 0,
 		"average_book": (sum(books.values()) / len(books)) if books else 0,

@@ -127,8 +127,14 @@ class TestProposals(MaturityTestCase):
 			self.assertEqual(engine.health(facts).level, 5)
 			frappe.db.set_value("Customer", b, "cs_override_until", add_days(TODAY, -3))
 			self.assertEqual(engine.health(queries.gather(TODAY)).level, 4)
-			frappe.db.set_value("Customer", b, {"cs_override_until": None, "cs_health_computed_on": None})
-			self.assertEqual(engine.health(queries.gather(TODAY)).level, 3)  # half scored is not most
+			frappe.db.set_value("Customer", b, "cs_override_until", None)
+			# scored last night with too little known: no score, no colour (tester O)
+			frappe.db.set_value("Customer", b, "cs_health_status", "Insufficient Data")
+			facts = queries.gather(TODAY)
+			self.assertEqual(engine.health(facts).level, 3)  # half scored is not most
+			self.assertEqual(facts["customers_owned_and_scored"], 1)
+			frappe.db.set_value("Customer", b, {"cs_health_status": "Green", "cs_health_computed_on": None})
+			self.assertEqual(engine.health(queries.gather(TODAY)).level, 3)
 
 	def test_value_proof_reads_the_plans(self):
 		a = make_customer(cs_owner=CSM).name

@@ -290,6 +290,9 @@ class TestPlanValidation(PlansTestCase):
 		plan.update({"status": "Agreed with Customer", "agreed_on": nowdate(), "agreed_by": other.name})
 		self.assertRaisesRegex(frappe.ValidationError, "must be a contact of customer", plan.save)
 		plan.reload()
+		plan.agreed_by = other.name  # a draft's contact is checked when picked, not at agreement only
+		self.assertRaisesRegex(frappe.ValidationError, "must be a contact of customer", plan.save)
+		plan.reload()
 		agree(plan, "Active")
 		plan.status = "At Risk"
 		plan.save()

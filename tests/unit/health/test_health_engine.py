@@ -395,3 +395,33 @@ def test_product_usage_is_bounded_and_more_usage_never_scores_less(ratio, trend)
 	high = h.sub_score(h.PRODUCT_USAGE, {"utilisation": ratio + 0.1, "trend": trend})
 	assert 0 <= low <= 100
 	assert high >= low
+
+
+def test_parameter_bounds():
+	assert h.parameter_in_bounds("target_ratio", 0.8)
+	assert h.parameter_in_bounds("target_ratio", 1.0)
+	assert not h.parameter_in_bounds("target_ratio", -1)
+	assert not h.parameter_in_bounds("target_ratio", 0)
+	assert h.parameter_in_bounds("trend_weight", 0)
+	assert not h.parameter_in_bounds("worst_drop", 0)
+	assert h.parameter_in_bounds("worst_drop", -1)
+	assert not h.parameter_in_bounds("worst_change", 0.1)
+	assert not h.parameter_in_bounds("flat_score", 101)
+	assert not h.parameter_in_bounds("worst_value", 0)
+	assert h.parameter_in_bounds("lookback_days", 30)  # day counts are checked apart
+	# every shipped default is within its bounds
+	for params in h.DEFAULT_PARAMS.values():
+		for key, value in params.items():
+			assert h.parameter_in_bounds(key, value), key
+
+
+def test_parameters_out_of_order():
+	recency = h.ENGAGEMENT_RECENCY
+	assert h.parameters_out_of_order(recency, None) == []
+	assert h.parameters_out_of_order(recency, {"good_days": 100, "worst_days": 50}) == [
+		("good_days", "worst_days")
+	]
+	# with the default worst days (90)
+	assert h.parameters_out_of_order(recency, {"good_days": 90}) == [("good_days", "worst_days")]
+	assert h.parameters_out_of_order(recency, {"good_days": 30}) == []
+	assert h.parameters_out_of_order(h.SUPPORT_LOAD, {"worst_value": 3}) == []

@@ -108,6 +108,20 @@ class HealthScoreModel(Document):
 					).format(row.idx, key, _(row.factor_type), MIN_DAYS, MAX_DAYS, value),
 					title=_("Parameters"),
 				)
+			if not engine.parameter_in_bounds(key, value):
+				frappe.throw(
+					_("Row {0}: parameter {1} of {2} must be {3} (it is {4}).").format(
+						row.idx, key, _(row.factor_type), bounds_text(key), value
+					),
+					title=_("Parameters"),
+				)
+		for first, second in engine.parameters_out_of_order(row.factor_type, params):
+			frappe.throw(
+				_("Row {0}: parameter {1} of {2} must be below {3}.").format(
+					row.idx, first, _(row.factor_type), second
+				),
+				title=_("Parameters"),
+			)
 		return params
 
 	def validate_weights(self):
@@ -202,3 +216,14 @@ def recompute_all(model: str) -> dict:
 			"Health Recompute Run {0} is queued: it will run when a worker on the long queue is listening."
 		).format(run.name)
 	return {"run": run.name, "status": run.status, "message": message}
+
+
+def bounds_text(key: str) -> str:
+	"""A parameter's bounds in words ("more than 0 and at most 1")."""
+	low, high, low_ok, high_ok = engine.PARAM_BOUNDS[key]
+	parts = []
+	if low is not None:
+		parts.append((_("at least {0}") if low_ok else _("more than {0}")).format(f"{low:g}"))
+	if high is not None:
+		parts.append((_("at most {0}") if high_ok else _("less than {0}")).format(f"{high:g}"))
+	return _("{0} and {1}").format(*parts) if len(parts) == 2 else parts[0]

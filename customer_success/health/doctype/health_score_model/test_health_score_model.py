@@ -116,6 +116,35 @@ class TestHealthScoreModel(FrappeTestCase):
 			frappe.has_permission("Health Score Model", "write", user="cs-model-csm@example.com")
 		)
 
+	def test_other_parameters_are_bounded_and_in_order(self):
+		for factor, parameters, words in (
+			("Product Usage", '{"target_ratio": -1}', "more than 0 and at most 1"),
+			("SLA Breaches", '{"worst_ratio": 0}', "more than 0 and at most 1"),
+			("Revenue Trend", '{"worst_change": 0.2}', "at least -1 and less than 0"),
+			("Renewal Proximity", '{"floor_score": 150}', "at least 0 and at most 100"),
+			("Support Load", '{"worst_value": 0}', "more than 0"),
+		):
+			self.assertRaisesMessage(
+				model(factors=[(factor, 50, {"parameters": parameters}), ("CSM Sentiment", 50)]),
+				f"must be {words}",
+			)
+		self.assertRaisesMessage(
+			model(
+				factors=[
+					("Engagement Recency", 50, {"parameters": '{"good_days": 100, "worst_days": 50}'}),
+					("Support Load", 50),
+				]
+			),
+			"good_days of Engagement Recency must be below worst_days",
+		)
+		doc = model(
+			factors=[
+				("Engagement Recency", 50, {"parameters": '{"good_days": 7, "worst_days": 60}'}),
+				("Product Usage", 50, {"parameters": '{"target_ratio": 1}'}),
+			]
+		).insert()
+		self.assertEqual(doc.factor_specs()[1].params, {"target_ratio": 1})
+
 	def test_day_parameters_are_bounded(self):
 		for value in ("0", "-5", "3651", "100000", "12.5"):
 			self.assertRaisesMessage(

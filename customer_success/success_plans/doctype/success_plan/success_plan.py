@@ -174,15 +174,17 @@ class SuccessPlan(Document):
 				).format(frappe.format(self.agreed_on, {"fieldtype": "Date"})),
 				title=_("Invalid Date"),
 			)
-		if self.status in (engine.DRAFT, engine.CLOSED):
-			return
-		if not self.agreed_on or not self.agreed_by:
+		running = self.status not in (engine.DRAFT, engine.CLOSED)
+		if running and (not self.agreed_on or not self.agreed_by):
 			frappe.throw(
 				_(
 					"Set Agreed On and Agreed By (the customer contact who agreed) before the plan is {0}."
 				).format(_(self.status)),
 				title=_("Agreement Missing"),
 			)
+		# a draft's contact too, when picked (another customer's contact waited for the plan's agreement)
+		if not self.agreed_by or not (running or self.is_new() or self.has_value_changed("agreed_by")):
+			return
 		if not frappe.db.exists(
 			"Dynamic Link",
 			{
