@@ -246,7 +246,11 @@ doc_events = {
 	},
 	"Issue": {"on_update": "customer_success.integrations.erpnext.issue.on_update"},
 	# Alerts: a playbook task's ToDo closed moves the alert; an Opportunity's outcome shows on it.
-	"ToDo": {"on_update": "customer_success.alerts.service.on_todo_update"},
+	"ToDo": {
+		# a record of the app goes on a desk user's list, or a milestone on its own customer's contact
+		"validate": "customer_success.permissions.check_todo_assignee",
+		"on_update": "customer_success.alerts.service.on_todo_update",
+	},
 	# a CSM's address changed: the roll-ups keyed by the CSM reconciled now, not tonight
 	"User": {"after_rename": "customer_success.integrations.users.after_rename"},
 	# ERPNext's Delete Company Transactions deletes the ledger past every hook: the same, once it completes

@@ -738,3 +738,38 @@ def guard_field_reads():
 
 	apply_fieldlevel_read_permissions.cs_guarded = True
 	DatabaseQuery.apply_fieldlevel_read_permissions = apply_fieldlevel_read_permissions
+
+
+def check_todo_assignee(todo, method=None):
+	"""doc_events ToDo.validate: a record of the app goes on the list of a desk user only, or a
+	success plan milestone on a contact of its own customer (as the milestone's Assigned To is
+	checked). frappe's Assign To shares the record with an assignee who cannot read it: through it a
+	CSM shared a milestone (and could share an alert) with another customer's portal user, who then
+	read it through the REST API."""
+	if not todo.reference_type or not todo.reference_name or not todo.allocated_to or todo.status != "Open":
+		return
+	if not (todo.is_new() or todo.has_value_changed("allocated_to") or todo.has_value_changed("status")):
+		return
+	from customer_success.utils import app_modules
+
+	if frappe.get_meta(todo.reference_type).module not in app_modules():
+		return
+	if frappe.db.get_value("User", todo.allocated_to, "user_type") == "System User":
+		return
+	if todo.reference_type == "Success Plan Milestone":
+		from customer_success.success_plans.queries import portal_customers
+
+		customer = frappe.db.get_value("Success Plan Milestone", todo.reference_name, "customer")
+		if customer and customer in portal_customers(todo.allocated_to):
+			return
+	frappe.throw(
+		_(
+			"{0} cannot be given {1} {2}: only a colleague, or a contact of the milestone's own customer, can be assigned a record of customer success."
+		).format(
+			frappe.bold(frappe.utils.escape_html(todo.allocated_to)),
+			_(todo.reference_type),
+			frappe.utils.escape_html(todo.reference_name),
+		),
+		frappe.PermissionError,
+		title=_("Invalid Assignee"),
+	)

@@ -115,6 +115,50 @@ def delete_todos(reference_doctype: str, reference_name: str):
 		frappe.db.delete("ToDo", {"name": ("in", todos)})
 
 
+def assign(doctype: str, name: str, user: str, description: str, date=None, priority: str = "Medium") -> str | None:
+	"""Put a record on `user`'s ToDo list as frappe's Assign To does (the ToDo, a read share when the
+	user cannot read the record, the bell), without what frappe does to a record with a field named
+	`assigned_to` (a milestone's, an alert's, a touchpoint's owner): frappe writes that field with
+	each assignment (moving the record's `modified` under an open form: "the document was modified
+	after you opened it") and empties it when an assignment is closed or cancelled, so a milestone
+	marked Done lost its owner. Returns the ToDo's name (None when the user has one open already)."""
+	from frappe.desk.form.assign_to import notify_assignment
+	from frappe.share import add_docshare
+
+	open_todo = {"reference_type": doctype, "reference_name": name, "allocated_to": user, "status": "Open"}
+	if frappe.db.exists("ToDo", open_todo):
+		return None
+	todo = frappe.get_doc(
+		{
+			"doctype": "ToDo",
+			**open_todo,
+			"description": description,
+			"priority": priority,
+			"date": date or frappe.utils.nowdate(),
+			"assigned_by": frappe.session.user,
+		}
+	).insert(ignore_permissions=True)
+	if not frappe.has_permission(doctype, "read", name, user=user):
+		add_docshare(doctype, name, user, read=1, flags={"ignore_share_permission": True})
+	notify_assignment(todo.assigned_by, user, doctype, name, action="ASSIGN", description=description)
+	return todo.name
+
+
+def end_assignments(doctype: str, name: str, status: str = "Closed", users=None) -> list[str]:
+	"""Close (or cancel) a record's open ToDos, of `users` only when given, each saved as frappe saves
+	one (its record's assignment list follows), leaving a field named `assigned_to` alone (`assign`)."""
+	filters = {"reference_type": doctype, "reference_name": name, "status": "Open"}
+	if users is not None:
+		filters["allocated_to"] = ("in", list(users) or [""])
+	ended = []
+	for todo_name in frappe.get_all("ToDo", filters=filters, pluck="name"):
+		todo = frappe.get_doc("ToDo", todo_name)
+		todo.status = status
+		todo.save(ignore_permissions=True)
+		ended.append(todo_name)
+	return ended
+
+
 def ensure_fiscal_years(first, last, company: str, label: str) -> list:
 	"""Fiscal years holding every day from `first` to `last` for `company`, made where none does, of
 	the site's own shape (the year from 1 April that ERPNext's setup makes in many countries, or the

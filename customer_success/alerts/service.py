@@ -1644,18 +1644,10 @@ def assign_alert(alert):
 	"""The alert on its assignee's ToDo list (and bell), when ToDos are on."""
 	if not alert.assigned_to or not todos_enabled() or not is_enabled_user(alert.assigned_to):
 		return
-	from frappe.desk.form.assign_to import add
+	from customer_success.utils import assign
 
-	add(
-		{
-			"assign_to": [alert.assigned_to],
-			"doctype": ALERT,
-			"name": alert.name,
-			"description": alert.summary or alert.title,
-			"date": alert.due_date,
-		},
-		ignore_permissions=True,
-	)
+	# not frappe's Assign To: it rewrites (and on closing empties) the alert's own `assigned_to`
+	assign(ALERT, alert.name, alert.assigned_to, alert.summary or alert.title, date=alert.due_date)
 
 
 def name_alerts_after_customer(customer: str):

@@ -307,8 +307,8 @@ def check_milestone_of_closed_plan(milestone, plan):
 
 def cancel_milestone_todos(plan_name: str):
 	"""A closed plan's milestones leave nobody's list: their open ToDos are cancelled, as frappe
-	cancels an assignment (the milestones keep their status, as history)."""
-	from frappe.desk.form.assign_to import set_status
+	cancels an assignment (the milestones keep their status and owner, as history)."""
+	from customer_success.utils import end_assignments
 
 	milestone = frappe.qb.DocType(MILESTONE)
 	todo = frappe.qb.DocType("ToDo")
@@ -324,15 +324,8 @@ def cancel_milestone_todos(plan_name: str):
 		)
 		.run(as_dict=True)
 	)
-	for row in open_todos:
-		set_status(
-			MILESTONE,
-			row.reference_name,
-			todo=row.name,
-			assign_to=row.allocated_to,
-			status="Cancelled",
-			ignore_permissions=True,
-		)
+	for reference_name in sorted({row.reference_name for row in open_todos}):
+		end_assignments(MILESTONE, reference_name, "Cancelled")
 
 
 def make_milestones_from_template(plan, template) -> list[str]:

@@ -5,6 +5,7 @@ from frappe.utils import escape_html, getdate, nowdate
 
 from customer_success.success_plans import engine
 from customer_success.success_plans import service as plans
+from customer_success.utils import assign, end_assignments
 
 DUE_PROBLEMS = {
 	"missing": "Set a Due Date.",
@@ -161,9 +162,7 @@ class SuccessPlanMilestone(Document):
 
 	def close_assignments_when_finished(self):
 		if self.status in engine.CLOSED_MILESTONE_STATES and self.has_value_changed("status"):
-			from frappe.desk.form.assign_to import close_all_assignments
-
-			close_all_assignments(self.doctype, self.name, ignore_permissions=True)
+			end_assignments(self.doctype, self.name)  # the owner stays the owner
 
 	def assign_owner(self):
 		"""A new owner gets the milestone as a ToDo (Settings: Create ToDos); the previous owner's
@@ -172,35 +171,19 @@ class SuccessPlanMilestone(Document):
 			return
 		before = self.get_doc_before_save()
 		if before and before.assigned_to and before.assigned_to != self.assigned_to:
-			from frappe.desk.form.assign_to import remove
-
-			if frappe.db.exists(
-				"ToDo",
-				{
-					"reference_type": self.doctype,
-					"reference_name": self.name,
-					"allocated_to": before.assigned_to,
-					"status": "Open",
-				},
-			):
-				remove(self.doctype, self.name, before.assigned_to, ignore_permissions=True)
+			end_assignments(self.doctype, self.name, "Cancelled", users=[before.assigned_to])
 		if not self.assigned_to:
 			return
 		if self.status in engine.CLOSED_MILESTONE_STATES:
 			return
 		if not frappe.db.get_single_value("Customer Success Settings", "create_todos"):
 			return
-		from frappe.desk.form.assign_to import add
-
-		add(
-			{
-				"assign_to": [self.assigned_to],
-				"doctype": self.doctype,
-				"name": self.name,
-				"description": _("Milestone {0} of {1}, due {2}").format(
-					self.title, self.customer, frappe.format(self.due_date, {"fieldtype": "Date"})
-				),
-				"date": self.due_date,
-			},
-			ignore_permissions=True,
+		assign(
+			self.doctype,
+			self.name,
+			self.assigned_to,
+			_("Milestone {0} of {1}, due {2}").format(
+				self.title, self.customer, frappe.format(self.due_date, {"fieldtype": "Date"})
+			),
+			date=self.due_date,
 		)
