@@ -115,7 +115,9 @@ def delete_todos(reference_doctype: str, reference_name: str):
 		frappe.db.delete("ToDo", {"name": ("in", todos)})
 
 
-def assign(doctype: str, name: str, user: str, description: str, date=None, priority: str = "Medium") -> str | None:
+def assign(
+	doctype: str, name: str, user: str, description: str, date=None, priority: str = "Medium"
+) -> str | None:
 	"""Put a record on `user`'s ToDo list as frappe's Assign To does (the ToDo, a read share when the
 	user cannot read the record, the bell), without what frappe does to a record with a field named
 	`assigned_to` (a milestone's, an alert's, a touchpoint's owner): frappe writes that field with
@@ -448,3 +450,28 @@ def acting_as(user: str):
 		frappe.local.role_permissions = {}
 		frappe.local.new_doc_templates = {}
 		frappe.local.user_perms = None
+
+
+@contextlib.contextmanager
+def in_language(language: str | None):
+	"""Translate in `language` (then as before, also after an error: frappe's print_language does
+	not put the language back when its block raises)."""
+	previous, jenv = frappe.local.lang, frappe.local.jenv
+	if language and language != previous:
+		frappe.local.lang, frappe.local.jenv = language, None
+	try:
+		yield
+	finally:
+		frappe.local.lang, frappe.local.jenv = previous, jenv
+
+
+def site_language() -> str:
+	return frappe.db.get_default("lang") or "en"
+
+
+def stored_title(message: str, *values) -> str:
+	"""A title stored on a record (a plan's, a business review's), in the site's language whoever's
+	save writes it: in the saver's own, a Chinese-speaking CSM's save renamed an English plan for
+	every colleague, list, report and the customer's portal and print."""
+	with in_language(site_language()):
+		return _(message).format(*values)

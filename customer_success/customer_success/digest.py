@@ -107,10 +107,10 @@ def last_sent(user: str):
 
 
 def send_digest(user: str, book: dict, since, now):
-	from frappe.translate import print_language
+	from customer_success.utils import in_language, site_language
 
 	email, language, first_name = frappe.db.get_value("User", user, ["email", "language", "first_name"])
-	with print_language(language or frappe.db.get_default("lang") or "en"):
+	with in_language(language or site_language()):
 		args = digest_of(user, book, since, getdate(now))
 		args["first_name"] = first_name or user
 		frappe.sendmail(

@@ -581,7 +581,9 @@ class TestMilestoneOwners(PlansTestCase):
 		frappe.set_user(CSM1)
 		try:
 			with self.assertRaisesRegex(frappe.PermissionError, "cannot be given"):
-				assign_to({"assign_to": [other_contact], "doctype": milestone.doctype, "name": milestone.name})
+				assign_to(
+					{"assign_to": [other_contact], "doctype": milestone.doctype, "name": milestone.name}
+				)
 		finally:
 			frappe.set_user("Administrator")
 		self.assertFalse(
@@ -593,28 +595,36 @@ class TestMilestoneOwners(PlansTestCase):
 			assign_to({"assign_to": [own_contact], "doctype": milestone.doctype, "name": milestone.name})
 		finally:
 			frappe.set_user("Administrator")
-		self.assertTrue(frappe.db.exists("ToDo", {"reference_name": milestone.name, "allocated_to": own_contact}))
+		self.assertTrue(
+			frappe.db.exists("ToDo", {"reference_name": milestone.name, "allocated_to": own_contact})
+		)
 
 	def test_a_milestone_done_keeps_its_owner_and_its_form_saves_again(self):
 		plan = make_success_plan(make_customer(cs_owner=CSM1).name, csm=CSM1)
 		with change_settings(create_todos=1):
 			milestone = make_milestone(plan, add_days(nowdate(), 10), assigned_to=CSM2)
 			self.assertTrue(
-				frappe.db.exists("ToDo", {"reference_name": milestone.name, "allocated_to": CSM2, "status": "Open"})
+				frappe.db.exists(
+					"ToDo", {"reference_name": milestone.name, "allocated_to": CSM2, "status": "Open"}
+				)
 			)
 			# the form as saved: what frappe's assignment wrote after it must not make it stale
 			self.assertEqual(
-				str(frappe.db.get_value(milestone.doctype, milestone.name, "modified")), str(milestone.modified)
+				str(frappe.db.get_value(milestone.doctype, milestone.name, "modified")),
+				str(milestone.modified),
 			)
 			milestone.status = "Done"
 			milestone.completed_on = nowdate()
 			milestone.save()
 			self.assertEqual(frappe.db.get_value(milestone.doctype, milestone.name, "assigned_to"), CSM2)
 			self.assertEqual(
-				str(frappe.db.get_value(milestone.doctype, milestone.name, "modified")), str(milestone.modified)
+				str(frappe.db.get_value(milestone.doctype, milestone.name, "modified")),
+				str(milestone.modified),
 			)
 			self.assertEqual(
-				frappe.db.get_value("ToDo", {"reference_name": milestone.name, "allocated_to": CSM2}, "status"),
+				frappe.db.get_value(
+					"ToDo", {"reference_name": milestone.name, "allocated_to": CSM2}, "status"
+				),
 				"Closed",
 			)
 			milestone.evidence = "Signed off"  # the next save of the same form goes through

@@ -271,6 +271,20 @@ class TestHandoff(PlansTestCase):
 
 
 class TestPlanValidation(PlansTestCase):
+	def test_a_plans_title_is_in_the_sites_language_whoever_saves_it(self):
+		from customer_success.utils import in_language, site_language
+
+		customer = make_customer()
+		plan = make_success_plan(customer.name)
+		self.assertEqual(site_language(), frappe.db.get_default("lang") or "en")
+		with in_language(site_language()):
+			expected = frappe._("{0} Success Plan").format(customer.customer_name)
+		with in_language("zh" if site_language() != "zh" else "en"):  # a colleague in another language
+			plan.reload()
+			plan.save()
+			self.assertEqual(plan.title, expected)
+		self.assertNotEqual(frappe.local.lang, "zh" if site_language() != "zh" else "en")
+
 	def test_end_before_start(self):
 		customer = make_customer().name
 		with self.assertRaisesRegex(frappe.ValidationError, "before Start Date"):

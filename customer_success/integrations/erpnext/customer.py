@@ -175,7 +175,9 @@ def follow_customer_name(customer: str):
 			.where((table.customer == customer) & (Coalesce(table.customer_name, "") != customer_name))
 		)
 		if doctype == "Success Plan":
-			query = query.set(table.title, _("{0} Success Plan").format(customer_name or customer))
+			from customer_success.utils import stored_title
+
+			query = query.set(table.title, stored_title("{0} Success Plan", customer_name or customer))
 		query.run()
 	name_alerts_after_customer(customer)
 

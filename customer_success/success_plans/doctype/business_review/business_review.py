@@ -6,6 +6,7 @@ from frappe.utils import getdate, now_datetime, nowdate
 
 from customer_success.constants import HEALTH_STATUSES
 from customer_success.success_plans import engine, queries
+from customer_success.utils import stored_title
 
 NO_COLOUR = HEALTH_STATUSES[-1]  # Insufficient Data: no score to show
 
@@ -86,7 +87,8 @@ class BusinessReview(Document):
 			self.keep_or_retake_snapshot()
 		self.set_csm()
 		customer_name = frappe.db.get_value("Customer", self.customer, "customer_name") or self.customer
-		self.title = _("{0} Business Review {1} to {2}").format(
+		self.title = stored_title(
+			"{0} Business Review {1} to {2}",
 			customer_name,
 			frappe.format(self.period_start, {"fieldtype": "Date"}),
 			frappe.format(self.period_end, {"fieldtype": "Date"}),

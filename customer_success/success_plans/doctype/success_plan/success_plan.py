@@ -5,7 +5,7 @@ from frappe.utils import add_days, getdate, nowdate
 
 from customer_success.success_plans import engine
 from customer_success.success_plans import service as plans
-from customer_success.utils import date_argument
+from customer_success.utils import date_argument, stored_title
 
 NUMBER_FIELDTYPES = ("Int", "Float", "Percent", "Currency", "Check")
 
@@ -115,7 +115,7 @@ class SuccessPlan(Document):
 
 	def set_title(self):
 		customer_name = self.customer_name or self.customer
-		self.title = _("{0} Success Plan").format(customer_name)
+		self.title = stored_title("{0} Success Plan", customer_name)
 
 	def validate_customer_change(self):
 		if not self.is_new() and self.has_value_changed("customer"):
