@@ -179,3 +179,16 @@ def with_customer_names(columns: list[dict], data: list[dict], field: str = "cus
 	for row in data:
 		row["customer_name"] = names.get(row.get(field))
 	return [*columns[:at], named, *columns[at:]]
+
+
+def translated(data: list, fieldnames) -> list:
+	"""The rows with the values of their enumerated text columns (tier, lifecycle stage, status, a
+	CSM's call...) in the user's language, as the forms show them: applied last, once every figure,
+	chart and summary was computed from the stored values. A report's Data column is shown as it is
+	(its values in English for a Chinese-speaking CSM)."""
+	for row in data:
+		for fieldname in fieldnames:
+			value = row.get(fieldname)
+			if value and isinstance(value, str):
+				row[fieldname] = _(value)
+	return data

@@ -158,6 +158,12 @@ class TestCustomerHealthReport(ReportTestCase):
 		self.assertEqual(getdate(row["renewal_date"]), add_days(getdate(nowdate()), 395))  # the latest end
 		self.assertEqual(row["open_alerts"], 2)  # Open and In Progress; the resolved one not
 		self.assertEqual((row["csm"], row["tier"], row["lifecycle_stage"]), (CSM_A, "Strategic", "Adoption"))
+		# a Chinese-speaking CSM reads them in her language, as on the Customer form (tester P)
+		from customer_success.utils import in_language
+
+		with in_language("zh"):
+			zh = {r["customer"]: r for r in rows_of("Customer Health", csm=CSM_A)}[self.weak]
+		self.assertEqual((zh["tier"], zh["lifecycle_stage"], zh["status"]), ("战略", "采用", "黄"))
 		# no colour: no score to show, no trend, and nothing to explain
 		self.assertIsNone(rows[self.unknown]["score"])
 		self.assertIsNone(rows[self.unknown]["top_negative_factor"])

@@ -47,7 +47,14 @@ def execute(filters=None):
 		message = _("The {0} weakest of {1} customers: filter, or set Rows to 0 to see them all.").format(
 			len(data), total
 		)
-	return columns, data, message, get_chart(counts), get_summary(counts, data)
+	summary = get_summary(counts, data)
+	return (
+		columns,
+		reports.translated(data, ("tier", "lifecycle_stage", "status")),
+		message,
+		get_chart(counts),
+		summary,
+	)
 
 
 def rolled_up_counts(scope: reports.CustomerScope, filters) -> dict | None:

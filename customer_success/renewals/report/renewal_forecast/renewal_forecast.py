@@ -47,7 +47,7 @@ def execute(filters: dict | None = None):
 	data = engine.forecast_order(data)
 	return (
 		reports.with_customer_names(columns(), data),
-		data,
+		reports.translated(data, ("tier", "status", "latest_call", "signal_status", "churn_reason")),
 		message(len(data), totals["renewals"]),
 		chart(totals),
 		summary(totals, currency),

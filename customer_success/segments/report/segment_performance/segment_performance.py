@@ -29,7 +29,8 @@ def execute(filters: dict | None = None):
 	for row in rows:
 		for field in group_by:
 			row[field] = row[field] or _("(none)")
-	return columns(group_by), rows, None, chart(rows, group_by)
+	# the tiers in the user's language (a segment is a name of the site's own)
+	return columns(group_by), reports.translated(rows, ("tier",)), None, chart(rows, group_by)
 
 
 def columns(group_by: tuple[str, ...]) -> list[dict]:

@@ -32,7 +32,14 @@ def execute(filters=None):
 		overlap_to=to_date,
 	)
 	data = [as_row(row, today) for row in rows]
-	return reports.with_customer_names(columns, data), data, None, get_chart(data), get_summary(data)
+	chart, summary = get_chart(data), get_summary(data)
+	return (
+		reports.with_customer_names(columns, data),
+		reports.translated(data, ("tier", "lifecycle_stage", "status")),
+		None,
+		chart,
+		summary,
+	)
 
 
 def get_columns() -> list[dict]:

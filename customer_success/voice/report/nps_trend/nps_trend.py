@@ -36,6 +36,8 @@ def execute(filters: dict | None = None):
 		if group_by != OVERALL:
 			row["group"] = row.pop(GROUP_KEYS[group_by][0]) or _("Not Set")
 	rows.sort(key=lambda r: (r["period"], str(r.get("group") or "")))
+	if "tier" in GROUP_KEYS[group_by]:
+		reports.translated(rows, ("group",))  # a tier in the user's language (a CSM is a user)
 	return columns(group_by), rows, None, chart(rows, group_by), summary(counts)
 
 
