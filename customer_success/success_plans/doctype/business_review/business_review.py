@@ -52,7 +52,7 @@ class BusinessReview(Document):
 		customer_name: DF.Data | None
 		health_end: DF.Float
 		health_start: DF.Float
-		health_status: DF.Data | None
+		health_status: DF.Literal["", "Green", "Yellow", "Red", "Insufficient Data"]
 		health_trend: DF.Float
 		highlights: DF.TextEditor | None
 		invoiced: DF.Currency

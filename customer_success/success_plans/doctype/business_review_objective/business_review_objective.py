@@ -19,7 +19,7 @@ class BusinessReviewObjective(Document):
 		parentfield: DF.Data
 		parenttype: DF.Data
 		progress: DF.Percent
-		status: DF.Data | None
+		status: DF.Literal["", "Not Started", "On Track", "Behind", "Achieved", "Missed"]
 		target: DF.Float
 		unit: DF.Data | None
 	# end: auto-generated types
