@@ -93,6 +93,12 @@ class TestBusinessReviewHealth(FrappeTestCase):
 		html = frappe.get_print("Business Review", review.name, "Business Review", doc=review)
 		self.assertIn("86.5", html)  # the end score, printed
 		self.assertNotIn("+86.5", html)  # no trend from a start that had no score
+		# a pasted image (a broken link fails wkhtmltopdf's whole PDF) is left out, as in the plan's
+		review.highlights = '<p>Go-live done.</p><p><img src="x" onerror="alert(1)"></p>'
+		html = frappe.get_print("Business Review", review.name, "Business Review", doc=review)
+		self.assertIn("Go-live done.", html)
+		self.assertNotIn('<img src="x"', html)
+		self.assertNotIn("onerror", html)
 
 
 class TestPortalMenu(FrappeTestCase):
