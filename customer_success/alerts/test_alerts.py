@@ -769,6 +769,17 @@ class TestPlaybooks(AlertsTestCase):
 		self.assertEqual(frappe.db.get_value(ALERT, red.name, "status"), engine.RESOLVED)
 
 
+class TestStandardPrint(AlertsTestCase):
+	def test_the_standard_print_shows_no_internal_keys(self):
+		"""The evidence as JSON, its digest and the open key are the app's own; the print shows the
+		alert's summary (tester P)."""
+		alert = self.raise_red()
+		html = frappe.get_print(ALERT, alert.name, "Standard", doc=alert)
+		self.assertIn(frappe.utils.escape_html(alert.summary or alert.title), html)
+		for internal in (alert.evidence_digest, alert.open_key, '"records"'):
+			self.assertNotIn(internal, html)
+
+
 class TestNotifications(AlertsTestCase):
 	"""The bell and ToDo for the assignee; the optional email is frappe's Notification on CS Alert
 	(shipped switched off). Its sending is frappe's: the test checks it is asked to send."""

@@ -75,13 +75,37 @@ const customer_success_customer = {
 		const call = (method, args, freeze_message) =>
 			frappe.call({ method, args: { customer: frm.doc.name, ...args }, freeze: true, freeze_message }).then(() => frm.reload_doc());
 		frm.add_custom_button(__("Recompute Health"), () => call("customer_success.health.api.recompute_customer", {}, __("Scoring...")), group);
+		// A dialog that stays open, with what was typed, when the server refuses it (frappe.prompt
+		// closes first: a refused score lost the reason and the date).
+		const ask = (fields, method, title, check) => {
+			const dialog = new frappe.ui.Dialog({
+				title,
+				fields,
+				primary_action_label: title,
+				primary_action(values) {
+					const problem = check && check(values);
+					if (problem) {
+						frappe.msgprint({ message: problem, indicator: "red", title });
+						return;
+					}
+					dialog.disable_primary_action();
+					call(method, values).then(
+						() => dialog.hide(),
+						() => dialog.enable_primary_action() // the message is on screen; the values stay
+					);
+				},
+			});
+			dialog.show();
+		};
 		frm.add_custom_button(
 			__("Set Sentiment"),
 			() =>
-				frappe.prompt(
-					{ fieldname: "sentiment", fieldtype: "Select", label: __("Sentiment"), reqd: 1, default: data.sentiment,
-						options: ["Very Positive", "Positive", "Neutral", "Concerned", "Critical"] },
-					(v) => call("customer_success.health.api.set_sentiment", v),
+				ask(
+					[
+						{ fieldname: "sentiment", fieldtype: "Select", label: __("Sentiment"), reqd: 1, default: data.sentiment,
+							options: ["Very Positive", "Positive", "Neutral", "Concerned", "Critical"] },
+					],
+					"customer_success.health.api.set_sentiment",
 					__("CSM Sentiment")
 				),
 			group
@@ -89,14 +113,15 @@ const customer_success_customer = {
 		frm.add_custom_button(
 			__("Override Health"),
 			() =>
-				frappe.prompt(
+				ask(
 					[
 						{ fieldname: "score", fieldtype: "Float", label: __("Score (0-100)"), reqd: 1 },
 						{ fieldname: "reason", fieldtype: "Small Text", label: __("Reason"), reqd: 1 },
 						{ fieldname: "until", fieldtype: "Date", label: __("Until"), reqd: 1, default: frappe.datetime.add_days(frappe.datetime.get_today(), 30) },
 					],
-					(v) => call("customer_success.health.api.set_override", v),
-					__("Override Health Score")
+					"customer_success.health.api.set_override",
+					__("Override Health Score"),
+					(v) => (v.score < 0 || v.score > 100 ? __("The score must be from 0 to 100.") : null)
 				),
 			group
 		);
