@@ -141,14 +141,31 @@ def assign(
 		}
 	).insert(ignore_permissions=True)
 	if not frappe.has_permission(doctype, "read", name, user=user):
+		if frappe.get_system_settings("disable_document_sharing"):
+			# as frappe's Assign To: a site that forbids sharing refuses an assignee who cannot read it
+			frappe.throw(
+				_("User {0} is not permitted to access this document.").format(frappe.bold(user))
+				+ "<br>"
+				+ _(
+					"As document sharing is disabled, please give them the required permissions before assigning."
+				),
+				title=_("Missing Permission"),
+			)
 		add_docshare(doctype, name, user, read=1, flags={"ignore_share_permission": True})
+	if frappe.get_cached_value("User", user, "follow_assigned_documents"):
+		from frappe.desk.form.document_follow import follow_document
+
+		follow_document(doctype, name, user)
 	notify_assignment(todo.assigned_by, user, doctype, name, action="ASSIGN", description=description)
 	return todo.name
 
 
 def end_assignments(doctype: str, name: str, status: str = "Closed", users=None) -> list[str]:
 	"""Close (or cancel) a record's open ToDos, of `users` only when given, each saved as frappe saves
-	one (its record's assignment list follows), leaving a field named `assigned_to` alone (`assign`)."""
+	one (its record's assignment list follows) and its person told as frappe tells them, leaving a
+	field named `assigned_to` alone (`assign`)."""
+	from frappe.desk.form.assign_to import notify_assignment
+
 	filters = {"reference_type": doctype, "reference_name": name, "status": "Open"}
 	if users is not None:
 		filters["allocated_to"] = ("in", list(users) or [""])
@@ -157,6 +174,7 @@ def end_assignments(doctype: str, name: str, status: str = "Closed", users=None)
 		todo = frappe.get_doc("ToDo", todo_name)
 		todo.status = status
 		todo.save(ignore_permissions=True)
+		notify_assignment(todo.assigned_by, todo.allocated_to, doctype, name)
 		ended.append(todo_name)
 	return ended
 

@@ -538,7 +538,8 @@ def cancel_open_tasks(alerts: list[str]):
 
 
 def enabled_users(users) -> set[str]:
-	"""The enabled users among `users`, in one query."""
+	"""The enabled desk users among `users`, in one query (an alert or its task goes to no website
+	user: an Account Manager may be any User in ERPNext)."""
 	users = {u for u in users if u}
 	if not users:
 		return set()
@@ -546,7 +547,7 @@ def enabled_users(users) -> set[str]:
 	return set(
 		frappe.qb.from_(user)
 		.select(user.name)
-		.where(user.name.isin(users) & (user.enabled == 1))
+		.where(user.name.isin(users) & (user.enabled == 1) & (user.user_type == "System User"))
 		.run(pluck=True)
 	)
 

@@ -1019,7 +1019,10 @@ def people_of(customer: dict | str) -> dict:
 
 
 def is_enabled_user(user: str) -> bool:
-	return bool(frappe.db.get_value("User", user, "enabled"))
+	"""An enabled desk user: an alert or its task goes to no one else (an Account Manager may be any
+	User in ERPNext: a website user given a task would have the alert shared with them)."""
+	values = frappe.db.get_value("User", user, ["enabled", "user_type"], as_dict=True)
+	return bool(values and values.enabled and values.user_type == "System User")
 
 
 def raise_alert(customer: dict, rule: dict, finding: engine.Finding, today: date, settings: dict):

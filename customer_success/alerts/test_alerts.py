@@ -685,6 +685,18 @@ class TestPlaybooks(AlertsTestCase):
 		other = frappe.get_list(ALERT, filters={"customer": self.customer, "name": ["!=", alert.name]})
 		self.assertEqual(other, [])
 
+	def test_a_website_user_as_account_manager_is_given_no_task(self):
+		"""ERPNext lets a Customer's Account Manager be any User: a website user is nobody's person
+		for an alert (its task would share the alert with them; frappe's Assign To is refused)."""
+		from customer_success.tests.utils import make_portal_contact
+
+		portal = make_portal_contact(self.customer, "alerts.portal@example.com").user
+		frappe.db.set_value("Customer", self.customer, "account_manager", portal)
+		self.assertNotIn(portal, service.people_of(self.customer).values())
+		alert = self.raise_red()
+		self.assertNotIn(portal, [task.assigned_to for task in alert.tasks])
+		self.assertFalse(frappe.db.exists("DocShare", {"share_name": alert.name, "user": portal}))
+
 	def test_a_cs_owner_who_cannot_work_alerts_is_given_none(self):
 		# one who lost the CSM role (the night, as a bulk write)
 		frappe.db.set_value("Customer", self.customer, "cs_owner", SALES)

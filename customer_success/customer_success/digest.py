@@ -20,7 +20,7 @@ from frappe.utils import add_days, add_months, get_datetime, get_url_to_form, ge
 
 from customer_success.customer_success import digest_engine as engine
 
-LAST_SENT_KEY = "cs_digest_last_sent"
+LAST_SENT_KEY = "customer_success_digest_last_sent"  # uninstall removes customer_success_%
 LOCK = "customer_success:csm_digest"
 LISTED = 10  # rows a list shows; the rest are counted
 OPEN_ALERT_STATUSES = ("Open", "In Progress")

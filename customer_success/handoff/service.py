@@ -234,6 +234,7 @@ def fill_from_customer_and_contract(doc):
 	if (
 		doc.contract
 		and before
+		and before.contract
 		and before.contract != doc.contract
 		and (doc.contract_start, doc.contract_end) == (before.contract_start, before.contract_end)
 	):

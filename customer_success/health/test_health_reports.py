@@ -163,7 +163,7 @@ class TestCustomerHealthReport(ReportTestCase):
 
 		with in_language("zh"):
 			zh = {r["customer"]: r for r in rows_of("Customer Health", csm=CSM_A)}[self.weak]
-		self.assertEqual((zh["tier"], zh["lifecycle_stage"], zh["status"]), ("战略", "采用", "黄"))
+		self.assertEqual((zh["tier"], zh["lifecycle_stage"], zh["status"]), ("战略", "采用", "Yellow"))
 		# no colour: no score to show, no trend, and nothing to explain
 		self.assertIsNone(rows[self.unknown]["score"])
 		self.assertIsNone(rows[self.unknown]["top_negative_factor"])

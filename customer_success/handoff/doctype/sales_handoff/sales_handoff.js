@@ -36,8 +36,8 @@ frappe.ui.form.on("Sales Handoff", {
 		if (frm.doc.sales_order) sales_handoff.get_details(frm);
 	},
 
-	// made by hand: the contract's dates and the customer's primary contact and address, where the
-	// handoff has none (the server fills the same on save, with the contact's details and address)
+	// made by hand: the contract's dates where the handoff has none (the server fills the same on
+	// save, with the customer's primary contact and address when they are linked to it)
 	contract(frm) {
 		if (!frm.doc.contract) return;
 		frappe.db.get_value("Contract", frm.doc.contract, ["start_date", "end_date"]).then(({ message }) => {
@@ -45,21 +45,6 @@ frappe.ui.form.on("Sales Handoff", {
 			if (!frm.doc.contract_start) frm.set_value("contract_start", message.start_date);
 			if (!frm.doc.contract_end) frm.set_value("contract_end", message.end_date);
 		});
-	},
-
-	customer(frm) {
-		if (!frm.doc.customer || (frm.doc.primary_contact && frm.doc.customer_address)) return;
-		frappe.db
-			.get_value("Customer", frm.doc.customer, ["customer_primary_contact", "customer_primary_address"])
-			.then(({ message }) => {
-				if (!message) return;
-				if (!frm.doc.primary_contact && message.customer_primary_contact) {
-					frm.set_value("primary_contact", message.customer_primary_contact);
-				}
-				if (!frm.doc.customer_address && message.customer_primary_address) {
-					frm.set_value("customer_address", message.customer_primary_address);
-				}
-			});
 	},
 });
 

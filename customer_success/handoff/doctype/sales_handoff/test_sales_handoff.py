@@ -265,6 +265,18 @@ class TestPrefill(HandoffTestCase):
 		handoff.contract_end = add_days(nowdate(), 200)
 		handoff.save()
 		self.assertEqual(getdate(handoff.contract_end), getdate(add_days(nowdate(), 200)))
+		# dates typed on a handoff with no contract stay when its first contract is linked (review)
+		typed = frappe.get_doc(
+			{
+				"doctype": "Sales Handoff",
+				"customer": customer.name,
+				"contract_start": add_days(nowdate(), 1),
+				"contract_end": add_days(nowdate(), 100),
+			}
+		).insert()
+		typed.contract = later.name
+		typed.save()
+		self.assertEqual(getdate(typed.contract_end), getdate(add_days(nowdate(), 100)))
 		# a primary contact who is not the customer's own is not taken
 		other = make_customer()
 		stranger = make_contact(make_customer().name, first_name="Eve")

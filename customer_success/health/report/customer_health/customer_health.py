@@ -50,7 +50,8 @@ def execute(filters=None):
 	summary = get_summary(counts, data)
 	return (
 		columns,
-		reports.translated(data, ("tier", "lifecycle_stage", "status")),
+		# (the status stays as stored: the report's JS colours its pill by it, and translates its label)
+		reports.translated(data, ("tier", "lifecycle_stage")),
 		message,
 		get_chart(counts),
 		summary,
