@@ -151,8 +151,19 @@ def digest_of(user: str, book: dict, since, today) -> dict:
 
 
 def alerts_since(user: str, since) -> tuple[list[dict], int]:
-	"""The open alerts of the CSM's book raised since `since`: the worst LISTED, and how many."""
+	"""The open alerts of the CSM's book raised since `since`: the worst LISTED (the most severe, then
+	the newest: ordered and cut in the database, whatever the book's size), and how many."""
+	from frappe.query_builder import Case
+	from frappe.query_builder.functions import Count
+
 	alert = frappe.qb.DocType("CS Alert")
+	new = (alert.csm == user) & alert.status.isin(OPEN_ALERT_STATUSES) & (alert.creation >= since)
+	(count,) = frappe.qb.from_(alert).select(Count("*")).where(new).run()[0]
+	if not count:
+		return [], 0
+	rank = Case()
+	for severity, position in engine.SEVERITY_RANK.items():
+		rank = rank.when(alert.severity == severity, position)
 	rows = (
 		frappe.qb.from_(alert)
 		.select(
@@ -164,13 +175,16 @@ def alerts_since(user: str, since) -> tuple[list[dict], int]:
 			alert.due_date,
 			alert.creation,
 		)
-		.where((alert.csm == user) & alert.status.isin(OPEN_ALERT_STATUSES) & (alert.creation >= since))
+		.where(new)
+		.orderby(rank.else_(len(engine.SEVERITY_RANK)))
+		.orderby(alert.creation, order=frappe.qb.desc)
+		.limit(LISTED)
 		.run(as_dict=True)
 	)
 	listed = engine.worst_first(rows, LISTED)
 	for row in listed:
 		row["url"] = get_url_to_form("CS Alert", row["name"])
-	return listed, len(rows)
+	return listed, int(count)
 
 
 def red_customers(user: str) -> list[dict]:
