@@ -680,6 +680,21 @@ def check_contract_dates(doc):
 		)
 
 
+def check_go_live(doc):
+	"""A target go-live set or changed lies on or after the day the order came in (a go-live in
+	1999 was accepted, and then shaped the plan's dates)."""
+	if not doc.target_go_live or not (doc.is_new() or doc.has_value_changed("target_go_live")):
+		return
+	received = getdate(doc.order_received_on or doc.creation or frappe.utils.nowdate())
+	if getdate(doc.target_go_live) < received:
+		frappe.throw(
+			_("Target Go-Live ({0}) cannot be before the order was received ({1}).").format(
+				format_date(doc.target_go_live), format_date(received)
+			),
+			title=_("Target Go-Live"),
+		)
+
+
 def check_use_cases(doc):
 	check_use_case_counts(doc)
 	if len(doc.use_cases) > engine.MAX_USE_CASES:

@@ -118,6 +118,7 @@ class SalesHandoff(Document):
 		service.check_no_open_duplicate(self)
 		self.validate_proposed_csm()
 		service.check_contract_dates(self)
+		service.check_go_live(self)
 		service.check_use_cases(self)
 		service.set_stakeholder_names(self)
 		self.set_completeness()

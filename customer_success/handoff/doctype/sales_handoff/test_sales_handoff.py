@@ -277,6 +277,10 @@ class TestPrefill(HandoffTestCase):
 		typed.contract = later.name
 		typed.save()
 		self.assertEqual(getdate(typed.contract_end), getdate(add_days(nowdate(), 100)))
+		# a go-live before the order came in is refused (tester M)
+		typed.target_go_live = "1999-01-01"
+		self.assertRaisesRegex(frappe.ValidationError, "cannot be before the order was received", typed.save)
+		typed.reload()
 		# a primary contact who is not the customer's own is not taken
 		other = make_customer()
 		stranger = make_contact(make_customer().name, first_name="Eve")
