@@ -19,12 +19,17 @@ def due_on(frequency: str | None, weekday: str | None, day) -> bool:
 	return False
 
 
+# A digest after a long pause (switched off, a person back from leave) lists at most this far back.
+MAX_GAP_DAYS = 31
+
+
 def covers_from(frequency: str, last_sent: datetime | None, now: datetime) -> datetime:
-	"""The instant the digest's "new" items start: the last digest sent to the person, but never more
-	than one period back (a first digest, or one after the digest was off for a while, is not a
-	list of everything ever raised)."""
-	earliest = now - timedelta(days=PERIOD_DAYS.get(frequency, 7))
-	return max(last_sent, earliest) if last_sent else earliest
+	"""The instant the digest's "new" items start: the last digest sent to the person, so nothing
+	raised between two digests is missed however late the next one runs (a job run late, one sent
+	by hand); at most `MAX_GAP_DAYS` back. A first digest covers one period."""
+	if last_sent:
+		return max(last_sent, now - timedelta(days=MAX_GAP_DAYS))
+	return now - timedelta(days=PERIOD_DAYS.get(frequency, 7))
 
 
 def sent_today(last_sent: datetime | None, now: datetime) -> bool:

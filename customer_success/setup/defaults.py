@@ -107,11 +107,29 @@ def make_default_notifications():
 	is not shipped again."""
 	shipped = set(json.loads(frappe.db.get_default(SHIPPED_NOTIFICATIONS_KEY) or "[]"))
 	for spec in load_data("notifications.json"):
+		spec = dict(spec)
+		replaces = spec.pop("replaces", [])
 		name = spec["name"]
 		if frappe.db.exists("Notification", name):
 			shipped.add(name)
-			if frappe.db.get_value("Notification", name, "is_standard"):
+			stored = frappe.db.get_value(
+				"Notification", name, ["is_standard", "message", "message_type"], as_dict=True
+			)
+			if stored.is_standard:
 				frappe.db.set_value("Notification", name, "is_standard", 0, update_modified=False)
+			if any(
+				(stored.message or "").strip() == old["message"].strip()
+				and stored.message_type == old["message_type"]
+				for old in replaces
+			):
+				# the text an earlier version shipped, never edited: the one shipped now (frappe renders
+				# Markdown only for a standard Notification: the old text went out raw, names unescaped)
+				frappe.db.set_value(
+					"Notification",
+					name,
+					{"message": spec["message"], "message_type": spec["message_type"]},
+					update_modified=False,
+				)
 			continue
 		if name in shipped:
 			continue  # deleted by an administrator: stays deleted

@@ -32,10 +32,38 @@ class TestInstall(FrappeTestCase):
 		from customer_success.setup import defaults
 
 		name = "New High-Severity CS Alert"
-		# a site that had it as a standard Notification (an earlier version): ordinary after migrate
-		frappe.db.set_value("Notification", name, "is_standard", 1)
+		# a site that had it as a standard Notification (an earlier version), its Markdown text never
+		# edited: ordinary after migrate, with the HTML text shipped now
+		shipped = defaults.load_data("notifications.json")[0]
+		old = shipped["replaces"][0]
+		frappe.db.set_value(
+			"Notification", name, {"is_standard": 1, "message": old["message"], "message_type": "Markdown"}
+		)
 		defaults.make_default_notifications()
 		self.assertEqual(frappe.db.get_value("Notification", name, ["is_standard", "enabled"]), (0, 0))
+		self.assertEqual(
+			frappe.db.get_value("Notification", name, ["message", "message_type"]),
+			(shipped["message"], "HTML"),
+		)
+		# what it sends: the alert's title and summary escaped (a customer named with markup)
+		html = frappe.render_template(
+			shipped["message"],
+			{
+				"doc": frappe._dict(
+					doctype="CS Alert",
+					name="X",
+					title='A <a href="http://e.x">b</a>',
+					summary="<i>s</i>",
+					due_date=None,
+				)
+			},
+		)
+		self.assertNotIn('<a href="http://e.x">', html)
+		self.assertIn("&lt;i&gt;s&lt;/i&gt;", html)
+		# an administrator's own text is kept
+		frappe.db.set_value("Notification", name, {"message": "Ours", "message_type": "Markdown"})
+		defaults.make_default_notifications()
+		self.assertEqual(frappe.db.get_value("Notification", name, "message"), "Ours")
 		with patch.dict(frappe.conf, {"developer_mode": 0}):
 			doc = frappe.get_doc("Notification", name)
 			doc.enabled = 1

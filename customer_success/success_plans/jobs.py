@@ -76,9 +76,21 @@ def send_reminders(today=None) -> list[str]:
 
 
 def remind(row, settings, with_todo: set):
-	message = _("Milestone {0} for {1} is due on {2}.").format(
-		row.title, row.customer, frappe.format(row.due_date, {"fieldtype": "Date"})
-	)
+	"""The owner's reminder, in their language: a ToDo (unless one is open), an e-mail (unless they
+	switched e-mail notifications off) and the bell. What users typed (the title, the customer) is
+	escaped: the text goes out as HTML (a title holding a link sent it live in the e-mail)."""
+	from frappe.utils import escape_html
+
+	from customer_success.utils import in_language, site_language
+
+	language = frappe.db.get_value("User", row.assigned_to, "language")
+	with in_language(language or site_language()):
+		message = _("Milestone {0} for {1} is due on {2}.").format(
+			escape_html(row.title or ""),
+			escape_html(row.customer or ""),
+			frappe.format(row.due_date, {"fieldtype": "Date"}),
+		)
+		subject = _("Reminder: {0}").format(row.title or "")
 	if settings.create_todos and (row.name, row.assigned_to) not in with_todo:
 		frappe.get_doc(
 			{
@@ -93,7 +105,7 @@ def remind(row, settings, with_todo: set):
 			}
 		).insert(ignore_permissions=True)
 	if settings.send_email_notifications:
-		send_reminder_email(row, message)
+		send_reminder_email(row, subject, message)
 	notify_in_desk(row, message)
 
 
@@ -102,7 +114,7 @@ def notify_in_desk(row, message: str):
 	whose assignment ToDo is still open gets no second ToDo, and a site without an outgoing e-mail
 	account sends no e-mail, so without it such an owner heard nothing. Only a desk user has the
 	bell (a customer's contact who owns a milestone is reminded by e-mail); frappe skips an owner
-	who is disabled or has notifications off."""
+	who is disabled or has notifications off. `message` is HTML already escaped."""
 	if frappe.db.get_value("User", row.assigned_to, "user_type") != "System User":
 		return
 	from frappe.desk.doctype.notification_log.notification_log import make_notification_logs
@@ -112,7 +124,7 @@ def notify_in_desk(row, message: str):
 			"type": "Alert",
 			"document_type": plans.MILESTONE,
 			"document_name": row.name,
-			"subject": frappe.utils.escape_html(message),
+			"subject": message,
 			"from_user": "Administrator",
 		},
 		[row.assigned_to],
@@ -130,12 +142,19 @@ def savepoint(name: str):
 		raise
 
 
-def send_reminder_email(row, message: str):
-	"""Queued email; a site without an outgoing account still gets the ToDo."""
+def send_reminder_email(row, subject: str, message: str):
+	"""Queued email, unless the owner switched e-mail notifications off (My Settings → Notification
+	Settings); a site without an outgoing account still gets the ToDo and the bell."""
+	from frappe.desk.doctype.notification_settings.notification_settings import (
+		is_email_notifications_enabled,
+	)
+
+	if not is_email_notifications_enabled(row.assigned_to):
+		return
 	try:
 		frappe.sendmail(
 			recipients=[row.assigned_to],
-			subject=_("Reminder: {0}").format(row.title),
+			subject=subject,
 			message=message,
 			reference_doctype=plans.MILESTONE,
 			reference_name=row.name,

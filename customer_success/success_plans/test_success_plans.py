@@ -495,6 +495,38 @@ class TestJobs(PlansTestCase):
 			self.assertEqual(ours(plan_jobs.send_reminders(), soon, far), [soon.name])
 			self.assertEqual(len(reminders()), 3)
 
+	def test_a_reminder_escapes_what_was_typed_speaks_the_owners_language_and_respects_opt_out(self):
+		customer = make_customer().name
+		plan = make_success_plan(customer)
+		with (
+			change_settings(milestone_reminder_days=7, create_todos=0, send_email_notifications=1),
+			patch("frappe.sendmail") as sendmail,
+		):
+			soon = make_milestone(plan, add_days(nowdate(), 3), assigned_to=OWNER)
+			frappe.db.set_value(
+				"Success Plan Milestone", soon.name, "title", 'Go <a href="http://evil.example">live</a>'
+			)
+			frappe.db.set_value("User", OWNER, "language", "zh")
+			try:
+				self.assertEqual(ours(plan_jobs.send_reminders(), soon), [soon.name])
+			finally:
+				frappe.db.set_value("User", OWNER, "language", None)
+			mail = [c.kwargs for c in sendmail.call_args_list if c.kwargs.get("reference_name") == soon.name]
+			self.assertEqual(len(mail), 1)
+			self.assertNotIn('<a href="http://evil.example">', mail[0]["message"])
+			self.assertIn("&lt;a href=", mail[0]["message"])
+			self.assertNotIn("is due on", mail[0]["message"])  # in her language (zh)
+			bell = frappe.get_all("Notification Log", filters={"document_name": soon.name}, pluck="subject")
+			self.assertEqual(bell, [mail[0]["message"]])
+			# e-mail notifications switched off: the bell only
+			frappe.db.set_value("Success Plan Milestone", soon.name, "reminded_for_due_date", None)
+			frappe.db.set_value("Notification Settings", OWNER, "enable_email_notifications", 0)
+			sendmail.reset_mock()
+			self.assertEqual(ours(plan_jobs.send_reminders(), soon), [soon.name])
+			self.assertFalse(
+				[c for c in sendmail.call_args_list if c.kwargs.get("reference_name") == soon.name]
+			)
+
 	def test_no_todos_when_settings_say_so(self):
 		customer = make_customer().name
 		plan = make_success_plan(customer)

@@ -17,13 +17,17 @@ def test_daily_goes_out_every_day_weekly_on_its_day():
 		assert not engine.due_on(None, None, day)
 
 
-def test_covers_since_the_last_digest_but_never_more_than_a_period():
+def test_covers_since_the_last_digest_a_first_one_a_period():
 	now = datetime(2026, 12, 7, 7, 0)
 	assert engine.covers_from("Weekly", None, now) == now - timedelta(days=7)
 	assert engine.covers_from("Daily", None, now) == now - timedelta(days=1)
 	last = now - timedelta(days=3)
 	assert engine.covers_from("Weekly", last, now) == last
-	assert engine.covers_from("Daily", last, now) == now - timedelta(days=1)
+	# the next daily digest ran late: nothing raised since the last one is missed (tester R)
+	late = now - timedelta(days=1, minutes=29)
+	assert engine.covers_from("Daily", late, now) == late
+	# after a long pause: a month at most
+	assert engine.covers_from("Daily", now - timedelta(days=90), now) == now - timedelta(days=31)
 
 
 def test_one_digest_a_day():
