@@ -599,6 +599,42 @@ class TestMilestoneOwners(PlansTestCase):
 			frappe.db.exists("ToDo", {"reference_name": milestone.name, "allocated_to": own_contact})
 		)
 
+	def test_the_sidebars_assign_to_leaves_the_owner_and_the_open_form_alone(self):
+		"""frappe's Assign To writes the owner field (`assigned_to`) on assigning and empties it on
+		removing: through the sidebar, a colleague became the owner, the open form went stale, and
+		removing anyone's assignment left no owner (tester Q). The request goes to our override."""
+		from customer_success.integrations import assign_to
+
+		for method in ("add", "add_multiple", "remove", "remove_multiple", "close"):
+			self.assertEqual(
+				frappe.override_whitelisted_method(f"frappe.desk.form.assign_to.{method}"),
+				f"customer_success.integrations.assign_to.{method}",
+			)
+		plan = make_success_plan(make_customer(cs_owner=CSM1).name, csm=CSM1)
+		with change_settings(create_todos=1):
+			milestone = make_milestone(plan, add_days(nowdate(), 10), assigned_to=CSM1)
+		stored = frappe.db.get_value(milestone.doctype, milestone.name, ["assigned_to", "modified"])
+		opened = frappe.get_doc(milestone.doctype, milestone.name)  # the form, as opened
+		frappe.set_user(CSM1)
+		try:
+			assign_to.add({"assign_to": [CSM2], "doctype": milestone.doctype, "name": milestone.name})
+			self.assertTrue(
+				frappe.db.exists(
+					"ToDo", {"reference_name": milestone.name, "allocated_to": CSM2, "status": "Open"}
+				)
+			)
+			self.assertEqual(
+				frappe.db.get_value(milestone.doctype, milestone.name, ["assigned_to", "modified"]), stored
+			)
+			assign_to.remove(milestone.doctype, milestone.name, CSM2)
+			self.assertEqual(
+				frappe.db.get_value(milestone.doctype, milestone.name, ["assigned_to", "modified"]), stored
+			)
+			opened.description = "Kick-off agreed"
+			opened.save()  # the form opened before still saves
+		finally:
+			frappe.set_user("Administrator")
+
 	def test_a_milestone_done_keeps_its_owner_and_its_form_saves_again(self):
 		plan = make_success_plan(make_customer(cs_owner=CSM1).name, csm=CSM1)
 		with change_settings(create_todos=1):
