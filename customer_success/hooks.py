@@ -134,11 +134,11 @@ override_doctype_class = {
 }
 override_whitelisted_methods = {
 	# the sidebar's Assign To leaves the owner (`assigned_to`) of a milestone, alert or touchpoint alone
-	"frappe.desk.form.assign_to.add": "customer_success.integrations.assign_to.add",
-	"frappe.desk.form.assign_to.add_multiple": "customer_success.integrations.assign_to.add_multiple",
-	"frappe.desk.form.assign_to.remove": "customer_success.integrations.assign_to.remove",
-	"frappe.desk.form.assign_to.remove_multiple": "customer_success.integrations.assign_to.remove_multiple",
-	"frappe.desk.form.assign_to.close": "customer_success.integrations.assign_to.close",
+	"frappe.desk.form.assign_to.add": "customer_success.integrations.desk.api.add",
+	"frappe.desk.form.assign_to.add_multiple": "customer_success.integrations.desk.api.add_multiple",
+	"frappe.desk.form.assign_to.remove": "customer_success.integrations.desk.api.remove",
+	"frappe.desk.form.assign_to.remove_multiple": "customer_success.integrations.desk.api.remove_multiple",
+	"frappe.desk.form.assign_to.close": "customer_success.integrations.desk.api.close",
 	"frappe.client.get_count": "customer_success.customer_success.api.get_count",
 	"frappe.desk.listview.get_group_by_count": "customer_success.customer_success.api.get_group_by_count",
 	"frappe.utils.global_search.search": "customer_success.customer_success.api.global_search",

@@ -603,12 +603,12 @@ class TestMilestoneOwners(PlansTestCase):
 		"""frappe's Assign To writes the owner field (`assigned_to`) on assigning and empties it on
 		removing: through the sidebar, a colleague became the owner, the open form went stale, and
 		removing anyone's assignment left no owner (tester Q). The request goes to our override."""
-		from customer_success.integrations import assign_to
+		from customer_success.integrations.desk import api as assign_to
 
 		for method in ("add", "add_multiple", "remove", "remove_multiple", "close"):
 			self.assertEqual(
 				frappe.override_whitelisted_method(f"frappe.desk.form.assign_to.{method}"),
-				f"customer_success.integrations.assign_to.{method}",
+				f"customer_success.integrations.desk.api.{method}",
 			)
 		plan = make_success_plan(make_customer(cs_owner=CSM1).name, csm=CSM1)
 		with change_settings(create_todos=1):
