@@ -773,3 +773,26 @@ def check_todo_assignee(todo, method=None):
 		frappe.PermissionError,
 		title=_("Invalid Assignee"),
 	)
+
+
+def enabled_role_holders(role: str, limit: int | None = None) -> list[str]:
+	"""The enabled users holding `role`, by name (Administrator and Guest never: they stand for no
+	person), in one query; the first `limit` only when given."""
+	has_role = frappe.qb.DocType("Has Role")
+	user = frappe.qb.DocType("User")
+	return (
+		frappe.qb.from_(has_role)
+		.join(user)
+		.on(user.name == has_role.parent)
+		.select(user.name)
+		.distinct()
+		.where(
+			(has_role.role == role)
+			& (has_role.parenttype == "User")
+			& (user.enabled == 1)
+			& user.name.notin(("Administrator", "Guest"))
+		)
+		.orderby(user.name)
+		.limit(limit)
+		.run(pluck=True)
+	)

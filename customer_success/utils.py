@@ -179,6 +179,16 @@ def end_assignments(doctype: str, name: str, status: str = "Closed", users=None)
 	return ended
 
 
+def linked_to_customer(doctype: str, name: str, customer: str) -> bool:
+	"""Whether a Contact or Address is linked to `customer` (one of its own)."""
+	return bool(
+		frappe.db.exists(
+			"Dynamic Link",
+			{"parenttype": doctype, "parent": name, "link_doctype": "Customer", "link_name": customer},
+		)
+	)
+
+
 def ensure_fiscal_years(first, last, company: str, label: str) -> list:
 	"""Fiscal years holding every day from `first` to `last` for `company`, made where none does, of
 	the site's own shape (the year from 1 April that ERPNext's setup makes in many countries, or the

@@ -974,23 +974,9 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 def any_cs_manager() -> str | None:
 	"""An enabled CS Manager (the first by name): who gets what has no CSM."""
 	if "cs_manager" not in frappe.local.flags.get("cs_alert_cache", {}):
-		role = frappe.qb.DocType("Has Role")
-		user = frappe.qb.DocType("User")
-		rows = (
-			frappe.qb.from_(role)
-			.join(user)
-			.on(user.name == role.parent)
-			.select(user.name)
-			.where(
-				(role.role == CS_MANAGER_ROLE)
-				& (role.parenttype == "User")
-				& (user.enabled == 1)
-				& user.name.notin(("Administrator", "Guest"))
-			)
-			.orderby(user.name)
-			.limit(1)
-			.run(pluck=True)
-		)
+		from customer_success.permissions import enabled_role_holders
+
+		rows = enabled_role_holders(CS_MANAGER_ROLE, limit=1)
 		frappe.local.flags.setdefault("cs_alert_cache", {})["cs_manager"] = rows[0] if rows else None
 	return frappe.local.flags["cs_alert_cache"]["cs_manager"]
 

@@ -11,7 +11,7 @@ from frappe.utils import cint, flt, fmt_money, format_date, get_datetime, getdat
 
 from customer_success.handoff import engine, queries
 from customer_success.permissions import can_own_customers, is_sales, sees_all
-from customer_success.utils import delete_todos
+from customer_success.utils import delete_todos, linked_to_customer
 
 RECENT_COMMUNICATIONS = 5
 OPEN_STATUSES = engine.OPEN_STATUSES
@@ -243,15 +243,6 @@ def fill_from_customer_and_contract(doc):
 	_set_contract_dates(doc)
 
 
-def linked_to_customer(doctype: str, name: str, customer: str) -> bool:
-	return bool(
-		frappe.db.exists(
-			"Dynamic Link",
-			{"parenttype": doctype, "parent": name, "link_doctype": "Customer", "link_name": customer},
-		)
-	)
-
-
 def _set_communications(handoff, order):
 	rows = queries.recent_communications(
 		order.customer,
@@ -427,7 +418,10 @@ def assign_review(doc):
 			_("Review handoff {0} for {1} and accept it or return it to sales.").format(doc.name, customer),
 		)
 		return
-	for manager in enabled_cs_managers():
+	from customer_success.constants import CS_MANAGER_ROLE
+	from customer_success.permissions import enabled_role_holders
+
+	for manager in enabled_role_holders(CS_MANAGER_ROLE):
 		assign(
 			doc,
 			manager,
@@ -435,29 +429,6 @@ def assign_review(doc):
 				"Handoff {0} for {1} was handed over with no Proposed CSM: name the CSM who reviews it."
 			).format(doc.name, customer),
 		)
-
-
-def enabled_cs_managers() -> list[str]:
-	"""The enabled users with the CS Manager role, by name (a disabled one's ToDo waits on nobody)."""
-	from customer_success.constants import CS_MANAGER_ROLE
-
-	role = frappe.qb.DocType("Has Role")
-	user = frappe.qb.DocType("User")
-	return (
-		frappe.qb.from_(role)
-		.join(user)
-		.on(user.name == role.parent)
-		.select(user.name)
-		.distinct()
-		.where(
-			(role.role == CS_MANAGER_ROLE)
-			& (role.parenttype == "User")
-			& (user.enabled == 1)
-			& user.name.notin(("Administrator", "Guest"))
-		)
-		.orderby(user.name)
-		.run(pluck=True)
-	)
 
 
 def close_assignments(doc):

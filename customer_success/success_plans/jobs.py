@@ -58,12 +58,21 @@ def send_reminders(today=None) -> list[str]:
 		if engine.should_remind(r.status, getdate(r.due_date), today, days_before)
 	]
 	with_todo = queries.open_todo_pairs([r.name for r in rows]) if settings.create_todos else set()
+	# the owners' language and kind, read once for the batch
+	owners = {
+		user.name: user
+		for user in frappe.get_all(
+			"User",
+			filters={"name": ("in", list({r.assigned_to for r in rows}) or [""])},
+			fields=["name", "language", "user_type"],
+		)
+	}
 	reminded = []
 	for row in rows:
 		# One milestone's bad data (say, an owner who was deleted) is logged; the batch goes on.
 		try:
 			with savepoint("cs_reminder"):
-				remind(row, settings, with_todo)
+				remind(row, settings, with_todo, owners.get(row.assigned_to) or frappe._dict())
 			reminded.append(row.name)
 		except Exception:
 			frappe.log_error(
@@ -75,7 +84,7 @@ def send_reminders(today=None) -> list[str]:
 	return reminded
 
 
-def remind(row, settings, with_todo: set):
+def remind(row, settings, with_todo: set, owner):
 	"""The owner's reminder, in their language: a ToDo (unless one is open), an e-mail (unless they
 	switched e-mail notifications off) and the bell. What users typed (the title, the customer) is
 	escaped: the text goes out as HTML (a title holding a link sent it live in the e-mail)."""
@@ -83,8 +92,7 @@ def remind(row, settings, with_todo: set):
 
 	from customer_success.utils import in_language, site_language
 
-	language = frappe.db.get_value("User", row.assigned_to, "language")
-	with in_language(language or site_language()):
+	with in_language(owner.language or site_language()):
 		message = _("Milestone {0} for {1} is due on {2}.").format(
 			escape_html(row.title or ""),
 			escape_html(row.customer or ""),
@@ -106,17 +114,17 @@ def remind(row, settings, with_todo: set):
 		).insert(ignore_permissions=True)
 	if settings.send_email_notifications:
 		send_reminder_email(row, subject, message)
-	notify_in_desk(row, message)
+	if owner.user_type == "System User":
+		notify_in_desk(row, message)
 
 
 def notify_in_desk(row, message: str):
 	"""The reminder in the owner's notifications (the bell), whatever else is switched on: an owner
 	whose assignment ToDo is still open gets no second ToDo, and a site without an outgoing e-mail
-	account sends no e-mail, so without it such an owner heard nothing. Only a desk user has the
-	bell (a customer's contact who owns a milestone is reminded by e-mail); frappe skips an owner
-	who is disabled or has notifications off. `message` is HTML already escaped."""
-	if frappe.db.get_value("User", row.assigned_to, "user_type") != "System User":
-		return
+	account sends no e-mail, so without it such an owner heard nothing. For a desk user only (the
+	caller's check: a customer's contact who owns a milestone has no bell and is reminded by
+	e-mail); frappe skips an owner who is disabled or has notifications off. `message` is HTML
+	already escaped."""
 	from frappe.desk.doctype.notification_log.notification_log import make_notification_logs
 
 	make_notification_logs(

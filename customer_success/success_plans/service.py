@@ -312,19 +312,21 @@ def cancel_milestone_todos(plan_name: str):
 
 	milestone = frappe.qb.DocType(MILESTONE)
 	todo = frappe.qb.DocType("ToDo")
-	open_todos = (
+	with_open_todos = (
 		frappe.qb.from_(todo)
 		.join(milestone)
 		.on(milestone.name == todo.reference_name)
-		.select(todo.name, todo.reference_name, todo.allocated_to)
+		.select(todo.reference_name)
+		.distinct()
 		.where(
 			(todo.reference_type == MILESTONE)
 			& (milestone.success_plan == plan_name)
 			& (todo.status == "Open")
 		)
-		.run(as_dict=True)
+		.orderby(todo.reference_name)
+		.run(pluck=True)
 	)
-	for reference_name in sorted({row.reference_name for row in open_todos}):
+	for reference_name in with_open_todos:
 		end_assignments(MILESTONE, reference_name, "Cancelled")
 
 

@@ -5,7 +5,7 @@ from frappe.utils import add_days, getdate, nowdate
 
 from customer_success.success_plans import engine
 from customer_success.success_plans import service as plans
-from customer_success.utils import date_argument, stored_title
+from customer_success.utils import date_argument, linked_to_customer, stored_title
 
 NUMBER_FIELDTYPES = ("Int", "Float", "Percent", "Currency", "Check")
 
@@ -185,15 +185,7 @@ class SuccessPlan(Document):
 		# a draft's contact too, when picked (another customer's contact waited for the plan's agreement)
 		if not self.agreed_by or not (running or self.is_new() or self.has_value_changed("agreed_by")):
 			return
-		if not frappe.db.exists(
-			"Dynamic Link",
-			{
-				"parenttype": "Contact",
-				"parent": self.agreed_by,
-				"link_doctype": "Customer",
-				"link_name": self.customer,
-			},
-		):
+		if not linked_to_customer("Contact", self.agreed_by, self.customer):
 			frappe.throw(
 				_("Agreed By must be a contact of customer {0}; {1} is not linked to it.").format(
 					self.customer, self.agreed_by
