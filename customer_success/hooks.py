@@ -93,7 +93,8 @@ scheduler_events = {
 # A list never returns a joined child field the user may not read (frappe 15 skips the field after
 # each one it drops: permissions.guard_field_reads).
 before_request = ["customer_success.permissions.guard_field_reads"]
-before_job = ["customer_success.permissions.guard_field_reads"]
+# ... and the app's background jobs run in the site's language (a worker starts each in English).
+before_job = ["customer_success.permissions.guard_field_reads", "customer_success.utils.job_in_site_language"]
 
 permission_query_conditions = {
 	"Customer Health Score": "customer_success.permissions.customer_health_score_query",

@@ -497,6 +497,20 @@ def site_language() -> str:
 	return frappe.db.get_default("lang") or "en"
 
 
+SCHEDULED_JOB = "frappe.core.doctype.scheduled_job_type.scheduled_job_type.run_scheduled_job"
+
+
+def job_in_site_language(method: str | None = None, kwargs: dict | None = None):
+	"""`before_job` hook: the app's background jobs (queued by it, or its scheduler events) run in
+	the site's language. A worker starts each job in English (frappe takes the language from the
+	site's config file, not from its System Settings), so on a Chinese site the night wrote its
+	records and messages in English. What is written for one person in her own language says so
+	where it is written (reminders, the digest, checkpoints' ToDos)."""
+	job = (kwargs or {}).get("job_type") if method == SCHEDULED_JOB else method
+	if isinstance(job, str) and job.startswith("customer_success."):
+		frappe.local.lang, frappe.local.jenv = site_language(), None
+
+
 def stored_title(message: str, *values) -> str:
 	"""A title stored on a record (a plan's, a business review's), in the site's language whoever's
 	save writes it: in the saver's own, a Chinese-speaking CSM's save renamed an English plan for

@@ -403,7 +403,18 @@ def evaluate(
 
 	One customer whose facts break a rule is logged to the Error Log and skipped; the rest go on.
 	Idempotent: a second run the same day raises nothing new, it finds the open alerts.
+
+	What it writes (titles, summaries, tasks' ToDos, comments) is in the site's language, whoever or
+	whatever runs it: a night's job runs in English, a Chinese-speaking CSM's check in Chinese, and
+	one customer's alerts came out in both.
 	"""
+	from customer_success.utils import in_language, site_language
+
+	with in_language(site_language()):
+		return _evaluate(lo, hi, names, today, rule_types, known, commit_writes, customers)
+
+
+def _evaluate(lo, hi, names, today, rule_types, known, commit_writes, customers) -> dict:
 	today = getdate(today or nowdate())
 	_FORMATTED.clear()  # the site's formats as they are now
 	rules = [rule for rule in load_rules() if rule_types is None or rule.rule_type in rule_types]
@@ -1271,9 +1282,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict, names: list[str
 			**sales.get(customer["name"], {}),
 		}
 		people = {role: who for role, who in people.items() if who in enabled}
-		title = engine.fitted(
-			_("{0}: {1}").format(rule.name, customer.get("customer_name") or customer["name"])
-		)
+		title = alert_title(rule.name, customer.get("customer_name") or customer["name"])
 		summary = summary_of(rule, finding)
 		evidence = evidence_json(rule, finding)
 		assignee = owner or manager
@@ -1644,15 +1653,24 @@ def name_alerts_after_customer(customer: str):
 	rename, a merge into it, or a new Customer Name. One UPDATE per rule (a title names its rule)."""
 	from frappe.query_builder.functions import Coalesce
 
+	from customer_success.utils import in_language, site_language
+
 	customer_name = frappe.db.get_value("Customer", customer, "customer_name") or ""
 	alert = frappe.qb.DocType(ALERT)
 	stale = (alert.customer == customer) & (Coalesce(alert.customer_name, "") != customer_name)
 	for rule, kind in frappe.qb.from_(alert).select(alert.rule, alert.kind).distinct().where(stale).run():
-		title = engine.fitted(_("{0}: {1}").format(rule or _(kind), customer_name or customer))
+		with in_language(site_language()):
+			title = alert_title(rule or kind, customer_name or customer)
 		same_rule = alert.rule.isnull() & (alert.kind == kind) if rule is None else alert.rule == rule
 		frappe.qb.update(alert).set(alert.customer_name, customer_name).set(alert.title, title).where(
 			stale & same_rule
 		).run()
+
+
+def alert_title(rule: str, customer_name: str) -> str:
+	"""An alert's title: its rule and its customer, in the current language (a shipped rule's name
+	translated; one an administrator named is as named)."""
+	return engine.fitted(_("{0}: {1}").format(_(rule), customer_name))
 
 
 def assign_once(name: str):

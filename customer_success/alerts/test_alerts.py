@@ -149,6 +149,33 @@ class TestRules(AlertsTestCase):
 		self.assertEqual(alert.csm, CSM1)
 		self.assertIn("30", alert.summary)
 
+	def test_an_alerts_words_are_in_the_sites_language_whoever_raises_it(self):
+		"""A night's job runs in English and a CSM's check in her own language: what the alert stores
+		(its title, with the shipped rule's name translated, its summary and its ToDo) is in the
+		site's, as its colleagues and every list read it."""
+		from customer_success.utils import in_language, site_language
+
+		other = "zh" if site_language() != "zh" else "en"
+		with in_language(other):
+			alert = self.raise_red()
+			self.assertEqual(frappe.local.lang, other)
+		customer_name = frappe.db.get_value("Customer", self.customer, "customer_name")
+		with in_language(site_language()):
+			title = frappe._("{0}: {1}").format(frappe._("Health Turned Red"), customer_name)
+			summary = frappe._("Health turned Red (score {0}).").format(30)
+		self.assertEqual(alert.title, title)
+		self.assertEqual(alert.summary, summary)
+		todo = frappe.db.get_value(
+			"ToDo", {"reference_type": ALERT, "reference_name": alert.name}, "description"
+		)
+		self.assertTrue(todo.startswith(title), todo)  # a playbook task's: "<title>: <task>"
+		# and so does a rename's new title
+		with in_language(other):
+			service.name_alerts_after_customer(self.customer)
+			frappe.db.set_value("CS Alert", alert.name, "customer_name", "stale")
+			service.name_alerts_after_customer(self.customer)
+		self.assertEqual(frappe.db.get_value(ALERT, alert.name, "title"), title)
+
 	def test_health_dropped(self):
 		health_queries.upsert_scores(
 			[

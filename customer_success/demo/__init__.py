@@ -202,6 +202,12 @@ def is_demo_installed() -> bool:
 	return bool(_load_registry().get("Customer"))
 
 
+def has_demo_records() -> bool:
+	"""Whether the demo's registry names anything it made (its customers, or what a teardown that
+	stopped half-way left)."""
+	return bool(_load_registry())
+
+
 # --- setup ---------------------------------------------------------------------------------
 
 

@@ -689,6 +689,20 @@ def signal_values(history: list[dict], day, today: date | None = None) -> dict:
 
 
 def make_checkpoint_todo(row) -> str:
+	"""The CSM's ToDo for a checkpoint, in her language (else the site's): the nightly job that makes
+	most of them runs in English."""
+	from customer_success.utils import in_language, site_language
+
+	with in_language(frappe.get_cached_value("User", row.csm, "language") or site_language()):
+		description = _(
+			"Renewal checkpoint ({0} before the end): {1}'s contract {2} ends on {3}. Record your call (Will Renew, At Risk or Will Churn) on renewal {4}."
+		).format(
+			_(row.checkpoint),
+			row.customer_name or row.customer,
+			row.contract,
+			frappe.format(row.end_date, "Date"),
+			row.parent,
+		)
 	todo = frappe.get_doc(
 		{
 			"doctype": "ToDo",
@@ -698,15 +712,7 @@ def make_checkpoint_todo(row) -> str:
 			"date": row.due_date,
 			"priority": "High",
 			"status": "Open",
-			"description": _(
-				"Renewal checkpoint ({0} before the end): {1}'s contract {2} ends on {3}. Record your call (Will Renew, At Risk or Will Churn) on renewal {4}."
-			).format(
-				_(row.checkpoint),
-				row.customer_name or row.customer,
-				row.contract,
-				frappe.format(row.end_date, "Date"),
-				row.parent,
-			),
+			"description": description,
 		}
 	).insert(ignore_permissions=True)
 	return todo.name

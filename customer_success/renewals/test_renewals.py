@@ -384,6 +384,25 @@ class TestCheckpoints(RenewalTestCase):
 		self.assertTrue(doc.checkpoints[1].todo)
 		self.assertEqual(doc.checkpoints[1].signal_status, "Red")
 
+	def test_a_checkpoints_todo_is_in_its_csms_language(self):
+		"""The nightly job runs in English: a Chinese-speaking CSM's ToDo is in Chinese (the site's
+		language for one who chose none)."""
+		from customer_success.utils import in_language
+
+		customer = make_customer(cs_owner=CSM).name
+		contract = make_contract(customer, add_days(today(), -305), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		language = frappe.db.get_value("User", CSM, "language")
+		self.addCleanup(frappe.db.set_value, "User", CSM, "language", language)
+		frappe.db.set_value("User", CSM, "language", "zh")
+		frappe.clear_document_cache("User", CSM)
+		with in_language("en"):
+			service.raise_due_checkpoints(today())
+		first = renewal_of(contract.name).checkpoints[0]
+		description = frappe.db.get_value("ToDo", first.todo, "description")
+		self.assertIn("续约检查点", description)
+		self.assertNotIn("Renewal checkpoint", description)
+
 	def test_a_checkpoint_raised_while_the_customer_had_no_csm_goes_to_the_csm_named_later(self):
 		customer = make_customer().name  # no CSM yet (a new site, before CSMs are appointed)
 		end = add_days(today(), 60)  # its 6-month checkpoint is due

@@ -77,7 +77,8 @@ class NotUninstallingError(frappe.ValidationError):
 
 
 def before_uninstall():
-	"""Drop our fields (and their data), permission rules and indexes: only during a real uninstall.
+	"""Remove the demo book, then drop our fields (and their data), permission rules and indexes:
+	only during a real uninstall (not a dry run).
 
 	Called from anywhere else (a test, a console) it would erase every CS owner, tier, score and
 	override on a live site, so it refuses.
@@ -89,6 +90,9 @@ def before_uninstall():
 			),
 			NotUninstallingError,
 		)
+	if uninstall.is_dry_run():
+		return  # frappe only lists what it would remove: nothing is removed
+	uninstall.remove_demo()  # first: it needs the app's fields and hooks
 	custom_fields.remove_custom_fields()
 	roles.remove_role_permissions()
 	indexes.remove_indexes()

@@ -136,6 +136,80 @@ class TestInstall(FrappeTestCase):
 		self.assertIsNone(frappe.db.get_column_index("tabCustomer Health Score", "customer", unique=False))
 		self.assertTrue(frappe.db.has_index("tabCustomer Health Score", "unique_customer_model_day"))
 
+	def removals(self, *keep: str):
+		"""The removals the uninstall hook makes (but those named in `keep`), replaced by mocks of one
+		parent, which records their order."""
+		from unittest.mock import MagicMock
+
+		from customer_success.setup import uninstall
+
+		steps = MagicMock()
+		targets = (
+			(uninstall, "remove_demo"),
+			(custom_fields, "remove_custom_fields"),
+			(roles, "remove_role_permissions"),
+			(indexes, "remove_indexes"),
+			(rollups, "remove_tables"),
+			(uninstall, "remove_leftovers"),
+		)
+		for module, name in targets:
+			if name not in keep:
+				replaced = patch.object(module, name, getattr(steps, name))
+				replaced.start()
+				self.addCleanup(replaced.stop)
+		return steps
+
+	def test_a_dry_run_uninstall_removes_nothing(self):
+		"""`bench uninstall-app --dry-run` lists what it would remove; frappe still calls the app's
+		`before_uninstall`, which dropped the app's fields and their data, its rules and indexes."""
+		import contextlib
+		import io
+
+		from frappe.installer import remove_app
+
+		steps = self.removals()
+		self.addCleanup(setattr, frappe.flags, "in_uninstall", False)
+		with contextlib.redirect_stdout(io.StringIO()):
+			remove_app("customer_success", dry_run=True, yes=True, no_backup=True)
+		self.assertEqual(steps.mock_calls, [])
+		self.assertIn("customer_success", frappe.get_installed_apps())
+		self.assertTrue(frappe.db.exists("DocType", "CS Alert"))
+
+	def test_uninstall_removes_the_demo_first_and_stops_if_it_cannot(self):
+		"""The demo's records go with the app, before anything of the app's (the teardown needs its
+		fields and hooks); a teardown that fails stops the uninstall with nothing of the app removed."""
+		import contextlib
+		import io
+
+		from customer_success import demo
+
+		steps = self.removals("remove_demo")
+		self.addCleanup(setattr, frappe.flags, "in_uninstall", False)
+		frappe.flags.in_uninstall = True
+		with (
+			patch.object(demo, "has_demo_records", return_value=True),
+			patch.object(demo, "teardown_demo", steps.teardown_demo),
+			contextlib.redirect_stdout(io.StringIO()),
+		):
+			install.before_uninstall()
+			self.assertEqual(
+				[call[0] for call in steps.mock_calls],
+				[
+					"teardown_demo",
+					"remove_custom_fields",
+					"remove_role_permissions",
+					"remove_indexes",
+					"remove_tables",
+					"remove_leftovers",
+				],
+			)
+			steps.reset_mock()
+			steps.teardown_demo.side_effect = frappe.LinkExistsError("Sales Invoice ACC-SINV-1 is linked")
+			with self.assertRaises(frappe.ValidationError) as refused:
+				install.before_uninstall()
+			self.assertIn("not uninstalled", str(refused.exception))
+			self.assertEqual([call[0] for call in steps.mock_calls], ["teardown_demo"])
+
 	def test_migrate_drops_the_indexes_an_earlier_version_made(self):
 		"""An index an earlier version made and this one does not (the Customer's score alone, which
 		every night's moved scores had to move; the score history's indexes nothing reads, which every
@@ -269,6 +343,29 @@ class TestHooks(FrappeTestCase):
 		self.assertTrue(paths)
 		for path in paths:
 			self.assertTrue(callable(frappe.get_attr(path)), path)
+
+	def test_the_apps_jobs_run_in_the_sites_language(self):
+		"""A worker starts each job in English: the app's own (queued, or its scheduler events) are
+		put in the site's language; another app's job is left as it is."""
+		from customer_success import utils
+
+		self.assertIn("customer_success.utils.job_in_site_language", frappe.get_hooks("before_job"))
+		other = "zh" if utils.site_language() != "zh" else "en"
+		for method, kwargs in (
+			("customer_success.renewals.jobs.run", {}),
+			(utils.SCHEDULED_JOB, {"job_type": "customer_success.customer_success.digest.cs_csm_digest"}),
+		):
+			with utils.in_language(other):
+				utils.job_in_site_language(method=method, kwargs=kwargs)
+				self.assertEqual(frappe.local.lang, utils.site_language(), method)
+		for method, kwargs in (
+			("erpnext.setup.utils.enqueue_auto_email_reports", {}),
+			(utils.SCHEDULED_JOB, {"job_type": "frappe.email.queue.flush"}),
+			(utils.SCHEDULED_JOB, None),
+		):
+			with utils.in_language(other):
+				utils.job_in_site_language(method=method, kwargs=kwargs)
+				self.assertEqual(frappe.local.lang, other, method)
 
 	def test_each_scheduled_method_has_its_own_job_type(self):
 		"""frappe names a Scheduled Job Type by the method's last two parts, and a second method with

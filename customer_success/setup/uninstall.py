@@ -5,7 +5,10 @@ autoincrement sequences of the dropped doctypes, the app's global defaults, and 
 frappe's that point at the dropped doctypes (ToDos still open in people's lists, comments, versions,
 shares, notifications). E-mails sent (Communications) stay: they are the customer's history."""
 
+import inspect
+
 import frappe
+from frappe import _
 
 from customer_success.constants import CS_MANAGER_ROLE, CSM_ROLE, USAGE_INTEGRATION_ROLE
 
@@ -61,3 +64,42 @@ def drop_sequences():
 	drops their tables."""
 	for sequence in frappe.flags.get("cs_uninstall_sequences") or []:
 		frappe.db.sql_ddl(f"drop sequence if exists `{sequence}`")
+
+
+def is_dry_run() -> bool:
+	"""Whether this uninstall is only a dry run (`bench uninstall-app --dry-run`): frappe calls the
+	app's `before_uninstall` then as well, and tells it nothing; its own `remove_app` knows."""
+	frame = inspect.currentframe()
+	while frame is not None:
+		if frame.f_code.co_name == "remove_app" and frame.f_globals.get("__name__") == "frappe.installer":
+			return bool(frame.f_locals.get("dry_run"))
+		frame = frame.f_back
+	return False
+
+
+def remove_demo() -> dict:
+	"""The demo book goes with the app (`demo.teardown_demo`: exactly what it made, ledger entries
+	included). Its record of what it made is the app's, removed with it: kept past the uninstall,
+	the demo's customers, invoices and users could no longer be told from the site's own, and the
+	demo loaded again after a new install made a second book beside them. Should the teardown stop
+	(a record of the site's own now depends on one of the demo's), the uninstall stops before it has
+	removed anything of the app's, saying why."""
+	from customer_success import demo
+
+	if not demo.has_demo_records():
+		return {}
+	print(
+		_(
+			"Removing the demo book Customer Success made (its customers, orders, invoices, ledger entries and users)..."
+		)
+	)
+	try:
+		return demo.teardown_demo()
+	except Exception as error:
+		frappe.db.rollback()
+		frappe.throw(
+			_(
+				"Customer Success was not uninstalled: the demo book it made could not all be removed ({0}). What was removed stays removed; resolve this, then uninstall again."
+			).format(error),
+			title=_("Demo Not Removed"),
+		)

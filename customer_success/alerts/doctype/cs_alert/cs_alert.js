@@ -45,8 +45,8 @@ const cs_alert_form = {
 		const esc = frappe.utils.escape_html;
 		const facts = Object.entries(evidence.facts || {})
 			.map(([key, value]) => {
-				const shown = cs_alert_form.fact(value);
-				return `<tr><td>${esc(__(frappe.model.unscrub(key)))}</td><td>${esc(String(shown))}</td></tr>`;
+				const shown = cs_alert_form.fact(key, value);
+				return `<tr><td>${esc(cs_alert_form.fact_label(key))}</td><td>${esc(String(shown))}</td></tr>`;
 			})
 			.join("");
 		const records = (Array.isArray(evidence.records) ? evidence.records : [])
@@ -62,11 +62,71 @@ const cs_alert_form = {
 		);
 	},
 
-	// The evidence holds dates, not day counts (so it stays the same from night to night): the
-	// form says how far each date is from today.
-	fact(value) {
-		if (typeof value === "object" && value !== null) return JSON.stringify(value);
-		if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return value ?? "–";
+	fact_label(key) {
+		const labels = {
+			answered_on: __("Answered On"),
+			answers: __("Detractor Answers"),
+			cadence_days: __("Check-in Cadence (Days)"),
+			contract_end: __("Contract End"),
+			count: __("Count"),
+			days: __("Days"),
+			drop: __("Points Dropped"),
+			go_live: __("Planned Go-Live"),
+			last_touch: __("Last Touch"),
+			latest_on: __("Latest Answer On"),
+			lowest: __("Lowest Answer"),
+			metrics: __("Metrics"),
+			objectives: __("Objectives"),
+			oldest_due: __("Oldest Due"),
+			open_milestones: __("Open Milestones"),
+			overdue: __("Overdue Amount"),
+			plans: __("Running Plans"),
+			score: __("Score"),
+			score_then: __("Score Then"),
+			since: __("Since"),
+			stakeholders: __("Stakeholders"),
+			status: __("Health Status"),
+			threshold: __("Threshold"),
+		};
+		return labels[key] || __(frappe.model.unscrub(key));
+	},
+
+	// What the evidence holds, as the summary says it: amounts in the site's currency, colours and
+	// roles translated, a usage metric or a stakeholder a line each. The evidence holds dates, not
+	// day counts (so it stays the same from night to night): the form says how far each date is
+	// from today.
+	fact(key, value) {
+		const number = (n) => (typeof n === "number" ? format_number(n, null, Number.isInteger(n) ? 0 : 2) : n ?? "–");
+		if (key === "overdue" && typeof value === "number") {
+			return format_currency(value, frappe.defaults.get_default("currency"));
+		}
+		if (key === "status" && typeof value === "string") return __(value);
+		if (key === "metrics" && Array.isArray(value)) {
+			return value
+				.map((m) => __("{0}: {1} of {2} used ({3}%)", [m.metric, number(m.used), number(m.entitlement), number(m.percent)]))
+				.join("; ");
+		}
+		if (key === "stakeholders" && Array.isArray(value)) {
+			const why = { left: __("left the company"), disabled: __("disabled"), unlinked: __("no longer linked") };
+			return value.map((s) => __("{0} ({1}) {2}", [s.name, __(s.role || ""), why[s.why] || s.why || ""])).join("; ");
+		}
+		if (Array.isArray(value)) {
+			return value
+				.map((item) =>
+					item && typeof item === "object"
+						? Object.entries(item)
+								.map(([k, v]) => `${cs_alert_form.fact_label(k)}: ${number(v)}`)
+								.join(", ")
+						: number(item)
+				)
+				.join("; ");
+		}
+		if (typeof value === "object" && value !== null) {
+			return Object.entries(value)
+				.map(([k, v]) => `${cs_alert_form.fact_label(k)}: ${number(v)}`)
+				.join(", ");
+		}
+		if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return number(value);
 		const days = frappe.datetime.get_day_diff(frappe.datetime.get_today(), value);
 		let distance = __("today");
 		if (days > 0) distance = __("{0} days ago", [days]);
