@@ -21,7 +21,7 @@ from customer_success.constants import CHURNED, CS_MANAGER_ROLE
 from customer_success.health import queries as health_queries
 from customer_success.numbers import is_number
 from customer_success.usage import service as usage
-from customer_success.utils import date_argument
+from customer_success.utils import date_argument, in_language, site_language
 
 ALERT = "CS Alert"
 RULE = "CS Alert Rule"
@@ -408,8 +408,6 @@ def evaluate(
 	whatever runs it: a night's job runs in English, a Chinese-speaking CSM's check in Chinese, and
 	one customer's alerts came out in both.
 	"""
-	from customer_success.utils import in_language, site_language
-
 	with in_language(site_language()):
 		return _evaluate(lo, hi, names, today, rule_types, known, commit_writes, customers)
 
@@ -1268,7 +1266,7 @@ def insert_alerts(new: list[tuple], today: date, settings: dict, names: list[str
 	quiet = queries.users_with_notifications_off(enabled)
 	todos_on = todos_enabled()
 	playbooks = {
-		name: [t.as_dict() for t in frappe.get_cached_doc(PLAYBOOK, name).tasks]
+		name: playbook_task_rows(frappe.get_cached_doc(PLAYBOOK, name))
 		for name in {rule.playbook for _customer, rule, _finding in new if rule.playbook}
 	}
 	by_name = get_fullname(user)
@@ -1470,8 +1468,18 @@ def start_playbook(alert, people: dict | None = None, today: date | None = None)
 	today = getdate(today or nowdate())
 	people = people if people is not None else people_of(alert.customer)
 	playbook = frappe.get_cached_doc(PLAYBOOK, alert.playbook)
-	for task in engine.playbook_tasks([t.as_dict() for t in playbook.tasks], people, today):
+	with in_language(site_language()):
+		rows = playbook_task_rows(playbook)
+	for task in engine.playbook_tasks(rows, people, today):
 		alert.append("tasks", task)
+
+
+def playbook_task_rows(playbook) -> list[dict]:
+	"""A playbook's tasks as an alert copies them, each title in the current language (a shipped
+	playbook's translated; one an administrator wrote is as written)."""
+	return [
+		{**task.as_dict(), "title": _(task.title) if task.title else task.title} for task in playbook.tasks
+	]
 
 
 def todos_enabled() -> bool:
@@ -1652,8 +1660,6 @@ def name_alerts_after_customer(customer: str):
 	"""The alerts of `customer` show the name it has now (their Customer Name and title): after a
 	rename, a merge into it, or a new Customer Name. One UPDATE per rule (a title names its rule)."""
 	from frappe.query_builder.functions import Coalesce
-
-	from customer_success.utils import in_language, site_language
 
 	customer_name = frappe.db.get_value("Customer", customer, "customer_name") or ""
 	alert = frappe.qb.DocType(ALERT)

@@ -176,6 +176,28 @@ class TestRules(AlertsTestCase):
 			service.name_alerts_after_customer(self.customer)
 		self.assertEqual(frappe.db.get_value(ALERT, alert.name, "title"), title)
 
+	def test_on_a_chinese_site_a_nights_alert_and_its_tasks_are_in_chinese(self):
+		"""The night runs in English; on a site whose language is Chinese the alert, its playbook's
+		tasks (a shipped playbook's titles translated) and their ToDos are in Chinese."""
+		from customer_success.utils import in_language
+
+		with patch.object(service, "site_language", return_value="zh"), in_language("en"):
+			alert = self.raise_red()
+		customer_name = frappe.db.get_value("Customer", self.customer, "customer_name")
+		colon = "\uff1a"  # the Chinese colon of "{0}: {1}"
+		self.assertEqual(alert.title, f"健康度转红{colon}{customer_name}")
+		self.assertTrue(alert.summary.startswith("健康度转为红"), alert.summary)
+		self.assertTrue(alert.tasks)
+		with in_language("zh"):
+			playbook = frappe.get_doc("CS Playbook", alert.playbook)
+			expected = [frappe._(task.title) for task in playbook.tasks]
+		self.assertEqual([task.title for task in alert.tasks], expected)
+		self.assertIn("阅读健康度说明及其背后的记录", expected)
+		todos = frappe.get_all(
+			"ToDo", filters={"reference_type": ALERT, "reference_name": alert.name}, pluck="description"
+		)
+		self.assertIn(f"{alert.title}{colon}{expected[0]}", todos)
+
 	def test_health_dropped(self):
 		health_queries.upsert_scores(
 			[
