@@ -8,6 +8,7 @@ import json
 import os
 
 import frappe
+from frappe import _
 from frappe.utils.data import cast
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
@@ -46,6 +47,31 @@ def make_default_settings():
 		settings.save()
 
 
+# What a user reads of the shipped records (a template's milestones and objectives, a rule's or a
+# playbook's description, a task's title) is written in the site's language when they are made, as
+# ERPNext makes its own masters in the language of its setup; a shipped record's name stays as
+# shipped (an upgrade finds it by that name).
+SHIPPED_TEXT_FIELDS = ("description", "title", "metric", "objective", "unit")
+
+
+def in_site_language(spec):
+	"""`spec` (a shipped record as its data file holds it) with its text fields in the site's
+	language (as shipped where the language has no translation)."""
+	from customer_success.utils import in_language, site_language
+
+	def translated(value, key=None):
+		if isinstance(value, dict):
+			return {k: translated(v, k) for k, v in value.items()}
+		if isinstance(value, list):
+			return [translated(v, key) for v in value]
+		if key in SHIPPED_TEXT_FIELDS and isinstance(value, str) and value:
+			return _(value)
+		return value
+
+	with in_language(site_language()):
+		return translated(spec)
+
+
 def make_default_health_model():
 	"""A sensible default model on install; left alone once any default model exists (users own it)."""
 	if frappe.db.exists("Health Score Model", {"is_default": 1}):
@@ -56,7 +82,7 @@ def make_default_health_model():
 		model.is_default = 1
 		model.enabled = 1
 	else:
-		model = frappe.get_doc({"doctype": "Health Score Model", **spec})
+		model = frappe.get_doc({"doctype": "Health Score Model", **in_site_language(spec)})
 	model.flags.ignore_permissions = True
 	model.save()
 
@@ -66,7 +92,7 @@ def make_default_plan_templates():
 	for spec in load_data("success_plan_templates.json"):
 		if frappe.db.exists("Success Plan Template", spec["template_name"]):
 			continue
-		doc = frappe.get_doc({"doctype": "Success Plan Template", "enabled": 1, **spec})
+		doc = frappe.get_doc({"doctype": "Success Plan Template", "enabled": 1, **in_site_language(spec)})
 		doc.flags.ignore_permissions = True
 		doc.insert()
 
@@ -89,7 +115,7 @@ def make_default_alert_rules():
 			shipped.add(marker)
 			if frappe.db.exists(doctype, spec[key]):
 				continue
-			doc = frappe.get_doc({"doctype": doctype, "enabled": 1, **spec})
+			doc = frappe.get_doc({"doctype": doctype, "enabled": 1, **in_site_language(spec)})
 			doc.flags.ignore_permissions = True
 			doc.insert()
 	frappe.db.set_default(SHIPPED_ALERT_DEFAULTS_KEY, json.dumps(sorted(shipped)))

@@ -118,6 +118,48 @@ class PlansTestCase(FrappeTestCase):
 
 
 class TestTemplates(PlansTestCase):
+	def test_on_a_chinese_site_the_shipped_templates_are_made_in_chinese(self):
+		"""ERPNext makes its masters in its setup's language: a shipped template's description,
+		milestones and objectives are written in the site's (its name stays as shipped)."""
+		from customer_success import utils
+
+		frappe.delete_doc("Success Plan Template", "Value Realisation Programme", force=True)
+		with patch.object(utils, "site_language", return_value="zh"):
+			defaults.make_default_plan_templates()
+		template = frappe.get_doc("Success Plan Template", "Value Realisation Programme")
+		self.assertEqual(template.description, "将产品采用转化为发起人可以展示的、可衡量的业务成果。")
+		self.assertIn("已与发起人确认成功标准", [m.title for m in template.milestones])
+		self.assertIn("平均处理时间", [o.metric for o in template.objectives])
+		self.assertIn("分钟", [o.unit for o in template.objectives])
+
+	def test_every_shipped_text_has_its_chinese(self):
+		"""Each text a user reads of a shipped record (templates, rules, playbooks, the model) has a
+		zh translation, so a Chinese site is made with none left in English."""
+		from frappe.translate import get_translations_from_csv
+
+		zh = get_translations_from_csv("zh", "customer_success")
+		missing = []
+
+		def walk(value, key=None):
+			if isinstance(value, dict):
+				for k, v in value.items():
+					walk(v, k)
+			elif isinstance(value, list):
+				for v in value:
+					walk(v, key)
+			elif key in defaults.SHIPPED_TEXT_FIELDS and isinstance(value, str) and value.strip("%"):
+				if value not in zh:
+					missing.append(value)
+
+		for data in (
+			"success_plan_templates.json",
+			"cs_alert_rules.json",
+			"cs_playbooks.json",
+			"health_score_model.json",
+		):
+			walk(defaults.load_data(data))
+		self.assertEqual(missing, [])
+
 	def test_default_templates_are_shipped_and_user_edits_survive(self):
 		for spec in defaults.load_data("success_plan_templates.json"):
 			template = frappe.get_doc("Success Plan Template", spec["template_name"])
