@@ -497,6 +497,12 @@ def site_language() -> str:
 	return frappe.db.get_default("lang") or "en"
 
 
+def language_of(user: str | None) -> str:
+	"""The language of a text written for `user` alone (her ToDo, her reminder): hers, else the
+	site's; not that of whoever's action wrote it (a colleague's, or a night's English)."""
+	return (user and frappe.db.get_value("User", user, "language")) or site_language()
+
+
 SCHEDULED_JOB = "frappe.core.doctype.scheduled_job_type.scheduled_job_type.run_scheduled_job"
 
 

@@ -1619,16 +1619,19 @@ def create_task_todos(alert):
 		return
 	from frappe.desk.form.assign_to import notify_assignment
 
+	told = {}  # one bell a person, however many of the alert's tasks are hers
 	for task in alert.tasks:
 		if task.todo or task.status != "Open" or not task.assigned_to:
 			continue
+		with in_language(site_language()):  # as the pass writes them, whoever saves
+			description = _("{0}: {1}").format(alert.title or alert.name, task.title)
 		todo = frappe.get_doc(
 			{
 				"doctype": "ToDo",
 				"allocated_to": task.assigned_to,
 				"reference_type": ALERT,
 				"reference_name": alert.name,
-				"description": _("{0}: {1}").format(alert.title or alert.name, task.title),
+				"description": description,
 				"date": task.due_date,
 				"priority": "High" if alert.severity in (engine.HIGH, engine.CRITICAL) else "Medium",
 				"status": "Open",
@@ -1636,6 +1639,8 @@ def create_task_todos(alert):
 			}
 		).insert(ignore_permissions=True)
 		task.db_set("todo", todo.name, update_modified=False)
+		told.setdefault(todo.allocated_to, todo)
+	for todo in told.values():
 		notify_assignment(
 			todo.assigned_by,
 			todo.allocated_to,

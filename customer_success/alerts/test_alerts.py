@@ -169,6 +169,11 @@ class TestRules(AlertsTestCase):
 			"ToDo", {"reference_type": ALERT, "reference_name": alert.name}, "description"
 		)
 		self.assertTrue(todo.startswith(title), todo)  # a playbook task's: "<title>: <task>"
+		# and a save by a colleague in another language (Start Work, a resolve, the form)
+		with in_language(other):
+			alert.reload()
+			alert.save()
+		self.assertEqual(frappe.db.get_value(ALERT, alert.name, "title"), title)
 		# and so does a rename's new title
 		with in_language(other):
 			service.name_alerts_after_customer(self.customer)
@@ -771,6 +776,33 @@ class TestPlaybooks(AlertsTestCase):
 			}
 		).insert()
 		self.assertEqual((hand_made.csm, hand_made.assigned_to), (CSM2, MANAGER))
+
+	def test_an_alert_raised_by_hand_rings_each_person_once(self):
+		"""A playbook gives the CSM several tasks of one alert: one bell for her, not one a task (as
+		the nightly pass rings)."""
+		hand_made = frappe.get_doc(
+			{
+				"doctype": ALERT,
+				"customer": self.customer,
+				"kind": "Risk",
+				"severity": "High",
+				"summary": "Sponsor left",
+				"playbook": "Rescue a Red Account",  # three tasks for the CSM, one for a CS Manager
+			}
+		).insert()
+		self.assertEqual(len([t for t in hand_made.tasks if t.assigned_to == CSM1]), 3)
+		self.assertEqual(
+			frappe.db.count(
+				"Notification Log",
+				{
+					"for_user": CSM1,
+					"document_type": ALERT,
+					"document_name": hand_made.name,
+					"type": "Assignment",
+				},
+			),
+			1,
+		)
 
 	def test_resolving_closes_its_todos(self):
 		alert = self.raise_red()

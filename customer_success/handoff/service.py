@@ -11,7 +11,7 @@ from frappe.utils import cint, flt, fmt_money, format_date, get_datetime, getdat
 
 from customer_success.handoff import engine, queries
 from customer_success.permissions import can_own_customers, is_sales, sees_all
-from customer_success.utils import delete_todos, linked_to_customer
+from customer_success.utils import delete_todos, in_language, language_of, linked_to_customer, site_language
 
 RECENT_COMMUNICATIONS = 5
 OPEN_STATUSES = engine.OPEN_STATUSES
@@ -314,6 +314,10 @@ def record_repeat_order(order) -> None:
 
 	customer_name, csm = frappe.db.get_value("Customer", order.customer, ["customer_name", "cs_owner"])
 	total = fmt_money(order.grand_total, currency=order.currency)
+	with in_language(site_language()):  # on the Customer's timeline, for everyone
+		content = _(
+			"Repeat order {0} submitted ({1}): {2} is already a live customer, so no new handoff was drafted."
+		).format(frappe.utils.get_link_to_form("Sales Order", order.name), total, customer_name)
 	frappe.get_doc(
 		{
 			"doctype": "Comment",
@@ -321,16 +325,15 @@ def record_repeat_order(order) -> None:
 			"reference_doctype": "Customer",
 			"reference_name": order.customer,
 			"comment_email": frappe.session.user,
-			"content": _(
-				"Repeat order {0} submitted ({1}): {2} is already a live customer, so no new handoff was drafted."
-			).format(frappe.utils.get_link_to_form("Sales Order", order.name), total, customer_name),
+			"content": content,
 		}
 	).insert(ignore_permissions=True)
 	if not csm or not frappe.db.get_value("User", csm, "enabled"):
 		return
-	description = _("Repeat order {0} from {1} ({2}): follow up with the customer.").format(
-		order.name, customer_name, total
-	)
+	with in_language(language_of(csm)):  # hers, not the salesperson's who submitted the order
+		description = _("Repeat order {0} from {1} ({2}): follow up with the customer.").format(
+			order.name, customer_name, total
+		)
 	if todos_enabled():
 		frappe.get_doc(
 			{
@@ -412,23 +415,21 @@ def assign_review(doc):
 	Manager's, to name one (it waited on nobody's list, its acceptance clock running)."""
 	customer = doc.customer_name or doc.customer
 	if doc.proposed_csm:
-		assign(
-			doc,
-			doc.proposed_csm,
-			_("Review handoff {0} for {1} and accept it or return it to sales.").format(doc.name, customer),
-		)
+		with in_language(language_of(doc.proposed_csm)):  # each ToDo in its reader's language
+			description = _("Review handoff {0} for {1} and accept it or return it to sales.").format(
+				doc.name, customer
+			)
+		assign(doc, doc.proposed_csm, description)
 		return
 	from customer_success.constants import CS_MANAGER_ROLE
 	from customer_success.permissions import enabled_role_holders
 
 	for manager in enabled_role_holders(CS_MANAGER_ROLE):
-		assign(
-			doc,
-			manager,
-			_(
+		with in_language(language_of(manager)):
+			description = _(
 				"Handoff {0} for {1} was handed over with no Proposed CSM: name the CSM who reviews it."
-			).format(doc.name, customer),
-		)
+			).format(doc.name, customer)
+		assign(doc, manager, description)
 
 
 def close_assignments(doc):

@@ -691,18 +691,28 @@ def signal_values(history: list[dict], day, today: date | None = None) -> dict:
 def make_checkpoint_todo(row) -> str:
 	"""The CSM's ToDo for a checkpoint, in her language (else the site's): the nightly job that makes
 	most of them runs in English."""
-	from customer_success.utils import in_language, site_language
+	from customer_success.utils import in_language, language_of
 
-	with in_language(frappe.get_cached_value("User", row.csm, "language") or site_language()):
-		description = _(
-			"Renewal checkpoint ({0} before the end): {1}'s contract {2} ends on {3}. Record your call (Will Renew, At Risk or Will Churn) on renewal {4}."
-		).format(
-			_(row.checkpoint),
-			row.customer_name or row.customer,
-			row.contract,
-			frappe.format(row.end_date, "Date"),
-			row.parent,
-		)
+	with in_language(language_of(row.csm)):
+		if row.contract:
+			description = _(
+				"Renewal checkpoint ({0} before the end): {1}'s contract {2} ends on {3}. Record your call (Will Renew, At Risk or Will Churn) on renewal {4}."
+			).format(
+				_(row.checkpoint),
+				row.customer_name or row.customer,
+				row.contract,
+				frappe.format(row.end_date, "Date"),
+				row.parent,
+			)
+		else:  # a subscription's renewal: no contract to name
+			description = _(
+				"Renewal checkpoint ({0} before the end): {1}'s term ends on {2}. Record your call (Will Renew, At Risk or Will Churn) on renewal {3}."
+			).format(
+				_(row.checkpoint),
+				row.customer_name or row.customer,
+				frappe.format(row.end_date, "Date"),
+				row.parent,
+			)
 	todo = frappe.get_doc(
 		{
 			"doctype": "ToDo",

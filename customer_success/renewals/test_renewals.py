@@ -403,6 +403,26 @@ class TestCheckpoints(RenewalTestCase):
 		self.assertIn("续约检查点", description)
 		self.assertNotIn("Renewal checkpoint", description)
 
+	def test_a_subscriptions_checkpoint_todo_names_no_contract(self):
+		"""A renewal of a subscription has no contract: its ToDo says the term ends (it said
+		"contract None")."""
+		customer = make_customer(cs_owner=CSM)
+		contract = make_contract(customer.name, add_days(today(), -305), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		row = frappe._dict(
+			csm=CSM,
+			checkpoint="6 Months",
+			customer=customer.name,
+			customer_name=customer.customer_name,
+			contract=None,  # as a subscription's renewal has it
+			end_date=add_days(today(), 60),
+			parent=renewal_of(contract.name).name,
+			due_date=today(),
+		)
+		description = frappe.db.get_value("ToDo", service.make_checkpoint_todo(row), "description")
+		self.assertNotIn("None", description)
+		self.assertIn(customer.customer_name, description)
+
 	def test_a_checkpoint_raised_while_the_customer_had_no_csm_goes_to_the_csm_named_later(self):
 		customer = make_customer().name  # no CSM yet (a new site, before CSMs are appointed)
 		end = add_days(today(), 60)  # its 6-month checkpoint is due

@@ -145,15 +145,23 @@ def make_touchpoint(customer, occurrence: engine.Occurrence, owner_role: str):
 				"reference_type": RECORD,
 				"reference_name": record.name,
 				"date": occurrence.due_date,
-				"description": _("{0} with {1}, due {2}").format(
-					_(occurrence.touchpoint), customer.name, frappe.format(occurrence.due_date, "Date")
-				),
+				"description": touchpoint_todo_text(owner, occurrence, customer.name),
 			}
 		)
 		todo.flags.ignore_permissions = True
 		todo.insert()
 		record.db_set("todo", todo.name, update_modified=False)
 	return record
+
+
+def touchpoint_todo_text(owner: str, occurrence, customer: str) -> str:
+	"""The owner's ToDo for a touchpoint, in her language (the daily job runs in the site's)."""
+	from customer_success.utils import in_language, language_of
+
+	with in_language(language_of(owner)):
+		return _("{0} with {1}, due {2}").format(
+			_(occurrence.touchpoint), customer, frappe.format(occurrence.due_date, "Date")
+		)
 
 
 def record_touches(today: date | None = None, customers: list[str] | None = None) -> dict:

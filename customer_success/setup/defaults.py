@@ -51,7 +51,7 @@ def make_default_settings():
 # playbook's description, a task's title) is written in the site's language when they are made, as
 # ERPNext makes its own masters in the language of its setup; a shipped record's name stays as
 # shipped (an upgrade finds it by that name).
-SHIPPED_TEXT_FIELDS = ("description", "title", "metric", "objective", "unit")
+SHIPPED_TEXT_FIELDS = ("description", "title", "metric", "objective", "unit", "procedure")
 
 
 def in_site_language(spec):
@@ -187,7 +187,7 @@ def make_default_segment_settings():
 			continue
 		shipped.add(marker)
 		if not frappe.db.exists("Lifecycle Touchpoint", spec["touchpoint_name"]):
-			doc = frappe.get_doc({"doctype": "Lifecycle Touchpoint", "enabled": 1, **spec})
+			doc = frappe.get_doc({"doctype": "Lifecycle Touchpoint", "enabled": 1, **in_site_language(spec)})
 			doc.flags.ignore_permissions = True
 			doc.insert()
 	frappe.db.set_default(SHIPPED_SEGMENT_DEFAULTS_KEY, json.dumps(sorted(shipped)))

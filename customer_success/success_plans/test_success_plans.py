@@ -156,6 +156,7 @@ class TestTemplates(PlansTestCase):
 			"cs_alert_rules.json",
 			"cs_playbooks.json",
 			"health_score_model.json",
+			"lifecycle_touchpoints.json",
 		):
 			walk(defaults.load_data(data))
 		self.assertEqual(missing, [])

@@ -12,6 +12,7 @@ from frappe.utils import cint, format_datetime, now_datetime
 
 from customer_success.handoff import queries
 from customer_success.handoff import service as handoffs
+from customer_success.utils import in_language, language_of
 
 # Refreshed from the amended order when its open handoff moves to it (the rest is sales' work).
 ORDER_SNAPSHOT_FIELDS = {
@@ -202,13 +203,11 @@ def _reopen(handoff) -> None:
 	handoff.save_transition()
 	customer = handoff.customer_name or handoff.customer
 	if handoff.status == "Handed Over":
-		handoffs.assign(
-			handoff,
-			handoff.proposed_csm,
-			_("Review handoff {0} for {1} and accept it or return it to sales.").format(
+		with in_language(language_of(handoff.proposed_csm)):
+			description = _("Review handoff {0} for {1} and accept it or return it to sales.").format(
 				handoff.name, customer
-			),
-		)
+			)
+		handoffs.assign(handoff, handoff.proposed_csm, description)
 	else:
 		handoffs.assign(handoff, handoff.sales_owner or handoff.owner, sales_todo(handoff))
 
@@ -216,8 +215,11 @@ def _reopen(handoff) -> None:
 def sales_todo(handoff) -> str:
 	"""What sales' ToDo on a handoff says: complete it (by when, when its SLA runs)."""
 	customer = handoff.customer_name or handoff.customer
-	if handoff.due_by:
-		return _("Complete the handoff of {0} ({1}) to customer success by {2}.").format(
-			customer, handoff.sales_order, format_datetime(handoff.due_by)
+	with in_language(language_of(handoff.sales_owner or handoff.owner)):  # the salesperson's
+		if handoff.due_by:
+			return _("Complete the handoff of {0} ({1}) to customer success by {2}.").format(
+				customer, handoff.sales_order, format_datetime(handoff.due_by)
+			)
+		return _("Complete the handoff of {0} ({1}) to customer success.").format(
+			customer, handoff.sales_order
 		)
-	return _("Complete the handoff of {0} ({1}) to customer success.").format(customer, handoff.sales_order)

@@ -46,7 +46,9 @@ const cs_alert_form = {
 		const facts = Object.entries(evidence.facts || {})
 			.map(([key, value]) => {
 				const shown = cs_alert_form.fact(key, value);
-				return `<tr><td>${esc(cs_alert_form.fact_label(key))}</td><td>${esc(String(shown))}</td></tr>`;
+				// a list (metrics, stakeholders) a line each
+				const cell = Array.isArray(shown) ? shown.map((line) => esc(String(line))).join("<br>") : esc(String(shown));
+				return `<tr><td>${esc(cs_alert_form.fact_label(key))}</td><td>${cell}</td></tr>`;
 			})
 			.join("");
 		const records = (Array.isArray(evidence.records) ? evidence.records : [])
@@ -102,24 +104,22 @@ const cs_alert_form = {
 		}
 		if (key === "status" && typeof value === "string") return __(value);
 		if (key === "metrics" && Array.isArray(value)) {
-			return value
-				.map((m) => __("{0}: {1} of {2} used ({3}%)", [m.metric, number(m.used), number(m.entitlement), number(m.percent)]))
-				.join("; ");
+			return value.map((m) =>
+				__("{0}: {1} of {2} used ({3}%)", [m.metric, number(m.used), number(m.entitlement), number(m.percent)])
+			);
 		}
 		if (key === "stakeholders" && Array.isArray(value)) {
 			const why = { left: __("left the company"), disabled: __("disabled"), unlinked: __("no longer linked") };
-			return value.map((s) => __("{0} ({1}) {2}", [s.name, __(s.role || ""), why[s.why] || s.why || ""])).join("; ");
+			return value.map((s) => __("{0} ({1}) {2}", [s.name, __(s.role || ""), why[s.why] || s.why || ""]));
 		}
 		if (Array.isArray(value)) {
-			return value
-				.map((item) =>
-					item && typeof item === "object"
-						? Object.entries(item)
-								.map(([k, v]) => `${cs_alert_form.fact_label(k)}: ${number(v)}`)
-								.join(", ")
-						: number(item)
-				)
-				.join("; ");
+			return value.map((item) =>
+				item && typeof item === "object"
+					? Object.entries(item)
+							.map(([k, v]) => `${cs_alert_form.fact_label(k)}: ${number(v)}`)
+							.join(", ")
+					: number(item)
+			);
 		}
 		if (typeof value === "object" && value !== null) {
 			return Object.entries(value)

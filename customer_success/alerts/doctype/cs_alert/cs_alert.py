@@ -5,7 +5,7 @@ from frappe.utils import add_days, format_date, getdate, now_datetime, nowdate, 
 
 from customer_success.alerts import engine
 from customer_success.alerts import service as alerts
-from customer_success.utils import comparable
+from customer_success.utils import comparable, in_language, site_language
 
 # What an alert is about: fixed once it is raised (a new condition is a new alert).
 FIXED_FIELDS = ("customer", "rule")
@@ -243,8 +243,10 @@ class CSAlert(Document):
 			frappe.throw(_("Choose the alert's Kind (Risk, Expansion, Advocacy or Lifecycle)."))
 
 	def set_title(self):
-		what = self.rule or _(self.kind)
-		self.title = engine.fitted(_("{0}: {1}").format(what, self.customer_name or self.customer))
+		"""In the site's language whoever saves it (a CSM's Start Work wrote her own, with the rule's
+		name untranslated), as the pass writes it."""
+		with in_language(site_language()):
+			self.title = alerts.alert_title(self.rule or self.kind, self.customer_name or self.customer)
 
 	def set_people(self):
 		people = frappe.db.get_value("Customer", self.customer, ["cs_owner"], as_dict=True) or {}

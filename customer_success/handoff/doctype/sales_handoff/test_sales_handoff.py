@@ -940,11 +940,13 @@ class TestSalesOrderHook(HandoffTestCase):
 			"ToDo", {"reference_type": "Sales Handoff", "reference_name": handoff.name}, "description"
 		)
 		self.assertIn(f"({order.name}) to customer success by ", description)
-		frappe.local.lang = "zh"
-		try:
-			_c, _ct, order, handoff = self.new_deal()
-		finally:
-			frappe.local.lang = "en"
+		# in the salesperson's language, whoever's action wrote it
+		sales_owner = handoff.sales_owner or handoff.owner
+		language = frappe.db.get_value("User", sales_owner, "language")
+		self.addCleanup(frappe.db.set_value, "User", sales_owner, "language", language)
+		frappe.db.set_value("User", sales_owner, "language", "zh")
+		_c, _ct, order, handoff = self.new_deal()
+		self.assertEqual(handoff.sales_owner or handoff.owner, sales_owner)
 		description = frappe.db.get_value(
 			"ToDo", {"reference_type": "Sales Handoff", "reference_name": handoff.name}, "description"
 		)
@@ -1225,6 +1227,40 @@ class TestRepeatOrders(HandoffTestCase):
 				self.assert_news_for_the_csm(customer, order)
 				self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer}), 0)
 				self.assertEqual(frappe.db.get_value("Customer", customer, "cs_lifecycle_stage"), stage)
+
+	def test_a_repeat_orders_todo_is_in_its_csms_language_and_its_note_in_the_sites(self):
+		"""The salesperson who submits the order writes in her language; the CSM's ToDo is in the
+		CSM's, the note on the Customer (everyone's) in the site's."""
+		from customer_success.utils import in_language, site_language
+
+		customer = make_customer(cs_owner=CSM, cs_lifecycle_stage="Adoption").name
+		language = frappe.db.get_value("User", CSM, "language")
+		self.addCleanup(frappe.db.set_value, "User", CSM, "language", language)
+		csm_language = "zh" if site_language() != "zh" else "en"
+		frappe.db.set_value("User", CSM, "language", csm_language)
+		with in_language("fr"):  # a salesperson in a third language
+			order = self.repeat_order(customer)
+		todo = frappe.db.get_value(
+			"ToDo", {"reference_type": "Sales Order", "reference_name": order.name}, "description"
+		)
+		total = frappe.utils.fmt_money(order.grand_total, currency=order.currency)
+		customer_name = frappe.db.get_value("Customer", customer, "customer_name")
+		with in_language(csm_language):
+			expected = frappe._("Repeat order {0} from {1} ({2}): follow up with the customer.").format(
+				order.name, customer_name, total
+			)
+		self.assertEqual(todo, expected)
+		comment = frappe.db.get_value(
+			"Comment",
+			{"reference_doctype": "Customer", "reference_name": customer, "comment_type": "Info"},
+			"content",
+			order_by="creation desc",
+		)
+		with in_language(site_language()):
+			expected = frappe._(
+				"Repeat order {0} submitted ({1}): {2} is already a live customer, so no new handoff was drafted."
+			).format(frappe.utils.get_link_to_form("Sales Order", order.name), total, customer_name)
+		self.assertEqual(comment, expected)
 
 	def test_order_after_an_accepted_handoff_is_a_repeat_order(self):
 		customer, handoff = self.handed_over()

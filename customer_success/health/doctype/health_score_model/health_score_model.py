@@ -5,6 +5,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from customer_success.health import engine
+from customer_success.utils import in_language, site_language
 
 # Day parameters (look-backs, windows): at least a day, at most ten years.
 MIN_DAYS, MAX_DAYS = 1, 3650
@@ -75,7 +76,9 @@ class HealthScoreModel(Document):
 				)
 			seen.add(row.factor_type)
 			row.parameters = json.dumps(self.parse_parameters(row), indent=1) if row.parameters else None
-			row.explanation = _(FACTOR_EXPLANATIONS.get(row.factor_type, ""))
+			# stored text, in the site's language whoever saves (the install runs in English)
+			with in_language(site_language()):
+				row.explanation = _(FACTOR_EXPLANATIONS.get(row.factor_type, ""))
 
 	@staticmethod
 	def parse_parameters(row) -> dict:

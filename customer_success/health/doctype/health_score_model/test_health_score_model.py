@@ -187,3 +187,18 @@ class TestHealthScoreModel(FrappeTestCase):
 			second.save()
 		self.assertFalse(frappe.db.get_value("Health Score Model", second.name, "enabled"))
 		model("_CS Test Tier C", applies_to_tier="Enterprise").insert()  # another tier is fine
+
+	def test_a_factors_explanation_is_stored_in_the_sites_language_whoever_saves(self):
+		"""The install saves the model in English, and a colleague in her own language: each factor's
+		explanation is stored text, read by everyone, so it is in the site's language."""
+		from customer_success.health.doctype.health_score_model.health_score_model import FACTOR_EXPLANATIONS
+		from customer_success.utils import in_language, site_language
+
+		other = "zh" if site_language() != "zh" else "en"
+		model = frappe.get_doc("Health Score Model", DEFAULT_MODEL_NAME)
+		with in_language(other):
+			model.save()
+		row = model.factors[0]
+		with in_language(site_language()):
+			expected = frappe._(FACTOR_EXPLANATIONS[row.factor_type])
+		self.assertEqual(frappe.db.get_value("Health Score Factor", row.name, "explanation"), expected)
