@@ -778,21 +778,32 @@ def check_todo_assignee(todo, method=None):
 def enabled_role_holders(role: str, limit: int | None = None) -> list[str]:
 	"""The enabled users holding `role`, by name (Administrator and Guest never: they stand for no
 	person), in one query; the first `limit` only when given."""
+	query, user = role_holders_query(role)
+	return query.select(user.name).distinct().orderby(user.name).limit(limit).run(pluck=True)
+
+
+def count_enabled_role_holders(role: str) -> int:
+	"""How many enabled users hold `role` (as `enabled_role_holders` finds them), counted in the
+	database."""
+	from frappe.query_builder.functions import Count
+
+	query, user = role_holders_query(role)
+	return query.select(Count(user.name).distinct()).run()[0][0]
+
+
+def role_holders_query(role: str):
+	"""(the query of the enabled users holding `role`, but Administrator and Guest; its User table)"""
 	has_role = frappe.qb.DocType("Has Role")
 	user = frappe.qb.DocType("User")
-	return (
+	query = (
 		frappe.qb.from_(has_role)
 		.join(user)
 		.on(user.name == has_role.parent)
-		.select(user.name)
-		.distinct()
 		.where(
 			(has_role.role == role)
 			& (has_role.parenttype == "User")
 			& (user.enabled == 1)
 			& user.name.notin(("Administrator", "Guest"))
 		)
-		.orderby(user.name)
-		.limit(limit)
-		.run(pluck=True)
 	)
+	return query, user

@@ -335,21 +335,9 @@ def health_facts(settings) -> dict:
 
 
 def role_holders(role: str) -> int:
-	has_role = frappe.qb.DocType("Has Role")
-	user = frappe.qb.DocType("User")
-	return (
-		frappe.qb.from_(has_role)
-		.join(user)
-		.on(user.name == has_role.parent)
-		.select(Count(user.name).distinct())
-		.where(
-			(has_role.role == role)
-			& (has_role.parenttype == "User")
-			& (user.enabled == 1)
-			& user.name.notin(("Administrator", "Guest"))
-		)
-		.run()[0][0]
-	)
+	from customer_success.permissions import count_enabled_role_holders
+
+	return count_enabled_role_holders(role)
 
 
 def people_facts(day: date, exclude_assessment: str | None) -> dict:

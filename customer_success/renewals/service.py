@@ -28,7 +28,7 @@ from frappe import _
 from frappe.utils import add_days, cint, flt, getdate, nowdate
 
 from customer_success.renewals import engine, queries
-from customer_success.utils import date_argument
+from customer_success.utils import date_argument, in_language, language_of
 
 RENEWAL = "Renewal"
 LOCK = "customer_success:renewals"
@@ -691,8 +691,6 @@ def signal_values(history: list[dict], day, today: date | None = None) -> dict:
 def make_checkpoint_todo(row) -> str:
 	"""The CSM's ToDo for a checkpoint, in her language (else the site's): the nightly job that makes
 	most of them runs in English."""
-	from customer_success.utils import in_language, language_of
-
 	with in_language(language_of(row.csm)):
 		if row.contract:
 			description = _(
