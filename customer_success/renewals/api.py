@@ -53,3 +53,55 @@ def customer_renewals(customer: str) -> list[dict]:
 	if not frappe.has_permission(service.RENEWAL, "read"):
 		return []
 	return service.renewals_of(customer)
+
+
+# How many subscriptions one search weighs at most (of customers the user may read, page by page).
+SUBSCRIPTION_SEARCH_LIMIT = 500
+
+
+@frappe.whitelist()
+@frappe.validate_and_sanitize_search_inputs
+def subscriptions_to_renew(doctype, txt, searchfield, start, page_len, filters):
+	"""The link search of a renewal's subscriptions (the Renewal form's *Subscription*, Mark Renewed's
+	*Renewed by Subscription*). The CS roles do not read ERPNext's Subscriptions, so frappe's own
+	search refused them ("Not permitted"): this lists the subscriptions that are not cancelled of the
+	customers the user may read, of `filters.customer` alone when given (which she must be able to
+	read), and shows no more of one than its name, its customer and its status."""
+	from customer_success.renewals import engine
+
+	filters = filters if isinstance(filters, dict) else {}
+	customer = filters.get("customer")
+	if customer:
+		frappe.has_permission("Customer", "read", doc=customer, throw=True)
+	elif not frappe.has_permission(service.RENEWAL, "read"):
+		frappe.throw(frappe._("Not permitted"), frappe.PermissionError)
+	subscription = frappe.qb.DocType("Subscription")
+	query = (
+		frappe.qb.from_(subscription)
+		.select(subscription.name, subscription.party, subscription.status)
+		.where(
+			(subscription.party_type == "Customer")
+			& (subscription.status != engine.SUBSCRIPTION_CANCELLED)
+			& (subscription.docstatus < 2)
+		)
+		.orderby(subscription.modified, order=frappe.qb.desc)
+		.limit(SUBSCRIPTION_SEARCH_LIMIT)
+	)
+	if customer:
+		query = query.where(subscription.party == customer)
+	if txt:
+		query = query.where(subscription.name.like(f"%{txt}%") | subscription.party.like(f"%{txt}%"))
+	readable: dict[str, bool] = {}
+
+	def may_read(party: str) -> bool:
+		if party not in readable:
+			readable[party] = bool(frappe.has_permission("Customer", "read", doc=party))
+		return readable[party]
+
+	rows = [
+		(name, party, frappe._(status) if status else "")
+		for name, party, status in query.run()
+		if party == customer or (not customer and may_read(party))
+	]
+	start, page_len = int(start or 0), int(page_len or 10)
+	return rows[start : start + page_len]

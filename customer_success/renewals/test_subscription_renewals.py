@@ -9,6 +9,7 @@ from frappe.utils import add_days, add_to_date, getdate
 from customer_success.renewals import api, engine, queries, service
 from customer_success.renewals.test_renewals import (
 	CSM,
+	MANAGER,
 	OTHER_CSM,
 	RenewalTestCase,
 	make_contract,
@@ -257,6 +258,48 @@ class TestSubscriptionRenewals(RenewalTestCase):
 		api.mark_renewed(name, subscription=sub.name, amount=15000)
 		doc = frappe.get_doc("Renewal", name)
 		self.assertEqual((doc.status, doc.renewed_amount, doc.change_type), ("Renewed", 15000.0, "Expansion"))
+
+	def test_the_subscription_pickers_list_her_books_subscriptions_for_the_cs_roles(self):
+		"""Mark Renewed's *Renewed by Subscription* and the form's *Subscription* search with the
+		app's query: the CS roles do not read ERPNext's Subscriptions, and frappe's own search refused
+		them ("Not permitted", tester A2). Not cancelled, of customers she may read; of the renewal's
+		customer in the dialog; through frappe's search endpoint as the desk calls it."""
+		from frappe.desk.search import search_link
+
+		query = "customer_success.renewals.api.subscriptions_to_renew"
+		mine, theirs = make_customer(cs_owner=CSM).name, make_customer(cs_owner=OTHER_CSM).name
+		live = make_subscription(mine, add_days(today(), -300), add_days(today(), 60))
+		other_mine = make_subscription(mine, add_days(today(), -30), add_days(today(), 335))
+		cancelled = make_subscription(
+			mine, add_days(today(), -300), add_days(today(), 60), generate_invoice_at=BEGINNING
+		)
+		cancelled.reload()
+		cancelled.cancel_subscription()
+		self.assertEqual(frappe.db.get_value("Subscription", cancelled.name, "status"), "Cancelled")
+		their = make_subscription(theirs, add_days(today(), -300), add_days(today(), 60))
+		ours = {live.name, other_mine.name, cancelled.name, their.name}
+
+		frappe.set_user(CSM)
+		with self.assertRaises(frappe.PermissionError):  # frappe's own search: what the desk did
+			search_link("Subscription", "")
+
+		def found(**filters):
+			rows = search_link("Subscription", "", query=query, filters=filters, page_length=100)
+			return {row["value"] for row in rows} & ours
+
+		self.assertEqual(found(customer=mine), {live.name, other_mine.name})
+		self.assertEqual(found(), {live.name, other_mine.name}, "only her book's, none cancelled")
+		self.assertEqual(found(customer=theirs), set(), "another book's customer: nothing")
+		with self.assertRaises(frappe.PermissionError):
+			api.subscriptions_to_renew("Subscription", "", "name", 0, 10, {"customer": theirs})
+		typed = search_link("Subscription", live.name, query=query, filters={"customer": mine})
+		self.assertEqual([row["value"] for row in typed], [live.name])
+
+		frappe.set_user(MANAGER)
+		self.assertEqual(found(), {live.name, other_mine.name, their.name})
+		frappe.set_user("Guest")
+		with self.assertRaises(frappe.PermissionError):
+			api.subscriptions_to_renew("Subscription", "", "name", 0, 10, {})
 
 
 class TestUnknownRenewedWorth(RenewalTestCase):

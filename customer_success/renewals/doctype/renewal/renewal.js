@@ -1,5 +1,10 @@
 // Renewal: record calls in the checkpoints grid; close with Mark Renewed or Mark Churned.
 frappe.ui.form.on("Renewal", {
+	setup(frm) {
+		// the CS roles do not read ERPNext's Subscriptions: the app's own search (not cancelled, of
+		// customers the user may read)
+		frm.set_query("subscription", () => ({ query: "customer_success.renewals.api.subscriptions_to_renew" }));
+	},
 	refresh(frm) {
 		// the checkpoints are the renewal's own (made with it, the server keeps them): none added or removed
 		frm.set_df_property("checkpoints", "cannot_add_rows", 1);
@@ -70,8 +75,10 @@ frappe.ui.form.on("Renewal", {
 							fieldtype: "Link",
 							options: "Subscription",
 							default: frm.doc.source_type === "Subscription" ? frm.doc.subscription : null,
+							// the CS roles do not read ERPNext's Subscriptions: the app's own search
 							get_query: () => ({
-								filters: { party_type: "Customer", party: frm.doc.customer, status: ["!=", "Cancelled"] },
+								query: "customer_success.renewals.api.subscriptions_to_renew",
+								filters: { customer: frm.doc.customer },
 							}),
 						},
 						{
