@@ -24,6 +24,26 @@ ROLE_PERMISSIONS = {
 	# "No permission for Support Settings" over every Issue a CSM opens
 	"Support Settings": ("read",),
 }
+# The masters a CSM picks in the forms she writes (the Customer, an Opportunity from an expansion
+# alert, a handoff's items) and in the reports' filters (Company): "select" alone, so a link field's
+# search lists their names, as it does for a Sales User; nothing of them is read or written. A
+# CSM with the app's role alone met "Not permitted" on every such field (tester V).
+SELECT_ONLY = (
+	"Company",
+	"Currency",
+	"Customer Group",
+	"Territory",
+	"Industry Type",
+	"Market Segment",
+	"UOM",
+	"Opportunity Type",
+	"Sales Stage",
+	"Lead Source",
+	"Campaign",
+	"Competitor",
+	"Opportunity Lost Reason",
+)
+ROLE_PERMISSIONS.update({doctype: ("select",) for doctype in SELECT_ONLY})
 
 # Rules the app once gave and takes back on migrate (`take_back_rules`). ToDo: every user may
 # read and write the ToDos allocated to them or assigned by them (frappe's own rule for "All");
@@ -100,9 +120,11 @@ def make_role_permissions(only_new: bool = False):
 				continue
 			if not frappe.db.exists("Custom DocPerm", {"parent": doctype}):
 				set_up_by_us.add(doctype)
-			add_permission(doctype, role, 0)
-			for ptype in ptypes:
+			add_permission(doctype, role, 0, ptypes[0])
+			for ptype in ptypes[1:]:
 				update_permission_property(doctype, role, 0, ptype, 1, validate=False)
+			if "read" not in ptypes:  # a new rule reads by default (Custom DocPerm's field default)
+				update_permission_property(doctype, role, 0, "read", 0, validate=False)
 	frappe.db.set_default(PERMISSION_SETUP_KEY, json.dumps(sorted(set_up_by_us)))
 	frappe.db.set_default(GRANTED_KEY, json.dumps(sorted(granted)))
 

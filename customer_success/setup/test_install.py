@@ -406,6 +406,30 @@ class TestRolePermissions(FrappeTestCase):
 		self.assertFalse(frappe.has_permission("Sales Invoice", "write", user=user))
 		self.assertFalse(frappe.has_permission("Sales Invoice", "create", user=user))
 
+	def test_a_csm_with_the_apps_role_alone_picks_the_masters_of_her_forms_and_filters(self):
+		"""The Company filter of the reports, a Customer's group and territory, an Opportunity's type
+		and stage: a CSM (or CS Manager) with the app's role alone met "Not permitted" in every such
+		link field (tester V). Select only: the names are listed, no master is read."""
+		from frappe.desk.search import search_link
+
+		from customer_success.tests.utils import make_user
+
+		install.after_migrate()  # a site installed before: migrate gives the new rules
+		csm = make_user("cs-select-csm@example.com", [constants.CSM_ROLE]).name
+		manager = make_user("cs-select-manager@example.com", ["CS Manager"]).name
+		company = frappe.db.get_value("Company", {}, "name")
+		self.addCleanup(frappe.set_user, "Administrator")
+		for user in (csm, manager):
+			frappe.set_user(user)
+			for doctype in roles.SELECT_ONLY:
+				self.assertTrue(frappe.has_permission(doctype, "select"), (user, doctype))
+				self.assertFalse(frappe.has_permission(doctype, "read"), (user, doctype))
+				self.assertFalse(frappe.has_permission(doctype, "write"), (user, doctype))
+				search_link(doctype, "")  # no "Not permitted"
+			self.assertIn(company, {row["value"] for row in search_link("Company", "")})
+			with self.assertRaises(frappe.PermissionError):
+				frappe.get_doc("Company", company).check_permission("read")
+
 	def test_the_install_leaves_no_meta_cached_without_our_rules(self):
 		"""While an app installs, frappe builds a doctype's meta without its Custom DocPerm rules and
 		caches it: a brand-new site's CSM then could not read a Contract (Renewal Forecast failed with
