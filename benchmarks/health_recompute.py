@@ -1094,7 +1094,7 @@ BARE_SCANS = {
 	# one row per customer, as the app reads it (`queries.issue_facts`): the support index in its
 	# order, no temporary table (grouping by customer and priority needed one: 12 s of a 20 s floor)
 	"issues: open load": "select customer, sum(case when status in ('Open','Replied','On Hold') then case priority when 'Urgent' then 4 when 'High' then 3 when 'Medium' then 2 when 'Low' then 1 else 2 end else 0 end) from `tabIssue` group by customer",
-	"issues: SLA": "select customer, sum(agreement_status = 'Failed'), count(agreement_status) from `tabIssue` where opening_date >= curdate() - interval 90 day group by customer",
+	"issues: SLA": "select customer, sum(agreement_status = 'Failed'), sum(agreement_status in ('Fulfilled','Failed')) from `tabIssue` where opening_date >= curdate() - interval 90 day group by customer",
 	"invoices": "select customer, company, sum(base_grand_total), sum(outstanding_amount * conversion_rate), min(due_date), sum(base_net_total) from `tabSales Invoice` where docstatus = 1 group by customer, company",
 	# the payment terms of the unpaid invoices, which the overdue read weighs (ERPNext gives every
 	# invoice a schedule): each unpaid invoice of the billing index joined to its terms by `parent`

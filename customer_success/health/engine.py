@@ -146,7 +146,8 @@ def score_support_load(weighted_open_issues, worst_value=10.0, **_) -> float | N
 
 
 def score_sla_breaches(breach_ratio, worst_ratio=0.5, **_) -> float | None:
-	"""Share of the window's tickets whose SLA failed; `None` when no ticket had an SLA."""
+	"""Share of the window's tickets whose SLA failed, of those whose SLA outcome is recorded
+	(Fulfilled or Failed); `None` when none has one (no SLA, or none judged yet)."""
 	if not is_number(breach_ratio):
 		return None
 	return linear(clamp(float(breach_ratio), 0.0, 1.0), best=0.0, worst=max(float(worst_ratio), 1e-9))

@@ -349,6 +349,10 @@ def live_customers(
 	return {name for (name,) in query.run() if name} | known
 
 
+# An issue's SLA outcome once ERPNext has judged it (`agreement_status`).
+SLA_OUTCOMES = ("Fulfilled", "Failed")
+
+
 def issue_facts(
 	lo: str, hi: str, priority_weights: dict[str, float], default_weight: float, sla_since: date
 ) -> tuple[dict[str, float], dict[str, dict]]:
@@ -356,7 +360,8 @@ def issue_facts(
 	open issues weighted by priority} for every customer that has ever had an issue (a customer with
 	issues, none open, maps to 0.0; one that never had an issue is absent: its support load is then
 	known only if it is live), and {customer: {"with_sla": n, "failed": n}} of the issues opened
-	since `sla_since`, for the customers with at least one. Weighed in SQL: one row per customer.
+	since `sla_since` (`with_sla`: those whose SLA outcome is recorded), for the customers with at
+	least one. Weighed in SQL: one row per customer.
 	"""
 	issue = frappe.qb.DocType("Issue")
 	weight = Case()
@@ -365,7 +370,10 @@ def issue_facts(
 	weight = weight.else_(default_weight)
 	open_weight = Case().when(issue.status.isin(OPEN_ISSUE_STATUSES), weight).else_(0)
 	recent = issue.opening_date >= sla_since
-	has_sla = issue.agreement_status.isnotnull() & (issue.agreement_status != "")
+	# an issue's SLA outcome, as ERPNext records it: Fulfilled or Failed. An issue without an SLA
+	# keeps the field's default ("First Response Due") for good, as does one whose SLA still runs:
+	# counted, every ticket of a site without SLAs scored 0 % breached (100 points, tester A1)
+	has_sla = issue.agreement_status.isin(SLA_OUTCOMES)
 	rows = json_rows(
 		frappe.qb.from_(issue)
 		.select(

@@ -83,6 +83,26 @@ class HealthTestCase(FrappeTestCase):
 
 
 class TestFactorsFromERPNext(HealthTestCase):
+	def test_issues_without_an_sla_outcome_leave_sla_breaches_unknown(self):
+		"""ERPNext gives every Issue the SLA status "First Response Due" by default, SLA or not, and
+		keeps it until an SLA judges it: a site without SLAs scored every customer with tickets 0 %
+		breached, 100 points of the factor (tester A1). Only Fulfilled and Failed are outcomes."""
+		customer = make_customer(cs_owner=CSM1, cs_tier="SMB").name
+		make_issue(customer, "High")
+		make_issue(customer, "Medium")
+		self.assertEqual(
+			set(frappe.get_all("Issue", {"customer": customer}, pluck="agreement_status")),
+			{"First Response Due"},
+		)
+		health.recompute_customer(customer)
+		factors = factors_of(latest_row(customer))
+		self.assertIsNone(factors[engine.SLA_BREACHES]["raw"])
+		self.assertIsNone(factors[engine.SLA_BREACHES]["sub_score"])
+
+		make_issue(customer, "Low", agreement_status="Failed")  # one judged: 1 of 1 failed
+		health.recompute_customer(customer)
+		self.assertEqual(factors_of(latest_row(customer))[engine.SLA_BREACHES]["raw"], 1.0)
+
 	def test_every_factor_from_real_records(self):
 		today = getdate(nowdate())
 		customer = make_customer(cs_owner=CSM1, cs_tier="SMB").name

@@ -12,7 +12,7 @@ MIN_DAYS, MAX_DAYS = 1, 3650
 
 FACTOR_EXPLANATIONS = {
 	engine.SUPPORT_LOAD: "Open issues now, weighted by priority (Urgent 4, High 3, Medium 2, Low 1).",
-	engine.SLA_BREACHES: "Share of the look-back window's issues whose SLA failed.",
+	engine.SLA_BREACHES: "Share of the look-back window's issues whose SLA failed, of those with an SLA outcome (Fulfilled or Failed).",
 	engine.PAYMENT_BEHAVIOUR: "Overdue outstanding against revenue in the look-back, and days the oldest overdue invoice is late.",
 	engine.REVENUE_TREND: "Net invoiced in the last look-back window against the window before it.",
 	engine.ENGAGEMENT_RECENCY: "Days since the last communication or event with the customer or its contacts.",
