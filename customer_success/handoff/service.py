@@ -622,6 +622,12 @@ def check_contacts_are_the_customers(doc):
 
 
 def check_no_open_duplicate(doc):
+	"""One onboarding, one open handoff: an order has one, and so has a customer. A handoff made by
+	hand (or moved to another customer, or reopened) for a customer with an open handoff is refused,
+	as the order's hook drafts none then (tester A1: a second open Draft was made through REST).
+	Checked when the handoff becomes the customer's open one, so two open ones a site already has
+	can still be saved until one is closed."""
+	check_no_open_handoff_of_customer(doc)
 	if not doc.sales_order or doc.status == ACCEPTED:
 		return
 	other = frappe.db.get_value(
@@ -637,6 +643,27 @@ def check_no_open_duplicate(doc):
 		frappe.throw(
 			_("Sales Order {0} already has an open handoff, {1}: complete that one instead.").format(
 				doc.sales_order, other
+			),
+			frappe.DuplicateEntryError,
+			title=_("Duplicate Handoff"),
+		)
+
+
+def check_no_open_handoff_of_customer(doc):
+	if not doc.customer or doc.status not in engine.OPEN_STATUSES:
+		return
+	before = doc.get_doc_before_save()
+	if before and before.customer == doc.customer and before.status in engine.OPEN_STATUSES:
+		return  # it was already the customer's open handoff
+	other = frappe.db.get_value(
+		"Sales Handoff",
+		{"customer": doc.customer, "status": ("in", engine.OPEN_STATUSES), "name": ("!=", doc.name or "")},
+		"name",
+	)
+	if other:
+		frappe.throw(
+			_("{0} already has an open handoff, {1}: complete or cancel that one instead.").format(
+				doc.customer_name or doc.customer, other
 			),
 			frappe.DuplicateEntryError,
 			title=_("Duplicate Handoff"),

@@ -159,7 +159,7 @@ const customer_success_alerts = {
 						const colour = a.snoozed ? "gray" : customer_success_alerts.COLOURS[a.severity] || "gray";
 						const state = a.snoozed ? __("Snoozed") : __(a.severity);
 						return `<div><span class="indicator-pill ${colour}">${esc(state)}</span>
-							<a href="/app/cs-alert/${encodeURIComponent(a.name)}">${esc(a.title || a.name)}</a></div>`;
+							<a href="/app/cs-alert/${encodeURIComponent(a.name)}">${customer_success.typed_text(a.title || a.name)}</a></div>`;
 					})
 					.join("");
 				frm.dashboard.add_section(rows, __("Open Alerts"));

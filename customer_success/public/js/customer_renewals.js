@@ -36,7 +36,7 @@ const customer_success_renewals = {
 					<td>${customer_success_renewals.pill(c.signal_status, customer_success_renewals.SIGNAL_COLOURS)}</td>
 					<td>${customer_success_renewals.pill(c.call, customer_success_renewals.CALL_COLOURS)}</td>
 					<td>${c.call ? esc(money(c.expected_amount)) : ""}</td>
-					<td>${esc(c.note || "")}</td>
+					<td>${customer_success.typed_text(c.note)}</td>
 				</tr>`
 			)
 			.join("");

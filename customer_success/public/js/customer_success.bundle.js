@@ -273,6 +273,13 @@ customer_success.health.service.show_factor_records = function (customer, factor
 // May the user act on a customer's success data (send a survey, check alerts, plan touchpoints)?
 // The server's `permissions.can_work_on_customer`: a CS Manager or System Manager on any customer, a
 // CSM on her own.
+// A value a user typed, as text for HTML. Frappe stores a typed text that looks like markup
+// escaped ("Use case <baseline> & dates" as "Use case &lt;baseline&gt; &amp; dates"): escaped once
+// more it showed its entities; read back first, then escaped once.
+customer_success.typed_text = function (value) {
+	return frappe.utils.escape_html(frappe.utils.unescape_html(value == null ? "" : String(value)));
+};
+
 customer_success.can_work_on = function (owner) {
 	return (
 		frappe.session.user === "Administrator" ||

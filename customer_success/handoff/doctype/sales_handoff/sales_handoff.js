@@ -71,12 +71,13 @@ const sales_handoff = {
 			return;
 		}
 		const esc = frappe.utils.escape_html;
+		const typed = customer_success.typed_text; // what sales typed (stored escaped when it looks like markup)
 		const text = (html) => esc(new DOMParser().parseFromString(html || "", "text/html").body.textContent.trim());
 		const money = (value) => format_currency(value, frm.doc.currency);
 		const metric = (value, row) => customer_success.success_plans.service.format_metric(value, row);
 		const date = (value) => (value ? frappe.datetime.str_to_user(value) : "–");
 		const items = (frm.doc.items || [])
-			.map((row) => `<li>${esc(row.item_name || row.item_code)} × ${format_number(row.qty, null, 0)} · ${money(row.amount)}</li>`)
+			.map((row) => `<li>${typed(row.item_name || row.item_code)} × ${format_number(row.qty, null, 0)} · ${money(row.amount)}</li>`)
 			.join("");
 		const roles = (row) =>
 			[
@@ -87,18 +88,18 @@ const sales_handoff = {
 			].filter(Boolean);
 		const people = (frm.doc.stakeholders || [])
 			.map(
-				(row) => `<li><strong>${esc(row.stakeholder_name || row.contact || "")}</strong>${row.designation ? `, ${esc(row.designation)}` : ""}
+				(row) => `<li><strong>${typed(row.stakeholder_name || row.contact || "")}</strong>${row.designation ? `, ${typed(row.designation)}` : ""}
 					<span class="text-muted"> · ${esc([...roles(row), row.influence && __("{0} influence", [__(row.influence)]), row.attitude && __(row.attitude)].filter(Boolean).join(" · "))}</span></li>`
 			)
 			.join("");
 		const risks = (frm.doc.anticipated_problems || [])
 			.map(
-				(row) => `<li>${esc(row.problem || "")}${row.impact ? ` <span class="text-muted">(${esc(__("impact {0}", [__(row.impact)]))})</span>` : ""}
-					<br><span class="text-muted">${esc(__("Mitigation"))}:</span> ${esc(row.mitigation || "–")}</li>`
+				(row) => `<li>${typed(row.problem || "")}${row.impact ? ` <span class="text-muted">(${esc(__("impact {0}", [__(row.impact)]))})</span>` : ""}
+					<br><span class="text-muted">${esc(__("Mitigation"))}:</span> ${typed(row.mitigation || "–")}</li>`
 			)
 			.join("");
 		const use_cases = (frm.doc.use_cases || [])
-			.map((row) => `<li>${esc(row.use_case || "")}: ${esc(row.metric || "")} ${esc(metric(row.baseline, row))} → ${esc(metric(row.target, row))}</li>`)
+			.map((row) => `<li>${typed(row.use_case || "")}: ${typed(row.metric || "")} ${esc(metric(row.baseline, row))} → ${esc(metric(row.target, row))}</li>`)
 			.join("");
 		const none = `<p class="text-muted">${esc(__("None recorded."))}</p>`;
 		const block = (title, body) => `<div class="col-md-6 mb-3"><h6 class="text-uppercase text-muted small">${esc(title)}</h6>${body}</div>`;
@@ -146,8 +147,8 @@ const sales_handoff = {
 		if (frm.doc.status === "Returned" && frm.doc.return_reason) {
 			frm.dashboard.set_headline_alert(
 				`<div class="text-warning">${__("Returned by {0}: {1}", [
-					frappe.utils.escape_html(frm.doc.returned_by || ""),
-					frappe.utils.escape_html(frm.doc.return_reason),
+					frappe.utils.escape_html(frm.doc.returned_by ? frappe.user.full_name(frm.doc.returned_by) : ""),
+					customer_success.typed_text(frm.doc.return_reason),
 				])}</div>`
 			);
 		}
@@ -155,7 +156,12 @@ const sales_handoff = {
 
 	show_completeness(frm) {
 		if (frm.is_new() || frm.doc.status === "Cancelled") return; // nothing to hand over
-		frm.call("get_completeness_details").then((r) => {
+		// by name, as saved: sending the form's copy failed with "Document has been modified" when
+		// Hand Over saved the form and changed the handoff before this call reached the server
+		frappe.call({
+			method: "run_doc_method",
+			args: { dt: frm.doctype, dn: frm.doc.name, method: "get_completeness_details" },
+		}).then((r) => {
 			const data = r.message;
 			if (!data) return;
 			const colour = data.can_hand_over ? "green" : data.score >= 60 ? "orange" : "red";

@@ -266,6 +266,7 @@ class TestPrefill(HandoffTestCase):
 		handoff.save()
 		self.assertEqual(getdate(handoff.contract_end), getdate(add_days(nowdate(), 200)))
 		# dates typed on a handoff with no contract stay when its first contract is linked (review)
+		handoff.db_set("status", "Cancelled")  # one open handoff a customer: this one is closed first
 		typed = frappe.get_doc(
 			{
 				"doctype": "Sales Handoff",
@@ -358,6 +359,23 @@ class TestAutoDraft(HandoffTestCase):
 		duplicate.sales_order = order.name
 		with self.assertRaisesRegex(frappe.DuplicateEntryError, handoff.name):
 			duplicate.insert()
+
+	def test_never_two_open_handoffs_for_one_customer(self):
+		"""One onboarding, one open handoff: the order's hook drafts none for a customer with an open
+		handoff, and one made by hand (REST, the form), moved to that customer or reopened is refused
+		too (tester A1: a second open Draft through REST). A closed one leaves room for the next."""
+		customer, _contact, _order, handoff = self.new_deal()
+		with self.assertRaisesRegex(frappe.DuplicateEntryError, handoff.name):
+			frappe.get_doc({"doctype": "Sales Handoff", "customer": customer.name}).insert()
+		elsewhere = frappe.get_doc({"doctype": "Sales Handoff", "customer": make_customer().name}).insert()
+		elsewhere.customer = customer.name
+		with self.assertRaisesRegex(frappe.DuplicateEntryError, handoff.name):
+			elsewhere.save()
+		self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer.name}), 1)
+		handoff.save()  # the customer's open handoff itself saves as ever
+		handoff.db_set("status", "Cancelled")
+		later = frappe.get_doc({"doctype": "Sales Handoff", "customer": customer.name}).insert()
+		self.assertEqual(later.status, "Draft")
 
 
 class TestGateAndLifecycle(HandoffTestCase):

@@ -70,7 +70,7 @@ customer_success.success_plans.service.render_overview = function (frm) {
 		const colours = { Done: "green", Overdue: "red", "In Progress": "orange", Skipped: "darkgrey", "Not Started": "gray" };
 		const rows = data.milestones
 			.map((m) => `<tr>
-				<td><a href="/app/success-plan-milestone/${encodeURIComponent(m.name)}">${frappe.utils.escape_html(m.title)}</a>
+				<td><a href="/app/success-plan-milestone/${encodeURIComponent(m.name)}">${customer_success.typed_text(m.title)}</a>
 					${m.is_value_milestone ? `<span class="text-muted small"> · ${__("value")}</span>` : ""}</td>
 				<td>${frappe.datetime.str_to_user(m.due_date) || ""}</td>
 				<td><span class="indicator-pill ${colours[m.status] || "gray"}">${__(m.status)}</span></td>
