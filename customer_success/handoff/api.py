@@ -56,3 +56,59 @@ def handoff_counts() -> dict[str, int]:
 				key = "overdue_acceptance" if row.sla_step == engine.ACCEPTANCE_STEP else "overdue_hand_over"
 				counts[key] += row.n
 	return counts
+
+
+# --- the handoff's contract, for sales (ERPNext's Sales User does not read Contracts) ----------
+
+
+def _check_handoff_editor(customer: str):
+	"""Whoever may write handoffs and read the customer: sales, the customer's CSM, a CS Manager."""
+	if not (frappe.has_permission("Sales Handoff", "write") or frappe.has_permission("Sales Handoff", "create")):
+		frappe.throw(frappe._("Not permitted"), frappe.PermissionError)
+	frappe.has_permission("Customer", "read", doc=customer, throw=True)
+
+
+def _customer_contracts(customer: str):
+	contract = frappe.qb.DocType("Contract")
+	return (
+		frappe.qb.from_(contract)
+		.select(contract.name, contract.start_date, contract.end_date)
+		.where(
+			(contract.party_type == "Customer") & (contract.party_name == customer) & (contract.docstatus < 2)
+		)
+	)
+
+
+@frappe.whitelist()
+@frappe.validate_and_sanitize_search_inputs
+def customer_contracts(doctype, txt, searchfield, start, page_len, filters):
+	"""The handoff's *Contract* search: the customer's contracts (not cancelled), newest first, with
+	their terms. ERPNext's Sales User does not read Contracts, and sales fills the handoff: frappe's
+	own search refused them ("You do not have Read or Select Permissions for Contract", tester A1)."""
+	customer = (filters or {}).get("customer") if isinstance(filters, dict) else None
+	if not customer:
+		return []
+	_check_handoff_editor(customer)
+	contract = frappe.qb.DocType("Contract")
+	query = _customer_contracts(customer).orderby(contract.start_date, order=frappe.qb.desc)
+	if txt:
+		query = query.where(contract.name.like(f"%{txt}%"))
+	rows = query.limit(int(page_len or 10)).offset(int(start or 0)).run()
+	return [
+		(name, " – ".join(frappe.format(day, {"fieldtype": "Date"}) for day in (begin, end) if day))
+		for name, begin, end in rows
+	]
+
+
+@frappe.whitelist()
+def contract_term(customer: str, contract: str) -> dict:
+	"""The start and end of one of the customer's contracts, for the handoff form (sales picks it)."""
+	_check_handoff_editor(customer)
+	contract_table = frappe.qb.DocType("Contract")
+	rows = _customer_contracts(customer).where(contract_table.name == contract).run(as_dict=True)
+	if not rows:
+		frappe.throw(
+			frappe._("Contract {0} is not a contract of {1}.").format(contract, customer),
+			title=frappe._("Invalid Contract"),
+		)
+	return {"start_date": rows[0].start_date, "end_date": rows[0].end_date}

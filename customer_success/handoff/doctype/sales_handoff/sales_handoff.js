@@ -4,8 +4,10 @@ frappe.ui.form.on("Sales Handoff", {
 		frm.set_query("sales_order", () => ({
 			filters: { docstatus: 1, ...(frm.doc.customer ? { customer: frm.doc.customer } : {}) },
 		}));
+		// the customer's contracts, through the app's search: ERPNext's Sales User does not read them
 		frm.set_query("contract", () => ({
-			filters: { party_type: "Customer", ...(frm.doc.customer ? { party_name: frm.doc.customer } : {}) },
+			query: "customer_success.handoff.api.customer_contracts",
+			filters: { customer: frm.doc.customer },
 		}));
 		frm.set_query("quotation", () => ({ filters: frm.doc.customer ? { party_name: frm.doc.customer } : {} }));
 		frm.set_query("opportunity", () => ({ filters: frm.doc.customer ? { party_name: frm.doc.customer } : {} }));
@@ -39,8 +41,11 @@ frappe.ui.form.on("Sales Handoff", {
 	// made by hand: the contract's dates where the handoff has none (the server fills the same on
 	// save, with the customer's primary contact and address when they are linked to it)
 	contract(frm) {
-		if (!frm.doc.contract) return;
-		frappe.db.get_value("Contract", frm.doc.contract, ["start_date", "end_date"]).then(({ message }) => {
+		if (!frm.doc.contract || !frm.doc.customer) return;
+		frappe.call({
+			method: "customer_success.handoff.api.contract_term",
+			args: { customer: frm.doc.customer, contract: frm.doc.contract },
+		}).then(({ message }) => {
 			if (!message) return;
 			if (!frm.doc.contract_start) frm.set_value("contract_start", message.start_date);
 			if (!frm.doc.contract_end) frm.set_value("contract_end", message.end_date);

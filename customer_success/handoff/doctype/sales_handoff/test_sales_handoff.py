@@ -644,6 +644,34 @@ class TestPermissions(HandoffTestCase):
 		doc.save()
 		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Accepted")
 
+	def test_sales_picks_the_customers_contract_and_gets_its_term(self):
+		"""ERPNext's Sales User does not read Contracts: the handoff's Contract search and its dates
+		go through the app's (tester A1: "No permission for Contract", dates not filled). Only the
+		customer's contracts, and only for who may write handoffs and read the customer."""
+		from frappe.desk.search import search_link
+
+		customer = make_customer()
+		mine = make_contract(customer.name, add_days(nowdate(), 5), add_days(nowdate(), 369))
+		theirs = make_contract(make_customer().name, add_days(nowdate(), 5), add_days(nowdate(), 369))
+		query = "customer_success.handoff.api.customer_contracts"
+		frappe.set_user(SALES)
+		with self.assertRaises(frappe.PermissionError):  # frappe's own search: what the form did
+			search_link("Contract", "")
+		found = search_link("Contract", "", query=query, filters={"customer": customer.name})
+		self.assertEqual([row["value"] for row in found], [mine.name])
+		self.assertEqual(
+			handoff_api.contract_term(customer.name, mine.name),
+			{"start_date": getdate(mine.start_date), "end_date": getdate(mine.end_date)},
+		)
+		with self.assertRaises(frappe.ValidationError):  # another customer's contract
+			handoff_api.contract_term(customer.name, theirs.name)
+		frappe.set_user(CSM2)  # not her customer
+		with self.assertRaises(frappe.PermissionError):
+			handoff_api.contract_term(customer.name, mine.name)
+		frappe.set_user("Guest")
+		with self.assertRaises(frappe.PermissionError):
+			handoff_api.customer_contracts("Contract", "", "name", 0, 10, {"customer": customer.name})
+
 	def test_sales_user_cannot_delete_a_handed_over_handoff(self):
 		_c, handoff = self.handed_over()
 		frappe.set_user(SALES)
