@@ -63,7 +63,9 @@ def handoff_counts() -> dict[str, int]:
 
 def _check_handoff_editor(customer: str):
 	"""Whoever may write handoffs and read the customer: sales, the customer's CSM, a CS Manager."""
-	if not (frappe.has_permission("Sales Handoff", "write") or frappe.has_permission("Sales Handoff", "create")):
+	if not (
+		frappe.has_permission("Sales Handoff", "write") or frappe.has_permission("Sales Handoff", "create")
+	):
 		frappe.throw(frappe._("Not permitted"), frappe.PermissionError)
 	frappe.has_permission("Customer", "read", doc=customer, throw=True)
 
@@ -95,7 +97,12 @@ def customer_contracts(doctype, txt, searchfield, start, page_len, filters):
 		query = query.where(contract.name.like(f"%{txt}%"))
 	rows = query.limit(int(page_len or 10)).offset(int(start or 0)).run()
 	return [
-		(name, " – ".join(frappe.format(day, {"fieldtype": "Date"}) for day in (begin, end) if day))
+		(
+			name,
+			frappe._("{0} to {1}").format(
+				*(frappe.format(day, {"fieldtype": "Date"}) for day in (begin, end))
+			),
+		)
 		for name, begin, end in rows
 	]
 
