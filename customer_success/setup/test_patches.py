@@ -178,3 +178,33 @@ class TestStableAlertEvidence(FrappeTestCase):
 			"CS Alert", {"customer": customer}, ["name", "evidence", "summary"], order_by="name"
 		)
 		self.assertEqual(after, before)
+
+
+class TestShippedGoLiveMilestones(FrappeTestCase):
+	def tearDown(self):
+		frappe.db.rollback()
+		frappe.clear_document_cache("Success Plan Template", "Onboarding Fast Track")
+
+	def test_the_shipped_onboarding_templates_go_live_is_marked_once_and_edits_are_kept(self):
+		from customer_success.patches.v0_8 import shipped_go_live_milestones
+
+		name = "Onboarding Fast Track"
+		row = frappe.qb.DocType("Success Plan Template Milestone")
+		frappe.qb.update(row).set(row.is_go_live, 0).where(row.parent == name).run()
+		frappe.get_cached_doc("Success Plan Template", name)  # cached as a site before this version has it
+		shipped_go_live_milestones.execute()
+		marked = [
+			r.title for r in frappe.get_cached_doc("Success Plan Template", name).milestones if r.is_go_live
+		]
+		self.assertEqual(marked, ["Go-live"])
+		# an administrator's choice of another go-live is kept
+		first = frappe.get_doc("Success Plan Template", name).milestones[0].name
+		frappe.qb.update(row).set(row.is_go_live, 0).where(row.parent == name).run()
+		frappe.db.set_value("Success Plan Template Milestone", first, "is_go_live", 1)
+		shipped_go_live_milestones.execute()
+		self.assertEqual(
+			frappe.get_all(
+				"Success Plan Template Milestone", {"parent": name, "is_go_live": 1}, pluck="name"
+			),
+			[first],
+		)

@@ -245,6 +245,29 @@ def milestone_due_date(plan_start: date, offset_days) -> date:
 	return plan_start + timedelta(days=int(offset_days or 0))
 
 
+def milestone_due_dates(
+	plan_start: date,
+	offsets: list,
+	go_live_row: int | None = None,
+	go_live: date | None = None,
+	plan_end: date | None = None,
+) -> list[date]:
+	"""The due date of each template milestone (`offsets`: days after the plan's start), within the
+	plan. With the go-live milestone (`go_live_row`, its index) and an agreed go-live date (the
+	handoff's Target Go-Live): the go-live milestone falls on it, the milestones after it keep their
+	distance from it, and none before it falls after it. Then every date is pulled into the plan
+	(on or after its start, on or before its end)."""
+	dues = [milestone_due_date(plan_start, offset) for offset in offsets]
+	if go_live_row is not None and go_live is not None and 0 <= go_live_row < len(dues):
+		anchor = dues[go_live_row]
+		shift = go_live - anchor
+		dues = [
+			due + shift if index == go_live_row or due > anchor else min(due, go_live)
+			for index, due in enumerate(dues)
+		]
+	return [max(plan_start, min(due, plan_end) if plan_end else due) for due in dues]
+
+
 def time_to_value(plan_start: date | None, milestones: list[dict]) -> list[dict]:
 	"""Days from plan start to each value milestone, in due-date order; `days` is None while open."""
 	rows = []

@@ -331,16 +331,26 @@ def cancel_milestone_todos(plan_name: str):
 
 
 def make_milestones_from_template(plan, template) -> list[str]:
-	"""Create the template's milestones for a saved plan; dates past the plan's end are pulled in."""
+	"""Create the template's milestones for a saved plan; dates past the plan's end are pulled in.
+	A plan made from a handoff with a Target Go-Live (`plan.flags.go_live`) has the template's
+	go-live milestone on that date, and the milestones after it as far from it as in the template
+	(`engine.milestone_due_dates`): its Go-live fell on the template's offset, weeks from the date
+	sales agreed, which the Onboarding Past Go-Live rule reads (tester A1)."""
 	start, end = getdate(plan.start_date), getdate(plan.end_date) if plan.end_date else None
 	# Only the CSM is a person of ours for sure; a step owned by another role (sponsor, support,
 	# implementation...) would otherwise have nobody to remind, so the CSM holds it.
 	csm = plan_csm(plan)
 	names = []
-	for row in template.milestones:
-		due = engine.milestone_due_date(start, row.offset_days)
-		if end and due > end:
-			due = end
+	go_live_rows = [index for index, row in enumerate(template.milestones) if row.get("is_go_live")]
+	go_live = plan.flags.go_live
+	dues = engine.milestone_due_dates(
+		start,
+		[row.offset_days for row in template.milestones],
+		go_live_rows[0] if go_live_rows and go_live else None,
+		getdate(go_live) if go_live else None,
+		end,
+	)
+	for row, due in zip(template.milestones, dues, strict=True):
 		milestone = frappe.get_doc(
 			{
 				"doctype": MILESTONE,
@@ -448,6 +458,7 @@ def create_plan_from_handoff(handoff) -> str:
 	if handoff_name and _handoff_exists(handoff_name):
 		plan.sales_handoff = handoff_name
 	plan.flags.template_objectives_applied = True
+	plan.flags.go_live = _get(handoff, "target_go_live")  # the template's go-live milestone falls on it
 	plan.flags.ignore_permissions = True
 	plan.insert()
 	return plan.name

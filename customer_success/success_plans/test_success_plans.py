@@ -290,6 +290,35 @@ class TestHandoff(PlansTestCase):
 			frappe.db.count("Success Plan Milestone", {"success_plan": name}), len(template.milestones)
 		)
 
+	def test_the_go_live_milestone_falls_on_the_handoffs_target_go_live(self):
+		"""The shipped onboarding template's Go-live is 60 days in; sales agreed 45 (tester A1: the
+		plan's Go-live fell on the template's day while the Onboarding Past Go-Live rule read the
+		handoff's). It and the milestones after it move; those before stay."""
+		customer = make_customer(cs_owner=CSM1, cs_tier="SMB").name
+		template = frappe.get_doc("Success Plan Template", "Onboarding Fast Track")
+		(go_live_row,) = [row for row in template.milestones if row.is_go_live]
+		agreed = getdate(add_days(nowdate(), 45))
+		name = plans.create_plan_from_handoff(self.handoff(customer, target_go_live=agreed))
+		self.assertEqual(frappe.db.get_value("Success Plan", name, "template"), template.name)
+		due = dict(
+			frappe.get_all(
+				"Success Plan Milestone", {"success_plan": name}, ["title", "due_date"], as_list=True
+			)
+		)
+		self.assertEqual(getdate(due[go_live_row.title]), agreed)
+		shift = agreed - getdate(add_days(nowdate(), go_live_row.offset_days))
+		for row in template.milestones:
+			template_day = getdate(add_days(nowdate(), row.offset_days))
+			if row.offset_days < go_live_row.offset_days:
+				expected = min(template_day, agreed)  # before the go-live: as planned, never after it
+			else:
+				expected = template_day + shift  # the go-live and what follows it move with it
+			self.assertEqual(getdate(due[row.title]), expected, row.title)
+
+		# a template marks one go-live at most
+		template.milestones[0].is_go_live = 1
+		self.assertRaisesRegex(frappe.ValidationError, "Only one milestone is the go-live", template.save)
+
 	def test_a_plan_from_a_longer_contract_than_a_plan_may_run_ends_at_the_limit(self):
 		from customer_success.success_plans.doctype.success_plan.success_plan import MAX_PLAN_DAYS
 

@@ -164,3 +164,57 @@ def test_best_template_prefers_segment_and_tier(tier, segment, expected):
 def test_best_template_oldest_wins_a_tie_and_none_fits():
 	assert p.best_template([{"name": "A", "tier": "SMB"}, {"name": "B", "tier": "SMB"}], "SMB", None) == "A"
 	assert p.best_template([{"name": "A", "tier": "SMB"}], "Strategic", None) is None
+
+
+# --- milestone due dates anchored on the agreed go-live ----------------------------------------
+
+START = date(2026, 12, 5)
+OFFSETS = [7, 14, 30, 45, 60, 90]  # the shipped onboarding template; the go-live is row 4 (60 days)
+
+
+def test_milestones_follow_the_template_without_a_go_live():
+	dues = p.milestone_due_dates(START, OFFSETS)
+	assert dues == [START + timedelta(days=d) for d in OFFSETS]
+	assert p.milestone_due_dates(START, OFFSETS, 4, None) == dues  # no agreed date: as the template
+
+
+def test_an_earlier_go_live_moves_it_and_the_milestones_after_it():
+	go_live = START + timedelta(days=45)  # the handoff's Target Go-Live, 15 days before the template's
+	dues = p.milestone_due_dates(START, OFFSETS, 4, go_live)
+	assert dues[4] == go_live
+	assert dues[5] == go_live + timedelta(days=30)  # as far after it as in the template
+	assert dues[:4] == [START + timedelta(days=d) for d in (7, 14, 30, 45)]  # none after the go-live
+
+
+def test_a_later_go_live_keeps_the_earlier_steps_and_pulls_into_the_plan():
+	go_live = START + timedelta(days=100)
+	end = START + timedelta(days=120)
+	dues = p.milestone_due_dates(START, OFFSETS, 4, go_live, end)
+	assert dues[:4] == [START + timedelta(days=d) for d in (7, 14, 30, 45)]
+	assert dues[4] == go_live
+	assert dues[5] == end  # 130 days: pulled in to the plan's end
+
+
+def test_a_go_live_before_the_plan_starts_falls_on_its_start():
+	dues = p.milestone_due_dates(START, OFFSETS, 4, START - timedelta(days=10))
+	assert dues[4] == START
+	assert all(due >= START for due in dues)
+
+
+@given(
+	st.lists(st.integers(0, 400), min_size=1, max_size=8),
+	st.integers(0, 7),
+	st.integers(-30, 500),
+	st.integers(0, 600),
+)
+def test_anchored_dates_stay_in_the_plan_and_none_before_the_go_live_is_after_it(offsets, row, go, length):
+	row = row % len(offsets)
+	go_live, end = START + timedelta(days=go), START + timedelta(days=length)
+	dues = p.milestone_due_dates(START, offsets, row, go_live, end)
+	assert len(dues) == len(offsets)
+	assert all(START <= due <= end for due in dues)
+	anchor = min(max(go_live, START), end)
+	assert dues[row] == anchor
+	for index, offset in enumerate(offsets):
+		if offset <= offsets[row] and index != row:
+			assert dues[index] <= anchor

@@ -51,6 +51,14 @@ class SuccessPlanTemplate(Document):
 					).format(row.idx, row.objective, row.due_offset_days, MAX_TEMPLATE_DAYS),
 					title=_("Invalid Offset"),
 				)
+		go_lives = [row for row in self.milestones if row.is_go_live]
+		if len(go_lives) > 1:
+			frappe.throw(
+				_("Only one milestone is the go-live; rows {0} are marked Go-Live.").format(
+					", ".join(str(row.idx) for row in go_lives)
+				),
+				title=_("Several Go-Live Milestones"),
+			)
 		for row in self.milestones:
 			if not days_in_range(row.offset_days):
 				frappe.throw(

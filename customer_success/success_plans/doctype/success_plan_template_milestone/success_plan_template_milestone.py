@@ -18,6 +18,7 @@ class SuccessPlanTemplateMilestone(Document):
 			"Open Issues Below Threshold",
 		]
 		description: DF.SmallText | None
+		is_go_live: DF.Check
 		is_value_milestone: DF.Check
 		offset_days: DF.Int
 		owner_role: DF.Literal[
