@@ -30,6 +30,20 @@ def create_plan(customer: str, template: str | None = None, start_date: str | No
 
 
 @frappe.whitelist()
+def running_plans(customer: str) -> list[dict]:
+	"""The customer's running plans (not achieved or closed) the user may read, newest first: the
+	Customer form asks before *Create Success Plan* makes another beside one (tester A1: a second
+	Draft with its milestones and ToDos, made without a word, that its CSM could not delete)."""
+	frappe.has_permission("Customer", "read", doc=customer, throw=True)
+	return frappe.get_list(
+		service.PLAN,
+		filters={"customer": customer, "status": ("in", engine.OPEN_PLAN_STATUSES)},
+		fields=["name", "status", "template", "start_date"],
+		order_by="start_date desc, creation desc",
+	)
+
+
+@frappe.whitelist()
 def get_plan_overview(plan: str) -> dict:
 	doc = frappe.get_doc(service.PLAN, plan)
 	doc.check_permission("read")

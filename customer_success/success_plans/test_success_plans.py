@@ -231,9 +231,15 @@ class TestTemplates(PlansTestCase):
 		customer = make_customer(cs_owner=CSM1).name
 		frappe.set_user(CSM2)
 		self.assertRaises(frappe.PermissionError, plan_api.create_plan, customer)
+		self.assertRaises(frappe.PermissionError, plan_api.running_plans, customer)
 		frappe.set_user(CSM1)
+		self.assertEqual(plan_api.running_plans(customer), [])
 		name = plan_api.create_plan(customer)
 		self.assertEqual(frappe.db.get_value("Success Plan", name, "template"), "Onboarding Fast Track")
+		# the form asks before making another beside a running plan (tester A1)
+		self.assertEqual([row.name for row in plan_api.running_plans(customer)], [name])
+		frappe.db.set_value("Success Plan", name, "status", "Closed")
+		self.assertEqual(plan_api.running_plans(customer), [])
 
 
 class TestHandoff(PlansTestCase):

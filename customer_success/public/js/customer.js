@@ -125,12 +125,46 @@ const customer_success_customer = {
 				),
 			group
 		);
+		const create_plan = () =>
+			frappe
+				.call({ method: "customer_success.success_plans.api.create_plan", args: { customer: frm.doc.name }, freeze: true })
+				.then((r) => frappe.set_route("Form", "Success Plan", r.message));
 		frm.add_custom_button(
 			__("Create Success Plan"),
+			// a running plan is worked from: another is made only when the user says so
 			() =>
 				frappe
-					.call({ method: "customer_success.success_plans.api.create_plan", args: { customer: frm.doc.name }, freeze: true })
-					.then((r) => frappe.set_route("Form", "Success Plan", r.message)),
+					.call({ method: "customer_success.success_plans.api.running_plans", args: { customer: frm.doc.name } })
+					.then(({ message: running }) => {
+						if (!running || !running.length) return create_plan();
+						const plan = running[0];
+						const dialog = new frappe.ui.Dialog({
+							title: __("Create Success Plan"),
+							fields: [
+								{
+									fieldtype: "HTML",
+									options: `<p>${frappe.utils.escape_html(
+										__("{0} already has a running success plan, {1} ({2}). Open it, or create another plan beside it?", [
+											frm.doc.customer_name || frm.doc.name,
+											plan.name,
+											__(plan.status),
+										])
+									)}</p>`,
+								},
+							],
+							primary_action_label: __("Open {0}", [plan.name]),
+							primary_action() {
+								dialog.hide();
+								frappe.set_route("Form", "Success Plan", plan.name);
+							},
+							secondary_action_label: __("Create Another"),
+							secondary_action() {
+								dialog.hide();
+								create_plan();
+							},
+						});
+						dialog.show();
+					}),
 			group
 		);
 		if (data.override_until) {
