@@ -813,3 +813,23 @@ def rekey_open_alerts(customer: str):
 			and not (open_key <=> {key})""",
 		{"customer": customer, "open": tuple(engine.OPEN_STATUSES), "length": engine.OPEN_KEY_LENGTH},
 	)
+
+
+def open_keys_among(keys: list[str]) -> set[str]:
+	"""Which of these open keys an open rule alert holds now (`CS Alert.open_key`, unique): a
+	locking read, which sees what others committed since this transaction's snapshot (only when a
+	write failed)."""
+	if not keys:
+		return set()
+	alert = frappe.qb.DocType("CS Alert")
+	found = set()
+	for start in range(0, len(keys), 1000):
+		found |= {
+			key
+			for (key,) in frappe.qb.from_(alert)
+			.select(alert.open_key)
+			.where(alert.open_key.isin(keys[start : start + 1000]))
+			.for_update()
+			.run()
+		}
+	return found
