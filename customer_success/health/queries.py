@@ -129,11 +129,16 @@ def json_rows(query, columns: tuple[str, ...]) -> list[list]:
 	return select_as_json(values, f"from ({sql}) t", params)
 
 
-def select_as_json(values: str, rest: str, params, order: str = "") -> list[list]:
+def select_as_json(
+	values: str, rest: str, params, order: str = "", lock_wait: int | None = None
+) -> list[list]:
 	"""`select {values} {rest}` (values: a select list) as lists, from one JSON document, in
-	`order` when given; row by row when the document was cut (see `JSON_ROWS_MAX_LENGTH`)."""
+	`order` when given; row by row when the document was cut (see `JSON_ROWS_MAX_LENGTH`).
+	`lock_wait`: the seconds a locking read waits for a row another transaction holds (the
+	server's `innodb_lock_wait_timeout`, 50 by default), for this statement alone."""
+	wait = f", innodb_lock_wait_timeout = {int(lock_wait)}" if lock_wait else ""
 	document, count = frappe.db.sql(
-		f"""set statement group_concat_max_len = {JSON_ROWS_MAX_LENGTH} for
+		f"""set statement group_concat_max_len = {JSON_ROWS_MAX_LENGTH}{wait} for
 		select json_arrayagg(json_array({values}){f" order by {order}" if order else ""}), count(*) {rest}""",
 		params,
 	)[0]
@@ -148,7 +153,7 @@ def select_as_json(values: str, rest: str, params, order: str = "") -> list[list
 		return [
 			list(row)
 			for row in frappe.db.sql(
-				f"""set statement group_concat_max_len = {GROUP_CONCAT_MAX_LENGTH} for
+				f"""set statement group_concat_max_len = {GROUP_CONCAT_MAX_LENGTH}{wait} for
 				select {values} {rest}{ordered}""",
 				params,
 			)
@@ -205,7 +210,7 @@ def lock_customers(names: list[str]) -> dict[str, dict]:
 
 
 def lock_customers_and_day_scores(
-	names: list[str], day: date
+	names: list[str], day: date, lock_wait: int | None = None
 ) -> tuple[dict[str, dict], dict[tuple[str, str], tuple]]:
 	"""`lock_customers` and the customers' score rows for `day` in one locking read: ({customer: its
 	HEALTH_INPUTS and BOOK_FIELDS}, {(customer, model): (name, computed_on)} of its day's rows), as
@@ -216,7 +221,8 @@ def lock_customers_and_day_scores(
 	Each Customer is reached on its primary key from a JSON table of the names, then its day's rows
 	on (day, customer) of the history index: every customer is locked before its own score rows
 	(the one lock order of every score writer), and nothing of another range is read or locked.
-	One statement where the two reads were two: one JSON table and one round trip fewer a chunk."""
+	One statement where the two reads were two: one JSON table and one round trip fewer a chunk.
+	`lock_wait`: how long it waits for a customer another transaction holds (`select_as_json`)."""
 	if not names:
 		return {}, {}
 	fields = (*HEALTH_INPUTS, *BOOK_FIELDS)
@@ -231,6 +237,7 @@ def lock_customers_and_day_scores(
 			on s.`score_date` = %(day)s and s.`customer` = c.`name`
 		for update""",
 		{"names": _names_table(names), "day": day},
+		lock_wait=lock_wait,
 	)
 	locked: dict[str, dict] = {}
 	existing: dict[tuple[str, str], tuple] = {}
@@ -250,6 +257,30 @@ def lock_customers_and_day_scores(
 		if score_name is not None:
 			existing[(name, model)] = (score_name, iso_datetime(computed_on))
 	return locked, existing
+
+
+# How long a chunk's locking read waits for a customer another transaction holds (a user's long
+# transaction, an import): then the chunk writes without the customers held (`held_by_others`),
+# where it waited the server's 50 seconds, holding every customer it had locked, and failed whole.
+NIGHT_LOCK_WAIT_SECONDS = 5
+
+
+def held_by_others(names: list[str]) -> set[str]:
+	"""Of these customers, those whose row another transaction holds now (or that are gone): a
+	locking read that skips what it would wait for, each Customer on its primary key. Its locks
+	are the caller's until it ends its transaction."""
+	if not names:
+		return set()
+	free = {
+		name
+		for (name,) in frappe.db.sql(
+			"""select c.`name` from json_table(%(names)s, '$[*]' columns (`name` varchar(140) path '$')) v
+			straight_join `tabCustomer` c force index (primary) on c.`name` = v.`name`
+			for update skip locked""",
+			{"names": _names_table(names)},
+		)
+	}
+	return set(names) - free
 
 
 # The health inputs that are dates: a JSON document holds them as ISO strings, and both the chunk's

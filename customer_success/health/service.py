@@ -272,7 +272,21 @@ def score_range(
 			rows.append(row)
 	write_retries = 0
 	if commit_writes:
-		skipped, write_retries = write_scores_committed(lo, hi, today, rows, customers, computed_on)
+		skipped, write_retries, held = write_scores_committed(lo, hi, today, rows, customers, computed_on)
+		if held:
+			# not written: kept as they were, counted as not scored, and said once for the range
+			rows = [row for row in rows if row["customer"] not in held]
+			failed += sorted(held)
+			frappe.log_error(
+				title=_("Health scores of {0} customers not written: another transaction held them").format(
+					len(held)
+				),
+				message=_(
+					"The recompute of {0} to {1} waited {2} seconds for these customers, which another transaction (a user's, an import) held, and wrote the rest: {3}. Their scores are written by the next recompute."
+				).format(lo, hi, queries.NIGHT_LOCK_WAIT_SECONDS, ", ".join(sorted(held)[:50])),
+				reference_doctype="Customer",
+				reference_name=sorted(held)[0],
+			)
 	else:
 		skipped = write_scores(lo, hi, today, rows, customers, computed_on)
 	if chunk_hooks and commit_writes:
@@ -284,7 +298,7 @@ def score_range(
 
 def write_scores_committed(
 	lo: str, hi: str, today: date, rows: list[dict], customers: list[dict], computed_on
-) -> tuple[list[str], int]:
+) -> tuple[list[str], int, set[str]]:
 	"""A chunk's write phase (`write_scores`) as one READ COMMITTED transaction, committed.
 
 	Chunks of neighbouring ranges write side by side without any lock between them: under READ
@@ -293,18 +307,38 @@ def write_scores_committed(
 	next-key lock on the unique key). What each chunk locks is its own customers and their rows.
 	Should the server still pick this transaction as a deadlock victim, it is written again, from
 	the locking reads on (the scores in hand are still the range's as of `computed_on`).
-	Returns the skipped customers and how many times the write was retried.
+	A customer another transaction holds (a user's long transaction, an import) is waited for
+	`queries.NIGHT_LOCK_WAIT_SECONDS`, then the range is written without the customers held then
+	(tester U: one row held by a script failed the chunk's 4,000 after the server's 50 seconds, and
+	kept its CSMs waiting as long on the customers it had locked).
+	Returns the skipped customers, how many times the write was retried, and the customers held.
 	"""
+	held: set[str] = set()
 	for attempt in range(1, WRITE_ATTEMPTS + 1):
 		begin_read_committed()
 		try:
-			skipped = write_scores(lo, hi, today, rows, customers, computed_on)
+			skipped = write_scores(
+				lo,
+				hi,
+				today,
+				[row for row in rows if row["customer"] not in held] if held else rows,
+				[customer for customer in customers if customer["name"] not in held] if held else customers,
+				computed_on,
+				lock_wait=queries.NIGHT_LOCK_WAIT_SECONDS,
+			)
 			frappe.db.commit()  # nosemgrep: the chunk's scores are durable on their own
-			return skipped, attempt - 1
+			return skipped, attempt - 1, held
 		except frappe.QueryDeadlockError:
 			frappe.db.rollback()
 			if attempt == WRITE_ATTEMPTS:
 				raise
+		except frappe.QueryTimeoutError:
+			frappe.db.rollback()
+			if attempt == WRITE_ATTEMPTS:
+				raise
+			begin_read_committed()
+			held |= queries.held_by_others([c["name"] for c in customers if c["name"] not in held])
+			frappe.db.rollback()  # nothing written: the skipping read's locks let go
 	raise AssertionError("unreachable")
 
 
@@ -416,6 +450,7 @@ def write_scores(
 	rows: list[dict],
 	customers: list[dict] | None = None,
 	computed_on=None,
+	lock_wait: int | None = None,
 ) -> list[str]:
 	"""Upsert the day's scores of the range in bulk, then copy them onto the Customers.
 
@@ -430,7 +465,7 @@ def write_scores(
 	Without `computed_on` (a benchmark timing the bare writes) every row is written.
 	"""
 	stale, existing, locked = (
-		changed_since(today, customers or [], computed_on) if computed_on else (set(), {}, None)
+		changed_since(today, customers or [], computed_on, lock_wait) if computed_on else (set(), {}, None)
 	)
 	rows = [
 		{**row, "name": existing[(row["customer"], row["model"])][0]}
@@ -475,7 +510,7 @@ def record_copied_book_counts(locked: dict[str, dict], rows: list[dict]):
 
 
 def changed_since(
-	today: date, customers: list[dict], computed_on
+	today: date, customers: list[dict], computed_on, lock_wait: int | None = None
 ) -> tuple[set[str], dict[tuple[str, str], tuple], dict[str, dict]]:
 	"""Of `customers` (as read at `computed_on`), those whose health inputs are no longer what they
 	were read as, or whose day's score is newer than `computed_on`; their day's rows as they
@@ -486,7 +521,7 @@ def changed_since(
 	rows (the one lock order of every score writer): it sees what others committed after this
 	transaction's first read, and holds those rows until the write is committed."""
 	names = [customer["name"] for customer in customers]
-	locked, existing = queries.lock_customers_and_day_scores(names, today)
+	locked, existing = queries.lock_customers_and_day_scores(names, today, lock_wait)
 	changed = set()
 	inputs_of = itemgetter(*queries.HEALTH_INPUTS)  # the inputs as a tuple, taken in C
 	for customer in customers:
@@ -1439,21 +1474,27 @@ def recompute_customer(customer: str, inputs: dict | None = None) -> dict:
 	every score writer does: while a chunk is writing this customer's range, this waits for it
 	(row locks, a second or so), then writes the newer score; a chunk that read the customer
 	earlier sees this newer score and leaves it alone. A wait past the server's lock wait timeout
-	(or a deadlock) changes nothing and says so.
+	changes nothing and says so. A deadlock (the server rolls the whole transaction back: the
+	callers, the Customer form's actions, write nothing before this) is tried again, twice, before
+	it says so: a CSM's sentiment was refused at once when two single-customer recomputes met on
+	the score history's index (tester U).
 	"""
 	save_point = "cs_recompute_customer"
-	frappe.db.savepoint(save_point)
-	try:
-		if inputs:
-			# update_modified=False: the Customer's own `modified` stays, so a form open elsewhere saves.
-			frappe.db.set_value("Customer", customer, inputs, update_modified=False)
-		result = score_range(customer, customer)
-		# its week and month of the Health Trend roll-up are stale now: refreshed in the background
-		# (one job at a time), so the team's trend is read live only until then, not until the night
-		refresh_trend_soon()
-		return result
-	except (frappe.QueryTimeoutError, frappe.QueryDeadlockError) as e:
-		if isinstance(e, frappe.QueryTimeoutError):  # a deadlock victim's is rolled back whole
+	for attempt in range(1, WRITE_ATTEMPTS + 1):
+		frappe.db.savepoint(save_point)
+		try:
+			if inputs:
+				# update_modified=False: the Customer's own `modified` stays, so a form open elsewhere saves.
+				frappe.db.set_value("Customer", customer, inputs, update_modified=False)
+			result = score_range(customer, customer)
+			# its week and month of the Health Trend roll-up are stale now: refreshed in the background
+			# (one job at a time), so the team's trend is read live only until then, not until the night
+			refresh_trend_soon()
+			return result
+		except frappe.QueryDeadlockError:
+			if attempt < WRITE_ATTEMPTS:
+				continue  # rolled back whole by the server: done again from the start
+		except frappe.QueryTimeoutError:
 			frappe.db.rollback(save_point=save_point)
 		frappe.throw(_("The health scores are being written by a recompute; try again in a minute."))
 

@@ -14,13 +14,19 @@ from frappe.utils import getdate, nowdate
 
 from customer_success.health import queries
 from customer_success.health import service as health
-from customer_success.tests.utils import delete_customers, make_communication, make_customer, make_issue
+from customer_success.tests.utils import (
+	OtherConnection,
+	delete_customers,
+	make_communication,
+	make_customer,
+	make_issue,
+)
 
 CUSTOMERS = 8
 SCORE_FIELDS = ("customer", "model", "score", "status", "trend", "explanation")
 
 
-class TestParallelChunkWrites(FrappeTestCase):
+class TestParallelChunkWrites(OtherConnection, FrappeTestCase):
 	def setUp(self):
 		self.prefix = f"_CS Test Parallel {frappe.generate_hash(length=8)}"
 		self.names = []
@@ -144,3 +150,39 @@ class TestParallelChunkWrites(FrappeTestCase):
 		self.assertEqual(result["scored"], 2)
 		self.assertEqual(seen, [(None, "seen 0")])  # the write's transaction saw the commit at once
 		self.assertEqual(read_around_a_commit(), ("seen 0", "seen 0"))  # the next one keeps its snapshot
+
+	def test_a_customer_another_transaction_holds_is_left_and_the_range_written(self):
+		"""A user's long transaction (an import, a script) holds one Customer of a chunk's range: the
+		chunk waits a few seconds for it, then writes the rest and counts it as not scored, said in
+		one Error Log (tester U: it waited the server's 50 seconds, holding the customers it had
+		locked, and failed its 4,000). The held customer keeps what it had."""
+		held = self.names[3]
+		try:
+			with self.other_connection():  # someone's transaction holds the row, uncommitted
+				frappe.db.sql("update tabCustomer set customer_details = 'held' where name = %s", held)
+			errors = frappe.db.count("Error Log")
+			with patch.object(queries, "NIGHT_LOCK_WAIT_SECONDS", 1):
+				result = health.score_range(self.names[0], self.names[-1], commit_writes=True)
+			self.assertEqual(result["failed"], [held])
+			self.assertEqual(result["scored"], CUSTOMERS - 1)
+			self.assertEqual(result["write_retries"], 1)
+			frappe.db.rollback()
+			self.assertEqual([row[0] for row in self.scores()], [n for n in self.names if n != held])
+			self.assertIsNone(frappe.db.get_value("Customer", held, "cs_health_status"))
+			log = frappe.get_all(
+				"Error Log",
+				filters={"reference_doctype": "Customer", "reference_name": held},
+				fields=["method", "error"],
+			)
+			self.assertEqual(frappe.db.count("Error Log"), errors + 1)
+			self.assertIn("another transaction held them", log[0].method)
+			self.assertIn(held, log[0].error)
+		finally:
+			with self.other_connection():
+				frappe.db.rollback()
+			frappe.db.delete("Error Log", {"reference_doctype": "Customer", "reference_name": held})
+			frappe.db.commit()  # nosemgrep: the log this test made
+		# once let go, the next recompute scores it
+		health.score_range(self.names[0], self.names[-1], commit_writes=True)
+		frappe.db.rollback()
+		self.assertEqual([row[0] for row in self.scores()], self.names)

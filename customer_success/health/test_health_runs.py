@@ -1246,6 +1246,32 @@ class TestNoStaleWrites(RunsTestCase):
 		self.assertIsNotNone(frappe.db.get_value("Customer Health Score", {"customer": plain}))
 		self.assertEqual(result["skipped"], sorted([overridden, touched]))
 
+	def test_a_csm_action_chosen_as_a_deadlock_victim_is_done_again(self):
+		"""The server rolls a deadlock victim back whole; the action is done again (twice at most)
+		rather than refused at once (tester U: a sentiment refused after 0.05 s)."""
+		customer = make_customer(cs_owner=CSM).name
+		real = health.score_range
+		calls = []
+
+		def deadlocked_once(*args, **kwargs):
+			calls.append(1)
+			if len(calls) == 1:
+				raise frappe.QueryDeadlockError("Deadlock found when trying to get lock")
+			return real(*args, **kwargs)
+
+		with patch.object(health, "score_range", side_effect=deadlocked_once):
+			api.set_sentiment(customer, "Positive")
+		self.assertEqual(len(calls), 2)
+		self.assertEqual(frappe.db.get_value("Customer", customer, "cs_csm_sentiment"), "Positive")
+		self.assertIsNotNone(frappe.db.get_value("Customer Health Score", {"customer": customer}))
+		calls.clear()
+		with (
+			patch.object(health, "score_range", side_effect=frappe.QueryDeadlockError("again")) as scoring,
+			self.assertRaisesRegex(frappe.ValidationError, "try again in a minute"),
+		):
+			api.set_sentiment(customer, "Concerned")
+		self.assertEqual(scoring.call_count, health.WRITE_ATTEMPTS)
+
 	def test_a_csm_action_waits_for_a_chunk_writing_its_customer_and_changes_nothing_meanwhile(self):
 		"""A chunk in its write phase holds its customers' rows (no global lock): a CSM's action on one
 		of them waits for it; past the lock wait timeout it is refused and changes nothing."""
