@@ -721,31 +721,86 @@ def fail_stopped_inline_runs():
 
 def fail_runs(names: list, message: str, still):
 	"""Fail these runs (those of them that `still` holds for) and their chunks still open, each
-	UPDATE reaching its rows by name."""
+	UPDATE reaching its rows by name, and end each as a run whose chunks failed ends
+	(`finish_run`): its counts say how many customers were not scored, the Error Log says which
+	ranges, and what follows a run (its alerts' leftover ranges, the history's tidying) follows it.
+	A stopped inline run was recorded Failed with no counts, no Error Log and nothing after it: its
+	ranges' alerts waited for the next night (tester U)."""
 	run = frappe.qb.DocType(RUN)
 	chunk = frappe.qb.DocType(CHUNK)
+	now = now_datetime()
 	(
 		frappe.qb.update(run)
 		.set(run.status, "Failed")
-		.set(run.finished_at, now_datetime())
+		.set(run.finished_at, now)
 		.set(run.message, message)
 		.where(run.name.isin(names) & still)
 		.run()
 	)
 	failed = (
 		frappe.qb.from_(run)
-		.select(run.name)
-		.where(run.name.isin(names) & (run.status == "Failed"))
-		.run(pluck=True)
+		.select(run.name, run.score_date, run.chunks_total)
+		.where(run.name.isin(names) & (run.status == "Failed") & (run.finished_at == now))
+		.run(as_dict=True)
 	)
-	if failed:
+	if not failed:
+		return
+	open_chunks = (
+		frappe.qb.from_(chunk)
+		.select(chunk.name, chunk.parent, chunk.customers, chunk.range_from, chunk.range_to)
+		.where(chunks_of(chunk, *(r.name for r in failed)) & chunk.status.isin(OPEN_CHUNK_STATUSES))
+		.run(as_dict=True)
+	)
+	for row in open_chunks:
 		(
 			frappe.qb.update(chunk)
 			.set(chunk.status, "Failed")
-			.set(chunk.finished_at, now_datetime())
-			.where(chunks_of(chunk, *failed) & chunk.status.isin(OPEN_CHUNK_STATUSES))
+			.set(chunk.finished_at, now)
+			.set(chunk.customers_scored, 0)
+			.set(chunk.customers_failed, row.customers or 0)
+			.where(chunk.name == row.name)
 			.run()
 		)
+	for record in failed:
+		left = [row for row in open_chunks if str(row.parent) == str(record.name)]
+		unscored = sum(row.customers or 0 for row in left)
+		if left:
+			(
+				frappe.qb.update(run)
+				.set(run.chunks_done, run.chunks_done + len(left))
+				.set(run.chunks_failed, run.chunks_failed + len(left))
+				.set(run.customers_failed, run.customers_failed + unscored)
+				.where(run.name == record.name)
+				.run()
+			)
+			frappe.log_error(
+				title=_("Health recompute: run {0} failed with {1} chunks unfinished").format(
+					record.name, len(left)
+				),
+				message=_(
+					"{0} The customers of these ranges were not scored and keep their earlier scores until the next run: {1}"
+				).format(
+					message,
+					"; ".join(_("{0} to {1}").format(row.range_from, row.range_to) for row in left[:20]),
+				),
+				reference_doctype=RUN,
+				reference_name=record.name,
+			)
+		frappe.db.set_value(
+			RUN,
+			record.name,
+			"message",
+			_("{0} {1} of {2} chunks did not finish: {3} customers were not scored.").format(
+				message, len(left), record.chunks_total or 0, unscored
+			)
+			if left
+			else message,
+			update_modified=False,
+		)
+	frappe.db.commit()  # nosemgrep: the runs are failed and counted before what follows them
+	for record in failed:
+		call_after_run_hooks(record.name, "Failed", record.score_date)
+		enqueue_tidy_history(record.name, record.score_date, now=bool(frappe.flags.in_test))
 
 
 def is_active_run(run_table):

@@ -1032,15 +1032,41 @@ class TestFinishingARun(RunTestCase):
 		stopped = health.new_run("Manual", "Running", None, chunks=chunks, inline=True)
 		alive = health.new_run("Manual", "Running", None, chunks=chunks, inline=True)
 		frappe.db.set_value(CHUNK, {"parent": str(stopped.name), "chunk_index": 0}, "status", "Done")
+		frappe.db.set_value(
+			RUN, stopped.name, {"chunks_done": 1, "customers_scored": 1}, update_modified=False
+		)
 		frappe.db.commit()  # nosemgrep: as the process left them
 		health.release_lock(health.inline_lock_name(stopped.name))  # its connection is gone
-		health.watch_recompute_runs()
-		self.assertEqual(frappe.db.get_value(RUN, stopped.name, "status"), "Failed")
-		self.assertIn("stopped", frappe.db.get_value(RUN, stopped.name, "message"))
-		self.assertEqual(
-			frappe.get_all(CHUNK, {"parent": str(stopped.name)}, pluck="status", order_by="chunk_index"),
-			["Done", "Failed"],
+		with patch.object(health, "call_after_run_hooks") as after_run:
+			health.watch_recompute_runs()
+		run = frappe.db.get_value(
+			RUN,
+			stopped.name,
+			["status", "message", "chunks_done", "chunks_failed", "customers_scored", "customers_failed"],
+			as_dict=True,
 		)
+		self.assertEqual(run.status, "Failed")
+		self.assertIn("stopped", run.message)
+		# counted as the worker path counts a failed chunk, said in the Error Log, and what follows a
+		# run follows it (tester U: no counts, no Error Log, its alerts left for the next night)
+		self.assertIn("1 customers were not scored", run.message)
+		self.assertEqual(
+			(run.chunks_done, run.chunks_failed, run.customers_scored, run.customers_failed), (2, 1, 1, 1)
+		)
+		self.assertTrue(
+			frappe.db.exists("Error Log", {"reference_doctype": RUN, "reference_name": str(stopped.name)})
+		)
+		after_run.assert_called_once_with(
+			stopped.name, "Failed", frappe.db.get_value(RUN, stopped.name, "score_date")
+		)
+		chunk_rows = frappe.get_all(
+			CHUNK,
+			{"parent": str(stopped.name)},
+			["status", "customers_failed"],
+			order_by="chunk_index",
+			as_list=True,
+		)
+		self.assertEqual([tuple(row) for row in chunk_rows], [("Done", 0), ("Failed", 1)])
 		self.assertEqual(frappe.db.get_value(RUN, alive.name, "status"), "Running")  # its process lives
 		health.release_lock(health.inline_lock_name(alive.name))
 		health.watch_recompute_runs()
