@@ -42,6 +42,9 @@ SELECT_ONLY = (
 	"Campaign",
 	"Competitor",
 	"Opportunity Lost Reason",
+	"Price List",
+	"Sales Partner",
+	"Sales Person",
 )
 ROLE_PERMISSIONS.update({doctype: ("select",) for doctype in SELECT_ONLY})
 

@@ -6,6 +6,9 @@ frappe.ui.form.on("Renewal", {
 		frm.set_query("subscription", () => ({ query: "customer_success.renewals.api.subscriptions_to_renew" }));
 	},
 	refresh(frm) {
+		// a Subscription picked is checked by the server on save (frappe's check in the browser asks
+		// for read or select on Subscription, which the CS roles lack, and cleared the pick)
+		frm.set_df_property("subscription", "ignore_link_validation", 1);
 		// the checkpoints are the renewal's own (made with it, the server keeps them): none added or removed
 		frm.set_df_property("checkpoints", "cannot_add_rows", 1);
 		frm.set_df_property("checkpoints", "cannot_delete_rows", 1);
@@ -75,7 +78,9 @@ frappe.ui.form.on("Renewal", {
 							fieldtype: "Link",
 							options: "Subscription",
 							default: frm.doc.source_type === "Subscription" ? frm.doc.subscription : null,
-							// the CS roles do not read ERPNext's Subscriptions: the app's own search
+							// the CS roles do not read ERPNext's Subscriptions: the app's own search, and the
+							// server checks the pick (frappe's check in the browser cleared it)
+							ignore_link_validation: 1,
 							get_query: () => ({
 								query: "customer_success.renewals.api.subscriptions_to_renew",
 								filters: { customer: frm.doc.customer },
