@@ -1226,17 +1226,28 @@ class TestBulkWrites(AlertsTestCase):
 		self.assertEqual({frappe.db.get_value(ALERT, n, "assigned_to") for n in names}, {CSM1, CSM2})
 
 	def test_a_bulk_failure_falls_back_to_one_by_one_and_isolates_the_customer(self):
-		taken = self.raise_red()  # its customer already has an open alert for the rule
+		set_health(self.customer, "Red", 20)
 		other = make_customer(cs_owner=CSM2).name
 		set_health(other, "Red", 20)
+		only_rule("Health Turned Red")
 		lo, hi = sorted([self.customer, other])
 		errors = frappe.db.count("Error Log")
-		# the pass does not see the open alert (as if raised by another process meanwhile)
-		with patch.object(queries, "open_alerts", return_value={}):
+		real = service.raise_alert
+
+		def fails_for_one(customer, *args, **kwargs):
+			if customer["name"] == self.customer:
+				raise ValueError("this customer's data breaks the alert")
+			return real(customer, *args, **kwargs)
+
+		# the bulk insert fails (for one customer's data), then each alert is raised alone
+		with (
+			patch.object(service, "insert_alerts", side_effect=ValueError("bulk")),
+			patch.object(service, "raise_alert", side_effect=fails_for_one),
+		):
 			result = service.evaluate(lo, hi, {self.customer, other})
 		self.assertEqual(result["failed"], [self.customer])
 		self.assertEqual(result["raised"], 1)
-		self.assertEqual([a.name for a in alerts_of(self.customer)], [taken.name])
+		self.assertEqual(alerts_of(self.customer), [])
 		self.assertEqual(len(alerts_of(other)), 1)
 		self.assertGreater(frappe.db.count("Error Log"), errors)
 

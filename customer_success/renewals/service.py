@@ -1274,16 +1274,23 @@ def reconcile_retention_batch(customers: list[str], points: list[date], orphan: 
 	return len(rows)
 
 
+def retention_rollup_applies(company: str | None = None) -> bool:
+	"""Whether the roll-up answers for the site (and `company`, when asked): it keeps the sums of
+	one company's invoices in the default company's currency, so a site invoicing in several
+	companies, or in one whose currency is not the default's, is computed live by the report."""
+	companies = queries.invoiced_companies()
+	if len(companies) > 1 or (company and companies and company != companies[0]):
+		return False
+	return not (companies and queries.rates_for(companies).get(companies[0], 1.0) != 1.0)
+
+
 def rolled_up_retention(points: list[date], filters: dict, csm: str | None) -> dict[date, dict]:
 	"""{T: the report's figures} of the points the roll-up answers for these filters (complete, and
 	filters it holds); the report computes the others live. A lifecycle stage or customer filter
 	groups the customers' own rows (those of that stage or name now, as the live computation takes
 	them); otherwise the point sums of the CS Owner and tier asked for are read (kept under the keys
 	each customer has now, as the live computation takes them)."""
-	companies = queries.invoiced_companies()
-	if len(companies) > 1 or (filters.get("company") and companies and filters["company"] != companies[0]):
-		return {}
-	if companies and queries.rates_for(companies).get(companies[0], 1.0) != 1.0:
+	if not retention_rollup_applies(filters.get("company")):
 		return {}
 	held = queries.retention_periods()
 	first = queries.first_revenue_day()
