@@ -177,6 +177,8 @@ def customer_record_has_permission(doc, ptype: str = "read", user: str | None = 
 	):
 		return True  # a colleague the milestone is given to works it (marks it done)
 	if ptype == "create":
+		if not frappe.has_permission(doc.doctype, "create", user=user):
+			return False  # the role creates none (a CSM, renewals): not "set Customer first" (tester W)
 		throw_unknown_links(doc)
 	customers = record_customers(doc)
 	if not customers and ptype == "create":

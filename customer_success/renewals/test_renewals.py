@@ -119,6 +119,23 @@ class TestRenewalRecords(RenewalTestCase):
 		with self.assertRaises(frappe.DuplicateEntryError):
 			frappe.get_doc({"doctype": "Renewal", "contract": ending.name}).insert()
 
+	def test_a_csm_who_may_not_create_renewals_is_told_so(self):
+		"""Renewals are made by the nightly pass, or by hand by a CS Manager; a CSM who opened a new
+		one was told "set Customer first", the Customer field being read-only (tester W): she is
+		refused as not permitted, and a CS Manager makes it from the contract alone."""
+		contract = make_contract(
+			make_customer(cs_owner=CSM).name, add_days(today(), -300), add_days(today(), 400)
+		)
+		new = {"doctype": "Renewal", "source_type": "Contract", "contract": contract.name}
+		frappe.set_user(CSM)
+		self.assertFalse(frappe.has_permission("Renewal", "create"))
+		with self.assertRaises(frappe.PermissionError) as refused:
+			frappe.get_doc(new).insert()
+		self.assertNotIn("set Customer first", str(refused.exception))
+		frappe.set_user(MANAGER)
+		doc = frappe.get_doc(new).insert()
+		self.assertEqual((doc.customer, doc.csm), (contract.party_name, CSM))
+
 	def test_a_longer_window_setting_reaches_further(self):
 		from customer_success.tests.utils import change_settings
 
