@@ -1218,12 +1218,9 @@ def raise_alerts(
 		# runs) may have raised some of them since this one read the open alerts: those are
 		# raised already, not failures (tester U: ~1,400 Error Logs of "Duplicate entry ... for key
 		# 'open_key'"). The bulk failure is logged only when something else is behind it.
-		raised_meanwhile = queries.open_keys_among(
-			[engine.open_key(customer["name"], rule.name) for customer, rule, _f in new]
-		)
-		fresh = [
-			item for item in new if engine.open_key(item[0]["name"], item[1].name) not in raised_meanwhile
-		]
+		keys = [engine.open_key(customer["name"], rule.name) for customer, rule, _f in new]
+		raised_meanwhile = queries.open_keys_among(keys)
+		fresh = [item for item, key in zip(new, keys, strict=True) if key not in raised_meanwhile]
 		if not fresh:
 			return 0, []
 		if len(fresh) == len(new):

@@ -11,7 +11,7 @@ from operator import itemgetter
 
 import frappe
 from frappe import _
-from frappe.query_builder.functions import Concat
+from frappe.query_builder.functions import Coalesce, Concat
 from frappe.utils import add_days, get_first_day, getdate, now_datetime, nowdate
 
 from customer_success.health import engine, queries
@@ -275,17 +275,18 @@ def score_range(
 		skipped, write_retries, held = write_scores_committed(lo, hi, today, rows, customers, computed_on)
 		if held:
 			# not written: kept as they were, counted as not scored, and said once for the range
+			held_names = sorted(held)
 			rows = [row for row in rows if row["customer"] not in held]
-			failed += sorted(held)
+			failed += held_names
 			frappe.log_error(
 				title=_("Health scores of {0} customers not written: another transaction held them").format(
-					len(held)
+					len(held_names)
 				),
 				message=_(
 					"The recompute of {0} to {1} waited {2} seconds for these customers, which another transaction (a user's, an import) held, and wrote the rest: {3}. Their scores are written by the next recompute."
-				).format(lo, hi, queries.NIGHT_LOCK_WAIT_SECONDS, ", ".join(sorted(held)[:50])),
+				).format(lo, hi, queries.NIGHT_LOCK_WAIT_SECONDS, ", ".join(held_names[:50])),
 				reference_doctype="Customer",
-				reference_name=sorted(held)[0],
+				reference_name=held_names[0],
 			)
 	else:
 		skipped = write_scores(lo, hi, today, rows, customers, computed_on)
@@ -751,14 +752,14 @@ def fail_runs(names: list, message: str, still):
 		.where(chunks_of(chunk, *(r.name for r in failed)) & chunk.status.isin(OPEN_CHUNK_STATUSES))
 		.run(as_dict=True)
 	)
-	for row in open_chunks:
+	if open_chunks:  # each one's customers not scored: one UPDATE, by name
 		(
 			frappe.qb.update(chunk)
 			.set(chunk.status, "Failed")
 			.set(chunk.finished_at, now)
 			.set(chunk.customers_scored, 0)
-			.set(chunk.customers_failed, row.customers or 0)
-			.where(chunk.name == row.name)
+			.set(chunk.customers_failed, Coalesce(chunk.customers, 0))
+			.where(chunk.name.isin([row.name for row in open_chunks]))
 			.run()
 		)
 	for record in failed:

@@ -2,7 +2,7 @@
 
 import frappe
 
-from customer_success.renewals import service
+from customer_success.renewals import engine, service
 
 
 def _renewal(name: str, ptype: str = "write"):
@@ -67,8 +67,6 @@ def subscriptions_to_renew(doctype, txt, searchfield, start, page_len, filters):
 	search refused them ("Not permitted"): this lists the subscriptions that are not cancelled of the
 	customers the user may read, of `filters.customer` alone when given (which she must be able to
 	read), and shows no more of one than its name, its customer and its status."""
-	from customer_success.renewals import engine
-
 	filters = filters if isinstance(filters, dict) else {}
 	customer = filters.get("customer")
 	if customer:
