@@ -22,11 +22,15 @@ def hand_over_open_work(customer: str, old_csm: str | None, new_csm: str | None)
 	"""Move the customer's open work from `old_csm` to `new_csm`; returns what moved, by kind.
 	Nothing moves to nobody: with no new CSM the work stays (a CS Manager gives it out). A customer
 	given its first CSM (or one from a CS Owner who could not work alerts) takes up the alerts raised
-	while it had none (`take_up_unowned_alerts`)."""
+	while it had none (`take_up_unowned_alerts`); one given its first CSM, its open renewals made
+	while it had none too, with their checkpoints' ToDos (`renewals.service.take_up_unowned_renewals`)."""
 	if not customer or not new_csm or old_csm == new_csm:
 		return {}
 	if not old_csm:
-		return take_up_unowned_alerts(customer, new_csm)
+		from customer_success.renewals.service import take_up_unowned_renewals
+
+		taken = take_up_unowned_alerts(customer, new_csm)
+		return {**taken, **take_up_unowned_renewals(customer, new_csm)}
 	moved = {}
 	alert = frappe.qb.DocType("CS Alert")
 	task = frappe.qb.DocType("CS Alert Task")

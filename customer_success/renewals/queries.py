@@ -223,10 +223,11 @@ def open_renewals_of_cancelled_contracts(contracts: list[str] | None = None) -> 
 	return query.run(pluck=True)
 
 
-def due_checkpoints(today: date, without_csm_then: bool = False) -> list[dict]:
+def due_checkpoints(today: date, without_csm_then: bool = False, customer_name: str | None = None) -> list[dict]:
 	"""Checkpoints of open renewals that are due (on or before today) and not yet raised (no ToDo,
 	no signal taken) nor recorded. With `without_csm_then`: those raised while the renewal had no
-	CSM (a signal taken, no ToDo, no call) whose customer has one now (`csm`: the customer's)."""
+	CSM (a signal taken, no ToDo, no call) whose customer has one now (`csm`: the customer's).
+	`customer_name`: that customer's renewals only."""
 	renewal = frappe.qb.DocType(RENEWAL)
 	row = frappe.qb.DocType(CHECKPOINT)
 	customer = frappe.qb.DocType("Customer")
@@ -252,6 +253,8 @@ def due_checkpoints(today: date, without_csm_then: bool = False) -> list[dict]:
 		)
 		.orderby(row.due_date)
 	)
+	if customer_name:
+		query = query.where(renewal.customer == customer_name)
 	if without_csm_then:
 		query = (
 			query.join(customer)

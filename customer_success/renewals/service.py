@@ -658,6 +658,34 @@ def give_checkpoints_to_new_csms(today: date, commit: bool = False) -> int:
 	return each_checkpoint(waiting, give, commit)
 
 
+def take_up_unowned_renewals(customer: str, csm: str) -> dict[str, int]:
+	"""A customer given its first CSM: its open renewals made while it had none become hers at once
+	(not at the next night's refresh), and their checkpoints raised meanwhile (a signal taken, no
+	ToDo for anyone, no call) become her ToDos, as `give_checkpoints_to_new_csms` would make them."""
+	renewal = frappe.qb.DocType(RENEWAL)
+	names = (
+		frappe.qb.from_(renewal)
+		.select(renewal.name)
+		.where(
+			(renewal.customer == customer)
+			& (renewal.status == engine.OPEN)
+			& (renewal.csm.isnull() | (renewal.csm == ""))
+		)
+		.run(pluck=True)
+	)
+	if not names:
+		return {}
+	frappe.qb.update(renewal).set(renewal.csm, csm).where(renewal.name.isin(names)).run()
+	given = 0
+	if todos_enabled():
+		for row in queries.due_checkpoints(getdate(nowdate()), without_csm_then=True, customer_name=customer):
+			frappe.db.set_value(
+				"Renewal Checkpoint", row.name, "todo", make_checkpoint_todo(row), update_modified=False
+			)
+			given += 1
+	return {"renewals": len(names), "renewal checkpoints": given}
+
+
 def each_checkpoint(rows, work, commit: bool) -> int:
 	"""`work(row)` for each checkpoint row, each isolated (a failure logged against its renewal, the
 	rest go on); how many succeeded."""

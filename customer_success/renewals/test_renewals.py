@@ -459,6 +459,27 @@ class TestCheckpoints(RenewalTestCase):
 			len([c for c in renewal_of(contract.name).checkpoints if c.todo]),
 		)
 
+	def test_a_customers_first_csm_takes_up_its_open_renewal_at_once(self):
+		"""Set on the Customer form (a save, not the night's refresh): the renewal made while the
+		customer had no CSM is hers now, and its checkpoint raised meanwhile is her ToDo."""
+		customer = make_customer().name
+		contract = make_contract(customer, add_days(today(), -305), add_days(today(), 60))
+		service.create_renewals(today(), contracts=[contract.name])
+		service.raise_due_checkpoints(today())
+		self.assertFalse(renewal_of(contract.name).csm)
+		doc = frappe.get_doc("Customer", customer)
+		doc.cs_owner = CSM
+		doc.save(ignore_permissions=True)
+		renewal = renewal_of(contract.name)
+		self.assertEqual(renewal.csm, CSM)
+		first = renewal.checkpoints[0]
+		self.assertEqual(frappe.db.get_value("ToDo", first.todo, "allocated_to"), CSM)
+		service.raise_due_checkpoints(today())  # the night after: no second ToDo
+		self.assertEqual(
+			frappe.db.count("ToDo", {"reference_type": "Renewal", "reference_name": renewal.name}),
+			len([c for c in renewal_of(contract.name).checkpoints if c.todo]),
+		)
+
 	def test_a_checkpoint_raised_late_takes_the_latest_signal_known(self):
 		customer = make_customer(cs_owner=CSM).name
 		end = add_days(today(), 60)  # both checkpoints are past when the renewal is made
