@@ -53,7 +53,10 @@ def get_latest_nps(customer: str) -> dict:
 	return service.latest_nps(customer)
 
 
-@frappe.whitelist(allow_guest=True, methods=["POST"])
+# xss_safe: frappe escapes what a Guest sends to any other method ("&" stored as "&amp;", a script's
+# tags as entities the CSM then read); the comment's markup is removed by the service instead
+# (`clean_comment`), and what is left is text, shown escaped
+@frappe.whitelist(allow_guest=True, methods=["POST"], xss_safe=True)
 @rate_limit(limit=SUBMIT_LIMIT, seconds=SUBMIT_WINDOW)
 def submit_answer(token: str, score: str | int, comment: str | None = None) -> dict:
 	"""The answer page's submit: the link's token is the right to answer its one survey, once."""

@@ -462,6 +462,34 @@ class TestAnswerPage(VoiceTestCase):
 		self.assertIn(voice_api.submit_answer, frappe.allowed_http_methods_for_whitelisted_func)
 		self.assertEqual(frappe.allowed_http_methods_for_whitelisted_func[voice_api.submit_answer], ["POST"])
 
+	def test_a_comment_sent_as_the_page_sends_it_is_kept_as_typed_without_markup(self):
+		"""Through frappe's request handler, as the answer page posts it: frappe escapes what a Guest
+		sends to a method not marked safe, which stored entities ("&amp;", "&lt;script&gt;") the CSM
+		then read; the method takes the text as typed and removes its markup itself."""
+		import frappe.handler
+		from frappe.utils import set_request
+
+		survey, links = self.send(contacts=[self.jane.name])
+		method = "customer_success.voice.api.submit_answer"
+		set_request(method="POST", path=f"/api/method/{method}")
+		frappe.local.request_ip = f"cs-test-{frappe.generate_hash(length=10)}"
+		try:
+			frappe.set_user("Guest")  # (which empties the form_dict: filled after)
+			frappe.local.form_dict = frappe._dict(
+				cmd=method,
+				token=links[self.jane.email_id],
+				score="2",
+				comment='<img src=x onerror="alert(1)"><b>Terrible</b> support & "slow" <script>alert(2)</script>',
+			)
+			reply = frappe.handler.execute_cmd(method)
+		finally:
+			frappe.set_user("Administrator")
+			frappe.local.request = None
+			frappe.local.form_dict = frappe._dict()
+		self.assertTrue(reply["ok"], reply)
+		answer = frappe.get_doc("NPS Response", {"survey": survey})
+		self.assertEqual(answer.comment, 'Terrible support & "slow" alert(2)')
+
 	def test_the_submit_is_rate_limited(self):
 		from frappe.utils import set_request
 
