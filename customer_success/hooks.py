@@ -313,6 +313,8 @@ for _doctype in (
 # A number field of the app's doctypes holds a number before their own checks read it (others return
 # at once: `check_numbers` looks at the doctype's module first).
 doc_events.setdefault("*", {})["before_validate"] = "customer_success.utils.check_numbers"
+# and a text field no longer than its column (`check_text_lengths`: the database's error otherwise)
+doc_events["*"]["validate"] = "customer_success.utils.check_text_lengths"
 
 # Called as fn(handoff_doc) when a CSM accepts a Sales Handoff (success plans register here).
 cs_on_handoff_accepted = ["customer_success.success_plans.service.create_plan_from_handoff"]

@@ -394,6 +394,40 @@ def check_numbers(doc, method=None):
 		frappe.throw("<br>".join(problems), title=_("Not a Number"))
 
 
+# What frappe's Small Text and Text hold: a MariaDB TEXT column, 65,535 bytes. frappe checks the
+# length of varchar columns only, so a longer text (a note pasted from a long e-mail thread) failed
+# the write with the database's "Data too long" (HTTP 500) on a churn note, an alert's resolution,
+# a survey's note or an answer's comment.
+TEXT_FIELDTYPES = frozenset({"Small Text", "Text"})
+TEXT_COLUMN_BYTES = 65535
+
+
+def check_text_lengths(doc, method=None):
+	"""`validate` of every doctype (the app's only: others return at once): a text field holds no
+	more than its column does, refused with the field's name and the text's length, nothing written."""
+	if doc.meta.module not in app_modules():
+		return
+	problems = []
+	for row in (doc, *doc.get_all_children()):
+		for df in row.meta.fields:
+			if df.fieldtype not in TEXT_FIELDTYPES:
+				continue
+			value = row.get(df.fieldname)
+			if isinstance(value, str) and len(value) > TEXT_COLUMN_BYTES // 4 and len(
+				value.encode("utf-8")
+			) > TEXT_COLUMN_BYTES:
+				label = _(df.label, context=df.parent) if df.label else df.fieldname
+				where = f"{_('Row')} #{row.idx}: " if row.get("parentfield") else ""
+				problems.append(
+					where
+					+ _("{0} is too long ({1} characters): shorten it, then save again.").format(
+						label, f"{len(value):,}"
+					)
+				)
+	if problems:
+		frappe.throw("<br>".join(problems), frappe.CharacterLengthExceededError, title=_("Text Too Long"))
+
+
 _NOT_A_NUMBER = object()
 
 

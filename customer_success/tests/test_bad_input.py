@@ -306,3 +306,58 @@ class TestNumberFields(FrappeTestCase):
 		customer.default_commission_rate = "abc"
 		check_numbers(customer)  # ERPNext's doctype: not the app's to judge
 		self.assertEqual(customer.default_commission_rate, "abc")
+
+
+class TestTextLengths(FrappeTestCase):
+	"""A text longer than its column (MariaDB's TEXT: 65,535 bytes) is refused with the field's name,
+	not failed by the database ("Data too long", an HTTP 500), and nothing is written."""
+
+	def setUp(self):
+		make_user(CSM, [CSM_ROLE])
+		self.customer = make_customer(cs_owner=CSM).name
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def test_a_churn_note_too_long_is_refused_and_nothing_changes(self):
+		from customer_success.renewals import api as renewals_api
+		from customer_success.renewals import service as renewals_service
+		from customer_success.tests.utils import make_contract
+
+		contract = make_contract(self.customer, add_days(nowdate(), -300), add_days(nowdate(), 60))
+		renewals_service.create_renewals(frappe.utils.getdate(), contracts=[contract.name])
+		renewal = frappe.get_doc("Renewal", {"contract": contract.name})
+		frappe.set_user(CSM)
+		with self.assertRaisesRegex(frappe.CharacterLengthExceededError, "Churn Note is too long"):
+			renewals_api.mark_churned(renewal.name, "Price", "x" * 70000)
+		frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value("Renewal", renewal.name, "status"), "Open")
+		self.assertNotEqual(frappe.db.get_value("Customer", self.customer, "cs_lifecycle_stage"), "Churned")
+
+		renewal.reload()  # a checkpoint's note (a child row) says which row
+		renewal.checkpoints[0].note = "y" * 70000
+		with self.assertRaisesRegex(frappe.CharacterLengthExceededError, r"Row #1: Note is too long"):
+			renewal.save()
+
+	def test_an_answer_entered_with_a_comment_too_long_is_not_recorded(self):
+		frappe.set_user(CSM)
+		answer = frappe.get_doc(
+			{"doctype": "NPS Response", "customer": self.customer, "score": 3, "comment": "z" * 100000}
+		)
+		with self.assertRaisesRegex(frappe.CharacterLengthExceededError, r"Comment is too long \(100,000"):
+			answer.insert()
+		self.assertFalse(frappe.db.exists("NPS Response", {"customer": self.customer}))
+
+	def test_the_limit_is_the_columns_bytes(self):
+		from customer_success.utils import check_text_lengths
+
+		answer = frappe.new_doc("NPS Response")
+		answer.comment = "汉" * 21000  # 63,000 bytes: it fits
+		check_text_lengths(answer)
+		answer.comment = "汉" * 22000  # 66,000 bytes
+		with self.assertRaises(frappe.CharacterLengthExceededError):
+			check_text_lengths(answer)
+		customer = frappe.new_doc("Customer")
+		customer.customer_details = "x" * 70000
+		check_text_lengths(customer)  # ERPNext's doctype: not the app's to judge
