@@ -413,9 +413,11 @@ def check_text_lengths(doc, method=None):
 			if df.fieldtype not in TEXT_FIELDTYPES:
 				continue
 			value = row.get(df.fieldname)
-			if isinstance(value, str) and len(value) > TEXT_COLUMN_BYTES // 4 and len(
-				value.encode("utf-8")
-			) > TEXT_COLUMN_BYTES:
+			if (
+				isinstance(value, str)
+				and len(value) > TEXT_COLUMN_BYTES // 4
+				and len(value.encode("utf-8")) > TEXT_COLUMN_BYTES
+			):
 				label = _(df.label, context=df.parent) if df.label else df.fieldname
 				where = f"{_('Row')} #{row.idx}: " if row.get("parentfield") else ""
 				problems.append(

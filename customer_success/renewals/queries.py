@@ -223,7 +223,9 @@ def open_renewals_of_cancelled_contracts(contracts: list[str] | None = None) -> 
 	return query.run(pluck=True)
 
 
-def due_checkpoints(today: date, without_csm_then: bool = False, customer_name: str | None = None) -> list[dict]:
+def due_checkpoints(
+	today: date, without_csm_then: bool = False, customer_name: str | None = None
+) -> list[dict]:
 	"""Checkpoints of open renewals that are due (on or before today) and not yet raised (no ToDo,
 	no signal taken) nor recorded. With `without_csm_then`: those raised while the renewal had no
 	CSM (a signal taken, no ToDo, no call) whose customer has one now (`csm`: the customer's).
