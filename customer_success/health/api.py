@@ -252,6 +252,15 @@ def _overdue_invoice_records(customer: str, today) -> dict:
 		record["oldest_overdue_due"] = arrears[record.name]["oldest_due"]
 		record["overdue_amount"] = arrears[record.name]["overdue"]
 	result["records"].sort(key=lambda r: r["oldest_overdue_due"])
+	if arrears:  # and the credit notes that settle them (`queries.invoice_facts`), negative, after
+		credits = queries.unallocated_credit_notes(customer)
+		readable = _records(
+			"Sales Invoice", {"name": ("in", list(credits) or [""])}, fields, "posting_date asc"
+		)["records"]
+		for record in readable:
+			record["oldest_overdue_due"] = None
+			record["overdue_amount"] = credits[record.name]
+		result["records"] += readable
 	return result
 
 

@@ -432,13 +432,21 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 	and what of them is overdue per payment term, weighed in the database (`SINGLE_TERM_OVERDUE_SQL`,
 	then `INVOICE_ARREARS_SQL` for the invoices it names as paid in instalments, when there are any).
 
-	Returns and credit notes are netted (their totals are negative). Amounts of companies whose
+	Returns and credit notes are netted (their totals are negative). A credit note that keeps its
+	own outstanding (ERPNext v15's default, "Update Outstanding for Self": its outstanding negative,
+	the invoice it returns left unpaid) is a credit the customer holds with that company: it settles
+	what is overdue there (the customer owes the net), and when it settles all of it nothing is
+	overdue; the oldest overdue due date stays while anything is left. Amounts of companies whose
 	currency differs from the default company's are converted at today's rate, so customers
 	billed by several companies score on one scale.
 	"""
 	invoice = frappe.qb.DocType("Sales Invoice")
 	recent_from = add_days(today, -trend_days)
 	previous_from = add_days(today, -2 * trend_days)
+	# outstanding_amount is in the receivable account's currency: to the company's, as the arrears
+	to_company = (
+		Case().when(invoice.party_account_currency == invoice.currency, invoice.conversion_rate).else_(1)
+	)
 	rows = json_rows(
 		frappe.qb.from_(invoice)
 		.select(
@@ -468,10 +476,14 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 				)
 				.else_(0)
 			).as_("shown"),
+			# what credit notes keeping their own outstanding still hold (negative)
+			Sum(
+				Case().when(invoice.outstanding_amount < 0, invoice.outstanding_amount * to_company).else_(0)
+			).as_("credit"),
 		)
 		.where(invoice.customer[lo:hi] & (invoice.docstatus == 1))
 		.groupby(invoice.customer, invoice.company),
-		("customer", "company", "revenue", "recent", "previous", "shown"),
+		("customer", "company", "revenue", "recent", "previous", "shown", "credit"),
 	)
 	# (customer, company, overdue, oldest_due, several_terms): the invoices with at most one dated
 	# term weighed, and the names of those with several (a JSON array, or None), weighed next by name
@@ -511,16 +523,27 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 			},
 		)
 
-	for customer, company, *amounts, shown in rows:
+	credits: dict[tuple[str, str], float] = {}  # (customer, company): credit held, company currency
+	for customer, company, revenue, recent, previous, shown, credit in rows:
 		fact = fact_of(customer)
-		for key, amount in zip(("revenue", "recent", "previous"), amounts, strict=True):
+		for key, amount in (("revenue", revenue), ("recent", recent), ("previous", previous)):
 			fact[key] += float(amount or 0) * rates.get(company, 1.0)
 		fact["shown"] += int(shown or 0)
+		if credit and float(credit) < 0:
+			credits[(customer, company)] = -float(credit)
 	for customer, company, overdue, oldest_due in arrears:
 		if oldest_due is None:  # nothing overdue
 			continue
+		overdue = float(overdue)
+		held = credits.get((customer, company))
+		if held:
+			settled = min(held, overdue)
+			credits[(customer, company)] = held - settled
+			overdue -= settled
+			if overdue <= 0.005:  # the credit notes settle it
+				continue
 		fact = fact_of(customer)
-		fact["overdue"] += float(overdue) * rates.get(company, 1.0)
+		fact["overdue"] += overdue * rates.get(company, 1.0)
 		if fact["oldest_overdue_due"] is None or oldest_due < fact["oldest_overdue_due"]:
 			fact["oldest_overdue_due"] = oldest_due
 	return facts
@@ -659,6 +682,23 @@ def unpaid_invoice_arrears(lo: str, hi: str, today: date) -> list[dict]:
 	for row in rows:
 		row.overdue = float(row.overdue)
 	return rows
+
+
+def unallocated_credit_notes(customer: str) -> dict[str, float]:
+	"""{credit note: what it still holds, negative, in its company's currency}: the customer's
+	submitted credit notes that keep their own outstanding, which `invoice_facts` sets against what
+	is overdue."""
+	invoice = frappe.qb.DocType("Sales Invoice")
+	to_company = (
+		Case().when(invoice.party_account_currency == invoice.currency, invoice.conversion_rate).else_(1)
+	)
+	rows = (
+		frappe.qb.from_(invoice)
+		.select(invoice.name, invoice.outstanding_amount * to_company)
+		.where((invoice.customer == customer) & (invoice.docstatus == 1) & (invoice.outstanding_amount < 0))
+		.run()
+	)
+	return {name: float(amount) for name, amount in rows}
 
 
 def company_rates(companies: set[str], today: date) -> dict[str, float]:

@@ -10,7 +10,7 @@ from frappe.utils import add_days, getdate, nowdate
 from customer_success.health import queries
 from customer_success.health.api import get_factor_records
 from customer_success.health.engine import PAYMENT_BEHAVIOUR
-from customer_success.tests.utils import make_customer, make_sales_invoice
+from customer_success.tests.utils import make_customer, make_item, make_sales_invoice
 
 
 def pay(invoice: str, amount: float | None = None):
@@ -121,6 +121,49 @@ class TestPaymentTerms(FrappeTestCase):
 		facts = self.facts(customer, today)
 		self.assertIsNone(facts["oldest_overdue_due"])
 		self.assertEqual(facts["overdue"], 0)
+
+	def credit_note(self, invoice: str, qty: float = -1):
+		"""A credit note for `invoice` made the way ERPNext's Return button makes it: in v15 it keeps
+		its own outstanding ("Update Outstanding for Self"), the invoice is left unpaid."""
+		from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
+
+		note = make_sales_return(invoice)
+		note.update_outstanding_for_self = 1
+		note.items[0].qty = qty
+		note.insert(ignore_permissions=True)
+		note.submit()
+		self.assertLess(note.outstanding_amount, 0)
+		self.assertGreater(frappe.db.get_value("Sales Invoice", invoice, "outstanding_amount"), 0)
+		return note
+
+	def test_a_credit_note_that_keeps_its_own_outstanding_settles_what_is_overdue(self):
+		today = getdate(nowdate())
+		customer = make_customer().name
+		invoice = make_sales_invoice(
+			customer, rate=6000, posting_date=add_days(today, -80), due_date=add_days(today, -50)
+		)
+		note = self.credit_note(invoice.name)
+		facts = self.facts(customer, today)
+		self.assertEqual(facts["overdue"], 0, "the customer owes nothing")
+		self.assertIsNone(facts["oldest_overdue_due"])
+		# the records behind the factor: the invoice's overdue part and the credit note that settles it
+		records = get_factor_records(customer, PAYMENT_BEHAVIOUR)["records"]
+		self.assertEqual([r.name for r in records], [invoice.name, note.name])
+		self.assertAlmostEqual(sum(r.overdue_amount for r in records), 0)
+
+	def test_a_credit_note_for_part_settles_that_part(self):
+		today = getdate(nowdate())
+		customer = make_customer().name
+		invoice = make_sales_invoice(
+			customer,
+			posting_date=add_days(today, -80),
+			due_date=add_days(today, -50),
+			items=[{"item_code": make_item().name, "qty": 6, "rate": 1000}],
+		)
+		self.credit_note(invoice.name, qty=-1)
+		facts = self.facts(customer, today)
+		self.assertAlmostEqual(facts["overdue"], 5000)
+		self.assertEqual(getdate(facts["oldest_overdue_due"]), getdate(add_days(today, -50)))
 
 	def test_only_invoices_with_something_due_before_today_are_read(self):
 		"""An unpaid invoice with nothing due yet (its due date and every instalment ahead) owes nothing
