@@ -102,11 +102,17 @@ def filter_whole_number(filters, fieldname: str, label: str, default: int) -> in
 	return int(number)
 
 
-def check_date_order(from_date: date | None, to_date: date | None):
+def check_date_order(
+	from_date: date | None, to_date: date | None, from_label: str | None = None, to_label: str | None = None
+):
+	"""The first date of a range not after the last, named as the report's filters name them."""
 	if from_date and to_date and from_date > to_date:
 		frappe.throw(
-			_("From Date ({0}) must be on or before To Date ({1}).").format(
-				frappe.format(from_date, "Date"), frappe.format(to_date, "Date")
+			_("{0} ({1}) must be on or before {2} ({3}).").format(
+				from_label or _("From Date"),
+				frappe.format(from_date, "Date"),
+				to_label or _("To Date"),
+				frappe.format(to_date, "Date"),
 			),
 			title=_("Invalid Filters"),
 		)

@@ -264,6 +264,11 @@ class TestCustomerHealthReport(ReportTestCase):
 		self.assertEqual(
 			rows_of("Customer Health", csm=CSM_A, renewal_from=today, renewal_to=add_days(today, 60)), []
 		)
+		# reversed, the message names the filters the report has (not a From Date and To Date)
+		with self.assertRaisesRegex(
+			frappe.ValidationError, r"Renewal From \(.*\) must be on or before Renewal To"
+		):
+			rows_of("Customer Health", csm=CSM_A, renewal_from=add_days(today, 30), renewal_to=today)
 
 	def test_a_csm_sees_her_book_only(self):
 		mine = {r["customer"] for r in rows_of("Customer Health", CSM_A)}

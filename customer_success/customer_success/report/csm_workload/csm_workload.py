@@ -30,11 +30,11 @@ def execute(filters=None):
 	filters = frappe._dict(filters or {})
 	today = getdate(nowdate())
 	# the last 12 months, today included
-	from_date = reports.filter_date(filters, "from_date", _("From Date")) or add_days(
+	from_date = reports.filter_date(filters, "from_date", _("Revenue From")) or add_days(
 		add_months(today, -12), 1
 	)
-	to_date = reports.filter_date(filters, "to_date", _("To Date")) or today
-	reports.check_date_order(from_date, to_date)
+	to_date = reports.filter_date(filters, "to_date", _("Revenue To")) or today
+	reports.check_date_order(from_date, to_date, _("Revenue From"), _("Revenue To"))
 	columns = get_columns()
 	scope = reports.customer_scope(filters)
 	if not scope.allowed:

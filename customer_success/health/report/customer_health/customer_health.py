@@ -77,7 +77,7 @@ def get_criterion(scope: reports.CustomerScope, filters):
 		criterion &= customer.cs_health_status == filters.status
 	renewal_from = reports.filter_date(filters, "renewal_from", _("Renewal From"))
 	renewal_to = reports.filter_date(filters, "renewal_to", _("Renewal To"))
-	reports.check_date_order(renewal_from, renewal_to)
+	reports.check_date_order(renewal_from, renewal_to, _("Renewal From"), _("Renewal To"))
 	if renewal_from or renewal_to:
 		criterion &= customer.name.isin(queries.renewing_between(renewal_from, renewal_to))
 	return criterion

@@ -16,9 +16,9 @@ def execute(filters=None):
 	filters = frappe._dict(filters or {})
 	status = filters.get("status") or None
 	reports.check_choices(filters, (("status", engine.PLAN_STATUSES, _("Status")),))
-	from_date = reports.filter_date(filters, "from_date", _("From Date"))
-	to_date = reports.filter_date(filters, "to_date", _("To Date"))
-	reports.check_date_order(from_date, to_date)
+	from_date = reports.filter_date(filters, "from_date", _("Running From"))
+	to_date = reports.filter_date(filters, "to_date", _("Running To"))
+	reports.check_date_order(from_date, to_date, _("Running From"), _("Running To"))
 	columns = get_columns()
 	scope = reports.customer_scope(filters)
 	if not scope.allowed:
