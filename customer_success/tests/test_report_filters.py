@@ -65,9 +65,18 @@ class TestReportFilters(FrappeTestCase):
 
 	def test_dates_no_parser_reads(self):
 		labels = {"as_of": "As Of", "renewal_from": "Renewal From", "renewal_to": "Renewal To"}
+		# the reports whose filters name their range otherwise (as the report's filters show it)
+		labels_of = {
+			"CSM Workload": {"from_date": "Revenue From", "to_date": "Revenue To"},
+			"Success Plan Progress": {"from_date": "Running From", "to_date": "Running To"},
+		}
 		for report, fields in DATE_FILTERS.items():
 			for field in fields:
-				label = labels.get(field) or field.replace("_", " ").title()
+				label = (
+					labels_of.get(report, {}).get(field)
+					or labels.get(field)
+					or field.replace("_", " ").title()
+				)
 				for text in (MARKUP, OVERFLOWING, "2026-13-45"):
 					with self.subTest(report=report, field=field, text=text):
 						self.assert_refused(report, {field: text}, f"{label} is not a valid date")
