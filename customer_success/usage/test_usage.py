@@ -554,3 +554,24 @@ class TestAccessAndDesk(UsageTestCase):
 		)
 		rows = frappe.get_list("Usage Metric Definition", fields=child_fields, filters={"name": CALLS})
 		self.assertEqual({(r.customer, r.entitlement) for r in rows}, {(self.customer, 1), (self.other, 2)})
+
+
+class TestUsageRowFromAnImport(UsageTestCase):
+	def test_a_date_given_as_a_datetime_is_the_day(self):
+		"""frappe's Data Import gives a Date column as a datetime: every imported row failed the feed's
+		rule ("2026-12-02 00:00:00 is not a date")."""
+		from datetime import datetime
+
+		metric("CS Import Seats")
+		day = datetime.combine(add_days(today(), -1), datetime.min.time())
+		row = frappe.get_doc(
+			{
+				"doctype": "Customer Usage Metric",
+				"customer": self.customer,
+				"metric": "CS Import Seats",
+				"usage_date": day,
+				"value": 42,
+				"source": "import",
+			}
+		).insert(ignore_permissions=True)
+		self.assertEqual(getdate(row.usage_date), add_days(today(), -1))

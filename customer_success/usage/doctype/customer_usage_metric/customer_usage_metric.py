@@ -1,3 +1,5 @@
+from datetime import date, datetime
+
 import frappe
 from frappe import _
 from frappe.model.document import Document
@@ -38,7 +40,7 @@ class CustomerUsageMetric(Document):
 		row = {
 			"customer": self.customer,
 			"metric": self.metric,
-			"date": str(self.usage_date) if self.usage_date else None,
+			"date": iso_day(self.usage_date),
 			"value": self.value,
 			"source": self.source or "",
 		}
@@ -73,3 +75,14 @@ def on_doctype_update():
 	frappe.db.add_unique(
 		"Customer Usage Metric", ["customer", "metric", "usage_date"], "unique_customer_metric_day"
 	)
+
+
+def iso_day(value) -> str | None:
+	"""The row's date as the feed sends it (YYYY-MM-DD): the desk gives text, frappe's Data Import a
+	date or a datetime (whose text, "2026-12-02 00:00:00", the feed's rule refused: every imported
+	row failed)."""
+	if isinstance(value, datetime):
+		value = value.date()
+	if isinstance(value, date):
+		return value.isoformat()
+	return str(value) if value else None
