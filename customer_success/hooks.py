@@ -315,6 +315,9 @@ for _doctype in (
 doc_events.setdefault("*", {})["before_validate"] = "customer_success.utils.check_numbers"
 # and a text field no longer than its column (`check_text_lengths`: the database's error otherwise)
 doc_events["*"]["validate"] = "customer_success.utils.check_text_lengths"
+# A Data Import of the app's doctypes: text in a number column refused before the import (frappe's
+# importer reads it as 0 before any of the record's hooks sees it)
+doc_events.setdefault("Data Import", {})["validate"] = "customer_success.utils.check_import_numbers"
 
 # Called as fn(handoff_doc) when a CSM accepts a Sales Handoff (success plans register here).
 cs_on_handoff_accepted = ["customer_success.success_plans.service.create_plan_from_handoff"]

@@ -430,6 +430,45 @@ def check_text_lengths(doc, method=None):
 		frappe.throw("<br>".join(problems), frappe.CharacterLengthExceededError, title=_("Text Too Long"))
 
 
+def check_import_numbers(data_import, method=None):
+	"""`validate` of a Data Import of one of the app's doctypes: frappe's importer reads a number
+	column's text as a number before any hook of the record sees it ("ten" imported as 0: an NPS
+	answer of 0, a Critical detractor alert with its ToDos), so the file is read here first, when it
+	is attached, and one whose number columns hold text that is no number is refused, row by row,
+	before anything is imported. (Thousands separators, which frappe's reading drops, are numbers.)"""
+	doctype, source = data_import.reference_doctype, data_import.import_file
+	if not doctype or not source or frappe.get_meta(doctype).module not in app_modules():
+		return
+	from frappe.core.doctype.data_import.importer import ImportFile
+
+	import_file = ImportFile(
+		doctype,
+		source,
+		frappe.parse_json(data_import.template_options or "{}"),
+		data_import.import_type,
+	)
+	problems = []
+	for column in import_file.columns:
+		df = column.df
+		if not df or column.skip_import or df.fieldtype not in NUMBER_FIELDTYPES - {"Check"}:
+			continue
+		label = _(df.label, context=df.parent) if df.label else df.fieldname
+		for index, value in enumerate(column.column_values):
+			text = value.replace(",", "") if isinstance(value, str) else value
+			if as_number(text) is _NOT_A_NUMBER:
+				shown = escape_html(str(value)[:40])
+				# the spreadsheet's row: its header is row 1
+				problems.append(
+					_("Row {0}: {1} must be a number (it is {2}).").format(index + 2, label, shown)
+				)
+	if problems:
+		more = len(problems) - 20
+		frappe.throw(
+			"<br>".join(problems[:20]) + ("<br>" + _("... and {0} more.").format(more) if more > 0 else ""),
+			title=_("Not a Number"),
+		)
+
+
 _NOT_A_NUMBER = object()
 
 

@@ -361,3 +361,52 @@ class TestTextLengths(FrappeTestCase):
 		customer = frappe.new_doc("Customer")
 		customer.customer_details = "x" * 70000
 		check_text_lengths(customer)  # ERPNext's doctype: not the app's to judge
+
+
+class TestDataImportNumbers(FrappeTestCase):
+	"""frappe's Data Import reads a number column's text as a number before any hook of the record
+	sees it ("ten" imported as 0): a file for one of the app's doctypes is read when it is attached."""
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+
+	def data_import(self, content: str, doctype: str = "NPS Response"):
+		file = frappe.get_doc(
+			{
+				"doctype": "File",
+				"file_name": f"cs-import-{frappe.generate_hash(length=6)}.csv",
+				"content": content,
+				"is_private": 1,
+			}
+		).insert(ignore_permissions=True)
+		return frappe.get_doc(
+			{
+				"doctype": "Data Import",
+				"reference_doctype": doctype,
+				"import_type": "Insert New Records",
+				"import_file": file.file_url,
+			}
+		)
+
+	def test_text_in_a_number_column_is_refused_by_row(self):
+		customer = make_customer().name
+		content = f"Customer,Score (0-10),Answered On\n{customer},ten,2026-12-01 10:00:00\n{customer},7,2026-12-01 11:00:00\n{customer},<b>x</b>,2026-12-01 12:00:00\n"
+		with self.assertRaisesRegex(
+			frappe.ValidationError, r"Row 2: Score \(0-10\) must be a number \(it is ten\)"
+		) as refused:
+			self.data_import(content).insert(ignore_permissions=True)
+		self.assertIn(
+			"Row 4: Score (0-10) must be a number (it is &lt;b&gt;x&lt;/b&gt;)", str(refused.exception)
+		)
+		self.assertNotIn("Row 3", str(refused.exception))
+
+	def test_numbers_pass_and_other_apps_doctypes_are_left_to_frappe(self):
+		customer = make_customer().name
+		# a thousands separator is a number to frappe's reading too
+		self.data_import(
+			f'Customer,Score (0-10),Answered On\n{customer},7,2026-12-01 11:00:00\n{customer},"1,0",2026-12-01\n'
+		).insert(ignore_permissions=True)
+		self.data_import("Customer Name,Default Commission Rate\nX,abc\n", doctype="Customer").insert(
+			ignore_permissions=True
+		)
