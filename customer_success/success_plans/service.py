@@ -185,10 +185,17 @@ def plan_csm(plan) -> str | None:
 def check_plan_csm(plan):
 	"""A plan's CSM is someone who can work its customer: an enabled CSM or CS Manager (its milestones,
 	check-ins and reviews are assigned to them), and, unless a CS Manager names another, the
-	customer's CS Owner (or, for a customer without one, the user making the plan). Checked when set."""
+	customer's CS Owner (or, for a customer without one, the user making the plan). Checked when set;
+	a plan saved without one (an import, REST: the form fills it) is given that default, else its
+	milestones, check-ins and reviews had no one to go to, and a move of the book passed it by."""
 	from customer_success.permissions import can_own_customers, sees_all
 	from customer_success.utils import changed_fields
 
+	if not plan.csm and plan.customer:
+		owner = frappe.db.get_value("Customer", plan.customer, "cs_owner")
+		if not can_own_customers(owner):
+			owner = frappe.session.user if can_own_customers(frappe.session.user) else None
+		plan.csm = owner
 	if not plan.csm or not (plan.is_new() or changed_fields(plan, ("csm",))):
 		return
 	label = _(plan.meta.get_label("csm"))

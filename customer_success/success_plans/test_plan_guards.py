@@ -548,6 +548,8 @@ class TestMilestoneOwners(PlansTestCase):
 				"start_date": nowdate(),
 			}
 		).insert(ignore_permissions=True)
+		# the plan's own CSM too (made through REST or an import, it was left empty: nobody's plan)
+		self.assertEqual(plan.csm, CSM1)
 		owners = frappe.get_all(
 			"Success Plan Milestone", filters={"success_plan": plan.name}, pluck="assigned_to"
 		)
