@@ -1,7 +1,8 @@
 """A customer moved to another CSM's book takes its open work with it.
 
 Its open alerts (their owner and playbook tasks), running success plans, open milestones and
-check-ins, open renewals, planned touchpoints, draft business reviews, and the open ToDos of those
+check-ins, open renewals, planned touchpoints, draft business reviews, open handoffs (the review
+waiting on the old CSM: its Proposed CSM), and the open ToDos of those
 records and of the customer and its orders, held by the CSM who had the customer, become the new
 CSM's: the old CSM can no longer open them (access follows the customer),
 and the new one would otherwise not know of them. Work held by someone else (a colleague given a
@@ -16,6 +17,7 @@ from frappe.utils import escape_html
 
 OPEN_ALERT_STATUSES = ("Open", "In Progress")
 CLOSED_MILESTONE_STATUSES = ("Done", "Skipped")
+OPEN_HANDOFF_STATUSES = ("Draft", "Handed Over", "Returned")
 
 
 def hand_over_open_work(customer: str, old_csm: str | None, new_csm: str | None) -> dict[str, int]:
@@ -80,6 +82,15 @@ def hand_over_open_work(customer: str, old_csm: str | None, new_csm: str | None)
 	review = frappe.qb.DocType("Business Review")
 	moved["business reviews"] = _update(
 		review, review.csm, old_csm, new_csm, (review.customer == customer) & (review.status == "Draft")
+	)
+	# a handoff of the customer still open (its review waiting on the old CSM, or a draft naming her)
+	handoff = frappe.qb.DocType("Sales Handoff")
+	moved["handoffs"] = _update(
+		handoff,
+		handoff.proposed_csm,
+		old_csm,
+		new_csm,
+		(handoff.customer == customer) & handoff.status.isin(OPEN_HANDOFF_STATUSES),
 	)
 	moved["todos"] = _move_todos(customer, alerts, old_csm, new_csm)
 	from customer_success.alerts.service import works_alerts
@@ -166,6 +177,7 @@ def _move_todos(customer: str, alerts: list[str], old_csm: str, new_csm: str) ->
 		("Renewal", {"status": "Open"}),
 		("Customer Touchpoint", {"status": "Planned"}),
 		("Business Review", {"status": "Draft"}),
+		("Sales Handoff", {"status": ("in", OPEN_HANDOFF_STATUSES)}),
 		# the news of a repeat order, and any other open ToDo of hers on the customer's own records
 		("Sales Order", {"docstatus": ("<", 2)}),
 		("Customer", {}),

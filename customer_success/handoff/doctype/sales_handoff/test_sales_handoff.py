@@ -944,6 +944,28 @@ class TestProposedCsm(HandoffTestCase):
 			frappe.set_user("Administrator")
 			self.assertEqual(open_for(), {CSM2})
 
+	def test_the_review_follows_the_customer_moved_to_another_csm(self):
+		"""A CS Manager moves the customer (its form, a bulk edit, an import) while its handoff waits for
+		the old CSM's review: the review (its Proposed CSM and ToDo) goes with it; the old CSM was left a
+		ToDo she could not finish, the new one knew nothing of it."""
+		customer, handoff = self.handed_over(cs_owner=CSM)
+		open_for = lambda: set(  # noqa: E731
+			frappe.get_all(
+				"ToDo",
+				filters={"reference_type": "Sales Handoff", "reference_name": handoff.name, "status": "Open"},
+				pluck="allocated_to",
+			)
+		)
+		with change_settings(create_todos=1):
+			if not open_for():
+				handoffs.assign(handoff, CSM, "Review")
+			self.assertEqual(open_for(), {CSM})
+			customer = frappe.get_doc("Customer", customer.name)
+			customer.cs_owner = CSM2
+			customer.save(ignore_permissions=True)
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "proposed_csm"), CSM2)
+		self.assertEqual(open_for(), {CSM2})
+
 	def test_prefill_skips_a_cs_owner_who_is_no_csm(self):
 		_c, _ct, _o, handoff = self.new_deal(stale_cs_owner=SALES)
 		self.assertIsNotNone(handoff)  # the draft is not blocked
