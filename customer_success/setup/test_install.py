@@ -406,6 +406,26 @@ class TestRolePermissions(FrappeTestCase):
 		self.assertFalse(frappe.has_permission("Sales Invoice", "write", user=user))
 		self.assertFalse(frappe.has_permission("Sales Invoice", "create", user=user))
 
+	def test_what_a_team_imports_is_importable_by_a_cs_manager(self):
+		"""Usage, NPS answers and plans kept elsewhere are brought in with frappe's Data Import: none of
+		the app's doctypes could be chosen there, for anyone (tester EE). A CS Manager (given Data
+		Import by an administrator: frappe's tool is the System Manager's) imports them; a CSM does not."""
+		from frappe.utils.user import UserPermissions
+
+		from customer_success.tests.utils import make_user
+
+		imported = {"Customer Usage Metric", "NPS Response", "Success Plan"}
+		manager = make_user("cs-import-manager@example.com", ["CS Manager"]).name
+		csm = make_user("cs-import-csm@example.com", [constants.CSM_ROLE]).name
+		for user, expected in ((manager, imported), (csm, set())):
+			frappe.set_user(user)  # (frappe reads the rules of the session's user)
+			try:
+				permissions = UserPermissions(user)
+				permissions.build_permissions()
+			finally:
+				frappe.set_user("Administrator")
+			self.assertEqual(imported & set(permissions.can_import), expected, user)
+
 	def test_a_csm_with_the_apps_role_alone_picks_the_masters_of_her_forms_and_filters(self):
 		"""The Company filter of the reports, a Customer's group and territory, an Opportunity's type
 		and stage: a CSM (or CS Manager) with the app's role alone met "Not permitted" in every such
