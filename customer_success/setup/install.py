@@ -35,6 +35,7 @@ def after_sync():
 def after_migrate():
 	roles.make_roles()
 	roles.make_role_permissions(only_new=True)
+	roles.follow_standard_rules()
 	custom_fields.make_custom_fields()
 	indexes.make_indexes()
 	sequences.make_sequences()

@@ -91,6 +91,13 @@ PERM_COLUMNS = (
 
 
 GRANTED_KEY = "customer_success_granted_rules"
+# The standard rules frappe copied into Custom DocPerm when our first rule on a doctype was given
+# ({doctype: [rule, ...]}, each rule its PERM_COLUMNS): what the doctype's other rules are while
+# nobody else changed them, so migrate can follow a change of the standard rules (an ERPNext
+# upgrade) and uninstall can tell "as copied" from "changed by an administrator".
+COPIED_KEY = "customer_success_copied_rules"
+# Rights a new Custom DocPerm row has by default (its fields' defaults): given only when listed.
+DEFAULT_RIGHTS = ("read", "export")
 
 
 def make_role_permissions(only_new: bool = False):
@@ -105,6 +112,7 @@ def make_role_permissions(only_new: bool = False):
 	from frappe.permissions import add_permission, update_permission_property
 
 	set_up_by_us = set(_perm_doctypes_set_up_by_us())
+	copied = _copied_rules()
 	pairs = [f"{role}|{doctype}" for role in ROLES for doctype in ROLE_PERMISSIONS]
 	granted = _granted_rules()
 	if granted is None:
@@ -123,13 +131,76 @@ def make_role_permissions(only_new: bool = False):
 				continue
 			if not frappe.db.exists("Custom DocPerm", {"parent": doctype}):
 				set_up_by_us.add(doctype)
+				copied[doctype] = _standard_rules(doctype)  # what frappe copies now
 			add_permission(doctype, role, 0, ptypes[0])
 			for ptype in ptypes[1:]:
 				update_permission_property(doctype, role, 0, ptype, 1, validate=False)
-			if "read" not in ptypes:  # a new rule reads by default (Custom DocPerm's field default)
-				update_permission_property(doctype, role, 0, "read", 0, validate=False)
+			# a new rule reads and exports by default (Custom DocPerm's field defaults): a select-only
+			# rule read the master, and every rule let a CSM export what she reads
+			for ptype in DEFAULT_RIGHTS:
+				if ptype not in ptypes:
+					update_permission_property(doctype, role, 0, ptype, 0, validate=False)
 	frappe.db.set_default(PERMISSION_SETUP_KEY, json.dumps(sorted(set_up_by_us)))
 	frappe.db.set_default(GRANTED_KEY, json.dumps(sorted(granted)))
+	_save_copied_rules(copied)
+
+
+def follow_standard_rules():
+	"""On migrate: a doctype whose custom rules exist only because of us, and whose other rules are
+	still those frappe copied from its standard ones, takes its standard rules as they are now (an
+	ERPNext upgrade that changes them reached the site only through the frozen copy: not at all).
+	One an administrator changed stays as she made it."""
+	copied = _copied_rules()
+	for doctype in _perm_doctypes_set_up_by_us():
+		if not frappe.db.exists("DocType", doctype):
+			continue
+		standard = _standard_rules(doctype)
+		if doctype not in copied:  # set up before the copy was remembered: as it is, if still in step
+			if _others_rules(doctype) == standard:
+				copied[doctype] = standard
+			continue
+		if standard == copied[doctype] or _others_rules(doctype) != copied[doctype]:
+			continue
+		frappe.db.delete("Custom DocPerm", {"parent": doctype, "role": ("not in", ROLES)})
+		for rule in standard:
+			frappe.get_doc(
+				{"doctype": "Custom DocPerm", "parent": doctype, **dict(zip(PERM_COLUMNS, rule, strict=True))}
+			).db_insert()
+		copied[doctype] = standard
+		frappe.clear_cache(doctype=doctype)
+	_save_copied_rules(copied)
+
+
+def remove_export_not_given():
+	"""Our rules made before DEFAULT_RIGHTS was honoured: the export right no rule of ours lists."""
+	for doctype, ptypes in ROLE_PERMISSIONS.items():
+		if "export" not in ptypes:
+			frappe.db.set_value(
+				"Custom DocPerm", {"parent": doctype, "role": ("in", ROLES), "export": 1}, "export", 0
+			)
+	forget_cached_permissions()
+
+
+def _left_as_copied(doctype: str) -> bool:
+	"""The doctype's rules other than ours are as frappe copied them (or, for a site set up before
+	the copy was remembered, its standard rules as they are now)."""
+	others, copied = _others_rules(doctype), _copied_rules().get(doctype)
+	return others == _standard_rules(doctype) or (copied is not None and others == copied)
+
+
+def _others_rules(doctype: str) -> set[tuple]:
+	return {rule for rule in _custom_rules(doctype) if rule[0] not in ROLES}
+
+
+def _copied_rules() -> dict[str, set[tuple]]:
+	raw = json.loads(frappe.db.get_default(COPIED_KEY) or "{}")
+	return {doctype: {tuple(rule) for rule in rules} for doctype, rules in raw.items()}
+
+
+def _save_copied_rules(copied: dict[str, set[tuple]]):
+	frappe.db.set_default(
+		COPIED_KEY, json.dumps({doctype: sorted(rules) for doctype, rules in sorted(copied.items())})
+	)
 
 
 def take_back_rules():
@@ -139,7 +210,7 @@ def take_back_rules():
 	set_up_by_us = set(_perm_doctypes_set_up_by_us())
 	for doctype in TAKEN_BACK:
 		frappe.db.delete("Custom DocPerm", {"parent": doctype, "role": ("in", ROLES)})
-		if doctype in set_up_by_us and _custom_rules(doctype) == _standard_rules(doctype):
+		if doctype in set_up_by_us and _left_as_copied(doctype):
 			frappe.db.delete("Custom DocPerm", {"parent": doctype})
 		set_up_by_us.discard(doctype)
 		granted -= {f"{role}|{doctype}" for role in ROLES}
@@ -166,13 +237,15 @@ def _perm_doctypes_set_up_by_us() -> list[str]:
 
 def remove_role_permissions():
 	"""Remove our roles' rules; a doctype whose custom rules exist only because of us goes back to
-	its standard rules, unless an administrator has changed them since."""
-	frappe.db.delete("Custom DocPerm", {"role": ("in", ROLES)})
+	its standard rules (as they are now), unless an administrator has changed them since: its other
+	rules are still as frappe copied them (`COPIED_KEY`), or equal its standard ones."""
 	for doctype in _perm_doctypes_set_up_by_us():
-		if _custom_rules(doctype) == _standard_rules(doctype):
+		if _left_as_copied(doctype):
 			frappe.db.delete("Custom DocPerm", {"parent": doctype})
+	frappe.db.delete("Custom DocPerm", {"role": ("in", ROLES)})
 	frappe.db.set_default(PERMISSION_SETUP_KEY, None)
 	frappe.db.set_default(GRANTED_KEY, None)
+	frappe.db.set_default(COPIED_KEY, None)
 	for doctype in ROLE_PERMISSIONS:
 		frappe.clear_cache(doctype=doctype)
 

@@ -1,6 +1,7 @@
 from unittest.mock import patch
 
 import frappe
+from frappe.cache_manager import clear_defaults_cache
 from frappe.tests.utils import FrappeTestCase
 
 from customer_success import constants
@@ -586,3 +587,95 @@ class TestPermissionLifecycle(FrappeTestCase):
 			for row in saved:
 				frappe.get_doc({**row, "doctype": "Custom DocPerm"}).db_insert()
 			frappe.clear_cache(doctype="Project")
+
+	def standard_rule_added(self, doctype="Market Segment", role="Sales User"):
+		"""An ERPNext upgrade that gives `role` a standard rule on `doctype` (as a doctype sync
+		writes it), while our rules hold the doctype's rules in Custom DocPerm."""
+		self.assertIn(doctype, roles._perm_doctypes_set_up_by_us())
+		frappe.get_doc(
+			{
+				"doctype": "DocPerm",
+				"parent": doctype,
+				"parenttype": "DocType",
+				"parentfield": "permissions",
+				"role": role,
+				"permlevel": 0,
+				"select": 1,
+				"read": 1,
+				"report": 1,
+				"idx": 99,
+			}
+		).db_insert()
+		frappe.clear_cache(doctype=doctype)
+
+	def sales_user_reads_market_segments(self) -> bool:
+		from customer_success.tests.utils import make_user
+
+		user = make_user("cs-perm-sales@example.com", ["Sales User"]).name
+		frappe.clear_cache(doctype="Market Segment")
+		return bool(frappe.has_permission("Market Segment", "read", user=user))
+
+	def test_migrate_follows_a_change_of_the_standard_rules(self):
+		"""frappe reads only the Custom DocPerm copy once our first rule is given: a rule ERPNext
+		added later never applied (tester Y). Migrate takes the standard rules as they are now, while
+		nobody changed the copy."""
+		try:
+			install.after_migrate()  # (a site set up before the copy was remembered: remembered now)
+			self.standard_rule_added()
+			self.assertFalse(self.sales_user_reads_market_segments())
+			install.after_migrate()
+			self.assertTrue(self.sales_user_reads_market_segments())
+			self.assertTrue(
+				frappe.db.exists("Custom DocPerm", {"parent": "Market Segment", "role": constants.CSM_ROLE}),
+				"our rule stays",
+			)
+		finally:
+			frappe.db.rollback()
+			clear_defaults_cache("__default")
+			frappe.clear_cache(doctype="Market Segment")
+
+	def test_an_administrators_change_is_kept_over_a_change_of_the_standard_rules(self):
+		from frappe.permissions import add_permission
+
+		try:
+			install.after_migrate()
+			add_permission("Market Segment", "Accounts User", 0, "read")  # an administrator's rule
+			self.standard_rule_added()
+			install.after_migrate()
+			self.assertFalse(self.sales_user_reads_market_segments())
+			self.assertTrue(
+				frappe.db.exists("Custom DocPerm", {"parent": "Market Segment", "role": "Accounts User"})
+			)
+		finally:
+			frappe.db.rollback()
+			clear_defaults_cache("__default")
+			frappe.clear_cache(doctype="Market Segment")
+
+	def test_uninstall_puts_back_the_standard_rules_as_they_are_then(self):
+		"""The copy compared with the standard rules as they were changed since: kept, and the site
+		stayed on the old rules with the app gone (tester Y)."""
+		try:
+			install.after_migrate()
+			self.standard_rule_added()
+			roles.remove_role_permissions()
+			self.assertFalse(frappe.db.exists("Custom DocPerm", {"parent": "Market Segment"}))
+			self.assertTrue(self.sales_user_reads_market_segments())
+		finally:
+			frappe.db.rollback()
+			clear_defaults_cache("__default")
+			for doctype in roles.ROLE_PERMISSIONS:
+				frappe.clear_cache(doctype=doctype)
+
+	def test_our_rules_export_only_what_they_list(self):
+		"""A new Custom DocPerm row exports by default: every rule of ours let a CSM export what she
+		reads (Customer, Sales Invoice...), which no rule of ours lists (tester Y)."""
+		for doctype, ptypes in roles.ROLE_PERMISSIONS.items():
+			if "export" in ptypes:
+				continue
+			for role in constants.ROLES:
+				self.assertFalse(
+					frappe.db.get_value(
+						"Custom DocPerm", {"parent": doctype, "role": role, "permlevel": 0}, "export"
+					),
+					f"{role} on {doctype}",
+				)
