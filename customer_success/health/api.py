@@ -261,6 +261,8 @@ def _overdue_invoice_records(customer: str, today) -> dict:
 			record["oldest_overdue_due"] = None
 			record["overdue_amount"] = credits[record.name]
 		result["records"] += readable
+		# the list the records open shows the credit notes too
+		result["route_options"] = {"name": ("in", list(arrears) + list(credits))}
 	return result
 
 

@@ -150,6 +150,8 @@ class TestPaymentTerms(FrappeTestCase):
 		records = get_factor_records(customer, PAYMENT_BEHAVIOUR)["records"]
 		self.assertEqual([r.name for r in records], [invoice.name, note.name])
 		self.assertAlmostEqual(sum(r.overdue_amount for r in records), 0)
+		route = get_factor_records(customer, PAYMENT_BEHAVIOUR)["route_options"]
+		self.assertEqual(set(route["name"][1]), {invoice.name, note.name}, "the list they open")
 
 	def test_a_credit_note_for_part_settles_that_part(self):
 		today = getdate(nowdate())

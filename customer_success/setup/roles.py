@@ -8,13 +8,15 @@ from customer_success.constants import ROLES, USAGE_INTEGRATION_ROLE
 
 # What our roles may do on ERPNext's own records: a CSM works the customer and reads the
 # documents health and plans are built on; other teams keep their own standard permissions.
+# Export where a report of the app reads from (its ref_doctype: frappe exports a report's rows only
+# for those who may export that doctype): Segment Performance, Revenue Retention, Revenue Leakage.
 ROLE_PERMISSIONS = {
-	"Customer": ("read", "write", "report", "print", "email"),
+	"Customer": ("read", "write", "report", "print", "email", "export"),
 	"Contact": ("read", "write", "create", "report"),
 	"Address": ("read", "report"),
 	"Sales Order": ("read", "report", "print"),
-	"Sales Invoice": ("read", "report", "print"),
-	"Contract": ("read", "report", "print"),
+	"Sales Invoice": ("read", "report", "print", "export"),
+	"Contract": ("read", "report", "print", "export"),
 	"Issue": ("read", "report"),
 	"Opportunity": ("read", "write", "create", "report"),
 	"Quotation": ("read", "report"),
