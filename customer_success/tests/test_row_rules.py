@@ -416,9 +416,20 @@ class TestERPNextRecordsOfTheBook(FrappeTestCase):
 					ptype=spelling,
 					pty=self.theirs,
 				)
-		frappe.set_user(MANAGER)  # anyone else: ERPNext's own answer
+		frappe.set_user(MANAGER)  # anyone else who reads the customer: ERPNext's own answer
 		self.assertGreater(ask(self.theirs)[0], 0)
 		self.assertGreater(ask_payment_entry(self.theirs), 0)
+		# a customer's portal user (a Website User) read any customer's balance: ERPNext checks nothing
+		# when no account is named (tester HH)
+		from customer_success.tests.utils import make_portal_contact
+
+		portal = make_portal_contact(self.mine, "cs-rows-portal@example.com").user
+		frappe.set_user(portal)
+		for customer in (self.theirs, self.mine):
+			with self.assertRaises(frappe.PermissionError, msg=customer):
+				ask(customer)
+			with self.assertRaises(frappe.PermissionError, msg=customer):
+				ask_payment_entry(customer)
 
 	def test_another_team_and_the_manager_see_every_customer(self):
 		for user in (CSM_SALES, MANAGER):

@@ -12,11 +12,21 @@ from customer_success.permissions import owns_customer, reads_only_as_csm
 
 def check_party_in_book(party_type, party):
 	"""A party named as a customer (the database compares "customer " and "Customer" as equal: so
-	does this) must be of the CSM's book."""
+	does this) must be of the CSM's book; and, for anyone, a customer they may read. ERPNext's
+	methods check nothing when no account is named: a customer's portal user (and anyone signed in)
+	read any customer's balance."""
 	is_customer = str(party_type or "").strip().casefold() == "customer"
-	if is_customer and party and reads_only_as_csm("Customer") and not owns_customer(str(party).strip()):
+	if not (is_customer and party):
+		return
+	name = str(party).strip()
+	if reads_only_as_csm("Customer") and not owns_customer(name):
 		frappe.throw(
 			_("Customer {0} is not in your book.").format(frappe.utils.escape_html(str(party))),
+			frappe.PermissionError,
+		)
+	if frappe.db.exists("Customer", name) and not frappe.has_permission("Customer", "read", doc=name):
+		frappe.throw(
+			_("You may not read customer {0}.").format(frappe.utils.escape_html(str(party))),
 			frappe.PermissionError,
 		)
 
