@@ -448,3 +448,21 @@ class TestCustomerList(FrappeTestCase):
 		self.assertEqual(renewals, {customer: str(latest.end_date)})
 		with self.assertRaises(frappe.ValidationError):
 			cards.next_renewals(json.dumps(["x"] * 501))
+
+	def test_next_renewal_of_another_book_stays_hidden_from_a_csm_who_reads_every_customer(self):
+		"""A CSM who is also a Sales User reads every customer (sales' view) but only her book's
+		contracts: the column showed other books' contract ends (tester HH)."""
+		from frappe.utils import add_days, nowdate
+
+		from customer_success.tests.utils import make_contract, make_shared_users
+
+		both = "cs-wr-csm-sales@example.com"
+		make_shared_users({both: ["Customer Success Manager", "Sales User"]})
+		mine, theirs = make_customer(cs_owner=both).name, make_customer(cs_owner=CSM).name
+		ends = {
+			c: make_contract(c, add_days(nowdate(), -300), add_days(nowdate(), 60)).end_date
+			for c in (mine, theirs)
+		}
+		frappe.set_user(both)
+		self.assertTrue(frappe.has_permission("Customer", "read", doc=theirs))  # sales' view
+		self.assertEqual(cards.next_renewals(json.dumps([mine, theirs])), {mine: str(ends[mine])})
