@@ -2,6 +2,7 @@
 
 import contextlib
 import functools
+import json
 import math
 import re
 from datetime import date, datetime
@@ -177,6 +178,52 @@ def end_assignments(doctype: str, name: str, status: str = "Closed", users=None)
 		notify_assignment(todo.assigned_by, todo.allocated_to, doctype, name)
 		ended.append(todo_name)
 	return ended
+
+
+def refresh_assignments(references) -> None:
+	"""Each record's assignment list (`_assign`) as frappe keeps it after a ToDo's save, the users of
+	its open ToDos, for ToDos closed, cancelled or reopened by one UPDATE (which frappe's save would
+	have followed): `references` are (doctype, name) pairs. A renewal whose checkpoints' ToDos were
+	closed kept "Assigned To" its CSM, and her "Assigned to me" listed it (tester II)."""
+	by_doctype: dict[str, set] = {}
+	for doctype, name in references:
+		if doctype and name:
+			by_doctype.setdefault(doctype, set()).add(name)
+	todo = frappe.qb.DocType("ToDo")
+	for doctype, names in by_doctype.items():
+		users: dict[str, list] = {name: [] for name in names}
+		for name, user in (
+			frappe.qb.from_(todo)
+			.select(todo.reference_name, todo.allocated_to)
+			.where(
+				(todo.reference_type == doctype)
+				& todo.reference_name.isin(sorted(names))
+				& todo.status.notin(("Cancelled", "Closed"))
+				& todo.allocated_to.isnotnull()
+				& (todo.allocated_to != "")
+			)
+			.orderby(todo.creation)
+			.run()
+		):
+			users[name].append(user)
+		for name, assigned in users.items():
+			frappe.db.set_value(doctype, name, "_assign", json.dumps(assigned), update_modified=False)
+
+
+def todo_references(todos) -> list[tuple[str, str]]:
+	"""(reference doctype, reference name) of each of the ToDos named."""
+	todos = [name for name in todos if name]
+	if not todos:
+		return []
+	todo = frappe.qb.DocType("ToDo")
+	return [
+		tuple(row)
+		for row in frappe.qb.from_(todo)
+		.select(todo.reference_type, todo.reference_name)
+		.where(todo.name.isin(todos))
+		.distinct()
+		.run()
+	]
 
 
 def linked_to_customer(doctype: str, name: str, customer: str) -> bool:

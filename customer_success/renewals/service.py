@@ -28,7 +28,13 @@ from frappe import _
 from frappe.utils import add_days, cint, flt, getdate, nowdate
 
 from customer_success.renewals import engine, queries
-from customer_success.utils import date_argument, in_language, language_of
+from customer_success.utils import (
+	date_argument,
+	in_language,
+	language_of,
+	refresh_assignments,
+	todo_references,
+)
 
 RENEWAL = "Renewal"
 LOCK = "customer_success:renewals"
@@ -579,6 +585,7 @@ def follow_amendment(contract) -> str | None:
 			frappe.qb.update(todo).set(todo.status, "Open").set(todo.date, row.due_date).where(
 				todo.name == row.todo
 			).run()
+	refresh_assignments([(RENEWAL, doc.name)])
 	doc.add_comment(
 		"Info",
 		_("Contract {0} was amended as {1}: this renewal follows it, with its calls.").format(
@@ -762,6 +769,7 @@ def close_todos(names: list[str]):
 	frappe.qb.update(todo).set(todo.status, "Closed").where(
 		todo.name.isin(names) & (todo.status == "Open")
 	).run()
+	refresh_assignments(todo_references(names))
 
 
 def close_all_todos(renewal: str):
@@ -769,6 +777,7 @@ def close_all_todos(renewal: str):
 	frappe.qb.update(todo).set(todo.status, "Cancelled").where(
 		(todo.reference_type == RENEWAL) & (todo.reference_name == renewal) & (todo.status == "Open")
 	).run()
+	refresh_assignments([(RENEWAL, renewal)])
 
 
 # --- the CSM's calls and the outcomes ------------------------------------------------------------

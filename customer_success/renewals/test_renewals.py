@@ -500,6 +500,7 @@ class TestCheckpoints(RenewalTestCase):
 		service.raise_due_checkpoints(today())
 		doc = renewal_of(contract.name)
 		frappe.db.set_value("Customer", customer, "cs_health_status", "Red")
+		self.assertIn(CSM, frappe.parse_json(frappe.db.get_value("Renewal", doc.name, "_assign") or "[]"))
 
 		frappe.set_user(CSM)
 		api.record_checkpoint(doc.name, doc.checkpoints[0].name, "At Risk", 5000, "Budget review")
@@ -513,6 +514,8 @@ class TestCheckpoints(RenewalTestCase):
 		self.assertEqual(doc.weighted_revenue, engine.expected_revenue(doc.revenue_at_stake, "Red"))
 		for row in doc.checkpoints:
 			self.assertEqual(frappe.db.get_value("ToDo", row.todo, "status"), "Closed")
+		# the renewal's assignment list follows its closed ToDos ("Assigned to me" listed it still)
+		self.assertEqual(frappe.parse_json(frappe.db.get_value("Renewal", doc.name, "_assign") or "[]"), [])
 		with self.assertRaises(frappe.ValidationError):
 			api.record_checkpoint(doc.name, "3 Months", "Maybe")
 

@@ -288,10 +288,13 @@ def mark_missed(names: list[str]):
 def close_todos(todos: list[str], status: str = "Closed"):
 	if not todos:
 		return
+	from customer_success.utils import refresh_assignments, todo_references
+
 	todo = frappe.qb.DocType("ToDo")
 	frappe.qb.update(todo).set(todo.status, status).where(
 		todo.name.isin(todos) & (todo.status == "Open")
 	).run()
+	refresh_assignments(todo_references(todos))  # the touchpoints' assignment lists follow
 
 
 # --- segment performance -------------------------------------------------------------------------
