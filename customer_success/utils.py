@@ -180,6 +180,13 @@ def end_assignments(doctype: str, name: str, status: str = "Closed", users=None)
 	return ended
 
 
+def term_in(said: str, sentence: str, term: str) -> str:
+	"""`term` (a colour, a doctype, a role) in the language of the sentence around it: `said` is
+	`_(sentence)`. frappe translates ERPNext's and its own terms into languages the app ships no
+	sentences for, so a German site read "health is Rot" in an English sentence."""
+	return frappe._(term) if said != sentence else term
+
+
 def refresh_assignments(references) -> None:
 	"""Each record's assignment list (`_assign`) as frappe keeps it after a ToDo's save, the users of
 	its open ToDos, for ToDos closed, cancelled or reopened by one UPDATE (which frappe's save would

@@ -21,7 +21,7 @@ from customer_success.constants import CHURNED, CS_MANAGER_ROLE
 from customer_success.health import queries as health_queries
 from customer_success.numbers import is_number
 from customer_success.usage import service as usage
-from customer_success.utils import date_argument, in_language, site_language
+from customer_success.utils import date_argument, in_language, site_language, term_in
 
 ALERT = "CS Alert"
 RULE = "CS Alert Rule"
@@ -915,7 +915,9 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 			readable(f["drop"]), f["days"], readable(f["score_then"]), readable(f["score"])
 		)
 	if kind == engine.RENEWAL_AT_RISK:
-		return _("The contract ends on {0} and health is {1}.").format(day(f["contract_end"]), _(f["status"]))
+		said = _("The contract ends on {0} and health is {1}.")
+		status = term_in(said, "The contract ends on {0} and health is {1}.", f["status"])
+		return said.format(day(f["contract_end"]), status)
 	if kind == engine.OVERDUE_RECEIVABLE:
 		return _("{0} overdue in receivables, the oldest due on {1}.").format(
 			money(f["overdue"]), day(f["oldest_due"])
@@ -940,8 +942,10 @@ def summary_of(rule: dict, finding: engine.Finding) -> str:
 		return _("No touch since {0}.").format(day(f["last_touch"]))
 	if kind == engine.STAKEHOLDER_LEFT:
 		why = {"left": _("left the company"), "disabled": _("disabled"), "unlinked": _("no longer linked")}
+		own = _("left the company") != "left the company"  # the app's sentences in this language
 		return "; ".join(
-			_("{0} ({1}) {2}").format(s["name"], _(s["role"]), why[s["why"]]) for s in f["stakeholders"]
+			_("{0} ({1}) {2}").format(s["name"], _(s["role"]) if own else s["role"], why[s["why"]])
+			for s in f["stakeholders"]
 		)
 	if kind == engine.OBJECTIVES_ACHIEVED:
 		if f["plans"] == 1:

@@ -1528,6 +1528,26 @@ class TestSummaryFigures(FrappeTestCase):
 			[service.readable(v) for v in (2.25, 2.25, 41.96, 41.96)], ["2.2", "2.2", "42", "42"]
 		)
 
+	def test_a_sentence_and_its_terms_in_one_language(self):
+		"""A German site: the app ships no German sentences, frappe translates "Red" ("Rot"): the
+		summary read "health is Rot" in an English sentence (tester II). In Chinese both are."""
+		from customer_success.utils import in_language
+
+		def at_risk():
+			service._FORMATTED.clear()
+			return service.summary_of(
+				frappe._dict(rule_type=engine.RENEWAL_AT_RISK),
+				engine.Finding(engine.HIGH, {"contract_end": "2027-02-28", "status": "Red"}),
+			)
+
+		with in_language("de"):
+			self.assertEqual(frappe._("Red"), "Rot")  # frappe's own German
+			self.assertRegex(at_risk(), r"and health is Red\.$")
+		with in_language("zh"):
+			self.assertIn(frappe._("Red"), at_risk())
+			self.assertNotIn("health is", at_risk())
+		service._FORMATTED.clear()
+
 	def test_a_count_of_one_reads_in_the_singular(self):
 		def summary(rule_type, **facts):
 			return service.summary_of(frappe._dict(rule_type=rule_type), engine.Finding(engine.MEDIUM, facts))

@@ -33,6 +33,7 @@ from customer_success.utils import (
 	in_language,
 	language_of,
 	refresh_assignments,
+	term_in,
 	todo_references,
 )
 
@@ -153,9 +154,9 @@ def _worth(contracts: list[dict], today: date):
 
 def describe_basis(basis: str, contract: dict) -> str:
 	if basis == "document":
-		return _("{0} {1}, annualised over the contract's term").format(
-			_(contract.document_type), contract.document_name
-		)
+		said = _("{0} {1}, annualised over the contract's term")
+		document_type = term_in(said, "{0} {1}, annualised over the contract's term", contract.document_type)
+		return said.format(document_type, contract.document_name)
 	if basis == "invoices":
 		return _("The contract's own invoices of its last twelve months (to date)")
 	return _("No order or invoice found")
