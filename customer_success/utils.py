@@ -399,6 +399,16 @@ def app_modules() -> frozenset:
 	return frozenset(frappe.get_module_list("customer_success"))
 
 
+def field_label(df) -> str:
+	"""A field's label as its form shows it (translated), else its fieldname."""
+	return _(df.label, context=df.parent) if df.label else df.fieldname
+
+
+def row_place(row) -> str:
+	"""'Row #n: ' for a child row, to start a message about one of its fields; '' for the record."""
+	return f"{_('Row')} #{row.idx}: " if row.get("parentfield") else ""
+
+
 def check_numbers(doc, method=None):
 	"""`before_validate` of every doctype (the app's only: others return at once): a number field
 	holds a number. frappe turns the text of a number field into a number only when it writes the
@@ -416,8 +426,8 @@ def check_numbers(doc, method=None):
 			value = row.get(df.fieldname)
 			number = as_number(value)
 			if number is _NOT_A_NUMBER or (number is not None and abs(number) > NUMBER_LIMITS[df.fieldtype]):
-				label = _(df.label, context=df.parent) if df.label else df.fieldname
-				where = f"{_('Row')} #{row.idx}: " if row.get("parentfield") else ""
+				label = field_label(df)
+				where = row_place(row)
 				text = str(value)
 				shown = escape_html(text[:40] + ("…" if len(text) > 40 else ""))
 				if number is _NOT_A_NUMBER:
@@ -431,8 +441,8 @@ def check_numbers(doc, method=None):
 					)
 			elif df.fieldtype == "Int" and number is not None and number != int(number):
 				# frappe would store 3.7 as 3, silently
-				label = _(df.label, context=df.parent) if df.label else df.fieldname
-				where = f"{_('Row')} #{row.idx}: " if row.get("parentfield") else ""
+				label = field_label(df)
+				where = row_place(row)
 				problems.append(
 					where
 					+ _("{0} must be a whole number (it is {1}).").format(label, escape_html(str(value)[:40]))
@@ -472,8 +482,8 @@ def check_text_lengths(doc, method=None):
 				and len(value) > TEXT_COLUMN_BYTES // 4
 				and len(value.encode("utf-8")) > TEXT_COLUMN_BYTES
 			):
-				label = _(df.label, context=df.parent) if df.label else df.fieldname
-				where = f"{_('Row')} #{row.idx}: " if row.get("parentfield") else ""
+				label = field_label(df)
+				where = row_place(row)
 				problems.append(
 					where
 					+ _("{0} is too long ({1} characters): shorten it, then save again.").format(
@@ -506,7 +516,7 @@ def check_import_numbers(data_import, method=None):
 		df = column.df
 		if not df or column.skip_import or df.fieldtype not in NUMBER_FIELDTYPES - {"Check"}:
 			continue
-		label = _(df.label, context=df.parent) if df.label else df.fieldname
+		label = field_label(df)
 		for index, value in enumerate(column.column_values):
 			text = value.replace(",", "") if isinstance(value, str) else value
 			if as_number(text) is _NOT_A_NUMBER:

@@ -427,6 +427,13 @@ def issue_facts(
 	return load, sla
 
 
+def company_currency_rate(invoice):
+	"""What turns an invoice's outstanding (kept in the receivable account's currency) into its
+	company's currency, as the arrears do: its conversion rate when the account is kept in the
+	invoice's own currency, else 1."""
+	return Case().when(invoice.party_account_currency == invoice.currency, invoice.conversion_rate).else_(1)
+
+
 def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days: int) -> dict[str, dict]:
 	"""Billing facts per customer in one scan of submitted Sales Invoices, in company currency,
 	and what of them is overdue per payment term, weighed in the database (`SINGLE_TERM_OVERDUE_SQL`,
@@ -443,10 +450,7 @@ def invoice_facts(lo: str, hi: str, today: date, payment_since: date, trend_days
 	invoice = frappe.qb.DocType("Sales Invoice")
 	recent_from = add_days(today, -trend_days)
 	previous_from = add_days(today, -2 * trend_days)
-	# outstanding_amount is in the receivable account's currency: to the company's, as the arrears
-	to_company = (
-		Case().when(invoice.party_account_currency == invoice.currency, invoice.conversion_rate).else_(1)
-	)
+	to_company = company_currency_rate(invoice)
 	rows = json_rows(
 		frappe.qb.from_(invoice)
 		.select(
@@ -689,12 +693,9 @@ def unallocated_credit_notes(customer: str) -> dict[str, float]:
 	submitted credit notes that keep their own outstanding, which `invoice_facts` sets against what
 	is overdue."""
 	invoice = frappe.qb.DocType("Sales Invoice")
-	to_company = (
-		Case().when(invoice.party_account_currency == invoice.currency, invoice.conversion_rate).else_(1)
-	)
 	rows = (
 		frappe.qb.from_(invoice)
-		.select(invoice.name, invoice.outstanding_amount * to_company)
+		.select(invoice.name, invoice.outstanding_amount * company_currency_rate(invoice))
 		.where((invoice.customer == customer) & (invoice.docstatus == 1) & (invoice.outstanding_amount < 0))
 		.run()
 	)

@@ -124,10 +124,8 @@ class TestBadInput(FrappeTestCase):
 				health_api.get_customer_health(customer)
 
 
-class TestLinksThatFillOtherFields(FrappeTestCase):
-	"""frappe v15 leaves a Link unchecked when another field fetches from it (frappe/frappe#26930):
-	an alert, plan or handoff was saved for a customer that does not exist (a name misspelt in an
-	API call or a Server Script). The app's doctypes check those Links themselves."""
+class CSMCustomerTestCase(FrappeTestCase):
+	"""A customer of a CSM's book, made afresh for each test; everything rolled back after."""
 
 	def setUp(self):
 		make_user(CSM, [CSM_ROLE])
@@ -136,6 +134,12 @@ class TestLinksThatFillOtherFields(FrappeTestCase):
 	def tearDown(self):
 		frappe.set_user("Administrator")
 		frappe.db.rollback()
+
+
+class TestLinksThatFillOtherFields(CSMCustomerTestCase):
+	"""frappe v15 leaves a Link unchecked when another field fetches from it (frappe/frappe#26930):
+	an alert, plan or handoff was saved for a customer that does not exist (a name misspelt in an
+	API call or a Server Script). The app's doctypes check those Links themselves."""
 
 	def test_a_record_for_a_customer_that_does_not_exist_is_refused(self):
 		documents = [
@@ -308,17 +312,9 @@ class TestNumberFields(FrappeTestCase):
 		self.assertEqual(customer.default_commission_rate, "abc")
 
 
-class TestTextLengths(FrappeTestCase):
+class TestTextLengths(CSMCustomerTestCase):
 	"""A text longer than its column (MariaDB's TEXT: 65,535 bytes) is refused with the field's name,
 	not failed by the database ("Data too long", an HTTP 500), and nothing is written."""
-
-	def setUp(self):
-		make_user(CSM, [CSM_ROLE])
-		self.customer = make_customer(cs_owner=CSM).name
-
-	def tearDown(self):
-		frappe.set_user("Administrator")
-		frappe.db.rollback()
 
 	def test_a_churn_note_too_long_is_refused_and_nothing_changes(self):
 		from customer_success.renewals import api as renewals_api

@@ -63,6 +63,17 @@ def draft_amendment(order):
 	return amended
 
 
+def open_reviewers(handoff: str) -> set[str]:
+	"""Whose open ToDos the handoff is on."""
+	return set(
+		frappe.get_all(
+			"ToDo",
+			filters={"reference_type": "Sales Handoff", "reference_name": handoff, "status": "Open"},
+			pluck="allocated_to",
+		)
+	)
+
+
 def complete(handoff, contact=None):
 	"""Fill every part sales must complete."""
 	handoff.target_go_live = add_days(nowdate(), 60)
@@ -926,13 +937,7 @@ class TestProposedCsm(HandoffTestCase):
 
 	def test_the_review_follows_a_new_proposed_csm(self):
 		_customer, handoff = self.handed_over()
-		open_for = lambda: set(  # noqa: E731
-			frappe.get_all(
-				"ToDo",
-				filters={"reference_type": "Sales Handoff", "reference_name": handoff.name, "status": "Open"},
-				pluck="allocated_to",
-			)
-		)
+		open_for = lambda: open_reviewers(handoff.name)  # noqa: E731
 		with change_settings(create_todos=1):
 			if not open_for():  # ToDos off on this site for the hand-over: give CSM hers as it would
 				handoffs.assign(handoff, CSM, "Review")
@@ -949,13 +954,7 @@ class TestProposedCsm(HandoffTestCase):
 		the old CSM's review: the review (its Proposed CSM and ToDo) goes with it; the old CSM was left a
 		ToDo she could not finish, the new one knew nothing of it."""
 		customer, handoff = self.handed_over(cs_owner=CSM)
-		open_for = lambda: set(  # noqa: E731
-			frappe.get_all(
-				"ToDo",
-				filters={"reference_type": "Sales Handoff", "reference_name": handoff.name, "status": "Open"},
-				pluck="allocated_to",
-			)
-		)
+		open_for = lambda: open_reviewers(handoff.name)  # noqa: E731
 		with change_settings(create_todos=1):
 			if not open_for():
 				handoffs.assign(handoff, CSM, "Review")
