@@ -92,7 +92,10 @@ scheduler_events = {
 
 # A list never returns a joined child field the user may not read (frappe 15 skips the field after
 # each one it drops: permissions.guard_field_reads).
-before_request = ["customer_success.permissions.guard_field_reads"]
+before_request = [
+	"customer_success.permissions.guard_field_reads",
+	"customer_success.utils.check_method_arguments",
+]
 # ... and the app's background jobs run in the site's language (a worker starts each in English).
 before_job = ["customer_success.permissions.guard_field_reads", "customer_success.utils.job_in_site_language"]
 
@@ -143,6 +146,8 @@ override_whitelisted_methods = {
 	"frappe.client.get_count": "customer_success.customer_success.api.get_count",
 	"frappe.desk.listview.get_group_by_count": "customer_success.customer_success.api.get_group_by_count",
 	"frappe.utils.global_search.search": "customer_success.customer_success.api.global_search",
+	# the Links of a record: not through a child table the user may not read
+	"frappe.desk.form.linked_with.get": "customer_success.customer_success.api.linked_with",
 	# a party's balance and outstanding documents: a CSM of her book's customers only
 	"erpnext.accounts.utils.get_balance_on": "customer_success.integrations.erpnext.api.get_balance_on",
 	"erpnext.accounts.doctype.payment_entry.payment_entry.get_outstanding_reference_documents": (

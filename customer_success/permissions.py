@@ -711,6 +711,19 @@ def refuse_unreadable_child_tables(query):
 			)
 
 
+def hides_child_link(doctype: str, context: dict) -> bool:
+	"""Whether a doctype of GUARDED_LISTS reaches a record only through a child table the user may
+	not read (frappe's Links: `customer_success.api.linked_with`)."""
+	child = context.get("child_doctype")
+	if doctype not in GUARDED_LISTS or not child:
+		return False
+	meta = frappe.get_meta(doctype)
+	readable = set(meta.get_permlevel_access("read"))
+	return any(
+		field.options == child and field.permlevel not in readable for field in meta.get_table_fields()
+	)
+
+
 def guard_field_reads():
 	"""`before_request` and `before_job`: a list of these doctypes never returns a child field the
 	user may not read. frappe 15 drops such fields from a list query (`DatabaseQuery.

@@ -662,3 +662,47 @@ def stored_title(message: str, *values) -> str:
 	every colleague, list, report and the customer's portal and print."""
 	with in_language(site_language()):
 		return _(message).format(*values)
+
+
+# The paths of frappe's REST calls of a whitelisted method.
+METHOD_PATHS = ("/api/method/", "/api/v1/method/", "/api/v2/method/")
+
+
+def check_method_arguments():
+	"""`before_request`: a call of one of the app's whitelisted methods (or of frappe's and
+	ERPNext's methods the app overrides) that leaves out an argument the method needs is refused
+	with the argument's name, a validation error. Python's own TypeError failed the request as a
+	server error with its traceback (a Guest's NPS answer without a score). Calls the caller may not
+	make are left to frappe, which refuses them as it always does."""
+	request = getattr(frappe.local, "request", None)
+	path = getattr(request, "path", "") or ""
+	method = next((path[len(prefix) :] for prefix in METHOD_PATHS if path.startswith(prefix)), None)
+	if not method:
+		return
+	method = method.split("/")[0]
+	method = (frappe.get_hooks("override_whitelisted_methods") or {}).get(method, [method])[-1]
+	if not method.startswith("customer_success."):
+		return
+	try:
+		function = frappe.get_attr(method)
+	except Exception:
+		return  # frappe answers a method that is not there
+	if function not in frappe.whitelisted or (
+		frappe.session.user == "Guest" and function not in frappe.guest_methods
+	):
+		return
+	import inspect
+
+	given = frappe.local.form_dict
+	required = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+	missing = [
+		name
+		for name, parameter in inspect.signature(function).parameters.items()
+		if parameter.kind in required and parameter.default is inspect.Parameter.empty and name not in given
+	]
+	if missing:
+		frappe.throw(
+			_("The request has no {0}: it is needed.").format(", ".join(missing)),
+			frappe.MandatoryError,
+			title=_("Missing Value"),
+		)

@@ -12,10 +12,11 @@ import frappe
 from frappe import _
 from frappe.query_builder.functions import Count
 from frappe.utils import add_days, cint, getdate, nowdate
+from frappe.utils.data import make_filter_tuple
 
 from customer_success.constants import CHURNED
 from customer_success.permissions import book_of
-from customer_success.utils import json_argument
+from customer_success.utils import date_argument, json_argument
 
 RUNNING_PLAN_STATUSES = ("Active", "At Risk")
 
@@ -350,11 +351,16 @@ def milestone_events(
 	filters = json_argument(filters, _("Filters must be given as JSON."))
 	if filters is not None and not isinstance(filters, dict | list):
 		frappe.throw(_("Filters must be given as JSON."))
+	if isinstance(filters, dict):  # frappe's reader adds its dates to a list of filters only
+		filters = [make_filter_tuple(doctype, key, value) for key, value in filters.items()]
+	start, end = date_argument(start, _("Start")), date_argument(end, _("End"))
+	if not start or not end:
+		frappe.throw(_("The calendar needs a start and an end date."))
 	wanted = set(fields) | {"customer", "status", "title"}
 	events = get_events(
 		doctype,
-		start,
-		end,
+		str(start),
+		str(end),
 		json.dumps(field_map),
 		filters=json.dumps(filters) if filters else None,
 		fields=json.dumps(sorted(wanted)),
@@ -661,6 +667,26 @@ def _shortcut_counts(shortcuts: list) -> list[tuple[str, dict]]:
 
 
 @frappe.whitelist()
+def linked_with(doctype: str, docname: str) -> dict[str, list]:
+	"""frappe's Links of a record (the form's menu: frappe.desk.form.linked_with.get), without the
+	doctypes that reach it only through a child table the user may not read: a metric reaches a
+	customer through its per-customer entitlements (CS Managers'), and frappe's filter on them is
+	refused (`permissions.refuse_unreadable_child_tables`), which failed the whole dialog for every
+	CSM, on her own customers too."""
+	from frappe.desk.form import linked_with as frappe_linked
+
+	from customer_success.permissions import hides_child_link
+
+	frappe.has_permission(doctype, doc=docname, throw=True)
+	linkinfo = {
+		linked: context
+		for linked, context in frappe_linked.get_linked_doctypes(doctype=doctype).items()
+		if not hides_child_link(linked, context)
+	}
+	return frappe_linked.get_linked_docs(doctype=doctype, name=docname, linkinfo=linkinfo)
+
+
+@frappe.whitelist()
 def get_count(doctype: str, filters=None, debug=False, cache=False) -> int:
 	"""frappe.client.get_count, but our doctypes are counted through their row rules, and every
 	doctype is for a user whose book limits her or who has no desk (frappe 15's own count checks
@@ -736,11 +762,12 @@ def global_search(text, start=0, limit=20, doctype=""):
 
 	from customer_success.permissions import counts_through_rules
 
+	# numbers, for everyone: frappe writes them into its query as they are sent
+	start, limit = max(cint(start), 0), max(cint(limit), 1)
 	if not counts_through_rules():
 		return search(text, start=start, limit=limit, doctype=doctype)
 	# her results are the ones she may open, paged as such: frappe's pages read one after another,
 	# her first `start` skipped, until `limit` are found (or the matches end)
-	start, limit = max(cint(start), 0), max(cint(limit), 1)
 	page, found, skipped, offset = max(limit, 20), [], 0, 0
 	for _page in range(GLOBAL_SEARCH_PAGES):
 		rows = search(text, start=offset, limit=page, doctype=doctype)

@@ -1,7 +1,8 @@
 """Whitelisted handoff functions that are not actions on one handoff."""
 
 import frappe
-from frappe.utils import cint
+from frappe import _
+from frappe.utils import cint, escape_html
 
 from customer_success.handoff import engine, queries
 from customer_success.handoff.service import draft_handoff, throw_cancelled_order
@@ -18,6 +19,11 @@ def make_handoff_from_sales_order(sales_order: str) -> str:
 		throw_cancelled_order(sales_order)
 	existing = queries.open_handoff_for(sales_order=sales_order)
 	if existing:
+		if not frappe.has_permission("Sales Handoff", "read", doc=existing):
+			frappe.throw(
+				_("Sales Order {0} already has an open handoff, which you may not open.").format(sales_order),
+				frappe.PermissionError,
+			)
 		return existing
 	return draft_handoff(sales_order).name
 
@@ -115,7 +121,9 @@ def contract_term(customer: str, contract: str) -> dict:
 	rows = _customer_contracts(customer).where(contract_table.name == contract).run(as_dict=True)
 	if not rows:
 		frappe.throw(
-			frappe._("Contract {0} is not a contract of {1}.").format(contract, customer),
+			frappe._("Contract {0} is not a contract of {1}.").format(
+				escape_html(str(contract)), escape_html(str(customer))
+			),
 			title=frappe._("Invalid Contract"),
 		)
 	return {"start_date": rows[0].start_date, "end_date": rows[0].end_date}

@@ -642,7 +642,7 @@ def check_no_open_duplicate(doc):
 	if other:
 		frappe.throw(
 			_("Sales Order {0} already has an open handoff, {1}: complete that one instead.").format(
-				doc.sales_order, other
+				doc.sales_order, handoff_named(other)
 			),
 			frappe.DuplicateEntryError,
 			title=_("Duplicate Handoff"),
@@ -663,11 +663,19 @@ def check_no_open_handoff_of_customer(doc):
 	if other:
 		frappe.throw(
 			_("{0} already has an open handoff, {1}: complete or cancel that one instead.").format(
-				doc.customer_name or doc.customer, other
+				doc.customer_name or doc.customer, handoff_named(other)
 			),
 			frappe.DuplicateEntryError,
 			title=_("Duplicate Handoff"),
 		)
+
+
+def handoff_named(name: str) -> str:
+	"""A handoff as a message names it: by its name for whoever may open it, else as one the user
+	may not open (its name told a Sales User of another book's customer which record it was)."""
+	if frappe.has_permission("Sales Handoff", "read", doc=name):
+		return name
+	return _("one you may not open")
 
 
 def check_contract_dates(doc):

@@ -237,7 +237,7 @@ def get_factor_records(customer: str, factor_type: str) -> dict:
 		return _records("Customer Usage Metric", filters, fields, "usage_date desc, metric asc", limit=200)
 	if factor_type == engine.CSM_SENTIMENT:
 		return {"doctype": "Customer", "records": [], "route_options": {"name": customer}}
-	frappe.throw(_("Unknown factor {0}.").format(factor_type))
+	frappe.throw(_("Unknown factor {0}.").format(escape_html(str(factor_type))))
 
 
 def _overdue_invoice_records(customer: str, today) -> dict:

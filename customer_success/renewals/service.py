@@ -25,7 +25,7 @@ from datetime import date
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, cint, flt, getdate, nowdate
+from frappe.utils import add_days, cint, escape_html, flt, getdate, nowdate
 
 from customer_success.renewals import engine, queries
 from customer_success.utils import (
@@ -793,7 +793,7 @@ def record_checkpoint(doc, checkpoint: str, call: str, expected_amount=None, not
 		)
 	row = next((r for r in doc.checkpoints if r.name == checkpoint or r.checkpoint == checkpoint), None)
 	if not row:
-		frappe.throw(_("Renewal {0} has no checkpoint {1}.").format(doc.name, checkpoint))
+		frappe.throw(_("Renewal {0} has no checkpoint {1}.").format(doc.name, escape_html(str(checkpoint))))
 	row.call = call
 	# as sent: the save's number check refuses text that is no number (flt would store it as 0)
 	row.expected_amount = expected_amount if expected_amount not in (None, "") else row.expected_amount

@@ -51,6 +51,13 @@ class TestRenewalInputs(RenewalTestCase):
 			(row.expected_amount, getdate(row.recorded_on), row.recorded_by), (1, today(), MANAGER)
 		)
 
+	def test_a_checkpoint_typed_as_markup_is_shown_as_text(self):
+		_customer, _contract, doc = self.renewal()
+		frappe.set_user(CSM)
+		with self.assertRaises(frappe.ValidationError) as caught:
+			api.record_checkpoint(doc.name, "<img src=x onerror=alert(1)>", "At Risk")
+		self.assertIn("has no checkpoint &lt;img", str(caught.exception))
+
 	def test_an_expected_amount_that_is_no_number_is_refused(self):
 		_customer, contract, doc = self.renewal()
 		frappe.set_user(CSM)

@@ -117,6 +117,15 @@ class TestTiers(SegmentsTestCase):
 		make_sales_invoice(old, rate=900000, posting_date=add_days(TODAY, -400))  # outside the year
 		self.assertEqual(frappe.db.get_value("Customer", manual, "cs_tier_source"), engine.MANUAL)
 
+		from customer_success.segments import api as segments_api
+
+		frappe.set_user(CSM1)  # the button's method: CS Managers', with a message
+		with self.assertRaisesRegex(frappe.PermissionError, "Only a CS Manager or a System Manager"):
+			segments_api.compute_tiers()
+		frappe.set_user(MANAGER)
+		with change_settings(compute_tiers=0):
+			self.assertTrue(segments_api.compute_tiers()["skipped"])
+		frappe.set_user("Administrator")
 		with change_settings(compute_tiers=0):
 			self.assertTrue(service.compute_tiers()["skipped"])
 			self.assertFalse(frappe.db.get_value("Customer", grows, "cs_tier"))

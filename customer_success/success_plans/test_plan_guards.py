@@ -634,6 +634,30 @@ class TestMilestoneOwners(PlansTestCase):
 			)
 			opened.description = "Kick-off agreed"
 			opened.save()  # the form opened before still saves
+			# several records at once, as the list's Assign To sends them (a JSON list of names)
+			stored = frappe.db.get_value(milestone.doctype, milestone.name, ["assigned_to", "modified"])
+			names = json.dumps([milestone.name])
+			assign_to.add_multiple({"assign_to": [CSM2], "doctype": milestone.doctype, "name": names})
+			self.assertTrue(
+				frappe.db.exists(
+					"ToDo", {"reference_name": milestone.name, "allocated_to": CSM2, "status": "Open"}
+				)
+			)
+			assign_to.remove_multiple(milestone.doctype, names)
+			self.assertEqual(
+				frappe.db.get_value(milestone.doctype, milestone.name, ["assigned_to", "modified"]), stored
+			)
+			# text that is not JSON: a message, not a server error, and nothing assigned
+			for broken in (
+				lambda: assign_to.add("notjson"),
+				lambda: assign_to.add('["x"]'),
+				lambda: assign_to.add_multiple(
+					{"assign_to": [CSM2], "doctype": milestone.doctype, "name": "notjson"}
+				),
+				lambda: assign_to.remove_multiple(milestone.doctype, "notjson"),
+				lambda: assign_to.remove_multiple(milestone.doctype, '{"a": 1}'),
+			):
+				self.assertRaisesRegex(frappe.ValidationError, "must be given as a JSON", broken)
 		finally:
 			frappe.set_user("Administrator")
 

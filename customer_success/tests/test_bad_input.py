@@ -56,6 +56,58 @@ class TestBadInput(FrappeTestCase):
 				api.workspace_page(text)
 		self.assertEqual(api.next_renewals("[]"), {})  # a well-formed empty list still answers
 
+	def test_a_call_without_an_argument_the_method_needs(self):
+		"""Over HTTP a method called without an argument it needs failed with Python's TypeError (a
+		server error and its traceback, to a Guest answering a survey too): now a validation error
+		naming it, checked as the request starts; calls the caller may not make are left to frappe."""
+		from types import SimpleNamespace
+
+		from customer_success.utils import check_method_arguments
+
+		def call(path, user, **given):
+			frappe.set_user(user)
+			frappe.local.request = SimpleNamespace(path=path)
+			frappe.local.form_dict = frappe._dict(given)
+			try:
+				check_method_arguments()
+			finally:
+				frappe.local.form_dict = frappe._dict()
+				del frappe.local.request
+
+		answer = "/api/method/customer_success.voice.api.submit_answer"
+		with self.assertRaisesRegex(frappe.MandatoryError, "The request has no score"):
+			call(answer, "Guest", token="abc")
+		call(answer, "Guest", token="abc", score="9")  # all there: the method's own checks follow
+		override = "/api/v2/method/customer_success.health.api.set_override"
+		with self.assertRaisesRegex(frappe.MandatoryError, "The request has no reason, until"):
+			call(override, CSM, customer=self.customer, score=50)
+		call(override, "Guest", customer=self.customer)  # not Guest's: frappe refuses it
+		# one of frappe's methods the app answers in its place
+		with self.assertRaisesRegex(frappe.MandatoryError, "The request has no docname"):
+			call("/api/method/frappe.desk.form.linked_with.get", CSM, doctype="Customer")
+		call("/api/method/frappe.client.get_list", CSM)  # frappe's own: as frappe answers it
+		call("/api/method/customer_success.no_such.method", CSM)
+
+	def test_what_was_typed_is_shown_back_as_text(self):
+		"""A value a method does not know, named in its message: as text, never as markup (the desk's
+		dialog renders a message's HTML)."""
+		from customer_success.customer_success.dashboard_chart_source.customers_by_segment import (
+			customers_by_segment,
+		)
+		from customer_success.handoff import api as handoff_api
+
+		typed = "<img src=x onerror=alert(1)>"
+		frappe.set_user("Administrator")
+		for ask in (
+			lambda: health_api.get_factor_records(self.customer, typed),
+			lambda: handoff_api.contract_term(self.customer, typed),
+			lambda: customers_by_segment.get(typed),
+		):
+			with self.assertRaises(frappe.ValidationError) as caught:
+				ask()
+			self.assertNotIn("<img", str(caught.exception))
+			self.assertIn("&lt;img", str(caught.exception))
+
 	def test_the_milestone_calendar_reads_only_the_doctypes_fields(self):
 		frappe.set_user("Administrator")
 		field_map = {"start": "due_date", "end": "due_date", "title": "title", "allDay": "allDay"}
@@ -66,6 +118,16 @@ class TestBadInput(FrappeTestCase):
 				api.milestone_events(*args, broken if isinstance(broken, str) else json.dumps(broken))
 		with self.assertRaisesRegex(frappe.ValidationError, "Filters must be given as JSON"):
 			api.milestone_events(*args, json.dumps(field_map), filters="{")
+		# filters as a dict (frappe's reader took lists only: a server error) and dates that are none
+		self.assertIsInstance(
+			api.milestone_events(
+				*args, json.dumps(field_map), filters=json.dumps({"customer": self.customer})
+			),
+			list,
+		)
+		for dates in (("garbage", "2026-12-31"), ("2026-01-01", "")):
+			with self.assertRaises(frappe.ValidationError):
+				api.milestone_events("Success Plan Milestone", *dates, json.dumps(field_map))
 
 	def test_counts_of_other_doctypes_reach_frappe_as_sent(self):
 		"""Only the app's doctypes are counted here; any other count is frappe's own, its filters

@@ -430,6 +430,19 @@ class TestERPNextRecordsOfTheBook(FrappeTestCase):
 				ask(customer)
 			with self.assertRaises(frappe.PermissionError, msg=customer):
 				ask_payment_entry(customer)
+		# filters that are not a JSON object, a party given as a list: a message, not a server error
+		# (a list skipped the check, and ERPNext's query failed)
+		for args in ("notjson", '["x"]', json.dumps({"party_type": "Customer", "party": [self.theirs]})):
+			with self.assertRaises(frappe.ValidationError, msg=args) as caught:
+				call(outstanding, args=args)
+			self.assertNotIsInstance(caught.exception, frappe.PermissionError)
+		with self.assertRaisesRegex(frappe.ValidationError, "each given as one name"):
+			call(
+				"erpnext.accounts.utils.get_balance_on",
+				party_type="Customer",
+				party=[self.theirs],
+				date=frappe.utils.nowdate(),
+			)
 
 	def test_another_team_and_the_manager_see_every_customer(self):
 		for user in (CSM_SALES, MANAGER):

@@ -555,6 +555,28 @@ class TestAccessAndDesk(UsageTestCase):
 		rows = frappe.get_list("Usage Metric Definition", fields=child_fields, filters={"name": CALLS})
 		self.assertEqual({(r.customer, r.entitlement) for r in rows}, {(self.customer, 1), (self.other, 2)})
 
+	def test_a_csm_opens_her_customers_links_without_the_entitlements(self):
+		"""frappe's Links dialog filtered every doctype linked to the customer, the metrics by their
+		per-customer entitlements too: refused, it failed the whole dialog for every CSM."""
+		from frappe.desk.form.linked_with import get as frappe_links
+
+		from customer_success.customer_success.api import linked_with
+
+		metric(CALLS, "Sum", entitlements=[(self.customer, 1)])
+		for method in frappe.get_hooks("before_request"):  # as each request starts
+			frappe.get_attr(method)()
+		frappe.set_user(CSM1)
+		# frappe's own dialog is refused on it (the override is what the desk calls)
+		with self.assertRaises(frappe.PermissionError):
+			frappe_links("Customer", self.customer)
+		links = linked_with("Customer", self.customer)
+		self.assertNotIn("Usage Metric Definition", links)
+		with self.assertRaises(frappe.PermissionError):
+			linked_with("Customer", self.other)
+		frappe.set_user("Administrator")
+		links = linked_with("Customer", self.customer)
+		self.assertEqual([r.name for r in links["Usage Metric Definition"]], [CALLS])
+
 
 class TestUsageRowFromAnImport(UsageTestCase):
 	def test_a_date_given_as_a_datetime_is_the_day(self):

@@ -14,7 +14,10 @@ import json
 from contextlib import contextmanager
 
 import frappe
+from frappe import _
 from frappe.desk.form import assign_to as frappe_assign
+
+from customer_success.utils import json_argument
 
 OWNED = ("Success Plan Milestone", "CS Alert", "Customer Touchpoint")
 
@@ -37,18 +40,38 @@ def owner_kept(doctype: str | None, names):
 		)
 
 
+def assignment_args(args) -> dict:
+	"""The assignment as frappe reads it (the request's form when none is given); text that is not
+	a JSON object is refused with a message (frappe failed it as a server error)."""
+	args = json_argument(args, _("The assignment must be given as a JSON object.")) or frappe.local.form_dict
+	if not isinstance(args, dict):
+		frappe.throw(_("The assignment must be given as a JSON object."))
+	return args
+
+
+def names_argument(names) -> list:
+	"""The names of the records an assignment is for: a JSON list of names (text that is not is
+	refused with a message: frappe failed it as a server error)."""
+	message = _("The records must be given as a JSON list of names.")
+	names = json_argument(names or "[]", message)
+	if not isinstance(names, list) or not all(isinstance(name, str | int) for name in names):
+		frappe.throw(message)
+	return names
+
+
 @frappe.whitelist()
 def add(args=None):
-	args = args or frappe.local.form_dict
+	args = assignment_args(args)
 	with owner_kept(args.get("doctype"), [args.get("name")]):
 		return frappe_assign.add(args)
 
 
 @frappe.whitelist()
 def add_multiple(args=None):
-	args = args or frappe.local.form_dict
-	with owner_kept(args.get("doctype"), json.loads(args.get("name") or "[]")):
-		return frappe_assign.add_multiple(args)
+	args = assignment_args(args)
+	names = names_argument(args.get("name"))
+	with owner_kept(args.get("doctype"), names):
+		return frappe_assign.add_multiple({**args, "name": json.dumps(names)})
 
 
 @frappe.whitelist()
@@ -59,8 +82,9 @@ def remove(doctype, name, assign_to):
 
 @frappe.whitelist()
 def remove_multiple(doctype, names):
-	with owner_kept(doctype, json.loads(names or "[]")):
-		return frappe_assign.remove_multiple(doctype, names)
+	names = names_argument(names)
+	with owner_kept(doctype, names):
+		return frappe_assign.remove_multiple(doctype, json.dumps(names))
 
 
 @frappe.whitelist()

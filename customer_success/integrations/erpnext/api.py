@@ -2,12 +2,11 @@
 doctype, not the record: a CSM who reads customers only through her role asks them about her book's
 customers only (`permissions.erp_book_query`). Everyone else reaches ERPNext's method as it is."""
 
-import json
-
 import frappe
 from frappe import _
 
 from customer_success.permissions import owns_customer, reads_only_as_csm
+from customer_success.utils import json_argument
 
 
 def check_party_in_book(party_type, party):
@@ -15,6 +14,9 @@ def check_party_in_book(party_type, party):
 	does this) must be of the CSM's book; and, for anyone, a customer they may read. ERPNext's
 	methods check nothing when no account is named: a customer's portal user (and anyone signed in)
 	read any customer's balance."""
+	for value in (party_type, party):
+		if value is not None and not isinstance(value, str):
+			frappe.throw(_("A party and its type are each given as one name."))
 	is_customer = str(party_type or "").strip().casefold() == "customer"
 	if not (is_customer and party):
 		return
@@ -70,10 +72,12 @@ def get_outstanding_reference_documents(args, validate=False):
 		get_outstanding_reference_documents as erpnext_outstanding,
 	)
 
-	parsed = json.loads(args) if isinstance(args, str) else args
-	if isinstance(parsed, dict):
-		check_party_in_book(parsed.get("party_type"), parsed.get("party"))
-	return erpnext_outstanding(args, validate=validate)
+	message = _("The filters must be given as a JSON object.")
+	parsed = json_argument(args, message)
+	if not isinstance(parsed, dict):
+		frappe.throw(message)
+	check_party_in_book(parsed.get("party_type"), parsed.get("party"))
+	return erpnext_outstanding(frappe._dict(parsed), validate=validate)
 
 
 @frappe.whitelist()

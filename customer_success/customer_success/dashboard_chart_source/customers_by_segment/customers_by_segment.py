@@ -3,6 +3,7 @@ chart counts her book, a CS Manager's the team."""
 
 import frappe
 from frappe import _
+from frappe.utils import escape_html
 
 from customer_success.constants import LIFECYCLE_STAGES, TIERS
 from customer_success.customer_success.api import scope_label
@@ -19,7 +20,7 @@ SEGMENTS = {
 def get(chart_name: str | None = None, **kwargs) -> dict:
 	frappe.has_permission("Customer", "read", throw=True)
 	if chart_name not in SEGMENTS:
-		frappe.throw(_("Chart {0} does not count customers by segment.").format(chart_name))
+		frappe.throw(_("Chart {0} does not count customers by segment.").format(escape_html(str(chart_name))))
 	field, values = SEGMENTS[chart_name]
 	csm = book_of()
 	counts = segment_counts(field, csm)

@@ -384,6 +384,14 @@ class TestAutoDraft(HandoffTestCase):
 			elsewhere.save()
 		self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer.name}), 1)
 		handoff.save()  # the customer's open handoff itself saves as ever
+		# a sales user who may not open that handoff is told there is one, not which record it is
+		frappe.set_user(SALES2)
+		try:
+			with self.assertRaisesRegex(frappe.DuplicateEntryError, "one you may not open") as caught:
+				frappe.get_doc({"doctype": "Sales Handoff", "customer": customer.name}).insert()
+			self.assertNotIn(handoff.name, str(caught.exception))
+		finally:
+			frappe.set_user("Administrator")
 		handoff.db_set("status", "Cancelled")
 		later = frappe.get_doc({"doctype": "Sales Handoff", "customer": customer.name}).insert()
 		self.assertEqual(later.status, "Draft")
