@@ -1,8 +1,11 @@
 """Set-based reads and bulk writes for success plans, milestones, check-ins and business reviews."""
 
-from datetime import date
+import json
+from datetime import date, datetime
 
 import frappe
+from frappe.utils import flt
+from frappe.utils.data import get_number_format_info
 from frappe.query_builder import Case
 from frappe.query_builder.functions import Coalesce, Count, Date, Max, Min, Sum
 
@@ -401,6 +404,52 @@ def objective_values_at(plan: str, on: date) -> dict[str, float]:
 		elif r.plan_objective not in values:
 			values[r.plan_objective] = r.previous_value  # the first after `on`: what it started from
 	return values
+
+
+def objective_edits_after(plan: str, after: datetime) -> tuple[dict[str, float], set[str]]:
+	"""What the plan's saves after `after` did to its objectives, from their recorded changes
+	(frappe's Version of each save: the plan tracks changes): {objective row: its current value
+	before the first change of it}, and the objective rows added. Objectives not changed since are
+	left out (their value then is the value now). A Version keeps a changed number as the site
+	formatted it: read back with the site's number format."""
+	version = frappe.qb.DocType("Version")
+	saved = (
+		frappe.qb.from_(version)
+		.select(version.data)
+		.where(
+			(version.ref_doctype == "Success Plan") & (version.docname == plan) & (version.creation > after)
+		)
+		.orderby(version.creation)
+		.orderby(version.name)
+		.run()
+	)
+	values: dict[str, float] = {}
+	added: set[str] = set()
+	for (data,) in saved:
+		try:
+			diff = json.loads(data or "{}")
+		except ValueError:
+			continue
+		for table, row in diff.get("added") or []:
+			if table == "objectives" and isinstance(row, dict) and row.get("name"):
+				added.add(row["name"])
+		for change in diff.get("row_changed") or []:
+			if len(change) < 4 or change[0] != "objectives" or change[2] in values or change[2] in added:
+				continue
+			for field, old, _new in change[3]:
+				if field == "current":
+					values[change[2]] = formatted_number(old)
+	return values, added
+
+
+def formatted_number(text) -> float:
+	"""A number as frappe formatted it for the site ("1,234.5", "1.234,5"), as a float."""
+	if not isinstance(text, str):
+		return flt(text)
+	decimal, group, _precision = get_number_format_info(frappe.db.get_default("number_format") or "#,###.##")
+	if group:
+		text = text.replace(group, "")
+	return flt(text.replace(decimal, ".") if decimal != "." else text)
 
 
 def milestone_counts(plan: str, on: date) -> dict:

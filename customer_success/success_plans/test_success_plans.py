@@ -939,6 +939,68 @@ class TestBusinessReview(PlansTestCase):
 		self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "progress"), 70)
 		self.assertEqual(then.plan_progress, 20)
 
+	def test_a_past_period_shows_what_was_known_then(self):
+		"""Tester Z2: a review of a period before the plan began showed the plan's objectives at
+		today's values (all Achieved) and its milestones; and values set on the plan after the
+		period were shown for it."""
+		customer = make_customer(cs_owner=CSM1).name
+
+		def review(start, end, **fields):
+			return frappe.get_doc(
+				{
+					"doctype": "Business Review",
+					"customer": customer,
+					"period_start": start,
+					"period_end": end,
+					**fields,
+				}
+			).insert(ignore_permissions=True)
+
+		late = make_success_plan(customer, start_date=nowdate(), csm=CSM1)
+		make_milestone(late, add_days(nowdate(), 10))
+		for chosen in ({}, {"success_plan": late.name}):  # picked by the app, or by hand
+			before = review(add_days(nowdate(), -90), add_days(nowdate(), -60), **chosen)
+			self.assertEqual(before.success_plan, chosen.get("success_plan"))
+			self.assertEqual(
+				(len(before.objectives), before.plan_progress, before.milestones_total), (0, 0, 0)
+			)
+		self.assertEqual(review(add_days(nowdate(), -30), nowdate()).success_plan, late.name)
+		late.db_set("status", "Closed")
+
+		plan = make_success_plan(customer, start_date=add_days(nowdate(), -90), csm=CSM1)
+		plan.reload()
+		plan.objectives[0].current = 60  # achieved, set today
+		plan.append(
+			"objectives",
+			{
+				"objective": "Tickets per week",
+				"metric": "Tickets",
+				"owner_role": "CSM",
+				"direction": "Down",
+				"baseline": 40,
+				"target": 20,
+				"current": 30,
+			},
+		)
+		plan.save(ignore_permissions=True, ignore_version=False)  # (tests save no Version unless told)
+		past = review(add_days(nowdate(), -60), add_days(nowdate(), -5))
+		self.assertEqual(past.success_plan, plan.name)
+		self.assertEqual([(r.objective, r.current) for r in past.objectives], [("Weekly active users", 35)])
+		self.assertEqual(past.plan_progress, 50)
+		# a Version keeps the number as the site formatted it, in the site's number format
+		from unittest.mock import patch
+
+		from customer_success.success_plans.queries import formatted_number
+
+		self.assertEqual(formatted_number("1,234.5"), 1234.5)
+		with patch.object(frappe.db, "get_default", return_value="#.###,##"):
+			self.assertEqual(formatted_number("1.234,5"), 1234.5)
+		now = review(add_days(nowdate(), -30), nowdate())
+		self.assertEqual(
+			[(r.objective, r.current) for r in now.objectives],
+			[("Weekly active users", 60), ("Tickets per week", 30)],
+		)
+
 	def test_a_saved_reviews_figures_are_the_apps_and_another_customer_or_period_retakes_them(self):
 		mine = make_customer(cs_owner=CSM1).name
 		other = make_customer(cs_owner=CSM2).name

@@ -1,3 +1,5 @@
+from datetime import datetime, time
+
 import erpnext
 import frappe
 from frappe import _
@@ -162,12 +164,22 @@ class BusinessReview(Document):
 					)
 				)
 		elif not self.success_plan:
-			self.success_plan = frappe.db.get_value(
-				"Success Plan",
-				{"customer": self.customer, "status": ("!=", engine.CLOSED)},
-				"name",
-				order_by="start_date desc",
+			# the customer's plan running in the period: begun by its end (a plan begun after it
+			# had nothing to show for it)
+			plan = frappe.qb.DocType("Success Plan")
+			running = (
+				frappe.qb.from_(plan)
+				.select(plan.name)
+				.where(
+					(plan.customer == self.customer)
+					& (plan.status != engine.CLOSED)
+					& (plan.start_date.isnull() | (plan.start_date <= getdate(self.period_end)))
+				)
+				.orderby(plan.start_date, order=frappe.qb.desc)
+				.limit(1)
+				.run()
 			)
+			self.success_plan = running[0][0] if running else None
 
 	def take_snapshot(self):
 		"""Freeze the period's numbers: objectives, milestones, health, support and billing."""
@@ -197,11 +209,26 @@ class BusinessReview(Document):
 			return
 		plan = frappe.get_doc("Success Plan", self.success_plan)
 		start = getdate(plan.start_date)
-		# a period that ended before today shows each objective as the check-ins had it then
-		past = queries.objective_values_at(plan.name, end) if end < getdate(nowdate()) else {}
+		if started_after(plan.start_date, end):
+			return  # the plan had not begun by the period's end: no objective of it to show
+		# a period that ended before today shows each objective as it was then: as the check-ins
+		# had it, else as the plan's saves had left it (an objective added to the plan since is left
+		# out); before, a review of a past period showed today's values
+		ended = end < getdate(nowdate())
+		checked = queries.objective_values_at(plan.name, end) if ended else {}
+		edited, added = (
+			queries.objective_edits_after(plan.name, datetime.combine(end, time.max))
+			if ended
+			else ({}, set())
+		)
 		measured = []
 		for row in plan.objectives:
-			current = past.get(row.name, row.current)
+			if row.name in checked:
+				current = checked[row.name]
+			elif row.name in added:
+				continue
+			else:
+				current = edited.get(row.name, row.current)
 			progress = engine.objective_progress(row.baseline, row.target, current, row.direction)
 			if not engine.objective_problem(row.baseline, row.target, row.direction):
 				measured.append(
@@ -234,7 +261,16 @@ class BusinessReview(Document):
 		self.plan_progress = engine.plan_progress(measured) or 0
 
 	def set_milestone_snapshot(self, end):
-		counts = queries.milestone_counts(self.success_plan, end) if self.success_plan else {}
+		plan_start = (
+			frappe.db.get_value("Success Plan", self.success_plan, "start_date")
+			if self.success_plan
+			else None
+		)
+		counts = (
+			queries.milestone_counts(self.success_plan, end)
+			if self.success_plan and not started_after(plan_start, end)
+			else {}
+		)
 		self.milestones_total = counts.get("total", 0)
 		self.milestones_done = counts.get("done", 0)
 		self.milestones_overdue = counts.get("overdue", 0)
@@ -265,3 +301,8 @@ class BusinessReview(Document):
 		self.check_permission("write")
 		self.take_snapshot()
 		self.save()
+
+
+def started_after(start, end) -> bool:
+	"""Whether a plan begun on `start` had not begun by `end`."""
+	return bool(start) and getdate(start) > getdate(end)
