@@ -15,8 +15,8 @@ COMPUTED, MANUAL = "Computed", "Manual"
 TIER_SOURCES = (COMPUTED, MANUAL)
 
 # Customer Touchpoint statuses: planned (a ToDo is out), done (a touch in its window), missed.
-PLANNED, DONE, MISSED = "Planned", "Done", "Missed"
-TOUCHPOINT_STATUSES = (PLANNED, DONE, MISSED)
+PLANNED, DONE, MISSED, CANCELLED = "Planned", "Done", "Missed", "Cancelled"
+TOUCHPOINT_STATUSES = (PLANNED, DONE, MISSED, CANCELLED)
 
 # Who does a touchpoint.
 OWNER_CSM, OWNER_CS_MANAGER, OWNER_ACCOUNT_MANAGER = "CSM", "CS Manager", "Account Manager"

@@ -185,6 +185,26 @@ def record_touches(today: date | None = None, customers: list[str] | None = None
 	return {"done": len(done), "missed": len(missed)}
 
 
+def cancel_touchpoints(customer: str) -> list[str]:
+	"""A customer gone (churned, disabled): its planned touchpoints are not due any more. They are
+	Cancelled (not Missed: nobody missed them), their ToDos cancelled with them. Returns them."""
+	record = frappe.qb.DocType(RECORD)
+	rows = (
+		frappe.qb.from_(record)
+		.select(record.name, record.todo)
+		.where((record.customer == customer) & (record.status == engine.PLANNED))
+		.run(as_dict=True)
+	)
+	if not rows:
+		return []
+	names = [row.name for row in rows]
+	frappe.qb.update(record).set(record.status, engine.CANCELLED).where(
+		record.name.isin(names) & (record.status == engine.PLANNED)
+	).run()
+	queries.close_todos([row.todo for row in rows if row.todo], "Cancelled")
+	return names
+
+
 # --- the daily job -------------------------------------------------------------------------------
 
 

@@ -255,6 +255,76 @@ class TestTouchpoints(SegmentsTestCase):
 			1,
 		)
 
+	def test_a_customer_gone_leaves_no_open_work(self):
+		"""Tester Z2: a customer churned (by its form or a renewal) or disabled closed its alerts only:
+		its plan stayed Active, its milestones' ToDos and reminders and its planned touchpoints
+		went on. Now its open plans close and its planned touchpoints are cancelled, with their
+		ToDos; what was done stays as it was."""
+		from customer_success.renewals import api as renewals_api
+		from customer_success.renewals import service as renewals
+		from customer_success.success_plans.test_success_plans import make_milestone
+		from customer_success.tests.utils import make_contract
+
+		make_touchpoint(offset=3, window=5)
+
+		def customer_with_open_work():
+			customer = self.started_customer(2)
+			with change_settings(create_todos=1, touchpoint_lead_days=7):
+				service.plan_touchpoints(TODAY, customers=[customer])
+				plan = make_success_plan(customer, csm=CSM1)
+				milestone = make_milestone(plan, add_days(TODAY, 10), assigned_to=CSM1)
+			done = make_success_plan(customer, csm=CSM1)
+			done.db_set("status", "Closed")
+			return customer, plan, milestone, done
+
+		def open_todos(*records):
+			return frappe.get_all(
+				"ToDo",
+				filters={"reference_name": ("in", [r for r in records if r]), "status": "Open"},
+				pluck="name",
+			)
+
+		churned, by_renewal, disabled = (customer_with_open_work() for _ in range(3))
+		frappe.set_user(CSM1)
+		doc = frappe.get_doc("Customer", churned[0])
+		doc.cs_lifecycle_stage = "Churned"
+		doc.save()
+		frappe.set_user("Administrator")
+		contract = make_contract(by_renewal[0], add_days(TODAY, -300), add_days(TODAY, 60))
+		renewals.create_renewals(TODAY, contracts=[contract.name])
+		frappe.set_user(CSM1)
+		renewals_api.mark_churned(frappe.db.get_value("Renewal", {"contract": contract.name}), "Price")
+		frappe.set_user("Administrator")
+		doc = frappe.get_doc("Customer", disabled[0])
+		doc.disabled = 1
+		doc.save()
+		for customer, plan, milestone, done in (churned, by_renewal, disabled):
+			touchpoints = records_of(customer)
+			self.assertTrue(touchpoints, customer)
+			self.assertEqual({r.status for r in touchpoints}, {engine.CANCELLED}, customer)
+			self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "status"), "Closed", customer)
+			self.assertFalse(open_todos(milestone.name, *(r.name for r in touchpoints)), customer)
+			self.assertTrue(
+				frappe.db.exists(
+					"Comment",
+					{
+						"reference_doctype": "Success Plan",
+						"reference_name": plan.name,
+						"content": ("like", "%nothing more to act on%"),
+					},
+				)
+			)
+			self.assertFalse(
+				frappe.db.exists(
+					"Comment",
+					{
+						"reference_doctype": "Success Plan",
+						"reference_name": done.name,
+						"comment_type": "Info",
+					},
+				)
+			)
+
 	def test_a_touchpoint_outside_the_lead_is_not_planned_yet(self):
 		touchpoint = make_touchpoint(offset=30, window=5).name
 		customer = self.started_customer(2)

@@ -208,3 +208,33 @@ class TestShippedGoLiveMilestones(FrappeTestCase):
 			),
 			[first],
 		)
+
+
+class TestOpenWorkOfCustomersGone(FrappeTestCase):
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def test_plans_of_customers_churned_before_close_and_others_stay(self):
+		from customer_success.patches.v0_8 import open_work_of_customers_gone_closed
+		from customer_success.tests.utils import make_customer, make_success_plan
+
+		churned = make_customer().name
+		running = make_customer().name
+		plans = {name: make_success_plan(name).name for name in (churned, running)}
+		# churned before this version: the stage written, nothing closed
+		frappe.db.set_value("Customer", churned, "cs_lifecycle_stage", "Churned", update_modified=False)
+		open_work_of_customers_gone_closed.execute()
+		self.assertEqual(frappe.db.get_value("Success Plan", plans[churned], "status"), "Closed")
+		self.assertEqual(frappe.db.get_value("Success Plan", plans[running], "status"), "Draft")
+		open_work_of_customers_gone_closed.execute()  # again: nothing more
+		self.assertEqual(
+			frappe.db.count(
+				"Comment",
+				{
+					"reference_doctype": "Success Plan",
+					"reference_name": plans[churned],
+					"comment_type": "Info",
+				},
+			),
+			1,
+		)

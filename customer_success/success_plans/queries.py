@@ -4,10 +4,10 @@ import json
 from datetime import date, datetime
 
 import frappe
-from frappe.utils import flt
-from frappe.utils.data import get_number_format_info
 from frappe.query_builder import Case
 from frappe.query_builder.functions import Coalesce, Count, Date, Max, Min, Sum
+from frappe.utils import flt
+from frappe.utils.data import get_number_format_info
 
 from customer_success.constants import CHURNED
 from customer_success.health.queries import company_rates

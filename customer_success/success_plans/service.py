@@ -312,6 +312,24 @@ def check_milestone_of_closed_plan(milestone, plan):
 		)
 
 
+def close_plans_of_customer_gone(customer: str, why: str) -> list[str]:
+	"""A customer gone (churned, disabled): its open plans are Closed, saying why, and their
+	milestones' ToDos cancelled (as closing a plan does), so no reminder, overdue flag or check-in
+	follows. Written directly: a plan another rule would refuse to save still closes, and the
+	Customer's save is never refused for it. Returns the plans closed."""
+	names = frappe.get_all(
+		PLAN,
+		filters={"customer": customer, "status": ("in", (*engine.OPEN_PLAN_STATUSES, engine.ACHIEVED))},
+		pluck="name",
+	)
+	for name in names:
+		plan = frappe.get_doc(PLAN, name)
+		plan.db_set("status", engine.CLOSED)
+		cancel_milestone_todos(name)
+		plan.add_comment("Info", why)
+	return names
+
+
 def cancel_milestone_todos(plan_name: str):
 	"""A closed plan's milestones leave nobody's list: their open ToDos are cancelled, as frappe
 	cancels an assignment (the milestones keep their status and owner, as history)."""

@@ -13,7 +13,7 @@ frappe.ui.form.on("Customer", {
 });
 
 const customer_success_touchpoints = {
-	COLOURS: { Planned: "orange", Done: "green", Missed: "red" },
+	COLOURS: { Planned: "orange", Done: "green", Missed: "red", Cancelled: "gray" },
 
 	show(frm) {
 		frappe

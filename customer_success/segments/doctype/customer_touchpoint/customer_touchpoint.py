@@ -21,7 +21,7 @@ class CustomerTouchpoint(Document):
 		done_on: DF.Date | None
 		due_date: DF.Date | None
 		occurrence: DF.Int
-		status: DF.Literal["Planned", "Done", "Missed"]
+		status: DF.Literal["Planned", "Done", "Missed", "Cancelled"]
 		todo: DF.Link | None
 		touchpoint: DF.Link
 		window_end: DF.Date | None
