@@ -7,7 +7,7 @@ Quotation, Opportunity, Contract, Contact, Address, Communication) to draft a ha
 
 import frappe
 from frappe import _
-from frappe.utils import cint, flt, fmt_money, format_date, get_datetime, getdate
+from frappe.utils import cint, flt, fmt_money, format_date, get_datetime, getdate, nowdate
 
 from customer_success.handoff import engine, queries
 from customer_success.permissions import can_own_customers, is_sales, sees_all
@@ -161,13 +161,40 @@ def _set_contract(handoff, order):
 			"Contract",
 			{"docstatus": 1, "document_type": "Sales Order", "document_name": order.name},
 			"name",
-		) or frappe.db.get_value(
-			"Contract",
-			{"docstatus": 1, "party_type": "Customer", "party_name": order.customer},
-			"name",
-			order_by="start_date desc, creation desc",
-		)
+		) or running_contract(order.customer, getdate(order.transaction_date or nowdate()))
 	_set_contract_dates(handoff)
+
+
+def running_contract(customer: str, on) -> str | None:
+	"""The customer's latest submitted contract still running on `on` (no end, or ending then or
+	later) whose renewal was not recorded as churned: the term a new order is part of. A churned
+	customer's old contract is no term of a win-back (tester Z2: its handoff and the plan accepted
+	from it ran on the lost contract's dates)."""
+	from pypika.terms import ExistsCriterion
+
+	contract = frappe.qb.DocType("Contract")
+	renewal = frappe.qb.DocType("Renewal")
+	churned = (
+		frappe.qb.from_(renewal)
+		.select(renewal.name)
+		.where((renewal.contract == contract.name) & (renewal.status == "Churned"))
+	)
+	found = (
+		frappe.qb.from_(contract)
+		.select(contract.name)
+		.where(
+			(contract.docstatus == 1)
+			& (contract.party_type == "Customer")
+			& (contract.party_name == customer)
+			& (contract.end_date.isnull() | (contract.end_date >= on))
+			& ExistsCriterion(churned).negate()
+		)
+		.orderby(contract.start_date, order=frappe.qb.desc)
+		.orderby(contract.creation, order=frappe.qb.desc)
+		.limit(1)
+		.run()
+	)
+	return found[0][0] if found else None
 
 
 def _set_contract_dates(handoff):

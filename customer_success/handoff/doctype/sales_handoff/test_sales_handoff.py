@@ -242,6 +242,29 @@ class TestPrefill(HandoffTestCase):
 		handoff = frappe.get_doc("Sales Handoff", handoff_api.make_handoff_from_sales_order(order.name))
 		self.assertEqual(handoff.contract, own.name)
 
+	def test_a_win_back_is_not_prefilled_with_a_lost_or_ended_contract(self):
+		"""Tester Z2: a churned customer's new order was prefilled with the contract it churned on,
+		and the plan accepted from it ran on that lost term."""
+		from customer_success.renewals import service as renewals
+
+		customer, _contact, order, _ = self.new_deal(auto_draft=False)
+		ended = make_contract(customer.name, add_days(nowdate(), -500), add_days(nowdate(), -135))
+		handoff = frappe.get_doc("Sales Handoff", handoff_api.make_handoff_from_sales_order(order.name))
+		self.assertFalse(handoff.contract)  # it ended before the order
+		handoff.db_set("status", "Cancelled")
+		lost = make_contract(customer.name, add_days(nowdate(), -300), add_days(nowdate(), 60))
+		renewals.create_renewals(getdate(nowdate()), contracts=[lost.name])
+		renewal = frappe.db.get_value("Renewal", {"contract": lost.name})
+		frappe.db.set_value("Renewal", renewal, "status", "Churned")
+		handoff = frappe.get_doc("Sales Handoff", handoff_api.make_handoff_from_sales_order(order.name))
+		self.assertFalse(handoff.contract)
+		self.assertFalse(handoff.contract_start)
+		handoff.db_set("status", "Cancelled")
+		frappe.db.set_value("Renewal", renewal, "status", "Open")  # a running term: the order's
+		handoff = frappe.get_doc("Sales Handoff", handoff_api.make_handoff_from_sales_order(order.name))
+		self.assertEqual(handoff.contract, lost.name)
+		self.assertNotEqual(handoff.contract, ended.name)
+
 	def test_form_button_fills_an_unsaved_handoff(self):
 		customer, contact, order, _ = self.new_deal(auto_draft=False)
 		handoff = frappe.new_doc("Sales Handoff")
