@@ -342,6 +342,14 @@ cs_after_health_run = [
 # their rules over the chunk here, reading only what the health facts do not hold.
 cs_after_health_chunk = ["customer_success.alerts.service.after_health_chunk"]
 
+# Called as fn(customer, why) when a customer is disabled or recorded as churned (its form, an
+# import, a renewal marked churned): each room closes its open work, saying why (`utils.customer_gone`).
+cs_on_customer_gone = [
+	"customer_success.alerts.service.close_for_customer_gone",
+	"customer_success.success_plans.service.close_plans_of_customer_gone",
+	"customer_success.segments.service.cancel_touchpoints",
+]
+
 # Called as fn(nps_response) when an NPS answer is recorded; alerts run the customer's NPS rules.
 cs_on_nps_answer = ["customer_success.alerts.service.on_nps_answer"]
 

@@ -687,11 +687,12 @@ def check_method_arguments():
 		function = frappe.get_attr(method)
 	except Exception:
 		return  # frappe answers a method that is not there
-	if function not in frappe.whitelisted or (
-		frappe.session.user == "Guest" and function not in frappe.guest_methods
-	):
-		return
 	import inspect
+
+	from frappe import guest_methods, whitelisted  # (frappe's registers of callable methods)
+
+	if function not in whitelisted or (frappe.session.user == "Guest" and function not in guest_methods):
+		return
 
 	given = frappe.local.form_dict
 	required = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
@@ -706,3 +707,10 @@ def check_method_arguments():
 			frappe.MandatoryError,
 			title=_("Missing Value"),
 		)
+
+
+def customer_gone(customer: str, why: str):
+	"""A customer disabled or recorded as churned (its form, an import, a renewal marked churned):
+	every `cs_on_customer_gone` hook closes the open work of its room, saying why."""
+	for method in frappe.get_hooks("cs_on_customer_gone"):
+		frappe.get_attr(method)(customer, why)

@@ -591,11 +591,18 @@ class TestNoiseControl(AlertsTestCase):
 				self.assertEqual(
 					only(queries.recently_dismissed(lo, hi, since, customers)), expected_dismissed
 				)
-				expected_raised = {} if customers == [] else {self.customer: 1, other: 1}
+				expected_raised = (
+					{}
+					if customers == []
+					else {self.customer: {"Health Turned Red"}, other: {"Health Turned Red"}}
+				)
 				self.assertEqual(only(queries.raised_since(lo, hi, since, customers)), expected_raised)
 		# more names than a query names: the range is read whole
 		with patch.object(queries, "NAMED_CUSTOMERS_MAX", 1):
-			self.assertEqual(ours(queries.raised_since(lo, hi, since, names)), {self.customer: 1, other: 1})
+			self.assertEqual(
+				ours(queries.raised_since(lo, hi, since, names)),
+				{self.customer: {"Health Turned Red"}, other: {"Health Turned Red"}},
+			)
 			self.assertEqual(
 				ours(queries.recently_dismissed(lo, hi, since, names)), {(self.customer, "Health Turned Red")}
 			)

@@ -969,9 +969,9 @@ def mark_churned(doc, reason: str, note: str | None = None, churned_on=None, aut
 		frappe.db.set_value("Customer", doc.customer, "cs_lifecycle_stage", "Churned", update_modified=False)
 	leaks_follow_customers([doc.customer])  # Revenue Leakage's leak table: its leaks are Churned's
 	move_retention_parts([doc.customer])  # and so does the retention roll-up
-	from customer_success.integrations.erpnext.customer import close_open_work
+	from customer_success.utils import customer_gone
 
-	close_open_work(doc.customer, _("The customer churned: nothing more to act on."))
+	customer_gone(doc.customer, _("The customer churned: nothing more to act on."))
 	frappe.get_doc("Customer", doc.customer).add_comment(
 		"Info", _("Churned ({0}), recorded on renewal {1}.").format(_(reason), doc.name)
 	)

@@ -185,9 +185,10 @@ def record_touches(today: date | None = None, customers: list[str] | None = None
 	return {"done": len(done), "missed": len(missed)}
 
 
-def cancel_touchpoints(customer: str) -> list[str]:
-	"""A customer gone (churned, disabled): its planned touchpoints are not due any more. They are
-	Cancelled (not Missed: nobody missed them), their ToDos cancelled with them. Returns them."""
+def cancel_touchpoints(customer: str, why: str | None = None) -> list[str]:
+	"""A customer gone (churned, disabled; the `cs_on_customer_gone` hook): its planned touchpoints
+	are not due any more. They are Cancelled (not Missed: nobody missed them), their ToDos cancelled
+	with them. Returns them."""
 	record = frappe.qb.DocType(RECORD)
 	rows = (
 		frappe.qb.from_(record)

@@ -183,26 +183,15 @@ def follow_customer_name(customer: str):
 
 
 def customer_gone(customer: str, before, after):
-	"""Disabled, or recorded as churned, by this save: its open work calls for nothing more."""
+	"""Disabled, or recorded as churned, by this save: its open work calls for nothing more (its
+	alerts, plans and touchpoints close: `utils.customer_gone`; before, only its alerts did)."""
 	from customer_success.constants import CHURNED
+	from customer_success.utils import customer_gone as close_open_work
 
 	if after.disabled and not before.disabled:
 		close_open_work(customer, _("The customer was disabled: nothing more to act on."))
 	elif after.cs_lifecycle_stage == CHURNED and before.cs_lifecycle_stage != CHURNED:
 		close_open_work(customer, _("The customer churned: nothing more to act on."))
-
-
-def close_open_work(customer: str, why: str):
-	"""A customer gone (churned, disabled): its open alerts are resolved, its open success plans
-	closed (their milestones' ToDos cancelled: no reminder or overdue flag follows) and its planned
-	touchpoints cancelled, each saying why. Before, only the alerts closed (tester Z2)."""
-	from customer_success.alerts.service import close_for_customer_gone
-	from customer_success.segments.service import cancel_touchpoints
-	from customer_success.success_plans.service import close_plans_of_customer_gone
-
-	close_for_customer_gone(customer, why)
-	close_plans_of_customer_gone(customer, why)
-	cancel_touchpoints(customer)
 
 
 def before_rename(doc, method=None, old_name=None, new_name=None, merge=False):

@@ -38,4 +38,4 @@ def execute():
 			else "The customer churned: nothing more to act on."
 		)
 		close_plans_of_customer_gone(name, why)
-		cancel_touchpoints(name)
+		cancel_touchpoints(name, why)
