@@ -311,7 +311,8 @@ def issue_summary(customer: str, start: date, end: date) -> dict:
 
 
 def billing_summary(customer: str, start: date, end: date) -> dict:
-	"""Invoiced in the period (submitted, returns netted) and overdue outstanding as at period end.
+	"""Invoiced in the period (submitted, net of taxes as every revenue figure of the app, returns
+	netted) and overdue outstanding as at period end (what is owed: taxes included).
 
 	Outstanding at period end comes from the Payment Ledger (what was still owed on that day,
 	payments made afterwards do not count). Both are summed per company in that company's
@@ -321,7 +322,7 @@ def billing_summary(customer: str, start: date, end: date) -> dict:
 	invoice = frappe.qb.DocType("Sales Invoice")
 	invoiced_by_company = (
 		frappe.qb.from_(invoice)
-		.select(invoice.company, Sum(invoice.base_grand_total).as_("invoiced"))
+		.select(invoice.company, Sum(invoice.base_net_total).as_("invoiced"))
 		.where(
 			(invoice.customer == customer)
 			& (invoice.docstatus == 1)

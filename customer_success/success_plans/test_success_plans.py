@@ -889,7 +889,7 @@ class TestBusinessReview(PlansTestCase):
 
 		self.assertEqual(review.success_plan, plan.name)
 		self.assertAlmostEqual(
-			review.invoiced, paid_late.base_grand_total + current.base_grand_total + credit.base_grand_total
+			review.invoiced, paid_late.base_net_total + current.base_net_total + credit.base_net_total
 		)
 		self.assertAlmostEqual(
 			review.overdue_outstanding, paid_late.base_grand_total + before.base_grand_total
@@ -938,6 +938,32 @@ class TestBusinessReview(PlansTestCase):
 		# the plan's progress of the period is worked out from the values shown, not today's
 		self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "progress"), 70)
 		self.assertEqual(then.plan_progress, 20)
+
+	def test_the_period_invoiced_is_net_of_taxes(self):
+		"""Tester Z2: the review's Invoiced in Period included taxes, unlike every other revenue
+		figure of the app (tiers, retention, CSM Workload, health)."""
+		from customer_success.tests.utils import default_company
+
+		customer = make_customer(cs_owner=CSM1).name
+		company = default_company()
+		tax_account = frappe.db.get_value(
+			"Account", {"company": company, "account_type": "Tax", "is_group": 0}
+		)
+		taxes = [
+			{"charge_type": "On Net Total", "account_head": tax_account, "rate": 20, "description": "VAT"}
+		]
+		taxed = make_sales_invoice(customer, rate=1000, posting_date=add_days(nowdate(), -3), taxes=taxes)
+		self.assertEqual((taxed.base_net_total, taxed.base_grand_total), (1000, 1200))
+		review = frappe.get_doc(
+			{
+				"doctype": "Business Review",
+				"customer": customer,
+				"period_start": add_days(nowdate(), -30),
+				"period_end": nowdate(),
+			}
+		).insert(ignore_permissions=True)
+		self.assertEqual(review.invoiced, 1000)
+		self.assertEqual(review.overdue_outstanding, 1200)  # what is owed, taxes in
 
 	def test_a_past_period_shows_what_was_known_then(self):
 		"""Tester Z2: a review of a period before the plan began showed the plan's objectives at
