@@ -660,10 +660,41 @@ def start_recompute(
 				run_chunk(
 					run.name, row.range_from, row.range_to, chunk=row.chunk_index, attempt=row.attempts or 1
 				)
+			leave_to_jobs(run.name)
 	finally:
 		if now:
 			release_lock(inline_lock_name(run.name))
 	return frappe.get_doc(RUN, run.name)
+
+
+def leave_to_jobs(run):
+	"""An inline start has scored what it could: a chunk still Running is a worker's job's, which
+	claimed it before the inline start took the run over (`take_over_queued_run`). The run is then
+	the job's to finish, and the watchdog's to watch through it, as any queued run: no longer inline,
+	whose lock this process now releases (tester U2: the watchdog then failed a run a worker was
+	still scoring, "2050 customers were not scored", and refused the job's record of them)."""
+	run_row = lock_run(run)
+	table = frappe.qb.DocType(CHUNK)
+	running = (
+		frappe.qb.from_(table)
+		.select(table.chunk_index)
+		.where(chunks_of(table, run) & (table.status == "Running"))
+		.run(pluck=True)
+		if run_row and run_row.runs_inline and run_row.status in ACTIVE_RUN_STATUSES
+		else []
+	)
+	if running:
+		frappe.db.set_value(
+			RUN,
+			run,
+			{
+				"runs_inline": 0,
+				"message": _(
+					"Scored inline but for chunks a worker's job took first: the job finishes the run."
+				),
+			},
+		)
+	frappe.db.commit()  # nosemgrep: release the run's row lock
 
 
 def take_over_queued_run(name):
@@ -936,7 +967,7 @@ def run_chunk(run: str, lo: str, hi: str, chunk: int | None = None, attempt: int
 	if chunk is None:
 		chunk = chunk_at(run, lo)  # a job queued with the range only (benchmarks, a console)
 	job_id = None if chunk is None else running_job_id(chunk_job_id(run, chunk, attempt))
-	if chunk is not None and claim_chunk(run, chunk, attempt):
+	if chunk is not None and claim_chunk(run, chunk, attempt, by_job=bool(job_id)):
 		if not score_claimed_chunk(run, chunk, attempt, lo, hi):
 			return  # a failed chunk: the rest are left to their own jobs, in fresh processes
 	if not job_id:
@@ -1053,8 +1084,8 @@ def take_queued_chunk(run, job_id: str) -> dict | None:
 			return None
 		for index in waiting:
 			run_row = lock_run(run)
-			if not run_row or run_row.status not in ACTIVE_RUN_STATUSES:
-				frappe.db.commit()  # nosemgrep: release the row lock
+			if not run_row or run_row.status not in ACTIVE_RUN_STATUSES or run_row.runs_inline:
+				frappe.db.commit()  # nosemgrep: release the row lock (an inline start scores the rest)
 				return None
 			row = lock_chunk(run, index)
 			if not row or row.status != "Queued" or row.attempts != 1:
@@ -1152,13 +1183,15 @@ def lock_chunk(run, chunk: int) -> dict | None:
 	return rows[0] if rows else None
 
 
-def claim_chunk(run, chunk: int, attempt: int) -> bool:
-	"""Mark the chunk Running for this attempt, if it is still waiting for exactly this attempt."""
+def claim_chunk(run, chunk: int, attempt: int, by_job: bool = False) -> bool:
+	"""Mark the chunk Running for this attempt, if it is still waiting for exactly this attempt. A
+	job (`by_job`) claims no chunk of a run an inline start has taken over: that process scores it."""
 	run_row = lock_run(run)
 	row = lock_chunk(run, chunk)
 	if (
 		not run_row
 		or run_row.status not in ACTIVE_RUN_STATUSES
+		or (by_job and run_row.runs_inline)
 		or not row
 		or row.status != "Queued"
 		or row.attempts != attempt

@@ -976,6 +976,56 @@ class TestFinishingARun(RunTestCase):
 		):
 			self.assertEqual(health.start_recompute(trigger="Manual", now=True).status, "Skipped")
 
+	def test_a_chunk_a_job_claimed_before_an_inline_take_over_is_left_to_the_job(self):
+		"""Tester U2: a worker's job claimed a chunk of a queued run just before an inline start took
+		the run over; the inline start scored the other chunk and released its lock, and the watchdog
+		failed the run the job was still scoring ("not scored"), then refused the job's record."""
+		chunk_size = self.customers_for_two_chunks()
+		frappe.flags.in_test = False
+		try:
+			with (
+				patch("customer_success.health.service.CHUNK_SIZE", chunk_size),
+				patch("customer_success.health.service.long_queue_worker_count", return_value=0),
+				patch("frappe.enqueue"),
+			):
+				queued = health.start_recompute(trigger="Manual")
+		finally:
+			frappe.flags.in_test = True
+		self.assertEqual((queued.status, queued.chunks_total), ("Queued", 2))
+		real_take_over = health.take_over_queued_run
+
+		def job_claims_first(name):  # the job's claim lands between the start's read and its take-over
+			self.assertTrue(health.claim_chunk(name, 1, 1, by_job=True))
+			return real_take_over(name)
+
+		alive = patch("customer_success.health.service.live_jobs", side_effect=lambda ids: set(ids))
+		with (
+			patch("customer_success.health.service.long_queue_worker_count", return_value=0),
+			patch.object(health, "take_over_queued_run", side_effect=job_claims_first),
+			alive,
+		):
+			run = health.start_recompute(trigger="Manual", now=True)
+		self.assertEqual((run.name, run.status, run.runs_inline), (queued.name, "Running", 0))
+		self.assertEqual(
+			[c.status for c in sorted(run.chunks, key=lambda c: c.chunk_index)], ["Done", "Running"]
+		)
+		with alive:
+			health.watch_recompute_runs()
+		self.assertEqual(frappe.db.get_value(RUN, run.name, "status"), "Running")
+		left = next(c for c in run.chunks if c.chunk_index == 1)
+		self.assertTrue(health.score_claimed_chunk(run.name, 1, 1, left.range_from, left.range_to))
+		run.reload()
+		self.assertEqual((run.status, run.customers_failed), ("Completed", 0))
+		self.assertEqual(run.customers_scored, sum(c.customers for c in run.chunks))
+
+	def test_a_job_claims_no_chunk_of_a_run_an_inline_start_holds(self):
+		chunks = [{"lo": "A", "hi": "M", "customers": 1}, {"lo": "N", "hi": "Z", "customers": 1}]
+		inline = health.new_run("Manual", "Running", None, chunks=chunks, inline=True)
+		frappe.db.commit()  # nosemgrep: as an inline start leaves it for the jobs to see
+		self.assertFalse(health.claim_chunk(inline.name, 0, 1, by_job=True))
+		self.assertIsNone(health.take_queued_chunk(inline.name, "a-job"))
+		self.assertTrue(health.claim_chunk(inline.name, 0, 1))  # the inline start's own claim
+
 	def test_a_run_no_worker_takes_up_is_failed(self):
 		self.new_customer()
 		run = self.queued_with_no_worker("Nightly")
