@@ -260,8 +260,11 @@ def lock_customers_and_day_scores(
 
 
 # How long a chunk's locking read waits for a customer another transaction holds (a user's long
-# transaction, an import): then the chunk writes without the customers held (`held_by_others`),
-# where it waited the server's 50 seconds, holding every customer it had locked, and failed whole.
+# transaction, an import), where it waited the server's 50 seconds, holding every customer it had
+# locked, and failed whole: first a second (the server's least), the customers it locked before
+# waiting too; then the chunk writes without the customers held (`held_by_others`) and waits for
+# those alone, holding nothing else, NIGHT_LOCK_WAIT_SECONDS (`service.write_scores_committed`).
+FIRST_LOCK_WAIT_SECONDS = 1
 NIGHT_LOCK_WAIT_SECONDS = 5
 
 

@@ -300,20 +300,47 @@ def score_range(
 def write_scores_committed(
 	lo: str, hi: str, today: date, rows: list[dict], customers: list[dict], computed_on
 ) -> tuple[list[str], int, set[str]]:
-	"""A chunk's write phase (`write_scores`) as one READ COMMITTED transaction, committed.
+	"""A chunk's write phase (`write_scores`) as READ COMMITTED transactions, committed.
 
 	Chunks of neighbouring ranges write side by side without any lock between them: under READ
 	COMMITTED the locking reads and the Customer update lock the range's own records and no gap,
 	and `upsert_scores` writes existing rows on their primary key and inserts the others (no
 	next-key lock on the unique key). What each chunk locks is its own customers and their rows.
-	Should the server still pick this transaction as a deadlock victim, it is written again, from
+	Should the server still pick a transaction as a deadlock victim, it is written again, from
 	the locking reads on (the scores in hand are still the range's as of `computed_on`).
-	A customer another transaction holds (a user's long transaction, an import) is waited for
-	`queries.NIGHT_LOCK_WAIT_SECONDS`, then the range is written without the customers held then
-	(tester U: one row held by a script failed the chunk's 4,000 after the server's 50 seconds, and
-	kept its CSMs waiting as long on the customers it had locked).
+	A customer another transaction holds (a user's long transaction, an import) is waited for a
+	second (`queries.FIRST_LOCK_WAIT_SECONDS`), while the customers locked before it wait too; then
+	the range is written without the customers held then, and those alone are waited for again,
+	`queries.NIGHT_LOCK_WAIT_SECONDS`, the chunk holding nothing else (tester U: one row held by a
+	script failed the chunk's 4,000 after the server's 50 seconds, and kept its CSMs waiting as long
+	on the customers it had locked; tester U2: still ~5 s, on any customer of the range, and a
+	customer a CSM had just scored herself was named held).
 	Returns the skipped customers, how many times the write was retried, and the customers held.
 	"""
+	skipped, retries, held = write_attempts(
+		lo, hi, today, rows, customers, computed_on, queries.FIRST_LOCK_WAIT_SECONDS
+	)
+	if held:
+		more_skipped, more_retries, held = write_attempts(
+			lo,
+			hi,
+			today,
+			[row for row in rows if row["customer"] in held],
+			[customer for customer in customers if customer["name"] in held],
+			computed_on,
+			queries.NIGHT_LOCK_WAIT_SECONDS,
+		)
+		skipped, retries = [*skipped, *more_skipped], retries + 1 + more_retries
+	return skipped, retries, held
+
+
+def write_attempts(
+	lo: str, hi: str, today: date, rows: list[dict], customers: list[dict], computed_on, lock_wait: int
+) -> tuple[list[str], int, set[str]]:
+	"""`write_scores` in a READ COMMITTED transaction, committed: written again when chosen as a
+	deadlock victim; when a customer another transaction holds was waited for `lock_wait` seconds,
+	written again without the customers held then (found by a read that skips what it would wait
+	for). Returns the skipped customers, the retries and the customers left out as held."""
 	held: set[str] = set()
 	for attempt in range(1, WRITE_ATTEMPTS + 1):
 		begin_read_committed()
@@ -325,7 +352,7 @@ def write_scores_committed(
 				[row for row in rows if row["customer"] not in held] if held else rows,
 				[customer for customer in customers if customer["name"] not in held] if held else customers,
 				computed_on,
-				lock_wait=queries.NIGHT_LOCK_WAIT_SECONDS,
+				lock_wait=lock_wait,
 			)
 			frappe.db.commit()  # nosemgrep: the chunk's scores are durable on their own
 			return skipped, attempt - 1, held
