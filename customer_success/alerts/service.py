@@ -1634,7 +1634,7 @@ def create_task_todos(alert):
 	share_with_task_people(alert)
 	if not todos_enabled():
 		return
-	from frappe.desk.form.assign_to import notify_assignment
+	from customer_success.utils import notify_assignment
 
 	told = {}  # one bell a person, however many of the alert's tasks are hers
 	for task in alert.tasks:
@@ -1761,9 +1761,9 @@ def notify(name: str, subject: str):
 	assignee = frappe.db.get_value(ALERT, name, "assigned_to")
 	if not assignee or assignee == frappe.session.user:
 		return
-	from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
+	from customer_success.utils import bell
 
-	enqueue_create_notification(
+	bell(
 		assignee,
 		{
 			"type": "Alert",

@@ -125,6 +125,39 @@ class AlertsTestCase(FrappeTestCase):
 		return frappe.get_doc(ALERT, alerts_of(customer or self.customer)[0].name)
 
 
+class TestBellsAfterCommit(AlertsTestCase):
+	def test_the_bells_of_alerts_raised_one_by_one_ring_once_committed(self):
+		"""Tester U2: a pass raising alerts one by one (the bulk write failed) queued each alert's
+		bells at once: killed before its commit, it rang 570 bells for alerts that never existed."""
+		from types import SimpleNamespace
+
+		from customer_success.tests.utils import change_settings
+
+		bells = "frappe.desk.doctype.notification_log.notification_log.make_notification_logs"
+		queued = []
+		queue = SimpleNamespace(
+			enqueue_call=lambda *args, **kwargs: queued.append(kwargs["kwargs"]["method"])
+		)
+		only_rule("Health Turned Red")
+		set_health(self.customer, "Red", 30)
+		with (
+			change_settings(create_todos=1),
+			patch.object(service, "insert_alerts", side_effect=RuntimeError("the bulk write failed")),
+			patch("frappe.utils.background_jobs.get_queue", return_value=queue),
+			patch("frappe.utils.background_jobs._check_queue_size"),
+		):
+			frappe.flags.in_test = False  # jobs queued, as on a site, not run in place
+			try:
+				self.evaluate()
+			finally:
+				frappe.flags.in_test = True
+			[alert] = alerts_of(self.customer)
+			self.assertEqual(frappe.db.get_value(ALERT, alert.name, "assigned_to"), CSM1)
+			self.assertNotIn(bells, queued)  # nothing rings before the commit
+			frappe.db.after_commit.run()  # what the commit runs
+		self.assertIn(bells, queued)
+
+
 class TestRules(AlertsTestCase):
 	def assert_fires(self, rule_name, customer=None):
 		only_rule(rule_name)

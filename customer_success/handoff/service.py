@@ -410,9 +410,9 @@ def notify(doc, user: str | None, subject: str):
 	"""A bell notification when ToDos are switched off."""
 	if not user or user == frappe.session.user:
 		return
-	from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
+	from customer_success.utils import bell
 
-	enqueue_create_notification(
+	bell(
 		user,
 		{
 			"type": "Alert",
