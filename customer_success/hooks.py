@@ -343,11 +343,15 @@ cs_after_health_run = [
 cs_after_health_chunk = ["customer_success.alerts.service.after_health_chunk"]
 
 # Called as fn(customer, why) when a customer is disabled or recorded as churned (its form, an
-# import, a renewal marked churned): each room closes its open work, saying why (`utils.customer_gone`).
-cs_on_customer_gone = [
-	"customer_success.alerts.service.close_for_customer_gone",
+# import, a renewal marked churned): its open alerts call for nothing more (`utils.customer_gone`).
+cs_on_customer_gone = ["customer_success.alerts.service.close_for_customer_gone"]
+# Called as fn(customer, why) when a customer is recorded as churned, after the hooks above: the
+# onboarding and success work of a lost customer closes too (a disabled customer's is kept: a
+# disable is undone by enabling it, and a closed plan cannot be opened again).
+cs_on_customer_churned = [
 	"customer_success.success_plans.service.close_plans_of_customer_gone",
 	"customer_success.segments.service.cancel_touchpoints",
+	"customer_success.handoff.service.cancel_open_handoffs_of_customer_gone",
 ]
 
 # Called as fn(nps_response) when an NPS answer is recorded; alerts run the customer's NPS rules.

@@ -756,8 +756,12 @@ def check_method_arguments():
 		)
 
 
-def customer_gone(customer: str, why: str):
+def customer_gone(customer: str, why: str, churned: bool = False):
 	"""A customer disabled or recorded as churned (its form, an import, a renewal marked churned):
-	every `cs_on_customer_gone` hook closes the open work of its room, saying why."""
-	for method in frappe.get_hooks("cs_on_customer_gone"):
+	every `cs_on_customer_gone` hook closes the open work of its room, saying why, and for a churned
+	one every `cs_on_customer_churned` hook too."""
+	hooks = frappe.get_hooks("cs_on_customer_gone") + (
+		frappe.get_hooks("cs_on_customer_churned") if churned else []
+	)
+	for method in hooks:
 		frappe.get_attr(method)(customer, why)

@@ -161,7 +161,11 @@ def _set_contract(handoff, order):
 			"Contract",
 			{"docstatus": 1, "document_type": "Sales Order", "document_name": order.name},
 			"name",
-		) or running_contract(order.customer, getdate(order.transaction_date or nowdate()))
+		) or (
+			None
+			if frappe.db.get_value("Customer", order.customer, "cs_lifecycle_stage") == CHURNED
+			else running_contract(order.customer, getdate(order.transaction_date or nowdate()))
+		)
 	_set_contract_dates(handoff)
 
 
@@ -169,7 +173,8 @@ def running_contract(customer: str, on) -> str | None:
 	"""The customer's latest submitted contract still running on `on` (no end, or ending then or
 	later) whose renewal was not recorded as churned: the term a new order is part of. A churned
 	customer's old contract is no term of a win-back (tester Z2: its handoff and the plan accepted
-	from it ran on the lost contract's dates)."""
+	from it ran on the lost contract's dates; tester K2: churned from its form, its renewal still
+	open): a customer churned when its order comes takes none (`_set_contract`)."""
 	from pypika.terms import ExistsCriterion
 
 	contract = frappe.qb.DocType("Contract")
@@ -324,13 +329,75 @@ def is_repeat_order(order) -> bool:
 	It is when the customer is live (`is_live_customer`), and also when the customer already did
 	business before it: another submitted Sales Order, or a submitted Sales Invoice. That is a
 	customer who was trading before the app was installed (no stage, no handoff yet), whose next
-	order is no new onboarding. A churned customer coming back is new business again.
+	order is no new onboarding. A churned customer coming back is new business again, and so is a
+	customer whose handoff never got through (cancelled with its order).
 	"""
 	if frappe.db.get_value("Customer", order.customer, "cs_lifecycle_stage") == CHURNED:
 		return False
 	if is_live_customer(order.customer):
 		return True
+	if frappe.db.exists("Sales Handoff", {"customer": order.customer}):
+		# an onboarding was begun and never got through (its order cancelled, the handoff too):
+		# this order is its new business (tester M2: the next order was taken for a repeat one)
+		return False
 	return queries.did_business_before(order.customer, order.name)
+
+
+def check_customer_enabled(customer: str):
+	"""A disabled customer's handoff is not accepted (tester K2: accepted, it made a plan, its
+	milestones and their reminders for a customer nobody trades with)."""
+	if frappe.db.get_value("Customer", customer, "disabled"):
+		frappe.throw(
+			_("Customer {0} is disabled: enable it before accepting its handoff.").format(customer),
+			title=_("Customer Disabled"),
+		)
+
+
+def cancel_open_handoffs_of_customer_gone(customer: str, why: str) -> list[str]:
+	"""A customer recorded as churned (the `cs_on_customer_churned` hook): its open handoff is no
+	onboarding any more. It is Cancelled, its ToDos closed, saying why; the customer's next order
+	(a win-back) drafts a handoff of its own (tester K2: the old one stayed open, late, and held the
+	win-back's off). Returns the handoffs cancelled."""
+	from frappe.utils import now_datetime
+
+	names = frappe.get_all(
+		"Sales Handoff", filters={"customer": customer, "status": ("in", OPEN_STATUSES)}, pluck="name"
+	)
+	for name in names:
+		handoff = frappe.get_doc("Sales Handoff", name)
+		handoff.status_before_cancel = handoff.status
+		handoff.status = CANCELLED
+		handoff.cancelled_on = now_datetime()
+		handoff.save_transition()
+		close_assignments(handoff)
+		handoff.add_comment("Info", why)
+	return names
+
+
+def record_order_during_handoff(order, handoff: str) -> None:
+	"""Another order of a customer whose handoff is still open is part of the deal being handed
+	over, not a repeat order of a live customer: the handoff and the customer's timeline say so
+	(tester M2: the timeline said "already a live customer" of a customer with no CSM yet)."""
+	total = fmt_money(order.grand_total, currency=order.currency)
+	with in_language(site_language()):
+		content = _(
+			"Sales Order {0} ({1}) was submitted while handoff {2} is open: it is part of the deal being handed over; complete the handoff with it."
+		).format(
+			frappe.utils.get_link_to_form("Sales Order", order.name),
+			total,
+			frappe.utils.get_link_to_form("Sales Handoff", handoff),
+		)
+	for doctype, name in (("Sales Handoff", handoff), ("Customer", order.customer)):
+		frappe.get_doc(
+			{
+				"doctype": "Comment",
+				"comment_type": "Info",
+				"reference_doctype": doctype,
+				"reference_name": name,
+				"comment_email": frappe.session.user,
+				"content": content,
+			}
+		).insert(ignore_permissions=True)
 
 
 def record_repeat_order(order) -> None:

@@ -971,7 +971,7 @@ def mark_churned(doc, reason: str, note: str | None = None, churned_on=None, aut
 	move_retention_parts([doc.customer])  # and so does the retention roll-up
 	from customer_success.utils import customer_gone
 
-	customer_gone(doc.customer, _("The customer churned: nothing more to act on."))
+	customer_gone(doc.customer, _("The customer churned: nothing more to act on."), churned=True)
 	frappe.get_doc("Customer", doc.customer).add_comment(
 		"Info", _("Churned ({0}), recorded on renewal {1}.").format(_(reason), doc.name)
 	)

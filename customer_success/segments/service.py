@@ -186,9 +186,9 @@ def record_touches(today: date | None = None, customers: list[str] | None = None
 
 
 def cancel_touchpoints(customer: str, why: str | None = None) -> list[str]:
-	"""A customer gone (churned, disabled; the `cs_on_customer_gone` hook): its planned touchpoints
-	are not due any more. They are Cancelled (not Missed: nobody missed them), their ToDos cancelled
-	with them. Returns them."""
+	"""A customer recorded as churned (the `cs_on_customer_churned` hook): its planned touchpoints
+	are not due any more. They are Cancelled (not Missed: nobody missed them), saying why, their
+	ToDos cancelled with them. Returns them."""
 	record = frappe.qb.DocType(RECORD)
 	rows = (
 		frappe.qb.from_(record)
@@ -203,6 +203,9 @@ def cancel_touchpoints(customer: str, why: str | None = None) -> list[str]:
 		record.name.isin(names) & (record.status == engine.PLANNED)
 	).run()
 	queries.close_todos([row.todo for row in rows if row.todo], "Cancelled")
+	if why:
+		for name in names:
+			frappe.get_doc(RECORD, name).add_comment("Info", why)
 	return names
 
 

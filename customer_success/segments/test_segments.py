@@ -255,11 +255,12 @@ class TestTouchpoints(SegmentsTestCase):
 			1,
 		)
 
-	def test_a_customer_gone_leaves_no_open_work(self):
-		"""Tester Z2: a customer churned (by its form or a renewal) or disabled closed its alerts only:
-		its plan stayed Active, its milestones' ToDos and reminders and its planned touchpoints
-		went on. Now its open plans close and its planned touchpoints are cancelled, with their
-		ToDos; what was done stays as it was."""
+	def test_a_churned_customer_leaves_no_open_work_and_a_disabled_one_keeps_it(self):
+		"""Tester Z2: a customer churned (by its form or a renewal) closed its alerts only: its plan
+		stayed Active, its milestones' ToDos and reminders, its planned touchpoints and its open
+		handoff went on. Now they close, saying why; an Achieved plan keeps its outcome. A disabled
+		customer's are kept (tester K2: a disable undone left plans Closed for good): only its alerts
+		resolve."""
 		from customer_success.renewals import api as renewals_api
 		from customer_success.renewals import service as renewals
 		from customer_success.success_plans.test_success_plans import make_milestone
@@ -273,15 +274,30 @@ class TestTouchpoints(SegmentsTestCase):
 				service.plan_touchpoints(TODAY, customers=[customer])
 				plan = make_success_plan(customer, csm=CSM1)
 				milestone = make_milestone(plan, add_days(TODAY, 10), assigned_to=CSM1)
-			done = make_success_plan(customer, csm=CSM1)
-			done.db_set("status", "Closed")
-			return customer, plan, milestone, done
+			achieved = make_success_plan(customer, csm=CSM1)
+			achieved.db_set("status", "Achieved")
+			handoff = frappe.db.get_value("Sales Handoff", {"customer": customer, "status": "Draft"}) or (
+				frappe.get_doc({"doctype": "Sales Handoff", "customer": customer})
+				.insert(ignore_permissions=True)
+				.name
+			)
+			return customer, plan, milestone, achieved, handoff
 
 		def open_todos(*records):
 			return frappe.get_all(
 				"ToDo",
 				filters={"reference_name": ("in", [r for r in records if r]), "status": "Open"},
 				pluck="name",
+			)
+
+		def said_why(doctype, name):
+			return frappe.db.exists(
+				"Comment",
+				{
+					"reference_doctype": doctype,
+					"reference_name": name,
+					"content": ("like", "%nothing more to act on%"),
+				},
 			)
 
 		churned, by_renewal, disabled = (customer_with_open_work() for _ in range(3))
@@ -295,35 +311,25 @@ class TestTouchpoints(SegmentsTestCase):
 		frappe.set_user(CSM1)
 		renewals_api.mark_churned(frappe.db.get_value("Renewal", {"contract": contract.name}), "Price")
 		frappe.set_user("Administrator")
-		doc = frappe.get_doc("Customer", disabled[0])
-		doc.disabled = 1
-		doc.save()
-		for customer, plan, milestone, done in (churned, by_renewal, disabled):
+		for customer, plan, milestone, achieved, handoff in (churned, by_renewal):
 			touchpoints = records_of(customer)
 			self.assertTrue(touchpoints, customer)
 			self.assertEqual({r.status for r in touchpoints}, {engine.CANCELLED}, customer)
+			self.assertTrue(all(said_why("Customer Touchpoint", r.name) for r in touchpoints))
 			self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "status"), "Closed", customer)
-			self.assertFalse(open_todos(milestone.name, *(r.name for r in touchpoints)), customer)
-			self.assertTrue(
-				frappe.db.exists(
-					"Comment",
-					{
-						"reference_doctype": "Success Plan",
-						"reference_name": plan.name,
-						"content": ("like", "%nothing more to act on%"),
-					},
-				)
-			)
-			self.assertFalse(
-				frappe.db.exists(
-					"Comment",
-					{
-						"reference_doctype": "Success Plan",
-						"reference_name": done.name,
-						"comment_type": "Info",
-					},
-				)
-			)
+			self.assertTrue(said_why("Success Plan", plan.name))
+			self.assertEqual(frappe.db.get_value("Success Plan", achieved.name, "status"), "Achieved")
+			self.assertEqual(frappe.db.get_value("Sales Handoff", handoff, "status"), "Cancelled")
+			self.assertFalse(open_todos(milestone.name, handoff, *(r.name for r in touchpoints)), customer)
+
+		customer, plan, milestone, _achieved, handoff = disabled
+		doc = frappe.get_doc("Customer", customer)
+		doc.disabled = 1
+		doc.save()
+		self.assertEqual({r.status for r in records_of(customer)}, {engine.PLANNED})
+		self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "status"), "Draft")
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff, "status"), "Draft")
+		self.assertTrue(open_todos(milestone.name))
 
 	def test_a_touchpoint_outside_the_lead_is_not_planned_yet(self):
 		touchpoint = make_touchpoint(offset=30, window=5).name

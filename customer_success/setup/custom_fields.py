@@ -64,6 +64,9 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"label": "Lifecycle Stage",
 				"insert_after": "cs_segment",
 				"in_standard_filter": 1,
+				# a duplicated customer is a new one: taken from the one copied, its first order
+				# read as a live customer's repeat order (no handoff), or it was born Churned (tester K2)
+				"no_copy": 1,
 			},
 			{
 				"fieldname": "cs_annual_revenue",
@@ -71,6 +74,7 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"label": "Annual Revenue at Stake",
 				"insert_after": "cs_lifecycle_stage",
 				"description": "In company currency.",
+				"no_copy": 1,
 			},
 			{
 				"fieldname": "cs_column_break",

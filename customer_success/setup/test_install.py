@@ -20,6 +20,16 @@ class TestInstall(FrappeTestCase):
 			self.assertIsNotNone(meta.get_field(df["fieldname"]), df["fieldname"])
 		self.assertTrue(frappe.db.has_column("Customer", "cs_health_score"))
 		self.assertEqual(meta.get_field("cs_owner").options, "User")
+		# a Duplicate of a customer is a new customer: not live, not churned (tester K2)
+		for fieldname in ("cs_lifecycle_stage", "cs_annual_revenue", "cs_health_score", "cs_tier_source"):
+			self.assertTrue(meta.get_field(fieldname).no_copy, fieldname)
+		copied = frappe.copy_doc(  # as the desk's Duplicate copies (no_copy fields left out)
+			frappe.get_doc(
+				{"doctype": "Customer", "customer_name": "Copied", "cs_lifecycle_stage": "Churned"}
+			),
+			ignore_no_copy=False,
+		)
+		self.assertFalse(copied.cs_lifecycle_stage)
 
 	def test_install_is_idempotent(self):
 		before = frappe.db.count("Custom Field", {"dt": "Customer", "fieldname": ("like", "cs_%")})

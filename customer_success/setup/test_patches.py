@@ -220,12 +220,15 @@ class TestOpenWorkOfCustomersGone(FrappeTestCase):
 
 		churned = make_customer().name
 		running = make_customer().name
-		plans = {name: make_success_plan(name).name for name in (churned, running)}
-		# churned before this version: the stage written, nothing closed
+		disabled = make_customer().name
+		plans = {name: make_success_plan(name).name for name in (churned, running, disabled)}
+		# churned (disabled) before this version: the stage (the flag) written, nothing closed
 		frappe.db.set_value("Customer", churned, "cs_lifecycle_stage", "Churned", update_modified=False)
+		frappe.db.set_value("Customer", disabled, "disabled", 1, update_modified=False)
 		open_work_of_customers_gone_closed.execute()
 		self.assertEqual(frappe.db.get_value("Success Plan", plans[churned], "status"), "Closed")
 		self.assertEqual(frappe.db.get_value("Success Plan", plans[running], "status"), "Draft")
+		self.assertEqual(frappe.db.get_value("Success Plan", plans[disabled], "status"), "Draft")  # kept
 		open_work_of_customers_gone_closed.execute()  # again: nothing more
 		self.assertEqual(
 			frappe.db.count(

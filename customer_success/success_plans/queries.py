@@ -338,7 +338,7 @@ def billing_summary(customer: str, start: date, end: date) -> dict:
 		frappe.qb.from_(ple)
 		.join(invoice)
 		.on(invoice.name == ple.against_voucher_no)
-		.select(ple.company, ple.against_voucher_no, Sum(ple.amount).as_("outstanding"))
+		.select(ple.company, ple.against_voucher_no, invoice.is_return, Sum(ple.amount).as_("outstanding"))
 		.where(
 			(ple.party_type == "Customer")
 			& (ple.party == customer)
@@ -346,19 +346,23 @@ def billing_summary(customer: str, start: date, end: date) -> dict:
 			& (ple.delinked == 0)
 			& (ple.posting_date <= end)
 			& (invoice.docstatus == 1)
-			& (invoice.due_date < end)
+			& ((invoice.due_date < end) | (invoice.is_return == 1))
 		)
-		.groupby(ple.company, ple.against_voucher_no)
+		.groupby(ple.company, ple.against_voucher_no, invoice.is_return)
 		.run(as_dict=True)
 	)
 	companies = {row.company for row in invoiced_by_company} | {row.company for row in per_invoice}
 	rates = company_rates(companies, end) if companies else {}
 	invoiced = sum(float(row.invoiced or 0) * rates[row.company] for row in invoiced_by_company)
-	overdue = sum(
-		float(row.outstanding) * rates[row.company]
-		for row in per_invoice
-		if row.outstanding and row.outstanding > 0.005
-	)
+	# what is overdue per company, less the credit notes that keep their own outstanding there
+	# (ERPNext v15's Return: "Update Outstanding for Self"), as the health score's Payment Behaviour
+	# settles them: a credited customer was shown owing the whole invoice (tester M2)
+	by_company: dict[str, float] = {}
+	for row in per_invoice:
+		amount = float(row.outstanding or 0)
+		if (row.is_return and amount < -0.005) or (not row.is_return and amount > 0.005):
+			by_company[row.company] = by_company.get(row.company, 0.0) + amount
+	overdue = sum(max(amount, 0.0) * rates[company] for company, amount in by_company.items())
 	return {"invoiced": float(invoiced), "overdue_outstanding": float(overdue)}
 
 

@@ -313,14 +313,13 @@ def check_milestone_of_closed_plan(milestone, plan):
 
 
 def close_plans_of_customer_gone(customer: str, why: str) -> list[str]:
-	"""A customer gone (churned, disabled): its open plans are Closed, saying why, and their
-	milestones' ToDos cancelled (as closing a plan does), so no reminder, overdue flag or check-in
-	follows. Written directly: a plan another rule would refuse to save still closes, and the
-	Customer's save is never refused for it. Returns the plans closed."""
+	"""A customer recorded as churned (the `cs_on_customer_churned` hook): its open plans are
+	Closed, saying why, and their milestones' ToDos cancelled (as closing a plan does), so no
+	reminder, overdue flag or check-in follows; an Achieved plan keeps its outcome. Written
+	directly: a plan another rule would refuse to save still closes, and the Customer's save is
+	never refused for it. Returns the plans closed."""
 	names = frappe.get_all(
-		PLAN,
-		filters={"customer": customer, "status": ("in", (*engine.OPEN_PLAN_STATUSES, engine.ACHIEVED))},
-		pluck="name",
+		PLAN, filters={"customer": customer, "status": ("in", engine.OPEN_PLAN_STATUSES)}, pluck="name"
 	)
 	for name in names:
 		plan = frappe.get_doc(PLAN, name)
@@ -486,7 +485,36 @@ def create_plan_from_handoff(handoff) -> str:
 	plan.flags.go_live = _get(handoff, "target_go_live")  # the template's go-live milestone falls on it
 	plan.flags.ignore_permissions = True
 	plan.insert()
+	if plan.flags.go_live and not (template and any(row.get("is_go_live") for row in template.milestones)):
+		add_go_live_milestone(plan, getdate(plan.flags.go_live))
 	return plan.name
+
+
+def add_go_live_milestone(plan, go_live) -> str | None:
+	"""A plan made from a handoff whose template has no go-live step (a tier's own template, or no
+	template) gets one on the Target Go-Live sales agreed, when it falls within the plan's dates:
+	the date was otherwise lost on the plan (tester M2: an Enterprise customer's first plan)."""
+	from customer_success.utils import stored_title
+
+	start, end = getdate(plan.start_date), getdate(plan.end_date) if plan.end_date else None
+	if go_live < start or (end and go_live > end):
+		return None
+	milestone = frappe.get_doc(
+		{
+			"doctype": MILESTONE,
+			"success_plan": plan.name,
+			"customer": plan.customer,
+			"title": stored_title("Go-live"),
+			"description": stored_title("The go-live date agreed at the handoff."),
+			"owner_role": "CSM",
+			"assigned_to": plan_csm(plan),
+			"due_date": go_live,
+			"is_value_milestone": 1,
+		}
+	)
+	milestone.flags.ignore_permissions = True
+	milestone.insert()
+	return milestone.name
 
 
 def _handoff_exists(name: str) -> bool:

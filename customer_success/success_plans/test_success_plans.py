@@ -325,6 +325,29 @@ class TestHandoff(PlansTestCase):
 		template.milestones[0].is_go_live = 1
 		self.assertRaisesRegex(frappe.ValidationError, "Only one milestone is the go-live", template.save)
 
+	def test_a_tiers_template_without_a_go_live_gets_the_handoffs(self):
+		"""Tester M2: an Enterprise customer's first plan came from its tier's template, which has no
+		go-live step: the Target Go-Live sales had to give was lost on the plan."""
+		customer = make_customer(cs_owner=CSM1, cs_tier="Enterprise").name
+		agreed = getdate(add_days(nowdate(), 40))
+		name = plans.create_plan_from_handoff(self.handoff(customer, target_go_live=agreed))
+		template = frappe.db.get_value("Success Plan", name, "template")
+		self.assertFalse(
+			any(row.is_go_live for row in frappe.get_doc("Success Plan Template", template).milestones)
+		)
+		self.assertEqual(
+			frappe.get_all(
+				"Success Plan Milestone", {"success_plan": name, "title": "Go-live"}, pluck="due_date"
+			),
+			[agreed],
+		)
+		# a template with its own go-live step gets no second one
+		onboarding = make_customer(cs_owner=CSM1, cs_tier="SMB").name
+		name = plans.create_plan_from_handoff(self.handoff(onboarding, target_go_live=agreed))
+		self.assertEqual(
+			frappe.db.count("Success Plan Milestone", {"success_plan": name, "title": "Go-live"}), 1
+		)
+
 	def test_a_plan_from_a_longer_contract_than_a_plan_may_run_ends_at_the_limit(self):
 		from customer_success.success_plans.doctype.success_plan.success_plan import MAX_PLAN_DAYS
 
@@ -687,6 +710,34 @@ class TestJobs(PlansTestCase):
 		third.cancel()
 		self.assertEqual(frappe.get_doc("Success Plan", plan.name).objectives[0].current, 52)
 
+	def test_a_value_left_empty_on_a_checkin_is_no_change(self):
+		"""Tester M2: an empty Current Value read as no data on the check-in (no Why Missed asked)
+		and was stored as 0, which the plan took: a falling metric went Achieved at 100 %."""
+		customer = make_customer().name
+		objective = {
+			"objective": "Faster close",
+			"unit": "days",
+			"direction": "Down",
+			"baseline": 10,
+			"target": 5,
+			"current": 9,
+		}
+		plan = make_success_plan(customer, start_date=add_days(nowdate(), -100), objectives=[objective])
+		doc = frappe.get_doc({"doctype": "Success Plan Check-in", "success_plan": plan.name})
+		doc.checkin_date = nowdate()
+		doc.insert(ignore_permissions=True)
+		doc.objectives[0].current_value = None
+		doc.save(ignore_permissions=True)
+		self.assertEqual((doc.objectives[0].current_value, doc.objectives[0].progress), (9, 20))
+		self.assertEqual(doc.objectives[0].status, "Behind")
+		self.assertRaisesRegex(frappe.ValidationError, "Why Missed", doc.submit)
+		doc.reload()
+		doc.objectives[0].miss_reason = "Used by Few Teams"
+		doc.save(ignore_permissions=True)
+		doc.submit()
+		plan.reload()
+		self.assertEqual((plan.objectives[0].current, plan.progress), (9, 20))
+
 	def test_a_checkin_recorded_after_a_later_one_does_not_roll_the_plan_back(self):
 		customer = make_customer().name
 		plan = make_success_plan(customer, start_date=add_days(nowdate(), -100))
@@ -891,8 +942,11 @@ class TestBusinessReview(PlansTestCase):
 		self.assertAlmostEqual(
 			review.invoiced, paid_late.base_net_total + current.base_net_total + credit.base_net_total
 		)
+		# what was owed past due at the period's end, less the credit note's own outstanding (it keeps
+		# it, v15's Return: set against what is overdue, as Payment Behaviour does)
 		self.assertAlmostEqual(
-			review.overdue_outstanding, paid_late.base_grand_total + before.base_grand_total
+			review.overdue_outstanding,
+			paid_late.base_grand_total + before.base_grand_total + credit.base_grand_total,
 		)
 		self.assertEqual(review.issues_opened, 2)
 		self.assertEqual(review.issues_closed, 1)
@@ -964,6 +1018,38 @@ class TestBusinessReview(PlansTestCase):
 		).insert(ignore_permissions=True)
 		self.assertEqual(review.invoiced, 1000)
 		self.assertEqual(review.overdue_outstanding, 1200)  # what is owed, taxes in
+
+	def test_the_overdue_at_period_end_is_net_of_credit_notes_that_keep_their_own_outstanding(self):
+		"""Tester M2: ERPNext's Return (Update Outstanding for Self, v15's default) left the invoice
+		unpaid and the credit note with its own negative outstanding: the review printed the whole
+		invoice as overdue, where Payment Behaviour (the same day) said what was owed."""
+		from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
+
+		customer = make_customer(cs_owner=CSM1).name
+		invoice = make_sales_invoice(
+			customer, rate=8000, posting_date=add_days(nowdate(), -50), due_date=add_days(nowdate(), -20)
+		)
+		credit = make_sales_return(invoice.name)
+		credit.items[0].rate = 2000
+		credit.posting_date, credit.set_posting_time = add_days(nowdate(), -30), 1
+		credit.insert(ignore_permissions=True)
+		credit.submit()
+		self.assertEqual(frappe.db.get_value("Sales Invoice", invoice.name, "outstanding_amount"), 8000)
+
+		def review(end):
+			return frappe.get_doc(
+				{
+					"doctype": "Business Review",
+					"customer": customer,
+					"period_start": add_days(nowdate(), -60),
+					"period_end": end,
+				}
+			).insert(ignore_permissions=True)
+
+		self.assertEqual(review(nowdate()).overdue_outstanding, 6000)
+		# before the credit note, the whole invoice was owed; before its due date, nothing was overdue
+		self.assertEqual(review(add_days(nowdate(), -31)).overdue_outstanding, 0)
+		self.assertEqual(review(add_days(nowdate(), -19)).overdue_outstanding, 6000)
 
 	def test_a_past_period_shows_what_was_known_then(self):
 		"""Tester Z2: a review of a period before the plan began showed the plan's objectives at
@@ -1113,6 +1199,15 @@ class TestBusinessReview(PlansTestCase):
 		doc = {"doctype": "Business Review", "customer": customer}
 		with self.assertRaisesRegex(frappe.ValidationError, "before Period Start"):
 			frappe.get_doc({**doc, "period_start": nowdate(), "period_end": add_days(nowdate(), -1)}).insert()
+		# an empty date is named, not read as today (tester M2: "... before Period Start ()")
+		for empty, label in (("period_start", "Period Start"), ("period_end", "Period End")):
+			dates = {
+				"period_start": add_days(nowdate(), -30),
+				"period_end": add_days(nowdate(), -1),
+				empty: None,
+			}
+			with self.assertRaisesRegex(frappe.MandatoryError, f"^Set the review's {label}.$"):
+				frappe.get_doc({**doc, **dates}).insert()
 		with self.assertRaisesRegex(frappe.ValidationError, "belongs to"):
 			frappe.get_doc(
 				{

@@ -183,15 +183,16 @@ def follow_customer_name(customer: str):
 
 
 def customer_gone(customer: str, before, after):
-	"""Disabled, or recorded as churned, by this save: its open work calls for nothing more (its
-	alerts, plans and touchpoints close: `utils.customer_gone`; before, only its alerts did)."""
+	"""Disabled, or recorded as churned, by this save: its open alerts call for nothing more; a
+	churned one's open plans, planned touchpoints and open handoff close too (`utils.customer_gone`;
+	before, only its alerts did)."""
 	from customer_success.constants import CHURNED
 	from customer_success.utils import customer_gone as close_open_work
 
-	if after.disabled and not before.disabled:
+	if after.cs_lifecycle_stage == CHURNED and before.cs_lifecycle_stage != CHURNED:
+		close_open_work(customer, _("The customer churned: nothing more to act on."), churned=True)
+	elif after.disabled and not before.disabled:
 		close_open_work(customer, _("The customer was disabled: nothing more to act on."))
-	elif after.cs_lifecycle_stage == CHURNED and before.cs_lifecycle_stage != CHURNED:
-		close_open_work(customer, _("The customer churned: nothing more to act on."))
 
 
 def before_rename(doc, method=None, old_name=None, new_name=None, merge=False):

@@ -51,6 +51,10 @@ def _on_submit(doc):
 	if doc.get("amended_from") and _move_handoff_to_amendment(doc):
 		return
 	settings = frappe.get_cached_doc("Customer Success Settings")
+	open_handoff = queries.open_handoff_for(customer=doc.customer)
+	if open_handoff and not frappe.db.exists("Sales Handoff", {"sales_order": doc.name}):
+		handoffs.record_order_during_handoff(doc, open_handoff)
+		return
 	repeat_order = handoffs.is_repeat_order(doc)
 	if not _drafts_handoff(doc, settings, repeat_order):
 		if repeat_order:

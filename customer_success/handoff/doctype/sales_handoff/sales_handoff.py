@@ -268,6 +268,7 @@ class SalesHandoff(Document):
 					self.name, _(self.status)
 				)
 			)
+		service.check_customer_enabled(self.customer)
 		user = frappe.session.user
 		csm = self.proposed_csm or (user if is_csm(user) else None)
 		if not csm:

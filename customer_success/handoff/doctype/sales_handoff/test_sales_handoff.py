@@ -264,6 +264,22 @@ class TestPrefill(HandoffTestCase):
 		handoff = frappe.get_doc("Sales Handoff", handoff_api.make_handoff_from_sales_order(order.name))
 		self.assertEqual(handoff.contract, lost.name)
 		self.assertNotEqual(handoff.contract, ended.name)
+		# churned from its form (its renewal left open, tester K2): no contract it had is the win-back's
+		handoff.db_set("status", "Cancelled")
+		frappe.db.set_value("Customer", customer.name, "cs_lifecycle_stage", "Churned")
+		handoff = frappe.get_doc("Sales Handoff", handoff_api.make_handoff_from_sales_order(order.name))
+		self.assertFalse(handoff.contract)
+
+	def test_a_disabled_customers_handoff_is_not_accepted(self):
+		"""Tester K2: accepting it made a plan, milestones and their reminders for a disabled customer."""
+		customer, handoff = self.handed_over()
+		customer.db_set("disabled", 1)
+		frappe.set_user(CSM)
+		with self.assertRaisesRegex(frappe.ValidationError, "is disabled: enable it before accepting"):
+			frappe.get_doc("Sales Handoff", handoff.name).accept()
+		frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Handed Over")
+		self.assertFalse(frappe.db.exists("Success Plan", {"customer": customer.name}))
 
 	def test_form_button_fills_an_unsaved_handoff(self):
 		customer, contact, order, _ = self.new_deal(auto_draft=False)
@@ -1165,6 +1181,32 @@ class TestSalesOrderHook(HandoffTestCase):
 		frappe.set_user(SALES)
 		with self.assertRaisesRegex(frappe.ValidationError, "hand over the customer's new order"):
 			frappe.get_doc("Sales Handoff", handoff.name).hand_over()
+
+	def test_a_new_customers_second_order_joins_its_open_handoff_and_after_a_cancel_the_next_drafts_one(self):
+		"""Tester M2: a new customer's second order, its handoff still open, was taken for a repeat
+		order ("already a live customer", nobody told); and once the first order and its handoff
+		were cancelled, the next order drafted no handoff either: nobody in CS knew of the customer."""
+		customer, _contact, first, handoff = self.new_deal()
+		with change_settings(auto_draft_handoff=1):
+			second = make_sales_order(customer.name, qty=1, rate=400)
+		self.assertEqual(frappe.db.count("Sales Handoff", {"customer": customer.name}), 1)
+		noted = {
+			"reference_doctype": "Sales Handoff",
+			"reference_name": handoff.name,
+			"content": ("like", f"%{second.name}%part of the deal%"),
+		}
+		self.assertTrue(frappe.db.exists("Comment", noted))
+		self.assertFalse(
+			frappe.db.exists(
+				"Comment", {"reference_name": customer.name, "content": ("like", "%already a live customer%")}
+			)
+		)
+		first.reload()
+		first.cancel()
+		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Cancelled")
+		with change_settings(auto_draft_handoff=1):
+			third = make_sales_order(customer.name, qty=1, rate=300)
+		self.assertTrue(frappe.db.exists("Sales Handoff", {"sales_order": third.name, "status": "Draft"}))
 
 	def test_an_order_with_an_open_handoff_cannot_be_deleted(self):
 		_customer, _contact, order, handoff = self.new_deal()

@@ -97,6 +97,17 @@ class BusinessReview(Document):
 		)
 
 	def validate_period(self):
+		missing = [
+			_(self.meta.get_label(field)) for field in ("period_start", "period_end") if not self.get(field)
+		]
+		if missing:  # (an empty date read as today, and the message compared it with an empty one)
+			frappe.throw(
+				_("Set the review's {0}.").format(
+					missing[0] if len(missing) == 1 else _("{0} and {1}").format(*missing)
+				),
+				frappe.MandatoryError,
+				title=_("Missing Value"),
+			)
 		if getdate(self.period_end) < getdate(self.period_start):
 			frappe.throw(
 				_(

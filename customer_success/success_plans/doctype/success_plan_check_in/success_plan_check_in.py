@@ -173,6 +173,10 @@ class SuccessPlanCheckin(Document):
 		on = getdate(self.checkin_date or nowdate())
 		start = getdate(plan.start_date)
 		for row in self.objectives:
+			if row.current_value is None or row.current_value == "":
+				# a value left empty is no change: the value the row started from (stored as 0,
+				# it read as no data here and as 0 on the plan: a falling metric went Achieved)
+				row.current_value = row.previous_value
 			progress = engine.objective_progress(row.baseline, row.target, row.current_value, row.direction)
 			row.progress = progress or 0
 			due = due_by_row.get(row.plan_objective) or plan.end_date
