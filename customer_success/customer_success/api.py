@@ -145,14 +145,22 @@ def running_plans(filters: str | None = None) -> dict:
 	return _records_card("Running Plans", "Success Plan", {"status": ("in", RUNNING_PLAN_STATUSES)})
 
 
+# A Closed plan's milestones and check-ins are its history, not work to do (tester W2)
+NOT_CLOSED_PLAN = ("!=", "Closed")
+
+
 @frappe.whitelist()
 def overdue_milestones(filters: str | None = None) -> dict:
-	return _records_card("Overdue Milestones", "Success Plan Milestone", {"status": "Overdue"})
+	return _records_card(
+		"Overdue Milestones", "Success Plan Milestone", {"status": "Overdue", "plan_status": NOT_CLOSED_PLAN}
+	)
 
 
 @frappe.whitelist()
 def check_ins_due(filters: str | None = None) -> dict:
-	return _records_card("Check-ins Due", "Success Plan Check-in", {"status": "Due"})
+	return _records_card(
+		"Check-ins Due", "Success Plan Check-in", {"status": "Due", "plan_status": NOT_CLOSED_PLAN}
+	)
 
 
 @frappe.whitelist()

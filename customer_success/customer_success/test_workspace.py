@@ -57,6 +57,38 @@ class TestWorkspace(FrappeTestCase):
 		self.assertEqual(answer["route"], ["List", "Success Plan"])
 		self.assertEqual(answer["route_options"]["status"], ["in", list(AGREED_PLAN_STATUSES)])
 
+	def test_a_closed_plans_overdue_milestones_and_due_check_ins_are_not_work_to_do(self):
+		"""Tester W2: the Overdue Milestones card (and the list it opens) counted a closed plan's, where
+		CSM Workload did not. Milestones and check-ins keep their plan's status (`plan_status`)."""
+		from frappe.utils import add_days, nowdate
+
+		from customer_success.success_plans.test_success_plans import make_milestone
+		from customer_success.tests.utils import make_success_plan
+
+		plan = make_success_plan(make_customer().name, start_date=add_days(nowdate(), -30))
+		late = make_milestone(plan, add_days(nowdate(), -5))
+		frappe.db.set_value("Success Plan Milestone", late.name, "status", "Overdue")
+		checkin = frappe.get_doc({"doctype": "Success Plan Check-in", "success_plan": plan.name}).insert()
+		self.assertEqual(frappe.db.get_value("Success Plan Check-in", checkin.name, "plan_status"), "Draft")
+
+		def counted():
+			figures = {}
+			for card, doctype, name in (
+				(workspace.overdue_milestones, "Success Plan Milestone", late.name),
+				(workspace.check_ins_due, "Success Plan Check-in", checkin.name),
+			):
+				answer = card()
+				listed = frappe.get_list(doctype, filters=answer["route_options"], pluck="name")
+				figures[doctype] = name in listed
+			return figures
+
+		self.assertEqual(counted(), {"Success Plan Milestone": True, "Success Plan Check-in": True})
+		plan.reload()
+		plan.status = "Closed"
+		plan.save()
+		self.assertEqual(frappe.db.get_value("Success Plan Milestone", late.name, "plan_status"), "Closed")
+		self.assertEqual(counted(), {"Success Plan Milestone": False, "Success Plan Check-in": False})
+
 	def test_renewal_cards_count_open_renewals_in_the_window(self):
 		from frappe.utils import add_days, nowdate
 

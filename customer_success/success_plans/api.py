@@ -4,6 +4,7 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, nowdate
 
+from customer_success.constants import CHURNED
 from customer_success.success_plans import engine, service
 from customer_success.utils import date_argument
 
@@ -11,9 +12,21 @@ from customer_success.utils import date_argument
 @frappe.whitelist(methods=["POST"])
 def create_plan(customer: str, template: str | None = None, start_date: str | None = None) -> str:
 	"""Form action (Customer → Create Success Plan): a Draft plan from the template that fits the customer's tier and segment."""
-	tier, segment, owner = frappe.db.get_value(
-		"Customer", customer, ["cs_tier", "cs_segment", "cs_owner"]
-	) or (None, None, None)
+	tier, segment, owner, stage, disabled = frappe.db.get_value(
+		"Customer", customer, ["cs_tier", "cs_segment", "cs_owner", "cs_lifecycle_stage", "disabled"]
+	) or (None, None, None, None, 0)
+	# a lost customer's work was closed with it: a plan comes back with its next order's handoff
+	# (tester W2: the button brought a plan, milestones and ToDos back at once, without a word)
+	if stage == CHURNED:
+		frappe.throw(
+			_("Customer {0} churned: its next plan follows the handoff of its next order.").format(customer),
+			title=_("Customer Churned"),
+		)
+	if disabled:
+		frappe.throw(
+			_("Customer {0} is disabled: enable it before making it a plan.").format(customer),
+			title=_("Customer Disabled"),
+		)
 	plan = frappe.get_doc(
 		{
 			"doctype": service.PLAN,

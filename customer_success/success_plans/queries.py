@@ -457,6 +457,28 @@ def formatted_number(text) -> float:
 	return flt(text.replace(decimal, ".") if decimal != "." else text)
 
 
+def plan_running_in(customer: str, start: date, end: date) -> str | None:
+	"""The customer's plan running in a period: begun by its end (a plan begun after it had nothing
+	to show for it) and not ended before it began, the latest begun, one still open first; Closed
+	since or not (tester W2: a churned customer's closed plan was not found for a period it ran in)."""
+	plan = frappe.qb.DocType("Success Plan")
+	running = (
+		frappe.qb.from_(plan)
+		.select(plan.name)
+		.where(
+			(plan.customer == customer)
+			& (plan.start_date.isnull() | (plan.start_date <= end))
+			& (plan.end_date.isnull() | (plan.end_date >= start))
+		)
+		.orderby(Case().when(plan.status == engine.CLOSED, 1).else_(0))
+		.orderby(plan.start_date, order=frappe.qb.desc)
+		.orderby(plan.creation, order=frappe.qb.desc)
+		.limit(1)
+		.run()
+	)
+	return running[0][0] if running else None
+
+
 def milestone_counts(plan: str, on: date) -> dict:
 	"""Milestone totals of a plan as at `on`: done by then, and overdue by then."""
 	milestone = frappe.qb.DocType("Success Plan Milestone")

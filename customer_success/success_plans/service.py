@@ -324,9 +324,19 @@ def close_plans_of_customer_gone(customer: str, why: str) -> list[str]:
 	for name in names:
 		plan = frappe.get_doc(PLAN, name)
 		plan.db_set("status", engine.CLOSED)
+		sync_plan_status(name, engine.CLOSED)
 		cancel_milestone_todos(name)
 		plan.add_comment("Info", why)
 	return names
+
+
+def sync_plan_status(plan_name: str, status: str):
+	"""The plan's status on its milestones and check-ins (`plan_status`), set-based: the cards of
+	overdue milestones and check-ins due count those of plans not Closed, and open the same list
+	(tester W2: a closed plan's overdue milestones were counted as work to do)."""
+	for doctype in (MILESTONE, CHECKIN):
+		table = frappe.qb.DocType(doctype)
+		frappe.qb.update(table).set(table.plan_status, status).where(table.success_plan == plan_name).run()
 
 
 def cancel_milestone_todos(plan_name: str):

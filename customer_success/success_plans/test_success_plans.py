@@ -240,6 +240,16 @@ class TestTemplates(PlansTestCase):
 		self.assertEqual([row.name for row in plan_api.running_plans(customer)], [name])
 		frappe.db.set_value("Success Plan", name, "status", "Closed")
 		self.assertEqual(plan_api.running_plans(customer), [])
+		# a churned or disabled customer gets no plan from the button (tester W2: it brought the
+		# closed work back at once); a churned one's next plan follows its next handoff
+		before = frappe.db.count("Success Plan", {"customer": customer})
+		for values, message in (
+			({"cs_lifecycle_stage": "Churned"}, "churned: its next plan follows the handoff"),
+			({"cs_lifecycle_stage": "Adoption", "disabled": 1}, "is disabled: enable it"),
+		):
+			frappe.db.set_value("Customer", customer, values)
+			self.assertRaisesRegex(frappe.ValidationError, message, plan_api.create_plan, customer)
+		self.assertEqual(frappe.db.count("Success Plan", {"customer": customer}), before)
 
 
 class TestHandoff(PlansTestCase):
@@ -992,6 +1002,26 @@ class TestBusinessReview(PlansTestCase):
 		# the plan's progress of the period is worked out from the values shown, not today's
 		self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "progress"), 70)
 		self.assertEqual(then.plan_progress, 20)
+
+	def test_a_review_finds_the_plan_that_ran_in_its_period_closed_since(self):
+		"""Tester W2: after a churn closed the customer's plan, a review of a period it ran in found no
+		plan (its pick left Closed plans out); one still open is preferred where two ran."""
+		customer = make_customer(cs_owner=CSM1).name
+		old = make_success_plan(
+			customer, start_date=add_days(nowdate(), -200), end_date=add_days(nowdate(), -1)
+		)
+		old.db_set("status", "Closed")
+
+		def review(start, end):
+			return frappe.get_doc(
+				{"doctype": "Business Review", "customer": customer, "period_start": start, "period_end": end}
+			).insert(ignore_permissions=True)
+
+		self.assertEqual(review(add_days(nowdate(), -90), add_days(nowdate(), -30)).success_plan, old.name)
+		running = make_success_plan(customer, start_date=add_days(nowdate(), -100))
+		self.assertEqual(
+			review(add_days(nowdate(), -90), add_days(nowdate(), -30)).success_plan, running.name
+		)
 
 	def test_the_period_invoiced_is_net_of_taxes(self):
 		"""Tester Z2: the review's Invoiced in Period included taxes, unlike every other revenue

@@ -175,22 +175,9 @@ class BusinessReview(Document):
 					)
 				)
 		elif not self.success_plan:
-			# the customer's plan running in the period: begun by its end (a plan begun after it
-			# had nothing to show for it)
-			plan = frappe.qb.DocType("Success Plan")
-			running = (
-				frappe.qb.from_(plan)
-				.select(plan.name)
-				.where(
-					(plan.customer == self.customer)
-					& (plan.status != engine.CLOSED)
-					& (plan.start_date.isnull() | (plan.start_date <= getdate(self.period_end)))
-				)
-				.orderby(plan.start_date, order=frappe.qb.desc)
-				.limit(1)
-				.run()
+			self.success_plan = queries.plan_running_in(
+				self.customer, getdate(self.period_start), getdate(self.period_end)
 			)
-			self.success_plan = running[0][0] if running else None
 
 	def take_snapshot(self):
 		"""Freeze the period's numbers: objectives, milestones, health, support and billing."""

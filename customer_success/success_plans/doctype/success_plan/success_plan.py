@@ -84,6 +84,8 @@ class SuccessPlan(Document):
 			plans.make_milestones_from_template(self, frappe.get_cached_doc(plans.TEMPLATE, self.template))
 
 	def on_update(self):
+		if self.has_value_changed("status"):
+			plans.sync_plan_status(self.name, self.status)
 		if self.status == engine.CLOSED and self.has_value_changed("status"):
 			plans.cancel_milestone_todos(self.name)
 
