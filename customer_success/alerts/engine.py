@@ -425,6 +425,7 @@ def plan_actions(
 	auto_resolve_rules: set,
 	evaluated: set,
 	today: date,
+	kept: set | frozenset = frozenset(),
 ) -> Actions:
 	"""Decide, for every (customer, rule) evaluated, what happens to its alert.
 
@@ -433,13 +434,12 @@ def plan_actions(
 	(never a second one); a snoozed alert is updated quietly until its date, unless its severity
 	rises (then it wakes). A dismissed (customer, rule) is not raised again during its cool-down;
 	at most `weekly_cap` new alerts per customer per week, the most severe first; a Critical one is
-	never held back by the cap (it counts towards it). `raised_this_week`: {customer: the rules of
-	its alerts raised that week} (or their count): an alert of one of those rules that resolved by
-	itself and fires again is the same condition returning, raised again whatever the week's room
-	(it was counted when first raised; tester Z2: a Red customer got no "Health Turned Red" after a
-	night with no colour had resolved it, the week's three already raised). An open alert of
+	never held back by the cap (it counts towards it). An open alert of
 	an auto-resolving rule whose condition cleared (its customer was evaluated and it did not fire)
-	is resolved.
+	is resolved, unless its key is `kept`: a health rule's alert of a customer whose health has no
+	colour tonight, whose condition is not known to have cleared (tester Z2: a Red customer's
+	"Health Turned Red" resolved on a night of Insufficient Data, and the weekly cap, full, held its
+	return back).
 	"""
 	actions = Actions()
 	cap = int(weekly_cap) if is_number(weekly_cap) and float(weekly_cap) > 0 else None
@@ -456,20 +456,14 @@ def plan_actions(
 			new_by_customer.setdefault(key[0], []).append((key[1], finding))
 	for customer, new in sorted(new_by_customer.items()):
 		new.sort(key=lambda item: (-severity_rank(item[1].severity), item[0]))
-		raised = raised_this_week.get(customer) or 0
-		again = raised if isinstance(raised, set | frozenset | list | tuple) else ()
-		room = None if cap is None else max(cap - (len(again) if again else int(raised)), 0)
-		used = 0
-		for rule, finding in new:
-			if rule in again:
-				actions.raise_.append((customer, rule, finding))
-			elif room is not None and used >= room and finding.severity != CRITICAL:
+		room = None if cap is None else max(cap - int(raised_this_week.get(customer) or 0), 0)
+		for index, (rule, finding) in enumerate(new):
+			if room is not None and index >= room and finding.severity != CRITICAL:
 				actions.held.append((customer, rule, "cap"))
 			else:
-				used += 1
 				actions.raise_.append((customer, rule, finding))
 	for key, alert in open_alerts.items():
-		if key[0] in evaluated and key[1] in auto_resolve_rules and key not in findings:
+		if key[0] in evaluated and key[1] in auto_resolve_rules and key not in findings and key not in kept:
 			actions.resolve.append(alert["name"])
 	return actions
 

@@ -442,6 +442,7 @@ def _evaluate(lo, hi, names, today, rule_types, known, commit_writes, customers)
 		{rule.name for rule in rules if rule.auto_resolve},
 		evaluated,
 		today,
+		kept=health_unknown(customers, open_alerts, rules),
 	)
 	add_health_links(findings, by_name)
 	by_customer = {c.name: c for c in customers}
@@ -761,6 +762,17 @@ HEALTH_RULES = (
 	engine.GREEN_BEFORE_RENEWAL,
 	engine.NPS_PROMOTER_GREEN,
 )
+
+
+def health_unknown(customers: list, open_alerts: dict, rules: list) -> set:
+	"""The open alerts of health rules whose customer's health has no colour tonight (Insufficient
+	Data): not known to have cleared, they stay open (`engine.plan_actions`)."""
+	colours = (engine.GREEN, engine.YELLOW, engine.RED)
+	unknown = {c.name for c in customers if c.get("cs_health_status") not in colours}
+	if not unknown:
+		return set()
+	health = {rule.name for rule in rules if rule.rule_type in HEALTH_RULES}
+	return {key for key in open_alerts if key[0] in unknown and key[1] in health}
 
 
 def add_health_links(findings: dict, rules: dict):

@@ -244,18 +244,12 @@ def test_a_critical_alert_is_never_held_by_the_weekly_cap():
 	assert actions.held == [("C", "R3", "cap")]
 
 
-def test_a_rule_raised_this_week_comes_back_whatever_the_weeks_room():
-	"""Its alert resolved by itself and its condition returned: the same alert again, counted when
-	first raised (tester Z2: a Red customer had no Health Turned Red after a night without a colour)."""
-	findings = {("C", "R1"): finding(e.HIGH), ("C", "R4"): finding(e.MEDIUM)}
-	actions = plan(findings, raised={"C": {"R1", "R2", "R3"}}, cap=3)
-	assert [r for _, r, _ in actions.raise_] == ["R1"]
-	assert actions.held == [("C", "R4", "cap")]
-	# the week's rules count once each: two raised, one rule again, room for one new one
-	findings = {("C", "R1"): finding(e.LOW), ("C", "R4"): finding(e.HIGH), ("C", "R5"): finding(e.MEDIUM)}
-	actions = plan(findings, raised={"C": {"R1", "R2"}}, cap=3)
-	assert sorted(r for _, r, _ in actions.raise_) == ["R1", "R4"]
-	assert actions.held == [("C", "R5", "cap")]
+def test_a_kept_alert_is_not_resolved_though_its_rule_did_not_fire():
+	"""A health rule's alert of a customer whose health has no colour tonight: not known to have
+	cleared (tester Z2: "Health Turned Red" resolved on a night of Insufficient Data)."""
+	open_alerts = {("C", "R1"): {"name": "A1"}, ("C", "R2"): {"name": "A2"}}
+	actions = e.plan_actions({}, open_alerts, set(), {}, 3, {"R1", "R2"}, {"C"}, TODAY, kept={("C", "R1")})
+	assert actions.resolve == ["A2"]
 
 
 def test_auto_resolve_only_cleared_evaluated_auto_rules():
