@@ -411,25 +411,33 @@ def objective_values_at(plan: str, on: date) -> dict[str, float]:
 	return values
 
 
-def objective_edits_after(plan: str, after: datetime) -> tuple[dict[str, float], set[str]]:
-	"""What the plan's saves after `after` did to its objectives, from their recorded changes
-	(frappe's Version of each save: the plan tracks changes): {objective row: its current value
-	before the first change of it}, and the objective rows added. Objectives not changed since are
-	left out (their value then is the value now). A Version keeps a changed number as the site
+# The figures of an objective a past period shows as they were then (`objective_rows_at`).
+OBJECTIVE_FIGURES = ("current", "target", "baseline")
+
+
+def objective_rows_at(plan, after: datetime) -> list:
+	"""The plan's objective rows as its saves after `after` found them, from their recorded changes
+	(frappe's Version of each save: the plan tracks changes): a row added since is left out, a row
+	removed since is back (as it was removed), and each row's current value, target and baseline
+	are the ones before the first change of each since (tester K3: a past review showed today's
+	target, and none of an objective removed since). A Version keeps a changed number as the site
 	formatted it: read back with the site's number format."""
 	version = frappe.qb.DocType("Version")
 	saved = (
 		frappe.qb.from_(version)
 		.select(version.data)
 		.where(
-			(version.ref_doctype == "Success Plan") & (version.docname == plan) & (version.creation > after)
+			(version.ref_doctype == "Success Plan")
+			& (version.docname == plan.name)
+			& (version.creation > after)
 		)
 		.orderby(version.creation)
 		.orderby(version.name)
 		.run()
 	)
-	values: dict[str, float] = {}
+	before: dict[str, dict] = {}  # row: {figure: its value before the first change of it}
 	added: set[str] = set()
+	removed: list[dict] = []
 	for (data,) in saved:
 		try:
 			diff = json.loads(data or "{}")
@@ -439,12 +447,23 @@ def objective_edits_after(plan: str, after: datetime) -> tuple[dict[str, float],
 			if table == "objectives" and isinstance(row, dict) and row.get("name"):
 				added.add(row["name"])
 		for change in diff.get("row_changed") or []:
-			if len(change) < 4 or change[0] != "objectives" or change[2] in values or change[2] in added:
+			if len(change) < 4 or change[0] != "objectives" or change[2] in added:
 				continue
+			figures = before.setdefault(change[2], {})
 			for field, old, _new in change[3]:
-				if field == "current":
-					values[change[2]] = formatted_number(old)
-	return values, added
+				if field in OBJECTIVE_FIGURES and field not in figures:
+					figures[field] = formatted_number(old)
+		for table, row in diff.get("removed") or []:
+			if table == "objectives" and isinstance(row, dict) and row.get("name") not in added:
+				removed.append(row)
+	rows = []
+	for row in [*plan.objectives, *removed]:
+		row = frappe._dict(row.as_dict() if hasattr(row, "as_dict") else row)
+		if row.name in added:
+			continue
+		row.update(before.get(row.name, {}))
+		rows.append(row)
+	return sorted(rows, key=lambda r: r.get("idx") or 0)
 
 
 def formatted_number(text) -> float:

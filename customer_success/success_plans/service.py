@@ -340,8 +340,8 @@ def sync_plan_status(plan_name: str, status: str):
 
 
 def cancel_milestone_todos(plan_name: str):
-	"""A closed plan's milestones leave nobody's list: their open ToDos are cancelled, as frappe
-	cancels an assignment (the milestones keep their status and owner, as history)."""
+	"""A closed plan's milestones and check-ins leave nobody's list: their open ToDos are cancelled,
+	as frappe cancels an assignment (the milestones keep their status and owner, as history)."""
 	from customer_success.utils import end_assignments
 
 	milestone = frappe.qb.DocType(MILESTONE)
@@ -362,6 +362,9 @@ def cancel_milestone_todos(plan_name: str):
 	)
 	for reference_name in with_open_todos:
 		end_assignments(MILESTONE, reference_name, "Cancelled")
+	# and its check-ins still due (they take no more values: tester K3, the ToDo stayed on the list)
+	for name in frappe.get_all(CHECKIN, filters={"success_plan": plan_name, "docstatus": 0}, pluck="name"):
+		end_assignments(CHECKIN, name, "Cancelled")
 
 
 def make_milestones_from_template(plan, template) -> list[str]:

@@ -148,8 +148,17 @@ class TestClosedPlan(PlansTestCase):
 		self.assertTrue(open_todos(first.doctype, first.name))
 		other = agree(make_success_plan(make_customer(cs_owner=CSM1).name, csm=CSM1), "Active")
 		kept = make_milestone(other, add_days(today(), 10), assigned_to=CSM1)
+		# a check-in due, on its CSM's list (tester K3: closing left its ToDo there)
+		from customer_success.utils import assign
+
+		checkin = new_checkin(plan)
+		assign(checkin.doctype, checkin.name, CSM1, "Check-in due")
+		self.assertTrue(open_todos(checkin.doctype, checkin.name))
+		plan.reload()
 		plan.status = "Closed"
 		plan.save()
+		self.assertEqual(open_todos(checkin.doctype, checkin.name), [])
+		self.assertEqual(frappe.db.get_value(checkin.doctype, checkin.name, "plan_status"), "Closed")
 		for milestone in (first, second):
 			self.assertEqual(open_todos(milestone.doctype, milestone.name), [])
 			self.assertTrue(

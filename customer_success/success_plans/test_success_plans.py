@@ -1003,6 +1003,59 @@ class TestBusinessReview(PlansTestCase):
 		self.assertEqual(frappe.db.get_value("Success Plan", plan.name, "progress"), 70)
 		self.assertEqual(then.plan_progress, 20)
 
+	def test_a_past_period_shows_each_objectives_figures_and_rows_as_they_were(self):
+		"""Tester K3: a past review showed today's target (and progress against it) and none of an
+		objective removed since."""
+		customer = make_customer(cs_owner=CSM1).name
+		rows = [
+			{
+				"objective": "Adoption",
+				"unit": "%",
+				"direction": "Up",
+				"baseline": 10,
+				"target": 60,
+				"current": 35,
+			},
+			{
+				"objective": "Tickets",
+				"unit": "tickets",
+				"direction": "Down",
+				"baseline": 40,
+				"target": 20,
+				"current": 30,
+			},
+		]
+		plan = make_success_plan(customer, start_date=add_days(nowdate(), -90), objectives=rows)
+		plan.reload()
+		plan.objectives[0].target, plan.objectives[0].current = 80, 50
+		plan.remove(plan.objectives[1])
+		plan.append(
+			"objectives",
+			{
+				"objective": "New one",
+				"metric": "New",
+				"owner_role": "CSM",
+				"direction": "Up",
+				"baseline": 0,
+				"target": 5,
+				"current": 1,
+			},
+		)
+		plan.save(ignore_permissions=True, ignore_version=False)
+		past = frappe.get_doc(
+			{
+				"doctype": "Business Review",
+				"customer": customer,
+				"period_start": add_days(nowdate(), -60),
+				"period_end": add_days(nowdate(), -5),
+			}
+		).insert(ignore_permissions=True)
+		self.assertEqual(
+			[(r.objective, r.baseline, r.current, r.target, r.progress) for r in past.objectives],
+			[("Adoption", 10, 35, 60, 50), ("Tickets", 40, 30, 20, 50)],
+		)
+		self.assertEqual(past.plan_progress, 50)
+
 	def test_a_review_finds_the_plan_that_ran_in_its_period_closed_since(self):
 		"""Tester W2: after a churn closed the customer's plan, a review of a period it ran in found no
 		plan (its pick left Closed plans out); one still open is preferred where two ran."""

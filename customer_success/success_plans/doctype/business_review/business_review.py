@@ -209,24 +209,16 @@ class BusinessReview(Document):
 		start = getdate(plan.start_date)
 		if started_after(plan.start_date, end):
 			return  # the plan had not begun by the period's end: no objective of it to show
-		# a period that ended before today shows each objective as it was then: as the check-ins
-		# had it, else as the plan's saves had left it (an objective added to the plan since is left
-		# out); before, a review of a past period showed today's values
+		# a period that ended before today shows each objective as it was then: its figures as the
+		# plan's saves had left them (an objective added since left out, one removed since back),
+		# its current value as the check-ins had it, else as those saves had; before, a review of a
+		# past period showed today's values
 		ended = end < getdate(nowdate())
 		checked = queries.objective_values_at(plan.name, end) if ended else {}
-		edited, added = (
-			queries.objective_edits_after(plan.name, datetime.combine(end, time.max))
-			if ended
-			else ({}, set())
-		)
+		rows = queries.objective_rows_at(plan, datetime.combine(end, time.max)) if ended else plan.objectives
 		measured = []
-		for row in plan.objectives:
-			if row.name in checked:
-				current = checked[row.name]
-			elif row.name in added:
-				continue
-			else:
-				current = edited.get(row.name, row.current)
+		for row in rows:
+			current = checked.get(row.name, row.current)
 			progress = engine.objective_progress(row.baseline, row.target, current, row.direction)
 			if not engine.objective_problem(row.baseline, row.target, row.direction):
 				measured.append(
