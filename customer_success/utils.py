@@ -764,4 +764,14 @@ def customer_gone(customer: str, why: str, churned: bool = False):
 		frappe.get_hooks("cs_on_customer_churned") if churned else []
 	)
 	for method in hooks:
-		frappe.get_attr(method)(customer, why)
+		# one room's failure is logged and never refuses the user's save (nor the others' closing)
+		frappe.db.savepoint("cs_customer_gone")
+		try:
+			frappe.get_attr(method)(customer, why)
+		except Exception:
+			frappe.db.rollback(save_point="cs_customer_gone")
+			frappe.log_error(
+				title=_("Closing the open work of customer {0} failed").format(customer),
+				reference_doctype="Customer",
+				reference_name=customer,
+			)

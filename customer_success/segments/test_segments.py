@@ -322,6 +322,24 @@ class TestTouchpoints(SegmentsTestCase):
 			self.assertEqual(frappe.db.get_value("Sales Handoff", handoff, "status"), "Cancelled")
 			self.assertFalse(open_todos(milestone.name, handoff, *(r.name for r in touchpoints)), customer)
 
+		# one room failing is logged: the churn is saved and the other rooms close their work
+		from unittest.mock import patch
+
+		failing = customer_with_open_work()
+		with patch(
+			"customer_success.success_plans.service.close_plans_of_customer_gone",
+			side_effect=RuntimeError("a plan that will not close"),
+		):
+			doc = frappe.get_doc("Customer", failing[0])
+			doc.cs_lifecycle_stage = "Churned"
+			doc.save()
+		self.assertEqual(frappe.db.get_value("Customer", failing[0], "cs_lifecycle_stage"), "Churned")
+		self.assertEqual({r.status for r in records_of(failing[0])}, {engine.CANCELLED})
+		self.assertEqual(frappe.db.get_value("Sales Handoff", failing[4], "status"), "Cancelled")
+		self.assertTrue(
+			frappe.db.exists("Error Log", {"reference_doctype": "Customer", "reference_name": failing[0]})
+		)
+
 		customer, plan, milestone, _achieved, handoff = disabled
 		doc = frappe.get_doc("Customer", customer)
 		doc.disabled = 1
