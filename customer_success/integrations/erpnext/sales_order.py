@@ -104,7 +104,11 @@ def cancel_handoff_on_cancel(doc, method=None):
 			"Sales Handoff", filters={"sales_order": doc.name}, fields=["name", "status"], as_list=True
 		):
 			if status in queries.OPEN_STATUSES:
-				cancel_handoff(name, doc)
+				joined = joined_order(doc, name)
+				if joined:
+					follow_joined_order(name, joined, doc)
+				else:
+					cancel_handoff(name, doc)
 			elif status == handoffs.ACCEPTED:
 				frappe.get_doc("Sales Handoff", name).add_comment(
 					"Info",
@@ -114,6 +118,44 @@ def cancel_handoff_on_cancel(doc, method=None):
 		frappe.db.rollback(save_point="cs_cancel_handoff")
 		del frappe.local.message_log[messages:]
 		frappe.log_error(title=_("Could not cancel the Sales Handoff of {0}").format(doc.name))
+
+
+def joined_order(cancelled, handoff: str) -> str | None:
+	"""The customer's latest order submitted while this handoff was open (it joined the deal:
+	`handoffs.record_order_during_handoff`), still submitted: the deal the handoff hands over
+	once its own order is cancelled (tester K3: the handoff was cancelled and the joined order left
+	with no handoff, CSM or ToDo)."""
+	created = frappe.db.get_value("Sales Handoff", handoff, "creation")
+	order = frappe.qb.DocType("Sales Order")
+	found = (
+		frappe.qb.from_(order)
+		.select(order.name)
+		.where(
+			(order.customer == cancelled.customer)
+			& (order.docstatus == 1)
+			& (order.name != cancelled.name)
+			& (order.creation >= created)
+		)
+		.orderby(order.creation, order=frappe.qb.desc)
+		.limit(1)
+		.run()
+	)
+	return found[0][0] if found else None
+
+
+def follow_joined_order(name: str, joined: str, cancelled) -> None:
+	"""The handoff follows the order that joined it, with its lines and totals, saying so."""
+	handoff = frappe.get_doc("Sales Handoff", name)
+	handoffs.refresh_order_snapshot(handoff, frappe.get_doc("Sales Order", joined))
+	handoff.flags.set_by_action = ORDER_SNAPSHOT_FIELDS
+	handoff.flags.ignore_permissions = True
+	handoff.save()
+	handoff.add_comment(
+		"Info",
+		_("Sales Order {0} was cancelled: this handoff now follows {1}, submitted while it was open.").format(
+			cancelled.name, joined
+		),
+	)
 
 
 def cancel_handoff(name: str, order, when=None) -> None:

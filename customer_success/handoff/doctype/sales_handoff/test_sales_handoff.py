@@ -1201,8 +1201,16 @@ class TestSalesOrderHook(HandoffTestCase):
 				"Comment", {"reference_name": customer.name, "content": ("like", "%already a live customer%")}
 			)
 		)
+		# its own order cancelled, the handoff follows the order that joined it (tester K3: it was
+		# cancelled, and the joined order left with no handoff, CSM or ToDo)
 		first.reload()
 		first.cancel()
+		handoff.reload()
+		self.assertEqual((handoff.status, handoff.sales_order), ("Draft", second.name))
+		self.assertEqual(handoff.items[0].amount, second.items[0].amount)
+		# with no order left, the handoff is cancelled, and the next order drafts one
+		second.reload()
+		second.cancel()
 		self.assertEqual(frappe.db.get_value("Sales Handoff", handoff.name, "status"), "Cancelled")
 		with change_settings(auto_draft_handoff=1):
 			third = make_sales_order(customer.name, qty=1, rate=300)
